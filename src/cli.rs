@@ -1,0 +1,170 @@
+//! The command line: argument parsing (clap), dispatch, and exit codes.
+//!
+//! Exit codes: 0 success, 1 the command ran and found or caused a failure,
+//! 2 usage or inventory errors (bad flags, unreadable or invalid inventory).
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Turn two Linux hosts into a dual-master MySQL/MariaDB pair behind a keepalived VIP.
+#[derive(Debug, Parser)]
+#[command(name = "mhactl", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Flags shared by every subcommand.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every subcommand accepts.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Inventory file describing the cluster.
+    #[arg(short, long, global = true, env = "MHACTL_INVENTORY", default_value = "inventory.yaml")]
+    pub inventory: PathBuf,
+    /// More log output (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Install, configure and join both nodes into a dual-master pair behind the VIP.
+    Bootstrap(BootstrapArgs),
+    /// Check that the pair is healthy and consistent (read-only).
+    Verify,
+    /// Break the VIP holder and measure the VIP move and the write gap.
+    FailoverTest,
+    /// Two real local test hosts (network, PID, mount and UTS namespaces).
+    #[command(subcommand)]
+    Lab(LabCommand),
+}
+
+/// `mhactl bootstrap` flags.
+#[derive(Debug, Args)]
+pub struct BootstrapArgs {
+    /// Inventory file (same as the global `-i`).
+    pub inventory_file: Option<PathBuf>,
+    /// Show what each step would change, with diffs, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `mhactl lab` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum LabCommand {
+    /// Build (or reuse) the base image and start two bare nodes.
+    Up(LabUpArgs),
+    /// Stop the nodes and remove every namespace, mount, link and process of the lab.
+    Down(LabDirArg),
+    /// Show the nodes, their addresses and the VIP holder.
+    Status(LabDirArg),
+    /// Run a command on a node as root (an interactive shell without a command).
+    Ssh(LabSshArgs),
+}
+
+/// The lab directory flag.
+#[derive(Debug, Args)]
+pub struct LabDirArg {
+    /// Lab directory (state, keys, inventory).
+    #[arg(long, default_value = crate::lab::DEFAULT_DIR)]
+    pub dir: PathBuf,
+}
+
+/// `mhactl lab up` flags.
+#[derive(Debug, Args)]
+pub struct LabUpArgs {
+    /// Lab directory.
+    #[command(flatten)]
+    pub dir: LabDirArg,
+    /// Server flavor whose packages the lab's offline repository carries.
+    #[arg(long, value_enum, default_value = "mariadb")]
+    pub flavor: crate::lab::LabFlavor,
+    /// Private /24 the lab uses for its bridge, nodes and VIP (third octet).
+    #[arg(long, default_value_t = crate::lab::DEFAULT_SUBNET_OCTET)]
+    pub subnet: u8,
+}
+
+/// `mhactl lab ssh` arguments.
+#[derive(Debug, Args)]
+pub struct LabSshArgs {
+    /// Lab directory.
+    #[command(flatten)]
+    pub dir: LabDirArg,
+    /// Node name (`node-a` or `node-b`).
+    pub node: String,
+    /// Command to run; none opens a shell.
+    #[arg(last = true)]
+    pub command: Vec<String>,
+}
+
+/// Parse the process arguments, run, and turn the outcome into an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.global);
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            // `{:#}` prints the whole context chain on one line: "bootstrap: node-a: install packages: ...".
+            eprintln!("error: {err:#}");
+            ExitCode::from(exit_code_for(&err))
+        }
+    }
+}
+
+/// Errors that mean "you asked wrongly" rather than "it failed": exit code 2.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for UsageError {}
+
+fn exit_code_for(err: &anyhow::Error) -> u8 {
+    if err.chain().any(|e| e.is::<UsageError>()) {
+        2
+    } else {
+        1
+    }
+}
+
+fn init_logging(global: &GlobalArgs) {
+    let level = match (global.quiet, global.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, _) => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MHACTL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("mhactl={level}")));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Lab(cmd) => crate::lab::run(cmd),
+        Command::Bootstrap(_) => not_built("bootstrap"),
+        Command::Verify => not_built("verify"),
+        Command::FailoverTest => not_built("failover-test"),
+    }
+}
+
+fn not_built(name: &str) -> Result<ExitCode> {
+    eprintln!("mhactl {name}: not built yet (see the project's open issues)");
+    Ok(ExitCode::from(3))
+}

@@ -1,0 +1,203 @@
+//! The inventory: the one YAML file that describes a cluster (two nodes, the VIP, the
+//! server settings and *references* to credentials). This module owns its types, loading
+//! (with line/column errors), validation, and resolving credential references to secrets.
+
+mod credentials;
+mod load;
+mod validate;
+
+pub use credentials::{CredentialRef, Secrets};
+pub use load::load;
+
+use serde::{Deserialize, Serialize};
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+
+/// A whole inventory file, as written by the user (paths not yet resolved).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Inventory {
+    /// Cluster name: used in keepalived's router id, probe names and messages.
+    pub cluster: String,
+    /// SSH settings shared by every node (each node may override them).
+    #[serde(default)]
+    pub ssh: SshSettings,
+    /// Exactly two nodes; the first gets `auto_increment_offset = 1`, the second 2.
+    pub nodes: Vec<Node>,
+    /// The virtual IP that keepalived moves between the nodes.
+    pub vip: Vip,
+    /// Server flavor and replication settings.
+    #[serde(default)]
+    pub mysql: MysqlSettings,
+    /// Where the secrets come from (never the secrets themselves).
+    pub credentials: Credentials,
+    /// Directory the inventory was loaded from; relative paths resolve against it.
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+}
+
+/// How to reach a node over SSH. Every field is optional so that node-level
+/// settings can override the inventory-wide ones field by field.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SshSettings {
+    /// Remote user (default `root`; a non-root user needs passwordless sudo).
+    pub user: Option<String>,
+    /// SSH port (default 22).
+    pub port: Option<u16>,
+    /// Private key file (default: ssh's own defaults and agent).
+    pub identity_file: Option<PathBuf>,
+    /// known_hosts file to check host keys against (default: ssh's own).
+    pub known_hosts: Option<PathBuf>,
+    /// `strict` (default) refuses unknown keys; `accept-new` records them.
+    pub host_key_check: Option<HostKeyCheck>,
+    /// Seconds to wait for the TCP connection (default 10).
+    pub connect_timeout_s: Option<u64>,
+}
+
+/// Host key policy, as in ssh's `StrictHostKeyChecking`.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum HostKeyCheck {
+    /// Unknown or changed host keys are an error (the default).
+    #[default]
+    Strict,
+    /// Unknown keys are recorded on first use; changed keys are still an error.
+    AcceptNew,
+}
+
+/// One database host.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Node {
+    /// Short unique name used in messages (`node-a`).
+    pub name: String,
+    /// IPv4 address the peer replicates from and SSH connects to.
+    pub address: Ipv4Addr,
+    /// Per-node SSH overrides.
+    #[serde(default)]
+    pub ssh: SshSettings,
+    /// MySQL `server_id` (default: 1 for the first node, 2 for the second).
+    pub server_id: Option<u32>,
+    /// keepalived priority (default: 100 for the first node, 90 for the second).
+    pub priority: Option<u8>,
+}
+
+/// The keepalived virtual IP.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Vip {
+    /// The address clients use.
+    pub address: Ipv4Addr,
+    /// Prefix length of the VIP (default 24).
+    #[serde(default = "default_prefix")]
+    pub prefix: u8,
+    /// Interface on both nodes that carries the VIP (e.g. `eth0`).
+    pub interface: String,
+    /// VRRP virtual router id, 1-255, unique on the network segment.
+    pub virtual_router_id: u8,
+    /// VRRP advertisement interval in seconds (default 1).
+    #[serde(default = "default_advert")]
+    pub advert_int_s: u8,
+}
+
+fn default_prefix() -> u8 {
+    24
+}
+fn default_advert() -> u8 {
+    1
+}
+
+/// Server flavor.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Flavor {
+    /// MariaDB 10.x / 11.x (Debian's default `mariadb-server`).
+    #[default]
+    Mariadb,
+    /// Oracle MySQL 5.7 / 8.0 / 8.4 / 9.x.
+    Mysql,
+}
+
+/// Binary log format.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum BinlogFormat {
+    /// Row-based (the safe default for master/master).
+    #[default]
+    Row,
+    /// Mixed (the runbook's choice).
+    Mixed,
+    /// Statement-based.
+    Statement,
+}
+
+/// Server and replication settings.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MysqlSettings {
+    /// `mariadb` (default) or `mysql`.
+    pub flavor: Flavor,
+    /// Expected major.minor version (e.g. `"10.11"`); checked, not installed, when set.
+    pub version: Option<String>,
+    /// TCP port mysqld listens on (default 3306).
+    pub port: u16,
+    /// Address mysqld binds to (default `0.0.0.0`: the peer and the VIP must reach it).
+    pub bind_address: String,
+    /// Name of the replication account (default `repl`).
+    pub replication_user: String,
+    /// Binary log format (default `row`).
+    pub binlog_format: BinlogFormat,
+    /// Days of binary logs to keep (default 7).
+    pub binlog_expire_days: u32,
+    /// Databases to replicate (empty: all but the ignored ones).
+    pub replicate_databases: Vec<String>,
+    /// Databases never replicated (default: none; `mysql` is always added).
+    pub ignore_databases: Vec<String>,
+    /// Error codes replication skips. Off by default: it hides divergence.
+    pub skip_errors: Vec<u32>,
+}
+
+impl Default for MysqlSettings {
+    fn default() -> Self {
+        MysqlSettings {
+            flavor: Flavor::Mariadb,
+            version: None,
+            port: 3306,
+            bind_address: "0.0.0.0".into(),
+            replication_user: "repl".into(),
+            binlog_format: BinlogFormat::Row,
+            binlog_expire_days: 7,
+            replicate_databases: Vec::new(),
+            ignore_databases: Vec::new(),
+            skip_errors: Vec::new(),
+        }
+    }
+}
+
+/// References to the secrets bootstrap needs. Each is given as exactly one of
+/// `<name>_env` (an environment variable), `<name>_file` (a file, optionally
+/// `path#key` to pick one key of a YAML mapping) or `<name>_prompt: true`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    /// Replication account password: environment variable holding it.
+    pub replication_password_env: Option<String>,
+    /// Replication account password: file holding it.
+    pub replication_password_file: Option<String>,
+    /// Replication account password: ask on the terminal.
+    #[serde(default)]
+    pub replication_password_prompt: bool,
+    /// Administrative (root) password: environment variable. Not needed for
+    /// MariaDB on Debian, where root logs in through the unix socket.
+    pub root_password_env: Option<String>,
+    /// Administrative (root) password: file.
+    pub root_password_file: Option<String>,
+    /// Administrative (root) password: ask on the terminal.
+    #[serde(default)]
+    pub root_password_prompt: bool,
+    /// VRRP auth password: environment variable (default: derived per cluster).
+    pub vrrp_password_env: Option<String>,
+    /// VRRP auth password: file (default: derived per cluster).
+    pub vrrp_password_file: Option<String>,
+}

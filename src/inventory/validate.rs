@@ -1,0 +1,1 @@
+//! Semantic checks of an inventory beyond what the YAML types enforce.

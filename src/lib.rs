@@ -1,0 +1,20 @@
+//! mhactl turns two Linux hosts into a dual-master MySQL/MariaDB pair behind a
+//! keepalived virtual IP, verifies it, and proves that the VIP fails over.
+//!
+//! Layout (one concept per module):
+//! - [`cli`]: the command line and exit codes;
+//! - [`inventory`]: the YAML inventory, its validation and credential references;
+//! - [`transport`]: running commands on a node (SSH, or a fake for tests);
+//! - [`engine`]: facts → operations → apply → re-plan;
+//! - [`dialect`] and [`os`]: what differs between server flavors and OS families;
+//! - [`render`]: my.cnf, keepalived.conf and the health-check script from templates;
+//! - [`lab`]: two real local test hosts built from namespaces.
+
+pub mod cli;
+pub mod dialect;
+pub mod engine;
+pub mod inventory;
+pub mod lab;
+pub mod os;
+pub mod render;
+pub mod transport;

@@ -1,0 +1,1 @@
+//! Rendering my.cnf, keepalived.conf and the health-check script from the embedded templates.

@@ -1,0 +1,2 @@
+//! Running commands on a node: the [`Transport`] trait, the SSH implementation and a
+//! fake that records commands for unit tests.
