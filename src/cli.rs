@@ -24,7 +24,13 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// Inventory file describing the cluster.
-    #[arg(short, long, global = true, env = "MHACTL_INVENTORY", default_value = "inventory.yaml")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        env = "MHACTL_INVENTORY",
+        default_value = "inventory.yaml"
+    )]
     pub inventory: PathBuf,
     /// More log output (-v info, -vv debug).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]

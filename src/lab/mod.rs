@@ -1,21 +1,303 @@
-//! `mhactl lab`: two real local test hosts built from network, PID, mount and UTS namespaces.
+//! `mhactl lab`: two real local test hosts built from network, PID, mount and UTS
+//! namespaces, so bootstrap, verify and failover-test run end to end on one machine.
+//!
+//! A lab lives in a directory (default `./.mhactl-lab`) holding its state (`lab.json`),
+//! an SSH key pair, a `known_hosts` with the nodes' host keys, a secrets file, and an
+//! `inventory.yaml` ready for `mhactl bootstrap`. The nodes start bare: no database
+//! server, no config. See `docs/lab.md`.
 
-use anyhow::Result;
+mod files;
+mod host;
+pub mod image;
+pub mod network;
+mod node;
+
+use crate::cli::{LabCommand, LabDirArg, LabSshArgs, LabUpArgs};
+use anyhow::{bail, Context, Result};
+use network::LabNetwork;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Default lab directory.
 pub const DEFAULT_DIR: &str = ".mhactl-lab";
 /// Default third octet of the lab's private /24 (10.213.N.0/24).
 pub const DEFAULT_SUBNET_OCTET: u8 = 0;
+/// The lab's two node names, in inventory order.
+pub const NODE_NAMES: [&str; 2] = ["node-a", "node-b"];
 
 /// Server flavor the lab's offline package repository carries.
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum LabFlavor {
     /// Debian bookworm with mariadb-server 10.11 and keepalived 2.2.
     Mariadb,
 }
 
+/// What `lab up` created, so `status`, `ssh` and `down` find it again.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LabState {
+    /// The lab's network (bridge, namespaces, addresses).
+    pub network: LabNetwork,
+    /// Flavor of the offline repository.
+    pub flavor: LabFlavor,
+    /// Base image root filesystem (the overlays' lower layer).
+    pub image: PathBuf,
+}
+
+impl LabState {
+    fn path(dir: &Path) -> PathBuf {
+        dir.join("lab.json")
+    }
+
+    /// Load the state of the lab in `dir`, if there is one.
+    pub fn load(dir: &Path) -> Result<Option<LabState>> {
+        let path = Self::path(dir);
+        if !path.exists() {
+            return Ok(None);
+        }
+        let text = std::fs::read_to_string(&path)?;
+        let state = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{} is damaged; remove the directory by hand",
+                path.display()
+            )
+        })?;
+        Ok(Some(state))
+    }
+
+    fn save(&self, dir: &Path) -> Result<()> {
+        std::fs::write(Self::path(dir), serde_json::to_string_pretty(self)? + "\n")?;
+        Ok(())
+    }
+}
+
 /// Run a `mhactl lab` subcommand.
-pub fn run(_cmd: crate::cli::LabCommand) -> Result<ExitCode> {
-    anyhow::bail!("not built yet")
+pub fn run(cmd: LabCommand) -> Result<ExitCode> {
+    match cmd {
+        LabCommand::Up(args) => up(&args).map(|()| ExitCode::SUCCESS),
+        LabCommand::Down(args) => down(&absolute(&args.dir)?).map(|()| ExitCode::SUCCESS),
+        LabCommand::Status(args) => status(&args),
+        LabCommand::Ssh(args) => ssh(&args),
+    }
+}
+
+fn absolute(dir: &Path) -> Result<PathBuf> {
+    Ok(std::path::absolute(dir)?)
+}
+
+fn say(line: &str) {
+    eprintln!("lab: {line}");
+}
+
+/// Is every node of this lab running and accepting SSH?
+fn is_running(state: &LabState) -> bool {
+    NODE_NAMES.iter().enumerate().all(|(i, name)| {
+        !network::netns_pids(&state.network.netns(name)).is_empty()
+            && std::net::TcpStream::connect_timeout(
+                &(state.network.node_address(i), 22).into(),
+                std::time::Duration::from_millis(500),
+            )
+            .is_ok()
+    })
+}
+
+/// `lab up`: build or reuse the base image, then start two bare nodes.
+pub fn up(args: &LabUpArgs) -> Result<()> {
+    host::require_root()?;
+    host::require_prerequisites()?;
+    let dir = absolute(&args.dir.dir)?;
+    if let Some(state) = LabState::load(&dir)? {
+        if is_running(&state) {
+            say(&format!("already up in {} (nothing to do)", dir.display()));
+            print_summary(&dir, &state);
+            return Ok(());
+        }
+        // Half up (a crash, a reboot): clear what is left, then start afresh.
+        say("found a lab that is not fully running; removing what is left of it");
+        down(&dir)?;
+    }
+    let network = LabNetwork { octet: args.subnet };
+    network.check_free()?;
+
+    let spec = image::ImageSpec::for_flavor(args.flavor);
+    let base = image::ensure(&spec, &say)?;
+
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("cannot create lab directory {}", dir.display()))?;
+    let state = LabState {
+        network: network.clone(),
+        flavor: args.flavor,
+        image: base.clone(),
+    };
+    // Saved before anything is created, so `down` can clean up after a failure half-way.
+    state.save(&dir)?;
+    let started = std::time::Instant::now();
+    let result = start_nodes(&dir, &state);
+    if let Err(err) = result {
+        say("start failed; removing what was created");
+        let _ = down(&dir);
+        return Err(err);
+    }
+    say(&format!(
+        "nodes up in {:.1} s",
+        started.elapsed().as_secs_f64()
+    ));
+    print_summary(&dir, &state);
+    Ok(())
+}
+
+fn start_nodes(dir: &Path, state: &LabState) -> Result<()> {
+    let net = &state.network;
+    let client_key = files::ensure_client_key(dir)?;
+    let hosts = files::etc_hosts(net);
+    let boot = node::write_boot_script(dir)?;
+    net.create_bridge()?;
+    let mut known_hosts = Vec::new();
+    for (i, name) in NODE_NAMES.iter().enumerate() {
+        let dirs = node::NodeDirs::new(dir, name);
+        let host_key = node::prepare(&dirs, name, &client_key, &hosts)
+            .with_context(|| format!("preparing node {name}"))?;
+        known_hosts.push(format!("{} {host_key}", net.node_address(i)));
+        net.create_node(i, name)
+            .with_context(|| format!("network of node {name}"))?;
+        node::start(net, name, &dirs, &boot, &state.image)?;
+    }
+    files::write_known_hosts(dir, &known_hosts)?;
+    for (i, name) in NODE_NAMES.iter().enumerate() {
+        node::wait_for_ssh(net, i, name, &node::NodeDirs::new(dir, name))?;
+    }
+    files::write_secrets(dir)?;
+    files::write_inventory(dir, state)?;
+    Ok(())
+}
+
+fn print_summary(dir: &Path, state: &LabState) {
+    let net = &state.network;
+    println!("lab directory   {}", dir.display());
+    for (i, name) in NODE_NAMES.iter().enumerate() {
+        println!(
+            "node {name:<10} {}  (netns {})",
+            net.node_address(i),
+            net.netns(name)
+        );
+    }
+    println!("vip             {}", net.vip());
+    println!("inventory       {}", dir.join(files::INVENTORY).display());
+    println!("ssh key         {}", dir.join(files::CLIENT_KEY).display());
+    println!("known_hosts     {}", dir.join(files::KNOWN_HOSTS).display());
+    println!(
+        "secrets         {} (mode 0600)",
+        dir.join(files::SECRETS).display()
+    );
+    println!(
+        "next            mhactl bootstrap {}",
+        dir.join(files::INVENTORY).display()
+    );
+}
+
+/// `lab down`: stop the nodes and remove every namespace, link and file the lab created.
+pub fn down(dir: &Path) -> Result<()> {
+    host::require_root()?;
+    let Some(state) = LabState::load(dir)? else {
+        say(&format!("no lab in {} (nothing to do)", dir.display()));
+        return Ok(());
+    };
+    let net = &state.network;
+    for (i, name) in NODE_NAMES.iter().enumerate() {
+        node::stop(net, name)?;
+        net.remove_node(i, name);
+    }
+    net.remove_bridge();
+    files::remove_all(dir)?;
+    say(&format!("down: removed the lab in {}", dir.display()));
+    Ok(())
+}
+
+/// `lab status`: nodes, addresses, whether they run, and which holds the VIP.
+fn status(args: &LabDirArg) -> Result<ExitCode> {
+    let dir = absolute(&args.dir)?;
+    let Some(state) = LabState::load(&dir)? else {
+        println!("no lab in {}", dir.display());
+        return Ok(ExitCode::from(1));
+    };
+    let net = &state.network;
+    let mut all_up = true;
+    let mut holders = Vec::new();
+    println!(
+        "{:<8} {:<14} {:<8} {:<6}",
+        "NODE", "ADDRESS", "STATE", "VIP"
+    );
+    for (i, name) in NODE_NAMES.iter().enumerate() {
+        let running = !network::netns_pids(&net.netns(name)).is_empty();
+        let ssh = running
+            && std::net::TcpStream::connect_timeout(
+                &(net.node_address(i), 22).into(),
+                std::time::Duration::from_millis(500),
+            )
+            .is_ok();
+        let holds_vip = running && net.node_addresses(name).contains(&net.vip());
+        if holds_vip {
+            holders.push(*name);
+        }
+        all_up &= ssh;
+        let state_word = match (running, ssh) {
+            (true, true) => "up",
+            (true, false) => "no-ssh",
+            _ => "down",
+        };
+        println!(
+            "{name:<8} {:<14} {state_word:<8} {}",
+            net.node_address(i).to_string(),
+            if holds_vip { "yes" } else { "-" }
+        );
+    }
+    let vip = net.vip();
+    match holders.as_slice() {
+        [] => println!("vip {vip}: held by no node"),
+        [one] => println!("vip {vip}: held by {one}"),
+        many => println!(
+            "vip {vip}: held by {} nodes at once (split brain)",
+            many.len()
+        ),
+    }
+    Ok(if all_up {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// `lab ssh NODE [-- CMD...]`: the system ssh with the lab's key and strict host keys.
+fn ssh(args: &LabSshArgs) -> Result<ExitCode> {
+    let dir = absolute(&args.dir.dir)?;
+    let Some(state) = LabState::load(&dir)? else {
+        bail!(
+            "no lab in {} (start one with `mhactl lab up`)",
+            dir.display()
+        );
+    };
+    let Some(index) = NODE_NAMES.iter().position(|n| *n == args.node) else {
+        return Err(crate::cli::UsageError(format!(
+            "unknown node `{}`; the lab's nodes are {}",
+            args.node,
+            NODE_NAMES.join(", ")
+        ))
+        .into());
+    };
+    let mut cmd = std::process::Command::new("ssh");
+    cmd.args(files::ssh_options(&dir))
+        .arg(format!("root@{}", state.network.node_address(index)));
+    if args.command.is_empty() {
+        cmd.arg("-t");
+    } else {
+        // ssh joins its arguments with spaces for the remote shell: quote each one so
+        // `lab ssh node-a -- sh -c 'echo a b'` means what it says.
+        cmd.arg("--")
+            .args(args.command.iter().map(|a| files::shell_quote(a)));
+    }
+    let status = cmd.status().context("cannot run ssh")?;
+    Ok(ExitCode::from(
+        status.code().unwrap_or(255).clamp(0, 255) as u8
+    ))
 }

@@ -1,0 +1,194 @@
+//! One lab node: an overlay root over the base image, started in its own PID, mount and
+//! UTS namespaces inside its network namespace, with sshd as its first process.
+//!
+//! Every mount a node needs (the overlay, /proc, /sys, /dev, /run) is made *inside* the
+//! node's private mount namespace, so nothing is mounted on the host: when the node's
+//! PID 1 dies, the kernel tears the mounts down with the namespace.
+
+use super::host;
+use super::network::{netns_exists, netns_pids, LabNetwork};
+use anyhow::{bail, Context, Result};
+use std::fs;
+use std::net::{SocketAddr, TcpStream};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Runs as the node's PID 1 (on the host's filesystem, before the chroot): mounts the
+/// node's root and the kernel filesystems in the node's own mount namespace, then
+/// becomes sshd inside the root. Arguments: node directory, base image, hostname.
+const BOOT_SCRIPT: &str = r#"#!/bin/sh
+# mhactl lab node boot: PID 1 of the node's PID namespace, in its own mount namespace.
+set -eu
+node_dir=$1 base=$2 name=$3
+root=$node_dir/root
+mount -t overlay overlay -o "lowerdir=$base,upperdir=$node_dir/upper,workdir=$node_dir/work" "$root"
+mount --rbind /dev "$root/dev"
+mount -t tmpfs -o mode=1777 tmpfs "$root/dev/shm"
+mount -t proc proc "$root/proc"
+mount -t sysfs sysfs "$root/sys"
+mount -t tmpfs -o mode=755 tmpfs "$root/run"
+mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
+hostname "$name"
+mkdir -p "$root/run/sshd" "$root/run/lock"
+exec chroot "$root" /usr/sbin/sshd -D -e
+"#;
+
+/// Paths of one node's files in the lab directory.
+#[derive(Debug, Clone)]
+pub struct NodeDirs {
+    /// `DIR/nodes/NAME`
+    pub dir: PathBuf,
+}
+
+impl NodeDirs {
+    /// Directories for node `name` under the lab directory.
+    pub fn new(lab_dir: &Path, name: &str) -> NodeDirs {
+        NodeDirs {
+            dir: lab_dir.join("nodes").join(name),
+        }
+    }
+    /// The overlay's writable layer: everything the node changes lands here.
+    pub fn upper(&self) -> PathBuf {
+        self.dir.join("upper")
+    }
+    /// The node's console (sshd's log).
+    pub fn console(&self) -> PathBuf {
+        self.dir.join("console.log")
+    }
+    /// The node's public host key (for known_hosts).
+    pub fn host_public_key(&self) -> PathBuf {
+        self.upper().join("etc/ssh/ssh_host_ed25519_key.pub")
+    }
+}
+
+/// Prepare a node's directories: overlay layers, its own host key, root's authorized key
+/// and /etc/hosts naming both nodes. Returns the node's public host key line.
+pub fn prepare(dirs: &NodeDirs, name: &str, authorized_key: &str, hosts: &str) -> Result<String> {
+    if dirs.dir.exists() {
+        fs::remove_dir_all(&dirs.dir)
+            .with_context(|| format!("cannot clear {}", dirs.dir.display()))?;
+    }
+    for sub in ["upper", "work", "root"] {
+        fs::create_dir_all(dirs.dir.join(sub))?;
+    }
+    let upper = dirs.upper();
+    fs::create_dir_all(upper.join("etc/ssh"))?;
+    let key = upper.join("etc/ssh/ssh_host_ed25519_key");
+    host::run(
+        "ssh-keygen",
+        &[
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "",
+            "-C",
+            &format!("root@{name}"),
+            "-f",
+            key.to_str().context("non-UTF-8 path")?,
+        ],
+    )?;
+    let ssh_dir = upper.join("root/.ssh");
+    fs::create_dir_all(&ssh_dir)?;
+    fs::set_permissions(upper.join("root"), fs::Permissions::from_mode(0o700))?;
+    fs::set_permissions(&ssh_dir, fs::Permissions::from_mode(0o700))?;
+    let auth = ssh_dir.join("authorized_keys");
+    fs::write(&auth, authorized_key)?;
+    fs::set_permissions(&auth, fs::Permissions::from_mode(0o600))?;
+    fs::write(upper.join("etc/hostname"), format!("{name}\n"))?;
+    fs::write(upper.join("etc/hosts"), hosts)?;
+    let public = fs::read_to_string(dirs.host_public_key())?;
+    Ok(public
+        .split_whitespace()
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" "))
+}
+
+/// Write the boot script into the lab directory (it runs from the host's filesystem).
+pub fn write_boot_script(lab_dir: &Path) -> Result<PathBuf> {
+    let path = lab_dir.join("boot.sh");
+    fs::write(&path, BOOT_SCRIPT)?;
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o755))?;
+    Ok(path)
+}
+
+/// Start the node: `ip netns exec NS unshare --pid --fork --mount --uts ... boot.sh`,
+/// detached in its own process group so that Ctrl-C on `lab up` does not kill it.
+pub fn start(
+    net: &LabNetwork,
+    name: &str,
+    dirs: &NodeDirs,
+    boot: &Path,
+    base: &Path,
+) -> Result<u32> {
+    let console = fs::File::create(dirs.console())?;
+    let child = Command::new("ip")
+        .args(["netns", "exec", &net.netns(name)])
+        .args([
+            "unshare",
+            "--pid",
+            "--fork",
+            "--kill-child",
+            "--mount",
+            "--uts",
+        ])
+        .args(["--propagation", "private"])
+        .arg(boot)
+        .arg(&dirs.dir)
+        .arg(base)
+        .arg(name)
+        .stdin(Stdio::null())
+        .stdout(console.try_clone()?)
+        .stderr(console)
+        .process_group(0)
+        .spawn()
+        .with_context(|| format!("cannot start node {name}"))?;
+    Ok(child.id())
+}
+
+/// Wait until the node's sshd accepts TCP connections.
+pub fn wait_for_ssh(net: &LabNetwork, index: usize, name: &str, dirs: &NodeDirs) -> Result<()> {
+    let addr = SocketAddr::from((net.node_address(index), 22));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(300)).is_ok() {
+            return Ok(());
+        }
+        if netns_pids(&net.netns(name)).is_empty() {
+            break; // the node died: no point in waiting
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let console = fs::read_to_string(dirs.console()).unwrap_or_default();
+    bail!(
+        "node {name} did not start sshd on {addr} within 30 s; its console says:\n{}",
+        console.trim()
+    )
+}
+
+/// Stop every process of the node (killing PID 1 of its PID namespace ends them all)
+/// and wait until the namespace is empty.
+pub fn stop(net: &LabNetwork, name: &str) -> Result<()> {
+    let ns = net.netns(name);
+    if !netns_exists(&ns) {
+        return Ok(());
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let pids = netns_pids(&ns);
+        if pids.is_empty() {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("processes {pids:?} of node {name} did not exit");
+        }
+        for pid in pids {
+            host::run_quiet("kill", &["-KILL", &pid.to_string()]);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
