@@ -1,2 +1,504 @@
-//! Facts → operations → engine: each operation plans `Noop(reason)` or `Change`,
-//! the engine applies changes and re-plans, treating anything but Noop as a bug.
+//! Facts → operations → engine (the pyinfra idea).
+//!
+//! An [`Operation`] reads facts from a node and returns a [`Plan`]: `Noop(reason)` when
+//! the node is already as wanted, or a [`Change`] (the actions to run and, for files,
+//! a unified diff). The engine runs the operations in order, each on both nodes in
+//! parallel; it applies a change, then plans again and treats anything but `Noop` as a
+//! bug in the operation. Dry runs stop after planning, so they show exactly what a real
+//! run would do, and a re-run on a converged cluster reports every step unchanged.
+
+use crate::transport::{RemoteCommand, Transport};
+use anyhow::{anyhow, bail, Context, Result};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// The outcome of planning one operation on one node.
+#[derive(Debug)]
+pub enum Plan {
+    /// Nothing to do, and why.
+    Noop(String),
+    /// Something to change.
+    Change(Change),
+}
+
+/// A planned change: a one-line summary, the actions, and a diff for files.
+#[derive(Debug, Default)]
+pub struct Change {
+    /// What will change, in a few words ("write /etc/keepalived/keepalived.conf").
+    pub summary: String,
+    /// The actions, run in order.
+    pub actions: Vec<Action>,
+    /// A unified diff of the files the change writes.
+    pub diff: Option<String>,
+}
+
+/// One thing the engine does to a node.
+pub enum Action {
+    /// Run a shell command.
+    Run(RemoteCommand),
+    /// Write a file atomically with a mode.
+    WriteFile {
+        /// Destination path on the node.
+        path: PathBuf,
+        /// New content.
+        content: String,
+        /// File mode (e.g. 0o644).
+        mode: u32,
+    },
+    /// Run SQL statements through the node's admin connection.
+    Sql(Vec<String>),
+    /// Run code that needs the cluster (e.g. waits that poll both nodes).
+    Custom(String, CustomAction),
+}
+
+/// Code run against the cluster for node `index` (see [`Action::Custom`]).
+pub type CustomAction = Box<dyn Fn(&Cluster, usize) -> Result<()> + Send + Sync>;
+
+impl std::fmt::Debug for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+impl Action {
+    /// A short description for dry runs and errors (may contain secrets: redact it).
+    pub fn describe(&self) -> String {
+        match self {
+            Action::Run(cmd) => format!("run: {}", cmd.script),
+            Action::WriteFile { path, mode, .. } => {
+                format!("write {} (mode {mode:o})", path.display())
+            }
+            Action::Sql(statements) => format!("sql: {}", statements.join("; ")),
+            Action::Custom(what, _) => what.clone(),
+        }
+    }
+}
+
+/// A SQL connection to a node's server (through the SSH tunnel in production).
+pub trait SqlConn: Send {
+    /// Run a query and return its rows as (column, value) pairs.
+    fn query(&mut self, sql: &str) -> Result<Vec<Row>>;
+    /// Run a statement that returns no rows.
+    fn exec(&mut self, sql: &str) -> Result<()>;
+}
+
+/// One result row: column names with their values (NULL as `None`), in order.
+pub type Row = Vec<(String, Option<String>)>;
+
+/// Opens SQL connections on demand (the server may not exist before a step installs it).
+pub type SqlConnector = Box<dyn Fn() -> Result<Box<dyn SqlConn>> + Send + Sync>;
+
+/// One node as the engine sees it: its transport and its (lazily opened) SQL connection.
+pub struct NodeHandle {
+    /// Index in the inventory (0 or 1).
+    pub index: usize,
+    /// Node name.
+    pub name: String,
+    /// Commands and files.
+    pub transport: Arc<dyn Transport>,
+    sql: Mutex<Option<Box<dyn SqlConn>>>,
+    connector: Option<SqlConnector>,
+}
+
+impl NodeHandle {
+    /// A node reachable through `transport`, opening SQL with `connector` when needed.
+    pub fn new(
+        index: usize,
+        name: &str,
+        transport: Arc<dyn Transport>,
+        connector: Option<SqlConnector>,
+    ) -> Self {
+        NodeHandle {
+            index,
+            name: name.into(),
+            transport,
+            sql: Mutex::new(None),
+            connector,
+        }
+    }
+
+    /// Run `f` with this node's SQL connection, opening it on first use. A failed
+    /// statement drops the connection so the next call reconnects (e.g. after a restart).
+    pub fn with_sql<T>(&self, f: impl FnOnce(&mut dyn SqlConn) -> Result<T>) -> Result<T> {
+        let mut guard = self
+            .sql
+            .lock()
+            .map_err(|_| anyhow!("SQL connection lock poisoned"))?;
+        if guard.is_none() {
+            let connector = self
+                .connector
+                .as_ref()
+                .ok_or_else(|| anyhow!("{}: no SQL connection configured", self.name))?;
+            *guard = Some(connector().with_context(|| {
+                format!("{}: cannot connect to the database server", self.name)
+            })?);
+        }
+        let conn = guard.as_mut().expect("connection just set");
+        let result = f(conn.as_mut());
+        if result.is_err() {
+            *guard = None;
+        }
+        result
+    }
+
+    /// Forget the SQL connection (after the server restarted).
+    pub fn reset_sql(&self) {
+        if let Ok(mut guard) = self.sql.lock() {
+            *guard = None;
+        }
+    }
+}
+
+/// Both nodes plus whatever operations share (inventory, secrets, facts).
+pub struct Cluster {
+    /// The two nodes, in inventory order.
+    pub nodes: Vec<NodeHandle>,
+    /// Strings that must never be shown (replaced by `***` in every report).
+    pub secrets: Vec<String>,
+}
+
+impl Cluster {
+    /// The other node.
+    pub fn peer(&self, index: usize) -> &NodeHandle {
+        &self.nodes[1 - index]
+    }
+
+    /// Replace every secret in `text` by `***`.
+    pub fn redact(&self, text: &str) -> String {
+        redact(text, &self.secrets)
+    }
+}
+
+/// Replace every occurrence of each secret by `***`.
+pub fn redact(text: &str, secrets: &[String]) -> String {
+    let mut out = text.to_string();
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        out = out.replace(secret.as_str(), "***");
+    }
+    out
+}
+
+/// A step of a run: an operation that plans per node.
+pub trait Operation: Send + Sync {
+    /// Stable step name ("install-packages").
+    fn name(&self) -> &'static str;
+    /// Read facts from node `index` (and its peer, if needed) and plan.
+    fn plan(&self, cluster: &Cluster, index: usize) -> Result<Plan>;
+}
+
+/// What happened to one step on one node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepStatus {
+    /// Nothing needed doing.
+    Unchanged,
+    /// Changed (or, in a dry run, would change).
+    Changed,
+    /// Failed: the run stops after this step.
+    Failed,
+    /// Not planned because an earlier step failed or (dry run) has pending changes.
+    Skipped,
+}
+
+/// One line of a run's report.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepReport {
+    /// Node name.
+    pub node: String,
+    /// Step name.
+    pub step: String,
+    /// Outcome.
+    pub status: StepStatus,
+    /// Why unchanged, what changed, or the error (secrets redacted).
+    pub detail: String,
+    /// Unified diff of files written (dry run and real runs; secrets redacted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
+    /// Milliseconds spent.
+    pub ms: u128,
+}
+
+/// Receives step reports as they happen (progress bars, plain lines).
+pub trait Observer: Sync {
+    /// A step started on a node.
+    fn started(&self, _node: &str, _step: &str) {}
+    /// A step finished on a node.
+    fn finished(&self, _report: &StepReport) {}
+}
+
+/// An observer that shows nothing.
+pub struct Silent;
+impl Observer for Silent {}
+
+/// Run `ops` in order; each on every node in parallel. Stops after the first step that
+/// fails on any node. In a dry run nothing is applied: a node with a pending change
+/// skips its later steps, since their facts would depend on it.
+pub fn run(
+    cluster: &Cluster,
+    ops: &[Box<dyn Operation>],
+    dry_run: bool,
+    observer: &dyn Observer,
+) -> Vec<StepReport> {
+    let mut reports = Vec::new();
+    let mut pending = vec![false; cluster.nodes.len()];
+    let mut failed = false;
+    for op in ops {
+        if failed {
+            break;
+        }
+        let step_reports: Vec<StepReport> = std::thread::scope(|scope| {
+            let handles: Vec<_> = cluster
+                .nodes
+                .iter()
+                .map(|node| {
+                    let skip = dry_run && pending[node.index];
+                    scope.spawn(move || {
+                        run_step(cluster, op.as_ref(), node, dry_run, skip, observer)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("step thread panicked"))
+                .collect()
+        });
+        for report in step_reports {
+            if report.status == StepStatus::Failed {
+                failed = true;
+            }
+            if dry_run && report.status == StepStatus::Changed {
+                if let Some(i) = cluster.nodes.iter().position(|n| n.name == report.node) {
+                    pending[i] = true;
+                }
+            }
+            reports.push(report);
+        }
+    }
+    reports
+}
+
+fn run_step(
+    cluster: &Cluster,
+    op: &dyn Operation,
+    node: &NodeHandle,
+    dry_run: bool,
+    skip: bool,
+    observer: &dyn Observer,
+) -> StepReport {
+    let started = Instant::now();
+    observer.started(&node.name, op.name());
+    let (status, detail, diff) = if skip {
+        (
+            StepStatus::Skipped,
+            "depends on changes planned by earlier steps".to_string(),
+            None,
+        )
+    } else {
+        match apply_step(cluster, op, node, dry_run) {
+            Ok((status, detail, diff)) => (status, detail, diff),
+            Err(err) => (StepStatus::Failed, format!("{err:#}"), None),
+        }
+    };
+    let report = StepReport {
+        node: node.name.clone(),
+        step: op.name().to_string(),
+        status,
+        detail: cluster.redact(&detail),
+        diff: diff.map(|d| cluster.redact(&d)),
+        ms: started.elapsed().as_millis(),
+    };
+    observer.finished(&report);
+    report
+}
+
+fn apply_step(
+    cluster: &Cluster,
+    op: &dyn Operation,
+    node: &NodeHandle,
+    dry_run: bool,
+) -> Result<(StepStatus, String, Option<String>)> {
+    let change = match op.plan(cluster, node.index).context("reading facts")? {
+        Plan::Noop(reason) => return Ok((StepStatus::Unchanged, reason, None)),
+        Plan::Change(change) => change,
+    };
+    if dry_run {
+        let mut detail = format!("would {}", change.summary);
+        for action in &change.actions {
+            detail.push_str(&format!("\n    {}", action.describe()));
+        }
+        return Ok((StepStatus::Changed, detail, change.diff));
+    }
+    for action in &change.actions {
+        execute(cluster, node, action).with_context(|| cluster.redact(&action.describe()))?;
+    }
+    // Re-plan: a correct operation is now satisfied. Anything else is a bug worth stopping for.
+    match op.plan(cluster, node.index).context("re-reading facts after the change")? {
+        Plan::Noop(_) => Ok((StepStatus::Changed, change.summary, change.diff)),
+        Plan::Change(again) => bail!(
+            "still not converged after applying it (would now {}); this is a bug in mhactl's `{}` step",
+            again.summary,
+            op.name()
+        ),
+    }
+}
+
+fn execute(cluster: &Cluster, node: &NodeHandle, action: &Action) -> Result<()> {
+    match action {
+        Action::Run(cmd) => {
+            node.transport.run_ok(cmd)?;
+        }
+        Action::WriteFile {
+            path,
+            content,
+            mode,
+        } => {
+            node.transport.write_file(path, content.as_bytes(), *mode)?;
+        }
+        Action::Sql(statements) => node.with_sql(|conn| {
+            for statement in statements {
+                conn.exec(statement)?;
+            }
+            Ok(())
+        })?,
+        Action::Custom(_, f) => f(cluster, node.index)?,
+    }
+    Ok(())
+}
+
+/// A unified diff between the current and wanted content of a file.
+pub fn file_diff(path: &str, current: Option<&str>, wanted: &str) -> String {
+    let old = current.unwrap_or("");
+    similar::TextDiff::from_lines(old, wanted)
+        .unified_diff()
+        .context_radius(3)
+        .header(
+            &if current.is_some() {
+                format!("a{path}")
+            } else {
+                "/dev/null".into()
+            },
+            &format!("b{path}"),
+        )
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::fake::FakeTransport;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    /// A toy operation: wants a counter per node to reach 1.
+    struct Counter {
+        done: Arc<[AtomicU32; 2]>,
+        broken: bool,
+    }
+
+    fn counter(a: u32, b: u32, broken: bool) -> Box<dyn Operation> {
+        Box::new(Counter {
+            done: Arc::new([AtomicU32::new(a), AtomicU32::new(b)]),
+            broken,
+        })
+    }
+
+    impl Operation for Counter {
+        fn name(&self) -> &'static str {
+            "counter"
+        }
+        fn plan(&self, _cluster: &Cluster, index: usize) -> Result<Plan> {
+            if self.done[index].load(Ordering::SeqCst) >= 1 && !self.broken {
+                return Ok(Plan::Noop("counter is 1".into()));
+            }
+            let done = Arc::clone(&self.done);
+            Ok(Plan::Change(Change {
+                summary: "set counter to 1".into(),
+                actions: vec![
+                    Action::Run(RemoteCommand::new("echo secret-pw")),
+                    Action::Custom(
+                        "bump".into(),
+                        Box::new(move |_, i| {
+                            done[i].fetch_add(1, Ordering::SeqCst);
+                            Ok(())
+                        }),
+                    ),
+                ],
+                diff: None,
+            }))
+        }
+    }
+
+    fn cluster() -> Cluster {
+        let nodes = ["node-a", "node-b"]
+            .iter()
+            .enumerate()
+            .map(|(i, n)| NodeHandle::new(i, n, Arc::new(FakeTransport::new(n)), None))
+            .collect();
+        Cluster {
+            nodes,
+            secrets: vec!["secret-pw".into()],
+        }
+    }
+
+    #[test]
+    fn noop_reports_unchanged_with_reason() {
+        let reports = run(&cluster(), &[counter(1, 1, false)], false, &Silent);
+        assert_eq!(reports.len(), 2);
+        assert!(reports
+            .iter()
+            .all(|r| r.status == StepStatus::Unchanged && r.detail == "counter is 1"));
+    }
+
+    #[test]
+    fn dry_run_changes_nothing_and_redacts() {
+        let c = cluster();
+        let reports = run(&c, &[counter(0, 1, false)], true, &Silent);
+        assert_eq!(reports[0].status, StepStatus::Changed);
+        assert!(reports[0].detail.starts_with("would set counter"));
+        assert!(
+            !reports[0].detail.contains("secret-pw"),
+            "{}",
+            reports[0].detail
+        );
+        assert!(reports[0].detail.contains("echo ***"));
+        assert_eq!(reports[1].status, StepStatus::Unchanged);
+    }
+
+    #[test]
+    fn operation_that_never_converges_is_reported_as_a_bug() {
+        let reports = run(&cluster(), &[counter(0, 0, true)], false, &Silent);
+        assert!(reports.iter().all(|r| r.status == StepStatus::Failed));
+        assert!(
+            reports[0].detail.contains("bug in mhactl's `counter` step"),
+            "{}",
+            reports[0].detail
+        );
+    }
+
+    #[test]
+    fn change_is_applied_then_converges_and_rerun_is_noop() {
+        let c = cluster();
+        let ops = [counter(0, 0, false)];
+        let first = run(&c, &ops, false, &Silent);
+        assert!(
+            first.iter().all(|r| r.status == StepStatus::Changed),
+            "{first:?}"
+        );
+        let second = run(&c, &ops, false, &Silent);
+        assert!(
+            second.iter().all(|r| r.status == StepStatus::Unchanged),
+            "{second:?}"
+        );
+    }
+
+    #[test]
+    fn diff_shows_changed_lines() {
+        let d = file_diff("/etc/x", Some("a\nb\n"), "a\nc\n");
+        assert!(
+            d.contains("-b") && d.contains("+c") && d.contains("a/etc/x"),
+            "{d}"
+        );
+        assert!(file_diff("/etc/x", None, "a\n").contains("/dev/null"));
+    }
+}

@@ -293,8 +293,11 @@ fn ssh(args: &LabSshArgs) -> Result<ExitCode> {
     } else {
         // ssh joins its arguments with spaces for the remote shell: quote each one so
         // `lab ssh node-a -- sh -c 'echo a b'` means what it says.
-        cmd.arg("--")
-            .args(args.command.iter().map(|a| files::shell_quote(a)));
+        cmd.arg("--").args(
+            args.command
+                .iter()
+                .map(|a| crate::transport::shell_quote(a)),
+        );
     }
     let status = cmd.status().context("cannot run ssh")?;
     Ok(ExitCode::from(

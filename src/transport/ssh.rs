@@ -1,0 +1,220 @@
+//! The SSH transport: the system `ssh` through the `openssh` crate, one multiplexed
+//! master connection per node (ControlMaster), strict host-key checking by default.
+//!
+//! openssh is async; mhactl's engine is plain threads (the `mysql` crate is blocking),
+//! so each call blocks on a shared tokio runtime. That is fine: each node's work runs
+//! on its own thread and a node's commands are sequential anyway.
+
+use super::{CommandOutput, ForwardTarget, RemoteCommand, Transport};
+use crate::inventory::HostKeyCheck;
+use anyhow::{anyhow, Context, Result};
+use openssh::{ForwardType, KnownHosts, Session, SessionBuilder, Socket, Stdio};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+
+/// Everything needed to reach one node.
+#[derive(Debug, Clone)]
+pub struct SshTarget {
+    /// Node name, for messages.
+    pub node: String,
+    /// Address or host name.
+    pub host: String,
+    /// Remote user; anything but root runs commands through `sudo -n`.
+    pub user: String,
+    /// SSH port.
+    pub port: u16,
+    /// Private key file.
+    pub identity_file: Option<PathBuf>,
+    /// known_hosts file to check the host key against.
+    pub known_hosts: Option<PathBuf>,
+    /// Host key policy.
+    pub host_key_check: HostKeyCheck,
+    /// TCP connect timeout.
+    pub connect_timeout: Duration,
+}
+
+/// A live, multiplexed SSH connection to one node.
+pub struct SshTransport {
+    target: SshTarget,
+    session: Session,
+    /// Private directory (mode 0700) for the control socket and forwarded sockets.
+    socket_dir: tempfile::TempDir,
+    forwards: AtomicU32,
+    /// Commands run on this node (for benchmarks: round trips per run).
+    commands: AtomicU32,
+}
+
+/// The runtime every SSH call blocks on.
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("cannot start the async runtime")
+    })
+}
+
+impl SshTransport {
+    /// Open the master connection. Host-key problems become an error naming the node
+    /// and the known_hosts file, with ssh's own words.
+    pub fn connect(target: SshTarget) -> Result<Arc<SshTransport>> {
+        // ssh limits control socket paths to ~108 bytes: a short private directory.
+        let socket_dir = tempfile::Builder::new()
+            .prefix("mhactl-")
+            .tempdir_in("/tmp")
+            .context("cannot create a private directory for the SSH control socket")?;
+        let mut builder = SessionBuilder::default();
+        builder
+            .user(target.user.clone())
+            .port(target.port)
+            .connect_timeout(target.connect_timeout)
+            .server_alive_interval(Duration::from_secs(5))
+            .control_directory(socket_dir.path())
+            .known_hosts_check(match target.host_key_check {
+                HostKeyCheck::Strict => KnownHosts::Strict,
+                HostKeyCheck::AcceptNew => KnownHosts::Add,
+            });
+        if let Some(key) = &target.identity_file {
+            builder.keyfile(key);
+        }
+        if let Some(known) = &target.known_hosts {
+            builder.user_known_hosts_file(known);
+        }
+        let session = runtime()
+            .block_on(builder.connect_mux(&target.host))
+            .map_err(|e| connect_error(&target, e))?;
+        Ok(Arc::new(SshTransport {
+            target,
+            session,
+            socket_dir,
+            forwards: AtomicU32::new(0),
+            commands: AtomicU32::new(0),
+        }))
+    }
+
+    /// How many commands this connection has run.
+    pub fn commands_run(&self) -> u32 {
+        self.commands.load(Ordering::Relaxed)
+    }
+
+    /// Close the master connection.
+    pub fn close(self) -> Result<()> {
+        runtime().block_on(self.session.close())?;
+        Ok(())
+    }
+
+    async fn run_async(&self, cmd: &RemoteCommand) -> Result<CommandOutput> {
+        let mut command = if self.target.user == "root" {
+            let mut c = self.session.command("sh");
+            c.arg("-c").arg(&cmd.script);
+            c
+        } else {
+            let mut c = self.session.command("sudo");
+            c.args(["-n", "sh", "-c"]).arg(&cmd.script);
+            c
+        };
+        command
+            .stdin(if cmd.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().await?;
+        if let Some(input) = &cmd.stdin {
+            if let Some(mut stdin) = child.stdin().take() {
+                stdin.write_all(input).await?;
+                stdin.shutdown().await?;
+                // dropped here: the remote side sees EOF
+            }
+        }
+        let out = child.wait_with_output().await?;
+        Ok(CommandOutput {
+            status: out.status.code().unwrap_or(255),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        })
+    }
+}
+
+impl Transport for SshTransport {
+    fn node(&self) -> &str {
+        &self.target.node
+    }
+
+    fn run(&self, cmd: &RemoteCommand) -> Result<CommandOutput> {
+        self.commands.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(node = %self.target.node, script = %cmd.script, "run");
+        runtime().block_on(self.run_async(cmd)).with_context(|| {
+            format!(
+                "{}: ssh: cannot run `{}`",
+                self.target.node,
+                super::first_line(&cmd.script)
+            )
+        })
+    }
+
+    fn forward(&self, target: &ForwardTarget) -> Result<PathBuf> {
+        let n = self.forwards.fetch_add(1, Ordering::Relaxed);
+        let local = self.socket_dir.path().join(format!("fwd{n}.sock"));
+        let remote: Socket<'_> = match target {
+            ForwardTarget::UnixSocket(path) => Socket::from(path.as_path()),
+            ForwardTarget::LocalPort(port) => Socket::new("127.0.0.1", *port),
+        };
+        runtime()
+            .block_on(self.session.request_port_forward(
+                ForwardType::Local,
+                Socket::from(local.as_path()),
+                remote,
+            ))
+            .with_context(|| {
+                format!(
+                    "{}: cannot forward a connection to {target:?}",
+                    self.target.node
+                )
+            })?;
+        Ok(local)
+    }
+}
+
+/// Turn a failed connection into a message a user can act on.
+fn connect_error(target: &SshTarget, err: openssh::Error) -> anyhow::Error {
+    let text = format!("{err:#}");
+    let detail = std::error::Error::source(&err)
+        .map(|s| s.to_string())
+        .unwrap_or_default();
+    let all = format!("{text} {detail}");
+    let known = target
+        .known_hosts
+        .as_deref()
+        .map(Path::display)
+        .map(|d| d.to_string())
+        .unwrap_or_else(|| "~/.ssh/known_hosts".into());
+    if all.contains("Host key verification failed")
+        || all.contains("REMOTE HOST IDENTIFICATION HAS CHANGED")
+    {
+        return anyhow!(
+            "{}: the host key of {} is unknown or has changed (checked against {known}); \
+             compare it with `ssh-keyscan -p {} {}` and add it, or set `host_key_check: accept-new` \
+             to trust a new host on first use",
+            target.node,
+            target.host,
+            target.port,
+            target.host
+        );
+    }
+    anyhow!(
+        "{}: cannot connect over SSH to {}@{}:{}: {}",
+        target.node,
+        target.user,
+        target.host,
+        target.port,
+        all.trim()
+    )
+}
