@@ -1,0 +1,147 @@
+//! Shared harness for the lab end-to-end tests: run the mhactl binary, bring a lab up
+//! in a temporary directory, and take it down again even when a test panics.
+#![allow(dead_code)]
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Can the lab run here? Without root it cannot. Under CI (`CI=true`) that is a
+/// failure, never a silent skip; elsewhere the test says loudly that it skipped.
+pub fn lab_available(test: &str) -> bool {
+    let root = std::fs::metadata("/proc/self")
+        .map(|m| m.uid() == 0)
+        .unwrap_or(false);
+    if root {
+        return true;
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+        panic!("{test}: CI=true but not running as root: the lab e2e tests must run in CI");
+    }
+    eprintln!("SKIPPED {test}: the lab needs root (run `sudo scripts/test`)");
+    false
+}
+
+/// Run mhactl with `args`.
+pub fn mhactl(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mhactl"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("cannot run mhactl")
+}
+
+/// Run mhactl and require success; return stdout.
+pub fn mhactl_ok(args: &[&str]) -> String {
+    let out = mhactl(args);
+    assert!(
+        out.status.success(),
+        "mhactl {} failed ({}):\nstdout:\n{}\nstderr:\n{}",
+        args.join(" "),
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A lab brought up for one test; `down` runs on drop.
+pub struct TestLab {
+    /// Lab directory.
+    pub dir: PathBuf,
+    /// Third octet of its subnet.
+    pub subnet: u8,
+    _tmp: tempfile::TempDir,
+}
+
+impl TestLab {
+    /// Bring up a lab on subnet 10.213.`subnet`.0/24 in a fresh temporary directory.
+    pub fn up(subnet: u8) -> TestLab {
+        let tmp = tempfile::Builder::new()
+            .prefix("mhactl-e2e-")
+            .tempdir()
+            .unwrap();
+        let dir = tmp.path().join("lab");
+        // A lab left over from an interrupted run on the same subnet would block us.
+        cleanup_stale(subnet);
+        let lab = TestLab {
+            dir,
+            subnet,
+            _tmp: tmp,
+        };
+        mhactl_ok(&[
+            "lab",
+            "up",
+            "--dir",
+            lab.dir_str(),
+            "--subnet",
+            &subnet.to_string(),
+        ]);
+        lab
+    }
+
+    /// The lab directory as a string.
+    pub fn dir_str(&self) -> &str {
+        self.dir.to_str().unwrap()
+    }
+
+    /// The inventory `lab up` wrote.
+    pub fn inventory(&self) -> String {
+        self.dir.join("inventory.yaml").display().to_string()
+    }
+
+    /// Run a command on a node through `mhactl lab ssh`.
+    pub fn ssh(&self, node: &str, script: &str) -> Output {
+        mhactl(&[
+            "lab",
+            "ssh",
+            "--dir",
+            self.dir_str(),
+            node,
+            "--",
+            "sh",
+            "-c",
+            script,
+        ])
+    }
+
+    /// Run a command on a node and require success; return stdout.
+    pub fn ssh_ok(&self, node: &str, script: &str) -> String {
+        let out = self.ssh(node, script);
+        assert!(
+            out.status.success(),
+            "on {node}: `{script}` failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+impl Drop for TestLab {
+    fn drop(&mut self) {
+        let _ = mhactl(&["lab", "down", "--dir", self.dir_str()]);
+    }
+}
+
+/// Remove namespaces and the bridge of a lab on `subnet` whose directory is gone.
+fn cleanup_stale(subnet: u8) {
+    let bridge = format!("mhactl{subnet}br");
+    for node in ["node-a", "node-b"] {
+        let ns = format!("mhactl{subnet}-{node}");
+        if Path::new("/run/netns").join(&ns).exists() {
+            let pids = Command::new("ip")
+                .args(["netns", "pids", &ns])
+                .output()
+                .unwrap();
+            for pid in String::from_utf8_lossy(&pids.stdout).split_whitespace() {
+                let _ = Command::new("kill").args(["-KILL", pid]).status();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            let _ = Command::new("ip").args(["netns", "del", &ns]).status();
+        }
+    }
+    if Path::new("/sys/class/net").join(&bridge).exists() {
+        let _ = Command::new("ip").args(["link", "del", &bridge]).status();
+    }
+}
