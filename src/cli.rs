@@ -38,6 +38,21 @@ pub struct GlobalArgs {
     /// Only errors.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Output format of the result.
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub output: OutputFormat,
+    /// Plain lines instead of progress spinners, even on a terminal.
+    #[arg(long, global = true)]
+    pub no_progress: bool,
+}
+
+/// Result format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// A table for people.
+    Text,
+    /// JSON for scripts.
+    Json,
 }
 
 /// Subcommands.
@@ -164,7 +179,7 @@ fn init_logging(global: &GlobalArgs) {
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Lab(cmd) => crate::lab::run(cmd),
-        Command::Bootstrap(_) => not_built("bootstrap"),
+        Command::Bootstrap(args) => crate::bootstrap::run(&args, &cli.global),
         Command::Verify => not_built("verify"),
         Command::FailoverTest => not_built("failover-test"),
     }

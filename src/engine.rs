@@ -98,6 +98,8 @@ pub struct NodeHandle {
     pub name: String,
     /// Commands and files.
     pub transport: Arc<dyn Transport>,
+    /// Facts read during this run (OS, services, server dialect).
+    pub facts: Mutex<crate::facts::NodeFacts>,
     sql: Mutex<Option<Box<dyn SqlConn>>>,
     connector: Option<SqlConnector>,
 }
@@ -186,6 +188,10 @@ pub trait Operation: Send + Sync {
     fn name(&self) -> &'static str;
     /// Read facts from node `index` (and its peer, if needed) and plan.
     fn plan(&self, cluster: &Cluster, index: usize) -> Result<Plan>;
+    /// `true` for checks about the pair as a whole: planned once, reported for the cluster.
+    fn cluster_wide(&self) -> bool {
+        false
+    }
 }
 
 /// What happened to one step on one node.
@@ -249,8 +255,8 @@ pub fn run(
             break;
         }
         let step_reports: Vec<StepReport> = std::thread::scope(|scope| {
-            let handles: Vec<_> = cluster
-                .nodes
+            let nodes = if op.cluster_wide() { &cluster.nodes[..1] } else { &cluster.nodes[..] };
+            let handles: Vec<_> = nodes
                 .iter()
                 .map(|node| {
                     let skip = dry_run && pending[node.index];
@@ -302,7 +308,7 @@ fn run_step(
         }
     };
     let report = StepReport {
-        node: node.name.clone(),
+        node: if op.cluster_wide() { "cluster".into() } else { node.name.clone() },
         step: op.name().to_string(),
         status,
         detail: cluster.redact(&detail),

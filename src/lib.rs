@@ -10,11 +10,15 @@
 //! - [`render`]: my.cnf, keepalived.conf and the health-check script from templates;
 //! - [`lab`]: two real local test hosts built from namespaces.
 
+pub mod bootstrap;
 pub mod cli;
 pub mod dialect;
 pub mod engine;
+pub mod facts;
 pub mod inventory;
 pub mod lab;
 pub mod os;
 pub mod render;
+pub mod report;
+pub mod sql;
 pub mod transport;

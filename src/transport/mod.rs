@@ -71,8 +71,8 @@ impl CommandOutput {
 pub enum ForwardTarget {
     /// A unix socket on the node (e.g. mysqld's; peer credentials are then sshd's, root).
     UnixSocket(PathBuf),
-    /// A TCP port on the node's loopback.
-    LocalPort(u16),
+    /// A TCP address as seen from the node (e.g. its loopback, or the VIP).
+    Tcp(String, u16),
 }
 
 /// How mhactl reaches one node.

@@ -165,7 +165,7 @@ impl Transport for SshTransport {
         let local = self.socket_dir.path().join(format!("fwd{n}.sock"));
         let remote: Socket<'_> = match target {
             ForwardTarget::UnixSocket(path) => Socket::from(path.as_path()),
-            ForwardTarget::LocalPort(port) => Socket::new("127.0.0.1", *port),
+            ForwardTarget::Tcp(host, port) => Socket::new(host.as_str(), *port),
         };
         runtime()
             .block_on(self.session.request_port_forward(

@@ -1,0 +1,472 @@
+//! The bootstrap steps, in order. Each is an [`Operation`]: it reads facts, then plans
+//! `Noop(why)` or a `Change`. Numbers refer to the manual runbook this replaces.
+
+use crate::engine::{file_diff, Action, Change, Cluster, NodeHandle, Operation, Plan};
+use crate::facts;
+use crate::inventory::{Inventory, Secrets};
+use crate::os::{ServiceManager, KEEPALIVED_SERVICE};
+use crate::transport::{shell_quote, ForwardTarget, RemoteCommand};
+use anyhow::{anyhow, bail, Result};
+use secrecy::ExposeSecret;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What every step needs: the inventory and the resolved secrets.
+pub struct Ctx {
+    /// The validated inventory.
+    pub inv: Inventory,
+    /// Resolved secrets.
+    pub secrets: Secrets,
+}
+
+/// All bootstrap steps, in the order they run.
+pub fn all(ctx: Arc<Ctx>) -> Vec<Box<dyn Operation>> {
+    vec![
+        Box::new(DetectOs(ctx.clone())),
+        Box::new(InstallPackages(ctx.clone())),
+        Box::new(StartServer(ctx.clone())),
+        Box::new(AdminAccess),
+        Box::new(ServerConfig(ctx.clone())),
+        Box::new(ReplicationUser(ctx.clone())),
+        Box::new(Replication(ctx.clone())),
+        Box::new(Keepalived(ctx.clone())),
+        Box::new(VipCheck(ctx)),
+    ]
+}
+
+/// Step 2: OS family, package manager, service manager.
+struct DetectOs(Arc<Ctx>);
+
+impl Operation for DetectOs {
+    fn name(&self) -> &'static str {
+        "detect-os"
+    }
+    fn plan(&self, cluster: &Cluster, i: usize) -> Result<Plan> {
+        let node = &cluster.nodes[i];
+        let (target, _) = facts::os_target(node, self.0.inv.mysql.flavor)?;
+        Ok(Plan::Noop(format!(
+            "{}; {:?} packages",
+            facts::describe_os(node),
+            target.package_manager()
+        )))
+    }
+}
+
+/// Step 3 (runbook 1.1): server, client and keepalived packages.
+struct InstallPackages(Arc<Ctx>);
+
+impl Operation for InstallPackages {
+    fn name(&self) -> &'static str {
+        "install-packages"
+    }
+    fn plan(&self, cluster: &Cluster, i: usize) -> Result<Plan> {
+        let node = &cluster.nodes[i];
+        let (target, _) = facts::os_target(node, self.0.inv.mysql.flavor)?;
+        let pm = target.package_manager();
+        let wanted = target.all_packages();
+        let out = node.transport.run(&RemoteCommand::new(pm.installed_query_command(&wanted)))?;
+        let missing = pm.parse_installed(&out.stdout, &wanted);
+        if missing.is_empty() {
+            return Ok(Plan::Noop(format!("installed: {}", wanted.join(", "))));
+        }
+        let missing: Vec<&str> = missing.iter().map(String::as_str).collect();
+        Ok(Plan::Change(Change {
+            summary: format!("install {}", missing.join(", ")),
+            actions: vec![
+                Action::Run(RemoteCommand::new(pm.refresh_command())),
+                Action::Run(RemoteCommand::new(pm.install_command(&missing))),
+            ],
+            diff: None,
+        }))
+    }
+}
+
+/// Step 4a (runbook 1.2.1): the server runs and starts at boot.
+struct StartServer(Arc<Ctx>);
+
+impl Operation for StartServer {
+    fn name(&self) -> &'static str {
+        "start-server"
+    }
+    fn plan(&self, cluster: &Cluster, i: usize) -> Result<Plan> {
+        let node = &cluster.nodes[i];
+        let (target, services) = facts::os_target(node, self.0.inv.mysql.flavor)?;
+        let service = target.server_service();
+        if facts::service_active(node, services, service)? {
+            return Ok(Plan::Noop(format!("{service} is running")));
+        }
+        Ok(Plan::Change(Change {
+            summary: format!("start {service}"),
+            actions: vec![
+                Action::Run(RemoteCommand::new(services.enable_command(service))),
+                Action::Run(RemoteCommand::new(services.start_command(service))),
+            ],
+            diff: None,
+        }))
+    }
+}
+
+/// Step 4b (runbook 1.2.2): administrative SQL access. MariaDB's root logs in through
+/// the unix socket (the forwarded connection comes from sshd, running as root), so no
+/// root password exists anywhere. The MySQL temporary-password path plugs in here.
+struct AdminAccess;
+
+impl Operation for AdminAccess {
+    fn name(&self) -> &'static str {
+        "admin-access"
+    }
+    fn plan(&self, cluster: &Cluster, i: usize) -> Result<Plan> {
+        let d = facts::dialect(&cluster.nodes[i])?;
+        Ok(Plan::Noop(format!(
+            "{:?} {}.{}.{}: root through the server's unix socket over SSH",
+            d.flavor(),
+            d.version().major,
+            d.version().minor,
+            d.version().patch
+        )))
+    }
+}
+
+/// Step 5 (runbook 1.3.1.1): mhactl's my.cnf drop-in; restart only when it changed, or
+/// when the running server does not have its settings yet (an interrupted earlier run).
+struct ServerConfig(Arc<Ctx>);
+
+impl Operation for ServerConfig {
+    fn name(&self) -> &'static str {
+        "server-config"
+    }
+    fn plan(&self, cluster: &Cluster, i: usize) -> Result<Plan> {
+        let inv = &self.0.inv;
+        let node = &cluster.nodes[i];
+        let (target, services) = facts::os_target(node, inv.mysql.flavor)?;
+        let d = facts::dialect(node)?;
+        let wanted = crate::render::render_my_cnf(inv, i, &d, &target)?;
+        let path = target.config_path();
+        let current = node.transport.read_file(Path::new(path))?;
+        let server_id = facts::variable(node, "server_id")?.unwrap_or_default();
+        let offset = facts::variable(node, "auto_increment_offset")?.unwrap_or_default();
+        let live_ok = server_id == inv.server_id(i).to_string()
+            && offset == inv.auto_increment_offset(i).to_string();
+        let file_ok = current.as_deref() == Some(wanted.as_str());
+        if file_ok && live_ok {
+            return Ok(Plan::Noop(format!(
+                "{path} up to date; running with server_id {server_id}, auto_increment_offset {offset}"
+            )));
+        }
+        let mut actions = Vec::new();
+        if !file_ok {
+            actions.push(Action::WriteFile { path: PathBuf::from(path), content: wanted.clone(), mode: 0o644 });
+        }
+        actions.push(restart_server(services, target.server_service()));
+        Ok(Plan::Change(Change {
+            summary: if file_ok {
+                format!("restart {} to apply {path}", target.server_service())
+            } else {
+                format!("write {path} and restart {}", target.server_service())
+            },
+            actions,
+            diff: (!file_ok).then(|| file_diff(path, current.as_deref(), &wanted)),
+        }))
+    }
+}
+
+/// Restart the server, then wait until it accepts SQL again.
+fn restart_server(services: ServiceManager, service: &'static str) -> Action {
+    Action::Custom(
+        format!("restart {service} and wait for it"),
+        Box::new(move |cluster: &Cluster, i| {
+            let node = &cluster.nodes[i];
+            node.reset_sql();
+            node.transport.run_ok(&RemoteCommand::new(services.restart_command(service)))?;
+            wait_for(Duration::from_secs(60), || {
+                node.reset_sql();
+                Ok(node.with_sql(|sql| sql.query("SELECT 1")).is_ok())
+            })
+            .map_err(|_| anyhow!("{}: {service} did not accept connections within 60 s after restart", node.name))
+        }),
+    )
+}
+
+/// Poll `ready` every 250 ms until it says yes or `limit` passes.
+fn wait_for(limit: Duration, mut ready: impl FnMut() -> Result<bool>) -> Result<()> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if ready()? {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("timed out after {} s", limit.as_secs());
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// Step 6 (runbook 1.3.1.2): the replication account, allowed only from the peer's
+/// address, with replication privileges only. Managed with the binary log off for the
+/// session: each node has its own account (for its own peer), which must not replicate.
+struct ReplicationUser(Arc<Ctx>);
+
+impl Operation for ReplicationUser {
+    fn name(&self) -> &'static str {
+        "replication-user"
+    }
+    fn plan(&self, cluster: &Cluster, i: usize) -> Result<Plan> {
+        let inv = &self.0.inv;
+        let node = &cluster.nodes[i];
+        let d = facts::dialect(node)?;
+        let user = &inv.mysql.replication_user;
+        let host = inv.peer(i).address.to_string();
+        let password = self.0.secrets.replication_password.expose_secret();
+        let account = crate::dialect::quote_account(user, &host);
+        let exists_sql = format!(
+            "SELECT COUNT(*) AS n FROM mysql.user WHERE User = {} AND Host = {}",
+            crate::dialect::quote_string(user),
+            crate::dialect::quote_string(&host)
+        );
+        let exists = node.with_sql(|sql| sql.query(&exists_sql))?
+            .first()
+            .and_then(|r| crate::sql::get(r, "n"))
+            == Some("1");
+        let mut statements = vec![d.session_no_binlog_sql()];
+        let mut what = Vec::new();
+        if !exists {
+            statements.push(d.create_replication_user_sql(user, &host, password));
+            what.push(format!("create {account}"));
+        } else if !password_matches(node, &d, user, &host, password)? {
+            statements.push(d.alter_user_password_sql(user, &host, password));
+            what.push(format!("set the password of {account}"));
+        }
+        let grants_ok = exists && {
+            let rows = node.with_sql(|sql| sql.query(&d.show_grants_sql(user, &host)))?;
+            let lines: Vec<String> =
+                rows.iter().filter_map(|r| r.first().and_then(|(_, v)| v.clone())).collect();
+            d.grants_cover_replication(&lines)
+        };
+        if !grants_ok {
+            statements.push(d.grant_replication_sql(user, &host));
+            what.push(format!("grant replication privileges to {account}"));
+        }
+        if what.is_empty() {
+            return Ok(Plan::Noop(format!("{account} exists with replication privileges only")));
+        }
+        statements.push("SET SESSION sql_log_bin = 1".into());
+        Ok(Plan::Change(Change { summary: what.join(", "), actions: vec![Action::Sql(statements)], diff: None }))
+    }
+}
+
+/// Does the account's stored hash match the password? (MariaDB and MySQL 5.7 with
+/// mysql_native_password can tell; otherwise assume yes: verify checks the login.)
+fn password_matches(node: &NodeHandle, d: &crate::dialect::Dialect, user: &str, host: &str, password: &str) -> Result<bool> {
+    if d.flavor() != crate::inventory::Flavor::Mariadb {
+        return Ok(true);
+    }
+    let sql = format!(
+        "SELECT COUNT(*) AS n FROM mysql.user WHERE User = {} AND Host = {} AND authentication_string = PASSWORD({})",
+        crate::dialect::quote_string(user),
+        crate::dialect::quote_string(host),
+        crate::dialect::quote_string(password)
+    );
+    Ok(node.with_sql(|s| s.query(&sql))?.first().and_then(|r| crate::sql::get(r, "n")) == Some("1"))
+}
+
+/// Step 7 (runbook 1.3.1.3-1.3.2.4): each node replicates from its peer, starting at the
+/// peer's current binary log position; both threads must run.
+struct Replication(Arc<Ctx>);
+
+impl Operation for Replication {
+    fn name(&self) -> &'static str {
+        "replication"
+    }
+    fn plan(&self, cluster: &Cluster, i: usize) -> Result<Plan> {
+        let inv = &self.0.inv;
+        let node = &cluster.nodes[i];
+        let peer = cluster.peer(i);
+        let d = facts::dialect(node)?;
+        let peer_addr = inv.peer(i).address.to_string();
+        let status = facts::replica_status(node)?;
+        let points_at_peer = status.as_ref().is_some_and(|s| {
+            s.source_host == peer_addr && s.source_port == inv.mysql.port && s.source_user == inv.mysql.replication_user
+        });
+        if let (true, Some(s)) = (points_at_peer, &status) {
+            if s.io_running && s.sql_running {
+                return Ok(Plan::Noop(format!(
+                    "replicating from {} ({peer_addr}); IO and SQL threads running, {} s behind",
+                    peer.name,
+                    s.seconds_behind.map(|x| x.to_string()).unwrap_or_else(|| "?".into())
+                )));
+            }
+            return Ok(Plan::Change(Change {
+                summary: format!("start replication from {}", peer.name),
+                actions: vec![Action::Sql(vec![d.start_replica_sql()]), wait_for_replication()],
+                diff: None,
+            }));
+        }
+        let coords = facts::binlog_coordinates(peer)?;
+        let change = crate::dialect::ChangeSource {
+            host: peer_addr.clone(),
+            port: inv.mysql.port,
+            user: inv.mysql.replication_user.clone(),
+            password: self.0.secrets.replication_password.expose_secret().to_string(),
+            log_file: coords.file.clone(),
+            log_pos: coords.position,
+            connect_retry: 10,
+        };
+        Ok(Plan::Change(Change {
+            summary: format!(
+                "replicate from {} ({peer_addr}) starting at {}:{}",
+                peer.name, coords.file, coords.position
+            ),
+            actions: vec![
+                Action::Sql(vec![d.stop_replica_sql(), d.change_source_sql(&change), d.start_replica_sql()]),
+                wait_for_replication(),
+            ],
+            diff: None,
+        }))
+    }
+}
+
+/// Wait until both replication threads run; fail with the server's own error if not.
+fn wait_for_replication() -> Action {
+    Action::Custom(
+        "wait until the IO and SQL threads run".into(),
+        Box::new(|cluster: &Cluster, i| {
+            let node = &cluster.nodes[i];
+            let mut last = None;
+            let waited = wait_for(Duration::from_secs(30), || {
+                last = facts::replica_status(node)?;
+                Ok(last.as_ref().is_some_and(|s| s.io_running && s.sql_running))
+            });
+            waited.map_err(|_| match last {
+                Some(s) => anyhow!(
+                    "replication on {} did not start: IO thread {}, SQL thread {}; last IO error {}: {}; last SQL error {}: {}",
+                    node.name,
+                    if s.io_running { "running" } else { "stopped" },
+                    if s.sql_running { "running" } else { "stopped" },
+                    s.last_io_errno,
+                    s.last_io_error,
+                    s.last_sql_errno,
+                    s.last_sql_error
+                ),
+                None => anyhow!("replication on {} is not configured", node.name),
+            })
+        }),
+    )
+}
+
+/// Step 8 (runbook's keepalived part): keepalived.conf (validated with `keepalived -t`
+/// before it replaces the old one) and the health-check script; keepalived running.
+struct Keepalived(Arc<Ctx>);
+
+impl Operation for Keepalived {
+    fn name(&self) -> &'static str {
+        "keepalived"
+    }
+    fn plan(&self, cluster: &Cluster, i: usize) -> Result<Plan> {
+        let inv = &self.0.inv;
+        let node = &cluster.nodes[i];
+        let (target, services) = facts::os_target(node, inv.mysql.flavor)?;
+        let conf_path = target.keepalived_conf_path();
+        let script_path = target.check_script_path();
+        let conf = crate::render::render_keepalived_conf(inv, i, self.0.secrets.vrrp_password.expose_secret())?;
+        let script = crate::render::render_check_script(inv, &target)?;
+        let current_conf = node.transport.read_file(Path::new(conf_path))?;
+        let current_script = node.transport.read_file(Path::new(script_path))?;
+        let running = facts::service_active(node, services, KEEPALIVED_SERVICE)?;
+        let conf_ok = current_conf.as_deref() == Some(conf.as_str());
+        let script_ok = current_script.as_deref() == Some(script.as_str());
+        if conf_ok && script_ok && running {
+            return Ok(Plan::Noop(format!("{conf_path} up to date; keepalived running")));
+        }
+        let mut actions = Vec::new();
+        let mut diff = String::new();
+        let mut what = Vec::new();
+        if !script_ok {
+            diff.push_str(&file_diff(script_path, current_script.as_deref(), &script));
+            actions.push(Action::WriteFile { path: script_path.into(), content: script, mode: 0o755 });
+            what.push(format!("write {script_path}"));
+        }
+        if !conf_ok {
+            diff.push_str(&file_diff(conf_path, current_conf.as_deref(), &conf));
+            // Validate the candidate with keepalived itself before it replaces the live file.
+            let candidate = format!("{conf_path}.mhactl-new");
+            actions.push(Action::WriteFile { path: candidate.clone().into(), content: conf, mode: 0o600 });
+            actions.push(Action::Run(RemoteCommand::new(format!(
+                "keepalived -t -f {c} >/tmp/.mhactl-keepalived-check 2>&1 || {{ cat /tmp/.mhactl-keepalived-check >&2; rm -f {c}; exit 1; }}; mv -f {c} {f}",
+                c = shell_quote(&candidate),
+                f = shell_quote(conf_path)
+            ))));
+            what.push(format!("write {conf_path}"));
+        }
+        let verb = if running { "restart" } else { "start" };
+        actions.push(Action::Run(RemoteCommand::new(services.enable_command(KEEPALIVED_SERVICE))));
+        actions.push(Action::Run(RemoteCommand::new(if running {
+            services.restart_command(KEEPALIVED_SERVICE)
+        } else {
+            services.start_command(KEEPALIVED_SERVICE)
+        })));
+        what.push(format!("{verb} keepalived"));
+        Ok(Plan::Change(Change {
+            summary: what.join(", "),
+            actions,
+            diff: (!diff.is_empty()).then_some(diff),
+        }))
+    }
+}
+
+/// Step 9 (runbook's "check the VIP"): exactly one node holds the VIP, and MySQL
+/// answers through it with the holder's server_id.
+struct VipCheck(Arc<Ctx>);
+
+impl Operation for VipCheck {
+    fn name(&self) -> &'static str {
+        "vip"
+    }
+    fn cluster_wide(&self) -> bool {
+        true
+    }
+    fn plan(&self, cluster: &Cluster, _i: usize) -> Result<Plan> {
+        let inv = &self.0.inv;
+        let vip = inv.vip.address;
+        let mut holders = Vec::new();
+        // keepalived needs a few advertisement intervals to elect a holder.
+        let waited = wait_for(Duration::from_secs(20), || {
+            holders.clear();
+            for node in &cluster.nodes {
+                if facts::interface_addresses(node, &inv.vip.interface)?.contains(&vip) {
+                    holders.push(node.index);
+                }
+            }
+            Ok(holders.len() == 1)
+        });
+        if waited.is_err() {
+            if holders.len() > 1 {
+                bail!("split brain: both {} and {} hold the VIP {vip}", cluster.nodes[0].name, cluster.nodes[1].name);
+            }
+            bail!("no node holds the VIP {vip} after 20 s: is keepalived running, and VRRP allowed between the nodes?");
+        }
+        let holder = holders[0];
+        let other = cluster.peer(holder);
+        // The replication account exists on the holder for the other node's address, so
+        // connecting from the other node through the VIP logs in and lands on the holder.
+        let login = crate::sql::Login {
+            user: inv.mysql.replication_user.clone(),
+            password: Some(self.0.secrets.replication_password.clone()),
+        };
+        let mut conn = crate::sql::MysqlConn::connect(
+            &other.transport,
+            &ForwardTarget::Tcp(vip.to_string(), inv.mysql.port),
+            &login,
+        )?;
+        let rows = crate::engine::SqlConn::query(&mut conn, "SELECT @@server_id AS id")?;
+        let id = rows.first().and_then(|r| crate::sql::get(r, "id")).unwrap_or("?").to_string();
+        let want = inv.server_id(holder).to_string();
+        if id != want {
+            bail!("MySQL through the VIP {vip} reports server_id {id}, but the holder {} has {want}", cluster.nodes[holder].name);
+        }
+        Ok(Plan::Noop(format!(
+            "VIP {vip} on {}; MySQL answers through it (server_id {id})",
+            cluster.nodes[holder].name
+        )))
+    }
+}
