@@ -57,7 +57,7 @@ const BAD_CASES: &[(&str, &[&str])] = &[
     ),
     (
         "bad_cluster_name.yaml",
-        &["cluster:", "' '", "letters, digits"],
+        &["cluster:", "contains a space", "letters, digits"],
     ),
     (
         "bad_vip_is_node.yaml",
@@ -74,7 +74,12 @@ const BAD_CASES: &[(&str, &[&str])] = &[
     ("bad_vrid_zero.yaml", &["vip.virtual_router_id", "1-255"]),
     (
         "bad_vrid_too_big.yaml",
-        &["line 10 column 22", "vip.virtual_router_id", "256"],
+        &[
+            "line 10 column 22",
+            "vip.virtual_router_id",
+            "256",
+            "0 to 255",
+        ],
     ),
     (
         "bad_priority_same.yaml",
@@ -123,7 +128,7 @@ const BAD_CASES: &[(&str, &[&str])] = &[
     ),
     (
         "bad_two_root_sources.yaml",
-        &["root_password_env and root_password_prompt"],
+        &["root_password_env and root_password_prompt are both given"],
     ),
     (
         "bad_two_vrrp_sources.yaml",

@@ -70,7 +70,32 @@ fn format_yaml_error(e: &serde_yaml::Error, name: &str) -> String {
         }
         prefix.push_str(&format!("line {} column {}: ", loc.line(), loc.column()));
     }
-    format!("{prefix}{}", improve_message(&msg))
+    format!("{prefix}{}", plain_types(&improve_message(&msg)))
+}
+
+/// serde's Rust type names mean little to a DBA: `expected u8` becomes a range.
+fn plain_types(msg: &str) -> String {
+    let mut m = msg.to_string();
+    for (rust, plain) in [
+        ("expected u8", "expected a whole number from 0 to 255"),
+        ("expected u16", "expected a whole number from 0 to 65535"),
+        (
+            "expected u32",
+            "expected a whole number from 0 to 4294967295",
+        ),
+        (
+            "expected u64",
+            "expected a whole number from 0 to 18446744073709551615",
+        ),
+        ("expected a boolean", "expected true or false"),
+        (
+            "invalid IPv4 address syntax",
+            "invalid IPv4 address, expected four numbers 0-255 like 10.0.0.11",
+        ),
+    ] {
+        m = m.replace(rust, plain);
+    }
+    m
 }
 
 /// Rewrite serde's "unknown field/variant `x`, expected ..." into a suggestion when a

@@ -54,12 +54,23 @@ fn check_cluster(inv: &Inventory, p: &mut Problems) {
         p.add(
             "cluster",
             format!(
-                "{c:?} contains {bad:?}; use only letters, digits, `_` and `-` \
-                 (it becomes part of keepalived's router id)"
+                "{c:?} contains {}; use only letters, digits, `_` and `-` \
+                 (it becomes part of keepalived's router id)",
+                describe(bad)
             ),
         );
     } else if c.len() > 64 {
         p.add("cluster", "is longer than 64 characters");
+    }
+}
+
+/// A character as shown in messages: `x`, or "a space" / "a tab" / "a control character".
+fn describe(c: char) -> String {
+    match c {
+        ' ' => "a space".into(),
+        '\t' => "a tab".into(),
+        c if c.is_control() => "a control character".into(),
+        c => format!("`{c}`"),
     }
 }
 
@@ -73,8 +84,9 @@ fn hostname_problem(name: &str) -> Option<String> {
         .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
     {
         return Some(format!(
-            "{name:?} contains {bad:?}; node names are like hostnames: lowercase letters, \
-             digits and `-`"
+            "{name:?} contains {}; node names are like hostnames: lowercase letters, \
+             digits and `-`",
+            describe(bad)
         ));
     }
     if name.starts_with('-') || name.ends_with('-') {
@@ -91,10 +103,7 @@ fn check_nodes(inv: &Inventory, p: &mut Problems) {
     if n != 2 {
         p.add(
             "nodes",
-            format!(
-                "exactly two nodes are required (a dual-master pair), found {n}{}",
-                if n == 1 { "" } else { "s" }
-            ),
+            format!("exactly two nodes are required (a dual-master pair), found {n}"),
         );
     }
     for (i, node) in inv.nodes.iter().enumerate() {
@@ -315,7 +324,8 @@ fn user_problem(u: &str) -> Option<String> {
         .find(|c| !(c.is_ascii_alphanumeric() || *c == '_'))
     {
         return Some(format!(
-            "{u:?} contains {bad:?}; use letters, digits and `_` only"
+            "{u:?} contains {}; use letters, digits and `_` only",
+            describe(bad)
         ));
     }
     if u.len() > 32 {
@@ -336,7 +346,8 @@ fn database_problem(d: &str) -> Option<String> {
         .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '$' | '-')))
     {
         return Some(format!(
-            "{d:?} contains {bad:?}; database names here may use letters, digits, `_`, `$` and `-`"
+            "{d:?} contains {}; database names here may use letters, digits, `_`, `$` and `-`",
+            describe(bad)
         ));
     }
     if d.len() > 64 {
@@ -466,6 +477,11 @@ fn check_credentials(c: &Credentials, p: &mut Problems) {
         ),
     ];
     for (name, env, file, prompt, required) in secrets {
+        let label = match name {
+            "replication_password" => "replication password",
+            "root_password" => "root password",
+            _ => "VRRP password",
+        };
         let mut given = Vec::new();
         if let Some(e) = env {
             given.push(format!("{name}_env"));
@@ -504,17 +520,16 @@ fn check_credentials(c: &Credentials, p: &mut Problems) {
             p.add(
                 "credentials",
                 format!(
-                    "{} are all given; use exactly one source for the {}",
+                    "{} are {} given; use exactly one source for the {label}",
                     given.join(" and "),
-                    name.replace('_', " ")
+                    if given.len() == 2 { "both" } else { "all" }
                 ),
             );
         } else if given.is_empty() && required {
             p.add(
                 "credentials",
                 format!(
-                    "no source for the {}: set exactly one of `{name}_env`, `{name}_file`{prompt_form}",
-                    name.replace('_', " ")
+                    "no source for the {label}: set exactly one of `{name}_env`, `{name}_file`{prompt_form}"
                 ),
             );
         }
