@@ -1,16 +1,360 @@
-//! Credential references (`*_env`, `*_file`, `*_prompt`) and their resolution to secrets.
+//! Credential references (`*_env`, `*_file`, `*_prompt`) and their resolution to
+//! secrets. The inventory never holds a secret: it says where each one comes from.
+//! Resolved secrets live in [`SecretString`]s (Debug prints `[REDACTED]`), and no error
+//! message here ever contains a secret value.
+
+use super::{Credentials, Inventory};
+use crate::cli::UsageError;
+use anyhow::Result;
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+/// keepalived's `auth_pass` uses at most this many characters.
+pub const VRRP_PASSWORD_MAX: usize = 8;
+
+/// Which secret a reference is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretName {
+    /// The replication account's password (`credentials.replication_password_*`).
+    ReplicationPassword,
+    /// The administrative (root) password (`credentials.root_password_*`).
+    RootPassword,
+    /// keepalived's VRRP `auth_pass` (`credentials.vrrp_password_*`).
+    VrrpPassword,
+}
+
+impl SecretName {
+    /// The field stem in the inventory: `replication_password`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecretName::ReplicationPassword => "replication_password",
+            SecretName::RootPassword => "root_password",
+            SecretName::VrrpPassword => "vrrp_password",
+        }
+    }
+}
 
 /// Where one secret comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CredentialRef {
     /// An environment variable.
     Env(String),
-    /// A file, and optionally a key in a YAML mapping inside it.
-    File(std::path::PathBuf, Option<String>),
+    /// A file, and optionally a key in a YAML mapping inside it (`path#key`). The path
+    /// is as written; [`CredentialRef::resolve`] makes a relative one absolute.
+    File(PathBuf, Option<String>),
     /// Ask on the terminal.
     Prompt,
 }
 
-/// Resolved secrets.
-#[derive(Debug, Default)]
-pub struct Secrets {}
+impl CredentialRef {
+    /// Parse a `*_file` value: `path` or `path#key` (the last `#` separates the key).
+    pub fn parse_file(value: &str) -> CredentialRef {
+        match value.rsplit_once('#') {
+            Some((path, key)) => CredentialRef::File(PathBuf::from(path), Some(key.to_string())),
+            None => CredentialRef::File(PathBuf::from(value), None),
+        }
+    }
+
+    /// The inventory field this reference is written in, e.g.
+    /// `credentials.replication_password_env`.
+    pub fn field(&self, name: SecretName) -> String {
+        let suffix = match self {
+            CredentialRef::Env(_) => "env",
+            CredentialRef::File(..) => "file",
+            CredentialRef::Prompt => "prompt",
+        };
+        format!("credentials.{}_{suffix}", name.as_str())
+    }
+
+    /// Fetch the secret. Relative file paths resolve against `inv`'s base directory.
+    /// Prompts only when `interactive` is true and stdin is a terminal.
+    pub fn resolve(
+        &self,
+        name: SecretName,
+        inv: &Inventory,
+        interactive: bool,
+    ) -> Result<SecretString> {
+        let field = self.field(name);
+        match self {
+            CredentialRef::Env(var) => from_env(var, &field),
+            CredentialRef::File(path, key) => {
+                from_file(&inv.resolve_path(path), key.as_deref(), &field)
+            }
+            CredentialRef::Prompt => from_prompt(name, &field, interactive),
+        }
+    }
+}
+
+impl Credentials {
+    /// Every source given for `name`, in the order env, file, prompt (validation makes
+    /// sure there is at most one).
+    pub fn sources(&self, name: SecretName) -> Vec<CredentialRef> {
+        let (env, file, prompt) = match name {
+            SecretName::ReplicationPassword => (
+                &self.replication_password_env,
+                &self.replication_password_file,
+                self.replication_password_prompt,
+            ),
+            SecretName::RootPassword => (
+                &self.root_password_env,
+                &self.root_password_file,
+                self.root_password_prompt,
+            ),
+            SecretName::VrrpPassword => (&self.vrrp_password_env, &self.vrrp_password_file, false),
+        };
+        let mut v = Vec::new();
+        if let Some(e) = env {
+            v.push(CredentialRef::Env(e.clone()));
+        }
+        if let Some(f) = file {
+            v.push(CredentialRef::parse_file(f));
+        }
+        if prompt {
+            v.push(CredentialRef::Prompt);
+        }
+        v
+    }
+
+    /// The one source for `name`, if any (the first, should several be given).
+    pub fn source(&self, name: SecretName) -> Option<CredentialRef> {
+        self.sources(name).into_iter().next()
+    }
+}
+
+/// The secrets bootstrap needs, resolved from the inventory's references.
+#[derive(Debug, Clone)]
+pub struct Secrets {
+    /// Password of the replication account.
+    pub replication_password: SecretString,
+    /// Administrative password, when the inventory names a source for one.
+    pub root_password: Option<SecretString>,
+    /// keepalived `auth_pass` (at most 8 characters): given, or derived per cluster.
+    pub vrrp_password: SecretString,
+}
+
+impl Secrets {
+    /// Resolve every credential reference of `inv`. `interactive` allows `*_prompt`
+    /// sources to ask on the terminal (they also need stdin to be a terminal). When no
+    /// VRRP password source is given, one is derived from the cluster name and the
+    /// replication password ([`derive_vrrp_password`]), so re-runs produce the same one.
+    /// Every error is a [`UsageError`].
+    pub fn resolve(inv: &Inventory, interactive: bool) -> Result<Secrets> {
+        let c = &inv.credentials;
+        let repl_ref = c.source(SecretName::ReplicationPassword).ok_or_else(|| {
+            usage(
+                "credentials: no source for the replication password: set exactly one of \
+                 `replication_password_env`, `replication_password_file` or \
+                 `replication_password_prompt: true`"
+                    .to_string(),
+            )
+        })?;
+        let replication_password =
+            repl_ref.resolve(SecretName::ReplicationPassword, inv, interactive)?;
+        let root_password = c
+            .source(SecretName::RootPassword)
+            .map(|r| r.resolve(SecretName::RootPassword, inv, interactive))
+            .transpose()?;
+        let vrrp_password = match c.source(SecretName::VrrpPassword) {
+            Some(r) => {
+                let pw = r.resolve(SecretName::VrrpPassword, inv, interactive)?;
+                let n = pw.expose_secret().chars().count();
+                if n > VRRP_PASSWORD_MAX {
+                    return Err(usage(format!(
+                        "{}: the VRRP password has {n} characters; keepalived uses at most \
+                         {VRRP_PASSWORD_MAX} (auth_pass), so use 8 or fewer, or remove the \
+                         field to have one derived",
+                        r.field(SecretName::VrrpPassword)
+                    )));
+                }
+                pw
+            }
+            None => derive_vrrp_password(&inv.cluster, &replication_password),
+        };
+        Ok(Secrets {
+            replication_password,
+            root_password,
+            vrrp_password,
+        })
+    }
+
+    /// Every secret string, for masking command output and logs.
+    pub fn values(&self) -> Vec<&str> {
+        let mut v = vec![self.replication_password.expose_secret()];
+        if let Some(r) = &self.root_password {
+            v.push(r.expose_secret());
+        }
+        v.push(self.vrrp_password.expose_secret());
+        v
+    }
+}
+
+/// The VRRP password used when the inventory gives none: the first 8 characters of
+/// `hex(sha256("mhactl-vrrp\0" + cluster + "\0" + replication_password))`. Deterministic,
+/// so re-running bootstrap renders the same keepalived.conf.
+pub fn derive_vrrp_password(cluster: &str, replication_password: &SecretString) -> SecretString {
+    let mut h = Sha256::new();
+    h.update(b"mhactl-vrrp\0");
+    h.update(cluster.as_bytes());
+    h.update(b"\0");
+    h.update(replication_password.expose_secret().as_bytes());
+    let digest = h.finalize();
+    let hex: String = digest[..VRRP_PASSWORD_MAX / 2]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    SecretString::from(hex)
+}
+
+fn usage(msg: String) -> anyhow::Error {
+    anyhow::Error::new(UsageError(msg))
+}
+
+fn from_env(var: &str, field: &str) -> Result<SecretString> {
+    match std::env::var(var) {
+        Ok(v) if !v.is_empty() => Ok(SecretString::from(v)),
+        Ok(_) => Err(usage(format!(
+            "{field}: environment variable {var} is set but empty"
+        ))),
+        Err(std::env::VarError::NotPresent) => Err(usage(format!(
+            "{field}: environment variable {var} is not set (export it, or use another source)"
+        ))),
+        Err(std::env::VarError::NotUnicode(_)) => Err(usage(format!(
+            "{field}: environment variable {var} is not valid UTF-8"
+        ))),
+    }
+}
+
+fn from_file(path: &Path, key: Option<&str>, field: &str) -> Result<SecretString> {
+    let shown = path.display();
+    let bytes = std::fs::read(path)
+        .map_err(|e| usage(format!("{field}: cannot read secret file {shown}: {e}")))?;
+    warn_if_readable_by_others(path, field);
+    let text = String::from_utf8(bytes)
+        .map_err(|_| usage(format!("{field}: secret file {shown} is not valid UTF-8")))?;
+    let value = match key {
+        None => text.trim_end_matches(['\n', '\r']).to_string(),
+        Some(key) => {
+            // Only the location of a YAML syntax error is reported: the message could
+            // quote the file's contents.
+            let doc: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| {
+                let at = e
+                    .location()
+                    .map(|l| format!(" (line {} column {})", l.line(), l.column()))
+                    .unwrap_or_default();
+                usage(format!(
+                    "{field}: secret file {shown} is not valid YAML{at}; `path#key` needs a \
+                     YAML mapping"
+                ))
+            })?;
+            let serde_yaml::Value::Mapping(map) = doc else {
+                return Err(usage(format!(
+                    "{field}: secret file {shown} is not a YAML mapping (`path#{key}` picks \
+                     one key of a mapping; drop `#{key}` to use the whole file)"
+                )));
+            };
+            match map.get(key) {
+                None => {
+                    return Err(usage(format!(
+                        "{field}: secret file {shown} has no key `{key}`"
+                    )))
+                }
+                Some(serde_yaml::Value::String(s)) => s.clone(),
+                Some(_) => {
+                    return Err(usage(format!(
+                        "{field}: key `{key}` in secret file {shown} is not a string; quote \
+                         the value (YAML would otherwise turn e.g. 0123 into 123)"
+                    )))
+                }
+            }
+        }
+    };
+    if value.is_empty() {
+        let what = match key {
+            Some(k) => format!("key `{k}` in secret file {shown}"),
+            None => format!("secret file {shown}"),
+        };
+        return Err(usage(format!("{field}: {what} is empty")));
+    }
+    Ok(SecretString::from(value))
+}
+
+fn warn_if_readable_by_others(path: &Path, field: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = std::fs::metadata(path) {
+        let mode = meta.permissions().mode();
+        if mode & 0o044 != 0 {
+            tracing::warn!(
+                "{field}: secret file {} is readable by {} (mode {:o}); run chmod 600 on it",
+                path.display(),
+                if mode & 0o004 != 0 {
+                    "everyone"
+                } else {
+                    "its group"
+                },
+                mode & 0o777
+            );
+        }
+    }
+}
+
+fn from_prompt(name: SecretName, field: &str, interactive: bool) -> Result<SecretString> {
+    let stem = name.as_str();
+    let needs_terminal = |why: &str| {
+        usage(format!(
+            "{field}: asking for the password needs a terminal, but {why}; set \
+             `{stem}_env` (an environment variable) or `{stem}_file` (a file) instead"
+        ))
+    };
+    if !interactive {
+        return Err(needs_terminal("this run is not interactive"));
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(needs_terminal("stdin is not a terminal"));
+    }
+    let label = match name {
+        SecretName::ReplicationPassword => "Replication password",
+        SecretName::RootPassword => "Database root password",
+        SecretName::VrrpPassword => "VRRP password",
+    };
+    let mut prompt = dialoguer::Password::new().with_prompt(format!("{label} ({field})"));
+    if name == SecretName::ReplicationPassword {
+        // A typo here would set a password nobody knows on first bootstrap.
+        prompt = prompt.with_confirmation("Repeat it", "The two entries differ; try again");
+    }
+    let pw = prompt
+        .interact()
+        .map_err(|e| usage(format!("{field}: cannot read the password: {e}")))?;
+    if pw.is_empty() {
+        return Err(usage(format!("{field}: the password is empty")));
+    }
+    Ok(SecretString::from(pw))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_file_forms() {
+        assert_eq!(
+            CredentialRef::parse_file("secrets.yaml#repl"),
+            CredentialRef::File("secrets.yaml".into(), Some("repl".into()))
+        );
+        assert_eq!(
+            CredentialRef::parse_file("/etc/pw"),
+            CredentialRef::File("/etc/pw".into(), None)
+        );
+    }
+
+    #[test]
+    fn derived_vrrp_is_8_hex() {
+        let pw = derive_vrrp_password("prod", &SecretString::from("s3cret"));
+        let s = pw.expose_secret();
+        assert_eq!(s.len(), 8);
+        assert!(s
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+    }
+}

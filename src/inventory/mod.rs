@@ -1,17 +1,37 @@
 //! The inventory: the one YAML file that describes a cluster (two nodes, the VIP, the
 //! server settings and *references* to credentials). This module owns its types, loading
 //! (with line/column errors), validation, and resolving credential references to secrets.
+//!
+//! - this file: the types, and the values derived from them ([`Inventory::server_id`],
+//!   [`Inventory::priority`], [`Inventory::ssh_for`], ...);
+//! - `load.rs`: [`load`] and [`parse`], YAML errors with file, field, line and column,
+//!   and "did you mean" suggestions for misspelled fields;
+//! - `validate.rs`: semantic checks ([`validate`]) and [`Inventory::warnings`];
+//! - `credentials.rs`: [`CredentialRef`] and resolving them to [`Secrets`].
+//!
+//! Every error this module returns carries a [`crate::cli::UsageError`] (exit code 2).
 
 mod credentials;
 mod load;
 mod validate;
 
-pub use credentials::{CredentialRef, Secrets};
-pub use load::load;
+pub use credentials::{derive_vrrp_password, CredentialRef, SecretName, Secrets};
+pub use load::{load, parse};
+pub use validate::validate;
 
 use serde::{Deserialize, Serialize};
 use std::net::Ipv4Addr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Default SSH user.
+pub const DEFAULT_SSH_USER: &str = "root";
+/// Default SSH port.
+pub const DEFAULT_SSH_PORT: u16 = 22;
+/// Default SSH connect timeout, in seconds.
+pub const DEFAULT_SSH_CONNECT_TIMEOUT_S: u64 = 10;
+/// Default keepalived priorities of the first and the second node.
+pub const DEFAULT_PRIORITIES: [u8; 2] = [100, 90];
 
 /// A whole inventory file, as written by the user (paths not yet resolved).
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -200,4 +220,137 @@ pub struct Credentials {
     pub vrrp_password_env: Option<String>,
     /// VRRP auth password: file (default: derived per cluster).
     pub vrrp_password_file: Option<String>,
+}
+
+/// SSH settings for one node after merging node-level over inventory-level settings,
+/// applying defaults and making paths absolute. This is what the SSH transport uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedSsh {
+    /// Address to connect to (the node's `address`).
+    pub host: Ipv4Addr,
+    /// Remote user (default `root`).
+    pub user: String,
+    /// SSH port (default 22).
+    pub port: u16,
+    /// Absolute path of the private key, if one was given.
+    pub identity_file: Option<PathBuf>,
+    /// Absolute path of the known_hosts file, if one was given.
+    pub known_hosts: Option<PathBuf>,
+    /// Host key policy (default [`HostKeyCheck::Strict`]).
+    pub host_key_check: HostKeyCheck,
+    /// TCP connect timeout (default 10 s).
+    pub connect_timeout: Duration,
+}
+
+impl SshSettings {
+    /// `self` with every unset field taken from `fallback`.
+    pub fn merged_over(&self, fallback: &SshSettings) -> SshSettings {
+        SshSettings {
+            user: self.user.clone().or_else(|| fallback.user.clone()),
+            port: self.port.or(fallback.port),
+            identity_file: self
+                .identity_file
+                .clone()
+                .or_else(|| fallback.identity_file.clone()),
+            known_hosts: self
+                .known_hosts
+                .clone()
+                .or_else(|| fallback.known_hosts.clone()),
+            host_key_check: self.host_key_check.or(fallback.host_key_check),
+            connect_timeout_s: self.connect_timeout_s.or(fallback.connect_timeout_s),
+        }
+    }
+}
+
+impl Inventory {
+    /// The node at `i` (0 or 1). Panics if `i` is out of range.
+    pub fn node(&self, i: usize) -> &Node {
+        &self.nodes[i]
+    }
+
+    /// Index (0 or 1) of the node named `name`.
+    pub fn node_index(&self, name: &str) -> Option<usize> {
+        self.nodes.iter().position(|n| n.name == name)
+    }
+
+    /// The other node of the pair. Panics unless `i` is 0 or 1 and there are two nodes
+    /// (which a validated inventory guarantees).
+    pub fn peer(&self, i: usize) -> &Node {
+        assert!(i < 2, "node index {i} out of range (0 or 1)");
+        &self.nodes[1 - i]
+    }
+
+    /// MySQL `server_id` of node `i`: the configured one, else `i + 1`.
+    pub fn server_id(&self, i: usize) -> u32 {
+        self.nodes
+            .get(i)
+            .and_then(|n| n.server_id)
+            .unwrap_or(i as u32 + 1)
+    }
+
+    /// keepalived priority of node `i`: the configured one, else 100 for the first
+    /// node and 90 for the second.
+    pub fn priority(&self, i: usize) -> u8 {
+        self.nodes
+            .get(i)
+            .and_then(|n| n.priority)
+            .unwrap_or(DEFAULT_PRIORITIES[i.min(1)])
+    }
+
+    /// `auto_increment_offset` of node `i`: `i + 1` (the increment is 2).
+    pub fn auto_increment_offset(&self, i: usize) -> u32 {
+        i as u32 + 1
+    }
+
+    /// `auto_increment_increment` for every node: the number of masters (2).
+    pub fn auto_increment_increment(&self) -> u32 {
+        2
+    }
+
+    /// Databases never replicated: `mysql.ignore_databases` with `mysql` always included.
+    pub fn ignored_databases(&self) -> Vec<String> {
+        let mut dbs = self.mysql.ignore_databases.clone();
+        if !dbs.iter().any(|d| d == "mysql") {
+            dbs.insert(0, "mysql".to_string());
+        }
+        dbs
+    }
+
+    /// SSH settings of node `i`: node-level over inventory-level over defaults, with
+    /// relative `identity_file`/`known_hosts` resolved against [`Inventory::base_dir`]
+    /// (and a leading `~/` against `$HOME`). Panics if `i` is out of range.
+    pub fn ssh_for(&self, i: usize) -> ResolvedSsh {
+        let node = &self.nodes[i];
+        let s = node.ssh.merged_over(&self.ssh);
+        ResolvedSsh {
+            host: node.address,
+            user: s.user.unwrap_or_else(|| DEFAULT_SSH_USER.to_string()),
+            port: s.port.unwrap_or(DEFAULT_SSH_PORT),
+            identity_file: s.identity_file.map(|p| self.resolve_path(&p)),
+            known_hosts: s.known_hosts.map(|p| self.resolve_path(&p)),
+            host_key_check: s.host_key_check.unwrap_or_default(),
+            connect_timeout: Duration::from_secs(
+                s.connect_timeout_s.unwrap_or(DEFAULT_SSH_CONNECT_TIMEOUT_S),
+            ),
+        }
+    }
+
+    /// Make a path from the inventory absolute: `~/x` against `$HOME`, a relative path
+    /// against [`Inventory::base_dir`] (itself made absolute against the current
+    /// directory if needed).
+    pub fn resolve_path(&self, p: &Path) -> PathBuf {
+        let expanded = match p.strip_prefix("~") {
+            Ok(rest) => match std::env::var_os("HOME") {
+                Some(home) if !home.is_empty() => PathBuf::from(home).join(rest),
+                _ => p.to_path_buf(),
+            },
+            Err(_) => p.to_path_buf(),
+        };
+        let joined = if expanded.is_absolute() {
+            expanded
+        } else {
+            self.base_dir.join(expanded)
+        };
+        std::path::absolute(&joined).unwrap_or(joined)
+    }
 }

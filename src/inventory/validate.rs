@@ -1,1 +1,619 @@
-//! Semantic checks of an inventory beyond what the YAML types enforce.
+//! Semantic checks of an inventory beyond what the YAML types enforce: two nodes,
+//! unique names and addresses, the VIP in the nodes' subnet, VRRP and MySQL settings,
+//! and exactly one source per secret. Also the non-fatal [`Inventory::warnings`].
+
+use super::{BinlogFormat, Credentials, Flavor, Inventory, SshSettings};
+use std::net::Ipv4Addr;
+
+/// Check `inv` and return every problem found, one per line, each naming its field
+/// (`nodes[1].address: ...`). With one problem the message is just that problem; with
+/// several it starts with "N problems:". Never panics.
+pub fn validate(inv: &Inventory) -> Result<(), String> {
+    let mut p = Problems::default();
+    check_cluster(inv, &mut p);
+    check_nodes(inv, &mut p);
+    check_ssh("ssh", &inv.ssh, &mut p);
+    check_vip(inv, &mut p);
+    check_mysql(inv, &mut p);
+    check_credentials(&inv.credentials, &mut p);
+    p.into_result()
+}
+
+#[derive(Default)]
+struct Problems(Vec<String>);
+
+impl Problems {
+    fn add(&mut self, field: &str, msg: impl std::fmt::Display) {
+        self.0.push(format!("{field}: {msg}"));
+    }
+
+    fn into_result(self) -> Result<(), String> {
+        match self.0.len() {
+            0 => Ok(()),
+            1 => Err(self.0.into_iter().next().unwrap_or_default()),
+            n => {
+                let mut s = format!("{n} problems:");
+                for m in self.0 {
+                    s.push_str("\n  - ");
+                    s.push_str(&m);
+                }
+                Err(s)
+            }
+        }
+    }
+}
+
+fn check_cluster(inv: &Inventory, p: &mut Problems) {
+    let c = &inv.cluster;
+    if c.is_empty() {
+        p.add("cluster", "must not be empty");
+    } else if let Some(bad) = c
+        .chars()
+        .find(|ch| !(ch.is_ascii_alphanumeric() || *ch == '_' || *ch == '-'))
+    {
+        p.add(
+            "cluster",
+            format!(
+                "{c:?} contains {}; use only letters, digits, `_` and `-` \
+                 (it becomes part of keepalived's router id)",
+                describe(bad)
+            ),
+        );
+    } else if c.len() > 64 {
+        p.add("cluster", "is longer than 64 characters");
+    }
+}
+
+/// A character as shown in messages: `x`, or "a space" / "a tab" / "a control character".
+fn describe(c: char) -> String {
+    match c {
+        ' ' => "a space".into(),
+        '\t' => "a tab".into(),
+        c if c.is_control() => "a control character".into(),
+        c => format!("`{c}`"),
+    }
+}
+
+/// Hostname-like: `[a-z0-9-]`, 1-63 characters, not starting or ending with `-`.
+fn hostname_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("must not be empty".into());
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+    {
+        return Some(format!(
+            "{name:?} contains {}; node names are like hostnames: lowercase letters, \
+             digits and `-`",
+            describe(bad)
+        ));
+    }
+    if name.starts_with('-') || name.ends_with('-') {
+        return Some(format!("{name:?} must not start or end with `-`"));
+    }
+    if name.len() > 63 {
+        return Some(format!("{name:?} is longer than 63 characters"));
+    }
+    None
+}
+
+fn check_nodes(inv: &Inventory, p: &mut Problems) {
+    let n = inv.nodes.len();
+    if n != 2 {
+        p.add(
+            "nodes",
+            format!("exactly two nodes are required (a dual-master pair), found {n}"),
+        );
+    }
+    for (i, node) in inv.nodes.iter().enumerate() {
+        if let Some(msg) = hostname_problem(&node.name) {
+            p.add(&format!("nodes[{i}].name"), msg);
+        }
+        let a = node.address;
+        if a.is_unspecified() || a.is_loopback() || a.is_multicast() || a.is_broadcast() {
+            p.add(
+                &format!("nodes[{i}].address"),
+                format!("{a} is not a usable host address"),
+            );
+        }
+        check_ssh(&format!("nodes[{i}].ssh"), &node.ssh, p);
+        if node.server_id == Some(0) {
+            p.add(
+                &format!("nodes[{i}].server_id"),
+                "must not be 0 (a server with server_id 0 refuses to replicate)",
+            );
+        }
+        if let Some(pr) = node.priority {
+            if !(1..=254).contains(&pr) {
+                p.add(
+                    &format!("nodes[{i}].priority"),
+                    format!("{pr} is out of range; keepalived priorities are 1-254"),
+                );
+            }
+        }
+        for j in 0..i {
+            let other = &inv.nodes[j];
+            if other.name == node.name && !node.name.is_empty() {
+                p.add(
+                    &format!("nodes[{i}].name"),
+                    format!("{:?} is also the name of nodes[{j}]", node.name),
+                );
+            }
+            if other.address == node.address {
+                p.add(
+                    &format!("nodes[{i}].address"),
+                    format!("{} is also the address of nodes[{j}]", node.address),
+                );
+            }
+        }
+    }
+    if n == 2 {
+        let (a, b) = (inv.server_id(0), inv.server_id(1));
+        if a == b && a != 0 {
+            p.add(
+                "nodes[1].server_id",
+                format!(
+                    "{b} is also the server_id of nodes[0]{}; the two servers need distinct ids",
+                    defaults_note([
+                        (inv.nodes[0].server_id.is_none(), a.to_string()),
+                        (inv.nodes[1].server_id.is_none(), b.to_string()),
+                    ])
+                ),
+            );
+        }
+        let (a, b) = (inv.priority(0), inv.priority(1));
+        if a == b {
+            p.add(
+                "nodes[1].priority",
+                format!(
+                    "{b} is also the priority of nodes[0]{}; distinct priorities decide \
+                     which node holds the VIP",
+                    defaults_note([
+                        (inv.nodes[0].priority.is_none(), a.to_string()),
+                        (inv.nodes[1].priority.is_none(), b.to_string()),
+                    ])
+                ),
+            );
+        }
+    }
+}
+
+/// " (nodes[1] uses the default, 90)" for the nodes whose value is defaulted.
+fn defaults_note(defaulted: [(bool, String); 2]) -> String {
+    let notes: Vec<String> = defaulted
+        .iter()
+        .enumerate()
+        .filter(|(_, (d, _))| *d)
+        .map(|(i, (_, v))| format!("nodes[{i}] uses the default, {v}"))
+        .collect();
+    if notes.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", notes.join("; "))
+    }
+}
+
+fn check_ssh(field: &str, s: &SshSettings, p: &mut Problems) {
+    if let Some(u) = &s.user {
+        if u.is_empty()
+            || u.chars()
+                .any(|c| c.is_whitespace() || c == '@' || c.is_control())
+        {
+            p.add(
+                &format!("{field}.user"),
+                format!("{u:?} is not a valid user name"),
+            );
+        }
+    }
+    if s.port == Some(0) {
+        p.add(&format!("{field}.port"), "must not be 0");
+    }
+    if s.connect_timeout_s == Some(0) {
+        p.add(&format!("{field}.connect_timeout_s"), "must be at least 1");
+    }
+    for (name, path) in [
+        ("identity_file", &s.identity_file),
+        ("known_hosts", &s.known_hosts),
+    ] {
+        if path.as_ref().is_some_and(|x| x.as_os_str().is_empty()) {
+            p.add(&format!("{field}.{name}"), "must not be empty");
+        }
+    }
+}
+
+/// Netmask for `prefix` (1..=32); `None` outside that range.
+fn netmask(prefix: u8) -> Option<u32> {
+    if (1..=32).contains(&prefix) {
+        Some(u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0))
+    } else {
+        None
+    }
+}
+
+fn check_vip(inv: &Inventory, p: &mut Problems) {
+    let vip = &inv.vip;
+    let a = vip.address;
+    if a.is_unspecified() || a.is_loopback() || a.is_multicast() || a.is_broadcast() {
+        p.add("vip.address", format!("{a} is not a usable address"));
+    }
+    for (i, node) in inv.nodes.iter().enumerate() {
+        if node.address == a {
+            p.add(
+                "vip.address",
+                format!(
+                    "{a} is also the address of nodes[{i}] ({}); the VIP must be a separate, \
+                     unused address that moves between the nodes",
+                    node.name
+                ),
+            );
+        }
+    }
+    match netmask(vip.prefix) {
+        None => p.add(
+            "vip.prefix",
+            format!("{} is out of range; use 1-32 (e.g. 24)", vip.prefix),
+        ),
+        Some(mask) => {
+            let net = u32::from(a) & mask;
+            let network = Ipv4Addr::from(net);
+            let cidr = format!("{network}/{}", vip.prefix);
+            if vip.prefix <= 30 {
+                if u32::from(a) == net {
+                    p.add(
+                        "vip.address",
+                        format!("{a} is the network address of {cidr}"),
+                    );
+                } else if u32::from(a) == net | !mask {
+                    p.add(
+                        "vip.address",
+                        format!("{a} is the broadcast address of {cidr}"),
+                    );
+                }
+            }
+            for (i, node) in inv.nodes.iter().enumerate() {
+                if u32::from(node.address) & mask != net {
+                    p.add(
+                        &format!("nodes[{i}].address"),
+                        format!(
+                            "{} is outside the VIP's subnet {cidr} (vip.address {a}, \
+                             vip.prefix {}); keepalived adds the VIP to vip.interface, so \
+                             both nodes must be on the VIP's subnet",
+                            node.address, vip.prefix
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    let ifname = &vip.interface;
+    if ifname.is_empty() {
+        p.add("vip.interface", "must not be empty (e.g. `eth0`)");
+    } else if ifname
+        .chars()
+        .any(|c| c.is_whitespace() || c == '/' || c.is_control())
+    {
+        p.add(
+            "vip.interface",
+            format!("{ifname:?} is not an interface name (no spaces or `/`)"),
+        );
+    } else if ifname.len() > 15 {
+        p.add(
+            "vip.interface",
+            format!("{ifname:?} is longer than 15 characters (Linux's limit)"),
+        );
+    }
+    if vip.virtual_router_id == 0 {
+        p.add(
+            "vip.virtual_router_id",
+            "0 is not valid; use 1-255, unique on the network segment",
+        );
+    }
+    if vip.advert_int_s == 0 {
+        p.add("vip.advert_int_s", "must be at least 1 second");
+    }
+}
+
+/// MySQL identifier for an account name: ASCII letters, digits and `_`, 1-32 chars.
+fn user_problem(u: &str) -> Option<String> {
+    if u.is_empty() {
+        return Some("must not be empty".into());
+    }
+    if let Some(bad) = u
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_'))
+    {
+        return Some(format!(
+            "{u:?} contains {}; use letters, digits and `_` only",
+            describe(bad)
+        ));
+    }
+    if u.len() > 32 {
+        return Some(format!(
+            "{u:?} is longer than 32 characters (MySQL's limit)"
+        ));
+    }
+    None
+}
+
+/// Database name safe for my.cnf and SQL: `[A-Za-z0-9_$-]`, 1-64 characters.
+fn database_problem(d: &str) -> Option<String> {
+    if d.is_empty() {
+        return Some("must not be empty".into());
+    }
+    if let Some(bad) = d
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '$' | '-')))
+    {
+        return Some(format!(
+            "{d:?} contains {}; database names here may use letters, digits, `_`, `$` and `-`",
+            describe(bad)
+        ));
+    }
+    if d.len() > 64 {
+        return Some(format!(
+            "{d:?} is longer than 64 characters (MySQL's limit)"
+        ));
+    }
+    None
+}
+
+/// Whether `version` (`N.N`) is a supported release line of `flavor`.
+fn version_problem(flavor: Flavor, version: &str) -> Option<String> {
+    let parts: Vec<&str> = version.split('.').collect();
+    let numeric = |s: &str| !s.is_empty() && s.len() <= 4 && s.chars().all(|c| c.is_ascii_digit());
+    if parts.len() != 2 || !parts.iter().all(|s| numeric(s)) {
+        let hint = if parts.len() > 2 && parts.iter().all(|s| numeric(s)) {
+            format!("; use major.minor only, e.g. \"{}.{}\"", parts[0], parts[1])
+        } else {
+            String::new()
+        };
+        return Some(format!(
+            "{version:?} is not a major.minor version like \"10.11\" or \"8.0\"{hint}"
+        ));
+    }
+    let major: u32 = parts[0].parse().unwrap_or(0);
+    let minor: u32 = parts[1].parse().unwrap_or(0);
+    let ok = match flavor {
+        Flavor::Mariadb => major == 10 || major == 11,
+        Flavor::Mysql => matches!((major, minor), (5, 7) | (8, 0) | (8, 4)) || major == 9,
+    };
+    if ok {
+        None
+    } else {
+        let supported = match flavor {
+            Flavor::Mariadb => "mariadb supports 10.x and 11.x",
+            Flavor::Mysql => "mysql supports 5.7, 8.0, 8.4 and 9.x",
+        };
+        Some(format!("{version:?} is not supported ({supported})"))
+    }
+}
+
+fn check_mysql(inv: &Inventory, p: &mut Problems) {
+    let m = &inv.mysql;
+    if let Some(v) = &m.version {
+        if let Some(msg) = version_problem(m.flavor, v) {
+            p.add("mysql.version", msg);
+        }
+    }
+    if m.port == 0 {
+        p.add("mysql.port", "must not be 0");
+    }
+    let bind = m.bind_address.trim();
+    if bind.is_empty() {
+        p.add("mysql.bind_address", "must not be empty (default 0.0.0.0)");
+    } else if matches!(bind, "localhost" | "::1") || bind.starts_with("127.") {
+        p.add(
+            "mysql.bind_address",
+            format!(
+                "{bind:?} is a loopback address: the peer could not replicate and clients \
+                 could not reach the VIP; use 0.0.0.0"
+            ),
+        );
+    } else if !matches!(bind, "0.0.0.0" | "::" | "*") {
+        p.add(
+            "mysql.bind_address",
+            format!(
+                "{bind:?}: both nodes share one my.cnf setting, so it must be a wildcard \
+                 (0.0.0.0, :: or *) for mysqld to start on both and to accept the VIP"
+            ),
+        );
+    }
+    if let Some(msg) = user_problem(&m.replication_user) {
+        p.add("mysql.replication_user", msg);
+    }
+    for (field, list) in [
+        ("replicate_databases", &m.replicate_databases),
+        ("ignore_databases", &m.ignore_databases),
+    ] {
+        for (i, d) in list.iter().enumerate() {
+            if let Some(msg) = database_problem(d) {
+                p.add(&format!("mysql.{field}[{i}]"), msg);
+            } else if list[..i].contains(d) {
+                p.add(
+                    &format!("mysql.{field}[{i}]"),
+                    format!("{d:?} is listed twice"),
+                );
+            }
+        }
+    }
+    for (i, d) in m.replicate_databases.iter().enumerate() {
+        if d == "mysql" {
+            p.add(
+                &format!("mysql.replicate_databases[{i}]"),
+                "`mysql` (the system schema) is never replicated; remove it",
+            );
+        } else if m.ignore_databases.contains(d) {
+            p.add(
+                &format!("mysql.replicate_databases[{i}]"),
+                format!("{d:?} is also in mysql.ignore_databases"),
+            );
+        }
+    }
+}
+
+fn check_credentials(c: &Credentials, p: &mut Problems) {
+    let secrets = [
+        (
+            "replication_password",
+            c.replication_password_env.as_deref(),
+            c.replication_password_file.as_deref(),
+            c.replication_password_prompt,
+            true,
+        ),
+        (
+            "root_password",
+            c.root_password_env.as_deref(),
+            c.root_password_file.as_deref(),
+            c.root_password_prompt,
+            false,
+        ),
+        (
+            "vrrp_password",
+            c.vrrp_password_env.as_deref(),
+            c.vrrp_password_file.as_deref(),
+            false,
+            false,
+        ),
+    ];
+    for (name, env, file, prompt, required) in secrets {
+        let label = match name {
+            "replication_password" => "replication password",
+            "root_password" => "root password",
+            _ => "VRRP password",
+        };
+        let mut given = Vec::new();
+        if let Some(e) = env {
+            given.push(format!("{name}_env"));
+            if e.is_empty() || e.contains('=') || e.contains('\0') {
+                p.add(
+                    &format!("credentials.{name}_env"),
+                    format!("{e:?} is not an environment variable name"),
+                );
+            }
+        }
+        if let Some(f) = file {
+            given.push(format!("{name}_file"));
+            let (path, key) = match f.rsplit_once('#') {
+                Some((path, key)) => (path, Some(key)),
+                None => (f, None),
+            };
+            if path.is_empty() {
+                p.add(&format!("credentials.{name}_file"), "the path is empty");
+            }
+            if key == Some("") {
+                p.add(
+                    &format!("credentials.{name}_file"),
+                    format!("{f:?} has an empty key after `#` (use `path` or `path#key`)"),
+                );
+            }
+        }
+        if prompt {
+            given.push(format!("{name}_prompt"));
+        }
+        let prompt_form = if name == "vrrp_password" {
+            String::new()
+        } else {
+            format!(" or `{name}_prompt: true`")
+        };
+        if given.len() > 1 {
+            p.add(
+                "credentials",
+                format!(
+                    "{} are {} given; use exactly one source for the {label}",
+                    given.join(" and "),
+                    if given.len() == 2 { "both" } else { "all" }
+                ),
+            );
+        } else if given.is_empty() && required {
+            p.add(
+                "credentials",
+                format!(
+                    "no source for the {label}: set exactly one of `{name}_env`, `{name}_file`{prompt_form}"
+                ),
+            );
+        }
+    }
+}
+
+impl Inventory {
+    /// Non-fatal concerns about this inventory, as sentences for the user (the caller
+    /// prints them). Empty for a clean inventory.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut w = Vec::new();
+        if !self.mysql.skip_errors.is_empty() {
+            let codes: Vec<String> = self
+                .mysql
+                .skip_errors
+                .iter()
+                .map(|c| c.to_string())
+                .collect();
+            w.push(format!(
+                "mysql.skip_errors is set ({}): replication will silently skip these errors, \
+                 which hides divergence between the two nodes; fix the cause instead and \
+                 remove it once the pair is consistent",
+                codes.join(", ")
+            ));
+        }
+        if self.mysql.binlog_format == BinlogFormat::Statement {
+            w.push(
+                "mysql.binlog_format is `statement`: non-deterministic statements can make \
+                 the two masters diverge; `row` is the safe choice for master/master"
+                    .to_string(),
+            );
+        }
+        let accept_new = (0..self.nodes.len()).any(|i| {
+            self.nodes[i]
+                .ssh
+                .merged_over(&self.ssh)
+                .host_key_check
+                .is_some_and(|h| h == super::HostKeyCheck::AcceptNew)
+        });
+        if accept_new {
+            w.push(
+                "ssh.host_key_check is `accept-new`: the first connection trusts whatever \
+                 host key it is offered; prefer `strict` with a known_hosts file"
+                    .to_string(),
+            );
+        }
+        w
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn netmasks() {
+        assert_eq!(netmask(0), None);
+        assert_eq!(netmask(33), None);
+        assert_eq!(netmask(32), Some(u32::MAX));
+        assert_eq!(netmask(24), Some(0xffff_ff00));
+        assert_eq!(netmask(1), Some(0x8000_0000));
+    }
+
+    #[test]
+    fn versions() {
+        assert!(version_problem(Flavor::Mariadb, "10.11").is_none());
+        assert!(version_problem(Flavor::Mariadb, "11.4").is_none());
+        assert!(version_problem(Flavor::Mariadb, "8.0").is_some());
+        assert!(version_problem(Flavor::Mysql, "8.4").is_none());
+        assert!(version_problem(Flavor::Mysql, "9.1").is_none());
+        assert!(version_problem(Flavor::Mysql, "5.6").is_some());
+        assert!(version_problem(Flavor::Mysql, "8.0.36").is_some_and(|m| m.contains("\"8.0\"")));
+        assert!(version_problem(Flavor::Mysql, "eight").is_some());
+    }
+
+    #[test]
+    fn identifiers() {
+        assert!(user_problem("repl").is_none());
+        assert!(user_problem("repl-user").is_some());
+        assert!(user_problem(&"a".repeat(33)).is_some());
+        assert!(database_problem("app_db").is_none());
+        assert!(database_problem("a.b").is_some());
+        assert!(hostname_problem("node-a").is_none());
+        assert!(hostname_problem("Node_A").is_some());
+        assert!(hostname_problem("-a").is_some());
+    }
+}

@@ -1,0 +1,672 @@
+//! Inventory loading, validation, derived values and credential resolution.
+//!
+//! Bad cases are data: one fixture per case in tests/fixtures/inventory/, with the
+//! substrings its error must contain in [`BAD_CASES`].
+
+use mhactl::cli::UsageError;
+use mhactl::inventory::{
+    self, derive_vrrp_password, CredentialRef, HostKeyCheck, Inventory, SecretName, Secrets,
+};
+use proptest::prelude::*;
+use secrecy::{ExposeSecret, SecretString};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/inventory")
+}
+
+fn fixture(name: &str) -> PathBuf {
+    fixtures().join(name)
+}
+
+fn good_text() -> String {
+    std::fs::read_to_string(fixture("good.yaml")).unwrap()
+}
+
+fn is_usage(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| e.is::<UsageError>())
+}
+
+/// (fixture, substrings the error message must contain).
+const BAD_CASES: &[(&str, &[&str])] = &[
+    (
+        "bad_one_node.yaml",
+        &["nodes: exactly two nodes", "found 1"],
+    ),
+    (
+        "bad_three_nodes.yaml",
+        &["nodes: exactly two nodes", "found 3"],
+    ),
+    (
+        "bad_duplicate_name.yaml",
+        &["nodes[1].name", "also the name of nodes[0]"],
+    ),
+    (
+        "bad_duplicate_address.yaml",
+        &["nodes[1].address", "also the address of nodes[0]"],
+    ),
+    (
+        "bad_node_name.yaml",
+        &["nodes[0].name", "\"Node_A\"", "lowercase"],
+    ),
+    (
+        "bad_empty_node_name.yaml",
+        &["nodes[0].name: must not be empty"],
+    ),
+    (
+        "bad_cluster_name.yaml",
+        &["cluster:", "contains a space", "letters, digits"],
+    ),
+    (
+        "bad_vip_is_node.yaml",
+        &["vip.address", "also the address of nodes[1]"],
+    ),
+    (
+        "bad_subnet.yaml",
+        &[
+            "nodes[1].address",
+            "outside the VIP's subnet 192.168.50.0/24",
+        ],
+    ),
+    ("bad_prefix.yaml", &["vip.prefix", "33", "1-32"]),
+    ("bad_vrid_zero.yaml", &["vip.virtual_router_id", "1-255"]),
+    (
+        "bad_vrid_too_big.yaml",
+        &[
+            "line 10 column 22",
+            "vip.virtual_router_id",
+            "256",
+            "0 to 255",
+        ],
+    ),
+    (
+        "bad_priority_same.yaml",
+        &["nodes[1].priority", "90", "default"],
+    ),
+    (
+        "bad_priority_255.yaml",
+        &["nodes[0].priority", "255", "1-254"],
+    ),
+    (
+        "bad_server_id_zero.yaml",
+        &["nodes[0].server_id", "must not be 0"],
+    ),
+    (
+        "bad_server_id_same.yaml",
+        &["nodes[1].server_id", "7", "distinct"],
+    ),
+    ("bad_interface.yaml", &["vip.interface", "\"eth 0\""]),
+    ("bad_mysql_port.yaml", &["mysql.port: must not be 0"]),
+    (
+        "bad_replication_user.yaml",
+        &["mysql.replication_user", "letters, digits"],
+    ),
+    (
+        "bad_database_name.yaml",
+        &["mysql.replicate_databases[1]", "\"shop.orders\""],
+    ),
+    (
+        "bad_version_format.yaml",
+        &["mysql.version", "\"8.0.36\"", "\"8.0\""],
+    ),
+    (
+        "bad_version_unsupported.yaml",
+        &["mysql.version", "not supported", "10.x and 11.x"],
+    ),
+    (
+        "bad_no_replication_source.yaml",
+        &["credentials", "replication_password_env"],
+    ),
+    (
+        "bad_two_replication_sources.yaml",
+        &[
+            "replication_password_env and replication_password_file",
+            "exactly one",
+        ],
+    ),
+    (
+        "bad_two_root_sources.yaml",
+        &["root_password_env and root_password_prompt are both given"],
+    ),
+    (
+        "bad_two_vrrp_sources.yaml",
+        &["vrrp_password_env and vrrp_password_file"],
+    ),
+    (
+        "bad_inline_secret.yaml",
+        &[
+            "line 12 column 3",
+            "credentials.replication_password:",
+            "references",
+            "`replication_password_file` or",
+        ],
+    ),
+    (
+        "bad_unknown_field.yaml",
+        &[
+            "line 6 column 5",
+            "nodes[1].adress: unknown field `adress`, did you mean `address`?",
+        ],
+    ),
+    (
+        "bad_unknown_flavor.yaml",
+        &["line 12 column 11", "mysql.flavor", "did you mean `mysql`?"],
+    ),
+    (
+        "bad_syntax.yaml",
+        &["line 6 column 13", "mapping values are not allowed"],
+    ),
+    (
+        "bad_address.yaml",
+        &["line 4 column 14", "nodes[0].address"],
+    ),
+    ("bad_missing_vip.yaml", &["missing field `vip`"]),
+    ("bad_empty.yaml", &["the inventory is empty"]),
+    (
+        "bad_bind_loopback.yaml",
+        &["mysql.bind_address", "loopback"],
+    ),
+    (
+        "bad_many_problems.yaml",
+        &[
+            "problems:",
+            "cluster: must not be empty",
+            "nodes[1].address",
+            "vip.interface",
+            "vip.virtual_router_id",
+        ],
+    ),
+];
+
+#[test]
+fn good_fixture_loads() {
+    let inv = inventory::load(&fixture("good.yaml")).unwrap();
+    assert_eq!(inv.cluster, "shop-db");
+    assert_eq!(inv.nodes.len(), 2);
+    assert_eq!(inv.base_dir, fixtures());
+    assert!(inv.warnings().is_empty());
+}
+
+#[test]
+fn bad_fixtures_fail_with_clear_messages() {
+    let mut failures = Vec::new();
+    for (file, expected) in BAD_CASES {
+        let path = fixture(file);
+        match inventory::load(&path) {
+            Ok(_) => failures.push(format!("{file}: loaded, expected an error")),
+            Err(err) => {
+                let msg = format!("{err:#}");
+                if !is_usage(&err) {
+                    failures.push(format!("{file}: not a UsageError: {msg}"));
+                }
+                if !msg.starts_with(&path.display().to_string()) {
+                    failures.push(format!(
+                        "{file}: message does not start with the path: {msg}"
+                    ));
+                }
+                for want in *expected {
+                    if !msg.contains(want) {
+                        failures.push(format!("{file}: missing {want:?} in: {msg}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_bad_fixture_is_in_the_table() {
+    for entry in std::fs::read_dir(fixtures()).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if name.starts_with("bad_") {
+            assert!(
+                BAD_CASES.iter().any(|(f, _)| *f == name),
+                "{name} has no entry in BAD_CASES"
+            );
+        }
+    }
+}
+
+#[test]
+fn missing_file_names_the_path() {
+    let err = inventory::load(Path::new("/nonexistent/dir/inventory.yaml")).unwrap_err();
+    assert!(is_usage(&err));
+    let msg = format!("{err:#}");
+    assert!(msg.contains("/nonexistent/dir/inventory.yaml"), "{msg}");
+    assert!(msg.contains("not found"), "{msg}");
+}
+
+#[test]
+fn parse_prefixes_the_given_name() {
+    let err = inventory::parse("cluster: [", "my-inv.yaml").unwrap_err();
+    assert!(is_usage(&err));
+    assert!(
+        format!("{err:#}").starts_with("my-inv.yaml: line "),
+        "{err:#}"
+    );
+}
+
+#[test]
+fn example_inventory_loads() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("inventory.example.yaml");
+    let inv = inventory::load(&path).unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(inv.nodes[0].address.to_string(), "10.0.0.11");
+    assert_eq!(inv.nodes[1].address.to_string(), "10.0.0.12");
+    assert_eq!(inv.vip.address.to_string(), "10.0.0.100");
+    assert!(inv.mysql.skip_errors.is_empty());
+}
+
+#[test]
+fn derived_values() {
+    let inv = inventory::load(&fixture("good.yaml")).unwrap();
+    assert_eq!((inv.server_id(0), inv.server_id(1)), (1, 2));
+    assert_eq!((inv.priority(0), inv.priority(1)), (100, 90));
+    assert_eq!(
+        (inv.auto_increment_offset(0), inv.auto_increment_offset(1)),
+        (1, 2)
+    );
+    assert_eq!(inv.peer(0).name, "node-b");
+    assert_eq!(inv.peer(1).name, "node-a");
+    assert_eq!(inv.node_index("node-b"), Some(1));
+    assert_eq!(inv.node_index("node-z"), None);
+    assert_eq!(inv.ignored_databases(), vec!["mysql".to_string()]);
+
+    let text = good_text().replace(
+        "    address: 192.168.50.11\n",
+        "    address: 192.168.50.11\n    server_id: 11\n    priority: 150\n",
+    );
+    let inv = inventory::parse(&text, "t.yaml").unwrap();
+    assert_eq!((inv.server_id(0), inv.server_id(1)), (11, 2));
+    assert_eq!((inv.priority(0), inv.priority(1)), (150, 90));
+}
+
+#[test]
+fn ssh_settings_merge_and_resolve() {
+    let inv = inventory::load(&fixture("good.yaml")).unwrap();
+    let a = inv.ssh_for(0);
+    assert_eq!(a.host.to_string(), "192.168.50.11");
+    assert_eq!(a.user, "deploy");
+    assert_eq!(a.port, 22);
+    assert_eq!(a.identity_file, Some(fixtures().join("keys/id_ed25519")));
+    assert_eq!(a.known_hosts, Some(fixtures().join("keys/known_hosts")));
+    assert_eq!(a.host_key_check, HostKeyCheck::Strict);
+    assert_eq!(a.connect_timeout, Duration::from_secs(10));
+    let b = inv.ssh_for(1);
+    assert_eq!(b.user, "admin");
+    assert_eq!(b.port, 2222);
+    assert_eq!(b.identity_file, a.identity_file);
+
+    // No ssh section at all: pure defaults; absolute paths stay as they are.
+    let text = good_text().replace(
+        "ssh:\n  user: deploy\n  identity_file: keys/id_ed25519\n  known_hosts: keys/known_hosts\n",
+        "ssh:\n  identity_file: /etc/mhactl/key\n  host_key_check: accept-new\n  connect_timeout_s: 3\n",
+    );
+    let inv = inventory::parse(&text, "t.yaml").unwrap();
+    let a = inv.ssh_for(0);
+    assert_eq!(a.user, "root");
+    assert_eq!(a.identity_file, Some(PathBuf::from("/etc/mhactl/key")));
+    assert_eq!(a.known_hosts, None);
+    assert_eq!(a.host_key_check, HostKeyCheck::AcceptNew);
+    assert_eq!(a.connect_timeout, Duration::from_secs(3));
+    assert!(inv.warnings().iter().any(|w| w.contains("accept-new")));
+}
+
+#[test]
+fn skip_errors_is_a_warning_not_an_error() {
+    let text = good_text().replace(
+        "  replicate_databases: [shop]\n",
+        "  skip_errors: [1062, 1032]\n",
+    );
+    let inv = inventory::parse(&text, "t.yaml").unwrap();
+    let w = inv.warnings();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].contains("1062, 1032") && w[0].contains("hides divergence"),
+        "{w:?}"
+    );
+}
+
+// ---- credentials -------------------------------------------------------------------
+
+/// An inventory in `dir` whose credentials section is `creds` (YAML lines, indented).
+fn inv_with_credentials(dir: &Path, creds: &str) -> Inventory {
+    let text = good_text().replace(
+        "credentials:\n  replication_password_env: MHACTL_TEST_REPL_PW\n",
+        &format!("credentials:\n{creds}"),
+    );
+    let path = dir.join("inventory.yaml");
+    std::fs::write(&path, text).unwrap();
+    inventory::load(&path).unwrap_or_else(|e| panic!("{e:#}"))
+}
+
+fn write_secret(path: &Path, contents: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, contents).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+#[test]
+fn credentials_from_env() {
+    let dir = tempfile::tempdir().unwrap();
+    std::env::set_var("MHACTL_T1_REPL", "repl-secret");
+    std::env::set_var("MHACTL_T1_ROOT", "root-secret");
+    let inv = inv_with_credentials(
+        dir.path(),
+        "  replication_password_env: MHACTL_T1_REPL\n  root_password_env: MHACTL_T1_ROOT\n",
+    );
+    let s = Secrets::resolve(&inv, false).unwrap();
+    assert_eq!(s.replication_password.expose_secret(), "repl-secret");
+    assert_eq!(
+        s.root_password.as_ref().unwrap().expose_secret(),
+        "root-secret"
+    );
+    assert_eq!(s.vrrp_password.expose_secret().len(), 8);
+    let values = s.values();
+    assert!(values.contains(&"repl-secret") && values.contains(&"root-secret"));
+    assert_eq!(values.len(), 3);
+    // Debug never shows a secret.
+    let dbg = format!("{s:?}");
+    assert!(
+        !dbg.contains("repl-secret") && !dbg.contains("root-secret"),
+        "{dbg}"
+    );
+}
+
+#[test]
+fn credentials_env_unset_or_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    std::env::remove_var("MHACTL_T2_UNSET");
+    let inv = inv_with_credentials(dir.path(), "  replication_password_env: MHACTL_T2_UNSET\n");
+    let err = Secrets::resolve(&inv, false).unwrap_err();
+    assert!(is_usage(&err));
+    let msg = format!("{err:#}");
+    assert!(msg.contains("MHACTL_T2_UNSET"), "{msg}");
+    assert!(
+        msg.contains("credentials.replication_password_env"),
+        "{msg}"
+    );
+    assert!(msg.contains("not set"), "{msg}");
+
+    std::env::set_var("MHACTL_T2_EMPTY", "");
+    let inv = inv_with_credentials(dir.path(), "  replication_password_env: MHACTL_T2_EMPTY\n");
+    let msg = format!("{:#}", Secrets::resolve(&inv, false).unwrap_err());
+    assert!(
+        msg.contains("MHACTL_T2_EMPTY") && msg.contains("empty"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn credentials_from_whole_file_relative_to_inventory() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("secrets")).unwrap();
+    write_secret(&dir.path().join("secrets/repl.txt"), "file-secret\n");
+    write_secret(&dir.path().join("secrets/vrrp.txt"), "vr8chars\r\n");
+    let inv = inv_with_credentials(
+        dir.path(),
+        "  replication_password_file: secrets/repl.txt\n  vrrp_password_file: secrets/vrrp.txt\n",
+    );
+    // Resolution must not depend on the current directory.
+    let s = Secrets::resolve(&inv, false).unwrap();
+    assert_eq!(s.replication_password.expose_secret(), "file-secret");
+    assert_eq!(s.vrrp_password.expose_secret(), "vr8chars");
+    assert!(s.root_password.is_none());
+}
+
+#[test]
+fn credentials_from_file_key() {
+    let dir = tempfile::tempdir().unwrap();
+    write_secret(
+        &dir.path().join("secrets.yaml"),
+        "repl: \"yaml-secret\"\nroot: 'r00t#pw'\nnumeric: 1234\n",
+    );
+    let inv = inv_with_credentials(
+        dir.path(),
+        "  replication_password_file: secrets.yaml#repl\n  root_password_file: secrets.yaml#root\n",
+    );
+    let s = Secrets::resolve(&inv, false).unwrap();
+    assert_eq!(s.replication_password.expose_secret(), "yaml-secret");
+    assert_eq!(s.root_password.unwrap().expose_secret(), "r00t#pw");
+
+    let inv = inv_with_credentials(
+        dir.path(),
+        "  replication_password_file: secrets.yaml#nope\n",
+    );
+    let msg = format!("{:#}", Secrets::resolve(&inv, false).unwrap_err());
+    assert!(
+        msg.contains("no key `nope`") && msg.contains("replication_password_file"),
+        "{msg}"
+    );
+
+    let inv = inv_with_credentials(
+        dir.path(),
+        "  replication_password_file: secrets.yaml#numeric\n",
+    );
+    let msg = format!("{:#}", Secrets::resolve(&inv, false).unwrap_err());
+    assert!(msg.contains("not a string"), "{msg}");
+    assert!(
+        !msg.contains("yaml-secret") && !msg.contains("r00t"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn credentials_missing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let inv = inv_with_credentials(dir.path(), "  replication_password_file: nope.txt\n");
+    let err = Secrets::resolve(&inv, false).unwrap_err();
+    assert!(is_usage(&err));
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains(&dir.path().join("nope.txt").display().to_string()),
+        "{msg}"
+    );
+}
+
+#[test]
+fn credentials_prompt_without_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let inv = inv_with_credentials(dir.path(), "  replication_password_prompt: true\n");
+    assert_eq!(
+        inv.credentials.source(SecretName::ReplicationPassword),
+        Some(CredentialRef::Prompt)
+    );
+    let check = |err: anyhow::Error| {
+        assert!(is_usage(&err));
+        let msg = format!("{err:#}");
+        assert!(
+            msg.contains("credentials.replication_password_prompt"),
+            "{msg}"
+        );
+        assert!(msg.contains("terminal"), "{msg}");
+        assert!(msg.contains("replication_password_env"), "{msg}");
+        assert!(msg.contains("replication_password_file"), "{msg}");
+    };
+    check(Secrets::resolve(&inv, false).unwrap_err());
+    if !std::io::stdin().is_terminal() {
+        check(Secrets::resolve(&inv, true).unwrap_err());
+    }
+}
+
+#[test]
+fn vrrp_password_too_long() {
+    let dir = tempfile::tempdir().unwrap();
+    std::env::set_var("MHACTL_T3_REPL", "x");
+    std::env::set_var("MHACTL_T3_VRRP", "ninechars");
+    let inv = inv_with_credentials(
+        dir.path(),
+        "  replication_password_env: MHACTL_T3_REPL\n  vrrp_password_env: MHACTL_T3_VRRP\n",
+    );
+    let msg = format!("{:#}", Secrets::resolve(&inv, false).unwrap_err());
+    assert!(
+        msg.contains("credentials.vrrp_password_env") && msg.contains("at most 8"),
+        "{msg}"
+    );
+    assert!(!msg.contains("ninechars"), "{msg}");
+}
+
+#[test]
+fn derived_vrrp_password_is_stable() {
+    let pw = SecretString::from("s3cret");
+    let a = derive_vrrp_password("shop-db", &pw);
+    let b = derive_vrrp_password("shop-db", &pw);
+    assert_eq!(a.expose_secret(), b.expose_secret());
+    assert_eq!(a.expose_secret().len(), 8);
+    // Pinned: changing the derivation would change every deployed keepalived.conf.
+    use sha2::Digest;
+    let full = sha2::Sha256::digest(b"mhactl-vrrp\0shop-db\0s3cret");
+    let hex: String = full.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(a.expose_secret(), &hex[..8]);
+    assert_ne!(
+        derive_vrrp_password("other", &pw).expose_secret(),
+        a.expose_secret()
+    );
+    assert_ne!(
+        derive_vrrp_password("shop-db", &SecretString::from("other")).expose_secret(),
+        a.expose_secret()
+    );
+}
+
+// ---- never panics --------------------------------------------------------------------
+
+/// Text mutations of a valid inventory.
+#[derive(Debug, Clone)]
+enum Mutation {
+    DeleteLine(usize),
+    DuplicateLine(usize),
+    ReplaceValue(usize, String),
+    Insert(usize, String),
+    Truncate(usize),
+}
+
+fn apply(text: &str, m: &Mutation) -> String {
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let n = lines.len();
+    if n == 0 {
+        return text.to_string();
+    }
+    match m {
+        Mutation::DeleteLine(i) => {
+            lines.remove(i % n);
+        }
+        Mutation::DuplicateLine(i) => {
+            let l = lines[i % n].clone();
+            lines.insert(i % n, l);
+        }
+        Mutation::ReplaceValue(i, v) => {
+            let l = &mut lines[i % n];
+            if let Some(pos) = l.find(": ") {
+                l.truncate(pos + 2);
+                l.push_str(v);
+            }
+        }
+        Mutation::Insert(pos, s) => {
+            let mut t = lines.join("\n");
+            let mut p = pos % (t.len() + 1);
+            while !t.is_char_boundary(p) {
+                p -= 1;
+            }
+            t.insert_str(p, s);
+            return t;
+        }
+        Mutation::Truncate(pos) => {
+            let t = lines.join("\n");
+            let mut p = pos % (t.len() + 1);
+            while !t.is_char_boundary(p) {
+                p -= 1;
+            }
+            return t[..p].to_string();
+        }
+    }
+    lines.join("\n")
+}
+
+fn value_strategy() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<i64>().prop_map(|n| n.to_string()),
+        (0u8..=255, 0u8..=255, 0u8..=255, 0u8..=255)
+            .prop_map(|(a, b, c, d)| format!("{a}.{b}.{c}.{d}")),
+        "[a-zA-Z0-9 _.#:'\"\\[\\]{}-]{0,12}",
+        Just("".to_string()),
+        Just("~".to_string()),
+        Just("[]".to_string()),
+        Just("{a: 1}".to_string()),
+        Just("true".to_string()),
+    ]
+}
+
+fn mutation_strategy() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        any::<usize>().prop_map(Mutation::DeleteLine),
+        any::<usize>().prop_map(Mutation::DuplicateLine),
+        (any::<usize>(), value_strategy()).prop_map(|(i, v)| Mutation::ReplaceValue(i, v)),
+        (any::<usize>(), "\\PC{0,6}").prop_map(|(i, s)| Mutation::Insert(i, s)),
+        any::<usize>().prop_map(Mutation::Truncate),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn parse_arbitrary_text_never_panics(text in "\\PC{0,200}") {
+        let _ = inventory::parse(&text, "fuzz.yaml");
+    }
+
+    #[test]
+    fn parse_yamlish_text_never_panics(text in "[a-z_:\\- \\n\\[\\]{}0-9.\"'#&*!|>]{0,200}") {
+        let _ = inventory::parse(&text, "fuzz.yaml");
+    }
+
+    #[test]
+    fn mutated_inventories_never_panic(muts in proptest::collection::vec(mutation_strategy(), 1..4)) {
+        let mut text = good_text();
+        for m in &muts {
+            text = apply(&text, m);
+        }
+        match inventory::parse(&text, "fuzz.yaml") {
+            Ok(inv) => {
+                // A valid inventory's derived values are usable.
+                prop_assert_eq!(inv.nodes.len(), 2);
+                prop_assert_ne!(inv.server_id(0), inv.server_id(1));
+                prop_assert_ne!(inv.priority(0), inv.priority(1));
+                let _ = inv.ssh_for(0);
+                let _ = inv.ssh_for(1);
+                let _ = inv.warnings();
+            }
+            Err(e) => {
+                prop_assert!(is_usage(&e));
+                let msg = format!("{e:#}");
+                prop_assert!(msg.starts_with("fuzz.yaml: "), "{}", msg);
+            }
+        }
+    }
+
+    #[test]
+    fn numeric_fields_never_panic(
+        prefix in any::<u8>(),
+        vrid in any::<u8>(),
+        p0 in any::<u8>(),
+        p1 in any::<u8>(),
+        s0 in any::<u32>(),
+        a in any::<u32>(),
+        b in any::<u32>(),
+        v in any::<u32>(),
+    ) {
+        let text = format!(
+            "cluster: c\nnodes:\n  - name: a\n    address: {}\n    priority: {p0}\n    server_id: {s0}\n  \
+             - name: b\n    address: {}\n    priority: {p1}\nvip:\n  address: {}\n  prefix: {prefix}\n  \
+             interface: eth0\n  virtual_router_id: {vrid}\ncredentials:\n  replication_password_prompt: true\n",
+            std::net::Ipv4Addr::from(a), std::net::Ipv4Addr::from(b), std::net::Ipv4Addr::from(v),
+        );
+        if let Ok(inv) = inventory::parse(&text, "n.yaml") {
+            prop_assert!((1..=32).contains(&inv.vip.prefix));
+            prop_assert!(inv.vip.virtual_router_id != 0);
+            prop_assert!(p0 != p1 && (1..=254).contains(&p0) && (1..=254).contains(&p1));
+            prop_assert!(s0 != 0 && s0 != 2);
+        }
+    }
+}
