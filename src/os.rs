@@ -1,1 +1,689 @@
 //! What differs between OS families (EL7 yum, EL8/9 dnf, Debian/Ubuntu apt; systemd or SysV).
+//!
+//! This module is the one place that knows OS families: how to recognise one from
+//! `/etc/os-release`, which package manager and service manager it uses, what the
+//! server packages and services are called, and where files go. Everything is pure:
+//! it builds shell commands (for `sh -c` on the node, as root, non-interactive) and
+//! parses their output; it never runs anything.
+
+use crate::inventory::Flavor;
+use anyhow::{bail, Result};
+use std::collections::BTreeMap;
+
+/// A family of Linux distributions that mhactl handles the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OsFamily {
+    /// Debian and derivatives that are not Ubuntu (apt).
+    Debian,
+    /// Ubuntu and its derivatives (apt).
+    Ubuntu,
+    /// RHEL/CentOS 7 and clones, Amazon Linux 2 (yum).
+    El7,
+    /// RHEL 8 and clones (dnf).
+    El8,
+    /// RHEL 9 and later, clones, Fedora, Amazon Linux 2023 (dnf).
+    El9,
+    /// Anything else: mhactl refuses to guess.
+    Unknown,
+}
+
+impl OsFamily {
+    /// True for the Debian and Ubuntu families.
+    pub fn is_debian_like(self) -> bool {
+        matches!(self, OsFamily::Debian | OsFamily::Ubuntu)
+    }
+
+    /// True for the Enterprise Linux families.
+    pub fn is_el(self) -> bool {
+        matches!(self, OsFamily::El7 | OsFamily::El8 | OsFamily::El9)
+    }
+}
+
+/// What `/etc/os-release` says about a node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OsInfo {
+    /// The family mhactl derives from `ID`, `ID_LIKE` and `VERSION_ID`.
+    pub family: OsFamily,
+    /// `ID` (e.g. `debian`, `rocky`).
+    pub id: String,
+    /// `VERSION_ID` (e.g. `12`, `8.9`); empty when absent (Debian sid).
+    pub version_id: String,
+    /// `PRETTY_NAME`, for messages.
+    pub pretty_name: String,
+}
+
+/// Parser for `/etc/os-release` (see os-release(5)).
+#[derive(Debug, Clone, Copy)]
+pub struct OsRelease;
+
+impl OsRelease {
+    /// Parses the text of `/etc/os-release`. Never fails: unrecognised systems get
+    /// [`OsFamily::Unknown`].
+    pub fn parse(text: &str) -> OsInfo {
+        let vars = parse_os_release_vars(text);
+        let get = |k: &str| vars.get(k).cloned().unwrap_or_default();
+        let id = get("ID").to_ascii_lowercase();
+        let id_like: Vec<String> = get("ID_LIKE")
+            .split_whitespace()
+            .map(str::to_ascii_lowercase)
+            .collect();
+        let version_id = get("VERSION_ID");
+        let pretty_name = match get("PRETTY_NAME") {
+            p if p.is_empty() => get("NAME"),
+            p => p,
+        };
+        let family = family_of(&id, &id_like, &version_id);
+        OsInfo {
+            family,
+            id,
+            version_id,
+            pretty_name,
+        }
+    }
+}
+
+fn family_of(id: &str, id_like: &[String], version_id: &str) -> OsFamily {
+    let like = |name: &str| id == name || id_like.iter().any(|l| l == name);
+    let major: Option<u32> = version_id
+        .split('.')
+        .next()
+        .and_then(|m| m.trim().parse().ok());
+    if id == "ubuntu" || (id != "debian" && like("ubuntu")) {
+        return OsFamily::Ubuntu;
+    }
+    if like("debian") {
+        return OsFamily::Debian;
+    }
+    if id == "amzn" {
+        return match version_id {
+            "2" => OsFamily::El7,
+            _ if major.is_some_and(|m| m >= 2022) => OsFamily::El9,
+            _ => OsFamily::Unknown,
+        };
+    }
+    if id == "fedora" {
+        return OsFamily::El9;
+    }
+    let el_ids = ["rhel", "centos", "rocky", "almalinux", "ol", "fedora"];
+    if el_ids.iter().any(|n| like(n)) {
+        return match major {
+            Some(7) => OsFamily::El7,
+            Some(8) => OsFamily::El8,
+            Some(m) if m >= 9 => OsFamily::El9,
+            _ => OsFamily::Unknown,
+        };
+    }
+    OsFamily::Unknown
+}
+
+/// `KEY=value` pairs of an os-release file, with shell quoting removed.
+fn parse_os_release_vars(text: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some((k, v)) = line.split_once('=') else {
+            continue;
+        };
+        let v = v.trim();
+        let unquoted = if v.len() >= 2
+            && ((v.starts_with('"') && v.ends_with('"'))
+                || (v.starts_with('\'') && v.ends_with('\'')))
+        {
+            let inner = &v[1..v.len() - 1];
+            if v.starts_with('"') {
+                unescape_double_quoted(inner)
+            } else {
+                inner.to_string()
+            }
+        } else {
+            v.to_string()
+        };
+        out.insert(k.trim().to_string(), unquoted);
+    }
+    out
+}
+
+fn unescape_double_quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(n) = chars.next() {
+                out.push(n);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Quotes a word for `sh` (single quotes unless it is plainly safe).
+pub fn sh_quote(s: &str) -> String {
+    let safe = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:+=@%,".contains(c));
+    if safe {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+fn sh_words(words: &[&str]) -> String {
+    words
+        .iter()
+        .map(|w| sh_quote(w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The package manager of an OS family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PackageManager {
+    /// Debian/Ubuntu `apt-get` and `dpkg-query`.
+    Apt,
+    /// EL7 `yum` and `rpm`.
+    Yum,
+    /// EL8+ `dnf` and `rpm`.
+    Dnf,
+}
+
+impl PackageManager {
+    /// The package manager for a family (`None` for [`OsFamily::Unknown`]).
+    pub fn for_family(family: OsFamily) -> Option<Self> {
+        match family {
+            OsFamily::Debian | OsFamily::Ubuntu => Some(PackageManager::Apt),
+            OsFamily::El7 => Some(PackageManager::Yum),
+            OsFamily::El8 | OsFamily::El9 => Some(PackageManager::Dnf),
+            OsFamily::Unknown => None,
+        }
+    }
+
+    /// Refreshes the package index.
+    pub fn refresh_command(self) -> String {
+        match self {
+            PackageManager::Apt => "apt-get update -q".into(),
+            PackageManager::Yum => "yum -y -q makecache".into(),
+            PackageManager::Dnf => "dnf -y -q makecache".into(),
+        }
+    }
+
+    /// Installs packages without prompts.
+    pub fn install_command(self, pkgs: &[&str]) -> String {
+        let pkgs = sh_words(pkgs);
+        match self {
+            PackageManager::Apt => format!(
+                "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends {pkgs}"
+            ),
+            PackageManager::Yum => format!("yum -y install {pkgs}"),
+            PackageManager::Dnf => format!("dnf -y install {pkgs}"),
+        }
+    }
+
+    /// Lists which of `pkgs` are installed; feed its stdout to [`Self::parse_installed`].
+    /// Always exits 0 (a missing package is reported in the output, not the exit code).
+    pub fn installed_query_command(self, pkgs: &[&str]) -> String {
+        let pkgs = sh_words(pkgs);
+        match self {
+            PackageManager::Apt => {
+                format!("dpkg-query -W -f='${{Package}} ${{db:Status-Status}}\\n' {pkgs} 2>/dev/null || true")
+            }
+            PackageManager::Yum | PackageManager::Dnf => format!("rpm -q {pkgs} || true"),
+        }
+    }
+
+    /// The packages of `pkgs` that the query output shows as not installed, in `pkgs` order.
+    pub fn parse_installed(self, output: &str, pkgs: &[&str]) -> Vec<String> {
+        match self {
+            PackageManager::Apt => {
+                let installed: Vec<&str> = output
+                    .lines()
+                    .filter_map(|l| {
+                        let mut w = l.split_whitespace();
+                        let name = w.next()?;
+                        (w.next() == Some("installed")).then_some(name)
+                    })
+                    .collect();
+                pkgs.iter()
+                    .filter(|p| !installed.contains(p))
+                    .map(|p| p.to_string())
+                    .collect()
+            }
+            PackageManager::Yum | PackageManager::Dnf => pkgs
+                .iter()
+                .filter(|p| {
+                    let not_installed = format!("package {p} is not installed");
+                    let prefix = format!("{p}-");
+                    let installed = output.lines().map(str::trim).any(|l| {
+                        l != not_installed
+                            && l.strip_prefix(&prefix)
+                                .is_some_and(|v| v.starts_with(|c: char| c.is_ascii_digit()))
+                    });
+                    !installed
+                })
+                .map(|p| p.to_string())
+                .collect(),
+        }
+    }
+}
+
+/// How services are started on a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceManager {
+    /// systemd is running (PID 1) and `systemctl` is present.
+    Systemd,
+    /// Anything else: the `service` wrapper around init scripts.
+    SysV,
+}
+
+impl ServiceManager {
+    /// Prints `systemd` when `/run/systemd/system` exists and `systemctl` is on the PATH,
+    /// else `sysv`. Feed its stdout to [`Self::parse_probe`].
+    pub fn probe_command() -> String {
+        "if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; \
+         then echo systemd; else echo sysv; fi"
+            .into()
+    }
+
+    /// Interprets the output of [`Self::probe_command`].
+    pub fn parse_probe(output: &str) -> Self {
+        if output.trim() == "systemd" {
+            ServiceManager::Systemd
+        } else {
+            ServiceManager::SysV
+        }
+    }
+
+    fn verb(self, verb: &str, service: &str) -> String {
+        let s = sh_quote(service);
+        match self {
+            ServiceManager::Systemd => format!("systemctl {verb} {s}"),
+            ServiceManager::SysV => format!("service {s} {verb}"),
+        }
+    }
+
+    /// Starts a service.
+    pub fn start_command(self, service: &str) -> String {
+        self.verb("start", service)
+    }
+
+    /// Stops a service.
+    pub fn stop_command(self, service: &str) -> String {
+        self.verb("stop", service)
+    }
+
+    /// Restarts a service.
+    pub fn restart_command(self, service: &str) -> String {
+        self.verb("restart", service)
+    }
+
+    /// Exits 0 when the service is running (no output).
+    pub fn is_active_command(self, service: &str) -> String {
+        let s = sh_quote(service);
+        match self {
+            ServiceManager::Systemd => format!("systemctl is-active --quiet {s}"),
+            ServiceManager::SysV => format!("service {s} status >/dev/null 2>&1"),
+        }
+    }
+
+    /// Makes the service start at boot. Under SysV it uses `update-rc.d` (Debian) or
+    /// `chkconfig` (EL) when present and is a no-op otherwise.
+    pub fn enable_command(self, service: &str) -> String {
+        let s = sh_quote(service);
+        match self {
+            ServiceManager::Systemd => format!("systemctl enable --quiet {s}"),
+            ServiceManager::SysV => format!(
+                "if command -v update-rc.d >/dev/null 2>&1; then update-rc.d {s} defaults; \
+                 elif command -v chkconfig >/dev/null 2>&1; then chkconfig {s} on; fi"
+            ),
+        }
+    }
+}
+
+/// keepalived's configuration file (same on every family).
+pub const KEEPALIVED_CONF_PATH: &str = "/etc/keepalived/keepalived.conf";
+/// The health-check script keepalived runs (root-owned, mode 0755, in a root-owned directory,
+/// as `enable_script_security` requires).
+pub const CHECK_SCRIPT_PATH: &str = "/etc/keepalived/mhactl-check-mysql.sh";
+/// keepalived's service name (same on every family).
+pub const KEEPALIVED_SERVICE: &str = "keepalived";
+
+/// An OS family paired with a server flavor: package names, service names and paths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OsTarget {
+    /// The node's OS family (never [`OsFamily::Unknown`]).
+    pub family: OsFamily,
+    /// The server flavor to install and configure.
+    pub flavor: Flavor,
+}
+
+impl OsTarget {
+    /// A target for a known family; errors for [`OsFamily::Unknown`].
+    pub fn new(family: OsFamily, flavor: Flavor) -> Result<Self> {
+        if family == OsFamily::Unknown {
+            bail!("unsupported operating system: mhactl knows Debian, Ubuntu and EL 7/8/9");
+        }
+        Ok(OsTarget { family, flavor })
+    }
+
+    /// The package manager of this family.
+    pub fn package_manager(&self) -> PackageManager {
+        PackageManager::for_family(self.family).unwrap_or(PackageManager::Apt)
+    }
+
+    /// Server and client packages (without keepalived).
+    pub fn server_packages(&self) -> Vec<&'static str> {
+        match (self.family.is_el(), self.flavor) {
+            (false, Flavor::Mariadb) => vec!["mariadb-server", "mariadb-client"],
+            (true, Flavor::Mariadb) => vec!["mariadb-server", "mariadb"],
+            (false, Flavor::Mysql) => vec!["mysql-server", "mysql-client"],
+            (true, Flavor::Mysql) => vec!["mysql-community-server", "mysql-community-client"],
+        }
+    }
+
+    /// Every package a node needs: [`Self::server_packages`] plus `keepalived`.
+    pub fn all_packages(&self) -> Vec<&'static str> {
+        let mut p = self.server_packages();
+        p.push("keepalived");
+        p
+    }
+
+    /// The database server's service name.
+    pub fn server_service(&self) -> &'static str {
+        match (self.flavor, self.family.is_el()) {
+            (Flavor::Mariadb, _) => "mariadb",
+            (Flavor::Mysql, false) => "mysql",
+            (Flavor::Mysql, true) => "mysqld",
+        }
+    }
+
+    /// mhactl's own my.cnf drop-in, named to load after (and override) the packaged files.
+    pub fn config_path(&self) -> &'static str {
+        match (self.family.is_el(), self.flavor) {
+            (false, Flavor::Mariadb) => "/etc/mysql/mariadb.conf.d/60-mhactl.cnf",
+            (false, Flavor::Mysql) => "/etc/mysql/mysql.conf.d/zz-mhactl.cnf",
+            (true, _) => "/etc/my.cnf.d/zz-mhactl.cnf",
+        }
+    }
+
+    /// The server's error log as packaged, or `None` when it logs to the journal/syslog
+    /// (Debian's MariaDB).
+    pub fn error_log_path(&self) -> Option<&'static str> {
+        match (self.family.is_el(), self.flavor) {
+            (true, Flavor::Mysql) => Some("/var/log/mysqld.log"),
+            (true, Flavor::Mariadb) => Some("/var/log/mariadb/mariadb.log"),
+            (false, Flavor::Mysql) => Some("/var/log/mysql/error.log"),
+            (false, Flavor::Mariadb) => None,
+        }
+    }
+
+    /// The server's default unix socket.
+    pub fn socket_path(&self) -> &'static str {
+        if self.family.is_el() {
+            "/var/lib/mysql/mysql.sock"
+        } else {
+            "/run/mysqld/mysqld.sock"
+        }
+    }
+
+    /// keepalived's configuration file.
+    pub fn keepalived_conf_path(&self) -> &'static str {
+        KEEPALIVED_CONF_PATH
+    }
+
+    /// The health-check script keepalived runs.
+    pub fn check_script_path(&self) -> &'static str {
+        CHECK_SCRIPT_PATH
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fam(text: &str) -> OsFamily {
+        OsRelease::parse(text).family
+    }
+
+    #[test]
+    fn families_from_id_and_id_like() {
+        assert_eq!(fam("ID=debian\nVERSION_ID=\"12\""), OsFamily::Debian);
+        assert_eq!(fam("ID=debian\n"), OsFamily::Debian); // sid has no VERSION_ID
+        assert_eq!(
+            fam("ID=ubuntu\nID_LIKE=debian\nVERSION_ID=\"22.04\""),
+            OsFamily::Ubuntu
+        );
+        assert_eq!(
+            fam("ID=linuxmint\nID_LIKE=\"ubuntu debian\"\nVERSION_ID=21"),
+            OsFamily::Ubuntu
+        );
+        assert_eq!(fam("ID=raspbian\nID_LIKE=debian\n"), OsFamily::Debian);
+        assert_eq!(
+            fam("ID=\"centos\"\nID_LIKE=\"rhel fedora\"\nVERSION_ID=\"7\""),
+            OsFamily::El7
+        );
+        assert_eq!(
+            fam("ID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\nVERSION_ID=\"8.9\""),
+            OsFamily::El8
+        );
+        assert_eq!(
+            fam("ID=\"ol\"\nID_LIKE=\"fedora\"\nVERSION_ID=\"8.10\""),
+            OsFamily::El8
+        );
+        assert_eq!(fam("ID=\"rhel\"\nVERSION_ID=\"10.0\""), OsFamily::El9);
+        assert_eq!(fam("ID=fedora\nVERSION_ID=40"), OsFamily::El9);
+        assert_eq!(
+            fam("ID=\"amzn\"\nID_LIKE=\"centos rhel fedora\"\nVERSION_ID=\"2\""),
+            OsFamily::El7
+        );
+        assert_eq!(
+            fam("ID=\"amzn\"\nID_LIKE=\"fedora\"\nVERSION_ID=\"2023\""),
+            OsFamily::El9
+        );
+        assert_eq!(fam("ID=\"centos\"\nVERSION_ID=\"6\""), OsFamily::Unknown);
+        assert_eq!(fam("ID=alpine\nVERSION_ID=3.19.1"), OsFamily::Unknown);
+        assert_eq!(fam(""), OsFamily::Unknown);
+    }
+
+    #[test]
+    fn fixtures() {
+        let cases = [
+            (
+                include_str!("../tests/fixtures/os/debian-12"),
+                OsFamily::Debian,
+                "debian",
+                "12",
+            ),
+            (
+                include_str!("../tests/fixtures/os/ubuntu-22.04"),
+                OsFamily::Ubuntu,
+                "ubuntu",
+                "22.04",
+            ),
+            (
+                include_str!("../tests/fixtures/os/centos-7"),
+                OsFamily::El7,
+                "centos",
+                "7",
+            ),
+            (
+                include_str!("../tests/fixtures/os/rocky-8"),
+                OsFamily::El8,
+                "rocky",
+                "8.9",
+            ),
+            (
+                include_str!("../tests/fixtures/os/almalinux-9"),
+                OsFamily::El9,
+                "almalinux",
+                "9.4",
+            ),
+        ];
+        for (text, family, id, version) in cases {
+            let info = OsRelease::parse(text);
+            assert_eq!(info.family, family, "{id}");
+            assert_eq!(info.id, id);
+            assert_eq!(info.version_id, version);
+            assert!(!info.pretty_name.is_empty());
+        }
+        assert_eq!(
+            OsRelease::parse(include_str!("../tests/fixtures/os/debian-12")).pretty_name,
+            "Debian GNU/Linux 12 (bookworm)"
+        );
+    }
+
+    #[test]
+    fn quoting_in_os_release() {
+        let i = OsRelease::parse("# c\nPRETTY_NAME=\"A \\\"quoted\\\" name\"\nID='debian'\n");
+        assert_eq!(i.pretty_name, "A \"quoted\" name");
+        assert_eq!(i.id, "debian");
+        assert_eq!(sh_quote("mariadb-server"), "mariadb-server");
+        assert_eq!(sh_quote("a b'c"), "'a b'\\''c'");
+        assert_eq!(sh_quote(""), "''");
+    }
+
+    #[test]
+    fn package_commands() {
+        let apt = PackageManager::Apt;
+        assert_eq!(apt.refresh_command(), "apt-get update -q");
+        assert_eq!(
+            apt.install_command(&["mariadb-server", "keepalived"]),
+            "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends mariadb-server keepalived"
+        );
+        assert_eq!(
+            apt.installed_query_command(&["mariadb-server"]),
+            "dpkg-query -W -f='${Package} ${db:Status-Status}\\n' mariadb-server 2>/dev/null || true"
+        );
+        assert_eq!(
+            PackageManager::Yum.install_command(&["keepalived"]),
+            "yum -y install keepalived"
+        );
+        assert_eq!(PackageManager::Dnf.refresh_command(), "dnf -y -q makecache");
+        assert_eq!(
+            PackageManager::for_family(OsFamily::El7),
+            Some(PackageManager::Yum)
+        );
+        assert_eq!(
+            PackageManager::for_family(OsFamily::El9),
+            Some(PackageManager::Dnf)
+        );
+        assert_eq!(PackageManager::for_family(OsFamily::Unknown), None);
+    }
+
+    #[test]
+    fn parse_installed_apt() {
+        let out = "mariadb-server installed\nkeepalived config-files\n";
+        assert_eq!(
+            PackageManager::Apt
+                .parse_installed(out, &["mariadb-server", "mariadb-client", "keepalived"]),
+            ["mariadb-client", "keepalived"]
+        );
+        assert_eq!(PackageManager::Apt.parse_installed("", &["a"]), ["a"]);
+    }
+
+    #[test]
+    fn parse_installed_rpm() {
+        let out = "mysql-community-server-8.0.36-1.el8.x86_64\n\
+                   package mysql-community-client is not installed\n\
+                   keepalived-2.2.8-3.el9.x86_64\n";
+        assert_eq!(
+            PackageManager::Dnf.parse_installed(
+                out,
+                &[
+                    "mysql-community-server",
+                    "mysql-community-client",
+                    "keepalived",
+                    "mariadb"
+                ]
+            ),
+            ["mysql-community-client", "mariadb"]
+        );
+        // "mariadb" must not match "mariadb-server-...".
+        assert_eq!(
+            PackageManager::Yum
+                .parse_installed("mariadb-server-5.5.68-1.el7.x86_64\n", &["mariadb"]),
+            ["mariadb"]
+        );
+    }
+
+    #[test]
+    fn service_commands() {
+        assert_eq!(
+            ServiceManager::parse_probe("systemd\n"),
+            ServiceManager::Systemd
+        );
+        assert_eq!(ServiceManager::parse_probe("sysv\n"), ServiceManager::SysV);
+        assert_eq!(ServiceManager::parse_probe(""), ServiceManager::SysV);
+        let sd = ServiceManager::Systemd;
+        assert_eq!(sd.start_command("mariadb"), "systemctl start mariadb");
+        assert_eq!(
+            sd.is_active_command("mysqld"),
+            "systemctl is-active --quiet mysqld"
+        );
+        assert_eq!(
+            sd.enable_command("keepalived"),
+            "systemctl enable --quiet keepalived"
+        );
+        let sv = ServiceManager::SysV;
+        assert_eq!(sv.stop_command("mariadb"), "service mariadb stop");
+        assert_eq!(sv.restart_command("mariadb"), "service mariadb restart");
+        assert_eq!(
+            sv.is_active_command("mariadb"),
+            "service mariadb status >/dev/null 2>&1"
+        );
+        assert!(sv
+            .enable_command("mariadb")
+            .contains("update-rc.d mariadb defaults"));
+    }
+
+    #[test]
+    fn targets() {
+        let t = |f, fl| OsTarget::new(f, fl).unwrap();
+        let deb_maria = t(OsFamily::Debian, Flavor::Mariadb);
+        assert_eq!(
+            deb_maria.all_packages(),
+            ["mariadb-server", "mariadb-client", "keepalived"]
+        );
+        assert_eq!(deb_maria.server_service(), "mariadb");
+        assert_eq!(
+            deb_maria.config_path(),
+            "/etc/mysql/mariadb.conf.d/60-mhactl.cnf"
+        );
+        assert_eq!(deb_maria.error_log_path(), None);
+        let el_maria = t(OsFamily::El8, Flavor::Mariadb);
+        assert_eq!(el_maria.server_packages(), ["mariadb-server", "mariadb"]);
+        assert_eq!(el_maria.server_service(), "mariadb");
+        assert_eq!(el_maria.config_path(), "/etc/my.cnf.d/zz-mhactl.cnf");
+        let ubu_mysql = t(OsFamily::Ubuntu, Flavor::Mysql);
+        assert_eq!(
+            ubu_mysql.server_packages(),
+            ["mysql-server", "mysql-client"]
+        );
+        assert_eq!(ubu_mysql.server_service(), "mysql");
+        assert_eq!(
+            ubu_mysql.config_path(),
+            "/etc/mysql/mysql.conf.d/zz-mhactl.cnf"
+        );
+        let el_mysql = t(OsFamily::El9, Flavor::Mysql);
+        assert_eq!(
+            el_mysql.server_packages(),
+            ["mysql-community-server", "mysql-community-client"]
+        );
+        assert_eq!(el_mysql.server_service(), "mysqld");
+        assert_eq!(el_mysql.error_log_path(), Some("/var/log/mysqld.log"));
+        assert_eq!(el_mysql.package_manager(), PackageManager::Dnf);
+        assert_eq!(
+            el_mysql.keepalived_conf_path(),
+            "/etc/keepalived/keepalived.conf"
+        );
+        assert_eq!(
+            el_mysql.check_script_path(),
+            "/etc/keepalived/mhactl-check-mysql.sh"
+        );
+        assert!(OsTarget::new(OsFamily::Unknown, Flavor::Mysql).is_err());
+    }
+}

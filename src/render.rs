@@ -1,1 +1,265 @@
 //! Rendering my.cnf, keepalived.conf and the health-check script from the embedded templates.
+//!
+//! The templates live in `templates/` and are compiled into the binary with
+//! `include_str!`; they are parsed once into a shared [`tera::Tera`] with autoescaping
+//! off. This module turns an [`Inventory`] (plus the node's [`Dialect`] and [`OsTarget`])
+//! into template values and refuses values that would corrupt the generated files.
+
+use crate::dialect::Dialect;
+use crate::inventory::{BinlogFormat, Inventory, Node};
+use crate::os::{OsTarget, CHECK_SCRIPT_PATH};
+use anyhow::{anyhow, bail, Context as _, Result};
+use std::sync::OnceLock;
+use tera::{Context, Tera};
+
+/// Name of the my.cnf drop-in template.
+pub const MY_CNF_TEMPLATE: &str = "my.cnf.tera";
+/// Name of the keepalived.conf template.
+pub const KEEPALIVED_TEMPLATE: &str = "keepalived.conf.tera";
+/// Name of the health-check script template.
+pub const CHECK_SCRIPT_TEMPLATE: &str = "check-mysql.sh.tera";
+
+/// The longest VRRP `auth_pass` keepalived uses (it truncates longer ones).
+pub const VRRP_PASSWORD_MAX: usize = 8;
+
+/// Options for keepalived.conf that the inventory does not (yet) carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeepalivedOptions {
+    /// Send VRRP advertisements by unicast to the peer (default) instead of multicast.
+    pub unicast: bool,
+}
+
+impl Default for KeepalivedOptions {
+    fn default() -> Self {
+        KeepalivedOptions { unicast: true }
+    }
+}
+
+fn tera() -> Result<&'static Tera> {
+    static TERA: OnceLock<std::result::Result<Tera, String>> = OnceLock::new();
+    TERA.get_or_init(|| {
+        let mut t = Tera::default();
+        t.autoescape_on(vec![]);
+        t.add_raw_templates(vec![
+            (MY_CNF_TEMPLATE, include_str!("../templates/my.cnf.tera")),
+            (
+                KEEPALIVED_TEMPLATE,
+                include_str!("../templates/keepalived.conf.tera"),
+            ),
+            (
+                CHECK_SCRIPT_TEMPLATE,
+                include_str!("../templates/check-mysql.sh.tera"),
+            ),
+        ])
+        .map_err(|e| format!("{:#}", anyhow!(e)))?;
+        Ok(t)
+    })
+    .as_ref()
+    .map_err(|e| anyhow!("embedded templates do not parse: {e}"))
+}
+
+fn render(name: &str, ctx: &Context) -> Result<String> {
+    tera()?
+        .render(name, ctx)
+        .map_err(|e| anyhow!(e))
+        .with_context(|| format!("rendering {name}"))
+}
+
+fn node_at(inv: &Inventory, node: usize) -> Result<&Node> {
+    inv.nodes.get(node).ok_or_else(|| {
+        anyhow!(
+            "node index {node} out of range: the inventory has {} nodes",
+            inv.nodes.len()
+        )
+    })
+}
+
+/// `server_id` of a node: the inventory's, else index + 1.
+fn server_id(inv: &Inventory, node: usize) -> Result<u32> {
+    Ok(node_at(inv, node)?
+        .server_id
+        .unwrap_or(node as u32 + 1))
+}
+
+/// keepalived priority of a node: the inventory's, else 100 for the first node and 90 after.
+fn priority(inv: &Inventory, node: usize) -> Result<u8> {
+    Ok(node_at(inv, node)?
+        .priority
+        .unwrap_or(if node == 0 { 100 } else { 90 }))
+}
+
+/// `auto_increment_offset` of a node: index + 1.
+fn offset(node: usize) -> usize {
+    node + 1
+}
+
+/// The other node of the pair.
+fn peer_of(inv: &Inventory, node: usize) -> Result<&Node> {
+    if inv.nodes.len() != 2 {
+        bail!(
+            "a master/master pair needs exactly two nodes, the inventory has {}",
+            inv.nodes.len()
+        );
+    }
+    node_at(inv, 1 - node.min(1))
+}
+
+/// Rejects a value that would break a line-oriented config file or a keepalived token.
+fn check_token(what: &str, value: &str, extra_forbidden: &str) -> Result<()> {
+    if value.is_empty()
+        || value != value.trim()
+        || value
+            .chars()
+            .any(|c| c.is_control() || "#".contains(c) || extra_forbidden.contains(c))
+    {
+        bail!("{what} {value:?} cannot be written to a configuration file");
+    }
+    Ok(())
+}
+
+/// Rejects a keepalived word (no spaces, quotes, braces or comment characters).
+fn check_keepalived_word(what: &str, value: &str) -> Result<()> {
+    check_token(what, value, " \t!\"'{}\\")
+}
+
+fn binlog_format_name(f: BinlogFormat) -> &'static str {
+    match f {
+        BinlogFormat::Row => "ROW",
+        BinlogFormat::Mixed => "MIXED",
+        BinlogFormat::Statement => "STATEMENT",
+    }
+}
+
+/// Renders mhactl's `[mysqld]` drop-in for node `node` (index into `inv.nodes`).
+pub fn render_my_cnf(
+    inv: &Inventory,
+    node: usize,
+    dialect: &Dialect,
+    os: &OsTarget,
+) -> Result<String> {
+    let n = node_at(inv, node)?;
+    let m = &inv.mysql;
+    check_token("node name", &n.name, " ")?;
+    check_token("bind_address", &m.bind_address, " ")?;
+    let id = server_id(inv, node)?;
+    if let Ok(peer) = peer_of(inv, node) {
+        let peer_index = if node == 0 { 1 } else { 0 };
+        if server_id(inv, peer_index)? == id {
+            bail!("nodes {} and {} have the same server_id {id}", n.name, peer.name);
+        }
+    }
+
+    let replicate: Vec<&str> = dedup(
+        m.replicate_databases
+            .iter()
+            .map(String::as_str)
+            .filter(|d| !d.eq_ignore_ascii_case("mysql")),
+    );
+    let ignore: Vec<&str> = dedup(
+        m.ignore_databases
+            .iter()
+            .map(String::as_str)
+            .chain(std::iter::once("mysql")),
+    );
+    for db in replicate.iter().chain(&ignore) {
+        check_token("database name", db, "")?;
+    }
+    let skip_errors = m
+        .skip_errors
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let (expiry_option, expiry_value) = dialect.binlog_expiry_option(m.binlog_expire_days);
+
+    let mut ctx = Context::new();
+    ctx.insert("cluster", &inv.cluster);
+    ctx.insert("node_name", &n.name);
+    ctx.insert("server", &dialect.version().to_string());
+    ctx.insert("config_path", os.config_path());
+    ctx.insert("server_id", &id);
+    ctx.insert("bind_address", &m.bind_address);
+    ctx.insert("port", &m.port);
+    ctx.insert("log_replica_updates", dialect.log_replica_updates_option());
+    ctx.insert("binlog_format", binlog_format_name(m.binlog_format));
+    ctx.insert("expiry_option", expiry_option);
+    ctx.insert("expiry_value", &expiry_value);
+    ctx.insert("offset", &offset(node));
+    ctx.insert("replicate_databases", &replicate);
+    ctx.insert("ignore_databases", &ignore);
+    ctx.insert("skip_errors", &skip_errors);
+    ctx.insert("skip_errors_option", dialect.skip_errors_option());
+    ctx.insert("collation", dialect.default_collation());
+    render(MY_CNF_TEMPLATE, &ctx)
+}
+
+fn dedup<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut out: Vec<&str> = Vec::new();
+    for i in items {
+        if !out.contains(&i) {
+            out.push(i);
+        }
+    }
+    out
+}
+
+/// Renders keepalived.conf for node `node` with the default options (unicast to the peer).
+pub fn render_keepalived_conf(inv: &Inventory, node: usize, vrrp_password: &str) -> Result<String> {
+    render_keepalived_conf_with(inv, node, vrrp_password, &KeepalivedOptions::default())
+}
+
+/// Renders keepalived.conf for node `node`. The VRRP password must be 1 to
+/// [`VRRP_PASSWORD_MAX`] printable ASCII characters without spaces, quotes, braces or
+/// comment characters (keepalived would silently truncate a longer one).
+pub fn render_keepalived_conf_with(
+    inv: &Inventory,
+    node: usize,
+    vrrp_password: &str,
+    opts: &KeepalivedOptions,
+) -> Result<String> {
+    let n = node_at(inv, node)?;
+    let peer = peer_of(inv, node)?;
+    check_keepalived_word("cluster name", &inv.cluster)?;
+    check_keepalived_word("node name", &n.name)?;
+    check_keepalived_word("VIP interface", &inv.vip.interface)?;
+    if !vrrp_password.is_ascii() || vrrp_password.len() > VRRP_PASSWORD_MAX {
+        bail!(
+            "the VRRP password must be at most {VRRP_PASSWORD_MAX} ASCII characters \
+             (keepalived's PASS authentication truncates longer ones)"
+        );
+    }
+    check_keepalived_word("VRRP password", vrrp_password)
+        .map_err(|_| anyhow!("the VRRP password contains a character keepalived.conf cannot hold (space, quote, brace, ! or #)"))?;
+    if inv.vip.virtual_router_id == 0 {
+        bail!("virtual_router_id must be between 1 and 255");
+    }
+    if inv.vip.prefix == 0 || inv.vip.prefix > 32 {
+        bail!("VIP prefix /{} is not a valid IPv4 prefix length", inv.vip.prefix);
+    }
+
+    let mut ctx = Context::new();
+    ctx.insert("cluster", &inv.cluster);
+    ctx.insert("node_name", &n.name);
+    ctx.insert("check_script", CHECK_SCRIPT_PATH);
+    ctx.insert("interface", &inv.vip.interface);
+    ctx.insert("virtual_router_id", &inv.vip.virtual_router_id);
+    ctx.insert("priority", &priority(inv, node)?);
+    ctx.insert("advert_int", &inv.vip.advert_int_s.max(1));
+    ctx.insert("vrrp_password", vrrp_password);
+    ctx.insert("unicast", &opts.unicast);
+    ctx.insert("self_address", &n.address.to_string());
+    ctx.insert("peer_address", &peer.address.to_string());
+    ctx.insert("vip", &inv.vip.address.to_string());
+    ctx.insert("vip_prefix", &inv.vip.prefix);
+    render(KEEPALIVED_TEMPLATE, &ctx)
+}
+
+/// Renders the POSIX sh health check keepalived runs (the same on both nodes).
+pub fn render_check_script(inv: &Inventory, os: &OsTarget) -> Result<String> {
+    check_token("cluster name", &inv.cluster, "")?;
+    let mut ctx = Context::new();
+    ctx.insert("cluster", &inv.cluster);
+    ctx.insert("socket", os.socket_path());
+    ctx.insert("port", &inv.mysql.port);
+    render(CHECK_SCRIPT_TEMPLATE, &ctx)
+}

@@ -1,0 +1,260 @@
+//! Golden-file tests for the rendered my.cnf, keepalived.conf and health-check script.
+//!
+//! Run with `UPDATE_GOLDEN=1` to rewrite `tests/golden/*` after an intended change,
+//! then review the diff.
+
+use mhactl::dialect::Dialect;
+use mhactl::inventory::{Flavor, Inventory};
+use mhactl::os::{OsFamily, OsTarget};
+use mhactl::render::{
+    render_check_script, render_keepalived_conf, render_keepalived_conf_with, render_my_cnf,
+    KeepalivedOptions,
+};
+use std::path::PathBuf;
+
+const MARIADB_YAML: &str = r#"
+cluster: shop
+nodes:
+  - name: node-a
+    address: 10.213.0.11
+  - name: node-b
+    address: 10.213.0.12
+vip:
+  address: 10.213.0.100
+  interface: eth0
+  virtual_router_id: 51
+mysql:
+  flavor: mariadb
+  version: "10.11"
+  binlog_format: mixed
+  replicate_databases: [shop, mysql, GBIAP]
+  ignore_databases: [scratch]
+  skip_errors: [1062]
+credentials:
+  replication_password_env: MHA_REPL
+"#;
+
+const MYSQL_YAML: &str = r#"
+cluster: billing
+nodes:
+  - name: db1
+    address: 192.168.10.21
+    server_id: 21
+    priority: 150
+  - name: db2
+    address: 192.168.10.22
+    server_id: 22
+    priority: 120
+vip:
+  address: 192.168.10.20
+  prefix: 25
+  interface: ens192
+  virtual_router_id: 77
+  advert_int_s: 2
+mysql:
+  flavor: mysql
+  version: "8.4"
+  port: 3307
+  binlog_expire_days: 3
+credentials:
+  replication_password_file: secrets.yaml#repl
+"#;
+
+fn inventory(yaml: &str) -> Inventory {
+    serde_yaml::from_str(yaml).expect("test inventory parses")
+}
+
+fn golden(name: &str, actual: &str) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run with UPDATE_GOLDEN=1 to create it",
+            path.display()
+        )
+    });
+    assert_eq!(
+        expected,
+        actual,
+        "{} differs from the rendered output; run with UPDATE_GOLDEN=1 if intended",
+        path.display()
+    );
+}
+
+struct Case {
+    inv: Inventory,
+    dialect: Dialect,
+    os: OsTarget,
+}
+
+fn mariadb() -> Case {
+    Case {
+        inv: inventory(MARIADB_YAML),
+        dialect: Dialect::from_version_string("10.11.18-MariaDB-0+deb12u1").unwrap(),
+        os: OsTarget::new(OsFamily::Debian, Flavor::Mariadb).unwrap(),
+    }
+}
+
+fn mysql() -> Case {
+    Case {
+        inv: inventory(MYSQL_YAML),
+        dialect: Dialect::from_version_string("8.4.2").unwrap(),
+        os: OsTarget::new(OsFamily::El9, Flavor::Mysql).unwrap(),
+    }
+}
+
+fn my_cnf(c: &Case, node: usize) -> String {
+    render_my_cnf(&c.inv, node, &c.dialect, &c.os).unwrap()
+}
+
+/// `name = value` lines of a rendered my.cnf (comments and section headers dropped).
+fn options(cnf: &str) -> Vec<(String, String)> {
+    cnf.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with('['))
+        .map(|l| {
+            let (k, v) = l.split_once('=').expect("option line has =");
+            (k.trim().to_string(), v.trim().to_string())
+        })
+        .collect()
+}
+
+fn values<'a>(opts: &'a [(String, String)], key: &str) -> Vec<&'a str> {
+    opts.iter()
+        .filter(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+        .collect()
+}
+
+#[test]
+fn golden_mariadb_10_11() {
+    let c = mariadb();
+    golden("mariadb-node-a.cnf", &my_cnf(&c, 0));
+    golden("mariadb-node-b.cnf", &my_cnf(&c, 1));
+    golden(
+        "mariadb-node-a-keepalived.conf",
+        &render_keepalived_conf(&c.inv, 0, "s3cr3t").unwrap(),
+    );
+    golden(
+        "mariadb-node-b-keepalived.conf",
+        &render_keepalived_conf(&c.inv, 1, "s3cr3t").unwrap(),
+    );
+    golden(
+        "mariadb-check-mysql.sh",
+        &render_check_script(&c.inv, &c.os).unwrap(),
+    );
+}
+
+#[test]
+fn golden_mysql_8_4() {
+    let c = mysql();
+    golden("mysql84-db1.cnf", &my_cnf(&c, 0));
+    golden("mysql84-db2.cnf", &my_cnf(&c, 1));
+    golden(
+        "mysql84-db1-keepalived.conf",
+        &render_keepalived_conf(&c.inv, 0, "Vr9pQ2xz").unwrap(),
+    );
+    golden(
+        "mysql84-db2-keepalived.conf",
+        &render_keepalived_conf(&c.inv, 1, "Vr9pQ2xz").unwrap(),
+    );
+    golden(
+        "mysql84-check-mysql.sh",
+        &render_check_script(&c.inv, &c.os).unwrap(),
+    );
+}
+
+#[test]
+fn offsets_and_server_ids() {
+    for c in [mariadb(), mysql()] {
+        let a = options(&my_cnf(&c, 0));
+        let b = options(&my_cnf(&c, 1));
+        assert_eq!(values(&a, "auto_increment_increment"), ["2"]);
+        assert_eq!(values(&b, "auto_increment_increment"), ["2"]);
+        assert_eq!(values(&a, "auto_increment_offset"), ["1"]);
+        assert_eq!(values(&b, "auto_increment_offset"), ["2"]);
+        let (ida, idb) = (values(&a, "server_id"), values(&b, "server_id"));
+        assert_eq!(ida.len(), 1);
+        assert_ne!(ida, idb);
+    }
+    let c = mariadb();
+    assert_eq!(values(&options(&my_cnf(&c, 0)), "server_id"), ["1"]);
+    assert_eq!(values(&options(&my_cnf(&c, 1)), "server_id"), ["2"]);
+}
+
+#[test]
+fn mysql_schema_is_never_replicated() {
+    for c in [mariadb(), mysql()] {
+        for node in 0..2 {
+            let o = options(&my_cnf(&c, node));
+            assert!(!values(&o, "replicate-do-db").contains(&"mysql"));
+            assert!(!values(&o, "binlog-do-db").contains(&"mysql"));
+            assert_eq!(
+                values(&o, "replicate-ignore-db")
+                    .iter()
+                    .filter(|d| **d == "mysql")
+                    .count(),
+                1
+            );
+        }
+    }
+    let o = options(&my_cnf(&mariadb(), 0));
+    assert_eq!(values(&o, "replicate-do-db"), ["shop", "GBIAP"]);
+    assert_eq!(values(&o, "replicate-ignore-db"), ["scratch", "mysql"]);
+}
+
+#[test]
+fn dialect_chooses_option_names() {
+    let o = options(&my_cnf(&mysql(), 0));
+    assert!(values(&o, "expire_logs_days").is_empty());
+    assert_eq!(values(&o, "binlog_expire_logs_seconds"), ["259200"]);
+    assert_eq!(values(&o, "log_replica_updates"), ["ON"]);
+    assert!(values(&o, "log_slave_updates").is_empty());
+    assert!(values(&o, "replica_skip_errors").is_empty(), "no skip errors by default");
+    assert_eq!(values(&o, "port"), ["3307"]);
+
+    let o = options(&my_cnf(&mariadb(), 0));
+    assert_eq!(values(&o, "log_slave_updates"), ["ON"]);
+    assert_eq!(values(&o, "slave_skip_errors"), ["1062"]);
+    assert_eq!(values(&o, "binlog_expire_logs_seconds"), ["604800"]);
+
+    let mut c = mysql();
+    c.dialect = Dialect::from_version_string("5.7.44-log").unwrap();
+    let o = options(&my_cnf(&c, 0));
+    assert_eq!(values(&o, "expire_logs_days"), ["3"]);
+    assert_eq!(values(&o, "collation-server"), ["utf8mb4_general_ci"]);
+}
+
+#[test]
+fn keepalived_unicast_is_default_and_optional() {
+    let c = mariadb();
+    let conf = render_keepalived_conf(&c.inv, 1, "s3cr3t").unwrap();
+    assert!(conf.contains("unicast_src_ip 10.213.0.12"));
+    assert!(conf.contains("priority 90"));
+    let multicast =
+        render_keepalived_conf_with(&c.inv, 1, "s3cr3t", &KeepalivedOptions { unicast: false })
+            .unwrap();
+    assert!(!multicast.contains("unicast"));
+    assert!(multicast.contains("virtual_ipaddress"));
+}
+
+#[test]
+fn refuses_bad_values() {
+    let c = mariadb();
+    assert!(render_keepalived_conf(&c.inv, 0, "ninechars").is_err());
+    assert!(render_keepalived_conf(&c.inv, 0, "a b").is_err());
+    assert!(render_keepalived_conf(&c.inv, 0, "").is_err());
+    assert!(render_keepalived_conf(&c.inv, 2, "x").is_err());
+    let mut bad = mariadb();
+    bad.inv.mysql.replicate_databases.push("evil\nskip-grant-tables".into());
+    assert!(render_my_cnf(&bad.inv, 0, &bad.dialect, &bad.os).is_err());
+    let mut dup = mariadb();
+    dup.inv.nodes[1].server_id = Some(1);
+    assert!(render_my_cnf(&dup.inv, 0, &dup.dialect, &dup.os).is_err());
+}
