@@ -116,6 +116,7 @@ impl NodeHandle {
             index,
             name: name.into(),
             transport,
+            facts: Mutex::default(),
             sql: Mutex::new(None),
             connector,
         }
@@ -255,7 +256,11 @@ pub fn run(
             break;
         }
         let step_reports: Vec<StepReport> = std::thread::scope(|scope| {
-            let nodes = if op.cluster_wide() { &cluster.nodes[..1] } else { &cluster.nodes[..] };
+            let nodes = if op.cluster_wide() {
+                &cluster.nodes[..1]
+            } else {
+                &cluster.nodes[..]
+            };
             let handles: Vec<_> = nodes
                 .iter()
                 .map(|node| {
@@ -308,7 +313,11 @@ fn run_step(
         }
     };
     let report = StepReport {
-        node: if op.cluster_wide() { "cluster".into() } else { node.name.clone() },
+        node: if op.cluster_wide() {
+            "cluster".into()
+        } else {
+            node.name.clone()
+        },
         step: op.name().to_string(),
         status,
         detail: cluster.redact(&detail),

@@ -22,16 +22,26 @@ pub struct NodeFacts {
 
 /// The node's OS family with the inventory's flavor: package and service names, paths.
 pub fn os_target(node: &NodeHandle, flavor: Flavor) -> Result<(OsTarget, ServiceManager)> {
-    let mut facts = node.facts.lock().map_err(|_| anyhow!("facts lock poisoned"))?;
+    let mut facts = node
+        .facts
+        .lock()
+        .map_err(|_| anyhow!("facts lock poisoned"))?;
     if facts.os.is_none() {
         let text = node
             .transport
             .read_file(std::path::Path::new("/etc/os-release"))?
-            .ok_or_else(|| anyhow!("{}: /etc/os-release is missing: cannot tell the OS family", node.name))?;
+            .ok_or_else(|| {
+                anyhow!(
+                    "{}: /etc/os-release is missing: cannot tell the OS family",
+                    node.name
+                )
+            })?;
         facts.os = Some(OsRelease::parse(&text));
     }
     if facts.services.is_none() {
-        let out = node.transport.run_ok(&RemoteCommand::new(ServiceManager::probe_command()))?;
+        let out = node
+            .transport
+            .run_ok(&RemoteCommand::new(ServiceManager::probe_command()))?;
         facts.services = Some(ServiceManager::parse_probe(&out));
     }
     let os = facts.os.as_ref().expect("set above");
@@ -51,12 +61,20 @@ pub fn describe_os(node: &NodeHandle) -> String {
 
 /// Is a service running?
 pub fn service_active(node: &NodeHandle, services: ServiceManager, service: &str) -> Result<bool> {
-    Ok(node.transport.run(&RemoteCommand::new(services.is_active_command(service)))?.success())
+    Ok(node
+        .transport
+        .run(&RemoteCommand::new(services.is_active_command(service)))?
+        .success())
 }
 
 /// The server's dialect, from `SELECT VERSION()` (cached: the version does not change in a run).
 pub fn dialect(node: &NodeHandle) -> Result<Dialect> {
-    if let Some(d) = node.facts.lock().map_err(|_| anyhow!("facts lock poisoned"))?.dialect {
+    if let Some(d) = node
+        .facts
+        .lock()
+        .map_err(|_| anyhow!("facts lock poisoned"))?
+        .dialect
+    {
         return Ok(d);
     }
     let rows = node.with_sql(|sql| sql.query("SELECT VERSION() AS version"))?;
@@ -66,14 +84,20 @@ pub fn dialect(node: &NodeHandle) -> Result<Dialect> {
         .ok_or_else(|| anyhow!("{}: SELECT VERSION() returned nothing", node.name))?
         .to_string();
     let d = Dialect::from_version_string(&version)?;
-    node.facts.lock().map_err(|_| anyhow!("facts lock poisoned"))?.dialect = Some(d);
+    node.facts
+        .lock()
+        .map_err(|_| anyhow!("facts lock poisoned"))?
+        .dialect = Some(d);
     Ok(d)
 }
 
 /// A global variable's value (`SELECT @@name`).
 pub fn variable(node: &NodeHandle, name: &str) -> Result<Option<String>> {
     let rows = node.with_sql(|sql| sql.query(&format!("SELECT @@GLOBAL.{name} AS value")))?;
-    Ok(rows.first().and_then(|r| crate::sql::get(r, "value")).map(str::to_string))
+    Ok(rows
+        .first()
+        .and_then(|r| crate::sql::get(r, "value"))
+        .map(str::to_string))
 }
 
 /// The replica threads' state; `None` when no replication source is configured.

@@ -326,7 +326,12 @@ impl ServiceManager {
         let s = sh_quote(service);
         match self {
             ServiceManager::Systemd => format!("systemctl is-active --quiet {s}"),
-            ServiceManager::SysV => format!("service {s} status >/dev/null 2>&1"),
+            // Some SysV scripts (Debian's keepalived) have no `status`: fall back to the
+            // daemon's pid file.
+            ServiceManager::SysV => format!(
+                "service {s} status >/dev/null 2>&1 || {{ for f in /run/{service}.pid /var/run/{service}.pid; do \
+                 [ -f \"$f\" ] && kill -0 \"$(cat \"$f\")\" 2>/dev/null && exit 0; done; exit 3; }}"
+            ),
         }
     }
 

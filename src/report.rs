@@ -25,13 +25,21 @@ impl Progress {
                 .expect("valid template");
             let mut map = HashMap::new();
             for node in nodes.iter().map(String::as_str).chain(["cluster"]) {
-                let bar = mp.add(ProgressBar::new_spinner().with_style(style.clone()).with_prefix(node.to_string()));
+                let bar = mp.add(
+                    ProgressBar::new_spinner()
+                        .with_style(style.clone())
+                        .with_prefix(node.to_string()),
+                );
                 bar.enable_steady_tick(Duration::from_millis(120));
                 map.insert(node.to_string(), bar);
             }
             (mp, map)
         });
-        Progress { bars, quiet: global.quiet, started: Instant::now() }
+        Progress {
+            bars,
+            quiet: global.quiet,
+            started: Instant::now(),
+        }
     }
 
     /// Clear the spinners.
@@ -48,7 +56,9 @@ impl Progress {
             Some((mp, _)) => {
                 let _ = mp.println(text);
             }
-            None if !self.quiet => eprintln!("[{:>6.1}s] {text}", self.started.elapsed().as_secs_f64()),
+            None if !self.quiet => {
+                eprintln!("[{:>6.1}s] {text}", self.started.elapsed().as_secs_f64())
+            }
             None => {}
         }
     }
@@ -65,7 +75,13 @@ impl Observer for Progress {
 
     fn finished(&self, r: &StepReport) {
         let first = r.detail.lines().next().unwrap_or("");
-        self.line(&format!("{:<8} {:<17} {:<9} {}", r.node, r.step, status_word(r.status), first));
+        self.line(&format!(
+            "{:<8} {:<17} {:<9} {}",
+            r.node,
+            r.step,
+            status_word(r.status),
+            first
+        ));
         if let Some(diff) = &r.diff {
             if !self.quiet {
                 for l in diff.lines() {
@@ -92,7 +108,10 @@ fn status_word(s: StepStatus) -> &'static str {
 
 /// The final table and one-line verdict on stdout.
 pub fn print_summary(command: &str, dry_run: bool, reports: &[StepReport], elapsed: Duration) {
-    println!("{:<8} {:<17} {:<9} {:>8}  DETAIL", "NODE", "STEP", "STATUS", "TIME");
+    println!(
+        "{:<8} {:<17} {:<9} {:>8}  DETAIL",
+        "NODE", "STEP", "STATUS", "TIME"
+    );
     for r in reports {
         let first = r.detail.lines().next().unwrap_or("");
         println!(
@@ -131,5 +150,8 @@ pub fn print_summary(command: &str, dry_run: bool, reports: &[StepReport], elaps
 /// `{"ok":bool,"changed":N,"steps":[...]}` on stdout.
 pub fn print_json(ok: bool, changed: usize, reports: &[StepReport]) {
     let value = serde_json::json!({ "ok": ok, "changed": changed, "steps": reports });
-    println!("{}", serde_json::to_string_pretty(&value).expect("serializable"));
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&value).expect("serializable")
+    );
 }

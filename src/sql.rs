@@ -30,7 +30,11 @@ pub struct MysqlConn {
 
 impl MysqlConn {
     /// Connect to `target` on the node behind `transport`, as `login`.
-    pub fn connect(transport: &Arc<dyn Transport>, target: &ForwardTarget, login: &Login) -> Result<MysqlConn> {
+    pub fn connect(
+        transport: &Arc<dyn Transport>,
+        target: &ForwardTarget,
+        login: &Login,
+    ) -> Result<MysqlConn> {
         let local: PathBuf = transport.forward(target)?;
         let mut opts = mysql::OptsBuilder::new()
             .socket(Some(local.to_string_lossy().into_owned()))
@@ -44,7 +48,11 @@ impl MysqlConn {
             opts = opts.pass(Some(secrecy::ExposeSecret::expose_secret(pw).to_string()));
         }
         let conn = mysql::Conn::new(opts).with_context(|| {
-            format!("{}: cannot log in to the server as {} through {target:?}", transport.node(), login.user)
+            format!(
+                "{}: cannot log in to the server as {} through {target:?}",
+                transport.node(),
+                login.user
+            )
         })?;
         Ok(MysqlConn { conn })
     }

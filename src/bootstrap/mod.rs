@@ -17,7 +17,10 @@ use std::time::Instant;
 
 /// Run `mhactl bootstrap`.
 pub fn run(args: &BootstrapArgs, global: &GlobalArgs) -> Result<ExitCode> {
-    let path = args.inventory_file.clone().unwrap_or_else(|| global.inventory.clone());
+    let path = args
+        .inventory_file
+        .clone()
+        .unwrap_or_else(|| global.inventory.clone());
     let inv = inventory::load(&path)?;
     for warning in inv.warnings() {
         tracing::warn!("{warning}");
@@ -25,7 +28,10 @@ pub fn run(args: &BootstrapArgs, global: &GlobalArgs) -> Result<ExitCode> {
     }
     let secrets = Secrets::resolve(&inv, std::io::stdin().is_terminal())?;
     let started = Instant::now();
-    let progress = Progress::new(global, &inv.nodes.iter().map(|n| n.name.clone()).collect::<Vec<_>>());
+    let progress = Progress::new(
+        global,
+        &inv.nodes.iter().map(|n| n.name.clone()).collect::<Vec<_>>(),
+    );
     let (cluster, mut reports) = connect(&inv, &secrets, &progress);
     let ok_connect = reports.iter().all(|r| r.status != StepStatus::Failed);
     if ok_connect {
@@ -36,16 +42,29 @@ pub fn run(args: &BootstrapArgs, global: &GlobalArgs) -> Result<ExitCode> {
     }
     progress.finish();
     let ok = reports.iter().all(|r| r.status != StepStatus::Failed);
-    let changed = reports.iter().filter(|r| r.status == StepStatus::Changed).count();
+    let changed = reports
+        .iter()
+        .filter(|r| r.status == StepStatus::Changed)
+        .count();
     match global.output {
         OutputFormat::Json => report::print_json(ok, changed, &reports),
-        OutputFormat::Text => report::print_summary("bootstrap", args.dry_run, &reports, started.elapsed()),
+        OutputFormat::Text => {
+            report::print_summary("bootstrap", args.dry_run, &reports, started.elapsed())
+        }
     }
-    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// Step 1: one multiplexed SSH connection per node, both at once.
-pub fn connect(inv: &Inventory, secrets: &Secrets, progress: &Progress) -> (Option<Cluster>, Vec<StepReport>) {
+pub fn connect(
+    inv: &Inventory,
+    secrets: &Secrets,
+    progress: &Progress,
+) -> (Option<Cluster>, Vec<StepReport>) {
     let results: Vec<(StepReport, Option<Arc<SshTransport>>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..inv.nodes.len())
             .map(|i| {
@@ -68,9 +87,16 @@ pub fn connect(inv: &Inventory, secrets: &Secrets, progress: &Progress) -> (Opti
                     let report = StepReport {
                         node: name.clone(),
                         step: "connect".into(),
-                        status: if result.is_ok() { StepStatus::Unchanged } else { StepStatus::Failed },
+                        status: if result.is_ok() {
+                            StepStatus::Unchanged
+                        } else {
+                            StepStatus::Failed
+                        },
                         detail: match &result {
-                            Ok(_) => format!("{}@{}:{} (strict host keys: {:?})", ssh.user, ssh.host, ssh.port, ssh.host_key_check),
+                            Ok(_) => format!(
+                                "{}@{}:{} (strict host keys: {:?})",
+                                ssh.user, ssh.host, ssh.port, ssh.host_key_check
+                            ),
                             Err(e) => format!("{e:#}"),
                         },
                         diff: None,
@@ -81,7 +107,10 @@ pub fn connect(inv: &Inventory, secrets: &Secrets, progress: &Progress) -> (Opti
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("connect thread panicked")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("connect thread panicked"))
+            .collect()
     });
     let mut reports = Vec::new();
     let mut transports = Vec::new();
@@ -100,14 +129,23 @@ pub fn connect(inv: &Inventory, secrets: &Secrets, progress: &Progress) -> (Opti
             let connector_transport = Arc::clone(&t);
             let connector: engine::SqlConnector = Box::new(move || {
                 let socket = find_server_socket(connector_transport.as_ref())?;
-                let login = crate::sql::Login { user: "root".into(), password: None };
-                Ok(Box::new(crate::sql::MysqlConn::connect(&connector_transport, &ForwardTarget::UnixSocket(socket.into()), &login)?)
-                    as Box<dyn engine::SqlConn>)
+                let login = crate::sql::Login {
+                    user: "root".into(),
+                    password: None,
+                };
+                Ok(Box::new(crate::sql::MysqlConn::connect(
+                    &connector_transport,
+                    &ForwardTarget::UnixSocket(socket.into()),
+                    &login,
+                )?) as Box<dyn engine::SqlConn>)
             });
             NodeHandle::new(i, &inv.nodes[i].name, t, Some(connector))
         })
         .collect();
-    let cluster = Cluster { nodes, secrets: secrets.values().into_iter().map(str::to_string).collect() };
+    let cluster = Cluster {
+        nodes,
+        secrets: secrets.values().into_iter().map(str::to_string).collect(),
+    };
     (Some(cluster), reports)
 }
 
@@ -120,8 +158,11 @@ fn find_server_socket(t: &dyn Transport) -> Result<String> {
     let out = t.run(&RemoteCommand::new(script))?;
     let socket = out.stdout.trim().to_string();
     if !out.success() || socket.is_empty() {
-        return Err(anyhow::anyhow!("{}: the database server's unix socket was not found (is it running?)", t.node()))
-            .context("looking for the server socket");
+        return Err(anyhow::anyhow!(
+            "{}: the database server's unix socket was not found (is it running?)",
+            t.node()
+        ))
+        .context("looking for the server socket");
     }
     Ok(socket)
 }

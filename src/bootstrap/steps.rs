@@ -65,7 +65,9 @@ impl Operation for InstallPackages {
         let (target, _) = facts::os_target(node, self.0.inv.mysql.flavor)?;
         let pm = target.package_manager();
         let wanted = target.all_packages();
-        let out = node.transport.run(&RemoteCommand::new(pm.installed_query_command(&wanted)))?;
+        let out = node
+            .transport
+            .run(&RemoteCommand::new(pm.installed_query_command(&wanted)))?;
         let missing = pm.parse_installed(&out.stdout, &wanted);
         if missing.is_empty() {
             return Ok(Plan::Noop(format!("installed: {}", wanted.join(", "))));
@@ -156,7 +158,11 @@ impl Operation for ServerConfig {
         }
         let mut actions = Vec::new();
         if !file_ok {
-            actions.push(Action::WriteFile { path: PathBuf::from(path), content: wanted.clone(), mode: 0o644 });
+            actions.push(Action::WriteFile {
+                path: PathBuf::from(path),
+                content: wanted.clone(),
+                mode: 0o644,
+            });
         }
         actions.push(restart_server(services, target.server_service()));
         Ok(Plan::Change(Change {
@@ -178,12 +184,18 @@ fn restart_server(services: ServiceManager, service: &'static str) -> Action {
         Box::new(move |cluster: &Cluster, i| {
             let node = &cluster.nodes[i];
             node.reset_sql();
-            node.transport.run_ok(&RemoteCommand::new(services.restart_command(service)))?;
+            node.transport
+                .run_ok(&RemoteCommand::new(services.restart_command(service)))?;
             wait_for(Duration::from_secs(60), || {
                 node.reset_sql();
                 Ok(node.with_sql(|sql| sql.query("SELECT 1")).is_ok())
             })
-            .map_err(|_| anyhow!("{}: {service} did not accept connections within 60 s after restart", node.name))
+            .map_err(|_| {
+                anyhow!(
+                    "{}: {service} did not accept connections within 60 s after restart",
+                    node.name
+                )
+            })
         }),
     )
 }
@@ -224,7 +236,8 @@ impl Operation for ReplicationUser {
             crate::dialect::quote_string(user),
             crate::dialect::quote_string(&host)
         );
-        let exists = node.with_sql(|sql| sql.query(&exists_sql))?
+        let exists = node
+            .with_sql(|sql| sql.query(&exists_sql))?
             .first()
             .and_then(|r| crate::sql::get(r, "n"))
             == Some("1");
@@ -239,8 +252,10 @@ impl Operation for ReplicationUser {
         }
         let grants_ok = exists && {
             let rows = node.with_sql(|sql| sql.query(&d.show_grants_sql(user, &host)))?;
-            let lines: Vec<String> =
-                rows.iter().filter_map(|r| r.first().and_then(|(_, v)| v.clone())).collect();
+            let lines: Vec<String> = rows
+                .iter()
+                .filter_map(|r| r.first().and_then(|(_, v)| v.clone()))
+                .collect();
             d.grants_cover_replication(&lines)
         };
         if !grants_ok {
@@ -248,16 +263,28 @@ impl Operation for ReplicationUser {
             what.push(format!("grant replication privileges to {account}"));
         }
         if what.is_empty() {
-            return Ok(Plan::Noop(format!("{account} exists with replication privileges only")));
+            return Ok(Plan::Noop(format!(
+                "{account} exists with replication privileges only"
+            )));
         }
         statements.push("SET SESSION sql_log_bin = 1".into());
-        Ok(Plan::Change(Change { summary: what.join(", "), actions: vec![Action::Sql(statements)], diff: None }))
+        Ok(Plan::Change(Change {
+            summary: what.join(", "),
+            actions: vec![Action::Sql(statements)],
+            diff: None,
+        }))
     }
 }
 
 /// Does the account's stored hash match the password? (MariaDB and MySQL 5.7 with
 /// mysql_native_password can tell; otherwise assume yes: verify checks the login.)
-fn password_matches(node: &NodeHandle, d: &crate::dialect::Dialect, user: &str, host: &str, password: &str) -> Result<bool> {
+fn password_matches(
+    node: &NodeHandle,
+    d: &crate::dialect::Dialect,
+    user: &str,
+    host: &str,
+    password: &str,
+) -> Result<bool> {
     if d.flavor() != crate::inventory::Flavor::Mariadb {
         return Ok(true);
     }
@@ -267,7 +294,11 @@ fn password_matches(node: &NodeHandle, d: &crate::dialect::Dialect, user: &str, 
         crate::dialect::quote_string(host),
         crate::dialect::quote_string(password)
     );
-    Ok(node.with_sql(|s| s.query(&sql))?.first().and_then(|r| crate::sql::get(r, "n")) == Some("1"))
+    Ok(node
+        .with_sql(|s| s.query(&sql))?
+        .first()
+        .and_then(|r| crate::sql::get(r, "n"))
+        == Some("1"))
 }
 
 /// Step 7 (runbook 1.3.1.3-1.3.2.4): each node replicates from its peer, starting at the
@@ -286,19 +317,26 @@ impl Operation for Replication {
         let peer_addr = inv.peer(i).address.to_string();
         let status = facts::replica_status(node)?;
         let points_at_peer = status.as_ref().is_some_and(|s| {
-            s.source_host == peer_addr && s.source_port == inv.mysql.port && s.source_user == inv.mysql.replication_user
+            s.source_host == peer_addr
+                && s.source_port == inv.mysql.port
+                && s.source_user == inv.mysql.replication_user
         });
         if let (true, Some(s)) = (points_at_peer, &status) {
             if s.io_running && s.sql_running {
                 return Ok(Plan::Noop(format!(
                     "replicating from {} ({peer_addr}); IO and SQL threads running, {} s behind",
                     peer.name,
-                    s.seconds_behind.map(|x| x.to_string()).unwrap_or_else(|| "?".into())
+                    s.seconds_behind
+                        .map(|x| x.to_string())
+                        .unwrap_or_else(|| "?".into())
                 )));
             }
             return Ok(Plan::Change(Change {
                 summary: format!("start replication from {}", peer.name),
-                actions: vec![Action::Sql(vec![d.start_replica_sql()]), wait_for_replication()],
+                actions: vec![
+                    Action::Sql(vec![d.start_replica_sql()]),
+                    wait_for_replication(),
+                ],
                 diff: None,
             }));
         }
@@ -307,7 +345,12 @@ impl Operation for Replication {
             host: peer_addr.clone(),
             port: inv.mysql.port,
             user: inv.mysql.replication_user.clone(),
-            password: self.0.secrets.replication_password.expose_secret().to_string(),
+            password: self
+                .0
+                .secrets
+                .replication_password
+                .expose_secret()
+                .to_string(),
             log_file: coords.file.clone(),
             log_pos: coords.position,
             connect_retry: 10,
@@ -318,7 +361,11 @@ impl Operation for Replication {
                 peer.name, coords.file, coords.position
             ),
             actions: vec![
-                Action::Sql(vec![d.stop_replica_sql(), d.change_source_sql(&change), d.start_replica_sql()]),
+                Action::Sql(vec![
+                    d.stop_replica_sql(),
+                    d.change_source_sql(&change),
+                    d.start_replica_sql(),
+                ]),
                 wait_for_replication(),
             ],
             diff: None,
@@ -368,7 +415,11 @@ impl Operation for Keepalived {
         let (target, services) = facts::os_target(node, inv.mysql.flavor)?;
         let conf_path = target.keepalived_conf_path();
         let script_path = target.check_script_path();
-        let conf = crate::render::render_keepalived_conf(inv, i, self.0.secrets.vrrp_password.expose_secret())?;
+        let conf = crate::render::render_keepalived_conf(
+            inv,
+            i,
+            self.0.secrets.vrrp_password.expose_secret(),
+        )?;
         let script = crate::render::render_check_script(inv, &target)?;
         let current_conf = node.transport.read_file(Path::new(conf_path))?;
         let current_script = node.transport.read_file(Path::new(script_path))?;
@@ -376,21 +427,31 @@ impl Operation for Keepalived {
         let conf_ok = current_conf.as_deref() == Some(conf.as_str());
         let script_ok = current_script.as_deref() == Some(script.as_str());
         if conf_ok && script_ok && running {
-            return Ok(Plan::Noop(format!("{conf_path} up to date; keepalived running")));
+            return Ok(Plan::Noop(format!(
+                "{conf_path} up to date; keepalived running"
+            )));
         }
         let mut actions = Vec::new();
         let mut diff = String::new();
         let mut what = Vec::new();
         if !script_ok {
             diff.push_str(&file_diff(script_path, current_script.as_deref(), &script));
-            actions.push(Action::WriteFile { path: script_path.into(), content: script, mode: 0o755 });
+            actions.push(Action::WriteFile {
+                path: script_path.into(),
+                content: script,
+                mode: 0o755,
+            });
             what.push(format!("write {script_path}"));
         }
         if !conf_ok {
             diff.push_str(&file_diff(conf_path, current_conf.as_deref(), &conf));
             // Validate the candidate with keepalived itself before it replaces the live file.
             let candidate = format!("{conf_path}.mhactl-new");
-            actions.push(Action::WriteFile { path: candidate.clone().into(), content: conf, mode: 0o600 });
+            actions.push(Action::WriteFile {
+                path: candidate.clone().into(),
+                content: conf,
+                mode: 0o600,
+            });
             actions.push(Action::Run(RemoteCommand::new(format!(
                 "keepalived -t -f {c} >/tmp/.mhactl-keepalived-check 2>&1 || {{ cat /tmp/.mhactl-keepalived-check >&2; rm -f {c}; exit 1; }}; mv -f {c} {f}",
                 c = shell_quote(&candidate),
@@ -399,7 +460,9 @@ impl Operation for Keepalived {
             what.push(format!("write {conf_path}"));
         }
         let verb = if running { "restart" } else { "start" };
-        actions.push(Action::Run(RemoteCommand::new(services.enable_command(KEEPALIVED_SERVICE))));
+        actions.push(Action::Run(RemoteCommand::new(
+            services.enable_command(KEEPALIVED_SERVICE),
+        )));
         actions.push(Action::Run(RemoteCommand::new(if running {
             services.restart_command(KEEPALIVED_SERVICE)
         } else {
@@ -441,7 +504,11 @@ impl Operation for VipCheck {
         });
         if waited.is_err() {
             if holders.len() > 1 {
-                bail!("split brain: both {} and {} hold the VIP {vip}", cluster.nodes[0].name, cluster.nodes[1].name);
+                bail!(
+                    "split brain: both {} and {} hold the VIP {vip}",
+                    cluster.nodes[0].name,
+                    cluster.nodes[1].name
+                );
             }
             bail!("no node holds the VIP {vip} after 20 s: is keepalived running, and VRRP allowed between the nodes?");
         }
@@ -459,10 +526,17 @@ impl Operation for VipCheck {
             &login,
         )?;
         let rows = crate::engine::SqlConn::query(&mut conn, "SELECT @@server_id AS id")?;
-        let id = rows.first().and_then(|r| crate::sql::get(r, "id")).unwrap_or("?").to_string();
+        let id = rows
+            .first()
+            .and_then(|r| crate::sql::get(r, "id"))
+            .unwrap_or("?")
+            .to_string();
         let want = inv.server_id(holder).to_string();
         if id != want {
-            bail!("MySQL through the VIP {vip} reports server_id {id}, but the holder {} has {want}", cluster.nodes[holder].name);
+            bail!(
+                "MySQL through the VIP {vip} reports server_id {id}, but the holder {} has {want}",
+                cluster.nodes[holder].name
+            );
         }
         Ok(Plan::Noop(format!(
             "VIP {vip} on {}; MySQL answers through it (server_id {id})",

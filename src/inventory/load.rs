@@ -198,7 +198,7 @@ pub(crate) fn did_you_mean(unknown: &str, expected: &[String]) -> Option<String>
     let mut best: Option<(usize, &String)> = None;
     for cand in expected {
         let d = levenshtein(&lower, cand);
-        if best.map_or(true, |(bd, _)| d < bd) {
+        if best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, cand));
         }
     }
