@@ -636,10 +636,9 @@ mod tests {
         let sv = ServiceManager::SysV;
         assert_eq!(sv.stop_command("mariadb"), "service mariadb stop");
         assert_eq!(sv.restart_command("mariadb"), "service mariadb restart");
-        assert_eq!(
-            sv.is_active_command("mariadb"),
-            "service mariadb status >/dev/null 2>&1"
-        );
+        let active = sv.is_active_command("keepalived");
+        assert!(active.starts_with("service keepalived status >/dev/null 2>&1 ||"), "{active}");
+        assert!(active.contains("/run/keepalived.pid"), "{active}");
         assert!(sv
             .enable_command("mariadb")
             .contains("update-rc.d mariadb defaults"));
