@@ -76,9 +76,7 @@ fn node_at(inv: &Inventory, node: usize) -> Result<&Node> {
 
 /// `server_id` of a node: the inventory's, else index + 1.
 fn server_id(inv: &Inventory, node: usize) -> Result<u32> {
-    Ok(node_at(inv, node)?
-        .server_id
-        .unwrap_or(node as u32 + 1))
+    Ok(node_at(inv, node)?.server_id.unwrap_or(node as u32 + 1))
 }
 
 /// keepalived priority of a node: the inventory's, else 100 for the first node and 90 after.
@@ -145,7 +143,11 @@ pub fn render_my_cnf(
     if let Ok(peer) = peer_of(inv, node) {
         let peer_index = if node == 0 { 1 } else { 0 };
         if server_id(inv, peer_index)? == id {
-            bail!("nodes {} and {} have the same server_id {id}", n.name, peer.name);
+            bail!(
+                "nodes {} and {} have the same server_id {id}",
+                n.name,
+                peer.name
+            );
         }
     }
 
@@ -234,7 +236,10 @@ pub fn render_keepalived_conf_with(
         bail!("virtual_router_id must be between 1 and 255");
     }
     if inv.vip.prefix == 0 || inv.vip.prefix > 32 {
-        bail!("VIP prefix /{} is not a valid IPv4 prefix length", inv.vip.prefix);
+        bail!(
+            "VIP prefix /{} is not a valid IPv4 prefix length",
+            inv.vip.prefix
+        );
     }
 
     let mut ctx = Context::new();

@@ -216,7 +216,10 @@ fn dialect_chooses_option_names() {
     assert_eq!(values(&o, "binlog_expire_logs_seconds"), ["259200"]);
     assert_eq!(values(&o, "log_replica_updates"), ["ON"]);
     assert!(values(&o, "log_slave_updates").is_empty());
-    assert!(values(&o, "replica_skip_errors").is_empty(), "no skip errors by default");
+    assert!(
+        values(&o, "replica_skip_errors").is_empty(),
+        "no skip errors by default"
+    );
     assert_eq!(values(&o, "port"), ["3307"]);
 
     let o = options(&my_cnf(&mariadb(), 0));
@@ -252,7 +255,10 @@ fn refuses_bad_values() {
     assert!(render_keepalived_conf(&c.inv, 0, "").is_err());
     assert!(render_keepalived_conf(&c.inv, 2, "x").is_err());
     let mut bad = mariadb();
-    bad.inv.mysql.replicate_databases.push("evil\nskip-grant-tables".into());
+    bad.inv
+        .mysql
+        .replicate_databases
+        .push("evil\nskip-grant-tables".into());
     assert!(render_my_cnf(&bad.inv, 0, &bad.dialect, &bad.os).is_err());
     let mut dup = mariadb();
     dup.inv.nodes[1].server_id = Some(1);
