@@ -637,7 +637,10 @@ mod tests {
         assert_eq!(sv.stop_command("mariadb"), "service mariadb stop");
         assert_eq!(sv.restart_command("mariadb"), "service mariadb restart");
         let active = sv.is_active_command("keepalived");
-        assert!(active.starts_with("service keepalived status >/dev/null 2>&1 ||"), "{active}");
+        assert!(
+            active.starts_with("service keepalived status >/dev/null 2>&1 ||"),
+            "{active}"
+        );
         assert!(active.contains("/run/keepalived.pid"), "{active}");
         assert!(sv
             .enable_command("mariadb")
