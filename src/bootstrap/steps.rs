@@ -322,6 +322,17 @@ impl Operation for Replication {
                 && s.source_user == inv.mysql.replication_user
         });
         if let (true, Some(s)) = (points_at_peer, &status) {
+            let mut s = s.clone();
+            // The IO thread reconnects by itself after the peer restarted (connect_retry):
+            // a transient state, not something to change. Give it a few retries' time.
+            if s.sql_running && !s.io_running && s.last_sql_errno == 0 {
+                let _ = wait_for(Duration::from_secs(3 * CONNECT_RETRY_S as u64 + 2), || {
+                    if let Some(now) = facts::replica_status(node)? {
+                        s = now;
+                    }
+                    Ok(s.io_running)
+                });
+            }
             if s.io_running && s.sql_running {
                 return Ok(Plan::Noop(format!(
                     "replicating from {} ({peer_addr}); IO and SQL threads running, {} s behind",
@@ -353,7 +364,7 @@ impl Operation for Replication {
                 .to_string(),
             log_file: coords.file.clone(),
             log_pos: coords.position,
-            connect_retry: 10,
+            connect_retry: CONNECT_RETRY_S,
         };
         Ok(Plan::Change(Change {
             summary: format!(
@@ -372,6 +383,10 @@ impl Operation for Replication {
         }))
     }
 }
+
+/// Seconds between a replica's attempts to reconnect to its source: short, so a node
+/// rejoins quickly after its peer restarts or fails over.
+const CONNECT_RETRY_S: u32 = 2;
 
 /// Wait until both replication threads run; fail with the server's own error if not.
 fn wait_for_replication() -> Action {
