@@ -41,6 +41,10 @@ pub struct GlobalArgs {
     /// Output format of the result.
     #[arg(long, global = true, value_enum, default_value = "text")]
     pub output: OutputFormat,
+    /// Trust and record host keys of nodes seen for the first time (changed keys are
+    /// still refused). Default: strict checking against known_hosts.
+    #[arg(long, global = true)]
+    pub accept_new_host_keys: bool,
     /// Plain lines instead of progress spinners, even on a terminal.
     #[arg(long, global = true)]
     pub no_progress: bool,

@@ -161,17 +161,7 @@ fn unescape_double_quoted(s: &str) -> String {
     out
 }
 
-/// Quotes a word for `sh` (single quotes unless it is plainly safe).
-pub fn sh_quote(s: &str) -> String {
-    let safe = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:+=@%,".contains(c));
-    if safe {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
-}
+pub use crate::transport::shell_quote as sh_quote;
 
 fn sh_words(words: &[&str]) -> String {
     words

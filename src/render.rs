@@ -74,23 +74,6 @@ fn node_at(inv: &Inventory, node: usize) -> Result<&Node> {
     })
 }
 
-/// `server_id` of a node: the inventory's, else index + 1.
-fn server_id(inv: &Inventory, node: usize) -> Result<u32> {
-    Ok(node_at(inv, node)?.server_id.unwrap_or(node as u32 + 1))
-}
-
-/// keepalived priority of a node: the inventory's, else 100 for the first node and 90 after.
-fn priority(inv: &Inventory, node: usize) -> Result<u8> {
-    Ok(node_at(inv, node)?
-        .priority
-        .unwrap_or(if node == 0 { 100 } else { 90 }))
-}
-
-/// `auto_increment_offset` of a node: index + 1.
-fn offset(node: usize) -> usize {
-    node + 1
-}
-
 /// The other node of the pair.
 fn peer_of(inv: &Inventory, node: usize) -> Result<&Node> {
     if inv.nodes.len() != 2 {
@@ -139,10 +122,11 @@ pub fn render_my_cnf(
     let m = &inv.mysql;
     check_token("node name", &n.name, " ")?;
     check_token("bind_address", &m.bind_address, " ")?;
-    let id = server_id(inv, node)?;
+    node_at(inv, node)?;
+    let id = inv.server_id(node);
     if let Ok(peer) = peer_of(inv, node) {
         let peer_index = if node == 0 { 1 } else { 0 };
-        if server_id(inv, peer_index)? == id {
+        if inv.server_id(peer_index) == id {
             bail!(
                 "nodes {} and {} have the same server_id {id}",
                 n.name,
@@ -186,7 +170,7 @@ pub fn render_my_cnf(
     ctx.insert("binlog_format", binlog_format_name(m.binlog_format));
     ctx.insert("expiry_option", expiry_option);
     ctx.insert("expiry_value", &expiry_value);
-    ctx.insert("offset", &offset(node));
+    ctx.insert("offset", &inv.auto_increment_offset(node));
     ctx.insert("replicate_databases", &replicate);
     ctx.insert("ignore_databases", &ignore);
     ctx.insert("skip_errors", &skip_errors);
@@ -248,7 +232,8 @@ pub fn render_keepalived_conf_with(
     ctx.insert("check_script", CHECK_SCRIPT_PATH);
     ctx.insert("interface", &inv.vip.interface);
     ctx.insert("virtual_router_id", &inv.vip.virtual_router_id);
-    ctx.insert("priority", &priority(inv, node)?);
+    node_at(inv, node)?;
+    ctx.insert("priority", &inv.priority(node));
     ctx.insert("advert_int", &inv.vip.advert_int_s.max(1));
     ctx.insert("vrrp_password", vrrp_password);
     ctx.insert("unicast", &opts.unicast);

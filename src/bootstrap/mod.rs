@@ -32,7 +32,7 @@ pub fn run(args: &BootstrapArgs, global: &GlobalArgs) -> Result<ExitCode> {
         global,
         &inv.nodes.iter().map(|n| n.name.clone()).collect::<Vec<_>>(),
     );
-    let (cluster, mut reports) = connect(&inv, &secrets, &progress);
+    let (cluster, mut reports) = connect(&inv, &secrets, global.accept_new_host_keys, &progress);
     let ok_connect = reports.iter().all(|r| r.status != StepStatus::Failed);
     if ok_connect {
         let cluster = cluster.expect("connected");
@@ -63,6 +63,7 @@ pub fn run(args: &BootstrapArgs, global: &GlobalArgs) -> Result<ExitCode> {
 pub fn connect(
     inv: &Inventory,
     secrets: &Secrets,
+    accept_new_host_keys: bool,
     progress: &Progress,
 ) -> (Option<Cluster>, Vec<StepReport>) {
     let results: Vec<(StepReport, Option<Arc<SshTransport>>)> = std::thread::scope(|scope| {
@@ -72,7 +73,10 @@ pub fn connect(
                     let name = inv.nodes[i].name.clone();
                     engine::Observer::started(progress, &name, "connect");
                     let t0 = Instant::now();
-                    let ssh = inv.ssh_for(i);
+                    let mut ssh = inv.ssh_for(i);
+                    if accept_new_host_keys {
+                        ssh.host_key_check = crate::inventory::HostKeyCheck::AcceptNew;
+                    }
                     let target = SshTarget {
                         node: name.clone(),
                         host: ssh.host.to_string(),
