@@ -12,6 +12,7 @@
 
 pub mod bootstrap;
 pub mod cli;
+pub mod connect;
 pub mod dialect;
 pub mod engine;
 pub mod facts;

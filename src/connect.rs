@@ -1,0 +1,124 @@
+//! Opening a cluster: one multiplexed SSH connection per node (both at once), and for
+//! each node a SQL connector that reaches the server's unix socket through that connection.
+//! Shared by every command that talks to the nodes.
+
+use crate::engine::{self, Cluster, NodeHandle, StepReport, StepStatus};
+use crate::inventory::{Inventory, Secrets};
+use crate::report::Progress;
+use crate::transport::ssh::{SshTarget, SshTransport};
+use crate::transport::{ForwardTarget, RemoteCommand, Transport};
+use anyhow::{Context, Result};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Step 1: one multiplexed SSH connection per node, both at once.
+pub fn connect(
+    inv: &Inventory,
+    secrets: &Secrets,
+    accept_new_host_keys: bool,
+    progress: &Progress,
+) -> (Option<Cluster>, Vec<StepReport>) {
+    let results: Vec<(StepReport, Option<Arc<SshTransport>>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..inv.nodes.len())
+            .map(|i| {
+                scope.spawn(move || {
+                    let name = inv.nodes[i].name.clone();
+                    engine::Observer::started(progress, &name, "connect");
+                    let t0 = Instant::now();
+                    let mut ssh = inv.ssh_for(i);
+                    if accept_new_host_keys {
+                        ssh.host_key_check = crate::inventory::HostKeyCheck::AcceptNew;
+                    }
+                    let target = SshTarget {
+                        node: name.clone(),
+                        host: ssh.host.to_string(),
+                        user: ssh.user.clone(),
+                        port: ssh.port,
+                        identity_file: ssh.identity_file.clone(),
+                        known_hosts: ssh.known_hosts.clone(),
+                        host_key_check: ssh.host_key_check,
+                        connect_timeout: ssh.connect_timeout,
+                    };
+                    let result = SshTransport::connect(target);
+                    let report = StepReport {
+                        node: name.clone(),
+                        step: "connect".into(),
+                        status: if result.is_ok() {
+                            StepStatus::Unchanged
+                        } else {
+                            StepStatus::Failed
+                        },
+                        detail: match &result {
+                            Ok(_) => format!(
+                                "{}@{}:{} (strict host keys: {:?})",
+                                ssh.user, ssh.host, ssh.port, ssh.host_key_check
+                            ),
+                            Err(e) => format!("{e:#}"),
+                        },
+                        diff: None,
+                        ms: t0.elapsed().as_millis(),
+                    };
+                    engine::Observer::finished(progress, &report);
+                    (report, result.ok())
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("connect thread panicked"))
+            .collect()
+    });
+    let mut reports = Vec::new();
+    let mut transports = Vec::new();
+    for (report, transport) in results {
+        reports.push(report);
+        transports.push(transport);
+    }
+    if transports.iter().any(Option::is_none) {
+        return (None, reports);
+    }
+    let nodes = transports
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let t: Arc<dyn Transport> = t.expect("checked");
+            let connector_transport = Arc::clone(&t);
+            let connector: engine::SqlConnector = Box::new(move || {
+                let socket = find_server_socket(connector_transport.as_ref())?;
+                let login = crate::sql::Login {
+                    user: "root".into(),
+                    password: None,
+                };
+                Ok(Box::new(crate::sql::MysqlConn::connect(
+                    &connector_transport,
+                    &ForwardTarget::UnixSocket(socket.into()),
+                    &login,
+                )?) as Box<dyn engine::SqlConn>)
+            });
+            NodeHandle::new(i, &inv.nodes[i].name, t, Some(connector))
+        })
+        .collect();
+    let cluster = Cluster {
+        nodes,
+        secrets: secrets.values().into_iter().map(str::to_string).collect(),
+    };
+    (Some(cluster), reports)
+}
+
+/// The server's unix socket: what its configuration says, else the first packaged
+/// default that exists.
+fn find_server_socket(t: &dyn Transport) -> Result<String> {
+    let script = "s=$(my_print_defaults mysqld 2>/dev/null | sed -n 's/^--socket=//p' | tail -n 1); \
+                  for c in \"$s\" /run/mysqld/mysqld.sock /var/lib/mysql/mysql.sock /var/run/mysqld/mysqld.sock /tmp/mysql.sock; do \
+                    [ -n \"$c\" ] && [ -S \"$c\" ] && { echo \"$c\"; exit 0; }; done; exit 1";
+    let out = t.run(&RemoteCommand::new(script))?;
+    let socket = out.stdout.trim().to_string();
+    if !out.success() || socket.is_empty() {
+        return Err(anyhow::anyhow!(
+            "{}: the database server's unix socket was not found (is it running?)",
+            t.node()
+        ))
+        .context("looking for the server socket");
+    }
+    Ok(socket)
+}
