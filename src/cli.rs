@@ -21,7 +21,7 @@ pub struct Cli {
 }
 
 /// Flags every subcommand accepts.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// Inventory file describing the cluster.
     #[arg(
@@ -65,7 +65,7 @@ pub enum Command {
     /// Install, configure and join both nodes into a dual-master pair behind the VIP.
     Bootstrap(BootstrapArgs),
     /// Check that the pair is healthy and consistent (read-only).
-    Verify,
+    Verify(VerifyArgs),
     /// Break the VIP holder and measure the VIP move and the write gap.
     FailoverTest,
     /// Two real local test hosts (network, PID, mount and UTS namespaces).
@@ -81,6 +81,14 @@ pub struct BootstrapArgs {
     /// Show what each step would change, with diffs, and change nothing.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// `mhactl verify` flags.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Also compare per-table checksums of the replicated databases across the nodes.
+    #[arg(long)]
+    pub checksum: bool,
 }
 
 /// `mhactl lab` subcommands.
@@ -184,7 +192,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Lab(cmd) => crate::lab::run(cmd),
         Command::Bootstrap(args) => crate::bootstrap::run(&args, &cli.global),
-        Command::Verify => not_built("verify"),
+        Command::Verify(args) => crate::verify::run(&args, &cli.global),
         Command::FailoverTest => not_built("failover-test"),
     }
 }

@@ -453,6 +453,30 @@ impl Dialect {
             .all(|want| held.iter().any(|p| p == want))
     }
 
+    /// Privileges in `SHOW GRANTS` output beyond what replication needs: anything on
+    /// `*.*` other than the replication privileges and `USAGE`, and any grant on a
+    /// database or table. Empty means least privilege.
+    pub fn extra_privileges(&self, show_grants: &[String]) -> Vec<String> {
+        let expected = self.expected_replication_grants();
+        let mut extra: Vec<String> = global_privileges(show_grants)
+            .into_iter()
+            .filter(|p| p != "USAGE" && !expected.iter().any(|e| e == p))
+            .collect();
+        for line in show_grants {
+            let upper = line.to_ascii_uppercase();
+            if let Some(on) = upper.find(" ON ") {
+                let object = upper[on + 4..].trim_start();
+                if upper.starts_with("GRANT ")
+                    && !object.starts_with("*.*")
+                    && !upper.starts_with("GRANT PROXY")
+                {
+                    extra.push(line.trim().to_string());
+                }
+            }
+        }
+        extra
+    }
+
     /// my.cnf option making a replica write replicated events to its own binary log.
     pub fn log_replica_updates_option(&self) -> &'static str {
         if self.v().mysql_at_least(8, 0, 26) {
@@ -535,6 +559,25 @@ mod tests {
 
     fn d(s: &str) -> Dialect {
         Dialect::from_version_string(s).unwrap()
+    }
+
+    #[test]
+    fn extra_privileges_flags_more_than_replication() {
+        let d = d("10.11.18-MariaDB");
+        let least = vec!["GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO `repl`@`10.0.0.2` IDENTIFIED BY PASSWORD '*AB'".to_string()];
+        assert!(
+            d.extra_privileges(&least).is_empty(),
+            "{:?}",
+            d.extra_privileges(&least)
+        );
+        let more = vec![
+            "GRANT SELECT, REPLICATION SLAVE, BINLOG MONITOR ON *.* TO `repl`@`10.0.0.2`"
+                .to_string(),
+            "GRANT ALL PRIVILEGES ON `app`.* TO `repl`@`10.0.0.2`".to_string(),
+        ];
+        let extra = d.extra_privileges(&more);
+        assert_eq!(extra.len(), 2, "{extra:?}");
+        assert_eq!(extra[0], "SELECT");
     }
 
     #[test]

@@ -23,3 +23,4 @@ pub mod render;
 pub mod report;
 pub mod sql;
 pub mod transport;
+pub mod verify;

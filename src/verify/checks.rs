@@ -1,0 +1,693 @@
+//! The checks behind `mhactl verify`. Each reads facts only (SELECT, SHOW, cat, ip) and
+//! turns them into a [`Check`]; a fact that cannot be read is a failed check with the
+//! reason, never an abort, so one broken thing does not hide the others.
+
+use super::Check;
+use crate::dialect::{quote_account, quote_string, Dialect};
+use crate::engine::{Cluster, NodeHandle};
+use crate::facts;
+use crate::inventory::{Inventory, Secrets};
+use crate::os::{OsTarget, KEEPALIVED_SERVICE};
+use crate::transport::{ForwardTarget, RemoteCommand};
+use anyhow::{anyhow, Result};
+use secrecy::ExposeSecret;
+use std::path::Path;
+use std::time::Duration;
+
+/// Replication lag above this many seconds is a warning.
+const LAG_WARNING_S: u64 = 30;
+/// Clock skew between the nodes above this is a warning (replication lag and logs lie).
+const SKEW_WARNING_S: f64 = 1.0;
+
+/// Every check: both nodes in parallel, then the checks about the pair.
+pub fn run_all(
+    cluster: &Cluster,
+    inv: &Inventory,
+    secrets: &Secrets,
+    checksum: bool,
+) -> Vec<Check> {
+    let per_node: Vec<Vec<Check>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = cluster
+            .nodes
+            .iter()
+            .map(|node| scope.spawn(move || node_checks(cluster, inv, secrets, node.index)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("check thread panicked"))
+            .collect()
+    });
+    let mut out: Vec<Check> = per_node.into_iter().flatten().collect();
+    out.extend(cluster_checks(cluster, inv, secrets, checksum));
+    out
+}
+
+/// Run `f`; an error becomes a failed check named `name` on `node`.
+fn guarded(name: &str, node: &str, f: impl FnOnce() -> Result<Check>) -> Check {
+    f().unwrap_or_else(|e| Check::fail(name, node, format!("{e:#}")))
+}
+
+fn node_checks(cluster: &Cluster, inv: &Inventory, secrets: &Secrets, i: usize) -> Vec<Check> {
+    let node = &cluster.nodes[i];
+    let n = node.name.as_str();
+    let mut out = vec![guarded("root", n, || {
+        let uid = node.transport.run_ok(&RemoteCommand::new("id -u"))?;
+        Ok(if uid.trim() == "0" {
+            Check::pass("root", n, "commands run as root")
+        } else {
+            Check::fail(
+                "root",
+                n,
+                format!("commands run as uid {} (sudo -n not working?)", uid.trim()),
+            )
+        })
+    })];
+    let target = match facts::os_target(node, inv.mysql.flavor) {
+        Ok((t, _)) => t,
+        Err(e) => {
+            out.push(Check::fail("os", n, format!("{e:#}")));
+            return out;
+        }
+    };
+    let dialect = match facts::dialect(node) {
+        Ok(d) => {
+            out.push(Check::pass(
+                "mysqld",
+                n,
+                format!("{} answers SQL", d.version()),
+            ));
+            d
+        }
+        Err(e) => {
+            out.push(Check::fail("mysqld", n, format!("{e:#}")));
+            // Without SQL only the keepalived checks can still say something.
+            out.extend(keepalived_checks(node, inv, secrets, &target));
+            return out;
+        }
+    };
+    out.push(guarded("server-id", n, || {
+        let id = facts::variable(node, "server_id")?.unwrap_or_default();
+        let want = inv.server_id(i).to_string();
+        Ok(match id.as_str() {
+            "0" | "" => Check::fail("server-id", n, "server_id is not set"),
+            x if x == want => Check::pass("server-id", n, format!("server_id {x}")),
+            x => Check::fail(
+                "server-id",
+                n,
+                format!("server_id {x}, the inventory says {want}"),
+            ),
+        })
+    }));
+    out.push(guarded("auto-increment", n, || {
+        let inc = facts::variable(node, "auto_increment_increment")?.unwrap_or_default();
+        let off = facts::variable(node, "auto_increment_offset")?.unwrap_or_default();
+        let want_off = inv.auto_increment_offset(i).to_string();
+        Ok(if inc == "2" && off == want_off {
+            Check::pass("auto-increment", n, format!("increment {inc}, offset {off}"))
+        } else {
+            Check::fail(
+                "auto-increment",
+                n,
+                format!("increment {inc}, offset {off}; want increment 2, offset {want_off} (ids from the two nodes would collide)"),
+            )
+        })
+    }));
+    out.push(guarded("binlog", n, || {
+        let log_bin = facts::variable(node, "log_bin")?.unwrap_or_default();
+        let option = dialect.log_replica_updates_option();
+        let updates = facts::variable(node, option)?.unwrap_or_default();
+        Ok(if log_bin == "1" && updates == "1" {
+            Check::pass("binlog", n, format!("log_bin ON, {option} ON"))
+        } else {
+            Check::fail(
+                "binlog",
+                n,
+                format!("log_bin {log_bin}, {option} {updates}: both must be ON for master/master"),
+            )
+        })
+    }));
+    out.push(guarded("read-only", n, || {
+        let ro = facts::variable(node, "read_only")?.unwrap_or_default();
+        Ok(if ro == "0" {
+            Check::pass(
+                "read-only",
+                n,
+                "read_only OFF (writable: the VIP decides where writes go)",
+            )
+        } else {
+            Check::warn(
+                "read-only",
+                n,
+                "read_only ON: writes through the VIP fail while this node holds it",
+            )
+        })
+    }));
+    out.extend(replication_checks(node, inv, &dialect, i));
+    out.push(guarded("replication-user", n, || {
+        replication_user_check(node, inv, &dialect, i)
+    }));
+    out.push(guarded("my-cnf", n, || {
+        let wanted = crate::render::render_my_cnf(inv, i, &dialect, &target)?;
+        drift_check("my-cnf", node, target.config_path(), &wanted)
+    }));
+    out.extend(keepalived_checks(node, inv, secrets, &target));
+    out
+}
+
+fn replication_checks(node: &NodeHandle, inv: &Inventory, d: &Dialect, i: usize) -> Vec<Check> {
+    let n = node.name.as_str();
+    let status = match facts::replica_status(node) {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            return vec![Check::fail(
+                "replication-threads",
+                n,
+                "no replication source configured",
+            )]
+        }
+        Err(e) => return vec![Check::fail("replication-threads", n, format!("{e:#}"))],
+    };
+    let mut out = Vec::new();
+    out.push(if status.io_running && status.sql_running {
+        Check::pass("replication-threads", n, "IO and SQL threads running")
+    } else {
+        let mut detail = format!(
+            "IO thread {}, SQL thread {}",
+            if status.io_running {
+                "running"
+            } else {
+                "NOT running"
+            },
+            if status.sql_running {
+                "running"
+            } else {
+                "NOT running"
+            }
+        );
+        if status.last_io_errno != 0 {
+            detail.push_str(&format!(
+                "\nlast IO error {}: {}",
+                status.last_io_errno, status.last_io_error
+            ));
+        }
+        if status.last_sql_errno != 0 {
+            detail.push_str(&format!(
+                "\nlast SQL error {}: {}",
+                status.last_sql_errno, status.last_sql_error
+            ));
+        }
+        Check::fail("replication-threads", n, detail)
+    });
+    let peer = inv.peer(i);
+    let peer_addr = peer.address.to_string();
+    out.push(
+        if status.source_host == peer_addr
+            && status.source_port == inv.mysql.port
+            && status.source_user == inv.mysql.replication_user
+        {
+            Check::pass(
+                "replication-source",
+                n,
+                format!(
+                    "replicates from {} ({peer_addr}) as {}",
+                    peer.name, status.source_user
+                ),
+            )
+        } else {
+            Check::fail(
+                "replication-source",
+                n,
+                format!(
+                    "replicates from {}:{} as {}, but its peer is {} ({peer_addr}:{}) as {}",
+                    status.source_host,
+                    status.source_port,
+                    status.source_user,
+                    peer.name,
+                    inv.mysql.port,
+                    inv.mysql.replication_user
+                ),
+            )
+        },
+    );
+    let positions = format!(
+        "read {}:{}, executed {}:{}",
+        status.source_log_file,
+        status.read_source_log_pos,
+        status.relay_source_log_file,
+        status.exec_source_log_pos
+    );
+    out.push(match status.seconds_behind {
+        Some(s) if s <= LAG_WARNING_S => {
+            Check::pass("replication-lag", n, format!("{s} s behind; {positions}"))
+        }
+        Some(s) => Check::warn(
+            "replication-lag",
+            n,
+            format!("{s} s behind (over {LAG_WARNING_S} s); {positions}"),
+        ),
+        None => Check::fail(
+            "replication-lag",
+            n,
+            format!("lag unknown (a thread is stopped); {positions}"),
+        ),
+    });
+    out.push(guarded("skip-errors", n, || {
+        let option = d.skip_errors_option();
+        let value = facts::variable(node, option)?.unwrap_or_else(|| "OFF".into());
+        Ok(if value == "OFF" || value.is_empty() {
+            Check::pass("skip-errors", n, format!("{option} OFF"))
+        } else {
+            Check::warn(
+                "skip-errors",
+                n,
+                format!(
+                    "{option} = {value}: replication errors are skipped, which hides divergence"
+                ),
+            )
+        })
+    }));
+    out
+}
+
+fn replication_user_check(
+    node: &NodeHandle,
+    inv: &Inventory,
+    d: &Dialect,
+    i: usize,
+) -> Result<Check> {
+    let n = node.name.as_str();
+    let user = &inv.mysql.replication_user;
+    let peer_addr = inv.peer(i).address.to_string();
+    let rows = node.with_sql(|sql| {
+        sql.query(&format!(
+            "SELECT Host AS host FROM mysql.user WHERE User = {}",
+            quote_string(user)
+        ))
+    })?;
+    let hosts: Vec<String> = rows
+        .iter()
+        .filter_map(|r| crate::sql::get(r, "host"))
+        .map(str::to_string)
+        .collect();
+    if !hosts.contains(&peer_addr) {
+        return Ok(Check::fail(
+            "replication-user",
+            n,
+            format!("{} does not exist", quote_account(user, &peer_addr)),
+        ));
+    }
+    let others: Vec<&String> = hosts.iter().filter(|h| **h != peer_addr).collect();
+    if !others.is_empty() {
+        return Ok(Check::fail(
+            "replication-user",
+            n,
+            format!("{user} also exists for hosts {others:?}: the account should be limited to the peer's address {peer_addr}"),
+        ));
+    }
+    let grants = node.with_sql(|sql| sql.query(&d.show_grants_sql(user, &peer_addr)))?;
+    let lines: Vec<String> = grants
+        .iter()
+        .filter_map(|r| r.first().and_then(|(_, v)| v.clone()))
+        .collect();
+    if !d.grants_cover_replication(&lines) {
+        return Ok(Check::fail(
+            "replication-user",
+            n,
+            format!("missing replication privileges: {}", lines.join("; ")),
+        ));
+    }
+    let extra = d.extra_privileges(&lines);
+    Ok(if extra.is_empty() {
+        Check::pass(
+            "replication-user",
+            n,
+            format!(
+                "{} with replication privileges only",
+                quote_account(user, &peer_addr)
+            ),
+        )
+    } else {
+        Check::fail(
+            "replication-user",
+            n,
+            format!(
+                "more privileges than replication needs: {}",
+                extra.join(", ")
+            ),
+        )
+    })
+}
+
+fn keepalived_checks(
+    node: &NodeHandle,
+    inv: &Inventory,
+    secrets: &Secrets,
+    target: &OsTarget,
+) -> Vec<Check> {
+    let n = node.name.as_str();
+    let mut out = vec![guarded("keepalived", n, || {
+        let services = facts::os_target(node, inv.mysql.flavor)?.1;
+        Ok(
+            if facts::service_active(node, services, KEEPALIVED_SERVICE)? {
+                Check::pass("keepalived", n, "running")
+            } else {
+                Check::fail(
+                    "keepalived",
+                    n,
+                    "keepalived is not running: this node cannot take the VIP",
+                )
+            },
+        )
+    })];
+    out.push(guarded("keepalived-config", n, || {
+        let wanted = crate::render::render_keepalived_conf(
+            inv,
+            node.index,
+            secrets.vrrp_password.expose_secret(),
+        )?;
+        drift_check(
+            "keepalived-config",
+            node,
+            target.keepalived_conf_path(),
+            &wanted,
+        )
+    }));
+    out
+}
+
+/// Compare a file on the node with what bootstrap would render.
+fn drift_check(name: &str, node: &NodeHandle, path: &str, wanted: &str) -> Result<Check> {
+    let n = node.name.as_str();
+    Ok(match node.transport.read_file(Path::new(path))? {
+        None => Check::fail(name, n, format!("{path} is missing (run bootstrap)")),
+        Some(current) if current == wanted => {
+            Check::pass(name, n, format!("{path} matches the inventory"))
+        }
+        Some(current) => {
+            let diff = crate::engine::file_diff(path, Some(&current), wanted);
+            let changed: Vec<&str> = diff
+                .lines()
+                .filter(|l| {
+                    (l.starts_with('-') || l.starts_with('+'))
+                        && !l.starts_with("---")
+                        && !l.starts_with("+++")
+                })
+                .take(6)
+                .collect();
+            Check::fail(
+                name,
+                n,
+                format!(
+                    "{path} differs from the inventory (drift; bootstrap repairs it):\n{}",
+                    changed.join("\n")
+                ),
+            )
+        }
+    })
+}
+
+fn cluster_checks(
+    cluster: &Cluster,
+    inv: &Inventory,
+    secrets: &Secrets,
+    checksum: bool,
+) -> Vec<Check> {
+    let mut out = Vec::new();
+    let ids: Vec<Option<String>> = cluster
+        .nodes
+        .iter()
+        .map(|n| facts::variable(n, "server_id").ok().flatten())
+        .collect();
+    out.push(match (&ids[0], &ids[1]) {
+        (Some(a), Some(b)) if a != b => {
+            Check::pass("server-id-distinct", "cluster", format!("{a} and {b}"))
+        }
+        (Some(a), Some(b)) => Check::fail(
+            "server-id-distinct",
+            "cluster",
+            format!("both nodes have server_id {a}={b}: replication loops"),
+        ),
+        _ => Check::fail(
+            "server-id-distinct",
+            "cluster",
+            "server_id unreadable on a node",
+        ),
+    });
+    out.push(guarded("clock-skew", "cluster", || clock_skew(cluster)));
+    let holders = match vip_holders(cluster, inv) {
+        Ok(h) => h,
+        Err(e) => {
+            out.push(Check::fail("vip", "cluster", format!("{e:#}")));
+            return out;
+        }
+    };
+    let vip = inv.vip.address;
+    match holders.as_slice() {
+        [] => out.push(Check::fail(
+            "vip",
+            "cluster",
+            format!("no node holds the VIP {vip}: clients cannot connect (outage)"),
+        )),
+        [h] => {
+            let holder = &cluster.nodes[*h];
+            out.push(Check::pass(
+                "vip",
+                "cluster",
+                format!("{vip} held by {}", holder.name),
+            ));
+            out.push(guarded("vip-sql", "cluster", || {
+                vip_sql(cluster, inv, secrets, *h)
+            }));
+        }
+        _ => out.push(Check::fail(
+            "vip",
+            "cluster",
+            format!(
+                "split brain: both {} and {} hold the VIP {vip}",
+                cluster.nodes[0].name, cluster.nodes[1].name
+            ),
+        )),
+    }
+    if checksum {
+        out.extend(checksum_checks(cluster, inv));
+    }
+    out
+}
+
+fn vip_holders(cluster: &Cluster, inv: &Inventory) -> Result<Vec<usize>> {
+    let mut holders = Vec::new();
+    for node in &cluster.nodes {
+        if facts::interface_addresses(node, &inv.vip.interface)?.contains(&inv.vip.address) {
+            holders.push(node.index);
+        }
+    }
+    Ok(holders)
+}
+
+/// MySQL answers through the VIP with the holder's server_id (connecting from the other
+/// node with the replication account, which the holder allows from exactly there).
+fn vip_sql(cluster: &Cluster, inv: &Inventory, secrets: &Secrets, holder: usize) -> Result<Check> {
+    let other = cluster.peer(holder);
+    let login = crate::sql::Login {
+        user: inv.mysql.replication_user.clone(),
+        password: Some(secrets.replication_password.clone()),
+    };
+    let mut conn = crate::sql::MysqlConn::connect(
+        &other.transport,
+        &ForwardTarget::Tcp(inv.vip.address.to_string(), inv.mysql.port),
+        &login,
+    )?;
+    let rows = crate::engine::SqlConn::query(&mut conn, "SELECT @@server_id AS id")?;
+    let id = rows
+        .first()
+        .and_then(|r| crate::sql::get(r, "id"))
+        .unwrap_or("?")
+        .to_string();
+    let want = inv.server_id(holder).to_string();
+    Ok(if id == want {
+        Check::pass(
+            "vip-sql",
+            "cluster",
+            format!(
+                "MySQL through {} answers with server_id {id} ({})",
+                inv.vip.address, cluster.nodes[holder].name
+            ),
+        )
+    } else {
+        Check::fail(
+            "vip-sql",
+            "cluster",
+            format!(
+                "MySQL through {} answers with server_id {id}, the holder has {want}",
+                inv.vip.address
+            ),
+        )
+    })
+}
+
+/// Clock skew: read both clocks at once and subtract, less half of the slower round trip.
+fn clock_skew(cluster: &Cluster) -> Result<Check> {
+    let readings: Vec<Result<(f64, f64)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = cluster
+            .nodes
+            .iter()
+            .map(|node| {
+                scope.spawn(move || {
+                    let t0 = std::time::Instant::now();
+                    let out = node.transport.run_ok(&RemoteCommand::new("date +%s.%N"))?;
+                    let rtt = t0.elapsed().as_secs_f64();
+                    let t: f64 = out
+                        .trim()
+                        .parse()
+                        .map_err(|_| anyhow!("{}: bad date output {out:?}", node.name))?;
+                    Ok((t, rtt))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("clock thread"))
+            .collect()
+    });
+    let (a, rtt_a) = readings[0].as_ref().map_err(|e| anyhow!("{e:#}"))?;
+    let (b, rtt_b) = readings[1].as_ref().map_err(|e| anyhow!("{e:#}"))?;
+    let skew = ((a - b).abs() - rtt_a.max(*rtt_b) / 2.0).max(0.0);
+    Ok(if skew <= SKEW_WARNING_S {
+        Check::pass("clock-skew", "cluster", format!("{skew:.3} s"))
+    } else {
+        Check::warn(
+            "clock-skew",
+            "cluster",
+            format!("clocks differ by {skew:.1} s: use NTP on both nodes"),
+        )
+    })
+}
+
+/// Databases whose tables are compared (the replicated ones, never system schemas).
+fn replicated_tables(node: &NodeHandle, inv: &Inventory) -> Result<Vec<String>> {
+    let mut excluded = vec![
+        "mysql".to_string(),
+        "information_schema".into(),
+        "performance_schema".into(),
+        "sys".into(),
+    ];
+    excluded.extend(inv.ignored_databases());
+    let list = excluded
+        .iter()
+        .map(|d| quote_string(d))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut sql = format!(
+        "SELECT CONCAT('`', TABLE_SCHEMA, '`.`', TABLE_NAME, '`') AS t FROM information_schema.TABLES \
+         WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN ({list})"
+    );
+    if !inv.mysql.replicate_databases.is_empty() {
+        let only = inv
+            .mysql
+            .replicate_databases
+            .iter()
+            .map(|d| quote_string(d))
+            .collect::<Vec<_>>()
+            .join(", ");
+        sql.push_str(&format!(" AND TABLE_SCHEMA IN ({only})"));
+    }
+    sql.push_str(" ORDER BY 1");
+    Ok(node
+        .with_sql(|s| s.query(&sql))?
+        .iter()
+        .filter_map(|r| crate::sql::get(r, "t"))
+        .map(str::to_string)
+        .collect())
+}
+
+/// Wait (briefly) until each node has executed everything its peer had written.
+fn wait_caught_up(cluster: &Cluster) -> Result<()> {
+    let targets: Vec<_> = cluster
+        .nodes
+        .iter()
+        .map(facts::binlog_coordinates)
+        .collect::<Result<_>>()?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    for node in &cluster.nodes {
+        let want = &targets[1 - node.index];
+        loop {
+            let s = facts::replica_status(node)?
+                .ok_or_else(|| anyhow!("{}: not a replica", node.name))?;
+            if s.relay_source_log_file == want.file && s.exec_source_log_pos >= want.position {
+                break;
+            }
+            if std::time::Instant::now() > deadline {
+                return Err(anyhow!(
+                    "{} has not caught up with its peer within 10 s",
+                    node.name
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    Ok(())
+}
+
+fn checksum_checks(cluster: &Cluster, inv: &Inventory) -> Vec<Check> {
+    vec![guarded("checksum", "cluster", || {
+        wait_caught_up(cluster)?;
+        let tables = replicated_tables(&cluster.nodes[0], inv)?;
+        let other_tables = replicated_tables(&cluster.nodes[1], inv)?;
+        let mut problems = Vec::new();
+        for t in tables.iter().filter(|t| !other_tables.contains(t)) {
+            problems.push(format!("{t} exists only on {}", cluster.nodes[0].name));
+        }
+        for t in other_tables.iter().filter(|t| !tables.contains(t)) {
+            problems.push(format!("{t} exists only on {}", cluster.nodes[1].name));
+        }
+        let common: Vec<&String> = tables.iter().filter(|t| other_tables.contains(t)).collect();
+        for chunk in common.chunks(50) {
+            let list = chunk
+                .iter()
+                .map(|t| t.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sums: Vec<Vec<(String, Option<String>)>> = cluster
+                .nodes
+                .iter()
+                .map(|n| {
+                    n.with_sql(|s| s.query(&format!("CHECKSUM TABLE {list} EXTENDED")))
+                        .map(|rows| {
+                            rows.iter()
+                                .map(|r| {
+                                    (
+                                        crate::sql::get(r, "Table").unwrap_or("").to_string(),
+                                        crate::sql::get(r, "Checksum").map(str::to_string),
+                                    )
+                                })
+                                .collect()
+                        })
+                })
+                .collect::<Result<_>>()?;
+            for ((table, a), (_, b)) in sums[0].iter().zip(&sums[1]) {
+                if a != b {
+                    problems.push(format!(
+                        "{table} differs ({} on {}, {} on {})",
+                        a.as_deref().unwrap_or("NULL"),
+                        cluster.nodes[0].name,
+                        b.as_deref().unwrap_or("NULL"),
+                        cluster.nodes[1].name
+                    ));
+                }
+            }
+        }
+        Ok(if problems.is_empty() {
+            Check::pass(
+                "checksum",
+                "cluster",
+                format!("{} tables identical on both nodes", common.len()),
+            )
+        } else {
+            Check::fail(
+                "checksum",
+                "cluster",
+                format!("data differs between the nodes:\n{}", problems.join("\n")),
+            )
+        })
+    })]
+}
