@@ -311,16 +311,24 @@ impl ServiceManager {
         self.verb("restart", service)
     }
 
+    /// Makes a running service re-read its configuration without stopping it
+    /// (keepalived keeps its VRRP state; a stop+start would drop the VIP).
+    pub fn reload_command(self, service: &str) -> String {
+        self.verb("reload", service)
+    }
+
     /// Exits 0 when the service is running (no output).
     pub fn is_active_command(self, service: &str) -> String {
         let s = sh_quote(service);
         match self {
             ServiceManager::Systemd => format!("systemctl is-active --quiet {s}"),
-            // Some SysV scripts (Debian's keepalived) have no `status`: fall back to the
-            // daemon's pid file.
+            // The daemon's live pid file is the best witness. Without one, ask the init
+            // script, but only if it has a `status` action: Debian's keepalived script has
+            // none and exits 0 for anything when its config file is missing.
             ServiceManager::SysV => format!(
-                "service {s} status >/dev/null 2>&1 || {{ for f in /run/{service}.pid /var/run/{service}.pid; do \
-                 [ -f \"$f\" ] && kill -0 \"$(cat \"$f\")\" 2>/dev/null && exit 0; done; exit 3; }}"
+                "for f in /run/{service}.pid /var/run/{service}.pid; do \
+                 [ -f \"$f\" ] && kill -0 \"$(cat \"$f\")\" 2>/dev/null && exit 0; done; \
+                 grep -Eq \"status'?\\)\" /etc/init.d/{s} 2>/dev/null && service {s} status >/dev/null 2>&1"
             ),
         }
     }
@@ -627,10 +635,8 @@ mod tests {
         assert_eq!(sv.stop_command("mariadb"), "service mariadb stop");
         assert_eq!(sv.restart_command("mariadb"), "service mariadb restart");
         let active = sv.is_active_command("keepalived");
-        assert!(
-            active.starts_with("service keepalived status >/dev/null 2>&1 ||"),
-            "{active}"
-        );
+        assert!(active.starts_with("for f in /run/keepalived.pid"), "{active}");
+        assert!(active.contains("service keepalived status"), "{active}");
         assert!(active.contains("/run/keepalived.pid"), "{active}");
         assert!(sv
             .enable_command("mariadb")

@@ -102,7 +102,7 @@ impl Operation for StartServer {
             summary: format!("start {service}"),
             actions: vec![
                 Action::Run(RemoteCommand::new(services.enable_command(service))),
-                Action::Run(RemoteCommand::new(services.start_command(service))),
+                start_service(services, service),
             ],
             diff: None,
         }))
@@ -175,6 +175,28 @@ impl Operation for ServerConfig {
             diff: (!file_ok).then(|| file_diff(path, current.as_deref(), &wanted)),
         }))
     }
+}
+
+/// Start a service and wait until it reports running: init scripts often return before
+/// the daemon has written its pid file.
+fn start_service(services: ServiceManager, service: &'static str) -> Action {
+    Action::Custom(
+        format!("start {service} and wait until it runs"),
+        Box::new(move |cluster: &Cluster, i| {
+            let node = &cluster.nodes[i];
+            node.transport
+                .run_ok(&RemoteCommand::new(services.start_command(service)))?;
+            wait_for(Duration::from_secs(30), || {
+                facts::service_active(node, services, service)
+            })
+            .map_err(|_| {
+                anyhow!(
+                    "{}: {service} did not report running within 30 s of starting",
+                    node.name
+                )
+            })
+        }),
+    )
 }
 
 /// Restart the server, then wait until it accepts SQL again.
@@ -468,22 +490,27 @@ impl Operation for Keepalived {
                 mode: 0o600,
             });
             actions.push(Action::Run(RemoteCommand::new(format!(
-                "keepalived -t -f {c} >/tmp/.mhactl-keepalived-check 2>&1 || {{ cat /tmp/.mhactl-keepalived-check >&2; rm -f {c}; exit 1; }}; mv -f {c} {f}",
+                "out=$(keepalived -t -f {c} 2>&1) || {{ echo \"$out\" >&2; rm -f {c}; exit 1; }}; mv -f {c} {f}",
                 c = shell_quote(&candidate),
                 f = shell_quote(conf_path)
             ))));
             what.push(format!("write {conf_path}"));
         }
-        let verb = if running { "restart" } else { "start" };
         actions.push(Action::Run(RemoteCommand::new(
             services.enable_command(KEEPALIVED_SERVICE),
         )));
-        actions.push(Action::Run(RemoteCommand::new(if running {
-            services.restart_command(KEEPALIVED_SERVICE)
+        // A running keepalived re-reads its files on reload (SIGHUP) and keeps its VRRP
+        // state; a restart would drop the VIP and, with SysV scripts that do not wait for
+        // the old daemon to exit, could even leave the old configuration running.
+        if running {
+            actions.push(Action::Run(RemoteCommand::new(
+                services.reload_command(KEEPALIVED_SERVICE),
+            )));
+            what.push("reload keepalived".into());
         } else {
-            services.start_command(KEEPALIVED_SERVICE)
-        })));
-        what.push(format!("{verb} keepalived"));
+            actions.push(start_service(services, KEEPALIVED_SERVICE));
+            what.push("start keepalived".into());
+        }
         Ok(Plan::Change(Change {
             summary: what.join(", "),
             actions,

@@ -1,0 +1,202 @@
+//! End-to-end on the lab: verify passes on a healthy pair, changes nothing, and each
+//! injected fault is caught by the right check with a useful detail.
+
+mod common;
+
+use common::{lab_available, mhactl, mhactl_ok, TestLab};
+use serde_json::Value;
+
+const SUBNET: u8 = 252;
+
+/// Run verify; return (exit code, JSON report).
+fn verify(lab: &TestLab, extra: &[&str]) -> (i32, Value) {
+    let inv = lab.inventory();
+    let mut args = vec!["-i", inv.as_str(), "verify", "--output", "json"];
+    args.extend_from_slice(extra);
+    let out = mhactl(&args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let report = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "verify output is not JSON ({e}): {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), report)
+}
+
+/// The failing checks as "name/node: detail".
+fn failures(report: &Value) -> Vec<String> {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .map(|c| {
+            format!(
+                "{}/{}: {}",
+                c["name"].as_str().unwrap(),
+                c["node"].as_str().unwrap(),
+                c["detail"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+/// Verify must fail with exactly one failing check `name` on `node` whose detail has `needle`.
+fn expect_failure(lab: &TestLab, extra: &[&str], name: &str, node: &str, needle: &str) {
+    let (code, report) = verify(lab, extra);
+    let failed = failures(&report);
+    assert_eq!(code, 1, "verify should fail for {name}: {failed:#?}");
+    assert_eq!(report["ok"], false);
+    let hit = failed
+        .iter()
+        .find(|f| f.starts_with(&format!("{name}/{node}:")));
+    assert!(
+        hit.is_some_and(|f| f.contains(needle)),
+        "expected {name}/{node} with {needle:?}, got {failed:#?}"
+    );
+}
+
+fn expect_healthy(lab: &TestLab) {
+    let (code, report) = verify(lab, &["--checksum"]);
+    assert_eq!(code, 0, "{:#?}", failures(&report));
+    assert_eq!(report["ok"], true);
+}
+
+fn sql(lab: &TestLab, node: &str, statement: &str) -> String {
+    lab.ssh_ok(node, &format!("mysql -N -B -e \"{statement}\""))
+}
+
+/// Which node holds the VIP, and the other one.
+fn holder(lab: &TestLab) -> (&'static str, &'static str) {
+    let vip = format!("10.213.{SUBNET}.100/");
+    if lab
+        .ssh_ok("node-a", "ip -4 -o addr show dev eth0")
+        .contains(&vip)
+    {
+        ("node-a", "node-b")
+    } else {
+        ("node-b", "node-a")
+    }
+}
+
+/// Everything verify could possibly change: binlog positions, config files.
+fn node_state(lab: &TestLab, node: &str) -> String {
+    lab.ssh_ok(
+        node,
+        "mysql -N -B -e 'SHOW MASTER STATUS; SELECT COUNT(*) FROM mysql.user'; \
+         md5sum /etc/mysql/mariadb.conf.d/60-mhactl.cnf /etc/keepalived/keepalived.conf",
+    )
+}
+
+#[test]
+fn verify_passes_on_a_healthy_pair_and_catches_each_fault() {
+    if !lab_available("verify_e2e") {
+        return;
+    }
+    let lab = TestLab::up(SUBNET);
+    mhactl_ok(&["bootstrap", &lab.inventory(), "--no-progress"]);
+    sql(&lab, "node-a", "CREATE DATABASE e2e; CREATE TABLE e2e.t (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO e2e.t VALUES (1, 'one')");
+
+    // Healthy, and read-only: nothing on the nodes changes.
+    let before = (node_state(&lab, "node-a"), node_state(&lab, "node-b"));
+    expect_healthy(&lab);
+    let (code, text) = {
+        let out = mhactl(&["-i", &lab.inventory(), "verify"]);
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("verify: healthy"), "{text}");
+    assert_eq!(
+        before,
+        (node_state(&lab, "node-a"), node_state(&lab, "node-b")),
+        "verify changed a node"
+    );
+
+    // Replication stopped on one node.
+    sql(&lab, "node-b", "STOP SLAVE");
+    expect_failure(
+        &lab,
+        &[],
+        "replication-threads",
+        "node-b",
+        "IO thread NOT running",
+    );
+    sql(&lab, "node-b", "START SLAVE");
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    expect_healthy(&lab);
+
+    // A replication error: a conflicting row inserted on one side only.
+    sql(
+        &lab,
+        "node-b",
+        "SET SESSION sql_log_bin = 0; INSERT INTO e2e.t VALUES (2, 'two')",
+    );
+    sql(&lab, "node-a", "INSERT INTO e2e.t VALUES (2, 'two')");
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    expect_failure(&lab, &[], "replication-threads", "node-b", "1062");
+    // The rows are identical, so skipping the duplicate repairs it.
+    sql(
+        &lab,
+        "node-b",
+        "SET GLOBAL sql_slave_skip_counter = 1; START SLAVE",
+    );
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    expect_healthy(&lab);
+
+    // keepalived stopped on the node that does not hold the VIP.
+    let (vip_holder, other) = holder(&lab);
+    // Debian's SysV script returns before the daemon has exited: wait for it.
+    lab.ssh_ok(other, "service keepalived stop; for i in $(seq 50); do pidof keepalived >/dev/null || exit 0; sleep 0.1; done; exit 1");
+    expect_failure(&lab, &[], "keepalived", other, "not running");
+    lab.ssh_ok(other, "service keepalived start");
+
+    // Split brain: the VIP on both nodes.
+    lab.ssh_ok(
+        other,
+        &format!("ip addr add 10.213.{SUBNET}.100/24 dev eth0"),
+    );
+    expect_failure(&lab, &[], "vip", "cluster", "split brain");
+    lab.ssh_ok(
+        other,
+        &format!("ip addr del 10.213.{SUBNET}.100/24 dev eth0"),
+    );
+    assert_eq!(holder(&lab).0, vip_holder);
+
+    // A drifted my.cnf.
+    let cnf = "/etc/mysql/mariadb.conf.d/60-mhactl.cnf";
+    lab.ssh_ok(
+        "node-a",
+        &format!("cp {cnf} /root/cnf.bak; echo 'max_connections = 7' >> {cnf}"),
+    );
+    expect_failure(&lab, &[], "my-cnf", "node-a", "+max_connections = 7");
+    lab.ssh_ok("node-a", &format!("mv /root/cnf.bak {cnf}"));
+
+    // A row changed on one node only: only --checksum sees it, and names the table.
+    sql(
+        &lab,
+        "node-a",
+        "SET SESSION sql_log_bin = 0; UPDATE e2e.t SET v = 'uno' WHERE id = 1",
+    );
+    let (code, _) = verify(&lab, &[]);
+    assert_eq!(
+        code, 0,
+        "without --checksum data differences are not looked for"
+    );
+    expect_failure(
+        &lab,
+        &["--checksum"],
+        "checksum",
+        "cluster",
+        "`e2e`.`t` differs",
+    );
+    sql(
+        &lab,
+        "node-a",
+        "SET SESSION sql_log_bin = 0; UPDATE e2e.t SET v = 'one' WHERE id = 1",
+    );
+    expect_healthy(&lab);
+}
