@@ -635,7 +635,10 @@ mod tests {
         assert_eq!(sv.stop_command("mariadb"), "service mariadb stop");
         assert_eq!(sv.restart_command("mariadb"), "service mariadb restart");
         let active = sv.is_active_command("keepalived");
-        assert!(active.starts_with("for f in /run/keepalived.pid"), "{active}");
+        assert!(
+            active.starts_with("for f in /run/keepalived.pid"),
+            "{active}"
+        );
         assert!(active.contains("service keepalived status"), "{active}");
         assert!(active.contains("/run/keepalived.pid"), "{active}");
         assert!(sv

@@ -191,7 +191,7 @@ fn verify_passes_on_a_healthy_pair_and_catches_each_fault() {
         &["--checksum"],
         "checksum",
         "cluster",
-        "`e2e`.`t` differs",
+        "e2e.t differs",
     );
     sql(
         &lab,

@@ -384,7 +384,8 @@ fn drift_check(name: &str, node: &NodeHandle, path: &str, wanted: &str) -> Resul
             Check::pass(name, n, format!("{path} matches the inventory"))
         }
         Some(current) => {
-            let diff = crate::engine::file_diff(path, Some(&current), wanted);
+            // From what the inventory renders to what is on disk: `+` lines are hand edits.
+            let diff = crate::engine::file_diff(path, Some(wanted), &current);
             let changed: Vec<&str> = diff
                 .lines()
                 .filter(|l| {
