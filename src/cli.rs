@@ -67,7 +67,7 @@ pub enum Command {
     /// Check that the pair is healthy and consistent (read-only).
     Verify(VerifyArgs),
     /// Break the VIP holder and measure the VIP move and the write gap.
-    FailoverTest,
+    FailoverTest(FailoverArgs),
     /// Two real local test hosts (network, PID, mount and UTS namespaces).
     #[command(subcommand)]
     Lab(LabCommand),
@@ -89,6 +89,51 @@ pub struct VerifyArgs {
     /// Also compare per-table checksums of the replicated databases across the nodes.
     #[arg(long)]
     pub checksum: bool,
+}
+
+/// `mhactl failover-test` flags.
+#[derive(Debug, Args)]
+pub struct FailoverArgs {
+    /// The fault to inject on the VIP holder.
+    #[arg(long, value_enum, default_value = "stop-mysqld")]
+    pub mode: FailoverMode,
+    /// Seconds to keep writing after the fault (and, for `partition`, to stay cut off).
+    #[arg(long = "duration", default_value_t = 10)]
+    pub duration_s: u64,
+    /// Milliseconds between the writer's inserts.
+    #[arg(long, default_value_t = 20)]
+    pub interval_ms: u64,
+    /// Run even when verify finds the pair unhealthy.
+    #[arg(long)]
+    pub force: bool,
+    /// Keep the probe table afterwards (the probe account is always dropped).
+    #[arg(long)]
+    pub keep: bool,
+}
+
+/// Faults `failover-test` can inject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailoverMode {
+    /// A clean stop of the database service.
+    StopMysqld,
+    /// SIGKILL of the server (and of mysqld_safe, so it stays down): a crash.
+    KillMysqld,
+    /// A clean stop of keepalived.
+    StopKeepalived,
+    /// The holder's VIP interface goes down for the test's duration, then comes back.
+    Partition,
+}
+
+impl FailoverMode {
+    /// The mode's name as on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            FailoverMode::StopMysqld => "stop-mysqld",
+            FailoverMode::KillMysqld => "kill-mysqld",
+            FailoverMode::StopKeepalived => "stop-keepalived",
+            FailoverMode::Partition => "partition",
+        }
+    }
 }
 
 /// `mhactl lab` subcommands.
@@ -193,11 +238,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Lab(cmd) => crate::lab::run(cmd),
         Command::Bootstrap(args) => crate::bootstrap::run(&args, &cli.global),
         Command::Verify(args) => crate::verify::run(&args, &cli.global),
-        Command::FailoverTest => not_built("failover-test"),
+        Command::FailoverTest(args) => crate::failover::run(&args, &cli.global),
     }
-}
-
-fn not_built(name: &str) -> Result<ExitCode> {
-    eprintln!("mhactl {name}: not built yet (see the project's open issues)");
-    Ok(ExitCode::from(3))
 }

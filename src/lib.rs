@@ -16,6 +16,7 @@ pub mod connect;
 pub mod dialect;
 pub mod engine;
 pub mod facts;
+pub mod failover;
 pub mod inventory;
 pub mod lab;
 pub mod os;

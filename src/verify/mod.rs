@@ -122,12 +122,23 @@ pub fn collect(
         })
         .collect();
     if let Some(cluster) = cluster {
-        out.extend(checks::run_all(&cluster, inv, secrets, checksum));
-        for c in &mut out {
-            c.detail = cluster.redact(&c.detail);
-        }
+        out.extend(check_cluster(&cluster, inv, secrets, checksum));
     }
     Ok(out)
+}
+
+/// Every check on an already connected cluster (details redacted).
+pub fn check_cluster(
+    cluster: &crate::engine::Cluster,
+    inv: &inventory::Inventory,
+    secrets: &Secrets,
+    checksum: bool,
+) -> Vec<Check> {
+    let mut out = checks::run_all(cluster, inv, secrets, checksum);
+    for c in &mut out {
+        c.detail = cluster.redact(&c.detail);
+    }
+    out
 }
 
 fn print_table(checks: &[Check], ok: bool, elapsed: std::time::Duration) {
