@@ -63,7 +63,7 @@ fn failover_test_moves_the_vip_in_every_mode_and_loses_nothing_on_a_clean_stop()
         );
         let gap = r["write_gap_s"].as_f64().unwrap();
         assert!(
-            gap >= 0.0 && gap < 20.0,
+            (0.0..20.0).contains(&gap),
             "{mode}: implausible write gap {gap}"
         );
         assert!(r["writes_acked"].as_u64().unwrap() > 50, "{mode}: {r}");
