@@ -143,6 +143,7 @@ fn node_checks(cluster: &Cluster, inv: &Inventory, secrets: &Secrets, i: usize) 
         })
     }));
     out.extend(replication_checks(node, inv, &dialect, i));
+    out.push(guarded("gtid", n, || gtid_check(cluster, &dialect, i)));
     out.push(guarded("replication-user", n, || {
         replication_user_check(node, inv, &dialect, i)
     }));
@@ -267,6 +268,67 @@ fn replication_checks(node: &NodeHandle, inv: &Inventory, d: &Dialect, i: usize)
         })
     }));
     out
+}
+
+/// GTIDs: reported when not used (mhactl replicates by file and position); when used on
+/// MySQL, this node must contain every transaction its peer executed (after catch-up).
+fn gtid_check(cluster: &Cluster, d: &Dialect, i: usize) -> Result<Check> {
+    let node = &cluster.nodes[i];
+    let n = node.name.as_str();
+    if d.flavor() == crate::inventory::Flavor::Mariadb {
+        let rows = node.with_sql(|sql| sql.query(&d.replica_status_sql()))?;
+        let using = rows
+            .first()
+            .and_then(|r| crate::sql::get(r, "Using_Gtid"))
+            .unwrap_or("No")
+            .to_string();
+        let pos = facts::variable(node, "gtid_slave_pos")?.unwrap_or_default();
+        return Ok(if using == "No" {
+            Check::pass(
+                "gtid",
+                n,
+                "not used: replication by binary log file and position",
+            )
+        } else {
+            Check::pass(
+                "gtid",
+                n,
+                format!("Using_Gtid {using}, gtid_slave_pos {pos}"),
+            )
+        });
+    }
+    let mode = facts::variable(node, "gtid_mode")?.unwrap_or_else(|| "OFF".into());
+    if mode != "ON" {
+        return Ok(Check::pass(
+            "gtid",
+            n,
+            format!("gtid_mode {mode}: replication by binary log file and position"),
+        ));
+    }
+    let peer = cluster.peer(i);
+    let peer_set = facts::variable(peer, "gtid_executed")?.unwrap_or_default();
+    let sql = format!(
+        "SELECT GTID_SUBSET({}, @@GLOBAL.gtid_executed) AS s",
+        quote_string(&peer_set)
+    );
+    let subset = node
+        .with_sql(|s| s.query(&sql))?
+        .first()
+        .and_then(|r| crate::sql::get(r, "s"))
+        .map(str::to_string);
+    Ok(if subset.as_deref() == Some("1") {
+        Check::pass(
+            "gtid",
+            n,
+            format!("has every transaction {} executed", peer.name),
+        )
+    } else {
+        Check::fail(
+            "gtid",
+            n,
+            format!("lacks transactions {} executed ({peer_set})", peer.name),
+        )
+    })
 }
 
 fn replication_user_check(
@@ -435,6 +497,9 @@ fn cluster_checks(
         ),
     });
     out.push(guarded("clock-skew", "cluster", || clock_skew(cluster)));
+    out.push(guarded("keepalived-pair", "cluster", || {
+        keepalived_pair(cluster, inv)
+    }));
     let holders = match vip_holders(cluster, inv) {
         Ok(h) => h,
         Err(e) => {
@@ -473,6 +538,49 @@ fn cluster_checks(
         out.extend(checksum_checks(cluster, inv));
     }
     out
+}
+
+/// The two keepalived.conf files as they are on disk (whoever wrote them) agree on
+/// what makes failover safe: same router id, distinct priorities, BACKUP + nopreempt,
+/// a health check, the inventory's VIP.
+fn keepalived_pair(cluster: &Cluster, inv: &Inventory) -> Result<Check> {
+    let mut parsed = Vec::new();
+    for node in &cluster.nodes {
+        let (target, _) = facts::os_target(node, inv.mysql.flavor)?;
+        let path = target.keepalived_conf_path();
+        let text = node
+            .transport
+            .read_file(Path::new(path))?
+            .ok_or_else(|| anyhow!("{}: {path} is missing", node.name))?;
+        parsed.push(
+            super::keepalived_conf::parse(&text)
+                .ok_or_else(|| anyhow!("{}: {path} has no vrrp_instance", node.name))?,
+        );
+    }
+    let names = [
+        cluster.nodes[0].name.as_str(),
+        cluster.nodes[1].name.as_str(),
+    ];
+    let problems = super::keepalived_conf::pair_problems(
+        &parsed[0],
+        &parsed[1],
+        names,
+        &inv.vip.address.to_string(),
+    );
+    Ok(if problems.is_empty() {
+        Check::pass(
+            "keepalived-pair",
+            "cluster",
+            format!(
+                "virtual_router_id {}, priorities {} and {}, BACKUP with nopreempt, health check tracked",
+                parsed[0].virtual_router_id.unwrap_or(0),
+                parsed[0].priority.unwrap_or(0),
+                parsed[1].priority.unwrap_or(0)
+            ),
+        )
+    } else {
+        Check::fail("keepalived-pair", "cluster", problems.join("\n"))
+    })
 }
 
 fn vip_holders(cluster: &Cluster, inv: &Inventory) -> Result<Vec<usize>> {
