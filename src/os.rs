@@ -196,7 +196,9 @@ impl PackageManager {
     /// Refreshes the package index.
     pub fn refresh_command(self) -> String {
         match self {
-            PackageManager::Apt => "apt-get update -q".into(),
+            // Waits for another apt (e.g. unattended-upgrades, or a run of ours that was
+            // interrupted but whose apt still finishes on the node) instead of failing.
+            PackageManager::Apt => "apt-get -o DPkg::Lock::Timeout=300 update -q".into(),
             PackageManager::Yum => "yum -y -q makecache".into(),
             PackageManager::Dnf => "dnf -y -q makecache".into(),
         }
@@ -206,8 +208,12 @@ impl PackageManager {
     pub fn install_command(self, pkgs: &[&str]) -> String {
         let pkgs = sh_words(pkgs);
         match self {
+            // `dpkg --configure -a` finishes packages an interrupted install left unpacked,
+            // so a re-run after an interruption converges instead of failing.
             PackageManager::Apt => format!(
-                "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends {pkgs}"
+                "export DEBIAN_FRONTEND=noninteractive; \
+                 dpkg --configure -a && \
+                 apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends {pkgs}"
             ),
             PackageManager::Yum => format!("yum -y install {pkgs}"),
             PackageManager::Dnf => format!("dnf -y install {pkgs}"),
@@ -552,10 +558,19 @@ mod tests {
     #[test]
     fn package_commands() {
         let apt = PackageManager::Apt;
-        assert_eq!(apt.refresh_command(), "apt-get update -q");
         assert_eq!(
-            apt.install_command(&["mariadb-server", "keepalived"]),
-            "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends mariadb-server keepalived"
+            apt.refresh_command(),
+            "apt-get -o DPkg::Lock::Timeout=300 update -q"
+        );
+        let install = apt.install_command(&["mariadb-server", "keepalived"]);
+        assert!(
+            install.contains("DEBIAN_FRONTEND=noninteractive"),
+            "{install}"
+        );
+        assert!(install.contains("dpkg --configure -a &&"), "{install}");
+        assert!(
+            install.ends_with("install -y -q --no-install-recommends mariadb-server keepalived"),
+            "{install}"
         );
         assert_eq!(
             apt.installed_query_command(&["mariadb-server"]),

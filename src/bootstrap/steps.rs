@@ -8,7 +8,7 @@ use crate::os::{ServiceManager, KEEPALIVED_SERVICE};
 use crate::transport::{shell_quote, ForwardTarget, RemoteCommand};
 use anyhow::{anyhow, bail, Result};
 use secrecy::ExposeSecret;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -156,15 +156,12 @@ impl Operation for ServerConfig {
                 "{path} up to date; running with server_id {server_id}, auto_increment_offset {offset}"
             )));
         }
-        let mut actions = Vec::new();
-        if !file_ok {
-            actions.push(Action::WriteFile {
-                path: PathBuf::from(path),
-                content: wanted.clone(),
-                mode: 0o644,
-            });
-        }
-        actions.push(restart_server(services, target.server_service()));
+        let service = target.server_service();
+        let actions = vec![if file_ok {
+            restart_server(services, service)
+        } else {
+            write_config_and_restart(path, wanted.clone(), current.clone(), services, service)
+        }];
         Ok(Plan::Change(Change {
             summary: if file_ok {
                 format!("restart {} to apply {path}", target.server_service())
@@ -204,20 +201,61 @@ fn restart_server(services: ServiceManager, service: &'static str) -> Action {
     Action::Custom(
         format!("restart {service} and wait for it"),
         Box::new(move |cluster: &Cluster, i| {
+            restart_and_wait(&cluster.nodes[i], services, service)
+        }),
+    )
+}
+
+fn restart_and_wait(node: &NodeHandle, services: ServiceManager, service: &str) -> Result<()> {
+    node.reset_sql();
+    node.transport
+        .run_ok(&RemoteCommand::new(services.restart_command(service)))?;
+    wait_for(Duration::from_secs(60), || {
+        node.reset_sql();
+        Ok(node.with_sql(|sql| sql.query("SELECT 1")).is_ok())
+    })
+    .map_err(|_| {
+        anyhow!(
+            "{}: {service} did not accept connections within 60 s after restart",
+            node.name
+        )
+    })
+}
+
+/// Write the server's config and restart it; if it does not come back, put the previous
+/// file back (or remove ours) and restart again, so a bad option never leaves the node
+/// without a database server.
+fn write_config_and_restart(
+    path: &'static str,
+    wanted: String,
+    previous: Option<String>,
+    services: ServiceManager,
+    service: &'static str,
+) -> Action {
+    Action::Custom(
+        format!("write {path} (mode 644) and restart {service}, restoring the previous file if it does not start"),
+        Box::new(move |cluster: &Cluster, i| {
             let node = &cluster.nodes[i];
-            node.reset_sql();
-            node.transport
-                .run_ok(&RemoteCommand::new(services.restart_command(service)))?;
-            wait_for(Duration::from_secs(60), || {
-                node.reset_sql();
-                Ok(node.with_sql(|sql| sql.query("SELECT 1")).is_ok())
-            })
-            .map_err(|_| {
-                anyhow!(
-                    "{}: {service} did not accept connections within 60 s after restart",
-                    node.name
-                )
-            })
+            node.transport.write_file(Path::new(path), wanted.as_bytes(), 0o644)?;
+            let Err(failure) = restart_and_wait(node, services, service) else {
+                return Ok(());
+            };
+            match &previous {
+                Some(old) => node.transport.write_file(Path::new(path), old.as_bytes(), 0o644)?,
+                None => {
+                    node.transport.run_ok(&RemoteCommand::new(format!("rm -f {}", shell_quote(path))))?;
+                }
+            }
+            match restart_and_wait(node, services, service) {
+                Ok(()) => bail!(
+                    "{service} did not start with the new {path}, so the previous version was restored and \
+                     {service} restarted with it; the pair is not converged. Cause: {failure:#}"
+                ),
+                Err(again) => bail!(
+                    "{service} did not start with the new {path}; the previous version was restored, but {service} \
+                     does not start with it either: {again:#} (first failure: {failure:#})"
+                ),
+            }
         }),
     )
 }

@@ -67,7 +67,10 @@ pub fn run(args: &FailoverArgs, global: &GlobalArgs) -> Result<ExitCode> {
     let (cluster, reports) = crate::connect::connect(
         &inv,
         &secrets,
-        global.accept_new_host_keys,
+        &crate::connect::ConnectOptions {
+            accept_new_host_keys: global.accept_new_host_keys,
+            lock_for: Some("failover-test"),
+        },
         &Progress::new(&quiet, &[]),
     );
     let Some(cluster) = cluster else {
