@@ -210,9 +210,12 @@ impl PackageManager {
         match self {
             // `dpkg --configure -a` finishes packages an interrupted install left unpacked,
             // so a re-run after an interruption converges instead of failing.
+            // It waits (up to 5 minutes) while another dpkg holds the lock.
             PackageManager::Apt => format!(
-                "export DEBIAN_FRONTEND=noninteractive; \
-                 dpkg --configure -a && \
+                "export DEBIAN_FRONTEND=noninteractive; i=0; \
+                 until out=$(dpkg --configure -a 2>&1); do \
+                 case \"$out\" in *lock*) i=$((i+1)); [ $i -lt 300 ] || {{ echo \"$out\" >&2; exit 1; }}; sleep 1;; \
+                 *) echo \"$out\" >&2; exit 1;; esac; done; \
                  apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends {pkgs}"
             ),
             PackageManager::Yum => format!("yum -y install {pkgs}"),
@@ -567,7 +570,10 @@ mod tests {
             install.contains("DEBIAN_FRONTEND=noninteractive"),
             "{install}"
         );
-        assert!(install.contains("dpkg --configure -a &&"), "{install}");
+        assert!(
+            install.contains("until out=$(dpkg --configure -a 2>&1)"),
+            "{install}"
+        );
         assert!(
             install.ends_with("install -y -q --no-install-recommends mariadb-server keepalived"),
             "{install}"

@@ -77,6 +77,11 @@ impl SshTransport {
             .connect_timeout(target.connect_timeout)
             .server_alive_interval(Duration::from_secs(5))
             .control_directory(socket_dir.path())
+            // The master outlives mhactl only briefly if mhactl is killed (the default,
+            // Forever, would leave one ssh process per node behind).
+            .control_persist(openssh::ControlPersist::IdleFor(
+                std::num::NonZeroUsize::new(10).expect("nonzero"),
+            ))
             .known_hosts_check(match target.host_key_check {
                 HostKeyCheck::Strict => KnownHosts::Strict,
                 HostKeyCheck::AcceptNew => KnownHosts::Add,
