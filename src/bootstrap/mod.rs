@@ -5,7 +5,7 @@ pub mod steps;
 
 use crate::cli::{BootstrapArgs, GlobalArgs, OutputFormat};
 use crate::engine::{self, Cluster, NodeHandle, StepReport, StepStatus};
-use crate::inventory::{self, Inventory, Secrets};
+use crate::inventory::{self, Flavor, Inventory, Secrets};
 use crate::report::{self, Progress};
 use crate::transport::ssh::{SshTarget, SshTransport};
 use crate::transport::{ForwardTarget, RemoteCommand, Transport};
@@ -131,11 +131,17 @@ pub fn connect(
         .map(|(i, t)| {
             let t: Arc<dyn Transport> = t.expect("checked");
             let connector_transport = Arc::clone(&t);
+            // MariaDB's root uses socket authentication; MySQL's the inventory's root
+            // password when it gives one (else `auth_socket`, as Debian packages it).
+            let root_password = match inv.mysql.flavor {
+                Flavor::Mysql => secrets.root_password.clone(),
+                Flavor::Mariadb => None,
+            };
             let connector: engine::SqlConnector = Box::new(move || {
                 let socket = find_server_socket(connector_transport.as_ref())?;
                 let login = crate::sql::Login {
                     user: "root".into(),
-                    password: None,
+                    password: root_password.clone(),
                 };
                 Ok(Box::new(crate::sql::MysqlConn::connect(
                     &connector_transport,
@@ -155,7 +161,7 @@ pub fn connect(
 
 /// The server's unix socket: what its configuration says, else the first packaged
 /// default that exists.
-fn find_server_socket(t: &dyn Transport) -> Result<String> {
+pub(crate) fn find_server_socket(t: &dyn Transport) -> Result<String> {
     let script = "s=$(my_print_defaults mysqld 2>/dev/null | sed -n 's/^--socket=//p' | tail -n 1); \
                   for c in \"$s\" /run/mysqld/mysqld.sock /var/lib/mysql/mysql.sock /var/run/mysqld/mysqld.sock /tmp/mysql.sock; do \
                     [ -n \"$c\" ] && [ -S \"$c\" ] && { echo \"$c\"; exit 0; }; done; exit 1";
