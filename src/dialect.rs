@@ -498,7 +498,8 @@ impl Dialect {
 
 /// What `mysqld --initialize` writes to the error log before root's random, expired
 /// password (MySQL 5.7 and later; the RPM packages' first start runs it).
-pub const TEMPORARY_PASSWORD_MARKER: &str = "A temporary password is generated for root@localhost: ";
+pub const TEMPORARY_PASSWORD_MARKER: &str =
+    "A temporary password is generated for root@localhost: ";
 
 /// The temporary root password in an error log (the last one, should the datadir have
 /// been initialized more than once), e.g. from MySQL 8.0+:
@@ -872,7 +873,9 @@ mod tests {
         );
         assert_eq!(parse_temporary_password(""), None);
         assert_eq!(
-            parse_temporary_password("[Warning] [MY-010453] [Server] root@localhost is created with an empty password !"),
+            parse_temporary_password(
+                "[Warning] [MY-010453] [Server] root@localhost is created with an empty password !"
+            ),
             None
         );
     }

@@ -44,9 +44,7 @@ impl MysqlConn {
             .read_timeout(Some(Duration::from_secs(60)))
             .tcp_connect_timeout(Some(Duration::from_secs(10)));
         opts = match target {
-            ForwardTarget::UnixSocket(_) => {
-                opts.socket(Some(local.to_string_lossy().into_owned()))
-            }
+            ForwardTarget::UnixSocket(_) => opts.socket(Some(local.to_string_lossy().into_owned())),
             // The server sees TCP without TLS. Over a unix socket the crate would send a
             // caching_sha2_password password in clear for a full authentication, which
             // the server refuses on an insecure transport (1045): a TCP hop on this
@@ -140,10 +138,11 @@ pub fn set_expired_password(
 /// The server's error number (1045 access denied, 1819 password policy, 1820 expired
 /// password, ...) anywhere in an error's chain.
 pub fn server_error_code(err: &anyhow::Error) -> Option<u16> {
-    err.chain().find_map(|e| match e.downcast_ref::<mysql::Error>() {
-        Some(mysql::Error::MySqlError(server)) => Some(server.code),
-        _ => None,
-    })
+    err.chain()
+        .find_map(|e| match e.downcast_ref::<mysql::Error>() {
+            Some(mysql::Error::MySqlError(server)) => Some(server.code),
+            _ => None,
+        })
 }
 
 impl SqlConn for MysqlConn {

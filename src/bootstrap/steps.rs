@@ -153,8 +153,7 @@ impl Operation for AdminAccess {
         };
         let code = crate::sql::server_error_code(&err);
         // 1045: access denied; 1820/1862: the password is expired.
-        if self.0.inv.mysql.flavor != Flavor::Mysql || !matches!(code, Some(1045 | 1820 | 1862))
-        {
+        if self.0.inv.mysql.flavor != Flavor::Mysql || !matches!(code, Some(1045 | 1820 | 1862)) {
             return Err(err);
         }
         let Some(root_password) = self.0.secrets.root_password.clone() else {
@@ -184,8 +183,7 @@ impl Operation for AdminAccess {
                 logs.join(", ")
             ),
             actions: vec![Action::Custom(
-                "log in with the temporary password and ALTER USER USER() IDENTIFIED BY ***"
-                    .into(),
+                "log in with the temporary password and ALTER USER USER() IDENTIFIED BY ***".into(),
                 Box::new(move |cluster: &Cluster, i| {
                     let node = &cluster.nodes[i];
                     node.reset_sql();
@@ -392,7 +390,12 @@ impl Operation for ReplicationUser {
 /// hashes are salted and `PASSWORD()` is gone, so mhactl logs in as the account, from
 /// the peer (the only address the account allows) to this node's server over TCP: the
 /// way replication itself will log in. Access denied (1045) means the password differs.
-fn password_matches(cluster: &Cluster, i: usize, ctx: &Ctx, d: &crate::dialect::Dialect) -> Result<bool> {
+fn password_matches(
+    cluster: &Cluster,
+    i: usize,
+    ctx: &Ctx,
+    d: &crate::dialect::Dialect,
+) -> Result<bool> {
     let inv = &ctx.inv;
     let node = &cluster.nodes[i];
     let user = &inv.mysql.replication_user;

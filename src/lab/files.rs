@@ -97,7 +97,10 @@ pub fn write_secrets(dir: &Path, flavor: LabFlavor) -> Result<()> {
         random_hex(8)?
     );
     if flavor == LabFlavor::Mysql {
-        text.push_str(&format!("root_password: \"{}\"\n", root_password(&random_hex(24)?)));
+        text.push_str(&format!(
+            "root_password: \"{}\"\n",
+            root_password(&random_hex(24)?)
+        ));
     }
     let mut file = fs::OpenOptions::new()
         .write(true)

@@ -66,6 +66,24 @@ rm -f "$init"
 touch "$done"
 "#;
 
+/// The package's keepalived unit with `Type=simple` (see [`prepare`]).
+const KEEPALIVED_LAB_UNIT: &str =
+    "# mhactl lab: the keepalived package's unit with Type=simple instead of notify:\n\
+# keepalived notifies only a real systemd, and the lab's systemctl is daemonless.\n\
+[Unit]\n\
+Description=Keepalive Daemon (LVS and VRRP)\n\
+After=network-online.target\n\
+ConditionFileNotEmpty=/etc/keepalived/keepalived.conf\n\
+\n\
+[Service]\n\
+Type=simple\n\
+EnvironmentFile=-/etc/default/keepalived\n\
+ExecStart=/usr/sbin/keepalived --dont-fork $DAEMON_ARGS\n\
+ExecReload=/bin/kill -HUP $MAINPID\n\
+\n\
+[Install]\n\
+WantedBy=multi-user.target\n";
+
 /// Paths of one node's files in the lab directory.
 #[derive(Debug, Clone)]
 pub struct NodeDirs {
@@ -146,6 +164,15 @@ pub fn prepare(
             upper.join("etc/apt/apt.conf.d/99mhactl-lab-rpm-first-start"),
             "// mhactl lab: MySQL's first start the RPM way (see /usr/local/sbin/mhactl-lab-rpm-first-start)\n\
              DPkg::Post-Invoke { \"/usr/local/sbin/mhactl-lab-rpm-first-start\"; };\n",
+        )?;
+        // keepalived's unit is Type=notify, but keepalived only notifies when its parent
+        // is systemd itself: under the daemonless systemctl (which ignores drop-ins),
+        // `start` would wait for the notification until its timeout (90 s, twice). A
+        // lab-only unit in /etc/systemd/system, which takes precedence over the package's.
+        fs::create_dir_all(upper.join("etc/systemd/system"))?;
+        fs::write(
+            upper.join("etc/systemd/system/keepalived.service"),
+            KEEPALIVED_LAB_UNIT,
         )?;
     }
     let public = fs::read_to_string(dirs.host_public_key())?;
