@@ -507,10 +507,10 @@ pub const TEMPORARY_PASSWORD_MARKER: &str =
 /// The generated password has no spaces; only the line end is trimmed.
 pub fn parse_temporary_password(log: &str) -> Option<String> {
     log.lines()
+        .rev()
         .filter_map(|line| line.split_once(TEMPORARY_PASSWORD_MARKER))
         .map(|(_, pw)| pw.trim_end_matches(['\r', '\n']).to_string())
-        .filter(|pw| !pw.is_empty())
-        .last()
+        .find(|pw| !pw.is_empty())
 }
 
 /// Privileges granted ON `*.*`, from `SHOW GRANTS` lines, upper-cased.

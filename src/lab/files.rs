@@ -184,6 +184,22 @@ pub fn remove_all(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// ssh options to reach the lab's nodes: its key, its known_hosts, strict checking.
+pub fn ssh_options(dir: &Path) -> Vec<String> {
+    vec![
+        "-i".into(),
+        dir.join(CLIENT_KEY).display().to_string(),
+        "-o".into(),
+        format!("UserKnownHostsFile={}", dir.join(KNOWN_HOSTS).display()),
+        "-o".into(),
+        "StrictHostKeyChecking=yes".into(),
+        "-o".into(),
+        "BatchMode=yes".into(),
+        "-o".into(),
+        "LogLevel=ERROR".into(),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,20 +215,4 @@ mod tests {
             assert!(pw.chars().any(|c| !c.is_ascii_alphanumeric()), "{pw}");
         }
     }
-}
-
-/// ssh options to reach the lab's nodes: its key, its known_hosts, strict checking.
-pub fn ssh_options(dir: &Path) -> Vec<String> {
-    vec![
-        "-i".into(),
-        dir.join(CLIENT_KEY).display().to_string(),
-        "-o".into(),
-        format!("UserKnownHostsFile={}", dir.join(KNOWN_HOSTS).display()),
-        "-o".into(),
-        "StrictHostKeyChecking=yes".into(),
-        "-o".into(),
-        "BatchMode=yes".into(),
-        "-o".into(),
-        "LogLevel=ERROR".into(),
-    ]
 }
