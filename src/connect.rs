@@ -117,11 +117,17 @@ pub fn connect(
         .map(|(i, t)| {
             let t: Arc<dyn Transport> = t.expect("checked");
             let connector_transport = Arc::clone(&t);
+            // MariaDB's root uses socket authentication; MySQL's the inventory's root
+            // password when it gives one (else `auth_socket`, as Debian packages it).
+            let root_password = match inv.mysql.flavor {
+                crate::inventory::Flavor::Mysql => secrets.root_password.clone(),
+                crate::inventory::Flavor::Mariadb => None,
+            };
             let connector: engine::SqlConnector = Box::new(move || {
                 let socket = find_server_socket(connector_transport.as_ref())?;
                 let login = crate::sql::Login {
                     user: "root".into(),
-                    password: None,
+                    password: root_password.clone(),
                 };
                 Ok(Box::new(crate::sql::MysqlConn::connect(
                     &connector_transport,
@@ -141,7 +147,7 @@ pub fn connect(
 
 /// The server's unix socket: what its configuration says, else the first packaged
 /// default that exists.
-fn find_server_socket(t: &dyn Transport) -> Result<String> {
+pub(crate) fn find_server_socket(t: &dyn Transport) -> Result<String> {
     let script = "s=$(my_print_defaults mysqld 2>/dev/null | sed -n 's/^--socket=//p' | tail -n 1); \
                   for c in \"$s\" /run/mysqld/mysqld.sock /var/lib/mysql/mysql.sock /var/run/mysqld/mysqld.sock /tmp/mysql.sock; do \
                     [ -n \"$c\" ] && [ -S \"$c\" ] && { echo \"$c\"; exit 0; }; done; exit 1";

@@ -520,6 +520,23 @@ impl Dialect {
     }
 }
 
+/// What `mysqld --initialize` writes to the error log before root's random, expired
+/// password (MySQL 5.7 and later; the RPM packages' first start runs it).
+pub const TEMPORARY_PASSWORD_MARKER: &str =
+    "A temporary password is generated for root@localhost: ";
+
+/// The temporary root password in an error log (the last one, should the datadir have
+/// been initialized more than once), e.g. from MySQL 8.0+:
+/// `... [Note] [MY-010454] [Server] A temporary password is generated for root@localhost: X`.
+/// The generated password has no spaces; only the line end is trimmed.
+pub fn parse_temporary_password(log: &str) -> Option<String> {
+    log.lines()
+        .rev()
+        .filter_map(|line| line.split_once(TEMPORARY_PASSWORD_MARKER))
+        .map(|(_, pw)| pw.trim_end_matches(['\r', '\n']).to_string())
+        .find(|pw| !pw.is_empty())
+}
+
 /// Privileges granted ON `*.*`, from `SHOW GRANTS` lines, upper-cased.
 fn global_privileges(show_grants: &[String]) -> Vec<String> {
     let mut out = Vec::new();
@@ -876,6 +893,34 @@ mod tests {
             assert_eq!(d.skip_errors_option(), skip, "{v}");
             assert_eq!(d.binlog_expiry_option(7), (exp, val), "{v}");
         }
+    }
+
+    #[test]
+    fn temporary_password_from_error_logs() {
+        let mysql80 = "2024-05-02T10:00:01.123456Z 0 [System] [MY-013169] [Server] /usr/sbin/mysqld (mysqld 8.0.36) initializing of server in progress as process 1234\n\
+            2024-05-02T10:00:04.000000Z 6 [Note] [MY-010454] [Server] A temporary password is generated for root@localhost: k;Wq+e_3>Zmt\n\
+            2024-05-02T10:00:09.000000Z 0 [System] [MY-010116] [Server] /usr/sbin/mysqld (mysqld 8.0.36) starting as process 1300\n";
+        assert_eq!(
+            parse_temporary_password(mysql80).as_deref(),
+            Some("k;Wq+e_3>Zmt")
+        );
+        let mysql57 = "2024-05-02T10:00:04.000000Z 1 [Note] A temporary password is generated for root@localhost: ,2hL(u#xyk8a\r\n";
+        assert_eq!(
+            parse_temporary_password(mysql57).as_deref(),
+            Some(",2hL(u#xyk8a")
+        );
+        let twice = format!("{mysql57}{mysql80}");
+        assert_eq!(
+            parse_temporary_password(&twice).as_deref(),
+            Some("k;Wq+e_3>Zmt")
+        );
+        assert_eq!(parse_temporary_password(""), None);
+        assert_eq!(
+            parse_temporary_password(
+                "[Warning] [MY-010453] [Server] root@localhost is created with an empty password !"
+            ),
+            None
+        );
     }
 
     #[test]

@@ -273,18 +273,26 @@ impl PackageManager {
 /// How services are started on a node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ServiceManager {
-    /// systemd is running (PID 1) and `systemctl` is present.
+    /// `systemctl` works: systemd is running (PID 1), or a `systemctl` that manages
+    /// units without it answers (e.g. Debian's daemonless `systemctl` package in
+    /// containers). Services are unit files either way.
     Systemd,
     /// Anything else: the `service` wrapper around init scripts.
     SysV,
 }
 
 impl ServiceManager {
-    /// Prints `systemd` when `/run/systemd/system` exists and `systemctl` is on the PATH,
-    /// else `sysv`. Feed its stdout to [`Self::parse_probe`].
+    /// Prints `systemd` when `systemctl` is on the PATH and works, else `sysv`. Feed its
+    /// stdout to [`Self::parse_probe`].
+    ///
+    /// "Works" is sd_booted()'s test (`/run/systemd/system` exists) or, failing that,
+    /// `systemctl list-units` succeeding: systemd's own `systemctl` refuses that when
+    /// systemd is installed but not PID 1 ("System has not been booted with systemd"),
+    /// so such a host stays SysV, while a daemonless `systemctl` that reads unit files
+    /// answers it and is used like systemd.
     pub fn probe_command() -> String {
-        "if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; \
-         then echo systemd; else echo sysv; fi"
+        "if command -v systemctl >/dev/null 2>&1 && { [ -d /run/systemd/system ] || \
+         systemctl list-units >/dev/null 2>&1; }; then echo systemd; else echo sysv; fi"
             .into()
     }
 
@@ -340,6 +348,28 @@ impl ServiceManager {
                  grep -Eq \"status'?\\)\" /etc/init.d/{s} 2>/dev/null && service {s} status >/dev/null 2>&1"
             ),
         }
+    }
+
+    /// Creates the `RuntimeDirectory=` (under /run, with the unit's `User=`/`Group=` and
+    /// `RuntimeDirectoryMode=`) of a unit when systemd is not what runs it: systemd
+    /// creates it at each start, a daemonless `systemctl` does not, and MySQL's unit
+    /// needs `/run/mysqld` owned by mysql for its socket and pid file. A no-op on
+    /// systemd-booted hosts, under SysV, and for units without a runtime directory.
+    pub fn runtime_dir_command(self, service: &str) -> Option<String> {
+        if self != ServiceManager::Systemd {
+            return None;
+        }
+        let unit = sh_quote(&format!("{service}.service"));
+        Some(format!(
+            "[ -d /run/systemd/system ] && exit 0; \
+             for d in /etc/systemd/system /run/systemd/system /usr/local/lib/systemd/system /lib/systemd/system /usr/lib/systemd/system; do \
+             f=$d/{unit}; [ -f \"$f\" ] || continue; \
+             dirs=$(sed -n 's/^RuntimeDirectory=//p' \"$f\" | tail -n 1); [ -n \"$dirs\" ] || exit 0; \
+             user=$(sed -n 's/^User=//p' \"$f\" | tail -n 1); group=$(sed -n 's/^Group=//p' \"$f\" | tail -n 1); \
+             mode=$(sed -n 's/^RuntimeDirectoryMode=//p' \"$f\" | tail -n 1); \
+             for r in $dirs; do install -d -m \"${{mode:-0755}}\" -o \"${{user:-root}}\" -g \"${{group:-${{user:-root}}}}\" \"/run/$r\"; done; \
+             exit 0; done"
+        ))
     }
 
     /// Makes the service start at boot. Under SysV it uses `update-rc.d` (Debian) or
@@ -652,7 +682,14 @@ mod tests {
             sd.enable_command("keepalived"),
             "systemctl enable --quiet keepalived"
         );
+        let runtime = sd.runtime_dir_command("mysql").unwrap();
+        assert!(
+            runtime.starts_with("[ -d /run/systemd/system ] && exit 0;"),
+            "{runtime}"
+        );
+        assert!(runtime.contains("f=$d/mysql.service;"), "{runtime}");
         let sv = ServiceManager::SysV;
+        assert_eq!(sv.runtime_dir_command("mariadb"), None);
         assert_eq!(sv.stop_command("mariadb"), "service mariadb stop");
         assert_eq!(sv.restart_command("mariadb"), "service mariadb restart");
         let active = sv.is_active_command("keepalived");
