@@ -255,6 +255,32 @@ impl Transport for SshTransport {
     }
 }
 
+/// The host key fingerprints a host offers (for messages), from `ssh-keyscan | ssh-keygen -lf -`.
+fn offered_fingerprints(host: &str, port: u16) -> String {
+    let script = format!(
+        "ssh-keyscan -T 3 -p {port} {} 2>/dev/null | ssh-keygen -lf - 2>/dev/null",
+        super::shell_quote(host)
+    );
+    std::process::Command::new("sh")
+        .args(["-c", &script])
+        .output()
+        .ok()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .filter_map(|l| {
+                    // "256 SHA256:abc... host (ED25519)"
+                    let fp = l.split_whitespace().nth(1)?;
+                    let kind = l.rsplit(' ').next()?;
+                    Some(format!("{kind} {fp}"))
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "no key we could read".into())
+}
+
 /// Turn a failed connection into a message a user can act on.
 fn connect_error(target: &SshTarget, err: openssh::Error) -> anyhow::Error {
     let text = format!("{err:#}");
@@ -271,14 +297,15 @@ fn connect_error(target: &SshTarget, err: openssh::Error) -> anyhow::Error {
     if all.contains("Host key verification failed")
         || all.contains("REMOTE HOST IDENTIFICATION HAS CHANGED")
     {
+        let changed = all.contains("HAS CHANGED");
         return anyhow!(
-            "{}: the host key of {} is unknown or has changed (checked against {known}); \
-             compare it with `ssh-keyscan -p {} {}` and add it, or set `host_key_check: accept-new` \
-             to trust a new host on first use",
+            "{}: the host key of {} {} (checked against {known}); the host offers {}. \
+             Compare it with the host's real key (on the host: `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`) \
+             and add it to {known}, or pass --accept-new-host-keys to trust a host seen for the first time",
             target.node,
             target.host,
-            target.port,
-            target.host
+            if changed { "has CHANGED" } else { "is unknown" },
+            offered_fingerprints(&target.host, target.port)
         );
     }
     anyhow!(
