@@ -505,6 +505,55 @@ impl Dialect {
         }
     }
 
+    /// my.cnf options for semi-synchronous replication in both directions (each node is
+    /// a source and a replica), waiting for the peer for at most `timeout_ms`, with the
+    /// lossless `AFTER_SYNC` wait point. MariaDB has it built in since 10.3.3; MySQL
+    /// loads its plugins (renamed `source`/`replica` in 8.0.26).
+    pub fn semi_sync_options(&self, timeout_ms: u32) -> anyhow::Result<Vec<(String, String)>> {
+        let t = timeout_ms.to_string();
+        let o = |k: &str, v: &str| (k.to_string(), v.to_string());
+        let v = self.v();
+        Ok(match v.flavor {
+            Flavor::Mariadb if v.mariadb_at_least(10, 3, 3) => vec![
+                o("rpl_semi_sync_master_enabled", "ON"),
+                o("rpl_semi_sync_slave_enabled", "ON"),
+                o("rpl_semi_sync_master_timeout", &t),
+                o("rpl_semi_sync_master_wait_point", "AFTER_SYNC"),
+            ],
+            Flavor::Mariadb => anyhow::bail!(
+                "semi-synchronous replication needs MariaDB 10.3.3 or later (this is {v})"
+            ),
+            Flavor::Mysql if v.mysql_at_least(8, 0, 26) => vec![
+                o("plugin-load-add", "semisync_source.so"),
+                o("plugin-load-add", "semisync_replica.so"),
+                o("rpl_semi_sync_source_enabled", "ON"),
+                o("rpl_semi_sync_replica_enabled", "ON"),
+                o("rpl_semi_sync_source_timeout", &t),
+                o("rpl_semi_sync_source_wait_point", "AFTER_SYNC"),
+            ],
+            Flavor::Mysql => vec![
+                o("plugin-load-add", "semisync_master.so"),
+                o("plugin-load-add", "semisync_slave.so"),
+                o("rpl_semi_sync_master_enabled", "ON"),
+                o("rpl_semi_sync_slave_enabled", "ON"),
+                o("rpl_semi_sync_master_timeout", &t),
+                o("rpl_semi_sync_master_wait_point", "AFTER_SYNC"),
+            ],
+        })
+    }
+
+    /// Status variables saying whether semi-sync is active as a source and as a replica.
+    pub fn semi_sync_status_variables(&self) -> (&'static str, &'static str) {
+        if self.v().mysql_at_least(8, 0, 26) {
+            (
+                "Rpl_semi_sync_source_status",
+                "Rpl_semi_sync_replica_status",
+            )
+        } else {
+            ("Rpl_semi_sync_master_status", "Rpl_semi_sync_slave_status")
+        }
+    }
+
     /// Server collation matching `character-set-server = utf8mb4`.
     pub fn default_collation(&self) -> &'static str {
         if self.v().mysql_at_least(8, 0, 1) {
@@ -576,6 +625,23 @@ mod tests {
 
     fn d(s: &str) -> Dialect {
         Dialect::from_version_string(s).unwrap()
+    }
+
+    #[test]
+    fn semi_sync_option_names_follow_the_version() {
+        let maria = d("10.11.18-MariaDB").semi_sync_options(500).unwrap();
+        assert!(maria.contains(&("rpl_semi_sync_master_timeout".into(), "500".into())));
+        assert!(!maria.iter().any(|(k, _)| k == "plugin-load-add"));
+        let my84 = d("8.4.2").semi_sync_options(1000).unwrap();
+        assert!(my84.contains(&("plugin-load-add".into(), "semisync_source.so".into())));
+        assert!(my84.contains(&("rpl_semi_sync_replica_enabled".into(), "ON".into())));
+        let my57 = d("5.7.44-log").semi_sync_options(1000).unwrap();
+        assert!(my57.contains(&("plugin-load-add".into(), "semisync_master.so".into())));
+        assert!(d("10.2.44-MariaDB").semi_sync_options(1000).is_err());
+        assert_eq!(
+            d("9.7.4").semi_sync_status_variables().0,
+            "Rpl_semi_sync_source_status"
+        );
     }
 
     #[test]
