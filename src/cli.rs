@@ -68,6 +68,8 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Break the VIP holder and measure the VIP move and the write gap.
     FailoverTest(FailoverArgs),
+    /// Rebuild one node from its healthy peer (its data directory is moved aside).
+    Reinit(ReinitArgs),
     /// Two real local test hosts (network, PID, mount and UTS namespaces).
     #[command(subcommand)]
     Lab(LabCommand),
@@ -134,6 +136,16 @@ impl FailoverMode {
             FailoverMode::Partition => "partition",
         }
     }
+}
+
+/// `mhactl reinit` arguments.
+#[derive(Debug, Args)]
+pub struct ReinitArgs {
+    /// The node to rebuild (its peer is the source of the data).
+    pub node: String,
+    /// Confirm that the node's data is replaced (the old data directory is kept aside).
+    #[arg(long)]
+    pub yes_destroy_data: bool,
 }
 
 /// `mhactl lab` subcommands.
@@ -239,5 +251,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Bootstrap(args) => crate::bootstrap::run(&args, &cli.global),
         Command::Verify(args) => crate::verify::run(&args, &cli.global),
         Command::FailoverTest(args) => crate::failover::run(&args, &cli.global),
+        Command::Reinit(args) => crate::reinit::run(&args, &cli.global),
     }
 }

@@ -20,6 +20,7 @@ pub mod failover;
 pub mod inventory;
 pub mod lab;
 pub mod os;
+pub mod reinit;
 pub mod render;
 pub mod report;
 pub mod sql;

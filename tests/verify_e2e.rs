@@ -216,4 +216,39 @@ fn verify_passes_on_a_healthy_pair_and_catches_each_fault() {
         "SET SESSION sql_log_bin = 0; UPDATE e2e.t SET v = 'one' WHERE id = 1",
     );
     expect_healthy(&lab);
+
+    // A diverged node is rebuilt from its peer with reinit: refused without the explicit
+    // flag, then the data is copied, replication rejoins both ways, the old data is kept.
+    sql(&lab, "node-b", "SET SESSION sql_log_bin = 0; UPDATE e2e.t SET v = 'diverged' WHERE id = 1; DELETE FROM e2e.t WHERE id = 2");
+    expect_failure(
+        &lab,
+        &["--checksum"],
+        "checksum",
+        "cluster",
+        "e2e.t differs",
+    );
+    let refused = mhactl(&["-i", &lab.inventory(), "reinit", "node-b"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--yes-destroy-data"));
+    mhactl_ok(&[
+        "-i",
+        &lab.inventory(),
+        "reinit",
+        "node-b",
+        "--yes-destroy-data",
+        "--no-progress",
+    ]);
+    expect_healthy(&lab);
+    assert_eq!(
+        sql(&lab, "node-b", "SELECT id, v FROM e2e.t ORDER BY id"),
+        "1\tone\n2\ttwo\n"
+    );
+    assert!(lab
+        .ssh_ok("node-b", "ls -d /var/lib/mysql.mhactl-*")
+        .contains("/var/lib/mysql.mhactl-"));
+    // Writes on either side replicate again.
+    sql(&lab, "node-b", "INSERT INTO e2e.t VALUES (3, 'three')");
+    sql(&lab, "node-a", "INSERT INTO e2e.t VALUES (4, 'four')");
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    expect_healthy(&lab);
 }
