@@ -77,7 +77,7 @@ pub fn paint_status(word: &str, width: usize, colour: bool) -> String {
         return padded;
     }
     let code = match word {
-        "ok" | "yes" | "OK" | "healthy" => "32",
+        "ok" | "yes" | "OK" | "healthy" | "running" => "32",
         "changed" | "warn" | "would change" => "33",
         "FAILED" | "FAIL" | "NO" | "NOT HEALTHY" => "1;31",
         "skipped" | "unknown" => "2",

@@ -417,7 +417,7 @@ pub fn render_text(r: &StatusReport, quiet: bool, colour: bool) -> String {
         let _ = writeln!(s);
         let _ = writeln!(
             s,
-            "{:<10} {:<16} {:<4} {:<28} {:<11} KEEPALIVED",
+            "{:<10} {:<16} {:<4} {:<32} {:<11} KEEPALIVED",
             "NODE", "ADDRESS", "SSH", "SERVER", "ROLE"
         );
         for n in &r.nodes {
@@ -439,7 +439,7 @@ pub fn render_text(r: &StatusReport, quiet: bool, colour: bool) -> String {
             };
             let _ = writeln!(
                 s,
-                "{:<10} {:<16} {} {:<28} {} {}",
+                "{:<10} {:<16} {} {:<32} {} {}",
                 n.name,
                 n.address,
                 paint(if n.reachable { "ok" } else { "NO" }, 4),
@@ -512,7 +512,7 @@ pub fn render_text(r: &StatusReport, quiet: bool, colour: bool) -> String {
     for w in &r.warnings {
         let _ = writeln!(s, "  warning: {w}");
     }
-    s
+    s.lines().map(|l| format!("{}\n", l.trim_end())).collect()
 }
 
 #[cfg(test)]
