@@ -11,13 +11,42 @@ use anyhow::{Context, Result};
 use std::sync::Arc;
 use std::time::Instant;
 
+/// How to open the cluster.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    /// Trust host keys seen for the first time (`--accept-new-host-keys`).
+    pub accept_new_host_keys: bool,
+    /// Take each node's lock for this command (commands that change the nodes), so
+    /// that two runs cannot interleave.
+    pub lock_for: Option<&'static str>,
+}
+
+/// Who holds a lock, as a second run will be told.
+fn lock_owner(command: &str) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let user = std::env::var("USER").unwrap_or_else(|_| "?".into());
+    let since = std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%dT%H:%M:%SZ"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    format!(
+        "mhactl {command} by {user}@{} (pid {}) since {since}",
+        host.trim(),
+        std::process::id()
+    )
+}
+
 /// Step 1: one multiplexed SSH connection per node, both at once.
 pub fn connect(
     inv: &Inventory,
     secrets: &Secrets,
-    accept_new_host_keys: bool,
+    options: &ConnectOptions,
     progress: &Progress,
 ) -> (Option<Cluster>, Vec<StepReport>) {
+    let accept_new_host_keys = options.accept_new_host_keys;
+    let owner = options.lock_for.map(lock_owner);
+    let owner = owner.as_deref();
     let results: Vec<(StepReport, Option<Arc<SshTransport>>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..inv.nodes.len())
             .map(|i| {
@@ -39,7 +68,12 @@ pub fn connect(
                         host_key_check: ssh.host_key_check,
                         connect_timeout: ssh.connect_timeout,
                     };
-                    let result = SshTransport::connect(target);
+                    let result = SshTransport::connect(target).and_then(|t| {
+                        if let Some(owner) = owner {
+                            t.lock(owner)?;
+                        }
+                        Ok(t)
+                    });
                     let report = StepReport {
                         node: name.clone(),
                         step: "connect".into(),
@@ -83,11 +117,17 @@ pub fn connect(
         .map(|(i, t)| {
             let t: Arc<dyn Transport> = t.expect("checked");
             let connector_transport = Arc::clone(&t);
+            // MariaDB's root uses socket authentication; MySQL's the inventory's root
+            // password when it gives one (else `auth_socket`, as Debian packages it).
+            let root_password = match inv.mysql.flavor {
+                crate::inventory::Flavor::Mysql => secrets.root_password.clone(),
+                crate::inventory::Flavor::Mariadb => None,
+            };
             let connector: engine::SqlConnector = Box::new(move || {
                 let socket = find_server_socket(connector_transport.as_ref())?;
                 let login = crate::sql::Login {
                     user: "root".into(),
-                    password: None,
+                    password: root_password.clone(),
                 };
                 Ok(Box::new(crate::sql::MysqlConn::connect(
                     &connector_transport,
@@ -107,7 +147,7 @@ pub fn connect(
 
 /// The server's unix socket: what its configuration says, else the first packaged
 /// default that exists.
-fn find_server_socket(t: &dyn Transport) -> Result<String> {
+pub(crate) fn find_server_socket(t: &dyn Transport) -> Result<String> {
     let script = "s=$(my_print_defaults mysqld 2>/dev/null | sed -n 's/^--socket=//p' | tail -n 1); \
                   for c in \"$s\" /run/mysqld/mysqld.sock /var/lib/mysql/mysql.sock /var/run/mysqld/mysqld.sock /tmp/mysql.sock; do \
                     [ -n \"$c\" ] && [ -S \"$c\" ] && { echo \"$c\"; exit 0; }; done; exit 1";

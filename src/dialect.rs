@@ -505,6 +505,55 @@ impl Dialect {
         }
     }
 
+    /// my.cnf options for semi-synchronous replication in both directions (each node is
+    /// a source and a replica), waiting for the peer for at most `timeout_ms`, with the
+    /// lossless `AFTER_SYNC` wait point. MariaDB has it built in since 10.3.3; MySQL
+    /// loads its plugins (renamed `source`/`replica` in 8.0.26).
+    pub fn semi_sync_options(&self, timeout_ms: u32) -> anyhow::Result<Vec<(String, String)>> {
+        let t = timeout_ms.to_string();
+        let o = |k: &str, v: &str| (k.to_string(), v.to_string());
+        let v = self.v();
+        Ok(match v.flavor {
+            Flavor::Mariadb if v.mariadb_at_least(10, 3, 3) => vec![
+                o("rpl_semi_sync_master_enabled", "ON"),
+                o("rpl_semi_sync_slave_enabled", "ON"),
+                o("rpl_semi_sync_master_timeout", &t),
+                o("rpl_semi_sync_master_wait_point", "AFTER_SYNC"),
+            ],
+            Flavor::Mariadb => anyhow::bail!(
+                "semi-synchronous replication needs MariaDB 10.3.3 or later (this is {v})"
+            ),
+            Flavor::Mysql if v.mysql_at_least(8, 0, 26) => vec![
+                o("plugin-load-add", "semisync_source.so"),
+                o("plugin-load-add", "semisync_replica.so"),
+                o("rpl_semi_sync_source_enabled", "ON"),
+                o("rpl_semi_sync_replica_enabled", "ON"),
+                o("rpl_semi_sync_source_timeout", &t),
+                o("rpl_semi_sync_source_wait_point", "AFTER_SYNC"),
+            ],
+            Flavor::Mysql => vec![
+                o("plugin-load-add", "semisync_master.so"),
+                o("plugin-load-add", "semisync_slave.so"),
+                o("rpl_semi_sync_master_enabled", "ON"),
+                o("rpl_semi_sync_slave_enabled", "ON"),
+                o("rpl_semi_sync_master_timeout", &t),
+                o("rpl_semi_sync_master_wait_point", "AFTER_SYNC"),
+            ],
+        })
+    }
+
+    /// Status variables saying whether semi-sync is active as a source and as a replica.
+    pub fn semi_sync_status_variables(&self) -> (&'static str, &'static str) {
+        if self.v().mysql_at_least(8, 0, 26) {
+            (
+                "Rpl_semi_sync_source_status",
+                "Rpl_semi_sync_replica_status",
+            )
+        } else {
+            ("Rpl_semi_sync_master_status", "Rpl_semi_sync_slave_status")
+        }
+    }
+
     /// Server collation matching `character-set-server = utf8mb4`.
     pub fn default_collation(&self) -> &'static str {
         if self.v().mysql_at_least(8, 0, 1) {
@@ -518,6 +567,23 @@ impl Dialect {
     pub fn supports_validate_config(&self) -> bool {
         self.v().mysql_at_least(8, 0, 16)
     }
+}
+
+/// What `mysqld --initialize` writes to the error log before root's random, expired
+/// password (MySQL 5.7 and later; the RPM packages' first start runs it).
+pub const TEMPORARY_PASSWORD_MARKER: &str =
+    "A temporary password is generated for root@localhost: ";
+
+/// The temporary root password in an error log (the last one, should the datadir have
+/// been initialized more than once), e.g. from MySQL 8.0+:
+/// `... [Note] [MY-010454] [Server] A temporary password is generated for root@localhost: X`.
+/// The generated password has no spaces; only the line end is trimmed.
+pub fn parse_temporary_password(log: &str) -> Option<String> {
+    log.lines()
+        .rev()
+        .filter_map(|line| line.split_once(TEMPORARY_PASSWORD_MARKER))
+        .map(|(_, pw)| pw.trim_end_matches(['\r', '\n']).to_string())
+        .find(|pw| !pw.is_empty())
 }
 
 /// Privileges granted ON `*.*`, from `SHOW GRANTS` lines, upper-cased.
@@ -559,6 +625,23 @@ mod tests {
 
     fn d(s: &str) -> Dialect {
         Dialect::from_version_string(s).unwrap()
+    }
+
+    #[test]
+    fn semi_sync_option_names_follow_the_version() {
+        let maria = d("10.11.18-MariaDB").semi_sync_options(500).unwrap();
+        assert!(maria.contains(&("rpl_semi_sync_master_timeout".into(), "500".into())));
+        assert!(!maria.iter().any(|(k, _)| k == "plugin-load-add"));
+        let my84 = d("8.4.2").semi_sync_options(1000).unwrap();
+        assert!(my84.contains(&("plugin-load-add".into(), "semisync_source.so".into())));
+        assert!(my84.contains(&("rpl_semi_sync_replica_enabled".into(), "ON".into())));
+        let my57 = d("5.7.44-log").semi_sync_options(1000).unwrap();
+        assert!(my57.contains(&("plugin-load-add".into(), "semisync_master.so".into())));
+        assert!(d("10.2.44-MariaDB").semi_sync_options(1000).is_err());
+        assert_eq!(
+            d("9.7.4").semi_sync_status_variables().0,
+            "Rpl_semi_sync_source_status"
+        );
     }
 
     #[test]
@@ -876,6 +959,34 @@ mod tests {
             assert_eq!(d.skip_errors_option(), skip, "{v}");
             assert_eq!(d.binlog_expiry_option(7), (exp, val), "{v}");
         }
+    }
+
+    #[test]
+    fn temporary_password_from_error_logs() {
+        let mysql80 = "2024-05-02T10:00:01.123456Z 0 [System] [MY-013169] [Server] /usr/sbin/mysqld (mysqld 8.0.36) initializing of server in progress as process 1234\n\
+            2024-05-02T10:00:04.000000Z 6 [Note] [MY-010454] [Server] A temporary password is generated for root@localhost: k;Wq+e_3>Zmt\n\
+            2024-05-02T10:00:09.000000Z 0 [System] [MY-010116] [Server] /usr/sbin/mysqld (mysqld 8.0.36) starting as process 1300\n";
+        assert_eq!(
+            parse_temporary_password(mysql80).as_deref(),
+            Some("k;Wq+e_3>Zmt")
+        );
+        let mysql57 = "2024-05-02T10:00:04.000000Z 1 [Note] A temporary password is generated for root@localhost: ,2hL(u#xyk8a\r\n";
+        assert_eq!(
+            parse_temporary_password(mysql57).as_deref(),
+            Some(",2hL(u#xyk8a")
+        );
+        let twice = format!("{mysql57}{mysql80}");
+        assert_eq!(
+            parse_temporary_password(&twice).as_deref(),
+            Some("k;Wq+e_3>Zmt")
+        );
+        assert_eq!(parse_temporary_password(""), None);
+        assert_eq!(
+            parse_temporary_password(
+                "[Warning] [MY-010453] [Server] root@localhost is created with an empty password !"
+            ),
+            None
+        );
     }
 
     #[test]

@@ -123,3 +123,41 @@ pub fn interface_addresses(node: &NodeHandle, interface: &str) -> Result<Vec<std
     )))?;
     Ok(crate::lab::network::parse_addresses(&out))
 }
+
+/// The error logs to search for `mysqld --initialize`'s temporary root password (the
+/// server's configured `log-error`, then the packaged default), and the password found
+/// in them, if any. The password travels on stdout only, never in a command line.
+pub fn temporary_root_password(
+    node: &NodeHandle,
+    target: &OsTarget,
+) -> Result<(Vec<String>, Option<String>)> {
+    let configured = node
+        .transport
+        .run(&RemoteCommand::new(
+            "my_print_defaults mysqld 2>/dev/null | sed -n 's/^--log[-_]error=//p' | tail -n 1",
+        ))?
+        .stdout
+        .trim()
+        .to_string();
+    let mut logs: Vec<String> = Vec::new();
+    for path in [Some(configured.as_str()), target.error_log_path()]
+        .into_iter()
+        .flatten()
+    {
+        if path.starts_with('/') && !logs.iter().any(|l| l == path) {
+            logs.push(path.to_string());
+        }
+    }
+    let mut found = None;
+    for log in &logs {
+        let out = node.transport.run(&RemoteCommand::new(format!(
+            "grep -F {} {} 2>/dev/null || true",
+            shell_quote(crate::dialect::TEMPORARY_PASSWORD_MARKER),
+            shell_quote(log)
+        )))?;
+        if let Some(pw) = crate::dialect::parse_temporary_password(&out.stdout) {
+            found = Some(pw);
+        }
+    }
+    Ok((logs, found))
+}

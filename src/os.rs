@@ -196,7 +196,9 @@ impl PackageManager {
     /// Refreshes the package index.
     pub fn refresh_command(self) -> String {
         match self {
-            PackageManager::Apt => "apt-get update -q".into(),
+            // Waits for another apt (e.g. unattended-upgrades, or a run of ours that was
+            // interrupted but whose apt still finishes on the node) instead of failing.
+            PackageManager::Apt => "apt-get -o DPkg::Lock::Timeout=300 update -q".into(),
             PackageManager::Yum => "yum -y -q makecache".into(),
             PackageManager::Dnf => "dnf -y -q makecache".into(),
         }
@@ -206,8 +208,15 @@ impl PackageManager {
     pub fn install_command(self, pkgs: &[&str]) -> String {
         let pkgs = sh_words(pkgs);
         match self {
+            // `dpkg --configure -a` finishes packages an interrupted install left unpacked,
+            // so a re-run after an interruption converges instead of failing.
+            // It waits (up to 5 minutes) while another dpkg holds the lock.
             PackageManager::Apt => format!(
-                "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends {pkgs}"
+                "export DEBIAN_FRONTEND=noninteractive; i=0; \
+                 until out=$(dpkg --configure -a 2>&1); do \
+                 case \"$out\" in *lock*) i=$((i+1)); [ $i -lt 300 ] || {{ echo \"$out\" >&2; exit 1; }}; sleep 1;; \
+                 *) echo \"$out\" >&2; exit 1;; esac; done; \
+                 apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends {pkgs}"
             ),
             PackageManager::Yum => format!("yum -y install {pkgs}"),
             PackageManager::Dnf => format!("dnf -y install {pkgs}"),
@@ -264,18 +273,26 @@ impl PackageManager {
 /// How services are started on a node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ServiceManager {
-    /// systemd is running (PID 1) and `systemctl` is present.
+    /// `systemctl` works: systemd is running (PID 1), or a `systemctl` that manages
+    /// units without it answers (e.g. Debian's daemonless `systemctl` package in
+    /// containers). Services are unit files either way.
     Systemd,
     /// Anything else: the `service` wrapper around init scripts.
     SysV,
 }
 
 impl ServiceManager {
-    /// Prints `systemd` when `/run/systemd/system` exists and `systemctl` is on the PATH,
-    /// else `sysv`. Feed its stdout to [`Self::parse_probe`].
+    /// Prints `systemd` when `systemctl` is on the PATH and works, else `sysv`. Feed its
+    /// stdout to [`Self::parse_probe`].
+    ///
+    /// "Works" is sd_booted()'s test (`/run/systemd/system` exists) or, failing that,
+    /// `systemctl list-units` succeeding: systemd's own `systemctl` refuses that when
+    /// systemd is installed but not PID 1 ("System has not been booted with systemd"),
+    /// so such a host stays SysV, while a daemonless `systemctl` that reads unit files
+    /// answers it and is used like systemd.
     pub fn probe_command() -> String {
-        "if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; \
-         then echo systemd; else echo sysv; fi"
+        "if command -v systemctl >/dev/null 2>&1 && { [ -d /run/systemd/system ] || \
+         systemctl list-units >/dev/null 2>&1; }; then echo systemd; else echo sysv; fi"
             .into()
     }
 
@@ -331,6 +348,28 @@ impl ServiceManager {
                  grep -Eq \"status'?\\)\" /etc/init.d/{s} 2>/dev/null && service {s} status >/dev/null 2>&1"
             ),
         }
+    }
+
+    /// Creates the `RuntimeDirectory=` (under /run, with the unit's `User=`/`Group=` and
+    /// `RuntimeDirectoryMode=`) of a unit when systemd is not what runs it: systemd
+    /// creates it at each start, a daemonless `systemctl` does not, and MySQL's unit
+    /// needs `/run/mysqld` owned by mysql for its socket and pid file. A no-op on
+    /// systemd-booted hosts, under SysV, and for units without a runtime directory.
+    pub fn runtime_dir_command(self, service: &str) -> Option<String> {
+        if self != ServiceManager::Systemd {
+            return None;
+        }
+        let unit = sh_quote(&format!("{service}.service"));
+        Some(format!(
+            "[ -d /run/systemd/system ] && exit 0; \
+             for d in /etc/systemd/system /run/systemd/system /usr/local/lib/systemd/system /lib/systemd/system /usr/lib/systemd/system; do \
+             f=$d/{unit}; [ -f \"$f\" ] || continue; \
+             dirs=$(sed -n 's/^RuntimeDirectory=//p' \"$f\" | tail -n 1); [ -n \"$dirs\" ] || exit 0; \
+             user=$(sed -n 's/^User=//p' \"$f\" | tail -n 1); group=$(sed -n 's/^Group=//p' \"$f\" | tail -n 1); \
+             mode=$(sed -n 's/^RuntimeDirectoryMode=//p' \"$f\" | tail -n 1); \
+             for r in $dirs; do install -d -m \"${{mode:-0755}}\" -o \"${{user:-root}}\" -g \"${{group:-${{user:-root}}}}\" \"/run/$r\"; done; \
+             exit 0; done"
+        ))
     }
 
     /// Makes the service start at boot. Under SysV it uses `update-rc.d` (Debian) or
@@ -552,10 +591,22 @@ mod tests {
     #[test]
     fn package_commands() {
         let apt = PackageManager::Apt;
-        assert_eq!(apt.refresh_command(), "apt-get update -q");
         assert_eq!(
-            apt.install_command(&["mariadb-server", "keepalived"]),
-            "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends mariadb-server keepalived"
+            apt.refresh_command(),
+            "apt-get -o DPkg::Lock::Timeout=300 update -q"
+        );
+        let install = apt.install_command(&["mariadb-server", "keepalived"]);
+        assert!(
+            install.contains("DEBIAN_FRONTEND=noninteractive"),
+            "{install}"
+        );
+        assert!(
+            install.contains("until out=$(dpkg --configure -a 2>&1)"),
+            "{install}"
+        );
+        assert!(
+            install.ends_with("install -y -q --no-install-recommends mariadb-server keepalived"),
+            "{install}"
         );
         assert_eq!(
             apt.installed_query_command(&["mariadb-server"]),
@@ -631,7 +682,14 @@ mod tests {
             sd.enable_command("keepalived"),
             "systemctl enable --quiet keepalived"
         );
+        let runtime = sd.runtime_dir_command("mysql").unwrap();
+        assert!(
+            runtime.starts_with("[ -d /run/systemd/system ] && exit 0;"),
+            "{runtime}"
+        );
+        assert!(runtime.contains("f=$d/mysql.service;"), "{runtime}");
         let sv = ServiceManager::SysV;
+        assert_eq!(sv.runtime_dir_command("mariadb"), None);
         assert_eq!(sv.stop_command("mariadb"), "service mariadb stop");
         assert_eq!(sv.restart_command("mariadb"), "service mariadb restart");
         let active = sv.is_active_command("keepalived");

@@ -135,10 +135,13 @@ pub fn render_my_cnf(
         }
     }
 
+    // With an explicit list, failover-test's probe database must replicate too.
+    let probe = (!m.replicate_databases.is_empty()).then_some(crate::failover::PROBE_DB);
     let replicate: Vec<&str> = dedup(
         m.replicate_databases
             .iter()
             .map(String::as_str)
+            .chain(probe)
             .filter(|d| !d.eq_ignore_ascii_case("mysql")),
     );
     let ignore: Vec<&str> = dedup(
@@ -176,6 +179,12 @@ pub fn render_my_cnf(
     ctx.insert("skip_errors", &skip_errors);
     ctx.insert("skip_errors_option", dialect.skip_errors_option());
     ctx.insert("collation", dialect.default_collation());
+    let semi_sync = if m.semi_sync {
+        dialect.semi_sync_options(m.semi_sync_timeout_ms)?
+    } else {
+        Vec::new()
+    };
+    ctx.insert("semi_sync", &semi_sync);
     render(MY_CNF_TEMPLATE, &ctx)
 }
 

@@ -37,13 +37,22 @@ impl MysqlConn {
     ) -> Result<MysqlConn> {
         let local: PathBuf = transport.forward(target)?;
         let mut opts = mysql::OptsBuilder::new()
-            .socket(Some(local.to_string_lossy().into_owned()))
             // The crate would otherwise look up @@socket and reconnect to that path on
             // *this* machine: wrong server, or none (see shared crate notes).
             .prefer_socket(false)
             .user(Some(login.user.clone()))
             .read_timeout(Some(Duration::from_secs(60)))
             .tcp_connect_timeout(Some(Duration::from_secs(10)));
+        opts = match target {
+            ForwardTarget::UnixSocket(_) => opts.socket(Some(local.to_string_lossy().into_owned())),
+            // The server sees TCP without TLS. Over a unix socket the crate would send a
+            // caching_sha2_password password in clear for a full authentication, which
+            // the server refuses on an insecure transport (1045): a TCP hop on this
+            // machine makes the crate encrypt it with the server's RSA key instead.
+            ForwardTarget::Tcp(..) => opts
+                .ip_or_hostname(Some("127.0.0.1"))
+                .tcp_port(tcp_relay(local)?),
+        };
         if let Some(pw) = &login.password {
             opts = opts.pass(Some(secrecy::ExposeSecret::expose_secret(pw).to_string()));
         }
@@ -56,6 +65,84 @@ impl MysqlConn {
         })?;
         Ok(MysqlConn { conn })
     }
+}
+
+/// Listen on a free loopback port and relay the first connection to the unix socket
+/// `socket` (the SSH forward's local end); returns the port. One connection only: the
+/// listener closes once the client that asked for it has connected.
+fn tcp_relay(socket: PathBuf) -> Result<u16> {
+    use std::net::{Shutdown, TcpListener};
+    use std::os::unix::net::UnixStream;
+    let listener = TcpListener::bind(("127.0.0.1", 0)).context("cannot listen on loopback")?;
+    let port = listener.local_addr()?.port();
+    std::thread::spawn(move || {
+        let Ok((tcp, _)) = listener.accept() else {
+            return;
+        };
+        drop(listener);
+        let Ok(unix) = UnixStream::connect(&socket) else {
+            return;
+        };
+        let (Ok(mut tcp_in), Ok(mut unix_out)) = (tcp.try_clone(), unix.try_clone()) else {
+            return;
+        };
+        let upstream = std::thread::spawn(move || {
+            let _ = std::io::copy(&mut tcp_in, &mut unix_out);
+            let _ = unix_out.shutdown(Shutdown::Write);
+        });
+        let (mut unix_in, mut tcp_out) = (unix, tcp);
+        let _ = std::io::copy(&mut unix_in, &mut tcp_out);
+        let _ = tcp_out.shutdown(Shutdown::Both);
+        let _ = upstream.join();
+    });
+    Ok(port)
+}
+
+/// Set a new password for the logged-in account while its current (temporary) one is
+/// expired: the connection announces `CLIENT_CAN_HANDLE_EXPIRED_PASSWORDS` and runs
+/// nothing at connect (any statement but `ALTER USER` fails with 1820 in this mode), then
+/// `ALTER USER USER() IDENTIFIED BY ...`. Both passwords stay inside the SSH channel.
+pub fn set_expired_password(
+    transport: &Arc<dyn Transport>,
+    target: &ForwardTarget,
+    user: &str,
+    current: &secrecy::SecretString,
+    new: &secrecy::SecretString,
+) -> Result<()> {
+    use secrecy::ExposeSecret;
+    let local: PathBuf = transport.forward(target)?;
+    let opts = mysql::OptsBuilder::new()
+        .socket(Some(local.to_string_lossy().into_owned()))
+        .prefer_socket(false)
+        .user(Some(user))
+        .pass(Some(current.expose_secret().to_string()))
+        .max_allowed_packet(Some(16 * 1024 * 1024))
+        .additional_capabilities(
+            mysql::consts::CapabilityFlags::CLIENT_CAN_HANDLE_EXPIRED_PASSWORDS,
+        )
+        .read_timeout(Some(Duration::from_secs(60)))
+        .tcp_connect_timeout(Some(Duration::from_secs(10)));
+    let mut conn = mysql::Conn::new(opts).with_context(|| {
+        format!(
+            "{}: cannot log in as {user} with the temporary password",
+            transport.node()
+        )
+    })?;
+    let sql = format!(
+        "ALTER USER USER() IDENTIFIED BY {}",
+        crate::dialect::quote_string(new.expose_secret())
+    );
+    conn.query_drop(sql).map_err(anyhow::Error::from)
+}
+
+/// The server's error number (1045 access denied, 1819 password policy, 1820 expired
+/// password, ...) anywhere in an error's chain.
+pub fn server_error_code(err: &anyhow::Error) -> Option<u16> {
+    err.chain()
+        .find_map(|e| match e.downcast_ref::<mysql::Error>() {
+            Some(mysql::Error::MySqlError(server)) => Some(server.code),
+            _ => None,
+        })
 }
 
 impl SqlConn for MysqlConn {

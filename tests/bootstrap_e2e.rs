@@ -175,6 +175,35 @@ fn bootstrap_builds_a_dual_master_pair_and_reruns_change_nothing() {
     sql(&lab, "node-b", "INSERT INTO e2e.t (origin) VALUES ('b2')");
     std::thread::sleep(std::time::Duration::from_millis(500));
     assert!(sql(&lab, "node-a", "SELECT origin FROM e2e.t").contains("b2"));
+
+    // A server that does not start with the new my.cnf gets the previous one back and
+    // keeps running. Here: without mhactl's file (binary log off) the server starts; with
+    // it, the binlog index path is a directory and it cannot.
+    let cnf = "/etc/mysql/mariadb.conf.d/60-mhactl.cnf";
+    lab.ssh_ok(
+        "node-b",
+        &format!(
+            "mv {cnf} /root/60-mhactl.cnf.saved && service mariadb restart >/dev/null && \
+             mv /var/lib/mysql/mysql-bin.index /root/mysql-bin.index.saved && mkdir /var/lib/mysql/mysql-bin.index"
+        ),
+    );
+    let (ok, out) = bootstrap(&lab, &[]);
+    assert!(!ok, "bootstrap should fail: {out}");
+    assert!(
+        out.contains("failed: node-b at step server-config")
+            && out.contains("previous version was restored"),
+        "{out}"
+    );
+    lab.ssh_ok(
+        "node-b",
+        &format!("test ! -e {cnf} && mysql -e 'SELECT 1' >/dev/null"),
+    );
+    // Once the cause is fixed, a re-run converges.
+    lab.ssh_ok("node-b", "rmdir /var/lib/mysql/mysql-bin.index && mv /root/mysql-bin.index.saved /var/lib/mysql/mysql-bin.index");
+    let (ok, out) = bootstrap(&lab, &[]);
+    assert!(ok, "{out}");
+    let (ok, out) = bootstrap(&lab, &["--output", "json"]);
+    assert!(ok && json(&out)["changed"] == 0, "{out}");
 }
 
 #[test]

@@ -144,6 +144,8 @@ fn lab_up_gives_two_isolated_hosts_and_down_leaves_nothing() {
         .expect("unknown host key must fail");
     let msg = format!("{err:#}");
     assert!(msg.contains("node-a") && msg.contains("host key"), "{msg}");
+    // ... with the fingerprint the host offers, so the user can compare it.
+    assert!(msg.contains("(ED25519) SHA256:"), "{msg}");
 
     // `up` twice is harmless; status sees both nodes.
     let again = mhactl(&["lab", "up", "--dir", &dir, "--subnet", &SUBNET.to_string()]);

@@ -168,8 +168,19 @@ fn verify_passes_on_a_healthy_pair_and_catches_each_fault() {
 
     // keepalived.conf files that disagree on the router id (not reloaded: on disk only).
     let kc = "/etc/keepalived/keepalived.conf";
-    lab.ssh_ok("node-b", &format!("cp -p {kc} /root/kc.bak; sed -i 's/virtual_router_id .*/virtual_router_id 199/' {kc}"));
-    expect_failure(&lab, &[], "keepalived-pair", "cluster", "virtual_router_id differs");
+    lab.ssh_ok(
+        "node-b",
+        &format!(
+            "cp -p {kc} /root/kc.bak; sed -i 's/virtual_router_id .*/virtual_router_id 199/' {kc}"
+        ),
+    );
+    expect_failure(
+        &lab,
+        &[],
+        "keepalived-pair",
+        "cluster",
+        "virtual_router_id differs",
+    );
     lab.ssh_ok("node-b", &format!("mv /root/kc.bak {kc}"));
 
     // A drifted my.cnf.

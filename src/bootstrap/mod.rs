@@ -30,8 +30,15 @@ pub fn run(args: &BootstrapArgs, global: &GlobalArgs) -> Result<ExitCode> {
         global,
         &inv.nodes.iter().map(|n| n.name.clone()).collect::<Vec<_>>(),
     );
-    let (cluster, mut reports) =
-        crate::connect::connect(&inv, &secrets, global.accept_new_host_keys, &progress);
+    let (cluster, mut reports) = crate::connect::connect(
+        &inv,
+        &secrets,
+        &crate::connect::ConnectOptions {
+            accept_new_host_keys: global.accept_new_host_keys,
+            lock_for: Some("bootstrap"),
+        },
+        &progress,
+    );
     let ok_connect = reports.iter().all(|r| r.status != StepStatus::Failed);
     if ok_connect {
         let cluster = cluster.expect("connected");

@@ -3,12 +3,12 @@
 
 use crate::engine::{file_diff, Action, Change, Cluster, NodeHandle, Operation, Plan};
 use crate::facts;
-use crate::inventory::{Inventory, Secrets};
+use crate::inventory::{Flavor, Inventory, Secrets};
 use crate::os::{ServiceManager, KEEPALIVED_SERVICE};
 use crate::transport::{shell_quote, ForwardTarget, RemoteCommand};
 use anyhow::{anyhow, bail, Result};
 use secrecy::ExposeSecret;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -26,7 +26,7 @@ pub fn all(ctx: Arc<Ctx>) -> Vec<Box<dyn Operation>> {
         Box::new(DetectOs(ctx.clone())),
         Box::new(InstallPackages(ctx.clone())),
         Box::new(StartServer(ctx.clone())),
-        Box::new(AdminAccess),
+        Box::new(AdminAccess(ctx.clone())),
         Box::new(ServerConfig(ctx.clone())),
         Box::new(ReplicationUser(ctx.clone())),
         Box::new(Replication(ctx.clone())),
@@ -98,36 +98,124 @@ impl Operation for StartServer {
         if facts::service_active(node, services, service)? {
             return Ok(Plan::Noop(format!("{service} is running")));
         }
+        let mut actions = vec![Action::Run(RemoteCommand::new(
+            services.enable_command(service),
+        ))];
+        actions.extend(
+            services
+                .runtime_dir_command(service)
+                .map(|c| Action::Run(RemoteCommand::new(c))),
+        );
+        actions.push(start_service(services, service));
         Ok(Plan::Change(Change {
             summary: format!("start {service}"),
-            actions: vec![
-                Action::Run(RemoteCommand::new(services.enable_command(service))),
-                start_service(services, service),
-            ],
+            actions,
             diff: None,
         }))
     }
 }
 
-/// Step 4b (runbook 1.2.2): administrative SQL access. MariaDB's root logs in through
-/// the unix socket (the forwarded connection comes from sshd, running as root), so no
-/// root password exists anywhere. The MySQL temporary-password path plugs in here.
-struct AdminAccess;
+/// Step 4b (runbook 1.2.2): administrative SQL access, through the server's unix socket
+/// forwarded over SSH.
+///
+/// - MariaDB: root logs in by `unix_socket` authentication (the forwarded connection
+///   comes from sshd, running as root), so no root password exists anywhere.
+/// - MySQL: root logs in with the inventory's root password (or by `auth_socket`, as
+///   Debian/Ubuntu packages set it up, when the inventory gives none). When that fails
+///   because the server's first start (`mysqld --initialize`, as the RPM packages do it)
+///   left a random, expired password in the error log, this step logs in with that one in
+///   expired-password mode and sets the inventory's password (`ALTER USER USER()`).
+struct AdminAccess(Arc<Ctx>);
 
 impl Operation for AdminAccess {
     fn name(&self) -> &'static str {
         "admin-access"
     }
     fn plan(&self, cluster: &Cluster, i: usize) -> Result<Plan> {
-        let d = facts::dialect(&cluster.nodes[i])?;
-        Ok(Plan::Noop(format!(
-            "{:?} {}.{}.{}: root through the server's unix socket over SSH",
-            d.flavor(),
-            d.version().major,
-            d.version().minor,
-            d.version().patch
-        )))
+        let node = &cluster.nodes[i];
+        let err = match facts::dialect(node) {
+            Ok(d) => {
+                let how = match (d.flavor(), &self.0.secrets.root_password) {
+                    (Flavor::Mysql, Some(_)) => "root with the inventory's root password",
+                    _ => "root by socket authentication",
+                };
+                return Ok(Plan::Noop(format!(
+                    "{:?} {}.{}.{}: {how}, through the server's unix socket over SSH",
+                    d.flavor(),
+                    d.version().major,
+                    d.version().minor,
+                    d.version().patch
+                )));
+            }
+            Err(err) => err,
+        };
+        let code = crate::sql::server_error_code(&err);
+        // 1045: access denied; 1820/1862: the password is expired.
+        if self.0.inv.mysql.flavor != Flavor::Mysql || !matches!(code, Some(1045 | 1820 | 1862)) {
+            return Err(err);
+        }
+        let Some(root_password) = self.0.secrets.root_password.clone() else {
+            bail!(
+                "root cannot log in through the unix socket (error {}): this MySQL server \
+                 needs a root password; set one of credentials.root_password_env, \
+                 root_password_file or root_password_prompt",
+                code.unwrap_or_default()
+            );
+        };
+        let (target, _) = facts::os_target(node, self.0.inv.mysql.flavor)?;
+        let (logs, temporary) = facts::temporary_root_password(node, &target)?;
+        let Some(temporary) = temporary else {
+            bail!(
+                "root cannot log in with the inventory's root password (error {}), and the \
+                 error log ({}) holds no temporary root password: set the inventory's root \
+                 password to root's current one",
+                code.unwrap_or_default(),
+                logs.join(", ")
+            );
+        };
+        let temporary = secrecy::SecretString::from(temporary);
+        Ok(Plan::Change(Change {
+            summary: format!(
+                "set root's password to the inventory's (the first start left a temporary, \
+                 expired one in {})",
+                logs.join(", ")
+            ),
+            actions: vec![Action::Custom(
+                "log in with the temporary password and ALTER USER USER() IDENTIFIED BY ***".into(),
+                Box::new(move |cluster: &Cluster, i| {
+                    let node = &cluster.nodes[i];
+                    node.reset_sql();
+                    let socket = crate::connect::find_server_socket(node.transport.as_ref())?;
+                    crate::sql::set_expired_password(
+                        &node.transport,
+                        &ForwardTarget::UnixSocket(socket.into()),
+                        "root",
+                        &temporary,
+                        &root_password,
+                    )
+                    .map_err(|e| match crate::sql::server_error_code(&e) {
+                        Some(1819) => password_policy_error("root"),
+                        Some(1045) => anyhow!(
+                            "the temporary root password from the error log no longer \
+                             works (error 1045): root's password was changed since; set the \
+                             inventory's root password to root's current one"
+                        ),
+                        _ => e,
+                    })
+                }),
+            )],
+            diff: None,
+        }))
     }
+}
+
+/// Error 1819, said plainly: the server's validate_password rejects a password.
+fn password_policy_error(which: &str) -> anyhow::Error {
+    anyhow!(
+        "the server's password policy (validate_password) rejects the inventory's {which} \
+         password (error 1819): use a longer one mixing upper and lower case letters, \
+         digits and special characters; mhactl does not weaken the policy"
+    )
 }
 
 /// Step 5 (runbook 1.3.1.1): mhactl's my.cnf drop-in; restart only when it changed, or
@@ -156,15 +244,12 @@ impl Operation for ServerConfig {
                 "{path} up to date; running with server_id {server_id}, auto_increment_offset {offset}"
             )));
         }
-        let mut actions = Vec::new();
-        if !file_ok {
-            actions.push(Action::WriteFile {
-                path: PathBuf::from(path),
-                content: wanted.clone(),
-                mode: 0o644,
-            });
-        }
-        actions.push(restart_server(services, target.server_service()));
+        let service = target.server_service();
+        let actions = vec![if file_ok {
+            restart_server(services, service)
+        } else {
+            write_config_and_restart(path, wanted.clone(), current.clone(), services, service)
+        }];
         Ok(Plan::Change(Change {
             summary: if file_ok {
                 format!("restart {} to apply {path}", target.server_service())
@@ -204,20 +289,64 @@ fn restart_server(services: ServiceManager, service: &'static str) -> Action {
     Action::Custom(
         format!("restart {service} and wait for it"),
         Box::new(move |cluster: &Cluster, i| {
+            restart_and_wait(&cluster.nodes[i], services, service)
+        }),
+    )
+}
+
+fn restart_and_wait(node: &NodeHandle, services: ServiceManager, service: &str) -> Result<()> {
+    node.reset_sql();
+    if let Some(prepare) = services.runtime_dir_command(service) {
+        node.transport.run_ok(&RemoteCommand::new(prepare))?;
+    }
+    node.transport
+        .run_ok(&RemoteCommand::new(services.restart_command(service)))?;
+    wait_for(Duration::from_secs(60), || {
+        node.reset_sql();
+        Ok(node.with_sql(|sql| sql.query("SELECT 1")).is_ok())
+    })
+    .map_err(|_| {
+        anyhow!(
+            "{}: {service} did not accept connections within 60 s after restart",
+            node.name
+        )
+    })
+}
+
+/// Write the server's config and restart it; if it does not come back, put the previous
+/// file back (or remove ours) and restart again, so a bad option never leaves the node
+/// without a database server.
+fn write_config_and_restart(
+    path: &'static str,
+    wanted: String,
+    previous: Option<String>,
+    services: ServiceManager,
+    service: &'static str,
+) -> Action {
+    Action::Custom(
+        format!("write {path} (mode 644) and restart {service}, restoring the previous file if it does not start"),
+        Box::new(move |cluster: &Cluster, i| {
             let node = &cluster.nodes[i];
-            node.reset_sql();
-            node.transport
-                .run_ok(&RemoteCommand::new(services.restart_command(service)))?;
-            wait_for(Duration::from_secs(60), || {
-                node.reset_sql();
-                Ok(node.with_sql(|sql| sql.query("SELECT 1")).is_ok())
-            })
-            .map_err(|_| {
-                anyhow!(
-                    "{}: {service} did not accept connections within 60 s after restart",
-                    node.name
-                )
-            })
+            node.transport.write_file(Path::new(path), wanted.as_bytes(), 0o644)?;
+            let Err(failure) = restart_and_wait(node, services, service) else {
+                return Ok(());
+            };
+            match &previous {
+                Some(old) => node.transport.write_file(Path::new(path), old.as_bytes(), 0o644)?,
+                None => {
+                    node.transport.run_ok(&RemoteCommand::new(format!("rm -f {}", shell_quote(path))))?;
+                }
+            }
+            match restart_and_wait(node, services, service) {
+                Ok(()) => bail!(
+                    "{service} did not start with the new {path}, so the previous version was restored and \
+                     {service} restarted with it; the pair is not converged. Cause: {failure:#}"
+                ),
+                Err(again) => bail!(
+                    "{service} did not start with the new {path}; the previous version was restored, but {service} \
+                     does not start with it either: {again:#} (first failure: {failure:#})"
+                ),
+            }
         }),
     )
 }
@@ -268,7 +397,7 @@ impl Operation for ReplicationUser {
         if !exists {
             statements.push(d.create_replication_user_sql(user, &host, password));
             what.push(format!("create {account}"));
-        } else if !password_matches(node, &d, user, &host, password)? {
+        } else if !password_matches(cluster, i, &self.0, &d)? {
             statements.push(d.alter_user_password_sql(user, &host, password));
             what.push(format!("set the password of {account}"));
         }
@@ -292,29 +421,65 @@ impl Operation for ReplicationUser {
         statements.push("SET SESSION sql_log_bin = 1".into());
         Ok(Plan::Change(Change {
             summary: what.join(", "),
-            actions: vec![Action::Sql(statements)],
+            actions: vec![Action::Custom(
+                format!("sql: {}", statements.join("; ")),
+                Box::new(move |cluster: &Cluster, i| {
+                    cluster.nodes[i]
+                        .with_sql(|sql| {
+                            for statement in &statements {
+                                sql.exec(statement)?;
+                            }
+                            Ok(())
+                        })
+                        .map_err(|e| match crate::sql::server_error_code(&e) {
+                            Some(1819) => password_policy_error("replication"),
+                            _ => e,
+                        })
+                }),
+            )],
             diff: None,
         }))
     }
 }
 
-/// Does the account's stored hash match the password? (MariaDB and MySQL 5.7 with
-/// mysql_native_password can tell; otherwise assume yes: verify checks the login.)
+/// Does the replication account on node `i` accept the inventory's password?
+///
+/// MariaDB can tell from the stored hash (`PASSWORD()`). MySQL's caching_sha2_password
+/// hashes are salted and `PASSWORD()` is gone, so mhactl logs in as the account, from
+/// the peer (the only address the account allows) to this node's server over TCP: the
+/// way replication itself will log in. Access denied (1045) means the password differs.
 fn password_matches(
-    node: &NodeHandle,
+    cluster: &Cluster,
+    i: usize,
+    ctx: &Ctx,
     d: &crate::dialect::Dialect,
-    user: &str,
-    host: &str,
-    password: &str,
 ) -> Result<bool> {
-    if d.flavor() != crate::inventory::Flavor::Mariadb {
-        return Ok(true);
+    let inv = &ctx.inv;
+    let node = &cluster.nodes[i];
+    let user = &inv.mysql.replication_user;
+    let host = inv.peer(i).address.to_string();
+    let password = &ctx.secrets.replication_password;
+    if d.flavor() == Flavor::Mysql {
+        let login = crate::sql::Login {
+            user: user.clone(),
+            password: Some(password.clone()),
+        };
+        let target = ForwardTarget::Tcp(inv.nodes[i].address.to_string(), inv.mysql.port);
+        return match crate::sql::MysqlConn::connect(&cluster.peer(i).transport, &target, &login) {
+            Ok(_) => Ok(true),
+            Err(e) if crate::sql::server_error_code(&e) == Some(1045) => Ok(false),
+            Err(e) => Err(e.context(format!(
+                "checking the password of {} by logging in from {}",
+                crate::dialect::quote_account(user, &host),
+                cluster.peer(i).name
+            ))),
+        };
     }
     let sql = format!(
         "SELECT COUNT(*) AS n FROM mysql.user WHERE User = {} AND Host = {} AND authentication_string = PASSWORD({})",
         crate::dialect::quote_string(user),
-        crate::dialect::quote_string(host),
-        crate::dialect::quote_string(password)
+        crate::dialect::quote_string(&host),
+        crate::dialect::quote_string(password.expose_secret())
     );
     Ok(node
         .with_sql(|s| s.query(&sql))?

@@ -30,7 +30,7 @@ pub struct FailoverReport {
     pub ok: bool,
     /// Fault injected.
     pub mode: String,
-    /// Replication mode the pair ran (`async`; semi-sync is planned).
+    /// Replication mode the pair ran: `async` or `semi-sync`.
     pub replication: String,
     /// VIP holder before the fault.
     pub old_holder: String,
@@ -67,7 +67,10 @@ pub fn run(args: &FailoverArgs, global: &GlobalArgs) -> Result<ExitCode> {
     let (cluster, reports) = crate::connect::connect(
         &inv,
         &secrets,
-        global.accept_new_host_keys,
+        &crate::connect::ConnectOptions {
+            accept_new_host_keys: global.accept_new_host_keys,
+            lock_for: Some("failover-test"),
+        },
         &Progress::new(&quiet, &[]),
     );
     let Some(cluster) = cluster else {
@@ -257,7 +260,12 @@ fn run_test(
     Ok(FailoverReport {
         ok: problems.is_empty(),
         mode: args.mode.name().into(),
-        replication: "async".into(),
+        replication: if inv.mysql.semi_sync {
+            "semi-sync"
+        } else {
+            "async"
+        }
+        .into(),
         old_holder: old_name,
         new_holder: if vip_moved_s.is_some() {
             new_name

@@ -176,6 +176,14 @@ pub struct MysqlSettings {
     pub ignore_databases: Vec<String>,
     /// Error codes replication skips. Off by default: it hides divergence.
     pub skip_errors: Vec<u32>,
+    /// Semi-synchronous replication: a commit is acknowledged only once the peer has
+    /// its event, which closes asynchronous replication's write-loss window on a crash
+    /// (default off; see docs/failover.md).
+    pub semi_sync: bool,
+    /// How long a commit waits for the peer before semi-sync falls back to
+    /// asynchronous replication (default 1000 ms; it is also the extra write pause
+    /// right after a failover, while the dead peer cannot acknowledge).
+    pub semi_sync_timeout_ms: u32,
 }
 
 impl Default for MysqlSettings {
@@ -191,6 +199,8 @@ impl Default for MysqlSettings {
             replicate_databases: Vec::new(),
             ignore_databases: Vec::new(),
             skip_errors: Vec::new(),
+            semi_sync: false,
+            semi_sync_timeout_ms: 1000,
         }
     }
 }

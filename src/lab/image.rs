@@ -26,6 +26,10 @@ pub struct ImageSpec {
     pub suite: &'static str,
     /// Packages (with dependencies) the offline repository must hold.
     pub repo_packages: &'static [&'static str],
+    /// Packages installed in the base system after debootstrap, with apt (the MySQL
+    /// image's daemonless `systemctl`, so nodes have a service manager like real hosts;
+    /// apt replaces systemd, which it conflicts with).
+    pub base_extra: &'static [&'static str],
 }
 
 impl ImageSpec {
@@ -35,6 +39,14 @@ impl ImageSpec {
             LabFlavor::Mariadb => ImageSpec {
                 suite: "bookworm",
                 repo_packages: &["mariadb-server", "mariadb-client", "keepalived"],
+                base_extra: &[],
+            },
+            LabFlavor::Mysql => ImageSpec {
+                suite: "sid",
+                repo_packages: &["mysql-server", "mysql-client", "keepalived"],
+                // sid's openssh-server needs a sysusers implementation: the standalone one
+                // replaces systemd, which conflicts with the daemonless systemctl.
+                base_extra: &["systemd-standalone-sysusers", "systemctl"],
             },
         }
     }
@@ -46,6 +58,14 @@ impl ImageSpec {
             .iter()
             .chain(BASE_PACKAGES)
             .chain(self.repo_packages)
+            // Only when present, so images without extras keep their existing cache key.
+            .chain(
+                self.base_extra
+                    .iter()
+                    .flat_map(|p| ["+", *p])
+                    .collect::<Vec<_>>()
+                    .iter(),
+            )
         {
             hash.update(part.as_bytes());
             hash.update([0]);
@@ -124,14 +144,27 @@ fn build(spec: &ImageSpec, rootfs: &Path, log: &Path, say: &dyn Fn(&str)) -> Res
 
     // Download (not install) the packages bootstrap will install, inside the image so apt
     // resolves dependencies against exactly what the image has. A private mount namespace
-    // keeps the /proc mount from leaking onto the host.
+    // keeps the /proc mount from leaking onto the host. A mirror snapshot's Release file
+    // may be past its Valid-Until (sid's are valid for days only): accept it, as
+    // debootstrap itself just did.
     say("  downloading packages for the offline repository");
     let script = format!(
         "set -e; mount -t proc proc '{root}/proc'; \
-         chroot '{root}' apt-get update -q; \
+         chroot '{root}' apt-get update -q -o Acquire::Check-Valid-Until=false; \
+         {extra} \
          chroot '{root}' env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
            --no-install-recommends --download-only {pkgs}",
-        pkgs = spec.repo_packages.join(" ")
+        pkgs = spec.repo_packages.join(" "),
+        extra = if spec.base_extra.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "chroot '{root}' env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+                 --no-install-recommends --allow-remove-essential {}; \
+                 chroot '{root}' apt-get clean;",
+                spec.base_extra.join(" ")
+            )
+        }
     );
     run_logged(
         "unshare",
@@ -248,5 +281,22 @@ impl FileLock {
         file.lock()
             .with_context(|| format!("cannot lock {}", path.display()))?;
         Ok(FileLock(file))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_keys() {
+        // The MariaDB image's key must not move when other flavors add fields: labs
+        // would rebuild a cached image for nothing.
+        assert_eq!(
+            ImageSpec::for_flavor(LabFlavor::Mariadb).key(),
+            "bookworm-4b6745efd413"
+        );
+        let mysql = ImageSpec::for_flavor(LabFlavor::Mysql).key();
+        assert!(mysql.starts_with("sid-"), "{mysql}");
     }
 }

@@ -30,8 +30,22 @@ pub const NODE_NAMES: [&str; 2] = ["node-a", "node-b"];
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LabFlavor {
-    /// Debian bookworm with mariadb-server 10.11 and keepalived 2.2.
+    /// Debian bookworm with mariadb-server 10.11 and keepalived 2.2 (SysV scripts).
     Mariadb,
+    /// Debian sid with mysql-server 9.x and keepalived 2.3, a daemonless `systemctl`
+    /// as the service manager, and the server's first start done the RPM way
+    /// (`mysqld --initialize`: a random expired root password in the error log).
+    Mysql,
+}
+
+impl LabFlavor {
+    /// The inventory's `mysql.flavor` value.
+    pub fn inventory_flavor(self) -> &'static str {
+        match self {
+            LabFlavor::Mariadb => "mariadb",
+            LabFlavor::Mysql => "mysql",
+        }
+    }
 }
 
 /// What `lab up` created, so `status`, `ssh` and `down` find it again.
@@ -156,7 +170,7 @@ fn start_nodes(dir: &Path, state: &LabState) -> Result<()> {
     let mut known_hosts = Vec::new();
     for (i, name) in NODE_NAMES.iter().enumerate() {
         let dirs = node::NodeDirs::new(dir, name);
-        let host_key = node::prepare(&dirs, name, &client_key, &hosts)
+        let host_key = node::prepare(&dirs, name, &client_key, &hosts, state.flavor)
             .with_context(|| format!("preparing node {name}"))?;
         known_hosts.push(format!("{} {host_key}", net.node_address(i)));
         net.create_node(i, name)
@@ -167,7 +181,7 @@ fn start_nodes(dir: &Path, state: &LabState) -> Result<()> {
     for (i, name) in NODE_NAMES.iter().enumerate() {
         node::wait_for_ssh(net, i, name, &node::NodeDirs::new(dir, name))?;
     }
-    files::write_secrets(dir)?;
+    files::write_secrets(dir, state.flavor)?;
     files::write_inventory(dir, state)?;
     Ok(())
 }

@@ -36,6 +36,54 @@ mkdir -p "$root/run/sshd" "$root/run/lock"
 exec chroot "$root" /usr/sbin/sshd -D -e
 "#;
 
+/// MySQL flavor only: make the node's Debian `mysql-server` behave like the MySQL RPMs
+/// on EL, whose first start (`mysqld_pre_systemd`) initializes an empty datadir with
+/// `mysqld --initialize` (a random, *expired* root password in the error log) and an
+/// init file installing the validate_password component (policy MEDIUM). Debian's
+/// postinst instead runs `--initialize-insecure` with root on `auth_socket`, which would
+/// hide the path most EL users meet. apt runs this hook after dpkg: once mysql-server is
+/// configured (its `debian-5.7.flag` exists) and the server is not running, it replaces
+/// Debian's datadir by an RPM-style one, once. The server is not started (neither
+/// package starts it on a node without systemd as PID 1): bootstrap does.
+const RPM_FIRST_START_HOOK: &str = r#"#!/bin/sh
+# mhactl lab (flavor mysql): the MySQL RPMs' first-start initialization, see docs/lab.md.
+set -eu
+done=/var/lib/mhactl-lab/rpm-first-start.done
+[ -e "$done" ] && exit 0
+[ -e /var/lib/mysql/debian-5.7.flag ] || exit 0
+pgrep -x mysqld >/dev/null 2>&1 && exit 0
+mkdir -p /var/lib/mhactl-lab
+find /var/lib/mysql -mindepth 1 -delete
+/usr/sbin/mysqld --initialize --user=mysql >/dev/null 2>&1
+# The RPMs install validate_password with an init file; in 9.x that must run on a
+# started (not an initializing) server: a private, network-less start that shuts down.
+init=$(mktemp /var/lib/mysql-files/install-validate-password.XXXXXX.sql)
+printf "SET @@SESSION.SQL_LOG_BIN=0;\nINSTALL COMPONENT 'file://component_validate_password';\nSHUTDOWN;\n" > "$init"
+chown mysql:mysql "$init"
+/usr/sbin/mysqld --user=mysql --init-file="$init" --skip-networking --mysqlx=OFF --skip-log-bin \
+    --socket=/var/lib/mysql-files/init.sock --pid-file=/var/lib/mysql-files/init.pid >/dev/null 2>&1
+rm -f "$init"
+touch "$done"
+"#;
+
+/// The package's keepalived unit with `Type=simple` (see [`prepare`]).
+const KEEPALIVED_LAB_UNIT: &str =
+    "# mhactl lab: the keepalived package's unit with Type=simple instead of notify:\n\
+# keepalived notifies only a real systemd, and the lab's systemctl is daemonless.\n\
+[Unit]\n\
+Description=Keepalive Daemon (LVS and VRRP)\n\
+After=network-online.target\n\
+ConditionFileNotEmpty=/etc/keepalived/keepalived.conf\n\
+\n\
+[Service]\n\
+Type=simple\n\
+EnvironmentFile=-/etc/default/keepalived\n\
+ExecStart=/usr/sbin/keepalived --dont-fork $DAEMON_ARGS\n\
+ExecReload=/bin/kill -HUP $MAINPID\n\
+\n\
+[Install]\n\
+WantedBy=multi-user.target\n";
+
 /// Paths of one node's files in the lab directory.
 #[derive(Debug, Clone)]
 pub struct NodeDirs {
@@ -66,7 +114,13 @@ impl NodeDirs {
 
 /// Prepare a node's directories: overlay layers, its own host key, root's authorized key
 /// and /etc/hosts naming both nodes. Returns the node's public host key line.
-pub fn prepare(dirs: &NodeDirs, name: &str, authorized_key: &str, hosts: &str) -> Result<String> {
+pub fn prepare(
+    dirs: &NodeDirs,
+    name: &str,
+    authorized_key: &str,
+    hosts: &str,
+    flavor: super::LabFlavor,
+) -> Result<String> {
     if dirs.dir.exists() {
         fs::remove_dir_all(&dirs.dir)
             .with_context(|| format!("cannot clear {}", dirs.dir.display()))?;
@@ -100,6 +154,27 @@ pub fn prepare(dirs: &NodeDirs, name: &str, authorized_key: &str, hosts: &str) -
     fs::set_permissions(&auth, fs::Permissions::from_mode(0o600))?;
     fs::write(upper.join("etc/hostname"), format!("{name}\n"))?;
     fs::write(upper.join("etc/hosts"), hosts)?;
+    if flavor == super::LabFlavor::Mysql {
+        let hook = upper.join("usr/local/sbin/mhactl-lab-rpm-first-start");
+        fs::create_dir_all(upper.join("usr/local/sbin"))?;
+        fs::write(&hook, RPM_FIRST_START_HOOK)?;
+        fs::set_permissions(&hook, fs::Permissions::from_mode(0o755))?;
+        fs::create_dir_all(upper.join("etc/apt/apt.conf.d"))?;
+        fs::write(
+            upper.join("etc/apt/apt.conf.d/99mhactl-lab-rpm-first-start"),
+            "// mhactl lab: MySQL's first start the RPM way (see /usr/local/sbin/mhactl-lab-rpm-first-start)\n\
+             DPkg::Post-Invoke { \"/usr/local/sbin/mhactl-lab-rpm-first-start\"; };\n",
+        )?;
+        // keepalived's unit is Type=notify, but keepalived only notifies when its parent
+        // is systemd itself: under the daemonless systemctl (which ignores drop-ins),
+        // `start` would wait for the notification until its timeout (90 s, twice). A
+        // lab-only unit in /etc/systemd/system, which takes precedence over the package's.
+        fs::create_dir_all(upper.join("etc/systemd/system"))?;
+        fs::write(
+            upper.join("etc/systemd/system/keepalived.service"),
+            KEEPALIVED_LAB_UNIT,
+        )?;
+    }
     let public = fs::read_to_string(dirs.host_public_key())?;
     Ok(public
         .split_whitespace()

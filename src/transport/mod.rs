@@ -87,6 +87,14 @@ pub trait Transport: Send + Sync {
     /// to `target` on the node, and return the local socket's path.
     fn forward(&self, target: &ForwardTarget) -> Result<PathBuf>;
 
+    /// Take this node's mhactl lock for as long as the transport lives, so two runs that
+    /// change the same cluster cannot interleave. `owner` says who holds it (shown to a
+    /// second run). The lock dies with the connection, so a killed run never leaves it
+    /// behind. The default (fakes) takes no lock.
+    fn lock(&self, _owner: &str) -> Result<()> {
+        Ok(())
+    }
+
     /// Run a command and fail, naming the node, the script and its stderr, unless it exits 0.
     fn run_ok(&self, cmd: &RemoteCommand) -> Result<String> {
         let out = self.run(cmd)?;

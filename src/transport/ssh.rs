@@ -39,7 +39,9 @@ pub struct SshTarget {
 /// A live, multiplexed SSH connection to one node.
 pub struct SshTransport {
     target: SshTarget,
-    session: Session,
+    session: Arc<Session>,
+    /// The remote process holding the node lock (see [`Transport::lock`]).
+    lock_holder: std::sync::Mutex<Option<openssh::Child<Arc<Session>>>>,
     /// Private directory (mode 0700) for the control socket and forwarded sockets.
     socket_dir: tempfile::TempDir,
     forwards: AtomicU32,
@@ -75,6 +77,11 @@ impl SshTransport {
             .connect_timeout(target.connect_timeout)
             .server_alive_interval(Duration::from_secs(5))
             .control_directory(socket_dir.path())
+            // The master outlives mhactl only briefly if mhactl is killed (the default,
+            // Forever, would leave one ssh process per node behind).
+            .control_persist(openssh::ControlPersist::IdleFor(
+                std::num::NonZeroUsize::new(10).expect("nonzero"),
+            ))
             .known_hosts_check(match target.host_key_check {
                 HostKeyCheck::Strict => KnownHosts::Strict,
                 HostKeyCheck::AcceptNew => KnownHosts::Add,
@@ -90,7 +97,8 @@ impl SshTransport {
             .map_err(|e| connect_error(&target, e))?;
         Ok(Arc::new(SshTransport {
             target,
-            session,
+            session: Arc::new(session),
+            lock_holder: std::sync::Mutex::new(None),
             socket_dir,
             forwards: AtomicU32::new(0),
             commands: AtomicU32::new(0),
@@ -100,12 +108,6 @@ impl SshTransport {
     /// How many commands this connection has run.
     pub fn commands_run(&self) -> u32 {
         self.commands.load(Ordering::Relaxed)
-    }
-
-    /// Close the master connection.
-    pub fn close(self) -> Result<()> {
-        runtime().block_on(self.session.close())?;
-        Ok(())
     }
 
     async fn run_async(&self, cmd: &RemoteCommand) -> Result<CommandOutput> {
@@ -143,9 +145,79 @@ impl SshTransport {
     }
 }
 
+/// Exit status of the lock script when another run holds the lock.
+const LOCK_BUSY: i32 = 75;
+
+/// Holds `/run/mhactl.lock` with flock(1) while its stdin stays open; prints `locked`
+/// once it has it, or the current owner and exits 75 when another run has it.
+const LOCK_SCRIPT: &str = r#"exec 9>/run/mhactl.lock || exit 76
+if ! flock -n 9; then cat /run/mhactl.owner 2>/dev/null; exit 75; fi
+printf '%s\n' "$1" > /run/mhactl.owner
+echo locked
+exec cat >/dev/null"#;
+
+impl SshTransport {
+    async fn take_lock(&self, owner: &str) -> Result<openssh::Child<Arc<Session>>> {
+        use tokio::io::AsyncBufReadExt;
+        let mut command = if self.target.user == "root" {
+            let mut c = Arc::clone(&self.session).arc_command("sh");
+            c.arg("-c").arg(LOCK_SCRIPT).arg("mhactl-lock").arg(owner);
+            c
+        } else {
+            let mut c = Arc::clone(&self.session).arc_command("sudo");
+            c.args(["-n", "sh", "-c"])
+                .arg(LOCK_SCRIPT)
+                .arg("mhactl-lock")
+                .arg(owner);
+            c
+        };
+        command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let mut child = command.spawn().await?;
+        let stdout = child.stdout().take().ok_or_else(|| anyhow!("no stdout"))?;
+        let mut lines = tokio::io::BufReader::new(stdout).lines();
+        match lines.next_line().await? {
+            Some(line) if line == "locked" => Ok(child),
+            first => {
+                let mut owner_text = first.unwrap_or_default();
+                while let Some(more) = lines.next_line().await? {
+                    owner_text.push_str(&more);
+                }
+                let status = child.wait().await?;
+                if status.code() == Some(LOCK_BUSY) {
+                    anyhow::bail!(
+                        "{} is in use by another mhactl run ({}); wait for it to finish",
+                        self.target.node,
+                        if owner_text.is_empty() {
+                            "owner unknown".into()
+                        } else {
+                            owner_text
+                        }
+                    );
+                }
+                anyhow::bail!(
+                    "{}: cannot take the mhactl lock /run/mhactl.lock ({status})",
+                    self.target.node
+                )
+            }
+        }
+    }
+}
+
 impl Transport for SshTransport {
     fn node(&self) -> &str {
         &self.target.node
+    }
+
+    fn lock(&self, owner: &str) -> Result<()> {
+        let child = runtime().block_on(self.take_lock(owner))?;
+        *self
+            .lock_holder
+            .lock()
+            .map_err(|_| anyhow!("lock poisoned"))? = Some(child);
+        Ok(())
     }
 
     fn run(&self, cmd: &RemoteCommand) -> Result<CommandOutput> {
@@ -183,6 +255,32 @@ impl Transport for SshTransport {
     }
 }
 
+/// The host key fingerprints a host offers (for messages), from `ssh-keyscan | ssh-keygen -lf -`.
+fn offered_fingerprints(host: &str, port: u16) -> String {
+    let script = format!(
+        "ssh-keyscan -T 3 -p {port} {} 2>/dev/null | ssh-keygen -lf - 2>/dev/null",
+        super::shell_quote(host)
+    );
+    std::process::Command::new("sh")
+        .args(["-c", &script])
+        .output()
+        .ok()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .filter_map(|l| {
+                    // "256 SHA256:abc... host (ED25519)"
+                    let fp = l.split_whitespace().nth(1)?;
+                    let kind = l.rsplit(' ').next()?;
+                    Some(format!("{kind} {fp}"))
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "no key we could read".into())
+}
+
 /// Turn a failed connection into a message a user can act on.
 fn connect_error(target: &SshTarget, err: openssh::Error) -> anyhow::Error {
     let text = format!("{err:#}");
@@ -199,14 +297,15 @@ fn connect_error(target: &SshTarget, err: openssh::Error) -> anyhow::Error {
     if all.contains("Host key verification failed")
         || all.contains("REMOTE HOST IDENTIFICATION HAS CHANGED")
     {
+        let changed = all.contains("HAS CHANGED");
         return anyhow!(
-            "{}: the host key of {} is unknown or has changed (checked against {known}); \
-             compare it with `ssh-keyscan -p {} {}` and add it, or set `host_key_check: accept-new` \
-             to trust a new host on first use",
+            "{}: the host key of {} {} (checked against {known}); the host offers {}. \
+             Compare it with the host's real key (on the host: `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`) \
+             and add it to {known}, or pass --accept-new-host-keys to trust a host seen for the first time",
             target.node,
             target.host,
-            target.port,
-            target.host
+            if changed { "has CHANGED" } else { "is unknown" },
+            offered_fingerprints(&target.host, target.port)
         );
     }
     anyhow!(

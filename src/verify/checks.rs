@@ -144,6 +144,9 @@ fn node_checks(cluster: &Cluster, inv: &Inventory, secrets: &Secrets, i: usize) 
     }));
     out.extend(replication_checks(node, inv, &dialect, i));
     out.push(guarded("gtid", n, || gtid_check(cluster, &dialect, i)));
+    out.push(guarded("semi-sync", n, || {
+        semi_sync_check(node, inv, &dialect)
+    }));
     out.push(guarded("replication-user", n, || {
         replication_user_check(node, inv, &dialect, i)
     }));
@@ -268,6 +271,43 @@ fn replication_checks(node: &NodeHandle, inv: &Inventory, d: &Dialect, i: usize)
         })
     }));
     out
+}
+
+/// Semi-synchronous replication: active both ways when the inventory asks for it.
+fn semi_sync_check(node: &NodeHandle, inv: &Inventory, d: &Dialect) -> Result<Check> {
+    let n = node.name.as_str();
+    if !inv.mysql.semi_sync {
+        return Ok(Check::pass(
+            "semi-sync",
+            n,
+            "off: asynchronous replication (a crash can lose the last acknowledged writes; docs/failover.md)",
+        ));
+    }
+    let (source, replica) = d.semi_sync_status_variables();
+    let rows = node.with_sql(|sql| {
+        sql.query(&format!(
+            "SHOW GLOBAL STATUS WHERE Variable_name IN ({}, {})",
+            quote_string(source),
+            quote_string(replica)
+        ))
+    })?;
+    let value = |name: &str| {
+        rows.iter()
+            .find(|r| crate::sql::get(r, "Variable_name") == Some(name))
+            .and_then(|r| crate::sql::get(r, "Value"))
+            .unwrap_or("missing")
+            .to_string()
+    };
+    let (s, r) = (value(source), value(replica));
+    Ok(if s == "ON" && r == "ON" {
+        Check::pass("semi-sync", n, format!("{source} ON, {replica} ON"))
+    } else {
+        Check::fail(
+            "semi-sync",
+            n,
+            format!("{source} {s}, {replica} {r}: commits are not waiting for the peer (it fell back to asynchronous after the timeout, or the replica threads need a restart)"),
+        )
+    })
 }
 
 /// GTIDs: reported when not used (mhactl replicates by file and position); when used on

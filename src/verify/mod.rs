@@ -110,8 +110,15 @@ pub fn collect(
         ..global.clone()
     };
     let progress = Progress::new(&quiet, &[]);
-    let (cluster, reports) =
-        crate::connect::connect(inv, secrets, global.accept_new_host_keys, &progress);
+    let (cluster, reports) = crate::connect::connect(
+        inv,
+        secrets,
+        &crate::connect::ConnectOptions {
+            accept_new_host_keys: global.accept_new_host_keys,
+            lock_for: None,
+        },
+        &progress,
+    );
     let mut out: Vec<Check> = reports
         .iter()
         .map(|r| {

@@ -57,6 +57,11 @@ pub struct TestLab {
 impl TestLab {
     /// Bring up a lab on subnet 10.213.`subnet`.0/24 in a fresh temporary directory.
     pub fn up(subnet: u8) -> TestLab {
+        TestLab::up_flavor(subnet, "mariadb")
+    }
+
+    /// Like [`TestLab::up`], with `lab up --flavor FLAVOR`.
+    pub fn up_flavor(subnet: u8, flavor: &str) -> TestLab {
         let tmp = tempfile::Builder::new()
             .prefix("mhactl-e2e-")
             .tempdir()
@@ -76,6 +81,8 @@ impl TestLab {
             lab.dir_str(),
             "--subnet",
             &subnet.to_string(),
+            "--flavor",
+            flavor,
         ]);
         lab
     }

@@ -1,0 +1,224 @@
+//! End-to-end on the MySQL lab (Debian sid's mysql-server 9.x, a daemonless systemctl,
+//! the first start done the RPM way): bootstrap takes root over from the temporary,
+//! expired password, builds a dual-master pair with caching_sha2_password replication,
+//! converges (a re-run changes nothing), and replication survives a restart of both
+//! servers (the caching_sha2_password cache is flushed then).
+
+mod common;
+
+use common::{lab_available, mhactl, TestLab};
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const SUBNET: u8 = 241;
+
+fn secret(lab: &TestLab, key: &str) -> String {
+    let text = std::fs::read_to_string(lab.dir.join("secrets.yaml")).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}: ")))
+        .unwrap_or_else(|| panic!("no {key} in secrets.yaml"))
+        .trim()
+        .trim_matches('"')
+        .to_string()
+}
+
+fn bootstrap_json(lab: &TestLab) -> serde_json::Value {
+    let inv = lab.inventory();
+    let out = mhactl(&["bootstrap", &inv, "--no-progress", "--output", "json"]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    for key in ["replication_password", "root_password"] {
+        let s = secret(lab, key);
+        assert!(
+            !stdout.contains(&s) && !stderr.contains(&s),
+            "the {key} leaked into bootstrap's output"
+        );
+    }
+    assert!(
+        out.status.success(),
+        "bootstrap failed:\n{stdout}\n{stderr}"
+    );
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}"))
+}
+
+/// Run a command on a node with `input` on its stdin.
+fn ssh_stdin(lab: &TestLab, node: &str, script: &str, input: &str) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mhactl"))
+        .args([
+            "lab",
+            "ssh",
+            "--dir",
+            lab.dir_str(),
+            node,
+            "--",
+            "sh",
+            "-c",
+            script,
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// SQL as root with the inventory's root password (in a 0600 option file, not argv).
+fn sql_result(lab: &TestLab, node: &str, statement: &str) -> std::process::Output {
+    lab.ssh(
+        node,
+        &format!("mysql --defaults-extra-file=/root/e2e.cnf -N -B -e \"{statement}\""),
+    )
+}
+
+fn sql(lab: &TestLab, node: &str, statement: &str) -> String {
+    let out = sql_result(lab, node, statement);
+    assert!(
+        out.status.success(),
+        "on {node}: {statement}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Wait until both nodes return the same rows, `want` lines of them.
+fn converged_rows(lab: &TestLab, query: &str, want: usize) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let a = sql(lab, "node-a", query);
+        let b = sql(lab, "node-b", query);
+        if a == b && a.lines().count() == want {
+            return a;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "rows did not replicate both ways:\nnode-a:\n{a}\nnode-b:\n{b}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn mysql_lab_bootstrap_from_rpm_style_first_start() {
+    if !lab_available("mysql_e2e") {
+        return;
+    }
+    let t0 = Instant::now();
+    let lab = TestLab::up_flavor(SUBNET, "mysql");
+    eprintln!("mysql_e2e: lab up in {:.1} s", t0.elapsed().as_secs_f64());
+    let inv = std::fs::read_to_string(lab.inventory()).unwrap();
+    assert!(inv.contains("flavor: mysql"), "{inv}");
+    assert!(inv.contains("root_password_file"), "{inv}");
+    // Bare nodes: no server yet; a systemctl that answers like a real host's.
+    lab.ssh_ok(
+        "node-a",
+        "! command -v mysqld && systemctl list-units >/dev/null",
+    );
+
+    let t1 = Instant::now();
+    let report = bootstrap_json(&lab);
+    eprintln!(
+        "mysql_e2e: bootstrap from bare in {:.1} s",
+        t1.elapsed().as_secs_f64()
+    );
+    assert_eq!(report["ok"], true);
+    let steps = report["steps"].as_array().unwrap();
+    for node in ["node-a", "node-b"] {
+        let admin = steps
+            .iter()
+            .find(|s| s["node"] == node && s["step"] == "admin-access")
+            .unwrap();
+        assert_eq!(admin["status"], "changed", "{admin}");
+        assert!(
+            admin["detail"].as_str().unwrap().contains("temporary"),
+            "{admin}"
+        );
+    }
+
+    // root's password is now the inventory's; the validate_password policy is intact.
+    let cnf = format!(
+        "[client]\nuser=root\npassword={}\n",
+        secret(&lab, "root_password")
+    );
+    for node in ["node-a", "node-b"] {
+        let out = ssh_stdin(&lab, node, "umask 077; cat > /root/e2e.cnf", &cnf);
+        assert!(out.status.success());
+    }
+    assert_eq!(
+        sql(&lab, "node-a", "SELECT @@validate_password.policy").trim(),
+        "MEDIUM"
+    );
+    let weak = sql_result(
+        &lab,
+        "node-a",
+        "CREATE USER weak@localhost IDENTIFIED BY 'abc'",
+    );
+    assert!(
+        String::from_utf8_lossy(&weak.stderr).contains("1819"),
+        "{weak:?}"
+    );
+    assert!(sql(&lab, "node-a", "SELECT VERSION()").starts_with('9'));
+    // The replication accounts use caching_sha2_password.
+    assert_eq!(
+        sql(
+            &lab,
+            "node-a",
+            &format!(
+                "SELECT plugin FROM mysql.user WHERE User='repl' AND Host='10.213.{SUBNET}.12'"
+            )
+        )
+        .trim(),
+        "caching_sha2_password"
+    );
+
+    // Rows written on either node reach the other; auto-increment ids interleave.
+    sql(&lab, "node-a", "CREATE DATABASE e2e; CREATE TABLE e2e.t (id INT AUTO_INCREMENT PRIMARY KEY, origin VARCHAR(10))");
+    sql(&lab, "node-a", "INSERT INTO e2e.t (origin) VALUES ('a')");
+    converged_rows(&lab, "SELECT id, origin FROM e2e.t ORDER BY id", 1);
+    sql(&lab, "node-b", "INSERT INTO e2e.t (origin) VALUES ('b')");
+    assert_eq!(
+        converged_rows(&lab, "SELECT id, origin FROM e2e.t ORDER BY id", 2),
+        "1\ta\n2\tb\n"
+    );
+
+    // A re-run on the converged pair changes nothing.
+    let t2 = Instant::now();
+    let report = bootstrap_json(&lab);
+    eprintln!(
+        "mysql_e2e: converged re-run in {:.1} s",
+        t2.elapsed().as_secs_f64()
+    );
+    assert_eq!(report["changed"], 0, "{report}");
+
+    // Restart both servers: the caching_sha2_password cache is gone, so the replicas
+    // must log in with a full authentication (GET_SOURCE_PUBLIC_KEY=1) again.
+    for node in ["node-a", "node-b"] {
+        lab.ssh_ok(node, "systemctl restart mysql");
+    }
+    sql(&lab, "node-a", "INSERT INTO e2e.t (origin) VALUES ('a2')");
+    sql(&lab, "node-b", "INSERT INTO e2e.t (origin) VALUES ('b2')");
+    let rows = converged_rows(&lab, "SELECT origin FROM e2e.t ORDER BY id", 4);
+    assert!(rows.contains("a2") && rows.contains("b2"), "{rows}");
+    for node in ["node-a", "node-b"] {
+        let status = lab.ssh_ok(
+            node,
+            "mysql --defaults-extra-file=/root/e2e.cnf -E -e 'SHOW REPLICA STATUS'",
+        );
+        assert!(
+            status.contains("Replica_IO_Running: Yes")
+                && status.contains("Replica_SQL_Running: Yes"),
+            "{node}: {status}"
+        );
+    }
+    // ...and bootstrap still finds nothing to do.
+    let report = bootstrap_json(&lab);
+    assert_eq!(report["changed"], 0, "{report}");
+    eprintln!("mysql_e2e: total {:.1} s", t0.elapsed().as_secs_f64());
+}

@@ -1,0 +1,245 @@
+//! End-to-end on the lab: mhactl is safe to point at production. A bootstrap killed at
+//! several points converges on re-run; concurrent runs are refused; a dry run changes
+//! nothing; unreachable nodes and wrong keys are clear errors; no secret ever appears in
+//! any process's command line on this machine (the nodes' processes included).
+
+mod common;
+
+use common::{lab_available, mhactl, mhactl_ok, TestLab};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const SUBNET: u8 = 253;
+
+fn secrets(lab: &TestLab) -> Vec<String> {
+    std::fs::read_to_string(lab.dir.join("secrets.yaml"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once(": "))
+        .map(|(_, v)| v.trim().trim_matches('"').to_string())
+        .collect()
+}
+
+/// Samples every process's command line on the machine until stopped; returns the
+/// command lines that contained a secret.
+fn start_argv_sampler(
+    secrets: Vec<String>,
+) -> (
+    Arc<AtomicBool>,
+    std::thread::JoinHandle<(usize, Vec<String>)>,
+) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let stop2 = Arc::clone(&stop);
+    let handle = std::thread::spawn(move || {
+        let mut samples = 0;
+        let mut hits = Vec::new();
+        while !stop2.load(Ordering::Relaxed) {
+            samples += 1;
+            if let Ok(dir) = std::fs::read_dir("/proc") {
+                for entry in dir.flatten() {
+                    let Ok(raw) = std::fs::read(entry.path().join("cmdline")) else {
+                        continue;
+                    };
+                    let line = String::from_utf8_lossy(&raw).replace('\0', " ");
+                    if secrets.iter().any(|s| line.contains(s.as_str())) {
+                        hits.push(line);
+                    }
+                }
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        (samples, hits)
+    });
+    (stop, handle)
+}
+
+fn bootstrap(lab: &TestLab) -> std::process::Output {
+    mhactl(&["bootstrap", &lab.inventory(), "--no-progress"])
+}
+
+fn text(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Everything on a node that a run could change: config files and SQL state.
+fn node_state(lab: &TestLab, node: &str) -> String {
+    lab.ssh_ok(
+        node,
+        "find /etc -type f -newer /etc/hostname -exec md5sum {} + 2>/dev/null | sort; \
+         mysql -N -B -e 'SHOW MASTER STATUS; SELECT User, Host FROM mysql.user ORDER BY 1, 2' 2>&1; \
+         mysql -e 'SHOW SLAVE STATUS\\G' | grep -E 'Master_Host|Master_User|Running:' || true",
+    )
+}
+
+#[test]
+fn interrupted_runs_converge_concurrent_runs_are_refused_and_no_secret_leaks() {
+    if !lab_available("robustness_e2e") {
+        return;
+    }
+    let lab = TestLab::up(SUBNET);
+    let (stop_sampler, sampler) = start_argv_sampler(secrets(&lab));
+
+    // Kill bootstrap at several points from bare (package install, config, replication,
+    // keepalived); every re-run picks up from what is on the nodes.
+    for after_s in [2.0, 7.0, 15.0, 19.0, 23.0] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mhactl"))
+            .args(["bootstrap", &lab.inventory(), "--no-progress"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs_f64(after_s) {
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        eprintln!(
+            "killed bootstrap after {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let out = bootstrap(&lab);
+    assert!(
+        out.status.success(),
+        "re-run after interruptions did not converge:\n{}",
+        text(&out)
+    );
+    let verify = mhactl(&["-i", &lab.inventory(), "verify"]);
+    assert!(verify.status.success(), "{}", text(&verify));
+    let again = bootstrap(&lab);
+    assert!(
+        text(&again).contains("bootstrap: 0 changed"),
+        "{}",
+        text(&again)
+    );
+
+    // A dry run on a drifted pair shows the change and makes none.
+    lab.ssh_ok("node-a", "sed -i 's/^auto_increment_offset = 1/auto_increment_offset = 2/' /etc/mysql/mariadb.conf.d/60-mhactl.cnf");
+    lab.ssh_ok("node-b", "mysql -e 'STOP SLAVE'");
+    let before = (node_state(&lab, "node-a"), node_state(&lab, "node-b"));
+    let dry = mhactl(&["bootstrap", &lab.inventory(), "--dry-run", "--no-progress"]);
+    assert!(dry.status.success(), "{}", text(&dry));
+    assert!(
+        text(&dry).contains("+auto_increment_offset = 1"),
+        "{}",
+        text(&dry)
+    );
+    assert!(
+        text(&dry).contains("would start replication from node-a"),
+        "{}",
+        text(&dry)
+    );
+    assert_eq!(
+        before,
+        (node_state(&lab, "node-a"), node_state(&lab, "node-b")),
+        "--dry-run changed a node"
+    );
+    mhactl_ok(&["bootstrap", &lab.inventory(), "--no-progress"]);
+
+    // Two runs at once: the second is refused and says who holds the nodes.
+    let inv = lab.inventory();
+    let long_run = Command::new(env!("CARGO_BIN_EXE_mhactl"))
+        .args(["-q", "-i", &inv, "failover-test", "--duration", "8"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let long_run = Arc::new(Mutex::new(long_run));
+    std::thread::sleep(Duration::from_secs(2));
+    let second = bootstrap(&lab);
+    let second_text = text(&second);
+    let status = long_run.lock().unwrap().wait().unwrap();
+    assert!(
+        status.success(),
+        "the failover-test that held the lock failed"
+    );
+    assert!(
+        !second.status.success(),
+        "a concurrent bootstrap must be refused:\n{second_text}"
+    );
+    assert!(
+        second_text.contains("in use by another mhactl run")
+            && second_text.contains("mhactl failover-test by"),
+        "{second_text}"
+    );
+    // The lock went with the run that held it.
+    let out = bootstrap(&lab);
+    assert!(out.status.success(), "{}", text(&out));
+
+    // Unreachable node and wrong key: clear errors naming the node, nothing started.
+    let inventory_text = std::fs::read_to_string(lab.inventory()).unwrap();
+    let bad = lab.dir.join("unreachable.yaml");
+    std::fs::write(
+        &bad,
+        inventory_text
+            .replace(
+                &format!("10.213.{SUBNET}.12"),
+                &format!("10.213.{SUBNET}.13"),
+            )
+            .replace(
+                "  host_key_check: strict",
+                "  host_key_check: strict\n  connect_timeout_s: 2",
+            ),
+    )
+    .unwrap();
+    let out = mhactl(&["bootstrap", bad.to_str().unwrap(), "--no-progress"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("node-b: cannot connect over SSH"),
+        "{}",
+        text(&out)
+    );
+    let other_key = lab.dir.join("other_key");
+    Command::new("ssh-keygen")
+        .args([
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "",
+            "-f",
+            other_key.to_str().unwrap(),
+        ])
+        .status()
+        .unwrap();
+    let wrong_key = lab.dir.join("wrong-key.yaml");
+    std::fs::write(
+        &wrong_key,
+        inventory_text.replace("identity_file: id_ed25519", "identity_file: other_key"),
+    )
+    .unwrap();
+    let out = mhactl(&["bootstrap", wrong_key.to_str().unwrap(), "--no-progress"]);
+    assert_eq!(out.status.code(), Some(1));
+    let t = text(&out);
+    assert!(
+        t.contains("node-a: cannot connect over SSH") && t.contains("Permission denied"),
+        "{t}"
+    );
+    for f in [
+        bad,
+        wrong_key,
+        other_key.clone(),
+        other_key.with_extension("pub"),
+    ] {
+        let _ = std::fs::remove_file(f);
+    }
+
+    stop_sampler.store(true, Ordering::Relaxed);
+    let (samples, hits) = sampler.join().unwrap();
+    eprintln!("argv sampler: {samples} samples of every process");
+    assert!(samples > 100, "the sampler barely ran");
+    assert!(
+        hits.is_empty(),
+        "a secret appeared in a process's command line: {hits:#?}"
+    );
+}

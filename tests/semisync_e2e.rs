@@ -1,0 +1,77 @@
+//! End-to-end on the lab: with `mysql.semi_sync: true` bootstrap turns on semi-synchronous
+//! replication both ways, verify checks it, and a crash of the VIP holder loses no
+//! acknowledged write (the guarantee asynchronous replication cannot give).
+
+mod common;
+
+use common::{lab_available, mhactl, mhactl_ok, TestLab};
+
+const SUBNET: u8 = 247;
+
+#[test]
+fn semi_sync_pair_loses_no_acknowledged_write_when_the_holder_crashes() {
+    if !lab_available("semisync_e2e") {
+        return;
+    }
+    let lab = TestLab::up(SUBNET);
+    let inv = lab.inventory();
+    let text = std::fs::read_to_string(&inv).unwrap();
+    assert!(text.contains("  flavor: mariadb\n"));
+    std::fs::write(
+        &inv,
+        text.replace(
+            "  flavor: mariadb\n",
+            "  flavor: mariadb\n  semi_sync: true\n",
+        ),
+    )
+    .unwrap();
+    mhactl_ok(&["bootstrap", &inv, "--no-progress"]);
+
+    let report: serde_json::Value =
+        serde_json::from_str(&mhactl_ok(&["-i", &inv, "verify", "--output", "json"])).unwrap();
+    let semi: Vec<&serde_json::Value> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"] == "semi-sync")
+        .collect();
+    assert_eq!(semi.len(), 2);
+    assert!(
+        semi.iter()
+            .all(|c| c["ok"] == true && c["detail"].as_str().unwrap().contains("master_status ON")),
+        "{semi:?}"
+    );
+
+    let out = mhactl(&[
+        "-q",
+        "-i",
+        &inv,
+        "failover-test",
+        "--mode",
+        "kill-mysqld",
+        "--duration",
+        "6",
+        "--output",
+        "json",
+    ]);
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["replication"], "semi-sync");
+    assert_eq!(r["writes_lost"], 0, "{r}");
+    assert_eq!(r["ok"], true, "{r}");
+    assert_eq!(out.status.code(), Some(0));
+
+    // verify notices when a node stops waiting for its peer.
+    lab.ssh_ok(
+        "node-a",
+        "mysql -e 'SET GLOBAL rpl_semi_sync_master_enabled = OFF'",
+    );
+    let out = mhactl(&["-i", &inv, "verify"]);
+    assert_eq!(out.status.code(), Some(1));
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("semi-sync") && l.contains("node-a") && l.contains("FAIL")),
+        "{table}"
+    );
+}
