@@ -8,10 +8,11 @@
 use crate::cli::{GlobalArgs, OutputFormat, StatusArgs};
 use crate::engine::{Cluster, NodeHandle, StepStatus};
 use crate::facts;
-use crate::inventory::{self, Inventory, Secrets};
+use crate::inventory::{self, Inventory, SecretName, Secrets};
 use crate::report::{self, Progress, Stream};
 use anyhow::Result;
 use serde::Serialize;
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 /// Replication lag (seconds) above which status warns.
@@ -128,14 +129,21 @@ pub fn run(_args: &StatusArgs, global: &GlobalArgs) -> Result<ExitCode> {
     })
 }
 
-/// Secrets only serve to redact output here: status never prompts and never needs them,
-/// so unresolvable references (no terminal, unset variable) are not an error.
-fn secrets_for_redaction(inv: &Inventory) -> Secrets {
-    Secrets::resolve(inv, false).unwrap_or_else(|e| {
-        tracing::debug!("status: secrets not resolved ({e:#}); continuing without them");
+/// status needs no secret on MariaDB (root logs in by socket) and only the root
+/// password on MySQL; the others serve to redact output. So an unresolvable reference
+/// (an unset variable, a prompt without a terminal) is not an error here: status goes
+/// on with what it could resolve.
+fn secrets_for_status(inv: &Inventory) -> Secrets {
+    let interactive = std::io::stdin().is_terminal();
+    Secrets::resolve(inv, interactive).unwrap_or_else(|e| {
+        tracing::debug!("status: secrets not all resolved ({e:#}); continuing without them");
+        let root_password = inv
+            .credentials
+            .source(SecretName::RootPassword)
+            .and_then(|r| r.resolve(SecretName::RootPassword, inv, interactive).ok());
         Secrets {
             replication_password: String::new().into(),
-            root_password: None,
+            root_password,
             vrrp_password: String::new().into(),
         }
     })
@@ -144,14 +152,17 @@ fn secrets_for_redaction(inv: &Inventory) -> Secrets {
 /// Connect to both nodes (each on its own when the other is unreachable) and read
 /// everything status shows.
 pub fn collect(inv: &Inventory, global: &GlobalArgs) -> StatusReport {
-    let secrets = secrets_for_redaction(inv);
+    let secrets = secrets_for_status(inv);
+    let options = crate::connect::ConnectOptions {
+        accept_new_host_keys: global.accept_new_host_keys,
+        ..Default::default()
+    };
     let quiet = GlobalArgs {
         quiet: true,
         ..global.clone()
     };
     let progress = Progress::new(&quiet, &[]);
-    let (cluster, reports) =
-        crate::connect::connect(inv, &secrets, global.accept_new_host_keys, &progress);
+    let (cluster, reports) = crate::connect::connect(inv, &secrets, &options, &progress);
     let mut nodes: Vec<NodeStatus> = inv
         .nodes
         .iter()
@@ -186,12 +197,7 @@ pub fn collect(inv: &Inventory, global: &GlobalArgs) -> StatusReport {
                 }
                 let mut single = inv.clone();
                 single.nodes = vec![inv.nodes[i].clone()];
-                let (one, again) = crate::connect::connect(
-                    &single,
-                    &secrets,
-                    global.accept_new_host_keys,
-                    &progress,
-                );
+                let (one, again) = crate::connect::connect(&single, &secrets, &options, &progress);
                 match one {
                     Some(c) => nodes[i] = read_node(&c, &c.nodes[0], inv, i),
                     None => nodes[i].errors.push(format!(
