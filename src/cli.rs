@@ -10,7 +10,13 @@ use std::process::ExitCode;
 
 /// Turn two Linux hosts into a dual-master MySQL/MariaDB pair behind a keepalived VIP.
 #[derive(Debug, Parser)]
-#[command(name = "mhactl", version, about, propagate_version = true)]
+#[command(
+    name = "mhactl",
+    version,
+    about,
+    propagate_version = true,
+    after_help = crate::help::MAIN
+)]
 pub struct Cli {
     /// Flags shared by every subcommand.
     #[command(flatten)]
@@ -32,10 +38,10 @@ pub struct GlobalArgs {
         default_value = "inventory.yaml"
     )]
     pub inventory: PathBuf,
-    /// More log output (-v info, -vv debug).
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    /// More output: every detail line of every step, and log messages (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,
-    /// Only errors.
+    /// Only errors and the final verdict (no progress, no tables).
     #[arg(short, long, global = true)]
     pub quiet: bool,
     /// Output format of the result.
@@ -63,16 +69,100 @@ pub enum OutputFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Install, configure and join both nodes into a dual-master pair behind the VIP.
+    #[command(after_help = crate::help::BOOTSTRAP)]
     Bootstrap(BootstrapArgs),
     /// Check that the pair is healthy and consistent (read-only).
+    #[command(after_help = crate::help::VERIFY)]
     Verify(VerifyArgs),
     /// Break the VIP holder and measure the VIP move and the write gap.
+    #[command(after_help = crate::help::FAILOVER_TEST)]
     FailoverTest(FailoverArgs),
     /// Rebuild one node from its healthy peer (its data directory is moved aside).
+    #[command(
+        after_help = "Examples:\n  mhactl -i inventory.yaml reinit node-b --yes-destroy-data\n"
+    )]
     Reinit(ReinitArgs),
+    /// One screen: nodes, server versions, VIP holder, replication both ways, keepalived.
+    #[command(after_help = crate::help::STATUS)]
+    Status(StatusArgs),
+    /// Write a commented inventory, from a few questions or from flags.
+    #[command(after_help = crate::help::INIT)]
+    Init(InitArgs),
+    /// Print a shell completion script.
+    #[command(after_help = crate::help::COMPLETIONS)]
+    Completions(CompletionsArgs),
+    /// Print the man page (or write one page per command into a directory).
+    #[command(after_help = crate::help::MAN)]
+    Man(ManArgs),
     /// Two real local test hosts (network, PID, mount and UTS namespaces).
-    #[command(subcommand)]
+    #[command(subcommand, after_help = crate::help::LAB)]
     Lab(LabCommand),
+}
+
+/// `mhactl status` flags (the inventory and the format are the global `-i` and `--output`).
+#[derive(Debug, Args)]
+pub struct StatusArgs {}
+
+/// `mhactl init` flags. Anything not given is asked on a terminal; without one, the
+/// required values (`--cluster`, two `--node`, `--vip`) must be flags.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// File to write (`-` for standard output).
+    #[arg(value_name = "FILE", default_value = "inventory.yaml")]
+    pub file: PathBuf,
+    /// Replace FILE if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Cluster name (letters, digits, `_`, `-`).
+    #[arg(long)]
+    pub cluster: Option<String>,
+    /// A node as NAME=ADDRESS; give it twice, first node first.
+    #[arg(long = "node", value_name = "NAME=ADDRESS", value_parser = crate::init::parse_node)]
+    pub nodes: Vec<(String, std::net::Ipv4Addr)>,
+    /// The virtual IP with its prefix length (10.0.0.100/24).
+    #[arg(long, value_name = "ADDRESS/PREFIX", value_parser = crate::init::parse_vip)]
+    pub vip: Option<(std::net::Ipv4Addr, u8)>,
+    /// Interface carrying the VIP on both nodes [default: eth0].
+    #[arg(long)]
+    pub interface: Option<String>,
+    /// VRRP virtual router id, unique on the segment [default: derived from the cluster name].
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=255))]
+    pub virtual_router_id: Option<u8>,
+    /// Server flavor [default: mariadb].
+    #[arg(long, value_enum)]
+    pub flavor: Option<crate::init::InitFlavor>,
+    /// SSH user on both nodes [default: root].
+    #[arg(long)]
+    pub ssh_user: Option<String>,
+    /// SSH private key (relative paths are relative to FILE's directory).
+    #[arg(long, value_name = "PATH")]
+    pub identity_file: Option<PathBuf>,
+    /// known_hosts file with the nodes' host keys.
+    #[arg(long, value_name = "PATH")]
+    pub known_hosts: Option<PathBuf>,
+    /// Environment variable holding the replication password [default: MHACTL_REPLICATION_PASSWORD].
+    #[arg(long, value_name = "VAR", conflicts_with = "replication_password_file")]
+    pub replication_password_env: Option<String>,
+    /// File holding the replication password (PATH, or PATH#KEY for a YAML mapping).
+    #[arg(long, value_name = "PATH[#KEY]")]
+    pub replication_password_file: Option<String>,
+}
+
+/// `mhactl completions` arguments.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `mhactl man` flags.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write mhactl.1 and one page per subcommand (mhactl-bootstrap.1, ...) into DIR
+    /// instead of printing mhactl.1.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// `mhactl bootstrap` flags.
@@ -152,12 +242,16 @@ pub struct ReinitArgs {
 #[derive(Debug, Subcommand)]
 pub enum LabCommand {
     /// Build (or reuse) the base image and start two bare nodes.
+    #[command(after_help = crate::help::LAB_UP)]
     Up(LabUpArgs),
     /// Stop the nodes and remove every namespace, mount, link and process of the lab.
+    #[command(after_help = crate::help::LAB_DOWN)]
     Down(LabDirArg),
     /// Show the nodes, their addresses and the VIP holder.
+    #[command(after_help = crate::help::LAB_STATUS)]
     Status(LabDirArg),
     /// Run a command on a node as root (an interactive shell without a command).
+    #[command(after_help = crate::help::LAB_SSH)]
     Ssh(LabSshArgs),
 }
 
@@ -200,6 +294,7 @@ pub struct LabSshArgs {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli.global);
+    crate::report::configure(&cli.global);
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
@@ -252,5 +347,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Verify(args) => crate::verify::run(&args, &cli.global),
         Command::FailoverTest(args) => crate::failover::run(&args, &cli.global),
         Command::Reinit(args) => crate::reinit::run(&args, &cli.global),
+        Command::Status(args) => crate::status::run(&args, &cli.global),
+        Command::Init(args) => crate::init::run(&args, &cli.global),
+        Command::Completions(args) => crate::help::completions(args.shell),
+        Command::Man(args) => crate::help::man(args.dir.as_deref()),
     }
 }

@@ -8,7 +8,9 @@
 //! - [`engine`]: facts → operations → apply → re-plan;
 //! - [`dialect`] and [`os`]: what differs between server flavors and OS families;
 //! - [`render`]: my.cnf, keepalived.conf and the health-check script from templates;
-//! - [`lab`]: two real local test hosts built from namespaces.
+//! - [`lab`]: two real local test hosts built from namespaces;
+//! - [`status`], [`init`], [`help`]: the one-screen status, the inventory writer,
+//!   completions, man pages and help examples.
 
 pub mod bootstrap;
 pub mod cli;
@@ -17,6 +19,8 @@ pub mod dialect;
 pub mod engine;
 pub mod facts;
 pub mod failover;
+pub mod help;
+pub mod init;
 pub mod inventory;
 pub mod lab;
 pub mod os;
@@ -24,5 +28,6 @@ pub mod reinit;
 pub mod render;
 pub mod report;
 pub mod sql;
+pub mod status;
 pub mod transport;
 pub mod verify;

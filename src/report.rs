@@ -1,17 +1,98 @@
 //! Showing a run: per-node progress (indicatif spinners on a terminal, plain timestamped
-//! lines otherwise), the final summary table, and the JSON report.
+//! lines otherwise), the final summary table with per-node totals, and the JSON report.
+//!
+//! Output rules, for every command:
+//! - colours only when the stream is a terminal, `NO_COLOR` is unset (or empty) and
+//!   `TERM` is not `dumb`; otherwise not a single escape code or carriage return;
+//! - `-q`: no progress and no tables, only the verdict line and failures;
+//! - `-v`: every detail line of every step (normally only failed steps show theirs).
 
 use crate::cli::GlobalArgs;
 use crate::engine::{Observer, StepReport, StepStatus};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
 use std::io::IsTerminal;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+/// How much to show, set once from the global flags ([`configure`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Verbosity {
+    /// `-q`: only errors and the verdict.
+    pub quiet: bool,
+    /// `-v` (any count): all detail lines.
+    pub verbose: bool,
+}
+
+static VERBOSITY: OnceLock<Verbosity> = OnceLock::new();
+
+/// Record `-q`/`-v` for the summary printers (called once, by the command line).
+pub fn configure(global: &GlobalArgs) {
+    let _ = VERBOSITY.set(Verbosity {
+        quiet: global.quiet,
+        verbose: global.verbose > 0,
+    });
+}
+
+fn verbosity() -> Verbosity {
+    VERBOSITY.get().copied().unwrap_or_default()
+}
+
+/// An output stream, for deciding about colours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// Standard output (tables, verdicts).
+    Stdout,
+    /// Standard error (progress, warnings).
+    Stderr,
+}
+
+/// Colours on `stream`: a terminal, `NO_COLOR` unset or empty, `TERM` not `dumb`.
+pub fn colour_enabled(stream: Stream) -> bool {
+    let tty = match stream {
+        Stream::Stdout => std::io::stdout().is_terminal(),
+        Stream::Stderr => std::io::stderr().is_terminal(),
+    };
+    tty && colour_allowed_by_env(
+        std::env::var_os("NO_COLOR").as_deref(),
+        std::env::var_os("TERM").as_deref(),
+    )
+}
+
+/// The environment part of [`colour_enabled`] (<https://no-color.org>: any non-empty
+/// `NO_COLOR` turns colours off).
+pub fn colour_allowed_by_env(
+    no_color: Option<&std::ffi::OsStr>,
+    term: Option<&std::ffi::OsStr>,
+) -> bool {
+    no_color.is_none_or(|v| v.is_empty()) && term.is_none_or(|t| t != "dumb")
+}
+
+/// `word` left-aligned in `width` columns, coloured by meaning when `colour` is on
+/// (green ok, yellow changed/warn, red FAILED, dim skipped). Padding is outside the
+/// escape codes so columns line up either way.
+pub fn paint_status(word: &str, width: usize, colour: bool) -> String {
+    let padded = format!("{word:<width$}");
+    if !colour {
+        return padded;
+    }
+    let code = match word {
+        "ok" | "yes" | "OK" | "healthy" | "running" => "32",
+        "changed" | "warn" | "would change" => "33",
+        "FAILED" | "FAIL" | "NO" | "NOT HEALTHY" => "1;31",
+        "skipped" | "unknown" => "2",
+        _ => return padded,
+    };
+    let trailing = padded.len() - word.len();
+    format!("\x1b[{code}m{word}\x1b[0m{}", " ".repeat(trailing))
+}
 
 /// Progress for a run over some nodes.
 pub struct Progress {
     bars: Option<(MultiProgress, HashMap<String, ProgressBar>)>,
     quiet: bool,
+    verbose: bool,
+    colour: bool,
     started: Instant,
 }
 
@@ -38,6 +119,8 @@ impl Progress {
         Progress {
             bars,
             quiet: global.quiet,
+            verbose: global.verbose > 0,
+            colour: colour_enabled(Stream::Stderr),
             started: Instant::now(),
         }
     }
@@ -74,22 +157,23 @@ impl Observer for Progress {
     }
 
     fn finished(&self, r: &StepReport) {
+        if self.quiet {
+            return;
+        }
         let first = r.detail.lines().next().unwrap_or("");
         self.line(&format!(
-            "{:<8} {:<17} {:<9} {}",
+            "{:<8} {:<17} {} {}",
             r.node,
             r.step,
-            status_word(r.status),
+            paint_status(status_word(r.status), 9, self.colour),
             first
         ));
         if let Some(diff) = &r.diff {
-            if !self.quiet {
-                for l in diff.lines() {
-                    self.line(&format!("    {l}"));
-                }
+            for l in diff.lines() {
+                self.line(&format!("    {l}"));
             }
         }
-        if r.status == StepStatus::Failed {
+        if r.status == StepStatus::Failed || self.verbose {
             for l in r.detail.lines().skip(1) {
                 self.line(&format!("    {l}"));
             }
@@ -97,7 +181,8 @@ impl Observer for Progress {
     }
 }
 
-fn status_word(s: StepStatus) -> &'static str {
+/// The word a step status is shown as (`ok`, `changed`, `FAILED`, `skipped`).
+pub fn status_word(s: StepStatus) -> &'static str {
     match s {
         StepStatus::Unchanged => "ok",
         StepStatus::Changed => "changed",
@@ -106,36 +191,131 @@ fn status_word(s: StepStatus) -> &'static str {
     }
 }
 
-/// The final table and one-line verdict on stdout.
-pub fn print_summary(command: &str, dry_run: bool, reports: &[StepReport], elapsed: Duration) {
-    println!(
-        "{:<8} {:<17} {:<9} {:>8}  DETAIL",
-        "NODE", "STEP", "STATUS", "TIME"
-    );
+/// Per-node totals of a run: step counts by status and the summed step time.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NodeTotals {
+    /// Node name (or `cluster`).
+    pub node: String,
+    /// Steps that changed something (or would, in a dry run).
+    pub changed: usize,
+    /// Steps that found the node as wanted.
+    pub unchanged: usize,
+    /// Steps that failed.
+    pub failed: usize,
+    /// Steps not run.
+    pub skipped: usize,
+    /// Sum of the node's step times, in milliseconds.
+    pub ms: u128,
+}
+
+/// Totals per node, in the order the nodes first appear in `reports`.
+pub fn node_totals(reports: &[StepReport]) -> Vec<NodeTotals> {
+    let mut out: Vec<NodeTotals> = Vec::new();
     for r in reports {
-        let first = r.detail.lines().next().unwrap_or("");
-        println!(
-            "{:<8} {:<17} {:<9} {:>7.1}s  {first}",
-            r.node,
-            r.step,
-            status_word(r.status),
-            r.ms as f64 / 1000.0
-        );
-        if dry_run {
-            for l in r.detail.lines().skip(1) {
-                println!("{:>46}{l}", "");
+        let i = match out.iter().position(|t| t.node == r.node) {
+            Some(i) => i,
+            None => {
+                out.push(NodeTotals {
+                    node: r.node.clone(),
+                    ..NodeTotals::default()
+                });
+                out.len() - 1
             }
-            if let Some(diff) = &r.diff {
-                for l in diff.lines() {
-                    println!("    {l}");
+        };
+        let t = &mut out[i];
+        match r.status {
+            StepStatus::Changed => t.changed += 1,
+            StepStatus::Unchanged => t.unchanged += 1,
+            StepStatus::Failed => t.failed += 1,
+            StepStatus::Skipped => t.skipped += 1,
+        }
+        t.ms += r.ms;
+    }
+    out
+}
+
+/// The final table, the per-node totals and the one-line verdict, on stdout.
+pub fn print_summary(command: &str, dry_run: bool, reports: &[StepReport], elapsed: Duration) {
+    print!(
+        "{}",
+        render_summary(
+            command,
+            dry_run,
+            reports,
+            elapsed,
+            verbosity(),
+            colour_enabled(Stream::Stdout)
+        )
+    );
+}
+
+/// [`print_summary`]'s text (pure, for tests).
+pub fn render_summary(
+    command: &str,
+    dry_run: bool,
+    reports: &[StepReport],
+    elapsed: Duration,
+    v: Verbosity,
+    colour: bool,
+) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    if !v.quiet {
+        let _ = writeln!(
+            s,
+            "{:<8} {:<17} {:<9} {:>8}  DETAIL",
+            "NODE", "STEP", "STATUS", "TIME"
+        );
+        for r in reports {
+            let first = r.detail.lines().next().unwrap_or("");
+            let _ = writeln!(
+                s,
+                "{:<8} {:<17} {} {:>7.1}s  {first}",
+                r.node,
+                r.step,
+                paint_status(status_word(r.status), 9, colour),
+                r.ms as f64 / 1000.0
+            );
+            if dry_run || v.verbose {
+                for l in r.detail.lines().skip(1) {
+                    let _ = writeln!(s, "{:>46}{l}", "");
+                }
+            }
+            if dry_run {
+                if let Some(diff) = &r.diff {
+                    for l in diff.lines() {
+                        let _ = writeln!(s, "    {l}");
+                    }
                 }
             }
         }
+        let totals = node_totals(reports);
+        if !totals.is_empty() {
+            let _ = writeln!(s);
+            let _ = writeln!(
+                s,
+                "{:<8} {:>7} {:>9} {:>6} {:>7} {:>8}",
+                "NODE", "CHANGED", "UNCHANGED", "FAILED", "SKIPPED", "TIME"
+            );
+            for t in &totals {
+                let _ = writeln!(
+                    s,
+                    "{:<8} {:>7} {:>9} {:>6} {:>7} {:>7.1}s",
+                    t.node,
+                    t.changed,
+                    t.unchanged,
+                    t.failed,
+                    t.skipped,
+                    t.ms as f64 / 1000.0
+                );
+            }
+        }
     }
-    let count = |s| reports.iter().filter(|r| r.status == s).count();
+    let count = |st| reports.iter().filter(|r| r.status == st).count();
     let changed = count(StepStatus::Changed);
     let verb = if dry_run { "would change" } else { "changed" };
-    println!(
+    let _ = writeln!(
+        s,
         "{command}: {changed} {verb}, {} unchanged, {} failed, {} skipped in {:.1} s",
         count(StepStatus::Unchanged),
         count(StepStatus::Failed),
@@ -143,8 +323,16 @@ pub fn print_summary(command: &str, dry_run: bool, reports: &[StepReport], elaps
         elapsed.as_secs_f64()
     );
     if let Some(f) = reports.iter().find(|r| r.status == StepStatus::Failed) {
-        println!("failed: {} at step {}: {}", f.node, f.step, f.detail);
+        let _ = writeln!(
+            s,
+            "{} {} at step {}: {}",
+            paint_status("FAILED", 0, colour).trim_end(),
+            f.node,
+            f.step,
+            f.detail
+        );
     }
+    s
 }
 
 /// `{"ok":bool,"changed":N,"steps":[...]}` on stdout.
@@ -154,4 +342,131 @@ pub fn print_json(ok: bool, changed: usize, reports: &[StepReport]) {
         "{}",
         serde_json::to_string_pretty(&value).expect("serializable")
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(node: &str, step: &str, status: StepStatus, ms: u128) -> StepReport {
+        StepReport {
+            node: node.into(),
+            step: step.into(),
+            status,
+            detail: format!("{step} detail\nsecond line"),
+            diff: None,
+            ms,
+        }
+    }
+
+    fn sample() -> Vec<StepReport> {
+        vec![
+            step("node-a", "connect", StepStatus::Unchanged, 300),
+            step("node-b", "connect", StepStatus::Unchanged, 250),
+            step("node-a", "install-packages", StepStatus::Changed, 11_800),
+            step("node-b", "install-packages", StepStatus::Failed, 9_000),
+            step("cluster", "vip", StepStatus::Skipped, 0),
+        ]
+    }
+
+    #[test]
+    fn totals_per_node_sum_times_and_count_statuses() {
+        let t = node_totals(&sample());
+        assert_eq!(t.len(), 3);
+        assert_eq!(
+            t[0],
+            NodeTotals {
+                node: "node-a".into(),
+                changed: 1,
+                unchanged: 1,
+                failed: 0,
+                skipped: 0,
+                ms: 12_100
+            }
+        );
+        assert_eq!(
+            (t[1].node.as_str(), t[1].failed, t[1].ms),
+            ("node-b", 1, 9_250)
+        );
+        assert_eq!((t[2].node.as_str(), t[2].skipped), ("cluster", 1));
+    }
+
+    #[test]
+    fn summary_shows_per_node_totals_and_no_escapes_without_colour() {
+        let text = render_summary(
+            "bootstrap",
+            false,
+            &sample(),
+            Duration::from_millis(12_400),
+            Verbosity::default(),
+            false,
+        );
+        assert!(
+            text.contains("node-a         1         1      0       0    12.1s"),
+            "{text}"
+        );
+        assert!(
+            text.contains("node-b         0         1      1       0     9.2s"),
+            "{text}"
+        );
+        assert!(text.contains("bootstrap: 1 changed, 2 unchanged, 1 failed, 1 skipped in 12.4 s"));
+        assert!(text.contains("FAILED node-b at step install-packages"));
+        assert!(!text.contains('\x1b') && !text.contains('\r'));
+        let continuation = format!("{:>46}second line", "");
+        assert!(!text.contains(&continuation), "details only with -v");
+    }
+
+    #[test]
+    fn quiet_prints_only_the_verdict_and_verbose_every_detail() {
+        let quiet = Verbosity {
+            quiet: true,
+            verbose: false,
+        };
+        let text = render_summary("bootstrap", false, &sample(), Duration::ZERO, quiet, false);
+        // The verdict, then the failure (whose detail has two lines).
+        assert_eq!(text.lines().count(), 3, "{text}");
+        assert!(text.starts_with("bootstrap: 1 changed"), "{text}");
+        let verbose = Verbosity {
+            quiet: false,
+            verbose: true,
+        };
+        let text = render_summary(
+            "bootstrap",
+            false,
+            &sample(),
+            Duration::ZERO,
+            verbose,
+            false,
+        );
+        // Five steps' continuation lines, and the failure line's.
+        assert_eq!(text.matches("second line").count(), 6, "{text}");
+    }
+
+    #[test]
+    fn colours_wrap_the_word_and_keep_the_column_width() {
+        let plain = paint_status("ok", 9, false);
+        let painted = paint_status("ok", 9, true);
+        assert_eq!(plain, "ok       ");
+        assert_eq!(painted, "\x1b[32mok\x1b[0m       ");
+        assert!(paint_status("FAILED", 9, true).starts_with("\x1b[1;31mFAILED\x1b[0m"));
+        assert!(paint_status("changed", 9, true).starts_with("\x1b[33m"));
+        let text = render_summary(
+            "bootstrap",
+            false,
+            &sample(),
+            Duration::ZERO,
+            Verbosity::default(),
+            true,
+        );
+        assert!(text.contains("\x1b[33mchanged\x1b[0m"));
+    }
+
+    #[test]
+    fn no_color_and_dumb_terminals_turn_colours_off() {
+        use std::ffi::OsStr;
+        assert!(colour_allowed_by_env(None, Some(OsStr::new("xterm"))));
+        assert!(colour_allowed_by_env(Some(OsStr::new("")), None));
+        assert!(!colour_allowed_by_env(Some(OsStr::new("1")), None));
+        assert!(!colour_allowed_by_env(None, Some(OsStr::new("dumb"))));
+    }
 }

@@ -1,0 +1,152 @@
+//! The discoverable surface: examples shown by `--help` on every command, shell
+//! completion scripts (`mhactl completions SHELL`) and man pages (`mhactl man`).
+
+use anyhow::{Context, Result};
+use clap::CommandFactory;
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+/// Examples under `mhactl --help`.
+pub const MAIN: &str = "\
+Examples:
+  mhactl init                                   # write inventory.yaml from a few questions
+  mhactl bootstrap --dry-run inventory.yaml     # what would change, with diffs; changes nothing
+  mhactl bootstrap inventory.yaml               # install, configure and join the pair
+  mhactl -i inventory.yaml status               # one screen: roles, replication, VIP holder
+  mhactl -i inventory.yaml verify               # every health check; exit 0 when healthy
+  mhactl -i inventory.yaml failover-test        # break the VIP holder, measure, recover
+  sudo mhactl lab up                            # two local test hosts to try all of it
+
+Exit codes: 0 success, 1 the command ran and something failed, 2 usage or inventory error.
+Docs: README.md, docs/troubleshooting.md, docs/json.md (the --output json schemas).";
+
+/// Examples under `mhactl bootstrap --help`.
+pub const BOOTSTRAP: &str = "\
+Examples:
+  mhactl bootstrap inventory.yaml                   # run every step; re-runs change nothing
+  mhactl bootstrap --dry-run inventory.yaml         # plans and file diffs only
+  mhactl bootstrap --accept-new-host-keys inv.yaml  # fresh hosts not yet in known_hosts
+  mhactl bootstrap --output json inv.yaml > bootstrap.json
+  mhactl bootstrap --no-progress inv.yaml           # plain timestamped lines (CI logs)
+
+Exit codes: 0 every step ok or changed, 1 a step failed, 2 inventory error.";
+
+/// Examples under `mhactl verify --help`.
+pub const VERIFY: &str = "\
+Examples:
+  mhactl -i inventory.yaml verify                   # table of checks; exit 0 when healthy
+  mhactl -i inventory.yaml verify --checksum        # also compare table checksums
+  mhactl -i inventory.yaml verify --output json | jq '.checks[] | select(.ok == false)'
+
+Exit codes: 0 no error-level check failed (warnings allowed), 1 unhealthy, 2 inventory error.";
+
+/// Examples under `mhactl failover-test --help`.
+pub const FAILOVER_TEST: &str = "\
+Examples:
+  mhactl -i inventory.yaml failover-test                        # stop mysqld on the holder
+  mhactl -i inventory.yaml failover-test --mode kill-mysqld     # a crash
+  mhactl -i inventory.yaml failover-test --mode partition --duration 15
+  mhactl -i inventory.yaml failover-test --output json > failover.json
+
+Refuses an unhealthy pair (see `mhactl verify`) unless --force.
+Exit codes: 0 VIP moved, no acknowledged write lost, pair healthy again; 1 otherwise.";
+
+/// Examples under `mhactl status --help`.
+pub const STATUS: &str = "\
+Examples:
+  mhactl -i inventory.yaml status
+  mhactl -i inventory.yaml status --output json | jq '.nodes[] | {name, role}'
+  watch -n 2 mhactl -i inventory.yaml status
+
+Read-only. Exit codes: 0 both nodes up, replicating both ways and exactly one VIP holder;
+1 otherwise; 2 inventory error.";
+
+/// Examples under `mhactl init --help`.
+pub const INIT: &str = "\
+Examples:
+  mhactl init                                   # asks on a terminal, writes inventory.yaml
+  mhactl init --cluster shop-db \\
+      --node db1=10.0.0.11 --node db2=10.0.0.12 --vip 10.0.0.100/24 --interface eth0 \\
+      --replication-password-file secrets.yaml#repl  prod.yaml
+  mhactl init --cluster t --node a=10.0.0.11 --node b=10.0.0.12 --vip 10.0.0.100/24 -
+
+The file is validated before it is written, never holds a secret (only where to read it),
+and an existing file is kept unless --force.";
+
+/// Examples under `mhactl completions --help`.
+pub const COMPLETIONS: &str = "\
+Examples:
+  mhactl completions bash > /etc/bash_completion.d/mhactl
+  mhactl completions zsh > \"${fpath[1]}/_mhactl\"
+  mhactl completions fish > ~/.config/fish/completions/mhactl.fish";
+
+/// Examples under `mhactl man --help`.
+pub const MAN: &str = "\
+Examples:
+  mhactl man | man -l -
+  mhactl man --dir /usr/local/share/man/man1 && mandb";
+
+/// Examples under `mhactl lab --help`.
+pub const LAB: &str = "\
+Examples:
+  sudo mhactl lab up --dir /tmp/lab --subnet 7
+  sudo mhactl bootstrap /tmp/lab/inventory.yaml
+  sudo mhactl lab ssh --dir /tmp/lab node-a -- mysql -e 'SHOW SLAVE STATUS\\G'
+  sudo mhactl lab down --dir /tmp/lab
+
+Needs root (namespaces, a bridge). See docs/lab.md.";
+
+/// Examples under `mhactl lab up --help`.
+pub const LAB_UP: &str = "\
+Examples:
+  sudo mhactl lab up                          # ./.mhactl-lab, 10.213.0.0/24
+  sudo mhactl lab up --dir /tmp/lab --subnet 7  # a second lab on 10.213.7.0/24
+
+Writes DIR/inventory.yaml, ready for `mhactl bootstrap DIR/inventory.yaml`.";
+
+/// Examples under `mhactl lab down --help`.
+pub const LAB_DOWN: &str = "\
+Examples:
+  sudo mhactl lab down
+  sudo mhactl lab down --dir /tmp/lab";
+
+/// Examples under `mhactl lab status --help`.
+pub const LAB_STATUS: &str = "\
+Examples:
+  sudo mhactl lab status --dir /tmp/lab       # exit 1 when a node is down";
+
+/// Examples under `mhactl lab ssh --help`.
+pub const LAB_SSH: &str = "\
+Examples:
+  sudo mhactl lab ssh node-a                              # a shell
+  sudo mhactl lab ssh node-b -- ip -4 addr show eth0      # one command; its exit code";
+
+/// `mhactl completions SHELL`: the script on standard output.
+pub fn completions(shell: clap_complete::Shell) -> Result<ExitCode> {
+    let mut cmd = crate::cli::Cli::command();
+    let mut out = std::io::stdout().lock();
+    clap_complete::generate(shell, &mut cmd, "mhactl", &mut out);
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `mhactl man [--dir DIR]`: mhactl.1 on standard output, or every page into DIR.
+pub fn man(dir: Option<&Path>) -> Result<ExitCode> {
+    let cmd = crate::cli::Cli::command();
+    match dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            clap_mangen::generate_to(cmd, dir)
+                .with_context(|| format!("cannot write man pages into {}", dir.display()))?;
+            eprintln!("man pages written to {}", dir.display());
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            clap_mangen::Man::new(cmd).render(&mut out)?;
+            out.flush()?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,498 @@
+//! The command-line surface without a lab: help with examples on every command,
+//! completion scripts, man pages, `mhactl init`, non-TTY output free of control
+//! characters, and the JSON field names documented in docs/json.md.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Run mhactl with piped stdout/stderr, as CI or a script would: no NO_COLOR set (the
+/// streams are not terminals, so there must be no colours anyway) and a colour TERM.
+fn mhactl_in(dir: &Path, path_env: Option<&str>, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mhactl"));
+    cmd.args(args)
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .env_remove("MHACTL_INVENTORY")
+        .env("TERM", "xterm-256color");
+    if let Some(p) = path_env {
+        cmd.env("PATH", p);
+    }
+    cmd.output().expect("cannot run mhactl")
+}
+
+fn mhactl(args: &[&str]) -> Output {
+    mhactl_in(Path::new("."), None, args)
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn assert_plain(what: &str, o: &Output) {
+    for (stream, s) in [("stdout", stdout(o)), ("stderr", stderr(o))] {
+        assert!(
+            !s.contains('\x1b') && !s.contains('\r'),
+            "{what}: {stream} has control characters: {s:?}"
+        );
+    }
+}
+
+const COMMANDS: &[&[&str]] = &[
+    &[],
+    &["bootstrap"],
+    &["verify"],
+    &["failover-test"],
+    &["status"],
+    &["init"],
+    &["completions"],
+    &["man"],
+    &["lab"],
+    &["lab", "up"],
+    &["lab", "down"],
+    &["lab", "status"],
+    &["lab", "ssh"],
+];
+
+#[test]
+fn every_command_has_help_with_examples() {
+    for cmd in COMMANDS {
+        let mut args = cmd.to_vec();
+        args.push("--help");
+        let out = mhactl(&args);
+        assert!(out.status.success(), "mhactl {args:?}: {}", stderr(&out));
+        let text = stdout(&out);
+        assert!(
+            text.contains("Examples:\n  "),
+            "mhactl {args:?} has no examples:\n{text}"
+        );
+        let usage = format!("Usage: mhactl {}", cmd.join(" "));
+        assert!(text.contains(usage.trim_end()), "{text}");
+        assert_plain(&format!("{args:?}"), &out);
+    }
+}
+
+#[test]
+fn completions_for_every_shell() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = mhactl(&["completions", shell]);
+        assert!(out.status.success(), "{shell}: {}", stderr(&out));
+        let script = stdout(&out);
+        for word in ["mhactl", "failover-test", "status", "init", "inventory"] {
+            assert!(script.contains(word), "{shell} completions lack {word}");
+        }
+    }
+    let out = mhactl(&["completions", "tcsh"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "unknown shells are usage errors"
+    );
+}
+
+#[test]
+fn man_page_on_stdout_and_per_command_pages_in_a_directory() {
+    let out = mhactl(&["man"]);
+    assert!(out.status.success());
+    let page = stdout(&out);
+    assert!(page.contains(".TH mhactl 1"), "{page}");
+    assert!(page.contains("failover\\-test"), "{page}");
+
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("man1");
+    let out = mhactl(&["man", "--dir", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for page in [
+        "mhactl.1",
+        "mhactl-bootstrap.1",
+        "mhactl-status.1",
+        "mhactl-init.1",
+        "mhactl-lab-up.1",
+    ] {
+        assert!(dir.join(page).is_file(), "{page} missing");
+    }
+}
+
+const INIT_FLAGS: &[&str] = &[
+    "--cluster",
+    "shop-db",
+    "--node",
+    "db1=192.0.2.11",
+    "--node",
+    "db2=192.0.2.12",
+    "--vip",
+    "192.0.2.100/24",
+    "--interface",
+    "ens3",
+    "--flavor",
+    "mysql",
+    "--ssh-user",
+    "deploy",
+    "--identity-file",
+    "keys/id_ed25519",
+    "--known-hosts",
+    "keys/known_hosts",
+    "--replication-password-env",
+    "SHOP_REPL_PW",
+];
+
+#[test]
+fn init_writes_a_valid_commented_inventory_without_secrets() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut args = vec!["init"];
+    args.extend_from_slice(INIT_FLAGS);
+    args.push("prod.yaml");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mhactl"));
+    // A secret in the environment must never end up in the file.
+    cmd.args(&args)
+        .current_dir(tmp.path())
+        .env("SHOP_REPL_PW", "s3cret-never-written");
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_plain("init", &out);
+    assert!(stdout(&out).contains("next: mhactl bootstrap --dry-run prod.yaml"));
+
+    let path = tmp.path().join("prod.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains("s3cret"), "{text}");
+    assert!(
+        text.lines()
+            .filter(|l| l.trim_start().starts_with('#'))
+            .count()
+            > 10
+    );
+    let inv = mhactl::inventory::load(&path).unwrap();
+    assert_eq!(inv.cluster, "shop-db");
+    assert_eq!(inv.nodes[0].name, "db1");
+    assert_eq!(inv.vip.interface, "ens3");
+    assert_eq!(inv.mysql.flavor, mhactl::inventory::Flavor::Mysql);
+    assert_eq!(inv.ssh.user.as_deref(), Some("deploy"));
+    assert_eq!(
+        inv.credentials.replication_password_env.as_deref(),
+        Some("SHOP_REPL_PW")
+    );
+    assert!((1..=255).contains(&inv.vip.virtual_router_id));
+
+    // An existing file is kept...
+    std::fs::write(&path, "# mine\n").unwrap();
+    let out = mhactl_in(tmp.path(), None, &args);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "# mine\n");
+    // ...unless --force.
+    let mut forced = args.clone();
+    forced.push("--force");
+    let out = mhactl_in(tmp.path(), None, &forced);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(std::fs::read_to_string(&path)
+        .unwrap()
+        .contains("cluster: shop-db"));
+}
+
+#[test]
+fn init_refuses_incomplete_or_invalid_answers_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Missing flags without a terminal: a usage error naming them.
+    let out = mhactl_in(tmp.path(), None, &["init", "--cluster", "x", "a.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("--node NAME=ADDRESS") && err.contains("--vip"),
+        "{err}"
+    );
+    assert!(!tmp.path().join("a.yaml").exists());
+    // A VIP outside the nodes' subnet: the inventory validation's own message.
+    let out = mhactl_in(
+        tmp.path(),
+        None,
+        &[
+            "init",
+            "--cluster",
+            "x",
+            "--node",
+            "a=192.0.2.11",
+            "--node",
+            "b=192.0.2.12",
+            "--vip",
+            "198.51.100.100/24",
+            "b.yaml",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("subnet"), "{}", stderr(&out));
+    assert!(!tmp.path().join("b.yaml").exists());
+    // A malformed --node is rejected by the parser.
+    let out = mhactl_in(tmp.path(), None, &["init", "--node", "a:192.0.2.1"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn init_json_and_stdout() {
+    let mut args = vec!["init"];
+    args.extend_from_slice(INIT_FLAGS);
+    args.extend_from_slice(&["-", "--output", "json"]);
+    let out = mhactl(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["file"], Value::Null);
+    assert_eq!(v["inventory"]["cluster"], "shop-db");
+    assert_eq!(v["inventory"]["nodes"][1]["address"], "192.0.2.12");
+    assert!(v["yaml"].as_str().unwrap().contains("virtual_router_id:"));
+
+    let mut args = vec!["init"];
+    args.extend_from_slice(INIT_FLAGS);
+    args.push("-");
+    let out = mhactl(&args);
+    assert!(out.status.success());
+    assert!(stdout(&out).starts_with("# mhactl inventory for the cluster shop-db"));
+}
+
+/// A directory with a fake `ssh` that fails like an unreachable host, as the only
+/// thing on PATH: commands that connect fail at once and nothing leaves this machine.
+fn fake_ssh_path(tmp: &Path) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = tmp.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let ssh = bin.join("ssh");
+    std::fs::write(
+        &ssh,
+        "#!/bin/sh\necho 'ssh: connect to host 192.0.2.11 port 22: Connection refused' >&2\nexit 255\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&ssh, std::fs::Permissions::from_mode(0o755)).unwrap();
+    bin.display().to_string()
+}
+
+fn unreachable_inventory(tmp: &Path) -> PathBuf {
+    let mut args = vec!["init"];
+    args.extend_from_slice(INIT_FLAGS);
+    args.push("inv.yaml");
+    let out = mhactl_in(tmp, None, &args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    tmp.join("inv.yaml")
+}
+
+#[test]
+fn piped_output_of_a_failing_run_has_no_control_characters() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inv = unreachable_inventory(tmp.path());
+    let path = fake_ssh_path(tmp.path());
+    let inv = inv.to_str().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mhactl"));
+    let out = cmd
+        .args(["bootstrap", inv])
+        .env("PATH", &path)
+        .env("SHOP_REPL_PW", "pw")
+        .env_remove("NO_COLOR")
+        .env("TERM", "xterm-256color")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_plain("bootstrap", &out);
+    let (so, se) = (stdout(&out), stderr(&out));
+    assert!(se.contains("] db1      connect           FAILED"), "{se}");
+    assert!(so.contains("NODE     STEP              STATUS"), "{so}");
+    assert!(
+        so.contains("NODE     CHANGED UNCHANGED FAILED SKIPPED     TIME"),
+        "{so}"
+    );
+    assert!(
+        so.contains("bootstrap: 0 changed, 0 unchanged, 2 failed"),
+        "{so}"
+    );
+
+    // -q: no progress lines, only the verdict and the failure.
+    let out = Command::new(env!("CARGO_BIN_EXE_mhactl"))
+        .args(["-q", "bootstrap", inv])
+        .env("PATH", &path)
+        .env("SHOP_REPL_PW", "pw")
+        .output()
+        .unwrap();
+    assert!(!stderr(&out).contains("connect"), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("bootstrap: 0 changed"),
+        "{}",
+        stdout(&out)
+    );
+
+    // status: unreachable nodes, exit 1, plain text; and its JSON.
+    for format in ["text", "json"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_mhactl"))
+            .args(["-i", inv, "status", "--output", format])
+            .env("PATH", &path)
+            .env_remove("NO_COLOR")
+            .env_remove("SHOP_REPL_PW") // status does not need the secrets
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert_plain("status", &out);
+        if format == "json" {
+            let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+            assert_eq!(v["ok"], false);
+            assert_eq!(v["nodes"][0]["reachable"], false);
+            assert_eq!(v["nodes"][0]["role"], "unknown");
+            assert!(v["problems"]
+                .to_string()
+                .contains("db1 is unreachable over SSH"));
+        } else {
+            assert!(
+                stdout(&out).contains("status: NOT HEALTHY"),
+                "{}",
+                stdout(&out)
+            );
+        }
+    }
+}
+
+/// Every key of `v`, recursively (object keys only).
+fn keys(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                out.push(k.clone());
+                keys(v, out);
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|v| keys(v, out)),
+        _ => {}
+    }
+}
+
+fn json_doc() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/json.md"))
+        .expect("docs/json.md")
+}
+
+fn assert_documented(what: &str, v: &Value) {
+    let doc = json_doc();
+    let mut ks = Vec::new();
+    keys(v, &mut ks);
+    for k in ks {
+        assert!(
+            doc.contains(&format!("`{k}`")) || doc.contains(&format!(".{k}`")),
+            "{what}: field `{k}` is not documented in docs/json.md"
+        );
+    }
+}
+
+#[test]
+fn json_fields_are_the_documented_ones() {
+    use mhactl::engine::{StepReport, StepStatus};
+    // bootstrap
+    let step = StepReport {
+        node: "node-a".into(),
+        step: "server-config".into(),
+        status: StepStatus::Changed,
+        detail: "write /etc/mysql/mariadb.conf.d/60-mhactl.cnf".into(),
+        diff: Some("--- a\n+++ b\n".into()),
+        ms: 3100,
+    };
+    let v = serde_json::json!({ "ok": true, "changed": 1, "steps": [step] });
+    assert_eq!(v["steps"][0]["status"], "changed");
+    for k in ["node", "step", "status", "detail", "diff", "ms"] {
+        assert!(v["steps"][0].get(k).is_some(), "steps[].{k}");
+    }
+    assert_documented("bootstrap", &v);
+
+    // verify
+    let check = mhactl::verify::Check::warn("gtid", "cluster", "GTID off");
+    let v = serde_json::json!({ "ok": true, "checks": [check] });
+    let c = &v["checks"][0];
+    assert_eq!(c["severity"], "warning");
+    for k in ["name", "node", "ok", "severity", "detail"] {
+        assert!(c.get(k).is_some(), "checks[].{k}");
+    }
+    assert_documented("verify", &v);
+
+    // failover-test
+    let report = mhactl::failover::FailoverReport {
+        ok: true,
+        mode: "stop-mysqld".into(),
+        replication: "async".into(),
+        old_holder: "node-a".into(),
+        new_holder: "node-b".into(),
+        vip_moved_s: Some(1.95),
+        write_gap_s: 2.23,
+        writes_acked: 362,
+        writes_failed: 82,
+        writes_lost: 0,
+        writes_missing_after_rejoin: 0,
+        rejoined: true,
+        healthy_after: true,
+        problems: vec![],
+    };
+    let v = serde_json::to_value(&report).unwrap();
+    for k in [
+        "ok",
+        "mode",
+        "replication",
+        "old_holder",
+        "new_holder",
+        "vip_moved_s",
+        "write_gap_s",
+        "writes_acked",
+        "writes_failed",
+        "writes_lost",
+        "writes_missing_after_rejoin",
+        "rejoined",
+        "healthy_after",
+        "problems",
+    ] {
+        assert!(v.get(k).is_some(), "failover-test: {k}");
+    }
+    assert_documented("failover-test", &v);
+
+    // status
+    let inv = mhactl::inventory::parse(
+        "cluster: c\nnodes:\n  - name: a\n    address: 192.0.2.11\n  - name: b\n    address: 192.0.2.12\n\
+         vip:\n  address: 192.0.2.100\n  interface: eth0\n  virtual_router_id: 9\n\
+         credentials:\n  replication_password_env: X\n",
+        "t.yaml",
+    )
+    .unwrap();
+    let node = |name: &str, peer: (&str, &str), role| mhactl::status::NodeStatus {
+        name: name.into(),
+        address: "192.0.2.11".into(),
+        reachable: true,
+        server_running: true,
+        flavor: Some("mariadb".into()),
+        version: Some("10.11.6".into()),
+        server_id: Some(1),
+        role,
+        keepalived_running: Some(true),
+        replication: Some(mhactl::status::Replication {
+            source_host: peer.1.into(),
+            source_node: Some(peer.0.into()),
+            io_running: true,
+            sql_running: true,
+            seconds_behind: Some(0),
+            last_io_error: String::new(),
+            last_sql_error: String::new(),
+        }),
+        errors: vec![],
+    };
+    let report = mhactl::status::assess(
+        &inv,
+        vec![
+            node("a", ("b", "192.0.2.12"), mhactl::status::Role::VipHolder),
+            node("b", ("a", "192.0.2.11"), mhactl::status::Role::Standby),
+        ],
+    );
+    let v = serde_json::to_value(&report).unwrap();
+    assert_eq!(v["vip_holder"], "a");
+    assert_documented("status", &v);
+
+    // init
+    let mut args = vec!["init"];
+    args.extend_from_slice(INIT_FLAGS);
+    args.extend_from_slice(&["-", "--output", "json"]);
+    let v: Value = serde_json::from_str(&stdout(&mhactl(&args))).unwrap();
+    let top =
+        serde_json::json!({"ok": v["ok"], "file": v["file"], "yaml": v["yaml"], "inventory": {}});
+    assert_documented("init", &top);
+}
