@@ -161,3 +161,27 @@ pub fn temporary_root_password(
     }
     Ok((logs, found))
 }
+
+/// `@@server_id` of whichever server answers on the VIP, asked from the node that does
+/// *not* hold it (`holder`'s peer), logging in with the replication account: the holder
+/// allows exactly that account from exactly that address, so no extra account is needed.
+pub fn server_id_through_vip(
+    cluster: &crate::engine::Cluster,
+    inv: &crate::inventory::Inventory,
+    replication_password: &secrecy::SecretString,
+    holder: usize,
+) -> Result<String> {
+    let login = crate::sql::Login {
+        user: inv.mysql.replication_user.clone(),
+        password: Some(replication_password.clone()),
+    };
+    let target = crate::transport::ForwardTarget::Tcp(inv.vip.address.to_string(), inv.mysql.port);
+    let mut conn =
+        crate::sql::MysqlConn::connect(&cluster.peer(holder).transport, &target, &login)?;
+    let rows = crate::engine::SqlConn::query(&mut conn, "SELECT @@server_id AS id")?;
+    Ok(rows
+        .first()
+        .and_then(|r| crate::sql::get(r, "id"))
+        .unwrap_or("?")
+        .to_string())
+}

@@ -24,6 +24,7 @@ pub mod init;
 pub mod inventory;
 pub mod lab;
 pub mod os;
+pub mod poll;
 pub mod reinit;
 pub mod render;
 pub mod report;

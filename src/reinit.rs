@@ -124,7 +124,7 @@ fn rebuild(
     node.transport.run_ok(&RemoteCommand::new(
         node_services.stop_command(KEEPALIVED_SERVICE),
     ))?;
-    wait(Duration::from_secs(15), || {
+    crate::poll::until(Duration::from_secs(15), || {
         Ok(!facts::interface_addresses(node, &inv.vip.interface)?.contains(&inv.vip.address))
     })
     .map_err(|_| anyhow!("{} still holds the VIP after keepalived stopped", node.name))?;
@@ -190,7 +190,7 @@ fn rebuild(
         .lock()
         .map_err(|_| anyhow!("facts lock"))?
         .dialect = None;
-    wait(Duration::from_secs(60), || {
+    crate::poll::until(Duration::from_secs(60), || {
         node.reset_sql();
         Ok(node.with_sql(|s| s.query("SELECT 1")).is_ok())
     })
@@ -286,17 +286,6 @@ pub fn dump_coordinates(dump: &str) -> Option<(String, u64)> {
     let file = value("_LOG_FILE")?;
     let pos = value("_LOG_POS")?.trim().parse().ok()?;
     Some((file, pos))
-}
-
-fn wait(limit: Duration, mut ready: impl FnMut() -> Result<bool>) -> Result<()> {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if ready().unwrap_or(false) {
-            return Ok(());
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    bail!("timed out after {} s", limit.as_secs())
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use anyhow::{anyhow, bail, Result};
 use secrecy::ExposeSecret;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// What every step needs: the inventory and the resolved secrets.
 pub struct Ctx {
@@ -271,7 +271,7 @@ fn start_service(services: ServiceManager, service: &'static str) -> Action {
             let node = &cluster.nodes[i];
             node.transport
                 .run_ok(&RemoteCommand::new(services.start_command(service)))?;
-            wait_for(Duration::from_secs(30), || {
+            crate::poll::until(Duration::from_secs(30), || {
                 facts::service_active(node, services, service)
             })
             .map_err(|_| {
@@ -301,7 +301,7 @@ fn restart_and_wait(node: &NodeHandle, services: ServiceManager, service: &str) 
     }
     node.transport
         .run_ok(&RemoteCommand::new(services.restart_command(service)))?;
-    wait_for(Duration::from_secs(60), || {
+    crate::poll::until(Duration::from_secs(60), || {
         node.reset_sql();
         Ok(node.with_sql(|sql| sql.query("SELECT 1")).is_ok())
     })
@@ -349,20 +349,6 @@ fn write_config_and_restart(
             }
         }),
     )
-}
-
-/// Poll `ready` every 250 ms until it says yes or `limit` passes.
-fn wait_for(limit: Duration, mut ready: impl FnMut() -> Result<bool>) -> Result<()> {
-    let deadline = Instant::now() + limit;
-    loop {
-        if ready()? {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            bail!("timed out after {} s", limit.as_secs());
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
 }
 
 /// Step 6 (runbook 1.3.1.2): the replication account, allowed only from the peer's
@@ -513,12 +499,13 @@ impl Operation for Replication {
             // The IO thread reconnects by itself after the peer restarted (connect_retry):
             // a transient state, not something to change. Give it a few retries' time.
             if s.sql_running && !s.io_running && s.last_sql_errno == 0 {
-                let _ = wait_for(Duration::from_secs(3 * CONNECT_RETRY_S as u64 + 2), || {
-                    if let Some(now) = facts::replica_status(node)? {
-                        s = now;
-                    }
-                    Ok(s.io_running)
-                });
+                let _ =
+                    crate::poll::until(Duration::from_secs(3 * CONNECT_RETRY_S as u64 + 2), || {
+                        if let Some(now) = facts::replica_status(node)? {
+                            s = now;
+                        }
+                        Ok(s.io_running)
+                    });
             }
             if s.io_running && s.sql_running {
                 return Ok(Plan::Noop(format!(
@@ -582,7 +569,7 @@ fn wait_for_replication() -> Action {
         Box::new(|cluster: &Cluster, i| {
             let node = &cluster.nodes[i];
             let mut last = None;
-            let waited = wait_for(Duration::from_secs(30), || {
+            let waited = crate::poll::until(Duration::from_secs(30), || {
                 last = facts::replica_status(node)?;
                 Ok(last.as_ref().is_some_and(|s| s.io_running && s.sql_running))
             });
@@ -700,7 +687,7 @@ impl Operation for VipCheck {
         let vip = inv.vip.address;
         let mut holders = Vec::new();
         // keepalived needs a few advertisement intervals to elect a holder.
-        let waited = wait_for(Duration::from_secs(20), || {
+        let waited = crate::poll::until(Duration::from_secs(20), || {
             holders.clear();
             for node in &cluster.nodes {
                 if facts::interface_addresses(node, &inv.vip.interface)?.contains(&vip) {
@@ -720,24 +707,12 @@ impl Operation for VipCheck {
             bail!("no node holds the VIP {vip} after 20 s: is keepalived running, and VRRP allowed between the nodes?");
         }
         let holder = holders[0];
-        let other = cluster.peer(holder);
-        // The replication account exists on the holder for the other node's address, so
-        // connecting from the other node through the VIP logs in and lands on the holder.
-        let login = crate::sql::Login {
-            user: inv.mysql.replication_user.clone(),
-            password: Some(self.0.secrets.replication_password.clone()),
-        };
-        let mut conn = crate::sql::MysqlConn::connect(
-            &other.transport,
-            &ForwardTarget::Tcp(vip.to_string(), inv.mysql.port),
-            &login,
+        let id = facts::server_id_through_vip(
+            cluster,
+            inv,
+            &self.0.secrets.replication_password,
+            holder,
         )?;
-        let rows = crate::engine::SqlConn::query(&mut conn, "SELECT @@server_id AS id")?;
-        let id = rows
-            .first()
-            .and_then(|r| crate::sql::get(r, "id"))
-            .unwrap_or("?")
-            .to_string();
         let want = inv.server_id(holder).to_string();
         if id != want {
             bail!(

@@ -325,7 +325,7 @@ fn setup_probe(cluster: &Cluster, client: &str, password: &str) -> Result<()> {
         .with_context(|| format!("{}: creating the probe account", node.name))?;
     }
     // The table must exist on the peer before writes start.
-    wait(Duration::from_secs(10), || {
+    crate::poll::until(Duration::from_secs(10), || {
         Ok(probe_rows(cluster, 1).is_ok())
     })
 }
@@ -358,23 +358,12 @@ fn probe_rows(cluster: &Cluster, node: usize) -> Result<BTreeSet<u64>> {
 /// Give the survivor's SQL thread a moment to apply the relay log it already has.
 fn wait_relay_applied(cluster: &Cluster, node: usize) {
     let n = &cluster.nodes[node];
-    let _ = wait(Duration::from_secs(5), || {
+    let _ = crate::poll::until(Duration::from_secs(5), || {
         Ok(facts::replica_status(n)?.is_some_and(|s| {
             s.relay_source_log_file == s.source_log_file
                 && s.exec_source_log_pos >= s.read_source_log_pos
         }))
     });
-}
-
-fn wait(limit: Duration, mut ready: impl FnMut() -> Result<bool>) -> Result<()> {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if ready().unwrap_or(false) {
-            return Ok(());
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    bail!("timed out after {} s", limit.as_secs())
 }
 
 fn inject(
@@ -426,7 +415,7 @@ fn recover(cluster: &Cluster, inv: &Inventory, node: usize, mode: FailoverMode) 
         }
         FailoverMode::Partition => {
             // The node heals itself; wait until its interface is back up.
-            wait(Duration::from_secs(30), || {
+            crate::poll::until(Duration::from_secs(30), || {
                 Ok(n.transport
                     .run(&RemoteCommand::new(format!(
                         "ip link show {} | grep -q 'state UP'",
@@ -445,7 +434,7 @@ fn recover(cluster: &Cluster, inv: &Inventory, node: usize, mode: FailoverMode) 
 /// many acknowledged writes are still missing on some node.
 fn wait_rejoined(cluster: &Cluster, acked: &BTreeSet<u64>) -> Result<usize> {
     let mut missing = acked.len();
-    let result = wait(Duration::from_secs(60), || {
+    let result = crate::poll::until(Duration::from_secs(60), || {
         for node in &cluster.nodes {
             node.reset_sql();
             let Some(s) = facts::replica_status(node)? else {

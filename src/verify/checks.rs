@@ -8,7 +8,7 @@ use crate::engine::{Cluster, NodeHandle};
 use crate::facts;
 use crate::inventory::{Inventory, Secrets};
 use crate::os::{OsTarget, KEEPALIVED_SERVICE};
-use crate::transport::{ForwardTarget, RemoteCommand};
+use crate::transport::RemoteCommand;
 use anyhow::{anyhow, Result};
 use secrecy::ExposeSecret;
 use std::path::Path;
@@ -636,22 +636,7 @@ fn vip_holders(cluster: &Cluster, inv: &Inventory) -> Result<Vec<usize>> {
 /// MySQL answers through the VIP with the holder's server_id (connecting from the other
 /// node with the replication account, which the holder allows from exactly there).
 fn vip_sql(cluster: &Cluster, inv: &Inventory, secrets: &Secrets, holder: usize) -> Result<Check> {
-    let other = cluster.peer(holder);
-    let login = crate::sql::Login {
-        user: inv.mysql.replication_user.clone(),
-        password: Some(secrets.replication_password.clone()),
-    };
-    let mut conn = crate::sql::MysqlConn::connect(
-        &other.transport,
-        &ForwardTarget::Tcp(inv.vip.address.to_string(), inv.mysql.port),
-        &login,
-    )?;
-    let rows = crate::engine::SqlConn::query(&mut conn, "SELECT @@server_id AS id")?;
-    let id = rows
-        .first()
-        .and_then(|r| crate::sql::get(r, "id"))
-        .unwrap_or("?")
-        .to_string();
+    let id = facts::server_id_through_vip(cluster, inv, &secrets.replication_password, holder)?;
     let want = inv.server_id(holder).to_string();
     Ok(if id == want {
         Check::pass(
