@@ -2,6 +2,8 @@
 //! the engine (both nodes in parallel, step by step), and report.
 
 pub mod steps;
+#[cfg(test)]
+mod steps_tests;
 
 use crate::cli::{BootstrapArgs, GlobalArgs, OutputFormat};
 use crate::engine::{self, StepStatus};

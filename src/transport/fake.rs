@@ -111,3 +111,67 @@ mod tests {
         assert!(msg.contains("node-b") && msg.contains("exit 100"), "{msg}");
     }
 }
+
+/// A recorded answer: queries containing the pattern get these rows.
+type SqlRule = (String, Vec<crate::engine::Row>);
+
+/// A fake SQL connection for unit tests: answers queries from (substring → rows) rules
+/// and records every statement, shared through an `Arc` so a test can read it back.
+#[derive(Clone, Default)]
+pub struct FakeSql {
+    rules: std::sync::Arc<Mutex<Vec<SqlRule>>>,
+    log: std::sync::Arc<Mutex<Vec<String>>>,
+}
+
+impl FakeSql {
+    /// A server that returns no rows to anything.
+    pub fn new() -> FakeSql {
+        FakeSql::default()
+    }
+
+    /// Answer queries containing `pattern` with `rows` (later rules win). Each row is a
+    /// list of (column, value) pairs; `None` is SQL NULL.
+    pub fn on(&self, pattern: &str, rows: Vec<Vec<(&str, Option<&str>)>>) -> &Self {
+        let rows = rows
+            .into_iter()
+            .map(|r| {
+                r.into_iter()
+                    .map(|(c, v)| (c.to_string(), v.map(str::to_string)))
+                    .collect()
+            })
+            .collect();
+        self.rules
+            .lock()
+            .expect("rules")
+            .insert(0, (pattern.into(), rows));
+        self
+    }
+
+    /// Every query and statement so far.
+    pub fn statements(&self) -> Vec<String> {
+        self.log.lock().expect("log").clone()
+    }
+
+    /// A connector for [`crate::engine::NodeHandle::new`] that hands out this fake.
+    pub fn connector(&self) -> crate::engine::SqlConnector {
+        let me = self.clone();
+        Box::new(move || Ok(Box::new(me.clone()) as Box<dyn crate::engine::SqlConn>))
+    }
+}
+
+impl crate::engine::SqlConn for FakeSql {
+    fn query(&mut self, sql: &str) -> Result<Vec<crate::engine::Row>> {
+        self.log.lock().expect("log").push(sql.to_string());
+        let rules = self.rules.lock().expect("rules");
+        Ok(rules
+            .iter()
+            .find(|(p, _)| sql.contains(p.as_str()))
+            .map(|(_, rows)| rows.clone())
+            .unwrap_or_default())
+    }
+
+    fn exec(&mut self, sql: &str) -> Result<()> {
+        self.log.lock().expect("log").push(sql.to_string());
+        Ok(())
+    }
+}
