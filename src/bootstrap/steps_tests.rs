@@ -11,11 +11,9 @@ const DEBIAN_12: &str = "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"
 const PASSWORD: &str = "s3cret-repl";
 
 fn ctx() -> Arc<Ctx> {
-    let text = concat!(
-        "cluster: t\nnodes:\n  - name: node-a\n    address: 10.0.0.11\n  - name: node-b\n    address: 10.0.0.12\n\
+    let text = "cluster: t\nnodes:\n  - name: node-a\n    address: 10.0.0.11\n  - name: node-b\n    address: 10.0.0.12\n\
          vip:\n  address: 10.0.0.100\n  interface: eth0\n  virtual_router_id: 51\n\
-         credentials:\n  replication_password_env: MHACTL_TEST_STEPS_PW\n"
-    );
+         credentials:\n  replication_password_env: MHACTL_TEST_STEPS_PW\n";
     let inv = crate::inventory::parse(text, "inventory.yaml").expect("valid inventory");
     std::env::set_var("MHACTL_TEST_STEPS_PW", PASSWORD);
     let secrets = crate::inventory::Secrets::resolve(&inv, false).expect("secrets");
