@@ -225,9 +225,53 @@ fn interrupted_runs_converge_concurrent_runs_are_refused_and_no_secret_leaks() {
         t.contains("node-a: cannot connect over SSH") && t.contains("Permission denied"),
         "{t}"
     );
+
+    // Package installation failing (the repository has no such package): the error names
+    // the node, the step, the command and apt's own words.
+    let wrong_flavor = lab.dir.join("wrong-flavor.yaml");
+    std::fs::write(
+        &wrong_flavor,
+        inventory_text
+            .replace("  flavor: mariadb\n", "  flavor: mysql\n")
+            .replace(
+                "credentials:\n",
+                "credentials:\n  root_password_file: \"secrets.yaml#replication_password\"\n",
+            ),
+    )
+    .unwrap();
+    let out = mhactl(&["bootstrap", wrong_flavor.to_str().unwrap(), "--no-progress"]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains("at step install-packages") && t.contains("mysql-server"),
+        "{t}"
+    );
+    assert!(
+        t.contains("stderr:") && t.contains("Unable to locate package"),
+        "{t}"
+    );
+
+    // A non-root SSH user without sudo: refused with the node and sudo's own message.
+    lab.ssh_ok(
+        "node-a",
+        "id tester >/dev/null 2>&1 || useradd -m tester; install -d -m 700 -o tester /home/tester/.ssh; \
+         install -m 600 -o tester /root/.ssh/authorized_keys /home/tester/.ssh/authorized_keys",
+    );
+    let no_sudo = lab.dir.join("no-sudo.yaml");
+    std::fs::write(
+        &no_sudo,
+        inventory_text.replace("  user: root\n", "  user: tester\n"),
+    )
+    .unwrap();
+    let out = mhactl(&["bootstrap", no_sudo.to_str().unwrap(), "--no-progress"]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(t.contains("node-a") && t.contains("sudo"), "{t}");
     for f in [
         bad,
         wrong_key,
+        wrong_flavor,
+        no_sudo,
         other_key.clone(),
         other_key.with_extension("pub"),
     ] {
