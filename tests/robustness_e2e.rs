@@ -252,11 +252,13 @@ fn interrupted_runs_converge_concurrent_runs_are_refused_and_no_secret_leaks() {
     );
 
     // A non-root SSH user without sudo: refused with the node and sudo's own message.
-    lab.ssh_ok(
-        "node-a",
-        "id tester >/dev/null 2>&1 || useradd -m tester; install -d -m 700 -o tester /home/tester/.ssh; \
-         install -m 600 -o tester /root/.ssh/authorized_keys /home/tester/.ssh/authorized_keys",
-    );
+    for node in ["node-a", "node-b"] {
+        lab.ssh_ok(
+            node,
+            "id tester >/dev/null 2>&1 || useradd -m tester; install -d -m 700 -o tester /home/tester/.ssh; \
+             install -m 600 -o tester /root/.ssh/authorized_keys /home/tester/.ssh/authorized_keys",
+        );
+    }
     let no_sudo = lab.dir.join("no-sudo.yaml");
     std::fs::write(
         &no_sudo,
@@ -266,7 +268,10 @@ fn interrupted_runs_converge_concurrent_runs_are_refused_and_no_secret_leaks() {
     let out = mhactl(&["bootstrap", no_sudo.to_str().unwrap(), "--no-progress"]);
     let t = text(&out);
     assert_eq!(out.status.code(), Some(1), "{t}");
-    assert!(t.contains("node-a") && t.contains("sudo"), "{t}");
+    assert!(
+        t.contains("node-a") && t.contains("passwordless sudo"),
+        "{t}"
+    );
     for f in [
         bad,
         wrong_key,

@@ -197,8 +197,16 @@ impl SshTransport {
                         }
                     );
                 }
+                let hint = if self.target.user == "root" {
+                    String::new()
+                } else {
+                    format!(
+                        "; {} runs commands through `sudo -n`, so it needs passwordless sudo (and sudo installed)",
+                        self.target.user
+                    )
+                };
                 anyhow::bail!(
-                    "{}: cannot take the mhactl lock /run/mhactl.lock ({status})",
+                    "{}: cannot take the mhactl lock /run/mhactl.lock ({status}){hint}",
                     self.target.node
                 )
             }
