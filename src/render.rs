@@ -185,6 +185,8 @@ pub fn render_my_cnf(
         Vec::new()
     };
     ctx.insert("semi_sync", &semi_sync);
+    let path = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string());
+    ctx.insert("datadir", &path(&m.datadir));
     render(MY_CNF_TEMPLATE, &ctx)
 }
 

@@ -180,6 +180,10 @@ pub struct MysqlSettings {
     /// its event, which closes asynchronous replication's write-loss window on a crash
     /// (default off; see docs/failover.md).
     pub semi_sync: bool,
+    /// Data directory, when not the packaged default (e.g. on a separate partition).
+    /// Bootstrap creates and initialises it when empty, and refuses a non-empty
+    /// directory that holds no database.
+    pub datadir: Option<PathBuf>,
     /// How long a commit waits for the peer before semi-sync falls back to
     /// asynchronous replication (default 1000 ms; it is also the extra write pause
     /// right after a failover, while the dead peer cannot acknowledge).
@@ -201,6 +205,7 @@ impl Default for MysqlSettings {
             skip_errors: Vec::new(),
             semi_sync: false,
             semi_sync_timeout_ms: 1000,
+            datadir: None,
         }
     }
 }

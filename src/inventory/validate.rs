@@ -399,6 +399,47 @@ fn check_mysql(inv: &Inventory, p: &mut Problems) {
     if m.port == 0 {
         p.add("mysql.port", "must not be 0");
     }
+    for (field, path) in [("mysql.datadir", &m.datadir)] {
+        if let Some(path) = path {
+            let text = path.to_string_lossy();
+            if !path.is_absolute() {
+                p.add(
+                    field,
+                    format!("{text:?} must be an absolute path (it is a path on the nodes)"),
+                );
+            } else if text
+                .chars()
+                .any(|c| c.is_whitespace() || "\"'#;$`\\".contains(c))
+            {
+                p.add(
+                    field,
+                    format!("{text:?}: spaces, quotes, `#`, `;` and `$` are not allowed in paths"),
+                );
+            } else if path.parent().is_none() || text.trim_end_matches('/').is_empty() {
+                p.add(field, "must not be the root directory");
+            }
+        }
+    }
+    if m.datadir.is_some() && m.flavor == Flavor::Mysql {
+        p.add(
+            "mysql.datadir",
+            "is supported for MariaDB so far (a fresh MySQL data directory starts with a new \
+             temporary root password, which bootstrap does not handle after the move yet)",
+        );
+    }
+    if let Some(d) = &m.datadir {
+        let text = d.to_string_lossy();
+        if ["/", "/etc", "/usr", "/var", "/tmp", "/home", "/root"]
+            .contains(&text.trim_end_matches('/'))
+        {
+            p.add(
+                "mysql.datadir",
+                format!(
+                    "{text:?} is a system directory; use a directory of its own (e.g. /data/mysql)"
+                ),
+            );
+        }
+    }
     let bind = m.bind_address.trim();
     if bind.is_empty() {
         p.add("mysql.bind_address", "must not be empty (default 0.0.0.0)");
