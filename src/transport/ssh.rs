@@ -289,6 +289,34 @@ fn offered_fingerprints(host: &str, port: u16) -> String {
         .unwrap_or_else(|| "no key we could read".into())
 }
 
+/// Benchmark hook (scripts/bench, docs/benchmarks.md): when the environment variable
+/// `MHACTL_STATS_FILE` names a file, each SSH connection appends one JSON line to it when
+/// it closes, which is when mhactl exits (the cluster holds the transports for the whole
+/// run): `{"node":..,"ssh_connections":1,"remote_commands":N,"forwards":M}`, where N is
+/// the commands run through [`Transport::run`] (the node lock's long-lived channel is not
+/// one of them) and M the forwarded sockets (SQL connections). A run that connects twice
+/// writes two lines. Best effort: a file that cannot be written is ignored.
+impl Drop for SshTransport {
+    fn drop(&mut self) {
+        let Some(path) = std::env::var_os("MHACTL_STATS_FILE") else {
+            return;
+        };
+        let line = serde_json::json!({
+            "node": self.target.node,
+            "ssh_connections": 1,
+            "remote_commands": self.commands_run(),
+            "forwards": self.forwards.load(Ordering::Relaxed),
+        });
+        if let Ok(mut file) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            let _ = std::io::Write::write_all(&mut file, format!("{line}\n").as_bytes());
+        }
+    }
+}
+
 /// Turn a failed connection into a message a user can act on.
 fn connect_error(target: &SshTarget, err: openssh::Error) -> anyhow::Error {
     let text = format!("{err:#}");
