@@ -24,12 +24,15 @@ pub struct Ctx {
 pub fn all(ctx: Arc<Ctx>) -> Vec<Box<dyn Operation>> {
     vec![
         Box::new(DetectOs(ctx.clone())),
+        Box::new(super::firewall::Firewall(ctx.clone())),
+        Box::new(super::firewall::Selinux(ctx.clone())),
         Box::new(InstallPackages(ctx.clone())),
         Box::new(StartServer(ctx.clone())),
         Box::new(AdminAccess(ctx.clone())),
         Box::new(ServerConfig(ctx.clone())),
         Box::new(ReplicationUser(ctx.clone())),
         Box::new(Replication(ctx.clone())),
+        Box::new(super::app_users::AppUsers(ctx.clone())),
         Box::new(Keepalived(ctx.clone())),
         Box::new(VipCheck(ctx)),
     ]
@@ -236,12 +239,16 @@ impl Operation for ServerConfig {
         let current = node.transport.read_file(Path::new(path))?;
         let server_id = facts::variable(node, "server_id")?.unwrap_or_default();
         let offset = facts::variable(node, "auto_increment_offset")?.unwrap_or_default();
+        let charset = facts::variable(node, "character_set_server")?.unwrap_or_default();
+        let (want_charset, _) = crate::render::character_set_and_collation(inv, &d);
         let live_ok = server_id == inv.server_id(i).to_string()
-            && offset == inv.auto_increment_offset(i).to_string();
+            && offset == inv.auto_increment_offset(i).to_string()
+            && crate::inventory::normalize_charset(&charset)
+                == crate::inventory::normalize_charset(&want_charset);
         let file_ok = current.as_deref() == Some(wanted.as_str());
         if file_ok && live_ok {
             return Ok(Plan::Noop(format!(
-                "{path} up to date; running with server_id {server_id}, auto_increment_offset {offset}"
+                "{path} up to date; running with server_id {server_id}, auto_increment_offset {offset}, character set {charset}"
             )));
         }
         let service = target.server_service();
