@@ -6,7 +6,7 @@
 
 use mhactl::bootstrap::firewall::{
     nft_default_drop, openings, plan_firewall, plan_selinux, FIREWALLD_STATE, GETENFORCE,
-    IPTABLES_INPUT, NFT_RULESET, SEMANAGE_PORTS, UFW_STATUS,
+    IPTABLES_INPUT, NFT_RULESET, NOT_INSTALLED, SEMANAGE_PORTS, UFW_STATUS,
 };
 use mhactl::engine::{Action, Plan};
 use mhactl::inventory::Inventory;
@@ -46,7 +46,7 @@ fn fixture(name: &str) -> String {
     .unwrap()
 }
 
-/// A node where nothing is installed: every probe exits 127.
+/// A node where nothing is installed: every probe says so.
 fn bare() -> FakeTransport {
     let t = FakeTransport::new("node-a");
     for probe in [
@@ -56,7 +56,7 @@ fn bare() -> FakeTransport {
         IPTABLES_INPUT,
         GETENFORCE,
     ] {
-        t.on(probe, 127, "");
+        t.on(probe, NOT_INSTALLED, "");
     }
     t
 }
@@ -297,7 +297,7 @@ fn selinux_labels_a_non_default_port_and_datadir() {
     );
     noop(&plan_selinux(&inv2, &t, Some("/data/mysql")).unwrap());
     // Without semanage, a clear message.
-    t.on(SEMANAGE_PORTS, 127, "");
+    t.on(SEMANAGE_PORTS, NOT_INSTALLED, "");
     let err = format!("{:#}", plan_selinux(&inv, &t, None).unwrap_err());
     assert!(
         err.contains("semanage port -a -t mysqld_port_t -p tcp 3307"),

@@ -18,23 +18,26 @@ use crate::transport::{shell_quote, RemoteCommand, Transport};
 use anyhow::{bail, Result};
 use std::sync::Arc;
 
-/// Prints `running` when firewalld runs (exit 127: not installed).
+/// Exit status of the probes below when the tool is not installed (not 127: ssh reports
+/// that as a failure to run the command at all).
+pub const NOT_INSTALLED: i32 = 100;
+/// Prints `running` when firewalld runs (exit 100: not installed).
 pub const FIREWALLD_STATE: &str =
-    "command -v firewall-cmd >/dev/null 2>&1 || exit 127; firewall-cmd --state";
+    "command -v firewall-cmd >/dev/null 2>&1 || exit 100; firewall-cmd --state";
 /// The zone of an interface, else the default zone.
 const FIREWALLD_ZONE: &str = "firewall-cmd --get-zone-of-interface=";
-/// ufw's state, default policies and rules (exit 127: not installed).
-pub const UFW_STATUS: &str = "command -v ufw >/dev/null 2>&1 || exit 127; ufw status verbose";
-/// The whole nftables ruleset (exit 127: no nft).
-pub const NFT_RULESET: &str = "command -v nft >/dev/null 2>&1 || exit 127; nft list ruleset";
-/// iptables' INPUT chain (exit 127: no iptables).
+/// ufw's state, default policies and rules (exit 100: not installed).
+pub const UFW_STATUS: &str = "command -v ufw >/dev/null 2>&1 || exit 100; ufw status verbose";
+/// The whole nftables ruleset (exit 100: no nft).
+pub const NFT_RULESET: &str = "command -v nft >/dev/null 2>&1 || exit 100; nft list ruleset";
+/// iptables' INPUT chain (exit 100: no iptables).
 pub const IPTABLES_INPUT: &str =
-    "command -v iptables >/dev/null 2>&1 || exit 127; iptables -S INPUT";
-/// SELinux mode (exit 127: SELinux tools not installed).
-pub const GETENFORCE: &str = "command -v getenforce >/dev/null 2>&1 || exit 127; getenforce";
+    "command -v iptables >/dev/null 2>&1 || exit 100; iptables -S INPUT";
+/// SELinux mode (exit 100: SELinux tools not installed).
+pub const GETENFORCE: &str = "command -v getenforce >/dev/null 2>&1 || exit 100; getenforce";
 /// Port labels (for a non-default MySQL port).
 pub const SEMANAGE_PORTS: &str =
-    "command -v semanage >/dev/null 2>&1 || exit 127; semanage port -l";
+    "command -v semanage >/dev/null 2>&1 || exit 100; semanage port -l";
 /// ufw's rules file that holds rules the ufw command line cannot express (VRRP).
 pub const UFW_BEFORE_RULES: &str = "/etc/ufw/before.rules";
 /// The packaged datadir, whose SELinux context (mysqld_db_t) the policy already sets.
@@ -467,7 +470,7 @@ impl Operation for Selinux {
 /// the packaged default (the seam for a `datadir` inventory option).
 pub fn plan_selinux(inv: &Inventory, t: &dyn Transport, datadir: Option<&str>) -> Result<Plan> {
     let out = run(t, GETENFORCE)?;
-    if out.status == 127 {
+    if out.status == NOT_INSTALLED {
         return Ok(Plan::Noop("SELinux is not installed".into()));
     }
     let mode = out.stdout.trim().to_string();
@@ -486,7 +489,7 @@ pub fn plan_selinux(inv: &Inventory, t: &dyn Transport, datadir: Option<&str>) -
     let mut what = Vec::new();
     if !port_is_mysqld_default(port) {
         let ports = run(t, SEMANAGE_PORTS)?;
-        if ports.status == 127 {
+        if ports.status == NOT_INSTALLED {
             bail!(
                 "SELinux is enforcing and mysql.port {port} is not a MySQL port in the policy: \
                  install semanage (policycoreutils-python-utils) so mhactl can label it, or \
