@@ -161,7 +161,7 @@ pub fn nft_default_drop(ruleset: &str) -> Option<String> {
 /// `iptables -S INPUT`: does the chain drop by default (policy, or a final catch-all)?
 pub fn iptables_default_drop(rules: &str) -> bool {
     let lines: Vec<&str> = rules.lines().map(str::trim).collect();
-    if lines.iter().any(|l| *l == "-P INPUT DROP") {
+    if lines.contains(&"-P INPUT DROP") {
         return true;
     }
     lines
