@@ -178,7 +178,13 @@ pub fn render_my_cnf(
     ctx.insert("ignore_databases", &ignore);
     ctx.insert("skip_errors", &skip_errors);
     ctx.insert("skip_errors_option", dialect.skip_errors_option());
-    ctx.insert("collation", dialect.default_collation());
+    let (character_set, collation) = character_set_and_collation(inv, dialect);
+    check_token("character set", &character_set, " =")?;
+    if let Some(c) = &collation {
+        check_token("collation", c, " =")?;
+    }
+    ctx.insert("character_set", &character_set);
+    ctx.insert("collation", &collation);
     let semi_sync = if m.semi_sync {
         dialect.semi_sync_options(m.semi_sync_timeout_ms)?
     } else {
@@ -188,6 +194,19 @@ pub fn render_my_cnf(
     let path = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string());
     ctx.insert("datadir", &path(&m.datadir));
     render(MY_CNF_TEMPLATE, &ctx)
+}
+
+/// The server character set and collation: the inventory's, else utf8mb4 with the
+/// dialect's default collation. With another character set and no collation, `None`
+/// (the server then uses that character set's own default collation).
+pub fn character_set_and_collation(inv: &Inventory, dialect: &Dialect) -> (String, Option<String>) {
+    let cs = inv.mysql.character_set.trim().to_ascii_lowercase();
+    let collation = match &inv.mysql.collation {
+        Some(c) => Some(c.trim().to_ascii_lowercase()),
+        None if cs == "utf8mb4" => Some(dialect.default_collation().to_string()),
+        None => None,
+    };
+    (cs, collation)
 }
 
 fn dedup<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {

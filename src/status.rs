@@ -145,6 +145,7 @@ fn secrets_for_status(inv: &Inventory) -> Secrets {
             replication_password: String::new().into(),
             root_password,
             vrrp_password: String::new().into(),
+            user_passwords: Vec::new(),
         }
     })
 }

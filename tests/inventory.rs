@@ -670,3 +670,167 @@ proptest! {
         }
     }
 }
+
+fn with(extra: &str) -> anyhow::Result<Inventory> {
+    inventory::parse(&format!("{}{extra}", good_text()), "inventory.yaml")
+}
+
+fn err_of(extra: &str) -> String {
+    format!("{:#}", with(extra).unwrap_err())
+}
+
+#[test]
+fn character_set_defaults_validation_and_utf8_warning() {
+    let inv = inventory::parse(&good_text(), "inventory.yaml").unwrap();
+    assert_eq!(inv.mysql.character_set, "utf8mb4");
+    assert_eq!(inv.mysql.collation, None);
+    assert!(inv.warnings().iter().all(|w| !w.contains("character_set")));
+    let text = good_text().replace(
+        "  replicate_databases: [shop]\n",
+        "  replicate_databases: [shop]\n  character_set: utf8\n",
+    );
+    let inv = inventory::parse(&text, "inventory.yaml").unwrap();
+    let w = inv.warnings().join("\n");
+    assert!(
+        w.contains("3-byte utf8mb3") && w.contains("use `utf8mb4`"),
+        "{w}"
+    );
+    let bad = good_text().replace(
+        "  replicate_databases: [shop]\n",
+        "  replicate_databases: [shop]\n  character_set: utf8mb4\n  collation: latin1_swedish_ci\n",
+    );
+    let e = format!(
+        "{:#}",
+        inventory::parse(&bad, "inventory.yaml").unwrap_err()
+    );
+    assert!(
+        e.contains("mysql.collation") && e.contains("utf8mb4_"),
+        "{e}"
+    );
+    let bad = good_text().replace(
+        "  replicate_databases: [shop]\n",
+        "  replicate_databases: [shop]\n  character_set: utf8mb5\n",
+    );
+    let e = format!(
+        "{:#}",
+        inventory::parse(&bad, "inventory.yaml").unwrap_err()
+    );
+    assert!(e.contains("did you mean `utf8mb4`"), "{e}");
+}
+
+#[test]
+fn statement_based_filters_warn_about_the_default_database() {
+    let text = good_text().replace(
+        "  replicate_databases: [shop]\n",
+        "  replicate_databases: [shop]\n  binlog_format: mixed\n",
+    );
+    let w = inventory::parse(&text, "inventory.yaml")
+        .unwrap()
+        .warnings()
+        .join("\n");
+    assert!(
+        w.contains("default database") && w.contains("USE other; INSERT INTO shop.t"),
+        "{w}"
+    );
+    // Row-based: no such warning.
+    let w = inventory::parse(&good_text(), "inventory.yaml")
+        .unwrap()
+        .warnings()
+        .join("\n");
+    assert!(!w.contains("default database"), "{w}");
+    // `mysql` is never replicated: listing it is an error, and it is always ignored.
+    let text = good_text().replace("[shop]", "[shop, mysql]");
+    assert!(format!(
+        "{:#}",
+        inventory::parse(&text, "inventory.yaml").unwrap_err()
+    )
+    .contains("never replicated"));
+    let inv = inventory::parse(&good_text(), "inventory.yaml").unwrap();
+    assert_eq!(inv.ignored_databases(), ["mysql"]);
+}
+
+const APP: &str = "access:\n  users:\n    - name: app\n      password_env: APP_PW\n      networks: [10.0.0.0/24, 10.0.1.%]\n      privileges: \"SELECT, INSERT ON shop.*\"\n";
+
+#[test]
+fn access_users_parse_and_validate() {
+    let inv = with(APP).unwrap();
+    assert_eq!(inv.access.users[0].privileges, ["SELECT, INSERT ON shop.*"]);
+    assert!(inv.warnings().iter().all(|w| !w.contains("access")));
+    // A list of grants is fine too.
+    let inv = with(&APP.replace(
+        "privileges: \"SELECT, INSERT ON shop.*\"",
+        "privileges: [\"SELECT ON shop.*\", \"SELECT ON logs.*\"]",
+    ))
+    .unwrap();
+    assert_eq!(inv.access.users[0].privileges.len(), 2);
+    for (from, to, want) in [
+        ("name: app", "name: root", "reserved"),
+        ("name: app", "name: repl", "replication account"),
+        ("10.0.0.0/24, ", "'%', ", "allow_any_host"),
+        ("10.0.0.0/24", "10.0.0.5/24", "host bits"),
+        ("10.0.0.0/24", "app.example.com", "skip_name_resolve"),
+        (
+            "SELECT, INSERT ON shop.*",
+            "ALL PRIVILEGES ON *.*",
+            "admin: true",
+        ),
+        (
+            "SELECT, INSERT ON shop.*",
+            "SELECT ON shop.* WITH GRANT OPTION",
+            "admin: true",
+        ),
+        (
+            "SELECT, INSERT ON shop.*",
+            "SELECT ON mysql.*",
+            "admin: true",
+        ),
+        (
+            "SELECT, INSERT ON shop.*",
+            "SELCT ON shop.*",
+            "did you mean SELECT",
+        ),
+        (
+            "password_env: APP_PW",
+            "password_prompt: false",
+            "no password source",
+        ),
+    ] {
+        let e = err_of(&APP.replace(from, to));
+        assert!(
+            e.contains("access.users[0]") && e.contains(want),
+            "{to}: {e}"
+        );
+    }
+    let both = APP.replace(
+        "password_env: APP_PW",
+        "password_env: APP_PW\n      password_file: s.yaml#app",
+    );
+    assert!(err_of(&both).contains("both given"));
+    // `%` with allow_any_host, and admin: true, are allowed with a warning.
+    let inv = with(&APP.replace("10.0.0.0/24, ", "'%', ").replace(
+        "      privileges:",
+        "      allow_any_host: true\n      admin: true\n      privileges:",
+    ))
+    .unwrap();
+    let w = inv.warnings().join("\n");
+    assert!(
+        w.contains("any host") && w.contains("administrative"),
+        "{w}"
+    );
+}
+
+#[test]
+fn access_user_passwords_are_secrets() {
+    std::env::set_var("MHACTL_TEST_REPL_PW", "repl-secret");
+    std::env::set_var("MHACTL_TEST_APP_PW", "app-secret");
+    let inv = with(&APP.replace("APP_PW", "MHACTL_TEST_APP_PW")).unwrap();
+    let s = Secrets::resolve(&inv, false).unwrap();
+    assert_eq!(s.user_passwords.len(), 1);
+    assert!(s.values().contains(&"app-secret"));
+    let inv = with(&APP.replace("APP_PW", "MHACTL_TEST_APP_PW_UNSET")).unwrap();
+    let e = format!("{:#}", Secrets::resolve(&inv, false).unwrap_err());
+    assert!(
+        e.contains("access.users[0].password_env") && e.contains("MHACTL_TEST_APP_PW_UNSET"),
+        "{e}"
+    );
+}

@@ -205,9 +205,13 @@ fn mysql_schema_is_never_replicated() {
         }
     }
     let o = options(&my_cnf(&mariadb(), 0));
-    // With an explicit list, failover-test's probe database replicates too.
+    // failover-test's probe database joins an explicit list (it must replicate).
     assert_eq!(
         values(&o, "replicate-do-db"),
+        ["shop", "GBIAP", "mhactl_probe"]
+    );
+    assert_eq!(
+        values(&o, "binlog-do-db"),
         ["shop", "GBIAP", "mhactl_probe"]
     );
     assert_eq!(values(&o, "replicate-ignore-db"), ["scratch", "mysql"]);
@@ -267,4 +271,89 @@ fn refuses_bad_values() {
     let mut dup = mariadb();
     dup.inv.nodes[1].server_id = Some(1);
     assert!(render_my_cnf(&dup.inv, 0, &dup.dialect, &dup.os).is_err());
+}
+
+/// (section, option, value) triples of a rendered my.cnf; fails on anything that is
+/// not a comment, a `[section]` header or an `option = value` line inside a section.
+fn sections(cnf: &str) -> Vec<(String, String, String)> {
+    let mut section = None;
+    let mut out = Vec::new();
+    for (n, line) in cnf.lines().enumerate() {
+        let l = line.trim();
+        if l.is_empty() || l.starts_with('#') {
+            continue;
+        }
+        if let Some(name) = l.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+            section = Some(name.to_string());
+            continue;
+        }
+        let (k, v) = l
+            .split_once(" = ")
+            .unwrap_or_else(|| panic!("line {}: not `option = value`: {l:?}", n + 1));
+        let s = section
+            .clone()
+            .unwrap_or_else(|| panic!("line {}: option outside a section", n + 1));
+        assert!(
+            !k.contains(char::is_whitespace) && !v.is_empty(),
+            "line {}: {l:?}",
+            n + 1
+        );
+        out.push((s, k.to_string(), v.to_string()));
+    }
+    out
+}
+
+fn in_section<'a>(opts: &'a [(String, String, String)], section: &str, key: &str) -> Vec<&'a str> {
+    opts.iter()
+        .filter(|(s, k, _)| s == section && k == key)
+        .map(|(_, _, v)| v.as_str())
+        .collect()
+}
+
+#[test]
+fn character_set_is_utf8mb4_by_default_for_server_and_clients() {
+    for (c, collation) in [
+        (mariadb(), "utf8mb4_general_ci"),
+        (mysql(), "utf8mb4_0900_ai_ci"),
+    ] {
+        for node in 0..2 {
+            let o = sections(&my_cnf(&c, node));
+            assert_eq!(
+                in_section(&o, "mysqld", "character-set-server"),
+                ["utf8mb4"]
+            );
+            assert_eq!(in_section(&o, "mysqld", "collation-server"), [collation]);
+            assert_eq!(
+                in_section(&o, "client", "loose-default-character-set"),
+                ["utf8mb4"]
+            );
+            // Server options stay in [mysqld]; the client section holds only the charset.
+            assert_eq!(o.iter().filter(|(s, _, _)| s == "client").count(), 1);
+            assert_eq!(in_section(&o, "mysqld", "server_id").len(), 1);
+        }
+    }
+}
+
+#[test]
+fn character_set_and_collation_from_the_inventory() {
+    let mut c = mysql();
+    c.inv.mysql.collation = Some("utf8mb4_unicode_ci".into());
+    let o = sections(&my_cnf(&c, 0));
+    assert_eq!(
+        in_section(&o, "mysqld", "collation-server"),
+        ["utf8mb4_unicode_ci"]
+    );
+    // Another character set without a collation: the server picks that set's default.
+    let mut c = mariadb();
+    c.inv.mysql.character_set = "latin1".into();
+    let o = sections(&my_cnf(&c, 1));
+    assert_eq!(in_section(&o, "mysqld", "character-set-server"), ["latin1"]);
+    assert!(in_section(&o, "mysqld", "collation-server").is_empty());
+    assert_eq!(
+        in_section(&o, "client", "loose-default-character-set"),
+        ["latin1"]
+    );
+    let mut bad = mariadb();
+    bad.inv.mysql.character_set = "utf8mb4\nskip-grant-tables = ON".into();
+    assert!(render_my_cnf(&bad.inv, 0, &bad.dialect, &bad.os).is_err());
 }

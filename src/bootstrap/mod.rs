@@ -1,6 +1,8 @@
 //! `mhactl bootstrap`: connect to both nodes, then run the steps of [`steps`] through
 //! the engine (both nodes in parallel, step by step), and report.
 
+pub mod app_users;
+pub mod firewall;
 pub mod steps;
 #[cfg(test)]
 mod steps_tests;

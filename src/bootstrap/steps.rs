@@ -24,6 +24,8 @@ pub struct Ctx {
 pub fn all(ctx: Arc<Ctx>) -> Vec<Box<dyn Operation>> {
     vec![
         Box::new(DetectOs(ctx.clone())),
+        Box::new(super::firewall::Firewall(ctx.clone())),
+        Box::new(super::firewall::Selinux(ctx.clone())),
         Box::new(InstallPackages(ctx.clone())),
         Box::new(StartServer(ctx.clone())),
         Box::new(AdminAccess(ctx.clone())),
@@ -31,6 +33,7 @@ pub fn all(ctx: Arc<Ctx>) -> Vec<Box<dyn Operation>> {
         Box::new(ServerConfig(ctx.clone())),
         Box::new(ReplicationUser(ctx.clone())),
         Box::new(Replication(ctx.clone())),
+        Box::new(super::app_users::AppUsers(ctx.clone())),
         Box::new(Keepalived(ctx.clone())),
         Box::new(VipCheck(ctx)),
     ]
@@ -341,13 +344,17 @@ impl Operation for ServerConfig {
                 live.trim_end_matches('/') == want.display().to_string().trim_end_matches('/')
             }
         };
+        let charset = facts::variable(node, "character_set_server")?.unwrap_or_default();
+        let (want_charset, _) = crate::render::character_set_and_collation(inv, &d);
         let live_ok = server_id == inv.server_id(i).to_string()
             && offset == inv.auto_increment_offset(i).to_string()
-            && datadir_ok;
+            && datadir_ok
+            && crate::inventory::normalize_charset(&charset)
+                == crate::inventory::normalize_charset(&want_charset);
         let file_ok = current.as_deref() == Some(wanted.as_str());
         if file_ok && live_ok {
             return Ok(Plan::Noop(format!(
-                "{path} up to date; running with server_id {server_id}, auto_increment_offset {offset}"
+                "{path} up to date; running with server_id {server_id}, auto_increment_offset {offset}, character set {charset}"
             )));
         }
         let service = target.server_service();

@@ -76,14 +76,71 @@ impl CredentialRef {
         inv: &Inventory,
         interactive: bool,
     ) -> Result<SecretString> {
-        let field = self.field(name);
+        let prompt = Prompt {
+            stem: name.as_str().to_string(),
+            label: match name {
+                SecretName::ReplicationPassword => "Replication password".into(),
+                SecretName::RootPassword => "Database root password".into(),
+                SecretName::VrrpPassword => "VRRP password".into(),
+            },
+            // A typo here would set a password nobody knows on first bootstrap.
+            confirm: name == SecretName::ReplicationPassword,
+        };
+        self.resolve_as(&self.field(name), &prompt, inv, interactive)
+    }
+
+    /// The field of an `access.users[i].password_*` reference.
+    pub fn user_field(&self, i: usize) -> String {
+        let suffix = match self {
+            CredentialRef::Env(_) => "env",
+            CredentialRef::File(..) => "file",
+            CredentialRef::Prompt => "prompt",
+        };
+        format!("access.users[{i}].password_{suffix}")
+    }
+
+    fn resolve_as(
+        &self,
+        field: &str,
+        prompt: &Prompt,
+        inv: &Inventory,
+        interactive: bool,
+    ) -> Result<SecretString> {
         match self {
-            CredentialRef::Env(var) => from_env(var, &field),
+            CredentialRef::Env(var) => from_env(var, field),
             CredentialRef::File(path, key) => {
-                from_file(&inv.resolve_path(path), key.as_deref(), &field)
+                from_file(&inv.resolve_path(path), key.as_deref(), field)
             }
-            CredentialRef::Prompt => from_prompt(name, &field, interactive),
+            CredentialRef::Prompt => from_prompt(prompt, field, interactive),
         }
+    }
+}
+
+/// How to ask for a secret on the terminal.
+struct Prompt {
+    /// The field stem the error message suggests alternatives for (`<stem>_env`).
+    stem: String,
+    /// What is asked for.
+    label: String,
+    /// Ask twice.
+    confirm: bool,
+}
+
+impl crate::inventory::AccessUser {
+    /// Every password source given, in the order env, file, prompt (validation makes
+    /// sure there is exactly one).
+    pub fn password_sources(&self) -> Vec<CredentialRef> {
+        let mut v = Vec::new();
+        if let Some(e) = &self.password_env {
+            v.push(CredentialRef::Env(e.clone()));
+        }
+        if let Some(f) = &self.password_file {
+            v.push(CredentialRef::parse_file(f));
+        }
+        if self.password_prompt {
+            v.push(CredentialRef::Prompt);
+        }
+        v
     }
 }
 
@@ -132,6 +189,8 @@ pub struct Secrets {
     pub root_password: Option<SecretString>,
     /// keepalived `auth_pass` (at most 8 characters): given, or derived per cluster.
     pub vrrp_password: SecretString,
+    /// Passwords of `access.users`, in the same order.
+    pub user_passwords: Vec<SecretString>,
 }
 
 impl Secrets {
@@ -172,10 +231,26 @@ impl Secrets {
             }
             None => derive_vrrp_password(&inv.cluster, &replication_password),
         };
+        let mut user_passwords = Vec::new();
+        for (i, u) in inv.access.users.iter().enumerate() {
+            let r = u.password_sources().into_iter().next().ok_or_else(|| {
+                usage(format!(
+                    "access.users[{i}]: no password source: set exactly one of \
+                     `password_env`, `password_file` or `password_prompt: true`"
+                ))
+            })?;
+            let prompt = Prompt {
+                stem: "password".into(),
+                label: format!("Password of database user {}", u.name),
+                confirm: true,
+            };
+            user_passwords.push(r.resolve_as(&r.user_field(i), &prompt, inv, interactive)?);
+        }
         Ok(Secrets {
             replication_password,
             root_password,
             vrrp_password,
+            user_passwords,
         })
     }
 
@@ -186,6 +261,7 @@ impl Secrets {
             v.push(r.expose_secret());
         }
         v.push(self.vrrp_password.expose_secret());
+        v.extend(self.user_passwords.iter().map(|p| p.expose_secret()));
         v
     }
 }
@@ -299,8 +375,8 @@ fn warn_if_readable_by_others(path: &Path, field: &str) {
     }
 }
 
-fn from_prompt(name: SecretName, field: &str, interactive: bool) -> Result<SecretString> {
-    let stem = name.as_str();
+fn from_prompt(p: &Prompt, field: &str, interactive: bool) -> Result<SecretString> {
+    let stem = &p.stem;
     let needs_terminal = |why: &str| {
         usage(format!(
             "{field}: asking for the password needs a terminal, but {why}; set \
@@ -313,14 +389,8 @@ fn from_prompt(name: SecretName, field: &str, interactive: bool) -> Result<Secre
     if !std::io::stdin().is_terminal() {
         return Err(needs_terminal("stdin is not a terminal"));
     }
-    let label = match name {
-        SecretName::ReplicationPassword => "Replication password",
-        SecretName::RootPassword => "Database root password",
-        SecretName::VrrpPassword => "VRRP password",
-    };
-    let mut prompt = dialoguer::Password::new().with_prompt(format!("{label} ({field})"));
-    if name == SecretName::ReplicationPassword {
-        // A typo here would set a password nobody knows on first bootstrap.
+    let mut prompt = dialoguer::Password::new().with_prompt(format!("{} ({field})", p.label));
+    if p.confirm {
         prompt = prompt.with_confirmation("Repeat it", "The two entries differ; try again");
     }
     let pw = prompt

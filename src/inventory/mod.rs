@@ -7,16 +7,23 @@
 //! - `load.rs`: [`load`] and [`parse`], YAML errors with file, field, line and column,
 //!   and "did you mean" suggestions for misspelled fields;
 //! - `validate.rs`: semantic checks ([`validate`]) and [`Inventory::warnings`];
-//! - `credentials.rs`: [`CredentialRef`] and resolving them to [`Secrets`].
+//! - `credentials.rs`: [`CredentialRef`] and resolving them to [`Secrets`];
+//! - `access.rs`: `access.users`: client networks, grants, and comparing grants.
 //!
 //! Every error this module returns carries a [`crate::cli::UsageError`] (exit code 2).
 
+mod access;
 mod credentials;
 mod load;
 mod validate;
 
+pub use access::{
+    admin_reason, grant_changes, parse_grant, parse_network, parse_show_grants, wanted_grants,
+    Grant, GrantObject, Network,
+};
 pub use credentials::{derive_vrrp_password, CredentialRef, SecretName, Secrets};
 pub use load::{load, parse};
+pub(crate) use validate::normalize_charset;
 pub use validate::validate;
 
 use serde::{Deserialize, Serialize};
@@ -30,6 +37,8 @@ pub const DEFAULT_SSH_USER: &str = "root";
 pub const DEFAULT_SSH_PORT: u16 = 22;
 /// Default SSH connect timeout, in seconds.
 pub const DEFAULT_SSH_CONNECT_TIMEOUT_S: u64 = 10;
+/// Default server character set (4-byte UTF-8, unlike the 3-byte `utf8`).
+pub const DEFAULT_CHARACTER_SET: &str = "utf8mb4";
 /// Default keepalived priorities of the first and the second node.
 pub const DEFAULT_PRIORITIES: [u8; 2] = [100, 90];
 
@@ -51,6 +60,12 @@ pub struct Inventory {
     pub mysql: MysqlSettings,
     /// Where the secrets come from (never the secrets themselves).
     pub credentials: Credentials,
+    /// Application/admin accounts that clients use through the VIP (default: none).
+    #[serde(default)]
+    pub access: Access,
+    /// What bootstrap does about a host firewall (default `auto`).
+    #[serde(default)]
+    pub firewall: FirewallMode,
     /// Directory the inventory was loaded from; relative paths resolve against it.
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -188,6 +203,13 @@ pub struct MysqlSettings {
     /// asynchronous replication (default 1000 ms; it is also the extra write pause
     /// right after a failover, while the dead peer cannot acknowledge).
     pub semi_sync_timeout_ms: u32,
+    /// Server character set (`character-set-server`, and the clients' default);
+    /// default `utf8mb4`.
+    pub character_set: String,
+    /// Server collation (`collation-server`); default: the server's default collation
+    /// for the character set (for utf8mb4: `utf8mb4_0900_ai_ci` on MySQL 8.0+,
+    /// `utf8mb4_general_ci` on MariaDB and MySQL 5.7).
+    pub collation: Option<String>,
 }
 
 impl Default for MysqlSettings {
@@ -206,6 +228,8 @@ impl Default for MysqlSettings {
             semi_sync: false,
             semi_sync_timeout_ms: 1000,
             datadir: None,
+            character_set: DEFAULT_CHARACTER_SET.into(),
+            collation: None,
         }
     }
 }
@@ -235,6 +259,82 @@ pub struct Credentials {
     pub vrrp_password_env: Option<String>,
     /// VRRP auth password: file (default: derived per cluster).
     pub vrrp_password_file: Option<String>,
+}
+
+/// Accounts for clients (applications, administrators) that connect through the VIP.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Access {
+    /// The accounts; each is created on both nodes for each of its networks.
+    #[serde(default)]
+    pub users: Vec<AccessUser>,
+}
+
+/// One client account: a name, where its password comes from, the client networks it
+/// may connect from, and exactly the privileges it gets.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AccessUser {
+    /// Account name (letters, digits, `_`; never `root` or the replication account).
+    pub name: String,
+    /// Password: environment variable holding it.
+    pub password_env: Option<String>,
+    /// Password: file holding it (`path` or `path#key`).
+    pub password_file: Option<String>,
+    /// Password: ask on the terminal.
+    #[serde(default)]
+    pub password_prompt: bool,
+    /// Client networks: an IPv4 address (`10.0.0.5`), a CIDR block (`10.0.0.0/24`) or a
+    /// pattern whose trailing octets are `%` (`10.0.0.%`). One account per network.
+    #[serde(default)]
+    pub networks: Vec<String>,
+    /// Grants, each `PRIVILEGE[, PRIVILEGE...] ON db.*|db.table|*.*`; one string or a list.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub privileges: Vec<String>,
+    /// Allows the network `%` (any host); mhactl still warns.
+    #[serde(default)]
+    pub allow_any_host: bool,
+    /// Allows administrative grants: `ALL PRIVILEGES ON *.*`, `GRANT OPTION`, server
+    /// administration privileges, and anything on the `mysql` system schema.
+    #[serde(default)]
+    pub admin: bool,
+}
+
+/// What bootstrap does about a host firewall.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum FirewallMode {
+    /// Detect firewalld, ufw or a default-drop nftables/iptables ruleset; open exactly
+    /// what the pair needs with firewalld/ufw, stop with instructions otherwise.
+    #[default]
+    Auto,
+    /// The firewall is managed by hand: bootstrap neither checks nor changes it.
+    Manual,
+}
+
+/// A string or a list of strings.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = Vec<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a string like \"SELECT, INSERT ON app.*\" or a list of them")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(vec![v.to_string()])
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut a: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(s) = a.next_element::<String>()? {
+                out.push(s);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_any(V)
 }
 
 /// SSH settings for one node after merging node-level over inventory-level settings,

@@ -16,6 +16,10 @@ pub fn validate(inv: &Inventory) -> Result<(), String> {
     check_vip(inv, &mut p);
     check_mysql(inv, &mut p);
     check_credentials(&inv.credentials, &mut p);
+    check_character_set(inv, &mut p);
+    for (field, msg) in super::access::check_access(inv) {
+        p.add(&field, msg);
+    }
     p.into_result()
 }
 
@@ -493,6 +497,65 @@ fn check_mysql(inv: &Inventory, p: &mut Problems) {
     }
 }
 
+/// Character sets a server can use for `character-set-server` and its clients
+/// (ucs2, utf16 and utf32 cannot be a client character set, so they are left out).
+const CHARACTER_SETS: &[&str] = &[
+    "utf8mb4", "utf8mb3", "utf8", "latin1", "latin2", "latin5", "latin7", "ascii", "binary",
+    "big5", "gbk", "gb2312", "gb18030", "sjis", "cp932", "ujis", "eucjpms", "euckr", "cp1250",
+    "cp1251", "cp1256", "cp1257", "cp850", "cp852", "cp866", "koi8r", "koi8u", "greek", "hebrew",
+    "tis620", "armscii8", "geostd8", "keybcs2", "macce", "macroman", "swe7", "dec8", "hp8",
+];
+
+/// `utf8` is an alias of `utf8mb3` (3-byte UTF-8) on every supported server.
+pub(crate) fn normalize_charset(c: &str) -> String {
+    let c = c.to_ascii_lowercase();
+    if c == "utf8" {
+        "utf8mb3".into()
+    } else {
+        c
+    }
+}
+
+fn check_character_set(inv: &Inventory, p: &mut Problems) {
+    let m = &inv.mysql;
+    let cs = m.character_set.to_ascii_lowercase();
+    if !CHARACTER_SETS.contains(&cs.as_str()) {
+        let hint = match cs.as_str() {
+            "ucs2" | "utf16" | "utf16le" | "utf32" => {
+                " (it cannot be a client character set; use utf8mb4)".to_string()
+            }
+            _ => {
+                let all: Vec<String> = CHARACTER_SETS.iter().map(|s| s.to_string()).collect();
+                super::load::did_you_mean(&cs, &all)
+                    .map(|s| format!(", did you mean `{s}`?"))
+                    .unwrap_or_else(|| " (e.g. utf8mb4)".into())
+            }
+        };
+        p.add(
+            "mysql.character_set",
+            format!("{:?} is not a server character set{hint}", m.character_set),
+        );
+        return;
+    }
+    if let Some(coll) = &m.collation {
+        let c = coll.to_ascii_lowercase();
+        let valid = !c.is_empty() && c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_');
+        // A collation belongs to one character set and starts with its name.
+        let base = normalize_charset(&cs);
+        let matches = c.starts_with(&format!("{cs}_"))
+            || (base == "utf8mb3" && (c.starts_with("utf8_") || c.starts_with("utf8mb3_")));
+        if !valid || !matches {
+            p.add(
+                "mysql.collation",
+                format!(
+                    "{coll:?} is not a collation of mysql.character_set {:?} (collations of                      {cs} start with `{cs}_`, e.g. {cs}_general_ci); the server would refuse                      to start",
+                    m.character_set
+                ),
+            );
+        }
+    }
+}
+
 fn check_credentials(c: &Credentials, p: &mut Problems) {
     let secrets = [
         (
@@ -602,6 +665,66 @@ impl Inventory {
                  the two masters diverge; `row` is the safe choice for master/master"
                     .to_string(),
             );
+        }
+        if normalize_charset(&self.mysql.character_set) == "utf8mb3" {
+            w.push(format!(
+                "mysql.character_set is `{}`: that is the 3-byte utf8mb3, which cannot store \
+                 emoji or other characters outside the Basic Multilingual Plane (inserts fail \
+                 or truncate them) and is deprecated; use `utf8mb4` (the default)",
+                self.mysql.character_set
+            ));
+        }
+        let statement_based = matches!(
+            self.mysql.binlog_format,
+            BinlogFormat::Statement | BinlogFormat::Mixed
+        );
+        if statement_based && !self.mysql.replicate_databases.is_empty() {
+            w.push(format!(
+                "mysql.replicate_databases with binlog_format `{}`: binlog-do-db and \
+                 replicate-do-db then filter statements by the *default database* (USE), \
+                 not by the tables they change, so `USE other; INSERT INTO {db}.t ...` is \
+                 silently not replicated and `USE {db}; UPDATE other.t ...` is; use \
+                 binlog_format `row`, or always USE the database you write to (docs/inventory.md)",
+                if self.mysql.binlog_format == BinlogFormat::Mixed {
+                    "mixed"
+                } else {
+                    "statement"
+                },
+                db = self.mysql.replicate_databases[0]
+            ));
+        } else if statement_based && !self.mysql.ignore_databases.is_empty() {
+            w.push(format!(
+                "mysql.ignore_databases with binlog_format `{}`: replicate-ignore-db then \
+                 filters statements by the *default database* (USE), so a statement run \
+                 with another default database that writes to an ignored one is still \
+                 replicated; use binlog_format `row` (docs/inventory.md)",
+                if self.mysql.binlog_format == BinlogFormat::Mixed {
+                    "mixed"
+                } else {
+                    "statement"
+                }
+            ));
+        }
+        for u in &self.access.users {
+            let any = u
+                .networks
+                .iter()
+                .any(|n| super::parse_network(n).is_ok_and(|n| n == super::Network::Any));
+            if any && u.allow_any_host {
+                w.push(format!(
+                    "access.users: {:?} may log in from any host (`%`, allow_any_host): \
+                     anyone who can reach port {} can try its password; prefer client networks",
+                    u.name, self.mysql.port
+                ));
+            }
+            if u.admin {
+                w.push(format!(
+                    "access.users: {:?} is an administrative account (admin: true) reachable \
+                     over the network from {}",
+                    u.name,
+                    u.networks.join(", ")
+                ));
+            }
         }
         let accept_new = (0..self.nodes.len()).any(|i| {
             self.nodes[i]

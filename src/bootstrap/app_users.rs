@@ -1,0 +1,273 @@
+//! Step `app-users` (the runbook's 1.2.3, done safely): the inventory's `access.users`,
+//! each an account per client network on both nodes, with exactly the privileges the
+//! inventory lists. Created with the binary log off for the session (like the
+//! replication account), so each node holds its own copy and nothing is replicated
+//! twice; mhactl owns every account with a listed name (hosts no longer listed are
+//! dropped), and never touches `root`.
+
+use super::steps::Ctx;
+use crate::dialect::{quote_account, quote_string, Dialect};
+use crate::engine::{Action, Change, Cluster, Operation, Plan};
+use crate::facts;
+use crate::inventory::{self, Flavor};
+use crate::transport::ForwardTarget;
+use anyhow::{anyhow, bail, Result};
+use secrecy::{ExposeSecret, SecretString};
+use std::sync::Arc;
+
+/// Name of the short-lived account that checks a MySQL password (see [`password_ok`]).
+pub const PASSWORD_CHECK_USER: &str = "mhactl_pwcheck";
+
+/// The `app-users` step.
+pub struct AppUsers(pub Arc<Ctx>);
+
+impl Operation for AppUsers {
+    fn name(&self) -> &'static str {
+        "app-users"
+    }
+
+    fn plan(&self, cluster: &Cluster, i: usize) -> Result<Plan> {
+        let inv = &self.0.inv;
+        if inv.access.users.is_empty() {
+            return Ok(Plan::Noop("no access.users in the inventory".into()));
+        }
+        let node = &cluster.nodes[i];
+        let d = facts::dialect(node)?;
+        let mut statements = vec![d.session_no_binlog_sql()];
+        let mut what = Vec::new();
+        let mut fine = Vec::new();
+        for (u, user) in inv.access.users.iter().enumerate() {
+            let password = self
+                .0
+                .secrets
+                .user_passwords
+                .get(u)
+                .ok_or_else(|| anyhow!("access.users[{u}]: password not resolved"))?;
+            let grants = user
+                .privileges
+                .iter()
+                .map(|g| inventory::parse_grant(g))
+                .collect::<std::result::Result<Vec<_>, String>>()
+                .map_err(|e| anyhow!("access.users[{u}].privileges: {e}"))?;
+            let wanted = inventory::wanted_grants(&grants);
+            let hosts = user
+                .networks
+                .iter()
+                .map(|n| inventory::parse_network(n).map(|n| n.mysql_host()))
+                .collect::<std::result::Result<Vec<_>, String>>()
+                .map_err(|e| anyhow!("access.users[{u}].networks: {e}"))?;
+            let existing: Vec<String> = node
+                .with_sql(|sql| {
+                    sql.query(&format!(
+                        "SELECT Host FROM mysql.user WHERE User = {}",
+                        quote_string(&user.name)
+                    ))
+                })?
+                .iter()
+                .filter_map(|r| crate::sql::get(r, "Host").map(str::to_string))
+                .collect();
+            for stale in existing.iter().filter(|h| !hosts.contains(h)) {
+                let account = quote_account(&user.name, stale);
+                statements.push(format!("DROP USER {account}"));
+                what.push(format!(
+                    "drop {account} (not in access.users[{u}].networks)"
+                ));
+            }
+            for host in &hosts {
+                let account = quote_account(&user.name, host);
+                let exists = existing.contains(host);
+                let actual = if exists {
+                    if !password_ok(cluster, i, inv, &d, &user.name, host, password)? {
+                        statements.push(d.alter_user_password_sql(
+                            &user.name,
+                            host,
+                            password.expose_secret(),
+                        ));
+                        what.push(format!("set the password of {account}"));
+                    }
+                    let rows =
+                        node.with_sql(|sql| sql.query(&d.show_grants_sql(&user.name, host)))?;
+                    let lines: Vec<String> = rows
+                        .iter()
+                        .filter_map(|r| r.first().and_then(|(_, v)| v.clone()))
+                        .collect();
+                    inventory::parse_show_grants(&lines)
+                } else {
+                    statements.push(d.create_replication_user_sql(
+                        &user.name,
+                        host,
+                        password.expose_secret(),
+                    ));
+                    what.push(format!("create {account}"));
+                    Default::default()
+                };
+                let changes = inventory::grant_changes(&account, &wanted, &actual);
+                if !changes.is_empty() {
+                    what.push(format!("grants of {account}: {}", changes.join("; ")));
+                    statements.extend(changes);
+                } else if exists {
+                    fine.push(account);
+                }
+            }
+        }
+        if what.is_empty() {
+            return Ok(Plan::Noop(format!(
+                "{} with exactly the inventory's privileges",
+                fine.join(", ")
+            )));
+        }
+        statements.push("SET SESSION sql_log_bin = 1".into());
+        Ok(Plan::Change(Change {
+            summary: what.join(", "),
+            actions: vec![Action::Custom(
+                format!("sql: {}", statements.join("; ")),
+                Box::new(move |cluster: &Cluster, i| {
+                    cluster.nodes[i]
+                        .with_sql(|sql| {
+                            for statement in &statements {
+                                sql.exec(statement)?;
+                            }
+                            Ok(())
+                        })
+                        .map_err(|e| match crate::sql::server_error_code(&e) {
+                            Some(1819) => anyhow!(
+                                "the server's password policy (validate_password) rejects an \
+                                 access.users password (error 1819): use a longer one mixing \
+                                 upper and lower case letters, digits and special characters; \
+                                 mhactl does not weaken the policy"
+                            ),
+                            _ => e,
+                        })
+                }),
+            )],
+            diff: None,
+        }))
+    }
+}
+
+/// Does `user@host` on node `i` accept `password`?
+///
+/// MariaDB compares the stored hash with `PASSWORD()`. MySQL's hashes are salted and
+/// `PASSWORD()` is gone, and the account only admits its client networks, so mhactl
+/// copies the stored hash to a short-lived account for the peer's address
+/// ([`PASSWORD_CHECK_USER`], no privileges, binary log off), logs in as it from the
+/// peer over TCP with the inventory's password, and drops it again.
+fn password_ok(
+    cluster: &Cluster,
+    i: usize,
+    inv: &inventory::Inventory,
+    d: &Dialect,
+    user: &str,
+    host: &str,
+    password: &SecretString,
+) -> Result<bool> {
+    let node = &cluster.nodes[i];
+    let account_where = format!(
+        "User = {} AND Host = {}",
+        quote_string(user),
+        quote_string(host)
+    );
+    if d.flavor() == Flavor::Mariadb {
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM mysql.user WHERE {account_where} AND authentication_string = PASSWORD({})",
+            quote_string(password.expose_secret())
+        );
+        return Ok(node
+            .with_sql(|s| s.query(&sql))?
+            .first()
+            .and_then(|r| crate::sql::get(r, "n"))
+            == Some("1"));
+    }
+    let rows = node.with_sql(|s| {
+        s.query(&format!(
+            "SELECT plugin, HEX(authentication_string) AS auth FROM mysql.user WHERE {account_where}"
+        ))
+    })?;
+    let row = rows
+        .first()
+        .ok_or_else(|| anyhow!("{}: no account {user}@{host}", node.name))?;
+    let plugin = crate::sql::get(row, "plugin")
+        .unwrap_or_default()
+        .to_string();
+    let auth = crate::sql::get(row, "auth").unwrap_or_default().to_string();
+    if plugin.is_empty()
+        || !plugin
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        bail!(
+            "{}: {user}@{host} has an unexpected authentication plugin {plugin:?}",
+            node.name
+        );
+    }
+    let peer_addr = inv.peer(i).address.to_string();
+    let probe = quote_account(PASSWORD_CHECK_USER, &peer_addr);
+    let create = format!(
+        "CREATE USER {probe} IDENTIFIED WITH {plugin} AS {}",
+        auth_literal(&auth)
+    );
+    node.with_sql(|s| {
+        s.exec(&d.session_no_binlog_sql())?;
+        s.exec(&format!("DROP USER IF EXISTS {probe}"))?;
+        s.exec(&create)?;
+        s.exec("SET SESSION sql_log_bin = 1")
+    })?;
+    let login = crate::sql::Login {
+        user: PASSWORD_CHECK_USER.into(),
+        password: Some(password.clone()),
+    };
+    let target = ForwardTarget::Tcp(inv.nodes[i].address.to_string(), inv.mysql.port);
+    let result = crate::sql::MysqlConn::connect(&cluster.peer(i).transport, &target, &login);
+    node.with_sql(|s| {
+        s.exec(&d.session_no_binlog_sql())?;
+        s.exec(&format!("DROP USER IF EXISTS {probe}"))?;
+        s.exec("SET SESSION sql_log_bin = 1")
+    })?;
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) if crate::sql::server_error_code(&e) == Some(1045) => Ok(false),
+        Err(e) => Err(e.context(format!(
+            "checking the password of {} by logging in from {}",
+            quote_account(user, host),
+            cluster.peer(i).name
+        ))),
+    }
+}
+
+/// A stored authentication string as an SQL literal: quoted when it is plain text
+/// (mysql_native_password's `*HEX`), a hex literal otherwise (caching_sha2's salt is binary).
+pub fn auth_literal(hex: &str) -> String {
+    let bytes: Option<Vec<u8>> = (0..hex.len())
+        .step_by(2)
+        .map(|k| {
+            hex.get(k..k + 2)
+                .and_then(|b| u8::from_str_radix(b, 16).ok())
+        })
+        .collect();
+    match bytes {
+        Some(b)
+            if !b.is_empty()
+                && b.iter()
+                    .all(|c| c.is_ascii_graphic() && *c != b'\'' && *c != b'\\') =>
+        {
+            quote_string(&String::from_utf8_lossy(&b))
+        }
+        _ if hex.is_empty() => "''".into(),
+        _ => format!("0x{hex}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_literals() {
+        // mysql_native_password: `*` and 40 hex digits, plain text.
+        assert_eq!(auth_literal("2A4142"), "'*AB'");
+        // caching_sha2_password: `$A$005$` then a binary salt.
+        assert_eq!(auth_literal("2441243030352401FF"), "0x2441243030352401FF");
+        assert_eq!(auth_literal("27"), "0x27");
+        assert_eq!(auth_literal(""), "''");
+    }
+}

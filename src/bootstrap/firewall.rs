@@ -1,0 +1,565 @@
+//! Steps `firewall` and `selinux` (the runbook turns both off; mhactl leaves them on).
+//!
+//! `firewall` detects firewalld (`firewall-cmd --state`), ufw (`ufw status verbose`) or a
+//! plain nftables/iptables ruleset whose input policy drops. With firewalld or ufw it
+//! opens exactly what the pair needs, querying before adding: the MySQL port over TCP
+//! from the peer and from the `access.users` networks, and VRRP (IP protocol 112) from
+//! the peer. A raw default-drop ruleset is not edited: the step stops with the list of
+//! what to open. Without a firewall it is a Noop. `firewall: manual` skips all of it.
+//!
+//! `selinux` detects `getenforce`; in enforcing mode the packaged contexts cover the
+//! default datadir and port 3306, a non-default port is labelled `mysqld_port_t`, and a
+//! non-default datadir would need `semanage fcontext` ([`datadir_context_commands`]).
+
+use super::steps::Ctx;
+use crate::engine::{file_diff, Action, Change, Cluster, Operation, Plan};
+use crate::inventory::{FirewallMode, Inventory, Network};
+use crate::transport::{shell_quote, RemoteCommand, Transport};
+use anyhow::{bail, Result};
+use std::sync::Arc;
+
+/// Exit status of the probes below when the tool is not installed (not 127: ssh reports
+/// that as a failure to run the command at all).
+pub const NOT_INSTALLED: i32 = 100;
+/// Prints `running` when firewalld runs (exit 100: not installed).
+pub const FIREWALLD_STATE: &str =
+    "command -v firewall-cmd >/dev/null 2>&1 || exit 100; firewall-cmd --state";
+/// The zone of an interface, else the default zone.
+const FIREWALLD_ZONE: &str = "firewall-cmd --get-zone-of-interface=";
+/// ufw's state, default policies and rules (exit 100: not installed).
+pub const UFW_STATUS: &str = "command -v ufw >/dev/null 2>&1 || exit 100; ufw status verbose";
+/// The whole nftables ruleset (exit 100: no nft).
+pub const NFT_RULESET: &str = "command -v nft >/dev/null 2>&1 || exit 100; nft list ruleset";
+/// iptables' INPUT chain (exit 100: no iptables).
+pub const IPTABLES_INPUT: &str =
+    "command -v iptables >/dev/null 2>&1 || exit 100; iptables -S INPUT";
+/// SELinux mode (exit 100: SELinux tools not installed).
+pub const GETENFORCE: &str = "command -v getenforce >/dev/null 2>&1 || exit 100; getenforce";
+/// Port labels (for a non-default MySQL port).
+pub const SEMANAGE_PORTS: &str =
+    "command -v semanage >/dev/null 2>&1 || exit 100; semanage port -l";
+/// ufw's rules file that holds rules the ufw command line cannot express (VRRP).
+pub const UFW_BEFORE_RULES: &str = "/etc/ufw/before.rules";
+/// The packaged datadir, whose SELinux context (mysqld_db_t) the policy already sets.
+pub const DEFAULT_DATADIR: &str = "/var/lib/mysql";
+
+/// One thing the pair needs through a node's firewall.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opening {
+    /// `None`: VRRP (IP protocol 112); `Some(port)`: that TCP port.
+    pub tcp_port: Option<u16>,
+    /// Source address or CIDR; `None`: anywhere.
+    pub source: Option<String>,
+    /// Why (for messages).
+    pub why: String,
+}
+
+impl Opening {
+    fn describe(&self) -> String {
+        let what = match self.tcp_port {
+            Some(p) => format!("{p}/tcp"),
+            None => "VRRP (IP protocol 112)".into(),
+        };
+        format!(
+            "{what} from {} ({})",
+            self.source.as_deref().unwrap_or("anywhere"),
+            self.why
+        )
+    }
+
+    /// firewalld's rich rule, in the form firewalld itself prints.
+    pub fn rich_rule(&self) -> String {
+        let source = self
+            .source
+            .as_ref()
+            .map(|s| format!(" source address=\"{s}\""))
+            .unwrap_or_default();
+        match self.tcp_port {
+            Some(p) => {
+                format!("rule family=\"ipv4\"{source} port port=\"{p}\" protocol=\"tcp\" accept")
+            }
+            None => format!("rule family=\"ipv4\"{source} protocol value=\"vrrp\" accept"),
+        }
+    }
+
+    /// An nftables rule for a user to add by hand (in `table inet filter`, chain `input`).
+    fn nft_example(&self) -> String {
+        let source = self
+            .source
+            .as_ref()
+            .map(|s| format!("ip saddr {s} "))
+            .unwrap_or_default();
+        match self.tcp_port {
+            Some(p) => format!("nft add rule inet filter input {source}tcp dport {p} accept"),
+            None => format!("nft add rule inet filter input {source}ip protocol vrrp accept"),
+        }
+    }
+}
+
+/// What node `i` needs open: the MySQL port and VRRP from the peer, and the MySQL port
+/// from every `access.users` network (clients reach either node through the VIP).
+pub fn openings(inv: &Inventory, i: usize) -> Vec<Opening> {
+    let peer = inv.peer(i);
+    let port = inv.mysql.port;
+    let mut v = vec![
+        Opening {
+            tcp_port: Some(port),
+            source: Some(peer.address.to_string()),
+            why: format!("replication from {}", peer.name),
+        },
+        Opening {
+            tcp_port: None,
+            source: Some(peer.address.to_string()),
+            why: format!("keepalived on {}", peer.name),
+        },
+    ];
+    for u in &inv.access.users {
+        for n in &u.networks {
+            let Ok(net) = crate::inventory::parse_network(n) else {
+                continue;
+            };
+            let source = net.firewall_source();
+            if matches!(net, Network::Host(a) if a == peer.address) {
+                continue;
+            }
+            if let Some(o) = v
+                .iter_mut()
+                .find(|o| o.tcp_port == Some(port) && o.source == source)
+            {
+                if !o.why.contains(&u.name) && o.why.starts_with("clients") {
+                    o.why.push_str(&format!(", {}", u.name));
+                }
+                continue;
+            }
+            v.push(Opening {
+                tcp_port: Some(port),
+                source,
+                why: format!("clients of access.users {}", u.name),
+            });
+        }
+    }
+    v
+}
+
+/// The input policy of an `nft list ruleset`: `Some("table inet filter, chain input")`
+/// when a chain hooked to input drops by default.
+pub fn nft_default_drop(ruleset: &str) -> Option<String> {
+    let mut table = String::new();
+    let mut chain = String::new();
+    for line in ruleset.lines().map(str::trim) {
+        if let Some(rest) = line.strip_prefix("table ") {
+            table = rest.trim_end_matches('{').trim().to_string();
+        } else if let Some(rest) = line.strip_prefix("chain ") {
+            chain = rest.trim_end_matches('{').trim().to_string();
+        } else if line.contains("hook input") && line.contains("policy drop") {
+            return Some(format!("table {table}, chain {chain}"));
+        }
+    }
+    None
+}
+
+/// `iptables -S INPUT`: does the chain drop by default (policy, or a final catch-all)?
+pub fn iptables_default_drop(rules: &str) -> bool {
+    let lines: Vec<&str> = rules.lines().map(str::trim).collect();
+    if lines.contains(&"-P INPUT DROP") {
+        return true;
+    }
+    lines
+        .iter()
+        .rev()
+        .find(|l| l.starts_with("-A INPUT"))
+        .is_some_and(|l| *l == "-A INPUT -j DROP" || l.starts_with("-A INPUT -j REJECT"))
+}
+
+/// `ufw status verbose`: active, and the default incoming policy (`deny`, `allow`, ...).
+pub fn ufw_state(status: &str) -> (bool, String) {
+    let active = status.lines().any(|l| l.trim() == "Status: active");
+    let incoming = status
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Default:"))
+        .and_then(|d| {
+            d.split(',')
+                .find(|p| p.contains("(incoming)"))
+                .map(|p| p.replace("(incoming)", "").trim().to_string())
+        })
+        .unwrap_or_default();
+    (active, incoming)
+}
+
+/// Does `ufw status` show an ALLOW rule for `port`/tcp from `source` (`None`: Anywhere)?
+pub fn ufw_allows(status: &str, port: u16, source: Option<&str>) -> bool {
+    let from = source.unwrap_or("Anywhere");
+    status.lines().any(|l| {
+        if l.contains("(v6)") {
+            return false;
+        }
+        let words: Vec<&str> = l.split_whitespace().collect();
+        let Some(to) = words.first() else {
+            return false;
+        };
+        let port_ok = *to == port.to_string() || *to == format!("{port}/tcp");
+        let allow = words.get(1) == Some(&"ALLOW");
+        let src = if words.get(2) == Some(&"IN") {
+            words.get(3)
+        } else {
+            words.get(2)
+        };
+        port_ok && allow && src == Some(&from)
+    })
+}
+
+/// The line mhactl adds to ufw's before.rules for VRRP from the peer.
+pub fn ufw_vrrp_line(peer: &str) -> String {
+    format!("-A ufw-before-input -p 112 -s {peer} -j ACCEPT")
+}
+
+/// before.rules with the VRRP line inserted before the filter table's `COMMIT`, or
+/// `None` when it is already there (or the file has no COMMIT to insert before).
+pub fn ufw_before_rules_with_vrrp(current: &str, peer: &str) -> Option<String> {
+    let line = ufw_vrrp_line(peer);
+    if current.lines().any(|l| l.trim() == line) {
+        return None;
+    }
+    let mut out = String::new();
+    let mut done = false;
+    for l in current.lines() {
+        if !done && l.trim() == "COMMIT" {
+            out.push_str(&format!(
+                "# mhactl: VRRP (keepalived) from the peer node\n{line}\n"
+            ));
+            done = true;
+        }
+        out.push_str(l);
+        out.push('\n');
+    }
+    done.then_some(out)
+}
+
+fn run(t: &dyn Transport, script: &str) -> Result<crate::transport::CommandOutput> {
+    t.run(&RemoteCommand::new(script))
+}
+
+/// The `firewall` step.
+pub struct Firewall(pub Arc<Ctx>);
+
+impl Operation for Firewall {
+    fn name(&self) -> &'static str {
+        "firewall"
+    }
+
+    fn plan(&self, cluster: &Cluster, i: usize) -> Result<Plan> {
+        plan_firewall(&self.0.inv, cluster.nodes[i].transport.as_ref(), i)
+    }
+}
+
+/// Plan the firewall of node `i` (pure apart from the read-only commands it runs).
+pub fn plan_firewall(inv: &Inventory, t: &dyn Transport, i: usize) -> Result<Plan> {
+    if inv.firewall == FirewallMode::Manual {
+        return Ok(Plan::Noop(
+            "firewall: manual in the inventory: not checked or changed".into(),
+        ));
+    }
+    let wanted = openings(inv, i);
+    let state = run(t, FIREWALLD_STATE)?;
+    if state.success() && state.stdout.trim() == "running" {
+        return plan_firewalld(inv, t, &wanted);
+    }
+    let ufw = run(t, UFW_STATUS)?;
+    if ufw.success() {
+        let (active, incoming) = ufw_state(&ufw.stdout);
+        if active {
+            return plan_ufw(inv, t, i, &ufw.stdout, &incoming, &wanted);
+        }
+    }
+    let nft = run(t, NFT_RULESET)?;
+    let drop = if nft.success() {
+        nft_default_drop(&nft.stdout).map(|c| format!("nftables ruleset ({c})"))
+    } else {
+        None
+    };
+    let drop = match drop {
+        Some(d) => Some(d),
+        None => {
+            let ipt = run(t, IPTABLES_INPUT)?;
+            (ipt.success() && iptables_default_drop(&ipt.stdout))
+                .then(|| "iptables INPUT chain".to_string())
+        }
+    };
+    if let Some(what) = drop {
+        let list: Vec<String> = wanted
+            .iter()
+            .map(|o| format!("  - {}", o.describe()))
+            .collect();
+        let examples: Vec<String> = wanted
+            .iter()
+            .map(|o| format!("  {}", o.nft_example()))
+            .collect();
+        bail!(
+            "{} drops incoming traffic by default ({what}) and is not managed by firewalld \
+             or ufw, so mhactl does not edit it. Open these, then re-run bootstrap (or set \
+             `firewall: manual` in the inventory once they are open):\n{}\nfor example, \
+             with nftables:\n{}",
+            t.node(),
+            list.join("\n"),
+            examples.join("\n")
+        );
+    }
+    Ok(Plan::Noop(
+        "no firewall: firewalld and ufw are not active and no nftables/iptables input \
+         policy drops; nothing to open"
+            .into(),
+    ))
+}
+
+fn plan_firewalld(inv: &Inventory, t: &dyn Transport, wanted: &[Opening]) -> Result<Plan> {
+    let iface = shell_quote(&inv.vip.interface);
+    let zone_out = run(
+        t,
+        &format!("{FIREWALLD_ZONE}{iface} 2>/dev/null || firewall-cmd --get-default-zone"),
+    )?;
+    let zone = zone_out.stdout.trim().to_string();
+    if zone.is_empty() || !zone_out.success() {
+        bail!(
+            "firewalld runs, but neither the zone of {} nor the default zone is known",
+            inv.vip.interface
+        );
+    }
+    let z = shell_quote(&zone);
+    let list = t.run_ok(&RemoteCommand::new(format!(
+        "firewall-cmd --zone={z} --list-all"
+    )))?;
+    let target = list
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("target:"))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default();
+    if target == "ACCEPT" {
+        return Ok(Plan::Noop(format!(
+            "firewalld zone {zone} accepts all traffic (target ACCEPT): nothing to open"
+        )));
+    }
+    let mut actions = Vec::new();
+    let mut what = Vec::new();
+    let mut fine = Vec::new();
+    for o in wanted {
+        let rule = shell_quote(&o.rich_rule());
+        let mut missing = Vec::new();
+        for (label, flag) in [("runtime", ""), ("permanent", "--permanent ")] {
+            let q = run(
+                t,
+                &format!("firewall-cmd {flag}--zone={z} --query-rich-rule={rule}"),
+            )?;
+            if !q.success() {
+                actions.push(Action::Run(RemoteCommand::new(format!(
+                    "firewall-cmd {flag}--zone={z} --add-rich-rule={rule}"
+                ))));
+                missing.push(label);
+            }
+        }
+        if missing.is_empty() {
+            fine.push(o.describe());
+        } else {
+            what.push(format!(
+                "allow {} ({})",
+                o.describe(),
+                missing.join(" and ")
+            ));
+        }
+    }
+    if actions.is_empty() {
+        return Ok(Plan::Noop(format!(
+            "firewalld zone {zone} allows {}",
+            fine.join("; ")
+        )));
+    }
+    Ok(Plan::Change(Change {
+        summary: format!("firewalld zone {zone}: {}", what.join("; ")),
+        actions,
+        diff: None,
+    }))
+}
+
+fn plan_ufw(
+    inv: &Inventory,
+    t: &dyn Transport,
+    i: usize,
+    status: &str,
+    incoming: &str,
+    wanted: &[Opening],
+) -> Result<Plan> {
+    if incoming == "allow" {
+        return Ok(Plan::Noop(
+            "ufw is active and allows incoming traffic by default: nothing to open".into(),
+        ));
+    }
+    let mut actions = Vec::new();
+    let mut what = Vec::new();
+    let mut fine = Vec::new();
+    let mut diff = None;
+    for o in wanted {
+        match o.tcp_port {
+            Some(port) => {
+                if ufw_allows(status, port, o.source.as_deref()) {
+                    fine.push(o.describe());
+                    continue;
+                }
+                let from = o
+                    .source
+                    .as_ref()
+                    .map(|s| format!("from {s} "))
+                    .unwrap_or_default();
+                actions.push(Action::Run(RemoteCommand::new(format!(
+                    "ufw allow proto tcp {from}to any port {port} comment {}",
+                    shell_quote(&format!("mhactl: {}", o.why))
+                ))));
+                what.push(format!("allow {}", o.describe()));
+            }
+            None => {
+                // The ufw command line has no VRRP: a line in before.rules.
+                let peer = inv.peer(i).address.to_string();
+                let current = t
+                    .read_file(std::path::Path::new(UFW_BEFORE_RULES))?
+                    .unwrap_or_default();
+                match ufw_before_rules_with_vrrp(&current, &peer) {
+                    None if current.lines().any(|l| l.trim() == ufw_vrrp_line(&peer)) => {
+                        fine.push(o.describe());
+                    }
+                    None => bail!(
+                        "ufw is active but {UFW_BEFORE_RULES} has no COMMIT line to add the \
+                         VRRP rule before; allow IP protocol 112 from {peer} by hand"
+                    ),
+                    Some(new) => {
+                        diff = Some(file_diff(UFW_BEFORE_RULES, Some(&current), &new));
+                        actions.push(Action::WriteFile {
+                            path: UFW_BEFORE_RULES.into(),
+                            content: new,
+                            mode: 0o640,
+                        });
+                        actions.push(Action::Run(RemoteCommand::new("ufw reload")));
+                        what.push(format!("allow {} in {UFW_BEFORE_RULES}", o.describe()));
+                    }
+                }
+            }
+        }
+    }
+    if actions.is_empty() {
+        return Ok(Plan::Noop(format!("ufw allows {}", fine.join("; "))));
+    }
+    Ok(Plan::Change(Change {
+        summary: format!("ufw: {}", what.join("; ")),
+        actions,
+        diff,
+    }))
+}
+
+/// The `selinux` step.
+pub struct Selinux(pub Arc<Ctx>);
+
+impl Operation for Selinux {
+    fn name(&self) -> &'static str {
+        "selinux"
+    }
+
+    fn plan(&self, cluster: &Cluster, i: usize) -> Result<Plan> {
+        // The datadir is not an inventory option yet: the packaged default applies.
+        plan_selinux(&self.0.inv, cluster.nodes[i].transport.as_ref(), None)
+    }
+}
+
+/// Plan SELinux for a node: `datadir` is the server's data directory when it is not
+/// the packaged default (the seam for a `datadir` inventory option).
+pub fn plan_selinux(inv: &Inventory, t: &dyn Transport, datadir: Option<&str>) -> Result<Plan> {
+    let out = run(t, GETENFORCE)?;
+    if out.status == NOT_INSTALLED {
+        return Ok(Plan::Noop("SELinux is not installed".into()));
+    }
+    let mode = out.stdout.trim().to_string();
+    if mode != "Enforcing" {
+        return Ok(Plan::Noop(format!(
+            "SELinux {}: nothing is blocked",
+            if mode.is_empty() {
+                "state unknown"
+            } else {
+                mode.as_str()
+            }
+        )));
+    }
+    let port = inv.mysql.port;
+    let mut actions = Vec::new();
+    let mut what = Vec::new();
+    if !port_is_mysqld_default(port) {
+        let ports = run(t, SEMANAGE_PORTS)?;
+        if ports.status == NOT_INSTALLED {
+            bail!(
+                "SELinux is enforcing and mysql.port {port} is not a MySQL port in the policy: \
+                 install semanage (policycoreutils-python-utils) so mhactl can label it, or \
+                 run `semanage port -a -t mysqld_port_t -p tcp {port}`"
+            );
+        }
+        if !semanage_port_labelled(&ports.stdout, "mysqld_port_t", port) {
+            actions.push(Action::Run(RemoteCommand::new(format!(
+                "semanage port -a -t mysqld_port_t -p tcp {port}"
+            ))));
+            what.push(format!("label tcp port {port} mysqld_port_t"));
+        }
+    }
+    if let Some(dir) = datadir.filter(|d| d.trim_end_matches('/') != DEFAULT_DATADIR) {
+        let listed = run(t, "semanage fcontext -l -C")?;
+        if !listed.stdout.contains(&datadir_context_spec(dir)) {
+            actions.extend(
+                datadir_context_commands(dir)
+                    .into_iter()
+                    .map(|c| Action::Run(RemoteCommand::new(c))),
+            );
+            what.push(format!("label {dir} mysqld_db_t"));
+        }
+    }
+    if actions.is_empty() {
+        return Ok(Plan::Noop(format!(
+            "SELinux enforcing; default contexts apply (datadir {}, port {port} is mysqld_port_t)",
+            datadir.unwrap_or(DEFAULT_DATADIR)
+        )));
+    }
+    Ok(Plan::Change(Change {
+        summary: format!("SELinux enforcing: {}", what.join(", ")),
+        actions,
+        diff: None,
+    }))
+}
+
+/// Ports the packaged policy labels mysqld_port_t.
+fn port_is_mysqld_default(port: u16) -> bool {
+    port == 3306 || port == 1186 || (63132..=63164).contains(&port)
+}
+
+/// Does `semanage port -l` label `port`/tcp with `label`?
+pub fn semanage_port_labelled(listing: &str, label: &str, port: u16) -> bool {
+    listing.lines().any(|l| {
+        let mut w = l.split_whitespace();
+        if w.next() != Some(label) || w.next() != Some("tcp") {
+            return false;
+        }
+        w.collect::<String>().split(',').any(|r| match r.split_once('-') {
+            Some((a, b)) => {
+                matches!((a.parse::<u16>(), b.parse::<u16>()), (Ok(a), Ok(b)) if (a..=b).contains(&port))
+            }
+            None => r.parse::<u16>() == Ok(port),
+        })
+    })
+}
+
+/// `semanage fcontext` file spec for a datadir.
+pub fn datadir_context_spec(dir: &str) -> String {
+    format!("{}(/.*)?", dir.trim_end_matches('/'))
+}
+
+/// Commands that give a non-default datadir the context mysqld may use.
+pub fn datadir_context_commands(dir: &str) -> Vec<String> {
+    vec![
+        format!(
+            "semanage fcontext -a -t mysqld_db_t {}",
+            shell_quote(&datadir_context_spec(dir))
+        ),
+        format!("restorecon -R {}", shell_quote(dir.trim_end_matches('/'))),
+    ]
+}
