@@ -190,7 +190,7 @@ fn bootstrap_builds_a_dual_master_pair_and_reruns_change_nothing() {
     let (ok, out) = bootstrap(&lab, &[]);
     assert!(!ok, "bootstrap should fail: {out}");
     assert!(
-        out.contains("failed: node-b at step server-config")
+        out.contains("FAILED node-b at step server-config")
             && out.contains("previous version was restored"),
         "{out}"
     );
