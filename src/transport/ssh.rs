@@ -220,7 +220,18 @@ impl Transport for SshTransport {
     }
 
     fn lock(&self, owner: &str) -> Result<()> {
-        let child = runtime().block_on(self.take_lock(owner))?;
+        let child = runtime().block_on(self.take_lock(owner)).map_err(|e| {
+            // ssh reports a missing `sudo` (exit 127) before our script can say anything.
+            if self.target.user != "root" && !format!("{e:#}").contains("passwordless sudo") {
+                e.context(format!(
+                    "{}: cannot take the mhactl lock; {} runs commands through `sudo -n`, so it needs \
+                     passwordless sudo (and sudo installed)",
+                    self.target.node, self.target.user
+                ))
+            } else {
+                e
+            }
+        })?;
         *self
             .lock_holder
             .lock()
