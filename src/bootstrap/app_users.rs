@@ -7,7 +7,7 @@
 
 use super::steps::Ctx;
 use crate::dialect::{quote_account, quote_string, Dialect};
-use crate::engine::{Action, Change, Cluster, Operation, Plan};
+use crate::engine::{Change, Cluster, Operation, Plan};
 use crate::facts;
 use crate::inventory::{self, Flavor};
 use crate::transport::ForwardTarget;
@@ -119,26 +119,9 @@ impl Operation for AppUsers {
         statements.push("SET SESSION sql_log_bin = 1".into());
         Ok(Plan::Change(Change {
             summary: what.join(", "),
-            actions: vec![Action::Custom(
-                format!("sql: {}", statements.join("; ")),
-                Box::new(move |cluster: &Cluster, i| {
-                    cluster.nodes[i]
-                        .with_sql(|sql| {
-                            for statement in &statements {
-                                sql.exec(statement)?;
-                            }
-                            Ok(())
-                        })
-                        .map_err(|e| match crate::sql::server_error_code(&e) {
-                            Some(1819) => anyhow!(
-                                "the server's password policy (validate_password) rejects an \
-                                 access.users password (error 1819): use a longer one mixing \
-                                 upper and lower case letters, digits and special characters; \
-                                 mhactl does not weaken the policy"
-                            ),
-                            _ => e,
-                        })
-                }),
+            actions: vec![super::steps::account_sql(
+                statements,
+                "an access.users password",
             )],
             diff: None,
         }))

@@ -295,7 +295,7 @@ impl Operation for AdminAccess {
                         &root_password,
                     )
                     .map_err(|e| match crate::sql::server_error_code(&e) {
-                        Some(1819) => password_policy_error("root"),
+                        Some(1819) => password_policy_error("the inventory's root password"),
                         Some(1045) => anyhow!(
                             "the temporary root password from the error log no longer \
                              works (error 1045): root's password was changed since; set the \
@@ -313,9 +313,30 @@ impl Operation for AdminAccess {
 /// Error 1819, said plainly: the server's validate_password rejects a password.
 fn password_policy_error(which: &str) -> anyhow::Error {
     anyhow!(
-        "the server's password policy (validate_password) rejects the inventory's {which} \
-         password (error 1819): use a longer one mixing upper and lower case letters, \
+        "the server's password policy (validate_password) rejects {which} \
+         (error 1819): use a longer one mixing upper and lower case letters, \
          digits and special characters; mhactl does not weaken the policy"
+    )
+}
+
+/// Run account statements (created with the binary log off) on the node, turning the
+/// password policy's refusal (1819) into a message naming `which` password it was.
+pub(super) fn account_sql(statements: Vec<String>, which: &'static str) -> Action {
+    Action::Custom(
+        format!("sql: {}", statements.join("; ")),
+        Box::new(move |cluster: &Cluster, i| {
+            cluster.nodes[i]
+                .with_sql(|sql| {
+                    for statement in &statements {
+                        sql.exec(statement)?;
+                    }
+                    Ok(())
+                })
+                .map_err(|e| match crate::sql::server_error_code(&e) {
+                    Some(1819) => password_policy_error(which),
+                    _ => e,
+                })
+        }),
     )
 }
 
@@ -528,21 +549,9 @@ impl Operation for ReplicationUser {
         statements.push("SET SESSION sql_log_bin = 1".into());
         Ok(Plan::Change(Change {
             summary: what.join(", "),
-            actions: vec![Action::Custom(
-                format!("sql: {}", statements.join("; ")),
-                Box::new(move |cluster: &Cluster, i| {
-                    cluster.nodes[i]
-                        .with_sql(|sql| {
-                            for statement in &statements {
-                                sql.exec(statement)?;
-                            }
-                            Ok(())
-                        })
-                        .map_err(|e| match crate::sql::server_error_code(&e) {
-                            Some(1819) => password_policy_error("replication"),
-                            _ => e,
-                        })
-                }),
+            actions: vec![account_sql(
+                statements,
+                "the inventory's replication password",
             )],
             diff: None,
         }))
