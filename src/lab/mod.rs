@@ -168,6 +168,7 @@ fn start_nodes(dir: &Path, state: &LabState) -> Result<()> {
     let boot = node::write_boot_script(dir)?;
     net.create_bridge()?;
     let mut known_hosts = Vec::new();
+    let mut started = Vec::new();
     for (i, name) in NODE_NAMES.iter().enumerate() {
         let dirs = node::NodeDirs::new(dir, name);
         let host_key = node::prepare(&dirs, name, &client_key, &hosts, state.flavor)
@@ -175,11 +176,11 @@ fn start_nodes(dir: &Path, state: &LabState) -> Result<()> {
         known_hosts.push(format!("{} {host_key}", net.node_address(i)));
         net.create_node(i, name)
             .with_context(|| format!("network of node {name}"))?;
-        node::start(net, name, &dirs, &boot, &state.image)?;
+        started.push(node::start(net, name, &dirs, &boot, &state.image)?);
     }
     files::write_known_hosts(dir, &known_hosts)?;
-    for (i, name) in NODE_NAMES.iter().enumerate() {
-        node::wait_for_ssh(net, i, name, &node::NodeDirs::new(dir, name))?;
+    for ((i, name), child) in NODE_NAMES.iter().enumerate().zip(&mut started) {
+        node::wait_for_ssh(net, i, name, &node::NodeDirs::new(dir, name), child)?;
     }
     files::write_secrets(dir, state.flavor)?;
     files::write_inventory(dir, state)?;

@@ -13,7 +13,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Runs as the node's PID 1 (on the host's filesystem, before the chroot): mounts the
@@ -199,7 +199,7 @@ pub fn start(
     dirs: &NodeDirs,
     boot: &Path,
     base: &Path,
-) -> Result<u32> {
+) -> Result<Child> {
     let console = fs::File::create(dirs.console())?;
     let child = Command::new("ip")
         .args(["netns", "exec", &net.netns(name)])
@@ -222,25 +222,50 @@ pub fn start(
         .process_group(0)
         .spawn()
         .with_context(|| format!("cannot start node {name}"))?;
-    Ok(child.id())
+    Ok(child)
 }
 
+/// How long a node gets to start sshd. Booting takes well under a second on an idle
+/// machine; the margin is for CI machines busy compiling.
+const SSHD_START_TIMEOUT: Duration = Duration::from_secs(90);
+
 /// Wait until the node's sshd accepts TCP connections.
-pub fn wait_for_ssh(net: &LabNetwork, index: usize, name: &str, dirs: &NodeDirs) -> Result<()> {
+///
+/// Whether the node is still alive is judged by its own process (`node`, as returned by
+/// [`start`]), not by the processes in its network namespace: right after the spawn,
+/// `ip netns exec` may not have entered the namespace yet, and an empty namespace then
+/// looked like a dead node (a flake seen under load).
+pub fn wait_for_ssh(
+    net: &LabNetwork,
+    index: usize,
+    name: &str,
+    dirs: &NodeDirs,
+    node: &mut Child,
+) -> Result<()> {
     let addr = SocketAddr::from((net.node_address(index), 22));
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + SSHD_START_TIMEOUT;
+    let mut exited = None;
     while Instant::now() < deadline {
         if TcpStream::connect_timeout(&addr, Duration::from_millis(300)).is_ok() {
             return Ok(());
         }
-        if netns_pids(&net.netns(name)).is_empty() {
+        if let Ok(Some(status)) = node.try_wait() {
+            exited = Some(status);
             break; // the node died: no point in waiting
         }
         std::thread::sleep(Duration::from_millis(100));
     }
     let console = fs::read_to_string(dirs.console()).unwrap_or_default();
+    let what = match exited {
+        Some(status) => format!("node {name} stopped ({status}) before sshd listened on {addr}"),
+        None => format!(
+            "node {name} did not start sshd on {addr} within {} s",
+            SSHD_START_TIMEOUT.as_secs()
+        ),
+    };
     bail!(
-        "node {name} did not start sshd on {addr} within 30 s; its console says:\n{}",
+        "{what}; its console ({}) says:\n{}",
+        dirs.console().display(),
         console.trim()
     )
 }
