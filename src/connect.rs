@@ -60,13 +60,7 @@ pub fn connect(
                     }
                     let target = SshTarget {
                         node: name.clone(),
-                        host: ssh.host.to_string(),
-                        user: ssh.user.clone(),
-                        port: ssh.port,
-                        identity_file: ssh.identity_file.clone(),
-                        known_hosts: ssh.known_hosts.clone(),
-                        host_key_check: ssh.host_key_check,
-                        connect_timeout: ssh.connect_timeout,
+                        ssh: ssh.clone(),
                     };
                     let result = SshTransport::connect(target).and_then(|t| {
                         if let Some(owner) = owner {

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{lab_available, mhactl, mhactl_ok, TestLab};
-use mhactl::inventory::HostKeyCheck;
+use mhactl::inventory::{HostKeyCheck, ResolvedSsh};
 use mhactl::transport::ssh::{SshTarget, SshTransport};
 use mhactl::transport::{RemoteCommand, Transport};
 use std::time::Duration;
@@ -14,13 +14,15 @@ const SUBNET: u8 = 250;
 fn target(lab: &TestLab, known_hosts: std::path::PathBuf) -> SshTarget {
     SshTarget {
         node: "node-a".into(),
-        host: format!("10.213.{SUBNET}.11"),
-        user: "root".into(),
-        port: 22,
-        identity_file: Some(lab.dir.join("id_ed25519")),
-        known_hosts: Some(known_hosts),
-        host_key_check: HostKeyCheck::Strict,
-        connect_timeout: Duration::from_secs(5),
+        ssh: ResolvedSsh {
+            host: std::net::Ipv4Addr::new(10, 213, SUBNET, 11),
+            user: "root".into(),
+            port: 22,
+            identity_file: Some(lab.dir.join("id_ed25519")),
+            known_hosts: Some(known_hosts),
+            host_key_check: HostKeyCheck::Strict,
+            connect_timeout: Duration::from_secs(5),
+        },
     }
 }
 

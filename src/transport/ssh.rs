@@ -6,7 +6,7 @@
 //! on its own thread and a node's commands are sequential anyway.
 
 use super::{CommandOutput, ForwardTarget, RemoteCommand, Transport};
-use crate::inventory::HostKeyCheck;
+use crate::inventory::{HostKeyCheck, ResolvedSsh};
 use anyhow::{anyhow, Context, Result};
 use openssh::{ForwardType, KnownHosts, Session, SessionBuilder, Socket, Stdio};
 use std::path::{Path, PathBuf};
@@ -20,20 +20,9 @@ use tokio::io::AsyncWriteExt;
 pub struct SshTarget {
     /// Node name, for messages.
     pub node: String,
-    /// Address or host name.
-    pub host: String,
-    /// Remote user; anything but root runs commands through `sudo -n`.
-    pub user: String,
-    /// SSH port.
-    pub port: u16,
-    /// Private key file.
-    pub identity_file: Option<PathBuf>,
-    /// known_hosts file to check the host key against.
-    pub known_hosts: Option<PathBuf>,
-    /// Host key policy.
-    pub host_key_check: HostKeyCheck,
-    /// TCP connect timeout.
-    pub connect_timeout: Duration,
+    /// Where and how to connect, as the inventory resolved it for this node. A remote
+    /// user other than root runs commands through `sudo -n`.
+    pub ssh: ResolvedSsh,
 }
 
 /// A live, multiplexed SSH connection to one node.
@@ -72,9 +61,9 @@ impl SshTransport {
             .context("cannot create a private directory for the SSH control socket")?;
         let mut builder = SessionBuilder::default();
         builder
-            .user(target.user.clone())
-            .port(target.port)
-            .connect_timeout(target.connect_timeout)
+            .user(target.ssh.user.clone())
+            .port(target.ssh.port)
+            .connect_timeout(target.ssh.connect_timeout)
             .server_alive_interval(Duration::from_secs(5))
             .control_directory(socket_dir.path())
             // The master outlives mhactl only briefly if mhactl is killed (the default,
@@ -82,18 +71,18 @@ impl SshTransport {
             .control_persist(openssh::ControlPersist::IdleFor(
                 std::num::NonZeroUsize::new(10).expect("nonzero"),
             ))
-            .known_hosts_check(match target.host_key_check {
+            .known_hosts_check(match target.ssh.host_key_check {
                 HostKeyCheck::Strict => KnownHosts::Strict,
                 HostKeyCheck::AcceptNew => KnownHosts::Add,
             });
-        if let Some(key) = &target.identity_file {
+        if let Some(key) = &target.ssh.identity_file {
             builder.keyfile(key);
         }
-        if let Some(known) = &target.known_hosts {
+        if let Some(known) = &target.ssh.known_hosts {
             builder.user_known_hosts_file(known);
         }
         let session = runtime()
-            .block_on(builder.connect_mux(&target.host))
+            .block_on(builder.connect_mux(target.ssh.host.to_string()))
             .map_err(|e| connect_error(&target, e))?;
         Ok(Arc::new(SshTransport {
             target,
@@ -111,7 +100,7 @@ impl SshTransport {
     }
 
     async fn run_async(&self, cmd: &RemoteCommand) -> Result<CommandOutput> {
-        let mut command = if self.target.user == "root" {
+        let mut command = if self.target.ssh.user == "root" {
             let mut c = self.session.command("sh");
             c.arg("-c").arg(&cmd.script);
             c
@@ -159,7 +148,7 @@ exec cat >/dev/null"#;
 impl SshTransport {
     async fn take_lock(&self, owner: &str) -> Result<openssh::Child<Arc<Session>>> {
         use tokio::io::AsyncBufReadExt;
-        let mut command = if self.target.user == "root" {
+        let mut command = if self.target.ssh.user == "root" {
             let mut c = Arc::clone(&self.session).arc_command("sh");
             c.arg("-c").arg(LOCK_SCRIPT).arg("mhactl-lock").arg(owner);
             c
@@ -197,12 +186,12 @@ impl SshTransport {
                         }
                     );
                 }
-                let hint = if self.target.user == "root" {
+                let hint = if self.target.ssh.user == "root" {
                     String::new()
                 } else {
                     format!(
                         "; {} runs commands through `sudo -n`, so it needs passwordless sudo (and sudo installed)",
-                        self.target.user
+                        self.target.ssh.user
                     )
                 };
                 anyhow::bail!(
@@ -222,11 +211,11 @@ impl Transport for SshTransport {
     fn lock(&self, owner: &str) -> Result<()> {
         let child = runtime().block_on(self.take_lock(owner)).map_err(|e| {
             // ssh reports a missing `sudo` (exit 127) before our script can say anything.
-            if self.target.user != "root" && !format!("{e:#}").contains("passwordless sudo") {
+            if self.target.ssh.user != "root" && !format!("{e:#}").contains("passwordless sudo") {
                 e.context(format!(
                     "{}: cannot take the mhactl lock; {} runs commands through `sudo -n`, so it needs \
                      passwordless sudo (and sudo installed)",
-                    self.target.node, self.target.user
+                    self.target.node, self.target.ssh.user
                 ))
             } else {
                 e
@@ -336,6 +325,7 @@ fn connect_error(target: &SshTarget, err: openssh::Error) -> anyhow::Error {
         .unwrap_or_default();
     let all = format!("{text} {detail}");
     let known = target
+        .ssh
         .known_hosts
         .as_deref()
         .map(Path::display)
@@ -350,17 +340,17 @@ fn connect_error(target: &SshTarget, err: openssh::Error) -> anyhow::Error {
              Compare it with the host's real key (on the host: `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`) \
              and add it to {known}, or pass --accept-new-host-keys to trust a host seen for the first time",
             target.node,
-            target.host,
+            target.ssh.host,
             if changed { "has CHANGED" } else { "is unknown" },
-            offered_fingerprints(&target.host, target.port)
+            offered_fingerprints(&target.ssh.host.to_string(), target.ssh.port)
         );
     }
     anyhow!(
         "{}: cannot connect over SSH to {}@{}:{}: {}",
         target.node,
-        target.user,
-        target.host,
-        target.port,
+        target.ssh.user,
+        target.ssh.host,
+        target.ssh.port,
         all.trim()
     )
 }
