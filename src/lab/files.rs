@@ -34,21 +34,7 @@ const CREATED: &[&str] = &[
 pub fn ensure_client_key(dir: &Path) -> Result<String> {
     let key = dir.join(CLIENT_KEY);
     if !key.exists() {
-        let path = key.to_str().context("lab directory path is not UTF-8")?;
-        host::run(
-            "ssh-keygen",
-            &[
-                "-q",
-                "-t",
-                "ed25519",
-                "-N",
-                "",
-                "-C",
-                "mhactl-lab",
-                "-f",
-                path,
-            ],
-        )?;
+        host::ssh_keygen(&key, "mhactl-lab")?;
     }
     Ok(fs::read_to_string(dir.join("id_ed25519.pub"))?)
 }

@@ -5,6 +5,18 @@ use anyhow::{bail, Context, Result};
 use std::os::unix::fs::MetadataExt;
 use std::process::{Command, Stdio};
 
+/// Generate an ed25519 key pair without a passphrase at `path` (and `path`.pub).
+pub fn ssh_keygen(path: &std::path::Path, comment: &str) -> Result<()> {
+    let path = path
+        .to_str()
+        .ok_or_else(|| anyhow::anyhow!("non-UTF-8 path {}", path.display()))?;
+    run(
+        "ssh-keygen",
+        &["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", path],
+    )?;
+    Ok(())
+}
+
 /// Run `program args...` on this host; fail with its stderr if it exits non-zero.
 pub fn run(program: &str, args: &[&str]) -> Result<String> {
     let out = Command::new(program)

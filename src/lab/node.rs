@@ -131,20 +131,7 @@ pub fn prepare(
     let upper = dirs.upper();
     fs::create_dir_all(upper.join("etc/ssh"))?;
     let key = upper.join("etc/ssh/ssh_host_ed25519_key");
-    host::run(
-        "ssh-keygen",
-        &[
-            "-q",
-            "-t",
-            "ed25519",
-            "-N",
-            "",
-            "-C",
-            &format!("root@{name}"),
-            "-f",
-            key.to_str().context("non-UTF-8 path")?,
-        ],
-    )?;
+    host::ssh_keygen(&key, &format!("root@{name}"))?;
     let ssh_dir = upper.join("root/.ssh");
     fs::create_dir_all(&ssh_dir)?;
     fs::set_permissions(upper.join("root"), fs::Permissions::from_mode(0o700))?;
