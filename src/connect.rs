@@ -78,8 +78,14 @@ pub fn connect(
                         },
                         detail: match &result {
                             Ok(_) => format!(
-                                "{}@{}:{} (strict host keys: {:?})",
-                                ssh.user, ssh.host, ssh.port, ssh.host_key_check
+                                "{}@{}:{} (host keys: {})",
+                                ssh.user,
+                                ssh.host,
+                                ssh.port,
+                                match ssh.host_key_check {
+                                    crate::inventory::HostKeyCheck::Strict => "strict",
+                                    crate::inventory::HostKeyCheck::AcceptNew => "accept-new",
+                                }
                             ),
                             Err(e) => format!("{e:#}"),
                         },

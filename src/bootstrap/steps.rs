@@ -241,11 +241,8 @@ impl Operation for AdminAccess {
                     _ => "root by socket authentication",
                 };
                 return Ok(Plan::Noop(format!(
-                    "{:?} {}.{}.{}: {how}, through the server's unix socket over SSH",
-                    d.flavor(),
-                    d.version().major,
-                    d.version().minor,
-                    d.version().patch
+                    "{}: {how}, through the server's unix socket over SSH",
+                    d.version()
                 )));
             }
             Err(err) => err,
