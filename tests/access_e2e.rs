@@ -28,6 +28,26 @@ fn bootstrap(lab: &TestLab) -> serde_json::Value {
     serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}"))
 }
 
+/// `verify --output json`'s checks named `name`.
+fn verify_checks(lab: &TestLab, name: &str) -> Vec<serde_json::Value> {
+    let inv = lab.inventory();
+    let out = mhactl(&["-i", &inv, "verify", "--output", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "verify JSON: {e}\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"] == name)
+        .cloned()
+        .collect()
+}
+
 fn steps<'a>(report: &'a serde_json::Value, step: &str) -> Vec<&'a serde_json::Value> {
     report["steps"]
         .as_array()
@@ -133,9 +153,12 @@ fn app_user_reaches_the_vip_with_exactly_its_privileges() {
     let client = lab.ssh_ok("node-b", "mysql -N -B -e 'SELECT @@character_set_client'");
     assert_eq!(client.trim(), "utf8mb4");
 
-    // A re-run changes nothing.
+    // A re-run changes nothing, and verify checks the accounts on both nodes.
     let again = bootstrap(&lab);
     assert_eq!(again["changed"], 0, "{again}");
+    let checks = verify_checks(&lab, "access-users");
+    assert_eq!(checks.len(), 2, "{checks:?}");
+    assert!(checks.iter().all(|c| c["ok"] == true), "{checks:?}");
 
     // A privilege granted by hand on one node is revoked; only that node changes.
     lab.ssh_ok(
@@ -143,6 +166,13 @@ fn app_user_reaches_the_vip_with_exactly_its_privileges() {
         &format!(
             "mysql -e \"SET sql_log_bin = 0; GRANT DELETE ON app.* TO 'app'@'10.213.{SUBNET}.0/255.255.255.0'\""
         ),
+    );
+    let drift = verify_checks(&lab, "access-users");
+    let b = drift.iter().find(|c| c["node"] == "node-b").unwrap();
+    assert_eq!(b["ok"], false, "{b}");
+    assert!(
+        b["detail"].as_str().unwrap().contains("REVOKE DELETE"),
+        "{b}"
     );
     let fixed = bootstrap(&lab);
     let changed: Vec<String> = fixed["steps"]

@@ -150,6 +150,11 @@ fn node_checks(cluster: &Cluster, inv: &Inventory, secrets: &Secrets, i: usize) 
     out.push(guarded("replication-user", n, || {
         replication_user_check(node, inv, &dialect, i)
     }));
+    if !inv.access.users.is_empty() {
+        out.push(guarded("access-users", n, || {
+            access_users_check(node, inv, &dialect)
+        }));
+    }
     out.push(guarded("my-cnf", n, || {
         let wanted = crate::render::render_my_cnf(inv, i, &dialect, &target)?;
         drift_check("my-cnf", node, target.config_path(), &wanted)
@@ -437,6 +442,81 @@ fn replication_user_check(
                 extra.join(", ")
             ),
         )
+    })
+}
+
+/// The inventory's `access.users`: one account per client network, none for other
+/// hosts, and exactly the listed privileges. Passwords are not checked: on MySQL that
+/// needs a short-lived account (bootstrap's `app-users` step does it), and verify
+/// changes nothing.
+fn access_users_check(node: &NodeHandle, inv: &Inventory, d: &Dialect) -> Result<Check> {
+    let n = node.name.as_str();
+    let mut problems = Vec::new();
+    let mut fine = Vec::new();
+    for (u, user) in inv.access.users.iter().enumerate() {
+        let grants = user
+            .privileges
+            .iter()
+            .map(|g| crate::inventory::parse_grant(g))
+            .collect::<std::result::Result<Vec<_>, String>>()
+            .map_err(|e| anyhow!("access.users[{u}].privileges: {e}"))?;
+        let wanted = crate::inventory::wanted_grants(&grants);
+        let hosts = user
+            .networks
+            .iter()
+            .map(|net| crate::inventory::parse_network(net).map(|net| net.mysql_host()))
+            .collect::<std::result::Result<Vec<_>, String>>()
+            .map_err(|e| anyhow!("access.users[{u}].networks: {e}"))?;
+        let existing: Vec<String> = node
+            .with_sql(|sql| {
+                sql.query(&format!(
+                    "SELECT Host AS host FROM mysql.user WHERE User = {}",
+                    quote_string(&user.name)
+                ))
+            })?
+            .iter()
+            .filter_map(|r| crate::sql::get(r, "host").map(str::to_string))
+            .collect();
+        for stale in existing.iter().filter(|h| !hosts.contains(h)) {
+            problems.push(format!(
+                "{} exists but access.users[{u}].networks does not list it",
+                quote_account(&user.name, stale)
+            ));
+        }
+        for host in &hosts {
+            let account = quote_account(&user.name, host);
+            if !existing.contains(host) {
+                problems.push(format!("{account} does not exist"));
+                continue;
+            }
+            let rows = node.with_sql(|sql| sql.query(&d.show_grants_sql(&user.name, host)))?;
+            let lines: Vec<String> = rows
+                .iter()
+                .filter_map(|r| r.first().and_then(|(_, v)| v.clone()))
+                .collect();
+            let actual = crate::inventory::parse_show_grants(&lines);
+            let changes = crate::inventory::grant_changes(&account, &wanted, &actual);
+            if changes.is_empty() {
+                fine.push(account);
+            } else {
+                problems.push(format!(
+                    "privileges of {account} differ from access.users[{u}].privileges (bootstrap would run: {})",
+                    changes.join("; ")
+                ));
+            }
+        }
+    }
+    Ok(if problems.is_empty() {
+        Check::pass(
+            "access-users",
+            n,
+            format!(
+                "{} with exactly the inventory's privileges",
+                fine.join(", ")
+            ),
+        )
+    } else {
+        Check::fail("access-users", n, problems.join("; "))
     })
 }
 
