@@ -173,6 +173,10 @@ pub struct BootstrapArgs {
     /// Show what each step would change, with diffs, and change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Print the unified diff of every file a step changes as it runs (a dry run always
+    /// shows them; `--output json` always carries them in `steps[].diff`).
+    #[arg(long)]
+    pub diff: bool,
 }
 
 /// `mhactl verify` flags.

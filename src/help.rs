@@ -26,6 +26,7 @@ pub const BOOTSTRAP: &str = "\
 Examples:
   mhactl bootstrap inventory.yaml                   # run every step; re-runs change nothing
   mhactl bootstrap --dry-run inventory.yaml         # plans and file diffs only
+  mhactl bootstrap --diff inventory.yaml            # apply, showing each file's diff
   mhactl bootstrap --accept-new-host-keys inv.yaml  # fresh hosts not yet in known_hosts
   mhactl bootstrap --output json inv.yaml > bootstrap.json
   mhactl bootstrap --no-progress inv.yaml           # plain timestamped lines (CI logs)

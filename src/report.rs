@@ -92,6 +92,8 @@ pub struct Progress {
     bars: Option<(MultiProgress, HashMap<String, ProgressBar>)>,
     quiet: bool,
     verbose: bool,
+    /// Print the diff of each changed step as it finishes (bootstrap `--diff`).
+    diffs: bool,
     colour: bool,
     started: Instant,
 }
@@ -120,9 +122,17 @@ impl Progress {
             bars,
             quiet: global.quiet,
             verbose: global.verbose > 0,
+            diffs: false,
             colour: colour_enabled(Stream::Stderr),
             started: Instant::now(),
         }
+    }
+
+    /// Also print each changed step's file diff as the step finishes. Off by default:
+    /// a first bootstrap writes whole files, and their diffs would bury the progress.
+    pub fn with_diffs(mut self, diffs: bool) -> Progress {
+        self.diffs = diffs;
+        self
     }
 
     /// Clear the spinners.
@@ -168,7 +178,7 @@ impl Observer for Progress {
             paint_status(status_word(r.status), 9, self.colour),
             first
         ));
-        if let Some(diff) = &r.diff {
+        if let Some(diff) = r.diff.as_ref().filter(|_| self.diffs) {
             for l in diff.lines() {
                 self.line(&format!("    {l}"));
             }

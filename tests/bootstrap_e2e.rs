@@ -176,6 +176,26 @@ fn bootstrap_builds_a_dual_master_pair_and_reruns_change_nothing() {
     std::thread::sleep(std::time::Duration::from_millis(500));
     assert!(sql(&lab, "node-a", "SELECT origin FROM e2e.t").contains("b2"));
 
+    // A real run shows file diffs as it goes only with `--diff`.
+    let cnf_b = "/etc/mysql/mariadb.conf.d/60-mhactl.cnf";
+    for (flag, shown) in [(None, false), (Some("--diff"), true)] {
+        lab.ssh_ok(
+            "node-b",
+            &format!("sed -i 's/^auto_increment_offset = 2/auto_increment_offset = 1/' {cnf_b}"),
+        );
+        let inv = lab.inventory();
+        let mut args = vec!["bootstrap", inv.as_str(), "--no-progress"];
+        args.extend(flag);
+        let out = mhactl(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert_eq!(
+            stderr.contains("+auto_increment_offset = 2"),
+            shown,
+            "{flag:?}:\n{stderr}"
+        );
+    }
+
     // A server that does not start with the new my.cnf gets the previous one back and
     // keeps running. Here: without mhactl's file (binary log off) the server starts; with
     // it, the binlog index path is a directory and it cannot.

@@ -33,7 +33,9 @@ pub fn run(args: &BootstrapArgs, global: &GlobalArgs) -> Result<ExitCode> {
     let progress = Progress::new(
         global,
         &inv.nodes.iter().map(|n| n.name.clone()).collect::<Vec<_>>(),
-    );
+    )
+    // A dry run's summary on stdout has the diffs; JSON has them in the report.
+    .with_diffs(args.diff && !args.dry_run && global.output == OutputFormat::Text);
     let (cluster, mut reports) = crate::connect::connect(
         &inv,
         &secrets,

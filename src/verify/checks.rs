@@ -842,6 +842,20 @@ fn wait_caught_up(cluster: &Cluster) -> Result<()> {
     Ok(())
 }
 
+/// `CHECKSUM TABLE list EXTENDED` on one node: (table, checksum) in the server's order.
+fn table_checksums(node: &NodeHandle, list: &str) -> Result<Vec<(String, Option<String>)>> {
+    let rows = node.with_sql(|s| s.query(&format!("CHECKSUM TABLE {list} EXTENDED")))?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            (
+                crate::sql::get(r, "Table").unwrap_or("").to_string(),
+                crate::sql::get(r, "Checksum").map(str::to_string),
+            )
+        })
+        .collect())
+}
+
 fn checksum_checks(cluster: &Cluster, inv: &Inventory) -> Vec<Check> {
     vec![guarded("checksum", "cluster", || {
         wait_caught_up(cluster)?;
@@ -861,23 +875,20 @@ fn checksum_checks(cluster: &Cluster, inv: &Inventory) -> Vec<Check> {
                 .map(|t| t.as_str())
                 .collect::<Vec<_>>()
                 .join(", ");
-            let sums: Vec<Vec<(String, Option<String>)>> = cluster
-                .nodes
-                .iter()
-                .map(|n| {
-                    n.with_sql(|s| s.query(&format!("CHECKSUM TABLE {list} EXTENDED")))
-                        .map(|rows| {
-                            rows.iter()
-                                .map(|r| {
-                                    (
-                                        crate::sql::get(r, "Table").unwrap_or("").to_string(),
-                                        crate::sql::get(r, "Checksum").map(str::to_string),
-                                    )
-                                })
-                                .collect()
-                        })
-                })
-                .collect::<Result<_>>()?;
+            // Both nodes at once: CHECKSUM TABLE ... EXTENDED reads every row, so this
+            // halves the time on large tables and narrows the window in which live
+            // writes could make the two sides differ.
+            let sums: Vec<Vec<(String, Option<String>)>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = cluster
+                    .nodes
+                    .iter()
+                    .map(|n| scope.spawn(|| table_checksums(n, &list)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("checksum thread panicked"))
+                    .collect::<Result<_>>()
+            })?;
             for ((table, a), (_, b)) in sums[0].iter().zip(&sums[1]) {
                 if a != b {
                     problems.push(format!(
