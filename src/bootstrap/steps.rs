@@ -652,10 +652,18 @@ impl Operation for Replication {
                         .unwrap_or_else(|| "?".into())
                 )));
             }
+            // An IO thread still `Connecting` may be in the middle of a connection attempt
+            // that waits out the connect timeout (a minute) although the peer is reachable
+            // again: restart it so it connects now.
+            let mut statements = Vec::new();
+            if !s.io_running && s.sql_running {
+                statements.push(d.stop_replica_io_sql());
+            }
+            statements.push(d.start_replica_sql());
             return Ok(Plan::Change(Change {
                 summary: format!("start replication from {}", peer.name),
                 actions: vec![
-                    Action::Sql(vec![d.start_replica_sql()]),
+                    Action::Sql(statements),
                     wait_for_replication(source),
                 ],
                 diff: None,
