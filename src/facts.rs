@@ -327,7 +327,10 @@ mod tests {
             TcpProbe::Failed("No route to host".into())
         );
         assert_eq!(
-            parse_tcp_probe("bash: line 1: /dev/tcp/x/1: Permission denied\nmhactl-probe: 1\n", 5),
+            parse_tcp_probe(
+                "bash: line 1: /dev/tcp/x/1: Permission denied\nmhactl-probe: 1\n",
+                5
+            ),
             TcpProbe::Failed("Permission denied".into())
         );
         assert!(matches!(

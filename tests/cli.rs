@@ -367,7 +367,10 @@ fn secret_file_readable_by_others_is_warned_about_on_stderr_only() {
             "# vrrp_password_env: MHACTL_VRRP_PASSWORD",
             "vrrp_password_file: secrets.yaml#vrrp",
         );
-    assert!(text.contains("vrrp_password_file: secrets.yaml#vrrp"), "{text}");
+    assert!(
+        text.contains("vrrp_password_file: secrets.yaml#vrrp"),
+        "{text}"
+    );
     std::fs::write(&inv, text).unwrap();
     let secret = tmp.path().join("secrets.yaml");
     std::fs::write(&secret, "repl: Zq8-not-printed\nvrrp: Zq8vrrp1\n").unwrap();
@@ -382,12 +385,17 @@ fn secret_file_readable_by_others_is_warned_about_on_stderr_only() {
 
     for mode in [0o644, 0o640] {
         std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(mode)).unwrap();
-        for args in [&["verify"][..], &["verify", "--output", "json"], &["-q", "bootstrap"]] {
+        for args in [
+            &["verify"][..],
+            &["verify", "--output", "json"],
+            &["-q", "bootstrap"],
+        ] {
             let out = run(args);
             assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
             assert_plain("secret warning", &out);
             let (so, se) = (stdout(&out), stderr(&out));
-            let want = format!(
+            let want =
+                format!(
                 "warning: credentials.replication_password_file: secret file {shown} is readable \
                  by {} (mode {mode:04o}); run `chmod 600 {shown}`",
                 if mode == 0o644 { "everyone" } else { "its group" }

@@ -83,7 +83,11 @@ fn block_port_3306_from_b(lab: &TestLab) {
         .status
         .code()
     };
-    assert_eq!(probe("node-b"), Some(124), "node-b still reaches node-a:3306");
+    assert_eq!(
+        probe("node-b"),
+        Some(124),
+        "node-b still reaches node-a:3306"
+    );
 }
 
 fn unblock_port_3306(_lab: &TestLab) {
@@ -112,7 +116,9 @@ fn md5(lab: &TestLab, node: &str, path: &str) -> String {
 }
 
 fn pid(lab: &TestLab, node: &str, process: &str) -> String {
-    lab.ssh_ok(node, &format!("pidof {process}")).trim().to_string()
+    lab.ssh_ok(node, &format!("pidof {process}"))
+        .trim()
+        .to_string()
 }
 
 fn assert_failed_at(out: &Output, report: &Value, node: &str, name: &str, needles: &[&str]) {
@@ -148,8 +154,16 @@ fn unreachable_peer_port_full_disk_and_secret_file_modes() {
     block_port_3306_from_b(&lab);
     let (out, report) = bootstrap_json(&lab);
     let want = format!("node-b cannot reach node-a's database port {a}:3306 (connect timed out");
-    assert_failed_at(&out, &report, "node-b", "replication", &[&want, "allow TCP 3306"]);
-    let ms = step(&report, "node-b", "replication")["ms"].as_u64().unwrap();
+    assert_failed_at(
+        &out,
+        &report,
+        "node-b",
+        "replication",
+        &[&want, "allow TCP 3306"],
+    );
+    let ms = step(&report, "node-b", "replication")["ms"]
+        .as_u64()
+        .unwrap();
     assert!(ms < 20_000, "the replication step took {ms} ms to fail");
     assert_ne!(step(&report, "node-a", "replication")["status"], "failed");
     eprintln!("blocked 3306: replication failed after {ms} ms");
@@ -174,7 +188,9 @@ fn unreachable_peer_port_full_disk_and_secret_file_modes() {
     unblock_port_3306(&lab);
     let (out, report) = bootstrap_json(&lab);
     assert!(out.status.success(), "{}", text(&out));
-    let ms = step(&report, "node-b", "replication")["ms"].as_u64().unwrap();
+    let ms = step(&report, "node-b", "replication")["ms"]
+        .as_u64()
+        .unwrap();
     assert!(ms < 15_000, "re-converging replication took {ms} ms");
     let (out, _) = verify_json(&lab);
     assert!(out.status.success(), "{}", text(&out));
@@ -215,7 +231,10 @@ fn unreachable_peer_port_full_disk_and_secret_file_modes() {
         for line in hits.lines() {
             let mut f = line.rsplitn(3, ' ');
             let (mode, owner, path) = (f.next().unwrap(), f.next().unwrap(), f.next().unwrap());
-            assert!(mode.ends_with('0'), "{node}: a secret readable by everyone: {line}");
+            assert!(
+                mode.ends_with('0'),
+                "{node}: a secret readable by everyone: {line}"
+            );
             if path.starts_with("/var/lib/mysql/") {
                 assert_eq!(owner, "mysql", "{node}: {line}");
             } else {
@@ -242,7 +261,10 @@ fn unreachable_peer_port_full_disk_and_secret_file_modes() {
         md5(&lab, "node-a", MY_CNF),
         md5(&lab, "node-a", KEEPALIVED_CONF),
     );
-    let (server, keepalived) = (pid(&lab, "node-a", "mariadbd"), pid(&lab, "node-a", "keepalived"));
+    let (server, keepalived) = (
+        pid(&lab, "node-a", "mariadbd"),
+        pid(&lab, "node-a", "keepalived"),
+    );
     // write_file's temporary files (.mhactl.XXXXXX) and keepalived's staged candidate.
     let leftovers = "ls -A /etc/mysql/mariadb.conf.d /etc/keepalived \
                      | grep -c -e '^[.]mhactl[.]' -e 'mhactl-new$' || true";
@@ -261,14 +283,21 @@ fn unreachable_peer_port_full_disk_and_secret_file_modes() {
         ],
     );
     assert_eq!(md5(&lab, "node-a", MY_CNF), cnf_before);
-    assert_eq!(pid(&lab, "node-a", "mariadbd"), server, "mariadb was restarted");
+    assert_eq!(
+        pid(&lab, "node-a", "mariadbd"),
+        server,
+        "mariadb was restarted"
+    );
     lab.ssh_ok("node-a", "mysqladmin ping");
     assert_eq!(lab.ssh_ok("node-a", leftovers).trim(), "0");
 
     // Space for the server's config, still none for keepalived's.
     lab.ssh_ok("node-a", "rm /etc/mysql/mariadb.conf.d/zz-filler");
     let (out, report) = bootstrap_json(&lab);
-    assert_eq!(step(&report, "node-a", "server-config")["status"], "changed");
+    assert_eq!(
+        step(&report, "node-a", "server-config")["status"],
+        "changed"
+    );
     assert_failed_at(
         &out,
         &report,

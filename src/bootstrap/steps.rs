@@ -662,10 +662,7 @@ impl Operation for Replication {
             statements.push(d.start_replica_sql());
             return Ok(Plan::Change(Change {
                 summary: format!("start replication from {}", peer.name),
-                actions: vec![
-                    Action::Sql(statements),
-                    wait_for_replication(source),
-                ],
+                actions: vec![Action::Sql(statements), wait_for_replication(source)],
                 diff: None,
             }));
         }

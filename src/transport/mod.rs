@@ -181,23 +181,23 @@ pub fn write_failure(node: &str, path: &str, status: i32, stderr: &str) -> Strin
     } else {
         cause
     };
-    let hint = if stderr.contains("No space left on device") || stderr.contains("Disk quota exceeded")
-    {
-        format!(
+    let hint =
+        if stderr.contains("No space left on device") || stderr.contains("Disk quota exceeded") {
+            format!(
             ". The file system holding {dir} is full: free space on {node}:{dir} (`df -h {dir}` \
              there), then run mhactl again; {kept} was not changed"
         )
-    } else if stderr.contains("Read-only file system") {
-        format!(
+        } else if stderr.contains("Read-only file system") {
+            format!(
             ". {node}:{dir} is on a read-only file system: remount it read-write, then run mhactl \
              again; {kept} was not changed"
         )
-    } else if status == 255 {
-        // The connection may have dropped after the rename: do not claim anything.
-        String::new()
-    } else {
-        format!("; {kept} was not changed")
-    };
+        } else if status == 255 {
+            // The connection may have dropped after the rename: do not claim anything.
+            String::new()
+        } else {
+            format!("; {kept} was not changed")
+        };
     format!("{node}: cannot write {path}: {cause}{hint}")
 }
 
@@ -244,7 +244,10 @@ mod tests {
         assert!(s.contains("chmod 640"), "{s}");
         // The trap is set before anything can fail after mktemp, and cleared after mv.
         let trap = s.find("trap 'rm").unwrap();
-        assert!(trap < s.find("cat >").unwrap() && s.ends_with("trap - EXIT"), "{s}");
+        assert!(
+            trap < s.find("cat >").unwrap() && s.ends_with("trap - EXIT"),
+            "{s}"
+        );
     }
 
     #[test]
@@ -262,8 +265,16 @@ mod tests {
              node-a:/etc/mysql/mariadb.conf.d (`df -h /etc/mysql/mariadb.conf.d` there), then run \
              mhactl again; /etc/mysql/mariadb.conf.d/60-mhactl.cnf was not changed"
         );
-        let ro = write_failure("node-b", "/etc/x", 1, "mktemp: failed: Read-only file system");
-        assert!(ro.contains("node-b:/etc is on a read-only file system"), "{ro}");
+        let ro = write_failure(
+            "node-b",
+            "/etc/x",
+            1,
+            "mktemp: failed: Read-only file system",
+        );
+        assert!(
+            ro.contains("node-b:/etc is on a read-only file system"),
+            "{ro}"
+        );
         let staged = write_failure(
             "node-a",
             "/etc/keepalived/keepalived.conf.mhactl-new",
@@ -277,6 +288,9 @@ mod tests {
         let lost = write_failure("node-b", "/etc/x", 255, "");
         assert!(!lost.contains("not changed"), "{lost}");
         let other = write_failure("node-b", "/etc/x", 2, "");
-        assert_eq!(other, "node-b: cannot write /etc/x: exit 2; /etc/x was not changed");
+        assert_eq!(
+            other,
+            "node-b: cannot write /etc/x: exit 2; /etc/x was not changed"
+        );
     }
 }
