@@ -340,6 +340,8 @@ fn init_logging(global: &GlobalArgs) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Escape codes only on a terminal: piped stderr (CI logs, `2>file`) stays plain.
+        .with_ansi(crate::report::colour_enabled(crate::report::Stream::Stderr))
         .with_target(false)
         .try_init();
 }

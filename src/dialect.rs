@@ -356,6 +356,17 @@ impl Dialect {
         .into()
     }
 
+    /// Stops only the IO thread: a thread stuck `Connecting` (waiting out a connect
+    /// timeout of `slave_net_timeout`) is restarted at once by a following start.
+    pub fn stop_replica_io_sql(&self) -> String {
+        if self.replica_keywords() {
+            "STOP REPLICA IO_THREAD"
+        } else {
+            "STOP SLAVE IO_THREAD"
+        }
+        .into()
+    }
+
     /// Forgets the replica configuration entirely (threads must be stopped first).
     pub fn reset_replica_all_sql(&self) -> String {
         if self.replica_keywords() {
@@ -747,6 +758,11 @@ mod tests {
             assert_eq!(d.replica_status_sql(), format!("SHOW {want} STATUS"), "{v}");
             assert_eq!(d.start_replica_sql(), format!("START {want}"), "{v}");
             assert_eq!(d.stop_replica_sql(), format!("STOP {want}"), "{v}");
+            assert_eq!(
+                d.stop_replica_io_sql(),
+                format!("STOP {want} IO_THREAD"),
+                "{v}"
+            );
             assert_eq!(
                 d.reset_replica_all_sql(),
                 format!("RESET {want} ALL"),

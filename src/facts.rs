@@ -185,3 +185,176 @@ pub fn server_id_through_vip(
         .unwrap_or("?")
         .to_string())
 }
+
+/// Seconds a [`tcp_probe`] waits for a TCP connection before calling the port filtered.
+pub const TCP_PROBE_TIMEOUT_S: u32 = 5;
+
+/// What a TCP connection attempt from a node to an address found ([`parse_tcp_probe`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TcpProbe {
+    /// The connection was accepted: something listens and nothing blocks it.
+    Open,
+    /// Refused (RST): nothing listens there, or a firewall rejects the connection.
+    Refused,
+    /// No answer within the timeout (seconds): a firewall drops the packets, or the
+    /// address is down.
+    TimedOut(u32),
+    /// Another error from the node's network stack ("No route to host", ...).
+    Failed(String),
+    /// The node could not probe (no `bash` or `timeout` there); says nothing.
+    Unknown(String),
+}
+
+impl TcpProbe {
+    /// Why the connection failed, for messages (`None` when it did not fail or the
+    /// probe could not tell).
+    pub fn problem(&self) -> Option<String> {
+        match self {
+            TcpProbe::Open | TcpProbe::Unknown(_) => None,
+            TcpProbe::Refused => Some("connection refused".into()),
+            TcpProbe::TimedOut(s) => Some(format!("connect timed out after {s} s")),
+            TcpProbe::Failed(why) => Some(why.clone()),
+        }
+    }
+}
+
+/// The script behind [`tcp_probe`]: bash's `/dev/tcp` under `timeout`, so it needs no
+/// extra package; the last line is always `mhactl-probe: STATUS`.
+pub fn tcp_probe_script(host: &str, port: u16, timeout_s: u32) -> String {
+    format!(
+        "if ! command -v bash >/dev/null 2>&1 || ! command -v timeout >/dev/null 2>&1; then \
+         echo 'mhactl-probe: no bash or timeout'; exit 0; fi; \
+         timeout {timeout_s} bash -c 'exec 3<>\"/dev/tcp/$0/$1\"' {} {port} 2>&1; \
+         echo \"mhactl-probe: $?\"",
+        shell_quote(host)
+    )
+}
+
+/// Parses [`tcp_probe_script`]'s output: exit 0 is open, 124 (`timeout`'s) timed out,
+/// anything else is bash's `connect:` error ("Connection refused", "No route to host").
+pub fn parse_tcp_probe(output: &str, timeout_s: u32) -> TcpProbe {
+    let status = output
+        .lines()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix("mhactl-probe: "))
+        .unwrap_or("no answer");
+    match status {
+        "0" => TcpProbe::Open,
+        "124" => TcpProbe::TimedOut(timeout_s),
+        s if s.parse::<i32>().is_ok() => {
+            // "bash: connect: Connection refused" (first line), then "bash: line 1:
+            // /dev/tcp/...: Connection refused".
+            let why = output
+                .lines()
+                .find_map(|l| l.split_once("connect: ").map(|(_, w)| w.trim()))
+                .or_else(|| {
+                    output
+                        .lines()
+                        .find(|l| !l.starts_with("mhactl-probe:") && !l.trim().is_empty())
+                        .and_then(|l| l.rsplit(": ").next())
+                })
+                .unwrap_or("")
+                .to_string();
+            if why.contains("Connection refused") {
+                TcpProbe::Refused
+            } else if why.contains("timed out") {
+                TcpProbe::TimedOut(timeout_s)
+            } else if why.is_empty() {
+                TcpProbe::Failed(format!("connect failed (exit {s})"))
+            } else {
+                TcpProbe::Failed(why)
+            }
+        }
+        other => TcpProbe::Unknown(other.to_string()),
+    }
+}
+
+/// Can `node` open a TCP connection to `host:port`? Asked on the node itself (the path
+/// replication takes), waiting at most [`TCP_PROBE_TIMEOUT_S`].
+pub fn tcp_probe(node: &NodeHandle, host: &str, port: u16) -> Result<TcpProbe> {
+    let out = node.transport.run(&RemoteCommand::new(tcp_probe_script(
+        host,
+        port,
+        TCP_PROBE_TIMEOUT_S,
+    )))?;
+    Ok(parse_tcp_probe(&out.stdout, TCP_PROBE_TIMEOUT_S))
+}
+
+/// Replica IO errors that mean "could not connect to the source" (or none yet: a
+/// connection attempt that hangs on a filtered port reports nothing until it times out),
+/// worth a [`tcp_probe`] to tell a network problem from a refused login.
+pub fn io_error_may_be_network(errno: u32) -> bool {
+    matches!(errno, 0 | 2002 | 2003 | 2005 | 2006 | 2013)
+}
+
+/// The message for a replica that cannot reach its source's port (bootstrap and verify
+/// say the same): names both nodes, the address and port, and what to open.
+pub fn peer_unreachable_message(
+    node: &str,
+    peer: &str,
+    peer_addr: &str,
+    port: u16,
+    node_addr: &str,
+    problem: &str,
+) -> String {
+    format!(
+        "{node} cannot reach {peer}'s database port {peer_addr}:{port} ({problem}), so its \
+         replication IO thread cannot connect; allow TCP {port} from {node} ({node_addr}) to \
+         {peer} (firewall, security group, the server's bind-address) and make sure the \
+         server runs on {peer}"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tcp_probe_outputs() {
+        assert_eq!(parse_tcp_probe("mhactl-probe: 0\n", 5), TcpProbe::Open);
+        assert_eq!(
+            parse_tcp_probe("mhactl-probe: 124\n", 5),
+            TcpProbe::TimedOut(5)
+        );
+        let refused = "bash: connect: Connection refused\n\
+                       bash: line 1: /dev/tcp/10.0.0.11/3306: Connection refused\n\
+                       mhactl-probe: 1\n";
+        assert_eq!(parse_tcp_probe(refused, 5), TcpProbe::Refused);
+        let no_route = "bash: connect: No route to host\n\
+                        bash: line 1: /dev/tcp/10.0.0.11/3306: No route to host\nmhactl-probe: 1\n";
+        assert_eq!(
+            parse_tcp_probe(no_route, 5),
+            TcpProbe::Failed("No route to host".into())
+        );
+        assert_eq!(
+            parse_tcp_probe(
+                "bash: line 1: /dev/tcp/x/1: Permission denied\nmhactl-probe: 1\n",
+                5
+            ),
+            TcpProbe::Failed("Permission denied".into())
+        );
+        assert!(matches!(
+            parse_tcp_probe("mhactl-probe: no bash or timeout\n", 5),
+            TcpProbe::Unknown(_)
+        ));
+        assert!(matches!(parse_tcp_probe("", 5), TcpProbe::Unknown(_)));
+        assert_eq!(TcpProbe::Open.problem(), None);
+        assert_eq!(
+            TcpProbe::TimedOut(5).problem().as_deref(),
+            Some("connect timed out after 5 s")
+        );
+    }
+
+    #[test]
+    fn probe_script_quotes_and_bounds() {
+        let s = tcp_probe_script("10.0.0.11", 3306, 5);
+        assert!(s.contains("timeout 5 bash -c"), "{s}");
+        assert!(s.contains("' 10.0.0.11 3306 2>&1"), "{s}");
+    }
+
+    #[test]
+    fn network_errnos() {
+        assert!(io_error_may_be_network(0) && io_error_may_be_network(2003));
+        assert!(!io_error_may_be_network(1045) && !io_error_may_be_network(1236));
+    }
+}

@@ -349,6 +349,75 @@ fn piped_output_of_a_failing_run_has_no_control_characters() {
     }
 }
 
+/// A secret file others can read gets a warning on stderr naming the file, its mode and
+/// `chmod 600` (never its content); 0600 gets none; in JSON mode stdout stays one JSON
+/// document.
+#[test]
+fn secret_file_readable_by_others_is_warned_about_on_stderr_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let inv = unreachable_inventory(tmp.path());
+    let text = std::fs::read_to_string(&inv)
+        .unwrap()
+        .replace(
+            "replication_password_env: SHOP_REPL_PW",
+            "replication_password_file: secrets.yaml#repl",
+        )
+        .replace(
+            "# vrrp_password_env: MHACTL_VRRP_PASSWORD",
+            "vrrp_password_file: secrets.yaml#vrrp",
+        );
+    assert!(
+        text.contains("vrrp_password_file: secrets.yaml#vrrp"),
+        "{text}"
+    );
+    std::fs::write(&inv, text).unwrap();
+    let secret = tmp.path().join("secrets.yaml");
+    std::fs::write(&secret, "repl: Zq8-not-printed\nvrrp: Zq8vrrp1\n").unwrap();
+    let path = fake_ssh_path(tmp.path());
+    let inv = inv.to_str().unwrap();
+    let shown = secret.display().to_string();
+    let run = |args: &[&str]| {
+        let mut all = vec!["-i", inv];
+        all.extend_from_slice(args);
+        mhactl_in(tmp.path(), Some(&path), &all)
+    };
+
+    for mode in [0o644, 0o640] {
+        std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(mode)).unwrap();
+        for args in [
+            &["verify"][..],
+            &["verify", "--output", "json"],
+            &["-q", "bootstrap"],
+        ] {
+            let out = run(args);
+            assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+            assert_plain("secret warning", &out);
+            let (so, se) = (stdout(&out), stderr(&out));
+            let want =
+                format!(
+                "warning: credentials.replication_password_file: secret file {shown} is readable \
+                 by {} (mode {mode:04o}); run `chmod 600 {shown}`",
+                if mode == 0o644 { "everyone" } else { "its group" }
+            );
+            assert!(se.contains(&want), "{args:?}: {se}");
+            // Once per file, though two fields use it; never the content, never on stdout.
+            assert_eq!(se.matches("is readable by").count(), 1, "{se}");
+            assert!(!se.contains("Zq8") && !so.contains("Zq8"), "{so}{se}");
+            assert!(!so.contains("readable"), "{so}");
+            if args.contains(&"json") {
+                let v: Value = serde_json::from_str(&so).expect("stdout is one JSON document");
+                assert_eq!(v["ok"], false);
+            }
+        }
+    }
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = run(&["verify", "--output", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("warning"), "{}", stderr(&out));
+    serde_json::from_str::<Value>(&stdout(&out)).expect("stdout is one JSON document");
+}
+
 /// Every key of `v`, recursively (object keys only).
 fn keys(v: &Value, out: &mut Vec<String>) {
     match v {

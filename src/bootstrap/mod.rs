@@ -25,7 +25,8 @@ pub fn run(args: &BootstrapArgs, global: &GlobalArgs) -> Result<ExitCode> {
         .unwrap_or_else(|| global.inventory.clone());
     let inv = inventory::load(&path)?;
     for warning in inv.warnings() {
-        tracing::warn!("{warning}");
+        // Once, plainly (a tracing warning as well would print it twice).
+        tracing::debug!("{warning}");
         eprintln!("warning: {warning}");
     }
     let secrets = Secrets::resolve(&inv, std::io::stdin().is_terminal())?;

@@ -616,6 +616,12 @@ impl Operation for Replication {
         let d = facts::dialect(node)?;
         let peer_addr = inv.peer(i).address.to_string();
         let status = facts::replica_status(node)?;
+        let source = SourceEndpoint {
+            peer: peer.name.clone(),
+            peer_addr: peer_addr.clone(),
+            port: inv.mysql.port,
+            node_addr: inv.nodes[i].address.to_string(),
+        };
         let points_at_peer = status.as_ref().is_some_and(|s| {
             s.source_host == peer_addr
                 && s.source_port == inv.mysql.port
@@ -643,12 +649,17 @@ impl Operation for Replication {
                         .unwrap_or_else(|| "?".into())
                 )));
             }
+            // An IO thread still `Connecting` may be in the middle of a connection attempt
+            // that waits out the connect timeout (a minute) although the peer is reachable
+            // again: restart it so it connects now.
+            let mut statements = Vec::new();
+            if !s.io_running && s.sql_running {
+                statements.push(d.stop_replica_io_sql());
+            }
+            statements.push(d.start_replica_sql());
             return Ok(Plan::Change(Change {
                 summary: format!("start replication from {}", peer.name),
-                actions: vec![
-                    Action::Sql(vec![d.start_replica_sql()]),
-                    wait_for_replication(),
-                ],
+                actions: vec![Action::Sql(statements), wait_for_replication(source)],
                 diff: None,
             }));
         }
@@ -678,7 +689,7 @@ impl Operation for Replication {
                     d.change_source_sql(&change),
                     d.start_replica_sql(),
                 ]),
-                wait_for_replication(),
+                wait_for_replication(source),
             ],
             diff: None,
         }))
@@ -689,17 +700,67 @@ impl Operation for Replication {
 /// rejoins quickly after its peer restarts or fails over.
 const CONNECT_RETRY_S: u32 = 2;
 
+/// Where a replica connects: its source (the peer), for [`wait_for_replication`]'s
+/// reachability check.
+#[derive(Clone)]
+struct SourceEndpoint {
+    peer: String,
+    peer_addr: String,
+    port: u16,
+    node_addr: String,
+}
+
 /// Wait until both replication threads run; fail with the server's own error if not.
-fn wait_for_replication() -> Action {
+/// When the IO thread cannot connect (still `Connecting`, or a connection error), the
+/// node tries the peer's port itself: a port that is filtered or refused fails the step
+/// within seconds, naming both nodes and the address, instead of waiting out a vague
+/// "IO thread stopped" (a filtered port reports no error for a minute).
+fn wait_for_replication(source: SourceEndpoint) -> Action {
     Action::Custom(
         "wait until the IO and SQL threads run".into(),
-        Box::new(|cluster: &Cluster, i| {
+        Box::new(move |cluster: &Cluster, i| {
             let node = &cluster.nodes[i];
             let mut last = None;
+            let started = std::time::Instant::now();
+            let mut probed = false;
+            let mut unreachable = None;
             let waited = crate::poll::until(Duration::from_secs(30), || {
                 last = facts::replica_status(node)?;
-                Ok(last.as_ref().is_some_and(|s| s.io_running && s.sql_running))
+                let Some(s) = &last else { return Ok(false) };
+                if s.io_running && s.sql_running {
+                    return Ok(true);
+                }
+                if !probed
+                    && !s.io_running
+                    && facts::io_error_may_be_network(s.last_io_errno)
+                    && started.elapsed() >= Duration::from_secs(2)
+                {
+                    probed = true;
+                    let probe = facts::tcp_probe(node, &source.peer_addr, source.port)?;
+                    if let Some(problem) = probe.problem() {
+                        unreachable = Some(problem);
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
             });
+            if let Some(problem) = unreachable {
+                let mut msg = facts::peer_unreachable_message(
+                    &node.name,
+                    &source.peer,
+                    &source.peer_addr,
+                    source.port,
+                    &source.node_addr,
+                    &problem,
+                );
+                if let Some(s) = last.as_ref().filter(|s| s.last_io_errno != 0) {
+                    msg.push_str(&format!(
+                        "; the replica's last IO error {}: {}",
+                        s.last_io_errno, s.last_io_error
+                    ));
+                }
+                bail!("{msg}. The replica keeps retrying: run mhactl again once the port is open");
+            }
             waited.map_err(|_| match last {
                 Some(s) => anyhow!(
                     "replication on {} did not start: IO thread {}, SQL thread {}; last IO error {}: {}; last SQL error {}: {}",

@@ -203,3 +203,75 @@ fn the_replication_account_is_created_with_the_binary_log_off() {
         Plan::Noop(why) => panic!("expected a change: {why}"),
     }
 }
+
+/// A replica whose IO thread stays `Connecting` while the node cannot open a TCP
+/// connection to its peer's port: the wait fails within seconds, naming both nodes, the
+/// address and the cause, instead of a vague "IO thread stopped" after 30 s.
+#[test]
+fn an_unreachable_peer_port_fails_the_wait_quickly_and_clearly() {
+    let c = cluster(|i, t, sql| {
+        if i == 0 {
+            sql.on(
+                "SHOW REPLICA STATUS",
+                slave_status("10.9.9.9", "Connecting", "Yes"),
+            );
+            t.on("mhactl-probe", 0, "mhactl-probe: 124\n");
+        } else {
+            sql.on(
+                "SHOW BINLOG STATUS",
+                vec![vec![
+                    ("File", Some("mysql-bin.000003")),
+                    ("Position", Some("4242")),
+                ]],
+            );
+        }
+    });
+    let Plan::Change(change) = step("replication").plan(&c, 0).unwrap() else {
+        panic!("expected a change");
+    };
+    let crate::engine::Action::Custom(_, wait) = &change.actions[1] else {
+        panic!("expected the wait");
+    };
+    let started = std::time::Instant::now();
+    let err = format!("{:#}", wait(&c, 0).unwrap_err());
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert!(
+        err.starts_with(
+            "node-a cannot reach node-b's database port 10.0.0.12:3306 (connect timed out after \
+             5 s), so its replication IO thread cannot connect; allow TCP 3306 from node-a \
+             (10.0.0.11) to node-b"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.ends_with("run mhactl again once the port is open"),
+        "{err}"
+    );
+}
+
+/// A configured replica whose IO thread stays `Connecting` gets it restarted (a thread
+/// waiting out a connect timeout would keep the pair apart for a minute after the port
+/// opened again); one with only its SQL thread stopped is just started. (The first plan
+/// gives the IO thread a few connect retries, about 8 s, to reconnect by itself.)
+#[test]
+fn a_replica_stuck_connecting_gets_its_io_thread_restarted() {
+    let stuck = cluster(|_, _, sql| {
+        sql.on(
+            "SHOW REPLICA STATUS",
+            slave_status("10.0.0.12", "Connecting", "Yes"),
+        );
+    });
+    let actions = change_actions(step("replication").plan(&stuck, 0).unwrap());
+    assert_eq!(
+        actions[0], "sql: STOP REPLICA IO_THREAD; START REPLICA",
+        "{actions:?}"
+    );
+    let sql_stopped = cluster(|_, _, sql| {
+        sql.on(
+            "SHOW REPLICA STATUS",
+            slave_status("10.0.0.12", "Yes", "No"),
+        );
+    });
+    let actions = change_actions(step("replication").plan(&sql_stopped, 0).unwrap());
+    assert_eq!(actions[0], "sql: START REPLICA", "{actions:?}");
+}

@@ -356,23 +356,46 @@ fn from_file(path: &Path, key: Option<&str>, field: &str) -> Result<SecretString
     Ok(SecretString::from(value))
 }
 
+/// Warn (on stderr, once per file and run) when a secret file can be read by its group or
+/// by everyone. Only the path and the mode are printed, never the content. Not silenced by
+/// `--quiet`: it is about the secrets, like the inventory's own warnings.
 fn warn_if_readable_by_others(path: &Path, field: &str) {
     use std::os::unix::fs::PermissionsExt;
-    if let Ok(meta) = std::fs::metadata(path) {
-        let mode = meta.permissions().mode();
-        if mode & 0o044 != 0 {
-            tracing::warn!(
-                "{field}: secret file {} is readable by {} (mode {:o}); run chmod 600 on it",
-                path.display(),
-                if mode & 0o004 != 0 {
-                    "everyone"
-                } else {
-                    "its group"
-                },
-                mode & 0o777
-            );
+    static WARNED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+    let Ok(meta) = std::fs::metadata(path) else {
+        return;
+    };
+    let Some(text) = readable_by_others_warning(path, field, meta.permissions().mode()) else {
+        return;
+    };
+    if let Ok(mut warned) = WARNED.lock() {
+        if warned.iter().any(|p| p == path) {
+            return;
         }
+        warned.push(path.to_path_buf());
     }
+    tracing::debug!("{text}");
+    eprintln!("warning: {text}");
+}
+
+/// The warning for a secret file with permission bits `mode`, or `None` when only its
+/// owner can read it (pure, for tests).
+pub fn readable_by_others_warning(path: &Path, field: &str, mode: u32) -> Option<String> {
+    if mode & 0o044 == 0 {
+        return None;
+    }
+    let shown = path.display();
+    Some(format!(
+        "{field}: secret file {shown} is readable by {} (mode {:04o}); run `chmod 600 {}` so \
+         only its owner can read it",
+        if mode & 0o004 != 0 {
+            "everyone"
+        } else {
+            "its group"
+        },
+        mode & 0o7777,
+        crate::transport::shell_quote(&shown.to_string())
+    ))
 }
 
 fn from_prompt(p: &Prompt, field: &str, interactive: bool) -> Result<SecretString> {
@@ -416,6 +439,26 @@ mod tests {
             CredentialRef::parse_file("/etc/pw"),
             CredentialRef::File("/etc/pw".into(), None)
         );
+    }
+
+    #[test]
+    fn warns_about_group_or_world_readable_secret_files() {
+        let p = Path::new("/srv/my secrets.yaml");
+        let f = "credentials.replication_password_file";
+        assert_eq!(readable_by_others_warning(p, f, 0o100600), None);
+        assert_eq!(readable_by_others_warning(p, f, 0o400), None);
+        assert_eq!(
+            readable_by_others_warning(p, f, 0o100644).unwrap(),
+            "credentials.replication_password_file: secret file /srv/my secrets.yaml is readable \
+             by everyone (mode 0644); run `chmod 600 '/srv/my secrets.yaml'` so only its owner can \
+             read it"
+        );
+        assert!(readable_by_others_warning(p, f, 0o640)
+            .unwrap()
+            .contains("readable by its group (mode 0640)"));
+        assert!(readable_by_others_warning(p, f, 0o604)
+            .unwrap()
+            .contains("by everyone"));
     }
 
     #[test]

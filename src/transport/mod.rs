@@ -112,15 +112,18 @@ pub trait Transport: Send + Sync {
 
     /// Write `content` to `path` atomically (temporary file in the same directory, then
     /// rename) with `mode`, owned by root. The content travels on stdin, never in argv.
+    /// When writing fails (a full disk, a read-only file system), the temporary file is
+    /// removed and the old file is left exactly as it was; the error names the node, the
+    /// file and the cause ([`write_failure`]).
     fn write_file(&self, path: &Path, content: &[u8], mode: u32) -> Result<()> {
-        let path = path.display().to_string();
-        let quoted = shell_quote(&path);
-        let script = format!(
-            "set -e; umask 077; dir=$(dirname {quoted}); mkdir -p \"$dir\"; \
-             tmp=$(mktemp \"$dir/.mhactl.XXXXXX\"); cat > \"$tmp\"; \
-             chmod {mode:o} \"$tmp\"; mv -f \"$tmp\" {quoted}"
-        );
-        self.run_ok(&RemoteCommand::with_stdin(script, content))?;
+        let shown = path.display().to_string();
+        let out = self.run(&RemoteCommand::with_stdin(
+            write_file_script(&shown, mode),
+            content,
+        ))?;
+        if !out.success() {
+            bail!(write_failure(self.node(), &shown, out.status, &out.stderr));
+        }
         Ok(())
     }
 
@@ -141,6 +144,61 @@ pub trait Transport: Send + Sync {
             ),
         }
     }
+}
+
+/// The script behind [`Transport::write_file`]: a temporary file next to `path`, removed
+/// again if anything fails before the rename (so a full disk leaves no debris and the old
+/// file untouched), then `mv` over the old file (atomic on one file system).
+pub fn write_file_script(path: &str, mode: u32) -> String {
+    let quoted = shell_quote(path);
+    format!(
+        "set -e; umask 077; dir=$(dirname {quoted}); mkdir -p \"$dir\"; \
+         tmp=$(mktemp \"$dir/.mhactl.XXXXXX\"); trap 'rm -f \"$tmp\"' EXIT; cat > \"$tmp\"; \
+         chmod {mode:o} \"$tmp\"; mv -f \"$tmp\" {quoted}; trap - EXIT"
+    )
+}
+
+/// The error for a failed [`Transport::write_file`] (pure, so it is unit-tested): names
+/// the node and the file, quotes the cause, and for a full disk or a read-only file
+/// system says what to do and that the old file is unchanged.
+pub fn write_failure(node: &str, path: &str, status: i32, stderr: &str) -> String {
+    let dir = Path::new(path)
+        .parent()
+        .map(|d| d.display().to_string())
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| "/".into());
+    // A staged candidate (`FILE.mhactl-new`, validated before it replaces FILE): what
+    // stays unchanged is FILE itself.
+    let kept = path.strip_suffix(".mhactl-new").unwrap_or(path);
+    let cause = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let cause = if cause.is_empty() {
+        format!("exit {status}")
+    } else {
+        cause
+    };
+    let hint =
+        if stderr.contains("No space left on device") || stderr.contains("Disk quota exceeded") {
+            format!(
+            ". The file system holding {dir} is full: free space on {node}:{dir} (`df -h {dir}` \
+             there), then run mhactl again; {kept} was not changed"
+        )
+        } else if stderr.contains("Read-only file system") {
+            format!(
+            ". {node}:{dir} is on a read-only file system: remount it read-write, then run mhactl \
+             again; {kept} was not changed"
+        )
+        } else if status == 255 {
+            // The connection may have dropped after the rename: do not claim anything.
+            String::new()
+        } else {
+            format!("; {kept} was not changed")
+        };
+    format!("{node}: cannot write {path}: {cause}{hint}")
 }
 
 /// The first line of a script, for error messages (scripts may be long).
@@ -168,7 +226,7 @@ pub fn shell_quote(word: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::shell_quote;
+    use super::{shell_quote, write_failure, write_file_script};
 
     #[test]
     fn quotes_shell_words() {
@@ -176,5 +234,63 @@ mod tests {
         assert_eq!(shell_quote("a b"), "'a b'");
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
         assert_eq!(shell_quote(""), "''");
+    }
+
+    #[test]
+    fn write_file_script_cleans_up_and_renames() {
+        let s = write_file_script("/etc/my dir/x.cnf", 0o640);
+        assert!(s.contains("'/etc/my dir/x.cnf'"), "{s}");
+        assert!(s.contains("trap 'rm -f \"$tmp\"' EXIT"), "{s}");
+        assert!(s.contains("chmod 640"), "{s}");
+        // The trap is set before anything can fail after mktemp, and cleared after mv.
+        let trap = s.find("trap 'rm").unwrap();
+        assert!(
+            trap < s.find("cat >").unwrap() && s.ends_with("trap - EXIT"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn a_full_disk_names_node_file_directory_and_what_to_do() {
+        let msg = write_failure(
+            "node-a",
+            "/etc/mysql/mariadb.conf.d/60-mhactl.cnf",
+            1,
+            "cat: write error: No space left on device\n",
+        );
+        assert_eq!(
+            msg,
+            "node-a: cannot write /etc/mysql/mariadb.conf.d/60-mhactl.cnf: cat: write error: No space \
+             left on device. The file system holding /etc/mysql/mariadb.conf.d is full: free space on \
+             node-a:/etc/mysql/mariadb.conf.d (`df -h /etc/mysql/mariadb.conf.d` there), then run \
+             mhactl again; /etc/mysql/mariadb.conf.d/60-mhactl.cnf was not changed"
+        );
+        let ro = write_failure(
+            "node-b",
+            "/etc/x",
+            1,
+            "mktemp: failed: Read-only file system",
+        );
+        assert!(
+            ro.contains("node-b:/etc is on a read-only file system"),
+            "{ro}"
+        );
+        let staged = write_failure(
+            "node-a",
+            "/etc/keepalived/keepalived.conf.mhactl-new",
+            1,
+            "cat: write error: No space left on device",
+        );
+        assert!(
+            staged.ends_with("/etc/keepalived/keepalived.conf was not changed"),
+            "{staged}"
+        );
+        let lost = write_failure("node-b", "/etc/x", 255, "");
+        assert!(!lost.contains("not changed"), "{lost}");
+        let other = write_failure("node-b", "/etc/x", 2, "");
+        assert_eq!(
+            other,
+            "node-b: cannot write /etc/x: exit 2; /etc/x was not changed"
+        );
     }
 }

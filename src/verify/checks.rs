@@ -205,6 +205,35 @@ fn replication_checks(node: &NodeHandle, inv: &Inventory, d: &Dialect, i: usize)
                 status.last_sql_errno, status.last_sql_error
             ));
         }
+        // An IO thread that cannot connect: is the peer's port reachable from here?
+        if !status.io_running && facts::io_error_may_be_network(status.last_io_errno) {
+            let peer = inv.peer(i);
+            let peer_addr = peer.address.to_string();
+            match facts::tcp_probe(node, &peer_addr, inv.mysql.port) {
+                Ok(probe) => {
+                    if let Some(problem) = probe.problem() {
+                        detail.push('\n');
+                        detail.push_str(&facts::peer_unreachable_message(
+                            n,
+                            &peer.name,
+                            &peer_addr,
+                            inv.mysql.port,
+                            &inv.nodes[i].address.to_string(),
+                            &problem,
+                        ));
+                    } else if probe == facts::TcpProbe::Open {
+                        detail.push_str(&format!(
+                            "\n{n} reaches {}'s port {peer_addr}:{}",
+                            peer.name, inv.mysql.port
+                        ));
+                    }
+                }
+                Err(e) => detail.push_str(&format!(
+                    "\ncannot check whether {n} reaches {peer_addr}:{}: {e:#}",
+                    inv.mysql.port
+                )),
+            }
+        }
         Check::fail("replication-threads", n, detail)
     });
     let peer = inv.peer(i);
