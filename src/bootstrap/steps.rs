@@ -264,7 +264,7 @@ fn plan_mysql_yum_repository(
             );
             if !repos.iter().any(|(id, _)| id == wanted_id) {
                 bail!(
-                    "the installed MySQL repository ({rpm}) has no {wanted_id} repository for                      mysql.version {}: install a newer mysql*-community-release RPM, or set                      packages.mysql_release_rpm or packages.repository",
+ "the installed MySQL repository ({rpm}) has no {wanted_id} repository for mysql.version {}: install a newer mysql*-community-release RPM, or set packages.mysql_release_rpm or packages.repository",
                     ctx.inv.mysql.version.as_deref().unwrap_or("8.4")
                 );
             }
@@ -331,7 +331,7 @@ fn select_mysql_series(pm: crate::os::PackageManager, wanted: &'static str) -> A
             );
             if !repos.iter().any(|(id, _)| id == wanted) {
                 bail!(
-                    "{}: the MySQL repository RPM brought no {wanted} repository:                      set packages.mysql_release_rpm to one that has it",
+ "{}: the MySQL repository RPM brought no {wanted} repository: set packages.mysql_release_rpm to one that has it",
                     cluster.nodes[i].name
                 );
             }

@@ -623,7 +623,7 @@ fn check_character_set(inv: &Inventory, p: &mut Problems) {
             p.add(
                 "mysql.collation",
                 format!(
-                    "{coll:?} is not a collation of mysql.character_set {:?} (collations of                      {cs} start with `{cs}_`, e.g. {cs}_general_ci); the server would refuse                      to start",
+ "{coll:?} is not a collation of mysql.character_set {:?} (collations of {cs} start with `{cs}_`, e.g. {cs}_general_ci); the server would refuse to start",
                     m.character_set
                 ),
             );
