@@ -231,24 +231,40 @@ fn a_mirror_gets_its_list_file_and_is_the_only_source() {
         t.on("dpkg-query", 0, "");
         t.on("if [ -e /etc/apt/sources.list.d/mhactl.list ]", 3, "");
     });
-    match step_of(ctx.clone(), "install-packages").plan(&c, 0).unwrap() {
+    match step_of(ctx.clone(), "install-packages")
+        .plan(&c, 0)
+        .unwrap()
+    {
         Plan::Change(ch) => {
             assert!(
-                ch.summary.contains("write /etc/apt/sources.list.d/mhactl.list (file:/srv/mhactl-repo)")
+                ch.summary
+                    .contains("write /etc/apt/sources.list.d/mhactl.list (file:/srv/mhactl-repo)")
                     && ch.summary.contains("from file:/srv/mhactl-repo only"),
                 "{}",
                 ch.summary
             );
             let actions: Vec<String> = ch.actions.iter().map(|a| a.describe()).collect();
-            assert_eq!(actions[0], "write /etc/apt/sources.list.d/mhactl.list (mode 644)");
-            assert!(actions[1].contains("Dir::Etc::SourceParts=- -o APT::Get::List-Cleanup=0 update"));
+            assert_eq!(
+                actions[0],
+                "write /etc/apt/sources.list.d/mhactl.list (mode 644)"
+            );
+            assert!(
+                actions[1].contains("Dir::Etc::SourceParts=- -o APT::Get::List-Cleanup=0 update")
+            );
             assert!(actions[2].contains("Dir::Etc::SourceList=/etc/apt/sources.list.d/mhactl.list"));
-            assert!(ch.diff.unwrap().contains("+deb [trusted=yes] file:/srv/mhactl-repo ./"));
+            assert!(ch
+                .diff
+                .unwrap()
+                .contains("+deb [trusted=yes] file:/srv/mhactl-repo ./"));
         }
         Plan::Noop(why) => panic!("expected a change: {why}"),
     }
     // Installed, and the list file as wanted: nothing to do.
-    let list = crate::os::mirror_repo_file(crate::os::PackageManager::Apt, "file:/srv/mhactl-repo", None);
+    let list = crate::os::mirror_repo_file(
+        crate::os::PackageManager::Apt,
+        "file:/srv/mhactl-repo",
+        None,
+    );
     let c = cluster(|_, t, _| {
         t.on(
             "dpkg-query",
@@ -274,14 +290,29 @@ fn el_mysql_with_the_repository_already_right_only_installs() {
     let c = cluster(|_, t, _| {
         t.on("/etc/os-release", 0, ROCKY_8);
         t.on("rpm -q mysql-community-server", 0, "package mysql-community-server is not installed\nmysql-community-client-8.0.40-1.el8.x86_64\nkeepalived-2.1.5-9.el8.x86_64\n");
-        t.on(crate::os::MYSQL_RELEASE_RPM_QUERY, 0, "mysql84-community-release-el8-1.noarch\n");
+        t.on(
+            crate::os::MYSQL_RELEASE_RPM_QUERY,
+            0,
+            "mysql84-community-release-el8-1.noarch\n",
+        );
         t.on(crate::os::YUM_REPOS_QUERY, 0, &repo);
-        t.on("/etc/dnf/modules.d/", 0, "mysql disabled\nmariadb disabled\n");
+        t.on(
+            "/etc/dnf/modules.d/",
+            0,
+            "mysql disabled\nmariadb disabled\n",
+        );
     });
-    let actions = change_actions(step_of(ctx.clone(), "install-packages").plan(&c, 0).unwrap());
+    let actions = change_actions(
+        step_of(ctx.clone(), "install-packages")
+            .plan(&c, 0)
+            .unwrap(),
+    );
     assert_eq!(
         actions,
-        ["run: dnf -y -q makecache", "run: dnf -y install mysql-community-server"]
+        [
+            "run: dnf -y -q makecache",
+            "run: dnf -y install mysql-community-server"
+        ]
     );
     // Everything installed: the repositories are not even looked at.
     let c = cluster(|_, t, _| {
@@ -300,12 +331,19 @@ fn mysql_57_on_el8_is_refused_with_the_field_named() {
     let ctx = ctx_with("mysql:\n  flavor: mysql\n  version: \"5.7\"\n");
     let c = cluster(|_, t, _| {
         t.on("/etc/os-release", 0, ROCKY_8);
-        t.on("rpm -q mysql", 0, "package mysql-community-server is not installed\n");
+        t.on(
+            "rpm -q mysql",
+            0,
+            "package mysql-community-server is not installed\n",
+        );
         t.on(crate::os::MYSQL_RELEASE_RPM_QUERY, 0, "");
     });
     let err = step_of(ctx, "install-packages").plan(&c, 0).unwrap_err();
     let msg = format!("{err:#}");
-    assert!(msg.contains("MySQL 5.7 has no EL8 packages") && msg.contains("packages.repository"), "{msg}");
+    assert!(
+        msg.contains("MySQL 5.7 has no EL8 packages") && msg.contains("packages.repository"),
+        "{msg}"
+    );
 }
 
 /// `mysqld --validate-config` rejects the new file: the previous one goes back, the
@@ -315,7 +353,11 @@ fn validate_config_failure_restores_the_previous_file_without_a_restart() {
     let ctx = ctx_with("mysql:\n  flavor: mysql\n");
     let c = cluster(|_, t, sql| {
         sql.on("SELECT VERSION()", vec![vec![("version", Some("8.4.3"))]]);
-        t.on("if [ -e /etc/mysql/mysql.conf.d/zz-mhactl.cnf ]", 0, "[mysqld]\nserver_id = 7\n");
+        t.on(
+            "if [ -e /etc/mysql/mysql.conf.d/zz-mhactl.cnf ]",
+            0,
+            "[mysqld]\nserver_id = 7\n",
+        );
         t.on_full(
             "--validate-config",
             1,
@@ -329,7 +371,11 @@ fn validate_config_failure_restores_the_previous_file_without_a_restart() {
         panic!("expected a change")
     };
     let action = change.actions.last().expect("an action");
-    assert!(action.describe().contains("--validate-config"), "{}", action.describe());
+    assert!(
+        action.describe().contains("--validate-config"),
+        "{}",
+        action.describe()
+    );
     let err = crate::engine::execute(&c, &c.nodes[0], action).unwrap_err();
     let msg = format!("{err:#}");
     assert!(
