@@ -12,7 +12,9 @@
 //! is compared with `tests/golden/transcripts/*.txt`; `UPDATE_GOLDEN=1` rewrites them
 //! (review the diff). Between planning and applying a step, the scenario records what
 //! the host looks like once the step's actions ran (the service is active, replication
-//! runs ...), as the node would answer the actions' own checks.
+//! runs ...), as the node would answer the actions' own checks; files written are kept
+//! by the fake. After applying, each step is planned again, as the engine does, and
+//! must now be `Noop`: the transcripts prove that every step converges on these hosts.
 
 use super::steps::{all, Ctx};
 use crate::engine::{Cluster, NodeHandle, Plan};
@@ -39,6 +41,9 @@ struct Scenario {
     server_version: &'static str,
     /// The `.repo` file the MySQL repository setup RPM installs.
     mysql_repo_file: &'static str,
+    /// The RPMs' dist tag (`el7`, `el8`, `el9`) and keepalived's version-release.
+    rpm_dist: &'static str,
+    keepalived_rpm: &'static str,
     /// The RPM's `/etc/my.cnf`.
     my_cnf: &'static str,
     /// Output of the dnf module state probe (`None` on yum).
@@ -109,6 +114,8 @@ fn scenarios() -> Vec<Scenario> {
             os_release: include_str!("../../tests/fixtures/os/centos-7"),
             server_version: "5.7.44-log",
             mysql_repo_file: include_str!("../../tests/fixtures/el/mysql57-community-release-el7-11.repo"),
+            rpm_dist: "el7",
+            keepalived_rpm: "1.3.5-19.el7",
             my_cnf: include_str!("../../tests/fixtures/el/my.cnf-rpm57"),
             modules: None,
             temp_password_prefix: "2024-01-15T09:12:03.418201Z 1 [Note] A temporary password is generated for root@localhost: ",
@@ -121,6 +128,8 @@ fn scenarios() -> Vec<Scenario> {
             os_release: include_str!("../../tests/fixtures/os/rocky-8"),
             server_version: "8.0.40",
             mysql_repo_file: include_str!("../../tests/fixtures/el/mysql84-community-release-el8-1.repo"),
+            rpm_dist: "el8",
+            keepalived_rpm: "2.1.5-9.el8",
             my_cnf: include_str!("../../tests/fixtures/el/my.cnf-rpm8"),
             // Rocky 8's AppStream offers both modules; neither was touched yet.
             modules: Some("mysql available\nmariadb available\n"),
@@ -134,6 +143,8 @@ fn scenarios() -> Vec<Scenario> {
             os_release: include_str!("../../tests/fixtures/os/rocky-9"),
             server_version: "8.4.3",
             mysql_repo_file: include_str!("../../tests/fixtures/el/mysql84-community-release-el9-1.repo"),
+            rpm_dist: "el9",
+            keepalived_rpm: "2.2.8-3.el9",
             my_cnf: include_str!("../../tests/fixtures/el/my.cnf-rpm8"),
             // Rocky 9.4 ships MySQL and MariaDB as plain AppStream packages, no modules.
             modules: Some("mysql none\nmariadb none\n"),
@@ -265,15 +276,55 @@ fn bare_host(s: &Scenario, i: usize, t: &FakeTransport, sql: &FakeSql) {
 /// checks, and the facts later steps read).
 fn after_planning(s: &Scenario, step: &str, i: usize, t: &FakeTransport, sql: &FakeSql) {
     match step {
+        "firewall" => {
+            t.on("--query-rich-rule=", 0, "yes\n");
+        }
         "install-packages" => {
             t.on(crate::os::YUM_REPOS_QUERY, 0, s.mysql_repo_file);
             t.on("if [ -e /etc/my.cnf ]", 0, s.my_cnf);
+            t.on(
+                "rpm -q mysql-community-server",
+                0,
+                &format!(
+                    "mysql-community-server-{v}-1.{el}.x86_64\nmysql-community-client-{v}-1.{el}.x86_64\nkeepalived-{k}.x86_64\n",
+                    v = s.server_version.trim_end_matches("-log"),
+                    el = s.rpm_dist,
+                    k = s.keepalived_rpm,
+                ),
+            );
         }
         "start-server" => {
             t.on("is-active --quiet mysqld", 0, "");
         }
         "admin-access" => {
             sql.refuse(None);
+        }
+        "server-config" => {
+            let id = (i + 1).to_string();
+            sql.on("@@GLOBAL.server_id", vec![vec![("value", Some(leak(&id)))]]);
+            sql.on(
+                "@@GLOBAL.auto_increment_offset",
+                vec![vec![("value", Some(leak(&id)))]],
+            );
+            sql.on(
+                "@@GLOBAL.character_set_server",
+                vec![vec![("value", Some("utf8mb4"))]],
+            );
+            let with = crate::os::with_include_line(s.my_cnf, "!includedir /etc/my.cnf.d");
+            t.on("if [ -e /etc/my.cnf ]", 0, &with);
+        }
+        "replication-user" => {
+            let peer = ADDRESSES[1 - i];
+            sql.on("FROM mysql.user", vec![vec![("n", Some("1"))]]);
+            sql.on(
+                "SHOW GRANTS FOR",
+                vec![vec![(
+                    "Grants",
+                    Some(leak(&format!(
+                        "GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO `repl`@`{peer}`"
+                    ))),
+                )]],
+            );
         }
         "replication" => {
             let rows = (s.replica_status)(ADDRESSES[1 - i]);
@@ -291,6 +342,17 @@ fn after_planning(s: &Scenario, step: &str, i: usize, t: &FakeTransport, sql: &F
             }
         }
         _ => {}
+    }
+}
+
+/// What the commands the fake does not interpret left behind (`keepalived -t` passed,
+/// so the candidate was renamed over the live file).
+fn after_applying(step: &str, t: &FakeTransport) {
+    if step == "keepalived" {
+        let conf = crate::os::KEEPALIVED_CONF_PATH;
+        if let Some(c) = t.kept_file(&format!("{conf}.mhactl-new")) {
+            t.put_file(conf, &c);
+        }
     }
 }
 
@@ -314,6 +376,7 @@ fn run_scenario(s: &Scenario) -> (String, Vec<String>, Vec<Vec<JournalEntry>>) {
         .enumerate()
         .map(|(i, name)| {
             let t = Arc::new(FakeTransport::new(name));
+            t.keep_files();
             let sql = FakeSql::new();
             t.journal(&journal);
             sql.journal(&journal, name);
@@ -366,6 +429,7 @@ fn run_scenario(s: &Scenario) -> (String, Vec<String>, Vec<Vec<JournalEntry>>) {
             let me = cluster.nodes[i].name.clone();
             let mut planned_entries = take(&journal);
             let mut applied_entries = Vec::new();
+            let mut replanned = None;
             if let Plan::Change(change) = &plan {
                 after_planning(s, op.name(), i, t, sql);
                 for action in &change.actions {
@@ -381,12 +445,29 @@ fn run_scenario(s: &Scenario) -> (String, Vec<String>, Vec<Vec<JournalEntry>>) {
                     );
                 }
                 applied_entries = take(&journal);
+                after_applying(op.name(), t);
+                // As the engine does: plan again; a correct step has nothing left to do.
+                match op.plan(&cluster, i) {
+                    Ok(Plan::Noop(why)) => replanned = Some((why, take(&journal))),
+                    Ok(Plan::Change(again)) => panic!(
+                        "{}: {who}: {}: not converged after applying: would now {}",
+                        s.name,
+                        op.name(),
+                        again.summary
+                    ),
+                    Err(e) => panic!("{}: {who}: {}: re-plan: {e:#}", s.name, op.name()),
+                }
             }
             out.push_str(&format!("\n== {who} {}: {head}\n", op.name()));
             out.push_str(&render_entries(&planned_entries, &me));
             if !applied_entries.is_empty() {
                 out.push_str("-- apply\n");
                 out.push_str(&render_entries(&applied_entries, &me));
+            }
+            if let Some((why, entries)) = replanned {
+                out.push_str(&format!("-- re-plan: unchanged: {why}\n"));
+                out.push_str(&render_entries(&entries, &me));
+                applied_entries.extend(entries);
             }
             for (node, e) in planned_entries.drain(..).chain(applied_entries.drain(..)) {
                 let n = if node == "db1" { 0 } else { 1 };
@@ -403,6 +484,11 @@ fn take(j: &Journal) -> Vec<(String, JournalEntry)> {
 
 /// One line per entry; entries that happened on another node than `me` (the peer's
 /// binlog position, a login from the peer) start with `[that node]`.
+/// A `&'static str` for recorded rows built at run time (tests only; a few bytes).
+fn leak(s: &str) -> &'static str {
+    Box::leak(s.to_string().into_boxed_str())
+}
+
 fn render_entries(entries: &[(String, JournalEntry)], me: &str) -> String {
     let mut out = String::new();
     for (node, e) in entries {
@@ -487,7 +573,8 @@ fn transcript(s: &Scenario) -> (String, Vec<Vec<JournalEntry>>) {
         "# mhactl bootstrap transcript: {} (golden; UPDATE_GOLDEN=1 rewrites it)\n\
          # Recorded host: {}, MySQL {} from the MySQL Yum repository, systemd, firewalld, SELinux enforcing.\n\
          # Every command ($), SQL statement (sql>) and login each step runs on each node, in order;\n\
-         # `-- apply` starts what the step's change ran. Secrets are shown as *** (the engine's redaction).\n",
+         # `-- apply` starts what the step's change ran, `-- re-plan` the engine's check that the step\n\
+         # is now satisfied; `[db2]` marks what a step of db1 ran on its peer. Secrets are shown as ***.\n",
         s.name,
         crate::os::OsRelease::parse(s.os_release).pretty_name,
         s.server_version,

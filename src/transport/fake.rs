@@ -41,6 +41,7 @@ pub struct FakeTransport {
     rules: Mutex<Vec<(String, CommandOutput)>>,
     log: Mutex<Vec<RemoteCommand>>,
     journal: Mutex<Option<Journal>>,
+    files: Mutex<Option<std::collections::BTreeMap<PathBuf, String>>>,
 }
 
 impl FakeTransport {
@@ -90,6 +91,32 @@ impl FakeTransport {
         self.log.lock().expect("log").clone()
     }
 
+    /// Keep the files written with [`Transport::write_file`] and answer
+    /// [`Transport::read_file`] with them (the commands still run and are recorded),
+    /// so a step re-planned after writing finds its file.
+    pub fn keep_files(&self) -> &Self {
+        *self.files.lock().expect("files") = Some(Default::default());
+        self
+    }
+
+    /// A file kept by [`Self::keep_files`].
+    pub fn kept_file(&self, path: &str) -> Option<String> {
+        self.files
+            .lock()
+            .expect("files")
+            .as_ref()
+            .and_then(|f| f.get(std::path::Path::new(path)).cloned())
+    }
+
+    /// Put a file in the kept files without running anything (what a command the fake
+    /// does not interpret, such as `mv`, left on the node).
+    pub fn put_file(&self, path: &str, content: &str) -> &Self {
+        if let Some(files) = self.files.lock().expect("files").as_mut() {
+            files.insert(path.into(), content.into());
+        }
+        self
+    }
+
     /// Also append every command to `journal` (shared with a [`FakeSql`]).
     pub fn journal(&self, journal: &Journal) -> &Self {
         *self.journal.lock().expect("journal") = Some(journal.clone());
@@ -122,6 +149,31 @@ impl Transport for FakeTransport {
             .find(|(pattern, _)| cmd.script.contains(pattern.as_str()))
             .map(|(_, out)| out.clone())
             .unwrap_or_default())
+    }
+
+    fn write_file(&self, path: &std::path::Path, content: &[u8], mode: u32) -> Result<()> {
+        self.run_ok(&super::write_file_command(path, content, mode))?;
+        if let Some(files) = self.files.lock().expect("files").as_mut() {
+            files.insert(
+                path.to_path_buf(),
+                String::from_utf8_lossy(content).into_owned(),
+            );
+        }
+        Ok(())
+    }
+
+    fn read_file(&self, path: &std::path::Path) -> Result<Option<String>> {
+        let out = self.run(&super::read_file_command(path))?;
+        if let Some(kept) = self
+            .files
+            .lock()
+            .expect("files")
+            .as_ref()
+            .and_then(|f| f.get(path))
+        {
+            return Ok(Some(kept.clone()));
+        }
+        super::read_file_result(&self.name, path, out)
     }
 
     fn forward(&self, target: &ForwardTarget) -> Result<PathBuf> {
