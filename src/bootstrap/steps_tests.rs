@@ -383,3 +383,55 @@ fn validate_config_failure_restores_the_previous_file_without_a_restart() {
         "{msg}"
     );
 }
+
+#[test]
+fn validate_config_messages_keep_the_servers_words() {
+    use super::steps::validate_config_errors;
+    let stderr = "2026-11-25T06:37:08.359642Z 0 [ERROR] [MY-000058] [Server] Unknown suffix 'a' used for variable 'server_id' (value 'abc').\n\
+                  2026-11-25T06:37:08.359646Z 0 [ERROR] [MY-000077] [Server] /usr/sbin/mysqld: Error while setting value 'abc' to 'server_id'.\n\
+                  2026-11-25T06:37:08.359675Z 0 [ERROR] [MY-010119] [Server] Aborting\n";
+    assert_eq!(
+        validate_config_errors(stderr, ""),
+        "[MY-000058] Unknown suffix 'a' used for variable 'server_id' (value 'abc').; \
+         [MY-000077] /usr/sbin/mysqld: Error while setting value 'abc' to 'server_id'."
+    );
+    assert_eq!(
+        validate_config_errors(
+            "mysqld: Error on realpath() on '/var/lib/mysql-files'\n",
+            ""
+        ),
+        "mysqld: Error on realpath() on '/var/lib/mysql-files'"
+    );
+    assert_eq!(validate_config_errors("", ""), "no message");
+}
+
+#[test]
+fn an_installed_mysql_repository_without_the_wanted_series_is_an_error() {
+    let ctx = ctx_with("mysql:\n  flavor: mysql\n  version: \"9.1\"\n");
+    let c = cluster(|_, t, _| {
+        t.on("/etc/os-release", 0, ROCKY_8);
+        t.on(
+            "rpm -q mysql",
+            0,
+            "package mysql-community-server is not installed\n",
+        );
+        t.on(
+            crate::os::MYSQL_RELEASE_RPM_QUERY,
+            0,
+            "mysql80-community-release-el8-3.noarch\n",
+        );
+        t.on(
+            crate::os::YUM_REPOS_QUERY,
+            0,
+            "[mysql80-community]\nenabled=1\n[mysql57-community]\nenabled=0\n",
+        );
+    });
+    let msg = format!(
+        "{:#}",
+        step_of(ctx, "install-packages").plan(&c, 0).unwrap_err()
+    );
+    assert!(
+        msg.contains("the installed MySQL repository (mysql80-community-release-el8-3.noarch) has no mysql-innovation-community repository for mysql.version 9.1"),
+        "{msg}"
+    );
+}
