@@ -90,6 +90,15 @@ pub type Row = Vec<(String, Option<String>)>;
 /// Opens SQL connections on demand (the server may not exist before a step installs it).
 pub type SqlConnector = Box<dyn Fn() -> Result<Box<dyn SqlConn>> + Send + Sync>;
 
+/// Opens a SQL connection to `target` on a node as a given login; with `true`, in
+/// expired-password mode (only `ALTER USER` works). Production uses
+/// [`crate::sql::MysqlConn`]; tests install a fake with [`NodeHandle::with_login_connector`].
+pub type LoginConnector = Box<
+    dyn Fn(&crate::transport::ForwardTarget, &crate::sql::Login, bool) -> Result<Box<dyn SqlConn>>
+        + Send
+        + Sync,
+>;
+
 /// One node as the engine sees it: its transport and its (lazily opened) SQL connection.
 pub struct NodeHandle {
     /// Index in the inventory (0 or 1).
@@ -102,6 +111,7 @@ pub struct NodeHandle {
     pub facts: Mutex<crate::facts::NodeFacts>,
     sql: Mutex<Option<Box<dyn SqlConn>>>,
     connector: Option<SqlConnector>,
+    login_connector: Option<LoginConnector>,
 }
 
 impl NodeHandle {
@@ -119,7 +129,50 @@ impl NodeHandle {
             facts: Mutex::default(),
             sql: Mutex::new(None),
             connector,
+            login_connector: None,
         }
+    }
+
+    /// Use `f` instead of a real connection for [`Self::login`] (tests).
+    pub fn with_login_connector(mut self, f: LoginConnector) -> Self {
+        self.login_connector = Some(f);
+        self
+    }
+
+    /// A separate SQL connection from this node to `target` as `login` (not the admin
+    /// connection): checking an account's password, asking through the VIP.
+    pub fn login(
+        &self,
+        target: &crate::transport::ForwardTarget,
+        login: &crate::sql::Login,
+    ) -> Result<Box<dyn SqlConn>> {
+        match &self.login_connector {
+            Some(f) => f(target, login, false),
+            None => Ok(Box::new(crate::sql::MysqlConn::connect(
+                &self.transport,
+                target,
+                login,
+            )?)),
+        }
+    }
+
+    /// Log in to `target` as `user` with its expired password `current` and set `new`
+    /// (`ALTER USER USER() IDENTIFIED BY ...`); both stay inside the SSH channel.
+    pub fn set_expired_password(
+        &self,
+        target: &crate::transport::ForwardTarget,
+        user: &str,
+        current: &secrecy::SecretString,
+        new: &secrecy::SecretString,
+    ) -> Result<()> {
+        let Some(f) = &self.login_connector else {
+            return crate::sql::set_expired_password(&self.transport, target, user, current, new);
+        };
+        let login = crate::sql::Login {
+            user: user.into(),
+            password: Some(current.clone()),
+        };
+        f(target, &login, true)?.exec(&crate::sql::alter_own_password_sql(new))
     }
 
     /// Run `f` with this node's SQL connection, opening it on first use. A failed
@@ -359,7 +412,8 @@ fn apply_step(
     }
 }
 
-fn execute(cluster: &Cluster, node: &NodeHandle, action: &Action) -> Result<()> {
+/// Apply one action to one node.
+pub(crate) fn execute(cluster: &Cluster, node: &NodeHandle, action: &Action) -> Result<()> {
     match action {
         Action::Run(cmd) => {
             node.transport.run_ok(cmd)?;

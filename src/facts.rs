@@ -176,9 +176,8 @@ pub fn server_id_through_vip(
         password: Some(replication_password.clone()),
     };
     let target = crate::transport::ForwardTarget::Tcp(inv.vip.address.to_string(), inv.mysql.port);
-    let mut conn =
-        crate::sql::MysqlConn::connect(&cluster.peer(holder).transport, &target, &login)?;
-    let rows = crate::engine::SqlConn::query(&mut conn, "SELECT @@server_id AS id")?;
+    let mut conn = cluster.peer(holder).login(&target, &login)?;
+    let rows = conn.query("SELECT @@server_id AS id")?;
     Ok(rows
         .first()
         .and_then(|r| crate::sql::get(r, "id"))

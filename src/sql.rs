@@ -128,11 +128,17 @@ pub fn set_expired_password(
             transport.node()
         )
     })?;
-    let sql = format!(
+    conn.query_drop(alter_own_password_sql(new))
+        .map_err(anyhow::Error::from)
+}
+
+/// `ALTER USER USER() IDENTIFIED BY '...'`: the one statement an expired session may run.
+pub fn alter_own_password_sql(new: &secrecy::SecretString) -> String {
+    use secrecy::ExposeSecret;
+    format!(
         "ALTER USER USER() IDENTIFIED BY {}",
         crate::dialect::quote_string(new.expose_secret())
-    );
-    conn.query_drop(sql).map_err(anyhow::Error::from)
+    )
 }
 
 /// The server's error number (1045 access denied, 1819 password policy, 1820 expired

@@ -32,6 +32,21 @@ fn is_usage(err: &anyhow::Error) -> bool {
 /// (fixture, substrings the error message must contain).
 const BAD_CASES: &[(&str, &[&str])] = &[
     (
+        "bad_packages_repository.yaml",
+        &["packages.repository", "ftp://mirror.example/el9", "file:///path"],
+    ),
+    (
+        "bad_packages_unknown_field.yaml",
+        &["line 26 column 3: packages.respository: unknown field `respository`, did you mean `repository`?"],
+    ),
+    (
+        "bad_packages_release_rpm.yaml",
+        &[
+            "packages.gpg_key: is the key of packages.repository, which is not set",
+            "packages.mysql_release_rpm: is the MySQL Yum repository's setup RPM: only for mysql.flavor mysql",
+        ],
+    ),
+    (
         "bad_one_node.yaml",
         &["nodes: exactly two nodes", "found 1"],
     ),
@@ -187,6 +202,30 @@ fn good_fixture_loads() {
     assert_eq!(inv.nodes.len(), 2);
     assert_eq!(inv.base_dir, fixtures());
     assert!(inv.warnings().is_empty());
+}
+
+#[test]
+fn packages_mirror_parses() {
+    let text = format!(
+        "{}packages:\n  repository: http://mirror.example/mysql84/el9\n  gpg_key: http://mirror.example/RPM-GPG-KEY-mysql-2023\n",
+        good_text()
+    );
+    let inv = inventory::parse(&text, "inv.yaml").unwrap();
+    assert_eq!(
+        inv.packages.repository.as_deref(),
+        Some("http://mirror.example/mysql84/el9")
+    );
+    let both = format!(
+        "{}packages:\n  repository: file:///srv/repo\n  mysql_release_rpm: /root/mysql84-community-release-el9-1.noarch.rpm\n",
+        good_text().replace("flavor: mariadb", "flavor: mysql").replace("version: \"10.11\"", "version: \"8.4\"")
+    );
+    let err = format!("{:#}", inventory::parse(&both, "inv.yaml").unwrap_err());
+    assert!(err.contains("exclude each other"), "{err}");
+    // Without a `packages` section nothing changes.
+    assert_eq!(
+        inventory::parse(&good_text(), "inv.yaml").unwrap().packages,
+        inventory::Packages::default()
+    );
 }
 
 #[test]

@@ -220,5 +220,52 @@ fn mysql_lab_bootstrap_from_rpm_style_first_start() {
     // ...and bootstrap still finds nothing to do.
     let report = bootstrap_json(&lab);
     assert_eq!(report["changed"], 0, "{report}");
+
+    // `mysqld --validate-config` before a restart: with an option file the server
+    // rejects (an unknown variable, in another drop-in) and mhactl's own file edited by
+    // hand, server-config fails before stopping anything, names the server's error and
+    // puts the edited file back; the running mysqld is the same process.
+    let drop_in = "/etc/mysql/mysql.conf.d/zz-mhactl.cnf";
+    lab.ssh_ok(
+        "node-a",
+        &format!(
+            "echo '# edited by hand' >> {drop_in}; \
+             printf '[mysqld]\\nbogus_option = 1\\n' > /etc/mysql/mysql.conf.d/zz-zz-bad.cnf"
+        ),
+    );
+    let pid = lab.ssh_ok("node-a", "pidof mysqld");
+    let out = mhactl(&[
+        "bootstrap",
+        &lab.inventory(),
+        "--no-progress",
+        "--output",
+        "json",
+    ]);
+    assert!(!out.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let step = report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["node"] == "node-a" && s["step"] == "server-config")
+        .unwrap()
+        .clone();
+    assert_eq!(step["status"], "failed", "{step}");
+    let detail = step["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(&format!(
+            "node-a: server-config: mysqld --validate-config rejects the new {drop_in}"
+        )) && detail.contains("unknown variable 'bogus_option=1'")
+            && detail.contains("the previous version was restored and mysql was not restarted"),
+        "{detail}"
+    );
+    assert!(lab
+        .ssh_ok("node-a", &format!("tail -n 1 {drop_in}"))
+        .contains("# edited by hand"));
+    assert_eq!(lab.ssh_ok("node-a", "pidof mysqld"), pid);
+    // Without the bad file, bootstrap writes mhactl's file again and converges.
+    lab.ssh_ok("node-a", "rm /etc/mysql/mysql.conf.d/zz-zz-bad.cnf");
+    let report = bootstrap_json(&lab);
+    assert_eq!(report["changed"], 1, "{report}");
     eprintln!("mysql_e2e: total {:.1} s", t0.elapsed().as_secs_f64());
 }

@@ -6,6 +6,8 @@ pub mod firewall;
 pub mod steps;
 #[cfg(test)]
 mod steps_tests;
+#[cfg(test)]
+mod transcripts;
 
 use crate::cli::{BootstrapArgs, GlobalArgs, OutputFormat};
 use crate::engine::{self, StepStatus};

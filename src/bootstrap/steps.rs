@@ -155,6 +155,15 @@ impl Operation for DetectOs {
 }
 
 /// Step 3 (runbook 1.1): server, client and keepalived packages.
+///
+/// - Nothing to do when every package is installed (the repositories of a host that
+///   already has them are left alone).
+/// - `packages.repository` (a mirror): write `mhactl.repo`/`mhactl.list` and install
+///   from it only.
+/// - MySQL on EL: the MySQL Yum repository's setup RPM, exactly the inventory's release
+///   series enabled (`mysql.version`; 8.4 LTS by default), and on EL8+ the AppStream
+///   `mysql`/`mariadb` modules disabled, as the MySQL Yum repository guide says.
+/// - Otherwise the node's own repositories (Debian/Ubuntu, MariaDB on EL).
 struct InstallPackages(Arc<Ctx>);
 
 impl Operation for InstallPackages {
@@ -162,27 +171,178 @@ impl Operation for InstallPackages {
         "install-packages"
     }
     fn plan(&self, cluster: &Cluster, i: usize) -> Result<Plan> {
+        let inv = &self.0.inv;
         let node = &cluster.nodes[i];
-        let (target, _) = facts::os_target(node, self.0.inv.mysql.flavor)?;
+        let (target, _) = facts::os_target(node, inv.mysql.flavor)?;
         let pm = target.package_manager();
         let wanted = target.all_packages();
         let out = node
             .transport
             .run(&RemoteCommand::new(pm.installed_query_command(&wanted)))?;
         let missing = pm.parse_installed(&out.stdout, &wanted);
+        let mut actions = Vec::new();
+        let mut what = Vec::new();
+        let mut diff = None;
+        let mirror = inv.packages.repository.as_deref();
+        if let Some(url) = mirror {
+            let path = crate::os::mirror_repo_path(pm);
+            let file = crate::os::mirror_repo_file(pm, url, inv.packages.gpg_key.as_deref());
+            let current = node.transport.read_file(Path::new(path))?;
+            if current.as_deref() != Some(file.as_str()) {
+                diff = Some(file_diff(path, current.as_deref(), &file));
+                actions.push(Action::WriteFile {
+                    path: path.into(),
+                    content: file,
+                    mode: 0o644,
+                });
+                what.push(format!("write {path} ({url})"));
+            }
+        }
         if missing.is_empty() {
-            return Ok(Plan::Noop(format!("installed: {}", wanted.join(", "))));
+            if actions.is_empty() {
+                return Ok(Plan::Noop(format!("installed: {}", wanted.join(", "))));
+            }
+            return Ok(Plan::Change(Change {
+                summary: what.join(", "),
+                actions,
+                diff,
+            }));
+        }
+        if mirror.is_none() && target.family.is_el() && inv.mysql.flavor == Flavor::Mysql {
+            let (more, summary) = plan_mysql_yum_repository(&self.0, node, &target)?;
+            actions.extend(more);
+            what.extend(summary);
         }
         let missing: Vec<&str> = missing.iter().map(String::as_str).collect();
+        let (refresh, install) = match mirror {
+            Some(_) => (
+                pm.mirror_refresh_command(),
+                pm.mirror_install_command(&missing),
+            ),
+            None => (pm.refresh_command(), pm.install_command(&missing)),
+        };
+        actions.push(Action::Run(RemoteCommand::new(refresh)));
+        actions.push(Action::Run(RemoteCommand::new(install)));
+        what.push(match mirror {
+            Some(url) => format!("install {} from {url} only", missing.join(", ")),
+            None => format!("install {}", missing.join(", ")),
+        });
         Ok(Plan::Change(Change {
-            summary: format!("install {}", missing.join(", ")),
-            actions: vec![
-                Action::Run(RemoteCommand::new(pm.refresh_command())),
-                Action::Run(RemoteCommand::new(pm.install_command(&missing))),
-            ],
-            diff: None,
+            summary: what.join(", "),
+            actions,
+            diff,
         }))
     }
+}
+
+/// The MySQL Yum repository on an EL node, as its quick guide sets it up: the setup RPM
+/// (once), exactly the wanted release series enabled, and on EL8+ the AppStream modules
+/// that would mask its packages disabled. Each part is planned from a fact and left out
+/// when it is already so.
+fn plan_mysql_yum_repository(
+    ctx: &Ctx,
+    node: &NodeHandle,
+    target: &crate::os::OsTarget,
+) -> Result<(Vec<Action>, Vec<String>)> {
+    use crate::os::{MysqlSeries, PackageManager};
+    let pm = target.package_manager();
+    let series = MysqlSeries::from_version(ctx.inv.mysql.version.as_deref())
+        .map_err(|e| anyhow!("mysql.version: {e:#}"))?;
+    let mut actions = Vec::new();
+    let mut what = Vec::new();
+    let release = node
+        .transport
+        .run_ok(&RemoteCommand::new(crate::os::MYSQL_RELEASE_RPM_QUERY))?;
+    let installed_release = release.lines().map(str::trim).find(|l| !l.is_empty());
+    let wanted_id = series.repo_id();
+    match installed_release {
+        Some(rpm) => {
+            let repos = crate::os::parse_yum_repos(
+                &node
+                    .transport
+                    .run_ok(&RemoteCommand::new(crate::os::YUM_REPOS_QUERY))?,
+            );
+            if !repos.iter().any(|(id, _)| id == wanted_id) {
+                bail!(
+ "the installed MySQL repository ({rpm}) has no {wanted_id} repository for mysql.version {}: install a newer mysql*-community-release RPM, or set packages.mysql_release_rpm or packages.repository",
+                    ctx.inv.mysql.version.as_deref().unwrap_or("8.4")
+                );
+            }
+            let (disable, enable) = crate::os::mysql_repo_changes(&repos, wanted_id);
+            let enable: Vec<&str> = if enable { vec![wanted_id] } else { vec![] };
+            let commands = crate::os::repo_toggle_commands(pm, &disable, &enable);
+            if !commands.is_empty() {
+                what.push(format!("enable only {wanted_id} of the MySQL repository"));
+                actions.extend(
+                    commands
+                        .into_iter()
+                        .map(|c| Action::Run(RemoteCommand::new(c))),
+                );
+            }
+        }
+        None => {
+            let rpm = match &ctx.inv.packages.mysql_release_rpm {
+                Some(rpm) => rpm.clone(),
+                None => series.release_rpm_url(target.family)?,
+            };
+            let install = match pm {
+                PackageManager::Yum => format!("yum -y install {}", shell_quote(&rpm)),
+                _ => format!("dnf -y install {}", shell_quote(&rpm)),
+            };
+            actions.push(Action::Run(RemoteCommand::new(install)));
+            what.push(format!("add the MySQL repository ({rpm})"));
+            // Which series the new .repo file enables is only known once it is on the
+            // node: select it right after installing the RPM.
+            actions.push(select_mysql_series(pm, wanted_id));
+            what.push(format!("enable only {wanted_id}"));
+        }
+    }
+    if pm == PackageManager::Dnf {
+        let modules = node
+            .transport
+            .run_ok(&RemoteCommand::new(crate::os::module_state_query(
+                crate::os::MYSQL_MASKING_MODULES,
+            )))?;
+        let to_disable = crate::os::modules_to_disable(&modules);
+        if !to_disable.is_empty() {
+            let names: Vec<&str> = to_disable.iter().map(String::as_str).collect();
+            actions.push(Action::Run(RemoteCommand::new(format!(
+                "dnf -y module disable {}",
+                names.join(" ")
+            ))));
+            what.push(format!(
+                "disable the AppStream module(s) {}",
+                names.join(", ")
+            ));
+        }
+    }
+    Ok((actions, what))
+}
+
+/// After the MySQL setup RPM is installed: read the `.repo` files it brought and enable
+/// exactly `wanted` of its server series.
+fn select_mysql_series(pm: crate::os::PackageManager, wanted: &'static str) -> Action {
+    Action::Custom(
+        format!("enable only {wanted} of the MySQL server repositories (yum-config-manager / dnf config-manager)"),
+        Box::new(move |cluster: &Cluster, i| {
+            let t = &cluster.nodes[i].transport;
+            let repos = crate::os::parse_yum_repos(
+                &t.run_ok(&RemoteCommand::new(crate::os::YUM_REPOS_QUERY))?,
+            );
+            if !repos.iter().any(|(id, _)| id == wanted) {
+                bail!(
+ "{}: the MySQL repository RPM brought no {wanted} repository: set packages.mysql_release_rpm to one that has it",
+                    cluster.nodes[i].name
+                );
+            }
+            let (disable, enable) = crate::os::mysql_repo_changes(&repos, wanted);
+            let enable: Vec<&str> = if enable { vec![wanted] } else { vec![] };
+            for c in crate::os::repo_toggle_commands(pm, &disable, &enable) {
+                t.run_ok(&RemoteCommand::new(c))?;
+            }
+            Ok(())
+        }),
+    )
 }
 
 /// Step 4a (runbook 1.2.1): the server runs and starts at boot.
@@ -284,8 +444,7 @@ impl Operation for AdminAccess {
                     let node = &cluster.nodes[i];
                     node.reset_sql();
                     let socket = crate::connect::find_server_socket(node.transport.as_ref())?;
-                    crate::sql::set_expired_password(
-                        &node.transport,
+                    node.set_expired_password(
                         &ForwardTarget::UnixSocket(socket.into()),
                         "root",
                         &temporary,
@@ -370,25 +529,54 @@ impl Operation for ServerConfig {
             && crate::inventory::normalize_charset(&charset)
                 == crate::inventory::normalize_charset(&want_charset);
         let file_ok = current.as_deref() == Some(wanted.as_str());
-        if file_ok && live_ok {
+        // The MySQL RPMs' /etc/my.cnf reads no drop-in directory: add the include once.
+        let include = match target.config_include() {
+            Some((main, line)) => {
+                let text = node.transport.read_file(Path::new(main))?;
+                match text {
+                    Some(t) if crate::os::has_include_line(&t, line) => None,
+                    Some(t) => Some((main, line, t)),
+                    None => Some((main, line, String::new())),
+                }
+            }
+            None => None,
+        };
+        if file_ok && live_ok && include.is_none() {
             return Ok(Plan::Noop(format!(
                 "{path} up to date; running with server_id {server_id}, auto_increment_offset {offset}, character set {charset}"
             )));
         }
         let service = target.server_service();
-        let actions = vec![if file_ok {
-            restart_server(services, service)
+        let mut actions = Vec::new();
+        let mut diff = String::new();
+        let mut what = Vec::new();
+        if let Some((main, line, text)) = &include {
+            let with = crate::os::with_include_line(text, line);
+            diff.push_str(&file_diff(main, Some(text), &with));
+            actions.push(Action::Run(RemoteCommand::new(
+                crate::os::append_include_command(main, line),
+            )));
+            what.push(format!("add `{line}` to {main}"));
+        }
+        if file_ok {
+            actions.push(restart_server(services, service));
+            what.push(format!("restart {service} to apply {path}"));
         } else {
-            write_config_and_restart(path, wanted.clone(), current.clone(), services, service)
-        }];
+            diff.push_str(&file_diff(path, current.as_deref(), &wanted));
+            actions.push(write_config_and_restart(
+                path,
+                wanted.clone(),
+                current.clone(),
+                services,
+                service,
+                d.supports_validate_config(),
+            ));
+            what.push(format!("write {path} and restart {service}"));
+        }
         Ok(Plan::Change(Change {
-            summary: if file_ok {
-                format!("restart {} to apply {path}", target.server_service())
-            } else {
-                format!("write {path} and restart {}", target.server_service())
-            },
+            summary: what.join(", "),
             actions,
-            diff: (!file_ok).then(|| file_diff(path, current.as_deref(), &wanted)),
+            diff: (!diff.is_empty()).then_some(diff),
         }))
     }
 }
@@ -452,30 +640,62 @@ fn restart_and_wait(node: &NodeHandle, services: ServiceManager, service: &str) 
     })
 }
 
+/// The check `mysqld --validate-config` (MySQL 8.0.16+) makes of the option files as
+/// they are now on the node; it exits non-zero with the server's `[ERROR]` lines on
+/// stderr (an unknown or removed variable, a bad value) without touching the running
+/// server or the data directory.
+pub const VALIDATE_CONFIG_COMMAND: &str =
+    "\"$(command -v mysqld || echo /usr/sbin/mysqld)\" --validate-config";
+
 /// Write the server's config and restart it; if it does not come back, put the previous
 /// file back (or remove ours) and restart again, so a bad option never leaves the node
-/// without a database server.
+/// without a database server. Where the server can check its options without starting
+/// (`validate`: `mysqld --validate-config`), a file it rejects is put back before any
+/// restart, so the running server is never stopped for it.
 fn write_config_and_restart(
     path: &'static str,
     wanted: String,
     previous: Option<String>,
     services: ServiceManager,
     service: &'static str,
+    validate: bool,
 ) -> Action {
+    let check = if validate {
+        ", check it with `mysqld --validate-config`"
+    } else {
+        ""
+    };
     Action::Custom(
-        format!("write {path} (mode 644) and restart {service}, restoring the previous file if it does not start"),
+        format!("write {path} (mode 644){check} and restart {service}, restoring the previous file if it does not start"),
         Box::new(move |cluster: &Cluster, i| {
             let node = &cluster.nodes[i];
+            let restore = || -> Result<()> {
+                match &previous {
+                    Some(old) => node.transport.write_file(Path::new(path), old.as_bytes(), 0o644),
+                    None => node
+                        .transport
+                        .run_ok(&RemoteCommand::new(format!("rm -f {}", shell_quote(path))))
+                        .map(|_| ()),
+                }
+            };
             node.transport.write_file(Path::new(path), wanted.as_bytes(), 0o644)?;
+            if validate {
+                let out = node.transport.run(&RemoteCommand::new(VALIDATE_CONFIG_COMMAND))?;
+                if !out.success() {
+                    restore()?;
+                    let message = validate_config_errors(&out.stderr, &out.stdout);
+                    bail!(
+                        "{}: server-config: mysqld --validate-config rejects the new {path} (exit {}): {message}; \
+                         the previous version was restored and {service} was not restarted",
+                        node.name,
+                        out.status
+                    );
+                }
+            }
             let Err(failure) = restart_and_wait(node, services, service) else {
                 return Ok(());
             };
-            match &previous {
-                Some(old) => node.transport.write_file(Path::new(path), old.as_bytes(), 0o644)?,
-                None => {
-                    node.transport.run_ok(&RemoteCommand::new(format!("rm -f {}", shell_quote(path))))?;
-                }
-            }
+            restore()?;
             match restart_and_wait(node, services, service) {
                 Ok(()) => bail!(
                     "{service} did not start with the new {path}, so the previous version was restored and \
@@ -488,6 +708,32 @@ fn write_config_and_restart(
             }
         }),
     )
+}
+
+/// The server's own words from `mysqld --validate-config`: its `[ERROR]` lines without
+/// the timestamp and thread prefix, minus the closing "Aborting"; all of stderr when
+/// there are none.
+pub fn validate_config_errors(stderr: &str, stdout: &str) -> String {
+    let errors: Vec<String> = stderr
+        .lines()
+        .chain(stdout.lines())
+        .filter_map(|l| l.split_once("[ERROR]").map(|(_, rest)| rest.trim()))
+        .map(|rest| {
+            // "[MY-000067] [Server] unknown variable 'x=1'." -> keep the code, drop [Server].
+            rest.replacen(" [Server]", "", 1)
+        })
+        .filter(|l| !l.ends_with("Aborting"))
+        .collect();
+    if errors.is_empty() {
+        let all = format!("{}{}", stderr.trim(), stdout.trim());
+        if all.is_empty() {
+            "no message".into()
+        } else {
+            all
+        }
+    } else {
+        errors.join("; ")
+    }
 }
 
 /// Step 6 (runbook 1.3.1.2): the replication account, allowed only from the peer's
@@ -578,7 +824,7 @@ fn password_matches(
             password: Some(password.clone()),
         };
         let target = ForwardTarget::Tcp(inv.nodes[i].address.to_string(), inv.mysql.port);
-        return match crate::sql::MysqlConn::connect(&cluster.peer(i).transport, &target, &login) {
+        return match cluster.peer(i).login(&target, &login) {
             Ok(_) => Ok(true),
             Err(e) if crate::sql::server_error_code(&e) == Some(1045) => Ok(false),
             Err(e) => Err(e.context(format!(

@@ -204,6 +204,238 @@ fn the_replication_account_is_created_with_the_binary_log_off() {
     }
 }
 
+/// A context from inventory text appended to the two-node base (flavor, packages ...).
+fn ctx_with(extra: &str) -> Arc<Ctx> {
+    let text = format!(
+        "cluster: t\nnodes:\n  - name: node-a\n    address: 10.0.0.11\n  - name: node-b\n    address: 10.0.0.12\n\
+         vip:\n  address: 10.0.0.100\n  interface: eth0\n  virtual_router_id: 51\n\
+         credentials:\n  replication_password_env: MHACTL_TEST_STEPS_PW\n{extra}"
+    );
+    let inv = crate::inventory::parse(&text, "inventory.yaml").expect("valid inventory");
+    std::env::set_var("MHACTL_TEST_STEPS_PW", PASSWORD);
+    let secrets = crate::inventory::Secrets::resolve(&inv, false).expect("secrets");
+    Arc::new(Ctx { inv, secrets })
+}
+
+fn step_of(ctx: Arc<Ctx>, name: &str) -> Box<dyn Operation> {
+    all(ctx)
+        .into_iter()
+        .find(|op| op.name() == name)
+        .expect("a step of that name")
+}
+
+#[test]
+fn a_mirror_gets_its_list_file_and_is_the_only_source() {
+    let ctx = ctx_with("packages:\n  repository: file:/srv/mhactl-repo\n");
+    let c = cluster(|_, t, _| {
+        t.on("dpkg-query", 0, "");
+        t.on("if [ -e /etc/apt/sources.list.d/mhactl.list ]", 3, "");
+    });
+    match step_of(ctx.clone(), "install-packages")
+        .plan(&c, 0)
+        .unwrap()
+    {
+        Plan::Change(ch) => {
+            assert!(
+                ch.summary
+                    .contains("write /etc/apt/sources.list.d/mhactl.list (file:/srv/mhactl-repo)")
+                    && ch.summary.contains("from file:/srv/mhactl-repo only"),
+                "{}",
+                ch.summary
+            );
+            let actions: Vec<String> = ch.actions.iter().map(|a| a.describe()).collect();
+            assert_eq!(
+                actions[0],
+                "write /etc/apt/sources.list.d/mhactl.list (mode 644)"
+            );
+            assert!(
+                actions[1].contains("Dir::Etc::SourceParts=- -o APT::Get::List-Cleanup=0 update")
+            );
+            assert!(actions[2].contains("Dir::Etc::SourceList=/etc/apt/sources.list.d/mhactl.list"));
+            assert!(ch
+                .diff
+                .unwrap()
+                .contains("+deb [trusted=yes] file:/srv/mhactl-repo ./"));
+        }
+        Plan::Noop(why) => panic!("expected a change: {why}"),
+    }
+    // Installed, and the list file as wanted: nothing to do.
+    let list = crate::os::mirror_repo_file(
+        crate::os::PackageManager::Apt,
+        "file:/srv/mhactl-repo",
+        None,
+    );
+    let c = cluster(|_, t, _| {
+        t.on(
+            "dpkg-query",
+            0,
+            "mariadb-server installed\nmariadb-client installed\nkeepalived installed\n",
+        );
+        t.on("if [ -e /etc/apt/sources.list.d/mhactl.list ]", 0, &list);
+    });
+    assert!(matches!(
+        step_of(ctx, "install-packages").plan(&c, 0).unwrap(),
+        Plan::Noop(_)
+    ));
+}
+
+const ROCKY_8: &str = include_str!("../../tests/fixtures/os/rocky-8");
+
+#[test]
+fn el_mysql_with_the_repository_already_right_only_installs() {
+    let ctx = ctx_with("mysql:\n  flavor: mysql\n  version: \"8.0\"\n");
+    let repo = include_str!("../../tests/fixtures/el/mysql84-community-release-el8-1.repo")
+        .replace("enabled=1\ngpgcheck=1\ngpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-mysql-2023\n\n[mysql-tools-8.4", "enabled=0\ngpgcheck=1\ngpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-mysql-2023\n\n[mysql-tools-8.4")
+        .replace("[mysql80-community]\nname=MySQL 8.0 Community Server\nbaseurl=http://repo.mysql.com/yum/mysql-8.0-community/el/8/$basearch/\nenabled=0", "[mysql80-community]\nname=MySQL 8.0 Community Server\nbaseurl=http://repo.mysql.com/yum/mysql-8.0-community/el/8/$basearch/\nenabled=1");
+    let c = cluster(|_, t, _| {
+        t.on("/etc/os-release", 0, ROCKY_8);
+        t.on("rpm -q mysql-community-server", 0, "package mysql-community-server is not installed\nmysql-community-client-8.0.40-1.el8.x86_64\nkeepalived-2.1.5-9.el8.x86_64\n");
+        t.on(
+            crate::os::MYSQL_RELEASE_RPM_QUERY,
+            0,
+            "mysql84-community-release-el8-1.noarch\n",
+        );
+        t.on(crate::os::YUM_REPOS_QUERY, 0, &repo);
+        t.on(
+            "/etc/dnf/modules.d/",
+            0,
+            "mysql disabled\nmariadb disabled\n",
+        );
+    });
+    let actions = change_actions(
+        step_of(ctx.clone(), "install-packages")
+            .plan(&c, 0)
+            .unwrap(),
+    );
+    assert_eq!(
+        actions,
+        [
+            "run: dnf -y -q makecache",
+            "run: dnf -y install mysql-community-server"
+        ]
+    );
+    // Everything installed: the repositories are not even looked at.
+    let c = cluster(|_, t, _| {
+        t.on("/etc/os-release", 0, ROCKY_8);
+        t.on("rpm -q mysql-community-server", 0, "mysql-community-server-8.0.40-1.el8.x86_64\nmysql-community-client-8.0.40-1.el8.x86_64\nkeepalived-2.1.5-9.el8.x86_64\n");
+        t.on(crate::os::MYSQL_RELEASE_RPM_QUERY, 99, "");
+    });
+    assert!(matches!(
+        step_of(ctx, "install-packages").plan(&c, 0).unwrap(),
+        Plan::Noop(_)
+    ));
+}
+
+#[test]
+fn mysql_57_on_el8_is_refused_with_the_field_named() {
+    let ctx = ctx_with("mysql:\n  flavor: mysql\n  version: \"5.7\"\n");
+    let c = cluster(|_, t, _| {
+        t.on("/etc/os-release", 0, ROCKY_8);
+        t.on(
+            "rpm -q mysql",
+            0,
+            "package mysql-community-server is not installed\n",
+        );
+        t.on(crate::os::MYSQL_RELEASE_RPM_QUERY, 0, "");
+    });
+    let err = step_of(ctx, "install-packages").plan(&c, 0).unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("MySQL 5.7 has no EL8 packages") && msg.contains("packages.repository"),
+        "{msg}"
+    );
+}
+
+/// `mysqld --validate-config` rejects the new file: the previous one goes back, the
+/// server is not restarted, and the error names node, step, file and the server's words.
+#[test]
+fn validate_config_failure_restores_the_previous_file_without_a_restart() {
+    let ctx = ctx_with("mysql:\n  flavor: mysql\n");
+    let c = cluster(|_, t, sql| {
+        sql.on("SELECT VERSION()", vec![vec![("version", Some("8.4.3"))]]);
+        t.on(
+            "if [ -e /etc/mysql/mysql.conf.d/zz-mhactl.cnf ]",
+            0,
+            "[mysqld]\nserver_id = 7\n",
+        );
+        t.on_full(
+            "--validate-config",
+            1,
+            "",
+            "2024-11-04T10:25:10.113057Z 0 [ERROR] [MY-000067] [Server] unknown variable 'expire_logs_days=7'.\n\
+             2024-11-04T10:25:10.113093Z 0 [ERROR] [MY-010119] [Server] Aborting\n",
+        );
+    });
+    let plan = step_of(ctx, "server-config").plan(&c, 0).unwrap();
+    let Plan::Change(change) = plan else {
+        panic!("expected a change")
+    };
+    let action = change.actions.last().expect("an action");
+    assert!(
+        action.describe().contains("--validate-config"),
+        "{}",
+        action.describe()
+    );
+    let err = crate::engine::execute(&c, &c.nodes[0], action).unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.starts_with("node-a: server-config: mysqld --validate-config rejects the new /etc/mysql/mysql.conf.d/zz-mhactl.cnf (exit 1): [MY-000067] unknown variable 'expire_logs_days=7'.; the previous version was restored and mysql was not restarted"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn validate_config_messages_keep_the_servers_words() {
+    use super::steps::validate_config_errors;
+    let stderr = "2026-11-25T06:37:08.359642Z 0 [ERROR] [MY-000058] [Server] Unknown suffix 'a' used for variable 'server_id' (value 'abc').\n\
+                  2026-11-25T06:37:08.359646Z 0 [ERROR] [MY-000077] [Server] /usr/sbin/mysqld: Error while setting value 'abc' to 'server_id'.\n\
+                  2026-11-25T06:37:08.359675Z 0 [ERROR] [MY-010119] [Server] Aborting\n";
+    assert_eq!(
+        validate_config_errors(stderr, ""),
+        "[MY-000058] Unknown suffix 'a' used for variable 'server_id' (value 'abc').; \
+         [MY-000077] /usr/sbin/mysqld: Error while setting value 'abc' to 'server_id'."
+    );
+    assert_eq!(
+        validate_config_errors(
+            "mysqld: Error on realpath() on '/var/lib/mysql-files'\n",
+            ""
+        ),
+        "mysqld: Error on realpath() on '/var/lib/mysql-files'"
+    );
+    assert_eq!(validate_config_errors("", ""), "no message");
+}
+
+#[test]
+fn an_installed_mysql_repository_without_the_wanted_series_is_an_error() {
+    let ctx = ctx_with("mysql:\n  flavor: mysql\n  version: \"9.1\"\n");
+    let c = cluster(|_, t, _| {
+        t.on("/etc/os-release", 0, ROCKY_8);
+        t.on(
+            "rpm -q mysql",
+            0,
+            "package mysql-community-server is not installed\n",
+        );
+        t.on(
+            crate::os::MYSQL_RELEASE_RPM_QUERY,
+            0,
+            "mysql80-community-release-el8-3.noarch\n",
+        );
+        t.on(
+            crate::os::YUM_REPOS_QUERY,
+            0,
+            "[mysql80-community]\nenabled=1\n[mysql57-community]\nenabled=0\n",
+        );
+    });
+    let msg = format!(
+        "{:#}",
+        step_of(ctx, "install-packages").plan(&c, 0).unwrap_err()
+    );
+    assert!(
+        msg.contains("the installed MySQL repository (mysql80-community-release-el8-3.noarch) has no mysql-innovation-community repository for mysql.version 9.1"),
+        "{msg}"
+    );
+}
+
 /// A replica whose IO thread stays `Connecting` while the node cannot open a TCP
 /// connection to its peer's port: the wait fails within seconds, naming both nodes, the
 /// address and the cause, instead of a vague "IO thread stopped" after 30 s.

@@ -66,6 +66,10 @@ pub struct Inventory {
     /// What bootstrap does about a host firewall (default `auto`).
     #[serde(default)]
     pub firewall: FirewallMode,
+    /// Where packages come from (default: the nodes' own repositories, plus the MySQL
+    /// Yum repository for MySQL on EL).
+    #[serde(default)]
+    pub packages: Packages,
     /// Directory the inventory was loaded from; relative paths resolve against it.
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -298,6 +302,25 @@ pub struct AccessUser {
     /// administration privileges, and anything on the `mysql` system schema.
     #[serde(default)]
     pub admin: bool,
+}
+
+/// Where bootstrap installs packages from.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Packages {
+    /// A mirror to install everything from, and nothing else (air-gapped sites): a
+    /// yum/dnf repository (a directory with `repodata/`) or a flat apt repository (a
+    /// directory with a `Packages` index), as `file:///path` on the nodes or an
+    /// `http(s)://` URL. Bootstrap writes `/etc/yum.repos.d/mhactl.repo` or
+    /// `/etc/apt/sources.list.d/mhactl.list` and installs with every other repository off.
+    pub repository: Option<String>,
+    /// The key the mirror's packages are signed with (yum: a `file://` or `http(s)://`
+    /// URL; apt: a keyring file on the nodes). Without it, signatures are not checked.
+    pub gpg_key: Option<String>,
+    /// MySQL on EL without a mirror: the MySQL Yum repository's setup RPM to install
+    /// (URL or path on the nodes); default the one from repo.mysql.com for the node's
+    /// EL version.
+    pub mysql_release_rpm: Option<String>,
 }
 
 /// What bootstrap does about a host firewall.

@@ -17,6 +17,7 @@ pub fn validate(inv: &Inventory) -> Result<(), String> {
     check_mysql(inv, &mut p);
     check_credentials(&inv.credentials, &mut p);
     check_character_set(inv, &mut p);
+    check_packages(inv, &mut p);
     for (field, msg) in super::access::check_access(inv) {
         p.add(&field, msg);
     }
@@ -507,6 +508,80 @@ const CHARACTER_SETS: &[&str] = &[
 ];
 
 /// `utf8` is an alias of `utf8mb3` (3-byte UTF-8) on every supported server.
+/// A `file:`/`http:`/`https:` URL without characters that would break a repo file or
+/// a shell word.
+fn url_problem(url: &str) -> Option<String> {
+    let lower = url.to_ascii_lowercase();
+    if !["file:/", "http://", "https://"]
+        .iter()
+        .any(|p| lower.starts_with(p))
+    {
+        return Some(format!(
+            "{url:?} must be a file:///path (on the nodes) or an http:// or https:// URL"
+        ));
+    }
+    if url
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || "\"'`$;\\<>|".contains(c))
+    {
+        return Some(format!(
+            "{url:?}: spaces, quotes, `$`, `;` and `|` are not allowed in URLs"
+        ));
+    }
+    None
+}
+
+fn check_packages(inv: &Inventory, p: &mut Problems) {
+    let pk = &inv.packages;
+    if let Some(url) = &pk.repository {
+        if let Some(msg) = url_problem(url) {
+            p.add("packages.repository", msg);
+        }
+    }
+    if let Some(key) = &pk.gpg_key {
+        if pk.repository.is_none() {
+            p.add(
+                "packages.gpg_key",
+                "is the key of packages.repository, which is not set",
+            );
+        } else if !key.starts_with('/') {
+            if let Some(msg) = url_problem(key) {
+                p.add("packages.gpg_key", msg);
+            }
+        }
+    }
+    if let Some(rpm) = &pk.mysql_release_rpm {
+        if inv.mysql.flavor != Flavor::Mysql {
+            p.add(
+                "packages.mysql_release_rpm",
+                "is the MySQL Yum repository's setup RPM: only for mysql.flavor mysql",
+            );
+        } else if pk.repository.is_some() {
+            p.add(
+                "packages.mysql_release_rpm",
+                "and packages.repository exclude each other: with a mirror, bootstrap installs from the mirror only",
+            );
+        } else if !rpm.ends_with(".rpm") {
+            p.add(
+                "packages.mysql_release_rpm",
+                format!("{rpm:?} must name an .rpm file (URL or path on the nodes)"),
+            );
+        } else if !rpm.starts_with('/') {
+            if let Some(msg) = url_problem(rpm) {
+                p.add("packages.mysql_release_rpm", msg);
+            }
+        } else if rpm
+            .chars()
+            .any(|c| c.is_whitespace() || "\"'`$;\\<>|".contains(c))
+        {
+            p.add(
+                "packages.mysql_release_rpm",
+                format!("{rpm:?}: spaces, quotes, `$`, `;` and `|` are not allowed in paths"),
+            );
+        }
+    }
+}
+
 pub(crate) fn normalize_charset(c: &str) -> String {
     let c = c.to_ascii_lowercase();
     if c == "utf8" {
@@ -548,7 +623,7 @@ fn check_character_set(inv: &Inventory, p: &mut Problems) {
             p.add(
                 "mysql.collation",
                 format!(
-                    "{coll:?} is not a collation of mysql.character_set {:?} (collations of                      {cs} start with `{cs}_`, e.g. {cs}_general_ci); the server would refuse                      to start",
+ "{coll:?} is not a collation of mysql.character_set {:?} (collations of {cs} start with `{cs}_`, e.g. {cs}_general_ci); the server would refuse to start",
                     m.character_set
                 ),
             );

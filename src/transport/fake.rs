@@ -6,12 +6,42 @@ use anyhow::{bail, Result};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
+/// One ordered record of what fake nodes were asked to do, shared by their
+/// [`FakeTransport`]s and [`FakeSql`]s (see [`FakeTransport::journal`]): commands, SQL
+/// and logins, each with the node's name, in the order they happened.
+pub type Journal = std::sync::Arc<Mutex<Vec<(String, JournalEntry)>>>;
+
+/// One thing a fake node was asked to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JournalEntry {
+    /// A shell command (its stdin, if any, lossily decoded).
+    Command {
+        /// The script.
+        script: String,
+        /// Standard input.
+        stdin: Option<String>,
+    },
+    /// A SQL query or statement on the admin connection.
+    Sql(String),
+    /// A separate login (`expired`: in expired-password mode).
+    Login {
+        /// Account name.
+        user: String,
+        /// Where to.
+        target: String,
+        /// Expired-password mode.
+        expired: bool,
+    },
+}
+
 /// Records commands; answers the first rule whose pattern the script contains.
 #[derive(Default)]
 pub struct FakeTransport {
     name: String,
     rules: Mutex<Vec<(String, CommandOutput)>>,
     log: Mutex<Vec<RemoteCommand>>,
+    journal: Mutex<Option<Journal>>,
+    files: Mutex<Option<std::collections::BTreeMap<PathBuf, String>>>,
 }
 
 impl FakeTransport {
@@ -40,9 +70,57 @@ impl FakeTransport {
         self
     }
 
+    /// Answer scripts containing `pattern` with exit `status`, `stdout` and `stderr`.
+    pub fn on_full(&self, pattern: &str, status: i32, stdout: &str, stderr: &str) -> &Self {
+        self.rules.lock().expect("rules").insert(
+            0,
+            (
+                pattern.into(),
+                CommandOutput {
+                    status,
+                    stdout: stdout.into(),
+                    stderr: stderr.into(),
+                },
+            ),
+        );
+        self
+    }
+
     /// Every command run so far.
     pub fn commands(&self) -> Vec<RemoteCommand> {
         self.log.lock().expect("log").clone()
+    }
+
+    /// Keep the files written with [`Transport::write_file`] and answer
+    /// [`Transport::read_file`] with them (the commands still run and are recorded),
+    /// so a step re-planned after writing finds its file.
+    pub fn keep_files(&self) -> &Self {
+        *self.files.lock().expect("files") = Some(Default::default());
+        self
+    }
+
+    /// A file kept by [`Self::keep_files`].
+    pub fn kept_file(&self, path: &str) -> Option<String> {
+        self.files
+            .lock()
+            .expect("files")
+            .as_ref()
+            .and_then(|f| f.get(std::path::Path::new(path)).cloned())
+    }
+
+    /// Put a file in the kept files without running anything (what a command the fake
+    /// does not interpret, such as `mv`, left on the node).
+    pub fn put_file(&self, path: &str, content: &str) -> &Self {
+        if let Some(files) = self.files.lock().expect("files").as_mut() {
+            files.insert(path.into(), content.into());
+        }
+        self
+    }
+
+    /// Also append every command to `journal` (shared with a [`FakeSql`]).
+    pub fn journal(&self, journal: &Journal) -> &Self {
+        *self.journal.lock().expect("journal") = Some(journal.clone());
+        self
     }
 }
 
@@ -53,12 +131,49 @@ impl Transport for FakeTransport {
 
     fn run(&self, cmd: &RemoteCommand) -> Result<CommandOutput> {
         self.log.lock().expect("log").push(cmd.clone());
+        if let Some(j) = self.journal.lock().expect("journal").as_ref() {
+            j.lock().expect("journal").push((
+                self.name.clone(),
+                JournalEntry::Command {
+                    script: cmd.script.clone(),
+                    stdin: cmd
+                        .stdin
+                        .as_ref()
+                        .map(|b| String::from_utf8_lossy(b).into_owned()),
+                },
+            ));
+        }
         let rules = self.rules.lock().expect("rules");
         Ok(rules
             .iter()
             .find(|(pattern, _)| cmd.script.contains(pattern.as_str()))
             .map(|(_, out)| out.clone())
             .unwrap_or_default())
+    }
+
+    fn write_file(&self, path: &std::path::Path, content: &[u8], mode: u32) -> Result<()> {
+        self.run_ok(&super::write_file_command(path, content, mode))?;
+        if let Some(files) = self.files.lock().expect("files").as_mut() {
+            files.insert(
+                path.to_path_buf(),
+                String::from_utf8_lossy(content).into_owned(),
+            );
+        }
+        Ok(())
+    }
+
+    fn read_file(&self, path: &std::path::Path) -> Result<Option<String>> {
+        let out = self.run(&super::read_file_command(path))?;
+        if let Some(kept) = self
+            .files
+            .lock()
+            .expect("files")
+            .as_ref()
+            .and_then(|f| f.get(path))
+        {
+            return Ok(Some(kept.clone()));
+        }
+        super::read_file_result(&self.name, path, out)
     }
 
     fn forward(&self, target: &ForwardTarget) -> Result<PathBuf> {
@@ -121,6 +236,8 @@ type SqlRule = (String, Vec<crate::engine::Row>);
 pub struct FakeSql {
     rules: std::sync::Arc<Mutex<Vec<SqlRule>>>,
     log: std::sync::Arc<Mutex<Vec<String>>>,
+    refuse: std::sync::Arc<Mutex<Option<(u16, String)>>>,
+    journal: std::sync::Arc<Mutex<Option<(Journal, String)>>>,
 }
 
 impl FakeSql {
@@ -152,16 +269,68 @@ impl FakeSql {
         self.log.lock().expect("log").clone()
     }
 
-    /// A connector for [`crate::engine::NodeHandle::new`] that hands out this fake.
+    /// From now on, refuse the admin connection with server error `code` (e.g. 1045
+    /// access denied, 1820 expired password) and `message`; `None` accepts it again.
+    pub fn refuse(&self, error: Option<(u16, &str)>) -> &Self {
+        *self.refuse.lock().expect("refuse") = error.map(|(c, m)| (c, m.to_string()));
+        self
+    }
+
+    /// Also append every query and login to `journal` (shared with a
+    /// [`FakeTransport`]) as done on `node`.
+    pub fn journal(&self, journal: &Journal, node: &str) -> &Self {
+        *self.journal.lock().expect("journal") = Some((journal.clone(), node.to_string()));
+        self
+    }
+
+    fn record(&self, entry: JournalEntry) {
+        if let JournalEntry::Sql(sql) = &entry {
+            self.log.lock().expect("log").push(sql.clone());
+        }
+        if let Some((j, node)) = self.journal.lock().expect("journal").as_ref() {
+            j.lock().expect("journal").push((node.clone(), entry));
+        }
+    }
+
+    /// A connector for [`crate::engine::NodeHandle::new`] that hands out this fake, or
+    /// the server error set with [`Self::refuse`].
     pub fn connector(&self) -> crate::engine::SqlConnector {
         let me = self.clone();
-        Box::new(move || Ok(Box::new(me.clone()) as Box<dyn crate::engine::SqlConn>))
+        Box::new(move || {
+            if let Some((code, message)) = me.refuse.lock().expect("refuse").clone() {
+                return Err(anyhow::Error::new(mysql::Error::MySqlError(
+                    mysql::MySqlError {
+                        state: "28000".into(),
+                        message,
+                        code,
+                    },
+                )));
+            }
+            Ok(Box::new(me.clone()) as Box<dyn crate::engine::SqlConn>)
+        })
+    }
+
+    /// A login connector for [`crate::engine::NodeHandle::with_login_connector`]: every
+    /// login succeeds, is journaled (never its password), and answers from these rules.
+    pub fn login_connector(&self) -> crate::engine::LoginConnector {
+        let me = self.clone();
+        Box::new(move |target, login, expired| {
+            me.record(JournalEntry::Login {
+                user: login.user.clone(),
+                target: match target {
+                    super::ForwardTarget::UnixSocket(p) => format!("unix:{}", p.display()),
+                    super::ForwardTarget::Tcp(h, p) => format!("{h}:{p}"),
+                },
+                expired,
+            });
+            Ok(Box::new(me.clone()) as Box<dyn crate::engine::SqlConn>)
+        })
     }
 }
 
 impl crate::engine::SqlConn for FakeSql {
     fn query(&mut self, sql: &str) -> Result<Vec<crate::engine::Row>> {
-        self.log.lock().expect("log").push(sql.to_string());
+        self.record(JournalEntry::Sql(sql.to_string()));
         let rules = self.rules.lock().expect("rules");
         Ok(rules
             .iter()
@@ -171,7 +340,7 @@ impl crate::engine::SqlConn for FakeSql {
     }
 
     fn exec(&mut self, sql: &str) -> Result<()> {
-        self.log.lock().expect("log").push(sql.to_string());
+        self.record(JournalEntry::Sql(sql.to_string()));
         Ok(())
     }
 }

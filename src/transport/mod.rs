@@ -117,10 +117,7 @@ pub trait Transport: Send + Sync {
     /// file and the cause ([`write_failure`]).
     fn write_file(&self, path: &Path, content: &[u8], mode: u32) -> Result<()> {
         let shown = path.display().to_string();
-        let out = self.run(&RemoteCommand::with_stdin(
-            write_file_script(&shown, mode),
-            content,
-        ))?;
+        let out = self.run(&write_file_command(path, content, mode))?;
         if !out.success() {
             bail!(write_failure(self.node(), &shown, out.status, &out.stderr));
         }
@@ -129,20 +126,39 @@ pub trait Transport: Send + Sync {
 
     /// Read a file; `None` when it does not exist.
     fn read_file(&self, path: &Path) -> Result<Option<String>> {
-        let quoted = shell_quote(&path.display().to_string());
-        let out = self.run(&RemoteCommand::new(format!(
-            "if [ -e {quoted} ]; then cat {quoted}; else exit 3; fi"
-        )))?;
-        match out.status {
-            0 => Ok(Some(out.stdout)),
-            3 => Ok(None),
-            code => bail!(
-                "{}: cannot read {} (exit {code}): {}",
-                self.node(),
-                path.display(),
-                out.stderr.trim()
-            ),
-        }
+        let out = self.run(&read_file_command(path))?;
+        read_file_result(self.node(), path, out)
+    }
+}
+
+/// The command [`Transport::write_file`] runs: the content on stdin, a temporary file in
+/// the same directory, `chmod`, then an atomic rename.
+pub fn write_file_command(path: &Path, content: &[u8], mode: u32) -> RemoteCommand {
+    RemoteCommand::with_stdin(
+        write_file_script(&path.display().to_string(), mode),
+        content,
+    )
+}
+
+/// The command [`Transport::read_file`] runs (exit 3: no such file).
+pub fn read_file_command(path: &Path) -> RemoteCommand {
+    let quoted = shell_quote(&path.display().to_string());
+    RemoteCommand::new(format!(
+        "if [ -e {quoted} ]; then cat {quoted}; else exit 3; fi"
+    ))
+}
+
+/// What [`read_file_command`]'s output means: the content, `None` (exit 3), or an error
+/// naming the node and the file.
+pub fn read_file_result(node: &str, path: &Path, out: CommandOutput) -> Result<Option<String>> {
+    match out.status {
+        0 => Ok(Some(out.stdout)),
+        3 => Ok(None),
+        code => bail!(
+            "{node}: cannot read {} (exit {code}): {}",
+            path.display(),
+            out.stderr.trim()
+        ),
     }
 }
 
