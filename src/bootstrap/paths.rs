@@ -200,14 +200,19 @@ pub fn debian_cnf_socket_ok(listing: &str, want: &str, custom: bool) -> bool {
 /// (replacing a socket line there, or adding one), on the node: the file holds a
 /// password on some systems, so it never travels to mhactl. Owner and mode are kept.
 pub fn debian_cnf_socket_command(socket: &str) -> String {
+    set_socket_command(DEBIAN_CNF, socket)
+}
+
+fn set_socket_command(file: &str, socket: &str) -> String {
     format!(
-        "set -e; f={DEBIAN_CNF}; awk -v s={s} '\
+        "set -e; f={file}; awk -v s={s} '\
          function put() {{ if (want && !done) print \"socket   = \" s; done = 1 }} \
          /^[[:space:]]*\\[/ {{ put(); want = ($0 ~ /^[[:space:]]*\\[(client|mysql_upgrade)\\]/); done = 0; print; next }} \
          want && /^[[:space:]]*socket[[:space:]]*=/ {{ put(); next }} \
          want && /^[[:space:]]*$/ {{ put() }} \
          {{ print }} END {{ put() }}' \"$f\" > \"$f.mhactl-new\"; \
          cat \"$f.mhactl-new\" > \"$f\"; rm -f \"$f.mhactl-new\"",
+        file = shell_quote(file),
         s = shell_quote(socket)
     )
 }
@@ -711,4 +716,237 @@ pub fn with_client_login(program: &str, args: &str) -> String {
          IFS= read -r l1; IFS= read -r l2; IFS= read -r l3; printf '%s\\n' \"$l1\" \"$l2\" \"$l3\" > \"$f\"; \
          {program} --defaults-extra-file=\"$f\" {args}"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::fake::FakeTransport;
+
+    fn inv(extra: &str) -> Inventory {
+        crate::inventory::parse(
+            &format!(
+                "cluster: t\nnodes:\n  - name: node-a\n    address: 10.0.0.11\n  - name: node-b\n    address: 10.0.0.12\n\
+                 vip:\n  address: 10.0.0.100\n  interface: eth0\n  virtual_router_id: 51\n\
+                 credentials:\n  replication_password_env: X\n{extra}"
+            ),
+            "inventory.yaml",
+        )
+        .expect("valid inventory")
+    }
+
+    const PATHS: &str = "mysql:\n  datadir: /data/mysql\n  socket: /var/run/custom/mysql.sock\n  \
+         pid_file: /var/run/custom/mysqld.pid\n  log_error: /var/log/custom/mysql.err\n";
+
+    fn transcript(plan: &Plan) -> Vec<String> {
+        match plan {
+            Plan::Change(c) => c.actions.iter().map(|a| a.describe()).collect(),
+            Plan::Noop(why) => panic!("expected a change, got noop: {why}"),
+        }
+    }
+
+    #[test]
+    fn server_paths_share_directories_and_skip_packaged_and_shared_ones() {
+        let p = server_paths(&inv(PATHS));
+        let dirs: Vec<(&str, Option<&str>)> =
+            p.iter().map(|p| (p.field, p.dir.as_deref())).collect();
+        assert_eq!(
+            dirs,
+            [
+                ("mysql.datadir", Some("/data/mysql")),
+                ("mysql.socket", Some("/var/run/custom")),
+                ("mysql.log_error", Some("/var/log/custom")),
+            ]
+        );
+        // Packaged paths need nothing; a file in /tmp or /var/log is handled alone; a
+        // file inside the data directory is covered by it.
+        let p = server_paths(&inv(
+            "mysql:\n  datadir: /var/lib/mysql\n  socket: /tmp/mysql.sock\n  \
+             pid_file: /run/mysqld/mysqld.pid\n  log_error: /var/log/mysqld-a.log\n",
+        ));
+        assert_eq!(
+            p.iter()
+                .map(|p| (p.field, p.dir.clone(), p.path.as_str()))
+                .collect::<Vec<_>>(),
+            [
+                ("mysql.socket", None, "/tmp/mysql.sock"),
+                ("mysql.log_error", None, "/var/log/mysqld-a.log"),
+            ]
+        );
+        let p = server_paths(&inv(
+            "mysql:\n  datadir: /data/mysql\n  log_error: /data/mysql/error.log\n",
+        ));
+        assert_eq!(p.len(), 1);
+    }
+
+    #[test]
+    fn debian_cnf_check_and_edit() {
+        let packaged = "[client]\n[mysql_upgrade]\n";
+        let custom = "/var/run/custom/mysql.sock";
+        assert!(debian_cnf_socket_ok(packaged, "/run/mysqld/mysqld.sock", false));
+        assert!(!debian_cnf_socket_ok(packaged, custom, true));
+        // Debian's MySQL names /var/run/..., the same as /run/...
+        let mysql = "[client]\nsocket   = /var/run/mysqld/mysqld.sock\n[mysql_upgrade]\nsocket   = /var/run/mysqld/mysqld.sock\n";
+        assert!(debian_cnf_socket_ok(mysql, "/run/mysqld/mysqld.sock", false));
+        assert!(!debian_cnf_socket_ok(mysql, custom, true));
+        // Back to the packaged socket after a custom one.
+        let edited = format!("[client]\nsocket = {custom}\n[mysql_upgrade]\nsocket = {custom}\n");
+        assert!(debian_cnf_socket_ok(&edited, custom, true));
+        assert!(!debian_cnf_socket_ok(&edited, "/run/mysqld/mysqld.sock", false));
+
+        // The edit, run with the local sh and awk on MariaDB's and MySQL's files.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("debian.cnf");
+        for (original, want) in [
+            (
+                "# comment\n[client]\nhost     = localhost\nuser     = root\n[mysql_upgrade]\nhost     = localhost\nuser     = root\n# end\n",
+                "# comment\n[client]\nhost     = localhost\nuser     = root\nsocket   = /var/run/custom/mysql.sock\n[mysql_upgrade]\nhost     = localhost\nuser     = root\n# end\nsocket   = /var/run/custom/mysql.sock\n",
+            ),
+            (
+                "[client]\nhost     = localhost\nsocket   = /var/run/mysqld/mysqld.sock\n\n[mysql_upgrade]\nsocket   = /var/run/mysqld/mysqld.sock\n[other]\nsocket = /x\n",
+                "[client]\nhost     = localhost\nsocket   = /var/run/custom/mysql.sock\n\n[mysql_upgrade]\nsocket   = /var/run/custom/mysql.sock\n[other]\nsocket = /x\n",
+            ),
+        ] {
+            std::fs::write(&file, original).unwrap();
+            let script = set_socket_command(file.to_str().unwrap(), custom);
+            let out = std::process::Command::new("sh").arg("-c").arg(&script).output().unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            let edited = std::fs::read_to_string(&file).unwrap();
+            assert_eq!(edited, want);
+            // Run again: the same file.
+            std::process::Command::new("sh").arg("-c").arg(&script).output().unwrap();
+            assert_eq!(std::fs::read_to_string(&file).unwrap(), want);
+            let listing: String = edited
+                .lines()
+                .filter(|l| l.starts_with('[') || l.starts_with("socket"))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            assert!(debian_cnf_socket_ok(&listing, custom, true), "{edited}");
+        }
+    }
+
+    #[test]
+    fn server_paths_creates_directories_for_mysql_then_is_a_noop() {
+        let inv = inv(PATHS);
+        let t = FakeTransport::new("node-a");
+        t.on("stat -c %U", 0, "/var/run/custom -\n/var/log/custom root\n");
+        let plan = plan_server_paths(&inv, &t, ServiceManager::SysV).unwrap();
+        assert_eq!(
+            transcript(&plan),
+            [
+                "run: install -d -o mysql -g mysql -m 755 /var/run/custom",
+                "run: install -d -o mysql -g mysql -m 750 /var/log/custom",
+            ]
+        );
+        // systemd: /run is empty after a reboot, so tmpfiles.d recreates the directory.
+        let plan = plan_server_paths(&inv, &t, ServiceManager::Systemd).unwrap();
+        let actions = transcript(&plan);
+        assert!(
+            actions[2].contains("/etc/tmpfiles.d/mhactl-mysql.conf"),
+            "{actions:?}"
+        );
+        let Plan::Change(c) = plan else { panic!() };
+        assert!(c
+            .diff
+            .unwrap()
+            .contains("+d /var/run/custom 0755 mysql mysql -"));
+        t.on("stat -c %U", 0, "/var/run/custom mysql\n/var/log/custom mysql\n");
+        t.on(
+            TMPFILES_PATH,
+            0,
+            &tmpfiles_conf(&server_paths(&inv)).unwrap(),
+        );
+        assert!(matches!(
+            plan_server_paths(&inv, &t, ServiceManager::Systemd).unwrap(),
+            Plan::Noop(_)
+        ));
+        // No custom paths: nothing probed, nothing to do.
+        let t = FakeTransport::new("node-a");
+        assert!(matches!(
+            plan_server_paths(&self::inv(""), &t, ServiceManager::SysV).unwrap(),
+            Plan::Noop(_)
+        ));
+        assert!(t.commands().is_empty());
+        // An error log directly in /var/log: the file is created for mysql.
+        let t = FakeTransport::new("node-a");
+        t.on("stat -c %U", 0, "/var/log/mysqld-a.log -\n");
+        let plan = plan_server_paths(
+            &self::inv("mysql:\n  log_error: /var/log/mysqld-a.log\n"),
+            &t,
+            ServiceManager::SysV,
+        )
+        .unwrap();
+        assert_eq!(
+            transcript(&plan),
+            ["run: [ -e /var/log/mysqld-a.log ] || install -m 640 /dev/null /var/log/mysqld-a.log; chown mysql:mysql /var/log/mysqld-a.log"]
+        );
+    }
+
+    #[test]
+    fn apparmor_allows_the_inventorys_paths_in_the_local_include() {
+        let inv = inv(PATHS);
+        let t = FakeTransport::new("node-a");
+        // AppArmor off (or no mysqld profile): nothing to do.
+        t.on(APPARMOR_ENABLED, 100, "");
+        assert!(matches!(plan_apparmor(&inv, &t).unwrap(), Plan::Noop(_)));
+        t.on(APPARMOR_ENABLED, 0, "");
+        t.on(APPARMOR_LOCAL, 0, "# Site-specific additions\n/srv/x/ r,\n");
+        let plan = plan_apparmor(&inv, &t).unwrap();
+        assert_eq!(
+            transcript(&plan),
+            [
+                "write /etc/apparmor.d/local/usr.sbin.mysqld (mode 644)",
+                "run: apparmor_parser -r /etc/apparmor.d/usr.sbin.mysqld",
+            ]
+        );
+        let Plan::Change(c) = plan else { panic!() };
+        let Action::WriteFile { content, .. } = &c.actions[0] else {
+            panic!()
+        };
+        assert_eq!(
+            content,
+            "# Site-specific additions\n/srv/x/ r,\n\
+             # BEGIN mhactl: paths from the inventory (managed, do not edit)\n  \
+             /data/mysql/ r,\n  /data/mysql/** rwk,\n  /var/run/custom/ r,\n  /var/run/custom/** rwk,\n  \
+             /var/log/custom/ r,\n  /var/log/custom/** rw,\n# END mhactl\n"
+        );
+        // Applied: nothing more; the site's own lines are kept.
+        t.on(APPARMOR_LOCAL, 0, content);
+        assert!(matches!(plan_apparmor(&inv, &t).unwrap(), Plan::Noop(_)));
+        // Paths removed from the inventory: mhactl's block goes, the rest stays.
+        let plan = plan_apparmor(&self::inv(""), &t).unwrap();
+        let Plan::Change(c) = plan else { panic!() };
+        let Action::WriteFile { content, .. } = &c.actions[0] else {
+            panic!()
+        };
+        assert_eq!(content, "# Site-specific additions\n/srv/x/ r,\n");
+    }
+
+    #[test]
+    fn option_file_keeps_the_password_out_of_argv() {
+        let f = client_option_file("root", Some(r#"p"a\ss"#)).unwrap();
+        assert_eq!(f, "[client]\nuser=root\npassword=\"p\"a\\\\ss\"\n");
+        assert_eq!(f.lines().count(), 3);
+        assert_eq!(
+            client_option_file("root", None).unwrap().lines().count(),
+            3
+        );
+        assert!(client_option_file("root", Some("a\nb")).is_err());
+        let script = with_client_login("mysqldump", "--all-databases");
+        assert!(script.contains("mysqldump --defaults-extra-file=\"$f\" --all-databases"));
+        assert!(!script.contains("password"));
+    }
+
+    #[test]
+    fn initialise_commands() {
+        assert_eq!(
+            initialise_command(Flavor::Mysql, "/data/mysql", "/var/log/custom/mysql.err"),
+            "mysqld --initialize --user=mysql --datadir=/data/mysql --log-error=/var/log/custom/mysql.err"
+        );
+        assert!(initialise_command(Flavor::Mariadb, "/data/mysql", "-")
+            .contains("--auth-root-authentication-method=socket"));
+        let deb_mysql = crate::os::OsTarget::new(crate::os::OsFamily::Debian, Flavor::Mysql).unwrap();
+        assert_eq!(initialise_log(&inv(""), &deb_mysql), "/var/log/mysql/error.log");
+        assert_eq!(initialise_log(&inv(PATHS), &deb_mysql), "/var/log/custom/mysql.err");
+    }
 }
