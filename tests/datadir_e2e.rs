@@ -64,7 +64,14 @@ fn verify_healthy(inv: &str) {
 }
 
 fn reinit(inv: &str, node: &str) {
-    let out = mhactl(&["-i", inv, "reinit", node, "--yes-destroy-data", "--no-progress"]);
+    let out = mhactl(&[
+        "-i",
+        inv,
+        "reinit",
+        node,
+        "--yes-destroy-data",
+        "--no-progress",
+    ]);
     assert!(
         out.status.success(),
         "reinit failed:\n{}\n{}",
@@ -119,14 +126,20 @@ fn mariadb_datadir_socket_log_and_pid_file_from_the_inventory() {
 
     let report = bootstrap(&inv);
     for step in ["server-paths", "data-directory", "server-config"] {
-        assert!(step_changed(&report, step), "{step} did not change: {report}");
+        assert!(
+            step_changed(&report, step),
+            "{step} did not change: {report}"
+        );
     }
     for node in ["node-a", "node-b"] {
         check_paths(&lab, node, "mysql");
         // Debian's SysV script pings through debian.cnf: it sees the server running.
         lab.ssh_ok(node, "service mariadb status");
         // The error log is the file, not syslog (mysqld_safe's --skip-log-error).
-        lab.ssh_ok(node, "grep -q 'ready for connections' /var/log/custom/mysql.err");
+        lab.ssh_ok(
+            node,
+            "grep -q 'ready for connections' /var/log/custom/mysql.err",
+        );
     }
     // Replication works on the new paths, both ways.
     lab.ssh_ok(
@@ -146,6 +159,21 @@ fn mariadb_datadir_socket_log_and_pid_file_from_the_inventory() {
     let again = bootstrap(&inv);
     assert_eq!(again["changed"], 0, "{again}");
     verify_healthy(&inv);
+    // status and failover-test reach the servers through the custom socket; stopping
+    // mariadb (SysV script, debian.cnf) moves the VIP, and the node comes back.
+    let status = mhactl(&["-i", &inv, "status"]);
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stdout)
+    );
+    let failover = mhactl(&["-i", &inv, "failover-test", "--mode", "stop-mysqld"]);
+    assert!(
+        failover.status.success(),
+        "failover-test failed:\n{}\n{}",
+        String::from_utf8_lossy(&failover.stdout),
+        String::from_utf8_lossy(&failover.stderr)
+    );
     // The service restarts cleanly with the custom socket and pid file.
     lab.ssh_ok("node-b", "service mariadb restart");
 
@@ -248,8 +276,16 @@ fn mysql_datadir_socket_log_and_pid_file_and_reinit() {
     with_paths(&lab, "mysql");
 
     let report = bootstrap(&inv);
-    for step in ["admin-access", "server-paths", "data-directory", "server-config"] {
-        assert!(step_changed(&report, step), "{step} did not change: {report}");
+    for step in [
+        "admin-access",
+        "server-paths",
+        "data-directory",
+        "server-config",
+    ] {
+        assert!(
+            step_changed(&report, step),
+            "{step} did not change: {report}"
+        );
     }
     let client = "mysql --defaults-extra-file=/root/e2e.cnf";
     for node in ["node-a", "node-b"] {
@@ -267,13 +303,19 @@ fn mysql_datadir_socket_log_and_pid_file_and_reinit() {
         &format!("{client} -e 'CREATE DATABASE d; CREATE TABLE d.t (id INT PRIMARY KEY); INSERT INTO d.t VALUES (1)'"),
     );
     wait_for("d.t on node-b", || {
-        lab.ssh("node-b", &format!("{client} -e 'INSERT INTO d.t VALUES (2)'"))
-            .status
-            .success()
+        lab.ssh(
+            "node-b",
+            &format!("{client} -e 'INSERT INTO d.t VALUES (2)'"),
+        )
+        .status
+        .success()
     });
     wait_for("2 rows on node-a", || {
-        lab.ssh_ok("node-a", &format!("{client} -N -B -e 'SELECT COUNT(*) FROM d.t'"))
-            .trim()
+        lab.ssh_ok(
+            "node-a",
+            &format!("{client} -N -B -e 'SELECT COUNT(*) FROM d.t'"),
+        )
+        .trim()
             == "2"
     });
     let again = bootstrap(&inv);
@@ -285,8 +327,11 @@ fn mysql_datadir_socket_log_and_pid_file_and_reinit() {
     reinit(&inv, "node-b");
     check_paths(&lab, "node-b", client);
     assert_eq!(
-        lab.ssh_ok("node-b", &format!("{client} -N -B -e 'SELECT COUNT(*) FROM d.t'"))
-            .trim(),
+        lab.ssh_ok(
+            "node-b",
+            &format!("{client} -N -B -e 'SELECT COUNT(*) FROM d.t'")
+        )
+        .trim(),
         "2"
     );
     lab.ssh_ok(
@@ -294,8 +339,11 @@ fn mysql_datadir_socket_log_and_pid_file_and_reinit() {
         &format!("{client} -e 'INSERT INTO d.t VALUES (3)'"),
     );
     wait_for("row 3 on node-a", || {
-        lab.ssh_ok("node-a", &format!("{client} -N -B -e 'SELECT COUNT(*) FROM d.t'"))
-            .trim()
+        lab.ssh_ok(
+            "node-a",
+            &format!("{client} -N -B -e 'SELECT COUNT(*) FROM d.t'"),
+        )
+        .trim()
             == "3"
     });
     verify_healthy(&inv);

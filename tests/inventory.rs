@@ -871,17 +871,29 @@ fn server_paths_parse_and_validate() {
         )
     };
     let e = err("  socket: run/mysql.sock\n");
-    assert!(e.contains("mysql.socket") && e.contains("absolute path"), "{e}");
+    assert!(
+        e.contains("mysql.socket") && e.contains("absolute path"),
+        "{e}"
+    );
     let e = err("  log_error: \"/var/log/my log.err\"\n");
     assert!(e.contains("mysql.log_error") && e.contains("spaces"), "{e}");
     let e = err(&format!("  socket: /{}/mysql.sock\n", "d".repeat(110)));
     assert!(e.contains("mysql.socket") && e.contains("107 bytes"), "{e}");
     let e = err("  socket: /var/run/custom/x\n  pid_file: /var/run/custom/x\n");
-    assert!(e.contains("mysql.socket: must differ from mysql.pid_file"), "{e}");
+    assert!(
+        e.contains("mysql.socket: must differ from mysql.pid_file"),
+        "{e}"
+    );
     let e = err("  datadir: /data/mysql\n  log_error: /data/mysql/\n");
-    assert!(e.contains("mysql.log_error: must be a file, not the data directory"), "{e}");
+    assert!(
+        e.contains("mysql.log_error: must be a file, not the data directory"),
+        "{e}"
+    );
     let e = err("  pid_file: /\n");
-    assert!(e.contains("mysql.pid_file") && e.contains("root directory"), "{e}");
+    assert!(
+        e.contains("mysql.pid_file") && e.contains("root directory"),
+        "{e}"
+    );
     let e = err("  sock: /tmp/mysql.sock\n");
     assert!(e.contains("did you mean `socket`"), "{e}");
 }

@@ -783,16 +783,28 @@ mod tests {
     fn debian_cnf_check_and_edit() {
         let packaged = "[client]\n[mysql_upgrade]\n";
         let custom = "/var/run/custom/mysql.sock";
-        assert!(debian_cnf_socket_ok(packaged, "/run/mysqld/mysqld.sock", false));
+        assert!(debian_cnf_socket_ok(
+            packaged,
+            "/run/mysqld/mysqld.sock",
+            false
+        ));
         assert!(!debian_cnf_socket_ok(packaged, custom, true));
         // Debian's MySQL names /var/run/..., the same as /run/...
         let mysql = "[client]\nsocket   = /var/run/mysqld/mysqld.sock\n[mysql_upgrade]\nsocket   = /var/run/mysqld/mysqld.sock\n";
-        assert!(debian_cnf_socket_ok(mysql, "/run/mysqld/mysqld.sock", false));
+        assert!(debian_cnf_socket_ok(
+            mysql,
+            "/run/mysqld/mysqld.sock",
+            false
+        ));
         assert!(!debian_cnf_socket_ok(mysql, custom, true));
         // Back to the packaged socket after a custom one.
         let edited = format!("[client]\nsocket = {custom}\n[mysql_upgrade]\nsocket = {custom}\n");
         assert!(debian_cnf_socket_ok(&edited, custom, true));
-        assert!(!debian_cnf_socket_ok(&edited, "/run/mysqld/mysqld.sock", false));
+        assert!(!debian_cnf_socket_ok(
+            &edited,
+            "/run/mysqld/mysqld.sock",
+            false
+        ));
 
         // The edit, run with the local sh and awk on MariaDB's and MySQL's files.
         let dir = tempfile::tempdir().unwrap();
@@ -850,7 +862,11 @@ mod tests {
             .diff
             .unwrap()
             .contains("+d /var/run/custom 0755 mysql mysql -"));
-        t.on("stat -c %U", 0, "/var/run/custom mysql\n/var/log/custom mysql\n");
+        t.on(
+            "stat -c %U",
+            0,
+            "/var/run/custom mysql\n/var/log/custom mysql\n",
+        );
         t.on(
             TMPFILES_PATH,
             0,
@@ -927,10 +943,7 @@ mod tests {
         let f = client_option_file("root", Some(r#"p"a\ss"#)).unwrap();
         assert_eq!(f, "[client]\nuser=root\npassword=\"p\"a\\\\ss\"\n");
         assert_eq!(f.lines().count(), 3);
-        assert_eq!(
-            client_option_file("root", None).unwrap().lines().count(),
-            3
-        );
+        assert_eq!(client_option_file("root", None).unwrap().lines().count(), 3);
         assert!(client_option_file("root", Some("a\nb")).is_err());
         let script = with_client_login("mysqldump", "--all-databases");
         assert!(script.contains("mysqldump --defaults-extra-file=\"$f\" --all-databases"));
@@ -945,8 +958,15 @@ mod tests {
         );
         assert!(initialise_command(Flavor::Mariadb, "/data/mysql", "-")
             .contains("--auth-root-authentication-method=socket"));
-        let deb_mysql = crate::os::OsTarget::new(crate::os::OsFamily::Debian, Flavor::Mysql).unwrap();
-        assert_eq!(initialise_log(&inv(""), &deb_mysql), "/var/log/mysql/error.log");
-        assert_eq!(initialise_log(&inv(PATHS), &deb_mysql), "/var/log/custom/mysql.err");
+        let deb_mysql =
+            crate::os::OsTarget::new(crate::os::OsFamily::Debian, Flavor::Mysql).unwrap();
+        assert_eq!(
+            initialise_log(&inv(""), &deb_mysql),
+            "/var/log/mysql/error.log"
+        );
+        assert_eq!(
+            initialise_log(&inv(PATHS), &deb_mysql),
+            "/var/log/custom/mysql.err"
+        );
     }
 }

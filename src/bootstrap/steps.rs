@@ -169,7 +169,15 @@ impl Operation for AdminAccess {
             );
         };
         let (target, _) = facts::os_target(node, self.0.inv.mysql.flavor)?;
-        let (logs, temporary) = facts::temporary_root_password(node, &target)?;
+        let inventory_log = self
+            .0
+            .inv
+            .mysql
+            .log_error
+            .as_ref()
+            .map(|p| p.display().to_string());
+        let (logs, temporary) =
+            facts::temporary_root_password(node, &target, inventory_log.as_deref())?;
         let Some(temporary) = temporary else {
             bail!(
                 "root cannot log in with the inventory's root password (error {}), and the \

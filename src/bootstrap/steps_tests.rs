@@ -11,10 +11,18 @@ const DEBIAN_12: &str = "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"
 const PASSWORD: &str = "s3cret-repl";
 
 fn ctx() -> Arc<Ctx> {
-    let text = "cluster: t\nnodes:\n  - name: node-a\n    address: 10.0.0.11\n  - name: node-b\n    address: 10.0.0.12\n\
-         vip:\n  address: 10.0.0.100\n  interface: eth0\n  virtual_router_id: 51\n\
-         credentials:\n  replication_password_env: MHACTL_TEST_STEPS_PW\n";
-    let inv = crate::inventory::parse(text, "inventory.yaml").expect("valid inventory");
+    ctx_with("", "")
+}
+
+/// The test inventory with `mysql` settings and extra `credentials` lines.
+fn ctx_with(mysql: &str, credentials: &str) -> Arc<Ctx> {
+    let text = format!(
+        "cluster: t\nnodes:\n  - name: node-a\n    address: 10.0.0.11\n  - name: node-b\n    address: 10.0.0.12\n\
+         vip:\n  address: 10.0.0.100\n  interface: eth0\n  virtual_router_id: 51\n{mysql}\
+         credentials:\n  replication_password_env: MHACTL_TEST_STEPS_PW\n{credentials}"
+    );
+    std::env::set_var("MHACTL_TEST_STEPS_ROOT", "R00t-pass!");
+    let inv = crate::inventory::parse(&text, "inventory.yaml").expect("valid inventory");
     std::env::set_var("MHACTL_TEST_STEPS_PW", PASSWORD);
     let secrets = crate::inventory::Secrets::resolve(&inv, false).expect("secrets");
     Arc::new(Ctx { inv, secrets })
@@ -202,4 +210,111 @@ fn the_replication_account_is_created_with_the_binary_log_off() {
         }
         Plan::Noop(why) => panic!("expected a change: {why}"),
     }
+}
+
+fn step_of(ctx: Arc<Ctx>, name: &str) -> Box<dyn Operation> {
+    all(ctx)
+        .into_iter()
+        .find(|op| op.name() == name)
+        .expect("a step of that name")
+}
+
+/// SysV (Debian's MariaDB) with a custom socket: debian.cnf, which the init script pings
+/// the server through, changes while the server is stopped, between the old socket and
+/// the new one; then the config is written and the server started.
+#[test]
+fn server_config_points_debian_cnf_at_a_custom_socket_with_the_server_stopped() {
+    let ctx = ctx_with("mysql:\n  socket: /var/run/custom/mysql.sock\n", "");
+    let c = cluster(|_, t, sql| {
+        t.on("debian.cnf", 0, "[client]\n[mysql_upgrade]\n");
+        sql.on("@@GLOBAL.server_id", vec![vec![("value", Some("1"))]]);
+    });
+    let actions = change_actions(step_of(ctx.clone(), "server-config").plan(&c, 0).unwrap());
+    assert_eq!(actions.len(), 3, "{actions:?}");
+    assert!(actions[0].contains("service mariadb stop"), "{actions:?}");
+    assert!(
+        actions[1].contains("awk -v s=/var/run/custom/mysql.sock")
+            && actions[1].contains("/etc/mysql/debian.cnf"),
+        "{actions:?}"
+    );
+    assert!(
+        actions[2].starts_with("write /etc/mysql/mariadb.conf.d/60-mhactl.cnf"),
+        "{actions:?}"
+    );
+    // debian.cnf already names the socket: no stop, no edit.
+    let c = cluster(|_, t, _| {
+        t.on(
+            "debian.cnf",
+            0,
+            "[client]\nsocket   = /var/run/custom/mysql.sock\n[mysql_upgrade]\nsocket   = /var/run/custom/mysql.sock\n",
+        );
+    });
+    let actions = change_actions(step_of(ctx, "server-config").plan(&c, 0).unwrap());
+    assert_eq!(actions.len(), 1, "{actions:?}");
+}
+
+/// A MySQL cluster (9.7 on Debian, systemd) for `ctx`.
+fn mysql_cluster(setup: impl Fn(usize, &FakeTransport, &FakeSql)) -> Cluster {
+    cluster(|i, t, sql| {
+        t.on("/run/systemd/system", 0, "systemd\n");
+        sql.on("SELECT VERSION()", vec![vec![("version", Some("9.7.4-2"))]]);
+        setup(i, t, sql);
+    })
+}
+
+#[test]
+fn an_empty_mysql_datadir_is_initialised_and_root_gets_the_inventorys_password() {
+    let mysql =
+        "mysql:\n  flavor: mysql\n  datadir: /data/mysql\n  log_error: /var/log/custom/mysql.err\n";
+    let with_root = ctx_with(mysql, "  root_password_env: MHACTL_TEST_STEPS_ROOT\n");
+    let c = mysql_cluster(|_, t, sql| {
+        t.on("ls -A", 0, "empty\n");
+        sql.on(
+            "SHOW DATABASES",
+            vec![
+                vec![("Database", Some("mysql"))],
+                vec![("Database", Some("sys"))],
+            ],
+        );
+    });
+    let actions = change_actions(step_of(with_root, "data-directory").plan(&c, 0).unwrap());
+    assert_eq!(
+        actions,
+        [
+            "run: set -e; install -d -o mysql -g mysql -m 750 /data/mysql; mysqld --initialize --user=mysql \
+             --datadir=/data/mysql --log-error=/var/log/custom/mysql.err",
+            "set root's password on /data/mysql to the inventory's (the temporary one from \
+             /var/log/custom/mysql.err, on a private mysqld without network)",
+        ]
+    );
+    // Without a root password in the inventory: a clear refusal, nothing initialised.
+    let without = ctx_with(mysql, "");
+    let err = format!(
+        "{:#}",
+        step_of(without, "data-directory").plan(&c, 0).unwrap_err()
+    );
+    assert!(
+        err.contains("mysql.datadir") && err.contains("root_password_env"),
+        "{err}"
+    );
+    // An initialised directory is a Noop; one with files but no database is refused.
+    let c = mysql_cluster(|_, t, _| {
+        t.on("ls -A", 0, "initialised mysql\n");
+    });
+    let ctx = ctx_with(mysql, "  root_password_env: MHACTL_TEST_STEPS_ROOT\n");
+    assert!(matches!(
+        step_of(ctx.clone(), "data-directory").plan(&c, 0).unwrap(),
+        Plan::Noop(_)
+    ));
+    let c = mysql_cluster(|_, t, _| {
+        t.on("ls -A", 0, "not-a-database\n");
+    });
+    let err = format!(
+        "{:#}",
+        step_of(ctx, "data-directory").plan(&c, 0).unwrap_err()
+    );
+    assert!(
+        err.contains("/data/mysql is not empty and holds no database"),
+        "{err}"
+    );
 }
