@@ -251,7 +251,7 @@ fn rebuild(
             } else {
                 "--master-data=2"
             };
-        let login = client_login(&secrets, flavor)?;
+        let login = client_login(secrets, flavor)?;
         let dump = peer.transport.run_ok(&RemoteCommand::with_stdin(
             crate::bootstrap::paths::with_client_login(
                 "$(command -v mariadb-dump || command -v mysqldump)",

@@ -451,12 +451,12 @@ fn check_mysql(inv: &Inventory, p: &mut Problems) {
         let norm = |p: &std::path::Path| p.to_string_lossy().trim_end_matches('/').to_string();
         if let Some(d) = &m.datadir {
             if norm(path) == norm(d) {
-                p.add(*field, "must be a file, not the data directory");
+                p.add(field, "must be a file, not the data directory");
             }
         }
         for (other, other_path) in &files[i + 1..] {
             if other_path.as_ref().is_some_and(|o| norm(o) == norm(path)) {
-                p.add(*field, format!("must differ from {other}"));
+                p.add(field, format!("must differ from {other}"));
             }
         }
     }
