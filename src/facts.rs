@@ -125,11 +125,13 @@ pub fn interface_addresses(node: &NodeHandle, interface: &str) -> Result<Vec<std
 }
 
 /// The error logs to search for `mysqld --initialize`'s temporary root password (the
-/// server's configured `log-error`, then the packaged default), and the password found
-/// in them, if any. The password travels on stdout only, never in a command line.
+/// server's configured `log-error`, the inventory's `mysql.log_error`, then the
+/// packaged default), and the password found in them, if any (the last one of the
+/// first log that has one). The password travels on stdout only, never in a command line.
 pub fn temporary_root_password(
     node: &NodeHandle,
     target: &OsTarget,
+    inventory_log: Option<&str>,
 ) -> Result<(Vec<String>, Option<String>)> {
     let configured = node
         .transport
@@ -140,9 +142,13 @@ pub fn temporary_root_password(
         .trim()
         .to_string();
     let mut logs: Vec<String> = Vec::new();
-    for path in [Some(configured.as_str()), target.error_log_path()]
-        .into_iter()
-        .flatten()
+    for path in [
+        Some(configured.as_str()),
+        inventory_log,
+        target.error_log_path(),
+    ]
+    .into_iter()
+    .flatten()
     {
         if path.starts_with('/') && !logs.iter().any(|l| l == path) {
             logs.push(path.to_string());
@@ -156,7 +162,9 @@ pub fn temporary_root_password(
             shell_quote(log)
         )))?;
         if let Some(pw) = crate::dialect::parse_temporary_password(&out.stdout) {
+            // The configured log first: the packaged one may hold an older password.
             found = Some(pw);
+            break;
         }
     }
     Ok((logs, found))

@@ -42,12 +42,16 @@ pub fn run(args: &ReinitArgs, global: &GlobalArgs) -> Result<ExitCode> {
         ))
         .into());
     }
-    if inv.mysql.flavor == inventory::Flavor::Mysql {
-        // Refused before anything is touched: on MySQL the fresh data directory starts
-        // with a temporary root password, and copying data there is not built yet.
-        bail!("reinit is built for MariaDB so far; on MySQL rebuild the node by hand (docs/runbook.md)");
-    }
     let secrets = Secrets::resolve(&inv, std::io::stdin().is_terminal())?;
+    if inv.mysql.flavor == inventory::Flavor::Mysql && secrets.root_password.is_none() {
+        // Refused before anything is touched: the fresh data directory starts with a
+        // temporary root password, which reinit replaces with the inventory's.
+        bail!(
+            "reinit on MySQL needs the inventory's root password (credentials.root_password_env, \
+             root_password_file or root_password_prompt): the fresh data directory's temporary \
+             root password is replaced with it"
+        );
+    }
     let started = Instant::now();
     let names: Vec<String> = inv.nodes.iter().map(|n| n.name.clone()).collect();
     let progress = Progress::new(global, &names);
@@ -160,21 +164,25 @@ fn rebuild(
         node_services.stop_command(node_os.server_service()),
     ))?;
     let d = shell_quote(&datadir);
-    let init = match flavor {
-        inventory::Flavor::Mariadb => format!(
-            "$(command -v mariadb-install-db || command -v mysql_install_db) --user=mysql --datadir={d} \
-             --auth-root-authentication-method=socket >/dev/null"
-        ),
-        // The RPM way: a random expired root password in the error log, which bootstrap's
-        // admin-access step replaces with the inventory's.
-        inventory::Flavor::Mysql => format!("mysqld --initialize --user=mysql --datadir={d}"),
-    };
+    let log = crate::bootstrap::paths::initialise_log(inv, &node_os);
+    let init = crate::bootstrap::paths::initialise_command(flavor, &datadir, &log);
+    // Under SELinux the new directory gets the data directory's context again.
     node.transport
         .run_ok(&RemoteCommand::new(format!(
-            "set -e; mv {d} {a}; mkdir -p {d}; chown mysql:mysql {d}; chmod 750 {d}; {init}",
+            "set -e; mv {d} {a}; mkdir -p {d}; chown mysql:mysql {d}; chmod 750 {d}; \
+             if command -v restorecon >/dev/null 2>&1; then restorecon -R {d}; fi; {init}",
             a = shell_quote(&aside)
         )))
         .with_context(|| format!("{}: initialising a fresh data directory", node.name))?;
+    if let (inventory::Flavor::Mysql, Some(root_password)) = (flavor, &secrets.root_password) {
+        // The RPM way: `--initialize` left a random expired root password in the log;
+        // replace it with the inventory's before the server starts for real.
+        say(&format!(
+            "setting root's password on {}'s fresh data directory",
+            node.name
+        ));
+        crate::bootstrap::paths::secure_fresh_mysql_datadir(node, &datadir, &log, root_password)?;
+    }
     say(&format!(
         "starting {} on {} with an empty data directory",
         node_os.server_service(),
@@ -211,6 +219,21 @@ fn rebuild(
     let (file, position) = if databases.is_empty() {
         say(&format!("{} has no databases to copy", peer.name));
         let c = facts::binlog_coordinates(peer)?;
+        // With GTIDs (MySQL), the fresh node has executed what the peer had, as a dump
+        // would have recorded (`--set-gtid-purged`).
+        if flavor == inventory::Flavor::Mysql
+            && facts::variable(peer, "gtid_mode")?.as_deref() == Some("ON")
+        {
+            let executed = facts::variable(peer, "gtid_executed")?.unwrap_or_default();
+            if !executed.trim().is_empty() {
+                node.with_sql(|s| {
+                    s.exec(&format!(
+                        "SET @@GLOBAL.gtid_purged = {}",
+                        crate::dialect::quote_string(executed.trim())
+                    ))
+                })?;
+            }
+        }
         (c.file, c.position)
     } else {
         say(&format!(
@@ -220,11 +243,25 @@ fn rebuild(
             node.name
         ));
         let dbs: Vec<String> = databases.iter().map(|d| shell_quote(d)).collect();
-        let dump = peer.transport.run_ok(&RemoteCommand::new(format!(
-            "$(command -v mariadb-dump || command -v mysqldump) --single-transaction --master-data=2 \
-             --routines --events --triggers --hex-blob --databases {}",
-            dbs.join(" ")
-        )))?;
+        // MySQL 8.0.26 renamed --master-data to --source-data (and 8.4 deprecates the old name).
+        let v = peer_dialect.version();
+        let source_data =
+            if flavor == inventory::Flavor::Mysql && (v.major, v.minor, v.patch) >= (8, 0, 26) {
+                "--source-data=2"
+            } else {
+                "--master-data=2"
+            };
+        let login = client_login(secrets, flavor)?;
+        let dump = peer.transport.run_ok(&RemoteCommand::with_stdin(
+            crate::bootstrap::paths::with_client_login(
+                "$(command -v mariadb-dump || command -v mysqldump)",
+                &format!(
+                    "--single-transaction {source_data} --routines --events --triggers --hex-blob --databases {}",
+                    dbs.join(" ")
+                ),
+            ),
+            login.clone(),
+        ))?;
         let coords = dump_coordinates(&dump).ok_or_else(|| {
             anyhow!(
                 "{}: the dump does not record the binary log position",
@@ -232,11 +269,15 @@ fn rebuild(
             )
         })?;
         // Loaded with the binary log off: the copy must not replicate back to the peer.
-        let mut input = b"SET SESSION sql_log_bin = 0;\n".to_vec();
+        let mut input = login.into_bytes();
+        input.extend_from_slice(b"SET SESSION sql_log_bin = 0;\n");
         input.extend_from_slice(dump.as_bytes());
         node.transport
             .run_ok(&RemoteCommand::with_stdin(
-                "$(command -v mariadb || command -v mysql)",
+                crate::bootstrap::paths::with_client_login(
+                    "$(command -v mariadb || command -v mysql)",
+                    "",
+                ),
                 input,
             ))
             .with_context(|| format!("{}: loading the copy", node.name))?;
@@ -266,6 +307,19 @@ fn rebuild(
         s.exec(&d.start_replica_sql())
     })?;
     Ok(())
+}
+
+/// The login (three option-file lines) client programs on the nodes use as root: the
+/// inventory's root password on MySQL, socket authentication on MariaDB.
+fn client_login(secrets: &Secrets, flavor: inventory::Flavor) -> Result<String> {
+    let password = match flavor {
+        inventory::Flavor::Mysql => secrets
+            .root_password
+            .as_ref()
+            .map(|p| secrecy::ExposeSecret::expose_secret(p).to_string()),
+        inventory::Flavor::Mariadb => None,
+    };
+    crate::bootstrap::paths::client_option_file("root", password.as_deref())
 }
 
 /// The binary log position a `--master-data=2` / `--source-data=2` dump recorded.

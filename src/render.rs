@@ -193,6 +193,19 @@ pub fn render_my_cnf(
     ctx.insert("semi_sync", &semi_sync);
     let path = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string());
     ctx.insert("datadir", &path(&m.datadir));
+    ctx.insert("socket", &path(&m.socket));
+    ctx.insert("log_error", &path(&m.log_error));
+    ctx.insert("pid_file", &path(&m.pid_file));
+    for (what, p) in [
+        ("mysql.datadir", &m.datadir),
+        ("mysql.socket", &m.socket),
+        ("mysql.log_error", &m.log_error),
+        ("mysql.pid_file", &m.pid_file),
+    ] {
+        if let Some(p) = path(p) {
+            check_token(what, &p, " ")?;
+        }
+    }
     render(MY_CNF_TEMPLATE, &ctx)
 }
 
@@ -274,12 +287,23 @@ pub fn render_keepalived_conf_with(
     render(KEEPALIVED_TEMPLATE, &ctx)
 }
 
+/// The server's unix socket: the inventory's `mysql.socket`, else the packaged default.
+pub fn server_socket(inv: &Inventory, os: &OsTarget) -> String {
+    inv.mysql
+        .socket
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| os.socket_path().to_string())
+}
+
 /// Renders the POSIX sh health check keepalived runs (the same on both nodes).
 pub fn render_check_script(inv: &Inventory, os: &OsTarget) -> Result<String> {
     check_token("cluster name", &inv.cluster, "")?;
     let mut ctx = Context::new();
     ctx.insert("cluster", &inv.cluster);
-    ctx.insert("socket", os.socket_path());
+    let socket = server_socket(inv, os);
+    check_token("mysql.socket", &socket, " ")?;
+    ctx.insert("socket", &socket);
     ctx.insert("port", &inv.mysql.port);
     render(CHECK_SCRIPT_TEMPLATE, &ctx)
 }

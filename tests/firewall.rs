@@ -6,7 +6,8 @@
 
 use mhactl::bootstrap::firewall::{
     nft_default_drop, openings, plan_firewall, plan_selinux, FIREWALLD_STATE, GETENFORCE,
-    IPTABLES_INPUT, NFT_RULESET, NOT_INSTALLED, SEMANAGE_PORTS, UFW_STATUS,
+    IPTABLES_INPUT, NFT_RULESET, NOT_INSTALLED, SEMANAGE_FCONTEXT_LOCAL, SEMANAGE_PORTS,
+    UFW_STATUS,
 };
 use mhactl::engine::{Action, Plan};
 use mhactl::inventory::Inventory;
@@ -257,50 +258,135 @@ fn raw_default_drop_rulesets_stop_with_what_to_open() {
 fn selinux_enforcing_with_defaults_is_a_noop() {
     let t = bare();
     assert_eq!(
-        noop(&plan_selinux(&inv(""), &t, None).unwrap()),
+        noop(&plan_selinux(&inv(""), &t).unwrap()),
         "SELinux is not installed"
     );
     t.on(GETENFORCE, 0, "Permissive\n");
-    assert!(noop(&plan_selinux(&inv(""), &t, None).unwrap()).contains("Permissive"));
+    assert!(noop(&plan_selinux(&inv(""), &t).unwrap()).contains("Permissive"));
+    // Permissive or absent: the inventory's paths need nothing either.
+    let paths = inv("mysql:\n  datadir: /data/mysql\n  socket: /var/run/custom/mysql.sock\n");
+    assert!(noop(&plan_selinux(&paths, &t).unwrap()).contains("Permissive"));
     t.on(GETENFORCE, 0, "Enforcing\n");
-    let why = noop(&plan_selinux(&inv(""), &t, None).unwrap()).to_string();
+    let why = noop(&plan_selinux(&inv(""), &t).unwrap()).to_string();
     assert!(why.contains("default contexts apply"), "{why}");
     assert!(!t.commands().iter().any(|c| c.script.contains("semanage")));
+    // The packaged paths, even when the inventory names them, need nothing.
+    let packaged = inv("mysql:\n  datadir: /var/lib/mysql/\n  socket: /run/mysqld/mysqld.sock\n  log_error: /var/log/mysql/error.log\n");
+    assert!(noop(&plan_selinux(&packaged, &t).unwrap()).contains("default contexts apply"));
 }
 
 #[test]
-fn selinux_labels_a_non_default_port_and_datadir() {
+fn selinux_labels_a_non_default_port() {
     let t = bare();
     t.on(GETENFORCE, 0, "Enforcing\n");
     t.on(SEMANAGE_PORTS, 0, &fixture("semanage-port-l"));
     let inv = inv("mysql:\n  port: 3307\n");
     assert_eq!(
-        transcript(&plan_selinux(&inv, &t, None).unwrap()),
+        transcript(&plan_selinux(&inv, &t).unwrap()),
         ["semanage port -a -t mysqld_port_t -p tcp 3307"]
     );
     // A port in the policy's range needs nothing.
     let inv2 = self::inv("mysql:\n  port: 63140\n");
-    noop(&plan_selinux(&inv2, &t, None).unwrap());
-    // The seam for a non-default datadir.
-    t.on("semanage fcontext -l -C", 0, "");
-    assert_eq!(
-        transcript(&plan_selinux(&inv2, &t, Some("/data/mysql")).unwrap()),
-        [
-            "semanage fcontext -a -t mysqld_db_t '/data/mysql(/.*)?'",
-            "restorecon -R /data/mysql"
-        ]
-    );
-    t.on(
-        "semanage fcontext -l -C",
-        0,
-        "/data/mysql(/.*)?    all files    system_u:object_r:mysqld_db_t:s0\n",
-    );
-    noop(&plan_selinux(&inv2, &t, Some("/data/mysql")).unwrap());
+    noop(&plan_selinux(&inv2, &t).unwrap());
     // Without semanage, a clear message.
     t.on(SEMANAGE_PORTS, NOT_INSTALLED, "");
-    let err = format!("{:#}", plan_selinux(&inv, &t, None).unwrap_err());
+    let err = format!("{:#}", plan_selinux(&inv, &t).unwrap_err());
     assert!(
         err.contains("semanage port -a -t mysqld_port_t -p tcp 3307"),
         "{err}"
     );
+}
+
+const PATHS: &str = "mysql:\n  datadir: /data/mysql\n  socket: /var/run/custom/mysql.sock\n  \
+     pid_file: /var/run/custom/mysqld.pid\n  log_error: /var/log/custom/mysql.err\n";
+
+/// Enforcing, nothing labelled yet: a rule per directory with the type mysqld's policy
+/// expects (the socket and pid file share a directory), and each directory is created
+/// and relabelled, so what mysqld creates in it inherits the type.
+#[test]
+fn selinux_labels_the_inventorys_datadir_socket_and_log_directories() {
+    let t = bare();
+    t.on(GETENFORCE, 0, "Enforcing\n");
+    t.on(SEMANAGE_FCONTEXT_LOCAL, 0, "");
+    t.on(
+        "stat -c %C",
+        0,
+        "- /data/mysql\n- /var/run/custom\nsystem_u:object_r:var_log_t:s0 /var/log/custom\n",
+    );
+    let inv = inv(PATHS);
+    assert_eq!(
+        transcript(&plan_selinux(&inv, &t).unwrap()),
+        [
+            "semanage fcontext -a -t mysqld_db_t '/data/mysql(/.*)?' 2>/dev/null || semanage fcontext -m -t mysqld_db_t '/data/mysql(/.*)?'",
+            "mkdir -p /data/mysql && restorecon -R /data/mysql",
+            "semanage fcontext -a -t mysqld_var_run_t '/var/run/custom(/.*)?' 2>/dev/null || semanage fcontext -m -t mysqld_var_run_t '/var/run/custom(/.*)?'",
+            "mkdir -p /var/run/custom && restorecon -R /var/run/custom",
+            "semanage fcontext -a -t mysqld_log_t '/var/log/custom(/.*)?' 2>/dev/null || semanage fcontext -m -t mysqld_log_t '/var/log/custom(/.*)?'",
+            "mkdir -p /var/log/custom && restorecon -R /var/log/custom",
+        ]
+    );
+    // After the change: rules listed, directories labelled: nothing to do.
+    t.on(
+        SEMANAGE_FCONTEXT_LOCAL,
+        0,
+        "/data/mysql(/.*)?    all files    system_u:object_r:mysqld_db_t:s0\n\
+         /var/run/custom(/.*)?    all files    system_u:object_r:mysqld_var_run_t:s0\n\
+         /var/log/custom(/.*)?    all files    system_u:object_r:mysqld_log_t:s0\n",
+    );
+    t.on(
+        "stat -c %C",
+        0,
+        "system_u:object_r:mysqld_db_t:s0 /data/mysql\n\
+         system_u:object_r:mysqld_var_run_t:s0 /var/run/custom\n\
+         system_u:object_r:mysqld_log_t:s0 /var/log/custom\n",
+    );
+    let why = noop(&plan_selinux(&inv, &t).unwrap()).to_string();
+    assert!(why.contains("/data/mysql mysqld_db_t"), "{why}");
+    // A rule that exists but a directory someone relabelled: only restorecon.
+    t.on(
+        "stat -c %C",
+        0,
+        "system_u:object_r:default_t:s0 /data/mysql\n\
+         system_u:object_r:mysqld_var_run_t:s0 /var/run/custom\n\
+         system_u:object_r:mysqld_log_t:s0 /var/log/custom\n",
+    );
+    assert_eq!(
+        transcript(&plan_selinux(&inv, &t).unwrap()),
+        ["mkdir -p /data/mysql && restorecon -R /data/mysql"]
+    );
+    // Without semanage, the message names the fields and the command.
+    t.on(SEMANAGE_FCONTEXT_LOCAL, NOT_INSTALLED, "");
+    let err = format!("{:#}", plan_selinux(&inv, &t).unwrap_err());
+    for want in [
+        "mysql.datadir",
+        "mysql.socket",
+        "mysql.log_error",
+        "semanage fcontext -a -t mysqld_db_t",
+    ] {
+        assert!(err.contains(want), "{want} missing in {err}");
+    }
+}
+
+/// A file directly in a shared directory is labelled alone, and only relabelled once
+/// it exists (mysqld creates it).
+#[test]
+fn selinux_labels_a_socket_in_a_shared_directory_alone() {
+    let t = bare();
+    t.on(GETENFORCE, 0, "Enforcing\n");
+    t.on(SEMANAGE_FCONTEXT_LOCAL, 0, "");
+    t.on("stat -c %C", 0, "- /tmp/mysql.sock\n");
+    let inv = inv("mysql:\n  socket: /tmp/mysql.sock\n");
+    assert_eq!(
+        transcript(&plan_selinux(&inv, &t).unwrap()),
+        [
+            "semanage fcontext -a -t mysqld_var_run_t /tmp/mysql.sock 2>/dev/null || semanage fcontext -m -t mysqld_var_run_t /tmp/mysql.sock",
+            "[ ! -e /tmp/mysql.sock ] || restorecon /tmp/mysql.sock",
+        ]
+    );
+    t.on(
+        SEMANAGE_FCONTEXT_LOCAL,
+        0,
+        "/tmp/mysql.sock    all files    system_u:object_r:mysqld_var_run_t:s0\n",
+    );
+    noop(&plan_selinux(&inv, &t).unwrap());
 }

@@ -873,3 +873,66 @@ fn access_user_passwords_are_secrets() {
         "{e}"
     );
 }
+
+/// Runbook 1.4: the data directory, socket, error log and pid file (both flavors).
+#[test]
+fn server_paths_parse_and_validate() {
+    let paths = "  datadir: /data/mysql\n  socket: /var/run/custom/mysql.sock\n  \
+                 log_error: /var/log/custom/mysql.err\n  pid_file: /var/run/custom/mysqld.pid\n";
+    let add = |extra: &str| {
+        good_text().replace(
+            "  replicate_databases: [shop]\n",
+            &format!("  replicate_databases: [shop]\n{extra}"),
+        )
+    };
+    for flavor in ["mariadb", "mysql"] {
+        let text = add(paths)
+            .replace("flavor: mariadb", &format!("flavor: {flavor}"))
+            .replace("  version: \"10.11\"\n", "");
+        let inv = inventory::parse(&text, "inventory.yaml").unwrap();
+        assert_eq!(
+            inv.mysql.socket.as_deref(),
+            Some(std::path::Path::new("/var/run/custom/mysql.sock"))
+        );
+        assert_eq!(
+            inv.mysql.log_error.as_deref(),
+            Some(std::path::Path::new("/var/log/custom/mysql.err"))
+        );
+        assert_eq!(
+            inv.mysql.pid_file.as_deref(),
+            Some(std::path::Path::new("/var/run/custom/mysqld.pid"))
+        );
+    }
+    let err = |extra: &str| {
+        format!(
+            "{:#}",
+            inventory::parse(&add(extra), "inventory.yaml").unwrap_err()
+        )
+    };
+    let e = err("  socket: run/mysql.sock\n");
+    assert!(
+        e.contains("mysql.socket") && e.contains("absolute path"),
+        "{e}"
+    );
+    let e = err("  log_error: \"/var/log/my log.err\"\n");
+    assert!(e.contains("mysql.log_error") && e.contains("spaces"), "{e}");
+    let e = err(&format!("  socket: /{}/mysql.sock\n", "d".repeat(110)));
+    assert!(e.contains("mysql.socket") && e.contains("107 bytes"), "{e}");
+    let e = err("  socket: /var/run/custom/x\n  pid_file: /var/run/custom/x\n");
+    assert!(
+        e.contains("mysql.socket: must differ from mysql.pid_file"),
+        "{e}"
+    );
+    let e = err("  datadir: /data/mysql\n  log_error: /data/mysql/\n");
+    assert!(
+        e.contains("mysql.log_error: must be a file, not the data directory"),
+        "{e}"
+    );
+    let e = err("  pid_file: /\n");
+    assert!(
+        e.contains("mysql.pid_file") && e.contains("root directory"),
+        "{e}"
+    );
+    let e = err("  sock: /tmp/mysql.sock\n");
+    assert!(e.contains("did you mean `socket`"), "{e}");
+}

@@ -119,7 +119,7 @@ fn options(cnf: &str) -> Vec<(String, String)> {
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with('['))
         .map(|l| {
-            let (k, v) = l.split_once('=').expect("option line has =");
+            let (k, v) = l.split_once('=').unwrap_or((l, ""));
             (k.trim().to_string(), v.trim().to_string())
         })
         .collect()
@@ -149,6 +149,45 @@ fn golden_mariadb_10_11() {
         "mariadb-check-mysql.sh",
         &render_check_script(&c.inv, &c.os).unwrap(),
     );
+}
+
+/// Data directory, socket, error log and pid file from the inventory: `[mysqld]` names
+/// them, `[client]` gets the socket (local clients connect without -S: ERROR 2002),
+/// `[mysqld_safe]` keeps Debian's SysV start from sending the log to syslog, and the
+/// health check uses the socket.
+#[test]
+fn golden_custom_paths() {
+    let mut c = mariadb();
+    c.inv.mysql.datadir = Some("/data/mysql".into());
+    c.inv.mysql.socket = Some("/var/run/custom/mysql.sock".into());
+    c.inv.mysql.log_error = Some("/var/log/custom/mysql.err".into());
+    c.inv.mysql.pid_file = Some("/var/run/custom/mysqld.pid".into());
+    let cnf = my_cnf(&c, 0);
+    golden("mariadb-node-a-paths.cnf", &cnf);
+    let opts = options(&cnf);
+    assert_eq!(
+        values(&opts, "socket"),
+        ["/var/run/custom/mysql.sock", "/var/run/custom/mysql.sock"]
+    );
+    assert_eq!(
+        values(&opts, "log-error"),
+        ["/var/log/custom/mysql.err", "/var/log/custom/mysql.err"]
+    );
+    assert_eq!(values(&opts, "pid-file"), ["/var/run/custom/mysqld.pid"]);
+    let client = cnf.split("[client]").nth(1).unwrap();
+    assert!(client.contains("socket = /var/run/custom/mysql.sock"));
+    golden(
+        "mariadb-check-mysql-paths.sh",
+        &render_check_script(&c.inv, &c.os).unwrap(),
+    );
+    // Without them, nothing of the kind is written.
+    let plain = my_cnf(&mariadb(), 0);
+    for word in ["socket", "log-error", "pid-file", "mysqld_safe"] {
+        assert!(!plain.contains(word), "{word} in\n{plain}");
+    }
+    // A path with a space cannot be written.
+    c.inv.mysql.socket = Some("/var/run/my sql.sock".into());
+    assert!(render_my_cnf(&c.inv, 0, &c.dialect, &c.os).is_err());
 }
 
 #[test]

@@ -8,8 +8,9 @@
 //! what to open. Without a firewall it is a Noop. `firewall: manual` skips all of it.
 //!
 //! `selinux` detects `getenforce`; in enforcing mode the packaged contexts cover the
-//! default datadir and port 3306, a non-default port is labelled `mysqld_port_t`, and a
-//! non-default datadir would need `semanage fcontext` ([`datadir_context_commands`]).
+//! default datadir and port 3306, a non-default port is labelled `mysqld_port_t`, and
+//! the inventory's datadir, socket, pid file and error log get `semanage fcontext`
+//! rules and are relabelled ([`selinux_labels`]).
 
 use super::steps::Ctx;
 use crate::engine::{file_diff, Action, Change, Cluster, Operation, Plan};
@@ -461,14 +462,84 @@ impl Operation for Selinux {
     }
 
     fn plan(&self, cluster: &Cluster, i: usize) -> Result<Plan> {
-        // The datadir is not an inventory option yet: the packaged default applies.
-        plan_selinux(&self.0.inv, cluster.nodes[i].transport.as_ref(), None)
+        plan_selinux(&self.0.inv, cluster.nodes[i].transport.as_ref())
     }
 }
 
-/// Plan SELinux for a node: `datadir` is the server's data directory when it is not
-/// the packaged default (the seam for a `datadir` inventory option).
-pub fn plan_selinux(inv: &Inventory, t: &dyn Transport, datadir: Option<&str>) -> Result<Plan> {
+/// Local file-context rules (`semanage fcontext -l -C`; exit 100: no semanage).
+pub const SEMANAGE_FCONTEXT_LOCAL: &str =
+    "command -v semanage >/dev/null 2>&1 || exit 100; semanage fcontext -l -C";
+
+/// One file context the inventory's paths need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileLabel {
+    /// Inventory field.
+    pub field: &'static str,
+    /// `semanage fcontext` file spec (`/data/mysql(/.*)?`, or one file's path).
+    pub spec: String,
+    /// SELinux type (`mysqld_db_t`).
+    pub selinux_type: &'static str,
+    /// The path to relabel (a directory, created when missing, or one file).
+    pub path: String,
+    /// `path` is a directory of its own (else a file in a shared directory).
+    pub is_dir: bool,
+}
+
+/// The file contexts for the inventory's non-default datadir (mysqld_db_t), socket and
+/// pid file directories (mysqld_var_run_t) and error log directory (mysqld_log_t). A
+/// file directly in a shared directory (`/tmp/mysql.sock`) is labelled alone.
+pub fn selinux_labels(inv: &Inventory) -> Vec<FileLabel> {
+    super::paths::server_paths(inv)
+        .into_iter()
+        .map(|p| match &p.dir {
+            Some(d) => FileLabel {
+                field: p.field,
+                spec: datadir_context_spec(d),
+                selinux_type: p.kind.selinux_type(),
+                path: d.clone(),
+                is_dir: true,
+            },
+            None => FileLabel {
+                field: p.field,
+                spec: p.path.clone(),
+                selinux_type: p.kind.selinux_type(),
+                path: p.path.clone(),
+                is_dir: false,
+            },
+        })
+        .collect()
+}
+
+/// Is `spec` listed with `selinux_type` in `semanage fcontext -l -C`?
+pub fn fcontext_listed(listing: &str, spec: &str, selinux_type: &str) -> bool {
+    listing.lines().any(|l| {
+        l.split_whitespace().next() == Some(spec) && l.contains(&format!(":{selinux_type}:"))
+    })
+}
+
+/// Prints `CONTEXT PATH` per path (`- PATH` when missing).
+pub fn contexts_command(paths: &[&str]) -> String {
+    let list: Vec<String> = paths.iter().map(|p| shell_quote(p)).collect();
+    format!(
+        "for p in {}; do if [ -e \"$p\" ]; then echo \"$(stat -c %C \"$p\") $p\"; else echo \"- $p\"; fi; done",
+        list.join(" ")
+    )
+}
+
+/// The SELinux type of `path` in [`contexts_command`]'s output (`None`: missing).
+pub fn context_type(out: &str, path: &str) -> Option<String> {
+    out.lines().find_map(|l| {
+        let (ctx, p) = l.split_once(' ')?;
+        (p == path && ctx != "-").then(|| ctx.split(':').nth(2).unwrap_or("").to_string())
+    })
+}
+
+/// Plan SELinux for a node: a non-default `mysql.port` gets mysqld_port_t; the
+/// inventory's non-default datadir, socket, pid file and error log get their file
+/// contexts ([`selinux_labels`]), and their directories are created (root's, until the
+/// later steps give them to mysql) and relabelled, so that what mysqld creates in them
+/// inherits the right type.
+pub fn plan_selinux(inv: &Inventory, t: &dyn Transport) -> Result<Plan> {
     let out = run(t, GETENFORCE)?;
     if out.status == NOT_INSTALLED {
         return Ok(Plan::Noop("SELinux is not installed".into()));
@@ -503,21 +574,59 @@ pub fn plan_selinux(inv: &Inventory, t: &dyn Transport, datadir: Option<&str>) -
             what.push(format!("label tcp port {port} mysqld_port_t"));
         }
     }
-    if let Some(dir) = datadir.filter(|d| d.trim_end_matches('/') != DEFAULT_DATADIR) {
-        let listed = run(t, "semanage fcontext -l -C")?;
-        if !listed.stdout.contains(&datadir_context_spec(dir)) {
-            actions.extend(
-                datadir_context_commands(dir)
-                    .into_iter()
-                    .map(|c| Action::Run(RemoteCommand::new(c))),
+    let labels = selinux_labels(inv);
+    let mut labelled = Vec::new();
+    if !labels.is_empty() {
+        let listed = run(t, SEMANAGE_FCONTEXT_LOCAL)?;
+        if listed.status == NOT_INSTALLED {
+            let fields: Vec<&str> = labels.iter().map(|l| l.field).collect();
+            bail!(
+                "SELinux is enforcing and {} {} not in the policy's MySQL paths: install semanage \
+                 (policycoreutils-python-utils) so mhactl can label them, or label them yourself \
+                 (`semanage fcontext -a -t {} '{}'`, then `restorecon -R`)",
+                fields.join(", "),
+                if fields.len() == 1 { "is" } else { "are" },
+                labels[0].selinux_type,
+                labels[0].spec
             );
-            what.push(format!("label {dir} mysqld_db_t"));
+        }
+        let paths: Vec<&str> = labels.iter().map(|l| l.path.as_str()).collect();
+        let contexts = t.run_ok(&RemoteCommand::new(contexts_command(&paths)))?;
+        for l in &labels {
+            let rule_ok = fcontext_listed(&listed.stdout, &l.spec, l.selinux_type);
+            let current = context_type(&contexts, &l.path);
+            let context_ok = match &current {
+                Some(ty) => ty == l.selinux_type,
+                None => !l.is_dir,
+            };
+            if rule_ok && context_ok {
+                labelled.push(format!("{} {}", l.path, l.selinux_type));
+                continue;
+            }
+            if !rule_ok {
+                let spec = shell_quote(&l.spec);
+                let ty = l.selinux_type;
+                actions.push(Action::Run(RemoteCommand::new(format!(
+                    "semanage fcontext -a -t {ty} {spec} 2>/dev/null || semanage fcontext -m -t {ty} {spec}"
+                ))));
+            }
+            let p = shell_quote(&l.path);
+            actions.push(Action::Run(RemoteCommand::new(if l.is_dir {
+                format!("mkdir -p {p} && restorecon -R {p}")
+            } else {
+                format!("[ ! -e {p} ] || restorecon {p}")
+            })));
+            what.push(format!("label {} {} ({})", l.path, l.selinux_type, l.field));
         }
     }
     if actions.is_empty() {
+        let paths = if labelled.is_empty() {
+            format!("default contexts apply (datadir {DEFAULT_DATADIR})")
+        } else {
+            format!("labelled: {}", labelled.join(", "))
+        };
         return Ok(Plan::Noop(format!(
-            "SELinux enforcing; default contexts apply (datadir {}, port {port} is mysqld_port_t)",
-            datadir.unwrap_or(DEFAULT_DATADIR)
+            "SELinux enforcing; {paths}; port {port} is mysqld_port_t"
         )));
     }
     Ok(Plan::Change(Change {
@@ -548,18 +657,7 @@ pub fn semanage_port_labelled(listing: &str, label: &str, port: u16) -> bool {
     })
 }
 
-/// `semanage fcontext` file spec for a datadir.
+/// `semanage fcontext` file spec for a directory and everything in it.
 pub fn datadir_context_spec(dir: &str) -> String {
     format!("{}(/.*)?", dir.trim_end_matches('/'))
-}
-
-/// Commands that give a non-default datadir the context mysqld may use.
-pub fn datadir_context_commands(dir: &str) -> Vec<String> {
-    vec![
-        format!(
-            "semanage fcontext -a -t mysqld_db_t {}",
-            shell_quote(&datadir_context_spec(dir))
-        ),
-        format!("restorecon -R {}", shell_quote(dir.trim_end_matches('/'))),
-    ]
 }

@@ -3,6 +3,7 @@
 
 pub mod app_users;
 pub mod firewall;
+pub mod paths;
 pub mod steps;
 #[cfg(test)]
 mod steps_tests;

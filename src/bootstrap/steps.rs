@@ -27,9 +27,11 @@ pub fn all(ctx: Arc<Ctx>) -> Vec<Box<dyn Operation>> {
         Box::new(super::firewall::Firewall(ctx.clone())),
         Box::new(super::firewall::Selinux(ctx.clone())),
         Box::new(InstallPackages(ctx.clone())),
+        Box::new(super::paths::AppArmor(ctx.clone())),
+        Box::new(super::paths::ServerPaths(ctx.clone())),
         Box::new(StartServer(ctx.clone())),
         Box::new(AdminAccess(ctx.clone())),
-        Box::new(DataDirectory(ctx.clone())),
+        Box::new(super::paths::DataDirectory(ctx.clone())),
         Box::new(ServerConfig(ctx.clone())),
         Box::new(ReplicationUser(ctx.clone())),
         Box::new(Replication(ctx.clone())),
@@ -37,103 +39,6 @@ pub fn all(ctx: Arc<Ctx>) -> Vec<Box<dyn Operation>> {
         Box::new(Keepalived(ctx.clone())),
         Box::new(VipCheck(ctx)),
     ]
-}
-
-/// Step 4c (runbook 1.4: data on another partition): the inventory's data directory
-/// exists, belongs to the server's user and holds an initialised database. An empty
-/// directory is initialised; a non-empty one that holds no database is never touched.
-/// The server moves onto it in `server-config` (its my.cnf names it).
-struct DataDirectory(Arc<Ctx>);
-
-impl Operation for DataDirectory {
-    fn name(&self) -> &'static str {
-        "data-directory"
-    }
-    fn plan(&self, cluster: &Cluster, i: usize) -> Result<Plan> {
-        let inv = &self.0.inv;
-        let node = &cluster.nodes[i];
-        let Some(datadir) = &inv.mysql.datadir else {
-            return Ok(Plan::Noop("the packaged default data directory".into()));
-        };
-        let dir = datadir.display().to_string();
-        let d = shell_quote(&dir);
-        let probe = node.transport.run_ok(&RemoteCommand::new(format!(
-            "if [ -d {d}/mysql ]; then echo initialised $(stat -c %U {d}); \
-             elif [ -z \"$(ls -A {d} 2>/dev/null)\" ]; then echo empty; else echo not-a-database; fi; \
-             command -v getenforce >/dev/null && getenforce || echo no-selinux"
-        )))?;
-        let mut lines = probe.lines();
-        let state = lines.next().unwrap_or("").to_string();
-        let selinux_enforcing = lines.next().is_some_and(|l| l.trim() == "Enforcing");
-        if state == "initialised mysql" {
-            return Ok(Plan::Noop(format!(
-                "{dir} holds an initialised database owned by mysql"
-            )));
-        }
-        if state == "not-a-database" {
-            bail!(
-                "{dir} is not empty and holds no database: mhactl never initialises over existing files; \
-                 empty it or choose another mysql.datadir"
-            );
-        }
-        if state == "empty" {
-            // Moving a running database is a migration, not a setup: refuse when the
-            // server's current data directory holds databases of its own.
-            let user_dbs: Vec<String> = node
-                .with_sql(|sql| sql.query("SHOW DATABASES"))?
-                .iter()
-                .filter_map(|r| r.first().and_then(|(_, v)| v.clone()))
-                .filter(|db| {
-                    !["mysql", "information_schema", "performance_schema", "sys"]
-                        .contains(&db.as_str())
-                })
-                .collect();
-            if !user_dbs.is_empty() {
-                bail!(
-                    "the server's current data directory holds databases ({}): mhactl does not move data. \
-                     Stop the server, copy its data directory to {dir} (e.g. `rsync -a`), then run bootstrap again",
-                    user_dbs.join(", ")
-                );
-            }
-        }
-        let mut actions = Vec::new();
-        let mut what = Vec::new();
-        if state == "empty" {
-            let init = match inv.mysql.flavor {
-                Flavor::Mariadb => format!(
-                    "$(command -v mariadb-install-db || command -v mysql_install_db) --user=mysql --datadir={d} \
-                     --auth-root-authentication-method=socket >/dev/null"
-                ),
-                // Refused by inventory validation until the temporary root password of a
-                // fresh MySQL data directory is handled after the move.
-                Flavor::Mysql => bail!("mysql.datadir is supported for MariaDB so far"),
-            };
-            actions.push(Action::Run(RemoteCommand::new(format!(
-                "set -e; install -d -o mysql -g mysql -m 750 {d}; {init}"
-            ))));
-            what.push(format!("initialise {dir}"));
-        } else {
-            actions.push(Action::Run(RemoteCommand::new(format!(
-                "chown -R mysql:mysql {d}"
-            ))));
-            what.push(format!("give {dir} to mysql"));
-        }
-        if selinux_enforcing {
-            // A non-default data directory needs the database file context, or SELinux
-            // stops mysqld from using it.
-            actions.push(Action::Run(RemoteCommand::new(format!(
-                "semanage fcontext -a -t mysqld_db_t {pattern} 2>/dev/null || semanage fcontext -m -t mysqld_db_t {pattern}; \
-                 restorecon -R {d}",
-                pattern = shell_quote(&format!("{dir}(/.*)?"))
-            ))));
-            what.push("label it mysqld_db_t for SELinux".into());
-        }
-        Ok(Plan::Change(Change {
-            summary: what.join(", "),
-            actions,
-            diff: None,
-        }))
-    }
 }
 
 /// Step 2: OS family, package manager, service manager.
@@ -421,7 +326,15 @@ impl Operation for AdminAccess {
             );
         };
         let (target, _) = facts::os_target(node, self.0.inv.mysql.flavor)?;
-        let (logs, temporary) = facts::temporary_root_password(node, &target)?;
+        let inventory_log = self
+            .0
+            .inv
+            .mysql
+            .log_error
+            .as_ref()
+            .map(|p| p.display().to_string());
+        let (logs, temporary) =
+            facts::temporary_root_password(node, &target, inventory_log.as_deref())?;
         let Some(temporary) = temporary else {
             bail!(
                 "root cannot log in with the inventory's root password (error {}), and the \
@@ -541,7 +454,15 @@ impl Operation for ServerConfig {
             }
             None => None,
         };
-        if file_ok && live_ok && include.is_none() {
+        // debian.cnf names the server's socket (mysql.socket) before the restart.
+        let debian_cnf = super::paths::debian_cnf_actions(
+            inv,
+            node.transport.as_ref(),
+            &target,
+            services,
+            true,
+        )?;
+        if file_ok && live_ok && include.is_none() && debian_cnf.is_none() {
             return Ok(Plan::Noop(format!(
                 "{path} up to date; running with server_id {server_id}, auto_increment_offset {offset}, character set {charset}"
             )));
@@ -550,6 +471,10 @@ impl Operation for ServerConfig {
         let mut actions = Vec::new();
         let mut diff = String::new();
         let mut what = Vec::new();
+        if let Some((debian_what, first)) = debian_cnf {
+            actions.extend(first);
+            what.push(debian_what);
+        }
         if let Some((main, line, text)) = &include {
             let with = crate::os::with_include_line(text, line);
             diff.push_str(&file_diff(main, Some(text), &with));

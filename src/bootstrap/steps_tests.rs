@@ -11,10 +11,18 @@ const DEBIAN_12: &str = "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"
 const PASSWORD: &str = "s3cret-repl";
 
 fn ctx() -> Arc<Ctx> {
-    let text = "cluster: t\nnodes:\n  - name: node-a\n    address: 10.0.0.11\n  - name: node-b\n    address: 10.0.0.12\n\
-         vip:\n  address: 10.0.0.100\n  interface: eth0\n  virtual_router_id: 51\n\
-         credentials:\n  replication_password_env: MHACTL_TEST_STEPS_PW\n";
-    let inv = crate::inventory::parse(text, "inventory.yaml").expect("valid inventory");
+    ctx_with("", "")
+}
+
+/// The test inventory with `mysql` settings and extra `credentials` lines.
+fn ctx_with(mysql: &str, credentials: &str) -> Arc<Ctx> {
+    let text = format!(
+        "cluster: t\nnodes:\n  - name: node-a\n    address: 10.0.0.11\n  - name: node-b\n    address: 10.0.0.12\n\
+         vip:\n  address: 10.0.0.100\n  interface: eth0\n  virtual_router_id: 51\n{mysql}\
+         credentials:\n  replication_password_env: MHACTL_TEST_STEPS_PW\n{credentials}"
+    );
+    std::env::set_var("MHACTL_TEST_STEPS_ROOT", "R00t-pass!");
+    let inv = crate::inventory::parse(&text, "inventory.yaml").expect("valid inventory");
     std::env::set_var("MHACTL_TEST_STEPS_PW", PASSWORD);
     let secrets = crate::inventory::Secrets::resolve(&inv, false).expect("secrets");
     Arc::new(Ctx { inv, secrets })
@@ -204,19 +212,6 @@ fn the_replication_account_is_created_with_the_binary_log_off() {
     }
 }
 
-/// A context from inventory text appended to the two-node base (flavor, packages ...).
-fn ctx_with(extra: &str) -> Arc<Ctx> {
-    let text = format!(
-        "cluster: t\nnodes:\n  - name: node-a\n    address: 10.0.0.11\n  - name: node-b\n    address: 10.0.0.12\n\
-         vip:\n  address: 10.0.0.100\n  interface: eth0\n  virtual_router_id: 51\n\
-         credentials:\n  replication_password_env: MHACTL_TEST_STEPS_PW\n{extra}"
-    );
-    let inv = crate::inventory::parse(&text, "inventory.yaml").expect("valid inventory");
-    std::env::set_var("MHACTL_TEST_STEPS_PW", PASSWORD);
-    let secrets = crate::inventory::Secrets::resolve(&inv, false).expect("secrets");
-    Arc::new(Ctx { inv, secrets })
-}
-
 fn step_of(ctx: Arc<Ctx>, name: &str) -> Box<dyn Operation> {
     all(ctx)
         .into_iter()
@@ -226,7 +221,7 @@ fn step_of(ctx: Arc<Ctx>, name: &str) -> Box<dyn Operation> {
 
 #[test]
 fn a_mirror_gets_its_list_file_and_is_the_only_source() {
-    let ctx = ctx_with("packages:\n  repository: file:/srv/mhactl-repo\n");
+    let ctx = ctx_with("packages:\n  repository: file:/srv/mhactl-repo\n", "");
     let c = cluster(|_, t, _| {
         t.on("dpkg-query", 0, "");
         t.on("if [ -e /etc/apt/sources.list.d/mhactl.list ]", 3, "");
@@ -283,7 +278,7 @@ const ROCKY_8: &str = include_str!("../../tests/fixtures/os/rocky-8");
 
 #[test]
 fn el_mysql_with_the_repository_already_right_only_installs() {
-    let ctx = ctx_with("mysql:\n  flavor: mysql\n  version: \"8.0\"\n");
+    let ctx = ctx_with("mysql:\n  flavor: mysql\n  version: \"8.0\"\n", "");
     let repo = include_str!("../../tests/fixtures/el/mysql84-community-release-el8-1.repo")
         .replace("enabled=1\ngpgcheck=1\ngpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-mysql-2023\n\n[mysql-tools-8.4", "enabled=0\ngpgcheck=1\ngpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-mysql-2023\n\n[mysql-tools-8.4")
         .replace("[mysql80-community]\nname=MySQL 8.0 Community Server\nbaseurl=http://repo.mysql.com/yum/mysql-8.0-community/el/8/$basearch/\nenabled=0", "[mysql80-community]\nname=MySQL 8.0 Community Server\nbaseurl=http://repo.mysql.com/yum/mysql-8.0-community/el/8/$basearch/\nenabled=1");
@@ -328,7 +323,7 @@ fn el_mysql_with_the_repository_already_right_only_installs() {
 
 #[test]
 fn mysql_57_on_el8_is_refused_with_the_field_named() {
-    let ctx = ctx_with("mysql:\n  flavor: mysql\n  version: \"5.7\"\n");
+    let ctx = ctx_with("mysql:\n  flavor: mysql\n  version: \"5.7\"\n", "");
     let c = cluster(|_, t, _| {
         t.on("/etc/os-release", 0, ROCKY_8);
         t.on(
@@ -350,7 +345,7 @@ fn mysql_57_on_el8_is_refused_with_the_field_named() {
 /// server is not restarted, and the error names node, step, file and the server's words.
 #[test]
 fn validate_config_failure_restores_the_previous_file_without_a_restart() {
-    let ctx = ctx_with("mysql:\n  flavor: mysql\n");
+    let ctx = ctx_with("mysql:\n  flavor: mysql\n", "");
     let c = cluster(|_, t, sql| {
         sql.on("SELECT VERSION()", vec![vec![("version", Some("8.4.3"))]]);
         t.on(
@@ -407,7 +402,7 @@ fn validate_config_messages_keep_the_servers_words() {
 
 #[test]
 fn an_installed_mysql_repository_without_the_wanted_series_is_an_error() {
-    let ctx = ctx_with("mysql:\n  flavor: mysql\n  version: \"9.1\"\n");
+    let ctx = ctx_with("mysql:\n  flavor: mysql\n  version: \"9.1\"\n", "");
     let c = cluster(|_, t, _| {
         t.on("/etc/os-release", 0, ROCKY_8);
         t.on(
@@ -506,4 +501,103 @@ fn a_replica_stuck_connecting_gets_its_io_thread_restarted() {
     });
     let actions = change_actions(step("replication").plan(&sql_stopped, 0).unwrap());
     assert_eq!(actions[0], "sql: START REPLICA", "{actions:?}");
+}
+/// SysV (Debian's MariaDB) with a custom socket: debian.cnf, which the init script pings
+/// the server through, changes while the server is stopped, between the old socket and
+/// the new one; then the config is written and the server started.
+#[test]
+fn server_config_points_debian_cnf_at_a_custom_socket_with_the_server_stopped() {
+    let ctx = ctx_with("mysql:\n  socket: /var/run/custom/mysql.sock\n", "");
+    let c = cluster(|_, t, sql| {
+        t.on("debian.cnf", 0, "[client]\n[mysql_upgrade]\n");
+        sql.on("@@GLOBAL.server_id", vec![vec![("value", Some("1"))]]);
+    });
+    let actions = change_actions(step_of(ctx.clone(), "server-config").plan(&c, 0).unwrap());
+    assert_eq!(actions.len(), 3, "{actions:?}");
+    assert!(actions[0].contains("service mariadb stop"), "{actions:?}");
+    assert!(
+        actions[1].contains("awk -v s=/var/run/custom/mysql.sock")
+            && actions[1].contains("/etc/mysql/debian.cnf"),
+        "{actions:?}"
+    );
+    assert!(
+        actions[2].starts_with("write /etc/mysql/mariadb.conf.d/60-mhactl.cnf"),
+        "{actions:?}"
+    );
+    // debian.cnf already names the socket: no stop, no edit.
+    let c = cluster(|_, t, _| {
+        t.on(
+            "debian.cnf",
+            0,
+            "[client]\nsocket   = /var/run/custom/mysql.sock\n[mysql_upgrade]\nsocket   = /var/run/custom/mysql.sock\n",
+        );
+    });
+    let actions = change_actions(step_of(ctx, "server-config").plan(&c, 0).unwrap());
+    assert_eq!(actions.len(), 1, "{actions:?}");
+}
+
+/// A MySQL cluster (9.7 on Debian, systemd) for `ctx`.
+fn mysql_cluster(setup: impl Fn(usize, &FakeTransport, &FakeSql)) -> Cluster {
+    cluster(|i, t, sql| {
+        t.on("/run/systemd/system", 0, "systemd\n");
+        sql.on("SELECT VERSION()", vec![vec![("version", Some("9.7.4-2"))]]);
+        setup(i, t, sql);
+    })
+}
+
+#[test]
+fn an_empty_mysql_datadir_is_initialised_and_root_gets_the_inventorys_password() {
+    let mysql =
+        "mysql:\n  flavor: mysql\n  datadir: /data/mysql\n  log_error: /var/log/custom/mysql.err\n";
+    let with_root = ctx_with(mysql, "  root_password_env: MHACTL_TEST_STEPS_ROOT\n");
+    let c = mysql_cluster(|_, t, sql| {
+        t.on("ls -A", 0, "empty\n");
+        sql.on(
+            "SHOW DATABASES",
+            vec![
+                vec![("Database", Some("mysql"))],
+                vec![("Database", Some("sys"))],
+            ],
+        );
+    });
+    let actions = change_actions(step_of(with_root, "data-directory").plan(&c, 0).unwrap());
+    assert_eq!(
+        actions,
+        [
+            "run: set -e; install -d -o mysql -g mysql -m 750 /data/mysql; mysqld --initialize --user=mysql \
+             --datadir=/data/mysql --log-error=/var/log/custom/mysql.err",
+            "set root's password on /data/mysql to the inventory's (the temporary one from \
+             /var/log/custom/mysql.err, on a private mysqld without network)",
+        ]
+    );
+    // Without a root password in the inventory: a clear refusal, nothing initialised.
+    let without = ctx_with(mysql, "");
+    let err = format!(
+        "{:#}",
+        step_of(without, "data-directory").plan(&c, 0).unwrap_err()
+    );
+    assert!(
+        err.contains("mysql.datadir") && err.contains("root_password_env"),
+        "{err}"
+    );
+    // An initialised directory is a Noop; one with files but no database is refused.
+    let c = mysql_cluster(|_, t, _| {
+        t.on("ls -A", 0, "initialised mysql\n");
+    });
+    let ctx = ctx_with(mysql, "  root_password_env: MHACTL_TEST_STEPS_ROOT\n");
+    assert!(matches!(
+        step_of(ctx.clone(), "data-directory").plan(&c, 0).unwrap(),
+        Plan::Noop(_)
+    ));
+    let c = mysql_cluster(|_, t, _| {
+        t.on("ls -A", 0, "not-a-database\n");
+    });
+    let err = format!(
+        "{:#}",
+        step_of(ctx, "data-directory").plan(&c, 0).unwrap_err()
+    );
+    assert!(
+        err.contains("/data/mysql is not empty and holds no database"),
+        "{err}"
+    );
 }

@@ -199,6 +199,9 @@ fn bare_host(s: &Scenario, i: usize, t: &FakeTransport, sql: &FakeSql) {
     }
     t.on("is-active --quiet mysqld", 3, "");
     t.on("is-active --quiet keepalived", 3, "");
+    // EL has no AppArmor and no Debian maintenance file (both probes exit 100 there).
+    t.on("/sys/module/apparmor/parameters/enabled", 100, "");
+    t.on("/etc/mysql/debian.cnf", 100, "");
     for missing in [
         "/etc/my.cnf.d/zz-mhactl.cnf",
         "/etc/keepalived/keepalived.conf",

@@ -203,6 +203,15 @@ pub struct MysqlSettings {
     /// Bootstrap creates and initialises it when empty, and refuses a non-empty
     /// directory that holds no database.
     pub datadir: Option<PathBuf>,
+    /// The server's unix socket, when not the packaged default. Written to `[mysqld]`
+    /// and to `[client]` (so local clients find it: the runbook's ERROR 2002 fix);
+    /// its directory is created for the server's user.
+    pub socket: Option<PathBuf>,
+    /// The server's error log file, when not the packaged default (Debian's MariaDB
+    /// logs to syslog by default).
+    pub log_error: Option<PathBuf>,
+    /// The server's pid file, when not the packaged default.
+    pub pid_file: Option<PathBuf>,
     /// How long a commit waits for the peer before semi-sync falls back to
     /// asynchronous replication (default 1000 ms; it is also the extra write pause
     /// right after a failover, while the dead peer cannot acknowledge).
@@ -232,6 +241,9 @@ impl Default for MysqlSettings {
             semi_sync: false,
             semi_sync_timeout_ms: 1000,
             datadir: None,
+            socket: None,
+            log_error: None,
+            pid_file: None,
             character_set: DEFAULT_CHARACTER_SET.into(),
             collation: None,
         }

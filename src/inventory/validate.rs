@@ -404,7 +404,12 @@ fn check_mysql(inv: &Inventory, p: &mut Problems) {
     if m.port == 0 {
         p.add("mysql.port", "must not be 0");
     }
-    for (field, path) in [("mysql.datadir", &m.datadir)] {
+    for (field, path) in [
+        ("mysql.datadir", &m.datadir),
+        ("mysql.socket", &m.socket),
+        ("mysql.log_error", &m.log_error),
+        ("mysql.pid_file", &m.pid_file),
+    ] {
         if let Some(path) = path {
             let text = path.to_string_lossy();
             if !path.is_absolute() {
@@ -425,12 +430,36 @@ fn check_mysql(inv: &Inventory, p: &mut Problems) {
             }
         }
     }
-    if m.datadir.is_some() && m.flavor == Flavor::Mysql {
-        p.add(
-            "mysql.datadir",
-            "is supported for MariaDB so far (a fresh MySQL data directory starts with a new \
-             temporary root password, which bootstrap does not handle after the move yet)",
-        );
+    if let Some(s) = &m.socket {
+        // sun_path holds 108 bytes with the terminating NUL.
+        if s.as_os_str().len() > 107 {
+            p.add(
+                "mysql.socket",
+                format!(
+                    "{:?} is longer than 107 bytes, the limit of a unix socket path",
+                    s.display()
+                ),
+            );
+        }
+    }
+    let files = [
+        ("mysql.socket", &m.socket),
+        ("mysql.log_error", &m.log_error),
+        ("mysql.pid_file", &m.pid_file),
+    ];
+    for (i, (field, path)) in files.iter().enumerate() {
+        let Some(path) = path else { continue };
+        let norm = |p: &std::path::Path| p.to_string_lossy().trim_end_matches('/').to_string();
+        if let Some(d) = &m.datadir {
+            if norm(path) == norm(d) {
+                p.add(field, "must be a file, not the data directory");
+            }
+        }
+        for (other, other_path) in &files[i + 1..] {
+            if other_path.as_ref().is_some_and(|o| norm(o) == norm(path)) {
+                p.add(field, format!("must differ from {other}"));
+            }
+        }
     }
     if let Some(d) = &m.datadir {
         let text = d.to_string_lossy();

@@ -1,0 +1,972 @@
+//! The server's own paths (runbook 1.4, "data on another partition", and its ERROR 2002
+//! fix): steps `apparmor`, `server-paths` and `data-directory`.
+//!
+//! - `server-paths`: the directories of the inventory's `socket`, `pid_file` and
+//!   `log_error` exist and belong to the server's user; on systemd hosts a
+//!   `tmpfiles.d` entry recreates directories under `/run` at boot. (Debian's
+//!   `debian.cnf`, which the SysV script pings the server with, is pointed at the same
+//!   socket by `server-config` as it restarts the server: [`debian_cnf_actions`].)
+//! - `data-directory`: the inventory's `datadir` exists, belongs to mysql and holds an
+//!   initialised database. An empty directory is initialised (`mariadb-install-db`, or
+//!   `mysqld --initialize` whose temporary root password is replaced at once by the
+//!   inventory's); a non-empty one that holds no database is never touched.
+//! - `apparmor`: where AppArmor confines mysqld (Ubuntu's MySQL), the profile's local
+//!   include allows the inventory's paths.
+//!
+//! SELinux file contexts for the same paths are the `selinux` step's
+//! ([`super::firewall::plan_selinux`]), which runs before anything is installed.
+
+use super::steps::Ctx;
+use crate::engine::{file_diff, Action, Change, Cluster, NodeHandle, Operation, Plan};
+use crate::facts;
+use crate::inventory::{Flavor, Inventory};
+use crate::os::ServiceManager;
+use crate::transport::{shell_quote, ForwardTarget, RemoteCommand, Transport};
+use anyhow::{anyhow, bail, Context as _, Result};
+use std::path::Path;
+use std::sync::Arc;
+
+/// Directories shared with the rest of the system: mhactl never creates, chowns or
+/// labels them as a whole (a file of the inventory's directly in one is handled alone).
+pub const SYSTEM_DIRS: &[&str] = &[
+    "/", "/tmp", "/var/tmp", "/run", "/var/run", "/var", "/var/log", "/var/lib", "/etc", "/usr",
+    "/opt", "/srv", "/home", "/root", "/data", "/mnt",
+];
+
+/// Directories the packages create, own and label themselves.
+pub const PACKAGED_DIRS: &[&str] = &[
+    "/var/lib/mysql",
+    "/run/mysqld",
+    "/var/run/mysqld",
+    "/var/log/mysql",
+    "/var/log/mariadb",
+];
+
+/// What a path of the inventory's is for (its SELinux type, its directory's mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathKind {
+    /// `datadir`: mysqld_db_t, mode 750.
+    Data,
+    /// `socket`, `pid_file`: mysqld_var_run_t, mode 755 (clients reach the socket).
+    Run,
+    /// `log_error`: mysqld_log_t, mode 750.
+    Log,
+}
+
+impl PathKind {
+    /// The SELinux type mysqld's policy expects.
+    pub fn selinux_type(self) -> &'static str {
+        match self {
+            PathKind::Data => "mysqld_db_t",
+            PathKind::Run => "mysqld_var_run_t",
+            PathKind::Log => "mysqld_log_t",
+        }
+    }
+    /// The mode of a directory of this kind.
+    pub fn dir_mode(self) -> &'static str {
+        match self {
+            PathKind::Run => "755",
+            PathKind::Data | PathKind::Log => "750",
+        }
+    }
+}
+
+/// A path of the inventory's, seen as what mhactl manages for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerPath {
+    /// Inventory field (`mysql.socket`).
+    pub field: &'static str,
+    /// What it is for.
+    pub kind: PathKind,
+    /// The directory mhactl manages for it (created, owned by mysql, labelled), or
+    /// `None` when the file sits directly in a system or packaged directory.
+    pub dir: Option<String>,
+    /// The file itself (the datadir: the directory).
+    pub path: String,
+}
+
+fn trimmed(p: &Path) -> String {
+    let s = p.display().to_string();
+    let t = s.trim_end_matches('/');
+    if t.is_empty() {
+        "/".into()
+    } else {
+        t.to_string()
+    }
+}
+
+/// The inventory's non-default paths: the datadir, then the directories of the socket,
+/// pid file and error log (a directory shared by two of them is listed once, with the
+/// first one's kind). Files directly in a system or packaged directory get no directory.
+pub fn server_paths(inv: &Inventory) -> Vec<ServerPath> {
+    let m = &inv.mysql;
+    let mut out: Vec<ServerPath> = Vec::new();
+    if let Some(d) = &m.datadir {
+        let d = trimmed(d);
+        if !PACKAGED_DIRS.contains(&d.as_str()) {
+            out.push(ServerPath {
+                field: "mysql.datadir",
+                kind: PathKind::Data,
+                dir: Some(d.clone()),
+                path: d,
+            });
+        }
+    }
+    for (field, kind, p) in [
+        ("mysql.socket", PathKind::Run, &m.socket),
+        ("mysql.pid_file", PathKind::Run, &m.pid_file),
+        ("mysql.log_error", PathKind::Log, &m.log_error),
+    ] {
+        let Some(p) = p else { continue };
+        let path = trimmed(p);
+        let parent = Path::new(&path)
+            .parent()
+            .map(trimmed)
+            .unwrap_or_else(|| "/".into());
+        let dir = (!SYSTEM_DIRS.contains(&parent.as_str())
+            && !PACKAGED_DIRS.contains(&parent.as_str()))
+        .then_some(parent);
+        // A file inside the data directory (or another listed directory) needs nothing more.
+        let covered = out.iter().any(|o| {
+            o.dir.as_ref().is_some_and(|d| {
+                dir.as_ref()
+                    .map_or(path.starts_with(&format!("{d}/")), |x| x == d)
+            })
+        });
+        if covered {
+            continue;
+        }
+        // Packaged files (the default socket, pid file or error log) need nothing at all.
+        if dir.is_none()
+            && PACKAGED_DIRS
+                .iter()
+                .any(|d| path.starts_with(&format!("{d}/")))
+        {
+            continue;
+        }
+        out.push(ServerPath {
+            field,
+            kind,
+            dir,
+            path,
+        });
+    }
+    out
+}
+
+/// `debian.cnf` (Debian and Ubuntu): the SysV script and `debian-start` ping the server
+/// with `--defaults-file` this file, so it must name the server's socket.
+pub const DEBIAN_CNF: &str = "/etc/mysql/debian.cnf";
+
+/// Section headers and `socket` lines of debian.cnf (exit 100: no such file).
+pub const DEBIAN_CNF_SOCKETS: &str = "[ -f /etc/mysql/debian.cnf ] || exit 100; \
+     grep -E '^[[:space:]]*(\\[|socket[[:space:]]*=)' /etc/mysql/debian.cnf; true";
+
+/// Does debian.cnf (its headers and socket lines, from [`DEBIAN_CNF_SOCKETS`]) point
+/// its `[client]` and `[mysql_upgrade]` sections at `want`? With the packaged socket
+/// (`custom` false) a section without a socket line is fine too.
+pub fn debian_cnf_socket_ok(listing: &str, want: &str, custom: bool) -> bool {
+    // /var/run is a link to /run.
+    let norm = |p: &str| {
+        p.strip_prefix("/var")
+            .filter(|r| r.starts_with("/run/"))
+            .unwrap_or(p)
+            .to_string()
+    };
+    let want = norm(want);
+    let mut section = String::new();
+    let mut seen: Vec<(String, bool)> = Vec::new();
+    for line in listing.lines().map(str::trim) {
+        if line.starts_with('[') {
+            section = line.to_string();
+            if matches!(section.as_str(), "[client]" | "[mysql_upgrade]") {
+                seen.push((section.clone(), false));
+            }
+        } else if let Some((_, v)) = line.split_once('=') {
+            if matches!(section.as_str(), "[client]" | "[mysql_upgrade]") {
+                if norm(v.trim()) != want {
+                    return false;
+                }
+                if let Some(s) = seen.iter_mut().rev().find(|(s, _)| *s == section) {
+                    s.1 = true;
+                }
+            }
+        }
+    }
+    !custom || seen.iter().all(|(_, has)| *has)
+}
+
+/// Sets `socket = SOCKET` in debian.cnf's `[client]` and `[mysql_upgrade]` sections
+/// (replacing a socket line there, or adding one), on the node: the file holds a
+/// password on some systems, so it never travels to mhactl. Owner and mode are kept.
+pub fn debian_cnf_socket_command(socket: &str) -> String {
+    set_socket_command(DEBIAN_CNF, socket)
+}
+
+fn set_socket_command(file: &str, socket: &str) -> String {
+    format!(
+        "set -e; f={file}; awk -v s={s} '\
+         function put() {{ if (want && !done) print \"socket   = \" s; done = 1 }} \
+         /^[[:space:]]*\\[/ {{ put(); want = ($0 ~ /^[[:space:]]*\\[(client|mysql_upgrade)\\]/); done = 0; print; next }} \
+         want && /^[[:space:]]*socket[[:space:]]*=/ {{ put(); next }} \
+         want && /^[[:space:]]*$/ {{ put() }} \
+         {{ print }} END {{ put() }}' \"$f\" > \"$f.mhactl-new\"; \
+         cat \"$f.mhactl-new\" > \"$f\"; rm -f \"$f.mhactl-new\"",
+        file = shell_quote(file),
+        s = shell_quote(socket)
+    )
+}
+
+/// debian.cnf, when it does not name the server's socket yet: what to do (a summary and
+/// the actions), run by `server-config` right before it writes the config and restarts
+/// the server. Under SysV the running server is stopped first, while debian.cnf still
+/// names its current socket: Debian's script stops the server by pinging it through
+/// debian.cnf, and starts it by waiting for the same ping to answer on the new socket.
+pub fn debian_cnf_actions(
+    inv: &Inventory,
+    t: &dyn Transport,
+    target: &crate::os::OsTarget,
+    services: ServiceManager,
+    server_running: bool,
+) -> Result<Option<(String, Vec<Action>)>> {
+    let socket = crate::render::server_socket(inv, target);
+    let listing = t.run(&RemoteCommand::new(DEBIAN_CNF_SOCKETS))?;
+    if listing.status == super::firewall::NOT_INSTALLED
+        || debian_cnf_socket_ok(&listing.stdout, &socket, inv.mysql.socket.is_some())
+    {
+        return Ok(None);
+    }
+    let mut actions = Vec::new();
+    let service = target.server_service();
+    if services == ServiceManager::SysV && server_running {
+        actions.push(Action::Run(RemoteCommand::new(
+            services.stop_command(service),
+        )));
+    }
+    actions.push(Action::Run(RemoteCommand::new(debian_cnf_socket_command(
+        &socket,
+    ))));
+    Ok(Some((format!("point {DEBIAN_CNF} at {socket}"), actions)))
+}
+
+/// `tmpfiles.d` entry that recreates directories under /run at boot (systemd).
+pub const TMPFILES_PATH: &str = "/etc/tmpfiles.d/mhactl-mysql.conf";
+
+/// The tmpfiles.d file for the run directories among `paths` (`None`: none under /run).
+pub fn tmpfiles_conf(paths: &[ServerPath]) -> Option<String> {
+    let lines: Vec<String> = paths
+        .iter()
+        .filter(|p| p.kind == PathKind::Run)
+        .filter_map(|p| p.dir.as_ref())
+        .filter(|d| d.starts_with("/run/") || d.starts_with("/var/run/"))
+        .map(|d| format!("d {d} 0755 mysql mysql -\n"))
+        .collect();
+    (!lines.is_empty()).then(|| {
+        format!(
+            "# Managed by mhactl: directories of mysqld's socket and pid file (mysql.socket,\n\
+             # mysql.pid_file) under /run, which is empty after a reboot.\n{}",
+            lines.concat()
+        )
+    })
+}
+
+/// Owner of each path (`stat -c %U`), `-` when missing: one line `PATH OWNER` each.
+fn owners_command(paths: &[&str]) -> String {
+    let list: Vec<String> = paths.iter().map(|p| shell_quote(p)).collect();
+    format!(
+        "for p in {}; do if [ -e \"$p\" ]; then echo \"$p $(stat -c %U \"$p\")\"; else echo \"$p -\"; fi; done",
+        list.join(" ")
+    )
+}
+
+/// Parse [`owners_command`]'s output into (path, owner or None).
+pub fn parse_owners(out: &str) -> Vec<(String, Option<String>)> {
+    out.lines()
+        .filter_map(|l| l.rsplit_once(' '))
+        .map(|(p, o)| (p.to_string(), (o != "-").then(|| o.to_string())))
+        .collect()
+}
+
+/// Step `server-paths` (runbook 1.4's ERROR 2002 fix): the directories of the
+/// inventory's socket, pid file and error log exist and belong to mysql; an error log
+/// directly in a system directory exists and belongs to mysql; on systemd hosts, run
+/// directories come back after a reboot.
+pub struct ServerPaths(pub Arc<Ctx>);
+
+impl Operation for ServerPaths {
+    fn name(&self) -> &'static str {
+        "server-paths"
+    }
+    fn plan(&self, cluster: &Cluster, i: usize) -> Result<Plan> {
+        let inv = &self.0.inv;
+        let node = &cluster.nodes[i];
+        let (_, services) = facts::os_target(node, inv.mysql.flavor)?;
+        plan_server_paths(inv, node.transport.as_ref(), services)
+    }
+}
+
+/// The `server-paths` plan for one node (pure but for the probes it runs on `t`).
+pub fn plan_server_paths(
+    inv: &Inventory,
+    t: &dyn Transport,
+    services: ServiceManager,
+) -> Result<Plan> {
+    let paths: Vec<ServerPath> = server_paths(inv)
+        .into_iter()
+        .filter(|p| p.kind != PathKind::Data)
+        .collect();
+    let mut actions = Vec::new();
+    let mut what = Vec::new();
+    let mut fine = Vec::new();
+    let mut diff = String::new();
+    // Directories of their own: created for mysql. An error log directly in a system
+    // directory: the file is created for mysql (mysqld could not create it there).
+    let mut probe: Vec<&str> = Vec::new();
+    for p in &paths {
+        match (&p.dir, p.kind) {
+            (Some(d), _) => probe.push(d),
+            (None, PathKind::Log) => probe.push(&p.path),
+            _ => {}
+        }
+    }
+    if !probe.is_empty() {
+        let out = t.run_ok(&RemoteCommand::new(owners_command(&probe)))?;
+        let owners = parse_owners(&out);
+        for p in &paths {
+            let (item, is_dir) = match (&p.dir, p.kind) {
+                (Some(d), _) => (d.as_str(), true),
+                (None, PathKind::Log) => (p.path.as_str(), false),
+                _ => continue,
+            };
+            let owner = owners
+                .iter()
+                .find(|(path, _)| path == item)
+                .and_then(|(_, o)| o.clone());
+            if owner.as_deref() == Some("mysql") {
+                fine.push(format!("{item} ({})", p.field));
+                continue;
+            }
+            let q = shell_quote(item);
+            actions.push(Action::Run(RemoteCommand::new(if is_dir {
+                format!("install -d -o mysql -g mysql -m {} {q}", p.kind.dir_mode())
+            } else {
+                format!("[ -e {q} ] || install -m 640 /dev/null {q}; chown mysql:mysql {q}")
+            })));
+            what.push(format!(
+                "{} {item} for mysql ({})",
+                if owner.is_some() { "give" } else { "create" },
+                p.field
+            ));
+        }
+    }
+    if services == ServiceManager::Systemd {
+        if let Some(conf) = tmpfiles_conf(&paths) {
+            let current = t.read_file(Path::new(TMPFILES_PATH))?;
+            if current.as_deref() != Some(conf.as_str()) {
+                diff.push_str(&file_diff(TMPFILES_PATH, current.as_deref(), &conf));
+                actions.push(Action::WriteFile {
+                    path: TMPFILES_PATH.into(),
+                    content: conf,
+                    mode: 0o644,
+                });
+                what.push(format!("write {TMPFILES_PATH}"));
+            }
+        }
+    }
+    if actions.is_empty() {
+        return Ok(Plan::Noop(if fine.is_empty() {
+            "the packaged socket, pid file and error log".into()
+        } else {
+            format!("owned by mysql: {}", fine.join(", "))
+        }));
+    }
+    Ok(Plan::Change(Change {
+        summary: what.join(", "),
+        actions,
+        diff: (!diff.is_empty()).then_some(diff),
+    }))
+}
+
+/// The AppArmor profile confining MySQL's mysqld (Ubuntu, Debian's mysql-server).
+pub const APPARMOR_PROFILE: &str = "/etc/apparmor.d/usr.sbin.mysqld";
+/// Its local include, for site additions.
+pub const APPARMOR_LOCAL: &str = "/etc/apparmor.d/local/usr.sbin.mysqld";
+/// Exit 0 when AppArmor is on and the mysqld profile is installed (exit 100 otherwise).
+pub const APPARMOR_ENABLED: &str =
+    "[ \"$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)\" = Y ] \
+     && [ -f /etc/apparmor.d/usr.sbin.mysqld ] || exit 100";
+const APPARMOR_BEGIN: &str = "# BEGIN mhactl: paths from the inventory (managed, do not edit)";
+const APPARMOR_END: &str = "# END mhactl";
+
+/// The AppArmor rules for the inventory's paths (empty: the profile covers them).
+pub fn apparmor_rules(paths: &[ServerPath]) -> Vec<String> {
+    let mut rules = Vec::new();
+    for p in paths {
+        let access = if p.kind == PathKind::Log { "rw" } else { "rwk" };
+        match &p.dir {
+            Some(d) => {
+                rules.push(format!("{d}/ r,"));
+                rules.push(format!("{d}/** {access},"));
+            }
+            None => {
+                rules.push(format!("{} {access},", p.path));
+                if p.field == "mysql.socket" {
+                    rules.push(format!("{}.lock rwk,", p.path));
+                }
+            }
+        }
+    }
+    rules
+}
+
+/// `current` (the local include, if any) with mhactl's block set to `rules` (removed
+/// when there are none); everything else in the file is kept.
+pub fn apparmor_local(current: Option<&str>, rules: &[String]) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for line in current.unwrap_or("").lines() {
+        if line == APPARMOR_BEGIN {
+            inside = true;
+        } else if line == APPARMOR_END && inside {
+            inside = false;
+        } else if !inside {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    if !rules.is_empty() {
+        out.push_str(APPARMOR_BEGIN);
+        out.push('\n');
+        for r in rules {
+            out.push_str("  ");
+            out.push_str(r);
+            out.push('\n');
+        }
+        out.push_str(APPARMOR_END);
+        out.push('\n');
+    }
+    out
+}
+
+/// Step `apparmor`: where AppArmor confines mysqld, the profile's local include
+/// allows the inventory's datadir, socket, pid file and error log, and the profile is
+/// reloaded. Without AppArmor, or without that profile (MariaDB, EL), nothing to do.
+pub struct AppArmor(pub Arc<Ctx>);
+
+impl Operation for AppArmor {
+    fn name(&self) -> &'static str {
+        "apparmor"
+    }
+    fn plan(&self, cluster: &Cluster, i: usize) -> Result<Plan> {
+        plan_apparmor(&self.0.inv, cluster.nodes[i].transport.as_ref())
+    }
+}
+
+/// The `apparmor` plan for one node.
+pub fn plan_apparmor(inv: &Inventory, t: &dyn Transport) -> Result<Plan> {
+    if t.run(&RemoteCommand::new(APPARMOR_ENABLED))?.status != 0 {
+        return Ok(Plan::Noop("AppArmor does not confine mysqld".into()));
+    }
+    let rules = apparmor_rules(&server_paths(inv));
+    let current = t.read_file(Path::new(APPARMOR_LOCAL))?;
+    let wanted = apparmor_local(current.as_deref(), &rules);
+    if current.as_deref().unwrap_or("") == wanted {
+        return Ok(Plan::Noop(if rules.is_empty() {
+            "AppArmor: the packaged profile covers the packaged paths".into()
+        } else {
+            format!("AppArmor: {APPARMOR_LOCAL} allows the inventory's paths")
+        }));
+    }
+    Ok(Plan::Change(Change {
+        summary: format!(
+            "AppArmor: allow the inventory's paths in {APPARMOR_LOCAL}, reload the profile"
+        ),
+        diff: Some(file_diff(APPARMOR_LOCAL, current.as_deref(), &wanted)),
+        actions: vec![
+            Action::WriteFile {
+                path: APPARMOR_LOCAL.into(),
+                content: wanted,
+                mode: 0o644,
+            },
+            Action::Run(RemoteCommand::new(format!(
+                "apparmor_parser -r {APPARMOR_PROFILE}"
+            ))),
+        ],
+    }))
+}
+
+/// The command that initialises an empty data directory `dir` for `flavor`. MySQL's
+/// `--initialize` writes a random, expired root password to `log` (see
+/// [`secure_fresh_mysql_datadir`]).
+pub fn initialise_command(flavor: Flavor, dir: &str, log: &str) -> String {
+    let d = shell_quote(dir);
+    match flavor {
+        Flavor::Mariadb => format!(
+            "$(command -v mariadb-install-db || command -v mysql_install_db) --user=mysql --datadir={d} \
+             --auth-root-authentication-method=socket >/dev/null"
+        ),
+        Flavor::Mysql => format!(
+            "mysqld --initialize --user=mysql --datadir={d} --log-error={}",
+            shell_quote(log)
+        ),
+    }
+}
+
+/// Where `mysqld --initialize` writes its temporary root password on this node: the
+/// inventory's error log, else the packaged one (where admin-access also looks).
+pub fn initialise_log(inv: &Inventory, target: &crate::os::OsTarget) -> String {
+    inv.mysql
+        .log_error
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .or_else(|| target.error_log_path().map(str::to_string))
+        .unwrap_or_else(|| "/var/log/mysql/error.log".into())
+}
+
+/// After `mysqld --initialize` on `dir`: start a private mysqld on it (no network, no
+/// binary log, so the password change is no transaction with a GTID, its own socket in
+/// `dir`), log in with the temporary password from `log` in
+/// expired-password mode, set root's password to `root_password` (the admin-access
+/// step's way), and shut it down. The running server is not touched.
+pub fn secure_fresh_mysql_datadir(
+    node: &NodeHandle,
+    dir: &str,
+    log: &str,
+    root_password: &secrecy::SecretString,
+) -> Result<()> {
+    let out = node.transport.run(&RemoteCommand::new(format!(
+        "grep -F {} {} 2>/dev/null || true",
+        shell_quote(crate::dialect::TEMPORARY_PASSWORD_MARKER),
+        shell_quote(log)
+    )))?;
+    let temporary = crate::dialect::parse_temporary_password(&out.stdout).ok_or_else(|| {
+        anyhow!(
+            "{}: mysqld --initialize left no temporary root password in {log}",
+            node.name
+        )
+    })?;
+    let temporary = secrecy::SecretString::from(temporary);
+    let socket = format!("{}/mhactl-init.sock", dir.trim_end_matches('/'));
+    let pid = format!("{}/mhactl-init.pid", dir.trim_end_matches('/'));
+    let (s, p, d) = (shell_quote(&socket), shell_quote(&pid), shell_quote(dir));
+    node.transport
+        .run_ok(&RemoteCommand::new(format!(
+            "setsid mysqld --user=mysql --datadir={d} --skip-networking --loose-mysqlx=OFF --skip-log-bin \
+             --socket={s} --pid-file={p} --log-error={l} </dev/null >/dev/null 2>&1 & \
+             for i in $(seq 1 120); do [ -S {s} ] && exit 0; sleep 0.5; done; \
+             echo 'the private mysqld did not open its socket within 60 s' >&2; exit 1",
+            l = shell_quote(log)
+        )))
+        .with_context(|| format!("{}: starting a private mysqld on {dir}", node.name))?;
+    let set = crate::sql::set_expired_password(
+        &node.transport,
+        &ForwardTarget::UnixSocket(socket.clone().into()),
+        "root",
+        &temporary,
+        root_password,
+    );
+    let stop = node.transport.run_ok(&RemoteCommand::new(format!(
+        "[ -f {p} ] || exit 0; pid=$(cat {p}); kill \"$pid\"; \
+         for i in $(seq 1 120); do kill -0 \"$pid\" 2>/dev/null || exit 0; sleep 0.5; done; \
+         echo 'the private mysqld did not stop within 60 s' >&2; exit 1"
+    )));
+    set.map_err(|e| match crate::sql::server_error_code(&e) {
+        Some(1819) => anyhow!(
+            "the server's password policy (validate_password) rejects the inventory's root \
+             password (error 1819)"
+        ),
+        _ => e,
+    })
+    .with_context(|| {
+        format!(
+            "{}: setting root's password on the fresh data directory {dir}",
+            node.name
+        )
+    })?;
+    stop?;
+    Ok(())
+}
+
+/// Step `data-directory` (runbook 1.4: data on another partition): the inventory's data
+/// directory exists, belongs to the server's user and holds an initialised database. An
+/// empty directory is initialised; a non-empty one that holds no database is never
+/// touched. The server moves onto it in `server-config` (its my.cnf names it).
+pub struct DataDirectory(pub Arc<Ctx>);
+
+impl Operation for DataDirectory {
+    fn name(&self) -> &'static str {
+        "data-directory"
+    }
+    fn plan(&self, cluster: &Cluster, i: usize) -> Result<Plan> {
+        let inv = &self.0.inv;
+        let node = &cluster.nodes[i];
+        let Some(datadir) = &inv.mysql.datadir else {
+            return Ok(Plan::Noop("the packaged default data directory".into()));
+        };
+        let dir = trimmed(datadir);
+        let d = shell_quote(&dir);
+        let state = node
+            .transport
+            .run_ok(&RemoteCommand::new(format!(
+                "if [ -d {d}/mysql ]; then echo initialised $(stat -c %U {d}); \
+                 elif [ -z \"$(ls -A {d} 2>/dev/null)\" ]; then echo empty; else echo not-a-database; fi"
+            )))?
+            .trim()
+            .to_string();
+        if state == "initialised mysql" {
+            return Ok(Plan::Noop(format!(
+                "{dir} holds an initialised database owned by mysql"
+            )));
+        }
+        if state == "not-a-database" {
+            bail!(
+                "mysql.datadir: {dir} is not empty and holds no database: mhactl never initialises \
+                 over existing files; empty it or choose another mysql.datadir"
+            );
+        }
+        if state != "empty" {
+            return Ok(Plan::Change(Change {
+                summary: format!("give {dir} to mysql"),
+                actions: vec![Action::Run(RemoteCommand::new(format!(
+                    "chown -R mysql:mysql {d}"
+                )))],
+                diff: None,
+            }));
+        }
+        // Moving a running database is a migration, not a setup: refuse when the
+        // server's current data directory holds databases of its own.
+        let user_dbs: Vec<String> = node
+            .with_sql(|sql| sql.query("SHOW DATABASES"))?
+            .iter()
+            .filter_map(|r| r.first().and_then(|(_, v)| v.clone()))
+            .filter(|db| {
+                !["mysql", "information_schema", "performance_schema", "sys"].contains(&db.as_str())
+            })
+            .collect();
+        if !user_dbs.is_empty() {
+            bail!(
+                "mysql.datadir: the server's current data directory holds databases ({}): mhactl does not \
+                 move data. Stop the server, copy its data directory to {dir} (e.g. `rsync -a`), then run \
+                 bootstrap again",
+                user_dbs.join(", ")
+            );
+        }
+        let flavor = inv.mysql.flavor;
+        let (target, _) = facts::os_target(node, flavor)?;
+        let log = initialise_log(inv, &target);
+        let mut actions = vec![Action::Run(RemoteCommand::new(format!(
+            "set -e; install -d -o mysql -g mysql -m 750 {d}; {}",
+            initialise_command(flavor, &dir, &log)
+        )))];
+        let mut summary = format!("initialise {dir}");
+        if flavor == Flavor::Mysql {
+            let Some(root_password) = self.0.secrets.root_password.clone() else {
+                bail!(
+                    "mysql.datadir: a fresh MySQL data directory starts with a temporary root \
+                     password, which mhactl replaces with the inventory's: set one of \
+                     credentials.root_password_env, root_password_file or root_password_prompt"
+                );
+            };
+            let dir = dir.clone();
+            actions.push(Action::Custom(
+                format!(
+                    "set root's password on {dir} to the inventory's (the temporary one \
+                     from {log}, on a private mysqld without network)"
+                ),
+                Box::new(move |cluster: &Cluster, i| {
+                    secure_fresh_mysql_datadir(&cluster.nodes[i], &dir, &log, &root_password)
+                }),
+            ));
+            summary.push_str(" and set root's password there to the inventory's");
+        }
+        Ok(Plan::Change(Change {
+            summary,
+            actions,
+            diff: None,
+        }))
+    }
+}
+
+/// A MySQL option file (`[client]`, user and password) to hand to a client program on
+/// the node through its stdin; see [`with_client_login`]. Never in argv.
+pub fn client_option_file(user: &str, password: Option<&str>) -> Result<String> {
+    let mut text = format!("[client]\nuser={user}\n");
+    if let Some(pw) = password {
+        if pw.contains(['\n', '\r']) {
+            bail!("a password with a line break cannot be written to a MySQL option file");
+        }
+        text.push_str(&format!(
+            "password=\"{}\"\n",
+            // Quotes are stripped at both ends only; inside, `\\` is the one escape needed.
+            pw.replace('\\', "\\\\")
+        ));
+    } else {
+        text.push_str("# socket authentication\n");
+    }
+    Ok(text)
+}
+
+/// Wrap `command` (a client program and its arguments, `--defaults-extra-file=F` is
+/// inserted after its first word) so that it reads its login from the first three
+/// lines of stdin ([`client_option_file`]), written to a 0600 temporary file removed
+/// afterwards; the rest of stdin is the program's.
+pub fn with_client_login(program: &str, args: &str) -> String {
+    format!(
+        "umask 077; f=$(mktemp); trap 'rm -f \"$f\"' EXIT; \
+         IFS= read -r l1; IFS= read -r l2; IFS= read -r l3; printf '%s\\n' \"$l1\" \"$l2\" \"$l3\" > \"$f\"; \
+         {program} --defaults-extra-file=\"$f\" {args}"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::fake::FakeTransport;
+
+    fn inv(extra: &str) -> Inventory {
+        crate::inventory::parse(
+            &format!(
+                "cluster: t\nnodes:\n  - name: node-a\n    address: 10.0.0.11\n  - name: node-b\n    address: 10.0.0.12\n\
+                 vip:\n  address: 10.0.0.100\n  interface: eth0\n  virtual_router_id: 51\n\
+                 credentials:\n  replication_password_env: X\n{extra}"
+            ),
+            "inventory.yaml",
+        )
+        .expect("valid inventory")
+    }
+
+    const PATHS: &str = "mysql:\n  datadir: /data/mysql\n  socket: /var/run/custom/mysql.sock\n  \
+         pid_file: /var/run/custom/mysqld.pid\n  log_error: /var/log/custom/mysql.err\n";
+
+    fn transcript(plan: &Plan) -> Vec<String> {
+        match plan {
+            Plan::Change(c) => c.actions.iter().map(|a| a.describe()).collect(),
+            Plan::Noop(why) => panic!("expected a change, got noop: {why}"),
+        }
+    }
+
+    #[test]
+    fn server_paths_share_directories_and_skip_packaged_and_shared_ones() {
+        let p = server_paths(&inv(PATHS));
+        let dirs: Vec<(&str, Option<&str>)> =
+            p.iter().map(|p| (p.field, p.dir.as_deref())).collect();
+        assert_eq!(
+            dirs,
+            [
+                ("mysql.datadir", Some("/data/mysql")),
+                ("mysql.socket", Some("/var/run/custom")),
+                ("mysql.log_error", Some("/var/log/custom")),
+            ]
+        );
+        // Packaged paths need nothing; a file in /tmp or /var/log is handled alone; a
+        // file inside the data directory is covered by it.
+        let p = server_paths(&inv(
+            "mysql:\n  datadir: /var/lib/mysql\n  socket: /tmp/mysql.sock\n  \
+             pid_file: /run/mysqld/mysqld.pid\n  log_error: /var/log/mysqld-a.log\n",
+        ));
+        assert_eq!(
+            p.iter()
+                .map(|p| (p.field, p.dir.clone(), p.path.as_str()))
+                .collect::<Vec<_>>(),
+            [
+                ("mysql.socket", None, "/tmp/mysql.sock"),
+                ("mysql.log_error", None, "/var/log/mysqld-a.log"),
+            ]
+        );
+        let p = server_paths(&inv(
+            "mysql:\n  datadir: /data/mysql\n  log_error: /data/mysql/error.log\n",
+        ));
+        assert_eq!(p.len(), 1);
+    }
+
+    #[test]
+    fn debian_cnf_check_and_edit() {
+        let packaged = "[client]\n[mysql_upgrade]\n";
+        let custom = "/var/run/custom/mysql.sock";
+        assert!(debian_cnf_socket_ok(
+            packaged,
+            "/run/mysqld/mysqld.sock",
+            false
+        ));
+        assert!(!debian_cnf_socket_ok(packaged, custom, true));
+        // Debian's MySQL names /var/run/..., the same as /run/...
+        let mysql = "[client]\nsocket   = /var/run/mysqld/mysqld.sock\n[mysql_upgrade]\nsocket   = /var/run/mysqld/mysqld.sock\n";
+        assert!(debian_cnf_socket_ok(
+            mysql,
+            "/run/mysqld/mysqld.sock",
+            false
+        ));
+        assert!(!debian_cnf_socket_ok(mysql, custom, true));
+        // Back to the packaged socket after a custom one.
+        let edited = format!("[client]\nsocket = {custom}\n[mysql_upgrade]\nsocket = {custom}\n");
+        assert!(debian_cnf_socket_ok(&edited, custom, true));
+        assert!(!debian_cnf_socket_ok(
+            &edited,
+            "/run/mysqld/mysqld.sock",
+            false
+        ));
+
+        // The edit, run with the local sh and awk on MariaDB's and MySQL's files.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("debian.cnf");
+        for (original, want) in [
+            (
+                "# comment\n[client]\nhost     = localhost\nuser     = root\n[mysql_upgrade]\nhost     = localhost\nuser     = root\n# end\n",
+                "# comment\n[client]\nhost     = localhost\nuser     = root\nsocket   = /var/run/custom/mysql.sock\n[mysql_upgrade]\nhost     = localhost\nuser     = root\n# end\nsocket   = /var/run/custom/mysql.sock\n",
+            ),
+            (
+                "[client]\nhost     = localhost\nsocket   = /var/run/mysqld/mysqld.sock\n\n[mysql_upgrade]\nsocket   = /var/run/mysqld/mysqld.sock\n[other]\nsocket = /x\n",
+                "[client]\nhost     = localhost\nsocket   = /var/run/custom/mysql.sock\n\n[mysql_upgrade]\nsocket   = /var/run/custom/mysql.sock\n[other]\nsocket = /x\n",
+            ),
+        ] {
+            std::fs::write(&file, original).unwrap();
+            let script = set_socket_command(file.to_str().unwrap(), custom);
+            let out = std::process::Command::new("sh").arg("-c").arg(&script).output().unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            let edited = std::fs::read_to_string(&file).unwrap();
+            assert_eq!(edited, want);
+            // Run again: the same file.
+            std::process::Command::new("sh").arg("-c").arg(&script).output().unwrap();
+            assert_eq!(std::fs::read_to_string(&file).unwrap(), want);
+            let listing: String = edited
+                .lines()
+                .filter(|l| l.starts_with('[') || l.starts_with("socket"))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            assert!(debian_cnf_socket_ok(&listing, custom, true), "{edited}");
+        }
+    }
+
+    #[test]
+    fn server_paths_creates_directories_for_mysql_then_is_a_noop() {
+        let inv = inv(PATHS);
+        let t = FakeTransport::new("node-a");
+        t.on("stat -c %U", 0, "/var/run/custom -\n/var/log/custom root\n");
+        let plan = plan_server_paths(&inv, &t, ServiceManager::SysV).unwrap();
+        assert_eq!(
+            transcript(&plan),
+            [
+                "run: install -d -o mysql -g mysql -m 755 /var/run/custom",
+                "run: install -d -o mysql -g mysql -m 750 /var/log/custom",
+            ]
+        );
+        // systemd: /run is empty after a reboot, so tmpfiles.d recreates the directory.
+        let plan = plan_server_paths(&inv, &t, ServiceManager::Systemd).unwrap();
+        let actions = transcript(&plan);
+        assert!(
+            actions[2].contains("/etc/tmpfiles.d/mhactl-mysql.conf"),
+            "{actions:?}"
+        );
+        let Plan::Change(c) = plan else { panic!() };
+        assert!(c
+            .diff
+            .unwrap()
+            .contains("+d /var/run/custom 0755 mysql mysql -"));
+        t.on(
+            "stat -c %U",
+            0,
+            "/var/run/custom mysql\n/var/log/custom mysql\n",
+        );
+        t.on(
+            TMPFILES_PATH,
+            0,
+            &tmpfiles_conf(&server_paths(&inv)).unwrap(),
+        );
+        assert!(matches!(
+            plan_server_paths(&inv, &t, ServiceManager::Systemd).unwrap(),
+            Plan::Noop(_)
+        ));
+        // No custom paths: nothing probed, nothing to do.
+        let t = FakeTransport::new("node-a");
+        assert!(matches!(
+            plan_server_paths(&self::inv(""), &t, ServiceManager::SysV).unwrap(),
+            Plan::Noop(_)
+        ));
+        assert!(t.commands().is_empty());
+        // An error log directly in /var/log: the file is created for mysql.
+        let t = FakeTransport::new("node-a");
+        t.on("stat -c %U", 0, "/var/log/mysqld-a.log -\n");
+        let plan = plan_server_paths(
+            &self::inv("mysql:\n  log_error: /var/log/mysqld-a.log\n"),
+            &t,
+            ServiceManager::SysV,
+        )
+        .unwrap();
+        assert_eq!(
+            transcript(&plan),
+            ["run: [ -e /var/log/mysqld-a.log ] || install -m 640 /dev/null /var/log/mysqld-a.log; chown mysql:mysql /var/log/mysqld-a.log"]
+        );
+    }
+
+    #[test]
+    fn apparmor_allows_the_inventorys_paths_in_the_local_include() {
+        let inv = inv(PATHS);
+        let t = FakeTransport::new("node-a");
+        // AppArmor off (or no mysqld profile): nothing to do.
+        t.on(APPARMOR_ENABLED, 100, "");
+        assert!(matches!(plan_apparmor(&inv, &t).unwrap(), Plan::Noop(_)));
+        t.on(APPARMOR_ENABLED, 0, "");
+        t.on(APPARMOR_LOCAL, 0, "# Site-specific additions\n/srv/x/ r,\n");
+        let plan = plan_apparmor(&inv, &t).unwrap();
+        assert_eq!(
+            transcript(&plan),
+            [
+                "write /etc/apparmor.d/local/usr.sbin.mysqld (mode 644)",
+                "run: apparmor_parser -r /etc/apparmor.d/usr.sbin.mysqld",
+            ]
+        );
+        let Plan::Change(c) = plan else { panic!() };
+        let Action::WriteFile { content, .. } = &c.actions[0] else {
+            panic!()
+        };
+        assert_eq!(
+            content,
+            "# Site-specific additions\n/srv/x/ r,\n\
+             # BEGIN mhactl: paths from the inventory (managed, do not edit)\n  \
+             /data/mysql/ r,\n  /data/mysql/** rwk,\n  /var/run/custom/ r,\n  /var/run/custom/** rwk,\n  \
+             /var/log/custom/ r,\n  /var/log/custom/** rw,\n# END mhactl\n"
+        );
+        // Applied: nothing more; the site's own lines are kept.
+        t.on(APPARMOR_LOCAL, 0, content);
+        assert!(matches!(plan_apparmor(&inv, &t).unwrap(), Plan::Noop(_)));
+        // Paths removed from the inventory: mhactl's block goes, the rest stays.
+        let plan = plan_apparmor(&self::inv(""), &t).unwrap();
+        let Plan::Change(c) = plan else { panic!() };
+        let Action::WriteFile { content, .. } = &c.actions[0] else {
+            panic!()
+        };
+        assert_eq!(content, "# Site-specific additions\n/srv/x/ r,\n");
+    }
+
+    #[test]
+    fn option_file_keeps_the_password_out_of_argv() {
+        let f = client_option_file("root", Some(r#"p"a\ss"#)).unwrap();
+        assert_eq!(f, "[client]\nuser=root\npassword=\"p\"a\\\\ss\"\n");
+        assert_eq!(f.lines().count(), 3);
+        assert_eq!(client_option_file("root", None).unwrap().lines().count(), 3);
+        assert!(client_option_file("root", Some("a\nb")).is_err());
+        let script = with_client_login("mysqldump", "--all-databases");
+        assert!(script.contains("mysqldump --defaults-extra-file=\"$f\" --all-databases"));
+        assert!(!script.contains("password"));
+    }
+
+    #[test]
+    fn initialise_commands() {
+        assert_eq!(
+            initialise_command(Flavor::Mysql, "/data/mysql", "/var/log/custom/mysql.err"),
+            "mysqld --initialize --user=mysql --datadir=/data/mysql --log-error=/var/log/custom/mysql.err"
+        );
+        assert!(initialise_command(Flavor::Mariadb, "/data/mysql", "-")
+            .contains("--auth-root-authentication-method=socket"));
+        let deb_mysql =
+            crate::os::OsTarget::new(crate::os::OsFamily::Debian, Flavor::Mysql).unwrap();
+        assert_eq!(
+            initialise_log(&inv(""), &deb_mysql),
+            "/var/log/mysql/error.log"
+        );
+        assert_eq!(
+            initialise_log(&inv(PATHS), &deb_mysql),
+            "/var/log/custom/mysql.err"
+        );
+    }
+}
