@@ -326,6 +326,18 @@ impl Dialect {
         .into()
     }
 
+    /// The statement that empties the binary log and the executed GTID set
+    /// (`RESET BINARY LOGS AND GTIDS` from MySQL 8.2, where `RESET MASTER` was deprecated;
+    /// 8.4 removed it).
+    pub fn reset_binary_logs_sql(&self) -> String {
+        if self.v().mysql_at_least(8, 2, 0) {
+            "RESET BINARY LOGS AND GTIDS"
+        } else {
+            "RESET MASTER"
+        }
+        .into()
+    }
+
     /// The statement showing the replica threads' state.
     pub fn replica_status_sql(&self) -> String {
         if self.replica_keywords() {

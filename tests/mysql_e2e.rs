@@ -197,6 +197,23 @@ fn mysql_lab_bootstrap_from_rpm_style_first_start() {
     );
     assert_eq!(report["changed"], 0, "{report}");
 
+    // verify finds the pair healthy, GTID sets included: the first password change of
+    // each freshly initialised server is not a transaction the peer never got.
+    let inv = lab.inventory();
+    let out = mhactl(&["-i", &inv, "verify", "--checksum", "--output", "json"]);
+    let verify: serde_json::Value = serde_json::from_slice(&out.stdout).expect("verify JSON");
+    assert_eq!(verify["ok"], true, "{verify}");
+    let gtid: Vec<_> = verify["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"] == "gtid")
+        .collect();
+    assert!(
+        gtid.len() == 2 && gtid.iter().all(|c| c["ok"] == true),
+        "{gtid:?}"
+    );
+
     // Restart both servers: the caching_sha2_password cache is gone, so the replicas
     // must log in with a full authentication (GET_SOURCE_PUBLIC_KEY=1) again.
     for node in ["node-a", "node-b"] {

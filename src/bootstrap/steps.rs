@@ -371,7 +371,8 @@ impl Operation for AdminAccess {
                              inventory's root password to root's current one"
                         ),
                         _ => e,
-                    })
+                    })?;
+                    forget_first_password_change(node)
                 }),
             )],
             diff: None,
@@ -380,6 +381,41 @@ impl Operation for AdminAccess {
 }
 
 /// Error 1819, said plainly: the server's validate_password rejects a password.
+/// After the first `ALTER USER` of a freshly initialised server with GTIDs on: drop that
+/// one transaction from the binary log and the GTID set.
+///
+/// An expired session cannot turn binary logging off for itself (anything but
+/// `ALTER USER` fails with 1820), so the password change is a GTID of this node's own.
+/// Replication later starts at the peer's current position, so the peer never receives
+/// it, and the two GTID sets would differ forever (verify's `gtid` check, and any later
+/// `SOURCE_AUTO_POSITION`, would trip on it). Accounts are per node anyway. Only when
+/// that transaction is the server's entire history is anything reset.
+fn forget_first_password_change(node: &NodeHandle) -> Result<()> {
+    let d = facts::dialect(node)?;
+    if d.flavor() != Flavor::Mysql {
+        return Ok(());
+    }
+    let rows = node.with_sql(|s| {
+        s.query(
+            "SELECT @@GLOBAL.gtid_mode AS mode, @@GLOBAL.gtid_executed AS executed, \
+             @@GLOBAL.server_uuid AS uuid",
+        )
+    })?;
+    let Some(row) = rows.first() else {
+        return Ok(());
+    };
+    let get = |k| {
+        crate::sql::get(row, k)
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    };
+    if get("mode") == "ON" && get("executed") == format!("{}:1", get("uuid")) {
+        node.with_sql(|s| s.exec(&d.reset_binary_logs_sql()))?;
+    }
+    Ok(())
+}
+
 fn password_policy_error(which: &str) -> anyhow::Error {
     anyhow!(
         "the server's password policy (validate_password) rejects {which} \

@@ -243,6 +243,15 @@ fn bare_host(s: &Scenario, i: usize, t: &FakeTransport, sql: &FakeSql) {
         vec![vec![("version", Some(s.server_version))]],
     );
     sql.on("@@GLOBAL.server_id", vec![vec![("value", Some("1"))]]);
+    // The packaged default: no GTIDs (so the first password change needs no reset).
+    sql.on(
+        "@@GLOBAL.gtid_mode",
+        vec![vec![
+            ("mode", Some("OFF")),
+            ("executed", Some("")),
+            ("uuid", Some("5a7c0f5e-3b1d-11ef-9a2b-525400c0ffee")),
+        ]],
+    );
     sql.on(
         "@@GLOBAL.auto_increment_offset",
         vec![vec![("value", Some("1"))]],
