@@ -284,5 +284,25 @@ fn mysql_lab_bootstrap_from_rpm_style_first_start() {
     lab.ssh_ok("node-a", "rm /etc/mysql/mysql.conf.d/zz-zz-bad.cnf");
     let report = bootstrap_json(&lab);
     assert_eq!(report["changed"], 1, "{report}");
+
+    // The VIP fails over on MySQL too (the probe account must pass validate_password),
+    // and no acknowledged write is lost.
+    let out = mhactl(&[
+        "-i",
+        &inv,
+        "failover-test",
+        "--mode",
+        "stop-mysqld",
+        "--output",
+        "json",
+    ]);
+    let failover: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "failover-test JSON: {e}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert_eq!(failover["ok"], true, "{failover}");
+    assert_eq!(failover["writes_lost"], 0, "{failover}");
     eprintln!("mysql_e2e: total {:.1} s", t0.elapsed().as_secs_f64());
 }

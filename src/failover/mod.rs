@@ -176,17 +176,37 @@ fn run_test(
     ));
     let t0 = Instant::now();
     let fault_at = writer.now_s();
-    inject(cluster, inv, old, args.mode, args.duration_s)?;
 
-    // 4. Measure: the VIP on the peer, then writes resumed for a while.
-    let mut vip_moved_s = None;
+    // 4. Measure: the VIP on the peer, then writes resumed for a while. The clock runs
+    // from the start of the fault, while it is being injected: a graceful stop of mysqld
+    // can take many seconds (InnoDB flushes), and keepalived's health check fails and
+    // moves the VIP long before `stop` returns.
     let deadline = t0 + Duration::from_secs(args.duration_s.max(5) + 20);
-    while Instant::now() < deadline {
-        if vip_holders(cluster, inv, &[new]).contains(&new) {
-            vip_moved_s = Some(t0.elapsed().as_secs_f64());
-            break;
+    let injection_failed = std::sync::atomic::AtomicBool::new(false);
+    let (injected, vip_moved_s) = std::thread::scope(|scope| {
+        let injection = scope.spawn(|| {
+            let result = inject(cluster, inv, old, args.mode, args.duration_s);
+            injection_failed.store(result.is_err(), std::sync::atomic::Ordering::SeqCst);
+            result
+        });
+        let mut moved = None;
+        // A failed injection will not move the VIP: stop waiting for it then.
+        while Instant::now() < deadline
+            && !injection_failed.load(std::sync::atomic::Ordering::SeqCst)
+        {
+            if vip_holders(cluster, inv, &[new]).contains(&new) {
+                moved = Some(t0.elapsed().as_secs_f64());
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
         }
-        std::thread::sleep(Duration::from_millis(50));
+        let injected = injection.join().expect("fault injection thread panicked");
+        (injected, moved)
+    });
+    if let Err(e) = injected {
+        writer.stop();
+        cleanup(cluster, &client_addr, args.keep);
+        return Err(e);
     }
     match vip_moved_s {
         Some(s) => say(&format!("VIP on {new_name} after {s:.2} s")),
