@@ -503,7 +503,10 @@ pub enum MysqlSeries {
     V80,
     /// 8.4 LTS (the default): repo id `mysql-8.4-lts-community`.
     V84Lts,
-    /// 9.x Innovation releases: repo id `mysql-innovation-community`.
+    /// 9.7 LTS (GA 2026-05, the LTS series after 8.4): repo id `mysql-9.7-lts-community`,
+    /// named after the 8.4 one; not yet checked against a live repo.mysql.com.
+    V97Lts,
+    /// Other 9.x Innovation releases: repo id `mysql-innovation-community`.
     Innovation,
 }
 
@@ -515,6 +518,7 @@ pub const MYSQL_SERVER_REPO_IDS: &[&str] = &[
     "mysql57-community",
     "mysql80-community",
     "mysql-8.4-lts-community",
+    "mysql-9.7-lts-community",
     "mysql-innovation-community",
 ];
 
@@ -532,6 +536,7 @@ impl MysqlSeries {
             (5, 7) => MysqlSeries::V57,
             (8, 0) => MysqlSeries::V80,
             (8, 4) => MysqlSeries::V84Lts,
+            (9, 7) => MysqlSeries::V97Lts,
             (9, _) => MysqlSeries::Innovation,
             _ => bail!("MySQL {v}: the MySQL Yum repository has no such release series (5.7, 8.0, 8.4, 9.x)"),
         })
@@ -543,13 +548,16 @@ impl MysqlSeries {
             MysqlSeries::V57 => "mysql57-community",
             MysqlSeries::V80 => "mysql80-community",
             MysqlSeries::V84Lts => "mysql-8.4-lts-community",
+            MysqlSeries::V97Lts => "mysql-9.7-lts-community",
             MysqlSeries::Innovation => "mysql-innovation-community",
         }
     }
 
     /// The repository setup RPM from repo.mysql.com for an EL major version: the 5.7
-    /// one (EL7 only) for 5.7, else the 8.4 one, which carries the 8.0, 8.4 LTS and
-    /// Innovation series (8.4 enabled by default).
+    /// one (EL7 only) for 5.7, the 9.7 one for 9.7 LTS (named like the others, not yet
+    /// checked against repo.mysql.com: `packages.mysql_release_rpm` overrides it), else
+    /// the 8.4 one, which carries the 8.0, 8.4 LTS and Innovation series (8.4 enabled by
+    /// default).
     pub fn release_rpm_url(self, family: OsFamily) -> Result<String> {
         let el = match family {
             OsFamily::El7 => 7,
@@ -565,6 +573,9 @@ impl MysqlSeries {
                 "MySQL 5.7 has no EL{el} packages in the MySQL Yum repository (EL7 only): \
                  choose mysql.version 8.0 or 8.4, or give packages.repository"
             ),
+            MysqlSeries::V97Lts => {
+                format!("https://repo.mysql.com/mysql97-community-release-el{el}-1.noarch.rpm")
+            }
             _ => format!("https://repo.mysql.com/mysql84-community-release-el{el}-1.noarch.rpm"),
         })
     }
@@ -1105,6 +1116,10 @@ mod tests {
         assert_eq!(
             MysqlSeries::from_version(Some("9.1")).unwrap().repo_id(),
             "mysql-innovation-community"
+        );
+        assert_eq!(
+            MysqlSeries::from_version(Some("9.7")).unwrap().repo_id(),
+            "mysql-9.7-lts-community"
         );
         assert!(MysqlSeries::from_version(Some("5.6")).is_err());
         assert_eq!(
