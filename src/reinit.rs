@@ -252,35 +252,45 @@ fn rebuild(
                 "--master-data=2"
             };
         let login = client_login(secrets, flavor)?;
-        let dump = peer.transport.run_ok(&RemoteCommand::with_stdin(
+        // The dump streams from the peer through this host into the node's client, one
+        // chunk at a time: memory stays bounded whatever the size of the data. It is
+        // loaded with the binary log off: the copy must not replicate back to the peer.
+        let mut input = login.clone().into_bytes();
+        input.extend_from_slice(b"SET SESSION sql_log_bin = 0;\n");
+        let mut load = node.transport.open_sink(&RemoteCommand::with_stdin(
             crate::bootstrap::paths::with_client_login(
-                "$(command -v mariadb-dump || command -v mysqldump)",
-                &format!(
-                    "--single-transaction {source_data} --routines --events --triggers --hex-blob --databases {}",
-                    dbs.join(" ")
-                ),
+                "$(command -v mariadb || command -v mysql)",
+                "",
             ),
-            login.clone(),
+            input,
         ))?;
-        let coords = dump_coordinates(&dump).ok_or_else(|| {
+        let mut head = Vec::new();
+        peer.transport
+            .stream_into(
+                &RemoteCommand::with_stdin(
+                    crate::bootstrap::paths::with_client_login(
+                        "$(command -v mariadb-dump || command -v mysqldump)",
+                        &format!(
+                            "--single-transaction {source_data} --routines --events --triggers --hex-blob --databases {}",
+                            dbs.join(" ")
+                        ),
+                    ),
+                    login,
+                ),
+                load.as_mut(),
+                &mut head,
+                DUMP_HEAD_BYTES,
+            )
+            .with_context(|| format!("{}: dumping for {}", peer.name, node.name))?;
+        load.finish()
+            .with_context(|| format!("{}: loading the copy", node.name))?;
+        let coords = dump_coordinates(&String::from_utf8_lossy(&head)).ok_or_else(|| {
             anyhow!(
-                "{}: the dump does not record the binary log position",
-                peer.name
+                "{}: the dump does not record the binary log position in its first {} KiB",
+                peer.name,
+                DUMP_HEAD_BYTES / 1024
             )
         })?;
-        // Loaded with the binary log off: the copy must not replicate back to the peer.
-        let mut input = login.into_bytes();
-        input.extend_from_slice(b"SET SESSION sql_log_bin = 0;\n");
-        input.extend_from_slice(dump.as_bytes());
-        node.transport
-            .run_ok(&RemoteCommand::with_stdin(
-                crate::bootstrap::paths::with_client_login(
-                    "$(command -v mariadb || command -v mysql)",
-                    "",
-                ),
-                input,
-            ))
-            .with_context(|| format!("{}: loading the copy", node.name))?;
         coords
     };
 
@@ -321,6 +331,10 @@ fn client_login(secrets: &Secrets, flavor: inventory::Flavor) -> Result<String> 
     };
     crate::bootstrap::paths::client_option_file("root", password.as_deref())
 }
+
+/// How much of the dump's beginning is kept to read the binary log position from: the
+/// `CHANGE MASTER TO` comment comes right after the header, well within this.
+const DUMP_HEAD_BYTES: usize = 64 * 1024;
 
 /// The binary log position a `--master-data=2` / `--source-data=2` dump recorded.
 pub fn dump_coordinates(dump: &str) -> Option<(String, u64)> {

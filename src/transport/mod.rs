@@ -8,7 +8,7 @@
 pub mod fake;
 pub mod ssh;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 
 /// A shell script to run on a node with `sh -c`, as root (through `sudo -n` for a
@@ -95,6 +95,36 @@ pub trait Transport: Send + Sync {
         Ok(())
     }
 
+    /// Start `cmd` on this node with its stdin open for writing: what is written to the
+    /// returned sink reaches the command as it goes, and [`Sink::finish`] closes stdin and
+    /// waits for it (failing, like [`Transport::run_ok`], unless it exits 0). The default
+    /// (fakes) collects the input and runs the command at `finish`.
+    fn open_sink<'a>(&'a self, cmd: &RemoteCommand) -> Result<Box<dyn Sink + 'a>> {
+        Ok(Box::new(BufferedSink {
+            transport: self,
+            script: cmd.script.clone(),
+            input: cmd.stdin.clone().unwrap_or_default(),
+        }))
+    }
+
+    /// Run `cmd` on this node and copy its stdout into `sink` in chunks, so memory use
+    /// stays bounded however large the output (a database dump); also keep its first
+    /// `head_limit` bytes in `head`. Fails, naming the node, unless `cmd` exits 0. The
+    /// default (fakes) runs the command to completion first.
+    fn stream_into(
+        &self,
+        cmd: &RemoteCommand,
+        sink: &mut dyn Sink,
+        head: &mut Vec<u8>,
+        head_limit: usize,
+    ) -> Result<()> {
+        let out = self.run_ok(cmd)?;
+        let bytes = out.as_bytes();
+        head.extend_from_slice(&bytes[..bytes.len().min(head_limit)]);
+        sink.write_all(bytes)
+            .with_context(|| format!("{}: writing to the receiving command", self.node()))
+    }
+
     /// Run a command and fail, naming the node, the script and its stderr, unless it exits 0.
     fn run_ok(&self, cmd: &RemoteCommand) -> Result<String> {
         let out = self.run(cmd)?;
@@ -128,6 +158,37 @@ pub trait Transport: Send + Sync {
     fn read_file(&self, path: &Path) -> Result<Option<String>> {
         let out = self.run(&read_file_command(path))?;
         read_file_result(self.node(), path, out)
+    }
+}
+
+/// The open stdin of a command running on a node (see [`Transport::open_sink`]).
+pub trait Sink: std::io::Write {
+    /// Close stdin and wait for the command; an error unless it exits 0.
+    fn finish(self: Box<Self>) -> Result<()>;
+}
+
+/// [`Transport::open_sink`]'s default: the input is kept and the command runs at the end.
+struct BufferedSink<'a, T: Transport + ?Sized> {
+    transport: &'a T,
+    script: String,
+    input: Vec<u8>,
+}
+
+impl<T: Transport + ?Sized> std::io::Write for BufferedSink<'_, T> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.input.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<T: Transport + ?Sized> Sink for BufferedSink<'_, T> {
+    fn finish(self: Box<Self>) -> Result<()> {
+        self.transport
+            .run_ok(&RemoteCommand::with_stdin(self.script, self.input))
+            .map(|_| ())
     }
 }
 
@@ -242,7 +303,51 @@ pub fn shell_quote(word: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{shell_quote, write_failure, write_file_script};
+    use super::{shell_quote, write_failure, write_file_script, RemoteCommand, Transport};
+    use crate::transport::fake::FakeTransport;
+
+    #[test]
+    fn a_stream_reaches_the_sink_after_its_prefix_and_keeps_a_head() {
+        let source = FakeTransport::new("peer");
+        source.on("dump", 0, "-- CHANGE MASTER TO x;\nINSERT 1;\n");
+        let dest = FakeTransport::new("node");
+        dest.on("load", 0, "");
+        let mut sink = dest
+            .open_sink(&RemoteCommand::with_stdin("load", b"login\n".to_vec()))
+            .unwrap();
+        let mut head = Vec::new();
+        source
+            .stream_into(&RemoteCommand::new("dump"), sink.as_mut(), &mut head, 10)
+            .unwrap();
+        sink.finish().unwrap();
+        assert_eq!(head, b"-- CHANGE ");
+        let load = dest.commands().pop().unwrap();
+        assert_eq!(load.script, "load");
+        assert_eq!(
+            load.stdin.unwrap(),
+            b"login\n-- CHANGE MASTER TO x;\nINSERT 1;\n".to_vec()
+        );
+    }
+
+    #[test]
+    fn a_failed_source_is_an_error_naming_its_node() {
+        let source = FakeTransport::new("peer");
+        source.on("dump", 2, "");
+        let dest = FakeTransport::new("node");
+        let mut sink = dest.open_sink(&RemoteCommand::new("load")).unwrap();
+        let err = source
+            .stream_into(
+                &RemoteCommand::new("dump"),
+                sink.as_mut(),
+                &mut Vec::new(),
+                10,
+            )
+            .unwrap_err();
+        assert!(
+            format!("{err:#}").starts_with("peer: command failed (exit 2)"),
+            "{err:#}"
+        );
+    }
 
     #[test]
     fn quotes_shell_words() {

@@ -146,20 +146,24 @@ echo locked
 exec cat >/dev/null"#;
 
 impl SshTransport {
-    async fn take_lock(&self, owner: &str) -> Result<openssh::Child<Arc<Session>>> {
-        use tokio::io::AsyncBufReadExt;
-        let mut command = if self.target.ssh.user == "root" {
+    /// `sh -c SCRIPT` on the node (through `sudo -n` for a non-root user), owning its
+    /// session so the child can outlive this borrow (sinks, the lock).
+    fn owned_command(&self, script: &str) -> openssh::OwningCommand<Arc<Session>> {
+        if self.target.ssh.user == "root" {
             let mut c = Arc::clone(&self.session).arc_command("sh");
-            c.arg("-c").arg(LOCK_SCRIPT).arg("mhactl-lock").arg(owner);
+            c.arg("-c").arg(script);
             c
         } else {
             let mut c = Arc::clone(&self.session).arc_command("sudo");
-            c.args(["-n", "sh", "-c"])
-                .arg(LOCK_SCRIPT)
-                .arg("mhactl-lock")
-                .arg(owner);
+            c.args(["-n", "sh", "-c"]).arg(script);
             c
-        };
+        }
+    }
+
+    async fn take_lock(&self, owner: &str) -> Result<openssh::Child<Arc<Session>>> {
+        use tokio::io::AsyncBufReadExt;
+        let mut command = self.owned_command(LOCK_SCRIPT);
+        command.arg("mhactl-lock").arg(owner);
         command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -203,9 +207,158 @@ impl SshTransport {
     }
 }
 
+/// A command's stdin on a node, written as data comes (see [`Transport::open_sink`]).
+struct SshSink {
+    node: String,
+    script: String,
+    child: Option<openssh::Child<Arc<Session>>>,
+    stdin: Option<openssh::ChildStdin>,
+}
+
+impl std::io::Write for SshSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let stdin = self
+            .stdin
+            .as_mut()
+            .ok_or_else(|| std::io::Error::other("stdin already closed"))?;
+        runtime().block_on(tokio::io::AsyncWriteExt::write(stdin, buf))
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self.stdin.as_mut() {
+            Some(stdin) => runtime().block_on(stdin.flush()),
+            None => Ok(()),
+        }
+    }
+}
+
+impl super::Sink for SshSink {
+    fn finish(mut self: Box<Self>) -> Result<()> {
+        let child = self
+            .child
+            .take()
+            .ok_or_else(|| anyhow!("sink already finished"))?;
+        let stdin = self.stdin.take();
+        let out = runtime().block_on(async move {
+            if let Some(mut stdin) = stdin {
+                // A command that already exited (an error) makes this fail; its status
+                // below says why.
+                let _ = stdin.shutdown().await;
+            }
+            child.wait_with_output().await
+        })?;
+        let status = out.status.code().unwrap_or(255);
+        if status != 0 {
+            anyhow::bail!(
+                "{}: command failed (exit {status}): {}\n  stderr: {}",
+                self.node,
+                super::first_line(&self.script),
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        Ok(())
+    }
+}
+
 impl Transport for SshTransport {
     fn node(&self) -> &str {
         &self.target.node
+    }
+
+    fn open_sink<'a>(&'a self, cmd: &RemoteCommand) -> Result<Box<dyn super::Sink + 'a>> {
+        self.commands.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(node = %self.target.node, script = %cmd.script, "open sink");
+        let mut command = self.owned_command(&cmd.script);
+        command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = runtime().block_on(command.spawn()).with_context(|| {
+            format!(
+                "{}: ssh: cannot start `{}`",
+                self.target.node,
+                super::first_line(&cmd.script)
+            )
+        })?;
+        let mut stdin = child.stdin().take().ok_or_else(|| anyhow!("no stdin"))?;
+        if let Some(input) = &cmd.stdin {
+            runtime().block_on(stdin.write_all(input))?;
+        }
+        Ok(Box::new(SshSink {
+            node: self.target.node.clone(),
+            script: cmd.script.clone(),
+            child: Some(child),
+            stdin: Some(stdin),
+        }))
+    }
+
+    fn stream_into(
+        &self,
+        cmd: &RemoteCommand,
+        sink: &mut dyn super::Sink,
+        head: &mut Vec<u8>,
+        head_limit: usize,
+    ) -> Result<()> {
+        use tokio::io::AsyncReadExt;
+        self.commands.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(node = %self.target.node, script = %cmd.script, "stream");
+        let mut command = self.owned_command(&cmd.script);
+        command
+            .stdin(if cmd.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = runtime().block_on(command.spawn()).with_context(|| {
+            format!(
+                "{}: ssh: cannot start `{}`",
+                self.target.node,
+                super::first_line(&cmd.script)
+            )
+        })?;
+        if let (Some(input), Some(mut stdin)) = (&cmd.stdin, child.stdin().take()) {
+            runtime().block_on(async move {
+                stdin.write_all(input).await?;
+                stdin.shutdown().await
+            })?;
+        }
+        let mut stdout = child.stdout().take().ok_or_else(|| anyhow!("no stdout"))?;
+        // One chunk at a time: read here, write there. Both ends block on the runtime in
+        // turn (never nested), and at most one chunk is in memory.
+        let mut buf = vec![0u8; 256 * 1024];
+        let copied: Result<()> = loop {
+            let n = match runtime().block_on(stdout.read(&mut buf)) {
+                Ok(0) => break Ok(()),
+                Ok(n) => n,
+                Err(e) => break Err(e.into()),
+            };
+            if head.len() < head_limit {
+                let take = n.min(head_limit - head.len());
+                head.extend_from_slice(&buf[..take]);
+            }
+            if let Err(e) = sink.write_all(&buf[..n]) {
+                break Err(anyhow::Error::from(e).context("the receiving command stopped reading"));
+            }
+        };
+        drop(stdout);
+        let out = runtime().block_on(child.wait_with_output())?;
+        let status = out.status.code().unwrap_or(255);
+        if status != 0 {
+            anyhow::bail!(
+                "{}: command failed (exit {status}): {}\n  stderr: {}",
+                self.target.node,
+                super::first_line(&cmd.script),
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        copied.with_context(|| {
+            format!(
+                "{}: copying the output of `{}`",
+                self.target.node,
+                super::first_line(&cmd.script)
+            )
+        })
     }
 
     fn lock(&self, owner: &str) -> Result<()> {
