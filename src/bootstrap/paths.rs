@@ -360,9 +360,9 @@ pub fn plan_server_paths(
         }
     }
     if services == ServiceManager::Systemd {
-        if let Some(conf) = tmpfiles_conf(&paths) {
-            let current = t.read_file(Path::new(TMPFILES_PATH))?;
-            if current.as_deref() != Some(conf.as_str()) {
+        let current = t.read_file(Path::new(TMPFILES_PATH))?;
+        match (tmpfiles_conf(&paths), current) {
+            (Some(conf), current) if current.as_deref() != Some(conf.as_str()) => {
                 diff.push_str(&file_diff(TMPFILES_PATH, current.as_deref(), &conf));
                 actions.push(Action::WriteFile {
                     path: TMPFILES_PATH.into(),
@@ -371,6 +371,19 @@ pub fn plan_server_paths(
                 });
                 what.push(format!("write {TMPFILES_PATH}"));
             }
+            // The inventory no longer puts a socket or pid file under /run: mhactl's
+            // entry would keep recreating a directory nothing uses.
+            (None, Some(old)) => {
+                diff.push_str(&file_diff(TMPFILES_PATH, Some(&old), ""));
+                actions.push(Action::Run(RemoteCommand::new(format!(
+                    "rm -f {}",
+                    shell_quote(TMPFILES_PATH)
+                ))));
+                what.push(format!(
+                    "remove {TMPFILES_PATH} (no run directory in the inventory)"
+                ));
+            }
+            _ => {}
         }
     }
     if actions.is_empty() {
@@ -876,6 +889,12 @@ mod tests {
             plan_server_paths(&inv, &t, ServiceManager::Systemd).unwrap(),
             Plan::Noop(_)
         ));
+        // The custom socket taken out of the inventory: mhactl's tmpfiles.d entry goes.
+        let plan = plan_server_paths(&self::inv(""), &t, ServiceManager::Systemd).unwrap();
+        assert_eq!(
+            transcript(&plan),
+            ["run: rm -f /etc/tmpfiles.d/mhactl-mysql.conf"]
+        );
         // No custom paths: nothing probed, nothing to do.
         let t = FakeTransport::new("node-a");
         assert!(matches!(

@@ -206,6 +206,7 @@ fn bare_host(s: &Scenario, i: usize, t: &FakeTransport, sql: &FakeSql) {
         "/etc/my.cnf.d/zz-mhactl.cnf",
         "/etc/keepalived/keepalived.conf",
         "/etc/keepalived/mhactl-check-mysql.sh",
+        crate::bootstrap::paths::TMPFILES_PATH,
     ] {
         t.on(&format!("if [ -e {missing} ]"), 3, "");
     }
