@@ -157,6 +157,15 @@ pub fn server_paths(inv: &Inventory) -> Vec<ServerPath> {
 /// `debian.cnf` (Debian and Ubuntu): the SysV script and `debian-start` ping the server
 /// with `--defaults-file` this file, so it must name the server's socket.
 pub const DEBIAN_CNF: &str = "/etc/mysql/debian.cnf";
+/// debian.cnf as it was before mhactl pointed it at another socket, kept (same owner and
+/// mode) until the server has started with the new configuration, so that a rollback
+/// of my.cnf can put it back too.
+pub const DEBIAN_CNF_SAVED: &str = "/etc/mysql/debian.cnf.mhactl-old";
+/// Put the saved debian.cnf back (when there is one).
+pub const DEBIAN_CNF_UNDO: &str = "if [ -e /etc/mysql/debian.cnf.mhactl-old ]; then \
+     mv -f /etc/mysql/debian.cnf.mhactl-old /etc/mysql/debian.cnf; fi";
+/// The new configuration runs: the saved debian.cnf is not needed any more.
+pub const DEBIAN_CNF_FORGET: &str = "rm -f /etc/mysql/debian.cnf.mhactl-old";
 
 /// Section headers and `socket` lines of debian.cnf (exit 100: no such file).
 pub const DEBIAN_CNF_SOCKETS: &str = "[ -f /etc/mysql/debian.cnf ] || exit 100; \
@@ -243,6 +252,9 @@ pub fn debian_cnf_actions(
             services.stop_command(service),
         )));
     }
+    actions.push(Action::Run(RemoteCommand::new(format!(
+        "[ -e {DEBIAN_CNF_SAVED} ] || cp -p {DEBIAN_CNF} {DEBIAN_CNF_SAVED}"
+    ))));
     actions.push(Action::Run(RemoteCommand::new(debian_cnf_socket_command(
         &socket,
     ))));

@@ -507,6 +507,7 @@ impl Operation for ServerConfig {
         let mut actions = Vec::new();
         let mut diff = String::new();
         let mut what = Vec::new();
+        let debian_cnf_edited = debian_cnf.is_some();
         if let Some((debian_what, first)) = debian_cnf {
             actions.extend(first);
             what.push(debian_what);
@@ -521,6 +522,11 @@ impl Operation for ServerConfig {
         }
         if file_ok {
             actions.push(restart_server(services, service));
+            if debian_cnf_edited {
+                actions.push(Action::Run(RemoteCommand::new(
+                    super::paths::DEBIAN_CNF_FORGET,
+                )));
+            }
             what.push(format!("restart {service} to apply {path}"));
         } else {
             diff.push_str(&file_diff(path, current.as_deref(), &wanted));
@@ -531,6 +537,10 @@ impl Operation for ServerConfig {
                 services,
                 service,
                 d.supports_validate_config(),
+                debian_cnf_edited.then_some((
+                    super::paths::DEBIAN_CNF_UNDO,
+                    super::paths::DEBIAN_CNF_FORGET,
+                )),
             ));
             what.push(format!("write {path} and restart {service}"));
         }
@@ -620,6 +630,9 @@ fn write_config_and_restart(
     services: ServiceManager,
     service: &'static str,
     validate: bool,
+    // Commands that undo / keep another file changed together with this one (debian.cnf
+    // pointed at a new socket): run with the rollback / after the server started.
+    companion: Option<(&'static str, &'static str)>,
 ) -> Action {
     let check = if validate {
         ", check it with `mysqld --validate-config`"
@@ -632,12 +645,16 @@ fn write_config_and_restart(
             let node = &cluster.nodes[i];
             let restore = || -> Result<()> {
                 match &previous {
-                    Some(old) => node.transport.write_file(Path::new(path), old.as_bytes(), 0o644),
-                    None => node
-                        .transport
-                        .run_ok(&RemoteCommand::new(format!("rm -f {}", shell_quote(path))))
-                        .map(|_| ()),
+                    Some(old) => node.transport.write_file(Path::new(path), old.as_bytes(), 0o644)?,
+                    None => {
+                        node.transport
+                            .run_ok(&RemoteCommand::new(format!("rm -f {}", shell_quote(path))))?;
+                    }
                 }
+                if let Some((undo, _)) = companion {
+                    node.transport.run_ok(&RemoteCommand::new(undo))?;
+                }
+                Ok(())
             };
             node.transport.write_file(Path::new(path), wanted.as_bytes(), 0o644)?;
             if validate {
@@ -654,6 +671,9 @@ fn write_config_and_restart(
                 }
             }
             let Err(failure) = restart_and_wait(node, services, service) else {
+                if let Some((_, forget)) = companion {
+                    node.transport.run_ok(&RemoteCommand::new(forget))?;
+                }
                 return Ok(());
             };
             restore()?;

@@ -513,15 +513,19 @@ fn server_config_points_debian_cnf_at_a_custom_socket_with_the_server_stopped() 
         sql.on("@@GLOBAL.server_id", vec![vec![("value", Some("1"))]]);
     });
     let actions = change_actions(step_of(ctx.clone(), "server-config").plan(&c, 0).unwrap());
-    assert_eq!(actions.len(), 3, "{actions:?}");
+    assert_eq!(actions.len(), 4, "{actions:?}");
     assert!(actions[0].contains("service mariadb stop"), "{actions:?}");
     assert!(
-        actions[1].contains("awk -v s=/var/run/custom/mysql.sock")
-            && actions[1].contains("/etc/mysql/debian.cnf"),
+        actions[1].contains("cp -p /etc/mysql/debian.cnf /etc/mysql/debian.cnf.mhactl-old"),
         "{actions:?}"
     );
     assert!(
-        actions[2].starts_with("write /etc/mysql/mariadb.conf.d/60-mhactl.cnf"),
+        actions[2].contains("awk -v s=/var/run/custom/mysql.sock")
+            && actions[2].contains("/etc/mysql/debian.cnf"),
+        "{actions:?}"
+    );
+    assert!(
+        actions[3].starts_with("write /etc/mysql/mariadb.conf.d/60-mhactl.cnf"),
         "{actions:?}"
     );
     // debian.cnf already names the socket: no stop, no edit.
@@ -600,4 +604,53 @@ fn an_empty_mysql_datadir_is_initialised_and_root_gets_the_inventorys_password()
         err.contains("/data/mysql is not empty and holds no database"),
         "{err}"
     );
+}
+
+/// A new my.cnf with a custom socket that does not start: the rollback puts the previous
+/// debian.cnf back along with the previous my.cnf (Debian's SysV script would otherwise
+/// look for the server on the socket of the configuration that failed); when it starts,
+/// the saved copy is dropped.
+#[test]
+fn a_rolled_back_my_cnf_takes_debian_cnf_back_with_it() {
+    use super::paths::{DEBIAN_CNF_FORGET, DEBIAN_CNF_UNDO};
+    let ctx = ctx_with("mysql:\n  socket: /var/run/custom/mysql.sock\n", "");
+    for starts in [false, true] {
+        let journal = crate::transport::fake::Journal::default();
+        let c = cluster(|_, t, sql| {
+            t.journal(&journal);
+            t.on("debian.cnf", 0, "[client]\n[mysql_upgrade]\n");
+            if !starts {
+                t.on("service mariadb restart", 1, "");
+            }
+            sql.on("@@GLOBAL.server_id", vec![vec![("value", Some("1"))]]);
+        });
+        let Plan::Change(change) = step_of(ctx.clone(), "server-config").plan(&c, 0).unwrap()
+        else {
+            panic!("expected a change")
+        };
+        let write = change.actions.last().unwrap();
+        let result = crate::engine::execute(&c, &c.nodes[0], write);
+        assert_eq!(result.is_ok(), starts, "{result:?}");
+        let scripts: Vec<String> = journal
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|(_, e)| match e {
+                crate::transport::fake::JournalEntry::Command { script, .. } => {
+                    Some(script.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            scripts.contains(&DEBIAN_CNF_UNDO.to_string()),
+            !starts,
+            "{scripts:?}"
+        );
+        assert_eq!(
+            scripts.contains(&DEBIAN_CNF_FORGET.to_string()),
+            starts,
+            "{scripts:?}"
+        );
+    }
 }
