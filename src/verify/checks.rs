@@ -157,7 +157,26 @@ fn node_checks(cluster: &Cluster, inv: &Inventory, secrets: &Secrets, i: usize) 
     }
     out.push(guarded("my-cnf", n, || {
         let wanted = crate::render::render_my_cnf(inv, i, &dialect, &target)?;
-        drift_check("my-cnf", node, target.config_path(), &wanted)
+        let check = drift_check("my-cnf", node, target.config_path(), &wanted)?;
+        // The MySQL RPMs' /etc/my.cnf reads no drop-in directory: a right file that the
+        // server never reads is still wrong.
+        if let (true, Some((main, line))) = (check.ok, target.config_include()) {
+            let text = node
+                .transport
+                .read_file(Path::new(main))?
+                .unwrap_or_default();
+            if !crate::os::has_include_line(&text, line) {
+                return Ok(Check::fail(
+                    "my-cnf",
+                    n,
+                    format!(
+                        "{main} lacks `{line}`, so the server does not read {} (bootstrap adds it)",
+                        target.config_path()
+                    ),
+                ));
+            }
+        }
+        Ok(check)
     }));
     out.extend(keepalived_checks(node, inv, secrets, &target));
     out
@@ -944,4 +963,80 @@ fn checksum_checks(cluster: &Cluster, inv: &Inventory) -> Vec<Check> {
             )
         })
     })]
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::{Cluster, NodeHandle};
+    use crate::transport::fake::{FakeSql, FakeTransport};
+    use std::sync::Arc;
+
+    const EL9: &str =
+        "NAME=\"Rocky Linux\"\nVERSION_ID=\"9.4\"\nID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\n";
+
+    /// EL9 + MySQL 8.4 with mhactl's drop-in exactly as the inventory renders it, and
+    /// the RPM's /etc/my.cnf with or without the `!includedir` line.
+    fn cluster(inv: &crate::inventory::Inventory, my_cnf: &str) -> Cluster {
+        let nodes = ["db1", "db2"]
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let t = FakeTransport::new(name);
+                t.on("/etc/os-release", 0, EL9);
+                t.on("echo systemd; else echo sysv", 0, "systemd\n");
+                t.on("id -u", 0, "0\n");
+                let sql = FakeSql::new();
+                sql.on("SELECT VERSION()", vec![vec![("version", Some("8.4.3"))]]);
+                let target = crate::os::OsTarget::new(
+                    crate::os::OsFamily::El9,
+                    crate::inventory::Flavor::Mysql,
+                )
+                .unwrap();
+                let dialect = crate::dialect::Dialect::from_version_string("8.4.3").unwrap();
+                let rendered =
+                    crate::render::render_my_cnf(inv, i, &dialect, &target).expect("renders");
+                t.on("if [ -e /etc/my.cnf.d/zz-mhactl.cnf ]", 0, &rendered);
+                t.on("if [ -e /etc/my.cnf ]", 0, my_cnf);
+                NodeHandle::new(i, name, Arc::new(t), Some(sql.connector()))
+            })
+            .collect();
+        Cluster {
+            nodes,
+            secrets: vec![],
+        }
+    }
+
+    #[test]
+    fn a_drop_in_that_el_mysql_never_reads_fails_my_cnf() {
+        let inv = crate::inventory::parse(
+            "cluster: t\nnodes:\n  - name: db1\n    address: 10.0.0.11\n  - name: db2\n    address: 10.0.0.12\n\
+             vip:\n  address: 10.0.0.100\n  interface: eth0\n  virtual_router_id: 51\n\
+             mysql:\n  flavor: mysql\n  version: \"8.4\"\n\
+             credentials:\n  replication_password_env: MHACTL_TEST_VERIFY_PW\n  root_password_env: MHACTL_TEST_VERIFY_PW\n",
+            "inventory.yaml",
+        )
+        .unwrap();
+        std::env::set_var("MHACTL_TEST_VERIFY_PW", "Repl-pw-4-verify!");
+        let secrets = crate::inventory::Secrets::resolve(&inv, false).unwrap();
+        let rpm = "[mysqld]\ndatadir=/var/lib/mysql\nsocket=/var/lib/mysql/mysql.sock\n";
+        for (my_cnf, ok) in [
+            (rpm.to_string(), false),
+            (format!("{rpm}!includedir /etc/my.cnf.d/\n"), true),
+        ] {
+            let checks =
+                super::super::check_cluster(&cluster(&inv, &my_cnf), &inv, &secrets, false);
+            let my = checks
+                .iter()
+                .find(|c| c.name == "my-cnf" && c.node == "db1")
+                .expect("a my-cnf check");
+            assert_eq!(my.ok, ok, "{my:?}");
+            if !ok {
+                assert!(
+                    my.detail
+                        .contains("/etc/my.cnf lacks `!includedir /etc/my.cnf.d`"),
+                    "{my:?}"
+                );
+            }
+        }
+    }
 }
