@@ -299,6 +299,19 @@ pub fn parse_owners(out: &str) -> Vec<(String, Option<String>)> {
         .collect()
 }
 
+/// Prints what the data directory `dir` holds: `initialised OWNER` (a `mysql` schema),
+/// `empty` (or missing), `filesystem-root` (only `lost+found`: the top of a file system),
+/// or `not-a-database`.
+pub fn datadir_state_command(dir: &str) -> String {
+    let d = shell_quote(dir);
+    format!(
+        "if [ -d {d}/mysql ]; then echo initialised $(stat -c %U {d}); \
+         elif [ -z \"$(ls -A {d} 2>/dev/null)\" ]; then echo empty; \
+         elif [ \"$(ls -A {d})\" = lost+found ]; then echo filesystem-root; \
+         else echo not-a-database; fi"
+    )
+}
+
 /// Step `server-paths` (runbook 1.4's ERROR 2002 fix): the directories of the
 /// inventory's socket, pid file and error log exist and belong to mysql; an error log
 /// directly in a system directory exists and belongs to mysql; on systemd hosts, run
@@ -632,16 +645,23 @@ impl Operation for DataDirectory {
         let d = shell_quote(&dir);
         let state = node
             .transport
-            .run_ok(&RemoteCommand::new(format!(
-                "if [ -d {d}/mysql ]; then echo initialised $(stat -c %U {d}); \
-                 elif [ -z \"$(ls -A {d} 2>/dev/null)\" ]; then echo empty; else echo not-a-database; fi"
-            )))?
+            .run_ok(&RemoteCommand::new(datadir_state_command(&dir)))?
             .trim()
             .to_string();
         if state == "initialised mysql" {
             return Ok(Plan::Noop(format!(
                 "{dir} holds an initialised database owned by mysql"
             )));
+        }
+        if state == "filesystem-root" {
+            // mysqld --initialize refuses a directory with anything in it, and
+            // lost+found belongs to the file system: the usual layout is a subdirectory.
+            bail!(
+                "mysql.datadir: {dir} is the top of a file system (it holds only lost+found), \
+                 which mysqld cannot initialise: set mysql.datadir to a directory below it, \
+                 e.g. {}/data",
+                dir.trim_end_matches('/')
+            );
         }
         if state == "not-a-database" {
             bail!(
@@ -747,6 +767,29 @@ pub fn with_client_login(program: &str, args: &str) -> String {
 mod tests {
     use super::*;
     use crate::transport::fake::FakeTransport;
+
+    #[test]
+    fn datadir_states_from_a_real_shell() {
+        let tmp = tempfile::tempdir().unwrap();
+        let state = |dir: &std::path::Path| {
+            let out = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(datadir_state_command(dir.to_str().unwrap()))
+                .output()
+                .unwrap();
+            String::from_utf8(out.stdout).unwrap().trim().to_string()
+        };
+        let dir = tmp.path().join("d");
+        assert_eq!(state(&dir), "empty", "missing");
+        std::fs::create_dir(&dir).unwrap();
+        assert_eq!(state(&dir), "empty");
+        std::fs::create_dir(dir.join("lost+found")).unwrap();
+        assert_eq!(state(&dir), "filesystem-root");
+        std::fs::write(dir.join("notes.txt"), "x").unwrap();
+        assert_eq!(state(&dir), "not-a-database");
+        std::fs::create_dir(dir.join("mysql")).unwrap();
+        assert!(state(&dir).starts_with("initialised "), "{}", state(&dir));
+    }
 
     fn inv(extra: &str) -> Inventory {
         crate::inventory::parse(

@@ -604,6 +604,23 @@ fn an_empty_mysql_datadir_is_initialised_and_root_gets_the_inventorys_password()
         err.contains("/data/mysql is not empty and holds no database"),
         "{err}"
     );
+    // The top of a fresh file system (lost+found only): a subdirectory is suggested.
+    let c = mysql_cluster(|_, t, _| {
+        t.on("ls -A", 0, "filesystem-root\n");
+    });
+    let err = format!(
+        "{:#}",
+        step_of(
+            ctx_with(mysql, "  root_password_env: MHACTL_TEST_STEPS_ROOT\n"),
+            "data-directory"
+        )
+        .plan(&c, 0)
+        .unwrap_err()
+    );
+    assert!(
+        err.contains("top of a file system") && err.contains("e.g. /data/mysql/data"),
+        "{err}"
+    );
 }
 
 /// A new my.cnf with a custom socket that does not start: the rollback puts the previous
