@@ -27,6 +27,17 @@ const REPL_PASSWORD: &str = "Repl-pw-4-inventory!";
 /// The temporary passwords `mysqld --initialize` wrote to each node's error log.
 const TEMP_PASSWORDS: [&str; 2] = ["k#8Lr;Jw2q%T", "Xv_3o9!pQe,m"];
 
+/// The temporary passwords `mysqld --initialize` wrote for the custom data directory
+/// (data-directory step), in the custom error log.
+const FRESH_TEMP_PASSWORDS: [&str; 2] = ["rT.6w;Gq>9Lk", "h2%Vb_0sN+aE"];
+
+/// server-paths' owner probe (not data-directory's, which runs `stat -c %U` too).
+const OWNERS: &str = "then echo \"$p $(stat -c %U";
+
+/// Runbook 1.4's paths on their own partition (`el9-mysql84-custom-paths`).
+const CUSTOM_PATHS: &str = "  datadir: /data/mysql\n  socket: /data/run/mysql.sock\n  \
+     log_error: /data/log/mysqld.log\n  pid_file: /data/run/mysqld.pid\n";
+
 type Rows = Vec<Vec<(&'static str, Option<&'static str>)>>;
 
 /// One recorded EL host type.
@@ -54,6 +65,8 @@ struct Scenario {
     replica_status: fn(peer: &'static str) -> Rows,
     /// `SHOW MASTER STATUS` / `SHOW BINARY LOG STATUS` statement of this version.
     binlog_status_sql: &'static str,
+    /// More `mysql:` lines of the inventory (custom paths), indented by two spaces.
+    mysql_extra: &'static str,
 }
 
 fn slave_status_57(peer: &'static str) -> Rows {
@@ -121,6 +134,7 @@ fn scenarios() -> Vec<Scenario> {
             temp_password_prefix: "2024-01-15T09:12:03.418201Z 1 [Note] A temporary password is generated for root@localhost: ",
             replica_status: slave_status_57,
             binlog_status_sql: "SHOW MASTER STATUS",
+            mysql_extra: "",
         },
         Scenario {
             name: "el8-mysql80",
@@ -136,6 +150,7 @@ fn scenarios() -> Vec<Scenario> {
             temp_password_prefix: "2024-11-04T10:21:44.517862Z 6 [Note] [MY-010454] [Server] A temporary password is generated for root@localhost: ",
             replica_status: replica_status_8,
             binlog_status_sql: "SHOW MASTER STATUS",
+            mysql_extra: "",
         },
         Scenario {
             name: "el9-mysql84",
@@ -151,6 +166,25 @@ fn scenarios() -> Vec<Scenario> {
             temp_password_prefix: "2024-11-04T10:25:10.113057Z 6 [Note] [MY-010454] [Server] A temporary password is generated for root@localhost: ",
             replica_status: replica_status_8,
             binlog_status_sql: "SHOW BINARY LOG STATUS",
+            mysql_extra: "",
+        },
+        // The same host, with runbook 1.4's "data on another partition": the datadir,
+        // socket, pid file and error log under /data, which SELinux's policy does not
+        // know (default_t until labelled).
+        Scenario {
+            name: "el9-mysql84-custom-paths",
+            version: "8.4",
+            os_release: include_str!("../../tests/fixtures/os/rocky-9"),
+            server_version: "8.4.3",
+            mysql_repo_file: include_str!("../../tests/fixtures/el/mysql84-community-release-el9-1.repo"),
+            rpm_dist: "el9",
+            keepalived_rpm: "2.2.8-3.el9",
+            my_cnf: include_str!("../../tests/fixtures/el/my.cnf-rpm8"),
+            modules: Some("mysql none\nmariadb none\n"),
+            temp_password_prefix: "2024-11-04T10:25:10.113057Z 6 [Note] [MY-010454] [Server] A temporary password is generated for root@localhost: ",
+            replica_status: replica_status_8,
+            binlog_status_sql: "SHOW BINARY LOG STATUS",
+            mysql_extra: CUSTOM_PATHS,
         },
     ]
 }
@@ -159,9 +193,9 @@ fn ctx(s: &Scenario) -> Arc<Ctx> {
     let text = format!(
         "cluster: shop\nnodes:\n  - name: db1\n    address: 10.0.0.11\n  - name: db2\n    address: 10.0.0.12\n\
          vip:\n  address: 10.0.0.100\n  interface: eth0\n  virtual_router_id: 51\n\
-         mysql:\n  flavor: mysql\n  version: \"{}\"\n\
+         mysql:\n  flavor: mysql\n  version: \"{}\"\n{}\
          credentials:\n  replication_password_env: MHACTL_TEST_TRANSCRIPT_REPL\n  root_password_env: MHACTL_TEST_TRANSCRIPT_ROOT\n",
-        s.version
+        s.version, s.mysql_extra
     );
     let inv = crate::inventory::parse(&text, "inventory.yaml").expect("valid inventory");
     std::env::set_var("MHACTL_TEST_TRANSCRIPT_REPL", REPL_PASSWORD);
@@ -283,6 +317,22 @@ fn bare_host(s: &Scenario, i: usize, t: &FakeTransport, sql: &FakeSql) {
         ]],
     );
     sql.on("@@server_id", vec![vec![("id", Some("1"))]]);
+    if s.custom_paths() {
+        // No local file-context rules yet; /data holds nothing of mysqld's.
+        t.on(super::firewall::SEMANAGE_FCONTEXT_LOCAL, 0, "");
+        t.on("stat -c %C", 0, "- /data/mysql\n- /data/run\n- /data/log\n");
+        sql.on(
+            "@@GLOBAL.datadir",
+            vec![vec![("value", Some("/var/lib/mysql/"))]],
+        );
+        sql.on(
+            "SHOW DATABASES",
+            ["information_schema", "mysql", "performance_schema", "sys"]
+                .iter()
+                .map(|d| vec![("Database", Some(*d))])
+                .collect(),
+        );
+    }
 }
 
 /// What the host looks like once a step's actions ran (answers to the actions' own
@@ -291,6 +341,38 @@ fn after_planning(s: &Scenario, step: &str, i: usize, t: &FakeTransport, sql: &F
     match step {
         "firewall" => {
             t.on("--query-rich-rule=", 0, "yes\n");
+        }
+        // The rules are in the local policy, the directories exist (root's) and carry
+        // their types.
+        "selinux" => {
+            t.on(
+                super::firewall::SEMANAGE_FCONTEXT_LOCAL,
+                0,
+                "SELinux fcontext                                   type               Context\n\n\
+                 /data/log(/.*)?                                    all files          system_u:object_r:mysqld_log_t:s0\n\
+                 /data/mysql(/.*)?                                  all files          system_u:object_r:mysqld_db_t:s0\n\
+                 /data/run(/.*)?                                    all files          system_u:object_r:mysqld_var_run_t:s0\n",
+            );
+            t.on(
+                "stat -c %C",
+                0,
+                "unconfined_u:object_r:mysqld_db_t:s0 /data/mysql\n\
+                 unconfined_u:object_r:mysqld_var_run_t:s0 /data/run\n\
+                 unconfined_u:object_r:mysqld_log_t:s0 /data/log\n",
+            );
+            t.on(OWNERS, 0, "/data/run root\n/data/log root\n");
+            t.on("elif [ -z \"$(ls -A", 0, "empty\n");
+        }
+        "server-paths" => {
+            t.on(OWNERS, 0, "/data/run mysql\n/data/log mysql\n");
+        }
+        "data-directory" => {
+            t.on("elif [ -z \"$(ls -A", 0, "initialised mysql\n");
+            t.on(
+                "grep -F 'A temporary password is generated for root@localhost: ' /data/log/mysqld.log",
+                0,
+                &format!("{}{}\n", s.temp_password_prefix, FRESH_TEMP_PASSWORDS[i]),
+            );
         }
         "install-packages" => {
             t.on(crate::os::YUM_REPOS_QUERY, 0, s.mysql_repo_file);
@@ -325,6 +407,23 @@ fn after_planning(s: &Scenario, step: &str, i: usize, t: &FakeTransport, sql: &F
             );
             let with = crate::os::with_include_line(s.my_cnf, "!includedir /etc/my.cnf.d");
             t.on("if [ -e /etc/my.cnf ]", 0, &with);
+            if s.custom_paths() {
+                // The server now runs with zz-mhactl.cnf's paths.
+                sql.on(
+                    "@@GLOBAL.datadir",
+                    vec![vec![("value", Some("/data/mysql/"))]],
+                );
+                t.on(
+                    "my_print_defaults mysqld 2>/dev/null | sed -n 's/^--log[-_]error=//p'",
+                    0,
+                    "/var/log/mysqld.log\n/data/log/mysqld.log\n",
+                );
+                t.on(
+                    "my_print_defaults mysqld 2>/dev/null | sed -n 's/^--socket=//p'",
+                    0,
+                    "/var/lib/mysql/mysql.sock\n/data/run/mysql.sock\n",
+                );
+            }
         }
         "replication-user" => {
             let peer = ADDRESSES[1 - i];
@@ -370,6 +469,9 @@ fn after_applying(step: &str, t: &FakeTransport) {
 }
 
 impl Scenario {
+    fn custom_paths(&self) -> bool {
+        !self.mysql_extra.is_empty()
+    }
     fn replica_status_sql(&self) -> &'static str {
         if self.version == "5.7" {
             "SHOW SLAVE STATUS"
@@ -416,6 +518,7 @@ fn run_scenario(s: &Scenario) -> (String, Vec<String>, Vec<Vec<JournalEntry>>) {
         secrecy::ExposeSecret::expose_secret(&ctx.secrets.vrrp_password).to_string(),
     ];
     secrets.extend(TEMP_PASSWORDS.iter().map(|p| p.to_string()));
+    secrets.extend(FRESH_TEMP_PASSWORDS.iter().map(|p| p.to_string()));
     let cluster = Cluster { nodes, secrets };
     let mut out = String::new();
     let mut all_entries = vec![Vec::new(), Vec::new()];
@@ -579,7 +682,7 @@ fn transcript(s: &Scenario) -> (String, Vec<Vec<JournalEntry>>) {
         }
     }
     // Temporary passwords travel nowhere but the SSH channel of the login itself.
-    for pw in TEMP_PASSWORDS {
+    for pw in TEMP_PASSWORDS.iter().chain(&FRESH_TEMP_PASSWORDS) {
         assert!(!raw.contains(pw), "{}: a temporary password shows", s.name);
     }
     let header = format!(
@@ -719,7 +822,9 @@ fn first_start_sets_root_password_from_the_temporary_one_without_weakening_the_p
                 .iter()
                 .filter(|e| matches!(e, JournalEntry::Login { expired: true, .. }))
                 .collect();
-            assert_eq!(logins.len(), 1, "{}", s.name);
+            // With a custom datadir, data-directory sets root's password there too.
+            let expected = if s.custom_paths() { 2 } else { 1 };
+            assert_eq!(logins.len(), expected, "{}", s.name);
             let sql = sql_of(node);
             let alter = sql
                 .iter()
@@ -759,4 +864,76 @@ fn rpm_my_cnf_is_made_to_read_the_drop_in_directory() {
             assert!(added < written, "{}", s.name);
         }
     }
+}
+
+/// Runbook 1.4 on an enforcing EL9: the datadir, socket, pid file and error log under
+/// /data get their SELinux types before anything is installed, their directories go to
+/// mysql, /data/mysql is initialised with its own root password set on a private mysqld,
+/// and the server moves there with the paths in [mysqld] and [client].
+#[test]
+fn el9_mysql84_custom_paths_transcript() {
+    let s = scenario("el9-mysql84-custom-paths");
+    let (text, entries) = transcript(&s);
+    golden(s.name, &text);
+    for node in &entries {
+        let scripts = scripts_of(node);
+        let at = |want: &str| {
+            scripts
+                .iter()
+                .position(|c| *c == want)
+                .unwrap_or_else(|| panic!("not run: {want}"))
+        };
+        let install = scripts
+            .iter()
+            .position(|c| c.starts_with("dnf -y install mysql-community-server"))
+            .expect("install");
+        // SELinux first (Red Hat's procedure: `semanage fcontext -a -t TYPE 'DIR(/.*)?'`,
+        // then `restorecon -R`), directories created, before the packages arrive.
+        for (dir, ty) in [
+            ("/data/mysql", "mysqld_db_t"),
+            ("/data/run", "mysqld_var_run_t"),
+            ("/data/log", "mysqld_log_t"),
+        ] {
+            let rule = at(&format!(
+                "semanage fcontext -a -t {ty} '{dir}(/.*)?' 2>/dev/null || semanage fcontext -m -t {ty} '{dir}(/.*)?'"
+            ));
+            let relabel = at(&format!("mkdir -p {dir} && restorecon -R {dir}"));
+            assert!(rule < relabel && relabel < install, "{dir}");
+        }
+        // server-paths: the socket/pid file and log directories go to mysql before the
+        // first start.
+        let start = at("systemctl start mysqld");
+        assert!(at("install -d -o mysql -g mysql -m 755 /data/run") < start);
+        assert!(at("install -d -o mysql -g mysql -m 750 /data/log") < start);
+        // data-directory: initialised into the custom log, password read from there.
+        let init = at(
+            "set -e; install -d -o mysql -g mysql -m 750 /data/mysql; mysqld --initialize \
+             --user=mysql --datadir=/data/mysql --log-error=/data/log/mysqld.log",
+        );
+        let grep = at("grep -F 'A temporary password is generated for root@localhost: ' /data/log/mysqld.log 2>/dev/null || true");
+        let restart = at("systemctl restart mysqld");
+        assert!(start < init && init < grep && grep < restart);
+        assert!(node.iter().any(
+            |e| matches!(e, JournalEntry::Login { target, expired: true, .. }
+            if target == "unix:/data/mysql/mhactl-init.sock")
+        ));
+    }
+    // zz-mhactl.cnf: the paths in [mysqld], the socket in [client] too.
+    for line in [
+        "  | datadir = /data/mysql\n",
+        "  | pid-file = /data/run/mysqld.pid\n",
+    ] {
+        assert_eq!(text.matches(line).count(), 2, "{line}");
+    }
+    assert_eq!(
+        text.matches("  | log-error = /data/log/mysqld.log\n")
+            .count(),
+        4,
+        "[mysqld] and [mysqld_safe], both nodes"
+    );
+    assert_eq!(
+        text.matches("  | socket = /data/run/mysql.sock\n").count(),
+        4,
+        "[mysqld] and [client], both nodes"
+    );
 }
