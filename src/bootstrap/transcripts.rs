@@ -44,6 +44,8 @@ type Rows = Vec<Vec<(&'static str, Option<&'static str>)>>;
 struct Scenario {
     /// Golden file name (without `.txt`).
     name: &'static str,
+    /// `mysql.flavor` in the inventory (`mysql`, `mariadb`).
+    flavor: &'static str,
     /// `mysql.version` in the inventory.
     version: &'static str,
     /// `/etc/os-release`.
@@ -119,9 +121,38 @@ fn replica_status_8(peer: &'static str) -> Rows {
     ]]
 }
 
+/// MariaDB 10.11's `SHOW REPLICA STATUS`: the statement is new (10.5.1), the columns
+/// keep their old names.
+fn replica_status_mariadb(peer: &'static str) -> Rows {
+    vec![vec![
+        ("Slave_IO_State", Some("Waiting for master to send event")),
+        ("Master_Host", Some(peer)),
+        ("Master_User", Some("repl")),
+        ("Master_Port", Some("3306")),
+        ("Connect_Retry", Some("2")),
+        ("Master_Log_File", Some("mysql-bin.000001")),
+        ("Read_Master_Log_Pos", Some("328")),
+        ("Relay_Log_File", Some("relay-bin.000002")),
+        ("Relay_Log_Pos", Some("555")),
+        ("Relay_Master_Log_File", Some("mysql-bin.000001")),
+        ("Slave_IO_Running", Some("Yes")),
+        ("Slave_SQL_Running", Some("Yes")),
+        ("Last_Errno", Some("0")),
+        ("Exec_Master_Log_Pos", Some("328")),
+        ("Seconds_Behind_Master", Some("0")),
+        ("Last_IO_Errno", Some("0")),
+        ("Last_IO_Error", Some("")),
+        ("Last_SQL_Errno", Some("0")),
+        ("Last_SQL_Error", Some("")),
+        ("Master_Server_Id", Some("2")),
+        ("Using_Gtid", Some("No")),
+    ]]
+}
+
 fn scenarios() -> Vec<Scenario> {
     vec![
         Scenario {
+            flavor: "mysql",
             name: "el7-mysql57",
             version: "5.7",
             os_release: include_str!("../../tests/fixtures/os/centos-7"),
@@ -137,6 +168,7 @@ fn scenarios() -> Vec<Scenario> {
             mysql_extra: "",
         },
         Scenario {
+            flavor: "mysql",
             name: "el8-mysql80",
             version: "8.0",
             os_release: include_str!("../../tests/fixtures/os/rocky-8"),
@@ -153,6 +185,7 @@ fn scenarios() -> Vec<Scenario> {
             mysql_extra: "",
         },
         Scenario {
+            flavor: "mysql",
             name: "el9-mysql84",
             version: "8.4",
             os_release: include_str!("../../tests/fixtures/os/rocky-9"),
@@ -161,8 +194,9 @@ fn scenarios() -> Vec<Scenario> {
             rpm_dist: "el9",
             keepalived_rpm: "2.2.8-3.el9",
             my_cnf: include_str!("../../tests/fixtures/el/my.cnf-rpm8"),
-            // Rocky 9.4 ships MySQL and MariaDB as plain AppStream packages, no modules.
-            modules: Some("mysql none\nmariadb none\n"),
+            // Rocky 9.4's AppStream: MySQL 8.0 and MariaDB 10.5 as plain packages, and
+            // the mariadb:10.11 module stream (new in 9.4; no mysql module before 9.6).
+            modules: Some("mysql none\nmariadb available\n"),
             temp_password_prefix: "2024-11-04T10:25:10.113057Z 6 [Note] [MY-010454] [Server] A temporary password is generated for root@localhost: ",
             replica_status: replica_status_8,
             binlog_status_sql: "SHOW BINARY LOG STATUS",
@@ -172,6 +206,7 @@ fn scenarios() -> Vec<Scenario> {
         // socket, pid file and error log under /data, which SELinux's policy does not
         // know (default_t until labelled).
         Scenario {
+            flavor: "mysql",
             name: "el9-mysql84-custom-paths",
             version: "8.4",
             os_release: include_str!("../../tests/fixtures/os/rocky-9"),
@@ -180,11 +215,30 @@ fn scenarios() -> Vec<Scenario> {
             rpm_dist: "el9",
             keepalived_rpm: "2.2.8-3.el9",
             my_cnf: include_str!("../../tests/fixtures/el/my.cnf-rpm8"),
-            modules: Some("mysql none\nmariadb none\n"),
+            modules: Some("mysql none\nmariadb available\n"),
             temp_password_prefix: "2024-11-04T10:25:10.113057Z 6 [Note] [MY-010454] [Server] A temporary password is generated for root@localhost: ",
             replica_status: replica_status_8,
             binlog_status_sql: "SHOW BINARY LOG STATUS",
             mysql_extra: CUSTOM_PATHS,
+        },
+        // RHEL 9's own MariaDB: AppStream's mariadb:10.11 module stream (RHEL 9.4+; the
+        // plain mariadb-server package is 10.5), service `mariadb`, /etc/my.cnf reading
+        // /etc/my.cnf.d, root by unix_socket authentication.
+        Scenario {
+            flavor: "mariadb",
+            name: "el9-mariadb1011",
+            version: "10.11",
+            os_release: include_str!("../../tests/fixtures/os/rocky-9"),
+            server_version: "10.11.6-MariaDB",
+            mysql_repo_file: "",
+            rpm_dist: "module+el9.4.0+20012+a68bdc9b",
+            keepalived_rpm: "2.2.8-3.el9",
+            my_cnf: "",
+            modules: None,
+            temp_password_prefix: "",
+            replica_status: replica_status_mariadb,
+            binlog_status_sql: "SHOW BINLOG STATUS",
+            mysql_extra: "",
         },
     ]
 }
@@ -193,9 +247,17 @@ fn ctx(s: &Scenario) -> Arc<Ctx> {
     let text = format!(
         "cluster: shop\nnodes:\n  - name: db1\n    address: 10.0.0.11\n  - name: db2\n    address: 10.0.0.12\n\
          vip:\n  address: 10.0.0.100\n  interface: eth0\n  virtual_router_id: 51\n\
-         mysql:\n  flavor: mysql\n  version: \"{}\"\n{}\
-         credentials:\n  replication_password_env: MHACTL_TEST_TRANSCRIPT_REPL\n  root_password_env: MHACTL_TEST_TRANSCRIPT_ROOT\n",
-        s.version, s.mysql_extra
+         mysql:\n  flavor: {}\n  version: \"{}\"\n{}\
+         credentials:\n  replication_password_env: MHACTL_TEST_TRANSCRIPT_REPL\n{}",
+        s.flavor,
+        s.version,
+        s.mysql_extra,
+        // MariaDB: root by unix_socket, no root password anywhere.
+        if s.mariadb() {
+            ""
+        } else {
+            "  root_password_env: MHACTL_TEST_TRANSCRIPT_ROOT\n"
+        }
     );
     let inv = crate::inventory::parse(&text, "inventory.yaml").expect("valid inventory");
     std::env::set_var("MHACTL_TEST_TRANSCRIPT_REPL", REPL_PASSWORD);
@@ -221,17 +283,22 @@ fn bare_host(s: &Scenario, i: usize, t: &FakeTransport, sql: &FakeSql) {
     );
     t.on("--query-rich-rule=", 1, "no\n");
     t.on(super::firewall::GETENFORCE, 0, "Enforcing\n");
+    let [server, client] = s.packages();
     t.on(
-        "rpm -q mysql-community-server",
+        &format!("rpm -q {server}"),
         0,
-        "package mysql-community-server is not installed\npackage mysql-community-client is not installed\npackage keepalived is not installed\n",
+        &format!("package {server} is not installed\npackage {client} is not installed\npackage keepalived is not installed\n"),
     );
     t.on(crate::os::MYSQL_RELEASE_RPM_QUERY, 0, "");
     t.on(crate::os::YUM_REPOS_QUERY, 0, "");
     if let Some(m) = s.modules {
         t.on("/etc/dnf/modules.d/", 0, m);
     }
-    t.on("is-active --quiet mysqld", 3, "");
+    t.on(&format!("is-active --quiet {}", s.service()), 3, "");
+    if s.mariadb() {
+        // AppStream offers the mariadb:10.11 stream; nothing enabled yet.
+        t.on("dnf -q module list mariadb:", 0, "10.11 available\n");
+    }
     t.on("is-active --quiet keepalived", 3, "");
     // EL has no AppArmor and no Debian maintenance file (both probes exit 100 there).
     t.on("/sys/module/apparmor/parameters/enabled", 100, "");
@@ -268,11 +335,14 @@ fn bare_host(s: &Scenario, i: usize, t: &FakeTransport, sql: &FakeSql) {
             ADDRESSES[i]
         ),
     );
-    // Root has only the temporary, expired password: the inventory's is refused.
-    sql.refuse(Some((
-        1045,
-        "Access denied for user 'root'@'localhost' (using password: YES)",
-    )));
+    // MariaDB: root by unix_socket from the start. MySQL: root has only the temporary,
+    // expired password: the inventory's is refused.
+    if !s.mariadb() {
+        sql.refuse(Some((
+            1045,
+            "Access denied for user 'root'@'localhost' (using password: YES)",
+        )));
+    }
     sql.on(
         "SELECT VERSION()",
         vec![vec![("version", Some(s.server_version))]],
@@ -295,7 +365,7 @@ fn bare_host(s: &Scenario, i: usize, t: &FakeTransport, sql: &FakeSql) {
         "@@GLOBAL.character_set_server",
         vec![vec![(
             "value",
-            Some(if s.version == "5.7" {
+            Some(if s.version == "5.7" || s.mariadb() {
                 "latin1"
             } else {
                 "utf8mb4"
@@ -306,10 +376,21 @@ fn bare_host(s: &Scenario, i: usize, t: &FakeTransport, sql: &FakeSql) {
     sql.on(
         s.binlog_status_sql,
         vec![vec![
-            ("File", Some("mysql-bin.000002")),
+            (
+                "File",
+                Some(if s.mariadb() {
+                    "mysql-bin.000001"
+                } else {
+                    "mysql-bin.000002"
+                }),
+            ),
             (
                 "Position",
-                Some(if s.version == "5.7" { "154" } else { "158" }),
+                Some(match s.version {
+                    "5.7" => "154",
+                    "10.11" => "328",
+                    _ => "158",
+                }),
             ),
             ("Binlog_Do_DB", Some("")),
             ("Binlog_Ignore_DB", Some("mysql")),
@@ -377,19 +458,26 @@ fn after_planning(s: &Scenario, step: &str, i: usize, t: &FakeTransport, sql: &F
         "install-packages" => {
             t.on(crate::os::YUM_REPOS_QUERY, 0, s.mysql_repo_file);
             t.on("if [ -e /etc/my.cnf ]", 0, s.my_cnf);
+            let [server, client] = s.packages();
             t.on(
-                "rpm -q mysql-community-server",
+                &format!("rpm -q {server}"),
                 0,
                 &format!(
-                    "mysql-community-server-{v}-1.{el}.x86_64\nmysql-community-client-{v}-1.{el}.x86_64\nkeepalived-{k}.x86_64\n",
-                    v = s.server_version.trim_end_matches("-log"),
+                    "{server}-{v}-1.{el}.x86_64\n{client}-{v}-1.{el}.x86_64\nkeepalived-{k}.x86_64\n",
+                    v = s
+                        .server_version
+                        .trim_end_matches("-log")
+                        .trim_end_matches("-MariaDB"),
                     el = s.rpm_dist,
                     k = s.keepalived_rpm,
                 ),
             );
+            if s.mariadb() {
+                t.on("dnf -q module list mariadb:", 0, "10.11 enabled\n");
+            }
         }
         "start-server" => {
-            t.on("is-active --quiet mysqld", 0, "");
+            t.on(&format!("is-active --quiet {}", s.service()), 0, "");
         }
         "admin-access" => {
             sql.refuse(None);
@@ -432,9 +520,18 @@ fn after_planning(s: &Scenario, step: &str, i: usize, t: &FakeTransport, sql: &F
                 "SHOW GRANTS FOR",
                 vec![vec![(
                     "Grants",
-                    Some(leak(&format!(
-                        "GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO `repl`@`{peer}`"
-                    ))),
+                    Some(leak(&if s.mariadb() {
+                        // 10.5.2+ prints REPLICATION CLIENT as BINLOG MONITOR, and the
+                        // hash (not the password's: a recorded one).
+                        format!(
+                            "GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO `repl`@`{peer}` \
+                             IDENTIFIED BY PASSWORD '*0F4A6D3B0E9C7C0B3D0B61C1D5E3D6E1A3D3E6B2'"
+                        )
+                    } else {
+                        format!(
+                            "GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO `repl`@`{peer}`"
+                        )
+                    })),
                 )]],
             );
         }
@@ -469,6 +566,24 @@ fn after_applying(step: &str, t: &FakeTransport) {
 }
 
 impl Scenario {
+    fn mariadb(&self) -> bool {
+        self.flavor == "mariadb"
+    }
+    /// The server's packages and service.
+    fn packages(&self) -> [&'static str; 2] {
+        if self.mariadb() {
+            ["mariadb-server", "mariadb"]
+        } else {
+            ["mysql-community-server", "mysql-community-client"]
+        }
+    }
+    fn service(&self) -> &'static str {
+        if self.mariadb() {
+            "mariadb"
+        } else {
+            "mysqld"
+        }
+    }
     fn custom_paths(&self) -> bool {
         !self.mysql_extra.is_empty()
     }
@@ -687,13 +802,21 @@ fn transcript(s: &Scenario) -> (String, Vec<Vec<JournalEntry>>) {
     }
     let header = format!(
         "# mhactl bootstrap transcript: {} (golden; UPDATE_GOLDEN=1 rewrites it)\n\
-         # Recorded host: {}, MySQL {} from the MySQL Yum repository, systemd, firewalld, SELinux enforcing.\n\
+         # Recorded host: {}, {}, systemd, firewalld, SELinux enforcing.\n\
          # Every command ($), SQL statement (sql>) and login each step runs on each node, in order;\n\
          # `-- apply` starts what the step's change ran, `-- re-plan` the engine's check that the step\n\
          # is now satisfied; `[db2]` marks what a step of db1 ran on its peer. Secrets are shown as ***.\n",
         s.name,
         crate::os::OsRelease::parse(s.os_release).pretty_name,
-        s.server_version,
+        if s.mariadb() {
+            format!(
+                "MariaDB {} from AppStream (module stream mariadb:{})",
+                s.server_version.trim_end_matches("-MariaDB"),
+                s.version
+            )
+        } else {
+            format!("MySQL {} from the MySQL Yum repository", s.server_version)
+        },
     );
     let text = crate::engine::redact(&format!("{header}{raw}"), &secrets);
     for secret in &secrets {
@@ -793,10 +916,8 @@ fn el9_mysql84_transcript() {
     assert!(scripts.contains(
         &"dnf -y install https://repo.mysql.com/mysql84-community-release-el9-1.noarch.rpm"
     ));
-    assert!(
-        !scripts.iter().any(|c| c.contains("module disable")),
-        "no modules on EL9"
-    );
+    // Rocky 9.4's AppStream has a mariadb module (the 10.11 stream), no mysql module.
+    assert!(scripts.contains(&"dnf -y module disable mariadb"));
     assert!(
         !scripts.iter().any(|c| c.contains("config-manager --set")),
         "8.4 LTS is the RPM's default"
@@ -810,12 +931,12 @@ fn el9_mysql84_transcript() {
     assert!(text.contains("log_replica_updates"));
 }
 
-/// The RPM way of the first start (all three): the temporary password is read from the
+/// The RPM way of the first start (every MySQL scenario): the temporary password is read from the
 /// log, root logs in with it in expired mode and gets the inventory's password; the
 /// password policy is left alone.
 #[test]
 fn first_start_sets_root_password_from_the_temporary_one_without_weakening_the_policy() {
-    for s in scenarios() {
+    for s in scenarios().into_iter().filter(|s| !s.mariadb()) {
         let (text, entries) = transcript(&s);
         for node in &entries {
             let logins: Vec<&JournalEntry> = node
@@ -845,11 +966,11 @@ fn first_start_sets_root_password_from_the_temporary_one_without_weakening_the_p
 }
 
 /// The MySQL RPMs' /etc/my.cnf reads no drop-in directory: bootstrap adds the include
-/// before it writes zz-mhactl.cnf, on every EL scenario.
+/// before it writes zz-mhactl.cnf, on every EL + MySQL scenario.
 #[test]
 fn rpm_my_cnf_is_made_to_read_the_drop_in_directory() {
     let include = crate::os::append_include_command("/etc/my.cnf", "!includedir /etc/my.cnf.d");
-    for s in scenarios() {
+    for s in scenarios().into_iter().filter(|s| !s.mariadb()) {
         let (_, entries) = transcript(&s);
         for node in &entries {
             let scripts = scripts_of(node);
@@ -936,4 +1057,66 @@ fn el9_mysql84_custom_paths_transcript() {
         4,
         "[mysqld] and [client], both nodes"
     );
+}
+
+/// RHEL 9's own MariaDB 10.11 (AppStream's mariadb:10.11 stream, RHEL 9.4+): the stream
+/// enabled before `dnf install mariadb-server mariadb`, service `mariadb`, root by
+/// unix_socket (no root password anywhere), mhactl's drop-in in /etc/my.cnf.d (which
+/// the packaged /etc/my.cnf includes), MariaDB's replication statements.
+#[test]
+fn el9_mariadb1011_transcript() {
+    let s = scenario("el9-mariadb1011");
+    let (text, entries) = transcript(&s);
+    golden(s.name, &text);
+    for (i, node) in entries.iter().enumerate() {
+        let scripts = scripts_of(node);
+        let at = |want: &str| {
+            scripts
+                .iter()
+                .position(|c| *c == want)
+                .unwrap_or_else(|| panic!("not run: {want}"))
+        };
+        // The 10.11 stream before the install (plain mariadb-server would be 10.5); no
+        // MySQL repository, no module disabled.
+        assert!(
+            at("dnf -y module enable mariadb:10.11")
+                < at("dnf -y install mariadb-server mariadb keepalived")
+        );
+        assert!(!scripts
+            .iter()
+            .any(|c| c.contains("repo.mysql.com") || c.contains("module disable")));
+        assert!(scripts.contains(&"systemctl start mariadb"));
+        assert!(scripts.contains(&"systemctl restart mariadb"));
+        // /etc/my.cnf already reads /etc/my.cnf.d: it is left alone; MariaDB has no
+        // --validate-config.
+        assert!(!scripts
+            .iter()
+            .any(|c| c.contains(">> /etc/my.cnf") || c.contains("--validate-config")));
+        // Root by unix_socket: no login with a password, no temporary password, no
+        // ALTER USER for root.
+        assert!(!node
+            .iter()
+            .any(|e| matches!(e, JournalEntry::Login { user, .. } if user == "root")));
+        let sql = sql_of(node);
+        assert!(!sql.iter().any(|q| q.contains("ALTER USER")));
+        assert!(!scripts.iter().any(|c| c.contains("temporary password")));
+        // MariaDB's statements: SHOW BINLOG STATUS (on the peer), CHANGE MASTER TO,
+        // START/SHOW REPLICA, BINLOG MONITOR.
+        let peer = ADDRESSES[1 - i];
+        assert!(sql
+            .iter()
+            .any(|q| q.starts_with(&format!("CHANGE MASTER TO MASTER_HOST='{peer}'"))));
+        assert!(sql.contains(&"START REPLICA") && sql.contains(&"SHOW REPLICA STATUS"));
+        assert!(sql
+            .iter()
+            .any(|q| q.starts_with("GRANT REPLICATION SLAVE, BINLOG MONITOR")));
+        assert!(!sql
+            .iter()
+            .any(|q| q.contains("PUBLIC_KEY") || q.contains("SOURCE")));
+    }
+    assert!(text.contains("sql> SHOW BINLOG STATUS"));
+    assert!(text.contains("/etc/my.cnf.d/zz-mhactl.cnf"));
+    assert!(text.contains("  | log_slave_updates = ON\n"));
+    assert!(text.contains("  | binlog_expire_logs_seconds = 604800\n"));
+    assert!(!text.contains("root_password"));
 }
