@@ -1,5 +1,6 @@
 //! Golden transcripts of a whole bootstrap on hosts that cannot run here: EL7 + MySQL
-//! 5.7, EL8 + MySQL 8.0, EL9 + MySQL 8.4 LTS.
+//! 5.7, EL8 + MySQL 8.0, EL9 + MySQL 8.4 LTS (also with runbook 1.4's paths under /data,
+//! labelled for SELinux), EL9 + MariaDB 10.11 from AppStream.
 //!
 //! Each scenario replays recorded facts of such a host (its `/etc/os-release`, `rpm -q`,
 //! the MySQL repository's `.repo` file, `SELECT VERSION()`, the temporary password line
