@@ -127,7 +127,8 @@ pub fn interface_addresses(node: &NodeHandle, interface: &str) -> Result<Vec<std
 /// The error logs to search for `mysqld --initialize`'s temporary root password (the
 /// server's configured `log-error`, the inventory's `mysql.log_error`, then the
 /// packaged default), and the password found in them, if any (the last one of the
-/// first log that has one). The password travels on stdout only, never in a command line.
+/// first log that has one; the logs are then just that one, the log it came from).
+/// The password travels on stdout only, never in a command line.
 pub fn temporary_root_password(
     node: &NodeHandle,
     target: &OsTarget,
@@ -154,7 +155,6 @@ pub fn temporary_root_password(
             logs.push(path.to_string());
         }
     }
-    let mut found = None;
     for log in &logs {
         let out = node.transport.run(&RemoteCommand::new(format!(
             "grep -F {} {} 2>/dev/null || true",
@@ -163,11 +163,10 @@ pub fn temporary_root_password(
         )))?;
         if let Some(pw) = crate::dialect::parse_temporary_password(&out.stdout) {
             // The configured log first: the packaged one may hold an older password.
-            found = Some(pw);
-            break;
+            return Ok((vec![log.clone()], Some(pw)));
         }
     }
-    Ok((logs, found))
+    Ok((logs, None))
 }
 
 /// `@@server_id` of whichever server answers on the VIP, asked from the node that does

@@ -710,6 +710,45 @@ pub fn modules_to_disable(output: &str) -> Vec<String> {
         .collect()
 }
 
+/// The dnf module stream of MariaDB `version` (`"10.11"`) on this node: prints
+/// `STREAM STATE` from `/etc/dnf/modules.d/mariadb.module` when dnf recorded a state
+/// there (`10.11 enabled`, `10.3 disabled`), else `VERSION available` when a repository
+/// offers the stream `mariadb:VERSION`, else `none` (no such stream: EL9's non-modular
+/// MariaDB 10.5, Fedora, EL10).
+pub fn mariadb_stream_query(version: &str) -> String {
+    let f = "/etc/dnf/modules.d/mariadb.module";
+    let v = sh_quote(version);
+    format!(
+        "f={f}; if [ -f \"$f\" ] && [ -n \"$(sed -n 's/^state=//p' \"$f\")\" ]; then \
+         echo \"$(sed -n 's/^stream=//p' \"$f\") $(sed -n 's/^state=//p' \"$f\")\"; \
+         elif dnf -q module list mariadb:{v} >/dev/null 2>&1; then echo {v} available; else echo none; fi"
+    )
+}
+
+/// What makes dnf install MariaDB `version` from AppStream, given
+/// [`mariadb_stream_query`]'s output: nothing when no module has that stream (the
+/// non-modular packages are installed as they are) or when it is enabled already; else
+/// `dnf -y module enable mariadb:VERSION`, after `dnf -y module reset mariadb` when
+/// another stream is enabled (dnf does not switch enabled streams by itself). Without
+/// it, dnf installs the module's default stream (EL8: 10.3) or, on EL9, the
+/// non-modular 10.5, whatever the inventory's `mysql.version` says.
+pub fn mariadb_stream_commands(state: &str, version: &str) -> Vec<String> {
+    let mut w = state.split_whitespace();
+    let (stream, st) = (w.next().unwrap_or(""), w.next().unwrap_or(""));
+    if stream.is_empty() || stream == "none" || (stream == version && st == "enabled") {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    if st == "enabled" {
+        out.push("dnf -y module reset mariadb".to_string());
+    }
+    out.push(format!(
+        "dnf -y module enable mariadb:{}",
+        sh_quote(version)
+    ));
+    out
+}
+
 /// Does option file `text` already have `line` (an `!includedir DIR`, with or without
 /// a trailing slash)?
 pub fn has_include_line(text: &str, line: &str) -> bool {
@@ -1206,6 +1245,36 @@ mod tests {
             ["mysql", "mariadb"]
         );
         assert!(modules_to_disable("mysql none\nmariadb none\n").is_empty());
+    }
+
+    #[test]
+    fn mariadb_module_stream_is_enabled_for_the_inventorys_version() {
+        let q = mariadb_stream_query("10.11");
+        assert!(q.contains("dnf -q module list mariadb:10.11"), "{q}");
+        assert!(q.contains("/etc/dnf/modules.d/mariadb.module"), "{q}");
+        // EL9.4+: AppStream's mariadb:10.11 stream, not enabled yet (the plain
+        // mariadb-server package would be 10.5).
+        assert_eq!(
+            mariadb_stream_commands("10.11 available\n", "10.11"),
+            ["dnf -y module enable mariadb:10.11"]
+        );
+        // EL8: the default stream 10.3 is enabled: switch.
+        assert_eq!(
+            mariadb_stream_commands("10.3 enabled\n", "10.11"),
+            [
+                "dnf -y module reset mariadb",
+                "dnf -y module enable mariadb:10.11"
+            ]
+        );
+        // Disabled (e.g. for the MySQL repository earlier): enable the stream.
+        assert_eq!(
+            mariadb_stream_commands("10.3 disabled\n", "10.5"),
+            ["dnf -y module enable mariadb:10.5"]
+        );
+        // Already so, or no such stream (EL9's non-modular 10.5, Fedora): nothing.
+        assert!(mariadb_stream_commands("10.11 enabled\n", "10.11").is_empty());
+        assert!(mariadb_stream_commands("none\n", "10.5").is_empty());
+        assert!(mariadb_stream_commands("", "10.11").is_empty());
     }
 
     #[test]

@@ -596,8 +596,7 @@ pub fn secure_fresh_mysql_datadir(
             l = shell_quote(log)
         )))
         .with_context(|| format!("{}: starting a private mysqld on {dir}", node.name))?;
-    let set = crate::sql::set_expired_password(
-        &node.transport,
+    let set = node.set_expired_password(
         &ForwardTarget::UnixSocket(socket.clone().into()),
         "root",
         &temporary,

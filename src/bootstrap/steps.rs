@@ -68,6 +68,8 @@ impl Operation for DetectOs {
 /// - MySQL on EL: the MySQL Yum repository's setup RPM, exactly the inventory's release
 ///   series enabled (`mysql.version`; 8.4 LTS by default), and on EL8+ the AppStream
 ///   `mysql`/`mariadb` modules disabled, as the MySQL Yum repository guide says.
+/// - MariaDB on EL8+ with `mysql.version`: the AppStream module stream of that version
+///   enabled first, where a module has it (`dnf module enable mariadb:10.11`).
 /// - Otherwise the node's own repositories (Debian/Ubuntu, MariaDB on EL).
 struct InstallPackages(Arc<Ctx>);
 
@@ -117,6 +119,25 @@ impl Operation for InstallPackages {
             let (more, summary) = plan_mysql_yum_repository(&self.0, node, &target)?;
             actions.extend(more);
             what.extend(summary);
+        }
+        // MariaDB from AppStream on EL8+: the inventory's version is a module stream
+        // (EL8: mariadb:10.3 default, 10.5, 10.11; EL9.4+: mariadb:10.11 next to the
+        // non-modular 10.5), which dnf installs only once it is enabled.
+        if let (None, crate::os::PackageManager::Dnf, Flavor::Mariadb, Some(v)) =
+            (mirror, pm, inv.mysql.flavor, inv.mysql.version.as_deref())
+        {
+            let state = node
+                .transport
+                .run_ok(&RemoteCommand::new(crate::os::mariadb_stream_query(v)))?;
+            let commands = crate::os::mariadb_stream_commands(&state, v);
+            if !commands.is_empty() {
+                actions.extend(
+                    commands
+                        .into_iter()
+                        .map(|c| Action::Run(RemoteCommand::new(c))),
+                );
+                what.push(format!("enable the AppStream module stream mariadb:{v}"));
+            }
         }
         let missing: Vec<&str> = missing.iter().map(String::as_str).collect();
         let (refresh, install) = match mirror {

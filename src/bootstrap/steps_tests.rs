@@ -671,3 +671,57 @@ fn a_rolled_back_my_cnf_takes_debian_cnf_back_with_it() {
         );
     }
 }
+
+/// MariaDB from AppStream on EL8: `dnf install mariadb-server` alone installs the
+/// module's default stream (10.3), so the inventory's version is enabled first; without
+/// a version, or from a mirror, the stream is left alone.
+#[test]
+fn el8_mariadb_enables_the_inventorys_module_stream_first() {
+    let rocky8 = |state: &'static str| {
+        cluster(move |_, t, _| {
+            t.on("/etc/os-release", 0, ROCKY_8);
+            t.on("rpm -q mariadb-server", 0, "package mariadb-server is not installed\npackage mariadb is not installed\nkeepalived-2.1.5-9.el8.x86_64\n");
+            t.on("dnf -q module list mariadb:", 0, state);
+        })
+    };
+    let ctx = ctx_with("mysql:\n  flavor: mariadb\n  version: \"10.11\"\n", "");
+    let actions = change_actions(
+        step_of(ctx.clone(), "install-packages")
+            .plan(&rocky8("10.3 enabled\n"), 0)
+            .unwrap(),
+    );
+    assert_eq!(
+        actions,
+        [
+            "run: dnf -y module reset mariadb",
+            "run: dnf -y module enable mariadb:10.11",
+            "run: dnf -y -q makecache",
+            "run: dnf -y install mariadb-server mariadb"
+        ]
+    );
+    // The stream is enabled already (an interrupted run): only the install is left.
+    let actions = change_actions(
+        step_of(ctx, "install-packages")
+            .plan(&rocky8("10.11 enabled\n"), 0)
+            .unwrap(),
+    );
+    assert_eq!(
+        actions,
+        [
+            "run: dnf -y -q makecache",
+            "run: dnf -y install mariadb-server mariadb"
+        ]
+    );
+    for mysql in [
+        "mysql:\n  flavor: mariadb\n",
+        "mysql:\n  flavor: mariadb\n  version: \"10.11\"\npackages:\n  repository: http://mirror.local/el8\n",
+    ] {
+        let ctx = ctx_with(mysql, "");
+        let c = rocky8("10.3 enabled\n");
+        let Plan::Change(change) = step_of(ctx, "install-packages").plan(&c, 0).unwrap() else {
+            panic!("expected a change");
+        };
+        let actions: Vec<String> = change.actions.iter().map(|a| a.describe()).collect();
+        assert!(!actions.iter().any(|a| a.contains("module")), "{actions:?}");
+    }
+}

@@ -1,5 +1,6 @@
 //! Golden transcripts of a whole bootstrap on hosts that cannot run here: EL7 + MySQL
-//! 5.7, EL8 + MySQL 8.0, EL9 + MySQL 8.4 LTS.
+//! 5.7, EL8 + MySQL 8.0, EL9 + MySQL 8.4 LTS (also with runbook 1.4's paths under /data,
+//! labelled for SELinux), EL9 + MariaDB 10.11 from AppStream.
 //!
 //! Each scenario replays recorded facts of such a host (its `/etc/os-release`, `rpm -q`,
 //! the MySQL repository's `.repo` file, `SELECT VERSION()`, the temporary password line
@@ -27,12 +28,25 @@ const REPL_PASSWORD: &str = "Repl-pw-4-inventory!";
 /// The temporary passwords `mysqld --initialize` wrote to each node's error log.
 const TEMP_PASSWORDS: [&str; 2] = ["k#8Lr;Jw2q%T", "Xv_3o9!pQe,m"];
 
+/// The temporary passwords `mysqld --initialize` wrote for the custom data directory
+/// (data-directory step), in the custom error log.
+const FRESH_TEMP_PASSWORDS: [&str; 2] = ["rT.6w;Gq>9Lk", "h2%Vb_0sN+aE"];
+
+/// server-paths' owner probe (not data-directory's, which runs `stat -c %U` too).
+const OWNERS: &str = "then echo \"$p $(stat -c %U";
+
+/// Runbook 1.4's paths on their own partition (`el9-mysql84-custom-paths`).
+const CUSTOM_PATHS: &str = "  datadir: /data/mysql\n  socket: /data/run/mysql.sock\n  \
+     log_error: /data/log/mysqld.log\n  pid_file: /data/run/mysqld.pid\n";
+
 type Rows = Vec<Vec<(&'static str, Option<&'static str>)>>;
 
 /// One recorded EL host type.
 struct Scenario {
     /// Golden file name (without `.txt`).
     name: &'static str,
+    /// `mysql.flavor` in the inventory (`mysql`, `mariadb`).
+    flavor: &'static str,
     /// `mysql.version` in the inventory.
     version: &'static str,
     /// `/etc/os-release`.
@@ -54,6 +68,8 @@ struct Scenario {
     replica_status: fn(peer: &'static str) -> Rows,
     /// `SHOW MASTER STATUS` / `SHOW BINARY LOG STATUS` statement of this version.
     binlog_status_sql: &'static str,
+    /// More `mysql:` lines of the inventory (custom paths), indented by two spaces.
+    mysql_extra: &'static str,
 }
 
 fn slave_status_57(peer: &'static str) -> Rows {
@@ -106,9 +122,38 @@ fn replica_status_8(peer: &'static str) -> Rows {
     ]]
 }
 
+/// MariaDB 10.11's `SHOW REPLICA STATUS`: the statement is new (10.5.1), the columns
+/// keep their old names.
+fn replica_status_mariadb(peer: &'static str) -> Rows {
+    vec![vec![
+        ("Slave_IO_State", Some("Waiting for master to send event")),
+        ("Master_Host", Some(peer)),
+        ("Master_User", Some("repl")),
+        ("Master_Port", Some("3306")),
+        ("Connect_Retry", Some("2")),
+        ("Master_Log_File", Some("mysql-bin.000001")),
+        ("Read_Master_Log_Pos", Some("328")),
+        ("Relay_Log_File", Some("relay-bin.000002")),
+        ("Relay_Log_Pos", Some("555")),
+        ("Relay_Master_Log_File", Some("mysql-bin.000001")),
+        ("Slave_IO_Running", Some("Yes")),
+        ("Slave_SQL_Running", Some("Yes")),
+        ("Last_Errno", Some("0")),
+        ("Exec_Master_Log_Pos", Some("328")),
+        ("Seconds_Behind_Master", Some("0")),
+        ("Last_IO_Errno", Some("0")),
+        ("Last_IO_Error", Some("")),
+        ("Last_SQL_Errno", Some("0")),
+        ("Last_SQL_Error", Some("")),
+        ("Master_Server_Id", Some("2")),
+        ("Using_Gtid", Some("No")),
+    ]]
+}
+
 fn scenarios() -> Vec<Scenario> {
     vec![
         Scenario {
+            flavor: "mysql",
             name: "el7-mysql57",
             version: "5.7",
             os_release: include_str!("../../tests/fixtures/os/centos-7"),
@@ -121,8 +166,10 @@ fn scenarios() -> Vec<Scenario> {
             temp_password_prefix: "2024-01-15T09:12:03.418201Z 1 [Note] A temporary password is generated for root@localhost: ",
             replica_status: slave_status_57,
             binlog_status_sql: "SHOW MASTER STATUS",
+            mysql_extra: "",
         },
         Scenario {
+            flavor: "mysql",
             name: "el8-mysql80",
             version: "8.0",
             os_release: include_str!("../../tests/fixtures/os/rocky-8"),
@@ -136,8 +183,10 @@ fn scenarios() -> Vec<Scenario> {
             temp_password_prefix: "2024-11-04T10:21:44.517862Z 6 [Note] [MY-010454] [Server] A temporary password is generated for root@localhost: ",
             replica_status: replica_status_8,
             binlog_status_sql: "SHOW MASTER STATUS",
+            mysql_extra: "",
         },
         Scenario {
+            flavor: "mysql",
             name: "el9-mysql84",
             version: "8.4",
             os_release: include_str!("../../tests/fixtures/os/rocky-9"),
@@ -146,11 +195,51 @@ fn scenarios() -> Vec<Scenario> {
             rpm_dist: "el9",
             keepalived_rpm: "2.2.8-3.el9",
             my_cnf: include_str!("../../tests/fixtures/el/my.cnf-rpm8"),
-            // Rocky 9.4 ships MySQL and MariaDB as plain AppStream packages, no modules.
-            modules: Some("mysql none\nmariadb none\n"),
+            // Rocky 9.4's AppStream: MySQL 8.0 and MariaDB 10.5 as plain packages, and
+            // the mariadb:10.11 module stream (new in 9.4; no mysql module before 9.6).
+            modules: Some("mysql none\nmariadb available\n"),
             temp_password_prefix: "2024-11-04T10:25:10.113057Z 6 [Note] [MY-010454] [Server] A temporary password is generated for root@localhost: ",
             replica_status: replica_status_8,
             binlog_status_sql: "SHOW BINARY LOG STATUS",
+            mysql_extra: "",
+        },
+        // The same host, with runbook 1.4's "data on another partition": the datadir,
+        // socket, pid file and error log under /data, which SELinux's policy does not
+        // know (default_t until labelled).
+        Scenario {
+            flavor: "mysql",
+            name: "el9-mysql84-custom-paths",
+            version: "8.4",
+            os_release: include_str!("../../tests/fixtures/os/rocky-9"),
+            server_version: "8.4.3",
+            mysql_repo_file: include_str!("../../tests/fixtures/el/mysql84-community-release-el9-1.repo"),
+            rpm_dist: "el9",
+            keepalived_rpm: "2.2.8-3.el9",
+            my_cnf: include_str!("../../tests/fixtures/el/my.cnf-rpm8"),
+            modules: Some("mysql none\nmariadb available\n"),
+            temp_password_prefix: "2024-11-04T10:25:10.113057Z 6 [Note] [MY-010454] [Server] A temporary password is generated for root@localhost: ",
+            replica_status: replica_status_8,
+            binlog_status_sql: "SHOW BINARY LOG STATUS",
+            mysql_extra: CUSTOM_PATHS,
+        },
+        // RHEL 9's own MariaDB: AppStream's mariadb:10.11 module stream (RHEL 9.4+; the
+        // plain mariadb-server package is 10.5), service `mariadb`, /etc/my.cnf reading
+        // /etc/my.cnf.d, root by unix_socket authentication.
+        Scenario {
+            flavor: "mariadb",
+            name: "el9-mariadb1011",
+            version: "10.11",
+            os_release: include_str!("../../tests/fixtures/os/rocky-9"),
+            server_version: "10.11.6-MariaDB",
+            mysql_repo_file: "",
+            rpm_dist: "module+el9.4.0+20012+a68bdc9b",
+            keepalived_rpm: "2.2.8-3.el9",
+            my_cnf: "",
+            modules: None,
+            temp_password_prefix: "",
+            replica_status: replica_status_mariadb,
+            binlog_status_sql: "SHOW BINLOG STATUS",
+            mysql_extra: "",
         },
     ]
 }
@@ -159,9 +248,17 @@ fn ctx(s: &Scenario) -> Arc<Ctx> {
     let text = format!(
         "cluster: shop\nnodes:\n  - name: db1\n    address: 10.0.0.11\n  - name: db2\n    address: 10.0.0.12\n\
          vip:\n  address: 10.0.0.100\n  interface: eth0\n  virtual_router_id: 51\n\
-         mysql:\n  flavor: mysql\n  version: \"{}\"\n\
-         credentials:\n  replication_password_env: MHACTL_TEST_TRANSCRIPT_REPL\n  root_password_env: MHACTL_TEST_TRANSCRIPT_ROOT\n",
-        s.version
+         mysql:\n  flavor: {}\n  version: \"{}\"\n{}\
+         credentials:\n  replication_password_env: MHACTL_TEST_TRANSCRIPT_REPL\n{}",
+        s.flavor,
+        s.version,
+        s.mysql_extra,
+        // MariaDB: root by unix_socket, no root password anywhere.
+        if s.mariadb() {
+            ""
+        } else {
+            "  root_password_env: MHACTL_TEST_TRANSCRIPT_ROOT\n"
+        }
     );
     let inv = crate::inventory::parse(&text, "inventory.yaml").expect("valid inventory");
     std::env::set_var("MHACTL_TEST_TRANSCRIPT_REPL", REPL_PASSWORD);
@@ -187,17 +284,22 @@ fn bare_host(s: &Scenario, i: usize, t: &FakeTransport, sql: &FakeSql) {
     );
     t.on("--query-rich-rule=", 1, "no\n");
     t.on(super::firewall::GETENFORCE, 0, "Enforcing\n");
+    let [server, client] = s.packages();
     t.on(
-        "rpm -q mysql-community-server",
+        &format!("rpm -q {server}"),
         0,
-        "package mysql-community-server is not installed\npackage mysql-community-client is not installed\npackage keepalived is not installed\n",
+        &format!("package {server} is not installed\npackage {client} is not installed\npackage keepalived is not installed\n"),
     );
     t.on(crate::os::MYSQL_RELEASE_RPM_QUERY, 0, "");
     t.on(crate::os::YUM_REPOS_QUERY, 0, "");
     if let Some(m) = s.modules {
         t.on("/etc/dnf/modules.d/", 0, m);
     }
-    t.on("is-active --quiet mysqld", 3, "");
+    t.on(&format!("is-active --quiet {}", s.service()), 3, "");
+    if s.mariadb() {
+        // AppStream offers the mariadb:10.11 stream; nothing enabled yet.
+        t.on("dnf -q module list mariadb:", 0, "10.11 available\n");
+    }
     t.on("is-active --quiet keepalived", 3, "");
     // EL has no AppArmor and no Debian maintenance file (both probes exit 100 there).
     t.on("/sys/module/apparmor/parameters/enabled", 100, "");
@@ -234,11 +336,14 @@ fn bare_host(s: &Scenario, i: usize, t: &FakeTransport, sql: &FakeSql) {
             ADDRESSES[i]
         ),
     );
-    // Root has only the temporary, expired password: the inventory's is refused.
-    sql.refuse(Some((
-        1045,
-        "Access denied for user 'root'@'localhost' (using password: YES)",
-    )));
+    // MariaDB: root by unix_socket from the start. MySQL: root has only the temporary,
+    // expired password: the inventory's is refused.
+    if !s.mariadb() {
+        sql.refuse(Some((
+            1045,
+            "Access denied for user 'root'@'localhost' (using password: YES)",
+        )));
+    }
     sql.on(
         "SELECT VERSION()",
         vec![vec![("version", Some(s.server_version))]],
@@ -261,7 +366,7 @@ fn bare_host(s: &Scenario, i: usize, t: &FakeTransport, sql: &FakeSql) {
         "@@GLOBAL.character_set_server",
         vec![vec![(
             "value",
-            Some(if s.version == "5.7" {
+            Some(if s.version == "5.7" || s.mariadb() {
                 "latin1"
             } else {
                 "utf8mb4"
@@ -272,10 +377,21 @@ fn bare_host(s: &Scenario, i: usize, t: &FakeTransport, sql: &FakeSql) {
     sql.on(
         s.binlog_status_sql,
         vec![vec![
-            ("File", Some("mysql-bin.000002")),
+            (
+                "File",
+                Some(if s.mariadb() {
+                    "mysql-bin.000001"
+                } else {
+                    "mysql-bin.000002"
+                }),
+            ),
             (
                 "Position",
-                Some(if s.version == "5.7" { "154" } else { "158" }),
+                Some(match s.version {
+                    "5.7" => "154",
+                    "10.11" => "328",
+                    _ => "158",
+                }),
             ),
             ("Binlog_Do_DB", Some("")),
             ("Binlog_Ignore_DB", Some("mysql")),
@@ -283,6 +399,22 @@ fn bare_host(s: &Scenario, i: usize, t: &FakeTransport, sql: &FakeSql) {
         ]],
     );
     sql.on("@@server_id", vec![vec![("id", Some("1"))]]);
+    if s.custom_paths() {
+        // No local file-context rules yet; /data holds nothing of mysqld's.
+        t.on(super::firewall::SEMANAGE_FCONTEXT_LOCAL, 0, "");
+        t.on("stat -c %C", 0, "- /data/mysql\n- /data/run\n- /data/log\n");
+        sql.on(
+            "@@GLOBAL.datadir",
+            vec![vec![("value", Some("/var/lib/mysql/"))]],
+        );
+        sql.on(
+            "SHOW DATABASES",
+            ["information_schema", "mysql", "performance_schema", "sys"]
+                .iter()
+                .map(|d| vec![("Database", Some(*d))])
+                .collect(),
+        );
+    }
 }
 
 /// What the host looks like once a step's actions ran (answers to the actions' own
@@ -292,22 +424,61 @@ fn after_planning(s: &Scenario, step: &str, i: usize, t: &FakeTransport, sql: &F
         "firewall" => {
             t.on("--query-rich-rule=", 0, "yes\n");
         }
+        // The rules are in the local policy, the directories exist (root's) and carry
+        // their types.
+        "selinux" => {
+            t.on(
+                super::firewall::SEMANAGE_FCONTEXT_LOCAL,
+                0,
+                "SELinux fcontext                                   type               Context\n\n\
+                 /data/log(/.*)?                                    all files          system_u:object_r:mysqld_log_t:s0\n\
+                 /data/mysql(/.*)?                                  all files          system_u:object_r:mysqld_db_t:s0\n\
+                 /data/run(/.*)?                                    all files          system_u:object_r:mysqld_var_run_t:s0\n",
+            );
+            t.on(
+                "stat -c %C",
+                0,
+                "unconfined_u:object_r:mysqld_db_t:s0 /data/mysql\n\
+                 unconfined_u:object_r:mysqld_var_run_t:s0 /data/run\n\
+                 unconfined_u:object_r:mysqld_log_t:s0 /data/log\n",
+            );
+            t.on(OWNERS, 0, "/data/run root\n/data/log root\n");
+            t.on("elif [ -z \"$(ls -A", 0, "empty\n");
+        }
+        "server-paths" => {
+            t.on(OWNERS, 0, "/data/run mysql\n/data/log mysql\n");
+        }
+        "data-directory" => {
+            t.on("elif [ -z \"$(ls -A", 0, "initialised mysql\n");
+            t.on(
+                "grep -F 'A temporary password is generated for root@localhost: ' /data/log/mysqld.log",
+                0,
+                &format!("{}{}\n", s.temp_password_prefix, FRESH_TEMP_PASSWORDS[i]),
+            );
+        }
         "install-packages" => {
             t.on(crate::os::YUM_REPOS_QUERY, 0, s.mysql_repo_file);
             t.on("if [ -e /etc/my.cnf ]", 0, s.my_cnf);
+            let [server, client] = s.packages();
             t.on(
-                "rpm -q mysql-community-server",
+                &format!("rpm -q {server}"),
                 0,
                 &format!(
-                    "mysql-community-server-{v}-1.{el}.x86_64\nmysql-community-client-{v}-1.{el}.x86_64\nkeepalived-{k}.x86_64\n",
-                    v = s.server_version.trim_end_matches("-log"),
+                    "{server}-{v}-1.{el}.x86_64\n{client}-{v}-1.{el}.x86_64\nkeepalived-{k}.x86_64\n",
+                    v = s
+                        .server_version
+                        .trim_end_matches("-log")
+                        .trim_end_matches("-MariaDB"),
                     el = s.rpm_dist,
                     k = s.keepalived_rpm,
                 ),
             );
+            if s.mariadb() {
+                t.on("dnf -q module list mariadb:", 0, "10.11 enabled\n");
+            }
         }
         "start-server" => {
-            t.on("is-active --quiet mysqld", 0, "");
+            t.on(&format!("is-active --quiet {}", s.service()), 0, "");
         }
         "admin-access" => {
             sql.refuse(None);
@@ -325,6 +496,23 @@ fn after_planning(s: &Scenario, step: &str, i: usize, t: &FakeTransport, sql: &F
             );
             let with = crate::os::with_include_line(s.my_cnf, "!includedir /etc/my.cnf.d");
             t.on("if [ -e /etc/my.cnf ]", 0, &with);
+            if s.custom_paths() {
+                // The server now runs with zz-mhactl.cnf's paths.
+                sql.on(
+                    "@@GLOBAL.datadir",
+                    vec![vec![("value", Some("/data/mysql/"))]],
+                );
+                t.on(
+                    "my_print_defaults mysqld 2>/dev/null | sed -n 's/^--log[-_]error=//p'",
+                    0,
+                    "/var/log/mysqld.log\n/data/log/mysqld.log\n",
+                );
+                t.on(
+                    "my_print_defaults mysqld 2>/dev/null | sed -n 's/^--socket=//p'",
+                    0,
+                    "/var/lib/mysql/mysql.sock\n/data/run/mysql.sock\n",
+                );
+            }
         }
         "replication-user" => {
             let peer = ADDRESSES[1 - i];
@@ -333,9 +521,18 @@ fn after_planning(s: &Scenario, step: &str, i: usize, t: &FakeTransport, sql: &F
                 "SHOW GRANTS FOR",
                 vec![vec![(
                     "Grants",
-                    Some(leak(&format!(
-                        "GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO `repl`@`{peer}`"
-                    ))),
+                    Some(leak(&if s.mariadb() {
+                        // 10.5.2+ prints REPLICATION CLIENT as BINLOG MONITOR, and the
+                        // hash (not the password's: a recorded one).
+                        format!(
+                            "GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO `repl`@`{peer}` \
+                             IDENTIFIED BY PASSWORD '*0F4A6D3B0E9C7C0B3D0B61C1D5E3D6E1A3D3E6B2'"
+                        )
+                    } else {
+                        format!(
+                            "GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO `repl`@`{peer}`"
+                        )
+                    })),
                 )]],
             );
         }
@@ -370,6 +567,27 @@ fn after_applying(step: &str, t: &FakeTransport) {
 }
 
 impl Scenario {
+    fn mariadb(&self) -> bool {
+        self.flavor == "mariadb"
+    }
+    /// The server's packages and service.
+    fn packages(&self) -> [&'static str; 2] {
+        if self.mariadb() {
+            ["mariadb-server", "mariadb"]
+        } else {
+            ["mysql-community-server", "mysql-community-client"]
+        }
+    }
+    fn service(&self) -> &'static str {
+        if self.mariadb() {
+            "mariadb"
+        } else {
+            "mysqld"
+        }
+    }
+    fn custom_paths(&self) -> bool {
+        !self.mysql_extra.is_empty()
+    }
     fn replica_status_sql(&self) -> &'static str {
         if self.version == "5.7" {
             "SHOW SLAVE STATUS"
@@ -416,6 +634,7 @@ fn run_scenario(s: &Scenario) -> (String, Vec<String>, Vec<Vec<JournalEntry>>) {
         secrecy::ExposeSecret::expose_secret(&ctx.secrets.vrrp_password).to_string(),
     ];
     secrets.extend(TEMP_PASSWORDS.iter().map(|p| p.to_string()));
+    secrets.extend(FRESH_TEMP_PASSWORDS.iter().map(|p| p.to_string()));
     let cluster = Cluster { nodes, secrets };
     let mut out = String::new();
     let mut all_entries = vec![Vec::new(), Vec::new()];
@@ -579,18 +798,26 @@ fn transcript(s: &Scenario) -> (String, Vec<Vec<JournalEntry>>) {
         }
     }
     // Temporary passwords travel nowhere but the SSH channel of the login itself.
-    for pw in TEMP_PASSWORDS {
+    for pw in TEMP_PASSWORDS.iter().chain(&FRESH_TEMP_PASSWORDS) {
         assert!(!raw.contains(pw), "{}: a temporary password shows", s.name);
     }
     let header = format!(
         "# mhactl bootstrap transcript: {} (golden; UPDATE_GOLDEN=1 rewrites it)\n\
-         # Recorded host: {}, MySQL {} from the MySQL Yum repository, systemd, firewalld, SELinux enforcing.\n\
+         # Recorded host: {}, {}, systemd, firewalld, SELinux enforcing.\n\
          # Every command ($), SQL statement (sql>) and login each step runs on each node, in order;\n\
          # `-- apply` starts what the step's change ran, `-- re-plan` the engine's check that the step\n\
          # is now satisfied; `[db2]` marks what a step of db1 ran on its peer. Secrets are shown as ***.\n",
         s.name,
         crate::os::OsRelease::parse(s.os_release).pretty_name,
-        s.server_version,
+        if s.mariadb() {
+            format!(
+                "MariaDB {} from AppStream (module stream mariadb:{})",
+                s.server_version.trim_end_matches("-MariaDB"),
+                s.version
+            )
+        } else {
+            format!("MySQL {} from the MySQL Yum repository", s.server_version)
+        },
     );
     let text = crate::engine::redact(&format!("{header}{raw}"), &secrets);
     for secret in &secrets {
@@ -690,10 +917,8 @@ fn el9_mysql84_transcript() {
     assert!(scripts.contains(
         &"dnf -y install https://repo.mysql.com/mysql84-community-release-el9-1.noarch.rpm"
     ));
-    assert!(
-        !scripts.iter().any(|c| c.contains("module disable")),
-        "no modules on EL9"
-    );
+    // Rocky 9.4's AppStream has a mariadb module (the 10.11 stream), no mysql module.
+    assert!(scripts.contains(&"dnf -y module disable mariadb"));
     assert!(
         !scripts.iter().any(|c| c.contains("config-manager --set")),
         "8.4 LTS is the RPM's default"
@@ -707,19 +932,21 @@ fn el9_mysql84_transcript() {
     assert!(text.contains("log_replica_updates"));
 }
 
-/// The RPM way of the first start (all three): the temporary password is read from the
+/// The RPM way of the first start (every MySQL scenario): the temporary password is read from the
 /// log, root logs in with it in expired mode and gets the inventory's password; the
 /// password policy is left alone.
 #[test]
 fn first_start_sets_root_password_from_the_temporary_one_without_weakening_the_policy() {
-    for s in scenarios() {
+    for s in scenarios().into_iter().filter(|s| !s.mariadb()) {
         let (text, entries) = transcript(&s);
         for node in &entries {
             let logins: Vec<&JournalEntry> = node
                 .iter()
                 .filter(|e| matches!(e, JournalEntry::Login { expired: true, .. }))
                 .collect();
-            assert_eq!(logins.len(), 1, "{}", s.name);
+            // With a custom datadir, data-directory sets root's password there too.
+            let expected = if s.custom_paths() { 2 } else { 1 };
+            assert_eq!(logins.len(), expected, "{}", s.name);
             let sql = sql_of(node);
             let alter = sql
                 .iter()
@@ -740,11 +967,11 @@ fn first_start_sets_root_password_from_the_temporary_one_without_weakening_the_p
 }
 
 /// The MySQL RPMs' /etc/my.cnf reads no drop-in directory: bootstrap adds the include
-/// before it writes zz-mhactl.cnf, on every EL scenario.
+/// before it writes zz-mhactl.cnf, on every EL + MySQL scenario.
 #[test]
 fn rpm_my_cnf_is_made_to_read_the_drop_in_directory() {
     let include = crate::os::append_include_command("/etc/my.cnf", "!includedir /etc/my.cnf.d");
-    for s in scenarios() {
+    for s in scenarios().into_iter().filter(|s| !s.mariadb()) {
         let (_, entries) = transcript(&s);
         for node in &entries {
             let scripts = scripts_of(node);
@@ -759,4 +986,138 @@ fn rpm_my_cnf_is_made_to_read_the_drop_in_directory() {
             assert!(added < written, "{}", s.name);
         }
     }
+}
+
+/// Runbook 1.4 on an enforcing EL9: the datadir, socket, pid file and error log under
+/// /data get their SELinux types before anything is installed, their directories go to
+/// mysql, /data/mysql is initialised with its own root password set on a private mysqld,
+/// and the server moves there with the paths in [mysqld] and [client].
+#[test]
+fn el9_mysql84_custom_paths_transcript() {
+    let s = scenario("el9-mysql84-custom-paths");
+    let (text, entries) = transcript(&s);
+    golden(s.name, &text);
+    for node in &entries {
+        let scripts = scripts_of(node);
+        let at = |want: &str| {
+            scripts
+                .iter()
+                .position(|c| *c == want)
+                .unwrap_or_else(|| panic!("not run: {want}"))
+        };
+        let install = scripts
+            .iter()
+            .position(|c| c.starts_with("dnf -y install mysql-community-server"))
+            .expect("install");
+        // SELinux first (Red Hat's procedure: `semanage fcontext -a -t TYPE 'DIR(/.*)?'`,
+        // then `restorecon -R`), directories created, before the packages arrive.
+        for (dir, ty) in [
+            ("/data/mysql", "mysqld_db_t"),
+            ("/data/run", "mysqld_var_run_t"),
+            ("/data/log", "mysqld_log_t"),
+        ] {
+            let rule = at(&format!(
+                "semanage fcontext -a -t {ty} '{dir}(/.*)?' 2>/dev/null || semanage fcontext -m -t {ty} '{dir}(/.*)?'"
+            ));
+            let relabel = at(&format!("mkdir -p {dir} && restorecon -R {dir}"));
+            assert!(rule < relabel && relabel < install, "{dir}");
+        }
+        // server-paths: the socket/pid file and log directories go to mysql before the
+        // first start.
+        let start = at("systemctl start mysqld");
+        assert!(at("install -d -o mysql -g mysql -m 755 /data/run") < start);
+        assert!(at("install -d -o mysql -g mysql -m 750 /data/log") < start);
+        // data-directory: initialised into the custom log, password read from there.
+        let init = at(
+            "set -e; install -d -o mysql -g mysql -m 750 /data/mysql; mysqld --initialize \
+             --user=mysql --datadir=/data/mysql --log-error=/data/log/mysqld.log",
+        );
+        let grep = at("grep -F 'A temporary password is generated for root@localhost: ' /data/log/mysqld.log 2>/dev/null || true");
+        let restart = at("systemctl restart mysqld");
+        assert!(start < init && init < grep && grep < restart);
+        assert!(node.iter().any(
+            |e| matches!(e, JournalEntry::Login { target, expired: true, .. }
+            if target == "unix:/data/mysql/mhactl-init.sock")
+        ));
+    }
+    // zz-mhactl.cnf: the paths in [mysqld], the socket in [client] too.
+    for line in [
+        "  | datadir = /data/mysql\n",
+        "  | pid-file = /data/run/mysqld.pid\n",
+    ] {
+        assert_eq!(text.matches(line).count(), 2, "{line}");
+    }
+    assert_eq!(
+        text.matches("  | log-error = /data/log/mysqld.log\n")
+            .count(),
+        4,
+        "[mysqld] and [mysqld_safe], both nodes"
+    );
+    assert_eq!(
+        text.matches("  | socket = /data/run/mysql.sock\n").count(),
+        4,
+        "[mysqld] and [client], both nodes"
+    );
+}
+
+/// RHEL 9's own MariaDB 10.11 (AppStream's mariadb:10.11 stream, RHEL 9.4+): the stream
+/// enabled before `dnf install mariadb-server mariadb`, service `mariadb`, root by
+/// unix_socket (no root password anywhere), mhactl's drop-in in /etc/my.cnf.d (which
+/// the packaged /etc/my.cnf includes), MariaDB's replication statements.
+#[test]
+fn el9_mariadb1011_transcript() {
+    let s = scenario("el9-mariadb1011");
+    let (text, entries) = transcript(&s);
+    golden(s.name, &text);
+    for (i, node) in entries.iter().enumerate() {
+        let scripts = scripts_of(node);
+        let at = |want: &str| {
+            scripts
+                .iter()
+                .position(|c| *c == want)
+                .unwrap_or_else(|| panic!("not run: {want}"))
+        };
+        // The 10.11 stream before the install (plain mariadb-server would be 10.5); no
+        // MySQL repository, no module disabled.
+        assert!(
+            at("dnf -y module enable mariadb:10.11")
+                < at("dnf -y install mariadb-server mariadb keepalived")
+        );
+        assert!(!scripts
+            .iter()
+            .any(|c| c.contains("repo.mysql.com") || c.contains("module disable")));
+        assert!(scripts.contains(&"systemctl start mariadb"));
+        assert!(scripts.contains(&"systemctl restart mariadb"));
+        // /etc/my.cnf already reads /etc/my.cnf.d: it is left alone; MariaDB has no
+        // --validate-config.
+        assert!(!scripts
+            .iter()
+            .any(|c| c.contains(">> /etc/my.cnf") || c.contains("--validate-config")));
+        // Root by unix_socket: no login with a password, no temporary password, no
+        // ALTER USER for root.
+        assert!(!node
+            .iter()
+            .any(|e| matches!(e, JournalEntry::Login { user, .. } if user == "root")));
+        let sql = sql_of(node);
+        assert!(!sql.iter().any(|q| q.contains("ALTER USER")));
+        assert!(!scripts.iter().any(|c| c.contains("temporary password")));
+        // MariaDB's statements: SHOW BINLOG STATUS (on the peer), CHANGE MASTER TO,
+        // START/SHOW REPLICA, BINLOG MONITOR.
+        let peer = ADDRESSES[1 - i];
+        assert!(sql
+            .iter()
+            .any(|q| q.starts_with(&format!("CHANGE MASTER TO MASTER_HOST='{peer}'"))));
+        assert!(sql.contains(&"START REPLICA") && sql.contains(&"SHOW REPLICA STATUS"));
+        assert!(sql
+            .iter()
+            .any(|q| q.starts_with("GRANT REPLICATION SLAVE, BINLOG MONITOR")));
+        assert!(!sql
+            .iter()
+            .any(|q| q.contains("PUBLIC_KEY") || q.contains("SOURCE")));
+    }
+    assert!(text.contains("sql> SHOW BINLOG STATUS"));
+    assert!(text.contains("/etc/my.cnf.d/zz-mhactl.cnf"));
+    assert!(text.contains("  | log_slave_updates = ON\n"));
+    assert!(text.contains("  | binlog_expire_logs_seconds = 604800\n"));
+    assert!(!text.contains("root_password"));
 }
