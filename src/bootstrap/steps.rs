@@ -1051,7 +1051,18 @@ impl Operation for Keepalived {
         let running = facts::service_active(node, services, KEEPALIVED_SERVICE)?;
         let conf_ok = current_conf.as_deref() == Some(conf.as_str());
         let script_ok = current_script.as_deref() == Some(script.as_str());
-        if conf_ok && script_ok && running {
+        let label = parse_check_script_label(
+            &node
+                .transport
+                .run_ok(&RemoteCommand::new(check_script_label_probe(script_path)))?,
+        );
+        // Under SELinux a freshly written script carries its directory's type: label it
+        // again after every write.
+        let label_ok = match &label {
+            CheckScriptLabel::NotEnforcing => true,
+            CheckScriptLabel::Enforcing(ty) => script_ok && ty == CHECK_SCRIPT_SELINUX_TYPE,
+        };
+        if conf_ok && script_ok && running && label_ok {
             return Ok(Plan::Noop(format!(
                 "{conf_path} up to date; keepalived running"
             )));
@@ -1067,6 +1078,14 @@ impl Operation for Keepalived {
                 mode: 0o755,
             });
             what.push(format!("write {script_path}"));
+        }
+        if !label_ok {
+            actions.push(Action::Run(RemoteCommand::new(check_script_label_command(
+                script_path,
+            ))));
+            what.push(format!(
+                "label {script_path} {CHECK_SCRIPT_SELINUX_TYPE} (SELinux)"
+            ));
         }
         if !conf_ok {
             diff.push_str(&file_diff(conf_path, current_conf.as_deref(), &conf));
@@ -1105,6 +1124,51 @@ impl Operation for Keepalived {
             diff: (!diff.is_empty()).then_some(diff),
         }))
     }
+}
+
+/// The SELinux type keepalived's scripts need to do what the health check does (run the
+/// client, connect to mysqld's socket): keepalived runs a script in the domain its file
+/// type leads to, and a script with an ordinary /etc type stays confined and fails.
+pub const CHECK_SCRIPT_SELINUX_TYPE: &str = "keepalived_unconfined_script_exec_t";
+
+/// What SELinux says about the health-check script (see [`check_script_label_probe`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckScriptLabel {
+    /// SELinux absent, disabled or permissive: nothing is blocked.
+    NotEnforcing,
+    /// Enforcing; the script's current type (`-` when it does not exist yet).
+    Enforcing(String),
+}
+
+/// Prints `enforcing TYPE` (`-` for a missing file) when SELinux is enforcing, nothing
+/// otherwise.
+pub fn check_script_label_probe(path: &str) -> String {
+    let p = shell_quote(path);
+    format!(
+        "command -v getenforce >/dev/null 2>&1 && [ \"$(getenforce)\" = Enforcing ] || exit 0; \
+         if test -e {p}; then echo \"enforcing $(stat -c %C {p} | cut -d: -f3)\"; else echo 'enforcing -'; fi"
+    )
+}
+
+/// Parse [`check_script_label_probe`]'s output.
+pub fn parse_check_script_label(out: &str) -> CheckScriptLabel {
+    match out.trim().strip_prefix("enforcing ") {
+        Some(ty) => CheckScriptLabel::Enforcing(ty.trim().to_string()),
+        None => CheckScriptLabel::NotEnforcing,
+    }
+}
+
+/// Give the script [`CHECK_SCRIPT_SELINUX_TYPE`]: a local file-context rule when
+/// `semanage` is installed (it survives a relabel), `restorecon` to apply it, and `chcon`
+/// where the rule could not be added; fails if the type still is not right.
+pub fn check_script_label_command(path: &str) -> String {
+    let p = shell_quote(path);
+    let t = CHECK_SCRIPT_SELINUX_TYPE;
+    format!(
+        "semanage fcontext -a -t {t} {p} 2>/dev/null || semanage fcontext -m -t {t} {p} 2>/dev/null || true; \
+         restorecon {p} 2>/dev/null || true; \
+         [ \"$(stat -c %C {p} | cut -d: -f3)\" = {t} ] || chcon -t {t} {p}"
+    )
 }
 
 /// Step 9 (runbook's "check the VIP"): exactly one node holds the VIP, and MySQL

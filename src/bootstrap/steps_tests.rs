@@ -725,3 +725,40 @@ fn el8_mariadb_enables_the_inventorys_module_stream_first() {
         assert!(!actions.iter().any(|a| a.contains("module")), "{actions:?}");
     }
 }
+
+/// SELinux and keepalived's health check: the probe says nothing where SELinux does not
+/// enforce (here: a real shell on the build host, which has no getenforce or does not
+/// enforce), and its output is read as the script's type.
+#[test]
+fn check_script_selinux_label_probe_and_parse() {
+    use super::steps::{check_script_label_probe, parse_check_script_label, CheckScriptLabel};
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(check_script_label_probe(
+            "/nonexistent/mhactl-check-mysql.sh",
+        ))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let enforcing_here = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("command -v getenforce >/dev/null && [ \"$(getenforce)\" = Enforcing ]")
+        .status()
+        .unwrap()
+        .success();
+    if !enforcing_here {
+        assert_eq!(
+            parse_check_script_label(&String::from_utf8_lossy(&out.stdout)),
+            CheckScriptLabel::NotEnforcing
+        );
+    }
+    assert_eq!(parse_check_script_label(""), CheckScriptLabel::NotEnforcing);
+    assert_eq!(
+        parse_check_script_label("enforcing -\n"),
+        CheckScriptLabel::Enforcing("-".into())
+    );
+    assert_eq!(
+        parse_check_script_label("enforcing keepalived_etc_t\n"),
+        CheckScriptLabel::Enforcing("keepalived_etc_t".into())
+    );
+}

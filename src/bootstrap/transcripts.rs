@@ -301,6 +301,8 @@ fn bare_host(s: &Scenario, i: usize, t: &FakeTransport, sql: &FakeSql) {
         t.on("dnf -q module list mariadb:", 0, "10.11 available\n");
     }
     t.on("is-active --quiet keepalived", 3, "");
+    // SELinux enforcing, the health-check script not written yet.
+    t.on("echo 'enforcing -'", 0, "enforcing -\n");
     // EL has no AppArmor and no Debian maintenance file (both probes exit 100 there).
     t.on("/sys/module/apparmor/parameters/enabled", 100, "");
     t.on("/etc/mysql/debian.cnf", 100, "");
@@ -559,6 +561,15 @@ fn after_planning(s: &Scenario, step: &str, i: usize, t: &FakeTransport, sql: &F
 /// so the candidate was renamed over the live file).
 fn after_applying(step: &str, t: &FakeTransport) {
     if step == "keepalived" {
+        // restorecon/chcon gave the new script the health check's type.
+        t.on(
+            "echo 'enforcing -'",
+            0,
+            &format!(
+                "enforcing {}\n",
+                crate::bootstrap::steps::CHECK_SCRIPT_SELINUX_TYPE
+            ),
+        );
         let conf = crate::os::KEEPALIVED_CONF_PATH;
         if let Some(c) = t.kept_file(&format!("{conf}.mhactl-new")) {
             t.put_file(conf, &c);
