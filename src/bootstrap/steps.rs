@@ -115,6 +115,18 @@ impl Operation for InstallPackages {
                 diff,
             }));
         }
+        if mirror.is_none()
+            && target.family == crate::os::OsFamily::El7
+            && inv.mysql.flavor == Flavor::Mariadb
+        {
+            // CentOS/RHEL 7's own repositories carry MariaDB 5.5 only, which has no
+            // replication statements mhactl could use (and is long out of support).
+            bail!(
+                "EL7's own repositories have only MariaDB 5.5, which mhactl does not support: \
+                 set packages.repository to a MariaDB 10.x repository (e.g. a mirror of \
+                 MariaDB's own yum repository for EL7), or use mysql.flavor: mysql"
+            );
+        }
         if mirror.is_none() && target.family.is_el() && inv.mysql.flavor == Flavor::Mysql {
             let (more, summary) = plan_mysql_yum_repository(&self.0, node, &target)?;
             actions.extend(more);

@@ -341,6 +341,36 @@ fn mysql_57_on_el8_is_refused_with_the_field_named() {
     );
 }
 
+#[test]
+fn mariadb_on_el7_without_a_mirror_is_refused_before_installing_5_5() {
+    let c = cluster(|_, t, _| {
+        t.on(
+            "/etc/os-release",
+            0,
+            include_str!("../../tests/fixtures/os/centos-7"),
+        );
+        t.on(
+            "rpm -q mariadb",
+            0,
+            "package mariadb-server is not installed\n",
+        );
+    });
+    let err = step_of(ctx_with("", ""), "install-packages")
+        .plan(&c, 0)
+        .unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("only MariaDB 5.5") && msg.contains("packages.repository"),
+        "{msg}"
+    );
+    // With a mirror, it installs from there.
+    let ctx = ctx_with(
+        "packages:\n  repository: http://mirror.example/mariadb-10.11/el7\n",
+        "",
+    );
+    assert!(step_of(ctx, "install-packages").plan(&c, 0).is_ok());
+}
+
 /// `mysqld --validate-config` rejects the new file: the previous one goes back, the
 /// server is not restarted, and the error names node, step, file and the server's words.
 #[test]
