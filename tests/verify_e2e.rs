@@ -192,6 +192,15 @@ fn verify_passes_on_a_healthy_pair_and_catches_each_fault() {
     expect_failure(&lab, &[], "my-cnf", "node-a", "+max_connections = 7");
     lab.ssh_ok("node-a", &format!("mv /root/cnf.bak {cnf}"));
 
+    // A health-check script edited by hand (here: made to always pass).
+    let script = "/etc/keepalived/mhactl-check-mysql.sh";
+    lab.ssh_ok(
+        "node-b",
+        &format!("cp -p {script} /root/chk.bak; sed -i '2i exit 0' {script}"),
+    );
+    expect_failure(&lab, &[], "keepalived-config", "node-b", "+exit 0");
+    lab.ssh_ok("node-b", &format!("mv /root/chk.bak {script}"));
+
     // A row changed on one node only: only --checksum sees it, and names the table.
     sql(
         &lab,

@@ -595,12 +595,49 @@ fn keepalived_checks(
             node.index,
             secrets.vrrp_password.expose_secret(),
         )?;
-        drift_check(
+        let conf = drift_check(
             "keepalived-config",
             node,
             target.keepalived_conf_path(),
             &wanted,
-        )
+        )?;
+        if !conf.ok {
+            return Ok(conf);
+        }
+        // The health check keepalived runs: the script as rendered, and under SELinux
+        // with the type that lets it reach mysqld.
+        let script_path = target.check_script_path();
+        let script = crate::render::render_check_script(inv, target)?;
+        let script_check = drift_check("keepalived-config", node, script_path, &script)?;
+        if !script_check.ok {
+            return Ok(script_check);
+        }
+        let probe = crate::bootstrap::steps::check_script_label_probe(script_path);
+        if let crate::bootstrap::steps::CheckScriptLabel::Enforcing(ty) =
+            crate::bootstrap::steps::parse_check_script_label(
+                &node.transport.run_ok(&RemoteCommand::new(probe))?,
+            )
+        {
+            let want = crate::bootstrap::steps::CHECK_SCRIPT_SELINUX_TYPE;
+            if ty != want {
+                return Ok(Check::fail(
+                    "keepalived-config",
+                    n,
+                    format!(
+                        "{script_path} has SELinux type {ty}, not {want}: keepalived runs it \
+                         confined and the health check cannot reach mysqld (bootstrap relabels it)"
+                    ),
+                ));
+            }
+        }
+        Ok(Check::pass(
+            "keepalived-config",
+            n,
+            format!(
+                "{} and {script_path} match the inventory",
+                target.keepalived_conf_path()
+            ),
+        ))
     }));
     out
 }
