@@ -273,7 +273,8 @@ pub struct LabUpArgs {
     /// Lab directory.
     #[command(flatten)]
     pub dir: LabDirArg,
-    /// Server flavor whose packages the lab's offline repository carries.
+    /// Server flavor whose packages the lab's offline repository carries (the inventory
+    /// of a `mariadb11` lab says `flavor: mariadb`, like any MariaDB).
     #[arg(long, value_enum, default_value = "mariadb")]
     pub flavor: crate::lab::LabFlavor,
     /// Private /24 the lab uses for its bridge, nodes and VIP (third octet).

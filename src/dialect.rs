@@ -692,6 +692,9 @@ mod tests {
         assert_eq!(v, Version::new(Flavor::Mariadb, 10, 11, 18));
         let v = Version::parse("11.8.3-MariaDB-1").unwrap();
         assert_eq!(v, Version::new(Flavor::Mariadb, 11, 8, 3));
+        // Debian sid's, as `SELECT VERSION()` returns it on the mariadb11 lab.
+        let v = Version::parse("11.8.9-MariaDB-4 from Debian-log").unwrap();
+        assert_eq!(v, Version::new(Flavor::Mariadb, 11, 8, 9));
         let v = Version::parse("5.5.5-10.4.34-MariaDB").unwrap();
         assert_eq!(v, Version::new(Flavor::Mariadb, 10, 4, 34));
         assert_eq!(

@@ -103,6 +103,8 @@ pub const LAB_UP: &str = "\
 Examples:
   sudo mhactl lab up                          # ./.mhactl-lab, 10.213.0.0/24
   sudo mhactl lab up --dir /tmp/lab --subnet 7  # a second lab on 10.213.7.0/24
+  sudo mhactl lab up --flavor mysql           # Debian sid, MySQL 9.x, RPM-style first start
+  sudo mhactl lab up --flavor mariadb11       # Debian sid, MariaDB 11.x (inventory: mariadb)
 
 Writes DIR/inventory.yaml, ready for `mhactl bootstrap DIR/inventory.yaml`.";
 

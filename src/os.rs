@@ -482,6 +482,16 @@ impl OsTarget {
         }
     }
 
+    /// Where the packaged default socket lives in newer releases of the same packages:
+    /// Debian's MariaDB 11.x (sid) moved it from `/run/mysqld` to
+    /// `/run/mariadbd/mysqld.sock` (its tmpfiles.d creates `/run/mariadbd`).
+    pub fn socket_path_newer(&self) -> Option<&'static str> {
+        match (self.family.is_el(), self.flavor) {
+            (false, Flavor::Mariadb) => Some("/run/mariadbd/mysqld.sock"),
+            _ => None,
+        }
+    }
+
     /// keepalived's configuration file.
     pub fn keepalived_conf_path(&self) -> &'static str {
         KEEPALIVED_CONF_PATH
@@ -1101,6 +1111,11 @@ mod tests {
             "/etc/mysql/mariadb.conf.d/60-mhactl.cnf"
         );
         assert_eq!(deb_maria.error_log_path(), None);
+        assert_eq!(deb_maria.socket_path(), "/run/mysqld/mysqld.sock");
+        assert_eq!(
+            deb_maria.socket_path_newer(),
+            Some("/run/mariadbd/mysqld.sock")
+        );
         let el_maria = t(OsFamily::El8, Flavor::Mariadb);
         assert_eq!(el_maria.server_packages(), ["mariadb-server", "mariadb"]);
         assert_eq!(el_maria.server_service(), "mariadb");
@@ -1111,6 +1126,7 @@ mod tests {
             ["mysql-server", "mysql-client"]
         );
         assert_eq!(ubu_mysql.server_service(), "mysql");
+        assert_eq!(ubu_mysql.socket_path_newer(), None);
         assert_eq!(
             ubu_mysql.config_path(),
             "/etc/mysql/mysql.conf.d/zz-mhactl.cnf"

@@ -304,6 +304,12 @@ pub fn render_check_script(inv: &Inventory, os: &OsTarget) -> Result<String> {
     let socket = server_socket(inv, os);
     check_token("mysql.socket", &socket, " ")?;
     ctx.insert("socket", &socket);
+    // Without an inventory socket, the packaged default depends on the release.
+    let newer = match inv.mysql.socket {
+        Some(_) => None,
+        None => os.socket_path_newer(),
+    };
+    ctx.insert("socket_newer", &newer.unwrap_or_default());
     ctx.insert("port", &inv.mysql.port);
     render(CHECK_SCRIPT_TEMPLATE, &ctx)
 }

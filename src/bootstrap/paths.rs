@@ -38,6 +38,7 @@ pub const PACKAGED_DIRS: &[&str] = &[
     "/var/lib/mysql",
     "/run/mysqld",
     "/var/run/mysqld",
+    "/run/mariadbd",
     "/var/log/mysql",
     "/var/log/mariadb",
 ];

@@ -73,7 +73,7 @@ pub fn write_secrets(dir: &Path, flavor: LabFlavor) -> Result<()> {
     }
     // MySQL's validate_password (MEDIUM) also judges the replication password.
     let replication = match flavor {
-        LabFlavor::Mariadb => random_hex(24)?,
+        LabFlavor::Mariadb | LabFlavor::Mariadb11 => random_hex(24)?,
         LabFlavor::Mysql => root_password(&random_hex(24)?),
     };
     let mut text = format!(
@@ -111,7 +111,7 @@ pub fn write_inventory(dir: &Path, state: &LabState) -> Result<()> {
     let flavor = state.flavor.inventory_flavor();
     // MariaDB's root logs in through the unix socket; MySQL's needs a password.
     let root = match state.flavor {
-        LabFlavor::Mariadb => "",
+        LabFlavor::Mariadb | LabFlavor::Mariadb11 => "",
         LabFlavor::Mysql => "\x20 root_password_file: \"secrets.yaml#root_password\"\n",
     };
     let text = format!(

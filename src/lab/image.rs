@@ -48,6 +48,13 @@ impl ImageSpec {
                 // replaces systemd, which conflicts with the daemonless systemctl.
                 base_extra: &["systemd-standalone-sysusers", "systemctl"],
             },
+            LabFlavor::Mariadb11 => ImageSpec {
+                suite: "sid",
+                repo_packages: &["mariadb-server", "mariadb-client", "keepalived"],
+                // As for MySQL: sid's packages are run from their units, like on a real
+                // sid host, by the daemonless systemctl.
+                base_extra: &["systemd-standalone-sysusers", "systemctl"],
+            },
         }
     }
 
@@ -298,5 +305,10 @@ mod tests {
         );
         let mysql = ImageSpec::for_flavor(LabFlavor::Mysql).key();
         assert!(mysql.starts_with("sid-"), "{mysql}");
+        let mariadb11 = ImageSpec::for_flavor(LabFlavor::Mariadb11).key();
+        assert!(
+            mariadb11.starts_with("sid-") && mariadb11 != mysql,
+            "{mariadb11}"
+        );
     }
 }

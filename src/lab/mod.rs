@@ -36,6 +36,9 @@ pub enum LabFlavor {
     /// as the service manager, and the server's first start done the RPM way
     /// (`mysqld --initialize`: a random expired root password in the error log).
     Mysql,
+    /// Debian sid with mariadb-server 11.x and keepalived 2.3, a daemonless `systemctl`
+    /// as the service manager (the packaged units, as on a real sid host).
+    Mariadb11,
 }
 
 impl LabFlavor {
@@ -44,7 +47,13 @@ impl LabFlavor {
         match self {
             LabFlavor::Mariadb => "mariadb",
             LabFlavor::Mysql => "mysql",
+            LabFlavor::Mariadb11 => "mariadb",
         }
+    }
+
+    /// Does the flavor's image carry the daemonless `systemctl` (sid images)?
+    pub fn uses_systemctl(self) -> bool {
+        matches!(self, LabFlavor::Mysql | LabFlavor::Mariadb11)
     }
 }
 

@@ -36,6 +36,32 @@ mkdir -p "$root/run/sshd" "$root/run/lock"
 exec chroot "$root" /usr/sbin/sshd -D -e
 "#;
 
+/// MariaDB 11 flavor only: what systemd, had it been PID 1, would have done for sid's
+/// mariadb-server and the daemonless `systemctl` does not. apt runs this hook after dpkg:
+/// - the packaged unit's `ExecStartPost=!/etc/mysql/debian-start` (`!`: full privileges)
+///   is refused by the daemonless systemctl ("Exec is not an absolute path"): a copy of
+///   the unit without the prefix goes to /etc/systemd/system, which takes precedence;
+/// - the runtime directory of the socket and pid file (`/run/mariadbd` in 11.x) comes
+///   from the package's tmpfiles.d entry, applied by systemd-tmpfiles at boot and at
+///   package installation: the hook creates the `d` lines' directories.
+const MARIADB11_SYSTEMD_HOOK: &str = r##"#!/bin/sh
+# mhactl lab (flavor mariadb11): what systemd would do for mariadb-server, see docs/lab.md.
+set -eu
+unit=/usr/lib/systemd/system/mariadb.service
+[ -e "$unit" ] || exit 0
+if [ ! -e /etc/systemd/system/mariadb.service ]; then
+    mkdir -p /etc/systemd/system
+    { echo "# mhactl lab: $unit without the '!' prefix the daemonless systemctl refuses."
+      sed 's/^\(Exec[A-Za-z]*=\)[!+]*/\1/' "$unit"; } > /etc/systemd/system/mariadb.service
+fi
+for conf in /usr/lib/tmpfiles.d/mariadb.conf; do
+    [ -e "$conf" ] || continue
+    awk '$1 == "d" { print $2, $3, $4, $5 }' "$conf" | while read -r path mode user group; do
+        [ -d "$path" ] || install -d -m "$mode" -o "$user" -g "$group" "$path"
+    done
+done
+"##;
+
 /// MySQL flavor only: make the node's Debian `mysql-server` behave like the MySQL RPMs
 /// on EL, whose first start (`mysqld_pre_systemd`) initializes an empty datadir with
 /// `mysqld --initialize` (a random, *expired* root password in the error log) and an
@@ -152,6 +178,20 @@ pub fn prepare(
             "// mhactl lab: MySQL's first start the RPM way (see /usr/local/sbin/mhactl-lab-rpm-first-start)\n\
              DPkg::Post-Invoke { \"/usr/local/sbin/mhactl-lab-rpm-first-start\"; };\n",
         )?;
+    }
+    if flavor == super::LabFlavor::Mariadb11 {
+        let hook = upper.join("usr/local/sbin/mhactl-lab-mariadb-systemd");
+        fs::create_dir_all(upper.join("usr/local/sbin"))?;
+        fs::write(&hook, MARIADB11_SYSTEMD_HOOK)?;
+        fs::set_permissions(&hook, fs::Permissions::from_mode(0o755))?;
+        fs::create_dir_all(upper.join("etc/apt/apt.conf.d"))?;
+        fs::write(
+            upper.join("etc/apt/apt.conf.d/99mhactl-lab-mariadb-systemd"),
+            "// mhactl lab: what systemd would do for mariadb-server (see /usr/local/sbin/mhactl-lab-mariadb-systemd)\n\
+             DPkg::Post-Invoke { \"/usr/local/sbin/mhactl-lab-mariadb-systemd\"; };\n",
+        )?;
+    }
+    if flavor.uses_systemctl() {
         // keepalived's unit is Type=notify, but keepalived only notifies when its parent
         // is systemd itself: under the daemonless systemctl (which ignores drop-ins),
         // `start` would wait for the notification until its timeout (90 s, twice). A

@@ -7,6 +7,7 @@
 # which proves the server accepts connections (it exits 0 even on "Access denied").
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 SOCKET=/run/mysqld/mysqld.sock
+[ -S "$SOCKET" ] || SOCKET=/run/mariadbd/mysqld.sock   # the packaged default of newer releases
 if [ -S "$SOCKET" ]; then
     set -- --socket="$SOCKET"
 else
