@@ -94,6 +94,32 @@ impl Version {
     }
 }
 
+impl Version {
+    /// Why this running server is not the one the inventory describes (`mysql.flavor`
+    /// and, when set, `mysql.version` as `major.minor`), or `None` when it is.
+    pub fn mismatch(&self, flavor: Flavor, version: Option<&str>) -> Option<String> {
+        let name = |f: Flavor| match f {
+            Flavor::Mariadb => "mariadb",
+            Flavor::Mysql => "mysql",
+        };
+        if self.flavor != flavor {
+            return Some(format!(
+                "the server is {self}, but mysql.flavor is {}: fix mysql.flavor, or install {} on the node",
+                name(flavor),
+                name(flavor)
+            ));
+        }
+        let want = version?.trim();
+        let have = format!("{}.{}", self.major, self.minor);
+        (want != have).then(|| {
+            format!(
+                "the server is {self}, but mysql.version is \"{want}\": set mysql.version to \"{have}\", \
+                 or install {want} on the node (mhactl does not upgrade or downgrade servers)"
+            )
+        })
+    }
+}
+
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let name = match self.flavor {
@@ -719,6 +745,17 @@ mod tests {
         );
         assert!(Version::parse("").is_err());
         assert!(Version::parse("MariaDB").is_err());
+        let v = Version::parse("8.4.3").unwrap();
+        assert_eq!(v.mismatch(Flavor::Mysql, Some("8.4")), None);
+        assert_eq!(v.mismatch(Flavor::Mysql, None), None);
+        assert!(v
+            .mismatch(Flavor::Mysql, Some("8.0"))
+            .is_some_and(|m| m.contains("MySQL 8.4.3") && m.contains("\"8.0\"")));
+        assert!(v
+            .mismatch(Flavor::Mariadb, None)
+            .is_some_and(|m| m.contains("mysql.flavor is mariadb")));
+        let m = Version::parse("10.11.18-MariaDB-0+deb12u1-log").unwrap();
+        assert_eq!(m.mismatch(Flavor::Mariadb, Some("10.11")), None);
         assert!(Version::parse("8").is_err());
         assert_eq!(
             Version::parse("10.11.18-MariaDB").unwrap().to_string(),

@@ -334,6 +334,12 @@ impl Operation for AdminAccess {
         let node = &cluster.nodes[i];
         let err = match facts::dialect(node) {
             Ok(d) => {
+                if let Some(problem) = d
+                    .version()
+                    .mismatch(self.0.inv.mysql.flavor, self.0.inv.mysql.version.as_deref())
+                {
+                    bail!("{problem}");
+                }
                 let how = match (d.flavor(), &self.0.secrets.root_password) {
                     (Flavor::Mysql, Some(_)) => "root with the inventory's root password",
                     _ => "root by socket authentication",

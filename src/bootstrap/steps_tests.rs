@@ -792,3 +792,27 @@ fn check_script_selinux_label_probe_and_parse() {
         CheckScriptLabel::Enforcing("keepalived_etc_t".into())
     );
 }
+
+/// The inventory says which server it expects: another version (or flavor) on the node
+/// stops bootstrap at admin-access, before anything is configured for the wrong server.
+#[test]
+fn a_server_other_than_the_inventorys_is_refused() {
+    let c = cluster(|_, _, _| {});
+    let err = step_of(
+        ctx_with("mysql:\n  version: \"10.6\"\n", ""),
+        "admin-access",
+    )
+    .plan(&c, 0)
+    .unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("the server is MariaDB 10.11.18, but mysql.version is \"10.6\""),
+        "{msg}"
+    );
+    assert!(step_of(
+        ctx_with("mysql:\n  version: \"10.11\"\n", ""),
+        "admin-access"
+    )
+    .plan(&c, 0)
+    .is_ok());
+}

@@ -71,11 +71,15 @@ fn node_checks(cluster: &Cluster, inv: &Inventory, secrets: &Secrets, i: usize) 
     };
     let dialect = match facts::dialect(node) {
         Ok(d) => {
-            out.push(Check::pass(
-                "mysqld",
-                n,
-                format!("{} answers SQL", d.version()),
-            ));
+            out.push(
+                match d
+                    .version()
+                    .mismatch(inv.mysql.flavor, inv.mysql.version.as_deref())
+                {
+                    None => Check::pass("mysqld", n, format!("{} answers SQL", d.version())),
+                    Some(problem) => Check::fail("mysqld", n, problem),
+                },
+            );
             d
         }
         Err(e) => {
