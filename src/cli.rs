@@ -185,6 +185,11 @@ pub struct VerifyArgs {
     /// Also compare per-table checksums of the replicated databases across the nodes.
     #[arg(long)]
     pub checksum: bool,
+    /// Run the checks again (every 2 s) until the pair is healthy or SECONDS have passed,
+    /// then report the last result: for pipelines that verify right after a change
+    /// (a restart, a failover) while replication reconnects.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub wait: u64,
 }
 
 /// `mhactl failover-test` flags.

@@ -387,7 +387,9 @@ fn apply_step(
     node: &NodeHandle,
     dry_run: bool,
 ) -> Result<(StepStatus, String, Option<String>)> {
-    let change = match op.plan(cluster, node.index).context("reading facts")? {
+    // A planning error is reported as is: the step and node are already named, and
+    // planning changes nothing, so there is nothing else to say about it.
+    let change = match op.plan(cluster, node.index)? {
         Plan::Noop(reason) => return Ok((StepStatus::Unchanged, reason, None)),
         Plan::Change(change) => change,
     };

@@ -38,6 +38,7 @@ pub const VERIFY: &str = "\
 Examples:
   mhactl -i inventory.yaml verify                   # table of checks; exit 0 when healthy
   mhactl -i inventory.yaml verify --checksum        # also compare table checksums
+  mhactl -i inventory.yaml verify --wait 60         # retry until healthy, at most 60 s
   mhactl -i inventory.yaml verify --output json | jq '.checks[] | select(.ok == false)'
 
 Exit codes: 0 no error-level check failed (warnings allowed), 1 unhealthy, 2 inventory error.";

@@ -125,8 +125,13 @@ fn verify_passes_on_a_healthy_pair_and_catches_each_fault() {
         "node-b",
         "IO thread NOT running",
     );
-    sql(&lab, "node-b", "START SLAVE");
-    std::thread::sleep(std::time::Duration::from_secs(1));
+    // `--wait` keeps checking until replication is back (started here 3 s later).
+    lab.ssh_ok(
+        "node-b",
+        "setsid sh -c 'sleep 3; mysql -e \"START SLAVE\"' </dev/null >/dev/null 2>&1 &",
+    );
+    let (code, report) = verify(&lab, &["--wait", "60"]);
+    assert_eq!(code, 0, "{:#?}", failures(&report));
     expect_healthy(&lab);
 
     // A replication error: a conflicting row inserted on one side only.

@@ -77,13 +77,35 @@ impl Check {
     }
 }
 
+/// How long `verify --wait` pauses between two rounds of checks.
+const RETRY_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Run `mhactl verify`.
 pub fn run(args: &VerifyArgs, global: &GlobalArgs) -> Result<ExitCode> {
     let inv = inventory::load(&global.inventory)?;
     let secrets = Secrets::resolve(&inv, std::io::stdin().is_terminal())?;
     let started = Instant::now();
-    let checks = collect(&inv, &secrets, args.checksum, global)?;
-    let ok = !checks.iter().any(Check::is_error);
+    let deadline = started + std::time::Duration::from_secs(args.wait);
+    let (checks, ok) = loop {
+        let checks = collect(&inv, &secrets, args.checksum, global)?;
+        let ok = !checks.iter().any(Check::is_error);
+        if ok || Instant::now() + RETRY_INTERVAL > deadline {
+            break (checks, ok);
+        }
+        if !global.quiet {
+            let failing: Vec<String> = checks
+                .iter()
+                .filter(|c| c.is_error())
+                .map(|c| format!("{}/{}", c.name, c.node))
+                .collect();
+            eprintln!(
+                "verify: not healthy yet ({}); checking again for up to {} s",
+                failing.join(", "),
+                deadline.saturating_duration_since(Instant::now()).as_secs()
+            );
+        }
+        std::thread::sleep(RETRY_INTERVAL);
+    };
     match global.output {
         OutputFormat::Json => {
             let value = serde_json::json!({ "ok": ok, "checks": checks });
