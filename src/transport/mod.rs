@@ -129,13 +129,12 @@ pub trait Transport: Send + Sync {
     fn run_ok(&self, cmd: &RemoteCommand) -> Result<String> {
         let out = self.run(cmd)?;
         if !out.success() {
-            bail!(
-                "{}: command failed (exit {}): {}\n  stderr: {}",
+            return Err(command_failed(
                 self.node(),
+                &cmd.script,
                 out.status,
-                first_line(&cmd.script),
-                out.stderr.trim()
-            );
+                &out.stderr,
+            ));
         }
         Ok(out.stdout)
     }
@@ -159,6 +158,16 @@ pub trait Transport: Send + Sync {
         let out = self.run(&read_file_command(path))?;
         read_file_result(self.node(), path, out)
     }
+}
+
+/// The error for a command that exited non-zero: the node, the exit status, the script's
+/// first line and its stderr.
+pub fn command_failed(node: &str, script: &str, status: i32, stderr: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{node}: command failed (exit {status}): {}\n  stderr: {}",
+        first_line(script),
+        stderr.trim()
+    )
 }
 
 /// The open stdin of a command running on a node (see [`Transport::open_sink`]).

@@ -100,21 +100,9 @@ impl SshTransport {
     }
 
     async fn run_async(&self, cmd: &RemoteCommand) -> Result<CommandOutput> {
-        let mut command = if self.target.ssh.user == "root" {
-            let mut c = self.session.command("sh");
-            c.arg("-c").arg(&cmd.script);
-            c
-        } else {
-            let mut c = self.session.command("sudo");
-            c.args(["-n", "sh", "-c"]).arg(&cmd.script);
-            c
-        };
+        let mut command = self.owned_command(&cmd.script);
         command
-            .stdin(if cmd.stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
+            .stdin(stdin_for(cmd))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = command.spawn().await?;
@@ -158,6 +146,27 @@ impl SshTransport {
             c.args(["-n", "sh", "-c"]).arg(script);
             c
         }
+    }
+
+    /// Start `cmd` for streaming (stderr piped for the error message), counted like
+    /// [`Transport::run`]'s commands.
+    fn spawn(
+        &self,
+        cmd: &RemoteCommand,
+        stdin: Stdio,
+        stdout: Stdio,
+    ) -> Result<openssh::Child<Arc<Session>>> {
+        self.commands.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(node = %self.target.node, script = %cmd.script, "spawn");
+        let mut command = self.owned_command(&cmd.script);
+        command.stdin(stdin).stdout(stdout).stderr(Stdio::piped());
+        runtime().block_on(command.spawn()).with_context(|| {
+            format!(
+                "{}: ssh: cannot start `{}`",
+                self.target.node,
+                super::first_line(&cmd.script)
+            )
+        })
     }
 
     async fn take_lock(&self, owner: &str) -> Result<openssh::Child<Arc<Session>>> {
@@ -207,6 +216,15 @@ impl SshTransport {
     }
 }
 
+/// Piped when the command has input, else null (the remote side sees EOF at once).
+fn stdin_for(cmd: &RemoteCommand) -> Stdio {
+    if cmd.stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    }
+}
+
 /// A command's stdin on a node, written as data comes (see [`Transport::open_sink`]).
 struct SshSink {
     node: String,
@@ -248,12 +266,12 @@ impl super::Sink for SshSink {
         })?;
         let status = out.status.code().unwrap_or(255);
         if status != 0 {
-            anyhow::bail!(
-                "{}: command failed (exit {status}): {}\n  stderr: {}",
-                self.node,
-                super::first_line(&self.script),
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
+            return Err(super::command_failed(
+                &self.node,
+                &self.script,
+                status,
+                &String::from_utf8_lossy(&out.stderr),
+            ));
         }
         Ok(())
     }
@@ -265,20 +283,7 @@ impl Transport for SshTransport {
     }
 
     fn open_sink<'a>(&'a self, cmd: &RemoteCommand) -> Result<Box<dyn super::Sink + 'a>> {
-        self.commands.fetch_add(1, Ordering::Relaxed);
-        tracing::debug!(node = %self.target.node, script = %cmd.script, "open sink");
-        let mut command = self.owned_command(&cmd.script);
-        command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        let mut child = runtime().block_on(command.spawn()).with_context(|| {
-            format!(
-                "{}: ssh: cannot start `{}`",
-                self.target.node,
-                super::first_line(&cmd.script)
-            )
-        })?;
+        let mut child = self.spawn(cmd, Stdio::piped(), Stdio::null())?;
         let mut stdin = child.stdin().take().ok_or_else(|| anyhow!("no stdin"))?;
         if let Some(input) = &cmd.stdin {
             runtime().block_on(stdin.write_all(input))?;
@@ -299,24 +304,7 @@ impl Transport for SshTransport {
         head_limit: usize,
     ) -> Result<()> {
         use tokio::io::AsyncReadExt;
-        self.commands.fetch_add(1, Ordering::Relaxed);
-        tracing::debug!(node = %self.target.node, script = %cmd.script, "stream");
-        let mut command = self.owned_command(&cmd.script);
-        command
-            .stdin(if cmd.stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = runtime().block_on(command.spawn()).with_context(|| {
-            format!(
-                "{}: ssh: cannot start `{}`",
-                self.target.node,
-                super::first_line(&cmd.script)
-            )
-        })?;
+        let mut child = self.spawn(cmd, stdin_for(cmd), Stdio::piped())?;
         if let (Some(input), Some(mut stdin)) = (&cmd.stdin, child.stdin().take()) {
             runtime().block_on(async move {
                 stdin.write_all(input).await?;
@@ -345,12 +333,12 @@ impl Transport for SshTransport {
         let out = runtime().block_on(child.wait_with_output())?;
         let status = out.status.code().unwrap_or(255);
         if status != 0 {
-            anyhow::bail!(
-                "{}: command failed (exit {status}): {}\n  stderr: {}",
-                self.target.node,
-                super::first_line(&cmd.script),
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
+            return Err(super::command_failed(
+                &self.target.node,
+                &cmd.script,
+                status,
+                &String::from_utf8_lossy(&out.stderr),
+            ));
         }
         copied.with_context(|| {
             format!(
