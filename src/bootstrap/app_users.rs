@@ -7,12 +7,13 @@
 
 use super::steps::Ctx;
 use crate::dialect::{quote_account, quote_string, Dialect};
-use crate::engine::{Change, Cluster, Operation, Plan};
+use crate::engine::{Change, Cluster, NodeHandle, Operation, Plan};
 use crate::facts;
 use crate::inventory::{self, Flavor};
 use crate::transport::ForwardTarget;
 use anyhow::{anyhow, bail, Result};
 use secrecy::{ExposeSecret, SecretString};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// Name of the short-lived account that checks a MySQL password (see [`password_ok`]).
@@ -43,29 +44,8 @@ impl Operation for AppUsers {
                 .user_passwords
                 .get(u)
                 .ok_or_else(|| anyhow!("access.users[{u}]: password not resolved"))?;
-            let grants = user
-                .privileges
-                .iter()
-                .map(|g| inventory::parse_grant(g))
-                .collect::<std::result::Result<Vec<_>, String>>()
-                .map_err(|e| anyhow!("access.users[{u}].privileges: {e}"))?;
-            let wanted = inventory::wanted_grants(&grants);
-            let hosts = user
-                .networks
-                .iter()
-                .map(|n| inventory::parse_network(n).map(|n| n.mysql_host()))
-                .collect::<std::result::Result<Vec<_>, String>>()
-                .map_err(|e| anyhow!("access.users[{u}].networks: {e}"))?;
-            let existing: Vec<String> = node
-                .with_sql(|sql| {
-                    sql.query(&format!(
-                        "SELECT Host FROM mysql.user WHERE User = {}",
-                        quote_string(&user.name)
-                    ))
-                })?
-                .iter()
-                .filter_map(|r| crate::sql::get(r, "Host").map(str::to_string))
-                .collect();
+            let (wanted, hosts) = wanted_account(u, user)?;
+            let existing = account_hosts(node, &user.name)?;
             for stale in existing.iter().filter(|h| !hosts.contains(h)) {
                 let account = quote_account(&user.name, stale);
                 statements.push(format!("DROP USER {account}"));
@@ -85,13 +65,7 @@ impl Operation for AppUsers {
                         ));
                         what.push(format!("set the password of {account}"));
                     }
-                    let rows =
-                        node.with_sql(|sql| sql.query(&d.show_grants_sql(&user.name, host)))?;
-                    let lines: Vec<String> = rows
-                        .iter()
-                        .filter_map(|r| r.first().and_then(|(_, v)| v.clone()))
-                        .collect();
-                    inventory::parse_show_grants(&lines)
+                    inventory::parse_show_grants(&grant_lines(node, &d, &user.name, host)?)
                 } else {
                     statements.push(d.create_replication_user_sql(
                         &user.name,
@@ -126,6 +100,50 @@ impl Operation for AppUsers {
             diff: None,
         }))
     }
+}
+
+/// Privileges per object, as the inventory lists them or as SHOW GRANTS shows them.
+pub type Grants = BTreeMap<inventory::GrantObject, BTreeSet<String>>;
+
+/// What the inventory wants for `access.users[u]`: its privileges, and one MySQL host
+/// pattern per client network. Errors name the field.
+pub fn wanted_account(u: usize, user: &inventory::AccessUser) -> Result<(Grants, Vec<String>)> {
+    let grants = user
+        .privileges
+        .iter()
+        .map(|g| inventory::parse_grant(g))
+        .collect::<std::result::Result<Vec<_>, String>>()
+        .map_err(|e| anyhow!("access.users[{u}].privileges: {e}"))?;
+    let hosts = user
+        .networks
+        .iter()
+        .map(|n| inventory::parse_network(n).map(|n| n.mysql_host()))
+        .collect::<std::result::Result<Vec<_>, String>>()
+        .map_err(|e| anyhow!("access.users[{u}].networks: {e}"))?;
+    Ok((inventory::wanted_grants(&grants), hosts))
+}
+
+/// The hosts that accounts named `user` exist for on the node.
+pub fn account_hosts(node: &NodeHandle, user: &str) -> Result<Vec<String>> {
+    Ok(node
+        .with_sql(|sql| {
+            sql.query(&format!(
+                "SELECT Host AS host FROM mysql.user WHERE User = {}",
+                quote_string(user)
+            ))
+        })?
+        .iter()
+        .filter_map(|r| crate::sql::get(r, "host").map(str::to_string))
+        .collect())
+}
+
+/// `SHOW GRANTS FOR user@host`, one statement per line.
+pub fn grant_lines(node: &NodeHandle, d: &Dialect, user: &str, host: &str) -> Result<Vec<String>> {
+    Ok(node
+        .with_sql(|sql| sql.query(&d.show_grants_sql(user, host)))?
+        .iter()
+        .filter_map(|r| r.first().and_then(|(_, v)| v.clone()))
+        .collect())
 }
 
 /// Does `user@host` on node `i` accept `password`?

@@ -437,17 +437,7 @@ fn replication_user_check(
     let n = node.name.as_str();
     let user = &inv.mysql.replication_user;
     let peer_addr = inv.peer(i).address.to_string();
-    let rows = node.with_sql(|sql| {
-        sql.query(&format!(
-            "SELECT Host AS host FROM mysql.user WHERE User = {}",
-            quote_string(user)
-        ))
-    })?;
-    let hosts: Vec<String> = rows
-        .iter()
-        .filter_map(|r| crate::sql::get(r, "host"))
-        .map(str::to_string)
-        .collect();
+    let hosts = crate::bootstrap::app_users::account_hosts(node, user)?;
     if !hosts.contains(&peer_addr) {
         return Ok(Check::fail(
             "replication-user",
@@ -463,11 +453,7 @@ fn replication_user_check(
             format!("{user} also exists for hosts {others:?}: the account should be limited to the peer's address {peer_addr}"),
         ));
     }
-    let grants = node.with_sql(|sql| sql.query(&d.show_grants_sql(user, &peer_addr)))?;
-    let lines: Vec<String> = grants
-        .iter()
-        .filter_map(|r| r.first().and_then(|(_, v)| v.clone()))
-        .collect();
+    let lines = crate::bootstrap::app_users::grant_lines(node, d, user, &peer_addr)?;
     if !d.grants_cover_replication(&lines) {
         return Ok(Check::fail(
             "replication-user",
@@ -506,29 +492,8 @@ fn access_users_check(node: &NodeHandle, inv: &Inventory, d: &Dialect) -> Result
     let mut problems = Vec::new();
     let mut fine = Vec::new();
     for (u, user) in inv.access.users.iter().enumerate() {
-        let grants = user
-            .privileges
-            .iter()
-            .map(|g| crate::inventory::parse_grant(g))
-            .collect::<std::result::Result<Vec<_>, String>>()
-            .map_err(|e| anyhow!("access.users[{u}].privileges: {e}"))?;
-        let wanted = crate::inventory::wanted_grants(&grants);
-        let hosts = user
-            .networks
-            .iter()
-            .map(|net| crate::inventory::parse_network(net).map(|net| net.mysql_host()))
-            .collect::<std::result::Result<Vec<_>, String>>()
-            .map_err(|e| anyhow!("access.users[{u}].networks: {e}"))?;
-        let existing: Vec<String> = node
-            .with_sql(|sql| {
-                sql.query(&format!(
-                    "SELECT Host AS host FROM mysql.user WHERE User = {}",
-                    quote_string(&user.name)
-                ))
-            })?
-            .iter()
-            .filter_map(|r| crate::sql::get(r, "host").map(str::to_string))
-            .collect();
+        let (wanted, hosts) = crate::bootstrap::app_users::wanted_account(u, user)?;
+        let existing = crate::bootstrap::app_users::account_hosts(node, &user.name)?;
         for stale in existing.iter().filter(|h| !hosts.contains(h)) {
             problems.push(format!(
                 "{} exists but access.users[{u}].networks does not list it",
@@ -541,12 +506,9 @@ fn access_users_check(node: &NodeHandle, inv: &Inventory, d: &Dialect) -> Result
                 problems.push(format!("{account} does not exist"));
                 continue;
             }
-            let rows = node.with_sql(|sql| sql.query(&d.show_grants_sql(&user.name, host)))?;
-            let lines: Vec<String> = rows
-                .iter()
-                .filter_map(|r| r.first().and_then(|(_, v)| v.clone()))
-                .collect();
-            let actual = crate::inventory::parse_show_grants(&lines);
+            let actual = crate::inventory::parse_show_grants(
+                &crate::bootstrap::app_users::grant_lines(node, d, &user.name, host)?,
+            );
             let changes = crate::inventory::grant_changes(&account, &wanted, &actual);
             if changes.is_empty() {
                 fine.push(account);
