@@ -517,6 +517,16 @@ pub fn fcontext_listed(listing: &str, spec: &str, selinux_type: &str) -> bool {
     })
 }
 
+/// Add the local file-context rule `spec` → `selinux_type`, or change the type of an
+/// existing rule for the same spec (`-a` refuses to add it twice).
+pub fn fcontext_rule_command(selinux_type: &str, spec: &str) -> String {
+    let spec = shell_quote(spec);
+    format!(
+        "semanage fcontext -a -t {selinux_type} {spec} 2>/dev/null || \
+         semanage fcontext -m -t {selinux_type} {spec}"
+    )
+}
+
 /// Prints `CONTEXT PATH` per path (`- PATH` when missing).
 pub fn contexts_command(paths: &[&str]) -> String {
     let list: Vec<String> = paths.iter().map(|p| shell_quote(p)).collect();
@@ -604,10 +614,9 @@ pub fn plan_selinux(inv: &Inventory, t: &dyn Transport) -> Result<Plan> {
                 continue;
             }
             if !rule_ok {
-                let spec = shell_quote(&l.spec);
-                let ty = l.selinux_type;
-                actions.push(Action::Run(RemoteCommand::new(format!(
-                    "semanage fcontext -a -t {ty} {spec} 2>/dev/null || semanage fcontext -m -t {ty} {spec}"
+                actions.push(Action::Run(RemoteCommand::new(fcontext_rule_command(
+                    l.selinux_type,
+                    &l.spec,
                 ))));
             }
             let p = shell_quote(&l.path);

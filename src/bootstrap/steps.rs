@@ -1073,6 +1073,7 @@ impl Operation for Keepalived {
             &node
                 .transport
                 .run_ok(&RemoteCommand::new(check_script_label_probe(script_path)))?,
+            script_path,
         );
         // Under SELinux a freshly written script carries its directory's type: label it
         // again after every write.
@@ -1158,20 +1159,22 @@ pub enum CheckScriptLabel {
     Enforcing(String),
 }
 
-/// Prints `enforcing TYPE` (`-` for a missing file) when SELinux is enforcing, nothing
-/// otherwise.
+/// Prints `enforcing` and then the script's context line ([`super::firewall::contexts_command`])
+/// when SELinux is enforcing, nothing otherwise.
 pub fn check_script_label_probe(path: &str) -> String {
-    let p = shell_quote(path);
     format!(
         "command -v getenforce >/dev/null 2>&1 && [ \"$(getenforce)\" = Enforcing ] || exit 0; \
-         if test -e {p}; then echo \"enforcing $(stat -c %C {p} | cut -d: -f3)\"; else echo 'enforcing -'; fi"
+         echo enforcing; {}",
+        super::firewall::contexts_command(&[path])
     )
 }
 
-/// Parse [`check_script_label_probe`]'s output.
-pub fn parse_check_script_label(out: &str) -> CheckScriptLabel {
-    match out.trim().strip_prefix("enforcing ") {
-        Some(ty) => CheckScriptLabel::Enforcing(ty.trim().to_string()),
+/// Parse [`check_script_label_probe`]'s output for the script at `path`.
+pub fn parse_check_script_label(out: &str, path: &str) -> CheckScriptLabel {
+    match out.trim_start().strip_prefix("enforcing") {
+        Some(rest) => CheckScriptLabel::Enforcing(
+            super::firewall::context_type(rest.trim_start(), path).unwrap_or_else(|| "-".into()),
+        ),
         None => CheckScriptLabel::NotEnforcing,
     }
 }
@@ -1183,9 +1186,9 @@ pub fn check_script_label_command(path: &str) -> String {
     let p = shell_quote(path);
     let t = CHECK_SCRIPT_SELINUX_TYPE;
     format!(
-        "semanage fcontext -a -t {t} {p} 2>/dev/null || semanage fcontext -m -t {t} {p} 2>/dev/null || true; \
-         restorecon {p} 2>/dev/null || true; \
-         [ \"$(stat -c %C {p} | cut -d: -f3)\" = {t} ] || chcon -t {t} {p}"
+        "{{ {}; }} 2>/dev/null || true; restorecon {p} 2>/dev/null || true; \
+         [ \"$(stat -c %C {p} | cut -d: -f3)\" = {t} ] || chcon -t {t} {p}",
+        super::firewall::fcontext_rule_command(t, path)
     )
 }
 

@@ -776,19 +776,26 @@ fn check_script_selinux_label_probe_and_parse() {
         .status()
         .unwrap()
         .success();
+    let path = "/etc/keepalived/mhactl-check-mysql.sh";
     if !enforcing_here {
         assert_eq!(
-            parse_check_script_label(&String::from_utf8_lossy(&out.stdout)),
+            parse_check_script_label(&String::from_utf8_lossy(&out.stdout), path),
             CheckScriptLabel::NotEnforcing
         );
     }
-    assert_eq!(parse_check_script_label(""), CheckScriptLabel::NotEnforcing);
     assert_eq!(
-        parse_check_script_label("enforcing -\n"),
+        parse_check_script_label("", path),
+        CheckScriptLabel::NotEnforcing
+    );
+    assert_eq!(
+        parse_check_script_label(&format!("enforcing\n- {path}\n"), path),
         CheckScriptLabel::Enforcing("-".into())
     );
     assert_eq!(
-        parse_check_script_label("enforcing keepalived_etc_t\n"),
+        parse_check_script_label(
+            &format!("enforcing\nsystem_u:object_r:keepalived_etc_t:s0 {path}\n"),
+            path
+        ),
         CheckScriptLabel::Enforcing("keepalived_etc_t".into())
     );
 }

@@ -302,7 +302,11 @@ fn bare_host(s: &Scenario, i: usize, t: &FakeTransport, sql: &FakeSql) {
     }
     t.on("is-active --quiet keepalived", 3, "");
     // SELinux enforcing, the health-check script not written yet.
-    t.on("echo 'enforcing -'", 0, "enforcing -\n");
+    t.on(
+        "echo enforcing;",
+        0,
+        &format!("enforcing\n- {}\n", crate::os::CHECK_SCRIPT_PATH),
+    );
     // EL has no AppArmor and no Debian maintenance file (both probes exit 100 there).
     t.on("/sys/module/apparmor/parameters/enabled", 100, "");
     t.on("/etc/mysql/debian.cnf", 100, "");
@@ -563,11 +567,12 @@ fn after_applying(step: &str, t: &FakeTransport) {
     if step == "keepalived" {
         // restorecon/chcon gave the new script the health check's type.
         t.on(
-            "echo 'enforcing -'",
+            "echo enforcing;",
             0,
             &format!(
-                "enforcing {}\n",
-                crate::bootstrap::steps::CHECK_SCRIPT_SELINUX_TYPE
+                "enforcing\nsystem_u:object_r:{}:s0 {}\n",
+                crate::bootstrap::steps::CHECK_SCRIPT_SELINUX_TYPE,
+                crate::os::CHECK_SCRIPT_PATH
             ),
         );
         let conf = crate::os::KEEPALIVED_CONF_PATH;

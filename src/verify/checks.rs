@@ -582,6 +582,7 @@ fn keepalived_checks(
         if let crate::bootstrap::steps::CheckScriptLabel::Enforcing(ty) =
             crate::bootstrap::steps::parse_check_script_label(
                 &node.transport.run_ok(&RemoteCommand::new(probe))?,
+                script_path,
             )
         {
             let want = crate::bootstrap::steps::CHECK_SCRIPT_SELINUX_TYPE;
