@@ -14,8 +14,6 @@
 mod common;
 
 use common::{lab_available, mhactl, TestLab};
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const MARIADB_SUBNET: u8 = 245;
@@ -224,48 +222,6 @@ fn mariadb_datadir_socket_log_and_pid_file_from_the_inventory() {
     );
 }
 
-fn secret(lab: &TestLab, key: &str) -> String {
-    let text = std::fs::read_to_string(lab.dir.join("secrets.yaml")).unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{key}: ")))
-        .unwrap_or_else(|| panic!("no {key} in secrets.yaml"))
-        .trim()
-        .trim_matches('"')
-        .to_string()
-}
-
-/// Put root's password in /root/e2e.cnf (mode 0600, through stdin, never argv).
-fn root_option_file(lab: &TestLab, node: &str) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mhactl"))
-        .args([
-            "lab",
-            "ssh",
-            "--dir",
-            lab.dir_str(),
-            node,
-            "--",
-            "sh",
-            "-c",
-            "umask 077; cat > /root/e2e.cnf",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let text = format!(
-        "[client]\nuser=root\npassword=\"{}\"\n",
-        secret(lab, "root_password")
-    );
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    assert!(child.wait_with_output().unwrap().status.success());
-}
-
 #[test]
 fn mysql_datadir_socket_log_and_pid_file_and_reinit() {
     if !lab_available("datadir_e2e") {
@@ -289,7 +245,7 @@ fn mysql_datadir_socket_log_and_pid_file_and_reinit() {
     }
     let client = "mysql --defaults-extra-file=/root/e2e.cnf";
     for node in ["node-a", "node-b"] {
-        root_option_file(&lab, node);
+        lab.root_option_file(node);
         // No -S: the [client] socket; the inventory's root password works on the new datadir.
         check_paths(&lab, node, client);
         // mysqld --initialize wrote its temporary password to the inventory's error log.

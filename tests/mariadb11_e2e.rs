@@ -7,8 +7,8 @@
 
 mod common;
 
-use common::{lab_available, mhactl, TestLab};
-use std::time::{Duration, Instant};
+use common::{converged_rows, lab_available, mhactl, TestLab};
+use std::time::Instant;
 
 const SUBNET: u8 = 235;
 
@@ -38,23 +38,6 @@ fn bootstrap_json(lab: &TestLab) -> serde_json::Value {
 /// SQL as root through the server's socket (socket authentication, no password).
 fn sql(lab: &TestLab, node: &str, statement: &str) -> String {
     lab.ssh_ok(node, &format!("mariadb -N -B -e \"{statement}\""))
-}
-
-/// Wait until both nodes return the same rows, `want` lines of them.
-fn converged_rows(lab: &TestLab, query: &str, want: usize) -> String {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let a = sql(lab, "node-a", query);
-        let b = sql(lab, "node-b", query);
-        if a == b && a.lines().count() == want {
-            return a;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "rows did not replicate both ways:\nnode-a:\n{a}\nnode-b:\n{b}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
 
 #[test]
@@ -126,10 +109,10 @@ fn mariadb11_lab_bootstrap_verify_failover() {
     // Rows written on either node reach the other; auto-increment ids interleave.
     sql(&lab, "node-a", "CREATE DATABASE e2e; CREATE TABLE e2e.t (id INT AUTO_INCREMENT PRIMARY KEY, origin VARCHAR(10))");
     sql(&lab, "node-a", "INSERT INTO e2e.t (origin) VALUES ('a')");
-    converged_rows(&lab, "SELECT id, origin FROM e2e.t ORDER BY id", 1);
+    converged_rows(&lab, "SELECT id, origin FROM e2e.t ORDER BY id", 1, sql);
     sql(&lab, "node-b", "INSERT INTO e2e.t (origin) VALUES ('b')");
     assert_eq!(
-        converged_rows(&lab, "SELECT id, origin FROM e2e.t ORDER BY id", 2),
+        converged_rows(&lab, "SELECT id, origin FROM e2e.t ORDER BY id", 2, sql),
         "1\ta\n2\tb\n"
     );
 

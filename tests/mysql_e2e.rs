@@ -6,22 +6,10 @@
 
 mod common;
 
-use common::{lab_available, mhactl, TestLab};
-use std::io::Write;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use common::{converged_rows, lab_available, mhactl, TestLab};
+use std::time::Instant;
 
 const SUBNET: u8 = 241;
-
-fn secret(lab: &TestLab, key: &str) -> String {
-    let text = std::fs::read_to_string(lab.dir.join("secrets.yaml")).unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{key}: ")))
-        .unwrap_or_else(|| panic!("no {key} in secrets.yaml"))
-        .trim()
-        .trim_matches('"')
-        .to_string()
-}
 
 fn bootstrap_json(lab: &TestLab) -> serde_json::Value {
     let inv = lab.inventory();
@@ -29,7 +17,7 @@ fn bootstrap_json(lab: &TestLab) -> serde_json::Value {
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     for key in ["replication_password", "root_password"] {
-        let s = secret(lab, key);
+        let s = lab.secret(key);
         assert!(
             !stdout.contains(&s) && !stderr.contains(&s),
             "the {key} leaked into bootstrap's output"
@@ -40,34 +28,6 @@ fn bootstrap_json(lab: &TestLab) -> serde_json::Value {
         "bootstrap failed:\n{stdout}\n{stderr}"
     );
     serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}"))
-}
-
-/// Run a command on a node with `input` on its stdin.
-fn ssh_stdin(lab: &TestLab, node: &str, script: &str, input: &str) -> std::process::Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mhactl"))
-        .args([
-            "lab",
-            "ssh",
-            "--dir",
-            lab.dir_str(),
-            node,
-            "--",
-            "sh",
-            "-c",
-            script,
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
 }
 
 /// SQL as root with the inventory's root password (in a 0600 option file, not argv).
@@ -86,23 +46,6 @@ fn sql(lab: &TestLab, node: &str, statement: &str) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Wait until both nodes return the same rows, `want` lines of them.
-fn converged_rows(lab: &TestLab, query: &str, want: usize) -> String {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let a = sql(lab, "node-a", query);
-        let b = sql(lab, "node-b", query);
-        if a == b && a.lines().count() == want {
-            return a;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "rows did not replicate both ways:\nnode-a:\n{a}\nnode-b:\n{b}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
 
 #[test]
@@ -143,13 +86,8 @@ fn mysql_lab_bootstrap_from_rpm_style_first_start() {
     }
 
     // root's password is now the inventory's; the validate_password policy is intact.
-    let cnf = format!(
-        "[client]\nuser=root\npassword={}\n",
-        secret(&lab, "root_password")
-    );
     for node in ["node-a", "node-b"] {
-        let out = ssh_stdin(&lab, node, "umask 077; cat > /root/e2e.cnf", &cnf);
-        assert!(out.status.success());
+        lab.root_option_file(node);
     }
     assert_eq!(
         sql(&lab, "node-a", "SELECT @@validate_password.policy").trim(),
@@ -181,10 +119,10 @@ fn mysql_lab_bootstrap_from_rpm_style_first_start() {
     // Rows written on either node reach the other; auto-increment ids interleave.
     sql(&lab, "node-a", "CREATE DATABASE e2e; CREATE TABLE e2e.t (id INT AUTO_INCREMENT PRIMARY KEY, origin VARCHAR(10))");
     sql(&lab, "node-a", "INSERT INTO e2e.t (origin) VALUES ('a')");
-    converged_rows(&lab, "SELECT id, origin FROM e2e.t ORDER BY id", 1);
+    converged_rows(&lab, "SELECT id, origin FROM e2e.t ORDER BY id", 1, sql);
     sql(&lab, "node-b", "INSERT INTO e2e.t (origin) VALUES ('b')");
     assert_eq!(
-        converged_rows(&lab, "SELECT id, origin FROM e2e.t ORDER BY id", 2),
+        converged_rows(&lab, "SELECT id, origin FROM e2e.t ORDER BY id", 2, sql),
         "1\ta\n2\tb\n"
     );
 
@@ -221,7 +159,7 @@ fn mysql_lab_bootstrap_from_rpm_style_first_start() {
     }
     sql(&lab, "node-a", "INSERT INTO e2e.t (origin) VALUES ('a2')");
     sql(&lab, "node-b", "INSERT INTO e2e.t (origin) VALUES ('b2')");
-    let rows = converged_rows(&lab, "SELECT origin FROM e2e.t ORDER BY id", 4);
+    let rows = converged_rows(&lab, "SELECT origin FROM e2e.t ORDER BY id", 4, sql);
     assert!(rows.contains("a2") && rows.contains("b2"), "{rows}");
     for node in ["node-a", "node-b"] {
         let status = lab.ssh_ok(

@@ -123,6 +123,61 @@ impl TestLab {
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
+
+    /// Run `script` on `node` with `input` on its stdin (for secrets: never in argv).
+    pub fn ssh_stdin(&self, node: &str, script: &str, input: &str) -> Output {
+        use std::io::Write;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mhactl"))
+            .args([
+                "lab",
+                "ssh",
+                "--dir",
+                self.dir_str(),
+                node,
+                "--",
+                "sh",
+                "-c",
+                script,
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("cannot run mhactl lab ssh");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("writing stdin");
+        child.wait_with_output().expect("waiting for lab ssh")
+    }
+
+    /// A value from the lab's secrets.yaml (`replication_password`, `root_password`).
+    pub fn secret(&self, key: &str) -> String {
+        let text = std::fs::read_to_string(self.dir.join("secrets.yaml")).unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{key}: ")))
+            .unwrap_or_else(|| panic!("no {key} in secrets.yaml"))
+            .trim()
+            .trim_matches('"')
+            .to_string()
+    }
+
+    /// Put root's password (MySQL flavor) in /root/e2e.cnf on `node`, mode 0600, through
+    /// stdin: `mysql --defaults-extra-file=/root/e2e.cnf` then logs in as root.
+    pub fn root_option_file(&self, node: &str) {
+        let text = format!(
+            "[client]\nuser=root\npassword=\"{}\"\n",
+            self.secret("root_password")
+        );
+        let out = self.ssh_stdin(node, "umask 077; cat > /root/e2e.cnf", &text);
+        assert!(
+            out.status.success(),
+            "writing /root/e2e.cnf on {node}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 impl Drop for TestLab {
@@ -150,5 +205,28 @@ fn cleanup_stale(subnet: u8) {
     }
     if Path::new("/sys/class/net").join(&bridge).exists() {
         let _ = Command::new("ip").args(["link", "del", &bridge]).status();
+    }
+}
+
+/// Wait (up to 30 s) until both nodes return the same rows for `query`, `want` lines of
+/// them, asking each node with `sql`; return the rows.
+pub fn converged_rows(
+    lab: &TestLab,
+    query: &str,
+    want: usize,
+    sql: impl Fn(&TestLab, &str, &str) -> String,
+) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let a = sql(lab, "node-a", query);
+        let b = sql(lab, "node-b", query);
+        if a == b && a.lines().count() == want {
+            return a;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "rows did not replicate both ways:\nnode-a:\n{a}\nnode-b:\n{b}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
     }
 }
