@@ -22,6 +22,9 @@ use crate::inventory::Flavor;
 use anyhow::{bail, Context, Result};
 use std::fmt;
 
+mod durability;
+pub use durability::ServerOption;
+
 /// A server version as reported by `SELECT VERSION()`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Version {

@@ -10,6 +10,10 @@ use crate::inventory::Flavor;
 use anyhow::{bail, Result};
 use std::collections::BTreeMap;
 
+pub mod error_log;
+pub mod keepalived;
+pub mod mysql_platform;
+
 /// A family of Linux distributions that mhactl handles the same way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OsFamily {
@@ -462,14 +466,17 @@ impl OsTarget {
         }
     }
 
-    /// The server's error log as packaged, or `None` when it logs to the journal/syslog
-    /// (Debian's MariaDB).
+    /// The server's error log when the inventory sets no `mysql.log_error`: the packaged
+    /// one, and on Debian's MariaDB (which logs to syslog through mysqld_safe and loses
+    /// everything on a host without a syslog daemon) the path its 50-server.cnf suggests
+    /// and its logrotate file rotates; mhactl always renders `log-error` (and creates
+    /// that directory when the package did not: [`error_log::ensure_dir_command`]).
+    /// Always `Some` (an `Option` for the callers that also take the inventory's).
     pub fn error_log_path(&self) -> Option<&'static str> {
         match (self.family.is_el(), self.flavor) {
             (true, Flavor::Mysql) => Some("/var/log/mysqld.log"),
             (true, Flavor::Mariadb) => Some("/var/log/mariadb/mariadb.log"),
-            (false, Flavor::Mysql) => Some("/var/log/mysql/error.log"),
-            (false, Flavor::Mariadb) => None,
+            (false, Flavor::Mysql) | (false, Flavor::Mariadb) => Some("/var/log/mysql/error.log"),
         }
     }
 
@@ -1110,7 +1117,7 @@ mod tests {
             deb_maria.config_path(),
             "/etc/mysql/mariadb.conf.d/60-mhactl.cnf"
         );
-        assert_eq!(deb_maria.error_log_path(), None);
+        assert_eq!(deb_maria.error_log_path(), Some("/var/log/mysql/error.log"));
         assert_eq!(deb_maria.socket_path(), "/run/mysqld/mysqld.sock");
         assert_eq!(
             deb_maria.socket_path_newer(),

@@ -6,7 +6,7 @@
 //! into template values and refuses values that would corrupt the generated files.
 
 use crate::dialect::Dialect;
-use crate::inventory::{BinlogFormat, Inventory, Node};
+use crate::inventory::{BinlogFormat, Durability, Inventory, Node};
 use crate::os::{OsTarget, CHECK_SCRIPT_PATH};
 use anyhow::{anyhow, bail, Context as _, Result};
 use std::sync::OnceLock;
@@ -103,6 +103,13 @@ fn check_keepalived_word(what: &str, value: &str) -> Result<()> {
     check_token(what, value, " \t!\"'{}\\")
 }
 
+/// A durability option as the template sees it.
+#[derive(serde::Serialize)]
+struct DurabilityOption {
+    name: &'static str,
+    value: &'static str,
+}
+
 fn binlog_format_name(f: BinlogFormat) -> &'static str {
     match f {
         BinlogFormat::Row => "ROW",
@@ -194,7 +201,28 @@ pub fn render_my_cnf(
     let path = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string());
     ctx.insert("datadir", &path(&m.datadir));
     ctx.insert("socket", &path(&m.socket));
-    ctx.insert("log_error", &path(&m.log_error));
+    // Always a file: the inventory's, else this system's default (see os::error_log).
+    let log_error = path(&m.log_error)
+        .or_else(|| os.error_log_path().map(str::to_string))
+        .ok_or_else(|| anyhow!("no default error log for {}", os.config_path()))?;
+    ctx.insert("log_error", &log_error);
+    ctx.insert("log_error_custom", &m.log_error.is_some());
+    ctx.insert(
+        "durability",
+        match m.durability {
+            Durability::Full => "full",
+            Durability::Relaxed => "relaxed",
+        },
+    );
+    let durability: Vec<_> = dialect
+        .durability_options(m.durability)
+        .iter()
+        .map(|o| DurabilityOption {
+            name: o.name,
+            value: o.value,
+        })
+        .collect();
+    ctx.insert("durability_options", &durability);
     ctx.insert("pid_file", &path(&m.pid_file));
     for (what, p) in [
         ("mysql.datadir", &m.datadir),

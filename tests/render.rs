@@ -180,11 +180,21 @@ fn golden_custom_paths() {
         "mariadb-check-mysql-paths.sh",
         &render_check_script(&c.inv, &c.os).unwrap(),
     );
-    // Without them, nothing of the kind is written.
+    // Without them, no socket or pid file is written; the error log is still a file
+    // (Debian's MariaDB would log to syslog), for mysqld and for mysqld_safe.
     let plain = my_cnf(&mariadb(), 0);
-    for word in ["socket", "log-error", "pid-file", "mysqld_safe"] {
+    for word in ["socket", "pid-file"] {
         assert!(!plain.contains(word), "{word} in\n{plain}");
     }
+    assert_eq!(
+        values(&options(&plain), "log-error"),
+        ["/var/log/mysql/error.log", "/var/log/mysql/error.log"]
+    );
+    let plain_sections = sections(&plain);
+    assert_eq!(
+        in_section(&plain_sections, "mysqld_safe", "skip-syslog"),
+        [""]
+    );
     // A path with a space cannot be written.
     c.inv.mysql.socket = Some("/var/run/my sql.sock".into());
     assert!(render_my_cnf(&c.inv, 0, &c.dialect, &c.os).is_err());
@@ -326,14 +336,22 @@ fn sections(cnf: &str) -> Vec<(String, String, String)> {
             section = Some(name.to_string());
             continue;
         }
-        let (k, v) = l
-            .split_once(" = ")
-            .unwrap_or_else(|| panic!("line {}: not `option = value`: {l:?}", n + 1));
+        // A bare option word is a flag (mysqld_safe's `skip-syslog` takes no value).
+        let (k, v) = match l.split_once(" = ") {
+            Some(kv) => kv,
+            None if l
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == '-' || c == '_') =>
+            {
+                (l, "")
+            }
+            None => panic!("line {}: not `option = value`: {l:?}", n + 1),
+        };
         let s = section
             .clone()
             .unwrap_or_else(|| panic!("line {}: option outside a section", n + 1));
         assert!(
-            !k.contains(char::is_whitespace) && !v.is_empty(),
+            !k.contains(char::is_whitespace) && (!v.is_empty() || k == l),
             "line {}: {l:?}",
             n + 1
         );

@@ -2,8 +2,10 @@
 //! the engine (both nodes in parallel, step by step), and report.
 
 pub mod app_users;
+pub mod error_log;
 pub mod firewall;
 pub mod paths;
+mod platform;
 pub mod steps;
 #[cfg(test)]
 mod steps_tests;
@@ -52,6 +54,10 @@ pub fn run(args: &BootstrapArgs, global: &GlobalArgs) -> Result<ExitCode> {
     let ok_connect = reports.iter().all(|r| r.status != StepStatus::Failed);
     if ok_connect {
         let cluster = cluster.expect("connected");
+        // Refusals that need the nodes' OS: before any step runs.
+        for warning in platform::check(&cluster, &inv)? {
+            eprintln!("warning: {warning}");
+        }
         let ctx = Arc::new(steps::Ctx { inv, secrets });
         let ops = steps::all(ctx);
         reports.extend(engine::run(&cluster, &ops, args.dry_run, &progress));

@@ -326,8 +326,24 @@ impl Operation for ServerPaths {
     fn plan(&self, cluster: &Cluster, i: usize) -> Result<Plan> {
         let inv = &self.0.inv;
         let node = &cluster.nodes[i];
-        let (_, services) = facts::os_target(node, inv.mysql.flavor)?;
-        plan_server_paths(inv, node.transport.as_ref(), services)
+        let (target, services) = facts::os_target(node, inv.mysql.flavor)?;
+        let plan = plan_server_paths(inv, node.transport.as_ref(), services)?;
+        // The default error log's directory, which some packages do not create.
+        match super::error_log::default_dir_action(inv, node.transport.as_ref(), &target)? {
+            None => Ok(plan),
+            Some((what, action)) => Ok(match plan {
+                Plan::Noop(_) => Plan::Change(Change {
+                    summary: what,
+                    actions: vec![action],
+                    diff: None,
+                }),
+                Plan::Change(mut c) => {
+                    c.summary = format!("{what}, {}", c.summary);
+                    c.actions.insert(0, action);
+                    Plan::Change(c)
+                }
+            }),
+        }
     }
 }
 

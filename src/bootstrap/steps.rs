@@ -193,6 +193,9 @@ fn plan_mysql_yum_repository(
         .run_ok(&RemoteCommand::new(crate::os::MYSQL_RELEASE_RPM_QUERY))?;
     let installed_release = release.lines().map(str::trim).find(|l| !l.is_empty());
     let wanted_id = series.repo_id();
+    let (keys, imports) = super::platform::key_imports(&ctx.inv, node, target, series)?;
+    actions.extend(keys);
+    what.extend(imports);
     match installed_release {
         Some(rpm) => {
             let repos = crate::os::parse_yum_repos(
@@ -305,7 +308,8 @@ impl Operation for StartServer {
                 .runtime_dir_command(service)
                 .map(|c| Action::Run(RemoteCommand::new(c))),
         );
-        actions.push(start_service(services, service));
+        let log = super::error_log::server_error_log(&self.0.inv, &target);
+        actions.push(start_service(services, service, Some(log)));
         Ok(Plan::Change(Change {
             summary: format!("start {service}"),
             actions,
@@ -543,6 +547,7 @@ impl Operation for ServerConfig {
             )));
         }
         let service = target.server_service();
+        let log = super::error_log::server_error_log(inv, &target);
         let mut actions = Vec::new();
         let mut diff = String::new();
         let mut what = Vec::new();
@@ -560,7 +565,11 @@ impl Operation for ServerConfig {
             what.push(format!("add `{line}` to {main}"));
         }
         if file_ok {
-            actions.push(restart_server(services, service));
+            actions.push(restart_server(ServerUnit {
+                services,
+                service,
+                log,
+            }));
             if debian_cnf_edited {
                 actions.push(Action::Run(RemoteCommand::new(
                     super::paths::DEBIAN_CNF_FORGET,
@@ -573,8 +582,11 @@ impl Operation for ServerConfig {
                 path,
                 wanted.clone(),
                 current.clone(),
-                services,
-                service,
+                ServerUnit {
+                    services,
+                    service,
+                    log,
+                },
                 d.supports_validate_config(),
                 debian_cnf_edited.then_some((
                     super::paths::DEBIAN_CNF_UNDO,
@@ -592,38 +604,73 @@ impl Operation for ServerConfig {
 }
 
 /// Start a service and wait until it reports running: init scripts often return before
-/// the daemon has written its pid file.
-fn start_service(services: ServiceManager, service: &'static str) -> Action {
+/// the daemon has written its pid file. With the server's `error_log`, a failure quotes
+/// what the server wrote there.
+fn start_service(
+    services: ServiceManager,
+    service: &'static str,
+    error_log: Option<String>,
+) -> Action {
     Action::Custom(
         format!("start {service} and wait until it runs"),
         Box::new(move |cluster: &Cluster, i| {
             let node = &cluster.nodes[i];
-            node.transport
-                .run_ok(&RemoteCommand::new(services.start_command(service)))?;
-            crate::poll::until(Duration::from_secs(30), || {
-                facts::service_active(node, services, service)
-            })
-            .map_err(|_| {
-                anyhow!(
-                    "{}: {service} did not report running within 30 s of starting",
-                    node.name
-                )
-            })
+            let start = || {
+                node.transport
+                    .run_ok(&RemoteCommand::new(services.start_command(service)))?;
+                crate::poll::until(Duration::from_secs(30), || {
+                    facts::service_active(node, services, service)
+                })
+                .map_err(|_| {
+                    anyhow!(
+                        "{}: {service} did not report running within 30 s of starting",
+                        node.name
+                    )
+                })
+            };
+            match &error_log {
+                Some(log) => super::error_log::quoting_errors(node, log, start),
+                None => start(),
+            }
         }),
     )
 }
 
 /// Restart the server, then wait until it accepts SQL again.
-fn restart_server(services: ServiceManager, service: &'static str) -> Action {
+fn restart_server(unit: ServerUnit) -> Action {
     Action::Custom(
-        format!("restart {service} and wait for it"),
+        format!("restart {} and wait for it", unit.service),
         Box::new(move |cluster: &Cluster, i| {
-            restart_and_wait(&cluster.nodes[i], services, service)
+            restart_and_wait(&cluster.nodes[i], unit.services, unit.service, &unit.log)
         }),
     )
 }
 
-fn restart_and_wait(node: &NodeHandle, services: ServiceManager, service: &str) -> Result<()> {
+/// The server's service and the error log it writes: what a restart needs.
+struct ServerUnit {
+    services: ServiceManager,
+    service: &'static str,
+    log: String,
+}
+
+/// Restart the server and wait until it answers SQL; a failure quotes the new lines
+/// of its error log `log`.
+fn restart_and_wait(
+    node: &NodeHandle,
+    services: ServiceManager,
+    service: &str,
+    log: &str,
+) -> Result<()> {
+    super::error_log::quoting_errors(node, log, || {
+        restart_and_wait_quietly(node, services, service)
+    })
+}
+
+fn restart_and_wait_quietly(
+    node: &NodeHandle,
+    services: ServiceManager,
+    service: &str,
+) -> Result<()> {
     node.reset_sql();
     if let Some(prepare) = services.runtime_dir_command(service) {
         node.transport.run_ok(&RemoteCommand::new(prepare))?;
@@ -666,13 +713,17 @@ fn write_config_and_restart(
     path: &'static str,
     wanted: String,
     previous: Option<String>,
-    services: ServiceManager,
-    service: &'static str,
+    unit: ServerUnit,
     validate: bool,
     // Commands that undo / keep another file changed together with this one (debian.cnf
     // pointed at a new socket): run with the rollback / after the server started.
     companion: Option<(&'static str, &'static str)>,
 ) -> Action {
+    let ServerUnit {
+        services,
+        service,
+        log,
+    } = unit;
     let check = if validate {
         ", check it with `mysqld --validate-config`"
     } else {
@@ -709,14 +760,14 @@ fn write_config_and_restart(
                     );
                 }
             }
-            let Err(failure) = restart_and_wait(node, services, service) else {
+            let Err(failure) = restart_and_wait(node, services, service, &log) else {
                 if let Some((_, forget)) = companion {
                     node.transport.run_ok(&RemoteCommand::new(forget))?;
                 }
                 return Ok(());
             };
             restore()?;
-            match restart_and_wait(node, services, service) {
+            match restart_and_wait(node, services, service, &log) {
                 Ok(()) => bail!(
                     "{service} did not start with the new {path}, so the previous version was restored and \
                      {service} restarted with it; the pair is not converged. Cause: {failure:#}"
@@ -1134,7 +1185,7 @@ impl Operation for Keepalived {
             )));
             what.push("reload keepalived".into());
         } else {
-            actions.push(start_service(services, KEEPALIVED_SERVICE));
+            actions.push(start_service(services, KEEPALIVED_SERVICE, None));
             what.push("start keepalived".into());
         }
         Ok(Plan::Change(Change {

@@ -292,6 +292,8 @@ fn bare_host(s: &Scenario, i: usize, t: &FakeTransport, sql: &FakeSql) {
     );
     t.on(crate::os::MYSQL_RELEASE_RPM_QUERY, 0, "");
     t.on(crate::os::YUM_REPOS_QUERY, 0, "");
+    // No MySQL signing key imported yet (rpm -q exits 1).
+    t.on("rpm -q gpg-pubkey-", 1, "");
     if let Some(m) = s.modules {
         t.on("/etc/dnf/modules.d/", 0, m);
     }
@@ -464,6 +466,7 @@ fn after_planning(s: &Scenario, step: &str, i: usize, t: &FakeTransport, sql: &F
         }
         "install-packages" => {
             t.on(crate::os::YUM_REPOS_QUERY, 0, s.mysql_repo_file);
+            t.on("rpm -q gpg-pubkey-", 0, "");
             t.on("if [ -e /etc/my.cnf ]", 0, s.my_cnf);
             let [server, client] = s.packages();
             t.on(

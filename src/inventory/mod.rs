@@ -171,6 +171,23 @@ pub enum BinlogFormat {
     Statement,
 }
 
+/// How hard a commit is made to reach the disk (`mysql.durability`).
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    /// `sync_binlog = 1`, `innodb_flush_log_at_trx_commit = 1`: a commit is on disk,
+    /// in the redo log and in the binary log, before the client hears "OK", so an OS
+    /// crash or power loss loses no acknowledged write and no binlog event the peer
+    /// has not received yet. Costs an fsync (or two) per commit group.
+    #[default]
+    Full,
+    /// `sync_binlog = 0`, `innodb_flush_log_at_trx_commit = 2`: the OS flushes about
+    /// once a second. A mysqld crash loses nothing, an OS crash or power loss can lose
+    /// about the last second of commits and binlog events (the peer may have some that
+    /// this node no longer has).
+    Relaxed,
+}
+
 /// Server and replication settings.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -199,6 +216,9 @@ pub struct MysqlSettings {
     /// its event, which closes asynchronous replication's write-loss window on a crash
     /// (default off; see docs/failover.md).
     pub semi_sync: bool,
+    /// `full` (default: every commit is fsynced to the redo and binary logs) or
+    /// `relaxed` (flushed about once a second; see docs/inventory.md for the cost).
+    pub durability: Durability,
     /// Data directory, when not the packaged default (e.g. on a separate partition).
     /// Bootstrap creates and initialises it when empty, and refuses a non-empty
     /// directory that holds no database.
@@ -239,6 +259,7 @@ impl Default for MysqlSettings {
             ignore_databases: Vec::new(),
             skip_errors: Vec::new(),
             semi_sync: false,
+            durability: Durability::Full,
             semi_sync_timeout_ms: 1000,
             datadir: None,
             socket: None,
@@ -333,6 +354,11 @@ pub struct Packages {
     /// (URL or path on the nodes); default the one from repo.mysql.com for the node's
     /// EL version.
     pub mysql_release_rpm: Option<String>,
+    /// MySQL on EL7 without a mirror: where to get the key MySQL 5.7.37+ packages are
+    /// signed with (the 2022 key, which the el7-11 setup RPM does not list), for
+    /// `rpm --import`: a URL or a path on the nodes; default
+    /// `https://repo.mysql.com/RPM-GPG-KEY-mysql-2022`.
+    pub mysql_gpg_key: Option<String>,
 }
 
 /// What bootstrap does about a host firewall.

@@ -609,6 +609,27 @@ fn check_packages(inv: &Inventory, p: &mut Problems) {
             );
         }
     }
+    if let Some(key) = &pk.mysql_gpg_key {
+        let bad_char = |k: &str| {
+            k.chars()
+                .any(|c| c.is_whitespace() || c.is_control() || "\"'`$;\\<>|".contains(c))
+        };
+        if inv.mysql.flavor != Flavor::Mysql || pk.repository.is_some() {
+            p.add(
+                "packages.mysql_gpg_key",
+                "is the MySQL Yum repository's signing key: only for mysql.flavor mysql without packages.repository",
+            );
+        } else if key.starts_with('/') {
+            if bad_char(key) {
+                p.add(
+                    "packages.mysql_gpg_key",
+                    format!("{key:?}: spaces, quotes, `$`, `;` and `|` are not allowed in paths"),
+                );
+            }
+        } else if let Some(msg) = url_problem(key) {
+            p.add("packages.mysql_gpg_key", msg);
+        }
+    }
 }
 
 pub(crate) fn normalize_charset(c: &str) -> String {

@@ -151,6 +151,9 @@ fn node_checks(cluster: &Cluster, inv: &Inventory, secrets: &Secrets, i: usize) 
     out.push(guarded("semi-sync", n, || {
         semi_sync_check(node, inv, &dialect)
     }));
+    out.push(guarded(super::durability::NAME, n, || {
+        super::durability::durability_check(node, inv, &dialect)
+    }));
     out.push(guarded("replication-user", n, || {
         replication_user_check(node, inv, &dialect, i)
     }));

@@ -3,6 +3,7 @@
 //! the exit code is 0 only when no error-level check fails.
 
 mod checks;
+mod durability;
 pub mod keepalived_conf;
 
 use crate::cli::{GlobalArgs, OutputFormat, VerifyArgs};

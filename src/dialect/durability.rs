@@ -1,0 +1,126 @@
+//! Durability and crash-safe replication settings per flavor and version: which my.cnf
+//! options `mysql.durability` renders, and the value `SELECT @@GLOBAL.<variable>` must
+//! then return (verify compares the running server with these).
+//!
+//! Sources (MySQL reference manual and worklogs, MariaDB KB):
+//! - `sync_binlog`, `innodb_flush_log_at_trx_commit`: both flavors, all supported
+//!   versions. MySQL 5.7.7+ and 8.x default to 1/1, MariaDB (all versions) to 0/1.
+//! - `relay_log_recovery`: both flavors (MariaDB: "Enables automatic relay log recovery
+//!   right after the database startup", default OFF; MySQL default OFF).
+//! - MySQL 5.7 keeps the applier position in `relay-log.info` unless
+//!   `relay_log_info_repository = TABLE` ("replication solutions: unexpected replica
+//!   halt", refman 5.7): without it relay_log_recovery can re-apply or skip events.
+//!   MySQL 8.0.2 made TABLE the default (WL#10474), 8.0.23 deprecated both repository
+//!   variables (WL#13958: "must be omitted"), so they are rendered for 5.7 only.
+//! - MariaDB has no repository variables: its file/position applier state is
+//!   `relay-log.info`, which is not transactional (only GTID replication with
+//!   `mysql.gtid_slave_pos` is); docs/inventory.md says so.
+
+use super::Dialect;
+use crate::inventory::{Durability, Flavor};
+
+/// One my.cnf option and what the running server reports for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerOption {
+    /// Option name as written in my.cnf (and the global variable's name).
+    pub name: &'static str,
+    /// Value written to my.cnf.
+    pub value: &'static str,
+    /// What `SELECT @@GLOBAL.<name>` returns when the option is in force.
+    pub running: &'static str,
+}
+
+const fn opt(name: &'static str, value: &'static str, running: &'static str) -> ServerOption {
+    ServerOption {
+        name,
+        value,
+        running,
+    }
+}
+
+impl Dialect {
+    /// The options making commits durable (`mysql.durability`) and replication
+    /// crash-safe (always), in the order they are rendered.
+    pub fn durability_options(&self, durability: Durability) -> Vec<ServerOption> {
+        let mut out = match durability {
+            Durability::Full => vec![
+                opt("sync_binlog", "1", "1"),
+                opt("innodb_flush_log_at_trx_commit", "1", "1"),
+            ],
+            Durability::Relaxed => vec![
+                opt("sync_binlog", "0", "0"),
+                opt("innodb_flush_log_at_trx_commit", "2", "2"),
+            ],
+        };
+        out.push(opt("relay_log_recovery", "ON", "1"));
+        out.extend(self.applier_repository_options());
+        out
+    }
+
+    /// MySQL before 8.0.2 keeps replication positions in files unless told otherwise.
+    fn applier_repository_options(&self) -> Vec<ServerOption> {
+        let v = self.v();
+        match v.flavor {
+            Flavor::Mysql if !v.at_least(8, 0, 2) => vec![
+                opt("relay_log_info_repository", "TABLE", "TABLE"),
+                opt("master_info_repository", "TABLE", "TABLE"),
+            ],
+            Flavor::Mysql | Flavor::Mariadb => Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dialect::Version;
+
+    fn names(d: &Dialect, dur: Durability) -> Vec<String> {
+        d.durability_options(dur)
+            .iter()
+            .map(|o| format!("{}={}", o.name, o.value))
+            .collect()
+    }
+
+    #[test]
+    fn full_durability_on_every_flavor_with_relay_log_recovery() {
+        for v in [
+            Version::new(Flavor::Mariadb, 10, 11, 18),
+            Version::new(Flavor::Mysql, 8, 0, 36),
+            Version::new(Flavor::Mysql, 8, 4, 2),
+            Version::new(Flavor::Mysql, 9, 7, 0),
+        ] {
+            assert_eq!(
+                names(&Dialect::new(v), Durability::Full),
+                [
+                    "sync_binlog=1",
+                    "innodb_flush_log_at_trx_commit=1",
+                    "relay_log_recovery=ON"
+                ],
+                "{v}"
+            );
+        }
+    }
+
+    #[test]
+    fn mysql_57_keeps_replication_positions_in_tables() {
+        let d = Dialect::new(Version::new(Flavor::Mysql, 5, 7, 44));
+        assert_eq!(
+            names(&d, Durability::Relaxed),
+            [
+                "sync_binlog=0",
+                "innodb_flush_log_at_trx_commit=2",
+                "relay_log_recovery=ON",
+                "relay_log_info_repository=TABLE",
+                "master_info_repository=TABLE"
+            ]
+        );
+        // The server reports ON as 1; the repositories by name.
+        let running: Vec<_> = d
+            .durability_options(Durability::Full)
+            .iter()
+            .map(|o| o.running)
+            .collect();
+        assert_eq!(running, ["1", "1", "1", "TABLE", "TABLE"]);
+    }
+}

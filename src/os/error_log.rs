@@ -1,0 +1,116 @@
+//! The server's error log as a file mhactl can quote: the shell commands that create
+//! its default directory, measure it before a (re)start and read what the server
+//! wrote since, and the masking applied before any of it reaches a message.
+//!
+//! Why: Debian's SysV start runs mysqld_safe with `syslog` (50-mysqld_safe.cnf), so on
+//! a host without a syslog daemon the server's own explanation of a failed start is
+//! lost, and the init script only says "Can't log to error log and syslog at the same
+//! time". mhactl renders `log-error` on every flavor and quotes that file's new lines
+//! when the server does not come up.
+
+use crate::transport::shell_quote;
+
+/// How many of the error log's last lines a failure message quotes.
+pub const QUOTED_LINES: usize = 20;
+/// Longest line quoted (longer ones are cut: a message, not a dump).
+const MAX_LINE: usize = 400;
+
+/// Create the error log's directory for the server when it does not exist (Debian's
+/// MariaDB 10.11 packages create no `/var/log/mysql`); an existing directory is left as
+/// it is (mhactl never changes the owner of what it did not create). Debian's own
+/// layout for it is `mysql:adm`, mode 2750 (the adm group reads logs).
+pub fn ensure_dir_command(dir: &str) -> String {
+    let d = shell_quote(dir);
+    format!(
+        "[ -d {d} ] || {{ g=mysql; getent group adm >/dev/null && g=adm; \
+         install -d -o mysql -g \"$g\" -m 2750 {d}; }}"
+    )
+}
+
+/// Exit 0 when the directory exists, 100 when it does not.
+pub fn dir_exists_command(dir: &str) -> String {
+    format!("[ -d {} ] || exit 100", shell_quote(dir))
+}
+
+/// The error log's size in bytes (0 when it does not exist yet).
+pub fn size_command(path: &str) -> String {
+    format!("stat -c %s {} 2>/dev/null || echo 0", shell_quote(path))
+}
+
+/// The last [`QUOTED_LINES`] lines written to `path` after its first `since` bytes
+/// (all of it when it is shorter now: rotated or truncated). Prints
+/// `mhactl: no such file` when the file does not exist.
+pub fn tail_since_command(path: &str, since: u64) -> String {
+    let f = shell_quote(path);
+    format!(
+        "f={f}; [ -f \"$f\" ] || {{ echo 'mhactl: no such file'; exit 0; }}; \
+         s=$(stat -c %s \"$f\"); \
+         if [ \"$s\" -ge {since} ]; then tail -c +{from} \"$f\"; else cat \"$f\"; fi \
+         | tail -n {QUOTED_LINES}",
+        from = since + 1
+    )
+}
+
+/// The lines to quote from [`tail_since_command`]'s output: blank lines dropped,
+/// control characters removed, long lines cut, and the temporary root password that
+/// `mysqld --initialize` writes replaced by `********` (an error message is no place
+/// for a credential, even an expired one). `None` when nothing is left.
+pub fn quotable_lines(output: &str) -> Option<Vec<String>> {
+    let marker = crate::dialect::TEMPORARY_PASSWORD_MARKER;
+    let lines: Vec<String> = output
+        .lines()
+        .map(|l| l.chars().filter(|c| !c.is_control()).collect::<String>())
+        .map(|l| l.trim_end().to_string())
+        .filter(|l| !l.is_empty())
+        .map(|l| match l.find(marker.trim_end()) {
+            Some(at) => format!("{}{marker}********", &l[..at]),
+            None => l,
+        })
+        .map(|l| {
+            if l.chars().count() > MAX_LINE {
+                let cut: String = l.chars().take(MAX_LINE).collect();
+                format!("{cut} [...]")
+            } else {
+                l
+            }
+        })
+        .collect();
+    (!lines.is_empty()).then_some(lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_quote_the_path() {
+        assert_eq!(
+            size_command("/var/log/my log"),
+            "stat -c %s '/var/log/my log' 2>/dev/null || echo 0"
+        );
+        let tail = tail_since_command("/var/log/mysql/error.log", 120);
+        assert!(tail.contains("tail -c +121 \"$f\""), "{tail}");
+        assert!(tail.contains("tail -n 20"), "{tail}");
+        let mk = ensure_dir_command("/var/log/mysql");
+        assert!(mk.starts_with("[ -d /var/log/mysql ] ||"), "{mk}");
+        assert!(mk.contains("install -d -o mysql -g \"$g\" -m 2750 /var/log/mysql"));
+    }
+
+    #[test]
+    fn quoted_lines_never_hold_the_temporary_password() {
+        let log = "2026-11-26T13:00:00.1Z 6 [Note] [MY-010454] [Server] A temporary password is \
+                   generated for root@localhost: s3cr3t;Pw\n\n\
+                   2026-11-26T13:00:01.2Z 0 [ERROR] [MY-000067] [Server] unknown variable 'bogus=1'.\x07\n";
+        let lines = quotable_lines(log).unwrap();
+        assert_eq!(lines.len(), 2);
+        assert!(!lines.join("\n").contains("s3cr3t"), "{lines:?}");
+        assert!(lines[0].ends_with("root@localhost: ********"), "{lines:?}");
+        assert!(
+            lines[1].ends_with("unknown variable 'bogus=1'."),
+            "{lines:?}"
+        );
+        assert_eq!(quotable_lines("\n \n"), None);
+        let long = "x".repeat(1000);
+        assert!(quotable_lines(&long).unwrap()[0].ends_with(" [...]"));
+    }
+}

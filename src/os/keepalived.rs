@@ -1,0 +1,143 @@
+//! What the node's keepalived can do, keyed by the version the node reports
+//! (`keepalived --version`), so that a feature needing a newer keepalived falls back
+//! cleanly on an older one instead of writing a configuration keepalived rejects.
+//!
+//! Facts (docs/compatibility.md cites them): keepalived's ChangeLog
+//! (acassen/keepalived, `ChangeLog` at 9cbce3e2117fd7dfbddf3cd4c45dad6283189176)
+//! lists "Add notify FIFO" under keepalived-1.3.6 (2017-09-15) and "Add track_process
+//! for vrrp to monitor if another process is running" under keepalived-2.0.11
+//! (2019-01-06). The distributions ship: EL7 1.3.5 (`keepalived-1.3.5-*.el7`),
+//! EL8 2.1.5, EL9 2.2.8, Debian 12 2.2.7.
+
+use anyhow::{anyhow, Result};
+
+/// Prints keepalived's version banner (`Keepalived v2.2.8 (04/04,2023), ...`; older
+/// releases print it on stderr). Exit 100 when keepalived is not installed.
+pub const VERSION_COMMAND: &str =
+    "command -v keepalived >/dev/null 2>&1 || exit 100; keepalived --version 2>&1 | head -n 1";
+
+/// A keepalived release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct KeepalivedVersion {
+    /// Major version.
+    pub major: u32,
+    /// Minor version.
+    pub minor: u32,
+    /// Patch level.
+    pub patch: u32,
+}
+
+impl KeepalivedVersion {
+    /// A version from its parts.
+    pub const fn new(major: u32, minor: u32, patch: u32) -> Self {
+        KeepalivedVersion {
+            major,
+            minor,
+            patch,
+        }
+    }
+
+    /// Parses [`VERSION_COMMAND`]'s banner: `Keepalived v1.3.5 (03/19,2017), git commit
+    /// v1.3.5-6-g6fa32f2` or `Keepalived v2.2.8 (04/04,2023), git commit v2.2.7-154-g...`.
+    pub fn parse(banner: &str) -> Result<Self> {
+        let word = banner
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix('v').or_else(|| w.strip_prefix('V')))
+            .filter(|w| w.starts_with(|c: char| c.is_ascii_digit()))
+            .ok_or_else(|| anyhow!("no keepalived version in {:?}", banner.trim()))?;
+        let mut parts = word
+            .split(|c: char| !c.is_ascii_digit())
+            .take(3)
+            .map(|p| p.parse::<u32>().unwrap_or(0));
+        let mut next = || parts.next().unwrap_or(0);
+        Ok(KeepalivedVersion::new(next(), next(), next()))
+    }
+
+    /// What this release supports.
+    pub fn capabilities(self) -> KeepalivedCapabilities {
+        KeepalivedCapabilities {
+            notify_fifo: self >= NOTIFY_FIFO_SINCE,
+            track_process: self >= TRACK_PROCESS_SINCE,
+        }
+    }
+}
+
+impl std::fmt::Display for KeepalivedVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
+    }
+}
+
+/// `notify_fifo` (global_defs and vrrp_instance) appeared in 1.3.6.
+pub const NOTIFY_FIFO_SINCE: KeepalivedVersion = KeepalivedVersion::new(1, 3, 6);
+/// `vrrp_track_process` / `track_process` appeared in 2.0.11.
+pub const TRACK_PROCESS_SINCE: KeepalivedVersion = KeepalivedVersion::new(2, 0, 11);
+
+/// keepalived features a configuration may use only where the node's release has them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeepalivedCapabilities {
+    /// State changes written to a FIFO (`notify_fifo`), in order and without forking.
+    pub notify_fifo: bool,
+    /// Track a process by name (`vrrp_track_process`), instead of polling a script.
+    pub track_process: bool,
+}
+
+/// The keepalived each distribution ships in its own repositories (what a node has
+/// when nothing else was installed), for planning before the node is asked.
+pub const DISTRIBUTION_KEEPALIVED: &[(&str, KeepalivedVersion)] = &[
+    ("EL7", KeepalivedVersion::new(1, 3, 5)),
+    ("EL8", KeepalivedVersion::new(2, 1, 5)),
+    ("EL9", KeepalivedVersion::new(2, 2, 8)),
+    ("Debian 12", KeepalivedVersion::new(2, 2, 7)),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caps(banner: &str) -> KeepalivedCapabilities {
+        KeepalivedVersion::parse(banner).unwrap().capabilities()
+    }
+
+    #[test]
+    fn parses_banners_of_old_and_new_releases() {
+        assert_eq!(
+            KeepalivedVersion::parse(
+                "Keepalived v1.3.5 (03/19,2017), git commit v1.3.5-6-g6fa32f2"
+            )
+            .unwrap(),
+            KeepalivedVersion::new(1, 3, 5)
+        );
+        assert_eq!(
+            KeepalivedVersion::parse(
+                "Keepalived v2.2.8 (04/04,2023), git commit v2.2.7-154-g292b299e+\n"
+            )
+            .unwrap(),
+            KeepalivedVersion::new(2, 2, 8)
+        );
+        assert_eq!(
+            KeepalivedVersion::parse("Keepalived v2.1.5 (07/13,2020)")
+                .unwrap()
+                .to_string(),
+            "2.1.5"
+        );
+        assert!(KeepalivedVersion::parse("keepalived: command not found").is_err());
+    }
+
+    #[test]
+    fn el7_has_neither_notify_fifo_nor_track_process() {
+        let el7 = caps("Keepalived v1.3.5 (03/19,2017), git commit v1.3.5-6-g6fa32f2");
+        assert!(!el7.notify_fifo && !el7.track_process, "{el7:?}");
+        // The boundaries themselves.
+        assert!(caps("Keepalived v1.3.6").notify_fifo);
+        assert!(!caps("Keepalived v1.3.6").track_process);
+        assert!(!caps("Keepalived v2.0.10").track_process);
+        assert!(caps("Keepalived v2.0.11").track_process);
+        // EL8 and EL9 have both.
+        for (_, v) in &DISTRIBUTION_KEEPALIVED[1..] {
+            let c = v.capabilities();
+            assert!(c.notify_fifo && c.track_process, "{v}: {c:?}");
+        }
+        assert_eq!(DISTRIBUTION_KEEPALIVED[0].1.capabilities(), el7);
+    }
+}

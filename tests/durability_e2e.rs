@@ -1,0 +1,145 @@
+//! End-to-end on the lab (subnet 228), issue 14 class 11: durability and
+//! diagnosability defaults on Debian's MariaDB, on nodes without a syslog daemon.
+//!
+//! - After bootstrap both servers run with `sync_binlog = 1`,
+//!   `innodb_flush_log_at_trx_commit = 1` and `relay_log_recovery = ON`, their error log
+//!   is the file `/var/log/mysql/error.log` (Debian's SysV start would send it to a
+//!   syslog nobody listens to), and `verify`'s `durability` check passes.
+//! - A server that does not start (a drop-in with an option it does not know, loaded
+//!   after mhactl's): bootstrap fails naming the node, the error log's path and the
+//!   server's own words from it; once the drop-in is gone, a re-run converges.
+
+mod common;
+
+use common::{lab_available, mhactl, TestLab};
+use serde_json::Value;
+use std::process::Output;
+
+const SUBNET: u8 = 228;
+const ERROR_LOG: &str = "/var/log/mysql/error.log";
+const BAD_DROP_IN: &str = "/etc/mysql/mariadb.conf.d/70-e2e-bad.cnf";
+const BAD_OPTION: &str = "mhactl_e2e_no_such_option";
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn bootstrap(lab: &TestLab) -> Output {
+    mhactl(&["bootstrap", &lab.inventory(), "--no-progress"])
+}
+
+fn sql(lab: &TestLab, node: &str, query: &str) -> String {
+    lab.ssh_ok(node, &format!("mysql -N -B -e \"{query}\""))
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn durable_defaults_and_a_quoted_error_log_without_syslog() {
+    if !lab_available("durable_defaults_and_a_quoted_error_log_without_syslog") {
+        return;
+    }
+    let lab = TestLab::up(SUBNET);
+    // The premise: nothing listens on syslog on the lab's nodes.
+    for node in ["node-a", "node-b"] {
+        let probe = lab.ssh(
+            node,
+            "[ -S /dev/log ] && echo has-dev-log; \
+             for p in rsyslogd syslogd syslog-ng systemd-journald; do pgrep -x $p >/dev/null && echo has-$p; done; true",
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&probe.stdout).trim(),
+            "",
+            "{node} has a syslog daemon: this test needs a node without one"
+        );
+    }
+
+    let out = bootstrap(&lab);
+    assert!(out.status.success(), "bootstrap failed:\n{}", text(&out));
+    for node in ["node-a", "node-b"] {
+        assert_eq!(
+            sql(
+                &lab,
+                node,
+                "SELECT @@GLOBAL.sync_binlog, @@GLOBAL.innodb_flush_log_at_trx_commit, \
+                 @@GLOBAL.relay_log_recovery, @@GLOBAL.log_error"
+            ),
+            format!("1\t1\t1\t{ERROR_LOG}"),
+            "{node}: durability settings or error log not in force"
+        );
+        // The server's own start-up lines are in the file.
+        let log = lab.ssh_ok(node, &format!("cat {ERROR_LOG}"));
+        assert!(
+            log.contains("ready for connections"),
+            "{node}: {ERROR_LOG} lacks the server's start-up lines:\n{log}"
+        );
+    }
+    let out = mhactl(&["-i", &lab.inventory(), "verify", "--output", "json"]);
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("verify: not JSON ({e}):\n{}", text(&out)));
+    let checks: Vec<&Value> = report["checks"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no checks in {report:#}"))
+        .iter()
+        .filter(|c| c["name"] == "durability")
+        .collect();
+    assert_eq!(checks.len(), 2, "one durability check per node: {report:#}");
+    for c in checks {
+        assert_eq!(c["ok"], true, "{c:#}");
+        assert!(
+            c["detail"]
+                .as_str()
+                .unwrap()
+                .contains("sync_binlog 1, innodb_flush_log_at_trx_commit 1, relay_log_recovery ON"),
+            "{c:#}"
+        );
+    }
+
+    // A drop-in the server rejects, loaded after mhactl's, and a change that makes
+    // bootstrap restart the server.
+    lab.ssh_ok(
+        "node-a",
+        &format!("printf '[mysqld]\\n{BAD_OPTION} = 1\\n' > {BAD_DROP_IN}"),
+    );
+    let inv = lab.inventory();
+    let yaml = std::fs::read_to_string(&inv).unwrap();
+    assert!(yaml.contains("  flavor: mariadb\n"), "{yaml}");
+    std::fs::write(
+        &inv,
+        yaml.replace(
+            "  flavor: mariadb\n",
+            "  flavor: mariadb\n  binlog_expire_days: 3\n",
+        ),
+    )
+    .unwrap();
+    let out = bootstrap(&lab);
+    let said = text(&out);
+    assert!(!out.status.success(), "bootstrap passed:\n{said}");
+    assert!(said.contains("node-a"), "no node named:\n{said}");
+    assert!(
+        said.contains(&format!("server's error log {ERROR_LOG} on node-a")),
+        "the error log's path is not quoted:\n{said}"
+    );
+    // MariaDB's own words: "unknown variable 'mhactl_e2e_no_such_option=1'".
+    assert!(
+        said.contains(&format!("unknown variable '{BAD_OPTION}=1'")),
+        "the server's own error is not quoted:\n{said}"
+    );
+
+    // The cause removed, a re-run converges and the settings hold.
+    lab.ssh_ok("node-a", &format!("rm -f {BAD_DROP_IN}"));
+    let out = bootstrap(&lab);
+    assert!(out.status.success(), "re-run failed:\n{}", text(&out));
+    assert_eq!(
+        sql(
+            &lab,
+            "node-a",
+            "SELECT @@GLOBAL.sync_binlog, @@GLOBAL.binlog_expire_logs_seconds"
+        ),
+        "1\t259200"
+    );
+}
