@@ -936,3 +936,57 @@ fn server_paths_parse_and_validate() {
     let e = err("  sock: /tmp/mysql.sock\n");
     assert!(e.contains("did you mean `socket`"), "{e}");
 }
+
+/// `mysql.durability` (issue 14, class 11): full by default, relaxed on request, nothing else.
+#[test]
+fn durability_defaults_to_full() {
+    use mhactl::inventory::Durability;
+    let inv = inventory::parse(&good_text(), "inventory.yaml").unwrap();
+    assert_eq!(inv.mysql.durability, Durability::Full);
+    let relaxed = good_text().replace(
+        "  flavor: mariadb\n",
+        "  flavor: mariadb\n  durability: relaxed\n",
+    );
+    assert_eq!(
+        inventory::parse(&relaxed, "inventory.yaml")
+            .unwrap()
+            .mysql
+            .durability,
+        Durability::Relaxed
+    );
+    let bad = good_text().replace(
+        "  flavor: mariadb\n",
+        "  flavor: mariadb\n  durability: fast\n",
+    );
+    let err = inventory::parse(&bad, "inventory.yaml").unwrap_err();
+    assert!(is_usage(&err), "{err:#}");
+    assert!(format!("{err:#}").contains("durability"), "{err:#}");
+}
+
+/// `packages.mysql_gpg_key` (issue 14, class 15): the key EL7's 5.7 packages are signed
+/// with; a URL or an absolute path, only for MySQL without a mirror.
+#[test]
+fn mysql_gpg_key_validates() {
+    let mysql = good_text()
+        .replace("flavor: mariadb", "flavor: mysql")
+        .replace("version: \"10.11\"", "version: \"5.7\"");
+    let with_key = |key: &str| format!("{mysql}packages:\n  mysql_gpg_key: {key}\n");
+    for ok in [
+        "https://internal.example/RPM-GPG-KEY-mysql-2022",
+        "/root/RPM-GPG-KEY-mysql-2022",
+    ] {
+        let inv = inventory::parse(&with_key(ok), "inv.yaml").unwrap();
+        assert_eq!(inv.packages.mysql_gpg_key.as_deref(), Some(ok));
+    }
+    for bad in ["ftp://x/key", "\"/root/my key\"", "\"https://x/k;rm\""] {
+        let err = inventory::parse(&with_key(bad), "inv.yaml").unwrap_err();
+        assert!(is_usage(&err), "{bad}: {err:#}");
+        assert!(
+            format!("{err:#}").contains("packages.mysql_gpg_key"),
+            "{bad}: {err:#}"
+        );
+    }
+    let maria = format!("{}packages:\n  mysql_gpg_key: /root/k\n", good_text());
+    let err = format!("{:#}", inventory::parse(&maria, "inv.yaml").unwrap_err());
+    assert!(err.contains("only for mysql.flavor mysql"), "{err}");
+}

@@ -46,13 +46,13 @@ pub fn default_dir_action(
     )))
 }
 
-/// The error log's size now, so that a failure quotes only what came after.
-pub fn size(node: &NodeHandle, log: &str) -> u64 {
+/// Where the error log and the journal stand now, so that a failure quotes only what
+/// came after: (bytes in the file, the node's clock in epoch seconds).
+pub fn mark(node: &NodeHandle, log: &str) -> (u64, u64) {
     node.transport
         .run(&RemoteCommand::new(error_log::size_command(log)))
-        .ok()
-        .and_then(|o| o.stdout.trim().parse().ok())
-        .unwrap_or(0)
+        .map(|o| error_log::parse_size(&o.stdout))
+        .unwrap_or((0, 0))
 }
 
 /// What the server wrote to `log` since it was `since` bytes long, as a sentence to
@@ -83,13 +83,110 @@ pub fn excerpt(node: &NodeHandle, log: &str, since: u64) -> String {
     }
 }
 
+/// The journal's lines for `unit` since `since` (epoch seconds), as a sentence, or
+/// `None` when it has none (or no journal).
+fn journal_excerpt(node: &NodeHandle, unit: &str, since: u64) -> Option<String> {
+    let out = node
+        .transport
+        .run(&RemoteCommand::new(error_log::journal_since_command(
+            unit, since,
+        )))
+        .ok()?;
+    let lines = error_log::quotable_lines(&out.stdout)?;
+    Some(format!(
+        "journal of {unit} on {}:\n    {}",
+        node.name,
+        lines.join("\n    ")
+    ))
+}
+
 /// Run `start` (a start or restart of the server), quoting the error log's new lines
-/// when it fails.
+/// when it fails, and with `journal_unit` (systemd hosts) the unit's new journal lines.
 pub fn quoting_errors(
     node: &NodeHandle,
     log: &str,
+    journal_unit: Option<&str>,
     start: impl FnOnce() -> Result<()>,
 ) -> Result<()> {
-    let since = size(node, log);
-    start().map_err(|e| anyhow!("{e:#}; {}", excerpt(node, log, since)))
+    let (size, clock) = mark(node, log);
+    start().map_err(|e| {
+        let mut said = format!("{e:#}; {}", excerpt(node, log, size));
+        if let Some(journal) = journal_unit.and_then(|u| journal_excerpt(node, u, clock)) {
+            said.push_str("; ");
+            said.push_str(&journal);
+        }
+        anyhow!(said)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::fake::FakeTransport;
+    use std::sync::Arc;
+
+    fn node(t: &Arc<FakeTransport>) -> NodeHandle {
+        NodeHandle::new(0, "db1", t.clone() as Arc<dyn Transport>, None)
+    }
+
+    /// A failed (re)start names the node, the file, the server's new lines (and on
+    /// systemd the unit's journal), never the temporary root password.
+    #[test]
+    fn a_failed_start_quotes_the_new_lines_of_the_error_log_and_the_journal() {
+        let t = Arc::new(FakeTransport::new("db1"));
+        t.on("stat -c %s /var/log/mysqld.log", 0, "4096\n1764165600\n");
+        t.on(
+            "tail -c +4097",
+            0,
+            "2026-11-26T13:00:00Z 6 [Note] A temporary password is generated for root@localhost: Xy;9secret\n\
+             2026-11-26T13:00:01Z 0 [ERROR] [MY-000067] [Server] unknown variable 'bogus=1'.\n",
+        );
+        t.on(
+            "journalctl -u mysqld --since @1764165600",
+            0,
+            "mysqld: [ERROR] Aborting\n",
+        );
+        let n = node(&t);
+        let err = quoting_errors(&n, "/var/log/mysqld.log", Some("mysqld"), || {
+            Err(anyhow!(
+                "db1: mysqld did not accept connections within 60 s after restart"
+            ))
+        })
+        .unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(
+            msg.starts_with("db1: mysqld did not accept connections"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("last lines of the server's error log /var/log/mysqld.log on db1:"),
+            "{msg}"
+        );
+        assert!(msg.contains("unknown variable 'bogus=1'."), "{msg}");
+        assert!(
+            msg.contains("journal of mysqld on db1:\n    mysqld: [ERROR] Aborting"),
+            "{msg}"
+        );
+        assert!(!msg.contains("Xy;9secret"), "{msg}");
+        // A success quotes nothing and reads nothing but the mark.
+        let t = Arc::new(FakeTransport::new("db1"));
+        quoting_errors(&node(&t), "/var/log/mysqld.log", None, || Ok(())).unwrap();
+        assert_eq!(t.commands().len(), 1, "{:?}", t.commands());
+    }
+
+    #[test]
+    fn a_missing_or_unchanged_log_is_said_plainly() {
+        let t = Arc::new(FakeTransport::new("db1"));
+        t.on("tail -c +1", 0, "mhactl: no such file\n");
+        let n = node(&t);
+        assert_eq!(
+            excerpt(&n, "/var/log/mysql/error.log", 0),
+            "the server wrote no error log: /var/log/mysql/error.log does not exist on db1"
+        );
+        let t = Arc::new(FakeTransport::new("db1"));
+        assert_eq!(
+            excerpt(&node(&t), "/var/log/mysql/error.log", 10),
+            "the server's error log /var/log/mysql/error.log on db1 has no new lines"
+        );
+    }
 }

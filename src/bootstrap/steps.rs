@@ -629,7 +629,12 @@ fn start_service(
                 })
             };
             match &error_log {
-                Some(log) => super::error_log::quoting_errors(node, log, start),
+                Some(log) => super::error_log::quoting_errors(
+                    node,
+                    log,
+                    (services == ServiceManager::Systemd).then_some(service),
+                    start,
+                ),
                 None => start(),
             }
         }),
@@ -661,9 +666,12 @@ fn restart_and_wait(
     service: &str,
     log: &str,
 ) -> Result<()> {
-    super::error_log::quoting_errors(node, log, || {
-        restart_and_wait_quietly(node, services, service)
-    })
+    super::error_log::quoting_errors(
+        node,
+        log,
+        (services == ServiceManager::Systemd).then_some(service),
+        || restart_and_wait_quietly(node, services, service),
+    )
 }
 
 fn restart_and_wait_quietly(

@@ -32,9 +32,32 @@ pub fn dir_exists_command(dir: &str) -> String {
     format!("[ -d {} ] || exit 100", shell_quote(dir))
 }
 
-/// The error log's size in bytes (0 when it does not exist yet).
+/// The error log's size in bytes (0 when it does not exist yet), then the node's clock
+/// (seconds since the epoch), one per line: where a failure's quote starts, in the file
+/// and in the journal.
 pub fn size_command(path: &str) -> String {
-    format!("stat -c %s {} 2>/dev/null || echo 0", shell_quote(path))
+    format!(
+        "stat -c %s {} 2>/dev/null || echo 0; date +%s",
+        shell_quote(path)
+    )
+}
+
+/// [`size_command`]'s output: (size, epoch seconds); zeros for what cannot be read.
+pub fn parse_size(output: &str) -> (u64, u64) {
+    let mut numbers = output.lines().map(|l| l.trim().parse::<u64>().unwrap_or(0));
+    (numbers.next().unwrap_or(0), numbers.next().unwrap_or(0))
+}
+
+/// The last [`QUOTED_LINES`] lines systemd's journal holds for `unit` since `since`
+/// (epoch seconds): under systemd a server that fails while parsing its options writes
+/// that to stderr, which goes to the journal, before it opens its error log. Prints
+/// nothing where there is no journalctl.
+pub fn journal_since_command(unit: &str, since: u64) -> String {
+    format!(
+        "command -v journalctl >/dev/null 2>&1 || exit 0; \
+         journalctl -u {} --since @{since} --no-pager -o cat 2>/dev/null | tail -n {QUOTED_LINES}",
+        shell_quote(unit)
+    )
 }
 
 /// The last [`QUOTED_LINES`] lines written to `path` after its first `since` bytes
@@ -86,7 +109,14 @@ mod tests {
     fn commands_quote_the_path() {
         assert_eq!(
             size_command("/var/log/my log"),
-            "stat -c %s '/var/log/my log' 2>/dev/null || echo 0"
+            "stat -c %s '/var/log/my log' 2>/dev/null || echo 0; date +%s"
+        );
+        assert_eq!(parse_size("1234\n1764165600\n"), (1234, 1764165600));
+        assert_eq!(parse_size("garbage"), (0, 0));
+        let j = journal_since_command("mysqld", 1764165600);
+        assert!(
+            j.contains("journalctl -u mysqld --since @1764165600 --no-pager -o cat"),
+            "{j}"
         );
         let tail = tail_since_command("/var/log/mysql/error.log", 120);
         assert!(tail.contains("tail -c +121 \"$f\""), "{tail}");
