@@ -4,7 +4,8 @@
 //! - After bootstrap both servers run with `sync_binlog = 1`,
 //!   `innodb_flush_log_at_trx_commit = 1` and `relay_log_recovery = ON`, their error log
 //!   is the file `/var/log/mysql/error.log` (Debian's SysV start would send it to a
-//!   syslog nobody listens to), and `verify`'s `durability` check passes.
+//!   syslog nobody listens to), and `verify`'s `durability` check passes; after a
+//!   `SET GLOBAL sync_binlog = 0` on node-b it fails there (running values, not the file).
 //! - A server that does not start (a drop-in with an option it does not know, loaded
 //!   after mhactl's): bootstrap fails naming the node, the error log's path and the
 //!   server's own words from it; once the drop-in is gone, a re-run converges.
@@ -99,6 +100,33 @@ fn durable_defaults_and_a_quoted_error_log_without_syslog() {
         );
     }
 
+    // A running value that differs from the inventory's (as a later option file or a
+    // SET GLOBAL leaves it): verify's durability check fails on that node only.
+    sql(&lab, "node-b", "SET GLOBAL sync_binlog = 0");
+    let out = mhactl(&["-i", &lab.inventory(), "verify", "--output", "json"]);
+    assert!(!out.status.success(), "verify passed:\n{}", text(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let durability: Vec<&Value> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"] == "durability")
+        .collect();
+    for c in durability {
+        let drifted = c["node"] == "node-b";
+        assert_eq!(c["ok"], !drifted, "{c:#}");
+        if drifted {
+            assert!(
+                c["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains("sync_binlog is 0, want 1"),
+                "{c:#}"
+            );
+        }
+    }
+    sql(&lab, "node-b", "SET GLOBAL sync_binlog = 1");
+
     // A drop-in the server rejects, loaded after mhactl's, and a change that makes
     // bootstrap restart the server.
     lab.ssh_ok(
@@ -118,6 +146,7 @@ fn durable_defaults_and_a_quoted_error_log_without_syslog() {
     .unwrap();
     let out = bootstrap(&lab);
     let said = text(&out);
+    eprintln!("bootstrap with a bad drop-in on node-a said:\n{said}");
     assert!(!out.status.success(), "bootstrap passed:\n{said}");
     assert!(said.contains("node-a"), "no node named:\n{said}");
     assert!(

@@ -55,7 +55,8 @@ pub fn mark(node: &NodeHandle, log: &str) -> (u64, u64) {
         .unwrap_or((0, 0))
 }
 
-/// What the server wrote to `log` since it was `since` bytes long, as a sentence to
+/// What the server wrote to `log` since it was `since` bytes long (its errors, or its
+/// last lines: [`error_log::quotable_lines`]), as a sentence to
 /// add to a failure: never fails (a failure to read the log is said instead).
 pub fn excerpt(node: &NodeHandle, log: &str, since: u64) -> String {
     let out = node
@@ -70,7 +71,7 @@ pub fn excerpt(node: &NodeHandle, log: &str, since: u64) -> String {
         ),
         Ok(o) => match error_log::quotable_lines(&o.stdout) {
             Some(lines) => format!(
-                "last lines of the server's error log {log} on {}:\n    {}",
+                "the server's error log {log} on {} says (its errors and last line since the attempt):\n    {}",
                 node.name,
                 lines.join("\n    ")
             ),
@@ -159,7 +160,7 @@ mod tests {
             "{msg}"
         );
         assert!(
-            msg.contains("last lines of the server's error log /var/log/mysqld.log on db1:"),
+            msg.contains("the server's error log /var/log/mysqld.log on db1 says"),
             "{msg}"
         );
         assert!(msg.contains("unknown variable 'bogus=1'."), "{msg}");

@@ -69,3 +69,90 @@ pub fn key_imports(
     }
     Ok((actions, what))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::fake::FakeTransport;
+    use crate::transport::Transport;
+    use std::sync::Arc;
+
+    fn inventory(version: &str) -> Inventory {
+        crate::inventory::parse(
+            &format!(
+                "cluster: shop\nnodes:\n  - name: db1\n    address: 10.0.0.11\n  - name: db2\n    address: 10.0.0.12\n\
+                 vip:\n  address: 10.0.0.100\n  interface: eth0\n  virtual_router_id: 51\n\
+                 mysql:\n  flavor: mysql\n  version: \"{version}\"\n\
+                 credentials:\n  replication_password_env: X\n  root_password_env: Y\n"
+            ),
+            "inventory.yaml",
+        )
+        .unwrap()
+    }
+
+    fn cluster(os_release: [&str; 2]) -> (Cluster, Vec<Arc<FakeTransport>>) {
+        let fakes: Vec<Arc<FakeTransport>> = ["db1", "db2"]
+            .iter()
+            .zip(os_release)
+            .map(|(name, os)| {
+                let t = Arc::new(FakeTransport::new(name));
+                t.on("/etc/os-release", 0, os);
+                t.on("echo systemd; else echo sysv", 0, "systemd\n");
+                t
+            })
+            .collect();
+        let nodes = fakes
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                NodeHandle::new(i, ["db1", "db2"][i], t.clone() as Arc<dyn Transport>, None)
+            })
+            .collect();
+        (
+            Cluster {
+                nodes,
+                secrets: Vec::new(),
+            },
+            fakes,
+        )
+    }
+
+    const CENTOS_7: &str = include_str!("../../tests/fixtures/os/centos-7");
+    const ROCKY_8: &str = include_str!("../../tests/fixtures/os/rocky-8");
+    const ROCKY_9: &str = include_str!("../../tests/fixtures/os/rocky-9");
+
+    /// MySQL 9.x on an EL7 node: exit 2 (a usage error) naming the node and the field,
+    /// having read nothing but the OS facts.
+    #[test]
+    fn nine_on_el7_is_refused_before_any_step() {
+        let (c, fakes) = cluster([CENTOS_7, ROCKY_9]);
+        let err = check(&c, &inventory("9.7")).unwrap_err();
+        assert!(err.chain().any(|e| e.is::<UsageError>()), "{err:#}");
+        let msg = format!("{err:#}");
+        assert!(
+            msg.starts_with(
+                "nothing was changed: db1: mysql.version 9.7: MySQL 9.x is not published for EL7"
+            ),
+            "{msg}"
+        );
+        assert!(!msg.contains("db2"), "{msg}");
+        for t in fakes {
+            for cmd in t.commands() {
+                assert!(
+                    cmd.script.contains("/etc/os-release") || cmd.script.contains("echo systemd"),
+                    "ran more than the OS probes: {}",
+                    cmd.script
+                );
+            }
+        }
+        // 5.7 and 8.0 on EL7 are fine; 9.x on EL8 is a warning.
+        assert!(check(&c, &inventory("5.7")).unwrap().is_empty());
+        let (c8, _) = cluster([ROCKY_8, ROCKY_9]);
+        let warnings = check(&c8, &inventory("9.7")).unwrap();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].starts_with("db1: mysql.version 9.7 on EL8"),
+            "{warnings:?}"
+        );
+    }
+}

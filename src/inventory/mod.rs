@@ -227,8 +227,9 @@ pub struct MysqlSettings {
     /// and to `[client]` (so local clients find it: the runbook's ERROR 2002 fix);
     /// its directory is created for the server's user.
     pub socket: Option<PathBuf>,
-    /// The server's error log file, when not the packaged default (Debian's MariaDB
-    /// logs to syslog by default).
+    /// The server's error log file, when not the default (the packaged one;
+    /// `/var/log/mysql/error.log` on Debian/Ubuntu, where MariaDB would log to syslog).
+    /// Always rendered: bootstrap quotes its last lines when the server does not start.
     pub log_error: Option<PathBuf>,
     /// The server's pid file, when not the packaged default.
     pub pid_file: Option<PathBuf>,

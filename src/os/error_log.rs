@@ -10,8 +10,11 @@
 
 use crate::transport::shell_quote;
 
-/// How many of the error log's last lines a failure message quotes.
+/// How many lines of the error log a failure message quotes at most.
 pub const QUOTED_LINES: usize = 20;
+/// How many of the new lines are read to pick the quoted ones from (a server start
+/// writes a few dozen notes before the error that stops it).
+const READ_LINES: usize = 400;
 /// Longest line quoted (longer ones are cut: a message, not a dump).
 const MAX_LINE: usize = 400;
 
@@ -60,7 +63,7 @@ pub fn journal_since_command(unit: &str, since: u64) -> String {
     )
 }
 
-/// The last [`QUOTED_LINES`] lines written to `path` after its first `since` bytes
+/// The last [`READ_LINES`] lines written to `path` after its first `since` bytes
 /// (all of it when it is shorter now: rotated or truncated). Prints
 /// `mhactl: no such file` when the file does not exist.
 pub fn tail_since_command(path: &str, since: u64) -> String {
@@ -69,16 +72,41 @@ pub fn tail_since_command(path: &str, since: u64) -> String {
         "f={f}; [ -f \"$f\" ] || {{ echo 'mhactl: no such file'; exit 0; }}; \
          s=$(stat -c %s \"$f\"); \
          if [ \"$s\" -ge {since} ]; then tail -c +{from} \"$f\"; else cat \"$f\"; fi \
-         | tail -n {QUOTED_LINES}",
+         | tail -n {READ_LINES}",
         from = since + 1
     )
 }
 
-/// The lines to quote from [`tail_since_command`]'s output: blank lines dropped,
-/// control characters removed, long lines cut, and the temporary root password that
-/// `mysqld --initialize` writes replaced by `********` (an error message is no place
-/// for a credential, even an expired one). `None` when nothing is left.
+/// The lines to quote from [`tail_since_command`]'s output: the server's `[ERROR]`
+/// (and `[FATAL]`, `[Critical]`) lines and the last line (mysqld_safe's "ended"), or,
+/// when there is no such line, the last [`QUOTED_LINES`]; at most [`QUOTED_LINES`].
+/// Blank lines dropped, control characters removed, long lines cut, and the temporary
+/// root password that `mysqld --initialize` writes replaced by `********` (an error
+/// message is no place for a credential, even an expired one). `None` when nothing is
+/// left.
 pub fn quotable_lines(output: &str) -> Option<Vec<String>> {
+    let lines = clean_lines(output)?;
+    let is_error = |l: &str| {
+        ["[ERROR]", "[FATAL]", "[Critical]", "[CRITICAL]"]
+            .iter()
+            .any(|m| l.contains(m))
+    };
+    let last = lines.len() - 1;
+    let picked: Vec<String> = if lines.iter().any(|l| is_error(l)) {
+        lines
+            .iter()
+            .enumerate()
+            .filter(|(i, l)| is_error(l) || *i == last)
+            .map(|(_, l)| l.clone())
+            .collect()
+    } else {
+        lines
+    };
+    let skip = picked.len().saturating_sub(QUOTED_LINES);
+    Some(picked.into_iter().skip(skip).collect())
+}
+
+fn clean_lines(output: &str) -> Option<Vec<String>> {
     let marker = crate::dialect::TEMPORARY_PASSWORD_MARKER;
     let lines: Vec<String> = output
         .lines()
@@ -120,7 +148,7 @@ mod tests {
         );
         let tail = tail_since_command("/var/log/mysql/error.log", 120);
         assert!(tail.contains("tail -c +121 \"$f\""), "{tail}");
-        assert!(tail.contains("tail -n 20"), "{tail}");
+        assert!(tail.contains("tail -n 400"), "{tail}");
         let mk = ensure_dir_command("/var/log/mysql");
         assert!(mk.starts_with("[ -d /var/log/mysql ] ||"), "{mk}");
         assert!(mk.contains("install -d -o mysql -g \"$g\" -m 2750 /var/log/mysql"));
@@ -131,16 +159,43 @@ mod tests {
         let log = "2026-11-26T13:00:00.1Z 6 [Note] [MY-010454] [Server] A temporary password is \
                    generated for root@localhost: s3cr3t;Pw\n\n\
                    2026-11-26T13:00:01.2Z 0 [ERROR] [MY-000067] [Server] unknown variable 'bogus=1'.\x07\n";
+        // The error line (also the last one); the note before it is not quoted.
         let lines = quotable_lines(log).unwrap();
-        assert_eq!(lines.len(), 2);
-        assert!(!lines.join("\n").contains("s3cr3t"), "{lines:?}");
-        assert!(lines[0].ends_with("root@localhost: ********"), "{lines:?}");
+        assert_eq!(lines.len(), 1, "{lines:?}");
         assert!(
-            lines[1].ends_with("unknown variable 'bogus=1'."),
+            lines[0].ends_with("unknown variable 'bogus=1'."),
             "{lines:?}"
         );
+        // Without an error line: the last lines, the password masked.
+        let notes = "2026-11-26T13:00:00.1Z 6 [Note] [MY-010454] [Server] A temporary password is \
+                     generated for root@localhost: s3cr3t;Pw\nsecond note\n";
+        let lines = quotable_lines(notes).unwrap();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(!lines.join("\n").contains("s3cr3t"), "{lines:?}");
+        assert!(lines[0].ends_with("root@localhost: ********"), "{lines:?}");
         assert_eq!(quotable_lines("\n \n"), None);
         let long = "x".repeat(1000);
         assert!(quotable_lines(&long).unwrap()[0].ends_with(" [...]"));
+    }
+
+    #[test]
+    fn a_long_start_up_is_quoted_by_its_errors() {
+        let mut start: Vec<String> = (0..60)
+            .map(|i| format!("0 [Note] InnoDB: note {i}"))
+            .collect();
+        start.push("0 [ERROR] /usr/sbin/mariadbd: unknown variable 'x=1'".into());
+        start.push("0 [ERROR] Aborting".into());
+        start.push(
+            "261126 13:59:57 mysqld_safe mysqld from pid file /run/mysqld/mysqld.pid ended".into(),
+        );
+        let lines = quotable_lines(&start.join("\n")).unwrap();
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert!(lines[0].contains("unknown variable 'x=1'"), "{lines:?}");
+        assert!(lines[2].ends_with("ended"), "{lines:?}");
+        // Without errors, only the last QUOTED_LINES.
+        let notes: Vec<String> = (0..60).map(|i| format!("note {i}")).collect();
+        let lines = quotable_lines(&notes.join("\n")).unwrap();
+        assert_eq!(lines.len(), QUOTED_LINES);
+        assert_eq!(lines.last().unwrap(), "note 59");
     }
 }
