@@ -100,6 +100,18 @@ pub fn variable(node: &NodeHandle, name: &str) -> Result<Option<String>> {
         .map(str::to_string))
 }
 
+/// The node's keepalived release (`None`: not installed), for features that need a
+/// newer one than EL7's 1.3.5 ([`crate::os::keepalived::KeepalivedVersion::capabilities`]).
+pub fn keepalived_version(
+    node: &NodeHandle,
+) -> Result<Option<crate::os::keepalived::KeepalivedVersion>> {
+    let out = node
+        .transport
+        .run(&RemoteCommand::new(crate::os::keepalived::VERSION_COMMAND))?;
+    crate::os::keepalived::parse_version_probe(out.status, &out.stdout)
+        .map_err(|e| anyhow!("{}: {e:#}", node.name))
+}
+
 /// The replica threads' state; `None` when no replication source is configured.
 pub fn replica_status(node: &NodeHandle) -> Result<Option<ReplicaStatus>> {
     let d = dialect(node)?;

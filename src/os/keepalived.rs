@@ -141,3 +141,34 @@ mod tests {
         assert_eq!(DISTRIBUTION_KEEPALIVED[0].1.capabilities(), el7);
     }
 }
+
+/// The node's keepalived from [`VERSION_COMMAND`]'s exit status and output: `None` when
+/// it is not installed (exit 100); an error when it answers something that is no version.
+pub fn parse_version_probe(status: i32, stdout: &str) -> Result<Option<KeepalivedVersion>> {
+    if status == 100 {
+        return Ok(None);
+    }
+    KeepalivedVersion::parse(stdout).map(Some)
+}
+
+#[cfg(test)]
+mod probe_tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_version_probe() {
+        let v = parse_version_probe(
+            0,
+            "Keepalived v1.3.5 (03/19,2017), git commit v1.3.5-6-g6fa32f2\n",
+        )
+        .unwrap()
+        .unwrap();
+        assert!(!v.capabilities().track_process);
+        assert_eq!(parse_version_probe(100, "").unwrap(), None);
+        let err = parse_version_probe(0, "sh: 1: keepalived: Permission denied\n").unwrap_err();
+        assert!(
+            format!("{err:#}").starts_with("no keepalived version"),
+            "{err:#}"
+        );
+    }
+}
