@@ -6,6 +6,8 @@ pub mod error_log;
 pub mod firewall;
 pub mod paths;
 mod platform;
+#[cfg(test)]
+mod restart_tests;
 pub mod steps;
 #[cfg(test)]
 mod steps_tests;

@@ -658,14 +658,24 @@ struct ServerUnit {
     log: String,
 }
 
+/// Server restarts of one run never overlap: while one node's server restarts, the
+/// other's answers. (A re-run that changes the drop-in of a running pair, e.g. after an
+/// upgrade of mhactl, restarts both nodes' servers, each step on both nodes at once.)
+static SERVER_RESTARTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Restart the server and wait until it answers SQL; a failure quotes the new lines
-/// of its error log `log`.
-fn restart_and_wait(
+/// of its error log `log`. Never while the other node's server restarts
+/// ([`SERVER_RESTARTS`]).
+pub(super) fn restart_and_wait(
     node: &NodeHandle,
     services: ServiceManager,
     service: &str,
     log: &str,
 ) -> Result<()> {
+    // A panic elsewhere while holding it leaves nothing to protect: go on.
+    let _one_at_a_time = SERVER_RESTARTS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     super::error_log::quoting_errors(
         node,
         log,
