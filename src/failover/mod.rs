@@ -60,6 +60,9 @@ pub struct FailoverReport {
 pub fn run(args: &FailoverArgs, global: &GlobalArgs) -> Result<ExitCode> {
     let inv = inventory::load(&global.inventory)?;
     let secrets = Secrets::resolve(&inv, std::io::stdin().is_terminal())?;
+    // A signal from here on: undo the fault, drop the probe account and database (see
+    // `run_test`), then exit 130/143.
+    let _cooperative = crate::interrupt::Cooperative::begin();
     let quiet = GlobalArgs {
         quiet: true,
         ..global.clone()
@@ -87,6 +90,7 @@ pub fn run(args: &FailoverArgs, global: &GlobalArgs) -> Result<ExitCode> {
     };
 
     // 1. Only a healthy pair says anything about failover.
+    crate::interrupt::check()?;
     say("verifying the pair first");
     let checks = crate::verify::check_cluster(&cluster, &inv, &secrets, false);
     let failing: Vec<String> = checks
@@ -98,6 +102,7 @@ pub fn run(args: &FailoverArgs, global: &GlobalArgs) -> Result<ExitCode> {
         bail!("the pair is not healthy, so a failover test would mean nothing (use --force to run anyway):\n  {}", failing.join("\n  "));
     }
 
+    crate::interrupt::check()?;
     let report = run_test(&cluster, &inv, &secrets, args, &say)?;
     match global.output {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
@@ -145,7 +150,14 @@ fn run_test(
     let probe_password = writer::random_password()?;
     let mut redaction = cluster.secrets.clone();
     redaction.push(probe_password.clone());
+    // What this test changes is undone on every way out that does not undo it itself
+    // (an error, SIGINT, SIGTERM), last change first.
+    let undo = crate::interrupt::UndoStack::new();
+    let probe_undo = undo.push("drop the probe account and database on both nodes", || {
+        cleanup(cluster, &client_addr, args.keep)
+    });
     setup_probe(cluster, &client_addr, &probe_password)?;
+    crate::interrupt::check()?;
     say(&format!(
         "writer connects to {}:{} as {PROBE_USER}@{client_addr}",
         inv.vip.address, inv.mysql.port
@@ -158,11 +170,13 @@ fn run_test(
         &probe_password,
         Duration::from_millis(args.interval_ms),
     );
-    std::thread::sleep(Duration::from_secs(2));
+    if let Err(e) = crate::interrupt::sleep(Duration::from_secs(2)) {
+        writer.stop();
+        return Err(e);
+    }
     if writer.acked_count() == 0 {
         let err = writer.last_error();
         writer.stop();
-        cleanup(cluster, &client_addr, args.keep);
         bail!(
             "the writer could not write through the VIP before the fault: {}",
             err.unwrap_or_default()
@@ -176,6 +190,9 @@ fn run_test(
     ));
     let t0 = Instant::now();
     let fault_at = writer.now_s();
+    let fault_undo = undo.push(format!("undo {} on {old_name}", args.mode.name()), || {
+        recover(cluster, inv, old, args.mode)
+    });
 
     // 4. Measure: the VIP on the peer, then writes resumed for a while. The clock runs
     // from the start of the fault, while it is being injected: a graceful stop of mysqld
@@ -190,9 +207,11 @@ fn run_test(
             result
         });
         let mut moved = None;
-        // A failed injection will not move the VIP: stop waiting for it then.
+        // A failed injection will not move the VIP: stop waiting for it then. A signal
+        // stops the wait, but the injection runs to its end so its undo is complete.
         while Instant::now() < deadline
             && !injection_failed.load(std::sync::atomic::Ordering::SeqCst)
+            && crate::interrupt::requested().is_none()
         {
             if vip_holders(cluster, inv, &[new]).contains(&new) {
                 moved = Some(t0.elapsed().as_secs_f64());
@@ -203,9 +222,8 @@ fn run_test(
         let injected = injection.join().expect("fault injection thread panicked");
         (injected, moved)
     });
-    if let Err(e) = injected {
+    if let Err(e) = injected.and_then(|()| crate::interrupt::check()) {
         writer.stop();
-        cleanup(cluster, &client_addr, args.keep);
         return Err(e);
     }
     match vip_moved_s {
@@ -213,8 +231,9 @@ fn run_test(
         None => say("the VIP did not move"),
     }
     let until = t0 + Duration::from_secs(args.duration_s);
-    while Instant::now() < until {
-        std::thread::sleep(Duration::from_millis(100));
+    if let Err(e) = crate::interrupt::sleep(until.saturating_duration_since(Instant::now())) {
+        writer.stop();
+        return Err(e);
     }
     let log = writer.stop();
     let acked: BTreeSet<u64> = log.acked.iter().map(|(seq, _)| *seq).collect();
@@ -231,8 +250,10 @@ fn run_test(
 
     // 5. Recover the old holder and let it rejoin.
     say(&format!("undoing {} on {old_name}", args.mode.name()));
+    undo.done(fault_undo);
     recover(cluster, inv, old, args.mode)?;
     let rejoin = wait_rejoined(cluster, &acked);
+    crate::interrupt::check()?;
     let (rejoined, missing_after) = match &rejoin {
         Ok(m) => (*m == 0, *m),
         Err(e) => {
@@ -243,8 +264,9 @@ fn run_test(
     let final_holders = vip_holders(cluster, inv, &[0, 1]);
     let checks = crate::verify::check_cluster(cluster, inv, secrets, false);
     let healthy_after = !checks.iter().any(|c| c.is_error());
+    undo.done(probe_undo);
     if !args.keep {
-        cleanup(cluster, &client_addr, false);
+        cleanup(cluster, &client_addr, false)?;
     }
 
     let mut problems = Vec::new();
@@ -350,18 +372,50 @@ fn setup_probe(cluster: &Cluster, client: &str, password: &str) -> Result<()> {
     })
 }
 
-fn cleanup(cluster: &Cluster, client: &str, keep_table: bool) {
+/// Drop the probe account on each node and (unless `keep_table`) the probe database,
+/// which replicates: dropped on one node with the binary log on, it goes from the peer
+/// after every write that replicated before it (dropping it on both by hand could break
+/// replication of a write still in flight). Waits until it is gone on both nodes.
+fn cleanup(cluster: &Cluster, client: &str, keep_table: bool) -> Result<()> {
     let account = crate::dialect::quote_account(PROBE_USER, client);
+    let mut problems = Vec::new();
     for node in &cluster.nodes {
-        let _ = node.with_sql(|sql| {
+        node.reset_sql();
+        if let Err(e) = node.with_sql(|sql| {
             sql.exec("SET SESSION sql_log_bin = 0")?;
             sql.exec(&format!("DROP USER IF EXISTS {account}"))?;
             sql.exec("SET SESSION sql_log_bin = 1")
-        });
+        }) {
+            problems.push(format!("{}: dropping {account}: {e:#}", node.name));
+        }
     }
     if !keep_table {
-        let _ = cluster.nodes[0]
-            .with_sql(|sql| sql.exec(&format!("DROP DATABASE IF EXISTS {PROBE_DB}")));
+        let dropped = cluster.nodes.iter().any(|node| {
+            node.with_sql(|sql| sql.exec(&format!("DROP DATABASE IF EXISTS {PROBE_DB}")))
+                .is_ok()
+        });
+        let gone = dropped
+            && crate::poll::until(Duration::from_secs(30), || {
+                for node in &cluster.nodes {
+                    let rows = node
+                        .with_sql(|sql| sql.query(&format!("SHOW DATABASES LIKE '{PROBE_DB}'")))?;
+                    if !rows.is_empty() {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            })
+            .is_ok();
+        if !gone {
+            problems.push(format!(
+                "the database {PROBE_DB} is still on a node (drop it once replication runs: `DROP DATABASE {PROBE_DB}`)"
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        bail!("{}", problems.join("; "))
     }
 }
 
@@ -398,10 +452,10 @@ fn inject(
     let script = match mode {
         FailoverMode::StopMysqld => services.stop_command(target.server_service()),
         // A crash: the server and any supervisor that would restart it at once
-        // (mysqld_safe), so the node stays down until recovery.
+        // (mysqld_safe), so the node stays down until recovery. Exactly that process,
+        // as the server names it itself: other processes called mysqld live on.
         FailoverMode::KillMysqld => {
-            "pkill -KILL -x mysqld_safe; pkill -KILL -x mariadbd; pkill -KILL -x mysqld; true"
-                .into()
+            services.kill_server_command(target.server_service(), &server_pid_file(n)?)
         }
         FailoverMode::StopKeepalived => services.stop_command(crate::os::KEEPALIVED_SERVICE),
         // The node cuts itself off and heals itself after the test's duration, so the
@@ -416,6 +470,26 @@ fn inject(
         .run_ok(&RemoteCommand::new(script))
         .map(|_| ())
         .with_context(|| format!("{}: injecting {}", n.name, mode.name()))
+}
+
+/// The server's own pid file (`@@pid_file`, made absolute against `@@datadir`).
+fn server_pid_file(node: &crate::engine::NodeHandle) -> Result<String> {
+    let rows = node
+        .with_sql(|sql| sql.query("SELECT @@pid_file AS pid_file, @@datadir AS datadir"))
+        .with_context(|| format!("{}: asking the server for its pid file", node.name))?;
+    let row = rows
+        .first()
+        .ok_or_else(|| anyhow!("{}: the server named no pid file", node.name))?;
+    let file = crate::sql::get(row, "pid_file").unwrap_or_default();
+    let datadir = crate::sql::get(row, "datadir").unwrap_or_default();
+    if file.is_empty() {
+        bail!("{}: the server named no pid file", node.name);
+    }
+    Ok(if file.starts_with('/') {
+        file.to_string()
+    } else {
+        format!("{}/{file}", datadir.trim_end_matches('/'))
+    })
 }
 
 fn recover(cluster: &Cluster, inv: &Inventory, node: usize, mode: FailoverMode) -> Result<()> {

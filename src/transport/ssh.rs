@@ -32,7 +32,7 @@ pub struct SshTransport {
     /// The remote process holding the node lock (see [`Transport::lock`]).
     lock_holder: std::sync::Mutex<Option<openssh::Child<Arc<Session>>>>,
     /// Private directory (mode 0700) for the control socket and forwarded sockets.
-    socket_dir: tempfile::TempDir,
+    socket_dir: crate::interrupt::PrivateDir,
     forwards: AtomicU32,
     /// Commands run on this node (for benchmarks: round trips per run).
     commands: AtomicU32,
@@ -55,9 +55,7 @@ impl SshTransport {
     /// and the known_hosts file, with ssh's own words.
     pub fn connect(target: SshTarget) -> Result<Arc<SshTransport>> {
         // ssh limits control socket paths to ~108 bytes: a short private directory.
-        let socket_dir = tempfile::Builder::new()
-            .prefix("mhactl-")
-            .tempdir_in("/tmp")
+        let socket_dir = crate::interrupt::PrivateDir::new("mhactl-")
             .context("cannot create a private directory for the SSH control socket")?;
         let mut builder = SessionBuilder::default();
         builder
@@ -213,6 +211,20 @@ impl SshTransport {
                 )
             }
         }
+    }
+}
+
+impl SshTransport {
+    /// Give the node lock back now (its holder sees EOF and exits), waiting a moment
+    /// for it so that a run started right after this one finds the node free. The lock
+    /// would go anyway when the connection closes; this makes it prompt.
+    fn release_lock(&self) {
+        let Some(mut child) = self.lock_holder.lock().ok().and_then(|mut h| h.take()) else {
+            return;
+        };
+        drop(child.stdin().take());
+        let _ = runtime()
+            .block_on(async { tokio::time::timeout(Duration::from_secs(3), child.wait()).await });
     }
 }
 
@@ -439,6 +451,7 @@ fn offered_fingerprints(host: &str, port: u16) -> String {
 /// writes two lines. Best effort: a file that cannot be written is ignored.
 impl Drop for SshTransport {
     fn drop(&mut self) {
+        self.release_lock();
         let Some(path) = std::env::var_os("MHACTL_STATS_FILE") else {
             return;
         };
