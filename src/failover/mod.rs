@@ -264,10 +264,9 @@ fn run_test(
     let final_holders = vip_holders(cluster, inv, &[0, 1]);
     let checks = crate::verify::check_cluster(cluster, inv, secrets, false);
     let healthy_after = !checks.iter().any(|c| c.is_error());
+    // The account always goes (as --keep's help says); the table stays with --keep.
     undo.done(probe_undo);
-    if !args.keep {
-        cleanup(cluster, &client_addr, false)?;
-    }
+    cleanup(cluster, &client_addr, args.keep)?;
 
     let mut problems = Vec::new();
     if writes_lost > 0 {
