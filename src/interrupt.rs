@@ -12,6 +12,9 @@
 //! - every other command (read-only ones, `lab`, `init`) stops at once: the watcher
 //!   removes the registered temporary directories and exits with the same codes.
 //!
+//! A run killed with SIGKILL cannot clean up: its private directory names its process
+//! (`owner` file), and the next run removes such directories of processes that are gone.
+//!
 //! The node locks need nothing here: they are remote processes fed by this process's
 //! SSH channel, so they end when the connection closes, however mhactl ends.
 
@@ -283,9 +286,11 @@ pub struct PrivateDir {
 }
 
 impl PrivateDir {
-    /// Create `<tmp>/PREFIXxxxxxx` with mode 0700.
+    /// Create `<tmp>/PREFIXxxxxxx` with mode 0700 (first removing such directories
+    /// left by runs that were killed).
     pub fn new(prefix: &str) -> Result<PrivateDir> {
         use std::os::unix::fs::PermissionsExt;
+        remove_stale(&temp_base(), prefix);
         // tempfile creates directories with the default mode (0777 minus the umask,
         // usually 0755) unless told otherwise.
         let dir = tempfile::Builder::new()
@@ -299,6 +304,10 @@ impl PrivateDir {
                 )
             })?;
         let path = dir.path().to_path_buf();
+        if let Some(me) = process_identity(std::process::id()) {
+            std::fs::write(path.join(OWNER_FILE), me)
+                .with_context(|| format!("cannot write {}", path.join(OWNER_FILE).display()))?;
+        }
         if let Ok(mut dirs) = TEMP_DIRS.lock() {
             dirs.push(path.clone());
         }
@@ -328,6 +337,47 @@ fn temp_base() -> PathBuf {
     match std::env::var_os("TMPDIR").map(PathBuf::from) {
         Some(p) if p.is_absolute() && p.as_os_str().len() <= 40 && p.is_dir() => p,
         _ => PathBuf::from("/tmp"),
+    }
+}
+
+/// The file in a private directory naming the process that made it.
+const OWNER_FILE: &str = "owner";
+
+/// `PID STARTTIME`: a process, distinct from a later one reusing its pid.
+fn process_identity(pid: u32) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Field 22 (starttime), counted after the parenthesised command name.
+    let start = stat.rsplit_once(')')?.1.split_whitespace().nth(19)?;
+    Some(format!("{pid} {start}"))
+}
+
+/// Remove `base/PREFIX*` directories whose owner file names a process that is gone
+/// (a run killed by SIGKILL). Directories without one are not ours to judge.
+fn remove_stale(base: &Path, prefix: &str) {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    let uid = std::fs::metadata("/proc/self").map(|m| m.uid()).ok();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let named = entry.file_name().to_string_lossy().starts_with(prefix);
+        let mine = std::fs::symlink_metadata(&path)
+            .is_ok_and(|m| m.is_dir() && Some(m.uid()) == uid && m.mode() & 0o777 == 0o700);
+        if !named || !mine {
+            continue;
+        }
+        let Ok(owner) = std::fs::read_to_string(path.join(OWNER_FILE)) else {
+            continue;
+        };
+        let gone = owner
+            .split_whitespace()
+            .next()
+            .and_then(|pid| pid.parse::<u32>().ok())
+            .is_some_and(|pid| process_identity(pid).as_deref() != Some(owner.trim()));
+        if gone {
+            let _ = std::fs::remove_dir_all(&path);
+        }
     }
 }
 
@@ -380,6 +430,33 @@ mod tests {
         drop(dir);
         assert!(!path.exists());
         assert!(!TEMP_DIRS.lock().unwrap().contains(&path));
+    }
+
+    #[test]
+    fn directories_of_dead_runs_are_removed_and_live_ones_kept() {
+        let base = tempfile::tempdir().unwrap();
+        let make = |name: &str, owner: &str| {
+            use std::os::unix::fs::PermissionsExt;
+            let d = base.path().join(name);
+            std::fs::create_dir(&d).unwrap();
+            std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o700)).unwrap();
+            if !owner.is_empty() {
+                std::fs::write(d.join(OWNER_FILE), owner).unwrap();
+            }
+            d
+        };
+        let live = make(
+            "mhactl-live",
+            &process_identity(std::process::id()).unwrap(),
+        );
+        // Same pid, another start time: the pid was reused, the owner is gone.
+        let reused = make("mhactl-reused", &format!("{} 1", std::process::id()));
+        let dead = make("mhactl-dead", "4194999 12");
+        let foreign = make("mhactl-foreign", "");
+        let other = make("other-dead", "4194999 12");
+        remove_stale(base.path(), "mhactl-");
+        assert!(live.exists() && foreign.exists() && other.exists());
+        assert!(!reused.exists() && !dead.exists());
     }
 
     #[test]

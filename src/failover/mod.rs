@@ -103,7 +103,13 @@ pub fn run(args: &FailoverArgs, global: &GlobalArgs) -> Result<ExitCode> {
     }
 
     crate::interrupt::check()?;
-    let report = run_test(&cluster, &inv, &secrets, args, &say)?;
+    let report = run_test(&cluster, &inv, &secrets, args, &say).map_err(|e| {
+        if crate::interrupt::signal_of(&e).is_some() {
+            e.context("failover-test stopped; what it had changed was undone as listed above")
+        } else {
+            e
+        }
+    })?;
     match global.output {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         OutputFormat::Text => print_summary(&report),
@@ -191,7 +197,7 @@ fn run_test(
     let t0 = Instant::now();
     let fault_at = writer.now_s();
     let fault_undo = undo.push(format!("undo {} on {old_name}", args.mode.name()), || {
-        recover(cluster, inv, old, args.mode)
+        recover(cluster, inv, old, args.mode, args.duration_s)
     });
 
     // 4. Measure: the VIP on the peer, then writes resumed for a while. The clock runs
@@ -251,7 +257,7 @@ fn run_test(
     // 5. Recover the old holder and let it rejoin.
     say(&format!("undoing {} on {old_name}", args.mode.name()));
     undo.done(fault_undo);
-    recover(cluster, inv, old, args.mode)?;
+    recover(cluster, inv, old, args.mode, args.duration_s)?;
     let rejoin = wait_rejoined(cluster, &acked);
     crate::interrupt::check()?;
     let (rejoined, missing_after) = match &rejoin {
@@ -491,7 +497,15 @@ fn server_pid_file(node: &crate::engine::NodeHandle) -> Result<String> {
     })
 }
 
-fn recover(cluster: &Cluster, inv: &Inventory, node: usize, mode: FailoverMode) -> Result<()> {
+/// Undo the fault. A partition heals itself `duration_s` after it began (the node is
+/// unreachable until then), so that waits up to that long and 30 s more.
+fn recover(
+    cluster: &Cluster,
+    inv: &Inventory,
+    node: usize,
+    mode: FailoverMode,
+    duration_s: u64,
+) -> Result<()> {
     let n = &cluster.nodes[node];
     let (target, services) = facts::os_target(n, inv.mysql.flavor)?;
     match mode {
@@ -508,7 +522,7 @@ fn recover(cluster: &Cluster, inv: &Inventory, node: usize, mode: FailoverMode) 
         }
         FailoverMode::Partition => {
             // The node heals itself; wait until its interface is back up.
-            crate::poll::until(Duration::from_secs(30), || {
+            crate::poll::until(Duration::from_secs(duration_s + 30), || {
                 Ok(n.transport
                     .run(&RemoteCommand::new(format!(
                         "ip link show {} | grep -q 'state UP'",
