@@ -283,13 +283,26 @@ fn interrupted_bootstrap_and_failover_test_leave_nothing_half_done() {
         "-q",
         "-i",
         &inv,
+        "--output",
+        "json",
         "failover-test",
         "--mode",
         "kill-mysqld",
         "--duration",
         "5",
     ]);
-    assert!(out.status.success(), "{}", text(&out));
+    // A crash under asynchronous replication may lose a write in flight (exit 1, see
+    // docs/failover.md); what matters here is that the server died, and only it.
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
+    assert!(
+        matches!(out.status.code(), Some(0 | 1))
+            && report["vip_moved_s"].is_number()
+            && report["rejoined"] == true
+            && report["healthy_after"] == true,
+        "{}",
+        text(&out)
+    );
     assert_eq!(
         decoys(&lab),
         decoy_pids,
