@@ -405,7 +405,7 @@ fn concurrent_bootstraps_never_split_the_locks_and_ssh_errors_are_ssh_s_own() {
     // holder; never both refused because each holds one node.
     let tmp = scratch_tmp("mhactl-it227");
     let mut conflicts = 0;
-    for attempt in 0..12 {
+    for attempt in 0..16 {
         let a = Run::start(&["bootstrap", &inv, "--no-progress"], &tmp);
         let b = Run::start(&["bootstrap", &inv, "--no-progress"], &tmp);
         let (pid_a, pid_b) = (a.child.id(), b.child.id());
@@ -432,7 +432,7 @@ fn concurrent_bootstraps_never_split_the_locks_and_ssh_errors_are_ssh_s_own() {
             }
         }
     }
-    eprintln!("{conflicts} of 12 concurrent pairs conflicted");
+    eprintln!("{conflicts} of 16 concurrent pairs conflicted");
     assert!(
         conflicts > 0,
         "no attempt ran concurrently: the test proved nothing"

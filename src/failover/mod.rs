@@ -272,9 +272,12 @@ fn run_test(
     let healthy_after = !checks.iter().any(|c| c.is_error());
     // The account always goes (as --keep's help says); the table stays with --keep.
     undo.done(probe_undo);
-    cleanup(cluster, &client_addr, args.keep)?;
+    let cleaned = cleanup(cluster, &client_addr, args.keep);
 
     let mut problems = Vec::new();
+    if let Err(e) = cleaned {
+        problems.push(format!("cleaning up the probe: {e:#}"));
+    }
     if writes_lost > 0 {
         problems.push(format!("{writes_lost} acknowledged writes were not on {new_name} when it took over (asynchronous replication)"));
     }
@@ -542,6 +545,10 @@ fn recover(
 fn wait_rejoined(cluster: &Cluster, acked: &BTreeSet<u64>) -> Result<usize> {
     let mut missing = acked.len();
     let result = crate::poll::until(Duration::from_secs(60), || {
+        // On a signal stop waiting: the caller checks the flag right after this.
+        if crate::interrupt::requested().is_some() {
+            return Ok(true);
+        }
         for node in &cluster.nodes {
             node.reset_sql();
             let Some(s) = facts::replica_status(node)? else {

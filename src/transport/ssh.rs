@@ -125,11 +125,20 @@ const LOCK_BUSY: i32 = 75;
 
 /// Holds `/run/mhactl.lock` with flock(1) while its stdin stays open; prints `locked`
 /// once it has it, or the current owner and exits 75 when another run has it.
-const LOCK_SCRIPT: &str = r#"exec 9>/run/mhactl.lock || exit 76
-if ! flock -n 9; then cat /run/mhactl.owner 2>/dev/null; exit 75; fi
+///
+/// The owner file is written just after the lock is taken and removed just before it is
+/// given back, so a refused run never names the previous holder: it finds the current
+/// holder's line, or waits up to a second for it to appear.
+const LOCK_SCRIPT: &str = r#"exec 9>>/run/mhactl.lock || exit 76
+if ! flock -n 9; then
+  i=0; o=
+  while [ $i -lt 10 ]; do o=$(cat /run/mhactl.owner 2>/dev/null); [ -n "$o" ] && break; sleep 0.1; i=$((i+1)); done
+  printf '%s\n' "$o"; exit 75
+fi
 printf '%s\n' "$1" > /run/mhactl.owner
 echo locked
-exec cat >/dev/null"#;
+cat >/dev/null
+rm -f /run/mhactl.owner"#;
 
 impl SshTransport {
     /// `sh -c SCRIPT` on the node (through `sudo -n` for a non-root user), owning its
