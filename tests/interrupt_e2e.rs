@@ -442,6 +442,43 @@ fn concurrent_bootstraps_never_split_the_locks_and_ssh_errors_are_ssh_s_own() {
         Vec::<String>::new(),
         "private directories left behind"
     );
+
+    // A command that has nothing to undo (verify waiting for health) stops at once on
+    // SIGTERM: 143, and its private directories (mode 0700 while it runs) are gone.
+    lab.ssh_ok("node-b", "mysql -e 'STOP SLAVE'");
+    let mut run = Run::start(&["-i", &inv, "verify", "--wait", "60"], &tmp);
+    assert!(
+        run.wait_line(Duration::from_secs(30), |l| l.contains("not healthy yet")),
+        "{}",
+        run.seen.join("\n")
+    );
+    // Between rounds verify holds no connection: catch it during one (a directory may
+    // vanish between listing and reading its mode; look again then).
+    let mut live: Vec<(String, u32)> = Vec::new();
+    let until = Instant::now() + Duration::from_secs(10);
+    while live.is_empty() && Instant::now() < until {
+        use std::os::unix::fs::PermissionsExt;
+        live = entries(&tmp)
+            .into_iter()
+            .filter_map(|name| {
+                let meta = std::fs::metadata(tmp.join(&name)).ok()?;
+                Some((name, meta.permissions().mode() & 0o777))
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(
+        !live.is_empty(),
+        "verify made no private directory in $TMPDIR"
+    );
+    for (name, mode) in &live {
+        assert_eq!(*mode, 0o700, "{name} has mode {mode:o}");
+    }
+    assert!(run.signal("TERM"));
+    let (status, out) = run.finish(Duration::from_secs(10));
+    assert_eq!(status.code(), Some(143), "{out}");
+    assert_eq!(entries(&tmp), Vec::<String>::new(), "verify left {live:?}");
+    lab.ssh_ok("node-b", "mysql -e 'START SLAVE'");
     let _ = std::fs::remove_dir_all(&tmp);
 
     // A changed host key: what to do, not --accept-new-host-keys (which cannot help).
