@@ -311,10 +311,12 @@ fn interrupted_bootstrap_and_failover_test_leave_nothing_half_done() {
 
     // 3. SIGINT and SIGTERM after the fault took effect: the fault is undone, the probe
     //    account and database are gone from both nodes, the pair is healthy again.
-    for (signal, mode) in [
-        ("INT", "stop-mysqld"),
-        ("TERM", "kill-mysqld"),
-        ("INT", "stop-keepalived"),
+    for (signal, mode, duration) in [
+        ("INT", "stop-mysqld", "30"),
+        ("TERM", "kill-mysqld", "30"),
+        ("INT", "stop-keepalived", "30"),
+        // The cut-off node heals itself after --duration; the undo waits for that.
+        ("TERM", "partition", "10"),
     ] {
         let before = entries(&tmp);
         let mut run = Run::start(
@@ -325,7 +327,7 @@ fn interrupted_bootstrap_and_failover_test_leave_nothing_half_done() {
                 "--mode",
                 mode,
                 "--duration",
-                "30",
+                duration,
             ],
             &tmp,
         );
