@@ -113,21 +113,51 @@ fn watch(ready: std::sync::mpsc::Sender<()>) {
         return;
     };
     runtime.block_on(async move {
-        let (Ok(mut int), Ok(mut term)) = (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        ) else {
-            return;
+        // A signal ignored when mhactl started (`nohup`, `cmd &` in a script) stays
+        // ignored, as for any well-behaved program.
+        let (ignore_int, ignore_term) = ignored_at_start();
+        let int = if ignore_int {
+            None
+        } else {
+            signal(SignalKind::interrupt()).ok()
         };
+        let term = if ignore_term {
+            None
+        } else {
+            signal(SignalKind::terminate()).ok()
+        };
+        let (mut int, mut term) = (int, term);
         let _ = ready.send(());
         loop {
             let sig = tokio::select! {
-                _ = int.recv() => Signal::Interrupt,
-                _ = term.recv() => Signal::Terminate,
+                _ = next(&mut int) => Signal::Interrupt,
+                _ = next(&mut term) => Signal::Terminate,
             };
             received(sig);
         }
     });
+}
+
+/// The next delivery of `stream`; never, for a signal not watched.
+async fn next(stream: &mut Option<tokio::signal::unix::Signal>) {
+    if let Some(s) = stream {
+        if s.recv().await.is_some() {
+            return;
+        }
+    }
+    std::future::pending::<()>().await
+}
+
+/// Whether SIGINT and SIGTERM were ignored when the process started (`SigIgn` in
+/// /proc/self/status: bit N-1 for signal N).
+fn ignored_at_start() -> (bool, bool) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let mask = status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigIgn:"))
+        .and_then(|m| u64::from_str_radix(m.trim(), 16).ok())
+        .unwrap_or(0);
+    (mask & (1 << (2 - 1)) != 0, mask & (1 << (15 - 1)) != 0)
 }
 
 /// What a signal does: set the flag; quit at once when nothing cooperates, or at the third.
