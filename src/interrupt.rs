@@ -12,6 +12,23 @@
 //! - every other command (read-only ones, `lab`, `init`) stops at once: the watcher
 //!   removes the registered temporary directories and exits with the same codes.
 //!
+//! How a command uses it (failover-test does exactly this):
+//!
+//! ```text
+//! let _cooperative = interrupt::Cooperative::begin();   // signals now only set the flag
+//! let undo = interrupt::UndoStack::new();                // on the command's own thread
+//! let probe = undo.push("drop the probe account", || drop_probe(&cluster));
+//! create_probe(&cluster)?;                               // any `?` below unwinds `undo`
+//! let fault = undo.push("start mysqld on node-a again", || start(&cluster));
+//! inject(&cluster)?;
+//! interrupt::sleep(duration)?;                           // wakes early on a signal
+//! interrupt::check()?;                                   // Err(Interrupted) once signalled
+//! undo.done(fault); start(&cluster)?;                    // undone the normal way
+//! undo.done(probe); drop_probe(&cluster)?;
+//! ```
+//!
+//! `cli::main` maps [`Interrupted`] (or any signal received) to exit 130/143.
+//!
 //! A run killed with SIGKILL cannot clean up: its private directory names its process
 //! (`owner` file), and the next run removes such directories of processes that are gone.
 //!
