@@ -65,7 +65,12 @@ pub fn run(args: &BootstrapArgs, global: &GlobalArgs) -> Result<ExitCode> {
         .filter(|r| r.status == StepStatus::Changed)
         .count();
     match global.output {
-        OutputFormat::Json => report::print_json(ok, changed, &reports),
+        // An interrupted run is not a converged one, whatever its finished steps say.
+        OutputFormat::Json => report::print_json(
+            ok && crate::interrupt::requested().is_none(),
+            changed,
+            &reports,
+        ),
         OutputFormat::Text => {
             report::print_summary("bootstrap", args.dry_run, &reports, started.elapsed())
         }
