@@ -3,6 +3,7 @@
 //! writes, and how many acknowledged writes the survivor does not have. Then undo the
 //! fault, let the old holder rejoin, and prove the pair is healthy and identical again.
 
+mod probe;
 mod writer;
 
 use crate::cli::{FailoverArgs, FailoverMode, GlobalArgs, OutputFormat};
@@ -12,6 +13,7 @@ use crate::inventory::{self, Inventory, Secrets};
 use crate::report::Progress;
 use crate::transport::{shell_quote, RemoteCommand};
 use anyhow::{anyhow, bail, Context, Result};
+use probe::{cleanup, client_address, probe_rows, setup_probe};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::io::IsTerminal;
@@ -332,109 +334,6 @@ fn run_test(
         healthy_after,
         problems,
     })
-}
-
-/// The control host's address as the nodes see it (`$SSH_CLIENT`): the writer's
-/// account is limited to it.
-fn client_address(cluster: &Cluster, node: usize) -> Result<String> {
-    let out = cluster.nodes[node]
-        .transport
-        .run_ok(&RemoteCommand::new("echo ${SSH_CLIENT%% *}"))?;
-    let addr = out.trim().to_string();
-    if addr.parse::<std::net::IpAddr>().is_err() {
-        bail!(
-            "cannot tell this host's address as {} sees it (SSH_CLIENT={addr:?})",
-            cluster.nodes[node].name
-        );
-    }
-    Ok(addr)
-}
-
-fn setup_probe(cluster: &Cluster, client: &str, password: &str) -> Result<()> {
-    let account = crate::dialect::quote_account(PROBE_USER, client);
-    let pw = crate::dialect::quote_string(password);
-    // The table replicates (it is the point); the account is made on each node with the
-    // binary log off, like the replication account.
-    cluster.nodes[0].with_sql(|sql| {
-        sql.exec(&format!("CREATE DATABASE IF NOT EXISTS {PROBE_DB}"))?;
-        sql.exec(&format!("DROP TABLE IF EXISTS {PROBE_DB}.writes"))?;
-        sql.exec(&format!(
-            "CREATE TABLE {PROBE_DB}.writes (seq BIGINT PRIMARY KEY, client_ms BIGINT NOT NULL, server_id INT NOT NULL) ENGINE=InnoDB"
-        ))
-    })?;
-    for node in &cluster.nodes {
-        node.with_sql(|sql| {
-            sql.exec("SET SESSION sql_log_bin = 0")?;
-            sql.exec(&format!("DROP USER IF EXISTS {account}"))?;
-            sql.exec(&format!("CREATE USER {account} IDENTIFIED BY {pw}"))?;
-            sql.exec(&format!(
-                "GRANT INSERT, SELECT ON {PROBE_DB}.* TO {account}"
-            ))?;
-            sql.exec("SET SESSION sql_log_bin = 1")
-        })
-        .with_context(|| format!("{}: creating the probe account", node.name))?;
-    }
-    // The table must exist on the peer before writes start.
-    crate::poll::until(Duration::from_secs(10), || {
-        Ok(probe_rows(cluster, 1).is_ok())
-    })
-}
-
-/// Drop the probe account on each node and (unless `keep_table`) the probe database,
-/// which replicates: dropped on one node with the binary log on, it goes from the peer
-/// after every write that replicated before it (dropping it on both by hand could break
-/// replication of a write still in flight). Waits until it is gone on both nodes.
-fn cleanup(cluster: &Cluster, client: &str, keep_table: bool) -> Result<()> {
-    let account = crate::dialect::quote_account(PROBE_USER, client);
-    let mut problems = Vec::new();
-    for node in &cluster.nodes {
-        node.reset_sql();
-        if let Err(e) = node.with_sql(|sql| {
-            sql.exec("SET SESSION sql_log_bin = 0")?;
-            sql.exec(&format!("DROP USER IF EXISTS {account}"))?;
-            sql.exec("SET SESSION sql_log_bin = 1")
-        }) {
-            problems.push(format!("{}: dropping {account}: {e:#}", node.name));
-        }
-    }
-    if !keep_table {
-        let dropped = cluster.nodes.iter().any(|node| {
-            node.with_sql(|sql| sql.exec(&format!("DROP DATABASE IF EXISTS {PROBE_DB}")))
-                .is_ok()
-        });
-        let gone = dropped
-            && crate::poll::until(Duration::from_secs(30), || {
-                for node in &cluster.nodes {
-                    let rows = node
-                        .with_sql(|sql| sql.query(&format!("SHOW DATABASES LIKE '{PROBE_DB}'")))?;
-                    if !rows.is_empty() {
-                        return Ok(false);
-                    }
-                }
-                Ok(true)
-            })
-            .is_ok();
-        if !gone {
-            problems.push(format!(
-                "the database {PROBE_DB} is still on a node (drop it once replication runs: `DROP DATABASE {PROBE_DB}`)"
-            ));
-        }
-    }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        bail!("{}", problems.join("; "))
-    }
-}
-
-fn probe_rows(cluster: &Cluster, node: usize) -> Result<BTreeSet<u64>> {
-    let rows = cluster.nodes[node]
-        .with_sql(|sql| sql.query(&format!("SELECT seq FROM {PROBE_DB}.writes")))?;
-    Ok(rows
-        .iter()
-        .filter_map(|r| crate::sql::get(r, "seq"))
-        .filter_map(|s| s.parse().ok())
-        .collect())
 }
 
 /// Give the survivor's SQL thread a moment to apply the relay log it already has.
