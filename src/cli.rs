@@ -1,7 +1,8 @@
 //! The command line: argument parsing (clap), dispatch, and exit codes.
 //!
 //! Exit codes: 0 success, 1 the command ran and found or caused a failure,
-//! 2 usage or inventory errors (bad flags, unreadable or invalid inventory).
+//! 2 usage or inventory errors (bad flags, unreadable or invalid inventory),
+//! 130 stopped by SIGINT (Ctrl-C), 143 stopped by SIGTERM (see [`crate::interrupt`]).
 
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
@@ -303,15 +304,22 @@ pub struct LabSshArgs {
 /// Parse the process arguments, run, and turn the outcome into an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    crate::interrupt::install();
     init_logging(&cli.global);
     crate::report::configure(&cli.global);
-    match run(cli) {
+    let code = match run(cli) {
         Ok(code) => code,
         Err(err) => {
             // `{:#}` prints the whole context chain on one line: "bootstrap: node-a: install packages: ...".
             eprintln!("error: {err:#}");
             ExitCode::from(exit_code_for(&err))
         }
+    };
+    // A command that was asked to stop says so in its status even if it got to the end
+    // (the signal came during its last step): a script sees 130/143 either way.
+    match crate::interrupt::requested() {
+        Some(sig) => ExitCode::from(sig.exit_code()),
+        None => code,
     }
 }
 
@@ -327,7 +335,9 @@ impl std::fmt::Display for UsageError {
 impl std::error::Error for UsageError {}
 
 fn exit_code_for(err: &anyhow::Error) -> u8 {
-    if err.chain().any(|e| e.is::<UsageError>()) {
+    if let Some(sig) = crate::interrupt::signal_of(err) {
+        sig.exit_code()
+    } else if err.chain().any(|e| e.is::<UsageError>()) {
         2
     } else {
         1

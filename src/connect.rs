@@ -24,7 +24,14 @@ pub struct ConnectOptions {
 /// Who holds a lock, as a second run will be told.
 fn lock_owner(command: &str) -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
-    let user = std::env::var("USER").unwrap_or_else(|_| "?".into());
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| {
+            use std::os::unix::fs::MetadataExt;
+            std::fs::metadata("/proc/self")
+                .map(|m| format!("uid {}", m.uid()))
+                .unwrap_or_else(|_| "?".into())
+        });
     let since = std::process::Command::new("date")
         .args(["-u", "+%Y-%m-%dT%H:%M:%SZ"])
         .output()
@@ -37,7 +44,8 @@ fn lock_owner(command: &str) -> String {
     )
 }
 
-/// Step 1: one multiplexed SSH connection per node, both at once.
+/// Step 1: one multiplexed SSH connection per node, both at once; then, for commands
+/// that lock, each node's lock in one fixed order, all or nothing (see [`lock_all`]).
 pub fn connect(
     inv: &Inventory,
     secrets: &Secrets,
@@ -45,8 +53,6 @@ pub fn connect(
     progress: &Progress,
 ) -> (Option<Cluster>, Vec<StepReport>) {
     let accept_new_host_keys = options.accept_new_host_keys;
-    let owner = options.lock_for.map(lock_owner);
-    let owner = owner.as_deref();
     let results: Vec<(StepReport, Option<Arc<SshTransport>>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..inv.nodes.len())
             .map(|i| {
@@ -62,12 +68,7 @@ pub fn connect(
                         node: name.clone(),
                         ssh: ssh.clone(),
                     };
-                    let result = SshTransport::connect(target).and_then(|t| {
-                        if let Some(owner) = owner {
-                            t.lock(owner)?;
-                        }
-                        Ok(t)
-                    });
+                    let result = SshTransport::connect(target);
                     let report = StepReport {
                         node: name.clone(),
                         step: "connect".into(),
@@ -111,6 +112,25 @@ pub fn connect(
     if transports.iter().any(Option::is_none) {
         return (None, reports);
     }
+    if let Some(command) = options.lock_for {
+        let connected: Vec<&SshTransport> = transports.iter().flatten().map(|t| &**t).collect();
+        let order = lock_order(inv);
+        if let Err((node, err)) = lock_all(&connected, &order, &lock_owner(command)) {
+            for (i, report) in reports.iter_mut().enumerate() {
+                report.status = StepStatus::Failed;
+                report.detail = if i == node {
+                    format!("{err:#}")
+                } else {
+                    format!(
+                        "not locked: {} could not be locked, and mhactl locks both nodes or neither",
+                        inv.nodes[node].name
+                    )
+                };
+            }
+            // Dropping the transports gives back any lock already taken.
+            return (None, reports);
+        }
+    }
     let nodes = transports
         .into_iter()
         .enumerate()
@@ -143,6 +163,38 @@ pub fn connect(
         secrets: secrets.values().into_iter().map(str::to_string).collect(),
     };
     (Some(cluster), reports)
+}
+
+/// The order every run takes the node locks in: by SSH address and port, whatever the
+/// inventory's order, so two runs (even of inventories listing the nodes differently)
+/// contend for the same node first and never hold one node each.
+fn lock_order(inv: &Inventory) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..inv.nodes.len()).collect();
+    order.sort_by_key(|&i| {
+        let ssh = inv.ssh_for(i);
+        (ssh.host.to_string(), ssh.port, i)
+    });
+    order
+}
+
+/// Lock `nodes` in `order`; on the first failure give back the locks already taken and
+/// return that node's index and error (which names the run holding it).
+fn lock_all(
+    nodes: &[&SshTransport],
+    order: &[usize],
+    owner: &str,
+) -> Result<(), (usize, anyhow::Error)> {
+    let mut taken: Vec<usize> = Vec::new();
+    for &i in order {
+        if let Err(e) = nodes[i].lock(owner) {
+            for &j in taken.iter().rev() {
+                nodes[j].unlock();
+            }
+            return Err((i, e));
+        }
+        taken.push(i);
+    }
+    Ok(())
 }
 
 /// The server's unix socket: what its configuration says, else the first packaged

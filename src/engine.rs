@@ -293,8 +293,10 @@ pub struct Silent;
 impl Observer for Silent {}
 
 /// Run `ops` in order; each on every node in parallel. Stops after the first step that
-/// fails on any node. In a dry run nothing is applied: a node with a pending change
-/// skips its later steps, since their facts would depend on it.
+/// fails on any node, and between steps once SIGINT/SIGTERM arrived (a step that has
+/// started finishes, so every step is either done or not; see [`crate::interrupt`]).
+/// In a dry run nothing is applied: a node with a pending change skips its later steps,
+/// since their facts would depend on it.
 pub fn run(
     cluster: &Cluster,
     ops: &[Box<dyn Operation>],
@@ -305,7 +307,7 @@ pub fn run(
     let mut pending = vec![false; cluster.nodes.len()];
     let mut failed = false;
     for op in ops {
-        if failed {
+        if failed || crate::interrupt::requested().is_some() {
             break;
         }
         let step_reports: Vec<StepReport> = std::thread::scope(|scope| {

@@ -18,7 +18,8 @@ Examples:
   mhactl -i inventory.yaml failover-test        # break the VIP holder, measure, recover
   sudo mhactl lab up                            # two local test hosts to try all of it
 
-Exit codes: 0 success, 1 the command ran and something failed, 2 usage or inventory error.
+Exit codes: 0 success, 1 the command ran and something failed, 2 usage or inventory error,
+130 stopped by SIGINT (Ctrl-C), 143 stopped by SIGTERM.
 Docs: README.md, docs/troubleshooting.md, docs/json.md (the --output json schemas).";
 
 /// Examples under `mhactl bootstrap --help`.
@@ -31,7 +32,8 @@ Examples:
   mhactl bootstrap --output json inv.yaml > bootstrap.json
   mhactl bootstrap --no-progress inv.yaml           # plain timestamped lines (CI logs)
 
-Exit codes: 0 every step ok or changed, 1 a step failed, 2 inventory error.";
+Exit codes: 0 every step ok or changed, 1 a step failed, 2 inventory error,
+130/143 stopped by SIGINT/SIGTERM between two steps (run it again to finish).";
 
 /// Examples under `mhactl verify --help`.
 pub const VERIFY: &str = "\
@@ -41,7 +43,8 @@ Examples:
   mhactl -i inventory.yaml verify --wait 60         # retry until healthy, at most 60 s
   mhactl -i inventory.yaml verify --output json | jq '.checks[] | select(.ok == false)'
 
-Exit codes: 0 no error-level check failed (warnings allowed), 1 unhealthy, 2 inventory error.";
+Exit codes: 0 no error-level check failed (warnings allowed), 1 unhealthy, 2 inventory error,
+130/143 stopped by SIGINT/SIGTERM.";
 
 /// Examples under `mhactl failover-test --help`.
 pub const FAILOVER_TEST: &str = "\
@@ -52,7 +55,9 @@ Examples:
   mhactl -i inventory.yaml failover-test --output json > failover.json
 
 Refuses an unhealthy pair (see `mhactl verify`) unless --force.
-Exit codes: 0 VIP moved, no acknowledged write lost, pair healthy again; 1 otherwise.";
+On SIGINT/SIGTERM it undoes the fault and drops its probe account and database first.
+Exit codes: 0 VIP moved, no acknowledged write lost, pair healthy again; 1 otherwise;
+130/143 stopped by SIGINT/SIGTERM.";
 
 /// Examples under `mhactl status --help`.
 pub const STATUS: &str = "\

@@ -9,6 +9,7 @@
 //! - [`dialect`] and [`os`]: what differs between server flavors and OS families;
 //! - [`render`]: my.cnf, keepalived.conf and the health-check script from templates;
 //! - [`lab`]: two real local test hosts built from namespaces;
+//! - [`interrupt`]: SIGINT/SIGTERM, undo on the way out, private temporary directories;
 //! - [`status`], [`init`], [`help`]: the one-screen status, the inventory writer,
 //!   completions, man pages and help examples.
 
@@ -21,6 +22,7 @@ pub mod facts;
 pub mod failover;
 pub mod help;
 pub mod init;
+pub mod interrupt;
 pub mod inventory;
 pub mod lab;
 pub mod os;

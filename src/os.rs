@@ -354,6 +354,31 @@ impl ServiceManager {
         }
     }
 
+    /// Crashes the database server on purpose (failover-test's `kill-mysqld`): SIGKILL to
+    /// exactly the server process, found from its own `pid_file` (or, with systemd, the
+    /// unit's main PID), and to its `mysqld_safe` parent if it has one (which would
+    /// restart it at once), and to nothing else. Refuses (exit 1, saying why) when the pid
+    /// names no `mysqld`/`mariadbd` process, so a stale pid file kills nothing.
+    pub fn kill_server_command(self, service: &str, pid_file: &str) -> String {
+        let main_pid = match self {
+            ServiceManager::Systemd => format!(
+                "[ -n \"$pid\" ] || pid=$(systemctl show -p MainPID --value {} 2>/dev/null); ",
+                sh_quote(service)
+            ),
+            ServiceManager::SysV => String::new(),
+        };
+        format!(
+            "pid=$(cat {f} 2>/dev/null); {main_pid}\
+             case \"$pid\" in ''|0|*[!0-9]*) echo \"no server pid in {f}\" >&2; exit 1;; esac; \
+             comm=$(cat /proc/$pid/comm 2>/dev/null); \
+             case \"$comm\" in mysqld|mariadbd) ;; *) echo \"pid $pid (from {f}) is ${{comm:-no process}}, not the server: nothing killed\" >&2; exit 1;; esac; \
+             ppid=$(sed -n 's/^PPid:[[:space:]]*//p' /proc/$pid/status); \
+             if [ \"${{ppid:-1}}\" -gt 1 ] && tr '\\0' ' ' < /proc/$ppid/cmdline 2>/dev/null | grep -q 'mysqld_safe'; then kill -KILL \"$ppid\"; fi; \
+             kill -KILL \"$pid\"",
+            f = sh_quote(pid_file)
+        )
+    }
+
     /// Creates the `RuntimeDirectory=` (under /run, with the unit's `User=`/`Group=` and
     /// `RuntimeDirectoryMode=`) of a unit when systemd is not what runs it: systemd
     /// creates it at each start, a daemonless `systemctl` does not, and MySQL's unit

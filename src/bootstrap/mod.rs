@@ -37,6 +37,8 @@ pub fn run(args: &BootstrapArgs, global: &GlobalArgs) -> Result<ExitCode> {
         eprintln!("warning: {warning}");
     }
     let secrets = Secrets::resolve(&inv, std::io::stdin().is_terminal())?;
+    // From here a signal stops the run between steps (see `engine::run`).
+    let _cooperative = crate::interrupt::Cooperative::begin();
     let started = Instant::now();
     let progress = Progress::new(
         global,
@@ -54,7 +56,7 @@ pub fn run(args: &BootstrapArgs, global: &GlobalArgs) -> Result<ExitCode> {
         &progress,
     );
     let ok_connect = reports.iter().all(|r| r.status != StepStatus::Failed);
-    if ok_connect {
+    if ok_connect && crate::interrupt::requested().is_none() {
         let cluster = cluster.expect("connected");
         // Refusals that need the nodes' OS: before any step runs.
         for warning in platform::check(&cluster, &inv)? {
@@ -71,10 +73,26 @@ pub fn run(args: &BootstrapArgs, global: &GlobalArgs) -> Result<ExitCode> {
         .filter(|r| r.status == StepStatus::Changed)
         .count();
     match global.output {
-        OutputFormat::Json => report::print_json(ok, changed, &reports),
+        // An interrupted run is not a converged one, whatever its finished steps say.
+        OutputFormat::Json => report::print_json(
+            ok && crate::interrupt::requested().is_none(),
+            changed,
+            &reports,
+        ),
         OutputFormat::Text => {
             report::print_summary("bootstrap", args.dry_run, &reports, started.elapsed())
         }
+    }
+    if let Some(sig) = crate::interrupt::requested() {
+        // The summary above shows what was done; the connections (and with them the
+        // node locks and the private socket directories) go when `cluster` is dropped.
+        let last = reports.last().map(|r| r.step.as_str()).unwrap_or("connect");
+        return Err(
+            anyhow::Error::from(crate::interrupt::Interrupted(sig)).context(format!(
+                "bootstrap stopped after step {last}; every step is either done or not started, \
+                 so running `mhactl bootstrap` again finishes the job"
+            )),
+        );
     }
     Ok(if ok {
         ExitCode::SUCCESS

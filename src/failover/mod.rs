@@ -3,6 +3,7 @@
 //! writes, and how many acknowledged writes the survivor does not have. Then undo the
 //! fault, let the old holder rejoin, and prove the pair is healthy and identical again.
 
+mod probe;
 mod writer;
 
 use crate::cli::{FailoverArgs, FailoverMode, GlobalArgs, OutputFormat};
@@ -12,6 +13,7 @@ use crate::inventory::{self, Inventory, Secrets};
 use crate::report::Progress;
 use crate::transport::{shell_quote, RemoteCommand};
 use anyhow::{anyhow, bail, Context, Result};
+use probe::{cleanup, client_address, probe_rows, setup_probe};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::io::IsTerminal;
@@ -60,6 +62,9 @@ pub struct FailoverReport {
 pub fn run(args: &FailoverArgs, global: &GlobalArgs) -> Result<ExitCode> {
     let inv = inventory::load(&global.inventory)?;
     let secrets = Secrets::resolve(&inv, std::io::stdin().is_terminal())?;
+    // A signal from here on: undo the fault, drop the probe account and database (see
+    // `run_test`), then exit 130/143.
+    let _cooperative = crate::interrupt::Cooperative::begin();
     let quiet = GlobalArgs {
         quiet: true,
         ..global.clone()
@@ -87,6 +92,7 @@ pub fn run(args: &FailoverArgs, global: &GlobalArgs) -> Result<ExitCode> {
     };
 
     // 1. Only a healthy pair says anything about failover.
+    crate::interrupt::check()?;
     say("verifying the pair first");
     let checks = crate::verify::check_cluster(&cluster, &inv, &secrets, false);
     let failing: Vec<String> = checks
@@ -98,7 +104,14 @@ pub fn run(args: &FailoverArgs, global: &GlobalArgs) -> Result<ExitCode> {
         bail!("the pair is not healthy, so a failover test would mean nothing (use --force to run anyway):\n  {}", failing.join("\n  "));
     }
 
-    let report = run_test(&cluster, &inv, &secrets, args, &say)?;
+    crate::interrupt::check()?;
+    let report = run_test(&cluster, &inv, &secrets, args, &say).map_err(|e| {
+        if crate::interrupt::signal_of(&e).is_some() {
+            e.context("failover-test stopped; what it had changed was undone as listed above")
+        } else {
+            e
+        }
+    })?;
     match global.output {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         OutputFormat::Text => print_summary(&report),
@@ -145,7 +158,14 @@ fn run_test(
     let probe_password = writer::random_password()?;
     let mut redaction = cluster.secrets.clone();
     redaction.push(probe_password.clone());
+    // What this test changes is undone on every way out that does not undo it itself
+    // (an error, SIGINT, SIGTERM), last change first.
+    let undo = crate::interrupt::UndoStack::new();
+    let probe_undo = undo.push("drop the probe account and database on both nodes", || {
+        cleanup(cluster, &client_addr, args.keep)
+    });
     setup_probe(cluster, &client_addr, &probe_password)?;
+    crate::interrupt::check()?;
     say(&format!(
         "writer connects to {}:{} as {PROBE_USER}@{client_addr}",
         inv.vip.address, inv.mysql.port
@@ -158,11 +178,13 @@ fn run_test(
         &probe_password,
         Duration::from_millis(args.interval_ms),
     );
-    std::thread::sleep(Duration::from_secs(2));
+    if let Err(e) = crate::interrupt::sleep(Duration::from_secs(2)) {
+        writer.stop();
+        return Err(e);
+    }
     if writer.acked_count() == 0 {
         let err = writer.last_error();
         writer.stop();
-        cleanup(cluster, &client_addr, args.keep);
         bail!(
             "the writer could not write through the VIP before the fault: {}",
             err.unwrap_or_default()
@@ -176,6 +198,9 @@ fn run_test(
     ));
     let t0 = Instant::now();
     let fault_at = writer.now_s();
+    let fault_undo = undo.push(format!("undo {} on {old_name}", args.mode.name()), || {
+        recover(cluster, inv, old, args.mode, args.duration_s)
+    });
 
     // 4. Measure: the VIP on the peer, then writes resumed for a while. The clock runs
     // from the start of the fault, while it is being injected: a graceful stop of mysqld
@@ -190,9 +215,11 @@ fn run_test(
             result
         });
         let mut moved = None;
-        // A failed injection will not move the VIP: stop waiting for it then.
+        // A failed injection will not move the VIP: stop waiting for it then. A signal
+        // stops the wait, but the injection runs to its end so its undo is complete.
         while Instant::now() < deadline
             && !injection_failed.load(std::sync::atomic::Ordering::SeqCst)
+            && crate::interrupt::requested().is_none()
         {
             if vip_holders(cluster, inv, &[new]).contains(&new) {
                 moved = Some(t0.elapsed().as_secs_f64());
@@ -203,9 +230,8 @@ fn run_test(
         let injected = injection.join().expect("fault injection thread panicked");
         (injected, moved)
     });
-    if let Err(e) = injected {
+    if let Err(e) = injected.and_then(|()| crate::interrupt::check()) {
         writer.stop();
-        cleanup(cluster, &client_addr, args.keep);
         return Err(e);
     }
     match vip_moved_s {
@@ -213,8 +239,9 @@ fn run_test(
         None => say("the VIP did not move"),
     }
     let until = t0 + Duration::from_secs(args.duration_s);
-    while Instant::now() < until {
-        std::thread::sleep(Duration::from_millis(100));
+    if let Err(e) = crate::interrupt::sleep(until.saturating_duration_since(Instant::now())) {
+        writer.stop();
+        return Err(e);
     }
     let log = writer.stop();
     let acked: BTreeSet<u64> = log.acked.iter().map(|(seq, _)| *seq).collect();
@@ -231,8 +258,10 @@ fn run_test(
 
     // 5. Recover the old holder and let it rejoin.
     say(&format!("undoing {} on {old_name}", args.mode.name()));
-    recover(cluster, inv, old, args.mode)?;
+    undo.done(fault_undo);
+    recover(cluster, inv, old, args.mode, args.duration_s)?;
     let rejoin = wait_rejoined(cluster, &acked);
+    crate::interrupt::check()?;
     let (rejoined, missing_after) = match &rejoin {
         Ok(m) => (*m == 0, *m),
         Err(e) => {
@@ -243,11 +272,14 @@ fn run_test(
     let final_holders = vip_holders(cluster, inv, &[0, 1]);
     let checks = crate::verify::check_cluster(cluster, inv, secrets, false);
     let healthy_after = !checks.iter().any(|c| c.is_error());
-    if !args.keep {
-        cleanup(cluster, &client_addr, false);
-    }
+    // The account always goes (as --keep's help says); the table stays with --keep.
+    undo.done(probe_undo);
+    let cleaned = cleanup(cluster, &client_addr, args.keep);
 
     let mut problems = Vec::new();
+    if let Err(e) = cleaned {
+        problems.push(format!("cleaning up the probe: {e:#}"));
+    }
     if writes_lost > 0 {
         problems.push(format!("{writes_lost} acknowledged writes were not on {new_name} when it took over (asynchronous replication)"));
     }
@@ -304,77 +336,6 @@ fn run_test(
     })
 }
 
-/// The control host's address as the nodes see it (`$SSH_CLIENT`): the writer's
-/// account is limited to it.
-fn client_address(cluster: &Cluster, node: usize) -> Result<String> {
-    let out = cluster.nodes[node]
-        .transport
-        .run_ok(&RemoteCommand::new("echo ${SSH_CLIENT%% *}"))?;
-    let addr = out.trim().to_string();
-    if addr.parse::<std::net::IpAddr>().is_err() {
-        bail!(
-            "cannot tell this host's address as {} sees it (SSH_CLIENT={addr:?})",
-            cluster.nodes[node].name
-        );
-    }
-    Ok(addr)
-}
-
-fn setup_probe(cluster: &Cluster, client: &str, password: &str) -> Result<()> {
-    let account = crate::dialect::quote_account(PROBE_USER, client);
-    let pw = crate::dialect::quote_string(password);
-    // The table replicates (it is the point); the account is made on each node with the
-    // binary log off, like the replication account.
-    cluster.nodes[0].with_sql(|sql| {
-        sql.exec(&format!("CREATE DATABASE IF NOT EXISTS {PROBE_DB}"))?;
-        sql.exec(&format!("DROP TABLE IF EXISTS {PROBE_DB}.writes"))?;
-        sql.exec(&format!(
-            "CREATE TABLE {PROBE_DB}.writes (seq BIGINT PRIMARY KEY, client_ms BIGINT NOT NULL, server_id INT NOT NULL) ENGINE=InnoDB"
-        ))
-    })?;
-    for node in &cluster.nodes {
-        node.with_sql(|sql| {
-            sql.exec("SET SESSION sql_log_bin = 0")?;
-            sql.exec(&format!("DROP USER IF EXISTS {account}"))?;
-            sql.exec(&format!("CREATE USER {account} IDENTIFIED BY {pw}"))?;
-            sql.exec(&format!(
-                "GRANT INSERT, SELECT ON {PROBE_DB}.* TO {account}"
-            ))?;
-            sql.exec("SET SESSION sql_log_bin = 1")
-        })
-        .with_context(|| format!("{}: creating the probe account", node.name))?;
-    }
-    // The table must exist on the peer before writes start.
-    crate::poll::until(Duration::from_secs(10), || {
-        Ok(probe_rows(cluster, 1).is_ok())
-    })
-}
-
-fn cleanup(cluster: &Cluster, client: &str, keep_table: bool) {
-    let account = crate::dialect::quote_account(PROBE_USER, client);
-    for node in &cluster.nodes {
-        let _ = node.with_sql(|sql| {
-            sql.exec("SET SESSION sql_log_bin = 0")?;
-            sql.exec(&format!("DROP USER IF EXISTS {account}"))?;
-            sql.exec("SET SESSION sql_log_bin = 1")
-        });
-    }
-    if !keep_table {
-        let _ = cluster.nodes[0]
-            .with_sql(|sql| sql.exec(&format!("DROP DATABASE IF EXISTS {PROBE_DB}")));
-    }
-}
-
-fn probe_rows(cluster: &Cluster, node: usize) -> Result<BTreeSet<u64>> {
-    let rows = cluster.nodes[node]
-        .with_sql(|sql| sql.query(&format!("SELECT seq FROM {PROBE_DB}.writes")))?;
-    Ok(rows
-        .iter()
-        .filter_map(|r| crate::sql::get(r, "seq"))
-        .filter_map(|s| s.parse().ok())
-        .collect())
-}
-
 /// Give the survivor's SQL thread a moment to apply the relay log it already has.
 fn wait_relay_applied(cluster: &Cluster, node: usize) {
     let n = &cluster.nodes[node];
@@ -398,10 +359,10 @@ fn inject(
     let script = match mode {
         FailoverMode::StopMysqld => services.stop_command(target.server_service()),
         // A crash: the server and any supervisor that would restart it at once
-        // (mysqld_safe), so the node stays down until recovery.
+        // (mysqld_safe), so the node stays down until recovery. Exactly that process,
+        // as the server names it itself: other processes called mysqld live on.
         FailoverMode::KillMysqld => {
-            "pkill -KILL -x mysqld_safe; pkill -KILL -x mariadbd; pkill -KILL -x mysqld; true"
-                .into()
+            services.kill_server_command(target.server_service(), &server_pid_file(n)?)
         }
         FailoverMode::StopKeepalived => services.stop_command(crate::os::KEEPALIVED_SERVICE),
         // The node cuts itself off and heals itself after the test's duration, so the
@@ -418,7 +379,35 @@ fn inject(
         .with_context(|| format!("{}: injecting {}", n.name, mode.name()))
 }
 
-fn recover(cluster: &Cluster, inv: &Inventory, node: usize, mode: FailoverMode) -> Result<()> {
+/// The server's own pid file (`@@pid_file`, made absolute against `@@datadir`).
+fn server_pid_file(node: &crate::engine::NodeHandle) -> Result<String> {
+    let rows = node
+        .with_sql(|sql| sql.query("SELECT @@pid_file AS pid_file, @@datadir AS datadir"))
+        .with_context(|| format!("{}: asking the server for its pid file", node.name))?;
+    let row = rows
+        .first()
+        .ok_or_else(|| anyhow!("{}: the server named no pid file", node.name))?;
+    let file = crate::sql::get(row, "pid_file").unwrap_or_default();
+    let datadir = crate::sql::get(row, "datadir").unwrap_or_default();
+    if file.is_empty() {
+        bail!("{}: the server named no pid file", node.name);
+    }
+    Ok(if file.starts_with('/') {
+        file.to_string()
+    } else {
+        format!("{}/{file}", datadir.trim_end_matches('/'))
+    })
+}
+
+/// Undo the fault. A partition heals itself `duration_s` after it began (the node is
+/// unreachable until then), so that waits up to that long and 30 s more.
+fn recover(
+    cluster: &Cluster,
+    inv: &Inventory,
+    node: usize,
+    mode: FailoverMode,
+    duration_s: u64,
+) -> Result<()> {
     let n = &cluster.nodes[node];
     let (target, services) = facts::os_target(n, inv.mysql.flavor)?;
     match mode {
@@ -435,7 +424,7 @@ fn recover(cluster: &Cluster, inv: &Inventory, node: usize, mode: FailoverMode) 
         }
         FailoverMode::Partition => {
             // The node heals itself; wait until its interface is back up.
-            crate::poll::until(Duration::from_secs(30), || {
+            crate::poll::until(Duration::from_secs(duration_s + 30), || {
                 Ok(n.transport
                     .run(&RemoteCommand::new(format!(
                         "ip link show {} | grep -q 'state UP'",
@@ -455,6 +444,10 @@ fn recover(cluster: &Cluster, inv: &Inventory, node: usize, mode: FailoverMode) 
 fn wait_rejoined(cluster: &Cluster, acked: &BTreeSet<u64>) -> Result<usize> {
     let mut missing = acked.len();
     let result = crate::poll::until(Duration::from_secs(60), || {
+        // On a signal stop waiting: the caller checks the flag right after this.
+        if crate::interrupt::requested().is_some() {
+            return Ok(true);
+        }
         for node in &cluster.nodes {
             node.reset_sql();
             let Some(s) = facts::replica_status(node)? else {

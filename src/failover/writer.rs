@@ -57,7 +57,8 @@ impl Writer {
         let handle = std::thread::spawn(move || {
             let mut conn: Option<mysql::Conn> = None;
             let mut seq = 0u64;
-            while !stop2.load(Ordering::Relaxed) {
+            // A signal stops the writer too: the probe account is about to be dropped.
+            while !stop2.load(Ordering::Relaxed) && crate::interrupt::requested().is_none() {
                 let tick = Instant::now();
                 seq += 1;
                 if conn.is_none() {

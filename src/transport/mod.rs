@@ -7,6 +7,7 @@
 
 pub mod fake;
 pub mod ssh;
+mod ssh_errors;
 
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};

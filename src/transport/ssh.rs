@@ -9,7 +9,7 @@ use super::{CommandOutput, ForwardTarget, RemoteCommand, Transport};
 use crate::inventory::{HostKeyCheck, ResolvedSsh};
 use anyhow::{anyhow, Context, Result};
 use openssh::{ForwardType, KnownHosts, Session, SessionBuilder, Socket, Stdio};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -32,7 +32,7 @@ pub struct SshTransport {
     /// The remote process holding the node lock (see [`Transport::lock`]).
     lock_holder: std::sync::Mutex<Option<openssh::Child<Arc<Session>>>>,
     /// Private directory (mode 0700) for the control socket and forwarded sockets.
-    socket_dir: tempfile::TempDir,
+    socket_dir: crate::interrupt::PrivateDir,
     forwards: AtomicU32,
     /// Commands run on this node (for benchmarks: round trips per run).
     commands: AtomicU32,
@@ -55,9 +55,7 @@ impl SshTransport {
     /// and the known_hosts file, with ssh's own words.
     pub fn connect(target: SshTarget) -> Result<Arc<SshTransport>> {
         // ssh limits control socket paths to ~108 bytes: a short private directory.
-        let socket_dir = tempfile::Builder::new()
-            .prefix("mhactl-")
-            .tempdir_in("/tmp")
+        let socket_dir = crate::interrupt::PrivateDir::new("mhactl-")
             .context("cannot create a private directory for the SSH control socket")?;
         let mut builder = SessionBuilder::default();
         builder
@@ -83,7 +81,7 @@ impl SshTransport {
         }
         let session = runtime()
             .block_on(builder.connect_mux(target.ssh.host.to_string()))
-            .map_err(|e| connect_error(&target, e))?;
+            .map_err(|e| super::ssh_errors::connect_error(&target, e))?;
         Ok(Arc::new(SshTransport {
             target,
             session: Arc::new(session),
@@ -127,11 +125,20 @@ const LOCK_BUSY: i32 = 75;
 
 /// Holds `/run/mhactl.lock` with flock(1) while its stdin stays open; prints `locked`
 /// once it has it, or the current owner and exits 75 when another run has it.
-const LOCK_SCRIPT: &str = r#"exec 9>/run/mhactl.lock || exit 76
-if ! flock -n 9; then cat /run/mhactl.owner 2>/dev/null; exit 75; fi
+///
+/// The owner file is written just after the lock is taken and removed just before it is
+/// given back, so a refused run never names the previous holder: it finds the current
+/// holder's line, or waits up to a second for it to appear.
+const LOCK_SCRIPT: &str = r#"exec 9>>/run/mhactl.lock || exit 76
+if ! flock -n 9; then
+  i=0; o=
+  while [ $i -lt 10 ]; do o=$(cat /run/mhactl.owner 2>/dev/null); [ -n "$o" ] && break; sleep 0.1; i=$((i+1)); done
+  printf '%s\n' "$o"; exit 75
+fi
 printf '%s\n' "$1" > /run/mhactl.owner
 echo locked
-exec cat >/dev/null"#;
+cat >/dev/null
+rm -f /run/mhactl.owner"#;
 
 impl SshTransport {
     /// `sh -c SCRIPT` on the node (through `sudo -n` for a non-root user), owning its
@@ -213,6 +220,20 @@ impl SshTransport {
                 )
             }
         }
+    }
+}
+
+impl SshTransport {
+    /// Give the node lock back now (its holder sees EOF and exits), waiting a moment
+    /// for it so that a run started right after this one finds the node free. The lock
+    /// would go anyway when the connection closes; this makes it prompt.
+    pub fn unlock(&self) {
+        let Some(mut child) = self.lock_holder.lock().ok().and_then(|mut h| h.take()) else {
+            return;
+        };
+        drop(child.stdin().take());
+        let _ = runtime()
+            .block_on(async { tokio::time::timeout(Duration::from_secs(3), child.wait()).await });
     }
 }
 
@@ -404,32 +425,6 @@ impl Transport for SshTransport {
     }
 }
 
-/// The host key fingerprints a host offers (for messages), from `ssh-keyscan | ssh-keygen -lf -`.
-fn offered_fingerprints(host: &str, port: u16) -> String {
-    let script = format!(
-        "ssh-keyscan -T 3 -p {port} {} 2>/dev/null | ssh-keygen -lf - 2>/dev/null",
-        super::shell_quote(host)
-    );
-    std::process::Command::new("sh")
-        .args(["-c", &script])
-        .output()
-        .ok()
-        .map(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .filter_map(|l| {
-                    // "256 SHA256:abc... host (ED25519)"
-                    let fp = l.split_whitespace().nth(1)?;
-                    let kind = l.rsplit(' ').next()?;
-                    Some(format!("{kind} {fp}"))
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "no key we could read".into())
-}
-
 /// Benchmark hook (scripts/bench, docs/benchmarks.md): when the environment variable
 /// `MHACTL_STATS_FILE` names a file, each SSH connection appends one JSON line to it when
 /// it closes, which is when mhactl exits (the cluster holds the transports for the whole
@@ -439,6 +434,7 @@ fn offered_fingerprints(host: &str, port: u16) -> String {
 /// writes two lines. Best effort: a file that cannot be written is ignored.
 impl Drop for SshTransport {
     fn drop(&mut self) {
+        self.unlock();
         let Some(path) = std::env::var_os("MHACTL_STATS_FILE") else {
             return;
         };
@@ -456,42 +452,4 @@ impl Drop for SshTransport {
             let _ = std::io::Write::write_all(&mut file, format!("{line}\n").as_bytes());
         }
     }
-}
-
-/// Turn a failed connection into a message a user can act on.
-fn connect_error(target: &SshTarget, err: openssh::Error) -> anyhow::Error {
-    let text = format!("{err:#}");
-    let detail = std::error::Error::source(&err)
-        .map(|s| s.to_string())
-        .unwrap_or_default();
-    let all = format!("{text} {detail}");
-    let known = target
-        .ssh
-        .known_hosts
-        .as_deref()
-        .map(Path::display)
-        .map(|d| d.to_string())
-        .unwrap_or_else(|| "~/.ssh/known_hosts".into());
-    if all.contains("Host key verification failed")
-        || all.contains("REMOTE HOST IDENTIFICATION HAS CHANGED")
-    {
-        let changed = all.contains("HAS CHANGED");
-        return anyhow!(
-            "{}: the host key of {} {} (checked against {known}); the host offers {}. \
-             Compare it with the host's real key (on the host: `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`) \
-             and add it to {known}, or pass --accept-new-host-keys to trust a host seen for the first time",
-            target.node,
-            target.ssh.host,
-            if changed { "has CHANGED" } else { "is unknown" },
-            offered_fingerprints(&target.ssh.host.to_string(), target.ssh.port)
-        );
-    }
-    anyhow!(
-        "{}: cannot connect over SSH to {}@{}:{}: {}",
-        target.node,
-        target.ssh.user,
-        target.ssh.host,
-        target.ssh.port,
-        all.trim()
-    )
 }

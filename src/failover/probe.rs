@@ -1,0 +1,113 @@
+//! failover-test's probe: the table the writer inserts into (`mhactl_probe.writes`,
+//! replicated) and its throw-away account on each node, created for one run and dropped
+//! at its end, including when the run is interrupted (see `run_test`'s undo stack).
+
+use super::{PROBE_DB, PROBE_USER};
+use crate::engine::Cluster;
+use crate::transport::RemoteCommand;
+use anyhow::{bail, Context, Result};
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+/// The control host's address as the nodes see it (`$SSH_CLIENT`): the writer's
+/// account is limited to it.
+pub(super) fn client_address(cluster: &Cluster, node: usize) -> Result<String> {
+    let out = cluster.nodes[node]
+        .transport
+        .run_ok(&RemoteCommand::new("echo ${SSH_CLIENT%% *}"))?;
+    let addr = out.trim().to_string();
+    if addr.parse::<std::net::IpAddr>().is_err() {
+        bail!(
+            "cannot tell this host's address as {} sees it (SSH_CLIENT={addr:?})",
+            cluster.nodes[node].name
+        );
+    }
+    Ok(addr)
+}
+
+pub(super) fn setup_probe(cluster: &Cluster, client: &str, password: &str) -> Result<()> {
+    let account = crate::dialect::quote_account(PROBE_USER, client);
+    let pw = crate::dialect::quote_string(password);
+    // The table replicates (it is the point); the account is made on each node with the
+    // binary log off, like the replication account.
+    cluster.nodes[0].with_sql(|sql| {
+        sql.exec(&format!("CREATE DATABASE IF NOT EXISTS {PROBE_DB}"))?;
+        sql.exec(&format!("DROP TABLE IF EXISTS {PROBE_DB}.writes"))?;
+        sql.exec(&format!(
+            "CREATE TABLE {PROBE_DB}.writes (seq BIGINT PRIMARY KEY, client_ms BIGINT NOT NULL, server_id INT NOT NULL) ENGINE=InnoDB"
+        ))
+    })?;
+    for node in &cluster.nodes {
+        node.with_sql(|sql| {
+            sql.exec("SET SESSION sql_log_bin = 0")?;
+            sql.exec(&format!("DROP USER IF EXISTS {account}"))?;
+            sql.exec(&format!("CREATE USER {account} IDENTIFIED BY {pw}"))?;
+            sql.exec(&format!(
+                "GRANT INSERT, SELECT ON {PROBE_DB}.* TO {account}"
+            ))?;
+            sql.exec("SET SESSION sql_log_bin = 1")
+        })
+        .with_context(|| format!("{}: creating the probe account", node.name))?;
+    }
+    // The table must exist on the peer before writes start.
+    crate::poll::until(Duration::from_secs(10), || {
+        Ok(probe_rows(cluster, 1).is_ok())
+    })
+}
+
+/// Drop the probe account on each node and (unless `keep_table`) the probe database,
+/// which replicates: dropped on one node with the binary log on, it goes from the peer
+/// after every write that replicated before it (dropping it on both by hand could break
+/// replication of a write still in flight). Waits until it is gone on both nodes.
+pub(super) fn cleanup(cluster: &Cluster, client: &str, keep_table: bool) -> Result<()> {
+    let account = crate::dialect::quote_account(PROBE_USER, client);
+    let mut problems = Vec::new();
+    for node in &cluster.nodes {
+        node.reset_sql();
+        if let Err(e) = node.with_sql(|sql| {
+            sql.exec("SET SESSION sql_log_bin = 0")?;
+            sql.exec(&format!("DROP USER IF EXISTS {account}"))?;
+            sql.exec("SET SESSION sql_log_bin = 1")
+        }) {
+            problems.push(format!("{}: dropping {account}: {e:#}", node.name));
+        }
+    }
+    if !keep_table {
+        let dropped = cluster.nodes.iter().any(|node| {
+            node.with_sql(|sql| sql.exec(&format!("DROP DATABASE IF EXISTS {PROBE_DB}")))
+                .is_ok()
+        });
+        let gone = dropped
+            && crate::poll::until(Duration::from_secs(30), || {
+                for node in &cluster.nodes {
+                    let rows = node
+                        .with_sql(|sql| sql.query(&format!("SHOW DATABASES LIKE '{PROBE_DB}'")))?;
+                    if !rows.is_empty() {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            })
+            .is_ok();
+        if !gone {
+            problems.push(format!(
+                "the database {PROBE_DB} is still on a node (drop it once replication runs: `DROP DATABASE {PROBE_DB}`)"
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        bail!("{}", problems.join("; "))
+    }
+}
+
+pub(super) fn probe_rows(cluster: &Cluster, node: usize) -> Result<BTreeSet<u64>> {
+    let rows = cluster.nodes[node]
+        .with_sql(|sql| sql.query(&format!("SELECT seq FROM {PROBE_DB}.writes")))?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| crate::sql::get(r, "seq"))
+        .filter_map(|s| s.parse().ok())
+        .collect())
+}

@@ -1,0 +1,70 @@
+//! The `probe-leftovers` check: what `failover-test` creates for its run (the
+//! `mhactl_probe` account on each node and the `mhactl_probe` database) must not outlive
+//! it. A leftover account means a run was killed before it could clean up (SIGKILL, a
+//! lost connection); it is a login nobody manages, so it fails verify. A leftover
+//! database is a warning: `failover-test --keep` keeps it on purpose.
+
+use super::Check;
+use crate::engine::Cluster;
+use crate::failover::{PROBE_DB, PROBE_USER};
+
+const NAME: &str = "probe-leftovers";
+
+/// One check per node.
+pub fn check(cluster: &Cluster) -> Vec<Check> {
+    cluster
+        .nodes
+        .iter()
+        .map(|node| {
+            let found = node.with_sql(|sql| {
+                let accounts = sql.query(&format!(
+                    "SELECT User AS user, Host AS host FROM mysql.user WHERE User = '{PROBE_USER}'"
+                ))?;
+                let databases = sql.query(&format!("SHOW DATABASES LIKE '{PROBE_DB}'"))?;
+                Ok((accounts, !databases.is_empty()))
+            });
+            let (accounts, database) = match found {
+                Ok(found) => found,
+                Err(e) => return Check::fail(NAME, &node.name, format!("{e:#}")),
+            };
+            let accounts: Vec<String> = accounts
+                .iter()
+                .map(|r| {
+                    crate::dialect::quote_account(
+                        crate::sql::get(r, "user").unwrap_or_default(),
+                        crate::sql::get(r, "host").unwrap_or_default(),
+                    )
+                })
+                .collect();
+            if !accounts.is_empty() {
+                Check::fail(
+                    NAME,
+                    &node.name,
+                    format!(
+                        "failover-test's probe account {} is still there (a run that was killed before it \
+                         could clean up); drop it on {}: DROP USER {}{}",
+                        accounts.join(", "),
+                        node.name,
+                        accounts.join(", "),
+                        if database {
+                            format!("; and the database: DROP DATABASE {PROBE_DB}")
+                        } else {
+                            String::new()
+                        }
+                    ),
+                )
+            } else if database {
+                Check::warn(
+                    NAME,
+                    &node.name,
+                    format!(
+                        "the database {PROBE_DB} is still there (kept by `failover-test --keep`, or left \
+                         by a killed run); DROP DATABASE {PROBE_DB} removes it from both nodes"
+                    ),
+                )
+            } else {
+                Check::pass(NAME, &node.name, "no probe account or database left by failover-test")
+            }
+        })
+        .collect()
+}
