@@ -23,6 +23,7 @@ pub mod help;
 pub mod init;
 pub mod inventory;
 pub mod lab;
+pub mod mask;
 pub mod os;
 pub mod poll;
 pub mod reinit;

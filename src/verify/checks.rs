@@ -619,7 +619,13 @@ fn drift_check(name: &str, node: &NodeHandle, path: &str, wanted: &str) -> Resul
         }
         Some(current) => {
             // From what the inventory renders to what is on disk: `+` lines are hand edits.
-            let diff = crate::engine::file_diff(path, Some(wanted), &current);
+            // Secrets are masked on both sides (a changed one as `***(node)`).
+            let diff = crate::engine::file_diff_labeled(
+                path,
+                Some(wanted),
+                &current,
+                ("inventory", "node"),
+            );
             let changed: Vec<&str> = diff
                 .lines()
                 .filter(|l| {
