@@ -47,7 +47,12 @@ fn guarded(name: &str, node: &str, f: impl FnOnce() -> Result<Check>) -> Check {
     f().unwrap_or_else(|e| Check::fail(name, node, format!("{e:#}")))
 }
 
-fn node_checks(cluster: &Cluster, inv: &Inventory, secrets: &Secrets, i: usize) -> Vec<Check> {
+pub(super) fn node_checks(
+    cluster: &Cluster,
+    inv: &Inventory,
+    secrets: &Secrets,
+    i: usize,
+) -> Vec<Check> {
     let node = &cluster.nodes[i];
     let n = node.name.as_str();
     let mut out = vec![guarded("root", n, || {
@@ -181,6 +186,10 @@ fn node_checks(cluster: &Cluster, inv: &Inventory, secrets: &Secrets, i: usize) 
             }
         }
         Ok(check)
+    }));
+    // The values in force, wherever they come from (the file above may be overridden).
+    out.push(guarded("server-options", n, || {
+        super::server_options::check(node, inv, &dialect, &target)
     }));
     out.extend(keepalived_checks(node, inv, secrets, &target));
     out

@@ -1,0 +1,371 @@
+//! verify's `server-options` check: the values the running server uses, not the file
+//! mhactl wrote. Another option file read after mhactl's (a runbook's drop-in), a
+//! `SET GLOBAL` or a server not restarted since bootstrap can keep other values in force
+//! while mhactl's drop-in still "matches the inventory". For every `[mysqld]` setting
+//! mhactl renders, the running value is compared with the rendered one; replication and
+//! binary-log filters and skipped errors must be exactly what the inventory asks for
+//! (none, unless it asks). A difference names the variable, both values and the option
+//! file that sets the running value ([`crate::os::option_files`]).
+
+use super::Check;
+use crate::dialect::Dialect;
+use crate::engine::NodeHandle;
+use crate::inventory::Inventory;
+use crate::os::option_files::{self, ServerSetting};
+use crate::os::OsTarget;
+use crate::transport::RemoteCommand;
+use anyhow::Result;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+const NAME: &str = "server-options";
+
+/// Rendered options that are not server variables (checked elsewhere or not at all).
+const NOT_VARIABLES: &[&str] = &["plugin_load_add"];
+
+/// Filters as `SHOW REPLICA STATUS` shows them: (column, the option that sets it).
+const REPLICA_FILTERS: &[(&str, &str)] = &[
+    ("Replicate_Do_DB", "replicate_do_db"),
+    ("Replicate_Ignore_DB", "replicate_ignore_db"),
+    ("Replicate_Do_Table", "replicate_do_table"),
+    ("Replicate_Ignore_Table", "replicate_ignore_table"),
+    ("Replicate_Wild_Do_Table", "replicate_wild_do_table"),
+    ("Replicate_Wild_Ignore_Table", "replicate_wild_ignore_table"),
+    ("Replicate_Rewrite_DB", "replicate_rewrite_db"),
+];
+
+/// Filters as the binary log status shows them.
+const BINLOG_FILTERS: &[(&str, &str)] = &[
+    ("Binlog_Do_DB", "binlog_do_db"),
+    ("Binlog_Ignore_DB", "binlog_ignore_db"),
+];
+
+/// The option files the server reads and what they set, for naming an overriding file.
+struct Sources {
+    /// mhactl's drop-in.
+    own: String,
+    /// Files read, in order.
+    files: Vec<String>,
+    /// Server settings, in reading order.
+    settings: Vec<ServerSetting>,
+    /// Why the files could not be read, if they could not.
+    error: Option<String>,
+}
+
+impl Sources {
+    fn read(node: &NodeHandle, d: &Dialect, target: &OsTarget) -> Sources {
+        let v = d.version();
+        let reads = |g: &str| option_files::server_reads_group(g, v.flavor, v.major, v.minor);
+        let result = node
+            .transport
+            .run_ok(&RemoteCommand::new(option_files::DEFAULT_FILES_COMMAND))
+            .and_then(|out| {
+                option_files::server_settings(
+                    &option_files::parse_default_files(&out),
+                    &reads,
+                    &mut |p| node.transport.read_file(Path::new(p)),
+                    &mut |dir| {
+                        node.transport
+                            .run_ok(&RemoteCommand::new(option_files::list_dir_command(dir)))
+                    },
+                )
+            });
+        let own = target.config_path().to_string();
+        match result {
+            Ok((files, settings)) => Sources {
+                own,
+                files,
+                settings,
+                error: None,
+            },
+            Err(e) => Sources {
+                own,
+                files: Vec::new(),
+                settings: Vec::new(),
+                error: Some(format!("{e:#}")),
+            },
+        }
+    }
+
+    /// Who sets a single-valued option (the last file that does wins).
+    fn explain_single(&self, keys: &[&str]) -> String {
+        if let Some(e) = &self.error {
+            return format!("cannot tell which option file sets it ({e})");
+        }
+        let last = self
+            .settings
+            .iter()
+            .rev()
+            .find(|s| keys.contains(&s.key.as_str()));
+        match last {
+            Some(s) if s.path == self.own => format!(
+                "mhactl's {} sets the wanted value, so the server was not restarted since, \
+                 or it was changed with SET GLOBAL (restart the server)",
+                self.own
+            ),
+            Some(s) => format!(
+                "set to `{}` by {}, {}",
+                s.value.as_deref().unwrap_or("ON"),
+                s.path,
+                self.position(&s.path)
+            ),
+            None => "no option file sets it (the command line or SET GLOBAL does)".to_string(),
+        }
+    }
+
+    /// Who adds values to a multi-valued option (filters accumulate over all files).
+    fn explain_multi(&self, key: &str, unwanted: &BTreeSet<String>) -> String {
+        if let Some(e) = &self.error {
+            return format!("cannot tell which option file sets it ({e})");
+        }
+        let by: Vec<String> = self
+            .settings
+            .iter()
+            .filter(|s| s.key == key && s.path != self.own)
+            .filter(|s| {
+                s.value
+                    .as_deref()
+                    .is_some_and(|v| unwanted.iter().any(|u| u == v.trim()))
+            })
+            .map(|s| {
+                format!(
+                    "`{}` by {}, {}",
+                    s.value.as_deref().unwrap_or(""),
+                    s.path,
+                    self.position(&s.path)
+                )
+            })
+            .collect();
+        if by.is_empty() {
+            "no option file but mhactl's sets it (the command line, CHANGE REPLICATION FILTER \
+             or a server not restarted since)"
+                .to_string()
+        } else {
+            format!("set {}", by.join("; "))
+        }
+    }
+
+    fn position(&self, path: &str) -> String {
+        let at = |p: &str| self.files.iter().rposition(|f| f == p);
+        match (at(path), at(&self.own)) {
+            (Some(a), Some(b)) if a > b => format!("read after mhactl's {}", self.own),
+            (Some(_), Some(_)) => format!("read before mhactl's {}", self.own),
+            (_, None) => format!("and the server does not read mhactl's {}", self.own),
+            (None, _) => "an option file".to_string(),
+        }
+    }
+}
+
+/// One value compared.
+enum Wanted {
+    /// A plain value (`ON` and `1` alike, numbers by value, case ignored).
+    Value(String),
+    /// A log's base name (`mysql-bin`) against the server's `*_basename` path.
+    BaseName(String),
+    /// A path (trailing `/` ignored).
+    Path(String),
+}
+
+/// The check on one node.
+pub fn check(node: &NodeHandle, inv: &Inventory, d: &Dialect, target: &OsTarget) -> Result<Check> {
+    let n = node.name.as_str();
+    let rendered = crate::render::render_my_cnf(inv, node.index, d, target)?;
+    let v = d.version();
+    let wanted: Vec<(String, Option<String>)> = option_files::parse(&rendered)
+        .into_iter()
+        .filter_map(|l| match l {
+            option_files::Line::Setting { group, key, value }
+                if option_files::server_reads_group(&group, v.flavor, v.major, v.minor) =>
+            {
+                Some((key, value))
+            }
+            _ => None,
+        })
+        .collect();
+    let sources = Sources::read(node, d, target);
+    let mut problems = Vec::new();
+    let mut compared = 0;
+
+    let multi: Vec<&str> = REPLICA_FILTERS
+        .iter()
+        .chain(BINLOG_FILTERS)
+        .map(|(_, k)| *k)
+        .collect();
+    let skip_keys = ["slave_skip_errors", "replica_skip_errors"];
+    for (key, value) in &wanted {
+        let key = key.as_str();
+        if NOT_VARIABLES.contains(&key) || multi.contains(&key) || skip_keys.contains(&key) {
+            continue;
+        }
+        let value = value.clone().unwrap_or_else(|| "ON".into());
+        let (variable, want, keys): (&str, Wanted, Vec<&str>) = match key {
+            "log_bin" => (
+                "log_bin_basename",
+                Wanted::BaseName(value),
+                vec!["log_bin", "skip_log_bin", "disable_log_bin"],
+            ),
+            "relay_log" => ("relay_log_basename", Wanted::BaseName(value), vec![key]),
+            "datadir" | "socket" | "log_error" | "pid_file" => {
+                (key, Wanted::Path(value), vec![key])
+            }
+            "binlog_expire_logs_seconds" | "expire_logs_days" => (
+                key,
+                Wanted::Value(value),
+                vec!["binlog_expire_logs_seconds", "expire_logs_days"],
+            ),
+            _ => (key, Wanted::Value(value), vec![key]),
+        };
+        compared += 1;
+        let running = match crate::facts::variable(node, variable) {
+            Ok(r) => r.unwrap_or_default(),
+            Err(e) => {
+                problems.push(format!("{variable}: cannot read it ({e:#})"));
+                continue;
+            }
+        };
+        let (ok, shown) = match &want {
+            Wanted::Value(w) => (same_value(&running, w), w.clone()),
+            Wanted::Path(w) => (
+                running.trim_end_matches('/') == w.trim_end_matches('/'),
+                w.clone(),
+            ),
+            Wanted::BaseName(w) => {
+                let ok = if w.starts_with('/') {
+                    running == *w
+                } else {
+                    running.rsplit('/').next() == Some(w.as_str())
+                };
+                (ok, format!("<datadir>/{w}"))
+            }
+        };
+        if !ok {
+            problems.push(format!(
+                "{variable}: the server runs with `{running}`, the inventory wants `{shown}`; {}",
+                sources.explain_single(&keys)
+            ));
+        }
+    }
+
+    // Skipped replication errors: exactly the inventory's (none unless it asks).
+    let skip_option = d.skip_errors_option();
+    let want_skip: BTreeSet<String> = inv.mysql.skip_errors.iter().map(u32::to_string).collect();
+    compared += 1;
+    match crate::facts::variable(node, skip_option) {
+        Ok(r) => {
+            let running = r.unwrap_or_default();
+            if error_codes(&running) != want_skip {
+                problems.push(format!(
+                    "{skip_option}: the server runs with `{running}`, the inventory wants `{}`; {}",
+                    if want_skip.is_empty() {
+                        "OFF".to_string()
+                    } else {
+                        want_skip.iter().cloned().collect::<Vec<_>>().join(",")
+                    },
+                    sources.explain_single(&skip_keys)
+                ));
+            }
+        }
+        Err(e) => problems.push(format!("{skip_option}: cannot read it ({e:#})")),
+    }
+
+    // Filters: those in force must be exactly the rendered ones.
+    for (sql, filters) in [
+        (d.replica_status_sql(), REPLICA_FILTERS),
+        (d.binlog_status_sql().to_string(), BINLOG_FILTERS),
+    ] {
+        // No replica or no binary log: other checks fail; there are no filters to read.
+        let Some(row) = node.with_sql(|s| s.query(&sql))?.into_iter().next() else {
+            continue;
+        };
+        for (column, key) in filters {
+            let Some(running) = crate::sql::get(&row, column) else {
+                continue;
+            };
+            compared += 1;
+            let running = list(running);
+            let want: BTreeSet<String> = wanted
+                .iter()
+                .filter(|(k, _)| k == key)
+                .filter_map(|(_, v)| v.as_deref().map(|v| v.trim().to_string()))
+                .collect();
+            if running != want {
+                let unwanted: BTreeSet<String> = running.difference(&want).cloned().collect();
+                problems.push(format!(
+                    "{key}: the server runs with `{}`, the inventory wants `{}`; {}",
+                    join(&running),
+                    join(&want),
+                    sources.explain_multi(key, &unwanted)
+                ));
+            }
+        }
+    }
+
+    Ok(if problems.is_empty() {
+        Check::pass(
+            NAME,
+            n,
+            format!(
+                "the server runs with every value mhactl renders ({compared} settings and \
+                 filters; {} option files read)",
+                sources.files.len()
+            ),
+        )
+    } else {
+        Check::fail(NAME, n, problems.join("\n"))
+    })
+}
+
+/// A comma-separated list as a set.
+fn list(v: &str) -> BTreeSet<String> {
+    v.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn join(set: &BTreeSet<String>) -> String {
+    if set.is_empty() {
+        "(none)".to_string()
+    } else {
+        set.iter().cloned().collect::<Vec<_>>().join(",")
+    }
+}
+
+/// Error codes of `slave_skip_errors` (`OFF` and empty: none).
+fn error_codes(v: &str) -> BTreeSet<String> {
+    if v.trim().eq_ignore_ascii_case("off") {
+        return BTreeSet::new();
+    }
+    list(v)
+}
+
+/// Do a running value and a rendered one mean the same?
+fn same_value(running: &str, wanted: &str) -> bool {
+    fn norm(v: &str) -> String {
+        let l = v.trim().to_ascii_lowercase();
+        match l.as_str() {
+            "on" | "true" | "yes" => "1".into(),
+            "off" | "false" | "no" => "0".into(),
+            _ => l.parse::<i128>().map(|n| n.to_string()).unwrap_or(l),
+        }
+    }
+    norm(running) == norm(wanted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_compare_as_the_server_means_them() {
+        assert!(same_value("ON", "1"));
+        assert!(same_value("OFF", "0"));
+        assert!(same_value("ROW", "row"));
+        assert!(same_value("604800", "0604800"));
+        assert!(!same_value("2", "1"));
+        assert!(!same_value("MIXED", "ROW"));
+        assert_eq!(error_codes("OFF"), BTreeSet::new());
+        assert_eq!(error_codes("1062,1032"), list("1032, 1062"));
+    }
+}
