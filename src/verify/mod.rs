@@ -42,7 +42,6 @@ pub struct Check {
     pub detail: String,
     /// `true` when the check could not run (its node, or the peer it needs, is
     /// unreachable); it then counts as failed.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub not_run: bool,
 }
 
