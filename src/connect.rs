@@ -148,12 +148,13 @@ pub fn connect_reachable(
         .map(|i| {
             let name = &inv.nodes[i].name;
             if failed.contains(&i) {
-                let reason = reports[i].detail.clone();
-                let t: Arc<dyn Transport> = Arc::new(Unreachable {
+                let down = Arc::new(Unreachable {
                     node: name.clone(),
-                    reason,
+                    reason: reports[i].detail.clone(),
                 });
-                return Ok(NodeHandle::new(i, name, t, None));
+                let sql_down = Arc::clone(&down);
+                let connector: engine::SqlConnector = Box::new(move || Err(sql_down.error()));
+                return Ok(NodeHandle::new(i, name, down, Some(connector)));
             }
             let target = SshTarget {
                 node: name.clone(),

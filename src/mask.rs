@@ -24,7 +24,8 @@ pub const MASK: &str = "***";
 pub enum FileKind {
     /// keepalived.conf (and files it includes): `auth_pass SECRET`.
     Keepalived,
-    /// MySQL/MariaDB option files (my.cnf, drop-ins, debian.cnf): `password = SECRET`.
+    /// MySQL/MariaDB option files (my.cnf, drop-ins, debian.cnf) and other ini-style
+    /// files (yum/dnf `.repo`): `password = SECRET`.
     OptionFile,
     /// Shell scripts (the health check): mysql's `-pSECRET`, `--password=SECRET`,
     /// `MYSQL_PWD=SECRET` and `...PASS...=SECRET` assignments.
@@ -43,7 +44,11 @@ impl FileKind {
             || (path.starts_with("/etc/keepalived/") && name.ends_with(".conf"))
         {
             FileKind::Keepalived
-        } else if name.ends_with(".cnf") || name.ends_with(".ini") || name.contains(".cnf.") {
+        } else if name.ends_with(".cnf")
+            || name.ends_with(".ini")
+            || name.ends_with(".repo")
+            || name.contains(".cnf.")
+        {
             FileKind::OptionFile
         } else {
             FileKind::Other

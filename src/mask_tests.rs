@@ -27,6 +27,7 @@ fn kinds_follow_the_path() {
         "/etc/mysql/debian.cnf",
         "/etc/mysql/debian.cnf.mhactl-old",
         "/root/.my.cnf",
+        "/etc/yum.repos.d/mhactl.repo",
     ] {
         assert_eq!(FileKind::for_path(p), FileKind::OptionFile, "{p}");
     }

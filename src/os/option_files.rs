@@ -217,6 +217,33 @@ fn visit(
     Ok(())
 }
 
+/// MySQL's `SET PERSIST` file in the data directory, read after every option file.
+pub const PERSISTED_FILE: &str = "mysqld-auto.cnf";
+
+/// The settings of a `mysqld-auto.cnf` (JSON: `{"mysql_server": {"mysql_dynamic_variables":
+/// {"read_only": {"Value": "ON", ...}}, ...}}`; older versions nest the same way), as
+/// (normalised name, value); nothing when it is not JSON.
+pub fn parse_persisted(json: &str) -> Vec<(String, String)> {
+    fn walk(v: &serde_json::Value, out: &mut Vec<(String, String)>) {
+        if let serde_json::Value::Object(map) = v {
+            for (k, v) in map {
+                match v.get("Value") {
+                    Some(serde_json::Value::String(s)) => out.push((normalise_key(k), s.clone())),
+                    Some(other) if !other.is_object() => {
+                        out.push((normalise_key(k), other.to_string()))
+                    }
+                    _ => walk(v, out),
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(json) {
+        walk(&v, &mut out);
+    }
+    out
+}
+
 #[cfg(test)]
 #[path = "option_files_tests.rs"]
 mod tests;

@@ -142,3 +142,23 @@ fn settings_in_reading_order_follow_the_include_chain() {
         ]
     );
 }
+
+#[test]
+fn persisted_settings_from_mysqld_auto_cnf() {
+    let json = r#"{"Version": 2, "mysql_static_variables": {"log_bin_basename": {"Value": "/var/lib/mysql/x", "Metadata": {"Host": "localhost", "User": "root", "Timestamp": 1}}},
+        "mysql_dynamic_variables": {"read_only": {"Value": "ON", "Metadata": {"Timestamp": 1}}, "replica-skip-errors": {"Value": "1062", "Metadata": {}}}}"#;
+    let mut got = parse_persisted(json);
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "log_bin_basename".to_string(),
+                "/var/lib/mysql/x".to_string()
+            ),
+            ("read_only".to_string(), "ON".to_string()),
+            ("replica_skip_errors".to_string(), "1062".to_string()),
+        ]
+    );
+    assert!(parse_persisted("not json").is_empty());
+}

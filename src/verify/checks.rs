@@ -147,7 +147,10 @@ pub(super) fn node_checks(
             Check::warn(
                 "read-only",
                 n,
-                "read_only ON: writes through the VIP fail while this node holds it",
+                format!(
+                    "read_only ON: writes through the VIP fail while this node holds it; {}",
+                    super::server_options::who_sets(node, &dialect, &target, &["read_only"])
+                ),
             )
         })
     }));

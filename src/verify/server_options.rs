@@ -70,6 +70,31 @@ impl Sources {
                     },
                 )
             });
+        // MySQL's SET PERSIST file comes after every option file.
+        let result = result.map(|(mut files, mut settings)| {
+            if let Some((path, text)) = crate::facts::variable(node, "datadir")
+                .ok()
+                .flatten()
+                .map(|dir| {
+                    format!(
+                        "{}/{}",
+                        dir.trim_end_matches('/'),
+                        option_files::PERSISTED_FILE
+                    )
+                })
+                .and_then(|p| Some((p.clone(), node.transport.read_file(Path::new(&p)).ok()??)))
+            {
+                for (key, value) in option_files::parse_persisted(&text) {
+                    settings.push(ServerSetting {
+                        path: format!("{path} (SET PERSIST)"),
+                        key,
+                        value: Some(value),
+                    });
+                }
+                files.push(format!("{path} (SET PERSIST)"));
+            }
+            (files, settings)
+        });
         let own = target.config_path().to_string();
         match result {
             Ok((files, settings)) => Sources {
@@ -154,6 +179,12 @@ impl Sources {
             (None, _) => "an option file".to_string(),
         }
     }
+}
+
+/// Which option file sets the running value of an option mhactl does not render (named
+/// by its normalised `keys`), for other checks' details.
+pub fn who_sets(node: &NodeHandle, d: &Dialect, target: &OsTarget, keys: &[&str]) -> String {
+    Sources::read(node, d, target).explain_single(keys)
 }
 
 /// One value compared.
@@ -271,7 +302,7 @@ pub fn check(node: &NodeHandle, inv: &Inventory, d: &Dialect, target: &OsTarget)
     // Filters: those in force must be exactly the rendered ones.
     for (sql, filters) in [
         (d.replica_status_sql(), REPLICA_FILTERS),
-        (d.binlog_status_sql().to_string(), BINLOG_FILTERS),
+        (d.binlog_status_sql(), BINLOG_FILTERS),
     ] {
         // No replica or no binary log: other checks fail; there are no filters to read.
         let Some(row) = node.with_sql(|s| s.query(&sql))?.into_iter().next() else {
@@ -352,6 +383,10 @@ fn same_value(running: &str, wanted: &str) -> bool {
     }
     norm(running) == norm(wanted)
 }
+
+#[cfg(test)]
+#[path = "server_options_tests.rs"]
+mod fixture_tests;
 
 #[cfg(test)]
 mod tests {
