@@ -7,9 +7,9 @@
 //! of a secret-bearing field is ever shown, whoever wrote it.
 //!
 //! One function per file kind finds the secret values on a line ([`FileKind::secret_spans`]):
-//! keepalived's `auth_pass`, option files' `password=` keys, a shell script's
-//! `-pSECRET`/`--password=`/`MYSQL_PWD=`; SQL (`IDENTIFIED BY`, `MASTER_PASSWORD`, ...) and
-//! URL user-info passwords are masked in every kind. [`mask_pair`] keeps a diff useful:
+//! keepalived's `auth_pass`, option files' `password=` keys (whole value), a shell script's
+//! `-pSECRET`; in every kind SQL (`IDENTIFIED BY`, `MASTER_PASSWORD`, ...), URL user-info
+//! passwords and `NAME=VALUE` where NAME says password (`--password=`, `MYSQL_PWD=`). [`mask_pair`] keeps a diff useful:
 //! a secret that differs between the two sides is masked with a side label, so the diff
 //! still shows that the line changed without showing either value.
 
@@ -65,6 +65,7 @@ impl FileKind {
         };
         spans.extend(sql_spans(line));
         spans.extend(url_password_spans(line));
+        spans.extend(assignment_spans(line));
         normalise(spans)
     }
 }
@@ -229,8 +230,8 @@ fn option_file_spans(line: &str) -> Vec<Range<usize>> {
     value_at(line, offset + eq + 1, true).into_iter().collect()
 }
 
-/// Shell: `-pSECRET` and `--password=SECRET` (mysql clients), `MYSQL_PWD=SECRET`, and
-/// assignments to variables whose name says password.
+/// Shell: mysql clients' `-pSECRET` (`--password=`, `MYSQL_PWD=` and other assignments
+/// are [`assignment_spans`], common to every kind).
 fn shell_spans(line: &str) -> Vec<Range<usize>> {
     let mut spans = Vec::new();
     let bytes = line.as_bytes();
@@ -240,24 +241,30 @@ fn shell_spans(line: &str) -> Vec<Range<usize>> {
             spans.extend(value_at(line, i + 2, false));
         }
     }
-    for (i, _) in line.to_ascii_lowercase().match_indices("--password=") {
-        spans.extend(value_at(line, i + "--password=".len(), false));
-    }
-    // NAME=VALUE where NAME says password (MYSQL_PWD, DB_PASS, PASSWORD, ...).
-    let mut start = 0;
+    spans
+}
+
+/// `NAME=VALUE` where NAME says password (`password=`, `--password=`, `MYSQL_PWD=`,
+/// `DB_PASS=`, an option quoted in a server error: `unknown variable 'password=x'`), in
+/// every kind. `password: YES` (a server's "using password") is not an assignment.
+fn assignment_spans(line: &str) -> Vec<Range<usize>> {
+    let mut spans = Vec::new();
     for (eq, _) in line.match_indices('=') {
         let name_start = line[..eq]
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .map_or(0, |p| p + 1)
-            .max(start);
-        let name = line[name_start..eq].to_ascii_uppercase();
-        if !name.is_empty()
-            && (name.contains("PASS") || name.contains("PWD"))
-            && !line[..name_start].ends_with('-')
-        {
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+            .map_or(0, |p| p + 1);
+        let name = line[name_start..eq]
+            .trim_start_matches('-')
+            .to_ascii_lowercase()
+            .replace('-', "_");
+        let says_password = name.contains("password")
+            || name.contains("passwd")
+            || name.ends_with("pwd")
+            || name.ends_with("_pass")
+            || name == "pass";
+        if says_password {
             spans.extend(value_at(line, eq + 1, false));
         }
-        start = eq + 1;
     }
     spans
 }

@@ -153,3 +153,13 @@ fn masking_is_idempotent_and_keeps_other_text() {
     assert_eq!(mask(FileKind::OptionFile, &once), once);
     assert_eq!(mask(FileKind::Other, "no secrets here"), "no secrets here");
 }
+
+#[test]
+fn password_assignments_in_any_text() {
+    let err = "mysqld: [ERROR] unknown variable 'password=Leak3d'. (using password: YES) x=1 db_pass=p2 MYSQL_PWD=p3\n";
+    let out = masked(FileKind::Other, err);
+    for secret in ["Leak3d", "p2", "p3"] {
+        assert!(!out.contains(secret), "{secret} in {out}");
+    }
+    assert!(out.contains("(using password: YES) x=1"), "{out}");
+}

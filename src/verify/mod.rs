@@ -156,13 +156,15 @@ pub fn collect(
         },
         &progress,
     );
+    let known: Vec<String> = secrets.values().into_iter().map(str::to_string).collect();
     let mut out: Vec<Check> = reports
         .iter()
         .map(|r| {
+            let detail = crate::engine::redact(&r.detail, &known);
             if r.status == StepStatus::Failed {
-                Check::fail("ssh", &r.node, &r.detail)
+                Check::fail("ssh", &r.node, detail)
             } else {
-                Check::pass("ssh", &r.node, &r.detail)
+                Check::pass("ssh", &r.node, detail)
             }
         })
         .collect();
