@@ -83,8 +83,8 @@ fn secrets_are_masked_on_both_sides_of_every_diff_and_detail() {
     let old_repl = lab.secret("replication_password");
     // keepalived uses at most 8 characters of auth_pass.
     let (new_vrrp, new_repl) = ("N3wVrrp8", "N3w-repl-pw-e2e-218");
-    // Secrets mhactl never knew, written on node-a by hand.
-    let (hand_vrrp, hand_cnf) = ("HandPw77", "Cnf-hand-secret-99");
+    // Secrets mhactl never knew, written by hand on the nodes.
+    let (hand_vrrp, hand_cnf, hand_script) = ("HandPw77", "Cnf-hand-secret-99", "ScriptPw-42");
     let secrets = [
         old_vrrp.as_str(),
         old_repl.as_str(),
@@ -92,21 +92,34 @@ fn secrets_are_masked_on_both_sides_of_every_diff_and_detail() {
         new_repl,
         hand_vrrp,
         hand_cnf,
+        hand_script,
     ];
 
-    // 1. The VRRP password changes in the inventory, and by hand on node-a.
+    // 1. The VRRP password changes in the inventory, and by hand on node-a; node-b's
+    // health check gets a runbook-style login with a password.
     set_secret(&lab, "vrrp_password", new_vrrp);
     lab.ssh_ok(
         "node-a",
         &format!("sed -i 's/auth_pass .*/auth_pass {hand_vrrp}/' /etc/keepalived/keepalived.conf"),
     );
+    lab.ssh_ok(
+        "node-b",
+        &format!(
+            "echo '# runbook: mysql -uroot -p{hand_script} -e \"SELECT 1\"' \
+             >> /etc/keepalived/mhactl-check-mysql.sh"
+        ),
+    );
     expect_masked(
         &inv,
         &secrets,
         &["auth_pass ***(inventory)", "auth_pass ***(node)"],
-        // A dry run shows both nodes' keepalived.conf: old side (node) and new side
-        // (inventory) masked, the changed line still visible.
-        &["-        auth_pass ***(old)", "+        auth_pass ***(new)"],
+        // A dry run shows both nodes' keepalived.conf and node-b's script: old side
+        // (node) and new side (inventory) masked, the changed lines still visible.
+        &[
+            "-        auth_pass ***(old)",
+            "+        auth_pass ***(new)",
+            "-# runbook: mysql -uroot -p***(old) -e",
+        ],
     );
 
     // 2. A password by hand in mhactl's drop-in, and a new replication password. (The

@@ -217,6 +217,62 @@ fn visit(
     Ok(())
 }
 
+/// What the running server's command line (`/proc/PID/cmdline`, NUL-separated) says
+/// about option files and options.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct CommandLine {
+    /// `--no-defaults`: no option file at all.
+    pub no_defaults: bool,
+    /// `--defaults-file=F`: only F (instead of the compiled-in list).
+    pub defaults_file: Option<String>,
+    /// `--defaults-extra-file=F`: F after the global files, before the user's.
+    pub extra_file: Option<String>,
+    /// Every other `--name[=value]` (normalised name), which wins over the files.
+    pub settings: Vec<(String, Option<String>)>,
+}
+
+/// Parse a server's `/proc/PID/cmdline`.
+pub fn parse_cmdline(cmdline: &str) -> CommandLine {
+    let mut out = CommandLine::default();
+    for arg in cmdline.split('\0').skip(1).filter(|a| !a.is_empty()) {
+        let Some(opt) = arg.strip_prefix("--") else {
+            continue;
+        };
+        let (name, value) = match opt.split_once('=') {
+            Some((n, v)) => (n, Some(v.to_string())),
+            None => (opt, None),
+        };
+        match (normalise_key(name).as_str(), value) {
+            ("no_defaults", _) => out.no_defaults = true,
+            ("defaults_file", Some(f)) => out.defaults_file = Some(f),
+            ("defaults_extra_file", Some(f)) => out.extra_file = Some(f),
+            (key, value) => out.settings.push((key.to_string(), value)),
+        }
+    }
+    out
+}
+
+/// The files the server reads first: the compiled-in `defaults`, as its command line
+/// changes them.
+pub fn start_files(defaults: Vec<String>, cmdline: &CommandLine) -> Vec<String> {
+    if cmdline.no_defaults {
+        return Vec::new();
+    }
+    if let Some(f) = &cmdline.defaults_file {
+        return vec![f.clone()];
+    }
+    let mut files = defaults;
+    if let Some(extra) = &cmdline.extra_file {
+        // After the global files, before the user's own (~/.my.cnf).
+        let at = files
+            .iter()
+            .position(|f| f.starts_with("/root/"))
+            .unwrap_or(files.len());
+        files.insert(at, extra.clone());
+    }
+    files
+}
+
 /// MySQL's `SET PERSIST` file in the data directory, read after every option file.
 pub const PERSISTED_FILE: &str = "mysqld-auto.cnf";
 

@@ -162,3 +162,32 @@ fn persisted_settings_from_mysqld_auto_cnf() {
     );
     assert!(parse_persisted("not json").is_empty());
 }
+
+#[test]
+fn the_servers_command_line_changes_the_files_and_sets_options() {
+    let args = "/usr/sbin/mariadbd\0--defaults-extra-file=/etc/extra.cnf\0--basedir=/usr\0\
+                --skip-log-error\0--log-bin=cli-bin\0";
+    let cmd = parse_cmdline(args);
+    assert_eq!(cmd.extra_file.as_deref(), Some("/etc/extra.cnf"));
+    assert_eq!(
+        cmd.settings,
+        vec![
+            ("basedir".to_string(), Some("/usr".to_string())),
+            ("skip_log_error".to_string(), None),
+            ("log_bin".to_string(), Some("cli-bin".to_string())),
+        ]
+    );
+    let defaults = parse_default_files(HELP_LINE);
+    assert_eq!(
+        start_files(defaults.clone(), &cmd),
+        vec![
+            "/etc/my.cnf",
+            "/etc/mysql/my.cnf",
+            "/etc/extra.cnf",
+            "/root/.my.cnf"
+        ]
+    );
+    let only = parse_cmdline("mysqld\0--defaults-file=/etc/only.cnf\0");
+    assert_eq!(start_files(defaults.clone(), &only), vec!["/etc/only.cnf"]);
+    assert!(start_files(defaults, &parse_cmdline("mysqld\0--no-defaults\0")).is_empty());
+}

@@ -52,51 +52,13 @@ struct Sources {
     error: Option<String>,
 }
 
+/// How a setting on the server's command line is named.
+const COMMAND_LINE: &str = "the server's command line";
+
 impl Sources {
     fn read(node: &NodeHandle, d: &Dialect, target: &OsTarget) -> Sources {
-        let v = d.version();
-        let reads = |g: &str| option_files::server_reads_group(g, v.flavor, v.major, v.minor);
-        let result = node
-            .transport
-            .run_ok(&RemoteCommand::new(option_files::DEFAULT_FILES_COMMAND))
-            .and_then(|out| {
-                option_files::server_settings(
-                    &option_files::parse_default_files(&out),
-                    &reads,
-                    &mut |p| node.transport.read_file(Path::new(p)),
-                    &mut |dir| {
-                        node.transport
-                            .run_ok(&RemoteCommand::new(option_files::list_dir_command(dir)))
-                    },
-                )
-            });
-        // MySQL's SET PERSIST file comes after every option file.
-        let result = result.map(|(mut files, mut settings)| {
-            if let Some((path, text)) = crate::facts::variable(node, "datadir")
-                .ok()
-                .flatten()
-                .map(|dir| {
-                    format!(
-                        "{}/{}",
-                        dir.trim_end_matches('/'),
-                        option_files::PERSISTED_FILE
-                    )
-                })
-                .and_then(|p| Some((p.clone(), node.transport.read_file(Path::new(&p)).ok()??)))
-            {
-                for (key, value) in option_files::parse_persisted(&text) {
-                    settings.push(ServerSetting {
-                        path: format!("{path} (SET PERSIST)"),
-                        key,
-                        value: Some(value),
-                    });
-                }
-                files.push(format!("{path} (SET PERSIST)"));
-            }
-            (files, settings)
-        });
         let own = target.config_path().to_string();
-        match result {
+        match Self::collect(node, d) {
             Ok((files, settings)) => Sources {
                 own,
                 files,
@@ -110,6 +72,62 @@ impl Sources {
                 error: Some(format!("{e:#}")),
             },
         }
+    }
+
+    /// The option files as the running server read them, then its command line, then
+    /// MySQL's `SET PERSIST` file: each later source wins over the earlier ones.
+    fn collect(node: &NodeHandle, d: &Dialect) -> Result<(Vec<String>, Vec<ServerSetting>)> {
+        let v = d.version();
+        let reads = |g: &str| option_files::server_reads_group(g, v.flavor, v.major, v.minor);
+        let defaults = option_files::parse_default_files(
+            &node
+                .transport
+                .run_ok(&RemoteCommand::new(option_files::DEFAULT_FILES_COMMAND))?,
+        );
+        let cmdline = server_command_line(node).unwrap_or_default();
+        let (mut files, mut settings) = option_files::server_settings(
+            &option_files::start_files(defaults, &cmdline),
+            &reads,
+            &mut |p| node.transport.read_file(Path::new(p)),
+            &mut |dir| {
+                node.transport
+                    .run_ok(&RemoteCommand::new(option_files::list_dir_command(dir)))
+            },
+        )?;
+        if !cmdline.settings.is_empty() {
+            files.push(COMMAND_LINE.to_string());
+            settings.extend(
+                cmdline
+                    .settings
+                    .into_iter()
+                    .map(|(key, value)| ServerSetting {
+                        path: COMMAND_LINE.to_string(),
+                        key,
+                        value,
+                    }),
+            );
+        }
+        let persisted = crate::facts::variable(node, "datadir")?.map(|dir| {
+            format!(
+                "{}/{}",
+                dir.trim_end_matches('/'),
+                option_files::PERSISTED_FILE
+            )
+        });
+        if let Some(path) = persisted {
+            if let Some(text) = node.transport.read_file(Path::new(&path))? {
+                let label = format!("{path} (SET PERSIST)");
+                for (key, value) in option_files::parse_persisted(&text) {
+                    settings.push(ServerSetting {
+                        path: label.clone(),
+                        key,
+                        value: Some(value),
+                    });
+                }
+                files.push(label);
+            }
+        }
+        Ok((files, settings))
     }
 
     /// Who sets a single-valued option (the last file that does wins).
@@ -171,6 +189,9 @@ impl Sources {
     }
 
     fn position(&self, path: &str) -> String {
+        if path == COMMAND_LINE {
+            return "which wins over every option file".to_string();
+        }
         let at = |p: &str| self.files.iter().rposition(|f| f == p);
         match (at(path), at(&self.own)) {
             (Some(a), Some(b)) if a > b => format!("read after mhactl's {}", self.own),
@@ -179,6 +200,22 @@ impl Sources {
             (None, _) => "an option file".to_string(),
         }
     }
+}
+
+/// The running server's command line (from its pid file and `/proc`); `None` when it
+/// cannot be read (the check then names option files only).
+fn server_command_line(node: &NodeHandle) -> Option<option_files::CommandLine> {
+    let pid_file = crate::facts::variable(node, "pid_file").ok()??;
+    let pid = node.transport.read_file(Path::new(&pid_file)).ok()??;
+    let pid = pid.trim();
+    if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let cmdline = node
+        .transport
+        .read_file(Path::new(&format!("/proc/{pid}/cmdline")))
+        .ok()??;
+    Some(option_files::parse_cmdline(&cmdline))
 }
 
 /// Which option file sets the running value of an option mhactl does not render (named
