@@ -89,7 +89,9 @@ pub(super) fn node_checks(
         }
         Err(e) => {
             out.push(Check::fail("mysqld", n, format!("{e:#}")));
-            // Without SQL only the keepalived checks can still say something.
+            // Without SQL only the keepalived checks can still say something; the
+            // others are listed as not run rather than left out.
+            out.extend(super::partial::without_sql(n, inv));
             out.extend(keepalived_checks(node, inv, secrets, &target));
             return out;
         }

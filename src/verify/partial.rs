@@ -1,6 +1,7 @@
-//! verify with a node unreachable: one broken thing must not hide the others. Every
-//! check of the reachable node runs; the unreachable node's checks and the checks about
-//! the pair are reported as not run, with the reason, so the report still lists them.
+//! Checks that cannot run, reported as such: one broken thing must not hide the others.
+//! With a node unreachable every check of the reachable node runs, and the unreachable
+//! node's checks and the checks about the pair are reported as not run, with the reason;
+//! with a node's server not answering SQL, its checks that need SQL are.
 
 use super::Check;
 use crate::engine::Cluster;
@@ -87,4 +88,94 @@ pub fn run(
         out.push(Check::not_run(name, "cluster", detail));
     }
     out
+}
+
+/// A node's checks that need SQL (see `checks::node_checks`), as not run: its server
+/// does not answer, which the failed `mysqld` check says.
+pub fn without_sql(node: &str, inv: &Inventory) -> Vec<Check> {
+    let mut names = vec![
+        "server-id",
+        "auto-increment",
+        "binlog",
+        "read-only",
+        "replication-threads",
+        "replication-source",
+        "replication-lag",
+        "skip-errors",
+        "gtid",
+        "semi-sync",
+        "replication-user",
+    ];
+    if !inv.access.users.is_empty() {
+        names.push("access-users");
+    }
+    names.extend(["my-cnf", "server-options"]);
+    names
+        .into_iter()
+        .map(|name| {
+            Check::not_run(
+                name,
+                node,
+                "not run: it needs SQL, and the server does not answer (see the mysqld check)",
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::{Cluster, NodeHandle};
+    use crate::transport::fake::{FakeSql, FakeTransport};
+    use std::sync::Arc;
+
+    /// A Debian MariaDB node whose server refuses SQL, and a healthy-looking peer.
+    #[test]
+    fn a_server_that_does_not_answer_lists_its_sql_checks_as_not_run() {
+        let inv = crate::inventory::parse(
+            "cluster: t\nnodes:\n  - name: db1\n    address: 10.0.0.11\n  - name: db2\n    address: 10.0.0.12\n\
+             vip:\n  address: 10.0.0.100\n  interface: eth0\n  virtual_router_id: 51\n\
+             mysql:\n  flavor: mariadb\n\
+             credentials:\n  replication_password_env: MHACTL_TEST_PARTIAL_PW\n",
+            "inventory.yaml",
+        )
+        .unwrap();
+        std::env::set_var("MHACTL_TEST_PARTIAL_PW", "Partial-pw-1");
+        let secrets = crate::inventory::Secrets::resolve(&inv, false).unwrap();
+        let nodes = ["db1", "db2"]
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let t = FakeTransport::new(name);
+                t.on("/etc/os-release", 0, "ID=debian\nVERSION_ID=\"12\"\n");
+                t.on("echo systemd; else echo sysv", 0, "sysv\n");
+                t.on("id -u", 0, "0\n");
+                let sql = FakeSql::new();
+                sql.refuse(Some((2002, "Can't connect to local server through socket")));
+                NodeHandle::new(i, name, Arc::new(t), Some(sql.connector()))
+            })
+            .collect();
+        let cluster = Cluster {
+            nodes,
+            secrets: vec![],
+        };
+        let checks = super::super::check_cluster(&cluster, &inv, &secrets, false);
+        let on_db1 = |name: &str| {
+            checks
+                .iter()
+                .find(|c| c.name == name && c.node == "db1")
+                .unwrap_or_else(|| panic!("no {name} on db1 in {checks:#?}"))
+        };
+        assert!(!on_db1("mysqld").ok && !on_db1("mysqld").not_run);
+        for name in [
+            "server-id",
+            "replication-threads",
+            "my-cnf",
+            "server-options",
+        ] {
+            let c = on_db1(name);
+            assert!(c.not_run && !c.ok && c.is_error(), "{c:?}");
+        }
+        // Checks that need no SQL still ran.
+        assert!(!on_db1("keepalived-config").not_run);
+    }
 }
