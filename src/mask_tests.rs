@@ -163,3 +163,15 @@ fn password_assignments_in_any_text() {
     }
     assert!(out.contains("(using password: YES) x=1"), "{out}");
 }
+
+#[test]
+fn a_replication_error_quoting_the_statement() {
+    let err = "Error 'Operation CREATE USER failed for 'app'@'%'' on query. Default database: ''. \
+               Query: 'CREATE USER 'app'@'%' IDENTIFIED BY 'S3cr3t-pw''";
+    let out = mask(FileKind::Other, err);
+    assert!(!out.contains("S3cr3t"), "{out}");
+    assert!(out.contains("Operation CREATE USER failed"), "{out}");
+    let maria = "Query: 'GRANT ALL ON *.* TO 'a'@'%' IDENTIFIED BY PASSWORD '*94BDCEBE19083CE2A1F959FD02F964C7AF4CFC29''";
+    let out = mask(FileKind::Other, maria);
+    assert!(!out.contains("94BDCEBE"), "{out}");
+}
