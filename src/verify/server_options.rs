@@ -232,6 +232,8 @@ enum Wanted {
     BaseName(String),
     /// A path (trailing `/` ignored).
     Path(String),
+    /// `slave_skip_errors`' codes (`OFF`: none).
+    ErrorCodes(BTreeSet<String>),
 }
 
 /// The check on one node.
@@ -250,7 +252,10 @@ pub fn check(node: &NodeHandle, inv: &Inventory, d: &Dialect, target: &OsTarget)
             _ => None,
         })
         .collect();
-    let sources = Sources::read(node, d, target);
+    // Which file sets what is read only to explain a difference (it costs a few round
+    // trips and `mysqld --verbose --help`; a healthy verify stays fast).
+    let sources_cell = std::cell::OnceCell::new();
+    let sources = || sources_cell.get_or_init(|| Sources::read(node, d, target));
     let mut problems = Vec::new();
     let mut compared = 0;
 
@@ -260,6 +265,8 @@ pub fn check(node: &NodeHandle, inv: &Inventory, d: &Dialect, target: &OsTarget)
         .map(|(_, k)| *k)
         .collect();
     let skip_keys = ["slave_skip_errors", "replica_skip_errors"];
+    // (variable, wanted, the option names that set it), from every rendered setting.
+    let mut expected: Vec<(String, Wanted, Vec<String>)> = Vec::new();
     for (key, value) in &wanted {
         let key = key.as_str();
         if NOT_VARIABLES.contains(&key) || multi.contains(&key) || skip_keys.contains(&key) {
@@ -283,15 +290,38 @@ pub fn check(node: &NodeHandle, inv: &Inventory, d: &Dialect, target: &OsTarget)
             ),
             _ => (key, Wanted::Value(value), vec![key]),
         };
+        let keys = keys.into_iter().map(str::to_string).collect();
+        expected.push((variable.to_string(), want, keys));
+    }
+    // Skipped replication errors: exactly the inventory's (none unless it asks).
+    let skip_option = d.skip_errors_option();
+    let want_skip: BTreeSet<String> = inv.mysql.skip_errors.iter().map(u32::to_string).collect();
+    expected.push((
+        skip_option.to_string(),
+        Wanted::ErrorCodes(want_skip),
+        skip_keys.iter().map(|k| k.to_string()).collect(),
+    ));
+
+    // One query for all of them.
+    let names: Vec<&str> = expected.iter().map(|(v, _, _)| v.as_str()).collect();
+    let rows = node.with_sql(|s| s.query(&crate::dialect::show_global_variables_sql(&names)))?;
+    let running_value = |variable: &str| {
+        rows.iter()
+            .find(|r| {
+                crate::sql::get(r, "Variable_name")
+                    .is_some_and(|n| n.eq_ignore_ascii_case(variable))
+            })
+            .map(|r| crate::sql::get(r, "Value").unwrap_or("").to_string())
+    };
+    for (variable, want, keys) in &expected {
         compared += 1;
-        let running = match crate::facts::variable(node, variable) {
-            Ok(r) => r.unwrap_or_default(),
-            Err(e) => {
-                problems.push(format!("{variable}: cannot read it ({e:#})"));
-                continue;
-            }
+        let Some(running) = running_value(variable) else {
+            problems.push(format!(
+                "{variable}: the server has no such variable, so it ignores the setting"
+            ));
+            continue;
         };
-        let (ok, shown) = match &want {
+        let (ok, shown) = match want {
             Wanted::Value(w) => (same_value(&running, w), w.clone()),
             Wanted::Path(w) => (
                 running.trim_end_matches('/') == w.trim_end_matches('/'),
@@ -305,35 +335,22 @@ pub fn check(node: &NodeHandle, inv: &Inventory, d: &Dialect, target: &OsTarget)
                 };
                 (ok, format!("<datadir>/{w}"))
             }
+            Wanted::ErrorCodes(w) => (
+                error_codes(&running) == *w,
+                if w.is_empty() {
+                    "OFF".to_string()
+                } else {
+                    w.iter().cloned().collect::<Vec<_>>().join(",")
+                },
+            ),
         };
         if !ok {
+            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
             problems.push(format!(
                 "{variable}: the server runs with `{running}`, the inventory wants `{shown}`; {}",
-                sources.explain_single(&keys)
+                sources().explain_single(&keys)
             ));
         }
-    }
-
-    // Skipped replication errors: exactly the inventory's (none unless it asks).
-    let skip_option = d.skip_errors_option();
-    let want_skip: BTreeSet<String> = inv.mysql.skip_errors.iter().map(u32::to_string).collect();
-    compared += 1;
-    match crate::facts::variable(node, skip_option) {
-        Ok(r) => {
-            let running = r.unwrap_or_default();
-            if error_codes(&running) != want_skip {
-                problems.push(format!(
-                    "{skip_option}: the server runs with `{running}`, the inventory wants `{}`; {}",
-                    if want_skip.is_empty() {
-                        "OFF".to_string()
-                    } else {
-                        want_skip.iter().cloned().collect::<Vec<_>>().join(",")
-                    },
-                    sources.explain_single(&skip_keys)
-                ));
-            }
-        }
-        Err(e) => problems.push(format!("{skip_option}: cannot read it ({e:#})")),
     }
 
     // Filters: those in force must be exactly the rendered ones.
@@ -362,7 +379,7 @@ pub fn check(node: &NodeHandle, inv: &Inventory, d: &Dialect, target: &OsTarget)
                     "{key}: the server runs with `{}`, the inventory wants `{}`; {}",
                     join(&running),
                     join(&want),
-                    sources.explain_multi(key, &unwanted)
+                    sources().explain_multi(key, &unwanted)
                 ));
             }
         }
@@ -374,8 +391,7 @@ pub fn check(node: &NodeHandle, inv: &Inventory, d: &Dialect, target: &OsTarget)
             n,
             format!(
                 "the server runs with every value mhactl renders ({compared} settings and \
-                 filters; {} option files read)",
-                sources.files.len()
+                 filters)"
             ),
         )
     } else {

@@ -80,13 +80,24 @@ fn node(
     for (k, v) in overrides {
         running.push((k.to_string(), v.to_string()));
     }
-    // Later rules win: the overrides come last.
-    for (k, v) in &running {
-        sql.on(
-            &format!("@@GLOBAL.{k} AS value"),
-            vec![vec![("value", Some(v.as_str()))]],
-        );
+    // The overrides come last and replace what is rendered.
+    let mut values: Vec<(String, String)> = Vec::new();
+    for (k, v) in running {
+        values.retain(|(name, _)| *name != k);
+        values.push((k, v));
     }
+    sql.on(
+        "SHOW GLOBAL VARIABLES WHERE Variable_name IN (",
+        values
+            .iter()
+            .map(|(k, v)| {
+                vec![
+                    ("Variable_name", Some(k.as_str())),
+                    ("Value", Some(v.as_str())),
+                ]
+            })
+            .collect(),
+    );
     let filters = |do_db: &str| {
         vec![vec![
             ("Replicate_Do_DB", Some(do_db.to_string())),
@@ -125,7 +136,7 @@ fn a_server_running_what_mhactl_renders_passes() {
     let (n, d, target) = node(&inv, "[mysqld]\n", &[], "");
     let c = check(&n, &inv, &d, &target).unwrap();
     assert!(c.ok, "{c:?}");
-    assert!(c.detail.contains("option files read"), "{c:?}");
+    assert!(c.detail.contains("settings and filters"), "{c:?}");
 }
 
 #[test]
