@@ -193,4 +193,38 @@ fn verify_checks_the_running_server_and_survives_an_unreachable_node() {
             .any(|l| l.starts_with("mysqld") && l.contains(other) && l.contains(" ok ")),
         "{text}"
     );
+
+    // Really gone: the spare's network link down (SSH times out after 3 s).
+    let slow = lab.dir.join("inventory-timeout.yaml");
+    std::fs::write(
+        &slow,
+        text_with_timeout(&std::fs::read_to_string(&inv).unwrap()),
+    )
+    .unwrap();
+    let status = std::process::Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &format!("mhactl{SUBNET}-{spare}"),
+            "ip",
+            "link",
+            "set",
+            "eth0",
+            "down",
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let (code, report) = verify_json(&slow.display().to_string());
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(check(&report, "ssh", spare)["ok"], false, "{report:#}");
+    for name in ["root", "mysqld", "server-options", "keepalived"] {
+        assert_eq!(check(&report, name, other)["ok"], true, "{report:#}");
+        assert_eq!(check(&report, name, spare)["not_run"], true, "{report:#}");
+    }
+}
+
+/// The inventory with a 3 s SSH connect timeout.
+fn text_with_timeout(text: &str) -> String {
+    text.replace("ssh:\n", "ssh:\n  connect_timeout_s: 3\n")
 }
