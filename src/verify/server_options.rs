@@ -434,7 +434,10 @@ fn same_value(running: &str, wanted: &str) -> bool {
             _ => l.parse::<i128>().map(|n| n.to_string()).unwrap_or(l),
         }
     }
+    // MariaDB shows some numbers as decimals (`expire_logs_days` 7.000000).
+    let float = |v: &str| v.trim().parse::<f64>().ok();
     norm(running) == norm(wanted)
+        || matches!((float(running), float(wanted)), (Some(a), Some(b)) if a == b)
 }
 
 #[cfg(test)]
@@ -451,6 +454,7 @@ mod tests {
         assert!(same_value("OFF", "0"));
         assert!(same_value("ROW", "row"));
         assert!(same_value("604800", "0604800"));
+        assert!(same_value("7.000000", "7"));
         assert!(!same_value("2", "1"));
         assert!(!same_value("MIXED", "ROW"));
         assert_eq!(error_codes("OFF"), BTreeSet::new());
