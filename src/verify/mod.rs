@@ -201,7 +201,9 @@ pub fn check_cluster(
 
 /// The report as a table; with `quiet` (`-q`) only the failing checks and the verdict.
 fn print_table(checks: &[Check], ok: bool, elapsed: std::time::Duration, quiet: bool) {
-    print!("{}", render_table(checks, ok, elapsed, quiet));
+    use std::io::Write;
+    // A closed pipe (`verify | head`) is not an error worth a panic.
+    let _ = std::io::stdout().write_all(render_table(checks, ok, elapsed, quiet).as_bytes());
 }
 
 /// [`print_table`]'s text (pure, for tests).
