@@ -134,35 +134,121 @@ pub fn connect(
     let nodes = transports
         .into_iter()
         .enumerate()
-        .map(|(i, t)| {
-            let t: Arc<dyn Transport> = t.expect("checked");
-            let connector_transport = Arc::clone(&t);
-            // MariaDB's root uses socket authentication; MySQL's the inventory's root
-            // password when it gives one (else `auth_socket`, as Debian packages it).
-            let root_password = match inv.mysql.flavor {
-                crate::inventory::Flavor::Mysql => secrets.root_password.clone(),
-                crate::inventory::Flavor::Mariadb => None,
-            };
-            let connector: engine::SqlConnector = Box::new(move || {
-                let socket = find_server_socket(connector_transport.as_ref())?;
-                let login = crate::sql::Login {
-                    user: "root".into(),
-                    password: root_password.clone(),
-                };
-                Ok(Box::new(crate::sql::MysqlConn::connect(
-                    &connector_transport,
-                    &ForwardTarget::UnixSocket(socket.into()),
-                    &login,
-                )?) as Box<dyn engine::SqlConn>)
-            });
-            NodeHandle::new(i, &inv.nodes[i].name, t, Some(connector))
-        })
+        .map(|(i, t)| node_handle(inv, secrets, i, t.expect("checked")))
         .collect();
-    let cluster = Cluster {
+    (Some(cluster_of(nodes, secrets)), reports)
+}
+
+/// Like [`connect`], for commands that still have something to say with one node down
+/// (verify): a node that cannot be reached gets a transport on which every command
+/// fails with the reason. `None` only when no node can be reached. The indices of the
+/// unreachable nodes come with the reports.
+pub fn connect_reachable(
+    inv: &Inventory,
+    secrets: &Secrets,
+    options: &ConnectOptions,
+    progress: &Progress,
+) -> (Option<Cluster>, Vec<StepReport>, Vec<usize>) {
+    let (all, reports) = connect(inv, secrets, options, progress);
+    if all.is_some() {
+        return (all, reports, Vec::new());
+    }
+    let failed: Vec<usize> = reports
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.status == StepStatus::Failed)
+        .map(|(i, _)| i)
+        .collect();
+    if failed.len() == reports.len() {
+        return (None, reports, failed);
+    }
+    // Connect the reachable ones again (connect dropped them when one failed): cheap,
+    // ssh's control master is still there.
+    let nodes = (0..inv.nodes.len())
+        .map(|i| {
+            let name = &inv.nodes[i].name;
+            if failed.contains(&i) {
+                let down = Arc::new(Unreachable {
+                    node: name.clone(),
+                    reason: reports[i].detail.clone(),
+                });
+                let sql_down = Arc::clone(&down);
+                let connector: engine::SqlConnector = Box::new(move || Err(sql_down.error()));
+                return Ok(NodeHandle::new(i, name, down, Some(connector)));
+            }
+            let target = SshTarget {
+                node: name.clone(),
+                ssh: {
+                    let mut ssh = inv.ssh_for(i);
+                    if options.accept_new_host_keys {
+                        ssh.host_key_check = crate::inventory::HostKeyCheck::AcceptNew;
+                    }
+                    ssh
+                },
+            };
+            let t: Arc<dyn Transport> = SshTransport::connect(target)?;
+            Ok(node_handle(inv, secrets, i, t))
+        })
+        .collect::<Result<Vec<NodeHandle>>>();
+    match nodes {
+        Ok(nodes) => (Some(cluster_of(nodes, secrets)), reports, failed),
+        Err(_) => (None, reports, failed),
+    }
+}
+
+fn cluster_of(nodes: Vec<NodeHandle>, secrets: &Secrets) -> Cluster {
+    Cluster {
         nodes,
         secrets: secrets.values().into_iter().map(str::to_string).collect(),
+    }
+}
+
+/// A node with its SQL connector: the server's unix socket through the SSH connection.
+fn node_handle(inv: &Inventory, secrets: &Secrets, i: usize, t: Arc<dyn Transport>) -> NodeHandle {
+    let connector_transport = Arc::clone(&t);
+    // MariaDB's root uses socket authentication; MySQL's the inventory's root
+    // password when it gives one (else `auth_socket`, as Debian packages it).
+    let root_password = match inv.mysql.flavor {
+        crate::inventory::Flavor::Mysql => secrets.root_password.clone(),
+        crate::inventory::Flavor::Mariadb => None,
     };
-    (Some(cluster), reports)
+    let connector: engine::SqlConnector = Box::new(move || {
+        let socket = find_server_socket(connector_transport.as_ref())?;
+        let login = crate::sql::Login {
+            user: "root".into(),
+            password: root_password.clone(),
+        };
+        Ok(Box::new(crate::sql::MysqlConn::connect(
+            &connector_transport,
+            &ForwardTarget::UnixSocket(socket.into()),
+            &login,
+        )?) as Box<dyn engine::SqlConn>)
+    });
+    NodeHandle::new(i, &inv.nodes[i].name, t, Some(connector))
+}
+
+/// A node that could not be reached: every command fails, saying why.
+struct Unreachable {
+    node: String,
+    reason: String,
+}
+
+impl Unreachable {
+    fn error(&self) -> anyhow::Error {
+        anyhow::anyhow!("{} is unreachable: {}", self.node, self.reason)
+    }
+}
+
+impl Transport for Unreachable {
+    fn node(&self) -> &str {
+        &self.node
+    }
+    fn run(&self, _cmd: &RemoteCommand) -> Result<crate::transport::CommandOutput> {
+        Err(self.error())
+    }
+    fn forward(&self, _target: &ForwardTarget) -> Result<std::path::PathBuf> {
+        Err(self.error())
+    }
 }
 
 /// The order every run takes the node locks in: by SSH address and port, whatever the

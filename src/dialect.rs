@@ -302,6 +302,16 @@ pub fn quote_string(s: &str) -> String {
     out
 }
 
+/// The global values of `names` in one query (rows `Variable_name`, `Value`; a name the
+/// server does not know has no row). Same text on every flavor and version.
+pub fn show_global_variables_sql(names: &[&str]) -> String {
+    let list: Vec<String> = names.iter().map(|n| quote_string(n)).collect();
+    format!(
+        "SHOW GLOBAL VARIABLES WHERE Variable_name IN ({})",
+        list.join(", ")
+    )
+}
+
 /// Quotes an account name as `'user'@'host'`.
 pub fn quote_account(user: &str, host: &str) -> String {
     format!("{}@{}", quote_string(user), quote_string(host))

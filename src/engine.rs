@@ -70,7 +70,10 @@ impl Action {
             Action::WriteFile { path, mode, .. } => {
                 format!("write {} (mode {mode:o})", path.display())
             }
-            Action::Sql(statements) => format!("sql: {}", statements.join("; ")),
+            Action::Sql(statements) => crate::mask::mask(
+                crate::mask::FileKind::Other,
+                &format!("sql: {}", statements.join("; ")),
+            ),
             Action::Custom(what, _) => what.clone(),
         }
     }
@@ -227,13 +230,14 @@ impl Cluster {
     }
 }
 
-/// Replace every occurrence of each secret by `***`.
+/// Replace every occurrence of each secret by `***`, and mask what SQL or a URL says is
+/// a secret (a password mhactl never resolved, e.g. quoted in a server's error).
 pub fn redact(text: &str, secrets: &[String]) -> String {
     let mut out = text.to_string();
     for secret in secrets.iter().filter(|s| !s.is_empty()) {
         out = out.replace(secret.as_str(), "***");
     }
-    out
+    crate::mask::mask(crate::mask::FileKind::Other, &out)
 }
 
 /// A step of a run: an operation that plans per node.
@@ -442,8 +446,21 @@ pub(crate) fn execute(cluster: &Cluster, node: &NodeHandle, action: &Action) -> 
 
 /// A unified diff between the current and wanted content of a file.
 pub fn file_diff(path: &str, current: Option<&str>, wanted: &str) -> String {
-    let old = current.unwrap_or("");
-    similar::TextDiff::from_lines(old, wanted)
+    file_diff_labeled(path, current, wanted, ("old", "new"))
+}
+
+/// [`file_diff`] with the labels a secret that differs between the sides gets
+/// (`***(old)`/`***(new)`): both sides are masked by the file's syntax
+/// ([`crate::mask`]), so no diff ever shows a secret, whoever wrote the file.
+pub fn file_diff_labeled(
+    path: &str,
+    current: Option<&str>,
+    wanted: &str,
+    labels: (&str, &str),
+) -> String {
+    let kind = crate::mask::FileKind::for_path(path);
+    let (old, new) = crate::mask::mask_pair(kind, current.unwrap_or(""), wanted, labels);
+    similar::TextDiff::from_lines(&old, &new)
         .unified_diff()
         .context_radius(3)
         .header(

@@ -25,6 +25,7 @@ pub mod init;
 pub mod interrupt;
 pub mod inventory;
 pub mod lab;
+pub mod mask;
 pub mod os;
 pub mod poll;
 pub mod reinit;

@@ -6,6 +6,8 @@
 //! it builds shell commands (for `sh -c` on the node, as root, non-interactive) and
 //! parses their output; it never runs anything.
 
+pub mod option_files;
+
 use crate::inventory::Flavor;
 use anyhow::{bail, Result};
 use std::collections::BTreeMap;

@@ -114,7 +114,7 @@ pub fn run(args: &FailoverArgs, global: &GlobalArgs) -> Result<ExitCode> {
     })?;
     match global.output {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        OutputFormat::Text => print_summary(&report),
+        OutputFormat::Text => print_summary(&report, global.quiet),
     }
     Ok(if report.ok {
         ExitCode::SUCCESS
@@ -472,7 +472,22 @@ fn wait_rejoined(cluster: &Cluster, acked: &BTreeSet<u64>) -> Result<usize> {
     }
 }
 
-fn print_summary(r: &FailoverReport) {
+/// The report; with `quiet` (`-q`) only the verdict and its problems.
+fn print_summary(r: &FailoverReport, quiet: bool) {
+    if !quiet {
+        print_details(r);
+    }
+    if r.ok {
+        println!("failover-test: OK");
+    } else {
+        println!("failover-test: FAILED");
+        for p in &r.problems {
+            println!("  - {p}");
+        }
+    }
+}
+
+fn print_details(r: &FailoverReport) {
     println!(
         "mode                {} ({} replication)",
         r.mode, r.replication
@@ -496,12 +511,4 @@ fn print_summary(r: &FailoverReport) {
         "healthy afterwards  {}",
         if r.healthy_after { "yes" } else { "NO" }
     );
-    if r.ok {
-        println!("failover-test: OK");
-    } else {
-        println!("failover-test: FAILED");
-        for p in &r.problems {
-            println!("  - {p}");
-        }
-    }
 }

@@ -47,7 +47,12 @@ fn guarded(name: &str, node: &str, f: impl FnOnce() -> Result<Check>) -> Check {
     f().unwrap_or_else(|e| Check::fail(name, node, format!("{e:#}")))
 }
 
-fn node_checks(cluster: &Cluster, inv: &Inventory, secrets: &Secrets, i: usize) -> Vec<Check> {
+pub(super) fn node_checks(
+    cluster: &Cluster,
+    inv: &Inventory,
+    secrets: &Secrets,
+    i: usize,
+) -> Vec<Check> {
     let node = &cluster.nodes[i];
     let n = node.name.as_str();
     let mut out = vec![guarded("root", n, || {
@@ -84,7 +89,9 @@ fn node_checks(cluster: &Cluster, inv: &Inventory, secrets: &Secrets, i: usize) 
         }
         Err(e) => {
             out.push(Check::fail("mysqld", n, format!("{e:#}")));
-            // Without SQL only the keepalived checks can still say something.
+            // Without SQL only the keepalived checks can still say something; the
+            // others are listed as not run rather than left out.
+            out.extend(super::partial::without_sql(n, inv));
             out.extend(keepalived_checks(node, inv, secrets, &target));
             return out;
         }
@@ -142,7 +149,10 @@ fn node_checks(cluster: &Cluster, inv: &Inventory, secrets: &Secrets, i: usize) 
             Check::warn(
                 "read-only",
                 n,
-                "read_only ON: writes through the VIP fail while this node holds it",
+                format!(
+                    "read_only ON: writes through the VIP fail while this node holds it; {}",
+                    super::server_options::who_sets(node, &dialect, &target, &["read_only"])
+                ),
             )
         })
     }));
@@ -184,6 +194,10 @@ fn node_checks(cluster: &Cluster, inv: &Inventory, secrets: &Secrets, i: usize) 
             }
         }
         Ok(check)
+    }));
+    // The values in force, wherever they come from (the file above may be overridden).
+    out.push(guarded("server-options", n, || {
+        super::server_options::check(node, inv, &dialect, &target)
     }));
     out.extend(keepalived_checks(node, inv, secrets, &target));
     out
@@ -622,7 +636,13 @@ fn drift_check(name: &str, node: &NodeHandle, path: &str, wanted: &str) -> Resul
         }
         Some(current) => {
             // From what the inventory renders to what is on disk: `+` lines are hand edits.
-            let diff = crate::engine::file_diff(path, Some(wanted), &current);
+            // Secrets are masked on both sides (a changed one as `***(node)`).
+            let diff = crate::engine::file_diff_labeled(
+                path,
+                Some(wanted),
+                &current,
+                ("inventory", "node"),
+            );
             let changed: Vec<&str> = diff
                 .lines()
                 .filter(|l| {

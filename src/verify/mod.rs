@@ -6,6 +6,8 @@ mod checks;
 mod durability;
 pub mod keepalived_conf;
 mod leftovers;
+mod partial;
+mod server_options;
 
 use crate::cli::{GlobalArgs, OutputFormat, VerifyArgs};
 use crate::engine::StepStatus;
@@ -38,8 +40,11 @@ pub struct Check {
     pub ok: bool,
     /// What a failure means.
     pub severity: Severity,
-    /// What was found (secrets redacted).
+    /// What was found (secrets redacted); for a check not run, why.
     pub detail: String,
+    /// `true` when the check could not run (its node, or the peer it needs, is
+    /// unreachable); it then counts as failed.
+    pub not_run: bool,
 }
 
 impl Check {
@@ -51,6 +56,7 @@ impl Check {
             ok: true,
             severity: Severity::Error,
             detail: detail.into(),
+            not_run: false,
         }
     }
     /// A failing error-level check.
@@ -61,6 +67,7 @@ impl Check {
             ok: false,
             severity: Severity::Error,
             detail: detail.into(),
+            not_run: false,
         }
     }
     /// A failing warning-level check.
@@ -71,6 +78,14 @@ impl Check {
             ok: false,
             severity: Severity::Warning,
             detail: detail.into(),
+            not_run: false,
+        }
+    }
+    /// A check that could not run, and why (an error: nothing proves it would pass).
+    pub fn not_run(name: &str, node: &str, reason: impl Into<String>) -> Check {
+        Check {
+            not_run: true,
+            ..Check::fail(name, node, reason)
         }
     }
     /// Does this check make verify fail?
@@ -113,7 +128,7 @@ pub fn run(args: &VerifyArgs, global: &GlobalArgs) -> Result<ExitCode> {
             let value = serde_json::json!({ "ok": ok, "checks": checks });
             println!("{}", serde_json::to_string_pretty(&value)?);
         }
-        OutputFormat::Text => print_table(&checks, ok, started.elapsed()),
+        OutputFormat::Text => print_table(&checks, ok, started.elapsed(), global.quiet),
     }
     Ok(if ok {
         ExitCode::SUCCESS
@@ -134,7 +149,7 @@ pub fn collect(
         ..global.clone()
     };
     let progress = Progress::new(&quiet, &[]);
-    let (cluster, reports) = crate::connect::connect(
+    let (cluster, reports, unreachable) = crate::connect::connect_reachable(
         inv,
         secrets,
         &crate::connect::ConnectOptions {
@@ -143,20 +158,33 @@ pub fn collect(
         },
         &progress,
     );
+    let known: Vec<String> = secrets.values().into_iter().map(str::to_string).collect();
     let mut out: Vec<Check> = reports
         .iter()
         .map(|r| {
+            let detail = crate::engine::redact(&r.detail, &known);
             if r.status == StepStatus::Failed {
-                Check::fail("ssh", &r.node, &r.detail)
+                Check::fail("ssh", &r.node, detail)
             } else {
-                Check::pass("ssh", &r.node, &r.detail)
+                Check::pass("ssh", &r.node, detail)
             }
         })
         .collect();
-    if let Some(cluster) = cluster {
-        out.extend(check_cluster(&cluster, inv, secrets, checksum));
-        // Not in `check_cluster`: failover-test runs that while its probe exists.
-        out.extend(leftovers::check(&cluster));
+    match cluster {
+        Some(cluster) if unreachable.is_empty() => {
+            out.extend(check_cluster(&cluster, inv, secrets, checksum));
+            // Not in `check_cluster`: failover-test runs that while its probe exists.
+            out.extend(leftovers::check(&cluster));
+        }
+        // One node down: the other's checks still run (one broken thing hides nothing).
+        Some(cluster) => {
+            let mut checks = partial::run(&cluster, inv, secrets, checksum, &unreachable);
+            for c in &mut checks {
+                c.detail = cluster.redact(&c.detail);
+            }
+            out.extend(checks);
+        }
+        None => {}
     }
     Ok(out)
 }
@@ -175,16 +203,35 @@ pub fn check_cluster(
     out
 }
 
-fn print_table(checks: &[Check], ok: bool, elapsed: std::time::Duration) {
-    println!("{:<22} {:<8} {:<6} DETAIL", "CHECK", "NODE", "STATUS");
-    for c in checks {
-        let status = match (c.ok, c.severity) {
-            (true, _) => "ok",
-            (false, Severity::Error) => "FAIL",
-            (false, Severity::Warning) => "warn",
+/// The report as a table; with `quiet` (`-q`) only the failing checks and the verdict.
+fn print_table(checks: &[Check], ok: bool, elapsed: std::time::Duration, quiet: bool) {
+    use std::io::Write;
+    // A closed pipe (`verify | head`) is not an error worth a panic.
+    let _ = std::io::stdout().write_all(render_table(checks, ok, elapsed, quiet).as_bytes());
+}
+
+/// [`print_table`]'s text (pure, for tests).
+pub fn render_table(
+    checks: &[Check],
+    ok: bool,
+    elapsed: std::time::Duration,
+    quiet: bool,
+) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    if !quiet {
+        let _ = writeln!(s, "{:<22} {:<8} {:<6} DETAIL", "CHECK", "NODE", "STATUS");
+    }
+    for c in checks.iter().filter(|c| !quiet || c.is_error()) {
+        let status = match (c.ok, c.severity, c.not_run) {
+            (_, _, true) => "NOTRUN",
+            (true, _, _) => "ok",
+            (false, Severity::Error, _) => "FAIL",
+            (false, Severity::Warning, _) => "warn",
         };
         let mut lines = c.detail.lines();
-        println!(
+        let _ = writeln!(
+            s,
             "{:<22} {:<8} {:<6} {}",
             c.name,
             c.node,
@@ -192,18 +239,56 @@ fn print_table(checks: &[Check], ok: bool, elapsed: std::time::Duration) {
             lines.next().unwrap_or("")
         );
         for l in lines {
-            println!("{:<38} {l}", "");
+            let _ = writeln!(s, "{:<38} {l}", "");
         }
     }
     let failed = checks.iter().filter(|c| c.is_error()).count();
+    let not_run = checks.iter().filter(|c| c.not_run).count();
     let warnings = checks
         .iter()
         .filter(|c| !c.ok && c.severity == Severity::Warning)
         .count();
-    println!(
-        "verify: {} ({} checks, {failed} failed, {warnings} warnings) in {:.1} s",
+    let _ = writeln!(
+        s,
+        "verify: {} ({} checks, {failed} failed{}, {warnings} warnings) in {:.1} s",
         if ok { "healthy" } else { "NOT HEALTHY" },
         checks.len(),
+        if not_run > 0 {
+            format!(" ({not_run} not run)")
+        } else {
+            String::new()
+        },
         elapsed.as_secs_f64()
     );
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quiet_shows_only_errors_and_the_verdict() {
+        let checks = vec![
+            Check::pass("root", "db1", "commands run as root"),
+            Check::warn("read-only", "db1", "read_only ON"),
+            Check::fail("vip", "cluster", "no node holds the VIP"),
+            Check::not_run("root", "db2", "not run: db2 is unreachable (timeout)"),
+        ];
+        let t = std::time::Duration::ZERO;
+        let quiet = render_table(&checks, false, t, true);
+        assert!(!quiet.contains("CHECK"), "{quiet}");
+        assert!(!quiet.contains("commands run as root"), "{quiet}");
+        assert!(!quiet.contains("read_only ON"), "{quiet}");
+        assert!(quiet.contains("no node holds the VIP"), "{quiet}");
+        assert!(quiet.contains("NOTRUN"), "{quiet}");
+        assert!(
+            quiet.ends_with(
+                "verify: NOT HEALTHY (4 checks, 2 failed (1 not run), 1 warnings) in 0.0 s\n"
+            ),
+            "{quiet}"
+        );
+        let full = render_table(&checks, false, t, false);
+        assert!(full.contains("commands run as root") && full.contains("read_only ON"));
+    }
 }

@@ -1,0 +1,150 @@
+//! End-to-end on the lab: no secret is ever printed, on either side of a diff. After a
+//! bootstrap the inventory's VRRP and replication passwords change, and a node's files
+//! get secrets by hand (keepalived's `auth_pass`, a `password =` in mhactl's drop-in);
+//! dry runs, `--diff` runs and verify (text and JSON) must show that those lines differ,
+//! masked, and never the old, the new or the hand-written value.
+
+mod common;
+
+use common::{lab_available, mhactl, mhactl_ok, TestLab};
+
+const SUBNET: u8 = 218;
+
+/// Replace `key`'s value in the lab's secrets.yaml.
+fn set_secret(lab: &TestLab, key: &str, value: &str) {
+    let path = lab.dir.join("secrets.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let out: Vec<String> = text
+        .lines()
+        .map(|l| {
+            if l.starts_with(&format!("{key}: ")) {
+                format!("{key}: \"{value}\"")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    std::fs::write(&path, out.join("\n") + "\n").unwrap();
+}
+
+/// Run mhactl; return stdout and stderr together, after checking no secret is in them.
+fn run_clean(args: &[&str], secrets: &[&str]) -> (Option<i32>, String) {
+    let out = mhactl(args);
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for s in secrets {
+        assert!(
+            !text.contains(s),
+            "mhactl {} printed the secret {s:?}:\n{text}",
+            args.join(" ")
+        );
+    }
+    (out.status.code(), text)
+}
+
+/// verify and dry runs, text and JSON: none prints a secret; verify fails with
+/// `verify_lines` in its details, the dry runs show `diff_lines`.
+fn expect_masked(inv: &str, secrets: &[&str], verify_lines: &[&str], diff_lines: &[&str]) {
+    for format in ["text", "json"] {
+        let (code, text) = run_clean(&["-i", inv, "verify", "--output", format], secrets);
+        assert_eq!(code, Some(1), "verify must fail on the drift:\n{text}");
+        for line in verify_lines {
+            assert!(
+                text.contains(line),
+                "verify ({format}) lacks {line:?}:\n{text}"
+            );
+        }
+        let (code, text) = run_clean(
+            &["-i", inv, "bootstrap", "--dry-run", "--output", format],
+            secrets,
+        );
+        assert_eq!(code, Some(0), "dry run failed:\n{text}");
+        for line in diff_lines {
+            assert!(
+                text.contains(line),
+                "dry run ({format}) lacks {line:?}:\n{text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn secrets_are_masked_on_both_sides_of_every_diff_and_detail() {
+    if !lab_available("secrets_are_masked_on_both_sides_of_every_diff_and_detail") {
+        return;
+    }
+    let lab = TestLab::up(SUBNET);
+    let inv = lab.inventory();
+    mhactl_ok(&["-i", &inv, "bootstrap"]);
+    let old_vrrp = lab.secret("vrrp_password");
+    let old_repl = lab.secret("replication_password");
+    // keepalived uses at most 8 characters of auth_pass.
+    let (new_vrrp, new_repl) = ("N3wVrrp8", "N3w-repl-pw-e2e-218");
+    // Secrets mhactl never knew, written by hand on the nodes.
+    let (hand_vrrp, hand_cnf, hand_script) = ("HandPw77", "Cnf-hand-secret-99", "ScriptPw-42");
+    let secrets = [
+        old_vrrp.as_str(),
+        old_repl.as_str(),
+        new_vrrp,
+        new_repl,
+        hand_vrrp,
+        hand_cnf,
+        hand_script,
+    ];
+
+    // 1. The VRRP password changes in the inventory, and by hand on node-a; node-b's
+    // health check gets a runbook-style login with a password.
+    set_secret(&lab, "vrrp_password", new_vrrp);
+    lab.ssh_ok(
+        "node-a",
+        &format!("sed -i 's/auth_pass .*/auth_pass {hand_vrrp}/' /etc/keepalived/keepalived.conf"),
+    );
+    lab.ssh_ok(
+        "node-b",
+        &format!(
+            "echo '# runbook: mysql -uroot -p{hand_script} -e \"SELECT 1\"' \
+             >> /etc/keepalived/mhactl-check-mysql.sh"
+        ),
+    );
+    expect_masked(
+        &inv,
+        &secrets,
+        &["auth_pass ***(inventory)", "auth_pass ***(node)"],
+        // A dry run shows both nodes' keepalived.conf and node-b's script: old side
+        // (node) and new side (inventory) masked, the changed lines still visible.
+        &[
+            "-        auth_pass ***(old)",
+            "+        auth_pass ***(new)",
+            "-# runbook: mysql -uroot -p***(old) -e",
+        ],
+    );
+
+    // 2. A password by hand in mhactl's drop-in, and a new replication password. (The
+    // drop-in's change stops node-a's dry run before keepalived: only its diff shows.)
+    set_secret(&lab, "replication_password", new_repl);
+    lab.ssh_ok(
+        "node-a",
+        &format!(
+            "printf '[client]\\npassword = {hand_cnf}\\n' >> /etc/mysql/mariadb.conf.d/60-mhactl.cnf"
+        ),
+    );
+    expect_masked(
+        &inv,
+        &secrets,
+        &["password = ***(node)", "auth_pass ***(node)"],
+        &["-password = ***(old)"],
+    );
+
+    // A real run with --diff prints the same masked diff and converges.
+    let (code, text) = run_clean(&["-i", &inv, "bootstrap", "--diff"], &secrets);
+    assert_eq!(code, Some(0), "bootstrap --diff failed:\n{text}");
+    assert!(
+        text.contains("+        auth_pass ***(new)"),
+        "bootstrap --diff shows no masked auth_pass change:\n{text}"
+    );
+    let (code, text) = run_clean(&["-i", &inv, "verify", "--output", "json"], &secrets);
+    assert_eq!(code, Some(0), "verify after the repair:\n{text}");
+}
