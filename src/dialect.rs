@@ -22,6 +22,8 @@ use crate::inventory::Flavor;
 use anyhow::{bail, Context, Result};
 use std::fmt;
 
+mod insecure_defaults;
+
 /// A server version as reported by `SELECT VERSION()`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Version {
