@@ -550,7 +550,7 @@ pub fn initialise_command(flavor: Flavor, dir: &str, log: &str) -> String {
         Flavor::Mariadb => format!(
             "out=$($(command -v mariadb-install-db || command -v mysql_install_db) --user=mysql --datadir={d} \
              --auth-root-authentication-method=socket --skip-test-db --force 2>&1) || \
-             {{ printf '%s\\n' \"$out\" >&2; exit 1; }}"
+             {{ printf '%s\\n' \"$out\" | tail -n 20 >&2; exit 1; }}"
         ),
         Flavor::Mysql => {
             let l = shell_quote(log);
