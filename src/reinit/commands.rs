@@ -123,7 +123,8 @@ pub fn move_aside_command(datadir: &str, aside: &str) -> String {
         shell_quote(&marker_path(datadir)),
     );
     format!(
-        "set -e; printf '%s\\n' {a} > {m}; mv {d} {a}; {}",
+        "set -e; if [ -e {a} ]; then echo \"{a} exists already\" >&2; exit 1; fi; \
+         printf '%s\\n' {a} > {m}; mv {d} {a}; {}",
         fresh_dir_command(datadir)
     )
 }
