@@ -199,6 +199,39 @@ mod tests {
         assert_eq!(p.client.as_deref(), Some("/usr/bin/mariadb"));
     }
 
+    /// The init tool's own error text reaches stderr: mariadb-install-db prints its
+    /// errors on stdout (the old command sent stdout to /dev/null: "stderr: " was empty).
+    #[test]
+    fn the_init_tools_stdout_reaches_stderr_in_a_real_shell() {
+        let tmp = tempfile::tempdir().unwrap();
+        let bin = tmp.path().join("mariadb-install-db");
+        std::fs::write(
+            &bin,
+            "#!/bin/sh\necho \"Neither host 'node-b' nor 'localhost' could be looked up\"\nexit 1\n",
+        )
+        .unwrap();
+        std::process::Command::new("chmod")
+            .args(["755", bin.to_str().unwrap()])
+            .status()
+            .unwrap();
+        let script = crate::bootstrap::paths::initialise_command(
+            crate::inventory::Flavor::Mariadb,
+            tmp.path().join("data").to_str().unwrap(),
+            "-",
+        );
+        let out = std::process::Command::new("sh")
+            .args(["-c", &script])
+            .env("PATH", format!("{}:/usr/bin:/bin", tmp.path().display()))
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert!(
+            String::from_utf8_lossy(&out.stderr)
+                .contains("Neither host 'node-b' nor 'localhost' could be looked up"),
+            "{out:?}"
+        );
+    }
+
     /// The probe, the move aside and the restore in a real shell on a scratch directory.
     #[test]
     fn probe_move_aside_and_restore_in_a_real_shell() {
