@@ -337,4 +337,28 @@ fn reinit_refuses_before_stopping_and_restores_after_a_failure() {
     }
     rows(&lab, 4);
     expect_healthy(&lab);
+
+    // 4. A run killed right after the move (simulated as that run leaves it: keepalived
+    //    and the server stopped, the data in a new aside copy named by the marker, an
+    //    empty directory in its place): the next run reuses that copy instead of moving
+    //    the empty directory aside as well, and one aside copy stays.
+    lab.ssh_ok(
+        holder,
+        "service keepalived stop; service mariadb stop; \
+         a=/var/lib/mysql.mhactl-$(date -u +%Y%m%dT%H%M%SZ); \
+         echo \"$a\" > /var/lib/mysql.mhactl-reinit && mv /var/lib/mysql \"$a\" && \
+         install -d -o mysql -g mysql -m 750 /var/lib/mysql",
+    );
+    assert_eq!(aside_copies(&lab, holder).len(), 2);
+    let (code, stderr, _) = reinit(&lab, holder);
+    assert_eq!(code, 0, "after a killed run: {stderr}");
+    assert!(stderr.contains("was interrupted"), "{stderr}");
+    assert_eq!(aside_copies(&lab, holder).len(), 1, "{stderr}");
+    assert!(lab
+        .ssh(holder, "test -e /var/lib/mysql.mhactl-reinit")
+        .status
+        .code()
+        .is_some_and(|c| c != 0));
+    rows(&lab, 4);
+    expect_healthy(&lab);
 }
