@@ -2,7 +2,8 @@
 //! node down, and a node it rebuilds is as secure as a packaged one.
 //!
 //! - Without /etc/hosts (the host name does not resolve) reinit succeeds: the init tool
-//!   is told not to look the host up. The rebuilt node has no anonymous accounts, no
+//!   is told not to look the host up. The rebuilt node (and, before, both nodes whose
+//!   `mysql.datadir` bootstrap initialised) has no anonymous accounts, no
 //!   `test` database, no grants on `test`/`test\_%`; an application user limited to its
 //!   own database cannot create `test.t`; verify is healthy, and fails (naming node and
 //!   account) once someone re-creates an anonymous account.
@@ -92,13 +93,30 @@ fn rows(lab: &TestLab, want: usize) -> String {
 }
 
 fn aside_copies(lab: &TestLab, node: &str) -> Vec<String> {
+    aside_copies_of(lab, node, "/var/lib/mysql")
+}
+
+fn aside_copies_of(lab: &TestLab, node: &str, datadir: &str) -> Vec<String> {
     lab.ssh_ok(
         node,
-        "for d in /var/lib/mysql.mhactl-*; do [ -d \"$d\" ] && echo \"$d\"; done; true",
+        &format!("for d in {datadir}.mhactl-*; do [ -d \"$d\" ] && echo \"$d\"; done; true"),
     )
     .lines()
     .map(str::to_string)
     .collect()
+}
+
+/// Anonymous accounts, `test` databases and `mysql.db` rows for test / test\_%, counted.
+fn insecure_leftovers(lab: &TestLab, node: &str) -> String {
+    sql(
+        lab,
+        node,
+        "SELECT (SELECT COUNT(*) FROM mysql.user WHERE User = ''), \
+         (SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'test'), \
+         (SELECT COUNT(*) FROM mysql.db WHERE Db LIKE 'test%')",
+    )
+    .trim()
+    .to_string()
 }
 
 /// The server's pid, keepalived running, and whether the node holds the VIP.
@@ -135,8 +153,21 @@ fn reinit_without_etc_hosts_gives_a_node_without_anonymous_accounts_or_test_db()
         "access:\n  users:\n    - name: app\n      password_file: secrets.yaml#app_password\n      \
          networks: [10.213.{SUBNET_HOSTS}.0/24]\n      privileges: \"ALL PRIVILEGES ON e2e.*\"\n"
     ));
+    // bootstrap initialises this data directory itself (its data-directory step).
+    let text = text.replace(
+        "  flavor: mariadb\n",
+        "  flavor: mariadb\n  datadir: /data/mysql\n",
+    );
+    assert!(text.contains("datadir: /data/mysql"), "{text}");
     std::fs::write(lab.inventory(), text).unwrap();
     bootstrap(&lab);
+    for node in ["node-a", "node-b"] {
+        assert_eq!(
+            insecure_leftovers(&lab, node),
+            "0\t0\t0",
+            "after bootstrap on {node}"
+        );
+    }
     sql(
         &lab,
         "node-a",
@@ -156,35 +187,13 @@ fn reinit_without_etc_hosts_gives_a_node_without_anonymous_accounts_or_test_db()
     let (code, stderr, secs) = reinit(&lab, "node-b");
     assert_eq!(code, 0, "reinit without /etc/hosts failed:\n{stderr}");
     eprintln!("MEASURED reinit of node-b (2 rows, MariaDB 10.11): {secs:.1} s");
-    assert_eq!(aside_copies(&lab, "node-b").len(), 1);
+    assert_eq!(aside_copies_of(&lab, "node-b", "/data/mysql").len(), 1);
 
     // What mysql_secure_installation removes is not there.
     assert_eq!(
-        sql(
-            &lab,
-            "node-b",
-            "SELECT COUNT(*) FROM mysql.user WHERE User = ''"
-        )
-        .trim(),
-        "0"
-    );
-    assert_eq!(
-        sql(
-            &lab,
-            "node-b",
-            "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'test'"
-        )
-        .trim(),
-        "0"
-    );
-    assert_eq!(
-        sql(
-            &lab,
-            "node-b",
-            "SELECT COUNT(*) FROM mysql.db WHERE Db LIKE 'test%'"
-        )
-        .trim(),
-        "0"
+        insecure_leftovers(&lab, "node-b"),
+        "0\t0\t0",
+        "after reinit"
     );
     // The application user, limited to e2e, can use e2e but cannot create test.t.
     let app = |statement: &str| {
