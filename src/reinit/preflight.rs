@@ -274,7 +274,8 @@ fn data_size_kib(peer: &NodeHandle, databases: &[String]) -> Result<u64> {
 }
 
 /// Dump the databases' definitions only: proves the dump program, the login and the
-/// privileges the real dump needs, without copying data or locking.
+/// privileges the real dump needs, without copying data or locking (the dump's default
+/// `--lock-tables` would make writers on the peer wait).
 fn dump_schema(
     peer: &NodeHandle,
     secrets: &Secrets,
@@ -285,7 +286,7 @@ fn dump_schema(
     let script = crate::bootstrap::paths::with_client_login(
         "$(command -v mariadb-dump || command -v mysqldump)",
         &format!(
-            "--no-data --routines --events --triggers --databases {} >/dev/null",
+            "--no-data --skip-lock-tables --routines --events --triggers --databases {} >/dev/null",
             dbs.join(" ")
         ),
     );
