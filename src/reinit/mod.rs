@@ -469,8 +469,7 @@ fn copy(
         input,
     ))?;
     let mut head = Vec::new();
-    peer.transport
-        .stream_into(
+    let dumped = peer.transport.stream_into(
             &RemoteCommand::with_stdin(
                 crate::bootstrap::paths::with_client_login(
                     "$(command -v mariadb-dump || command -v mysqldump)",
@@ -484,10 +483,18 @@ fn copy(
             load.as_mut(),
             &mut head,
             DUMP_HEAD_BYTES,
-        )
-        .with_context(|| format!("{}: dumping for {}", peer.name, node.name))?;
-    load.finish()
-        .with_context(|| format!("{}: loading the copy", node.name))?;
+        );
+    // The loader is always waited for: when it fails, the dump only sees a broken pipe,
+    // and the loader's own error (the client's stderr) is the cause to report.
+    match (dumped, load.finish()) {
+        (_, Err(loading)) => {
+            return Err(loading.context(format!("{}: loading the copy", node.name)))
+        }
+        (Err(dumping), Ok(())) => {
+            return Err(dumping.context(format!("{}: dumping for {}", peer.name, node.name)))
+        }
+        (Ok(()), Ok(())) => {}
+    }
     dump_coordinates(&String::from_utf8_lossy(&head)).ok_or_else(|| {
         anyhow!(
             "{}: the dump does not record the binary log position in its first {} KiB",
