@@ -284,6 +284,67 @@ fn reinit_refuses_before_stopping_and_restores_after_a_failure() {
     assert!(aside_copies(&lab, holder).is_empty());
     rows(&lab, 2);
 
+    // 1b. keepalived is down on the peer: stopping the holder's keepalived would leave
+    //     nobody serving the VIP, so that is refused too, and the VIP stays.
+    let other = if holder == "node-a" {
+        "node-b"
+    } else {
+        "node-a"
+    };
+    // `service keepalived stop` returns before the daemon has exited: wait for it.
+    lab.ssh_ok(
+        other,
+        "service keepalived stop; i=0; while pgrep -x keepalived >/dev/null && [ $i -lt 100 ]; \
+         do sleep 0.1; i=$((i+1)); done; ! pgrep -x keepalived",
+    );
+    let (code, stderr, _) = reinit(&lab, holder);
+    lab.ssh_ok(other, "service keepalived start");
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("refused before anything was changed")
+            && stderr.contains(&format!("keepalived does not run on {other}")),
+        "{stderr}"
+    );
+    assert_eq!(serving_state(&lab, holder), before, "the node was touched");
+
+    // 1c. The peer's keepalived runs but hangs (SIGSTOP): the pre-flight cannot see it,
+    //     the VIP does not move when the holder's keepalived stops. reinit gives up at
+    //     that step and restores: keepalived back, the VIP back, the server never
+    //     restarted (same pid).
+    lab.ssh_ok(other, "pkill -STOP -x keepalived");
+    let (code, stderr, secs) = reinit(&lab, holder);
+    lab.ssh_ok(other, "pkill -CONT -x keepalived");
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "reinit of {holder} failed at step `stop-keepalived`"
+        )) && stderr.contains("restored:")
+            && stderr.contains("kept running on its data"),
+        "{stderr}"
+    );
+    eprintln!("MEASURED reinit giving up on a hung peer keepalived: {secs:.1} s");
+    let (pid, keepalived, _) = serving_state(&lab, holder);
+    assert_eq!(
+        (pid, keepalived),
+        (before.0.clone(), true),
+        "{holder} was touched"
+    );
+    // The VIP is served again (by whichever node VRRP elects once both run).
+    let deadline = Instant::now() + std::time::Duration::from_secs(20);
+    while serving_state(&lab, holder).2 == serving_state(&lab, other).2 {
+        assert!(
+            Instant::now() < deadline,
+            "no single VIP holder after the restore"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    let holder_now = if serving_state(&lab, holder).2 {
+        holder
+    } else {
+        other
+    };
+    eprintln!("after the restore the VIP is on {holder_now}");
+
     // 2. The init tool runs for the pre-flight but fails on the real run (after the
     //    stop), printing its error on stdout as mariadb-install-db does. Twice.
     lab.ssh_ok(
@@ -318,11 +379,6 @@ fn reinit_refuses_before_stopping_and_restores_after_a_failure() {
     assert!(aside_copies(&lab, holder).is_empty());
     // The previous data serves, replication runs both ways, verify is healthy.
     sql(&lab, holder, "INSERT INTO e2e.t VALUES (3, 'three')");
-    let other = if holder == "node-a" {
-        "node-b"
-    } else {
-        "node-a"
-    };
     sql(&lab, other, "INSERT INTO e2e.t VALUES (4, 'four')");
     rows(&lab, 4);
     expect_healthy(&lab);
@@ -335,7 +391,7 @@ fn reinit_refuses_before_stopping_and_restores_after_a_failure() {
     for attempt in 1..=2 {
         let (code, stderr, secs) = reinit(&lab, holder);
         assert_eq!(code, 0, "success {attempt}: {stderr}");
-        eprintln!("MEASURED reinit of the VIP holder (4 rows): {secs:.1} s");
+        eprintln!("MEASURED reinit of {holder} (4 rows): {secs:.1} s");
         assert_eq!(aside_copies(&lab, holder).len(), 1, "success {attempt}");
         if attempt == 2 {
             assert!(

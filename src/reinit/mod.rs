@@ -139,10 +139,7 @@ fn rebuild(
         return finish(node, &plan, say);
     };
     let failure = cluster.redact(&format!("{failure:#}"));
-    say(&format!(
-        "failed; restoring {}'s previous data directory and services",
-        node.name
-    ));
+    say(&format!("failed; putting {} back as it was", node.name));
     match restore_previous(cluster, inv, &plan.previous) {
         Ok(restored) => {
             bail!("{failure}\n{restored}. Nothing was lost: fix the cause and run reinit again")

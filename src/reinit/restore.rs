@@ -11,6 +11,7 @@ use crate::engine::{Cluster, NodeHandle};
 use crate::facts;
 use crate::inventory::Inventory;
 use crate::os::KEEPALIVED_SERVICE;
+use crate::transport::{shell_quote, RemoteCommand};
 use anyhow::{anyhow, Result};
 use std::time::Duration;
 
@@ -33,11 +34,12 @@ pub struct Previous {
     pub peer_replicating: bool,
 }
 
-/// Bring the node back to [`Previous`]: stop the server (it may run on the fresh
-/// directory), move the aside copy back (the fresh directory is removed), start the
-/// server, its replication, the peer's replication and keepalived as they were. Every
-/// step is attempted even when one fails; the result lists what was done, or every
-/// step that failed.
+/// Bring the node back to [`Previous`]. When the data directory was moved aside: stop
+/// the server (it may run on the fresh directory), move the aside copy back (the fresh
+/// directory is removed) and start the server; before that, the server is only started
+/// again if it was stopped. Then its replication, the peer's replication and keepalived
+/// start as they were. Every step is attempted even when one fails; the result lists
+/// what was done, or every step that failed.
 pub fn restore_previous(cluster: &Cluster, inv: &Inventory, prev: &Previous) -> Result<String> {
     let node = &cluster.nodes[prev.node];
     let peer = cluster.peer(prev.node);
@@ -46,27 +48,47 @@ pub fn restore_previous(cluster: &Cluster, inv: &Inventory, prev: &Previous) -> 
     let mut done = Vec::new();
     let mut failed = Vec::new();
 
-    node.reset_sql();
-    if let Err(e) = run(node, &services.stop_command(server)) {
-        failed.push(format!("stopping {server}: {e:#}"));
-    }
-    match run(
+    // Only what the run reached is undone: before the move the server still runs on
+    // its own data and is left alone (a restart would only lengthen the time without
+    // the VIP); a present aside copy means the data directory was replaced.
+    let moved = node
+        .transport
+        .run(&RemoteCommand::new(format!(
+            "[ -d {} ]",
+            shell_quote(&prev.aside)
+        )))
+        .map(|o| o.success())
+        .unwrap_or(true);
+    let running = facts::service_active(node, services, server).unwrap_or(false);
+    if moved {
+        node.reset_sql();
+        if let Err(e) = run(node, &services.stop_command(server)) {
+            failed.push(format!("stopping {server}: {e:#}"));
+        }
+        match run(
+            node,
+            &commands::restore_dir_command(&prev.datadir, &prev.aside),
+        ) {
+            Ok(()) => done.push(format!(
+                "{} runs on its previous data directory {} again (the fresh one was removed)",
+                node.name, prev.datadir
+            )),
+            Err(e) => failed.push(format!(
+                "moving {} back to {}: {e:#}",
+                prev.aside, prev.datadir
+            )),
+        }
+        if let Ok(mut f) = node.facts.lock() {
+            f.dialect = None;
+        }
+    } else if let Err(e) = run(
         node,
         &commands::restore_dir_command(&prev.datadir, &prev.aside),
     ) {
-        Ok(()) => done.push(format!(
-            "{} runs on its previous data directory {} again (the fresh one was removed)",
-            node.name, prev.datadir
-        )),
-        Err(e) => failed.push(format!(
-            "moving {} back to {}: {e:#}",
-            prev.aside, prev.datadir
-        )),
+        // Nothing to move back; this only removes the marker.
+        failed.push(format!("removing the marker: {e:#}"));
     }
-    if let Ok(mut f) = node.facts.lock() {
-        f.dialect = None;
-    }
-    if prev.server_active {
+    if prev.server_active && (moved || !running) {
         let started = services
             .runtime_dir_command(server)
             .map_or(Ok(()), |prepare| run(node, &prepare))
@@ -82,11 +104,13 @@ pub fn restore_previous(cluster: &Cluster, inv: &Inventory, prev: &Previous) -> 
             Ok(()) => done.push(format!("{server} started")),
             Err(e) => failed.push(format!("starting {server}: {e:#}")),
         }
-        if prev.node_replicating && started_ok(&failed, server) {
-            match start_replica(node) {
-                Ok(()) => done.push(format!("{}'s replication started", node.name)),
-                Err(e) => failed.push(format!("starting {}'s replication: {e:#}", node.name)),
-            }
+    } else if prev.server_active {
+        done.push(format!("{server} kept running on its data"));
+    }
+    if prev.server_active && prev.node_replicating && started_ok(&failed, server) {
+        match start_replica(node) {
+            Ok(()) => done.push(format!("{}'s replication started", node.name)),
+            Err(e) => failed.push(format!("starting {}'s replication: {e:#}", node.name)),
         }
     }
     if prev.peer_replicating {
