@@ -23,6 +23,7 @@ use anyhow::{bail, Context, Result};
 use std::fmt;
 
 mod durability;
+mod insecure_defaults;
 pub use durability::ServerOption;
 
 /// A server version as reported by `SELECT VERSION()`.

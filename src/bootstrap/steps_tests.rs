@@ -598,8 +598,9 @@ fn an_empty_mysql_datadir_is_initialised_and_root_gets_the_inventorys_password()
     assert_eq!(
         actions,
         [
-            "run: set -e; install -d -o mysql -g mysql -m 750 /data/mysql; mysqld --initialize --user=mysql \
-             --datadir=/data/mysql --log-error=/var/log/custom/mysql.err",
+            "run: set -e; install -d -o mysql -g mysql -m 750 /data/mysql; out=$(mysqld --initialize --user=mysql \
+             --datadir=/data/mysql --log-error=/var/log/custom/mysql.err 2>&1) || { printf '%s\\n' \"$out\" >&2; \
+             echo \"the end of /var/log/custom/mysql.err:\" >&2; tail -n 20 /var/log/custom/mysql.err >&2; exit 1; }",
             "set root's password on /data/mysql to the inventory's (the temporary one from \
              /var/log/custom/mysql.err, on a private mysqld without network)",
         ]

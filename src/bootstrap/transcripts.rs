@@ -1047,10 +1047,14 @@ fn el9_mysql84_custom_paths_transcript() {
         assert!(at("install -d -o mysql -g mysql -m 755 /data/run") < start);
         assert!(at("install -d -o mysql -g mysql -m 750 /data/log") < start);
         // data-directory: initialised into the custom log, password read from there.
-        let init = at(
-            "set -e; install -d -o mysql -g mysql -m 750 /data/mysql; mysqld --initialize \
-             --user=mysql --datadir=/data/mysql --log-error=/data/log/mysqld.log",
-        );
+        let init = at(&format!(
+            "set -e; install -d -o mysql -g mysql -m 750 /data/mysql; {}",
+            crate::bootstrap::paths::initialise_command(
+                crate::inventory::Flavor::Mysql,
+                "/data/mysql",
+                "/data/log/mysqld.log"
+            )
+        ));
         let grep = at("grep -F 'A temporary password is generated for root@localhost: ' /data/log/mysqld.log 2>/dev/null || true");
         let restart = at("systemctl restart mysqld");
         assert!(start < init && init < grep && grep < restart);

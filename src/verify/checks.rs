@@ -167,6 +167,9 @@ pub(super) fn node_checks(
     out.push(guarded("replication-user", n, || {
         replication_user_check(node, inv, &dialect, i)
     }));
+    out.push(guarded("access-defaults", n, || {
+        super::access_defaults::access_defaults_check(node, &dialect)
+    }));
     if !inv.access.users.is_empty() {
         out.push(guarded("access-users", n, || {
             access_users_check(node, inv, &dialect)

@@ -2,6 +2,7 @@
 //! nodes in parallel. Each check has a stable name; the result is a table or JSON, and
 //! the exit code is 0 only when no error-level check fails.
 
+mod access_defaults;
 mod checks;
 mod durability;
 pub mod keepalived_conf;

@@ -1,0 +1,54 @@
+//! verify's `access-defaults` check: no anonymous accounts and no `test` database (nor
+//! grants opening `test` / `test\_%` to everyone) on the node — what a packaged install
+//! or mysql_secure_installation leaves, and what mhactl's own initialisation leaves. An
+//! anonymous account lets anyone in; the `test` grants let any account create tables
+//! that replicate to the peer and can stop its replication.
+
+use super::Check;
+use crate::dialect::{quote_account, Dialect};
+use crate::engine::NodeHandle;
+use anyhow::Result;
+
+/// The check for one node.
+pub fn access_defaults_check(node: &NodeHandle, d: &Dialect) -> Result<Check> {
+    let n = node.name.as_str();
+    let anonymous: Vec<(String, String)> = node
+        .with_sql(|s| s.query(&d.anonymous_accounts_sql()))?
+        .iter()
+        .map(|r| {
+            (
+                crate::sql::get(r, "User").unwrap_or_default().to_string(),
+                crate::sql::get(r, "Host").unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    let test: Vec<String> = node
+        .with_sql(|s| s.query(&d.test_database_sql()))?
+        .iter()
+        .filter_map(|r| crate::sql::get(r, "what").map(str::to_string))
+        .collect();
+    let found: Vec<String> = anonymous
+        .iter()
+        .map(|(user, host)| format!("anonymous account {}", quote_account(user, host)))
+        .chain(test)
+        .collect();
+    Ok(if found.is_empty() {
+        Check::pass(
+            "access-defaults",
+            n,
+            "no anonymous accounts, no test database, no grants on test/test\\_%",
+        )
+    } else {
+        Check::fail(
+            "access-defaults",
+            n,
+            format!(
+                "{} (usually left by {}); remove them as mysql_secure_installation does, with \
+                 `SET SESSION sql_log_bin = 0` first: {}",
+                found.join(", "),
+                d.insecure_defaults_origin(),
+                d.remove_insecure_defaults_sql(&anonymous).join("; ")
+            ),
+        )
+    })
+}
