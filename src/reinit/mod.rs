@@ -61,6 +61,10 @@ pub fn run(args: &ReinitArgs, global: &GlobalArgs) -> Result<ExitCode> {
              root password is replaced with it"
         );
     }
+    // From here a first SIGINT/SIGTERM only asks reinit to stop between its steps: after
+    // the pre-flight that takes the same path as any failure (the node is put back as it
+    // was by `restore_previous`), and the exit status is 130/143.
+    let _cooperative = crate::interrupt::Cooperative::begin();
     let started = Instant::now();
     let names: Vec<String> = inv.nodes.iter().map(|n| n.name.clone()).collect();
     let progress = Progress::new(global, &names);
@@ -128,6 +132,7 @@ fn rebuild(
         "SHOW DATABASES",
         SYSTEM_SCHEMAS,
     )?;
+    crate::interrupt::check()?;
     if plan.reuse_aside {
         say(&format!(
             "an earlier reinit of {} was interrupted: its aside copy {} holds the previous data \
@@ -258,6 +263,7 @@ fn replace_data(
         })?;
     }
 
+    crate::interrupt::check()?;
     // 2. A fresh data directory; the old one is renamed (restored on failure).
     say(&format!(
         "stopping {server} on {}; moving {datadir} aside to {aside}",
@@ -311,10 +317,12 @@ fn replace_data(
         remove_insecure_defaults(node),
     )?;
 
+    crate::interrupt::check()?;
     // 3. Copy the replicated databases from the peer: one consistent snapshot, and the
     //    peer's binary log position at that snapshot, so nothing is applied twice or lost.
     let (file, position) = at_step(node, "copy", copy(cluster, inv, secrets, plan, say))?;
 
+    crate::interrupt::check()?;
     // 4. The node replicates from the peer from exactly the snapshot's position. The
     //    replication account on the peer (for this node's address) is unchanged; the
     //    node's own account for the peer is created by the bootstrap steps that follow.
