@@ -50,6 +50,42 @@ fn reinit(lab: &TestLab, node: &str) -> (i32, String, f64) {
     (out.status.code().unwrap_or(-1), stderr, secs)
 }
 
+/// Run reinit on `node` and send `signal` (SIGINT or SIGTERM) once it has moved the data
+/// directory aside; (exit code, every line it printed).
+fn reinit_interrupted(lab: &TestLab, node: &str, signal: &str) -> (i32, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mhactl"))
+        .args(["-i", &lab.inventory(), "reinit", node, "--yes-destroy-data"])
+        .arg("--no-progress")
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = Vec::new();
+    let mut sent = false;
+    for line in std::io::BufReader::new(child.stderr.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+    {
+        if !sent && line.contains("aside to") {
+            let ok = std::process::Command::new("kill")
+                .args([&format!("-{signal}"), &child.id().to_string()])
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok, "cannot send {signal}");
+            sent = true;
+        }
+        lines.push(line);
+    }
+    let status = child.wait().unwrap();
+    let text = lines.join("\n");
+    eprintln!("reinit {node} with {signal}: {status}\n{text}");
+    assert!(sent, "reinit never moved the data directory aside:\n{text}");
+    (status.code().unwrap_or(-1), text)
+}
+
 fn verify_json(lab: &TestLab) -> serde_json::Value {
     let out = mhactl(&["-i", &lab.inventory(), "verify", "--output", "json"]);
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
@@ -388,6 +424,18 @@ fn reinit_refuses_before_stopping_and_restores_after_a_failure() {
         holder,
         "mv /usr/bin/mariadb-install-db.e2e /usr/bin/mariadb-install-db",
     );
+
+    // 2b. SIGINT after the data directory was moved aside: reinit stops before its next
+    //     step, puts the node back as it was (like any failure) and exits 130.
+    let (code, stderr) = reinit_interrupted(&lab, holder, "SIGINT");
+    assert_eq!(code, 130, "{stderr}");
+    assert!(stderr.contains("restored:"), "{stderr}");
+    assert!(aside_copies(&lab, holder).is_empty(), "{stderr}");
+    let (pid, keepalived, _) = serving_state(&lab, holder);
+    assert!(!pid.is_empty() && keepalived, "not serving after SIGINT");
+    rows(&lab, 4);
+    expect_healthy(&lab);
+
     for attempt in 1..=2 {
         let (code, stderr, secs) = reinit(&lab, holder);
         assert_eq!(code, 0, "success {attempt}: {stderr}");
