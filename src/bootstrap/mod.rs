@@ -4,6 +4,10 @@
 pub mod app_users;
 pub mod firewall;
 pub mod paths;
+pub mod replication;
+pub mod replication_confirm;
+#[cfg(test)]
+mod replication_tests;
 pub mod steps;
 #[cfg(test)]
 mod steps_tests;
