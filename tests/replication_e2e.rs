@@ -234,6 +234,9 @@ fn bootstrap_takes_over_a_runbook_pair_under_writes_without_losing_a_row() {
             .map(|e| format!("\n  {e}"))
             .collect::<String>()
     );
+    for line in stdout.lines().filter(|l| l.contains(" replication ")) {
+        eprintln!("{line}");
+    }
     assert!(
         out.status.success(),
         "bootstrap failed:\n{stdout}\n{stderr}"
@@ -274,4 +277,71 @@ fn bootstrap_takes_over_a_runbook_pair_under_writes_without_losing_a_row() {
         let status = lab.ssh_ok(node, "mysql -e 'SHOW SLAVE STATUS\\G'");
         assert!(status.contains("Master_User: repl"), "{node}: {status}");
     }
+}
+
+/// Issue 14, class 5. node-b's replica was stopped; meanwhile node-a logged 500 inserts
+/// and then one of a row node-b already has (inserted there with the binary log off).
+/// bootstrap starts node-b's replica, whose SQL thread stops with error 1062 a moment
+/// later, on that event. (A conflicting CREATE TABLE would not do: MariaDB replicas run
+/// DDL idempotently by default, `slave_ddl_exec_mode`.) Before the fix bootstrap reported the replication step as
+/// changed (or, when the re-plan caught the stopped thread, a "bug" without the cause);
+/// now it fails naming the node, the step and the server's error.
+#[test]
+fn bootstrap_fails_naming_the_error_when_replication_breaks_after_it_started() {
+    if !lab_available("replication_e2e") {
+        return;
+    }
+    let lab = TestLab::up(223);
+    let inv = lab.inventory();
+    common::mhactl_ok(&["bootstrap", &inv, "--no-progress"]);
+    sql(
+        &lab,
+        "node-a",
+        "CREATE DATABASE app; CREATE TABLE app.t (n INT PRIMARY KEY)",
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while sql(
+        &lab,
+        "node-b",
+        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'app'",
+    )
+    .trim()
+        != "1"
+    {
+        assert!(
+            Instant::now() < deadline,
+            "app.t did not replicate to node-b"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    sql(&lab, "node-b", "STOP SLAVE");
+    sql(
+        &lab,
+        "node-b",
+        "SET SESSION sql_log_bin = 0; INSERT INTO app.t VALUES (501)",
+    );
+    lab.ssh_ok(
+        "node-a",
+        "for i in $(seq 500); do echo \"INSERT INTO app.t VALUES ($i);\"; done | mysql && \
+         mysql -e 'INSERT INTO app.t VALUES (501), (502)'",
+    );
+    let out = mhactl(&["bootstrap", &inv, "--no-progress"]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    eprintln!("{stdout}");
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("node-b") && l.contains(" replication ") && l.contains("FAILED"))
+        .unwrap_or_else(|| panic!("no failed replication step on node-b:\n{stdout}"));
+    assert!(
+        line.contains("node-b: replication: replication from node-a broke after it started: its SQL thread stopped with error 1062")
+            && line.contains("Duplicate entry '501'"),
+        "{line}"
+    );
+    // The replica executed the 500 inserts before the conflicting event, and stays stopped
+    // there for the DBA (mhactl skipped nothing): 500 replicated rows and its own 501.
+    assert_eq!(
+        sql(&lab, "node-b", "SELECT COUNT(*) FROM app.t").trim(),
+        "501"
+    );
 }

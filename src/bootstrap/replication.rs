@@ -128,7 +128,7 @@ impl Replication {
                 bail!(
                     "{}: replication: it replicates from {was}, which mhactl cannot tell is {} ({}:{}): \
                      re-pointing it could skip or repeat {}'s events. If {} has all of {}'s data up to \
-                     {}'s current position, run RESET {} ALL on {} and run mhactl again (it then starts \
+                     {}'s current position, run {} on {} and run mhactl again (it then starts \
                      at {}'s current position); otherwise rebuild it with `mhactl reinit {}`",
                     node.name,
                     peer.name,
@@ -138,7 +138,7 @@ impl Replication {
                     node.name,
                     peer.name,
                     peer.name,
-                    replica_keyword(d),
+                    d.reset_replica_all_sql(),
                     node.name,
                     peer.name,
                     node.name
@@ -151,13 +151,13 @@ impl Replication {
             (None, None) => bail!(
                 "{}: replication: it is configured to replicate from {was} but has no executed \
                  position and does not use GTIDs, so mhactl cannot tell where it must continue. \
-                 If {} has all of {}'s data up to {}'s current position, run RESET {} ALL on {} \
+                 If {} has all of {}'s data up to {}'s current position, run {} on {} \
                  and run mhactl again; otherwise rebuild it with `mhactl reinit {}`",
                 node.name,
                 node.name,
                 source.peer,
                 source.peer,
-                replica_keyword(d),
+                d.reset_replica_all_sql(),
                 node.name,
                 node.name
             ),
@@ -183,15 +183,6 @@ impl Replication {
             actions: vec![repoint_action(repoint), confirm(source)],
             diff: None,
         }))
-    }
-}
-
-/// `SLAVE` or `REPLICA`, as the node's `RESET ... ALL` is spelled (for the hints).
-fn replica_keyword(d: &Dialect) -> &'static str {
-    if d.reset_replica_all_sql().contains("REPLICA") {
-        "REPLICA"
-    } else {
-        "SLAVE"
     }
 }
 
@@ -278,10 +269,25 @@ fn repoint_action(template: Repoint) -> Action {
                 start,
                 ..template.clone()
             };
-            node.with_sql(|sql| {
-                sql.exec(&d.repoint_source_sql(&repoint))?;
-                sql.exec(&d.start_replica_sql())
-            })
+            if let Err(e) = node.with_sql(|sql| sql.exec(&d.repoint_source_sql(&repoint))) {
+                // The server refused the change (e.g. MySQL's 1802, gaps left by a
+                // multi-threaded replica): leave the replica running as it was.
+                let restarted = node.with_sql(|sql| sql.exec(&d.start_replica_sql()));
+                return Err(e.context(format!(
+                    "{}: replication: re-pointing at {} failed; the replica {}",
+                    node.name,
+                    match &repoint.start {
+                        RepointStart::Executed(at) => at.to_string(),
+                        RepointStart::Gtid => "its GTID position".into(),
+                    },
+                    if restarted.is_ok() {
+                        "was started again with its previous settings"
+                    } else {
+                        "is stopped, with its previous settings"
+                    }
+                )));
+            }
+            node.with_sql(|sql| sql.exec(&d.start_replica_sql()))
         }),
     )
 }

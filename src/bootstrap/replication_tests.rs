@@ -397,3 +397,33 @@ fn a_replica_stuck_connecting_gets_its_io_thread_restarted() {
     let actions = change_actions(step("replication").plan(&sql_stopped, 0).unwrap());
     assert_eq!(actions[0], "sql: START REPLICA", "{actions:?}");
 }
+
+/// The server refuses the re-point (MySQL 1802: a multi-threaded replica left gaps):
+/// the replica is started again as it was, and the error says so.
+#[test]
+fn a_refused_repoint_leaves_the_replica_running_as_it_was() {
+    let (c, sql) = pair(Some(Replica {
+        user: "hadoop",
+        ..RUNNING
+    }));
+    sql.fail_exec(
+        "CHANGE MASTER",
+        1802,
+        "CHANGE MASTER cannot be executed when the slave was stopped with an error or killed in MTS mode",
+    );
+    let Plan::Change(change) = step("replication").plan(&c, 0).unwrap() else {
+        panic!("expected a change");
+    };
+    let err = format!("{:#}", run_action(&c, &change.actions[0]).unwrap_err());
+    assert!(
+        err.starts_with(
+            "node-a: replication: re-pointing at mysql-bin.000002:1094 failed; the replica was \
+             started again with its previous settings: "
+        ) && err.contains("CHANGE MASTER cannot be executed"),
+        "{err}"
+    );
+    assert_eq!(
+        sql.statements().last().map(String::as_str),
+        Some("START REPLICA")
+    );
+}
