@@ -345,3 +345,86 @@ fn bootstrap_fails_naming_the_error_when_replication_breaks_after_it_started() {
         "501"
     );
 }
+
+fn mysql_sql(lab: &TestLab, node: &str, statement: &str) -> String {
+    lab.ssh_ok(
+        node,
+        &format!("mysql --defaults-extra-file=/root/e2e.cnf -N -B -e \"{statement}\""),
+    )
+}
+
+/// Issue 14, class 12 on MySQL (9.7, GTIDs on, replication by file and position): a pair
+/// whose replicas were switched by hand to the account `hadoop`, with node-b's applier
+/// stopped (`STOP REPLICA SQL_THREAD`: a lagging replica) while node-a commits 1,000
+/// rows. Re-pointing node-b at node-a's current position (main) skipped all of them; now
+/// it continues from what it executed, and bootstrap confirms it caught up.
+#[test]
+fn bootstrap_on_mysql_repoints_a_lagging_replica_at_what_it_executed() {
+    if !lab_available("replication_e2e") {
+        return;
+    }
+    let lab = TestLab::up_flavor(223, "mysql");
+    let inv = lab.inventory();
+    common::mhactl_ok(&["bootstrap", &inv, "--no-progress"]);
+    for node in ["node-a", "node-b"] {
+        lab.root_option_file(node);
+        mysql_sql(
+            &lab,
+            node,
+            "SET sql_log_bin = 0; CREATE USER 'hadoop'@'%' IDENTIFIED BY 'Hadoop-e2e-pw1'; \
+             GRANT REPLICATION SLAVE ON *.* TO 'hadoop'@'%'",
+        );
+    }
+    for node in ["node-a", "node-b"] {
+        // Naming no host keeps the position: the hand-made switch of the account.
+        mysql_sql(
+            &lab,
+            node,
+            "STOP REPLICA; CHANGE REPLICATION SOURCE TO SOURCE_USER = 'hadoop', \
+             SOURCE_PASSWORD = 'Hadoop-e2e-pw1'; START REPLICA",
+        );
+    }
+    mysql_sql(
+        &lab,
+        "node-a",
+        "CREATE DATABASE app; CREATE TABLE app.t (n INT PRIMARY KEY)",
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while mysql_sql(
+        &lab,
+        "node-b",
+        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'app'",
+    )
+    .trim()
+        != "1"
+    {
+        assert!(
+            Instant::now() < deadline,
+            "app.t did not replicate to node-b"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    mysql_sql(&lab, "node-b", "STOP REPLICA SQL_THREAD");
+    lab.ssh_ok(
+        "node-a",
+        "for i in $(seq 1000); do echo \"INSERT INTO app.t VALUES ($i);\"; done | \
+         mysql --defaults-extra-file=/root/e2e.cnf",
+    );
+    let out = mhactl(&["bootstrap", &inv, "--no-progress"]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    for line in stdout.lines().filter(|l| l.contains(" replication ")) {
+        eprintln!("{line}");
+    }
+    assert!(out.status.success(), "{stdout}");
+    for node in ["node-a", "node-b"] {
+        assert_eq!(
+            mysql_sql(&lab, node, "SELECT COUNT(*) FROM app.t").trim(),
+            "1000",
+            "{node} lacks rows node-a committed\n{stdout}"
+        );
+    }
+    assert_eq!(
+        mysql_sql(&lab, "node-a", "SELECT @@GLOBAL.gtid_executed"),
+        mysql_sql(&lab, "node-b", "SELECT @@GLOBAL.gtid_executed")
+    );
+}

@@ -43,12 +43,7 @@ impl Operation for Replication {
         let d = facts::dialect(node)?;
         let peer_addr = inv.peer(i).address.to_string();
         let (status, history) = replica_state(node, &d)?;
-        let source = SourceEndpoint {
-            peer: peer.name.clone(),
-            peer_addr: peer_addr.clone(),
-            port: inv.mysql.port,
-            node_addr: inv.nodes[i].address.to_string(),
-        };
+        let source = SourceEndpoint::of_node(inv, i);
         let points_at_peer = status.as_ref().is_some_and(|s| {
             s.source_host == peer_addr
                 && s.source_port == inv.mysql.port

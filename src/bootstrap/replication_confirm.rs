@@ -36,6 +36,18 @@ pub struct SourceEndpoint {
     pub node_addr: String,
 }
 
+impl SourceEndpoint {
+    /// Node `i`'s source as the inventory describes it: its peer, on `mysql.port`.
+    pub fn of_node(inv: &crate::inventory::Inventory, i: usize) -> SourceEndpoint {
+        SourceEndpoint {
+            peer: inv.peer(i).name.clone(),
+            peer_addr: inv.peer(i).address.to_string(),
+            port: inv.mysql.port,
+            node_addr: inv.nodes[i].address.to_string(),
+        }
+    }
+}
+
 /// What [`confirm_replication`] saw.
 #[derive(Debug, Clone)]
 pub struct Confirmed {
