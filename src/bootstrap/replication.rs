@@ -114,6 +114,13 @@ impl Replication {
             s.source_host,
             s.source_port
         );
+        let (n, p, reset) = (&node.name, &peer.name, d.reset_replica_all_sql());
+        // What to do when mhactl cannot tell where the replica must continue.
+        let choices = format!(
+            "If {n} has all of {p}'s data up to {p}'s current position, run {reset} on {n} and run \
+             mhactl again (it then starts at {p}'s current position); otherwise rebuild it with \
+             `mhactl reinit {n} --yes-destroy-data`"
+        );
         let same_address = s.source_host == source.peer_addr && s.source_port == inv.mysql.port;
         if !same_address {
             let pd = facts::dialect(peer)?;
@@ -121,22 +128,10 @@ impl Replication {
                 pd.parse_server_identity(&peer.with_sql(|q| q.query(&pd.server_identity_sql()))?)?;
             if !h.last_source_was(&identity) {
                 bail!(
-                    "{}: replication: it replicates from {was}, which mhactl cannot tell is {} ({}:{}): \
-                     re-pointing it could skip or repeat {}'s events. If {} has all of {}'s data up to \
-                     {}'s current position, run {} on {} and run mhactl again (it then starts \
-                     at {}'s current position); otherwise rebuild it with `mhactl reinit {}`",
-                    node.name,
-                    peer.name,
+                    "{n}: replication: it replicates from {was}, which mhactl cannot tell is {p} \
+                     ({}:{}): re-pointing it could skip or repeat {p}'s events. {choices}",
                     source.peer_addr,
-                    inv.mysql.port,
-                    peer.name,
-                    node.name,
-                    peer.name,
-                    peer.name,
-                    d.reset_replica_all_sql(),
-                    node.name,
-                    peer.name,
-                    node.name
+                    inv.mysql.port
                 );
             }
         }
@@ -144,17 +139,9 @@ impl Replication {
             (Some(mode), _) => format!("its GTID position (Using_Gtid/Auto_Position: {mode})"),
             (None, Some(at)) => format!("the position it executed up to (now {at})"),
             (None, None) => bail!(
-                "{}: replication: it is configured to replicate from {was} but has no executed \
+                "{n}: replication: it is configured to replicate from {was} but has no executed \
                  position and does not use GTIDs, so mhactl cannot tell where it must continue. \
-                 If {} has all of {}'s data up to {}'s current position, run {} on {} \
-                 and run mhactl again; otherwise rebuild it with `mhactl reinit {}`",
-                node.name,
-                node.name,
-                source.peer,
-                source.peer,
-                d.reset_replica_all_sql(),
-                node.name,
-                node.name
+                 {choices}"
             ),
         };
         let repoint = Repoint {
@@ -168,6 +155,7 @@ impl Replication {
                 .expose_secret()
                 .to_string(),
             connect_retry: CONNECT_RETRY_S,
+            // A placeholder: the action decides from what the replica says once stopped.
             start: RepointStart::Gtid,
         };
         Ok(Plan::Change(Change {
