@@ -19,6 +19,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// This file's tests share two subnets (the helper's own); each test holds its subnet's
+/// lock, so the test harness's parallel threads never bring up two labs on one subnet.
+static SUBNET_222: Mutex<()> = Mutex::new(());
+static SUBNET_223: Mutex<()> = Mutex::new(());
+
+fn hold(subnet: &'static Mutex<()>) -> std::sync::MutexGuard<'static, ()> {
+    subnet
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// The writer's account (test-only; it exists only on the lab).
 const WRITER_PASSWORD: &str = "e2e-writer-pw";
 
@@ -203,6 +214,7 @@ fn bootstrap_takes_over_a_runbook_pair_under_writes_without_losing_a_row() {
     if !lab_available("replication_e2e") {
         return;
     }
+    let _subnet = hold(&SUBNET_222);
     let lab = TestLab::up(222);
     runbook_pair(&lab);
     app_schema(&lab);
@@ -291,6 +303,7 @@ fn bootstrap_fails_naming_the_error_when_replication_breaks_after_it_started() {
     if !lab_available("replication_e2e") {
         return;
     }
+    let _subnet = hold(&SUBNET_223);
     let lab = TestLab::up(223);
     let inv = lab.inventory();
     common::mhactl_ok(&["bootstrap", &inv, "--no-progress"]);
@@ -363,7 +376,8 @@ fn bootstrap_on_mysql_repoints_a_lagging_replica_at_what_it_executed() {
     if !lab_available("replication_e2e") {
         return;
     }
-    let lab = TestLab::up_flavor(223, "mysql");
+    let _subnet = hold(&SUBNET_222);
+    let lab = TestLab::up_flavor(222, "mysql");
     let inv = lab.inventory();
     common::mhactl_ok(&["bootstrap", &inv, "--no-progress"]);
     for node in ["node-a", "node-b"] {
