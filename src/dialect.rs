@@ -23,7 +23,9 @@ use anyhow::{bail, Context, Result};
 use std::fmt;
 
 mod replication;
-pub use replication::{ReplicaHistory, Repoint, RepointStart, ServerIdentity};
+pub use replication::{
+    parse_info_file_password, ReplicaHistory, Repoint, RepointStart, ServerIdentity, StoredPassword,
+};
 
 /// A server version as reported by `SELECT VERSION()`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

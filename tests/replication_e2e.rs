@@ -453,3 +453,73 @@ fn bootstrap_on_mysql_repoints_a_lagging_replica_at_what_it_executed() {
         mysql_sql(&lab, "node-b", "SELECT @@GLOBAL.gtid_executed")
     );
 }
+
+/// The inventory's replication password changes. The replication-user step sets it on
+/// each node; each replica, still connected, kept the old one and would fail with 1045 at
+/// its next reconnect. bootstrap re-points them with the new password at the position they
+/// executed: after node-a's server restarts, node-b reconnects and replicates. (Before,
+/// the replication step said "replicating" and node-b broke at the restart.)
+#[test]
+fn a_changed_replication_password_reaches_the_replicas() {
+    if !lab_available("replication_e2e") {
+        return;
+    }
+    let _subnet = hold(&SUBNET_223);
+    let lab = TestLab::up(223);
+    let inv = lab.inventory();
+    common::mhactl_ok(&["bootstrap", &inv, "--no-progress"]);
+    let secrets = lab.dir.join("secrets.yaml");
+    let text = std::fs::read_to_string(&secrets).unwrap();
+    let rotated: String = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("replication_password:") {
+                "replication_password: \"rotated-e2e-Pw-2\"".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&secrets, rotated + "\n").unwrap();
+    let out = common::mhactl_ok(&["bootstrap", &inv, "--no-progress"]);
+    for line in out.lines().filter(|l| l.contains("replication")) {
+        eprintln!("{line}");
+    }
+    // node-b must reconnect to node-a with the new password.
+    lab.ssh_ok("node-a", "service mariadb restart >/dev/null 2>&1");
+    sql(
+        &lab,
+        "node-a",
+        "CREATE DATABASE app; CREATE TABLE app.t (n INT PRIMARY KEY); INSERT INTO app.t VALUES (1)",
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let status = lab.ssh_ok("node-b", "mysql -e 'SHOW SLAVE STATUS\\G'");
+        let rows = sql(
+            &lab,
+            "node-b",
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'app'",
+        );
+        if status.contains("Slave_IO_Running: Yes") && rows.trim() == "1" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "node-b does not replicate from node-a after its restart:\n{status}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert!(
+        out.contains("re-point replication from node-a (10.213.223.11) as repl (was repl@10.213.223.11:3306 with another password)"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("rotated-e2e-Pw-2"),
+        "the password leaked:\n{out}"
+    );
+    let again = common::mhactl_ok(&["bootstrap", &inv, "--no-progress"]);
+    for line in again.lines().filter(|l| l.contains(" replication ")) {
+        assert!(line.contains(" ok "), "{line}");
+    }
+}

@@ -4,7 +4,8 @@
 //! Where a replica starts is the one decision here that can lose data:
 //! - No replica configured (a new pair): at the peer's current binary log position.
 //! - Already replicating from the peer as the inventory's account: nothing to do, or
-//!   `START REPLICA` (it continues where it stopped).
+//!   `START REPLICA` (it continues where it stopped); re-pointed as below when the
+//!   password it keeps is not the inventory's (after the password changed).
 //! - Any other existing replica (another account, e.g. the runbook's `hadoop`; the
 //!   peer under another name): stopped, then pointed at the peer with the inventory's
 //!   account *at the position it executed up to* (or by its GTID state): never past what
@@ -17,7 +18,10 @@
 
 use super::replication_confirm::{confirm_replication, SourceEndpoint, CONFIRM_TIMEOUT};
 use super::steps::Ctx;
-use crate::dialect::{Dialect, ReplicaHistory, ReplicaStatus, Repoint, RepointStart};
+use crate::dialect::{
+    parse_info_file_password, Dialect, ReplicaHistory, ReplicaStatus, Repoint, RepointStart,
+    StoredPassword,
+};
 use crate::engine::{Action, Change, Cluster, NodeHandle, Operation, Plan};
 use crate::facts;
 use anyhow::{anyhow, bail, Result};
@@ -49,7 +53,15 @@ impl Operation for Replication {
                 && s.source_port == inv.mysql.port
                 && s.source_user == inv.mysql.replication_user
         });
+        let password = self.0.secrets.replication_password.expose_secret();
         if let (true, Some(s)) = (points_at_peer, &status) {
+            // A replica keeps the password it was given: after the inventory's changed,
+            // it would fail at its next reconnect (1045). Re-point it, keeping its position.
+            if stored_password_differs(node, &d, password)? {
+                if let Some(h) = history {
+                    return self.plan_repoint(cluster, i, &d, s, h, source);
+                }
+            }
             return plan_start(node, &d, s.clone(), source);
         }
         if let (Some(s), Some(h)) = (&status, history) {
@@ -158,6 +170,11 @@ impl Replication {
             // A placeholder: the action decides from what the replica says once stopped.
             start: RepointStart::Gtid,
         };
+        let was = if s.source_user == inv.mysql.replication_user && same_address {
+            format!("{was} with another password")
+        } else {
+            was
+        };
         Ok(Plan::Change(Change {
             summary: format!(
                 "re-point replication from {} ({}) as {} (was {was}), keeping {keeps}",
@@ -167,6 +184,37 @@ impl Replication {
             diff: None,
         }))
     }
+}
+
+/// True when the replica on `node` keeps a source password other than `password`; false
+/// when it keeps that one or mhactl cannot read it (MySQL 5.7's default file repository:
+/// then a wrong password shows as the confirmation's IO error 1045). The stored password is
+/// compared in memory and never shown.
+fn stored_password_differs(node: &NodeHandle, d: &Dialect, password: &str) -> Result<bool> {
+    let stored = match d.stored_source_password() {
+        StoredPassword::Query(sql) => node
+            .with_sql(|q| q.query(&sql))?
+            .first()
+            .and_then(|r| crate::sql::get(r, "password"))
+            .map(str::to_string),
+        StoredPassword::DataDirFile { datadir_sql, file } => {
+            let datadir = node
+                .with_sql(|q| q.query(&datadir_sql))?
+                .first()
+                .and_then(|r| crate::sql::get(r, "datadir"))
+                .map(str::to_string);
+            match datadir {
+                Some(dir) if !dir.is_empty() => {
+                    let path = std::path::Path::new(&dir).join(file);
+                    node.transport
+                        .read_file(&path)?
+                        .and_then(|content| parse_info_file_password(&content))
+                }
+                _ => None,
+            }
+        }
+    };
+    Ok(stored.is_some_and(|stored| stored != password))
 }
 
 /// The replica status and history of `node`, from one status query.

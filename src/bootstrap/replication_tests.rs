@@ -65,11 +65,20 @@ impl Replica {
 /// node-a with `replica` (none: not configured); node-b, its peer, with server_id 2 at
 /// mysql-bin.000003:4242. Returns node-a's fake SQL too, to read back or change later.
 fn pair(replica: Option<Replica>) -> (Cluster, FakeSql) {
-    pair_probing(replica, "mhactl-probe: 0\n")
+    pair_full(replica, "mhactl-probe: 0\n", PASSWORD)
 }
 
 /// [`pair`], node-a's TCP probe of node-b's port answering `probe`.
 fn pair_probing(replica: Option<Replica>, probe: &'static str) -> (Cluster, FakeSql) {
+    pair_full(replica, probe, PASSWORD)
+}
+
+/// [`pair`], the probe answering `probe` and node-a's master.info keeping `stored`.
+fn pair_full(
+    replica: Option<Replica>,
+    probe: &'static str,
+    stored: &'static str,
+) -> (Cluster, FakeSql) {
     let seen = Arc::new(Mutex::new(None));
     let c = cluster(|i, t, sql| {
         if i == 0 {
@@ -77,6 +86,11 @@ fn pair_probing(replica: Option<Replica>, probe: &'static str) -> (Cluster, Fake
                 sql.on("SHOW REPLICA STATUS", r.rows());
             }
             t.on("mhactl-probe", 0, probe);
+            t.on("/var/lib/mysql/master.info", 0, &master_info(stored));
+            sql.on(
+                "@@GLOBAL.datadir",
+                vec![vec![("datadir", Some("/var/lib/mysql/"))]],
+            );
             *seen.lock().unwrap() = Some(sql.clone());
         } else {
             let at = vec![vec![
@@ -92,6 +106,11 @@ fn pair_probing(replica: Option<Replica>, probe: &'static str) -> (Cluster, Fake
     });
     let sql = seen.lock().unwrap().take().expect("node-a's SQL");
     (c, sql)
+}
+
+/// MariaDB's master.info of a replica of node-b keeping `password`.
+fn master_info(password: &str) -> String {
+    format!("33\nmysql-bin.000002\n1094\n10.0.0.12\nrepl\n{password}\n3306\n2\n")
 }
 
 fn source() -> SourceEndpoint {
@@ -117,6 +136,35 @@ fn replicating_from_the_peer_is_a_noop() {
         Plan::Noop(why) => assert!(why.contains("replicating from node-b (10.0.0.12)"), "{why}"),
         Plan::Change(c) => panic!("expected noop, got {}", c.summary),
     }
+}
+
+/// The inventory's replication password changed (the replication-user step set it on the
+/// peer): the replica, still connected with the old one, would fail at its next reconnect.
+/// It is re-pointed with the new password at the position it executed, never shown.
+#[test]
+fn a_replica_keeping_an_old_password_is_repointed_at_its_executed_position() {
+    let (c, sql) = pair_full(Some(RUNNING), "mhactl-probe: 0\n", "old-password");
+    let Plan::Change(change) = step("replication").plan(&c, 0).unwrap() else {
+        panic!("expected a change");
+    };
+    assert_eq!(
+        change.summary,
+        "re-point replication from node-b (10.0.0.12) as repl (was repl@10.0.0.12:3306 with \
+         another password), keeping the position it executed up to (now mysql-bin.000002:1094)"
+    );
+    assert!(!change.summary.contains("old-password"));
+    run_action(&c, &change.actions[0]).unwrap();
+    let statements = sql.statements();
+    let change_sql = statements
+        .iter()
+        .find(|s| s.starts_with("CHANGE MASTER"))
+        .expect("a CHANGE MASTER");
+    assert_eq!(
+        c.redact(change_sql),
+        "CHANGE MASTER TO MASTER_HOST='10.0.0.12', MASTER_PORT=3306, MASTER_USER='repl', \
+         MASTER_PASSWORD='***', MASTER_LOG_FILE='mysql-bin.000002', MASTER_LOG_POS=1094, \
+         MASTER_CONNECT_RETRY=2"
+    );
 }
 
 /// Only a node with no replica configured starts at the peer's current position.

@@ -72,6 +72,35 @@ pub struct ServerIdentity {
     pub server_uuid: String,
 }
 
+/// Where a replica keeps its source's password (to tell whether it is the inventory's
+/// without a connection attempt).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoredPassword {
+    /// A query returning it as `password` (MySQL's `mysql.slave_master_info`, the only
+    /// repository from 8.3 and the default from 8.0.2; no row: not kept there).
+    Query(String),
+    /// A file in the data directory (MariaDB's `master.info`; read with
+    /// [`parse_info_file_password`]), found by this query returning `datadir`.
+    DataDirFile {
+        /// The query for the data directory.
+        datadir_sql: String,
+        /// The file's name in it.
+        file: &'static str,
+    },
+}
+
+/// The password line of a `master.info` file: its first line counts the lines, then come
+/// binary log name, position, host, user, password (the format since MySQL 4.1/MariaDB).
+/// `None` when the file is too short to have one.
+pub fn parse_info_file_password(content: &str) -> Option<String> {
+    let lines: Vec<&str> = content.lines().collect();
+    let first_is_count = lines
+        .first()
+        .is_some_and(|l| l.trim().parse::<u32>().is_ok());
+    let index = if first_is_count { 5 } else { 4 };
+    lines.get(index).map(|l| l.to_string())
+}
+
 impl ReplicaHistory {
     /// Did this replica last talk to the server `peer`? True only when the status row
     /// says so (a UUID, else a server_id, seen at its last connection).
@@ -166,6 +195,21 @@ impl Dialect {
             coordinates,
             r.connect_retry,
         )
+    }
+
+    /// Where this server's replica keeps its source's password.
+    pub fn stored_source_password(&self) -> StoredPassword {
+        match self.flavor() {
+            Flavor::Mariadb => StoredPassword::DataDirFile {
+                datadir_sql: "SELECT @@GLOBAL.datadir AS datadir".into(),
+                file: "master.info",
+            },
+            Flavor::Mysql => StoredPassword::Query(
+                "SELECT User_password AS password FROM mysql.slave_master_info \
+                 WHERE Channel_name = ''"
+                    .into(),
+            ),
+        }
     }
 
     /// The query for [`Dialect::parse_server_identity`]: the server_id, and on MySQL the
@@ -350,6 +394,27 @@ mod tests {
         assert!(mysql.replica_history(&[]).unwrap().is_none());
         assert!(mysql.server_identity_sql().contains("server_uuid"));
         assert!(maria.server_identity_sql().contains("'' AS server_uuid"));
+    }
+
+    #[test]
+    fn stored_password_is_read_from_the_table_or_master_info() {
+        assert!(matches!(
+            d("8.4.3").stored_source_password(),
+            StoredPassword::Query(q) if q.contains("mysql.slave_master_info")
+        ));
+        assert!(matches!(
+            d("10.11.18-MariaDB").stored_source_password(),
+            StoredPassword::DataDirFile {
+                file: "master.info",
+                ..
+            }
+        ));
+        let info = "33\nmysql-bin.000001\n328\n10.0.0.12\nrepl\ns3cret pw\n3306\n2\n";
+        assert_eq!(parse_info_file_password(info).as_deref(), Some("s3cret pw"));
+        let old = "mysql-bin.000001\n328\n10.0.0.12\nrepl\npw\n3306\n";
+        assert_eq!(parse_info_file_password(old).as_deref(), Some("pw"));
+        assert_eq!(parse_info_file_password("33\nmysql-bin.000001\n"), None);
+        assert_eq!(parse_info_file_password(""), None);
     }
 
     #[test]
