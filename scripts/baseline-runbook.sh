@@ -7,6 +7,10 @@
 #
 #   scripts/baseline-runbook.sh LAB_DIR
 #
+# REPL_USER=NAME names the runbook's replication account (default `repl`; the runbook's
+# own example is `hadoop`): a pair built with another account than the inventory's is the
+# starting point of replication_e2e's "bootstrap adopts a hand-built pair under writes".
+#
 # Runbook order: install, start, my.cnf, restart, replication user, SHOW MASTER STATUS on
 # each node; CHANGE MASTER + START SLAVE both ways; install keepalived, keepalived.conf,
 # start keepalived on each node; then wait until both replicas run and MySQL answers
@@ -49,7 +53,7 @@ vip=$(awk '/^vip:/ {v=1} v && /address:/ {sub(/.*address: */, ""); print; exit}'
 prefix=$(inv_value prefix)
 interface=$(inv_value interface)
 vrid=$(inv_value virtual_router_id)
-repl_user=repl
+repl_user=${REPL_USER:-repl}
 repl_pw=$(secret replication_password)
 vrrp_pw=$(secret vrrp_password)
 [ -n "${addr[node-a]}" ] && [ -n "${addr[node-b]}" ] && [ -n "$vip" ] && [ -n "$repl_pw" ] && [ -n "$vrrp_pw" ] \

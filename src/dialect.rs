@@ -25,6 +25,10 @@ use std::fmt;
 mod durability;
 mod insecure_defaults;
 pub use durability::ServerOption;
+mod replication;
+pub use replication::{
+    parse_info_file_password, ReplicaHistory, Repoint, RepointStart, ServerIdentity, StoredPassword,
+};
 
 /// A server version as reported by `SELECT VERSION()`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -431,29 +435,18 @@ impl Dialect {
 
     /// Points this server's replica at a source, by binary log file and position.
     pub fn change_source_sql(&self, cs: &ChangeSource) -> String {
-        let v = self.v();
-        let (stmt, p) = if v.mysql_at_least(8, 0, 23) {
-            ("CHANGE REPLICATION SOURCE TO", "SOURCE")
-        } else {
-            ("CHANGE MASTER TO", "MASTER")
+        let at = BinlogCoordinates {
+            file: cs.log_file.clone(),
+            position: cs.log_pos,
         };
-        let mut opts = vec![
-            format!("{p}_HOST={}", quote_string(&cs.host)),
-            format!("{p}_PORT={}", cs.port),
-            format!("{p}_USER={}", quote_string(&cs.user)),
-            format!("{p}_PASSWORD={}", quote_string(&cs.password)),
-            format!("{p}_LOG_FILE={}", quote_string(&cs.log_file)),
-            format!("{p}_LOG_POS={}", cs.log_pos),
-            format!("{p}_CONNECT_RETRY={}", cs.connect_retry),
-        ];
-        // MySQL 8.0 accounts default to caching_sha2_password; without TLS the replica
-        // must fetch the source's RSA key.
-        if v.mysql_at_least(8, 0, 23) {
-            opts.push("GET_SOURCE_PUBLIC_KEY=1".into());
-        } else if v.mysql_at_least(8, 0, 4) {
-            opts.push("GET_MASTER_PUBLIC_KEY=1".into());
-        }
-        format!("{stmt} {}", opts.join(", "))
+        self.source_statement(
+            &cs.host,
+            cs.port,
+            &cs.user,
+            &cs.password,
+            Some(&at),
+            cs.connect_retry,
+        )
     }
 
     /// Creates the replication account unless it exists.

@@ -6,6 +6,10 @@ pub mod error_log;
 pub mod firewall;
 pub mod paths;
 mod platform;
+pub mod replication;
+pub mod replication_confirm;
+#[cfg(test)]
+mod replication_tests;
 #[cfg(test)]
 mod restart_tests;
 pub mod steps;

@@ -8,9 +8,9 @@ use crate::transport::fake::{FakeSql, FakeTransport};
 use std::sync::Arc;
 
 const DEBIAN_12: &str = "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nID=debian\n";
-const PASSWORD: &str = "s3cret-repl";
+pub(super) const PASSWORD: &str = "s3cret-repl";
 
-fn ctx() -> Arc<Ctx> {
+pub(super) fn ctx() -> Arc<Ctx> {
     ctx_with("", "")
 }
 
@@ -29,7 +29,7 @@ fn ctx_with(mysql: &str, credentials: &str) -> Arc<Ctx> {
 }
 
 /// Two Debian nodes running MariaDB 10.11 with SysV services; `setup` adds recordings.
-fn cluster(setup: impl Fn(usize, &FakeTransport, &FakeSql)) -> Cluster {
+pub(super) fn cluster(setup: impl Fn(usize, &FakeTransport, &FakeSql)) -> Cluster {
     let nodes = ["node-a", "node-b"]
         .iter()
         .enumerate()
@@ -52,14 +52,14 @@ fn cluster(setup: impl Fn(usize, &FakeTransport, &FakeSql)) -> Cluster {
     }
 }
 
-fn step(name: &str) -> Box<dyn Operation> {
+pub(super) fn step(name: &str) -> Box<dyn Operation> {
     all(ctx())
         .into_iter()
         .find(|op| op.name() == name)
         .expect("a step of that name")
 }
 
-fn change_actions(plan: Plan) -> Vec<String> {
+pub(super) fn change_actions(plan: Plan) -> Vec<String> {
     match plan {
         Plan::Change(c) => c.actions.iter().map(|a| a.describe()).collect(),
         Plan::Noop(why) => panic!("expected a change, got noop: {why}"),
@@ -100,87 +100,6 @@ fn installed_packages_are_a_noop() {
         step("install-packages").plan(&c, 0).unwrap(),
         Plan::Noop(_)
     ));
-}
-
-/// SHOW REPLICA STATUS as MariaDB 10.11 prints it (the columns the step reads; it keeps
-/// the `Slave_`/`Master_` column names).
-fn slave_status(
-    host: &'static str,
-    io: &'static str,
-    sql: &'static str,
-) -> Vec<Vec<(&'static str, Option<&'static str>)>> {
-    vec![vec![
-        ("Slave_IO_State", Some("Waiting for master to send event")),
-        ("Master_Host", Some(host)),
-        ("Master_User", Some("repl")),
-        ("Master_Port", Some("3306")),
-        ("Master_Log_File", Some("mysql-bin.000002")),
-        ("Read_Master_Log_Pos", Some("1094")),
-        ("Relay_Master_Log_File", Some("mysql-bin.000002")),
-        ("Exec_Master_Log_Pos", Some("1094")),
-        ("Slave_IO_Running", Some(io)),
-        ("Slave_SQL_Running", Some(sql)),
-        ("Seconds_Behind_Master", Some("0")),
-        ("Last_IO_Errno", Some("0")),
-        ("Last_IO_Error", Some("")),
-        ("Last_SQL_Errno", Some("0")),
-        ("Last_SQL_Error", Some("")),
-    ]]
-}
-
-#[test]
-fn replicating_from_the_peer_is_a_noop() {
-    let c = cluster(|_, _, sql| {
-        sql.on(
-            "SHOW REPLICA STATUS",
-            slave_status("10.0.0.12", "Yes", "Yes"),
-        );
-    });
-    match step("replication").plan(&c, 0).unwrap() {
-        Plan::Noop(why) => assert!(why.contains("replicating from node-b (10.0.0.12)"), "{why}"),
-        Plan::Change(c) => panic!("expected noop, got {}", c.summary),
-    }
-}
-
-#[test]
-fn a_replica_pointing_elsewhere_is_repointed_at_the_peers_position_and_the_password_is_masked() {
-    let c = cluster(|i, _, sql| {
-        if i == 0 {
-            sql.on(
-                "SHOW REPLICA STATUS",
-                slave_status("10.9.9.9", "Yes", "Yes"),
-            );
-        } else {
-            sql.on(
-                "SHOW BINLOG STATUS",
-                vec![vec![
-                    ("File", Some("mysql-bin.000003")),
-                    ("Position", Some("4242")),
-                ]],
-            );
-            sql.on(
-                "SHOW MASTER STATUS",
-                vec![vec![
-                    ("File", Some("mysql-bin.000003")),
-                    ("Position", Some("4242")),
-                ]],
-            );
-        }
-    });
-    let actions = change_actions(step("replication").plan(&c, 0).unwrap());
-    let sql = &actions[0];
-    assert!(
-        sql.contains("MASTER_HOST='10.0.0.12'")
-            && sql.contains("MASTER_LOG_FILE='mysql-bin.000003'"),
-        "{sql}"
-    );
-    assert!(sql.contains("MASTER_LOG_POS=4242"), "{sql}");
-    // The engine redacts every report; the plan's own text carries the secret only into SQL.
-    assert!(!c.redact(sql).contains(PASSWORD), "{}", c.redact(sql));
-    assert!(
-        actions[1].contains("wait until the IO and SQL threads run"),
-        "{actions:?}"
-    );
 }
 
 #[test]
@@ -461,77 +380,6 @@ fn an_installed_mysql_repository_without_the_wanted_series_is_an_error() {
     );
 }
 
-/// A replica whose IO thread stays `Connecting` while the node cannot open a TCP
-/// connection to its peer's port: the wait fails within seconds, naming both nodes, the
-/// address and the cause, instead of a vague "IO thread stopped" after 30 s.
-#[test]
-fn an_unreachable_peer_port_fails_the_wait_quickly_and_clearly() {
-    let c = cluster(|i, t, sql| {
-        if i == 0 {
-            sql.on(
-                "SHOW REPLICA STATUS",
-                slave_status("10.9.9.9", "Connecting", "Yes"),
-            );
-            t.on("mhactl-probe", 0, "mhactl-probe: 124\n");
-        } else {
-            sql.on(
-                "SHOW BINLOG STATUS",
-                vec![vec![
-                    ("File", Some("mysql-bin.000003")),
-                    ("Position", Some("4242")),
-                ]],
-            );
-        }
-    });
-    let Plan::Change(change) = step("replication").plan(&c, 0).unwrap() else {
-        panic!("expected a change");
-    };
-    let crate::engine::Action::Custom(_, wait) = &change.actions[1] else {
-        panic!("expected the wait");
-    };
-    let started = std::time::Instant::now();
-    let err = format!("{:#}", wait(&c, 0).unwrap_err());
-    assert!(started.elapsed() < std::time::Duration::from_secs(10));
-    assert!(
-        err.starts_with(
-            "node-a cannot reach node-b's database port 10.0.0.12:3306 (connect timed out after \
-             5 s), so its replication IO thread cannot connect; allow TCP 3306 from node-a \
-             (10.0.0.11) to node-b"
-        ),
-        "{err}"
-    );
-    assert!(
-        err.ends_with("run mhactl again once the port is open"),
-        "{err}"
-    );
-}
-
-/// A configured replica whose IO thread stays `Connecting` gets it restarted (a thread
-/// waiting out a connect timeout would keep the pair apart for a minute after the port
-/// opened again); one with only its SQL thread stopped is just started. (The first plan
-/// gives the IO thread a few connect retries, about 8 s, to reconnect by itself.)
-#[test]
-fn a_replica_stuck_connecting_gets_its_io_thread_restarted() {
-    let stuck = cluster(|_, _, sql| {
-        sql.on(
-            "SHOW REPLICA STATUS",
-            slave_status("10.0.0.12", "Connecting", "Yes"),
-        );
-    });
-    let actions = change_actions(step("replication").plan(&stuck, 0).unwrap());
-    assert_eq!(
-        actions[0], "sql: STOP REPLICA IO_THREAD; START REPLICA",
-        "{actions:?}"
-    );
-    let sql_stopped = cluster(|_, _, sql| {
-        sql.on(
-            "SHOW REPLICA STATUS",
-            slave_status("10.0.0.12", "Yes", "No"),
-        );
-    });
-    let actions = change_actions(step("replication").plan(&sql_stopped, 0).unwrap());
-    assert_eq!(actions[0], "sql: START REPLICA", "{actions:?}");
-}
 /// SysV (Debian's MariaDB) with a custom socket: debian.cnf, which the init script pings
 /// the server through, changes while the server is stopped, between the old socket and
 /// the new one; then the config is written and the server started.

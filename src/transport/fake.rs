@@ -238,6 +238,7 @@ pub struct FakeSql {
     log: std::sync::Arc<Mutex<Vec<String>>>,
     refuse: std::sync::Arc<Mutex<Option<(u16, String)>>>,
     journal: std::sync::Arc<Mutex<Option<(Journal, String)>>>,
+    fail_exec: std::sync::Arc<Mutex<Vec<(String, u16, String)>>>,
 }
 
 impl FakeSql {
@@ -273,6 +274,16 @@ impl FakeSql {
     /// access denied, 1820 expired password) and `message`; `None` accepts it again.
     pub fn refuse(&self, error: Option<(u16, &str)>) -> &Self {
         *self.refuse.lock().expect("refuse") = error.map(|(c, m)| (c, m.to_string()));
+        self
+    }
+
+    /// Statements containing `pattern` fail with server error `code` and `message` (they
+    /// are still recorded).
+    pub fn fail_exec(&self, pattern: &str, code: u16, message: &str) -> &Self {
+        self.fail_exec
+            .lock()
+            .expect("fail_exec")
+            .push((pattern.into(), code, message.into()));
         self
     }
 
@@ -341,6 +352,17 @@ impl crate::engine::SqlConn for FakeSql {
 
     fn exec(&mut self, sql: &str) -> Result<()> {
         self.record(JournalEntry::Sql(sql.to_string()));
+        let failures = self.fail_exec.lock().expect("fail_exec");
+        if let Some((_, code, message)) = failures.iter().find(|(p, _, _)| sql.contains(p.as_str()))
+        {
+            return Err(anyhow::Error::new(mysql::Error::MySqlError(
+                mysql::MySqlError {
+                    state: "HY000".into(),
+                    message: message.clone(),
+                    code: *code,
+                },
+            )));
+        }
         Ok(())
     }
 }

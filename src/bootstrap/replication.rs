@@ -1,0 +1,339 @@
+//! Step 7 (runbook 1.3.1.3-1.3.2.4): each node replicates from its peer as the
+//! inventory's replication account, and mhactl confirms it does.
+//!
+//! Where a replica starts is the one decision here that can lose data:
+//! - No replica configured (a new pair): at the peer's current binary log position.
+//! - Already replicating from the peer as the inventory's account: nothing to do, or
+//!   `START REPLICA` (it continues where it stopped); re-pointed as below when the
+//!   password it keeps is not the inventory's (after the password changed).
+//! - Any other existing replica (another account, e.g. the runbook's `hadoop`; the
+//!   peer under another name): stopped, then pointed at the peer with the inventory's
+//!   account *at the position it executed up to* (or by its GTID state): never past what
+//!   it executed, which would silently skip the peer's events in between.
+//! - A replica of some other server: refused, with what to do; mhactl cannot tell which
+//!   of the peer's events such a node has.
+//!
+//! After every start or change, [`confirm_replication`] waits (bounded) until the replica
+//! runs and executed up to the peer's position.
+
+use super::replication_confirm::{confirm_replication, SourceEndpoint, CONFIRM_TIMEOUT};
+use super::steps::Ctx;
+use crate::dialect::{
+    parse_info_file_password, Dialect, ReplicaHistory, ReplicaStatus, Repoint, RepointStart,
+    StoredPassword,
+};
+use crate::engine::{Action, Change, Cluster, NodeHandle, Operation, Plan};
+use crate::facts;
+use anyhow::{anyhow, bail, Result};
+use secrecy::ExposeSecret;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Seconds between a replica's attempts to reconnect to its source: short, so a node
+/// rejoins quickly after its peer restarts or fails over.
+pub const CONNECT_RETRY_S: u32 = 2;
+
+/// The replication step (see the module docs).
+pub struct Replication(pub Arc<Ctx>);
+
+impl Operation for Replication {
+    fn name(&self) -> &'static str {
+        "replication"
+    }
+    fn plan(&self, cluster: &Cluster, i: usize) -> Result<Plan> {
+        let inv = &self.0.inv;
+        let node = &cluster.nodes[i];
+        let peer = cluster.peer(i);
+        let d = facts::dialect(node)?;
+        let peer_addr = inv.peer(i).address.to_string();
+        let (status, history) = replica_state(node, &d)?;
+        let source = SourceEndpoint::of_node(inv, i);
+        let points_at_peer = status.as_ref().is_some_and(|s| {
+            s.source_host == peer_addr
+                && s.source_port == inv.mysql.port
+                && s.source_user == inv.mysql.replication_user
+        });
+        let password = self.0.secrets.replication_password.expose_secret();
+        if let (true, Some(s)) = (points_at_peer, &status) {
+            // A replica keeps the password it was given: after the inventory's changed,
+            // it would fail at its next reconnect (1045). Re-point it, keeping its position.
+            if stored_password_differs(node, &d, password)? {
+                if let Some(h) = history {
+                    return self.plan_repoint(cluster, i, &d, s, h, source);
+                }
+            }
+            return plan_start(node, &d, s.clone(), source);
+        }
+        if let (Some(s), Some(h)) = (&status, history) {
+            return self.plan_repoint(cluster, i, &d, s, h, source);
+        }
+        // No replica configured: a new pair starts at the peer's current position.
+        let coords = facts::binlog_coordinates(peer)?;
+        let change = crate::dialect::ChangeSource {
+            host: peer_addr.clone(),
+            port: inv.mysql.port,
+            user: inv.mysql.replication_user.clone(),
+            password: self
+                .0
+                .secrets
+                .replication_password
+                .expose_secret()
+                .to_string(),
+            log_file: coords.file.clone(),
+            log_pos: coords.position,
+            connect_retry: CONNECT_RETRY_S,
+        };
+        Ok(Plan::Change(Change {
+            summary: format!(
+                "replicate from {} ({peer_addr}) starting at {}:{}",
+                peer.name, coords.file, coords.position
+            ),
+            actions: vec![
+                Action::Sql(vec![
+                    d.stop_replica_sql(),
+                    d.change_source_sql(&change),
+                    d.start_replica_sql(),
+                ]),
+                confirm(source),
+            ],
+            diff: None,
+        }))
+    }
+}
+
+impl Replication {
+    /// An existing replica not yet as the inventory wants it: re-pointed at the peer,
+    /// keeping what it executed. Refused when its source is not provably the peer.
+    fn plan_repoint(
+        &self,
+        cluster: &Cluster,
+        i: usize,
+        d: &Dialect,
+        s: &ReplicaStatus,
+        h: ReplicaHistory,
+        source: SourceEndpoint,
+    ) -> Result<Plan> {
+        let inv = &self.0.inv;
+        let node = &cluster.nodes[i];
+        let peer = cluster.peer(i);
+        let was = format!(
+            "{}@{}:{}",
+            if s.source_user.is_empty() {
+                "?"
+            } else {
+                &s.source_user
+            },
+            s.source_host,
+            s.source_port
+        );
+        let (n, p, reset) = (&node.name, &peer.name, d.reset_replica_all_sql());
+        // What to do when mhactl cannot tell where the replica must continue.
+        let choices = format!(
+            "If {n} has all of {p}'s data up to {p}'s current position, run {reset} on {n} and run \
+             mhactl again (it then starts at {p}'s current position); otherwise rebuild it with \
+             `mhactl reinit {n} --yes-destroy-data`"
+        );
+        let same_address = s.source_host == source.peer_addr && s.source_port == inv.mysql.port;
+        if !same_address {
+            let pd = facts::dialect(peer)?;
+            let identity =
+                pd.parse_server_identity(&peer.with_sql(|q| q.query(&pd.server_identity_sql()))?)?;
+            if !h.last_source_was(&identity) {
+                bail!(
+                    "{n}: replication: it replicates from {was}, which mhactl cannot tell is {p} \
+                     ({}:{}): re-pointing it could skip or repeat {p}'s events. {choices}",
+                    source.peer_addr,
+                    inv.mysql.port
+                );
+            }
+        }
+        let keeps = match (&h.gtid, &h.executed) {
+            (Some(mode), _) => format!("its GTID position (Using_Gtid/Auto_Position: {mode})"),
+            (None, Some(at)) => format!("the position it executed up to (now {at})"),
+            (None, None) => bail!(
+                "{n}: replication: it is configured to replicate from {was} but has no executed \
+                 position and does not use GTIDs, so mhactl cannot tell where it must continue. \
+                 {choices}"
+            ),
+        };
+        let repoint = Repoint {
+            host: source.peer_addr.clone(),
+            port: inv.mysql.port,
+            user: inv.mysql.replication_user.clone(),
+            password: self
+                .0
+                .secrets
+                .replication_password
+                .expose_secret()
+                .to_string(),
+            connect_retry: CONNECT_RETRY_S,
+            // A placeholder: the action decides from what the replica says once stopped.
+            start: RepointStart::Gtid,
+        };
+        let was = if s.source_user == inv.mysql.replication_user && same_address {
+            format!("{was} with another password")
+        } else {
+            was
+        };
+        Ok(Plan::Change(Change {
+            summary: format!(
+                "re-point replication from {} ({}) as {} (was {was}), keeping {keeps}",
+                source.peer, source.peer_addr, inv.mysql.replication_user
+            ),
+            actions: vec![repoint_action(repoint), confirm(source)],
+            diff: None,
+        }))
+    }
+}
+
+/// True when the replica on `node` keeps a source password other than `password`; false
+/// when it keeps that one or mhactl cannot read it (MySQL 5.7's default file repository:
+/// then a wrong password shows as the confirmation's IO error 1045). The stored password is
+/// compared in memory and never shown.
+fn stored_password_differs(node: &NodeHandle, d: &Dialect, password: &str) -> Result<bool> {
+    let stored = match d.stored_source_password() {
+        StoredPassword::Query(sql) => node
+            .with_sql(|q| q.query(&sql))?
+            .first()
+            .and_then(|r| crate::sql::get(r, "password"))
+            .map(str::to_string),
+        StoredPassword::DataDirFile { datadir_sql, file } => {
+            let datadir = node
+                .with_sql(|q| q.query(&datadir_sql))?
+                .first()
+                .and_then(|r| crate::sql::get(r, "datadir"))
+                .map(str::to_string);
+            match datadir {
+                Some(dir) if !dir.is_empty() => {
+                    let path = std::path::Path::new(&dir).join(file);
+                    node.transport
+                        .read_file(&path)?
+                        .and_then(|content| parse_info_file_password(&content))
+                }
+                _ => None,
+            }
+        }
+    };
+    Ok(stored.is_some_and(|stored| stored != password))
+}
+
+/// The replica status and history of `node`, from one status query.
+fn replica_state(
+    node: &NodeHandle,
+    d: &Dialect,
+) -> Result<(Option<ReplicaStatus>, Option<ReplicaHistory>)> {
+    let rows = node.with_sql(|sql| sql.query(&d.replica_status_sql()))?;
+    Ok((ReplicaStatus::from_rows(&rows)?, d.replica_history(&rows)?))
+}
+
+/// A replica already pointing at the peer as the inventory's account: nothing to do
+/// when both threads run, else start it (it continues where it stopped).
+fn plan_start(
+    node: &NodeHandle,
+    d: &Dialect,
+    mut s: ReplicaStatus,
+    source: SourceEndpoint,
+) -> Result<Plan> {
+    // The IO thread reconnects by itself after the peer restarted (connect_retry):
+    // a transient state, not something to change. Give it a few retries' time.
+    if s.sql_running && !s.io_running && s.last_sql_errno == 0 {
+        let _ = crate::poll::until(Duration::from_secs(3 * CONNECT_RETRY_S as u64 + 2), || {
+            if let Some(now) = facts::replica_status(node)? {
+                s = now;
+            }
+            Ok(s.io_running)
+        });
+    }
+    if s.io_running && s.sql_running {
+        return Ok(Plan::Noop(format!(
+            "replicating from {} ({}); IO and SQL threads running, {} s behind",
+            source.peer,
+            source.peer_addr,
+            s.seconds_behind
+                .map(|x| x.to_string())
+                .unwrap_or_else(|| "?".into())
+        )));
+    }
+    // An IO thread still `Connecting` may be in the middle of a connection attempt
+    // that waits out the connect timeout (a minute) although the peer is reachable
+    // again: restart it so it connects now.
+    let mut statements = Vec::new();
+    if !s.io_running && s.sql_running {
+        statements.push(d.stop_replica_io_sql());
+    }
+    statements.push(d.start_replica_sql());
+    Ok(Plan::Change(Change {
+        summary: format!("start replication from {}", source.peer),
+        actions: vec![Action::Sql(statements), confirm(source)],
+        diff: None,
+    }))
+}
+
+/// Stop the replica, read how far it executed *now* (the plan's reading is stale under
+/// writes), point it at the peer with the new account from exactly there, start it.
+fn repoint_action(template: Repoint) -> Action {
+    Action::Custom(
+        "stop replication, read the position it executed up to, CHANGE MASTER with the \
+         inventory's account at that position (or its GTID state), start replication"
+            .into(),
+        Box::new(move |cluster: &Cluster, i| {
+            let node = &cluster.nodes[i];
+            let d = facts::dialect(node)?;
+            node.with_sql(|sql| sql.exec(&d.stop_replica_sql()))?;
+            let (_, history) = replica_state(node, &d)?;
+            let h = history.ok_or_else(|| {
+                anyhow!(
+                    "{}: replication: the replica configuration disappeared while re-pointing it",
+                    node.name
+                )
+            })?;
+            let start = match (h.gtid, h.executed) {
+                (Some(_), _) => RepointStart::Gtid,
+                (None, Some(at)) => RepointStart::Executed(at),
+                (None, None) => bail!(
+                    "{}: replication: after stopping it, the replica reports no executed position; \
+                     it was left stopped and unchanged",
+                    node.name
+                ),
+            };
+            let repoint = Repoint {
+                start,
+                ..template.clone()
+            };
+            if let Err(e) = node.with_sql(|sql| sql.exec(&d.repoint_source_sql(&repoint))) {
+                // The server refused the change (e.g. MySQL's 1802, gaps left by a
+                // multi-threaded replica): leave the replica running as it was.
+                let restarted = node.with_sql(|sql| sql.exec(&d.start_replica_sql()));
+                return Err(e.context(format!(
+                    "{}: replication: re-pointing at {} failed; the replica {}",
+                    node.name,
+                    match &repoint.start {
+                        RepointStart::Executed(at) => at.to_string(),
+                        RepointStart::Gtid => "its GTID position".into(),
+                    },
+                    if restarted.is_ok() {
+                        "was started again with its previous settings"
+                    } else {
+                        "is stopped, with its previous settings"
+                    }
+                )));
+            }
+            node.with_sql(|sql| sql.exec(&d.start_replica_sql()))
+        }),
+    )
+}
+
+/// The bounded confirmation after every start or change.
+fn confirm(source: SourceEndpoint) -> Action {
+    Action::Custom(
+        format!(
+            "confirm within {} s that the IO and SQL threads run and the replica executed up to \
+             {}'s binary log position read after the start",
+            CONFIRM_TIMEOUT.as_secs(),
+            source.peer
+        ),
+        Box::new(move |cluster: &Cluster, i| {
+            confirm_replication(cluster, i, &source, "replication", CONFIRM_TIMEOUT).map(|_| ())
+        }),
+    )
+}
