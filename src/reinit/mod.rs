@@ -349,11 +349,22 @@ fn replace_data(
             })
         })
     })?;
-    // ISSUE 14 class 5 — CALL SITE for the replication helper's reusable confirmation:
-    // confirm within a bounded wait that both of the node's replica threads run and it
-    // has executed up to `file:position`; a failure here must return Err so that the
-    // restore above runs. The lead wires it after merging, e.g.:
-    //   at_step(node, "confirm-replication", crate::<module>::confirm_replication(node, &file, position, timeout))?;
+    // Replication must really run before the point of no return: both threads running
+    // and the copy's position executed up to the peer's current one, within a bound;
+    // otherwise this is a failure like any other, and the node is restored.
+    crate::interrupt::check()?;
+    at_step(node, "confirm-replication", {
+        use crate::bootstrap::replication_confirm::{
+            confirm_replication, SourceEndpoint, CONFIRM_TIMEOUT,
+        };
+        confirm_replication(
+            cluster,
+            target,
+            &SourceEndpoint::of_node(inv, target),
+            "reinit",
+            CONFIRM_TIMEOUT,
+        )
+    })?;
 
     // 5. The point of no return: the peer forgets the node's old binary log coordinates
     //    (its replication from the node is set up again by the bootstrap steps).
