@@ -1,8 +1,10 @@
 //! `mhactl bootstrap`: connect to both nodes, then run the steps of [`steps`] through
 //! the engine (both nodes in parallel, step by step), and report.
 
+pub mod account_guard;
 pub mod app_users;
 pub mod firewall;
+pub mod path_safety;
 pub mod paths;
 pub mod steps;
 #[cfg(test)]

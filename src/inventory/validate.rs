@@ -13,6 +13,9 @@ pub fn validate(inv: &Inventory) -> Result<(), String> {
     check_cluster(inv, &mut p);
     check_nodes(inv, &mut p);
     check_ssh("ssh", &inv.ssh, &mut p);
+    for (field, msg) in super::limits::check_ranges(inv) {
+        p.add(&field, msg);
+    }
     check_vip(inv, &mut p);
     check_mysql(inv, &mut p);
     check_credentials(&inv.credentials, &mut p);
@@ -217,6 +220,9 @@ fn check_ssh(field: &str, s: &SshSettings, p: &mut Problems) {
     if s.connect_timeout_s == Some(0) {
         p.add(&format!("{field}.connect_timeout_s"), "must be at least 1");
     }
+    for (f, msg) in super::limits::check_ssh_values(field, s) {
+        p.add(&f, msg);
+    }
     for (name, path) in [
         ("identity_file", &s.identity_file),
         ("known_hosts", &s.known_hosts),
@@ -404,31 +410,8 @@ fn check_mysql(inv: &Inventory, p: &mut Problems) {
     if m.port == 0 {
         p.add("mysql.port", "must not be 0");
     }
-    for (field, path) in [
-        ("mysql.datadir", &m.datadir),
-        ("mysql.socket", &m.socket),
-        ("mysql.log_error", &m.log_error),
-        ("mysql.pid_file", &m.pid_file),
-    ] {
-        if let Some(path) = path {
-            let text = path.to_string_lossy();
-            if !path.is_absolute() {
-                p.add(
-                    field,
-                    format!("{text:?} must be an absolute path (it is a path on the nodes)"),
-                );
-            } else if text
-                .chars()
-                .any(|c| c.is_whitespace() || "\"'#;$`\\".contains(c))
-            {
-                p.add(
-                    field,
-                    format!("{text:?}: spaces, quotes, `#`, `;` and `$` are not allowed in paths"),
-                );
-            } else if path.parent().is_none() || text.trim_end_matches('/').is_empty() {
-                p.add(field, "must not be the root directory");
-            }
-        }
+    for (field, msg) in super::paths::check_server_paths(m) {
+        p.add(&field, msg);
     }
     if let Some(s) = &m.socket {
         // sun_path holds 108 bytes with the terminating NUL.
@@ -496,6 +479,15 @@ fn check_mysql(inv: &Inventory, p: &mut Problems) {
     }
     if let Some(msg) = user_problem(&m.replication_user) {
         p.add("mysql.replication_user", msg);
+    } else if super::names::is_reserved_account(&m.replication_user) {
+        p.add(
+            "mysql.replication_user",
+            format!(
+                "{:?} is reserved: mhactl never creates or changes `root` or the server's \
+                 system accounts, and replication needs an account of its own (e.g. `repl`)",
+                m.replication_user
+            ),
+        );
     }
     for (field, list) in [
         ("replicate_databases", &m.replicate_databases),
@@ -513,10 +505,10 @@ fn check_mysql(inv: &Inventory, p: &mut Problems) {
         }
     }
     for (i, d) in m.replicate_databases.iter().enumerate() {
-        if d == "mysql" {
+        if super::names::is_system_schema(d) {
             p.add(
                 &format!("mysql.replicate_databases[{i}]"),
-                "`mysql` (the system schema) is never replicated; remove it",
+                format!("{d:?} is a system schema, which is never replicated; remove it"),
             );
         } else if m.ignore_databases.contains(d) {
             p.add(
@@ -563,7 +555,7 @@ fn url_problem(url: &str) -> Option<String> {
 fn check_packages(inv: &Inventory, p: &mut Problems) {
     let pk = &inv.packages;
     if let Some(url) = &pk.repository {
-        if let Some(msg) = url_problem(url) {
+        if let Some(msg) = url_problem(url).or_else(|| super::limits::repo_value_problem(url)) {
             p.add("packages.repository", msg);
         }
     }
@@ -573,10 +565,14 @@ fn check_packages(inv: &Inventory, p: &mut Problems) {
                 "packages.gpg_key",
                 "is the key of packages.repository, which is not set",
             );
-        } else if !key.starts_with('/') {
-            if let Some(msg) = url_problem(key) {
+        } else if let Some(msg) = super::limits::repo_value_problem(key) {
+            p.add("packages.gpg_key", msg);
+        } else if key.starts_with('/') {
+            if let Some(msg) = super::paths::path_syntax_problem(key, false) {
                 p.add("packages.gpg_key", msg);
             }
+        } else if let Some(msg) = url_problem(key) {
+            p.add("packages.gpg_key", msg);
         }
     }
     if let Some(rpm) = &pk.mysql_release_rpm {
