@@ -28,6 +28,7 @@ const HOSTILE: &[(&str, &[&str])] = &[
     ("gpg_key_comma.yaml", &["packages.gpg_key", "`,`"]),
     ("gpg_key_space.yaml", &["packages.gpg_key", "a space"]),
     ("huge_integer.yaml", &["nodes[1].ssh.port"]),
+    ("interface_brace.yaml", &["vip.interface", "not an interface name"]),
     (
         "log_error_etc_passwd.yaml",
         &["mysql.log_error", "/etc/passwd", "system location"],

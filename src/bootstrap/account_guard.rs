@@ -46,6 +46,40 @@ pub fn foreign_hosts_problem(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transport::fake::{FakeSql, FakeTransport};
+    use std::sync::Arc;
+
+    /// The node's accounts come from `mysql.user`; `'repl'@'%'` (the runbook's) refuses.
+    #[test]
+    fn refuses_an_account_that_exists_for_other_hosts() {
+        let sql = FakeSql::new();
+        let node = NodeHandle::new(
+            0,
+            "node-a",
+            Arc::new(FakeTransport::new("node-a")),
+            Some(sql.connector()),
+        );
+        sql.on(
+            "SELECT Host AS host FROM mysql.user WHERE User = 'repl'",
+            vec![vec![("host", Some("10.0.0.12"))]],
+        );
+        refuse_foreign_hosts(&node, "repl", "10.0.0.12").unwrap();
+        sql.on(
+            "SELECT Host AS host FROM mysql.user WHERE User = 'repl'",
+            vec![vec![("host", Some("%"))], vec![("host", Some("10.0.0.12"))]],
+        );
+        let e = format!(
+            "{:#}",
+            refuse_foreign_hosts(&node, "repl", "10.0.0.12").unwrap_err()
+        );
+        assert!(e.contains("'repl'@'%' already exists"), "{e}");
+        // Only reads: nothing was created, altered or granted.
+        assert!(
+            sql.statements().iter().all(|s| s.starts_with("SELECT")),
+            "{:?}",
+            sql.statements()
+        );
+    }
 
     #[test]
     fn only_the_peer_host_is_ours() {

@@ -302,11 +302,16 @@ fn check_vip(inv: &Inventory, p: &mut Problems) {
         p.add("vip.interface", "must not be empty (e.g. `eth0`)");
     } else if ifname
         .chars()
-        .any(|c| c.is_whitespace() || c == '/' || c.is_control())
+        .any(|c| !(c.is_ascii_alphanumeric() || "._-:".contains(c)))
     {
+        // It is pasted into keepalived.conf, where `{`, `}`, `"`, `#` or a space would
+        // end the value or the block.
         p.add(
             "vip.interface",
-            format!("{ifname:?} is not an interface name (no spaces or `/`)"),
+            format!(
+                "{ifname:?} is not an interface name (letters, digits, `.`, `_`, `-` and `:` \
+                 only; no spaces or `/`)"
+            ),
         );
     } else if ifname.len() > 15 {
         p.add(
