@@ -28,7 +28,10 @@ const HOSTILE: &[(&str, &[&str])] = &[
     ("gpg_key_comma.yaml", &["packages.gpg_key", "`,`"]),
     ("gpg_key_space.yaml", &["packages.gpg_key", "a space"]),
     ("huge_integer.yaml", &["nodes[1].ssh.port"]),
-    ("interface_brace.yaml", &["vip.interface", "not an interface name"]),
+    (
+        "interface_brace.yaml",
+        &["vip.interface", "not an interface name"],
+    ),
     (
         "log_error_etc_passwd.yaml",
         &["mysql.log_error", "/etc/passwd", "system location"],
@@ -252,6 +255,12 @@ fn generated_hostile_inputs_are_refused_fast() {
         ),
         ("only_bom", "\u{feff}".as_bytes().to_vec(), Some("empty")),
         ("bom", format!("\u{feff}{good}").into_bytes(), None),
+        // The BOM right before the first key gave "missing field `nodes`".
+        (
+            "bom_first_key",
+            format!("\u{feff}{}", good.split_once('\n').unwrap().1).into_bytes(),
+            None,
+        ),
         (
             "bom_crlf",
             format!("\u{feff}{}", good.replace('\n', "\r\n")).into_bytes(),
