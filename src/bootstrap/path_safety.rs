@@ -254,6 +254,7 @@ fn relabel(quoted: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transport::fake::FakeTransport;
 
     fn probe(path: &str, found: Found) -> Probe {
         Probe {
@@ -305,6 +306,65 @@ mod tests {
         assert!(judge("mysql.socket", "node-a", Role::OwnDir, &p)
             .unwrap()
             .contains("symlink to /root/.ssh/run"));
+    }
+
+    fn inv(mysql: &str) -> Inventory {
+        crate::inventory::parse(
+            &format!(
+                "cluster: t\nnodes:\n  - name: node-a\n    address: 10.0.0.11\n  - name: node-b\n    address: 10.0.0.12\n\
+                 vip:\n  address: 10.0.0.100\n  interface: eth0\n  virtual_router_id: 51\n\
+                 credentials:\n  replication_password_env: X\n{mysql}"
+            ),
+            "inventory.yaml",
+        )
+        .expect("valid inventory")
+    }
+
+    /// The probe's answer for `(path, state, owner)`s.
+    fn probed(entries: &[(&str, &str, &str)]) -> String {
+        entries
+            .iter()
+            .map(|(p, s, o)| format!("{p}\t{s}\t{o}\t{p}\n"))
+            .collect()
+    }
+
+    /// Issue 14: an existing file or directory that is not the server's is refused,
+    /// naming the field, the node and the path; nothing is planned that would chown it.
+    #[test]
+    fn server_paths_refuses_what_mysql_does_not_own() {
+        let t = FakeTransport::new("node-a");
+        t.on(
+            PROBE_MARKER,
+            0,
+            &probed(&[("/var/log/mysqld-a.log", "file", "root")]),
+        );
+        let log = inv("mysql:\n  log_error: /var/log/mysqld-a.log\n");
+        let e = format!(
+            "{:#}",
+            super::super::paths::plan_server_paths(&log, &t, crate::os::ServiceManager::SysV)
+                .unwrap_err()
+        );
+        assert!(
+            e.contains("mysql.log_error: node-a: /var/log/mysqld-a.log exists and is owned by root, not mysql"),
+            "{e}"
+        );
+        let t = FakeTransport::new("node-a");
+        t.on(
+            PROBE_MARKER,
+            0,
+            &probed(&[("/srv/run", "dir-empty", "root")]),
+        );
+        let sock = inv("mysql:\n  socket: /srv/run/mysql.sock\n");
+        let e = format!(
+            "{:#}",
+            super::super::paths::plan_server_paths(&sock, &t, crate::os::ServiceManager::SysV)
+                .unwrap_err()
+        );
+        assert!(
+            e.contains("mysql.socket: node-a: /srv/run exists and is owned by root, not mysql"),
+            "{e}"
+        );
+        assert!(t.commands().iter().all(|c| !c.script.contains("chown")));
     }
 
     /// The probe and the create commands, run by the local shell.

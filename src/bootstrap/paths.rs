@@ -968,44 +968,6 @@ mod tests {
         );
     }
 
-    /// Issue 14: an existing file or directory that is not the server's is refused,
-    /// naming the field, the node and the path; nothing is planned that would chown it.
-    #[test]
-    fn server_paths_refuses_what_mysql_does_not_own() {
-        use super::super::path_safety::PROBE_MARKER;
-        let t = FakeTransport::new("node-a");
-        t.on(
-            PROBE_MARKER,
-            0,
-            &probed(&[("/var/log/mysqld-a.log", "file", "root")]),
-        );
-        let log = inv("mysql:\n  log_error: /var/log/mysqld-a.log\n");
-        let e = format!(
-            "{:#}",
-            plan_server_paths(&log, &t, ServiceManager::SysV).unwrap_err()
-        );
-        assert!(
-            e.contains("mysql.log_error: node-a: /var/log/mysqld-a.log exists and is owned by root, not mysql"),
-            "{e}"
-        );
-        let t = FakeTransport::new("node-a");
-        t.on(
-            PROBE_MARKER,
-            0,
-            &probed(&[("/srv/run", "dir-empty", "root")]),
-        );
-        let sock = inv("mysql:\n  socket: /srv/run/mysql.sock\n");
-        let e = format!(
-            "{:#}",
-            plan_server_paths(&sock, &t, ServiceManager::SysV).unwrap_err()
-        );
-        assert!(
-            e.contains("mysql.socket: node-a: /srv/run exists and is owned by root, not mysql"),
-            "{e}"
-        );
-        assert!(t.commands().iter().all(|c| !c.script.contains("chown")));
-    }
-
     #[test]
     fn apparmor_allows_the_inventorys_paths_in_the_local_include() {
         let inv = inv(PATHS);

@@ -175,7 +175,8 @@ pub fn path_syntax_problem(text: &str, dir: bool) -> Option<String> {
 }
 
 /// Every problem with the server's path fields, as (field, message): syntax, system
-/// locations, and the locations the server's directories would take over.
+/// locations, the locations the server's directories would take over, the socket's
+/// length limit, and files that coincide with each other or with the data directory.
 pub fn check_server_paths(m: &MysqlSettings) -> Vec<(String, String)> {
     let mut p = Vec::new();
     for (field, path, is_dir) in [
@@ -192,10 +193,52 @@ pub fn check_server_paths(m: &MysqlSettings) -> Vec<(String, String)> {
         }
         if let Some(why) = location_problem(&text, is_dir) {
             p.push((field.to_string(), why));
+        } else if is_dir && SHARED_DIRS.contains(&text.trim_end_matches('/')) {
+            p.push((
+                field.to_string(),
+                format!(
+                    "{text:?} is a system directory; use a directory of its own (e.g. /data/mysql)"
+                ),
+            ));
+        }
+    }
+    if let Some(s) = &m.socket {
+        // sun_path holds 108 bytes with the terminating NUL.
+        if s.as_os_str().len() > 107 {
+            p.push((
+                "mysql.socket".into(),
+                format!(
+                    "{:?} is longer than 107 bytes, the limit of a unix socket path",
+                    s.display()
+                ),
+            ));
+        }
+    }
+    let files = [
+        ("mysql.socket", &m.socket),
+        ("mysql.log_error", &m.log_error),
+        ("mysql.pid_file", &m.pid_file),
+    ];
+    let norm = |p: &Path| p.to_string_lossy().trim_end_matches('/').to_string();
+    for (i, (field, path)) in files.iter().enumerate() {
+        let Some(path) = path else { continue };
+        if m.datadir.as_ref().is_some_and(|d| norm(path) == norm(d)) {
+            p.push((
+                field.to_string(),
+                "must be a file, not the data directory".into(),
+            ));
+        }
+        for (other, other_path) in &files[i + 1..] {
+            if other_path.as_ref().is_some_and(|o| norm(o) == norm(path)) {
+                p.push((field.to_string(), format!("must differ from {other}")));
+            }
         }
     }
     p
 }
+
+/// Shared directories that may hold a server file but never be the data directory.
+const SHARED_DIRS: &[&str] = &["/var", "/tmp", "/home"];
 
 /// For a valid path: the system location it or the directory mhactl would manage for
 /// it is in, as a message.

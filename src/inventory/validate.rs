@@ -418,50 +418,6 @@ fn check_mysql(inv: &Inventory, p: &mut Problems) {
     for (field, msg) in super::paths::check_server_paths(m) {
         p.add(&field, msg);
     }
-    if let Some(s) = &m.socket {
-        // sun_path holds 108 bytes with the terminating NUL.
-        if s.as_os_str().len() > 107 {
-            p.add(
-                "mysql.socket",
-                format!(
-                    "{:?} is longer than 107 bytes, the limit of a unix socket path",
-                    s.display()
-                ),
-            );
-        }
-    }
-    let files = [
-        ("mysql.socket", &m.socket),
-        ("mysql.log_error", &m.log_error),
-        ("mysql.pid_file", &m.pid_file),
-    ];
-    for (i, (field, path)) in files.iter().enumerate() {
-        let Some(path) = path else { continue };
-        let norm = |p: &std::path::Path| p.to_string_lossy().trim_end_matches('/').to_string();
-        if let Some(d) = &m.datadir {
-            if norm(path) == norm(d) {
-                p.add(field, "must be a file, not the data directory");
-            }
-        }
-        for (other, other_path) in &files[i + 1..] {
-            if other_path.as_ref().is_some_and(|o| norm(o) == norm(path)) {
-                p.add(field, format!("must differ from {other}"));
-            }
-        }
-    }
-    if let Some(d) = &m.datadir {
-        let text = d.to_string_lossy();
-        if ["/", "/etc", "/usr", "/var", "/tmp", "/home", "/root"]
-            .contains(&text.trim_end_matches('/'))
-        {
-            p.add(
-                "mysql.datadir",
-                format!(
-                    "{text:?} is a system directory; use a directory of its own (e.g. /data/mysql)"
-                ),
-            );
-        }
-    }
     let bind = m.bind_address.trim();
     if bind.is_empty() {
         p.add("mysql.bind_address", "must not be empty (default 0.0.0.0)");
