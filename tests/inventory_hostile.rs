@@ -41,6 +41,10 @@ const HOSTILE: &[(&str, &[&str])] = &[
         &["mysql.log_error", "home directory"],
     ),
     ("log_error_user_ssh.yaml", &["mysql.log_error", "`.ssh`"]),
+    (
+        "mysql_port_is_ssh_port.yaml",
+        &["mysql.port", "SSH port of nodes[1]"],
+    ),
     ("negative_port.yaml", &["nodes[1].ssh.port"]),
     (
         "node_ssh_user_dash.yaml",

@@ -133,6 +133,20 @@ pub fn check_ranges(inv: &Inventory) -> Vec<(String, String)> {
         60,
         "a longer VRRP interval delays failover by three intervals",
     );
+    // sshd already listens there: mysqld could never bind it.
+    for i in 0..inv.nodes.len() {
+        let ssh_port = inv.ssh_for(i).port;
+        if ssh_port == m.port {
+            p.push((
+                "mysql.port".to_string(),
+                format!(
+                    "{} is also the SSH port of nodes[{i}] ({}); mysqld could not listen there",
+                    m.port, inv.nodes[i].name
+                ),
+            ));
+            break;
+        }
+    }
     p
 }
 
