@@ -364,33 +364,47 @@ fn from_file(path: &Path, key: Option<&str>, field: &str) -> Result<SecretString
 
 /// The bytes of a secret file, refusing without blocking anything that is not a regular
 /// file (a FIFO would block `read` forever, a device could be endless) and any file
-/// larger than [`super::MAX_SECRET_FILE_BYTES`]. The file is opened non-blocking and
-/// its type is checked on the open descriptor, so it cannot be swapped in between.
+/// larger than [`super::MAX_SECRET_FILE_BYTES`]. The type is checked before opening
+/// and again on the descriptor (opened non-blocking), so a swap in between is caught.
 fn read_secret_file(path: &Path, field: &str) -> Result<Vec<u8>> {
     use std::io::Read;
     use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
     let shown = path.display();
     let cannot =
         |e: std::io::Error| usage(format!("{field}: cannot read secret file {shown}: {e}"));
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)
-        .map_err(cannot)?;
-    let meta = file.metadata().map_err(cannot)?;
-    let kind = meta.file_type();
-    if !kind.is_file() {
-        let what = if kind.is_fifo() {
-            "a FIFO (named pipe)"
+    let describe = |kind: std::fs::FileType| {
+        if kind.is_file() {
+            None
+        } else if kind.is_fifo() {
+            Some("a FIFO (named pipe)")
         } else if kind.is_dir() {
-            "a directory"
+            Some("a directory")
         } else if kind.is_char_device() || kind.is_block_device() {
-            "a device"
+            Some("a device")
         } else if kind.is_socket() {
-            "a socket"
+            Some("a socket")
         } else {
-            "not a regular file"
-        };
+            Some("not a regular file")
+        }
+    };
+    // Not even opened when it is not a regular file (opening some devices acts on them);
+    // checked again on the open descriptor, in case it was swapped in between.
+    let before = std::fs::metadata(path).map_err(cannot)?;
+    let file = match describe(before.file_type()) {
+        Some(_) => None,
+        None => Some(
+            std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+                .open(path)
+                .map_err(cannot)?,
+        ),
+    };
+    let meta = match &file {
+        Some(f) => f.metadata().map_err(cannot)?,
+        None => before,
+    };
+    if let Some(what) = describe(meta.file_type()) {
         return Err(usage(format!(
             "{field}: secret file {shown} is {what}; give a regular file (or use the `_env` \
              or `_prompt` form)"
@@ -404,7 +418,9 @@ fn read_secret_file(path: &Path, field: &str) -> Result<Vec<u8>> {
         )));
     }
     let mut bytes = Vec::new();
-    file.take(max).read_to_end(&mut bytes).map_err(cannot)?;
+    if let Some(file) = file {
+        file.take(max).read_to_end(&mut bytes).map_err(cannot)?;
+    }
     Ok(bytes)
 }
 
