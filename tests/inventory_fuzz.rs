@@ -298,11 +298,14 @@ fn mutated_inventories_never_panic_hang_or_exit_oddly() {
         let (code, signal, err) = check(&file);
         slowest = slowest.max(t.elapsed());
         let keep = || {
-            let kept = dir.path().join("failing.yaml");
+            // Outside the temporary directory, which goes with the panic.
+            let kept = std::env::temp_dir().join("mhactl-fuzz-failing.yaml");
             std::fs::copy(&file, &kept).ok();
             format!(
-                "seed {seed:#x}, run {runs}: {}\nmutant ({} bytes, first 400 shown): {:?}",
+                "seed {seed:#x}, run {runs}: {}\nmutant kept in {} ({} bytes, first 400 \
+                 shown): {:?}",
                 err,
+                kept.display(),
                 mutant.len(),
                 String::from_utf8_lossy(&mutant[..mutant.len().min(400)])
             )

@@ -257,6 +257,26 @@ fn generated_hostile_inputs_are_refused_fast() {
             good.replace("shop-db", "shop\0db").into_bytes(),
             Some("control characters are not allowed"),
         ),
+        // Found by the fuzz: compact block entries inside a flow sequence (took > 10 s).
+        (
+            "compact_in_flow",
+            format!(
+                "{good}access:\n  users:\n    - name: app\n      networks: [10.0.0.\n{}x0/24]\n",
+                "- ".repeat(60_000)
+            )
+            .into_bytes(),
+            Some("deeper than"),
+        ),
+        // 60,000 bad entries: one message of bounded size, not 60,000 lines.
+        (
+            "many_problems",
+            format!(
+                "{good}access:\n  users:\n    - name: app\n      networks: [{}x]\n",
+                "a, ".repeat(60_000)
+            )
+            .into_bytes(),
+            Some("... and 5"),
+        ),
         ("only_bom", "\u{feff}".as_bytes().to_vec(), Some("empty")),
         ("bom", format!("\u{feff}{good}").into_bytes(), None),
         // The BOM right before the first key gave "missing field `nodes`".
@@ -299,6 +319,9 @@ fn generated_hostile_inputs_are_refused_fast() {
                     failures.push(format!("{name}: binary exit {code:?}: {stderr}"));
                 }
             }
+        }
+        if stderr.len() > 16 * 1024 {
+            failures.push(format!("{name}: {} bytes of error message", stderr.len()));
         }
         if took_in_process > Duration::from_secs(1) || took > Duration::from_secs(3) {
             failures.push(format!(

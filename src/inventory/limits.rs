@@ -45,25 +45,26 @@ pub fn too_deep(text: &str, max: usize) -> Option<usize> {
     let mut flow = 0usize;
     for (n, line) in text.lines().enumerate() {
         let content = line.trim_start_matches(' ');
+        if content.is_empty() || content.starts_with('#') {
+            continue;
+        }
         if flow == 0 {
             let indent = line.len() - content.len();
-            if content.is_empty() || content.starts_with('#') {
-                continue;
-            }
             while indents.last().is_some_and(|&i| i >= indent) {
                 indents.pop();
             }
             indents.push(indent);
-            // `- - - x` and `? ? x` nest without indentation of their own.
-            let mut rest = content;
-            let mut compact = 0;
-            while let Some(r) = ["- ", "? ", ": "].iter().find_map(|m| rest.strip_prefix(m)) {
-                compact += 1;
-                rest = r.trim_start_matches(' ');
-            }
-            if indents.len() + compact.max(1) - 1 > max {
-                return Some(n + 1);
-            }
+        }
+        // `- - - x` and `? ? x` nest without indentation of their own (counted inside
+        // flow collections too: the parser is just as slow on them there).
+        let mut rest = content;
+        let mut compact = 0;
+        while let Some(r) = ["- ", "? ", ": "].iter().find_map(|m| rest.strip_prefix(m)) {
+            compact += 1;
+            rest = r.trim_start_matches(' ');
+        }
+        if indents.len() + flow + compact.max(1) - 1 > max {
+            return Some(n + 1);
         }
         let mut quote: Option<char> = None;
         let mut prev = ' ';

@@ -30,6 +30,9 @@ pub fn validate(inv: &Inventory) -> Result<(), String> {
 #[derive(Default)]
 struct Problems(Vec<String>);
 
+/// Problems listed in one message; the rest are counted.
+const MAX_SHOWN: usize = 30;
+
 impl Problems {
     fn add(&mut self, field: &str, msg: impl std::fmt::Display) {
         self.0.push(format!("{field}: {msg}"));
@@ -40,10 +43,14 @@ impl Problems {
             0 => Ok(()),
             1 => Err(self.0.into_iter().next().unwrap_or_default()),
             n => {
+                // A hostile file can hold thousands of bad entries: the first ones say enough.
                 let mut s = format!("{n} problems:");
-                for m in self.0 {
+                for m in self.0.iter().take(MAX_SHOWN) {
                     s.push_str("\n  - ");
-                    s.push_str(&m);
+                    s.push_str(m);
+                }
+                if n > MAX_SHOWN {
+                    s.push_str(&format!("\n  ... and {} more", n - MAX_SHOWN));
                 }
                 Err(s)
             }
