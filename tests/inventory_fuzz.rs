@@ -208,6 +208,7 @@ fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
 fn check(file: &Path) -> (Option<i32>, Option<i32>, String) {
     use std::os::unix::process::ExitStatusExt;
     let started = Instant::now();
+    let err_path = file.with_extension("stderr");
     let mut child = Command::new(env!("CARGO_BIN_EXE_mhactl"))
         .args(["inventory", "check"])
         .arg(file)
@@ -215,19 +216,15 @@ fn check(file: &Path) -> (Option<i32>, Option<i32>, String) {
         .env_remove("MHACTL_INVENTORY")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        // A file, not a pipe: a message larger than the pipe's buffer would block the
+        // child while this loop waits for it.
+        .stderr(std::fs::File::create(&err_path).expect("stderr file"))
         .spawn()
         .expect("run mhactl");
     loop {
         if let Some(status) = child.try_wait().expect("wait") {
-            let mut err = String::new();
-            use std::io::Read;
-            child
-                .stderr
-                .take()
-                .expect("stderr")
-                .read_to_string(&mut err)
-                .ok();
+            let err =
+                String::from_utf8_lossy(&std::fs::read(&err_path).unwrap_or_default()).into_owned();
             return (status.code(), status.signal(), err);
         }
         if started.elapsed() > DEADLINE {

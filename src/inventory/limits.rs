@@ -56,7 +56,7 @@ pub fn too_deep(text: &str, max: usize) -> Option<usize> {
             indents.push(indent);
         }
         // `- - - x` and `? ? x` nest without indentation of their own (counted inside
-        // flow collections too: the parser is just as slow on them there).
+        // flow collections too, conservatively: no inventory needs them there).
         let mut rest = content;
         let mut compact = 0;
         while let Some(r) = ["- ", "? ", ": "].iter().find_map(|m| rest.strip_prefix(m)) {

@@ -32,10 +32,22 @@ struct Problems(Vec<String>);
 
 /// Problems listed in one message; the rest are counted.
 const MAX_SHOWN: usize = 30;
+/// Longest problem shown, in bytes.
+const MAX_PROBLEM_BYTES: usize = 600;
 
 impl Problems {
     fn add(&mut self, field: &str, msg: impl std::fmt::Display) {
-        self.0.push(format!("{field}: {msg}"));
+        let mut line = format!("{field}: {msg}");
+        // A hostile value (a 90 KB "version") is quoted in its message: keep it readable.
+        if line.len() > MAX_PROBLEM_BYTES {
+            let mut end = MAX_PROBLEM_BYTES;
+            while !line.is_char_boundary(end) {
+                end -= 1;
+            }
+            line.truncate(end);
+            line.push_str("... (cut)");
+        }
+        self.0.push(line);
     }
 
     fn into_result(self) -> Result<(), String> {
