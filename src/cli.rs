@@ -98,6 +98,9 @@ pub enum Command {
     /// Two real local test hosts (network, PID, mount and UTS namespaces).
     #[command(subcommand, after_help = crate::help::LAB)]
     Lab(LabCommand),
+    /// Check an inventory file without touching any node.
+    #[command(subcommand, after_help = crate::help::INVENTORY)]
+    Inventory(crate::inventory_check::InventoryCommand),
 }
 
 /// `mhactl status` flags (the inventory and the format are the global `-i` and `--output`).
@@ -373,5 +376,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Init(args) => crate::init::run(&args, &cli.global),
         Command::Completions(args) => crate::help::completions(args.shell),
         Command::Man(args) => crate::help::man(args.dir.as_deref()),
+        Command::Inventory(cmd) => crate::inventory_check::run(&cmd, &cli.global),
     }
 }

@@ -69,6 +69,16 @@ Examples:
 Read-only. Exit codes: 0 both nodes up, replicating both ways and exactly one VIP holder;
 1 otherwise; 2 inventory error.";
 
+/// Examples under `mhactl inventory --help`.
+pub const INVENTORY: &str = "\
+Examples:
+  mhactl inventory check inventory.yaml
+  mhactl inventory check inventory.yaml --secrets      # also read each secret (never printed)
+  mhactl -i inventory.yaml inventory check --output json
+
+Touches no node (no SSH). Exit codes: 0 valid, 2 invalid (the message names the file and
+the field).";
+
 /// Examples under `mhactl init --help`.
 pub const INIT: &str = "\
 Examples:

@@ -3,7 +3,8 @@
 //!
 //! Layout (one concept per module):
 //! - [`cli`]: the command line and exit codes;
-//! - [`inventory`]: the YAML inventory, its validation and credential references;
+//! - [`inventory`]: the YAML inventory, its validation and credential references
+//!   ([`inventory_check`]: `mhactl inventory check`, which touches no node);
 //! - [`transport`]: running commands on a node (SSH, or a fake for tests);
 //! - [`engine`]: facts → operations → apply → re-plan;
 //! - [`dialect`] and [`os`]: what differs between server flavors and OS families;
@@ -24,6 +25,7 @@ pub mod help;
 pub mod init;
 pub mod interrupt;
 pub mod inventory;
+pub mod inventory_check;
 pub mod lab;
 pub mod mask;
 pub mod os;

@@ -382,7 +382,10 @@ impl ServiceManager {
     }
 
     /// Creates the `RuntimeDirectory=` (under /run, with the unit's `User=`/`Group=` and
-    /// `RuntimeDirectoryMode=`) of a unit when systemd is not what runs it: systemd
+    /// `RuntimeDirectoryMode=`) of a unit when systemd is not what runs it, exactly as
+    /// systemd would (it owns these directories for the unit: the one exception to the
+    /// rule that mhactl never changes an owner it did not create, for a path the unit
+    /// file fixes and never one from the inventory): systemd
     /// creates it at each start, a daemonless `systemctl` does not, and MySQL's unit
     /// needs `/run/mysqld` owned by mysql for its socket and pid file. A no-op on
     /// systemd-booted hosts, under SysV, and for units without a runtime directory.

@@ -149,7 +149,8 @@ pub fn render_my_cnf(
             .iter()
             .map(String::as_str)
             .chain(probe)
-            .filter(|d| !d.eq_ignore_ascii_case("mysql")),
+            // The validator refuses these with the same function: nothing is dropped silently.
+            .filter(|d| !crate::inventory::is_system_schema(d)),
     );
     let ignore: Vec<&str> = dedup(
         m.ignore_databases

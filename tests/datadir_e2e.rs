@@ -207,8 +207,8 @@ fn mariadb_datadir_socket_log_and_pid_file_from_the_inventory() {
     );
     assert_eq!(out.status.code(), Some(1), "{all}");
     assert!(
-        all.contains("node-b")
-            && all.contains("mysql.datadir: /data/other is not empty and holds no database"),
+        // Refused before anything runs (issue 14's ownership rule: root's, not empty).
+        all.contains("mysql.datadir: node-b: /data/other is a non-empty directory owned by root"),
         "{all}"
     );
     assert_eq!(

@@ -301,8 +301,10 @@ const PATHS: &str = "mysql:\n  datadir: /data/mysql\n  socket: /var/run/custom/m
      pid_file: /var/run/custom/mysqld.pid\n  log_error: /var/log/custom/mysql.err\n";
 
 /// Enforcing, nothing labelled yet: a rule per directory with the type mysqld's policy
-/// expects (the socket and pid file share a directory), and each directory is created
-/// and relabelled, so what mysqld creates in it inherits the type.
+/// expects (the socket and pid file share a directory). The data directory is created
+/// and relabelled here, so what mysqld creates in it inherits the type; the server's
+/// other directories are relabelled when they exist, and created (create-only, for
+/// mysql, then relabelled) by server-paths: issue 14's ownership rule.
 #[test]
 fn selinux_labels_the_inventorys_datadir_socket_and_log_directories() {
     let t = bare();
@@ -320,9 +322,9 @@ fn selinux_labels_the_inventorys_datadir_socket_and_log_directories() {
             "semanage fcontext -a -t mysqld_db_t '/data/mysql(/.*)?' 2>/dev/null || semanage fcontext -m -t mysqld_db_t '/data/mysql(/.*)?'",
             "mkdir -p /data/mysql && restorecon -R /data/mysql",
             "semanage fcontext -a -t mysqld_var_run_t '/var/run/custom(/.*)?' 2>/dev/null || semanage fcontext -m -t mysqld_var_run_t '/var/run/custom(/.*)?'",
-            "mkdir -p /var/run/custom && restorecon -R /var/run/custom",
+            "[ ! -e /var/run/custom ] || restorecon -R /var/run/custom",
             "semanage fcontext -a -t mysqld_log_t '/var/log/custom(/.*)?' 2>/dev/null || semanage fcontext -m -t mysqld_log_t '/var/log/custom(/.*)?'",
-            "mkdir -p /var/log/custom && restorecon -R /var/log/custom",
+            "[ ! -e /var/log/custom ] || restorecon -R /var/log/custom",
         ]
     );
     // After the change: rules listed, directories labelled: nothing to do.

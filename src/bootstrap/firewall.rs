@@ -605,9 +605,14 @@ pub fn plan_selinux(inv: &Inventory, t: &dyn Transport) -> Result<Plan> {
         for l in &labels {
             let rule_ok = fcontext_listed(&listed.stdout, &l.spec, l.selinux_type);
             let current = context_type(&contexts, &l.path);
+            // Only the data directory is created here (empty and root's until
+            // data-directory initialises it); the server's other directories are created
+            // for mysql by server-paths, which labels them (the ownership rule of
+            // `path_safety` refuses existing root-owned ones).
+            let creates = l.is_dir && l.field == "mysql.datadir";
             let context_ok = match &current {
                 Some(ty) => ty == l.selinux_type,
-                None => !l.is_dir,
+                None => !creates,
             };
             if rule_ok && context_ok {
                 labelled.push(format!("{} {}", l.path, l.selinux_type));
@@ -620,8 +625,10 @@ pub fn plan_selinux(inv: &Inventory, t: &dyn Transport) -> Result<Plan> {
                 ))));
             }
             let p = shell_quote(&l.path);
-            actions.push(Action::Run(RemoteCommand::new(if l.is_dir {
+            actions.push(Action::Run(RemoteCommand::new(if creates {
                 format!("mkdir -p {p} && restorecon -R {p}")
+            } else if l.is_dir {
+                format!("[ ! -e {p} ] || restorecon -R {p}")
             } else {
                 format!("[ ! -e {p} ] || restorecon {p}")
             })));

@@ -1,9 +1,11 @@
 //! `mhactl bootstrap`: connect to both nodes, then run the steps of [`steps`] through
 //! the engine (both nodes in parallel, step by step), and report.
 
+pub mod account_guard;
 pub mod app_users;
 pub mod error_log;
 pub mod firewall;
+pub mod path_safety;
 pub mod paths;
 mod platform;
 pub mod replication;

@@ -283,23 +283,6 @@ pub fn tmpfiles_conf(paths: &[ServerPath]) -> Option<String> {
     })
 }
 
-/// Owner of each path (`stat -c %U`), `-` when missing: one line `PATH OWNER` each.
-fn owners_command(paths: &[&str]) -> String {
-    let list: Vec<String> = paths.iter().map(|p| shell_quote(p)).collect();
-    format!(
-        "for p in {}; do if [ -e \"$p\" ]; then echo \"$p $(stat -c %U \"$p\")\"; else echo \"$p -\"; fi; done",
-        list.join(" ")
-    )
-}
-
-/// Parse [`owners_command`]'s output into (path, owner or None).
-pub fn parse_owners(out: &str) -> Vec<(String, Option<String>)> {
-    out.lines()
-        .filter_map(|l| l.rsplit_once(' '))
-        .map(|(p, o)| (p.to_string(), (o != "-").then(|| o.to_string())))
-        .collect()
-}
-
 /// Prints what the data directory `dir` holds: `initialised OWNER` (a `mysql` schema),
 /// `empty` (or missing), `filesystem-root` (only `lost+found`: the top of a file system),
 /// or `not-a-database`.
@@ -361,45 +344,28 @@ pub fn plan_server_paths(
     let mut what = Vec::new();
     let mut fine = Vec::new();
     let mut diff = String::new();
-    // Directories of their own: created for mysql. An error log directly in a system
-    // directory: the file is created for mysql (mysqld could not create it there).
-    let mut probe: Vec<&str> = Vec::new();
+    // Directories of their own, and files directly in a shared directory: created for
+    // mysql when missing, used when already mysql's, refused otherwise (the ownership
+    // rule of `path_safety`: mhactl never takes over what it did not create).
+    let probes = super::path_safety::check_paths(inv, t.node(), t)?;
     for p in &paths {
-        match (&p.dir, p.kind) {
-            (Some(d), _) => probe.push(d),
-            (None, PathKind::Log) => probe.push(&p.path),
-            _ => {}
+        let (item, role) = super::path_safety::role_of(p);
+        let missing = probes
+            .iter()
+            .any(|x| x.path == item && x.found == super::path_safety::Found::Missing);
+        if !missing {
+            fine.push(format!("{item} ({})", p.field));
+            continue;
         }
-    }
-    if !probe.is_empty() {
-        let out = t.run_ok(&RemoteCommand::new(owners_command(&probe)))?;
-        let owners = parse_owners(&out);
-        for p in &paths {
-            let (item, is_dir) = match (&p.dir, p.kind) {
-                (Some(d), _) => (d.as_str(), true),
-                (None, PathKind::Log) => (p.path.as_str(), false),
-                _ => continue,
-            };
-            let owner = owners
-                .iter()
-                .find(|(path, _)| path == item)
-                .and_then(|(_, o)| o.clone());
-            if owner.as_deref() == Some("mysql") {
-                fine.push(format!("{item} ({})", p.field));
-                continue;
-            }
-            let q = shell_quote(item);
-            actions.push(Action::Run(RemoteCommand::new(if is_dir {
-                format!("install -d -o mysql -g mysql -m {} {q}", p.kind.dir_mode())
-            } else {
-                format!("[ -e {q} ] || install -m 640 /dev/null {q}; chown mysql:mysql {q}")
-            })));
-            what.push(format!(
-                "{} {item} for mysql ({})",
-                if owner.is_some() { "give" } else { "create" },
-                p.field
-            ));
-        }
+        // mysqld creates its socket and pid file itself; only its error log must exist
+        // (it could not create it in a directory it does not own).
+        let command = match (role, p.kind) {
+            (super::path_safety::Role::File, PathKind::Run) => continue,
+            (super::path_safety::Role::File, _) => super::path_safety::create_file_command(item),
+            _ => super::path_safety::create_dir_command(item, p.kind.dir_mode()),
+        };
+        actions.push(Action::Run(RemoteCommand::new(command)));
+        what.push(format!("create {item} for mysql ({})", p.field));
     }
     if services == ServiceManager::Systemd {
         let current = t.read_file(Path::new(TMPFILES_PATH))?;
@@ -696,15 +662,18 @@ impl Operation for DataDirectory {
                  over existing files; empty it or choose another mysql.datadir"
             );
         }
+        // A database owned by someone else: mhactl did not create it and never changes
+        // its owner (`path_safety` refuses it before anything runs, this is the last word).
         if state != "empty" {
-            return Ok(Plan::Change(Change {
-                summary: format!("give {dir} to mysql"),
-                actions: vec![Action::Run(RemoteCommand::new(format!(
-                    "chown -R mysql:mysql {d}"
-                )))],
-                diff: None,
-            }));
+            bail!(
+                "mysql.datadir: {}: {dir} holds a database owned by {}, not mysql; mhactl never \
+                 changes the owner of a directory it did not create: if it is the server's, \
+                 `chown -R mysql:mysql {dir}` yourself",
+                node.name,
+                state.strip_prefix("initialised ").unwrap_or(&state)
+            );
         }
+        super::path_safety::check_node(inv, node)?;
         // Moving a running database is a migration, not a setup: refuse when the
         // server's current data directory holds databases of its own.
         let user_dbs: Vec<String> = node
@@ -932,19 +901,39 @@ mod tests {
         }
     }
 
+    /// The probe's answer for `(path, state, owner)`s.
+    fn probed(entries: &[(&str, &str, &str)]) -> String {
+        entries
+            .iter()
+            .map(|(p, s, o)| format!("{p}\t{s}\t{o}\t{p}\n"))
+            .collect()
+    }
+
     #[test]
     fn server_paths_creates_directories_for_mysql_then_is_a_noop() {
+        use super::super::path_safety::{create_dir_command, create_file_command, PROBE_MARKER};
         let inv = inv(PATHS);
         let t = FakeTransport::new("node-a");
-        t.on("stat -c %U", 0, "/var/run/custom -\n/var/log/custom root\n");
+        t.on(
+            PROBE_MARKER,
+            0,
+            &probed(&[
+                ("/data/mysql", "missing", "-"),
+                ("/var/run/custom", "missing", "-"),
+                ("/var/log/custom", "missing", "-"),
+            ]),
+        );
         let plan = plan_server_paths(&inv, &t, ServiceManager::SysV).unwrap();
         assert_eq!(
             transcript(&plan),
             [
-                "run: install -d -o mysql -g mysql -m 755 /var/run/custom",
-                "run: install -d -o mysql -g mysql -m 750 /var/log/custom",
+                format!("run: {}", create_dir_command("/var/run/custom", "755")),
+                format!("run: {}", create_dir_command("/var/log/custom", "750")),
             ]
         );
+        assert!(create_dir_command("/var/run/custom", "755").contains(
+            "mkdir -p -- /var/run; mkdir -m 755 -- /var/run/custom; chown mysql:mysql -- /var/run/custom"
+        ));
         // systemd: /run is empty after a reboot, so tmpfiles.d recreates the directory.
         let plan = plan_server_paths(&inv, &t, ServiceManager::Systemd).unwrap();
         let actions = transcript(&plan);
@@ -958,9 +947,13 @@ mod tests {
             .unwrap()
             .contains("+d /var/run/custom 0755 mysql mysql -"));
         t.on(
-            "stat -c %U",
+            PROBE_MARKER,
             0,
-            "/var/run/custom mysql\n/var/log/custom mysql\n",
+            &probed(&[
+                ("/data/mysql", "missing", "-"),
+                ("/var/run/custom", "dir", "mysql"),
+                ("/var/log/custom", "dir-empty", "mysql"),
+            ]),
         );
         t.on(
             TMPFILES_PATH,
@@ -984,18 +977,21 @@ mod tests {
             Plan::Noop(_)
         ));
         assert!(t.commands().is_empty());
-        // An error log directly in /var/log: the file is created for mysql.
+        // An error log directly in /var/log: the file is created (create-only) for mysql.
         let t = FakeTransport::new("node-a");
-        t.on("stat -c %U", 0, "/var/log/mysqld-a.log -\n");
-        let plan = plan_server_paths(
-            &self::inv("mysql:\n  log_error: /var/log/mysqld-a.log\n"),
-            &t,
-            ServiceManager::SysV,
-        )
-        .unwrap();
+        t.on(
+            PROBE_MARKER,
+            0,
+            &probed(&[("/var/log/mysqld-a.log", "missing", "-")]),
+        );
+        let log = self::inv("mysql:\n  log_error: /var/log/mysqld-a.log\n");
+        let plan = plan_server_paths(&log, &t, ServiceManager::SysV).unwrap();
         assert_eq!(
             transcript(&plan),
-            ["run: [ -e /var/log/mysqld-a.log ] || install -m 640 /dev/null /var/log/mysqld-a.log; chown mysql:mysql /var/log/mysqld-a.log"]
+            [format!(
+                "run: {}",
+                create_file_command("/var/log/mysqld-a.log")
+            )]
         );
     }
 

@@ -51,6 +51,8 @@ impl Operation for DetectOs {
     fn plan(&self, cluster: &Cluster, i: usize) -> Result<Plan> {
         let node = &cluster.nodes[i];
         let (target, _) = facts::os_target(node, self.0.inv.mysql.flavor)?;
+        // Before anything runs: the inventory's paths are new or already the server's.
+        super::path_safety::check_node(&self.0.inv, node)?;
         Ok(Plan::Noop(format!(
             "{}; {:?} packages",
             facts::describe_os(node),
@@ -842,6 +844,7 @@ impl Operation for ReplicationUser {
         let host = inv.peer(i).address.to_string();
         let password = self.0.secrets.replication_password.expose_secret();
         let account = crate::dialect::quote_account(user, &host);
+        super::account_guard::refuse_foreign_hosts(node, user, &host)?;
         let exists_sql = format!(
             "SELECT COUNT(*) AS n FROM mysql.user WHERE User = {} AND Host = {}",
             crate::dialect::quote_string(user),

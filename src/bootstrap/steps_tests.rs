@@ -434,6 +434,11 @@ fn an_empty_mysql_datadir_is_initialised_and_root_gets_the_inventorys_password()
     let with_root = ctx_with(mysql, "  root_password_env: MHACTL_TEST_STEPS_ROOT\n");
     let c = mysql_cluster(|_, t, sql| {
         t.on("ls -A", 0, "empty\n");
+        t.on(
+            super::path_safety::PROBE_MARKER,
+            0,
+            "/data/mysql\tmissing\t-\t/data/mysql\n/var/log/custom\tmissing\t-\t/var/log/custom\n",
+        );
         sql.on(
             "SHOW DATABASES",
             vec![
@@ -498,6 +503,24 @@ fn an_empty_mysql_datadir_is_initialised_and_root_gets_the_inventorys_password()
     );
     assert!(
         err.contains("top of a file system") && err.contains("e.g. /data/mysql/data"),
+        "{err}"
+    );
+    // A database owned by someone else is refused, never `chown -R`'d (issue 14).
+    let c = mysql_cluster(|_, t, _| {
+        t.on("ls -A", 0, "initialised root\n");
+    });
+    let err = format!(
+        "{:#}",
+        step_of(
+            ctx_with(mysql, "  root_password_env: MHACTL_TEST_STEPS_ROOT\n"),
+            "data-directory"
+        )
+        .plan(&c, 0)
+        .unwrap_err()
+    );
+    assert!(
+        err.contains("mysql.datadir: node-a: /data/mysql holds a database owned by root")
+            && err.contains("never changes the owner"),
         "{err}"
     );
 }

@@ -32,8 +32,20 @@ const TEMP_PASSWORDS: [&str; 2] = ["k#8Lr;Jw2q%T", "Xv_3o9!pQe,m"];
 /// (data-directory step), in the custom error log.
 const FRESH_TEMP_PASSWORDS: [&str; 2] = ["rT.6w;Gq>9Lk", "h2%Vb_0sN+aE"];
 
-/// server-paths' owner probe (not data-directory's, which runs `stat -c %U` too).
-const OWNERS: &str = "then echo \"$p $(stat -c %U";
+/// The path probe of `path_safety` (detect-os, server-paths, data-directory).
+const PROBE: &str = super::path_safety::PROBE_MARKER;
+
+/// The probe's answer: each of /data/mysql, /data/run, /data/log as `STATE OWNER`.
+fn probed(states: [&str; 3]) -> String {
+    ["/data/mysql", "/data/run", "/data/log"]
+        .iter()
+        .zip(states)
+        .map(|(p, s)| {
+            let (state, owner) = s.split_once(' ').unwrap_or((s, "-"));
+            format!("{p}\t{state}\t{owner}\t{p}\n")
+        })
+        .collect()
+}
 
 /// Runbook 1.4's paths on their own partition (`el9-mysql84-custom-paths`).
 const CUSTOM_PATHS: &str = "  datadir: /data/mysql\n  socket: /data/run/mysql.sock\n  \
@@ -411,6 +423,7 @@ fn bare_host(s: &Scenario, i: usize, t: &FakeTransport, sql: &FakeSql) {
         // No local file-context rules yet; /data holds nothing of mysqld's.
         t.on(super::firewall::SEMANAGE_FCONTEXT_LOCAL, 0, "");
         t.on("stat -c %C", 0, "- /data/mysql\n- /data/run\n- /data/log\n");
+        t.on(PROBE, 0, &probed(["missing", "missing", "missing"]));
         sql.on(
             "@@GLOBAL.datadir",
             vec![vec![("value", Some("/var/lib/mysql/"))]],
@@ -450,14 +463,20 @@ fn after_planning(s: &Scenario, step: &str, i: usize, t: &FakeTransport, sql: &F
                  unconfined_u:object_r:mysqld_var_run_t:s0 /data/run\n\
                  unconfined_u:object_r:mysqld_log_t:s0 /data/log\n",
             );
-            t.on(OWNERS, 0, "/data/run root\n/data/log root\n");
             t.on("elif [ -z \"$(ls -A", 0, "empty\n");
+            // Only the data directory is created here (root's, empty).
+            t.on(PROBE, 0, &probed(["dir-empty root", "missing", "missing"]));
         }
         "server-paths" => {
-            t.on(OWNERS, 0, "/data/run mysql\n/data/log mysql\n");
+            t.on(
+                PROBE,
+                0,
+                &probed(["dir-empty root", "dir mysql", "dir mysql"]),
+            );
         }
         "data-directory" => {
             t.on("elif [ -z \"$(ls -A", 0, "initialised mysql\n");
+            t.on(PROBE, 0, &probed(["dir mysql", "dir mysql", "dir mysql"]));
             t.on(
                 "grep -F 'A temporary password is generated for root@localhost: ' /data/log/mysqld.log",
                 0,
@@ -1029,7 +1048,7 @@ fn el9_mysql84_custom_paths_transcript() {
             .position(|c| c.starts_with("dnf -y install mysql-community-server"))
             .expect("install");
         // SELinux first (Red Hat's procedure: `semanage fcontext -a -t TYPE 'DIR(/.*)?'`,
-        // then `restorecon -R`), directories created, before the packages arrive.
+        // then `restorecon -R`), the data directory created, before the packages arrive.
         for (dir, ty) in [
             ("/data/mysql", "mysqld_db_t"),
             ("/data/run", "mysqld_var_run_t"),
@@ -1038,14 +1057,17 @@ fn el9_mysql84_custom_paths_transcript() {
             let rule = at(&format!(
                 "semanage fcontext -a -t {ty} '{dir}(/.*)?' 2>/dev/null || semanage fcontext -m -t {ty} '{dir}(/.*)?'"
             ));
-            let relabel = at(&format!("mkdir -p {dir} && restorecon -R {dir}"));
-            assert!(rule < relabel && relabel < install, "{dir}");
+            assert!(rule < install, "{dir}");
         }
-        // server-paths: the socket/pid file and log directories go to mysql before the
-        // first start.
+        let relabel = at("mkdir -p /data/mysql && restorecon -R /data/mysql");
+        assert!(relabel < install);
+        // server-paths: the socket/pid file and log directories are created for mysql
+        // (create-only) and labelled before the first start.
         let start = at("systemctl start mysqld");
-        assert!(at("install -d -o mysql -g mysql -m 755 /data/run") < start);
-        assert!(at("install -d -o mysql -g mysql -m 750 /data/log") < start);
+        for (dir, mode) in [("/data/run", "755"), ("/data/log", "750")] {
+            let create = at(&super::path_safety::create_dir_command(dir, mode));
+            assert!(install < create && create < start, "{dir}");
+        }
         // data-directory: initialised into the custom log, password read from there.
         let init = at(&format!(
             "set -e; install -d -o mysql -g mysql -m 750 /data/mysql; {}",

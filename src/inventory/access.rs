@@ -622,19 +622,6 @@ fn join(ps: &[&String]) -> String {
     ps.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
 }
 
-/// Account names mhactl must not manage as client accounts.
-const RESERVED: &[&str] = &[
-    "root",
-    "mysql",
-    "mariadb.sys",
-    "mysql.sys",
-    "mysql.session",
-    "mysql.infoschema",
-    "debian-sys-maint",
-    "mhactl_pwcheck",
-    "mhactl_probe",
-];
-
 /// Every problem with `access.users`, as (field, message).
 pub(super) fn check_access(inv: &Inventory) -> Vec<(String, String)> {
     let mut p = Vec::new();
@@ -704,7 +691,7 @@ fn check_name(inv: &Inventory, i: usize, u: &AccessUser, p: &mut Vec<(String, St
         p.push((field, "must not be empty".into()));
         return;
     }
-    if RESERVED.iter().any(|r| r.eq_ignore_ascii_case(n)) {
+    if super::names::is_reserved_account(n) {
         p.push((
             field,
             format!(

@@ -304,8 +304,7 @@ fn from_env(var: &str, field: &str) -> Result<SecretString> {
 
 fn from_file(path: &Path, key: Option<&str>, field: &str) -> Result<SecretString> {
     let shown = path.display();
-    let bytes = std::fs::read(path)
-        .map_err(|e| usage(format!("{field}: cannot read secret file {shown}: {e}")))?;
+    let bytes = read_secret_file(path, field)?;
     warn_if_readable_by_others(path, field);
     let text = String::from_utf8(bytes)
         .map_err(|_| usage(format!("{field}: secret file {shown} is not valid UTF-8")))?;
@@ -314,6 +313,13 @@ fn from_file(path: &Path, key: Option<&str>, field: &str) -> Result<SecretString
         Some(key) => {
             // Only the location of a YAML syntax error is reported: the message could
             // quote the file's contents.
+            if let Some(line) = super::limits::too_deep(&text, super::MAX_NESTING) {
+                return Err(usage(format!(
+                    "{field}: secret file {shown} nests deeper than {} levels (line {line}); \
+                     `path#key` needs a flat YAML mapping",
+                    super::MAX_NESTING
+                )));
+            }
             let doc: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| {
                 let at = e
                     .location()
@@ -354,6 +360,68 @@ fn from_file(path: &Path, key: Option<&str>, field: &str) -> Result<SecretString
         return Err(usage(format!("{field}: {what} is empty")));
     }
     Ok(SecretString::from(value))
+}
+
+/// The bytes of a secret file, refusing without blocking anything that is not a regular
+/// file (a FIFO would block `read` forever, a device could be endless) and any file
+/// larger than [`super::MAX_SECRET_FILE_BYTES`]. The type is checked before opening
+/// and again on the descriptor (opened non-blocking), so a swap in between is caught.
+fn read_secret_file(path: &Path, field: &str) -> Result<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let shown = path.display();
+    let cannot =
+        |e: std::io::Error| usage(format!("{field}: cannot read secret file {shown}: {e}"));
+    let describe = |kind: std::fs::FileType| {
+        if kind.is_file() {
+            None
+        } else if kind.is_fifo() {
+            Some("a FIFO (named pipe)")
+        } else if kind.is_dir() {
+            Some("a directory")
+        } else if kind.is_char_device() || kind.is_block_device() {
+            Some("a device")
+        } else if kind.is_socket() {
+            Some("a socket")
+        } else {
+            Some("not a regular file")
+        }
+    };
+    // Not even opened when it is not a regular file (opening some devices acts on them);
+    // checked again on the open descriptor, in case it was swapped in between.
+    let before = std::fs::metadata(path).map_err(cannot)?;
+    let file = match describe(before.file_type()) {
+        Some(_) => None,
+        None => Some(
+            std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+                .open(path)
+                .map_err(cannot)?,
+        ),
+    };
+    let meta = match &file {
+        Some(f) => f.metadata().map_err(cannot)?,
+        None => before,
+    };
+    if let Some(what) = describe(meta.file_type()) {
+        return Err(usage(format!(
+            "{field}: secret file {shown} is {what}; give a regular file (or use the `_env` \
+             or `_prompt` form)"
+        )));
+    }
+    let max = super::MAX_SECRET_FILE_BYTES;
+    if meta.len() > max {
+        return Err(usage(format!(
+            "{field}: secret file {shown} is {} bytes long; a secret file holds at most {max}",
+            meta.len()
+        )));
+    }
+    let mut bytes = Vec::new();
+    if let Some(file) = file {
+        file.take(max).read_to_end(&mut bytes).map_err(cannot)?;
+    }
+    Ok(bytes)
 }
 
 /// Warn (on stderr, once per file and run) when a secret file can be read by its group or

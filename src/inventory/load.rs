@@ -12,7 +12,13 @@ use std::path::Path;
 /// starts with the path.
 pub fn load(path: &Path) -> Result<Inventory> {
     let name = path.display().to_string();
-    let text = match std::fs::read(path) {
+    let text = match read_bounded(path) {
+        Ok(bytes) if bytes.len() > super::MAX_INVENTORY_BYTES => {
+            return Err(usage(format!(
+                "{name}: the inventory is larger than {} bytes, the most accepted",
+                super::MAX_INVENTORY_BYTES
+            )))
+        }
         Ok(bytes) => String::from_utf8(bytes)
             .map_err(|_| usage(format!("{name}: the inventory is not valid UTF-8 text")))?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -39,11 +45,24 @@ pub fn parse(text: &str, name: &str) -> Result<Inventory> {
     Ok(inv)
 }
 
+/// The file's bytes, at most one more than [`super::MAX_INVENTORY_BYTES`] (so an
+/// endless or huge input, `-i /dev/zero`, is refused by [`super::precheck`] without
+/// being read whole).
+fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(super::MAX_INVENTORY_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 fn usage(msg: String) -> anyhow::Error {
     anyhow::Error::new(UsageError(msg))
 }
 
 fn parse_unvalidated(text: &str, name: &str) -> Result<Inventory> {
+    let text = super::precheck(text).map_err(|msg| usage(format!("{name}: {msg}")))?;
     if text.trim().is_empty() || is_only_comments(text) {
         return Err(usage(format!(
             "{name}: the inventory is empty (see inventory.example.yaml for a template)"

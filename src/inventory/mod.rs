@@ -8,13 +8,20 @@
 //!   and "did you mean" suggestions for misspelled fields;
 //! - `validate.rs`: semantic checks ([`validate`]) and [`Inventory::warnings`];
 //! - `credentials.rs`: [`CredentialRef`] and resolving them to [`Secrets`];
-//! - `access.rs`: `access.users`: client networks, grants, and comparing grants.
+//! - `access.rs`: `access.users`: client networks, grants, and comparing grants;
+//! - `paths.rs`: the rules for path fields on the nodes (datadir, socket, ...);
+//! - `limits.rs`: size and nesting bounds before parsing, number ranges, and values
+//!   pasted into ssh options and repository lines;
+//! - `names.rs`: system schemas and reserved accounts (one definition for all users).
 //!
 //! Every error this module returns carries a [`crate::cli::UsageError`] (exit code 2).
 
 mod access;
 mod credentials;
+mod limits;
 mod load;
+mod names;
+mod paths;
 mod validate;
 
 pub use access::{
@@ -22,7 +29,10 @@ pub use access::{
     Grant, GrantObject, Network,
 };
 pub use credentials::{derive_vrrp_password, CredentialRef, SecretName, Secrets};
+pub use limits::{precheck, MAX_INVENTORY_BYTES, MAX_NESTING, MAX_SECRET_FILE_BYTES};
 pub use load::{load, parse};
+pub use names::{is_reserved_account, is_system_schema};
+pub use paths::{path_syntax_problem, system_location};
 pub(crate) use validate::normalize_charset;
 pub use validate::validate;
 

@@ -13,6 +13,9 @@ pub fn validate(inv: &Inventory) -> Result<(), String> {
     check_cluster(inv, &mut p);
     check_nodes(inv, &mut p);
     check_ssh("ssh", &inv.ssh, &mut p);
+    for (field, msg) in super::limits::check_ranges(inv) {
+        p.add(&field, msg);
+    }
     check_vip(inv, &mut p);
     check_mysql(inv, &mut p);
     check_credentials(&inv.credentials, &mut p);
@@ -27,9 +30,24 @@ pub fn validate(inv: &Inventory) -> Result<(), String> {
 #[derive(Default)]
 struct Problems(Vec<String>);
 
+/// Problems listed in one message; the rest are counted.
+const MAX_SHOWN: usize = 30;
+/// Longest problem shown, in bytes.
+const MAX_PROBLEM_BYTES: usize = 600;
+
 impl Problems {
     fn add(&mut self, field: &str, msg: impl std::fmt::Display) {
-        self.0.push(format!("{field}: {msg}"));
+        let mut line = format!("{field}: {msg}");
+        // A hostile value (a 90 KB "version") is quoted in its message: keep it readable.
+        if line.len() > MAX_PROBLEM_BYTES {
+            let mut end = MAX_PROBLEM_BYTES;
+            while !line.is_char_boundary(end) {
+                end -= 1;
+            }
+            line.truncate(end);
+            line.push_str("... (cut)");
+        }
+        self.0.push(line);
     }
 
     fn into_result(self) -> Result<(), String> {
@@ -37,10 +55,14 @@ impl Problems {
             0 => Ok(()),
             1 => Err(self.0.into_iter().next().unwrap_or_default()),
             n => {
+                // A hostile file can hold thousands of bad entries: the first ones say enough.
                 let mut s = format!("{n} problems:");
-                for m in self.0 {
+                for m in self.0.iter().take(MAX_SHOWN) {
                     s.push_str("\n  - ");
-                    s.push_str(&m);
+                    s.push_str(m);
+                }
+                if n > MAX_SHOWN {
+                    s.push_str(&format!("\n  ... and {} more", n - MAX_SHOWN));
                 }
                 Err(s)
             }
@@ -217,6 +239,9 @@ fn check_ssh(field: &str, s: &SshSettings, p: &mut Problems) {
     if s.connect_timeout_s == Some(0) {
         p.add(&format!("{field}.connect_timeout_s"), "must be at least 1");
     }
+    for (f, msg) in super::limits::check_ssh_values(field, s) {
+        p.add(&f, msg);
+    }
     for (name, path) in [
         ("identity_file", &s.identity_file),
         ("known_hosts", &s.known_hosts),
@@ -296,11 +321,16 @@ fn check_vip(inv: &Inventory, p: &mut Problems) {
         p.add("vip.interface", "must not be empty (e.g. `eth0`)");
     } else if ifname
         .chars()
-        .any(|c| c.is_whitespace() || c == '/' || c.is_control())
+        .any(|c| !(c.is_ascii_alphanumeric() || "._-:".contains(c)))
     {
+        // It is pasted into keepalived.conf, where `{`, `}`, `"`, `#` or a space would
+        // end the value or the block.
         p.add(
             "vip.interface",
-            format!("{ifname:?} is not an interface name (no spaces or `/`)"),
+            format!(
+                "{ifname:?} is not an interface name (letters, digits, `.`, `_`, `-` and `:` \
+                 only; no spaces or `/`)"
+            ),
         );
     } else if ifname.len() > 15 {
         p.add(
@@ -404,75 +434,8 @@ fn check_mysql(inv: &Inventory, p: &mut Problems) {
     if m.port == 0 {
         p.add("mysql.port", "must not be 0");
     }
-    for (field, path) in [
-        ("mysql.datadir", &m.datadir),
-        ("mysql.socket", &m.socket),
-        ("mysql.log_error", &m.log_error),
-        ("mysql.pid_file", &m.pid_file),
-    ] {
-        if let Some(path) = path {
-            let text = path.to_string_lossy();
-            if !path.is_absolute() {
-                p.add(
-                    field,
-                    format!("{text:?} must be an absolute path (it is a path on the nodes)"),
-                );
-            } else if text
-                .chars()
-                .any(|c| c.is_whitespace() || "\"'#;$`\\".contains(c))
-            {
-                p.add(
-                    field,
-                    format!("{text:?}: spaces, quotes, `#`, `;` and `$` are not allowed in paths"),
-                );
-            } else if path.parent().is_none() || text.trim_end_matches('/').is_empty() {
-                p.add(field, "must not be the root directory");
-            }
-        }
-    }
-    if let Some(s) = &m.socket {
-        // sun_path holds 108 bytes with the terminating NUL.
-        if s.as_os_str().len() > 107 {
-            p.add(
-                "mysql.socket",
-                format!(
-                    "{:?} is longer than 107 bytes, the limit of a unix socket path",
-                    s.display()
-                ),
-            );
-        }
-    }
-    let files = [
-        ("mysql.socket", &m.socket),
-        ("mysql.log_error", &m.log_error),
-        ("mysql.pid_file", &m.pid_file),
-    ];
-    for (i, (field, path)) in files.iter().enumerate() {
-        let Some(path) = path else { continue };
-        let norm = |p: &std::path::Path| p.to_string_lossy().trim_end_matches('/').to_string();
-        if let Some(d) = &m.datadir {
-            if norm(path) == norm(d) {
-                p.add(field, "must be a file, not the data directory");
-            }
-        }
-        for (other, other_path) in &files[i + 1..] {
-            if other_path.as_ref().is_some_and(|o| norm(o) == norm(path)) {
-                p.add(field, format!("must differ from {other}"));
-            }
-        }
-    }
-    if let Some(d) = &m.datadir {
-        let text = d.to_string_lossy();
-        if ["/", "/etc", "/usr", "/var", "/tmp", "/home", "/root"]
-            .contains(&text.trim_end_matches('/'))
-        {
-            p.add(
-                "mysql.datadir",
-                format!(
-                    "{text:?} is a system directory; use a directory of its own (e.g. /data/mysql)"
-                ),
-            );
-        }
+    for (field, msg) in super::paths::check_server_paths(m) {
+        p.add(&field, msg);
     }
     let bind = m.bind_address.trim();
     if bind.is_empty() {
@@ -496,6 +459,15 @@ fn check_mysql(inv: &Inventory, p: &mut Problems) {
     }
     if let Some(msg) = user_problem(&m.replication_user) {
         p.add("mysql.replication_user", msg);
+    } else if super::names::is_reserved_account(&m.replication_user) {
+        p.add(
+            "mysql.replication_user",
+            format!(
+                "{:?} is reserved: mhactl never creates or changes `root` or the server's \
+                 system accounts, and replication needs an account of its own (e.g. `repl`)",
+                m.replication_user
+            ),
+        );
     }
     for (field, list) in [
         ("replicate_databases", &m.replicate_databases),
@@ -513,10 +485,10 @@ fn check_mysql(inv: &Inventory, p: &mut Problems) {
         }
     }
     for (i, d) in m.replicate_databases.iter().enumerate() {
-        if d == "mysql" {
+        if super::names::is_system_schema(d) {
             p.add(
                 &format!("mysql.replicate_databases[{i}]"),
-                "`mysql` (the system schema) is never replicated; remove it",
+                format!("{d:?} is a system schema, which is never replicated; remove it"),
             );
         } else if m.ignore_databases.contains(d) {
             p.add(
@@ -563,7 +535,7 @@ fn url_problem(url: &str) -> Option<String> {
 fn check_packages(inv: &Inventory, p: &mut Problems) {
     let pk = &inv.packages;
     if let Some(url) = &pk.repository {
-        if let Some(msg) = url_problem(url) {
+        if let Some(msg) = url_problem(url).or_else(|| super::limits::repo_value_problem(url)) {
             p.add("packages.repository", msg);
         }
     }
@@ -573,10 +545,14 @@ fn check_packages(inv: &Inventory, p: &mut Problems) {
                 "packages.gpg_key",
                 "is the key of packages.repository, which is not set",
             );
-        } else if !key.starts_with('/') {
-            if let Some(msg) = url_problem(key) {
+        } else if let Some(msg) = super::limits::repo_value_problem(key) {
+            p.add("packages.gpg_key", msg);
+        } else if key.starts_with('/') {
+            if let Some(msg) = super::paths::path_syntax_problem(key, false) {
                 p.add("packages.gpg_key", msg);
             }
+        } else if let Some(msg) = url_problem(key) {
+            p.add("packages.gpg_key", msg);
         }
     }
     if let Some(rpm) = &pk.mysql_release_rpm {
