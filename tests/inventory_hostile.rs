@@ -51,6 +51,10 @@ const HOSTILE: &[(&str, &[&str])] = &[
         &["nodes[1].ssh.user", "starts with `-`"],
     ),
     ("pid_file_bin.yaml", &["mysql.pid_file", "/bin"]),
+    (
+        "privilege_multibyte.yaml",
+        &["access.users[0].privileges[0]", "unknown privilege"],
+    ),
     ("pid_file_usr_bin.yaml", &["mysql.pid_file", "/usr"]),
     (
         "replicate_sys.yaml",

@@ -402,14 +402,17 @@ fn parse_object(s: &str) -> Result<GrantObject, String> {
 /// [`admin_reason`]).
 pub fn parse_grant(text: &str) -> Result<Grant, String> {
     let mut t = text.trim().to_string();
-    if t.len() > 6
-        && t[..6].eq_ignore_ascii_case("GRANT ")
-        && !t[6..]
-            .trim_start()
-            .to_ascii_uppercase()
-            .starts_with("OPTION")
+    // `get`, not indexing: byte 6 may fall inside a multi-byte character (a fuzzed
+    // `SE日本LECT` panicked here).
+    if let Some(rest) = t
+        .get(..6)
+        .filter(|head| head.eq_ignore_ascii_case("GRANT "))
+        .and_then(|_| t.get(6..))
+        .filter(|rest| {
+            !rest.is_empty() && !rest.trim_start().to_ascii_uppercase().starts_with("OPTION")
+        })
     {
-        t = t[6..].to_string();
+        t = rest.to_string();
     }
     let mut with_grant_option = false;
     let upper = t.to_ascii_uppercase();
@@ -513,10 +516,13 @@ pub fn parse_show_grants(lines: &[String]) -> BTreeMap<GrantObject, BTreeSet<Str
     let mut out: BTreeMap<GrantObject, BTreeSet<String>> = BTreeMap::new();
     for line in lines {
         let l = line.trim();
-        if l.len() < 6 || !l[..6].eq_ignore_ascii_case("GRANT ") {
+        let Some(rest) = l
+            .get(..6)
+            .filter(|head| head.eq_ignore_ascii_case("GRANT "))
+            .and_then(|_| l.get(6..))
+        else {
             continue;
-        }
-        let rest = &l[6..];
+        };
         let upper = rest.to_ascii_uppercase();
         if upper.starts_with("PROXY ") {
             continue;
