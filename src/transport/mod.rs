@@ -135,6 +135,7 @@ pub trait Transport: Send + Sync {
                 &cmd.script,
                 out.status,
                 &out.stderr,
+                &out.stdout,
             ));
         }
         Ok(out.stdout)
@@ -163,12 +164,40 @@ pub trait Transport: Send + Sync {
 
 /// The error for a command that exited non-zero: the node, the exit status, the script's
 /// first line and its stderr.
-pub fn command_failed(node: &str, script: &str, status: i32, stderr: &str) -> anyhow::Error {
-    anyhow::anyhow!(
+///
+/// The last lines of stdout are added when there are any: several tools print their
+/// real error there, not on stderr (apt-get shows dpkg's "error processing package" on
+/// stdout and only "E: Sub-process /usr/bin/dpkg returned an error code (1)" on stderr;
+/// mariadb-install-db prints its errors on stdout).
+pub fn command_failed(
+    node: &str,
+    script: &str,
+    status: i32,
+    stderr: &str,
+    stdout: &str,
+) -> anyhow::Error {
+    let mut message = format!(
         "{node}: command failed (exit {status}): {}\n  stderr: {}",
         first_line(script),
         stderr.trim()
-    )
+    );
+    let tail = last_lines(stdout, STDOUT_TAIL_LINES);
+    if !tail.is_empty() {
+        message.push_str(&format!(
+            "\n  stdout (last lines): {}",
+            tail.replace('\n', "\n    ")
+        ));
+    }
+    anyhow::anyhow!(message)
+}
+
+/// How many lines of a failed command's stdout its error quotes.
+const STDOUT_TAIL_LINES: usize = 15;
+
+/// The last `n` non-empty lines of `text`, in order.
+fn last_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
 /// The open stdin of a command running on a node (see [`Transport::open_sink`]).
@@ -315,6 +344,35 @@ pub fn shell_quote(word: &str) -> String {
 mod tests {
     use super::{shell_quote, write_failure, write_file_script, RemoteCommand, Transport};
     use crate::transport::fake::FakeTransport;
+
+    #[test]
+    fn a_failed_command_quotes_the_end_of_its_stdout_where_apt_puts_dpkg_s_error() {
+        let stdout = (1..=20)
+            .map(|i| format!("line {i}"))
+            .chain(["dpkg: error processing package mysql-server (--configure):".into()])
+            .collect::<Vec<_>>()
+            .join("\n");
+        let e = super::command_failed(
+            "node-b",
+            "apt-get install mysql-server",
+            100,
+            "E: Sub-process /usr/bin/dpkg returned an error code (1)\n",
+            &stdout,
+        );
+        let text = format!("{e}");
+        assert!(text.contains("node-b: command failed (exit 100): apt-get install mysql-server"));
+        assert!(text.contains("stderr: E: Sub-process"), "{text}");
+        assert!(
+            text.contains("dpkg: error processing package mysql-server"),
+            "{text}"
+        );
+        assert!(
+            text.contains("line 20") && !text.contains("line 6\n"),
+            "{text}"
+        );
+        let quiet = format!("{}", super::command_failed("n", "true", 1, "", "\n\n"));
+        assert!(!quiet.contains("stdout"), "{quiet}");
+    }
 
     #[test]
     fn a_stream_reaches_the_sink_after_its_prefix_and_keeps_a_head() {

@@ -292,6 +292,7 @@ impl super::Sink for SshSink {
                 &self.script,
                 status,
                 &String::from_utf8_lossy(&out.stderr),
+                &String::from_utf8_lossy(&out.stdout),
             ));
         }
         Ok(())
@@ -359,6 +360,7 @@ impl Transport for SshTransport {
                 &cmd.script,
                 status,
                 &String::from_utf8_lossy(&out.stderr),
+                &String::from_utf8_lossy(&out.stdout),
             ));
         }
         copied.with_context(|| {
