@@ -700,7 +700,7 @@ impl Operation for DataDirectory {
             initialise_command(flavor, &dir, &log)
         )))];
         let mut summary = format!("initialise {dir}");
-        if flavor == Flavor::Mysql {
+        if flavor.fresh_root_password_is_temporary() {
             let Some(root_password) = self.0.secrets.root_password.clone() else {
                 bail!(
                     "mysql.datadir: a fresh MySQL data directory starts with a temporary root \

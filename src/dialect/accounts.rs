@@ -3,6 +3,11 @@
 //! error log.
 
 use super::{quote_account, quote_string, Dialect};
+use crate::inventory::Flavor;
+
+/// Binary logging off and on for one session (the same on every flavor and version).
+pub(super) const SESSION_BINLOG_OFF: &str = "SET SESSION sql_log_bin = 0";
+pub(super) const SESSION_BINLOG_ON: &str = "SET SESSION sql_log_bin = 1";
 
 impl Dialect {
     /// Creates the replication account unless it exists.
@@ -37,10 +42,73 @@ impl Dialect {
         format!("SHOW GRANTS FOR {}", quote_account(user, host))
     }
 
+    /// Drops an account (it must exist).
+    pub fn drop_user_sql(&self, user: &str, host: &str) -> String {
+        format!("DROP USER {}", quote_account(user, host))
+    }
+
+    /// Drops an account if it exists.
+    pub fn drop_user_if_exists_sql(&self, user: &str, host: &str) -> String {
+        format!("DROP USER IF EXISTS {}", quote_account(user, host))
+    }
+
+    /// How many replication accounts `user@host` exist: row `n` (0 or 1).
+    pub fn count_account_sql(&self, user: &str, host: &str) -> String {
+        format!(
+            "SELECT COUNT(*) AS n FROM mysql.user WHERE User = {} AND Host = {}",
+            quote_string(user),
+            quote_string(host)
+        )
+    }
+
+    /// A query answering whether `user@host`'s stored hash is `password`'s (row `n` is
+    /// `1`), where the server can tell: MariaDB still has `PASSWORD()`. `None` on MySQL,
+    /// whose caching_sha2_password hashes are salted and where `PASSWORD()` is gone: the
+    /// caller logs in with the password instead.
+    pub fn password_matches_sql(&self, user: &str, host: &str, password: &str) -> Option<String> {
+        match self.flavor() {
+            Flavor::Mariadb => Some(format!(
+                "SELECT COUNT(*) AS n FROM mysql.user WHERE User = {} AND Host = {} AND authentication_string = PASSWORD({})",
+                quote_string(user),
+                quote_string(host),
+                quote_string(password)
+            )),
+            Flavor::Mysql => None,
+        }
+    }
+
+    /// An account's authentication plugin and stored hash (hex): rows `plugin`, `auth`.
+    pub fn account_auth_sql(&self, user: &str, host: &str) -> String {
+        format!(
+            "SELECT plugin, HEX(authentication_string) AS auth FROM mysql.user WHERE User = {} AND Host = {}",
+            quote_string(user),
+            quote_string(host)
+        )
+    }
+
+    /// Creates an account with a copied stored hash (`auth` already a SQL literal).
+    pub fn create_user_with_hash_sql(
+        &self,
+        user: &str,
+        host: &str,
+        plugin: &str,
+        auth: &str,
+    ) -> String {
+        format!(
+            "CREATE USER {} IDENTIFIED WITH {plugin} AS {auth}",
+            quote_account(user, host)
+        )
+    }
+
     /// Keeps this session's statements out of the binary log, so that account setup on
     /// one node is not replicated to its peer (run it before creating users).
     pub fn session_no_binlog_sql(&self) -> String {
-        "SET SESSION sql_log_bin = 0".into()
+        SESSION_BINLOG_OFF.into()
+    }
+
+    /// Turns this session's binary logging back on after [`Self::session_no_binlog_sql`].
+    pub fn session_binlog_sql(&self) -> String {
+        SESSION_BINLOG_ON.into()
     }
 
     /// The global privileges, as `SHOW GRANTS` prints them, that the replication account
@@ -88,6 +156,15 @@ impl Dialect {
         }
         extra
     }
+}
+
+/// The hosts that accounts named `user` exist for: rows `host`. Same text on every
+/// flavor and version.
+pub fn account_hosts_sql(user: &str) -> String {
+    format!(
+        "SELECT Host AS host FROM mysql.user WHERE User = {}",
+        quote_string(user)
+    )
 }
 
 /// What `mysqld --initialize` writes to the error log before root's random, expired

@@ -28,13 +28,22 @@ use anyhow::{bail, Result};
 
 mod accounts;
 mod durability;
+mod flavor;
+mod gtid;
 mod insecure_defaults;
+mod queries;
 mod replica_control;
 mod replication;
 mod server_options;
 mod version;
-pub use accounts::{parse_temporary_password, TEMPORARY_PASSWORD_MARKER};
+pub use accounts::{account_hosts_sql, parse_temporary_password, TEMPORARY_PASSWORD_MARKER};
 pub use durability::ServerOption;
+pub use flavor::GtidModel;
+pub use gtid::set_gtid_purged_sql;
+pub use queries::{
+    datadir_sql, global_variable_sql, pid_file_sql, ping_sql, server_id_sql, show_databases_sql,
+    version_sql,
+};
 pub use replica_control::{BinlogCoordinates, ChangeSource, ReplicaStatus};
 pub use replication::{
     parse_info_file_password, ReplicaHistory, Repoint, RepointStart, ServerIdentity, StoredPassword,

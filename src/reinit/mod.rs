@@ -52,7 +52,7 @@ pub fn run(args: &ReinitArgs, global: &GlobalArgs) -> Result<ExitCode> {
         .into());
     }
     let secrets = Secrets::resolve(&inv, std::io::stdin().is_terminal())?;
-    if inv.mysql.flavor == inventory::Flavor::Mysql && secrets.root_password.is_none() {
+    if inv.mysql.flavor.fresh_root_password_is_temporary() && secrets.root_password.is_none() {
         // Refused before anything is touched: the fresh data directory starts with a
         // temporary root password, which reinit replaces with the inventory's.
         bail!(
@@ -444,7 +444,7 @@ fn copy(
         let c = facts::binlog_coordinates(peer)?;
         // With GTIDs (MySQL), the fresh node has executed what the peer had, as a dump
         // would have recorded (`--set-gtid-purged`).
-        if flavor == inventory::Flavor::Mysql
+        if flavor.gtid_model() == crate::dialect::GtidModel::ServerUuidSets
             && facts::variable(peer, "gtid_mode")?.as_deref() == Some("ON")
         {
             let executed = facts::variable(peer, "gtid_executed")?.unwrap_or_default();

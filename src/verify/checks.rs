@@ -392,7 +392,7 @@ fn semi_sync_check(node: &NodeHandle, inv: &Inventory, d: &Dialect) -> Result<Ch
 fn gtid_check(cluster: &Cluster, d: &Dialect, i: usize) -> Result<Check> {
     let node = &cluster.nodes[i];
     let n = node.name.as_str();
-    if d.flavor() == crate::inventory::Flavor::Mariadb {
+    if d.flavor().gtid_model() == crate::dialect::GtidModel::DomainServerSequence {
         let rows = node.with_sql(|sql| sql.query(&d.replica_status_sql()))?;
         let using = rows
             .first()
