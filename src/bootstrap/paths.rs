@@ -677,7 +677,7 @@ impl Operation for DataDirectory {
         // Moving a running database is a migration, not a setup: refuse when the
         // server's current data directory holds databases of its own.
         let user_dbs: Vec<String> = node
-            .with_sql(|sql| sql.query("SHOW DATABASES"))?
+            .with_sql(|sql| sql.query(crate::dialect::show_databases_sql()))?
             .iter()
             .filter_map(|r| r.first().and_then(|(_, v)| v.clone()))
             .filter(|db| {

@@ -167,6 +167,15 @@ pub fn account_hosts_sql(user: &str) -> String {
     )
 }
 
+/// `ALTER USER USER() IDENTIFIED BY '...'`: the one statement an expired session may run.
+pub fn alter_own_password_sql(new: &secrecy::SecretString) -> String {
+    use secrecy::ExposeSecret;
+    format!(
+        "ALTER USER USER() IDENTIFIED BY {}",
+        quote_string(new.expose_secret())
+    )
+}
+
 /// What `mysqld --initialize` writes to the error log before root's random, expired
 /// password (MySQL 5.7 and later; the RPM packages' first start runs it).
 pub const TEMPORARY_PASSWORD_MARKER: &str =

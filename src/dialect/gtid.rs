@@ -26,3 +26,12 @@ impl Dialect {
 pub fn set_gtid_purged_sql(executed: &str) -> String {
     format!("SET @@GLOBAL.gtid_purged = {}", quote_string(executed))
 }
+
+/// Whether this server executed every transaction of `set` (a MySQL GTID set): row `s`
+/// is `1` when it did.
+pub fn gtid_subset_of_executed_sql(set: &str) -> String {
+    format!(
+        "SELECT GTID_SUBSET({}, @@GLOBAL.gtid_executed) AS s",
+        quote_string(set)
+    )
+}

@@ -27,22 +27,31 @@ use crate::inventory::Flavor;
 use anyhow::{bail, Result};
 
 mod accounts;
+mod dumps;
 mod durability;
 mod flavor;
 mod gtid;
 mod insecure_defaults;
+mod probe;
 mod queries;
 mod replica_control;
 mod replication;
 mod server_options;
 mod version;
-pub use accounts::{account_hosts_sql, parse_temporary_password, TEMPORARY_PASSWORD_MARKER};
+pub use accounts::{
+    account_hosts_sql, alter_own_password_sql, parse_temporary_password, TEMPORARY_PASSWORD_MARKER,
+};
+pub use dumps::dump_coordinates;
 pub use durability::ServerOption;
 pub use flavor::GtidModel;
-pub use gtid::set_gtid_purged_sql;
+pub use gtid::{gtid_subset_of_executed_sql, set_gtid_purged_sql};
+pub use probe::{
+    drop_probe_account_sql, drop_probe_database_sql, probe_account_sql, probe_accounts_sql,
+    probe_database_exists_sql, probe_rows_sql, probe_table_sql, probe_write_sql,
+};
 pub use queries::{
-    datadir_sql, global_variable_sql, pid_file_sql, ping_sql, server_id_sql, show_databases_sql,
-    version_sql,
+    base_tables_sql, databases_size_kib_sql, datadir_sql, global_variable_sql, pid_file_sql,
+    ping_sql, server_id_sql, show_databases_sql, show_global_status_sql, version_sql,
 };
 pub use replica_control::{BinlogCoordinates, ChangeSource, ReplicaStatus};
 pub use replication::{
