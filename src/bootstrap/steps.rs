@@ -3,7 +3,7 @@
 
 use crate::engine::{file_diff, Action, Change, Cluster, NodeHandle, Operation, Plan};
 use crate::facts;
-use crate::inventory::{Flavor, Inventory, Secrets};
+use crate::inventory::{Inventory, Secrets};
 use crate::os::{ServiceManager, KEEPALIVED_SERVICE};
 use crate::transport::{shell_quote, ForwardTarget, RemoteCommand};
 use anyhow::{anyhow, bail, Result};
@@ -140,9 +140,12 @@ impl Operation for InstallPackages {
         // MariaDB from AppStream on EL8+: the inventory's version is a module stream
         // (EL8: mariadb:10.3 default, 10.5, 10.11; EL9.4+: mariadb:10.11 next to the
         // non-modular 10.5), which dnf installs only once it is enabled.
-        if let (None, crate::os::PackageManager::Dnf, Flavor::Mariadb, Some(v)) =
-            (mirror, pm, inv.mysql.flavor, inv.mysql.version.as_deref())
-        {
+        if let (None, crate::os::PackageManager::Dnf, true, Some(v)) = (
+            mirror,
+            pm,
+            inv.mysql.flavor.installs_from_dnf_module_streams(),
+            inv.mysql.version.as_deref(),
+        ) {
             let state = node
                 .transport
                 .run_ok(&RemoteCommand::new(crate::os::mariadb_stream_query(v)))?;
@@ -349,8 +352,11 @@ impl Operation for AdminAccess {
                 {
                     bail!("{problem}");
                 }
-                let how = match (d.flavor(), &self.0.secrets.root_password) {
-                    (Flavor::Mysql, Some(_)) => "root with the inventory's root password",
+                let how = match (
+                    d.flavor().root_logs_in_with_password(),
+                    &self.0.secrets.root_password,
+                ) {
+                    (true, Some(_)) => "root with the inventory's root password",
                     _ => "root by socket authentication",
                 };
                 return Ok(Plan::Noop(format!(
@@ -362,7 +368,7 @@ impl Operation for AdminAccess {
         };
         let code = crate::sql::server_error_code(&err);
         // 1045: access denied; 1820/1862: the password is expired.
-        if !self.0.inv.mysql.flavor.root_may_need_password()
+        if !self.0.inv.mysql.flavor.root_logs_in_with_password()
             || !matches!(code, Some(1045 | 1820 | 1862))
         {
             return Err(err);

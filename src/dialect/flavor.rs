@@ -29,11 +29,11 @@ impl Flavor {
         }
     }
 
-    /// True when root may need a password to log in through the local socket (MySQL:
-    /// `auth_socket` is not root's default plugin), so an access-denied or
+    /// True when root logs in with the inventory's root password when it gives one
+    /// (MySQL; without one, `auth_socket` as Debian packages it), so an access-denied or
     /// expired-password error means "use the inventory's root password". MariaDB's
     /// root authenticates by `unix_socket`.
-    pub fn root_may_need_password(self) -> bool {
+    pub fn root_logs_in_with_password(self) -> bool {
         match self {
             Flavor::Mysql => true,
             Flavor::Mariadb => false,
@@ -46,6 +46,15 @@ impl Flavor {
         match self {
             Flavor::Mysql => true,
             Flavor::Mariadb => false,
+        }
+    }
+
+    /// True when, without a mirror, EL8+ nodes install this flavor from AppStream
+    /// module streams (the inventory's version is the stream, enabled before install).
+    pub fn installs_from_dnf_module_streams(self) -> bool {
+        match self {
+            Flavor::Mariadb => true,
+            Flavor::Mysql => false,
         }
     }
 

@@ -289,7 +289,10 @@ fn replace_data(
             &crate::bootstrap::paths::initialise_command(flavor, datadir, &log),
         ),
     )?;
-    if let (inventory::Flavor::Mysql, Some(root_password)) = (flavor, &secrets.root_password) {
+    if let (true, Some(root_password)) = (
+        flavor.fresh_root_password_is_temporary(),
+        &secrets.root_password,
+    ) {
         // The RPM way: `--initialize` left a random expired root password in the log;
         // replace it with the inventory's before the server starts for real.
         say(&format!(
@@ -514,12 +517,13 @@ fn copy(
 /// The login (three option-file lines) client programs on the nodes use as root: the
 /// inventory's root password on MySQL, socket authentication on MariaDB.
 pub(crate) fn client_login(secrets: &Secrets, flavor: inventory::Flavor) -> Result<String> {
-    let password = match flavor {
-        inventory::Flavor::Mysql => secrets
+    let password = if flavor.root_logs_in_with_password() {
+        secrets
             .root_password
             .as_ref()
-            .map(|p| secrecy::ExposeSecret::expose_secret(p).to_string()),
-        inventory::Flavor::Mariadb => None,
+            .map(|p| secrecy::ExposeSecret::expose_secret(p).to_string())
+    } else {
+        None
     };
     crate::bootstrap::paths::client_option_file("root", password.as_deref())
 }
