@@ -18,6 +18,14 @@ pub enum GtidModel {
 }
 
 impl Flavor {
+    /// The flavor as the inventory spells it (`mysql.flavor`).
+    pub fn inventory_name(self) -> &'static str {
+        match self {
+            Flavor::Mariadb => "mariadb",
+            Flavor::Mysql => "mysql",
+        }
+    }
+
     /// True when a freshly initialised data directory gives root a temporary, expired
     /// password (MySQL's `mysqld --initialize`), which mhactl replaces with the
     /// inventory's root password, so that password is required. MariaDB's root logs

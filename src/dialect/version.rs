@@ -68,12 +68,21 @@ impl Version {
         (self.major, self.minor, self.patch) >= (major, minor, patch)
     }
 
+    /// MySQL at least `major.minor.patch`. A match, not `==`: a new flavor must say here
+    /// whether MySQL's version boundaries apply to it.
     pub(super) fn mysql_at_least(&self, major: u32, minor: u32, patch: u32) -> bool {
-        self.flavor == Flavor::Mysql && self.at_least(major, minor, patch)
+        match self.flavor {
+            Flavor::Mysql => self.at_least(major, minor, patch),
+            Flavor::Mariadb => false,
+        }
     }
 
+    /// MariaDB at least `major.minor.patch` (see [`Self::mysql_at_least`]).
     pub(super) fn mariadb_at_least(&self, major: u32, minor: u32, patch: u32) -> bool {
-        self.flavor == Flavor::Mariadb && self.at_least(major, minor, patch)
+        match self.flavor {
+            Flavor::Mariadb => self.at_least(major, minor, patch),
+            Flavor::Mysql => false,
+        }
     }
 }
 
@@ -81,10 +90,7 @@ impl Version {
     /// Why this running server is not the one the inventory describes (`mysql.flavor`
     /// and, when set, `mysql.version` as `major.minor`), or `None` when it is.
     pub fn mismatch(&self, flavor: Flavor, version: Option<&str>) -> Option<String> {
-        let name = |f: Flavor| match f {
-            Flavor::Mariadb => "mariadb",
-            Flavor::Mysql => "mysql",
-        };
+        let name = Flavor::inventory_name;
         if self.flavor != flavor {
             return Some(format!(
                 "the server is {self}, but mysql.flavor is {}: fix mysql.flavor, or install {} on the node",
