@@ -18,10 +18,14 @@
 //! String literals are escaped for the default `sql_mode` (backslash escapes enabled):
 //! do not run these statements in a session with `NO_BACKSLASH_ESCAPES`.
 //!
-//! Submodules by topic: [`version`] (parsing `SELECT VERSION()`, the flavor), `replica_control`
-//! (binary log and replica thread statements, status parsing), `replication` (re-pointing a
-//! replica), `accounts` (users, grants, the temporary root password), `server_options` (my.cnf
-//! option names), `durability`, `insecure_defaults`.
+//! Submodules by topic: `version` (parsing `SELECT VERSION()`, the only flavor detection),
+//! `flavor` (version-independent capabilities of each flavor, one exhaustive `match` each),
+//! `replica_control` (binary log and replica thread statements, status parsing),
+//! `replication` (re-pointing a replica), `accounts` (users, grants, `sql_log_bin` off/on,
+//! the temporary root password), `server_options` (my.cnf option names), `dumps` (the dump
+//! tool's binary log position), `gtid`, `durability`, `insecure_defaults`, `queries` (text
+//! that is the same everywhere) and `probe` (failover's write probe). Callers outside
+//! `dialect/` write no SQL and compare no flavors: they call these.
 
 use crate::inventory::Flavor;
 use anyhow::{bail, Result};
