@@ -77,7 +77,7 @@ pub fn dialect(node: &NodeHandle) -> Result<Dialect> {
     {
         return Ok(d);
     }
-    let rows = node.with_sql(|sql| sql.query("SELECT VERSION() AS version"))?;
+    let rows = node.with_sql(|sql| sql.query(crate::dialect::version_sql()))?;
     let version = rows
         .first()
         .and_then(|r| crate::sql::get(r, "version"))
@@ -93,7 +93,7 @@ pub fn dialect(node: &NodeHandle) -> Result<Dialect> {
 
 /// A global variable's value (`SELECT @@name`).
 pub fn variable(node: &NodeHandle, name: &str) -> Result<Option<String>> {
-    let rows = node.with_sql(|sql| sql.query(&format!("SELECT @@GLOBAL.{name} AS value")))?;
+    let rows = node.with_sql(|sql| sql.query(&crate::dialect::global_variable_sql(name)))?;
     Ok(rows
         .first()
         .and_then(|r| crate::sql::get(r, "value"))
@@ -196,7 +196,7 @@ pub fn server_id_through_vip(
     };
     let target = crate::transport::ForwardTarget::Tcp(inv.vip.address.to_string(), inv.mysql.port);
     let mut conn = cluster.peer(holder).login(&target, &login)?;
-    let rows = conn.query("SELECT @@server_id AS id")?;
+    let rows = conn.query(crate::dialect::server_id_sql())?;
     Ok(rows
         .first()
         .and_then(|r| crate::sql::get(r, "id"))

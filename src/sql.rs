@@ -132,14 +132,7 @@ pub fn set_expired_password(
         .map_err(anyhow::Error::from)
 }
 
-/// `ALTER USER USER() IDENTIFIED BY '...'`: the one statement an expired session may run.
-pub fn alter_own_password_sql(new: &secrecy::SecretString) -> String {
-    use secrecy::ExposeSecret;
-    format!(
-        "ALTER USER USER() IDENTIFIED BY {}",
-        crate::dialect::quote_string(new.expose_secret())
-    )
-}
+pub use crate::dialect::alter_own_password_sql;
 
 /// The server's error number (1045 access denied, 1819 password policy, 1820 expired
 /// password, ...) anywhere in an error's chain.

@@ -272,13 +272,7 @@ pub fn read_node(cluster: &Cluster, n: &NodeHandle, inv: &Inventory, index: usiz
         Ok(d) => {
             let v = d.version();
             s.server_running = true;
-            s.flavor = Some(
-                match v.flavor {
-                    inventory::Flavor::Mariadb => "mariadb",
-                    inventory::Flavor::Mysql => "mysql",
-                }
-                .into(),
-            );
+            s.flavor = Some(v.flavor.inventory_name().into());
             s.version = Some(format!("{}.{}.{}", v.major, v.minor, v.patch));
         }
         Err(e) => s.errors.push(format!("server: {e:#}")),

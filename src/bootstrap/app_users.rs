@@ -9,7 +9,7 @@ use super::steps::Ctx;
 use crate::dialect::{quote_account, quote_string, Dialect};
 use crate::engine::{Change, Cluster, NodeHandle, Operation, Plan};
 use crate::facts;
-use crate::inventory::{self, Flavor};
+use crate::inventory;
 use crate::transport::ForwardTarget;
 use anyhow::{anyhow, bail, Result};
 use secrecy::{ExposeSecret, SecretString};
@@ -48,7 +48,7 @@ impl Operation for AppUsers {
             let existing = account_hosts(node, &user.name)?;
             for stale in existing.iter().filter(|h| !hosts.contains(h)) {
                 let account = quote_account(&user.name, stale);
-                statements.push(format!("DROP USER {account}"));
+                statements.push(d.drop_user_sql(&user.name, stale));
                 what.push(format!(
                     "drop {account} (not in access.users[{u}].networks)"
                 ));
@@ -90,7 +90,7 @@ impl Operation for AppUsers {
                 fine.join(", ")
             )));
         }
-        statements.push("SET SESSION sql_log_bin = 1".into());
+        statements.push(d.session_binlog_sql());
         Ok(Plan::Change(Change {
             summary: what.join(", "),
             actions: vec![super::steps::account_sql(
@@ -126,12 +126,7 @@ pub fn wanted_account(u: usize, user: &inventory::AccessUser) -> Result<(Grants,
 /// The hosts that accounts named `user` exist for on the node.
 pub fn account_hosts(node: &NodeHandle, user: &str) -> Result<Vec<String>> {
     Ok(node
-        .with_sql(|sql| {
-            sql.query(&format!(
-                "SELECT Host AS host FROM mysql.user WHERE User = {}",
-                quote_string(user)
-            ))
-        })?
+        .with_sql(|sql| sql.query(&crate::dialect::account_hosts_sql(user)))?
         .iter()
         .filter_map(|r| crate::sql::get(r, "host").map(str::to_string))
         .collect())
@@ -163,27 +158,14 @@ fn password_ok(
     password: &SecretString,
 ) -> Result<bool> {
     let node = &cluster.nodes[i];
-    let account_where = format!(
-        "User = {} AND Host = {}",
-        quote_string(user),
-        quote_string(host)
-    );
-    if d.flavor() == Flavor::Mariadb {
-        let sql = format!(
-            "SELECT COUNT(*) AS n FROM mysql.user WHERE {account_where} AND authentication_string = PASSWORD({})",
-            quote_string(password.expose_secret())
-        );
+    if let Some(sql) = d.password_matches_sql(user, host, password.expose_secret()) {
         return Ok(node
             .with_sql(|s| s.query(&sql))?
             .first()
             .and_then(|r| crate::sql::get(r, "n"))
             == Some("1"));
     }
-    let rows = node.with_sql(|s| {
-        s.query(&format!(
-            "SELECT plugin, HEX(authentication_string) AS auth FROM mysql.user WHERE {account_where}"
-        ))
-    })?;
+    let rows = node.with_sql(|s| s.query(&d.account_auth_sql(user, host)))?;
     let row = rows
         .first()
         .ok_or_else(|| anyhow!("{}: no account {user}@{host}", node.name))?;
@@ -202,16 +184,17 @@ fn password_ok(
         );
     }
     let peer_addr = inv.peer(i).address.to_string();
-    let probe = quote_account(PASSWORD_CHECK_USER, &peer_addr);
-    let create = format!(
-        "CREATE USER {probe} IDENTIFIED WITH {plugin} AS {}",
-        auth_literal(&auth)
+    let create = d.create_user_with_hash_sql(
+        PASSWORD_CHECK_USER,
+        &peer_addr,
+        &plugin,
+        &auth_literal(&auth),
     );
     node.with_sql(|s| {
         s.exec(&d.session_no_binlog_sql())?;
-        s.exec(&format!("DROP USER IF EXISTS {probe}"))?;
+        s.exec(&d.drop_user_if_exists_sql(PASSWORD_CHECK_USER, &peer_addr))?;
         s.exec(&create)?;
-        s.exec("SET SESSION sql_log_bin = 1")
+        s.exec(&d.session_binlog_sql())
     })?;
     let login = crate::sql::Login {
         user: PASSWORD_CHECK_USER.into(),
@@ -221,8 +204,8 @@ fn password_ok(
     let result = crate::sql::MysqlConn::connect(&cluster.peer(i).transport, &target, &login);
     node.with_sql(|s| {
         s.exec(&d.session_no_binlog_sql())?;
-        s.exec(&format!("DROP USER IF EXISTS {probe}"))?;
-        s.exec("SET SESSION sql_log_bin = 1")
+        s.exec(&d.drop_user_if_exists_sql(PASSWORD_CHECK_USER, &peer_addr))?;
+        s.exec(&d.session_binlog_sql())
     })?;
     match result {
         Ok(_) => Ok(true),

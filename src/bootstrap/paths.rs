@@ -677,7 +677,7 @@ impl Operation for DataDirectory {
         // Moving a running database is a migration, not a setup: refuse when the
         // server's current data directory holds databases of its own.
         let user_dbs: Vec<String> = node
-            .with_sql(|sql| sql.query("SHOW DATABASES"))?
+            .with_sql(|sql| sql.query(crate::dialect::show_databases_sql()))?
             .iter()
             .filter_map(|r| r.first().and_then(|(_, v)| v.clone()))
             .filter(|db| {
@@ -700,7 +700,7 @@ impl Operation for DataDirectory {
             initialise_command(flavor, &dir, &log)
         )))];
         let mut summary = format!("initialise {dir}");
-        if flavor == Flavor::Mysql {
+        if flavor.fresh_root_password_is_temporary() {
             let Some(root_password) = self.0.secrets.root_password.clone() else {
                 bail!(
                     "mysql.datadir: a fresh MySQL data directory starts with a temporary root \

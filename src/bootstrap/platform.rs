@@ -7,7 +7,7 @@
 use crate::cli::UsageError;
 use crate::engine::{Action, Cluster, NodeHandle};
 use crate::facts;
-use crate::inventory::{Flavor, Inventory};
+use crate::inventory::Inventory;
 use crate::os::mysql_platform::{
     import_key_command, keys_to_import, mysql_series_on, PlatformVerdict,
 };
@@ -18,7 +18,7 @@ use anyhow::Result;
 /// The warnings to print; an error (exit 2) when a node's OS cannot have the series.
 /// A node whose OS cannot be read is left to the steps (detect-os names the problem).
 pub fn check(cluster: &Cluster, inv: &Inventory) -> Result<Vec<String>> {
-    if inv.mysql.flavor != Flavor::Mysql {
+    if !inv.mysql.flavor.installs_from_vendor_yum_repository() {
         return Ok(Vec::new());
     }
     let own_source = inv.packages.repository.is_some() || inv.packages.mysql_release_rpm.is_some();

@@ -3,7 +3,7 @@
 
 use crate::engine::{file_diff, Action, Change, Cluster, NodeHandle, Operation, Plan};
 use crate::facts;
-use crate::inventory::{Flavor, Inventory, Secrets};
+use crate::inventory::{Inventory, Secrets};
 use crate::os::{ServiceManager, KEEPALIVED_SERVICE};
 use crate::transport::{shell_quote, ForwardTarget, RemoteCommand};
 use anyhow::{anyhow, bail, Result};
@@ -119,7 +119,7 @@ impl Operation for InstallPackages {
         }
         if mirror.is_none()
             && target.family == crate::os::OsFamily::El7
-            && inv.mysql.flavor == Flavor::Mariadb
+            && inv.mysql.flavor.el7_base_repository_too_old()
         {
             // CentOS/RHEL 7's own repositories carry MariaDB 5.5 only, which has no
             // replication statements mhactl could use (and is long out of support).
@@ -129,7 +129,10 @@ impl Operation for InstallPackages {
                  MariaDB's own yum repository for EL7), or use mysql.flavor: mysql"
             );
         }
-        if mirror.is_none() && target.family.is_el() && inv.mysql.flavor == Flavor::Mysql {
+        if mirror.is_none()
+            && target.family.is_el()
+            && inv.mysql.flavor.installs_from_vendor_yum_repository()
+        {
             let (more, summary) = plan_mysql_yum_repository(&self.0, node, &target)?;
             actions.extend(more);
             what.extend(summary);
@@ -137,9 +140,12 @@ impl Operation for InstallPackages {
         // MariaDB from AppStream on EL8+: the inventory's version is a module stream
         // (EL8: mariadb:10.3 default, 10.5, 10.11; EL9.4+: mariadb:10.11 next to the
         // non-modular 10.5), which dnf installs only once it is enabled.
-        if let (None, crate::os::PackageManager::Dnf, Flavor::Mariadb, Some(v)) =
-            (mirror, pm, inv.mysql.flavor, inv.mysql.version.as_deref())
-        {
+        if let (None, crate::os::PackageManager::Dnf, true, Some(v)) = (
+            mirror,
+            pm,
+            inv.mysql.flavor.installs_from_dnf_module_streams(),
+            inv.mysql.version.as_deref(),
+        ) {
             let state = node
                 .transport
                 .run_ok(&RemoteCommand::new(crate::os::mariadb_stream_query(v)))?;
@@ -346,8 +352,11 @@ impl Operation for AdminAccess {
                 {
                     bail!("{problem}");
                 }
-                let how = match (d.flavor(), &self.0.secrets.root_password) {
-                    (Flavor::Mysql, Some(_)) => "root with the inventory's root password",
+                let how = match (
+                    d.flavor().root_logs_in_with_password(),
+                    &self.0.secrets.root_password,
+                ) {
+                    (true, Some(_)) => "root with the inventory's root password",
                     _ => "root by socket authentication",
                 };
                 return Ok(Plan::Noop(format!(
@@ -359,7 +368,9 @@ impl Operation for AdminAccess {
         };
         let code = crate::sql::server_error_code(&err);
         // 1045: access denied; 1820/1862: the password is expired.
-        if self.0.inv.mysql.flavor != Flavor::Mysql || !matches!(code, Some(1045 | 1820 | 1862)) {
+        if !self.0.inv.mysql.flavor.root_logs_in_with_password()
+            || !matches!(code, Some(1045 | 1820 | 1862))
+        {
             return Err(err);
         }
         let Some(root_password) = self.0.secrets.root_password.clone() else {
@@ -437,15 +448,10 @@ impl Operation for AdminAccess {
 /// that transaction is the server's entire history is anything reset.
 fn forget_first_password_change(node: &NodeHandle) -> Result<()> {
     let d = facts::dialect(node)?;
-    if d.flavor() != Flavor::Mysql {
+    let Some(gtid_state) = d.gtid_state_sql() else {
         return Ok(());
-    }
-    let rows = node.with_sql(|s| {
-        s.query(
-            "SELECT @@GLOBAL.gtid_mode AS mode, @@GLOBAL.gtid_executed AS executed, \
-             @@GLOBAL.server_uuid AS uuid",
-        )
-    })?;
+    };
+    let rows = node.with_sql(|s| s.query(&gtid_state))?;
     let Some(row) = rows.first() else {
         return Ok(());
     };
@@ -699,7 +705,7 @@ fn restart_and_wait_quietly(
         .run_ok(&RemoteCommand::new(services.restart_command(service)))?;
     crate::poll::until(Duration::from_secs(60), || {
         node.reset_sql();
-        match node.with_sql(|sql| sql.query("SELECT 1")) {
+        match node.with_sql(|sql| sql.query(crate::dialect::ping_sql())) {
             Ok(_) => Ok(true),
             // It answered: on a fresh MySQL data directory root's password is the new
             // temporary one until admin access is established again.
@@ -845,11 +851,7 @@ impl Operation for ReplicationUser {
         let password = self.0.secrets.replication_password.expose_secret();
         let account = crate::dialect::quote_account(user, &host);
         super::account_guard::refuse_foreign_hosts(node, user, &host)?;
-        let exists_sql = format!(
-            "SELECT COUNT(*) AS n FROM mysql.user WHERE User = {} AND Host = {}",
-            crate::dialect::quote_string(user),
-            crate::dialect::quote_string(&host)
-        );
+        let exists_sql = d.count_account_sql(user, &host);
         let exists = node
             .with_sql(|sql| sql.query(&exists_sql))?
             .first()
@@ -881,7 +883,7 @@ impl Operation for ReplicationUser {
                 "{account} exists with replication privileges only"
             )));
         }
-        statements.push("SET SESSION sql_log_bin = 1".into());
+        statements.push(d.session_binlog_sql());
         Ok(Plan::Change(Change {
             summary: what.join(", "),
             actions: vec![account_sql(
@@ -910,7 +912,7 @@ fn password_matches(
     let user = &inv.mysql.replication_user;
     let host = inv.peer(i).address.to_string();
     let password = &ctx.secrets.replication_password;
-    if d.flavor() == Flavor::Mysql {
+    let Some(sql) = d.password_matches_sql(user, &host, password.expose_secret()) else {
         let login = crate::sql::Login {
             user: user.clone(),
             password: Some(password.clone()),
@@ -925,13 +927,7 @@ fn password_matches(
                 cluster.peer(i).name
             ))),
         };
-    }
-    let sql = format!(
-        "SELECT COUNT(*) AS n FROM mysql.user WHERE User = {} AND Host = {} AND authentication_string = PASSWORD({})",
-        crate::dialect::quote_string(user),
-        crate::dialect::quote_string(&host),
-        crate::dialect::quote_string(password.expose_secret())
-    );
+    };
     Ok(node
         .with_sql(|s| s.query(&sql))?
         .first()

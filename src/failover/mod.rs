@@ -382,7 +382,7 @@ fn inject(
 /// The server's own pid file (`@@pid_file`, made absolute against `@@datadir`).
 fn server_pid_file(node: &crate::engine::NodeHandle) -> Result<String> {
     let rows = node
-        .with_sql(|sql| sql.query("SELECT @@pid_file AS pid_file, @@datadir AS datadir"))
+        .with_sql(|sql| sql.query(crate::dialect::pid_file_sql()))
         .with_context(|| format!("{}: asking the server for its pid file", node.name))?;
     let row = rows
         .first()

@@ -31,21 +31,17 @@ pub(super) fn setup_probe(cluster: &Cluster, client: &str, password: &str) -> Re
     // The table replicates (it is the point); the account is made on each node with the
     // binary log off, like the replication account.
     cluster.nodes[0].with_sql(|sql| {
-        sql.exec(&format!("CREATE DATABASE IF NOT EXISTS {PROBE_DB}"))?;
-        sql.exec(&format!("DROP TABLE IF EXISTS {PROBE_DB}.writes"))?;
-        sql.exec(&format!(
-            "CREATE TABLE {PROBE_DB}.writes (seq BIGINT PRIMARY KEY, client_ms BIGINT NOT NULL, server_id INT NOT NULL) ENGINE=InnoDB"
-        ))
+        for stmt in crate::dialect::probe_table_sql(PROBE_DB) {
+            sql.exec(&stmt)?;
+        }
+        Ok(())
     })?;
     for node in &cluster.nodes {
         node.with_sql(|sql| {
-            sql.exec("SET SESSION sql_log_bin = 0")?;
-            sql.exec(&format!("DROP USER IF EXISTS {account}"))?;
-            sql.exec(&format!("CREATE USER {account} IDENTIFIED BY {pw}"))?;
-            sql.exec(&format!(
-                "GRANT INSERT, SELECT ON {PROBE_DB}.* TO {account}"
-            ))?;
-            sql.exec("SET SESSION sql_log_bin = 1")
+            for stmt in crate::dialect::probe_account_sql(PROBE_DB, &account, &pw) {
+                sql.exec(&stmt)?;
+            }
+            Ok(())
         })
         .with_context(|| format!("{}: creating the probe account", node.name))?;
     }
@@ -65,23 +61,25 @@ pub(super) fn cleanup(cluster: &Cluster, client: &str, keep_table: bool) -> Resu
     for node in &cluster.nodes {
         node.reset_sql();
         if let Err(e) = node.with_sql(|sql| {
-            sql.exec("SET SESSION sql_log_bin = 0")?;
-            sql.exec(&format!("DROP USER IF EXISTS {account}"))?;
-            sql.exec("SET SESSION sql_log_bin = 1")
+            for stmt in crate::dialect::drop_probe_account_sql(&account) {
+                sql.exec(&stmt)?;
+            }
+            Ok(())
         }) {
             problems.push(format!("{}: dropping {account}: {e:#}", node.name));
         }
     }
     if !keep_table {
         let dropped = cluster.nodes.iter().any(|node| {
-            node.with_sql(|sql| sql.exec(&format!("DROP DATABASE IF EXISTS {PROBE_DB}")))
+            node.with_sql(|sql| sql.exec(&crate::dialect::drop_probe_database_sql(PROBE_DB)))
                 .is_ok()
         });
         let gone = dropped
             && crate::poll::until(Duration::from_secs(30), || {
                 for node in &cluster.nodes {
-                    let rows = node
-                        .with_sql(|sql| sql.query(&format!("SHOW DATABASES LIKE '{PROBE_DB}'")))?;
+                    let rows = node.with_sql(|sql| {
+                        sql.query(&crate::dialect::probe_database_exists_sql(PROBE_DB))
+                    })?;
                     if !rows.is_empty() {
                         return Ok(false);
                     }
@@ -103,8 +101,8 @@ pub(super) fn cleanup(cluster: &Cluster, client: &str, keep_table: bool) -> Resu
 }
 
 pub(super) fn probe_rows(cluster: &Cluster, node: usize) -> Result<BTreeSet<u64>> {
-    let rows = cluster.nodes[node]
-        .with_sql(|sql| sql.query(&format!("SELECT seq FROM {PROBE_DB}.writes")))?;
+    let rows =
+        cluster.nodes[node].with_sql(|sql| sql.query(&crate::dialect::probe_rows_sql(PROBE_DB)))?;
     Ok(rows
         .iter()
         .filter_map(|r| crate::sql::get(r, "seq"))

@@ -67,10 +67,10 @@ impl Writer {
                         .ok();
                 }
                 if let Some(c) = conn.as_mut() {
-                    let sql = format!(
-                        "INSERT INTO {}.writes (seq, client_ms, server_id) VALUES ({seq}, {}, @@server_id)",
+                    let sql = crate::dialect::probe_write_sql(
                         super::PROBE_DB,
-                        started.elapsed().as_millis()
+                        seq,
+                        started.elapsed().as_millis(),
                     );
                     match c.query_drop(sql) {
                         Ok(()) => {

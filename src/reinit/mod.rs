@@ -52,7 +52,7 @@ pub fn run(args: &ReinitArgs, global: &GlobalArgs) -> Result<ExitCode> {
         .into());
     }
     let secrets = Secrets::resolve(&inv, std::io::stdin().is_terminal())?;
-    if inv.mysql.flavor == inventory::Flavor::Mysql && secrets.root_password.is_none() {
+    if inv.mysql.flavor.fresh_root_password_is_temporary() && secrets.root_password.is_none() {
         // Refused before anything is touched: the fresh data directory starts with a
         // temporary root password, which reinit replaces with the inventory's.
         bail!(
@@ -129,7 +129,7 @@ fn rebuild(
         inv,
         secrets,
         target,
-        "SHOW DATABASES",
+        crate::dialect::show_databases_sql(),
         SYSTEM_SCHEMAS,
     )?;
     crate::interrupt::check()?;
@@ -289,7 +289,10 @@ fn replace_data(
             &crate::bootstrap::paths::initialise_command(flavor, datadir, &log),
         ),
     )?;
-    if let (inventory::Flavor::Mysql, Some(root_password)) = (flavor, &secrets.root_password) {
+    if let (true, Some(root_password)) = (
+        flavor.fresh_root_password_is_temporary(),
+        &secrets.root_password,
+    ) {
         // The RPM way: `--initialize` left a random expired root password in the log;
         // replace it with the inventory's before the server starts for real.
         say(&format!(
@@ -395,7 +398,9 @@ fn start_server(
         .dialect = None;
     crate::poll::until(Duration::from_secs(60), || {
         node.reset_sql();
-        Ok(node.with_sql(|s| s.query("SELECT 1")).is_ok())
+        Ok(node
+            .with_sql(|s| s.query(crate::dialect::ping_sql()))
+            .is_ok())
     })
     .map_err(|_| anyhow!("{server} did not answer SQL on the fresh data directory within 60 s"))
 }
@@ -444,17 +449,12 @@ fn copy(
         let c = facts::binlog_coordinates(peer)?;
         // With GTIDs (MySQL), the fresh node has executed what the peer had, as a dump
         // would have recorded (`--set-gtid-purged`).
-        if flavor == inventory::Flavor::Mysql
+        if flavor.gtid_model() == crate::dialect::GtidModel::ServerUuidSets
             && facts::variable(peer, "gtid_mode")?.as_deref() == Some("ON")
         {
             let executed = facts::variable(peer, "gtid_executed")?.unwrap_or_default();
             if !executed.trim().is_empty() {
-                node.with_sql(|s| {
-                    s.exec(&format!(
-                        "SET @@GLOBAL.gtid_purged = {}",
-                        crate::dialect::quote_string(executed.trim())
-                    ))
-                })?;
+                node.with_sql(|s| s.exec(&crate::dialect::set_gtid_purged_sql(executed.trim())))?;
             }
         }
         return Ok((c.file, c.position));
@@ -466,20 +466,14 @@ fn copy(
         node.name
     ));
     let dbs: Vec<String> = databases.iter().map(|d| shell_quote(d)).collect();
-    // MySQL 8.0.26 renamed --master-data to --source-data (and 8.4 deprecates the old name).
-    let v = facts::dialect(peer)?.version();
-    let source_data =
-        if flavor == inventory::Flavor::Mysql && (v.major, v.minor, v.patch) >= (8, 0, 26) {
-            "--source-data=2"
-        } else {
-            "--master-data=2"
-        };
+    let peer_dialect = facts::dialect(peer)?;
+    let source_data = peer_dialect.dump_binlog_position_option();
     let login = client_login(secrets, flavor)?;
     // The dump streams from the peer through this host into the node's client, one
     // chunk at a time: memory stays bounded whatever the size of the data. It is
     // loaded with the binary log off: the copy must not replicate back to the peer.
     let mut input = login.clone().into_bytes();
-    input.extend_from_slice(b"SET SESSION sql_log_bin = 0;\n");
+    input.extend_from_slice(format!("{};\n", peer_dialect.session_no_binlog_sql()).as_bytes());
     let mut load = node.transport.open_sink(&RemoteCommand::with_stdin(
         crate::bootstrap::paths::with_client_login("$(command -v mariadb || command -v mysql)", ""),
         input,
@@ -511,7 +505,7 @@ fn copy(
         }
         (Ok(()), Ok(())) => {}
     }
-    dump_coordinates(&String::from_utf8_lossy(&head)).ok_or_else(|| {
+    crate::dialect::dump_coordinates(&String::from_utf8_lossy(&head)).ok_or_else(|| {
         anyhow!(
             "{}: the dump does not record the binary log position in its first {} KiB",
             peer.name,
@@ -523,12 +517,13 @@ fn copy(
 /// The login (three option-file lines) client programs on the nodes use as root: the
 /// inventory's root password on MySQL, socket authentication on MariaDB.
 pub(crate) fn client_login(secrets: &Secrets, flavor: inventory::Flavor) -> Result<String> {
-    let password = match flavor {
-        inventory::Flavor::Mysql => secrets
+    let password = if flavor.root_logs_in_with_password() {
+        secrets
             .root_password
             .as_ref()
-            .map(|p| secrecy::ExposeSecret::expose_secret(p).to_string()),
-        inventory::Flavor::Mariadb => None,
+            .map(|p| secrecy::ExposeSecret::expose_secret(p).to_string())
+    } else {
+        None
     };
     crate::bootstrap::paths::client_option_file("root", password.as_deref())
 }
@@ -536,49 +531,3 @@ pub(crate) fn client_login(secrets: &Secrets, flavor: inventory::Flavor) -> Resu
 /// How much of the dump's beginning is kept to read the binary log position from: the
 /// `CHANGE MASTER TO` comment comes right after the header, well within this.
 const DUMP_HEAD_BYTES: usize = 64 * 1024;
-
-/// The binary log position a `--master-data=2` / `--source-data=2` dump recorded.
-pub fn dump_coordinates(dump: &str) -> Option<(String, u64)> {
-    let line = dump
-        .lines()
-        .take(200)
-        .find(|l| l.contains("CHANGE MASTER TO") || l.contains("CHANGE REPLICATION SOURCE TO"))?;
-    let value = |key: &str| -> Option<String> {
-        let start = line.find(key)? + key.len();
-        let rest = line[start..].trim_start_matches(['=', ' ', '\'']);
-        Some(
-            rest.chars()
-                .take_while(|c| *c != '\'' && *c != ',' && *c != ';')
-                .collect(),
-        )
-    };
-    let file = value("_LOG_FILE")?;
-    let pos = value("_LOG_POS")?.trim().parse().ok()?;
-    Some((file, pos))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::dump_coordinates;
-
-    #[test]
-    fn reads_the_position_mariadb_dump_records() {
-        let dump = "-- MariaDB dump 10.19\n--\n-- Position to start replication or point-in-time recovery from\n--\n\n\
-                    -- CHANGE MASTER TO MASTER_LOG_FILE='mysql-bin.000002', MASTER_LOG_POS=1234;\n\nCREATE DATABASE x;\n";
-        assert_eq!(
-            dump_coordinates(dump),
-            Some(("mysql-bin.000002".into(), 1234))
-        );
-    }
-
-    #[test]
-    fn reads_the_position_mysql_8_dump_records() {
-        let dump = "-- CHANGE REPLICATION SOURCE TO SOURCE_LOG_FILE='binlog.000007', SOURCE_LOG_POS=157;\n";
-        assert_eq!(dump_coordinates(dump), Some(("binlog.000007".into(), 157)));
-    }
-
-    #[test]
-    fn no_position_is_none() {
-        assert_eq!(dump_coordinates("CREATE TABLE t (id INT);\n"), None);
-    }
-}

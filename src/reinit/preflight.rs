@@ -230,7 +230,7 @@ pub fn node_problems(
 fn current_datadir(node: &NodeHandle, inv: &Inventory, server_active: bool) -> String {
     let from_server = server_active
         .then(|| {
-            node.with_sql(|s| s.query("SELECT @@datadir AS d"))
+            node.with_sql(|s| s.query(crate::dialect::datadir_sql()))
                 .ok()
                 .and_then(|rows| {
                     rows.first()
@@ -255,17 +255,7 @@ fn data_size_kib(peer: &NodeHandle, databases: &[String]) -> Result<u64> {
     if databases.is_empty() {
         return Ok(0);
     }
-    let list: Vec<String> = databases
-        .iter()
-        .map(|d| crate::dialect::quote_string(d))
-        .collect();
-    let rows = peer.with_sql(|s| {
-        s.query(&format!(
-            "SELECT COALESCE(SUM(DATA_LENGTH + INDEX_LENGTH), 0) DIV 1024 AS kib \
-             FROM information_schema.TABLES WHERE TABLE_SCHEMA IN ({})",
-            list.join(", ")
-        ))
-    })?;
+    let rows = peer.with_sql(|s| s.query(&crate::dialect::databases_size_kib_sql(databases)))?;
     Ok(rows
         .first()
         .and_then(|r| crate::sql::get(r, "kib"))

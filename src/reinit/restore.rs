@@ -96,7 +96,9 @@ pub fn restore_previous(cluster: &Cluster, inv: &Inventory, prev: &Previous) -> 
             .and_then(|()| {
                 crate::poll::until(Duration::from_secs(60), || {
                     node.reset_sql();
-                    Ok(node.with_sql(|s| s.query("SELECT 1")).is_ok())
+                    Ok(node
+                        .with_sql(|s| s.query(crate::dialect::ping_sql()))
+                        .is_ok())
                 })
                 .map_err(|_| anyhow!("{server} did not answer SQL within 60 s"))
             });

@@ -44,9 +44,10 @@ pub fn access_defaults_check(node: &NodeHandle, d: &Dialect) -> Result<Check> {
             n,
             format!(
                 "{} (usually left by {}); remove them as mysql_secure_installation does, with \
-                 `SET SESSION sql_log_bin = 0` first: {}",
+                 `{}` first: {}",
                 found.join(", "),
                 d.insecure_defaults_origin(),
+                d.session_no_binlog_sql(),
                 d.remove_insecure_defaults_sql(&anonymous).join("; ")
             ),
         )

@@ -3,7 +3,7 @@
 //! reason, never an abort, so one broken thing does not hide the others.
 
 use super::Check;
-use crate::dialect::{quote_account, quote_string, Dialect};
+use crate::dialect::{quote_account, Dialect};
 use crate::engine::{Cluster, NodeHandle};
 use crate::facts;
 use crate::inventory::{Inventory, Secrets};
@@ -361,13 +361,8 @@ fn semi_sync_check(node: &NodeHandle, inv: &Inventory, d: &Dialect) -> Result<Ch
         ));
     }
     let (source, replica) = d.semi_sync_status_variables();
-    let rows = node.with_sql(|sql| {
-        sql.query(&format!(
-            "SHOW GLOBAL STATUS WHERE Variable_name IN ({}, {})",
-            quote_string(source),
-            quote_string(replica)
-        ))
-    })?;
+    let rows = node
+        .with_sql(|sql| sql.query(&crate::dialect::show_global_status_sql(&[source, replica])))?;
     let value = |name: &str| {
         rows.iter()
             .find(|r| crate::sql::get(r, "Variable_name") == Some(name))
@@ -392,7 +387,7 @@ fn semi_sync_check(node: &NodeHandle, inv: &Inventory, d: &Dialect) -> Result<Ch
 fn gtid_check(cluster: &Cluster, d: &Dialect, i: usize) -> Result<Check> {
     let node = &cluster.nodes[i];
     let n = node.name.as_str();
-    if d.flavor() == crate::inventory::Flavor::Mariadb {
+    if d.flavor().gtid_model() == crate::dialect::GtidModel::DomainServerSequence {
         let rows = node.with_sql(|sql| sql.query(&d.replica_status_sql()))?;
         let using = rows
             .first()
@@ -424,10 +419,7 @@ fn gtid_check(cluster: &Cluster, d: &Dialect, i: usize) -> Result<Check> {
     }
     let peer = cluster.peer(i);
     let peer_set = facts::variable(peer, "gtid_executed")?.unwrap_or_default();
-    let sql = format!(
-        "SELECT GTID_SUBSET({}, @@GLOBAL.gtid_executed) AS s",
-        quote_string(&peer_set)
-    );
+    let sql = crate::dialect::gtid_subset_of_executed_sql(&peer_set);
     let subset = node
         .with_sql(|s| s.query(&sql))?
         .first()
@@ -864,26 +856,7 @@ fn replicated_tables(node: &NodeHandle, inv: &Inventory) -> Result<Vec<String>> 
         "sys".into(),
     ];
     excluded.extend(inv.ignored_databases());
-    let list = excluded
-        .iter()
-        .map(|d| quote_string(d))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let mut sql = format!(
-        "SELECT CONCAT('`', TABLE_SCHEMA, '`.`', TABLE_NAME, '`') AS t FROM information_schema.TABLES \
-         WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN ({list})"
-    );
-    if !inv.mysql.replicate_databases.is_empty() {
-        let only = inv
-            .mysql
-            .replicate_databases
-            .iter()
-            .map(|d| quote_string(d))
-            .collect::<Vec<_>>()
-            .join(", ");
-        sql.push_str(&format!(" AND TABLE_SCHEMA IN ({only})"));
-    }
-    sql.push_str(" ORDER BY 1");
+    let sql = crate::dialect::base_tables_sql(&excluded, &inv.mysql.replicate_databases);
     Ok(node
         .with_sql(|s| s.query(&sql))?
         .iter()

@@ -17,10 +17,8 @@ pub fn check(cluster: &Cluster) -> Vec<Check> {
         .iter()
         .map(|node| {
             let found = node.with_sql(|sql| {
-                let accounts = sql.query(&format!(
-                    "SELECT User AS user, Host AS host FROM mysql.user WHERE User = '{PROBE_USER}'"
-                ))?;
-                let databases = sql.query(&format!("SHOW DATABASES LIKE '{PROBE_DB}'"))?;
+                let accounts = sql.query(&crate::dialect::probe_accounts_sql(PROBE_USER))?;
+                let databases = sql.query(&crate::dialect::probe_database_exists_sql(PROBE_DB))?;
                 Ok((accounts, !databases.is_empty()))
             });
             let (accounts, database) = match found {

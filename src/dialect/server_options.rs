@@ -1,0 +1,235 @@
+//! my.cnf option and status variable names that differ per flavor and version (replica
+//! updates, skipped errors, binlog expiry, semi-sync), the default collation, and whether
+//! `mysqld --validate-config` exists.
+
+use super::Dialect;
+use crate::inventory::Flavor;
+
+impl Dialect {
+    /// my.cnf option making a replica write replicated events to its own binary log.
+    pub fn log_replica_updates_option(&self) -> &'static str {
+        if self.v().mysql_at_least(8, 0, 26) {
+            "log_replica_updates"
+        } else {
+            "log_slave_updates"
+        }
+    }
+
+    /// my.cnf option listing error codes the replica skips.
+    pub fn skip_errors_option(&self) -> &'static str {
+        if self.v().mysql_at_least(8, 0, 26) {
+            "replica_skip_errors"
+        } else {
+            "slave_skip_errors"
+        }
+    }
+
+    /// my.cnf option and value for keeping `days` of binary logs
+    /// (`binlog_expire_logs_seconds` where supported, else `expire_logs_days`).
+    pub fn binlog_expiry_option(&self, days: u32) -> (&'static str, u64) {
+        if self.v().mysql_at_least(8, 0, 1) || self.v().mariadb_at_least(10, 6, 1) {
+            ("binlog_expire_logs_seconds", u64::from(days) * 86_400)
+        } else {
+            ("expire_logs_days", u64::from(days))
+        }
+    }
+
+    /// my.cnf options for semi-synchronous replication in both directions (each node is
+    /// a source and a replica), waiting for the peer for at most `timeout_ms`, with the
+    /// lossless `AFTER_SYNC` wait point. MariaDB has it built in since 10.3.3; MySQL
+    /// loads its plugins (renamed `source`/`replica` in 8.0.26).
+    pub fn semi_sync_options(&self, timeout_ms: u32) -> anyhow::Result<Vec<(String, String)>> {
+        let t = timeout_ms.to_string();
+        let o = |k: &str, v: &str| (k.to_string(), v.to_string());
+        let v = self.v();
+        Ok(match v.flavor {
+            Flavor::Mariadb if v.mariadb_at_least(10, 3, 3) => vec![
+                o("rpl_semi_sync_master_enabled", "ON"),
+                o("rpl_semi_sync_slave_enabled", "ON"),
+                o("rpl_semi_sync_master_timeout", &t),
+                o("rpl_semi_sync_master_wait_point", "AFTER_SYNC"),
+            ],
+            Flavor::Mariadb => anyhow::bail!(
+                "semi-synchronous replication needs MariaDB 10.3.3 or later (this is {v})"
+            ),
+            Flavor::Mysql if v.mysql_at_least(8, 0, 26) => vec![
+                o("plugin-load-add", "semisync_source.so"),
+                o("plugin-load-add", "semisync_replica.so"),
+                o("rpl_semi_sync_source_enabled", "ON"),
+                o("rpl_semi_sync_replica_enabled", "ON"),
+                o("rpl_semi_sync_source_timeout", &t),
+                o("rpl_semi_sync_source_wait_point", "AFTER_SYNC"),
+            ],
+            Flavor::Mysql => vec![
+                o("plugin-load-add", "semisync_master.so"),
+                o("plugin-load-add", "semisync_slave.so"),
+                o("rpl_semi_sync_master_enabled", "ON"),
+                o("rpl_semi_sync_slave_enabled", "ON"),
+                o("rpl_semi_sync_master_timeout", &t),
+                o("rpl_semi_sync_master_wait_point", "AFTER_SYNC"),
+            ],
+        })
+    }
+
+    /// Status variables saying whether semi-sync is active as a source and as a replica.
+    pub fn semi_sync_status_variables(&self) -> (&'static str, &'static str) {
+        if self.v().mysql_at_least(8, 0, 26) {
+            (
+                "Rpl_semi_sync_source_status",
+                "Rpl_semi_sync_replica_status",
+            )
+        } else {
+            ("Rpl_semi_sync_master_status", "Rpl_semi_sync_slave_status")
+        }
+    }
+
+    /// Server collation matching `character-set-server = utf8mb4`.
+    pub fn default_collation(&self) -> &'static str {
+        if self.v().mysql_at_least(8, 0, 1) {
+            "utf8mb4_0900_ai_ci"
+        } else {
+            "utf8mb4_general_ci"
+        }
+    }
+
+    /// True when `mysqld --validate-config` exists (MySQL 8.0.16+).
+    pub fn supports_validate_config(&self) -> bool {
+        self.v().mysql_at_least(8, 0, 16)
+    }
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Dialect {
+        Dialect::from_version_string(s).unwrap()
+    }
+
+    #[test]
+    fn semi_sync_option_names_follow_the_version() {
+        let maria = d("10.11.18-MariaDB").semi_sync_options(500).unwrap();
+        assert!(maria.contains(&("rpl_semi_sync_master_timeout".into(), "500".into())));
+        assert!(!maria.iter().any(|(k, _)| k == "plugin-load-add"));
+        let my84 = d("8.4.2").semi_sync_options(1000).unwrap();
+        assert!(my84.contains(&("plugin-load-add".into(), "semisync_source.so".into())));
+        assert!(my84.contains(&("rpl_semi_sync_replica_enabled".into(), "ON".into())));
+        let my57 = d("5.7.44-log").semi_sync_options(1000).unwrap();
+        assert!(my57.contains(&("plugin-load-add".into(), "semisync_master.so".into())));
+        assert!(d("10.2.44-MariaDB").semi_sync_options(1000).is_err());
+        assert_eq!(
+            d("9.7.4").semi_sync_status_variables().0,
+            "Rpl_semi_sync_source_status"
+        );
+    }
+
+    #[test]
+    fn option_names() {
+        let cases = [
+            (
+                "5.7.44-log",
+                "log_slave_updates",
+                "slave_skip_errors",
+                "expire_logs_days",
+                7,
+            ),
+            (
+                "8.0.21",
+                "log_slave_updates",
+                "slave_skip_errors",
+                "binlog_expire_logs_seconds",
+                604_800,
+            ),
+            (
+                "8.0.22",
+                "log_slave_updates",
+                "slave_skip_errors",
+                "binlog_expire_logs_seconds",
+                604_800,
+            ),
+            (
+                "8.0.23",
+                "log_slave_updates",
+                "slave_skip_errors",
+                "binlog_expire_logs_seconds",
+                604_800,
+            ),
+            (
+                "8.0.26",
+                "log_replica_updates",
+                "replica_skip_errors",
+                "binlog_expire_logs_seconds",
+                604_800,
+            ),
+            (
+                "8.2.0",
+                "log_replica_updates",
+                "replica_skip_errors",
+                "binlog_expire_logs_seconds",
+                604_800,
+            ),
+            (
+                "8.4.2-log",
+                "log_replica_updates",
+                "replica_skip_errors",
+                "binlog_expire_logs_seconds",
+                604_800,
+            ),
+            (
+                "9.7.4",
+                "log_replica_updates",
+                "replica_skip_errors",
+                "binlog_expire_logs_seconds",
+                604_800,
+            ),
+            (
+                "10.4.34-MariaDB",
+                "log_slave_updates",
+                "slave_skip_errors",
+                "expire_logs_days",
+                7,
+            ),
+            (
+                "10.5.2-MariaDB",
+                "log_slave_updates",
+                "slave_skip_errors",
+                "expire_logs_days",
+                7,
+            ),
+            (
+                "10.11.18-MariaDB",
+                "log_slave_updates",
+                "slave_skip_errors",
+                "binlog_expire_logs_seconds",
+                604_800,
+            ),
+            (
+                "11.8.3-MariaDB-1",
+                "log_slave_updates",
+                "slave_skip_errors",
+                "binlog_expire_logs_seconds",
+                604_800,
+            ),
+        ];
+        for (v, upd, skip, exp, val) in cases {
+            let d = d(v);
+            assert_eq!(d.log_replica_updates_option(), upd, "{v}");
+            assert_eq!(d.skip_errors_option(), skip, "{v}");
+            assert_eq!(d.binlog_expiry_option(7), (exp, val), "{v}");
+        }
+    }
+
+    #[test]
+    fn validate_config_and_collation() {
+        assert!(!d("5.7.44").supports_validate_config());
+        assert!(!d("8.0.15").supports_validate_config());
+        assert!(d("8.0.16").supports_validate_config());
+        assert!(d("8.4.2").supports_validate_config());
+        assert!(!d("10.11.18-MariaDB").supports_validate_config());
+        assert_eq!(d("5.7.44").default_collation(), "utf8mb4_general_ci");
+        assert_eq!(d("8.4.2").default_collation(), "utf8mb4_0900_ai_ci");
+        assert_eq!(
+            d("10.11.18-MariaDB").default_collation(),
+            "utf8mb4_general_ci"
+        );
+    }
+}
