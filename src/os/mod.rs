@@ -1,0 +1,48 @@
+//! What differs between OS families (EL7 yum, EL8/9 dnf, Debian/Ubuntu apt; systemd or SysV).
+//!
+//! This module is the one place that knows OS families: how to recognise one from
+//! `/etc/os-release`, which package manager and service manager it uses, what the
+//! server packages and services are called, and where files go. Everything is pure:
+//! it builds shell commands (for `sh -c` on the node, as root, non-interactive) and
+//! parses their output; it never runs anything.
+//!
+//! Grouped by tool, not by OS: `release` (which family a node is), `packages` (apt, yum,
+//! dnf), `repositories` (MySQL Yum series, dnf modules, the inventory's mirror),
+//! `services` (systemd, SysV), `server_files` (paths, sockets, package and service names
+//! of a flavor), `option_files`, `error_log`, `mysql_platform`, `keepalived`. The types
+//! are re-exported here, so callers write `os::OsTarget`, `os::PackageManager`.
+
+pub mod error_log;
+pub mod keepalived;
+pub mod mysql_platform;
+pub mod option_files;
+pub mod packages;
+pub mod release;
+pub mod repositories;
+pub mod server_files;
+pub mod services;
+
+pub use packages::PackageManager;
+pub use release::{OsFamily, OsInfo, OsRelease};
+pub use repositories::{
+    mariadb_stream_commands, mariadb_stream_query, mirror_repo_file, mirror_repo_path,
+    module_state_query, modules_to_disable, mysql_repo_changes, parse_yum_repos,
+    repo_toggle_commands, MysqlSeries, MIRROR_REPO_ID, MYSQL_MASKING_MODULES,
+    MYSQL_RELEASE_RPM_QUERY, MYSQL_SERVER_REPO_IDS, YUM_REPOS_QUERY,
+};
+pub use server_files::{
+    append_include_command, has_include_line, with_include_line, OsTarget, CHECK_SCRIPT_PATH,
+    KEEPALIVED_CONF_PATH, KEEPALIVED_SERVICE,
+};
+pub use services::ServiceManager;
+
+pub use crate::transport::shell_quote as sh_quote;
+
+/// Shell-quotes each word and joins them with spaces.
+pub(crate) fn sh_words(words: &[&str]) -> String {
+    words
+        .iter()
+        .map(|w| sh_quote(w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
