@@ -19,6 +19,12 @@ use crate::transport::{shell_quote, RemoteCommand, Transport};
 use anyhow::{bail, Result};
 use std::sync::Arc;
 
+use crate::os::selinux::port_is_mysqld_default;
+pub use crate::os::selinux::{
+    context_type, contexts_command, datadir_context_spec, fcontext_listed, fcontext_rule_command,
+    semanage_port_labelled, GETENFORCE, SEMANAGE_FCONTEXT_LOCAL, SEMANAGE_PORTS,
+};
+
 /// Exit status of the probes below when the tool is not installed (not 127: ssh reports
 /// that as a failure to run the command at all).
 pub const NOT_INSTALLED: i32 = 100;
@@ -34,11 +40,6 @@ pub const NFT_RULESET: &str = "command -v nft >/dev/null 2>&1 || exit 100; nft l
 /// iptables' INPUT chain (exit 100: no iptables).
 pub const IPTABLES_INPUT: &str =
     "command -v iptables >/dev/null 2>&1 || exit 100; iptables -S INPUT";
-/// SELinux mode (exit 100: SELinux tools not installed).
-pub const GETENFORCE: &str = "command -v getenforce >/dev/null 2>&1 || exit 100; getenforce";
-/// Port labels (for a non-default MySQL port).
-pub const SEMANAGE_PORTS: &str =
-    "command -v semanage >/dev/null 2>&1 || exit 100; semanage port -l";
 /// ufw's rules file that holds rules the ufw command line cannot express (VRRP).
 pub const UFW_BEFORE_RULES: &str = "/etc/ufw/before.rules";
 /// The packaged datadir, whose SELinux context (mysqld_db_t) the policy already sets.
@@ -466,10 +467,6 @@ impl Operation for Selinux {
     }
 }
 
-/// Local file-context rules (`semanage fcontext -l -C`; exit 100: no semanage).
-pub const SEMANAGE_FCONTEXT_LOCAL: &str =
-    "command -v semanage >/dev/null 2>&1 || exit 100; semanage fcontext -l -C";
-
 /// One file context the inventory's paths need.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileLabel {
@@ -510,40 +507,6 @@ pub fn selinux_labels(inv: &Inventory) -> Vec<FileLabel> {
         .collect()
 }
 
-/// Is `spec` listed with `selinux_type` in `semanage fcontext -l -C`?
-pub fn fcontext_listed(listing: &str, spec: &str, selinux_type: &str) -> bool {
-    listing.lines().any(|l| {
-        l.split_whitespace().next() == Some(spec) && l.contains(&format!(":{selinux_type}:"))
-    })
-}
-
-/// Add the local file-context rule `spec` → `selinux_type`, or change the type of an
-/// existing rule for the same spec (`-a` refuses to add it twice).
-pub fn fcontext_rule_command(selinux_type: &str, spec: &str) -> String {
-    let spec = shell_quote(spec);
-    format!(
-        "semanage fcontext -a -t {selinux_type} {spec} 2>/dev/null || \
-         semanage fcontext -m -t {selinux_type} {spec}"
-    )
-}
-
-/// Prints `CONTEXT PATH` per path (`- PATH` when missing).
-pub fn contexts_command(paths: &[&str]) -> String {
-    let list: Vec<String> = paths.iter().map(|p| shell_quote(p)).collect();
-    format!(
-        "for p in {}; do if [ -e \"$p\" ]; then echo \"$(stat -c %C \"$p\") $p\"; else echo \"- $p\"; fi; done",
-        list.join(" ")
-    )
-}
-
-/// The SELinux type of `path` in [`contexts_command`]'s output (`None`: missing).
-pub fn context_type(out: &str, path: &str) -> Option<String> {
-    out.lines().find_map(|l| {
-        let (ctx, p) = l.split_once(' ')?;
-        (p == path && ctx != "-").then(|| ctx.split(':').nth(2).unwrap_or("").to_string())
-    })
-}
-
 /// Plan SELinux for a node: a non-default `mysql.port` gets mysqld_port_t; the
 /// inventory's non-default datadir, socket, pid file and error log get their file
 /// contexts ([`selinux_labels`]), and their directories are created (root's, until the
@@ -578,9 +541,9 @@ pub fn plan_selinux(inv: &Inventory, t: &dyn Transport) -> Result<Plan> {
             );
         }
         if !semanage_port_labelled(&ports.stdout, "mysqld_port_t", port) {
-            actions.push(Action::Run(RemoteCommand::new(format!(
-                "semanage port -a -t mysqld_port_t -p tcp {port}"
-            ))));
+            actions.push(Action::Run(RemoteCommand::new(
+                crate::os::selinux::label_port_command(port),
+            )));
             what.push(format!("label tcp port {port} mysqld_port_t"));
         }
     }
@@ -624,14 +587,9 @@ pub fn plan_selinux(inv: &Inventory, t: &dyn Transport) -> Result<Plan> {
                     &l.spec,
                 ))));
             }
-            let p = shell_quote(&l.path);
-            actions.push(Action::Run(RemoteCommand::new(if creates {
-                format!("mkdir -p {p} && restorecon -R {p}")
-            } else if l.is_dir {
-                format!("[ ! -e {p} ] || restorecon -R {p}")
-            } else {
-                format!("[ ! -e {p} ] || restorecon {p}")
-            })));
+            actions.push(Action::Run(RemoteCommand::new(
+                crate::os::selinux::restorecon_command(&l.path, creates, l.is_dir),
+            )));
             what.push(format!("label {} {} ({})", l.path, l.selinux_type, l.field));
         }
     }
@@ -650,30 +608,4 @@ pub fn plan_selinux(inv: &Inventory, t: &dyn Transport) -> Result<Plan> {
         actions,
         diff: None,
     }))
-}
-
-/// Ports the packaged policy labels mysqld_port_t.
-fn port_is_mysqld_default(port: u16) -> bool {
-    port == 3306 || port == 1186 || (63132..=63164).contains(&port)
-}
-
-/// Does `semanage port -l` label `port`/tcp with `label`?
-pub fn semanage_port_labelled(listing: &str, label: &str, port: u16) -> bool {
-    listing.lines().any(|l| {
-        let mut w = l.split_whitespace();
-        if w.next() != Some(label) || w.next() != Some("tcp") {
-            return false;
-        }
-        w.collect::<String>().split(',').any(|r| match r.split_once('-') {
-            Some((a, b)) => {
-                matches!((a.parse::<u16>(), b.parse::<u16>()), (Ok(a), Ok(b)) if (a..=b).contains(&port))
-            }
-            None => r.parse::<u16>() == Ok(port),
-        })
-    })
-}
-
-/// `semanage fcontext` file spec for a directory and everything in it.
-pub fn datadir_context_spec(dir: &str) -> String {
-    format!("{}(/.*)?", dir.trim_end_matches('/'))
 }

@@ -12,6 +12,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use crate::os::selinux::{
+    check_script_label_command, check_script_label_probe, parse_check_script_label,
+    CheckScriptLabel, CHECK_SCRIPT_SELINUX_TYPE,
+};
+
 /// What every step needs: the inventory and the resolved secrets.
 pub struct Ctx {
     /// The validated inventory.
@@ -1038,53 +1043,6 @@ impl Operation for Keepalived {
             diff: (!diff.is_empty()).then_some(diff),
         }))
     }
-}
-
-/// The SELinux type keepalived's scripts need to do what the health check does (run the
-/// client, connect to mysqld's socket): keepalived runs a script in the domain its file
-/// type leads to, and a script with an ordinary /etc type stays confined and fails.
-pub const CHECK_SCRIPT_SELINUX_TYPE: &str = "keepalived_unconfined_script_exec_t";
-
-/// What SELinux says about the health-check script (see [`check_script_label_probe`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CheckScriptLabel {
-    /// SELinux absent, disabled or permissive: nothing is blocked.
-    NotEnforcing,
-    /// Enforcing; the script's current type (`-` when it does not exist yet).
-    Enforcing(String),
-}
-
-/// Prints `enforcing` and then the script's context line ([`super::firewall::contexts_command`])
-/// when SELinux is enforcing, nothing otherwise.
-pub fn check_script_label_probe(path: &str) -> String {
-    format!(
-        "command -v getenforce >/dev/null 2>&1 && [ \"$(getenforce)\" = Enforcing ] || exit 0; \
-         echo enforcing; {}",
-        super::firewall::contexts_command(&[path])
-    )
-}
-
-/// Parse [`check_script_label_probe`]'s output for the script at `path`.
-pub fn parse_check_script_label(out: &str, path: &str) -> CheckScriptLabel {
-    match out.trim_start().strip_prefix("enforcing") {
-        Some(rest) => CheckScriptLabel::Enforcing(
-            super::firewall::context_type(rest.trim_start(), path).unwrap_or_else(|| "-".into()),
-        ),
-        None => CheckScriptLabel::NotEnforcing,
-    }
-}
-
-/// Give the script [`CHECK_SCRIPT_SELINUX_TYPE`]: a local file-context rule when
-/// `semanage` is installed (it survives a relabel), `restorecon` to apply it, and `chcon`
-/// where the rule could not be added; fails if the type still is not right.
-pub fn check_script_label_command(path: &str) -> String {
-    let p = shell_quote(path);
-    let t = CHECK_SCRIPT_SELINUX_TYPE;
-    format!(
-        "{{ {}; }} 2>/dev/null || true; restorecon {p} 2>/dev/null || true; \
-         [ \"$(stat -c %C {p} | cut -d: -f3)\" = {t} ] || chcon -t {t} {p}",
-        super::firewall::fcontext_rule_command(t, path)
-    )
 }
 
 /// Step 9 (runbook's "check the VIP"): exactly one node holds the VIP, and MySQL

@@ -19,6 +19,7 @@ pub mod option_files;
 pub mod packages;
 pub mod release;
 pub mod repositories;
+pub mod selinux;
 pub mod server_files;
 pub mod services;
 
