@@ -383,10 +383,9 @@ pub fn plan_server_paths(
             // entry would keep recreating a directory nothing uses.
             (None, Some(old)) => {
                 diff.push_str(&file_diff(TMPFILES_PATH, Some(&old), ""));
-                actions.push(Action::Run(RemoteCommand::new(format!(
-                    "rm -f {}",
-                    shell_quote(TMPFILES_PATH)
-                ))));
+                actions.push(Action::Run(RemoteCommand::new(
+                    crate::os::files::remove_file_command(TMPFILES_PATH),
+                )));
                 what.push(format!(
                     "remove {TMPFILES_PATH} (no run directory in the inventory)"
                 ));

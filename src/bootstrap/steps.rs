@@ -233,10 +233,7 @@ fn plan_mysql_yum_repository(
                 Some(rpm) => rpm.clone(),
                 None => series.release_rpm_url(target.family)?,
             };
-            let install = match pm {
-                PackageManager::Yum => format!("yum -y install {}", shell_quote(&rpm)),
-                _ => format!("dnf -y install {}", shell_quote(&rpm)),
-            };
+            let install = pm.install_command(&[rpm.as_str()]);
             actions.push(Action::Run(RemoteCommand::new(install)));
             what.push(format!("add the MySQL repository ({rpm})"));
             // Which series the new .repo file enables is only known once it is on the
@@ -254,10 +251,9 @@ fn plan_mysql_yum_repository(
         let to_disable = crate::os::modules_to_disable(&modules);
         if !to_disable.is_empty() {
             let names: Vec<&str> = to_disable.iter().map(String::as_str).collect();
-            actions.push(Action::Run(RemoteCommand::new(format!(
-                "dnf -y module disable {}",
-                names.join(" ")
-            ))));
+            actions.push(Action::Run(RemoteCommand::new(
+                crate::os::module_disable_command(&names),
+            )));
             what.push(format!(
                 "disable the AppStream module(s) {}",
                 names.join(", ")
@@ -763,7 +759,7 @@ fn write_config_and_restart(
                     Some(old) => node.transport.write_file(Path::new(path), old.as_bytes(), 0o644)?,
                     None => {
                         node.transport
-                            .run_ok(&RemoteCommand::new(format!("rm -f {}", shell_quote(path))))?;
+                            .run_ok(&RemoteCommand::new(crate::os::files::remove_file_command(path)))?;
                     }
                 }
                 if let Some((undo, _)) = companion {

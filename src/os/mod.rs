@@ -9,12 +9,17 @@
 //! Grouped by tool, not by OS: `release` (which family a node is), `packages` (apt, yum,
 //! dnf), `repositories` (MySQL Yum series, dnf modules, the inventory's mirror),
 //! `services` (systemd, SysV), `server_files` (paths, sockets, package and service names
-//! of a flavor), `option_files`, `error_log`, `mysql_platform`, `keepalived`. The types
-//! are re-exported here, so callers write `os::OsTarget`, `os::PackageManager`.
+//! of a flavor), `selinux`, `network` (interfaces, the SSH client's address), `files`,
+//! `datadir_swap` (reinit's data directory moves), `option_files`, `error_log`,
+//! `mysql_platform`, `keepalived`. The types are re-exported here, so callers write
+//! `os::OsTarget`, `os::PackageManager`.
 
+pub mod datadir_swap;
 pub mod error_log;
+pub mod files;
 pub mod keepalived;
 pub mod mysql_platform;
+pub mod network;
 pub mod option_files;
 pub mod packages;
 pub mod release;
@@ -27,8 +32,8 @@ pub use packages::PackageManager;
 pub use release::{OsFamily, OsInfo, OsRelease};
 pub use repositories::{
     mariadb_stream_commands, mariadb_stream_query, mirror_repo_file, mirror_repo_path,
-    module_state_query, modules_to_disable, mysql_repo_changes, parse_yum_repos,
-    repo_toggle_commands, MysqlSeries, MIRROR_REPO_ID, MYSQL_MASKING_MODULES,
+    module_disable_command, module_state_query, modules_to_disable, mysql_repo_changes,
+    parse_yum_repos, repo_toggle_commands, MysqlSeries, MIRROR_REPO_ID, MYSQL_MASKING_MODULES,
     MYSQL_RELEASE_RPM_QUERY, MYSQL_SERVER_REPO_IDS, YUM_REPOS_QUERY,
 };
 pub use server_files::{

@@ -208,6 +208,11 @@ pub fn module_state_query(modules: &[&str]) -> String {
         .join("; ")
 }
 
+/// Disables dnf `modules` (names from [`modules_to_disable`]).
+pub fn module_disable_command(modules: &[&str]) -> String {
+    format!("dnf -y module disable {}", modules.join(" "))
+}
+
 /// The modules of [`module_state_query`]'s output that still need `dnf module disable`
 /// (they exist and are not disabled), in output order.
 pub fn modules_to_disable(output: &str) -> Vec<String> {

@@ -127,6 +127,28 @@ impl OsTarget {
     }
 }
 
+/// Every packaged default unix socket, in the order [`find_socket_command`] tries them:
+/// Debian's and Ubuntu's, Debian's newer MariaDB's ([`OsTarget::socket_path_newer`]), EL's,
+/// then the older `/var/run` and `/tmp` ones.
+pub const DEFAULT_SOCKET_PATHS: &[&str] = &[
+    "/run/mysqld/mysqld.sock",
+    "/run/mariadbd/mysqld.sock",
+    "/var/lib/mysql/mysql.sock",
+    "/var/run/mysqld/mysqld.sock",
+    "/tmp/mysql.sock",
+];
+
+/// Prints the server's unix socket: the `socket` its option files give `mysqld`, else the
+/// first of [`DEFAULT_SOCKET_PATHS`] that is a socket; exits 1 when none is.
+pub fn find_socket_command() -> String {
+    format!(
+        "s=$(my_print_defaults mysqld 2>/dev/null | sed -n 's/^--socket=//p' | tail -n 1); \
+         for c in \"$s\" {}; do \
+         [ -n \"$c\" ] && [ -S \"$c\" ] && {{ echo \"$c\"; exit 0; }}; done; exit 1",
+        DEFAULT_SOCKET_PATHS.join(" ")
+    )
+}
+
 /// Does option file `text` already have `line` (an `!includedir DIR`, with or without
 /// a trailing slash)?
 pub fn has_include_line(text: &str, line: &str) -> bool {
@@ -213,6 +235,31 @@ mod tests {
             "/etc/keepalived/mhactl-check-mysql.sh"
         );
         assert!(OsTarget::new(OsFamily::Unknown, Flavor::Mysql).is_err());
+    }
+
+    #[test]
+    fn socket_search_covers_every_packaged_default() {
+        assert_eq!(
+            find_socket_command(),
+            "s=$(my_print_defaults mysqld 2>/dev/null | sed -n 's/^--socket=//p' | tail -n 1); \
+             for c in \"$s\" /run/mysqld/mysqld.sock /run/mariadbd/mysqld.sock /var/lib/mysql/mysql.sock /var/run/mysqld/mysqld.sock /tmp/mysql.sock; do \
+             [ -n \"$c\" ] && [ -S \"$c\" ] && { echo \"$c\"; exit 0; }; done; exit 1"
+        );
+        for family in [
+            OsFamily::Debian,
+            OsFamily::Ubuntu,
+            OsFamily::El7,
+            OsFamily::El8,
+            OsFamily::El9,
+        ] {
+            for flavor in [Flavor::Mariadb, Flavor::Mysql] {
+                let t = OsTarget::new(family, flavor).unwrap();
+                assert!(DEFAULT_SOCKET_PATHS.contains(&t.socket_path()), "{t:?}");
+                if let Some(newer) = t.socket_path_newer() {
+                    assert!(DEFAULT_SOCKET_PATHS.contains(&newer), "{t:?}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! back as it was ([`restore_previous`]). This is also how a node that diverged from
 //! its peer is repaired.
 
-mod commands;
+use crate::os::datadir_swap as commands;
 mod preflight;
 mod restore;
 

@@ -1,4 +1,5 @@
-//! The shell commands reinit runs on the node it rebuilds, as pure functions of the
+//! The shell commands that swap a data directory for reinit on the node it rebuilds
+//! (move it aside, create a fresh one, put it back, clean up), as pure functions of the
 //! paths involved (so they are unit-tested here and read the same in the runbook), and
 //! the parsing of the pre-flight probe's output.
 //!
