@@ -17,6 +17,7 @@
 pub mod datadir_swap;
 pub mod error_log;
 pub mod files;
+pub mod firewall;
 pub mod keepalived;
 pub mod mysql_platform;
 pub mod network;
