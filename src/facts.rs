@@ -168,11 +168,9 @@ pub fn temporary_root_password(
         }
     }
     for log in &logs {
-        let out = node.transport.run(&RemoteCommand::new(format!(
-            "grep -F {} {} 2>/dev/null || true",
-            shell_quote(crate::dialect::TEMPORARY_PASSWORD_MARKER),
-            shell_quote(log)
-        )))?;
+        let out = node.transport.run(&RemoteCommand::new(
+            crate::os::error_log::temporary_password_query(log),
+        ))?;
         if let Some(pw) = crate::dialect::parse_temporary_password(&out.stdout) {
             // The configured log first: the packaged one may hold an older password.
             return Ok((vec![log.clone()], Some(pw)));

@@ -106,6 +106,16 @@ pub fn quotable_lines(output: &str) -> Option<Vec<String>> {
     Some(picked.into_iter().skip(skip).collect())
 }
 
+/// Prints the lines of the error log `path` that hold the temporary root password
+/// `mysqld --initialize` wrote (nothing when there are none, or no such file). Exits 0.
+pub fn temporary_password_query(path: &str) -> String {
+    format!(
+        "grep -F {} {} 2>/dev/null || true",
+        shell_quote(crate::dialect::TEMPORARY_PASSWORD_MARKER),
+        shell_quote(path)
+    )
+}
+
 fn clean_lines(output: &str) -> Option<Vec<String>> {
     let marker = crate::dialect::TEMPORARY_PASSWORD_MARKER;
     let lines: Vec<String> = output

@@ -14,7 +14,11 @@
 //! `mysql_platform`, `keepalived`. The types are re-exported here, so callers write
 //! `os::OsTarget`, `os::PackageManager`.
 
+pub mod apparmor;
+pub mod client_login;
+pub mod datadir;
 pub mod datadir_swap;
+pub mod debian_cnf;
 pub mod error_log;
 pub mod files;
 pub mod firewall;
