@@ -21,7 +21,7 @@ use crate::engine::{file_diff, Action, Change, Cluster, NodeHandle, Operation, P
 use crate::facts;
 use crate::inventory::{Flavor, Inventory};
 use crate::os::ServiceManager;
-use crate::transport::{shell_quote, ForwardTarget, RemoteCommand, Transport};
+use crate::transport::{ForwardTarget, RemoteCommand, Transport};
 use anyhow::{anyhow, bail, Context as _, Result};
 use std::path::Path;
 use std::sync::Arc;
@@ -480,7 +480,6 @@ impl Operation for DataDirectory {
             return Ok(Plan::Noop("the packaged default data directory".into()));
         };
         let dir = trimmed(datadir);
-        let d = shell_quote(&dir);
         let state = node
             .transport
             .run_ok(&RemoteCommand::new(datadir_state_command(&dir)))?
@@ -540,10 +539,9 @@ impl Operation for DataDirectory {
         let flavor = inv.mysql.flavor;
         let (target, _) = facts::os_target(node, flavor)?;
         let log = initialise_log(inv, &target);
-        let mut actions = vec![Action::Run(RemoteCommand::new(format!(
-            "set -e; install -d -o mysql -g mysql -m 750 {d}; {}",
-            initialise_command(flavor, &dir, &log)
-        )))];
+        let mut actions = vec![Action::Run(RemoteCommand::new(
+            crate::os::datadir::create_and_initialise_command(flavor, &dir, &log),
+        ))];
         let mut summary = format!("initialise {dir}");
         if flavor == Flavor::Mysql {
             let Some(root_password) = self.0.secrets.root_password.clone() else {

@@ -5,13 +5,14 @@ use crate::engine::{file_diff, Action, Change, Cluster, NodeHandle, Operation, P
 use crate::facts;
 use crate::inventory::{Flavor, Inventory, Secrets};
 use crate::os::{ServiceManager, KEEPALIVED_SERVICE};
-use crate::transport::{shell_quote, ForwardTarget, RemoteCommand};
+use crate::transport::{ForwardTarget, RemoteCommand};
 use anyhow::{anyhow, bail, Result};
 use secrecy::ExposeSecret;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use crate::os::option_files::VALIDATE_CONFIG_COMMAND;
 pub use crate::os::selinux::{
     check_script_label_command, check_script_label_probe, parse_check_script_label,
     CheckScriptLabel, CHECK_SCRIPT_SELINUX_TYPE,
@@ -718,13 +719,6 @@ fn restart_and_wait_quietly(
     })
 }
 
-/// The check `mysqld --validate-config` (MySQL 8.0.16+) makes of the option files as
-/// they are now on the node; it exits non-zero with the server's `[ERROR]` lines on
-/// stderr (an unknown or removed variable, a bad value) without touching the running
-/// server or the data directory.
-pub const VALIDATE_CONFIG_COMMAND: &str =
-    "\"$(command -v mysqld || echo /usr/sbin/mysqld)\" --validate-config";
-
 /// Write the server's config and restart it; if it does not come back, put the previous
 /// file back (or remove ours) and restart again, so a bad option never leaves the node
 /// without a database server. Where the server can check its options without starting
@@ -1011,11 +1005,9 @@ impl Operation for Keepalived {
                 content: conf,
                 mode: 0o600,
             });
-            actions.push(Action::Run(RemoteCommand::new(format!(
-                "out=$(keepalived -t -f {c} 2>&1) || {{ echo \"$out\" >&2; rm -f {c}; exit 1; }}; mv -f {c} {f}",
-                c = shell_quote(&candidate),
-                f = shell_quote(conf_path)
-            ))));
+            actions.push(Action::Run(RemoteCommand::new(
+                crate::os::keepalived::install_checked_config_command(&candidate, conf_path),
+            )));
             what.push(format!("write {conf_path}"));
         }
         actions.push(Action::Run(RemoteCommand::new(

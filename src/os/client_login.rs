@@ -3,6 +3,12 @@
 
 use anyhow::{bail, Result};
 
+/// The command-line client, whichever name the installed packages give it.
+pub const CLIENT: &str = "$(command -v mariadb || command -v mysql)";
+
+/// The dump program, whichever name the installed packages give it.
+pub const DUMP: &str = "$(command -v mariadb-dump || command -v mysqldump)";
+
 /// A MySQL option file (`[client]`, user and password) to hand to a client program on
 /// the node through its stdin; see [`with_client_login`]. Never in argv.
 pub fn client_option_file(user: &str, password: Option<&str>) -> Result<String> {

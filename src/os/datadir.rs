@@ -47,6 +47,16 @@ pub fn initialise_command(flavor: Flavor, dir: &str, log: &str) -> String {
     }
 }
 
+/// Creates `dir` for mysql (mode 750) when it is missing, then initialises it
+/// ([`initialise_command`]).
+pub fn create_and_initialise_command(flavor: Flavor, dir: &str, log: &str) -> String {
+    format!(
+        "set -e; install -d -o mysql -g mysql -m 750 {}; {}",
+        shell_quote(dir),
+        initialise_command(flavor, dir, log)
+    )
+}
+
 /// Starts a private mysqld on `dir` (no network, no X plugin, no binary log; its own
 /// `socket`, `pid` file and error `log`), detached, and waits up to 60 s for its socket.
 pub fn start_private_server_command(dir: &str, socket: &str, pid: &str, log: &str) -> String {

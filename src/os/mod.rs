@@ -26,6 +26,7 @@ pub mod keepalived;
 pub mod mysql_platform;
 pub mod network;
 pub mod option_files;
+pub mod ownership;
 pub mod packages;
 pub mod release;
 pub mod repositories;

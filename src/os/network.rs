@@ -22,6 +22,26 @@ pub fn link_up_command(interface: &str) -> String {
     )
 }
 
+/// The script behind [`crate::facts::tcp_probe`]: bash's `/dev/tcp` under `timeout`, so it needs no
+/// extra package; the last line is always `mhactl-probe: STATUS`.
+pub fn tcp_probe_script(host: &str, port: u16, timeout_s: u32) -> String {
+    format!(
+        "if ! command -v bash >/dev/null 2>&1 || ! command -v timeout >/dev/null 2>&1; then \
+         echo 'mhactl-probe: no bash or timeout'; exit 0; fi; \
+         timeout {timeout_s} bash -c 'exec 3<>\"/dev/tcp/$0/$1\"' {} {port} 2>&1; \
+         echo \"mhactl-probe: $?\"",
+        shell_quote(host)
+    )
+}
+
+/// Prints the IPv4 addresses on `interface`, one `ip -o` line each.
+pub fn interface_addresses_command(interface: &str) -> String {
+    format!("ip -4 -o addr show dev {}", shell_quote(interface))
+}
+
+/// Prints the numeric user id commands run as (`0`: root).
+pub const USER_ID_QUERY: &str = "id -u";
+
 /// Prints the control host's address as the node sees it (`$SSH_CLIENT`'s first word).
 pub const SSH_CLIENT_ADDRESS: &str = "echo ${SSH_CLIENT%% *}";
 

@@ -481,14 +481,14 @@ fn copy(
     let mut input = login.clone().into_bytes();
     input.extend_from_slice(b"SET SESSION sql_log_bin = 0;\n");
     let mut load = node.transport.open_sink(&RemoteCommand::with_stdin(
-        crate::bootstrap::paths::with_client_login("$(command -v mariadb || command -v mysql)", ""),
+        crate::os::client_login::with_client_login(crate::os::client_login::CLIENT, ""),
         input,
     ))?;
     let mut head = Vec::new();
     let dumped = peer.transport.stream_into(
             &RemoteCommand::with_stdin(
-                crate::bootstrap::paths::with_client_login(
-                    "$(command -v mariadb-dump || command -v mysqldump)",
+                crate::os::client_login::with_client_login(
+                    crate::os::client_login::DUMP,
                     &format!(
                         "--single-transaction {source_data} --routines --events --triggers --hex-blob --databases {}",
                         dbs.join(" ")

@@ -283,8 +283,8 @@ fn dump_schema(
     databases: &[String],
 ) -> Result<()> {
     let dbs: Vec<String> = databases.iter().map(|d| shell_quote(d)).collect();
-    let script = crate::bootstrap::paths::with_client_login(
-        "$(command -v mariadb-dump || command -v mysqldump)",
+    let script = crate::os::client_login::with_client_login(
+        crate::os::client_login::DUMP,
         &format!(
             "--no-data --skip-lock-tables --routines --events --triggers --databases {} >/dev/null",
             dbs.join(" ")

@@ -56,7 +56,9 @@ pub(super) fn node_checks(
     let node = &cluster.nodes[i];
     let n = node.name.as_str();
     let mut out = vec![guarded("root", n, || {
-        let uid = node.transport.run_ok(&RemoteCommand::new("id -u"))?;
+        let uid = node
+            .transport
+            .run_ok(&RemoteCommand::new(crate::os::network::USER_ID_QUERY))?;
         Ok(if uid.trim() == "0" {
             Check::pass("root", n, "commands run as root")
         } else {
