@@ -130,7 +130,7 @@ pub fn binlog_coordinates(node: &NodeHandle) -> Result<BinlogCoordinates> {
 /// IPv4 addresses on an interface (`ip -4 -o addr show dev IF`).
 pub fn interface_addresses(node: &NodeHandle, interface: &str) -> Result<Vec<std::net::Ipv4Addr>> {
     let out = node.transport.run_ok(&RemoteCommand::new(
-        crate::os::network::interface_addresses_command(interface),
+        crate::os::host::interface_addresses_command(interface),
     ))?;
     Ok(crate::lab::network::parse_addresses(&out))
 }
@@ -233,7 +233,7 @@ impl TcpProbe {
     }
 }
 
-pub use crate::os::network::tcp_probe_script;
+pub use crate::os::host::tcp_probe_script;
 
 /// Parses [`tcp_probe_script`]'s output: exit 0 is open, 124 (`timeout`'s) timed out,
 /// anything else is bash's `connect:` error ("Connection refused", "No route to host").

@@ -368,7 +368,7 @@ fn inject(
         // The node cuts itself off and heals itself after the test's duration, so the
         // test never depends on reaching a node it has just isolated.
         FailoverMode::Partition => {
-            crate::os::network::partition_command(&inv.vip.interface, duration_s)
+            crate::os::host::partition_command(&inv.vip.interface, duration_s)
         }
     };
     n.transport
@@ -424,7 +424,7 @@ fn recover(
             // The node heals itself; wait until its interface is back up.
             crate::poll::until(Duration::from_secs(duration_s + 30), || {
                 Ok(n.transport
-                    .run(&RemoteCommand::new(crate::os::network::link_up_command(
+                    .run(&RemoteCommand::new(crate::os::host::link_up_command(
                         &inv.vip.interface,
                     )))?
                     .success())

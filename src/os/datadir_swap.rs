@@ -19,6 +19,14 @@ pub fn aside_path(datadir: &str, stamp: &str) -> String {
     format!("{datadir}.mhactl-{stamp}")
 }
 
+/// Prints the UTC stamp that names a run's aside copy (see [`aside_path`]).
+pub const STAMP_QUERY: &str = "date -u +%Y%m%dT%H%M%SZ";
+
+/// Exits 0 when the aside copy `aside` is there (a directory).
+pub fn aside_exists_command(aside: &str) -> String {
+    format!("[ -d {} ]", shell_quote(aside))
+}
+
 /// Is `path` an aside copy of `datadir` that reinit made (`D.mhactl-YYYYMMDDTHHMMSSZ`)?
 /// Only these are ever removed, never anything else next to the data directory.
 pub fn is_aside_copy(datadir: &str, path: &str) -> bool {

@@ -6,13 +6,21 @@
 //! it builds shell commands (for `sh -c` on the node, as root, non-interactive) and
 //! parses their output; it never runs anything.
 //!
-//! Grouped by tool, not by OS: `release` (which family a node is), `packages` (apt, yum,
-//! dnf), `repositories` (MySQL Yum series, dnf modules, the inventory's mirror),
-//! `services` (systemd, SysV), `server_files` (paths, sockets, package and service names
-//! of a flavor), `selinux`, `network` (interfaces, the SSH client's address), `files`,
-//! `datadir_swap` (reinit's data directory moves), `option_files`, `error_log`,
-//! `mysql_platform`, `keepalived`. The types are re-exported here, so callers write
-//! `os::OsTarget`, `os::PackageManager`.
+//! Grouped by tool, not by OS:
+//! - which system: `release` (the family, from `/etc/os-release`);
+//! - software: `packages` (apt, yum, dnf), `repositories` (MySQL Yum series, dnf
+//!   modules, the inventory's mirror), `mysql_platform` (series per EL release, signing
+//!   keys), `keepalived` (versions and capabilities, checking a configuration);
+//! - running things: `services` (systemd, SysV; killing the server on purpose), `host`
+//!   (interfaces, the SSH session, uid, clock);
+//! - confinement: `selinux`, `apparmor`, `firewall` (firewalld, ufw, nftables, iptables);
+//! - the server's files: `server_files` (paths, sockets, package and service names of a
+//!   flavor), `option_files`, `debian_cnf`, `error_log`, `ownership` (probing paths,
+//!   creating them for mysql), `datadir` (state, initialising), `datadir_swap` (reinit's
+//!   moves), `client_login` (a client's login on stdin), `files`.
+//!
+//! The most used types are re-exported here, so callers write `os::OsTarget`,
+//! `os::PackageManager`.
 
 pub mod apparmor;
 pub mod client_login;
@@ -22,9 +30,9 @@ pub mod debian_cnf;
 pub mod error_log;
 pub mod files;
 pub mod firewall;
+pub mod host;
 pub mod keepalived;
 pub mod mysql_platform;
-pub mod network;
 pub mod option_files;
 pub mod ownership;
 pub mod packages;

@@ -136,7 +136,7 @@ pub fn check(
         None => {
             let stamp = node
                 .transport
-                .run_ok(&RemoteCommand::new("date -u +%Y%m%dT%H%M%SZ"))?
+                .run_ok(&RemoteCommand::new(commands::STAMP_QUERY))?
                 .trim()
                 .to_string();
             (commands::aside_path(&datadir, &stamp), false)

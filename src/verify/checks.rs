@@ -58,7 +58,7 @@ pub(super) fn node_checks(
     let mut out = vec![guarded("root", n, || {
         let uid = node
             .transport
-            .run_ok(&RemoteCommand::new(crate::os::network::USER_ID_QUERY))?;
+            .run_ok(&RemoteCommand::new(crate::os::host::USER_ID_QUERY))?;
         Ok(if uid.trim() == "0" {
             Check::pass("root", n, "commands run as root")
         } else {
@@ -828,7 +828,9 @@ fn clock_skew(cluster: &Cluster) -> Result<Check> {
             .map(|node| {
                 scope.spawn(move || {
                     let t0 = std::time::Instant::now();
-                    let out = node.transport.run_ok(&RemoteCommand::new("date +%s.%N"))?;
+                    let out = node
+                        .transport
+                        .run_ok(&RemoteCommand::new(crate::os::host::CLOCK_QUERY))?;
                     let rtt = t0.elapsed().as_secs_f64();
                     let t: f64 = out
                         .trim()

@@ -1,6 +1,7 @@
-//! Network interfaces and the SSH session, as failover-test needs them: cutting a node
-//! off (and healing it) for the `partition` fault, seeing the link come back, and the
-//! control host's address as a node sees it.
+//! The host behind a node's SSH session, as failover-test and verify need it: its
+//! interfaces (cutting a node off for the `partition` fault and healing it, its IPv4
+//! addresses, a TCP probe to a peer), the session (the control host's address as the
+//! node sees it, the uid commands run as) and its clock.
 
 use crate::transport::shell_quote;
 
@@ -41,6 +42,9 @@ pub fn interface_addresses_command(interface: &str) -> String {
 
 /// Prints the numeric user id commands run as (`0`: root).
 pub const USER_ID_QUERY: &str = "id -u";
+
+/// Prints the node's clock as UTC seconds since the epoch with nanoseconds (`%s.%N`).
+pub const CLOCK_QUERY: &str = "date +%s.%N";
 
 /// Prints the control host's address as the node sees it (`$SSH_CLIENT`'s first word).
 pub const SSH_CLIENT_ADDRESS: &str = "echo ${SSH_CLIENT%% *}";
