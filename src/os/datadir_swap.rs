@@ -223,7 +223,7 @@ mod tests {
             .args(["755", bin.to_str().unwrap()])
             .status()
             .unwrap();
-        let script = crate::bootstrap::paths::initialise_command(
+        let script = super::super::datadir::initialise_command(
             crate::inventory::Flavor::Mariadb,
             tmp.path().join("data").to_str().unwrap(),
             "-",

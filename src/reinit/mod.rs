@@ -286,7 +286,7 @@ fn replace_data(
         "initialise",
         run_step(
             node,
-            &crate::bootstrap::paths::initialise_command(flavor, datadir, &log),
+            &crate::os::datadir::initialise_command(flavor, datadir, &log),
         ),
     )?;
     if let (inventory::Flavor::Mysql, Some(root_password)) = (flavor, &secrets.root_password) {
@@ -530,7 +530,7 @@ pub(crate) fn client_login(secrets: &Secrets, flavor: inventory::Flavor) -> Resu
             .map(|p| secrecy::ExposeSecret::expose_secret(p).to_string()),
         inventory::Flavor::Mariadb => None,
     };
-    crate::bootstrap::paths::client_option_file("root", password.as_deref())
+    crate::os::client_login::client_option_file("root", password.as_deref())
 }
 
 /// How much of the dump's beginning is kept to read the binary log position from: the

@@ -8,7 +8,7 @@
 //! can be renamed (not a mount point), its file system has room for a fresh directory
 //! plus the copy, the init tool and the client program run. Host name resolution is no
 //! longer needed: the init tool is told not to look the host up (see
-//! [`crate::bootstrap::paths::initialise_command`]).
+//! [`crate::os::datadir::initialise_command`]).
 
 use super::commands::{self, Probe};
 use super::restore::Previous;

@@ -600,14 +600,14 @@ fn keepalived_checks(
         if !script_check.ok {
             return Ok(script_check);
         }
-        let probe = crate::bootstrap::steps::check_script_label_probe(script_path);
-        if let crate::bootstrap::steps::CheckScriptLabel::Enforcing(ty) =
-            crate::bootstrap::steps::parse_check_script_label(
+        let probe = crate::os::selinux::check_script_label_probe(script_path);
+        if let crate::os::selinux::CheckScriptLabel::Enforcing(ty) =
+            crate::os::selinux::parse_check_script_label(
                 &node.transport.run_ok(&RemoteCommand::new(probe))?,
                 script_path,
             )
         {
-            let want = crate::bootstrap::steps::CHECK_SCRIPT_SELINUX_TYPE;
+            let want = crate::os::selinux::CHECK_SCRIPT_SELINUX_TYPE;
             if ty != want {
                 return Ok(Check::fail(
                     "keepalived-config",
