@@ -286,10 +286,9 @@ fn lock_all(
 /// The server's unix socket: what its configuration says, else the first packaged
 /// default that exists.
 pub(crate) fn find_server_socket(t: &dyn Transport) -> Result<String> {
-    let script = "s=$(my_print_defaults mysqld 2>/dev/null | sed -n 's/^--socket=//p' | tail -n 1); \
-                  for c in \"$s\" /run/mysqld/mysqld.sock /run/mariadbd/mysqld.sock /var/lib/mysql/mysql.sock /var/run/mysqld/mysqld.sock /tmp/mysql.sock; do \
-                    [ -n \"$c\" ] && [ -S \"$c\" ] && { echo \"$c\"; exit 0; }; done; exit 1";
-    let out = t.run(&RemoteCommand::new(script))?;
+    let out = t.run(&RemoteCommand::new(
+        crate::os::server_files::find_socket_command(),
+    ))?;
     let socket = out.stdout.trim().to_string();
     if !out.success() || socket.is_empty() {
         return Err(anyhow::anyhow!(

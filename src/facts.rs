@@ -6,7 +6,7 @@ use crate::dialect::{BinlogCoordinates, Dialect, ReplicaStatus};
 use crate::engine::NodeHandle;
 use crate::inventory::Flavor;
 use crate::os::{OsInfo, OsRelease, OsTarget, ServiceManager};
-use crate::transport::{shell_quote, RemoteCommand};
+use crate::transport::RemoteCommand;
 use anyhow::{anyhow, Context, Result};
 
 /// Facts about one node that do not change during a run (cached after the first read).
@@ -129,10 +129,9 @@ pub fn binlog_coordinates(node: &NodeHandle) -> Result<BinlogCoordinates> {
 
 /// IPv4 addresses on an interface (`ip -4 -o addr show dev IF`).
 pub fn interface_addresses(node: &NodeHandle, interface: &str) -> Result<Vec<std::net::Ipv4Addr>> {
-    let out = node.transport.run_ok(&RemoteCommand::new(format!(
-        "ip -4 -o addr show dev {}",
-        shell_quote(interface)
-    )))?;
+    let out = node.transport.run_ok(&RemoteCommand::new(
+        crate::os::host::interface_addresses_command(interface),
+    ))?;
     Ok(crate::lab::network::parse_addresses(&out))
 }
 
@@ -149,7 +148,7 @@ pub fn temporary_root_password(
     let configured = node
         .transport
         .run(&RemoteCommand::new(
-            "my_print_defaults mysqld 2>/dev/null | sed -n 's/^--log[-_]error=//p' | tail -n 1",
+            crate::os::error_log::CONFIGURED_LOG_QUERY,
         ))?
         .stdout
         .trim()
@@ -168,11 +167,9 @@ pub fn temporary_root_password(
         }
     }
     for log in &logs {
-        let out = node.transport.run(&RemoteCommand::new(format!(
-            "grep -F {} {} 2>/dev/null || true",
-            shell_quote(crate::dialect::TEMPORARY_PASSWORD_MARKER),
-            shell_quote(log)
-        )))?;
+        let out = node.transport.run(&RemoteCommand::new(
+            crate::os::error_log::temporary_password_query(log),
+        ))?;
         if let Some(pw) = crate::dialect::parse_temporary_password(&out.stdout) {
             // The configured log first: the packaged one may hold an older password.
             return Ok((vec![log.clone()], Some(pw)));
@@ -236,17 +233,7 @@ impl TcpProbe {
     }
 }
 
-/// The script behind [`tcp_probe`]: bash's `/dev/tcp` under `timeout`, so it needs no
-/// extra package; the last line is always `mhactl-probe: STATUS`.
-pub fn tcp_probe_script(host: &str, port: u16, timeout_s: u32) -> String {
-    format!(
-        "if ! command -v bash >/dev/null 2>&1 || ! command -v timeout >/dev/null 2>&1; then \
-         echo 'mhactl-probe: no bash or timeout'; exit 0; fi; \
-         timeout {timeout_s} bash -c 'exec 3<>\"/dev/tcp/$0/$1\"' {} {port} 2>&1; \
-         echo \"mhactl-probe: $?\"",
-        shell_quote(host)
-    )
-}
+pub use crate::os::host::tcp_probe_script;
 
 /// Parses [`tcp_probe_script`]'s output: exit 0 is open, 124 (`timeout`'s) timed out,
 /// anything else is bash's `connect:` error ("Connection refused", "No route to host").

@@ -15,87 +15,24 @@
 use super::steps::Ctx;
 use crate::engine::{file_diff, Action, Change, Cluster, Operation, Plan};
 use crate::inventory::{FirewallMode, Inventory, Network};
-use crate::transport::{shell_quote, RemoteCommand, Transport};
+use crate::transport::{RemoteCommand, Transport};
 use anyhow::{bail, Result};
 use std::sync::Arc;
 
-/// Exit status of the probes below when the tool is not installed (not 127: ssh reports
-/// that as a failure to run the command at all).
-pub const NOT_INSTALLED: i32 = 100;
-/// Prints `running` when firewalld runs (exit 100: not installed).
-pub const FIREWALLD_STATE: &str =
-    "command -v firewall-cmd >/dev/null 2>&1 || exit 100; firewall-cmd --state";
-/// The zone of an interface, else the default zone.
-const FIREWALLD_ZONE: &str = "firewall-cmd --get-zone-of-interface=";
-/// ufw's state, default policies and rules (exit 100: not installed).
-pub const UFW_STATUS: &str = "command -v ufw >/dev/null 2>&1 || exit 100; ufw status verbose";
-/// The whole nftables ruleset (exit 100: no nft).
-pub const NFT_RULESET: &str = "command -v nft >/dev/null 2>&1 || exit 100; nft list ruleset";
-/// iptables' INPUT chain (exit 100: no iptables).
-pub const IPTABLES_INPUT: &str =
-    "command -v iptables >/dev/null 2>&1 || exit 100; iptables -S INPUT";
-/// SELinux mode (exit 100: SELinux tools not installed).
-pub const GETENFORCE: &str = "command -v getenforce >/dev/null 2>&1 || exit 100; getenforce";
-/// Port labels (for a non-default MySQL port).
-pub const SEMANAGE_PORTS: &str =
-    "command -v semanage >/dev/null 2>&1 || exit 100; semanage port -l";
-/// ufw's rules file that holds rules the ufw command line cannot express (VRRP).
-pub const UFW_BEFORE_RULES: &str = "/etc/ufw/before.rules";
+use crate::os::firewall;
+pub use crate::os::firewall::{
+    iptables_default_drop, nft_default_drop, ufw_allows, ufw_before_rules_with_vrrp, ufw_state,
+    ufw_vrrp_line, Opening, FIREWALLD_STATE, IPTABLES_INPUT, NFT_RULESET, NOT_INSTALLED,
+    UFW_BEFORE_RULES, UFW_STATUS,
+};
+use crate::os::selinux::port_is_mysqld_default;
+pub use crate::os::selinux::{
+    context_type, contexts_command, datadir_context_spec, fcontext_listed, fcontext_rule_command,
+    semanage_port_labelled, GETENFORCE, SEMANAGE_FCONTEXT_LOCAL, SEMANAGE_PORTS,
+};
+
 /// The packaged datadir, whose SELinux context (mysqld_db_t) the policy already sets.
 pub const DEFAULT_DATADIR: &str = "/var/lib/mysql";
-
-/// One thing the pair needs through a node's firewall.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Opening {
-    /// `None`: VRRP (IP protocol 112); `Some(port)`: that TCP port.
-    pub tcp_port: Option<u16>,
-    /// Source address or CIDR; `None`: anywhere.
-    pub source: Option<String>,
-    /// Why (for messages).
-    pub why: String,
-}
-
-impl Opening {
-    fn describe(&self) -> String {
-        let what = match self.tcp_port {
-            Some(p) => format!("{p}/tcp"),
-            None => "VRRP (IP protocol 112)".into(),
-        };
-        format!(
-            "{what} from {} ({})",
-            self.source.as_deref().unwrap_or("anywhere"),
-            self.why
-        )
-    }
-
-    /// firewalld's rich rule, in the form firewalld itself prints.
-    pub fn rich_rule(&self) -> String {
-        let source = self
-            .source
-            .as_ref()
-            .map(|s| format!(" source address=\"{s}\""))
-            .unwrap_or_default();
-        match self.tcp_port {
-            Some(p) => {
-                format!("rule family=\"ipv4\"{source} port port=\"{p}\" protocol=\"tcp\" accept")
-            }
-            None => format!("rule family=\"ipv4\"{source} protocol value=\"vrrp\" accept"),
-        }
-    }
-
-    /// An nftables rule for a user to add by hand (in `table inet filter`, chain `input`).
-    fn nft_example(&self) -> String {
-        let source = self
-            .source
-            .as_ref()
-            .map(|s| format!("ip saddr {s} "))
-            .unwrap_or_default();
-        match self.tcp_port {
-            Some(p) => format!("nft add rule inet filter input {source}tcp dport {p} accept"),
-            None => format!("nft add rule inet filter input {source}ip protocol vrrp accept"),
-        }
-    }
-}
 
 /// What node `i` needs open: the MySQL port and VRRP from the peer, and the MySQL port
 /// from every `access.users` network (clients reach either node through the VIP).
@@ -140,100 +77,6 @@ pub fn openings(inv: &Inventory, i: usize) -> Vec<Opening> {
         }
     }
     v
-}
-
-/// The input policy of an `nft list ruleset`: `Some("table inet filter, chain input")`
-/// when a chain hooked to input drops by default.
-pub fn nft_default_drop(ruleset: &str) -> Option<String> {
-    let mut table = String::new();
-    let mut chain = String::new();
-    for line in ruleset.lines().map(str::trim) {
-        if let Some(rest) = line.strip_prefix("table ") {
-            table = rest.trim_end_matches('{').trim().to_string();
-        } else if let Some(rest) = line.strip_prefix("chain ") {
-            chain = rest.trim_end_matches('{').trim().to_string();
-        } else if line.contains("hook input") && line.contains("policy drop") {
-            return Some(format!("table {table}, chain {chain}"));
-        }
-    }
-    None
-}
-
-/// `iptables -S INPUT`: does the chain drop by default (policy, or a final catch-all)?
-pub fn iptables_default_drop(rules: &str) -> bool {
-    let lines: Vec<&str> = rules.lines().map(str::trim).collect();
-    if lines.contains(&"-P INPUT DROP") {
-        return true;
-    }
-    lines
-        .iter()
-        .rev()
-        .find(|l| l.starts_with("-A INPUT"))
-        .is_some_and(|l| *l == "-A INPUT -j DROP" || l.starts_with("-A INPUT -j REJECT"))
-}
-
-/// `ufw status verbose`: active, and the default incoming policy (`deny`, `allow`, ...).
-pub fn ufw_state(status: &str) -> (bool, String) {
-    let active = status.lines().any(|l| l.trim() == "Status: active");
-    let incoming = status
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("Default:"))
-        .and_then(|d| {
-            d.split(',')
-                .find(|p| p.contains("(incoming)"))
-                .map(|p| p.replace("(incoming)", "").trim().to_string())
-        })
-        .unwrap_or_default();
-    (active, incoming)
-}
-
-/// Does `ufw status` show an ALLOW rule for `port`/tcp from `source` (`None`: Anywhere)?
-pub fn ufw_allows(status: &str, port: u16, source: Option<&str>) -> bool {
-    let from = source.unwrap_or("Anywhere");
-    status.lines().any(|l| {
-        if l.contains("(v6)") {
-            return false;
-        }
-        let words: Vec<&str> = l.split_whitespace().collect();
-        let Some(to) = words.first() else {
-            return false;
-        };
-        let port_ok = *to == port.to_string() || *to == format!("{port}/tcp");
-        let allow = words.get(1) == Some(&"ALLOW");
-        let src = if words.get(2) == Some(&"IN") {
-            words.get(3)
-        } else {
-            words.get(2)
-        };
-        port_ok && allow && src == Some(&from)
-    })
-}
-
-/// The line mhactl adds to ufw's before.rules for VRRP from the peer.
-pub fn ufw_vrrp_line(peer: &str) -> String {
-    format!("-A ufw-before-input -p 112 -s {peer} -j ACCEPT")
-}
-
-/// before.rules with the VRRP line inserted before the filter table's `COMMIT`, or
-/// `None` when it is already there (or the file has no COMMIT to insert before).
-pub fn ufw_before_rules_with_vrrp(current: &str, peer: &str) -> Option<String> {
-    let line = ufw_vrrp_line(peer);
-    if current.lines().any(|l| l.trim() == line) {
-        return None;
-    }
-    let mut out = String::new();
-    let mut done = false;
-    for l in current.lines() {
-        if !done && l.trim() == "COMMIT" {
-            out.push_str(&format!(
-                "# mhactl: VRRP (keepalived) from the peer node\n{line}\n"
-            ));
-            done = true;
-        }
-        out.push_str(l);
-        out.push('\n');
-    }
-    done.then_some(out)
 }
 
 fn run(t: &dyn Transport, script: &str) -> Result<crate::transport::CommandOutput> {
@@ -313,11 +156,7 @@ pub fn plan_firewall(inv: &Inventory, t: &dyn Transport, i: usize) -> Result<Pla
 }
 
 fn plan_firewalld(inv: &Inventory, t: &dyn Transport, wanted: &[Opening]) -> Result<Plan> {
-    let iface = shell_quote(&inv.vip.interface);
-    let zone_out = run(
-        t,
-        &format!("{FIREWALLD_ZONE}{iface} 2>/dev/null || firewall-cmd --get-default-zone"),
-    )?;
+    let zone_out = run(t, &firewall::firewalld_zone_command(&inv.vip.interface))?;
     let zone = zone_out.stdout.trim().to_string();
     if zone.is_empty() || !zone_out.success() {
         bail!(
@@ -325,10 +164,7 @@ fn plan_firewalld(inv: &Inventory, t: &dyn Transport, wanted: &[Opening]) -> Res
             inv.vip.interface
         );
     }
-    let z = shell_quote(&zone);
-    let list = t.run_ok(&RemoteCommand::new(format!(
-        "firewall-cmd --zone={z} --list-all"
-    )))?;
+    let list = t.run_ok(&RemoteCommand::new(firewall::firewalld_list_command(&zone)))?;
     let target = list
         .lines()
         .find_map(|l| l.trim().strip_prefix("target:"))
@@ -343,17 +179,17 @@ fn plan_firewalld(inv: &Inventory, t: &dyn Transport, wanted: &[Opening]) -> Res
     let mut what = Vec::new();
     let mut fine = Vec::new();
     for o in wanted {
-        let rule = shell_quote(&o.rich_rule());
+        let rule = o.rich_rule();
         let mut missing = Vec::new();
-        for (label, flag) in [("runtime", ""), ("permanent", "--permanent ")] {
+        for (label, permanent) in [("runtime", false), ("permanent", true)] {
             let q = run(
                 t,
-                &format!("firewall-cmd {flag}--zone={z} --query-rich-rule={rule}"),
+                &firewall::firewalld_query_rule_command(&zone, &rule, permanent),
             )?;
             if !q.success() {
-                actions.push(Action::Run(RemoteCommand::new(format!(
-                    "firewall-cmd {flag}--zone={z} --add-rich-rule={rule}"
-                ))));
+                actions.push(Action::Run(RemoteCommand::new(
+                    firewall::firewalld_add_rule_command(&zone, &rule, permanent),
+                )));
                 missing.push(label);
             }
         }
@@ -404,15 +240,13 @@ fn plan_ufw(
                     fine.push(o.describe());
                     continue;
                 }
-                let from = o
-                    .source
-                    .as_ref()
-                    .map(|s| format!("from {s} "))
-                    .unwrap_or_default();
-                actions.push(Action::Run(RemoteCommand::new(format!(
-                    "ufw allow proto tcp {from}to any port {port} comment {}",
-                    shell_quote(&format!("mhactl: {}", o.why))
-                ))));
+                actions.push(Action::Run(RemoteCommand::new(
+                    firewall::ufw_allow_tcp_command(
+                        port,
+                        o.source.as_deref(),
+                        &format!("mhactl: {}", o.why),
+                    ),
+                )));
                 what.push(format!("allow {}", o.describe()));
             }
             None => {
@@ -436,7 +270,7 @@ fn plan_ufw(
                             content: new,
                             mode: 0o640,
                         });
-                        actions.push(Action::Run(RemoteCommand::new("ufw reload")));
+                        actions.push(Action::Run(RemoteCommand::new(firewall::UFW_RELOAD)));
                         what.push(format!("allow {} in {UFW_BEFORE_RULES}", o.describe()));
                     }
                 }
@@ -465,10 +299,6 @@ impl Operation for Selinux {
         plan_selinux(&self.0.inv, cluster.nodes[i].transport.as_ref())
     }
 }
-
-/// Local file-context rules (`semanage fcontext -l -C`; exit 100: no semanage).
-pub const SEMANAGE_FCONTEXT_LOCAL: &str =
-    "command -v semanage >/dev/null 2>&1 || exit 100; semanage fcontext -l -C";
 
 /// One file context the inventory's paths need.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -510,40 +340,6 @@ pub fn selinux_labels(inv: &Inventory) -> Vec<FileLabel> {
         .collect()
 }
 
-/// Is `spec` listed with `selinux_type` in `semanage fcontext -l -C`?
-pub fn fcontext_listed(listing: &str, spec: &str, selinux_type: &str) -> bool {
-    listing.lines().any(|l| {
-        l.split_whitespace().next() == Some(spec) && l.contains(&format!(":{selinux_type}:"))
-    })
-}
-
-/// Add the local file-context rule `spec` → `selinux_type`, or change the type of an
-/// existing rule for the same spec (`-a` refuses to add it twice).
-pub fn fcontext_rule_command(selinux_type: &str, spec: &str) -> String {
-    let spec = shell_quote(spec);
-    format!(
-        "semanage fcontext -a -t {selinux_type} {spec} 2>/dev/null || \
-         semanage fcontext -m -t {selinux_type} {spec}"
-    )
-}
-
-/// Prints `CONTEXT PATH` per path (`- PATH` when missing).
-pub fn contexts_command(paths: &[&str]) -> String {
-    let list: Vec<String> = paths.iter().map(|p| shell_quote(p)).collect();
-    format!(
-        "for p in {}; do if [ -e \"$p\" ]; then echo \"$(stat -c %C \"$p\") $p\"; else echo \"- $p\"; fi; done",
-        list.join(" ")
-    )
-}
-
-/// The SELinux type of `path` in [`contexts_command`]'s output (`None`: missing).
-pub fn context_type(out: &str, path: &str) -> Option<String> {
-    out.lines().find_map(|l| {
-        let (ctx, p) = l.split_once(' ')?;
-        (p == path && ctx != "-").then(|| ctx.split(':').nth(2).unwrap_or("").to_string())
-    })
-}
-
 /// Plan SELinux for a node: a non-default `mysql.port` gets mysqld_port_t; the
 /// inventory's non-default datadir, socket, pid file and error log get their file
 /// contexts ([`selinux_labels`]), and their directories are created (root's, until the
@@ -578,9 +374,9 @@ pub fn plan_selinux(inv: &Inventory, t: &dyn Transport) -> Result<Plan> {
             );
         }
         if !semanage_port_labelled(&ports.stdout, "mysqld_port_t", port) {
-            actions.push(Action::Run(RemoteCommand::new(format!(
-                "semanage port -a -t mysqld_port_t -p tcp {port}"
-            ))));
+            actions.push(Action::Run(RemoteCommand::new(
+                crate::os::selinux::label_port_command(port),
+            )));
             what.push(format!("label tcp port {port} mysqld_port_t"));
         }
     }
@@ -624,14 +420,9 @@ pub fn plan_selinux(inv: &Inventory, t: &dyn Transport) -> Result<Plan> {
                     &l.spec,
                 ))));
             }
-            let p = shell_quote(&l.path);
-            actions.push(Action::Run(RemoteCommand::new(if creates {
-                format!("mkdir -p {p} && restorecon -R {p}")
-            } else if l.is_dir {
-                format!("[ ! -e {p} ] || restorecon -R {p}")
-            } else {
-                format!("[ ! -e {p} ] || restorecon {p}")
-            })));
+            actions.push(Action::Run(RemoteCommand::new(
+                crate::os::selinux::restorecon_command(&l.path, creates, l.is_dir),
+            )));
             what.push(format!("label {} {} ({})", l.path, l.selinux_type, l.field));
         }
     }
@@ -650,30 +441,4 @@ pub fn plan_selinux(inv: &Inventory, t: &dyn Transport) -> Result<Plan> {
         actions,
         diff: None,
     }))
-}
-
-/// Ports the packaged policy labels mysqld_port_t.
-fn port_is_mysqld_default(port: u16) -> bool {
-    port == 3306 || port == 1186 || (63132..=63164).contains(&port)
-}
-
-/// Does `semanage port -l` label `port`/tcp with `label`?
-pub fn semanage_port_labelled(listing: &str, label: &str, port: u16) -> bool {
-    listing.lines().any(|l| {
-        let mut w = l.split_whitespace();
-        if w.next() != Some(label) || w.next() != Some("tcp") {
-            return false;
-        }
-        w.collect::<String>().split(',').any(|r| match r.split_once('-') {
-            Some((a, b)) => {
-                matches!((a.parse::<u16>(), b.parse::<u16>()), (Ok(a), Ok(b)) if (a..=b).contains(&port))
-            }
-            None => r.parse::<u16>() == Ok(port),
-        })
-    })
-}
-
-/// `semanage fcontext` file spec for a directory and everything in it.
-pub fn datadir_context_spec(dir: &str) -> String {
-    format!("{}(/.*)?", dir.trim_end_matches('/'))
 }

@@ -21,11 +21,12 @@
 use super::paths::{server_paths, PathKind, ServerPath};
 use crate::engine::NodeHandle;
 use crate::inventory::Inventory;
-use crate::transport::{shell_quote, RemoteCommand, Transport};
+use crate::transport::{RemoteCommand, Transport};
 use anyhow::{bail, Result};
 
-/// Marks the probe's command (fakes answer it by this text).
-pub const PROBE_MARKER: &str = ": mhactl-path-probe;";
+pub use crate::os::ownership::{
+    create_dir_command, create_file_command, probe_command, PROBE_MARKER,
+};
 
 /// What a path is on the node.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,23 +83,6 @@ pub fn role_of(p: &ServerPath) -> (&str, Role) {
         (Some(d), _) => (d.as_str(), Role::OwnDir),
         (None, _) => (p.path.as_str(), Role::File),
     }
-}
-
-/// One line per path: `PATH<TAB>STATE<TAB>OWNER<TAB>RESOLVED`, STATE one of `missing`,
-/// `dangling`, `dir-empty`, `dir`, `file`, `other`.
-pub fn probe_command(paths: &[&str]) -> String {
-    let list: Vec<String> = paths.iter().map(|p| shell_quote(p)).collect();
-    format!(
-        "{PROBE_MARKER} for p in {}; do \
-         r=$(realpath -m -- \"$p\" 2>/dev/null || readlink -f -- \"$p\" 2>/dev/null || echo \"$p\"); o=-; \
-         if [ -L \"$p\" ] && [ ! -e \"$p\" ]; then s=dangling; \
-         elif [ ! -e \"$p\" ]; then s=missing; \
-         else o=$(stat -L -c %U -- \"$p\"); \
-         if [ -d \"$p\" ]; then if [ -z \"$(ls -A -- \"$p\" 2>/dev/null)\" ]; then s=dir-empty; else s=dir; fi; \
-         elif [ -f \"$p\" ]; then s=file; else s=other; fi; fi; \
-         printf '%s\\t%s\\t%s\\t%s\\n' \"$p\" \"$s\" \"$o\" \"$r\"; done",
-        list.join(" ")
-    )
 }
 
 /// Parse [`probe_command`]'s output (lines it cannot read are skipped: a path without
@@ -217,38 +201,6 @@ pub fn check_paths(inv: &Inventory, node: &str, t: &dyn Transport) -> Result<Vec
 /// [`check_paths`] for a connected node.
 pub fn check_node(inv: &Inventory, node: &NodeHandle) -> Result<Vec<Probe>> {
     check_paths(inv, &node.name, node.transport.as_ref())
-}
-
-/// Create directory `dir` for mysql with `mode`, failing if anything is there already
-/// (create-only: `mkdir` without `-p`), then label it where SELinux has a rule for it.
-pub fn create_dir_command(dir: &str, mode: &str) -> String {
-    let d = shell_quote(dir);
-    let parent = shell_quote(
-        std::path::Path::new(dir)
-            .parent()
-            .map(|p| p.to_string_lossy().to_string())
-            .as_deref()
-            .unwrap_or("/"),
-    );
-    format!(
-        "set -e; mkdir -p -- {parent}; mkdir -m {mode} -- {d}; chown mysql:mysql -- {d}; {}",
-        relabel(&d)
-    )
-}
-
-/// Create file `file` (mode 640) for mysql, failing if anything is there already
-/// (`set -C`: the shell opens it with O_EXCL).
-pub fn create_file_command(file: &str) -> String {
-    let f = shell_quote(file);
-    format!(
-        "set -e; (umask 137; set -C; : > {f}); chown mysql:mysql -- {f}; {}",
-        relabel(&f)
-    )
-}
-
-/// Apply the SELinux file-context rules (the `selinux` step added them) to a new path.
-fn relabel(quoted: &str) -> String {
-    format!("if command -v restorecon >/dev/null 2>&1; then restorecon -R {quoted}; fi")
 }
 
 #[cfg(test)]

@@ -21,10 +21,18 @@ use crate::engine::{file_diff, Action, Change, Cluster, NodeHandle, Operation, P
 use crate::facts;
 use crate::inventory::{Flavor, Inventory};
 use crate::os::ServiceManager;
-use crate::transport::{shell_quote, ForwardTarget, RemoteCommand, Transport};
+use crate::transport::{ForwardTarget, RemoteCommand, Transport};
 use anyhow::{anyhow, bail, Context as _, Result};
 use std::path::Path;
 use std::sync::Arc;
+
+pub use crate::os::apparmor::{apparmor_local, APPARMOR_ENABLED, APPARMOR_LOCAL, APPARMOR_PROFILE};
+pub use crate::os::client_login::{client_option_file, with_client_login};
+pub use crate::os::datadir::{datadir_state_command, initialise_command};
+pub use crate::os::debian_cnf::{
+    debian_cnf_socket_command, debian_cnf_socket_ok, DEBIAN_CNF, DEBIAN_CNF_FORGET,
+    DEBIAN_CNF_SAVED, DEBIAN_CNF_SOCKETS, DEBIAN_CNF_UNDO,
+};
 
 /// Directories shared with the rest of the system: mhactl never creates, chowns or
 /// labels them as a whole (a file of the inventory's directly in one is handled alone).
@@ -155,78 +163,6 @@ pub fn server_paths(inv: &Inventory) -> Vec<ServerPath> {
     out
 }
 
-/// `debian.cnf` (Debian and Ubuntu): the SysV script and `debian-start` ping the server
-/// with `--defaults-file` this file, so it must name the server's socket.
-pub const DEBIAN_CNF: &str = "/etc/mysql/debian.cnf";
-/// debian.cnf as it was before mhactl pointed it at another socket, kept (same owner and
-/// mode) until the server has started with the new configuration, so that a rollback
-/// of my.cnf can put it back too.
-pub const DEBIAN_CNF_SAVED: &str = "/etc/mysql/debian.cnf.mhactl-old";
-/// Put the saved debian.cnf back (when there is one).
-pub const DEBIAN_CNF_UNDO: &str = "if [ -e /etc/mysql/debian.cnf.mhactl-old ]; then \
-     mv -f /etc/mysql/debian.cnf.mhactl-old /etc/mysql/debian.cnf; fi";
-/// The new configuration runs: the saved debian.cnf is not needed any more.
-pub const DEBIAN_CNF_FORGET: &str = "rm -f /etc/mysql/debian.cnf.mhactl-old";
-
-/// Section headers and `socket` lines of debian.cnf (exit 100: no such file).
-pub const DEBIAN_CNF_SOCKETS: &str = "[ -f /etc/mysql/debian.cnf ] || exit 100; \
-     grep -E '^[[:space:]]*(\\[|socket[[:space:]]*=)' /etc/mysql/debian.cnf; true";
-
-/// Does debian.cnf (its headers and socket lines, from [`DEBIAN_CNF_SOCKETS`]) point
-/// its `[client]` and `[mysql_upgrade]` sections at `want`? With the packaged socket
-/// (`custom` false) a section without a socket line is fine too.
-pub fn debian_cnf_socket_ok(listing: &str, want: &str, custom: bool) -> bool {
-    // /var/run is a link to /run.
-    let norm = |p: &str| {
-        p.strip_prefix("/var")
-            .filter(|r| r.starts_with("/run/"))
-            .unwrap_or(p)
-            .to_string()
-    };
-    let want = norm(want);
-    let mut section = String::new();
-    let mut seen: Vec<(String, bool)> = Vec::new();
-    for line in listing.lines().map(str::trim) {
-        if line.starts_with('[') {
-            section = line.to_string();
-            if matches!(section.as_str(), "[client]" | "[mysql_upgrade]") {
-                seen.push((section.clone(), false));
-            }
-        } else if let Some((_, v)) = line.split_once('=') {
-            if matches!(section.as_str(), "[client]" | "[mysql_upgrade]") {
-                if norm(v.trim()) != want {
-                    return false;
-                }
-                if let Some(s) = seen.iter_mut().rev().find(|(s, _)| *s == section) {
-                    s.1 = true;
-                }
-            }
-        }
-    }
-    !custom || seen.iter().all(|(_, has)| *has)
-}
-
-/// Sets `socket = SOCKET` in debian.cnf's `[client]` and `[mysql_upgrade]` sections
-/// (replacing a socket line there, or adding one), on the node: the file holds a
-/// password on some systems, so it never travels to mhactl. Owner and mode are kept.
-pub fn debian_cnf_socket_command(socket: &str) -> String {
-    set_socket_command(DEBIAN_CNF, socket)
-}
-
-fn set_socket_command(file: &str, socket: &str) -> String {
-    format!(
-        "set -e; f={file}; awk -v s={s} '\
-         function put() {{ if (want && !done) print \"socket   = \" s; done = 1 }} \
-         /^[[:space:]]*\\[/ {{ put(); want = ($0 ~ /^[[:space:]]*\\[(client|mysql_upgrade)\\]/); done = 0; print; next }} \
-         want && /^[[:space:]]*socket[[:space:]]*=/ {{ put(); next }} \
-         want && /^[[:space:]]*$/ {{ put() }} \
-         {{ print }} END {{ put() }}' \"$f\" > \"$f.mhactl-new\"; \
-         cat \"$f.mhactl-new\" > \"$f\"; rm -f \"$f.mhactl-new\"",
-        file = shell_quote(file),
-        s = shell_quote(socket)
-    )
-}
-
 /// debian.cnf, when it does not name the server's socket yet: what to do (a summary and
 /// the actions), run by `server-config` right before it writes the config and restarts
 /// the server. Under SysV the running server is stopped first, while debian.cnf still
@@ -253,9 +189,9 @@ pub fn debian_cnf_actions(
             services.stop_command(service),
         )));
     }
-    actions.push(Action::Run(RemoteCommand::new(format!(
-        "[ -e {DEBIAN_CNF_SAVED} ] || cp -p {DEBIAN_CNF} {DEBIAN_CNF_SAVED}"
-    ))));
+    actions.push(Action::Run(RemoteCommand::new(
+        crate::os::debian_cnf::save_command(),
+    )));
     actions.push(Action::Run(RemoteCommand::new(debian_cnf_socket_command(
         &socket,
     ))));
@@ -281,19 +217,6 @@ pub fn tmpfiles_conf(paths: &[ServerPath]) -> Option<String> {
             lines.concat()
         )
     })
-}
-
-/// Prints what the data directory `dir` holds: `initialised OWNER` (a `mysql` schema),
-/// `empty` (or missing), `filesystem-root` (only `lost+found`: the top of a file system),
-/// or `not-a-database`.
-pub fn datadir_state_command(dir: &str) -> String {
-    let d = shell_quote(dir);
-    format!(
-        "if [ -d {d}/mysql ]; then echo initialised $(stat -c %U {d}); \
-         elif [ -z \"$(ls -A {d} 2>/dev/null)\" ]; then echo empty; \
-         elif [ \"$(ls -A {d})\" = lost+found ]; then echo filesystem-root; \
-         else echo not-a-database; fi"
-    )
 }
 
 /// Step `server-paths` (runbook 1.4's ERROR 2002 fix): the directories of the
@@ -383,10 +306,9 @@ pub fn plan_server_paths(
             // entry would keep recreating a directory nothing uses.
             (None, Some(old)) => {
                 diff.push_str(&file_diff(TMPFILES_PATH, Some(&old), ""));
-                actions.push(Action::Run(RemoteCommand::new(format!(
-                    "rm -f {}",
-                    shell_quote(TMPFILES_PATH)
-                ))));
+                actions.push(Action::Run(RemoteCommand::new(
+                    crate::os::files::remove_file_command(TMPFILES_PATH),
+                )));
                 what.push(format!(
                     "remove {TMPFILES_PATH} (no run directory in the inventory)"
                 ));
@@ -408,17 +330,6 @@ pub fn plan_server_paths(
     }))
 }
 
-/// The AppArmor profile confining MySQL's mysqld (Ubuntu, Debian's mysql-server).
-pub const APPARMOR_PROFILE: &str = "/etc/apparmor.d/usr.sbin.mysqld";
-/// Its local include, for site additions.
-pub const APPARMOR_LOCAL: &str = "/etc/apparmor.d/local/usr.sbin.mysqld";
-/// Exit 0 when AppArmor is on and the mysqld profile is installed (exit 100 otherwise).
-pub const APPARMOR_ENABLED: &str =
-    "[ \"$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)\" = Y ] \
-     && [ -f /etc/apparmor.d/usr.sbin.mysqld ] || exit 100";
-const APPARMOR_BEGIN: &str = "# BEGIN mhactl: paths from the inventory (managed, do not edit)";
-const APPARMOR_END: &str = "# END mhactl";
-
 /// The AppArmor rules for the inventory's paths (empty: the profile covers them).
 pub fn apparmor_rules(paths: &[ServerPath]) -> Vec<String> {
     let mut rules = Vec::new();
@@ -438,35 +349,6 @@ pub fn apparmor_rules(paths: &[ServerPath]) -> Vec<String> {
         }
     }
     rules
-}
-
-/// `current` (the local include, if any) with mhactl's block set to `rules` (removed
-/// when there are none); everything else in the file is kept.
-pub fn apparmor_local(current: Option<&str>, rules: &[String]) -> String {
-    let mut out = String::new();
-    let mut inside = false;
-    for line in current.unwrap_or("").lines() {
-        if line == APPARMOR_BEGIN {
-            inside = true;
-        } else if line == APPARMOR_END && inside {
-            inside = false;
-        } else if !inside {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    if !rules.is_empty() {
-        out.push_str(APPARMOR_BEGIN);
-        out.push('\n');
-        for r in rules {
-            out.push_str("  ");
-            out.push_str(r);
-            out.push('\n');
-        }
-        out.push_str(APPARMOR_END);
-        out.push('\n');
-    }
-    out
 }
 
 /// Step `apparmor`: where AppArmor confines mysqld, the profile's local include
@@ -509,39 +391,11 @@ pub fn plan_apparmor(inv: &Inventory, t: &dyn Transport) -> Result<Plan> {
                 content: wanted,
                 mode: 0o644,
             },
-            Action::Run(RemoteCommand::new(format!(
-                "apparmor_parser -r {APPARMOR_PROFILE}"
-            ))),
+            Action::Run(RemoteCommand::new(
+                crate::os::apparmor::reload_profile_command(),
+            )),
         ],
     }))
-}
-
-/// The command that initialises an empty data directory `dir` for `flavor`. MySQL's
-/// `--initialize` writes a random, expired root password to `log` (see
-/// [`secure_fresh_mysql_datadir`]). On failure the tool's own output (mariadb-install-db
-/// prints its errors on stdout; mysqld writes them to `log`) goes to stderr, so the
-/// error names the cause.
-///
-/// MariaDB: `--skip-test-db` (10.3+, MDEV-12645) creates neither the `test` database,
-/// its grants to everyone, nor the anonymous accounts, as a packaged install has none;
-/// `--force` skips the tool's host name lookup (`resolveip $(uname -n)`), which fails on
-/// a host without /etc/hosts although neither the tool nor the server needs it.
-pub fn initialise_command(flavor: Flavor, dir: &str, log: &str) -> String {
-    let d = shell_quote(dir);
-    match flavor {
-        Flavor::Mariadb => format!(
-            "out=$($(command -v mariadb-install-db || command -v mysql_install_db) --user=mysql --datadir={d} \
-             --auth-root-authentication-method=socket --skip-test-db --force 2>&1) || \
-             {{ printf '%s\\n' \"$out\" | tail -n 20 >&2; exit 1; }}"
-        ),
-        Flavor::Mysql => {
-            let l = shell_quote(log);
-            format!(
-                "out=$(mysqld --initialize --user=mysql --datadir={d} --log-error={l} 2>&1) || \
-                 {{ printf '%s\\n' \"$out\" >&2; echo \"the end of {l}:\" >&2; tail -n 20 {l} >&2; exit 1; }}"
-            )
-        }
-    }
 }
 
 /// Where `mysqld --initialize` writes its temporary root password on this node: the
@@ -566,11 +420,9 @@ pub fn secure_fresh_mysql_datadir(
     log: &str,
     root_password: &secrecy::SecretString,
 ) -> Result<()> {
-    let out = node.transport.run(&RemoteCommand::new(format!(
-        "grep -F {} {} 2>/dev/null || true",
-        shell_quote(crate::dialect::TEMPORARY_PASSWORD_MARKER),
-        shell_quote(log)
-    )))?;
+    let out = node.transport.run(&RemoteCommand::new(
+        crate::os::error_log::temporary_password_query(log),
+    ))?;
     let temporary = crate::dialect::parse_temporary_password(&out.stdout).ok_or_else(|| {
         anyhow!(
             "{}: mysqld --initialize left no temporary root password in {log}",
@@ -580,15 +432,10 @@ pub fn secure_fresh_mysql_datadir(
     let temporary = secrecy::SecretString::from(temporary);
     let socket = format!("{}/mhactl-init.sock", dir.trim_end_matches('/'));
     let pid = format!("{}/mhactl-init.pid", dir.trim_end_matches('/'));
-    let (s, p, d) = (shell_quote(&socket), shell_quote(&pid), shell_quote(dir));
     node.transport
-        .run_ok(&RemoteCommand::new(format!(
-            "setsid mysqld --user=mysql --datadir={d} --skip-networking --loose-mysqlx=OFF --skip-log-bin \
-             --socket={s} --pid-file={p} --log-error={l} </dev/null >/dev/null 2>&1 & \
-             for i in $(seq 1 120); do [ -S {s} ] && exit 0; sleep 0.5; done; \
-             echo 'the private mysqld did not open its socket within 60 s' >&2; exit 1",
-            l = shell_quote(log)
-        )))
+        .run_ok(&RemoteCommand::new(
+            crate::os::datadir::start_private_server_command(dir, &socket, &pid, log),
+        ))
         .with_context(|| format!("{}: starting a private mysqld on {dir}", node.name))?;
     let set = node.set_expired_password(
         &ForwardTarget::UnixSocket(socket.clone().into()),
@@ -596,11 +443,9 @@ pub fn secure_fresh_mysql_datadir(
         &temporary,
         root_password,
     );
-    let stop = node.transport.run_ok(&RemoteCommand::new(format!(
-        "[ -f {p} ] || exit 0; pid=$(cat {p}); kill \"$pid\"; \
-         for i in $(seq 1 120); do kill -0 \"$pid\" 2>/dev/null || exit 0; sleep 0.5; done; \
-         echo 'the private mysqld did not stop within 60 s' >&2; exit 1"
-    )));
+    let stop = node.transport.run_ok(&RemoteCommand::new(
+        crate::os::datadir::stop_private_server_command(&pid),
+    ));
     set.map_err(|e| match crate::sql::server_error_code(&e) {
         Some(1819) => anyhow!(
             "the server's password policy (validate_password) rejects the inventory's root \
@@ -635,7 +480,6 @@ impl Operation for DataDirectory {
             return Ok(Plan::Noop("the packaged default data directory".into()));
         };
         let dir = trimmed(datadir);
-        let d = shell_quote(&dir);
         let state = node
             .transport
             .run_ok(&RemoteCommand::new(datadir_state_command(&dir)))?
@@ -695,10 +539,9 @@ impl Operation for DataDirectory {
         let flavor = inv.mysql.flavor;
         let (target, _) = facts::os_target(node, flavor)?;
         let log = initialise_log(inv, &target);
-        let mut actions = vec![Action::Run(RemoteCommand::new(format!(
-            "set -e; install -d -o mysql -g mysql -m 750 {d}; {}",
-            initialise_command(flavor, &dir, &log)
-        )))];
+        let mut actions = vec![Action::Run(RemoteCommand::new(
+            crate::os::datadir::create_and_initialise_command(flavor, &dir, &log),
+        ))];
         let mut summary = format!("initialise {dir}");
         if flavor.fresh_root_password_is_temporary() {
             let Some(root_password) = self.0.secrets.root_password.clone() else {
@@ -728,64 +571,10 @@ impl Operation for DataDirectory {
     }
 }
 
-/// A MySQL option file (`[client]`, user and password) to hand to a client program on
-/// the node through its stdin; see [`with_client_login`]. Never in argv.
-pub fn client_option_file(user: &str, password: Option<&str>) -> Result<String> {
-    let mut text = format!("[client]\nuser={user}\n");
-    if let Some(pw) = password {
-        if pw.contains(['\n', '\r']) {
-            bail!("a password with a line break cannot be written to a MySQL option file");
-        }
-        text.push_str(&format!(
-            "password=\"{}\"\n",
-            // Quotes are stripped at both ends only; inside, `\\` is the one escape needed.
-            pw.replace('\\', "\\\\")
-        ));
-    } else {
-        text.push_str("# socket authentication\n");
-    }
-    Ok(text)
-}
-
-/// Wrap `command` (a client program and its arguments, `--defaults-extra-file=F` is
-/// inserted after its first word) so that it reads its login from the first three
-/// lines of stdin ([`client_option_file`]), written to a 0600 temporary file removed
-/// afterwards; the rest of stdin is the program's.
-pub fn with_client_login(program: &str, args: &str) -> String {
-    format!(
-        "umask 077; f=$(mktemp); trap 'rm -f \"$f\"' EXIT; \
-         IFS= read -r l1; IFS= read -r l2; IFS= read -r l3; printf '%s\\n' \"$l1\" \"$l2\" \"$l3\" > \"$f\"; \
-         {program} --defaults-extra-file=\"$f\" {args}"
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::transport::fake::FakeTransport;
-
-    #[test]
-    fn datadir_states_from_a_real_shell() {
-        let tmp = tempfile::tempdir().unwrap();
-        let state = |dir: &std::path::Path| {
-            let out = std::process::Command::new("sh")
-                .arg("-c")
-                .arg(datadir_state_command(dir.to_str().unwrap()))
-                .output()
-                .unwrap();
-            String::from_utf8(out.stdout).unwrap().trim().to_string()
-        };
-        let dir = tmp.path().join("d");
-        assert_eq!(state(&dir), "empty", "missing");
-        std::fs::create_dir(&dir).unwrap();
-        assert_eq!(state(&dir), "empty");
-        std::fs::create_dir(dir.join("lost+found")).unwrap();
-        assert_eq!(state(&dir), "filesystem-root");
-        std::fs::write(dir.join("notes.txt"), "x").unwrap();
-        assert_eq!(state(&dir), "not-a-database");
-        std::fs::create_dir(dir.join("mysql")).unwrap();
-        assert!(state(&dir).starts_with("initialised "), "{}", state(&dir));
-    }
 
     fn inv(extra: &str) -> Inventory {
         crate::inventory::parse(
@@ -841,64 +630,6 @@ mod tests {
             "mysql:\n  datadir: /data/mysql\n  log_error: /data/mysql/error.log\n",
         ));
         assert_eq!(p.len(), 1);
-    }
-
-    #[test]
-    fn debian_cnf_check_and_edit() {
-        let packaged = "[client]\n[mysql_upgrade]\n";
-        let custom = "/var/run/custom/mysql.sock";
-        assert!(debian_cnf_socket_ok(
-            packaged,
-            "/run/mysqld/mysqld.sock",
-            false
-        ));
-        assert!(!debian_cnf_socket_ok(packaged, custom, true));
-        // Debian's MySQL names /var/run/..., the same as /run/...
-        let mysql = "[client]\nsocket   = /var/run/mysqld/mysqld.sock\n[mysql_upgrade]\nsocket   = /var/run/mysqld/mysqld.sock\n";
-        assert!(debian_cnf_socket_ok(
-            mysql,
-            "/run/mysqld/mysqld.sock",
-            false
-        ));
-        assert!(!debian_cnf_socket_ok(mysql, custom, true));
-        // Back to the packaged socket after a custom one.
-        let edited = format!("[client]\nsocket = {custom}\n[mysql_upgrade]\nsocket = {custom}\n");
-        assert!(debian_cnf_socket_ok(&edited, custom, true));
-        assert!(!debian_cnf_socket_ok(
-            &edited,
-            "/run/mysqld/mysqld.sock",
-            false
-        ));
-
-        // The edit, run with the local sh and awk on MariaDB's and MySQL's files.
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("debian.cnf");
-        for (original, want) in [
-            (
-                "# comment\n[client]\nhost     = localhost\nuser     = root\n[mysql_upgrade]\nhost     = localhost\nuser     = root\n# end\n",
-                "# comment\n[client]\nhost     = localhost\nuser     = root\nsocket   = /var/run/custom/mysql.sock\n[mysql_upgrade]\nhost     = localhost\nuser     = root\n# end\nsocket   = /var/run/custom/mysql.sock\n",
-            ),
-            (
-                "[client]\nhost     = localhost\nsocket   = /var/run/mysqld/mysqld.sock\n\n[mysql_upgrade]\nsocket   = /var/run/mysqld/mysqld.sock\n[other]\nsocket = /x\n",
-                "[client]\nhost     = localhost\nsocket   = /var/run/custom/mysql.sock\n\n[mysql_upgrade]\nsocket   = /var/run/custom/mysql.sock\n[other]\nsocket = /x\n",
-            ),
-        ] {
-            std::fs::write(&file, original).unwrap();
-            let script = set_socket_command(file.to_str().unwrap(), custom);
-            let out = std::process::Command::new("sh").arg("-c").arg(&script).output().unwrap();
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-            let edited = std::fs::read_to_string(&file).unwrap();
-            assert_eq!(edited, want);
-            // Run again: the same file.
-            std::process::Command::new("sh").arg("-c").arg(&script).output().unwrap();
-            assert_eq!(std::fs::read_to_string(&file).unwrap(), want);
-            let listing: String = edited
-                .lines()
-                .filter(|l| l.starts_with('[') || l.starts_with("socket"))
-                .map(|l| format!("{l}\n"))
-                .collect();
-            assert!(debian_cnf_socket_ok(&listing, custom, true), "{edited}");
-        }
     }
 
     /// The probe's answer for `(path, state, owner)`s.
@@ -1033,18 +764,6 @@ mod tests {
             panic!()
         };
         assert_eq!(content, "# Site-specific additions\n/srv/x/ r,\n");
-    }
-
-    #[test]
-    fn option_file_keeps_the_password_out_of_argv() {
-        let f = client_option_file("root", Some(r#"p"a\ss"#)).unwrap();
-        assert_eq!(f, "[client]\nuser=root\npassword=\"p\"a\\\\ss\"\n");
-        assert_eq!(f.lines().count(), 3);
-        assert_eq!(client_option_file("root", None).unwrap().lines().count(), 3);
-        assert!(client_option_file("root", Some("a\nb")).is_err());
-        let script = with_client_login("mysqldump", "--all-databases");
-        assert!(script.contains("mysqldump --defaults-extra-file=\"$f\" --all-databases"));
-        assert!(!script.contains("password"));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::os::mysql_platform::{
     import_key_command, keys_to_import, mysql_series_on, PlatformVerdict,
 };
 use crate::os::{MysqlSeries, OsTarget};
-use crate::transport::{shell_quote, RemoteCommand};
+use crate::transport::RemoteCommand;
 use anyhow::Result;
 
 /// The warnings to print; an error (exit 2) when a node's OS cannot have the series.
@@ -54,10 +54,9 @@ pub fn key_imports(
     for (rpm_name, source) in
         keys_to_import(target.family, series, inv.packages.mysql_gpg_key.as_deref())
     {
-        let have = node.transport.run(&RemoteCommand::new(format!(
-            "rpm -q {} >/dev/null 2>&1",
-            shell_quote(rpm_name)
-        )))?;
+        let have = node.transport.run(&RemoteCommand::new(
+            crate::os::mysql_platform::key_installed_command(rpm_name),
+        ))?;
         if !have.success() {
             actions.push(Action::Run(RemoteCommand::new(import_key_command(
                 rpm_name, &source,

@@ -5,12 +5,18 @@ use crate::engine::{file_diff, Action, Change, Cluster, NodeHandle, Operation, P
 use crate::facts;
 use crate::inventory::{Inventory, Secrets};
 use crate::os::{ServiceManager, KEEPALIVED_SERVICE};
-use crate::transport::{shell_quote, ForwardTarget, RemoteCommand};
+use crate::transport::{ForwardTarget, RemoteCommand};
 use anyhow::{anyhow, bail, Result};
 use secrecy::ExposeSecret;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
+
+pub use crate::os::option_files::VALIDATE_CONFIG_COMMAND;
+pub use crate::os::selinux::{
+    check_script_label_command, check_script_label_probe, parse_check_script_label,
+    CheckScriptLabel, CHECK_SCRIPT_SELINUX_TYPE,
+};
 
 /// What every step needs: the inventory and the resolved secrets.
 pub struct Ctx {
@@ -234,10 +240,7 @@ fn plan_mysql_yum_repository(
                 Some(rpm) => rpm.clone(),
                 None => series.release_rpm_url(target.family)?,
             };
-            let install = match pm {
-                PackageManager::Yum => format!("yum -y install {}", shell_quote(&rpm)),
-                _ => format!("dnf -y install {}", shell_quote(&rpm)),
-            };
+            let install = pm.install_command(&[rpm.as_str()]);
             actions.push(Action::Run(RemoteCommand::new(install)));
             what.push(format!("add the MySQL repository ({rpm})"));
             // Which series the new .repo file enables is only known once it is on the
@@ -255,10 +258,9 @@ fn plan_mysql_yum_repository(
         let to_disable = crate::os::modules_to_disable(&modules);
         if !to_disable.is_empty() {
             let names: Vec<&str> = to_disable.iter().map(String::as_str).collect();
-            actions.push(Action::Run(RemoteCommand::new(format!(
-                "dnf -y module disable {}",
-                names.join(" ")
-            ))));
+            actions.push(Action::Run(RemoteCommand::new(
+                crate::os::module_disable_command(&names),
+            )));
             what.push(format!(
                 "disable the AppStream module(s) {}",
                 names.join(", ")
@@ -723,13 +725,6 @@ fn restart_and_wait_quietly(
     })
 }
 
-/// The check `mysqld --validate-config` (MySQL 8.0.16+) makes of the option files as
-/// they are now on the node; it exits non-zero with the server's `[ERROR]` lines on
-/// stderr (an unknown or removed variable, a bad value) without touching the running
-/// server or the data directory.
-pub const VALIDATE_CONFIG_COMMAND: &str =
-    "\"$(command -v mysqld || echo /usr/sbin/mysqld)\" --validate-config";
-
 /// Write the server's config and restart it; if it does not come back, put the previous
 /// file back (or remove ours) and restart again, so a bad option never leaves the node
 /// without a database server. Where the server can check its options without starting
@@ -764,7 +759,7 @@ fn write_config_and_restart(
                     Some(old) => node.transport.write_file(Path::new(path), old.as_bytes(), 0o644)?,
                     None => {
                         node.transport
-                            .run_ok(&RemoteCommand::new(format!("rm -f {}", shell_quote(path))))?;
+                            .run_ok(&RemoteCommand::new(crate::os::files::remove_file_command(path)))?;
                     }
                 }
                 if let Some((undo, _)) = companion {
@@ -1006,11 +1001,9 @@ impl Operation for Keepalived {
                 content: conf,
                 mode: 0o600,
             });
-            actions.push(Action::Run(RemoteCommand::new(format!(
-                "out=$(keepalived -t -f {c} 2>&1) || {{ echo \"$out\" >&2; rm -f {c}; exit 1; }}; mv -f {c} {f}",
-                c = shell_quote(&candidate),
-                f = shell_quote(conf_path)
-            ))));
+            actions.push(Action::Run(RemoteCommand::new(
+                crate::os::keepalived::install_checked_config_command(&candidate, conf_path),
+            )));
             what.push(format!("write {conf_path}"));
         }
         actions.push(Action::Run(RemoteCommand::new(
@@ -1034,53 +1027,6 @@ impl Operation for Keepalived {
             diff: (!diff.is_empty()).then_some(diff),
         }))
     }
-}
-
-/// The SELinux type keepalived's scripts need to do what the health check does (run the
-/// client, connect to mysqld's socket): keepalived runs a script in the domain its file
-/// type leads to, and a script with an ordinary /etc type stays confined and fails.
-pub const CHECK_SCRIPT_SELINUX_TYPE: &str = "keepalived_unconfined_script_exec_t";
-
-/// What SELinux says about the health-check script (see [`check_script_label_probe`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CheckScriptLabel {
-    /// SELinux absent, disabled or permissive: nothing is blocked.
-    NotEnforcing,
-    /// Enforcing; the script's current type (`-` when it does not exist yet).
-    Enforcing(String),
-}
-
-/// Prints `enforcing` and then the script's context line ([`super::firewall::contexts_command`])
-/// when SELinux is enforcing, nothing otherwise.
-pub fn check_script_label_probe(path: &str) -> String {
-    format!(
-        "command -v getenforce >/dev/null 2>&1 && [ \"$(getenforce)\" = Enforcing ] || exit 0; \
-         echo enforcing; {}",
-        super::firewall::contexts_command(&[path])
-    )
-}
-
-/// Parse [`check_script_label_probe`]'s output for the script at `path`.
-pub fn parse_check_script_label(out: &str, path: &str) -> CheckScriptLabel {
-    match out.trim_start().strip_prefix("enforcing") {
-        Some(rest) => CheckScriptLabel::Enforcing(
-            super::firewall::context_type(rest.trim_start(), path).unwrap_or_else(|| "-".into()),
-        ),
-        None => CheckScriptLabel::NotEnforcing,
-    }
-}
-
-/// Give the script [`CHECK_SCRIPT_SELINUX_TYPE`]: a local file-context rule when
-/// `semanage` is installed (it survives a relabel), `restorecon` to apply it, and `chcon`
-/// where the rule could not be added; fails if the type still is not right.
-pub fn check_script_label_command(path: &str) -> String {
-    let p = shell_quote(path);
-    let t = CHECK_SCRIPT_SELINUX_TYPE;
-    format!(
-        "{{ {}; }} 2>/dev/null || true; restorecon {p} 2>/dev/null || true; \
-         [ \"$(stat -c %C {p} | cut -d: -f3)\" = {t} ] || chcon -t {t} {p}",
-        super::firewall::fcontext_rule_command(t, path)
-    )
 }
 
 /// Step 9 (runbook's "check the VIP"): exactly one node holds the VIP, and MySQL

@@ -11,7 +11,7 @@ use crate::engine::Cluster;
 use crate::facts;
 use crate::inventory::{self, Inventory, Secrets};
 use crate::report::Progress;
-use crate::transport::{shell_quote, RemoteCommand};
+use crate::transport::RemoteCommand;
 use anyhow::{anyhow, bail, Context, Result};
 use probe::{cleanup, client_address, probe_rows, setup_probe};
 use serde::Serialize;
@@ -367,11 +367,9 @@ fn inject(
         FailoverMode::StopKeepalived => services.stop_command(crate::os::KEEPALIVED_SERVICE),
         // The node cuts itself off and heals itself after the test's duration, so the
         // test never depends on reaching a node it has just isolated.
-        FailoverMode::Partition => format!(
-            "nohup sh -c 'ip link set {i} down; sleep {d}; ip link set {i} up' >/dev/null 2>&1 &",
-            i = shell_quote(&inv.vip.interface),
-            d = duration_s
-        ),
+        FailoverMode::Partition => {
+            crate::os::host::partition_command(&inv.vip.interface, duration_s)
+        }
     };
     n.transport
         .run_ok(&RemoteCommand::new(script))
@@ -426,9 +424,8 @@ fn recover(
             // The node heals itself; wait until its interface is back up.
             crate::poll::until(Duration::from_secs(duration_s + 30), || {
                 Ok(n.transport
-                    .run(&RemoteCommand::new(format!(
-                        "ip link show {} | grep -q 'state UP'",
-                        shell_quote(&inv.vip.interface)
+                    .run(&RemoteCommand::new(crate::os::host::link_up_command(
+                        &inv.vip.interface,
                     )))?
                     .success())
             })

@@ -14,7 +14,7 @@ use std::time::Duration;
 pub(super) fn client_address(cluster: &Cluster, node: usize) -> Result<String> {
     let out = cluster.nodes[node]
         .transport
-        .run_ok(&RemoteCommand::new("echo ${SSH_CLIENT%% *}"))?;
+        .run_ok(&RemoteCommand::new(crate::os::host::SSH_CLIENT_ADDRESS))?;
     let addr = out.trim().to_string();
     if addr.parse::<std::net::IpAddr>().is_err() {
         bail!(

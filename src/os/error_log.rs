@@ -106,6 +106,20 @@ pub fn quotable_lines(output: &str) -> Option<Vec<String>> {
     Some(picked.into_iter().skip(skip).collect())
 }
 
+/// Prints the `log-error` the server's option files give `mysqld` (empty: none).
+pub const CONFIGURED_LOG_QUERY: &str =
+    "my_print_defaults mysqld 2>/dev/null | sed -n 's/^--log[-_]error=//p' | tail -n 1";
+
+/// Prints the lines of the error log `path` that hold the temporary root password
+/// `mysqld --initialize` wrote (nothing when there are none, or no such file). Exits 0.
+pub fn temporary_password_query(path: &str) -> String {
+    format!(
+        "grep -F {} {} 2>/dev/null || true",
+        shell_quote(crate::dialect::TEMPORARY_PASSWORD_MARKER),
+        shell_quote(path)
+    )
+}
+
 fn clean_lines(output: &str) -> Option<Vec<String>> {
     let marker = crate::dialect::TEMPORARY_PASSWORD_MARKER;
     let lines: Vec<String> = output

@@ -9,6 +9,7 @@
 //! (2019-01-06). The distributions ship: EL7 1.3.5 (`keepalived-1.3.5-*.el7`),
 //! EL8 2.1.5, EL9 2.2.8, Debian 12 2.2.7.
 
+use crate::transport::shell_quote;
 use anyhow::{anyhow, Result};
 
 /// Prints keepalived's version banner (`Keepalived v2.2.8 (04/04,2023), ...`; older
@@ -90,6 +91,17 @@ pub const DISTRIBUTION_KEEPALIVED: &[(&str, KeepalivedVersion)] = &[
     ("EL9", KeepalivedVersion::new(2, 2, 8)),
     ("Debian 12", KeepalivedVersion::new(2, 2, 7)),
 ];
+
+/// Checks the candidate configuration `candidate` with keepalived itself (`-t`) and only
+/// then moves it over `conf`; a rejected candidate is removed and keepalived's
+/// complaint goes to stderr.
+pub fn install_checked_config_command(candidate: &str, conf: &str) -> String {
+    format!(
+        "out=$(keepalived -t -f {c} 2>&1) || {{ echo \"$out\" >&2; rm -f {c}; exit 1; }}; mv -f {c} {f}",
+        c = shell_quote(candidate),
+        f = shell_quote(conf)
+    )
+}
 
 #[cfg(test)]
 mod tests {

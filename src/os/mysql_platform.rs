@@ -82,6 +82,14 @@ pub fn keys_to_import(
     }
 }
 
+/// Exits 0 when the signing key `rpm_name` (`gpg-pubkey-…`) is in rpm's keyring.
+pub fn key_installed_command(rpm_name: &str) -> String {
+    format!(
+        "rpm -q {} >/dev/null 2>&1",
+        crate::transport::shell_quote(rpm_name)
+    )
+}
+
 /// Import `source` into rpm's keyring unless `rpm_name` is there already.
 pub fn import_key_command(rpm_name: &str, source: &str) -> String {
     format!(

@@ -15,6 +15,13 @@ pub const DEFAULT_FILES_COMMAND: &str = "PATH=$PATH:/usr/sbin:/usr/libexec:/sbin
 /// The list when the server binary does not say (both flavors' Unix default).
 pub const FALLBACK_DEFAULT_FILES: &[&str] = &["/etc/my.cnf", "/etc/mysql/my.cnf"];
 
+/// The check `mysqld --validate-config` (MySQL 8.0.16+) makes of the option files as
+/// they are now on the node; it exits non-zero with the server's `[ERROR]` lines on
+/// stderr (an unknown or removed variable, a bad value) without touching the running
+/// server or the data directory.
+pub const VALIDATE_CONFIG_COMMAND: &str =
+    "\"$(command -v mysqld || echo /usr/sbin/mysqld)\" --validate-config";
+
 /// Lists the entries of an `!includedir` directory, one a line (nothing if it is absent).
 pub fn list_dir_command(dir: &str) -> String {
     format!("ls -1 -- {} 2>/dev/null || true", shell_quote(dir))

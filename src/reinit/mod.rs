@@ -8,7 +8,7 @@
 //! back as it was ([`restore_previous`]). This is also how a node that diverged from
 //! its peer is repaired.
 
-mod commands;
+use crate::os::datadir_swap as commands;
 mod preflight;
 mod restore;
 
@@ -286,7 +286,7 @@ fn replace_data(
         "initialise",
         run_step(
             node,
-            &crate::bootstrap::paths::initialise_command(flavor, datadir, &log),
+            &crate::os::datadir::initialise_command(flavor, datadir, &log),
         ),
     )?;
     if let (true, Some(root_password)) = (
@@ -475,14 +475,14 @@ fn copy(
     let mut input = login.clone().into_bytes();
     input.extend_from_slice(format!("{};\n", peer_dialect.session_no_binlog_sql()).as_bytes());
     let mut load = node.transport.open_sink(&RemoteCommand::with_stdin(
-        crate::bootstrap::paths::with_client_login("$(command -v mariadb || command -v mysql)", ""),
+        crate::os::client_login::with_client_login(crate::os::client_login::CLIENT, ""),
         input,
     ))?;
     let mut head = Vec::new();
     let dumped = peer.transport.stream_into(
             &RemoteCommand::with_stdin(
-                crate::bootstrap::paths::with_client_login(
-                    "$(command -v mariadb-dump || command -v mysqldump)",
+                crate::os::client_login::with_client_login(
+                    crate::os::client_login::DUMP,
                     &format!(
                         "--single-transaction {source_data} --routines --events --triggers --hex-blob --databases {}",
                         dbs.join(" ")
@@ -525,7 +525,7 @@ pub(crate) fn client_login(secrets: &Secrets, flavor: inventory::Flavor) -> Resu
     } else {
         None
     };
-    crate::bootstrap::paths::client_option_file("root", password.as_deref())
+    crate::os::client_login::client_option_file("root", password.as_deref())
 }
 
 /// How much of the dump's beginning is kept to read the binary log position from: the

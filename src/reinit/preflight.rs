@@ -8,7 +8,7 @@
 //! can be renamed (not a mount point), its file system has room for a fresh directory
 //! plus the copy, the init tool and the client program run. Host name resolution is no
 //! longer needed: the init tool is told not to look the host up (see
-//! [`crate::bootstrap::paths::initialise_command`]).
+//! [`crate::os::datadir::initialise_command`]).
 
 use super::commands::{self, Probe};
 use super::restore::Previous;
@@ -136,7 +136,7 @@ pub fn check(
         None => {
             let stamp = node
                 .transport
-                .run_ok(&RemoteCommand::new("date -u +%Y%m%dT%H%M%SZ"))?
+                .run_ok(&RemoteCommand::new(commands::STAMP_QUERY))?
                 .trim()
                 .to_string();
             (commands::aside_path(&datadir, &stamp), false)
@@ -273,8 +273,8 @@ fn dump_schema(
     databases: &[String],
 ) -> Result<()> {
     let dbs: Vec<String> = databases.iter().map(|d| shell_quote(d)).collect();
-    let script = crate::bootstrap::paths::with_client_login(
-        "$(command -v mariadb-dump || command -v mysqldump)",
+    let script = crate::os::client_login::with_client_login(
+        crate::os::client_login::DUMP,
         &format!(
             "--no-data --skip-lock-tables --routines --events --triggers --databases {} >/dev/null",
             dbs.join(" ")

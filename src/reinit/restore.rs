@@ -11,7 +11,7 @@ use crate::engine::{Cluster, NodeHandle};
 use crate::facts;
 use crate::inventory::Inventory;
 use crate::os::KEEPALIVED_SERVICE;
-use crate::transport::{shell_quote, RemoteCommand};
+use crate::transport::RemoteCommand;
 use anyhow::{anyhow, Result};
 use std::time::Duration;
 
@@ -53,9 +53,8 @@ pub fn restore_previous(cluster: &Cluster, inv: &Inventory, prev: &Previous) -> 
     // the VIP); a present aside copy means the data directory was replaced.
     let moved = node
         .transport
-        .run(&RemoteCommand::new(format!(
-            "[ -d {} ]",
-            shell_quote(&prev.aside)
+        .run(&RemoteCommand::new(commands::aside_exists_command(
+            &prev.aside,
         )))
         .map(|o| o.success())
         .unwrap_or(true);

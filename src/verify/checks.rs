@@ -56,7 +56,9 @@ pub(super) fn node_checks(
     let node = &cluster.nodes[i];
     let n = node.name.as_str();
     let mut out = vec![guarded("root", n, || {
-        let uid = node.transport.run_ok(&RemoteCommand::new("id -u"))?;
+        let uid = node
+            .transport
+            .run_ok(&RemoteCommand::new(crate::os::host::USER_ID_QUERY))?;
         Ok(if uid.trim() == "0" {
             Check::pass("root", n, "commands run as root")
         } else {
@@ -590,14 +592,14 @@ fn keepalived_checks(
         if !script_check.ok {
             return Ok(script_check);
         }
-        let probe = crate::bootstrap::steps::check_script_label_probe(script_path);
-        if let crate::bootstrap::steps::CheckScriptLabel::Enforcing(ty) =
-            crate::bootstrap::steps::parse_check_script_label(
+        let probe = crate::os::selinux::check_script_label_probe(script_path);
+        if let crate::os::selinux::CheckScriptLabel::Enforcing(ty) =
+            crate::os::selinux::parse_check_script_label(
                 &node.transport.run_ok(&RemoteCommand::new(probe))?,
                 script_path,
             )
         {
-            let want = crate::bootstrap::steps::CHECK_SCRIPT_SELINUX_TYPE;
+            let want = crate::os::selinux::CHECK_SCRIPT_SELINUX_TYPE;
             if ty != want {
                 return Ok(Check::fail(
                     "keepalived-config",
@@ -818,7 +820,9 @@ fn clock_skew(cluster: &Cluster) -> Result<Check> {
             .map(|node| {
                 scope.spawn(move || {
                     let t0 = std::time::Instant::now();
-                    let out = node.transport.run_ok(&RemoteCommand::new("date +%s.%N"))?;
+                    let out = node
+                        .transport
+                        .run_ok(&RemoteCommand::new(crate::os::host::CLOCK_QUERY))?;
                     let rtt = t0.elapsed().as_secs_f64();
                     let t: f64 = out
                         .trim()

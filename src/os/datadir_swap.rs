@@ -1,4 +1,5 @@
-//! The shell commands reinit runs on the node it rebuilds, as pure functions of the
+//! The shell commands that swap a data directory for reinit on the node it rebuilds
+//! (move it aside, create a fresh one, put it back, clean up), as pure functions of the
 //! paths involved (so they are unit-tested here and read the same in the runbook), and
 //! the parsing of the pre-flight probe's output.
 //!
@@ -16,6 +17,14 @@ pub fn marker_path(datadir: &str) -> String {
 /// The aside copy's name for a run that started at `stamp` (`date -u +%Y%m%dT%H%M%SZ`).
 pub fn aside_path(datadir: &str, stamp: &str) -> String {
     format!("{datadir}.mhactl-{stamp}")
+}
+
+/// Prints the UTC stamp that names a run's aside copy (see [`aside_path`]).
+pub const STAMP_QUERY: &str = "date -u +%Y%m%dT%H%M%SZ";
+
+/// Exits 0 when the aside copy `aside` is there (a directory).
+pub fn aside_exists_command(aside: &str) -> String {
+    format!("[ -d {} ]", shell_quote(aside))
 }
 
 /// Is `path` an aside copy of `datadir` that reinit made (`D.mhactl-YYYYMMDDTHHMMSSZ`)?
@@ -214,7 +223,7 @@ mod tests {
             .args(["755", bin.to_str().unwrap()])
             .status()
             .unwrap();
-        let script = crate::bootstrap::paths::initialise_command(
+        let script = super::super::datadir::initialise_command(
             crate::inventory::Flavor::Mariadb,
             tmp.path().join("data").to_str().unwrap(),
             "-",
