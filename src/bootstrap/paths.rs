@@ -19,7 +19,7 @@
 use super::steps::Ctx;
 use crate::engine::{file_diff, Action, Change, Cluster, NodeHandle, Operation, Plan};
 use crate::facts;
-use crate::inventory::{Flavor, Inventory};
+use crate::inventory::Inventory;
 use crate::os::ServiceManager;
 use crate::transport::{ForwardTarget, RemoteCommand, Transport};
 use anyhow::{anyhow, bail, Context as _, Result};
@@ -575,6 +575,7 @@ impl Operation for DataDirectory {
 mod tests {
     use super::*;
     use crate::transport::fake::FakeTransport;
+    use crate::inventory::Flavor;
 
     fn inv(extra: &str) -> Inventory {
         crate::inventory::parse(
