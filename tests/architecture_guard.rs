@@ -21,7 +21,8 @@
 //! literal or after `;`, `(`, a quote or `-e`; a shell tool must stand where a shell
 //! command starts (start of the literal, after `;`, `&&`, `||`, `|`, `$(`, `sudo`, `then`,
 //! `do`, a newline, ...), and ambiguous words (`install`, `service`, `kill`, `ip`, `mv`,
-//! `rm`, ...) only count with an argument shaped like one. Text in backticks inside a
+//! `rm`, `grep`, `sed`, `date`, ...) only count with an argument shaped like one; a shell
+//! test (`[ -e x ]`) counts too. Text in backticks inside a
 //! literal is a command quoted for the reader in a message and does not count. Each
 //! statement or invocation counts once (`STOP SLAVE; RESET SLAVE ALL` is two).
 
@@ -138,6 +139,8 @@ const SHAPED: &str = concat!(
     r"|kill\s+(?:-\w+|\$|\d)|ip\s+(?:-\w+\s+)*(?:addr|address|link|route|netns|neigh)\b",
     r#"|(?:mv|rm|cp|ln|touch|stat|readlink|tar|rsync)\s+(?:-\w+\s+)*["'/$~{.]"#,
     r"|(?:mysql|mariadb|mysqld|mariadbd|keepalived)\s+(?:-\w|--\w)|cat\s+(?:>|<|[/$])",
+    r"|(?:grep|sed|awk|tail|head|ls|date|id|find|sort|cut|wc|xargs|sha256sum|du|df|getent|uname|sysctl)\s+[-+/']",
+    r"|\[\s+!?\s*-[a-zA-Z]\s",
 );
 
 static SHELL: LazyLock<Regex> = LazyLock::new(|| {
@@ -445,7 +448,14 @@ fn rewrite(found: &BTreeMap<(String, &'static str), Vec<(usize, String)>>) {
         let why = old
             .get(&(path.clone(), kind.to_string()))
             .and_then(|(_, l)| l.split_once('#').map(|(_, w)| w.trim().to_string()))
-            .unwrap_or_else(|| "to move".into());
+            .unwrap_or_else(|| {
+                match *kind {
+                    "sql" => "SQL text to move into dialect/",
+                    "shell" => "shell commands to move into os/",
+                    _ => "flavor decision to move into a dialect capability method",
+                }
+                .into()
+            });
         text.push_str(&format!("{path} {kind} {}  # {why}\n", lines.len()));
     }
     std::fs::write(ALLOWLIST, text).expect("write allow-list");
@@ -528,6 +538,15 @@ fn the_detectors_count_statements_not_prose() {
     assert_eq!(shell("the service is not running"), 0);
     assert_eq!(shell("rm"), 0);
     assert_eq!(shell("rm -rf \"$tmp\""), 1);
+    assert_eq!(
+        shell("if [ -e /etc/x ]; then cat /etc/x; else exit 3; fi"),
+        2
+    );
+    assert_eq!(
+        shell("my_print_defaults mysqld | sed -n 's/^--socket=//p'"),
+        2
+    );
+    assert_eq!(shell("grep the log for errors"), 0);
     let prose = QUOTED_FOR_READER.replace_all("run `chown -R mysql:mysql /x` yourself", " ");
     assert_eq!(shell(&prose), 0);
     let flavor = |s: &str| FLAVOR_CMP.find_iter(s).count();
