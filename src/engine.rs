@@ -523,7 +523,11 @@ mod tests {
         let nodes = ["node-a", "node-b"]
             .iter()
             .enumerate()
-            .map(|(i, n)| NodeHandle::new(i, n, Arc::new(FakeTransport::new(n)), None))
+            .map(|(i, n)| {
+                let t = FakeTransport::new(n);
+                t.on("echo secret-pw", 0, "secret-pw\n"); // the counter's action
+                NodeHandle::new(i, n, Arc::new(t), None)
+            })
             .collect();
         Cluster {
             nodes,

@@ -171,6 +171,7 @@ mod tests {
         assert!(!msg.contains("Xy;9secret"), "{msg}");
         // A success quotes nothing and reads nothing but the mark.
         let t = Arc::new(FakeTransport::new("db1"));
+        t.on("stat -c %s /var/log/mysqld.log", 0, "4096\n1764165600\n");
         quoting_errors(&node(&t), "/var/log/mysqld.log", None, || Ok(())).unwrap();
         assert_eq!(t.commands().len(), 1, "{:?}", t.commands());
     }
@@ -185,6 +186,7 @@ mod tests {
             "the server wrote no error log: /var/log/mysql/error.log does not exist on db1"
         );
         let t = Arc::new(FakeTransport::new("db1"));
+        t.on("tail -c +11", 0, "");
         assert_eq!(
             excerpt(&node(&t), "/var/log/mysql/error.log", 10),
             "the server's error log /var/log/mysql/error.log on db1 has no new lines"

@@ -667,6 +667,7 @@ mod tests {
             "mkdir -p -- /var/run; mkdir -m 755 -- /var/run/custom; chown mysql:mysql -- /var/run/custom"
         ));
         // systemd: /run is empty after a reboot, so tmpfiles.d recreates the directory.
+        t.on(TMPFILES_PATH, 3, ""); // not written yet
         let plan = plan_server_paths(&inv, &t, ServiceManager::Systemd).unwrap();
         let actions = transcript(&plan);
         assert!(

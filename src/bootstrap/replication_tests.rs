@@ -82,8 +82,14 @@ fn pair_full(
     let seen = Arc::new(Mutex::new(None));
     let c = cluster(|i, t, sql| {
         if i == 0 {
-            if let Some(r) = &replica {
-                sql.on("SHOW REPLICA STATUS", r.rows());
+            // No rows: not a replica of anyone yet.
+            sql.on(
+                "SHOW REPLICA STATUS",
+                replica.as_ref().map(Replica::rows).unwrap_or_default(),
+            );
+            // Re-pointing the replica: each statement succeeds unless a test says not.
+            for statement in ["STOP REPLICA", "CHANGE MASTER TO ", "START REPLICA"] {
+                sql.on(statement, vec![]);
             }
             t.on("mhactl-probe", 0, probe);
             t.on("/var/lib/mysql/master.info", 0, &master_info(stored));

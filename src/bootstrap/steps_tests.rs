@@ -52,6 +52,19 @@ pub(super) fn cluster(setup: impl Fn(usize, &FakeTransport, &FakeSql)) -> Cluste
     }
 }
 
+/// A server as packaged, before mhactl configured it: server_id 1, offset 1, utf8mb4.
+fn as_installed(sql: &FakeSql) {
+    sql.on("@@GLOBAL.server_id", vec![vec![("value", Some("1"))]]);
+    sql.on(
+        "@@GLOBAL.auto_increment_offset",
+        vec![vec![("value", Some("1"))]],
+    );
+    sql.on(
+        "@@GLOBAL.character_set_server",
+        vec![vec![("value", Some("utf8mb4"))]],
+    );
+}
+
 pub(super) fn step(name: &str) -> Box<dyn Operation> {
     all(ctx())
         .into_iter()
@@ -273,6 +286,7 @@ fn mariadb_on_el7_without_a_mirror_is_refused_before_installing_5_5() {
             0,
             "package mariadb-server is not installed\n",
         );
+        t.on("if [ -e /etc/yum.repos.d/mhactl.repo ]", 3, ""); // no mirror configured yet
     });
     let err = step_of(ctx_with("", ""), "install-packages")
         .plan(&c, 0)
@@ -297,6 +311,11 @@ fn validate_config_failure_restores_the_previous_file_without_a_restart() {
     let ctx = ctx_with("mysql:\n  flavor: mysql\n", "");
     let c = cluster(|_, t, sql| {
         sql.on("SELECT VERSION()", vec![vec![("version", Some("8.4.3"))]]);
+        as_installed(sql);
+        sql.on("@@GLOBAL.server_id", vec![vec![("value", Some("7"))]]);
+        t.on("[ -f /etc/mysql/debian.cnf ] || exit 100", 100, ""); // MySQL has none
+        let my_cnf = "/etc/mysql/mysql.conf.d/zz-mhactl.cnf";
+        t.on(&crate::transport::write_file_script(my_cnf, 0o644), 0, "");
         t.on(
             "if [ -e /etc/mysql/mysql.conf.d/zz-mhactl.cnf ]",
             0,
@@ -388,7 +407,8 @@ fn server_config_points_debian_cnf_at_a_custom_socket_with_the_server_stopped() 
     let ctx = ctx_with("mysql:\n  socket: /var/run/custom/mysql.sock\n", "");
     let c = cluster(|_, t, sql| {
         t.on("debian.cnf", 0, "[client]\n[mysql_upgrade]\n");
-        sql.on("@@GLOBAL.server_id", vec![vec![("value", Some("1"))]]);
+        t.on("if [ -e /etc/mysql/mariadb.conf.d/60-mhactl.cnf ]", 3, ""); // not written yet
+        as_installed(sql);
     });
     let actions = change_actions(step_of(ctx.clone(), "server-config").plan(&c, 0).unwrap());
     assert_eq!(actions.len(), 4, "{actions:?}");
@@ -407,12 +427,14 @@ fn server_config_points_debian_cnf_at_a_custom_socket_with_the_server_stopped() 
         "{actions:?}"
     );
     // debian.cnf already names the socket: no stop, no edit.
-    let c = cluster(|_, t, _| {
+    let c = cluster(|_, t, sql| {
         t.on(
             "debian.cnf",
             0,
             "[client]\nsocket   = /var/run/custom/mysql.sock\n[mysql_upgrade]\nsocket   = /var/run/custom/mysql.sock\n",
         );
+        t.on("if [ -e /etc/mysql/mariadb.conf.d/60-mhactl.cnf ]", 3, ""); // not written yet
+        as_installed(sql);
     });
     let actions = change_actions(step_of(ctx, "server-config").plan(&c, 0).unwrap());
     assert_eq!(actions.len(), 1, "{actions:?}");
@@ -538,10 +560,22 @@ fn a_rolled_back_my_cnf_takes_debian_cnf_back_with_it() {
         let c = cluster(|_, t, sql| {
             t.journal(&journal);
             t.on("debian.cnf", 0, "[client]\n[mysql_upgrade]\n");
+            t.on("if [ -e /etc/mysql/mariadb.conf.d/60-mhactl.cnf ]", 3, ""); // not written yet
+            let my_cnf = "/etc/mysql/mariadb.conf.d/60-mhactl.cnf";
+            t.on(&crate::transport::write_file_script(my_cnf, 0o644), 0, "");
+            // The error log's size and the clock before the restart.
+            t.on("stat -c %s /var/log/mysql/error.log", 0, "0\n1764165600\n");
+            t.on("service mariadb restart", 0, "");
+            t.on("tail -c +1", 0, ""); // the failed start wrote no new error-log lines
+                                       // The rollback (the file was new) and debian.cnf's saved copy.
+            t.on(&format!("rm -f {my_cnf}"), 0, "");
+            t.on(DEBIAN_CNF_UNDO, 0, "");
+            t.on(DEBIAN_CNF_FORGET, 0, "");
+            sql.on("SELECT 1", vec![]); // the started server answers
             if !starts {
                 t.on("service mariadb restart", 1, "");
             }
-            sql.on("@@GLOBAL.server_id", vec![vec![("value", Some("1"))]]);
+            as_installed(sql);
         });
         let Plan::Change(change) = step_of(ctx.clone(), "server-config").plan(&c, 0).unwrap()
         else {
@@ -584,6 +618,7 @@ fn el8_mariadb_enables_the_inventorys_module_stream_first() {
             t.on("/etc/os-release", 0, ROCKY_8);
             t.on("rpm -q mariadb-server", 0, "package mariadb-server is not installed\npackage mariadb is not installed\nkeepalived-2.1.5-9.el8.x86_64\n");
             t.on("dnf -q module list mariadb:", 0, state);
+            t.on("if [ -e /etc/yum.repos.d/mhactl.repo ]", 3, ""); // no mirror configured yet
         })
     };
     let ctx = ctx_with("mysql:\n  flavor: mariadb\n  version: \"10.11\"\n", "");

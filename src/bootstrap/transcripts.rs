@@ -281,9 +281,76 @@ fn ctx(s: &Scenario) -> Arc<Ctx> {
 
 const ADDRESSES: [&str; 2] = ["10.0.0.11", "10.0.0.12"];
 
+/// The commands and queries whose recorded answer is "exit 0, no output" or "no rows":
+/// every action a step runs succeeds, and the probes below find nothing. Set first, so
+/// any rule a scenario or a later step sets for the same command takes precedence.
+fn actions_succeed(t: &FakeTransport, sql: &FakeSql) {
+    for action in [
+        // firewall
+        "--add-rich-rule=",
+        // packages
+        "yum -y install ",
+        "yum -y -q makecache",
+        "dnf -y install ",
+        "dnf -y -q makecache",
+        "dnf -y module disable ",
+        "dnf -y module enable ",
+        "dnf config-manager --help",
+        "dnf config-manager --set-",
+        // services
+        "systemctl enable --quiet ",
+        "systemctl start ",
+        "systemctl restart ",
+        "[ -d /run/systemd/system ] && exit 0;",
+        // server files and the first start
+        "grep -Eq '^!includedir /etc/my",
+        "--validate-config",
+        "mysqld --initialize ",
+        "setsid mysqld ",
+        "mhactl-init.pid ] || exit 0;",
+        "set -e; mkdir -p -- ",
+        "mkdir -p /data/mysql && restorecon -R ",
+        "] || restorecon -R ",
+        "semanage fcontext -a -t ",
+        // keepalived
+        "keepalived -t -f ",
+        // The error log's size and the clock before a start (no output: nothing to quote).
+        "2>/dev/null || echo 0; date +%s",
+        "[ -d /var/log/mariadb ] || exit 100",
+    ] {
+        t.on(action, 0, "");
+    }
+    // Every statement a step runs succeeds.
+    for statement in [
+        "ALTER USER USER() IDENTIFIED BY ",
+        "SET SESSION sql_log_bin = ",
+        "CREATE USER IF NOT EXISTS ",
+        "GRANT REPLICATION SLAVE",
+        "STOP REPLICA",
+        "START REPLICA",
+        "STOP SLAVE",
+        "START SLAVE",
+        "CHANGE REPLICATION SOURCE TO ",
+        "CHANGE MASTER TO ",
+    ] {
+        sql.on(statement, vec![]);
+    }
+    // Not a replica yet, nothing stored for one; the ping answers.
+    for empty in [
+        "SHOW REPLICA STATUS",
+        "SHOW SLAVE STATUS",
+        "FROM mysql.slave_master_info",
+        "SELECT 1",
+        "@@GLOBAL.datadir AS datadir",
+    ] {
+        sql.on(empty, vec![]);
+    }
+}
+
 /// A bare EL host as the scenario recorded it: nothing installed, firewalld running,
 /// SELinux enforcing, systemd.
 fn bare_host(s: &Scenario, i: usize, t: &FakeTransport, sql: &FakeSql) {
+    actions_succeed(t, sql);
     t.on("/etc/os-release", 0, s.os_release);
     t.on("echo systemd; else echo sysv", 0, "systemd\n");
     // firewalld in its default zone, without mhactl's rules yet.

@@ -1,5 +1,10 @@
 //! A fake [`Transport`] for unit tests: it records every command and answers from a
 //! table of (script substring → output) rules, so operations can be tested without hosts.
+//!
+//! Both fakes fail loudly: a command or query that no rule matches panics, naming it and
+//! the rules the fake had, so a changed command cannot pass a test by getting an empty
+//! success it was never told to give. (A panic, not an error: code under test may
+//! legitimately treat a failed probe as "absent" and carry on.)
 
 use super::{CommandOutput, ForwardTarget, RemoteCommand, Transport};
 use anyhow::{bail, Result};
@@ -45,7 +50,8 @@ pub struct FakeTransport {
 }
 
 impl FakeTransport {
-    /// A fake node called `name` that answers every command with exit 0 and no output.
+    /// A fake node called `name` with no rules: every command panics until a rule
+    /// ([`Self::on`]) answers it.
     pub fn new(name: &str) -> FakeTransport {
         FakeTransport {
             name: name.into(),
@@ -56,6 +62,7 @@ impl FakeTransport {
     /// Answer scripts containing `pattern` with `stdout` and exit `status`.
     /// Later rules take precedence over earlier ones.
     pub fn on(&self, pattern: &str, status: i32, stdout: &str) -> &Self {
+        assert!(!pattern.is_empty(), "a fake rule must name what it matches");
         self.rules.lock().expect("rules").insert(
             0,
             (
@@ -72,6 +79,7 @@ impl FakeTransport {
 
     /// Answer scripts containing `pattern` with exit `status`, `stdout` and `stderr`.
     pub fn on_full(&self, pattern: &str, status: i32, stdout: &str, stderr: &str) -> &Self {
+        assert!(!pattern.is_empty(), "a fake rule must name what it matches");
         self.rules.lock().expect("rules").insert(
             0,
             (
@@ -92,8 +100,10 @@ impl FakeTransport {
     }
 
     /// Keep the files written with [`Transport::write_file`] and answer
-    /// [`Transport::read_file`] with them (the commands still run and are recorded),
-    /// so a step re-planned after writing finds its file.
+    /// [`Transport::read_file`] with them (the commands are still recorded), so a step
+    /// re-planned after writing finds its file. The fake is then a file store: a write
+    /// no rule matches succeeds, and a read of a kept file needs no rule (a rule that
+    /// matches a write still decides its outcome, e.g. a full disk).
     pub fn keep_files(&self) -> &Self {
         *self.files.lock().expect("files") = Some(Default::default());
         self
@@ -130,6 +140,66 @@ impl Transport for FakeTransport {
     }
 
     fn run(&self, cmd: &RemoteCommand) -> Result<CommandOutput> {
+        self.record(cmd);
+        match self.answer(&cmd.script) {
+            Some(out) => Ok(out),
+            None => panic!("{}", self.unmatched(&cmd.script)),
+        }
+    }
+
+    fn write_file(&self, path: &std::path::Path, content: &[u8], mode: u32) -> Result<()> {
+        let cmd = super::write_file_command(path, content, mode);
+        let keeping = self.files.lock().expect("files").is_some();
+        let out = match (self.answer(&cmd.script), keeping) {
+            (Some(out), _) => out,
+            (None, true) => CommandOutput::default(),
+            (None, false) => panic!("{}", self.unmatched(&cmd.script)),
+        };
+        self.record(&cmd);
+        if !out.success() {
+            return Err(super::command_failed(
+                &self.name,
+                &cmd.script,
+                out.status,
+                &out.stderr,
+            ));
+        }
+        if let Some(files) = self.files.lock().expect("files").as_mut() {
+            files.insert(
+                path.to_path_buf(),
+                String::from_utf8_lossy(content).into_owned(),
+            );
+        }
+        Ok(())
+    }
+
+    fn read_file(&self, path: &std::path::Path) -> Result<Option<String>> {
+        let cmd = super::read_file_command(path);
+        let kept = self
+            .files
+            .lock()
+            .expect("files")
+            .as_ref()
+            .and_then(|f| f.get(path).cloned());
+        if let Some(kept) = kept {
+            self.record(&cmd);
+            return Ok(Some(kept));
+        }
+        let out = self.run(&cmd)?;
+        super::read_file_result(&self.name, path, out)
+    }
+
+    fn forward(&self, target: &ForwardTarget) -> Result<PathBuf> {
+        bail!(
+            "{}: the fake transport cannot forward to {target:?}",
+            self.name
+        )
+    }
+}
+
+impl FakeTransport {
+    /// Append `cmd` to the log and the journal.
+    fn record(&self, cmd: &RemoteCommand) {
         self.log.lock().expect("log").push(cmd.clone());
         if let Some(j) = self.journal.lock().expect("journal").as_ref() {
             j.lock().expect("journal").push((
@@ -143,45 +213,40 @@ impl Transport for FakeTransport {
                 },
             ));
         }
+    }
+
+    /// The output of the newest rule whose pattern `script` contains.
+    fn answer(&self, script: &str) -> Option<CommandOutput> {
         let rules = self.rules.lock().expect("rules");
-        Ok(rules
+        rules
             .iter()
-            .find(|(pattern, _)| cmd.script.contains(pattern.as_str()))
+            .find(|(pattern, _)| script.contains(pattern.as_str()))
             .map(|(_, out)| out.clone())
-            .unwrap_or_default())
     }
 
-    fn write_file(&self, path: &std::path::Path, content: &[u8], mode: u32) -> Result<()> {
-        self.run_ok(&super::write_file_command(path, content, mode))?;
-        if let Some(files) = self.files.lock().expect("files").as_mut() {
-            files.insert(
-                path.to_path_buf(),
-                String::from_utf8_lossy(content).into_owned(),
-            );
-        }
-        Ok(())
+    /// The panic message for a command no rule matches: the command and every rule.
+    fn unmatched(&self, script: &str) -> String {
+        let rules = self.rules.lock().expect("rules");
+        let patterns: Vec<&str> = rules.iter().map(|(p, _)| p.as_str()).collect();
+        unmatched_message("fake node", &self.name, "command", script, &patterns)
     }
+}
 
-    fn read_file(&self, path: &std::path::Path) -> Result<Option<String>> {
-        let out = self.run(&super::read_file_command(path))?;
-        if let Some(kept) = self
-            .files
-            .lock()
-            .expect("files")
-            .as_ref()
-            .and_then(|f| f.get(path))
-        {
-            return Ok(Some(kept.clone()));
-        }
-        super::read_file_result(&self.name, path, out)
+/// "fake node db1: no rule for command `...`; its rules (newest first): ...".
+fn unmatched_message(what: &str, name: &str, kind: &str, text: &str, patterns: &[&str]) -> String {
+    let who = if name.is_empty() {
+        what.to_string()
+    } else {
+        format!("{what} {name}")
+    };
+    let mut msg = format!("{who}: no rule for {kind}:\n    {text}\nits rules (newest first):");
+    if patterns.is_empty() {
+        msg.push_str(" none");
     }
-
-    fn forward(&self, target: &ForwardTarget) -> Result<PathBuf> {
-        bail!(
-            "{}: the fake transport cannot forward to {target:?}",
-            self.name
-        )
+    for p in patterns {
+        msg.push_str(&format!("\n    {p:?}"));
     }
+    msg
 }
 
 #[cfg(test)]
@@ -196,13 +261,54 @@ mod tests {
             .run(&RemoteCommand::new("cat /etc/os-release"))
             .unwrap();
         assert_eq!(out.stdout, "ID=debian\n");
+        fake.on("true", 0, "");
         assert!(fake.run_ok(&RemoteCommand::new("true")).is_ok());
         assert_eq!(fake.commands().len(), 2);
+    }
+
+    /// A command or query without a rule fails the test, naming it and the rules.
+    #[test]
+    fn a_command_without_a_rule_panics_naming_it_and_the_rules() {
+        let fake = FakeTransport::new("node-a");
+        fake.on("cat /etc/os-release", 0, "ID=debian\n");
+        let panic = std::panic::catch_unwind(|| fake.run(&RemoteCommand::new("systemctl stop x")))
+            .expect_err("an unmatched command panics");
+        let msg = panic.downcast_ref::<String>().expect("a message");
+        assert!(
+            msg.contains("node-a: no rule for command:\n    systemctl stop x")
+                && msg.contains("\"cat /etc/os-release\""),
+            "{msg}"
+        );
+        // A write no rule matches panics too, unless the fake keeps files.
+        let write = || fake.write_file(std::path::Path::new("/etc/x"), b"x", 0o644);
+        assert!(std::panic::catch_unwind(write).is_err());
+        fake.keep_files();
+        write().unwrap();
+        assert_eq!(
+            fake.read_file(std::path::Path::new("/etc/x"))
+                .unwrap()
+                .as_deref(),
+            Some("x")
+        );
+        let sql = FakeSql::new();
+        sql.journal(&Journal::default(), "node-a");
+        sql.on("SELECT VERSION()", vec![]);
+        let mut conn = sql.clone();
+        let panic = std::panic::catch_unwind(move || {
+            crate::engine::SqlConn::query(&mut conn, "SHOW REPLICA STATUS")
+        })
+        .expect_err("an unmatched query panics");
+        let msg = panic.downcast_ref::<String>().expect("a message");
+        assert!(
+            msg.contains("fake server node-a: no rule for query:\n    SHOW REPLICA STATUS"),
+            "{msg}"
+        );
     }
 
     #[test]
     fn write_file_sends_content_on_stdin_not_argv() {
         let fake = FakeTransport::new("node-a");
+        fake.on("mv -f \"$tmp\" /etc/x.cnf", 0, "");
         fake.write_file(
             std::path::Path::new("/etc/x.cnf"),
             b"password=s3cret",
@@ -242,14 +348,17 @@ pub struct FakeSql {
 }
 
 impl FakeSql {
-    /// A server that returns no rows to anything.
+    /// A server with no rules: every query and statement panics until a rule
+    /// ([`Self::on`]) answers it.
     pub fn new() -> FakeSql {
         FakeSql::default()
     }
 
     /// Answer queries containing `pattern` with `rows` (later rules win). Each row is a
-    /// list of (column, value) pairs; `None` is SQL NULL.
+    /// list of (column, value) pairs; `None` is SQL NULL. A statement run with `exec`
+    /// succeeds when a rule's pattern is in it (or fails, see [`Self::fail_exec`]).
     pub fn on(&self, pattern: &str, rows: Vec<Vec<(&str, Option<&str>)>>) -> &Self {
+        assert!(!pattern.is_empty(), "a fake rule must name what it matches");
         let rows = rows
             .into_iter()
             .map(|r| {
@@ -292,6 +401,16 @@ impl FakeSql {
     pub fn journal(&self, journal: &Journal, node: &str) -> &Self {
         *self.journal.lock().expect("journal") = Some((journal.clone(), node.to_string()));
         self
+    }
+
+    /// The node this fake was journaled as ("" before [`Self::journal`]), for messages.
+    fn name(&self) -> String {
+        self.journal
+            .lock()
+            .expect("journal")
+            .as_ref()
+            .map(|(_, node)| node.clone())
+            .unwrap_or_default()
     }
 
     fn record(&self, entry: JournalEntry) {
@@ -343,11 +462,16 @@ impl crate::engine::SqlConn for FakeSql {
     fn query(&mut self, sql: &str) -> Result<Vec<crate::engine::Row>> {
         self.record(JournalEntry::Sql(sql.to_string()));
         let rules = self.rules.lock().expect("rules");
-        Ok(rules
-            .iter()
-            .find(|(p, _)| sql.contains(p.as_str()))
-            .map(|(_, rows)| rows.clone())
-            .unwrap_or_default())
+        match rules.iter().find(|(p, _)| sql.contains(p.as_str())) {
+            Some((_, rows)) => Ok(rows.clone()),
+            None => {
+                let patterns: Vec<&str> = rules.iter().map(|(p, _)| p.as_str()).collect();
+                panic!(
+                    "{}",
+                    unmatched_message("fake server", &self.name(), "query", sql, &patterns)
+                )
+            }
+        }
     }
 
     fn exec(&mut self, sql: &str) -> Result<()> {
@@ -363,6 +487,16 @@ impl crate::engine::SqlConn for FakeSql {
                 },
             )));
         }
-        Ok(())
+        drop(failures);
+        // A statement succeeds only when a rule names it (its rows are not used).
+        let rules = self.rules.lock().expect("rules");
+        if rules.iter().any(|(p, _)| sql.contains(p.as_str())) {
+            return Ok(());
+        }
+        let patterns: Vec<&str> = rules.iter().map(|(p, _)| p.as_str()).collect();
+        panic!(
+            "{}",
+            unmatched_message("fake server", &self.name(), "statement", sql, &patterns)
+        )
     }
 }

@@ -1004,6 +1004,25 @@ mod tests {
                     crate::render::render_my_cnf(inv, i, &dialect, &target).expect("renders");
                 t.on("if [ -e /etc/my.cnf.d/zz-mhactl.cnf ]", 0, &rendered);
                 t.on("if [ -e /etc/my.cnf ]", 0, my_cnf);
+                // The rest of what verify reads finds an empty node (this test looks at
+                // my-cnf only): no variables, no replica, no accounts, no keepalived.
+                for query in [
+                    "SELECT @@GLOBAL.",
+                    "SHOW GLOBAL VARIABLES WHERE",
+                    "SHOW REPLICA STATUS",
+                    "SHOW BINARY LOG STATUS",
+                    "FROM mysql.user WHERE",
+                    "FROM information_schema.SCHEMATA",
+                ] {
+                    sql.on(query, vec![]);
+                }
+                t.on("--verbose --help", 0, "");
+                t.on("ls -1 -- /etc/my.cnf.d/", 0, "zz-mhactl.cnf\n");
+                t.on("if [ -e /etc/mysql/my.cnf ]", 3, "");
+                t.on("if [ -e /etc/keepalived/keepalived.conf ]", 3, "");
+                t.on("systemctl is-active --quiet keepalived", 3, "");
+                t.on("ip -4 -o addr show dev eth0", 0, "");
+                t.on("date +%s.%N", 0, "");
                 NodeHandle::new(i, name, Arc::new(t), Some(sql.connector()))
             })
             .collect();

@@ -149,6 +149,16 @@ mod tests {
                 t.on("/etc/os-release", 0, "ID=debian\nVERSION_ID=\"12\"\n");
                 t.on("echo systemd; else echo sysv", 0, "sysv\n");
                 t.on("id -u", 0, "0\n");
+                // What the checks that need no SQL read: keepalived neither running nor
+                // configured, the VIP on no interface, a clock that says nothing.
+                t.on(
+                    "for f in /run/keepalived.pid /var/run/keepalived.pid",
+                    1,
+                    "",
+                );
+                t.on("if [ -e /etc/keepalived/keepalived.conf ]", 3, "");
+                t.on("ip -4 -o addr show dev eth0", 0, "");
+                t.on("date +%s.%N", 0, "");
                 let sql = FakeSql::new();
                 sql.refuse(Some((2002, "Can't connect to local server through socket")));
                 NodeHandle::new(i, name, Arc::new(t), Some(sql.connector()))

@@ -56,7 +56,13 @@ fn node(
     );
     t.put_file(&format!("{DROP_INS}/60-mhactl.cnf"), &rendered);
     t.put_file(&format!("{DROP_INS}/90-runbook.cnf"), runbook);
+    // Debian: no /etc/my.cnf, no root option file.
+    t.on("if [ -e /etc/my.cnf ]", 3, "");
+    t.on("if [ -e /root/.my.cnf ]", 3, "");
     let sql = FakeSql::new();
+    // Unknown to this fixture (no rows): the server's command line is not read.
+    sql.on("@@GLOBAL.datadir", vec![]);
+    sql.on("@@GLOBAL.pid_file", vec![]);
     let mut running: Vec<(String, String)> = Vec::new();
     for line in option_files::parse(&rendered) {
         if let option_files::Line::Setting { group, key, value } = line {
