@@ -162,6 +162,7 @@ impl Transport for FakeTransport {
                 &cmd.script,
                 out.status,
                 &out.stderr,
+                &out.stdout,
             ));
         }
         if let Some(files) = self.files.lock().expect("files").as_mut() {
