@@ -574,8 +574,8 @@ impl Operation for DataDirectory {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transport::fake::FakeTransport;
     use crate::inventory::Flavor;
+    use crate::transport::fake::FakeTransport;
 
     fn inv(extra: &str) -> Inventory {
         crate::inventory::parse(
