@@ -1,9 +1,13 @@
 //! The command line: argument parsing (clap), dispatch, and exit codes.
 //!
-//! Exit codes: 0 success, 1 the command ran and found or caused a failure,
-//! 2 usage or inventory errors (bad flags, unreadable or invalid inventory),
-//! 130 stopped by SIGINT (Ctrl-C), 143 stopped by SIGTERM (see [`crate::interrupt`]).
+//! Exit codes are decided in [`crate::error`] (0 success, 1 failure, 2 usage, 130/143
+//! signals); clap's own parse errors exit 2 as well.
 
+use crate::error::exit_code_for;
+/// Kept at its old path for code that still names `cli::UsageError` (src/inventory/).
+pub use crate::error::UsageError;
+/// The lab's flags are owned by [`crate::lab`] (which must not depend on the command line).
+pub use crate::lab::args::{LabCommand, LabDirArg, LabSshArgs, LabUpArgs};
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -55,6 +59,17 @@ pub struct GlobalArgs {
     /// Plain lines instead of progress spinners, even on a terminal.
     #[arg(long, global = true)]
     pub no_progress: bool,
+}
+
+impl GlobalArgs {
+    /// What the report needs from the global flags.
+    pub fn report_options(&self) -> crate::report::ReportOptions {
+        crate::report::ReportOptions {
+            quiet: self.quiet,
+            verbose: self.verbose,
+            no_progress: self.no_progress,
+        }
+    }
 }
 
 /// Result format.
@@ -251,65 +266,12 @@ pub struct ReinitArgs {
     pub yes_destroy_data: bool,
 }
 
-/// `mhactl lab` subcommands.
-#[derive(Debug, Subcommand)]
-pub enum LabCommand {
-    /// Build (or reuse) the base image and start two bare nodes.
-    #[command(after_help = crate::help::LAB_UP)]
-    Up(LabUpArgs),
-    /// Stop the nodes and remove every namespace, mount, link and process of the lab.
-    #[command(after_help = crate::help::LAB_DOWN)]
-    Down(LabDirArg),
-    /// Show the nodes, their addresses and the VIP holder.
-    #[command(after_help = crate::help::LAB_STATUS)]
-    Status(LabDirArg),
-    /// Run a command on a node as root (an interactive shell without a command).
-    #[command(after_help = crate::help::LAB_SSH)]
-    Ssh(LabSshArgs),
-}
-
-/// The lab directory flag.
-#[derive(Debug, Args)]
-pub struct LabDirArg {
-    /// Lab directory (state, keys, inventory).
-    #[arg(long, default_value = crate::lab::DEFAULT_DIR)]
-    pub dir: PathBuf,
-}
-
-/// `mhactl lab up` flags.
-#[derive(Debug, Args)]
-pub struct LabUpArgs {
-    /// Lab directory.
-    #[command(flatten)]
-    pub dir: LabDirArg,
-    /// Server flavor whose packages the lab's offline repository carries (the inventory
-    /// of a `mariadb11` lab says `flavor: mariadb`, like any MariaDB).
-    #[arg(long, value_enum, default_value = "mariadb")]
-    pub flavor: crate::lab::LabFlavor,
-    /// Private /24 the lab uses for its bridge, nodes and VIP (third octet).
-    #[arg(long, default_value_t = crate::lab::DEFAULT_SUBNET_OCTET)]
-    pub subnet: u8,
-}
-
-/// `mhactl lab ssh` arguments.
-#[derive(Debug, Args)]
-pub struct LabSshArgs {
-    /// Lab directory.
-    #[command(flatten)]
-    pub dir: LabDirArg,
-    /// Node name (`node-a` or `node-b`).
-    pub node: String,
-    /// Command to run; none opens a shell.
-    #[arg(last = true)]
-    pub command: Vec<String>,
-}
-
 /// Parse the process arguments, run, and turn the outcome into an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     crate::interrupt::install();
     init_logging(&cli.global);
-    crate::report::configure(&cli.global);
+    crate::report::configure(&cli.global.report_options());
     let code = match run(cli) {
         Ok(code) => code,
         Err(err) => {
@@ -323,27 +285,6 @@ pub fn main() -> ExitCode {
     match crate::interrupt::requested() {
         Some(sig) => ExitCode::from(sig.exit_code()),
         None => code,
-    }
-}
-
-/// Errors that mean "you asked wrongly" rather than "it failed": exit code 2.
-#[derive(Debug)]
-pub struct UsageError(pub String);
-
-impl std::fmt::Display for UsageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::error::Error for UsageError {}
-
-fn exit_code_for(err: &anyhow::Error) -> u8 {
-    if let Some(sig) = crate::interrupt::signal_of(err) {
-        sig.exit_code()
-    } else if err.chain().any(|e| e.is::<UsageError>()) {
-        2
-    } else {
-        1
     }
 }
 

@@ -3,7 +3,8 @@
 //! written; an existing file is kept unless `--force`; the file holds only *references*
 //! to secrets (an environment variable, a file, or a prompt), never a secret.
 
-use crate::cli::{GlobalArgs, InitArgs, OutputFormat, UsageError};
+use crate::cli::{GlobalArgs, InitArgs, OutputFormat};
+use crate::error::UsageError;
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 use std::io::{IsTerminal, Write};

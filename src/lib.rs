@@ -2,7 +2,7 @@
 //! keepalived virtual IP, verifies it, and proves that the VIP fails over.
 //!
 //! Layout (one concept per module):
-//! - [`cli`]: the command line and exit codes;
+//! - [`cli`]: the command line; [`error`]: usage errors and exit codes;
 //! - [`inventory`]: the YAML inventory, its validation and credential references
 //!   ([`inventory_check`]: `mhactl inventory check`, which touches no node);
 //! - [`transport`]: running commands on a node (SSH, or a fake for tests);
@@ -19,6 +19,7 @@ pub mod cli;
 pub mod connect;
 pub mod dialect;
 pub mod engine;
+pub mod error;
 pub mod facts;
 pub mod failover;
 pub mod help;

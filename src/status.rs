@@ -162,7 +162,7 @@ pub fn collect(inv: &Inventory, global: &GlobalArgs) -> StatusReport {
         quiet: true,
         ..global.clone()
     };
-    let progress = Progress::new(&quiet, &[]);
+    let progress = Progress::new(&quiet.report_options(), &[]);
     let (cluster, reports) = crate::connect::connect(inv, &secrets, &options, &progress);
     let mut nodes: Vec<NodeStatus> = inv
         .nodes

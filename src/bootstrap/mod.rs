@@ -47,7 +47,7 @@ pub fn run(args: &BootstrapArgs, global: &GlobalArgs) -> Result<ExitCode> {
     let _cooperative = crate::interrupt::Cooperative::begin();
     let started = Instant::now();
     let progress = Progress::new(
-        global,
+        &global.report_options(),
         &inv.nodes.iter().map(|n| n.name.clone()).collect::<Vec<_>>(),
     )
     // A dry run's summary on stdout has the diffs; JSON has them in the report.

@@ -76,7 +76,7 @@ pub fn run(args: &FailoverArgs, global: &GlobalArgs) -> Result<ExitCode> {
             accept_new_host_keys: global.accept_new_host_keys,
             lock_for: Some("failover-test"),
         },
-        &Progress::new(&quiet, &[]),
+        &Progress::new(&quiet.report_options(), &[]),
     );
     let Some(cluster) = cluster else {
         let why: Vec<String> = reports

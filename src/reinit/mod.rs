@@ -14,8 +14,9 @@ mod restore;
 
 pub use restore::{restore_previous, Previous};
 
-use crate::cli::{GlobalArgs, ReinitArgs, UsageError};
+use crate::cli::{GlobalArgs, ReinitArgs};
 use crate::engine::{self, Cluster, NodeHandle, StepStatus};
+use crate::error::UsageError;
 use crate::facts;
 use crate::inventory::{self, Inventory, Secrets};
 use crate::os::KEEPALIVED_SERVICE;
@@ -67,7 +68,7 @@ pub fn run(args: &ReinitArgs, global: &GlobalArgs) -> Result<ExitCode> {
     let _cooperative = crate::interrupt::Cooperative::begin();
     let started = Instant::now();
     let names: Vec<String> = inv.nodes.iter().map(|n| n.name.clone()).collect();
-    let progress = Progress::new(global, &names);
+    let progress = Progress::new(&global.report_options(), &names);
     let (cluster, reports) = crate::connect::connect(
         &inv,
         &secrets,

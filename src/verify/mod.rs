@@ -149,7 +149,7 @@ pub fn collect(
         quiet: true,
         ..global.clone()
     };
-    let progress = Progress::new(&quiet, &[]);
+    let progress = Progress::new(&quiet.report_options(), &[]);
     let (cluster, reports, unreachable) = crate::connect::connect_reachable(
         inv,
         secrets,
