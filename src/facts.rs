@@ -133,7 +133,7 @@ pub fn interface_addresses(node: &NodeHandle, interface: &str) -> Result<Vec<std
         "ip -4 -o addr show dev {}",
         shell_quote(interface)
     )))?;
-    Ok(crate::lab::network::parse_addresses(&out))
+    Ok(crate::os::addresses::parse_addresses(&out))
 }
 
 /// The error logs to search for `mysqld --initialize`'s temporary root password (the

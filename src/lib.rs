@@ -14,6 +14,7 @@
 //! - [`status`], [`init`], [`help`]: the one-screen status, the inventory writer,
 //!   completions, man pages and help examples.
 
+pub mod accounts;
 pub mod bootstrap;
 pub mod cli;
 pub mod connect;
@@ -33,7 +34,10 @@ pub mod os;
 pub mod poll;
 pub mod reinit;
 pub mod render;
+pub mod replication_confirm;
 pub mod report;
+pub mod schemas;
+pub mod session;
 pub mod sql;
 pub mod status;
 pub mod transport;

@@ -12,6 +12,7 @@ use crate::inventory::Flavor;
 use anyhow::{bail, Result};
 use std::collections::BTreeMap;
 
+pub mod addresses;
 pub mod error_log;
 pub mod keepalived;
 pub mod mysql_platform;

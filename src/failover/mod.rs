@@ -9,21 +9,17 @@ mod writer;
 use crate::cli::{FailoverArgs, FailoverMode, GlobalArgs, OutputFormat};
 use crate::engine::Cluster;
 use crate::facts;
-use crate::inventory::{self, Inventory, Secrets};
-use crate::report::Progress;
+use crate::inventory::{Inventory, Secrets};
 use crate::transport::{shell_quote, RemoteCommand};
 use anyhow::{anyhow, bail, Context, Result};
 use probe::{cleanup, client_address, probe_rows, setup_probe};
 use serde::Serialize;
 use std::collections::BTreeSet;
-use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-/// Database and table the writer inserts into.
-pub const PROBE_DB: &str = "mhactl_probe";
-/// The account the writer uses (created for the run, dropped afterwards).
-pub const PROBE_USER: &str = "mhactl_probe";
+/// The probe's database and account (named in [`crate::schemas`]).
+pub use crate::schemas::{PROBE_DB, PROBE_USER};
 
 /// The result of one failover test.
 #[derive(Debug, Serialize)]
@@ -60,26 +56,16 @@ pub struct FailoverReport {
 
 /// Run `mhactl failover-test`.
 pub fn run(args: &FailoverArgs, global: &GlobalArgs) -> Result<ExitCode> {
-    let inv = inventory::load(&global.inventory)?;
-    let secrets = Secrets::resolve(&inv, std::io::stdin().is_terminal())?;
-    // A signal from here on: undo the fault, drop the probe account and database (see
-    // `run_test`), then exit 130/143.
-    let _cooperative = crate::interrupt::Cooperative::begin();
-    let quiet = GlobalArgs {
-        quiet: true,
-        ..global.clone()
-    };
-    let (cluster, reports) = crate::connect::connect(
-        &inv,
-        &secrets,
-        &crate::connect::ConnectOptions {
-            accept_new_host_keys: global.accept_new_host_keys,
-            lock_for: Some("failover-test"),
-        },
-        &Progress::new(&quiet.report_options(), &[]),
-    );
-    let Some(cluster) = cluster else {
-        let why: Vec<String> = reports
+    // Locking makes the run cooperative: a signal from here on undoes the fault, drops
+    // the probe account and database (see `run_test`), then exits 130/143.
+    let crate::session::Session {
+        inv,
+        secrets,
+        connected,
+    } = crate::session::Session::open(global, Some("failover-test"))?;
+    let Some(cluster) = connected.cluster else {
+        let why: Vec<String> = connected
+            .reports
             .iter()
             .map(|r| format!("{}: {}", r.node, r.detail))
             .collect();
