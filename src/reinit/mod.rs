@@ -22,6 +22,7 @@ use crate::inventory::{self, Inventory, Secrets};
 use crate::os::KEEPALIVED_SERVICE;
 use crate::transport::{shell_quote, RemoteCommand};
 use anyhow::{anyhow, bail, Context, Result};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -50,7 +51,7 @@ pub fn run(args: &ReinitArgs, global: &GlobalArgs) -> Result<ExitCode> {
         ))
         .into());
     }
-    let secrets = crate::session::resolve_secrets(&inv)?;
+    let secrets = Secrets::resolve(&inv, std::io::stdin().is_terminal())?;
     if inv.mysql.flavor == inventory::Flavor::Mysql && secrets.root_password.is_none() {
         // Refused before anything is touched: the fresh data directory starts with a
         // temporary root password, which reinit replaces with the inventory's.
