@@ -23,6 +23,7 @@ pub mod engine;
 pub mod error;
 pub mod facts;
 pub mod failover;
+pub mod global;
 pub mod help;
 pub mod init;
 pub mod interrupt;

@@ -9,9 +9,9 @@
 //! [`resolve_secrets`] and [`Session::connect`] themselves, and read-only commands that
 //! connect more than once (verify `--wait`, status) use [`connect`].
 
-use crate::cli::GlobalArgs;
 use crate::connect::ConnectOptions;
 use crate::engine::{Cluster, StepReport};
+use crate::global::GlobalArgs;
 use crate::interrupt::Cooperative;
 use crate::inventory::{self, Inventory, Secrets};
 use crate::report::Progress;

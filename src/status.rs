@@ -5,9 +5,9 @@
 //! Exit 0 when both nodes are up, replicating both ways and exactly one holds the VIP;
 //! 1 otherwise. The JSON form ([`StatusReport`]) is documented in docs/json.md.
 
-use crate::cli::{GlobalArgs, OutputFormat, StatusArgs};
 use crate::engine::{Cluster, NodeHandle, StepStatus};
 use crate::facts;
+use crate::global::{GlobalArgs, OutputFormat};
 use crate::inventory::{self, Inventory, SecretName, Secrets};
 use crate::report::{self, Stream};
 use anyhow::Result;
@@ -659,3 +659,7 @@ mod tests {
         }
     }
 }
+
+/// `mhactl status` flags (the inventory and the format are the global `-i` and `--output`).
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {}

@@ -21,8 +21,8 @@ mod steps_tests;
 #[cfg(test)]
 mod transcripts;
 
-use crate::cli::{BootstrapArgs, GlobalArgs, OutputFormat};
 use crate::engine::{self, StepStatus};
+use crate::global::{GlobalArgs, OutputFormat};
 use crate::report;
 use anyhow::Result;
 use std::process::ExitCode;
@@ -106,4 +106,18 @@ pub fn run(args: &BootstrapArgs, global: &GlobalArgs) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `mhactl bootstrap` flags.
+#[derive(Debug, clap::Args)]
+pub struct BootstrapArgs {
+    /// Inventory file (same as the global `-i`).
+    pub inventory_file: Option<std::path::PathBuf>,
+    /// Show what each step would change, with diffs, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the unified diff of every file a step changes as it runs (a dry run always
+    /// shows them; `--output json` always carries them in `steps[].diff`).
+    #[arg(long)]
+    pub diff: bool,
 }

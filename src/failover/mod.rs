@@ -6,9 +6,9 @@
 mod probe;
 mod writer;
 
-use crate::cli::{FailoverArgs, FailoverMode, GlobalArgs, OutputFormat};
 use crate::engine::Cluster;
 use crate::facts;
+use crate::global::{GlobalArgs, OutputFormat};
 use crate::inventory::{Inventory, Secrets};
 use crate::transport::{shell_quote, RemoteCommand};
 use anyhow::{anyhow, bail, Context, Result};
@@ -497,4 +497,49 @@ fn print_details(r: &FailoverReport) {
         "healthy afterwards  {}",
         if r.healthy_after { "yes" } else { "NO" }
     );
+}
+
+/// `mhactl failover-test` flags.
+#[derive(Debug, clap::Args)]
+pub struct FailoverArgs {
+    /// The fault to inject on the VIP holder.
+    #[arg(long, value_enum, default_value = "stop-mysqld")]
+    pub mode: FailoverMode,
+    /// Seconds to keep writing after the fault (and, for `partition`, to stay cut off).
+    #[arg(long = "duration", default_value_t = 10)]
+    pub duration_s: u64,
+    /// Milliseconds between the writer's inserts.
+    #[arg(long, default_value_t = 20)]
+    pub interval_ms: u64,
+    /// Run even when verify finds the pair unhealthy.
+    #[arg(long)]
+    pub force: bool,
+    /// Keep the probe table afterwards (the probe account is always dropped).
+    #[arg(long)]
+    pub keep: bool,
+}
+
+/// Faults `failover-test` can inject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailoverMode {
+    /// A clean stop of the database service.
+    StopMysqld,
+    /// SIGKILL of the server (and of mysqld_safe, so it stays down): a crash.
+    KillMysqld,
+    /// A clean stop of keepalived.
+    StopKeepalived,
+    /// The holder's VIP interface goes down for the test's duration, then comes back.
+    Partition,
+}
+
+impl FailoverMode {
+    /// The mode's name as on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            FailoverMode::StopMysqld => "stop-mysqld",
+            FailoverMode::KillMysqld => "kill-mysqld",
+            FailoverMode::StopKeepalived => "stop-keepalived",
+            FailoverMode::Partition => "partition",
+        }
+    }
 }

@@ -14,10 +14,10 @@ mod restore;
 
 pub use restore::{restore_previous, Previous};
 
-use crate::cli::{GlobalArgs, ReinitArgs};
 use crate::engine::{self, Cluster, NodeHandle, StepStatus};
 use crate::error::UsageError;
 use crate::facts;
+use crate::global::GlobalArgs;
 use crate::inventory::{self, Inventory, Secrets};
 use crate::os::KEEPALIVED_SERVICE;
 use crate::transport::{shell_quote, RemoteCommand};
@@ -583,4 +583,14 @@ mod tests {
     fn no_position_is_none() {
         assert_eq!(dump_coordinates("CREATE TABLE t (id INT);\n"), None);
     }
+}
+
+/// `mhactl reinit` arguments.
+#[derive(Debug, clap::Args)]
+pub struct ReinitArgs {
+    /// The node to rebuild (its peer is the source of the data).
+    pub node: String,
+    /// Confirm that the node's data is replaced (the old data directory is kept aside).
+    #[arg(long)]
+    pub yes_destroy_data: bool,
 }

@@ -10,8 +10,8 @@ mod leftovers;
 mod partial;
 mod server_options;
 
-use crate::cli::{GlobalArgs, OutputFormat, VerifyArgs};
 use crate::engine::StepStatus;
+use crate::global::{GlobalArgs, OutputFormat};
 use crate::inventory::{self, Secrets};
 use anyhow::Result;
 use serde::Serialize;
@@ -287,4 +287,17 @@ mod tests {
         let full = render_table(&checks, false, t, false);
         assert!(full.contains("commands run as root") && full.contains("read_only ON"));
     }
+}
+
+/// `mhactl verify` flags.
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// Also compare per-table checksums of the replicated databases across the nodes.
+    #[arg(long)]
+    pub checksum: bool,
+    /// Run the checks again (every 2 s) until the pair is healthy or SECONDS have passed,
+    /// then report the last result: for pipelines that verify right after a change
+    /// (a restart, a failover) while replication reconnects.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub wait: u64,
 }
