@@ -7,6 +7,8 @@
 //!   ([`inventory_check`]: `mhactl inventory check`, which touches no node);
 //! - [`transport`]: running commands on a node (SSH, or a fake for tests);
 //! - [`engine`]: facts → operations → apply → re-plan;
+//! - [`session`]: load the inventory, resolve secrets, connect (every command that
+//!   talks to the nodes); [`global`]: the flags every command accepts;
 //! - [`dialect`] and [`os`]: what differs between server flavors and OS families;
 //! - [`render`]: my.cnf, keepalived.conf and the health-check script from templates;
 //! - [`lab`]: two real local test hosts built from namespaces;
