@@ -14,6 +14,9 @@ mod restore;
 
 pub use restore::{restore_previous, Previous};
 
+mod args;
+pub use args::ReinitArgs;
+
 use crate::engine::{self, Cluster, NodeHandle, StepStatus};
 use crate::error::UsageError;
 use crate::facts;
@@ -583,14 +586,4 @@ mod tests {
     fn no_position_is_none() {
         assert_eq!(dump_coordinates("CREATE TABLE t (id INT);\n"), None);
     }
-}
-
-/// `mhactl reinit` arguments.
-#[derive(Debug, clap::Args)]
-pub struct ReinitArgs {
-    /// The node to rebuild (its peer is the source of the data).
-    pub node: String,
-    /// Confirm that the node's data is replaced (the old data directory is kept aside).
-    #[arg(long)]
-    pub yes_destroy_data: bool,
 }
