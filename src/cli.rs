@@ -1,11 +1,23 @@
 //! The command line: argument parsing (clap), dispatch, and exit codes.
 //!
-//! Exit codes: 0 success, 1 the command ran and found or caused a failure,
-//! 2 usage or inventory errors (bad flags, unreadable or invalid inventory),
-//! 130 stopped by SIGINT (Ctrl-C), 143 stopped by SIGTERM (see [`crate::interrupt`]).
+//! Exit codes are decided in [`crate::error`] (0 success, 1 failure, 2 usage, 130/143
+//! signals); clap's own parse errors exit 2 as well.
 
+use crate::error::exit_code_for;
+/// Kept at its old path for code that still names `cli::UsageError` (src/inventory/).
+pub use crate::error::UsageError;
+// Each command owns its flags, and the global ones are in `global`, so that no command
+// depends on the command line; re-exported here under their old paths.
+pub use crate::bootstrap::BootstrapArgs;
+pub use crate::failover::{FailoverArgs, FailoverMode};
+pub use crate::global::{GlobalArgs, OutputFormat};
+pub use crate::init::InitArgs;
+pub use crate::lab::args::{LabCommand, LabDirArg, LabSshArgs, LabUpArgs};
+pub use crate::reinit::ReinitArgs;
+pub use crate::status::StatusArgs;
+pub use crate::verify::VerifyArgs;
 use anyhow::Result;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -25,45 +37,6 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
-}
-
-/// Flags every subcommand accepts.
-#[derive(Debug, Clone, Args)]
-pub struct GlobalArgs {
-    /// Inventory file describing the cluster.
-    #[arg(
-        short,
-        long,
-        global = true,
-        env = "MHACTL_INVENTORY",
-        default_value = "inventory.yaml"
-    )]
-    pub inventory: PathBuf,
-    /// More output: every detail line of every step, and log messages (-v info, -vv debug).
-    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
-    pub verbose: u8,
-    /// Only errors and the final verdict (no progress, no tables).
-    #[arg(short, long, global = true)]
-    pub quiet: bool,
-    /// Output format of the result.
-    #[arg(long, global = true, value_enum, default_value = "text")]
-    pub output: OutputFormat,
-    /// Trust and record host keys of nodes seen for the first time (changed keys are
-    /// still refused). Default: strict checking against known_hosts.
-    #[arg(long, global = true)]
-    pub accept_new_host_keys: bool,
-    /// Plain lines instead of progress spinners, even on a terminal.
-    #[arg(long, global = true)]
-    pub no_progress: bool,
-}
-
-/// Result format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum OutputFormat {
-    /// A table for people.
-    Text,
-    /// JSON for scripts.
-    Json,
 }
 
 /// Subcommands.
@@ -103,55 +76,6 @@ pub enum Command {
     Inventory(crate::inventory_check::InventoryCommand),
 }
 
-/// `mhactl status` flags (the inventory and the format are the global `-i` and `--output`).
-#[derive(Debug, Args)]
-pub struct StatusArgs {}
-
-/// `mhactl init` flags. Anything not given is asked on a terminal; without one, the
-/// required values (`--cluster`, two `--node`, `--vip`) must be flags.
-#[derive(Debug, Args)]
-pub struct InitArgs {
-    /// File to write (`-` for standard output).
-    #[arg(value_name = "FILE", default_value = "inventory.yaml")]
-    pub file: PathBuf,
-    /// Replace FILE if it exists.
-    #[arg(long)]
-    pub force: bool,
-    /// Cluster name (letters, digits, `_`, `-`).
-    #[arg(long)]
-    pub cluster: Option<String>,
-    /// A node as NAME=ADDRESS; give it twice, first node first.
-    #[arg(long = "node", value_name = "NAME=ADDRESS", value_parser = crate::init::parse_node)]
-    pub nodes: Vec<(String, std::net::Ipv4Addr)>,
-    /// The virtual IP with its prefix length (10.0.0.100/24).
-    #[arg(long, value_name = "ADDRESS/PREFIX", value_parser = crate::init::parse_vip)]
-    pub vip: Option<(std::net::Ipv4Addr, u8)>,
-    /// Interface carrying the VIP on both nodes [default: eth0].
-    #[arg(long)]
-    pub interface: Option<String>,
-    /// VRRP virtual router id, unique on the segment [default: derived from the cluster name].
-    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=255))]
-    pub virtual_router_id: Option<u8>,
-    /// Server flavor [default: mariadb].
-    #[arg(long, value_enum)]
-    pub flavor: Option<crate::init::InitFlavor>,
-    /// SSH user on both nodes [default: root].
-    #[arg(long)]
-    pub ssh_user: Option<String>,
-    /// SSH private key (relative paths are relative to FILE's directory).
-    #[arg(long, value_name = "PATH")]
-    pub identity_file: Option<PathBuf>,
-    /// known_hosts file with the nodes' host keys.
-    #[arg(long, value_name = "PATH")]
-    pub known_hosts: Option<PathBuf>,
-    /// Environment variable holding the replication password [default: MHACTL_REPLICATION_PASSWORD].
-    #[arg(long, value_name = "VAR", conflicts_with = "replication_password_file")]
-    pub replication_password_env: Option<String>,
-    /// File holding the replication password (PATH, or PATH#KEY for a YAML mapping).
-    #[arg(long, value_name = "PATH[#KEY]")]
-    pub replication_password_file: Option<String>,
-}
-
 /// `mhactl completions` arguments.
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
@@ -169,147 +93,12 @@ pub struct ManArgs {
     pub dir: Option<PathBuf>,
 }
 
-/// `mhactl bootstrap` flags.
-#[derive(Debug, Args)]
-pub struct BootstrapArgs {
-    /// Inventory file (same as the global `-i`).
-    pub inventory_file: Option<PathBuf>,
-    /// Show what each step would change, with diffs, and change nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Print the unified diff of every file a step changes as it runs (a dry run always
-    /// shows them; `--output json` always carries them in `steps[].diff`).
-    #[arg(long)]
-    pub diff: bool,
-}
-
-/// `mhactl verify` flags.
-#[derive(Debug, Args)]
-pub struct VerifyArgs {
-    /// Also compare per-table checksums of the replicated databases across the nodes.
-    #[arg(long)]
-    pub checksum: bool,
-    /// Run the checks again (every 2 s) until the pair is healthy or SECONDS have passed,
-    /// then report the last result: for pipelines that verify right after a change
-    /// (a restart, a failover) while replication reconnects.
-    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
-    pub wait: u64,
-}
-
-/// `mhactl failover-test` flags.
-#[derive(Debug, Args)]
-pub struct FailoverArgs {
-    /// The fault to inject on the VIP holder.
-    #[arg(long, value_enum, default_value = "stop-mysqld")]
-    pub mode: FailoverMode,
-    /// Seconds to keep writing after the fault (and, for `partition`, to stay cut off).
-    #[arg(long = "duration", default_value_t = 10)]
-    pub duration_s: u64,
-    /// Milliseconds between the writer's inserts.
-    #[arg(long, default_value_t = 20)]
-    pub interval_ms: u64,
-    /// Run even when verify finds the pair unhealthy.
-    #[arg(long)]
-    pub force: bool,
-    /// Keep the probe table afterwards (the probe account is always dropped).
-    #[arg(long)]
-    pub keep: bool,
-}
-
-/// Faults `failover-test` can inject.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum FailoverMode {
-    /// A clean stop of the database service.
-    StopMysqld,
-    /// SIGKILL of the server (and of mysqld_safe, so it stays down): a crash.
-    KillMysqld,
-    /// A clean stop of keepalived.
-    StopKeepalived,
-    /// The holder's VIP interface goes down for the test's duration, then comes back.
-    Partition,
-}
-
-impl FailoverMode {
-    /// The mode's name as on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            FailoverMode::StopMysqld => "stop-mysqld",
-            FailoverMode::KillMysqld => "kill-mysqld",
-            FailoverMode::StopKeepalived => "stop-keepalived",
-            FailoverMode::Partition => "partition",
-        }
-    }
-}
-
-/// `mhactl reinit` arguments.
-#[derive(Debug, Args)]
-pub struct ReinitArgs {
-    /// The node to rebuild (its peer is the source of the data).
-    pub node: String,
-    /// Confirm that the node's data is replaced (the old data directory is kept aside).
-    #[arg(long)]
-    pub yes_destroy_data: bool,
-}
-
-/// `mhactl lab` subcommands.
-#[derive(Debug, Subcommand)]
-pub enum LabCommand {
-    /// Build (or reuse) the base image and start two bare nodes.
-    #[command(after_help = crate::help::LAB_UP)]
-    Up(LabUpArgs),
-    /// Stop the nodes and remove every namespace, mount, link and process of the lab.
-    #[command(after_help = crate::help::LAB_DOWN)]
-    Down(LabDirArg),
-    /// Show the nodes, their addresses and the VIP holder.
-    #[command(after_help = crate::help::LAB_STATUS)]
-    Status(LabDirArg),
-    /// Run a command on a node as root (an interactive shell without a command).
-    #[command(after_help = crate::help::LAB_SSH)]
-    Ssh(LabSshArgs),
-}
-
-/// The lab directory flag.
-#[derive(Debug, Args)]
-pub struct LabDirArg {
-    /// Lab directory (state, keys, inventory).
-    #[arg(long, default_value = crate::lab::DEFAULT_DIR)]
-    pub dir: PathBuf,
-}
-
-/// `mhactl lab up` flags.
-#[derive(Debug, Args)]
-pub struct LabUpArgs {
-    /// Lab directory.
-    #[command(flatten)]
-    pub dir: LabDirArg,
-    /// Server flavor whose packages the lab's offline repository carries (the inventory
-    /// of a `mariadb11` lab says `flavor: mariadb`, like any MariaDB).
-    #[arg(long, value_enum, default_value = "mariadb")]
-    pub flavor: crate::lab::LabFlavor,
-    /// Private /24 the lab uses for its bridge, nodes and VIP (third octet).
-    #[arg(long, default_value_t = crate::lab::DEFAULT_SUBNET_OCTET)]
-    pub subnet: u8,
-}
-
-/// `mhactl lab ssh` arguments.
-#[derive(Debug, Args)]
-pub struct LabSshArgs {
-    /// Lab directory.
-    #[command(flatten)]
-    pub dir: LabDirArg,
-    /// Node name (`node-a` or `node-b`).
-    pub node: String,
-    /// Command to run; none opens a shell.
-    #[arg(last = true)]
-    pub command: Vec<String>,
-}
-
 /// Parse the process arguments, run, and turn the outcome into an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     crate::interrupt::install();
     init_logging(&cli.global);
-    crate::report::configure(&cli.global);
+    crate::report::configure(&cli.global.report_options());
     let code = match run(cli) {
         Ok(code) => code,
         Err(err) => {
@@ -323,27 +112,6 @@ pub fn main() -> ExitCode {
     match crate::interrupt::requested() {
         Some(sig) => ExitCode::from(sig.exit_code()),
         None => code,
-    }
-}
-
-/// Errors that mean "you asked wrongly" rather than "it failed": exit code 2.
-#[derive(Debug)]
-pub struct UsageError(pub String);
-
-impl std::fmt::Display for UsageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::error::Error for UsageError {}
-
-fn exit_code_for(err: &anyhow::Error) -> u8 {
-    if let Some(sig) = crate::interrupt::signal_of(err) {
-        sig.exit_code()
-    } else if err.chain().any(|e| e.is::<UsageError>()) {
-        2
-    } else {
-        1
     }
 }
 
@@ -374,8 +142,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Reinit(args) => crate::reinit::run(&args, &cli.global),
         Command::Status(args) => crate::status::run(&args, &cli.global),
         Command::Init(args) => crate::init::run(&args, &cli.global),
-        Command::Completions(args) => crate::help::completions(args.shell),
-        Command::Man(args) => crate::help::man(args.dir.as_deref()),
+        Command::Completions(args) => crate::help::completions(Cli::command(), args.shell),
+        Command::Man(args) => crate::help::man(Cli::command(), args.dir.as_deref()),
         Command::Inventory(cmd) => crate::inventory_check::run(&cmd, &cli.global),
     }
 }

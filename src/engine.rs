@@ -79,28 +79,9 @@ impl Action {
     }
 }
 
-/// A SQL connection to a node's server (through the SSH tunnel in production).
-pub trait SqlConn: Send {
-    /// Run a query and return its rows as (column, value) pairs.
-    fn query(&mut self, sql: &str) -> Result<Vec<Row>>;
-    /// Run a statement that returns no rows.
-    fn exec(&mut self, sql: &str) -> Result<()>;
-}
-
-/// One result row: column names with their values (NULL as `None`), in order.
-pub type Row = Vec<(String, Option<String>)>;
-
-/// Opens SQL connections on demand (the server may not exist before a step installs it).
-pub type SqlConnector = Box<dyn Fn() -> Result<Box<dyn SqlConn>> + Send + Sync>;
-
-/// Opens a SQL connection to `target` on a node as a given login; with `true`, in
-/// expired-password mode (only `ALTER USER` works). Production uses
-/// [`crate::sql::MysqlConn`]; tests install a fake with [`NodeHandle::with_login_connector`].
-pub type LoginConnector = Box<
-    dyn Fn(&crate::transport::ForwardTarget, &crate::sql::Login, bool) -> Result<Box<dyn SqlConn>>
-        + Send
-        + Sync,
->;
+// The SQL connection types live in `sql` (engine runs on them; sql needs nothing from
+// engine). Re-exported so `engine::Row` and friends keep working.
+pub use crate::sql::{LoginConnector, Row, SqlConn, SqlConnector};
 
 /// One node as the engine sees it: its transport and its (lazily opened) SQL connection.
 pub struct NodeHandle {

@@ -132,7 +132,7 @@ pub fn interface_addresses(node: &NodeHandle, interface: &str) -> Result<Vec<std
     let out = node.transport.run_ok(&RemoteCommand::new(
         crate::os::host::interface_addresses_command(interface),
     ))?;
-    Ok(crate::lab::network::parse_addresses(&out))
+    Ok(crate::os::addresses::parse_addresses(&out))
 }
 
 /// The error logs to search for `mysqld --initialize`'s temporary root password (the

@@ -2,7 +2,6 @@
 //! completion scripts (`mhactl completions SHELL`) and man pages (`mhactl man`).
 
 use anyhow::{Context, Result};
-use clap::CommandFactory;
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
@@ -142,8 +141,7 @@ Examples:
   sudo mhactl lab ssh node-b -- ip -4 addr show eth0      # one command; its exit code";
 
 /// `mhactl completions SHELL`: the script on standard output.
-pub fn completions(shell: clap_complete::Shell) -> Result<ExitCode> {
-    let mut cmd = crate::cli::Cli::command();
+pub fn completions(mut cmd: clap::Command, shell: clap_complete::Shell) -> Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     clap_complete::generate(shell, &mut cmd, "mhactl", &mut out);
     out.flush()?;
@@ -151,8 +149,7 @@ pub fn completions(shell: clap_complete::Shell) -> Result<ExitCode> {
 }
 
 /// `mhactl man [--dir DIR]`: mhactl.1 on standard output, or every page into DIR.
-pub fn man(dir: Option<&Path>) -> Result<ExitCode> {
-    let cmd = crate::cli::Cli::command();
+pub fn man(cmd: clap::Command, dir: Option<&Path>) -> Result<ExitCode> {
     match dir {
         Some(dir) => {
             std::fs::create_dir_all(dir)

@@ -6,7 +6,7 @@
 //!
 //! Exit codes: 0 valid, 2 invalid (the message names the file and the field).
 
-use crate::cli::{GlobalArgs, OutputFormat};
+use crate::global::{GlobalArgs, OutputFormat};
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;

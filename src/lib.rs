@@ -2,11 +2,13 @@
 //! keepalived virtual IP, verifies it, and proves that the VIP fails over.
 //!
 //! Layout (one concept per module):
-//! - [`cli`]: the command line and exit codes;
+//! - [`cli`]: the command line; [`error`]: usage errors and exit codes;
 //! - [`inventory`]: the YAML inventory, its validation and credential references
 //!   ([`inventory_check`]: `mhactl inventory check`, which touches no node);
 //! - [`transport`]: running commands on a node (SSH, or a fake for tests);
 //! - [`engine`]: facts → operations → apply → re-plan;
+//! - [`session`]: load the inventory, resolve secrets, connect (every command that
+//!   talks to the nodes); [`global`]: the flags every command accepts;
 //! - [`dialect`] and [`os`]: what differs between server flavors and OS families;
 //! - [`render`]: my.cnf, keepalived.conf and the health-check script from templates;
 //! - [`lab`]: two real local test hosts built from namespaces;
@@ -14,13 +16,16 @@
 //! - [`status`], [`init`], [`help`]: the one-screen status, the inventory writer,
 //!   completions, man pages and help examples.
 
+pub mod accounts;
 pub mod bootstrap;
 pub mod cli;
 pub mod connect;
 pub mod dialect;
 pub mod engine;
+pub mod error;
 pub mod facts;
 pub mod failover;
+pub mod global;
 pub mod help;
 pub mod init;
 pub mod interrupt;
@@ -32,7 +37,10 @@ pub mod os;
 pub mod poll;
 pub mod reinit;
 pub mod render;
+pub mod replication_confirm;
 pub mod report;
+pub mod schemas;
+pub mod session;
 pub mod sql;
 pub mod status;
 pub mod transport;

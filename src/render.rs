@@ -143,7 +143,7 @@ pub fn render_my_cnf(
     }
 
     // With an explicit list, failover-test's probe database must replicate too.
-    let probe = (!m.replicate_databases.is_empty()).then_some(crate::failover::PROBE_DB);
+    let probe = (!m.replicate_databases.is_empty()).then_some(crate::schemas::PROBE_DB);
     let replicate: Vec<&str> = dedup(
         m.replicate_databases
             .iter()

@@ -7,13 +7,34 @@
 //! - `-q`: no progress and no tables, only the verdict line and failures;
 //! - `-v`: every detail line of every step (normally only failed steps show theirs).
 
-use crate::cli::GlobalArgs;
 use crate::engine::{Observer, StepReport, StepStatus};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+/// What the global flags say about showing a run (the command line builds it; the
+/// report does not depend on the command line).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReportOptions {
+    /// `-q`: only errors and the verdict.
+    pub quiet: bool,
+    /// `-v` count.
+    pub verbose: u8,
+    /// `--no-progress`: plain lines even on a terminal.
+    pub no_progress: bool,
+}
+
+impl ReportOptions {
+    /// The same options with `-q` set (commands whose connect step is not shown).
+    pub fn quiet(self) -> ReportOptions {
+        ReportOptions {
+            quiet: true,
+            ..self
+        }
+    }
+}
 
 /// How much to show, set once from the global flags ([`configure`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -27,7 +48,7 @@ pub struct Verbosity {
 static VERBOSITY: OnceLock<Verbosity> = OnceLock::new();
 
 /// Record `-q`/`-v` for the summary printers (called once, by the command line).
-pub fn configure(global: &GlobalArgs) {
+pub fn configure(global: &ReportOptions) {
     let _ = VERBOSITY.set(Verbosity {
         quiet: global.quiet,
         verbose: global.verbose > 0,
@@ -100,7 +121,7 @@ pub struct Progress {
 
 impl Progress {
     /// Spinners when stderr is a terminal (and progress is not turned off), else lines.
-    pub fn new(global: &GlobalArgs, nodes: &[String]) -> Progress {
+    pub fn new(global: &ReportOptions, nodes: &[String]) -> Progress {
         let tty = std::io::stderr().is_terminal() && !global.no_progress && !global.quiet;
         let bars = tty.then(|| {
             let mp = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());

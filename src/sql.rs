@@ -6,13 +6,32 @@
 //! forwarded connection coming from sshd, which runs as root, so no root password is
 //! needed at all. For SQL *through the VIP*, a TCP forward from a node is used instead.
 
-use crate::engine::{Row, SqlConn};
 use crate::transport::{ForwardTarget, Transport};
 use anyhow::{Context, Result};
 use mysql::prelude::Queryable;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// A SQL connection to a node's server (through the SSH tunnel in production).
+pub trait SqlConn: Send {
+    /// Run a query and return its rows as (column, value) pairs.
+    fn query(&mut self, sql: &str) -> Result<Vec<Row>>;
+    /// Run a statement that returns no rows.
+    fn exec(&mut self, sql: &str) -> Result<()>;
+}
+
+/// One result row: column names with their values (NULL as `None`), in order.
+pub type Row = Vec<(String, Option<String>)>;
+
+/// Opens SQL connections on demand (the server may not exist before a step installs it).
+pub type SqlConnector = Box<dyn Fn() -> Result<Box<dyn SqlConn>> + Send + Sync>;
+
+/// Opens a SQL connection to `target` on a node as a given login; with `true`, in
+/// expired-password mode (only `ALTER USER` works). Production uses
+/// [`MysqlConn`]; tests install a fake with [`crate::engine::NodeHandle::with_login_connector`].
+pub type LoginConnector =
+    Box<dyn Fn(&ForwardTarget, &Login, bool) -> Result<Box<dyn SqlConn>> + Send + Sync>;
 
 /// Who to log in as.
 #[derive(Clone)]

@@ -5,11 +5,11 @@
 //! Exit 0 when both nodes are up, replicating both ways and exactly one holds the VIP;
 //! 1 otherwise. The JSON form ([`StatusReport`]) is documented in docs/json.md.
 
-use crate::cli::{GlobalArgs, OutputFormat, StatusArgs};
 use crate::engine::{Cluster, NodeHandle, StepStatus};
 use crate::facts;
-use crate::inventory::{self, Inventory, SecretName, Secrets};
-use crate::report::{self, Progress, Stream};
+use crate::global::{GlobalArgs, OutputFormat};
+use crate::inventory::{Inventory, SecretName, Secrets};
+use crate::report::{self, Stream};
 use anyhow::Result;
 use serde::Serialize;
 use std::io::IsTerminal;
@@ -109,7 +109,7 @@ pub struct Replication {
 
 /// Run `mhactl status`.
 pub fn run(_args: &StatusArgs, global: &GlobalArgs) -> Result<ExitCode> {
-    let inv = inventory::load(&global.inventory)?;
+    let inv = crate::session::load(&global.inventory)?;
     let report = collect(&inv, global);
     match global.output {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
@@ -154,16 +154,8 @@ fn secrets_for_status(inv: &Inventory) -> Secrets {
 /// everything status shows.
 pub fn collect(inv: &Inventory, global: &GlobalArgs) -> StatusReport {
     let secrets = secrets_for_status(inv);
-    let options = crate::connect::ConnectOptions {
-        accept_new_host_keys: global.accept_new_host_keys,
-        ..Default::default()
-    };
-    let quiet = GlobalArgs {
-        quiet: true,
-        ..global.clone()
-    };
-    let progress = Progress::new(&quiet, &[]);
-    let (cluster, reports) = crate::connect::connect(inv, &secrets, &options, &progress);
+    let connected = crate::session::connect(inv, &secrets, global, &Default::default());
+    let (cluster, reports, progress) = (connected.cluster, connected.reports, connected.progress);
     let mut nodes: Vec<NodeStatus> = inv
         .nodes
         .iter()
@@ -198,6 +190,7 @@ pub fn collect(inv: &Inventory, global: &GlobalArgs) -> StatusReport {
                 }
                 let mut single = inv.clone();
                 single.nodes = vec![inv.nodes[i].clone()];
+                let options = crate::session::connect_options(global, None);
                 let (one, again) = crate::connect::connect(&single, &secrets, &options, &progress);
                 match one {
                     Some(c) => nodes[i] = read_node(&c, &c.nodes[0], inv, i),
@@ -551,7 +544,7 @@ mod tests {
     }
 
     fn pair() -> (Inventory, Vec<NodeStatus>) {
-        let inv = inventory::parse(INV, "t.yaml").unwrap();
+        let inv = crate::inventory::parse(INV, "t.yaml").unwrap();
         let nodes = vec![
             healthy("node-a", "10.0.0.11", ("node-b", "10.0.0.12"), true),
             healthy("node-b", "10.0.0.12", ("node-a", "10.0.0.11"), false),
@@ -660,3 +653,7 @@ mod tests {
         }
     }
 }
+
+/// `mhactl status` flags (the inventory and the format are the global `-i` and `--output`).
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {}

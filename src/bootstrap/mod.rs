@@ -9,7 +9,8 @@ pub mod path_safety;
 pub mod paths;
 mod platform;
 pub mod replication;
-pub mod replication_confirm;
+/// Moved below the commands (reinit confirms replication too); the old path still works.
+pub use crate::replication_confirm;
 #[cfg(test)]
 mod replication_tests;
 #[cfg(test)]
@@ -20,12 +21,10 @@ mod steps_tests;
 #[cfg(test)]
 mod transcripts;
 
-use crate::cli::{BootstrapArgs, GlobalArgs, OutputFormat};
 use crate::engine::{self, StepStatus};
-use crate::inventory::{self, Secrets};
-use crate::report::{self, Progress};
+use crate::global::{GlobalArgs, OutputFormat};
+use crate::report;
 use anyhow::Result;
-use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
@@ -36,31 +35,33 @@ pub fn run(args: &BootstrapArgs, global: &GlobalArgs) -> Result<ExitCode> {
         .inventory_file
         .clone()
         .unwrap_or_else(|| global.inventory.clone());
-    let inv = inventory::load(&path)?;
+    let inv = crate::session::load(&path)?;
     for warning in inv.warnings() {
         // Once, plainly (a tracing warning as well would print it twice).
         tracing::debug!("{warning}");
         eprintln!("warning: {warning}");
     }
-    let secrets = Secrets::resolve(&inv, std::io::stdin().is_terminal())?;
-    // From here a signal stops the run between steps (see `engine::run`).
-    let _cooperative = crate::interrupt::Cooperative::begin();
+    let secrets = crate::session::resolve_secrets(&inv)?;
     let started = Instant::now();
-    let progress = Progress::new(
+    // Locking makes the run cooperative: a signal stops it between steps (see `engine::run`).
+    let crate::session::Session {
+        inv,
+        secrets,
+        connected,
+    } = crate::session::Session::connect(
+        inv,
+        secrets,
         global,
-        &inv.nodes.iter().map(|n| n.name.clone()).collect::<Vec<_>>(),
-    )
-    // A dry run's summary on stdout has the diffs; JSON has them in the report.
-    .with_diffs(args.diff && !args.dry_run && global.output == OutputFormat::Text);
-    let (cluster, mut reports) = crate::connect::connect(
-        &inv,
-        &secrets,
-        &crate::connect::ConnectOptions {
-            accept_new_host_keys: global.accept_new_host_keys,
+        &crate::session::Opening {
             lock_for: Some("bootstrap"),
+            show_nodes: true,
+            // A dry run's summary on stdout has the diffs; JSON has them in the report.
+            diffs: args.diff && !args.dry_run && global.output == OutputFormat::Text,
+            reachable_only: false,
         },
-        &progress,
     );
+    let (cluster, mut reports, progress) =
+        (connected.cluster, connected.reports, connected.progress);
     let ok_connect = reports.iter().all(|r| r.status != StepStatus::Failed);
     if ok_connect && crate::interrupt::requested().is_none() {
         let cluster = cluster.expect("connected");
@@ -105,4 +106,18 @@ pub fn run(args: &BootstrapArgs, global: &GlobalArgs) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `mhactl bootstrap` flags.
+#[derive(Debug, clap::Args)]
+pub struct BootstrapArgs {
+    /// Inventory file (same as the global `-i`).
+    pub inventory_file: Option<std::path::PathBuf>,
+    /// Show what each step would change, with diffs, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the unified diff of every file a step changes as it runs (a dry run always
+    /// shows them; `--output json` always carries them in `steps[].diff`).
+    #[arg(long)]
+    pub diff: bool,
 }

@@ -4,8 +4,8 @@
 //! Also the signing keys install-packages imports before yum checks the MySQL
 //! repository's packages ([`key_imports`]).
 
-use crate::cli::UsageError;
 use crate::engine::{Action, Cluster, NodeHandle};
+use crate::error::UsageError;
 use crate::facts;
 use crate::inventory::Inventory;
 use crate::os::mysql_platform::{

@@ -6,24 +6,20 @@
 mod probe;
 mod writer;
 
-use crate::cli::{FailoverArgs, FailoverMode, GlobalArgs, OutputFormat};
 use crate::engine::Cluster;
 use crate::facts;
-use crate::inventory::{self, Inventory, Secrets};
-use crate::report::Progress;
+use crate::global::{GlobalArgs, OutputFormat};
+use crate::inventory::{Inventory, Secrets};
 use crate::transport::RemoteCommand;
 use anyhow::{anyhow, bail, Context, Result};
 use probe::{cleanup, client_address, probe_rows, setup_probe};
 use serde::Serialize;
 use std::collections::BTreeSet;
-use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-/// Database and table the writer inserts into.
-pub const PROBE_DB: &str = "mhactl_probe";
-/// The account the writer uses (created for the run, dropped afterwards).
-pub const PROBE_USER: &str = "mhactl_probe";
+/// The probe's database and account (named in [`crate::schemas`]).
+pub use crate::schemas::{PROBE_DB, PROBE_USER};
 
 /// The result of one failover test.
 #[derive(Debug, Serialize)]
@@ -60,26 +56,16 @@ pub struct FailoverReport {
 
 /// Run `mhactl failover-test`.
 pub fn run(args: &FailoverArgs, global: &GlobalArgs) -> Result<ExitCode> {
-    let inv = inventory::load(&global.inventory)?;
-    let secrets = Secrets::resolve(&inv, std::io::stdin().is_terminal())?;
-    // A signal from here on: undo the fault, drop the probe account and database (see
-    // `run_test`), then exit 130/143.
-    let _cooperative = crate::interrupt::Cooperative::begin();
-    let quiet = GlobalArgs {
-        quiet: true,
-        ..global.clone()
-    };
-    let (cluster, reports) = crate::connect::connect(
-        &inv,
-        &secrets,
-        &crate::connect::ConnectOptions {
-            accept_new_host_keys: global.accept_new_host_keys,
-            lock_for: Some("failover-test"),
-        },
-        &Progress::new(&quiet, &[]),
-    );
-    let Some(cluster) = cluster else {
-        let why: Vec<String> = reports
+    // Locking makes the run cooperative: a signal from here on undoes the fault, drops
+    // the probe account and database (see `run_test`), then exits 130/143.
+    let crate::session::Session {
+        inv,
+        secrets,
+        connected,
+    } = crate::session::Session::open(global, Some("failover-test"))?;
+    let Some(cluster) = connected.cluster else {
+        let why: Vec<String> = connected
+            .reports
             .iter()
             .map(|r| format!("{}: {}", r.node, r.detail))
             .collect();
@@ -508,4 +494,49 @@ fn print_details(r: &FailoverReport) {
         "healthy afterwards  {}",
         if r.healthy_after { "yes" } else { "NO" }
     );
+}
+
+/// `mhactl failover-test` flags.
+#[derive(Debug, clap::Args)]
+pub struct FailoverArgs {
+    /// The fault to inject on the VIP holder.
+    #[arg(long, value_enum, default_value = "stop-mysqld")]
+    pub mode: FailoverMode,
+    /// Seconds to keep writing after the fault (and, for `partition`, to stay cut off).
+    #[arg(long = "duration", default_value_t = 10)]
+    pub duration_s: u64,
+    /// Milliseconds between the writer's inserts.
+    #[arg(long, default_value_t = 20)]
+    pub interval_ms: u64,
+    /// Run even when verify finds the pair unhealthy.
+    #[arg(long)]
+    pub force: bool,
+    /// Keep the probe table afterwards (the probe account is always dropped).
+    #[arg(long)]
+    pub keep: bool,
+}
+
+/// Faults `failover-test` can inject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailoverMode {
+    /// A clean stop of the database service.
+    StopMysqld,
+    /// SIGKILL of the server (and of mysqld_safe, so it stays down): a crash.
+    KillMysqld,
+    /// A clean stop of keepalived.
+    StopKeepalived,
+    /// The holder's VIP interface goes down for the test's duration, then comes back.
+    Partition,
+}
+
+impl FailoverMode {
+    /// The mode's name as on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            FailoverMode::StopMysqld => "stop-mysqld",
+            FailoverMode::KillMysqld => "kill-mysqld",
+            FailoverMode::StopKeepalived => "stop-keepalived",
+            FailoverMode::Partition => "partition",
+        }
+    }
 }

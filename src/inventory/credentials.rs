@@ -4,7 +4,7 @@
 //! message here ever contains a secret value.
 
 use super::{Credentials, Inventory};
-use crate::cli::UsageError;
+use crate::error::UsageError;
 use anyhow::Result;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};

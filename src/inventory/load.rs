@@ -3,7 +3,7 @@
 //! values. [`parse`] is pure (text in, validated inventory out); [`load`] adds the file.
 
 use super::Inventory;
-use crate::cli::UsageError;
+use crate::error::UsageError;
 use anyhow::Result;
 use std::path::Path;
 

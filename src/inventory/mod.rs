@@ -14,7 +14,7 @@
 //!   pasted into ssh options and repository lines;
 //! - `names.rs`: system schemas and reserved accounts (one definition for all users).
 //!
-//! Every error this module returns carries a [`crate::cli::UsageError`] (exit code 2).
+//! Every error this module returns carries a [`crate::error::UsageError`] (exit code 2).
 
 mod access;
 mod credentials;

@@ -6,14 +6,15 @@
 //! `inventory.yaml` ready for `mhactl bootstrap`. The nodes start bare: no database
 //! server, no config. See `docs/lab.md`.
 
+pub mod args;
 mod files;
 mod host;
 pub mod image;
 pub mod network;
 mod node;
 
-use crate::cli::{LabCommand, LabDirArg, LabSshArgs, LabUpArgs};
 use anyhow::{bail, Context, Result};
+use args::{LabCommand, LabDirArg, LabSshArgs, LabUpArgs};
 use network::LabNetwork;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -302,7 +303,7 @@ fn ssh(args: &LabSshArgs) -> Result<ExitCode> {
         );
     };
     let Some(index) = NODE_NAMES.iter().position(|n| *n == args.node) else {
-        return Err(crate::cli::UsageError(format!(
+        return Err(crate::error::UsageError(format!(
             "unknown node `{}`; the lab's nodes are {}",
             args.node,
             NODE_NAMES.join(", ")

@@ -3,6 +3,7 @@
 //! used, and the namespaces get no default route, so nodes reach nothing outside the lab.
 
 use super::host;
+use crate::os::addresses::parse_addresses;
 use anyhow::{bail, Result};
 use std::net::Ipv4Addr;
 
@@ -134,17 +135,6 @@ impl LabNetwork {
     }
 }
 
-/// Parse `ip -4 -o addr show` lines into addresses.
-pub fn parse_addresses(out: &str) -> Vec<Ipv4Addr> {
-    out.lines()
-        .filter_map(|line| {
-            let mut words = line.split_whitespace();
-            words.find(|w| *w == "inet")?;
-            words.next()?.split('/').next()?.parse().ok()
-        })
-        .collect()
-}
-
 /// Does a network interface with this name exist on the host?
 pub fn link_exists(name: &str) -> bool {
     std::path::Path::new("/sys/class/net").join(name).exists()
@@ -176,18 +166,5 @@ mod tests {
         assert!(net.bridge().len() <= 15, "{}", net.bridge());
         assert!(net.host_veth(1).len() <= 15);
         assert_eq!(net.node_address(1), Ipv4Addr::new(10, 213, 255, 12));
-    }
-
-    #[test]
-    fn parses_ip_addr_output() {
-        let out = "2: eth0    inet 10.213.0.11/24 brd 10.213.0.255 scope global eth0\\       valid_lft forever preferred_lft forever\n\
-                   2: eth0    inet 10.213.0.100/24 scope global secondary eth0\\       valid_lft forever preferred_lft forever\n";
-        assert_eq!(
-            parse_addresses(out),
-            vec![
-                Ipv4Addr::new(10, 213, 0, 11),
-                Ipv4Addr::new(10, 213, 0, 100)
-            ]
-        );
     }
 }

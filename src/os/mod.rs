@@ -22,6 +22,7 @@
 //! The most used types are re-exported here, so callers write `os::OsTarget`,
 //! `os::PackageManager`.
 
+pub mod addresses;
 pub mod apparmor;
 pub mod client_login;
 pub mod datadir;

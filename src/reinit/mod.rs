@@ -14,12 +14,15 @@ mod restore;
 
 pub use restore::{restore_previous, Previous};
 
-use crate::cli::{GlobalArgs, ReinitArgs, UsageError};
+mod args;
+pub use args::ReinitArgs;
+
 use crate::engine::{self, Cluster, NodeHandle, StepStatus};
+use crate::error::UsageError;
 use crate::facts;
+use crate::global::GlobalArgs;
 use crate::inventory::{self, Inventory, Secrets};
 use crate::os::KEEPALIVED_SERVICE;
-use crate::report::Progress;
 use crate::transport::{shell_quote, RemoteCommand};
 use anyhow::{anyhow, bail, Context, Result};
 use std::io::IsTerminal;
@@ -32,7 +35,7 @@ const SYSTEM_SCHEMAS: &[&str] = &["mysql", "information_schema", "performance_sc
 
 /// Run `mhactl reinit`.
 pub fn run(args: &ReinitArgs, global: &GlobalArgs) -> Result<ExitCode> {
-    let inv = inventory::load(&global.inventory)?;
+    let inv = crate::session::load(&global.inventory)?;
     let Some(target) = inv.node_index(&args.node) else {
         let names: Vec<&str> = inv.nodes.iter().map(|n| n.name.as_str()).collect();
         return Err(UsageError(format!(
@@ -61,22 +64,26 @@ pub fn run(args: &ReinitArgs, global: &GlobalArgs) -> Result<ExitCode> {
              root password is replaced with it"
         );
     }
-    // From here a first SIGINT/SIGTERM only asks reinit to stop between its steps: after
-    // the pre-flight that takes the same path as any failure (the node is put back as it
-    // was by `restore_previous`), and the exit status is 130/143.
-    let _cooperative = crate::interrupt::Cooperative::begin();
+    // Locking makes the run cooperative: from here a first SIGINT/SIGTERM only asks
+    // reinit to stop between its steps: after the pre-flight that takes the same path as
+    // any failure (the node is put back as it was by `restore_previous`), and the exit
+    // status is 130/143.
     let started = Instant::now();
-    let names: Vec<String> = inv.nodes.iter().map(|n| n.name.clone()).collect();
-    let progress = Progress::new(global, &names);
-    let (cluster, reports) = crate::connect::connect(
-        &inv,
-        &secrets,
-        &crate::connect::ConnectOptions {
-            accept_new_host_keys: global.accept_new_host_keys,
+    let crate::session::Session {
+        inv,
+        secrets,
+        connected,
+    } = crate::session::Session::connect(
+        inv,
+        secrets,
+        global,
+        &crate::session::Opening {
             lock_for: Some("reinit"),
+            show_nodes: true,
+            ..Default::default()
         },
-        &progress,
     );
+    let (cluster, reports, progress) = (connected.cluster, connected.reports, connected.progress);
     let Some(cluster) = cluster else {
         progress.finish();
         let why: Vec<String> = reports
@@ -357,9 +364,7 @@ fn replace_data(
     // otherwise this is a failure like any other, and the node is restored.
     crate::interrupt::check()?;
     at_step(node, "confirm-replication", {
-        use crate::bootstrap::replication_confirm::{
-            confirm_replication, SourceEndpoint, CONFIRM_TIMEOUT,
-        };
+        use crate::replication_confirm::{confirm_replication, SourceEndpoint, CONFIRM_TIMEOUT};
         confirm_replication(
             cluster,
             target,

@@ -296,7 +296,7 @@ mod tests {
         sql.on("SELECT VERSION()", vec![]);
         let mut conn = sql.clone();
         let panic = std::panic::catch_unwind(move || {
-            crate::engine::SqlConn::query(&mut conn, "SHOW REPLICA STATUS")
+            crate::sql::SqlConn::query(&mut conn, "SHOW REPLICA STATUS")
         })
         .expect_err("an unmatched query panics");
         let msg = panic.downcast_ref::<String>().expect("a message");
@@ -335,7 +335,7 @@ mod tests {
 }
 
 /// A recorded answer: queries containing the pattern get these rows.
-type SqlRule = (String, Vec<crate::engine::Row>);
+type SqlRule = (String, Vec<crate::sql::Row>);
 
 /// A fake SQL connection for unit tests: answers queries from (substring → rows) rules
 /// and records every statement, shared through an `Arc` so a test can read it back.
@@ -425,7 +425,7 @@ impl FakeSql {
 
     /// A connector for [`crate::engine::NodeHandle::new`] that hands out this fake, or
     /// the server error set with [`Self::refuse`].
-    pub fn connector(&self) -> crate::engine::SqlConnector {
+    pub fn connector(&self) -> crate::sql::SqlConnector {
         let me = self.clone();
         Box::new(move || {
             if let Some((code, message)) = me.refuse.lock().expect("refuse").clone() {
@@ -437,13 +437,13 @@ impl FakeSql {
                     },
                 )));
             }
-            Ok(Box::new(me.clone()) as Box<dyn crate::engine::SqlConn>)
+            Ok(Box::new(me.clone()) as Box<dyn crate::sql::SqlConn>)
         })
     }
 
     /// A login connector for [`crate::engine::NodeHandle::with_login_connector`]: every
     /// login succeeds, is journaled (never its password), and answers from these rules.
-    pub fn login_connector(&self) -> crate::engine::LoginConnector {
+    pub fn login_connector(&self) -> crate::sql::LoginConnector {
         let me = self.clone();
         Box::new(move |target, login, expired| {
             me.record(JournalEntry::Login {
@@ -454,13 +454,13 @@ impl FakeSql {
                 },
                 expired,
             });
-            Ok(Box::new(me.clone()) as Box<dyn crate::engine::SqlConn>)
+            Ok(Box::new(me.clone()) as Box<dyn crate::sql::SqlConn>)
         })
     }
 }
 
-impl crate::engine::SqlConn for FakeSql {
-    fn query(&mut self, sql: &str) -> Result<Vec<crate::engine::Row>> {
+impl crate::sql::SqlConn for FakeSql {
+    fn query(&mut self, sql: &str) -> Result<Vec<crate::sql::Row>> {
         self.record(JournalEntry::Sql(sql.to_string()));
         let rules = self.rules.lock().expect("rules");
         match rules.iter().find(|(p, _)| sql.contains(p.as_str())) {

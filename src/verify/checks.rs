@@ -451,7 +451,7 @@ fn replication_user_check(
     let n = node.name.as_str();
     let user = &inv.mysql.replication_user;
     let peer_addr = inv.peer(i).address.to_string();
-    let hosts = crate::bootstrap::app_users::account_hosts(node, user)?;
+    let hosts = crate::accounts::account_hosts(node, user)?;
     if !hosts.contains(&peer_addr) {
         return Ok(Check::fail(
             "replication-user",
@@ -467,7 +467,7 @@ fn replication_user_check(
             format!("{user} also exists for hosts {others:?}: the account should be limited to the peer's address {peer_addr}"),
         ));
     }
-    let lines = crate::bootstrap::app_users::grant_lines(node, d, user, &peer_addr)?;
+    let lines = crate::accounts::grant_lines(node, d, user, &peer_addr)?;
     if !d.grants_cover_replication(&lines) {
         return Ok(Check::fail(
             "replication-user",
@@ -506,8 +506,8 @@ fn access_users_check(node: &NodeHandle, inv: &Inventory, d: &Dialect) -> Result
     let mut problems = Vec::new();
     let mut fine = Vec::new();
     for (u, user) in inv.access.users.iter().enumerate() {
-        let (wanted, hosts) = crate::bootstrap::app_users::wanted_account(u, user)?;
-        let existing = crate::bootstrap::app_users::account_hosts(node, &user.name)?;
+        let (wanted, hosts) = crate::accounts::wanted_account(u, user)?;
+        let existing = crate::accounts::account_hosts(node, &user.name)?;
         for stale in existing.iter().filter(|h| !hosts.contains(h)) {
             problems.push(format!(
                 "{} exists but access.users[{u}].networks does not list it",
@@ -520,9 +520,9 @@ fn access_users_check(node: &NodeHandle, inv: &Inventory, d: &Dialect) -> Result
                 problems.push(format!("{account} does not exist"));
                 continue;
             }
-            let actual = crate::inventory::parse_show_grants(
-                &crate::bootstrap::app_users::grant_lines(node, d, &user.name, host)?,
-            );
+            let actual = crate::inventory::parse_show_grants(&crate::accounts::grant_lines(
+                node, d, &user.name, host,
+            )?);
             let changes = crate::inventory::grant_changes(&account, &wanted, &actual);
             if changes.is_empty() {
                 fine.push(account);

@@ -6,7 +6,7 @@
 
 use super::Check;
 use crate::engine::Cluster;
-use crate::failover::{PROBE_DB, PROBE_USER};
+use crate::schemas::{PROBE_DB, PROBE_USER};
 
 const NAME: &str = "probe-leftovers";
 

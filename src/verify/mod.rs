@@ -10,13 +10,11 @@ mod leftovers;
 mod partial;
 mod server_options;
 
-use crate::cli::{GlobalArgs, OutputFormat, VerifyArgs};
 use crate::engine::StepStatus;
+use crate::global::{GlobalArgs, OutputFormat};
 use crate::inventory::{self, Secrets};
-use crate::report::Progress;
 use anyhow::Result;
 use serde::Serialize;
-use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -100,8 +98,8 @@ const RETRY_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Run `mhactl verify`.
 pub fn run(args: &VerifyArgs, global: &GlobalArgs) -> Result<ExitCode> {
-    let inv = inventory::load(&global.inventory)?;
-    let secrets = Secrets::resolve(&inv, std::io::stdin().is_terminal())?;
+    let inv = crate::session::load(&global.inventory)?;
+    let secrets = crate::session::resolve_secrets(&inv)?;
     let started = Instant::now();
     let deadline = started + std::time::Duration::from_secs(args.wait);
     let (checks, ok) = loop {
@@ -145,20 +143,17 @@ pub fn collect(
     checksum: bool,
     global: &GlobalArgs,
 ) -> Result<Vec<Check>> {
-    let quiet = GlobalArgs {
-        quiet: true,
-        ..global.clone()
-    };
-    let progress = Progress::new(&quiet, &[]);
-    let (cluster, reports, unreachable) = crate::connect::connect_reachable(
+    let connected = crate::session::connect(
         inv,
         secrets,
-        &crate::connect::ConnectOptions {
-            accept_new_host_keys: global.accept_new_host_keys,
-            lock_for: None,
+        global,
+        &crate::session::Opening {
+            reachable_only: true,
+            ..Default::default()
         },
-        &progress,
     );
+    let (cluster, reports, unreachable) =
+        (connected.cluster, connected.reports, connected.unreachable);
     let known: Vec<String> = secrets.values().into_iter().map(str::to_string).collect();
     let mut out: Vec<Check> = reports
         .iter()
@@ -292,4 +287,17 @@ mod tests {
         let full = render_table(&checks, false, t, false);
         assert!(full.contains("commands run as root") && full.contains("read_only ON"));
     }
+}
+
+/// `mhactl verify` flags.
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// Also compare per-table checksums of the replicated databases across the nodes.
+    #[arg(long)]
+    pub checksum: bool,
+    /// Run the checks again (every 2 s) until the pair is healthy or SECONDS have passed,
+    /// then report the last result: for pipelines that verify right after a change
+    /// (a restart, a failover) while replication reconnects.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub wait: u64,
 }

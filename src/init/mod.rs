@@ -3,7 +3,11 @@
 //! written; an existing file is kept unless `--force`; the file holds only *references*
 //! to secrets (an environment variable, a file, or a prompt), never a secret.
 
-use crate::cli::{GlobalArgs, InitArgs, OutputFormat, UsageError};
+mod args;
+pub use args::InitArgs;
+
+use crate::error::UsageError;
+use crate::global::{GlobalArgs, OutputFormat};
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 use std::io::{IsTerminal, Write};

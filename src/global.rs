@@ -1,0 +1,56 @@
+//! The flags every subcommand accepts (`-i`, `-v`, `-q`, `--output`, ...): parsed by
+//! [`crate::cli`], read by the commands and [`crate::session`], which therefore do not
+//! depend on the command line.
+
+use clap::Args;
+use std::path::PathBuf;
+
+/// Flags every subcommand accepts.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Inventory file describing the cluster.
+    #[arg(
+        short,
+        long,
+        global = true,
+        env = "MHACTL_INVENTORY",
+        default_value = "inventory.yaml"
+    )]
+    pub inventory: PathBuf,
+    /// More output: every detail line of every step, and log messages (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Only errors and the final verdict (no progress, no tables).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Output format of the result.
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub output: OutputFormat,
+    /// Trust and record host keys of nodes seen for the first time (changed keys are
+    /// still refused). Default: strict checking against known_hosts.
+    #[arg(long, global = true)]
+    pub accept_new_host_keys: bool,
+    /// Plain lines instead of progress spinners, even on a terminal.
+    #[arg(long, global = true)]
+    pub no_progress: bool,
+}
+
+impl GlobalArgs {
+    /// What the report needs from the global flags.
+    pub fn report_options(&self) -> crate::report::ReportOptions {
+        crate::report::ReportOptions {
+            quiet: self.quiet,
+            verbose: self.verbose,
+            no_progress: self.no_progress,
+        }
+    }
+}
+
+/// Result format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// A table for people.
+    Text,
+    /// JSON for scripts.
+    Json,
+}
