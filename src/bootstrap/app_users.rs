@@ -6,7 +6,7 @@
 //! dropped), and never touches `root`.
 
 use super::steps::Ctx;
-use crate::dialect::{quote_account, quote_string, Dialect};
+use crate::dialect::{grant_changes, quote_account, quote_string, Dialect};
 use crate::engine::{Change, Cluster, Operation, Plan};
 use crate::facts;
 use crate::inventory;
@@ -74,7 +74,7 @@ impl Operation for AppUsers {
                     what.push(format!("create {account}"));
                     Default::default()
                 };
-                let changes = inventory::grant_changes(&account, &wanted, &actual);
+                let changes = grant_changes(&account, &wanted, &actual);
                 if !changes.is_empty() {
                     what.push(format!("grants of {account}: {}", changes.join("; ")));
                     statements.extend(changes);

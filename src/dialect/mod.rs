@@ -34,6 +34,7 @@ mod accounts;
 mod dumps;
 mod durability;
 mod flavor;
+mod grants;
 mod gtid;
 mod insecure_defaults;
 mod probe;
@@ -48,6 +49,7 @@ pub use accounts::{
 pub use dumps::dump_coordinates;
 pub use durability::ServerOption;
 pub use flavor::GtidModel;
+pub use grants::grant_changes;
 pub use gtid::{gtid_subset_of_executed_sql, set_gtid_purged_sql};
 pub use probe::{
     drop_probe_account_sql, drop_probe_database_sql, probe_account_sql, probe_accounts_sql,

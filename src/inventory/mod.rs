@@ -18,20 +18,20 @@
 
 mod access;
 mod credentials;
+mod grants;
 mod limits;
 mod load;
 mod names;
+mod network;
 mod paths;
 mod validate;
 
-pub use access::{
-    admin_reason, grant_changes, parse_grant, parse_network, parse_show_grants, wanted_grants,
-    Grant, GrantObject, Network,
-};
 pub use credentials::{derive_vrrp_password, CredentialRef, SecretName, Secrets};
+pub use grants::{admin_reason, parse_grant, parse_show_grants, wanted_grants, Grant, GrantObject};
 pub use limits::{precheck, MAX_INVENTORY_BYTES, MAX_NESTING, MAX_SECRET_FILE_BYTES};
 pub use load::{load, parse};
 pub use names::{is_reserved_account, is_system_schema};
+pub use network::{parse_network, Network};
 pub use paths::{path_syntax_problem, system_location};
 pub(crate) use validate::normalize_charset;
 pub use validate::validate;

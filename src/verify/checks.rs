@@ -523,7 +523,7 @@ fn access_users_check(node: &NodeHandle, inv: &Inventory, d: &Dialect) -> Result
             let actual = crate::inventory::parse_show_grants(&crate::accounts::grant_lines(
                 node, d, &user.name, host,
             )?);
-            let changes = crate::inventory::grant_changes(&account, &wanted, &actual);
+            let changes = crate::dialect::grant_changes(&account, &wanted, &actual);
             if changes.is_empty() {
                 fine.push(account);
             } else {
