@@ -48,15 +48,6 @@ impl Flavor {
         }
     }
 
-    /// True when, without a mirror, EL nodes install this flavor from the vendor's own
-    /// yum repository (repo.mysql.com, with its release series), which mhactl sets up.
-    pub fn installs_from_vendor_yum_repository(self) -> bool {
-        match self {
-            Flavor::Mysql => true,
-            Flavor::Mariadb => false,
-        }
-    }
-
     /// True when, without a mirror, EL8+ nodes install this flavor from AppStream
     /// module streams (the inventory's version is the stream, enabled before install).
     pub fn installs_from_dnf_module_streams(self) -> bool {

@@ -6,9 +6,13 @@
 //!   [`Inventory::priority`], [`Inventory::ssh_for`], ...);
 //! - `load.rs`: [`load`] and [`parse`], YAML errors with file, field, line and column,
 //!   and "did you mean" suggestions for misspelled fields;
-//! - `validate.rs`: semantic checks ([`validate`]) and [`Inventory::warnings`];
+//! - `flavor.rs`: [`Flavor`] and the capabilities validation needs (the rest are in
+//!   `dialect/flavor.rs`);
+//! - `validate/`: semantic checks ([`validate`]) by concern (topology, server, packages)
+//!   and [`Inventory::warnings`];
 //! - `credentials.rs`: [`CredentialRef`] and resolving them to [`Secrets`];
-//! - `access.rs`: `access.users`: client networks, grants, and comparing grants;
+//! - `access.rs`: validating `access.users`; `network.rs` parses its client networks,
+//!   `grants.rs` its grants (the privilege vocabulary) and `SHOW GRANTS` output;
 //! - `paths.rs`: the rules for path fields on the nodes (datadir, socket, ...);
 //! - `limits.rs`: size and nesting bounds before parsing, number ranges, and values
 //!   pasted into ssh options and repository lines;
@@ -18,6 +22,7 @@
 
 mod access;
 mod credentials;
+mod flavor;
 mod grants;
 mod limits;
 mod load;
@@ -27,6 +32,7 @@ mod paths;
 mod validate;
 
 pub use credentials::{derive_vrrp_password, CredentialRef, SecretName, Secrets};
+pub use flavor::Flavor;
 pub use grants::{admin_reason, parse_grant, parse_show_grants, wanted_grants, Grant, GrantObject};
 pub use limits::{precheck, MAX_INVENTORY_BYTES, MAX_NESTING, MAX_SECRET_FILE_BYTES};
 pub use load::{load, parse};
@@ -155,17 +161,6 @@ fn default_prefix() -> u8 {
 }
 fn default_advert() -> u8 {
     1
-}
-
-/// Server flavor.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Flavor {
-    /// MariaDB 10.x / 11.x (Debian's default `mariadb-server`).
-    #[default]
-    Mariadb,
-    /// Oracle MySQL 5.7 / 8.0 / 8.4 / 9.x.
-    Mysql,
 }
 
 /// Binary log format.
