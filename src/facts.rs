@@ -3,8 +3,8 @@
 //! [`crate::dialect`], so the parsers are tested on recorded outputs.
 
 use crate::dialect::{BinlogCoordinates, Dialect, ReplicaStatus};
-use crate::engine::NodeHandle;
-use crate::inventory::Flavor;
+use crate::engine::{Cluster, NodeHandle};
+use crate::inventory::{Flavor, Inventory};
 use crate::os::{OsInfo, OsRelease, OsTarget, ServiceManager};
 use crate::transport::RemoteCommand;
 use anyhow::{anyhow, Context, Result};
@@ -135,6 +135,24 @@ pub fn interface_addresses(node: &NodeHandle, interface: &str) -> Result<Vec<std
     Ok(crate::os::addresses::parse_addresses(&out))
 }
 
+/// Whether `node` holds the VIP now: the VIP's address is on the inventory's VIP
+/// interface. The one definition status, verify, failover and bootstrap's VIP check use.
+pub fn holds_vip(node: &NodeHandle, inv: &Inventory) -> Result<bool> {
+    Ok(interface_addresses(node, &inv.vip.interface)?.contains(&inv.vip.address))
+}
+
+/// The nodes holding the VIP now (one on a healthy pair), by index; the first node that
+/// cannot be asked makes it an error.
+pub fn vip_holders(cluster: &Cluster, inv: &Inventory) -> Result<Vec<usize>> {
+    let mut holders = Vec::new();
+    for node in &cluster.nodes {
+        if holds_vip(node, inv)? {
+            holders.push(node.index);
+        }
+    }
+    Ok(holders)
+}
+
 /// The error logs to search for `mysqld --initialize`'s temporary root password (the
 /// server's configured `log-error`, the inventory's `mysql.log_error`, then the
 /// packaged default), and the password found in them, if any (the last one of the
@@ -182,8 +200,8 @@ pub fn temporary_root_password(
 /// *not* hold it (`holder`'s peer), logging in with the replication account: the holder
 /// allows exactly that account from exactly that address, so no extra account is needed.
 pub fn server_id_through_vip(
-    cluster: &crate::engine::Cluster,
-    inv: &crate::inventory::Inventory,
+    cluster: &Cluster,
+    inv: &Inventory,
     replication_password: &secrecy::SecretString,
     holder: usize,
 ) -> Result<String> {

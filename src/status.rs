@@ -247,9 +247,9 @@ pub fn read_node(cluster: &Cluster, n: &NodeHandle, inv: &Inventory, index: usiz
         replication: None,
         errors: Vec::new(),
     };
-    match facts::interface_addresses(n, &inv.vip.interface) {
-        Ok(addrs) if addrs.contains(&inv.vip.address) => s.role = Role::VipHolder,
-        Ok(_) => s.role = Role::Standby,
+    match facts::holds_vip(n, inv) {
+        Ok(true) => s.role = Role::VipHolder,
+        Ok(false) => s.role = Role::Standby,
         Err(e) => s.errors.push(format!("vip: {e:#}")),
     }
     match facts::os_target(n, inv.mysql.flavor) {

@@ -1046,12 +1046,7 @@ impl Operation for VipCheck {
         let mut holders = Vec::new();
         // keepalived needs a few advertisement intervals to elect a holder.
         let waited = crate::poll::until(Duration::from_secs(20), || {
-            holders.clear();
-            for node in &cluster.nodes {
-                if facts::interface_addresses(node, &inv.vip.interface)?.contains(&vip) {
-                    holders.push(node.index);
-                }
-            }
+            holders = facts::vip_holders(cluster, inv)?;
             Ok(holders.len() == 1)
         });
         if waited.is_err() {

@@ -113,11 +113,7 @@ fn vip_holders(cluster: &Cluster, inv: &Inventory, reachable: &[usize]) -> Vec<u
     reachable
         .iter()
         .copied()
-        .filter(|&i| {
-            facts::interface_addresses(&cluster.nodes[i], &inv.vip.interface)
-                .map(|a| a.contains(&inv.vip.address))
-                .unwrap_or(false)
-        })
+        .filter(|&i| facts::holds_vip(&cluster.nodes[i], inv).unwrap_or(false))
         .collect()
 }
 

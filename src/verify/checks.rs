@@ -692,7 +692,7 @@ fn cluster_checks(
     out.push(guarded("keepalived-pair", "cluster", || {
         keepalived_pair(cluster, inv)
     }));
-    let holders = match vip_holders(cluster, inv) {
+    let holders = match facts::vip_holders(cluster, inv) {
         Ok(h) => h,
         Err(e) => {
             out.push(Check::fail("vip", "cluster", format!("{e:#}")));
@@ -773,16 +773,6 @@ fn keepalived_pair(cluster: &Cluster, inv: &Inventory) -> Result<Check> {
     } else {
         Check::fail("keepalived-pair", "cluster", problems.join("\n"))
     })
-}
-
-fn vip_holders(cluster: &Cluster, inv: &Inventory) -> Result<Vec<usize>> {
-    let mut holders = Vec::new();
-    for node in &cluster.nodes {
-        if facts::interface_addresses(node, &inv.vip.interface)?.contains(&inv.vip.address) {
-            holders.push(node.index);
-        }
-    }
-    Ok(holders)
 }
 
 /// MySQL answers through the VIP with the holder's server_id (connecting from the other
