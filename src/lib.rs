@@ -35,6 +35,7 @@ pub mod lab;
 pub mod mask;
 pub mod os;
 pub mod poll;
+pub mod quote;
 pub mod reinit;
 pub mod render;
 pub mod replication_confirm;

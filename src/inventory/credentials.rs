@@ -462,7 +462,7 @@ pub fn readable_by_others_warning(path: &Path, field: &str, mode: u32) -> Option
             "its group"
         },
         mode & 0o7777,
-        crate::transport::shell_quote(&shown.to_string())
+        crate::quote::shell_quote(&shown.to_string())
     ))
 }
 

@@ -327,18 +327,9 @@ pub fn first_line(script: &str) -> String {
     }
 }
 
-/// Quote a word for a POSIX shell.
-pub fn shell_quote(word: &str) -> String {
-    if !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:@,+%".contains(c))
-    {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
-}
+/// Quoting a word for a POSIX shell; defined in the leaf module `quote` so that
+/// inventory's messages can quote a path too (inventory sits below transport).
+pub use crate::quote::shell_quote;
 
 #[cfg(test)]
 mod tests {
