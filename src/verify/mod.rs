@@ -5,6 +5,8 @@
 mod access_defaults;
 mod checks;
 mod durability;
+#[cfg(test)]
+mod golden_tests;
 pub mod keepalived_conf;
 mod leftovers;
 mod partial;
