@@ -109,7 +109,7 @@ fn the_whole_check_list_of_a_fake_pair_is_unchanged() {
     render("db2 unreachable --checksum", &partial, &mut out);
     render(
         "db1 without SQL",
-        &super::partial::without_sql("db1", &inv),
+        &super::registry::sql_not_run("db1", &inv),
         &mut out,
     );
     if std::env::var_os("UPDATE_GOLDEN").is_some() {

@@ -10,6 +10,7 @@ mod golden_tests;
 pub mod keepalived_conf;
 mod leftovers;
 mod partial;
+pub mod registry;
 mod server_options;
 
 use crate::engine::StepStatus;
