@@ -163,9 +163,9 @@ pub fn collect(
         .map(|r| {
             let detail = crate::engine::redact(&r.detail, &known);
             if r.status == StepStatus::Failed {
-                Check::fail("ssh", &r.node, detail)
+                checks::host::SSH.fail(&r.node, detail)
             } else {
-                Check::pass("ssh", &r.node, detail)
+                checks::host::SSH.pass(&r.node, detail)
             }
         })
         .collect();
