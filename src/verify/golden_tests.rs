@@ -29,7 +29,9 @@ fn inventory() -> crate::inventory::Inventory {
 
 /// Two nodes whose files are what the inventory renders, whose server answers every
 /// query with no rows: each check runs its whole read path and reports what it found.
-fn cluster(inv: &crate::inventory::Inventory) -> Cluster {
+/// With `replicating`, db1 replicates from db2 and holds the VIP, and db2's IO thread
+/// stopped on an error.
+fn cluster(inv: &crate::inventory::Inventory, replicating: bool) -> Cluster {
     let nodes = ["db1", "db2"]
         .iter()
         .enumerate()
@@ -51,6 +53,31 @@ fn cluster(inv: &crate::inventory::Inventory) -> Cluster {
                 0,
                 "[mysqld]\ndatadir=/var/lib/mysql\n!includedir /etc/my.cnf.d/\n",
             );
+            if replicating {
+                let (peer, io, errno, behind) = match i {
+                    0 => ("10.0.0.12", "Yes", "0", Some("45")),
+                    _ => ("10.0.0.11", "No", "1236", None),
+                };
+                sql.on(
+                    "SHOW REPLICA STATUS",
+                    vec![vec![
+                        ("Replica_IO_Running", Some(io)),
+                        ("Replica_SQL_Running", Some("Yes")),
+                        ("Source_Host", Some(peer)),
+                        ("Source_Port", Some("3306")),
+                        ("Source_User", Some("repl")),
+                        ("Source_Log_File", Some("binlog.000002")),
+                        ("Read_Source_Log_Pos", Some("900")),
+                        ("Relay_Source_Log_File", Some("binlog.000002")),
+                        ("Exec_Source_Log_Pos", Some("800")),
+                        ("Seconds_Behind_Source", behind),
+                        ("Last_IO_Errno", Some(errno)),
+                        ("Last_IO_Error", Some("binlog truncated")),
+                        ("Last_SQL_Errno", Some("0")),
+                        ("Last_SQL_Error", Some("")),
+                    ]],
+                );
+            }
             for query in [
                 "SELECT @@GLOBAL.",
                 "SHOW GLOBAL VARIABLES WHERE",
@@ -63,14 +90,21 @@ fn cluster(inv: &crate::inventory::Inventory) -> Cluster {
                 "FROM mysql.db",
                 "information_schema.TABLES",
             ] {
-                sql.on(query, vec![]);
+                if !(replicating && query == "SHOW REPLICA STATUS") {
+                    sql.on(query, vec![]);
+                }
             }
             t.on("--verbose --help", 0, "");
             t.on("ls -1 -- /etc/my.cnf.d/", 0, "zz-mhactl.cnf\n");
             t.on("if [ -e /etc/mysql/my.cnf ]", 3, "");
             t.on("if [ -e /etc/keepalived/keepalived.conf ]", 3, "");
             t.on("systemctl is-active --quiet keepalived", 0, "");
-            t.on("ip -4 -o addr show dev eth0", 0, "");
+            let addresses = if replicating && i == 0 {
+                "2: eth0    inet 10.0.0.100/32 scope global eth0\n"
+            } else {
+                ""
+            };
+            t.on("ip -4 -o addr show dev eth0", 0, addresses);
             t.on("date +%s.%N", 0, "");
             NodeHandle::new(i, name, Arc::new(t), Some(sql.connector()))
         })
@@ -95,7 +129,7 @@ fn the_whole_check_list_of_a_fake_pair_is_unchanged() {
     std::env::set_var("MHACTL_TEST_GOLDEN_PW", "Golden-pw-4-verify!");
     let secrets = crate::inventory::Secrets::resolve(&inv, false).unwrap();
     let mut out = String::new();
-    let c = cluster(&inv);
+    let c = cluster(&inv, false);
     render(
         "check_cluster --checksum",
         &super::check_cluster(&c, &inv, &secrets, true),
@@ -110,6 +144,12 @@ fn the_whole_check_list_of_a_fake_pair_is_unchanged() {
     render(
         "db1 without SQL",
         &super::registry::sql_not_run("db1", &inv),
+        &mut out,
+    );
+    let c = cluster(&inv, true);
+    render(
+        "replicating, db1 holds the VIP",
+        &super::check_cluster(&c, &inv, &secrets, false),
         &mut out,
     );
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
