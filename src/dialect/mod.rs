@@ -52,12 +52,13 @@ pub use flavor::GtidModel;
 pub use grants::grant_changes;
 pub use gtid::{gtid_subset_of_executed_sql, set_gtid_purged_sql};
 pub use probe::{
-    drop_probe_account_sql, drop_probe_database_sql, probe_account_sql, probe_accounts_sql,
-    probe_database_exists_sql, probe_rows_sql, probe_table_sql, probe_write_sql,
+    drop_accounts_advice_sql, drop_database_advice_sql, drop_probe_account_sql,
+    drop_probe_database_sql, probe_account_sql, probe_accounts_sql, probe_database_exists_sql,
+    probe_rows_sql, probe_table_sql, probe_write_sql,
 };
 pub use queries::{
-    base_tables_sql, databases_size_kib_sql, datadir_sql, global_variable_sql, pid_file_sql,
-    ping_sql, server_id_sql, show_databases_sql, show_global_status_sql, version_sql,
+    base_tables_sql, checksum_table_sql, databases_size_kib_sql, datadir_sql, global_variable_sql,
+    pid_file_sql, ping_sql, server_id_sql, show_databases_sql, show_global_status_sql, version_sql,
 };
 pub use replica_control::{BinlogCoordinates, ChangeSource, ReplicaStatus};
 pub use replication::{

@@ -42,6 +42,17 @@ pub fn drop_probe_database_sql(db: &str) -> String {
     format!("DROP DATABASE IF EXISTS {db}")
 }
 
+/// The statement verify's `probe-leftovers` advises to drop leftover probe accounts
+/// (already quoted `'user'@'host'`): advice in a message, not run by mhactl.
+pub fn drop_accounts_advice_sql(accounts: &[String]) -> String {
+    format!("DROP USER {}", accounts.join(", "))
+}
+
+/// The statement verify's `probe-leftovers` advises to drop the probe database.
+pub fn drop_database_advice_sql(db: &str) -> String {
+    format!("DROP DATABASE {db}")
+}
+
 /// Whether the probe database exists: one row when it does.
 pub fn probe_database_exists_sql(db: &str) -> String {
     format!("SHOW DATABASES LIKE '{db}'")

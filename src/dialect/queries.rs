@@ -60,6 +60,12 @@ pub fn show_global_status_sql(names: &[&str]) -> String {
     )
 }
 
+/// `CHECKSUM TABLE list EXTENDED` (`list`: quoted tables, comma-separated): rows
+/// `Table`, `Checksum`; reads every row.
+pub fn checksum_table_sql(list: &str) -> String {
+    format!("CHECKSUM TABLE {list} EXTENDED")
+}
+
 /// Every base table as `` `db`.`table` `` (row `t`), in order, outside `excluded`
 /// databases and, when `only` is not empty, inside those.
 pub fn base_tables_sql(excluded: &[String], only: &[String]) -> String {

@@ -4,10 +4,26 @@
 //! anonymous account lets anyone in; the `test` grants let any account create tables
 //! that replicate to the peer and can stop its replication.
 
-use super::Check;
+use super::registry::{CheckKind, Fact, Run, Scope, When};
+use super::{Check, Severity};
 use crate::dialect::{quote_account, Dialect};
 use crate::engine::NodeHandle;
 use anyhow::Result;
+
+/// `access-defaults`: no anonymous accounts, no `test` database or grants on it.
+pub const ACCESS_DEFAULTS: CheckKind = CheckKind {
+    name: "access-defaults",
+    severity: Severity::Error,
+    scope: Scope::Node,
+    reads: &[Fact::Accounts],
+    when: When::Always,
+    run: Run::Sql {
+        check: |c| Some(access_defaults_check(c.host.node, c.dialect)),
+        // Left out, not listed as not run, when the server does not answer: so it was
+        // before the registry (issue 15 changes no output); the lead may list it.
+        listed_when_sql_down: false,
+    },
+};
 
 /// The check for one node.
 pub fn access_defaults_check(node: &NodeHandle, d: &Dialect) -> Result<Check> {

@@ -4,11 +4,23 @@
 //! lost connection); it is a login nobody manages, so it fails verify. A leftover
 //! database is a warning: `failover-test --keep` keeps it on purpose.
 
-use super::Check;
+use super::registry::{CheckKind, Fact, Run, Scope, When};
+use super::{Check, Severity};
 use crate::engine::Cluster;
 use crate::schemas::{PROBE_DB, PROBE_USER};
 
-const NAME: &str = "probe-leftovers";
+const NAME: &str = PROBE_LEFTOVERS.name;
+
+/// `probe-leftovers`: no `mhactl_probe` account (an error) or database (a warning). Run by
+/// `verify::collect` after `check_cluster`, which failover-test runs while its probe exists.
+pub const PROBE_LEFTOVERS: CheckKind = CheckKind {
+    name: "probe-leftovers",
+    severity: Severity::Error,
+    scope: Scope::Node,
+    reads: &[Fact::Accounts],
+    when: When::Always,
+    run: Run::Driver,
+};
 
 /// One check per node.
 pub fn check(cluster: &Cluster) -> Vec<Check> {
@@ -40,12 +52,15 @@ pub fn check(cluster: &Cluster) -> Vec<Check> {
                     &node.name,
                     format!(
                         "failover-test's probe account {} is still there (a run that was killed before it \
-                         could clean up); drop it on {}: DROP USER {}{}",
+                         could clean up); drop it on {}: {}{}",
                         accounts.join(", "),
                         node.name,
-                        accounts.join(", "),
+                        crate::dialect::drop_accounts_advice_sql(&accounts),
                         if database {
-                            format!("; and the database: DROP DATABASE {PROBE_DB}")
+                            format!(
+                                "; and the database: {}",
+                                crate::dialect::drop_database_advice_sql(PROBE_DB)
+                            )
                         } else {
                             String::new()
                         }
@@ -57,7 +72,8 @@ pub fn check(cluster: &Cluster) -> Vec<Check> {
                     &node.name,
                     format!(
                         "the database {PROBE_DB} is still there (kept by `failover-test --keep`, or left \
-                         by a killed run); DROP DATABASE {PROBE_DB} removes it from both nodes"
+                         by a killed run); {} removes it from both nodes",
+                        crate::dialect::drop_database_advice_sql(PROBE_DB)
                     ),
                 )
             } else {

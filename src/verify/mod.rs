@@ -5,9 +5,12 @@
 mod access_defaults;
 mod checks;
 mod durability;
+#[cfg(test)]
+mod golden_tests;
 pub mod keepalived_conf;
 mod leftovers;
 mod partial;
+pub mod registry;
 mod server_options;
 
 use crate::engine::StepStatus;
@@ -160,9 +163,9 @@ pub fn collect(
         .map(|r| {
             let detail = crate::engine::redact(&r.detail, &known);
             if r.status == StepStatus::Failed {
-                Check::fail("ssh", &r.node, detail)
+                checks::host::SSH.fail(&r.node, detail)
             } else {
-                Check::pass("ssh", &r.node, detail)
+                checks::host::SSH.pass(&r.node, detail)
             }
         })
         .collect();

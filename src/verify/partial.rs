@@ -7,15 +7,6 @@ use super::Check;
 use crate::engine::Cluster;
 use crate::inventory::{Inventory, Secrets};
 
-/// The checks about the pair as a whole (see `checks::cluster_checks`).
-const PAIR_CHECKS: &[&str] = &[
-    "server-id-distinct",
-    "clock-skew",
-    "keepalived-pair",
-    "vip",
-    "vip-sql",
-];
-
 /// Checks with the nodes in `unreachable` (indices) down.
 pub fn run(
     cluster: &Cluster,
@@ -59,10 +50,6 @@ pub fn run(
             )
         }));
     }
-    let mut pair: Vec<&str> = PAIR_CHECKS.to_vec();
-    if checksum {
-        pair.push("checksum");
-    }
     let holders: Vec<&str> = reachable
         .iter()
         .filter(|&&i| {
@@ -71,7 +58,8 @@ pub fn run(
         })
         .map(|&i| cluster.nodes[i].name.as_str())
         .collect();
-    for name in pair {
+    // The registry's checks about the pair that apply to this run, in order.
+    for name in super::registry::pair_checks(inv, checksum).map(|k| k.name) {
         let mut detail = format!(
             "not run: needs both nodes, and {} is unreachable",
             down.join(", ")
@@ -88,38 +76,6 @@ pub fn run(
         out.push(Check::not_run(name, "cluster", detail));
     }
     out
-}
-
-/// A node's checks that need SQL (see `checks::node_checks`), as not run: its server
-/// does not answer, which the failed `mysqld` check says.
-pub fn without_sql(node: &str, inv: &Inventory) -> Vec<Check> {
-    let mut names = vec![
-        "server-id",
-        "auto-increment",
-        "binlog",
-        "read-only",
-        "replication-threads",
-        "replication-source",
-        "replication-lag",
-        "skip-errors",
-        "gtid",
-        "semi-sync",
-        "replication-user",
-    ];
-    if !inv.access.users.is_empty() {
-        names.push("access-users");
-    }
-    names.extend(["my-cnf", "server-options"]);
-    names
-        .into_iter()
-        .map(|name| {
-            Check::not_run(
-                name,
-                node,
-                "not run: it needs SQL, and the server does not answer (see the mysqld check)",
-            )
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@
 //! (none, unless it asks). A difference names the variable, both values and the option
 //! file that sets the running value ([`crate::os::option_files`]).
 
-use super::Check;
+use super::registry::{CheckKind, Fact, Run, Scope, When};
+use super::{Check, Severity};
 use crate::dialect::Dialect;
 use crate::engine::NodeHandle;
 use crate::inventory::Inventory;
@@ -18,7 +19,25 @@ use anyhow::Result;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-const NAME: &str = "server-options";
+const NAME: &str = SERVER_OPTIONS.name;
+
+/// `server-options`: the running server uses every value mhactl renders.
+pub const SERVER_OPTIONS: CheckKind = CheckKind {
+    name: "server-options",
+    severity: Severity::Error,
+    scope: Scope::Node,
+    reads: &[
+        Fact::Variables,
+        Fact::ReplicaStatus,
+        Fact::BinlogStatus,
+        Fact::OptionFiles,
+    ],
+    when: When::Always,
+    run: Run::Sql {
+        check: |c| Some(check(c.host.node, c.host.inv, c.dialect, c.host.target)),
+        listed_when_sql_down: true,
+    },
+};
 
 /// Rendered options that are not server variables (checked elsewhere or not at all).
 const NOT_VARIABLES: &[&str] = &["plugin_load_add"];

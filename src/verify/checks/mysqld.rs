@@ -1,0 +1,232 @@
+//! The server's own settings: `server-id`, `auto-increment`, `binlog`, `read-only`,
+//! `semi-sync` and the `my-cnf` drop-in. Each judges the values read in a pure
+//! function (`*_from`), tested on values.
+
+use crate::facts;
+use crate::verify::registry::{CheckKind, Fact, Run, Scope, SqlCtx, When};
+use crate::verify::{Check, Severity};
+use anyhow::Result;
+use std::path::Path;
+
+/// `server-id`: the inventory's `server_id`.
+pub const SERVER_ID: CheckKind = CheckKind {
+    name: "server-id",
+    severity: Severity::Error,
+    scope: Scope::Node,
+    reads: &[Fact::Variables],
+    when: When::Always,
+    run: Run::Sql {
+        check: |c| Some(server_id(c)),
+        listed_when_sql_down: true,
+    },
+};
+
+/// `auto-increment`: increment 2, the node's offset.
+pub const AUTO_INCREMENT: CheckKind = CheckKind {
+    name: "auto-increment",
+    severity: Severity::Error,
+    scope: Scope::Node,
+    reads: &[Fact::Variables],
+    when: When::Always,
+    run: Run::Sql {
+        check: |c| Some(auto_increment(c)),
+        listed_when_sql_down: true,
+    },
+};
+
+/// `binlog`: `log_bin` and `log_replica_updates` ON.
+pub const BINLOG: CheckKind = CheckKind {
+    name: "binlog",
+    severity: Severity::Error,
+    scope: Scope::Node,
+    reads: &[Fact::Variables],
+    when: When::Always,
+    run: Run::Sql {
+        check: |c| Some(binlog(c)),
+        listed_when_sql_down: true,
+    },
+};
+
+/// `read-only`: `read_only` OFF (a warning).
+pub const READ_ONLY: CheckKind = CheckKind {
+    name: "read-only",
+    severity: Severity::Warning,
+    scope: Scope::Node,
+    reads: &[Fact::Variables, Fact::OptionFiles],
+    when: When::Always,
+    run: Run::Sql {
+        check: |c| Some(read_only(c)),
+        listed_when_sql_down: true,
+    },
+};
+
+/// `semi-sync`: active both ways when the inventory asks for it.
+pub const SEMI_SYNC: CheckKind = CheckKind {
+    name: "semi-sync",
+    severity: Severity::Error,
+    scope: Scope::Node,
+    reads: &[Fact::GlobalStatus],
+    when: When::Always,
+    run: Run::Sql {
+        check: |c| Some(semi_sync(c)),
+        listed_when_sql_down: true,
+    },
+};
+
+/// `my-cnf`: mhactl's drop-in on disk is what the inventory renders, and is read.
+pub const MY_CNF: CheckKind = CheckKind {
+    name: "my-cnf",
+    severity: Severity::Error,
+    scope: Scope::Node,
+    // The rendering depends on the server's version (the dialect), hence SQL.
+    reads: &[Fact::ServerVersion, Fact::RenderedFile],
+    when: When::Always,
+    run: Run::Sql {
+        check: |c| Some(my_cnf(c)),
+        listed_when_sql_down: true,
+    },
+};
+
+fn server_id(c: &SqlCtx) -> Result<Check> {
+    let id = facts::variable(c.host.node, "server_id")?.unwrap_or_default();
+    let want = c.host.inv.server_id(c.host.i).to_string();
+    Ok(server_id_from(&c.host.node.name, &id, &want))
+}
+
+/// `server-id` on the running `server_id` and the inventory's.
+pub fn server_id_from(n: &str, id: &str, want: &str) -> Check {
+    match id {
+        "0" | "" => SERVER_ID.fail(n, "server_id is not set"),
+        x if x == want => SERVER_ID.pass(n, format!("server_id {x}")),
+        x => SERVER_ID.fail(n, format!("server_id {x}, the inventory says {want}")),
+    }
+}
+
+fn auto_increment(c: &SqlCtx) -> Result<Check> {
+    let node = c.host.node;
+    let inc = facts::variable(node, "auto_increment_increment")?.unwrap_or_default();
+    let off = facts::variable(node, "auto_increment_offset")?.unwrap_or_default();
+    let want_off = c.host.inv.auto_increment_offset(c.host.i).to_string();
+    Ok(auto_increment_from(&node.name, &inc, &off, &want_off))
+}
+
+/// `auto-increment` on the running increment and offset and the node's offset.
+pub fn auto_increment_from(n: &str, inc: &str, off: &str, want_off: &str) -> Check {
+    if inc == "2" && off == want_off {
+        AUTO_INCREMENT.pass(n, format!("increment {inc}, offset {off}"))
+    } else {
+        AUTO_INCREMENT.fail(
+            n,
+            format!("increment {inc}, offset {off}; want increment 2, offset {want_off} (ids from the two nodes would collide)"),
+        )
+    }
+}
+
+fn binlog(c: &SqlCtx) -> Result<Check> {
+    let node = c.host.node;
+    let log_bin = facts::variable(node, "log_bin")?.unwrap_or_default();
+    let option = c.dialect.log_replica_updates_option();
+    let updates = facts::variable(node, option)?.unwrap_or_default();
+    Ok(binlog_from(&node.name, &log_bin, option, &updates))
+}
+
+/// `binlog` on `log_bin` and the flavor's `log_replica_updates` (named `option`).
+pub fn binlog_from(n: &str, log_bin: &str, option: &str, updates: &str) -> Check {
+    if log_bin == "1" && updates == "1" {
+        BINLOG.pass(n, format!("log_bin ON, {option} ON"))
+    } else {
+        BINLOG.fail(
+            n,
+            format!("log_bin {log_bin}, {option} {updates}: both must be ON for master/master"),
+        )
+    }
+}
+
+fn read_only(c: &SqlCtx) -> Result<Check> {
+    let node = c.host.node;
+    let ro = facts::variable(node, "read_only")?.unwrap_or_default();
+    Ok(read_only_from(&node.name, &ro, || {
+        crate::verify::server_options::who_sets(node, c.dialect, c.host.target, &["read_only"])
+    }))
+}
+
+/// `read-only` on `read_only`; `who_sets` names the option file (read only when ON).
+pub fn read_only_from(n: &str, ro: &str, who_sets: impl FnOnce() -> String) -> Check {
+    if ro == "0" {
+        READ_ONLY.pass(
+            n,
+            "read_only OFF (writable: the VIP decides where writes go)",
+        )
+    } else {
+        READ_ONLY.warn(
+            n,
+            format!(
+                "read_only ON: writes through the VIP fail while this node holds it; {}",
+                who_sets()
+            ),
+        )
+    }
+}
+
+fn semi_sync(c: &SqlCtx) -> Result<Check> {
+    let node = c.host.node;
+    let n = node.name.as_str();
+    if !c.host.inv.mysql.semi_sync {
+        return Ok(semi_sync_from(n, None));
+    }
+    let (source, replica) = c.dialect.semi_sync_status_variables();
+    let rows = node
+        .with_sql(|sql| sql.query(&crate::dialect::show_global_status_sql(&[source, replica])))?;
+    let value = |name: &str| {
+        rows.iter()
+            .find(|r| crate::sql::get(r, "Variable_name") == Some(name))
+            .and_then(|r| crate::sql::get(r, "Value"))
+            .unwrap_or("missing")
+            .to_string()
+    };
+    let (s, r) = (value(source), value(replica));
+    Ok(semi_sync_from(n, Some([(source, &s), (replica, &r)])))
+}
+
+/// `semi-sync`: `None` when the inventory does not ask for it, else the source and
+/// replica status variables (name, value).
+pub fn semi_sync_from(n: &str, status: Option<[(&str, &str); 2]>) -> Check {
+    let Some([(source, s), (replica, r)]) = status else {
+        return SEMI_SYNC.pass(
+            n,
+            "off: asynchronous replication (a crash can lose the last acknowledged writes; docs/failover.md)",
+        );
+    };
+    if s == "ON" && r == "ON" {
+        SEMI_SYNC.pass(n, format!("{source} ON, {replica} ON"))
+    } else {
+        SEMI_SYNC.fail(
+            n,
+            format!("{source} {s}, {replica} {r}: commits are not waiting for the peer (it fell back to asynchronous after the timeout, or the replica threads need a restart)"),
+        )
+    }
+}
+
+fn my_cnf(c: &SqlCtx) -> Result<Check> {
+    let (node, target) = (c.host.node, c.host.target);
+    let wanted = crate::render::render_my_cnf(c.host.inv, c.host.i, c.dialect, target)?;
+    let check = super::drift_check(MY_CNF.name, node, target.config_path(), &wanted)?;
+    // The MySQL RPMs' /etc/my.cnf reads no drop-in directory: a right file that the
+    // server never reads is still wrong.
+    if let (true, Some((main, line))) = (check.ok, target.config_include()) {
+        let text = node
+            .transport
+            .read_file(Path::new(main))?
+            .unwrap_or_default();
+        if !crate::os::has_include_line(&text, line) {
+            return Ok(MY_CNF.fail(
+                &node.name,
+                format!(
+                    "{main} lacks `{line}`, so the server does not read {} (bootstrap adds it)",
+                    target.config_path()
+                ),
+            ));
+        }
+    }
+    Ok(check)
+}

@@ -1,0 +1,161 @@
+//! A golden test of verify's whole check list on a fake EL9 + MySQL 8.4 pair: every
+//! check's name, node, status and detail, in order, for the full run (with
+//! `--checksum`), the probe-leftovers checks and the run with one node unreachable.
+//! Taken before the checks moved into the registry, so it proves the move changed
+//! nothing. Regenerate (only for a deliberate change) with `UPDATE_GOLDEN=1`.
+
+use super::Check;
+use crate::engine::{Cluster, NodeHandle};
+use crate::transport::fake::{FakeSql, FakeTransport};
+use std::sync::Arc;
+
+const EL9: &str =
+    "NAME=\"Rocky Linux\"\nVERSION_ID=\"9.4\"\nID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\n";
+const GOLDEN: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/golden/verify-fake-pair.txt"
+);
+
+fn inventory() -> crate::inventory::Inventory {
+    crate::inventory::parse(
+        "cluster: t\nnodes:\n  - name: db1\n    address: 10.0.0.11\n  - name: db2\n    address: 10.0.0.12\n\
+         vip:\n  address: 10.0.0.100\n  interface: eth0\n  virtual_router_id: 51\n\
+         mysql:\n  flavor: mysql\n  version: \"8.4\"\n\
+         credentials:\n  replication_password_env: MHACTL_TEST_GOLDEN_PW\n  root_password_env: MHACTL_TEST_GOLDEN_PW\n",
+        "inventory.yaml",
+    )
+    .unwrap()
+}
+
+/// Two nodes whose files are what the inventory renders, whose server answers every
+/// query with no rows: each check runs its whole read path and reports what it found.
+/// With `replicating`, db1 replicates from db2 and holds the VIP, and db2's IO thread
+/// stopped on an error.
+fn cluster(inv: &crate::inventory::Inventory, replicating: bool) -> Cluster {
+    let nodes = ["db1", "db2"]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let t = FakeTransport::new(name);
+            t.on("/etc/os-release", 0, EL9);
+            t.on("echo systemd; else echo sysv", 0, "systemd\n");
+            t.on("id -u", 0, "0\n");
+            let sql = FakeSql::new();
+            sql.on("SELECT VERSION()", vec![vec![("version", Some("8.4.3"))]]);
+            let target =
+                crate::os::OsTarget::new(crate::os::OsFamily::El9, crate::inventory::Flavor::Mysql)
+                    .unwrap();
+            let dialect = crate::dialect::Dialect::from_version_string("8.4.3").unwrap();
+            let rendered = crate::render::render_my_cnf(inv, i, &dialect, &target).unwrap();
+            t.on("if [ -e /etc/my.cnf.d/zz-mhactl.cnf ]", 0, &rendered);
+            t.on(
+                "if [ -e /etc/my.cnf ]",
+                0,
+                "[mysqld]\ndatadir=/var/lib/mysql\n!includedir /etc/my.cnf.d/\n",
+            );
+            if replicating {
+                let (peer, io, errno, behind) = match i {
+                    0 => ("10.0.0.12", "Yes", "0", Some("45")),
+                    _ => ("10.0.0.11", "No", "1236", None),
+                };
+                sql.on(
+                    "SHOW REPLICA STATUS",
+                    vec![vec![
+                        ("Replica_IO_Running", Some(io)),
+                        ("Replica_SQL_Running", Some("Yes")),
+                        ("Source_Host", Some(peer)),
+                        ("Source_Port", Some("3306")),
+                        ("Source_User", Some("repl")),
+                        ("Source_Log_File", Some("binlog.000002")),
+                        ("Read_Source_Log_Pos", Some("900")),
+                        ("Relay_Source_Log_File", Some("binlog.000002")),
+                        ("Exec_Source_Log_Pos", Some("800")),
+                        ("Seconds_Behind_Source", behind),
+                        ("Last_IO_Errno", Some(errno)),
+                        ("Last_IO_Error", Some("binlog truncated")),
+                        ("Last_SQL_Errno", Some("0")),
+                        ("Last_SQL_Error", Some("")),
+                    ]],
+                );
+            }
+            for query in [
+                "SELECT @@GLOBAL.",
+                "SHOW GLOBAL VARIABLES WHERE",
+                "SHOW GLOBAL STATUS",
+                "SHOW REPLICA STATUS",
+                "SHOW BINARY LOG STATUS",
+                "FROM mysql.user WHERE",
+                "FROM information_schema.SCHEMATA",
+                "SHOW DATABASES LIKE",
+                "FROM mysql.db",
+                "information_schema.TABLES",
+            ] {
+                if !(replicating && query == "SHOW REPLICA STATUS") {
+                    sql.on(query, vec![]);
+                }
+            }
+            t.on("--verbose --help", 0, "");
+            t.on("ls -1 -- /etc/my.cnf.d/", 0, "zz-mhactl.cnf\n");
+            t.on("if [ -e /etc/mysql/my.cnf ]", 3, "");
+            t.on("if [ -e /etc/keepalived/keepalived.conf ]", 3, "");
+            t.on("systemctl is-active --quiet keepalived", 0, "");
+            let addresses = if replicating && i == 0 {
+                "2: eth0    inet 10.0.0.100/32 scope global eth0\n"
+            } else {
+                ""
+            };
+            t.on("ip -4 -o addr show dev eth0", 0, addresses);
+            t.on("date +%s.%N", 0, "");
+            NodeHandle::new(i, name, Arc::new(t), Some(sql.connector()))
+        })
+        .collect();
+    Cluster {
+        nodes,
+        secrets: vec![],
+    }
+}
+
+fn render(section: &str, checks: &[Check], out: &mut String) {
+    out.push_str(&format!("== {section}\n"));
+    for c in checks {
+        out.push_str(&serde_json::to_string(c).unwrap());
+        out.push('\n');
+    }
+}
+
+#[test]
+fn the_whole_check_list_of_a_fake_pair_is_unchanged() {
+    let inv = inventory();
+    std::env::set_var("MHACTL_TEST_GOLDEN_PW", "Golden-pw-4-verify!");
+    let secrets = crate::inventory::Secrets::resolve(&inv, false).unwrap();
+    let mut out = String::new();
+    let c = cluster(&inv, false);
+    render(
+        "check_cluster --checksum",
+        &super::check_cluster(&c, &inv, &secrets, true),
+        &mut out,
+    );
+    render("probe-leftovers", &super::leftovers::check(&c), &mut out);
+    let mut partial = super::partial::run(&c, &inv, &secrets, true, &[1]);
+    for check in &mut partial {
+        check.detail = c.redact(&check.detail);
+    }
+    render("db2 unreachable --checksum", &partial, &mut out);
+    render(
+        "db1 without SQL",
+        &super::registry::sql_not_run("db1", &inv),
+        &mut out,
+    );
+    let c = cluster(&inv, true);
+    render(
+        "replicating, db1 holds the VIP",
+        &super::check_cluster(&c, &inv, &secrets, false),
+        &mut out,
+    );
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(GOLDEN, &out).unwrap();
+    }
+    let want =
+        std::fs::read_to_string(GOLDEN).expect("the golden file (UPDATE_GOLDEN=1 writes it)");
+    assert_eq!(out, want, "verify's check list changed");
+}
