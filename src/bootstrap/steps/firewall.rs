@@ -58,7 +58,7 @@ pub fn plan_firewall(inv: &Inventory, t: &dyn Transport, i: usize) -> Result<Pla
         None => {
             let ipt = run(t, IPTABLES_INPUT)?;
             (ipt.success() && iptables_default_drop(&ipt.stdout))
-                .then(|| "iptables INPUT chain".to_string())
+                .then(firewall::iptables_input_chain)
         }
     };
     if let Some(what) = drop {
@@ -157,9 +157,7 @@ fn plan_ufw(
     wanted: &[Opening],
 ) -> Result<Plan> {
     if incoming == "allow" {
-        return Ok(Plan::Noop(
-            "ufw is active and allows incoming traffic by default: nothing to open".into(),
-        ));
+        return Ok(Plan::Noop(firewall::ufw_allows_incoming_by_default()));
     }
     let mut actions = Vec::new();
     let mut what = Vec::new();
@@ -191,10 +189,7 @@ fn plan_ufw(
                     None if current.lines().any(|l| l.trim() == ufw_vrrp_line(&peer)) => {
                         fine.push(o.describe());
                     }
-                    None => bail!(
-                        "ufw is active but {UFW_BEFORE_RULES} has no COMMIT line to add the \
-                         VRRP rule before; allow IP protocol 112 from {peer} by hand"
-                    ),
+                    None => bail!(firewall::ufw_no_commit_line(&peer)),
                     Some(new) => {
                         diff = Some(file_diff(UFW_BEFORE_RULES, Some(&current), &new));
                         actions.push(Action::WriteFile {
@@ -210,7 +205,7 @@ fn plan_ufw(
         }
     }
     if actions.is_empty() {
-        return Ok(Plan::Noop(format!("ufw allows {}", fine.join("; "))));
+        return Ok(Plan::Noop(firewall::ufw_allows_all(&fine.join("; "))));
     }
     Ok(Plan::Change(Change {
         summary: format!("ufw: {}", what.join("; ")),

@@ -215,7 +215,7 @@ fn plan_mysql_yum_repository(
 /// exactly `wanted` of its server series.
 fn select_mysql_series(pm: crate::os::PackageManager, wanted: &'static str) -> Action {
     Action::Custom(
-        format!("enable only {wanted} of the MySQL server repositories (yum-config-manager / dnf config-manager)"),
+        crate::os::repositories::select_mysql_series_description(wanted),
         Box::new(move |cluster: &Cluster, i| {
             let t = &cluster.nodes[i].transport;
             let repos = crate::os::parse_yum_repos(
