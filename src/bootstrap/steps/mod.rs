@@ -7,10 +7,14 @@ pub(super) mod data_directory;
 pub(super) mod detect_os;
 pub(super) mod firewall;
 pub(super) mod install_packages;
+#[cfg(test)]
+mod install_packages_tests;
 pub(super) mod keepalived;
 pub(super) mod replication_user;
 pub(super) mod selinux;
 pub(super) mod server_config;
+#[cfg(test)]
+mod server_config_tests;
 pub(super) mod server_paths;
 mod shared;
 pub(super) mod start_server;
