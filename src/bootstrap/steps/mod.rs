@@ -1,7 +1,12 @@
 //! The bootstrap steps, in order. Each is an [`Operation`]: it reads facts, then plans
 //! `Noop(why)` or a `Change`. Numbers refer to the manual runbook this replaces.
+//!
+//! One file per step (its `Operation` type and its private helpers), named after the
+//! step; [`all`] lists them in the order they run. `shared` holds what several steps use:
+//! [`Ctx`], account statements, starting a service, running a read-only probe.
 
 pub(super) mod admin_access;
+pub mod app_users;
 pub(super) mod apparmor;
 pub(super) mod data_directory;
 pub(super) mod detect_os;
@@ -10,6 +15,9 @@ pub(super) mod install_packages;
 #[cfg(test)]
 mod install_packages_tests;
 pub(super) mod keepalived;
+pub mod replication;
+#[cfg(test)]
+mod replication_tests;
 pub(super) mod replication_user;
 pub(super) mod selinux;
 pub(super) mod server_config;
@@ -26,7 +34,6 @@ use std::sync::Arc;
 #[cfg(test)]
 pub(super) use server_config::restart_and_wait;
 pub use server_config::validate_config_errors;
-pub(super) use shared::account_sql;
 pub use shared::Ctx;
 
 pub use crate::os::option_files::VALIDATE_CONFIG_COMMAND;
@@ -49,8 +56,8 @@ pub fn all(ctx: Arc<Ctx>) -> Vec<Box<dyn Operation>> {
         Box::new(data_directory::DataDirectory(ctx.clone())),
         Box::new(server_config::ServerConfig(ctx.clone())),
         Box::new(replication_user::ReplicationUser(ctx.clone())),
-        Box::new(super::replication::Replication(ctx.clone())),
-        Box::new(super::app_users::AppUsers(ctx.clone())),
+        Box::new(replication::Replication(ctx.clone())),
+        Box::new(app_users::AppUsers(ctx.clone())),
         Box::new(keepalived::Keepalived(ctx.clone())),
         Box::new(vip_check::VipCheck(ctx)),
     ]

@@ -29,7 +29,7 @@ pub(super) fn password_policy_error(which: &str) -> anyhow::Error {
 
 /// Run account statements (created with the binary log off) on the node, turning the
 /// password policy's refusal (1819) into a message naming `which` password it was.
-pub(in crate::bootstrap) fn account_sql(statements: Vec<String>, which: &'static str) -> Action {
+pub(super) fn account_sql(statements: Vec<String>, which: &'static str) -> Action {
     Action::Custom(
         format!("sql: {}", statements.join("; ")),
         Box::new(move |cluster: &Cluster, i| {
