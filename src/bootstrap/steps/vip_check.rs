@@ -1,4 +1,4 @@
-//! Step `vip-check`: the VIP answers with its holder's server.
+//! Step `vip`: the VIP answers with its holder's server.
 
 use super::shared::Ctx;
 use crate::engine::{Cluster, Operation, Plan};
