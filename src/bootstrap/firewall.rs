@@ -11,6 +11,9 @@
 //! default datadir and port 3306, a non-default port is labelled `mysqld_port_t`, and
 //! the inventory's datadir, socket, pid file and error log get `semanage fcontext`
 //! rules and are relabelled ([`selinux_labels`]).
+//!
+//! The two steps are in `steps/{firewall,selinux}.rs`; this file keeps the openings the pair
+//! needs and the old paths (re-exports of the steps and of their `os` items).
 
 use crate::inventory::{Inventory, Network};
 

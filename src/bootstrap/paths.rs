@@ -15,6 +15,10 @@
 //!
 //! SELinux file contexts for the same paths are the `selinux` step's
 //! ([`super::firewall::plan_selinux`]), which runs before anything is installed.
+//!
+//! The three steps are in `steps/{server_paths,apparmor,data_directory}.rs`; this file keeps
+//! what they share with other steps and with reinit (the inventory's paths, `tmpfiles.d`,
+//! `debian.cnf`, securing a fresh MySQL data directory), and re-exports the steps.
 
 use crate::engine::{Action, NodeHandle};
 use crate::inventory::Inventory;
