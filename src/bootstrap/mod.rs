@@ -2,17 +2,15 @@
 //! the engine (both nodes in parallel, step by step), and report.
 
 pub mod account_guard;
-pub mod app_users;
 pub mod error_log;
 pub mod firewall;
 pub mod path_safety;
 pub mod paths;
 mod platform;
-pub mod replication;
 /// Moved below the commands (reinit confirms replication too); the old path still works.
 pub use crate::replication_confirm;
-#[cfg(test)]
-mod replication_tests;
+/// The `replication` and `app-users` steps live with the others in [`steps`]; the old paths still work.
+pub use steps::{app_users, replication};
 #[cfg(test)]
 mod restart_tests;
 pub mod steps;

@@ -15,16 +15,17 @@
 //!
 //! SELinux file contexts for the same paths are the `selinux` step's
 //! ([`super::firewall::plan_selinux`]), which runs before anything is installed.
+//!
+//! The three steps are in `steps/{server_paths,apparmor,data_directory}.rs`; this file keeps
+//! what they share with other steps and with reinit (the inventory's paths, `tmpfiles.d`,
+//! `debian.cnf`, securing a fresh MySQL data directory), and re-exports the steps.
 
-use super::steps::Ctx;
-use crate::engine::{file_diff, Action, Change, Cluster, NodeHandle, Operation, Plan};
-use crate::facts;
+use crate::engine::{Action, NodeHandle};
 use crate::inventory::Inventory;
 use crate::os::ServiceManager;
 use crate::transport::{ForwardTarget, RemoteCommand, Transport};
-use anyhow::{anyhow, bail, Context as _, Result};
+use anyhow::{anyhow, Context as _, Result};
 use std::path::Path;
-use std::sync::Arc;
 
 pub use crate::os::apparmor::{apparmor_local, APPARMOR_ENABLED, APPARMOR_LOCAL, APPARMOR_PROFILE};
 pub use crate::os::client_login::{client_option_file, with_client_login};
@@ -94,7 +95,7 @@ pub struct ServerPath {
     pub path: String,
 }
 
-fn trimmed(p: &Path) -> String {
+pub(super) fn trimmed(p: &Path) -> String {
     let s = p.display().to_string();
     let t = s.trim_end_matches('/');
     if t.is_empty() {
@@ -219,184 +220,9 @@ pub fn tmpfiles_conf(paths: &[ServerPath]) -> Option<String> {
     })
 }
 
-/// Step `server-paths` (runbook 1.4's ERROR 2002 fix): the directories of the
-/// inventory's socket, pid file and error log exist and belong to mysql; an error log
-/// directly in a system directory exists and belongs to mysql; on systemd hosts, run
-/// directories come back after a reboot.
-pub struct ServerPaths(pub Arc<Ctx>);
-
-impl Operation for ServerPaths {
-    fn name(&self) -> &'static str {
-        "server-paths"
-    }
-    fn plan(&self, cluster: &Cluster, i: usize) -> Result<Plan> {
-        let inv = &self.0.inv;
-        let node = &cluster.nodes[i];
-        let (target, services) = facts::os_target(node, inv.mysql.flavor)?;
-        let plan = plan_server_paths(inv, node.transport.as_ref(), services)?;
-        // The default error log's directory, which some packages do not create.
-        match super::error_log::default_dir_action(inv, node.transport.as_ref(), &target)? {
-            None => Ok(plan),
-            Some((what, action)) => Ok(match plan {
-                Plan::Noop(_) => Plan::Change(Change {
-                    summary: what,
-                    actions: vec![action],
-                    diff: None,
-                }),
-                Plan::Change(mut c) => {
-                    c.summary = format!("{what}, {}", c.summary);
-                    c.actions.insert(0, action);
-                    Plan::Change(c)
-                }
-            }),
-        }
-    }
-}
-
-/// The `server-paths` plan for one node (pure but for the probes it runs on `t`).
-pub fn plan_server_paths(
-    inv: &Inventory,
-    t: &dyn Transport,
-    services: ServiceManager,
-) -> Result<Plan> {
-    let paths: Vec<ServerPath> = server_paths(inv)
-        .into_iter()
-        .filter(|p| p.kind != PathKind::Data)
-        .collect();
-    let mut actions = Vec::new();
-    let mut what = Vec::new();
-    let mut fine = Vec::new();
-    let mut diff = String::new();
-    // Directories of their own, and files directly in a shared directory: created for
-    // mysql when missing, used when already mysql's, refused otherwise (the ownership
-    // rule of `path_safety`: mhactl never takes over what it did not create).
-    let probes = super::path_safety::check_paths(inv, t.node(), t)?;
-    for p in &paths {
-        let (item, role) = super::path_safety::role_of(p);
-        let missing = probes
-            .iter()
-            .any(|x| x.path == item && x.found == super::path_safety::Found::Missing);
-        if !missing {
-            fine.push(format!("{item} ({})", p.field));
-            continue;
-        }
-        // mysqld creates its socket and pid file itself; only its error log must exist
-        // (it could not create it in a directory it does not own).
-        let command = match (role, p.kind) {
-            (super::path_safety::Role::File, PathKind::Run) => continue,
-            (super::path_safety::Role::File, _) => super::path_safety::create_file_command(item),
-            _ => super::path_safety::create_dir_command(item, p.kind.dir_mode()),
-        };
-        actions.push(Action::Run(RemoteCommand::new(command)));
-        what.push(format!("create {item} for mysql ({})", p.field));
-    }
-    if services == ServiceManager::Systemd {
-        let current = t.read_file(Path::new(TMPFILES_PATH))?;
-        match (tmpfiles_conf(&paths), current) {
-            (Some(conf), current) if current.as_deref() != Some(conf.as_str()) => {
-                diff.push_str(&file_diff(TMPFILES_PATH, current.as_deref(), &conf));
-                actions.push(Action::WriteFile {
-                    path: TMPFILES_PATH.into(),
-                    content: conf,
-                    mode: 0o644,
-                });
-                what.push(format!("write {TMPFILES_PATH}"));
-            }
-            // The inventory no longer puts a socket or pid file under /run: mhactl's
-            // entry would keep recreating a directory nothing uses.
-            (None, Some(old)) => {
-                diff.push_str(&file_diff(TMPFILES_PATH, Some(&old), ""));
-                actions.push(Action::Run(RemoteCommand::new(
-                    crate::os::files::remove_file_command(TMPFILES_PATH),
-                )));
-                what.push(format!(
-                    "remove {TMPFILES_PATH} (no run directory in the inventory)"
-                ));
-            }
-            _ => {}
-        }
-    }
-    if actions.is_empty() {
-        return Ok(Plan::Noop(if fine.is_empty() {
-            "the packaged socket, pid file and error log".into()
-        } else {
-            format!("owned by mysql: {}", fine.join(", "))
-        }));
-    }
-    Ok(Plan::Change(Change {
-        summary: what.join(", "),
-        actions,
-        diff: (!diff.is_empty()).then_some(diff),
-    }))
-}
-
-/// The AppArmor rules for the inventory's paths (empty: the profile covers them).
-pub fn apparmor_rules(paths: &[ServerPath]) -> Vec<String> {
-    let mut rules = Vec::new();
-    for p in paths {
-        let access = if p.kind == PathKind::Log { "rw" } else { "rwk" };
-        match &p.dir {
-            Some(d) => {
-                rules.push(format!("{d}/ r,"));
-                rules.push(format!("{d}/** {access},"));
-            }
-            None => {
-                rules.push(format!("{} {access},", p.path));
-                if p.field == "mysql.socket" {
-                    rules.push(format!("{}.lock rwk,", p.path));
-                }
-            }
-        }
-    }
-    rules
-}
-
-/// Step `apparmor`: where AppArmor confines mysqld, the profile's local include
-/// allows the inventory's datadir, socket, pid file and error log, and the profile is
-/// reloaded. Without AppArmor, or without that profile (MariaDB, EL), nothing to do.
-pub struct AppArmor(pub Arc<Ctx>);
-
-impl Operation for AppArmor {
-    fn name(&self) -> &'static str {
-        "apparmor"
-    }
-    fn plan(&self, cluster: &Cluster, i: usize) -> Result<Plan> {
-        plan_apparmor(&self.0.inv, cluster.nodes[i].transport.as_ref())
-    }
-}
-
-/// The `apparmor` plan for one node.
-pub fn plan_apparmor(inv: &Inventory, t: &dyn Transport) -> Result<Plan> {
-    if t.run(&RemoteCommand::new(APPARMOR_ENABLED))?.status != 0 {
-        return Ok(Plan::Noop("AppArmor does not confine mysqld".into()));
-    }
-    let rules = apparmor_rules(&server_paths(inv));
-    let current = t.read_file(Path::new(APPARMOR_LOCAL))?;
-    let wanted = apparmor_local(current.as_deref(), &rules);
-    if current.as_deref().unwrap_or("") == wanted {
-        return Ok(Plan::Noop(if rules.is_empty() {
-            "AppArmor: the packaged profile covers the packaged paths".into()
-        } else {
-            format!("AppArmor: {APPARMOR_LOCAL} allows the inventory's paths")
-        }));
-    }
-    Ok(Plan::Change(Change {
-        summary: format!(
-            "AppArmor: allow the inventory's paths in {APPARMOR_LOCAL}, reload the profile"
-        ),
-        diff: Some(file_diff(APPARMOR_LOCAL, current.as_deref(), &wanted)),
-        actions: vec![
-            Action::WriteFile {
-                path: APPARMOR_LOCAL.into(),
-                content: wanted,
-                mode: 0o644,
-            },
-            Action::Run(RemoteCommand::new(
-                crate::os::apparmor::reload_profile_command(),
-            )),
-        ],
-    }))
-}
+pub use super::steps::apparmor::{apparmor_rules, plan_apparmor, AppArmor};
+pub use super::steps::data_directory::DataDirectory;
+pub use super::steps::server_paths::{plan_server_paths, ServerPaths};
 
 /// Where `mysqld --initialize` writes its temporary root password on this node: the
 /// inventory's error log, else the packaged one (where admin-access also looks).
@@ -463,117 +289,10 @@ pub fn secure_fresh_mysql_datadir(
     Ok(())
 }
 
-/// Step `data-directory` (runbook 1.4: data on another partition): the inventory's data
-/// directory exists, belongs to the server's user and holds an initialised database. An
-/// empty directory is initialised; a non-empty one that holds no database is never
-/// touched. The server moves onto it in `server-config` (its my.cnf names it).
-pub struct DataDirectory(pub Arc<Ctx>);
-
-impl Operation for DataDirectory {
-    fn name(&self) -> &'static str {
-        "data-directory"
-    }
-    fn plan(&self, cluster: &Cluster, i: usize) -> Result<Plan> {
-        let inv = &self.0.inv;
-        let node = &cluster.nodes[i];
-        let Some(datadir) = &inv.mysql.datadir else {
-            return Ok(Plan::Noop("the packaged default data directory".into()));
-        };
-        let dir = trimmed(datadir);
-        let state = node
-            .transport
-            .run_ok(&RemoteCommand::new(datadir_state_command(&dir)))?
-            .trim()
-            .to_string();
-        if state == "initialised mysql" {
-            return Ok(Plan::Noop(format!(
-                "{dir} holds an initialised database owned by mysql"
-            )));
-        }
-        if state == "filesystem-root" {
-            // mysqld --initialize refuses a directory with anything in it, and
-            // lost+found belongs to the file system: the usual layout is a subdirectory.
-            bail!(
-                "mysql.datadir: {dir} is the top of a file system (it holds only lost+found), \
-                 which mysqld cannot initialise: set mysql.datadir to a directory below it, \
-                 e.g. {}/data",
-                dir.trim_end_matches('/')
-            );
-        }
-        if state == "not-a-database" {
-            bail!(
-                "mysql.datadir: {dir} is not empty and holds no database: mhactl never initialises \
-                 over existing files; empty it or choose another mysql.datadir"
-            );
-        }
-        // A database owned by someone else: mhactl did not create it and never changes
-        // its owner (`path_safety` refuses it before anything runs, this is the last word).
-        if state != "empty" {
-            bail!(
-                "mysql.datadir: {}: {dir} holds a database owned by {}, not mysql; mhactl never \
-                 changes the owner of a directory it did not create: if it is the server's, \
-                 `chown -R mysql:mysql {dir}` yourself",
-                node.name,
-                state.strip_prefix("initialised ").unwrap_or(&state)
-            );
-        }
-        super::path_safety::check_node(inv, node)?;
-        // Moving a running database is a migration, not a setup: refuse when the
-        // server's current data directory holds databases of its own.
-        let user_dbs: Vec<String> = node
-            .with_sql(|sql| sql.query(crate::dialect::show_databases_sql()))?
-            .iter()
-            .filter_map(|r| r.first().and_then(|(_, v)| v.clone()))
-            .filter(|db| {
-                !["mysql", "information_schema", "performance_schema", "sys"].contains(&db.as_str())
-            })
-            .collect();
-        if !user_dbs.is_empty() {
-            bail!(
-                "mysql.datadir: the server's current data directory holds databases ({}): mhactl does not \
-                 move data. Stop the server, copy its data directory to {dir} (e.g. `rsync -a`), then run \
-                 bootstrap again",
-                user_dbs.join(", ")
-            );
-        }
-        let flavor = inv.mysql.flavor;
-        let (target, _) = facts::os_target(node, flavor)?;
-        let log = initialise_log(inv, &target);
-        let mut actions = vec![Action::Run(RemoteCommand::new(
-            crate::os::datadir::create_and_initialise_command(flavor, &dir, &log),
-        ))];
-        let mut summary = format!("initialise {dir}");
-        if flavor.fresh_root_password_is_temporary() {
-            let Some(root_password) = self.0.secrets.root_password.clone() else {
-                bail!(
-                    "mysql.datadir: a fresh MySQL data directory starts with a temporary root \
-                     password, which mhactl replaces with the inventory's: set one of \
-                     credentials.root_password_env, root_password_file or root_password_prompt"
-                );
-            };
-            let dir = dir.clone();
-            actions.push(Action::Custom(
-                format!(
-                    "set root's password on {dir} to the inventory's (the temporary one \
-                     from {log}, on a private mysqld without network)"
-                ),
-                Box::new(move |cluster: &Cluster, i| {
-                    secure_fresh_mysql_datadir(&cluster.nodes[i], &dir, &log, &root_password)
-                }),
-            ));
-            summary.push_str(" and set root's password there to the inventory's");
-        }
-        Ok(Plan::Change(Change {
-            summary,
-            actions,
-            diff: None,
-        }))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::Plan;
     use crate::inventory::Flavor;
     use crate::transport::fake::FakeTransport;
 

@@ -229,3 +229,27 @@ pub fn ufw_allow_tcp_command(port: u16, source: Option<&str>, comment: &str) -> 
 
 /// Makes ufw apply its rules files again (after before.rules changed).
 pub const UFW_RELOAD: &str = "ufw reload";
+
+/// What drops in a default-drop iptables ruleset, as the firewall step's refusal names it.
+pub fn iptables_input_chain() -> String {
+    "iptables INPUT chain".to_string()
+}
+
+/// The firewall step's Noop when ufw lets everything in.
+pub fn ufw_allows_incoming_by_default() -> String {
+    "ufw is active and allows incoming traffic by default: nothing to open".into()
+}
+
+/// The firewall step's refusal when `before.rules` has no `COMMIT` line to put the VRRP
+/// rule before.
+pub fn ufw_no_commit_line(peer: &str) -> String {
+    format!(
+        "ufw is active but {UFW_BEFORE_RULES} has no COMMIT line to add the \
+         VRRP rule before; allow IP protocol 112 from {peer} by hand"
+    )
+}
+
+/// The firewall step's Noop when ufw already allows every opening (`allowed`, joined).
+pub fn ufw_allows_all(allowed: &str) -> String {
+    format!("ufw allows {allowed}")
+}

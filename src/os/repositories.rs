@@ -134,6 +134,13 @@ pub fn mysql_repo_changes(repos: &[(String, bool)], wanted: &str) -> (Vec<String
     (disable, enable)
 }
 
+/// What enabling exactly `wanted` of the MySQL server series is called in a plan.
+pub fn select_mysql_series_description(wanted: &str) -> String {
+    format!(
+        "enable only {wanted} of the MySQL server repositories (yum-config-manager / dnf config-manager)"
+    )
+}
+
 /// Commands enabling/disabling yum repos persistently: `yum-config-manager` (yum-utils)
 /// on EL7, `dnf config-manager` (dnf-plugins-core) on EL8+, each installing its tool
 /// first when it is missing. One invocation per direction: `--enable`/`--disable` are

@@ -5,7 +5,7 @@
 //! twice; mhactl owns every account with a listed name (hosts no longer listed are
 //! dropped), and never touches `root`.
 
-use super::steps::Ctx;
+use super::shared::Ctx;
 use crate::dialect::{grant_changes, quote_account, quote_string, Dialect};
 use crate::engine::{Change, Cluster, Operation, Plan};
 use crate::facts;
@@ -92,7 +92,7 @@ impl Operation for AppUsers {
         statements.push(d.session_binlog_sql());
         Ok(Plan::Change(Change {
             summary: what.join(", "),
-            actions: vec![super::steps::account_sql(
+            actions: vec![super::shared::account_sql(
                 statements,
                 "an access.users password",
             )],

@@ -2,8 +2,8 @@
 //! STATUS` rows of MariaDB 10.11 go in through the fake SQL, the plan and the statements
 //! it runs come out.
 
-use super::replication_confirm::{confirm_replication, SourceEndpoint};
-use super::steps_tests::{change_actions, cluster, step, PASSWORD};
+use crate::bootstrap::replication_confirm::{confirm_replication, SourceEndpoint};
+use crate::bootstrap::steps_tests::{change_actions, cluster, step, PASSWORD};
 use crate::engine::{Action, Cluster, Plan};
 use crate::transport::fake::FakeSql;
 use std::sync::{Arc, Mutex};

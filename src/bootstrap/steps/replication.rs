@@ -16,8 +16,8 @@
 //! After every start or change, [`confirm_replication`] waits (bounded) until the replica
 //! runs and executed up to the peer's position.
 
-use super::replication_confirm::{confirm_replication, SourceEndpoint, CONFIRM_TIMEOUT};
-use super::steps::Ctx;
+use super::shared::Ctx;
+use crate::bootstrap::replication_confirm::{confirm_replication, SourceEndpoint, CONFIRM_TIMEOUT};
 use crate::dialect::{
     parse_info_file_password, Dialect, ReplicaHistory, ReplicaStatus, Repoint, RepointStart,
     StoredPassword,

@@ -1,0 +1,279 @@
+//! Fixture tests of the `install-packages` step (fixtures in `bootstrap/steps_tests.rs`).
+
+use crate::bootstrap::steps_tests::{change_actions, cluster, ctx_with, step, step_of};
+use crate::engine::Plan;
+
+#[test]
+fn installs_only_missing_packages() {
+    let c = cluster(|_, t, _| {
+        t.on(
+            "dpkg-query",
+            0,
+            "mariadb-server installed\nmariadb-client installed\n",
+        );
+    });
+    let actions = change_actions(step("install-packages").plan(&c, 0).unwrap());
+    assert_eq!(actions.len(), 2, "{actions:?}");
+    assert!(
+        actions[0].contains("apt-get -o DPkg::Lock::Timeout=300 update"),
+        "{actions:?}"
+    );
+    assert!(
+        actions[1].ends_with("--no-install-recommends keepalived"),
+        "{actions:?}"
+    );
+}
+
+#[test]
+fn installed_packages_are_a_noop() {
+    let c = cluster(|_, t, _| {
+        t.on(
+            "dpkg-query",
+            0,
+            "mariadb-server installed\nmariadb-client installed\nkeepalived installed\n",
+        );
+    });
+    assert!(matches!(
+        step("install-packages").plan(&c, 0).unwrap(),
+        Plan::Noop(_)
+    ));
+}
+
+#[test]
+fn a_mirror_gets_its_list_file_and_is_the_only_source() {
+    let ctx = ctx_with("packages:\n  repository: file:/srv/mhactl-repo\n", "");
+    let c = cluster(|_, t, _| {
+        t.on("dpkg-query", 0, "");
+        t.on("if [ -e /etc/apt/sources.list.d/mhactl.list ]", 3, "");
+    });
+    match step_of(ctx.clone(), "install-packages")
+        .plan(&c, 0)
+        .unwrap()
+    {
+        Plan::Change(ch) => {
+            assert!(
+                ch.summary
+                    .contains("write /etc/apt/sources.list.d/mhactl.list (file:/srv/mhactl-repo)")
+                    && ch.summary.contains("from file:/srv/mhactl-repo only"),
+                "{}",
+                ch.summary
+            );
+            let actions: Vec<String> = ch.actions.iter().map(|a| a.describe()).collect();
+            assert_eq!(
+                actions[0],
+                "write /etc/apt/sources.list.d/mhactl.list (mode 644)"
+            );
+            assert!(
+                actions[1].contains("Dir::Etc::SourceParts=- -o APT::Get::List-Cleanup=0 update")
+            );
+            assert!(actions[2].contains("Dir::Etc::SourceList=/etc/apt/sources.list.d/mhactl.list"));
+            assert!(ch
+                .diff
+                .unwrap()
+                .contains("+deb [trusted=yes] file:/srv/mhactl-repo ./"));
+        }
+        Plan::Noop(why) => panic!("expected a change: {why}"),
+    }
+    // Installed, and the list file as wanted: nothing to do.
+    let list = crate::os::mirror_repo_file(
+        crate::os::PackageManager::Apt,
+        "file:/srv/mhactl-repo",
+        None,
+    );
+    let c = cluster(|_, t, _| {
+        t.on(
+            "dpkg-query",
+            0,
+            "mariadb-server installed\nmariadb-client installed\nkeepalived installed\n",
+        );
+        t.on("if [ -e /etc/apt/sources.list.d/mhactl.list ]", 0, &list);
+    });
+    assert!(matches!(
+        step_of(ctx, "install-packages").plan(&c, 0).unwrap(),
+        Plan::Noop(_)
+    ));
+}
+
+const ROCKY_8: &str = include_str!("../../../tests/fixtures/os/rocky-8");
+
+#[test]
+fn el_mysql_with_the_repository_already_right_only_installs() {
+    let ctx = ctx_with("mysql:\n  flavor: mysql\n  version: \"8.0\"\n", "");
+    let repo = include_str!("../../../tests/fixtures/el/mysql84-community-release-el8-1.repo")
+        .replace("enabled=1\ngpgcheck=1\ngpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-mysql-2023\n\n[mysql-tools-8.4", "enabled=0\ngpgcheck=1\ngpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-mysql-2023\n\n[mysql-tools-8.4")
+        .replace("[mysql80-community]\nname=MySQL 8.0 Community Server\nbaseurl=http://repo.mysql.com/yum/mysql-8.0-community/el/8/$basearch/\nenabled=0", "[mysql80-community]\nname=MySQL 8.0 Community Server\nbaseurl=http://repo.mysql.com/yum/mysql-8.0-community/el/8/$basearch/\nenabled=1");
+    let c = cluster(|_, t, _| {
+        t.on("/etc/os-release", 0, ROCKY_8);
+        t.on("rpm -q mysql-community-server", 0, "package mysql-community-server is not installed\nmysql-community-client-8.0.40-1.el8.x86_64\nkeepalived-2.1.5-9.el8.x86_64\n");
+        t.on(
+            crate::os::MYSQL_RELEASE_RPM_QUERY,
+            0,
+            "mysql84-community-release-el8-1.noarch\n",
+        );
+        t.on(crate::os::YUM_REPOS_QUERY, 0, &repo);
+        t.on(
+            "/etc/dnf/modules.d/",
+            0,
+            "mysql disabled\nmariadb disabled\n",
+        );
+    });
+    let actions = change_actions(
+        step_of(ctx.clone(), "install-packages")
+            .plan(&c, 0)
+            .unwrap(),
+    );
+    assert_eq!(
+        actions,
+        [
+            "run: dnf -y -q makecache",
+            "run: dnf -y install mysql-community-server"
+        ]
+    );
+    // Everything installed: the repositories are not even looked at.
+    let c = cluster(|_, t, _| {
+        t.on("/etc/os-release", 0, ROCKY_8);
+        t.on("rpm -q mysql-community-server", 0, "mysql-community-server-8.0.40-1.el8.x86_64\nmysql-community-client-8.0.40-1.el8.x86_64\nkeepalived-2.1.5-9.el8.x86_64\n");
+        t.on(crate::os::MYSQL_RELEASE_RPM_QUERY, 99, "");
+    });
+    assert!(matches!(
+        step_of(ctx, "install-packages").plan(&c, 0).unwrap(),
+        Plan::Noop(_)
+    ));
+}
+
+#[test]
+fn mysql_57_on_el8_is_refused_with_the_field_named() {
+    let ctx = ctx_with("mysql:\n  flavor: mysql\n  version: \"5.7\"\n", "");
+    let c = cluster(|_, t, _| {
+        t.on("/etc/os-release", 0, ROCKY_8);
+        t.on(
+            "rpm -q mysql",
+            0,
+            "package mysql-community-server is not installed\n",
+        );
+        t.on(crate::os::MYSQL_RELEASE_RPM_QUERY, 0, "");
+    });
+    let err = step_of(ctx, "install-packages").plan(&c, 0).unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("MySQL 5.7 has no EL8 packages") && msg.contains("packages.repository"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn mariadb_on_el7_without_a_mirror_is_refused_before_installing_5_5() {
+    let c = cluster(|_, t, _| {
+        t.on(
+            "/etc/os-release",
+            0,
+            include_str!("../../../tests/fixtures/os/centos-7"),
+        );
+        t.on(
+            "rpm -q mariadb",
+            0,
+            "package mariadb-server is not installed\n",
+        );
+        t.on("if [ -e /etc/yum.repos.d/mhactl.repo ]", 3, ""); // no mirror configured yet
+    });
+    let err = step_of(ctx_with("", ""), "install-packages")
+        .plan(&c, 0)
+        .unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("only MariaDB 5.5") && msg.contains("packages.repository"),
+        "{msg}"
+    );
+    // With a mirror, it installs from there.
+    let ctx = ctx_with(
+        "packages:\n  repository: http://mirror.example/mariadb-10.11/el7\n",
+        "",
+    );
+    assert!(step_of(ctx, "install-packages").plan(&c, 0).is_ok());
+}
+
+#[test]
+fn an_installed_mysql_repository_without_the_wanted_series_is_an_error() {
+    let ctx = ctx_with("mysql:\n  flavor: mysql\n  version: \"9.1\"\n", "");
+    let c = cluster(|_, t, _| {
+        t.on("/etc/os-release", 0, ROCKY_8);
+        t.on(
+            "rpm -q mysql",
+            0,
+            "package mysql-community-server is not installed\n",
+        );
+        t.on(
+            crate::os::MYSQL_RELEASE_RPM_QUERY,
+            0,
+            "mysql80-community-release-el8-3.noarch\n",
+        );
+        t.on(
+            crate::os::YUM_REPOS_QUERY,
+            0,
+            "[mysql80-community]\nenabled=1\n[mysql57-community]\nenabled=0\n",
+        );
+    });
+    let msg = format!(
+        "{:#}",
+        step_of(ctx, "install-packages").plan(&c, 0).unwrap_err()
+    );
+    assert!(
+        msg.contains("the installed MySQL repository (mysql80-community-release-el8-3.noarch) has no mysql-innovation-community repository for mysql.version 9.1"),
+        "{msg}"
+    );
+}
+
+/// MariaDB from AppStream on EL8: `dnf install mariadb-server` alone installs the
+/// module's default stream (10.3), so the inventory's version is enabled first; without
+/// a version, or from a mirror, the stream is left alone.
+#[test]
+fn el8_mariadb_enables_the_inventorys_module_stream_first() {
+    let rocky8 = |state: &'static str| {
+        cluster(move |_, t, _| {
+            t.on("/etc/os-release", 0, ROCKY_8);
+            t.on("rpm -q mariadb-server", 0, "package mariadb-server is not installed\npackage mariadb is not installed\nkeepalived-2.1.5-9.el8.x86_64\n");
+            t.on("dnf -q module list mariadb:", 0, state);
+            t.on("if [ -e /etc/yum.repos.d/mhactl.repo ]", 3, ""); // no mirror configured yet
+        })
+    };
+    let ctx = ctx_with("mysql:\n  flavor: mariadb\n  version: \"10.11\"\n", "");
+    let actions = change_actions(
+        step_of(ctx.clone(), "install-packages")
+            .plan(&rocky8("10.3 enabled\n"), 0)
+            .unwrap(),
+    );
+    assert_eq!(
+        actions,
+        [
+            "run: dnf -y module reset mariadb",
+            "run: dnf -y module enable mariadb:10.11",
+            "run: dnf -y -q makecache",
+            "run: dnf -y install mariadb-server mariadb"
+        ]
+    );
+    // The stream is enabled already (an interrupted run): only the install is left.
+    let actions = change_actions(
+        step_of(ctx, "install-packages")
+            .plan(&rocky8("10.11 enabled\n"), 0)
+            .unwrap(),
+    );
+    assert_eq!(
+        actions,
+        [
+            "run: dnf -y -q makecache",
+            "run: dnf -y install mariadb-server mariadb"
+        ]
+    );
+    for mysql in [
+        "mysql:\n  flavor: mariadb\n",
+        "mysql:\n  flavor: mariadb\n  version: \"10.11\"\npackages:\n  repository: http://mirror.local/el8\n",
+    ] {
+        let ctx = ctx_with(mysql, "");
+        let c = rocky8("10.3 enabled\n");
+        let Plan::Change(change) = step_of(ctx, "install-packages").plan(&c, 0).unwrap() else {
+            panic!("expected a change");
+        };
+        let actions: Vec<String> = change.actions.iter().map(|a| a.describe()).collect();
+        assert!(!actions.iter().any(|a| a.contains("module")), "{actions:?}");
+    }
+}

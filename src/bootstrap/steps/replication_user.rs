@@ -1,0 +1,111 @@
+//! Step `replication-user`: the replication account on each node.
+
+use super::shared::{account_sql, Ctx};
+use crate::engine::{Change, Cluster, Operation, Plan};
+use crate::facts;
+use crate::transport::ForwardTarget;
+use anyhow::Result;
+use secrecy::ExposeSecret;
+use std::sync::Arc;
+
+/// Step 6 (runbook 1.3.1.2): the replication account, allowed only from the peer's
+/// address, with replication privileges only. Managed with the binary log off for the
+/// session: each node has its own account (for its own peer), which must not replicate.
+pub(super) struct ReplicationUser(pub(super) Arc<Ctx>);
+
+impl Operation for ReplicationUser {
+    fn name(&self) -> &'static str {
+        "replication-user"
+    }
+    fn plan(&self, cluster: &Cluster, i: usize) -> Result<Plan> {
+        let inv = &self.0.inv;
+        let node = &cluster.nodes[i];
+        let d = facts::dialect(node)?;
+        let user = &inv.mysql.replication_user;
+        let host = inv.peer(i).address.to_string();
+        let password = self.0.secrets.replication_password.expose_secret();
+        let account = crate::dialect::quote_account(user, &host);
+        crate::bootstrap::account_guard::refuse_foreign_hosts(node, user, &host)?;
+        let exists_sql = d.count_account_sql(user, &host);
+        let exists = node
+            .with_sql(|sql| sql.query(&exists_sql))?
+            .first()
+            .and_then(|r| crate::sql::get(r, "n"))
+            == Some("1");
+        let mut statements = vec![d.session_no_binlog_sql()];
+        let mut what = Vec::new();
+        if !exists {
+            statements.push(d.create_replication_user_sql(user, &host, password));
+            what.push(format!("create {account}"));
+        } else if !password_matches(cluster, i, &self.0, &d)? {
+            statements.push(d.alter_user_password_sql(user, &host, password));
+            what.push(format!("set the password of {account}"));
+        }
+        let grants_ok = exists && {
+            let rows = node.with_sql(|sql| sql.query(&d.show_grants_sql(user, &host)))?;
+            let lines: Vec<String> = rows
+                .iter()
+                .filter_map(|r| r.first().and_then(|(_, v)| v.clone()))
+                .collect();
+            d.grants_cover_replication(&lines)
+        };
+        if !grants_ok {
+            statements.push(d.grant_replication_sql(user, &host));
+            what.push(format!("grant replication privileges to {account}"));
+        }
+        if what.is_empty() {
+            return Ok(Plan::Noop(format!(
+                "{account} exists with replication privileges only"
+            )));
+        }
+        statements.push(d.session_binlog_sql());
+        Ok(Plan::Change(Change {
+            summary: what.join(", "),
+            actions: vec![account_sql(
+                statements,
+                "the inventory's replication password",
+            )],
+            diff: None,
+        }))
+    }
+}
+
+/// Does the replication account on node `i` accept the inventory's password?
+///
+/// MariaDB can tell from the stored hash (`PASSWORD()`). MySQL's caching_sha2_password
+/// hashes are salted and `PASSWORD()` is gone, so mhactl logs in as the account, from
+/// the peer (the only address the account allows) to this node's server over TCP: the
+/// way replication itself will log in. Access denied (1045) means the password differs.
+fn password_matches(
+    cluster: &Cluster,
+    i: usize,
+    ctx: &Ctx,
+    d: &crate::dialect::Dialect,
+) -> Result<bool> {
+    let inv = &ctx.inv;
+    let node = &cluster.nodes[i];
+    let user = &inv.mysql.replication_user;
+    let host = inv.peer(i).address.to_string();
+    let password = &ctx.secrets.replication_password;
+    let Some(sql) = d.password_matches_sql(user, &host, password.expose_secret()) else {
+        let login = crate::sql::Login {
+            user: user.clone(),
+            password: Some(password.clone()),
+        };
+        let target = ForwardTarget::Tcp(inv.nodes[i].address.to_string(), inv.mysql.port);
+        return match cluster.peer(i).login(&target, &login) {
+            Ok(_) => Ok(true),
+            Err(e) if crate::sql::server_error_code(&e) == Some(1045) => Ok(false),
+            Err(e) => Err(e.context(format!(
+                "checking the password of {} by logging in from {}",
+                crate::dialect::quote_account(user, &host),
+                cluster.peer(i).name
+            ))),
+        };
+    };
+    Ok(node
+        .with_sql(|s| s.query(&sql))?
+        .first()
+        .and_then(|r| crate::sql::get(r, "n"))
+        == Some("1"))
+}

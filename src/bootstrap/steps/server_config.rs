@@ -1,0 +1,304 @@
+//! Step `server-config`: the server's drop-in option file, and restarting the server safely.
+
+use super::shared::Ctx;
+use crate::engine::{file_diff, Action, Change, Cluster, NodeHandle, Operation, Plan};
+use crate::facts;
+use crate::os::option_files::VALIDATE_CONFIG_COMMAND;
+use crate::os::ServiceManager;
+use crate::transport::RemoteCommand;
+use anyhow::{anyhow, bail, Result};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Step 5 (runbook 1.3.1.1): mhactl's my.cnf drop-in; restart only when it changed, or
+/// when the running server does not have its settings yet (an interrupted earlier run).
+pub(super) struct ServerConfig(pub(super) Arc<Ctx>);
+
+impl Operation for ServerConfig {
+    fn name(&self) -> &'static str {
+        "server-config"
+    }
+    fn plan(&self, cluster: &Cluster, i: usize) -> Result<Plan> {
+        let inv = &self.0.inv;
+        let node = &cluster.nodes[i];
+        let (target, services) = facts::os_target(node, inv.mysql.flavor)?;
+        let d = facts::dialect(node)?;
+        let wanted = crate::render::render_my_cnf(inv, i, &d, &target)?;
+        let path = target.config_path();
+        let current = node.transport.read_file(Path::new(path))?;
+        let server_id = facts::variable(node, "server_id")?.unwrap_or_default();
+        let offset = facts::variable(node, "auto_increment_offset")?.unwrap_or_default();
+        let datadir_ok = match &inv.mysql.datadir {
+            None => true,
+            Some(want) => {
+                let live = facts::variable(node, "datadir")?.unwrap_or_default();
+                live.trim_end_matches('/') == want.display().to_string().trim_end_matches('/')
+            }
+        };
+        let charset = facts::variable(node, "character_set_server")?.unwrap_or_default();
+        let (want_charset, _) = crate::render::character_set_and_collation(inv, &d);
+        let live_ok = server_id == inv.server_id(i).to_string()
+            && offset == inv.auto_increment_offset(i).to_string()
+            && datadir_ok
+            && crate::inventory::normalize_charset(&charset)
+                == crate::inventory::normalize_charset(&want_charset);
+        let file_ok = current.as_deref() == Some(wanted.as_str());
+        // The MySQL RPMs' /etc/my.cnf reads no drop-in directory: add the include once.
+        let include = match target.config_include() {
+            Some((main, line)) => {
+                let text = node.transport.read_file(Path::new(main))?;
+                match text {
+                    Some(t) if crate::os::has_include_line(&t, line) => None,
+                    Some(t) => Some((main, line, t)),
+                    None => Some((main, line, String::new())),
+                }
+            }
+            None => None,
+        };
+        // debian.cnf names the server's socket (mysql.socket) before the restart.
+        let debian_cnf = crate::bootstrap::paths::debian_cnf_actions(
+            inv,
+            node.transport.as_ref(),
+            &target,
+            services,
+            true,
+        )?;
+        if file_ok && live_ok && include.is_none() && debian_cnf.is_none() {
+            return Ok(Plan::Noop(format!(
+                "{path} up to date; running with server_id {server_id}, auto_increment_offset {offset}, character set {charset}"
+            )));
+        }
+        let service = target.server_service();
+        let log = crate::bootstrap::error_log::server_error_log(inv, &target);
+        let mut actions = Vec::new();
+        let mut diff = String::new();
+        let mut what = Vec::new();
+        let debian_cnf_edited = debian_cnf.is_some();
+        if let Some((debian_what, first)) = debian_cnf {
+            actions.extend(first);
+            what.push(debian_what);
+        }
+        if let Some((main, line, text)) = &include {
+            let with = crate::os::with_include_line(text, line);
+            diff.push_str(&file_diff(main, Some(text), &with));
+            actions.push(Action::Run(RemoteCommand::new(
+                crate::os::append_include_command(main, line),
+            )));
+            what.push(format!("add `{line}` to {main}"));
+        }
+        if file_ok {
+            actions.push(restart_server(ServerUnit {
+                services,
+                service,
+                log,
+            }));
+            if debian_cnf_edited {
+                actions.push(Action::Run(RemoteCommand::new(
+                    crate::bootstrap::paths::DEBIAN_CNF_FORGET,
+                )));
+            }
+            what.push(format!("restart {service} to apply {path}"));
+        } else {
+            diff.push_str(&file_diff(path, current.as_deref(), &wanted));
+            actions.push(write_config_and_restart(
+                path,
+                wanted.clone(),
+                current.clone(),
+                ServerUnit {
+                    services,
+                    service,
+                    log,
+                },
+                d.supports_validate_config(),
+                debian_cnf_edited.then_some((
+                    crate::bootstrap::paths::DEBIAN_CNF_UNDO,
+                    crate::bootstrap::paths::DEBIAN_CNF_FORGET,
+                )),
+            ));
+            what.push(format!("write {path} and restart {service}"));
+        }
+        Ok(Plan::Change(Change {
+            summary: what.join(", "),
+            actions,
+            diff: (!diff.is_empty()).then_some(diff),
+        }))
+    }
+}
+
+/// Restart the server, then wait until it accepts SQL again.
+fn restart_server(unit: ServerUnit) -> Action {
+    Action::Custom(
+        format!("restart {} and wait for it", unit.service),
+        Box::new(move |cluster: &Cluster, i| {
+            restart_and_wait(&cluster.nodes[i], unit.services, unit.service, &unit.log)
+        }),
+    )
+}
+
+/// The server's service and the error log it writes: what a restart needs.
+struct ServerUnit {
+    services: ServiceManager,
+    service: &'static str,
+    log: String,
+}
+
+/// Server restarts of one run never overlap: while one node's server restarts, the
+/// other's answers. (A re-run that changes the drop-in of a running pair, e.g. after an
+/// upgrade of mhactl, restarts both nodes' servers, each step on both nodes at once.)
+static SERVER_RESTARTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Restart the server and wait until it answers SQL; a failure quotes the new lines
+/// of its error log `log`. Never while the other node's server restarts
+/// ([`SERVER_RESTARTS`]).
+pub(in crate::bootstrap) fn restart_and_wait(
+    node: &NodeHandle,
+    services: ServiceManager,
+    service: &str,
+    log: &str,
+) -> Result<()> {
+    // A panic elsewhere while holding it leaves nothing to protect: go on.
+    let _one_at_a_time = SERVER_RESTARTS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    crate::bootstrap::error_log::quoting_errors(
+        node,
+        log,
+        (services == ServiceManager::Systemd).then_some(service),
+        || restart_and_wait_quietly(node, services, service),
+    )
+}
+
+fn restart_and_wait_quietly(
+    node: &NodeHandle,
+    services: ServiceManager,
+    service: &str,
+) -> Result<()> {
+    node.reset_sql();
+    if let Some(prepare) = services.runtime_dir_command(service) {
+        node.transport.run_ok(&RemoteCommand::new(prepare))?;
+    }
+    node.transport
+        .run_ok(&RemoteCommand::new(services.restart_command(service)))?;
+    crate::poll::until(Duration::from_secs(60), || {
+        node.reset_sql();
+        match node.with_sql(|sql| sql.query(crate::dialect::ping_sql())) {
+            Ok(_) => Ok(true),
+            // It answered: on a fresh MySQL data directory root's password is the new
+            // temporary one until admin access is established again.
+            Err(e) if matches!(crate::sql::server_error_code(&e), Some(1045 | 1820 | 1862)) => {
+                Ok(true)
+            }
+            Err(e) => Err(e),
+        }
+    })
+    .map_err(|_| {
+        anyhow!(
+            "{}: {service} did not accept connections within 60 s after restart",
+            node.name
+        )
+    })
+}
+
+/// Write the server's config and restart it; if it does not come back, put the previous
+/// file back (or remove ours) and restart again, so a bad option never leaves the node
+/// without a database server. Where the server can check its options without starting
+/// (`validate`: `mysqld --validate-config`), a file it rejects is put back before any
+/// restart, so the running server is never stopped for it.
+fn write_config_and_restart(
+    path: &'static str,
+    wanted: String,
+    previous: Option<String>,
+    unit: ServerUnit,
+    validate: bool,
+    // Commands that undo / keep another file changed together with this one (debian.cnf
+    // pointed at a new socket): run with the rollback / after the server started.
+    companion: Option<(&'static str, &'static str)>,
+) -> Action {
+    let ServerUnit {
+        services,
+        service,
+        log,
+    } = unit;
+    let check = if validate {
+        ", check it with `mysqld --validate-config`"
+    } else {
+        ""
+    };
+    Action::Custom(
+        format!("write {path} (mode 644){check} and restart {service}, restoring the previous file if it does not start"),
+        Box::new(move |cluster: &Cluster, i| {
+            let node = &cluster.nodes[i];
+            let restore = || -> Result<()> {
+                match &previous {
+                    Some(old) => node.transport.write_file(Path::new(path), old.as_bytes(), 0o644)?,
+                    None => {
+                        node.transport
+                            .run_ok(&RemoteCommand::new(crate::os::files::remove_file_command(path)))?;
+                    }
+                }
+                if let Some((undo, _)) = companion {
+                    node.transport.run_ok(&RemoteCommand::new(undo))?;
+                }
+                Ok(())
+            };
+            node.transport.write_file(Path::new(path), wanted.as_bytes(), 0o644)?;
+            if validate {
+                let out = node.transport.run(&RemoteCommand::new(VALIDATE_CONFIG_COMMAND))?;
+                if !out.success() {
+                    restore()?;
+                    let message = validate_config_errors(&out.stderr, &out.stdout);
+                    bail!(
+                        "{}: server-config: mysqld --validate-config rejects the new {path} (exit {}): {message}; \
+                         the previous version was restored and {service} was not restarted",
+                        node.name,
+                        out.status
+                    );
+                }
+            }
+            let Err(failure) = restart_and_wait(node, services, service, &log) else {
+                if let Some((_, forget)) = companion {
+                    node.transport.run_ok(&RemoteCommand::new(forget))?;
+                }
+                return Ok(());
+            };
+            restore()?;
+            match restart_and_wait(node, services, service, &log) {
+                Ok(()) => bail!(
+                    "{service} did not start with the new {path}, so the previous version was restored and \
+                     {service} restarted with it; the pair is not converged. Cause: {failure:#}"
+                ),
+                Err(again) => bail!(
+                    "{service} did not start with the new {path}; the previous version was restored, but {service} \
+                     does not start with it either: {again:#} (first failure: {failure:#})"
+                ),
+            }
+        }),
+    )
+}
+
+/// The server's own words from `mysqld --validate-config`: its `[ERROR]` lines without
+/// the timestamp and thread prefix, minus the closing "Aborting"; all of stderr when
+/// there are none.
+pub fn validate_config_errors(stderr: &str, stdout: &str) -> String {
+    let errors: Vec<String> = stderr
+        .lines()
+        .chain(stdout.lines())
+        .filter_map(|l| l.split_once("[ERROR]").map(|(_, rest)| rest.trim()))
+        .map(|rest| {
+            // "[MY-000067] [Server] unknown variable 'x=1'." -> keep the code, drop [Server].
+            rest.replacen(" [Server]", "", 1)
+        })
+        .filter(|l| !l.ends_with("Aborting"))
+        .collect();
+    if errors.is_empty() {
+        let all = format!("{}{}", stderr.trim(), stdout.trim());
+        if all.is_empty() {
+            "no message".into()
+        } else {
+            all
+        }
+    } else {
+        errors.join("; ")
+    }
+}

@@ -1,0 +1,170 @@
+//! Fixture tests of the `server-config` step (fixtures in `bootstrap/steps_tests.rs`).
+
+use crate::bootstrap::steps_tests::{as_installed, change_actions, cluster, ctx_with, step_of};
+use crate::engine::Plan;
+
+/// `mysqld --validate-config` rejects the new file: the previous one goes back, the
+/// server is not restarted, and the error names node, step, file and the server's words.
+#[test]
+fn validate_config_failure_restores_the_previous_file_without_a_restart() {
+    let ctx = ctx_with("mysql:\n  flavor: mysql\n", "");
+    let c = cluster(|_, t, sql| {
+        sql.on("SELECT VERSION()", vec![vec![("version", Some("8.4.3"))]]);
+        as_installed(sql);
+        sql.on("@@GLOBAL.server_id", vec![vec![("value", Some("7"))]]);
+        t.on("[ -f /etc/mysql/debian.cnf ] || exit 100", 100, ""); // MySQL has none
+        let my_cnf = "/etc/mysql/mysql.conf.d/zz-mhactl.cnf";
+        t.on(&crate::transport::write_file_script(my_cnf, 0o644), 0, "");
+        t.on(
+            "if [ -e /etc/mysql/mysql.conf.d/zz-mhactl.cnf ]",
+            0,
+            "[mysqld]\nserver_id = 7\n",
+        );
+        t.on_full(
+            "--validate-config",
+            1,
+            "",
+            "2024-11-04T10:25:10.113057Z 0 [ERROR] [MY-000067] [Server] unknown variable 'expire_logs_days=7'.\n\
+             2024-11-04T10:25:10.113093Z 0 [ERROR] [MY-010119] [Server] Aborting\n",
+        );
+    });
+    let plan = step_of(ctx, "server-config").plan(&c, 0).unwrap();
+    let Plan::Change(change) = plan else {
+        panic!("expected a change")
+    };
+    let action = change.actions.last().expect("an action");
+    assert!(
+        action.describe().contains("--validate-config"),
+        "{}",
+        action.describe()
+    );
+    let err = crate::engine::execute(&c, &c.nodes[0], action).unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.starts_with("node-a: server-config: mysqld --validate-config rejects the new /etc/mysql/mysql.conf.d/zz-mhactl.cnf (exit 1): [MY-000067] unknown variable 'expire_logs_days=7'.; the previous version was restored and mysql was not restarted"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn validate_config_messages_keep_the_servers_words() {
+    use crate::bootstrap::steps::validate_config_errors;
+    let stderr = "2026-11-25T06:37:08.359642Z 0 [ERROR] [MY-000058] [Server] Unknown suffix 'a' used for variable 'server_id' (value 'abc').\n\
+                  2026-11-25T06:37:08.359646Z 0 [ERROR] [MY-000077] [Server] /usr/sbin/mysqld: Error while setting value 'abc' to 'server_id'.\n\
+                  2026-11-25T06:37:08.359675Z 0 [ERROR] [MY-010119] [Server] Aborting\n";
+    assert_eq!(
+        validate_config_errors(stderr, ""),
+        "[MY-000058] Unknown suffix 'a' used for variable 'server_id' (value 'abc').; \
+         [MY-000077] /usr/sbin/mysqld: Error while setting value 'abc' to 'server_id'."
+    );
+    assert_eq!(
+        validate_config_errors(
+            "mysqld: Error on realpath() on '/var/lib/mysql-files'\n",
+            ""
+        ),
+        "mysqld: Error on realpath() on '/var/lib/mysql-files'"
+    );
+    assert_eq!(validate_config_errors("", ""), "no message");
+}
+
+/// SysV (Debian's MariaDB) with a custom socket: debian.cnf, which the init script pings
+/// the server through, changes while the server is stopped, between the old socket and
+/// the new one; then the config is written and the server started.
+#[test]
+fn server_config_points_debian_cnf_at_a_custom_socket_with_the_server_stopped() {
+    let ctx = ctx_with("mysql:\n  socket: /var/run/custom/mysql.sock\n", "");
+    let c = cluster(|_, t, sql| {
+        t.on("debian.cnf", 0, "[client]\n[mysql_upgrade]\n");
+        t.on("if [ -e /etc/mysql/mariadb.conf.d/60-mhactl.cnf ]", 3, ""); // not written yet
+        as_installed(sql);
+    });
+    let actions = change_actions(step_of(ctx.clone(), "server-config").plan(&c, 0).unwrap());
+    assert_eq!(actions.len(), 4, "{actions:?}");
+    assert!(actions[0].contains("service mariadb stop"), "{actions:?}");
+    assert!(
+        actions[1].contains("cp -p /etc/mysql/debian.cnf /etc/mysql/debian.cnf.mhactl-old"),
+        "{actions:?}"
+    );
+    assert!(
+        actions[2].contains("awk -v s=/var/run/custom/mysql.sock")
+            && actions[2].contains("/etc/mysql/debian.cnf"),
+        "{actions:?}"
+    );
+    assert!(
+        actions[3].starts_with("write /etc/mysql/mariadb.conf.d/60-mhactl.cnf"),
+        "{actions:?}"
+    );
+    // debian.cnf already names the socket: no stop, no edit.
+    let c = cluster(|_, t, sql| {
+        t.on(
+            "debian.cnf",
+            0,
+            "[client]\nsocket   = /var/run/custom/mysql.sock\n[mysql_upgrade]\nsocket   = /var/run/custom/mysql.sock\n",
+        );
+        t.on("if [ -e /etc/mysql/mariadb.conf.d/60-mhactl.cnf ]", 3, ""); // not written yet
+        as_installed(sql);
+    });
+    let actions = change_actions(step_of(ctx, "server-config").plan(&c, 0).unwrap());
+    assert_eq!(actions.len(), 1, "{actions:?}");
+}
+
+/// A new my.cnf with a custom socket that does not start: the rollback puts the previous
+/// debian.cnf back along with the previous my.cnf (Debian's SysV script would otherwise
+/// look for the server on the socket of the configuration that failed); when it starts,
+/// the saved copy is dropped.
+#[test]
+fn a_rolled_back_my_cnf_takes_debian_cnf_back_with_it() {
+    use crate::bootstrap::paths::{DEBIAN_CNF_FORGET, DEBIAN_CNF_UNDO};
+    let ctx = ctx_with("mysql:\n  socket: /var/run/custom/mysql.sock\n", "");
+    for starts in [false, true] {
+        let journal = crate::transport::fake::Journal::default();
+        let c = cluster(|_, t, sql| {
+            t.journal(&journal);
+            t.on("debian.cnf", 0, "[client]\n[mysql_upgrade]\n");
+            t.on("if [ -e /etc/mysql/mariadb.conf.d/60-mhactl.cnf ]", 3, ""); // not written yet
+            let my_cnf = "/etc/mysql/mariadb.conf.d/60-mhactl.cnf";
+            t.on(&crate::transport::write_file_script(my_cnf, 0o644), 0, "");
+            // The error log's size and the clock before the restart.
+            t.on("stat -c %s /var/log/mysql/error.log", 0, "0\n1764165600\n");
+            t.on("service mariadb restart", 0, "");
+            t.on("tail -c +1", 0, ""); // the failed start wrote no new error-log lines
+                                       // The rollback (the file was new) and debian.cnf's saved copy.
+            t.on(&format!("rm -f {my_cnf}"), 0, "");
+            t.on(DEBIAN_CNF_UNDO, 0, "");
+            t.on(DEBIAN_CNF_FORGET, 0, "");
+            sql.on("SELECT 1", vec![]); // the started server answers
+            if !starts {
+                t.on("service mariadb restart", 1, "");
+            }
+            as_installed(sql);
+        });
+        let Plan::Change(change) = step_of(ctx.clone(), "server-config").plan(&c, 0).unwrap()
+        else {
+            panic!("expected a change")
+        };
+        let write = change.actions.last().unwrap();
+        let result = crate::engine::execute(&c, &c.nodes[0], write);
+        assert_eq!(result.is_ok(), starts, "{result:?}");
+        let scripts: Vec<String> = journal
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|(_, e)| match e {
+                crate::transport::fake::JournalEntry::Command { script, .. } => {
+                    Some(script.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            scripts.contains(&DEBIAN_CNF_UNDO.to_string()),
+            !starts,
+            "{scripts:?}"
+        );
+        assert_eq!(
+            scripts.contains(&DEBIAN_CNF_FORGET.to_string()),
+            starts,
+            "{scripts:?}"
+        );
+    }
+}

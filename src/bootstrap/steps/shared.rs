@@ -1,0 +1,91 @@
+//! What the bootstrap steps share: the context every step gets, account statements, and
+//! starting a service.
+
+use crate::engine::{Action, Cluster};
+use crate::facts;
+use crate::inventory::{Inventory, Secrets};
+use crate::os::ServiceManager;
+use crate::transport::RemoteCommand;
+use crate::transport::Transport;
+use anyhow::{anyhow, Result};
+use std::time::Duration;
+
+/// What every step needs: the inventory and the resolved secrets.
+pub struct Ctx {
+    /// The validated inventory.
+    pub inv: Inventory,
+    /// Resolved secrets.
+    pub secrets: Secrets,
+}
+
+/// Error 1819, said plainly: the server's validate_password rejects a password.
+pub(super) fn password_policy_error(which: &str) -> anyhow::Error {
+    anyhow!(
+        "the server's password policy (validate_password) rejects {which} \
+         (error 1819): use a longer one mixing upper and lower case letters, \
+         digits and special characters; mhactl does not weaken the policy"
+    )
+}
+
+/// Run account statements (created with the binary log off) on the node, turning the
+/// password policy's refusal (1819) into a message naming `which` password it was.
+pub(super) fn account_sql(statements: Vec<String>, which: &'static str) -> Action {
+    Action::Custom(
+        format!("sql: {}", statements.join("; ")),
+        Box::new(move |cluster: &Cluster, i| {
+            cluster.nodes[i]
+                .with_sql(|sql| {
+                    for statement in &statements {
+                        sql.exec(statement)?;
+                    }
+                    Ok(())
+                })
+                .map_err(|e| match crate::sql::server_error_code(&e) {
+                    Some(1819) => password_policy_error(which),
+                    _ => e,
+                })
+        }),
+    )
+}
+
+/// Start a service and wait until it reports running: init scripts often return before
+/// the daemon has written its pid file. With the server's `error_log`, a failure quotes
+/// what the server wrote there.
+pub(super) fn start_service(
+    services: ServiceManager,
+    service: &'static str,
+    error_log: Option<String>,
+) -> Action {
+    Action::Custom(
+        format!("start {service} and wait until it runs"),
+        Box::new(move |cluster: &Cluster, i| {
+            let node = &cluster.nodes[i];
+            let start = || {
+                node.transport
+                    .run_ok(&RemoteCommand::new(services.start_command(service)))?;
+                crate::poll::until(Duration::from_secs(30), || {
+                    facts::service_active(node, services, service)
+                })
+                .map_err(|_| {
+                    anyhow!(
+                        "{}: {service} did not report running within 30 s of starting",
+                        node.name
+                    )
+                })
+            };
+            match &error_log {
+                Some(log) => crate::bootstrap::error_log::quoting_errors(
+                    node,
+                    log,
+                    (services == ServiceManager::Systemd).then_some(service),
+                    start,
+                ),
+                None => start(),
+            }
+        }),
+    )
+}
+
+pub(super) fn run(t: &dyn Transport, script: &str) -> Result<crate::transport::CommandOutput> {
+    t.run(&RemoteCommand::new(script))
+}
