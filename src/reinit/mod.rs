@@ -64,10 +64,10 @@ pub fn run(args: &ReinitArgs, global: &GlobalArgs) -> Result<ExitCode> {
              root password is replaced with it"
         );
     }
-    // Locking makes the run cooperative: from here a first SIGINT/SIGTERM only asks
-    // reinit to stop between its steps: after the pre-flight that takes the same path as
-    // any failure (the node is put back as it was by `restore_previous`), and the exit
-    // status is 130/143.
+    // Locking makes the run cooperative (the session holds the guard): a first
+    // SIGINT/SIGTERM only asks reinit to stop between its steps. After the pre-flight that
+    // takes the same path as any failure (`restore_previous` puts the node back as it
+    // was), and the exit status is 130/143.
     let started = Instant::now();
     let crate::session::Session {
         inv,
