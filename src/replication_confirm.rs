@@ -159,19 +159,7 @@ pub fn confirm_replication(
             if s.io_running { "running" } else { "stopped" },
             if s.sql_running { "running" } else { "stopped" }
         );
-        let mut errors = String::new();
-        if s.last_io_errno != 0 {
-            errors.push_str(&format!(
-                "; last IO error {}: {}",
-                s.last_io_errno, s.last_io_error
-            ));
-        }
-        if s.last_sql_errno != 0 {
-            errors.push_str(&format!(
-                "; last SQL error {}: {}",
-                s.last_sql_errno, s.last_sql_error
-            ));
-        }
+        let errors: String = s.last_errors().iter().map(|e| format!("; {e}")).collect();
         bail!(
             "{}: {step}: replication from {} not confirmed within {} s: {threads}{errors}; {progress}",
             node.name,

@@ -84,6 +84,26 @@ pub struct ReplicaStatus {
 }
 
 impl ReplicaStatus {
+    /// The threads' last errors, each as `last IO error N: text` / `last SQL error N:
+    /// text` (none when both errnos are 0): one wording for bootstrap's confirmation and
+    /// verify's replication-threads check.
+    pub fn last_errors(&self) -> Vec<String> {
+        let mut errors = Vec::new();
+        if self.last_io_errno != 0 {
+            errors.push(format!(
+                "last IO error {}: {}",
+                self.last_io_errno, self.last_io_error
+            ));
+        }
+        if self.last_sql_errno != 0 {
+            errors.push(format!(
+                "last SQL error {}: {}",
+                self.last_sql_errno, self.last_sql_error
+            ));
+        }
+        errors
+    }
+
     /// Parses one row of replica status, accepting both the old (`Slave_IO_Running`,
     /// `Master_Host`, ...) and the MySQL 8.0.22+ (`Replica_IO_Running`, `Source_Host`, ...)
     /// column names.

@@ -156,17 +156,8 @@ pub fn threads_problem(status: &ReplicaStatus) -> Option<String> {
         state(status.io_running),
         state(status.sql_running)
     );
-    if status.last_io_errno != 0 {
-        detail.push_str(&format!(
-            "\nlast IO error {}: {}",
-            status.last_io_errno, status.last_io_error
-        ));
-    }
-    if status.last_sql_errno != 0 {
-        detail.push_str(&format!(
-            "\nlast SQL error {}: {}",
-            status.last_sql_errno, status.last_sql_error
-        ));
+    for error in status.last_errors() {
+        detail.push_str(&format!("\n{error}"));
     }
     Some(detail)
 }
