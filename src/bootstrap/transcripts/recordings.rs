@@ -1,0 +1,427 @@
+//! What the fake nodes answer: a bare EL host as recorded ([`bare_host`]), and how it
+//! looks once a step's actions ran ([`after_planning`], [`after_applying`]), so every
+//! step's own checks and re-plan see the host the real actions would leave behind.
+
+use super::scenarios::Scenario;
+use crate::transport::fake::{FakeSql, FakeTransport};
+
+pub(super) const ROOT_PASSWORD: &str = "Root-pw-4-inventory!";
+pub(super) const REPL_PASSWORD: &str = "Repl-pw-4-inventory!";
+/// The temporary passwords `mysqld --initialize` wrote to each node's error log.
+pub(super) const TEMP_PASSWORDS: [&str; 2] = ["k#8Lr;Jw2q%T", "Xv_3o9!pQe,m"];
+
+/// The temporary passwords `mysqld --initialize` wrote for the custom data directory
+/// (data-directory step), in the custom error log.
+pub(super) const FRESH_TEMP_PASSWORDS: [&str; 2] = ["rT.6w;Gq>9Lk", "h2%Vb_0sN+aE"];
+
+/// The path probe of `path_safety` (detect-os, server-paths, data-directory).
+pub(super) const PROBE: &str = crate::bootstrap::path_safety::PROBE_MARKER;
+
+/// The probe's answer: each of /data/mysql, /data/run, /data/log as `STATE OWNER`.
+pub(super) fn probed(states: [&str; 3]) -> String {
+    ["/data/mysql", "/data/run", "/data/log"]
+        .iter()
+        .zip(states)
+        .map(|(p, s)| {
+            let (state, owner) = s.split_once(' ').unwrap_or((s, "-"));
+            format!("{p}\t{state}\t{owner}\t{p}\n")
+        })
+        .collect()
+}
+
+/// Runbook 1.4's paths on their own partition (`el9-mysql84-custom-paths`).
+pub(super) const ADDRESSES: [&str; 2] = ["10.0.0.11", "10.0.0.12"];
+
+/// The commands and queries whose recorded answer is "exit 0, no output" or "no rows":
+/// every action a step runs succeeds, and the probes below find nothing. Set first, so
+/// any rule a scenario or a later step sets for the same command takes precedence.
+pub(super) fn actions_succeed(t: &FakeTransport, sql: &FakeSql) {
+    for action in [
+        // firewall
+        "--add-rich-rule=",
+        // packages
+        "yum -y install ",
+        "yum -y -q makecache",
+        "dnf -y install ",
+        "dnf -y -q makecache",
+        "dnf -y module disable ",
+        "dnf -y module enable ",
+        "dnf config-manager --help",
+        "dnf config-manager --set-",
+        // services
+        "systemctl enable --quiet ",
+        "systemctl start ",
+        "systemctl restart ",
+        "[ -d /run/systemd/system ] && exit 0;",
+        // server files and the first start
+        "grep -Eq '^!includedir /etc/my",
+        "--validate-config",
+        "mysqld --initialize ",
+        "setsid mysqld ",
+        "mhactl-init.pid ] || exit 0;",
+        "set -e; mkdir -p -- ",
+        "mkdir -p /data/mysql && restorecon -R ",
+        "] || restorecon -R ",
+        "semanage fcontext -a -t ",
+        // keepalived
+        "keepalived -t -f ",
+        // The error log's size and the clock before a start (no output: nothing to quote).
+        "2>/dev/null || echo 0; date +%s",
+        "[ -d /var/log/mariadb ] || exit 100",
+    ] {
+        t.on(action, 0, "");
+    }
+    // Every statement a step runs succeeds.
+    for statement in [
+        "ALTER USER USER() IDENTIFIED BY ",
+        "SET SESSION sql_log_bin = ",
+        "CREATE USER IF NOT EXISTS ",
+        "GRANT REPLICATION SLAVE",
+        "STOP REPLICA",
+        "START REPLICA",
+        "STOP SLAVE",
+        "START SLAVE",
+        "CHANGE REPLICATION SOURCE TO ",
+        "CHANGE MASTER TO ",
+    ] {
+        sql.on(statement, vec![]);
+    }
+    // Not a replica yet, nothing stored for one; the ping answers.
+    for empty in [
+        "SHOW REPLICA STATUS",
+        "SHOW SLAVE STATUS",
+        "FROM mysql.slave_master_info",
+        "SELECT 1",
+        "@@GLOBAL.datadir AS datadir",
+    ] {
+        sql.on(empty, vec![]);
+    }
+}
+
+/// A bare EL host as the scenario recorded it: nothing installed, firewalld running,
+/// SELinux enforcing, systemd.
+pub(super) fn bare_host(s: &Scenario, i: usize, t: &FakeTransport, sql: &FakeSql) {
+    actions_succeed(t, sql);
+    t.on("/etc/os-release", 0, s.os_release);
+    t.on("echo systemd; else echo sysv", 0, "systemd\n");
+    // firewalld in its default zone, without mhactl's rules yet.
+    t.on(crate::bootstrap::firewall::FIREWALLD_STATE, 0, "running\n");
+    t.on("firewall-cmd --get-zone-of-interface=", 0, "public\n");
+    t.on(
+        "--list-all",
+        0,
+        "public (active)\n  target: default\n  interfaces: eth0\n  services: cockpit dhcpv6-client ssh\n",
+    );
+    t.on("--query-rich-rule=", 1, "no\n");
+    t.on(crate::bootstrap::firewall::GETENFORCE, 0, "Enforcing\n");
+    let [server, client] = s.packages();
+    t.on(
+        &format!("rpm -q {server}"),
+        0,
+        &format!("package {server} is not installed\npackage {client} is not installed\npackage keepalived is not installed\n"),
+    );
+    t.on(crate::os::MYSQL_RELEASE_RPM_QUERY, 0, "");
+    t.on(crate::os::YUM_REPOS_QUERY, 0, "");
+    // No MySQL signing key imported yet (rpm -q exits 1).
+    t.on("rpm -q gpg-pubkey-", 1, "");
+    if let Some(m) = s.modules {
+        t.on("/etc/dnf/modules.d/", 0, m);
+    }
+    t.on(&format!("is-active --quiet {}", s.service()), 3, "");
+    if s.mariadb() {
+        // AppStream offers the mariadb:10.11 stream; nothing enabled yet.
+        t.on("dnf -q module list mariadb:", 0, "10.11 available\n");
+    }
+    t.on("is-active --quiet keepalived", 3, "");
+    // SELinux enforcing, the health-check script not written yet.
+    t.on(
+        "echo enforcing;",
+        0,
+        &format!("enforcing\n- {}\n", crate::os::CHECK_SCRIPT_PATH),
+    );
+    // EL has no AppArmor and no Debian maintenance file (both probes exit 100 there).
+    t.on("/sys/module/apparmor/parameters/enabled", 100, "");
+    t.on("/etc/mysql/debian.cnf", 100, "");
+    for missing in [
+        "/etc/my.cnf.d/zz-mhactl.cnf",
+        "/etc/keepalived/keepalived.conf",
+        "/etc/keepalived/mhactl-check-mysql.sh",
+        crate::bootstrap::paths::TMPFILES_PATH,
+    ] {
+        t.on(&format!("if [ -e {missing} ]"), 3, "");
+    }
+    // The RPM's /etc/my.cnf sets log-error and socket.
+    t.on(
+        "my_print_defaults mysqld 2>/dev/null | sed -n 's/^--log[-_]error=//p'",
+        0,
+        "/var/log/mysqld.log\n",
+    );
+    t.on(
+        "my_print_defaults mysqld 2>/dev/null | sed -n 's/^--socket=//p'",
+        0,
+        "/var/lib/mysql/mysql.sock\n",
+    );
+    t.on(
+        "grep -F 'A temporary password is generated for root@localhost: ' /var/log/mysqld.log",
+        0,
+        &format!("{}{}\n", s.temp_password_prefix, TEMP_PASSWORDS[i]),
+    );
+    t.on(
+        "ip -4 -o addr show dev eth0",
+        0,
+        &format!(
+            "2: eth0    inet {}/24 brd 10.0.0.255 scope global eth0\\       valid_lft forever preferred_lft forever\n",
+            ADDRESSES[i]
+        ),
+    );
+    // MariaDB: root by unix_socket from the start. MySQL: root has only the temporary,
+    // expired password: the inventory's is refused.
+    if !s.mariadb() {
+        sql.refuse(Some((
+            1045,
+            "Access denied for user 'root'@'localhost' (using password: YES)",
+        )));
+    }
+    sql.on(
+        "SELECT VERSION()",
+        vec![vec![("version", Some(s.server_version))]],
+    );
+    sql.on("@@GLOBAL.server_id", vec![vec![("value", Some("1"))]]);
+    // The packaged default: no GTIDs (so the first password change needs no reset).
+    sql.on(
+        "@@GLOBAL.gtid_mode",
+        vec![vec![
+            ("mode", Some("OFF")),
+            ("executed", Some("")),
+            ("uuid", Some("5a7c0f5e-3b1d-11ef-9a2b-525400c0ffee")),
+        ]],
+    );
+    sql.on(
+        "@@GLOBAL.auto_increment_offset",
+        vec![vec![("value", Some("1"))]],
+    );
+    sql.on(
+        "@@GLOBAL.character_set_server",
+        vec![vec![(
+            "value",
+            Some(if s.version == "5.7" || s.mariadb() {
+                "latin1"
+            } else {
+                "utf8mb4"
+            }),
+        )]],
+    );
+    sql.on("FROM mysql.user", vec![vec![("n", Some("0"))]]);
+    sql.on(
+        s.binlog_status_sql,
+        vec![vec![
+            (
+                "File",
+                Some(if s.mariadb() {
+                    "mysql-bin.000001"
+                } else {
+                    "mysql-bin.000002"
+                }),
+            ),
+            (
+                "Position",
+                Some(match s.version {
+                    "5.7" => "154",
+                    "10.11" => "328",
+                    _ => "158",
+                }),
+            ),
+            ("Binlog_Do_DB", Some("")),
+            ("Binlog_Ignore_DB", Some("mysql")),
+            ("Executed_Gtid_Set", Some("")),
+        ]],
+    );
+    sql.on("@@server_id", vec![vec![("id", Some("1"))]]);
+    if s.custom_paths() {
+        // No local file-context rules yet; /data holds nothing of mysqld's.
+        t.on(crate::bootstrap::firewall::SEMANAGE_FCONTEXT_LOCAL, 0, "");
+        t.on("stat -c %C", 0, "- /data/mysql\n- /data/run\n- /data/log\n");
+        t.on(PROBE, 0, &probed(["missing", "missing", "missing"]));
+        sql.on(
+            "@@GLOBAL.datadir",
+            vec![vec![("value", Some("/var/lib/mysql/"))]],
+        );
+        sql.on(
+            "SHOW DATABASES",
+            ["information_schema", "mysql", "performance_schema", "sys"]
+                .iter()
+                .map(|d| vec![("Database", Some(*d))])
+                .collect(),
+        );
+    }
+}
+
+/// What the host looks like once a step's actions ran (answers to the actions' own
+/// checks, and the facts later steps read).
+pub(super) fn after_planning(s: &Scenario, step: &str, i: usize, t: &FakeTransport, sql: &FakeSql) {
+    match step {
+        "firewall" => {
+            t.on("--query-rich-rule=", 0, "yes\n");
+        }
+        // The rules are in the local policy, the directories exist (root's) and carry
+        // their types.
+        "selinux" => {
+            t.on(
+                crate::bootstrap::firewall::SEMANAGE_FCONTEXT_LOCAL,
+                0,
+                "SELinux fcontext                                   type               Context\n\n\
+                 /data/log(/.*)?                                    all files          system_u:object_r:mysqld_log_t:s0\n\
+                 /data/mysql(/.*)?                                  all files          system_u:object_r:mysqld_db_t:s0\n\
+                 /data/run(/.*)?                                    all files          system_u:object_r:mysqld_var_run_t:s0\n",
+            );
+            t.on(
+                "stat -c %C",
+                0,
+                "unconfined_u:object_r:mysqld_db_t:s0 /data/mysql\n\
+                 unconfined_u:object_r:mysqld_var_run_t:s0 /data/run\n\
+                 unconfined_u:object_r:mysqld_log_t:s0 /data/log\n",
+            );
+            t.on("elif [ -z \"$(ls -A", 0, "empty\n");
+            // Only the data directory is created here (root's, empty).
+            t.on(PROBE, 0, &probed(["dir-empty root", "missing", "missing"]));
+        }
+        "server-paths" => {
+            t.on(
+                PROBE,
+                0,
+                &probed(["dir-empty root", "dir mysql", "dir mysql"]),
+            );
+        }
+        "data-directory" => {
+            t.on("elif [ -z \"$(ls -A", 0, "initialised mysql\n");
+            t.on(PROBE, 0, &probed(["dir mysql", "dir mysql", "dir mysql"]));
+            t.on(
+                "grep -F 'A temporary password is generated for root@localhost: ' /data/log/mysqld.log",
+                0,
+                &format!("{}{}\n", s.temp_password_prefix, FRESH_TEMP_PASSWORDS[i]),
+            );
+        }
+        "install-packages" => {
+            t.on(crate::os::YUM_REPOS_QUERY, 0, s.mysql_repo_file);
+            t.on("rpm -q gpg-pubkey-", 0, "");
+            t.on("if [ -e /etc/my.cnf ]", 0, s.my_cnf);
+            let [server, client] = s.packages();
+            t.on(
+                &format!("rpm -q {server}"),
+                0,
+                &format!(
+                    "{server}-{v}-1.{el}.x86_64\n{client}-{v}-1.{el}.x86_64\nkeepalived-{k}.x86_64\n",
+                    v = s
+                        .server_version
+                        .trim_end_matches("-log")
+                        .trim_end_matches("-MariaDB"),
+                    el = s.rpm_dist,
+                    k = s.keepalived_rpm,
+                ),
+            );
+            if s.mariadb() {
+                t.on("dnf -q module list mariadb:", 0, "10.11 enabled\n");
+            }
+        }
+        "start-server" => {
+            t.on(&format!("is-active --quiet {}", s.service()), 0, "");
+        }
+        "admin-access" => {
+            sql.refuse(None);
+        }
+        "server-config" => {
+            let id = (i + 1).to_string();
+            sql.on("@@GLOBAL.server_id", vec![vec![("value", Some(leak(&id)))]]);
+            sql.on(
+                "@@GLOBAL.auto_increment_offset",
+                vec![vec![("value", Some(leak(&id)))]],
+            );
+            sql.on(
+                "@@GLOBAL.character_set_server",
+                vec![vec![("value", Some("utf8mb4"))]],
+            );
+            let with = crate::os::with_include_line(s.my_cnf, "!includedir /etc/my.cnf.d");
+            t.on("if [ -e /etc/my.cnf ]", 0, &with);
+            if s.custom_paths() {
+                // The server now runs with zz-mhactl.cnf's paths.
+                sql.on(
+                    "@@GLOBAL.datadir",
+                    vec![vec![("value", Some("/data/mysql/"))]],
+                );
+                t.on(
+                    "my_print_defaults mysqld 2>/dev/null | sed -n 's/^--log[-_]error=//p'",
+                    0,
+                    "/var/log/mysqld.log\n/data/log/mysqld.log\n",
+                );
+                t.on(
+                    "my_print_defaults mysqld 2>/dev/null | sed -n 's/^--socket=//p'",
+                    0,
+                    "/var/lib/mysql/mysql.sock\n/data/run/mysql.sock\n",
+                );
+            }
+        }
+        "replication-user" => {
+            let peer = ADDRESSES[1 - i];
+            sql.on("FROM mysql.user", vec![vec![("n", Some("1"))]]);
+            sql.on(
+                "SHOW GRANTS FOR",
+                vec![vec![(
+                    "Grants",
+                    Some(leak(&if s.mariadb() {
+                        // 10.5.2+ prints REPLICATION CLIENT as BINLOG MONITOR, and the
+                        // hash (not the password's: a recorded one).
+                        format!(
+                            "GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO `repl`@`{peer}` \
+                             IDENTIFIED BY PASSWORD '*0F4A6D3B0E9C7C0B3D0B61C1D5E3D6E1A3D3E6B2'"
+                        )
+                    } else {
+                        format!(
+                            "GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO `repl`@`{peer}`"
+                        )
+                    })),
+                )]],
+            );
+        }
+        "replication" => {
+            let rows = (s.replica_status)(ADDRESSES[1 - i]);
+            sql.on(s.replica_status_sql(), rows);
+        }
+        "keepalived" => {
+            t.on("is-active --quiet keepalived", 0, "");
+            if i == 0 {
+                t.on(
+                    "ip -4 -o addr show dev eth0",
+                    0,
+                    "2: eth0    inet 10.0.0.11/24 brd 10.0.0.255 scope global eth0\\       valid_lft forever preferred_lft forever\n\
+                     2: eth0    inet 10.0.0.100/24 scope global secondary eth0\\       valid_lft forever preferred_lft forever\n",
+                );
+            }
+        }
+        _ => {}
+    }
+}
+
+/// What the commands the fake does not interpret left behind (`keepalived -t` passed,
+/// so the candidate was renamed over the live file).
+pub(super) fn after_applying(step: &str, t: &FakeTransport) {
+    if step == "keepalived" {
+        // restorecon/chcon gave the new script the health check's type.
+        t.on(
+            "echo enforcing;",
+            0,
+            &format!(
+                "enforcing\nsystem_u:object_r:{}:s0 {}\n",
+                crate::bootstrap::steps::CHECK_SCRIPT_SELINUX_TYPE,
+                crate::os::CHECK_SCRIPT_PATH
+            ),
+        );
+        let conf = crate::os::KEEPALIVED_CONF_PATH;
+        if let Some(c) = t.kept_file(&format!("{conf}.mhactl-new")) {
+            t.put_file(conf, &c);
+        }
+    }
+}
+
+pub(super) fn leak(s: &str) -> &'static str {
+    Box::leak(s.to_string().into_boxed_str())
+}
