@@ -271,6 +271,12 @@ pub trait Observer: Sync {
     fn started(&self, _node: &str, _step: &str) {}
     /// A step finished on a node.
     fn finished(&self, _report: &StepReport) {}
+    /// A step was planned on a node (before anything of the plan is applied).
+    fn planned(&self, _node: &str, _step: &str, _plan: &Plan) {}
+    /// A step's change was applied on a node (before it is planned again).
+    fn applied(&self, _node: &str, _step: &str) {}
+    /// A step was planned again after its change was applied.
+    fn replanned(&self, _node: &str, _step: &str, _plan: &Plan) {}
 }
 
 /// An observer that shows nothing.
@@ -288,6 +294,18 @@ pub fn run(
     dry_run: bool,
     observer: &dyn Observer,
 ) -> Vec<StepReport> {
+    run_nodes(cluster, ops, dry_run, observer, false)
+}
+
+/// [`run`]; with `in_order`, a step's nodes run one after the other, in the cluster's
+/// order (the golden transcripts: their recorded hosts answer one node at a time).
+pub(crate) fn run_nodes(
+    cluster: &Cluster,
+    ops: &[Box<dyn Operation>],
+    dry_run: bool,
+    observer: &dyn Observer,
+    in_order: bool,
+) -> Vec<StepReport> {
     let mut reports = Vec::new();
     let mut pending = vec![false; cluster.nodes.len()];
     let mut failed = false;
@@ -295,26 +313,26 @@ pub fn run(
         if failed || crate::interrupt::requested().is_some() {
             break;
         }
-        let step_reports: Vec<StepReport> = std::thread::scope(|scope| {
-            let nodes = if op.cluster_wide() {
-                &cluster.nodes[..1]
-            } else {
-                &cluster.nodes[..]
-            };
-            let handles: Vec<_> = nodes
-                .iter()
-                .map(|node| {
-                    let skip = dry_run && pending[node.index];
-                    scope.spawn(move || {
-                        run_step(cluster, op.as_ref(), node, dry_run, skip, observer)
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("step thread panicked"))
-                .collect()
-        });
+        let nodes = if op.cluster_wide() {
+            &cluster.nodes[..1]
+        } else {
+            &cluster.nodes[..]
+        };
+        let step = |node: &NodeHandle| {
+            let skip = dry_run && pending[node.index];
+            run_step(cluster, op.as_ref(), node, dry_run, skip, observer)
+        };
+        let step_reports: Vec<StepReport> = if in_order {
+            nodes.iter().map(step).collect()
+        } else {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = nodes.iter().map(|n| scope.spawn(move || step(n))).collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("step thread panicked"))
+                    .collect()
+            })
+        };
         for report in step_reports {
             if report.status == StepStatus::Failed {
                 failed = true;
@@ -347,7 +365,7 @@ fn run_step(
             None,
         )
     } else {
-        match apply_step(cluster, op, node, dry_run) {
+        match apply_step(cluster, op, node, dry_run, observer) {
             Ok((status, detail, diff)) => (status, detail, diff),
             Err(err) => (StepStatus::Failed, format!("{err:#}"), None),
         }
@@ -373,10 +391,13 @@ fn apply_step(
     op: &dyn Operation,
     node: &NodeHandle,
     dry_run: bool,
+    observer: &dyn Observer,
 ) -> Result<(StepStatus, String, Option<String>)> {
     // A planning error is reported as is: the step and node are already named, and
     // planning changes nothing, so there is nothing else to say about it.
-    let change = match op.plan(cluster, node.index)? {
+    let plan = op.plan(cluster, node.index)?;
+    observer.planned(&node.name, op.name(), &plan);
+    let change = match plan {
         Plan::Noop(reason) => return Ok((StepStatus::Unchanged, reason, None)),
         Plan::Change(change) => change,
     };
@@ -390,8 +411,13 @@ fn apply_step(
     for action in &change.actions {
         execute(cluster, node, action).with_context(|| cluster.redact(&action.describe()))?;
     }
+    observer.applied(&node.name, op.name());
     // Re-plan: a correct operation is now satisfied. Anything else is a bug worth stopping for.
-    match op.plan(cluster, node.index).context("re-reading facts after the change")? {
+    let again = op
+        .plan(cluster, node.index)
+        .context("re-reading facts after the change")?;
+    observer.replanned(&node.name, op.name(), &again);
+    match again {
         Plan::Noop(_) => Ok((StepStatus::Changed, change.summary, change.diff)),
         Plan::Change(again) => bail!(
             "still not converged after applying it (would now {}); this is a bug in mhactl's `{}` step",

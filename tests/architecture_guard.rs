@@ -329,7 +329,13 @@ fn module_file(path: &str, header: &str, name: &str) -> String {
     } else {
         dir.join(stem)
     };
-    base.join(format!("{name}.rs")).display().to_string()
+    // `name.rs`, or `name/mod.rs` for a module with submodules of its own.
+    let file = base.join(format!("{name}.rs"));
+    if file.exists() {
+        file.display().to_string()
+    } else {
+        base.join(name).join("mod.rs").display().to_string()
+    }
 }
 
 /// Violations per (file, kind), each with its line numbers, for the files under `src/`.
@@ -348,7 +354,12 @@ fn scan() -> BTreeMap<(String, &'static str), Vec<(usize, String)>> {
     }
     let mut found: BTreeMap<(String, &'static str), Vec<(usize, String)>> = BTreeMap::new();
     for (path, (lx, ranges)) in &lexed {
-        if path.ends_with("_tests.rs") || test_files.contains(path) {
+        // A test-only `dir/mod.rs` makes everything under `dir/` test-only (its submodules).
+        let under_test_module = test_files.iter().any(|t| {
+            t.strip_suffix("mod.rs")
+                .is_some_and(|dir| path.starts_with(dir))
+        });
+        if path.ends_with("_tests.rs") || test_files.contains(path) || under_test_module {
             continue;
         }
         let in_test = |offset: usize| ranges.iter().any(|&(a, b)| a <= offset && offset <= b);

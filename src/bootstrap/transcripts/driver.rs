@@ -7,11 +7,16 @@ use super::recordings::{
 };
 use super::scenarios::{ctx, Scenario};
 use crate::bootstrap::steps::all;
-use crate::engine::{Cluster, NodeHandle, Plan};
+use crate::engine::{run_nodes, Cluster, NodeHandle, Observer, Plan, StepReport, StepStatus};
 use crate::transport::fake::{FakeSql, FakeTransport, Journal, JournalEntry};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+/// Run the whole bootstrap of `s` and return the transcript, unredacted (the caller
+/// checks where secrets went, then redacts). The steps run through the engine's own
+/// loop ([`crate::engine::run_nodes`]: plan, apply, re-plan, stop at the first failure),
+/// node after node so the recorded hosts answer one step at a time; [`Recorder`] hears
+/// each phase and writes down what it asked of the nodes.
 pub(super) fn run_scenario(s: &Scenario) -> (String, Vec<String>, Vec<Vec<JournalEntry>>) {
     let ctx = ctx(s);
     let journal = Journal::default();
@@ -49,78 +54,123 @@ pub(super) fn run_scenario(s: &Scenario) -> (String, Vec<String>, Vec<Vec<Journa
     secrets.extend(TEMP_PASSWORDS.iter().map(|p| p.to_string()));
     secrets.extend(FRESH_TEMP_PASSWORDS.iter().map(|p| p.to_string()));
     let cluster = Cluster { nodes, secrets };
-    let mut out = String::new();
-    let mut all_entries = vec![Vec::new(), Vec::new()];
-    for op in all(ctx.clone()) {
-        let targets: Vec<usize> = if op.cluster_wide() {
-            vec![0]
-        } else {
-            vec![0, 1]
+    let recorder = Recorder {
+        scenario: s,
+        fakes: &fakes,
+        journal: &journal,
+        state: Mutex::default(),
+    };
+    let reports = run_nodes(&cluster, &all(ctx.clone()), false, &recorder, true);
+    for r in &reports {
+        assert!(
+            r.status != StepStatus::Failed,
+            "{}: {}: {}: {}",
+            s.name,
+            r.node,
+            r.step,
+            r.detail
+        );
+    }
+    let state = recorder.state.into_inner().expect("recorder");
+    (state.out, cluster.secrets.clone(), state.entries)
+}
+
+/// Hears the engine's phases of each step on each node: takes what the phase asked of
+/// the nodes from the journal, and after planning (and applying) a change makes the
+/// fakes answer as the host would once the actions ran.
+struct Recorder<'a> {
+    scenario: &'a Scenario,
+    fakes: &'a [(Arc<FakeTransport>, FakeSql)],
+    journal: &'a Journal,
+    state: Mutex<RecorderState>,
+}
+
+/// The transcript so far, and the step being run.
+#[derive(Default)]
+struct RecorderState {
+    out: String,
+    /// Everything each node (db1, db2) was asked, in order.
+    entries: Vec<Vec<JournalEntry>>,
+    /// The step's plan (`unchanged: ...` or `change: ...`) and what planning asked.
+    head: String,
+    planned: Vec<(String, JournalEntry)>,
+    applied: Vec<(String, JournalEntry)>,
+    /// The re-plan's reason and what it asked.
+    replanned: Option<(String, Vec<(String, JournalEntry)>)>,
+}
+
+fn index_of(node: &str) -> usize {
+    if node == "db1" {
+        0
+    } else {
+        1
+    }
+}
+
+impl Observer for Recorder<'_> {
+    fn planned(&self, node: &str, step: &str, plan: &Plan) {
+        let mut st = self.state.lock().expect("recorder");
+        st.head = match plan {
+            Plan::Noop(why) => format!("unchanged: {why}"),
+            Plan::Change(c) => format!("change: {}", c.summary),
         };
-        for i in targets {
-            let (t, sql) = &fakes[i];
-            let who = if op.cluster_wide() {
-                "cluster".to_string()
-            } else {
-                cluster.nodes[i].name.clone()
-            };
-            let plan = op
-                .plan(&cluster, i)
-                .unwrap_or_else(|e| panic!("{}: {who}: {}: {e:#}", s.name, op.name()));
-            let head = match &plan {
-                Plan::Noop(why) => format!("unchanged: {why}"),
-                Plan::Change(c) => format!("change: {}", c.summary),
-            };
-            let me = cluster.nodes[i].name.clone();
-            let mut planned_entries = take(&journal);
-            let mut applied_entries = Vec::new();
-            let mut replanned = None;
-            if let Plan::Change(change) = &plan {
-                after_planning(s, op.name(), i, t, sql);
-                for action in &change.actions {
-                    crate::engine::execute(&cluster, &cluster.nodes[i], action).unwrap_or_else(
-                        |e| {
-                            panic!(
-                                "{}: {who}: {}: {}: {e:#}",
-                                s.name,
-                                op.name(),
-                                action.describe()
-                            )
-                        },
-                    );
-                }
-                applied_entries = take(&journal);
-                after_applying(op.name(), t);
-                // As the engine does: plan again; a correct step has nothing left to do.
-                match op.plan(&cluster, i) {
-                    Ok(Plan::Noop(why)) => replanned = Some((why, take(&journal))),
-                    Ok(Plan::Change(again)) => panic!(
-                        "{}: {who}: {}: not converged after applying: would now {}",
-                        s.name,
-                        op.name(),
-                        again.summary
-                    ),
-                    Err(e) => panic!("{}: {who}: {}: re-plan: {e:#}", s.name, op.name()),
-                }
-            }
-            out.push_str(&format!("\n== {who} {}: {head}\n", op.name()));
-            out.push_str(&render_entries(&planned_entries, &me));
-            if !applied_entries.is_empty() {
-                out.push_str("-- apply\n");
-                out.push_str(&render_entries(&applied_entries, &me));
-            }
-            if let Some((why, entries)) = replanned {
-                out.push_str(&format!("-- re-plan: unchanged: {why}\n"));
-                out.push_str(&render_entries(&entries, &me));
-                applied_entries.extend(entries);
-            }
-            for (node, e) in planned_entries.drain(..).chain(applied_entries.drain(..)) {
-                let n = if node == "db1" { 0 } else { 1 };
-                all_entries[n].push(e);
-            }
+        st.planned = take(self.journal);
+        if let Plan::Change(_) = plan {
+            let i = index_of(node);
+            let (t, sql) = &self.fakes[i];
+            after_planning(self.scenario, step, i, t, sql);
         }
     }
-    (out, cluster.secrets.clone(), all_entries)
+
+    fn applied(&self, node: &str, step: &str) {
+        self.state.lock().expect("recorder").applied = take(self.journal);
+        after_applying(step, &self.fakes[index_of(node)].0);
+    }
+
+    fn replanned(&self, _node: &str, _step: &str, plan: &Plan) {
+        if let Plan::Noop(why) = plan {
+            self.state.lock().expect("recorder").replanned =
+                Some((why.clone(), take(self.journal)));
+        }
+    }
+
+    fn finished(&self, report: &StepReport) {
+        if report.status == StepStatus::Failed {
+            // The run stops here; run_scenario reports it.
+            return;
+        }
+        let mut st = self.state.lock().expect("recorder");
+        let st = &mut *st;
+        // A cluster-wide step runs on db1.
+        let me = if report.node == "cluster" {
+            "db1"
+        } else {
+            report.node.as_str()
+        };
+        st.out.push_str(&format!(
+            "\n== {} {}: {}\n",
+            report.node, report.step, st.head
+        ));
+        st.out.push_str(&render_entries(&st.planned, me));
+        if !st.applied.is_empty() {
+            st.out.push_str("-- apply\n");
+            st.out.push_str(&render_entries(&st.applied, me));
+        }
+        if let Some((why, entries)) = st.replanned.take() {
+            st.out.push_str(&format!("-- re-plan: unchanged: {why}\n"));
+            st.out.push_str(&render_entries(&entries, me));
+            st.applied.extend(entries);
+        }
+        if st.entries.is_empty() {
+            st.entries = vec![Vec::new(), Vec::new()];
+        }
+        for (node, e) in std::mem::take(&mut st.planned)
+            .into_iter()
+            .chain(std::mem::take(&mut st.applied))
+        {
+            st.entries[index_of(&node)].push(e);
+        }
+    }
 }
 
 pub(super) fn take(j: &Journal) -> Vec<(String, JournalEntry)> {
