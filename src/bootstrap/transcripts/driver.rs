@@ -58,7 +58,10 @@ pub(super) fn run_scenario(s: &Scenario) -> (String, Vec<String>, Vec<Vec<Journa
         scenario: s,
         fakes: &fakes,
         journal: &journal,
-        state: Mutex::default(),
+        state: Mutex::new(RecorderState {
+            entries: vec![Vec::new(), Vec::new()],
+            ..RecorderState::default()
+        }),
     };
     let reports = run_nodes(&cluster, &all(ctx.clone()), false, &recorder, true);
     for r in &reports {
@@ -160,9 +163,6 @@ impl Observer for Recorder<'_> {
             st.out.push_str(&format!("-- re-plan: unchanged: {why}\n"));
             st.out.push_str(&render_entries(&entries, me));
             st.applied.extend(entries);
-        }
-        if st.entries.is_empty() {
-            st.entries = vec![Vec::new(), Vec::new()];
         }
         for (node, e) in std::mem::take(&mut st.planned)
             .into_iter()
