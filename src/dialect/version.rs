@@ -1,7 +1,7 @@
 //! The server's flavor and version, parsed from `SELECT VERSION()`, and the check that the
 //! running server is the one the inventory describes.
 
-use crate::inventory::Flavor;
+use crate::inventory::{Flavor, ServerFamily};
 use anyhow::{bail, Context, Result};
 use std::fmt;
 
@@ -71,17 +71,17 @@ impl Version {
     /// MySQL at least `major.minor.patch`. A match, not `==`: a new flavor must say here
     /// whether MySQL's version boundaries apply to it.
     pub(super) fn mysql_at_least(&self, major: u32, minor: u32, patch: u32) -> bool {
-        match self.flavor {
-            Flavor::Mysql => self.at_least(major, minor, patch),
-            Flavor::Mariadb => false,
+        match self.flavor.family() {
+            ServerFamily::Mysql => self.at_least(major, minor, patch),
+            ServerFamily::Mariadb => false,
         }
     }
 
     /// MariaDB at least `major.minor.patch` (see [`Self::mysql_at_least`]).
     pub(super) fn mariadb_at_least(&self, major: u32, minor: u32, patch: u32) -> bool {
-        match self.flavor {
-            Flavor::Mariadb => self.at_least(major, minor, patch),
-            Flavor::Mysql => false,
+        match self.flavor.family() {
+            ServerFamily::Mariadb => self.at_least(major, minor, patch),
+            ServerFamily::Mysql => false,
         }
     }
 }
