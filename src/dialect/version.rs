@@ -39,9 +39,9 @@ impl Version {
             Flavor::Mysql
         };
         // MariaDB before 11 may prefix the handshake version with "5.5.5-".
-        let rest = match flavor {
-            Flavor::Mariadb => s.strip_prefix("5.5.5-").unwrap_or(s),
-            Flavor::Mysql => s,
+        let rest = match flavor.family() {
+            ServerFamily::Mariadb => s.strip_prefix("5.5.5-").unwrap_or(s),
+            ServerFamily::Mysql => s,
         };
         let numeric: &str = rest
             .split(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -111,10 +111,7 @@ impl Version {
 
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = match self.flavor {
-            Flavor::Mariadb => "MariaDB",
-            Flavor::Mysql => "MySQL",
-        };
+        let name = self.flavor.server_name();
         write!(f, "{name} {}.{}.{}", self.major, self.minor, self.patch)
     }
 }

@@ -48,6 +48,21 @@ impl Flavor {
         }
     }
 
+    /// The flavor whose inventory name is `name` (what serde accepts for `mysql.flavor`).
+    pub fn from_inventory_name(name: &str) -> Option<Flavor> {
+        use serde::de::{value::StrDeserializer, IntoDeserializer};
+        let d: StrDeserializer<'_, serde::de::value::Error> = name.into_deserializer();
+        Flavor::deserialize(d).ok()
+    }
+
+    /// The server's product name, as reports print it before its version.
+    pub fn server_name(self) -> &'static str {
+        match self {
+            Flavor::Mariadb => "MariaDB",
+            Flavor::Mysql => "MySQL",
+        }
+    }
+
     /// True when, without a mirror, EL nodes install this flavor from the vendor's own
     /// yum repository (repo.mysql.com, with its release series), which mhactl sets up.
     pub fn installs_from_vendor_yum_repository(self) -> bool {
@@ -55,5 +70,19 @@ impl Flavor {
             Flavor::Mysql => true,
             Flavor::Mariadb => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inventory_names_round_trip() {
+        for f in [Flavor::Mariadb, Flavor::Mysql] {
+            assert_eq!(Flavor::from_inventory_name(f.inventory_name()), Some(f));
+        }
+        assert_eq!(Flavor::from_inventory_name("MySQL"), None);
+        assert_eq!(Flavor::from_inventory_name(""), None);
     }
 }
