@@ -208,9 +208,9 @@ fn node_handle(inv: &Inventory, secrets: &Secrets, i: usize, t: Arc<dyn Transpor
     let connector_transport = Arc::clone(&t);
     // MariaDB's root uses socket authentication; MySQL's the inventory's root
     // password when it gives one (else `auth_socket`, as Debian packages it).
-    let root_password = match inv.mysql.flavor {
-        crate::inventory::Flavor::Mysql => secrets.root_password.clone(),
-        crate::inventory::Flavor::Mariadb => None,
+    let root_password = match inv.mysql.flavor.family() {
+        crate::inventory::ServerFamily::Mysql => secrets.root_password.clone(),
+        crate::inventory::ServerFamily::Mariadb => None,
     };
     let connector: engine::SqlConnector = Box::new(move || {
         let socket = find_server_socket(connector_transport.as_ref())?;

@@ -3,7 +3,7 @@
 //! error log.
 
 use super::{quote_account, quote_string, Dialect};
-use crate::inventory::Flavor;
+use crate::inventory::ServerFamily;
 
 /// Binary logging off and on for one session (the same on every flavor and version).
 pub(super) const SESSION_BINLOG_OFF: &str = "SET SESSION sql_log_bin = 0";
@@ -66,14 +66,14 @@ impl Dialect {
     /// whose caching_sha2_password hashes are salted and where `PASSWORD()` is gone: the
     /// caller logs in with the password instead.
     pub fn password_matches_sql(&self, user: &str, host: &str, password: &str) -> Option<String> {
-        match self.flavor() {
-            Flavor::Mariadb => Some(format!(
+        match self.family() {
+            ServerFamily::Mariadb => Some(format!(
                 "SELECT COUNT(*) AS n FROM mysql.user WHERE User = {} AND Host = {} AND authentication_string = PASSWORD({})",
                 quote_string(user),
                 quote_string(host),
                 quote_string(password)
             )),
-            Flavor::Mysql => None,
+            ServerFamily::Mysql => None,
         }
     }
 

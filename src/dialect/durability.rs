@@ -17,7 +17,7 @@
 //!   `mysql.gtid_slave_pos` is); docs/inventory.md says so.
 
 use super::Dialect;
-use crate::inventory::{Durability, Flavor};
+use crate::inventory::{Durability, ServerFamily};
 
 /// One my.cnf option and what the running server reports for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,12 +60,12 @@ impl Dialect {
     /// MySQL before 8.0.2 keeps replication positions in files unless told otherwise.
     fn applier_repository_options(&self) -> Vec<ServerOption> {
         let v = self.v();
-        match v.flavor {
-            Flavor::Mysql if !v.at_least(8, 0, 2) => vec![
+        match v.flavor.family() {
+            ServerFamily::Mysql if !v.at_least(8, 0, 2) => vec![
                 opt("relay_log_info_repository", "TABLE", "TABLE"),
                 opt("master_info_repository", "TABLE", "TABLE"),
             ],
-            Flavor::Mysql | Flavor::Mariadb => Vec::new(),
+            ServerFamily::Mysql | ServerFamily::Mariadb => Vec::new(),
         }
     }
 }
@@ -74,6 +74,7 @@ impl Dialect {
 mod tests {
     use super::*;
     use crate::dialect::Version;
+    use crate::inventory::Flavor;
 
     fn names(d: &Dialect, dur: Durability) -> Vec<String> {
         d.durability_options(dur)

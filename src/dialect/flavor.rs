@@ -1,10 +1,11 @@
 //! What differs between the server flavors whatever their version: how root logs in
 //! and what a fresh data directory gives it, where the packages come from, which GTID
-//! model the server has. Each capability is one `match` over every [`Flavor`], so a new
-//! flavor fails to compile here instead of silently taking one flavor's branch at a
-//! call site; call sites ask the capability and never compare flavors.
+//! model the server has. Each capability is one `match` over the flavor's
+//! [`ServerFamily`] (declared once per flavor in `inventory/flavor.rs`); a flavor that
+//! differs from its family in one capability gets its own arm here, not at a call site.
+//! Call sites ask the capability and never compare flavors.
 
-use crate::inventory::Flavor;
+use crate::inventory::{Flavor, ServerFamily};
 
 /// How a server identifies transactions globally.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,22 +19,14 @@ pub enum GtidModel {
 }
 
 impl Flavor {
-    /// The flavor as the inventory spells it (`mysql.flavor`).
-    pub fn inventory_name(self) -> &'static str {
-        match self {
-            Flavor::Mariadb => "mariadb",
-            Flavor::Mysql => "mysql",
-        }
-    }
-
     /// True when a freshly initialised data directory gives root a temporary, expired
     /// password (MySQL's `mysqld --initialize`), which mhactl replaces with the
     /// inventory's root password, so that password is required. MariaDB's root logs
     /// in through the unix socket instead.
     pub fn fresh_root_password_is_temporary(self) -> bool {
-        match self {
-            Flavor::Mysql => true,
-            Flavor::Mariadb => false,
+        match self.family() {
+            ServerFamily::Mysql => true,
+            ServerFamily::Mariadb => false,
         }
     }
 
@@ -42,35 +35,35 @@ impl Flavor {
     /// expired-password error means "use the inventory's root password". MariaDB's
     /// root authenticates by `unix_socket`.
     pub fn root_logs_in_with_password(self) -> bool {
-        match self {
-            Flavor::Mysql => true,
-            Flavor::Mariadb => false,
+        match self.family() {
+            ServerFamily::Mysql => true,
+            ServerFamily::Mariadb => false,
         }
     }
 
     /// True when, without a mirror, EL8+ nodes install this flavor from AppStream
     /// module streams (the inventory's version is the stream, enabled before install).
     pub fn installs_from_dnf_module_streams(self) -> bool {
-        match self {
-            Flavor::Mariadb => true,
-            Flavor::Mysql => false,
+        match self.family() {
+            ServerFamily::Mariadb => true,
+            ServerFamily::Mysql => false,
         }
     }
 
     /// True when EL7's own repositories carry only an unsupported release of this
     /// flavor (MariaDB 5.5), so a mirror (`packages.repository`) is required there.
     pub fn el7_base_repository_too_old(self) -> bool {
-        match self {
-            Flavor::Mariadb => true,
-            Flavor::Mysql => false,
+        match self.family() {
+            ServerFamily::Mariadb => true,
+            ServerFamily::Mysql => false,
         }
     }
 
     /// The flavor's GTID model.
     pub fn gtid_model(self) -> GtidModel {
-        match self {
-            Flavor::Mariadb => GtidModel::DomainServerSequence,
-            Flavor::Mysql => GtidModel::ServerUuidSets,
+        match self.family() {
+            ServerFamily::Mariadb => GtidModel::DomainServerSequence,
+            ServerFamily::Mysql => GtidModel::ServerUuidSets,
         }
     }
 }

@@ -3,20 +3,20 @@
 //! GTID model is [`super::GtidModel`].
 
 use super::{quote_string, Dialect};
-use crate::inventory::Flavor;
+use crate::inventory::ServerFamily;
 
 impl Dialect {
     /// MySQL's GTID state: rows `mode`, `executed`, `uuid` (`gtid_mode`, `gtid_executed`,
     /// `server_uuid`). `None` on MariaDB, which has no `gtid_mode` and always records
     /// its domain-server-sequence GTIDs.
     pub fn gtid_state_sql(&self) -> Option<String> {
-        match self.flavor() {
-            Flavor::Mysql => Some(
+        match self.family() {
+            ServerFamily::Mysql => Some(
                 "SELECT @@GLOBAL.gtid_mode AS mode, @@GLOBAL.gtid_executed AS executed, \
                  @@GLOBAL.server_uuid AS uuid"
                     .into(),
             ),
-            Flavor::Mariadb => None,
+            ServerFamily::Mariadb => None,
         }
     }
 }

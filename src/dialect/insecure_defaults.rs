@@ -5,7 +5,7 @@
 //! create them), and `verify`'s `access-defaults` check fails when either node has them.
 
 use super::{quote_account, quote_string, Dialect};
-use crate::inventory::Flavor;
+use crate::inventory::{Flavor, ServerFamily};
 
 /// The database names whose `mysql.db` rows open them to every account (`test\_%` is a
 /// LIKE pattern: any database whose name starts with `test_`).
@@ -13,14 +13,14 @@ const TEST_DATABASE_GRANTS: [&str; 2] = ["test", "test\\_%"];
 
 /// Why each flavor may have these objects; the statements removing them are the same.
 fn origin(flavor: Flavor) -> &'static str {
-    match flavor {
+    match flavor.family() {
         // mariadb-install-db / mysql_install_db create them unless `--skip-test-db`
         // (10.3+, MDEV-12645): `''@'localhost'`, `''@'<hostname>'`, `test`, and `mysql.db`
         // rows for `test` / `test\_%` (granted to `''`, or to the PUBLIC role in 10.11+).
-        Flavor::Mariadb => "mariadb-install-db without --skip-test-db",
+        ServerFamily::Mariadb => "mariadb-install-db without --skip-test-db",
         // `mysqld --initialize` (5.7+) creates none of them; they come from a data
         // directory made by the old mysql_install_db, or by hand.
-        Flavor::Mysql => "an old mysql_install_db or a manual change",
+        ServerFamily::Mysql => "an old mysql_install_db or a manual change",
     }
 }
 
@@ -28,8 +28,8 @@ impl Dialect {
     /// Lists anonymous accounts: rows `(User, Host)`. Roles (MariaDB's PUBLIC has an
     /// empty *host*) are not anonymous accounts: only an empty *user name* is.
     pub fn anonymous_accounts_sql(&self) -> String {
-        match self.flavor() {
-            Flavor::Mariadb | Flavor::Mysql => {
+        match self.family() {
+            ServerFamily::Mariadb | ServerFamily::Mysql => {
                 "SELECT User, Host FROM mysql.user WHERE User = '' ORDER BY Host".into()
             }
         }
@@ -42,8 +42,8 @@ impl Dialect {
             .iter()
             .map(|d| quote_string(d))
             .collect();
-        match self.flavor() {
-            Flavor::Mariadb | Flavor::Mysql => format!(
+        match self.family() {
+            ServerFamily::Mariadb | ServerFamily::Mysql => format!(
                 "SELECT CONCAT('database ', SCHEMA_NAME) AS what FROM information_schema.SCHEMATA \
                  WHERE SCHEMA_NAME = 'test' \
                  UNION ALL SELECT CONCAT('grants on ', Db, ' to ''', User, '''@''', Host, '''') \
@@ -64,8 +64,8 @@ impl Dialect {
             .iter()
             .map(|d| quote_string(d))
             .collect();
-        match self.flavor() {
-            Flavor::Mariadb | Flavor::Mysql => {
+        match self.family() {
+            ServerFamily::Mariadb | ServerFamily::Mysql => {
                 let mut out: Vec<String> = anonymous
                     .iter()
                     .map(|(user, host)| {

@@ -161,6 +161,11 @@ impl Dialect {
         self.version.flavor
     }
 
+    /// The server's family: what per-statement code matches on (see `dialect/flavor.rs`).
+    pub fn family(&self) -> crate::inventory::ServerFamily {
+        self.version.flavor.family()
+    }
+
     fn v(&self) -> &Version {
         &self.version
     }

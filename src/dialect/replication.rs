@@ -16,7 +16,7 @@
 //!   infers `MASTER_USE_GTID=no` from coordinates).
 
 use super::{quote_string, BinlogCoordinates, Dialect, Row};
-use crate::inventory::Flavor;
+use crate::inventory::ServerFamily;
 use anyhow::Result;
 
 /// Where a re-pointed replica continues.
@@ -199,12 +199,12 @@ impl Dialect {
 
     /// Where this server's replica keeps its source's password.
     pub fn stored_source_password(&self) -> StoredPassword {
-        match self.flavor() {
-            Flavor::Mariadb => StoredPassword::DataDirFile {
+        match self.family() {
+            ServerFamily::Mariadb => StoredPassword::DataDirFile {
                 datadir_sql: "SELECT @@GLOBAL.datadir AS datadir".into(),
                 file: "master.info",
             },
-            Flavor::Mysql => StoredPassword::Query(
+            ServerFamily::Mysql => StoredPassword::Query(
                 "SELECT User_password AS password FROM mysql.slave_master_info \
                  WHERE Channel_name = ''"
                     .into(),
@@ -215,9 +215,9 @@ impl Dialect {
     /// The query for [`Dialect::parse_server_identity`]: the server_id, and on MySQL the
     /// server_uuid (MariaDB has none).
     pub fn server_identity_sql(&self) -> String {
-        match self.flavor() {
-            Flavor::Mariadb => "SELECT @@GLOBAL.server_id AS server_id, '' AS server_uuid",
-            Flavor::Mysql => {
+        match self.family() {
+            ServerFamily::Mariadb => "SELECT @@GLOBAL.server_id AS server_id, '' AS server_uuid",
+            ServerFamily::Mysql => {
                 "SELECT @@GLOBAL.server_id AS server_id, @@GLOBAL.server_uuid AS server_uuid"
             }
         }
@@ -250,13 +250,13 @@ impl Dialect {
             return Ok(None);
         };
         let row = Row(cols);
-        let gtid = match self.flavor() {
+        let gtid = match self.family() {
             // `No`, `Slave_Pos`, `Current_Pos` (10.0.2+).
-            Flavor::Mariadb => optional(&row, &["Using_Gtid"])
+            ServerFamily::Mariadb => optional(&row, &["Using_Gtid"])
                 .filter(|v| !v.is_empty() && !v.eq_ignore_ascii_case("no"))
                 .map(str::to_string),
             // `Auto_Position` 1 (5.6+).
-            Flavor::Mysql => {
+            ServerFamily::Mysql => {
                 (optional(&row, &["Auto_Position"]) == Some("1")).then(|| "auto-position".into())
             }
         };

@@ -3,7 +3,7 @@
 //! `mysqld --validate-config` exists.
 
 use super::Dialect;
-use crate::inventory::Flavor;
+use crate::inventory::ServerFamily;
 
 impl Dialect {
     /// my.cnf option making a replica write replicated events to its own binary log.
@@ -42,17 +42,17 @@ impl Dialect {
         let t = timeout_ms.to_string();
         let o = |k: &str, v: &str| (k.to_string(), v.to_string());
         let v = self.v();
-        Ok(match v.flavor {
-            Flavor::Mariadb if v.mariadb_at_least(10, 3, 3) => vec![
+        Ok(match v.flavor.family() {
+            ServerFamily::Mariadb if v.mariadb_at_least(10, 3, 3) => vec![
                 o("rpl_semi_sync_master_enabled", "ON"),
                 o("rpl_semi_sync_slave_enabled", "ON"),
                 o("rpl_semi_sync_master_timeout", &t),
                 o("rpl_semi_sync_master_wait_point", "AFTER_SYNC"),
             ],
-            Flavor::Mariadb => anyhow::bail!(
+            ServerFamily::Mariadb => anyhow::bail!(
                 "semi-synchronous replication needs MariaDB 10.3.3 or later (this is {v})"
             ),
-            Flavor::Mysql if v.mysql_at_least(8, 0, 26) => vec![
+            ServerFamily::Mysql if v.mysql_at_least(8, 0, 26) => vec![
                 o("plugin-load-add", "semisync_source.so"),
                 o("plugin-load-add", "semisync_replica.so"),
                 o("rpl_semi_sync_source_enabled", "ON"),
@@ -60,7 +60,7 @@ impl Dialect {
                 o("rpl_semi_sync_source_timeout", &t),
                 o("rpl_semi_sync_source_wait_point", "AFTER_SYNC"),
             ],
-            Flavor::Mysql => vec![
+            ServerFamily::Mysql => vec![
                 o("plugin-load-add", "semisync_master.so"),
                 o("plugin-load-add", "semisync_slave.so"),
                 o("rpl_semi_sync_master_enabled", "ON"),

@@ -1,7 +1,7 @@
 //! The server's flavor and version, parsed from `SELECT VERSION()`, and the check that the
 //! running server is the one the inventory describes.
 
-use crate::inventory::Flavor;
+use crate::inventory::{Flavor, ServerFamily};
 use anyhow::{bail, Context, Result};
 use std::fmt;
 
@@ -39,9 +39,9 @@ impl Version {
             Flavor::Mysql
         };
         // MariaDB before 11 may prefix the handshake version with "5.5.5-".
-        let rest = match flavor {
-            Flavor::Mariadb => s.strip_prefix("5.5.5-").unwrap_or(s),
-            Flavor::Mysql => s,
+        let rest = match flavor.family() {
+            ServerFamily::Mariadb => s.strip_prefix("5.5.5-").unwrap_or(s),
+            ServerFamily::Mysql => s,
         };
         let numeric: &str = rest
             .split(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -71,17 +71,17 @@ impl Version {
     /// MySQL at least `major.minor.patch`. A match, not `==`: a new flavor must say here
     /// whether MySQL's version boundaries apply to it.
     pub(super) fn mysql_at_least(&self, major: u32, minor: u32, patch: u32) -> bool {
-        match self.flavor {
-            Flavor::Mysql => self.at_least(major, minor, patch),
-            Flavor::Mariadb => false,
+        match self.flavor.family() {
+            ServerFamily::Mysql => self.at_least(major, minor, patch),
+            ServerFamily::Mariadb => false,
         }
     }
 
     /// MariaDB at least `major.minor.patch` (see [`Self::mysql_at_least`]).
     pub(super) fn mariadb_at_least(&self, major: u32, minor: u32, patch: u32) -> bool {
-        match self.flavor {
-            Flavor::Mariadb => self.at_least(major, minor, patch),
-            Flavor::Mysql => false,
+        match self.flavor.family() {
+            ServerFamily::Mariadb => self.at_least(major, minor, patch),
+            ServerFamily::Mysql => false,
         }
     }
 }
@@ -111,10 +111,7 @@ impl Version {
 
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = match self.flavor {
-            Flavor::Mariadb => "MariaDB",
-            Flavor::Mysql => "MySQL",
-        };
+        let name = self.flavor.server_name();
         write!(f, "{name} {}.{}.{}", self.major, self.minor, self.patch)
     }
 }

@@ -32,7 +32,7 @@ mod paths;
 mod validate;
 
 pub use credentials::{derive_vrrp_password, CredentialRef, SecretName, Secrets};
-pub use flavor::Flavor;
+pub use flavor::{Flavor, ServerFamily};
 pub use grants::{admin_reason, parse_grant, parse_show_grants, wanted_grants, Grant, GrantObject};
 pub use limits::{precheck, MAX_INVENTORY_BYTES, MAX_NESTING, MAX_SECRET_FILE_BYTES};
 pub use load::{load, parse};

@@ -3,7 +3,7 @@
 //! `mysqld --initialize`), and the private mysqld that secures a freshly initialised
 //! MySQL one (started without network on its own socket, stopped by its pid file).
 
-use crate::inventory::Flavor;
+use crate::inventory::{Flavor, ServerFamily};
 use crate::transport::shell_quote;
 
 /// Prints what the data directory `dir` holds: `initialised OWNER` (a `mysql` schema),
@@ -31,13 +31,13 @@ pub fn datadir_state_command(dir: &str) -> String {
 /// a host without /etc/hosts although neither the tool nor the server needs it.
 pub fn initialise_command(flavor: Flavor, dir: &str, log: &str) -> String {
     let d = shell_quote(dir);
-    match flavor {
-        Flavor::Mariadb => format!(
+    match flavor.family() {
+        ServerFamily::Mariadb => format!(
             "out=$($(command -v mariadb-install-db || command -v mysql_install_db) --user=mysql --datadir={d} \
              --auth-root-authentication-method=socket --skip-test-db --force 2>&1) || \
              {{ printf '%s\\n' \"$out\" | tail -n 20 >&2; exit 1; }}"
         ),
-        Flavor::Mysql => {
+        ServerFamily::Mysql => {
             let l = shell_quote(log);
             format!(
                 "out=$(mysqld --initialize --user=mysql --datadir={d} --log-error={l} 2>&1) || \

@@ -82,15 +82,15 @@ pub fn probe_script(datadir: &str, init_check: &str) -> String {
 
 /// The `init_check` part of [`probe_script`] for MariaDB's and MySQL's init tools.
 pub fn init_check(flavor: crate::inventory::Flavor) -> &'static str {
-    match flavor {
-        crate::inventory::Flavor::Mariadb => {
+    match flavor.family() {
+        crate::inventory::ServerFamily::Mariadb => {
             "t=$(command -v mariadb-install-db || command -v mysql_install_db); \
              if [ -z \"$t\" ]; then echo 'init_error=neither mariadb-install-db nor mysql_install_db is installed'; \
              else o=$(\"$t\" --help 2>&1); \
                if printf '%s' \"$o\" | grep -q -e --datadir; then echo init_tool=$t; \
                else echo \"init_error=$t --help does not run: $(printf '%s' \"$o\" | tail -n 3 | tr '\\n' ' ')\"; fi; fi"
         }
-        crate::inventory::Flavor::Mysql => {
+        crate::inventory::ServerFamily::Mysql => {
             "t=$(command -v mysqld); \
              if [ -z \"$t\" ]; then echo 'init_error=mysqld is not installed'; \
              elif o=$(\"$t\" --version 2>&1); then echo init_tool=$t; \

@@ -3,7 +3,7 @@
 //! there, and what each file sets in the groups the server reads. The commands are built
 //! here; the parsers are pure. verify uses it to name the file that overrides mhactl's.
 
-use crate::inventory::Flavor;
+use crate::inventory::{Flavor, ServerFamily};
 use crate::transport::shell_quote;
 use anyhow::Result;
 
@@ -141,8 +141,8 @@ fn unquote(v: &str) -> String {
 pub fn server_reads_group(group: &str, flavor: Flavor, major: u32, minor: u32) -> bool {
     let version = format!("{major}.{minor}");
     let versioned = |prefix: &str| group.strip_prefix(prefix) == Some(version.as_str());
-    match flavor {
-        Flavor::Mariadb => {
+    match flavor.family() {
+        ServerFamily::Mariadb => {
             matches!(
                 group,
                 "mysqld" | "server" | "mariadb" | "mariadbd" | "client-server" | "galera"
@@ -150,7 +150,7 @@ pub fn server_reads_group(group: &str, flavor: Flavor, major: u32, minor: u32) -
                 || versioned("mariadb-")
                 || versioned("mariadbd-")
         }
-        Flavor::Mysql => matches!(group, "mysqld" | "server") || versioned("mysqld-"),
+        ServerFamily::Mysql => matches!(group, "mysqld" | "server") || versioned("mysqld-"),
     }
 }
 

@@ -4,7 +4,7 @@
 //! `/etc/my.cnf` needs to read mhactl's drop-in directory.
 
 use super::{sh_quote, OsFamily, PackageManager};
-use crate::inventory::Flavor;
+use crate::inventory::{Flavor, ServerFamily};
 use anyhow::{bail, Result};
 
 /// keepalived's configuration file (same on every family).
@@ -66,9 +66,9 @@ impl OsTarget {
 
     /// mhactl's own my.cnf drop-in, named to load after (and override) the packaged files.
     pub fn config_path(&self) -> &'static str {
-        match (self.family.is_el(), self.flavor) {
-            (false, Flavor::Mariadb) => "/etc/mysql/mariadb.conf.d/60-mhactl.cnf",
-            (false, Flavor::Mysql) => "/etc/mysql/mysql.conf.d/zz-mhactl.cnf",
+        match (self.family.is_el(), self.flavor.family()) {
+            (false, ServerFamily::Mariadb) => "/etc/mysql/mariadb.conf.d/60-mhactl.cnf",
+            (false, ServerFamily::Mysql) => "/etc/mysql/mysql.conf.d/zz-mhactl.cnf",
             (true, _) => "/etc/my.cnf.d/zz-mhactl.cnf",
         }
     }
@@ -77,8 +77,8 @@ impl OsTarget {
     /// directory, when it lacks one: the MySQL community RPMs' `/etc/my.cnf` (unlike
     /// the EL MariaDB packages' and Debian's) includes no directory.
     pub fn config_include(&self) -> Option<(&'static str, &'static str)> {
-        match (self.family.is_el(), self.flavor) {
-            (true, Flavor::Mysql) => Some(("/etc/my.cnf", "!includedir /etc/my.cnf.d")),
+        match (self.family.is_el(), self.flavor.family()) {
+            (true, ServerFamily::Mysql) => Some(("/etc/my.cnf", "!includedir /etc/my.cnf.d")),
             _ => None,
         }
     }
@@ -90,10 +90,10 @@ impl OsTarget {
     /// that directory when the package did not: [`super::error_log::ensure_dir_command`]).
     /// Always `Some` (an `Option` for the callers that also take the inventory's).
     pub fn error_log_path(&self) -> Option<&'static str> {
-        match (self.family.is_el(), self.flavor) {
-            (true, Flavor::Mysql) => Some("/var/log/mysqld.log"),
-            (true, Flavor::Mariadb) => Some("/var/log/mariadb/mariadb.log"),
-            (false, Flavor::Mysql) | (false, Flavor::Mariadb) => Some("/var/log/mysql/error.log"),
+        match (self.family.is_el(), self.flavor.family()) {
+            (true, ServerFamily::Mysql) => Some("/var/log/mysqld.log"),
+            (true, ServerFamily::Mariadb) => Some("/var/log/mariadb/mariadb.log"),
+            (false, _) => Some("/var/log/mysql/error.log"),
         }
     }
 
@@ -110,8 +110,8 @@ impl OsTarget {
     /// Debian's MariaDB 11.x (sid) moved it from `/run/mysqld` to
     /// `/run/mariadbd/mysqld.sock` (its tmpfiles.d creates `/run/mariadbd`).
     pub fn socket_path_newer(&self) -> Option<&'static str> {
-        match (self.family.is_el(), self.flavor) {
-            (false, Flavor::Mariadb) => Some("/run/mariadbd/mysqld.sock"),
+        match (self.family.is_el(), self.flavor.family()) {
+            (false, ServerFamily::Mariadb) => Some("/run/mariadbd/mysqld.sock"),
             _ => None,
         }
     }

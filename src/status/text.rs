@@ -1,6 +1,7 @@
 //! The `mhactl status` screen: a [`StatusReport`] as text (pure, for tests).
 
 use super::StatusReport;
+use crate::inventory::Flavor;
 use crate::report;
 
 /// The text screen (pure, for tests). `quiet`: only the verdict and problems.
@@ -25,7 +26,7 @@ pub fn render_text(r: &StatusReport, quiet: bool, colour: bool) -> String {
         for n in &r.nodes {
             let server = match (&n.flavor, &n.version) {
                 (Some(f), Some(v)) => {
-                    let name = if f == "mariadb" { "MariaDB" } else { "MySQL" };
+                    let name = Flavor::from_inventory_name(f).map_or("MySQL", Flavor::server_name);
                     match n.server_id {
                         Some(id) => format!("{name} {v} (server_id {id})"),
                         None => format!("{name} {v}"),

@@ -2,7 +2,7 @@
 //! character set and the credentials' sources.
 
 use super::{describe, Problems};
-use crate::inventory::{Credentials, Flavor, Inventory};
+use crate::inventory::{Credentials, Flavor, Inventory, ServerFamily};
 
 /// MySQL identifier for an account name: ASCII letters, digits and `_`, 1-32 chars.
 fn user_problem(u: &str) -> Option<String> {
@@ -64,16 +64,16 @@ fn version_problem(flavor: Flavor, version: &str) -> Option<String> {
     }
     let major: u32 = parts[0].parse().unwrap_or(0);
     let minor: u32 = parts[1].parse().unwrap_or(0);
-    let ok = match flavor {
-        Flavor::Mariadb => major == 10 || major == 11,
-        Flavor::Mysql => matches!((major, minor), (5, 7) | (8, 0) | (8, 4)) || major == 9,
+    let ok = match flavor.family() {
+        ServerFamily::Mariadb => major == 10 || major == 11,
+        ServerFamily::Mysql => matches!((major, minor), (5, 7) | (8, 0) | (8, 4)) || major == 9,
     };
     if ok {
         None
     } else {
-        let supported = match flavor {
-            Flavor::Mariadb => "mariadb supports 10.x and 11.x",
-            Flavor::Mysql => "mysql supports 5.7, 8.0, 8.4 and 9.x",
+        let supported = match flavor.family() {
+            ServerFamily::Mariadb => "mariadb supports 10.x and 11.x",
+            ServerFamily::Mysql => "mysql supports 5.7, 8.0, 8.4 and 9.x",
         };
         Some(format!("{version:?} is not supported ({supported})"))
     }
