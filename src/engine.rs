@@ -91,8 +91,8 @@ pub struct NodeHandle {
     pub name: String,
     /// Commands and files.
     pub transport: Arc<dyn Transport>,
-    /// Facts read during this run (OS, services, server dialect).
-    pub facts: Mutex<crate::facts::NodeFacts>,
+    /// Facts read during this run ([`crate::facts`]: what is cached, and for how long).
+    pub facts: Mutex<crate::facts::FactCache>,
     sql: Mutex<Option<Box<dyn SqlConn>>>,
     connector: Option<SqlConnector>,
     login_connector: Option<LoginConnector>,
@@ -162,6 +162,8 @@ impl NodeHandle {
     /// Run `f` with this node's SQL connection, opening it on first use. A failed
     /// statement drops the connection so the next call reconnects (e.g. after a restart).
     pub fn with_sql<T>(&self, f: impl FnOnce(&mut dyn SqlConn) -> Result<T>) -> Result<T> {
+        // A verify check reads SQL only through a fact (caught in debug builds).
+        crate::facts::scope::raw_read("SQL on the admin connection");
         let mut guard = self
             .sql
             .lock()
@@ -306,6 +308,9 @@ pub(crate) fn run_nodes(
     observer: &dyn Observer,
     in_order: bool,
 ) -> Vec<StepReport> {
+    // Whatever changed the nodes since facts were last cached (reinit's own commands,
+    // a previous run in this process) did not go through this run's engine.
+    crate::facts::changed(cluster);
     let mut reports = Vec::new();
     let mut pending = vec![false; cluster.nodes.len()];
     let mut failed = false;
@@ -395,7 +400,8 @@ fn apply_step(
 ) -> Result<(StepStatus, String, Option<String>)> {
     // A planning error is reported as is: the step and node are already named, and
     // planning changes nothing, so there is nothing else to say about it.
-    let plan = op.plan(cluster, node.index)?;
+    // Planning reads facts through the cache; applying reads fresh (waits poll).
+    let plan = crate::facts::cached(|| op.plan(cluster, node.index))?;
     observer.planned(&node.name, op.name(), &plan);
     let change = match plan {
         Plan::Noop(reason) => return Ok((StepStatus::Unchanged, reason, None)),
@@ -412,9 +418,10 @@ fn apply_step(
         execute(cluster, node, action).with_context(|| cluster.redact(&action.describe()))?;
     }
     observer.applied(&node.name, op.name());
+    // The change made the cached volatile facts stale, on this node and its peer.
+    crate::facts::changed(cluster);
     // Re-plan: a correct operation is now satisfied. Anything else is a bug worth stopping for.
-    let again = op
-        .plan(cluster, node.index)
+    let again = crate::facts::cached(|| op.plan(cluster, node.index))
         .context("re-reading facts after the change")?;
     observer.replanned(&node.name, op.name(), &again);
     match again {

@@ -397,10 +397,7 @@ fn start_server(
         run_step(node, &prepare)?;
     }
     run_step(node, &services.start_command(server))?;
-    node.facts
-        .lock()
-        .map_err(|_| anyhow!("facts lock"))?
-        .dialect = None;
+    crate::facts::forget_server(node);
     crate::poll::until(Duration::from_secs(60), || {
         node.reset_sql();
         Ok(node

@@ -77,9 +77,7 @@ pub fn restore_previous(cluster: &Cluster, inv: &Inventory, prev: &Previous) -> 
                 prev.aside, prev.datadir
             )),
         }
-        if let Ok(mut f) = node.facts.lock() {
-            f.dialect = None;
-        }
+        crate::facts::forget_server(node);
     } else if let Err(e) = run(
         node,
         &commands::restore_dir_command(&prev.datadir, &prev.aside),

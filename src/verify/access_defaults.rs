@@ -28,8 +28,9 @@ pub const ACCESS_DEFAULTS: CheckKind = CheckKind {
 /// The check for one node.
 pub fn access_defaults_check(node: &NodeHandle, d: &Dialect) -> Result<Check> {
     let n = node.name.as_str();
-    let anonymous: Vec<(String, String)> = node
-        .with_sql(|s| s.query(&d.anonymous_accounts_sql()))?
+    let read =
+        |sql: String| crate::facts::untyped(Fact::Accounts, || node.with_sql(|s| s.query(&sql)));
+    let anonymous: Vec<(String, String)> = read(d.anonymous_accounts_sql())?
         .iter()
         .map(|r| {
             (
@@ -38,8 +39,7 @@ pub fn access_defaults_check(node: &NodeHandle, d: &Dialect) -> Result<Check> {
             )
         })
         .collect();
-    let test: Vec<String> = node
-        .with_sql(|s| s.query(&d.test_database_sql()))?
+    let test: Vec<String> = read(d.test_database_sql())?
         .iter()
         .filter_map(|r| crate::sql::get(r, "what").map(str::to_string))
         .collect();

@@ -106,12 +106,41 @@ fn cluster(inv: &crate::inventory::Inventory, replicating: bool) -> Cluster {
             };
             t.on("ip -4 -o addr show dev eth0", 0, addresses);
             t.on("date +%s.%N", 0, "");
-            NodeHandle::new(i, name, Arc::new(t), Some(sql.connector()))
+            NodeHandle::new(
+                i,
+                name,
+                Arc::new(OnlyThroughFacts(t)),
+                Some(sql.connector()),
+            )
         })
         .collect();
     Cluster {
         nodes,
         secrets: vec![],
+    }
+}
+
+/// The fake node, failing any check that runs a command or reads a file itself instead
+/// of through a fact (SQL is caught by `NodeHandle::with_sql`); undeclared facts fail
+/// in `facts::scope` already. Every check runs here, so every check is held to it.
+struct OnlyThroughFacts(FakeTransport);
+
+impl crate::transport::Transport for OnlyThroughFacts {
+    fn node(&self) -> &str {
+        self.0.node()
+    }
+    fn run(
+        &self,
+        cmd: &crate::transport::RemoteCommand,
+    ) -> anyhow::Result<crate::transport::CommandOutput> {
+        crate::facts::scope::raw_read(&cmd.script);
+        self.0.run(cmd)
+    }
+    fn forward(
+        &self,
+        target: &crate::transport::ForwardTarget,
+    ) -> anyhow::Result<std::path::PathBuf> {
+        self.0.forward(target)
     }
 }
 

@@ -28,10 +28,15 @@ pub fn check(cluster: &Cluster) -> Vec<Check> {
         .nodes
         .iter()
         .map(|node| {
-            let found = node.with_sql(|sql| {
-                let accounts = sql.query(&crate::dialect::probe_accounts_sql(PROBE_USER))?;
-                let databases = sql.query(&crate::dialect::probe_database_exists_sql(PROBE_DB))?;
-                Ok((accounts, !databases.is_empty()))
+            let found = PROBE_LEFTOVERS.declared(|| {
+                crate::facts::untyped(Fact::Accounts, || {
+                    node.with_sql(|sql| {
+                        let accounts = sql.query(&crate::dialect::probe_accounts_sql(PROBE_USER))?;
+                        let databases =
+                            sql.query(&crate::dialect::probe_database_exists_sql(PROBE_DB))?;
+                        Ok((accounts, !databases.is_empty()))
+                    })
+                })
             });
             let (accounts, database) = match found {
                 Ok(found) => found,

@@ -23,7 +23,8 @@ pub struct CheckKind {
     pub severity: Severity,
     /// About one node, or about the pair (node `cluster`).
     pub scope: Scope,
-    /// What it reads from the node(s): documentation, and what says whether it needs SQL.
+    /// What it reads from the node(s): the only facts it may read (enforced, see
+    /// [`Fact`]), and what says whether it needs SQL.
     pub reads: &'static [Fact],
     /// When it applies at all.
     pub when: When,
@@ -40,62 +41,10 @@ pub enum Scope {
     Pair,
 }
 
-/// What a check reads (one entry per kind of remote read).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fact {
-    /// The multiplexed SSH connection itself.
-    Connection,
-    /// `id -u`.
-    UserId,
-    /// /etc/os-release and the init system.
-    OsRelease,
-    /// `SELECT VERSION()` through the node's socket.
-    ServerVersion,
-    /// Global variables (`SELECT @@GLOBAL.x`).
-    Variables,
-    /// `SHOW GLOBAL STATUS`.
-    GlobalStatus,
-    /// `SHOW REPLICA STATUS`.
-    ReplicaStatus,
-    /// The binary log status (file and position).
-    BinlogStatus,
-    /// Accounts and their grants (mysql.user, `SHOW GRANTS`), databases.
-    Accounts,
-    /// Tables and their checksums.
-    Tables,
-    /// The option files the server reads, its command line.
-    OptionFiles,
-    /// A file mhactl renders (my.cnf drop-in, keepalived.conf, health-check script).
-    RenderedFile,
-    /// A service's state.
-    Service,
-    /// The addresses on the VIP's interface.
-    Addresses,
-    /// The node's clock.
-    Clock,
-    /// A TCP connection from the node to its peer's port.
-    PeerPort,
-    /// The SELinux label of the health-check script.
-    SelinuxLabel,
-    /// SQL through the VIP, from the other node.
-    SqlThroughVip,
-}
-
-impl Fact {
-    /// Is this read made through the node's SQL connection?
-    pub fn is_sql(self) -> bool {
-        matches!(
-            self,
-            Fact::ServerVersion
-                | Fact::Variables
-                | Fact::GlobalStatus
-                | Fact::ReplicaStatus
-                | Fact::BinlogStatus
-                | Fact::Accounts
-                | Fact::Tables
-        )
-    }
-}
+/// What a check reads: the kinds of facts ([`crate::facts::FactKind`]). Enforced: verify
+/// runs each check inside [`crate::facts::scope::declare`] with its `reads`, and a fact of
+/// another kind, or a raw read outside any fact, fails every test that runs the check.
+pub use crate::facts::FactKind as Fact;
 
 /// When a check applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,6 +149,11 @@ impl CheckKind {
     pub fn warn(&self, node: &str, detail: impl Into<String>) -> Check {
         Check::warn(self.name, node, detail)
     }
+    /// Run `f` (this kind's check) allowed to read only the facts it declares.
+    pub fn declared<T>(&self, f: impl FnOnce() -> T) -> T {
+        let _declared = crate::facts::scope::declare(self.name, self.reads);
+        f()
+    }
     /// Does it read through SQL?
     pub fn needs_sql(&self) -> bool {
         self.reads.iter().any(|f| f.is_sql())
@@ -263,7 +217,7 @@ pub fn run_node(ctx: NodeCtx, dialect: Option<&Dialect>, out: &mut Vec<Check>) {
             };
             for kind in node_kinds() {
                 if let Run::Sql { check, .. } = kind.run {
-                    if let Some(r) = check(&sql) {
+                    if let Some(r) = kind.declared(|| check(&sql)) {
                         out.push(r.unwrap_or_else(|e| kind.fail(n, format!("{e:#}"))));
                     }
                 }
@@ -273,7 +227,7 @@ pub fn run_node(ctx: NodeCtx, dialect: Option<&Dialect>, out: &mut Vec<Check>) {
     }
     for kind in node_kinds() {
         if let Run::Host(check) = kind.run {
-            if let Some(r) = check(&ctx) {
+            if let Some(r) = kind.declared(|| check(&ctx)) {
                 out.push(r.unwrap_or_else(|e| kind.fail(n, format!("{e:#}"))));
             }
         }
@@ -312,7 +266,7 @@ pub fn run_pair(ctx: &PairCtx, checksum: bool, out: &mut Vec<Check>) {
         .filter(|k| k.scope == Scope::Pair && k.when.holds(ctx.inv, checksum))
     {
         if let Run::Pair(check) = kind.run {
-            if let Some(r) = check(ctx) {
+            if let Some(r) = kind.declared(|| check(ctx)) {
                 out.push(r.unwrap_or_else(|e| kind.fail("cluster", format!("{e:#}"))));
             }
         }

@@ -17,7 +17,6 @@ use crate::os::OsTarget;
 use crate::transport::RemoteCommand;
 use anyhow::Result;
 use std::collections::BTreeSet;
-use std::path::Path;
 
 const NAME: &str = SERVER_OPTIONS.name;
 
@@ -98,19 +97,21 @@ impl Sources {
     fn collect(node: &NodeHandle, d: &Dialect) -> Result<(Vec<String>, Vec<ServerSetting>)> {
         let v = d.version();
         let reads = |g: &str| option_files::server_reads_group(g, v.flavor, v.major, v.minor);
-        let defaults = option_files::parse_default_files(
-            &node
-                .transport
-                .run_ok(&RemoteCommand::new(option_files::DEFAULT_FILES_COMMAND))?,
-        );
+        let defaults =
+            option_files::parse_default_files(&crate::facts::untyped(Fact::OptionFiles, || {
+                node.transport
+                    .run_ok(&RemoteCommand::new(option_files::DEFAULT_FILES_COMMAND))
+            })?);
         let cmdline = server_command_line(node).unwrap_or_default();
         let (mut files, mut settings) = option_files::server_settings(
             &option_files::start_files(defaults, &cmdline),
             &reads,
-            &mut |p| node.transport.read_file(Path::new(p)),
+            &mut |p| crate::facts::host::option_file(node, p),
             &mut |dir| {
-                node.transport
-                    .run_ok(&RemoteCommand::new(option_files::list_dir_command(dir)))
+                crate::facts::untyped(Fact::OptionFiles, || {
+                    node.transport
+                        .run_ok(&RemoteCommand::new(option_files::list_dir_command(dir)))
+                })
             },
         )?;
         if !cmdline.settings.is_empty() {
@@ -134,7 +135,7 @@ impl Sources {
             )
         });
         if let Some(path) = persisted {
-            if let Some(text) = node.transport.read_file(Path::new(&path))? {
+            if let Some(text) = crate::facts::host::option_file(node, &path)? {
                 let label = format!("{path} (SET PERSIST)");
                 for (key, value) in option_files::parse_persisted(&text) {
                     settings.push(ServerSetting {
@@ -225,15 +226,12 @@ impl Sources {
 /// cannot be read (the check then names option files only).
 fn server_command_line(node: &NodeHandle) -> Option<option_files::CommandLine> {
     let pid_file = crate::facts::variable(node, "pid_file").ok()??;
-    let pid = node.transport.read_file(Path::new(&pid_file)).ok()??;
+    let pid = crate::facts::host::option_file(node, &pid_file).ok()??;
     let pid = pid.trim();
     if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let cmdline = node
-        .transport
-        .read_file(Path::new(&format!("/proc/{pid}/cmdline")))
-        .ok()??;
+    let cmdline = crate::facts::host::option_file(node, &format!("/proc/{pid}/cmdline")).ok()??;
     Some(option_files::parse_cmdline(&cmdline))
 }
 
@@ -323,7 +321,9 @@ pub fn check(node: &NodeHandle, inv: &Inventory, d: &Dialect, target: &OsTarget)
 
     // One query for all of them.
     let names: Vec<&str> = expected.iter().map(|(v, _, _)| v.as_str()).collect();
-    let rows = node.with_sql(|s| s.query(&crate::dialect::show_global_variables_sql(&names)))?;
+    let rows = crate::facts::untyped(Fact::Variables, || {
+        node.with_sql(|s| s.query(&crate::dialect::show_global_variables_sql(&names)))
+    })?;
     let running_value = |variable: &str| {
         rows.iter()
             .find(|r| {
@@ -373,12 +373,13 @@ pub fn check(node: &NodeHandle, inv: &Inventory, d: &Dialect, target: &OsTarget)
     }
 
     // Filters: those in force must be exactly the rendered ones.
-    for (sql, filters) in [
-        (d.replica_status_sql(), REPLICA_FILTERS),
-        (d.binlog_status_sql(), BINLOG_FILTERS),
-    ] {
+    let replica = crate::facts::get::<crate::facts::server::ReplicaStatusFact>(node, &())?.rows;
+    let binlog = crate::facts::untyped(Fact::BinlogStatus, || {
+        node.with_sql(|s| s.query(&d.binlog_status_sql()))
+    })?;
+    for (rows, filters) in [(replica, REPLICA_FILTERS), (binlog, BINLOG_FILTERS)] {
         // No replica or no binary log: other checks fail; there are no filters to read.
-        let Some(row) = node.with_sql(|s| s.query(&sql))?.into_iter().next() else {
+        let Some(row) = rows.into_iter().next() else {
             continue;
         };
         for (column, key) in filters {

@@ -7,6 +7,7 @@ use crate::transport::fake::{FakeSql, FakeTransport};
 use std::sync::Arc;
 
 const DROP_INS: &str = "/etc/mysql/mariadb.conf.d";
+const VERSION: &str = "10.11.18-MariaDB";
 
 fn inventory() -> Inventory {
     crate::inventory::parse(
@@ -27,7 +28,7 @@ fn node(
     overrides: &[(&str, &str)],
     replica_do_db: &str,
 ) -> (NodeHandle, Dialect, OsTarget) {
-    let d = Dialect::from_version_string("10.11.18-MariaDB").unwrap();
+    let d = Dialect::from_version_string(VERSION).unwrap();
     let target = OsTarget::new(
         crate::os::OsFamily::Debian,
         crate::inventory::Flavor::Mariadb,
@@ -60,6 +61,9 @@ fn node(
     t.on("if [ -e /etc/my.cnf ]", 3, "");
     t.on("if [ -e /root/.my.cnf ]", 3, "");
     let sql = FakeSql::new();
+    // The replica status fact builds its query from the server's version (verify's
+    // driver read it first on a real node).
+    sql.on("SELECT VERSION()", vec![vec![("version", Some(VERSION))]]);
     // Unknown to this fixture (no rows): the server's command line is not read.
     sql.on("@@GLOBAL.datadir", vec![]);
     sql.on("@@GLOBAL.pid_file", vec![]);

@@ -28,7 +28,9 @@ fn access_users(c: &SqlCtx) -> Result<Check> {
     let mut fine = Vec::new();
     for (u, user) in inv.access.users.iter().enumerate() {
         let (wanted, hosts) = crate::accounts::wanted_account(u, user)?;
-        let existing = crate::accounts::account_hosts(node, &user.name)?;
+        let existing = crate::facts::untyped(Fact::Accounts, || {
+            crate::accounts::account_hosts(node, &user.name)
+        })?;
         for stale in existing.iter().filter(|h| !hosts.contains(h)) {
             problems.push(format!(
                 "{} exists but access.users[{u}].networks does not list it",
@@ -41,9 +43,10 @@ fn access_users(c: &SqlCtx) -> Result<Check> {
                 problems.push(format!("{account} does not exist"));
                 continue;
             }
-            let actual = crate::inventory::parse_show_grants(&crate::accounts::grant_lines(
-                node, d, &user.name, host,
-            )?);
+            let lines = crate::facts::untyped(Fact::Accounts, || {
+                crate::accounts::grant_lines(node, d, &user.name, host)
+            })?;
+            let actual = crate::inventory::parse_show_grants(&lines);
             let changes = crate::dialect::grant_changes(&account, &wanted, &actual);
             if changes.is_empty() {
                 fine.push(account);

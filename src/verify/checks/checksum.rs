@@ -32,12 +32,13 @@ fn replicated_tables(node: &NodeHandle, inv: &Inventory) -> Result<Vec<String>> 
     ];
     excluded.extend(inv.ignored_databases());
     let sql = crate::dialect::base_tables_sql(&excluded, &inv.mysql.replicate_databases);
-    Ok(node
-        .with_sql(|s| s.query(&sql))?
-        .iter()
-        .filter_map(|r| crate::sql::get(r, "t"))
-        .map(str::to_string)
-        .collect())
+    Ok(
+        facts::untyped(Fact::Tables, || node.with_sql(|s| s.query(&sql)))?
+            .iter()
+            .filter_map(|r| crate::sql::get(r, "t"))
+            .map(str::to_string)
+            .collect(),
+    )
 }
 
 /// Wait (briefly) until each node has executed everything its peer had written.
@@ -45,13 +46,19 @@ fn wait_caught_up(cluster: &Cluster) -> Result<()> {
     let targets: Vec<_> = cluster
         .nodes
         .iter()
-        .map(facts::binlog_coordinates)
+        .map(|n| {
+            facts::fresh::<facts::server::BinlogStatus>(n, &())?
+                .ok_or_else(|| anyhow!("{}: the binary log is off (no binlog status)", n.name))
+        })
         .collect::<Result<_>>()?;
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     for node in &cluster.nodes {
         let want = &targets[1 - node.index];
         loop {
-            let s = facts::replica_status(node)?
+            // A wait: read the node now, not this round's cached status.
+            let s = facts::fresh::<facts::server::ReplicaStatusFact>(node, &())?
+                .status
+                .map_err(|e| anyhow!(e))?
                 .ok_or_else(|| anyhow!("{}: not a replica", node.name))?;
             if s.relay_source_log_file == want.file && s.exec_source_log_pos >= want.position {
                 break;
@@ -70,7 +77,9 @@ fn wait_caught_up(cluster: &Cluster) -> Result<()> {
 
 /// `CHECKSUM TABLE list EXTENDED` on one node: (table, checksum) in the server's order.
 fn table_checksums(node: &NodeHandle, list: &str) -> Result<Vec<(String, Option<String>)>> {
-    let rows = node.with_sql(|s| s.query(&crate::dialect::checksum_table_sql(list)))?;
+    let rows = facts::untyped(Fact::Tables, || {
+        node.with_sql(|s| s.query(&crate::dialect::checksum_table_sql(list)))
+    })?;
     Ok(rows
         .iter()
         .map(|r| {

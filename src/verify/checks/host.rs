@@ -5,7 +5,6 @@
 use crate::dialect::Dialect;
 use crate::engine::NodeHandle;
 use crate::inventory::Inventory;
-use crate::transport::RemoteCommand;
 use crate::verify::registry::{CheckKind, Fact, Run, Scope, When};
 use crate::verify::{Check, Severity};
 use anyhow::Result;
@@ -52,9 +51,7 @@ pub const MYSQLD: CheckKind = CheckKind {
 
 /// Read `id -u` and judge it.
 pub fn root(node: &NodeHandle) -> Result<Check> {
-    let uid = node
-        .transport
-        .run_ok(&RemoteCommand::new(crate::os::host::USER_ID_QUERY))?;
+    let uid = crate::facts::host::user_id(node)?;
     Ok(root_from_uid(&node.name, &uid))
 }
 

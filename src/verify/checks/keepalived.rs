@@ -10,14 +10,13 @@ use crate::verify::registry::{CheckKind, Fact, NodeCtx, PairCtx, Run, Scope, Whe
 use crate::verify::{Check, Severity};
 use anyhow::{anyhow, Result};
 use secrecy::ExposeSecret;
-use std::path::Path;
 
 /// `keepalived`: the service is running.
 pub const KEEPALIVED: CheckKind = CheckKind {
     name: "keepalived",
     severity: Severity::Error,
     scope: Scope::Node,
-    reads: &[Fact::Service],
+    reads: &[Fact::OsRelease, Fact::Service],
     when: When::Always,
     run: Run::Host(|c| Some(keepalived(c))),
 };
@@ -37,7 +36,7 @@ pub const KEEPALIVED_PAIR: CheckKind = CheckKind {
     name: "keepalived-pair",
     severity: Severity::Error,
     scope: Scope::Pair,
-    reads: &[Fact::RenderedFile],
+    reads: &[Fact::OsRelease, Fact::RenderedFile],
     when: When::Always,
     run: Run::Pair(|c| Some(keepalived_pair(c))),
 };
@@ -80,7 +79,9 @@ fn keepalived_config(c: &NodeCtx) -> Result<Check> {
     let probe = crate::os::selinux::check_script_label_probe(script_path);
     if let crate::os::selinux::CheckScriptLabel::Enforcing(ty) =
         crate::os::selinux::parse_check_script_label(
-            &node.transport.run_ok(&RemoteCommand::new(probe))?,
+            &facts::untyped(Fact::SelinuxLabel, || {
+                node.transport.run_ok(&RemoteCommand::new(probe))
+            })?,
             script_path,
         )
     {
@@ -113,9 +114,7 @@ fn keepalived_pair(c: &PairCtx) -> Result<Check> {
     for node in &cluster.nodes {
         let (target, _) = facts::os_target(node, c.inv.mysql.flavor)?;
         let path = target.keepalived_conf_path();
-        let text = node
-            .transport
-            .read_file(Path::new(path))?
+        let text = facts::host::rendered_file(node, path)?
             .ok_or_else(|| anyhow!("{}: {path} is missing", node.name))?;
         parsed.push(
             keepalived_conf::parse(&text)

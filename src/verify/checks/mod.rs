@@ -20,7 +20,6 @@ use crate::facts;
 use crate::inventory::{Inventory, Secrets};
 use anyhow::Result;
 use std::cell::OnceCell;
-use std::path::Path;
 
 /// Every check: both nodes in parallel, then the checks about the pair.
 pub fn run_all(
@@ -29,6 +28,8 @@ pub fn run_all(
     secrets: &Secrets,
     checksum: bool,
 ) -> Vec<Check> {
+    // A new round (verify --wait, failover-test's pre-check) reads the nodes afresh.
+    facts::changed(cluster);
     let per_node: Vec<Vec<Check>> = std::thread::scope(|scope| {
         let handles: Vec<_> = cluster
             .nodes
@@ -47,7 +48,7 @@ pub fn run_all(
         secrets,
         holders: OnceCell::new(),
     };
-    registry::run_pair(&ctx, checksum, &mut out);
+    facts::cached(|| registry::run_pair(&ctx, checksum, &mut out));
     out
 }
 
@@ -59,17 +60,27 @@ pub(in crate::verify) fn node_checks(
     secrets: &Secrets,
     i: usize,
 ) -> Vec<Check> {
+    // One round reads each fact once (this node's thread; the pair's in `run_all`).
+    facts::cached(|| node_checks_cached(cluster, inv, secrets, i))
+}
+
+fn node_checks_cached(
+    cluster: &Cluster,
+    inv: &Inventory,
+    secrets: &Secrets,
+    i: usize,
+) -> Vec<Check> {
     let node = &cluster.nodes[i];
     let n = node.name.as_str();
-    let mut out = vec![guarded(&host::ROOT, n, || host::root(node))];
-    let target = match facts::os_target(node, inv.mysql.flavor) {
+    let mut out = vec![host::ROOT.declared(|| guarded(&host::ROOT, n, || host::root(node)))];
+    let target = match host::OS.declared(|| facts::os_target(node, inv.mysql.flavor)) {
         Ok((t, _)) => t,
         Err(e) => {
             out.push(host::OS.fail(n, format!("{e:#}")));
             return out;
         }
     };
-    let dialect = match facts::dialect(node) {
+    let dialect = match host::MYSQLD.declared(|| facts::dialect(node)) {
         Ok(d) => {
             out.push(host::mysqld(n, &d, inv));
             Some(d)
@@ -101,7 +112,7 @@ pub(crate) fn drift_check(
     wanted: &str,
 ) -> Result<Check> {
     let n = node.name.as_str();
-    Ok(match node.transport.read_file(Path::new(path))? {
+    Ok(match facts::host::rendered_file(node, path)? {
         None => Check::fail(name, n, format!("{path} is missing (run bootstrap)")),
         Some(current) if current == wanted => {
             Check::pass(name, n, format!("{path} matches the inventory"))

@@ -6,7 +6,6 @@ use crate::facts;
 use crate::verify::registry::{CheckKind, Fact, Run, Scope, SqlCtx, When};
 use crate::verify::{Check, Severity};
 use anyhow::Result;
-use std::path::Path;
 
 /// `server-id`: the inventory's `server_id`.
 pub const SERVER_ID: CheckKind = CheckKind {
@@ -175,16 +174,9 @@ fn semi_sync(c: &SqlCtx) -> Result<Check> {
         return Ok(semi_sync_from(n, None));
     }
     let (source, replica) = c.dialect.semi_sync_status_variables();
-    let rows = node
-        .with_sql(|sql| sql.query(&crate::dialect::show_global_status_sql(&[source, replica])))?;
-    let value = |name: &str| {
-        rows.iter()
-            .find(|r| crate::sql::get(r, "Variable_name") == Some(name))
-            .and_then(|r| crate::sql::get(r, "Value"))
-            .unwrap_or("missing")
-            .to_string()
-    };
-    let (s, r) = (value(source), value(replica));
+    let values = facts::get::<facts::server::GlobalStatus>(node, &[source, replica])?;
+    let value = |i: usize| values[i].1.clone().unwrap_or_else(|| "missing".into());
+    let (s, r) = (value(0), value(1));
     Ok(semi_sync_from(n, Some([(source, &s), (replica, &r)])))
 }
 
@@ -214,10 +206,7 @@ fn my_cnf(c: &SqlCtx) -> Result<Check> {
     // The MySQL RPMs' /etc/my.cnf reads no drop-in directory: a right file that the
     // server never reads is still wrong.
     if let (true, Some((main, line))) = (check.ok, target.config_include()) {
-        let text = node
-            .transport
-            .read_file(Path::new(main))?
-            .unwrap_or_default();
+        let text = facts::host::rendered_file(node, main)?.unwrap_or_default();
         if !crate::os::has_include_line(&text, line) {
             return Ok(MY_CNF.fail(
                 &node.name,

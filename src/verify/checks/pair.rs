@@ -112,7 +112,9 @@ pub fn vip_from(vip: &str, names: &[&str], holders: &[usize]) -> Check {
 /// node with the replication account, which the holder allows from exactly there).
 fn vip_sql(c: &PairCtx, holder: usize) -> Result<Check> {
     let (cluster, inv) = (c.cluster, c.inv);
-    let id = facts::server_id_through_vip(cluster, inv, &c.secrets.replication_password, holder)?;
+    let id = facts::untyped(Fact::SqlThroughVip, || {
+        facts::server_id_through_vip(cluster, inv, &c.secrets.replication_password, holder)
+    })?;
     let want = inv.server_id(holder).to_string();
     Ok(if id == want {
         VIP_SQL.pass(
@@ -143,9 +145,13 @@ fn clock_skew(c: &PairCtx) -> Result<Check> {
             .map(|node| {
                 scope.spawn(move || {
                     let t0 = std::time::Instant::now();
-                    let out = node
-                        .transport
-                        .run_ok(&RemoteCommand::new(crate::os::host::CLOCK_QUERY))?;
+                    // Its own thread (both clocks at once), so it declares again.
+                    let out = CLOCK_SKEW.declared(|| {
+                        crate::facts::untyped(Fact::Clock, || {
+                            node.transport
+                                .run_ok(&RemoteCommand::new(crate::os::host::CLOCK_QUERY))
+                        })
+                    })?;
                     let rtt = t0.elapsed().as_secs_f64();
                     let t: f64 = out
                         .trim()

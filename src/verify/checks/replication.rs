@@ -245,12 +245,10 @@ fn gtid(c: &SqlCtx) -> Result<Check> {
     let (node, d) = (c.host.node, c.dialect);
     let n = node.name.as_str();
     if d.flavor().gtid_model() == GtidModel::DomainServerSequence {
-        let rows = node.with_sql(|sql| sql.query(&d.replica_status_sql()))?;
-        let using = rows
-            .first()
-            .and_then(|r| crate::sql::get(r, "Using_Gtid"))
-            .unwrap_or("No")
-            .to_string();
+        // The same replica status the other replication checks read (one query).
+        let using = facts::get::<facts::server::ReplicaStatusFact>(node, &())?
+            .using_gtid
+            .unwrap_or_else(|| "No".into());
         let pos = facts::variable(node, "gtid_slave_pos")?.unwrap_or_default();
         return Ok(if using == "No" {
             GTID.pass(n, "not used: replication by binary log file and position")
@@ -267,12 +265,7 @@ fn gtid(c: &SqlCtx) -> Result<Check> {
     }
     let peer = c.host.cluster.peer(c.host.i);
     let peer_set = facts::variable(peer, "gtid_executed")?.unwrap_or_default();
-    let sql = crate::dialect::gtid_subset_of_executed_sql(&peer_set);
-    let subset = node
-        .with_sql(|s| s.query(&sql))?
-        .first()
-        .and_then(|r| crate::sql::get(r, "s"))
-        .map(str::to_string);
+    let subset = facts::get::<facts::server::GtidSubset>(node, &peer_set)?;
     Ok(if subset.as_deref() == Some("1") {
         GTID.pass(n, format!("has every transaction {} executed", peer.name))
     } else {
@@ -288,7 +281,9 @@ fn replication_user(c: &SqlCtx) -> Result<Check> {
     let n = node.name.as_str();
     let user = &inv.mysql.replication_user;
     let peer_addr = inv.peer(c.host.i).address.to_string();
-    let hosts = crate::accounts::account_hosts(node, user)?;
+    let hosts = facts::untyped(Fact::Accounts, || {
+        crate::accounts::account_hosts(node, user)
+    })?;
     if !hosts.contains(&peer_addr) {
         return Ok(USER.fail(
             n,
@@ -302,7 +297,9 @@ fn replication_user(c: &SqlCtx) -> Result<Check> {
             format!("{user} also exists for hosts {others:?}: the account should be limited to the peer's address {peer_addr}"),
         ));
     }
-    let lines = crate::accounts::grant_lines(node, d, user, &peer_addr)?;
+    let lines = facts::untyped(Fact::Accounts, || {
+        crate::accounts::grant_lines(node, d, user, &peer_addr)
+    })?;
     if !d.grants_cover_replication(&lines) {
         return Ok(USER.fail(
             n,

@@ -1,157 +1,12 @@
-//! Facts: what mhactl reads from a node, cached per node for one run. Each fact is read
-//! by running a command or a query, and parsed by a pure function in [`crate::os`] or
-//! [`crate::dialect`], so the parsers are tested on recorded outputs.
+//! Reads that are more than one command and a parser: the temporary root password
+//! (several error logs in turn), `@@server_id` through the VIP (a separate login from
+//! the peer), and the TCP probe's parser and the messages built on it.
 
-use crate::dialect::{BinlogCoordinates, Dialect, ReplicaStatus};
 use crate::engine::{Cluster, NodeHandle};
-use crate::inventory::{Flavor, Inventory};
-use crate::os::{OsInfo, OsRelease, OsTarget, ServiceManager};
+use crate::inventory::Inventory;
+use crate::os::OsTarget;
 use crate::transport::RemoteCommand;
-use anyhow::{anyhow, Context, Result};
-
-/// Facts about one node that do not change during a run (cached after the first read).
-#[derive(Debug, Default, Clone)]
-pub struct NodeFacts {
-    /// `/etc/os-release`.
-    pub os: Option<OsInfo>,
-    /// systemd or SysV.
-    pub services: Option<ServiceManager>,
-    /// The running server's dialect (after it is installed and started).
-    pub dialect: Option<Dialect>,
-}
-
-/// The node's OS family with the inventory's flavor: package and service names, paths.
-pub fn os_target(node: &NodeHandle, flavor: Flavor) -> Result<(OsTarget, ServiceManager)> {
-    let mut facts = node
-        .facts
-        .lock()
-        .map_err(|_| anyhow!("facts lock poisoned"))?;
-    if facts.os.is_none() {
-        let text = node
-            .transport
-            .read_file(std::path::Path::new("/etc/os-release"))?
-            .ok_or_else(|| {
-                anyhow!(
-                    "{}: /etc/os-release is missing: cannot tell the OS family",
-                    node.name
-                )
-            })?;
-        facts.os = Some(OsRelease::parse(&text));
-    }
-    if facts.services.is_none() {
-        let out = node
-            .transport
-            .run_ok(&RemoteCommand::new(ServiceManager::probe_command()))?;
-        facts.services = Some(ServiceManager::parse_probe(&out));
-    }
-    let os = facts.os.as_ref().expect("set above");
-    let target = OsTarget::new(os.family, flavor)
-        .with_context(|| format!("{}: {} ({})", node.name, os.pretty_name, os.id))?;
-    Ok((target, facts.services.expect("set above")))
-}
-
-/// A one-line description of the OS facts ("Debian GNU/Linux 12, apt, sysv").
-pub fn describe_os(node: &NodeHandle) -> String {
-    let facts = node.facts.lock().map(|f| f.clone()).unwrap_or_default();
-    match (facts.os, facts.services) {
-        (Some(os), Some(svc)) => format!("{} ({:?}), {svc:?} services", os.pretty_name, os.family),
-        _ => "unknown".into(),
-    }
-}
-
-/// Is a service running?
-pub fn service_active(node: &NodeHandle, services: ServiceManager, service: &str) -> Result<bool> {
-    Ok(node
-        .transport
-        .run(&RemoteCommand::new(services.is_active_command(service)))?
-        .success())
-}
-
-/// The server's dialect, from `SELECT VERSION()` (cached: the version does not change in a run).
-pub fn dialect(node: &NodeHandle) -> Result<Dialect> {
-    if let Some(d) = node
-        .facts
-        .lock()
-        .map_err(|_| anyhow!("facts lock poisoned"))?
-        .dialect
-    {
-        return Ok(d);
-    }
-    let rows = node.with_sql(|sql| sql.query(crate::dialect::version_sql()))?;
-    let version = rows
-        .first()
-        .and_then(|r| crate::sql::get(r, "version"))
-        .ok_or_else(|| anyhow!("{}: SELECT VERSION() returned nothing", node.name))?
-        .to_string();
-    let d = Dialect::from_version_string(&version)?;
-    node.facts
-        .lock()
-        .map_err(|_| anyhow!("facts lock poisoned"))?
-        .dialect = Some(d);
-    Ok(d)
-}
-
-/// A global variable's value (`SELECT @@name`).
-pub fn variable(node: &NodeHandle, name: &str) -> Result<Option<String>> {
-    let rows = node.with_sql(|sql| sql.query(&crate::dialect::global_variable_sql(name)))?;
-    Ok(rows
-        .first()
-        .and_then(|r| crate::sql::get(r, "value"))
-        .map(str::to_string))
-}
-
-/// The node's keepalived release (`None`: not installed), for features that need a
-/// newer one than EL7's 1.3.5 ([`crate::os::keepalived::KeepalivedVersion::capabilities`]).
-pub fn keepalived_version(
-    node: &NodeHandle,
-) -> Result<Option<crate::os::keepalived::KeepalivedVersion>> {
-    let out = node
-        .transport
-        .run(&RemoteCommand::new(crate::os::keepalived::VERSION_COMMAND))?;
-    crate::os::keepalived::parse_version_probe(out.status, &out.stdout)
-        .map_err(|e| anyhow!("{}: {e:#}", node.name))
-}
-
-/// The replica threads' state; `None` when no replication source is configured.
-pub fn replica_status(node: &NodeHandle) -> Result<Option<ReplicaStatus>> {
-    let d = dialect(node)?;
-    let rows = node.with_sql(|sql| sql.query(&d.replica_status_sql()))?;
-    ReplicaStatus::from_rows(&rows)
-}
-
-/// The node's current binary log position.
-pub fn binlog_coordinates(node: &NodeHandle) -> Result<BinlogCoordinates> {
-    let d = dialect(node)?;
-    let rows = node.with_sql(|sql| sql.query(&d.binlog_status_sql()))?;
-    BinlogCoordinates::from_rows(&rows)?
-        .ok_or_else(|| anyhow!("{}: the binary log is off (no binlog status)", node.name))
-}
-
-/// IPv4 addresses on an interface (`ip -4 -o addr show dev IF`).
-pub fn interface_addresses(node: &NodeHandle, interface: &str) -> Result<Vec<std::net::Ipv4Addr>> {
-    let out = node.transport.run_ok(&RemoteCommand::new(
-        crate::os::host::interface_addresses_command(interface),
-    ))?;
-    Ok(crate::os::addresses::parse_addresses(&out))
-}
-
-/// Whether `node` holds the VIP now: the VIP's address is on the inventory's VIP
-/// interface. The one definition status, verify, failover and bootstrap's VIP check use.
-pub fn holds_vip(node: &NodeHandle, inv: &Inventory) -> Result<bool> {
-    Ok(interface_addresses(node, &inv.vip.interface)?.contains(&inv.vip.address))
-}
-
-/// The nodes holding the VIP now (one on a healthy pair), by index; the first node that
-/// cannot be asked makes it an error.
-pub fn vip_holders(cluster: &Cluster, inv: &Inventory) -> Result<Vec<usize>> {
-    let mut holders = Vec::new();
-    for node in &cluster.nodes {
-        if holds_vip(node, inv)? {
-            holders.push(node.index);
-        }
-    }
-    Ok(holders)
-}
+use anyhow::Result;
 
 /// The error logs to search for `mysqld --initialize`'s temporary root password (the
 /// server's configured `log-error`, the inventory's `mysql.log_error`, then the
@@ -290,17 +145,6 @@ pub fn parse_tcp_probe(output: &str, timeout_s: u32) -> TcpProbe {
         }
         other => TcpProbe::Unknown(other.to_string()),
     }
-}
-
-/// Can `node` open a TCP connection to `host:port`? Asked on the node itself (the path
-/// replication takes), waiting at most [`TCP_PROBE_TIMEOUT_S`].
-pub fn tcp_probe(node: &NodeHandle, host: &str, port: u16) -> Result<TcpProbe> {
-    let out = node.transport.run(&RemoteCommand::new(tcp_probe_script(
-        host,
-        port,
-        TCP_PROBE_TIMEOUT_S,
-    )))?;
-    Ok(parse_tcp_probe(&out.stdout, TCP_PROBE_TIMEOUT_S))
 }
 
 /// Replica IO errors that mean "could not connect to the source" (or none yet: a

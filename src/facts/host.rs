@@ -1,0 +1,303 @@
+//! Facts read with shell commands or file reads: the OS release and service manager,
+//! the uid commands run as, a service's state, an interface's addresses, keepalived's
+//! version, a TCP probe to a peer, and files (rendered ones, option files). Commands
+//! come from `os/`, parsers from `os/` (or [`super::probes`] for the TCP probe).
+
+use super::{fresh, get, Fact, FactKind, Lifetime, Raw, Source};
+use crate::dialect::Dialect;
+use crate::engine::{Cluster, NodeHandle};
+use crate::inventory::{Flavor, Inventory};
+use crate::os::keepalived::KeepalivedVersion;
+use crate::os::{OsInfo, OsRelease, OsTarget, ServiceManager};
+use anyhow::{anyhow, Context, Result};
+use std::path::Path;
+
+/// `/etc/os-release`, parsed (`None`: the file is missing). Run-long.
+pub struct OsReleaseFact;
+
+impl Fact for OsReleaseFact {
+    type Arg = ();
+    type Value = Option<OsInfo>;
+    const NAME: &'static str = "os-release";
+    const KIND: FactKind = FactKind::OsRelease;
+    const LIFETIME: Lifetime = Lifetime::Run;
+    fn source(_: &(), _: Option<&Dialect>) -> Source {
+        Source::File("/etc/os-release".into())
+    }
+    fn parse(_: &(), raw: &Raw) -> Result<Option<OsInfo>> {
+        Ok(raw.file()?.map(OsRelease::parse))
+    }
+}
+
+/// systemd or SysV. Run-long.
+pub struct ServiceManagerFact;
+
+impl Fact for ServiceManagerFact {
+    type Arg = ();
+    type Value = ServiceManager;
+    const NAME: &'static str = "service-manager";
+    const KIND: FactKind = FactKind::OsRelease;
+    const LIFETIME: Lifetime = Lifetime::Run;
+    fn source(_: &(), _: Option<&Dialect>) -> Source {
+        Source::Command {
+            script: ServiceManager::probe_command(),
+            must_succeed: true,
+        }
+    }
+    fn parse(_: &(), raw: &Raw) -> Result<ServiceManager> {
+        Ok(ServiceManager::parse_probe(&raw.output()?.stdout))
+    }
+}
+
+/// `id -u`, as printed (trimmed by the caller's judgement). Run-long.
+pub struct UserId;
+
+impl Fact for UserId {
+    type Arg = ();
+    type Value = String;
+    const NAME: &'static str = "user-id";
+    const KIND: FactKind = FactKind::UserId;
+    const LIFETIME: Lifetime = Lifetime::Run;
+    fn source(_: &(), _: Option<&Dialect>) -> Source {
+        Source::Command {
+            script: crate::os::host::USER_ID_QUERY.into(),
+            must_succeed: true,
+        }
+    }
+    fn parse(_: &(), raw: &Raw) -> Result<String> {
+        Ok(raw.output()?.stdout.clone())
+    }
+}
+
+/// Which service under which service manager ([`ServiceActive`]'s argument).
+pub struct ServiceArg {
+    /// systemd or SysV.
+    pub services: ServiceManager,
+    /// The unit or init script.
+    pub service: String,
+}
+
+impl super::cache::FactArg for ServiceArg {
+    fn key(&self) -> String {
+        format!("{:?}/{}", self.services, self.service)
+    }
+}
+
+/// Is a service running (its manager's `is-active`/`status` exits 0)?
+pub struct ServiceActive;
+
+impl Fact for ServiceActive {
+    type Arg = ServiceArg;
+    type Value = bool;
+    const NAME: &'static str = "service-active";
+    const KIND: FactKind = FactKind::Service;
+    const LIFETIME: Lifetime = Lifetime::Volatile;
+    fn source(a: &ServiceArg, _: Option<&Dialect>) -> Source {
+        Source::Command {
+            script: a.services.is_active_command(&a.service),
+            must_succeed: false,
+        }
+    }
+    fn parse(_: &ServiceArg, raw: &Raw) -> Result<bool> {
+        Ok(raw.output()?.success())
+    }
+}
+
+/// The IPv4 addresses on an interface (`ip -4 -o addr show dev IF`).
+pub struct InterfaceAddresses;
+
+impl Fact for InterfaceAddresses {
+    type Arg = str;
+    type Value = Vec<std::net::Ipv4Addr>;
+    const NAME: &'static str = "interface-addresses";
+    const KIND: FactKind = FactKind::Addresses;
+    const LIFETIME: Lifetime = Lifetime::Volatile;
+    fn source(interface: &str, _: Option<&Dialect>) -> Source {
+        Source::Command {
+            script: crate::os::host::interface_addresses_command(interface),
+            must_succeed: true,
+        }
+    }
+    fn parse(_: &str, raw: &Raw) -> Result<Self::Value> {
+        Ok(crate::os::addresses::parse_addresses(&raw.output()?.stdout))
+    }
+}
+
+/// keepalived's release (`Ok(None)`: not installed; `Err`: a banner mhactl cannot read,
+/// kept as text so the caller names the node).
+pub struct KeepalivedVersionFact;
+
+impl Fact for KeepalivedVersionFact {
+    type Arg = ();
+    type Value = std::result::Result<Option<KeepalivedVersion>, String>;
+    const NAME: &'static str = "keepalived-version";
+    const KIND: FactKind = FactKind::Service;
+    // Volatile: install-packages installs it during the run.
+    const LIFETIME: Lifetime = Lifetime::Volatile;
+    fn source(_: &(), _: Option<&Dialect>) -> Source {
+        Source::Command {
+            script: crate::os::keepalived::VERSION_COMMAND.into(),
+            must_succeed: false,
+        }
+    }
+    fn parse(_: &(), raw: &Raw) -> Result<Self::Value> {
+        let out = raw.output()?;
+        Ok(
+            crate::os::keepalived::parse_version_probe(out.status, &out.stdout)
+                .map_err(|e| format!("{e:#}")),
+        )
+    }
+}
+
+/// Can the node open a TCP connection to `host:port`? Never cached: the answer is about
+/// the moment (a firewall opened, a server started).
+pub struct TcpProbeFact;
+
+impl Fact for TcpProbeFact {
+    type Arg = (String, u16);
+    type Value = super::TcpProbe;
+    const NAME: &'static str = "tcp-probe";
+    const KIND: FactKind = FactKind::PeerPort;
+    const LIFETIME: Lifetime = Lifetime::Never;
+    fn source((host, port): &(String, u16), _: Option<&Dialect>) -> Source {
+        Source::Command {
+            script: super::tcp_probe_script(host, *port, super::TCP_PROBE_TIMEOUT_S),
+            must_succeed: false,
+        }
+    }
+    fn parse(_: &(String, u16), raw: &Raw) -> Result<super::TcpProbe> {
+        Ok(super::parse_tcp_probe(
+            &raw.output()?.stdout,
+            super::TCP_PROBE_TIMEOUT_S,
+        ))
+    }
+}
+
+/// A file mhactl renders (my.cnf drop-in, keepalived.conf, the health-check script), as
+/// on the node (`None`: missing).
+pub struct RenderedFile;
+
+impl Fact for RenderedFile {
+    type Arg = Path;
+    type Value = Option<String>;
+    const NAME: &'static str = "rendered-file";
+    const KIND: FactKind = FactKind::RenderedFile;
+    const LIFETIME: Lifetime = Lifetime::Volatile;
+    fn source(path: &Path, _: Option<&Dialect>) -> Source {
+        Source::File(path.into())
+    }
+    fn parse(_: &Path, raw: &Raw) -> Result<Option<String>> {
+        Ok(raw.file()?.map(str::to_string))
+    }
+}
+
+/// A file the server reads its options from (or its pid file, its command line in
+/// /proc), as on the node (`None`: missing).
+pub struct OptionFile;
+
+impl Fact for OptionFile {
+    type Arg = Path;
+    type Value = Option<String>;
+    const NAME: &'static str = "option-file";
+    const KIND: FactKind = FactKind::OptionFiles;
+    const LIFETIME: Lifetime = Lifetime::Volatile;
+    fn source(path: &Path, _: Option<&Dialect>) -> Source {
+        Source::File(path.into())
+    }
+    fn parse(_: &Path, raw: &Raw) -> Result<Option<String>> {
+        Ok(raw.file()?.map(str::to_string))
+    }
+}
+
+/// The node's OS family with the inventory's flavor: package and service names, paths.
+pub fn os_target(node: &NodeHandle, flavor: Flavor) -> Result<(OsTarget, ServiceManager)> {
+    let os = get::<OsReleaseFact>(node, &())?.ok_or_else(|| {
+        anyhow!(
+            "{}: /etc/os-release is missing: cannot tell the OS family",
+            node.name
+        )
+    })?;
+    let services = get::<ServiceManagerFact>(node, &())?;
+    let target = OsTarget::new(os.family, flavor)
+        .with_context(|| format!("{}: {} ({})", node.name, os.pretty_name, os.id))?;
+    Ok((target, services))
+}
+
+/// A one-line description of the OS facts ("Debian GNU/Linux 12, apt, sysv"), from the
+/// cache only ("unknown" before [`os_target`] read them).
+pub fn describe_os(node: &NodeHandle) -> String {
+    let cached = node.facts.lock().ok().map(|c| {
+        (
+            c.get::<OsReleaseFact>(&super::cache::key::<OsReleaseFact>(&()))
+                .flatten(),
+            c.get::<ServiceManagerFact>(&super::cache::key::<ServiceManagerFact>(&())),
+        )
+    });
+    match cached {
+        Some((Some(os), Some(svc))) => {
+            format!("{} ({:?}), {svc:?} services", os.pretty_name, os.family)
+        }
+        _ => "unknown".into(),
+    }
+}
+
+/// Is a service running?
+pub fn service_active(node: &NodeHandle, services: ServiceManager, service: &str) -> Result<bool> {
+    get::<ServiceActive>(
+        node,
+        &ServiceArg {
+            services,
+            service: service.into(),
+        },
+    )
+}
+
+/// The node's keepalived release (`None`: not installed), for features that need a
+/// newer one than EL7's 1.3.5 ([`crate::os::keepalived::KeepalivedVersion::capabilities`]).
+pub fn keepalived_version(node: &NodeHandle) -> Result<Option<KeepalivedVersion>> {
+    get::<KeepalivedVersionFact>(node, &())?.map_err(|e| anyhow!("{}: {e}", node.name))
+}
+
+/// IPv4 addresses on an interface (`ip -4 -o addr show dev IF`).
+pub fn interface_addresses(node: &NodeHandle, interface: &str) -> Result<Vec<std::net::Ipv4Addr>> {
+    get::<InterfaceAddresses>(node, interface)
+}
+
+/// Whether `node` holds the VIP now: the VIP's address is on the inventory's VIP
+/// interface. The one definition status, verify, failover and bootstrap's VIP check use.
+pub fn holds_vip(node: &NodeHandle, inv: &Inventory) -> Result<bool> {
+    Ok(interface_addresses(node, &inv.vip.interface)?.contains(&inv.vip.address))
+}
+
+/// The nodes holding the VIP now (one on a healthy pair), by index; the first node that
+/// cannot be asked makes it an error. Always read fresh: callers wait on it.
+pub fn vip_holders(cluster: &Cluster, inv: &Inventory) -> Result<Vec<usize>> {
+    let mut holders = Vec::new();
+    for node in &cluster.nodes {
+        if fresh::<InterfaceAddresses>(node, &inv.vip.interface)?.contains(&inv.vip.address) {
+            holders.push(node.index);
+        }
+    }
+    Ok(holders)
+}
+
+/// Can `node` open a TCP connection to `host:port`? Asked on the node itself (the path
+/// replication takes), waiting at most [`super::TCP_PROBE_TIMEOUT_S`].
+pub fn tcp_probe(node: &NodeHandle, host: &str, port: u16) -> Result<super::TcpProbe> {
+    get::<TcpProbeFact>(node, &(host.to_string(), port))
+}
+
+/// `id -u` on the node (the uid commands run as).
+pub fn user_id(node: &NodeHandle) -> Result<String> {
+    get::<UserId>(node, &())
+}
+
+/// A rendered file as on the node (`None`: missing).
+pub fn rendered_file(node: &NodeHandle, path: &str) -> Result<Option<String>> {
+    get::<RenderedFile>(node, Path::new(path))
+}
+
+/// An option file (or pid file, /proc command line) as on the node (`None`: missing).
+pub fn option_file(node: &NodeHandle, path: &str) -> Result<Option<String>> {
+    get::<OptionFile>(node, Path::new(path))
+}
