@@ -75,13 +75,13 @@ pub fn confirm_replication(
     let node = &cluster.nodes[i];
     let peer = cluster.peer(i);
     let started = Instant::now();
-    let target = facts::binlog_coordinates(peer)?;
+    let target = facts::binlog_coordinates_fresh(peer)?;
     let mut last = None;
     let mut probed = false;
     let mut unreachable = None;
     let mut broken = None;
     let waited = crate::poll::until(bound, || {
-        last = facts::replica_status(node)?;
+        last = facts::replica_status_fresh(node)?;
         let Some(s) = &last else { return Ok(false) };
         if !s.sql_running && s.last_sql_errno != 0 {
             broken = Some(format!(

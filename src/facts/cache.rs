@@ -153,3 +153,92 @@ mod tests {
         assert!(c.keys().is_empty());
     }
 }
+
+#[cfg(test)]
+mod rule_tests {
+    //! The caching rule on a fake node: how many times a command really runs.
+    use crate::engine::{Cluster, NodeHandle};
+    use crate::facts::{cached, changed, fresh, get, host::InterfaceAddresses, os_target};
+    use crate::transport::fake::FakeTransport;
+    use std::sync::Arc;
+
+    fn node() -> (Arc<FakeTransport>, Cluster) {
+        let t = Arc::new(FakeTransport::new("db1"));
+        t.on("ip -4 -o addr show dev eth0", 0, "");
+        t.on("/etc/os-release", 0, "ID=debian\nVERSION_ID=\"12\"\n");
+        t.on("echo systemd; else echo sysv", 0, "sysv\n");
+        let handle = NodeHandle::new(0, "db1", t.clone(), None);
+        (
+            t,
+            Cluster {
+                nodes: vec![handle],
+                secrets: vec![],
+            },
+        )
+    }
+
+    fn runs(t: &FakeTransport, pattern: &str) -> usize {
+        t.commands()
+            .iter()
+            .filter(|c| c.script.contains(pattern))
+            .count()
+    }
+
+    #[test]
+    fn volatile_facts_are_cached_only_in_a_scope_until_a_change_and_fresh_always_reads() {
+        let (t, c) = node();
+        let n = &c.nodes[0];
+        let ip = "ip -4 -o addr";
+        // Outside a scope (actions, status, failover): every read goes to the node.
+        get::<InterfaceAddresses>(n, "eth0").unwrap();
+        get::<InterfaceAddresses>(n, "eth0").unwrap();
+        assert_eq!(runs(&t, ip), 2);
+        // Inside (planning, a verify round): read once...
+        cached(|| {
+            get::<InterfaceAddresses>(n, "eth0").unwrap();
+            get::<InterfaceAddresses>(n, "eth0").unwrap();
+        });
+        assert_eq!(runs(&t, ip), 2, "served from what the last read cached");
+        // ...a wait reads fresh even there...
+        cached(|| fresh::<InterfaceAddresses>(n, "eth0").unwrap());
+        assert_eq!(runs(&t, ip), 3);
+        // ...and a change drops it.
+        changed(&c);
+        cached(|| get::<InterfaceAddresses>(n, "eth0").unwrap());
+        assert_eq!(runs(&t, ip), 4);
+    }
+
+    #[test]
+    fn run_long_facts_are_read_once_and_survive_a_change() {
+        let (t, c) = node();
+        let n = &c.nodes[0];
+        os_target(n, crate::inventory::Flavor::Mariadb).unwrap();
+        changed(&c);
+        os_target(n, crate::inventory::Flavor::Mariadb).unwrap();
+        assert_eq!(runs(&t, "/etc/os-release"), 1);
+        assert_eq!(runs(&t, "echo systemd; else echo sysv"), 1);
+    }
+
+    #[test]
+    #[should_panic(expected = "does not declare")]
+    fn a_check_reading_a_fact_it_did_not_declare_fails() {
+        let (_t, c) = node();
+        let _check = crate::facts::scope::declare("x", &[crate::facts::FactKind::Variables]);
+        let _ = get::<InterfaceAddresses>(&c.nodes[0], "eth0");
+    }
+
+    #[test]
+    #[should_panic(expected = "directly")]
+    fn a_check_reading_sql_itself_fails() {
+        let (_t, c) = node();
+        let _check = crate::facts::scope::declare("x", &[crate::facts::FactKind::Variables]);
+        let _ = c.nodes[0].with_sql(|s| s.query("SELECT 1"));
+    }
+
+    #[test]
+    fn a_check_reading_what_it_declared_passes() {
+        let (_t, c) = node();
+        let _check = crate::facts::scope::declare("x", &[crate::facts::FactKind::Addresses]);
+        get::<InterfaceAddresses>(&c.nodes[0], "eth0").unwrap();
+    }
+}

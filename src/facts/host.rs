@@ -252,6 +252,21 @@ pub fn service_active(node: &NodeHandle, services: ServiceManager, service: &str
     )
 }
 
+/// [`service_active`] read from the node now, whatever is cached (waits).
+pub fn service_active_fresh(
+    node: &NodeHandle,
+    services: ServiceManager,
+    service: &str,
+) -> Result<bool> {
+    fresh::<ServiceActive>(
+        node,
+        &ServiceArg {
+            services,
+            service: service.into(),
+        },
+    )
+}
+
 /// The node's keepalived release (`None`: not installed), for features that need a
 /// newer one than EL7's 1.3.5 ([`crate::os::keepalived::KeepalivedVersion::capabilities`]).
 pub fn keepalived_version(node: &NodeHandle) -> Result<Option<KeepalivedVersion>> {

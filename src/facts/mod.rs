@@ -48,13 +48,16 @@ use anyhow::{anyhow, Result};
 pub use cache::FactCache;
 pub use host::{
     describe_os, holds_vip, interface_addresses, keepalived_version, os_target, service_active,
-    tcp_probe, vip_holders,
+    service_active_fresh, tcp_probe, vip_holders,
 };
 pub use probes::{
     io_error_may_be_network, parse_tcp_probe, peer_unreachable_message, server_id_through_vip,
     tcp_probe_script, temporary_root_password, TcpProbe, TCP_PROBE_TIMEOUT_S,
 };
-pub use server::{binlog_coordinates, dialect, forget_server, replica_status, variable};
+pub use server::{
+    binlog_coordinates, binlog_coordinates_fresh, dialect, forget_server, replica_status,
+    replica_status_fresh, variable,
+};
 
 /// The per-node cache's old name (NodeHandle's `facts` field).
 pub type NodeFacts = FactCache;

@@ -165,9 +165,22 @@ pub fn replica_status(node: &NodeHandle) -> Result<Option<ReplicaStatus>> {
         .map_err(|e| anyhow!(e))
 }
 
+/// [`replica_status`] read from the node now, whatever is cached (waits).
+pub fn replica_status_fresh(node: &NodeHandle) -> Result<Option<ReplicaStatus>> {
+    super::fresh::<ReplicaStatusFact>(node, &())?
+        .status
+        .map_err(|e| anyhow!(e))
+}
+
 /// The node's current binary log position.
 pub fn binlog_coordinates(node: &NodeHandle) -> Result<BinlogCoordinates> {
     get::<BinlogStatus>(node, &())?
+        .ok_or_else(|| anyhow!("{}: the binary log is off (no binlog status)", node.name))
+}
+
+/// [`binlog_coordinates`] read from the node now, whatever is cached (a wait's target).
+pub fn binlog_coordinates_fresh(node: &NodeHandle) -> Result<BinlogCoordinates> {
+    super::fresh::<BinlogStatus>(node, &())?
         .ok_or_else(|| anyhow!("{}: the binary log is off (no binlog status)", node.name))
 }
 

@@ -238,7 +238,8 @@ fn plan_start(
     // a transient state, not something to change. Give it a few retries' time.
     if s.sql_running && !s.io_running && s.last_sql_errno == 0 {
         let _ = crate::poll::until(Duration::from_secs(3 * CONNECT_RETRY_S as u64 + 2), || {
-            if let Some(now) = facts::replica_status(node)? {
+            // A wait inside planning: read the node now, not the plan's cached status.
+            if let Some(now) = facts::replica_status_fresh(node)? {
                 s = now;
             }
             Ok(s.io_running)

@@ -64,7 +64,7 @@ pub(super) fn start_service(
                 node.transport
                     .run_ok(&RemoteCommand::new(services.start_command(service)))?;
                 crate::poll::until(Duration::from_secs(30), || {
-                    facts::service_active(node, services, service)
+                    facts::service_active_fresh(node, services, service)
                 })
                 .map_err(|_| {
                     anyhow!(
