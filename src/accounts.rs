@@ -2,8 +2,6 @@
 //! a node has (its hosts for a user name, `SHOW GRANTS`). Read by the `app-users`
 //! bootstrap step, the account guard and verify's account checks.
 
-use crate::dialect::Dialect;
-use crate::engine::NodeHandle;
 use crate::inventory;
 use anyhow::{anyhow, Result};
 use std::collections::{BTreeMap, BTreeSet};
@@ -29,20 +27,5 @@ pub fn wanted_account(u: usize, user: &inventory::AccessUser) -> Result<(Grants,
     Ok((inventory::wanted_grants(&grants), hosts))
 }
 
-/// The hosts that accounts named `user` exist for on the node.
-pub fn account_hosts(node: &NodeHandle, user: &str) -> Result<Vec<String>> {
-    Ok(node
-        .with_sql(|sql| sql.query(&crate::dialect::account_hosts_sql(user)))?
-        .iter()
-        .filter_map(|r| crate::sql::get(r, "host").map(str::to_string))
-        .collect())
-}
-
-/// `SHOW GRANTS FOR user@host`, one statement per line.
-pub fn grant_lines(node: &NodeHandle, d: &Dialect, user: &str, host: &str) -> Result<Vec<String>> {
-    Ok(node
-        .with_sql(|sql| sql.query(&d.show_grants_sql(user, host)))?
-        .iter()
-        .filter_map(|r| r.first().and_then(|(_, v)| v.clone()))
-        .collect())
-}
+// What a node has is read through facts (`facts::accounts`); the old paths stay.
+pub use crate::facts::accounts::{account_hosts, grant_lines};

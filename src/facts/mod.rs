@@ -31,6 +31,7 @@
 //! declare is a bug (a panic in debug builds, so the golden tests fail). See
 //! docs/architecture.md, "Facts".
 
+pub mod accounts;
 pub mod cache;
 pub mod host;
 pub mod probes;

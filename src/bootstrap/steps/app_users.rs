@@ -64,7 +64,7 @@ impl Operation for AppUsers {
                         ));
                         what.push(format!("set the password of {account}"));
                     }
-                    inventory::parse_show_grants(&grant_lines(node, &d, &user.name, host)?)
+                    inventory::parse_show_grants(&grant_lines(node, &user.name, host)?)
                 } else {
                     statements.push(d.create_replication_user_sql(
                         &user.name,

@@ -26,12 +26,7 @@ impl Operation for ReplicationUser {
         let password = self.0.secrets.replication_password.expose_secret();
         let account = crate::dialect::quote_account(user, &host);
         crate::bootstrap::account_guard::refuse_foreign_hosts(node, user, &host)?;
-        let exists_sql = d.count_account_sql(user, &host);
-        let exists = node
-            .with_sql(|sql| sql.query(&exists_sql))?
-            .first()
-            .and_then(|r| crate::sql::get(r, "n"))
-            == Some("1");
+        let exists = facts::accounts::account_exists(node, user, &host)?;
         let mut statements = vec![d.session_no_binlog_sql()];
         let mut what = Vec::new();
         if !exists {
@@ -41,14 +36,8 @@ impl Operation for ReplicationUser {
             statements.push(d.alter_user_password_sql(user, &host, password));
             what.push(format!("set the password of {account}"));
         }
-        let grants_ok = exists && {
-            let rows = node.with_sql(|sql| sql.query(&d.show_grants_sql(user, &host)))?;
-            let lines: Vec<String> = rows
-                .iter()
-                .filter_map(|r| r.first().and_then(|(_, v)| v.clone()))
-                .collect();
-            d.grants_cover_replication(&lines)
-        };
+        let grants_ok =
+            exists && d.grants_cover_replication(&facts::accounts::grant_lines(node, user, &host)?);
         if !grants_ok {
             statements.push(d.grant_replication_sql(user, &host));
             what.push(format!("grant replication privileges to {account}"));

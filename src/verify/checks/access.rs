@@ -23,14 +23,12 @@ pub const ACCESS_USERS: CheckKind = CheckKind {
 /// Passwords are not checked: on MySQL that needs a short-lived account (bootstrap's
 /// `app-users` step does it), and verify changes nothing.
 fn access_users(c: &SqlCtx) -> Result<Check> {
-    let (node, d, inv) = (c.host.node, c.dialect, c.host.inv);
+    let (node, inv) = (c.host.node, c.host.inv);
     let mut problems = Vec::new();
     let mut fine = Vec::new();
     for (u, user) in inv.access.users.iter().enumerate() {
         let (wanted, hosts) = crate::accounts::wanted_account(u, user)?;
-        let existing = crate::facts::untyped(Fact::Accounts, || {
-            crate::accounts::account_hosts(node, &user.name)
-        })?;
+        let existing = crate::facts::accounts::account_hosts(node, &user.name)?;
         for stale in existing.iter().filter(|h| !hosts.contains(h)) {
             problems.push(format!(
                 "{} exists but access.users[{u}].networks does not list it",
@@ -43,9 +41,7 @@ fn access_users(c: &SqlCtx) -> Result<Check> {
                 problems.push(format!("{account} does not exist"));
                 continue;
             }
-            let lines = crate::facts::untyped(Fact::Accounts, || {
-                crate::accounts::grant_lines(node, d, &user.name, host)
-            })?;
+            let lines = crate::facts::accounts::grant_lines(node, &user.name, host)?;
             let actual = crate::inventory::parse_show_grants(&lines);
             let changes = crate::dialect::grant_changes(&account, &wanted, &actual);
             if changes.is_empty() {

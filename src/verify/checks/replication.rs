@@ -281,9 +281,7 @@ fn replication_user(c: &SqlCtx) -> Result<Check> {
     let n = node.name.as_str();
     let user = &inv.mysql.replication_user;
     let peer_addr = inv.peer(c.host.i).address.to_string();
-    let hosts = facts::untyped(Fact::Accounts, || {
-        crate::accounts::account_hosts(node, user)
-    })?;
+    let hosts = facts::accounts::account_hosts(node, user)?;
     if !hosts.contains(&peer_addr) {
         return Ok(USER.fail(
             n,
@@ -297,9 +295,7 @@ fn replication_user(c: &SqlCtx) -> Result<Check> {
             format!("{user} also exists for hosts {others:?}: the account should be limited to the peer's address {peer_addr}"),
         ));
     }
-    let lines = facts::untyped(Fact::Accounts, || {
-        crate::accounts::grant_lines(node, d, user, &peer_addr)
-    })?;
+    let lines = facts::accounts::grant_lines(node, user, &peer_addr)?;
     if !d.grants_cover_replication(&lines) {
         return Ok(USER.fail(
             n,
