@@ -34,6 +34,7 @@
 pub mod accounts;
 pub mod cache;
 pub mod host;
+pub mod packages;
 pub mod probes;
 pub mod scope;
 pub mod server;

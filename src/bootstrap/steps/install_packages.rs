@@ -5,7 +5,6 @@ use crate::engine::{file_diff, Action, Change, Cluster, NodeHandle, Operation, P
 use crate::facts;
 use crate::transport::RemoteCommand;
 use anyhow::{anyhow, bail, Result};
-use std::path::Path;
 use std::sync::Arc;
 
 /// Step 3 (runbook 1.1): server, client and keepalived packages.
@@ -32,10 +31,7 @@ impl Operation for InstallPackages {
         let (target, _) = facts::os_target(node, inv.mysql.flavor)?;
         let pm = target.package_manager();
         let wanted = target.all_packages();
-        let out = node
-            .transport
-            .run(&RemoteCommand::new(pm.installed_query_command(&wanted)))?;
-        let missing = pm.parse_installed(&out.stdout, &wanted);
+        let missing = facts::packages::missing_packages(node, pm, &wanted)?;
         let mut actions = Vec::new();
         let mut what = Vec::new();
         let mut diff = None;
@@ -43,7 +39,7 @@ impl Operation for InstallPackages {
         if let Some(url) = mirror {
             let path = crate::os::mirror_repo_path(pm);
             let file = crate::os::mirror_repo_file(pm, url, inv.packages.gpg_key.as_deref());
-            let current = node.transport.read_file(Path::new(path))?;
+            let current = facts::host::rendered_file(node, path)?;
             if current.as_deref() != Some(file.as_str()) {
                 diff = Some(file_diff(path, current.as_deref(), &file));
                 actions.push(Action::WriteFile {
@@ -143,21 +139,14 @@ fn plan_mysql_yum_repository(
         .map_err(|e| anyhow!("mysql.version: {e:#}"))?;
     let mut actions = Vec::new();
     let mut what = Vec::new();
-    let release = node
-        .transport
-        .run_ok(&RemoteCommand::new(crate::os::MYSQL_RELEASE_RPM_QUERY))?;
-    let installed_release = release.lines().map(str::trim).find(|l| !l.is_empty());
+    let installed_release = facts::packages::mysql_release_rpm(node)?;
     let wanted_id = series.repo_id();
     let (keys, imports) = crate::bootstrap::platform::key_imports(&ctx.inv, node, target, series)?;
     actions.extend(keys);
     what.extend(imports);
     match installed_release {
         Some(rpm) => {
-            let repos = crate::os::parse_yum_repos(
-                &node
-                    .transport
-                    .run_ok(&RemoteCommand::new(crate::os::YUM_REPOS_QUERY))?,
-            );
+            let repos = facts::packages::yum_repos(node)?;
             if !repos.iter().any(|(id, _)| id == wanted_id) {
                 bail!(
  "the installed MySQL repository ({rpm}) has no {wanted_id} repository for mysql.version {}: install a newer mysql*-community-release RPM, or set packages.mysql_release_rpm or packages.repository",

@@ -3,15 +3,11 @@
 use super::shared::{start_service, Ctx};
 use crate::engine::{file_diff, Action, Change, Cluster, Operation, Plan};
 use crate::facts;
-use crate::os::selinux::{
-    check_script_label_command, check_script_label_probe, parse_check_script_label,
-    CheckScriptLabel, CHECK_SCRIPT_SELINUX_TYPE,
-};
+use crate::os::selinux::{check_script_label_command, CheckScriptLabel, CHECK_SCRIPT_SELINUX_TYPE};
 use crate::os::KEEPALIVED_SERVICE;
 use crate::transport::RemoteCommand;
 use anyhow::Result;
 use secrecy::ExposeSecret;
-use std::path::Path;
 use std::sync::Arc;
 
 /// Step 8 (runbook's keepalived part): keepalived.conf (validated with `keepalived -t`
@@ -34,17 +30,12 @@ impl Operation for Keepalived {
             self.0.secrets.vrrp_password.expose_secret(),
         )?;
         let script = crate::render::render_check_script(inv, &target)?;
-        let current_conf = node.transport.read_file(Path::new(conf_path))?;
-        let current_script = node.transport.read_file(Path::new(script_path))?;
+        let current_conf = facts::host::rendered_file(node, conf_path)?;
+        let current_script = facts::host::rendered_file(node, script_path)?;
         let running = facts::service_active(node, services, KEEPALIVED_SERVICE)?;
         let conf_ok = current_conf.as_deref() == Some(conf.as_str());
         let script_ok = current_script.as_deref() == Some(script.as_str());
-        let label = parse_check_script_label(
-            &node
-                .transport
-                .run_ok(&RemoteCommand::new(check_script_label_probe(script_path)))?,
-            script_path,
-        );
+        let label = facts::packages::check_script_label(node, script_path)?;
         // Under SELinux a freshly written script carries its directory's type: label it
         // again after every write.
         let label_ok = match &label {

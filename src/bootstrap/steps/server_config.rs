@@ -26,7 +26,7 @@ impl Operation for ServerConfig {
         let d = facts::dialect(node)?;
         let wanted = crate::render::render_my_cnf(inv, i, &d, &target)?;
         let path = target.config_path();
-        let current = node.transport.read_file(Path::new(path))?;
+        let current = facts::host::rendered_file(node, path)?;
         let server_id = facts::variable(node, "server_id")?.unwrap_or_default();
         let offset = facts::variable(node, "auto_increment_offset")?.unwrap_or_default();
         let datadir_ok = match &inv.mysql.datadir {
@@ -47,7 +47,7 @@ impl Operation for ServerConfig {
         // The MySQL RPMs' /etc/my.cnf reads no drop-in directory: add the include once.
         let include = match target.config_include() {
             Some((main, line)) => {
-                let text = node.transport.read_file(Path::new(main))?;
+                let text = facts::host::rendered_file(node, main)?;
                 match text {
                     Some(t) if crate::os::has_include_line(&t, line) => None,
                     Some(t) => Some((main, line, t)),

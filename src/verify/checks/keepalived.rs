@@ -4,7 +4,6 @@
 
 use crate::facts;
 use crate::os::KEEPALIVED_SERVICE;
-use crate::transport::RemoteCommand;
 use crate::verify::keepalived_conf;
 use crate::verify::registry::{CheckKind, Fact, NodeCtx, PairCtx, Run, Scope, When};
 use crate::verify::{Check, Severity};
@@ -76,14 +75,8 @@ fn keepalived_config(c: &NodeCtx) -> Result<Check> {
     if !script_check.ok {
         return Ok(script_check);
     }
-    let probe = crate::os::selinux::check_script_label_probe(script_path);
     if let crate::os::selinux::CheckScriptLabel::Enforcing(ty) =
-        crate::os::selinux::parse_check_script_label(
-            &facts::untyped(Fact::SelinuxLabel, || {
-                node.transport.run_ok(&RemoteCommand::new(probe))
-            })?,
-            script_path,
-        )
+        facts::packages::check_script_label(node, script_path)?
     {
         let want = crate::os::selinux::CHECK_SCRIPT_SELINUX_TYPE;
         if ty != want {

@@ -1,0 +1,145 @@
+//! Facts about packages, repositories and SELinux labels, for `install-packages`,
+//! `keepalived` and verify's `keepalived-config`: which wanted packages are missing, the
+//! installed MySQL release RPM, the yum repositories, dnf module states, the health-check
+//! script's SELinux type. Commands and parsers from `os/packages.rs`,
+//! `os/repositories.rs` and `os/selinux.rs`. Volatile: install-packages changes them.
+
+use super::{get, Fact, FactKind, Lifetime, Raw, Source};
+use crate::dialect::Dialect;
+use crate::engine::NodeHandle;
+use crate::os::selinux::CheckScriptLabel;
+use crate::os::PackageManager;
+use anyhow::Result;
+
+/// Which packages, asked of which package manager ([`MissingPackages`]'s argument).
+pub struct PackagesArg {
+    /// apt, yum or dnf.
+    pub pm: PackageManager,
+    /// The packages wanted.
+    pub wanted: Vec<&'static str>,
+}
+
+impl super::cache::FactArg for PackagesArg {
+    fn key(&self) -> String {
+        format!("{:?}/{}", self.pm, self.wanted.join(","))
+    }
+}
+
+/// The wanted packages that are not installed.
+pub struct MissingPackages;
+
+impl Fact for MissingPackages {
+    type Arg = PackagesArg;
+    type Value = Vec<String>;
+    const NAME: &'static str = "missing-packages";
+    const KIND: FactKind = FactKind::Service;
+    const LIFETIME: Lifetime = Lifetime::Volatile;
+    fn source(a: &PackagesArg, _: Option<&Dialect>) -> Source {
+        Source::Command {
+            script: a.pm.installed_query_command(&a.wanted),
+            must_succeed: false,
+        }
+    }
+    fn parse(a: &PackagesArg, raw: &Raw) -> Result<Vec<String>> {
+        Ok(a.pm.parse_installed(&raw.output()?.stdout, &a.wanted))
+    }
+}
+
+/// The installed `mysql*-community-release` RPM (`None`: none).
+pub struct MysqlReleaseRpm;
+
+impl Fact for MysqlReleaseRpm {
+    type Arg = ();
+    type Value = Option<String>;
+    const NAME: &'static str = "mysql-release-rpm";
+    const KIND: FactKind = FactKind::Service;
+    const LIFETIME: Lifetime = Lifetime::Volatile;
+    fn source(_: &(), _: Option<&Dialect>) -> Source {
+        Source::Command {
+            script: crate::os::MYSQL_RELEASE_RPM_QUERY.into(),
+            must_succeed: true,
+        }
+    }
+    fn parse(_: &(), raw: &Raw) -> Result<Option<String>> {
+        Ok(raw
+            .output()?
+            .stdout
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .map(str::to_string))
+    }
+}
+
+/// The yum repositories: (id, enabled).
+pub struct YumRepos;
+
+impl Fact for YumRepos {
+    type Arg = ();
+    type Value = Vec<(String, bool)>;
+    const NAME: &'static str = "yum-repos";
+    const KIND: FactKind = FactKind::Service;
+    const LIFETIME: Lifetime = Lifetime::Volatile;
+    fn source(_: &(), _: Option<&Dialect>) -> Source {
+        Source::Command {
+            script: crate::os::YUM_REPOS_QUERY.into(),
+            must_succeed: true,
+        }
+    }
+    fn parse(_: &(), raw: &Raw) -> Result<Vec<(String, bool)>> {
+        Ok(crate::os::parse_yum_repos(&raw.output()?.stdout))
+    }
+}
+
+/// The SELinux type of the health-check script at a path, when SELinux enforces.
+pub struct CheckScriptLabelFact;
+
+impl Fact for CheckScriptLabelFact {
+    type Arg = str;
+    type Value = CheckScriptLabel;
+    const NAME: &'static str = "check-script-label";
+    const KIND: FactKind = FactKind::SelinuxLabel;
+    const LIFETIME: Lifetime = Lifetime::Volatile;
+    fn source(path: &str, _: Option<&Dialect>) -> Source {
+        Source::Command {
+            script: crate::os::selinux::check_script_label_probe(path),
+            must_succeed: true,
+        }
+    }
+    fn parse(path: &str, raw: &Raw) -> Result<CheckScriptLabel> {
+        Ok(crate::os::selinux::parse_check_script_label(
+            &raw.output()?.stdout,
+            path,
+        ))
+    }
+}
+
+/// The wanted packages that are not installed on the node.
+pub fn missing_packages(
+    node: &NodeHandle,
+    pm: PackageManager,
+    wanted: &[&'static str],
+) -> Result<Vec<String>> {
+    get::<MissingPackages>(
+        node,
+        &PackagesArg {
+            pm,
+            wanted: wanted.to_vec(),
+        },
+    )
+}
+
+/// The installed MySQL release RPM, if any.
+pub fn mysql_release_rpm(node: &NodeHandle) -> Result<Option<String>> {
+    get::<MysqlReleaseRpm>(node, &())
+}
+
+/// The node's yum repositories: (id, enabled).
+pub fn yum_repos(node: &NodeHandle) -> Result<Vec<(String, bool)>> {
+    get::<YumRepos>(node, &())
+}
+
+/// The health-check script's SELinux label at `path`.
+pub fn check_script_label(node: &NodeHandle, path: &str) -> Result<CheckScriptLabel> {
+    get::<CheckScriptLabelFact>(node, path)
+}
