@@ -286,6 +286,15 @@ fn read_raw(node: &NodeHandle, source: &Source) -> Result<Raw> {
     })
 }
 
+/// Keep `value` as `F` for `arg` on `node`, as if it had been read: how a batched read
+/// (several facts in one round trip) fills the cache, and how operation tests plan from
+/// fact values alone.
+pub fn remember<F: Fact>(node: &NodeHandle, arg: &F::Arg, value: F::Value) {
+    if let Ok(mut c) = node.facts.lock() {
+        c.put::<F>(cache::key::<F>(arg), value);
+    }
+}
+
 /// Run `f` with volatile facts cached on this thread (the engine's planning, one verify
 /// round). Scopes nest.
 pub fn cached<T>(f: impl FnOnce() -> T) -> T {

@@ -15,6 +15,8 @@ pub(super) mod install_packages;
 #[cfg(test)]
 mod install_packages_tests;
 pub(super) mod keepalived;
+#[cfg(test)]
+mod plans_from_facts_tests;
 pub mod replication;
 #[cfg(test)]
 mod replication_tests;

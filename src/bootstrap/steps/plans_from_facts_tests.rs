@@ -1,0 +1,130 @@
+//! Operations planned from fact values alone (pyinfra's `tests/operations/`): each case
+//! puts fact values into the nodes' caches ([`facts::remember`]) and plans one step on
+//! nodes whose fake transport and server have no rule at all, so a step that read
+//! anything except through a fact would panic; the expected plan is independent of any
+//! command's or query's text.
+
+use crate::bootstrap::steps_tests::{ctx, step_of};
+use crate::engine::{Cluster, NodeHandle, Plan};
+use crate::facts::{self, host, packages};
+use crate::os::selinux::CheckScriptLabel;
+use crate::os::{OsFamily, OsInfo, PackageManager, ServiceManager};
+use crate::transport::fake::{FakeSql, FakeTransport};
+use std::sync::Arc;
+
+/// Two nodes that answer nothing, with Debian 12 and SysV already known.
+fn silent_pair() -> Cluster {
+    let nodes = ["node-a", "node-b"]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let node = NodeHandle::new(
+                i,
+                name,
+                Arc::new(FakeTransport::new(name)),
+                Some(FakeSql::new().connector()),
+            );
+            let debian = OsInfo {
+                family: OsFamily::Debian,
+                id: "debian".into(),
+                version_id: "12".into(),
+                pretty_name: "Debian GNU/Linux 12 (bookworm)".into(),
+            };
+            facts::remember::<host::OsReleaseFact>(&node, &(), Some(debian));
+            facts::remember::<host::ServiceManagerFact>(&node, &(), ServiceManager::SysV);
+            node
+        })
+        .collect();
+    Cluster {
+        nodes,
+        secrets: vec![],
+    }
+}
+
+/// The plan's summary line: `noop: why` or `change: what`.
+fn plan(cluster: &Cluster, step: &str) -> String {
+    let op = step_of(ctx(), step);
+    match facts::cached(|| op.plan(cluster, 0)).expect("plans") {
+        Plan::Noop(why) => format!("noop: {why}"),
+        Plan::Change(c) => format!("change: {}", c.summary),
+    }
+}
+
+const WANTED: &[&str] = &["mariadb-server", "mariadb-client", "keepalived"];
+
+#[test]
+fn install_packages_from_the_missing_packages_fact() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &[],
+            "noop: installed: mariadb-server, mariadb-client, keepalived",
+        ),
+        (&["keepalived"], "change: install keepalived"),
+    ];
+    for (missing, want) in cases {
+        let c = silent_pair();
+        facts::remember::<packages::MissingPackages>(
+            &c.nodes[0],
+            &packages::PackagesArg {
+                pm: PackageManager::Apt,
+                wanted: WANTED.to_vec(),
+            },
+            missing.iter().map(|p| p.to_string()).collect(),
+        );
+        assert_eq!(plan(&c, "install-packages"), *want, "missing {missing:?}");
+    }
+}
+
+#[test]
+fn keepalived_from_its_files_service_and_label_facts() {
+    use secrecy::ExposeSecret;
+    let ctx = ctx();
+    let inv = &ctx.inv;
+    let target =
+        crate::os::OsTarget::new(OsFamily::Debian, crate::inventory::Flavor::Mariadb).unwrap();
+    let conf =
+        crate::render::render_keepalived_conf(inv, 0, ctx.secrets.vrrp_password.expose_secret())
+            .unwrap();
+    let script = crate::render::render_check_script(inv, &target).unwrap();
+    let cases: &[(Option<&str>, bool, &str)] = &[
+        (
+            Some(conf.as_str()),
+            true,
+            "noop: /etc/keepalived/keepalived.conf up to date; keepalived running",
+        ),
+        (Some(conf.as_str()), false, "change: start keepalived"),
+        (None, true, "change: write /etc/keepalived/keepalived.conf"),
+    ];
+    for (current, running, want) in cases {
+        let c = silent_pair();
+        let n = &c.nodes[0];
+        let file = |path: &str, v: Option<&str>| {
+            facts::remember::<host::RenderedFile>(
+                n,
+                std::path::Path::new(path),
+                v.map(str::to_string),
+            )
+        };
+        file(target.keepalived_conf_path(), *current);
+        file(target.check_script_path(), Some(&script));
+        facts::remember::<host::ServiceActive>(
+            n,
+            &host::ServiceArg {
+                services: ServiceManager::SysV,
+                service: crate::os::KEEPALIVED_SERVICE.into(),
+            },
+            *running,
+        );
+        facts::remember::<packages::CheckScriptLabelFact>(
+            n,
+            target.check_script_path(),
+            CheckScriptLabel::NotEnforcing,
+        );
+        let got = plan(&c, "keepalived");
+        assert!(
+            got.starts_with(want),
+            "running {running}, conf {}: {got}",
+            current.is_some()
+        );
+    }
+}
