@@ -104,3 +104,29 @@ pub fn account_exists(node: &NodeHandle, user: &str, host: &str) -> Result<bool>
 pub fn grant_lines(node: &NodeHandle, user: &str, host: &str) -> Result<Vec<String>> {
     get::<GrantLines>(node, &account(user, host))
 }
+
+/// `SHOW DATABASES`: every database's name.
+pub struct Databases;
+
+impl Fact for Databases {
+    type Arg = ();
+    type Value = Vec<String>;
+    const NAME: &'static str = "databases";
+    const KIND: FactKind = FactKind::Accounts;
+    const LIFETIME: Lifetime = Lifetime::Volatile;
+    fn source(_: &(), _: Option<&Dialect>) -> Source {
+        Source::Query(crate::dialect::show_databases_sql().into())
+    }
+    fn parse(_: &(), raw: &Raw) -> Result<Vec<String>> {
+        Ok(raw
+            .rows()?
+            .iter()
+            .filter_map(|r| r.first().and_then(|(_, v)| v.clone()))
+            .collect())
+    }
+}
+
+/// Every database on the node (`SHOW DATABASES`).
+pub fn databases(node: &NodeHandle) -> Result<Vec<String>> {
+    get::<Databases>(node, &())
+}

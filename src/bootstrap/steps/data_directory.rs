@@ -66,10 +66,8 @@ impl Operation for DataDirectory {
         crate::bootstrap::path_safety::check_node(inv, node)?;
         // Moving a running database is a migration, not a setup: refuse when the
         // server's current data directory holds databases of its own.
-        let user_dbs: Vec<String> = node
-            .with_sql(|sql| sql.query(crate::dialect::show_databases_sql()))?
-            .iter()
-            .filter_map(|r| r.first().and_then(|(_, v)| v.clone()))
+        let user_dbs: Vec<String> = facts::accounts::databases(node)?
+            .into_iter()
             .filter(|db| {
                 !["mysql", "information_schema", "performance_schema", "sys"].contains(&db.as_str())
             })

@@ -222,8 +222,9 @@ fn replica_state(
     node: &NodeHandle,
     d: &Dialect,
 ) -> Result<(Option<ReplicaStatus>, Option<ReplicaHistory>)> {
-    let rows = node.with_sql(|sql| sql.query(&d.replica_status_sql()))?;
-    Ok((ReplicaStatus::from_rows(&rows)?, d.replica_history(&rows)?))
+    let state = facts::get::<facts::server::ReplicaStatusFact>(node, &())?;
+    let status = state.status.map_err(|e| anyhow::anyhow!(e))?;
+    Ok((status, d.replica_history(&state.rows)?))
 }
 
 /// A replica already pointing at the peer as the inventory's account: nothing to do
