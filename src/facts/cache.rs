@@ -42,6 +42,12 @@ impl FactArg for [&'static str] {
     }
 }
 
+impl FactArg for [String] {
+    fn key(&self) -> String {
+        self.join(",")
+    }
+}
+
 /// The cache key of `F` for `arg`.
 pub fn key<F: Fact>(arg: &F::Arg) -> String {
     format!("{}:{}", F::NAME, arg.key())

@@ -37,6 +37,7 @@ pub mod host;
 pub mod packages;
 pub mod probes;
 pub mod scope;
+pub mod security;
 pub mod server;
 
 #[cfg(test)]
@@ -264,25 +265,44 @@ fn read<F: Fact>(node: &NodeHandle, arg: &F::Arg, key: String) -> Result<F::Valu
     Ok(value)
 }
 
+/// `F` for `arg` read through a bare transport, uncached: for plans that take a
+/// transport rather than a node (the firewall, selinux and apparmor steps). Command and
+/// file facts only (a query needs the node's SQL connection).
+pub fn read_on<F: Fact>(t: &dyn crate::transport::Transport, arg: &F::Arg) -> Result<F::Value> {
+    scope::check_declared::<F>();
+    let _inside = scope::inside_fact();
+    let raw = match F::source(arg, None) {
+        Source::Query(_) => return Err(anyhow!("{}: {} needs SQL", t.node(), F::NAME)),
+        source => read_raw_on(t, &source)?,
+    };
+    F::parse(arg, &raw)
+}
+
 /// Run a [`Source`] on `node`.
 fn read_raw(node: &NodeHandle, source: &Source) -> Result<Raw> {
+    match source {
+        Source::Query(sql) => Ok(Raw::Rows(node.with_sql(|c| c.query(sql))?)),
+        other => read_raw_on(node.transport.as_ref(), other),
+    }
+}
+
+/// Run a command or file [`Source`] through a transport.
+fn read_raw_on(t: &dyn crate::transport::Transport, source: &Source) -> Result<Raw> {
     Ok(match source {
         Source::Command {
             script,
             must_succeed: true,
         } => {
-            let stdout = node.transport.run_ok(&RemoteCommand::new(script.clone()))?;
+            let stdout = t.run_ok(&RemoteCommand::new(script.clone()))?;
             Raw::Output(CommandOutput {
                 status: 0,
                 stdout,
                 stderr: String::new(),
             })
         }
-        Source::Command { script, .. } => {
-            Raw::Output(node.transport.run(&RemoteCommand::new(script.clone()))?)
-        }
-        Source::Query(sql) => Raw::Rows(node.with_sql(|c| c.query(sql))?),
-        Source::File(path) => Raw::File(node.transport.read_file(path)?),
+        Source::Command { script, .. } => Raw::Output(t.run(&RemoteCommand::new(script.clone()))?),
+        Source::Query(_) => unreachable!("queries run on a node's SQL connection"),
+        Source::File(path) => Raw::File(t.read_file(path)?),
     })
 }
 

@@ -4,7 +4,7 @@ use super::shared::Ctx;
 use crate::bootstrap::paths::{server_paths, PathKind, ServerPath};
 use crate::engine::{file_diff, Action, Change, Cluster, Operation, Plan};
 use crate::inventory::Inventory;
-use crate::os::apparmor::{apparmor_local, APPARMOR_ENABLED, APPARMOR_LOCAL};
+use crate::os::apparmor::{apparmor_local, APPARMOR_LOCAL};
 use crate::transport::{RemoteCommand, Transport};
 use anyhow::Result;
 use std::path::Path;
@@ -47,11 +47,12 @@ impl Operation for AppArmor {
 
 /// The `apparmor` plan for one node.
 pub fn plan_apparmor(inv: &Inventory, t: &dyn Transport) -> Result<Plan> {
-    if t.run(&RemoteCommand::new(APPARMOR_ENABLED))?.status != 0 {
+    if !crate::facts::read_on::<crate::facts::security::AppArmorConfinesMysqld>(t, &())? {
         return Ok(Plan::Noop("AppArmor does not confine mysqld".into()));
     }
     let rules = apparmor_rules(&server_paths(inv));
-    let current = t.read_file(Path::new(APPARMOR_LOCAL))?;
+    let current =
+        crate::facts::read_on::<crate::facts::host::RenderedFile>(t, Path::new(APPARMOR_LOCAL))?;
     let wanted = apparmor_local(current.as_deref(), &rules);
     if current.as_deref().unwrap_or("") == wanted {
         return Ok(Plan::Noop(if rules.is_empty() {

@@ -1,13 +1,16 @@
 //! Step `firewall`: the MySQL port and VRRP open where firewalld or ufw runs (see [`crate::bootstrap::firewall`]).
 
-use super::shared::{run, Ctx};
+use super::shared::Ctx;
 use crate::bootstrap::firewall::openings;
 use crate::engine::{file_diff, Action, Change, Cluster, Operation, Plan};
+use crate::facts::read_on;
+use crate::facts::security::{
+    FirewalldRule, FirewalldRunning, FirewalldTarget, FirewalldZone, IptablesDefaultDrop,
+    NftDefaultDrop, RuleArg, UfwStatus,
+};
 use crate::inventory::{FirewallMode, Inventory};
 use crate::os::firewall::{
-    iptables_default_drop, nft_default_drop, ufw_allows, ufw_before_rules_with_vrrp, ufw_state,
-    ufw_vrrp_line, Opening, FIREWALLD_STATE, IPTABLES_INPUT, NFT_RULESET, UFW_BEFORE_RULES,
-    UFW_STATUS,
+    ufw_allows, ufw_before_rules_with_vrrp, ufw_state, ufw_vrrp_line, Opening, UFW_BEFORE_RULES,
 };
 use crate::transport::{RemoteCommand, Transport};
 use anyhow::{bail, Result};
@@ -36,30 +39,19 @@ pub fn plan_firewall(inv: &Inventory, t: &dyn Transport, i: usize) -> Result<Pla
         ));
     }
     let wanted = openings(inv, i);
-    let state = run(t, FIREWALLD_STATE)?;
-    if state.success() && state.stdout.trim() == "running" {
+    if read_on::<FirewalldRunning>(t, &())? {
         return plan_firewalld(inv, t, &wanted);
     }
-    let ufw = run(t, UFW_STATUS)?;
-    if ufw.success() {
-        let (active, incoming) = ufw_state(&ufw.stdout);
+    if let Some(ufw) = read_on::<UfwStatus>(t, &())? {
+        let (active, incoming) = ufw_state(&ufw);
         if active {
-            return plan_ufw(inv, t, i, &ufw.stdout, &incoming, &wanted);
+            return plan_ufw(inv, t, i, &ufw, &incoming, &wanted);
         }
     }
-    let nft = run(t, NFT_RULESET)?;
-    let drop = if nft.success() {
-        nft_default_drop(&nft.stdout).map(|c| format!("nftables ruleset ({c})"))
-    } else {
-        None
-    };
+    let drop = read_on::<NftDefaultDrop>(t, &())?.map(|c| format!("nftables ruleset ({c})"));
     let drop = match drop {
         Some(d) => Some(d),
-        None => {
-            let ipt = run(t, IPTABLES_INPUT)?;
-            (ipt.success() && iptables_default_drop(&ipt.stdout))
-                .then(firewall::iptables_input_chain)
-        }
+        None => read_on::<IptablesDefaultDrop>(t, &())?.then(firewall::iptables_input_chain),
     };
     if let Some(what) = drop {
         let list: Vec<String> = wanted
@@ -88,20 +80,13 @@ pub fn plan_firewall(inv: &Inventory, t: &dyn Transport, i: usize) -> Result<Pla
 }
 
 fn plan_firewalld(inv: &Inventory, t: &dyn Transport, wanted: &[Opening]) -> Result<Plan> {
-    let zone_out = run(t, &firewall::firewalld_zone_command(&inv.vip.interface))?;
-    let zone = zone_out.stdout.trim().to_string();
-    if zone.is_empty() || !zone_out.success() {
+    let Some(zone) = read_on::<FirewalldZone>(t, &inv.vip.interface)? else {
         bail!(
             "firewalld runs, but neither the zone of {} nor the default zone is known",
             inv.vip.interface
         );
-    }
-    let list = t.run_ok(&RemoteCommand::new(firewall::firewalld_list_command(&zone)))?;
-    let target = list
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("target:"))
-        .map(|s| s.trim().to_string())
-        .unwrap_or_default();
+    };
+    let target = read_on::<FirewalldTarget>(t, &zone)?;
     if target == "ACCEPT" {
         return Ok(Plan::Noop(format!(
             "firewalld zone {zone} accepts all traffic (target ACCEPT): nothing to open"
@@ -114,11 +99,15 @@ fn plan_firewalld(inv: &Inventory, t: &dyn Transport, wanted: &[Opening]) -> Res
         let rule = o.rich_rule();
         let mut missing = Vec::new();
         for (label, permanent) in [("runtime", false), ("permanent", true)] {
-            let q = run(
+            let present = read_on::<FirewalldRule>(
                 t,
-                &firewall::firewalld_query_rule_command(&zone, &rule, permanent),
+                &RuleArg {
+                    zone: zone.clone(),
+                    rule: rule.clone(),
+                    permanent,
+                },
             )?;
-            if !q.success() {
+            if !present {
                 actions.push(Action::Run(RemoteCommand::new(
                     firewall::firewalld_add_rule_command(&zone, &rule, permanent),
                 )));
@@ -182,9 +171,11 @@ fn plan_ufw(
             None => {
                 // The ufw command line has no VRRP: a line in before.rules.
                 let peer = inv.peer(i).address.to_string();
-                let current = t
-                    .read_file(std::path::Path::new(UFW_BEFORE_RULES))?
-                    .unwrap_or_default();
+                let current = read_on::<crate::facts::host::RenderedFile>(
+                    t,
+                    std::path::Path::new(UFW_BEFORE_RULES),
+                )?
+                .unwrap_or_default();
                 match ufw_before_rules_with_vrrp(&current, &peer) {
                     None if current.lines().any(|l| l.trim() == ufw_vrrp_line(&peer)) => {
                         fine.push(o.describe());

@@ -1,13 +1,14 @@
 //! Step `selinux`: the MySQL port and the inventory's paths labelled where SELinux enforces.
 
-use super::shared::{run, Ctx};
+use super::shared::Ctx;
 use crate::bootstrap::firewall::DEFAULT_DATADIR;
 use crate::engine::{Action, Change, Cluster, Operation, Plan};
+use crate::facts::read_on;
+use crate::facts::security::{FileContexts, SelinuxMode, SemanageLocalContexts, SemanagePorts};
 use crate::inventory::Inventory;
-use crate::os::firewall::NOT_INSTALLED;
 use crate::os::selinux::{
-    context_type, contexts_command, datadir_context_spec, fcontext_listed, fcontext_rule_command,
-    semanage_port_labelled, GETENFORCE, SEMANAGE_FCONTEXT_LOCAL, SEMANAGE_PORTS,
+    context_type, datadir_context_spec, fcontext_listed, fcontext_rule_command,
+    semanage_port_labelled,
 };
 use crate::transport::{RemoteCommand, Transport};
 use anyhow::{bail, Result};
@@ -74,11 +75,9 @@ pub fn selinux_labels(inv: &Inventory) -> Vec<FileLabel> {
 /// later steps give them to mysql) and relabelled, so that what mysqld creates in them
 /// inherits the right type.
 pub fn plan_selinux(inv: &Inventory, t: &dyn Transport) -> Result<Plan> {
-    let out = run(t, GETENFORCE)?;
-    if out.status == NOT_INSTALLED {
+    let Some(mode) = read_on::<SelinuxMode>(t, &())? else {
         return Ok(Plan::Noop("SELinux is not installed".into()));
-    }
-    let mode = out.stdout.trim().to_string();
+    };
     if mode != "Enforcing" {
         return Ok(Plan::Noop(format!(
             "SELinux {}: nothing is blocked",
@@ -93,15 +92,14 @@ pub fn plan_selinux(inv: &Inventory, t: &dyn Transport) -> Result<Plan> {
     let mut actions = Vec::new();
     let mut what = Vec::new();
     if !port_is_mysqld_default(port) {
-        let ports = run(t, SEMANAGE_PORTS)?;
-        if ports.status == NOT_INSTALLED {
+        let Some(ports) = read_on::<SemanagePorts>(t, &())? else {
             bail!(
                 "SELinux is enforcing and mysql.port {port} is not a MySQL port in the policy: \
                  install semanage (policycoreutils-python-utils) so mhactl can label it, or \
                  run `semanage port -a -t mysqld_port_t -p tcp {port}`"
             );
-        }
-        if !semanage_port_labelled(&ports.stdout, "mysqld_port_t", port) {
+        };
+        if !semanage_port_labelled(&ports, "mysqld_port_t", port) {
             actions.push(Action::Run(RemoteCommand::new(
                 crate::os::selinux::label_port_command(port),
             )));
@@ -111,8 +109,7 @@ pub fn plan_selinux(inv: &Inventory, t: &dyn Transport) -> Result<Plan> {
     let labels = selinux_labels(inv);
     let mut labelled = Vec::new();
     if !labels.is_empty() {
-        let listed = run(t, SEMANAGE_FCONTEXT_LOCAL)?;
-        if listed.status == NOT_INSTALLED {
+        let Some(listed) = read_on::<SemanageLocalContexts>(t, &())? else {
             let fields: Vec<&str> = labels.iter().map(|l| l.field).collect();
             bail!(
                 "SELinux is enforcing and {} {} not in the policy's MySQL paths: install semanage \
@@ -123,11 +120,11 @@ pub fn plan_selinux(inv: &Inventory, t: &dyn Transport) -> Result<Plan> {
                 labels[0].selinux_type,
                 labels[0].spec
             );
-        }
-        let paths: Vec<&str> = labels.iter().map(|l| l.path.as_str()).collect();
-        let contexts = t.run_ok(&RemoteCommand::new(contexts_command(&paths)))?;
+        };
+        let paths: Vec<String> = labels.iter().map(|l| l.path.clone()).collect();
+        let contexts = read_on::<FileContexts>(t, &paths)?;
         for l in &labels {
-            let rule_ok = fcontext_listed(&listed.stdout, &l.spec, l.selinux_type);
+            let rule_ok = fcontext_listed(&listed, &l.spec, l.selinux_type);
             let current = context_type(&contexts, &l.path);
             // Only the data directory is created here (empty and root's until
             // data-directory initialises it); the server's other directories are created

@@ -6,8 +6,7 @@ use crate::facts;
 use crate::inventory::{Inventory, Secrets};
 use crate::os::ServiceManager;
 use crate::transport::RemoteCommand;
-use crate::transport::Transport;
-use anyhow::{anyhow, Result};
+use anyhow::anyhow;
 use std::time::Duration;
 
 /// What every step needs: the inventory and the resolved secrets.
@@ -84,8 +83,4 @@ pub(super) fn start_service(
             }
         }),
     )
-}
-
-pub(super) fn run(t: &dyn Transport, script: &str) -> Result<crate::transport::CommandOutput> {
-    t.run(&RemoteCommand::new(script))
 }
