@@ -54,10 +54,7 @@ pub fn key_imports(
     for (rpm_name, source) in
         keys_to_import(target.family, series, inv.packages.mysql_gpg_key.as_deref())
     {
-        let have = node.transport.run(&RemoteCommand::new(
-            crate::os::mysql_platform::key_installed_command(rpm_name),
-        ))?;
-        if !have.success() {
+        if !crate::facts::get::<crate::facts::packages::SigningKeyInstalled>(node, rpm_name)? {
             actions.push(Action::Run(RemoteCommand::new(import_key_command(
                 rpm_name, &source,
             ))));

@@ -143,3 +143,64 @@ pub fn yum_repos(node: &NodeHandle) -> Result<Vec<(String, bool)>> {
 pub fn check_script_label(node: &NodeHandle, path: &str) -> Result<CheckScriptLabel> {
     get::<CheckScriptLabelFact>(node, path)
 }
+
+/// The AppStream modules that hide the vendor's MySQL packages and are not disabled.
+pub struct MaskingModules;
+
+impl Fact for MaskingModules {
+    type Arg = ();
+    type Value = Vec<String>;
+    const NAME: &'static str = "masking-modules";
+    const KIND: FactKind = FactKind::Service;
+    const LIFETIME: Lifetime = Lifetime::Volatile;
+    fn source(_: &(), _: Option<&Dialect>) -> Source {
+        Source::Command {
+            script: crate::os::module_state_query(crate::os::MYSQL_MASKING_MODULES),
+            must_succeed: true,
+        }
+    }
+    fn parse(_: &(), raw: &Raw) -> Result<Vec<String>> {
+        Ok(crate::os::modules_to_disable(&raw.output()?.stdout))
+    }
+}
+
+/// The `mariadb` module's enabled stream and state, as `mariadb_stream_query` prints
+/// them (`os::mariadb_stream_commands` decides from it).
+pub struct MariadbModuleState;
+
+impl Fact for MariadbModuleState {
+    type Arg = str;
+    type Value = String;
+    const NAME: &'static str = "mariadb-module-state";
+    const KIND: FactKind = FactKind::Service;
+    const LIFETIME: Lifetime = Lifetime::Volatile;
+    fn source(version: &str, _: Option<&Dialect>) -> Source {
+        Source::Command {
+            script: crate::os::mariadb_stream_query(version),
+            must_succeed: true,
+        }
+    }
+    fn parse(_: &str, raw: &Raw) -> Result<String> {
+        Ok(raw.output()?.stdout.clone())
+    }
+}
+
+/// Is the signing key of this RPM name (`gpg-pubkey-...`) imported?
+pub struct SigningKeyInstalled;
+
+impl Fact for SigningKeyInstalled {
+    type Arg = str;
+    type Value = bool;
+    const NAME: &'static str = "signing-key-installed";
+    const KIND: FactKind = FactKind::Service;
+    const LIFETIME: Lifetime = Lifetime::Volatile;
+    fn source(rpm_name: &str, _: Option<&Dialect>) -> Source {
+        Source::Command {
+            script: crate::os::mysql_platform::key_installed_command(rpm_name),
+            must_succeed: false,
+        }
+    }
+    fn parse(_: &str, raw: &Raw) -> Result<bool> {
+        Ok(raw.output()?.success())
+    }
+}

@@ -89,9 +89,7 @@ impl Operation for InstallPackages {
             inv.mysql.flavor.installs_from_dnf_module_streams(),
             inv.mysql.version.as_deref(),
         ) {
-            let state = node
-                .transport
-                .run_ok(&RemoteCommand::new(crate::os::mariadb_stream_query(v)))?;
+            let state = facts::get::<facts::packages::MariadbModuleState>(node, v)?;
             let commands = crate::os::mariadb_stream_commands(&state, v);
             if !commands.is_empty() {
                 actions.extend(
@@ -180,12 +178,7 @@ fn plan_mysql_yum_repository(
         }
     }
     if pm == PackageManager::Dnf {
-        let modules = node
-            .transport
-            .run_ok(&RemoteCommand::new(crate::os::module_state_query(
-                crate::os::MYSQL_MASKING_MODULES,
-            )))?;
-        let to_disable = crate::os::modules_to_disable(&modules);
+        let to_disable = facts::get::<facts::packages::MaskingModules>(node, &())?;
         if !to_disable.is_empty() {
             let names: Vec<&str> = to_disable.iter().map(String::as_str).collect();
             actions.push(Action::Run(RemoteCommand::new(
