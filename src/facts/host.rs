@@ -316,3 +316,23 @@ pub fn rendered_file(node: &NodeHandle, path: &str) -> Result<Option<String>> {
 pub fn option_file(node: &NodeHandle, path: &str) -> Result<Option<String>> {
     get::<OptionFile>(node, Path::new(path))
 }
+
+/// Is an interface's link up?
+pub struct LinkUp;
+
+impl Fact for LinkUp {
+    type Arg = str;
+    type Value = bool;
+    const NAME: &'static str = "link-up";
+    const KIND: FactKind = FactKind::Addresses;
+    const LIFETIME: Lifetime = Lifetime::Volatile;
+    fn source(interface: &str, _: Option<&Dialect>) -> Source {
+        Source::Command {
+            script: crate::os::host::link_up_command(interface),
+            must_succeed: false,
+        }
+    }
+    fn parse(_: &str, raw: &Raw) -> Result<bool> {
+        Ok(raw.output()?.success())
+    }
+}

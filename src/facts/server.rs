@@ -205,3 +205,29 @@ impl Fact for GtidSubset {
             .map(str::to_string))
     }
 }
+
+/// The server's own pid file, made absolute against `@@datadir` (`None`: it names none).
+pub struct PidFile;
+
+impl Fact for PidFile {
+    type Arg = ();
+    type Value = Option<String>;
+    const NAME: &'static str = "pid-file";
+    const KIND: FactKind = FactKind::Variables;
+    const LIFETIME: Lifetime = Lifetime::Volatile;
+    fn source(_: &(), _: Option<&Dialect>) -> Source {
+        Source::Query(crate::dialect::pid_file_sql().into())
+    }
+    fn parse(_: &(), raw: &Raw) -> Result<Option<String>> {
+        let Some(row) = raw.rows()?.first() else {
+            return Ok(None);
+        };
+        let file = crate::sql::get(row, "pid_file").unwrap_or_default();
+        let datadir = crate::sql::get(row, "datadir").unwrap_or_default();
+        Ok(match file {
+            "" => None,
+            f if f.starts_with('/') => Some(f.to_string()),
+            f => Some(format!("{}/{f}", datadir.trim_end_matches('/'))),
+        })
+    }
+}

@@ -361,22 +361,9 @@ fn inject(
 
 /// The server's own pid file (`@@pid_file`, made absolute against `@@datadir`).
 fn server_pid_file(node: &crate::engine::NodeHandle) -> Result<String> {
-    let rows = node
-        .with_sql(|sql| sql.query(crate::dialect::pid_file_sql()))
-        .with_context(|| format!("{}: asking the server for its pid file", node.name))?;
-    let row = rows
-        .first()
-        .ok_or_else(|| anyhow!("{}: the server named no pid file", node.name))?;
-    let file = crate::sql::get(row, "pid_file").unwrap_or_default();
-    let datadir = crate::sql::get(row, "datadir").unwrap_or_default();
-    if file.is_empty() {
-        bail!("{}: the server named no pid file", node.name);
-    }
-    Ok(if file.starts_with('/') {
-        file.to_string()
-    } else {
-        format!("{}/{file}", datadir.trim_end_matches('/'))
-    })
+    facts::get::<facts::server::PidFile>(node, &())
+        .with_context(|| format!("{}: asking the server for its pid file", node.name))?
+        .ok_or_else(|| anyhow!("{}: the server named no pid file", node.name))
 }
 
 /// Undo the fault. A partition heals itself `duration_s` after it began (the node is
@@ -405,11 +392,7 @@ fn recover(
         FailoverMode::Partition => {
             // The node heals itself; wait until its interface is back up.
             crate::poll::until(Duration::from_secs(duration_s + 30), || {
-                Ok(n.transport
-                    .run(&RemoteCommand::new(crate::os::host::link_up_command(
-                        &inv.vip.interface,
-                    )))?
-                    .success())
+                facts::fresh::<facts::host::LinkUp>(n, &inv.vip.interface)
             })
             .map_err(|_| anyhow!("{}: the interface did not come back", n.name))?;
             n.reset_sql();
