@@ -130,3 +130,93 @@ impl Fact for Databases {
 pub fn databases(node: &NodeHandle) -> Result<Vec<String>> {
     get::<Databases>(node, &())
 }
+
+/// Rows of (user, host) from a query that selects them as `User`/`user` and
+/// `Host`/`host` (column names are matched without case).
+fn user_host_rows(raw: &Raw) -> Result<Vec<(String, String)>> {
+    Ok(raw
+        .rows()?
+        .iter()
+        .map(|r| {
+            (
+                crate::sql::get(r, "user").unwrap_or_default().to_string(),
+                crate::sql::get(r, "host").unwrap_or_default().to_string(),
+            )
+        })
+        .collect())
+}
+
+/// The anonymous accounts (`''@host`) a fresh install leaves: (user, host).
+pub struct AnonymousAccounts;
+
+impl Fact for AnonymousAccounts {
+    type Arg = ();
+    type Value = Vec<(String, String)>;
+    const NAME: &'static str = "anonymous-accounts";
+    const KIND: FactKind = FactKind::Accounts;
+    const LIFETIME: Lifetime = Lifetime::Volatile;
+    const NEEDS_SERVER: bool = true;
+    fn source(_: &(), d: Option<&Dialect>) -> Source {
+        Source::Query(d.expect("NEEDS_SERVER").anonymous_accounts_sql())
+    }
+    fn parse(_: &(), raw: &Raw) -> Result<Self::Value> {
+        user_host_rows(raw)
+    }
+}
+
+/// What is left of the `test` database a fresh install creates (the database, the
+/// grants on `test\_%`), one description each.
+pub struct TestDatabase;
+
+impl Fact for TestDatabase {
+    type Arg = ();
+    type Value = Vec<String>;
+    const NAME: &'static str = "test-database";
+    const KIND: FactKind = FactKind::Accounts;
+    const LIFETIME: Lifetime = Lifetime::Volatile;
+    const NEEDS_SERVER: bool = true;
+    fn source(_: &(), d: Option<&Dialect>) -> Source {
+        Source::Query(d.expect("NEEDS_SERVER").test_database_sql())
+    }
+    fn parse(_: &(), raw: &Raw) -> Result<Vec<String>> {
+        Ok(raw
+            .rows()?
+            .iter()
+            .filter_map(|r| crate::sql::get(r, "what").map(str::to_string))
+            .collect())
+    }
+}
+
+/// The accounts of an exact user name (failover-test's probe account): (user, host).
+pub struct UserAccounts;
+
+impl Fact for UserAccounts {
+    type Arg = str;
+    type Value = Vec<(String, String)>;
+    const NAME: &'static str = "user-accounts";
+    const KIND: FactKind = FactKind::Accounts;
+    const LIFETIME: Lifetime = Lifetime::Volatile;
+    fn source(user: &str, _: Option<&Dialect>) -> Source {
+        Source::Query(crate::dialect::probe_accounts_sql(user))
+    }
+    fn parse(_: &str, raw: &Raw) -> Result<Self::Value> {
+        user_host_rows(raw)
+    }
+}
+
+/// Does a database of this exact name exist (`SHOW DATABASES LIKE`)?
+pub struct DatabaseExists;
+
+impl Fact for DatabaseExists {
+    type Arg = str;
+    type Value = bool;
+    const NAME: &'static str = "database-exists";
+    const KIND: FactKind = FactKind::Accounts;
+    const LIFETIME: Lifetime = Lifetime::Volatile;
+    fn source(db: &str, _: Option<&Dialect>) -> Source {
+        Source::Query(crate::dialect::probe_database_exists_sql(db))
+    }
+    fn parse(_: &str, raw: &Raw) -> Result<bool> {
+        Ok(!raw.rows()?.is_empty())
+    }
+}

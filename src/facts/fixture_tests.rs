@@ -14,6 +14,12 @@ use super::host::{
 use super::server::{
     BinlogStatus, GlobalStatus, GtidSubset, ReplicaStatusFact, ServerVersion, Variable,
 };
+use super::accounts::{Account, AccountHosts, AnonymousAccounts, GrantLines};
+use super::host::Clock;
+use super::packages::{CheckScriptLabelFact, YumRepos};
+use super::security::{FirewalldRunning, SelinuxMode, UfwStatus};
+use super::server::PidFile;
+use super::tables::{GlobalVariables, TableChecksums};
 use super::{Fact, Raw};
 use crate::transport::CommandOutput;
 use std::path::Path;
@@ -68,6 +74,15 @@ where
     }
 }
 
+/// An account argument written `user@host`.
+fn account(arg: &str) -> Account {
+    let (user, host) = arg.split_once('@').unwrap_or((arg, ""));
+    Account {
+        user: user.into(),
+        host: host.into(),
+    }
+}
+
 /// The value of fact `name` parsed from `raw`, shown; `None`: no such fact.
 fn parse_case(name: &str, arg: &str, raw: &Raw) -> Option<String> {
     Some(match name {
@@ -90,6 +105,21 @@ fn parse_case(name: &str, arg: &str, raw: &Raw) -> Option<String> {
         InterfaceAddresses::NAME => show::<InterfaceAddresses>(arg, raw),
         KeepalivedVersionFact::NAME => show::<KeepalivedVersionFact>(&(), raw),
         TcpProbeFact::NAME => show::<TcpProbeFact>(&(arg.to_string(), 3306), raw),
+        Clock::NAME => show::<Clock>(&(), raw),
+        PidFile::NAME => show::<PidFile>(&(), raw),
+        AccountHosts::NAME => show::<AccountHosts>(arg, raw),
+        GrantLines::NAME => show::<GrantLines>(&account(arg), raw),
+        AnonymousAccounts::NAME => show::<AnonymousAccounts>(&(), raw),
+        GlobalVariables::NAME => {
+            let names: Vec<String> = arg.lines().map(str::to_string).collect();
+            show::<GlobalVariables>(&names, raw)
+        }
+        TableChecksums::NAME => show::<TableChecksums>(arg, raw),
+        FirewalldRunning::NAME => show::<FirewalldRunning>(&(), raw),
+        UfwStatus::NAME => show::<UfwStatus>(&(), raw),
+        SelinuxMode::NAME => show::<SelinuxMode>(&(), raw),
+        YumRepos::NAME => show::<YumRepos>(&(), raw),
+        CheckScriptLabelFact::NAME => show::<CheckScriptLabelFact>(arg, raw),
         _ => return None,
     })
 }

@@ -336,3 +336,70 @@ impl Fact for LinkUp {
         Ok(raw.output()?.success())
     }
 }
+
+/// The node's clock, UTC seconds since the epoch (`Err`: output that is no number, as
+/// text, for the caller to name the node). Never cached.
+pub struct Clock;
+
+impl Fact for Clock {
+    type Arg = ();
+    type Value = std::result::Result<f64, String>;
+    const NAME: &'static str = "clock";
+    const KIND: FactKind = FactKind::Clock;
+    const LIFETIME: Lifetime = Lifetime::Never;
+    fn source(_: &(), _: Option<&Dialect>) -> Source {
+        Source::Command {
+            script: crate::os::host::CLOCK_QUERY.into(),
+            must_succeed: true,
+        }
+    }
+    fn parse(_: &(), raw: &Raw) -> Result<Self::Value> {
+        let out = &raw.output()?.stdout;
+        Ok(out
+            .trim()
+            .parse()
+            .map_err(|_| format!("bad date output {out:?}")))
+    }
+}
+
+/// The option files the server binary says it reads (`--verbose --help`), parsed.
+pub struct DefaultOptionFiles;
+
+impl Fact for DefaultOptionFiles {
+    type Arg = ();
+    type Value = Vec<String>;
+    const NAME: &'static str = "default-option-files";
+    const KIND: FactKind = FactKind::OptionFiles;
+    const LIFETIME: Lifetime = Lifetime::Volatile;
+    fn source(_: &(), _: Option<&Dialect>) -> Source {
+        Source::Command {
+            script: crate::os::option_files::DEFAULT_FILES_COMMAND.into(),
+            must_succeed: true,
+        }
+    }
+    fn parse(_: &(), raw: &Raw) -> Result<Vec<String>> {
+        Ok(crate::os::option_files::parse_default_files(
+            &raw.output()?.stdout,
+        ))
+    }
+}
+
+/// The names in an option-file directory (`!includedir`), as `ls -1` prints them.
+pub struct OptionDirListing;
+
+impl Fact for OptionDirListing {
+    type Arg = str;
+    type Value = String;
+    const NAME: &'static str = "option-dir-listing";
+    const KIND: FactKind = FactKind::OptionFiles;
+    const LIFETIME: Lifetime = Lifetime::Volatile;
+    fn source(dir: &str, _: Option<&Dialect>) -> Source {
+        Source::Command {
+            script: crate::os::option_files::list_dir_command(dir),
+            must_succeed: true,
+        }
+    }
+    fn parse(_: &str, raw: &Raw) -> Result<String> {
+        Ok(raw.output()?.stdout.clone())
+    }
+}

@@ -39,6 +39,7 @@ pub mod probes;
 pub mod scope;
 pub mod security;
 pub mod server;
+pub mod tables;
 
 #[cfg(test)]
 mod fixture_tests;

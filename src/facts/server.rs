@@ -120,13 +120,22 @@ impl Fact for ReplicaStatusFact {
     }
 }
 
-/// The binary log status (`SHOW MASTER STATUS` or its successor): `None` when the
-/// binary log is off.
+/// The binary log status (`SHOW MASTER STATUS` or its successor).
+#[derive(Debug, Clone)]
+pub struct BinlogState {
+    /// File and position; `None` when the binary log is off; `Err` (as text) when the
+    /// row lacks a column mhactl needs, which only the readers of the position report.
+    pub coordinates: std::result::Result<Option<BinlogCoordinates>, String>,
+    /// The rows as read (server-options reads the binary log filters from them).
+    pub rows: Vec<Row>,
+}
+
+/// `SHOW MASTER STATUS` (or its successor): [`BinlogState`].
 pub struct BinlogStatus;
 
 impl Fact for BinlogStatus {
     type Arg = ();
-    type Value = Option<BinlogCoordinates>;
+    type Value = BinlogState;
     const NAME: &'static str = "binlog-status";
     const KIND: FactKind = FactKind::BinlogStatus;
     const LIFETIME: Lifetime = Lifetime::Volatile;
@@ -134,8 +143,12 @@ impl Fact for BinlogStatus {
     fn source(_: &(), d: Option<&Dialect>) -> Source {
         Source::Query(d.expect("NEEDS_SERVER").binlog_status_sql())
     }
-    fn parse(_: &(), raw: &Raw) -> Result<Option<BinlogCoordinates>> {
-        BinlogCoordinates::from_rows(raw.rows()?)
+    fn parse(_: &(), raw: &Raw) -> Result<BinlogState> {
+        let rows = raw.rows()?;
+        Ok(BinlogState {
+            coordinates: BinlogCoordinates::from_rows(rows).map_err(|e| format!("{e:#}")),
+            rows: rows.to_vec(),
+        })
     }
 }
 
@@ -175,12 +188,16 @@ pub fn replica_status_fresh(node: &NodeHandle) -> Result<Option<ReplicaStatus>> 
 /// The node's current binary log position.
 pub fn binlog_coordinates(node: &NodeHandle) -> Result<BinlogCoordinates> {
     get::<BinlogStatus>(node, &())?
+        .coordinates
+        .map_err(|e| anyhow!(e))?
         .ok_or_else(|| anyhow!("{}: the binary log is off (no binlog status)", node.name))
 }
 
 /// [`binlog_coordinates`] read from the node now, whatever is cached (a wait's target).
 pub fn binlog_coordinates_fresh(node: &NodeHandle) -> Result<BinlogCoordinates> {
     super::fresh::<BinlogStatus>(node, &())?
+        .coordinates
+        .map_err(|e| anyhow!(e))?
         .ok_or_else(|| anyhow!("{}: the binary log is off (no binlog status)", node.name))
 }
 

@@ -28,21 +28,9 @@ pub const ACCESS_DEFAULTS: CheckKind = CheckKind {
 /// The check for one node.
 pub fn access_defaults_check(node: &NodeHandle, d: &Dialect) -> Result<Check> {
     let n = node.name.as_str();
-    let read =
-        |sql: String| crate::facts::untyped(Fact::Accounts, || node.with_sql(|s| s.query(&sql)));
-    let anonymous: Vec<(String, String)> = read(d.anonymous_accounts_sql())?
-        .iter()
-        .map(|r| {
-            (
-                crate::sql::get(r, "User").unwrap_or_default().to_string(),
-                crate::sql::get(r, "Host").unwrap_or_default().to_string(),
-            )
-        })
-        .collect();
-    let test: Vec<String> = read(d.test_database_sql())?
-        .iter()
-        .filter_map(|r| crate::sql::get(r, "what").map(str::to_string))
-        .collect();
+    use crate::facts::accounts::{AnonymousAccounts, TestDatabase};
+    let anonymous = crate::facts::get::<AnonymousAccounts>(node, &())?;
+    let test = crate::facts::get::<TestDatabase>(node, &())?;
     let found: Vec<String> = anonymous
         .iter()
         .map(|(user, host)| format!("anonymous account {}", quote_account(user, host)))

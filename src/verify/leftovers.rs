@@ -28,15 +28,11 @@ pub fn check(cluster: &Cluster) -> Vec<Check> {
         .nodes
         .iter()
         .map(|node| {
-            let found = PROBE_LEFTOVERS.declared(|| {
-                crate::facts::untyped(Fact::Accounts, || {
-                    node.with_sql(|sql| {
-                        let accounts = sql.query(&crate::dialect::probe_accounts_sql(PROBE_USER))?;
-                        let databases =
-                            sql.query(&crate::dialect::probe_database_exists_sql(PROBE_DB))?;
-                        Ok((accounts, !databases.is_empty()))
-                    })
-                })
+            use crate::facts::accounts::{DatabaseExists, UserAccounts};
+            let found = PROBE_LEFTOVERS.declared(|| -> anyhow::Result<_> {
+                let accounts = crate::facts::fresh::<UserAccounts>(node, PROBE_USER)?;
+                let database = crate::facts::fresh::<DatabaseExists>(node, PROBE_DB)?;
+                Ok((accounts, database))
             });
             let (accounts, database) = match found {
                 Ok(found) => found,
@@ -44,12 +40,7 @@ pub fn check(cluster: &Cluster) -> Vec<Check> {
             };
             let accounts: Vec<String> = accounts
                 .iter()
-                .map(|r| {
-                    crate::dialect::quote_account(
-                        crate::sql::get(r, "user").unwrap_or_default(),
-                        crate::sql::get(r, "host").unwrap_or_default(),
-                    )
-                })
+                .map(|(user, host)| crate::dialect::quote_account(user, host))
                 .collect();
             if !accounts.is_empty() {
                 Check::fail(

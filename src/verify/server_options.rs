@@ -14,7 +14,6 @@ use crate::engine::NodeHandle;
 use crate::inventory::Inventory;
 use crate::os::option_files::{self, ServerSetting};
 use crate::os::OsTarget;
-use crate::transport::RemoteCommand;
 use anyhow::Result;
 use std::collections::BTreeSet;
 
@@ -97,22 +96,13 @@ impl Sources {
     fn collect(node: &NodeHandle, d: &Dialect) -> Result<(Vec<String>, Vec<ServerSetting>)> {
         let v = d.version();
         let reads = |g: &str| option_files::server_reads_group(g, v.flavor, v.major, v.minor);
-        let defaults =
-            option_files::parse_default_files(&crate::facts::untyped(Fact::OptionFiles, || {
-                node.transport
-                    .run_ok(&RemoteCommand::new(option_files::DEFAULT_FILES_COMMAND))
-            })?);
+        let defaults = crate::facts::get::<crate::facts::host::DefaultOptionFiles>(node, &())?;
         let cmdline = server_command_line(node).unwrap_or_default();
         let (mut files, mut settings) = option_files::server_settings(
             &option_files::start_files(defaults, &cmdline),
             &reads,
             &mut |p| crate::facts::host::option_file(node, p),
-            &mut |dir| {
-                crate::facts::untyped(Fact::OptionFiles, || {
-                    node.transport
-                        .run_ok(&RemoteCommand::new(option_files::list_dir_command(dir)))
-                })
-            },
+            &mut |dir| crate::facts::get::<crate::facts::host::OptionDirListing>(node, dir),
         )?;
         if !cmdline.settings.is_empty() {
             files.push(COMMAND_LINE.to_string());
@@ -320,17 +310,13 @@ pub fn check(node: &NodeHandle, inv: &Inventory, d: &Dialect, target: &OsTarget)
     ));
 
     // One query for all of them.
-    let names: Vec<&str> = expected.iter().map(|(v, _, _)| v.as_str()).collect();
-    let rows = crate::facts::untyped(Fact::Variables, || {
-        node.with_sql(|s| s.query(&crate::dialect::show_global_variables_sql(&names)))
-    })?;
+    let names: Vec<String> = expected.iter().map(|(v, _, _)| v.clone()).collect();
+    let values = crate::facts::get::<crate::facts::tables::GlobalVariables>(node, &names)?;
     let running_value = |variable: &str| {
-        rows.iter()
-            .find(|r| {
-                crate::sql::get(r, "Variable_name")
-                    .is_some_and(|n| n.eq_ignore_ascii_case(variable))
-            })
-            .map(|r| crate::sql::get(r, "Value").unwrap_or("").to_string())
+        values
+            .iter()
+            .find(|(name, _)| name == variable)
+            .and_then(|(_, value)| value.clone())
     };
     for (variable, want, keys) in &expected {
         compared += 1;
@@ -374,9 +360,7 @@ pub fn check(node: &NodeHandle, inv: &Inventory, d: &Dialect, target: &OsTarget)
 
     // Filters: those in force must be exactly the rendered ones.
     let replica = crate::facts::get::<crate::facts::server::ReplicaStatusFact>(node, &())?.rows;
-    let binlog = crate::facts::untyped(Fact::BinlogStatus, || {
-        node.with_sql(|s| s.query(&d.binlog_status_sql()))
-    })?;
+    let binlog = crate::facts::get::<crate::facts::server::BinlogStatus>(node, &())?.rows;
     for (rows, filters) in [(replica, REPLICA_FILTERS), (binlog, BINLOG_FILTERS)] {
         // No replica or no binary log: other checks fail; there are no filters to read.
         let Some(row) = rows.into_iter().next() else {

@@ -31,13 +31,12 @@ fn replicated_tables(node: &NodeHandle, inv: &Inventory) -> Result<Vec<String>> 
         "sys".into(),
     ];
     excluded.extend(inv.ignored_databases());
-    let sql = crate::dialect::base_tables_sql(&excluded, &inv.mysql.replicate_databases);
-    Ok(
-        facts::untyped(Fact::Tables, || node.with_sql(|s| s.query(&sql)))?
-            .iter()
-            .filter_map(|r| crate::sql::get(r, "t"))
-            .map(str::to_string)
-            .collect(),
+    facts::get::<facts::tables::BaseTables>(
+        node,
+        &facts::tables::TablesArg {
+            excluded,
+            only: inv.mysql.replicate_databases.clone(),
+        },
     )
 }
 
@@ -46,10 +45,7 @@ fn wait_caught_up(cluster: &Cluster) -> Result<()> {
     let targets: Vec<_> = cluster
         .nodes
         .iter()
-        .map(|n| {
-            facts::fresh::<facts::server::BinlogStatus>(n, &())?
-                .ok_or_else(|| anyhow!("{}: the binary log is off (no binlog status)", n.name))
-        })
+        .map(facts::binlog_coordinates_fresh)
         .collect::<Result<_>>()?;
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     for node in &cluster.nodes {
@@ -77,18 +73,7 @@ fn wait_caught_up(cluster: &Cluster) -> Result<()> {
 
 /// `CHECKSUM TABLE list EXTENDED` on one node: (table, checksum) in the server's order.
 fn table_checksums(node: &NodeHandle, list: &str) -> Result<Vec<(String, Option<String>)>> {
-    let rows = facts::untyped(Fact::Tables, || {
-        node.with_sql(|s| s.query(&crate::dialect::checksum_table_sql(list)))
-    })?;
-    Ok(rows
-        .iter()
-        .map(|r| {
-            (
-                crate::sql::get(r, "Table").unwrap_or("").to_string(),
-                crate::sql::get(r, "Checksum").map(str::to_string),
-            )
-        })
-        .collect())
+    facts::get::<facts::tables::TableChecksums>(node, list)
 }
 
 fn checksum(c: &PairCtx) -> Result<Check> {

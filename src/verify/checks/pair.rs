@@ -3,7 +3,6 @@
 //! `vip`, `vip-sql` and `checksum` asks first; without them only `vip` reports.
 
 use crate::facts;
-use crate::transport::RemoteCommand;
 use crate::verify::registry::{CheckKind, Fact, PairCtx, Run, Scope, When};
 use crate::verify::{Check, Severity};
 use anyhow::{anyhow, Result};
@@ -146,17 +145,10 @@ fn clock_skew(c: &PairCtx) -> Result<Check> {
                 scope.spawn(move || {
                     let t0 = std::time::Instant::now();
                     // Its own thread (both clocks at once), so it declares again.
-                    let out = CLOCK_SKEW.declared(|| {
-                        crate::facts::untyped(Fact::Clock, || {
-                            node.transport
-                                .run_ok(&RemoteCommand::new(crate::os::host::CLOCK_QUERY))
-                        })
-                    })?;
+                    let clock = CLOCK_SKEW
+                        .declared(|| crate::facts::get::<crate::facts::host::Clock>(node, &()))?;
                     let rtt = t0.elapsed().as_secs_f64();
-                    let t: f64 = out
-                        .trim()
-                        .parse()
-                        .map_err(|_| anyhow!("{}: bad date output {out:?}", node.name))?;
+                    let t = clock.map_err(|e| anyhow!("{}: {e}", node.name))?;
                     Ok((t, rtt))
                 })
             })
