@@ -10,7 +10,7 @@
 //!   after mhactl's): bootstrap fails naming the node, the error log's path and the
 //!   server's own words from it; once the drop-in is gone, a re-run converges.
 
-use crate::support::{mhactl, text, Lab, Scenario};
+use crate::support::{mhactl, mhactl_json, text, Lab, Scenario};
 use serde_json::Value;
 use std::process::Output;
 
@@ -63,9 +63,7 @@ fn durable_defaults_and_a_quoted_error_log_without_syslog(lab: Lab) {
             "{node}: {ERROR_LOG} lacks the server's start-up lines:\n{log}"
         );
     }
-    let out = mhactl(&["-i", &lab.inventory(), "verify", "--output", "json"]);
-    let report: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("verify: not JSON ({e}):\n{}", text(&out)));
+    let (_, report) = mhactl_json(&["-i", &lab.inventory(), "verify", "--output", "json"]);
     let checks: Vec<&Value> = report["checks"]
         .as_array()
         .unwrap_or_else(|| panic!("no checks in {report:#}"))
@@ -87,9 +85,8 @@ fn durable_defaults_and_a_quoted_error_log_without_syslog(lab: Lab) {
     // A running value that differs from the inventory's (as a later option file or a
     // SET GLOBAL leaves it): verify's durability check fails on that node only.
     sql(&lab, "node-b", "SET GLOBAL sync_binlog = 0");
-    let out = mhactl(&["-i", &lab.inventory(), "verify", "--output", "json"]);
+    let (out, report) = mhactl_json(&["-i", &lab.inventory(), "verify", "--output", "json"]);
     assert!(!out.status.success(), "verify passed:\n{}", text(&out));
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     let durability: Vec<&Value> = report["checks"]
         .as_array()
         .unwrap()

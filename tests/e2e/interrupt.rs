@@ -7,9 +7,8 @@
 //!   its probe account and database; kill-mysqld kills the server and nothing else;
 //! - two bootstraps at once never split the node locks.
 
-use crate::support::{mhactl, text, Lab, Run, Scenario};
+use crate::support::{json, mhactl, text, Lab, Run, Scenario};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// A private `$TMPDIR` for mhactl (short: ssh limits socket paths), to see what it leaves.
@@ -194,8 +193,7 @@ fn interrupted_bootstrap_and_failover_test_leave_nothing_half_done(lab: Lab) {
     ]);
     // A crash under asynchronous replication may lose a write in flight (exit 1, see
     // docs/failover.md); what matters here is that the server died, and only it.
-    let report: serde_json::Value =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
+    let report = json(&out, "failover-test --mode kill-mysqld");
     assert!(
         matches!(out.status.code(), Some(0 | 1))
             && report["vip_moved_s"].is_number()
@@ -238,7 +236,12 @@ fn interrupted_bootstrap_and_failover_test_leave_nothing_half_done(lab: Lab) {
             run.seen.join("\n")
         );
         std::thread::sleep(Duration::from_millis(500));
-        assert!(run.signal(signal));
+        let sent = run.signal(signal);
+        assert!(
+            sent,
+            "failover-test --mode {mode} ended before SIG{signal} could interrupt it:\n{}",
+            run.seen.join("\n")
+        );
         let (status, out) = run.finish(Duration::from_secs(120));
         eprintln!("failover-test --mode {mode}, SIG{signal}: {status}\n{out}");
         assert_eq!(status.code(), expected_code(signal), "{out}");
@@ -382,19 +385,7 @@ fn concurrent_bootstraps_never_split_the_locks_and_ssh_errors_are_ssh_s_own(lab:
 
     // A changed host key: what to do, not --accept-new-host-keys (which cannot help).
     let known = std::fs::read_to_string(lab.dir.join("known_hosts")).unwrap();
-    let other_key = lab.dir.join("other_host_key");
-    Command::new("ssh-keygen")
-        .args([
-            "-q",
-            "-t",
-            "ed25519",
-            "-N",
-            "",
-            "-f",
-            other_key.to_str().unwrap(),
-        ])
-        .status()
-        .unwrap();
+    let other_key = lab.new_ssh_key("other_host_key");
     let fake = std::fs::read_to_string(other_key.with_extension("pub")).unwrap();
     let fake: Vec<&str> = fake.split_whitespace().take(2).collect();
     let changed: String = known

@@ -4,7 +4,7 @@
 //! converges (a re-run changes nothing), and replication survives a restart of both
 //! servers (the caching_sha2_password cache is flushed then).
 
-use crate::support::{converged_rows, mhactl, mhactl_json, Lab, Scenario};
+use crate::support::{converged_rows, json, mhactl, mhactl_json, Lab, Scenario};
 use std::time::Instant;
 
 fn bootstrap_json(lab: &Lab) -> serde_json::Value {
@@ -129,8 +129,7 @@ fn mysql_lab_bootstrap_from_rpm_style_first_start(lab: Lab) {
     // verify finds the pair healthy, GTID sets included: the first password change of
     // each freshly initialised server is not a transaction the peer never got.
     let inv = lab.inventory();
-    let out = mhactl(&["-i", &inv, "verify", "--checksum", "--output", "json"]);
-    let verify: serde_json::Value = serde_json::from_slice(&out.stdout).expect("verify JSON");
+    let (_, verify) = mhactl_json(&["-i", &inv, "verify", "--checksum", "--output", "json"]);
     assert_eq!(verify["ok"], true, "{verify}");
     let gtid: Vec<_> = verify["checks"]
         .as_array()
@@ -188,7 +187,7 @@ fn mysql_lab_bootstrap_from_rpm_style_first_start(lab: Lab) {
         "json",
     ]);
     assert!(!out.status.success());
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = json(&out, "bootstrap");
     let step = report["steps"]
         .as_array()
         .unwrap()

@@ -15,7 +15,7 @@
 //!
 //! After every refusal the owner, group and mode of each path involved are unchanged.
 
-use crate::support::{mhactl, Lab, Scenario};
+use crate::support::{json, mhactl, Lab, Scenario};
 
 const NODES: [&str; 2] = ["node-a", "node-b"];
 
@@ -155,8 +155,7 @@ fn path_fields_never_hand_system_or_foreign_paths_to_mysql(lab: Lab) {
         "--output",
         "json",
     ]);
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+    let report = json(&out, "bootstrap");
     let changed: Vec<&serde_json::Value> = report["steps"]
         .as_array()
         .unwrap()

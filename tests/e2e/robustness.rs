@@ -3,7 +3,6 @@
 //! any process's command line on this machine (the nodes' processes included).
 
 use crate::support::{mhactl, text, Lab, Run, Scenario};
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -146,19 +145,7 @@ fn concurrent_runs_are_refused_and_no_secret_leaks(lab: Lab) {
         "{}",
         text(&out)
     );
-    let other_key = lab.dir.join("other_key");
-    Command::new("ssh-keygen")
-        .args([
-            "-q",
-            "-t",
-            "ed25519",
-            "-N",
-            "",
-            "-f",
-            other_key.to_str().unwrap(),
-        ])
-        .status()
-        .unwrap();
+    let other_key = lab.new_ssh_key("other_key");
     let wrong_key = lab.dir.join("wrong-key.yaml");
     std::fs::write(
         &wrong_key,

@@ -12,7 +12,7 @@
 //!   untouched, no temporary file is left, the server and keepalived keep running
 //!   (not even restarted); after freeing space a re-run converges, then changes nothing.
 
-use crate::support::{mhactl, mhactl_json, text, Lab, Scenario};
+use crate::support::{mhactl_json, text, Lab, Scenario};
 use serde_json::Value;
 use std::process::{Command, Output};
 use std::time::Instant;
@@ -21,10 +21,7 @@ const MY_CNF: &str = "/etc/mysql/mariadb.conf.d/60-mhactl.cnf";
 const KEEPALIVED_CONF: &str = "/etc/keepalived/keepalived.conf";
 
 fn bootstrap_json(lab: &Lab) -> (Output, Value) {
-    let out = mhactl(&["bootstrap", &lab.inventory(), "--output", "json"]);
-    let v = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("bootstrap: stdout is not JSON ({e}):\n{}", text(&out)));
-    (out, v)
+    mhactl_json(&["bootstrap", &lab.inventory(), "--output", "json"])
 }
 
 fn step<'a>(report: &'a Value, node: &str, name: &str) -> &'a Value {

@@ -163,6 +163,22 @@ impl Lab {
         );
     }
 
+    /// A new ed25519 key pair in the lab directory (`name`, `name.pub`) that no node knows.
+    pub fn new_ssh_key(&self, name: &str) -> PathBuf {
+        let path = self.dir.join(name);
+        let status = Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+            .arg(&path)
+            .status()
+            .expect("cannot run ssh-keygen");
+        assert!(
+            status.success(),
+            "ssh-keygen -f {}: {status}",
+            path.display()
+        );
+        path
+    }
+
     /// `mhactl bootstrap` of this lab's inventory, required to succeed; returns stdout.
     pub fn bootstrap_ok(&self) -> String {
         mhactl_ok(&["bootstrap", &self.inventory(), "--no-progress"])
