@@ -9,7 +9,8 @@
 #
 # REPL_USER=NAME names the runbook's replication account (default `repl`; the runbook's
 # own example is `hadoop`): a pair built with another account than the inventory's is the
-# starting point of replication_e2e's "bootstrap adopts a hand-built pair under writes".
+# starting point of the e2e scenario
+# replication::bootstrap_takes_over_a_runbook_pair_under_writes_without_losing_a_row.
 #
 # Runbook order: install, start, my.cnf, restart, replication user, SHOW MASTER STATUS on
 # each node; CHANGE MASTER + START SLAVE both ways; install keepalived, keepalived.conf,

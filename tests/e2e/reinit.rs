@@ -14,24 +14,11 @@
 //!   replication runs both ways, and two failed tries leave no aside copy; successful
 //!   runs keep exactly one.
 
-mod common;
-
-use common::{converged_rows, lab_available, mhactl, mhactl_ok, TestLab};
-use std::time::Instant;
-
-const SUBNET_HOSTS: u8 = 224;
-const SUBNET_FAILURES: u8 = 225;
-
-fn sql(lab: &TestLab, node: &str, statement: &str) -> String {
-    lab.ssh_ok(node, &format!("mariadb -N -B -e \"{statement}\""))
-}
-
-fn bootstrap(lab: &TestLab) {
-    mhactl_ok(&["-i", &lab.inventory(), "bootstrap", "--no-progress"]);
-}
+use crate::support::{converged_rows, mhactl, mhactl_json, Lab, Run, Scenario};
+use std::time::{Duration, Instant};
 
 /// Run reinit on `node`; (exit code, stderr, seconds).
-fn reinit(lab: &TestLab, node: &str) -> (i32, String, f64) {
+fn reinit(lab: &Lab, node: &str) -> (i32, String, f64) {
     let started = Instant::now();
     let out = mhactl(&[
         "-i",
@@ -52,48 +39,28 @@ fn reinit(lab: &TestLab, node: &str) -> (i32, String, f64) {
 
 /// Run reinit on `node` and send `signal` (SIGINT or SIGTERM) once it has moved the data
 /// directory aside; (exit code, every line it printed).
-fn reinit_interrupted(lab: &TestLab, node: &str, signal: &str) -> (i32, String) {
-    use std::io::BufRead;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mhactl"))
-        .args(["-i", &lab.inventory(), "reinit", node, "--yes-destroy-data"])
-        .arg("--no-progress")
-        .env("NO_COLOR", "1")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = Vec::new();
-    let mut sent = false;
-    for line in std::io::BufReader::new(child.stderr.take().unwrap())
-        .lines()
-        .map_while(Result::ok)
-    {
-        if !sent && line.contains("aside to") {
-            let ok = std::process::Command::new("kill")
-                .args([&format!("-{signal}"), &child.id().to_string()])
-                .status()
-                .unwrap()
-                .success();
-            assert!(ok, "cannot send {signal}");
-            sent = true;
-        }
-        lines.push(line);
+fn reinit_interrupted(lab: &Lab, node: &str, signal: &str) -> (i32, String) {
+    let inv = lab.inventory();
+    let mut run = Run::start(&[
+        "-i",
+        &inv,
+        "reinit",
+        node,
+        "--yes-destroy-data",
+        "--no-progress",
+    ]);
+    let sent = run.wait_line(Duration::from_secs(600), |line| line.contains("aside to"));
+    if sent {
+        assert!(run.signal(signal), "cannot send {signal}");
     }
-    let status = child.wait().unwrap();
-    let text = lines.join("\n");
+    let (status, text) = run.finish(Duration::from_secs(600));
     eprintln!("reinit {node} with {signal}: {status}\n{text}");
     assert!(sent, "reinit never moved the data directory aside:\n{text}");
     (status.code().unwrap_or(-1), text)
 }
 
-fn verify_json(lab: &TestLab) -> serde_json::Value {
-    let out = mhactl(&["-i", &lab.inventory(), "verify", "--output", "json"]);
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "verify output is not JSON ({e}): {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
+fn verify_json(lab: &Lab) -> serde_json::Value {
+    mhactl_json(&["-i", &lab.inventory(), "verify", "--output", "json"]).1
 }
 
 fn failed_checks(report: &serde_json::Value) -> Vec<String> {
@@ -106,7 +73,7 @@ fn failed_checks(report: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
-fn expect_healthy(lab: &TestLab) {
+fn expect_healthy(lab: &Lab) {
     // The rejoined replica may need a moment to reconnect.
     let deadline = Instant::now() + std::time::Duration::from_secs(20);
     loop {
@@ -124,15 +91,15 @@ fn expect_healthy(lab: &TestLab) {
 }
 
 /// Rows of e2e.t, identical on both nodes, `want` of them.
-fn rows(lab: &TestLab, want: usize) -> String {
-    converged_rows(lab, "SELECT id, v FROM e2e.t ORDER BY id", want, sql)
+fn rows(lab: &Lab, want: usize) -> String {
+    converged_rows(lab, "SELECT id, v FROM e2e.t ORDER BY id", want, Lab::sql)
 }
 
-fn aside_copies(lab: &TestLab, node: &str) -> Vec<String> {
+fn aside_copies(lab: &Lab, node: &str) -> Vec<String> {
     aside_copies_of(lab, node, "/var/lib/mysql")
 }
 
-fn aside_copies_of(lab: &TestLab, node: &str, datadir: &str) -> Vec<String> {
+fn aside_copies_of(lab: &Lab, node: &str, datadir: &str) -> Vec<String> {
     lab.ssh_ok(
         node,
         &format!("for d in {datadir}.mhactl-*; do [ -d \"$d\" ] && echo \"$d\"; done; true"),
@@ -143,9 +110,8 @@ fn aside_copies_of(lab: &TestLab, node: &str, datadir: &str) -> Vec<String> {
 }
 
 /// Anonymous accounts, `test` databases and `mysql.db` rows for test / test\_%, counted.
-fn insecure_leftovers(lab: &TestLab, node: &str) -> String {
-    sql(
-        lab,
+fn insecure_leftovers(lab: &Lab, node: &str) -> String {
+    lab.sql(
         node,
         "SELECT (SELECT COUNT(*) FROM mysql.user WHERE User = ''), \
          (SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'test'), \
@@ -156,7 +122,7 @@ fn insecure_leftovers(lab: &TestLab, node: &str) -> String {
 }
 
 /// The server's pid, keepalived running, and whether the node holds the VIP.
-fn serving_state(lab: &TestLab, node: &str) -> (String, bool, bool) {
+fn serving_state(lab: &Lab, node: &str) -> (String, bool, bool) {
     let pid = lab
         .ssh_ok(node, "pgrep -x mariadbd || true")
         .trim()
@@ -171,13 +137,8 @@ fn serving_state(lab: &TestLab, node: &str) -> (String, bool, bool) {
     (pid, keepalived, vip)
 }
 
-#[test]
-fn reinit_without_etc_hosts_gives_a_node_without_anonymous_accounts_or_test_db() {
-    if !lab_available("reinit_without_etc_hosts_gives_a_node_without_anonymous_accounts_or_test_db")
-    {
-        return;
-    }
-    let lab = TestLab::up(SUBNET_HOSTS);
+fn reinit_without_etc_hosts_gives_a_node_without_anonymous_accounts_or_test_db(lab: Lab) {
+    let subnet = lab.subnet;
     // An application user limited to its own database, managed by the inventory (each
     // node keeps its own accounts: the bootstrap steps after the copy create it).
     let secrets = lab.dir.join("secrets.yaml");
@@ -187,7 +148,7 @@ fn reinit_without_etc_hosts_gives_a_node_without_anonymous_accounts_or_test_db()
     let mut text = std::fs::read_to_string(lab.inventory()).unwrap();
     text.push_str(&format!(
         "access:\n  users:\n    - name: app\n      password_file: secrets.yaml#app_password\n      \
-         networks: [10.213.{SUBNET_HOSTS}.0/24]\n      privileges: \"ALL PRIVILEGES ON e2e.*\"\n"
+         networks: [10.213.{subnet}.0/24]\n      privileges: \"ALL PRIVILEGES ON e2e.*\"\n"
     ));
     // bootstrap initialises this data directory itself (its data-directory step).
     let text = text.replace(
@@ -196,7 +157,7 @@ fn reinit_without_etc_hosts_gives_a_node_without_anonymous_accounts_or_test_db()
     );
     assert!(text.contains("datadir: /data/mysql"), "{text}");
     std::fs::write(lab.inventory(), text).unwrap();
-    bootstrap(&lab);
+    lab.bootstrap_ok();
     for node in ["node-a", "node-b"] {
         assert_eq!(
             insecure_leftovers(&lab, node),
@@ -204,8 +165,7 @@ fn reinit_without_etc_hosts_gives_a_node_without_anonymous_accounts_or_test_db()
             "after bootstrap on {node}"
         );
     }
-    sql(
-        &lab,
+    lab.sql(
         "node-a",
         "CREATE DATABASE e2e; CREATE TABLE e2e.t (id INT PRIMARY KEY, v VARCHAR(20)); \
          INSERT INTO e2e.t VALUES (1, 'one'), (2, 'two')",
@@ -235,9 +195,7 @@ fn reinit_without_etc_hosts_gives_a_node_without_anonymous_accounts_or_test_db()
     let app = |statement: &str| {
         lab.ssh(
             "node-b",
-            &format!(
-                "mariadb -u app -papp-pw-e2e -h 10.213.{SUBNET_HOSTS}.12 -N -B -e \"{statement}\""
-            ),
+            &format!("mariadb -u app -papp-pw-e2e -h 10.213.{subnet}.12 -N -B -e \"{statement}\""),
         )
     };
     let ok = app("SELECT COUNT(*) FROM e2e.t");
@@ -252,14 +210,13 @@ fn reinit_without_etc_hosts_gives_a_node_without_anonymous_accounts_or_test_db()
         "the application user created test.t on the rebuilt node"
     );
     // Replication both ways, and verify is healthy (access-defaults included).
-    sql(&lab, "node-b", "INSERT INTO e2e.t VALUES (3, 'three')");
-    sql(&lab, "node-a", "INSERT INTO e2e.t VALUES (4, 'four')");
+    lab.sql("node-b", "INSERT INTO e2e.t VALUES (3, 'three')");
+    lab.sql("node-a", "INSERT INTO e2e.t VALUES (4, 'four')");
     rows(&lab, 4);
     expect_healthy(&lab);
 
     // Someone re-creates an anonymous account on one node: verify fails, naming both.
-    sql(
-        &lab,
+    lab.sql(
         "node-a",
         "SET SESSION sql_log_bin = 0; CREATE USER ''@'localhost'",
     );
@@ -277,15 +234,9 @@ fn reinit_without_etc_hosts_gives_a_node_without_anonymous_accounts_or_test_db()
     );
 }
 
-#[test]
-fn reinit_refuses_before_stopping_and_restores_after_a_failure() {
-    if !lab_available("reinit_refuses_before_stopping_and_restores_after_a_failure") {
-        return;
-    }
-    let lab = TestLab::up(SUBNET_FAILURES);
-    bootstrap(&lab);
-    sql(
-        &lab,
+fn reinit_refuses_before_stopping_and_restores_after_a_failure(lab: Lab) {
+    lab.bootstrap_ok();
+    lab.sql(
         "node-a",
         "CREATE DATABASE e2e; CREATE TABLE e2e.t (id INT PRIMARY KEY, v VARCHAR(20)); \
          INSERT INTO e2e.t VALUES (1, 'one'), (2, 'two')",
@@ -414,8 +365,8 @@ fn reinit_refuses_before_stopping_and_restores_after_a_failure() {
     }
     assert!(aside_copies(&lab, holder).is_empty());
     // The previous data serves, replication runs both ways, verify is healthy.
-    sql(&lab, holder, "INSERT INTO e2e.t VALUES (3, 'three')");
-    sql(&lab, other, "INSERT INTO e2e.t VALUES (4, 'four')");
+    lab.sql(holder, "INSERT INTO e2e.t VALUES (3, 'three')");
+    lab.sql(other, "INSERT INTO e2e.t VALUES (4, 'four')");
     rows(&lab, 4);
     expect_healthy(&lab);
 
@@ -474,4 +425,12 @@ fn reinit_refuses_before_stopping_and_restores_after_a_failure() {
         .is_some_and(|c| c != 0));
     rows(&lab, 4);
     expect_healthy(&lab);
+}
+
+/// This module's scenarios.
+pub fn scenarios() -> Vec<Scenario> {
+    vec![
+        scenario!(reinit_without_etc_hosts_gives_a_node_without_anonymous_accounts_or_test_db),
+        scenario!(reinit_refuses_before_stopping_and_restores_after_a_failure),
+    ]
 }

@@ -4,15 +4,12 @@
 //! nodes have no firewall or SELinux, and bootstrap says so; a re-run changes nothing
 //! and a privilege granted by hand is revoked.
 
-mod common;
-
-use common::{lab_available, mhactl, TestLab};
+use crate::support::{changed_steps, mhactl, mhactl_json, Lab, Scenario};
 use mysql::prelude::Queryable;
 
-const SUBNET: u8 = 236;
 const APP_PASSWORD: &str = "app-Pw-7f3e9c2a41";
 
-fn bootstrap(lab: &TestLab) -> serde_json::Value {
+fn bootstrap(lab: &Lab) -> serde_json::Value {
     let inv = lab.inventory();
     let out = mhactl(&["bootstrap", &inv, "--no-progress", "--output", "json"]);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -29,16 +26,9 @@ fn bootstrap(lab: &TestLab) -> serde_json::Value {
 }
 
 /// `verify --output json`'s checks named `name`.
-fn verify_checks(lab: &TestLab, name: &str) -> Vec<serde_json::Value> {
+fn verify_checks(lab: &Lab, name: &str) -> Vec<serde_json::Value> {
     let inv = lab.inventory();
-    let out = mhactl(&["-i", &inv, "verify", "--output", "json"]);
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "verify JSON: {e}\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
+    let (_, report) = mhactl_json(&["-i", &inv, "verify", "--output", "json"]);
     report["checks"]
         .as_array()
         .unwrap()
@@ -57,9 +47,9 @@ fn steps<'a>(report: &'a serde_json::Value, step: &str) -> Vec<&'a serde_json::V
         .collect()
 }
 
-fn app_conn() -> mysql::Conn {
+fn app_conn(lab: &Lab) -> mysql::Conn {
     let opts = mysql::OptsBuilder::new()
-        .ip_or_hostname(Some(format!("10.213.{SUBNET}.100")))
+        .ip_or_hostname(Some(lab.addr(100)))
         .tcp_port(3306)
         .prefer_socket(false)
         .user(Some("app"))
@@ -75,12 +65,8 @@ fn server_error(e: mysql::Error) -> u16 {
     }
 }
 
-#[test]
-fn app_user_reaches_the_vip_with_exactly_its_privileges() {
-    if !lab_available("access_e2e") {
-        return;
-    }
-    let lab = TestLab::up(SUBNET);
+fn app_user_reaches_the_vip_with_exactly_its_privileges(lab: Lab) {
+    let subnet = lab.subnet;
     let inv = lab.inventory();
     let secrets = lab.dir.join("secrets.yaml");
     let mut s = std::fs::read_to_string(&secrets).unwrap();
@@ -89,7 +75,7 @@ fn app_user_reaches_the_vip_with_exactly_its_privileges() {
     let mut text = std::fs::read_to_string(&inv).unwrap();
     text.push_str(&format!(
         "access:\n  users:\n    - name: app\n      password_file: secrets.yaml#app_password\n      \
-         networks: [10.213.{SUBNET}.0/24]\n      privileges: \"SELECT, INSERT ON app.*\"\n"
+         networks: [10.213.{subnet}.0/24]\n      privileges: \"SELECT, INSERT ON app.*\"\n"
     ));
     std::fs::write(&inv, text).unwrap();
 
@@ -115,7 +101,7 @@ fn app_user_reaches_the_vip_with_exactly_its_privileges() {
     std::thread::sleep(std::time::Duration::from_millis(500));
 
     // From the control host, through the VIP.
-    let mut c = app_conn();
+    let mut c = app_conn(&lab);
     c.query_drop("INSERT INTO app.t (s) VALUES ('caf\u{e9} \u{1f600}')")
         .unwrap();
     let got: Vec<String> = c.query("SELECT s FROM app.t").unwrap();
@@ -147,7 +133,7 @@ fn app_user_reaches_the_vip_with_exactly_its_privileges() {
             node,
             "mysql -N -B -e \"SELECT Host FROM mysql.user WHERE User = 'app'\"",
         );
-        assert_eq!(hosts.trim(), format!("10.213.{SUBNET}.0/255.255.255.0"));
+        assert_eq!(hosts.trim(), format!("10.213.{subnet}.0/255.255.255.0"));
     }
     // Clients on the nodes default to utf8mb4 too ([client] in mhactl's drop-in).
     let client = lab.ssh_ok("node-b", "mysql -N -B -e 'SELECT @@character_set_client'");
@@ -164,7 +150,7 @@ fn app_user_reaches_the_vip_with_exactly_its_privileges() {
     lab.ssh_ok(
         "node-b",
         &format!(
-            "mysql -e \"SET sql_log_bin = 0; GRANT DELETE ON app.* TO 'app'@'10.213.{SUBNET}.0/255.255.255.0'\""
+            "mysql -e \"SET sql_log_bin = 0; GRANT DELETE ON app.* TO 'app'@'10.213.{subnet}.0/255.255.255.0'\""
         ),
     );
     let drift = verify_checks(&lab, "access-users");
@@ -175,24 +161,19 @@ fn app_user_reaches_the_vip_with_exactly_its_privileges() {
         "{b}"
     );
     let fixed = bootstrap(&lab);
-    let changed: Vec<String> = fixed["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| s["status"] == "changed")
-        .map(|s| {
-            format!(
-                "{}/{}",
-                s["node"].as_str().unwrap(),
-                s["step"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let changed: Vec<String> = changed_steps(&fixed);
     assert_eq!(changed, ["node-b/app-users"], "{fixed}");
     let grants = lab.ssh_ok(
         "node-b",
-        &format!("mysql -N -B -e \"SHOW GRANTS FOR 'app'@'10.213.{SUBNET}.0/255.255.255.0'\""),
+        &format!("mysql -N -B -e \"SHOW GRANTS FOR 'app'@'10.213.{subnet}.0/255.255.255.0'\""),
     );
     assert!(!grants.contains("DELETE"), "{grants}");
     assert_eq!(bootstrap(&lab)["changed"], 0);
+}
+
+/// This module's scenarios.
+pub fn scenarios() -> Vec<Scenario> {
+    vec![scenario!(
+        app_user_reaches_the_vip_with_exactly_its_privileges
+    )]
 }

@@ -1,5 +1,5 @@
 //! End-to-end on the lab (issue 14, class 8): inventory edge cases that only show on
-//! real nodes, on one lab (subnet 221):
+//! real nodes, on one lab:
 //!
 //! - `replication_user: root` is refused before any node is touched (exit 2);
 //! - a replication password file that is a FIFO is refused at once (exit 2), where
@@ -9,48 +9,12 @@
 //!   at `replication-user`, naming the field, the node and the account; node-a's
 //!   accounts are exactly as they were.
 
-mod common;
-
-use common::{lab_available, TestLab};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-const SUBNET: u8 = 221;
-
-/// Run mhactl with a deadline: (exit code, stdout + stderr, elapsed); None if killed.
-fn mhactl_within(args: &[&str], deadline: Duration) -> (Option<i32>, String, Duration) {
-    let started = Instant::now();
-    let dir = tempfile::tempdir().unwrap();
-    let (out_path, err_path) = (dir.path().join("out"), dir.path().join("err"));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mhactl"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&out_path).unwrap())
-        .stderr(std::fs::File::create(&err_path).unwrap())
-        .spawn()
-        .expect("run mhactl");
-    let code = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status.code();
-        }
-        if started.elapsed() > deadline {
-            child.kill().ok();
-            child.wait().ok();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let text = format!(
-        "{}{}",
-        std::fs::read_to_string(&out_path).unwrap_or_default(),
-        std::fs::read_to_string(&err_path).unwrap_or_default()
-    );
-    (code, text, started.elapsed())
-}
+use crate::support::{mhactl_within, Lab, Scenario};
+use std::process::Command;
+use std::time::Duration;
 
 /// node-a's replication accounts with their password hashes and grants.
-fn repl_accounts(lab: &TestLab) -> String {
+fn repl_accounts(lab: &Lab) -> String {
     lab.ssh_ok(
         "node-a",
         "mysql -N -B -e \"SELECT Host, authentication_string FROM mysql.user WHERE User = 'repl' \
@@ -58,12 +22,7 @@ fn repl_accounts(lab: &TestLab) -> String {
     )
 }
 
-#[test]
-fn replication_user_and_secret_file_edge_cases_on_real_nodes() {
-    if !lab_available("inventory_e2e") {
-        return;
-    }
-    let lab = TestLab::up(SUBNET);
+fn replication_user_and_secret_file_edge_cases_on_real_nodes(lab: Lab) {
     let inv = lab.inventory();
     let original = std::fs::read_to_string(&inv).unwrap();
     let long = Duration::from_secs(600);
@@ -142,4 +101,11 @@ fn replication_user_and_secret_file_edge_cases_on_real_nodes() {
         !text.contains("Changed-Repl-pw-14"),
         "secret printed: {text}"
     );
+}
+
+/// This module's scenarios.
+pub fn scenarios() -> Vec<Scenario> {
+    vec![scenario!(
+        replication_user_and_secret_file_edge_cases_on_real_nodes
+    )]
 }

@@ -1,26 +1,15 @@
 //! End-to-end on the lab: verify passes on a healthy pair, changes nothing, and each
 //! injected fault is caught by the right check with a useful detail.
 
-mod common;
-
-use common::{lab_available, mhactl, mhactl_ok, TestLab};
+use crate::support::{mhactl, mhactl_json, mhactl_ok, Lab, Scenario};
 use serde_json::Value;
 
-const SUBNET: u8 = 252;
-
 /// Run verify; return (exit code, JSON report).
-fn verify(lab: &TestLab, extra: &[&str]) -> (i32, Value) {
+fn verify(lab: &Lab, extra: &[&str]) -> (i32, Value) {
     let inv = lab.inventory();
     let mut args = vec!["-i", inv.as_str(), "verify", "--output", "json"];
     args.extend_from_slice(extra);
-    let out = mhactl(&args);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let report = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "verify output is not JSON ({e}): {stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
+    let (out, report) = mhactl_json(&args);
     (out.status.code().unwrap_or(-1), report)
 }
 
@@ -43,7 +32,7 @@ fn failures(report: &Value) -> Vec<String> {
 }
 
 /// Verify must fail with exactly one failing check `name` on `node` whose detail has `needle`.
-fn expect_failure(lab: &TestLab, extra: &[&str], name: &str, node: &str, needle: &str) {
+fn expect_failure(lab: &Lab, extra: &[&str], name: &str, node: &str, needle: &str) {
     let (code, report) = verify(lab, extra);
     let failed = failures(&report);
     assert_eq!(code, 1, "verify should fail for {name}: {failed:#?}");
@@ -57,19 +46,15 @@ fn expect_failure(lab: &TestLab, extra: &[&str], name: &str, node: &str, needle:
     );
 }
 
-fn expect_healthy(lab: &TestLab) {
+fn expect_healthy(lab: &Lab) {
     let (code, report) = verify(lab, &["--checksum"]);
     assert_eq!(code, 0, "{:#?}", failures(&report));
     assert_eq!(report["ok"], true);
 }
 
-fn sql(lab: &TestLab, node: &str, statement: &str) -> String {
-    lab.ssh_ok(node, &format!("mysql -N -B -e \"{statement}\""))
-}
-
 /// Which node holds the VIP, and the other one.
-fn holder(lab: &TestLab) -> (&'static str, &'static str) {
-    let vip = format!("10.213.{SUBNET}.100/");
+fn holder(lab: &Lab) -> (&'static str, &'static str) {
+    let vip = format!("{}/", lab.addr(100));
     if lab
         .ssh_ok("node-a", "ip -4 -o addr show dev eth0")
         .contains(&vip)
@@ -81,7 +66,7 @@ fn holder(lab: &TestLab) -> (&'static str, &'static str) {
 }
 
 /// Everything verify could possibly change: binlog positions, config files.
-fn node_state(lab: &TestLab, node: &str) -> String {
+fn node_state(lab: &Lab, node: &str) -> String {
     lab.ssh_ok(
         node,
         "mysql -N -B -e 'SHOW MASTER STATUS; SELECT COUNT(*) FROM mysql.user'; \
@@ -89,14 +74,10 @@ fn node_state(lab: &TestLab, node: &str) -> String {
     )
 }
 
-#[test]
-fn verify_passes_on_a_healthy_pair_and_catches_each_fault() {
-    if !lab_available("verify_e2e") {
-        return;
-    }
-    let lab = TestLab::up(SUBNET);
-    mhactl_ok(&["bootstrap", &lab.inventory(), "--no-progress"]);
-    sql(&lab, "node-a", "CREATE DATABASE e2e; CREATE TABLE e2e.t (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO e2e.t VALUES (1, 'one')");
+fn verify_passes_on_a_healthy_pair_and_catches_each_fault(lab: Lab) {
+    let subnet = lab.subnet;
+    lab.bootstrap_ok();
+    lab.sql("node-a", "CREATE DATABASE e2e; CREATE TABLE e2e.t (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO e2e.t VALUES (1, 'one')");
 
     // Healthy, and read-only: nothing on the nodes changes.
     let before = (node_state(&lab, "node-a"), node_state(&lab, "node-b"));
@@ -117,7 +98,7 @@ fn verify_passes_on_a_healthy_pair_and_catches_each_fault() {
     );
 
     // Replication stopped on one node.
-    sql(&lab, "node-b", "STOP SLAVE");
+    lab.sql("node-b", "STOP SLAVE");
     expect_failure(
         &lab,
         &[],
@@ -135,17 +116,15 @@ fn verify_passes_on_a_healthy_pair_and_catches_each_fault() {
     expect_healthy(&lab);
 
     // A replication error: a conflicting row inserted on one side only.
-    sql(
-        &lab,
+    lab.sql(
         "node-b",
         "SET SESSION sql_log_bin = 0; INSERT INTO e2e.t VALUES (2, 'two')",
     );
-    sql(&lab, "node-a", "INSERT INTO e2e.t VALUES (2, 'two')");
+    lab.sql("node-a", "INSERT INTO e2e.t VALUES (2, 'two')");
     std::thread::sleep(std::time::Duration::from_secs(1));
     expect_failure(&lab, &[], "replication-threads", "node-b", "1062");
     // The rows are identical, so skipping the duplicate repairs it.
-    sql(
-        &lab,
+    lab.sql(
         "node-b",
         "SET GLOBAL sql_slave_skip_counter = 1; START SLAVE",
     );
@@ -162,12 +141,12 @@ fn verify_passes_on_a_healthy_pair_and_catches_each_fault() {
     // Split brain: the VIP on both nodes.
     lab.ssh_ok(
         other,
-        &format!("ip addr add 10.213.{SUBNET}.100/24 dev eth0"),
+        &format!("ip addr add 10.213.{subnet}.100/24 dev eth0"),
     );
     expect_failure(&lab, &[], "vip", "cluster", "split brain");
     lab.ssh_ok(
         other,
-        &format!("ip addr del 10.213.{SUBNET}.100/24 dev eth0"),
+        &format!("ip addr del 10.213.{subnet}.100/24 dev eth0"),
     );
     assert_eq!(holder(&lab).0, vip_holder);
 
@@ -207,8 +186,7 @@ fn verify_passes_on_a_healthy_pair_and_catches_each_fault() {
     lab.ssh_ok("node-b", &format!("mv /root/chk.bak {script}"));
 
     // A row changed on one node only: only --checksum sees it, and names the table.
-    sql(
-        &lab,
+    lab.sql(
         "node-a",
         "SET SESSION sql_log_bin = 0; UPDATE e2e.t SET v = 'uno' WHERE id = 1",
     );
@@ -224,8 +202,7 @@ fn verify_passes_on_a_healthy_pair_and_catches_each_fault() {
         "cluster",
         "e2e.t differs",
     );
-    sql(
-        &lab,
+    lab.sql(
         "node-a",
         "SET SESSION sql_log_bin = 0; UPDATE e2e.t SET v = 'one' WHERE id = 1",
     );
@@ -233,7 +210,7 @@ fn verify_passes_on_a_healthy_pair_and_catches_each_fault() {
 
     // A diverged node is rebuilt from its peer with reinit: refused without the explicit
     // flag, then the data is copied, replication rejoins both ways, the old data is kept.
-    sql(&lab, "node-b", "SET SESSION sql_log_bin = 0; UPDATE e2e.t SET v = 'diverged' WHERE id = 1; DELETE FROM e2e.t WHERE id = 2");
+    lab.sql("node-b", "SET SESSION sql_log_bin = 0; UPDATE e2e.t SET v = 'diverged' WHERE id = 1; DELETE FROM e2e.t WHERE id = 2");
     expect_failure(
         &lab,
         &["--checksum"],
@@ -254,15 +231,22 @@ fn verify_passes_on_a_healthy_pair_and_catches_each_fault() {
     ]);
     expect_healthy(&lab);
     assert_eq!(
-        sql(&lab, "node-b", "SELECT id, v FROM e2e.t ORDER BY id"),
+        lab.sql("node-b", "SELECT id, v FROM e2e.t ORDER BY id"),
         "1\tone\n2\ttwo\n"
     );
     assert!(lab
         .ssh_ok("node-b", "ls -d /var/lib/mysql.mhactl-*")
         .contains("/var/lib/mysql.mhactl-"));
     // Writes on either side replicate again.
-    sql(&lab, "node-b", "INSERT INTO e2e.t VALUES (3, 'three')");
-    sql(&lab, "node-a", "INSERT INTO e2e.t VALUES (4, 'four')");
+    lab.sql("node-b", "INSERT INTO e2e.t VALUES (3, 'three')");
+    lab.sql("node-a", "INSERT INTO e2e.t VALUES (4, 'four')");
     std::thread::sleep(std::time::Duration::from_secs(1));
     expect_healthy(&lab);
+}
+
+/// This module's scenarios.
+pub fn scenarios() -> Vec<Scenario> {
+    vec![scenario!(
+        verify_passes_on_a_healthy_pair_and_catches_each_fault
+    )]
 }

@@ -11,19 +11,14 @@
 //! - MySQL: the fresh data directory's temporary root password (`mysqld --initialize`,
 //!   in the inventory's error log) is replaced by the inventory's.
 
-mod common;
-
-use common::{lab_available, mhactl, TestLab};
+use crate::support::{mhactl, Lab, Scenario};
 use std::time::{Duration, Instant};
-
-const MARIADB_SUBNET: u8 = 245;
-const MYSQL_SUBNET: u8 = 244;
 
 const PATHS: &str = "  datadir: /data/mysql\n  socket: /var/run/custom/mysql.sock\n  \
                      log_error: /var/log/custom/mysql.err\n  pid_file: /var/run/custom/mysqld.pid\n";
 
 /// Add the custom paths to the lab's inventory.
-fn with_paths(lab: &TestLab, flavor: &str) -> String {
+fn with_paths(lab: &Lab, flavor: &str) -> String {
     let inv = lab.inventory();
     let text = std::fs::read_to_string(&inv).unwrap();
     let flavor_line = format!("  flavor: {flavor}\n");
@@ -80,7 +75,7 @@ fn reinit(inv: &str, node: &str) {
 
 /// The server runs with the inventory's paths, which belong to mysql; the packaged
 /// socket is gone, so `client` (a local client WITHOUT -S) proves the [client] socket.
-fn check_paths(lab: &TestLab, node: &str, client: &str) {
+fn check_paths(lab: &Lab, node: &str, client: &str) {
     let vars = lab.ssh_ok(
         node,
         &format!("{client} -N -B -e 'SELECT @@datadir, @@socket, @@log_error, @@pid_file'"),
@@ -113,12 +108,7 @@ fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
     }
 }
 
-#[test]
-fn mariadb_datadir_socket_log_and_pid_file_from_the_inventory() {
-    if !lab_available("datadir_e2e") {
-        return;
-    }
-    let lab = TestLab::up(MARIADB_SUBNET);
+fn mariadb_datadir_socket_log_and_pid_file_from_the_inventory(lab: Lab) {
     let inv = lab.inventory();
     let text = with_paths(&lab, "mariadb");
 
@@ -222,12 +212,7 @@ fn mariadb_datadir_socket_log_and_pid_file_from_the_inventory() {
     );
 }
 
-#[test]
-fn mysql_datadir_socket_log_and_pid_file_and_reinit() {
-    if !lab_available("datadir_e2e") {
-        return;
-    }
-    let lab = TestLab::up_flavor(MYSQL_SUBNET, "mysql");
+fn mysql_datadir_socket_log_and_pid_file_and_reinit(lab: Lab) {
     let inv = lab.inventory();
     with_paths(&lab, "mysql");
 
@@ -305,4 +290,12 @@ fn mysql_datadir_socket_log_and_pid_file_and_reinit() {
     verify_healthy(&inv);
     let again = bootstrap(&inv);
     assert_eq!(again["changed"], 0, "{again}");
+}
+
+/// This module's scenarios.
+pub fn scenarios() -> Vec<Scenario> {
+    vec![
+        scenario!(mariadb_datadir_socket_log_and_pid_file_from_the_inventory),
+        scenario!(mysql_datadir_socket_log_and_pid_file_and_reinit).flavor("mysql"),
+    ]
 }

@@ -5,24 +5,10 @@
 //! `/run/mariadbd/mysqld.sock`: mhactl's connection and the keepalived health check
 //! must find it there.
 
-mod common;
-
-use common::{converged_rows, lab_available, mhactl, TestLab};
+use crate::support::{converged_rows, json, mhactl, Lab, Scenario};
 use std::time::Instant;
 
-const SUBNET: u8 = 235;
-
-fn json(out: &std::process::Output, what: &str) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{what}: not JSON ({e}):\nstdout:\n{}\nstderr:\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
-
-fn bootstrap_json(lab: &TestLab) -> serde_json::Value {
+fn bootstrap_json(lab: &Lab) -> serde_json::Value {
     let out = mhactl(&[
         "bootstrap",
         &lab.inventory(),
@@ -35,22 +21,8 @@ fn bootstrap_json(lab: &TestLab) -> serde_json::Value {
     report
 }
 
-/// SQL as root through the server's socket (socket authentication, no password).
-fn sql(lab: &TestLab, node: &str, statement: &str) -> String {
-    lab.ssh_ok(node, &format!("mariadb -N -B -e \"{statement}\""))
-}
-
-#[test]
-fn mariadb11_lab_bootstrap_verify_failover() {
-    if !lab_available("mariadb11_e2e") {
-        return;
-    }
+fn mariadb11_lab_bootstrap_verify_failover(lab: Lab) {
     let t0 = Instant::now();
-    let lab = TestLab::up_flavor(SUBNET, "mariadb11");
-    eprintln!(
-        "mariadb11_e2e: lab up in {:.1} s",
-        t0.elapsed().as_secs_f64()
-    );
     let inv = std::fs::read_to_string(lab.inventory()).unwrap();
     assert!(inv.contains("flavor: mariadb\n"), "{inv}");
     assert!(!inv.contains("root_password_file"), "{inv}");
@@ -63,7 +35,7 @@ fn mariadb11_lab_bootstrap_verify_failover() {
     let t1 = Instant::now();
     let report = bootstrap_json(&lab);
     eprintln!(
-        "mariadb11_e2e: bootstrap from bare in {:.1} s",
+        "mariadb11: bootstrap from bare in {:.1} s",
         t1.elapsed().as_secs_f64()
     );
     assert_eq!(report["ok"], true, "{report}");
@@ -86,16 +58,16 @@ fn mariadb11_lab_bootstrap_verify_failover() {
             "{admin}"
         );
     }
-    let version = sql(&lab, "node-a", "SELECT VERSION()");
+    let version = lab.sql("node-a", "SELECT VERSION()");
     assert!(
         version.starts_with("11.") && version.contains("MariaDB"),
         "{version}"
     );
-    eprintln!("mariadb11_e2e: server {}", version.trim());
+    eprintln!("mariadb11: server {}", version.trim());
     // The server's socket is MariaDB 11's, and the keepalived health check uses it (a
     // real query as root over the socket, not the TCP `ping` fallback).
     assert_eq!(
-        sql(&lab, "node-a", "SELECT @@socket").trim(),
+        lab.sql("node-a", "SELECT @@socket").trim(),
         "/run/mariadbd/mysqld.sock"
     );
     let check = lab.ssh("node-a", "sh -x /etc/keepalived/mhactl-check-mysql.sh 2>&1");
@@ -107,12 +79,22 @@ fn mariadb11_lab_bootstrap_verify_failover() {
     );
 
     // Rows written on either node reach the other; auto-increment ids interleave.
-    sql(&lab, "node-a", "CREATE DATABASE e2e; CREATE TABLE e2e.t (id INT AUTO_INCREMENT PRIMARY KEY, origin VARCHAR(10))");
-    sql(&lab, "node-a", "INSERT INTO e2e.t (origin) VALUES ('a')");
-    converged_rows(&lab, "SELECT id, origin FROM e2e.t ORDER BY id", 1, sql);
-    sql(&lab, "node-b", "INSERT INTO e2e.t (origin) VALUES ('b')");
+    lab.sql("node-a", "CREATE DATABASE e2e; CREATE TABLE e2e.t (id INT AUTO_INCREMENT PRIMARY KEY, origin VARCHAR(10))");
+    lab.sql("node-a", "INSERT INTO e2e.t (origin) VALUES ('a')");
+    converged_rows(
+        &lab,
+        "SELECT id, origin FROM e2e.t ORDER BY id",
+        1,
+        Lab::sql,
+    );
+    lab.sql("node-b", "INSERT INTO e2e.t (origin) VALUES ('b')");
     assert_eq!(
-        converged_rows(&lab, "SELECT id, origin FROM e2e.t ORDER BY id", 2, sql),
+        converged_rows(
+            &lab,
+            "SELECT id, origin FROM e2e.t ORDER BY id",
+            2,
+            Lab::sql
+        ),
         "1\ta\n2\tb\n"
     );
 
@@ -120,7 +102,7 @@ fn mariadb11_lab_bootstrap_verify_failover() {
     let t2 = Instant::now();
     let report = bootstrap_json(&lab);
     eprintln!(
-        "mariadb11_e2e: converged re-run in {:.1} s",
+        "mariadb11: converged re-run in {:.1} s",
         t2.elapsed().as_secs_f64()
     );
     assert_eq!(report["changed"], 0, "{report}");
@@ -146,5 +128,10 @@ fn mariadb11_lab_bootstrap_verify_failover() {
     assert_eq!(failover["ok"], true, "{failover}");
     assert_eq!(failover["writes_lost"], 0, "{failover}");
     assert!(out.status.success(), "{failover}");
-    eprintln!("mariadb11_e2e: total {:.1} s", t0.elapsed().as_secs_f64());
+    eprintln!("mariadb11: total {:.1} s", t0.elapsed().as_secs_f64());
+}
+
+/// This module's scenarios.
+pub fn scenarios() -> Vec<Scenario> {
+    vec![scenario!(mariadb11_lab_bootstrap_verify_failover).flavor("mariadb11")]
 }

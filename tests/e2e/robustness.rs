@@ -2,24 +2,10 @@
 //! refused; a dry run changes nothing; unreachable nodes and wrong keys are clear errors; no secret ever appears in
 //! any process's command line on this machine (the nodes' processes included).
 
-mod common;
-
-use common::{lab_available, mhactl, mhactl_ok, TestLab};
-use std::process::{Command, Stdio};
+use crate::support::{mhactl, text, Lab, Run, Scenario};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
-
-const SUBNET: u8 = 253;
-
-fn secrets(lab: &TestLab) -> Vec<String> {
-    std::fs::read_to_string(lab.dir.join("secrets.yaml"))
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.split_once(": "))
-        .map(|(_, v)| v.trim().trim_matches('"').to_string())
-        .collect()
-}
 
 /// Samples every process's command line on the machine until stopped; returns the
 /// command lines that contained a secret.
@@ -54,20 +40,12 @@ fn start_argv_sampler(
     (stop, handle)
 }
 
-fn bootstrap(lab: &TestLab) -> std::process::Output {
+fn bootstrap(lab: &Lab) -> std::process::Output {
     mhactl(&["bootstrap", &lab.inventory(), "--no-progress"])
 }
 
-fn text(out: &std::process::Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 /// Everything on a node that a run could change: config files and SQL state.
-fn node_state(lab: &TestLab, node: &str) -> String {
+fn node_state(lab: &Lab, node: &str) -> String {
     lab.ssh_ok(
         node,
         "find /etc -type f -newer /etc/hostname -exec md5sum {} + 2>/dev/null | sort; \
@@ -76,16 +54,12 @@ fn node_state(lab: &TestLab, node: &str) -> String {
     )
 }
 
-#[test]
-fn concurrent_runs_are_refused_and_no_secret_leaks() {
-    if !lab_available("robustness_e2e") {
-        return;
-    }
-    let lab = TestLab::up(SUBNET);
-    let (stop_sampler, sampler) = start_argv_sampler(secrets(&lab));
+fn concurrent_runs_are_refused_and_no_secret_leaks(lab: Lab) {
+    let subnet = lab.subnet;
+    let (stop_sampler, sampler) = start_argv_sampler(lab.secret_values());
 
     // Interruptions at many points (SIGINT, SIGTERM, SIGKILL) and their convergence are
-    // tests/interrupt_e2e.rs's; here a plain bootstrap from bare.
+    // the interrupt scenarios'; here a plain bootstrap from bare.
     let out = bootstrap(&lab);
     assert!(
         out.status.success(),
@@ -122,24 +96,18 @@ fn concurrent_runs_are_refused_and_no_secret_leaks() {
         (node_state(&lab, "node-a"), node_state(&lab, "node-b")),
         "--dry-run changed a node"
     );
-    mhactl_ok(&["bootstrap", &lab.inventory(), "--no-progress"]);
+    lab.bootstrap_ok();
 
     // Two runs at once: the second is refused and says who holds the nodes.
     let inv = lab.inventory();
-    let long_run = Command::new(env!("CARGO_BIN_EXE_mhactl"))
-        .args(["-q", "-i", &inv, "failover-test", "--duration", "8"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let long_run = Arc::new(Mutex::new(long_run));
+    let long_run = Run::start(&["-q", "-i", &inv, "failover-test", "--duration", "8"]);
     std::thread::sleep(Duration::from_secs(2));
     let second = bootstrap(&lab);
     let second_text = text(&second);
-    let status = long_run.lock().unwrap().wait().unwrap();
+    let (status, long_output) = long_run.finish(Duration::from_secs(300));
     assert!(
         status.success(),
-        "the failover-test that held the lock failed"
+        "the failover-test that held the lock failed:\n{long_output}"
     );
     assert!(
         !second.status.success(),
@@ -161,8 +129,8 @@ fn concurrent_runs_are_refused_and_no_secret_leaks() {
         &bad,
         inventory_text
             .replace(
-                &format!("10.213.{SUBNET}.12"),
-                &format!("10.213.{SUBNET}.13"),
+                &format!("10.213.{subnet}.12"),
+                &format!("10.213.{subnet}.13"),
             )
             .replace(
                 "  host_key_check: strict",
@@ -177,19 +145,7 @@ fn concurrent_runs_are_refused_and_no_secret_leaks() {
         "{}",
         text(&out)
     );
-    let other_key = lab.dir.join("other_key");
-    Command::new("ssh-keygen")
-        .args([
-            "-q",
-            "-t",
-            "ed25519",
-            "-N",
-            "",
-            "-f",
-            other_key.to_str().unwrap(),
-        ])
-        .status()
-        .unwrap();
+    let other_key = lab.new_ssh_key("other_key");
     let wrong_key = lab.dir.join("wrong-key.yaml");
     std::fs::write(
         &wrong_key,
@@ -269,4 +225,9 @@ fn concurrent_runs_are_refused_and_no_secret_leaks() {
         hits.is_empty(),
         "a secret appeared in a process's command line: {hits:#?}"
     );
+}
+
+/// This module's scenarios.
+pub fn scenarios() -> Vec<Scenario> {
+    vec![scenario!(concurrent_runs_are_refused_and_no_secret_leaks)]
 }

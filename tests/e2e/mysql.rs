@@ -4,14 +4,10 @@
 //! converges (a re-run changes nothing), and replication survives a restart of both
 //! servers (the caching_sha2_password cache is flushed then).
 
-mod common;
-
-use common::{converged_rows, lab_available, mhactl, TestLab};
+use crate::support::{converged_rows, json, mhactl, mhactl_json, Lab, Scenario};
 use std::time::Instant;
 
-const SUBNET: u8 = 241;
-
-fn bootstrap_json(lab: &TestLab) -> serde_json::Value {
+fn bootstrap_json(lab: &Lab) -> serde_json::Value {
     let inv = lab.inventory();
     let out = mhactl(&["bootstrap", &inv, "--no-progress", "--output", "json"]);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -31,14 +27,14 @@ fn bootstrap_json(lab: &TestLab) -> serde_json::Value {
 }
 
 /// SQL as root with the inventory's root password (in a 0600 option file, not argv).
-fn sql_result(lab: &TestLab, node: &str, statement: &str) -> std::process::Output {
+fn sql_result(lab: &Lab, node: &str, statement: &str) -> std::process::Output {
     lab.ssh(
         node,
         &format!("mysql --defaults-extra-file=/root/e2e.cnf -N -B -e \"{statement}\""),
     )
 }
 
-fn sql(lab: &TestLab, node: &str, statement: &str) -> String {
+fn sql(lab: &Lab, node: &str, statement: &str) -> String {
     let out = sql_result(lab, node, statement);
     assert!(
         out.status.success(),
@@ -48,14 +44,9 @@ fn sql(lab: &TestLab, node: &str, statement: &str) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-#[test]
-fn mysql_lab_bootstrap_from_rpm_style_first_start() {
-    if !lab_available("mysql_e2e") {
-        return;
-    }
+fn mysql_lab_bootstrap_from_rpm_style_first_start(lab: Lab) {
+    let subnet = lab.subnet;
     let t0 = Instant::now();
-    let lab = TestLab::up_flavor(SUBNET, "mysql");
-    eprintln!("mysql_e2e: lab up in {:.1} s", t0.elapsed().as_secs_f64());
     let inv = std::fs::read_to_string(lab.inventory()).unwrap();
     assert!(inv.contains("flavor: mysql"), "{inv}");
     assert!(inv.contains("root_password_file"), "{inv}");
@@ -68,7 +59,7 @@ fn mysql_lab_bootstrap_from_rpm_style_first_start() {
     let t1 = Instant::now();
     let report = bootstrap_json(&lab);
     eprintln!(
-        "mysql_e2e: bootstrap from bare in {:.1} s",
+        "mysql: bootstrap from bare in {:.1} s",
         t1.elapsed().as_secs_f64()
     );
     assert_eq!(report["ok"], true);
@@ -109,7 +100,7 @@ fn mysql_lab_bootstrap_from_rpm_style_first_start() {
             &lab,
             "node-a",
             &format!(
-                "SELECT plugin FROM mysql.user WHERE User='repl' AND Host='10.213.{SUBNET}.12'"
+                "SELECT plugin FROM mysql.user WHERE User='repl' AND Host='10.213.{subnet}.12'"
             )
         )
         .trim(),
@@ -130,7 +121,7 @@ fn mysql_lab_bootstrap_from_rpm_style_first_start() {
     let t2 = Instant::now();
     let report = bootstrap_json(&lab);
     eprintln!(
-        "mysql_e2e: converged re-run in {:.1} s",
+        "mysql: converged re-run in {:.1} s",
         t2.elapsed().as_secs_f64()
     );
     assert_eq!(report["changed"], 0, "{report}");
@@ -138,8 +129,7 @@ fn mysql_lab_bootstrap_from_rpm_style_first_start() {
     // verify finds the pair healthy, GTID sets included: the first password change of
     // each freshly initialised server is not a transaction the peer never got.
     let inv = lab.inventory();
-    let out = mhactl(&["-i", &inv, "verify", "--checksum", "--output", "json"]);
-    let verify: serde_json::Value = serde_json::from_slice(&out.stdout).expect("verify JSON");
+    let (_, verify) = mhactl_json(&["-i", &inv, "verify", "--checksum", "--output", "json"]);
     assert_eq!(verify["ok"], true, "{verify}");
     let gtid: Vec<_> = verify["checks"]
         .as_array()
@@ -197,7 +187,7 @@ fn mysql_lab_bootstrap_from_rpm_style_first_start() {
         "json",
     ]);
     assert!(!out.status.success());
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = json(&out, "bootstrap");
     let step = report["steps"]
         .as_array()
         .unwrap()
@@ -225,7 +215,7 @@ fn mysql_lab_bootstrap_from_rpm_style_first_start() {
 
     // The VIP fails over on MySQL too (the probe account must pass validate_password),
     // and no acknowledged write is lost.
-    let out = mhactl(&[
+    let (_, failover) = mhactl_json(&[
         "-i",
         &inv,
         "failover-test",
@@ -234,13 +224,12 @@ fn mysql_lab_bootstrap_from_rpm_style_first_start() {
         "--output",
         "json",
     ]);
-    let failover: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "failover-test JSON: {e}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
     assert_eq!(failover["ok"], true, "{failover}");
     assert_eq!(failover["writes_lost"], 0, "{failover}");
-    eprintln!("mysql_e2e: total {:.1} s", t0.elapsed().as_secs_f64());
+    eprintln!("mysql: total {:.1} s", t0.elapsed().as_secs_f64());
+}
+
+/// This module's scenarios.
+pub fn scenarios() -> Vec<Scenario> {
+    vec![scenario!(mysql_lab_bootstrap_from_rpm_style_first_start).flavor("mysql")]
 }

@@ -1,21 +1,18 @@
 //! End-to-end: `mhactl lab` gives two real hosts (own hostname, processes, filesystem),
 //! reachable by SSH with strict host keys, and `down` leaves nothing behind.
 
-mod common;
-
-use common::{lab_available, mhactl, mhactl_ok, TestLab};
+use crate::support::{mhactl, mhactl_ok, Lab, Scenario, Subnet};
 use mhactl::inventory::{HostKeyCheck, ResolvedSsh};
 use mhactl::transport::ssh::{SshTarget, SshTransport};
 use mhactl::transport::{RemoteCommand, Transport};
 use std::time::Duration;
 
-const SUBNET: u8 = 250;
-
-fn target(lab: &TestLab, known_hosts: std::path::PathBuf) -> SshTarget {
+fn target(lab: &Lab, known_hosts: std::path::PathBuf) -> SshTarget {
+    let subnet = lab.subnet;
     SshTarget {
         node: "node-a".into(),
         ssh: ResolvedSsh {
-            host: std::net::Ipv4Addr::new(10, 213, SUBNET, 11),
+            host: std::net::Ipv4Addr::new(10, 213, subnet, 11),
             user: "root".into(),
             port: 22,
             identity_file: Some(lab.dir.join("id_ed25519")),
@@ -26,8 +23,8 @@ fn target(lab: &TestLab, known_hosts: std::path::PathBuf) -> SshTarget {
     }
 }
 
-/// Everything mhactl created for the lab on SUBNET, as seen from the host.
-fn leftovers(lab_dir: &str) -> Vec<String> {
+/// Everything mhactl created for the lab on `subnet`, as seen from the host.
+fn leftovers(lab_dir: &str, subnet: u8) -> Vec<String> {
     let mut found = Vec::new();
     let netns = std::fs::read_dir("/run/netns")
         .map(|d| {
@@ -39,12 +36,12 @@ fn leftovers(lab_dir: &str) -> Vec<String> {
     found.extend(
         netns
             .into_iter()
-            .filter(|n| n.starts_with(&format!("mhactl{SUBNET}-"))),
+            .filter(|n| n.starts_with(&format!("mhactl{subnet}-"))),
     );
     for link in [
-        format!("mhactl{SUBNET}br"),
-        format!("mha{SUBNET}v0"),
-        format!("mha{SUBNET}v1"),
+        format!("mhactl{subnet}br"),
+        format!("mha{subnet}v0"),
+        format!("mha{subnet}v1"),
     ] {
         if std::path::Path::new("/sys/class/net").join(&link).exists() {
             found.push(link);
@@ -64,18 +61,14 @@ fn leftovers(lab_dir: &str) -> Vec<String> {
     found.extend(
         String::from_utf8_lossy(&ps.stdout)
             .lines()
-            .filter(|l| l.contains(lab_dir) || l.contains(&format!("mhactl{SUBNET}-")))
+            .filter(|l| l.contains(lab_dir) || l.contains(&format!("mhactl{subnet}-")))
             .map(String::from),
     );
     found
 }
 
-#[test]
-fn lab_up_gives_two_isolated_hosts_and_down_leaves_nothing() {
-    if !lab_available("lab_e2e") {
-        return;
-    }
-    let lab = TestLab::up(SUBNET);
+fn lab_up_gives_two_isolated_hosts_and_down_leaves_nothing(lab: Lab) {
+    let subnet = lab.subnet;
     let dir = lab.dir_str().to_string();
 
     // Each node has its own hostname, PID namespace (sshd is PID 1) and filesystem.
@@ -102,7 +95,7 @@ fn lab_up_gives_two_isolated_hosts_and_down_leaves_nothing() {
     // The nodes reach each other.
     lab.ssh_ok(
         "node-a",
-        &format!("bash -c 'echo > /dev/tcp/10.213.{SUBNET}.12/22'"),
+        &format!("bash -c 'echo > /dev/tcp/10.213.{subnet}.12/22'"),
     );
 
     // Exit codes pass through `lab ssh`, and arguments keep their words.
@@ -150,7 +143,7 @@ fn lab_up_gives_two_isolated_hosts_and_down_leaves_nothing() {
     assert!(msg.contains("(ED25519) SHA256:"), "{msg}");
 
     // `up` twice is harmless; status sees both nodes.
-    let again = mhactl(&["lab", "up", "--dir", &dir, "--subnet", &SUBNET.to_string()]);
+    let again = mhactl(&["lab", "up", "--dir", &dir, "--subnet", &subnet.to_string()]);
     assert!(again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already up"));
     let status = mhactl_ok(&["lab", "status", "--dir", &dir]);
@@ -161,33 +154,37 @@ fn lab_up_gives_two_isolated_hosts_and_down_leaves_nothing() {
 
     // `down` leaves no namespace, link, mount or process behind ...
     mhactl_ok(&["lab", "down", "--dir", &dir]);
-    let left = leftovers(&dir);
+    let left = leftovers(&dir, subnet);
     assert!(left.is_empty(), "left behind after down: {left:#?}");
     assert!(!lab.dir.exists());
 
     // ... and `up` after `down` works.
-    mhactl_ok(&["lab", "up", "--dir", &dir, "--subnet", &SUBNET.to_string()]);
+    mhactl_ok(&["lab", "up", "--dir", &dir, "--subnet", &subnet.to_string()]);
     assert_eq!(lab.ssh_ok("node-b", "hostname").trim(), "node-b");
     mhactl_ok(&["lab", "down", "--dir", &dir]);
-    assert!(leftovers(&dir).is_empty());
+    assert!(leftovers(&dir, subnet).is_empty());
 }
 
-#[test]
-fn lab_refuses_a_subnet_already_in_use() {
-    if !lab_available("lab_e2e") {
-        return;
-    }
-    // A bridge holding an address of subnet 249 stands for "someone else's network".
+fn lab_refuses_a_subnet_already_in_use(subnets: Vec<Subnet>) {
+    // A bridge holding an address of a claimed subnet stands for "someone else's network".
+    let subnet = subnets[0].number;
+    let bridge = format!("mhatest{subnet}");
     let _ = std::process::Command::new("ip")
-        .args(["link", "del", "mhatest249"])
+        .args(["link", "del", &bridge])
         .status();
     assert!(std::process::Command::new("ip")
-        .args(["link", "add", "mhatest249", "type", "bridge"])
+        .args(["link", "add", &bridge, "type", "bridge"])
         .status()
         .unwrap()
         .success());
     std::process::Command::new("ip")
-        .args(["addr", "add", "10.213.249.5/24", "dev", "mhatest249"])
+        .args([
+            "addr",
+            "add",
+            &format!("10.213.{subnet}.5/24"),
+            "dev",
+            &bridge,
+        ])
         .status()
         .unwrap();
     let tmp = tempfile::tempdir().unwrap();
@@ -198,10 +195,10 @@ fn lab_refuses_a_subnet_already_in_use() {
         "--dir",
         dir.to_str().unwrap(),
         "--subnet",
-        "249",
+        &subnet.to_string(),
     ]);
     let _ = std::process::Command::new("ip")
-        .args(["link", "del", "mhatest249"])
+        .args(["link", "del", &bridge])
         .status();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
@@ -209,4 +206,12 @@ fn lab_refuses_a_subnet_already_in_use() {
         err.contains("already in use") && err.contains("--subnet"),
         "{err}"
     );
+}
+
+/// This module's scenarios.
+pub fn scenarios() -> Vec<Scenario> {
+    vec![
+        scenario!(lab_up_gives_two_isolated_hosts_and_down_leaves_nothing),
+        scenario!(lab_refuses_a_subnet_already_in_use, subnets = 1),
+    ]
 }

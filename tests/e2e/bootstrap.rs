@@ -2,13 +2,9 @@
 //! behind a keepalived VIP; a re-run changes nothing; a dry run shows without changing;
 //! drift is repaired; no secret appears in any output.
 
-mod common;
+use crate::support::{changed_steps, mhactl, Lab, Scenario};
 
-use common::{lab_available, mhactl, TestLab};
-
-const SUBNET: u8 = 251;
-
-fn secrets(lab: &TestLab) -> Vec<String> {
+fn secrets(lab: &Lab) -> Vec<String> {
     let text = std::fs::read_to_string(lab.dir.join("secrets.yaml")).unwrap();
     text.lines()
         .filter_map(|l| l.split_once(": "))
@@ -17,7 +13,7 @@ fn secrets(lab: &TestLab) -> Vec<String> {
 }
 
 /// Run bootstrap, check that no secret leaks into its output, return (exit ok, stdout).
-fn bootstrap(lab: &TestLab, extra: &[&str]) -> (bool, String) {
+fn bootstrap(lab: &Lab, extra: &[&str]) -> (bool, String) {
     let inv = lab.inventory();
     let mut args = vec!["bootstrap", inv.as_str(), "--no-progress"];
     args.extend_from_slice(extra);
@@ -40,16 +36,8 @@ fn json(stdout: &str) -> serde_json::Value {
     serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}"))
 }
 
-fn sql(lab: &TestLab, node: &str, statement: &str) -> String {
-    lab.ssh_ok(node, &format!("mysql -N -B -e \"{statement}\""))
-}
-
-#[test]
-fn bootstrap_builds_a_dual_master_pair_and_reruns_change_nothing() {
-    if !lab_available("bootstrap_e2e") {
-        return;
-    }
-    let lab = TestLab::up(SUBNET);
+fn bootstrap_builds_a_dual_master_pair_and_reruns_change_nothing(lab: Lab) {
+    let subnet = lab.subnet;
 
     // A dry run on bare nodes shows the plan and changes nothing.
     let (ok, plan) = bootstrap(&lab, &["--dry-run"]);
@@ -80,13 +68,13 @@ fn bootstrap_builds_a_dual_master_pair_and_reruns_change_nothing() {
     }
 
     // A row written on either node appears on the other; auto-increment ids interleave.
-    sql(&lab, "node-a", "CREATE DATABASE e2e; CREATE TABLE e2e.t (id INT AUTO_INCREMENT PRIMARY KEY, origin VARCHAR(10))");
-    sql(&lab, "node-a", "INSERT INTO e2e.t (origin) VALUES ('a')");
-    sql(&lab, "node-b", "INSERT INTO e2e.t (origin) VALUES ('b')");
+    lab.sql("node-a", "CREATE DATABASE e2e; CREATE TABLE e2e.t (id INT AUTO_INCREMENT PRIMARY KEY, origin VARCHAR(10))");
+    lab.sql("node-a", "INSERT INTO e2e.t (origin) VALUES ('a')");
+    lab.sql("node-b", "INSERT INTO e2e.t (origin) VALUES ('b')");
     let mut seen = String::new();
     for _ in 0..50 {
-        let a = sql(&lab, "node-a", "SELECT id, origin FROM e2e.t ORDER BY id");
-        let b = sql(&lab, "node-b", "SELECT id, origin FROM e2e.t ORDER BY id");
+        let a = lab.sql("node-a", "SELECT id, origin FROM e2e.t ORDER BY id");
+        let b = lab.sql("node-b", "SELECT id, origin FROM e2e.t ORDER BY id");
         if a == b && a.lines().count() == 2 {
             seen = a;
             break;
@@ -105,18 +93,16 @@ fn bootstrap_builds_a_dual_master_pair_and_reruns_change_nothing() {
     );
 
     // The replication account is limited to the peer's address and replication privileges.
-    let grants = sql(
-        &lab,
+    let grants = lab.sql(
         "node-a",
-        &format!("SHOW GRANTS FOR 'repl'@'10.213.{SUBNET}.12'"),
+        &format!("SHOW GRANTS FOR 'repl'@'10.213.{subnet}.12'"),
     );
     assert!(
         grants.contains("REPLICATION SLAVE") && !grants.contains("ALL PRIVILEGES"),
         "{grants}"
     );
     assert_eq!(
-        sql(
-            &lab,
+        lab.sql(
             "node-a",
             "SELECT COUNT(*) FROM mysql.user WHERE User='repl' AND Host='%'"
         )
@@ -157,24 +143,12 @@ fn bootstrap_builds_a_dual_master_pair_and_reruns_change_nothing() {
     let (ok, out) = bootstrap(&lab, &["--output", "json"]);
     assert!(ok, "{out}");
     let report = json(&out);
-    let changed: Vec<_> = report["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| s["status"] == "changed")
-        .map(|s| {
-            format!(
-                "{}/{}",
-                s["node"].as_str().unwrap(),
-                s["step"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let changed: Vec<_> = changed_steps(&report);
     assert_eq!(changed, vec!["node-b/server-config"], "{out}");
     // Replication survived the restart.
-    sql(&lab, "node-b", "INSERT INTO e2e.t (origin) VALUES ('b2')");
+    lab.sql("node-b", "INSERT INTO e2e.t (origin) VALUES ('b2')");
     std::thread::sleep(std::time::Duration::from_millis(500));
-    assert!(sql(&lab, "node-a", "SELECT origin FROM e2e.t").contains("b2"));
+    assert!(lab.sql("node-a", "SELECT origin FROM e2e.t").contains("b2"));
 
     // A real run shows file diffs as it goes only with `--diff`.
     let cnf_b = "/etc/mysql/mariadb.conf.d/60-mhactl.cnf";
@@ -226,7 +200,6 @@ fn bootstrap_builds_a_dual_master_pair_and_reruns_change_nothing() {
     assert!(ok && json(&out)["changed"] == 0, "{out}");
 }
 
-#[test]
 fn bootstrap_names_the_file_and_field_of_a_bad_inventory() {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("inventory.yaml");
@@ -242,4 +215,15 @@ fn bootstrap_names_the_file_and_field_of_a_bad_inventory() {
         err.contains("inventory.yaml") && err.contains("adress") && err.contains("address"),
         "{err}"
     );
+}
+
+/// This module's scenarios.
+pub fn scenarios() -> Vec<Scenario> {
+    vec![
+        scenario!(bootstrap_builds_a_dual_master_pair_and_reruns_change_nothing),
+        scenario!(
+            bootstrap_names_the_file_and_field_of_a_bad_inventory,
+            without_lab
+        ),
+    ]
 }

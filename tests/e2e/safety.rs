@@ -1,9 +1,9 @@
-//! End-to-end on the lab (subnet 242): the host faults of issue #7 that need a real node.
+//! End-to-end on the lab: the host faults of issue #7 that need a real node.
 //!
 //! - **Peer unreachable on 3306**: node-a drops TCP 3306 from node-b (a policy-routing
 //!   `blackhole` rule in node-a's network namespace: a firewall that DROPs). Bootstrap
 //!   from bare fails at node-b's `replication` step within seconds, naming both nodes and
-//!   `10.213.242.11:3306 (connect timed out ...)`; `verify` says the same; once the port
+//!   `10.213.N.11:3306 (connect timed out ...)`; `verify` says the same; once the port
 //!   is open again a re-run converges.
 //! - **Secrets on the nodes**: every file holding a secret is mode 600, owned by root.
 //! - **Disk full when writing a config**: a full file system under
@@ -12,30 +12,16 @@
 //!   untouched, no temporary file is left, the server and keepalived keep running
 //!   (not even restarted); after freeing space a re-run converges, then changes nothing.
 
-mod common;
-
-use common::{lab_available, mhactl, TestLab};
+use crate::support::{mhactl_json, text, Lab, Scenario};
 use serde_json::Value;
 use std::process::{Command, Output};
 use std::time::Instant;
 
-const SUBNET: u8 = 242;
 const MY_CNF: &str = "/etc/mysql/mariadb.conf.d/60-mhactl.cnf";
 const KEEPALIVED_CONF: &str = "/etc/keepalived/keepalived.conf";
 
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn bootstrap_json(lab: &TestLab) -> (Output, Value) {
-    let out = mhactl(&["bootstrap", &lab.inventory(), "--output", "json"]);
-    let v = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("bootstrap: stdout is not JSON ({e}):\n{}", text(&out)));
-    (out, v)
+fn bootstrap_json(lab: &Lab) -> (Output, Value) {
+    mhactl_json(&["bootstrap", &lab.inventory(), "--output", "json"])
 }
 
 fn step<'a>(report: &'a Value, node: &str, name: &str) -> &'a Value {
@@ -47,16 +33,13 @@ fn step<'a>(report: &'a Value, node: &str, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no step {name} on {node} in {report:#}"))
 }
 
-fn verify_json(lab: &TestLab) -> (Output, Value) {
-    let out = mhactl(&["-i", &lab.inventory(), "verify", "--output", "json"]);
-    let v = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("verify: stdout is not JSON ({e}):\n{}", text(&out)));
-    (out, v)
+fn verify_json(lab: &Lab) -> (Output, Value) {
+    mhactl_json(&["-i", &lab.inventory(), "verify", "--output", "json"])
 }
 
 /// `ip ...` inside a node's network namespace, on this machine.
-fn ip_in(node: &str, args: &str) {
-    let ns = format!("mhactl{SUBNET}-{node}");
+fn ip_in(lab: &Lab, node: &str, args: &str) {
+    let ns = format!("mhactl{}-{node}", lab.subnet);
     let status = Command::new("ip")
         .args(["netns", "exec", &ns, "sh", "-c", &format!("ip {args}")])
         .status()
@@ -66,19 +49,20 @@ fn ip_in(node: &str, args: &str) {
 
 /// node-a silently drops TCP 3306 from node-b (like a firewall DROP rule). The rule must
 /// come before the `local` table's (preference 0), which is moved behind it.
-fn block_port_3306_from_b(lab: &TestLab) {
-    let b = format!("10.213.{SUBNET}.12");
+fn block_port_3306_from_b(lab: &Lab) {
+    let b = lab.addr(12);
     ip_in(
+        lab,
         "node-a",
         &format!("rule add pref 10 from {b} ipproto tcp dport 3306 blackhole"),
     );
-    ip_in("node-a", "rule add pref 100 lookup local");
-    ip_in("node-a", "rule del pref 0");
+    ip_in(lab, "node-a", "rule add pref 100 lookup local");
+    ip_in(lab, "node-a", "rule del pref 0");
     // Really blocked from node-b, still open from node-a itself; SSH is untouched.
     let probe = |node: &str| {
         lab.ssh(
             node,
-            &format!("timeout 3 bash -c 'exec 3<>/dev/tcp/10.213.{SUBNET}.11/3306'"),
+            &format!("timeout 3 bash -c 'exec 3<>/dev/tcp/{}/3306'", lab.addr(11)),
         )
         .status
         .code()
@@ -90,16 +74,16 @@ fn block_port_3306_from_b(lab: &TestLab) {
     );
 }
 
-fn unblock_port_3306(_lab: &TestLab) {
-    ip_in("node-a", "rule add pref 0 lookup local");
-    ip_in("node-a", "rule del pref 100");
-    ip_in("node-a", "rule del pref 10");
+fn unblock_port_3306(lab: &Lab) {
+    ip_in(lab, "node-a", "rule add pref 0 lookup local");
+    ip_in(lab, "node-a", "rule del pref 100");
+    ip_in(lab, "node-a", "rule del pref 10");
 }
 
 /// Put a full 64 KiB tmpfs over `dir` on `node`, holding a copy of what was there (the
 /// node's own mount namespace: nothing changes on this machine). The filler file's name
 /// does not end in `.cnf`, so no server reads it.
-fn fill_directory(lab: &TestLab, node: &str, dir: &str) {
+fn fill_directory(lab: &Lab, node: &str, dir: &str) {
     lab.ssh_ok(
         node,
         &format!(
@@ -111,11 +95,11 @@ fn fill_directory(lab: &TestLab, node: &str, dir: &str) {
     );
 }
 
-fn md5(lab: &TestLab, node: &str, path: &str) -> String {
+fn md5(lab: &Lab, node: &str, path: &str) -> String {
     lab.ssh_ok(node, &format!("md5sum {path}"))
 }
 
-fn pid(lab: &TestLab, node: &str, process: &str) -> String {
+fn pid(lab: &Lab, node: &str, process: &str) -> String {
     lab.ssh_ok(node, &format!("pidof {process}"))
         .trim()
         .to_string()
@@ -141,14 +125,10 @@ fn assert_failed_at(out: &Output, report: &Value, node: &str, name: &str, needle
     );
 }
 
-#[test]
-fn unreachable_peer_port_full_disk_and_secret_file_modes() {
-    if !lab_available("safety_e2e") {
-        return;
-    }
+fn unreachable_peer_port_full_disk_and_secret_file_modes(lab: Lab) {
+    let subnet = lab.subnet;
     let started = Instant::now();
-    let lab = TestLab::up(SUBNET);
-    let a = format!("10.213.{SUBNET}.11");
+    let a = format!("10.213.{subnet}.11");
 
     // 1. node-b cannot reach node-a:3306 during the first bootstrap.
     block_port_3306_from_b(&lab);
@@ -323,5 +303,12 @@ fn unreachable_peer_port_full_disk_and_secret_file_modes() {
     assert_eq!(report["changed"], 0, "{report:#}");
     let (out, _) = verify_json(&lab);
     assert!(out.status.success(), "{}", text(&out));
-    eprintln!("safety_e2e took {:.0} s", started.elapsed().as_secs_f64());
+    eprintln!("safety: took {:.0} s", started.elapsed().as_secs_f64());
+}
+
+/// This module's scenarios.
+pub fn scenarios() -> Vec<Scenario> {
+    vec![scenario!(
+        unreachable_peer_port_full_disk_and_secret_file_modes
+    )]
 }

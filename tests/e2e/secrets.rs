@@ -4,14 +4,10 @@
 //! dry runs, `--diff` runs and verify (text and JSON) must show that those lines differ,
 //! masked, and never the old, the new or the hand-written value.
 
-mod common;
-
-use common::{lab_available, mhactl, mhactl_ok, TestLab};
-
-const SUBNET: u8 = 218;
+use crate::support::{mhactl, mhactl_ok, Lab, Scenario};
 
 /// Replace `key`'s value in the lab's secrets.yaml.
-fn set_secret(lab: &TestLab, key: &str, value: &str) {
+fn set_secret(lab: &Lab, key: &str, value: &str) {
     let path = lab.dir.join("secrets.yaml");
     let text = std::fs::read_to_string(&path).unwrap();
     let out: Vec<String> = text
@@ -71,12 +67,7 @@ fn expect_masked(inv: &str, secrets: &[&str], verify_lines: &[&str], diff_lines:
     }
 }
 
-#[test]
-fn secrets_are_masked_on_both_sides_of_every_diff_and_detail() {
-    if !lab_available("secrets_are_masked_on_both_sides_of_every_diff_and_detail") {
-        return;
-    }
-    let lab = TestLab::up(SUBNET);
+fn secrets_are_masked_on_both_sides_of_every_diff_and_detail(lab: Lab) {
     let inv = lab.inventory();
     mhactl_ok(&["-i", &inv, "bootstrap"]);
     let old_vrrp = lab.secret("vrrp_password");
@@ -147,4 +138,11 @@ fn secrets_are_masked_on_both_sides_of_every_diff_and_detail() {
     );
     let (code, text) = run_clean(&["-i", &inv, "verify", "--output", "json"], &secrets);
     assert_eq!(code, Some(0), "verify after the repair:\n{text}");
+}
+
+/// This module's scenarios.
+pub fn scenarios() -> Vec<Scenario> {
+    vec![scenario!(
+        secrets_are_masked_on_both_sides_of_every_diff_and_detail
+    )]
 }

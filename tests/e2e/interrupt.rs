@@ -7,22 +7,9 @@
 //!   its probe account and database; kill-mysqld kills the server and nothing else;
 //! - two bootstraps at once never split the node locks.
 
-mod common;
-
-use common::{lab_available, mhactl, TestLab};
-use std::io::BufRead;
+use crate::support::{json, mhactl, text, Lab, Run, Scenario};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
-
-fn text(out: &std::process::Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 /// A private `$TMPDIR` for mhactl (short: ssh limits socket paths), to see what it leaves.
 fn scratch_tmp(name: &str) -> PathBuf {
@@ -40,105 +27,6 @@ fn entries(dir: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
-}
-
-/// mhactl started with both output streams read line by line into a channel.
-struct Run {
-    child: Child,
-    lines: Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Run {
-    fn start(args: &[&str], tmp: &Path) -> Run {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mhactl"))
-            .args(args)
-            .env("NO_COLOR", "1")
-            .env("TMPDIR", tmp)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (tx, lines) = channel();
-        let out = child.stdout.take().unwrap();
-        let err = child.stderr.take().unwrap();
-        for stream in [
-            Box::new(out) as Box<dyn std::io::Read + Send>,
-            Box::new(err) as Box<dyn std::io::Read + Send>,
-        ] {
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                for line in std::io::BufReader::new(stream)
-                    .lines()
-                    .map_while(Result::ok)
-                {
-                    let _ = tx.send(line);
-                }
-            });
-        }
-        Run {
-            child,
-            lines,
-            seen: Vec::new(),
-        }
-    }
-
-    /// Wait until a line satisfies `pred` (true) or the process ends / `limit` passes (false).
-    fn wait_line(&mut self, limit: Duration, pred: impl Fn(&str) -> bool) -> bool {
-        let until = Instant::now() + limit;
-        while Instant::now() < until {
-            match self.lines.recv_timeout(Duration::from_millis(50)) {
-                Ok(line) => {
-                    let hit = pred(&line);
-                    self.seen.push(line);
-                    if hit {
-                        return true;
-                    }
-                }
-                Err(_) => {
-                    if self.child.try_wait().unwrap().is_some() && self.lines.try_recv().is_err() {
-                        return false;
-                    }
-                }
-            }
-        }
-        false
-    }
-
-    /// Send `signal` (`INT`, `TERM`, `KILL`) if the process still runs; true if it did.
-    fn signal(&mut self, signal: &str) -> bool {
-        if self.child.try_wait().unwrap().is_some() {
-            return false;
-        }
-        Command::new("kill")
-            .args([&format!("-{signal}"), &self.child.id().to_string()])
-            .status()
-            .unwrap()
-            .success()
-    }
-
-    /// Wait for the end (at most `limit`, then SIGKILL and fail); the status and every line.
-    fn finish(mut self, limit: Duration) -> (ExitStatus, String) {
-        let until = Instant::now() + limit;
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
-            }
-            if Instant::now() > until {
-                let _ = self.child.kill();
-                panic!(
-                    "mhactl did not end within {limit:?} after the signal:\n{}",
-                    self.seen.join("\n")
-                );
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        std::thread::sleep(Duration::from_millis(100));
-        while let Ok(line) = self.lines.try_recv() {
-            self.seen.push(line);
-        }
-        (status, self.seen.join("\n"))
-    }
 }
 
 /// mhactl keeps a signal ignored that it inherited ignored (as a script's background job
@@ -170,26 +58,21 @@ fn finished_step(line: &str, step: &str) -> bool {
     line.starts_with('[') && line.split_whitespace().any(|w| w == step)
 }
 
-fn probe_leftovers(lab: &TestLab, node: &str) -> String {
+fn probe_leftovers(lab: &Lab, node: &str) -> String {
     lab.ssh_ok(
         node,
         "mysql -N -B -e \"SELECT CONCAT(User,'@',Host) FROM mysql.user WHERE User LIKE 'mhactl_probe%'; SHOW DATABASES LIKE 'mhactl_probe%'\"",
     )
 }
 
-fn server_pids(lab: &TestLab, node: &str) -> String {
+fn server_pids(lab: &Lab, node: &str) -> String {
     lab.ssh_ok(node, "pidof mariadbd mysqld || true")
 }
 
-#[test]
-fn interrupted_bootstrap_and_failover_test_leave_nothing_half_done() {
-    if !lab_available("interrupt_e2e") {
-        return;
-    }
+fn interrupted_bootstrap_and_failover_test_leave_nothing_half_done(lab: Lab) {
     require_sigint_not_ignored();
-    let lab = TestLab::up(226);
     let inv = lab.inventory();
-    let tmp = scratch_tmp("mhactl-it226");
+    let tmp = scratch_tmp(&format!("mhactl-it{}", lab.subnet));
     let started = Instant::now();
 
     // 1. Bootstrap from bare, stopped at 14 points: after each step's report the next
@@ -214,7 +97,7 @@ fn interrupted_bootstrap_and_failover_test_leave_nothing_half_done() {
     let mut delivered = Vec::new();
     for (after_step, delay_ms, signal) in plan {
         let t0 = Instant::now();
-        let mut run = Run::start(&["bootstrap", &inv, "--no-progress"], &tmp);
+        let mut run = Run::start_with_tmp(&["bootstrap", &inv, "--no-progress"], &tmp);
         if !run.wait_line(Duration::from_secs(120), |l| finished_step(l, after_step)) {
             let (status, out) = run.finish(Duration::from_secs(5));
             panic!("bootstrap ended ({status}) before step {after_step} reported:\n{out}");
@@ -288,7 +171,7 @@ fn interrupted_bootstrap_and_failover_test_leave_nothing_half_done() {
              (nohup /opt/decoy/mysqld 3600 >/dev/null 2>&1 &); sleep 0.3; pgrep -x mysqld",
         );
     }
-    let decoys = |lab: &TestLab| {
+    let decoys = |lab: &Lab| {
         ["node-a", "node-b"].map(|n| {
             lab.ssh_ok(n, "pgrep -f '^/opt/decoy/mysqld' || true")
                 .trim()
@@ -310,8 +193,7 @@ fn interrupted_bootstrap_and_failover_test_leave_nothing_half_done() {
     ]);
     // A crash under asynchronous replication may lose a write in flight (exit 1, see
     // docs/failover.md); what matters here is that the server died, and only it.
-    let report: serde_json::Value =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
+    let report = json(&out, "failover-test --mode kill-mysqld");
     assert!(
         matches!(out.status.code(), Some(0 | 1))
             && report["vip_moved_s"].is_number()
@@ -336,7 +218,7 @@ fn interrupted_bootstrap_and_failover_test_leave_nothing_half_done() {
         ("TERM", "partition", "10"),
     ] {
         let before = entries(&tmp);
-        let mut run = Run::start(
+        let mut run = Run::start_with_tmp(
             &[
                 "-i",
                 &inv,
@@ -354,7 +236,12 @@ fn interrupted_bootstrap_and_failover_test_leave_nothing_half_done() {
             run.seen.join("\n")
         );
         std::thread::sleep(Duration::from_millis(500));
-        assert!(run.signal(signal));
+        let sent = run.signal(signal);
+        assert!(
+            sent,
+            "failover-test --mode {mode} ended before SIG{signal} could interrupt it:\n{}",
+            run.seen.join("\n")
+        );
         let (status, out) = run.finish(Duration::from_secs(120));
         eprintln!("failover-test --mode {mode}, SIG{signal}: {status}\n{out}");
         assert_eq!(status.code(), expected_code(signal), "{out}");
@@ -410,23 +297,19 @@ fn interrupted_bootstrap_and_failover_test_leave_nothing_half_done() {
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
-#[test]
-fn concurrent_bootstraps_never_split_the_locks_and_ssh_errors_are_ssh_s_own() {
-    if !lab_available("interrupt_e2e") {
-        return;
-    }
-    let lab = TestLab::up(227);
+fn concurrent_bootstraps_never_split_the_locks_and_ssh_errors_are_ssh_s_own(lab: Lab) {
+    let subnet = lab.subnet;
     let inv = lab.inventory();
     let first = mhactl(&["bootstrap", &inv, "--no-progress"]);
     assert!(first.status.success(), "{}", text(&first));
 
     // Two runs at once, many times: one proceeds, the other is refused naming the
     // holder; never both refused because each holds one node.
-    let tmp = scratch_tmp("mhactl-it227");
+    let tmp = scratch_tmp(&format!("mhactl-it{subnet}"));
     let mut conflicts = 0;
     for attempt in 0..16 {
-        let a = Run::start(&["bootstrap", &inv, "--no-progress"], &tmp);
-        let b = Run::start(&["bootstrap", &inv, "--no-progress"], &tmp);
+        let a = Run::start_with_tmp(&["bootstrap", &inv, "--no-progress"], &tmp);
+        let b = Run::start_with_tmp(&["bootstrap", &inv, "--no-progress"], &tmp);
         let (pid_a, pid_b) = (a.child.id(), b.child.id());
         let (sa, oa) = a.finish(Duration::from_secs(120));
         let (sb, ob) = b.finish(Duration::from_secs(120));
@@ -465,7 +348,7 @@ fn concurrent_bootstraps_never_split_the_locks_and_ssh_errors_are_ssh_s_own() {
     // A command that has nothing to undo (verify waiting for health) stops at once on
     // SIGTERM: 143, and its private directories (mode 0700 while it runs) are gone.
     lab.ssh_ok("node-b", "mysql -e 'STOP SLAVE'");
-    let mut run = Run::start(&["-i", &inv, "verify", "--wait", "60"], &tmp);
+    let mut run = Run::start_with_tmp(&["-i", &inv, "verify", "--wait", "60"], &tmp);
     assert!(
         run.wait_line(Duration::from_secs(30), |l| l.contains("not healthy yet")),
         "{}",
@@ -502,26 +385,14 @@ fn concurrent_bootstraps_never_split_the_locks_and_ssh_errors_are_ssh_s_own() {
 
     // A changed host key: what to do, not --accept-new-host-keys (which cannot help).
     let known = std::fs::read_to_string(lab.dir.join("known_hosts")).unwrap();
-    let other_key = lab.dir.join("other_host_key");
-    Command::new("ssh-keygen")
-        .args([
-            "-q",
-            "-t",
-            "ed25519",
-            "-N",
-            "",
-            "-f",
-            other_key.to_str().unwrap(),
-        ])
-        .status()
-        .unwrap();
+    let other_key = lab.new_ssh_key("other_host_key");
     let fake = std::fs::read_to_string(other_key.with_extension("pub")).unwrap();
     let fake: Vec<&str> = fake.split_whitespace().take(2).collect();
     let changed: String = known
         .lines()
         .map(|l| {
-            if l.starts_with("10.213.227.11 ") {
-                format!("10.213.227.11 {}\n", fake.join(" "))
+            if l.starts_with(&format!("10.213.{subnet}.11 ")) {
+                format!("10.213.{subnet}.11 {}\n", fake.join(" "))
             } else {
                 format!("{l}\n")
             }
@@ -542,15 +413,29 @@ fn concurrent_bootstraps_never_split_the_locks_and_ssh_errors_are_ssh_s_own() {
     let t = text(&out);
     assert_eq!(out.status.code(), Some(1), "{t}");
     assert!(
-        t.contains("node-a: the host key of 10.213.227.11 has CHANGED"),
+        t.contains(&format!(
+            "node-a: the host key of 10.213.{subnet}.11 has CHANGED"
+        )),
         "{t}"
     );
     assert!(
-        t.contains("ssh-keygen -R '10.213.227.11' -f ") && t.contains("out of band"),
+        t.contains(&format!("ssh-keygen -R '10.213.{subnet}.11' -f ")) && t.contains("out of band"),
         "{t}"
     );
     assert!(
         !t.contains("to trust a host seen for the first time"),
         "{t}"
     );
+}
+
+/// This module's scenarios.
+pub fn scenarios() -> Vec<Scenario> {
+    vec![
+        scenario!(concurrent_bootstraps_never_split_the_locks_and_ssh_errors_are_ssh_s_own),
+        // Exclusive: it signals each failover-test 0.5 s after the VIP moved and needs the
+        // run to still be going then; with three labs on two cores (jobs=3, load 7.5)
+        // one run ended first once ("assertion failed: run.signal(signal)"), alone it
+        // passed (jobs=1).
+        scenario!(interrupted_bootstrap_and_failover_test_leave_nothing_half_done).exclusive(),
+    ]
 }

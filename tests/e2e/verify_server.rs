@@ -2,23 +2,12 @@
 //! mhactl wrote; an unreachable node does not hide the reachable node's checks; and
 //! `-q` leaves only the failures and the verdict (verify and failover-test).
 
-mod common;
-
-use common::{lab_available, mhactl, mhactl_ok, TestLab};
+use crate::support::{mhactl, mhactl_json, mhactl_ok, Lab, Scenario};
 use serde_json::Value;
-
-const SUBNET: u8 = 219;
 
 /// Run verify with `inventory`; return (exit code, JSON report).
 fn verify_json(inventory: &str) -> (i32, Value) {
-    let out = mhactl(&["-i", inventory, "verify", "--output", "json"]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let report = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "verify output is not JSON ({e}): {stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
+    let (out, report) = mhactl_json(&["-i", inventory, "verify", "--output", "json"]);
     (out.status.code().unwrap_or(-1), report)
 }
 
@@ -44,12 +33,8 @@ fn quiet(args: &[&str]) -> (i32, String, String) {
     )
 }
 
-#[test]
-fn verify_checks_the_running_server_and_survives_an_unreachable_node() {
-    if !lab_available("verify_checks_the_running_server_and_survives_an_unreachable_node") {
-        return;
-    }
-    let lab = TestLab::up(SUBNET);
+fn verify_checks_the_running_server_and_survives_an_unreachable_node(lab: Lab) {
+    let subnet = lab.subnet;
     let inv = lab.inventory();
     mhactl_ok(&["-i", &inv, "bootstrap"]);
 
@@ -75,7 +60,7 @@ fn verify_checks_the_running_server_and_survives_an_unreachable_node() {
     assert_eq!(code, 0, "{report:#}");
 
     // A runbook's drop-in, read after mhactl's, on the node without the VIP.
-    let vip = format!("10.213.{SUBNET}.100/");
+    let vip = format!("10.213.{subnet}.100/");
     let spare = if lab
         .ssh_ok("node-a", "ip -4 -o addr show dev eth0")
         .contains(&vip)
@@ -140,7 +125,7 @@ fn verify_checks_the_running_server_and_survives_an_unreachable_node() {
     let down = lab.dir.join("inventory-down.yaml");
     let text = std::fs::read_to_string(&inv).unwrap();
     let address = format!(
-        "    address: 10.213.{SUBNET}.1{}",
+        "    address: 10.213.{subnet}.1{}",
         if spare == "node-a" { 1 } else { 2 }
     );
     assert!(text.contains(&address), "{text}");
@@ -205,7 +190,7 @@ fn verify_checks_the_running_server_and_survives_an_unreachable_node() {
         .args([
             "netns",
             "exec",
-            &format!("mhactl{SUBNET}-{spare}"),
+            &format!("mhactl{subnet}-{spare}"),
             "ip",
             "link",
             "set",
@@ -227,4 +212,11 @@ fn verify_checks_the_running_server_and_survives_an_unreachable_node() {
 /// The inventory with a 3 s SSH connect timeout.
 fn text_with_timeout(text: &str) -> String {
     text.replace("ssh:\n", "ssh:\n  connect_timeout_s: 3\n")
+}
+
+/// This module's scenarios.
+pub fn scenarios() -> Vec<Scenario> {
+    vec![scenario!(
+        verify_checks_the_running_server_and_survives_an_unreachable_node
+    )]
 }

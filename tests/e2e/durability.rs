@@ -1,4 +1,4 @@
-//! End-to-end on the lab (subnet 228), issue 14 class 11: durability and
+//! End-to-end on the lab, issue 14 class 11: durability and
 //! diagnosability defaults on Debian's MariaDB, on nodes without a syslog daemon.
 //!
 //! - After bootstrap both servers run with `sync_binlog = 1`,
@@ -10,41 +10,25 @@
 //!   after mhactl's): bootstrap fails naming the node, the error log's path and the
 //!   server's own words from it; once the drop-in is gone, a re-run converges.
 
-mod common;
-
-use common::{lab_available, mhactl, TestLab};
+use crate::support::{mhactl, mhactl_json, text, Lab, Scenario};
 use serde_json::Value;
 use std::process::Output;
 
-const SUBNET: u8 = 228;
 const ERROR_LOG: &str = "/var/log/mysql/error.log";
 const BAD_DROP_IN: &str = "/etc/mysql/mariadb.conf.d/70-e2e-bad.cnf";
 const BAD_OPTION: &str = "mhactl_e2e_no_such_option";
 
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn bootstrap(lab: &TestLab) -> Output {
+fn bootstrap(lab: &Lab) -> Output {
     mhactl(&["bootstrap", &lab.inventory(), "--no-progress"])
 }
 
-fn sql(lab: &TestLab, node: &str, query: &str) -> String {
+fn sql(lab: &Lab, node: &str, query: &str) -> String {
     lab.ssh_ok(node, &format!("mysql -N -B -e \"{query}\""))
         .trim()
         .to_string()
 }
 
-#[test]
-fn durable_defaults_and_a_quoted_error_log_without_syslog() {
-    if !lab_available("durable_defaults_and_a_quoted_error_log_without_syslog") {
-        return;
-    }
-    let lab = TestLab::up(SUBNET);
+fn durable_defaults_and_a_quoted_error_log_without_syslog(lab: Lab) {
     // The premise: nothing listens on syslog on the lab's nodes.
     for node in ["node-a", "node-b"] {
         let probe = lab.ssh(
@@ -79,9 +63,7 @@ fn durable_defaults_and_a_quoted_error_log_without_syslog() {
             "{node}: {ERROR_LOG} lacks the server's start-up lines:\n{log}"
         );
     }
-    let out = mhactl(&["-i", &lab.inventory(), "verify", "--output", "json"]);
-    let report: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("verify: not JSON ({e}):\n{}", text(&out)));
+    let (_, report) = mhactl_json(&["-i", &lab.inventory(), "verify", "--output", "json"]);
     let checks: Vec<&Value> = report["checks"]
         .as_array()
         .unwrap_or_else(|| panic!("no checks in {report:#}"))
@@ -103,9 +85,8 @@ fn durable_defaults_and_a_quoted_error_log_without_syslog() {
     // A running value that differs from the inventory's (as a later option file or a
     // SET GLOBAL leaves it): verify's durability check fails on that node only.
     sql(&lab, "node-b", "SET GLOBAL sync_binlog = 0");
-    let out = mhactl(&["-i", &lab.inventory(), "verify", "--output", "json"]);
+    let (out, report) = mhactl_json(&["-i", &lab.inventory(), "verify", "--output", "json"]);
     assert!(!out.status.success(), "verify passed:\n{}", text(&out));
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     let durability: Vec<&Value> = report["checks"]
         .as_array()
         .unwrap()
@@ -171,4 +152,11 @@ fn durable_defaults_and_a_quoted_error_log_without_syslog() {
         ),
         "1\t259200"
     );
+}
+
+/// This module's scenarios.
+pub fn scenarios() -> Vec<Scenario> {
+    vec![scenario!(
+        durable_defaults_and_a_quoted_error_log_without_syslog
+    )]
 }

@@ -3,11 +3,7 @@
 //! if bootstrap writes `/etc/apt/sources.list.d/mhactl.list` and installs from the
 //! mirror alone; a re-run changes nothing.
 
-mod common;
-
-use common::{lab_available, mhactl, TestLab};
-
-const SUBNET: u8 = 240;
+use crate::support::{mhactl, Lab, Scenario};
 
 fn bootstrap(inv: &str) -> serde_json::Value {
     let out = mhactl(&["bootstrap", inv, "--no-progress", "--output", "json"]);
@@ -20,12 +16,7 @@ fn bootstrap(inv: &str) -> serde_json::Value {
     serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}"))
 }
 
-#[test]
-fn bootstrap_installs_from_the_inventory_mirror_only() {
-    if !lab_available("mirror_e2e") {
-        return;
-    }
-    let lab = TestLab::up(SUBNET);
+fn bootstrap_installs_from_the_inventory_mirror_only(lab: Lab) {
     for node in ["node-a", "node-b"] {
         // The node's usual source is gone; only the mirror (the lab's offline
         // repository, at file:/srv/mhactl-repo) has the packages.
@@ -64,4 +55,9 @@ fn bootstrap_installs_from_the_inventory_mirror_only() {
     }
     let again = bootstrap(&inv);
     assert_eq!(again["changed"], 0, "{again}");
+}
+
+/// This module's scenarios.
+pub fn scenarios() -> Vec<Scenario> {
+    vec![scenario!(bootstrap_installs_from_the_inventory_mirror_only)]
 }

@@ -1,7 +1,7 @@
 //! End-to-end on the lab (issue 14, class 1): the inventory's path fields never hand a
 //! system file or a directory mhactl did not create to the server's user.
 //!
-//! One lab (subnet 220), three rounds on real nodes:
+//! One lab, three rounds on real nodes:
 //!
 //! 1. system locations (`log_error: /etc/passwd`, a socket under `/root/.ssh` or
 //!    `/etc/ssh`, a pid file in `/usr/bin`, a path with `..`): refused with exit 2
@@ -15,18 +15,15 @@
 //!
 //! After every refusal the owner, group and mode of each path involved are unchanged.
 
-mod common;
+use crate::support::{json, mhactl, Lab, Scenario};
 
-use common::{lab_available, mhactl, TestLab};
-
-const SUBNET: u8 = 220;
 const NODES: [&str; 2] = ["node-a", "node-b"];
 
 /// Owner, group, mode of the paths that must never change (on both nodes).
 const WATCHED: &str = "/etc/passwd /etc/ssh /root/.ssh /usr/bin /srv/taken /srv/taken/keep \
                        /var/log/taken.log /srv/to-ssh";
 
-fn snapshot(lab: &TestLab) -> Vec<String> {
+fn snapshot(lab: &Lab) -> Vec<String> {
     NODES
         .iter()
         .map(|n| {
@@ -41,7 +38,7 @@ fn snapshot(lab: &TestLab) -> Vec<String> {
 }
 
 /// Whether the server package is installed, per node (bootstrap installs it).
-fn server_installed(lab: &TestLab) -> Vec<bool> {
+fn server_installed(lab: &Lab) -> Vec<bool> {
     NODES
         .iter()
         .map(|n| {
@@ -53,7 +50,7 @@ fn server_installed(lab: &TestLab) -> Vec<bool> {
 }
 
 /// The lab's inventory with `extra` lines added to its `mysql:` section.
-fn write_with(lab: &TestLab, original: &str, extra: &str) {
+fn write_with(lab: &Lab, original: &str, extra: &str) {
     let flavor = "  flavor: mariadb\n";
     assert!(original.contains(flavor), "{original}");
     std::fs::write(
@@ -63,7 +60,7 @@ fn write_with(lab: &TestLab, original: &str, extra: &str) {
     .unwrap();
 }
 
-fn bootstrap(lab: &TestLab, more: &[&str]) -> (i32, String) {
+fn bootstrap(lab: &Lab, more: &[&str]) -> (i32, String) {
     let inv = lab.inventory();
     let mut args = vec!["bootstrap", inv.as_str(), "--no-progress"];
     args.extend_from_slice(more);
@@ -76,12 +73,7 @@ fn bootstrap(lab: &TestLab, more: &[&str]) -> (i32, String) {
     (out.status.code().unwrap_or(-1), text)
 }
 
-#[test]
-fn path_fields_never_hand_system_or_foreign_paths_to_mysql() {
-    if !lab_available("paths_e2e") {
-        return;
-    }
-    let lab = TestLab::up(SUBNET);
+fn path_fields_never_hand_system_or_foreign_paths_to_mysql(lab: Lab) {
     let original = std::fs::read_to_string(lab.inventory()).unwrap();
     for n in NODES {
         lab.ssh_ok(
@@ -163,8 +155,7 @@ fn path_fields_never_hand_system_or_foreign_paths_to_mysql() {
         "--output",
         "json",
     ]);
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+    let report = json(&out, "bootstrap");
     let changed: Vec<&serde_json::Value> = report["steps"]
         .as_array()
         .unwrap()
@@ -172,4 +163,11 @@ fn path_fields_never_hand_system_or_foreign_paths_to_mysql() {
         .filter(|s| s["status"] == "changed")
         .collect();
     assert!(changed.is_empty(), "a re-run changed: {changed:?}");
+}
+
+/// This module's scenarios.
+pub fn scenarios() -> Vec<Scenario> {
+    vec![scenario!(
+        path_fields_never_hand_system_or_foreign_paths_to_mysql
+    )]
 }

@@ -2,13 +2,9 @@
 //! with replication stopped; its JSON has the documented fields; piped output of
 //! status and bootstrap holds no control characters.
 
-mod common;
-
-use common::{lab_available, TestLab};
+use crate::support::{Lab, Scenario};
 use serde_json::Value;
 use std::process::{Command, Output};
-
-const SUBNET: u8 = 246;
 
 /// Run mhactl with piped stdout/stderr and the environment as a user would have it
 /// (no NO_COLOR: colours must be off because the streams are not terminals).
@@ -38,7 +34,7 @@ fn assert_plain(what: &str, out: &Output) {
     }
 }
 
-fn status_json(lab: &TestLab) -> (i32, Value) {
+fn status_json(lab: &Lab) -> (i32, Value) {
     let inv = lab.inventory();
     let out = run(&["-i", &inv, "status", "--output", "json"]);
     let (stdout, stderr) = text(&out);
@@ -47,12 +43,8 @@ fn status_json(lab: &TestLab) -> (i32, Value) {
     (out.status.code().unwrap_or(-1), v)
 }
 
-#[test]
-fn status_shows_the_pair_and_fails_when_replication_stops() {
-    if !lab_available("status_shows_the_pair_and_fails_when_replication_stops") {
-        return;
-    }
-    let lab = TestLab::up(SUBNET);
+fn status_shows_the_pair_and_fails_when_replication_stops(lab: Lab) {
+    let subnet = lab.subnet;
     let inv = lab.inventory();
 
     // Bare nodes: reachable, no server, no VIP: exit 1 with the reasons.
@@ -88,8 +80,8 @@ fn status_shows_the_pair_and_fails_when_replication_stops() {
     let (code, v) = status_json(&lab);
     assert_eq!(code, 0, "{v:#}");
     assert_eq!(v["ok"], true);
-    assert_eq!(v["cluster"], format!("lab{SUBNET}"));
-    assert_eq!(v["vip"], format!("10.213.{SUBNET}.100/24"));
+    assert_eq!(v["cluster"], format!("lab{subnet}"));
+    assert_eq!(v["vip"], format!("10.213.{subnet}.100/24"));
     let holder = v["vip_holder"].as_str().expect("one holder").to_string();
     let nodes = v["nodes"].as_array().unwrap();
     assert_eq!(nodes.len(), 2);
@@ -162,4 +154,11 @@ fn status_shows_the_pair_and_fails_when_replication_stops() {
     }
     assert!(last["warnings"].to_string().contains(&warning), "{last:#}");
     assert_eq!(code, 0, "{last:#}");
+}
+
+/// This module's scenarios.
+pub fn scenarios() -> Vec<Scenario> {
+    vec![scenario!(
+        status_shows_the_pair_and_fails_when_replication_stops
+    )]
 }

@@ -10,35 +10,18 @@
 //!   bootstrap fails, naming the node, the step and the server's error (class 5: it said
 //!   "changed, 0 failed").
 
-mod common;
-
-use common::{lab_available, mhactl, TestLab};
+use crate::support::{mhactl, mhactl_ok, Lab, Scenario};
 use mysql::prelude::Queryable;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// This file's tests share two subnets (the helper's own); each test holds its subnet's
-/// lock, so the test harness's parallel threads never bring up two labs on one subnet.
-static SUBNET_222: Mutex<()> = Mutex::new(());
-static SUBNET_223: Mutex<()> = Mutex::new(());
-
-fn hold(subnet: &'static Mutex<()>) -> std::sync::MutexGuard<'static, ()> {
-    subnet
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 /// The writer's account (test-only; it exists only on the lab).
 const WRITER_PASSWORD: &str = "e2e-writer-pw";
 
-fn sql(lab: &TestLab, node: &str, statement: &str) -> String {
-    lab.ssh_ok(node, &format!("mysql -N -B -e \"{statement}\""))
-}
-
 /// Build the pair the runbook's way, replicating with the account `hadoop`.
-fn runbook_pair(lab: &TestLab) {
+fn runbook_pair(lab: &Lab) {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/baseline-runbook.sh");
     let out = std::process::Command::new("bash")
         .arg(script)
@@ -54,7 +37,7 @@ fn runbook_pair(lab: &TestLab) {
 }
 
 /// The application's table and the writer's account, created on node-a and replicated.
-fn app_schema(lab: &TestLab) {
+fn app_schema(lab: &Lab) {
     let ddl = format!(
         "CREATE DATABASE app; \
          CREATE TABLE app.t (id INT AUTO_INCREMENT PRIMARY KEY, n INT NOT NULL UNIQUE, \
@@ -68,6 +51,12 @@ fn app_schema(lab: &TestLab) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    wait_app_table_on_b(lab, Lab::sql);
+}
+
+/// Wait (up to 30 s) until the `app` schema's table, created on node-a, has replicated to
+/// node-b; `sql` asks node-b (root's login differs between the flavors).
+fn wait_app_table_on_b(lab: &Lab, sql: impl Fn(&Lab, &str, &str) -> String) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while sql(
         lab,
@@ -164,13 +153,13 @@ impl Writer {
 
 /// Wait (up to `secs`) until both nodes' replicas run and have executed everything their
 /// peer logged; panic with both statuses if not.
-fn wait_caught_up(lab: &TestLab, secs: u64) {
+fn wait_caught_up(lab: &Lab, secs: u64) {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
         let mut done = true;
         let mut seen = String::new();
         for (node, peer) in [("node-a", "node-b"), ("node-b", "node-a")] {
-            let master = sql(lab, peer, "SHOW MASTER STATUS");
+            let master = lab.sql(peer, "SHOW MASTER STATUS");
             let mut m = master.split_whitespace();
             let (file, pos) = (m.next().unwrap_or(""), m.next().unwrap_or(""));
             let status = lab.ssh_ok(node, "mysql -e 'SHOW SLAVE STATUS\\G'");
@@ -199,8 +188,8 @@ fn wait_caught_up(lab: &TestLab, secs: u64) {
     }
 }
 
-fn rows(lab: &TestLab, node: &str) -> Vec<String> {
-    sql(lab, node, "SELECT id, n, server_id FROM app.t ORDER BY id")
+fn rows(lab: &Lab, node: &str) -> Vec<String> {
+    lab.sql(node, "SELECT id, n, server_id FROM app.t ORDER BY id")
         .lines()
         .map(str::to_string)
         .collect()
@@ -209,19 +198,13 @@ fn rows(lab: &TestLab, node: &str) -> Vec<String> {
 /// Issue 14, class 12. Before the fix, bootstrap re-pointed each replica at its peer's
 /// current binary log position, so whatever a replica had fetched or not yet fetched but
 /// not executed was skipped: rows acknowledged through the VIP were missing on one node.
-#[test]
-fn bootstrap_takes_over_a_runbook_pair_under_writes_without_losing_a_row() {
-    if !lab_available("replication_e2e") {
-        return;
-    }
-    let _subnet = hold(&SUBNET_222);
-    let lab = TestLab::up(222);
+fn bootstrap_takes_over_a_runbook_pair_under_writes_without_losing_a_row(lab: Lab) {
     runbook_pair(&lab);
     app_schema(&lab);
     let inv = lab.inventory();
     // A dry run changes nothing. (It cannot show the re-point yet: the replication step
     // waits for server-config's pending change, as every step after a pending one does.)
-    common::mhactl_ok(&["bootstrap", &inv, "--dry-run", "--no-progress"]);
+    mhactl_ok(&["bootstrap", &inv, "--dry-run", "--no-progress"]);
     assert!(lab
         .ssh_ok("node-b", "mysql -e 'SHOW SLAVE STATUS\\G'")
         .contains("Master_User: hadoop"));
@@ -302,7 +285,7 @@ fn bootstrap_takes_over_a_runbook_pair_under_writes_without_losing_a_row() {
         assert!(status.contains("Master_User: repl"), "{node}: {status}");
     }
     // A re-run leaves replication alone.
-    let again = common::mhactl_ok(&["bootstrap", &inv, "--no-progress"]);
+    let again = mhactl_ok(&["bootstrap", &inv, "--no-progress"]);
     for line in again.lines().filter(|l| l.contains(" replication ")) {
         assert!(line.contains(" ok "), "{line}");
     }
@@ -315,38 +298,16 @@ fn bootstrap_takes_over_a_runbook_pair_under_writes_without_losing_a_row() {
 /// DDL idempotently by default, `slave_ddl_exec_mode`.) Before the fix bootstrap reported the replication step as
 /// changed (or, when the re-plan caught the stopped thread, a "bug" without the cause);
 /// now it fails naming the node, the step and the server's error.
-#[test]
-fn bootstrap_fails_naming_the_error_when_replication_breaks_after_it_started() {
-    if !lab_available("replication_e2e") {
-        return;
-    }
-    let _subnet = hold(&SUBNET_223);
-    let lab = TestLab::up(223);
+fn bootstrap_fails_naming_the_error_when_replication_breaks_after_it_started(lab: Lab) {
     let inv = lab.inventory();
-    common::mhactl_ok(&["bootstrap", &inv, "--no-progress"]);
-    sql(
-        &lab,
+    mhactl_ok(&["bootstrap", &inv, "--no-progress"]);
+    lab.sql(
         "node-a",
         "CREATE DATABASE app; CREATE TABLE app.t (n INT PRIMARY KEY)",
     );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while sql(
-        &lab,
-        "node-b",
-        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'app'",
-    )
-    .trim()
-        != "1"
-    {
-        assert!(
-            Instant::now() < deadline,
-            "app.t did not replicate to node-b"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    sql(&lab, "node-b", "STOP SLAVE");
-    sql(
-        &lab,
+    wait_app_table_on_b(&lab, Lab::sql);
+    lab.sql("node-b", "STOP SLAVE");
+    lab.sql(
         "node-b",
         "SET SESSION sql_log_bin = 0; INSERT INTO app.t VALUES (501)",
     );
@@ -371,12 +332,12 @@ fn bootstrap_fails_naming_the_error_when_replication_breaks_after_it_started() {
     // The replica executed the 500 inserts before the conflicting event, and stays stopped
     // there for the DBA (mhactl skipped nothing): 500 replicated rows and its own 501.
     assert_eq!(
-        sql(&lab, "node-b", "SELECT COUNT(*) FROM app.t").trim(),
+        lab.sql("node-b", "SELECT COUNT(*) FROM app.t").trim(),
         "501"
     );
 }
 
-fn mysql_sql(lab: &TestLab, node: &str, statement: &str) -> String {
+fn mysql_sql(lab: &Lab, node: &str, statement: &str) -> String {
     lab.ssh_ok(
         node,
         &format!("mysql --defaults-extra-file=/root/e2e.cnf -N -B -e \"{statement}\""),
@@ -388,15 +349,9 @@ fn mysql_sql(lab: &TestLab, node: &str, statement: &str) -> String {
 /// stopped (`STOP REPLICA SQL_THREAD`: a lagging replica) while node-a commits 1,000
 /// rows. Re-pointing node-b at node-a's current position (main) skipped all of them; now
 /// it continues from what it executed, and bootstrap confirms it caught up.
-#[test]
-fn bootstrap_on_mysql_repoints_a_lagging_replica_at_what_it_executed() {
-    if !lab_available("replication_e2e") {
-        return;
-    }
-    let _subnet = hold(&SUBNET_222);
-    let lab = TestLab::up_flavor(222, "mysql");
+fn bootstrap_on_mysql_repoints_a_lagging_replica_at_what_it_executed(lab: Lab) {
     let inv = lab.inventory();
-    common::mhactl_ok(&["bootstrap", &inv, "--no-progress"]);
+    mhactl_ok(&["bootstrap", &inv, "--no-progress"]);
     for node in ["node-a", "node-b"] {
         lab.root_option_file(node);
         mysql_sql(
@@ -420,21 +375,7 @@ fn bootstrap_on_mysql_repoints_a_lagging_replica_at_what_it_executed() {
         "node-a",
         "CREATE DATABASE app; CREATE TABLE app.t (n INT PRIMARY KEY)",
     );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while mysql_sql(
-        &lab,
-        "node-b",
-        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'app'",
-    )
-    .trim()
-        != "1"
-    {
-        assert!(
-            Instant::now() < deadline,
-            "app.t did not replicate to node-b"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    wait_app_table_on_b(&lab, mysql_sql);
     mysql_sql(&lab, "node-b", "STOP REPLICA SQL_THREAD");
     lab.ssh_ok(
         "node-a",
@@ -465,15 +406,9 @@ fn bootstrap_on_mysql_repoints_a_lagging_replica_at_what_it_executed() {
 /// its next reconnect. bootstrap re-points them with the new password at the position they
 /// executed: after node-a's server restarts, node-b reconnects and replicates. (Before,
 /// the replication step said "replicating" and node-b broke at the restart.)
-#[test]
-fn a_changed_replication_password_reaches_the_replicas() {
-    if !lab_available("replication_e2e") {
-        return;
-    }
-    let _subnet = hold(&SUBNET_223);
-    let lab = TestLab::up(223);
+fn a_changed_replication_password_reaches_the_replicas(lab: Lab) {
     let inv = lab.inventory();
-    common::mhactl_ok(&["bootstrap", &inv, "--no-progress"]);
+    mhactl_ok(&["bootstrap", &inv, "--no-progress"]);
     let secrets = lab.dir.join("secrets.yaml");
     let text = std::fs::read_to_string(&secrets).unwrap();
     let rotated: String = text
@@ -488,22 +423,20 @@ fn a_changed_replication_password_reaches_the_replicas() {
         .collect::<Vec<_>>()
         .join("\n");
     std::fs::write(&secrets, rotated + "\n").unwrap();
-    let out = common::mhactl_ok(&["bootstrap", &inv, "--no-progress"]);
+    let out = mhactl_ok(&["bootstrap", &inv, "--no-progress"]);
     for line in out.lines().filter(|l| l.contains("replication")) {
         eprintln!("{line}");
     }
     // node-b must reconnect to node-a with the new password.
     lab.ssh_ok("node-a", "service mariadb restart >/dev/null 2>&1");
-    sql(
-        &lab,
+    lab.sql(
         "node-a",
         "CREATE DATABASE app; CREATE TABLE app.t (n INT PRIMARY KEY); INSERT INTO app.t VALUES (1)",
     );
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let status = lab.ssh_ok("node-b", "mysql -e 'SHOW SLAVE STATUS\\G'");
-        let rows = sql(
-            &lab,
+        let rows = lab.sql(
             "node-b",
             "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'app'",
         );
@@ -517,15 +450,29 @@ fn a_changed_replication_password_reaches_the_replicas() {
         std::thread::sleep(Duration::from_millis(500));
     }
     assert!(
-        out.contains("re-point replication from node-a (10.213.223.11) as repl (was repl@10.213.223.11:3306 with another password)"),
+        out.contains(&format!(
+            "re-point replication from node-a ({a}) as repl (was repl@{a}:3306 with another password)",
+            a = lab.addr(11)
+        )),
         "{out}"
     );
     assert!(
         !out.contains("rotated-e2e-Pw-2"),
         "the password leaked:\n{out}"
     );
-    let again = common::mhactl_ok(&["bootstrap", &inv, "--no-progress"]);
+    let again = mhactl_ok(&["bootstrap", &inv, "--no-progress"]);
     for line in again.lines().filter(|l| l.contains(" replication ")) {
         assert!(line.contains(" ok "), "{line}");
     }
+}
+
+/// This module's scenarios.
+pub fn scenarios() -> Vec<Scenario> {
+    vec![
+        scenario!(bootstrap_takes_over_a_runbook_pair_under_writes_without_losing_a_row),
+        scenario!(bootstrap_fails_naming_the_error_when_replication_breaks_after_it_started),
+        scenario!(bootstrap_on_mysql_repoints_a_lagging_replica_at_what_it_executed)
+            .flavor("mysql"),
+        scenario!(a_changed_replication_password_reaches_the_replicas),
+    ]
 }

@@ -1,0 +1,57 @@
+//! The lab end-to-end tests: one test binary (`cargo test --test e2e [NAME]`), one module
+//! per area, each registering its scenarios with the `Scenario` builder of `support`.
+//! Every scenario gets its own lab on a subnet claimed from a pool (`MHACTL_E2E_SUBNETS`);
+//! independent scenarios run in parallel (`MHACTL_E2E_JOBS`, or `--test-threads`).
+//! Without root a lab scenario shows as ignored; with `CI=true` it fails instead.
+
+#[macro_use]
+mod support;
+
+mod access;
+mod bootstrap;
+mod datadir;
+mod durability;
+mod failover;
+mod interrupt;
+mod inventory;
+mod lab;
+mod mariadb11;
+mod mirror;
+mod mysql;
+mod paths;
+mod reinit;
+mod replication;
+mod robustness;
+mod safety;
+mod secrets;
+mod semisync;
+mod status;
+mod verify;
+mod verify_server;
+
+fn main() {
+    support::scenario::run(&[
+        support::scenarios,
+        access::scenarios,
+        bootstrap::scenarios,
+        datadir::scenarios,
+        durability::scenarios,
+        failover::scenarios,
+        interrupt::scenarios,
+        inventory::scenarios,
+        lab::scenarios,
+        mariadb11::scenarios,
+        mirror::scenarios,
+        mysql::scenarios,
+        paths::scenarios,
+        reinit::scenarios,
+        replication::scenarios,
+        robustness::scenarios,
+        safety::scenarios,
+        secrets::scenarios,
+        semisync::scenarios,
+        status::scenarios,
+        verify::scenarios,
+        verify_server::scenarios,
+    ])
+}

@@ -1,0 +1,72 @@
+//! Running the mhactl binary under test: plain, required to succeed, and reading its
+//! output as text or JSON.
+
+use std::process::{Command, Output};
+
+/// Run mhactl with `args`.
+pub fn mhactl(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mhactl"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("cannot run mhactl")
+}
+
+/// Run mhactl and require success; return stdout.
+pub fn mhactl_ok(args: &[&str]) -> String {
+    let out = mhactl(args);
+    assert!(
+        out.status.success(),
+        "mhactl {} failed ({}):\nstdout:\n{}\nstderr:\n{}",
+        args.join(" "),
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Standard output then standard error, as one text (what a user sees in a terminal).
+pub fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Standard output parsed as JSON; `what` names the command in the failure, which
+/// shows both streams.
+pub fn json(out: &Output, what: &str) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{what}: output is not JSON ({e}):\nstdout:\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// Run mhactl with `args` (which ask for `--output json`): the output and its JSON report.
+pub fn mhactl_json(args: &[&str]) -> (Output, serde_json::Value) {
+    let out = mhactl(args);
+    let report = json(&out, &format!("mhactl {}", args.join(" ")));
+    (out, report)
+}
+
+/// The steps a bootstrap JSON report says it changed, as "node/step".
+pub fn changed_steps(report: &serde_json::Value) -> Vec<String> {
+    report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["status"] == "changed")
+        .map(|s| {
+            format!(
+                "{}/{}",
+                s["node"].as_str().unwrap(),
+                s["step"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
