@@ -77,6 +77,11 @@ fn wait_app_table_on_b(lab: &Lab, sql: impl Fn(&Lab, &str, &str) -> String) {
 /// Inserts through the VIP until stopped; `acked` collects every `n` whose INSERT the
 /// server acknowledged (autocommit: committed). Errors (a restart, the VIP moving) drop
 /// the connection and retry with the next `n`.
+///
+/// An INSERT that timed out is not necessarily dead: sent while the VIP was moving
+/// (keepalived reloads), its TCP segment is retransmitted and still reaches the server
+/// after the VIP is back, which executes it although the writer gave up on it seconds
+/// earlier. [`end_writer_sessions`] stops that before the nodes are compared.
 struct Writer {
     stop: Arc<AtomicBool>,
     acked: Arc<Mutex<Vec<u32>>>,
@@ -148,6 +153,35 @@ impl Writer {
         let acked = self.acked.lock().unwrap().clone();
         let errors = self.errors.lock().unwrap().clone();
         (acked, errors)
+    }
+}
+
+/// End every server-side session of the writer's account on both nodes and wait until
+/// none is left. After [`Writer::finish`] the client has closed its sockets, but the
+/// server may still hold a session whose last INSERT is in flight (see [`Writer`]): it
+/// would commit after the comparison read one node and before it read the other, a row
+/// on one node only that replicates a moment later (seen as "16983 vs 16984 rows", the
+/// late row only on the node read second). A killed session's late segment is refused.
+fn end_writer_sessions(lab: &Lab) {
+    let query = "SELECT id FROM information_schema.processlist WHERE user = 'writer'";
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let mut left = 0;
+        for node in ["node-a", "node-b"] {
+            for id in lab.sql(node, query).split_whitespace() {
+                left += 1;
+                // The session may end by itself meanwhile (1094 Unknown thread id).
+                let _ = lab.ssh(node, &format!("mysql -e 'KILL CONNECTION {id}'"));
+            }
+        }
+        if left == 0 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the writer's sessions did not end"
+        );
+        std::thread::sleep(Duration::from_millis(200));
     }
 }
 
@@ -246,6 +280,8 @@ fn bootstrap_takes_over_a_runbook_pair_under_writes_without_losing_a_row(lab: La
         stdout.contains("replicate from node-b") || stdout.contains("re-point"),
         "{stdout}"
     );
+    // No write may land after this point, so "caught up" means the tables are final.
+    end_writer_sessions(&lab);
     wait_caught_up(&lab, 60);
     let a = rows(&lab, "node-a");
     let b = rows(&lab, "node-b");
