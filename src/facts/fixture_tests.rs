@@ -7,18 +7,18 @@
 //! `{:#?}` prints it; `UPDATE_GOLDEN=1` writes missing or changed ones (review them).
 //! Adding a case is adding files; a fact type is added to [`parse_case`].
 
+use super::accounts::{Account, AccountHosts, AnonymousAccounts, GrantLines};
+use super::host::Clock;
 use super::host::{
     InterfaceAddresses, KeepalivedVersionFact, OsReleaseFact, ServiceManagerFact, TcpProbeFact,
     UserId,
 };
-use super::server::{
-    BinlogStatus, GlobalStatus, GtidSubset, ReplicaStatusFact, ServerVersion, Variable,
-};
-use super::accounts::{Account, AccountHosts, AnonymousAccounts, GrantLines};
-use super::host::Clock;
 use super::packages::{CheckScriptLabelFact, YumRepos};
 use super::security::{FirewalldRunning, SelinuxMode, UfwStatus};
 use super::server::PidFile;
+use super::server::{
+    BinlogStatus, GlobalStatus, GtidSubset, ReplicaStatusFact, ServerVersion, Variable,
+};
 use super::tables::{GlobalVariables, TableChecksums};
 use super::{Fact, Raw};
 use crate::transport::CommandOutput;
