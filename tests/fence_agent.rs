@@ -18,7 +18,13 @@ case "$q" in
     "SELECT @@GLOBAL.read_only") cat "$D/ro" ;;
     "SET GLOBAL read_only = ON") echo 1 > "$D/ro"; echo "$q" >> "$D/log" ;;
     "SET GLOBAL read_only = OFF") echo 0 > "$D/ro"; echo "$q" >> "$D/log" ;;
-    SHOW*STATUS*) cat "$D/status" ;;
+    SHOW*STATUS*)
+        # Like the real client: -N drops the column names, even in vertical output.
+        case " $* " in
+            *" -N "*) sed 's/^ *[A-Za-z_]*: //' "$D/status" ;;
+            *" --vertical "*) cat "$D/status" ;;
+            *) echo "fake client: status without --vertical" >&2; exit 1 ;;
+        esac ;;
     *) echo "fake client: no rule for $q" >&2; exit 1 ;;
 esac
 "#;

@@ -42,7 +42,9 @@ holds_vip() {
 # server replicates from nobody). Column names differ by flavor and version.
 caught_up() {
     local st
-    st=$(sql 'SHOW REPLICA STATUS\G') || return 1
+    # Vertical output, with column names (-N would drop them, measured on MariaDB 10.11).
+    st=$("$CLIENT" --defaults-extra-file=/etc/mysql/mhactl-fence.cnf --connect-timeout=2 --vertical \
+        -e 'SHOW REPLICA STATUS') || return 1
     [ -z "$st" ] && return 0
     val() { printf '%s\n' "$st" | sed -n -E "s/^ *($1): (.*)$/\2/p" | head -n 1; }
     local read_file read_pos exec_file exec_pos
