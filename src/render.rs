@@ -1,4 +1,5 @@
-//! Rendering my.cnf, keepalived.conf and the health-check script from the embedded templates.
+//! Rendering my.cnf, keepalived.conf, the health-check script and the write fence agent
+//! from the embedded templates.
 //!
 //! The templates live in `templates/` and are compiled into the binary with
 //! `include_str!`; they are parsed once into a shared [`tera::Tera`] with autoescaping
@@ -18,6 +19,11 @@ pub const MY_CNF_TEMPLATE: &str = "my.cnf.tera";
 pub const KEEPALIVED_TEMPLATE: &str = "keepalived.conf.tera";
 /// Name of the health-check script template.
 pub const CHECK_SCRIPT_TEMPLATE: &str = "check-mysql.sh.tera";
+/// Name of the write fence agent template (`writes: vip-holder`).
+pub const FENCE_AGENT_TEMPLATE: &str = "fence-agent.sh.tera";
+/// Seconds the fence agent waits for the SQL thread before it logs that the VIP holder
+/// is still read-only (it keeps waiting: consistency before availability).
+pub const FENCE_CATCH_UP_TIMEOUT_S: u64 = 10;
 
 /// The longest VRRP `auth_pass` keepalived uses (it truncates longer ones).
 pub const VRRP_PASSWORD_MAX: usize = 8;
@@ -49,6 +55,10 @@ fn tera() -> Result<&'static Tera> {
             (
                 CHECK_SCRIPT_TEMPLATE,
                 include_str!("../templates/check-mysql.sh.tera"),
+            ),
+            (
+                FENCE_AGENT_TEMPLATE,
+                include_str!("../templates/fence-agent.sh.tera"),
             ),
         ])
         .map_err(|e| format!("{:#}", anyhow!(e)))?;
@@ -341,4 +351,24 @@ pub fn render_check_script(inv: &Inventory, os: &OsTarget) -> Result<String> {
     ctx.insert("socket_newer", &newer.unwrap_or_default());
     ctx.insert("port", &inv.mysql.port);
     render(CHECK_SCRIPT_TEMPLATE, &ctx)
+}
+
+/// Renders the write fence agent keepalived runs as `vrrp_notify_fifo_script` (the same
+/// on both nodes; its SQL from `dialect`). Not installed by bootstrap yet: see
+/// docs/inventory.md, `writes`.
+pub fn render_fence_agent(inv: &Inventory, dialect: &Dialect, option_file: &str) -> Result<String> {
+    check_token("cluster name", &inv.cluster, "'\" ")?;
+    check_token("fence option file", option_file, "'\" ")?;
+    let mut ctx = Context::new();
+    ctx.insert("cluster", &inv.cluster);
+    ctx.insert("instance", &format!("VI_{}", inv.cluster));
+    ctx.insert("vip", &inv.vip.address.to_string());
+    ctx.insert("option_file", option_file);
+    ctx.insert("catch_up_timeout", &FENCE_CATCH_UP_TIMEOUT_S);
+    // The agent quotes SQL in single quotes: none of these texts contains one.
+    ctx.insert("fence_sql", &dialect.fence_sql());
+    ctx.insert("unfence_sql", &dialect.unfence_sql());
+    ctx.insert("read_only_sql", &dialect.read_only_sql());
+    ctx.insert("replica_status_sql", &dialect.replica_status_sql());
+    render(FENCE_AGENT_TEMPLATE, &ctx)
 }

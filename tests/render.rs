@@ -7,8 +7,8 @@ use mhactl::dialect::Dialect;
 use mhactl::inventory::{Flavor, Inventory};
 use mhactl::os::{OsFamily, OsTarget};
 use mhactl::render::{
-    render_check_script, render_keepalived_conf, render_keepalived_conf_with, render_my_cnf,
-    KeepalivedOptions,
+    render_check_script, render_fence_agent, render_keepalived_conf, render_keepalived_conf_with,
+    render_my_cnf, KeepalivedOptions,
 };
 use std::path::PathBuf;
 
@@ -63,6 +63,9 @@ credentials:
 fn inventory(yaml: &str) -> Inventory {
     serde_yaml::from_str(yaml).expect("test inventory parses")
 }
+
+/// Where the fence agent's option file will live (bootstrap does not install it yet).
+const FENCE_OPTION_FILE: &str = "/etc/mysql/mhactl-fence.cnf";
 
 fn golden(name: &str, actual: &str) {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -149,6 +152,10 @@ fn golden_mariadb_10_11() {
         "mariadb-check-mysql.sh",
         &render_check_script(&c.inv, &c.os).unwrap(),
     );
+    golden(
+        "mariadb-fence-agent.sh",
+        &render_fence_agent(&c.inv, &c.dialect, FENCE_OPTION_FILE).unwrap(),
+    );
 }
 
 /// Data directory, socket, error log and pid file from the inventory: `[mysqld]` names
@@ -216,6 +223,10 @@ fn golden_mysql_8_4() {
     golden(
         "mysql84-check-mysql.sh",
         &render_check_script(&c.inv, &c.os).unwrap(),
+    );
+    golden(
+        "mysql84-fence-agent.sh",
+        &render_fence_agent(&c.inv, &c.dialect, FENCE_OPTION_FILE).unwrap(),
     );
 }
 

@@ -23,7 +23,7 @@
 //! `replica_control` (binary log and replica thread statements, status parsing),
 //! `replication` (re-pointing a replica), `accounts` (users, grants, `sql_log_bin` off/on,
 //! the temporary root password), `server_options` (my.cnf option names), `dumps` (the dump
-//! tool's binary log position), `gtid`, `durability`, `insecure_defaults`, `queries` (text
+//! tool's binary log position), `gtid`, `durability`, `fencing` (read_only fence and unfence), `insecure_defaults`, `queries` (text
 //! that is the same everywhere) and `probe` (failover's write probe). Callers outside
 //! `dialect/` write no SQL and compare no flavors: they call these.
 
@@ -33,6 +33,7 @@ use anyhow::{bail, Result};
 mod accounts;
 mod dumps;
 mod durability;
+mod fencing;
 mod flavor;
 mod grants;
 mod gtid;

@@ -402,6 +402,28 @@ mod tests {
         xs.iter().map(|s| s.to_string()).collect()
     }
 
+    /// Write fencing (issue 16): MariaDB's `read_only` does not stop an account with
+    /// SUPER (before 10.11) or READ_ONLY ADMIN, and ALL PRIVILEGES ON *.* includes
+    /// them. An application user (no `admin: true`) can never hold any of them, on any
+    /// object, so `read_only` fences every application user of the passive node.
+    #[test]
+    fn fence_bypassing_privileges_need_admin() {
+        for text in [
+            "SUPER ON *.*",
+            "READ_ONLY ADMIN ON *.*",
+            "read_only admin on *.*",
+            "SELECT, SUPER ON *.*",
+            "ALL PRIVILEGES ON *.*",
+            "CONNECTION ADMIN ON *.*",
+        ] {
+            let g = parse_grant(text).unwrap();
+            assert!(admin_reason(&g).is_some(), "{text} passed as an app grant");
+        }
+        for text in ["SUPER ON app.*", "READ_ONLY ADMIN ON app.*"] {
+            assert!(parse_grant(text).is_err(), "{text} accepted on a database");
+        }
+    }
+
     #[test]
     fn grants_parse_and_need_admin() {
         let g = parse_grant("select, insert ON app.*").unwrap();

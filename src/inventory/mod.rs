@@ -82,6 +82,9 @@ pub struct Inventory {
     /// What bootstrap does about a host firewall (default `auto`).
     #[serde(default)]
     pub firewall: FirewallMode,
+    /// Which node accepts application writes (default `vip-holder`).
+    #[serde(default)]
+    pub writes: WriteMode,
     /// Where packages come from (default: the nodes' own repositories, plus the MySQL
     /// Yum repository for MySQL on EL).
     #[serde(default)]
@@ -377,6 +380,33 @@ pub enum FirewallMode {
     Auto,
     /// The firewall is managed by hand: bootstrap neither checks nor changes it.
     Manual,
+}
+
+/// Which node accepts application writes (`writes`). Replication stays master/master
+/// in both modes; this only decides where clients may write.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum WriteMode {
+    /// Only the VIP holder is writable; the other node is read-only (`read_only`, and
+    /// `super_read_only` on MySQL), so a client that reaches the passive node's own
+    /// address cannot make the two nodes diverge. Enforcement (the fence agent) is
+    /// issue 16 item 1 and not in this build yet: see docs/inventory.md.
+    #[default]
+    VipHolder,
+    /// Both nodes are writable at all times (the runbook's literal design). A write
+    /// to the passive node's own address is accepted and replicated, so two clients
+    /// can update the same row on both nodes at once and the pair diverges silently.
+    Both,
+}
+
+impl WriteMode {
+    /// The mode as the inventory spells it.
+    pub fn inventory_name(self) -> &'static str {
+        match self {
+            WriteMode::VipHolder => "vip-holder",
+            WriteMode::Both => "both",
+        }
+    }
 }
 
 /// A string or a list of strings.

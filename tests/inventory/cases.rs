@@ -143,6 +143,10 @@ const BAD_CASES: &[(&str, &[&str])] = &[
         &["line 12 column 11", "mysql.flavor", "did you mean `mysql`?"],
     ),
     (
+        "bad_unknown_writes.yaml",
+        &["line 11 column 9", "writes", "did you mean `vip-holder`?"],
+    ),
+    (
         "bad_syntax.yaml",
         &["line 6 column 13", "mapping values are not allowed"],
     ),

@@ -282,3 +282,31 @@ fn mysql_gpg_key_validates() {
     let err = format!("{:#}", inventory::parse(&maria, "inv.yaml").unwrap_err());
     assert!(err.contains("only for mysql.flavor mysql"), "{err}");
 }
+
+/// `writes` (issue 16 item 1): `vip-holder` by default, `both` on request, anything else
+/// refused naming the field.
+#[test]
+fn writes_defaults_to_vip_holder() {
+    use mhactl::inventory::WriteMode;
+    let inv = inventory::parse(&good_text(), "inventory.yaml").unwrap();
+    assert_eq!(inv.writes, WriteMode::VipHolder);
+    let both = format!("{}writes: both\n", good_text());
+    assert_eq!(
+        inventory::parse(&both, "inventory.yaml").unwrap().writes,
+        WriteMode::Both
+    );
+    let explicit = format!("{}writes: vip-holder\n", good_text());
+    assert_eq!(
+        inventory::parse(&explicit, "inventory.yaml")
+            .unwrap()
+            .writes
+            .inventory_name(),
+        "vip-holder"
+    );
+    let bad = format!("{}writes: all\n", good_text());
+    let err = inventory::parse(&bad, "inventory.yaml").unwrap_err();
+    assert!(is_usage(&err), "{err:#}");
+    let msg = format!("{err:#}");
+    assert!(msg.starts_with("inventory.yaml"), "{msg}");
+    assert!(msg.contains("writes"), "{msg}");
+}

@@ -1,0 +1,232 @@
+//! The write fence agent (templates/fence-agent.sh.tera) run for real with bash against
+//! a fake client, a fake `ip` and a real FIFO: ordered keepalived lines, the catch-up
+//! wait, the 1 s reconciliation against the truth, and fencing on termination.
+
+use mhactl::dialect::Dialect;
+use mhactl::inventory;
+use mhactl::render::render_fence_agent;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+const FAKE_CLIENT: &str = r#"#!/bin/sh
+D=$(dirname "$0")/..
+for a in "$@"; do q=$a; done
+case "$q" in
+    "SELECT @@GLOBAL.read_only") cat "$D/ro" ;;
+    "SET GLOBAL read_only = ON") echo 1 > "$D/ro"; echo "$q" >> "$D/log" ;;
+    "SET GLOBAL read_only = OFF") echo 0 > "$D/ro"; echo "$q" >> "$D/log" ;;
+    SHOW*STATUS*)
+        # Like the real client: -N drops the column names, even in vertical output.
+        case " $* " in
+            *" -N "*) sed 's/^ *[A-Za-z_]*: //' "$D/status" ;;
+            *" --vertical "*) cat "$D/status" ;;
+            *) echo "fake client: status without --vertical" >&2; exit 1 ;;
+        esac ;;
+    *) echo "fake client: no rule for $q" >&2; exit 1 ;;
+esac
+"#;
+
+const FAKE_IP: &str = r#"#!/bin/sh
+D=$(dirname "$0")/..
+echo "1: lo    inet 127.0.0.1/8 scope host lo"
+[ -e "$D/vip" ] && echo "2: eth0    inet 192.168.50.100/24 scope global secondary eth0"
+exit 0
+"#;
+
+fn status(read: u64, exec: u64) -> String {
+    format!(
+        "*************************** 1. row ***************************\n\
+         \x20             Master_Log_File: mysql-bin.000002\n\
+         \x20         Read_Master_Log_Pos: {read}\n\
+         \x20       Relay_Master_Log_File: mysql-bin.000002\n\
+         \x20         Exec_Master_Log_Pos: {exec}\n"
+    )
+}
+
+struct Agent {
+    dir: PathBuf,
+    child: Child,
+    fifo: fs::File,
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn write(path: &Path, text: &str) {
+    fs::write(path, text).unwrap();
+}
+
+fn ro(dir: &Path) -> String {
+    fs::read_to_string(dir.join("ro"))
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+fn wait_for(what: &str, timeout_s: u64, mut f: impl FnMut() -> bool) {
+    let end = Instant::now() + Duration::from_secs(timeout_s);
+    while Instant::now() < end {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("timed out after {timeout_s}s waiting for: {what}");
+}
+
+fn start(name: &str) -> Agent {
+    let dir = std::env::temp_dir().join(format!("mhactl-fence-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(dir.join("bin")).unwrap();
+    for (file, text) in [
+        ("mariadb", FAKE_CLIENT),
+        ("ip", FAKE_IP),
+        ("logger", "#!/bin/sh\n"),
+    ] {
+        write(&dir.join("bin").join(file), text);
+        let ok = Command::new("chmod")
+            .arg("755")
+            .arg(dir.join("bin").join(file))
+            .status();
+        assert!(ok.unwrap().success());
+    }
+    write(&dir.join("ro"), "0\n");
+    write(&dir.join("status"), &status(100, 100));
+    let root = env!("CARGO_MANIFEST_DIR");
+    let inv = inventory::load(Path::new(&format!(
+        "{root}/tests/fixtures/inventory/good.yaml"
+    )));
+    let inv = inv.unwrap_or_else(|e| panic!("{e:#}"));
+    let dialect = Dialect::from_version_string("10.11.18-MariaDB-0+deb12u1").unwrap();
+    let script = render_fence_agent(&inv, &dialect, "/etc/mysql/mhactl-fence.cnf").unwrap();
+    assert!(script.contains("PATH=/usr/local/sbin"), "{script}");
+    // The agent sets its own PATH; put the fakes first.
+    let script = script.replacen(
+        "PATH=/usr/local/sbin",
+        &format!("PATH={}/bin:/usr/local/sbin", dir.display()),
+        1,
+    );
+    write(&dir.join("agent"), &script);
+    let fifo = dir.join("fifo");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let child = Command::new("bash")
+        .arg(dir.join("agent"))
+        .arg(&fifo)
+        .spawn()
+        .unwrap();
+    let fifo = fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    Agent { dir, child, fifo }
+}
+
+fn line(a: &mut Agent, state: &str) {
+    writeln!(a.fifo, "INSTANCE \"VI_shop-db\" {state} 100").unwrap();
+}
+
+#[test]
+fn agent_fences_unfences_in_order_and_reconciles() {
+    let mut a = start("order");
+    let d = a.dir.clone();
+    // Not the VIP holder at start: fenced by the first reconciliation.
+    wait_for("fenced at start", 3, || ro(&d) == "1");
+    // MASTER with a relay log not yet executed: stays read-only.
+    write(&d.join("status"), &status(200, 100));
+    write(&d.join("vip"), "");
+    line(&mut a, "MASTER");
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(ro(&d), "1", "writable before the SQL thread caught up");
+    // Caught up: writable.
+    write(&d.join("status"), &status(200, 200));
+    wait_for("writable once caught up", 3, || ro(&d) == "0");
+    // BACKUP fences at once, even while the VIP is still on the interface.
+    line(&mut a, "BACKUP");
+    wait_for("fenced on BACKUP", 2, || ro(&d) == "1");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(ro(&d), "1", "unfenced again after BACKUP");
+    // MASTER again; then a restarted server comes up read-only: repaired.
+    line(&mut a, "MASTER");
+    wait_for("writable on MASTER", 3, || ro(&d) == "0");
+    write(&d.join("ro"), "1\n");
+    wait_for("restarted server made writable again", 3, || ro(&d) == "0");
+    // A missed event: the VIP left this node without a line. Fenced within ~1 s.
+    fs::remove_file(d.join("vip")).unwrap();
+    wait_for("fenced when the VIP is gone", 3, || ro(&d) == "1");
+    write(&d.join("vip"), "");
+    wait_for("writable when the VIP is back", 3, || ro(&d) == "0");
+    // keepalived stops: the agent gets SIGTERM and fences before exiting.
+    let pid = a.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let end = Instant::now() + Duration::from_secs(5);
+    let exited = loop {
+        if let Some(st) = a.child.try_wait().unwrap() {
+            break Some(st);
+        }
+        if Instant::now() > end {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exited.is_some(), "agent did not exit on SIGTERM");
+    assert_eq!(ro(&d), "1", "not fenced on SIGTERM");
+    let log = fs::read_to_string(d.join("log")).unwrap();
+    assert!(
+        log.lines()
+            .all(|l| l.starts_with("SET GLOBAL read_only = ")),
+        "{log}"
+    );
+}
+
+#[test]
+fn fault_and_stop_fence_too() {
+    for state in ["FAULT", "STOP"] {
+        let mut a = start(&state.to_ascii_lowercase());
+        let d = a.dir.clone();
+        write(&d.join("vip"), "");
+        line(&mut a, "MASTER");
+        wait_for("writable on MASTER", 3, || ro(&d) == "0");
+        line(&mut a, state);
+        wait_for(state, 2, || ro(&d) == "1");
+    }
+}
+
+#[test]
+fn mysql_agent_uses_super_read_only() {
+    let inv = inventory::load(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/inventory/good.yaml"
+    )))
+    .unwrap();
+    let script = render_fence_agent(
+        &inv,
+        &Dialect::from_version_string("8.4.3").unwrap(),
+        "/etc/mysql/mhactl-fence.cnf",
+    )
+    .unwrap();
+    assert!(
+        script.contains("sql 'SET GLOBAL super_read_only = ON'"),
+        "{script}"
+    );
+    assert!(script.contains("SHOW REPLICA STATUS"), "{script}");
+    assert!(script.contains("--defaults-extra-file=/etc/mysql/mhactl-fence.cnf"));
+    assert!(render_fence_agent(
+        &inv,
+        &Dialect::from_version_string("8.4.3").unwrap(),
+        "/x y"
+    )
+    .is_err());
+}

@@ -1,0 +1,97 @@
+#!/bin/bash
+# Managed by mhactl for cluster shop: the write fence agent (`writes: vip-holder`).
+# keepalived starts it as `vrrp_notify_fifo_script` with the notify FIFO as $1 and writes
+# one line per transition, in order: INSTANCE "VI_x" MASTER|BACKUP|FAULT|STOP <priority>.
+# It keeps this server read-only unless it holds the VIP 10.213.0.100, and makes it writable
+# only after its SQL thread has executed every event its IO thread had received (the old
+# holder's last writes). It fences at once on BACKUP/FAULT/STOP and when it is terminated
+# (keepalived stopping). Every second it also reconciles with the truth (is the VIP on a
+# local interface? is the server read-only?), so a missed event or a restarted server is
+# repaired. Credentials come from /etc/mysql/mhactl-fence.cnf (root only), never from argv.
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+FIFO=$1
+VIP=10.213.0.100
+CATCH_UP_TIMEOUT=10
+CLIENT=$(command -v mariadb || command -v mysql)
+role=""            # last keepalived state of our instance ("" until the first line)
+waiting_since=""   # when we started waiting for the SQL thread to catch up
+warned=""
+
+log() {
+    logger -t mhactl-fence -- "$*" 2>/dev/null
+    echo "mhactl-fence: $*" >&2
+}
+
+sql() {
+    "$CLIENT" --defaults-extra-file=/etc/mysql/mhactl-fence.cnf --connect-timeout=2 -N -B -e "$1"
+}
+
+fence() {
+    sql 'SET GLOBAL read_only = ON' || { log "fence failed: SET GLOBAL read_only = ON"; return 1; }
+}
+
+unfence() {
+    sql 'SET GLOBAL read_only = OFF' || { log "unfence failed: SET GLOBAL read_only = OFF"; return 1; }
+}
+
+holds_vip() {
+    ip -o addr show 2>/dev/null | grep -qF " inet $VIP/"
+}
+
+# True when the SQL thread has executed everything the IO thread received (or this
+# server replicates from nobody). Column names differ by flavor and version.
+caught_up() {
+    local st
+    # Vertical output, with column names (-N would drop them, measured on MariaDB 10.11).
+    st=$("$CLIENT" --defaults-extra-file=/etc/mysql/mhactl-fence.cnf --connect-timeout=2 --vertical \
+        -e 'SHOW REPLICA STATUS') || return 1
+    [ -z "$st" ] && return 0
+    val() { printf '%s\n' "$st" | sed -n -E "s/^ *($1): (.*)$/\2/p" | head -n 1; }
+    local read_file read_pos exec_file exec_pos
+    read_file=$(val 'Master_Log_File|Source_Log_File')
+    read_pos=$(val 'Read_Master_Log_Pos|Read_Source_Log_Pos')
+    exec_file=$(val 'Relay_Master_Log_File|Relay_Source_Log_File')
+    exec_pos=$(val 'Exec_Master_Log_Pos|Exec_Source_Log_Pos')
+    [ -n "$read_file" ] && [ "$read_file" = "$exec_file" ] && [ "$read_pos" = "$exec_pos" ]
+}
+
+reconcile() {
+    local ro
+    ro=$(sql 'SELECT @@GLOBAL.read_only') || return 0   # server down: it restarts fenced
+    if [ "$role" != MASTER ] && [ -n "$role" ] || ! holds_vip; then
+        waiting_since=""
+        warned=""
+        [ "$ro" = 1 ] || { log "not the VIP holder: fencing"; fence; }
+        return 0
+    fi
+    [ "$ro" = 0 ] && return 0
+    if caught_up; then
+        log "VIP holder and caught up: writable"
+        unfence
+        waiting_since=""
+        warned=""
+        return 0
+    fi
+    # Consistency first: stay read-only until the relay log is executed, however long.
+    [ -n "$waiting_since" ] || waiting_since=$SECONDS
+    if [ -z "$warned" ] && [ $((SECONDS - waiting_since)) -ge "$CATCH_UP_TIMEOUT" ]; then
+        log "VIP holder still read-only: the SQL thread has not executed the received relay log after ${CATCH_UP_TIMEOUT}s (check replication)"
+        warned=1
+    fi
+}
+
+trap 'log "terminated: fencing"; fence; exit 0' TERM INT HUP
+# Read and write, so the FIFO never reports end-of-file while keepalived reopens it.
+exec 3<>"$FIFO" || { log "cannot open $FIFO"; fence; exit 1; }
+reconcile
+while :; do
+    if read -r -t 1 kind name state _prio <&3; then
+        [ "$kind" = INSTANCE ] || continue
+        [ "$name" = '"VI_shop"' ] || [ "$name" = 'VI_shop' ] || continue
+        role=$state
+        case $state in
+            BACKUP|FAULT|STOP) log "$state: fencing"; fence ;;
+        esac
+    fi
+    reconcile
+done
