@@ -347,6 +347,11 @@ fn inject(
             services.kill_server_command(target.server_service(), &server_pid_file(n)?)
         }
         FailoverMode::StopKeepalived => services.stop_command(crate::os::KEEPALIVED_SERVICE),
+        // A hang: the server stops running but keeps its sockets and pid, so only
+        // health checks that time out can notice it.
+        FailoverMode::Hung => {
+            services.signal_server_command(target.server_service(), &server_pid_file(n)?, "STOP")
+        }
         // The node cuts itself off and heals itself after the test's duration, so the
         // test never depends on reaching a node it has just isolated.
         FailoverMode::Partition => {
@@ -388,6 +393,17 @@ fn recover(
             n.transport.run_ok(&RemoteCommand::new(
                 services.start_command(crate::os::KEEPALIVED_SERVICE),
             ))?;
+        }
+        FailoverMode::Hung => {
+            // The pid file was read (and cached for this run) while injecting, so this
+            // asks the stopped server nothing.
+            n.transport
+                .run_ok(&RemoteCommand::new(services.signal_server_command(
+                    target.server_service(),
+                    &server_pid_file(n)?,
+                    "CONT",
+                )))?;
+            n.reset_sql();
         }
         FailoverMode::Partition => {
             // The node heals itself; wait until its interface is back up.
@@ -506,6 +522,8 @@ pub enum FailoverMode {
     StopKeepalived,
     /// The holder's VIP interface goes down for the test's duration, then comes back.
     Partition,
+    /// SIGSTOP of the server for the test's duration, then SIGCONT: a hang, not a crash.
+    Hung,
 }
 
 impl FailoverMode {
@@ -516,6 +534,7 @@ impl FailoverMode {
             FailoverMode::KillMysqld => "kill-mysqld",
             FailoverMode::StopKeepalived => "stop-keepalived",
             FailoverMode::Partition => "partition",
+            FailoverMode::Hung => "hung",
         }
     }
 }

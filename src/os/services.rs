@@ -109,6 +109,29 @@ impl ServiceManager {
         )
     }
 
+    /// Sends `signal` (`STOP` or `CONT`) to exactly the server process (failover-test's
+    /// `hung`: a server that hangs without exiting), found as [`Self::kill_server_command`]
+    /// finds it, with the same refusal when the pid names no `mysqld`/`mariadbd`. Its
+    /// `mysqld_safe` parent is left alone: it only acts when the server exits.
+    pub fn signal_server_command(self, service: &str, pid_file: &str, signal: &str) -> String {
+        let main_pid = match self {
+            ServiceManager::Systemd => format!(
+                "[ -n \"$pid\" ] || pid=$(systemctl show -p MainPID --value {} 2>/dev/null); ",
+                sh_quote(service)
+            ),
+            ServiceManager::SysV => String::new(),
+        };
+        format!(
+            "pid=$(cat {f} 2>/dev/null); {main_pid}\
+             case \"$pid\" in ''|0|*[!0-9]*) echo \"no server pid in {f}\" >&2; exit 1;; esac; \
+             comm=$(cat /proc/$pid/comm 2>/dev/null); \
+             case \"$comm\" in mysqld|mariadbd) ;; *) echo \"pid $pid (from {f}) is ${{comm:-no process}}, not the server: nothing signalled\" >&2; exit 1;; esac; \
+             kill -{sig} \"$pid\"",
+            f = sh_quote(pid_file),
+            sig = signal
+        )
+    }
+
     /// Creates the `RuntimeDirectory=` (under /run, with the unit's `User=`/`Group=` and
     /// `RuntimeDirectoryMode=`) of a unit when systemd is not what runs it, exactly as
     /// systemd would (it owns these directories for the unit: the one exception to the
