@@ -258,8 +258,10 @@ fn run_test(
 
     // 5. Recover the old holder and let it rejoin.
     say(&format!("undoing {} on {old_name}", args.mode.name()));
-    undo.done(fault_undo);
+    // Dropped from the undo stack only once it worked: a failed recovery is tried once
+    // more on the way out (a stopped server left behind would be an outage).
     recover(cluster, inv, old, args.mode, args.duration_s, pid_file)?;
+    undo.done(fault_undo);
     let rejoin = wait_rejoined(cluster, &acked);
     crate::interrupt::check()?;
     let (rejoined, missing_after) = match &rejoin {
