@@ -1,5 +1,6 @@
 //! Without a lab: failover-test's kill-mysqld command kills exactly the server named by
-//! its pid file and the mysqld_safe that supervises it, never a namesake; an SSH failure
+//! its pid file and the mysqld_safe that supervises it, never a namesake; `hung`'s
+//! commands stop and resume exactly that server; an SSH failure
 //! carries ssh's own message and the node's name.
 
 use mhactl::os::ServiceManager;
@@ -82,6 +83,52 @@ fn kill_mysqld_kills_the_server_and_its_supervisor_and_spares_a_namesake() {
     );
     namesake.kill().unwrap();
     let _ = namesake.wait();
+}
+
+fn state(pid: u32) -> char {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    stat.rsplit_once(") ").unwrap().1.chars().next().unwrap()
+}
+
+#[test]
+fn hung_stops_and_resumes_exactly_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Command::new(fake_binary(dir.path(), "mariadbd"))
+        .arg("300")
+        .spawn()
+        .unwrap();
+    let mut namesake = Command::new(fake_binary(dir.path(), "mysqld"))
+        .arg("300")
+        .spawn()
+        .unwrap();
+    let pid_file = dir.path().join("mysqld.pid");
+    std::fs::write(&pid_file, format!("{}\n", server.id())).unwrap();
+    let f = pid_file.to_str().unwrap();
+    let run = |signal: &str| {
+        let script = ServiceManager::SysV.signal_server_command("mariadb", f, signal);
+        Command::new("sh").args(["-c", &script]).output().unwrap()
+    };
+    assert!(run("STOP").status.success());
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(state(server.id()), 'T', "the server was not stopped");
+    assert_ne!(state(namesake.id()), 'T', "a namesake was stopped");
+    assert!(run("CONT").status.success());
+    std::thread::sleep(Duration::from_millis(200));
+    assert_ne!(state(server.id()), 'T', "the server was not resumed");
+
+    // A pid file naming something that is not the server signals nothing.
+    std::fs::write(&pid_file, format!("{}\n", namesake.id() + 1_000_000)).unwrap();
+    let out = run("STOP");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("nothing signalled"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for child in [&mut server, &mut namesake] {
+        child.kill().unwrap();
+        let _ = child.wait();
+    }
 }
 
 #[test]

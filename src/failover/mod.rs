@@ -178,11 +178,29 @@ fn run_test(
         "injecting {} on {old_name} (the VIP holder)",
         args.mode.name()
     ));
+    // `hung` resumes the server by the pid file read now, while it still answers: the
+    // undo must not depend on asking a stopped server anything.
+    let pid_file = match args.mode {
+        FailoverMode::Hung => Some(server_pid_file(&cluster.nodes[old])?),
+        _ => None,
+    };
+    let (mode, duration_s, undo_pid_file) = (args.mode, args.duration_s, pid_file.clone());
+    let pid_file = pid_file.as_deref();
     let t0 = Instant::now();
     let fault_at = writer.now_s();
-    let fault_undo = undo.push(format!("undo {} on {old_name}", args.mode.name()), || {
-        recover(cluster, inv, old, args.mode, args.duration_s)
-    });
+    let fault_undo = undo.push(
+        format!("undo {} on {old_name}", args.mode.name()),
+        move || {
+            recover(
+                cluster,
+                inv,
+                old,
+                mode,
+                duration_s,
+                undo_pid_file.as_deref(),
+            )
+        },
+    );
 
     // 4. Measure: the VIP on the peer, then writes resumed for a while. The clock runs
     // from the start of the fault, while it is being injected: a graceful stop of mysqld
@@ -192,7 +210,7 @@ fn run_test(
     let injection_failed = std::sync::atomic::AtomicBool::new(false);
     let (injected, vip_moved_s) = std::thread::scope(|scope| {
         let injection = scope.spawn(|| {
-            let result = inject(cluster, inv, old, args.mode, args.duration_s);
+            let result = inject(cluster, inv, old, args.mode, args.duration_s, pid_file);
             injection_failed.store(result.is_err(), std::sync::atomic::Ordering::SeqCst);
             result
         });
@@ -240,8 +258,10 @@ fn run_test(
 
     // 5. Recover the old holder and let it rejoin.
     say(&format!("undoing {} on {old_name}", args.mode.name()));
+    // Dropped from the undo stack only once it worked: a failed recovery is tried once
+    // more on the way out (a stopped server left behind would be an outage).
+    recover(cluster, inv, old, args.mode, args.duration_s, pid_file)?;
     undo.done(fault_undo);
-    recover(cluster, inv, old, args.mode, args.duration_s)?;
     let rejoin = wait_rejoined(cluster, &acked);
     crate::interrupt::check()?;
     let (rejoined, missing_after) = match &rejoin {
@@ -335,6 +355,7 @@ fn inject(
     node: usize,
     mode: FailoverMode,
     duration_s: u64,
+    pid_file: Option<&str>,
 ) -> Result<()> {
     let n = &cluster.nodes[node];
     let (target, services) = facts::os_target(n, inv.mysql.flavor)?;
@@ -347,6 +368,12 @@ fn inject(
             services.kill_server_command(target.server_service(), &server_pid_file(n)?)
         }
         FailoverMode::StopKeepalived => services.stop_command(crate::os::KEEPALIVED_SERVICE),
+        // A hang: the server stops running but keeps its sockets and pid, so only
+        // health checks that time out can notice it.
+        FailoverMode::Hung => {
+            let f = pid_file.ok_or_else(|| anyhow!("{}: no pid file for hung", n.name))?;
+            services.signal_server_command(target.server_service(), f, "STOP")
+        }
         // The node cuts itself off and heals itself after the test's duration, so the
         // test never depends on reaching a node it has just isolated.
         FailoverMode::Partition => {
@@ -374,6 +401,7 @@ fn recover(
     node: usize,
     mode: FailoverMode,
     duration_s: u64,
+    pid_file: Option<&str>,
 ) -> Result<()> {
     let n = &cluster.nodes[node];
     let (target, services) = facts::os_target(n, inv.mysql.flavor)?;
@@ -388,6 +416,17 @@ fn recover(
             n.transport.run_ok(&RemoteCommand::new(
                 services.start_command(crate::os::KEEPALIVED_SERVICE),
             ))?;
+        }
+        FailoverMode::Hung => {
+            // The pid file was read before the fault: this asks the stopped server nothing.
+            let f = pid_file.ok_or_else(|| anyhow!("{}: no pid file for hung", n.name))?;
+            n.transport
+                .run_ok(&RemoteCommand::new(services.signal_server_command(
+                    target.server_service(),
+                    f,
+                    "CONT",
+                )))?;
+            n.reset_sql();
         }
         FailoverMode::Partition => {
             // The node heals itself; wait until its interface is back up.
@@ -506,6 +545,8 @@ pub enum FailoverMode {
     StopKeepalived,
     /// The holder's VIP interface goes down for the test's duration, then comes back.
     Partition,
+    /// SIGSTOP of the server for the test's duration, then SIGCONT: a hang, not a crash.
+    Hung,
 }
 
 impl FailoverMode {
@@ -516,6 +557,7 @@ impl FailoverMode {
             FailoverMode::KillMysqld => "kill-mysqld",
             FailoverMode::StopKeepalived => "stop-keepalived",
             FailoverMode::Partition => "partition",
+            FailoverMode::Hung => "hung",
         }
     }
 }

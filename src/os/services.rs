@@ -90,6 +90,28 @@ impl ServiceManager {
     /// restart it at once), and to nothing else. Refuses (exit 1, saying why) when the pid
     /// names no `mysqld`/`mariadbd` process, so a stale pid file kills nothing.
     pub fn kill_server_command(self, service: &str, pid_file: &str) -> String {
+        format!(
+            "{}ppid=$(sed -n 's/^PPid:[[:space:]]*//p' /proc/$pid/status); \
+             if [ \"${{ppid:-1}}\" -gt 1 ] && tr '\\0' ' ' < /proc/$ppid/cmdline 2>/dev/null | grep -q 'mysqld_safe'; then kill -KILL \"$ppid\"; fi; \
+             kill -KILL \"$pid\"",
+            self.server_pid_command(service, pid_file, "killed")
+        )
+    }
+
+    /// Sends `signal` (`STOP` or `CONT`) to exactly the server process (failover-test's
+    /// `hung`: a server that hangs without exiting), found as [`Self::kill_server_command`]
+    /// finds it, with the same refusal when the pid names no `mysqld`/`mariadbd`. Its
+    /// `mysqld_safe` parent is left alone: it only acts when the server exits.
+    pub fn signal_server_command(self, service: &str, pid_file: &str, signal: &str) -> String {
+        format!(
+            "{}kill -{signal} \"$pid\"",
+            self.server_pid_command(service, pid_file, "signalled")
+        )
+    }
+
+    /// Sets `$pid` to the server's pid (its pid file, else the systemd unit's main PID),
+    /// or exits 1 saying "nothing {done}" when that is no `mysqld`/`mariadbd` process.
+    fn server_pid_command(self, service: &str, pid_file: &str, done: &str) -> String {
         let main_pid = match self {
             ServiceManager::Systemd => format!(
                 "[ -n \"$pid\" ] || pid=$(systemctl show -p MainPID --value {} 2>/dev/null); ",
@@ -101,10 +123,7 @@ impl ServiceManager {
             "pid=$(cat {f} 2>/dev/null); {main_pid}\
              case \"$pid\" in ''|0|*[!0-9]*) echo \"no server pid in {f}\" >&2; exit 1;; esac; \
              comm=$(cat /proc/$pid/comm 2>/dev/null); \
-             case \"$comm\" in mysqld|mariadbd) ;; *) echo \"pid $pid (from {f}) is ${{comm:-no process}}, not the server: nothing killed\" >&2; exit 1;; esac; \
-             ppid=$(sed -n 's/^PPid:[[:space:]]*//p' /proc/$pid/status); \
-             if [ \"${{ppid:-1}}\" -gt 1 ] && tr '\\0' ' ' < /proc/$ppid/cmdline 2>/dev/null | grep -q 'mysqld_safe'; then kill -KILL \"$ppid\"; fi; \
-             kill -KILL \"$pid\"",
+             case \"$comm\" in mysqld|mariadbd) ;; *) echo \"pid $pid (from {f}) is ${{comm:-no process}}, not the server: nothing {done}\" >&2; exit 1;; esac; ",
             f = sh_quote(pid_file)
         )
     }
