@@ -6,11 +6,9 @@
 
 use super::Check;
 use crate::engine::{Cluster, NodeHandle};
-use crate::transport::fake::{FakeSql, FakeTransport};
+use crate::transport::fake::FakeTransport;
 use std::sync::Arc;
 
-const EL9: &str =
-    "NAME=\"Rocky Linux\"\nVERSION_ID=\"9.4\"\nID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\n";
 const GOLDEN: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/golden/verify-fake-pair.txt"
@@ -36,21 +34,10 @@ fn cluster(inv: &crate::inventory::Inventory, replicating: bool) -> Cluster {
         .iter()
         .enumerate()
         .map(|(i, name)| {
-            let t = FakeTransport::new(name);
-            t.on("/etc/os-release", 0, EL9);
-            t.on("echo systemd; else echo sysv", 0, "systemd\n");
-            t.on("id -u", 0, "0\n");
-            let sql = FakeSql::new();
-            sql.on("SELECT VERSION()", vec![vec![("version", Some("8.4.3"))]]);
-            let target =
-                crate::os::OsTarget::new(crate::os::OsFamily::El9, crate::inventory::Flavor::Mysql)
-                    .unwrap();
-            let dialect = crate::dialect::Dialect::from_version_string("8.4.3").unwrap();
-            let rendered = crate::render::render_my_cnf(inv, i, &dialect, &target).unwrap();
-            t.on("if [ -e /etc/my.cnf.d/zz-mhactl.cnf ]", 0, &rendered);
-            t.on(
-                "if [ -e /etc/my.cnf ]",
-                0,
+            let (t, sql) = super::fake_pair::el9_mysql84_node(
+                inv,
+                i,
+                name,
                 "[mysqld]\ndatadir=/var/lib/mysql\n!includedir /etc/my.cnf.d/\n",
             );
             if replicating {
@@ -94,10 +81,6 @@ fn cluster(inv: &crate::inventory::Inventory, replicating: bool) -> Cluster {
                     sql.on(query, vec![]);
                 }
             }
-            t.on("--verbose --help", 0, "");
-            t.on("ls -1 -- /etc/my.cnf.d/", 0, "zz-mhactl.cnf\n");
-            t.on("if [ -e /etc/mysql/my.cnf ]", 3, "");
-            t.on("if [ -e /etc/keepalived/keepalived.conf ]", 3, "");
             t.on("systemctl is-active --quiet keepalived", 0, "");
             let addresses = if replicating && i == 0 {
                 "2: eth0    inet 10.0.0.100/32 scope global eth0\n"
@@ -105,7 +88,6 @@ fn cluster(inv: &crate::inventory::Inventory, replicating: bool) -> Cluster {
                 ""
             };
             t.on("ip -4 -o addr show dev eth0", 0, addresses);
-            t.on("date +%s.%N", 0, "");
             NodeHandle::new(
                 i,
                 name,

@@ -6,6 +6,8 @@ mod access_defaults;
 mod checks;
 mod durability;
 #[cfg(test)]
+mod fake_pair;
+#[cfg(test)]
 mod golden_tests;
 pub mod keepalived_conf;
 mod leftovers;

@@ -1,11 +1,7 @@
 //! Tests of the checks that read through fakes (the pure ones are tested beside them).
 
 use crate::engine::{Cluster, NodeHandle};
-use crate::transport::fake::{FakeSql, FakeTransport};
 use std::sync::Arc;
-
-const EL9: &str =
-    "NAME=\"Rocky Linux\"\nVERSION_ID=\"9.4\"\nID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\n";
 
 /// EL9 + MySQL 8.4 with mhactl's drop-in exactly as the inventory renders it, and
 /// the RPM's /etc/my.cnf with or without the `!includedir` line.
@@ -14,20 +10,7 @@ fn cluster(inv: &crate::inventory::Inventory, my_cnf: &str) -> Cluster {
         .iter()
         .enumerate()
         .map(|(i, name)| {
-            let t = FakeTransport::new(name);
-            t.on("/etc/os-release", 0, EL9);
-            t.on("echo systemd; else echo sysv", 0, "systemd\n");
-            t.on("id -u", 0, "0\n");
-            let sql = FakeSql::new();
-            sql.on("SELECT VERSION()", vec![vec![("version", Some("8.4.3"))]]);
-            let target =
-                crate::os::OsTarget::new(crate::os::OsFamily::El9, crate::inventory::Flavor::Mysql)
-                    .unwrap();
-            let dialect = crate::dialect::Dialect::from_version_string("8.4.3").unwrap();
-            let rendered =
-                crate::render::render_my_cnf(inv, i, &dialect, &target).expect("renders");
-            t.on("if [ -e /etc/my.cnf.d/zz-mhactl.cnf ]", 0, &rendered);
-            t.on("if [ -e /etc/my.cnf ]", 0, my_cnf);
+            let (t, sql) = crate::verify::fake_pair::el9_mysql84_node(inv, i, name, my_cnf);
             // The rest of what verify reads finds an empty node (this test looks at
             // my-cnf only): no variables, no replica, no accounts, no keepalived.
             for query in [
@@ -40,13 +23,8 @@ fn cluster(inv: &crate::inventory::Inventory, my_cnf: &str) -> Cluster {
             ] {
                 sql.on(query, vec![]);
             }
-            t.on("--verbose --help", 0, "");
-            t.on("ls -1 -- /etc/my.cnf.d/", 0, "zz-mhactl.cnf\n");
-            t.on("if [ -e /etc/mysql/my.cnf ]", 3, "");
-            t.on("if [ -e /etc/keepalived/keepalived.conf ]", 3, "");
             t.on("systemctl is-active --quiet keepalived", 3, "");
             t.on("ip -4 -o addr show dev eth0", 0, "");
-            t.on("date +%s.%N", 0, "");
             NodeHandle::new(i, name, Arc::new(t), Some(sql.connector()))
         })
         .collect();

@@ -1,0 +1,39 @@
+//! Test support: one fake node of an EL9 + MySQL 8.4 pair, shared by the checks' tests
+//! and the golden test of the whole check list. Its files are what the inventory
+//! renders; callers add the rules their test is about (queries, keepalived, the VIP).
+
+use crate::transport::fake::{FakeSql, FakeTransport};
+
+const EL9: &str =
+    "NAME=\"Rocky Linux\"\nVERSION_ID=\"9.4\"\nID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\n";
+
+/// Node `index` (`name`) of an EL9 + MySQL 8.4.3 pair: os-release, systemd, root,
+/// mhactl's drop-in exactly as `inv` renders it, `/etc/my.cnf` with `my_cnf`, no
+/// Debian option file, no keepalived.conf, and the server's option probes answering
+/// nothing.
+pub(super) fn el9_mysql84_node(
+    inv: &crate::inventory::Inventory,
+    index: usize,
+    name: &str,
+    my_cnf: &str,
+) -> (FakeTransport, FakeSql) {
+    let t = FakeTransport::new(name);
+    t.on("/etc/os-release", 0, EL9);
+    t.on("echo systemd; else echo sysv", 0, "systemd\n");
+    t.on("id -u", 0, "0\n");
+    let sql = FakeSql::new();
+    sql.on("SELECT VERSION()", vec![vec![("version", Some("8.4.3"))]]);
+    let target =
+        crate::os::OsTarget::new(crate::os::OsFamily::El9, crate::inventory::Flavor::Mysql)
+            .unwrap();
+    let dialect = crate::dialect::Dialect::from_version_string("8.4.3").unwrap();
+    let rendered = crate::render::render_my_cnf(inv, index, &dialect, &target).expect("renders");
+    t.on("if [ -e /etc/my.cnf.d/zz-mhactl.cnf ]", 0, &rendered);
+    t.on("if [ -e /etc/my.cnf ]", 0, my_cnf);
+    t.on("--verbose --help", 0, "");
+    t.on("ls -1 -- /etc/my.cnf.d/", 0, "zz-mhactl.cnf\n");
+    t.on("if [ -e /etc/mysql/my.cnf ]", 3, "");
+    t.on("if [ -e /etc/keepalived/keepalived.conf ]", 3, "");
+    t.on("date +%s.%N", 0, "");
+    (t, sql)
+}
