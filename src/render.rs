@@ -7,7 +7,7 @@
 //! into template values and refuses values that would corrupt the generated files.
 
 use crate::dialect::Dialect;
-use crate::inventory::{BinlogFormat, Durability, Inventory, Node};
+use crate::inventory::{BinlogFormat, Durability, Inventory, Node, WriteMode};
 use crate::os::{OsTarget, CHECK_SCRIPT_PATH};
 use anyhow::{anyhow, bail, Context as _, Result};
 use std::sync::OnceLock;
@@ -135,6 +135,20 @@ pub fn render_my_cnf(
     dialect: &Dialect,
     os: &OsTarget,
 ) -> Result<String> {
+    let fenced = inv.writes == WriteMode::VipHolder;
+    render_my_cnf_fenced(inv, node, dialect, os, fenced)
+}
+
+/// [`render_my_cnf`] with or without the start-up fence (`read_only`, MySQL also
+/// `super_read_only`), whatever `writes` says: server-config tells a file that differs
+/// only in those lines (start-up values, no restart needed) from one that needs a restart.
+pub fn render_my_cnf_fenced(
+    inv: &Inventory,
+    node: usize,
+    dialect: &Dialect,
+    os: &OsTarget,
+    fenced: bool,
+) -> Result<String> {
     let n = node_at(inv, node)?;
     let m = &inv.mysql;
     check_token("node name", &n.name, " ")?;
@@ -235,6 +249,19 @@ pub fn render_my_cnf(
         .collect();
     ctx.insert("durability_options", &durability);
     ctx.insert("pid_file", &path(&m.pid_file));
+    let fence_options: Vec<_> = if fenced {
+        dialect
+            .fence_options()
+            .iter()
+            .map(|o| DurabilityOption {
+                name: o.name,
+                value: o.value,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    ctx.insert("fence_options", &fence_options);
     for (what, p) in [
         ("mysql.datadir", &m.datadir),
         ("mysql.socket", &m.socket),
@@ -323,6 +350,12 @@ pub fn render_keepalived_conf_with(
     ctx.insert("peer_address", &peer.address.to_string());
     ctx.insert("vip", &inv.vip.address.to_string());
     ctx.insert("vip_prefix", &inv.vip.prefix);
+    let fenced = inv.writes == WriteMode::VipHolder;
+    ctx.insert(
+        "fence_agent",
+        &fenced.then_some(crate::os::fence::AGENT_PATH),
+    );
+    ctx.insert("notify_fifo", crate::os::fence::NOTIFY_FIFO);
     render(KEEPALIVED_TEMPLATE, &ctx)
 }
 
@@ -365,6 +398,7 @@ pub fn render_fence_agent(inv: &Inventory, dialect: &Dialect, option_file: &str)
     ctx.insert("vip", &inv.vip.address.to_string());
     ctx.insert("option_file", option_file);
     ctx.insert("catch_up_timeout", &FENCE_CATCH_UP_TIMEOUT_S);
+    ctx.insert("run_dir", crate::os::fence::RUN_DIR);
     // The agent quotes SQL in single quotes: none of these texts contains one.
     ctx.insert("fence_sql", &dialect.fence_sql());
     ctx.insert("unfence_sql", &dialect.unfence_sql());

@@ -90,6 +90,8 @@ fn start(name: &str) -> Agent {
         ("mariadb", FAKE_CLIENT),
         ("ip", FAKE_IP),
         ("logger", "#!/bin/sh\n"),
+        // The agent creates mhactl's runtime directory: not on the machine running tests.
+        ("install", "#!/bin/sh\n"),
     ] {
         write(&dir.join("bin").join(file), text);
         let ok = Command::new("chmod")
@@ -164,7 +166,20 @@ fn agent_fences_unfences_in_order_and_reconciles() {
     wait_for("fenced when the VIP is gone", 3, || ro(&d) == "1");
     write(&d.join("vip"), "");
     wait_for("writable when the VIP is back", 3, || ro(&d) == "0");
-    // keepalived stops: the agent gets SIGTERM and fences before exiting.
+    // keepalived stops: the VIP is gone, then the agent gets SIGTERM and fences before
+    // exiting (whether its trap or its last reconciliation sees it first).
+    fs::remove_file(d.join("vip")).unwrap();
+    terminate(&mut a);
+    assert_eq!(ro(&d), "1", "not fenced on SIGTERM");
+    let log = fs::read_to_string(d.join("log")).unwrap();
+    assert!(
+        log.lines()
+            .all(|l| l.starts_with("SET GLOBAL read_only = ")),
+        "{log}"
+    );
+}
+
+fn terminate(a: &mut Agent) {
     let pid = a.child.id().to_string();
     assert!(Command::new("kill")
         .args(["-TERM", &pid])
@@ -182,13 +197,19 @@ fn agent_fences_unfences_in_order_and_reconciles() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(exited.is_some(), "agent did not exit on SIGTERM");
-    assert_eq!(ro(&d), "1", "not fenced on SIGTERM");
-    let log = fs::read_to_string(d.join("log")).unwrap();
-    assert!(
-        log.lines()
-            .all(|l| l.starts_with("SET GLOBAL read_only = ")),
-        "{log}"
-    );
+}
+
+#[test]
+fn sigterm_while_holding_the_vip_is_a_reload_and_keeps_the_holder_writable() {
+    // keepalived reloading its configuration terminates the agent and starts a new one
+    // at once, the VIP staying where it is (keepalived 2.2.7, measured on the lab).
+    let mut a = start("reload");
+    let d = a.dir.clone();
+    write(&d.join("vip"), "");
+    line(&mut a, "MASTER");
+    wait_for("writable on MASTER", 3, || ro(&d) == "0");
+    terminate(&mut a);
+    assert_eq!(ro(&d), "0", "the VIP holder was fenced by a reload");
 }
 
 #[test]

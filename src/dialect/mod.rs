@@ -49,6 +49,7 @@ pub use accounts::{
 };
 pub use dumps::dump_coordinates;
 pub use durability::ServerOption;
+pub use fencing::FENCE_USER;
 pub use flavor::GtidModel;
 pub use grants::grant_changes;
 pub use gtid::{gtid_subset_of_executed_sql, set_gtid_purged_sql};

@@ -33,6 +33,7 @@
 
 pub mod accounts;
 pub mod cache;
+pub mod fence;
 pub mod host;
 pub mod packages;
 pub mod probes;

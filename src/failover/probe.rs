@@ -30,14 +30,15 @@ pub(super) fn setup_probe(cluster: &Cluster, client: &str, password: &str) -> Re
     let pw = crate::dialect::quote_string(password);
     // The table replicates (it is the point); the account is made on each node with the
     // binary log off, like the replication account.
-    cluster.nodes[0].with_sql(|sql| {
+    // mhactl's own writes: on a fenced node too (the fence is lifted for them only).
+    cluster.nodes[0].with_admin_write(|sql| {
         for stmt in crate::dialect::probe_table_sql(PROBE_DB) {
             sql.exec(&stmt)?;
         }
         Ok(())
     })?;
     for node in &cluster.nodes {
-        node.with_sql(|sql| {
+        node.with_admin_write(|sql| {
             for stmt in crate::dialect::probe_account_sql(PROBE_DB, &account, &pw) {
                 sql.exec(&stmt)?;
             }
@@ -60,7 +61,7 @@ pub(super) fn cleanup(cluster: &Cluster, client: &str, keep_table: bool) -> Resu
     let mut problems = Vec::new();
     for node in &cluster.nodes {
         node.reset_sql();
-        if let Err(e) = node.with_sql(|sql| {
+        if let Err(e) = node.with_admin_write(|sql| {
             for stmt in crate::dialect::drop_probe_account_sql(&account) {
                 sql.exec(&stmt)?;
             }
@@ -71,8 +72,10 @@ pub(super) fn cleanup(cluster: &Cluster, client: &str, keep_table: bool) -> Resu
     }
     if !keep_table {
         let dropped = cluster.nodes.iter().any(|node| {
-            node.with_sql(|sql| sql.exec(&crate::dialect::drop_probe_database_sql(PROBE_DB)))
-                .is_ok()
+            node.with_admin_write(|sql| {
+                sql.exec(&crate::dialect::drop_probe_database_sql(PROBE_DB))
+            })
+            .is_ok()
         });
         let gone = dropped
             && crate::poll::until(Duration::from_secs(30), || {

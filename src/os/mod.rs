@@ -29,6 +29,7 @@ pub mod datadir;
 pub mod datadir_swap;
 pub mod debian_cnf;
 pub mod error_log;
+pub mod fence;
 pub mod files;
 pub mod firewall;
 pub mod host;

@@ -26,14 +26,15 @@ pub(super) fn password_policy_error(which: &str) -> anyhow::Error {
     )
 }
 
-/// Run account statements (created with the binary log off) on the node, turning the
+/// Run account statements (created with the binary log off) on the node, fenced or not
+/// ([`crate::engine::NodeHandle::with_admin_write`]), turning the
 /// password policy's refusal (1819) into a message naming `which` password it was.
 pub(super) fn account_sql(statements: Vec<String>, which: &'static str) -> Action {
     Action::Custom(
         format!("sql: {}", statements.join("; ")),
         Box::new(move |cluster: &Cluster, i| {
             cluster.nodes[i]
-                .with_sql(|sql| {
+                .with_admin_write(|sql| {
                     for statement in &statements {
                         sql.exec(statement)?;
                     }
