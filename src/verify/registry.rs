@@ -4,7 +4,7 @@
 //! verify reports them. verify runs them from this list; `partial` derives from it the
 //! checks it reports as not run; a test holds docs/verify.md's tables to it.
 
-use super::checks::{access, checksum, host, keepalived, mysqld, pair, replication};
+use super::checks::{access, checksum, fencing, host, keepalived, mysqld, pair, replication};
 use super::Check;
 use super::Severity;
 use crate::dialect::Dialect;
@@ -190,6 +190,7 @@ pub const CHECKS: &[&CheckKind] = &[
     &keepalived::KEEPALIVED_PAIR,
     &pair::VIP,
     &pair::VIP_SQL,
+    &fencing::WRITE_FENCING,
     &checksum::CHECKSUM,
     &super::leftovers::PROBE_LEFTOVERS,
 ];

@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod checksum;
+pub mod fencing;
 pub mod host;
 pub mod keepalived;
 pub mod mysqld;
