@@ -303,6 +303,35 @@ fn dialect_chooses_option_names() {
 }
 
 #[test]
+fn writes_vip_holder_fences_at_start_up_and_runs_the_agent_writes_both_does_neither() {
+    for c in [mariadb(), mysql()] {
+        let fenced = my_cnf(&c, 0);
+        assert_eq!(values(&options(&fenced), "read_only"), ["ON"]);
+        let conf = render_keepalived_conf(&c.inv, 0, "s3cr3t").unwrap();
+        assert!(
+            conf.contains("    vrrp_notify_fifo /run/mhactl-keepalived.fifo\n"),
+            "{conf}"
+        );
+        assert!(
+            conf.contains("    vrrp_notify_fifo_script /usr/local/libexec/mhactl/fence-agent\n"),
+            "{conf}"
+        );
+        let mut both = c.inv.clone();
+        both.writes = mhactl::inventory::WriteMode::Both;
+        let open = render_my_cnf(&both, 0, &c.dialect, &c.os).unwrap();
+        assert!(!open.contains("read_only"), "{open}");
+        let conf = render_keepalived_conf(&both, 0, "s3cr3t").unwrap();
+        assert!(!conf.contains("notify_fifo"), "{conf}");
+    }
+    // MySQL also starts with super_read_only (it stops accounts with SUPER).
+    assert_eq!(
+        values(&options(&my_cnf(&mysql(), 1)), "super_read_only"),
+        ["ON"]
+    );
+    assert!(values(&options(&my_cnf(&mariadb(), 1)), "super_read_only").is_empty());
+}
+
+#[test]
 fn keepalived_unicast_is_default_and_optional() {
     let c = mariadb();
     let conf = render_keepalived_conf(&c.inv, 1, "s3cr3t").unwrap();

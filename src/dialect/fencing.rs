@@ -76,17 +76,27 @@ impl Dialect {
         let account = quote_account(FENCE_USER, "localhost");
         let pw = quote_string(password);
         let mut out = vec![self.session_no_binlog_sql()];
+        let grant = self.fence_grant_sql();
         if exists {
             out.push(format!("ALTER USER {account} IDENTIFIED BY {pw}"));
         } else {
             out.push(format!("CREATE USER {account} IDENTIFIED BY {pw}"));
         }
-        out.push(format!(
-            "GRANT {} ON *.* TO {account}",
-            self.fence_privileges().join(", ")
-        ));
-        out.push(self.session_binlog_sql());
+        out.extend(grant.into_iter().skip(1));
         out
+    }
+
+    /// Only the grant of the agent's privileges (its password works), binary log off.
+    pub fn fence_grant_sql(&self) -> Vec<String> {
+        vec![
+            self.session_no_binlog_sql(),
+            format!(
+                "GRANT {} ON *.* TO {}",
+                self.fence_privileges().join(", "),
+                quote_account(FENCE_USER, "localhost")
+            ),
+            self.session_binlog_sql(),
+        ]
     }
 
     /// The least privileges that let the agent set `read_only` (and `super_read_only`)

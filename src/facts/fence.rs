@@ -49,7 +49,7 @@ impl Fact for LoginWorks {
     const LIFETIME: Lifetime = Lifetime::Volatile;
     fn source(path: &str, _: Option<&Dialect>) -> Source {
         Source::Command {
-            script: crate::os::fence::login_works_command(path),
+            script: crate::os::fence::login_works_command(path, crate::dialect::ping_sql()),
             must_succeed: false,
         }
     }

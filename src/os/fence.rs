@@ -77,12 +77,14 @@ pub fn parse_agent_running(stdout: &str) -> bool {
     stdout.lines().any(|l| l.trim().parse::<u32>().is_ok())
 }
 
-/// Logs in with the agent's option file and asks nothing: exit 0 when the login works
-/// (the file exists, the account exists with that password).
-pub fn login_works_command(option_file: &str) -> String {
+/// Logs in with the agent's option file and runs `ping` (the dialect's liveness query):
+/// exit 0 when the login works (the file exists, the account exists with that
+/// password), 3 without the file.
+pub fn login_works_command(option_file: &str, ping: &str) -> String {
     format!(
-        "[ -r {f} ] || exit 3; {} --defaults-extra-file={f} --connect-timeout=5 -N -B -e 'SELECT 1' >/dev/null 2>&1",
+        "[ -r {f} ] || exit 3; {} --defaults-extra-file={f} --connect-timeout=5 -N -B -e {} >/dev/null 2>&1",
         super::client_login::CLIENT,
+        shell_quote(ping),
         f = shell_quote(option_file)
     )
 }
@@ -105,9 +107,9 @@ mod tests {
         let t = option_file_content("mhactl_fence", "Fe-abc.q7").unwrap();
         assert!(t.contains("[client]\nuser=mhactl_fence\npassword=\"Fe-abc.q7\"\n"));
         assert!(
-            login_works_command("/etc/mysql/mhactl-fence.cnf")
+            login_works_command("/etc/mysql/mhactl-fence.cnf", "SELECT 1")
                 .contains("--defaults-extra-file='/etc/mysql/mhactl-fence.cnf'")
-                || login_works_command("/etc/mysql/mhactl-fence.cnf")
+                || login_works_command("/etc/mysql/mhactl-fence.cnf", "SELECT 1")
                     .contains("--defaults-extra-file=/etc/mysql/mhactl-fence.cnf")
         );
     }

@@ -35,5 +35,7 @@ pub(super) fn el9_mysql84_node(
     t.on("if [ -e /etc/mysql/my.cnf ]", 3, "");
     t.on("if [ -e /etc/keepalived/keepalived.conf ]", 3, "");
     t.on("date +%s.%N", 0, "");
+    // keepalived runs the fence agent.
+    t.on(&crate::os::fence::agent_running_command(), 0, "4242\n");
     (t, sql)
 }

@@ -4,8 +4,10 @@
 # one line per transition, in order: INSTANCE "VI_x" MASTER|BACKUP|FAULT|STOP <priority>.
 # It keeps this server read-only unless it holds the VIP 10.213.0.100, and makes it writable
 # only after its SQL thread has executed every event its IO thread had received (the old
-# holder's last writes). It fences at once on BACKUP/FAULT/STOP and when it is terminated
-# (keepalived stopping). Every second it also reconciles with the truth (is the VIP on a
+# holder's last writes). It fences at once on BACKUP/FAULT/STOP and when keepalived stops
+# (SIGTERM once the VIP is gone; on a reload keepalived also sends SIGTERM, but the VIP
+# stays and a new agent starts at once, so a holder is left writable). Every second it
+# also reconciles with the truth (is the VIP on a
 # local interface? is the server read-only?), so a missed event or a restarted server is
 # repaired. Credentials come from /etc/mysql/mhactl-fence.cnf (root only), never from argv.
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -80,7 +82,18 @@ reconcile() {
     fi
 }
 
-trap 'log "terminated: fencing"; fence; exit 0' TERM INT HUP
+on_term() {
+    if holds_vip; then
+        log "terminated while holding the VIP (keepalived reloads; the next agent takes over)"
+    else
+        log "terminated: fencing"
+        fence
+    fi
+    exit 0
+}
+trap on_term TERM INT HUP
+# mhactl's runtime directory (tmpfs: gone after a reboot); other mhactl files live there.
+install -d -o root -g root -m 0755 /run/mhactl 2>/dev/null
 # Read and write, so the FIFO never reports end-of-file while keepalived reopens it.
 exec 3<>"$FIFO" || { log "cannot open $FIFO"; fence; exit 1; }
 reconcile

@@ -95,10 +95,7 @@ impl Operation for FenceAgent {
                 if exists { "new password for" } else { "create" }
             ));
         } else if !grants_ok {
-            let mut statements = d.fence_account_sql("", true);
-            // Only the grant: the password works.
-            statements.retain(|s| !s.starts_with("ALTER USER"));
-            actions.push(Action::Sql(statements));
+            actions.push(Action::Sql(d.fence_grant_sql()));
             what.push(format!(
                 "grant {} to {account}",
                 d.fence_privileges().join(", ")

@@ -151,7 +151,11 @@ fn read_only(c: &SqlCtx) -> Result<Check> {
             &node.name,
             format!(
                 "read_only {} (writes: vip-holder: the fence agent sets it; see write-fencing)",
-                if ro == "0" { "OFF" } else { "ON" }
+                if matches!(ro.as_str(), "1" | "ON") {
+                    "ON"
+                } else {
+                    "OFF"
+                }
             ),
         ));
     }
