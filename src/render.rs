@@ -387,8 +387,8 @@ pub fn render_check_script(inv: &Inventory, os: &OsTarget) -> Result<String> {
 }
 
 /// Renders the write fence agent keepalived runs as `vrrp_notify_fifo_script` (the same
-/// on both nodes; its SQL from `dialect`). Not installed by bootstrap yet: see
-/// docs/inventory.md, `writes`.
+/// on both nodes; its SQL from `dialect`), installed by bootstrap's `fence-agent` step
+/// with `writes: vip-holder`.
 pub fn render_fence_agent(inv: &Inventory, dialect: &Dialect, option_file: &str) -> Result<String> {
     check_token("cluster name", &inv.cluster, "'\" ")?;
     check_token("fence option file", option_file, "'\" ")?;

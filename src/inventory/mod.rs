@@ -389,8 +389,8 @@ pub enum FirewallMode {
 pub enum WriteMode {
     /// Only the VIP holder is writable; the other node is read-only (`read_only`, and
     /// `super_read_only` on MySQL), so a client that reaches the passive node's own
-    /// address cannot make the two nodes diverge. Enforcement (the fence agent) is
-    /// issue 16 item 1 and not in this build yet: see docs/inventory.md.
+    /// address cannot make the two nodes diverge. Enforced by the fence agent keepalived
+    /// runs (docs/failover.md, "Write fencing").
     #[default]
     VipHolder,
     /// Both nodes are writable at all times (the runbook's literal design). A write

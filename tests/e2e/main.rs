@@ -12,6 +12,7 @@ mod bootstrap;
 mod datadir;
 mod durability;
 mod failover;
+mod fencing;
 mod interrupt;
 mod inventory;
 mod lab;
@@ -37,6 +38,7 @@ fn main() {
         datadir::scenarios,
         durability::scenarios,
         failover::scenarios,
+        fencing::scenarios,
         interrupt::scenarios,
         inventory::scenarios,
         lab::scenarios,
