@@ -128,11 +128,8 @@ fn uptime(lab: &Lab, node: &str) -> u64 {
     row.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
-fn fencing_refuses_direct_writes_to_the_passive_node_and_follows_the_vip(lab: Lab) {
-    configure(&lab, None);
-    bootstrap(&lab);
-    let (holder, passive) = lab.vip_holder();
-    // Application data, created by an administrator on the holder (it replicates).
+/// Application data, created by an administrator on the VIP holder (it replicates).
+fn create_app_table(lab: &Lab, holder: &str, passive: &str) {
     lab.root_sql(
         holder,
         "CREATE DATABASE app; CREATE TABLE app.t (id INT AUTO_INCREMENT PRIMARY KEY, s VARCHAR(20))",
@@ -145,6 +142,13 @@ fn fencing_refuses_direct_writes_to_the_passive_node_and_follows_the_vip(lab: La
         .trim()
             == "1"
     });
+}
+
+fn fencing_refuses_direct_writes_to_the_passive_node_and_follows_the_vip(lab: Lab) {
+    configure(&lab, None);
+    bootstrap(&lab);
+    let (holder, passive) = lab.vip_holder();
+    create_app_table(&lab, holder, passive);
     assert_eq!(fence_vars(&lab, passive), fenced(&lab));
     // 1290: the server runs with --read-only (--super-read-only).
     assert_eq!(
@@ -218,18 +222,7 @@ fn an_unfenced_pair_converges_to_vip_holder_without_a_restart_and_back(lab: Lab)
         "{check}"
     );
     let (holder, passive) = lab.vip_holder();
-    lab.root_sql(
-        holder,
-        "CREATE DATABASE app; CREATE TABLE app.t (id INT AUTO_INCREMENT PRIMARY KEY, s VARCHAR(20))",
-    );
-    within(10, "app.t replicated", || {
-        lab.root_sql(
-            passive,
-            "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'app'",
-        )
-        .trim()
-            == "1"
-    });
+    create_app_table(&lab, holder, passive);
     // writes: both means it: the passive node accepts a direct write.
     assert_eq!(app_insert(&lab, host_of(passive)), Ok(()));
     let before = [uptime(&lab, "node-a"), uptime(&lab, "node-b")];

@@ -13,7 +13,7 @@ use crate::facts;
 use crate::facts::fence::FenceLogin;
 use crate::inventory::WriteMode;
 use crate::os::fence::{AGENT_PATH, NOTIFY_FIFO};
-use crate::os::selinux::{check_script_label_command, CheckScriptLabel, CHECK_SCRIPT_SELINUX_TYPE};
+use crate::os::selinux::{CheckScriptLabel, CHECK_SCRIPT_SELINUX_TYPE};
 use crate::os::KEEPALIVED_SERVICE;
 use crate::transport::RemoteCommand;
 use anyhow::Result;
@@ -102,25 +102,17 @@ impl Operation for FenceAgent {
             ));
         }
         if !agent_ok {
-            diff.push_str(&file_diff(AGENT_PATH, current_agent.as_deref(), &agent));
             actions.push(Action::Run(RemoteCommand::new(
                 crate::os::fence::agent_dir_command(),
             )));
-            actions.push(Action::WriteFile {
-                path: AGENT_PATH.into(),
-                content: agent,
-                mode: 0o755,
-            });
-            what.push(format!("write {AGENT_PATH}"));
         }
-        if !label_ok {
-            actions.push(Action::Run(RemoteCommand::new(check_script_label_command(
-                AGENT_PATH,
-            ))));
-            what.push(format!(
-                "label {AGENT_PATH} {CHECK_SCRIPT_SELINUX_TYPE} (SELinux)"
-            ));
-        }
+        super::shared::keepalived_script(
+            AGENT_PATH,
+            current_agent.as_deref(),
+            (!agent_ok).then_some(agent),
+            !label_ok,
+            (&mut actions, &mut diff, &mut what),
+        );
         // A running agent is the old script: keepalived starts the new one on a reload
         // (the old one leaves a VIP holder writable when it is terminated).
         let conf = facts::host::rendered_file(node, target.keepalived_conf_path())?;

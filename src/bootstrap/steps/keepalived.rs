@@ -3,7 +3,7 @@
 use super::shared::{start_service, Ctx};
 use crate::engine::{file_diff, Action, Change, Cluster, Operation, Plan};
 use crate::facts;
-use crate::os::selinux::{check_script_label_command, CheckScriptLabel, CHECK_SCRIPT_SELINUX_TYPE};
+use crate::os::selinux::{CheckScriptLabel, CHECK_SCRIPT_SELINUX_TYPE};
 use crate::os::KEEPALIVED_SERVICE;
 use crate::transport::RemoteCommand;
 use anyhow::Result;
@@ -50,23 +50,13 @@ impl Operation for Keepalived {
         let mut actions = Vec::new();
         let mut diff = String::new();
         let mut what = Vec::new();
-        if !script_ok {
-            diff.push_str(&file_diff(script_path, current_script.as_deref(), &script));
-            actions.push(Action::WriteFile {
-                path: script_path.into(),
-                content: script,
-                mode: 0o755,
-            });
-            what.push(format!("write {script_path}"));
-        }
-        if !label_ok {
-            actions.push(Action::Run(RemoteCommand::new(check_script_label_command(
-                script_path,
-            ))));
-            what.push(format!(
-                "label {script_path} {CHECK_SCRIPT_SELINUX_TYPE} (SELinux)"
-            ));
-        }
+        super::shared::keepalived_script(
+            script_path,
+            current_script.as_deref(),
+            (!script_ok).then_some(script),
+            !label_ok,
+            (&mut actions, &mut diff, &mut what),
+        );
         if !conf_ok {
             diff.push_str(&file_diff(conf_path, current_conf.as_deref(), &conf));
             // Validate the candidate with keepalived itself before it replaces the live file.
