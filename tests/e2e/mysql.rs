@@ -99,10 +99,12 @@ fn mysql_lab_bootstrap_from_rpm_style_first_start(lab: Lab) {
         sql(&lab, "node-a", "SELECT @@validate_password.policy").trim(),
         "MEDIUM"
     );
-    let weak = sql_result(
-        &lab,
+    // Lifting super_read_only first (node-a may be the fenced passive node); `-f` so the
+    // restore runs after the refused statement.
+    let weak = lab.ssh(
         "node-a",
-        "CREATE USER weak@localhost IDENTIFIED BY 'abc'",
+        "mysql --defaults-extra-file=/root/e2e.cnf -f -N -B -e \"SET GLOBAL super_read_only = OFF; \
+         CREATE USER weak@localhost IDENTIFIED BY 'abc'; SET GLOBAL super_read_only = @@GLOBAL.read_only\"",
     );
     assert!(
         String::from_utf8_lossy(&weak.stderr).contains("1819"),

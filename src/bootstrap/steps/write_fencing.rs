@@ -90,7 +90,36 @@ impl Operation for WriteFencing {
 
 fn plan_vip_holder(inv: &Inventory, cluster: &Cluster, i: usize) -> Result<Plan> {
     let node = &cluster.nodes[i];
-    let s = fence_state(node, inv, false)?;
+    let mut s = fence_state(node, inv, false)?;
+    if !enforced(&s) && s.agent_running {
+        // The agent acts by itself within a second (a server that just restarted came up
+        // fenced; a holder waits for its SQL thread): its work, not a change of mhactl's,
+        // as the `vip` step waits for keepalived's election.
+        let started = std::time::Instant::now();
+        let limit = if s.holds_vip {
+            AGENT_WAIT
+        } else {
+            Duration::from_secs(3)
+        };
+        let _ = crate::poll::until(limit, || {
+            s = fence_state(node, inv, true)?;
+            Ok(enforced(&s) || !s.agent_running)
+        });
+        if enforced(&s) {
+            return Ok(Plan::Noop(format!(
+                "{} (the fence agent made it so after {:.1} s); the fence agent runs",
+                if s.holds_vip {
+                    "holds the VIP: writable"
+                } else {
+                    "read-only (fenced: the VIP is on the peer)"
+                },
+                started.elapsed().as_secs_f64()
+            )));
+        }
+        if s.holds_vip && s.agent_running {
+            return Err(wait_error(node, &s));
+        }
+    }
     if enforced(&s) {
         return Ok(Plan::Noop(if s.holds_vip {
             "holds the VIP: writable; the fence agent runs".into()
@@ -132,17 +161,23 @@ fn wait_for_agent(node: &NodeHandle, inv: &Inventory) -> Result<()> {
         last = Some(s);
         Ok(ok)
     });
-    if done.is_ok() {
-        return Ok(());
+    match (done, last) {
+        (Ok(_), _) => Ok(()),
+        (Err(e), None) => Err(e),
+        (Err(_), Some(s)) => Err(wait_error(node, &s)),
     }
-    Err(match last {
-        Some(s) if !s.agent_running => anyhow!(
+}
+
+/// Why the fence is not as wanted after waiting for the agent.
+fn wait_error(node: &NodeHandle, s: &FenceState) -> anyhow::Error {
+    match s {
+        s if !s.agent_running => anyhow!(
             "{}: keepalived does not run the fence agent {AGENT_PATH} (see keepalived's log: \
              a script it refuses under enable_script_security, or the notify FIFO {})",
             node.name,
             crate::os::fence::NOTIFY_FIFO
         ),
-        Some(s) if s.holds_vip => anyhow!(
+        s if s.holds_vip => anyhow!(
             "{}: holds the VIP but is still read-only after {} s: the fence agent waits until \
              the SQL thread has executed the relay log it received (check replication: \
              `mhactl verify`); it makes the node writable as soon as it has",
@@ -154,7 +189,7 @@ fn wait_for_agent(node: &NodeHandle, inv: &Inventory) -> Result<()> {
             node.name,
             AGENT_WAIT.as_secs()
         ),
-    })
+    }
 }
 
 fn plan_both(inv: &Inventory, cluster: &Cluster, i: usize) -> Result<Plan> {
