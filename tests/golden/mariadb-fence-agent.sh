@@ -18,6 +18,8 @@ CLIENT=$(command -v mariadb || command -v mysql)
 role=""            # last keepalived state of our instance ("" until the first line)
 waiting_since=""   # when we started waiting for the SQL thread to catch up
 warned=""
+tick=1             # seconds between reconciliations; 0.1 while a new VIP holder is pending
+master_since=0     # when keepalived last said MASTER
 
 log() {
     logger -t mhactl-fence -- "$*" 2>/dev/null
@@ -32,6 +34,8 @@ fence() {
     sql 'SET GLOBAL read_only = ON' || { log "fence failed: SET GLOBAL read_only = ON"; return 1; }
 }
 
+# One client run for all statements: each run costs a process and a login, and this
+# one is on the failover's critical path.
 unfence() {
     sql 'SET GLOBAL read_only = OFF' || { log "unfence failed: SET GLOBAL read_only = OFF"; return 1; }
 }
@@ -59,11 +63,14 @@ caught_up() {
 
 reconcile() {
     local ro
+    tick=1
     ro=$(sql 'SELECT @@GLOBAL.read_only') || return 0   # server down: it restarts fenced
     if [ "$role" != MASTER ] && [ -n "$role" ] || ! holds_vip; then
         waiting_since=""
         warned=""
         [ "$ro" = 1 ] || { log "not the VIP holder: fencing"; fence; }
+        # keepalived said MASTER and the VIP is not up yet: look again soon (for a while).
+        [ "$role" = MASTER ] && [ $((SECONDS - master_since)) -lt 3 ] && tick=0.1
         return 0
     fi
     [ "$ro" = 0 ] && return 0
@@ -74,8 +81,10 @@ reconcile() {
         warned=""
         return 0
     fi
-    # Consistency first: stay read-only until the relay log is executed, however long.
+    # Consistency first: stay read-only until the relay log is executed, however long;
+    # polled every 0.1 s for the first seconds (the usual case: milliseconds to apply).
     [ -n "$waiting_since" ] || waiting_since=$SECONDS
+    [ $((SECONDS - waiting_since)) -lt 3 ] && tick=0.1
     if [ -z "$warned" ] && [ $((SECONDS - waiting_since)) -ge "$CATCH_UP_TIMEOUT" ]; then
         log "VIP holder still read-only: the SQL thread has not executed the received relay log after ${CATCH_UP_TIMEOUT}s (check replication)"
         warned=1
@@ -98,10 +107,11 @@ install -d -o root -g root -m 0755 /run/mhactl 2>/dev/null
 exec 3<>"$FIFO" || { log "cannot open $FIFO"; fence; exit 1; }
 reconcile
 while :; do
-    if read -r -t 1 kind name state _prio <&3; then
+    if read -r -t "$tick" kind name state _prio <&3; then
         [ "$kind" = INSTANCE ] || continue
         [ "$name" = '"VI_shop"' ] || [ "$name" = 'VI_shop' ] || continue
         role=$state
+        [ "$state" = MASTER ] && master_since=$SECONDS
         case $state in
             BACKUP|FAULT|STOP) log "$state: fencing"; fence ;;
         esac
