@@ -46,3 +46,4 @@ pub mod sql;
 pub mod status;
 pub mod transport;
 pub mod verify;
+pub mod write_probe;

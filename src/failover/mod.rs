@@ -3,16 +3,13 @@
 //! writes, and how many acknowledged writes the survivor does not have. Then undo the
 //! fault, let the old holder rejoin, and prove the pair is healthy and identical again.
 
-mod probe;
-mod writer;
-
 use crate::engine::Cluster;
 use crate::facts;
 use crate::global::{GlobalArgs, OutputFormat};
 use crate::inventory::{Inventory, Secrets};
 use crate::transport::RemoteCommand;
 use anyhow::{anyhow, bail, Context, Result};
-use probe::{cleanup, client_address, probe_rows, setup_probe};
+use crate::write_probe::{cleanup, client_address, probe_rows, setup_probe, writer};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::process::ExitCode;
