@@ -33,11 +33,28 @@ pub const VRRP_PASSWORD_MAX: usize = 8;
 pub struct KeepalivedOptions {
     /// Send VRRP advertisements by unicast to the peer (default) instead of multicast.
     pub unicast: bool,
+    /// Track switchover's VIP release file (`track_file`, keepalived >= 2.1; default).
+    /// Off for an older keepalived, which would reject the block: switchover then refuses.
+    pub release_file: bool,
 }
 
 impl Default for KeepalivedOptions {
     fn default() -> Self {
-        KeepalivedOptions { unicast: true }
+        KeepalivedOptions {
+            unicast: true,
+            release_file: true,
+        }
+    }
+}
+
+impl KeepalivedOptions {
+    /// The options for a node whose keepalived is `version` (`None`: not installed yet,
+    /// e.g. a dry run on a bare host; it will be a distribution's, assumed recent).
+    pub fn for_keepalived(version: Option<crate::os::keepalived::KeepalivedVersion>) -> Self {
+        KeepalivedOptions {
+            release_file: version.is_none_or(|v| v.capabilities().track_file),
+            ..KeepalivedOptions::default()
+        }
     }
 }
 
@@ -319,6 +336,16 @@ pub fn render_keepalived_conf_with(
     ctx.insert("advert_int", &inv.vip.advert_int_s.max(1));
     ctx.insert("vrrp_password", vrrp_password);
     ctx.insert("unicast", &opts.unicast);
+    ctx.insert(
+        "release_file",
+        &opts
+            .release_file
+            .then_some(crate::os::switchover::VIP_RELEASE_PATH),
+    );
+    ctx.insert(
+        "release_track",
+        crate::os::switchover::VIP_RELEASE_TRACK_NAME,
+    );
     ctx.insert("self_address", &n.address.to_string());
     ctx.insert("peer_address", &peer.address.to_string());
     ctx.insert("vip", &inv.vip.address.to_string());
@@ -364,6 +391,7 @@ pub fn render_fence_agent(inv: &Inventory, dialect: &Dialect, option_file: &str)
     ctx.insert("instance", &format!("VI_{}", inv.cluster));
     ctx.insert("vip", &inv.vip.address.to_string());
     ctx.insert("option_file", option_file);
+    ctx.insert("fence_hold", crate::os::switchover::FENCE_HOLD_PATH);
     ctx.insert("catch_up_timeout", &FENCE_CATCH_UP_TIMEOUT_S);
     // The agent quotes SQL in single quotes: none of these texts contains one.
     ctx.insert("fence_sql", &dialect.fence_sql());

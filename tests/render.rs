@@ -308,11 +308,42 @@ fn keepalived_unicast_is_default_and_optional() {
     let conf = render_keepalived_conf(&c.inv, 1, "s3cr3t").unwrap();
     assert!(conf.contains("unicast_src_ip 10.213.0.12"));
     assert!(conf.contains("priority 90"));
-    let multicast =
-        render_keepalived_conf_with(&c.inv, 1, "s3cr3t", &KeepalivedOptions { unicast: false })
-            .unwrap();
+    let multicast = render_keepalived_conf_with(
+        &c.inv,
+        1,
+        "s3cr3t",
+        &KeepalivedOptions {
+            unicast: false,
+            ..KeepalivedOptions::default()
+        },
+    )
+    .unwrap();
     assert!(!multicast.contains("unicast"));
     assert!(multicast.contains("virtual_ipaddress"));
+}
+
+#[test]
+fn keepalived_tracks_the_switchover_release_file_only_from_2_1() {
+    use mhactl::os::keepalived::KeepalivedVersion;
+    let c = mariadb();
+    let block = "track_file mhactl_vip_release {\n    file /run/mhactl/vip-release\n    weight 0\n";
+    let tracked = "    track_file {\n        mhactl_vip_release\n    }\n}";
+    for v in [
+        None,
+        Some(KeepalivedVersion::new(2, 1, 5)),
+        Some(KeepalivedVersion::new(2, 2, 8)),
+    ] {
+        let conf =
+            render_keepalived_conf_with(&c.inv, 0, "s3cr3t", &KeepalivedOptions::for_keepalived(v))
+                .unwrap();
+        assert!(conf.contains(block), "{v:?}: {conf}");
+        assert!(conf.contains(tracked), "{v:?}: {conf}");
+    }
+    // EL7's 1.3.5 would reject the block: no track_file at all.
+    let el7 = KeepalivedOptions::for_keepalived(Some(KeepalivedVersion::new(1, 3, 5)));
+    let conf = render_keepalived_conf_with(&c.inv, 0, "s3cr3t", &el7).unwrap();
+    assert!(!conf.contains("track_file"), "{conf}");
+    assert!(conf.contains("chk_mysql"), "{conf}");
 }
 
 #[test]

@@ -24,10 +24,14 @@ impl Operation for Keepalived {
         let (target, services) = facts::os_target(node, inv.mysql.flavor)?;
         let conf_path = target.keepalived_conf_path();
         let script_path = target.check_script_path();
-        let conf = crate::render::render_keepalived_conf(
+        // The release file switchover drives needs keepalived >= 2.1 (track_file).
+        let options =
+            crate::render::KeepalivedOptions::for_keepalived(facts::keepalived_version(node)?);
+        let conf = crate::render::render_keepalived_conf_with(
             inv,
             i,
             self.0.secrets.vrrp_password.expose_secret(),
+            &options,
         )?;
         let script = crate::render::render_check_script(inv, &target)?;
         let current_conf = facts::host::rendered_file(node, conf_path)?;

@@ -322,6 +322,13 @@ pub(super) fn after_planning(s: &Scenario, step: &str, i: usize, t: &FakeTranspo
             if s.mariadb() {
                 t.on("dnf -q module list mariadb:", 0, "10.11 enabled\n");
             }
+            // The installed keepalived's banner (the package's version, before `-`).
+            let version = s.keepalived_rpm.split('-').next().unwrap_or("");
+            t.on(
+                "keepalived --version",
+                0,
+                leak(&format!("Keepalived v{version} (01/01,2020)\n")),
+            );
         }
         "start-server" => {
             t.on(&format!("is-active --quiet {}", s.service()), 0, "");

@@ -1,0 +1,136 @@
+//! The files a planned switchover drives on each node, and the shell around them.
+//!
+//! - [`FENCE_HOLD_PATH`]: while it exists, the fence agent keeps the server fenced and
+//!   never unfences it, even as the VIP holder (the contract between switchover and the
+//!   agent: templates/fence-agent.sh.tera). Switchover creates it on the old holder
+//!   before fencing it and removes it at the end or on rollback.
+//! - [`VIP_RELEASE_PATH`]: a keepalived `track_file` (keepalived >= 2.1, weight 0): a
+//!   non-zero value puts this node's VRRP instance in FAULT, so the VIP moves to the peer
+//!   without breaking anything; 0 (or no file) is normal. keepalived creates it with 0
+//!   at start (`init_file`) — but only when its directory exists then: keepalived drops
+//!   a track_file whose directory is missing (measured on the lab, keepalived 2.2.7), so
+//!   after a reboot (/run is a tmpfs) the directory must be made and keepalived reloaded.
+//!   [`RELEASE_TRACKING_PROBE`] tells whether the running keepalived watches it.
+
+use crate::transport::shell_quote;
+
+/// mhactl's runtime directory on every node (root:root 0755; whoever needs it first
+/// creates it: the fence agent at start, switchover before writing a file).
+pub const RUN_DIR: &str = "/run/mhactl";
+/// While this file exists the fence agent never unfences the server.
+pub const FENCE_HOLD_PATH: &str = "/run/mhactl/fence-hold";
+/// keepalived's tracked file: non-zero = release the VIP (FAULT), 0 = normal.
+pub const VIP_RELEASE_PATH: &str = "/run/mhactl/vip-release";
+/// The name of the `track_file` block in keepalived.conf.
+pub const VIP_RELEASE_TRACK_NAME: &str = "mhactl_vip_release";
+
+/// Creates [`RUN_DIR`] if it is missing (an existing one keeps its owner and mode).
+fn ensure_run_dir() -> String {
+    format!("mkdir -p -m 0755 {}", shell_quote(RUN_DIR))
+}
+
+/// Creates the fence hold file.
+pub fn create_hold_command() -> String {
+    format!(
+        "{} && : > {}",
+        ensure_run_dir(),
+        shell_quote(FENCE_HOLD_PATH)
+    )
+}
+
+/// Removes the fence hold file (nothing to do when it is gone).
+pub fn remove_hold_command() -> String {
+    format!("rm -f {}", shell_quote(FENCE_HOLD_PATH))
+}
+
+/// Prints `present` when the fence hold file exists, else `absent`.
+pub const HOLD_PROBE: &str =
+    "if [ -e /run/mhactl/fence-hold ]; then echo present; else echo absent; fi";
+
+/// Writes `value` into the release file: 1 releases the VIP, 0 is normal. Written in
+/// place (keepalived reads the file on each inotify change of its directory).
+pub fn set_release_command(value: u8) -> String {
+    format!(
+        "{} && echo {value} > {}",
+        ensure_run_dir(),
+        shell_quote(VIP_RELEASE_PATH)
+    )
+}
+
+/// Prints the release file's value (`0` when it is missing or empty).
+pub const RELEASE_VALUE_PROBE: &str =
+    "v=$(cat /run/mhactl/vip-release 2>/dev/null | tr -d '[:space:]'); echo ${v:-0}";
+
+/// Prints `tracked` when a running keepalived process watches [`RUN_DIR`] with inotify
+/// (which it does for a `track_file` in it: /proc/PID/fdinfo lists the watched inode),
+/// `untracked` when none does, `no-dir` when the directory is missing.
+pub const RELEASE_TRACKING_PROBE: &str =
+    "d=/run/mhactl; [ -d \"$d\" ] || { echo no-dir; exit 0; }; \
+ino=$(printf '%x' \"$(stat -c %i \"$d\")\"); \
+for p in $(pidof keepalived); do \
+grep -qs \"^inotify.* ino:$ino \" /proc/\"$p\"/fdinfo/* && { echo tracked; exit 0; }; \
+done; echo untracked";
+
+/// Makes [`RUN_DIR`] exist (so keepalived can track the release file in it), then
+/// runs `reload` (the service manager's keepalived reload, which keeps VRRP state).
+pub fn track_release_command(reload: &str) -> String {
+    format!("{} && {reload}", ensure_run_dir())
+}
+
+/// What [`RELEASE_TRACKING_PROBE`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReleaseTracking {
+    /// keepalived watches the release file's directory.
+    Tracked,
+    /// The directory exists but no keepalived watches it (started before it existed, or
+    /// a configuration without the track_file).
+    Untracked,
+    /// The directory is missing (e.g. after a reboot).
+    NoDir,
+}
+
+impl ReleaseTracking {
+    /// Parses [`RELEASE_TRACKING_PROBE`]'s output.
+    pub fn parse(out: &str) -> ReleaseTracking {
+        match out.trim() {
+            "tracked" => ReleaseTracking::Tracked,
+            "no-dir" => ReleaseTracking::NoDir,
+            _ => ReleaseTracking::Untracked,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_name_the_contract_paths() {
+        assert_eq!(
+            create_hold_command(),
+            "mkdir -p -m 0755 /run/mhactl && : > /run/mhactl/fence-hold"
+        );
+        assert_eq!(remove_hold_command(), "rm -f /run/mhactl/fence-hold");
+        assert_eq!(
+            set_release_command(1),
+            "mkdir -p -m 0755 /run/mhactl && echo 1 > /run/mhactl/vip-release"
+        );
+        assert!(HOLD_PROBE.contains(FENCE_HOLD_PATH));
+        assert!(RELEASE_VALUE_PROBE.contains(VIP_RELEASE_PATH));
+        assert!(RELEASE_TRACKING_PROBE.contains(RUN_DIR));
+    }
+
+    #[test]
+    fn tracking_probe_output_parses() {
+        assert_eq!(
+            ReleaseTracking::parse("tracked\n"),
+            ReleaseTracking::Tracked
+        );
+        assert_eq!(ReleaseTracking::parse("no-dir\n"), ReleaseTracking::NoDir);
+        assert_eq!(
+            ReleaseTracking::parse("untracked"),
+            ReleaseTracking::Untracked
+        );
+        assert_eq!(ReleaseTracking::parse(""), ReleaseTracking::Untracked);
+    }
+}
