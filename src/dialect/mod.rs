@@ -70,7 +70,7 @@ pub use replication::{
 pub use switchover::{
     canary_read_sql, canary_table_sql, canary_write_sql, client_sessions_sql,
     drop_canary_table_sql, kill_connection_sql, long_write_transactions_sql, parse_pos_wait,
-    tables_in_sql, PosWait, CANARY_TABLE, SYSTEM_USERS,
+    probe_writes_by_server_since_sql, tables_in_sql, PosWait, CANARY_TABLE, SYSTEM_USERS,
 };
 pub use version::Version;
 

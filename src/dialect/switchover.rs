@@ -143,6 +143,14 @@ pub fn tables_in_sql(db: &str) -> String {
     )
 }
 
+/// How many probe writes (failover-test's table in `db`) the server `server_id` took at
+/// or after the writer's clock `since_ms`: one value, `n`.
+pub fn probe_writes_by_server_since_sql(db: &str, server_id: u64, since_ms: u64) -> String {
+    format!(
+        "SELECT COUNT(*) AS n FROM {db}.writes WHERE server_id = {server_id} AND client_ms >= {since_ms}"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,331 @@
+//! Switchover's pre-flight: read (never change) the state of both nodes and refuse, with
+//! the node and the reason, anything that would make the switch unsafe or pointless:
+//! not exactly one VIP holder, keepalived not running or unable to track the release
+//! file, a hold or release left by an earlier run, replication not running both ways
+//! or lagging, a long write transaction on the holder.
+
+use super::{Refused, SwitchoverOptions};
+use crate::dialect::{BinlogCoordinates, Dialect, ReplicaStatus};
+use crate::engine::{Cluster, NodeHandle};
+use crate::facts;
+use crate::inventory::Inventory;
+use crate::os::keepalived::KeepalivedVersion;
+use crate::os::switchover::{self as files, ReleaseTracking};
+use crate::os::KEEPALIVED_SERVICE;
+use crate::transport::RemoteCommand;
+use anyhow::{anyhow, Context, Result};
+
+/// One node as pre-flight found it.
+#[derive(Debug, Clone)]
+pub struct NodeState {
+    /// The server's dialect.
+    pub dialect: Dialect,
+    /// The VIP is on its interface.
+    pub holds_vip: bool,
+    /// `@@GLOBAL.read_only` is 1 (fenced).
+    pub read_only: bool,
+    /// `@@server_id`.
+    pub server_id: String,
+    /// Its replica threads (from the peer).
+    pub replica: Option<ReplicaStatus>,
+    /// Its binary log position.
+    pub binlog: BinlogCoordinates,
+    /// keepalived runs.
+    pub keepalived_running: bool,
+    /// keepalived's release (`None`: not installed).
+    pub keepalived: Option<KeepalivedVersion>,
+    /// keepalived.conf has the release file's track_file block.
+    pub conf_tracks_release: bool,
+    /// Whether the running keepalived watches the release file.
+    pub tracking: ReleaseTracking,
+    /// The release file's value (`0` normal).
+    pub release_value: String,
+    /// A fence hold file exists.
+    pub hold_present: bool,
+}
+
+/// Both nodes, in inventory order.
+#[derive(Debug, Clone)]
+pub struct PairState {
+    /// Per node.
+    pub nodes: Vec<NodeState>,
+}
+
+impl PairState {
+    /// The VIP holders' indices.
+    pub fn holders(&self) -> Vec<usize> {
+        (0..self.nodes.len())
+            .filter(|&i| self.nodes[i].holds_vip)
+            .collect()
+    }
+}
+
+fn run(node: &NodeHandle, script: &str) -> Result<String> {
+    node.transport
+        .run_ok(&RemoteCommand::new(script))
+        .with_context(|| format!("{}: {script}", node.name))
+}
+
+/// The first value of a one-value query.
+pub(super) fn one_value(node: &NodeHandle, sql: &str) -> Result<Option<String>> {
+    let rows = node.with_sql(|s| s.query(sql))?;
+    Ok(rows
+        .first()
+        .and_then(|r| r.first())
+        .and_then(|(_, v)| v.clone()))
+}
+
+/// `@@GLOBAL.read_only` now.
+pub(super) fn read_only(node: &NodeHandle, d: &Dialect) -> Result<bool> {
+    Ok(one_value(node, &d.read_only_sql())?.as_deref() == Some("1"))
+}
+
+/// Whether the running keepalived on `node` watches the release file.
+pub(super) fn tracking(node: &NodeHandle) -> Result<ReleaseTracking> {
+    Ok(ReleaseTracking::parse(&run(
+        node,
+        files::RELEASE_TRACKING_PROBE,
+    )?))
+}
+
+fn node_state(node: &NodeHandle, inv: &Inventory) -> Result<NodeState> {
+    let dialect = facts::dialect(node)?;
+    let (target, services) = facts::os_target(node, inv.mysql.flavor)?;
+    let conf = facts::host::rendered_file(node, target.keepalived_conf_path())?;
+    Ok(NodeState {
+        holds_vip: super::steps::holds_vip_now(node, inv)?,
+        read_only: read_only(node, &dialect)?,
+        server_id: one_value(node, crate::dialect::server_id_sql())?.unwrap_or_default(),
+        replica: facts::replica_status_fresh(node)?,
+        binlog: facts::binlog_coordinates_fresh(node)?,
+        keepalived_running: facts::service_active_fresh(node, services, KEEPALIVED_SERVICE)?,
+        keepalived: facts::keepalived_version(node)?,
+        conf_tracks_release: conf
+            .as_deref()
+            .is_some_and(|c| c.contains(files::VIP_RELEASE_PATH)),
+        tracking: tracking(node)?,
+        release_value: run(node, files::RELEASE_VALUE_PROBE)?.trim().to_string(),
+        hold_present: run(node, files::HOLD_PROBE)?.trim() == "present",
+        dialect,
+    })
+}
+
+/// Read both nodes' state; a node that cannot be read refuses the switch.
+pub fn read_state(cluster: &Cluster, inv: &Inventory) -> Result<PairState> {
+    let mut nodes = Vec::new();
+    for node in &cluster.nodes {
+        nodes.push(node_state(node, inv).map_err(|e| {
+            anyhow!(Refused {
+                node: node.name.clone(),
+                reason: format!("cannot read its state: {e:#}"),
+            })
+        })?);
+    }
+    Ok(PairState { nodes })
+}
+
+/// Every reason not to switch from `old` to its peer (empty: go).
+pub fn refusals(
+    cluster: &Cluster,
+    state: &PairState,
+    old: usize,
+    opts: &SwitchoverOptions,
+) -> Result<Vec<Refused>> {
+    let mut out = Vec::new();
+    let refuse = |out: &mut Vec<Refused>, i: usize, reason: String| {
+        out.push(Refused {
+            node: cluster.nodes[i].name.clone(),
+            reason,
+        })
+    };
+    for (i, n) in state.nodes.iter().enumerate() {
+        if !n.keepalived_running {
+            refuse(&mut out, i, "keepalived is not running".into());
+        }
+        match n.keepalived {
+            Some(v) if !v.capabilities().track_file => refuse(
+                &mut out,
+                i,
+                format!(
+                    "keepalived {v} cannot track the release file (track_file needs keepalived >= {}): \
+                     a planned switchover needs it to move the VIP without breaking anything",
+                    crate::os::keepalived::TRACK_FILE_SINCE
+                ),
+            ),
+            None => refuse(&mut out, i, "keepalived is not installed".into()),
+            Some(_) if !n.conf_tracks_release => refuse(
+                &mut out,
+                i,
+                format!(
+                    "keepalived.conf does not track {} (written by an older mhactl): run `mhactl bootstrap` first",
+                    files::VIP_RELEASE_PATH
+                ),
+            ),
+            Some(_) => {}
+        }
+        if n.hold_present {
+            refuse(&mut out, i, format!(
+                "{} exists (left by an interrupted switchover?): check the pair with `mhactl verify`, then remove it",
+                files::FENCE_HOLD_PATH
+            ));
+        }
+        if n.release_value != "0" {
+            refuse(&mut out, i, format!(
+                "{} holds {:?}, not 0 (left by an interrupted switchover?): write 0 into it once the pair is healthy",
+                files::VIP_RELEASE_PATH, n.release_value
+            ));
+        }
+        match &n.replica {
+            None => refuse(&mut out, i, "replicates from nobody".into()),
+            Some(r) if !(r.io_running && r.sql_running) => refuse(
+                &mut out,
+                i,
+                format!(
+                    "replication is not running (IO {}, SQL {}){}",
+                    yes(r.io_running),
+                    yes(r.sql_running),
+                    errors(r)
+                ),
+            ),
+            Some(r) if !r.last_errors().is_empty() => {
+                refuse(&mut out, i, format!("replication reports{}", errors(r)))
+            }
+            Some(r) => match r.seconds_behind {
+                Some(lag) if lag <= opts.max_lag_s => {}
+                Some(lag) => refuse(
+                    &mut out,
+                    i,
+                    format!(
+                        "replication lags {lag} s behind its peer (limit --max-lag {} s)",
+                        opts.max_lag_s
+                    ),
+                ),
+                None => refuse(&mut out, i, "replication lag is unknown (NULL)".into()),
+            },
+        }
+    }
+    // Long write transactions on the holder: its fence would make them fail at commit
+    // (and MHA, orchestrator and replication-manager refuse them too).
+    let rows = cluster.nodes[old]
+        .with_sql(|s| {
+            s.query(&crate::dialect::long_write_transactions_sql(
+                opts.max_trx_age_s,
+            ))
+        })
+        .with_context(|| {
+            format!(
+                "{}: reading information_schema.INNODB_TRX",
+                cluster.nodes[old].name
+            )
+        })?;
+    if !rows.is_empty() {
+        let list: Vec<String> = rows
+            .iter()
+            .map(|r| {
+                format!(
+                    "connection {} open {} s, {} rows changed",
+                    crate::sql::get(r, "id").unwrap_or("?"),
+                    crate::sql::get(r, "age_s").unwrap_or("?"),
+                    crate::sql::get(r, "rows_modified").unwrap_or("?")
+                )
+            })
+            .collect();
+        refuse(
+            &mut out,
+            old,
+            format!(
+                "{} write transaction(s) older than {} s (--max-trx-age): {}",
+                rows.len(),
+                opts.max_trx_age_s,
+                list.join("; ")
+            ),
+        );
+    }
+    Ok(out)
+}
+
+fn yes(b: bool) -> &'static str {
+    if b {
+        "Yes"
+    } else {
+        "No"
+    }
+}
+
+fn errors(r: &ReplicaStatus) -> String {
+    let e = r.last_errors();
+    if e.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", e.join("; "))
+    }
+}
+
+/// The steps a switch from `old` to `new` runs, as the dry run prints them.
+pub fn plan(
+    cluster: &Cluster,
+    state: &PairState,
+    old: usize,
+    opts: &SwitchoverOptions,
+) -> Vec<String> {
+    let (o, n) = (&cluster.nodes[old].name, &cluster.nodes[1 - old].name);
+    let mut plan = Vec::new();
+    for (i, s) in state.nodes.iter().enumerate() {
+        if s.tracking != ReleaseTracking::Tracked {
+            plan.push(format!(
+                "{}: create {} and reload keepalived so that it tracks {} (now: {:?})",
+                cluster.nodes[i].name,
+                files::RUN_DIR,
+                files::VIP_RELEASE_PATH,
+                s.tracking
+            ));
+        }
+    }
+    if opts.measure {
+        plan.push("start a writer through the VIP (probe account and table on both nodes)".into());
+    }
+    plan.extend([
+        format!(
+            "{o}: create {} (the fence agent keeps it fenced)",
+            files::FENCE_HOLD_PATH
+        ),
+        format!(
+            "{o}: fence ({})",
+            state.nodes[old].dialect.fence_sql().join("; ")
+        ),
+        format!(
+            "{o}: capture the binary log position after the fence (now {})",
+            state.nodes[old].binlog
+        ),
+        format!(
+            "{n}: wait up to {} s until it executed up to that position",
+            opts.timeout_s
+        ),
+        format!("{n}: prove its executed position in {o}'s binary log equals the captured one"),
+        format!(
+            "{o}: write 1 into {} (FAULT: the VIP moves to {n}), wait up to {} s, then 0",
+            files::VIP_RELEASE_PATH,
+            opts.timeout_s
+        ),
+        format!(
+            "{n}: unfence ({}) once it holds the VIP",
+            state.nodes[1 - old].dialect.unfence_sql().join("; ")
+        ),
+        format!("{o}: end the application sessions left (never replication or system threads)"),
+        format!(
+            "{n}: canary row in {}.{}; wait until it replicated to {o}",
+            crate::schemas::PROBE_DB,
+            crate::dialect::CANARY_TABLE
+        ),
+        format!(
+            "{o}: {} and remove {}",
+            if state.nodes[1 - old].read_only {
+                "stay fenced (as the passive node)"
+            } else {
+                "unfence (both nodes were writable before)"
+            },
+            files::FENCE_HOLD_PATH
+        ),
+    ]);
+    plan
+}

@@ -1,0 +1,537 @@
+//! The switch itself, step by step, each timed and recorded, each change registered on
+//! the undo stack before it is made so that an error, a timeout or a signal puts the
+//! pair back as it was: the VIP on the old holder, the old holder writable again (if it
+//! was), the hold and release files gone.
+//!
+//! Order and why (docs/switchover.md has the long form):
+//! hold (the fence agent must not unfence the old holder while it is still MASTER) →
+//! fence (no application write lands on the old holder from here on) → capture its
+//! binary log position *after* the fence (MySQL Shell BUG#30344595: a position read
+//! before the fence misses the last writes) → wait on the peer (position wait, bounded)
+//! → prove the peer executed exactly up to it and the old holder did not move → release
+//! the VIP (track_file → FAULT on the old holder; the peer takes over) and reset the
+//! release file once the peer holds it (nopreempt keeps the VIP there) → unfence the new
+//! holder only now → end leftover application sessions on the old holder → canary row
+//! through the new holder, replicated back → finish.
+
+use super::preflight::{one_value, read_only, tracking, PairState};
+use super::report::{StepRecord, SwitchoverReport};
+use super::SwitchoverOptions;
+use crate::dialect::{BinlogCoordinates, PosWait};
+use crate::engine::{Cluster, NodeHandle};
+use crate::facts;
+use crate::interrupt::UndoStack;
+use crate::inventory::{Inventory, Secrets};
+use crate::os::switchover::{self as files, ReleaseTracking};
+use crate::transport::RemoteCommand;
+use anyhow::{anyhow, bail, Context, Result};
+use std::time::{Duration, Instant};
+
+/// Hidden test hook: `MHACTL_SWITCHOVER_FAIL_AT=wait` makes the catch-up wait time out,
+/// `=canary` makes the canary fail after the VIP moved, so e2e tests prove the rollback.
+pub const FAIL_AT_ENV: &str = "MHACTL_SWITCHOVER_FAIL_AT";
+
+fn forced(step: &str) -> bool {
+    std::env::var(FAIL_AT_ENV).is_ok_and(|v| v == step)
+}
+
+/// What the steps share.
+pub(super) struct Ctx<'a> {
+    pub cluster: &'a Cluster,
+    pub inv: &'a Inventory,
+    pub secrets: &'a Secrets,
+    pub opts: &'a SwitchoverOptions,
+    pub state: &'a PairState,
+    pub old: usize,
+    pub new: usize,
+    pub say: &'a dyn Fn(&str),
+}
+
+impl Ctx<'_> {
+    fn node(&self, i: usize) -> &NodeHandle {
+        &self.cluster.nodes[i]
+    }
+    fn timeout(&self) -> Duration {
+        Duration::from_secs(self.opts.timeout_s)
+    }
+}
+
+/// Runs each step, timing it and recording what it found.
+pub(super) struct Recorder<'r> {
+    pub report: &'r mut SwitchoverReport,
+}
+
+impl Recorder<'_> {
+    fn step<T>(
+        &mut self,
+        ctx: &Ctx,
+        name: &str,
+        f: impl FnOnce() -> Result<(T, String)>,
+    ) -> Result<T> {
+        crate::interrupt::check()?;
+        let t = Instant::now();
+        let result = f();
+        let duration_s = t.elapsed().as_secs_f64();
+        let (value, detail) = match result {
+            Ok((v, d)) => (Some(v), d),
+            Err(e) => {
+                let e = e.context(format!("switchover step {name}"));
+                self.report.steps.push(StepRecord {
+                    name: name.into(),
+                    duration_s,
+                    detail: format!("FAILED: {e:#}"),
+                });
+                return Err(e);
+            }
+        };
+        (ctx.say)(&format!("{name:<10} {duration_s:>7.3} s  {detail}"));
+        self.report.steps.push(StepRecord {
+            name: name.into(),
+            duration_s,
+            detail,
+        });
+        Ok(value.expect("set on Ok"))
+    }
+}
+
+fn run(node: &NodeHandle, script: &str) -> Result<String> {
+    node.transport
+        .run_ok(&RemoteCommand::new(script))
+        .with_context(|| format!("{}: {script}", node.name))
+}
+
+fn exec_all(node: &NodeHandle, statements: &[String]) -> Result<()> {
+    node.with_sql(|s| {
+        for stmt in statements {
+            s.exec(stmt)?;
+        }
+        Ok(())
+    })
+    .with_context(|| format!("{}: {}", node.name, statements.join("; ")))
+}
+
+fn fence(cluster: &Cluster, state: &PairState, i: usize) -> Result<()> {
+    let d = &state.nodes[i].dialect;
+    exec_all(&cluster.nodes[i], &d.fence_sql())?;
+    if !read_only(&cluster.nodes[i], d)? {
+        bail!(
+            "{}: still writable after {}",
+            cluster.nodes[i].name,
+            d.fence_sql().join("; ")
+        );
+    }
+    Ok(())
+}
+
+fn unfence(cluster: &Cluster, state: &PairState, i: usize) -> Result<()> {
+    let d = &state.nodes[i].dialect;
+    exec_all(&cluster.nodes[i], &d.unfence_sql())
+}
+
+/// Whether `node` holds the VIP now (read fresh: callers wait on it).
+pub(super) fn holds_vip_now(node: &NodeHandle, inv: &Inventory) -> Result<bool> {
+    Ok(
+        facts::fresh::<facts::host::InterfaceAddresses>(node, &inv.vip.interface)?
+            .contains(&inv.vip.address),
+    )
+}
+
+/// Polls every 50 ms (the VIP's move is what the write gap is made of) until `to` holds
+/// the VIP and `from` does not; the seconds it took.
+fn wait_vip_on(
+    cluster: &Cluster,
+    inv: &Inventory,
+    to: usize,
+    from: usize,
+    limit: Duration,
+) -> Result<f64> {
+    let t = Instant::now();
+    loop {
+        let on_to = holds_vip_now(&cluster.nodes[to], inv).unwrap_or(false);
+        if on_to && !holds_vip_now(&cluster.nodes[from], inv).unwrap_or(true) {
+            return Ok(t.elapsed().as_secs_f64());
+        }
+        if t.elapsed() >= limit {
+            bail!(
+                "the VIP did not move to {} within {:.0} s",
+                cluster.nodes[to].name,
+                limit.as_secs_f64()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Waits on `to` until its SQL thread executed `from`'s binary log up to `at`.
+fn pos_wait(
+    cluster: &Cluster,
+    state: &PairState,
+    to: usize,
+    from: usize,
+    at: &BinlogCoordinates,
+    limit: Duration,
+) -> Result<()> {
+    let secs = limit.as_secs().max(1);
+    let sql = state.nodes[to].dialect.pos_wait_sql(at, secs);
+    let value = one_value(&cluster.nodes[to], &sql)?;
+    match crate::dialect::parse_pos_wait(value.as_deref()) {
+        PosWait::Reached => Ok(()),
+        PosWait::TimedOut => bail!(
+            "{} did not execute {}'s binary log up to {at} within {secs} s",
+            cluster.nodes[to].name,
+            cluster.nodes[from].name
+        ),
+        PosWait::NotReplicating => bail!(
+            "{}: its replica SQL thread is not running (the position wait returned NULL)",
+            cluster.nodes[to].name
+        ),
+    }
+}
+
+/// The executed position of `node`'s replica in its source's binary log.
+fn executed(node: &NodeHandle) -> Result<BinlogCoordinates> {
+    let st = facts::replica_status_fresh(node)?
+        .ok_or_else(|| anyhow!("{}: no replica status", node.name))?;
+    Ok(BinlogCoordinates {
+        file: st.relay_source_log_file,
+        position: st.exec_source_log_pos,
+    })
+}
+
+/// Makes keepalived on each node that does not track the release file track it.
+pub(super) fn prepare_tracking(ctx: &Ctx, rec: &mut Recorder) -> Result<()> {
+    for i in 0..ctx.cluster.nodes.len() {
+        if ctx.state.nodes[i].tracking == ReleaseTracking::Tracked {
+            continue;
+        }
+        let node = ctx.node(i);
+        rec.step(ctx, "track", || {
+            let (_, services) = facts::os_target(node, ctx.inv.mysql.flavor)?;
+            run(
+                node,
+                &files::track_release_command(
+                    &services.reload_command(crate::os::KEEPALIVED_SERVICE),
+                ),
+            )?;
+            crate::poll::until(Duration::from_secs(10), || {
+                Ok(tracking(node)? == ReleaseTracking::Tracked)
+            })
+            .with_context(|| {
+                format!(
+                    "{}: keepalived does not track {} after a reload",
+                    node.name,
+                    files::VIP_RELEASE_PATH
+                )
+            })?;
+            Ok((
+                (),
+                format!(
+                    "{}: keepalived reloaded, tracks {}",
+                    node.name,
+                    files::VIP_RELEASE_PATH
+                ),
+            ))
+        })?;
+    }
+    Ok(())
+}
+
+/// What the forward steps leave for the caller: when the fence was in place (for the
+/// measurement) and on which server.
+pub(super) struct Fenced {
+    pub at: Instant,
+}
+
+/// Hold and fence the old holder, wait for the peer, prove, move the VIP, unfence the
+/// new holder, end sessions, canary, finish. Every change is registered on `undo` first.
+pub(super) fn switch<'a>(
+    ctx: &'a Ctx<'a>,
+    undo: &UndoStack<'a>,
+    rec: &mut Recorder,
+    on_fenced: &mut dyn FnMut(),
+) -> Result<Fenced> {
+    let (old, new) = (ctx.old, ctx.new);
+    let (o, n) = (ctx.node(old).name.clone(), ctx.node(new).name.clone());
+    let old_ro_start = ctx.state.nodes[old].read_only;
+    let new_ro_start = ctx.state.nodes[new].read_only;
+
+    // The old holder gives back its own starting state unless the VIP ended elsewhere.
+    let restore_old = undo.push(
+        format!(
+            "remove {} on {o} and restore its write state",
+            files::FENCE_HOLD_PATH
+        ),
+        move || {
+            run(ctx.node(old), &files::remove_hold_command())?;
+            let keep_fenced = if holds_vip_now(ctx.node(old), ctx.inv)? {
+                old_ro_start
+            } else {
+                new_ro_start
+            };
+            if !keep_fenced {
+                unfence(ctx.cluster, ctx.state, old)?;
+            }
+            Ok(())
+        },
+    );
+    rec.step(ctx, "hold", || {
+        run(ctx.node(old), &files::create_hold_command())?;
+        Ok(((), format!("{o}: {} created", files::FENCE_HOLD_PATH)))
+    })?;
+    let fenced_at = rec.step(ctx, "fence", || {
+        fence(ctx.cluster, ctx.state, old)?;
+        let at = Instant::now();
+        on_fenced();
+        Ok((
+            at,
+            format!(
+                "{o}: {}",
+                ctx.state.nodes[old].dialect.fence_sql().join("; ")
+            ),
+        ))
+    })?;
+
+    // Capture after the fence, wait, prove; again if the old holder's log still moved
+    // (an event replicated from the peer may land after the capture).
+    let deadline = Instant::now() + ctx.timeout();
+    let captured = loop {
+        let at = rec.step(ctx, "capture", || {
+            let at = facts::binlog_coordinates_fresh(ctx.node(old))?;
+            let text = format!("{o}: {at}");
+            Ok((at, text))
+        })?;
+        rec.step(ctx, "wait", || {
+            if forced("wait") {
+                bail!("{n} did not execute {o}'s binary log up to {at} within {} s (forced by {FAIL_AT_ENV})", ctx.opts.timeout_s);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            pos_wait(ctx.cluster, ctx.state, new, old, &at, left)?;
+            Ok(((), format!("{n}: executed up to {at}")))
+        })?;
+        let (done, exec) = rec.step(ctx, "prove", || {
+            let exec = executed(ctx.node(new))?;
+            let now = facts::binlog_coordinates_fresh(ctx.node(old))?;
+            if exec != at && !exec.reached(&at) {
+                bail!("{n} executed {o}'s binary log up to {exec}, short of {at}");
+            }
+            let done = now == at && exec == at;
+            let detail = if done {
+                format!("{n} executed {exec} = {o}'s position {at}: nothing missing")
+            } else {
+                format!("{o} moved from {at} to {now} (replicated events): capture again")
+            };
+            Ok(((done, exec), detail))
+        })?;
+        if done {
+            rec.report.peer_executed_position = Some(exec.to_string());
+            break at;
+        }
+        if Instant::now() >= deadline {
+            bail!(
+                "{o}'s binary log kept moving for {} s after its fence",
+                ctx.opts.timeout_s
+            );
+        }
+    };
+    rec.report.captured_position = Some(captured.to_string());
+
+    // Move the VIP.
+    let back = undo.push(format!("move the VIP back to {o}"), move || {
+        move_back(ctx, new_ro_start)
+    });
+    let t_release = Instant::now();
+    rec.step(ctx, "release", || {
+        run(ctx.node(old), &files::set_release_command(1))?;
+        Ok(((), format!("{o}: 1 > {} (FAULT)", files::VIP_RELEASE_PATH)))
+    })?;
+    rec.step(ctx, "move-vip", || {
+        let s = wait_vip_on(ctx.cluster, ctx.inv, new, old, ctx.timeout())?;
+        Ok(((), format!("{n} holds the VIP after {s:.3} s")))
+    })?;
+    rec.report.vip_moved_s = Some(t_release.elapsed().as_secs_f64());
+    rec.step(ctx, "settle", || {
+        run(ctx.node(old), &files::set_release_command(0))?;
+        Ok((
+            (),
+            format!(
+                "{o}: 0 > {} (BACKUP; nopreempt keeps the VIP on {n})",
+                files::VIP_RELEASE_PATH
+            ),
+        ))
+    })?;
+    rec.step(ctx, "unfence", || {
+        unfence(ctx.cluster, ctx.state, new)?;
+        if read_only(ctx.node(new), &ctx.state.nodes[new].dialect)? {
+            bail!(
+                "{n}: still read-only after {}",
+                ctx.state.nodes[new].dialect.unfence_sql().join("; ")
+            );
+        }
+        Ok(((), format!("{n}: writable")))
+    })?;
+    rec.report.writes_blocked_s = Some(fenced_at.elapsed().as_secs_f64());
+    rec.report.new_holder = n.clone();
+
+    let killed = rec.step(ctx, "sessions", || end_sessions(ctx))?;
+    rec.report.sessions_killed = killed;
+    let canary = rec.step(ctx, "canary", || canary(ctx))?;
+    rec.report.canary = Some(canary);
+
+    rec.step(ctx, "finish", || {
+        // Roles swap: the old holder takes the write state the new one had (fenced as
+        // the passive node, or writable when both nodes were).
+        if !new_ro_start {
+            unfence(ctx.cluster, ctx.state, old)?;
+        }
+        run(ctx.node(old), &files::remove_hold_command())?;
+        let what = if new_ro_start {
+            "stays fenced (passive)"
+        } else {
+            "writable again (both nodes were)"
+        };
+        Ok((
+            (),
+            format!("{o}: {what}; {} removed", files::FENCE_HOLD_PATH),
+        ))
+    })?;
+    undo.done(back);
+    undo.done(restore_old);
+    Ok(Fenced { at: fenced_at })
+}
+
+/// Ends the old holder's client sessions but mhactl's, replication's and the server's own.
+fn end_sessions(ctx: &Ctx) -> Result<(usize, String)> {
+    let node = ctx.node(ctx.old);
+    let kept = [
+        "root",
+        ctx.inv.mysql.replication_user.as_str(),
+        "mhactl_fence",
+    ];
+    let rows = node.with_sql(|s| s.query(&crate::dialect::client_sessions_sql(&kept)))?;
+    let mut ended = Vec::new();
+    for r in &rows {
+        let Some(id) = crate::sql::get(r, "id").and_then(|v| v.parse::<u64>().ok()) else {
+            continue;
+        };
+        // A session that ended by itself meanwhile is fine (ER_NO_SUCH_THREAD).
+        let _ = node.with_sql(|s| s.exec(&crate::dialect::kill_connection_sql(id)));
+        ended.push(format!(
+            "{}@{}",
+            crate::sql::get(r, "user").unwrap_or("?"),
+            crate::sql::get(r, "host").unwrap_or("?")
+        ));
+    }
+    let detail = if ended.is_empty() {
+        format!("{}: no application session left", node.name)
+    } else {
+        format!("{}: ended {}", node.name, ended.join(", "))
+    };
+    Ok((ended.len(), detail))
+}
+
+/// Writes a canary row on the new holder (checking that the VIP answers from it) and
+/// waits until it replicated to the old holder; then drops the table again.
+fn canary(ctx: &Ctx) -> Result<(String, String)> {
+    if forced("canary") {
+        bail!("canary failed (forced by {FAIL_AT_ENV})");
+    }
+    let (new, old) = (ctx.node(ctx.new), ctx.node(ctx.old));
+    let db = crate::schemas::PROBE_DB;
+    let existed = !new
+        .with_sql(|s| s.query(&crate::dialect::probe_database_exists_sql(db)))?
+        .is_empty();
+    let token = format!(
+        "{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0)
+    );
+    let mut statements = crate::dialect::canary_table_sql(db);
+    statements.push(crate::dialect::canary_write_sql(db, &token));
+    exec_all(new, &statements)?;
+    // The VIP answers from the new holder (asked from the old one, replication login).
+    let via_vip = facts::server_id_through_vip(
+        ctx.cluster,
+        ctx.inv,
+        &ctx.secrets.replication_password,
+        ctx.new,
+    )?;
+    let want = &ctx.state.nodes[ctx.new].server_id;
+    if &via_vip != want {
+        bail!(
+            "the VIP answers from server_id {via_vip}, not {} (server_id {want})",
+            new.name
+        );
+    }
+    let t = Instant::now();
+    crate::poll::until(ctx.timeout(), || {
+        Ok(!old
+            .with_sql(|s| s.query(&crate::dialect::canary_read_sql(db, &token)))?
+            .is_empty())
+    })
+    .with_context(|| {
+        format!(
+            "the canary row did not replicate from {} to {}",
+            new.name, old.name
+        )
+    })?;
+    let back_s = t.elapsed().as_secs_f64();
+    let mut cleanup = vec![crate::dialect::drop_canary_table_sql(db)];
+    // A database this run created goes too (unless --measure's probe uses it: it
+    // drops it itself).
+    if !existed && !ctx.opts.measure {
+        cleanup.push(crate::dialect::drop_probe_database_sql(db));
+    }
+    exec_all(new, &cleanup)?;
+    let summary = format!(
+        "row {token} written on {} (server_id {want}, the VIP's), on {} after {back_s:.3} s",
+        new.name, old.name
+    );
+    Ok((summary.clone(), summary))
+}
+
+/// Rollback once the release began: the old holder takes the VIP back, after it
+/// executed whatever the new holder took meanwhile.
+fn move_back(ctx: &Ctx, new_ro_start: bool) -> Result<()> {
+    let (old, new) = (ctx.old, ctx.new);
+    let (o, n) = (ctx.node(old), ctx.node(new));
+    run(o, &files::set_release_command(0))?;
+    // Whoever holds it now (none for a moment while the old holder leaves FAULT).
+    let t = Instant::now();
+    let on_new = loop {
+        let (a, b) = (holds_vip_now(o, ctx.inv)?, holds_vip_now(n, ctx.inv)?);
+        if a != b {
+            break b;
+        }
+        if t.elapsed() > ctx.timeout() + Duration::from_secs(5) {
+            bail!("the VIP is on {} nodes", if a { 2 } else { 0 });
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    if !on_new {
+        return Ok(());
+    }
+    run(n, &files::create_hold_command())?;
+    fence(ctx.cluster, ctx.state, new)?;
+    let at = facts::binlog_coordinates_fresh(n)?;
+    if let Err(e) = pos_wait(ctx.cluster, ctx.state, old, new, &at, ctx.timeout()) {
+        // Consistency first: the VIP stays on the node that has every write.
+        unfence(ctx.cluster, ctx.state, new)?;
+        run(n, &files::remove_hold_command())?;
+        return Err(e.context(format!(
+            "the VIP stays on {} (writable): {} has not executed its writes",
+            n.name, o.name
+        )));
+    }
+    run(n, &files::set_release_command(1))?;
+    let moved = wait_vip_on(ctx.cluster, ctx.inv, old, new, ctx.timeout());
+    run(n, &files::set_release_command(0))?;
+    run(n, &files::remove_hold_command())?;
+    moved?;
+    if !new_ro_start {
+        unfence(ctx.cluster, ctx.state, new)?;
+    }
+    Ok(())
+}
