@@ -71,10 +71,19 @@ for p in $(pidof keepalived); do \
 grep -qs \"^inotify.* ino:$ino \" /proc/\"$p\"/fdinfo/* && { echo tracked; exit 0; }; \
 done; echo untracked";
 
-/// Makes [`RUN_DIR`] exist (so keepalived can track the release file in it), then
-/// runs `reload` (the service manager's keepalived reload, which keeps VRRP state).
+/// Makes [`RUN_DIR`] and the release file (0) exist when missing: keepalived resolves a
+/// track_file's path when it reads its configuration, and `keepalived -t` rejects one
+/// that does not exist ("realpath() error 2"), while a running keepalived ignores it
+/// (lab, keepalived 2.2.7). An existing file keeps its value.
+pub fn ensure_release_file_command() -> String {
+    let f = shell_quote(VIP_RELEASE_PATH);
+    format!("{} && {{ [ -e {f} ] || echo 0 > {f}; }}", ensure_run_dir())
+}
+
+/// [`ensure_release_file_command`], then `reload` (the service manager's keepalived
+/// reload, which keeps VRRP state) so that keepalived tracks the file.
 pub fn track_release_command(reload: &str) -> String {
-    format!("{} && {reload}", ensure_run_dir())
+    format!("{} && {reload}", ensure_release_file_command())
 }
 
 /// What [`RELEASE_TRACKING_PROBE`] found.
@@ -114,6 +123,10 @@ mod tests {
         assert_eq!(
             set_release_command(1),
             "mkdir -p -m 0755 /run/mhactl && echo 1 > /run/mhactl/vip-release"
+        );
+        assert_eq!(
+            ensure_release_file_command(),
+            "mkdir -p -m 0755 /run/mhactl && { [ -e /run/mhactl/vip-release ] || echo 0 > /run/mhactl/vip-release; }"
         );
         assert!(HOLD_PROBE.contains(FENCE_HOLD_PATH));
         assert!(RELEASE_VALUE_PROBE.contains(VIP_RELEASE_PATH));

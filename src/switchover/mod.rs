@@ -85,15 +85,15 @@ impl std::fmt::Display for RolledBack {
         if r.rollback_problems.is_empty() {
             write!(
                 f,
-                "switchover {} -> {} failed and was rolled back: {} holds the VIP as before",
-                r.old_holder, r.new_holder, r.old_holder
+                "switchover {} -> {} failed and was rolled back: {} holds the VIP",
+                r.old_holder, r.to, r.new_holder
             )
         } else {
             write!(
                 f,
                 "switchover {} -> {} failed and the rollback did not finish: {}",
                 r.old_holder,
-                r.new_holder,
+                r.to,
                 r.rollback_problems.join("; ")
             )
         }
@@ -270,7 +270,19 @@ pub fn switch_over(
             report.rollback_problems = undo.unwind();
             report.outcome = Outcome::RolledBack;
             report.ok = false;
-            report.new_holder = o.into();
+            // Where the VIP really is now (the rollback may have had to leave it on the
+            // new holder: its report says why).
+            let now: Vec<&str> = cluster
+                .nodes
+                .iter()
+                .filter(|n| steps::holds_vip_now(n, inv).unwrap_or(false))
+                .map(|n| n.name.as_str())
+                .collect();
+            report.new_holder = match now[..] {
+                [one] => one.into(),
+                [] => "none".into(),
+                _ => now.join("+"),
+            };
             report.error = Some(cluster.redact(&format!("{e:#}")));
             report.total_s = started.elapsed().as_secs_f64();
             Err(e.context(RolledBack(Box::new(report))))

@@ -62,6 +62,8 @@ pub struct SwitchoverReport {
     pub old_holder: String,
     /// VIP holder after (the old one when nothing moved or it was rolled back).
     pub new_holder: String,
+    /// The node the VIP was to move to.
+    pub to: String,
     /// The steps that ran, in order.
     pub steps: Vec<StepRecord>,
     /// What would run (`--dry-run`), or ran, in order.
@@ -97,6 +99,7 @@ impl SwitchoverReport {
             outcome,
             old_holder: old.into(),
             new_holder: new.into(),
+            to: new.into(),
             steps: Vec::new(),
             plan: Vec::new(),
             captured_position: None,
@@ -127,17 +130,17 @@ pub fn render_text(r: &SwitchoverReport) -> String {
         ),
         Outcome::DryRun => format!(
             "switchover {} -> {} (dry run: nothing changed)",
-            r.old_holder, r.new_holder
+            r.old_holder, r.to
         ),
         Outcome::Refused => format!(
             "switchover {} -> {}: REFUSED (nothing changed)",
-            r.old_holder, r.new_holder
+            r.old_holder, r.to
         ),
         Outcome::RolledBack => format!(
-            "switchover {} -> {}: FAILED, rolled back ({} still holds the VIP{})",
+            "switchover {} -> {}: FAILED, rolled back ({} holds the VIP{})",
             r.old_holder,
+            r.to,
             r.new_holder,
-            r.old_holder,
             if r.rollback_problems.is_empty() {
                 ""
             } else {
@@ -234,6 +237,9 @@ mod tests {
         assert_eq!(json["ok"], true);
         let rolled = SwitchoverReport::new(Outcome::RolledBack, "node-a", "node-b");
         assert!(!rolled.ok);
-        assert!(render_text(&rolled).contains("rolled back (node-a still holds the VIP)"));
+        let mut rolled = rolled;
+        rolled.new_holder = "node-a".into();
+        assert!(render_text(&rolled)
+            .contains("node-a -> node-b: FAILED, rolled back (node-a holds the VIP)"));
     }
 }

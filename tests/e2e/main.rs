@@ -26,6 +26,7 @@ mod safety;
 mod secrets;
 mod semisync;
 mod status;
+mod switchover;
 mod verify;
 mod verify_server;
 
@@ -51,6 +52,7 @@ fn main() {
         secrets::scenarios,
         semisync::scenarios,
         status::scenarios,
+        switchover::scenarios,
         verify::scenarios,
         verify_server::scenarios,
     ])

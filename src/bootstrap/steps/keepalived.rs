@@ -73,6 +73,13 @@ impl Operation for Keepalived {
         }
         if !conf_ok {
             diff.push_str(&file_diff(conf_path, current_conf.as_deref(), &conf));
+            // keepalived -t rejects a track_file that does not exist: switchover's
+            // release file (and its directory in /run) first.
+            if options.release_file {
+                actions.push(Action::Run(RemoteCommand::new(
+                    crate::os::switchover::ensure_release_file_command(),
+                )));
+            }
             // Validate the candidate with keepalived itself before it replaces the live file.
             let candidate = format!("{conf_path}.mhactl-new");
             actions.push(Action::WriteFile {

@@ -65,6 +65,7 @@ pub(super) fn actions_succeed(t: &FakeTransport, sql: &FakeSql) {
         "semanage fcontext -a -t ",
         // keepalived
         "keepalived -t -f ",
+        "mkdir -p -m 0755 /run/mhactl && ",
         // The error log's size and the clock before a start (no output: nothing to quote).
         "2>/dev/null || echo 0; date +%s",
         "[ -d /var/log/mariadb ] || exit 100",
