@@ -12,6 +12,7 @@
 //! replication account with COMMAND `Binlog Dump` (`Binlog Dump GTID`).
 
 use super::{quote_string, BinlogCoordinates, Dialect};
+use crate::inventory::ServerFamily;
 
 /// The result of a position wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +57,33 @@ impl Dialect {
             quote_string(&at.file),
             at.position
         )
+    }
+}
+
+impl Dialect {
+    /// MySQL with GTIDs: waits (at most `timeout_s` seconds) until this server executed
+    /// every transaction of `set`; one value `r` (see [`parse_gtid_wait`]). Unlike the
+    /// position wait it does not depend on the multi-threaded applier's checkpoints
+    /// (`replica_checkpoint_period`, 300 ms by default), which delay the executed
+    /// position a position wait reads. `None` on MariaDB (its GTIDs are another model).
+    pub fn gtid_wait_sql(&self, set: &str, timeout_s: u64) -> Option<String> {
+        match self.family() {
+            ServerFamily::Mysql => Some(format!(
+                "SELECT WAIT_FOR_EXECUTED_GTID_SET({}, {timeout_s}) AS r",
+                quote_string(set)
+            )),
+            ServerFamily::Mariadb => None,
+        }
+    }
+}
+
+/// Reads `WAIT_FOR_EXECUTED_GTID_SET`'s value: 0 done, 1 timed out (MySQL manual,
+/// "Functions Used with Global Transaction Identifiers").
+pub fn parse_gtid_wait(value: Option<&str>) -> PosWait {
+    match value.map(str::trim) {
+        Some("0") => PosWait::Reached,
+        Some("1") => PosWait::TimedOut,
+        _ => PosWait::NotReplicating,
     }
 }
 
@@ -183,6 +211,18 @@ mod tests {
                 "{v}"
             );
         }
+    }
+
+    #[test]
+    fn gtid_wait_on_mysql_only() {
+        assert_eq!(
+            d("8.4.3").gtid_wait_sql("uuid:1-5", 10).as_deref(),
+            Some("SELECT WAIT_FOR_EXECUTED_GTID_SET('uuid:1-5', 10) AS r")
+        );
+        assert_eq!(d("10.11.6-MariaDB").gtid_wait_sql("0-1-5", 10), None);
+        assert_eq!(parse_gtid_wait(Some("0")), PosWait::Reached);
+        assert_eq!(parse_gtid_wait(Some("1")), PosWait::TimedOut);
+        assert_eq!(parse_gtid_wait(None), PosWait::NotReplicating);
     }
 
     #[test]

@@ -42,6 +42,8 @@ pub struct NodeState {
     pub release_value: String,
     /// A fence hold file exists.
     pub hold_present: bool,
+    /// MySQL with `gtid_mode = ON`: the catch-up is waited for and proved by GTID set.
+    pub gtid_on: bool,
 }
 
 /// Both nodes, in inventory order.
@@ -80,6 +82,21 @@ pub(super) fn read_only(node: &NodeHandle, d: &Dialect) -> Result<bool> {
     Ok(one_value(node, &d.read_only_sql())?.as_deref() == Some("1"))
 }
 
+/// MySQL's `gtid_executed` when `gtid_mode` is ON (`None`: MariaDB, or GTIDs off).
+pub(super) fn gtid_executed(node: &NodeHandle, d: &Dialect) -> Result<Option<String>> {
+    let Some(sql) = d.gtid_state_sql() else {
+        return Ok(None);
+    };
+    let rows = node.with_sql(|s| s.query(&sql))?;
+    let row = rows.first();
+    let mode = row.and_then(|r| crate::sql::get(r, "mode")).unwrap_or("");
+    Ok((mode == "ON").then(|| {
+        row.and_then(|r| crate::sql::get(r, "executed"))
+            .unwrap_or("")
+            .to_string()
+    }))
+}
+
 /// Whether the running keepalived on `node` watches the release file.
 pub(super) fn tracking(node: &NodeHandle) -> Result<ReleaseTracking> {
     Ok(ReleaseTracking::parse(&run(
@@ -106,6 +123,7 @@ fn node_state(node: &NodeHandle, inv: &Inventory) -> Result<NodeState> {
         tracking: tracking(node)?,
         release_value: run(node, files::RELEASE_VALUE_PROBE)?.trim().to_string(),
         hold_present: run(node, files::HOLD_PROBE)?.trim() == "present",
+        gtid_on: gtid_executed(node, &dialect)?.is_some(),
         dialect,
     })
 }

@@ -14,7 +14,7 @@
 //! holder only now → end leftover application sessions on the old holder → canary row
 //! through the new holder, replicated back → finish.
 
-use super::preflight::{one_value, read_only, tracking, PairState};
+use super::preflight::{gtid_executed, one_value, read_only, tracking, PairState};
 use super::report::{StepRecord, SwitchoverReport};
 use super::SwitchoverOptions;
 use crate::dialect::{BinlogCoordinates, PosWait};
@@ -33,6 +33,19 @@ pub const FAIL_AT_ENV: &str = "MHACTL_SWITCHOVER_FAIL_AT";
 
 fn forced(step: &str) -> bool {
     std::env::var(FAIL_AT_ENV).is_ok_and(|v| v == step)
+}
+
+/// Hidden test hook: `MHACTL_SWITCHOVER_PAUSE_AT=STEP` waits (up to 60 s, a signal ends
+/// the wait) before STEP runs, after saying so on stderr, so that an e2e test can send
+/// SIGINT/SIGTERM at a known point.
+pub const PAUSE_AT_ENV: &str = "MHACTL_SWITCHOVER_PAUSE_AT";
+
+fn pause_before(step: &str) -> Result<()> {
+    if std::env::var(PAUSE_AT_ENV).is_ok_and(|v| v == step) {
+        eprintln!("switchover: paused before {step} ({PAUSE_AT_ENV})");
+        crate::interrupt::sleep(Duration::from_secs(60))?;
+    }
+    Ok(())
 }
 
 /// What the steps share.
@@ -68,6 +81,7 @@ impl Recorder<'_> {
         name: &str,
         f: impl FnOnce() -> Result<(T, String)>,
     ) -> Result<T> {
+        pause_before(name)?;
         crate::interrupt::check()?;
         let t = Instant::now();
         let result = f();
@@ -188,6 +202,28 @@ fn pos_wait(
     }
 }
 
+/// Waits on the new holder until it executed every transaction of `set` (MySQL GTIDs).
+fn gtid_wait(ctx: &Ctx, set: &str, limit: Duration) -> Result<()> {
+    let secs = limit.as_secs().max(1);
+    let d = &ctx.state.nodes[ctx.new].dialect;
+    let sql = d
+        .gtid_wait_sql(set, secs)
+        .ok_or_else(|| anyhow!("{}: no GTID wait on this server", ctx.node(ctx.new).name))?;
+    let value = one_value(ctx.node(ctx.new), &sql)?;
+    match crate::dialect::parse_gtid_wait(value.as_deref()) {
+        PosWait::Reached => Ok(()),
+        PosWait::TimedOut => bail!(
+            "{} did not execute {}'s GTID set {set} within {secs} s",
+            ctx.node(ctx.new).name,
+            ctx.node(ctx.old).name
+        ),
+        PosWait::NotReplicating => bail!(
+            "{}: WAIT_FOR_EXECUTED_GTID_SET returned {value:?}",
+            ctx.node(ctx.new).name
+        ),
+    }
+}
+
 /// The executed position of `node`'s replica in its source's binary log.
 fn executed(node: &NodeHandle) -> Result<BinlogCoordinates> {
     let st = facts::replica_status_fresh(node)?
@@ -292,25 +328,54 @@ pub(super) fn switch<'a>(
     })?;
 
     // Capture after the fence, wait, prove; again if the old holder's log still moved
-    // (an event replicated from the peer may land after the capture).
+    // (an event replicated from the peer may land after the capture). MySQL with GTIDs
+    // waits and proves by GTID set: its executed position lags by the multi-threaded
+    // applier's checkpoint period.
+    let by_gtid = ctx.state.nodes.iter().all(|s| s.gtid_on);
     let deadline = Instant::now() + ctx.timeout();
     let captured = loop {
-        let at = rec.step(ctx, "capture", || {
+        let (at, gtid) = rec.step(ctx, "capture", || {
             let at = facts::binlog_coordinates_fresh(ctx.node(old))?;
-            let text = format!("{o}: {at}");
-            Ok((at, text))
+            let gtid = if by_gtid {
+                gtid_executed(ctx.node(old), &ctx.state.nodes[old].dialect)?
+            } else {
+                None
+            };
+            let text = match &gtid {
+                Some(g) => format!("{o}: {at}, GTID set {g}"),
+                None => format!("{o}: {at}"),
+            };
+            Ok(((at, gtid), text))
         })?;
         rec.step(ctx, "wait", || {
             if forced("wait") {
                 bail!("{n} did not execute {o}'s binary log up to {at} within {} s (forced by {FAIL_AT_ENV})", ctx.opts.timeout_s);
             }
             let left = deadline.saturating_duration_since(Instant::now());
-            pos_wait(ctx.cluster, ctx.state, new, old, &at, left)?;
+            match &gtid {
+                Some(set) => gtid_wait(ctx, set, left)?,
+                None => pos_wait(ctx.cluster, ctx.state, new, old, &at, left)?,
+            }
             Ok(((), format!("{n}: executed up to {at}")))
         })?;
         let (done, exec) = rec.step(ctx, "prove", || {
-            let exec = executed(ctx.node(new))?;
             let now = facts::binlog_coordinates_fresh(ctx.node(old))?;
+            if let Some(set) = &gtid {
+                let sql = crate::dialect::gtid_subset_of_executed_sql(set);
+                if one_value(ctx.node(new), &sql)?.as_deref() != Some("1") {
+                    bail!("{n} lacks transactions of {o}'s GTID set {set}");
+                }
+                let now_set = gtid_executed(ctx.node(old), &ctx.state.nodes[old].dialect)?;
+                let done = now == at && now_set.as_deref() == Some(set.as_str());
+                let exec = format!("{o}'s GTID set {set} (all executed on {n})");
+                let detail = if done {
+                    format!("{n} executed {o}'s whole GTID set; {o} still at {at}: nothing missing")
+                } else {
+                    format!("{o} moved from {at} to {now} (replicated events): capture again")
+                };
+                return Ok(((done, exec), detail));
+            }
+            let exec = executed(ctx.node(new))?;
             if exec != at && !exec.reached(&at) {
                 bail!("{n} executed {o}'s binary log up to {exec}, short of {at}");
             }
@@ -320,10 +385,10 @@ pub(super) fn switch<'a>(
             } else {
                 format!("{o} moved from {at} to {now} (replicated events): capture again")
             };
-            Ok(((done, exec), detail))
+            Ok(((done, exec.to_string()), detail))
         })?;
         if done {
-            rec.report.peer_executed_position = Some(exec.to_string());
+            rec.report.peer_executed_position = Some(exec);
             break at;
         }
         if Instant::now() >= deadline {
