@@ -150,25 +150,12 @@ fn run_test(
         inv.vip.address, inv.mysql.port
     ));
 
-    let writer = writer::Writer::start(
-        inv.vip.address,
-        inv.mysql.port,
-        PROBE_USER,
+    let writer = crate::write_probe::start_writing(
+        inv,
         &probe_password,
         Duration::from_millis(args.interval_ms),
-    );
-    if let Err(e) = crate::interrupt::sleep(Duration::from_secs(2)) {
-        writer.stop();
-        return Err(e);
-    }
-    if writer.acked_count() == 0 {
-        let err = writer.last_error();
-        writer.stop();
-        bail!(
-            "the writer could not write through the VIP before the fault: {}",
-            err.unwrap_or_default()
-        );
-    }
+        "the fault",
+    )?;
 
     // 3. The fault.
     say(&format!(

@@ -8,7 +8,7 @@ use crate::engine::Cluster;
 use crate::interrupt::UndoStack;
 use crate::inventory::Inventory;
 use crate::write_probe::{self, writer, PROBE_DB, PROBE_USER};
-use anyhow::{bail, Result};
+use anyhow::Result;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -53,25 +53,12 @@ pub(super) fn start<'a>(
         "measure: writer connects to {}:{} as {PROBE_USER}@{client} every {interval_ms} ms",
         inv.vip.address, inv.mysql.port
     ));
-    let writer = writer::Writer::start(
-        inv.vip.address,
-        inv.mysql.port,
-        PROBE_USER,
+    let writer = write_probe::start_writing(
+        inv,
         &password,
         Duration::from_millis(interval_ms),
-    );
-    if let Err(e) = crate::interrupt::sleep(Duration::from_secs(2)) {
-        writer.stop();
-        return Err(e);
-    }
-    if writer.acked_count() == 0 {
-        let err = writer.last_error();
-        writer.stop();
-        bail!(
-            "the writer could not write through the VIP before the switch: {}",
-            err.unwrap_or_default()
-        );
-    }
+        "the switch",
+    )?;
     Ok(MeasureRun {
         writer,
         fenced_at_s: None,

@@ -290,12 +290,14 @@ pub fn plan(
     let mut plan = Vec::new();
     for (i, s) in state.nodes.iter().enumerate() {
         if s.tracking != ReleaseTracking::Tracked {
+            let why = match s.tracking {
+                ReleaseTracking::NoDir => "the directory is missing, e.g. after a reboot",
+                _ => "keepalived does not watch it",
+            };
             plan.push(format!(
-                "{}: create {} and reload keepalived so that it tracks {} (now: {:?})",
+                "{}: create {} and reload keepalived so that it tracks it ({why})",
                 cluster.nodes[i].name,
-                files::RUN_DIR,
                 files::VIP_RELEASE_PATH,
-                s.tracking
             ));
         }
     }

@@ -210,6 +210,27 @@ fn switchover_both_ways_loses_nothing_and_rolls_back_exactly(lab: Lab, flavor: &
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("nosuch"), "{}", text(&out));
 
+    // Refused with the node and the reason when a replication thread is stopped:
+    // nothing changed, exit 1, the report says `refused`.
+    let c = client(&lab, flavor, b);
+    let (stop, start) = if flavor == "mysql" {
+        ("STOP REPLICA SQL_THREAD", "START REPLICA SQL_THREAD")
+    } else {
+        ("STOP SLAVE SQL_THREAD", "START SLAVE SQL_THREAD")
+    };
+    lab.ssh_ok(b, &format!("{c} -e '{stop}'"));
+    let (out, r) = switchover(&lab, &[], None);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(r["outcome"], "refused", "{r}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("{b}: replication is not running (IO Yes, SQL No)")),
+        "{err}"
+    );
+    assert_eq!(state(&lab, flavor), before, "the refusal changed something");
+    lab.ssh_ok(b, &format!("{c} -e '{start}'"));
+    healthy(&lab, "after restarting the SQL thread");
+
     // Rolled back before the VIP moved (the wait times out), then after it moved.
     rollback_and_check(&lab, flavor, "wait");
     rollback_and_check(&lab, flavor, "canary");
