@@ -8,6 +8,7 @@
 //! Also a library: [`switch_over`] takes an already open (and locked) [`Cluster`], so
 //! that bootstrap can move the VIP away from a node it must restart.
 
+mod actions;
 mod measure;
 mod preflight;
 mod report;
@@ -275,7 +276,7 @@ pub fn switch_over(
             let now: Vec<&str> = cluster
                 .nodes
                 .iter()
-                .filter(|n| steps::holds_vip_now(n, inv).unwrap_or(false))
+                .filter(|n| actions::holds_vip_now(n, inv).unwrap_or(false))
                 .map(|n| n.name.as_str())
                 .collect();
             report.new_holder = match now[..] {

@@ -110,7 +110,7 @@ fn node_state(node: &NodeHandle, inv: &Inventory) -> Result<NodeState> {
     let (target, services) = facts::os_target(node, inv.mysql.flavor)?;
     let conf = facts::host::rendered_file(node, target.keepalived_conf_path())?;
     Ok(NodeState {
-        holds_vip: super::steps::holds_vip_now(node, inv)?,
+        holds_vip: super::actions::holds_vip_now(node, inv)?,
         read_only: read_only(node, &dialect)?,
         server_id: one_value(node, crate::dialect::server_id_sql())?.unwrap_or_default(),
         replica: facts::replica_status_fresh(node)?,
@@ -142,17 +142,30 @@ pub fn read_state(cluster: &Cluster, inv: &Inventory) -> Result<PairState> {
     Ok(PairState { nodes })
 }
 
-/// Every reason not to switch from `old` to its peer (empty: go).
+/// Every reason not to switch from `old` to its peer (empty: go): [`state_refusals`],
+/// then the holder's long write transactions (read now).
 pub fn refusals(
     cluster: &Cluster,
     state: &PairState,
     old: usize,
     opts: &SwitchoverOptions,
 ) -> Result<Vec<Refused>> {
+    let names: Vec<String> = cluster.nodes.iter().map(|n| n.name.clone()).collect();
+    let mut out = state_refusals(&names, state, opts);
+    out.extend(long_transactions(cluster, old, opts)?);
+    Ok(out)
+}
+
+/// The reasons in the state pre-flight read (nodes named by `names`, in order).
+pub fn state_refusals(
+    names: &[String],
+    state: &PairState,
+    opts: &SwitchoverOptions,
+) -> Vec<Refused> {
     let mut out = Vec::new();
     let refuse = |out: &mut Vec<Refused>, i: usize, reason: String| {
         out.push(Refused {
-            node: cluster.nodes[i].name.clone(),
+            node: names[i].clone(),
             reason,
         })
     };
@@ -222,8 +235,16 @@ pub fn refusals(
             },
         }
     }
-    // Long write transactions on the holder: its fence would make them fail at commit
-    // (and MHA, orchestrator and replication-manager refuse them too).
+    out
+}
+
+/// Write transactions on the holder older than `--max-trx-age`: its fence would make them
+/// fail at commit (MHA, orchestrator and replication-manager refuse them too).
+fn long_transactions(
+    cluster: &Cluster,
+    old: usize,
+    opts: &SwitchoverOptions,
+) -> Result<Option<Refused>> {
     let rows = cluster.nodes[old]
         .with_sql(|s| {
             s.query(&crate::dialect::long_write_transactions_sql(
@@ -248,18 +269,17 @@ pub fn refusals(
                 )
             })
             .collect();
-        refuse(
-            &mut out,
-            old,
-            format!(
+        return Ok(Some(Refused {
+            node: cluster.nodes[old].name.clone(),
+            reason: format!(
                 "{} write transaction(s) older than {} s (--max-trx-age): {}",
                 rows.len(),
                 opts.max_trx_age_s,
                 list.join("; ")
             ),
-        );
+        }));
     }
-    Ok(out)
+    Ok(None)
 }
 
 fn yes(b: bool) -> &'static str {
@@ -348,4 +368,128 @@ pub fn plan(
         ),
     ]);
     plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn replica(io: bool, sql: bool, lag: Option<u64>) -> ReplicaStatus {
+        ReplicaStatus {
+            io_running: io,
+            sql_running: sql,
+            source_host: "10.0.0.12".into(),
+            source_port: 3306,
+            source_user: "repl".into(),
+            source_log_file: "mysql-bin.000001".into(),
+            read_source_log_pos: 500,
+            relay_source_log_file: "mysql-bin.000001".into(),
+            exec_source_log_pos: 500,
+            seconds_behind: lag,
+            last_io_errno: 0,
+            last_io_error: String::new(),
+            last_sql_errno: 0,
+            last_sql_error: String::new(),
+        }
+    }
+
+    fn node(holds_vip: bool) -> NodeState {
+        NodeState {
+            dialect: Dialect::from_version_string("10.11.18-MariaDB").unwrap(),
+            holds_vip,
+            read_only: !holds_vip,
+            server_id: "1".into(),
+            replica: Some(replica(true, true, Some(0))),
+            binlog: BinlogCoordinates {
+                file: "mysql-bin.000001".into(),
+                position: 500,
+            },
+            keepalived_running: true,
+            keepalived: Some(KeepalivedVersion::new(2, 2, 7)),
+            conf_tracks_release: true,
+            tracking: ReleaseTracking::Tracked,
+            release_value: "0".into(),
+            hold_present: false,
+            gtid_on: false,
+        }
+    }
+
+    fn check(mutate: impl FnOnce(&mut PairState)) -> Vec<String> {
+        let mut state = PairState {
+            nodes: vec![node(true), node(false)],
+        };
+        mutate(&mut state);
+        let names = vec!["node-a".to_string(), "node-b".to_string()];
+        state_refusals(&names, &state, &SwitchoverOptions::default())
+            .iter()
+            .map(|r| r.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn a_healthy_pair_is_not_refused() {
+        assert_eq!(check(|_| {}), Vec::<String>::new());
+        // Untracked is repaired by the switch (a keepalived reload), not refused.
+        assert_eq!(
+            check(|s| s.nodes[1].tracking = ReleaseTracking::NoDir),
+            Vec::<String>::new()
+        );
+    }
+
+    type Mutation = Box<dyn FnOnce(&mut PairState)>;
+
+    #[test]
+    fn each_unsafe_state_is_refused_naming_the_node() {
+        let cases: Vec<(Mutation, &str)> = vec![
+            (
+                Box::new(|s| s.nodes[1].replica = Some(replica(true, false, None))),
+                "node-b: replication is not running (IO Yes, SQL No)",
+            ),
+            (
+                Box::new(|s| s.nodes[0].replica = None),
+                "node-a: replicates from nobody",
+            ),
+            (
+                Box::new(|s| s.nodes[1].replica = Some(replica(true, true, Some(9)))),
+                "node-b: replication lags 9 s behind its peer (limit --max-lag 5 s)",
+            ),
+            (
+                Box::new(|s| s.nodes[0].replica = Some(replica(true, true, None))),
+                "node-a: replication lag is unknown",
+            ),
+            (
+                Box::new(|s| s.nodes[1].keepalived_running = false),
+                "node-b: keepalived is not running",
+            ),
+            (
+                Box::new(|s| s.nodes[0].keepalived = Some(KeepalivedVersion::new(1, 3, 5))),
+                "node-a: keepalived 1.3.5 cannot track the release file",
+            ),
+            (
+                Box::new(|s| s.nodes[1].conf_tracks_release = false),
+                "node-b: keepalived.conf does not track /run/mhactl/vip-release",
+            ),
+            (
+                Box::new(|s| s.nodes[0].hold_present = true),
+                "node-a: /run/mhactl/fence-hold exists",
+            ),
+            (
+                Box::new(|s| s.nodes[1].release_value = "1".into()),
+                "node-b: /run/mhactl/vip-release holds \"1\", not 0",
+            ),
+        ];
+        for (mutate, want) in cases {
+            let got = check(mutate);
+            assert_eq!(got.len(), 1, "{want}: {got:?}");
+            assert!(got[0].starts_with(want), "want {want:?}, got {got:?}");
+        }
+        let mut errored = replica(true, true, Some(0));
+        errored.last_sql_errno = 1062;
+        errored.last_sql_error = "Duplicate entry".into();
+        let got = check(|s| s.nodes[0].replica = Some(errored));
+        assert_eq!(
+            got,
+            ["node-a: replication reports: last SQL error 1062: Duplicate entry"]
+        );
+    }
 }
