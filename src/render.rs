@@ -33,9 +33,11 @@ pub const VRRP_PASSWORD_MAX: usize = 8;
 pub struct KeepalivedOptions {
     /// Send VRRP advertisements by unicast to the peer (default) instead of multicast.
     pub unicast: bool,
-    /// Track switchover's VIP release file (`track_file`, keepalived >= 2.1; default).
-    /// Off for an older keepalived, which would reject the block: switchover then refuses.
+    /// Track switchover's VIP release file with `track_file` (keepalived >= 2.1; default).
     pub release_file: bool,
+    /// Check the release file with a `vrrp_script` instead (the health-check script's
+    /// `release` mode, every second): for a keepalived older than 2.1 (EL7's 1.3.5).
+    pub release_script: bool,
 }
 
 impl Default for KeepalivedOptions {
@@ -43,6 +45,7 @@ impl Default for KeepalivedOptions {
         KeepalivedOptions {
             unicast: true,
             release_file: true,
+            release_script: false,
         }
     }
 }
@@ -51,8 +54,10 @@ impl KeepalivedOptions {
     /// The options for a node whose keepalived is `version` (`None`: not installed yet,
     /// e.g. a dry run on a bare host; it will be a distribution's, assumed recent).
     pub fn for_keepalived(version: Option<crate::os::keepalived::KeepalivedVersion>) -> Self {
+        let track_file = version.is_none_or(|v| v.capabilities().track_file);
         KeepalivedOptions {
-            release_file: version.is_none_or(|v| v.capabilities().track_file),
+            release_file: track_file,
+            release_script: !track_file,
             ..KeepalivedOptions::default()
         }
     }
@@ -346,6 +351,11 @@ pub fn render_keepalived_conf_with(
         "release_track",
         crate::os::switchover::VIP_RELEASE_TRACK_NAME,
     );
+    ctx.insert("release_script", &opts.release_script);
+    ctx.insert(
+        "release_script_file",
+        crate::os::switchover::VIP_RELEASE_PATH,
+    );
     ctx.insert("self_address", &n.address.to_string());
     ctx.insert("peer_address", &peer.address.to_string());
     ctx.insert("vip", &inv.vip.address.to_string());
@@ -377,6 +387,7 @@ pub fn render_check_script(inv: &Inventory, os: &OsTarget) -> Result<String> {
     };
     ctx.insert("socket_newer", &newer.unwrap_or_default());
     ctx.insert("port", &inv.mysql.port);
+    ctx.insert("release_file", crate::os::switchover::VIP_RELEASE_PATH);
     render(CHECK_SCRIPT_TEMPLATE, &ctx)
 }
 

@@ -117,10 +117,15 @@ fn node_state(node: &NodeHandle, inv: &Inventory) -> Result<NodeState> {
         binlog: facts::binlog_coordinates_fresh(node)?,
         keepalived_running: facts::service_active_fresh(node, services, KEEPALIVED_SERVICE)?,
         keepalived: facts::keepalived_version(node)?,
+        // Either form (track_file, or the check script's release mode before 2.1) names it.
         conf_tracks_release: conf
             .as_deref()
-            .is_some_and(|c| c.contains(files::VIP_RELEASE_PATH)),
-        tracking: tracking(node)?,
+            .is_some_and(|c| c.contains(files::VIP_RELEASE_TRACK_NAME)),
+        tracking: match facts::keepalived_version(node)? {
+            // The vrrp_script reads the file every second, whatever keepalived watches.
+            Some(v) if !v.capabilities().track_file => ReleaseTracking::Tracked,
+            _ => tracking(node)?,
+        },
         release_value: run(node, files::RELEASE_VALUE_PROBE)?.trim().to_string(),
         hold_present: run(node, files::HOLD_PROBE)?.trim() == "present",
         gtid_on: gtid_executed(node, &dialect)?.is_some(),
@@ -174,15 +179,6 @@ pub fn state_refusals(
             refuse(&mut out, i, "keepalived is not running".into());
         }
         match n.keepalived {
-            Some(v) if !v.capabilities().track_file => refuse(
-                &mut out,
-                i,
-                format!(
-                    "keepalived {v} cannot track the release file (track_file needs keepalived >= {}): \
-                     a planned switchover needs it to move the VIP without breaking anything",
-                    crate::os::keepalived::TRACK_FILE_SINCE
-                ),
-            ),
             None => refuse(&mut out, i, "keepalived is not installed".into()),
             Some(_) if !n.conf_tracks_release => refuse(
                 &mut out,
@@ -434,6 +430,11 @@ mod tests {
             check(|s| s.nodes[1].tracking = ReleaseTracking::NoDir),
             Vec::<String>::new()
         );
+        // EL7's keepalived checks the file with a vrrp_script: not refused either.
+        assert_eq!(
+            check(|s| s.nodes[0].keepalived = Some(KeepalivedVersion::new(1, 3, 5))),
+            Vec::<String>::new()
+        );
     }
 
     type Mutation = Box<dyn FnOnce(&mut PairState)>;
@@ -462,8 +463,8 @@ mod tests {
                 "node-b: keepalived is not running",
             ),
             (
-                Box::new(|s| s.nodes[0].keepalived = Some(KeepalivedVersion::new(1, 3, 5))),
-                "node-a: keepalived 1.3.5 cannot track the release file",
+                Box::new(|s| s.nodes[0].keepalived = None),
+                "node-a: keepalived is not installed",
             ),
             (
                 Box::new(|s| s.nodes[1].conf_tracks_release = false),
