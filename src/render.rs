@@ -352,6 +352,8 @@ pub fn render_keepalived_conf_with(
         crate::os::switchover::VIP_RELEASE_TRACK_NAME,
     );
     ctx.insert("release_script", &opts.release_script);
+    ctx.insert("take_file", crate::os::switchover::VIP_TAKE_PATH);
+    ctx.insert("take_track", crate::os::switchover::VIP_TAKE_TRACK_NAME);
     ctx.insert(
         "release_script_file",
         crate::os::switchover::VIP_RELEASE_PATH,

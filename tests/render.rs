@@ -327,7 +327,8 @@ fn keepalived_tracks_the_switchover_release_file_only_from_2_1() {
     use mhactl::os::keepalived::KeepalivedVersion;
     let c = mariadb();
     let block = "track_file mhactl_vip_release {\n    file /run/mhactl/vip-release\n    weight 0\n";
-    let tracked = "    track_file {\n        mhactl_vip_release\n    }\n}";
+    let tracked = "    track_file {\n        mhactl_vip_release\n        mhactl_vip_take\n    }\n}";
+    let take = "track_file mhactl_vip_take {\n    file /run/mhactl/vip-take\n    weight 1\n";
     for v in [
         None,
         Some(KeepalivedVersion::new(2, 1, 5)),
@@ -338,6 +339,7 @@ fn keepalived_tracks_the_switchover_release_file_only_from_2_1() {
                 .unwrap();
         assert!(conf.contains(block), "{v:?}: {conf}");
         assert!(conf.contains(tracked), "{v:?}: {conf}");
+        assert!(conf.contains(take), "{v:?}: {conf}");
     }
     // EL7's 1.3.5 would reject the block: no track_file; the health-check script's
     // `release` mode as a vrrp_script instead, tracked next to chk_mysql.

@@ -145,6 +145,9 @@ pub(super) fn move_back(ctx: &Ctx, new_ro_start: bool) -> Result<()> {
     let (old, new) = (ctx.old, ctx.new);
     let (o, n) = (ctx.node(old), ctx.node(new));
     run(o, &files::set_release_command(0))?;
+    if ctx.state.nodes[new].conf_has_take {
+        run(n, &files::set_take_command(0))?;
+    }
     // Whoever holds it now (none for a moment while the old holder leaves FAULT).
     let t = Instant::now();
     let on_new = loop {
@@ -172,9 +175,16 @@ pub(super) fn move_back(ctx: &Ctx, new_ro_start: bool) -> Result<()> {
             n.name, o.name
         )));
     }
+    let boost = ctx.state.nodes[old].conf_has_take;
+    if boost {
+        run(o, &files::set_take_command(files::TAKE_BOOST))?;
+    }
     run(n, &files::set_release_command(1))?;
     let moved = wait_vip_on(ctx.cluster, ctx.inv, old, new, ctx.timeout());
     run(n, &files::set_release_command(0))?;
+    if boost {
+        run(o, &files::set_take_command(0))?;
+    }
     run(n, &files::remove_hold_command())?;
     moved?;
     if !new_ro_start {

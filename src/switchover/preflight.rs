@@ -40,6 +40,10 @@ pub struct NodeState {
     pub tracking: ReleaseTracking,
     /// The release file's value (`0` normal).
     pub release_value: String,
+    /// The take file's value (`0` normal).
+    pub take_value: String,
+    /// keepalived.conf tracks the take file (priority boost before the release).
+    pub conf_has_take: bool,
     /// A fence hold file exists.
     pub hold_present: bool,
     /// MySQL with `gtid_mode = ON`: the catch-up is waited for and proved by GTID set.
@@ -127,6 +131,10 @@ fn node_state(node: &NodeHandle, inv: &Inventory) -> Result<NodeState> {
             _ => tracking(node)?,
         },
         release_value: run(node, files::RELEASE_VALUE_PROBE)?.trim().to_string(),
+        take_value: run(node, files::TAKE_VALUE_PROBE)?.trim().to_string(),
+        conf_has_take: conf
+            .as_deref()
+            .is_some_and(|c| c.contains(files::VIP_TAKE_TRACK_NAME)),
         hold_present: run(node, files::HOLD_PROBE)?.trim() == "present",
         gtid_on: gtid_executed(node, &dialect)?.is_some(),
         dialect,
@@ -195,6 +203,17 @@ pub fn state_refusals(
                 "{} exists (left by an interrupted switchover?): check the pair with `mhactl verify`, then remove it",
                 files::FENCE_HOLD_PATH
             ));
+        }
+        if n.take_value != "0" {
+            refuse(
+                &mut out,
+                i,
+                format!(
+                    "{} holds {:?}, not 0 (left by an interrupted switchover?): write 0 into it",
+                    files::VIP_TAKE_PATH,
+                    n.take_value
+                ),
+            );
         }
         if n.release_value != "0" {
             refuse(&mut out, i, format!(
@@ -333,15 +352,35 @@ pub fn plan(
             "{o}: capture the binary log position after the fence (now {})",
             state.nodes[old].binlog
         ),
+        if state.nodes.iter().all(|s| s.gtid_on) {
+            format!(
+                "{n}: wait up to {} s until it executed {o}'s GTID set read after the fence \
+                 (WAIT_FOR_EXECUTED_GTID_SET)",
+                opts.timeout_s
+            )
+        } else {
+            format!(
+                "{n}: wait up to {} s until it executed up to that position",
+                opts.timeout_s
+            )
+        },
         format!(
-            "{n}: wait up to {} s until it executed up to that position",
-            opts.timeout_s
+            "{n}: prove it executed everything {o} took (position or GTID set) and {o} took nothing since"
         ),
-        format!("{n}: prove its executed position in {o}'s binary log equals the captured one"),
+        if state.nodes[1 - old].conf_has_take {
+            format!(
+                "{n}: write {} into {} (priority 254: it takes over within ms of the release)",
+                files::TAKE_BOOST,
+                files::VIP_TAKE_PATH
+            )
+        } else {
+            format!("{n}: no priority boost (its keepalived.conf has no {})", files::VIP_TAKE_TRACK_NAME)
+        },
         format!(
-            "{o}: write 1 into {} (FAULT: the VIP moves to {n}), wait up to {} s, then 0",
+            "{o}: write 1 into {} (FAULT: the VIP moves to {n}), wait up to {} s, then 0 (and {n}'s {} back to 0)",
             files::VIP_RELEASE_PATH,
-            opts.timeout_s
+            opts.timeout_s,
+            files::VIP_TAKE_PATH
         ),
         format!(
             "{n}: unfence ({}) once it holds the VIP",
@@ -405,6 +444,8 @@ mod tests {
             conf_tracks_release: true,
             tracking: ReleaseTracking::Tracked,
             release_value: "0".into(),
+            take_value: "0".into(),
+            conf_has_take: true,
             hold_present: false,
             gtid_on: false,
         }
@@ -473,6 +514,10 @@ mod tests {
             (
                 Box::new(|s| s.nodes[0].hold_present = true),
                 "node-a: /run/mhactl/fence-hold exists",
+            ),
+            (
+                Box::new(|s| s.nodes[0].take_value = "254".into()),
+                "node-a: /run/mhactl/vip-take holds \"254\", not 0",
             ),
             (
                 Box::new(|s| s.nodes[1].release_value = "1".into()),
