@@ -12,7 +12,8 @@ use std::time::Duration;
 /// What a rollback must restore, read on the nodes themselves.
 #[derive(Debug, PartialEq)]
 struct PairState {
-    /// Per node: holds the VIP, `@@read_only`, files in /run/mhactl, release value.
+    /// Per node: holds the VIP, `@@read_only`, `fence-hold` when the hold file exists,
+    /// the release and take files' values (`release/take`).
     nodes: Vec<(bool, String, String, String)>,
 }
 
@@ -36,8 +37,8 @@ fn state(lab: &Lab, flavor: &str) -> PairState {
                 &format!(
                     "ip -o -4 addr show | grep -qF ' inet {vip}/' && echo holder || echo passive; \
                      {c} -N -B -e 'SELECT @@GLOBAL.read_only'; \
-                     ls /run/mhactl 2>/dev/null | grep -v '^vip-release$' | tr '\\n' ' '; echo; \
-                     cat /run/mhactl/vip-release 2>/dev/null || echo absent"
+                     [ -e /run/mhactl/fence-hold ] && echo fence-hold || echo; \
+                     echo $(cat /run/mhactl/vip-release 2>/dev/null || echo absent)/$(cat /run/mhactl/vip-take 2>/dev/null || echo absent)"
                 ),
             );
             let l: Vec<&str> = out.lines().collect();
@@ -131,8 +132,8 @@ fn switch_and_check(lab: &Lab, flavor: &str, from: &str, to: &str) {
     let i = if to == "node-a" { 0 } else { 1 };
     assert_eq!(s.nodes[i].1, "0", "new holder not writable: {s:?}");
     for n in &s.nodes {
-        assert_eq!(n.2, "", "files left in /run/mhactl: {s:?}");
-        assert_eq!(n.3, "0", "release file not reset: {s:?}");
+        assert_eq!(n.2, "", "fence hold left in /run/mhactl: {s:?}");
+        assert_eq!(n.3, "0/0", "release or take file not reset: {s:?}");
     }
     healthy(lab, &format!("after {from} -> {to}"));
 }
