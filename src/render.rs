@@ -33,11 +33,33 @@ pub const VRRP_PASSWORD_MAX: usize = 8;
 pub struct KeepalivedOptions {
     /// Send VRRP advertisements by unicast to the peer (default) instead of multicast.
     pub unicast: bool,
+    /// Track switchover's VIP release file with `track_file` (keepalived >= 2.1; default).
+    pub release_file: bool,
+    /// Check the release file with a `vrrp_script` instead (the health-check script's
+    /// `release` mode, every second): for a keepalived older than 2.1 (EL7's 1.3.5).
+    pub release_script: bool,
 }
 
 impl Default for KeepalivedOptions {
     fn default() -> Self {
-        KeepalivedOptions { unicast: true }
+        KeepalivedOptions {
+            unicast: true,
+            release_file: true,
+            release_script: false,
+        }
+    }
+}
+
+impl KeepalivedOptions {
+    /// The options for a node whose keepalived is `version` (`None`: not installed yet,
+    /// e.g. a dry run on a bare host; it will be a distribution's, assumed recent).
+    pub fn for_keepalived(version: Option<crate::os::keepalived::KeepalivedVersion>) -> Self {
+        let track_file = version.is_none_or(|v| v.capabilities().track_file);
+        KeepalivedOptions {
+            release_file: track_file,
+            release_script: !track_file,
+            ..KeepalivedOptions::default()
+        }
     }
 }
 
@@ -346,6 +368,23 @@ pub fn render_keepalived_conf_with(
     ctx.insert("advert_int", &inv.vip.advert_int_s.max(1));
     ctx.insert("vrrp_password", vrrp_password);
     ctx.insert("unicast", &opts.unicast);
+    ctx.insert(
+        "release_file",
+        &opts
+            .release_file
+            .then_some(crate::os::switchover::VIP_RELEASE_PATH),
+    );
+    ctx.insert(
+        "release_track",
+        crate::os::switchover::VIP_RELEASE_TRACK_NAME,
+    );
+    ctx.insert("release_script", &opts.release_script);
+    ctx.insert("take_file", crate::os::switchover::VIP_TAKE_PATH);
+    ctx.insert("take_track", crate::os::switchover::VIP_TAKE_TRACK_NAME);
+    ctx.insert(
+        "release_script_file",
+        crate::os::switchover::VIP_RELEASE_PATH,
+    );
     ctx.insert("self_address", &n.address.to_string());
     ctx.insert("peer_address", &peer.address.to_string());
     ctx.insert("vip", &inv.vip.address.to_string());
@@ -383,6 +422,7 @@ pub fn render_check_script(inv: &Inventory, os: &OsTarget) -> Result<String> {
     };
     ctx.insert("socket_newer", &newer.unwrap_or_default());
     ctx.insert("port", &inv.mysql.port);
+    ctx.insert("release_file", crate::os::switchover::VIP_RELEASE_PATH);
     render(CHECK_SCRIPT_TEMPLATE, &ctx)
 }
 
@@ -397,6 +437,7 @@ pub fn render_fence_agent(inv: &Inventory, dialect: &Dialect, option_file: &str)
     ctx.insert("instance", &format!("VI_{}", inv.cluster));
     ctx.insert("vip", &inv.vip.address.to_string());
     ctx.insert("option_file", option_file);
+    ctx.insert("fence_hold", crate::os::switchover::FENCE_HOLD_PATH);
     ctx.insert("catch_up_timeout", &FENCE_CATCH_UP_TIMEOUT_S);
     ctx.insert("run_dir", crate::os::fence::RUN_DIR);
     // The agent quotes SQL in single quotes: none of these texts contains one.

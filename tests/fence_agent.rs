@@ -116,6 +116,10 @@ fn start(name: &str) -> Agent {
         &format!("PATH={}/bin:/usr/local/sbin", dir.display()),
         1,
     );
+    // The switchover's fence hold file, inside the test's directory.
+    let hold_line = format!("HOLD={}", mhactl::os::switchover::FENCE_HOLD_PATH);
+    assert!(script.contains(&hold_line), "{script}");
+    let script = script.replacen(&hold_line, &format!("HOLD={}/hold", dir.display()), 1);
     write(&dir.join("agent"), &script);
     let fifo = dir.join("fifo");
     assert!(Command::new("mkfifo")
@@ -223,6 +227,28 @@ fn fault_and_stop_fence_too() {
         line(&mut a, state);
         wait_for(state, 2, || ro(&d) == "1");
     }
+}
+
+#[test]
+fn a_fence_hold_keeps_even_the_vip_holder_fenced_until_it_is_removed() {
+    let mut a = start("hold");
+    let d = a.dir.clone();
+    write(&d.join("vip"), "");
+    line(&mut a, "MASTER");
+    wait_for("writable on MASTER", 3, || ro(&d) == "0");
+    // A switchover holds the fence on this node, still the VIP holder and MASTER:
+    // fenced by the next reconciliation, and never unfenced while the hold exists.
+    write(&d.join("hold"), "");
+    wait_for("fenced under the hold", 3, || ro(&d) == "1");
+    line(&mut a, "MASTER");
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(ro(&d), "1", "unfenced while the fence hold exists");
+    // The switchover made it writable itself (its rollback): fenced again at once.
+    write(&d.join("ro"), "0\n");
+    wait_for("re-fenced under the hold", 3, || ro(&d) == "1");
+    // The hold is gone and it still holds the VIP: writable again.
+    fs::remove_file(d.join("hold")).unwrap();
+    wait_for("writable once the hold is removed", 3, || ro(&d) == "0");
 }
 
 #[test]

@@ -23,7 +23,8 @@
 //! `replica_control` (binary log and replica thread statements, status parsing),
 //! `replication` (re-pointing a replica), `accounts` (users, grants, `sql_log_bin` off/on,
 //! the temporary root password), `server_options` (my.cnf option names), `dumps` (the dump
-//! tool's binary log position), `gtid`, `durability`, `fencing` (read_only fence and unfence), `insecure_defaults`, `queries` (text
+//! tool's binary log position), `gtid`, `durability`, `fencing` (read_only fence and unfence), `switchover` (position wait, long
+//! transactions, sessions to end, the canary row), `insecure_defaults`, `queries` (text
 //! that is the same everywhere) and `probe` (failover's write probe). Callers outside
 //! `dialect/` write no SQL and compare no flavors: they call these.
 
@@ -43,6 +44,7 @@ mod queries;
 mod replica_control;
 mod replication;
 mod server_options;
+mod switchover;
 mod version;
 pub use accounts::{
     account_hosts_sql, alter_own_password_sql, parse_temporary_password, TEMPORARY_PASSWORD_MARKER,
@@ -65,6 +67,12 @@ pub use queries::{
 pub use replica_control::{BinlogCoordinates, ChangeSource, ReplicaStatus};
 pub use replication::{
     parse_info_file_password, ReplicaHistory, Repoint, RepointStart, ServerIdentity, StoredPassword,
+};
+pub use switchover::{
+    canary_read_sql, canary_table_sql, canary_write_sql, client_sessions_sql,
+    drop_canary_table_sql, kill_connection_sql, long_write_transactions_sql, parse_gtid_wait,
+    parse_pos_wait, probe_writes_by_server_since_sql, tables_in_sql, PosWait, CANARY_TABLE,
+    SYSTEM_USERS,
 };
 pub use version::Version;
 

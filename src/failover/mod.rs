@@ -3,16 +3,13 @@
 //! writes, and how many acknowledged writes the survivor does not have. Then undo the
 //! fault, let the old holder rejoin, and prove the pair is healthy and identical again.
 
-mod probe;
-mod writer;
-
 use crate::engine::Cluster;
 use crate::facts;
 use crate::global::{GlobalArgs, OutputFormat};
 use crate::inventory::{Inventory, Secrets};
 use crate::transport::RemoteCommand;
+use crate::write_probe::{cleanup, client_address, probe_rows, setup_probe, writer};
 use anyhow::{anyhow, bail, Context, Result};
-use probe::{cleanup, client_address, probe_rows, setup_probe};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::process::ExitCode;
@@ -153,25 +150,12 @@ fn run_test(
         inv.vip.address, inv.mysql.port
     ));
 
-    let writer = writer::Writer::start(
-        inv.vip.address,
-        inv.mysql.port,
-        PROBE_USER,
+    let writer = crate::write_probe::start_writing(
+        inv,
         &probe_password,
         Duration::from_millis(args.interval_ms),
-    );
-    if let Err(e) = crate::interrupt::sleep(Duration::from_secs(2)) {
-        writer.stop();
-        return Err(e);
-    }
-    if writer.acked_count() == 0 {
-        let err = writer.last_error();
-        writer.stop();
-        bail!(
-            "the writer could not write through the VIP before the fault: {}",
-            err.unwrap_or_default()
-        );
-    }
+        "the fault",
+    )?;
 
     // 3. The fault.
     say(&format!(

@@ -43,6 +43,7 @@ pub mod repositories;
 pub mod selinux;
 pub mod server_files;
 pub mod services;
+pub mod switchover;
 
 pub use packages::PackageManager;
 pub use release::{OsFamily, OsInfo, OsRelease};

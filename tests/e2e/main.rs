@@ -27,6 +27,7 @@ mod safety;
 mod secrets;
 mod semisync;
 mod status;
+mod switchover;
 mod verify;
 mod verify_server;
 
@@ -53,6 +54,7 @@ fn main() {
         secrets::scenarios,
         semisync::scenarios,
         status::scenarios,
+        switchover::scenarios,
         verify::scenarios,
         verify_server::scenarios,
     ])

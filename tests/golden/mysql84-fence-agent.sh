@@ -9,10 +9,13 @@
 # stays and a new agent starts at once, so a holder is left writable). Every second it
 # also reconciles with the truth (is the VIP on a
 # local interface? is the server read-only?), so a missed event or a restarted server is
-# repaired. Credentials come from /etc/mysql/mhactl-fence.cnf (root only), never from argv.
+# repaired. While /run/mhactl/fence-hold exists (a planned switchover is moving the VIP away
+# from this node) it keeps the server fenced and never unfences it, even as the VIP
+# holder. Credentials come from /etc/mysql/mhactl-fence.cnf (root only), never from argv.
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 FIFO=$1
 VIP=192.168.10.20
+HOLD=/run/mhactl/fence-hold
 CATCH_UP_TIMEOUT=10
 CLIENT=$(command -v mariadb || command -v mysql)
 role=""            # last keepalived state of our instance ("" until the first line)
@@ -65,6 +68,13 @@ reconcile() {
     local ro
     tick=1
     ro=$(sql 'SELECT @@GLOBAL.read_only') || return 0   # server down: it restarts fenced
+    # A switchover holds the fence: it unfences (or rolls back) itself, then removes it.
+    if [ -e "$HOLD" ]; then
+        waiting_since=""
+        warned=""
+        [ "$ro" = 1 ] || { log "fence hold $HOLD present: fencing"; fence; }
+        return 0
+    fi
     if [ "$role" != MASTER ] && [ -n "$role" ] || ! holds_vip; then
         waiting_since=""
         warned=""

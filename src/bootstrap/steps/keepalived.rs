@@ -24,10 +24,14 @@ impl Operation for Keepalived {
         let (target, services) = facts::os_target(node, inv.mysql.flavor)?;
         let conf_path = target.keepalived_conf_path();
         let script_path = target.check_script_path();
-        let conf = crate::render::render_keepalived_conf(
+        // The release file switchover drives needs keepalived >= 2.1 (track_file).
+        let options =
+            crate::render::KeepalivedOptions::for_keepalived(facts::keepalived_version(node)?);
+        let conf = crate::render::render_keepalived_conf_with(
             inv,
             i,
             self.0.secrets.vrrp_password.expose_secret(),
+            &options,
         )?;
         let script = crate::render::render_check_script(inv, &target)?;
         let current_conf = facts::host::rendered_file(node, conf_path)?;
@@ -59,6 +63,13 @@ impl Operation for Keepalived {
         );
         if !conf_ok {
             diff.push_str(&file_diff(conf_path, current_conf.as_deref(), &conf));
+            // keepalived -t rejects a track_file that does not exist: switchover's
+            // release file (and its directory in /run) first.
+            if options.release_file {
+                actions.push(Action::Run(RemoteCommand::new(
+                    crate::os::switchover::ensure_release_file_command(),
+                )));
+            }
             // Validate the candidate with keepalived itself before it replaces the live file.
             let candidate = format!("{conf_path}.mhactl-new");
             actions.push(Action::WriteFile {

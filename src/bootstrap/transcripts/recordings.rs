@@ -67,6 +67,8 @@ pub(super) fn actions_succeed(t: &FakeTransport, sql: &FakeSql) {
         "keepalived -t -f ",
         // the fence agent's directory
         "install -d -o root -g root -m 0755 /usr/local/libexec/mhactl",
+        // switchover's tracked files
+        "mkdir -p -m 0755 /run/mhactl && ",
         // The error log's size and the clock before a start (no output: nothing to quote).
         "2>/dev/null || echo 0; date +%s",
         "[ -d /var/log/mariadb ] || exit 100",
@@ -339,6 +341,13 @@ pub(super) fn after_planning(s: &Scenario, step: &str, i: usize, t: &FakeTranspo
             if s.mariadb() {
                 t.on("dnf -q module list mariadb:", 0, "10.11 enabled\n");
             }
+            // The installed keepalived's banner (the package's version, before `-`).
+            let version = s.keepalived_rpm.split('-').next().unwrap_or("");
+            t.on(
+                "keepalived --version",
+                0,
+                leak(&format!("Keepalived v{version} (01/01,2020)\n")),
+            );
         }
         "start-server" => {
             t.on(&format!("is-active --quiet {}", s.service()), 0, "");
