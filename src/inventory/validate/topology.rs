@@ -272,6 +272,53 @@ pub(super) fn check_vip(inv: &Inventory, p: &mut Problems) {
     if vip.advert_int_s == 0 {
         p.add("vip.advert_int_s", "must be at least 1 second");
     }
+    if let Some(arb) = vip.arbiter {
+        check_arbiter(inv, arb, p);
+    }
+}
+
+/// `vip.arbiter` must be a third party: a usable unicast address that is neither the VIP
+/// nor a node (pinging a node from itself or the VIP from its holder proves nothing).
+fn check_arbiter(inv: &Inventory, arb: Ipv4Addr, p: &mut Problems) {
+    if arb.is_unspecified() || arb.is_loopback() || arb.is_multicast() || arb.is_broadcast() {
+        p.add(
+            "vip.arbiter",
+            format!(
+                "{arb} is not a usable address; use one both nodes and the clients reach \
+                 (e.g. the clients' gateway)"
+            ),
+        );
+        return;
+    }
+    if arb == inv.vip.address {
+        p.add(
+            "vip.arbiter",
+            format!("{arb} is the VIP itself; the arbiter must be a third host both nodes reach (e.g. the clients' gateway)"),
+        );
+    }
+    for (i, node) in inv.nodes.iter().enumerate() {
+        if node.address == arb {
+            p.add(
+                "vip.arbiter",
+                format!(
+                    "{arb} is the address of nodes[{i}] ({}); the arbiter must be a third \
+                     host both nodes reach (e.g. the clients' gateway)",
+                    node.name
+                ),
+            );
+        }
+    }
+    if let Some(mask) = netmask(inv.vip.prefix) {
+        let net = u32::from(inv.vip.address) & mask;
+        if inv.vip.prefix <= 30 && u32::from(arb) & mask == net {
+            let cidr = format!("{}/{}", Ipv4Addr::from(net), inv.vip.prefix);
+            if u32::from(arb) == net {
+                p.add("vip.arbiter", format!("{arb} is the network address of {cidr}"));
+            } else if u32::from(arb) == net | !mask {
+                p.add("vip.arbiter", format!("{arb} is the broadcast address of {cidr}"));
+            }
+        }
+    }
 }
 
 #[cfg(test)]
