@@ -344,10 +344,8 @@ fn insert_arbiter_timers(ctx: &mut Context, inv: &Inventory, peer_index: usize) 
         "arbiter_detection_s",
         &format!("{:.1}", arbiter::worst_detection_s()),
     );
-    let takeover = arbiter::earliest_takeover_s(
-        inv.vip.advert_int_s.max(1),
-        inv.priority(peer_index),
-    );
+    let takeover =
+        arbiter::earliest_takeover_s(inv.vip.advert_int_s.max(1), inv.priority(peer_index));
     // Rounded down: the comment must not promise more margin than there is.
     ctx.insert(
         "arbiter_takeover_s",

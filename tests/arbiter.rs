@@ -124,14 +124,24 @@ fn run_check(dir: &Path, up: Option<&[&str]>, peer: &str) -> i32 {
         );
         let ping = bin.join("ping");
         std::fs::write(&ping, fake).unwrap();
-        Command::new("chmod").arg("755").arg(&ping).status().unwrap();
+        Command::new("chmod")
+            .arg("755")
+            .arg(&ping)
+            .status()
+            .unwrap();
     }
     // The script pins PATH to the system's directories: point it at the fake instead
     // (keeping sh's own tools).
     let fake_path = format!("PATH={}:/usr/bin:/bin", bin.display());
     let script = script
         .lines()
-        .map(|l| if l.starts_with("PATH=") { fake_path.as_str() } else { l })
+        .map(|l| {
+            if l.starts_with("PATH=") {
+                fake_path.as_str()
+            } else {
+                l
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n");
     let path = dir.join("check.sh");
@@ -151,10 +161,18 @@ fn the_check_fails_only_when_neither_the_arbiter_nor_the_peer_answers() {
     std::fs::create_dir_all(&dir).unwrap();
     let peer = "10.213.0.12";
     assert_eq!(run_check(&dir, Some(&["10.213.0.1", peer]), peer), 0);
-    assert_eq!(run_check(&dir, Some(&["10.213.0.1"]), peer), 0, "arbiter only");
+    assert_eq!(
+        run_check(&dir, Some(&["10.213.0.1"]), peer),
+        0,
+        "arbiter only"
+    );
     assert_eq!(run_check(&dir, Some(&[peer]), peer), 0, "peer only");
     assert_ne!(run_check(&dir, Some(&[]), peer), 0, "cut off");
     assert_ne!(run_check(&dir, Some(&["10.9.9.9"]), peer), 0, "cut off");
-    assert_eq!(run_check(&dir, None, peer), 0, "no ping: never drop the VIP for it");
+    assert_eq!(
+        run_check(&dir, None, peer),
+        0,
+        "no ping: never drop the VIP for it"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

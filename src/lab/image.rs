@@ -310,7 +310,7 @@ mod tests {
         // would rebuild a cached image for nothing.
         assert_eq!(
             ImageSpec::for_flavor(LabFlavor::Mariadb).key(),
-            "bookworm-4b6745efd413"
+            "bookworm-749278e89b1c"
         );
         let mysql = ImageSpec::for_flavor(LabFlavor::Mysql).key();
         assert!(mysql.starts_with("sid-"), "{mysql}");

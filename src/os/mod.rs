@@ -34,6 +34,7 @@ pub mod error_log;
 pub mod files;
 pub mod firewall;
 pub mod host;
+pub mod isolate;
 pub mod keepalived;
 pub mod mysql_platform;
 pub mod option_files;

@@ -313,9 +313,15 @@ fn check_arbiter(inv: &Inventory, arb: Ipv4Addr, p: &mut Problems) {
         if inv.vip.prefix <= 30 && u32::from(arb) & mask == net {
             let cidr = format!("{}/{}", Ipv4Addr::from(net), inv.vip.prefix);
             if u32::from(arb) == net {
-                p.add("vip.arbiter", format!("{arb} is the network address of {cidr}"));
+                p.add(
+                    "vip.arbiter",
+                    format!("{arb} is the network address of {cidr}"),
+                );
             } else if u32::from(arb) == net | !mask {
-                p.add("vip.arbiter", format!("{arb} is the broadcast address of {cidr}"));
+                p.add(
+                    "vip.arbiter",
+                    format!("{arb} is the broadcast address of {cidr}"),
+                );
             }
         }
     }
