@@ -33,6 +33,9 @@ fn print_details(r: &FailoverReport) {
         r.writes_acked, r.writes_failed
     );
     println!("writes lost         {}", r.writes_lost);
+    if let Some(s) = r.vip_released_s {
+        println!("old holder released {s:.2} s after the cut (FAULT)");
+    }
     if let Some(s) = r.double_holder_s {
         println!("both held the VIP   {s:.2} s (longest window)");
     }

@@ -43,6 +43,9 @@ pub(super) struct SplitBrain {
     pub fenced: bool,
     /// The VIP was on the cut-off node again after it had moved (it flapped back).
     pub vip_went_back: bool,
+    /// Seconds from the cut until the cut-off node no longer held the VIP (its writer's
+    /// first sample without it; `None`: it kept the VIP through the whole cut).
+    pub vip_released_s: Option<f64>,
 }
 
 /// Finds the firewall tool on the VIP holder (refusing before anything changes when it
@@ -224,7 +227,18 @@ pub(super) fn analyse(cut: &[LocalAttempt], peer: &[LocalAttempt], fault_at: f64
         cut.iter()
             .any(|a| a.start > m && a.vip && !peer_holds(peer, a))
     });
+    // Measured only when it held the VIP at the cut (it is the holder then).
+    let held_at_cut = cut
+        .iter()
+        .rev()
+        .find(|b| b.start <= fault_at)
+        .is_some_and(|b| b.vip);
+    let vip_released_s = cut
+        .iter()
+        .find(|a| held_at_cut && a.start > fault_at && !a.vip)
+        .map(|a| a.start - fault_at);
     SplitBrain {
+        vip_released_s,
         double_holder_s,
         both_writable_s,
         cut_off_node_writes: cut.iter().filter(|a| a.start > fault_at && a.ok).count(),
@@ -338,6 +352,7 @@ mod tests {
         assert!(m.both_writable_s > 19.0, "{m:?}");
         assert!(!m.fenced);
         assert_eq!(m.cut_off_node_writes, 19);
+        assert_eq!(m.vip_released_s, None);
     }
 
     #[test]
@@ -360,6 +375,7 @@ mod tests {
         assert_eq!(m.both_writable_s, 0.0, "{m:?}");
         assert!(m.fenced);
         assert!(!m.vip_went_back);
+        assert_eq!(m.vip_released_s, Some(2.0));
     }
 
     #[test]

@@ -67,6 +67,10 @@ pub struct FailoverReport {
     /// `isolate`: writes the cut-off node accepted from its own side while cut off.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cut_off_node_writes: Option<usize>,
+    /// `isolate`: seconds from the cut until the cut-off holder released the VIP
+    /// (keepalived FAULT through `vip.arbiter`); `None` when it kept it while cut off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vip_released_s: Option<f64>,
     /// `isolate`: the VIP went back to the old holder after it reconnected.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vip_went_back: Option<bool>,
@@ -427,6 +431,7 @@ fn run_test(
         fenced: split.as_ref().map(|m| m.fenced),
         cut_off_node_writes: split.as_ref().map(|m| m.cut_off_node_writes),
         vip_went_back: split.as_ref().map(|m| m.vip_went_back),
+        vip_released_s: split.as_ref().and_then(|m| m.vip_released_s),
         problems,
     })
 }

@@ -14,6 +14,7 @@ mod durability;
 mod failover;
 mod interrupt;
 mod inventory;
+mod isolate;
 mod lab;
 mod mariadb11;
 mod mirror;
@@ -38,6 +39,7 @@ fn main() {
         durability::scenarios,
         failover::scenarios,
         interrupt::scenarios,
+        isolate::scenarios,
         inventory::scenarios,
         lab::scenarios,
         mariadb11::scenarios,
