@@ -52,6 +52,42 @@ pub fn earliest_takeover_s(advert_int_s: u8, peer_priority: u8) -> f64 {
     3.0 * a + skew - a
 }
 
+/// What verify's `arbiter` check asks a node: one run of the probe against `address`.
+/// The last line is `mhactl-arbiter: no-ping` (the node has no ping) or ping's exit status.
+pub fn reach_command(address: &str) -> String {
+    format!(
+        "if ! command -v ping >/dev/null 2>&1; then echo 'mhactl-arbiter: no-ping'; exit 0; fi; \
+         {} {} >/dev/null 2>&1; echo \"mhactl-arbiter: $?\"",
+        ping_command(),
+        crate::transport::shell_quote(address)
+    )
+}
+
+/// Whether a node reaches the arbiter ([`reach_command`]'s answer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    /// At least one echo request was answered.
+    Answers,
+    /// No answer (or ping failed otherwise: its exit status).
+    NoAnswer(String),
+    /// The node has no `ping`: keepalived's check cannot tell it is cut off.
+    NoPing,
+}
+
+/// Parses [`reach_command`]'s output.
+pub fn parse_reach(out: &str) -> Reach {
+    match out
+        .lines()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix("mhactl-arbiter: "))
+    {
+        Some("0") => Reach::Answers,
+        Some("no-ping") => Reach::NoPing,
+        Some(status) => Reach::NoAnswer(format!("ping exited {status}")),
+        None => Reach::NoAnswer("no answer from the probe".into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,5 +105,16 @@ mod tests {
         assert!((earliest_takeover_s(1, 100) - 2.609_375).abs() < 1e-9);
         // A peer with priority 254 could take over after 2.01 s: documented limit.
         assert!(worst_detection_s() > earliest_takeover_s(1, 254));
+    }
+
+    #[test]
+    fn reach_answers_parse() {
+        assert_eq!(parse_reach("mhactl-arbiter: 0\n"), Reach::Answers);
+        assert_eq!(parse_reach("mhactl-arbiter: no-ping\n"), Reach::NoPing);
+        assert_eq!(
+            parse_reach("mhactl-arbiter: 1\n"),
+            Reach::NoAnswer("ping exited 1".into())
+        );
+        assert!(reach_command("10.0.0.1").contains("ping -n -q -c 2 -i 0.2 -W 1 10.0.0.1"));
     }
 }
