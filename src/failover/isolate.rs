@@ -205,8 +205,9 @@ pub(super) fn measure(cluster: &Cluster, iso: &Isolation, fault_at: f64) -> Resu
     for node in &cluster.nodes {
         let out = node
             .transport
-            .run_ok(&RemoteCommand::new(format!("cat {}", sh::LOCAL_WRITER_LOG)))
-            .with_context(|| format!("{}: reading the split-brain writer's log", node.name))?;
+            .read_file(Path::new(sh::LOCAL_WRITER_LOG))
+            .with_context(|| format!("{}: reading the split-brain writer's log", node.name))?
+            .ok_or_else(|| anyhow!("{}: the split-brain writer left no log", node.name))?;
         logs.push(sh::parse_local_writer_log(&out));
     }
     Ok(analyse(&logs[iso.node], &logs[1 - iso.node], fault_at))
