@@ -19,3 +19,9 @@ pub fn local_writes_table_sql(db: &str) -> Vec<String> {
 pub fn local_write_sql(db: &str, node: &str) -> String {
     format!("INSERT INTO {db}.local_writes (node) VALUES ('{node}')")
 }
+
+/// Rows per writer (`node`, `n`): equal on both nodes once each has applied the other's
+/// split-brain writes (each node always has all of its own).
+pub fn local_writes_per_node_sql(db: &str) -> String {
+    format!("SELECT node, COUNT(*) AS n FROM {db}.local_writes GROUP BY node ORDER BY node")
+}

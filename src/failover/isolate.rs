@@ -155,7 +155,46 @@ pub(super) fn cleanup_local_writers(cluster: &Cluster, inv: &Inventory) -> Resul
             first_error.get_or_insert(e.context(format!("{}: split-brain writer", node.name)));
         }
     }
+    // The cut-off node took writes of its own while cut off (unless fenced): they reach
+    // the peer only after the reconnection. The probe database is dropped next, through
+    // replication; dropped before those writes arrive, the peer's SQL thread would stop on
+    // a missing table. So wait until both nodes hold the same rows.
+    if let Err(e) = wait_local_writes_replicated(cluster) {
+        first_error.get_or_insert(e);
+    }
     first_error.map_or(Ok(()), Err)
+}
+
+/// Seconds to wait for the split-brain writes to replicate both ways after the cut
+/// (the replicas reconnect every 2 s; the backlog is a few hundred rows).
+const REPLICATED_WAIT_S: u64 = 60;
+
+fn wait_local_writes_replicated(cluster: &Cluster) -> Result<()> {
+    let per_node = |i: usize| -> Result<Vec<(String, String)>> {
+        let rows = match cluster.nodes[i]
+            .with_sql(|sql| sql.query(&crate::dialect::local_writes_per_node_sql(PROBE_DB)))
+        {
+            Ok(rows) => rows,
+            // No table (the run stopped before creating it, or it is gone): no rows.
+            // Anything else (a session reconnecting) means "not yet".
+            Err(e) if crate::sql::server_error_code(&e) == Some(1146) => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let get = |k| crate::sql::get(r, k).unwrap_or_default().to_string();
+                (get("node"), get("n"))
+            })
+            .collect())
+    };
+    crate::poll::until(Duration::from_secs(REPLICATED_WAIT_S), || {
+        Ok(per_node(0)? == per_node(1)?)
+    })
+    .context(
+        "the split-brain writers' rows did not replicate both ways; the probe database \
+         is dropped anyway (check replication with mhactl verify)",
+    )
 }
 
 /// The node's clock (seconds since the epoch).
