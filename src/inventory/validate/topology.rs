@@ -213,18 +213,8 @@ pub(super) fn check_vip(inv: &Inventory, p: &mut Problems) {
             let net = u32::from(a) & mask;
             let network = Ipv4Addr::from(net);
             let cidr = format!("{network}/{}", vip.prefix);
-            if vip.prefix <= 30 {
-                if u32::from(a) == net {
-                    p.add(
-                        "vip.address",
-                        format!("{a} is the network address of {cidr}"),
-                    );
-                } else if u32::from(a) == net | !mask {
-                    p.add(
-                        "vip.address",
-                        format!("{a} is the broadcast address of {cidr}"),
-                    );
-                }
+            if let Some(problem) = network_or_broadcast(a, vip.address, vip.prefix) {
+                p.add("vip.address", problem);
             }
             for (i, node) in inv.nodes.iter().enumerate() {
                 if u32::from(node.address) & mask != net {
@@ -308,22 +298,25 @@ fn check_arbiter(inv: &Inventory, arb: Ipv4Addr, p: &mut Problems) {
             );
         }
     }
-    if let Some(mask) = netmask(inv.vip.prefix) {
-        let net = u32::from(inv.vip.address) & mask;
-        if inv.vip.prefix <= 30 && u32::from(arb) & mask == net {
-            let cidr = format!("{}/{}", Ipv4Addr::from(net), inv.vip.prefix);
-            if u32::from(arb) == net {
-                p.add(
-                    "vip.arbiter",
-                    format!("{arb} is the network address of {cidr}"),
-                );
-            } else if u32::from(arb) == net | !mask {
-                p.add(
-                    "vip.arbiter",
-                    format!("{arb} is the broadcast address of {cidr}"),
-                );
-            }
-        }
+    if let Some(problem) = network_or_broadcast(arb, inv.vip.address, inv.vip.prefix) {
+        p.add("vip.arbiter", problem);
+    }
+}
+
+/// `a` is the network or broadcast address of the VIP's subnet (`vip/prefix`), which no
+/// host can use (a /31 or /32 has neither).
+fn network_or_broadcast(a: Ipv4Addr, vip: Ipv4Addr, prefix: u8) -> Option<String> {
+    let mask = netmask(prefix)?;
+    let net = u32::from(vip) & mask;
+    let cidr = format!("{}/{prefix}", Ipv4Addr::from(net));
+    if prefix > 30 {
+        None
+    } else if u32::from(a) == net {
+        Some(format!("{a} is the network address of {cidr}"))
+    } else if u32::from(a) == net | !mask {
+        Some(format!("{a} is the broadcast address of {cidr}"))
+    } else {
+        None
     }
 }
 
