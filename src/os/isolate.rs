@@ -137,7 +137,9 @@ pub fn rules_present_command(tool: FirewallTool, name: &str) -> String {
 /// `insert_sql` against `address:port` as the user in [`LOCAL_WRITER_CNF`] (1 s
 /// timeout per attempt, so a cut-off peer or a hung server cannot stall the loop), one
 /// log line per attempt with the node's clock before and after it. From the node
-/// itself, so it keeps running on the node's side of a partition.
+/// itself, so it keeps running on the node's side of a partition. At its end it removes
+/// its option file (the password) itself, so even a killed mhactl leaves it behind for
+/// `seconds` at most.
 pub fn local_writer_command(
     address: &str,
     port: u16,
@@ -156,7 +158,8 @@ pub fn local_writer_command(
          while [ \"$(date +%s)\" -lt \"$end\" ]; do \
          t0=$(date +%s.%N); if {attempt}; then r=ok; else r=fail; fi; \
          if ip -4 -o addr show dev {dev} | grep -q {vip_word}; then v=vip; else v=-; fi; \
-         echo \"$t0 $(date +%s.%N) $r $v\"; sleep 0.1; done",
+         echo \"$t0 $(date +%s.%N) $r $v\"; sleep 0.1; done; \
+         rm -f {LOCAL_WRITER_CNF} {LOCAL_WRITER_PID}",
         dev = shell_quote(vip_interface),
         vip_word = shell_quote(&format!(" {vip}/")),
     );
@@ -245,6 +248,24 @@ mod tests {
         );
         assert!(heal_command(FirewallTool::Nft, "mhactl_isolate_1")
             .starts_with("nft delete table inet mhactl_isolate_1"));
+    }
+
+    #[test]
+    fn the_writer_times_out_each_attempt_and_removes_its_password_file_at_its_end() {
+        let w = local_writer_command("10.0.0.11", 3306, "INSERT 1", 30, "eth0", "10.0.0.100");
+        assert!(w.contains("timeout 1 "), "{w}");
+        assert!(
+            w.contains("--defaults-extra-file=/run/mhactl/isolate-writer.cnf"),
+            "{w}"
+        );
+        assert!(
+            w.contains("done; rm -f /run/mhactl/isolate-writer.cnf /run/mhactl/isolate-writer.pid"),
+            "{w}"
+        );
+        assert!(
+            w.contains("echo $! > /run/mhactl/isolate-writer.pid"),
+            "{w}"
+        );
     }
 
     #[test]
