@@ -395,7 +395,34 @@ pub fn render_keepalived_conf_with(
         &fenced.then_some(crate::os::fence::AGENT_PATH),
     );
     ctx.insert("notify_fifo", crate::os::fence::NOTIFY_FIFO);
+    insert_arbiter_timers(&mut ctx, inv, 1 - node.min(1));
     render(KEEPALIVED_TEMPLATE, &ctx)
+}
+
+/// keepalived.conf's `chk_arbiter` (only with `vip.arbiter`): its timers and the two
+/// numbers its comment quotes (how fast a cut-off node gives the VIP up, how soon the
+/// peer could take it), all from [`crate::os::arbiter`].
+fn insert_arbiter_timers(ctx: &mut Context, inv: &Inventory, peer_index: usize) {
+    use crate::os::arbiter;
+    ctx.insert(
+        "arbiter",
+        &inv.vip.arbiter.map(|a| a.to_string()).unwrap_or_default(),
+    );
+    ctx.insert("arbiter_interval", &arbiter::INTERVAL_S);
+    ctx.insert("arbiter_timeout", &arbiter::TIMEOUT_S);
+    ctx.insert("arbiter_fall", &arbiter::FALL);
+    ctx.insert("arbiter_rise", &arbiter::RISE);
+    ctx.insert(
+        "arbiter_detection_s",
+        &format!("{:.1}", arbiter::worst_detection_s()),
+    );
+    let takeover =
+        arbiter::earliest_takeover_s(inv.vip.advert_int_s.max(1), inv.priority(peer_index));
+    // Rounded down: the comment must not promise more margin than there is.
+    ctx.insert(
+        "arbiter_takeover_s",
+        &format!("{:.1}", (takeover * 10.0).floor() / 10.0),
+    );
 }
 
 /// The server's unix socket: the inventory's `mysql.socket`, else the packaged default.
@@ -423,6 +450,11 @@ pub fn render_check_script(inv: &Inventory, os: &OsTarget) -> Result<String> {
     ctx.insert("socket_newer", &newer.unwrap_or_default());
     ctx.insert("port", &inv.mysql.port);
     ctx.insert("release_file", crate::os::switchover::VIP_RELEASE_PATH);
+    ctx.insert(
+        "arbiter",
+        &inv.vip.arbiter.map(|a| a.to_string()).unwrap_or_default(),
+    );
+    ctx.insert("arbiter_ping", &crate::os::arbiter::ping_command());
     render(CHECK_SCRIPT_TEMPLATE, &ctx)
 }
 

@@ -39,6 +39,7 @@ mod flavor;
 mod grants;
 mod gtid;
 mod insecure_defaults;
+mod isolate;
 mod probe;
 mod queries;
 mod replica_control;
@@ -55,6 +56,7 @@ pub use fencing::FENCE_USER;
 pub use flavor::GtidModel;
 pub use grants::grant_changes;
 pub use gtid::{gtid_subset_of_executed_sql, set_gtid_purged_sql};
+pub use isolate::{local_write_sql, local_writes_per_node_sql, local_writes_table_sql};
 pub use probe::{
     drop_accounts_advice_sql, drop_database_advice_sql, drop_probe_account_sql,
     drop_probe_database_sql, probe_account_sql, probe_accounts_sql, probe_database_exists_sql,

@@ -157,6 +157,11 @@ pub struct Vip {
     /// VRRP advertisement interval in seconds (default 1).
     #[serde(default = "default_advert")]
     pub advert_int_s: u8,
+    /// An address both nodes and the clients reach (e.g. the clients' gateway). When
+    /// set, keepalived checks it: a node that reaches neither it nor its peer is cut
+    /// off and gives up the VIP (FAULT) instead of holding it next to the peer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arbiter: Option<Ipv4Addr>,
 }
 
 fn default_prefix() -> u8 {

@@ -15,6 +15,7 @@ mod failover;
 mod fencing;
 mod interrupt;
 mod inventory;
+mod isolate;
 mod lab;
 mod mariadb11;
 mod mirror;
@@ -41,6 +42,7 @@ fn main() {
         failover::scenarios,
         fencing::scenarios,
         interrupt::scenarios,
+        isolate::scenarios,
         inventory::scenarios,
         lab::scenarios,
         mariadb11::scenarios,
