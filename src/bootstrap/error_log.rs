@@ -120,6 +120,37 @@ pub fn quoting_errors(
     })
 }
 
+/// Run `install` (installing the server package), and when it fails, add what the
+/// server wrote to `log` meanwhile, if anything: a package's configure script starts
+/// the server to create its datadir (Debian's mysql-server runs `mysqld
+/// --initialize-insecure` with its output thrown away), so the error log is the only
+/// place that says why. Unlike [`quoting_errors`] it says nothing when the log has no
+/// new lines (most install failures are about repositories, not the server).
+pub fn quoting_new_server_errors(
+    node: &NodeHandle,
+    log: &str,
+    install: impl FnOnce() -> Result<()>,
+) -> Result<()> {
+    let (size, _) = mark(node, log);
+    install().map_err(|e| {
+        let out = node
+            .transport
+            .run(&RemoteCommand::new(error_log::tail_since_command(log, size)));
+        match out.ok().and_then(|o| {
+            (o.stdout.trim() != "mhactl: no such file")
+                .then(|| error_log::quotable_lines(&o.stdout))
+                .flatten()
+        }) {
+            Some(lines) => anyhow!(
+                "{e:#}; the server's error log {log} on {} says (its errors and last line since the install began):\n    {}",
+                node.name,
+                lines.join("\n    ")
+            ),
+            None => e,
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,6 +159,43 @@ mod tests {
 
     fn node(t: &Arc<FakeTransport>) -> NodeHandle {
         NodeHandle::new(0, "db1", t.clone() as Arc<dyn Transport>, None)
+    }
+
+    /// A failed install quotes the server's new error-log lines (Debian's mysql-server
+    /// postinst hides `mysqld --initialize-insecure`'s output), and adds nothing when
+    /// the server wrote nothing.
+    #[test]
+    fn a_failed_install_quotes_the_server_errors_only_when_there_are_some() {
+        let t = Arc::new(FakeTransport::new("db1"));
+        t.on("stat -c %s /var/log/mysql/error.log", 0, "0\n1764165600\n");
+        t.on(
+            "tail -c +1",
+            0,
+            "2026-11-26T22:00:00Z 0 [ERROR] [MY-012592] [InnoDB] io_setup() failed\n2026-11-26T22:00:00Z 0 [ERROR] [MY-010119] [Server] Aborting\n",
+        );
+        let err = quoting_new_server_errors(&node(&t), "/var/log/mysql/error.log", || {
+            Err(anyhow!("db1: command failed (exit 100): apt-get install"))
+        })
+        .unwrap_err();
+        let said = format!("{err:#}");
+        assert!(said.starts_with("db1: command failed (exit 100)"), "{said}");
+        assert!(
+            said.contains("error log /var/log/mysql/error.log on db1 says"),
+            "{said}"
+        );
+        assert!(said.contains("io_setup() failed"), "{said}");
+
+        let t = Arc::new(FakeTransport::new("db1"));
+        t.on("stat -c %s /var/log/mysql/error.log", 0, "0\n1764165600\n");
+        t.on("tail -c +1", 0, "mhactl: no such file\n");
+        let err = quoting_new_server_errors(&node(&t), "/var/log/mysql/error.log", || {
+            Err(anyhow!("db1: command failed (exit 100): apt-get install"))
+        })
+        .unwrap_err();
+        assert_eq!(
+            format!("{err:#}"),
+            "db1: command failed (exit 100): apt-get install"
+        );
     }
 
     /// A failed (re)start names the node, the file, the server's new lines (and on

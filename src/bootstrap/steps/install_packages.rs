@@ -109,7 +109,7 @@ impl Operation for InstallPackages {
             None => (pm.refresh_command(), pm.install_command(&missing)),
         };
         actions.push(Action::Run(RemoteCommand::new(refresh)));
-        actions.push(Action::Run(RemoteCommand::new(install)));
+        actions.push(install_action(install, target.error_log_path()));
         what.push(match mirror {
             Some(url) => format!("install {} from {url} only", missing.join(", ")),
             None => format!("install {}", missing.join(", ")),
@@ -120,6 +120,28 @@ impl Operation for InstallPackages {
             diff,
         }))
     }
+}
+
+/// Run the install command; a failure quotes what the server wrote to its default
+/// error log meanwhile (a package's configure script that starts the server hides
+/// the server's own words). Described like a plain command in dry runs.
+fn install_action(install: String, error_log: Option<&'static str>) -> Action {
+    let describe = Action::Run(RemoteCommand::new(install.clone())).describe();
+    Action::Custom(
+        describe,
+        Box::new(move |cluster: &Cluster, i: usize| {
+            let node = &cluster.nodes[i];
+            let run = || {
+                node.transport
+                    .run_ok(&RemoteCommand::new(install.clone()))
+                    .map(|_| ())
+            };
+            match error_log {
+                Some(log) => crate::bootstrap::error_log::quoting_new_server_errors(node, log, run),
+                None => run(),
+            }
+        }),
+    )
 }
 
 /// The MySQL Yum repository on an EL node, as its quick guide sets it up: the setup RPM
