@@ -161,11 +161,12 @@ pub fn admin_write<T>(
     d: &crate::dialect::Dialect,
     f: impl FnOnce(&mut dyn SqlConn) -> Result<T>,
 ) -> Result<T> {
-    for s in d.admin_write_lift_sql() {
-        sql.exec(&s)
+    let lift = d.admin_write_lift_sql();
+    for s in &lift {
+        sql.exec(s)
             .context("lifting the write fence for mhactl's own writes")?;
     }
-    let result = f(sql);
+    let result = f(&mut Relifting { sql, lift: &lift });
     let restored = d
         .admin_write_restore_sql()
         .iter()
@@ -175,6 +176,53 @@ pub fn admin_write<T>(
         (Ok(v), Ok(())) => Ok(v),
         (Err(e), _) => Err(e),
         (Ok(_), Err(e)) => Err(e),
+    }
+}
+
+/// How many times one admin statement is tried while the fence agent keeps fencing.
+const RELIFT_ATTEMPTS: usize = 3;
+
+/// The connection [`admin_write`] hands to its writes: a statement the server refuses
+/// as read-only (1290) is run again after lifting the fence again. Why: the fence agent
+/// fences this node on its own (it just became passive, a switchover moved the VIP
+/// away), and its `SET GLOBAL super_read_only = ON` can land between mhactl's lift and
+/// its write: seen in a rolling restart, where app-users ran on the new passive node
+/// while the agent fenced it. A refused statement did nothing, so running it again is
+/// safe; the restore afterwards leaves the node fenced as the agent wants.
+struct Relifting<'a> {
+    sql: &'a mut dyn SqlConn,
+    lift: &'a [String],
+}
+
+impl Relifting<'_> {
+    fn retry<T>(&mut self, mut run: impl FnMut(&mut dyn SqlConn) -> Result<T>) -> Result<T> {
+        let mut attempt = 1;
+        loop {
+            match run(&mut *self.sql) {
+                Err(e)
+                    if !self.lift.is_empty()
+                        && attempt < RELIFT_ATTEMPTS
+                        && server_error_code(&e) == Some(1290) =>
+                {
+                    attempt += 1;
+                    for s in self.lift {
+                        self.sql
+                            .exec(s)
+                            .context("lifting the write fence again for mhactl's own writes")?;
+                    }
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+impl SqlConn for Relifting<'_> {
+    fn query(&mut self, q: &str) -> Result<Vec<Row>> {
+        self.retry(|sql| sql.query(q))
+    }
+    fn exec(&mut self, s: &str) -> Result<()> {
+        self.retry(|sql| sql.exec(s))
     }
 }
 
@@ -230,3 +278,7 @@ pub fn get<'a>(row: &'a Row, column: &str) -> Option<&'a str> {
         .find(|(name, _)| name.eq_ignore_ascii_case(column))
         .and_then(|(_, v)| v.as_deref())
 }
+
+#[cfg(test)]
+#[path = "sql_tests.rs"]
+mod tests;
