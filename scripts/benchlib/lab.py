@@ -216,7 +216,13 @@ class Bench:
 
     def versions(self):
         v = {}
-        v["mariadb"] = self.on("node-a", "mysql", "-N", "-e", "SELECT VERSION()").stdout.strip()
+        server = self.on("node-a", "mysql", "-N", "-e", "SELECT VERSION()", check=False)
+        if server.returncode != 0:
+            # MySQL's root logs in with a password (the lab's secrets.yaml), not the socket.
+            server = self.on("node-a", "sh", "-c", "mysqld --version")
+            m = re.search(r"\bVer\s+(\S+)", server.stdout)
+            server.stdout = m.group(1) if m else server.stdout
+        v["mariadb"] = server.stdout.strip()
         ka = self.on("node-a", "keepalived", "-v", check=False)
         v["keepalived"] = ((ka.stderr or "") + (ka.stdout or "")).strip().splitlines()[0]
         v["node_os"] = self.on("node-a", "sh", "-c",
