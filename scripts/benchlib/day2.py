@@ -38,13 +38,25 @@ def section_meta(bench, versions):
             "build": bench.profile}
 
 
+def repeat(bench, runs, name, one_run):
+    """A fresh pair, then one_run(i) -> (result, summary) runs times, 3 s apart (for
+    replication and keepalived to settle before the next pre-flight)."""
+    meta = section_meta(bench, fresh_pair(bench))
+    results = []
+    for i in range(1, runs + 1):
+        one, summary = one_run(i)
+        results.append(one)
+        log(f"{name} {i}/{runs}: {summary}")
+        time.sleep(3)
+    meta["load_end"] = load_average()
+    return {"meta": meta, "runs": results}
+
+
 # ------------------------------------------------------------------ switchover
 def run_switchover(bench, runs):
     """`switchover --measure --output json` runs times, alternating directions (each one
     moves the VIP to the peer), under switchover's own writer through the VIP."""
-    meta = section_meta(bench, fresh_pair(bench))
-    results = []
-    for i in range(1, runs + 1):
+    def one_run(i):
         r = bench.mh(f"switchover-{i}", "-i", bench.inventory(), "switchover", "--measure",
                      "--output", "json", timeout=300)
         rep = report_json(r, f"switchover run {i}")
@@ -58,16 +70,12 @@ def run_switchover(bench, runs):
                "writes_on_old_after_fence": m.get("writes_on_old_after_fence"),
                "total_s": rep.get("total_s"), "wall_s": round(r["wall_s"], 3),
                "load": r["load"], "error": rep.get("error")}
-        results.append(one)
-        log(f"switchover {i}/{runs}: {one['from']} → {one['to']} ok={one['ok']} "
-            f"VIP {one['vip_moved_s']} s, blocked {one['writes_blocked_s']} s, gap "
-            f"{one['write_gap_s']} s, lost {one['writes_lost']}, after fence "
-            f"{one['writes_on_old_after_fence']}" + (f", error: {one['error']}"
-                                                    if one["error"] else ""))
-        # Let replication and keepalived settle before the next pre-flight.
-        time.sleep(3)
-    meta["load_end"] = load_average()
-    return {"meta": meta, "runs": results}
+        return one, (f"{one['from']} → {one['to']} ok={one['ok']} VIP {one['vip_moved_s']} s, "
+                     f"blocked {one['writes_blocked_s']} s, gap {one['write_gap_s']} s, lost "
+                     f"{one['writes_lost']}, after fence {one['writes_on_old_after_fence']}"
+                     + (f", error: {one['error']}" if one["error"] else ""))
+
+    return repeat(bench, runs, "switchover", one_run)
 
 
 def _directions(rs):
@@ -101,26 +109,16 @@ def render_switchover(data):
              "blocked (min / median / max) | write gap (min / median / max) | failed writes "
              "(median) | lost (max) | after fence (max) | not OK | met |",
              "|---|---|---|---|---|---|---|---|---|---|"]
-    notes = []
-    for flavor in sorted(data):
-        d = data[flavor]
-        rs, meta = d["runs"], d["meta"]
-        v = meta.get("versions", {})
-        lines.append(
-            f"| {FLAVOR_NAMES.get(flavor, flavor)} {v.get('mariadb', '?').split('-')[0]} | {len(rs)} "
-            f"({_directions(rs)}) | {' / '.join(mmm([r['vip_moved_s'] for r in rs]))} | "
-            f"{' / '.join(mmm([r['writes_blocked_s'] for r in rs]))} | "
-            f"{' / '.join(mmm([r['write_gap_s'] for r in rs]))} | "
-            f"{_num(med([r['writes_failed'] for r in rs]), '{:.0f}')} | "
-            f"{max((r.get('writes_lost') or 0) for r in rs)} | "
-            f"{max((r.get('writes_on_old_after_fence') or 0) for r in rs)} | "
-            f"{sum(1 for r in rs if not r.get('ok'))} | {yes_no(switchover_met(rs))} |")
-        notes.append(_run_note(flavor, meta, rs))
-        bad = [r for r in rs if not r.get("ok")]
-        if bad:
-            notes.append(f"  Not OK ({FLAVOR_NAMES.get(flavor, flavor)}): " + "; ".join(
-                f"{r.get('from')} → {r.get('to')}: {r.get('outcome')}: {r.get('error') or '?'}"
-                for r in bad))
+    rows, notes = per_flavor(data, lambda rs: (
+        f"{len(rs)} ({_directions(rs)}) | {' / '.join(mmm([r['vip_moved_s'] for r in rs]))} | "
+        f"{' / '.join(mmm([r['writes_blocked_s'] for r in rs]))} | "
+        f"{' / '.join(mmm([r['write_gap_s'] for r in rs]))} | "
+        f"{_num(med([r['writes_failed'] for r in rs]), '{:.0f}')} | "
+        f"{max((r.get('writes_lost') or 0) for r in rs)} | "
+        f"{max((r.get('writes_on_old_after_fence') or 0) for r in rs)} | "
+        f"{sum(1 for r in rs if not r.get('ok'))} | {yes_no(switchover_met(rs))}"),
+        lambda r: f"{r.get('from')} → {r.get('to')}: {r.get('outcome')}: {r.get('error') or '?'}")
+    lines += rows
     lines += ["", *notes, "",
               "A gap of about 1 s is the writer's 1 s connect timeout after a connection "
               "attempt that went out while the VIP moved; see "
@@ -132,9 +130,7 @@ def render_switchover(data):
 def run_isolate(bench, runs):
     """`failover-test --mode isolate` runs times on one pair (the lab's inventory sets
     vip.arbiter); each starts from whichever node holds the VIP after the previous one."""
-    meta = section_meta(bench, fresh_pair(bench))
-    results = []
-    for i in range(1, runs + 1):
+    def one_run(_i):
         r = bench.failover("isolate")
         one = {k: r.get(k) for k in ("ok", "old_holder", "new_holder", "vip_moved_s",
                                      "write_gap_s", "writes_acked", "writes_failed",
@@ -144,14 +140,12 @@ def run_isolate(bench, runs):
                                      "healthy_after", "problems")}
         one["load"] = r["load"]
         one["wall_s"] = round(r["wall_s"], 3)
-        results.append(one)
-        log(f"isolate {i}/{runs}: ok={one['ok']} both held the VIP {one['double_holder_s']} s, "
-            f"both writable {one['both_writable_s']} s, released {one['vip_released_s']} s, "
-            f"lost {one['writes_lost']}" + (f", problems: {one['problems']}"
-                                           if one["problems"] else ""))
-        time.sleep(3)
-    meta["load_end"] = load_average()
-    return {"meta": meta, "runs": results}
+        return one, (f"ok={one['ok']} both held the VIP {one['double_holder_s']} s, both "
+                     f"writable {one['both_writable_s']} s, released {one['vip_released_s']} s, "
+                     f"lost {one['writes_lost']}"
+                     + (f", problems: {one['problems']}" if one["problems"] else ""))
+
+    return repeat(bench, runs, "isolate", one_run)
 
 
 def render_isolate(data):
@@ -169,27 +163,21 @@ def render_isolate(data):
              "/ max) | both held the VIP (median / max) | both writable (max) | cut-off writes "
              "(max) | lost (max) | VIP went back | not OK | met |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
-    notes = []
-    for flavor in sorted(data):
-        rs, meta = data[flavor]["runs"], data[flavor]["meta"]
-        v = meta.get("versions", {})
+    def row(rs):
         double = [r.get("double_holder_s") for r in rs]
         both_w = max((r.get("both_writable_s") or 0) for r in rs)
         lost = max((r.get("writes_lost") or 0) for r in rs)
         met = both_w == 0 and lost == 0 and all(r.get("ok") for r in rs)
-        lines.append(
-            f"| {FLAVOR_NAMES.get(flavor, flavor)} {v.get('mariadb', '?').split('-')[0]} | {len(rs)} | "
-            f"{' / '.join(mmm([r['vip_moved_s'] for r in rs]))} | "
-            f"{' / '.join(mmm([r['vip_released_s'] for r in rs]))} | "
-            f"{_num(med(double))} / {_num(max((x for x in double if x is not None), default=None))} | "
-            f"{both_w:.2f} | {max((r.get('cut_off_node_writes') or 0) for r in rs)} | {lost} | "
-            f"{sum(1 for r in rs if r.get('vip_went_back'))} | "
-            f"{sum(1 for r in rs if not r.get('ok'))} | {yes_no(met)} |")
-        notes.append(_run_note(flavor, meta, rs))
-        bad = [r for r in rs if not r.get("ok")]
-        if bad:
-            notes.append(f"  Not OK ({FLAVOR_NAMES.get(flavor, flavor)}): " + "; ".join(
-                ", ".join(r.get("problems") or ["?"]) for r in bad))
+        return (f"{len(rs)} | {' / '.join(mmm([r['vip_moved_s'] for r in rs]))} | "
+                f"{' / '.join(mmm([r['vip_released_s'] for r in rs]))} | "
+                f"{_num(med(double))} / "
+                f"{_num(max((x for x in double if x is not None), default=None))} | "
+                f"{both_w:.2f} | {max((r.get('cut_off_node_writes') or 0) for r in rs)} | "
+                f"{lost} | {sum(1 for r in rs if r.get('vip_went_back'))} | "
+                f"{sum(1 for r in rs if not r.get('ok'))} | {yes_no(met)}")
+
+    rows, notes = per_flavor(data, row, lambda r: ", ".join(r.get("problems") or ["?"]))
+    lines += rows
     lines += ["", *notes, "",
               "Both nodes hold the VIP while the cut-off holder has not yet noticed that it "
               "reaches neither its peer nor the arbiter (keepalived's `chk_arbiter` check) "
@@ -200,6 +188,22 @@ def render_isolate(data):
 
 
 # ------------------------------------------------------------------ shared
+def per_flavor(data, row, problem):
+    """A table row per flavor (`| MariaDB 10.11.18 | ` + row(runs) + ` |`) and the notes:
+    when and on what it ran, and problem(run) for each run that was not OK."""
+    rows, notes = [], []
+    for flavor in sorted(data):
+        rs, meta = data[flavor]["runs"], data[flavor]["meta"]
+        name = FLAVOR_NAMES.get(flavor, flavor)
+        version = meta.get("versions", {}).get("mariadb", "?").split("-")[0]
+        rows.append(f"| {name} {version} | {row(rs)} |")
+        notes.append(_run_note(flavor, meta, rs))
+        bad = [r for r in rs if not r.get("ok")]
+        if bad:
+            notes.append(f"  Not OK ({name}): " + "; ".join(problem(r) for r in bad))
+    return rows, notes
+
+
 def _num(v, fmt="{:.2f}"):
     return "–" if v is None else fmt.format(v)
 

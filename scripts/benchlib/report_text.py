@@ -63,7 +63,20 @@ sudo scripts/bench                  # 3 runs, MariaDB lab, writes docs/benchmark
 sudo scripts/bench --runs 5         # more repetitions
 sudo scripts/bench --no-build --out /tmp/b.md   # reuse the release build, write elsewhere
 scripts/bench --from-results /tmp/mhactl-bench-*/results.json   # rewrite the doc only
+sudo scripts/bench --only switchover --flavor mariadb,mysql --runs 6   # one section, both flavors
+sudo scripts/bench --only isolate,rolling --debug-build   # measure target/debug/mhactl
+sudo scripts/bench --stress         # the suite, then scripts/bench-stress (skipped when absent)
 ```
+
+Sections: `suite` (everything above), `switchover`, `isolate`, `rolling` (issue 16) and
+`stress` (scripts/bench-stress, the false-failover stress benchmark, its own executable).
+Without `--only` it runs all but `stress`. A day-2 section (switchover, isolate, rolling) runs
+on one bootstrapped lab per flavor (6 runs unless `--runs`) and replaces only its own block
+of this file, between `<!-- NAME:begin -->` and `<!-- NAME:end -->`, and only its flavor's
+row (the numbers of each row are kept in a `<!-- data NAME … -->` line of the block); a full
+run of the suite rewrites the rest and keeps those blocks. A section that cannot run says
+`SKIPPED` and why (rolling without rolling restarts in the build, stress without
+scripts/bench-stress) and leaves its block as it was.
 
 It needs what the lab needs (root, `scripts/install-deps`) and GNU time (`/usr/bin/time`,
 installed with apt-get when missing); with a cached base image one run takes about

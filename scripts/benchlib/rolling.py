@@ -16,7 +16,7 @@ import os
 import secrets
 import time
 
-from .day2 import FLAVOR_NAMES, _num, _run_note, fresh_pair, section_meta
+from .day2 import _num, fresh_pair, per_flavor, section_meta
 from .util import load_average, log, med, mmm, yes_no
 
 DB = "benchroll"
@@ -213,19 +213,16 @@ def render_rolling(data):
              "| flavor (server) | runs | bootstrap (median) | write gap (min / median / max) | "
              "failed writes (median) | lost (max) | VIP moves (per run) | both down (max) | "
              "not OK | met |", "|---|---|---|---|---|---|---|---|---|---|"]
-    notes = []
-    for flavor in sorted(data):
-        rs, meta = data[flavor]["runs"], data[flavor]["meta"]
-        v = meta.get("versions", {})
+    def row(rs):
         lost = max(r["writes_lost"] for r in rs)
         both = max(r["both_down_s"] for r in rs)
         met = lost == 0 and both == 0 and all(r["ok"] for r in rs)
-        lines.append(
-            f"| {FLAVOR_NAMES.get(flavor, flavor)} {v.get('mariadb', '?').split('-')[0]} | {len(rs)} | "
-            f"{_num(med([r['bootstrap_s'] for r in rs]))} | "
-            f"{' / '.join(mmm([r['write_gap_s'] for r in rs]))} | "
-            f"{_num(med([r['writes_failed'] for r in rs]), '{:.0f}')} | {lost} | "
-            f"{', '.join(str(r['vip_moves']) for r in rs)} | {both:.2f} | "
-            f"{sum(1 for r in rs if not r['ok'])} | {yes_no(met)} |")
-        notes.append(_run_note(flavor, meta, rs))
+        return (f"{len(rs)} | {_num(med([r['bootstrap_s'] for r in rs]))} | "
+                f"{' / '.join(mmm([r['write_gap_s'] for r in rs]))} | "
+                f"{_num(med([r['writes_failed'] for r in rs]), '{:.0f}')} | {lost} | "
+                f"{', '.join(str(r['vip_moves']) for r in rs)} | {both:.2f} | "
+                f"{sum(1 for r in rs if not r['ok'])} | {yes_no(met)}")
+
+    rows, notes = per_flavor(data, row, lambda r: f"bootstrap exit not 0: {r['paths']}")
+    lines += rows
     return "\n".join(lines + [""] + notes)
