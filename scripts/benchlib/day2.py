@@ -179,11 +179,14 @@ def render_isolate(data):
     rows, notes = per_flavor(data, row, lambda r: ", ".join(r.get("problems") or ["?"]))
     lines += rows
     lines += ["", *notes, "",
-              "Both nodes hold the VIP while the cut-off holder has not yet noticed that it "
-              "reaches neither its peer nor the arbiter (keepalived's `chk_arbiter` check) "
-              "and the peer has already taken the VIP after three missed advertisements; the "
-              "fence agent makes the cut-off holder read-only when it leaves MASTER, and "
-              "*both writable* says whether both nodes took writes in that window."]
+              "With `vip.arbiter` the cut-off holder notices that it reaches neither its peer "
+              "nor the arbiter (keepalived's `chk_arbiter`) and gives the VIP up (*released*) "
+              "before the peer's master-down timer (three missed advertisements) lets the "
+              "peer take it (*VIP moved*), so no moment has two holders; the fence agent "
+              "makes it read-only as it leaves MASTER. The writes it took from its own side "
+              "before that (*cut-off writes*) are on it alone until it reconnects and "
+              "replicates them; *both writable* is the window in which both nodes took "
+              "writes, the issue's split-brain measure."]
     return "\n".join(lines)
 
 

@@ -117,6 +117,10 @@ def machine():
 
 
 def git_commit():
+    # --no-build may measure a binary built earlier (e.g. a copy kept steady while the
+    # tree changes): MHACTL_BENCH_COMMIT says which.
+    if os.environ.get("MHACTL_BENCH_COMMIT"):
+        return os.environ["MHACTL_BENCH_COMMIT"]
     commit = run(["git", "-C", ROOT, "rev-parse", "--short=12", "HEAD"]).stdout.strip()
     dirty = run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"]).stdout.strip()
     return commit + (" (with uncommitted changes)" if dirty else "")
