@@ -7,7 +7,6 @@ import datetime
 import json
 import time
 
-from . import markers
 from .util import git_commit, load_average, log, med, mmm, yes_no
 
 SWITCHOVER_GAP_TARGET_S = 1.0
