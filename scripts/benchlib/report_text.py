@@ -65,7 +65,7 @@ sudo scripts/bench --no-build --out /tmp/b.md   # reuse the release build, write
 scripts/bench --from-results /tmp/mhactl-bench-*/results.json   # rewrite the doc only
 sudo scripts/bench --only switchover --flavor mariadb,mysql --runs 6   # one section, both flavors
 sudo scripts/bench --only isolate,rolling --debug-build   # measure target/debug/mhactl
-sudo scripts/bench --stress         # the suite, then scripts/bench-stress (skipped when absent)
+sudo scripts/bench --only stress --stress-args="--duration 120"   # scripts/bench-stress only
 ```
 
 Sections: `suite` (everything above), `switchover`, `isolate`, `rolling` (issue 16) and
