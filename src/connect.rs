@@ -203,6 +203,11 @@ fn cluster_of(nodes: Vec<NodeHandle>, secrets: &Secrets) -> Cluster {
     }
 }
 
+/// The account mhactl's own SQL sessions log in as (through the server's unix socket):
+/// the one definition, so that code which must tell mhactl's sessions from the
+/// application's (switchover ending the old holder's sessions) names the same account.
+pub const ADMIN_USER: &str = "root";
+
 /// A node with its SQL connector: the server's unix socket through the SSH connection.
 fn node_handle(inv: &Inventory, secrets: &Secrets, i: usize, t: Arc<dyn Transport>) -> NodeHandle {
     let connector_transport = Arc::clone(&t);
@@ -215,7 +220,7 @@ fn node_handle(inv: &Inventory, secrets: &Secrets, i: usize, t: Arc<dyn Transpor
     let connector: engine::SqlConnector = Box::new(move || {
         let socket = find_server_socket(connector_transport.as_ref())?;
         let login = crate::sql::Login {
-            user: "root".into(),
+            user: ADMIN_USER.into(),
             password: root_password.clone(),
         };
         Ok(Box::new(crate::sql::MysqlConn::connect(

@@ -6,27 +6,16 @@
 use mhactl::inventory::Inventory;
 use mhactl::os::{OsFamily, OsTarget};
 use mhactl::render::{render_check_script, render_keepalived_conf};
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+#[path = "common/render_inventory.rs"]
+mod render_inventory;
+use render_inventory::{golden, inventory, shop_yaml};
 use std::process::Command;
 
-const YAML: &str = r#"
-cluster: shop
-nodes:
-  - name: node-a
-    address: 10.213.0.11
-  - name: node-b
-    address: 10.213.0.12
-vip:
-  address: 10.213.0.100
-  interface: eth0
-  virtual_router_id: 51
-  arbiter: 10.213.0.1
-credentials:
-  replication_password_env: MHA_REPL
-"#;
-
-fn inventory(yaml: &str) -> Inventory {
-    serde_yaml::from_str(yaml).expect("test inventory parses")
+/// The shop pair with the arbiter every test here is about.
+fn yaml() -> String {
+    shop_yaml("  arbiter: 10.213.0.1\n", "")
 }
 
 /// Parsed and validated, as every command reads an inventory.
@@ -38,26 +27,9 @@ fn os() -> OsTarget {
     OsTarget::new(OsFamily::Debian, mhactl::inventory::Flavor::Mariadb).unwrap()
 }
 
-fn golden(name: &str, actual: &str) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}; run with UPDATE_GOLDEN=1 to create it",
-            path.display()
-        )
-    });
-    assert_eq!(expected, actual, "{} differs", path.display());
-}
-
 #[test]
 fn golden_keepalived_with_arbiter() {
-    let inv = inventory(YAML);
+    let inv = inventory(&yaml());
     for (i, name) in ["node-a", "node-b"].iter().enumerate() {
         let conf = render_keepalived_conf(&inv, i, "s3cret").unwrap();
         let peer = if i == 0 { "10.213.0.12" } else { "10.213.0.11" };
@@ -77,7 +49,7 @@ fn golden_keepalived_with_arbiter() {
 
 #[test]
 fn without_an_arbiter_nothing_changes() {
-    let without = YAML.replace("  arbiter: 10.213.0.1\n", "");
+    let without = yaml().replace("  arbiter: 10.213.0.1\n", "");
     let inv = inventory(&without);
     let conf = render_keepalived_conf(&inv, 0, "s3cret").unwrap();
     assert!(!conf.contains("arbiter"), "{conf}");
@@ -95,7 +67,7 @@ fn arbiter_must_be_a_third_usable_address() {
         ("127.0.0.1", "not a usable address"),
         ("0.0.0.0", "not a usable address"),
     ] {
-        let yaml = YAML.replace("arbiter: 10.213.0.1", &format!("arbiter: {value}"));
+        let yaml = yaml().replace("arbiter: 10.213.0.1", &format!("arbiter: {value}"));
         let err = format!("{:#}", parse(&yaml).unwrap_err());
         assert!(
             err.contains("vip.arbiter") && err.contains(expect),
@@ -103,15 +75,15 @@ fn arbiter_must_be_a_third_usable_address() {
         );
     }
     // A gateway on another subnet is fine: it need not be on the VIP's segment.
-    let routed = YAML.replace("arbiter: 10.213.0.1", "arbiter: 192.168.1.1");
+    let routed = yaml().replace("arbiter: 10.213.0.1", "arbiter: 192.168.1.1");
     parse(&routed).unwrap();
-    parse(YAML).unwrap();
+    parse(&yaml()).unwrap();
 }
 
 /// Runs the rendered check script's `arbiter` branch with a fake `ping` that answers
 /// only the addresses listed in `up` (`None`: no ping on the node at all).
 fn run_check(dir: &Path, up: Option<&[&str]>, peer: &str) -> i32 {
-    let inv = inventory(YAML);
+    let inv = inventory(&yaml());
     let script = render_check_script(&inv, &os()).unwrap();
     let bin = dir.join("bin");
     let _ = std::fs::remove_dir_all(&bin);

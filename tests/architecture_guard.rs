@@ -26,6 +26,9 @@
 //! literal is a command quoted for the reader in a message and does not count. Each
 //! statement or invocation counts once (`STOP SLAVE; RESET SLAVE ALL` is two).
 
+#[path = "architecture_guard/admin_write.rs"]
+mod admin_write;
+
 use regex::Regex;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -33,13 +36,13 @@ use std::sync::LazyLock;
 
 const ALLOWLIST: &str = "tests/architecture_allowlist.txt";
 
-/// The three kinds of violation, as named in the allow-list.
-const KINDS: [&str; 3] = ["sql", "shell", "flavor"];
+/// The kinds of violation, as named in the allow-list (`admin-write`: see admin_write.rs).
+const KINDS: [&str; 4] = ["sql", "shell", "flavor", "admin-write"];
 
 /// Where each kind is at home (path prefixes relative to the crate root).
 fn is_home(kind: &str, path: &str) -> bool {
     let homes: &[&str] = match kind {
-        "sql" | "flavor" => &["src/dialect.rs", "src/dialect/"],
+        "sql" | "flavor" | "admin-write" => &["src/dialect.rs", "src/dialect/"],
         "shell" => &["src/os.rs", "src/os/"],
         _ => unreachable!("unknown kind {kind}"),
     };
@@ -353,6 +356,15 @@ fn scan() -> BTreeMap<(String, &'static str), Vec<(usize, String)>> {
         lexed.insert(path, (lx, ranges));
     }
     let mut found: BTreeMap<(String, &'static str), Vec<(usize, String)>> = BTreeMap::new();
+    let dialect: Vec<admin_write::Source> = lexed
+        .iter()
+        .filter(|(path, _)| is_home("admin-write", path) && !path.ends_with("_tests.rs"))
+        .map(|(_, (lx, _))| admin_write::Source {
+            code: &lx.code,
+            strings: &lx.strings,
+        })
+        .collect();
+    let admin_fns = admin_write::admin_statement_fns(&dialect);
     for (path, (lx, ranges)) in &lexed {
         // A test-only `dir/mod.rs` makes everything under `dir/` test-only (its submodules).
         let under_test_module = test_files.iter().any(|t| {
@@ -375,6 +387,17 @@ fn scan() -> BTreeMap<(String, &'static str), Vec<(usize, String)>> {
                         let what = (line(*offset), m.as_str().trim().to_string());
                         found.entry((path.clone(), kind)).or_default().push(what);
                     }
+                }
+            }
+        }
+        if !is_home("admin-write", path) {
+            for (offset, name) in admin_write::unguarded_calls(&lx.code, &admin_fns) {
+                if !in_test(offset) {
+                    let what = (line(offset), format!("{name}(…)"));
+                    found
+                        .entry((path.clone(), "admin-write"))
+                        .or_default()
+                        .push(what);
                 }
             }
         }
@@ -463,6 +486,7 @@ fn rewrite(found: &BTreeMap<(String, &'static str), Vec<(usize, String)>>) {
                 match *kind {
                     "sql" => "SQL text to move into dialect/",
                     "shell" => "shell commands to move into os/",
+                    "admin-write" => "account/DDL statements outside NodeHandle::with_admin_write",
                     _ => "flavor decision to move into a dialect capability method",
                 }
                 .into()

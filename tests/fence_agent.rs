@@ -3,13 +3,16 @@
 //! wait, the 1 s reconciliation against the truth, and fencing on termination.
 
 use mhactl::dialect::Dialect;
-use mhactl::inventory;
 use mhactl::render::render_fence_agent;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
+
+#[path = "common/render_inventory.rs"]
+mod render_inventory;
+use render_inventory::fixture_inventory;
 
 const FAKE_CLIENT: &str = r#"#!/bin/sh
 D=$(dirname "$0")/..
@@ -102,11 +105,7 @@ fn start(name: &str) -> Agent {
     }
     write(&dir.join("ro"), "0\n");
     write(&dir.join("status"), &status(100, 100));
-    let root = env!("CARGO_MANIFEST_DIR");
-    let inv = inventory::load(Path::new(&format!(
-        "{root}/tests/fixtures/inventory/good.yaml"
-    )));
-    let inv = inv.unwrap_or_else(|e| panic!("{e:#}"));
+    let inv = fixture_inventory("good.yaml");
     let dialect = Dialect::from_version_string("10.11.18-MariaDB-0+deb12u1").unwrap();
     let script = render_fence_agent(&inv, &dialect, "/etc/mysql/mhactl-fence.cnf").unwrap();
     assert!(script.contains("PATH=/usr/local/sbin"), "{script}");
@@ -253,11 +252,7 @@ fn a_fence_hold_keeps_even_the_vip_holder_fenced_until_it_is_removed() {
 
 #[test]
 fn mysql_agent_uses_super_read_only() {
-    let inv = inventory::load(Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/inventory/good.yaml"
-    )))
-    .unwrap();
+    let inv = fixture_inventory("good.yaml");
     let script = render_fence_agent(
         &inv,
         &Dialect::from_version_string("8.4.3").unwrap(),

@@ -10,29 +10,20 @@ use mhactl::render::{
     render_check_script, render_fence_agent, render_keepalived_conf, render_keepalived_conf_with,
     render_my_cnf, KeepalivedOptions,
 };
-use std::path::PathBuf;
 
-const MARIADB_YAML: &str = r#"
-cluster: shop
-nodes:
-  - name: node-a
-    address: 10.213.0.11
-  - name: node-b
-    address: 10.213.0.12
-vip:
-  address: 10.213.0.100
-  interface: eth0
-  virtual_router_id: 51
-mysql:
-  flavor: mariadb
-  version: "10.11"
-  binlog_format: mixed
-  replicate_databases: [shop, mysql, GBIAP]
-  ignore_databases: [scratch]
-  skip_errors: [1062]
-credentials:
-  replication_password_env: MHA_REPL
-"#;
+#[path = "common/render_inventory.rs"]
+mod render_inventory;
+use render_inventory::{golden, inventory, shop_yaml};
+
+/// The shop pair on MariaDB with replication filters and skipped errors.
+fn mariadb_yaml() -> String {
+    shop_yaml(
+        "",
+        "  flavor: mariadb\n  version: \"10.11\"\n  binlog_format: mixed\n  \
+         replicate_databases: [shop, mysql, GBIAP]\n  ignore_databases: [scratch]\n  \
+         skip_errors: [1062]\n",
+    )
+}
 
 const MYSQL_YAML: &str = r#"
 cluster: billing
@@ -60,35 +51,8 @@ credentials:
   replication_password_file: secrets.yaml#repl
 "#;
 
-fn inventory(yaml: &str) -> Inventory {
-    serde_yaml::from_str(yaml).expect("test inventory parses")
-}
-
 /// Where the fence agent's option file will live (bootstrap does not install it yet).
 const FENCE_OPTION_FILE: &str = "/etc/mysql/mhactl-fence.cnf";
-
-fn golden(name: &str, actual: &str) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}; run with UPDATE_GOLDEN=1 to create it",
-            path.display()
-        )
-    });
-    assert_eq!(
-        expected,
-        actual,
-        "{} differs from the rendered output; run with UPDATE_GOLDEN=1 if intended",
-        path.display()
-    );
-}
 
 struct Case {
     inv: Inventory,
@@ -98,7 +62,7 @@ struct Case {
 
 fn mariadb() -> Case {
     Case {
-        inv: inventory(MARIADB_YAML),
+        inv: inventory(&mariadb_yaml()),
         dialect: Dialect::from_version_string("10.11.18-MariaDB-0+deb12u1").unwrap(),
         os: OsTarget::new(OsFamily::Debian, Flavor::Mariadb).unwrap(),
     }

@@ -149,6 +149,30 @@ impl Fact for KeepalivedVersionFact {
     }
 }
 
+/// Does a running keepalived watch switchover's tracked files (`/run/mhactl`, with
+/// inotify: what a `track_file` there makes keepalived do)? Never cached: a reload
+/// changes it.
+pub struct ReleaseTrackingFact;
+
+impl Fact for ReleaseTrackingFact {
+    type Arg = ();
+    type Value = crate::os::switchover::ReleaseTracking;
+    const NAME: &'static str = "release-tracking";
+    const KIND: FactKind = FactKind::Service;
+    const LIFETIME: Lifetime = Lifetime::Never;
+    fn source(_: &(), _: Option<&Dialect>) -> Source {
+        Source::Command {
+            script: crate::os::switchover::RELEASE_TRACKING_PROBE.into(),
+            must_succeed: true,
+        }
+    }
+    fn parse(_: &(), raw: &Raw) -> Result<Self::Value> {
+        Ok(crate::os::switchover::ReleaseTracking::parse(
+            &raw.output()?.stdout,
+        ))
+    }
+}
+
 /// Does the node reach `vip.arbiter` (keepalived's `chk_arbiter` probe, once)? Never
 /// cached: the answer is about the moment.
 pub struct ArbiterReach;

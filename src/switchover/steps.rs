@@ -367,8 +367,10 @@ pub(super) fn switch<'a>(
 /// Ends the old holder's client sessions but mhactl's, replication's and the server's own.
 fn end_sessions(ctx: &Ctx) -> Result<(usize, String)> {
     let node = ctx.node(ctx.old);
+    // mhactl's own login (this very session among them), not every account with SUPER:
+    // an `admin: true` application user bypasses read_only, so its sessions must end.
     let kept = [
-        "root",
+        crate::connect::ADMIN_USER,
         ctx.inv.mysql.replication_user.as_str(),
         crate::dialect::FENCE_USER,
     ];

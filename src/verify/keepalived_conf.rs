@@ -17,6 +17,10 @@ pub struct VrrpSettings {
     pub vips: Vec<String>,
     /// Has a `track_script` (a health check that can release the VIP).
     pub tracks_script: bool,
+    /// Names in the instance's `track_script` block.
+    pub track_scripts: Vec<String>,
+    /// Names in the instance's `track_file` block (switchover's tracked files).
+    pub track_files: Vec<String>,
 }
 
 /// Parse the first `vrrp_instance` block. Comments (`!`, `#`) are ignored.
@@ -53,6 +57,8 @@ pub fn parse(text: &str) -> Option<VrrpSettings> {
                         .vips
                         .push(key.split('/').next().unwrap_or(key).to_string());
                 }
+                2 if stack[1] == "track_script" => settings.track_scripts.push(key.to_string()),
+                2 if stack[1] == "track_file" => settings.track_files.push(key.to_string()),
                 _ => {}
             }
         }

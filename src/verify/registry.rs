@@ -5,7 +5,7 @@
 //! checks it reports as not run; a test holds docs/verify.md's tables to it.
 
 use super::checks::{
-    access, arbiter, checksum, fencing, host, keepalived, mysqld, pair, replication,
+    access, arbiter, checksum, fencing, host, keepalived, mysqld, pair, replication, switchover,
 };
 use super::Check;
 use super::Severity;
@@ -187,6 +187,7 @@ pub const CHECKS: &[&CheckKind] = &[
     &super::server_options::SERVER_OPTIONS,
     &keepalived::KEEPALIVED,
     &keepalived::KEEPALIVED_CONFIG,
+    &switchover::SWITCHOVER_TRACKING,
     &pair::SERVER_ID_DISTINCT,
     &pair::CLOCK_SKEW,
     &keepalived::KEEPALIVED_PAIR,

@@ -1,24 +1,12 @@
 //! End-to-end on the lab: failover-test in every mode moves the VIP, measures the write
 //! gap, counts lost writes exactly, and leaves a healthy pair with no probe leftovers.
 
-use crate::support::{mhactl, mhactl_json, text, Lab, Run, Scenario};
+use crate::support::{failover_test_json, mhactl, text, Lab, Run, Scenario};
 use serde_json::Value;
 use std::time::Duration;
 
 fn failover(lab: &Lab, mode: &str) -> (i32, Value, String) {
-    let inv = lab.inventory();
-    let (out, report) = mhactl_json(&[
-        "-q",
-        "-i",
-        &inv,
-        "failover-test",
-        "--mode",
-        mode,
-        "--duration",
-        "6",
-        "--output",
-        "json",
-    ]);
+    let (out, report) = failover_test_json(lab, mode);
     (out.status.code().unwrap_or(-1), report, text(&out))
 }
 

@@ -4,7 +4,7 @@
 //! and the returning old holder read-only; a re-run changes nothing; a pair built with
 //! `writes: both` converges to `vip-holder` without a restart (and back).
 
-use crate::support::{changed_steps, mhactl, mhactl_json, Lab, Scenario};
+use crate::support::{changed_steps, failover_test_json, mhactl, mhactl_json, Lab, Scenario};
 use mysql::prelude::Queryable;
 use std::time::{Duration, Instant};
 
@@ -163,18 +163,7 @@ fn fencing_refuses_direct_writes_to_the_passive_node_and_follows_the_vip(lab: La
 
     // A failover: the passive node takes the VIP and becomes writable; the old holder
     // comes back read-only.
-    let (out, r) = mhactl_json(&[
-        "-q",
-        "-i",
-        &lab.inventory(),
-        "failover-test",
-        "--mode",
-        "kill-mysqld",
-        "--duration",
-        "6",
-        "--output",
-        "json",
-    ]);
+    let (out, r) = failover_test_json(&lab, "kill-mysqld");
     eprintln!("failover-test: {r}");
     assert_eq!(r["rejoined"], true, "{r}");
     assert_eq!(r["healthy_after"], true, "{r}");

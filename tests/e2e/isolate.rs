@@ -5,7 +5,7 @@
 //! reconnection it stays on the new holder, the pair is healthy and identical; an
 //! interrupted run removes its rules.
 
-use crate::support::{mhactl, mhactl_json, text, Lab, Run, Scenario};
+use crate::support::{failover_test_json_for, mhactl, mhactl_json, text, Lab, Run, Scenario};
 use std::process::Command;
 use std::time::Duration;
 
@@ -56,18 +56,7 @@ fn isolate_with_the_arbiter_moves_the_vip_once_and_never_to_both_nodes(lab: Lab)
     lab.bootstrap_ok();
     let before = holder(&lab);
     let inv = lab.inventory();
-    let (out, r) = mhactl_json(&[
-        "-q",
-        "-i",
-        &inv,
-        "failover-test",
-        "--mode",
-        "isolate",
-        "--duration",
-        "8",
-        "--output",
-        "json",
-    ]);
+    let (out, r) = failover_test_json_for(&lab, "isolate", 8);
     eprintln!("isolate: {r}");
     assert_eq!(r["mode"], "isolate", "{}", text(&out));
     assert_eq!(r["old_holder"], before, "{r}");

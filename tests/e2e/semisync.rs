@@ -2,7 +2,7 @@
 //! replication both ways, verify checks it, and a crash of the VIP holder loses no
 //! acknowledged write (the guarantee asynchronous replication cannot give).
 
-use crate::support::{mhactl, mhactl_json, mhactl_ok, Lab, Scenario};
+use crate::support::{failover_test_json, mhactl, mhactl_ok, Lab, Scenario};
 
 fn semi_sync_pair_loses_no_acknowledged_write_when_the_holder_crashes(lab: Lab) {
     let inv = lab.inventory();
@@ -33,18 +33,7 @@ fn semi_sync_pair_loses_no_acknowledged_write_when_the_holder_crashes(lab: Lab) 
         "{semi:?}"
     );
 
-    let (out, r) = mhactl_json(&[
-        "-q",
-        "-i",
-        &inv,
-        "failover-test",
-        "--mode",
-        "kill-mysqld",
-        "--duration",
-        "6",
-        "--output",
-        "json",
-    ]);
+    let (out, r) = failover_test_json(&lab, "kill-mysqld");
     assert_eq!(r["replication"], "semi-sync");
     assert_eq!(r["writes_lost"], 0, "{r}");
     assert_eq!(r["ok"], true, "{r}");

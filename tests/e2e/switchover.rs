@@ -4,7 +4,7 @@
 //! the VIP moved, or a failure after it moved, rolls the pair back exactly as it was.
 //! Writes go through the VIP only (the passive node may be read-only).
 
-use crate::support::{mhactl, text, Lab, Run, Scenario};
+use crate::support::{mhactl, mhactl_json, text, Lab, Run, Scenario};
 use serde_json::Value;
 use std::process::{Command, Output};
 use std::time::Duration;
@@ -138,6 +138,25 @@ fn switch_and_check(lab: &Lab, flavor: &str, from: &str, to: &str) {
     healthy(lab, &format!("after {from} -> {to}"));
 }
 
+/// verify's `switchover-tracking` on `node`: ok, and the detail when it is not.
+fn tracking(lab: &Lab, node: &str) -> (bool, String) {
+    let (_, report) = mhactl_json(&["-i", &lab.inventory(), "verify", "--output", "json"]);
+    let check = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "switchover-tracking" && c["node"] == node)
+        .unwrap_or_else(|| panic!("no switchover-tracking check for {node}: {report}"))
+        .clone();
+    let ok = check["ok"] == true;
+    let detail = if ok {
+        String::new()
+    } else {
+        check["detail"].as_str().unwrap().to_string()
+    };
+    (ok, detail)
+}
+
 fn rollback_and_check(lab: &Lab, flavor: &str, fail_at: &str) {
     let before = state(lab, flavor);
     let from = holder(&before);
@@ -239,8 +258,20 @@ fn switchover_both_ways_loses_nothing_and_rolls_back_exactly(lab: Lab, flavor: &
     // SIGINT once the VIP moved (paused before the canary): rolled back, exit 130.
     interrupted_and_check(&lab, flavor, "INT", 130);
 
+    // After a reboot /run/mhactl is gone (a tmpfs) and keepalived tracks nothing there:
+    // verify warns about that node; the next switchover repairs it (its `track` step).
+    assert_eq!(tracking(&lab, b), (true, String::new()), "before");
+    lab.ssh_ok(b, "rm -rf /run/mhactl");
+    let (ok, detail) = tracking(&lab, b);
+    assert!(!ok && detail.contains("/run/mhactl is missing"), "{detail}");
+
     // Both ways, measured.
     switch_and_check(&lab, flavor, a, b);
+    assert_eq!(
+        tracking(&lab, b),
+        (true, String::new()),
+        "after the switchover"
+    );
     switch_and_check(&lab, flavor, b, a);
 
     // Nothing left behind by the probe or the canary.

@@ -14,6 +14,7 @@ pub mod keepalived;
 pub mod mysqld;
 pub mod pair;
 pub mod replication;
+pub mod switchover;
 
 use super::registry::{self, guarded, NodeCtx, PairCtx};
 use super::Check;

@@ -10,7 +10,10 @@ pub mod subnets;
 
 pub use lab::{converged_rows, Lab};
 pub use process::{mhactl_within, Run};
-pub use run::{changed_steps, json, mhactl, mhactl_json, mhactl_ok, text};
+pub use run::{
+    changed_steps, failover_test_json, failover_test_json_for, json, mhactl, mhactl_json,
+    mhactl_ok, text,
+};
 pub use scenario::{Needs, Scenario};
 pub use subnets::Subnet;
 

@@ -70,3 +70,32 @@ pub fn changed_steps(report: &serde_json::Value) -> Vec<String> {
         })
         .collect()
 }
+
+/// `mhactl -q -i INV failover-test --mode MODE --duration SECS --output json` on `lab`:
+/// the process output (exit status, stderr) and the JSON report. The scenarios that
+/// inject a fault (failover, fencing, semi-sync, isolate) run it this one way.
+pub fn failover_test_json_for(
+    lab: &super::Lab,
+    mode: &str,
+    secs: u32,
+) -> (Output, serde_json::Value) {
+    let inv = lab.inventory();
+    let secs = secs.to_string();
+    mhactl_json(&[
+        "-q",
+        "-i",
+        &inv,
+        "failover-test",
+        "--mode",
+        mode,
+        "--duration",
+        &secs,
+        "--output",
+        "json",
+    ])
+}
+
+/// [`failover_test_json_for`] with 6 s of faults (enough for every mode to move the VIP).
+pub fn failover_test_json(lab: &super::Lab, mode: &str) -> (Output, serde_json::Value) {
+    failover_test_json_for(lab, mode, 6)
+}

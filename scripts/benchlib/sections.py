@@ -1,0 +1,24 @@
+"""The benchmark's sections by name: how each is measured and rendered, and the update of
+one section's block in docs/benchmarks.md (the other flavors' numbers are kept)."""
+
+from . import markers
+from .day2 import render_isolate, render_switchover, run_isolate, run_switchover
+from .rolling import render_rolling, run_rolling
+
+# name: (run(bench, runs) -> result, render(data by flavor) -> markdown)
+DAY2 = {
+    "switchover": (run_switchover, render_switchover),
+    "isolate": (run_isolate, render_isolate),
+    "rolling": (run_rolling, render_rolling),
+}
+# "suite" is the original benchmark (issue 9); "stress" is scripts/bench-stress.
+ALL = ["suite", *DAY2, "stress"]
+
+
+def update_doc(text, section, flavor, result):
+    """text with section's block re-rendered: flavor's numbers replaced by result, the
+    other flavors' numbers kept from the block's data line."""
+    data = markers.data(text, section)
+    data[flavor] = result
+    body = DAY2[section][1](data) + "\n\n" + markers.data_line(section, data)
+    return markers.replace(text, section, body)
