@@ -1,0 +1,361 @@
+//! Rolling changes of the servers' settings (issue 16): which option lines of mhactl's
+//! option file change and which path each takes (the dialect decides: `SET GLOBAL`, file
+//! only, restart), which node may restart when, and the hand-over of the VIP before the
+//! VIP holder restarts. The `server-config` step builds its plan from these.
+//!
+//! The order on a running pair: a node whose changes are all dynamic gets `SET GLOBAL`
+//! and the file, no restart. A restart goes to the passive node first (restart, then
+//! wait until it replicates both ways and has executed everything its peer logged); the
+//! VIP holder is never restarted while it holds the VIP: it waits until its peer is
+//! done, hands the VIP over ([`hand_over_vip`]), then restarts as the passive node.
+//! Where no node holds the VIP (a first bootstrap, keepalived not set up or stopped) no
+//! client is served through it, so the servers restart in place, one after the other
+//! (`server_config::SERVER_RESTARTS`), as before.
+
+use super::steps::Ctx;
+use crate::dialect::{Dialect, OptionPath};
+use crate::engine::{Action, Cluster};
+use crate::facts;
+use crate::os::option_files::{self, Line};
+use crate::replication_confirm::{confirm_replication, SourceEndpoint, CONFIRM_TIMEOUT};
+use anyhow::{anyhow, bail, Context, Result};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long the VIP holder waits for its peer to finish its own change (restart and
+/// catch-up both ways, each bounded on their own) before handing the VIP over.
+pub(crate) const PEER_WAIT: Duration = Duration::from_secs(300);
+
+/// One option whose line changes in mhactl's option file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct OptionChange {
+    /// Option group (`mysqld`, `client`, ...).
+    pub group: String,
+    /// Normalised option name.
+    pub key: String,
+    /// Value(s) in the file on the node, comma-joined (`None`: not set).
+    pub from: Option<String>,
+    /// Value(s) wanted (`None`: the line goes).
+    pub to: Option<String>,
+    /// How it reaches the running server.
+    pub path: OptionPath,
+}
+
+impl OptionChange {
+    /// `sync_binlog 1 → 0: SET GLOBAL (no restart)`.
+    pub fn describe(&self) -> String {
+        format!("{}: {}", self.values(), self.path.label())
+    }
+
+    /// `sync_binlog 1 → 0`.
+    pub fn values(&self) -> String {
+        let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "(unset)".into());
+        let group = if self.group == "mysqld" {
+            String::new()
+        } else {
+            format!("[{}] ", self.group)
+        };
+        format!(
+            "{group}{} {} → {}",
+            self.key,
+            show(&self.from),
+            show(&self.to)
+        )
+    }
+
+    /// The integer a `SET GLOBAL` sets (only [`OptionPath::SetGlobal`] changes have one).
+    fn integer(&self) -> Option<u64> {
+        self.to.as_deref().and_then(|v| v.parse().ok())
+    }
+}
+
+/// The option lines that differ between the file on the node (`current`, `None`: no
+/// file) and the wanted one, in the wanted file's order, each with its path. Comments
+/// and blank lines are not options: a change of only those is written without a restart.
+pub(crate) fn option_changes(
+    d: &Dialect,
+    current: Option<&str>,
+    wanted: &str,
+) -> Vec<OptionChange> {
+    let v = d.version();
+    let settings = |text: &str| {
+        let mut map: BTreeMap<(String, String), Vec<Option<String>>> = BTreeMap::new();
+        let mut order = Vec::new();
+        for line in option_files::parse(text) {
+            if let Line::Setting { group, key, value } = line {
+                let k = (group, key);
+                if !map.contains_key(&k) {
+                    order.push(k.clone());
+                }
+                map.entry(k).or_default().push(value);
+            }
+        }
+        (map, order)
+    };
+    let (old, old_order) = settings(current.unwrap_or(""));
+    let (new, new_order) = settings(wanted);
+    let joined = |values: Option<&Vec<Option<String>>>| {
+        values.map(|vs| {
+            vs.iter()
+                .map(|v| v.clone().unwrap_or_else(|| "ON".into()))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+    };
+    let mut out = Vec::new();
+    let removed = old_order.into_iter().filter(|k| !new.contains_key(k));
+    for k in new_order.into_iter().chain(removed) {
+        let (a, b) = (old.get(&k), new.get(&k));
+        if a == b {
+            continue;
+        }
+        let (group, key) = k;
+        let server_group = option_files::server_reads_group(&group, v.flavor, v.major, v.minor);
+        let single = |vs: Option<&Vec<Option<String>>>| vs.is_none_or(|vs| vs.len() == 1);
+        let path = if single(a) && single(b) {
+            d.option_change_path(
+                server_group,
+                &group,
+                &key,
+                b.and_then(|vs| vs[0].as_deref()),
+            )
+        } else if server_group {
+            // A list option (filters, plugins): the server reads the whole list at start.
+            OptionPath::Restart
+        } else {
+            d.option_change_path(server_group, &group, &key, None)
+        };
+        out.push(OptionChange {
+            from: joined(a),
+            to: joined(b),
+            group,
+            key,
+            path,
+        });
+    }
+    out
+}
+
+/// Which node a restart of node `i` is: decides the order of a rolling restart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RestartRole {
+    /// Its peer holds the VIP: it restarts first, then waits until replication caught up.
+    Passive { holder: String },
+    /// It holds the VIP: it restarts only after the VIP moved to its peer.
+    VipHolder,
+    /// No node holds the VIP (nothing served through it yet): restart in place, one
+    /// server after the other.
+    NoVip,
+}
+
+impl RestartRole {
+    /// How the plan names the path.
+    pub fn label(&self) -> String {
+        match self {
+            RestartRole::Passive { holder } => {
+                format!("restart (passive first: {holder} holds the VIP)")
+            }
+            RestartRole::VipHolder => "restart after switchover (VIP holder)".into(),
+            RestartRole::NoVip => {
+                "restart (no node holds the VIP: one server after the other)".into()
+            }
+        }
+    }
+}
+
+/// Node `i`'s role in a rolling restart, from who holds the VIP now. Both holding it (a
+/// split brain) makes each a VIP holder: neither restarts in place.
+pub(crate) fn restart_role(cluster: &Cluster, ctx: &Ctx, i: usize) -> Result<RestartRole> {
+    let inv = &ctx.inv;
+    let peer = cluster.peer(i);
+    Ok(if facts::holds_vip(&cluster.nodes[i], inv)? {
+        RestartRole::VipHolder
+    } else if facts::holds_vip(peer, inv)? {
+        RestartRole::Passive {
+            holder: peer.name.clone(),
+        }
+    } else {
+        RestartRole::NoVip
+    })
+}
+
+/// The VIP holder `holder` needs a restart for `options`: move the VIP to its peer
+/// first, so that the restart does not interrupt clients.
+///
+/// Until `mhactl switchover` is a library (issue 16 item 2), this refuses with what to
+/// do; the peer's change stays applied, and a re-run after a switchover restarts this
+/// node as the passive one. Wire the switchover here: on `Ok` the caller restarts
+/// `holder`, which must then no longer hold the VIP (checked).
+pub(crate) fn hand_over_vip(
+    cluster: &Cluster,
+    ctx: &Ctx,
+    holder: usize,
+    options: &str,
+) -> Result<()> {
+    let _ = ctx;
+    let node = &cluster.nodes[holder].name;
+    let peer = &cluster.peer(holder).name;
+    bail!(
+        "{node} holds the VIP and needs a restart for {options}: run `mhactl switchover`, then \
+         re-run bootstrap (nothing was changed on {node}; {peer}'s settings are applied, and the \
+         re-run restarts {node} once {peer} holds the VIP)"
+    )
+}
+
+/// The holder's first action: wait until the peer finished its own change of this step
+/// (`peer_done`: its plan is `Noop`) and replicates both ways, then hand the VIP over;
+/// the restart that follows must not find the VIP still here.
+pub(crate) fn hand_over_first(
+    ctx: Arc<Ctx>,
+    options: String,
+    peer_done: impl Fn(&Cluster, usize) -> Result<bool> + Send + Sync + 'static,
+) -> Action {
+    Action::Custom(
+        "wait until the peer has its settings and replicates both ways, then hand the VIP over \
+         to it (switchover) before restarting this node"
+            .into(),
+        Box::new(move |cluster: &Cluster, i| {
+            let peer = cluster.peer(i);
+            let mut waited = None;
+            crate::poll::until(PEER_WAIT, || {
+                if facts::holds_vip(peer, &ctx.inv)? {
+                    waited = Some("both nodes hold the VIP");
+                    return Ok(true);
+                }
+                peer_done(cluster, peer.index)
+            })
+            .map_err(|e| {
+                anyhow!(
+                    "{}: server-config: {} did not finish its own settings change: {e:#}",
+                    cluster.nodes[i].name,
+                    peer.name
+                )
+            })?;
+            if let Some(why) = waited {
+                bail!(
+                    "{}: server-config: {why}; restart neither (fix keepalived, see `mhactl status`)",
+                    cluster.nodes[i].name
+                );
+            }
+            wait_replicating_both_ways(cluster, &ctx, i)?;
+            hand_over_vip(cluster, &ctx, i, &options)?;
+            if facts::vip_holders(cluster, &ctx.inv)?.contains(&i) {
+                bail!(
+                    "{}: server-config: still holds the VIP after the hand-over; not restarting it",
+                    cluster.nodes[i].name
+                );
+            }
+            Ok(())
+        }),
+    )
+}
+
+/// The action after a restart on a running pair: node `i` replicates from its peer and
+/// its peer from it again, each having executed what its source logged (bounded, see
+/// [`CONFIRM_TIMEOUT`]). A direction not set up yet (first bootstrap) is not waited for.
+pub(crate) fn wait_caught_up(ctx: Arc<Ctx>) -> Action {
+    Action::Custom(
+        "wait until this node replicates both ways and has caught up".into(),
+        Box::new(move |cluster: &Cluster, i| wait_replicating_both_ways(cluster, &ctx, i)),
+    )
+}
+
+fn wait_replicating_both_ways(cluster: &Cluster, ctx: &Ctx, i: usize) -> Result<()> {
+    for n in [i, 1 - i] {
+        if facts::replica_status_fresh(&cluster.nodes[n])?.is_none() {
+            continue;
+        }
+        let source = SourceEndpoint::of_node(&ctx.inv, n);
+        confirm_replication(cluster, n, &source, "server-config", CONFIRM_TIMEOUT)?;
+    }
+    Ok(())
+}
+
+/// `SET GLOBAL` of the dynamic changes, each checked against the running value, then
+/// `write` (the option file); if writing fails, the previous values are set back so that
+/// the running server and the file never disagree after a failure.
+pub(crate) fn set_global_then(changes: &[OptionChange], write: Action) -> Result<Action> {
+    let dynamic: Vec<(String, u64, Option<u64>)> = changes
+        .iter()
+        .filter(|c| c.path == OptionPath::SetGlobal)
+        .map(|c| {
+            let to = c
+                .integer()
+                .ok_or_else(|| anyhow!("{}: no integer value to set", c.key))?;
+            let from = c.from.as_deref().and_then(|v| v.parse().ok());
+            Ok((c.key.clone(), to, from))
+        })
+        .collect::<Result<_>>()?;
+    let list = dynamic
+        .iter()
+        .map(|(k, v, _)| format!("{k} = {v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let what = if dynamic.is_empty() {
+        format!("{} (no restart)", write.describe())
+    } else {
+        format!(
+            "SET GLOBAL {list} and check the running values, then {} (no restart)",
+            write.describe()
+        )
+    };
+    Ok(Action::Custom(
+        what,
+        Box::new(move |cluster: &Cluster, i| {
+            let node = &cluster.nodes[i];
+            let d = facts::dialect(node)?;
+            let set = |values: &[(String, u64)]| -> Result<()> {
+                let statements = values
+                    .iter()
+                    .map(|(k, v)| d.set_global_integer_sql(k, *v))
+                    .collect::<Result<Vec<_>>>()?;
+                node.with_sql(|sql| {
+                    for s in &statements {
+                        sql.exec(s).with_context(|| s.clone())?;
+                    }
+                    Ok(())
+                })
+            };
+            let wanted: Vec<(String, u64)> =
+                dynamic.iter().map(|(k, v, _)| (k.clone(), *v)).collect();
+            // On any failure the previous values go back: the running server and the
+            // file never disagree in a way a re-run would not see (it compares files).
+            let undo = |e: anyhow::Error| -> anyhow::Error {
+                let previous: Vec<(String, u64)> = dynamic
+                    .iter()
+                    .filter_map(|(k, _, from)| from.map(|f| (k.clone(), f)))
+                    .collect();
+                let undone = match set(&previous) {
+                    Ok(()) => "the previous running values were set back".to_string(),
+                    Err(u) => {
+                        format!("setting the previous running values back failed too: {u:#}")
+                    }
+                };
+                anyhow!("{}: server-config: {e:#}; {undone}", node.name)
+            };
+            set(&wanted)
+                .and_then(|()| check_running(node, &wanted))
+                .map_err(undo)?;
+            crate::engine::execute(cluster, node, &write)
+                .map_err(|e| undo(e.context("the option file was not written")))?;
+            Ok(())
+        }),
+    ))
+}
+
+/// The running values after `SET GLOBAL`: what the server reports must mean the value set.
+fn check_running(node: &crate::engine::NodeHandle, wanted: &[(String, u64)]) -> Result<()> {
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = wanted.iter().map(|(k, _)| k.clone()).collect();
+    let running = facts::fresh::<crate::facts::tables::GlobalVariables>(node, &names)?;
+    for ((name, value), (_, now)) in wanted.iter().zip(&running) {
+        let now = now.as_deref().unwrap_or("(no such variable)");
+        if !crate::dialect::same_running_value(now, &value.to_string()) {
+            bail!("after SET GLOBAL {name} = {value} the server reports {now}; the option file was not changed");
+        }
+    }
+    Ok(())
+}
