@@ -3,12 +3,16 @@
 use crate::bootstrap::steps_tests::{as_installed, change_actions, cluster, ctx_with, step_of};
 use crate::engine::Plan;
 
+/// Who holds the VIP decides the order of a restart: here nobody does yet.
+pub(super) const NO_VIP: (&str, i32, &str) = ("ip -4 -o addr show dev eth0", 0, "");
+
 /// `mysqld --validate-config` rejects the new file: the previous one goes back, the
 /// server is not restarted, and the error names node, step, file and the server's words.
 #[test]
 fn validate_config_failure_restores_the_previous_file_without_a_restart() {
     let ctx = ctx_with("mysql:\n  flavor: mysql\n", "");
     let c = cluster(|_, t, sql| {
+        t.on(NO_VIP.0, NO_VIP.1, NO_VIP.2);
         sql.on("SELECT VERSION()", vec![vec![("version", Some("8.4.3"))]]);
         as_installed(sql);
         sql.on("@@GLOBAL.server_id", vec![vec![("value", Some("7"))]]);
@@ -74,6 +78,7 @@ fn validate_config_messages_keep_the_servers_words() {
 fn server_config_points_debian_cnf_at_a_custom_socket_with_the_server_stopped() {
     let ctx = ctx_with("mysql:\n  socket: /var/run/custom/mysql.sock\n", "");
     let c = cluster(|_, t, sql| {
+        t.on(NO_VIP.0, NO_VIP.1, NO_VIP.2);
         t.on("debian.cnf", 0, "[client]\n[mysql_upgrade]\n");
         t.on("if [ -e /etc/mysql/mariadb.conf.d/60-mhactl.cnf ]", 3, ""); // not written yet
         as_installed(sql);
@@ -96,6 +101,7 @@ fn server_config_points_debian_cnf_at_a_custom_socket_with_the_server_stopped() 
     );
     // debian.cnf already names the socket: no stop, no edit.
     let c = cluster(|_, t, sql| {
+        t.on(NO_VIP.0, NO_VIP.1, NO_VIP.2);
         t.on(
             "debian.cnf",
             0,
@@ -119,6 +125,7 @@ fn a_rolled_back_my_cnf_takes_debian_cnf_back_with_it() {
     for starts in [false, true] {
         let journal = crate::transport::fake::Journal::default();
         let c = cluster(|_, t, sql| {
+            t.on(NO_VIP.0, NO_VIP.1, NO_VIP.2);
             t.journal(&journal);
             t.on("debian.cnf", 0, "[client]\n[mysql_upgrade]\n");
             t.on("if [ -e /etc/mysql/mariadb.conf.d/60-mhactl.cnf ]", 3, ""); // not written yet
