@@ -22,6 +22,7 @@ mod paths;
 mod reinit;
 mod replication;
 mod robustness;
+mod rolling;
 mod safety;
 mod secrets;
 mod semisync;
@@ -47,6 +48,7 @@ fn main() {
         reinit::scenarios,
         replication::scenarios,
         robustness::scenarios,
+        rolling::scenarios,
         safety::scenarios,
         secrets::scenarios,
         semisync::scenarios,

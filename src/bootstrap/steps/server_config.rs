@@ -278,8 +278,9 @@ struct ServerUnit {
 }
 
 /// Server restarts of one run never overlap: while one node's server restarts, the
-/// other's answers. (A re-run that changes the drop-in of a running pair, e.g. after an
-/// upgrade of mhactl, restarts both nodes' servers, each step on both nodes at once.)
+/// other's answers. On a running pair the order is also decided by who holds the VIP
+/// ([`rolling`]: the passive node first, never the holder in place); where no node holds
+/// it (a first bootstrap) this lock alone makes the two restarts one after the other.
 static SERVER_RESTARTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Restart the server and wait until it answers SQL; a failure quotes the new lines

@@ -1,0 +1,331 @@
+//! End-to-end on the lab, issue 16 item 3: bootstrap changes the servers' settings
+//! without an outage, under writes through the VIP.
+//!
+//! - A change of dynamic options only (binlog expiry, durability) is applied with
+//!   `SET GLOBAL` and written to the file: neither server restarts (uptime keeps growing),
+//!   the running values change, and no write through the VIP fails.
+//! - A change that needs a restart (`skip_errors`): the dry run names each node's path;
+//!   the passive node restarts first and replicates again, the VIP holder is never
+//!   restarted in place: until switchover is wired into bootstrap, bootstrap stops there
+//!   with what to do (exit 1). The VIP never leaves the holder, no write fails, every
+//!   acknowledged write is on both nodes.
+
+use crate::support::{mhactl_json, Lab, Scenario};
+use serde_json::Value;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const APP_PASSWORD: &str = "Rolling-e2e-pw-1";
+
+/// A client writing a numbered row through the VIP every 50 ms, reconnecting as an
+/// application would; counts acknowledged and failed writes.
+struct Writer {
+    stop: Arc<AtomicBool>,
+    acked: Arc<AtomicUsize>,
+    errors: Arc<Mutex<Vec<String>>>,
+    handle: std::thread::JoinHandle<()>,
+}
+
+impl Writer {
+    fn start(vip: &str) -> Writer {
+        use mysql::prelude::Queryable;
+        let stop = Arc::new(AtomicBool::new(false));
+        let acked = Arc::new(AtomicUsize::new(0));
+        let errors = Arc::new(Mutex::new(Vec::new()));
+        let opts = mysql::OptsBuilder::new()
+            .ip_or_hostname(Some(vip.to_string()))
+            .tcp_port(3306)
+            .user(Some("app"))
+            .pass(Some(APP_PASSWORD))
+            .prefer_socket(false)
+            .tcp_connect_timeout(Some(Duration::from_secs(1)))
+            .read_timeout(Some(Duration::from_secs(2)))
+            .write_timeout(Some(Duration::from_secs(2)));
+        let (s, a, e) = (stop.clone(), acked.clone(), errors.clone());
+        let handle = std::thread::spawn(move || {
+            let mut conn: Option<mysql::Conn> = None;
+            let mut seq = 0u64;
+            while !s.load(Ordering::Relaxed) {
+                seq += 1;
+                if conn.is_none() {
+                    match mysql::Conn::new(opts.clone()) {
+                        Ok(c) => conn = Some(c),
+                        Err(err) => e.lock().unwrap().push(format!("connect: {err}")),
+                    }
+                }
+                if let Some(c) = conn.as_mut() {
+                    match c.query_drop(format!("INSERT INTO rolling.t (seq) VALUES ({seq})")) {
+                        Ok(()) => {
+                            a.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(err) => {
+                            e.lock().unwrap().push(format!("insert {seq}: {err}"));
+                            conn = None;
+                        }
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        });
+        Writer {
+            stop,
+            acked,
+            errors,
+            handle,
+        }
+    }
+
+    fn stop(self) -> (usize, Vec<String>) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.handle.join().unwrap();
+        let errors = self.errors.lock().unwrap().clone();
+        (self.acked.load(Ordering::Relaxed), errors)
+    }
+}
+
+/// Samples every 200 ms which nodes hold the VIP; remembers every sample that was not
+/// "exactly `holder`".
+struct VipWatch {
+    stop: Arc<AtomicBool>,
+    handle: std::thread::JoinHandle<(usize, Vec<String>)>,
+}
+
+impl VipWatch {
+    fn start(lab: &Lab, holder: &'static str) -> VipWatch {
+        let stop = Arc::new(AtomicBool::new(false));
+        let s = stop.clone();
+        let (dir, subnet) = (lab.dir.clone(), lab.subnet);
+        let handle = std::thread::spawn(move || {
+            let vip = format!("10.213.{subnet}.100/");
+            let (mut samples, mut wrong) = (0, Vec::new());
+            while !s.load(Ordering::Relaxed) {
+                let on: Vec<&str> = ["node-a", "node-b"]
+                    .into_iter()
+                    .filter(|n| {
+                        let addr = if *n == "node-a" { 11 } else { 12 };
+                        let out = std::process::Command::new("ssh")
+                            .args(["-i", &format!("{}/id_ed25519", dir.display())])
+                            .args([
+                                "-o",
+                                &format!("UserKnownHostsFile={}/known_hosts", dir.display()),
+                            ])
+                            .args(["-o", "BatchMode=yes"])
+                            .arg(format!("root@10.213.{subnet}.{addr}"))
+                            .arg("ip -4 -o addr show dev eth0")
+                            .output()
+                            .expect("ssh");
+                        String::from_utf8_lossy(&out.stdout).contains(&vip)
+                    })
+                    .collect();
+                samples += 1;
+                if on != [holder] {
+                    wrong.push(format!("VIP on {on:?}"));
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            (samples, wrong)
+        });
+        VipWatch { stop, handle }
+    }
+
+    fn stop(self) -> (usize, Vec<String>) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.handle.join().unwrap()
+    }
+}
+
+fn uptime(lab: &Lab, node: &str) -> u64 {
+    lab.sql(node, "SHOW GLOBAL STATUS LIKE 'Uptime'")
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{node}: no uptime"))
+}
+
+fn set_mysql_options(lab: &Lab, lines: &str) {
+    let inv = lab.inventory();
+    let text = std::fs::read_to_string(&inv).unwrap();
+    let text = text.replace(
+        "  flavor: mariadb\n",
+        &format!("  flavor: mariadb\n{lines}"),
+    );
+    assert!(text.contains(lines), "{text}");
+    std::fs::write(&inv, text).unwrap();
+}
+
+fn bootstrap_json(lab: &Lab, extra: &[&str]) -> (i32, Value) {
+    let inv = lab.inventory();
+    let mut args = vec![
+        "bootstrap",
+        inv.as_str(),
+        "--no-progress",
+        "--output",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let (out, report) = mhactl_json(&args);
+    (out.status.code().unwrap_or(-1), report)
+}
+
+fn server_config(report: &Value, node: &str) -> (String, String) {
+    let step = report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "server-config" && s["node"] == node)
+        .unwrap_or_else(|| panic!("no server-config step for {node}: {report:#}"));
+    (
+        step["status"].as_str().unwrap().to_string(),
+        step["detail"].as_str().unwrap().to_string(),
+    )
+}
+
+fn settings_change_under_writes_never_restarts_the_vip_holder(lab: Lab) {
+    let subnet = lab.subnet;
+    // An application account that may write its own database through the VIP.
+    let secrets = lab.dir.join("secrets.yaml");
+    let mut s = std::fs::read_to_string(&secrets).unwrap();
+    s.push_str(&format!("app_password: \"{APP_PASSWORD}\"\n"));
+    std::fs::write(&secrets, s).unwrap();
+    let mut text = std::fs::read_to_string(lab.inventory()).unwrap();
+    text.push_str(&format!(
+        "access:\n  users:\n    - name: app\n      password_file: secrets.yaml#app_password\n      \
+         networks: [10.213.{subnet}.0/24]\n      privileges: \"ALL PRIVILEGES ON rolling.*\"\n"
+    ));
+    std::fs::write(lab.inventory(), text).unwrap();
+    lab.bootstrap_ok();
+
+    let vip = format!("10.213.{subnet}.100");
+    let holder: &'static str = if lab
+        .ssh_ok("node-a", "ip -4 -o addr show dev eth0")
+        .contains(&format!("{vip}/"))
+    {
+        "node-a"
+    } else {
+        "node-b"
+    };
+    let passive = if holder == "node-a" {
+        "node-b"
+    } else {
+        "node-a"
+    };
+    lab.sql(
+        holder,
+        "CREATE DATABASE rolling; CREATE TABLE rolling.t (id INT AUTO_INCREMENT PRIMARY KEY, seq BIGINT NOT NULL)",
+    );
+
+    let watch = VipWatch::start(&lab, holder);
+    let writer = Writer::start(&vip);
+    std::thread::sleep(Duration::from_secs(2));
+
+    // 1. Dynamic options only: SET GLOBAL on both, no restart.
+    set_mysql_options(&lab, "  binlog_expire_days: 3\n  durability: relaxed\n");
+    let before = [uptime(&lab, holder), uptime(&lab, passive)];
+    let (code, report) = bootstrap_json(&lab, &[]);
+    assert_eq!(code, 0, "{report:#}");
+    for node in [holder, passive] {
+        let (status, detail) = server_config(&report, node);
+        assert_eq!(status, "changed", "{node}: {detail}");
+        assert!(
+            detail.contains("without restarting mariadb")
+                && detail.contains(
+                    "binlog_expire_logs_seconds 604800 → 259200: SET GLOBAL (no restart)"
+                )
+                && detail.contains("sync_binlog 1 → 0: SET GLOBAL (no restart)"),
+            "{node}: {detail}"
+        );
+        assert_eq!(
+            lab.sql(
+                node,
+                "SELECT @@GLOBAL.binlog_expire_logs_seconds, @@GLOBAL.sync_binlog, @@GLOBAL.innodb_flush_log_at_trx_commit"
+            )
+            .trim(),
+            "259200\t0\t2",
+            "{node}: the new values are not in force"
+        );
+    }
+    let after = [uptime(&lab, holder), uptime(&lab, passive)];
+    for (i, node) in [holder, passive].iter().enumerate() {
+        assert!(
+            after[i] >= before[i],
+            "{node} restarted: uptime {} s before, {} s after",
+            before[i],
+            after[i]
+        );
+    }
+    // A re-run has nothing left to do.
+    let (code, report) = bootstrap_json(&lab, &[]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(server_config(&report, holder).0, "unchanged", "{report:#}");
+
+    // 2. A change that needs a restart: the dry run says who restarts how.
+    set_mysql_options(&lab, "  skip_errors: [1062]\n");
+    let (_, dry) = bootstrap_json(&lab, &["--dry-run"]);
+    let (_, d) = server_config(&dry, passive);
+    assert!(
+        d.contains(&format!("restart (passive first: {holder} holds the VIP)")),
+        "{d}"
+    );
+    let (_, d) = server_config(&dry, holder);
+    assert!(d.contains("restart after switchover (VIP holder)"), "{d}");
+
+    let holder_before = uptime(&lab, holder);
+    let (code, report) = bootstrap_json(&lab, &[]);
+    assert_eq!(code, 1, "bootstrap must stop at the VIP holder: {report:#}");
+    let (status, detail) = server_config(&report, passive);
+    assert_eq!(status, "changed", "{passive}: {detail}");
+    let (status, detail) = server_config(&report, holder);
+    assert_eq!(status, "failed", "{holder}: {detail}");
+    assert!(
+        detail.contains(&format!(
+            "{holder} holds the VIP and needs a restart for slave_skip_errors (unset) → 1062: \
+             run `mhactl switchover`, then re-run bootstrap"
+        )),
+        "{detail}"
+    );
+    assert!(uptime(&lab, passive) < 60, "{passive} did not restart");
+    assert!(
+        uptime(&lab, holder) >= holder_before,
+        "{holder} restarted in place"
+    );
+    assert_eq!(
+        lab.sql(passive, "SELECT @@GLOBAL.slave_skip_errors").trim(),
+        "1062"
+    );
+    assert_eq!(
+        lab.sql(holder, "SELECT @@GLOBAL.slave_skip_errors").trim(),
+        "OFF"
+    );
+    // The re-run finds the passive node done and stops at the holder again.
+    let (code, report) = bootstrap_json(&lab, &[]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(server_config(&report, passive).0, "unchanged", "{report:#}");
+
+    std::thread::sleep(Duration::from_secs(1));
+    let (acked, errors) = writer.stop();
+    let (samples, wrong) = watch.stop();
+    assert!(
+        errors.is_empty(),
+        "writes through the VIP failed: {errors:#?}"
+    );
+    assert!(acked > 40, "only {acked} writes acknowledged");
+    assert!(samples > 10, "only {samples} VIP samples");
+    assert!(wrong.is_empty(), "the VIP left {holder}: {wrong:?}");
+    // Every acknowledged write is on both nodes.
+    let rows =
+        crate::support::converged_rows(&lab, "SELECT COUNT(*) FROM rolling.t", 1, |l, n, q| {
+            l.sql(n, q)
+        });
+    assert_eq!(
+        rows.trim(),
+        acked.to_string(),
+        "rows on both nodes vs acknowledged writes"
+    );
+}
+
+pub fn scenarios() -> Vec<Scenario> {
+    vec![scenario!(
+        settings_change_under_writes_never_restarts_the_vip_holder
+    )]
+}
