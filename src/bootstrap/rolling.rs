@@ -166,12 +166,21 @@ impl RestartRole {
 
 /// Node `i`'s role in a rolling restart, from who holds the VIP now. Both holding it (a
 /// split brain) makes each a VIP holder: neither restarts in place.
+/// Not knowing is an error: a server is never restarted while it might serve the VIP.
 pub(crate) fn restart_role(cluster: &Cluster, ctx: &Ctx, i: usize) -> Result<RestartRole> {
     let inv = &ctx.inv;
     let peer = cluster.peer(i);
-    Ok(if facts::holds_vip(&cluster.nodes[i], inv)? {
+    let holds = |node: &crate::engine::NodeHandle| {
+        facts::holds_vip(node, inv).with_context(|| {
+            format!(
+                "cannot tell whether {} holds the VIP {} (on {}), so no server restarts",
+                node.name, inv.vip.address, inv.vip.interface
+            )
+        })
+    };
+    Ok(if holds(&cluster.nodes[i])? {
         RestartRole::VipHolder
-    } else if facts::holds_vip(peer, inv)? {
+    } else if holds(peer)? {
         RestartRole::Passive {
             holder: peer.name.clone(),
         }

@@ -135,21 +135,50 @@ impl VipWatch {
     }
 }
 
-fn uptime(lab: &Lab, node: &str) -> u64 {
-    lab.sql(node, "SHOW GLOBAL STATUS LIKE 'Uptime'")
+/// The lab's flavor as this test needs it: the inventory's name, the service and the
+/// name of the skip-errors variable; SQL as root (MySQL: root's password in an option file).
+#[derive(Clone, Copy)]
+struct Flavor {
+    name: &'static str,
+    service: &'static str,
+    skip_errors: &'static str,
+}
+
+const MARIADB: Flavor = Flavor {
+    name: "mariadb",
+    service: "mariadb",
+    skip_errors: "slave_skip_errors",
+};
+const MYSQL: Flavor = Flavor {
+    name: "mysql",
+    service: "mysql",
+    skip_errors: "replica_skip_errors",
+};
+
+fn sql(lab: &Lab, f: Flavor, node: &str, statement: &str) -> String {
+    match f.name {
+        "mysql" => lab.ssh_ok(
+            node,
+            &format!("mysql --defaults-extra-file=/root/e2e.cnf -N -B -e \"{statement}\""),
+        ),
+        _ => lab.sql(node, statement),
+    }
+}
+
+fn uptime(lab: &Lab, f: Flavor, node: &str) -> u64 {
+    sql(lab, f, node, "SHOW GLOBAL STATUS LIKE 'Uptime'")
         .split_whitespace()
         .nth(1)
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| panic!("{node}: no uptime"))
 }
 
-fn set_mysql_options(lab: &Lab, lines: &str) {
+fn set_mysql_options(lab: &Lab, f: Flavor, lines: &str) {
     let inv = lab.inventory();
     let text = std::fs::read_to_string(&inv).unwrap();
-    let text = text.replace(
-        "  flavor: mariadb\n",
-        &format!("  flavor: mariadb\n{lines}"),
-    );
+    let flavor = format!("  flavor: {}\n", f.name);
+    assert!(text.contains(&flavor), "{text}");
+    let text = text.replace(&flavor, &format!("{flavor}{lines}"));
     assert!(text.contains(lines), "{text}");
     std::fs::write(&inv, text).unwrap();
 }
@@ -182,6 +211,14 @@ fn server_config(report: &Value, node: &str) -> (String, String) {
 }
 
 fn settings_change_under_writes_never_restarts_the_vip_holder(lab: Lab) {
+    rolling_change(lab, MARIADB)
+}
+
+fn settings_change_under_writes_never_restarts_the_vip_holder_mysql(lab: Lab) {
+    rolling_change(lab, MYSQL)
+}
+
+fn rolling_change(lab: Lab, f: Flavor) {
     let subnet = lab.subnet;
     // An application account that may write its own database through the VIP.
     let secrets = lab.dir.join("secrets.yaml");
@@ -195,6 +232,12 @@ fn settings_change_under_writes_never_restarts_the_vip_holder(lab: Lab) {
     ));
     std::fs::write(lab.inventory(), text).unwrap();
     lab.bootstrap_ok();
+    if f.name == "mysql" {
+        lab.root_option_file("node-a");
+        lab.root_option_file("node-b");
+    }
+    let sql = |node: &str, statement: &str| sql(&lab, f, node, statement);
+    let uptime = |node: &str| uptime(&lab, f, node);
 
     let vip = format!("10.213.{subnet}.100");
     let holder: &'static str = if lab
@@ -210,7 +253,7 @@ fn settings_change_under_writes_never_restarts_the_vip_holder(lab: Lab) {
     } else {
         "node-a"
     };
-    lab.sql(
+    sql(
         holder,
         "CREATE DATABASE rolling; CREATE TABLE rolling.t (id INT AUTO_INCREMENT PRIMARY KEY, seq BIGINT NOT NULL)",
     );
@@ -220,15 +263,15 @@ fn settings_change_under_writes_never_restarts_the_vip_holder(lab: Lab) {
     std::thread::sleep(Duration::from_secs(2));
 
     // 1. Dynamic options only: SET GLOBAL on both, no restart.
-    set_mysql_options(&lab, "  binlog_expire_days: 3\n  durability: relaxed\n");
-    let before = [uptime(&lab, holder), uptime(&lab, passive)];
+    set_mysql_options(&lab, f, "  binlog_expire_days: 3\n  durability: relaxed\n");
+    let before = [uptime(holder), uptime(passive)];
     let (code, report) = bootstrap_json(&lab, &[]);
     assert_eq!(code, 0, "{report:#}");
     for node in [holder, passive] {
         let (status, detail) = server_config(&report, node);
         assert_eq!(status, "changed", "{node}: {detail}");
         assert!(
-            detail.contains("without restarting mariadb")
+            detail.contains(&format!("without restarting {}", f.service))
                 && detail.contains(
                     "binlog_expire_logs_seconds 604800 → 259200: SET GLOBAL (no restart)"
                 )
@@ -236,7 +279,7 @@ fn settings_change_under_writes_never_restarts_the_vip_holder(lab: Lab) {
             "{node}: {detail}"
         );
         assert_eq!(
-            lab.sql(
+            sql(
                 node,
                 "SELECT @@GLOBAL.binlog_expire_logs_seconds, @@GLOBAL.sync_binlog, @@GLOBAL.innodb_flush_log_at_trx_commit"
             )
@@ -245,7 +288,7 @@ fn settings_change_under_writes_never_restarts_the_vip_holder(lab: Lab) {
             "{node}: the new values are not in force"
         );
     }
-    let after = [uptime(&lab, holder), uptime(&lab, passive)];
+    let after = [uptime(holder), uptime(passive)];
     for (i, node) in [holder, passive].iter().enumerate() {
         assert!(
             after[i] >= before[i],
@@ -260,7 +303,7 @@ fn settings_change_under_writes_never_restarts_the_vip_holder(lab: Lab) {
     assert_eq!(server_config(&report, holder).0, "unchanged", "{report:#}");
 
     // 2. A change that needs a restart: the dry run says who restarts how.
-    set_mysql_options(&lab, "  skip_errors: [1062]\n");
+    set_mysql_options(&lab, f, "  skip_errors: [1062]\n");
     let (_, dry) = bootstrap_json(&lab, &["--dry-run"]);
     let (_, d) = server_config(&dry, passive);
     assert!(
@@ -270,7 +313,7 @@ fn settings_change_under_writes_never_restarts_the_vip_holder(lab: Lab) {
     let (_, d) = server_config(&dry, holder);
     assert!(d.contains("restart after switchover (VIP holder)"), "{d}");
 
-    let holder_before = uptime(&lab, holder);
+    let holder_before = uptime(holder);
     let (code, report) = bootstrap_json(&lab, &[]);
     assert_eq!(code, 1, "bootstrap must stop at the VIP holder: {report:#}");
     let (status, detail) = server_config(&report, passive);
@@ -279,24 +322,20 @@ fn settings_change_under_writes_never_restarts_the_vip_holder(lab: Lab) {
     assert_eq!(status, "failed", "{holder}: {detail}");
     assert!(
         detail.contains(&format!(
-            "{holder} holds the VIP and needs a restart for slave_skip_errors (unset) → 1062: \
-             run `mhactl switchover`, then re-run bootstrap"
+            "{holder} holds the VIP and needs a restart for {} (unset) → 1062: \
+             run `mhactl switchover`, then re-run bootstrap",
+            f.skip_errors
         )),
         "{detail}"
     );
-    assert!(uptime(&lab, passive) < 60, "{passive} did not restart");
+    assert!(uptime(passive) < 60, "{passive} did not restart");
     assert!(
-        uptime(&lab, holder) >= holder_before,
+        uptime(holder) >= holder_before,
         "{holder} restarted in place"
     );
-    assert_eq!(
-        lab.sql(passive, "SELECT @@GLOBAL.slave_skip_errors").trim(),
-        "1062"
-    );
-    assert_eq!(
-        lab.sql(holder, "SELECT @@GLOBAL.slave_skip_errors").trim(),
-        "OFF"
-    );
+    let skip = format!("SELECT @@GLOBAL.{}", f.skip_errors);
+    assert_eq!(sql(passive, &skip).trim(), "1062");
+    assert_eq!(sql(holder, &skip).trim(), "OFF");
     // The re-run finds the passive node done and stops at the holder again.
     let (code, report) = bootstrap_json(&lab, &[]);
     assert_eq!(code, 1, "{report:#}");
@@ -315,7 +354,7 @@ fn settings_change_under_writes_never_restarts_the_vip_holder(lab: Lab) {
     // Every acknowledged write is on both nodes.
     let rows =
         crate::support::converged_rows(&lab, "SELECT COUNT(*) FROM rolling.t", 1, |l, n, q| {
-            l.sql(n, q)
+            self::sql(l, f, n, q)
         });
     assert_eq!(
         rows.trim(),
@@ -325,7 +364,8 @@ fn settings_change_under_writes_never_restarts_the_vip_holder(lab: Lab) {
 }
 
 pub fn scenarios() -> Vec<Scenario> {
-    vec![scenario!(
-        settings_change_under_writes_never_restarts_the_vip_holder
-    )]
+    vec![
+        scenario!(settings_change_under_writes_never_restarts_the_vip_holder),
+        scenario!(settings_change_under_writes_never_restarts_the_vip_holder_mysql).flavor("mysql"),
+    ]
 }
