@@ -305,7 +305,7 @@ pub(crate) fn set_global_then(changes: &[OptionChange], write: Action) -> Result
         format!("{} (no restart)", write.describe())
     } else {
         format!(
-            "SET GLOBAL {list} and check the running values, then {} (no restart)",
+            "`SET GLOBAL {list}` and check the running values, then {} (no restart)",
             write.describe()
         )
     };

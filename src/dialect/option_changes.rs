@@ -57,7 +57,7 @@ impl Dialect {
         if !server_group {
             return match group {
                 // Read by client programs when they start, never by the server.
-                "client" | "mysql" | "mysqldump" | "mariadb-client" => {
+                "client" | "mysql" | "mariadb-client" => {
                     OptionPath::FileOnly("client programs read it when they start")
                 }
                 // mysqld_safe and anything else: read at the server's start; restart.

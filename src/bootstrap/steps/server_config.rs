@@ -234,7 +234,7 @@ fn write_config_checked(
                 if !out.success() {
                     restore_file(node, path, previous.as_deref())?;
                     bail!(
-                        "mysqld --validate-config rejects the new {path} (exit {}): {}; the previous version was restored",
+                        "`mysqld --validate-config` rejects the new {path} (exit {}): {}; the previous version was restored",
                         out.status,
                         validate_config_errors(&out.stderr, &out.stdout)
                     );
