@@ -231,7 +231,7 @@ fn a_comment_change_is_written_without_set_global_or_restart() {
     let ch = change(step_of(old, "server-config").plan(&c, 0).unwrap());
     assert_eq!(
         ch.summary,
-        format!("write {MY_CNF} without restarting mariadb: ")
+        format!("write {MY_CNF} without restarting mariadb: only comments change")
     );
     assert_eq!(
         ch.actions[0].describe(),

@@ -14,7 +14,7 @@ use crate::support::{mhactl_json, Lab, Scenario};
 use serde_json::Value;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const APP_PASSWORD: &str = "Rolling-e2e-pw-1";
 
@@ -23,6 +23,8 @@ const APP_PASSWORD: &str = "Rolling-e2e-pw-1";
 struct Writer {
     stop: Arc<AtomicBool>,
     acked: Arc<AtomicUsize>,
+    /// When each acknowledged write came back (for the longest gap between two).
+    acked_at: Arc<Mutex<Vec<Instant>>>,
     errors: Arc<Mutex<Vec<String>>>,
     handle: std::thread::JoinHandle<()>,
 }
@@ -32,6 +34,7 @@ impl Writer {
         use mysql::prelude::Queryable;
         let stop = Arc::new(AtomicBool::new(false));
         let acked = Arc::new(AtomicUsize::new(0));
+        let acked_at = Arc::new(Mutex::new(Vec::new()));
         let errors = Arc::new(Mutex::new(Vec::new()));
         let opts = mysql::OptsBuilder::new()
             .ip_or_hostname(Some(vip.to_string()))
@@ -43,6 +46,7 @@ impl Writer {
             .read_timeout(Some(Duration::from_secs(2)))
             .write_timeout(Some(Duration::from_secs(2)));
         let (s, a, e) = (stop.clone(), acked.clone(), errors.clone());
+        let at = acked_at.clone();
         let handle = std::thread::spawn(move || {
             let mut conn: Option<mysql::Conn> = None;
             let mut seq = 0u64;
@@ -58,6 +62,7 @@ impl Writer {
                     match c.query_drop(format!("INSERT INTO rolling.t (seq) VALUES ({seq})")) {
                         Ok(()) => {
                             a.fetch_add(1, Ordering::Relaxed);
+                            at.lock().unwrap().push(Instant::now());
                         }
                         Err(err) => {
                             e.lock().unwrap().push(format!("insert {seq}: {err}"));
@@ -71,9 +76,31 @@ impl Writer {
         Writer {
             stop,
             acked,
+            acked_at,
             errors,
             handle,
         }
+    }
+
+    /// The longest time without an acknowledged write between `from` and `to`.
+    fn longest_gap(&self, from: Instant, to: Instant) -> Duration {
+        let at = self.acked_at.lock().unwrap();
+        let mut last = at
+            .iter()
+            .rev()
+            .find(|t| **t <= from)
+            .copied()
+            .unwrap_or(from);
+        let mut longest = Duration::ZERO;
+        for t in at
+            .iter()
+            .filter(|t| **t > from && **t <= to)
+            .chain(std::iter::once(&to))
+        {
+            longest = longest.max(t.duration_since(last));
+            last = *t;
+        }
+        longest
     }
 
     fn stop(self) -> (usize, Vec<String>) {
@@ -265,7 +292,9 @@ fn rolling_change(lab: Lab, f: Flavor) {
     // 1. Dynamic options only: SET GLOBAL on both, no restart.
     set_mysql_options(&lab, f, "  binlog_expire_days: 3\n  durability: relaxed\n");
     let before = [uptime(holder), uptime(passive)];
+    let started = Instant::now();
     let (code, report) = bootstrap_json(&lab, &[]);
+    let dynamic = (started.elapsed(), started, Instant::now());
     assert_eq!(code, 0, "{report:#}");
     for node in [holder, passive] {
         let (status, detail) = server_config(&report, node);
@@ -314,7 +343,9 @@ fn rolling_change(lab: Lab, f: Flavor) {
     assert!(d.contains("restart after switchover (VIP holder)"), "{d}");
 
     let holder_before = uptime(holder);
+    let started = Instant::now();
     let (code, report) = bootstrap_json(&lab, &[]);
+    let restart = (started.elapsed(), started, Instant::now());
     assert_eq!(code, 1, "bootstrap must stop at the VIP holder: {report:#}");
     let (status, detail) = server_config(&report, passive);
     assert_eq!(status, "changed", "{passive}: {detail}");
@@ -342,6 +373,18 @@ fn rolling_change(lab: Lab, f: Flavor) {
     assert_eq!(server_config(&report, passive).0, "unchanged", "{report:#}");
 
     std::thread::sleep(Duration::from_secs(1));
+    // Measured, not asserted (the machine is shared): the longest time without an
+    // acknowledged write (one every 50 ms) while each bootstrap ran.
+    let gaps = [dynamic, restart].map(|(took, from, to)| (took, writer.longest_gap(from, to)));
+    eprintln!(
+        "rolling ({}): SET GLOBAL change: bootstrap {:.1} s, longest write gap {:.2} s; \
+         passive restart: bootstrap {:.1} s, longest write gap {:.2} s",
+        f.name,
+        gaps[0].0.as_secs_f64(),
+        gaps[0].1.as_secs_f64(),
+        gaps[1].0.as_secs_f64(),
+        gaps[1].1.as_secs_f64()
+    );
     let (acked, errors) = writer.stop();
     let (samples, wrong) = watch.stop();
     assert!(
@@ -351,6 +394,7 @@ fn rolling_change(lab: Lab, f: Flavor) {
     assert!(acked > 40, "only {acked} writes acknowledged");
     assert!(samples > 10, "only {samples} VIP samples");
     assert!(wrong.is_empty(), "the VIP left {holder}: {wrong:?}");
+    eprintln!("rolling ({}): {acked} writes acknowledged, 0 failed; VIP on {holder} in all {samples} samples", f.name);
     // Every acknowledged write is on both nodes.
     let rows =
         crate::support::converged_rows(&lab, "SELECT COUNT(*) FROM rolling.t", 1, |l, n, q| {

@@ -86,10 +86,13 @@ impl Operation for ServerConfig {
         if !needs_restart {
             // Only dynamic options (and lines no running server reads): `SET GLOBAL` and
             // the file, no restart.
-            let listed: Vec<String> = changes
+            let mut listed: Vec<String> = changes
                 .iter()
                 .map(rolling::OptionChange::describe)
                 .collect();
+            if listed.is_empty() {
+                listed.push("only comments change".into());
+            }
             let write = write_config_checked(
                 path,
                 wanted.clone(),
