@@ -62,6 +62,15 @@ fn change(plan: Plan) -> crate::engine::Change {
     }
 }
 
+/// The `SET GLOBAL` statements a captured fake server received, in order.
+fn set_globals(captured: &std::sync::Mutex<Option<FakeSql>>) -> Vec<String> {
+    let statements = captured.lock().unwrap().as_ref().unwrap().statements();
+    statements
+        .into_iter()
+        .filter(|s| s.starts_with("SET GLOBAL"))
+        .collect()
+}
+
 fn d() -> Dialect {
     Dialect::from_version_string(VERSION).unwrap()
 }
@@ -159,13 +168,8 @@ fn dynamic_options_are_set_global_and_written_without_a_restart_even_on_the_vip_
     );
     assert_eq!(ch.actions.len(), 1, "{:?}", ch.actions);
     crate::engine::execute(&c, &c.nodes[0], &ch.actions[0]).unwrap();
-    let statements = captured.lock().unwrap().as_ref().unwrap().statements();
-    let sets: Vec<&String> = statements
-        .iter()
-        .filter(|s| s.starts_with("SET GLOBAL"))
-        .collect();
     assert_eq!(
-        sets,
+        set_globals(&captured),
         [
             "SET GLOBAL binlog_expire_logs_seconds = 259200",
             "SET GLOBAL sync_binlog = 0",
@@ -206,13 +210,8 @@ fn a_value_the_server_does_not_take_is_set_back_and_the_file_left_alone() {
         "node-a: server-config: after SET GLOBAL binlog_expire_logs_seconds = 259200 the server \
          reports 604800; the option file was not changed; the previous running values were set back"
     );
-    let statements = sql_log.lock().unwrap().as_ref().unwrap().statements();
-    let sets: Vec<&String> = statements
-        .iter()
-        .filter(|s| s.starts_with("SET GLOBAL"))
-        .collect();
     assert_eq!(
-        sets,
+        set_globals(&sql_log),
         [
             "SET GLOBAL binlog_expire_logs_seconds = 259200",
             "SET GLOBAL binlog_expire_logs_seconds = 604800"
