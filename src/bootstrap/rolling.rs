@@ -198,11 +198,10 @@ pub(crate) fn restart_role(cluster: &Cluster, ctx: &Ctx, i: usize) -> Result<Res
 /// `holder`, which must then no longer hold the VIP (checked).
 pub(crate) fn hand_over_vip(
     cluster: &Cluster,
-    ctx: &Ctx,
+    _ctx: &Ctx,
     holder: usize,
     options: &str,
 ) -> Result<()> {
-    let _ = ctx;
     let node = &cluster.nodes[holder].name;
     let peer = &cluster.peer(holder).name;
     bail!(
@@ -229,7 +228,12 @@ pub(crate) fn hand_over_first(
             let mut waited = None;
             crate::poll::until(PEER_WAIT, || {
                 if facts::holds_vip(peer, &ctx.inv)? {
-                    waited = Some("both nodes hold the VIP");
+                    waited = Some(if facts::holds_vip(&cluster.nodes[i], &ctx.inv)? {
+                        "both nodes hold the VIP; restart neither (fix keepalived, see `mhactl status`)"
+                    } else {
+                        "the VIP moved to the peer while waiting (keepalived moved it); run bootstrap \
+                         again: this node then restarts as the passive one"
+                    });
                     return Ok(true);
                 }
                 peer_done(cluster, peer.index)
@@ -242,10 +246,7 @@ pub(crate) fn hand_over_first(
                 )
             })?;
             if let Some(why) = waited {
-                bail!(
-                    "{}: server-config: {why}; restart neither (fix keepalived, see `mhactl status`)",
-                    cluster.nodes[i].name
-                );
+                bail!("{}: server-config: {why}", cluster.nodes[i].name);
             }
             wait_replicating_both_ways(cluster, &ctx, i)?;
             hand_over_vip(cluster, &ctx, i, &options)?;
