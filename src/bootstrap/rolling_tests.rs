@@ -21,10 +21,10 @@ fn rendered(ctx: &Ctx, i: usize) -> String {
 }
 
 /// A running pair whose option files are `files`, each server running with its
-/// server_id and offset, the VIP on `vip_on`; `extra` adds recordings.
+/// server_id and offset, the VIP on the nodes `vip_on`; `extra` adds recordings.
 fn pair(
     files: [String; 2],
-    vip_on: Option<usize>,
+    vip_on: &'static [usize],
     extra: impl Fn(usize, &FakeTransport, &FakeSql),
 ) -> Cluster {
     cluster(move |i, t, sql| {
@@ -35,7 +35,7 @@ fn pair(
             i + 1
         );
         let vip = "2: eth0    inet 10.0.0.100/32 scope global eth0\n";
-        let addresses = if vip_on == Some(i) {
+        let addresses = if vip_on.contains(&i) {
             format!("{own}{vip}")
         } else {
             own
@@ -135,7 +135,7 @@ fn dynamic_options_are_set_global_and_written_without_a_restart_even_on_the_vip_
     let keep = captured.clone();
     let c = pair(
         [rendered(&old, 0), rendered(&old, 1)],
-        Some(0),
+        &[0],
         move |i, t, sql| {
             if i == 0 {
                 *keep.lock().unwrap() = Some(sql.clone());
@@ -188,7 +188,7 @@ fn a_value_the_server_does_not_take_is_set_back_and_the_file_left_alone() {
     let keep = sql_log.clone();
     let c = pair(
         [rendered(&old, 0), rendered(&old, 1)],
-        Some(1),
+        &[1],
         move |i, _, sql| {
             sql.on("SET GLOBAL", vec![]);
             sql.on(
@@ -224,7 +224,7 @@ fn a_value_the_server_does_not_take_is_set_back_and_the_file_left_alone() {
 fn a_comment_change_is_written_without_set_global_or_restart() {
     let old = ctx();
     let edited = [0, 1].map(|i| rendered(&old, i).replace("# Binary and relay logs.", "# old"));
-    let c = pair(edited, Some(0), |_, t, _| {
+    let c = pair(edited, &[0], |_, t, _| {
         t.on(&crate::transport::write_file_script(MY_CNF, 0o644), 0, "");
     });
     let ch = change(step_of(old, "server-config").plan(&c, 0).unwrap());
@@ -247,14 +247,10 @@ fn a_restart_goes_to_the_passive_node_first_and_never_to_the_vip_holder_in_place
     let new = ctx_with("mysql:\n  skip_errors: [1062]\n", "");
     let old = ctx();
     // node-b already has the new settings (its own restart is done), node-a not yet.
-    let c = pair(
-        [rendered(&old, 0), rendered(&new, 1)],
-        Some(0),
-        |_, _, sql| {
-            sql.on("SHOW SLAVE STATUS", vec![]);
-            sql.on("SHOW REPLICA STATUS", vec![]);
-        },
-    );
+    let c = pair([rendered(&old, 0), rendered(&new, 1)], &[0], |_, _, sql| {
+        sql.on("SHOW SLAVE STATUS", vec![]);
+        sql.on("SHOW REPLICA STATUS", vec![]);
+    });
     let holder = change(step_of(new.clone(), "server-config").plan(&c, 0).unwrap());
     assert!(
         holder.summary.ends_with(
@@ -279,11 +275,7 @@ fn a_restart_goes_to_the_passive_node_first_and_never_to_the_vip_holder_in_place
     );
 
     // The same change seen from node-b before its restart: it goes first.
-    let c = pair(
-        [rendered(&old, 0), rendered(&old, 1)],
-        Some(0),
-        |_, _, _| {},
-    );
+    let c = pair([rendered(&old, 0), rendered(&old, 1)], &[0], |_, _, _| {});
     let passive = change(step_of(new, "server-config").plan(&c, 1).unwrap());
     assert!(
         passive.summary.ends_with(
@@ -307,7 +299,7 @@ fn a_restart_goes_to_the_passive_node_first_and_never_to_the_vip_holder_in_place
 fn without_a_vip_holder_the_servers_restart_in_place() {
     let new = ctx_with("mysql:\n  skip_errors: [1062]\n", "");
     let old = ctx();
-    let c = pair([rendered(&old, 0), rendered(&old, 1)], None, |_, _, _| {});
+    let c = pair([rendered(&old, 0), rendered(&old, 1)], &[], |_, _, _| {});
     let ch = change(step_of(new, "server-config").plan(&c, 0).unwrap());
     assert!(
         ch.summary
@@ -316,4 +308,28 @@ fn without_a_vip_holder_the_servers_restart_in_place() {
         ch.summary
     );
     assert_eq!(ch.actions.len(), 1, "{:?}", ch.actions);
+}
+
+/// Both nodes hold the VIP (a split brain): neither restarts; the holder says why.
+#[test]
+fn with_the_vip_on_both_nodes_neither_restarts() {
+    let new = ctx_with("mysql:\n  skip_errors: [1062]\n", "");
+    let old = ctx();
+    let c = pair(
+        [rendered(&old, 0), rendered(&old, 1)],
+        &[0, 1],
+        |_, _, _| {},
+    );
+    let ch = change(step_of(new, "server-config").plan(&c, 0).unwrap());
+    assert!(
+        ch.summary.contains("restart after switchover (VIP holder)"),
+        "{}",
+        ch.summary
+    );
+    let err = crate::engine::execute(&c, &c.nodes[0], &ch.actions[0]).unwrap_err();
+    assert_eq!(
+        format!("{err:#}"),
+        "node-a: server-config: both nodes hold the VIP; restart neither (fix keepalived, see \
+         `mhactl status`)"
+    );
 }
