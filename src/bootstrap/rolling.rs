@@ -137,6 +137,47 @@ pub(crate) fn option_changes(
     out
 }
 
+/// A line that needs a restart in general does not when the running server already has
+/// the wanted value (a hand edit of the file, a `SET GLOBAL` by someone): writing the file
+/// makes file and server agree, and a restart would change nothing. One query for all.
+pub(crate) fn credit_running_values(
+    node: &crate::engine::NodeHandle,
+    d: &Dialect,
+    changes: Vec<OptionChange>,
+) -> Result<Vec<OptionChange>> {
+    let v = d.version();
+    let candidate = |c: &OptionChange| {
+        c.path == OptionPath::Restart
+            && c.to.as_deref().is_some_and(|to| !to.contains(','))
+            && option_files::server_reads_group(&c.group, v.flavor, v.major, v.minor)
+            && d.running_value_reads_as_written(&c.key)
+    };
+    let names: Vec<String> = changes
+        .iter()
+        .filter(|c| candidate(c))
+        .map(|c| c.key.clone())
+        .collect();
+    if names.is_empty() {
+        return Ok(changes);
+    }
+    let running = facts::get::<crate::facts::tables::GlobalVariables>(node, &names)?;
+    Ok(changes
+        .into_iter()
+        .map(|mut c| {
+            let now = running
+                .iter()
+                .find(|(name, _)| *name == c.key)
+                .and_then(|(_, value)| value.as_deref());
+            if let (true, Some(now), Some(to)) = (candidate(&c), now, c.to.as_deref()) {
+                if crate::dialect::same_running_value(now, to) {
+                    c.path = OptionPath::FileOnly("the running server already has this value");
+                }
+            }
+            c
+        })
+        .collect())
+}
+
 /// Which node a restart of node `i` is: decides the order of a rolling restart.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum RestartRole {

@@ -333,3 +333,46 @@ fn with_the_vip_on_both_nodes_neither_restarts() {
          `mhactl status`)"
     );
 }
+
+/// A hand edit of a restart-only line on the VIP holder, while its server still runs
+/// with the wanted value: the file is put back, nothing restarts (the server already has
+/// it); with another running value it would need the restart (and the hand-over).
+#[test]
+fn a_line_the_running_server_already_has_is_only_written() {
+    let inv = ctx();
+    let edited =
+        rendered(&inv, 1).replace("auto_increment_offset = 2", "auto_increment_offset = 1");
+    for (running, restarts) in [("2", false), ("1", true)] {
+        let c = pair(
+            [rendered(&inv, 0), edited.clone()],
+            &[1],
+            move |_, _, sql| {
+                sql.on(
+                    "SHOW GLOBAL VARIABLES",
+                    vec![vec![
+                        ("Variable_name", Some("auto_increment_offset")),
+                        ("Value", Some(running)),
+                    ]],
+                );
+            },
+        );
+        let ch = change(step_of(inv.clone(), "server-config").plan(&c, 1).unwrap());
+        if restarts {
+            assert!(
+                ch.summary.ends_with(
+                    "restart after switchover (VIP holder) for auto_increment_offset 1 → 2"
+                ),
+                "{}",
+                ch.summary
+            );
+        } else {
+            assert_eq!(
+                ch.summary,
+                format!(
+                    "write {MY_CNF} without restarting mariadb: auto_increment_offset 1 → 2: \
+                     file only (no restart)"
+                )
+            );
+        }
+    }
+}

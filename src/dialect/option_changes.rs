@@ -105,6 +105,37 @@ impl Dialect {
         }
     }
 
+    /// Options whose running value (`SHOW GLOBAL VARIABLES`, same name) reads like the
+    /// option file's value, so that [`same_running_value`] tells whether the running
+    /// server already has a wanted value. Not paths (`datadir`, `log_bin`: basenames,
+    /// trailing slashes), lists (filters, plugins) or skipped errors (`OFF` vs a list).
+    pub fn running_value_reads_as_written(&self, key: &str) -> bool {
+        matches!(
+            key,
+            "server_id"
+                | "report_host"
+                | "bind_address"
+                | "port"
+                | "skip_name_resolve"
+                | "log_slave_updates"
+                | "log_replica_updates"
+                | "binlog_format"
+                | "auto_increment_increment"
+                | "auto_increment_offset"
+                | "character_set_server"
+                | "collation_server"
+                | "relay_log_recovery"
+                | "relay_log_info_repository"
+                | "master_info_repository"
+                | "rpl_semi_sync_master_enabled"
+                | "rpl_semi_sync_slave_enabled"
+                | "rpl_semi_sync_source_enabled"
+                | "rpl_semi_sync_replica_enabled"
+                | "rpl_semi_sync_master_wait_point"
+                | "rpl_semi_sync_source_wait_point"
+        ) || self.dynamic_integer_variable(key)
+    }
+
     /// `SET GLOBAL variable = value` for an option [`Self::option_change_path`] called
     /// [`OptionPath::SetGlobal`] (the caller passes its integer value).
     pub fn set_global_integer_sql(&self, variable: &str, value: u64) -> anyhow::Result<String> {

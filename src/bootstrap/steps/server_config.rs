@@ -75,7 +75,11 @@ impl Operation for ServerConfig {
         }
         let service = target.server_service();
         // Which option lines change, and how each reaches the running server.
-        let changes = rolling::option_changes(&d, current.as_deref(), &wanted);
+        let mut changes = rolling::option_changes(&d, current.as_deref(), &wanted);
+        if current.is_some() {
+            // (A first bootstrap has no file: the packaged server restarts anyway.)
+            changes = rolling::credit_running_values(node, &d, changes)?;
+        }
         let restarts: Vec<String> = changes
             .iter()
             .filter(|c| c.path == OptionPath::Restart)

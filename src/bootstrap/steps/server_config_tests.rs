@@ -16,6 +16,8 @@ fn validate_config_failure_restores_the_previous_file_without_a_restart() {
         sql.on("SELECT VERSION()", vec![vec![("version", Some("8.4.3"))]]);
         as_installed(sql);
         sql.on("@@GLOBAL.server_id", vec![vec![("value", Some("7"))]]);
+        // The running values of the lines that change (none is in force yet).
+        sql.on("SHOW GLOBAL VARIABLES", vec![]);
         t.on("[ -f /etc/mysql/debian.cnf ] || exit 100", 100, ""); // MySQL has none
         let my_cnf = "/etc/mysql/mysql.conf.d/zz-mhactl.cnf";
         t.on(&crate::transport::write_file_script(my_cnf, 0o644), 0, "");
