@@ -29,3 +29,14 @@ pub fn wanted_account(u: usize, user: &inventory::AccessUser) -> Result<(Grants,
 
 // What a node has is read through facts (`facts::accounts`); the old paths stay.
 pub use crate::facts::accounts::{account_hosts, grant_lines};
+
+/// A random password for an account mhactl makes for itself (failover-test's probe,
+/// the fence agent's login): 32 hex digits from the kernel's random
+/// source, framed so that MySQL's validate_password accepts it at any policy (upper and
+/// lower case, a digit and a special character; 36 characters, no dictionary word).
+pub fn random_password() -> anyhow::Result<String> {
+    let mut bytes = [0u8; 16];
+    std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom")?, &mut bytes)?;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    Ok(format!("Pr-{hex}.q7"))
+}

@@ -51,6 +51,9 @@ pub enum Command {
     /// Break the VIP holder and measure the VIP move and the write gap.
     #[command(after_help = crate::help::FAILOVER_TEST)]
     FailoverTest(FailoverArgs),
+    /// Move the VIP to the peer on purpose: fence, catch up, move, unfence; rolls back on any error.
+    #[command(after_help = crate::help::SWITCHOVER)]
+    Switchover(crate::switchover::SwitchoverArgs),
     /// Rebuild one node from its healthy peer (its data directory is moved aside).
     #[command(
         after_help = "Examples:\n  mhactl -i inventory.yaml reinit node-b --yes-destroy-data\n"
@@ -139,6 +142,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Bootstrap(args) => crate::bootstrap::run(&args, &cli.global),
         Command::Verify(args) => crate::verify::run(&args, &cli.global),
         Command::FailoverTest(args) => crate::failover::run(&args, &cli.global),
+        Command::Switchover(args) => crate::switchover::run(&args, &cli.global),
         Command::Reinit(args) => crate::reinit::run(&args, &cli.global),
         Command::Status(args) => crate::status::run(&args, &cli.global),
         Command::Init(args) => crate::init::run(&args, &cli.global),

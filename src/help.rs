@@ -58,6 +58,25 @@ On SIGINT/SIGTERM it undoes the fault and drops its probe account and database f
 Exit codes: 0 VIP moved, no acknowledged write lost, pair healthy again; 1 otherwise;
 130/143 stopped by SIGINT/SIGTERM.";
 
+/// Examples under `mhactl switchover --help`.
+pub const SWITCHOVER: &str = "\
+Examples:
+  mhactl -i inventory.yaml switchover --dry-run        # the plan and the current state
+  mhactl -i inventory.yaml switchover                  # the VIP to the peer
+  mhactl -i inventory.yaml switchover --to node-a      # nothing to do if node-a holds it
+  mhactl -i inventory.yaml switchover --measure --output json > switchover.json
+
+Pre-flight refuses (nothing changed) unless both directions replicate (IO and SQL
+threads Yes), lag is at most --max-lag, the holder has no write transaction older than
+--max-trx-age and keepalived runs on both nodes. Then: fence the holder, capture its
+binary log position after the fence, wait (--timeout) until the peer executed up to it,
+move the VIP through keepalived's tracked file /run/mhactl/vip-release, make the new
+holder writable, end application sessions left on the old one, canary write.
+Any error, timeout or SIGINT/SIGTERM rolls back: the VIP stays on (or goes back to) the
+old holder, writable again. See docs/switchover.md.
+Exit codes: 0 switched (or nothing to do); 1 refused or rolled back; 2 bad arguments;
+130/143 stopped by SIGINT/SIGTERM (after the rollback).";
+
 /// Examples under `mhactl status --help`.
 pub const STATUS: &str = "\
 Examples:

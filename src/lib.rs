@@ -13,6 +13,8 @@
 //! - [`render`]: my.cnf, keepalived.conf and the health-check script from templates;
 //! - [`lab`]: two real local test hosts built from namespaces;
 //! - [`interrupt`]: SIGINT/SIGTERM, undo on the way out, private temporary directories;
+//! - [`switchover`]: the planned switchover (also a library function for bootstrap);
+//!   [`write_probe`]: the writer through the VIP failover-test and switchover share;
 //! - [`status`], [`init`], [`help`]: the one-screen status, the inventory writer,
 //!   completions, man pages and help examples.
 
@@ -44,5 +46,7 @@ pub mod schemas;
 pub mod session;
 pub mod sql;
 pub mod status;
+pub mod switchover;
 pub mod transport;
 pub mod verify;
+pub mod write_probe;

@@ -7,7 +7,7 @@
 //! into template values and refuses values that would corrupt the generated files.
 
 use crate::dialect::Dialect;
-use crate::inventory::{BinlogFormat, Durability, Inventory, Node};
+use crate::inventory::{BinlogFormat, Durability, Inventory, Node, WriteMode};
 use crate::os::{OsTarget, CHECK_SCRIPT_PATH};
 use anyhow::{anyhow, bail, Context as _, Result};
 use std::sync::OnceLock;
@@ -33,11 +33,33 @@ pub const VRRP_PASSWORD_MAX: usize = 8;
 pub struct KeepalivedOptions {
     /// Send VRRP advertisements by unicast to the peer (default) instead of multicast.
     pub unicast: bool,
+    /// Track switchover's VIP release file with `track_file` (keepalived >= 2.1; default).
+    pub release_file: bool,
+    /// Check the release file with a `vrrp_script` instead (the health-check script's
+    /// `release` mode, every second): for a keepalived older than 2.1 (EL7's 1.3.5).
+    pub release_script: bool,
 }
 
 impl Default for KeepalivedOptions {
     fn default() -> Self {
-        KeepalivedOptions { unicast: true }
+        KeepalivedOptions {
+            unicast: true,
+            release_file: true,
+            release_script: false,
+        }
+    }
+}
+
+impl KeepalivedOptions {
+    /// The options for a node whose keepalived is `version` (`None`: not installed yet,
+    /// e.g. a dry run on a bare host; it will be a distribution's, assumed recent).
+    pub fn for_keepalived(version: Option<crate::os::keepalived::KeepalivedVersion>) -> Self {
+        let track_file = version.is_none_or(|v| v.capabilities().track_file);
+        KeepalivedOptions {
+            release_file: track_file,
+            release_script: !track_file,
+            ..KeepalivedOptions::default()
+        }
     }
 }
 
@@ -134,6 +156,20 @@ pub fn render_my_cnf(
     node: usize,
     dialect: &Dialect,
     os: &OsTarget,
+) -> Result<String> {
+    let fenced = inv.writes == WriteMode::VipHolder;
+    render_my_cnf_fenced(inv, node, dialect, os, fenced)
+}
+
+/// [`render_my_cnf`] with or without the start-up fence (`read_only`, MySQL also
+/// `super_read_only`), whatever `writes` says: server-config tells a file that differs
+/// only in those lines (start-up values, no restart needed) from one that needs a restart.
+pub fn render_my_cnf_fenced(
+    inv: &Inventory,
+    node: usize,
+    dialect: &Dialect,
+    os: &OsTarget,
+    fenced: bool,
 ) -> Result<String> {
     let n = node_at(inv, node)?;
     let m = &inv.mysql;
@@ -235,6 +271,19 @@ pub fn render_my_cnf(
         .collect();
     ctx.insert("durability_options", &durability);
     ctx.insert("pid_file", &path(&m.pid_file));
+    let fence_options: Vec<_> = if fenced {
+        dialect
+            .fence_options()
+            .iter()
+            .map(|o| DurabilityOption {
+                name: o.name,
+                value: o.value,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    ctx.insert("fence_options", &fence_options);
     for (what, p) in [
         ("mysql.datadir", &m.datadir),
         ("mysql.socket", &m.socket),
@@ -319,11 +368,61 @@ pub fn render_keepalived_conf_with(
     ctx.insert("advert_int", &inv.vip.advert_int_s.max(1));
     ctx.insert("vrrp_password", vrrp_password);
     ctx.insert("unicast", &opts.unicast);
+    ctx.insert(
+        "release_file",
+        &opts
+            .release_file
+            .then_some(crate::os::switchover::VIP_RELEASE_PATH),
+    );
+    ctx.insert(
+        "release_track",
+        crate::os::switchover::VIP_RELEASE_TRACK_NAME,
+    );
+    ctx.insert("release_script", &opts.release_script);
+    ctx.insert("take_file", crate::os::switchover::VIP_TAKE_PATH);
+    ctx.insert("take_track", crate::os::switchover::VIP_TAKE_TRACK_NAME);
+    ctx.insert(
+        "release_script_file",
+        crate::os::switchover::VIP_RELEASE_PATH,
+    );
     ctx.insert("self_address", &n.address.to_string());
     ctx.insert("peer_address", &peer.address.to_string());
     ctx.insert("vip", &inv.vip.address.to_string());
     ctx.insert("vip_prefix", &inv.vip.prefix);
+    let fenced = inv.writes == WriteMode::VipHolder;
+    ctx.insert(
+        "fence_agent",
+        &fenced.then_some(crate::os::fence::AGENT_PATH),
+    );
+    ctx.insert("notify_fifo", crate::os::fence::NOTIFY_FIFO);
+    insert_arbiter_timers(&mut ctx, inv, 1 - node.min(1));
     render(KEEPALIVED_TEMPLATE, &ctx)
+}
+
+/// keepalived.conf's `chk_arbiter` (only with `vip.arbiter`): its timers and the two
+/// numbers its comment quotes (how fast a cut-off node gives the VIP up, how soon the
+/// peer could take it), all from [`crate::os::arbiter`].
+fn insert_arbiter_timers(ctx: &mut Context, inv: &Inventory, peer_index: usize) {
+    use crate::os::arbiter;
+    ctx.insert(
+        "arbiter",
+        &inv.vip.arbiter.map(|a| a.to_string()).unwrap_or_default(),
+    );
+    ctx.insert("arbiter_interval", &arbiter::INTERVAL_S);
+    ctx.insert("arbiter_timeout", &arbiter::TIMEOUT_S);
+    ctx.insert("arbiter_fall", &arbiter::FALL);
+    ctx.insert("arbiter_rise", &arbiter::RISE);
+    ctx.insert(
+        "arbiter_detection_s",
+        &format!("{:.1}", arbiter::worst_detection_s()),
+    );
+    let takeover =
+        arbiter::earliest_takeover_s(inv.vip.advert_int_s.max(1), inv.priority(peer_index));
+    // Rounded down: the comment must not promise more margin than there is.
+    ctx.insert(
+        "arbiter_takeover_s",
+        &format!("{:.1}", (takeover * 10.0).floor() / 10.0),
+    );
 }
 
 /// The server's unix socket: the inventory's `mysql.socket`, else the packaged default.
@@ -350,12 +449,18 @@ pub fn render_check_script(inv: &Inventory, os: &OsTarget) -> Result<String> {
     };
     ctx.insert("socket_newer", &newer.unwrap_or_default());
     ctx.insert("port", &inv.mysql.port);
+    ctx.insert("release_file", crate::os::switchover::VIP_RELEASE_PATH);
+    ctx.insert(
+        "arbiter",
+        &inv.vip.arbiter.map(|a| a.to_string()).unwrap_or_default(),
+    );
+    ctx.insert("arbiter_ping", &crate::os::arbiter::ping_command());
     render(CHECK_SCRIPT_TEMPLATE, &ctx)
 }
 
 /// Renders the write fence agent keepalived runs as `vrrp_notify_fifo_script` (the same
-/// on both nodes; its SQL from `dialect`). Not installed by bootstrap yet: see
-/// docs/inventory.md, `writes`.
+/// on both nodes; its SQL from `dialect`), installed by bootstrap's `fence-agent` step
+/// with `writes: vip-holder`.
 pub fn render_fence_agent(inv: &Inventory, dialect: &Dialect, option_file: &str) -> Result<String> {
     check_token("cluster name", &inv.cluster, "'\" ")?;
     check_token("fence option file", option_file, "'\" ")?;
@@ -364,7 +469,9 @@ pub fn render_fence_agent(inv: &Inventory, dialect: &Dialect, option_file: &str)
     ctx.insert("instance", &format!("VI_{}", inv.cluster));
     ctx.insert("vip", &inv.vip.address.to_string());
     ctx.insert("option_file", option_file);
+    ctx.insert("fence_hold", crate::os::switchover::FENCE_HOLD_PATH);
     ctx.insert("catch_up_timeout", &FENCE_CATCH_UP_TIMEOUT_S);
+    ctx.insert("run_dir", crate::os::fence::RUN_DIR);
     // The agent quotes SQL in single quotes: none of these texts contains one.
     ctx.insert("fence_sql", &dialect.fence_sql());
     ctx.insert("unfence_sql", &dialect.unfence_sql());

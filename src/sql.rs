@@ -153,6 +153,31 @@ pub fn set_expired_password(
 
 pub use crate::dialect::alter_own_password_sql;
 
+/// mhactl's own writes on `sql` with the write fence lifted for them: `d`'s lift
+/// statements, `f`, then `d`'s restore statements whatever `f` returned (see
+/// [`crate::engine::NodeHandle::with_admin_write`]). `f`'s error wins over the restore's.
+pub fn admin_write<T>(
+    sql: &mut dyn SqlConn,
+    d: &crate::dialect::Dialect,
+    f: impl FnOnce(&mut dyn SqlConn) -> Result<T>,
+) -> Result<T> {
+    for s in d.admin_write_lift_sql() {
+        sql.exec(&s)
+            .context("lifting the write fence for mhactl's own writes")?;
+    }
+    let result = f(sql);
+    let restored = d
+        .admin_write_restore_sql()
+        .iter()
+        .try_for_each(|s| sql.exec(s))
+        .context("restoring the write fence after mhactl's own writes");
+    match (result, restored) {
+        (Ok(v), Ok(())) => Ok(v),
+        (Err(e), _) => Err(e),
+        (Ok(_), Err(e)) => Err(e),
+    }
+}
+
 /// The server's error number (1045 access denied, 1819 password policy, 1820 expired
 /// password, ...) anywhere in an error's chain.
 pub fn server_error_code(err: &anyhow::Error) -> Option<u16> {

@@ -493,7 +493,39 @@ fn json_fields_are_the_documented_ones() {
         writes_missing_after_rejoin: 0,
         rejoined: true,
         healthy_after: true,
+        double_holder_s: None,
+        both_writable_s: None,
+        fenced: None,
+        cut_off_node_writes: None,
+        vip_went_back: None,
+        vip_released_s: None,
         problems: vec![],
+    };
+    let v = serde_json::to_value(&report).unwrap();
+    // Only isolate reports the split-brain measure.
+    assert!(v.get("double_holder_s").is_none(), "{v}");
+    let isolate = mhactl::failover::FailoverReport {
+        mode: "isolate".into(),
+        double_holder_s: Some(0.0),
+        both_writable_s: Some(0.0),
+        fenced: Some(true),
+        cut_off_node_writes: Some(0),
+        vip_went_back: Some(false),
+        vip_released_s: Some(2.1),
+        problems: vec![],
+        ..report
+    };
+    assert_documented("failover-test", &serde_json::to_value(&isolate).unwrap());
+    let report = mhactl::failover::FailoverReport {
+        mode: "stop-mysqld".into(),
+        double_holder_s: None,
+        both_writable_s: None,
+        fenced: None,
+        cut_off_node_writes: None,
+        vip_went_back: None,
+        vip_released_s: None,
+        problems: vec![],
+        ..isolate
     };
     let v = serde_json::to_value(&report).unwrap();
     for k in [

@@ -90,6 +90,8 @@ fn start(name: &str) -> Agent {
         ("mariadb", FAKE_CLIENT),
         ("ip", FAKE_IP),
         ("logger", "#!/bin/sh\n"),
+        // The agent creates mhactl's runtime directory: not on the machine running tests.
+        ("install", "#!/bin/sh\n"),
     ] {
         write(&dir.join("bin").join(file), text);
         let ok = Command::new("chmod")
@@ -114,6 +116,10 @@ fn start(name: &str) -> Agent {
         &format!("PATH={}/bin:/usr/local/sbin", dir.display()),
         1,
     );
+    // The switchover's fence hold file, inside the test's directory.
+    let hold_line = format!("HOLD={}", mhactl::os::switchover::FENCE_HOLD_PATH);
+    assert!(script.contains(&hold_line), "{script}");
+    let script = script.replacen(&hold_line, &format!("HOLD={}/hold", dir.display()), 1);
     write(&dir.join("agent"), &script);
     let fifo = dir.join("fifo");
     assert!(Command::new("mkfifo")
@@ -164,7 +170,20 @@ fn agent_fences_unfences_in_order_and_reconciles() {
     wait_for("fenced when the VIP is gone", 3, || ro(&d) == "1");
     write(&d.join("vip"), "");
     wait_for("writable when the VIP is back", 3, || ro(&d) == "0");
-    // keepalived stops: the agent gets SIGTERM and fences before exiting.
+    // keepalived stops: the VIP is gone, then the agent gets SIGTERM and fences before
+    // exiting (whether its trap or its last reconciliation sees it first).
+    fs::remove_file(d.join("vip")).unwrap();
+    terminate(&mut a);
+    assert_eq!(ro(&d), "1", "not fenced on SIGTERM");
+    let log = fs::read_to_string(d.join("log")).unwrap();
+    assert!(
+        log.lines()
+            .all(|l| l.starts_with("SET GLOBAL read_only = ")),
+        "{log}"
+    );
+}
+
+fn terminate(a: &mut Agent) {
     let pid = a.child.id().to_string();
     assert!(Command::new("kill")
         .args(["-TERM", &pid])
@@ -182,13 +201,19 @@ fn agent_fences_unfences_in_order_and_reconciles() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(exited.is_some(), "agent did not exit on SIGTERM");
-    assert_eq!(ro(&d), "1", "not fenced on SIGTERM");
-    let log = fs::read_to_string(d.join("log")).unwrap();
-    assert!(
-        log.lines()
-            .all(|l| l.starts_with("SET GLOBAL read_only = ")),
-        "{log}"
-    );
+}
+
+#[test]
+fn sigterm_while_holding_the_vip_is_a_reload_and_keeps_the_holder_writable() {
+    // keepalived reloading its configuration terminates the agent and starts a new one
+    // at once, the VIP staying where it is (keepalived 2.2.7, measured on the lab).
+    let mut a = start("reload");
+    let d = a.dir.clone();
+    write(&d.join("vip"), "");
+    line(&mut a, "MASTER");
+    wait_for("writable on MASTER", 3, || ro(&d) == "0");
+    terminate(&mut a);
+    assert_eq!(ro(&d), "0", "the VIP holder was fenced by a reload");
 }
 
 #[test]
@@ -202,6 +227,28 @@ fn fault_and_stop_fence_too() {
         line(&mut a, state);
         wait_for(state, 2, || ro(&d) == "1");
     }
+}
+
+#[test]
+fn a_fence_hold_keeps_even_the_vip_holder_fenced_until_it_is_removed() {
+    let mut a = start("hold");
+    let d = a.dir.clone();
+    write(&d.join("vip"), "");
+    line(&mut a, "MASTER");
+    wait_for("writable on MASTER", 3, || ro(&d) == "0");
+    // A switchover holds the fence on this node, still the VIP holder and MASTER:
+    // fenced by the next reconciliation, and never unfenced while the hold exists.
+    write(&d.join("hold"), "");
+    wait_for("fenced under the hold", 3, || ro(&d) == "1");
+    line(&mut a, "MASTER");
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(ro(&d), "1", "unfenced while the fence hold exists");
+    // The switchover made it writable itself (its rollback): fenced again at once.
+    write(&d.join("ro"), "0\n");
+    wait_for("re-fenced under the hold", 3, || ro(&d) == "1");
+    // The hold is gone and it still holds the VIP: writable again.
+    fs::remove_file(d.join("hold")).unwrap();
+    wait_for("writable once the hold is removed", 3, || ro(&d) == "0");
 }
 
 #[test]

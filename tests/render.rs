@@ -303,16 +303,124 @@ fn dialect_chooses_option_names() {
 }
 
 #[test]
+fn writes_vip_holder_fences_at_start_up_and_runs_the_agent_writes_both_does_neither() {
+    for c in [mariadb(), mysql()] {
+        let fenced = my_cnf(&c, 0);
+        assert_eq!(values(&options(&fenced), "read_only"), ["ON"]);
+        let conf = render_keepalived_conf(&c.inv, 0, "s3cr3t").unwrap();
+        assert!(
+            conf.contains("    vrrp_notify_fifo /run/mhactl-keepalived.fifo\n"),
+            "{conf}"
+        );
+        assert!(
+            conf.contains("    vrrp_notify_fifo_script /usr/local/libexec/mhactl/fence-agent\n"),
+            "{conf}"
+        );
+        let mut both = c.inv.clone();
+        both.writes = mhactl::inventory::WriteMode::Both;
+        let open = render_my_cnf(&both, 0, &c.dialect, &c.os).unwrap();
+        assert!(!open.contains("read_only"), "{open}");
+        let conf = render_keepalived_conf(&both, 0, "s3cr3t").unwrap();
+        assert!(!conf.contains("notify_fifo"), "{conf}");
+    }
+    // MySQL also starts with super_read_only (it stops accounts with SUPER).
+    assert_eq!(
+        values(&options(&my_cnf(&mysql(), 1)), "super_read_only"),
+        ["ON"]
+    );
+    assert!(values(&options(&my_cnf(&mariadb(), 1)), "super_read_only").is_empty());
+}
+
+#[test]
 fn keepalived_unicast_is_default_and_optional() {
     let c = mariadb();
     let conf = render_keepalived_conf(&c.inv, 1, "s3cr3t").unwrap();
     assert!(conf.contains("unicast_src_ip 10.213.0.12"));
     assert!(conf.contains("priority 90"));
-    let multicast =
-        render_keepalived_conf_with(&c.inv, 1, "s3cr3t", &KeepalivedOptions { unicast: false })
-            .unwrap();
+    let multicast = render_keepalived_conf_with(
+        &c.inv,
+        1,
+        "s3cr3t",
+        &KeepalivedOptions {
+            unicast: false,
+            ..KeepalivedOptions::default()
+        },
+    )
+    .unwrap();
     assert!(!multicast.contains("unicast"));
     assert!(multicast.contains("virtual_ipaddress"));
+}
+
+#[test]
+fn keepalived_tracks_the_switchover_release_file_only_from_2_1() {
+    use mhactl::os::keepalived::KeepalivedVersion;
+    let c = mariadb();
+    let block = "track_file mhactl_vip_release {\n    file /run/mhactl/vip-release\n    weight 0\n";
+    let tracked = "    track_file {\n        mhactl_vip_release\n        mhactl_vip_take\n    }\n}";
+    let take = "track_file mhactl_vip_take {\n    file /run/mhactl/vip-take\n    weight 1\n";
+    for v in [
+        None,
+        Some(KeepalivedVersion::new(2, 1, 5)),
+        Some(KeepalivedVersion::new(2, 2, 8)),
+    ] {
+        let conf =
+            render_keepalived_conf_with(&c.inv, 0, "s3cr3t", &KeepalivedOptions::for_keepalived(v))
+                .unwrap();
+        assert!(conf.contains(block), "{v:?}: {conf}");
+        assert!(conf.contains(tracked), "{v:?}: {conf}");
+        assert!(conf.contains(take), "{v:?}: {conf}");
+    }
+    // EL7's 1.3.5 would reject the block: no track_file; the health-check script's
+    // `release` mode as a vrrp_script instead, tracked next to chk_mysql.
+    let el7 = KeepalivedOptions::for_keepalived(Some(KeepalivedVersion::new(1, 3, 5)));
+    let conf = render_keepalived_conf_with(&c.inv, 0, "s3cr3t", &el7).unwrap();
+    assert!(!conf.contains("track_file {"), "{conf}");
+    assert!(!conf.contains("track_file mhactl"), "{conf}");
+    assert!(
+        conf.contains("vrrp_script mhactl_vip_release {\n    script \"/etc/keepalived/mhactl-check-mysql.sh release\"\n    interval 1\n    weight 0\n    fall 1\n"),
+        "{conf}"
+    );
+    assert!(
+        conf.contains("    track_script {\n        chk_mysql\n        mhactl_vip_release\n    }"),
+        "{conf}"
+    );
+    let modern =
+        render_keepalived_conf_with(&c.inv, 0, "s3cr3t", &KeepalivedOptions::default()).unwrap();
+    assert!(
+        !modern.contains("vrrp_script mhactl_vip_release"),
+        "{modern}"
+    );
+}
+
+/// The health check's `release` mode (keepalived < 2.1) run for real with sh: it fails
+/// exactly while the release file holds a value other than 0.
+#[test]
+fn check_script_release_mode_fails_only_on_a_nonzero_release_file() {
+    let c = mariadb();
+    let script = render_check_script(&c.inv, &c.os).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("vip-release");
+    let path = mhactl::os::switchover::VIP_RELEASE_PATH;
+    assert!(script.contains(path), "{script}");
+    let script = script.replace(path, &file.display().to_string());
+    let run = |content: Option<&str>| {
+        match content {
+            Some(t) => std::fs::write(&file, t).unwrap(),
+            None => {
+                let _ = std::fs::remove_file(&file);
+            }
+        }
+        std::process::Command::new("sh")
+            .args(["-c", &script, "check", "release"])
+            .status()
+            .unwrap()
+            .success()
+    };
+    assert!(run(None), "a missing file is normal");
+    assert!(run(Some("0\n")), "0 is normal");
+    assert!(run(Some("")), "empty is normal");
+    assert!(!run(Some("1\n")), "1 releases the VIP");
+    assert!(!run(Some("2")), "any other value releases it");
 }
 
 #[test]

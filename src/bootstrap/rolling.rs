@@ -7,7 +7,8 @@
 //! and the file, no restart. A restart goes to the passive node first (restart, then
 //! wait until it replicates both ways and has executed everything its peer logged); the
 //! VIP holder is never restarted while it holds the VIP: it waits until its peer is
-//! done, hands the VIP over ([`hand_over_vip`]), then restarts as the passive node.
+//! done, hands the VIP over ([`hand_over_vip`]: a planned switchover), then restarts as
+//! the passive node.
 //! Where no node holds the VIP (a first bootstrap, keepalived not set up or stopped) no
 //! client is served through it, so the servers restart in place, one after the other
 //! (`server_config::SERVER_RESTARTS`), as before.
@@ -231,25 +232,34 @@ pub(crate) fn restart_role(cluster: &Cluster, ctx: &Ctx, i: usize) -> Result<Res
 }
 
 /// The VIP holder `holder` needs a restart for `options`: move the VIP to its peer
-/// first, so that the restart does not interrupt clients.
-///
-/// Until `mhactl switchover` is a library (issue 16 item 2), this refuses with what to
-/// do; the peer's change stays applied, and a re-run after a switchover restarts this
-/// node as the passive one. Wire the switchover here: on `Ok` the caller restarts
-/// `holder`, which must then no longer hold the VIP (checked).
+/// first with a planned switchover ([`crate::switchover::switch_over`]: fence, wait
+/// until the peer executed everything, move the VIP, unfence the peer, canary), so
+/// that the restart does not interrupt clients. On `Ok` the caller restarts `holder`,
+/// which must then no longer hold the VIP (checked). A refused or rolled-back switchover
+/// leaves the pair as it was (the peer's settings applied, this node untouched): the
+/// error says why, and a re-run finishes.
 pub(crate) fn hand_over_vip(
     cluster: &Cluster,
-    _ctx: &Ctx,
+    ctx: &Ctx,
     holder: usize,
     options: &str,
 ) -> Result<()> {
     let node = &cluster.nodes[holder].name;
     let peer = &cluster.peer(holder).name;
-    bail!(
-        "{node} holds the VIP and needs a restart for {options}: run `mhactl switchover`, then \
-         re-run bootstrap (nothing was changed on {node}; {peer}'s settings are applied, and the \
-         re-run restarts {node} once {peer} holds the VIP)"
-    )
+    let opts = crate::switchover::SwitchoverOptions {
+        to: Some(peer.clone()),
+        ..Default::default()
+    };
+    // The engine shows this step's progress; the switchover's own lines would interleave
+    // with it, so they are not printed (its report is in the error when it fails).
+    crate::switchover::switch_over(cluster, &ctx.inv, &ctx.secrets, &opts, &|_| {}).with_context(
+        || {
+            format!(
+                "{node} holds the VIP and needs a restart for {options}: the switchover to {peer}                  did not happen, so {node} was not restarted ({peer}'s settings are applied;                  re-run bootstrap once the reason is fixed, or run `mhactl switchover` first)"
+            )
+        },
+    )?;
+    Ok(())
 }
 
 /// The holder's first action: wait until the peer finished its own change of this step

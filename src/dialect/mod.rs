@@ -23,8 +23,10 @@
 //! `replica_control` (binary log and replica thread statements, status parsing),
 //! `replication` (re-pointing a replica), `accounts` (users, grants, `sql_log_bin` off/on,
 //! the temporary root password), `server_options` (my.cnf option names), `dumps` (the dump
-//! tool's binary log position), `gtid`, `durability`, `fencing` (read_only fence and unfence), `option_changes` (which changed option needs a
-//! restart and which is set with `SET GLOBAL`), `insecure_defaults`, `queries` (text
+//! tool's binary log position), `gtid`, `durability`, `fencing` (read_only fence and
+//! unfence), `option_changes` (which changed option needs a restart and which is set with
+//! `SET GLOBAL`), `switchover` (position wait, long transactions, sessions to end, the
+//! canary row), `isolate` (failover-test's local writers), `insecure_defaults`, `queries` (text
 //! that is the same everywhere) and `probe` (failover's write probe). Callers outside
 //! `dialect/` write no SQL and compare no flavors: they call these.
 
@@ -39,21 +41,25 @@ mod flavor;
 mod grants;
 mod gtid;
 mod insecure_defaults;
+mod isolate;
 mod option_changes;
 mod probe;
 mod queries;
 mod replica_control;
 mod replication;
 mod server_options;
+mod switchover;
 mod version;
 pub use accounts::{
     account_hosts_sql, alter_own_password_sql, parse_temporary_password, TEMPORARY_PASSWORD_MARKER,
 };
 pub use dumps::dump_coordinates;
 pub use durability::ServerOption;
+pub use fencing::FENCE_USER;
 pub use flavor::GtidModel;
 pub use grants::grant_changes;
 pub use gtid::{gtid_subset_of_executed_sql, set_gtid_purged_sql};
+pub use isolate::{local_write_sql, local_writes_per_node_sql, local_writes_table_sql};
 pub use option_changes::{same_running_value, OptionPath};
 pub use probe::{
     drop_accounts_advice_sql, drop_database_advice_sql, drop_probe_account_sql,
@@ -67,6 +73,12 @@ pub use queries::{
 pub use replica_control::{BinlogCoordinates, ChangeSource, ReplicaStatus};
 pub use replication::{
     parse_info_file_password, ReplicaHistory, Repoint, RepointStart, ServerIdentity, StoredPassword,
+};
+pub use switchover::{
+    canary_read_sql, canary_table_sql, canary_write_sql, client_sessions_sql,
+    drop_canary_table_sql, kill_connection_sql, long_write_transactions_sql, parse_gtid_wait,
+    parse_pos_wait, probe_writes_by_server_since_sql, tables_in_sql, PosWait, CANARY_TABLE,
+    SYSTEM_USERS,
 };
 pub use version::Version;
 

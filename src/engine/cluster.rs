@@ -112,12 +112,82 @@ impl NodeHandle {
         result
     }
 
+    /// Run mhactl's own writes (accounts, grants, its probe, a copy) on this node's admin
+    /// connection, fenced or not: the dialect's lift statements first (MySQL: only
+    /// `super_read_only` OFF; `read_only` stays ON so application users stay fenced),
+    /// then `f`, then the restore statements (`super_read_only` back to whatever
+    /// `read_only` is *then*), also when `f` failed. Every admin write goes through here.
+    pub fn with_admin_write<T>(&self, f: impl FnOnce(&mut dyn SqlConn) -> Result<T>) -> Result<T> {
+        let d = crate::facts::dialect(self)?;
+        self.with_sql(|sql| crate::sql::admin_write(sql, &d, f))
+    }
+
+    /// Lift the fence for mhactl's admin writes made outside the admin connection (a
+    /// dump loaded by the client on the node) until the returned guard is finished or
+    /// dropped (an error, an interrupt unwinding the command), which restores it.
+    pub fn lift_fence_for_admin(&self) -> Result<FenceLifted<'_>> {
+        let d = crate::facts::dialect(self)?;
+        let restore = d.admin_write_restore_sql();
+        self.with_sql(|sql| {
+            for s in d.admin_write_lift_sql() {
+                sql.exec(&s)?;
+            }
+            Ok(())
+        })?;
+        Ok(FenceLifted {
+            node: self,
+            restore,
+        })
+    }
+
     /// Forget the SQL connection (after the server restarted).
     pub fn reset_sql(&self) {
         if let Ok(mut guard) = self.sql.lock() {
             *guard = None;
         }
     }
+}
+
+/// The fence lifted for mhactl's admin writes on one node ([`NodeHandle::lift_fence_for_admin`]).
+pub struct FenceLifted<'a> {
+    node: &'a NodeHandle,
+    restore: Vec<String>,
+}
+
+impl FenceLifted<'_> {
+    /// Restore the fence now, reporting a failure.
+    pub fn finish(mut self) -> Result<()> {
+        let restore = std::mem::take(&mut self.restore);
+        restore_fence(self.node, &restore)
+    }
+}
+
+impl Drop for FenceLifted<'_> {
+    fn drop(&mut self) {
+        if !self.restore.is_empty() {
+            // On an error path: the error being returned says more than this one would.
+            let _ = restore_fence(self.node, &self.restore);
+        }
+    }
+}
+
+fn restore_fence(node: &NodeHandle, restore: &[String]) -> Result<()> {
+    if restore.is_empty() {
+        return Ok(());
+    }
+    // A connection the failed work broke is opened again for the restore.
+    node.with_sql(|sql| {
+        for s in restore {
+            sql.exec(s)?;
+        }
+        Ok(())
+    })
+    .with_context(|| {
+        format!(
+            "{}: restoring the write fence after mhactl's own writes",
+            node.name
+        )
+    })
 }
 
 /// Both nodes plus whatever operations share (inventory, secrets, facts).

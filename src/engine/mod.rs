@@ -80,7 +80,9 @@ impl Action {
 
 // The nodes and the cluster the operations run against live in `cluster.rs`.
 mod cluster;
-pub use cluster::{redact, Cluster, LoginConnector, NodeHandle, Row, SqlConn, SqlConnector};
+pub use cluster::{
+    redact, Cluster, FenceLifted, LoginConnector, NodeHandle, Row, SqlConn, SqlConnector,
+};
 
 /// A step of a run: an operation that plans per node.
 pub trait Operation: Send + Sync {
@@ -306,7 +308,7 @@ pub(crate) fn execute(cluster: &Cluster, node: &NodeHandle, action: &Action) -> 
         } => {
             node.transport.write_file(path, content.as_bytes(), *mode)?;
         }
-        Action::Sql(statements) => node.with_sql(|conn| {
+        Action::Sql(statements) => node.with_admin_write(|conn| {
             for statement in statements {
                 conn.exec(statement)?;
             }

@@ -149,6 +149,27 @@ impl Fact for KeepalivedVersionFact {
     }
 }
 
+/// Does the node reach `vip.arbiter` (keepalived's `chk_arbiter` probe, once)? Never
+/// cached: the answer is about the moment.
+pub struct ArbiterReach;
+
+impl Fact for ArbiterReach {
+    type Arg = str;
+    type Value = crate::os::arbiter::Reach;
+    const NAME: &'static str = "arbiter-reach";
+    const KIND: FactKind = FactKind::Arbiter;
+    const LIFETIME: Lifetime = Lifetime::Never;
+    fn source(address: &str, _: Option<&Dialect>) -> Source {
+        Source::Command {
+            script: crate::os::arbiter::reach_command(address),
+            must_succeed: false,
+        }
+    }
+    fn parse(_: &str, raw: &Raw) -> Result<crate::os::arbiter::Reach> {
+        Ok(crate::os::arbiter::parse_reach(&raw.output()?.stdout))
+    }
+}
+
 /// Can the node open a TCP connection to `host:port`? Never cached: the answer is about
 /// the moment (a firewall opened, a server started).
 pub struct TcpProbeFact;

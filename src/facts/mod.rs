@@ -33,6 +33,7 @@
 
 pub mod accounts;
 pub mod cache;
+pub mod fence;
 pub mod host;
 pub mod packages;
 pub mod probes;
@@ -106,6 +107,8 @@ pub enum FactKind {
     SelinuxLabel,
     /// SQL through the VIP, from the other node.
     SqlThroughVip,
+    /// A ping from the node to `vip.arbiter`.
+    Arbiter,
 }
 
 impl FactKind {
@@ -129,7 +132,8 @@ impl FactKind {
             | FactKind::Clock
             | FactKind::PeerPort
             | FactKind::SelinuxLabel
-            | FactKind::SqlThroughVip => false,
+            | FactKind::SqlThroughVip
+            | FactKind::Arbiter => false,
         }
     }
 }

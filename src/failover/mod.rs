@@ -3,16 +3,19 @@
 //! writes, and how many acknowledged writes the survivor does not have. Then undo the
 //! fault, let the old holder rejoin, and prove the pair is healthy and identical again.
 
-mod probe;
-mod writer;
+mod cli;
+mod isolate;
+
+use cli::print_summary;
+pub use cli::{FailoverArgs, FailoverMode};
 
 use crate::engine::Cluster;
 use crate::facts;
 use crate::global::{GlobalArgs, OutputFormat};
 use crate::inventory::{Inventory, Secrets};
 use crate::transport::RemoteCommand;
+use crate::write_probe::{cleanup, client_address, probe_rows, setup_probe, writer};
 use anyhow::{anyhow, bail, Context, Result};
-use probe::{cleanup, client_address, probe_rows, setup_probe};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::process::ExitCode;
@@ -50,6 +53,25 @@ pub struct FailoverReport {
     pub rejoined: bool,
     /// verify's verdict after recovery.
     pub healthy_after: bool,
+    /// `isolate`: the longest time both nodes held the VIP, in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub double_holder_s: Option<f64>,
+    /// `isolate`: the longest time both nodes accepted writes, each from its own side.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub both_writable_s: Option<f64>,
+    /// `isolate`: the passive node refused local writes before the fault (write fencing).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fenced: Option<bool>,
+    /// `isolate`: writes the cut-off node accepted from its own side while cut off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cut_off_node_writes: Option<usize>,
+    /// `isolate`: seconds from the cut until the cut-off holder released the VIP
+    /// (keepalived FAULT through `vip.arbiter`); `None` when it kept it while cut off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vip_released_s: Option<f64>,
+    /// `isolate`: the VIP went back to the old holder after it reconnected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vip_went_back: Option<bool>,
     /// Why `ok` is false (empty when ok).
     pub problems: Vec<String>,
 }
@@ -135,6 +157,12 @@ fn run_test(
     let old_name = cluster.nodes[old].name.clone();
     let new_name = cluster.nodes[new].name.clone();
 
+    // isolate refuses a holder without nft or iptables before anything changes.
+    let isolation = match args.mode {
+        FailoverMode::Isolate => Some(isolate::prepare(cluster, old)?),
+        _ => None,
+    };
+
     // 2. The probe table and a throw-away account for the writer, on both nodes.
     let client_addr = client_address(cluster, old)?;
     let probe_password = writer::random_password()?;
@@ -148,30 +176,30 @@ fn run_test(
     });
     setup_probe(cluster, &client_addr, &probe_password)?;
     crate::interrupt::check()?;
+    // isolate: a writer on each node, against its own address, from its own side.
+    let local_undo = match isolation {
+        Some(_) => {
+            let u = undo.push("stop the split-brain writers, drop their accounts", || {
+                isolate::cleanup_local_writers(cluster, inv)
+            });
+            isolate::setup_local_writers(cluster, inv, &probe_password)?;
+            let seconds = 2 + args.duration_s + isolate::WRITERS_AFTER_S;
+            isolate::start_local_writers(cluster, inv, seconds)?;
+            Some(u)
+        }
+        None => None,
+    };
     say(&format!(
         "writer connects to {}:{} as {PROBE_USER}@{client_addr}",
         inv.vip.address, inv.mysql.port
     ));
 
-    let writer = writer::Writer::start(
-        inv.vip.address,
-        inv.mysql.port,
-        PROBE_USER,
+    let writer = crate::write_probe::start_writing(
+        inv,
         &probe_password,
         Duration::from_millis(args.interval_ms),
-    );
-    if let Err(e) = crate::interrupt::sleep(Duration::from_secs(2)) {
-        writer.stop();
-        return Err(e);
-    }
-    if writer.acked_count() == 0 {
-        let err = writer.last_error();
-        writer.stop();
-        bail!(
-            "the writer could not write through the VIP before the fault: {}",
-            err.unwrap_or_default()
-        );
-    }
+        "the fault",
+    )?;
 
     // 3. The fault.
     say(&format!(
@@ -186,6 +214,13 @@ fn run_test(
     };
     let (mode, duration_s, undo_pid_file) = (args.mode, args.duration_s, pid_file.clone());
     let pid_file = pid_file.as_deref();
+    let undo_isolation = isolation.clone();
+    let isolation = isolation.as_ref();
+    // The split-brain measure runs on the nodes' clock.
+    let fault_at_node = match isolation {
+        Some(_) => Some(isolate::node_clock(cluster, new)?),
+        None => None,
+    };
     let t0 = Instant::now();
     let fault_at = writer.now_s();
     let fault_undo = undo.push(
@@ -198,6 +233,7 @@ fn run_test(
                 mode,
                 duration_s,
                 undo_pid_file.as_deref(),
+                undo_isolation.as_ref(),
             )
         },
     );
@@ -210,7 +246,15 @@ fn run_test(
     let injection_failed = std::sync::atomic::AtomicBool::new(false);
     let (injected, vip_moved_s) = std::thread::scope(|scope| {
         let injection = scope.spawn(|| {
-            let result = inject(cluster, inv, old, args.mode, args.duration_s, pid_file);
+            let result = inject(
+                cluster,
+                inv,
+                old,
+                args.mode,
+                args.duration_s,
+                pid_file,
+                isolation,
+            );
             injection_failed.store(result.is_err(), std::sync::atomic::Ordering::SeqCst);
             result
         });
@@ -260,7 +304,15 @@ fn run_test(
     say(&format!("undoing {} on {old_name}", args.mode.name()));
     // Dropped from the undo stack only once it worked: a failed recovery is tried once
     // more on the way out (a stopped server left behind would be an outage).
-    recover(cluster, inv, old, args.mode, args.duration_s, pid_file)?;
+    recover(
+        cluster,
+        inv,
+        old,
+        args.mode,
+        args.duration_s,
+        pid_file,
+        isolation,
+    )?;
     undo.done(fault_undo);
     let rejoin = wait_rejoined(cluster, &acked);
     crate::interrupt::check()?;
@@ -270,6 +322,20 @@ fn run_test(
             say(&format!("rejoin: {e:#}"));
             (false, acked.len())
         }
+    };
+    // isolate: the cut-off node is back; let the writers watch the VIP for a while
+    // (it must stay on the new holder), then read what they saw.
+    let split = match (isolation, fault_at_node) {
+        (Some(iso), Some(at)) => {
+            crate::interrupt::sleep(isolate::settle())?;
+            let m = isolate::measure(cluster, iso, at);
+            if let Some(u) = local_undo {
+                undo.done(u);
+            }
+            let cleaned = isolate::cleanup_local_writers(cluster, inv);
+            Some(m.and_then(|m| cleaned.map(|()| m)))
+        }
+        _ => None,
     };
     let final_holders = vip_holders(cluster, inv, &[0, 1]);
     let checks = crate::verify::check_cluster(cluster, inv, secrets, false);
@@ -307,6 +373,17 @@ fn run_test(
             failing.join(", ")
         ));
     }
+    let split = match split {
+        Some(Ok(m)) => Some(m),
+        Some(Err(e)) => {
+            problems.push(format!("measuring the split brain: {e:#}"));
+            None
+        }
+        None => None,
+    };
+    if let Some(m) = &split {
+        isolate::problems(m, inv, &old_name, &mut problems);
+    }
     let problems = problems
         .into_iter()
         .map(|p| crate::engine::redact(&p, &redaction))
@@ -334,6 +411,12 @@ fn run_test(
         writes_missing_after_rejoin: missing_after,
         rejoined,
         healthy_after,
+        double_holder_s: split.as_ref().map(|m| m.double_holder_s),
+        both_writable_s: split.as_ref().map(|m| m.both_writable_s),
+        fenced: split.as_ref().map(|m| m.fenced),
+        cut_off_node_writes: split.as_ref().map(|m| m.cut_off_node_writes),
+        vip_went_back: split.as_ref().map(|m| m.vip_went_back),
+        vip_released_s: split.as_ref().and_then(|m| m.vip_released_s),
         problems,
     })
 }
@@ -356,8 +439,14 @@ fn inject(
     mode: FailoverMode,
     duration_s: u64,
     pid_file: Option<&str>,
+    isolation: Option<&isolate::Isolation>,
 ) -> Result<()> {
     let n = &cluster.nodes[node];
+    if mode == FailoverMode::Isolate {
+        let iso = isolation.ok_or_else(|| anyhow!("{}: isolate was not prepared", n.name))?;
+        return isolate::inject(cluster, iso, duration_s)
+            .with_context(|| format!("{}: injecting isolate", n.name));
+    }
     let (target, services) = facts::os_target(n, inv.mysql.flavor)?;
     let script = match mode {
         FailoverMode::StopMysqld => services.stop_command(target.server_service()),
@@ -379,6 +468,7 @@ fn inject(
         FailoverMode::Partition => {
             crate::os::host::partition_command(&inv.vip.interface, duration_s)
         }
+        FailoverMode::Isolate => unreachable!("handled above"),
     };
     n.transport
         .run_ok(&RemoteCommand::new(script))
@@ -402,8 +492,14 @@ fn recover(
     mode: FailoverMode,
     duration_s: u64,
     pid_file: Option<&str>,
+    isolation: Option<&isolate::Isolation>,
 ) -> Result<()> {
     let n = &cluster.nodes[node];
+    if mode == FailoverMode::Isolate {
+        // The rules spare mhactl's SSH connection: they go now, not at the switch's time.
+        let iso = isolation.ok_or_else(|| anyhow!("{}: isolate was not prepared", n.name))?;
+        return isolate::heal(cluster, iso);
+    }
     let (target, services) = facts::os_target(n, inv.mysql.flavor)?;
     match mode {
         FailoverMode::StopMysqld | FailoverMode::KillMysqld => {
@@ -436,6 +532,7 @@ fn recover(
             .map_err(|_| anyhow!("{}: the interface did not come back", n.name))?;
             n.reset_sql();
         }
+        FailoverMode::Isolate => unreachable!("handled above"),
     }
     Ok(())
 }
@@ -470,94 +567,5 @@ fn wait_rejoined(cluster: &Cluster, acked: &BTreeSet<u64>) -> Result<usize> {
         Ok(()) => Ok(0),
         Err(_) if missing > 0 => Ok(missing),
         Err(e) => Err(e).context("the old holder did not rejoin replication within 60 s"),
-    }
-}
-
-/// The report; with `quiet` (`-q`) only the verdict and its problems.
-fn print_summary(r: &FailoverReport, quiet: bool) {
-    if !quiet {
-        print_details(r);
-    }
-    if r.ok {
-        println!("failover-test: OK");
-    } else {
-        println!("failover-test: FAILED");
-        for p in &r.problems {
-            println!("  - {p}");
-        }
-    }
-}
-
-fn print_details(r: &FailoverReport) {
-    println!(
-        "mode                {} ({} replication)",
-        r.mode, r.replication
-    );
-    println!("vip                 {} -> {}", r.old_holder, r.new_holder);
-    match r.vip_moved_s {
-        Some(s) => println!("vip moved after     {s:.2} s"),
-        None => println!("vip moved after     (did not move)"),
-    }
-    println!("longest write gap   {:.2} s", r.write_gap_s);
-    println!(
-        "writes acknowledged {} ({} attempts failed and were not acknowledged)",
-        r.writes_acked, r.writes_failed
-    );
-    println!("writes lost         {}", r.writes_lost);
-    println!(
-        "old holder rejoined {}",
-        if r.rejoined { "yes" } else { "NO" }
-    );
-    println!(
-        "healthy afterwards  {}",
-        if r.healthy_after { "yes" } else { "NO" }
-    );
-}
-
-/// `mhactl failover-test` flags.
-#[derive(Debug, clap::Args)]
-pub struct FailoverArgs {
-    /// The fault to inject on the VIP holder.
-    #[arg(long, value_enum, default_value = "stop-mysqld")]
-    pub mode: FailoverMode,
-    /// Seconds to keep writing after the fault (and, for `partition`, to stay cut off).
-    #[arg(long = "duration", default_value_t = 10)]
-    pub duration_s: u64,
-    /// Milliseconds between the writer's inserts.
-    #[arg(long, default_value_t = 20)]
-    pub interval_ms: u64,
-    /// Run even when verify finds the pair unhealthy.
-    #[arg(long)]
-    pub force: bool,
-    /// Keep the probe table afterwards (the probe account is always dropped).
-    #[arg(long)]
-    pub keep: bool,
-}
-
-/// Faults `failover-test` can inject.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum FailoverMode {
-    /// A clean stop of the database service.
-    StopMysqld,
-    /// SIGKILL of the server (and of mysqld_safe, so it stays down): a crash.
-    KillMysqld,
-    /// A clean stop of keepalived.
-    StopKeepalived,
-    /// The holder's VIP interface goes down for the test's duration, then comes back.
-    Partition,
-    /// SIGSTOP of the server for the test's duration, then SIGCONT: a hang, not a crash.
-    Hung,
-}
-
-impl FailoverMode {
-    /// The mode's name as on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            FailoverMode::StopMysqld => "stop-mysqld",
-            FailoverMode::KillMysqld => "kill-mysqld",
-            FailoverMode::StopKeepalived => "stop-keepalived",
-            FailoverMode::Partition => "partition",
-            FailoverMode::Hung => "hung",
-        }
     }
 }

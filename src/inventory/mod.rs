@@ -157,6 +157,11 @@ pub struct Vip {
     /// VRRP advertisement interval in seconds (default 1).
     #[serde(default = "default_advert")]
     pub advert_int_s: u8,
+    /// An address both nodes and the clients reach (e.g. the clients' gateway). When
+    /// set, keepalived checks it: a node that reaches neither it nor its peer is cut
+    /// off and gives up the VIP (FAULT) instead of holding it next to the peer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arbiter: Option<Ipv4Addr>,
 }
 
 fn default_prefix() -> u8 {
@@ -389,8 +394,8 @@ pub enum FirewallMode {
 pub enum WriteMode {
     /// Only the VIP holder is writable; the other node is read-only (`read_only`, and
     /// `super_read_only` on MySQL), so a client that reaches the passive node's own
-    /// address cannot make the two nodes diverge. Enforcement (the fence agent) is
-    /// issue 16 item 1 and not in this build yet: see docs/inventory.md.
+    /// address cannot make the two nodes diverge. Enforced by the fence agent keepalived
+    /// runs (docs/failover.md, "Write fencing").
     #[default]
     VipHolder,
     /// Both nodes are writable at all times (the runbook's literal design). A write

@@ -134,6 +134,9 @@ pub fn write_inventory(dir: &Path, state: &LabState) -> Result<()> {
          \x20 prefix: {prefix}\n\
          \x20 interface: eth0\n\
          \x20 virtual_router_id: {vrid}\n\
+         \x20 # The host's own bridge address (the lab clients' gateway): both nodes\n\
+         \x20 # reach it; a node that reaches neither it nor its peer gives up the VIP.\n\
+         \x20 arbiter: {arbiter}\n\
          mysql:\n\
          \x20 flavor: {flavor}\n\
          credentials:\n\
@@ -147,6 +150,7 @@ pub fn write_inventory(dir: &Path, state: &LabState) -> Result<()> {
         a_addr = net.node_address(0),
         b_addr = net.node_address(1),
         vip = net.vip(),
+        arbiter = net.host_address(),
         prefix = super::network::PREFIX,
         // Distinct per subnet, so two labs on one machine never share a VRRP router id.
         vrid = 51 + u16::from(net.octet) % 200,

@@ -13,8 +13,17 @@ use std::path::{Path, PathBuf};
 /// Bump when the way the image is built changes, so old caches are not reused.
 const RECIPE_VERSION: &str = "1";
 
-/// Packages in the base system itself: what any bare server has, plus sshd.
-const BASE_PACKAGES: &[&str] = &["openssh-server", "iproute2", "procps"];
+/// Packages in the base system itself: what any bare server has, plus sshd. `ping`
+/// (keepalived's arbiter check, `vip.arbiter`) and `nft` (failover-test's `isolate`
+/// fault) are in every standard Debian install (priority "important") but not in
+/// debootstrap's minbase.
+const BASE_PACKAGES: &[&str] = &[
+    "openssh-server",
+    "iproute2",
+    "procps",
+    "iputils-ping",
+    "nftables",
+];
 
 /// Where the offline repository lives inside the image.
 pub const REPO_DIR_IN_IMAGE: &str = "srv/mhactl-repo";
@@ -301,7 +310,7 @@ mod tests {
         // would rebuild a cached image for nothing.
         assert_eq!(
             ImageSpec::for_flavor(LabFlavor::Mariadb).key(),
-            "bookworm-4b6745efd413"
+            "bookworm-749278e89b1c"
         );
         let mysql = ImageSpec::for_flavor(LabFlavor::Mysql).key();
         assert!(mysql.starts_with("sid-"), "{mysql}");

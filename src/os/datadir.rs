@@ -57,12 +57,15 @@ pub fn create_and_initialise_command(flavor: Flavor, dir: &str, log: &str) -> St
     )
 }
 
-/// Starts a private mysqld on `dir` (no network, no X plugin, no binary log; its own
+/// Starts a private mysqld on `dir` (no network, no X plugin, no binary log, not fenced
+/// whatever my.cnf says: in expired-password mode only `ALTER USER` works, and
+/// `super_read_only` would refuse even that; its own
 /// `socket`, `pid` file and error `log`), detached, and waits up to 60 s for its socket.
 pub fn start_private_server_command(dir: &str, socket: &str, pid: &str, log: &str) -> String {
     let (s, p, d) = (shell_quote(socket), shell_quote(pid), shell_quote(dir));
     format!(
         "setsid mysqld --user=mysql --datadir={d} --skip-networking --loose-mysqlx=OFF --skip-log-bin \
+         --read-only=OFF --super-read-only=OFF \
          --socket={s} --pid-file={p} --log-error={l} </dev/null >/dev/null 2>&1 & \
          for i in $(seq 1 120); do [ -S {s} ] && exit 0; sleep 0.5; done; \
          echo 'the private mysqld did not open its socket within 60 s' >&2; exit 1",

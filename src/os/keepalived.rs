@@ -59,6 +59,7 @@ impl KeepalivedVersion {
         KeepalivedCapabilities {
             notify_fifo: self >= NOTIFY_FIFO_SINCE,
             track_process: self >= TRACK_PROCESS_SINCE,
+            track_file: self >= TRACK_FILE_SINCE,
         }
     }
 }
@@ -74,6 +75,12 @@ pub const NOTIFY_FIFO_SINCE: KeepalivedVersion = KeepalivedVersion::new(1, 3, 6)
 /// `vrrp_track_process` / `track_process` appeared in 2.0.11.
 pub const TRACK_PROCESS_SINCE: KeepalivedVersion = KeepalivedVersion::new(2, 0, 11);
 
+/// `track_file` under that name (switchover's VIP release file): 2.1.0. The feature
+/// appeared as `vrrp_track_file` in 2.0.0 (ChangeLog: "Add vrrp_track_file option"
+/// under keepalived-2.0.0) and 2.2's keepalived.conf(5) calls that name "a deprecated
+/// synonym"; 2.1 is the first release mhactl relies on (EL8's 2.1.5 and later).
+pub const TRACK_FILE_SINCE: KeepalivedVersion = KeepalivedVersion::new(2, 1, 0);
+
 /// keepalived features a configuration may use only where the node's release has them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeepalivedCapabilities {
@@ -81,6 +88,8 @@ pub struct KeepalivedCapabilities {
     pub notify_fifo: bool,
     /// Track a process by name (`vrrp_track_process`), instead of polling a script.
     pub track_process: bool,
+    /// Track a file's value (`track_file`): switchover's VIP release file.
+    pub track_file: bool,
 }
 
 /// The keepalived each distribution ships in its own repositories (what a node has
@@ -139,7 +148,12 @@ mod tests {
     #[test]
     fn el7_has_neither_notify_fifo_nor_track_process() {
         let el7 = caps("Keepalived v1.3.5 (03/19,2017), git commit v1.3.5-6-g6fa32f2");
-        assert!(!el7.notify_fifo && !el7.track_process, "{el7:?}");
+        assert!(
+            !el7.notify_fifo && !el7.track_process && !el7.track_file,
+            "{el7:?}"
+        );
+        assert!(!caps("Keepalived v2.0.20").track_file);
+        assert!(caps("Keepalived v2.1.0").track_file);
         // The boundaries themselves.
         assert!(caps("Keepalived v1.3.6").notify_fifo);
         assert!(!caps("Keepalived v1.3.6").track_process);
@@ -148,7 +162,10 @@ mod tests {
         // EL8 and EL9 have both.
         for (_, v) in &DISTRIBUTION_KEEPALIVED[1..] {
             let c = v.capabilities();
-            assert!(c.notify_fifo && c.track_process, "{v}: {c:?}");
+            assert!(
+                c.notify_fifo && c.track_process && c.track_file,
+                "{v}: {c:?}"
+            );
         }
         assert_eq!(DISTRIBUTION_KEEPALIVED[0].1.capabilities(), el7);
     }

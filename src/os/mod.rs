@@ -12,7 +12,8 @@
 //!   modules, the inventory's mirror), `mysql_platform` (series per EL release, signing
 //!   keys), `keepalived` (versions and capabilities, checking a configuration);
 //! - running things: `services` (systemd, SysV; killing the server on purpose), `host`
-//!   (interfaces, the SSH session, uid, clock);
+//!   (interfaces, the SSH session, uid, clock), `arbiter` (keepalived's arbiter probe and
+//!   its timers), `isolate` (failover-test's firewall cut-off);
 //! - confinement: `selinux`, `apparmor`, `firewall` (firewalld, ufw, nftables, iptables);
 //! - the server's files: `server_files` (paths, sockets, package and service names of a
 //!   flavor), `option_files`, `debian_cnf`, `error_log`, `ownership` (probing paths,
@@ -24,14 +25,17 @@
 
 pub mod addresses;
 pub mod apparmor;
+pub mod arbiter;
 pub mod client_login;
 pub mod datadir;
 pub mod datadir_swap;
 pub mod debian_cnf;
 pub mod error_log;
+pub mod fence;
 pub mod files;
 pub mod firewall;
 pub mod host;
+pub mod isolate;
 pub mod keepalived;
 pub mod mysql_platform;
 pub mod option_files;
@@ -42,6 +46,7 @@ pub mod repositories;
 pub mod selinux;
 pub mod server_files;
 pub mod services;
+pub mod switchover;
 
 pub use packages::PackageManager;
 pub use release::{OsFamily, OsInfo, OsRelease};

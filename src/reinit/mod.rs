@@ -414,7 +414,7 @@ fn start_server(
 /// without it.
 fn remove_insecure_defaults(node: &NodeHandle) -> Result<()> {
     let d = facts::dialect(node)?;
-    node.with_sql(|s| {
+    node.with_admin_write(|s| {
         let anonymous: Vec<(String, String)> = s
             .query(&d.anonymous_accounts_sql())?
             .iter()
@@ -444,8 +444,26 @@ fn copy(
 ) -> Result<(String, u64)> {
     let node = &cluster.nodes[plan.previous.node];
     let peer = cluster.peer(plan.previous.node);
-    let flavor = inv.mysql.flavor;
     let databases = &plan.databases;
+    // The fresh server starts fenced (my.cnf, `writes: vip-holder`): the copy is
+    // mhactl's own write. Restored when this returns, on every path.
+    let lifted = node.lift_fence_for_admin()?;
+    let copied = copy_unfenced(node, peer, inv, secrets, databases, say);
+    let restored = lifted.finish();
+    let coordinates = copied?;
+    restored?;
+    Ok(coordinates)
+}
+
+fn copy_unfenced(
+    node: &NodeHandle,
+    peer: &NodeHandle,
+    inv: &Inventory,
+    secrets: &Secrets,
+    databases: &[String],
+    say: &dyn Fn(&str),
+) -> Result<(String, u64)> {
+    let flavor = inv.mysql.flavor;
     if databases.is_empty() {
         say(&format!("{} has no databases to copy", peer.name));
         let c = facts::binlog_coordinates(peer)?;

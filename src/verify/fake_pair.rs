@@ -34,6 +34,13 @@ pub(super) fn el9_mysql84_node(
     t.on("ls -1 -- /etc/my.cnf.d/", 0, "zz-mhactl.cnf\n");
     t.on("if [ -e /etc/mysql/my.cnf ]", 3, "");
     t.on("if [ -e /etc/keepalived/keepalived.conf ]", 3, "");
+    t.on(
+        "keepalived --version",
+        0,
+        "Keepalived v2.2.8 (04/04,2023)\n",
+    );
     t.on("date +%s.%N", 0, "");
+    // keepalived runs the fence agent.
+    t.on(&crate::os::fence::agent_running_command(), 0, "4242\n");
     (t, sql)
 }

@@ -113,6 +113,11 @@ mod tests {
                     "",
                 );
                 t.on("if [ -e /etc/keepalived/keepalived.conf ]", 3, "");
+                t.on(
+                    "keepalived --version",
+                    0,
+                    "Keepalived v2.2.8 (04/04,2023)\n",
+                );
                 t.on("ip -4 -o addr show dev eth0", 0, "");
                 t.on("date +%s.%N", 0, "");
                 let sql = FakeSql::new();

@@ -4,7 +4,9 @@
 //! verify reports them. verify runs them from this list; `partial` derives from it the
 //! checks it reports as not run; a test holds docs/verify.md's tables to it.
 
-use super::checks::{access, checksum, host, keepalived, mysqld, pair, replication};
+use super::checks::{
+    access, arbiter, checksum, fencing, host, keepalived, mysqld, pair, replication,
+};
 use super::Check;
 use super::Severity;
 use crate::dialect::Dialect;
@@ -188,8 +190,10 @@ pub const CHECKS: &[&CheckKind] = &[
     &pair::SERVER_ID_DISTINCT,
     &pair::CLOCK_SKEW,
     &keepalived::KEEPALIVED_PAIR,
+    &arbiter::ARBITER,
     &pair::VIP,
     &pair::VIP_SQL,
+    &fencing::WRITE_FENCING,
     &checksum::CHECKSUM,
     &super::leftovers::PROBE_LEFTOVERS,
 ];

@@ -246,7 +246,9 @@ enum Wanted {
 /// The check on one node.
 pub fn check(node: &NodeHandle, inv: &Inventory, d: &Dialect, target: &OsTarget) -> Result<Check> {
     let n = node.name.as_str();
-    let rendered = crate::render::render_my_cnf(inv, node.index, d, target)?;
+    // Without the start-up fence (`read_only`, `super_read_only`): at run time the fence
+    // agent sets them, and `write-fencing` checks them against the VIP.
+    let rendered = crate::render::render_my_cnf_fenced(inv, node.index, d, target, false)?;
     let v = d.version();
     let wanted: Vec<(String, Option<String>)> = option_files::parse(&rendered)
         .into_iter()

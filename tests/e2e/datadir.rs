@@ -241,15 +241,15 @@ fn mysql_datadir_socket_log_and_pid_file_and_reinit(lab: Lab) {
     }
     lab.ssh_ok(
         "node-a",
-        &format!("{client} -e 'CREATE DATABASE d; CREATE TABLE d.t (id INT PRIMARY KEY); INSERT INTO d.t VALUES (1)'"),
+        &admin_write(
+            client,
+            "CREATE DATABASE d; CREATE TABLE d.t (id INT PRIMARY KEY); INSERT INTO d.t VALUES (1)",
+        ),
     );
     wait_for("d.t on node-b", || {
-        lab.ssh(
-            "node-b",
-            &format!("{client} -e 'INSERT INTO d.t VALUES (2)'"),
-        )
-        .status
-        .success()
+        lab.ssh("node-b", &admin_write(client, "INSERT INTO d.t VALUES (2)"))
+            .status
+            .success()
     });
     wait_for("2 rows on node-a", || {
         lab.ssh_ok(
@@ -275,10 +275,7 @@ fn mysql_datadir_socket_log_and_pid_file_and_reinit(lab: Lab) {
         .trim(),
         "2"
     );
-    lab.ssh_ok(
-        "node-b",
-        &format!("{client} -e 'INSERT INTO d.t VALUES (3)'"),
-    );
+    lab.ssh_ok("node-b", &admin_write(client, "INSERT INTO d.t VALUES (3)"));
     wait_for("row 3 on node-a", || {
         lab.ssh_ok(
             "node-a",
@@ -298,4 +295,14 @@ pub fn scenarios() -> Vec<Scenario> {
         scenario!(mariadb_datadir_socket_log_and_pid_file_from_the_inventory),
         scenario!(mysql_datadir_socket_log_and_pid_file_and_reinit).flavor("mysql"),
     ]
+}
+
+/// `statement` as root on MySQL, on either node: the passive node is fenced
+/// (`super_read_only`, `writes: vip-holder`), so an administrator lifts only
+/// `super_read_only` for it and restores it to `read_only` after, as mhactl does for its
+/// own writes. The test is about replication in both directions, not about fencing.
+fn admin_write(client: &str, statement: &str) -> String {
+    format!(
+        "{client} -e 'SET GLOBAL super_read_only = OFF; {statement}; SET GLOBAL super_read_only = @@GLOBAL.read_only'"
+    )
 }

@@ -12,8 +12,10 @@ mod bootstrap;
 mod datadir;
 mod durability;
 mod failover;
+mod fencing;
 mod interrupt;
 mod inventory;
+mod isolate;
 mod lab;
 mod mariadb11;
 mod mirror;
@@ -27,6 +29,7 @@ mod safety;
 mod secrets;
 mod semisync;
 mod status;
+mod switchover;
 mod verify;
 mod verify_server;
 
@@ -38,7 +41,9 @@ fn main() {
         datadir::scenarios,
         durability::scenarios,
         failover::scenarios,
+        fencing::scenarios,
         interrupt::scenarios,
+        isolate::scenarios,
         inventory::scenarios,
         lab::scenarios,
         mariadb11::scenarios,
@@ -53,6 +58,7 @@ fn main() {
         secrets::scenarios,
         semisync::scenarios,
         status::scenarios,
+        switchover::scenarios,
         verify::scenarios,
         verify_server::scenarios,
     ])

@@ -380,6 +380,20 @@ fn mysql_sql(lab: &Lab, node: &str, statement: &str) -> String {
     )
 }
 
+/// `statement` as root on either MySQL node: the passive node is fenced
+/// (`super_read_only`, `writes: vip-holder`), so the administrator this test plays lifts
+/// only `super_read_only` and restores it to `read_only` after, as mhactl does for its own
+/// writes. The test is about re-pointing replicas, not about fencing.
+fn mysql_admin_write(lab: &Lab, node: &str, statement: &str) -> String {
+    mysql_sql(
+        lab,
+        node,
+        &format!(
+            "SET GLOBAL super_read_only = OFF; {statement}; SET GLOBAL super_read_only = @@GLOBAL.read_only"
+        ),
+    )
+}
+
 /// Issue 14, class 12 on MySQL (9.7, GTIDs on, replication by file and position): a pair
 /// whose replicas were switched by hand to the account `hadoop`, with node-b's applier
 /// stopped (`STOP REPLICA SQL_THREAD`: a lagging replica) while node-a commits 1,000
@@ -390,7 +404,7 @@ fn bootstrap_on_mysql_repoints_a_lagging_replica_at_what_it_executed(lab: Lab) {
     mhactl_ok(&["bootstrap", &inv, "--no-progress"]);
     for node in ["node-a", "node-b"] {
         lab.root_option_file(node);
-        mysql_sql(
+        mysql_admin_write(
             &lab,
             node,
             "SET sql_log_bin = 0; CREATE USER 'hadoop'@'%' IDENTIFIED BY 'Hadoop-e2e-pw1'; \
@@ -406,7 +420,7 @@ fn bootstrap_on_mysql_repoints_a_lagging_replica_at_what_it_executed(lab: Lab) {
              SOURCE_PASSWORD = 'Hadoop-e2e-pw1'; START REPLICA",
         );
     }
-    mysql_sql(
+    mysql_admin_write(
         &lab,
         "node-a",
         "CREATE DATABASE app; CREATE TABLE app.t (n INT PRIMARY KEY)",
@@ -415,7 +429,9 @@ fn bootstrap_on_mysql_repoints_a_lagging_replica_at_what_it_executed(lab: Lab) {
     mysql_sql(&lab, "node-b", "STOP REPLICA SQL_THREAD");
     lab.ssh_ok(
         "node-a",
-        "for i in $(seq 1000); do echo \"INSERT INTO app.t VALUES ($i);\"; done | \
+        "{ echo 'SET GLOBAL super_read_only = OFF;'; \
+         for i in $(seq 1000); do echo \"INSERT INTO app.t VALUES ($i);\"; done; \
+         echo 'SET GLOBAL super_read_only = @@GLOBAL.read_only;'; } | \
          mysql --defaults-extra-file=/root/e2e.cnf",
     );
     let out = mhactl(&["bootstrap", &inv, "--no-progress"]);

@@ -52,19 +52,6 @@ fn expect_healthy(lab: &Lab) {
     assert_eq!(report["ok"], true);
 }
 
-/// Which node holds the VIP, and the other one.
-fn holder(lab: &Lab) -> (&'static str, &'static str) {
-    let vip = format!("{}/", lab.addr(100));
-    if lab
-        .ssh_ok("node-a", "ip -4 -o addr show dev eth0")
-        .contains(&vip)
-    {
-        ("node-a", "node-b")
-    } else {
-        ("node-b", "node-a")
-    }
-}
-
 /// Everything verify could possibly change: binlog positions, config files.
 fn node_state(lab: &Lab, node: &str) -> String {
     lab.ssh_ok(
@@ -132,7 +119,7 @@ fn verify_passes_on_a_healthy_pair_and_catches_each_fault(lab: Lab) {
     expect_healthy(&lab);
 
     // keepalived stopped on the node that does not hold the VIP.
-    let (vip_holder, other) = holder(&lab);
+    let (vip_holder, other) = lab.vip_holder();
     // Debian's SysV script returns before the daemon has exited: wait for it.
     lab.ssh_ok(other, "service keepalived stop; for i in $(seq 50); do pidof keepalived >/dev/null || exit 0; sleep 0.1; done; exit 1");
     expect_failure(&lab, &[], "keepalived", other, "not running");
@@ -148,7 +135,7 @@ fn verify_passes_on_a_healthy_pair_and_catches_each_fault(lab: Lab) {
         other,
         &format!("ip addr del 10.213.{subnet}.100/24 dev eth0"),
     );
-    assert_eq!(holder(&lab).0, vip_holder);
+    assert_eq!(lab.vip_holder().0, vip_holder);
 
     // keepalived.conf files that disagree on the router id (not reloaded: on disk only).
     let kc = "/etc/keepalived/keepalived.conf";

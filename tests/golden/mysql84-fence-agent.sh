@@ -4,18 +4,25 @@
 # one line per transition, in order: INSTANCE "VI_x" MASTER|BACKUP|FAULT|STOP <priority>.
 # It keeps this server read-only unless it holds the VIP 192.168.10.20, and makes it writable
 # only after its SQL thread has executed every event its IO thread had received (the old
-# holder's last writes). It fences at once on BACKUP/FAULT/STOP and when it is terminated
-# (keepalived stopping). Every second it also reconciles with the truth (is the VIP on a
+# holder's last writes). It fences at once on BACKUP/FAULT/STOP and when keepalived stops
+# (SIGTERM once the VIP is gone; on a reload keepalived also sends SIGTERM, but the VIP
+# stays and a new agent starts at once, so a holder is left writable). Every second it
+# also reconciles with the truth (is the VIP on a
 # local interface? is the server read-only?), so a missed event or a restarted server is
-# repaired. Credentials come from /etc/mysql/mhactl-fence.cnf (root only), never from argv.
+# repaired. While /run/mhactl/fence-hold exists (a planned switchover is moving the VIP away
+# from this node) it keeps the server fenced and never unfences it, even as the VIP
+# holder. Credentials come from /etc/mysql/mhactl-fence.cnf (root only), never from argv.
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 FIFO=$1
 VIP=192.168.10.20
+HOLD=/run/mhactl/fence-hold
 CATCH_UP_TIMEOUT=10
 CLIENT=$(command -v mariadb || command -v mysql)
 role=""            # last keepalived state of our instance ("" until the first line)
 waiting_since=""   # when we started waiting for the SQL thread to catch up
 warned=""
+tick=1             # seconds between reconciliations; 0.1 while a new VIP holder is pending
+master_since=0     # when keepalived last said MASTER
 
 log() {
     logger -t mhactl-fence -- "$*" 2>/dev/null
@@ -30,9 +37,10 @@ fence() {
     sql 'SET GLOBAL super_read_only = ON' || { log "fence failed: SET GLOBAL super_read_only = ON"; return 1; }
 }
 
+# One client run for all statements: each run costs a process and a login, and this
+# one is on the failover's critical path.
 unfence() {
-    sql 'SET GLOBAL super_read_only = OFF' || { log "unfence failed: SET GLOBAL super_read_only = OFF"; return 1; }
-    sql 'SET GLOBAL read_only = OFF' || { log "unfence failed: SET GLOBAL read_only = OFF"; return 1; }
+    sql 'SET GLOBAL super_read_only = OFF; SET GLOBAL read_only = OFF' || { log "unfence failed: SET GLOBAL super_read_only = OFF; SET GLOBAL read_only = OFF"; return 1; }
 }
 
 holds_vip() {
@@ -58,11 +66,21 @@ caught_up() {
 
 reconcile() {
     local ro
+    tick=1
     ro=$(sql 'SELECT @@GLOBAL.read_only') || return 0   # server down: it restarts fenced
+    # A switchover holds the fence: it unfences (or rolls back) itself, then removes it.
+    if [ -e "$HOLD" ]; then
+        waiting_since=""
+        warned=""
+        [ "$ro" = 1 ] || { log "fence hold $HOLD present: fencing"; fence; }
+        return 0
+    fi
     if [ "$role" != MASTER ] && [ -n "$role" ] || ! holds_vip; then
         waiting_since=""
         warned=""
         [ "$ro" = 1 ] || { log "not the VIP holder: fencing"; fence; }
+        # keepalived said MASTER and the VIP is not up yet: look again soon (for a while).
+        [ "$role" = MASTER ] && [ $((SECONDS - master_since)) -lt 3 ] && tick=0.1
         return 0
     fi
     [ "$ro" = 0 ] && return 0
@@ -73,23 +91,37 @@ reconcile() {
         warned=""
         return 0
     fi
-    # Consistency first: stay read-only until the relay log is executed, however long.
+    # Consistency first: stay read-only until the relay log is executed, however long;
+    # polled every 0.1 s for the first seconds (the usual case: milliseconds to apply).
     [ -n "$waiting_since" ] || waiting_since=$SECONDS
+    [ $((SECONDS - waiting_since)) -lt 3 ] && tick=0.1
     if [ -z "$warned" ] && [ $((SECONDS - waiting_since)) -ge "$CATCH_UP_TIMEOUT" ]; then
         log "VIP holder still read-only: the SQL thread has not executed the received relay log after ${CATCH_UP_TIMEOUT}s (check replication)"
         warned=1
     fi
 }
 
-trap 'log "terminated: fencing"; fence; exit 0' TERM INT HUP
+on_term() {
+    if holds_vip; then
+        log "terminated while holding the VIP (keepalived reloads; the next agent takes over)"
+    else
+        log "terminated: fencing"
+        fence
+    fi
+    exit 0
+}
+trap on_term TERM INT HUP
+# mhactl's runtime directory (tmpfs: gone after a reboot); other mhactl files live there.
+install -d -o root -g root -m 0755 /run/mhactl 2>/dev/null
 # Read and write, so the FIFO never reports end-of-file while keepalived reopens it.
 exec 3<>"$FIFO" || { log "cannot open $FIFO"; fence; exit 1; }
 reconcile
 while :; do
-    if read -r -t 1 kind name state _prio <&3; then
+    if read -r -t "$tick" kind name state _prio <&3; then
         [ "$kind" = INSTANCE ] || continue
         [ "$name" = '"VI_billing"' ] || [ "$name" = 'VI_billing' ] || continue
         role=$state
+        [ "$state" = MASTER ] && master_since=$SECONDS
         case $state in
             BACKUP|FAULT|STOP) log "$state: fencing"; fence ;;
         esac

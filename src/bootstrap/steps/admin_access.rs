@@ -142,7 +142,7 @@ fn forget_first_password_change(node: &NodeHandle) -> Result<()> {
             .to_string()
     };
     if get("mode") == "ON" && get("executed") == format!("{}:1", get("uuid")) {
-        node.with_sql(|s| s.exec(&d.reset_binary_logs_sql()))?;
+        node.with_admin_write(|s| s.exec(&d.reset_binary_logs_sql()))?;
     }
     Ok(())
 }

@@ -153,7 +153,7 @@ fn password_ok(
         &plugin,
         &auth_literal(&auth),
     );
-    node.with_sql(|s| {
+    node.with_admin_write(|s| {
         s.exec(&d.session_no_binlog_sql())?;
         s.exec(&d.drop_user_if_exists_sql(PASSWORD_CHECK_USER, &peer_addr))?;
         s.exec(&create)?;
@@ -165,7 +165,7 @@ fn password_ok(
     };
     let target = ForwardTarget::Tcp(inv.nodes[i].address.to_string(), inv.mysql.port);
     let result = crate::sql::MysqlConn::connect(&cluster.peer(i).transport, &target, &login);
-    node.with_sql(|s| {
+    node.with_admin_write(|s| {
         s.exec(&d.session_no_binlog_sql())?;
         s.exec(&d.drop_user_if_exists_sql(PASSWORD_CHECK_USER, &peer_addr))?;
         s.exec(&d.session_binlog_sql())

@@ -3,7 +3,7 @@
 use super::shared::{start_service, Ctx};
 use crate::engine::{file_diff, Action, Change, Cluster, Operation, Plan};
 use crate::facts;
-use crate::os::selinux::{check_script_label_command, CheckScriptLabel, CHECK_SCRIPT_SELINUX_TYPE};
+use crate::os::selinux::{CheckScriptLabel, CHECK_SCRIPT_SELINUX_TYPE};
 use crate::os::KEEPALIVED_SERVICE;
 use crate::transport::RemoteCommand;
 use anyhow::Result;
@@ -24,10 +24,14 @@ impl Operation for Keepalived {
         let (target, services) = facts::os_target(node, inv.mysql.flavor)?;
         let conf_path = target.keepalived_conf_path();
         let script_path = target.check_script_path();
-        let conf = crate::render::render_keepalived_conf(
+        // The release file switchover drives needs keepalived >= 2.1 (track_file).
+        let options =
+            crate::render::KeepalivedOptions::for_keepalived(facts::keepalived_version(node)?);
+        let conf = crate::render::render_keepalived_conf_with(
             inv,
             i,
             self.0.secrets.vrrp_password.expose_secret(),
+            &options,
         )?;
         let script = crate::render::render_check_script(inv, &target)?;
         let current_conf = facts::host::rendered_file(node, conf_path)?;
@@ -50,25 +54,22 @@ impl Operation for Keepalived {
         let mut actions = Vec::new();
         let mut diff = String::new();
         let mut what = Vec::new();
-        if !script_ok {
-            diff.push_str(&file_diff(script_path, current_script.as_deref(), &script));
-            actions.push(Action::WriteFile {
-                path: script_path.into(),
-                content: script,
-                mode: 0o755,
-            });
-            what.push(format!("write {script_path}"));
-        }
-        if !label_ok {
-            actions.push(Action::Run(RemoteCommand::new(check_script_label_command(
-                script_path,
-            ))));
-            what.push(format!(
-                "label {script_path} {CHECK_SCRIPT_SELINUX_TYPE} (SELinux)"
-            ));
-        }
+        super::shared::keepalived_script(
+            script_path,
+            current_script.as_deref(),
+            (!script_ok).then_some(script),
+            !label_ok,
+            (&mut actions, &mut diff, &mut what),
+        );
         if !conf_ok {
             diff.push_str(&file_diff(conf_path, current_conf.as_deref(), &conf));
+            // keepalived -t rejects a track_file that does not exist: switchover's
+            // release file (and its directory in /run) first.
+            if options.release_file {
+                actions.push(Action::Run(RemoteCommand::new(
+                    crate::os::switchover::ensure_release_file_command(),
+                )));
+            }
             // Validate the candidate with keepalived itself before it replaces the live file.
             let candidate = format!("{conf_path}.mhactl-new");
             actions.push(Action::WriteFile {

@@ -10,6 +10,7 @@ pub mod app_users;
 pub(super) mod apparmor;
 pub(super) mod data_directory;
 pub(super) mod detect_os;
+pub(super) mod fence_agent;
 pub(super) mod firewall;
 pub(super) mod install_packages;
 #[cfg(test)]
@@ -29,6 +30,7 @@ pub(super) mod server_paths;
 mod shared;
 pub(super) mod start_server;
 pub(super) mod vip_check;
+pub(super) mod write_fencing;
 
 use crate::engine::Operation;
 use std::sync::Arc;
@@ -60,7 +62,9 @@ pub fn all(ctx: Arc<Ctx>) -> Vec<Box<dyn Operation>> {
         Box::new(replication_user::ReplicationUser(ctx.clone())),
         Box::new(replication::Replication(ctx.clone())),
         Box::new(app_users::AppUsers(ctx.clone())),
+        Box::new(fence_agent::FenceAgent(ctx.clone())),
         Box::new(keepalived::Keepalived(ctx.clone())),
-        Box::new(vip_check::VipCheck(ctx)),
+        Box::new(vip_check::VipCheck(ctx.clone())),
+        Box::new(write_fencing::WriteFencing(ctx)),
     ]
 }

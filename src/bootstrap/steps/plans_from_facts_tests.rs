@@ -120,6 +120,11 @@ fn keepalived_from_its_files_service_and_label_facts() {
             target.check_script_path(),
             CheckScriptLabel::NotEnforcing,
         );
+        facts::remember::<host::KeepalivedVersionFact>(
+            n,
+            &(),
+            Ok(Some(crate::os::keepalived::KeepalivedVersion::new(2, 2, 7))),
+        );
         let got = plan(&c, "keepalived");
         assert!(
             got.starts_with(want),

@@ -48,6 +48,15 @@ impl Operation for ServerConfig {
             && crate::inventory::normalize_charset(&charset)
                 == crate::inventory::normalize_charset(&want_charset);
         let file_ok = current.as_deref() == Some(wanted.as_str());
+        // `read_only`/`super_read_only` (writes: vip-holder) are start-up values only: a
+        // file that differs in nothing else is written without a restart (the running
+        // values are the fence agent's business; a restart would fence the VIP holder).
+        let fence_only = !file_ok && {
+            let with = crate::render::render_my_cnf_fenced(inv, i, &d, &target, true)?;
+            let without = crate::render::render_my_cnf_fenced(inv, i, &d, &target, false)?;
+            current.as_deref() == Some(with.as_str())
+                || current.as_deref() == Some(without.as_str())
+        };
         // The MySQL RPMs' /etc/my.cnf reads no drop-in directory: add the include once.
         let include = match target.config_include() {
             Some((main, line)) => {
@@ -129,7 +138,17 @@ impl Operation for ServerConfig {
             )));
             what.push(format!("add `{line}` to {main}"));
         }
-        if file_ok {
+        if fence_only && live_ok && !debian_cnf_edited {
+            diff.push_str(&file_diff(path, current.as_deref(), &wanted));
+            actions.push(Action::WriteFile {
+                path: path.into(),
+                content: wanted.clone(),
+                mode: 0o644,
+            });
+            what.push(format!(
+                "write {path} (only the start-up write fence changes: no restart)"
+            ));
+        } else if file_ok {
             actions.push(restart_server(ServerUnit {
                 services,
                 service,

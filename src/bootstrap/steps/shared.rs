@@ -26,14 +26,15 @@ pub(super) fn password_policy_error(which: &str) -> anyhow::Error {
     )
 }
 
-/// Run account statements (created with the binary log off) on the node, turning the
+/// Run account statements (created with the binary log off) on the node, fenced or not
+/// ([`crate::engine::NodeHandle::with_admin_write`]), turning the
 /// password policy's refusal (1819) into a message naming `which` password it was.
 pub(super) fn account_sql(statements: Vec<String>, which: &'static str) -> Action {
     Action::Custom(
         format!("sql: {}", statements.join("; ")),
         Box::new(move |cluster: &Cluster, i| {
             cluster.nodes[i]
-                .with_sql(|sql| {
+                .with_admin_write(|sql| {
                     for statement in &statements {
                         sql.exec(statement)?;
                     }
@@ -45,6 +46,37 @@ pub(super) fn account_sql(statements: Vec<String>, which: &'static str) -> Actio
                 })
         }),
     )
+}
+
+/// A script keepalived runs (the health check, the fence agent): `wanted` written (root
+/// 0755) when given, with its diff against `current`; labelled for SELinux when `relabel`
+/// (a freshly written file carries its directory's type). Appends to a step's change:
+/// (actions, diff, summary parts).
+pub(super) fn keepalived_script(
+    path: &str,
+    current: Option<&str>,
+    wanted: Option<String>,
+    relabel: bool,
+    (actions, diff, what): (&mut Vec<Action>, &mut String, &mut Vec<String>),
+) {
+    use crate::os::selinux::{check_script_label_command, CHECK_SCRIPT_SELINUX_TYPE};
+    if let Some(content) = wanted {
+        diff.push_str(&crate::engine::file_diff(path, current, &content));
+        actions.push(Action::WriteFile {
+            path: path.into(),
+            content,
+            mode: 0o755,
+        });
+        what.push(format!("write {path}"));
+    }
+    if relabel {
+        actions.push(Action::Run(RemoteCommand::new(check_script_label_command(
+            path,
+        ))));
+        what.push(format!(
+            "label {path} {CHECK_SCRIPT_SELINUX_TYPE} (SELinux)"
+        ));
+    }
 }
 
 /// Start a service and wait until it reports running: init scripts often return before

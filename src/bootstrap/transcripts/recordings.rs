@@ -65,6 +65,10 @@ pub(super) fn actions_succeed(t: &FakeTransport, sql: &FakeSql) {
         "semanage fcontext -a -t ",
         // keepalived
         "keepalived -t -f ",
+        // the fence agent's directory
+        "install -d -o root -g root -m 0755 /usr/local/libexec/mhactl",
+        // switchover's tracked files
+        "mkdir -p -m 0755 /run/mhactl && ",
         // The error log's size and the clock before a start (no output: nothing to quote).
         "2>/dev/null || echo 0; date +%s",
         "[ -d /var/log/mariadb ] || exit 100",
@@ -83,9 +87,18 @@ pub(super) fn actions_succeed(t: &FakeTransport, sql: &FakeSql) {
         "START SLAVE",
         "CHANGE REPLICATION SOURCE TO ",
         "CHANGE MASTER TO ",
+        // mhactl's own writes on a fenced node (MySQL), the fence agent's account
+        "SET GLOBAL super_read_only = ",
+        "CREATE USER 'mhactl_fence'@'localhost'",
+        "GRANT SYSTEM_VARIABLES_ADMIN, REPLICATION CLIENT ON *.* TO 'mhactl_fence'",
+        "GRANT SUPER, REPLICATION CLIENT ON *.* TO 'mhactl_fence'",
+        "GRANT READ_ONLY ADMIN, REPLICA MONITOR ON *.* TO 'mhactl_fence'",
     ] {
         sql.on(statement, vec![]);
     }
+    // No fence agent yet: no option file, no process.
+    t.on(FENCE_LOGIN, 3, "");
+    t.on(FENCE_AGENT_RUNNING, 0, "");
     // Not a replica yet, nothing stored for one; the ping answers.
     for empty in [
         "SHOW REPLICA STATUS",
@@ -139,6 +152,11 @@ pub(super) fn bare_host(s: &Scenario, i: usize, t: &FakeTransport, sql: &FakeSql
         0,
         &format!("enforcing\n- {}\n", crate::os::CHECK_SCRIPT_PATH),
     );
+    t.on(
+        FENCE_AGENT_LABEL,
+        0,
+        &format!("enforcing\n- {}\n", crate::os::fence::AGENT_PATH),
+    );
     // EL has no AppArmor and no Debian maintenance file (both probes exit 100 there).
     t.on("/sys/module/apparmor/parameters/enabled", 100, "");
     t.on("/etc/mysql/debian.cnf", 100, "");
@@ -147,6 +165,7 @@ pub(super) fn bare_host(s: &Scenario, i: usize, t: &FakeTransport, sql: &FakeSql
         "/etc/keepalived/keepalived.conf",
         "/etc/keepalived/mhactl-check-mysql.sh",
         crate::bootstrap::paths::TMPFILES_PATH,
+        crate::os::fence::AGENT_PATH,
     ] {
         t.on(&format!("if [ -e {missing} ]"), 3, "");
     }
@@ -322,6 +341,13 @@ pub(super) fn after_planning(s: &Scenario, step: &str, i: usize, t: &FakeTranspo
             if s.mariadb() {
                 t.on("dnf -q module list mariadb:", 0, "10.11 enabled\n");
             }
+            // The installed keepalived's banner (the package's version, before `-`).
+            let version = s.keepalived_rpm.split('-').next().unwrap_or("");
+            t.on(
+                "keepalived --version",
+                0,
+                leak(&format!("Keepalived v{version} (01/01,2020)\n")),
+            );
         }
         "start-server" => {
             t.on(&format!("is-active --quiet {}", s.service()), 0, "");
@@ -382,12 +408,57 @@ pub(super) fn after_planning(s: &Scenario, step: &str, i: usize, t: &FakeTranspo
                 )]],
             );
         }
+        "fence-agent" => {
+            t.on(FENCE_LOGIN, 0, "");
+            sql.on("User = 'mhactl_fence'", vec![vec![("n", Some("1"))]]);
+            sql.on(
+                "SHOW GRANTS FOR 'mhactl_fence'",
+                vec![
+                    vec![(
+                        "Grants",
+                        Some(leak(&format!(
+                            "GRANT {} ON *.* TO `mhactl_fence`@`localhost`",
+                            if s.mariadb() {
+                                "READ_ONLY ADMIN, SLAVE MONITOR"
+                            } else if s.server_version.starts_with("5.7") {
+                                "SUPER, REPLICATION CLIENT"
+                            } else {
+                                "REPLICATION CLIENT"
+                            }
+                        ))),
+                    )],
+                    if s.mariadb() || s.server_version.starts_with("5.7") {
+                        vec![]
+                    } else {
+                        vec![(
+                            "Grants",
+                            Some(
+                                "GRANT SYSTEM_VARIABLES_ADMIN ON *.* TO `mhactl_fence`@`localhost`",
+                            ),
+                        )]
+                    },
+                ]
+                .into_iter()
+                .filter(|r| !r.is_empty())
+                .collect(),
+            );
+        }
         "replication" => {
+            // The fence agent's account is not there yet (the rule above answers for
+            // the replication account).
+            sql.on("User = 'mhactl_fence'", vec![vec![("n", Some("0"))]]);
             let rows = (s.replica_status)(ADDRESSES[1 - i]);
             sql.on(s.replica_status_sql(), rows);
         }
         "keepalived" => {
             t.on("is-active --quiet keepalived", 0, "");
+            // keepalived started the fence agent: it keeps node 1 (not the VIP holder)
+            // read-only and makes node 0 (the holder) writable.
+            t.on(FENCE_AGENT_RUNNING, 0, "4242\n");
+            let fenced = if i == 0 { "0" } else { "1" };
+            for v in ["@@GLOBAL.read_only", "@@GLOBAL.super_read_only"] {
+                sql.on(v, vec![vec![("value", Some(fenced))]]);
+            }
             if i == 0 {
                 t.on(
                     "ip -4 -o addr show dev eth0",
@@ -404,6 +475,17 @@ pub(super) fn after_planning(s: &Scenario, step: &str, i: usize, t: &FakeTranspo
 /// What the commands the fake does not interpret left behind (`keepalived -t` passed,
 /// so the candidate was renamed over the live file).
 pub(super) fn after_applying(step: &str, t: &FakeTransport) {
+    if step == "fence-agent" {
+        t.on(
+            FENCE_AGENT_LABEL,
+            0,
+            &format!(
+                "enforcing\nsystem_u:object_r:{}:s0 {}\n",
+                crate::bootstrap::steps::CHECK_SCRIPT_SELINUX_TYPE,
+                crate::os::fence::AGENT_PATH
+            ),
+        );
+    }
     if step == "keepalived" {
         // restorecon/chcon gave the new script the health check's type.
         t.on(
@@ -421,6 +503,12 @@ pub(super) fn after_applying(step: &str, t: &FakeTransport) {
         }
     }
 }
+
+/// The fence agent's login check and process probe (see `os::fence`).
+const FENCE_LOGIN: &str =
+    "|| exit 3; $(command -v mariadb || command -v mysql) --defaults-extra-file=";
+const FENCE_AGENT_LABEL: &str = "for p in /usr/local/libexec/mhactl/fence-agent;";
+const FENCE_AGENT_RUNNING: &str = "pgrep -f '^/bin/bash /usr/local/libexec/mhactl/fence-agent";
 
 pub(super) fn leak(s: &str) -> &'static str {
     Box::leak(s.to_string().into_boxed_str())

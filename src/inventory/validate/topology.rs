@@ -213,18 +213,8 @@ pub(super) fn check_vip(inv: &Inventory, p: &mut Problems) {
             let net = u32::from(a) & mask;
             let network = Ipv4Addr::from(net);
             let cidr = format!("{network}/{}", vip.prefix);
-            if vip.prefix <= 30 {
-                if u32::from(a) == net {
-                    p.add(
-                        "vip.address",
-                        format!("{a} is the network address of {cidr}"),
-                    );
-                } else if u32::from(a) == net | !mask {
-                    p.add(
-                        "vip.address",
-                        format!("{a} is the broadcast address of {cidr}"),
-                    );
-                }
+            if let Some(problem) = network_or_broadcast(a, vip.address, vip.prefix) {
+                p.add("vip.address", problem);
             }
             for (i, node) in inv.nodes.iter().enumerate() {
                 if u32::from(node.address) & mask != net {
@@ -271,6 +261,62 @@ pub(super) fn check_vip(inv: &Inventory, p: &mut Problems) {
     }
     if vip.advert_int_s == 0 {
         p.add("vip.advert_int_s", "must be at least 1 second");
+    }
+    if let Some(arb) = vip.arbiter {
+        check_arbiter(inv, arb, p);
+    }
+}
+
+/// `vip.arbiter` must be a third party: a usable unicast address that is neither the VIP
+/// nor a node (pinging a node from itself or the VIP from its holder proves nothing).
+fn check_arbiter(inv: &Inventory, arb: Ipv4Addr, p: &mut Problems) {
+    if arb.is_unspecified() || arb.is_loopback() || arb.is_multicast() || arb.is_broadcast() {
+        p.add(
+            "vip.arbiter",
+            format!(
+                "{arb} is not a usable address; use one both nodes and the clients reach \
+                 (e.g. the clients' gateway)"
+            ),
+        );
+        return;
+    }
+    if arb == inv.vip.address {
+        p.add(
+            "vip.arbiter",
+            format!("{arb} is the VIP itself; the arbiter must be a third host both nodes reach (e.g. the clients' gateway)"),
+        );
+    }
+    for (i, node) in inv.nodes.iter().enumerate() {
+        if node.address == arb {
+            p.add(
+                "vip.arbiter",
+                format!(
+                    "{arb} is the address of nodes[{i}] ({}); the arbiter must be a third \
+                     host both nodes reach (e.g. the clients' gateway)",
+                    node.name
+                ),
+            );
+        }
+    }
+    if let Some(problem) = network_or_broadcast(arb, inv.vip.address, inv.vip.prefix) {
+        p.add("vip.arbiter", problem);
+    }
+}
+
+/// `a` is the network or broadcast address of the VIP's subnet (`vip/prefix`), which no
+/// host can use (a /31 or /32 has neither).
+fn network_or_broadcast(a: Ipv4Addr, vip: Ipv4Addr, prefix: u8) -> Option<String> {
+    let mask = netmask(prefix)?;
+    let net = u32::from(vip) & mask;
+    let cidr = format!("{}/{prefix}", Ipv4Addr::from(net));
+    if prefix > 30 {
+        None
+    } else if u32::from(a) == net {
+        Some(format!("{a} is the network address of {cidr}"))
+    } else if u32::from(a) == net | !mask {
+        Some(format!("{a} is the broadcast address of {cidr}"))
+    } else {
+        None
     }
 }
 

@@ -25,7 +25,7 @@ pub const KEEPALIVED_CONFIG: CheckKind = CheckKind {
     name: "keepalived-config",
     severity: Severity::Error,
     scope: Scope::Node,
-    reads: &[Fact::RenderedFile, Fact::SelinuxLabel],
+    reads: &[Fact::RenderedFile, Fact::SelinuxLabel, Fact::Service],
     when: When::Always,
     run: Run::Host(|c| Some(keepalived_config(c))),
 };
@@ -58,10 +58,13 @@ fn keepalived(c: &NodeCtx) -> Result<Check> {
 fn keepalived_config(c: &NodeCtx) -> Result<Check> {
     let (node, n, target, inv) = (c.node, c.node.name.as_str(), c.target, c.inv);
     let name = KEEPALIVED_CONFIG.name;
-    let wanted = crate::render::render_keepalived_conf(
+    let options =
+        crate::render::KeepalivedOptions::for_keepalived(facts::keepalived_version(node)?);
+    let wanted = crate::render::render_keepalived_conf_with(
         inv,
         node.index,
         c.secrets.vrrp_password.expose_secret(),
+        &options,
     )?;
     let conf = super::drift_check(name, node, target.keepalived_conf_path(), &wanted)?;
     if !conf.ok {

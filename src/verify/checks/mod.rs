@@ -6,7 +6,9 @@
 //! practical the decision is a pure function of the values read, unit-tested on values.
 
 pub mod access;
+pub mod arbiter;
 pub mod checksum;
+pub mod fencing;
 pub mod host;
 pub mod keepalived;
 pub mod mysqld;

@@ -46,7 +46,8 @@ pub const BINLOG: CheckKind = CheckKind {
     },
 };
 
-/// `read-only`: `read_only` OFF (a warning).
+/// `read-only`: with `writes: both`, `read_only` OFF (a warning); with `vip-holder` it
+/// reports the value only (the fence agent's business, checked by `write-fencing`).
 pub const READ_ONLY: CheckKind = CheckKind {
     name: "read-only",
     severity: Severity::Warning,
@@ -144,6 +145,20 @@ pub fn binlog_from(n: &str, log_bin: &str, option: &str, updates: &str) -> Check
 fn read_only(c: &SqlCtx) -> Result<Check> {
     let node = c.host.node;
     let ro = facts::variable(node, "read_only")?.unwrap_or_default();
+    if c.host.inv.writes == crate::inventory::WriteMode::VipHolder {
+        // The fence agent sets it from the VIP: `write-fencing` checks the pair.
+        return Ok(READ_ONLY.pass(
+            &node.name,
+            format!(
+                "read_only {} (writes: vip-holder: the fence agent sets it; see write-fencing)",
+                if matches!(ro.as_str(), "1" | "ON") {
+                    "ON"
+                } else {
+                    "OFF"
+                }
+            ),
+        ));
+    }
     Ok(read_only_from(&node.name, &ro, || {
         crate::verify::server_options::who_sets(node, c.dialect, c.host.target, &["read_only"])
     }))

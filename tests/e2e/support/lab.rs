@@ -179,6 +179,38 @@ impl Lab {
         path
     }
 
+    /// The lab's flavor (`mariadb`, `mysql`, `mariadb11`).
+    pub fn flavor(&self) -> &str {
+        &self.flavor
+    }
+
+    /// Which node holds the VIP now, and the other one.
+    pub fn vip_holder(&self) -> (&'static str, &'static str) {
+        let vip = format!("{}/", self.addr(100));
+        if self
+            .ssh_ok("node-a", "ip -4 -o addr show dev eth0")
+            .contains(&vip)
+        {
+            ("node-a", "node-b")
+        } else {
+            ("node-b", "node-a")
+        }
+    }
+
+    /// `statement` as root on `node` in any flavor (MySQL: root's password from an option
+    /// file written through stdin, [`Self::root_option_file`]); tab-separated rows.
+    pub fn root_sql(&self, node: &str, statement: &str) -> String {
+        if self.flavor == "mysql" {
+            self.root_option_file(node);
+            self.ssh_ok(
+                node,
+                &format!("mysql --defaults-extra-file=/root/e2e.cnf -N -B -e \"{statement}\""),
+            )
+        } else {
+            self.sql(node, statement)
+        }
+    }
+
     /// `mhactl bootstrap` of this lab's inventory, required to succeed; returns stdout.
     pub fn bootstrap_ok(&self) -> String {
         mhactl_ok(&["bootstrap", &self.inventory(), "--no-progress"])

@@ -32,6 +32,16 @@ impl Run {
         )
     }
 
+    /// Start mhactl with `args` and the environment variables `env` set.
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_mhactl"));
+        command.args(args);
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        Run::spawn(&mut command)
+    }
+
     fn spawn(command: &mut Command) -> Run {
         let mut child = command
             .env("NO_COLOR", "1")

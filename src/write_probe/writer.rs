@@ -2,7 +2,6 @@
 //! rate, reconnecting as a real application would, and records every acknowledged write.
 
 use mysql::prelude::Queryable;
-use std::io::Read;
 use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -144,15 +143,7 @@ pub fn longest_gap(log: &WriteLog, fault_at: f64) -> f64 {
     points.windows(2).map(|w| w[1] - w[0]).fold(0.0, f64::max)
 }
 
-/// A random password for the probe account: 32 hex digits from the kernel's random
-/// source, framed so that MySQL's validate_password accepts it at any policy (upper and
-/// lower case, a digit and a special character; 36 characters, no dictionary word).
-pub fn random_password() -> anyhow::Result<String> {
-    let mut bytes = [0u8; 16];
-    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    Ok(format!("Pr-{hex}.q7"))
-}
+pub use crate::accounts::random_password;
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,7 @@
-//! failover-test's probe: the table the writer inserts into (`mhactl_probe.writes`,
-//! replicated) and its throw-away account on each node, created for one run and dropped
-//! at its end, including when the run is interrupted (see `run_test`'s undo stack).
+//! The write probe's table (`mhactl_probe.writes`, replicated) and its throw-away
+//! account on each node, created for one run and dropped at its end, including when the
+//! run is interrupted (failover-test and switchover register [`cleanup`] on their undo
+//! stacks).
 
 use super::{PROBE_DB, PROBE_USER};
 use crate::engine::Cluster;
@@ -11,7 +12,7 @@ use std::time::Duration;
 
 /// The control host's address as the nodes see it (`$SSH_CLIENT`): the writer's
 /// account is limited to it.
-pub(super) fn client_address(cluster: &Cluster, node: usize) -> Result<String> {
+pub fn client_address(cluster: &Cluster, node: usize) -> Result<String> {
     let out = cluster.nodes[node]
         .transport
         .run_ok(&RemoteCommand::new(crate::os::host::SSH_CLIENT_ADDRESS))?;
@@ -25,19 +26,22 @@ pub(super) fn client_address(cluster: &Cluster, node: usize) -> Result<String> {
     Ok(addr)
 }
 
-pub(super) fn setup_probe(cluster: &Cluster, client: &str, password: &str) -> Result<()> {
+/// Create the probe table (on one node; it replicates) and the writer's account limited
+/// to `client` on each node, then wait until the table exists on the peer.
+pub fn setup_probe(cluster: &Cluster, client: &str, password: &str) -> Result<()> {
     let account = crate::dialect::quote_account(PROBE_USER, client);
     let pw = crate::dialect::quote_string(password);
     // The table replicates (it is the point); the account is made on each node with the
     // binary log off, like the replication account.
-    cluster.nodes[0].with_sql(|sql| {
+    // mhactl's own writes: on a fenced node too (the fence is lifted for them only).
+    cluster.nodes[0].with_admin_write(|sql| {
         for stmt in crate::dialect::probe_table_sql(PROBE_DB) {
             sql.exec(&stmt)?;
         }
         Ok(())
     })?;
     for node in &cluster.nodes {
-        node.with_sql(|sql| {
+        node.with_admin_write(|sql| {
             for stmt in crate::dialect::probe_account_sql(PROBE_DB, &account, &pw) {
                 sql.exec(&stmt)?;
             }
@@ -55,12 +59,12 @@ pub(super) fn setup_probe(cluster: &Cluster, client: &str, password: &str) -> Re
 /// which replicates: dropped on one node with the binary log on, it goes from the peer
 /// after every write that replicated before it (dropping it on both by hand could break
 /// replication of a write still in flight). Waits until it is gone on both nodes.
-pub(super) fn cleanup(cluster: &Cluster, client: &str, keep_table: bool) -> Result<()> {
+pub fn cleanup(cluster: &Cluster, client: &str, keep_table: bool) -> Result<()> {
     let account = crate::dialect::quote_account(PROBE_USER, client);
     let mut problems = Vec::new();
     for node in &cluster.nodes {
         node.reset_sql();
-        if let Err(e) = node.with_sql(|sql| {
+        if let Err(e) = node.with_admin_write(|sql| {
             for stmt in crate::dialect::drop_probe_account_sql(&account) {
                 sql.exec(&stmt)?;
             }
@@ -71,8 +75,10 @@ pub(super) fn cleanup(cluster: &Cluster, client: &str, keep_table: bool) -> Resu
     }
     if !keep_table {
         let dropped = cluster.nodes.iter().any(|node| {
-            node.with_sql(|sql| sql.exec(&crate::dialect::drop_probe_database_sql(PROBE_DB)))
-                .is_ok()
+            node.with_admin_write(|sql| {
+                sql.exec(&crate::dialect::drop_probe_database_sql(PROBE_DB))
+            })
+            .is_ok()
         });
         let gone = dropped
             && crate::poll::until(Duration::from_secs(30), || {
@@ -100,7 +106,8 @@ pub(super) fn cleanup(cluster: &Cluster, client: &str, keep_table: bool) -> Resu
     }
 }
 
-pub(super) fn probe_rows(cluster: &Cluster, node: usize) -> Result<BTreeSet<u64>> {
+/// The sequence numbers of the probe rows `node` holds.
+pub fn probe_rows(cluster: &Cluster, node: usize) -> Result<BTreeSet<u64>> {
     let rows =
         cluster.nodes[node].with_sql(|sql| sql.query(&crate::dialect::probe_rows_sql(PROBE_DB)))?;
     Ok(rows

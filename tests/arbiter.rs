@@ -1,0 +1,178 @@
+//! `vip.arbiter`: validation, keepalived.conf's `chk_arbiter` (golden files) and the
+//! check script's `arbiter` branch, run with sh against a fake `ping`.
+//!
+//! Run with `UPDATE_GOLDEN=1` to rewrite the golden files after an intended change.
+
+use mhactl::inventory::Inventory;
+use mhactl::os::{OsFamily, OsTarget};
+use mhactl::render::{render_check_script, render_keepalived_conf};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const YAML: &str = r#"
+cluster: shop
+nodes:
+  - name: node-a
+    address: 10.213.0.11
+  - name: node-b
+    address: 10.213.0.12
+vip:
+  address: 10.213.0.100
+  interface: eth0
+  virtual_router_id: 51
+  arbiter: 10.213.0.1
+credentials:
+  replication_password_env: MHA_REPL
+"#;
+
+fn inventory(yaml: &str) -> Inventory {
+    serde_yaml::from_str(yaml).expect("test inventory parses")
+}
+
+/// Parsed and validated, as every command reads an inventory.
+fn parse(yaml: &str) -> anyhow::Result<Inventory> {
+    mhactl::inventory::parse(yaml, "inventory.yaml")
+}
+
+fn os() -> OsTarget {
+    OsTarget::new(OsFamily::Debian, mhactl::inventory::Flavor::Mariadb).unwrap()
+}
+
+fn golden(name: &str, actual: &str) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run with UPDATE_GOLDEN=1 to create it",
+            path.display()
+        )
+    });
+    assert_eq!(expected, actual, "{} differs", path.display());
+}
+
+#[test]
+fn golden_keepalived_with_arbiter() {
+    let inv = inventory(YAML);
+    for (i, name) in ["node-a", "node-b"].iter().enumerate() {
+        let conf = render_keepalived_conf(&inv, i, "s3cret").unwrap();
+        let peer = if i == 0 { "10.213.0.12" } else { "10.213.0.11" };
+        assert!(
+            conf.contains(&format!(
+                "script \"/etc/keepalived/mhactl-check-mysql.sh arbiter {peer}\""
+            )),
+            "{conf}"
+        );
+        golden(&format!("arbiter-{name}-keepalived.conf"), &conf);
+    }
+    golden(
+        "arbiter-check-mysql.sh",
+        &render_check_script(&inv, &os()).unwrap(),
+    );
+}
+
+#[test]
+fn without_an_arbiter_nothing_changes() {
+    let without = YAML.replace("  arbiter: 10.213.0.1\n", "");
+    let inv = inventory(&without);
+    let conf = render_keepalived_conf(&inv, 0, "s3cret").unwrap();
+    assert!(!conf.contains("arbiter"), "{conf}");
+    let script = render_check_script(&inv, &os()).unwrap();
+    assert!(!script.contains("arbiter"), "{script}");
+}
+
+#[test]
+fn arbiter_must_be_a_third_usable_address() {
+    for (value, expect) in [
+        ("10.213.0.100", "the VIP itself"),
+        ("10.213.0.12", "address of nodes[1]"),
+        ("10.213.0.255", "broadcast address"),
+        ("10.213.0.0", "network address"),
+        ("127.0.0.1", "not a usable address"),
+        ("0.0.0.0", "not a usable address"),
+    ] {
+        let yaml = YAML.replace("arbiter: 10.213.0.1", &format!("arbiter: {value}"));
+        let err = format!("{:#}", parse(&yaml).unwrap_err());
+        assert!(
+            err.contains("vip.arbiter") && err.contains(expect),
+            "{value}: {err}"
+        );
+    }
+    // A gateway on another subnet is fine: it need not be on the VIP's segment.
+    let routed = YAML.replace("arbiter: 10.213.0.1", "arbiter: 192.168.1.1");
+    parse(&routed).unwrap();
+    parse(YAML).unwrap();
+}
+
+/// Runs the rendered check script's `arbiter` branch with a fake `ping` that answers
+/// only the addresses listed in `up` (`None`: no ping on the node at all).
+fn run_check(dir: &Path, up: Option<&[&str]>, peer: &str) -> i32 {
+    let inv = inventory(YAML);
+    let script = render_check_script(&inv, &os()).unwrap();
+    let bin = dir.join("bin");
+    let _ = std::fs::remove_dir_all(&bin);
+    std::fs::create_dir_all(&bin).unwrap();
+    if let Some(up) = up {
+        // The address is the last argument; an unreachable one takes a moment, like ping.
+        let fake = format!(
+            "#!/bin/sh\nfor a; do last=$a; done\ncase \" {} \" in *\" $last \"*) exit 0;; esac\nsleep 0.3\nexit 1\n",
+            up.join(" ")
+        );
+        let ping = bin.join("ping");
+        std::fs::write(&ping, fake).unwrap();
+        Command::new("chmod")
+            .arg("755")
+            .arg(&ping)
+            .status()
+            .unwrap();
+    }
+    // The script pins PATH to the system's directories: point it at the fake instead
+    // (keeping sh's own tools).
+    let fake_path = format!("PATH={}:/usr/bin:/bin", bin.display());
+    let script = script
+        .lines()
+        .map(|l| {
+            if l.starts_with("PATH=") {
+                fake_path.as_str()
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let path = dir.join("check.sh");
+    std::fs::write(&path, script).unwrap();
+    let status = Command::new("sh")
+        .arg(&path)
+        .arg("arbiter")
+        .arg(peer)
+        .status()
+        .unwrap();
+    status.code().unwrap_or(-1)
+}
+
+#[test]
+fn the_check_fails_only_when_neither_the_arbiter_nor_the_peer_answers() {
+    let dir = std::env::temp_dir().join(format!("mhactl-arbiter-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let peer = "10.213.0.12";
+    assert_eq!(run_check(&dir, Some(&["10.213.0.1", peer]), peer), 0);
+    assert_eq!(
+        run_check(&dir, Some(&["10.213.0.1"]), peer),
+        0,
+        "arbiter only"
+    );
+    assert_eq!(run_check(&dir, Some(&[peer]), peer), 0, "peer only");
+    assert_ne!(run_check(&dir, Some(&[]), peer), 0, "cut off");
+    assert_ne!(run_check(&dir, Some(&["10.9.9.9"]), peer), 0, "cut off");
+    assert_eq!(
+        run_check(&dir, None, peer),
+        0,
+        "no ping: never drop the VIP for it"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
