@@ -255,7 +255,9 @@ pub(crate) fn hand_over_vip(
     crate::switchover::switch_over(cluster, &ctx.inv, &ctx.secrets, &opts, &|_| {}).with_context(
         || {
             format!(
-                "{node} holds the VIP and needs a restart for {options}: the switchover to {peer}                  did not happen, so {node} was not restarted ({peer}'s settings are applied;                  re-run bootstrap once the reason is fixed, or run `mhactl switchover` first)"
+                "{node} holds the VIP and needs a restart for {options}: the switchover to {peer} \
+                 did not happen, so {node} was not restarted ({peer}'s settings are applied; \
+                 re-run bootstrap once the reason is fixed, or run `mhactl switchover` first)"
             )
         },
     )?;

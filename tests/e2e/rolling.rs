@@ -6,9 +6,10 @@
 //!   the running values change, and no write through the VIP fails.
 //! - A change that needs a restart (`skip_errors`): the dry run names each node's path;
 //!   the passive node restarts first and replicates again, the VIP holder is never
-//!   restarted in place: until switchover is wired into bootstrap, bootstrap stops there
-//!   with what to do (exit 1). The VIP never leaves the holder, no write fails, every
-//!   acknowledged write is on both nodes.
+//!   restarted in place: a planned switchover moves the VIP to the restarted node first,
+//!   then the old holder restarts as the passive one. The VIP is never on both nodes and
+//!   moves exactly once; the only failed writes are refusals (read-only) or timeouts
+//!   during the switchover; every acknowledged write is on both nodes.
 
 use crate::support::{mhactl_json, Lab, Scenario};
 use serde_json::Value;
@@ -111,11 +112,12 @@ impl Writer {
     }
 }
 
-/// Samples every 200 ms which nodes hold the VIP; remembers every sample that was not
-/// "exactly `holder`".
+/// Samples every 200 ms which nodes hold the VIP; remembers the sequence of holders
+/// (a sample with none is skipped: the VIP is between nodes) and every sample where
+/// both held it.
 struct VipWatch {
     stop: Arc<AtomicBool>,
-    handle: std::thread::JoinHandle<(usize, Vec<String>)>,
+    handle: std::thread::JoinHandle<(usize, Vec<String>, Vec<&'static str>)>,
 }
 
 impl VipWatch {
@@ -125,7 +127,7 @@ impl VipWatch {
         let (dir, subnet) = (lab.dir.clone(), lab.subnet);
         let handle = std::thread::spawn(move || {
             let vip = format!("10.213.{subnet}.100/");
-            let (mut samples, mut wrong) = (0, Vec::new());
+            let (mut samples, mut wrong, mut holders) = (0, Vec::new(), vec![holder]);
             while !s.load(Ordering::Relaxed) {
                 let on: Vec<&str> = ["node-a", "node-b"]
                     .into_iter()
@@ -146,17 +148,23 @@ impl VipWatch {
                     })
                     .collect();
                 samples += 1;
-                if on != [holder] {
-                    wrong.push(format!("VIP on {on:?}"));
+                match on.as_slice() {
+                    [] => {}
+                    [one] => {
+                        if holders.last() != Some(one) {
+                            holders.push(if *one == "node-a" { "node-a" } else { "node-b" });
+                        }
+                    }
+                    _ => wrong.push(format!("VIP on {on:?}")),
                 }
                 std::thread::sleep(Duration::from_millis(200));
             }
-            (samples, wrong)
+            (samples, wrong, holders)
         });
         VipWatch { stop, handle }
     }
 
-    fn stop(self) -> (usize, Vec<String>) {
+    fn stop(self) -> (usize, Vec<String>, Vec<&'static str>) {
         self.stop.store(true, Ordering::Relaxed);
         self.handle.join().unwrap()
     }
@@ -342,35 +350,32 @@ fn rolling_change(lab: Lab, f: Flavor) {
     let (_, d) = server_config(&dry, holder);
     assert!(d.contains("restart after switchover (VIP holder)"), "{d}");
 
-    let holder_before = uptime(holder);
+    let errors_before = writer.errors.lock().unwrap().len();
     let started = Instant::now();
     let (code, report) = bootstrap_json(&lab, &[]);
     let restart = (started.elapsed(), started, Instant::now());
-    assert_eq!(code, 1, "bootstrap must stop at the VIP holder: {report:#}");
-    let (status, detail) = server_config(&report, passive);
-    assert_eq!(status, "changed", "{passive}: {detail}");
-    let (status, detail) = server_config(&report, holder);
-    assert_eq!(status, "failed", "{holder}: {detail}");
-    assert!(
-        detail.contains(&format!(
-            "{holder} holds the VIP and needs a restart for {} (unset) → 1062: \
-             run `mhactl switchover`, then re-run bootstrap",
-            f.skip_errors
-        )),
-        "{detail}"
-    );
-    assert!(uptime(passive) < 60, "{passive} did not restart");
-    assert!(
-        uptime(holder) >= holder_before,
-        "{holder} restarted in place"
-    );
+    assert_eq!(code, 0, "bootstrap with a rolling restart: {report:#}");
+    for node in [holder, passive] {
+        let (status, detail) = server_config(&report, node);
+        assert_eq!(status, "changed", "{node}: {detail}");
+        assert!(uptime(node) < 120, "{node} did not restart");
+    }
     let skip = format!("SELECT @@GLOBAL.{}", f.skip_errors);
-    assert_eq!(sql(passive, &skip).trim(), "1062");
-    assert_eq!(sql(holder, &skip).trim(), "OFF");
-    // The re-run finds the passive node done and stops at the holder again.
+    for node in [holder, passive] {
+        assert_eq!(sql(node, &skip).trim(), "1062", "{node}");
+    }
+    // The restarted old holder is the passive node now: fenced, the other one writable.
+    let ro = |node: &str| sql(node, "SELECT @@GLOBAL.read_only").trim().to_string();
+    assert_eq!(ro(passive), "0", "{passive} holds the VIP and must be writable");
+    assert_eq!(ro(holder), "1", "{holder} is passive and must be read-only");
+    // The re-run has nothing left to do.
     let (code, report) = bootstrap_json(&lab, &[]);
-    assert_eq!(code, 1, "{report:#}");
-    assert_eq!(server_config(&report, passive).0, "unchanged", "{report:#}");
+    assert_eq!(code, 0, "{report:#}");
+    for node in [holder, passive] {
+        assert_eq!(server_config(&report, node).0, "unchanged", "{report:#}");
+    }
+    let switchover_errors: Vec<String> =
+        writer.errors.lock().unwrap()[errors_before..].to_vec();
 
     std::thread::sleep(Duration::from_secs(1));
     // Measured, not asserted (the machine is shared): the longest time without an
@@ -378,7 +383,7 @@ fn rolling_change(lab: Lab, f: Flavor) {
     let gaps = [dynamic, restart].map(|(took, from, to)| (took, writer.longest_gap(from, to)));
     eprintln!(
         "rolling ({}): SET GLOBAL change: bootstrap {:.1} s, longest write gap {:.2} s; \
-         passive restart: bootstrap {:.1} s, longest write gap {:.2} s",
+         rolling restart with switchover: bootstrap {:.1} s, longest write gap {:.2} s",
         f.name,
         gaps[0].0.as_secs_f64(),
         gaps[0].1.as_secs_f64(),
@@ -386,24 +391,39 @@ fn rolling_change(lab: Lab, f: Flavor) {
         gaps[1].1.as_secs_f64()
     );
     let (acked, errors) = writer.stop();
-    let (samples, wrong) = watch.stop();
-    assert!(
-        errors.is_empty(),
-        "writes through the VIP failed: {errors:#?}"
+    let (samples, wrong, holders) = watch.stop();
+    // Failed writes happen only during the restart with its switchover (the old holder
+    // refuses writes once fenced; a connection may time out while the VIP moves).
+    assert_eq!(
+        errors.len(),
+        switchover_errors.len(),
+        "writes failed outside the switchover: {errors:#?}"
     );
     assert!(acked > 40, "only {acked} writes acknowledged");
     assert!(samples > 10, "only {samples} VIP samples");
-    assert!(wrong.is_empty(), "the VIP left {holder}: {wrong:?}");
-    eprintln!("rolling ({}): {acked} writes acknowledged, 0 failed; VIP on {holder} in all {samples} samples", f.name);
+    assert!(wrong.is_empty(), "the VIP was on both nodes: {wrong:?}");
+    assert_eq!(
+        holders,
+        [holder, passive],
+        "the VIP must move exactly once, from {holder} to {passive}"
+    );
+    eprintln!(
+        "rolling ({}): {acked} writes acknowledged, {} failed during the switchover; VIP {holder} → {passive} once in {samples} samples",
+        f.name,
+        switchover_errors.len()
+    );
     // Every acknowledged write is on both nodes.
     let rows =
         crate::support::converged_rows(&lab, "SELECT COUNT(*) FROM rolling.t", 1, |l, n, q| {
             self::sql(l, f, n, q)
         });
-    assert_eq!(
-        rows.trim(),
-        acked.to_string(),
-        "rows on both nodes vs acknowledged writes"
+    // A write that timed out may have committed (unknown to the client): at least every
+    // acknowledged write, at most those plus the failed ones.
+    let rows: usize = rows.trim().parse().unwrap();
+    assert!(
+        rows >= acked && rows <= acked + errors.len(),
+        "{rows} rows on both nodes vs {acked} acknowledged and {} failed writes",
+        errors.len()
     );
 }
 
