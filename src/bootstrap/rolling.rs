@@ -289,7 +289,16 @@ pub(crate) fn hand_over_first(
                     });
                     return Ok(true);
                 }
-                peer_done(cluster, peer.index)
+                match passive_restart(&ctx, peer.index) {
+                    Some(PassiveRestart::Pending) => Ok(false),
+                    Some(PassiveRestart::Done) => Ok(true),
+                    Some(PassiveRestart::Failed) => bail!(
+                        "its restart did not finish (see {}'s own server-config line)",
+                        peer.name
+                    ),
+                    // The peer restarts in no run of ours: done once its plan is.
+                    None => peer_done(cluster, peer.index),
+                }
             })
             .map_err(|e| {
                 anyhow!(
@@ -317,10 +326,59 @@ pub(crate) fn hand_over_first(
 /// The action after a restart on a running pair: node `i` replicates from its peer and
 /// its peer from it again, each having executed what its source logged (bounded, see
 /// [`CONFIRM_TIMEOUT`]). A direction not set up yet (first bootstrap) is not waited for.
+/// Where the passive node's restart of this run stands, as its VIP holder waits for it.
+/// Kept in this process, keyed by the run's [`Ctx`] and the node: the holder cannot
+/// read it from the peer, whose file is already written (its plan `Noop`) while its
+/// server is still restarting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PassiveRestart {
+    /// Planned: the passive node restarts in this run; its holder must wait.
+    Pending,
+    /// Restarted, replicating both ways and caught up.
+    Done,
+    /// Its wait after the restart failed (its own report says why).
+    Failed,
+}
+
+static PASSIVE_RESTARTS: std::sync::Mutex<BTreeMap<(usize, usize), PassiveRestart>> =
+    std::sync::Mutex::new(BTreeMap::new());
+
+fn run_key(ctx: &Arc<Ctx>, node: usize) -> (usize, usize) {
+    (Arc::as_ptr(ctx) as usize, node)
+}
+
+fn set_passive_restart(ctx: &Arc<Ctx>, node: usize, state: PassiveRestart) {
+    if let Ok(mut map) = PASSIVE_RESTARTS.lock() {
+        map.insert(run_key(ctx, node), state);
+    }
+}
+
+fn passive_restart(ctx: &Arc<Ctx>, node: usize) -> Option<PassiveRestart> {
+    PASSIVE_RESTARTS
+        .lock()
+        .ok()
+        .and_then(|map| map.get(&run_key(ctx, node)).copied())
+}
+
+/// Called when the passive node's plan restarts it: from then on its VIP holder waits
+/// for [`wait_caught_up`] to finish rather than for the peer's plan to be `Noop`.
+pub(crate) fn passive_restart_planned(ctx: &Arc<Ctx>, node: usize) {
+    set_passive_restart(ctx, node, PassiveRestart::Pending);
+}
+
 pub(crate) fn wait_caught_up(ctx: Arc<Ctx>) -> Action {
     Action::Custom(
         "wait until this node replicates both ways and has caught up".into(),
-        Box::new(move |cluster: &Cluster, i| wait_replicating_both_ways(cluster, &ctx, i)),
+        Box::new(move |cluster: &Cluster, i| {
+            let result = wait_replicating_both_ways(cluster, &ctx, i);
+            let state = if result.is_ok() {
+                PassiveRestart::Done
+            } else {
+                PassiveRestart::Failed
+            };
+            set_passive_restart(&ctx, i, state);
+            result
+        }),
     )
 }
 

@@ -196,6 +196,7 @@ impl Operation for ServerConfig {
         match &role {
             rolling::RestartRole::NoVip => {}
             rolling::RestartRole::Passive { .. } => {
+                rolling::passive_restart_planned(&self.0, i);
                 actions.push(rolling::wait_caught_up(self.0.clone()));
             }
             rolling::RestartRole::VipHolder => {
