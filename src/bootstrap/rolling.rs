@@ -366,6 +366,19 @@ pub(crate) fn passive_restart_planned(ctx: &Arc<Ctx>, node: usize) {
     set_passive_restart(ctx, node, PassiveRestart::Pending);
 }
 
+/// `inner` (one of the passive node's restart actions), marking the restart failed when
+/// it fails, so that the VIP holder waiting for it stops at once instead of timing out.
+pub(crate) fn failing_passive_restart(ctx: Arc<Ctx>, inner: Action) -> Action {
+    Action::Custom(
+        inner.describe(),
+        Box::new(move |cluster: &Cluster, i| {
+            crate::engine::execute(cluster, &cluster.nodes[i], &inner).inspect_err(|_| {
+                set_passive_restart(&ctx, i, PassiveRestart::Failed);
+            })
+        }),
+    )
+}
+
 pub(crate) fn wait_caught_up(ctx: Arc<Ctx>) -> Action {
     Action::Custom(
         "wait until this node replicates both ways and has caught up".into(),

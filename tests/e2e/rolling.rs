@@ -366,7 +366,11 @@ fn rolling_change(lab: Lab, f: Flavor) {
     }
     // The restarted old holder is the passive node now: fenced, the other one writable.
     let ro = |node: &str| sql(node, "SELECT @@GLOBAL.read_only").trim().to_string();
-    assert_eq!(ro(passive), "0", "{passive} holds the VIP and must be writable");
+    assert_eq!(
+        ro(passive),
+        "0",
+        "{passive} holds the VIP and must be writable"
+    );
     assert_eq!(ro(holder), "1", "{holder} is passive and must be read-only");
     // The re-run has nothing left to do.
     let (code, report) = bootstrap_json(&lab, &[]);
@@ -374,8 +378,7 @@ fn rolling_change(lab: Lab, f: Flavor) {
     for node in [holder, passive] {
         assert_eq!(server_config(&report, node).0, "unchanged", "{report:#}");
     }
-    let switchover_errors: Vec<String> =
-        writer.errors.lock().unwrap()[errors_before..].to_vec();
+    let switchover_errors: Vec<String> = writer.errors.lock().unwrap()[errors_before..].to_vec();
 
     std::thread::sleep(Duration::from_secs(1));
     // Measured, not asserted (the machine is shared): the longest time without an

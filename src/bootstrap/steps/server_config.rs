@@ -197,6 +197,10 @@ impl Operation for ServerConfig {
             rolling::RestartRole::NoVip => {}
             rolling::RestartRole::Passive { .. } => {
                 rolling::passive_restart_planned(&self.0, i);
+                actions = actions
+                    .into_iter()
+                    .map(|a| rolling::failing_passive_restart(self.0.clone(), a))
+                    .collect();
                 actions.push(rolling::wait_caught_up(self.0.clone()));
             }
             rolling::RestartRole::VipHolder => {
