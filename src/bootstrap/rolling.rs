@@ -51,7 +51,15 @@ impl OptionChange {
 
     /// `sync_binlog 1 → 0`.
     pub fn values(&self) -> String {
-        let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "(unset)".into());
+        // A password line's value is a secret, on either side of the change: never
+        // shown (a hand-written [client] password was printed by a dry run, found by
+        // tests/e2e/secrets.rs).
+        let secret = self.key.contains("password");
+        let show = |v: &Option<String>| match v {
+            None => "(unset)".to_string(),
+            Some(_) if secret => "(secret)".to_string(),
+            Some(v) => v.clone(),
+        };
         let group = if self.group == "mysqld" {
             String::new()
         } else {

@@ -371,3 +371,21 @@ fn a_line_the_running_server_already_has_is_only_written() {
         }
     }
 }
+
+/// A password line's value never appears in a change's description, on either side.
+#[test]
+fn a_password_line_is_described_without_its_value() {
+    let change = OptionChange {
+        group: "client".into(),
+        key: "password".into(),
+        from: Some("Cnf-hand-secret-99".into()),
+        to: None,
+        path: OptionPath::FileOnly("no server reads [client]"),
+    };
+    let text = change.describe();
+    assert!(!text.contains("Cnf-hand-secret-99"), "{text}");
+    assert!(
+        text.starts_with("[client] password (secret) → (unset): "),
+        "{text}"
+    );
+}
