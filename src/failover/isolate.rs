@@ -86,7 +86,8 @@ pub(super) fn setup_local_writers(
     inv: &Inventory,
     password: &str,
 ) -> Result<()> {
-    cluster.nodes[0].with_sql(|sql| {
+    // Admin writes: either node may be the fenced passive one.
+    cluster.nodes[0].with_admin_write(|sql| {
         for stmt in crate::dialect::local_writes_table_sql(PROBE_DB) {
             sql.exec(&stmt)?;
         }
@@ -94,7 +95,7 @@ pub(super) fn setup_local_writers(
     })?;
     let pw = crate::dialect::quote_string(password);
     for node in &cluster.nodes {
-        node.with_sql(|sql| {
+        node.with_admin_write(|sql| {
             for own in &inv.nodes {
                 let account = crate::dialect::quote_account(PROBE_USER, &own.address.to_string());
                 for stmt in crate::dialect::probe_account_sql(PROBE_DB, &account, &pw) {
@@ -138,7 +139,7 @@ pub(super) fn cleanup_local_writers(cluster: &Cluster, inv: &Inventory) -> Resul
     let mut first_error = None;
     for node in &cluster.nodes {
         node.reset_sql();
-        let dropped = node.with_sql(|sql| {
+        let dropped = node.with_admin_write(|sql| {
             for own in &inv.nodes {
                 let account = crate::dialect::quote_account(PROBE_USER, &own.address.to_string());
                 for stmt in crate::dialect::drop_probe_account_sql(&account) {

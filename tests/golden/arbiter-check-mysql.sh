@@ -6,6 +6,13 @@
 # it as root, no password). Where root cannot log in that way, it falls back to `ping`,
 # which proves the server accepts connections (it exits 0 even on "Access denied").
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# `release`: switchover's VIP release file, checked this way where keepalived is older
+# than 2.1 (no track_file): fail (FAULT) while it holds a value other than 0.
+if [ "$1" = release ]; then
+    v=$(cat /run/mhactl/vip-release 2>/dev/null | tr -d '[:space:]')
+    [ "${v:-0}" = 0 ]
+    exit
+fi
 if [ "${1:-}" = arbiter ]; then
     # chk_arbiter (vip.arbiter): exit 0 while this node reaches the arbiter 10.213.0.1
     # or its peer ($2). A node that reaches neither is cut off and must not hold the VIP;
