@@ -28,6 +28,18 @@ use std::time::Duration;
 /// catch-up both ways, each bounded on their own) before handing the VIP over.
 pub(crate) const PEER_WAIT: Duration = Duration::from_secs(300);
 
+/// How long the VIP holder waits, writes going on, for its peer's replica to come
+/// within the switchover's lag limit before it hands over anyway with [`DRAIN_TIMEOUT`].
+pub(crate) const LAG_WAIT: Duration = Duration::from_secs(60);
+
+/// The longest a hand-over keeps the holder fenced while a peer within the lag limit
+/// executes its last writes (and the VIP may take to move).
+pub(crate) const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The longest a hand-over keeps the holder fenced while a peer that lagged catches up
+/// (the switchover's own bound is 10 s): writes through the VIP wait meanwhile.
+pub(crate) const DRAIN_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// One option whose line changes in mhactl's option file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct OptionChange {
@@ -192,8 +204,11 @@ pub(crate) fn credit_running_values(
 pub(crate) enum RestartRole {
     /// Its peer holds the VIP: it restarts first, then waits until replication caught up.
     Passive { holder: String },
-    /// It holds the VIP: it restarts only after the VIP moved to its peer.
-    VipHolder,
+    /// It holds the VIP: it restarts only after the VIP moved to its peer, through
+    /// mhactl's release file, or (`stop_keepalived`: its keepalived.conf is not mhactl's,
+    /// e.g. a pair built by hand) by stopping its keepalived after the same fence and
+    /// catch-up ([`crate::switchover::VipRelease`]).
+    VipHolder { stop_keepalived: bool },
     /// No node holds the VIP (nothing served through it yet): restart in place, one
     /// server after the other.
     NoVip,
@@ -206,7 +221,14 @@ impl RestartRole {
             RestartRole::Passive { holder } => {
                 format!("restart (passive first: {holder} holds the VIP)")
             }
-            RestartRole::VipHolder => "restart after switchover (VIP holder)".into(),
+            RestartRole::VipHolder {
+                stop_keepalived: false,
+            } => "restart after switchover (VIP holder)".into(),
+            RestartRole::VipHolder {
+                stop_keepalived: true,
+            } => "restart after switchover by stopping its keepalived (VIP holder; its \
+                  keepalived.conf is not mhactl's, so it tracks no release file)"
+                .into(),
             RestartRole::NoVip => {
                 "restart (no node holds the VIP: one server after the other)".into()
             }
@@ -229,7 +251,9 @@ pub(crate) fn restart_role(cluster: &Cluster, ctx: &Ctx, i: usize) -> Result<Res
         })
     };
     Ok(if holds(&cluster.nodes[i])? {
-        RestartRole::VipHolder
+        RestartRole::VipHolder {
+            stop_keepalived: !keepalived_tracks_release(&cluster.nodes[i], inv)?,
+        }
     } else if holds(peer)? {
         RestartRole::Passive {
             holder: peer.name.clone(),
@@ -237,6 +261,19 @@ pub(crate) fn restart_role(cluster: &Cluster, ctx: &Ctx, i: usize) -> Result<Res
     } else {
         RestartRole::NoVip
     })
+}
+
+/// Whether `node`'s keepalived.conf tracks mhactl's release file (written by mhactl
+/// since switchover landed), so that a switchover can move the VIP through it.
+fn keepalived_tracks_release(
+    node: &crate::engine::NodeHandle,
+    inv: &crate::inventory::Inventory,
+) -> Result<bool> {
+    let (target, _) = facts::os_target(node, inv.mysql.flavor)?;
+    Ok(
+        facts::host::rendered_file(node, target.keepalived_conf_path())?
+            .is_some_and(|c| c.contains(crate::os::switchover::VIP_RELEASE_TRACK_NAME)),
+    )
 }
 
 /// The VIP holder `holder` needs a restart for `options`: move the VIP to its peer
@@ -254,10 +291,30 @@ pub(crate) fn hand_over_vip(
 ) -> Result<()> {
     let node = &cluster.nodes[holder].name;
     let peer = &cluster.peer(holder).name;
+    // A keepalived that tracks no release file of mhactl's (a pair built by hand, an
+    // older mhactl) lets go of the VIP by stopping: the same fence, catch-up and proof
+    // first (docs/switchover.md, "Taking over a pair").
+    let release = if keepalived_tracks_release(&cluster.nodes[holder], &ctx.inv)? {
+        crate::switchover::VipRelease::TrackedFile
+    } else {
+        crate::switchover::VipRelease::StopKeepalived
+    };
     let opts = crate::switchover::SwitchoverOptions {
         to: Some(peer.clone()),
+        release,
         ..Default::default()
     };
+    // A peer that does not catch up while writes go on catches up once the holder is
+    // fenced: the hand-over then waits longer for it (writes wait meanwhile, bounded;
+    // past the bound the switchover rolls back and nothing restarts).
+    // The wait replaces the switchover's own lag refusal (`Seconds_Behind_Master` jumps
+    // by a few seconds under load: a 6 s reading right after a 5 s one refused it).
+    let mut opts = opts;
+    opts.timeout_s = match wait_lag_within(cluster, 1 - holder, opts.max_lag_s)? {
+        None => CATCH_UP_TIMEOUT.as_secs(),
+        Some(_) => DRAIN_TIMEOUT.as_secs(),
+    };
+    opts.max_lag_s = u64::MAX;
     // The engine shows this step's progress; the switchover's own lines would interleave
     // with it, so they are not printed (its report is in the error when it fails).
     crate::switchover::switch_over(cluster, &ctx.inv, &ctx.secrets, &opts, &|_| {}).with_context(
@@ -270,6 +327,28 @@ pub(crate) fn hand_over_vip(
         },
     )?;
     Ok(())
+}
+
+/// Waits (bounded by [`LAG_WAIT`]) until node `i`'s replica lags at most `max_s`
+/// seconds, the switchover's limit: right after the passive node's restart its replica
+/// works off what the holder logged meanwhile. `Some(lag)`: it did not get there (under
+/// a write load as fast as it applies, e.g. its new `sync_binlog = 1` against the hand-built
+/// holder's 0, the backlog never drains while writes go on).
+fn wait_lag_within(cluster: &Cluster, i: usize, max_s: u64) -> Result<Option<u64>> {
+    let node = &cluster.nodes[i];
+    let deadline = std::time::Instant::now() + LAG_WAIT;
+    loop {
+        // A signal ends the wait (nothing changed yet); poll::until would swallow it.
+        crate::interrupt::check()?;
+        let lag = facts::replica_status_fresh(node)?.and_then(|s| s.seconds_behind);
+        if lag.is_some_and(|lag| lag <= max_s) {
+            return Ok(None);
+        }
+        if std::time::Instant::now() >= deadline {
+            return Ok(Some(lag.unwrap_or(u64::MAX)));
+        }
+        crate::interrupt::sleep(Duration::from_millis(500))?;
+    }
 }
 
 /// The holder's first action: wait until the peer finished its own change of this step
@@ -464,6 +543,10 @@ pub(crate) fn set_global_then(changes: &[OptionChange], write: Action) -> Result
             // On any failure the previous values go back: the running server and the
             // file never disagree in a way a re-run would not see (it compares files).
             let undo = |e: anyhow::Error| -> anyhow::Error {
+                if dynamic.is_empty() {
+                    // Nothing was set: the file's own error says what was put back.
+                    return anyhow!("{}: server-config: {e:#}", node.name);
+                }
                 let previous: Vec<(String, u64)> = dynamic
                     .iter()
                     .filter_map(|(k, _, from)| from.map(|f| (k.clone(), f)))
@@ -479,8 +562,7 @@ pub(crate) fn set_global_then(changes: &[OptionChange], write: Action) -> Result
             set(&wanted)
                 .and_then(|()| check_running(node, &wanted))
                 .map_err(undo)?;
-            crate::engine::execute(cluster, node, &write)
-                .map_err(|e| undo(e.context("the option file was not written")))?;
+            crate::engine::execute(cluster, node, &write).map_err(undo)?;
             Ok(())
         }),
     ))

@@ -30,6 +30,16 @@ fn pair(
     cluster(move |i, t, sql| {
         t.on(&format!("if [ -e {MY_CNF} ]"), 0, &files[i]);
         t.on("[ -f /etc/mysql/debian.cnf ] || exit 100", 100, "");
+        // keepalived.conf as mhactl writes it: it tracks the release file (a test of a
+        // pair built by hand overrides it in `extra`).
+        t.on(
+            "if [ -e /etc/keepalived/keepalived.conf ]",
+            0,
+            &format!(
+                "track_file {} {{\n",
+                crate::os::switchover::VIP_RELEASE_TRACK_NAME
+            ),
+        );
         let own = format!(
             "2: eth0    inet 10.0.0.1{}/24 brd 10.0.0.255 scope global eth0\n",
             i + 1
@@ -286,6 +296,36 @@ fn a_restart_goes_to_the_passive_node_first_and_never_to_the_vip_holder_in_place
         steps[1].starts_with("wait until this node replicates both ways"),
         "{steps:#?}"
     );
+}
+
+/// A pair built by hand (the runbook's keepalived.conf, which tracks no file of
+/// mhactl's): the VIP holder still restarts only after the VIP moved, and the plan says
+/// that its keepalived is stopped for the move (the e2e scenario
+/// replication::bootstrap_takes_over_a_runbook_pair_under_writes_without_losing_a_row
+/// runs it under writes). Before, the switchover was refused and bootstrap failed.
+#[test]
+fn the_holder_of_a_hand_built_pair_hands_over_by_stopping_its_keepalived() {
+    let new = ctx_with("mysql:\n  skip_errors: [1062]\n", "");
+    let old = ctx();
+    let runbook_conf = "vrrp_instance VI_1 {\n    state BACKUP\n    nopreempt\n}\n";
+    let c = pair([rendered(&old, 0), rendered(&new, 1)], &[0], |_, t, sql| {
+        t.on("if [ -e /etc/keepalived/keepalived.conf ]", 0, runbook_conf);
+        sql.on("SHOW SLAVE STATUS", vec![]);
+        sql.on("SHOW REPLICA STATUS", vec![]);
+    });
+    let holder = change(step_of(new, "server-config").plan(&c, 0).unwrap());
+    assert!(
+        holder.summary.contains(
+            "restart after switchover by stopping its keepalived (VIP holder; its \
+             keepalived.conf is not mhactl's, so it tracks no release file) for \
+             slave_skip_errors (unset) → 1062"
+        ),
+        "{}",
+        holder.summary
+    );
+    let steps: Vec<String> = holder.actions.iter().map(|a| a.describe()).collect();
+    assert!(steps[0].contains("hand the VIP over"), "{steps:#?}");
+    assert!(steps[1].contains("and restart mariadb"), "{steps:#?}");
 }
 
 /// Nobody holds the VIP (keepalived not set up, or stopped): restarts in place, one

@@ -203,7 +203,7 @@ impl Operation for ServerConfig {
                     .collect();
                 actions.push(rolling::wait_caught_up(self.0.clone()));
             }
-            rolling::RestartRole::VipHolder => {
+            rolling::RestartRole::VipHolder { .. } => {
                 let ctx = self.0.clone();
                 let peer_done = move |cluster: &Cluster, peer: usize| {
                     // Read fresh (no caching scope): the peer is changing under us.
@@ -265,7 +265,9 @@ fn write_config_checked(
                 if !out.success() {
                     restore_file(node, path, previous.as_deref())?;
                     bail!(
-                        "`mysqld --validate-config` rejects the new {path} (exit {}): {}; the previous version was restored",
+                        "mysqld --validate-config rejects the new {path} (exit {}): {}; the previous \
+                         version was restored and the server was not restarted (the change needs \
+                         no restart)",
                         out.status,
                         validate_config_errors(&out.stderr, &out.stdout)
                     );
