@@ -133,3 +133,67 @@ fn keepalived_from_its_files_service_and_label_facts() {
         );
     }
 }
+
+/// A pair built by hand whose VIP holder handed the VIP over by stopping its keepalived
+/// (server-config): node-a's keepalived (the runbook's configuration, stopped) starts
+/// only once node-b, which holds the VIP under the runbook's multicast configuration,
+/// runs mhactl's unicast one; the two would not hear each other and both take the VIP.
+#[test]
+fn keepalived_of_a_hand_built_pair_starts_after_the_peer_holding_the_vip_is_converted() {
+    use secrecy::ExposeSecret;
+    let ctx = ctx();
+    let inv = &ctx.inv;
+    let target =
+        crate::os::OsTarget::new(OsFamily::Debian, crate::inventory::Flavor::Mariadb).unwrap();
+    let mhactls =
+        crate::render::render_keepalived_conf(inv, 1, ctx.secrets.vrrp_password.expose_secret())
+            .unwrap();
+    let runbook = "vrrp_instance VI_1 {\n    state BACKUP\n    nopreempt\n}\n";
+    let script = crate::render::render_check_script(inv, &target).unwrap();
+    for (peer_conf, want_wait) in [(runbook, true), (mhactls.as_str(), false)] {
+        let c = silent_pair();
+        for (n, conf) in [(&c.nodes[0], runbook), (&c.nodes[1], peer_conf)] {
+            facts::remember::<host::RenderedFile>(
+                n,
+                std::path::Path::new(target.keepalived_conf_path()),
+                Some(conf.to_string()),
+            );
+        }
+        let a = &c.nodes[0];
+        facts::remember::<host::RenderedFile>(
+            a,
+            std::path::Path::new(target.check_script_path()),
+            Some(script.clone()),
+        );
+        facts::remember::<host::ServiceActive>(
+            a,
+            &host::ServiceArg {
+                services: ServiceManager::SysV,
+                service: crate::os::KEEPALIVED_SERVICE.into(),
+            },
+            false,
+        );
+        facts::remember::<packages::CheckScriptLabelFact>(
+            a,
+            target.check_script_path(),
+            CheckScriptLabel::NotEnforcing,
+        );
+        facts::remember::<host::KeepalivedVersionFact>(
+            a,
+            &(),
+            Ok(Some(crate::os::keepalived::KeepalivedVersion::new(2, 2, 7))),
+        );
+        facts::remember::<host::InterfaceAddresses>(
+            &c.nodes[1],
+            &inv.vip.interface,
+            vec![inv.vip.address],
+        );
+        let got = plan(&c, "keepalived");
+        let waits = "start keepalived once node-b runs mhactl's keepalived.conf";
+        assert_eq!(got.contains(waits), want_wait, "{got}");
+        assert!(
+            got.starts_with("change: write /etc/keepalived/keepalived.conf, "),
+            "{got}"
+        );
+    }
+}
