@@ -114,14 +114,14 @@ impl Writer {
 
 /// Samples every 200 ms which nodes hold the VIP; remembers the sequence of holders
 /// (a sample with none is skipped: the VIP is between nodes) and every sample where
-/// both held it.
-struct VipWatch {
+/// both held it. (Also used by replication.rs's takeover of a hand-built pair.)
+pub(crate) struct VipWatch {
     stop: Arc<AtomicBool>,
     handle: std::thread::JoinHandle<(usize, Vec<String>, Vec<&'static str>)>,
 }
 
 impl VipWatch {
-    fn start(lab: &Lab, holder: &'static str) -> VipWatch {
+    pub(crate) fn start(lab: &Lab, holder: &'static str) -> VipWatch {
         let stop = Arc::new(AtomicBool::new(false));
         let s = stop.clone();
         let (dir, subnet) = (lab.dir.clone(), lab.subnet);
@@ -164,7 +164,7 @@ impl VipWatch {
         VipWatch { stop, handle }
     }
 
-    fn stop(self) -> (usize, Vec<String>, Vec<&'static str>) {
+    pub(crate) fn stop(self) -> (usize, Vec<String>, Vec<&'static str>) {
         self.stop.store(true, Ordering::Relaxed);
         self.handle.join().unwrap()
     }

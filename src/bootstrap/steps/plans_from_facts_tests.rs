@@ -97,34 +97,7 @@ fn keepalived_from_its_files_service_and_label_facts() {
     ];
     for (current, running, want) in cases {
         let c = silent_pair();
-        let n = &c.nodes[0];
-        let file = |path: &str, v: Option<&str>| {
-            facts::remember::<host::RenderedFile>(
-                n,
-                std::path::Path::new(path),
-                v.map(str::to_string),
-            )
-        };
-        file(target.keepalived_conf_path(), *current);
-        file(target.check_script_path(), Some(&script));
-        facts::remember::<host::ServiceActive>(
-            n,
-            &host::ServiceArg {
-                services: ServiceManager::SysV,
-                service: crate::os::KEEPALIVED_SERVICE.into(),
-            },
-            *running,
-        );
-        facts::remember::<packages::CheckScriptLabelFact>(
-            n,
-            target.check_script_path(),
-            CheckScriptLabel::NotEnforcing,
-        );
-        facts::remember::<host::KeepalivedVersionFact>(
-            n,
-            &(),
-            Ok(Some(crate::os::keepalived::KeepalivedVersion::new(2, 2, 7))),
-        );
+        keepalived_facts(&c.nodes[0], *current, &script, *running);
         let got = plan(&c, "keepalived");
         assert!(
             got.starts_with(want),
@@ -152,36 +125,11 @@ fn keepalived_of_a_hand_built_pair_starts_after_the_peer_holding_the_vip_is_conv
     let script = crate::render::render_check_script(inv, &target).unwrap();
     for (peer_conf, want_wait) in [(runbook, true), (mhactls.as_str(), false)] {
         let c = silent_pair();
-        for (n, conf) in [(&c.nodes[0], runbook), (&c.nodes[1], peer_conf)] {
-            facts::remember::<host::RenderedFile>(
-                n,
-                std::path::Path::new(target.keepalived_conf_path()),
-                Some(conf.to_string()),
-            );
-        }
-        let a = &c.nodes[0];
+        keepalived_facts(&c.nodes[0], Some(runbook), &script, false);
         facts::remember::<host::RenderedFile>(
-            a,
-            std::path::Path::new(target.check_script_path()),
-            Some(script.clone()),
-        );
-        facts::remember::<host::ServiceActive>(
-            a,
-            &host::ServiceArg {
-                services: ServiceManager::SysV,
-                service: crate::os::KEEPALIVED_SERVICE.into(),
-            },
-            false,
-        );
-        facts::remember::<packages::CheckScriptLabelFact>(
-            a,
-            target.check_script_path(),
-            CheckScriptLabel::NotEnforcing,
-        );
-        facts::remember::<host::KeepalivedVersionFact>(
-            a,
-            &(),
-            Ok(Some(crate::os::keepalived::KeepalivedVersion::new(2, 2, 7))),
+            &c.nodes[1],
+            std::path::Path::new(target.keepalived_conf_path()),
+            Some(peer_conf.to_string()),
         );
         facts::remember::<host::InterfaceAddresses>(
             &c.nodes[1],
@@ -196,4 +144,34 @@ fn keepalived_of_a_hand_built_pair_starts_after_the_peer_holding_the_vip_is_conv
             "{got}"
         );
     }
+}
+
+/// What the `keepalived` step reads on node `n` (Debian, MariaDB, keepalived 2.2.7, no
+/// SELinux): its keepalived.conf `conf`, the check script `script`, keepalived `running`.
+fn keepalived_facts(n: &NodeHandle, conf: Option<&str>, script: &str, running: bool) {
+    let target =
+        crate::os::OsTarget::new(OsFamily::Debian, crate::inventory::Flavor::Mariadb).unwrap();
+    let file = |path: &str, v: Option<&str>| {
+        facts::remember::<host::RenderedFile>(n, std::path::Path::new(path), v.map(str::to_string))
+    };
+    file(target.keepalived_conf_path(), conf);
+    file(target.check_script_path(), Some(script));
+    facts::remember::<host::ServiceActive>(
+        n,
+        &host::ServiceArg {
+            services: ServiceManager::SysV,
+            service: crate::os::KEEPALIVED_SERVICE.into(),
+        },
+        running,
+    );
+    facts::remember::<packages::CheckScriptLabelFact>(
+        n,
+        target.check_script_path(),
+        CheckScriptLabel::NotEnforcing,
+    );
+    facts::remember::<host::KeepalivedVersionFact>(
+        n,
+        &(),
+        Ok(Some(crate::os::keepalived::KeepalivedVersion::new(2, 2, 7))),
+    );
 }
