@@ -227,7 +227,7 @@ fn mysql_lab_bootstrap_from_rpm_style_first_start(lab: Lab) {
     let detail = step["detail"].as_str().unwrap();
     assert!(
         detail.contains(&format!(
-            "node-a: server-config: mysqld --validate-config rejects the new {drop_in}"
+            "node-a: server-config: `mysqld --validate-config` rejects the new {drop_in}"
         )) && detail.contains("unknown variable 'bogus_option=1'")
             && detail.contains(
                 "the previous version was restored and the server was not restarted \

@@ -265,7 +265,7 @@ fn write_config_checked(
                 if !out.success() {
                     restore_file(node, path, previous.as_deref())?;
                     bail!(
-                        "mysqld --validate-config rejects the new {path} (exit {}): {}; the previous \
+                        "`mysqld --validate-config` rejects the new {path} (exit {}): {}; the previous \
                          version was restored and the server was not restarted (the change needs \
                          no restart)",
                         out.status,

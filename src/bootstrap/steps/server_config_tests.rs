@@ -96,7 +96,7 @@ fn validate_config_failure_without_a_restart_restores_the_previous_file() {
     assert_eq!(
         format!("{err:#}"),
         format!(
-            "node-a: server-config: mysqld --validate-config rejects the new {my_cnf} (exit 1): \
+            "node-a: server-config: `mysqld --validate-config` rejects the new {my_cnf} (exit 1): \
              [MY-000067] unknown variable 'bogus_option=1'.; the previous version was restored and \
              the server was not restarted (the change needs no restart)"
         )
