@@ -299,17 +299,16 @@ pub(crate) fn hand_over_vip(
     } else {
         crate::switchover::VipRelease::StopKeepalived
     };
-    let opts = crate::switchover::SwitchoverOptions {
+    let mut opts = crate::switchover::SwitchoverOptions {
         to: Some(peer.clone()),
         release,
         ..Default::default()
     };
     // A peer that does not catch up while writes go on catches up once the holder is
     // fenced: the hand-over then waits longer for it (writes wait meanwhile, bounded;
-    // past the bound the switchover rolls back and nothing restarts).
-    // The wait replaces the switchover's own lag refusal (`Seconds_Behind_Master` jumps
-    // by a few seconds under load: a 6 s reading right after a 5 s one refused it).
-    let mut opts = opts;
+    // past the bound the switchover rolls back and nothing restarts). This wait replaces
+    // the switchover's own lag refusal (`Seconds_Behind_Master` jumps by a few seconds
+    // under load: a 6 s reading right after a 5 s one refused it on the lab).
     opts.timeout_s = match wait_lag_within(cluster, 1 - holder, opts.max_lag_s)? {
         None => CATCH_UP_TIMEOUT.as_secs(),
         Some(_) => DRAIN_TIMEOUT.as_secs(),
