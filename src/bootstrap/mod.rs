@@ -7,6 +7,9 @@ pub mod firewall;
 pub mod path_safety;
 pub mod paths;
 mod platform;
+pub(crate) mod rolling;
+#[cfg(test)]
+mod rolling_tests;
 /// Moved below the commands (reinit confirms replication too); the old path still works.
 pub use crate::replication_confirm;
 /// The `replication` and `app-users` steps live with the others in [`steps`]; the old paths still work.

@@ -23,8 +23,10 @@
 //! `replica_control` (binary log and replica thread statements, status parsing),
 //! `replication` (re-pointing a replica), `accounts` (users, grants, `sql_log_bin` off/on,
 //! the temporary root password), `server_options` (my.cnf option names), `dumps` (the dump
-//! tool's binary log position), `gtid`, `durability`, `fencing` (read_only fence and unfence), `switchover` (position wait, long
-//! transactions, sessions to end, the canary row), `insecure_defaults`, `queries` (text
+//! tool's binary log position), `gtid`, `durability`, `fencing` (read_only fence and
+//! unfence), `option_changes` (which changed option needs a restart and which is set with
+//! `SET GLOBAL`), `switchover` (position wait, long transactions, sessions to end, the
+//! canary row), `isolate` (failover-test's local writers), `insecure_defaults`, `queries` (text
 //! that is the same everywhere) and `probe` (failover's write probe). Callers outside
 //! `dialect/` write no SQL and compare no flavors: they call these.
 
@@ -40,6 +42,7 @@ mod grants;
 mod gtid;
 mod insecure_defaults;
 mod isolate;
+mod option_changes;
 mod probe;
 mod queries;
 mod replica_control;
@@ -57,6 +60,7 @@ pub use flavor::GtidModel;
 pub use grants::grant_changes;
 pub use gtid::{gtid_subset_of_executed_sql, set_gtid_purged_sql};
 pub use isolate::{local_write_sql, local_writes_per_node_sql, local_writes_table_sql};
+pub use option_changes::{same_running_value, OptionPath};
 pub use probe::{
     drop_accounts_advice_sql, drop_database_advice_sql, drop_probe_account_sql,
     drop_probe_database_sql, probe_account_sql, probe_accounts_sql, probe_database_exists_sql,

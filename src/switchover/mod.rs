@@ -11,6 +11,7 @@
 mod actions;
 mod measure;
 mod preflight;
+mod release;
 mod report;
 mod steps;
 
@@ -23,6 +24,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 pub use preflight::{read_state, NodeState, PairState};
+pub use release::VipRelease;
 pub use report::{render_text, Measurement, Outcome, StepRecord, SwitchoverReport};
 pub use steps::FAIL_AT_ENV;
 
@@ -43,6 +45,9 @@ pub struct SwitchoverOptions {
     pub measure: bool,
     /// Milliseconds between the writer's inserts (`--measure`).
     pub interval_ms: u64,
+    /// How the old holder lets go of the VIP (bootstrap stops a keepalived whose
+    /// configuration mhactl did not write; the command always uses the release file).
+    pub release: VipRelease,
 }
 
 impl Default for SwitchoverOptions {
@@ -55,6 +60,7 @@ impl Default for SwitchoverOptions {
             timeout_s: 10,
             measure: false,
             interval_ms: 20,
+            release: VipRelease::TrackedFile,
         }
     }
 }
@@ -218,7 +224,9 @@ pub fn switch_over(
         let mut rec = steps::Recorder {
             report: &mut report,
         };
-        steps::prepare_tracking(&ctx, &mut rec)?;
+        if opts.release == VipRelease::TrackedFile {
+            steps::prepare_tracking(&ctx, &mut rec)?;
+        }
         if opts.measure {
             measuring = Some(measure::start(
                 cluster,
@@ -380,6 +388,7 @@ pub fn run(args: &SwitchoverArgs, global: &GlobalArgs) -> Result<ExitCode> {
         timeout_s: args.timeout_s,
         measure: args.measure,
         interval_ms: args.interval_ms.max(1),
+        release: VipRelease::TrackedFile,
     };
     let quiet = global.quiet || global.output == OutputFormat::Json;
     let say = |line: &str| {

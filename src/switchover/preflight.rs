@@ -4,7 +4,7 @@
 //! file, a hold or release left by an earlier run, replication not running both ways
 //! or lagging, a long write transaction on the holder.
 
-use super::{Refused, SwitchoverOptions};
+use super::{Refused, SwitchoverOptions, VipRelease};
 use crate::dialect::{BinlogCoordinates, Dialect, ReplicaStatus};
 use crate::engine::{Cluster, NodeHandle};
 use crate::facts;
@@ -188,7 +188,8 @@ pub fn state_refusals(
         }
         match n.keepalived {
             None => refuse(&mut out, i, "keepalived is not installed".into()),
-            Some(_) if !n.conf_tracks_release => refuse(
+            // Stopping keepalived needs nothing of mhactl's in its configuration.
+            Some(_) if !n.conf_tracks_release && opts.release == VipRelease::TrackedFile => refuse(
                 &mut out,
                 i,
                 format!(
@@ -324,7 +325,7 @@ pub fn plan(
     let (o, n) = (&cluster.nodes[old].name, &cluster.nodes[1 - old].name);
     let mut plan = Vec::new();
     for (i, s) in state.nodes.iter().enumerate() {
-        if s.tracking != ReleaseTracking::Tracked {
+        if s.tracking != ReleaseTracking::Tracked && opts.release == VipRelease::TrackedFile {
             let why = match s.tracking {
                 ReleaseTracking::NoDir => "the directory is missing, e.g. after a reboot",
                 _ => "keepalived does not watch it",
@@ -376,12 +377,7 @@ pub fn plan(
         } else {
             format!("{n}: no priority boost (its keepalived.conf has no {})", files::VIP_TAKE_TRACK_NAME)
         },
-        format!(
-            "{o}: write 1 into {} (FAULT: the VIP moves to {n}), wait up to {} s, then 0 (and {n}'s {} back to 0)",
-            files::VIP_RELEASE_PATH,
-            opts.timeout_s,
-            files::VIP_TAKE_PATH
-        ),
+        super::release::plan_line(o, n, opts.release, opts.timeout_s),
         format!(
             "{n}: unfence ({}) once it holds the VIP",
             state.nodes[1 - old].dialect.unfence_sql().join("; ")
@@ -461,6 +457,37 @@ mod tests {
             .iter()
             .map(|r| r.to_string())
             .collect()
+    }
+
+    /// A keepalived.conf mhactl did not write (a pair built by hand): the command refuses
+    /// it, bootstrap's hand-over by stopping keepalived does not, but still needs
+    /// keepalived running on both nodes (the peer takes the VIP through it).
+    #[test]
+    fn a_hand_built_keepalived_is_refused_unless_the_release_stops_it() {
+        let foreign = |s: &mut PairState| {
+            for n in &mut s.nodes {
+                n.conf_tracks_release = false;
+                n.conf_has_take = false;
+                n.tracking = ReleaseTracking::NoDir;
+            }
+        };
+        assert_eq!(check(foreign).len(), 2);
+        let names = vec!["node-a".to_string(), "node-b".to_string()];
+        let stop = SwitchoverOptions {
+            release: VipRelease::StopKeepalived,
+            ..Default::default()
+        };
+        let mut state = PairState {
+            nodes: vec![node(true), node(false)],
+        };
+        foreign(&mut state);
+        assert!(state_refusals(&names, &state, &stop).is_empty());
+        state.nodes[1].keepalived_running = false;
+        let refused: Vec<String> = state_refusals(&names, &state, &stop)
+            .iter()
+            .map(|r| r.to_string())
+            .collect();
+        assert_eq!(refused, ["node-b: keepalived is not running"]);
     }
 
     #[test]

@@ -20,7 +20,7 @@ use super::actions::{
 };
 use super::preflight::{gtid_executed, one_value, read_only, tracking, PairState};
 use super::report::{StepRecord, SwitchoverReport};
-use super::SwitchoverOptions;
+use super::{SwitchoverOptions, VipRelease};
 use crate::engine::{Cluster, NodeHandle};
 use crate::facts;
 use crate::interrupt::UndoStack;
@@ -278,7 +278,10 @@ pub(super) fn switch<'a>(
 
     // Move the VIP.
     let back = undo.push(format!("move the VIP back to {o}"), move || {
-        move_back(ctx, new_ro_start)
+        match ctx.opts.release {
+            VipRelease::TrackedFile => move_back(ctx, new_ro_start),
+            VipRelease::StopKeepalived => super::release::move_back_stopped(ctx),
+        }
     });
     // The taking node's priority up to 254 first: it then takes over within ms of the
     // release (its skew time) instead of ~0.65 s; nopreempt keeps it BACKUP until then.
@@ -297,29 +300,39 @@ pub(super) fn switch<'a>(
         })?;
     }
     let t_release = Instant::now();
-    rec.step(ctx, "release", || {
-        run(ctx.node(old), &files::set_release_command(1))?;
-        Ok(((), format!("{o}: 1 > {} (FAULT)", files::VIP_RELEASE_PATH)))
-    })?;
+    rec.step(ctx, "release", || Ok(((), super::release::release(ctx)?)))?;
     rec.step(ctx, "move-vip", || {
         let s = wait_vip_on(ctx.cluster, ctx.inv, new, old, ctx.timeout())?;
         Ok(((), format!("{n} holds the VIP after {s:.3} s")))
     })?;
     rec.report.vip_moved_s = Some(t_release.elapsed().as_secs_f64());
+    let stopped = ctx.opts.release == VipRelease::StopKeepalived;
     rec.step(ctx, "settle", || {
-        run(ctx.node(old), &files::set_release_command(0))?;
+        // A stopped keepalived has no release file to reset: it stays stopped.
+        if !stopped {
+            run(ctx.node(old), &files::set_release_command(0))?;
+        }
         if boost {
             run(ctx.node(new), &files::set_take_command(0))?;
         }
         Ok((
             (),
             format!(
-                "{o}: 0 > {}{} (BACKUP; nopreempt keeps the VIP on {n})",
-                files::VIP_RELEASE_PATH,
+                "{o}: {}{} ({})",
+                if stopped {
+                    "keepalived stays stopped".to_string()
+                } else {
+                    format!("0 > {}", files::VIP_RELEASE_PATH)
+                },
                 if boost {
                     format!(", {n}: 0 > {}", files::VIP_TAKE_PATH)
                 } else {
                     String::new()
+                },
+                if stopped {
+                    format!("bootstrap starts it with mhactl's configuration after {o}'s restart")
+                } else {
+                    format!("BACKUP; nopreempt keeps the VIP on {n}")
                 }
             ),
         ))
@@ -419,13 +432,28 @@ fn canary(ctx: &Ctx) -> Result<(String, String)> {
     statements.push(crate::dialect::canary_write_sql(db, &token));
     exec_all(new, &statements)?;
     // The VIP answers from the new holder (asked from the old one, replication login).
-    let via_vip = facts::server_id_through_vip(
+    let want = &ctx.state.nodes[ctx.new].server_id;
+    let mut vip_note = "the VIP's";
+    let via_vip = match facts::server_id_through_vip(
         ctx.cluster,
         ctx.inv,
         &ctx.secrets.replication_password,
         ctx.new,
-    )?;
-    let want = &ctx.state.nodes[ctx.new].server_id;
+    ) {
+        Ok(id) => id,
+        // Bootstrap taking over a pair built by hand: the inventory's replication
+        // account is made by a later step. The VIP is on the new holder's interface
+        // only (move-vip) and bootstrap's vip-check step logs in through it later.
+        Err(e)
+            if ctx.opts.release == VipRelease::StopKeepalived
+                && crate::sql::server_error_code(&e) == Some(1045) =>
+        {
+            vip_note =
+                "no login through the VIP yet: the inventory's replication account comes later";
+            want.clone()
+        }
+        Err(e) => return Err(e),
+    };
     if &via_vip != want {
         bail!(
             "the VIP answers from server_id {via_vip}, not {} (server_id {want})",
@@ -453,7 +481,7 @@ fn canary(ctx: &Ctx) -> Result<(String, String)> {
     }
     exec_all(new, &cleanup)?;
     let summary = format!(
-        "row {token} written on {} (server_id {want}, the VIP's), on {} after {back_s:.3} s",
+        "row {token} written on {} (server_id {want}, {vip_note}), on {} after {back_s:.3} s",
         new.name, old.name
     );
     Ok((summary.clone(), summary))

@@ -430,20 +430,10 @@ fn error_codes(v: &str) -> BTreeSet<String> {
     list(v)
 }
 
-/// Do a running value and a rendered one mean the same?
+/// Do a running value and a rendered one mean the same? (The dialect's comparison, which
+/// bootstrap also uses to check a `SET GLOBAL`.)
 fn same_value(running: &str, wanted: &str) -> bool {
-    fn norm(v: &str) -> String {
-        let l = v.trim().to_ascii_lowercase();
-        match l.as_str() {
-            "on" | "true" | "yes" => "1".into(),
-            "off" | "false" | "no" => "0".into(),
-            _ => l.parse::<i128>().map(|n| n.to_string()).unwrap_or(l),
-        }
-    }
-    // MariaDB shows some numbers as decimals (`expire_logs_days` 7.000000).
-    let float = |v: &str| v.trim().parse::<f64>().ok();
-    norm(running) == norm(wanted)
-        || matches!((float(running), float(wanted)), (Some(a), Some(b)) if a == b)
+    crate::dialect::same_running_value(running, wanted)
 }
 
 #[cfg(test)]

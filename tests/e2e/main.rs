@@ -24,6 +24,7 @@ mod paths;
 mod reinit;
 mod replication;
 mod robustness;
+mod rolling;
 mod safety;
 mod secrets;
 mod semisync;
@@ -52,6 +53,7 @@ fn main() {
         reinit::scenarios,
         replication::scenarios,
         robustness::scenarios,
+        rolling::scenarios,
         safety::scenarios,
         secrets::scenarios,
         semisync::scenarios,

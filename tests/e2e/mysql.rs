@@ -183,10 +183,12 @@ fn mysql_lab_bootstrap_from_rpm_style_first_start(lab: Lab) {
     let report = bootstrap_json(&lab);
     assert_eq!(report["changed"], 0, "{report}");
 
-    // `mysqld --validate-config` before a restart: with an option file the server
-    // rejects (an unknown variable, in another drop-in) and mhactl's own file edited by
-    // hand, server-config fails before stopping anything, names the server's error and
-    // puts the edited file back; the running mysqld is the same process.
+    // `mysqld --validate-config` before anything is applied: with an option file the
+    // server rejects (an unknown variable, in another drop-in) and mhactl's own file
+    // edited by hand, server-config fails naming the node, the step and the server's
+    // error, and puts the edited file back; the running mysqld is the same process.
+    // (The edit is a comment: since rolling changes (issue 16) such a change is written
+    // without a restart, so it is refused on that path, not before a restart.)
     let drop_in = "/etc/mysql/mysql.conf.d/zz-mhactl.cnf";
     lab.ssh_ok(
         "node-a",
@@ -196,6 +198,15 @@ fn mysql_lab_bootstrap_from_rpm_style_first_start(lab: Lab) {
         ),
     );
     let pid = lab.ssh_ok("node-a", "pidof mysqld");
+    // The dry run names the path: a comment is written without a restart.
+    let dry = mhactl(&["bootstrap", &lab.inventory(), "--dry-run", "--no-progress"]);
+    let dry = String::from_utf8_lossy(&dry.stdout).into_owned();
+    assert!(
+        dry.lines().any(|l| l.contains("node-a")
+            && l.contains("server-config")
+            && l.contains("without restarting mysql: only comments change")),
+        "{dry}"
+    );
     let out = mhactl(&[
         "bootstrap",
         &lab.inventory(),
@@ -216,11 +227,15 @@ fn mysql_lab_bootstrap_from_rpm_style_first_start(lab: Lab) {
     let detail = step["detail"].as_str().unwrap();
     assert!(
         detail.contains(&format!(
-            "node-a: server-config: mysqld --validate-config rejects the new {drop_in}"
+            "node-a: server-config: `mysqld --validate-config` rejects the new {drop_in}"
         )) && detail.contains("unknown variable 'bogus_option=1'")
-            && detail.contains("the previous version was restored and mysql was not restarted"),
+            && detail.contains(
+                "the previous version was restored and the server was not restarted \
+                 (the change needs no restart)"
+            ),
         "{detail}"
     );
+
     assert!(lab
         .ssh_ok("node-a", &format!("tail -n 1 {drop_in}"))
         .contains("# edited by hand"));

@@ -238,6 +238,8 @@ fn bootstrap_takes_over_a_runbook_pair_under_writes_without_losing_a_row(lab: La
     let inv = lab.inventory();
     // A dry run changes nothing. (It cannot show the re-point yet: the replication step
     // waits for server-config's pending change, as every step after a pending one does.)
+    // (Nor server-config's paths: server-paths creates the error log's directory first.
+    // The run's own report names them, checked below.)
     mhactl_ok(&["bootstrap", &inv, "--dry-run", "--no-progress"]);
     assert!(lab
         .ssh_ok("node-b", "mysql -e 'SHOW SLAVE STATUS\\G'")
@@ -253,12 +255,30 @@ fn bootstrap_takes_over_a_runbook_pair_under_writes_without_losing_a_row(lab: La
         std::thread::sleep(Duration::from_millis(100));
     }
     let before = writer.acked_count();
+    // node-a (the runbook's priority 100) holds the VIP. The servers restart one at a
+    // time and never node-a while it holds the VIP: bootstrap hands the VIP to node-b
+    // first, by stopping node-a's hand-built keepalived (it tracks no file of mhactl's).
+    let watch = crate::rolling::VipWatch::start(&lab, "node-a");
     let out = mhactl(&["bootstrap", &inv, "--no-progress"]);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     // Writes go on a little after bootstrap, then stop.
     std::thread::sleep(Duration::from_secs(2));
     let (acked, errors) = writer.finish();
+    let (samples, both, holders) = watch.stop();
+    eprintln!("VIP: holders {holders:?} in {samples} samples");
+    assert!(
+        both.is_empty(),
+        "the VIP was on both nodes: {both:?}\n{stdout}"
+    );
+    // Exactly one move: keepalived's conversion to mhactl's configuration afterwards
+    // keeps the VIP on node-b (node-a's keepalived starts after node-b's).
+    assert_eq!(holders, ["node-a", "node-b"], "{stdout}");
+    assert!(
+        stdout.contains("restart (passive first: node-a holds the VIP)")
+            && stdout.contains("restart after switchover by stopping its keepalived"),
+        "{stdout}"
+    );
     eprintln!(
         "writer: {} acknowledged ({before} before bootstrap), {} errors{}",
         acked.len(),

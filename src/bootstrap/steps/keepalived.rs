@@ -94,8 +94,43 @@ impl Operation for Keepalived {
             )));
             what.push("reload keepalived".into());
         } else {
+            // The peer holds the VIP under a keepalived.conf mhactl did not write (a pair
+            // built by hand, whose holder handed the VIP over by stopping its keepalived
+            // in server-config): that keepalived speaks multicast VRRP, which this
+            // node's (unicast to the peer) does not hear, so starting now could put the
+            // VIP on both nodes. Start once the peer runs mhactl's configuration and
+            // holds the VIP again; then this node stays BACKUP (nopreempt).
+            // (Only where this node's own keepalived.conf is not mhactl's either: a
+            // first bootstrap has none, and a pair mhactl built speaks unicast on both.)
+            let peer = cluster.peer(i);
+            let own_foreign =
+                current_conf.is_some() && !names_release_track(current_conf.as_deref());
+            let peer_conf = |peer| -> Result<bool> {
+                let (t, _) = facts::os_target(peer, inv.mysql.flavor)?;
+                Ok(names_release_track(
+                    facts::host::rendered_file(peer, t.keepalived_conf_path())?.as_deref(),
+                ))
+            };
+            if own_foreign && facts::holds_vip(peer, inv)? && !peer_conf(peer)? {
+                let ctx = self.0.clone();
+                actions.push(Action::Custom(
+                    format!(
+                        "wait until {} runs mhactl's keepalived configuration and holds the VIP \
+                         again (at most {} s)",
+                        peer.name,
+                        PEER_CONVERTED_WAIT.as_secs()
+                    ),
+                    Box::new(move |cluster: &Cluster, i| wait_peer_converted(cluster, &ctx, i)),
+                ));
+                what.push(format!(
+                    "start keepalived once {} runs mhactl's keepalived.conf (its own is not \
+                     mhactl's: the two would not hear each other)",
+                    peer.name
+                ));
+            } else {
+                what.push("start keepalived".into());
+            }
             actions.push(start_service(services, KEEPALIVED_SERVICE, None));
-            what.push("start keepalived".into());
         }
         Ok(Plan::Change(Change {
             summary: what.join(", "),
@@ -103,4 +138,50 @@ impl Operation for Keepalived {
             diff: (!diff.is_empty()).then_some(diff),
         }))
     }
+}
+
+/// How long a node waits for its peer's keepalived to be converted ([`wait_peer_converted`]):
+/// the peer's reload drops the VIP for its master-down interval (about 3.6 s).
+const PEER_CONVERTED_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Whether a keepalived.conf is one mhactl wrote: it names the release file's track, in
+/// either form (track_file, or the check script's release mode before keepalived 2.1).
+fn names_release_track(conf: Option<&str>) -> bool {
+    conf.is_some_and(|c| c.contains(crate::os::switchover::VIP_RELEASE_TRACK_NAME))
+}
+
+/// [`names_release_track`] of `node`'s keepalived.conf, read now.
+fn conf_is_mhactls(
+    node: &crate::engine::NodeHandle,
+    inv: &crate::inventory::Inventory,
+) -> Result<bool> {
+    let (target, _) = facts::os_target(node, inv.mysql.flavor)?;
+    let path = std::path::Path::new(target.keepalived_conf_path());
+    Ok(names_release_track(
+        facts::fresh::<facts::host::RenderedFile>(node, path)?.as_deref(),
+    ))
+}
+
+/// Waits until node `i`'s peer runs mhactl's keepalived.conf (its own `keepalived`
+/// step reloaded it) and holds the VIP again.
+fn wait_peer_converted(cluster: &Cluster, ctx: &Ctx, i: usize) -> Result<()> {
+    let peer = cluster.peer(i);
+    crate::poll::until(PEER_CONVERTED_WAIT, || {
+        Ok(conf_is_mhactls(peer, &ctx.inv)?
+            && facts::service_active_fresh(
+                peer,
+                facts::os_target(peer, ctx.inv.mysql.flavor)?.1,
+                KEEPALIVED_SERVICE,
+            )?
+            && facts::fresh::<facts::host::InterfaceAddresses>(peer, &ctx.inv.vip.interface)?
+                .contains(&ctx.inv.vip.address))
+    })
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "{}: keepalived: not started: {} does not run mhactl's keepalived.conf with the VIP \
+             ({e:#}); re-run bootstrap once its keepalived step succeeded",
+            cluster.nodes[i].name,
+            peer.name
+        )
+    })
 }

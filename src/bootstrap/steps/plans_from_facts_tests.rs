@@ -97,34 +97,7 @@ fn keepalived_from_its_files_service_and_label_facts() {
     ];
     for (current, running, want) in cases {
         let c = silent_pair();
-        let n = &c.nodes[0];
-        let file = |path: &str, v: Option<&str>| {
-            facts::remember::<host::RenderedFile>(
-                n,
-                std::path::Path::new(path),
-                v.map(str::to_string),
-            )
-        };
-        file(target.keepalived_conf_path(), *current);
-        file(target.check_script_path(), Some(&script));
-        facts::remember::<host::ServiceActive>(
-            n,
-            &host::ServiceArg {
-                services: ServiceManager::SysV,
-                service: crate::os::KEEPALIVED_SERVICE.into(),
-            },
-            *running,
-        );
-        facts::remember::<packages::CheckScriptLabelFact>(
-            n,
-            target.check_script_path(),
-            CheckScriptLabel::NotEnforcing,
-        );
-        facts::remember::<host::KeepalivedVersionFact>(
-            n,
-            &(),
-            Ok(Some(crate::os::keepalived::KeepalivedVersion::new(2, 2, 7))),
-        );
+        keepalived_facts(&c.nodes[0], *current, &script, *running);
         let got = plan(&c, "keepalived");
         assert!(
             got.starts_with(want),
@@ -132,4 +105,73 @@ fn keepalived_from_its_files_service_and_label_facts() {
             current.is_some()
         );
     }
+}
+
+/// A pair built by hand whose VIP holder handed the VIP over by stopping its keepalived
+/// (server-config): node-a's keepalived (the runbook's configuration, stopped) starts
+/// only once node-b, which holds the VIP under the runbook's multicast configuration,
+/// runs mhactl's unicast one; the two would not hear each other and both take the VIP.
+#[test]
+fn keepalived_of_a_hand_built_pair_starts_after_the_peer_holding_the_vip_is_converted() {
+    use secrecy::ExposeSecret;
+    let ctx = ctx();
+    let inv = &ctx.inv;
+    let target =
+        crate::os::OsTarget::new(OsFamily::Debian, crate::inventory::Flavor::Mariadb).unwrap();
+    let mhactls =
+        crate::render::render_keepalived_conf(inv, 1, ctx.secrets.vrrp_password.expose_secret())
+            .unwrap();
+    let runbook = "vrrp_instance VI_1 {\n    state BACKUP\n    nopreempt\n}\n";
+    let script = crate::render::render_check_script(inv, &target).unwrap();
+    for (peer_conf, want_wait) in [(runbook, true), (mhactls.as_str(), false)] {
+        let c = silent_pair();
+        keepalived_facts(&c.nodes[0], Some(runbook), &script, false);
+        facts::remember::<host::RenderedFile>(
+            &c.nodes[1],
+            std::path::Path::new(target.keepalived_conf_path()),
+            Some(peer_conf.to_string()),
+        );
+        facts::remember::<host::InterfaceAddresses>(
+            &c.nodes[1],
+            &inv.vip.interface,
+            vec![inv.vip.address],
+        );
+        let got = plan(&c, "keepalived");
+        let waits = "start keepalived once node-b runs mhactl's keepalived.conf";
+        assert_eq!(got.contains(waits), want_wait, "{got}");
+        assert!(
+            got.starts_with("change: write /etc/keepalived/keepalived.conf, "),
+            "{got}"
+        );
+    }
+}
+
+/// What the `keepalived` step reads on node `n` (Debian, MariaDB, keepalived 2.2.7, no
+/// SELinux): its keepalived.conf `conf`, the check script `script`, keepalived `running`.
+fn keepalived_facts(n: &NodeHandle, conf: Option<&str>, script: &str, running: bool) {
+    let target =
+        crate::os::OsTarget::new(OsFamily::Debian, crate::inventory::Flavor::Mariadb).unwrap();
+    let file = |path: &str, v: Option<&str>| {
+        facts::remember::<host::RenderedFile>(n, std::path::Path::new(path), v.map(str::to_string))
+    };
+    file(target.keepalived_conf_path(), conf);
+    file(target.check_script_path(), Some(script));
+    facts::remember::<host::ServiceActive>(
+        n,
+        &host::ServiceArg {
+            services: ServiceManager::SysV,
+            service: crate::os::KEEPALIVED_SERVICE.into(),
+        },
+        running,
+    );
+    facts::remember::<packages::CheckScriptLabelFact>(
+        n,
+        target.check_script_path(),
+        CheckScriptLabel::NotEnforcing,
+    );
+    facts::remember::<host::KeepalivedVersionFact>(
+        n,
+        &(),
+        Ok(Some(crate::os::keepalived::KeepalivedVersion::new(2, 2, 7))),
+    );
 }

@@ -1,6 +1,10 @@
-//! Step `server-config`: the server's drop-in option file, and restarting the server safely.
+//! Step `server-config`: the server's drop-in option file, applying a change without a
+//! restart where every changed option is dynamic (`SET GLOBAL`), and otherwise restarting
+//! the servers in a rolling order ([`crate::bootstrap::rolling`]).
 
 use super::shared::Ctx;
+use crate::bootstrap::rolling;
+use crate::dialect::OptionPath;
 use crate::engine::{file_diff, Action, Change, Cluster, NodeHandle, Operation, Plan};
 use crate::facts;
 use crate::os::option_files::VALIDATE_CONFIG_COMMAND;
@@ -79,6 +83,44 @@ impl Operation for ServerConfig {
             )));
         }
         let service = target.server_service();
+        // Which option lines change, and how each reaches the running server.
+        let mut changes = rolling::option_changes(&d, current.as_deref(), &wanted);
+        if current.is_some() {
+            // (A first bootstrap has no file: the packaged server restarts anyway.)
+            changes = rolling::credit_running_values(node, &d, changes)?;
+        }
+        let restarts: Vec<String> = changes
+            .iter()
+            .filter(|c| c.path == OptionPath::Restart)
+            .map(rolling::OptionChange::values)
+            .collect();
+        let needs_restart =
+            !live_ok || include.is_some() || debian_cnf.is_some() || !restarts.is_empty();
+        if !needs_restart {
+            // Only dynamic options (and lines no running server reads): `SET GLOBAL` and
+            // the file, no restart.
+            let mut listed: Vec<String> = changes
+                .iter()
+                .map(rolling::OptionChange::describe)
+                .collect();
+            if listed.is_empty() {
+                listed.push("only comments change".into());
+            }
+            let write = write_config_checked(
+                path,
+                wanted.clone(),
+                current.clone(),
+                d.supports_validate_config(),
+            );
+            return Ok(Plan::Change(Change {
+                summary: format!(
+                    "write {path} without restarting {service}: {}",
+                    listed.join("; ")
+                ),
+                actions: vec![rolling::set_global_then(&changes, write)?],
+                diff: Some(file_diff(path, current.as_deref(), &wanted)),
+            }));
+        }
         let log = crate::bootstrap::error_log::server_error_log(inv, &target);
         let mut actions = Vec::new();
         let mut diff = String::new();
@@ -137,11 +179,117 @@ impl Operation for ServerConfig {
             ));
             what.push(format!("write {path} and restart {service}"));
         }
+        // Who restarts when: never the VIP holder while it holds the VIP.
+        let role = rolling::restart_role(cluster, &self.0, i)?;
+        let mut why = restarts;
+        if !live_ok {
+            why.push(format!(
+                "the running server differs from {path} (server_id, auto_increment_offset, \
+                 datadir or character set)"
+            ));
+        }
+        let why = if why.is_empty() {
+            "the running server's files".to_string() // debian.cnf or the include line
+        } else {
+            why.join("; ")
+        };
+        match &role {
+            rolling::RestartRole::NoVip => {}
+            rolling::RestartRole::Passive { .. } => {
+                rolling::passive_restart_planned(&self.0, i);
+                actions = actions
+                    .into_iter()
+                    .map(|a| rolling::failing_passive_restart(self.0.clone(), a))
+                    .collect();
+                actions.push(rolling::wait_caught_up(self.0.clone()));
+            }
+            rolling::RestartRole::VipHolder { .. } => {
+                let ctx = self.0.clone();
+                let peer_done = move |cluster: &Cluster, peer: usize| {
+                    // Read fresh (no caching scope): the peer is changing under us.
+                    let plan = ServerConfig(ctx.clone()).plan(cluster, peer)?;
+                    Ok(matches!(plan, Plan::Noop(_)))
+                };
+                actions.insert(
+                    0,
+                    rolling::hand_over_first(self.0.clone(), why.clone(), peer_done),
+                );
+                actions.push(rolling::wait_caught_up(self.0.clone()));
+            }
+        }
+        let mut summary = what.join(", ");
+        // A first bootstrap (no file yet) restarts in place: nothing more to say.
+        if current.is_some() || role != rolling::RestartRole::NoVip {
+            summary = format!("{summary}: {} for {why}", role.label());
+            let others: Vec<String> = changes
+                .iter()
+                .filter(|c| c.path != OptionPath::Restart)
+                .map(|c| format!("{} (applied by the restart)", c.describe()))
+                .collect();
+            if !others.is_empty() {
+                summary = format!("{summary}; {}", others.join("; "));
+            }
+        }
         Ok(Plan::Change(Change {
-            summary: what.join(", "),
+            summary,
             actions,
             diff: (!diff.is_empty()).then_some(diff),
         }))
+    }
+}
+
+/// Write the server's config without a restart (only dynamic options or lines no running
+/// server reads changed); where the server can check its options
+/// (`mysqld --validate-config`), a file it rejects is put back.
+fn write_config_checked(
+    path: &'static str,
+    wanted: String,
+    previous: Option<String>,
+    validate: bool,
+) -> Action {
+    let check = if validate {
+        ", check it with `mysqld --validate-config`"
+    } else {
+        ""
+    };
+    Action::Custom(
+        format!("write {path} (mode 644){check}"),
+        Box::new(move |cluster: &Cluster, i| {
+            let node = &cluster.nodes[i];
+            node.transport
+                .write_file(Path::new(path), wanted.as_bytes(), 0o644)?;
+            if validate {
+                let out = node
+                    .transport
+                    .run(&RemoteCommand::new(VALIDATE_CONFIG_COMMAND))?;
+                if !out.success() {
+                    restore_file(node, path, previous.as_deref())?;
+                    bail!(
+                        "`mysqld --validate-config` rejects the new {path} (exit {}): {}; the previous \
+                         version was restored and the server was not restarted (the change needs \
+                         no restart)",
+                        out.status,
+                        validate_config_errors(&out.stderr, &out.stdout)
+                    );
+                }
+            }
+            Ok(())
+        }),
+    )
+}
+
+/// Put the previous version of `path` back (`None`: there was none, remove ours).
+fn restore_file(node: &NodeHandle, path: &str, previous: Option<&str>) -> Result<()> {
+    match previous {
+        Some(old) => node
+            .transport
+            .write_file(Path::new(path), old.as_bytes(), 0o644),
+        None => node
+            .transport
+            .run_ok(&RemoteCommand::new(crate::os::files::remove_file_command(
+                path,
+            )))
+            .map(|_| ()),
     }
 }
 
@@ -163,8 +311,9 @@ struct ServerUnit {
 }
 
 /// Server restarts of one run never overlap: while one node's server restarts, the
-/// other's answers. (A re-run that changes the drop-in of a running pair, e.g. after an
-/// upgrade of mhactl, restarts both nodes' servers, each step on both nodes at once.)
+/// other's answers. On a running pair the order is also decided by who holds the VIP
+/// ([`rolling`]: the passive node first, never the holder in place); where no node holds
+/// it (a first bootstrap) this lock alone makes the two restarts one after the other.
 static SERVER_RESTARTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Restart the server and wait until it answers SQL; a failure quotes the new lines
@@ -249,13 +398,7 @@ fn write_config_and_restart(
         Box::new(move |cluster: &Cluster, i| {
             let node = &cluster.nodes[i];
             let restore = || -> Result<()> {
-                match &previous {
-                    Some(old) => node.transport.write_file(Path::new(path), old.as_bytes(), 0o644)?,
-                    None => {
-                        node.transport
-                            .run_ok(&RemoteCommand::new(crate::os::files::remove_file_command(path)))?;
-                    }
-                }
+                restore_file(node, path, previous.as_deref())?;
                 if let Some((undo, _)) = companion {
                     node.transport.run_ok(&RemoteCommand::new(undo))?;
                 }

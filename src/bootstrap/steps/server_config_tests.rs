@@ -3,15 +3,21 @@
 use crate::bootstrap::steps_tests::{as_installed, change_actions, cluster, ctx_with, step_of};
 use crate::engine::Plan;
 
+/// Who holds the VIP decides the order of a restart: here nobody does yet.
+pub(super) const NO_VIP: (&str, i32, &str) = ("ip -4 -o addr show dev eth0", 0, "");
+
 /// `mysqld --validate-config` rejects the new file: the previous one goes back, the
 /// server is not restarted, and the error names node, step, file and the server's words.
 #[test]
 fn validate_config_failure_restores_the_previous_file_without_a_restart() {
     let ctx = ctx_with("mysql:\n  flavor: mysql\n", "");
     let c = cluster(|_, t, sql| {
+        t.on(NO_VIP.0, NO_VIP.1, NO_VIP.2);
         sql.on("SELECT VERSION()", vec![vec![("version", Some("8.4.3"))]]);
         as_installed(sql);
         sql.on("@@GLOBAL.server_id", vec![vec![("value", Some("7"))]]);
+        // The running values of the lines that change (none is in force yet).
+        sql.on("SHOW GLOBAL VARIABLES", vec![]);
         t.on("[ -f /etc/mysql/debian.cnf ] || exit 100", 100, ""); // MySQL has none
         let my_cnf = "/etc/mysql/mysql.conf.d/zz-mhactl.cnf";
         t.on(&crate::transport::write_file_script(my_cnf, 0o644), 0, "");
@@ -46,6 +52,57 @@ fn validate_config_failure_restores_the_previous_file_without_a_restart() {
     );
 }
 
+/// The same rejection on the path without a restart (only a comment of mhactl's file
+/// changed, e.g. edited by hand, while another drop-in has an option the server does
+/// not know): the hand-edited file goes back, nothing is set or restarted, and the error
+/// names node, step, file and the server's words (tests/e2e/mysql.rs on the lab).
+#[test]
+fn validate_config_failure_without_a_restart_restores_the_previous_file() {
+    let ctx = ctx_with("mysql:\n  flavor: mysql\n", "");
+    let d = crate::dialect::Dialect::from_version_string("8.4.3").unwrap();
+    let target =
+        crate::os::OsTarget::new(crate::os::OsFamily::Debian, crate::inventory::Flavor::Mysql)
+            .unwrap();
+    let wanted = crate::render::render_my_cnf(&ctx.inv, 0, &d, &target).unwrap();
+    let edited = format!("{wanted}# edited by hand\n");
+    let my_cnf = "/etc/mysql/mysql.conf.d/zz-mhactl.cnf";
+    let c = cluster(move |_, t, sql| {
+        t.on(NO_VIP.0, NO_VIP.1, NO_VIP.2);
+        sql.on("SELECT VERSION()", vec![vec![("version", Some("8.4.3"))]]);
+        as_installed(sql);
+        t.on("[ -f /etc/mysql/debian.cnf ] || exit 100", 100, "");
+        t.on(&crate::transport::write_file_script(my_cnf, 0o644), 0, "");
+        t.on(&format!("if [ -e {my_cnf} ]"), 0, &edited);
+        t.on_full(
+            "--validate-config",
+            1,
+            "",
+            "2026-11-26T10:25:10.113057Z 0 [ERROR] [MY-000067] [Server] unknown variable 'bogus_option=1'.\n\
+             2026-11-26T10:25:10.113093Z 0 [ERROR] [MY-010119] [Server] Aborting\n",
+        );
+    });
+    let Plan::Change(change) = step_of(ctx, "server-config").plan(&c, 0).unwrap() else {
+        panic!("expected a change")
+    };
+    assert!(
+        change
+            .summary
+            .ends_with("without restarting mysql: only comments change"),
+        "{}",
+        change.summary
+    );
+    assert_eq!(change.actions.len(), 1);
+    let err = crate::engine::execute(&c, &c.nodes[0], &change.actions[0]).unwrap_err();
+    assert_eq!(
+        format!("{err:#}"),
+        format!(
+            "node-a: server-config: `mysqld --validate-config` rejects the new {my_cnf} (exit 1): \
+             [MY-000067] unknown variable 'bogus_option=1'.; the previous version was restored and \
+             the server was not restarted (the change needs no restart)"
+        )
+    );
+}
+
 #[test]
 fn validate_config_messages_keep_the_servers_words() {
     use crate::bootstrap::steps::validate_config_errors;
@@ -74,6 +131,7 @@ fn validate_config_messages_keep_the_servers_words() {
 fn server_config_points_debian_cnf_at_a_custom_socket_with_the_server_stopped() {
     let ctx = ctx_with("mysql:\n  socket: /var/run/custom/mysql.sock\n", "");
     let c = cluster(|_, t, sql| {
+        t.on(NO_VIP.0, NO_VIP.1, NO_VIP.2);
         t.on("debian.cnf", 0, "[client]\n[mysql_upgrade]\n");
         t.on("if [ -e /etc/mysql/mariadb.conf.d/60-mhactl.cnf ]", 3, ""); // not written yet
         as_installed(sql);
@@ -96,6 +154,7 @@ fn server_config_points_debian_cnf_at_a_custom_socket_with_the_server_stopped() 
     );
     // debian.cnf already names the socket: no stop, no edit.
     let c = cluster(|_, t, sql| {
+        t.on(NO_VIP.0, NO_VIP.1, NO_VIP.2);
         t.on(
             "debian.cnf",
             0,
@@ -119,6 +178,7 @@ fn a_rolled_back_my_cnf_takes_debian_cnf_back_with_it() {
     for starts in [false, true] {
         let journal = crate::transport::fake::Journal::default();
         let c = cluster(|_, t, sql| {
+            t.on(NO_VIP.0, NO_VIP.1, NO_VIP.2);
             t.journal(&journal);
             t.on("debian.cnf", 0, "[client]\n[mysql_upgrade]\n");
             t.on("if [ -e /etc/mysql/mariadb.conf.d/60-mhactl.cnf ]", 3, ""); // not written yet
