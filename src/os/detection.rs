@@ -65,8 +65,8 @@ fn level_timers(level: Detection) -> Timers {
             vrrp_version: 3,
             advert_int_cs: 10,
             sql_timeout_ms: 250,
-            arbiter_silence_ms: 150,
-            arbiter_probe_ms: 100,
+            arbiter_silence_ms: 200,
+            arbiter_probe_ms: 150,
             rise: 1,
         },
         Detection::Default => Timers {
@@ -74,8 +74,8 @@ fn level_timers(level: Detection) -> Timers {
             vrrp_version: 3,
             advert_int_cs: 30,
             sql_timeout_ms: 500,
-            arbiter_silence_ms: 250,
-            arbiter_probe_ms: 150,
+            arbiter_silence_ms: 300,
+            arbiter_probe_ms: 200,
             rise: 2,
         },
         Detection::Relaxed => Timers {
@@ -287,18 +287,18 @@ mod tests {
 
     #[test]
     fn an_arbiter_raises_the_interval_until_the_holder_lets_go_first() {
-        // Default with an arbiter: a release within 0.6 s; 0.3 s would let a boosted
-        // peer take over after 0.6023 s (no margin), 0.35 s after 0.7027 s.
+        // Default with an arbiter: a release within 0.7 s; 0.35 s would let a boosted
+        // peer take over after 0.7027 s (no margin), 0.4 s after 0.8031 s.
         let t = timers(None, None, true);
-        assert_eq!(t.advert_int_text(), "0.35");
-        assert!((t.arbiter_detection_s() - 0.6).abs() < 1e-9);
+        assert_eq!(t.advert_int_text(), "0.4");
+        assert!((t.arbiter_detection_s() - 0.7).abs() < 1e-9);
         assert_eq!(
             timers(Some(Detection::Fast), None, false).advert_int_text(),
             "0.1"
         );
         assert_eq!(
             timers(Some(Detection::Fast), None, true).advert_int_text(),
-            "0.3"
+            "0.35"
         );
         assert_eq!(
             timers(Some(Detection::Relaxed), None, true).advert_int_text(),
