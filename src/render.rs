@@ -387,7 +387,7 @@ pub fn render_keepalived_conf_with(
     let timers = crate::os::detection::timers(
         inv.vip.detection,
         inv.vip.advert_int_s,
-        inv.vip.arbiter.is_some(),
+        arbiter_peer_priority(inv),
     );
     insert_detection_timers(&mut ctx, inv, &timers, node);
     ctx.insert("track_process", &opts.track_process.unwrap_or_default());
@@ -549,7 +549,7 @@ fn insert_check_timers(ctx: &mut Context, inv: &Inventory) {
     let t = detection::timers(
         inv.vip.detection,
         inv.vip.advert_int_s,
-        inv.vip.arbiter.is_some(),
+        arbiter_peer_priority(inv),
     );
     ctx.insert("arbiter_poll", &crate::os::arbiter::poll_command(&t));
     ctx.insert("arbiter_silence_cs", &t.arbiter_silence_ms.div_ceil(10));
@@ -578,4 +578,12 @@ fn insert_check_timers(ctx: &mut Context, inv: &Inventory) {
     ctx.insert("port_hex", &format!("{:04X}", inv.mysql.port));
     ctx.insert("detection_log", detection::DETECTION_LOG);
     ctx.insert("run_dir", crate::os::fence::RUN_DIR);
+}
+
+/// With `vip.arbiter`, the higher of the two nodes' priorities: whichever node is cut
+/// off, its peer takes over no sooner than this one would ([`crate::os::detection::timers`]).
+fn arbiter_peer_priority(inv: &Inventory) -> Option<u8> {
+    inv.vip
+        .arbiter
+        .map(|_| inv.priority(0).max(inv.priority(1)))
 }

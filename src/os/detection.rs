@@ -33,8 +33,11 @@ pub const WATCH_POLL_MS: u32 = 100;
 pub const ARBITER_PAUSE_MS: u32 = 100;
 /// The health check's attempts per run: one slow answer is not a failure, two are.
 pub const SQL_ATTEMPTS: u32 = 2;
-/// Priority a switchover gives the node about to take the VIP (`vip-take` file): the
-/// arbiter invariant must hold against it too ([`crate::os::switchover::TAKE_BOOST`]).
+/// Priority a switchover gives the node about to take the VIP (`vip-take` file). The
+/// arbiter invariant is kept against the configured priorities, not against this one: a
+/// peer is boosted only while a switchover moves the VIP, after it fenced the holder and
+/// put the fence hold on it, so a holder cut off in that second cannot take writes even
+/// if the VIP sat on both nodes for a moment (docs/failover.md, "Detection timers").
 pub const BOOSTED_PRIORITY: u8 = crate::os::switchover::TAKE_BOOST;
 
 /// Every timer keepalived.conf and the check script use, derived from `vip.detection`.
@@ -65,8 +68,8 @@ fn level_timers(level: Detection) -> Timers {
             vrrp_version: 3,
             advert_int_cs: 10,
             sql_timeout_ms: 250,
-            arbiter_silence_ms: 200,
-            arbiter_probe_ms: 150,
+            arbiter_silence_ms: 300,
+            arbiter_probe_ms: 200,
             rise: 1,
         },
         Detection::Default => Timers {
@@ -74,8 +77,8 @@ fn level_timers(level: Detection) -> Timers {
             vrrp_version: 3,
             advert_int_cs: 30,
             sql_timeout_ms: 500,
-            arbiter_silence_ms: 300,
-            arbiter_probe_ms: 200,
+            arbiter_silence_ms: 500,
+            arbiter_probe_ms: 300,
             rise: 2,
         },
         Detection::Relaxed => Timers {
@@ -92,10 +95,15 @@ fn level_timers(level: Detection) -> Timers {
 
 /// The timers for `vip.detection` (`None`: `default`) or, for an inventory that still
 /// sets `vip.advert_int_s` (whole seconds), the relaxed checks with that interval over
-/// VRRPv2 as before. With an arbiter the advertisement interval is raised, in 0.05 s
-/// steps, until the cut-off holder provably lets the VIP go before even a boosted peer
-/// (priority 254, mid-switchover) takes it ([`arbiter_margin_s`] > 0).
-pub fn timers(detection: Option<Detection>, legacy_advert_s: Option<u8>, arbiter: bool) -> Timers {
+/// VRRPv2 as before. With an arbiter (`arbiter_peer_priority`: the higher of the two
+/// nodes' priorities, the peer that can take over soonest) the advertisement interval is
+/// raised, in 0.05 s steps, until a cut-off holder provably lets the VIP go before its
+/// peer takes it ([`arbiter_margin_s`] >= [`MARGIN_S`]).
+pub fn timers(
+    detection: Option<Detection>,
+    legacy_advert_s: Option<u8>,
+    arbiter_peer_priority: Option<u8>,
+) -> Timers {
     let mut t = match legacy_advert_s {
         Some(s) => Timers {
             level: "legacy",
@@ -105,8 +113,8 @@ pub fn timers(detection: Option<Detection>, legacy_advert_s: Option<u8>, arbiter
         },
         None => level_timers(detection.unwrap_or_default()),
     };
-    if arbiter {
-        while arbiter_margin_s(&t, BOOSTED_PRIORITY) < MARGIN_S {
+    if let Some(p) = arbiter_peer_priority {
+        while arbiter_margin_s(&t, p) < MARGIN_S {
             // VRRPv2 counts whole seconds.
             t.advert_int_cs += if t.vrrp_version == 2 { 100 } else { 5 };
         }
@@ -116,7 +124,7 @@ pub fn timers(detection: Option<Detection>, legacy_advert_s: Option<u8>, arbiter
 
 /// Safety margin the arbiter rule keeps between the cut-off holder's worst release
 /// and the peer's earliest takeover (scheduling, fork and ARP latency).
-const MARGIN_S: f64 = 0.05;
+pub const MARGIN_S: f64 = 0.05;
 
 impl Timers {
     /// The advertisement interval in seconds.
@@ -258,7 +266,7 @@ mod tests {
 
     fn all() -> Vec<Timers> {
         let mut v = Vec::new();
-        for arbiter in [false, true] {
+        for arbiter in [None, Some(100)] {
             for level in [Detection::Fast, Detection::Default, Detection::Relaxed] {
                 v.push(timers(Some(level), None, arbiter));
             }
@@ -271,7 +279,7 @@ mod tests {
 
     #[test]
     fn the_default_is_sub_second_vrrpv3() {
-        let t = timers(None, None, false);
+        let t = timers(None, None, None);
         assert_eq!(
             (t.level, t.vrrp_version, t.advert_int_text()),
             ("default", 3, "0.3".into())
@@ -287,41 +295,51 @@ mod tests {
 
     #[test]
     fn an_arbiter_raises_the_interval_until_the_holder_lets_go_first() {
-        // Default with an arbiter: a release within 0.7 s; 0.35 s would let a boosted
-        // peer take over after 0.7027 s (no margin), 0.4 s after 0.8031 s.
-        let t = timers(None, None, true);
+        // Default with an arbiter: a release within 0.9 s; at 0.3 s a peer of priority
+        // 100 could take over after 0.78 s, at 0.4 s after 1.04 s.
+        let t = timers(None, None, Some(100));
         assert_eq!(t.advert_int_text(), "0.4");
-        assert!((t.arbiter_detection_s() - 0.7).abs() < 1e-9);
+        assert!((t.arbiter_detection_s() - 0.9).abs() < 1e-9);
+        assert!((t.earliest_takeover_s(100) - 1.043_75).abs() < 1e-9);
         assert_eq!(
-            timers(Some(Detection::Fast), None, false).advert_int_text(),
+            timers(Some(Detection::Fast), None, None).advert_int_text(),
             "0.1"
         );
         assert_eq!(
-            timers(Some(Detection::Fast), None, true).advert_int_text(),
-            "0.35"
+            timers(Some(Detection::Fast), None, Some(100)).advert_int_text(),
+            "0.3"
         );
         assert_eq!(
-            timers(Some(Detection::Relaxed), None, true).advert_int_text(),
+            timers(Some(Detection::Relaxed), None, Some(100)).advert_int_text(),
             "1"
         );
-        assert_eq!(timers(None, Some(1), true).advert_int_text(), "1");
-        // The invariant, for every level, against the default priorities and against a
-        // peer boosted to 254 by switchover's take file.
-        for level in [Detection::Fast, Detection::Default, Detection::Relaxed] {
-            let t = timers(Some(level), None, true);
-            for p in [1, 90, 100, BOOSTED_PRIORITY] {
+        assert_eq!(timers(None, Some(1), Some(100)).advert_int_text(), "1");
+        // A higher configured priority takes over sooner: a longer interval.
+        assert_eq!(timers(None, None, Some(250)).advert_int_text(), "0.5");
+        // The invariant, for every level and legacy interval, against the priority given.
+        for p in [1, 90, 100, 200, 254] {
+            for level in [Detection::Fast, Detection::Default, Detection::Relaxed] {
+                let t = timers(Some(level), None, Some(p));
+                assert!(arbiter_margin_s(&t, p) >= MARGIN_S - 1e-9, "{t:?} at {p}");
+                // ... and every lower priority (the other node) takes over later still.
+                assert!(
+                    arbiter_margin_s(&t, p / 2) >= MARGIN_S - 1e-9,
+                    "{t:?} at {p}"
+                );
+            }
+            for legacy in [1, 2, 5] {
+                let t = timers(None, Some(legacy), Some(p));
                 assert!(arbiter_margin_s(&t, p) >= MARGIN_S - 1e-9, "{t:?} at {p}");
             }
         }
-        for legacy in [1, 2, 5] {
-            let t = timers(None, Some(legacy), true);
-            assert!(arbiter_margin_s(&t, BOOSTED_PRIORITY) >= MARGIN_S, "{t:?}");
-        }
+        // A switchover's boosted peer (254) could take over before a default holder cut
+        // off in that second lets go: covered by the fence (BOOSTED_PRIORITY's doc).
+        assert!(arbiter_margin_s(&timers(None, None, Some(100)), BOOSTED_PRIORITY) < 0.0);
     }
 
     #[test]
     fn legacy_advert_int_keeps_vrrpv2_whole_seconds() {
-        let t = timers(None, Some(2), false);
+        let t = timers(None, Some(2), None);
         assert_eq!(
             (t.level, t.vrrp_version, t.advert_int_text()),
             ("legacy", 2, "2".into())
@@ -350,7 +368,7 @@ mod tests {
         assert_eq!(seconds_text(1500), "1.5");
         let t = Timers {
             advert_int_cs: 5,
-            ..timers(None, None, false)
+            ..timers(None, None, None)
         };
         assert_eq!(t.advert_int_text(), "0.05");
         assert_eq!(
