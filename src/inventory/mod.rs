@@ -178,10 +178,10 @@ fn default_prefix() -> u8 {
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Detection {
-    /// VRRPv3 advertisements every 0.1 s (0.3 s with an arbiter), 0.25 s health-check
+    /// VRRPv3 advertisements every 0.1 s (0.35 s with an arbiter), 0.25 s health-check
     /// attempts: the fastest failover, the least tolerance for a stalled host.
     Fast,
-    /// VRRPv3 advertisements every 0.3 s (0.4 s with an arbiter), 0.5 s health-check
+    /// VRRPv3 advertisements every 0.3 s (0.45 s with an arbiter), 0.5 s health-check
     /// attempts.
     #[default]
     Default,

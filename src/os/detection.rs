@@ -123,8 +123,10 @@ pub fn timers(
 }
 
 /// Safety margin the arbiter rule keeps between the cut-off holder's worst release
-/// and the peer's earliest takeover (scheduling, fork and ARP latency).
-pub const MARGIN_S: f64 = 0.05;
+/// and the peer's earliest takeover: scheduling on a loaded host stretches the probe
+/// (on the lab at a load of 45, 0.1 s was not enough: the peer took the VIP while the
+/// cut-off holder still had it).
+pub const MARGIN_S: f64 = 0.2;
 
 impl Timers {
     /// The advertisement interval in seconds.
@@ -296,18 +298,18 @@ mod tests {
     #[test]
     fn an_arbiter_raises_the_interval_until_the_holder_lets_go_first() {
         // Default with an arbiter: a release within 0.9 s; at 0.3 s a peer of priority
-        // 100 could take over after 0.78 s, at 0.4 s after 1.04 s.
+        // 100 could take over after 0.78 s, at 0.45 s after 1.17 s (0.2 s margin).
         let t = timers(None, None, Some(100));
-        assert_eq!(t.advert_int_text(), "0.4");
+        assert_eq!(t.advert_int_text(), "0.45");
         assert!((t.arbiter_detection_s() - 0.9).abs() < 1e-9);
-        assert!((t.earliest_takeover_s(100) - 1.043_75).abs() < 1e-9);
+        assert!((t.earliest_takeover_s(100) - 1.174_218_75).abs() < 1e-9);
         assert_eq!(
             timers(Some(Detection::Fast), None, None).advert_int_text(),
             "0.1"
         );
         assert_eq!(
             timers(Some(Detection::Fast), None, Some(100)).advert_int_text(),
-            "0.3"
+            "0.35"
         );
         assert_eq!(
             timers(Some(Detection::Relaxed), None, Some(100)).advert_int_text(),
@@ -315,7 +317,7 @@ mod tests {
         );
         assert_eq!(timers(None, Some(1), Some(100)).advert_int_text(), "1");
         // A higher configured priority takes over sooner: a longer interval.
-        assert_eq!(timers(None, None, Some(250)).advert_int_text(), "0.5");
+        assert_eq!(timers(None, None, Some(250)).advert_int_text(), "0.55");
         // The invariant, for every level and legacy interval, against the priority given.
         for p in [1, 90, 100, 200, 254] {
             for level in [Detection::Fast, Detection::Default, Detection::Relaxed] {
@@ -332,9 +334,10 @@ mod tests {
                 assert!(arbiter_margin_s(&t, p) >= MARGIN_S - 1e-9, "{t:?} at {p}");
             }
         }
-        // A switchover's boosted peer (254) could take over before a default holder cut
-        // off in that second lets go: covered by the fence (BOOSTED_PRIORITY's doc).
-        assert!(arbiter_margin_s(&timers(None, None, Some(100)), BOOSTED_PRIORITY) < 0.0);
+        // Against a switchover's boosted peer (254) the margin is not kept (0.0035 s at
+        // 0.45 s): covered by the fence instead (BOOSTED_PRIORITY's doc).
+        let boosted = arbiter_margin_s(&timers(None, None, Some(100)), BOOSTED_PRIORITY);
+        assert!(boosted < MARGIN_S, "{boosted}");
     }
 
     #[test]
