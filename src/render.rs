@@ -38,6 +38,10 @@ pub struct KeepalivedOptions {
     /// Check the release file with a `vrrp_script` instead (the health-check script's
     /// `release` mode, every second): for a keepalived older than 2.1 (EL7's 1.3.5).
     pub release_script: bool,
+    /// Track the server process by this name with keepalived's `track_process`
+    /// (process events: keepalived >= 2.0.11 in the initial network namespace), beside
+    /// the check script's socket watcher; `None` where that cannot work.
+    pub track_process: Option<&'static str>,
 }
 
 impl Default for KeepalivedOptions {
@@ -46,6 +50,7 @@ impl Default for KeepalivedOptions {
             unicast: true,
             release_file: true,
             release_script: false,
+            track_process: None,
         }
     }
 }
@@ -59,6 +64,20 @@ impl KeepalivedOptions {
             release_file: track_file,
             release_script: !track_file,
             ..KeepalivedOptions::default()
+        }
+    }
+
+    /// These options with `track_process` for the server process `name` (`None`: the
+    /// node receives no process events) when the node's keepalived (`version`) has it.
+    pub fn with_track_process(
+        self,
+        version: Option<crate::os::keepalived::KeepalivedVersion>,
+        name: Option<&'static str>,
+    ) -> Self {
+        let supported = version.is_some_and(|v| v.capabilities().track_process);
+        KeepalivedOptions {
+            track_process: name.filter(|_| supported),
+            ..self
         }
     }
 }
@@ -365,7 +384,13 @@ pub fn render_keepalived_conf_with(
     ctx.insert("virtual_router_id", &inv.vip.virtual_router_id);
     node_at(inv, node)?;
     ctx.insert("priority", &inv.priority(node));
-    ctx.insert("advert_int", &inv.vip.advert_int_s.max(1));
+    let timers = crate::os::detection::timers(
+        inv.vip.detection,
+        inv.vip.advert_int_s,
+        arbiter_peer_priority(inv),
+    );
+    insert_detection_timers(&mut ctx, inv, &timers, node);
+    ctx.insert("track_process", &opts.track_process.unwrap_or_default());
     ctx.insert("vrrp_password", vrrp_password);
     ctx.insert("unicast", &opts.unicast);
     ctx.insert(
@@ -395,14 +420,52 @@ pub fn render_keepalived_conf_with(
         &fenced.then_some(crate::os::fence::AGENT_PATH),
     );
     ctx.insert("notify_fifo", crate::os::fence::NOTIFY_FIFO);
-    insert_arbiter_timers(&mut ctx, inv, 1 - node.min(1));
+    insert_arbiter_timers(&mut ctx, inv, &timers, 1 - node.min(1));
     render(KEEPALIVED_TEMPLATE, &ctx)
 }
 
-/// keepalived.conf's `chk_arbiter` (only with `vip.arbiter`): its timers and the two
+/// keepalived.conf's VRRP and check timers from `vip.detection`
+/// ([`crate::os::detection`]), and the numbers their comments quote.
+fn insert_detection_timers(
+    ctx: &mut Context,
+    inv: &Inventory,
+    t: &crate::os::detection::Timers,
+    node: usize,
+) {
+    use crate::os::detection;
+    let setting = match inv.vip.advert_int_s {
+        Some(s) => format!(
+            "vip.advert_int_s {s} (the older setting: VRRPv2 and the relaxed checks; \
+             vip.detection replaces it)"
+        ),
+        None => format!("vip.detection {}", t.level),
+    };
+    ctx.insert("detection", &setting);
+    ctx.insert("vrrp_version", &t.vrrp_version);
+    ctx.insert("advert_int", &t.advert_int_text());
+    ctx.insert("check_interval", &detection::CHECK_INTERVAL_S);
+    ctx.insert("check_timeout", &detection::CHECK_TIMEOUT_S);
+    ctx.insert("check_rise", &t.rise);
+    ctx.insert("sql_attempts", &detection::SQL_ATTEMPTS);
+    ctx.insert("sql_timeout", &t.sql_timeout_text());
+    let peer = inv.priority(1 - node.min(1));
+    // Rounded to 0.01 s: what the comments quote, not what keepalived computes.
+    let two = |x: f64| format!("{x:.2}");
+    ctx.insert("master_down_s", &two(t.master_down_s(peer)));
+    ctx.insert("peer_skew_s", &two(t.skew_s(peer)));
+    ctx.insert("hung_detection_s", &two(t.hung_detection_s()));
+    ctx.insert("process_detection_s", &two(t.process_detection_s()));
+}
+
+/// keepalived.conf's `chk_arbiter` (only with `vip.arbiter`): its settings and the two
 /// numbers its comment quotes (how fast a cut-off node gives the VIP up, how soon the
-/// peer could take it), all from [`crate::os::arbiter`].
-fn insert_arbiter_timers(ctx: &mut Context, inv: &Inventory, peer_index: usize) {
+/// peer could take it), all from [`crate::os::arbiter`] and [`crate::os::detection`].
+fn insert_arbiter_timers(
+    ctx: &mut Context,
+    inv: &Inventory,
+    t: &crate::os::detection::Timers,
+    peer_index: usize,
+) {
     use crate::os::arbiter;
     ctx.insert(
         "arbiter",
@@ -412,16 +475,15 @@ fn insert_arbiter_timers(ctx: &mut Context, inv: &Inventory, peer_index: usize) 
     ctx.insert("arbiter_timeout", &arbiter::TIMEOUT_S);
     ctx.insert("arbiter_fall", &arbiter::FALL);
     ctx.insert("arbiter_rise", &arbiter::RISE);
+    // Rounded up and down to 0.01 s: the comment must not promise more margin than there is.
     ctx.insert(
         "arbiter_detection_s",
-        &format!("{:.1}", arbiter::worst_detection_s()),
+        &format!("{:.2}", (t.arbiter_detection_s() * 100.0).ceil() / 100.0),
     );
-    let takeover =
-        arbiter::earliest_takeover_s(inv.vip.advert_int_s.max(1), inv.priority(peer_index));
-    // Rounded down: the comment must not promise more margin than there is.
+    let takeover = t.earliest_takeover_s(inv.priority(peer_index));
     ctx.insert(
         "arbiter_takeover_s",
-        &format!("{:.1}", (takeover * 10.0).floor() / 10.0),
+        &format!("{:.2}", (takeover * 100.0).floor() / 100.0),
     );
 }
 
@@ -454,7 +516,7 @@ pub fn render_check_script(inv: &Inventory, os: &OsTarget) -> Result<String> {
         "arbiter",
         &inv.vip.arbiter.map(|a| a.to_string()).unwrap_or_default(),
     );
-    ctx.insert("arbiter_ping", &crate::os::arbiter::ping_command());
+    insert_check_timers(&mut ctx, inv);
     render(CHECK_SCRIPT_TEMPLATE, &ctx)
 }
 
@@ -478,4 +540,50 @@ pub fn render_fence_agent(inv: &Inventory, dialect: &Dialect, option_file: &str)
     ctx.insert("read_only_sql", &dialect.read_only_sql());
     ctx.insert("replica_status_sql", &dialect.replica_status_sql());
     render(FENCE_AGENT_TEMPLATE, &ctx)
+}
+
+/// The check script's timings and health-check query, from `vip.detection`
+/// ([`crate::os::detection`]) and the flavor ([`crate::dialect::health_check_sql`]).
+fn insert_check_timers(ctx: &mut Context, inv: &Inventory) {
+    use crate::os::detection::{self, Timers};
+    let t = detection::timers(
+        inv.vip.detection,
+        inv.vip.advert_int_s,
+        arbiter_peer_priority(inv),
+    );
+    ctx.insert("arbiter_poll", &crate::os::arbiter::poll_command(&t));
+    ctx.insert("arbiter_silence_cs", &t.arbiter_silence_ms.div_ceil(10));
+    ctx.insert(
+        "arbiter_window_cs",
+        &(Timers::window_ms(t.arbiter_poll_ms()) / 10),
+    );
+    ctx.insert(
+        "watch_poll",
+        &detection::seconds_text(detection::WATCH_POLL_MS),
+    );
+    ctx.insert(
+        "arbiter_pause",
+        &detection::seconds_text(detection::ARBITER_PAUSE_MS),
+    );
+    ctx.insert(
+        "watch_window_cs",
+        &(Timers::window_ms(detection::WATCH_POLL_MS) / 10),
+    );
+    ctx.insert("sql_attempts", &detection::SQL_ATTEMPTS);
+    ctx.insert("sql_timeout", &t.sql_timeout_text());
+    ctx.insert(
+        "health_sql",
+        &crate::dialect::health_check_sql(inv.mysql.flavor, t.sql_timeout_ms),
+    );
+    ctx.insert("port_hex", &format!("{:04X}", inv.mysql.port));
+    ctx.insert("detection_log", detection::DETECTION_LOG);
+    ctx.insert("run_dir", crate::os::fence::RUN_DIR);
+}
+
+/// With `vip.arbiter`, the higher of the two nodes' priorities: whichever node is cut
+/// off, its peer takes over no sooner than this one would ([`crate::os::detection::timers`]).
+fn arbiter_peer_priority(inv: &Inventory) -> Option<u8> {
+    inv.vip
+        .arbiter
+        .map(|_| inv.priority(0).max(inv.priority(1)))
 }

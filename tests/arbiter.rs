@@ -103,13 +103,19 @@ fn run_check(dir: &Path, up: Option<&[&str]>, peer: &str) -> i32 {
             .unwrap();
     }
     // The script pins PATH to the system's directories: point it at the fake instead
-    // (keeping sh's own tools).
+    // (keeping sh's own tools), and its state and detection log at the test directory.
     let fake_path = format!("PATH={}:/usr/bin:/bin", bin.display());
+    let run_dir = format!("RUN_DIR={}", dir.join("run").display());
+    let log = format!("LOG={}", dir.join("run/detection.log").display());
     let script = script
         .lines()
         .map(|l| {
             if l.starts_with("PATH=") {
                 fake_path.as_str()
+            } else if l.starts_with("RUN_DIR=") {
+                run_dir.as_str()
+            } else if l.starts_with("LOG=") {
+                log.as_str()
             } else {
                 l
             }
@@ -139,8 +145,24 @@ fn the_check_fails_only_when_neither_the_arbiter_nor_the_peer_answers() {
         "arbiter only"
     );
     assert_eq!(run_check(&dir, Some(&[peer]), peer), 0, "peer only");
+    let started = std::time::Instant::now();
     assert_ne!(run_check(&dir, Some(&[]), peer), 0, "cut off");
+    // Within the silence it waits for and one round (0.25 + 0.15 s), not a whole run.
+    assert!(
+        started.elapsed().as_secs_f64() < 0.9,
+        "{:?}",
+        started.elapsed()
+    );
+    let log = std::fs::read_to_string(dir.join("run/detection.log")).unwrap();
+    assert_eq!(log.lines().count(), 1, "{log}");
+    assert!(
+        log.contains(" arbiter no answer from the arbiter 10.213.0.1"),
+        "{log}"
+    );
     assert_ne!(run_check(&dir, Some(&["10.9.9.9"]), peer), 0, "cut off");
+    // Still the same outage: noted once.
+    let log = std::fs::read_to_string(dir.join("run/detection.log")).unwrap();
+    assert_eq!(log.lines().count(), 1, "{log}");
     assert_eq!(
         run_check(&dir, None, peer),
         0,

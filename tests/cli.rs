@@ -499,6 +499,8 @@ fn json_fields_are_the_documented_ones() {
         cut_off_node_writes: None,
         vip_went_back: None,
         vip_released_s: None,
+        detection: "process".into(),
+        detection_s: Some(0.12),
         problems: vec![],
     };
     let v = serde_json::to_value(&report).unwrap();

@@ -345,7 +345,9 @@ fn keepalived_tracks_the_switchover_release_file_only_from_2_1() {
         "{conf}"
     );
     assert!(
-        conf.contains("    track_script {\n        chk_mysql\n        mhactl_vip_release\n    }"),
+        conf.contains(
+            "    track_script {\n        chk_mysql\n        chk_mysql_process\n        mhactl_vip_release\n    }"
+        ),
         "{conf}"
     );
     let modern =

@@ -40,6 +40,7 @@ mod fencing;
 mod flavor;
 mod grants;
 mod gtid;
+mod health;
 mod insecure_defaults;
 mod isolate;
 mod option_changes;
@@ -59,6 +60,7 @@ pub use fencing::FENCE_USER;
 pub use flavor::GtidModel;
 pub use grants::grant_changes;
 pub use gtid::{gtid_subset_of_executed_sql, set_gtid_purged_sql};
+pub use health::health_check_sql;
 pub use isolate::{local_write_sql, local_writes_per_node_sql, local_writes_table_sql};
 pub use option_changes::{same_running_value, OptionPath};
 pub use probe::{

@@ -173,6 +173,30 @@ impl Fact for ReleaseTrackingFact {
     }
 }
 
+/// The server process keepalived's `track_process` can watch on this node (`None`: the
+/// node receives no kernel process events; [`crate::os::detection::TRACK_PROCESS_PROBE`]).
+pub struct TrackProcessFact;
+
+impl Fact for TrackProcessFact {
+    type Arg = ();
+    type Value = Option<&'static str>;
+    const NAME: &'static str = "track-process";
+    const KIND: FactKind = FactKind::Service;
+    // Volatile: install-packages installs the server during the run.
+    const LIFETIME: Lifetime = Lifetime::Volatile;
+    fn source(_: &(), _: Option<&Dialect>) -> Source {
+        Source::Command {
+            script: crate::os::detection::TRACK_PROCESS_PROBE.into(),
+            must_succeed: false,
+        }
+    }
+    fn parse(_: &(), raw: &Raw) -> Result<Option<&'static str>> {
+        Ok(crate::os::detection::parse_track_process(
+            &raw.output()?.stdout,
+        ))
+    }
+}
+
 /// Does the node reach `vip.arbiter` (keepalived's `chk_arbiter` probe, once)? Never
 /// cached: the answer is about the moment.
 pub struct ArbiterReach;
@@ -316,6 +340,18 @@ pub fn service_active_fresh(
 /// newer one than EL7's 1.3.5 ([`crate::os::keepalived::KeepalivedVersion::capabilities`]).
 pub fn keepalived_version(node: &NodeHandle) -> Result<Option<KeepalivedVersion>> {
     get::<KeepalivedVersionFact>(node, &())?.map_err(|e| anyhow!("{}: {e}", node.name))
+}
+
+/// The keepalived.conf options for this node's keepalived: switchover's release file
+/// by `track_file` or by script (its version), and `track_process` for the server
+/// process where keepalived has it (>= 2.0.11) and the node receives process events.
+pub fn keepalived_options(node: &NodeHandle) -> Result<crate::render::KeepalivedOptions> {
+    let version = keepalived_version(node)?;
+    let options = crate::render::KeepalivedOptions::for_keepalived(version);
+    if !version.is_some_and(|v| v.capabilities().track_process) {
+        return Ok(options);
+    }
+    Ok(options.with_track_process(version, get::<TrackProcessFact>(node, &())?))
 }
 
 /// IPv4 addresses on an interface (`ip -4 -o addr show dev IF`).

@@ -27,6 +27,13 @@ fn print_details(r: &FailoverReport) {
         Some(s) => println!("vip moved after     {s:.2} s"),
         None => println!("vip moved after     (did not move)"),
     }
+    match r.detection_s {
+        Some(s) => println!(
+            "detected by         {} ({s:.2} s after the fault)",
+            r.detection
+        ),
+        None => println!("detected by         {}", r.detection),
+    }
     println!("longest write gap   {:.2} s", r.write_gap_s);
     println!(
         "writes acknowledged {} ({} attempts failed and were not acknowledged)",

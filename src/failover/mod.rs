@@ -4,6 +4,7 @@
 //! fault, let the old holder rejoin, and prove the pair is healthy and identical again.
 
 mod cli;
+mod detection;
 mod isolate;
 
 use cli::print_summary;
@@ -72,6 +73,12 @@ pub struct FailoverReport {
     /// `isolate`: the VIP went back to the old holder after it reconnected.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vip_went_back: Option<bool>,
+    /// Which detection made the VIP move: `process`, `health-check`, `arbiter`, `link`,
+    /// `keepalived-stop` or `vrrp` (docs/failover.md, "Detection timers").
+    pub detection: String,
+    /// Seconds from the fault until the old holder's check noted it (its own checks only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detection_s: Option<f64>,
     /// Why `ok` is false (empty when ok).
     pub problems: Vec<String>,
 }
@@ -221,6 +228,8 @@ fn run_test(
         Some(_) => Some(isolate::node_clock(cluster, new)?),
         None => None,
     };
+    // The old holder's clock, for its detection log (a partition leaves it unread).
+    let detect_from = isolate::node_clock(cluster, old).ok();
     let t0 = Instant::now();
     let fault_at = writer.now_s();
     let fault_undo = undo.push(
@@ -314,6 +323,12 @@ fn run_test(
         isolation,
     )?;
     undo.done(fault_undo);
+    let fired = detection::classify(
+        args.mode,
+        &detection::read_log(cluster, old),
+        detect_from.unwrap_or(f64::MAX),
+        vip_moved_s,
+    );
     let rejoin = wait_rejoined(cluster, &acked);
     crate::interrupt::check()?;
     let (rejoined, missing_after) = match &rejoin {
@@ -417,6 +432,8 @@ fn run_test(
         cut_off_node_writes: split.as_ref().map(|m| m.cut_off_node_writes),
         vip_went_back: split.as_ref().map(|m| m.vip_went_back),
         vip_released_s: split.as_ref().and_then(|m| m.vip_released_s),
+        detection: fired.source,
+        detection_s: fired.after_s,
         problems,
     })
 }

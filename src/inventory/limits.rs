@@ -127,13 +127,15 @@ pub fn check_ranges(inv: &Inventory) -> Vec<(String, String)> {
             "server error codes",
         );
     }
-    range(
-        "vip.advert_int_s",
-        inv.vip.advert_int_s.into(),
-        1,
-        60,
-        "a longer VRRP interval delays failover by three intervals",
-    );
+    if let Some(advert) = inv.vip.advert_int_s {
+        range(
+            "vip.advert_int_s",
+            advert.into(),
+            1,
+            60,
+            "a longer VRRP interval delays failover by three intervals",
+        );
+    }
     // sshd already listens there: mysqld could never bind it.
     for i in 0..inv.nodes.len() {
         let ssh_port = inv.ssh_for(i).port;

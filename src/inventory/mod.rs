@@ -154,9 +154,15 @@ pub struct Vip {
     pub interface: String,
     /// VRRP virtual router id, 1-255, unique on the network segment.
     pub virtual_router_id: u8,
-    /// VRRP advertisement interval in seconds (default 1).
-    #[serde(default = "default_advert")]
-    pub advert_int_s: u8,
+    /// How fast keepalived notices a failure: every timer (VRRP advertisements, health
+    /// check, process watcher, arbiter probe) derives from it (default `default`;
+    /// docs/failover.md, "Detection timers").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detection: Option<Detection>,
+    /// The old setting: VRRP advertisement interval in whole seconds, over VRRPv2, with
+    /// the relaxed checks. Kept working; `detection` replaces it (both: refused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advert_int_s: Option<u8>,
     /// An address both nodes and the clients reach (e.g. the clients' gateway). When
     /// set, keepalived checks it: a node that reaches neither it nor its peer is cut
     /// off and gives up the VIP (FAULT) instead of holding it next to the peer.
@@ -167,8 +173,20 @@ pub struct Vip {
 fn default_prefix() -> u8 {
     24
 }
-fn default_advert() -> u8 {
-    1
+
+/// `vip.detection`: one setting from which every failure-detection timer derives.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Detection {
+    /// VRRPv3 advertisements every 0.1 s (0.35 s with an arbiter), 0.25 s health-check
+    /// attempts: the fastest failover, the least tolerance for a stalled host.
+    Fast,
+    /// VRRPv3 advertisements every 0.3 s (0.45 s with an arbiter), 0.5 s health-check
+    /// attempts.
+    #[default]
+    Default,
+    /// Advertisements every second, 1 s attempts: for slow or lossy networks.
+    Relaxed,
 }
 
 /// Binary log format.

@@ -1,55 +1,43 @@
-//! The arbiter check (`vip.arbiter`): the probe keepalived's `chk_arbiter` runs (a
-//! `ping` of the arbiter and of the peer at once), its timers, and the arithmetic that
-//! says a cut-off VIP holder gives the VIP up before its peer's master-down timer can
-//! expire (docs/failover.md, "Split brain").
+//! The arbiter check (`vip.arbiter`): the probe keepalived's `chk_arbiter` runs (echo
+//! requests to the arbiter and to the peer at once, polled for most of each second),
+//! its keepalived settings, and verify's one-off reach probe. Its timings derive from
+//! `vip.detection` in [`crate::os::detection`], whose unit test holds the invariant that
+//! a cut-off VIP holder gives the VIP up before its peer's master-down timer can expire
+//! (docs/failover.md, "Split brain" and "Detection timers").
 
-/// `chk_arbiter`'s `interval` (seconds between runs; keepalived takes whole seconds).
-pub const INTERVAL_S: u32 = 1;
-/// `chk_arbiter`'s `timeout`: keepalived kills a run after this long (a run takes at
-/// most [`probe_fail_s`]).
-pub const TIMEOUT_S: u32 = 2;
-/// One failed run puts the node in FAULT: a second one would come after the peer took
-/// the VIP (see [`worst_detection_s`]). One run is several echo requests, so a single
-/// lost packet does not fail it.
+/// `chk_arbiter`'s `interval` (seconds between runs; keepalived before 2.3.2 takes
+/// whole seconds): each run polls for most of it ([`crate::os::detection`]).
+pub const INTERVAL_S: u32 = crate::os::detection::CHECK_INTERVAL_S;
+/// `chk_arbiter`'s `timeout`: a run ends within its interval, this only catches a stuck one.
+pub const TIMEOUT_S: u32 = crate::os::detection::CHECK_TIMEOUT_S;
+/// One failed run puts the node in FAULT: the run itself already waited for
+/// [`crate::os::detection::Timers::arbiter_silence_ms`] without any answer.
 pub const FALL: u32 = 1;
 /// Two good runs in a row before a node leaves FAULT, so a flapping link does not make
 /// it flap between BACKUP and FAULT.
 pub const RISE: u32 = 2;
 
-/// Echo requests per target and run; the run passes when any one is answered.
+/// Echo requests per target in verify's one-off probe; it passes when any one is answered.
 const PROBES: u32 = 2;
-/// Seconds between a run's echo requests (0.2 s is the smallest iputils allows every user).
+/// Seconds between its echo requests (0.2 s is the smallest iputils allows every user).
 const PROBE_GAP_S: f64 = 0.2;
 /// Seconds ping waits for an answer after its last request when none came (iputils'
 /// `-W`; whole seconds, which every iputils since EL7 accepts).
 const WAIT_S: u32 = 1;
 
-/// The ping command line keepalived's check runs against one address (the address
-/// follows as the last word). Numeric output only (`-n`: no DNS lookup that could hang).
+/// verify's one-off probe of one address (the address follows as the last word).
+/// Numeric output only (`-n`: no DNS lookup that could hang).
 pub fn ping_command() -> String {
     format!("ping -n -q -c {PROBES} -i {PROBE_GAP_S} -W {WAIT_S}")
 }
 
-/// Seconds a failing run takes: the requests go out over `(PROBES - 1) × gap`, then
-/// ping waits `-W` for an answer. The arbiter and the peer are probed at once.
-pub fn probe_fail_s() -> f64 {
-    f64::from(PROBES - 1) * PROBE_GAP_S + f64::from(WAIT_S)
-}
-
-/// The longest time from a cut to FAULT: the cut comes just after a run passed, the
-/// next starts `interval` later and fails after [`probe_fail_s`]; `fall` such runs.
-pub fn worst_detection_s() -> f64 {
-    f64::from(FALL) * (f64::from(INTERVAL_S) + probe_fail_s())
-}
-
-/// The earliest a BACKUP whose priority is `peer_priority` takes the VIP after the
-/// holder is cut off: keepalived's master-down interval is `3 × advert_int + skew`
-/// with `skew = (256 − priority) / 256 × advert_int`, counted from the last
-/// advertisement received, which can be up to one `advert_int` before the cut.
-pub fn earliest_takeover_s(advert_int_s: u8, peer_priority: u8) -> f64 {
-    let a = f64::from(advert_int_s);
-    let skew = (256.0 - f64::from(peer_priority)) / 256.0 * a;
-    3.0 * a + skew - a
+/// One echo request of keepalived's polling probe, cut off after the detection level's
+/// probe time (`timeout(1)` takes fractions of a second; `-W` only whole ones on EL7).
+pub fn poll_command(t: &crate::os::detection::Timers) -> String {
+    format!(
+        "timeout {} ping -n -q -c 1 -W 1",
+        crate::os::detection::seconds_text(t.arbiter_probe_ms)
+    )
 }
 
 /// What verify's `arbiter` check asks a node: one run of the probe against `address`.
@@ -93,18 +81,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_cut_off_holder_gives_up_the_vip_before_the_peer_takes_it() {
+    fn probes() {
         assert_eq!(ping_command(), "ping -n -q -c 2 -i 0.2 -W 1");
-        assert!((probe_fail_s() - 1.2).abs() < 1e-9);
-        assert!(probe_fail_s() < f64::from(TIMEOUT_S));
-        assert!((worst_detection_s() - 2.2).abs() < 1e-9);
-        // The defaults (priorities 100/90, advert_int 1): 2.61 s and 2.65 s.
-        for peer_priority in [100, 90] {
-            assert!(worst_detection_s() < earliest_takeover_s(1, peer_priority));
-        }
-        assert!((earliest_takeover_s(1, 100) - 2.609_375).abs() < 1e-9);
-        // A peer with priority 254 could take over after 2.01 s: documented limit.
-        assert!(worst_detection_s() > earliest_takeover_s(1, 254));
+        let t = crate::os::detection::timers(None, None, Some(100));
+        assert_eq!(poll_command(&t), "timeout 0.3 ping -n -q -c 1 -W 1");
     }
 
     #[test]

@@ -30,6 +30,7 @@ pub mod client_login;
 pub mod datadir;
 pub mod datadir_swap;
 pub mod debian_cnf;
+pub mod detection;
 pub mod error_log;
 pub mod fence;
 pub mod files;

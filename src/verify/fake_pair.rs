@@ -39,6 +39,12 @@ pub(super) fn el9_mysql84_node(
         0,
         "Keepalived v2.2.8 (04/04,2023)\n",
     );
+    // A host in the initial network namespace: keepalived's track_process works.
+    t.on(
+        "proc-events",
+        0,
+        "proc-events: yes\nserver-process: mysqld\n",
+    );
     t.on("date +%s.%N", 0, "");
     // keepalived runs the fence agent.
     t.on(&crate::os::fence::agent_running_command(), 0, "4242\n");

@@ -118,6 +118,11 @@ mod tests {
                     0,
                     "Keepalived v2.2.8 (04/04,2023)\n",
                 );
+                t.on(
+                    "proc-events",
+                    0,
+                    "proc-events: no\nserver-process: mariadbd\n",
+                );
                 t.on("ip -4 -o addr show dev eth0", 0, "");
                 t.on("date +%s.%N", 0, "");
                 let sql = FakeSql::new();

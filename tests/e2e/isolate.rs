@@ -88,15 +88,13 @@ fn isolate_with_the_arbiter_moves_the_vip_once_and_never_to_both_nodes(lab: Lab)
     assert_ne!(after, before, "the VIP went back to {before}");
     assert!(!holds_vip(&lab, before), "both nodes hold the VIP");
     assert_no_isolate_rules(&lab, "after a complete run");
-    // The split-brain writers' files are gone (switchover's tracked files, which
-    // keepalived watches, stay), and (verify's probe-leftovers: any mhactl_probe
-    // account, whatever its host) their accounts.
+    // The split-brain writers' files are gone (switchover's tracked files and the
+    // state of keepalived's checks stay: the arbiter probe's last answer, the detection
+    // log and its markers), and (verify's probe-leftovers: any mhactl_probe account,
+    // whatever its host) their accounts.
     for node in ["node-a", "node-b"] {
         let listing = lab.ssh_ok(node, "ls -A /run/mhactl");
-        let left: Vec<&str> = listing
-            .lines()
-            .filter(|f| !["vip-release", "vip-take"].contains(f))
-            .collect();
+        let left: Vec<&str> = listing.lines().filter(|f| !kept_in_run_dir(f)).collect();
         assert!(left.is_empty(), "{node}: {left:?}");
     }
     let (_, v) = mhactl_json(&["-i", &inv, "verify", "--output", "json"]);
@@ -165,4 +163,18 @@ pub fn scenarios() -> Vec<Scenario> {
             .flavor("mysql")
             .exclusive(),
     ]
+}
+
+/// Files in /run/mhactl that stay after a run: switchover's tracked files and the state
+/// of keepalived's checks (the arbiter probe's last answer, the detection log and its
+/// markers).
+fn kept_in_run_dir(f: &str) -> bool {
+    [
+        "vip-release",
+        "vip-take",
+        "arbiter-answered",
+        "detection.log",
+    ]
+    .contains(&f)
+        || (f.starts_with("detect-") && f.ends_with(".failing"))
 }

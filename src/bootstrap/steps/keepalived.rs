@@ -25,8 +25,7 @@ impl Operation for Keepalived {
         let conf_path = target.keepalived_conf_path();
         let script_path = target.check_script_path();
         // The release file switchover drives needs keepalived >= 2.1 (track_file).
-        let options =
-            crate::render::KeepalivedOptions::for_keepalived(facts::keepalived_version(node)?);
+        let options = facts::host::keepalived_options(node)?;
         let conf = crate::render::render_keepalived_conf_with(
             inv,
             i,

@@ -174,4 +174,6 @@ fn keepalived_facts(n: &NodeHandle, conf: Option<&str>, script: &str, running: b
         &(),
         Ok(Some(crate::os::keepalived::KeepalivedVersion::new(2, 2, 7))),
     );
+    // In a network namespace of its own (like the lab): no process events.
+    facts::remember::<host::TrackProcessFact>(n, &(), None);
 }

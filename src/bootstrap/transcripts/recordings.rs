@@ -348,6 +348,17 @@ pub(super) fn after_planning(s: &Scenario, step: &str, i: usize, t: &FakeTranspo
                 0,
                 leak(&format!("Keepalived v{version} (01/01,2020)\n")),
             );
+            // EL hosts run in the initial network namespace: kernel process events, so
+            // keepalived >= 2.0.11 tracks the server process itself.
+            t.on(
+                "proc-events",
+                0,
+                if s.mariadb() {
+                    "proc-events: yes\nserver-process: mariadbd\n"
+                } else {
+                    "proc-events: yes\nserver-process: mysqld\n"
+                },
+            );
         }
         "start-server" => {
             t.on(&format!("is-active --quiet {}", s.service()), 0, "");

@@ -259,8 +259,16 @@ pub(super) fn check_vip(inv: &Inventory, p: &mut Problems) {
             "0 is not valid; use 1-255, unique on the network segment",
         );
     }
-    if vip.advert_int_s == 0 {
+    if vip.advert_int_s == Some(0) {
         p.add("vip.advert_int_s", "must be at least 1 second");
+    }
+    if let (Some(_), Some(_)) = (vip.advert_int_s, vip.detection) {
+        p.add(
+            "vip.advert_int_s",
+            "set either vip.detection or the older vip.advert_int_s, not both: remove \
+             advert_int_s (vip.detection derives the advertisement interval; `relaxed` \
+             advertises every second)",
+        );
     }
     if let Some(arb) = vip.arbiter {
         check_arbiter(inv, arb, p);

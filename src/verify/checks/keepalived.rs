@@ -58,8 +58,7 @@ fn keepalived(c: &NodeCtx) -> Result<Check> {
 fn keepalived_config(c: &NodeCtx) -> Result<Check> {
     let (node, n, target, inv) = (c.node, c.node.name.as_str(), c.target, c.inv);
     let name = KEEPALIVED_CONFIG.name;
-    let options =
-        crate::render::KeepalivedOptions::for_keepalived(facts::keepalived_version(node)?);
+    let options = facts::host::keepalived_options(node)?;
     let wanted = crate::render::render_keepalived_conf_with(
         inv,
         node.index,
