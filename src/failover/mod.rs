@@ -3,9 +3,11 @@
 //! writes, and how many acknowledged writes the survivor does not have. Then undo the
 //! fault, let the old holder rejoin, and prove the pair is healthy and identical again.
 
+mod catch_up;
 mod cli;
 mod isolate;
 
+pub use catch_up::CatchUp;
 use cli::print_summary;
 pub use cli::{FailoverArgs, FailoverMode};
 
@@ -53,6 +55,9 @@ pub struct FailoverReport {
     pub rejoined: bool,
     /// verify's verdict after recovery.
     pub healthy_after: bool,
+    /// The new holder's catch-up (`catch_up_s`, `catch_up_backlog_bytes`).
+    #[serde(flatten)]
+    pub catch_up: CatchUp,
     /// `isolate`: the longest time both nodes held the VIP, in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub double_holder_s: Option<f64>,
@@ -221,6 +226,8 @@ fn run_test(
         Some(_) => Some(isolate::node_clock(cluster, new)?),
         None => None,
     };
+    // The new holder's last takeover record, to tell this test's from an earlier one.
+    let takeover_before = catch_up::read(cluster, new).unwrap_or_default();
     let t0 = Instant::now();
     let fault_at = writer.now_s();
     let fault_undo = undo.push(
@@ -291,6 +298,14 @@ fn run_test(
     let acked: BTreeSet<u64> = log.acked.iter().map(|(seq, _)| *seq).collect();
     let write_gap_s = writer::longest_gap(&log, fault_at);
 
+    // The fence agent unfences the new holder once it has caught up (no time limit): give
+    // a large backlog time to be executed, then report how long it took.
+    let takeover = match (inv.writes, vip_moved_s) {
+        (crate::inventory::WriteMode::VipHolder, Some(_)) => {
+            catch_up::wait_writable(cluster, new, &takeover_before, CATCH_UP_WAIT)
+        }
+        _ => None,
+    };
     // Acknowledged writes the survivor lacks once it applied what it had received.
     wait_relay_applied(cluster, new);
     let survivor = probe_rows(cluster, new)?;
@@ -354,6 +369,10 @@ fn run_test(
     if vip_moved_s.is_none() {
         problems.push(format!("the VIP did not move to {new_name}"));
     }
+    if let Some(t) = takeover.as_ref().filter(|t| t.writable_at.is_none()) {
+        let behind = t.behind_bytes.map_or("unknown".into(), |b| b.to_string());
+        problems.push(format!("{new_name} held the VIP but was still read-only {} s after the test (catching up: {behind} bytes behind when it took the VIP)", CATCH_UP_WAIT.as_secs()));
+    }
     if final_holders.len() != 1 {
         problems.push(format!("the VIP ended on {} nodes", final_holders.len()));
     }
@@ -411,6 +430,7 @@ fn run_test(
         writes_missing_after_rejoin: missing_after,
         rejoined,
         healthy_after,
+        catch_up: catch_up::report(takeover.as_ref()),
         double_holder_s: split.as_ref().map(|m| m.double_holder_s),
         both_writable_s: split.as_ref().map(|m| m.both_writable_s),
         fenced: split.as_ref().map(|m| m.fenced),
@@ -420,6 +440,9 @@ fn run_test(
         problems,
     })
 }
+
+/// How long failover-test waits, after its duration, for the new holder to catch up.
+const CATCH_UP_WAIT: Duration = Duration::from_secs(30);
 
 /// Give the survivor's SQL thread a moment to apply the relay log it already has.
 fn wait_relay_applied(cluster: &Cluster, node: usize) {
