@@ -14,6 +14,9 @@ use anyhow::Result;
 use serde::Serialize;
 use std::time::Duration;
 
+/// How long to look for a takeover record that is not there.
+const NO_RECORD_WAIT: Duration = Duration::from_secs(5);
+
 /// failover-test's catch-up fields (flattened into its JSON report).
 #[derive(Debug, Default, Clone, PartialEq, Serialize)]
 pub struct CatchUp {
@@ -92,7 +95,9 @@ pub fn report(t: Option<&Takeover>) -> CatchUp {
 
 /// Waits (up to `timeout`) until the new holder's agent recorded a takeover after
 /// `before` that ended writable; returns the last record seen (which may still be
-/// catching up, or none when the agent recorded nothing: `writes: both`).
+/// catching up, or none when the agent recorded nothing). An agent records a takeover
+/// as soon as it sees the VIP, so with no new record after [`NO_RECORD_WAIT`] there is
+/// none to wait for (an agent installed by an mhactl without the record).
 pub fn wait_writable(
     cluster: &Cluster,
     node: usize,
@@ -100,12 +105,16 @@ pub fn wait_writable(
     timeout: Duration,
 ) -> Option<Takeover> {
     let mut last = None;
+    let started = std::time::Instant::now();
     let _ = crate::poll::until(timeout, || {
         if crate::interrupt::requested().is_some() {
             return Ok(true);
         }
         last = this_takeover(before, &read(cluster, node)?);
-        Ok(last.as_ref().is_some_and(|t| t.writable_at.is_some()))
+        Ok(match &last {
+            Some(t) => t.writable_at.is_some(),
+            None => started.elapsed() > NO_RECORD_WAIT,
+        })
     });
     last
 }
