@@ -14,13 +14,17 @@
 # holder. Credentials come from /etc/mysql/mhactl-fence.cnf (root only), never from argv.
 # Each takeover is recorded in /run/mhactl/fence-takeover (overwritten, tmpfs): when this node
 # first held the VIP read-only, how far behind it was, and when it became writable
-# (failover-test reads it: the agent's own clock, no polling error).
+# (failover-test reads it: the agent's own clock, no polling error). Every keepalived
+# transition is appended to /run/mhactl/fence-events (`<time> <state>`; the previous 1000 lines
+# move to /run/mhactl/fence-events.1), which has no syslog to depend on.
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 FIFO=$1
 VIP=192.168.10.20
 HOLD=/run/mhactl/fence-hold
 CATCH_UP_TIMEOUT=10
 TAKEOVER=/run/mhactl/fence-takeover
+EVENTS=/run/mhactl/fence-events
+events=0           # lines this agent appended to $EVENTS
 CLIENT=$(command -v mariadb || command -v mysql)
 role=""            # last keepalived state of our instance ("" until the first line)
 waiting_since=""   # when we started waiting for the SQL thread to catch up
@@ -63,6 +67,17 @@ record_takeover() {
     { printf 'vip %s\nbehind_bytes %s\n' "$takeover_at" "${backlog:-unknown}"
       [ -z "$1" ] || printf 'writable %s\n' "$1"
     } > "$TAKEOVER" 2>/dev/null
+}
+
+# One keepalived transition, appended with its time (no process: on the critical path).
+record_event() {
+    stamp
+    if [ "$events" -ge 1000 ]; then
+        mv -f "$EVENTS" "$EVENTS.1" 2>/dev/null
+        events=0
+    fi
+    printf '%s %s\n' "$NOW" "$1" >> "$EVENTS" 2>/dev/null
+    events=$((events + 1))
 }
 
 holds_vip() {
@@ -160,6 +175,7 @@ while :; do
         [ "$kind" = INSTANCE ] || continue
         [ "$name" = '"VI_billing"' ] || [ "$name" = 'VI_billing' ] || continue
         role=$state
+        record_event "$state"
         [ "$state" = MASTER ] && master_since=$SECONDS
         case $state in
             BACKUP|FAULT|STOP) log "$state: fencing"; fence ;;
