@@ -14,6 +14,10 @@ use anyhow::Result;
 use serde::Serialize;
 use std::time::Duration;
 
+/// How long failover-test waits, after its duration, for the new holder to catch up: a
+/// large backlog gets time to be executed before the report says it had not.
+pub const CATCH_UP_WAIT: Duration = Duration::from_secs(30);
+
 /// How long to look for a takeover record that is not there.
 const NO_RECORD_WAIT: Duration = Duration::from_secs(5);
 
@@ -98,15 +102,10 @@ pub fn report(t: Option<&Takeover>) -> CatchUp {
 /// catching up, or none when the agent recorded nothing). An agent records a takeover
 /// as soon as it sees the VIP, so with no new record after [`NO_RECORD_WAIT`] there is
 /// none to wait for (an agent installed by an mhactl without the record).
-pub fn wait_writable(
-    cluster: &Cluster,
-    node: usize,
-    before: &str,
-    timeout: Duration,
-) -> Option<Takeover> {
+pub fn wait_writable(cluster: &Cluster, node: usize, before: &str) -> Option<Takeover> {
     let mut last = None;
     let started = std::time::Instant::now();
-    let _ = crate::poll::until(timeout, || {
+    let _ = crate::poll::until(CATCH_UP_WAIT, || {
         if crate::interrupt::requested().is_some() {
             return Ok(true);
         }
@@ -117,6 +116,16 @@ pub fn wait_writable(
         })
     });
     last
+}
+
+/// The report's problem when the new holder had not caught up by the end of the wait.
+pub fn problem(t: Option<&Takeover>, node: &str) -> Option<String> {
+    let t = t.filter(|t| t.writable_at.is_none())?;
+    let behind = t.behind_bytes.map_or("unknown".into(), |b| b.to_string());
+    Some(format!(
+        "{node} held the VIP but was still read-only {} s after the test (catching up: {behind} bytes behind when it took the VIP)",
+        CATCH_UP_WAIT.as_secs()
+    ))
 }
 
 #[cfg(test)]
@@ -137,6 +146,13 @@ mod tests {
         assert_eq!(parse(""), None);
         assert_eq!(parse("garbage\n"), None);
         assert_eq!(report(None), CatchUp::default());
+        assert_eq!(problem(Some(&t), "node-b"), None);
+        let p = problem(Some(&waiting), "node-b").unwrap();
+        assert!(
+            p.contains("node-b held the VIP but was still read-only"),
+            "{p}"
+        );
+        assert_eq!(problem(None, "node-b"), None);
     }
 
     #[test]
