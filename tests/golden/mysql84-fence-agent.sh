@@ -24,7 +24,7 @@ HOLD=/run/mhactl/fence-hold
 CATCH_UP_TIMEOUT=10
 TAKEOVER=/run/mhactl/fence-takeover
 EVENTS=/run/mhactl/fence-events
-events=$(wc -l < "$EVENTS" 2>/dev/null) || events=0   # lines in $EVENTS (kept across agent restarts)
+events=$(wc -l 2>/dev/null < "$EVENTS") || events=0   # lines in $EVENTS (kept across agent restarts)
 CLIENT=$(command -v mariadb || command -v mysql)
 role=""            # last keepalived state of our instance ("" until the first line)
 waiting_since=""   # when we started waiting for the SQL thread to catch up
