@@ -534,6 +534,8 @@ pub fn render_fence_agent(inv: &Inventory, dialect: &Dialect, option_file: &str)
     ctx.insert("fence_hold", crate::os::switchover::FENCE_HOLD_PATH);
     ctx.insert("catch_up_timeout", &FENCE_CATCH_UP_TIMEOUT_S);
     ctx.insert("run_dir", crate::os::fence::RUN_DIR);
+    ctx.insert("takeover_file", crate::os::fence::TAKEOVER_PATH);
+    ctx.insert("events_file", crate::os::fence::EVENTS_PATH);
     // The agent quotes SQL in single quotes: none of these texts contains one.
     ctx.insert("fence_sql", &dialect.fence_sql());
     ctx.insert("unfence_sql", &dialect.unfence_sql());

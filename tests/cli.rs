@@ -493,6 +493,10 @@ fn json_fields_are_the_documented_ones() {
         writes_missing_after_rejoin: 0,
         rejoined: true,
         healthy_after: true,
+        catch_up: mhactl::failover::CatchUp {
+            catch_up_s: Some(0.31),
+            catch_up_backlog_bytes: Some(0),
+        },
         double_holder_s: None,
         both_writable_s: None,
         fenced: None,

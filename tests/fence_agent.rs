@@ -119,6 +119,17 @@ fn start(name: &str) -> Agent {
     let hold_line = format!("HOLD={}", mhactl::os::switchover::FENCE_HOLD_PATH);
     assert!(script.contains(&hold_line), "{script}");
     let script = script.replacen(&hold_line, &format!("HOLD={}/hold", dir.display()), 1);
+    // The takeover record and the transitions' log too.
+    let events_line = format!("EVENTS={}", mhactl::os::fence::EVENTS_PATH);
+    assert!(script.contains(&events_line), "{script}");
+    let script = script.replacen(&events_line, &format!("EVENTS={}/events", dir.display()), 1);
+    let takeover_line = format!("TAKEOVER={}", mhactl::os::fence::TAKEOVER_PATH);
+    assert!(script.contains(&takeover_line), "{script}");
+    let script = script.replacen(
+        &takeover_line,
+        &format!("TAKEOVER={}/takeover", dir.display()),
+        1,
+    );
     write(&dir.join("agent"), &script);
     let fifo = dir.join("fifo");
     assert!(Command::new("mkfifo")
@@ -180,6 +191,71 @@ fn agent_fences_unfences_in_order_and_reconciles() {
             .all(|l| l.starts_with("SET GLOBAL read_only = ")),
         "{log}"
     );
+}
+
+/// The agent's takeover record as (field, value) pairs.
+fn takeover(dir: &Path) -> Vec<(String, String)> {
+    fs::read_to_string(dir.join("takeover"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| {
+            let (k, v) = l.split_once(' ').unwrap();
+            (k.to_string(), v.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn a_takeover_records_its_backlog_and_when_the_holder_became_writable() {
+    let mut a = start("takeover");
+    let d = a.dir.clone();
+    wait_for("fenced at start", 3, || ro(&d) == "1");
+    assert!(takeover(&d).is_empty(), "a record without a takeover");
+    // The new VIP holder is 4096 bytes behind: recorded as waiting, still read-only.
+    write(&d.join("status"), &status(5096, 1000));
+    write(&d.join("vip"), "");
+    line(&mut a, "MASTER");
+    wait_for("takeover recorded", 3, || !takeover(&d).is_empty());
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(ro(&d), "1", "writable before the SQL thread caught up");
+    let waiting = takeover(&d);
+    assert_eq!(waiting[0].0, "vip");
+    assert_eq!(waiting[1], ("behind_bytes".into(), "4096".into()));
+    assert_eq!(waiting.len(), 2, "{waiting:?}");
+    // Caught up: writable, and the record gains the time it happened (the backlog stays
+    // the one seen at the takeover).
+    write(&d.join("status"), &status(5096, 5096));
+    wait_for("writable once caught up", 3, || ro(&d) == "0");
+    wait_for("writable recorded", 2, || takeover(&d).len() == 3);
+    let done = takeover(&d);
+    assert_eq!(done[0], waiting[0], "the takeover's start changed");
+    assert_eq!(done[1], waiting[1]);
+    let vip: f64 = done[0].1.parse().unwrap();
+    let writable: f64 = done[2].1.parse().unwrap();
+    assert_eq!(done[2].0, "writable");
+    assert!(
+        writable - vip >= 0.5 && writable - vip < 5.0,
+        "catch-up {:.3} s",
+        writable - vip
+    );
+    // A holder that was writable all along (a reload's new agent) records nothing new.
+    line(&mut a, "MASTER");
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(takeover(&d), done);
+    // Every transition is in the events log, with its time, in order.
+    line(&mut a, "FAULT");
+    wait_for("fenced on FAULT", 2, || ro(&d) == "1");
+    let events = fs::read_to_string(d.join("events")).unwrap();
+    let states: Vec<&str> = events
+        .lines()
+        .map(|l| l.split_once(' ').unwrap().1)
+        .collect();
+    assert_eq!(states, ["MASTER", "MASTER", "FAULT"], "{events}");
+    let times: Vec<f64> = events
+        .lines()
+        .map(|l| l.split_once(' ').unwrap().0.parse().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{events}");
 }
 
 fn terminate(a: &mut Agent) {

@@ -40,6 +40,13 @@ fn print_details(r: &FailoverReport) {
         r.writes_acked, r.writes_failed
     );
     println!("writes lost         {}", r.writes_lost);
+    if let Some(s) = r.catch_up.catch_up_s {
+        let behind = match r.catch_up.catch_up_backlog_bytes {
+            Some(b) => format!("{b} bytes behind"),
+            None => "backlog unknown".into(),
+        };
+        println!("caught up after     {s:.2} s read-only on the VIP ({behind} when it took it)");
+    }
     if let Some(s) = r.vip_released_s {
         println!("old holder released {s:.2} s after the cut (FAULT)");
     }

@@ -3,10 +3,13 @@
 //! writes, and how many acknowledged writes the survivor does not have. Then undo the
 //! fault, let the old holder rejoin, and prove the pair is healthy and identical again.
 
+mod catch_up;
 mod cli;
 mod detection;
+mod fault;
 mod isolate;
 
+pub use catch_up::CatchUp;
 use cli::print_summary;
 pub use cli::{FailoverArgs, FailoverMode};
 
@@ -14,9 +17,8 @@ use crate::engine::Cluster;
 use crate::facts;
 use crate::global::{GlobalArgs, OutputFormat};
 use crate::inventory::{Inventory, Secrets};
-use crate::transport::RemoteCommand;
 use crate::write_probe::{cleanup, client_address, probe_rows, setup_probe, writer};
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::process::ExitCode;
@@ -54,6 +56,9 @@ pub struct FailoverReport {
     pub rejoined: bool,
     /// verify's verdict after recovery.
     pub healthy_after: bool,
+    /// The new holder's catch-up (`catch_up_s`, `catch_up_backlog_bytes`).
+    #[serde(flatten)]
+    pub catch_up: CatchUp,
     /// `isolate`: the longest time both nodes held the VIP, in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub double_holder_s: Option<f64>,
@@ -216,7 +221,7 @@ fn run_test(
     // `hung` resumes the server by the pid file read now, while it still answers: the
     // undo must not depend on asking a stopped server anything.
     let pid_file = match args.mode {
-        FailoverMode::Hung => Some(server_pid_file(&cluster.nodes[old])?),
+        FailoverMode::Hung => Some(fault::server_pid_file(&cluster.nodes[old])?),
         _ => None,
     };
     let (mode, duration_s, undo_pid_file) = (args.mode, args.duration_s, pid_file.clone());
@@ -230,12 +235,14 @@ fn run_test(
     };
     // The old holder's clock, for its detection log (a partition leaves it unread).
     let detect_from = isolate::node_clock(cluster, old).ok();
+    // The new holder's last takeover record, to tell this test's from an earlier one.
+    let takeover_before = catch_up::read(cluster, new).unwrap_or_default();
     let t0 = Instant::now();
     let fault_at = writer.now_s();
     let fault_undo = undo.push(
         format!("undo {} on {old_name}", args.mode.name()),
         move || {
-            recover(
+            fault::recover(
                 cluster,
                 inv,
                 old,
@@ -255,7 +262,7 @@ fn run_test(
     let injection_failed = std::sync::atomic::AtomicBool::new(false);
     let (injected, vip_moved_s) = std::thread::scope(|scope| {
         let injection = scope.spawn(|| {
-            let result = inject(
+            let result = fault::inject(
                 cluster,
                 inv,
                 old,
@@ -300,6 +307,13 @@ fn run_test(
     let acked: BTreeSet<u64> = log.acked.iter().map(|(seq, _)| *seq).collect();
     let write_gap_s = writer::longest_gap(&log, fault_at);
 
+    // The new holder's catch-up (the fence agent waits for it, however long).
+    let takeover = match (inv.writes, vip_moved_s) {
+        (crate::inventory::WriteMode::VipHolder, Some(_)) => {
+            catch_up::wait_writable(cluster, new, &takeover_before)
+        }
+        _ => None,
+    };
     // Acknowledged writes the survivor lacks once it applied what it had received.
     wait_relay_applied(cluster, new);
     let survivor = probe_rows(cluster, new)?;
@@ -313,7 +327,7 @@ fn run_test(
     say(&format!("undoing {} on {old_name}", args.mode.name()));
     // Dropped from the undo stack only once it worked: a failed recovery is tried once
     // more on the way out (a stopped server left behind would be an outage).
-    recover(
+    fault::recover(
         cluster,
         inv,
         old,
@@ -369,6 +383,7 @@ fn run_test(
     if vip_moved_s.is_none() {
         problems.push(format!("the VIP did not move to {new_name}"));
     }
+    problems.extend(catch_up::problem(takeover.as_ref(), &new_name));
     if final_holders.len() != 1 {
         problems.push(format!("the VIP ended on {} nodes", final_holders.len()));
     }
@@ -426,6 +441,7 @@ fn run_test(
         writes_missing_after_rejoin: missing_after,
         rejoined,
         healthy_after,
+        catch_up: catch_up::report(takeover.as_ref()),
         double_holder_s: split.as_ref().map(|m| m.double_holder_s),
         both_writable_s: split.as_ref().map(|m| m.both_writable_s),
         fenced: split.as_ref().map(|m| m.fenced),
@@ -447,111 +463,6 @@ fn wait_relay_applied(cluster: &Cluster, node: usize) {
                 && s.exec_source_log_pos >= s.read_source_log_pos
         }))
     });
-}
-
-fn inject(
-    cluster: &Cluster,
-    inv: &Inventory,
-    node: usize,
-    mode: FailoverMode,
-    duration_s: u64,
-    pid_file: Option<&str>,
-    isolation: Option<&isolate::Isolation>,
-) -> Result<()> {
-    let n = &cluster.nodes[node];
-    if mode == FailoverMode::Isolate {
-        let iso = isolation.ok_or_else(|| anyhow!("{}: isolate was not prepared", n.name))?;
-        return isolate::inject(cluster, iso, duration_s)
-            .with_context(|| format!("{}: injecting isolate", n.name));
-    }
-    let (target, services) = facts::os_target(n, inv.mysql.flavor)?;
-    let script = match mode {
-        FailoverMode::StopMysqld => services.stop_command(target.server_service()),
-        // A crash: the server and any supervisor that would restart it at once
-        // (mysqld_safe), so the node stays down until recovery. Exactly that process,
-        // as the server names it itself: other processes called mysqld live on.
-        FailoverMode::KillMysqld => {
-            services.kill_server_command(target.server_service(), &server_pid_file(n)?)
-        }
-        FailoverMode::StopKeepalived => services.stop_command(crate::os::KEEPALIVED_SERVICE),
-        // A hang: the server stops running but keeps its sockets and pid, so only
-        // health checks that time out can notice it.
-        FailoverMode::Hung => {
-            let f = pid_file.ok_or_else(|| anyhow!("{}: no pid file for hung", n.name))?;
-            services.signal_server_command(target.server_service(), f, "STOP")
-        }
-        // The node cuts itself off and heals itself after the test's duration, so the
-        // test never depends on reaching a node it has just isolated.
-        FailoverMode::Partition => {
-            crate::os::host::partition_command(&inv.vip.interface, duration_s)
-        }
-        FailoverMode::Isolate => unreachable!("handled above"),
-    };
-    n.transport
-        .run_ok(&RemoteCommand::new(script))
-        .map(|_| ())
-        .with_context(|| format!("{}: injecting {}", n.name, mode.name()))
-}
-
-/// The server's own pid file (`@@pid_file`, made absolute against `@@datadir`).
-fn server_pid_file(node: &crate::engine::NodeHandle) -> Result<String> {
-    facts::get::<facts::server::PidFile>(node, &())
-        .with_context(|| format!("{}: asking the server for its pid file", node.name))?
-        .ok_or_else(|| anyhow!("{}: the server named no pid file", node.name))
-}
-
-/// Undo the fault. A partition heals itself `duration_s` after it began (the node is
-/// unreachable until then), so that waits up to that long and 30 s more.
-fn recover(
-    cluster: &Cluster,
-    inv: &Inventory,
-    node: usize,
-    mode: FailoverMode,
-    duration_s: u64,
-    pid_file: Option<&str>,
-    isolation: Option<&isolate::Isolation>,
-) -> Result<()> {
-    let n = &cluster.nodes[node];
-    if mode == FailoverMode::Isolate {
-        // The rules spare mhactl's SSH connection: they go now, not at the switch's time.
-        let iso = isolation.ok_or_else(|| anyhow!("{}: isolate was not prepared", n.name))?;
-        return isolate::heal(cluster, iso);
-    }
-    let (target, services) = facts::os_target(n, inv.mysql.flavor)?;
-    match mode {
-        FailoverMode::StopMysqld | FailoverMode::KillMysqld => {
-            n.reset_sql();
-            n.transport.run_ok(&RemoteCommand::new(
-                services.start_command(target.server_service()),
-            ))?;
-        }
-        FailoverMode::StopKeepalived => {
-            n.transport.run_ok(&RemoteCommand::new(
-                services.start_command(crate::os::KEEPALIVED_SERVICE),
-            ))?;
-        }
-        FailoverMode::Hung => {
-            // The pid file was read before the fault: this asks the stopped server nothing.
-            let f = pid_file.ok_or_else(|| anyhow!("{}: no pid file for hung", n.name))?;
-            n.transport
-                .run_ok(&RemoteCommand::new(services.signal_server_command(
-                    target.server_service(),
-                    f,
-                    "CONT",
-                )))?;
-            n.reset_sql();
-        }
-        FailoverMode::Partition => {
-            // The node heals itself; wait until its interface is back up.
-            crate::poll::until(Duration::from_secs(duration_s + 30), || {
-                facts::fresh::<facts::host::LinkUp>(n, &inv.vip.interface)
-            })
-            .map_err(|_| anyhow!("{}: the interface did not come back", n.name))?;
-            n.reset_sql();
-        }
-        FailoverMode::Isolate => unreachable!("handled above"),
-    }
-    Ok(())
 }
 
 /// Wait until both replicate again and both hold every acknowledged write; return how

@@ -10,6 +10,19 @@ use crate::transport::shell_quote;
 /// a reboot: whoever needs it first creates it — the agent when it starts).
 pub const RUN_DIR: &str = "/run/mhactl";
 
+/// The agent's record of the last takeover (when it first held the VIP read-only, its
+/// backlog, when it became writable), overwritten at each takeover; failover-test reads it.
+pub const TAKEOVER_PATH: &str = "/run/mhactl/fence-takeover";
+
+/// The agent's log of keepalived's transitions (`<epoch seconds> MASTER|BACKUP|FAULT|STOP`,
+/// one a line, the 1000 before in `.1`): the nodes may have no syslog for keepalived's own.
+pub const EVENTS_PATH: &str = "/run/mhactl/fence-events";
+
+/// Prints [`TAKEOVER_PATH`] (nothing when no takeover happened since boot or no agent runs).
+pub fn read_takeover_command() -> String {
+    format!("cat {} 2>/dev/null || true", shell_quote(TAKEOVER_PATH))
+}
+
 /// The directory of the agent. keepalived's `enable_script_security` refuses a script
 /// that a non-root user could replace, through the file or any directory above it.
 pub const AGENT_DIR: &str = "/usr/local/libexec/mhactl";

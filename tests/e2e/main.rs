@@ -9,6 +9,7 @@ mod support;
 
 mod access;
 mod bootstrap;
+mod catch_up;
 mod datadir;
 mod durability;
 mod failover;
@@ -38,6 +39,7 @@ fn main() {
         support::scenarios,
         access::scenarios,
         bootstrap::scenarios,
+        catch_up::scenarios,
         datadir::scenarios,
         durability::scenarios,
         failover::scenarios,

@@ -12,17 +12,28 @@
 # repaired. While /run/mhactl/fence-hold exists (a planned switchover is moving the VIP away
 # from this node) it keeps the server fenced and never unfences it, even as the VIP
 # holder. Credentials come from /etc/mysql/mhactl-fence.cnf (root only), never from argv.
+# Each takeover is recorded in /run/mhactl/fence-takeover (overwritten, tmpfs): when this node
+# first held the VIP read-only, how far behind it was, and when it became writable
+# (failover-test reads it: the agent's own clock, no polling error). Every keepalived
+# transition is appended to /run/mhactl/fence-events (`<time> <state>`; the previous 1000 lines
+# move to /run/mhactl/fence-events.1), which has no syslog to depend on.
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 FIFO=$1
 VIP=10.213.0.100
 HOLD=/run/mhactl/fence-hold
 CATCH_UP_TIMEOUT=10
+TAKEOVER=/run/mhactl/fence-takeover
+EVENTS=/run/mhactl/fence-events
+events=$(wc -l 2>/dev/null < "$EVENTS") || events=0   # lines in $EVENTS (kept across agent restarts)
 CLIENT=$(command -v mariadb || command -v mysql)
 role=""            # last keepalived state of our instance ("" until the first line)
 waiting_since=""   # when we started waiting for the SQL thread to catch up
 warned=""
 tick=1             # seconds between reconciliations; 0.1 while a new VIP holder is pending
 master_since=0     # when keepalived last said MASTER
+takeover_at=""     # wall clock when this node first held the VIP read-only ("" otherwise)
+behind_bytes=""    # received minus executed bytes, from the last caught_up ("" unknown)
+backlog=""         # behind_bytes as the takeover began
 
 log() {
     logger -t mhactl-fence -- "$*" 2>/dev/null
@@ -43,6 +54,32 @@ unfence() {
     sql 'SET GLOBAL read_only = OFF' || { log "unfence failed: SET GLOBAL read_only = OFF"; return 1; }
 }
 
+# Wall clock with microseconds in $NOW: bash 5's EPOCHREALTIME costs no process (this is
+# on the failover's critical path); older bash forks date. The locale may use a comma.
+stamp() {
+    NOW=${EPOCHREALTIME:-$(date +%s.%N)}
+    NOW=${NOW/,/.}
+}
+
+# One takeover's record, rewritten whole at each step (one small write: readers never
+# see half a line). Fields: vip <time>, behind_bytes <n|unknown>, writable <time>.
+record_takeover() {
+    { printf 'vip %s\nbehind_bytes %s\n' "$takeover_at" "${backlog:-unknown}"
+      [ -z "$1" ] || printf 'writable %s\n' "$1"
+    } > "$TAKEOVER" 2>/dev/null
+}
+
+# One keepalived transition, appended with its time (no process: on the critical path).
+record_event() {
+    stamp
+    if [ "$events" -ge 1000 ]; then
+        mv -f "$EVENTS" "$EVENTS.1" 2>/dev/null
+        events=0
+    fi
+    printf '%s %s\n' "$NOW" "$1" >> "$EVENTS" 2>/dev/null
+    events=$((events + 1))
+}
+
 holds_vip() {
     ip -o addr show 2>/dev/null | grep -qF " inet $VIP/"
 }
@@ -52,15 +89,18 @@ holds_vip() {
 caught_up() {
     local st
     # Vertical output, with column names (-N would drop them, measured on MariaDB 10.11).
+    behind_bytes=""
     st=$("$CLIENT" --defaults-extra-file=/etc/mysql/mhactl-fence.cnf --connect-timeout=2 --vertical \
         -e 'SHOW REPLICA STATUS') || return 1
-    [ -z "$st" ] && return 0
+    [ -z "$st" ] && { behind_bytes=0; return 0; }
     val() { printf '%s\n' "$st" | sed -n -E "s/^ *($1): (.*)$/\2/p" | head -n 1; }
     local read_file read_pos exec_file exec_pos
     read_file=$(val 'Master_Log_File|Source_Log_File')
     read_pos=$(val 'Read_Master_Log_Pos|Read_Source_Log_Pos')
     exec_file=$(val 'Relay_Master_Log_File|Relay_Source_Log_File')
     exec_pos=$(val 'Exec_Master_Log_Pos|Exec_Source_Log_Pos')
+    [ "$read_file" = "$exec_file" ] && [ -n "$read_pos" ] && [ -n "$exec_pos" ] &&
+        behind_bytes=$((read_pos - exec_pos))
     [ -n "$read_file" ] && [ "$read_file" = "$exec_file" ] && [ "$read_pos" = "$exec_pos" ]
 }
 
@@ -72,25 +112,39 @@ reconcile() {
     if [ -e "$HOLD" ]; then
         waiting_since=""
         warned=""
+        takeover_at=""
         [ "$ro" = 1 ] || { log "fence hold $HOLD present: fencing"; fence; }
         return 0
     fi
     if [ "$role" != MASTER ] && [ -n "$role" ] || ! holds_vip; then
         waiting_since=""
         warned=""
+        takeover_at=""
         [ "$ro" = 1 ] || { log "not the VIP holder: fencing"; fence; }
         # keepalived said MASTER and the VIP is not up yet: look again soon (for a while).
         [ "$role" = MASTER ] && [ $((SECONDS - master_since)) -lt 3 ] && tick=0.1
         return 0
     fi
     [ "$ro" = 0 ] && return 0
-    if caught_up; then
-        log "VIP holder and caught up: writable"
-        unfence
+    # A read-only VIP holder: a takeover begins (its first sight of the VIP is its start).
+    local first=""
+    [ -n "$takeover_at" ] || { stamp; takeover_at=$NOW; first=1; }
+    local ok=""
+    caught_up && ok=1
+    [ -z "$first" ] || backlog=$behind_bytes
+    if [ -n "$ok" ]; then
+        if unfence; then
+            stamp
+            record_takeover "$NOW"
+            log "VIP holder and caught up: writable (held the VIP read-only since $takeover_at)"
+        fi
         waiting_since=""
         warned=""
+        takeover_at=""
         return 0
     fi
+    # The backlog as first seen; the record says the takeover is waiting.
+    [ -z "$first" ] || record_takeover ""
     # Consistency first: stay read-only until the relay log is executed, however long;
     # polled every 0.1 s for the first seconds (the usual case: milliseconds to apply).
     [ -n "$waiting_since" ] || waiting_since=$SECONDS
@@ -121,6 +175,7 @@ while :; do
         [ "$kind" = INSTANCE ] || continue
         [ "$name" = '"VI_shop"' ] || [ "$name" = 'VI_shop' ] || continue
         role=$state
+        record_event "$state"
         [ "$state" = MASTER ] && master_since=$SECONDS
         case $state in
             BACKUP|FAULT|STOP) log "$state: fencing"; fence ;;
