@@ -150,6 +150,27 @@ fn line(a: &mut Agent, state: &str) {
     writeln!(a.fifo, "INSTANCE \"VI_shop-db\" {state} 100").unwrap();
 }
 
+/// A loaded host: the agent's read timed out in the middle of keepalived's MASTER line
+/// (bash drops what it read so far). The line is completed by the next read, so the new
+/// VIP holder becomes writable instead of staying read-only for good.
+#[test]
+fn a_line_split_by_a_read_timeout_is_not_lost() {
+    let mut a = start("split");
+    let d = a.dir.clone();
+    line(&mut a, "BACKUP");
+    wait_for("fenced on BACKUP", 3, || ro(&d) == "1");
+    // The VIP arrives before keepalived's line says MASTER: still fenced (last word BACKUP).
+    write(&d.join("vip"), "");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(ro(&d), "1", "unfenced while keepalived's last line was BACKUP");
+    write!(a.fifo, "INSTANCE \"VI_shop-db\" MAS").unwrap();
+    a.fifo.flush().unwrap();
+    // Longer than the agent's read timeout (1 s while nothing is pending).
+    std::thread::sleep(Duration::from_millis(1600));
+    writeln!(a.fifo, "TER 100").unwrap();
+    wait_for("writable once the whole MASTER line is read", 4, || ro(&d) == "0");
+}
+
 #[test]
 fn agent_fences_unfences_in_order_and_reconciles() {
     let mut a = start("order");
