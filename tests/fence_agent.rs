@@ -162,13 +162,19 @@ fn a_line_split_by_a_read_timeout_is_not_lost() {
     // The VIP arrives before keepalived's line says MASTER: still fenced (last word BACKUP).
     write(&d.join("vip"), "");
     std::thread::sleep(Duration::from_millis(1500));
-    assert_eq!(ro(&d), "1", "unfenced while keepalived's last line was BACKUP");
+    assert_eq!(
+        ro(&d),
+        "1",
+        "unfenced while keepalived's last line was BACKUP"
+    );
     write!(a.fifo, "INSTANCE \"VI_shop-db\" MAS").unwrap();
     a.fifo.flush().unwrap();
     // Longer than the agent's read timeout (1 s while nothing is pending).
     std::thread::sleep(Duration::from_millis(1600));
     writeln!(a.fifo, "TER 100").unwrap();
-    wait_for("writable once the whole MASTER line is read", 4, || ro(&d) == "0");
+    wait_for("writable once the whole MASTER line is read", 4, || {
+        ro(&d) == "0"
+    });
 }
 
 #[test]
