@@ -193,6 +193,8 @@ class Bench:
         r.update({k: report.get(k) for k in ("ok", "old_holder", "new_holder", "vip_moved_s",
                                             "write_gap_s", "writes_acked", "writes_failed",
                                             "writes_lost", "writes_missing_after_rejoin",
+                                            # issue 17: what noticed the fault, catch-up
+                                            "detection", "detection_s", "catch_up_s",
                                             "rejoined", "healthy_after", "problems",
                                             # isolate only (absent for the other modes)
                                             "double_holder_s", "vip_released_s",

@@ -3,6 +3,7 @@ one section's block in docs/benchmarks.md (the other flavors' numbers are kept).
 
 from . import markers
 from .day2 import render_isolate, render_switchover, run_isolate, run_switchover
+from .detection import render_detection, run_detection
 from .rolling import render_rolling, run_rolling
 
 # name: (run(bench, runs) -> result, render(data by flavor) -> markdown)
@@ -10,9 +11,12 @@ DAY2 = {
     "switchover": (run_switchover, render_switchover),
     "isolate": (run_isolate, render_isolate),
     "rolling": (run_rolling, render_rolling),
+    "detection": (run_detection, render_detection),
 }
 # "suite" is the original benchmark (issue 9); "stress" is scripts/bench-stress.
+# "detection" (issue 17) takes a while (6 modes x N runs x settings): not run by default.
 ALL = ["suite", *DAY2, "stress"]
+NOT_BY_DEFAULT = ["stress", "detection"]
 
 
 def update_doc(text, section, flavor, result):
