@@ -88,10 +88,11 @@ fn isolate_with_the_arbiter_moves_the_vip_once_and_never_to_both_nodes(lab: Lab)
     assert_ne!(after, before, "the VIP went back to {before}");
     assert!(!holds_vip(&lab, before), "both nodes hold the VIP");
     assert_no_isolate_rules(&lab, "after a complete run");
-    // The split-brain writers' files are gone (switchover's tracked files and the
-    // state of keepalived's checks stay: the arbiter probe's last answer, the detection
-    // log and its markers), and (verify's probe-leftovers: any mhactl_probe account,
-    // whatever its host) their accounts.
+    // The split-brain writers' files are gone (switchover's tracked files, the state of
+    // keepalived's checks and the fence agent's records stay: the arbiter probe's last
+    // answer, the detection log and its markers, the agent's transitions and takeover),
+    // and (verify's probe-leftovers: any mhactl_probe account, whatever its host) their
+    // accounts.
     for node in ["node-a", "node-b"] {
         let listing = lab.ssh_ok(node, "ls -A /run/mhactl");
         let left: Vec<&str> = listing.lines().filter(|f| !kept_in_run_dir(f)).collect();
@@ -174,6 +175,10 @@ fn kept_in_run_dir(f: &str) -> bool {
         "vip-take",
         "arbiter-answered",
         "detection.log",
+        // The fence agent's transitions log and last takeover record (failover-test
+        // reads them: issue 17's catch-up).
+        "fence-events",
+        "fence-takeover",
     ]
     .contains(&f)
         || (f.starts_with("detect-") && f.ends_with(".failing"))
