@@ -87,9 +87,18 @@ pub(super) fn recover(
             ))?;
         }
         FailoverMode::StopKeepalived => {
-            n.transport.run_ok(&RemoteCommand::new(
-                services.start_command(crate::os::KEEPALIVED_SERVICE),
-            ))?;
+            // An undo soon after the fault (an interrupt) can come while keepalived is
+            // still stopping: Debian's init script signals it and returns, and keepalived
+            // first ends its check scripts. A start then finds it "already running" and
+            // does nothing, and the node is left without keepalived. So: wait until it
+            // is gone, start it, and make sure it runs.
+            let svc = crate::os::KEEPALIVED_SERVICE;
+            let active = || facts::host::service_active_fresh(n, services, svc);
+            let _ = crate::poll::until(Duration::from_secs(30), || Ok(!active()?));
+            n.transport
+                .run_ok(&RemoteCommand::new(services.start_command(svc)))?;
+            crate::poll::until(Duration::from_secs(30), active)
+                .map_err(|_| anyhow!("{}: keepalived did not start again within 30 s", n.name))?;
         }
         FailoverMode::Hung => {
             // The pid file was read before the fault: this asks the stopped server nothing.
