@@ -138,11 +138,11 @@ pub fn quoting_new_server_errors(
             .run(&RemoteCommand::new(error_log::tail_since_command(log, size)));
         match out.ok().and_then(|o| {
             (o.stdout.trim() != "mhactl: no such file")
-                .then(|| error_log::quotable_lines(&o.stdout))
+                .then(|| error_log::quotable_lines_with_warnings(&o.stdout))
                 .flatten()
         }) {
             Some(lines) => anyhow!(
-                "{e:#}; the server's error log {log} on {} says (its errors and last line since the install began):\n    {}",
+                "{e:#}; the server's error log {log} on {} says (its warnings, errors and last line since the install began):\n    {}",
                 node.name,
                 lines.join("\n    ")
             ),
@@ -171,7 +171,7 @@ mod tests {
         t.on(
             "tail -c +1",
             0,
-            "2026-11-26T22:00:00Z 0 [ERROR] [MY-012592] [InnoDB] io_setup() failed\n2026-11-26T22:00:00Z 0 [ERROR] [MY-010119] [Server] Aborting\n",
+            "2026-11-26T22:00:00Z 0 [Note] [MY-000000] [Server] nothing to see\n2026-11-26T22:00:00Z 0 [Warning] [MY-010001] [Server] Can't create thread to handle bootstrap (errno: 11)\n2026-11-26T22:00:00Z 0 [ERROR] [MY-010943] [Server] System views initialization failed.\n2026-11-26T22:00:00Z 0 [ERROR] [MY-010119] [Server] Aborting\n",
         );
         let err = quoting_new_server_errors(&node(&t), "/var/log/mysql/error.log", || {
             Err(anyhow!("db1: command failed (exit 100): apt-get install"))
@@ -183,7 +183,12 @@ mod tests {
             said.contains("error log /var/log/mysql/error.log on db1 says"),
             "{said}"
         );
-        assert!(said.contains("io_setup() failed"), "{said}");
+        assert!(said.contains("Can't create thread"), "{said}");
+        assert!(
+            said.contains("System views initialization failed"),
+            "{said}"
+        );
+        assert!(!said.contains("nothing to see"), "{said}");
 
         let t = Arc::new(FakeTransport::new("db1"));
         t.on("stat -c %s /var/log/mysql/error.log", 0, "0\n1764165600\n");

@@ -120,6 +120,34 @@ pub fn temporary_password_query(path: &str) -> String {
     )
 }
 
+/// The lines to quote when the cause may be in a warning (a failed `--initialize`
+/// says only "System views initialization failed" as its error, after the warning that
+/// tells why): the server's `[Warning]` and error lines and the last line, at most
+/// [`QUOTED_LINES`], cleaned and masked like [`quotable_lines`].
+pub fn quotable_lines_with_warnings(output: &str) -> Option<Vec<String>> {
+    let lines = clean_lines(output)?;
+    let notable = |l: &str| {
+        [
+            "[Warning]",
+            "[ERROR]",
+            "[FATAL]",
+            "[Critical]",
+            "[CRITICAL]",
+        ]
+        .iter()
+        .any(|m| l.contains(m))
+    };
+    let last = lines.len() - 1;
+    let picked: Vec<String> = lines
+        .iter()
+        .enumerate()
+        .filter(|(i, l)| notable(l) || *i == last)
+        .map(|(_, l)| l.clone())
+        .collect();
+    let skip = picked.len().saturating_sub(QUOTED_LINES);
+    Some(picked.into_iter().skip(skip).collect())
+}
+
 fn clean_lines(output: &str) -> Option<Vec<String>> {
     let marker = crate::dialect::TEMPORARY_PASSWORD_MARKER;
     let lines: Vec<String> = output

@@ -74,6 +74,12 @@ pub fn cleanup(cluster: &Cluster, client: &str, keep_table: bool) -> Result<()> 
         }
     }
     if !keep_table {
+        // The drop runs on one node at once and reaches the other through replication:
+        // a node whose SQL thread still has the peer's probe rows to apply (an interrupt
+        // right after a partition healed) would fail on them (table gone) and stop
+        // replicating. So first let both apply what the other wrote (bounded: a node
+        // that does not catch up gets the drop anyway, as before).
+        let _ = crate::poll::until(Duration::from_secs(30), || replication_settled(cluster));
         let dropped = cluster.nodes.iter().any(|node| {
             node.with_admin_write(|sql| {
                 sql.exec(&crate::dialect::drop_probe_database_sql(PROBE_DB))
@@ -115,4 +121,26 @@ pub fn probe_rows(cluster: &Cluster, node: usize) -> Result<BTreeSet<u64>> {
         .filter_map(|r| crate::sql::get(r, "seq"))
         .filter_map(|s| s.parse().ok())
         .collect())
+}
+
+/// Both nodes replicate, and each has read and executed its peer's binary log up to
+/// the peer's current position.
+fn replication_settled(cluster: &Cluster) -> Result<bool> {
+    for (i, node) in cluster.nodes.iter().enumerate() {
+        let peer = cluster.peer(i);
+        let Some(s) = crate::facts::replica_status_fresh(node)? else {
+            return Ok(false);
+        };
+        let at = crate::facts::binlog_coordinates_fresh(peer)?;
+        let caught_up = s.io_running
+            && s.sql_running
+            && s.source_log_file == at.file
+            && s.read_source_log_pos == at.position
+            && s.relay_source_log_file == at.file
+            && s.exec_source_log_pos == at.position;
+        if !caught_up {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
