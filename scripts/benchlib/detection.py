@@ -73,10 +73,15 @@ def _fired(rs):
     return ", ".join(f"{k} {v}" for k, v in sorted(count.items()))
 
 
+def _gap_over_vip(rs):
+    """Median of each run's write gap minus its VIP move (runs with both)."""
+    return med([r["write_gap_s"] - r["vip_moved_s"] for r in rs
+                if r.get("write_gap_s") is not None and r.get("vip_moved_s") is not None])
+
+
 def _met(mode, rs):
     vip = med([r["vip_moved_s"] for r in rs])
-    over = med([(r["write_gap_s"] - r["vip_moved_s"]) for r in rs
-                if r.get("write_gap_s") is not None and r.get("vip_moved_s") is not None])
+    over = _gap_over_vip(rs)
     lost = max((r.get("writes_lost") or 0) for r in rs)
     return (all(r.get("ok") for r in rs) and vip is not None and vip <= VIP_TARGET_S[mode]
             and over is not None and over <= GAP_OVER_VIP_S
@@ -108,9 +113,7 @@ def render_detection(data):
                 rs = block["runs"].get(mode) or []
                 if not rs:
                     continue
-                over = med([(r["write_gap_s"] - r["vip_moved_s"]) for r in rs
-                            if r.get("write_gap_s") is not None
-                            and r.get("vip_moved_s") is not None])
+                over = _gap_over_vip(rs)
                 gap = med([r["write_gap_s"] for r in rs])
                 lines.append(
                     f"| {name} {version} | {setting} | {mode} | {len(rs)} | "

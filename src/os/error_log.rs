@@ -85,25 +85,7 @@ pub fn tail_since_command(path: &str, since: u64) -> String {
 /// message is no place for a credential, even an expired one). `None` when nothing is
 /// left.
 pub fn quotable_lines(output: &str) -> Option<Vec<String>> {
-    let lines = clean_lines(output)?;
-    let is_error = |l: &str| {
-        ["[ERROR]", "[FATAL]", "[Critical]", "[CRITICAL]"]
-            .iter()
-            .any(|m| l.contains(m))
-    };
-    let last = lines.len() - 1;
-    let picked: Vec<String> = if lines.iter().any(|l| is_error(l)) {
-        lines
-            .iter()
-            .enumerate()
-            .filter(|(i, l)| is_error(l) || *i == last)
-            .map(|(_, l)| l.clone())
-            .collect()
-    } else {
-        lines
-    };
-    let skip = picked.len().saturating_sub(QUOTED_LINES);
-    Some(picked.into_iter().skip(skip).collect())
+    pick_lines(output, ERROR_MARKERS, true)
 }
 
 /// Prints the `log-error` the server's option files give `mysqld` (empty: none).
@@ -125,25 +107,30 @@ pub fn temporary_password_query(path: &str) -> String {
 /// tells why): the server's `[Warning]` and error lines and the last line, at most
 /// [`QUOTED_LINES`], cleaned and masked like [`quotable_lines`].
 pub fn quotable_lines_with_warnings(output: &str) -> Option<Vec<String>> {
+    let mut markers = vec!["[Warning]"];
+    markers.extend_from_slice(ERROR_MARKERS);
+    pick_lines(output, &markers, false)
+}
+
+/// The markers of the server's error lines.
+const ERROR_MARKERS: &[&str] = &["[ERROR]", "[FATAL]", "[Critical]", "[CRITICAL]"];
+
+/// The cleaned lines holding one of `markers`, and the last line; when none holds one,
+/// every line (`otherwise_all`) or only the last. At most [`QUOTED_LINES`], the latest.
+fn pick_lines(output: &str, markers: &[&str], otherwise_all: bool) -> Option<Vec<String>> {
     let lines = clean_lines(output)?;
-    let notable = |l: &str| {
-        [
-            "[Warning]",
-            "[ERROR]",
-            "[FATAL]",
-            "[Critical]",
-            "[CRITICAL]",
-        ]
-        .iter()
-        .any(|m| l.contains(m))
-    };
+    let notable = |l: &str| markers.iter().any(|m| l.contains(m));
     let last = lines.len() - 1;
-    let picked: Vec<String> = lines
-        .iter()
-        .enumerate()
-        .filter(|(i, l)| notable(l) || *i == last)
-        .map(|(_, l)| l.clone())
-        .collect();
+    let picked: Vec<String> = if otherwise_all && !lines.iter().any(|l| notable(l)) {
+        lines
+    } else {
+        lines
+            .iter()
+            .enumerate()
+            .filter(|(i, l)| notable(l) || *i == last)
+            .map(|(_, l)| l.clone())
+            .collect()
+    };
     let skip = picked.len().saturating_sub(QUOTED_LINES);
     Some(picked.into_iter().skip(skip).collect())
 }
