@@ -365,6 +365,7 @@ pub(crate) fn hand_over_first(
         Box::new(move |cluster: &Cluster, i| {
             let peer = cluster.peer(i);
             let mut waited = None;
+            let mut peer_failed = false;
             crate::poll::until(PEER_WAIT, || {
                 if facts::holds_vip(peer, &ctx.inv)? {
                     waited = Some(if facts::holds_vip(&cluster.nodes[i], &ctx.inv)? {
@@ -375,15 +376,14 @@ pub(crate) fn hand_over_first(
                     });
                     return Ok(true);
                 }
-                match passive_restart(&ctx, peer.index) {
-                    Some(PassiveRestart::Pending) => Ok(false),
-                    Some(PassiveRestart::Done) => Ok(true),
-                    Some(PassiveRestart::Failed) => bail!(
-                        "its restart did not finish (see {}'s own server-config line)",
-                        peer.name
-                    ),
-                    // The peer restarts in no run of ours: done once its plan is.
-                    None => peer_done(cluster, peer.index),
+                match peer_change(&ctx, peer.index, || peer_done(cluster, peer.index))? {
+                    PeerChange::Pending => Ok(false),
+                    PeerChange::Finished => Ok(true),
+                    // Stop at once: an error here would only count as "not yet".
+                    PeerChange::Failed => {
+                        peer_failed = true;
+                        Ok(true)
+                    }
                 }
             })
             .map_err(|e| {
@@ -393,6 +393,14 @@ pub(crate) fn hand_over_first(
                     peer.name
                 )
             })?;
+            if peer_failed {
+                bail!(
+                    "{}: server-config: {}'s restart did not finish (see its own server-config \
+                     line); this node keeps the VIP and was not restarted",
+                    cluster.nodes[i].name,
+                    peer.name
+                );
+            }
             if let Some(why) = waited {
                 bail!("{}: server-config: {why}", cluster.nodes[i].name);
             }
@@ -407,6 +415,47 @@ pub(crate) fn hand_over_first(
             Ok(())
         }),
     )
+}
+
+/// Where the peer's own change of this step stands, as its VIP holder polls it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PeerChange {
+    /// Not finished: planned, restarting, or catching up.
+    Pending,
+    /// Its settings are in place and (if it restarted) it replicates both ways again.
+    Finished,
+    /// Its restart or the wait after it failed.
+    Failed,
+}
+
+/// The peer's change: from its restart's state when it restarts in this run, else from
+/// `peer_done` (its plan is `Noop`). The peer plans concurrently, and a plan of it read
+/// after it wrote its file looks done while its restart is still to come (the file is
+/// the wanted one, and the running values the plan compares may already match): it
+/// marks the restart `Pending` before writing, so the state is read again after
+/// `peer_done` (on the lab the holder once handed the VIP over while the peer restarted).
+pub(crate) fn peer_change(
+    ctx: &Arc<Ctx>,
+    peer: usize,
+    peer_done: impl FnOnce() -> Result<bool>,
+) -> Result<PeerChange> {
+    let state = match passive_restart(ctx, peer) {
+        Some(state) => state,
+        None => {
+            if !peer_done()? {
+                return Ok(PeerChange::Pending);
+            }
+            match passive_restart(ctx, peer) {
+                Some(state) => state,
+                None => return Ok(PeerChange::Finished),
+            }
+        }
+    };
+    Ok(match state {
+        PassiveRestart::Pending => PeerChange::Pending,
+        PassiveRestart::Done => PeerChange::Finished,
+        PassiveRestart::Failed => PeerChange::Failed,
+    })
 }
 
 /// The action after a restart on a running pair: node `i` replicates from its peer and

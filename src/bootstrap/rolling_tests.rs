@@ -429,3 +429,30 @@ fn a_password_line_is_described_without_its_value() {
         "{text}"
     );
 }
+
+/// The peer plans while its VIP holder polls it: a plan of the peer read just after the
+/// peer marked its restart pending and wrote its file looks done (`Noop`). The holder
+/// must still wait for the restart (before the fix it handed the VIP over while the
+/// peer restarted, and the switchover found replication down).
+#[test]
+fn a_peer_plan_that_looks_done_while_its_restart_is_pending_is_not_done() {
+    use super::rolling::{passive_restart_planned, peer_change, PeerChange};
+    let ctx = ctx();
+    let got = peer_change(&ctx, 1, || {
+        // The peer's own plan runs meanwhile: it marks its restart, writes its file.
+        passive_restart_planned(&ctx, 1);
+        Ok(true)
+    })
+    .unwrap();
+    assert_eq!(got, PeerChange::Pending);
+    // A peer that restarts in no run of ours is done once its plan is.
+    let other = crate::bootstrap::steps_tests::ctx();
+    assert_eq!(
+        peer_change(&other, 1, || Ok(true)).unwrap(),
+        PeerChange::Finished
+    );
+    assert_eq!(
+        peer_change(&other, 1, || Ok(false)).unwrap(),
+        PeerChange::Pending
+    );
+}

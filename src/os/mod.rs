@@ -32,6 +32,7 @@ pub mod datadir_swap;
 pub mod debian_cnf;
 pub mod detection;
 pub mod error_log;
+pub mod failed_init;
 pub mod fence;
 pub mod files;
 pub mod firewall;

@@ -44,6 +44,9 @@ pub enum JournalEntry {
 pub struct FakeTransport {
     name: String,
     rules: Mutex<Vec<(String, CommandOutput)>>,
+    /// Rules answered once each, before [`Self::rules`] (oldest first): a command that
+    /// fails and then succeeds when run again.
+    once: Mutex<Vec<(String, CommandOutput)>>,
     log: Mutex<Vec<RemoteCommand>>,
     journal: Mutex<Option<Journal>>,
     files: Mutex<Option<std::collections::BTreeMap<PathBuf, String>>>,
@@ -91,6 +94,21 @@ impl FakeTransport {
                 },
             ),
         );
+        self
+    }
+
+    /// Answer the next script containing `pattern` (once; oldest such rule first) with
+    /// exit `status` and `stderr`, before any [`Self::on`] rule: a retried command.
+    pub fn once(&self, pattern: &str, status: i32, stderr: &str) -> &Self {
+        assert!(!pattern.is_empty(), "a fake rule must name what it matches");
+        self.once.lock().expect("once").push((
+            pattern.into(),
+            CommandOutput {
+                status,
+                stdout: String::new(),
+                stderr: stderr.into(),
+            },
+        ));
         self
     }
 
@@ -218,6 +236,11 @@ impl FakeTransport {
 
     /// The output of the newest rule whose pattern `script` contains.
     fn answer(&self, script: &str) -> Option<CommandOutput> {
+        let mut once = self.once.lock().expect("once");
+        if let Some(at) = once.iter().position(|(p, _)| script.contains(p.as_str())) {
+            return Some(once.remove(at).1);
+        }
+        drop(once);
         let rules = self.rules.lock().expect("rules");
         rules
             .iter()

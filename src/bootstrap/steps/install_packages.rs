@@ -3,6 +3,7 @@
 use super::shared::Ctx;
 use crate::engine::{file_diff, Action, Change, Cluster, NodeHandle, Operation, Plan};
 use crate::facts;
+use crate::os::failed_init;
 use crate::transport::RemoteCommand;
 use anyhow::{anyhow, bail, Result};
 use std::sync::Arc;
@@ -109,7 +110,26 @@ impl Operation for InstallPackages {
             None => (pm.refresh_command(), pm.install_command(&missing)),
         };
         actions.push(Action::Run(RemoteCommand::new(refresh)));
-        actions.push(install_action(install, target.error_log_path()));
+        // Debian's server package initialises its data directory in its configure script,
+        // which MySQL 9.7 sometimes fails: set such a failure aside and configure again,
+        // but only for a directory seen empty before (crate::os::failed_init).
+        let retry_failed_init = pm == crate::os::PackageManager::Apt
+            && target.server_packages().iter().any(|p| missing.contains(p));
+        if retry_failed_init {
+            actions.push(Action::Run(RemoteCommand::new(
+                crate::os::failed_init::note_empty_datadir_command(),
+            )));
+        }
+        actions.push(install_action(
+            install,
+            target.error_log_path(),
+            retry_failed_init,
+        ));
+        if retry_failed_init {
+            actions.push(Action::Run(RemoteCommand::new(
+                crate::os::failed_init::forget_empty_datadir_command(),
+            )));
+        }
         what.push(match mirror {
             Some(url) => format!("install {} from {url} only", missing.join(", ")),
             None => format!("install {}", missing.join(", ")),
@@ -124,21 +144,67 @@ impl Operation for InstallPackages {
 
 /// Run the install command; a failure quotes what the server wrote to its default
 /// error log meanwhile (a package's configure script that starts the server hides
-/// the server's own words). Described like a plain command in dry runs.
-fn install_action(install: String, error_log: Option<&'static str>) -> Action {
+/// the server's own words). With `retry_failed_init`, a failure that left files in a
+/// data directory mhactl saw empty before is set aside and the install run again (up
+/// to [`failed_init::RETRIES`] times; see [`crate::os::failed_init`]). Described like a
+/// plain command in dry runs.
+fn install_action(
+    install: String,
+    error_log: Option<&'static str>,
+    retry_failed_init: bool,
+) -> Action {
     let describe = Action::Run(RemoteCommand::new(install.clone())).describe();
     Action::Custom(
         describe,
         Box::new(move |cluster: &Cluster, i: usize| {
             let node = &cluster.nodes[i];
-            let run = || {
-                node.transport
-                    .run_ok(&RemoteCommand::new(install.clone()))
-                    .map(|_| ())
+            let run_once = || {
+                let run = || {
+                    node.transport
+                        .run_ok(&RemoteCommand::new(install.clone()))
+                        .map(|_| ())
+                };
+                match error_log {
+                    Some(log) => {
+                        crate::bootstrap::error_log::quoting_new_server_errors(node, log, run)
+                    }
+                    None => run(),
+                }
             };
-            match error_log {
-                Some(log) => crate::bootstrap::error_log::quoting_new_server_errors(node, log, run),
-                None => run(),
+            let mut result = run_once();
+            let mut set_aside = Vec::new();
+            while retry_failed_init && result.is_err() && set_aside.len() < failed_init::RETRIES {
+                let out = node.transport.run_ok(&RemoteCommand::new(
+                    failed_init::set_aside_failed_init_command(),
+                ))?;
+                match failed_init::parse_set_aside(&out) {
+                    failed_init::SetAside::MovedTo(dir) => set_aside.push(dir),
+                    // Nothing of a failed initialisation there (e.g. a repository
+                    // error), or not known to be one: configuring again cannot help.
+                    _ => break,
+                }
+                result = run_once();
+            }
+            if set_aside.is_empty() {
+                return result;
+            }
+            let what = format!(
+                "the server package's data directory initialisation failed {} time(s) on an \
+                 empty {} (a known intermittent failure of the package's configure script); \
+                 what each attempt left is in {}",
+                set_aside.len(),
+                failed_init::PACKAGED_DATADIR,
+                set_aside.join(", ")
+            );
+            match result {
+                Ok(()) => {
+                    eprintln!(
+                        "warning: {}: install-packages: {what}; configured again, it worked",
+                        node.name
+                    );
+                    Ok(())
+                }
+                Err(e) => Err(e.context(format!("{what}; it failed again"))),
             }
         }),
     )

@@ -66,7 +66,13 @@ fn a_mirror_gets_its_list_file_and_is_the_only_source() {
             assert!(
                 actions[1].contains("Dir::Etc::SourceParts=- -o APT::Get::List-Cleanup=0 update")
             );
-            assert!(actions[2].contains("Dir::Etc::SourceList=/etc/apt/sources.list.d/mhactl.list"));
+            // The server package is missing: the packaged datadir is noted first if empty.
+            assert!(actions[2].contains("/var/lib/mhactl/datadir-empty-before-install"));
+            assert!(actions[3].contains("Dir::Etc::SourceList=/etc/apt/sources.list.d/mhactl.list"));
+            assert!(
+                actions[4].contains("rm -f /var/lib/mhactl/datadir-empty-before-install"),
+                "{actions:?}"
+            );
             assert!(ch
                 .diff
                 .unwrap()
@@ -276,4 +282,133 @@ fn el8_mariadb_enables_the_inventorys_module_stream_first() {
         let actions: Vec<String> = change.actions.iter().map(|a| a.describe()).collect();
         assert!(!actions.iter().any(|a| a.contains("module")), "{actions:?}");
     }
+}
+
+/// A fresh node whose server package's configure script fails to initialise the data
+/// directory (Debian's mysql-server 9.7 postinst, intermittently).
+fn fresh_node_with_a_failing_postinst(t: &crate::transport::fake::FakeTransport) {
+    t.on("dpkg-query", 0, "");
+    t.on("update -q", 0, "");
+    t.on("stat -c %s /var/log/mysql/error.log", 0, "0\n1764165600\n");
+    t.on(
+        "tail -c +1",
+        0,
+        "2026-11-27T02:00:00Z 0 [ERROR] [MY-010943] [Server] System views initialization failed.\n",
+    );
+    t.on("mkdir -p -m 700 /var/lib/mhactl", 0, "");
+    t.on("--no-install-recommends", 0, "");
+    t.on("rm -f /var/lib/mhactl/datadir-empty-before-install", 0, "");
+}
+
+fn apply_install(c: &crate::engine::Cluster) -> anyhow::Result<()> {
+    let Plan::Change(ch) = step("install-packages").plan(c, 0).unwrap() else {
+        panic!("expected a change");
+    };
+    for action in &ch.actions {
+        crate::engine::execute(c, &c.nodes[0], action)?;
+    }
+    Ok(())
+}
+
+fn count(journal: &crate::transport::fake::Journal, pattern: &str) -> usize {
+    journal
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(node, e)| {
+            node == "node-a"
+                && matches!(e, crate::transport::fake::JournalEntry::Command { script, .. }
+                    if script.contains(pattern))
+        })
+        .count()
+}
+
+/// A failed initialisation of a data directory mhactl saw empty is moved aside and the
+/// package configured again: the install finishes instead of leaving a half-configured
+/// package that no re-run could finish.
+#[test]
+fn a_failed_initialisation_of_an_empty_datadir_is_set_aside_and_configured_again() {
+    let journal = crate::transport::fake::Journal::default();
+    let c = cluster(|_, t, _| {
+        t.journal(&journal);
+        fresh_node_with_a_failing_postinst(t);
+        t.once(
+            "--no-install-recommends",
+            1,
+            "dpkg: error processing package mysql-server",
+        );
+        t.on(
+            "datadir-empty-before-install ] ||",
+            0,
+            "/var/lib/mysql.failed-init-20261127T020000Z\n",
+        );
+    });
+    apply_install(&c).unwrap();
+    assert_eq!(count(&journal, "--no-install-recommends"), 2);
+    assert_eq!(count(&journal, "mysql.failed-init-"), 1);
+    assert_eq!(
+        count(
+            &journal,
+            "rm -f /var/lib/mhactl/datadir-empty-before-install"
+        ),
+        1
+    );
+}
+
+/// A data directory mhactl did not see empty before is never moved: the install fails
+/// with the package's error and the server's.
+#[test]
+fn a_datadir_not_seen_empty_is_left_alone() {
+    let journal = crate::transport::fake::Journal::default();
+    let c = cluster(|_, t, _| {
+        t.journal(&journal);
+        fresh_node_with_a_failing_postinst(t);
+        t.on(
+            "--no-install-recommends",
+            1,
+            "dpkg: error processing package mysql-server",
+        );
+        t.on(
+            "datadir-empty-before-install ] ||",
+            0,
+            "mhactl: not empty before\n",
+        );
+    });
+    let err = format!("{:#}", apply_install(&c).unwrap_err());
+    assert!(err.contains("MY-010943"), "{err}");
+    assert!(!err.contains("failed-init"), "{err}");
+    assert_eq!(count(&journal, "--no-install-recommends"), 1);
+    assert_eq!(
+        count(
+            &journal,
+            "rm -f /var/lib/mhactl/datadir-empty-before-install"
+        ),
+        0
+    );
+}
+
+/// Failing every time, it stops after the retries and names where each attempt went.
+#[test]
+fn a_datadir_initialisation_that_always_fails_stops_after_the_retries() {
+    let journal = crate::transport::fake::Journal::default();
+    let c = cluster(|_, t, _| {
+        t.journal(&journal);
+        fresh_node_with_a_failing_postinst(t);
+        t.on(
+            "--no-install-recommends",
+            1,
+            "dpkg: error processing package mysql-server",
+        );
+        t.on(
+            "datadir-empty-before-install ] ||",
+            0,
+            "/var/lib/mysql.failed-init-20261127T020000Z\n",
+        );
+    });
+    let err = format!("{:#}", apply_install(&c).unwrap_err());
+    assert!(
+        err.contains("initialisation failed 3 time(s)") && err.contains("it failed again"),
+        "{err}"
+    );
+    assert_eq!(count(&journal, "--no-install-recommends"), 4);
 }
