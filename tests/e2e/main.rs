@@ -14,6 +14,7 @@ mod datadir;
 mod durability;
 mod failover;
 mod fencing;
+mod install;
 mod interrupt;
 mod inventory;
 mod isolate;
@@ -44,6 +45,7 @@ fn main() {
         durability::scenarios,
         failover::scenarios,
         fencing::scenarios,
+        install::scenarios,
         interrupt::scenarios,
         isolate::scenarios,
         inventory::scenarios,
