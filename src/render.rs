@@ -383,7 +383,7 @@ pub fn render_keepalived_conf_with(
     ctx.insert("interface", &inv.vip.interface);
     ctx.insert("virtual_router_id", &inv.vip.virtual_router_id);
     node_at(inv, node)?;
-    ctx.insert("priority", &inv.priority(node));
+    ctx.insert("priority", &vrrp_priority(inv, node));
     let timers = crate::os::detection::timers(
         inv.vip.detection,
         inv.vip.advert_int_s,
@@ -448,11 +448,12 @@ fn insert_detection_timers(
     ctx.insert("check_rise", &t.rise);
     ctx.insert("sql_attempts", &detection::SQL_ATTEMPTS);
     ctx.insert("sql_timeout", &t.sql_timeout_text());
-    let peer = inv.priority(1 - node.min(1));
+    let peer = vrrp_priority(inv, 1 - node.min(1));
     // Rounded to 0.01 s: what the comments quote, not what keepalived computes.
     let two = |x: f64| format!("{x:.2}");
     ctx.insert("master_down_s", &two(t.master_down_s(peer)));
-    ctx.insert("peer_skew_s", &two(t.skew_s(peer)));
+    // Milliseconds at keepalived priorities 253 and 254: three decimals.
+    ctx.insert("peer_skew_s", &format!("{:.3}", t.skew_s(peer)));
     ctx.insert("hung_detection_s", &two(t.hung_detection_s()));
     ctx.insert("process_detection_s", &two(t.process_detection_s()));
 }
@@ -480,7 +481,7 @@ fn insert_arbiter_timers(
         "arbiter_detection_s",
         &format!("{:.2}", (t.arbiter_detection_s() * 100.0).ceil() / 100.0),
     );
-    let takeover = t.earliest_takeover_s(inv.priority(peer_index));
+    let takeover = t.earliest_takeover_s(vrrp_priority(inv, peer_index));
     ctx.insert(
         "arbiter_takeover_s",
         &format!("{:.2}", (takeover * 100.0).floor() / 100.0),
@@ -582,10 +583,18 @@ fn insert_check_timers(ctx: &mut Context, inv: &Inventory) {
     ctx.insert("run_dir", crate::os::fence::RUN_DIR);
 }
 
-/// With `vip.arbiter`, the higher of the two nodes' priorities: whichever node is cut
-/// off, its peer takes over no sooner than this one would ([`crate::os::detection::timers`]).
+/// With `vip.arbiter`, the higher of the two nodes' keepalived priorities: whichever node
+/// is cut off, its peer takes over no sooner than this one would
+/// ([`crate::os::detection::timers`]).
 fn arbiter_peer_priority(inv: &Inventory) -> Option<u8> {
     inv.vip
         .arbiter
-        .map(|_| inv.priority(0).max(inv.priority(1)))
+        .map(|_| vrrp_priority(inv, 0).max(vrrp_priority(inv, 1)))
+}
+
+/// Node `i`'s keepalived priority: the inventory's priorities rank the nodes
+/// ([`crate::os::detection::vrrp_priority`]).
+fn vrrp_priority(inv: &Inventory, i: usize) -> u8 {
+    let i = i.min(1);
+    crate::os::detection::vrrp_priority(inv.priority(i), inv.priority(1 - i))
 }

@@ -45,9 +45,18 @@ fn default_is_vrrpv3_every_0_3_s_without_authentication() {
     );
     assert!(!conf.contains("auth_type"), "{conf}");
     assert!(!conf.contains("s3cret"), "{conf}");
-    // The peer (priority 100) takes over 3 x 0.3 + 156/256 x 0.3 = 1.08 s after the last
-    // advertisement.
-    assert!(conf.contains("the peer takes the VIP 1.08 s"), "{conf}");
+    // The inventory's priorities (100, 90) only rank the nodes: keepalived gets 254 and
+    // 253. The peer (254) takes over 3 x 0.3 + 2/256 x 0.3 = 0.90 s after the last
+    // advertisement, and 0.002 s after the holder's priority-0 one.
+    assert!(
+        conf.contains(
+            "    priority 253
+"
+        ),
+        "{conf}"
+    );
+    assert!(conf.contains("the peer takes the VIP 0.90 s"), "{conf}");
+    assert!(conf.contains("0.002 s (its skew)"), "{conf}");
     assert!(conf.contains("vrrp_script chk_mysql_process {"), "{conf}");
     assert!(
         conf.contains("    track_script {\n        chk_mysql\n        chk_mysql_process\n"),

@@ -300,7 +300,8 @@ fn keepalived_unicast_is_default_and_optional() {
     let c = mariadb();
     let conf = render_keepalived_conf(&c.inv, 1, "s3cr3t").unwrap();
     assert!(conf.contains("unicast_src_ip 10.213.0.12"));
-    assert!(conf.contains("priority 90"));
+    // The second node (inventory priority 90 against 100) ranks lower: 253.
+    assert!(conf.contains("priority 253\n"), "{conf}");
     let multicast = render_keepalived_conf_with(
         &c.inv,
         1,

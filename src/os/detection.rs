@@ -33,12 +33,34 @@ pub const WATCH_POLL_MS: u32 = 100;
 pub const ARBITER_PAUSE_MS: u32 = 100;
 /// The health check's attempts per run: one slow answer is not a failure, two are.
 pub const SQL_ATTEMPTS: u32 = 2;
-/// Priority a switchover gives the node about to take the VIP (`vip-take` file). The
-/// arbiter invariant is kept against the configured priorities, not against this one: a
-/// peer is boosted only while a switchover moves the VIP, after it fenced the holder and
-/// put the fence hold on it, so a holder cut off in that second cannot take writes even
-/// if the VIP sat on both nodes for a moment (docs/failover.md, "Detection timers").
+/// Priority a switchover gives the node about to take the VIP (`vip-take` file): the
+/// lower node's 253 becomes 254, the higher node's stays at keepalived's ceiling. The
+/// arbiter invariant is kept against 254 ([`HIGHER_PRIORITY`]), so a boosted peer takes
+/// over no sooner than the invariant counts (docs/failover.md, "Detection timers").
 pub const BOOSTED_PRIORITY: u8 = crate::os::switchover::TAKE_BOOST;
+
+/// keepalived priority of the node the inventory ranks higher (`nodes[].priority`).
+/// Only the order of the two priorities is the inventory's: keepalived gets the two
+/// highest it allows (255 is the address owner's), because a BACKUP's priority sets its
+/// skew time, `(256 - priority) / 256 x advert_int`, which is its whole wait after the
+/// holder's priority-0 advertisement (the holder's FAULT: a server that stopped or died).
+/// No node holds the VIP meanwhile, and a client's connection attempt sent in that
+/// window is answered only by TCP's SYN retransmission a second later: at priority 90
+/// and `advert_int` 0.45 s the window was 0.29 s and the writer's gap 1.1 s for a 0.4 s
+/// VIP move; at 253 it is 5 ms.
+pub const HIGHER_PRIORITY: u8 = 254;
+/// keepalived priority of the node the inventory ranks lower ([`HIGHER_PRIORITY`]).
+pub const LOWER_PRIORITY: u8 = 253;
+
+/// The keepalived priority of a node whose inventory priority is `own`, its peer's `peer`
+/// (the inventory refuses equal ones).
+pub fn vrrp_priority(own: u8, peer: u8) -> u8 {
+    if own > peer {
+        HIGHER_PRIORITY
+    } else {
+        LOWER_PRIORITY
+    }
+}
 
 /// Every timer keepalived.conf and the check script use, derived from `vip.detection`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -77,8 +99,8 @@ fn level_timers(level: Detection) -> Timers {
             vrrp_version: 3,
             advert_int_cs: 30,
             sql_timeout_ms: 500,
-            arbiter_silence_ms: 500,
-            arbiter_probe_ms: 300,
+            arbiter_silence_ms: 450,
+            arbiter_probe_ms: 200,
             rise: 2,
         },
         Detection::Relaxed => Timers {
@@ -96,9 +118,10 @@ fn level_timers(level: Detection) -> Timers {
 /// The timers for `vip.detection` (`None`: `default`) or, for an inventory that still
 /// sets `vip.advert_int_s` (whole seconds), the relaxed checks with that interval over
 /// VRRPv2 as before. With an arbiter (`arbiter_peer_priority`: the higher of the two
-/// nodes' priorities, the peer that can take over soonest) the advertisement interval is
-/// raised, in 0.05 s steps, until a cut-off holder provably lets the VIP go before its
-/// peer takes it ([`arbiter_margin_s`] >= [`MARGIN_S`]).
+/// nodes' keepalived priorities, the peer that can take over soonest) the advertisement
+/// interval is raised, in 0.01 s steps (VRRPv3; whole seconds for v2), until a cut-off
+/// holder provably lets the VIP go before its peer takes it ([`arbiter_margin_s`] >=
+/// [`MARGIN_S`]).
 pub fn timers(
     detection: Option<Detection>,
     legacy_advert_s: Option<u8>,
@@ -116,7 +139,7 @@ pub fn timers(
     if let Some(p) = arbiter_peer_priority {
         while arbiter_margin_s(&t, p) < MARGIN_S {
             // VRRPv2 counts whole seconds.
-            t.advert_int_cs += if t.vrrp_version == 2 { 100 } else { 5 };
+            t.advert_int_cs += if t.vrrp_version == 2 { 100 } else { 1 };
         }
     }
     t
@@ -268,7 +291,7 @@ mod tests {
 
     fn all() -> Vec<Timers> {
         let mut v = Vec::new();
-        for arbiter in [None, Some(100)] {
+        for arbiter in [None, Some(HIGHER_PRIORITY)] {
             for level in [Detection::Fast, Detection::Default, Detection::Relaxed] {
                 v.push(timers(Some(level), None, arbiter));
             }
@@ -286,40 +309,58 @@ mod tests {
             (t.level, t.vrrp_version, t.advert_int_text()),
             ("default", 3, "0.3".into())
         );
-        // The master-down interval for the default priorities 100 and 90.
-        assert!((t.master_down_s(100) - (0.9 + 156.0 / 256.0 * 0.3)).abs() < 1e-9);
-        assert!((t.master_down_s(90) - 1.094_531_25).abs() < 1e-9);
-        assert!((t.skew_s(90) - 0.194_531_25).abs() < 1e-9);
+        // The master-down interval and skew of the two keepalived priorities.
+        assert!((t.master_down_s(254) - (0.9 + 2.0 / 256.0 * 0.3)).abs() < 1e-9);
+        assert!((t.master_down_s(253) - 0.903_515_625).abs() < 1e-9);
+        assert!((t.skew_s(253) - 0.003_515_625).abs() < 1e-9);
         assert_eq!(t.sql_timeout_text(), "0.5");
         assert!((t.hung_detection_s() - 2.0).abs() < 1e-9);
         assert!((t.process_detection_s() - 0.35).abs() < 1e-9);
     }
 
+    /// The inventory's priorities only rank the nodes: keepalived gets 254 and 253, so
+    /// that the peer's wait after the holder's FAULT (its skew) is milliseconds.
+    #[test]
+    fn keepalived_priorities_rank_the_nodes() {
+        assert_eq!(vrrp_priority(100, 90), HIGHER_PRIORITY);
+        assert_eq!(vrrp_priority(90, 100), LOWER_PRIORITY);
+        assert_eq!(vrrp_priority(1, 2), 253);
+        let t = timers(None, None, Some(HIGHER_PRIORITY));
+        assert!(
+            t.skew_s(LOWER_PRIORITY) < 0.006,
+            "{}",
+            t.skew_s(LOWER_PRIORITY)
+        );
+    }
+
     #[test]
     fn an_arbiter_raises_the_interval_until_the_holder_lets_go_first() {
-        // Default with an arbiter: a release within 0.9 s; at 0.3 s a peer of priority
-        // 100 could take over after 0.78 s, at 0.45 s after 1.17 s (0.2 s margin).
-        let t = timers(None, None, Some(100));
+        // Default with an arbiter: a release within 0.7 s; a peer of priority 254 could
+        // take over 2 x a + 2/256 x a after the cut: at 0.45 s after 0.9035 s (0.2 s margin;
+        // 0.44 s would leave 0.1836 s).
+        let t = timers(None, None, Some(254));
         assert_eq!(t.advert_int_text(), "0.45");
-        assert!((t.arbiter_detection_s() - 0.9).abs() < 1e-9);
-        assert!((t.earliest_takeover_s(100) - 1.174_218_75).abs() < 1e-9);
+        assert!((t.arbiter_detection_s() - 0.7).abs() < 1e-9);
+        assert!((t.earliest_takeover_s(254) - 0.903_515_625).abs() < 1e-9);
+        // The partition's master-down at the lower priority: 1.355 s.
+        assert!((t.master_down_s(253) - 1.355_273_437_5).abs() < 1e-9);
         assert_eq!(
             timers(Some(Detection::Fast), None, None).advert_int_text(),
             "0.1"
         );
         assert_eq!(
-            timers(Some(Detection::Fast), None, Some(100)).advert_int_text(),
-            "0.35"
+            timers(Some(Detection::Fast), None, Some(254)).advert_int_text(),
+            "0.45"
         );
         assert_eq!(
-            timers(Some(Detection::Relaxed), None, Some(100)).advert_int_text(),
+            timers(Some(Detection::Relaxed), None, Some(254)).advert_int_text(),
             "1"
         );
-        assert_eq!(timers(None, Some(1), Some(100)).advert_int_text(), "1");
-        // A higher configured priority takes over sooner: a longer interval.
-        assert_eq!(timers(None, None, Some(250)).advert_int_text(), "0.55");
+        assert_eq!(timers(None, Some(1), Some(254)).advert_int_text(), "1");
+        // A lower priority waits longer (its skew): a shorter interval keeps the margin.
+        assert_eq!(timers(None, None, Some(100)).advert_int_text(), "0.35");
         // The invariant, for every level and legacy interval, against the priority given.
-        for p in [1, 90, 100, 200, 254] {
+        for p in [1, 90, 100, 200, 253, 254] {
             for level in [Detection::Fast, Detection::Default, Detection::Relaxed] {
                 let t = timers(Some(level), None, Some(p));
                 assert!(arbiter_margin_s(&t, p) >= MARGIN_S - 1e-9, "{t:?} at {p}");
@@ -334,10 +375,9 @@ mod tests {
                 assert!(arbiter_margin_s(&t, p) >= MARGIN_S - 1e-9, "{t:?} at {p}");
             }
         }
-        // Against a switchover's boosted peer (254) the margin is not kept (0.0035 s at
-        // 0.45 s): covered by the fence instead (BOOSTED_PRIORITY's doc).
-        let boosted = arbiter_margin_s(&timers(None, None, Some(100)), BOOSTED_PRIORITY);
-        assert!(boosted < MARGIN_S, "{boosted}");
+        // A switchover's boosted peer (254) is no sooner than the higher node already is.
+        let boosted = arbiter_margin_s(&timers(None, None, Some(254)), BOOSTED_PRIORITY);
+        assert!(boosted >= MARGIN_S - 1e-9, "{boosted}");
     }
 
     #[test]

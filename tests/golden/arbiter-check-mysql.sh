@@ -43,9 +43,9 @@ now_cs() {
 }
 if [ "${1:-}" = arbiter ]; then
     # chk_arbiter: this node is cut off when neither the arbiter 10.213.0.1 nor its
-    # peer ($2) answered an echo request for 50/100 s; then it must not hold the VIP.
+    # peer ($2) answered an echo request for 45/100 s; then it must not hold the VIP.
     # One that still reaches either keeps it (an arbiter that is down alone must not take
-    # the VIP off both nodes). Both are asked at once, each answer within timeout 0.3 ping -n -q -c 1 -W 1.
+    # the VIP off both nodes). Both are asked at once, each answer within timeout 0.2 ping -n -q -c 1 -W 1.
     # The time of the last answer survives between runs in $RUN_DIR, so the gap between
     # two runs does not reset the count; a failure needs a round without answers after that
     # silence (a node that stalled asks again before it gives up). Without ping the check
@@ -60,22 +60,22 @@ if [ "${1:-}" = arbiter ]; then
     [ "$last" -le "$start" ] || last=$start   # after a reboot
     mkdir -p -m 0755 "$RUN_DIR"
     while :; do
-        timeout 0.3 ping -n -q -c 1 -W 1 "${2:-10.213.0.1}" >/dev/null 2>&1 &
+        timeout 0.2 ping -n -q -c 1 -W 1 "${2:-10.213.0.1}" >/dev/null 2>&1 &
         peer=$!
-        timeout 0.3 ping -n -q -c 1 -W 1 10.213.0.1 >/dev/null 2>&1
+        timeout 0.2 ping -n -q -c 1 -W 1 10.213.0.1 >/dev/null 2>&1
         arbiter=$?
         wait "$peer"
         if [ $? = 0 ] || [ "$arbiter" = 0 ]; then
             now_cs
             last=$NOW
             echo "$last" > "$state"
-            [ $((last - start)) -lt 45 ] || passed arbiter
+            [ $((last - start)) -lt 55 ] || passed arbiter
             sleep 0.1
         else
             now_cs
-            [ $((NOW - last)) -lt 50 ] ||
+            [ $((NOW - last)) -lt 45 ] ||
                 failed arbiter "no answer from the arbiter 10.213.0.1 nor the peer ${2:-} for $((NOW - last))0 ms"
-            [ $((NOW - start)) -lt 45 ] || exit 0
+            [ $((NOW - start)) -lt 55 ] || exit 0
         fi
     done
 fi
