@@ -161,8 +161,15 @@ fn hostile_corpus_is_refused_naming_the_field() {
             first_line.starts_with("# Hostile: "),
             "{file}: {first_line}"
         );
-        // In process: a UsageError naming the field.
-        match inventory::load(&path) {
+        // In process: a UsageError naming the field, quickly (what a hostile file could
+        // blow up is parsing; timed in process, where a loaded machine adds no process
+        // start-up: the binary's own time once exceeded 2 s at a load of 50).
+        let started = Instant::now();
+        let loaded = inventory::load(&path);
+        if started.elapsed() > Duration::from_secs(1) {
+            failures.push(format!("{file}: parsing took {:?}", started.elapsed()));
+        }
+        match loaded {
             Ok(_) => failures.push(format!("{file}: loaded ({first_line})")),
             Err(e) => {
                 let msg = format!("{e:#}");
@@ -176,8 +183,8 @@ fn hostile_corpus_is_refused_naming_the_field() {
                 }
             }
         }
-        // The binary: exit 2, the same message, quickly.
-        let (code, stderr, took) = check(&[path.to_str().unwrap()], &[]);
+        // The binary: exit 2, the same message, within DEADLINE (else killed as hung).
+        let (code, stderr, _) = check(&[path.to_str().unwrap()], &[]);
         if code != Some(2) || stderr.contains("panicked") {
             failures.push(format!("{file}: exit {code:?}: {stderr}"));
         }
@@ -185,9 +192,6 @@ fn hostile_corpus_is_refused_naming_the_field() {
             failures.push(format!(
                 "{file}: binary's message lacks {wants:?}: {stderr}"
             ));
-        }
-        if took > Duration::from_secs(2) {
-            failures.push(format!("{file}: took {took:?}"));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -338,7 +342,9 @@ fn generated_hostile_inputs_are_refused_fast() {
         if stderr.len() > 16 * 1024 {
             failures.push(format!("{name}: {} bytes of error message", stderr.len()));
         }
-        if took_in_process > Duration::from_secs(1) || took > Duration::from_secs(3) {
+        // Parsing is what could blow up; the binary's wall time adds process start-up,
+        // which a loaded machine stretches (it is bounded by DEADLINE in `check`).
+        if took_in_process > Duration::from_secs(1) {
             failures.push(format!(
                 "{name}: too slow ({took_in_process:?} in process, {took:?} binary)"
             ));
