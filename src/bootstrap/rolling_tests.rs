@@ -53,6 +53,7 @@ fn pair(
         t.on("ip -4 -o addr show dev eth0", 0, &addresses);
         let id: &'static str = ["1", "2"][i];
         sql.on("@@GLOBAL.server_id", vec![vec![("value", Some(id))]]);
+        sql.on("@@GLOBAL.log_bin", vec![vec![("value", Some("1"))]]);
         sql.on(
             "@@GLOBAL.auto_increment_offset",
             vec![vec![("value", Some(id))]],
@@ -455,4 +456,31 @@ fn a_peer_plan_that_looks_done_while_its_restart_is_pending_is_not_done() {
         peer_change(&other, 1, || Ok(false)).unwrap(),
         PeerChange::Pending
     );
+}
+
+/// A run stopped between writing mhactl's file and restarting leaves node-a's server with
+/// the packaged server_id 1 and offset 1, as wanted, but no binary log: the re-run must
+/// restart it (before, it planned `Noop` and the replication step found no binary log).
+#[test]
+fn a_file_written_but_not_applied_restarts_the_server() {
+    let inv = ctx();
+    for (log_bin, converged) in [("0", false), ("OFF", false), ("1", true)] {
+        let c = pair(
+            [rendered(&inv, 0), rendered(&inv, 1)],
+            &[],
+            move |_, _, sql| {
+                sql.on("@@GLOBAL.log_bin", vec![vec![("value", Some(log_bin))]]);
+            },
+        );
+        let plan = step_of(inv.clone(), "server-config").plan(&c, 0).unwrap();
+        match (plan, converged) {
+            (Plan::Noop(_), true) => {}
+            (Plan::Change(ch), false) => assert!(
+                ch.summary.contains("binary logging") && ch.summary.contains("restart"),
+                "{}",
+                ch.summary
+            ),
+            (plan, _) => panic!("log_bin {log_bin}: {plan:?}"),
+        }
+    }
 }

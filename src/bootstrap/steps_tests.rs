@@ -55,6 +55,7 @@ pub(super) fn cluster(setup: impl Fn(usize, &FakeTransport, &FakeSql)) -> Cluste
 /// A server as packaged, before mhactl configured it: server_id 1, offset 1, utf8mb4.
 pub(super) fn as_installed(sql: &FakeSql) {
     sql.on("@@GLOBAL.server_id", vec![vec![("value", Some("1"))]]);
+    sql.on("@@GLOBAL.log_bin", vec![vec![("value", Some("0"))]]);
     sql.on(
         "@@GLOBAL.auto_increment_offset",
         vec![vec![("value", Some("1"))]],

@@ -83,8 +83,8 @@ mod tests {
     #[test]
     fn probes() {
         assert_eq!(ping_command(), "ping -n -q -c 2 -i 0.2 -W 1");
-        let t = crate::os::detection::timers(None, None, Some(100));
-        assert_eq!(poll_command(&t), "timeout 0.3 ping -n -q -c 1 -W 1");
+        let t = crate::os::detection::timers(None, None, Some(254));
+        assert_eq!(poll_command(&t), "timeout 0.2 ping -n -q -c 1 -W 1");
     }
 
     #[test]

@@ -136,7 +136,7 @@ mod tests {
         let s = parse(GOOD).expect("a vrrp_instance");
         assert_eq!(s.state.as_deref(), Some("BACKUP"));
         assert!(s.nopreempt && s.tracks_script);
-        assert!(s.virtual_router_id.is_some() && s.priority == Some(100));
+        assert!(s.virtual_router_id.is_some() && s.priority == Some(254));
         assert_eq!(s.vips.len(), 1);
     }
 

@@ -42,7 +42,14 @@ impl Operation for ServerConfig {
         };
         let charset = facts::variable(node, "character_set_server")?.unwrap_or_default();
         let (want_charset, _) = crate::render::character_set_and_collation(inv, &d);
+        // Binary logging too: mhactl's file turns it on and only a restart applies it, and
+        // node-a's other checked values are a packaged server's defaults (server_id 1,
+        // offset 1), so a run stopped between writing the file and restarting would
+        // otherwise look done, and replication would find no binary log.
+        let binlog = facts::variable(node, "log_bin")?.unwrap_or_default();
+        let binlog_on = matches!(binlog.as_str(), "1" | "ON");
         let live_ok = server_id == inv.server_id(i).to_string()
+            && binlog_on
             && offset == inv.auto_increment_offset(i).to_string()
             && datadir_ok
             && crate::inventory::normalize_charset(&charset)
@@ -184,8 +191,8 @@ impl Operation for ServerConfig {
         let mut why = restarts;
         if !live_ok {
             why.push(format!(
-                "the running server differs from {path} (server_id, auto_increment_offset, \
-                 datadir or character set)"
+                "the running server differs from {path} (server_id, binary logging, \
+                 auto_increment_offset, datadir or character set)"
             ));
         }
         let why = if why.is_empty() {

@@ -70,6 +70,8 @@ fn validate_config_failure_without_a_restart_restores_the_previous_file() {
         t.on(NO_VIP.0, NO_VIP.1, NO_VIP.2);
         sql.on("SELECT VERSION()", vec![vec![("version", Some("8.4.3"))]]);
         as_installed(sql);
+        // Running with mhactl's file (binary logging on), which only gains a comment.
+        sql.on("@@GLOBAL.log_bin", vec![vec![("value", Some("1"))]]);
         t.on("[ -f /etc/mysql/debian.cnf ] || exit 100", 100, "");
         t.on(&crate::transport::write_file_script(my_cnf, 0o644), 0, "");
         t.on(&format!("if [ -e {my_cnf} ]"), 0, &edited);

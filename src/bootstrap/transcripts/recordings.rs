@@ -206,6 +206,16 @@ pub(super) fn bare_host(s: &Scenario, i: usize, t: &FakeTransport, sql: &FakeSql
         vec![vec![("version", Some(s.server_version))]],
     );
     sql.on("@@GLOBAL.server_id", vec![vec![("value", Some("1"))]]);
+    // Binary logging as packaged: off in MariaDB, on in MySQL 8.0 and later.
+    let packaged_binlog = if s.mariadb() || s.server_version.starts_with("5.") {
+        "0"
+    } else {
+        "1"
+    };
+    sql.on(
+        "@@GLOBAL.log_bin",
+        vec![vec![("value", Some(packaged_binlog))]],
+    );
     // The packaged default: no GTIDs (so the first password change needs no reset).
     sql.on(
         "@@GLOBAL.gtid_mode",
@@ -369,6 +379,7 @@ pub(super) fn after_planning(s: &Scenario, step: &str, i: usize, t: &FakeTranspo
         "server-config" => {
             let id = (i + 1).to_string();
             sql.on("@@GLOBAL.server_id", vec![vec![("value", Some(leak(&id)))]]);
+            sql.on("@@GLOBAL.log_bin", vec![vec![("value", Some("1"))]]);
             sql.on(
                 "@@GLOBAL.auto_increment_offset",
                 vec![vec![("value", Some(leak(&id)))]],
