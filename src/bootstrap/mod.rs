@@ -7,6 +7,7 @@ pub mod firewall;
 pub mod path_safety;
 pub mod paths;
 mod platform;
+pub(crate) mod restart_order;
 pub(crate) mod rolling;
 #[cfg(test)]
 mod rolling_tests;

@@ -437,7 +437,7 @@ fn a_password_line_is_described_without_its_value() {
 /// peer restarted, and the switchover found replication down).
 #[test]
 fn a_peer_plan_that_looks_done_while_its_restart_is_pending_is_not_done() {
-    use super::rolling::{passive_restart_planned, peer_change, PeerChange};
+    use super::restart_order::{passive_restart_planned, peer_change, PeerChange};
     let ctx = ctx();
     let got = peer_change(&ctx, 1, || {
         // The peer's own plan runs meanwhile: it marks its restart, writes its file.

@@ -3,7 +3,7 @@
 //! the servers in a rolling order ([`crate::bootstrap::rolling`]).
 
 use super::shared::Ctx;
-use crate::bootstrap::rolling;
+use crate::bootstrap::{restart_order, rolling};
 use crate::dialect::OptionPath;
 use crate::engine::{file_diff, Action, Change, Cluster, NodeHandle, Operation, Plan};
 use crate::facts;
@@ -187,7 +187,7 @@ impl Operation for ServerConfig {
             what.push(format!("write {path} and restart {service}"));
         }
         // Who restarts when: never the VIP holder while it holds the VIP.
-        let role = rolling::restart_role(cluster, &self.0, i)?;
+        let role = restart_order::restart_role(cluster, &self.0, i)?;
         let mut why = restarts;
         if !live_ok {
             why.push(format!(
@@ -201,16 +201,16 @@ impl Operation for ServerConfig {
             why.join("; ")
         };
         match &role {
-            rolling::RestartRole::NoVip => {}
-            rolling::RestartRole::Passive { .. } => {
-                rolling::passive_restart_planned(&self.0, i);
+            restart_order::RestartRole::NoVip => {}
+            restart_order::RestartRole::Passive { .. } => {
+                restart_order::passive_restart_planned(&self.0, i);
                 actions = actions
                     .into_iter()
-                    .map(|a| rolling::failing_passive_restart(self.0.clone(), a))
+                    .map(|a| restart_order::failing_passive_restart(self.0.clone(), a))
                     .collect();
-                actions.push(rolling::wait_caught_up(self.0.clone()));
+                actions.push(restart_order::wait_caught_up(self.0.clone()));
             }
-            rolling::RestartRole::VipHolder { .. } => {
+            restart_order::RestartRole::VipHolder { .. } => {
                 let ctx = self.0.clone();
                 let peer_done = move |cluster: &Cluster, peer: usize| {
                     // Read fresh (no caching scope): the peer is changing under us.
@@ -219,14 +219,14 @@ impl Operation for ServerConfig {
                 };
                 actions.insert(
                     0,
-                    rolling::hand_over_first(self.0.clone(), why.clone(), peer_done),
+                    restart_order::hand_over_first(self.0.clone(), why.clone(), peer_done),
                 );
-                actions.push(rolling::wait_caught_up(self.0.clone()));
+                actions.push(restart_order::wait_caught_up(self.0.clone()));
             }
         }
         let mut summary = what.join(", ");
         // A first bootstrap (no file yet) restarts in place: nothing more to say.
-        if current.is_some() || role != rolling::RestartRole::NoVip {
+        if current.is_some() || role != restart_order::RestartRole::NoVip {
             summary = format!("{summary}: {} for {why}", role.label());
             let others: Vec<String> = changes
                 .iter()
