@@ -17,6 +17,7 @@ use render_inventory::fixture_inventory;
 const FAKE_CLIENT: &str = r#"#!/bin/sh
 D=$(dirname "$0")/..
 for a in "$@"; do q=$a; done
+[ -e "$D/down" ] && { echo "$q" >> "$D/down"; echo "ERROR 2002 (HY000): Can't connect to local server" >&2; exit 1; }
 case "$q" in
     "SELECT @@GLOBAL.read_only") cat "$D/ro" ;;
     "SET GLOBAL read_only = ON") echo 1 > "$D/ro"; echo "$q" >> "$D/log" ;;
@@ -374,4 +375,34 @@ fn mysql_agent_uses_super_read_only() {
         "/x y"
     )
     .is_err());
+}
+
+/// A VIP holder whose server hangs: keepalived says FAULT while the server answers
+/// nothing, so the fence fails. The agent keeps asking every 0.1 s (not once a second),
+/// so a server that resumes (writable, as it was) is fenced as soon as it answers.
+#[test]
+fn a_server_that_resumes_after_a_hang_is_fenced_at_once() {
+    let mut a = start("resume");
+    let d = a.dir.clone();
+    write(&d.join("vip"), "");
+    line(&mut a, "MASTER");
+    wait_for("writable on MASTER", 3, || ro(&d) == "0");
+    write(&d.join("down"), "");
+    fs::remove_file(d.join("vip")).unwrap();
+    line(&mut a, "FAULT");
+    // The fake client notes each question it could not answer: count them over a second
+    // once the FAULT line's own attempts are over.
+    let asked = || fs::read_to_string(d.join("down")).unwrap().lines().count();
+    std::thread::sleep(Duration::from_millis(500));
+    let before = asked();
+    std::thread::sleep(Duration::from_millis(1000));
+    let in_a_second = asked() - before;
+    assert_eq!(ro(&d), "0", "the fake server answered while down");
+    assert!(
+        in_a_second >= 4,
+        "asked {in_a_second} times in a second while the server did not answer (once before)"
+    );
+    fs::remove_file(d.join("down")).unwrap();
+    wait_for("fenced once the server answers", 3, || ro(&d) == "1");
+    terminate(&mut a);
 }

@@ -396,7 +396,7 @@ fn run_test(
         let failing: Vec<String> = checks
             .iter()
             .filter(|c| c.is_error())
-            .map(|c| format!("{} on {}", c.name, c.node))
+            .map(|c| format!("{} on {} ({})", c.name, c.node, c.detail))
             .collect();
         problems.push(format!(
             "verify fails after recovery: {}",

@@ -34,6 +34,7 @@ master_since=0     # when keepalived last said MASTER
 takeover_at=""     # wall clock when this node first held the VIP read-only ("" otherwise)
 behind_bytes=""    # received minus executed bytes, from the last caught_up ("" unknown)
 backlog=""         # behind_bytes as the takeover began
+down_since=""      # when the server last stopped answering ("" while it answers)
 
 log() {
     logger -t mhactl-fence -- "$*" 2>/dev/null
@@ -107,7 +108,17 @@ caught_up() {
 reconcile() {
     local ro
     tick=1
-    ro=$(sql 'SELECT @@GLOBAL.read_only') || return 0   # server down: it restarts fenced
+    if ! ro=$(sql 'SELECT @@GLOBAL.read_only'); then
+        # The server does not answer. One that restarts comes up fenced (its option file);
+        # one that was hung (SIGSTOP, a stalled disk) resumes as it was, writable if it held
+        # the VIP: a node that must be fenced asks again every 0.1 s, so that it is fenced
+        # within 0.1 s of answering, not a second later (it would take writes meanwhile).
+        # For 30 s; then every second (a server stopped for good costs a client run a second).
+        [ -n "$down_since" ] || down_since=$SECONDS
+        [ "$role" != MASTER ] && [ $((SECONDS - down_since)) -lt 30 ] && tick=0.1
+        return 0
+    fi
+    down_since=""
     # A switchover holds the fence: it unfences (or rolls back) itself, then removes it.
     if [ -e "$HOLD" ]; then
         waiting_since=""

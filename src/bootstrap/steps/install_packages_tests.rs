@@ -300,16 +300,36 @@ fn fresh_node_with_a_failing_postinst(t: &crate::transport::fake::FakeTransport)
     t.on("rm -f /var/lib/mhactl/datadir-empty-before-install", 0, "");
 }
 
-fn apply_install(c: &crate::engine::Cluster) -> anyhow::Result<()> {
-    let Plan::Change(ch) = step("install-packages").plan(c, 0).unwrap() else {
+/// install-packages applied on a fresh node whose server package fails to configure
+/// (every time, or `once`), where setting a failed initialisation aside answers
+/// `set_aside`: the result, and the commands the node ran.
+fn install_with(
+    once: bool,
+    set_aside: &'static str,
+) -> (anyhow::Result<()>, crate::transport::fake::Journal) {
+    let journal = crate::transport::fake::Journal::default();
+    let c = cluster(|_, t, _| {
+        t.journal(&journal);
+        fresh_node_with_a_failing_postinst(t);
+        let error = "dpkg: error processing package mysql-server";
+        if once {
+            t.once("--no-install-recommends", 1, error);
+        } else {
+            t.on("--no-install-recommends", 1, error);
+        }
+        t.on("datadir-empty-before-install ] ||", 0, set_aside);
+    });
+    let Plan::Change(ch) = step("install-packages").plan(&c, 0).unwrap() else {
         panic!("expected a change");
     };
-    for action in &ch.actions {
-        crate::engine::execute(c, &c.nodes[0], action)?;
-    }
-    Ok(())
+    let result = ch
+        .actions
+        .iter()
+        .try_for_each(|action| crate::engine::execute(&c, &c.nodes[0], action));
+    (result, journal)
 }
 
+/// How many commands the node ran that contain `pattern`.
 fn count(journal: &crate::transport::fake::Journal, pattern: &str) -> usize {
     journal
         .lock()
@@ -323,89 +343,38 @@ fn count(journal: &crate::transport::fake::Journal, pattern: &str) -> usize {
         .count()
 }
 
+const MOVED: &str = "/var/lib/mysql.failed-init-20261127T020000Z\n";
+const FORGET: &str = "rm -f /var/lib/mhactl/datadir-empty-before-install";
+
 /// A failed initialisation of a data directory mhactl saw empty is moved aside and the
 /// package configured again: the install finishes instead of leaving a half-configured
 /// package that no re-run could finish.
 #[test]
 fn a_failed_initialisation_of_an_empty_datadir_is_set_aside_and_configured_again() {
-    let journal = crate::transport::fake::Journal::default();
-    let c = cluster(|_, t, _| {
-        t.journal(&journal);
-        fresh_node_with_a_failing_postinst(t);
-        t.once(
-            "--no-install-recommends",
-            1,
-            "dpkg: error processing package mysql-server",
-        );
-        t.on(
-            "datadir-empty-before-install ] ||",
-            0,
-            "/var/lib/mysql.failed-init-20261127T020000Z\n",
-        );
-    });
-    apply_install(&c).unwrap();
+    let (result, journal) = install_with(true, MOVED);
+    result.unwrap();
     assert_eq!(count(&journal, "--no-install-recommends"), 2);
     assert_eq!(count(&journal, "mysql.failed-init-"), 1);
-    assert_eq!(
-        count(
-            &journal,
-            "rm -f /var/lib/mhactl/datadir-empty-before-install"
-        ),
-        1
-    );
+    assert_eq!(count(&journal, FORGET), 1);
 }
 
 /// A data directory mhactl did not see empty before is never moved: the install fails
 /// with the package's error and the server's.
 #[test]
 fn a_datadir_not_seen_empty_is_left_alone() {
-    let journal = crate::transport::fake::Journal::default();
-    let c = cluster(|_, t, _| {
-        t.journal(&journal);
-        fresh_node_with_a_failing_postinst(t);
-        t.on(
-            "--no-install-recommends",
-            1,
-            "dpkg: error processing package mysql-server",
-        );
-        t.on(
-            "datadir-empty-before-install ] ||",
-            0,
-            "mhactl: not empty before\n",
-        );
-    });
-    let err = format!("{:#}", apply_install(&c).unwrap_err());
+    let (result, journal) = install_with(false, "mhactl: not empty before\n");
+    let err = format!("{:#}", result.unwrap_err());
     assert!(err.contains("MY-010943"), "{err}");
     assert!(!err.contains("failed-init"), "{err}");
     assert_eq!(count(&journal, "--no-install-recommends"), 1);
-    assert_eq!(
-        count(
-            &journal,
-            "rm -f /var/lib/mhactl/datadir-empty-before-install"
-        ),
-        0
-    );
+    assert_eq!(count(&journal, FORGET), 0);
 }
 
 /// Failing every time, it stops after the retries and names where each attempt went.
 #[test]
 fn a_datadir_initialisation_that_always_fails_stops_after_the_retries() {
-    let journal = crate::transport::fake::Journal::default();
-    let c = cluster(|_, t, _| {
-        t.journal(&journal);
-        fresh_node_with_a_failing_postinst(t);
-        t.on(
-            "--no-install-recommends",
-            1,
-            "dpkg: error processing package mysql-server",
-        );
-        t.on(
-            "datadir-empty-before-install ] ||",
-            0,
-            "/var/lib/mysql.failed-init-20261127T020000Z\n",
-        );
-    });
-    let err = format!("{:#}", apply_install(&c).unwrap_err());
+    let (result, journal) = install_with(false, MOVED);
+    let err = format!("{:#}", result.unwrap_err());
     assert!(
         err.contains("initialisation failed 3 time(s)") && err.contains("it failed again"),
         "{err}"

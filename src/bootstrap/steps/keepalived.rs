@@ -126,6 +126,27 @@ impl Operation for Keepalived {
                      mhactl's: the two would not hear each other)",
                     peer.name
                 ));
+            } else if inv.priority(i) < inv.priority(1 - i)
+                && !facts::holds_vip(node, inv)?
+                && !facts::holds_vip(peer, inv)?
+            {
+                // The first election: both nodes start as BACKUP and the first whose
+                // master-down timer runs out takes the VIP. Their priorities (254 and 253)
+                // part those timers by 2 ms only, less than two parallel starts part, so
+                // the node the inventory ranks lower starts once its peer holds the VIP.
+                let ctx = self.0.clone();
+                actions.push(Action::Custom(
+                    format!(
+                        "wait until {} holds the VIP (at most {} s; then start anyway)",
+                        peer.name,
+                        FIRST_ELECTION_WAIT.as_secs()
+                    ),
+                    Box::new(move |cluster: &Cluster, i| wait_peer_elected(cluster, &ctx, i)),
+                ));
+                what.push(format!(
+                    "start keepalived once {} holds the VIP (the inventory ranks it first)",
+                    peer.name
+                ));
             } else {
                 what.push("start keepalived".into());
             }
@@ -142,6 +163,30 @@ impl Operation for Keepalived {
 /// How long a node waits for its peer's keepalived to be converted ([`wait_peer_converted`]):
 /// the peer's reload drops the VIP for its master-down interval (about 3.6 s).
 const PEER_CONVERTED_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// How long the node the inventory ranks lower waits for its peer to win the first
+/// election ([`wait_peer_elected`]): the peer's master-down interval (at most 3.3 s with
+/// `relaxed`) plus its start.
+const FIRST_ELECTION_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Waits (bounded by [`FIRST_ELECTION_WAIT`]) until node `i`'s peer holds the VIP. A peer
+/// that does not take it (its checks fail: its server is down) is no reason to fail:
+/// this node then starts and may take the VIP itself.
+fn wait_peer_elected(cluster: &Cluster, ctx: &Ctx, i: usize) -> Result<()> {
+    let peer = cluster.peer(i);
+    let deadline = std::time::Instant::now() + FIRST_ELECTION_WAIT;
+    loop {
+        // A signal ends the wait before this node's keepalived starts (poll::until would
+        // not notice it).
+        crate::interrupt::check()?;
+        let held = facts::fresh::<facts::host::InterfaceAddresses>(peer, &ctx.inv.vip.interface)
+            .is_ok_and(|addresses| addresses.contains(&ctx.inv.vip.address));
+        if held || std::time::Instant::now() >= deadline {
+            return Ok(());
+        }
+        crate::interrupt::sleep(std::time::Duration::from_millis(200))?;
+    }
+}
 
 /// Whether a keepalived.conf is one mhactl wrote: it names the release file's track, in
 /// either form (track_file, or the check script's release mode before keepalived 2.1).

@@ -146,6 +146,51 @@ fn keepalived_of_a_hand_built_pair_starts_after_the_peer_holding_the_vip_is_conv
     }
 }
 
+/// The first election: on bare nodes both keepalived start at once and whichever
+/// master-down timer runs out first takes the VIP (254 and 253 part them by 2 ms), so the
+/// node the inventory ranks lower (node-b) starts once node-a holds the VIP; with the VIP
+/// already held anywhere it starts at once.
+#[test]
+fn keepalived_of_the_lower_node_starts_after_the_first_election() {
+    use secrecy::ExposeSecret;
+    let ctx = ctx();
+    let inv = &ctx.inv;
+    let target =
+        crate::os::OsTarget::new(OsFamily::Debian, crate::inventory::Flavor::Mariadb).unwrap();
+    let script = crate::render::render_check_script(inv, &target).unwrap();
+    let conf =
+        crate::render::render_keepalived_conf(inv, 1, ctx.secrets.vrrp_password.expose_secret())
+            .unwrap();
+    let waits = "start keepalived once node-a holds the VIP (the inventory ranks it first)";
+    for (vip_on, node, want_wait) in [
+        (None, 1, true),
+        (Some(0), 1, false),
+        (Some(1), 1, false),
+        (None, 0, false),
+    ] {
+        let c = silent_pair();
+        for n in 0..2 {
+            keepalived_facts(&c.nodes[n], Some(conf.as_str()), &script, false);
+            let addresses = if vip_on == Some(n) {
+                vec![inv.vip.address]
+            } else {
+                vec![]
+            };
+            facts::remember::<host::InterfaceAddresses>(&c.nodes[n], &inv.vip.interface, addresses);
+        }
+        let op = step_of(ctx.clone(), "keepalived");
+        let got = match facts::cached(|| op.plan(&c, node)).expect("plans") {
+            Plan::Change(ch) => ch.summary,
+            Plan::Noop(why) => panic!("noop: {why}"),
+        };
+        assert_eq!(
+            got.contains(waits),
+            want_wait,
+            "VIP on {vip_on:?}, node {node}: {got}"
+        );
+    }
+}
+
 /// What the `keepalived` step reads on node `n` (Debian, MariaDB, keepalived 2.2.7, no
 /// SELinux): its keepalived.conf `conf`, the check script `script`, keepalived `running`.
 fn keepalived_facts(n: &NodeHandle, conf: Option<&str>, script: &str, running: bool) {
