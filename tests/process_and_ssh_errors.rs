@@ -14,6 +14,21 @@ fn alive(child: &mut Child) -> bool {
 }
 
 /// A copy of `sleep` called `name` in `dir`, so its process name (comm) is `name`.
+/// Spawns `cmd`, again while its file is busy: a test running in parallel that forks
+/// while this test still writes its fake binary hands the write descriptor to its child
+/// until that child execs, and an exec of a file open for writing fails with ETXTBSY.
+fn spawn(cmd: &mut Command) -> std::process::Child {
+    for _ in 0..100 {
+        match cmd.spawn() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => {
+                std::thread::sleep(std::time::Duration::from_millis(10))
+            }
+            other => return other.unwrap(),
+        }
+    }
+    panic!("{cmd:?}: still busy after 1 s");
+}
+
 fn fake_binary(dir: &Path, name: &str) -> String {
     let path = dir.join(name);
     std::fs::copy("/bin/sleep", &path).unwrap();
@@ -38,8 +53,8 @@ fn kill_mysqld_kills_the_server_and_its_supervisor_and_spares_a_namesake() {
     )
     .unwrap();
     std::fs::set_permissions(&safe, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let mut supervisor = Command::new(&safe).spawn().unwrap();
-    let mut namesake = Command::new(&decoy).arg("300").spawn().unwrap();
+    let mut supervisor = spawn(&mut Command::new(&safe));
+    let mut namesake = spawn(Command::new(&decoy).arg("300"));
     for _ in 0..50 {
         if std::fs::read_to_string(&pid_file).is_ok_and(|p| !p.trim().is_empty()) {
             break;
@@ -93,14 +108,8 @@ fn state(pid: u32) -> char {
 #[test]
 fn hung_stops_and_resumes_exactly_the_server() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Command::new(fake_binary(dir.path(), "mariadbd"))
-        .arg("300")
-        .spawn()
-        .unwrap();
-    let mut namesake = Command::new(fake_binary(dir.path(), "mysqld"))
-        .arg("300")
-        .spawn()
-        .unwrap();
+    let mut server = spawn(Command::new(fake_binary(dir.path(), "mariadbd")).arg("300"));
+    let mut namesake = spawn(Command::new(fake_binary(dir.path(), "mysqld")).arg("300"));
     let pid_file = dir.path().join("mysqld.pid");
     std::fs::write(&pid_file, format!("{}\n", server.id())).unwrap();
     let f = pid_file.to_str().unwrap();
