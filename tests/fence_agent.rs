@@ -406,3 +406,29 @@ fn a_server_that_resumes_after_a_hang_is_fenced_at_once() {
     wait_for("fenced once the server answers", 3, || ro(&d) == "1");
     terminate(&mut a);
 }
+
+/// keepalived stopping terminates the agent while the VIP is still on the node and drops
+/// the VIP a moment later: the agent fences on its way out (before, it took the signal
+/// for a reload and left the old holder writable).
+#[test]
+fn sigterm_just_before_the_vip_goes_fences() {
+    let mut a = start("stopping");
+    let d = a.dir.clone();
+    write(&d.join("vip"), "");
+    line(&mut a, "MASTER");
+    wait_for("writable on MASTER", 3, || ro(&d) == "0");
+    let pid = a.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    std::thread::sleep(Duration::from_millis(200));
+    fs::remove_file(d.join("vip")).unwrap();
+    wait_for("fenced after the VIP went", 3, || ro(&d) == "1");
+    let end = Instant::now() + Duration::from_secs(5);
+    while a.child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < end, "the agent did not exit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -167,6 +167,15 @@ reconcile() {
 }
 
 on_term() {
+    # A reload restarts the agent and the VIP stays; keepalived stopping terminates it
+    # too, and drops the VIP a moment later (seen: after the agent had checked, leaving
+    # the old holder writable until someone started keepalived again). Up to 1 s tells
+    # the two apart.
+    local waited=0
+    while [ $waited -lt 20 ] && holds_vip; do
+        sleep 0.05
+        waited=$((waited + 1))
+    done
     if holds_vip; then
         log "terminated while holding the VIP (keepalived reloads; the next agent takes over)"
     else
