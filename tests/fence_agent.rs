@@ -287,12 +287,20 @@ fn a_takeover_records_its_backlog_and_when_the_holder_became_writable() {
 }
 
 fn terminate(a: &mut Agent) {
+    send_term(a);
+    wait_exit(a);
+}
+
+fn send_term(a: &Agent) {
     let pid = a.child.id().to_string();
     assert!(Command::new("kill")
         .args(["-TERM", &pid])
         .status()
         .unwrap()
         .success());
+}
+
+fn wait_exit(a: &mut Agent) {
     let end = Instant::now() + Duration::from_secs(5);
     let exited = loop {
         if let Some(st) = a.child.try_wait().unwrap() {
@@ -417,18 +425,9 @@ fn sigterm_just_before_the_vip_goes_fences() {
     write(&d.join("vip"), "");
     line(&mut a, "MASTER");
     wait_for("writable on MASTER", 3, || ro(&d) == "0");
-    let pid = a.child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
+    send_term(&a);
     std::thread::sleep(Duration::from_millis(200));
     fs::remove_file(d.join("vip")).unwrap();
     wait_for("fenced after the VIP went", 3, || ro(&d) == "1");
-    let end = Instant::now() + Duration::from_secs(5);
-    while a.child.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < end, "the agent did not exit");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_exit(&mut a);
 }
