@@ -19,7 +19,10 @@ D=$(dirname "$0")/..
 for a in "$@"; do q=$a; done
 [ -e "$D/down" ] && { echo "$q" >> "$D/down"; echo "ERROR 2002 (HY000): Can't connect to local server" >&2; exit 1; }
 case "$q" in
-    "SELECT @@GLOBAL.read_only") cat "$D/ro" ;;
+    "SELECT @@GLOBAL.read_only")
+        # A test's one-shot hook: what happens elsewhere while this client runs.
+        [ -e "$D/on_ro_read" ] && { sh "$D/on_ro_read"; rm -f "$D/on_ro_read"; }
+        cat "$D/ro" ;;
     "SET GLOBAL read_only = ON") echo 1 > "$D/ro"; echo "$q" >> "$D/log" ;;
     "SET GLOBAL read_only = OFF") echo 0 > "$D/ro"; echo "$q" >> "$D/log" ;;
     SHOW*STATUS*)
@@ -430,4 +433,38 @@ fn sigterm_just_before_the_vip_goes_fences() {
     fs::remove_file(d.join("vip")).unwrap();
     wait_for("fenced after the VIP went", 3, || ro(&d) == "1");
     wait_exit(&mut a);
+}
+
+/// A planned switchover: keepalived adds the VIP, then writes MASTER to the FIFO, and the
+/// switchover unfences the new holder at once. An agent inside its read-only query at
+/// that moment (MySQL's client takes ~0.2 s) saw a writable VIP holder while its last
+/// line still said BACKUP and fenced it: CI's switchover canary then failed with 1290.
+/// It reads the lines waiting in the FIFO before fencing a writable VIP holder.
+#[test]
+fn a_writable_holder_is_not_fenced_on_a_stale_backup_line() {
+    let mut a = start("stale");
+    let d = a.dir.clone();
+    line(&mut a, "BACKUP");
+    wait_for("fenced on BACKUP", 3, || ro(&d) == "1");
+    std::thread::sleep(Duration::from_millis(300));
+    let fences = || {
+        let log = fs::read_to_string(d.join("log")).unwrap();
+        log.lines().filter(|l| l.ends_with("= ON")).count()
+    };
+    let before = fences();
+    let fifo = d.join("fifo");
+    write(
+        &d.join("on_ro_read"),
+        &format!(
+            "touch {vip}; echo 0 > {ro}; echo 'INSTANCE \"VI_shop-db\" MASTER 100' > {fifo}\n",
+            vip = d.join("vip").display(),
+            ro = d.join("ro").display(),
+            fifo = fifo.display()
+        ),
+    );
+    wait_for("the hook ran", 3, || !d.join("on_ro_read").exists());
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(ro(&d), "0", "the new VIP holder ended read-only");
+    let log = fs::read_to_string(d.join("log")).unwrap();
+    assert_eq!(fences(), before, "fenced on a stale BACKUP line:\n{log}");
 }

@@ -105,6 +105,37 @@ caught_up() {
     [ -n "$read_file" ] && [ "$read_file" = "$exec_file" ] && [ "$read_pos" = "$exec_pos" ]
 }
 
+# One keepalived line: our instance's state becomes the role; BACKUP, FAULT and STOP fence.
+handle_line() {
+    local kind name state _prio
+    read -r kind name state _prio <<<"$1"
+    [ "$kind" = INSTANCE ] || return 0
+    [ "$name" = '"VI_shop"' ] || [ "$name" = 'VI_shop' ] || return 0
+    role=$state
+    record_event "$state"
+    [ "$state" = MASTER ] && master_since=$SECONDS
+    case $state in
+        BACKUP|FAULT|STOP) log "$state: fencing"; fence ;;
+    esac
+}
+
+# Handles the lines waiting in the FIFO, waiting up to 0.3 s for the first (keepalived
+# writes its line a moment after it added the VIP).
+read_waiting_lines() {
+    local chunk wait=0.3
+    while :; do
+        if IFS= read -r -t "$wait" chunk <&3; then
+            handle_line "$partial$chunk"
+            partial=""
+        else
+            [ $? -gt 128 ] && partial=$partial$chunk
+            return 0
+        fi
+        read -r -t 0 <&3 || return 0
+        wait=0.2
+    done
+}
+
 reconcile() {
     local ro
     tick=1
@@ -126,6 +157,13 @@ reconcile() {
         takeover_at=""
         [ "$ro" = 1 ] || { log "fence hold $HOLD present: fencing"; fence; }
         return 0
+    fi
+    # A writable VIP holder whose last line is not MASTER: keepalived adds the VIP before
+    # it writes MASTER, and a planned switchover unfences the new holder at once. If that
+    # happened while this agent was in its query, the MASTER line is waiting in the FIFO:
+    # read it before fencing (seen: a switchover's canary hit the fence).
+    if [ "$ro" = 0 ] && [ "$role" != MASTER ] && [ -n "$role" ] && holds_vip; then
+        read_waiting_lines
     fi
     if [ "$role" != MASTER ] && [ -n "$role" ] || ! holds_vip; then
         waiting_since=""
@@ -198,16 +236,8 @@ reconcile
 partial=""
 while :; do
     if IFS= read -r -t "$tick" chunk <&3; then
-        read -r kind name state _prio <<<"$partial$chunk"
+        handle_line "$partial$chunk"
         partial=""
-        [ "$kind" = INSTANCE ] || continue
-        [ "$name" = '"VI_shop"' ] || [ "$name" = 'VI_shop' ] || continue
-        role=$state
-        record_event "$state"
-        [ "$state" = MASTER ] && master_since=$SECONDS
-        case $state in
-            BACKUP|FAULT|STOP) log "$state: fencing"; fence ;;
-        esac
     elif [ $? -gt 128 ]; then
         partial=$partial$chunk
     fi
