@@ -21,6 +21,8 @@ pub const KEEPALIVED_TEMPLATE: &str = "keepalived.conf.tera";
 pub const CHECK_SCRIPT_TEMPLATE: &str = "check-mysql.sh.tera";
 /// Name of the write fence agent template (`writes: vip-holder`).
 pub const FENCE_AGENT_TEMPLATE: &str = "fence-agent.sh.tera";
+/// Name of the VIP refusal's nftables ruleset template.
+pub const VIP_REFUSE_TEMPLATE: &str = "vip-refuse.nft.tera";
 /// Seconds the fence agent waits for the SQL thread before it logs that the VIP holder
 /// is still read-only (it keeps waiting: consistency before availability).
 pub const FENCE_CATCH_UP_TIMEOUT_S: u64 = 10;
@@ -100,6 +102,10 @@ fn tera() -> Result<&'static Tera> {
             (
                 FENCE_AGENT_TEMPLATE,
                 include_str!("../templates/fence-agent.sh.tera"),
+            ),
+            (
+                VIP_REFUSE_TEMPLATE,
+                include_str!("../templates/vip-refuse.nft.tera"),
             ),
         ])
         .map_err(|e| format!("{:#}", anyhow!(e)))?;
@@ -537,12 +543,25 @@ pub fn render_fence_agent(inv: &Inventory, dialect: &Dialect, option_file: &str)
     ctx.insert("run_dir", crate::os::fence::RUN_DIR);
     ctx.insert("takeover_file", crate::os::fence::TAKEOVER_PATH);
     ctx.insert("events_file", crate::os::fence::EVENTS_PATH);
+    ctx.insert("vip_refuse_file", crate::os::vip_refuse::RULESET_PATH);
     // The agent quotes SQL in single quotes: none of these texts contains one.
     ctx.insert("fence_sql", &dialect.fence_sql());
     ctx.insert("unfence_sql", &dialect.unfence_sql());
     ctx.insert("read_only_sql", &dialect.read_only_sql());
     ctx.insert("replica_status_sql", &dialect.replica_status_sql());
     render(FENCE_AGENT_TEMPLATE, &ctx)
+}
+
+/// Renders the nftables ruleset of bootstrap's `vip-refuse` step ([`crate::os::vip_refuse`]).
+pub fn render_vip_refuse(inv: &Inventory) -> Result<String> {
+    use crate::os::vip_refuse::{rule_match, CHAIN, TABLE};
+    let mut ctx = Context::new();
+    ctx.insert("cluster", &inv.cluster);
+    ctx.insert("vip", &inv.vip.address.to_string());
+    ctx.insert("table", TABLE);
+    ctx.insert("chain", CHAIN);
+    ctx.insert("rule", &rule_match(inv.vip.address, inv.mysql.port));
+    render(VIP_REFUSE_TEMPLATE, &ctx)
 }
 
 /// The check script's timings and health-check query, from `vip.detection`

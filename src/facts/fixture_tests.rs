@@ -14,7 +14,7 @@ use super::host::{
     UserId,
 };
 use super::packages::{CheckScriptLabelFact, YumRepos};
-use super::security::{FirewalldRunning, SelinuxMode, UfwStatus};
+use super::security::{FirewalldRunning, SelinuxMode, UfwStatus, VipRefuseTable};
 use super::server::PidFile;
 use super::server::{
     BinlogStatus, GlobalStatus, GtidSubset, ReplicaStatusFact, ServerVersion, Variable,
@@ -118,6 +118,7 @@ fn parse_case(name: &str, arg: &str, raw: &Raw) -> Option<String> {
         FirewalldRunning::NAME => show::<FirewalldRunning>(&(), raw),
         UfwStatus::NAME => show::<UfwStatus>(&(), raw),
         SelinuxMode::NAME => show::<SelinuxMode>(&(), raw),
+        VipRefuseTable::NAME => show::<VipRefuseTable>(&(), raw),
         YumRepos::NAME => show::<YumRepos>(&(), raw),
         CheckScriptLabelFact::NAME => show::<CheckScriptLabelFact>(arg, raw),
         _ => return None,

@@ -83,6 +83,13 @@ command_fact!(
     false, |o| o.status == 0
 );
 
+command_fact!(
+    /// mhactl's nftables table as [`crate::os::vip_refuse::parse_table`] reads it.
+    VipRefuseTable, "vip-refuse-table", crate::os::vip_refuse::Loaded,
+    crate::os::vip_refuse::TABLE_COMMAND, false,
+    |o| crate::os::vip_refuse::parse_table(o.status, &o.stdout)
+);
+
 /// The firewalld zone of an interface, or the default zone (`None`: neither is known).
 pub struct FirewalldZone;
 

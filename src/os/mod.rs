@@ -12,7 +12,8 @@
 //!   modules, the inventory's mirror), `mysql_platform` (series per EL release, signing
 //!   keys), `keepalived` (versions and capabilities, checking a configuration);
 //! - running things: `services` (systemd, SysV; killing the server on purpose), `host`
-//!   (interfaces, the SSH session, uid, clock), `arbiter` (keepalived's arbiter probe and
+//!   (interfaces, the SSH session, uid, clock), `vip_refuse` (the nftables rule that
+//!   refuses connections to the VIP on the node without it), `arbiter` (keepalived's arbiter probe and
 //!   its timers), `isolate` (failover-test's firewall cut-off);
 //! - confinement: `selinux`, `apparmor`, `firewall` (firewalld, ufw, nftables, iptables);
 //! - the server's files: `server_files` (paths, sockets, package and service names of a
@@ -49,6 +50,7 @@ pub mod selinux;
 pub mod server_files;
 pub mod services;
 pub mod switchover;
+pub mod vip_refuse;
 
 pub use packages::PackageManager;
 pub use release::{OsFamily, OsInfo, OsRelease};

@@ -46,6 +46,8 @@ pub(super) fn el9_mysql84_node(
         "proc-events: yes\nserver-process: mysqld\n",
     );
     t.on("date +%s.%N", 0, "");
+    // nftables without mhactl's table (the VIP refusal not loaded).
+    t.on(crate::os::vip_refuse::TABLE_COMMAND, 0, "");
     // keepalived runs the fence agent.
     t.on(&crate::os::fence::agent_running_command(), 0, "4242\n");
     (t, sql)

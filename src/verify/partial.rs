@@ -125,6 +125,7 @@ mod tests {
                 );
                 t.on("ip -4 -o addr show dev eth0", 0, "");
                 t.on("date +%s.%N", 0, "");
+                t.on(crate::os::vip_refuse::TABLE_COMMAND, 100, "");
                 let sql = FakeSql::new();
                 sql.refuse(Some((2002, "Can't connect to local server through socket")));
                 NodeHandle::new(i, name, Arc::new(t), Some(sql.connector()))

@@ -6,6 +6,7 @@
 
 use super::checks::{
     access, arbiter, checksum, fencing, host, keepalived, mysqld, pair, replication, switchover,
+    vip_refuse,
 };
 use super::Check;
 use super::Severity;
@@ -188,6 +189,7 @@ pub const CHECKS: &[&CheckKind] = &[
     &keepalived::KEEPALIVED,
     &keepalived::KEEPALIVED_CONFIG,
     &switchover::SWITCHOVER_TRACKING,
+    &vip_refuse::VIP_REFUSE,
     &pair::SERVER_ID_DISTINCT,
     &pair::CLOCK_SKEW,
     &keepalived::KEEPALIVED_PAIR,

@@ -34,6 +34,7 @@ mod status;
 mod switchover;
 mod verify;
 mod verify_server;
+mod vip_refuse;
 
 fn main() {
     support::scenario::run(&[
@@ -65,5 +66,6 @@ fn main() {
         switchover::scenarios,
         verify::scenarios,
         verify_server::scenarios,
+        vip_refuse::scenarios,
     ])
 }

@@ -225,6 +225,11 @@ on_term() {
 trap on_term TERM INT HUP
 # mhactl's runtime directory (tmpfs: gone after a reboot); other mhactl files live there.
 install -d -o root -g root -m 0755 /run/mhactl 2>/dev/null
+# The VIP refusal (bootstrap's vip-refuse step) serves what keepalived does, and a reboot
+# empties nftables: keepalived starting this agent loads it again.
+if [ -r /etc/keepalived/mhactl-vip-refuse.nft ] && command -v nft >/dev/null 2>&1; then
+    nft -f /etc/keepalived/mhactl-vip-refuse.nft || log "could not load /etc/keepalived/mhactl-vip-refuse.nft"
+fi
 # Read and write, so the FIFO never reports end-of-file while keepalived reopens it.
 exec 3<>"$FIFO" || { log "cannot open $FIFO"; fence; exit 1; }
 reconcile

@@ -30,6 +30,7 @@ pub(super) mod server_paths;
 mod shared;
 pub(super) mod start_server;
 pub(super) mod vip_check;
+pub(super) mod vip_refuse;
 pub(super) mod write_fencing;
 
 use crate::engine::Operation;
@@ -63,6 +64,7 @@ pub fn all(ctx: Arc<Ctx>) -> Vec<Box<dyn Operation>> {
         Box::new(replication::Replication(ctx.clone())),
         Box::new(app_users::AppUsers(ctx.clone())),
         Box::new(fence_agent::FenceAgent(ctx.clone())),
+        Box::new(vip_refuse::VipRefuse(ctx.clone())),
         Box::new(keepalived::Keepalived(ctx.clone())),
         Box::new(vip_check::VipCheck(ctx.clone())),
         Box::new(write_fencing::WriteFencing(ctx)),

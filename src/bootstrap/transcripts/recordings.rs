@@ -37,8 +37,9 @@ pub(super) const ADDRESSES: [&str; 2] = ["10.0.0.11", "10.0.0.12"];
 /// any rule a scenario or a later step sets for the same command takes precedence.
 pub(super) fn actions_succeed(t: &FakeTransport, sql: &FakeSql) {
     for action in [
-        // firewall
+        // firewall, the VIP refusal
         "--add-rich-rule=",
+        "nft -f /etc/keepalived/mhactl-vip-refuse.nft",
         // packages
         "yum -y install ",
         "yum -y -q makecache",
@@ -157,6 +158,8 @@ pub(super) fn bare_host(s: &Scenario, i: usize, t: &FakeTransport, sql: &FakeSql
         0,
         &format!("enforcing\n- {}\n", crate::os::fence::AGENT_PATH),
     );
+    // nftables installed (EL8/9 minimal has it), mhactl's table not loaded yet.
+    t.on(crate::os::vip_refuse::TABLE_COMMAND, 0, "");
     // EL has no AppArmor and no Debian maintenance file (both probes exit 100 there).
     t.on("/sys/module/apparmor/parameters/enabled", 100, "");
     t.on("/etc/mysql/debian.cnf", 100, "");
@@ -166,6 +169,7 @@ pub(super) fn bare_host(s: &Scenario, i: usize, t: &FakeTransport, sql: &FakeSql
         "/etc/keepalived/mhactl-check-mysql.sh",
         crate::bootstrap::paths::TMPFILES_PATH,
         crate::os::fence::AGENT_PATH,
+        crate::os::vip_refuse::RULESET_PATH,
     ] {
         t.on(&format!("if [ -e {missing} ]"), 3, "");
     }
@@ -463,6 +467,19 @@ pub(super) fn after_planning(s: &Scenario, step: &str, i: usize, t: &FakeTranspo
                 .into_iter()
                 .filter(|r| !r.is_empty())
                 .collect(),
+            );
+        }
+        "vip-refuse" => {
+            // `nft -f` loaded the ruleset written a moment before.
+            let vip = "10.0.0.100".parse().expect("the scenarios' VIP");
+            t.on(
+                crate::os::vip_refuse::TABLE_COMMAND,
+                0,
+                &format!(
+                    "table ip mhactl {{\n\tchain {} {{\n\t\ttype filter hook prerouting priority mangle; policy accept;\n\t\t{}\n\t}}\n}}\n",
+                    crate::os::vip_refuse::CHAIN,
+                    crate::os::vip_refuse::listed_rule(vip, 3306)
+                ),
             );
         }
         "replication" => {
