@@ -32,6 +32,29 @@ pub fn until(limit: Duration, mut ready: impl FnMut() -> Result<bool>) -> Result
     }
 }
 
+/// Check `ready` every `interval` until it says yes (`Ok(true)`) or `limit` passed
+/// (`Ok(false)`: the caller decides what a timeout means). Unlike [`until`], an error
+/// from `ready` ends the wait, and so does a signal (`Err(Interrupted)`, checked before
+/// each look and during the sleeps): for waits after which a step would start changing
+/// things.
+pub fn until_interruptible(
+    limit: Duration,
+    interval: Duration,
+    mut ready: impl FnMut() -> Result<bool>,
+) -> Result<bool> {
+    let deadline = Instant::now() + limit;
+    loop {
+        crate::interrupt::check()?;
+        if ready()? {
+            return Ok(true);
+        }
+        if Instant::now() >= deadline {
+            return Ok(false);
+        }
+        crate::interrupt::sleep(interval)?;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -45,6 +68,20 @@ mod tests {
         })
         .unwrap();
         assert_eq!(n, 2);
+    }
+
+    #[test]
+    fn an_interruptible_wait_says_whether_it_timed_out_and_stops_on_an_error() {
+        let tick = Duration::from_millis(1);
+        assert!(!until_interruptible(Duration::from_millis(5), tick, || Ok(false)).unwrap());
+        let mut n = 0;
+        assert!(until_interruptible(Duration::from_secs(5), tick, || {
+            n += 1;
+            Ok(n == 3)
+        })
+        .unwrap());
+        let err = until_interruptible(Duration::from_secs(5), tick, || anyhow::bail!("gone"));
+        assert_eq!(format!("{:#}", err.unwrap_err()), "gone");
     }
 
     #[test]

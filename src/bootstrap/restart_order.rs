@@ -168,19 +168,13 @@ pub(crate) fn hand_over_vip(
 /// holder's 0, the backlog never drains while writes go on).
 fn wait_lag_within(cluster: &Cluster, i: usize, max_s: u64) -> Result<Option<u64>> {
     let node = &cluster.nodes[i];
-    let deadline = std::time::Instant::now() + LAG_WAIT;
-    loop {
-        // A signal ends the wait (nothing changed yet); poll::until would swallow it.
-        crate::interrupt::check()?;
-        let lag = facts::replica_status_fresh(node)?.and_then(|s| s.seconds_behind);
-        if lag.is_some_and(|lag| lag <= max_s) {
-            return Ok(None);
-        }
-        if std::time::Instant::now() >= deadline {
-            return Ok(Some(lag.unwrap_or(u64::MAX)));
-        }
-        crate::interrupt::sleep(Duration::from_millis(500))?;
-    }
+    let mut lag = None;
+    // A signal ends the wait (nothing changed yet).
+    let within = crate::poll::until_interruptible(LAG_WAIT, Duration::from_millis(500), || {
+        lag = facts::replica_status_fresh(node)?.and_then(|s| s.seconds_behind);
+        Ok(lag.is_some_and(|lag| lag <= max_s))
+    })?;
+    Ok((!within).then(|| lag.unwrap_or(u64::MAX)))
 }
 
 /// The holder's first action: wait until the peer finished its own change of this step

@@ -174,18 +174,19 @@ const FIRST_ELECTION_WAIT: std::time::Duration = std::time::Duration::from_secs(
 /// this node then starts and may take the VIP itself.
 fn wait_peer_elected(cluster: &Cluster, ctx: &Ctx, i: usize) -> Result<()> {
     let peer = cluster.peer(i);
-    let deadline = std::time::Instant::now() + FIRST_ELECTION_WAIT;
-    loop {
-        // A signal ends the wait before this node's keepalived starts (poll::until would
-        // not notice it).
-        crate::interrupt::check()?;
-        let held = facts::fresh::<facts::host::InterfaceAddresses>(peer, &ctx.inv.vip.interface)
-            .is_ok_and(|addresses| addresses.contains(&ctx.inv.vip.address));
-        if held || std::time::Instant::now() >= deadline {
-            return Ok(());
-        }
-        crate::interrupt::sleep(std::time::Duration::from_millis(200))?;
-    }
+    // A signal ends the wait before this node's keepalived starts; a timeout starts it
+    // anyway (the election then takes a little longer, nothing else).
+    crate::poll::until_interruptible(
+        FIRST_ELECTION_WAIT,
+        std::time::Duration::from_millis(200),
+        || {
+            Ok(
+                facts::fresh::<facts::host::InterfaceAddresses>(peer, &ctx.inv.vip.interface)
+                    .is_ok_and(|addresses| addresses.contains(&ctx.inv.vip.address)),
+            )
+        },
+    )?;
+    Ok(())
 }
 
 /// Whether a keepalived.conf is one mhactl wrote: it names the release file's track, in
