@@ -624,3 +624,7 @@ fn pair_risks(
         }
     }
 }
+
+#[cfg(test)]
+#[path = "risks_tests.rs"]
+pub(crate) mod tests;

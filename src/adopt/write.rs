@@ -145,8 +145,22 @@ pub fn inventory_text(a: &Adopted) -> String {
         if let Some(id) = n.var("server_id") {
             let _ = writeln!(o, "    server_id: {id}");
         }
-        if let Some(p) = a.priorities[i] {
-            let _ = writeln!(o, "    priority: {p}");
+        // Equal priorities leave the VIP's place to chance (mhactl refuses them): then
+        // mhactl's defaults (100, 90), and a comment with the pair's.
+        let distinct = a.priorities.len() == 2
+            && a.priorities.iter().all(Option::is_some)
+            && a.priorities[0] != a.priorities[1];
+        match a.priorities[i] {
+            Some(p) if distinct => {
+                let _ = writeln!(o, "    priority: {p}");
+            }
+            Some(p) => {
+                let _ = writeln!(
+                    o,
+                    "    # keepalived priority {p} on both nodes: mhactl's default applies"
+                );
+            }
+            None => {}
         }
         ssh_block(&mut o, "    ", &mn.ssh, min, a.out_dir);
     }
@@ -314,5 +328,96 @@ pub fn mhactl_replication_user(n: &NodeFindings) -> &'static str {
         "mhactl_repl"
     } else {
         "repl"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adopt::risks::tests::runbook_node;
+
+    fn min(extra: &str) -> MinimalInventory {
+        let mut m = crate::adopt::minimal::parse(
+            &format!(
+                "ssh:\n  identity_file: keys/id\nnodes:\n  - name: db1\n    address: 10.0.0.11\n  \
+                 - name: db2\n    address: 10.0.0.12\nvip:\n  address: 10.0.0.100\n{extra}"
+            ),
+            "min.yaml",
+        )
+        .unwrap();
+        m.base_dir = "/srv/adopt".into();
+        m
+    }
+
+    fn adopted<'a>(m: &'a MinimalInventory, nodes: &'a [NodeFindings], dir: &'a Path) -> String {
+        let a = crate::adopt::report::adopted_shape(m, nodes, dir).unwrap();
+        inventory_text(&a)
+    }
+
+    #[test]
+    fn the_runbook_pair_becomes_an_inventory_mhactl_accepts() {
+        let m = min("credentials:\n  replication_password_file: secrets.yaml#repl\n");
+        let nodes = [
+            runbook_node("db1", 11, 12, true),
+            runbook_node("db2", 12, 11, false),
+        ];
+        let text = adopted(&m, &nodes, Path::new("/srv/adopt"));
+        let inv = crate::inventory::parse(&text, "adopted.yaml")
+            .unwrap_or_else(|e| panic!("{e:#}\n{text}"));
+        assert_eq!(inv.vip.virtual_router_id, 51);
+        assert_eq!(inv.vip.interface, "eth0");
+        assert_eq!(inv.nodes[0].name, "db1");
+        assert_eq!(inv.nodes[1].server_id, Some(2));
+        assert_eq!(inv.mysql.replication_user, "repl");
+        assert!(inv.mysql.skip_errors.is_empty());
+        assert!(text.contains("skips replication errors 1062"), "{text}");
+        assert!(
+            text.contains("binlog_format: row  # the pair logs MIXED"),
+            "{text}"
+        );
+        assert!(text.contains("The pair replicates as hadoop"), "{text}");
+        assert!(
+            text.contains("replication_password_file: secrets.yaml#repl"),
+            "{text}"
+        );
+        assert!(text.contains("identity_file: keys/id"), "{text}");
+        assert!(text.contains("priority 100 on both nodes"), "{text}");
+    }
+
+    #[test]
+    fn relative_paths_follow_the_file_and_offsets_keep_their_nodes() {
+        let m = min("");
+        // db1 has offset 2 here: the written order puts db2 (offset 1) first.
+        let mut nodes = [
+            runbook_node("db1", 11, 12, true),
+            runbook_node("db2", 12, 11, false),
+        ];
+        nodes[0]
+            .variables
+            .insert("auto_increment_offset".into(), "2".into());
+        nodes[1]
+            .variables
+            .insert("auto_increment_offset".into(), "1".into());
+        let text = adopted(&m, &nodes, Path::new("/elsewhere"));
+        let inv = crate::inventory::parse(&text, "adopted.yaml")
+            .unwrap_or_else(|e| panic!("{e:#}\n{text}"));
+        assert_eq!(inv.nodes[0].name, "db2", "{text}");
+        assert!(text.contains("identity_file: /srv/adopt/keys/id"), "{text}");
+        assert!(
+            text.contains("replication_password_env: MHACTL_REPLICATION_PASSWORD"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_repl_account_of_the_pair_is_not_taken_over() {
+        let mut n = runbook_node("db1", 11, 12, true);
+        assert_eq!(mhactl_replication_user(&n), "repl");
+        n.accounts.push(crate::adopt::discover::AccountView {
+            user: "repl".into(),
+            host: "%".into(),
+            grants: vec![],
+        });
+        assert_eq!(mhactl_replication_user(&n), "mhactl_repl");
     }
 }

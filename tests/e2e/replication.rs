@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 const WRITER_PASSWORD: &str = "e2e-writer-pw";
 
 /// Build the pair the runbook's way, replicating with the account `hadoop`.
-fn runbook_pair(lab: &Lab) {
+pub(crate) fn runbook_pair(lab: &Lab) {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/baseline-runbook.sh");
     let out = std::process::Command::new("bash")
         .arg(script)

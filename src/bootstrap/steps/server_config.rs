@@ -28,6 +28,8 @@ impl Operation for ServerConfig {
         let node = &cluster.nodes[i];
         let (target, services) = facts::os_target(node, inv.mysql.flavor)?;
         let d = facts::dialect(node)?;
+        // Dropping skipped error codes only while the tables are identical (adopt).
+        crate::bootstrap::skip_errors_guard::check(cluster, node, inv, &d)?;
         let wanted = crate::render::render_my_cnf(inv, i, &d, &target)?;
         let path = target.config_path();
         let current = facts::host::rendered_file(node, path)?;
