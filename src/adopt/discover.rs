@@ -2,11 +2,12 @@
 //! (version, variables, the option files it read and which one sets what), replication
 //! (this node as a replica, every source it has, the replicas reading it), accounts and
 //! grants, keepalived (configuration, notify scripts, state), addresses, firewall,
-//! SELinux and data size; for the pair ([`compare_tables`]) a per-table checksum. Every
+//! SELinux and data size (the tables: `tables.rs`). Every
 //! read goes through a fact; nothing here changes a node.
 
+pub use super::tables::{compare_tables, TableComparison};
 use crate::dialect::Dialect;
-use crate::engine::{Cluster, NodeHandle};
+use crate::engine::NodeHandle;
 use crate::facts::{self, adopt as af, security};
 use crate::os::addresses::InterfaceAddress;
 use crate::os::keepalived_conf::{self, KeepalivedConf};
@@ -14,7 +15,6 @@ use anyhow::{anyhow, Result};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
-use std::time::{Duration, Instant};
 
 /// Option-file keys adopt reports (which file sets them, and whether another one too).
 const REPORTED_OPTIONS: &[&str] = &[
@@ -168,17 +168,6 @@ impl NodeFindings {
     pub fn holds(&self, vip: Ipv4Addr) -> bool {
         self.addresses.iter().any(|a| a.address == vip)
     }
-}
-
-/// The tables compared between the nodes.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct TableComparison {
-    /// Tables on both nodes whose checksums were compared.
-    pub compared: usize,
-    /// Differences: a table whose checksum differs, or that exists on one node only.
-    pub differing: Vec<String>,
-    /// Why the comparison was not made (`--no-checksum`, a replica not caught up).
-    pub skipped: Option<String>,
 }
 
 /// Run `f` and keep its value, or note in `unread` what failed.
@@ -378,90 +367,4 @@ fn read_firewall(node: &NodeHandle) -> String {
     } else {
         found.join("; ")
     }
-}
-
-/// Wait (up to 10 s) until each node executed what its peer had written, then compare
-/// `CHECKSUM TABLE ... EXTENDED` of every table outside the system schemas.
-pub fn compare_tables(cluster: &Cluster) -> Result<TableComparison> {
-    if let Err(e) = wait_caught_up(cluster) {
-        return Ok(TableComparison {
-            skipped: Some(format!("{e:#}")),
-            ..TableComparison::default()
-        });
-    }
-    let arg = || facts::tables::TablesArg {
-        excluded: crate::dialect::adopt::SYSTEM_SCHEMAS
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
-        only: Vec::new(),
-    };
-    let a = facts::get::<facts::tables::BaseTables>(&cluster.nodes[0], &arg())?;
-    let b = facts::get::<facts::tables::BaseTables>(&cluster.nodes[1], &arg())?;
-    let names = [
-        cluster.nodes[0].name.as_str(),
-        cluster.nodes[1].name.as_str(),
-    ];
-    let mut differing = Vec::new();
-    for t in a.iter().filter(|t| !b.contains(t)) {
-        differing.push(format!("{t} exists only on {}", names[0]));
-    }
-    for t in b.iter().filter(|t| !a.contains(t)) {
-        differing.push(format!("{t} exists only on {}", names[1]));
-    }
-    let common: Vec<&String> = a.iter().filter(|t| b.contains(t)).collect();
-    for chunk in common.chunks(50) {
-        let list = chunk
-            .iter()
-            .map(|t| t.as_str())
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sums: Vec<Vec<(String, Option<String>)>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = cluster
-                .nodes
-                .iter()
-                .map(|n| {
-                    let list = &list;
-                    scope.spawn(move || facts::get::<facts::tables::TableChecksums>(n, list))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("checksum thread panicked"))
-                .collect::<Result<_>>()
-        })?;
-        differing.extend(crate::verify::table_differences(&sums[0], &sums[1], names));
-    }
-    Ok(TableComparison {
-        compared: common.len(),
-        differing,
-        skipped: None,
-    })
-}
-
-fn wait_caught_up(cluster: &Cluster) -> Result<()> {
-    let targets: Vec<_> = cluster
-        .nodes
-        .iter()
-        .map(facts::binlog_coordinates_fresh)
-        .collect::<Result<_>>()?;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    for node in &cluster.nodes {
-        let want = &targets[1 - node.index];
-        loop {
-            let s = facts::replica_status_fresh(node)?
-                .ok_or_else(|| anyhow!("{} is not a replica", node.name))?;
-            if s.relay_source_log_file == want.file && s.exec_source_log_pos >= want.position {
-                break;
-            }
-            if Instant::now() > deadline {
-                return Err(anyhow!(
-                    "{} had not executed its peer's events within 10 s: tables not compared",
-                    node.name
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-    Ok(())
 }

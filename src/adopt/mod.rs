@@ -14,6 +14,7 @@ pub mod discover;
 pub mod minimal;
 pub mod report;
 pub mod risks;
+pub mod tables;
 pub mod write;
 
 use crate::error::UsageError;

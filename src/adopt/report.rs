@@ -287,6 +287,13 @@ pub fn render_text(r: &AdoptReport) -> String {
             );
         }
     }
+    if !r.tables.changing.is_empty() {
+        let _ = writeln!(
+            o,
+            "tables written during the comparison (not judged): {}",
+            r.tables.changing.join(", ")
+        );
+    }
     let _ = writeln!(o, "\nrisks ({}):", r.risks.len());
     for risk in &r.risks {
         let sev = serde_json::to_value(risk.severity)

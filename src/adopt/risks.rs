@@ -552,6 +552,20 @@ fn pair_risks(
              or mhactl reinit of that node from the VIP holder), then run adopt again",
         );
     }
+    if !tables.changing.is_empty() {
+        risk(
+            out,
+            "tables-changing",
+            Severity::Info,
+            "pair",
+            format!(
+                "written during the comparison, not judged: {}",
+                tables.changing.join(", ")
+            ),
+            "whether these tables hold the same data on both nodes is not known",
+            "run adopt again at a quiet moment (or mhactl verify --checksum later)",
+        );
+    }
     if let Some(why) = &tables.skipped {
         risk(
             out,

@@ -326,7 +326,7 @@ fn differing_tables_are_a_blocker_that_names_them() {
     let tables = TableComparison {
         compared: 2,
         differing: vec!["shop.stock differs (1 on db1, 2 on db2)".into()],
-        skipped: None,
+        ..TableComparison::default()
     };
     let r = risks(&pair(), VIP, &tables);
     assert_eq!(r[0].id, "tables-differ", "blockers first: {:?}", ids(&r));
@@ -334,7 +334,7 @@ fn differing_tables_are_a_blocker_that_names_them() {
     assert!(r[0].found.contains("shop.stock"), "{}", r[0].found);
     assert!(r[0].change.contains("pt-table-sync"), "{}", r[0].change);
     let skipped = TableComparison {
-        skipped: Some("db2 had not executed its peer's events within 10 s".into()),
+        skipped: Some("node-b has not caught up with its peer within 10 s".into()),
         ..TableComparison::default()
     };
     let got = ids(&risks(&pair(), VIP, &skipped));

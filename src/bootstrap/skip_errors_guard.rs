@@ -27,10 +27,6 @@ pub fn removed_codes(running: &str, wanted: &[u32]) -> Vec<String> {
         .collect()
 }
 
-/// How many times the tables are compared: a table counts as different only when it
-/// differs every time (a write between the two nodes' checksums is not a difference).
-const ATTEMPTS: usize = 3;
-
 /// Refuse (an error naming the node, the setting, the tables and the repair) when the
 /// running server skips error codes the inventory drops and the tables differ.
 pub fn check(cluster: &Cluster, node: &NodeHandle, inv: &Inventory, d: &Dialect) -> Result<()> {
@@ -40,33 +36,22 @@ pub fn check(cluster: &Cluster, node: &NodeHandle, inv: &Inventory, d: &Dialect)
     if removed.is_empty() {
         return Ok(());
     }
-    let mut differing: Option<BTreeSet<String>> = None;
-    for _ in 0..ATTEMPTS {
-        let found = crate::adopt::discover::compare_tables(cluster)?;
-        if let Some(why) = found.skipped {
-            bail!(
-                "{}: refusing to remove {option}={running} (mysql.skip_errors does not list \
-                 {}): cannot tell whether the tables are identical ({why}); run bootstrap \
-                 again when replication has caught up",
-                node.name,
-                removed.join(",")
-            );
-        }
-        let now: BTreeSet<String> = found
-            .differing
-            .iter()
-            .map(|t| t.split(' ').next().unwrap_or(t).to_string())
-            .collect();
-        let still: BTreeSet<String> = match differing {
-            None => now,
-            Some(before) => before.intersection(&now).cloned().collect(),
-        };
-        if still.is_empty() {
-            return Ok(());
-        }
-        differing = Some(still);
+    let found = crate::adopt::discover::compare_tables(cluster)?;
+    if let Some(why) = found.skipped {
+        bail!(
+            "{}: refusing to remove {option}={running} (mysql.skip_errors does not list {}): \
+             cannot tell whether the tables are identical ({why}); run bootstrap again when \
+             replication has caught up",
+            node.name,
+            removed.join(",")
+        );
     }
-    let tables: Vec<String> = differing.unwrap_or_default().into_iter().collect();
+    if found.differing.is_empty() {
+        // Tables written during the comparison (`found.changing`) are not judged: a pair
+        // under traffic is not refused for its own writes in flight.
+        return Ok(());
+    }
+    let tables: Vec<String> = found.differing;
     let holder = facts::vip_holders(cluster, inv)
         .ok()
         .and_then(|h| h.first().copied());
@@ -87,7 +72,7 @@ pub fn check(cluster: &Cluster, node: &NodeHandle, inv: &Inventory, d: &Dialect)
          skipping meanwhile, list the codes in mysql.skip_errors (docs/adopt.md)",
         node.name,
         removed.join(","),
-        tables.join(", "),
+        tables.join("; "),
         other_addr = other_address(inv, &other),
     )
 }

@@ -318,7 +318,8 @@ fn adopt_reads_a_mysql_pair_with_roots_password(lab: Lab) {
     lab.bootstrap_ok();
     let min = minimal(
         &lab,
-        "credentials:\n  root_password_file: secrets.yaml#root_password\n",
+        "credentials:\n  root_password_file: secrets.yaml#root_password\n  \
+         replication_password_file: secrets.yaml#replication_password\n",
     );
     let out_file = format!("{}/adopted.yaml", lab.dir_str());
     let out = mhactl(&["adopt", &min, "--out", &out_file, "--output", "json"]);
