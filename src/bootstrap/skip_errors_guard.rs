@@ -88,6 +88,132 @@ fn other_address(inv: &Inventory, name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transport::fake::{FakeSql, FakeTransport};
+    use std::sync::Arc;
+
+    /// A MariaDB pair caught up at mysql-bin.000002:1234 that skips `skip`, with one
+    /// table whose checksum is `sums[i]` on node i; node-a holds the VIP.
+    fn pair(skip: &str, sums: [&'static str; 2]) -> (Cluster, Vec<FakeSql>) {
+        let mut fakes = Vec::new();
+        let nodes = ["node-a", "node-b"]
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let t = FakeTransport::new(name);
+                let own = format!("2: eth0 inet 10.0.0.1{}/24 scope global eth0\n", i + 1);
+                let vip = if i == 0 {
+                    "2: eth0 inet 10.0.0.100/24 scope global secondary eth0\n"
+                } else {
+                    ""
+                };
+                t.on("ip -4 -o addr show dev eth0", 0, &format!("{own}{vip}"));
+                let sql = FakeSql::new();
+                sql.on(
+                    "SELECT VERSION()",
+                    vec![vec![("version", Some("10.11.6-MariaDB"))]],
+                );
+                sql.on("_skip_errors AS value", vec![vec![("value", Some(skip))]]);
+                sql.on(
+                    "SHOW BINLOG STATUS",
+                    vec![vec![
+                        ("File", Some("mysql-bin.000002")),
+                        ("Position", Some("1234")),
+                    ]],
+                );
+                sql.on(
+                    "SHOW REPLICA STATUS",
+                    vec![vec![
+                        ("Slave_IO_Running", Some("Yes")),
+                        ("Slave_SQL_Running", Some("Yes")),
+                        ("Master_Host", Some(["10.0.0.12", "10.0.0.11"][i])),
+                        ("Master_Port", Some("3306")),
+                        ("Master_User", Some("repl")),
+                        ("Master_Log_File", Some("mysql-bin.000002")),
+                        ("Read_Master_Log_Pos", Some("1234")),
+                        ("Relay_Master_Log_File", Some("mysql-bin.000002")),
+                        ("Exec_Master_Log_Pos", Some("1234")),
+                        ("Seconds_Behind_Master", Some("0")),
+                        ("Last_IO_Errno", Some("0")),
+                        ("Last_IO_Error", Some("")),
+                        ("Last_SQL_Errno", Some("0")),
+                        ("Last_SQL_Error", Some("")),
+                    ]],
+                );
+                sql.on(
+                    "information_schema.TABLES",
+                    vec![vec![("t", Some("`shop`.`stock`"))]],
+                );
+                sql.on(
+                    "CHECKSUM TABLE",
+                    vec![vec![
+                        ("Table", Some("shop.stock")),
+                        ("Checksum", Some(sums[i])),
+                    ]],
+                );
+                fakes.push(sql.clone());
+                NodeHandle::new(i, name, Arc::new(t), Some(sql.connector()))
+            })
+            .collect();
+        (
+            Cluster {
+                nodes,
+                secrets: Vec::new(),
+            },
+            fakes,
+        )
+    }
+
+    fn inv(skip_errors: &str) -> Inventory {
+        crate::inventory::parse(
+            &format!(
+                "cluster: t\nnodes:\n  - name: node-a\n    address: 10.0.0.11\n  - name: node-b\n    \
+                 address: 10.0.0.12\nvip:\n  address: 10.0.0.100\n  interface: eth0\n  \
+                 virtual_router_id: 51\nmysql:\n  skip_errors: {skip_errors}\ncredentials:\n  \
+                 replication_password_env: X\n"
+            ),
+            "inventory.yaml",
+        )
+        .unwrap()
+    }
+
+    fn run(c: &Cluster, inv: &Inventory) -> Result<()> {
+        let d = facts::dialect(&c.nodes[1])?;
+        check(c, &c.nodes[1], inv, &d)
+    }
+
+    #[test]
+    fn refuses_to_drop_skipped_errors_while_a_table_differs() {
+        let (c, _) = pair("1062", ["111", "222"]);
+        let err = format!("{:#}", run(&c, &inv("[]")).unwrap_err());
+        for want in [
+            "node-b: refusing to remove slave_skip_errors=1062",
+            "shop.stock differs (111 on node-a, 222 on node-b)",
+            "pt-table-sync --execute --sync-to-master h=10.0.0.12",
+            "mhactl reinit node-b --yes-destroy-data",
+        ] {
+            assert!(err.contains(want), "no `{want}` in {err}");
+        }
+    }
+
+    #[test]
+    fn drops_them_when_the_tables_are_identical() {
+        let (c, _) = pair("1062", ["111", "111"]);
+        run(&c, &inv("[]")).unwrap();
+    }
+
+    #[test]
+    fn compares_nothing_when_nothing_is_dropped() {
+        for (skip, wanted) in [("OFF", "[]"), ("1062", "[1062]")] {
+            let (c, fakes) = pair(skip, ["111", "222"]);
+            run(&c, &inv(wanted)).unwrap();
+            let checksums = fakes
+                .iter()
+                .flat_map(|f| f.statements())
+                .filter(|s| s.contains("CHECKSUM"))
+                .count();
+            assert_eq!(checksums, 0, "{skip} with {wanted}");
+        }
+    }
 
     #[test]
     fn removed_codes_are_the_running_ones_the_inventory_drops() {
