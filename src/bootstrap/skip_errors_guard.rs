@@ -36,6 +36,9 @@ pub fn check(cluster: &Cluster, node: &NodeHandle, inv: &Inventory, d: &Dialect)
     if removed.is_empty() {
         return Ok(());
     }
+    if matched_this_run(node) {
+        return Ok(());
+    }
     let found = crate::adopt::discover::compare_tables(cluster)?;
     if let Some(why) = found.skipped {
         bail!(
@@ -49,6 +52,9 @@ pub fn check(cluster: &Cluster, node: &NodeHandle, inv: &Inventory, d: &Dialect)
     if found.differing.is_empty() {
         // Tables written during the comparison (`found.changing`) are not judged: a pair
         // under traffic is not refused for its own writes in flight.
+        for n in &cluster.nodes {
+            facts::remember::<TablesMatched>(n, &(), true);
+        }
         return Ok(());
     }
     let tables: Vec<String> = found.differing;
@@ -75,6 +81,35 @@ pub fn check(cluster: &Cluster, node: &NodeHandle, inv: &Inventory, d: &Dialect)
         tables.join("; "),
         other_addr = other_address(inv, &other),
     )
+}
+
+/// The tables matched once in this run: the later plans of the step (the other node's,
+/// made while its peer restarts; the VIP holder's after the hand-over) do not compare
+/// again. Kept in the nodes' fact caches for the run, never read from a node.
+struct TablesMatched;
+
+impl facts::Fact for TablesMatched {
+    type Arg = ();
+    type Value = bool;
+    const NAME: &'static str = "skip-errors-guard-tables-matched";
+    const KIND: facts::FactKind = facts::FactKind::Tables;
+    const LIFETIME: facts::Lifetime = facts::Lifetime::Run;
+    fn source(_: &(), _: Option<&Dialect>) -> facts::Source {
+        // Never read: only remembered (see `matched_this_run`).
+        facts::Source::File("/dev/null".into())
+    }
+    fn parse(_: &(), _: &facts::Raw) -> Result<bool> {
+        Ok(false)
+    }
+}
+
+fn matched_this_run(node: &NodeHandle) -> bool {
+    let key = facts::cache::key::<TablesMatched>(&());
+    node.facts
+        .lock()
+        .ok()
+        .and_then(|c| c.get::<TablesMatched>(&key))
+        .unwrap_or(false)
 }
 
 fn other_address(inv: &Inventory, name: &str) -> String {
@@ -196,9 +231,22 @@ mod tests {
     }
 
     #[test]
-    fn drops_them_when_the_tables_are_identical() {
-        let (c, _) = pair("1062", ["111", "111"]);
+    fn drops_them_when_the_tables_are_identical_and_compares_once_per_run() {
+        let (c, fakes) = pair("1062", ["111", "111"]);
         run(&c, &inv("[]")).unwrap();
+        let count = || {
+            fakes
+                .iter()
+                .flat_map(|f| f.statements())
+                .filter(|s| s.contains("CHECKSUM"))
+                .count()
+        };
+        let after_first = count();
+        assert_eq!(after_first, 2, "one checksum per node");
+        // The other node's plan (or a re-plan) in the same run: no second comparison.
+        let d = facts::dialect(&c.nodes[0]).unwrap();
+        check(&c, &c.nodes[0], &inv("[]"), &d).unwrap();
+        assert_eq!(count(), after_first);
     }
 
     #[test]

@@ -11,6 +11,8 @@
 //!   replication source, replication stopped, one-way replication) name the node and the
 //!   reason, exit 2 or 1, and write nothing.
 //! - MySQL: a pair adopted with root's password from the minimal inventory.
+//! - bootstrap on the adopted inventory of the runbook pair under a writer through the
+//!   VIP: no acknowledged row lost (the replication module's takeover checks).
 //!
 //! Adaptation of the runbook (besides the script's own, listed in it): the IPVS block and
 //! the notify script are written to keepalived.conf after keepalived started, without a
@@ -339,11 +341,28 @@ fn adopt_reads_a_mysql_pair_with_roots_password(lab: Lab) {
     assert!(out.status.success(), "{}", text(&out));
 }
 
+/// Issue 18 item 2, the part bootstrap does today: the runbook pair adopted, then
+/// bootstrap on the adopted inventory under a writer through the VIP (the same checks as
+/// replication::bootstrap_takes_over_a_runbook_pair_under_writes_without_losing_a_row).
+fn bootstrap_on_an_adopted_runbook_pair_under_writes_loses_nothing(lab: Lab) {
+    crate::replication::runbook_pair(&lab);
+    crate::replication::app_schema(&lab);
+    let min = minimal(
+        &lab,
+        "credentials:\n  replication_password_file: secrets.yaml#replication_password\n",
+    );
+    let out_file = format!("{}/adopted.yaml", lab.dir_str());
+    let out = mhactl(&["adopt", &min, "--out", &out_file]);
+    assert!(out.status.success(), "{}", text(&out));
+    crate::replication::takes_over_under_writes(&lab, &out_file);
+}
+
 /// This module's scenarios.
 pub fn scenarios() -> Vec<Scenario> {
     vec![
         scenario!(adopt_describes_a_runbook_pair_and_changes_nothing),
         scenario!(adopt_reports_differing_tables_and_refuses_what_it_cannot_adopt),
         scenario!(adopt_reads_a_mysql_pair_with_roots_password).flavor("mysql"),
+        scenario!(bootstrap_on_an_adopted_runbook_pair_under_writes_loses_nothing),
     ]
 }

@@ -28,8 +28,6 @@ impl Operation for ServerConfig {
         let node = &cluster.nodes[i];
         let (target, services) = facts::os_target(node, inv.mysql.flavor)?;
         let d = facts::dialect(node)?;
-        // Dropping skipped error codes only while the tables are identical (adopt).
-        crate::bootstrap::skip_errors_guard::check(cluster, node, inv, &d)?;
         let wanted = crate::render::render_my_cnf(inv, i, &d, &target)?;
         let path = target.config_path();
         let current = facts::host::rendered_file(node, path)?;
@@ -91,6 +89,9 @@ impl Operation for ServerConfig {
                 "{path} up to date; running with server_id {server_id}, auto_increment_offset {offset}, character set {charset}"
             )));
         }
+        // Dropping skipped error codes only while the tables are identical (adopt); a
+        // step with nothing to do (a re-plan after the restart) compares nothing.
+        crate::bootstrap::skip_errors_guard::check(cluster, node, inv, &d)?;
         let service = target.server_service();
         // Which option lines change, and how each reaches the running server.
         let mut changes = rolling::option_changes(&d, current.as_deref(), &wanted);
