@@ -19,6 +19,9 @@ pub mod risks;
 pub mod tables;
 pub mod write;
 
+#[cfg(test)]
+mod readonly_tests;
+
 use crate::error::UsageError;
 use crate::global::{GlobalArgs, OutputFormat};
 use anyhow::{anyhow, Context, Result};
