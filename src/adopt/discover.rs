@@ -134,6 +134,8 @@ pub struct NodeFindings {
     pub option_files: Vec<String>,
     /// Who sets the options adopt reports.
     pub options: Vec<OptionSource>,
+    /// Where mhactl's drop-in would go on this node (`None`: OS not recognised).
+    pub drop_in: Option<String>,
     /// This node as a replica (`None`: no replication configured).
     pub replica: Option<ReplicaView>,
     /// Every replication source (named connections, channels).
@@ -249,6 +251,9 @@ pub fn read_node(node: &NodeHandle, address: Ipv4Addr) -> Result<NodeFindings> {
         "os-release",
         facts::get::<facts::host::OsReleaseFact>(node, &()),
     );
+    f.drop_in = facts::os_target(node, d.flavor())
+        .ok()
+        .map(|(t, _)| t.config_path().to_string());
     f.os = match os.flatten() {
         Some(os) => os.pretty_name,
         None => "unknown".into(),

@@ -286,6 +286,24 @@ fn node_risks(n: &NodeFindings, out: &mut Vec<Risk>) {
             );
         }
     }
+    if let Some(drop_in) = &n.drop_in {
+        let after: Vec<String> = n
+            .options
+            .iter()
+            .filter(|o| read_after(&o.file, drop_in, &n.option_files))
+            .map(|o| format!("{} = {} ({})", o.key, o.value, o.file))
+            .collect();
+        if !after.is_empty() {
+            risk(out, "overrides-mhactl", Severity::High, name,
+                format!("read after mhactl's {drop_in}: {}", after.join(", ")),
+                "after bootstrap these values stay in force over mhactl's (slave_skip_errors keeps \
+                 hiding divergence, binlog_format stays): bootstrap succeeds and verify's \
+                 server-options check fails naming the file",
+                "not changed by bootstrap yet: move these settings out of that file by hand \
+                 (the inventory holds mhactl's values), then restart the node while it does \
+                 not hold the VIP");
+        }
+    }
     for o in n.options.iter().filter(|o| !o.overridden.is_empty()) {
         risk(
             out,
@@ -391,6 +409,26 @@ fn node_risks(n: &NodeFindings, out: &mut Vec<Risk>) {
              firewall runs; it does not install one",
         );
     }
+}
+
+/// Is option file `file` read after mhactl's drop-in `drop_in`? In the same directory a
+/// later name is (`!includedir` reads in name order); elsewhere, a file later in `files`
+/// (the server's reading order) once the drop-in is there. The command line is no file.
+fn read_after(file: &str, drop_in: &str, files: &[String]) -> bool {
+    if !file.starts_with('/') || file == drop_in {
+        return false;
+    }
+    let dir = |p: &str| {
+        p.rsplit_once('/')
+            .map(|(d, n)| (d.to_string(), n.to_string()))
+    };
+    if let (Some((fd, fname)), Some((dd, dname))) = (dir(file), dir(drop_in)) {
+        if fd == dd {
+            return fname > dname;
+        }
+    }
+    let at = |p: &str| files.iter().position(|f| f == p);
+    matches!((at(file), at(drop_in)), (Some(a), Some(b)) if a > b)
 }
 
 fn pair_risks(

@@ -300,6 +300,11 @@ fn each_rule_fires_on_its_finding_alone() {
             "db1:option-set-twice",
         ),
         (
+            "a file read after mhactl's drop-in",
+            |p| p[0].drop_in = Some("/etc/mysql/mariadb.conf.d/60-mhactl.cnf".into()),
+            "db1:overrides-mhactl",
+        ),
+        (
             "another series",
             |p| p[1].dialect = crate::dialect::Dialect::from_version_string("10.6.16-MariaDB").ok(),
             "pair:versions-differ",
@@ -342,4 +347,22 @@ fn differing_tables_are_a_blocker_that_names_them() {
         got.contains(&"pair:tables-not-compared".to_string()),
         "{got:?}"
     );
+}
+
+#[test]
+fn files_read_after_the_drop_in() {
+    let files = vec![
+        "/etc/mysql/my.cnf".to_string(),
+        "/etc/mysql/mariadb.conf.d/50-server.cnf".to_string(),
+    ];
+    let drop_in = "/etc/mysql/mariadb.conf.d/60-mhactl.cnf";
+    for (file, after) in [
+        ("/etc/mysql/mariadb.conf.d/60-runbook.cnf", true),
+        ("/etc/mysql/mariadb.conf.d/50-server.cnf", false),
+        ("/etc/mysql/my.cnf", false),
+        ("/etc/mysql/mariadb.conf.d/60-mhactl.cnf", false),
+        ("the server's command line", false),
+    ] {
+        assert_eq!(read_after(file, drop_in, &files), after, "{file}");
+    }
 }

@@ -152,6 +152,7 @@ fn adopt_describes_a_runbook_pair_and_changes_nothing(lab: Lab) {
         "binlog-format",
         "writable",
         "expire-logs-days",
+        "overrides-mhactl",
     ] {
         assert!(
             report.contains(&format!(" {id}: ")),
