@@ -77,6 +77,9 @@ pub enum Command {
     /// Check an inventory file without touching any node.
     #[command(subcommand, after_help = crate::help::INVENTORY)]
     Inventory(crate::inventory_check::InventoryCommand),
+    /// Read a pair built by hand (read-only) and write an inventory and a risk report for it.
+    #[command(after_help = crate::help::ADOPT)]
+    Adopt(crate::adopt::AdoptArgs),
 }
 
 /// `mhactl completions` arguments.
@@ -149,5 +152,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Completions(args) => crate::help::completions(Cli::command(), args.shell),
         Command::Man(args) => crate::help::man(Cli::command(), args.dir.as_deref()),
         Command::Inventory(cmd) => crate::inventory_check::run(&cmd, &cli.global),
+        Command::Adopt(args) => crate::adopt::run(&args, &cli.global),
     }
 }

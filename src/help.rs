@@ -185,3 +185,17 @@ pub fn man(cmd: clap::Command, dir: Option<&Path>) -> Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// `mhactl adopt` examples.
+pub const ADOPT: &str = "\
+Examples:
+  mhactl adopt minimal.yaml --out inventory.yaml              # read the pair, write inventory + report
+  mhactl adopt minimal.yaml --out inventory.yaml --output json
+  mhactl bootstrap --dry-run -i inventory.yaml                # then: what mhactl would change
+
+minimal.yaml names only SSH access, the two nodes and the VIP (and where the passwords are):
+  nodes: [{name: db1, address: 10.0.0.11}, {name: db2, address: 10.0.0.12}]
+  vip: {address: 10.0.0.100}
+Read-only: nothing changes on the nodes. Exit codes: 0 inventory written, 2 bad input or a
+pair mhactl does not adopt (one-way replication, a third node, Galera), 1 replication
+broken (a person repairs it first). docs/adopt.md.";

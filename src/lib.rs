@@ -19,6 +19,7 @@
 //!   completions, man pages and help examples.
 
 pub mod accounts;
+pub mod adopt;
 pub mod bootstrap;
 pub mod cli;
 pub mod connect;

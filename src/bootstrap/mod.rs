@@ -11,6 +11,7 @@ pub(crate) mod restart_order;
 pub(crate) mod rolling;
 #[cfg(test)]
 mod rolling_tests;
+pub(crate) mod skip_errors_guard;
 /// Moved below the commands (reinit confirms replication too); the old path still works.
 pub use crate::replication_confirm;
 /// The `replication` and `app-users` steps live with the others in [`steps`]; the old paths still work.

@@ -58,6 +58,9 @@ fn pair(
             "@@GLOBAL.auto_increment_offset",
             vec![vec![("value", Some(id))]],
         );
+        // Skipped replication errors as packaged: none (the skip-errors guard's read).
+        sql.on("_skip_errors AS value", vec![vec![("value", Some("OFF"))]]);
+
         sql.on(
             "@@GLOBAL.character_set_server",
             vec![vec![("value", Some("utf8mb4"))]],

@@ -54,6 +54,8 @@ pub(super) fn cluster(setup: impl Fn(usize, &FakeTransport, &FakeSql)) -> Cluste
 
 /// A server as packaged, before mhactl configured it: server_id 1, offset 1, utf8mb4.
 pub(super) fn as_installed(sql: &FakeSql) {
+    // Skipped replication errors as packaged: none (the skip-errors guard's read).
+    sql.on("_skip_errors AS value", vec![vec![("value", Some("OFF"))]]);
     sql.on("@@GLOBAL.server_id", vec![vec![("value", Some("1"))]]);
     sql.on("@@GLOBAL.log_bin", vec![vec![("value", Some("0"))]]);
     sql.on(

@@ -34,6 +34,7 @@ use crate::inventory::Flavor;
 use anyhow::{bail, Result};
 
 mod accounts;
+pub mod adopt;
 mod dumps;
 mod durability;
 mod fencing;

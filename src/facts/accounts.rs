@@ -9,6 +9,7 @@ use crate::engine::NodeHandle;
 use anyhow::Result;
 
 /// A user name and a host: one account ([`AccountExists`], [`GrantLines`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
     /// The user name.
     pub user: String,

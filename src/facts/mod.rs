@@ -32,6 +32,7 @@
 //! docs/architecture.md, "Facts".
 
 pub mod accounts;
+pub mod adopt;
 pub mod cache;
 pub mod fence;
 pub mod host;

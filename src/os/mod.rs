@@ -40,6 +40,7 @@ pub mod firewall;
 pub mod host;
 pub mod isolate;
 pub mod keepalived;
+pub mod keepalived_conf;
 pub mod mysql_platform;
 pub mod option_files;
 pub mod ownership;

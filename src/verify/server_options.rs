@@ -212,6 +212,16 @@ impl Sources {
     }
 }
 
+/// The option files the running server read, in order, and every server setting in them
+/// (then its command line and MySQL's `SET PERSIST` file; a later setting wins): what
+/// `mhactl adopt` reports about a hand-built pair.
+pub(crate) fn option_sources(
+    node: &NodeHandle,
+    d: &Dialect,
+) -> Result<(Vec<String>, Vec<ServerSetting>)> {
+    Sources::collect(node, d)
+}
+
 /// The running server's command line (from its pid file and `/proc`); `None` when it
 /// cannot be read (the check then names option files only).
 fn server_command_line(node: &NodeHandle) -> Option<option_files::CommandLine> {

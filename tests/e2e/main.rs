@@ -8,6 +8,7 @@
 mod support;
 
 mod access;
+mod adopt;
 mod bootstrap;
 mod catch_up;
 mod datadir;
@@ -40,6 +41,7 @@ fn main() {
     support::scenario::run(&[
         support::scenarios,
         access::scenarios,
+        adopt::scenarios,
         bootstrap::scenarios,
         catch_up::scenarios,
         datadir::scenarios,

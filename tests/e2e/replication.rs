@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 const WRITER_PASSWORD: &str = "e2e-writer-pw";
 
 /// Build the pair the runbook's way, replicating with the account `hadoop`.
-fn runbook_pair(lab: &Lab) {
+pub(crate) fn runbook_pair(lab: &Lab) {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/baseline-runbook.sh");
     let out = std::process::Command::new("bash")
         .arg(script)
@@ -37,7 +37,7 @@ fn runbook_pair(lab: &Lab) {
 }
 
 /// The application's table and the writer's account, created on node-a and replicated.
-fn app_schema(lab: &Lab) {
+pub(crate) fn app_schema(lab: &Lab) {
     let ddl = format!(
         "CREATE DATABASE app; \
          CREATE TABLE app.t (id INT AUTO_INCREMENT PRIMARY KEY, n INT NOT NULL UNIQUE, \
@@ -235,7 +235,15 @@ fn rows(lab: &Lab, node: &str) -> Vec<String> {
 fn bootstrap_takes_over_a_runbook_pair_under_writes_without_losing_a_row(lab: Lab) {
     runbook_pair(&lab);
     app_schema(&lab);
-    let inv = lab.inventory();
+    takes_over_under_writes(&lab, &lab.inventory());
+}
+
+/// bootstrap with inventory `inv` takes over the runbook pair (with its `app` schema)
+/// while a writer inserts through the VIP: no acknowledged row lost, the tables equal,
+/// one VIP move, the replicas on the inventory's account (`repl`), a re-run leaves
+/// replication alone. Also run on the inventory `mhactl adopt` writes (tests/e2e/adopt.rs).
+pub(crate) fn takes_over_under_writes(lab: &Lab, inv: &str) {
+    let inv = inv.to_string();
     // A dry run changes nothing. (It cannot show the re-point yet: the replication step
     // waits for server-config's pending change, as every step after a pending one does.)
     // (Nor server-config's paths: server-paths creates the error log's directory first.
@@ -258,7 +266,7 @@ fn bootstrap_takes_over_a_runbook_pair_under_writes_without_losing_a_row(lab: La
     // node-a (the runbook's priority 100) holds the VIP. The servers restart one at a
     // time and never node-a while it holds the VIP: bootstrap hands the VIP to node-b
     // first, by stopping node-a's hand-built keepalived (it tracks no file of mhactl's).
-    let watch = crate::rolling::VipWatch::start(&lab, "node-a");
+    let watch = crate::rolling::VipWatch::start(lab, "node-a");
     let out = mhactl(&["bootstrap", &inv, "--no-progress"]);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -301,10 +309,10 @@ fn bootstrap_takes_over_a_runbook_pair_under_writes_without_losing_a_row(lab: La
         "{stdout}"
     );
     // No write may land after this point, so "caught up" means the tables are final.
-    end_writer_sessions(&lab);
-    wait_caught_up(&lab, 60);
-    let a = rows(&lab, "node-a");
-    let b = rows(&lab, "node-b");
+    end_writer_sessions(lab);
+    wait_caught_up(lab, 60);
+    let a = rows(lab, "node-a");
+    let b = rows(lab, "node-b");
     for (node, rows) in [("node-a", &a), ("node-b", &b)] {
         let present: BTreeSet<u32> = rows
             .iter()

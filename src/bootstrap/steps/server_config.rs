@@ -89,6 +89,9 @@ impl Operation for ServerConfig {
                 "{path} up to date; running with server_id {server_id}, auto_increment_offset {offset}, character set {charset}"
             )));
         }
+        // Dropping skipped error codes only while the tables are identical (adopt); a
+        // step with nothing to do (a re-plan after the restart) compares nothing.
+        crate::bootstrap::skip_errors_guard::check(cluster, node, inv, &d)?;
         let service = target.server_service();
         // Which option lines change, and how each reaches the running server.
         let mut changes = rolling::option_changes(&d, current.as_deref(), &wanted);

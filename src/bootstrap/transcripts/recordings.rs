@@ -209,6 +209,8 @@ pub(super) fn bare_host(s: &Scenario, i: usize, t: &FakeTransport, sql: &FakeSql
         "SELECT VERSION()",
         vec![vec![("version", Some(s.server_version))]],
     );
+    // Skipped replication errors as packaged: none (the skip-errors guard's read).
+    sql.on("_skip_errors AS value", vec![vec![("value", Some("OFF"))]]);
     sql.on("@@GLOBAL.server_id", vec![vec![("value", Some("1"))]]);
     // Binary logging as packaged: off in MariaDB, on in MySQL 8.0 and later.
     let packaged_binlog = if s.mariadb() || s.server_version.starts_with("5.") {

@@ -40,8 +40,9 @@ fn replicated_tables(node: &NodeHandle, inv: &Inventory) -> Result<Vec<String>> 
     )
 }
 
-/// Wait (briefly) until each node has executed everything its peer had written.
-fn wait_caught_up(cluster: &Cluster) -> Result<()> {
+/// Wait (briefly) until each node has executed everything its peer had written (also
+/// `mhactl adopt`'s table comparison).
+pub(crate) fn wait_caught_up(cluster: &Cluster) -> Result<()> {
     let targets: Vec<_> = cluster
         .nodes
         .iter()
@@ -93,6 +94,18 @@ fn checksum(c: &PairCtx) -> Result<Check> {
         problems.push(format!("{t} exists only on {}", names[1]));
     }
     let common: Vec<&String> = tables.iter().filter(|t| other_tables.contains(t)).collect();
+    problems.extend(compare_common(cluster, &common)?);
+    Ok(checksum_from(common.len(), &problems))
+}
+
+/// `CHECKSUM TABLE ... EXTENDED` of `common` (tables on both nodes) on both nodes at once,
+/// 50 at a time: one line per table whose checksums differ (also `mhactl adopt`'s).
+pub(crate) fn compare_common(cluster: &Cluster, common: &[&String]) -> Result<Vec<String>> {
+    let names = [
+        cluster.nodes[0].name.as_str(),
+        cluster.nodes[1].name.as_str(),
+    ];
+    let mut problems = Vec::new();
     for chunk in common.chunks(50) {
         let list = chunk
             .iter()
@@ -115,7 +128,7 @@ fn checksum(c: &PairCtx) -> Result<Check> {
         })?;
         problems.extend(differences(&sums[0], &sums[1], names));
     }
-    Ok(checksum_from(common.len(), &problems))
+    Ok(problems)
 }
 
 /// The tables whose checksums differ, as problems.
