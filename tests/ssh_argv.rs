@@ -64,9 +64,19 @@ fn ssh_gets_only_what_the_inventory_sets() {
 
     // Nothing set: no -l, no -p, no -F; the destination is the host as given.
     let argv = argv_of(&bin, &log, resolved(None, None, None));
-    assert!(!argv.iter().any(|a| a == "-l" || a == "-p" || a == "-F"), "{argv:?}");
-    assert_eq!(argv.last().map(String::as_str), Some("db1.example"), "{argv:?}");
-    assert!(argv.iter().any(|a| a == "StrictHostKeyChecking=yes"), "{argv:?}");
+    assert!(
+        !argv.iter().any(|a| a == "-l" || a == "-p" || a == "-F"),
+        "{argv:?}"
+    );
+    assert_eq!(
+        argv.last().map(String::as_str),
+        Some("db1.example"),
+        "{argv:?}"
+    );
+    assert!(
+        argv.iter().any(|a| a == "StrictHostKeyChecking=yes"),
+        "{argv:?}"
+    );
 
     // What the inventory sets is passed, and only that.
     let argv = argv_of(
@@ -87,5 +97,8 @@ fn ssh_gets_only_what_the_inventory_sets() {
         "{argv:?}"
     );
     let argv = argv_of(&bin, &log, resolved(Some("deploy"), None, None));
-    assert!(argv.iter().any(|a| a == "-l") && !argv.iter().any(|a| a == "-p"), "{argv:?}");
+    assert!(
+        argv.iter().any(|a| a == "-l") && !argv.iter().any(|a| a == "-p"),
+        "{argv:?}"
+    );
 }

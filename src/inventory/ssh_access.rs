@@ -103,6 +103,23 @@ fn host_problem(h: &str) -> Option<String> {
     None
 }
 
+/// A node `address` that is not an IPv4 address (a host name, IPv6): say why it must be
+/// one and where a name goes instead. The address is the peer's replication source, the
+/// replication account's host, a firewall source and keepalived's `unicast_peer`, which
+/// mhactl builds for IPv4 only; ssh alone may use a name (`nodes[i].ssh.host`).
+pub(crate) fn node_address_hint(message: &str) -> String {
+    let is_node_address = message.contains("nodes[") && message.contains("].address: invalid IPv4");
+    if !is_node_address {
+        return message.to_string();
+    }
+    format!(
+        "{message}. A node's address is its IPv4 address: the peer replicates from it, the \
+         replication account and the firewall allow it, keepalived's unicast_peer names it \
+         (host names and IPv6 are not supported there). To have ssh connect by a host name, \
+         an ssh config alias or an IPv6 address, set nodes[i].ssh.host"
+    )
+}
+
 /// Where node `i`'s sudo password comes from, with the field it is written in.
 fn become_source(inv: &Inventory, i: usize) -> Option<(CredentialRef, String)> {
     let node = &inv.nodes[i].ssh;
@@ -157,6 +174,30 @@ mod tests {
         for bad in ["", "-oProxyCommand=x", "a b", "root@db1", "db1;x", "a/b"] {
             assert!(host_problem(bad).is_some(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_host_name_or_ipv6_as_a_node_address_is_refused_saying_where_it_goes() {
+        for address in ["db1.example.com", "\"fe80::2\""] {
+            let text = format!(
+                "cluster: t\nnodes:\n  - name: node-a\n    address: {address}\n  - name: node-b\n    \
+                 address: 10.0.0.12\nvip: {{address: 10.0.0.100, interface: eth0, virtual_router_id: 51}}\n\
+                 credentials: {{replication_password_env: X}}\n"
+            );
+            let err = format!(
+                "{:#}",
+                crate::inventory::parse(&text, "t.yaml").unwrap_err()
+            );
+            assert!(
+                err.contains("nodes[0].address: invalid IPv4 address")
+                    && err.contains("set nodes[i].ssh.host"),
+                "{err}"
+            );
+        }
+        assert_eq!(
+            node_address_hint("vip.address: invalid IPv4"),
+            "vip.address: invalid IPv4"
+        );
     }
 
     #[test]

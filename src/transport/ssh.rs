@@ -86,11 +86,12 @@ impl SshTransport {
         }))
     }
 
-    /// How commands become root on this node, and the user ssh logged in as, for
-    /// messages: `deploy@10.0.0.11 (sudo)`.
+    /// The user ssh logged in as, where (the port when the inventory sets one) and, for
+    /// a user other than root, how commands become root: `root@10.0.0.11:22`,
+    /// `deploy@db1 via sudo`.
     pub fn describe(&self) -> String {
         format!(
-            "{}@{}{} ({})",
+            "{}@{}{}{}",
             self.login,
             self.target.ssh.host,
             self.target
@@ -98,7 +99,10 @@ impl SshTransport {
                 .port
                 .map(|p| format!(":{p}"))
                 .unwrap_or_default(),
-            self.privilege.describe()
+            match self.privilege {
+                Privilege::Root => String::new(),
+                _ => format!(" via {}", self.privilege.describe()),
+            }
         )
     }
 }
