@@ -224,6 +224,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_ssh_user_with_a_sudo_password_is_in_the_inventory_by_reference() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = LabState {
+            network: LabNetwork { octet: 180 },
+            flavor: LabFlavor::Mariadb,
+            image: "/nonexistent".into(),
+            ssh_user: Some("ops".into()),
+            sudo_password: true,
+        };
+        write_secrets(dir.path(), &state).unwrap();
+        write_inventory(dir.path(), &state).unwrap();
+        let password = read_secret(dir.path(), super::super::sudo_user::SECRET_KEY).unwrap();
+        assert_eq!(password.len(), 20);
+        let inv = crate::inventory::load(&dir.path().join(INVENTORY)).unwrap();
+        assert_eq!(inv.ssh_for(0).user.as_deref(), Some("ops"));
+        let resolved = crate::inventory::become_password(&inv, 1).unwrap().unwrap();
+        assert_eq!(secrecy::ExposeSecret::expose_secret(&resolved), password);
+        let text = std::fs::read_to_string(dir.path().join(INVENTORY)).unwrap();
+        assert!(!text.contains(&password), "{text}");
+    }
+
+    #[test]
     fn root_password_meets_validate_password_medium() {
         for random in ["0123456789abcdef", "aaaaaaaa", "99999999"] {
             let pw = root_password(random);

@@ -60,12 +60,12 @@ fn pair_as_sudo_user(lab: &Lab, user: &str, how: &str) {
             node,
             "stat -c '%U:%G %n' /etc/keepalived/keepalived.conf /etc/keepalived/mhactl-check-mysql.sh \
              /usr/local/libexec/mhactl/fence-agent /run/mhactl /run/mhactl.lock \
-             $(ls /etc/mysql/mariadb.conf.d/60-mhactl.cnf /etc/mysql/mysql.conf.d/60-mhactl.cnf /etc/mysql/conf.d/60-mhactl.cnf 2>/dev/null)",
+             $(ls /etc/mysql/mariadb.conf.d/60-mhactl.cnf /etc/mysql/mysql.conf.d/zz-mhactl.cnf 2>/dev/null)",
         );
         for line in owners.lines() {
             assert!(line.starts_with("root:root "), "{node}: {line}\n{owners}");
         }
-        assert!(owners.contains("60-mhactl.cnf"), "{owners}");
+        assert!(owners.contains("-mhactl.cnf"), "{owners}");
     }
 }
 
