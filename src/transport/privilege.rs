@@ -43,10 +43,11 @@ IFS= read -r p || { echo "mhactl: the sudo password did not arrive on stdin" >&2
 /// What the connection probes once, as the ssh user, when the inventory does not say
 /// the user is root: who it is, whether sudo needs a password, and which program can
 /// relay the server's socket (see `transport::sudo_relay`). One line each.
+/// sudo's own words tell a needed password from `Defaults requiretty` (no terminal here).
 pub const PROBE: &str = r#"id -u; id -un
 if ! command -v sudo >/dev/null 2>&1; then echo no-sudo
-elif sudo -n true 2>/dev/null; then echo nopasswd
-else echo password; fi"#;
+elif said=$(sudo -n true 2>&1); then echo nopasswd
+else case $said in *tty*) echo requiretty;; *) echo password;; esac; fi"#;
 
 /// Checks the sudo password (the first and only line of stdin) once: with stdin ending
 /// after that line, a wrong password makes sudo's retries end at once.
@@ -59,7 +60,7 @@ pub struct Probed {
     pub uid: u32,
     /// The ssh user's name.
     pub user: String,
-    /// `no-sudo`, `nopasswd` or `password`.
+    /// `no-sudo`, `nopasswd`, `password` or `requiretty`.
     pub sudo: String,
 }
 
@@ -91,6 +92,11 @@ pub fn decide(
              but sudo asks {user} for a password: give it by reference in the inventory \
              (ssh.become_password_env or ssh.become_password_file), or allow {user} \
              passwordless sudo"
+        )),
+        ("requiretty", _) => Err(format!(
+            "{node}: sudo requires a terminal for {user} (`Defaults requiretty`), and mhactl's \
+             commands run without one: exempt the user (`Defaults:{user} !requiretty` in a \
+             file under /etc/sudoers.d), or log in as root"
         )),
         ("no-sudo", _) => Err(format!(
             "{node}: ssh logs in as {user}, not root, and the node has no `sudo`: mhactl runs \
@@ -131,12 +137,13 @@ impl Privilege {
         }
     }
 
-    /// For messages: how commands become root.
+    /// For messages: how commands become root. (Not "with a password": output masking
+    /// takes the word after "password" for a secret.)
     pub fn describe(&self) -> &'static str {
         match self {
             Privilege::Root => "root",
             Privilege::Sudo => "sudo",
-            Privilege::SudoPassword(_) => "sudo with a password",
+            Privilege::SudoPassword(_) => "sudo -S",
         }
     }
 }
@@ -193,5 +200,7 @@ mod tests {
         );
         let e = decide("node-a", &p(1000, "no-sudo"), None).unwrap_err();
         assert!(e.contains("has no `sudo`"), "{e}");
+        let e = decide("node-a", &p(1000, "requiretty"), Some(&pw)).unwrap_err();
+        assert!(e.contains("Defaults:deploy !requiretty"), "{e}");
     }
 }

@@ -184,12 +184,28 @@ async fn probe_privilege(session: &Session, target: &SshTarget) -> Result<(Privi
             stdin.shutdown().await?;
         }
         let out = child.wait_with_output().await?;
+        if !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("must have a tty")
+        {
+            // sudo -n said "a password is required" before it looked for a terminal.
+            let tty = privilege::Probed {
+                sudo: "requiretty".into(),
+                ..probed
+            };
+            anyhow::bail!(privilege::decide(node, &tty, None)
+                .err()
+                .unwrap_or_default());
+        }
         if !out.status.success() {
             anyhow::bail!(
                 "{node}: sudo refused the sudo password for {} (from the inventory's \
                  ssh.become_password_*): {}",
                 probed.user,
-                String::from_utf8_lossy(&out.stderr).trim()
+                String::from_utf8_lossy(&out.stderr)
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .collect::<Vec<_>>()
+                    .join("; ")
             );
         }
     }
