@@ -493,39 +493,6 @@ pub struct ResolvedSsh {
     pub connect_timeout: Duration,
 }
 
-impl SshSettings {
-    /// `self` with every unset field taken from `fallback`.
-    pub fn merged_over(&self, fallback: &SshSettings) -> SshSettings {
-        SshSettings {
-            user: self.user.clone().or_else(|| fallback.user.clone()),
-            port: self.port.or(fallback.port),
-            host: self.host.clone().or_else(|| fallback.host.clone()),
-            config_file: self
-                .config_file
-                .clone()
-                .or_else(|| fallback.config_file.clone()),
-            become_password_env: self
-                .become_password_env
-                .clone()
-                .or_else(|| fallback.become_password_env.clone()),
-            become_password_file: self
-                .become_password_file
-                .clone()
-                .or_else(|| fallback.become_password_file.clone()),
-            identity_file: self
-                .identity_file
-                .clone()
-                .or_else(|| fallback.identity_file.clone()),
-            known_hosts: self
-                .known_hosts
-                .clone()
-                .or_else(|| fallback.known_hosts.clone()),
-            host_key_check: self.host_key_check.or(fallback.host_key_check),
-            connect_timeout_s: self.connect_timeout_s.or(fallback.connect_timeout_s),
-        }
-    }
-}
-
 impl Inventory {
     /// The node at `i` (0 or 1). Panics if `i` is out of range.
     pub fn node(&self, i: usize) -> &Node {

@@ -10,7 +10,10 @@
 //! password is checked once at connect ([`CHECK_PASSWORD`]), so a wrong one fails there,
 //! before sudo's retries could read the command's input as further attempts.
 
+use anyhow::{anyhow, Context};
+use openssh::Stdio;
 use secrecy::{ExposeSecret, SecretString};
+use tokio::io::AsyncWriteExt;
 
 /// How a node's commands become root.
 #[derive(Clone)]
@@ -146,6 +149,75 @@ impl Privilege {
             Privilege::SudoPassword(_) => "sudo -S",
         }
     }
+}
+
+/// How commands become root: root itself when the inventory says `user: root` (no
+/// round trip), else what [`PROBE`] finds (the ssh config may log in as root
+/// too), checking the sudo password once when sudo asks for one.
+pub(super) async fn probe(
+    session: &openssh::Session,
+    target: &super::ssh::SshTarget,
+) -> anyhow::Result<(Privilege, String)> {
+    if target.ssh.user.as_deref() == Some("root") {
+        return Ok((Privilege::Root, "root".into()));
+    }
+    let node = &target.node;
+    let out = session
+        .command("sh")
+        .arg("-c")
+        .arg(PROBE)
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .with_context(|| format!("{node}: ssh: cannot run the sudo check"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let probed = parse_probe(&text).ok_or_else(|| {
+        anyhow!(
+            "{node}: cannot tell which user ssh logs in as: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )
+    })?;
+    let privilege =
+        decide(node, &probed, target.become_password.as_ref()).map_err(|msg| anyhow!(msg))?;
+    if let Some(prefix) = privilege.stdin_prefix() {
+        let mut child = session
+            .command("sh")
+            .arg("-c")
+            .arg(CHECK_PASSWORD)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .await?;
+        if let Some(mut stdin) = child.stdin().take() {
+            stdin.write_all(&prefix).await?;
+            stdin.shutdown().await?;
+        }
+        let out = child.wait_with_output().await?;
+        if !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("must have a tty")
+        {
+            // sudo -n said "a password is required" before it looked for a terminal.
+            let tty = Probed {
+                sudo: "requiretty".into(),
+                ..probed
+            };
+            anyhow::bail!(decide(node, &tty, None).err().unwrap_or_default());
+        }
+        if !out.status.success() {
+            anyhow::bail!(
+                "{node}: sudo refused the sudo password for {} (from the inventory's \
+                 ssh.become_password_*): {}",
+                probed.user,
+                String::from_utf8_lossy(&out.stderr)
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            );
+        }
+    }
+    Ok((privilege, probed.user))
 }
 
 #[cfg(test)]

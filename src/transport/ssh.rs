@@ -72,7 +72,7 @@ impl SshTransport {
             .block_on(builder.connect_mux(target.ssh.host.clone()))
             .map_err(|e| super::ssh_errors::connect_error(&target, e))?;
         let session = Arc::new(session);
-        let (privilege, login) = runtime().block_on(probe_privilege(&session, &target))?;
+        let (privilege, login) = runtime().block_on(privilege::probe(&session, &target))?;
         Ok(Arc::new(SshTransport {
             target,
             session,
@@ -142,74 +142,6 @@ pub fn session_builder(ssh: &ResolvedSsh, control_dir: &std::path::Path) -> Sess
         builder.user_known_hosts_file(known);
     }
     builder
-}
-
-/// How commands become root: root itself when the inventory says `user: root` (no
-/// round trip), else what [`privilege::PROBE`] finds (the ssh config may log in as root
-/// too), checking the sudo password once when sudo asks for one.
-async fn probe_privilege(session: &Session, target: &SshTarget) -> Result<(Privilege, String)> {
-    if target.ssh.user.as_deref() == Some("root") {
-        return Ok((Privilege::Root, "root".into()));
-    }
-    let node = &target.node;
-    let out = session
-        .command("sh")
-        .arg("-c")
-        .arg(privilege::PROBE)
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .with_context(|| format!("{node}: ssh: cannot run the sudo check"))?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let probed = privilege::parse_probe(&text).ok_or_else(|| {
-        anyhow!(
-            "{node}: cannot tell which user ssh logs in as: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        )
-    })?;
-    let privilege = privilege::decide(node, &probed, target.become_password.as_ref())
-        .map_err(|msg| anyhow!(msg))?;
-    if let Some(prefix) = privilege.stdin_prefix() {
-        let mut child = session
-            .command("sh")
-            .arg("-c")
-            .arg(privilege::CHECK_PASSWORD)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .await?;
-        if let Some(mut stdin) = child.stdin().take() {
-            stdin.write_all(&prefix).await?;
-            stdin.shutdown().await?;
-        }
-        let out = child.wait_with_output().await?;
-        if !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("must have a tty")
-        {
-            // sudo -n said "a password is required" before it looked for a terminal.
-            let tty = privilege::Probed {
-                sudo: "requiretty".into(),
-                ..probed
-            };
-            anyhow::bail!(privilege::decide(node, &tty, None)
-                .err()
-                .unwrap_or_default());
-        }
-        if !out.status.success() {
-            anyhow::bail!(
-                "{node}: sudo refused the sudo password for {} (from the inventory's \
-                 ssh.become_password_*): {}",
-                probed.user,
-                String::from_utf8_lossy(&out.stderr)
-                    .lines()
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty())
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            );
-        }
-    }
-    Ok((privilege, probed.user))
 }
 
 impl SshTransport {
