@@ -64,11 +64,13 @@ pub fn connect(
                     if accept_new_host_keys {
                         ssh.host_key_check = crate::inventory::HostKeyCheck::AcceptNew;
                     }
-                    let target = SshTarget {
-                        node: name.clone(),
-                        ssh: ssh.clone(),
-                    };
-                    let result = SshTransport::connect(target);
+                    let result = crate::inventory::become_password(inv, i).and_then(|pw| {
+                        SshTransport::connect(SshTarget {
+                            node: name.clone(),
+                            ssh: ssh.clone(),
+                            become_password: pw,
+                        })
+                    });
                     let report = StepReport {
                         node: name.clone(),
                         step: "connect".into(),
@@ -78,11 +80,9 @@ pub fn connect(
                             StepStatus::Failed
                         },
                         detail: match &result {
-                            Ok(_) => format!(
-                                "{}@{}:{} (host keys: {})",
-                                ssh.user,
-                                ssh.host,
-                                ssh.port,
+                            Ok(t) => format!(
+                                "{} (host keys: {})",
+                                t.describe(),
                                 match ssh.host_key_check {
                                     crate::inventory::HostKeyCheck::Strict => "strict",
                                     crate::inventory::HostKeyCheck::AcceptNew => "accept-new",
@@ -178,6 +178,7 @@ pub fn connect_reachable(
             }
             let target = SshTarget {
                 node: name.clone(),
+                become_password: crate::inventory::become_password(inv, i)?,
                 ssh: {
                     let mut ssh = inv.ssh_for(i);
                     if options.accept_new_host_keys {
@@ -263,7 +264,7 @@ fn lock_order(inv: &Inventory) -> Vec<usize> {
     let mut order: Vec<usize> = (0..inv.nodes.len()).collect();
     order.sort_by_key(|&i| {
         let ssh = inv.ssh_for(i);
-        (ssh.host.to_string(), ssh.port, i)
+        (ssh.host, ssh.port, i)
     });
     order
 }

@@ -152,6 +152,9 @@ fn secrets_for_status(inv: &Inventory) -> Secrets {
             root_password,
             vrrp_password: String::new().into(),
             user_passwords: Vec::new(),
+            become_passwords: (0..inv.nodes.len())
+                .filter_map(|i| crate::inventory::become_password(inv, i).ok().flatten())
+                .collect(),
         }
     })
 }

@@ -149,14 +149,16 @@ fn an_ssh_failure_shows_ssh_s_own_message_and_the_node() {
     let target = SshTarget {
         node: "node-x".into(),
         ssh: ResolvedSsh {
-            host: "127.0.0.1".parse().unwrap(),
-            user: "-l".into(),
-            port: 9,
+            host: "127.0.0.1".into(),
+            user: Some("-l".into()),
+            port: Some(9),
+            config_file: None,
             identity_file: None,
             known_hosts: None,
             host_key_check: HostKeyCheck::Strict,
             connect_timeout: Duration::from_secs(2),
         },
+        become_password: None,
     };
     let err = match SshTransport::connect(target) {
         Ok(_) => panic!("connected with user -l"),

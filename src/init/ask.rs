@@ -95,7 +95,7 @@ pub(super) fn ask(args: &InitArgs) -> Result<Answers> {
     let ssh_user = match &args.ssh_user {
         Some(u) => u.clone(),
         None => Input::new()
-            .with_prompt("SSH user (root, or a user with passwordless sudo)")
+            .with_prompt("SSH user (root, or a user with sudo)")
             .default("root".into())
             .interact_text()
             .map_err(term_err)?,

@@ -292,7 +292,8 @@ pub fn render(a: &Answers) -> String {
          \n\
          # SSH settings for both nodes (each node may override them in its own `ssh:`).\n\
          ssh:\n\
-         \x20 # Remote user; anything but root needs passwordless sudo.\n\
+         \x20 # Remote user; anything but root runs commands through sudo (passwordless,\n\
+         \x20 # or the sudo password by reference: become_password_env / _file).\n\
          \x20 user: {user}\n\
          {identity}\
          {known}\

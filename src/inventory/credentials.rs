@@ -99,6 +99,18 @@ impl CredentialRef {
         format!("access.users[{i}].password_{suffix}")
     }
 
+    /// Fetch an environment or file reference written in `field` (never a prompt: the
+    /// sudo password has none); errors name the field, never the value.
+    pub(crate) fn resolve_field(&self, field: &str, inv: &Inventory) -> Result<SecretString> {
+        match self {
+            CredentialRef::Env(var) => from_env(var, field),
+            CredentialRef::File(path, key) => {
+                from_file(&inv.resolve_path(path), key.as_deref(), field)
+            }
+            CredentialRef::Prompt => Err(usage(format!("{field}: cannot prompt for it"))),
+        }
+    }
+
     fn resolve_as(
         &self,
         field: &str,
@@ -191,6 +203,10 @@ pub struct Secrets {
     pub vrrp_password: SecretString,
     /// Passwords of `access.users`, in the same order.
     pub user_passwords: Vec<SecretString>,
+    /// The nodes' sudo passwords (`ssh.become_password_*`), resolved here so that a bad
+    /// reference is refused before anything runs and the values are masked; the
+    /// transport gets its node's own from [`super::become_password`].
+    pub become_passwords: Vec<SecretString>,
 }
 
 impl Secrets {
@@ -246,11 +262,16 @@ impl Secrets {
             };
             user_passwords.push(r.resolve_as(&r.user_field(i), &prompt, inv, interactive)?);
         }
+        let mut become_passwords = Vec::new();
+        for i in 0..inv.nodes.len() {
+            become_passwords.extend(super::become_password(inv, i)?);
+        }
         Ok(Secrets {
             replication_password,
             root_password,
             vrrp_password,
             user_passwords,
+            become_passwords,
         })
     }
 
@@ -262,6 +283,7 @@ impl Secrets {
         }
         v.push(self.vrrp_password.expose_secret());
         v.extend(self.user_passwords.iter().map(|p| p.expose_secret()));
+        v.extend(self.become_passwords.iter().map(|p| p.expose_secret()));
         v
     }
 }

@@ -138,7 +138,7 @@ pub fn check_ranges(inv: &Inventory) -> Vec<(String, String)> {
     }
     // sshd already listens there: mysqld could never bind it.
     for i in 0..inv.nodes.len() {
-        let ssh_port = inv.ssh_for(i).port;
+        let ssh_port = inv.ssh_for(i).port.unwrap_or(super::DEFAULT_SSH_PORT);
         if ssh_port == m.port {
             p.push((
                 "mysql.port".to_string(),

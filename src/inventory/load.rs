@@ -89,7 +89,8 @@ fn format_yaml_error(e: &serde_yaml::Error, name: &str) -> String {
         }
         prefix.push_str(&format!("line {} column {}: ", loc.line(), loc.column()));
     }
-    format!("{prefix}{}", plain_types(&improve_message(&msg)))
+    let text = plain_types(&improve_message(&msg));
+    format!("{prefix}{}", super::ssh_access::node_address_hint(&text))
 }
 
 /// serde's Rust type names mean little to a DBA: `expected u8` becomes a range.

@@ -16,6 +16,7 @@
 //! - `paths.rs`: the rules for path fields on the nodes (datadir, socket, ...);
 //! - `limits.rs`: size and nesting bounds before parsing, number ranges, and values
 //!   pasted into ssh options and repository lines;
+//! - `ssh_access.rs`: `ssh.host`, `ssh.config_file` and the sudo password reference;
 //! - `names.rs`: system schemas and reserved accounts (one definition for all users).
 //!
 //! Every error this module returns carries a [`crate::error::UsageError`] (exit code 2).
@@ -29,6 +30,7 @@ mod load;
 mod names;
 mod network;
 mod paths;
+mod ssh_access;
 mod validate;
 
 pub use credentials::{derive_vrrp_password, CredentialRef, SecretName, Secrets};
@@ -39,6 +41,7 @@ pub use load::{load, parse};
 pub use names::{is_reserved_account, is_system_schema};
 pub use network::{parse_network, Network};
 pub use paths::{path_syntax_problem, system_location};
+pub use ssh_access::become_password;
 pub(crate) use validate::normalize_charset;
 pub use validate::validate;
 
@@ -47,9 +50,9 @@ use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// Default SSH user.
-pub const DEFAULT_SSH_USER: &str = "root";
-/// Default SSH port.
+/// ssh's own default port, assumed where the inventory sets none (the check that
+/// `mysql.port` is not the SSH port); ssh itself is never given a port the inventory
+/// does not set, so the user's ssh config (`Port`) applies.
 pub const DEFAULT_SSH_PORT: u16 = 22;
 /// Default SSH connect timeout, in seconds.
 pub const DEFAULT_SSH_CONNECT_TIMEOUT_S: u64 = 10;
@@ -99,10 +102,21 @@ pub struct Inventory {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SshSettings {
-    /// Remote user (default `root`; a non-root user needs passwordless sudo).
+    /// Remote user (default: ssh's own, i.e. the ssh config's `User` or the local user
+    /// name; a non-root user runs commands through sudo).
     pub user: Option<String>,
-    /// SSH port (default 22).
+    /// SSH port (default: ssh's own, i.e. the ssh config's `Port` or 22).
     pub port: Option<u16>,
+    /// The host name ssh connects to, when not the node's `address`: a name the DNS or
+    /// the ssh config resolves (a `Host` alias), or an IPv6 address.
+    pub host: Option<String>,
+    /// An ssh config file (`ssh -F`) instead of `~/.ssh/config` (default: ssh's own).
+    pub config_file: Option<PathBuf>,
+    /// A non-root user's sudo password: an environment variable holding it (default:
+    /// none, sudo must not ask for one).
+    pub become_password_env: Option<String>,
+    /// A non-root user's sudo password: a file holding it (`path` or `path#key`).
+    pub become_password_file: Option<String>,
     /// Private key file (default: ssh's own defaults and agent).
     pub identity_file: Option<PathBuf>,
     /// known_hosts file to check host keys against (default: ssh's own).
@@ -461,12 +475,14 @@ fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D:
 /// applying defaults and making paths absolute. This is what the SSH transport uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedSsh {
-    /// Address to connect to (the node's `address`).
-    pub host: Ipv4Addr,
-    /// Remote user (default `root`).
-    pub user: String,
-    /// SSH port (default 22).
-    pub port: u16,
+    /// Where ssh connects: `ssh.host`, else the node's `address`.
+    pub host: String,
+    /// Remote user, when the inventory sets one (else ssh's own default).
+    pub user: Option<String>,
+    /// SSH port, when the inventory sets one (else ssh's own default).
+    pub port: Option<u16>,
+    /// Absolute path of the ssh config file (`ssh -F`), if one was given.
+    pub config_file: Option<PathBuf>,
     /// Absolute path of the private key, if one was given.
     pub identity_file: Option<PathBuf>,
     /// Absolute path of the known_hosts file, if one was given.
@@ -475,26 +491,6 @@ pub struct ResolvedSsh {
     pub host_key_check: HostKeyCheck,
     /// TCP connect timeout (default 10 s).
     pub connect_timeout: Duration,
-}
-
-impl SshSettings {
-    /// `self` with every unset field taken from `fallback`.
-    pub fn merged_over(&self, fallback: &SshSettings) -> SshSettings {
-        SshSettings {
-            user: self.user.clone().or_else(|| fallback.user.clone()),
-            port: self.port.or(fallback.port),
-            identity_file: self
-                .identity_file
-                .clone()
-                .or_else(|| fallback.identity_file.clone()),
-            known_hosts: self
-                .known_hosts
-                .clone()
-                .or_else(|| fallback.known_hosts.clone()),
-            host_key_check: self.host_key_check.or(fallback.host_key_check),
-            connect_timeout_s: self.connect_timeout_s.or(fallback.connect_timeout_s),
-        }
-    }
 }
 
 impl Inventory {
@@ -558,9 +554,10 @@ impl Inventory {
         let node = &self.nodes[i];
         let s = node.ssh.merged_over(&self.ssh);
         ResolvedSsh {
-            host: node.address,
-            user: s.user.unwrap_or_else(|| DEFAULT_SSH_USER.to_string()),
-            port: s.port.unwrap_or(DEFAULT_SSH_PORT),
+            host: s.host.unwrap_or_else(|| node.address.to_string()),
+            user: s.user,
+            port: s.port,
+            config_file: s.config_file.map(|p| self.resolve_path(&p)),
             identity_file: s.identity_file.map(|p| self.resolve_path(&p)),
             known_hosts: s.known_hosts.map(|p| self.resolve_path(&p)),
             host_key_check: s.host_key_check.unwrap_or_default(),

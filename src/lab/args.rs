@@ -42,6 +42,15 @@ pub struct LabUpArgs {
     /// Private /24 the lab uses for its bridge, nodes and VIP (third octet).
     #[arg(long, default_value_t = super::DEFAULT_SUBNET_OCTET)]
     pub subnet: u8,
+    /// Create this non-root user on both nodes, with the lab's key and sudo rights, and
+    /// write it into the inventory (`ssh.user`): the model of a site that forbids root
+    /// logins. Passwordless sudo unless `--sudo-password`.
+    #[arg(long, value_name = "NAME", value_parser = super::sudo_user::parse_user_name)]
+    pub ssh_user: Option<String>,
+    /// With `--ssh-user`: sudo asks the user for a password, generated into secrets.yaml
+    /// and referenced by the inventory (`ssh.become_password_file`).
+    #[arg(long, requires = "ssh_user")]
+    pub sudo_password: bool,
 }
 
 /// `mhactl lab ssh` arguments.

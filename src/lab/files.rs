@@ -66,7 +66,8 @@ fn random_hex(len: usize) -> Result<String> {
 /// Kept across `up` runs of the same lab so re-running bootstrap stays idempotent.
 /// The MySQL flavor also gets a root password, strong enough for validate_password's
 /// MEDIUM policy (upper and lower case, a digit, a special character, 8+ characters).
-pub fn write_secrets(dir: &Path, flavor: LabFlavor) -> Result<()> {
+pub fn write_secrets(dir: &Path, state: &LabState) -> Result<()> {
+    let flavor = state.flavor;
     let path = dir.join(SECRETS);
     if path.exists() {
         return Ok(());
@@ -88,6 +89,13 @@ pub fn write_secrets(dir: &Path, flavor: LabFlavor) -> Result<()> {
             root_password(&random_hex(24)?)
         ));
     }
+    if state.sudo_password {
+        text.push_str(&format!(
+            "{}: \"{}\"\n",
+            super::sudo_user::SECRET_KEY,
+            random_hex(20)?
+        ));
+    }
     let mut file = fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -97,6 +105,16 @@ pub fn write_secrets(dir: &Path, flavor: LabFlavor) -> Result<()> {
     std::io::Write::write_all(&mut file, text.as_bytes())?;
     fs::set_permissions(&path, fs::Permissions::from_mode(0o600))?;
     Ok(())
+}
+
+/// The value of `key` in the lab's secrets file (written by [`write_secrets`]).
+pub fn read_secret(dir: &Path, key: &str) -> Result<String> {
+    let path = dir.join(SECRETS);
+    let text = fs::read_to_string(&path)?;
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}: ")))
+        .map(|v| v.trim().trim_matches('"').to_string())
+        .with_context(|| format!("{} has no {key}", path.display()))
 }
 
 /// A password from random hex: `Mh7-` makes sure of every character class
@@ -114,13 +132,24 @@ pub fn write_inventory(dir: &Path, state: &LabState) -> Result<()> {
         LabFlavor::Mariadb | LabFlavor::Mariadb11 => "",
         LabFlavor::Mysql => "\x20 root_password_file: \"secrets.yaml#root_password\"\n",
     };
+    // `--ssh-user`: that user, through sudo (with the generated password by reference).
+    let user = state.ssh_user.as_deref().unwrap_or("root");
+    let become_password = if state.sudo_password {
+        format!(
+            "\x20 become_password_file: \"{SECRETS}#{}\"\n",
+            super::sudo_user::SECRET_KEY
+        )
+    } else {
+        String::new()
+    };
     let text = format!(
         "# Written by `mhactl lab up`: the lab's two bare nodes, ready for\n\
          #   mhactl bootstrap {inv}\n\
          # Paths are relative to this file. Secrets live in {SECRETS} (mode 0600).\n\
          cluster: lab{octet}\n\
          ssh:\n\
-         \x20 user: root\n\
+         \x20 user: {user}\n\
+         {become_password}\
          \x20 identity_file: {CLIENT_KEY}\n\
          \x20 known_hosts: {KNOWN_HOSTS}\n\
          \x20 host_key_check: strict\n\
@@ -193,6 +222,28 @@ pub fn ssh_options(dir: &Path) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_ssh_user_with_a_sudo_password_is_in_the_inventory_by_reference() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = LabState {
+            network: LabNetwork { octet: 180 },
+            flavor: LabFlavor::Mariadb,
+            image: "/nonexistent".into(),
+            ssh_user: Some("ops".into()),
+            sudo_password: true,
+        };
+        write_secrets(dir.path(), &state).unwrap();
+        write_inventory(dir.path(), &state).unwrap();
+        let password = read_secret(dir.path(), super::super::sudo_user::SECRET_KEY).unwrap();
+        assert_eq!(password.len(), 20);
+        let inv = crate::inventory::load(&dir.path().join(INVENTORY)).unwrap();
+        assert_eq!(inv.ssh_for(0).user.as_deref(), Some("ops"));
+        let resolved = crate::inventory::become_password(&inv, 1).unwrap().unwrap();
+        assert_eq!(secrecy::ExposeSecret::expose_secret(&resolved), password);
+        let text = std::fs::read_to_string(dir.path().join(INVENTORY)).unwrap();
+        assert!(!text.contains(&password), "{text}");
+    }
 
     #[test]
     fn root_password_meets_validate_password_medium() {

@@ -16,13 +16,15 @@ const RECIPE_VERSION: &str = "1";
 /// Packages in the base system itself: what any bare server has, plus sshd. `ping`
 /// (keepalived's arbiter check, `vip.arbiter`) and `nft` (failover-test's `isolate`
 /// fault) are in every standard Debian install (priority "important") but not in
-/// debootstrap's minbase.
+/// debootstrap's minbase. `sudo` is on every server that forbids root logins: `lab up
+/// --ssh-user` gives its user sudo rights.
 const BASE_PACKAGES: &[&str] = &[
     "openssh-server",
     "iproute2",
     "procps",
     "iputils-ping",
     "nftables",
+    "sudo",
 ];
 
 /// Where the offline repository lives inside the image.
@@ -307,10 +309,11 @@ mod tests {
     #[test]
     fn image_keys() {
         // The MariaDB image's key must not move when other flavors add fields: labs
-        // would rebuild a cached image for nothing.
+        // would rebuild a cached image for nothing. (It moved on purpose once: `sudo` in
+        // BASE_PACKAGES, for `lab up --ssh-user`; was bookworm-749278e89b1c.)
         assert_eq!(
             ImageSpec::for_flavor(LabFlavor::Mariadb).key(),
-            "bookworm-749278e89b1c"
+            "bookworm-4a545bd00e05"
         );
         let mysql = ImageSpec::for_flavor(LabFlavor::Mysql).key();
         assert!(mysql.starts_with("sid-"), "{mysql}");

@@ -12,6 +12,7 @@ mod host;
 pub mod image;
 pub mod network;
 mod node;
+pub mod sudo_user;
 
 use anyhow::{bail, Context, Result};
 use args::{LabCommand, LabDirArg, LabSshArgs, LabUpArgs};
@@ -67,6 +68,12 @@ pub struct LabState {
     pub flavor: LabFlavor,
     /// Base image root filesystem (the overlays' lower layer).
     pub image: PathBuf,
+    /// The non-root ssh user with sudo (`--ssh-user`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh_user: Option<String>,
+    /// Does that user's sudo ask for a password (`--sudo-password`)?
+    #[serde(default)]
+    pub sudo_password: bool,
 }
 
 impl LabState {
@@ -153,6 +160,8 @@ pub fn up(args: &LabUpArgs) -> Result<()> {
         network: network.clone(),
         flavor: args.flavor,
         image: base.clone(),
+        ssh_user: args.ssh_user.clone(),
+        sudo_password: args.sudo_password,
     };
     // Saved before anything is created, so `down` can clean up after a failure half-way.
     state.save(&dir)?;
@@ -192,7 +201,21 @@ fn start_nodes(dir: &Path, state: &LabState) -> Result<()> {
     for ((i, name), child) in NODE_NAMES.iter().enumerate().zip(&mut started) {
         node::wait_for_ssh(net, i, name, &node::NodeDirs::new(dir, name), child)?;
     }
-    files::write_secrets(dir, state.flavor)?;
+    files::write_secrets(dir, state)?;
+    if let Some(user) = &state.ssh_user {
+        let password = match state.sudo_password {
+            true => Some(files::read_secret(dir, sudo_user::SECRET_KEY)?),
+            false => None,
+        };
+        for i in 0..NODE_NAMES.len() {
+            sudo_user::create(
+                dir,
+                &net.node_address(i).to_string(),
+                user,
+                password.as_deref(),
+            )?;
+        }
+    }
     files::write_inventory(dir, state)?;
     Ok(())
 }

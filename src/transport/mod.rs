@@ -6,14 +6,16 @@
 //! logged, and anything secret goes on its standard input.
 
 pub mod fake;
+pub mod privilege;
 pub mod ssh;
 mod ssh_errors;
+mod sudo_relay;
 
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 
-/// A shell script to run on a node with `sh -c`, as root (through `sudo -n` for a
-/// non-root SSH user), and optional bytes for its standard input.
+/// A shell script to run on a node with `sh -c`, as root (through sudo for a non-root
+/// SSH user: `privilege`), and optional bytes for its standard input.
 #[derive(Clone, Default)]
 pub struct RemoteCommand {
     /// The script. Never put a secret here: it is visible in the node's process list.

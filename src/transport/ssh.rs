@@ -5,6 +5,7 @@
 //! so each call blocks on a shared tokio runtime. That is fine: each node's work runs
 //! on its own thread and a node's commands are sequential anyway.
 
+use super::privilege::{self, Privilege};
 use super::{CommandOutput, ForwardTarget, RemoteCommand, Transport};
 use crate::inventory::{HostKeyCheck, ResolvedSsh};
 use anyhow::{anyhow, Context, Result};
@@ -21,14 +22,23 @@ pub struct SshTarget {
     /// Node name, for messages.
     pub node: String,
     /// Where and how to connect, as the inventory resolved it for this node. A remote
-    /// user other than root runs commands through `sudo -n`.
+    /// user other than root runs commands through sudo ([`Privilege`]).
     pub ssh: ResolvedSsh,
+    /// The sudo password of a non-root user whose sudo asks for one (from the
+    /// inventory's `ssh.become_password_*`).
+    pub become_password: Option<secrecy::SecretString>,
 }
 
 /// A live, multiplexed SSH connection to one node.
 pub struct SshTransport {
     target: SshTarget,
     session: Arc<Session>,
+    /// How commands become root on this node (probed at connect).
+    privilege: Privilege,
+    /// The user ssh logged in as (for messages).
+    login: String,
+    /// The relays of the server's socket for a non-root user (aborted on drop).
+    relays: std::sync::Mutex<Vec<tokio::task::AbortHandle>>,
     /// The remote process holding the node lock (see [`Transport::lock`]).
     lock_holder: std::sync::Mutex<Option<openssh::Child<Arc<Session>>>>,
     /// Private directory (mode 0700) for the control socket and forwarded sockets.
@@ -57,34 +67,18 @@ impl SshTransport {
         // ssh limits control socket paths to ~108 bytes: a short private directory.
         let socket_dir = crate::interrupt::PrivateDir::new("mhactl-")
             .context("cannot create a private directory for the SSH control socket")?;
-        let mut builder = SessionBuilder::default();
-        builder
-            .user(target.ssh.user.clone())
-            .port(target.ssh.port)
-            .connect_timeout(target.ssh.connect_timeout)
-            .server_alive_interval(Duration::from_secs(5))
-            .control_directory(socket_dir.path())
-            // The master outlives mhactl only briefly if mhactl is killed (the default,
-            // Forever, would leave one ssh process per node behind).
-            .control_persist(openssh::ControlPersist::IdleFor(
-                std::num::NonZeroUsize::new(10).expect("nonzero"),
-            ))
-            .known_hosts_check(match target.ssh.host_key_check {
-                HostKeyCheck::Strict => KnownHosts::Strict,
-                HostKeyCheck::AcceptNew => KnownHosts::Add,
-            });
-        if let Some(key) = &target.ssh.identity_file {
-            builder.keyfile(key);
-        }
-        if let Some(known) = &target.ssh.known_hosts {
-            builder.user_known_hosts_file(known);
-        }
+        let builder = session_builder(&target.ssh, socket_dir.path());
         let session = runtime()
-            .block_on(builder.connect_mux(target.ssh.host.to_string()))
+            .block_on(builder.connect_mux(target.ssh.host.clone()))
             .map_err(|e| super::ssh_errors::connect_error(&target, e))?;
+        let session = Arc::new(session);
+        let (privilege, login) = runtime().block_on(privilege::probe(&session, &target))?;
         Ok(Arc::new(SshTransport {
             target,
-            session: Arc::new(session),
+            session,
+            privilege,
+            login,
+            relays: std::sync::Mutex::new(Vec::new()),
             lock_holder: std::sync::Mutex::new(None),
             socket_dir,
             forwards: AtomicU32::new(0),
@@ -92,24 +86,86 @@ impl SshTransport {
         }))
     }
 
+    /// The user ssh logged in as, where (the port when the inventory sets one) and, for
+    /// a user other than root, how commands become root: `root@10.0.0.11:22`,
+    /// `deploy@db1 via sudo`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{}@{}{}{}",
+            self.login,
+            self.target.ssh.host,
+            self.target
+                .ssh
+                .port
+                .map(|p| format!(":{p}"))
+                .unwrap_or_default(),
+            match self.privilege {
+                Privilege::Root => String::new(),
+                _ => format!(" via {}", self.privilege.describe()),
+            }
+        )
+    }
+}
+
+/// The ssh master's settings: only what the inventory sets, so the user's ssh config
+/// (`User`, `Port`, `IdentityFile`, `ProxyJump`, ...) applies to everything else. Two
+/// settings are always given: strict host-key checking (unless `accept-new`) and a
+/// connect timeout, mhactl's safe defaults.
+pub fn session_builder(ssh: &ResolvedSsh, control_dir: &std::path::Path) -> SessionBuilder {
+    let mut builder = SessionBuilder::default();
+    if let Some(user) = &ssh.user {
+        builder.user(user.clone());
+    }
+    if let Some(port) = ssh.port {
+        builder.port(port);
+    }
+    if let Some(config) = &ssh.config_file {
+        builder.config_file(config);
+    }
+    builder
+        .connect_timeout(ssh.connect_timeout)
+        .server_alive_interval(Duration::from_secs(5))
+        .control_directory(control_dir)
+        // The master outlives mhactl only briefly if mhactl is killed (the default,
+        // Forever, would leave one ssh process per node behind).
+        .control_persist(openssh::ControlPersist::IdleFor(
+            std::num::NonZeroUsize::new(10).expect("nonzero"),
+        ))
+        .known_hosts_check(match ssh.host_key_check {
+            HostKeyCheck::Strict => KnownHosts::Strict,
+            HostKeyCheck::AcceptNew => KnownHosts::Add,
+        });
+    if let Some(key) = &ssh.identity_file {
+        builder.keyfile(key);
+    }
+    if let Some(known) = &ssh.known_hosts {
+        builder.user_known_hosts_file(known);
+    }
+    builder
+}
+
+impl SshTransport {
     /// How many commands this connection has run.
     pub fn commands_run(&self) -> u32 {
         self.commands.load(Ordering::Relaxed)
     }
 
     async fn run_async(&self, cmd: &RemoteCommand) -> Result<CommandOutput> {
-        let mut command = self.owned_command(&cmd.script);
+        let mut command = self.owned_command(&cmd.script, &[]);
         command
-            .stdin(stdin_for(cmd))
+            .stdin(self.stdin_for(cmd))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = command.spawn().await?;
-        if let Some(input) = &cmd.stdin {
-            if let Some(mut stdin) = child.stdin().take() {
-                stdin.write_all(input).await?;
-                stdin.shutdown().await?;
-                // dropped here: the remote side sees EOF
+        if let Some(mut stdin) = child.stdin().take() {
+            if let Some(prefix) = self.privilege.stdin_prefix() {
+                stdin.write_all(&prefix).await?;
             }
+            if let Some(input) = &cmd.stdin {
+                stdin.write_all(input).await?;
+            }
+            stdin.shutdown().await?;
+            // dropped here: the remote side sees EOF
         }
         let out = child.wait_with_output().await?;
         Ok(CommandOutput {
@@ -141,18 +197,32 @@ cat >/dev/null
 rm -f /run/mhactl.owner"#;
 
 impl SshTransport {
-    /// `sh -c SCRIPT` on the node (through `sudo -n` for a non-root user), owning its
-    /// session so the child can outlive this borrow (sinks, the lock).
-    fn owned_command(&self, script: &str) -> openssh::OwningCommand<Arc<Session>> {
-        if self.target.ssh.user == "root" {
-            let mut c = Arc::clone(&self.session).arc_command("sh");
-            c.arg("-c").arg(script);
-            c
+    /// `sh -c SCRIPT ARGS...` on the node as root (through sudo for a non-root user:
+    /// [`Privilege::argv`]), owning its session so the child can outlive this borrow
+    /// (sinks, the lock).
+    fn owned_command(&self, script: &str, args: &[&str]) -> openssh::OwningCommand<Arc<Session>> {
+        let argv = self.privilege.argv(script, args);
+        let mut c = Arc::clone(&self.session).arc_command(&argv[0]);
+        c.args(&argv[1..]);
+        c
+    }
+
+    /// Piped when the command has input or sudo needs its password line, else null
+    /// (the remote side sees EOF at once).
+    fn stdin_for(&self, cmd: &RemoteCommand) -> Stdio {
+        if cmd.stdin.is_some() || self.privilege.stdin_prefix().is_some() {
+            Stdio::piped()
         } else {
-            let mut c = Arc::clone(&self.session).arc_command("sudo");
-            c.args(["-n", "sh", "-c"]).arg(script);
-            c
+            Stdio::null()
         }
+    }
+
+    /// Write the sudo password line, if any, first thing on a started command's stdin.
+    fn send_prefix(&self, stdin: &mut openssh::ChildStdin) -> Result<()> {
+        if let Some(prefix) = self.privilege.stdin_prefix() {
+            runtime().block_on(stdin.write_all(&prefix))?;
+        }
+        Ok(())
     }
 
     /// Start `cmd` for streaming (stderr piped for the error message), counted like
@@ -165,7 +235,7 @@ impl SshTransport {
     ) -> Result<openssh::Child<Arc<Session>>> {
         self.commands.fetch_add(1, Ordering::Relaxed);
         tracing::debug!(node = %self.target.node, script = %cmd.script, "spawn");
-        let mut command = self.owned_command(&cmd.script);
+        let mut command = self.owned_command(&cmd.script, &[]);
         command.stdin(stdin).stdout(stdout).stderr(Stdio::piped());
         runtime().block_on(command.spawn()).with_context(|| {
             format!(
@@ -178,13 +248,16 @@ impl SshTransport {
 
     async fn take_lock(&self, owner: &str) -> Result<openssh::Child<Arc<Session>>> {
         use tokio::io::AsyncBufReadExt;
-        let mut command = self.owned_command(LOCK_SCRIPT);
-        command.arg("mhactl-lock").arg(owner);
+        let mut command = self.owned_command(LOCK_SCRIPT, &["mhactl-lock", owner]);
         command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
         let mut child = command.spawn().await?;
+        if let (Some(prefix), Some(stdin)) = (self.privilege.stdin_prefix(), child.stdin().as_mut())
+        {
+            stdin.write_all(&prefix).await?;
+        }
         let stdout = child.stdout().take().ok_or_else(|| anyhow!("no stdout"))?;
         let mut lines = tokio::io::BufReader::new(stdout).lines();
         match lines.next_line().await? {
@@ -206,13 +279,12 @@ impl SshTransport {
                         }
                     );
                 }
-                let hint = if self.target.ssh.user == "root" {
-                    String::new()
-                } else {
-                    format!(
-                        "; {} runs commands through `sudo -n`, so it needs passwordless sudo (and sudo installed)",
-                        self.target.ssh.user
-                    )
+                let hint = match self.privilege {
+                    Privilege::Root => String::new(),
+                    _ => format!(
+                        "; {} runs commands through sudo, which must allow it any command as root",
+                        self.login
+                    ),
                 };
                 anyhow::bail!(
                     "{}: cannot take the mhactl lock /run/mhactl.lock ({status}){hint}",
@@ -234,15 +306,6 @@ impl SshTransport {
         drop(child.stdin().take());
         let _ = runtime()
             .block_on(async { tokio::time::timeout(Duration::from_secs(3), child.wait()).await });
-    }
-}
-
-/// Piped when the command has input, else null (the remote side sees EOF at once).
-fn stdin_for(cmd: &RemoteCommand) -> Stdio {
-    if cmd.stdin.is_some() {
-        Stdio::piped()
-    } else {
-        Stdio::null()
     }
 }
 
@@ -307,6 +370,7 @@ impl Transport for SshTransport {
     fn open_sink<'a>(&'a self, cmd: &RemoteCommand) -> Result<Box<dyn super::Sink + 'a>> {
         let mut child = self.spawn(cmd, Stdio::piped(), Stdio::null())?;
         let mut stdin = child.stdin().take().ok_or_else(|| anyhow!("no stdin"))?;
+        self.send_prefix(&mut stdin)?;
         if let Some(input) = &cmd.stdin {
             runtime().block_on(stdin.write_all(input))?;
         }
@@ -326,9 +390,12 @@ impl Transport for SshTransport {
         head_limit: usize,
     ) -> Result<()> {
         use tokio::io::AsyncReadExt;
-        let mut child = self.spawn(cmd, stdin_for(cmd), Stdio::piped())?;
-        if let (Some(input), Some(mut stdin)) = (&cmd.stdin, child.stdin().take()) {
+        let mut child = self.spawn(cmd, self.stdin_for(cmd), Stdio::piped())?;
+        if let Some(mut stdin) = child.stdin().take() {
+            let prefix = self.privilege.stdin_prefix().unwrap_or_default();
+            let input = cmd.stdin.as_deref().unwrap_or_default();
             runtime().block_on(async move {
+                stdin.write_all(&prefix).await?;
                 stdin.write_all(input).await?;
                 stdin.shutdown().await
             })?;
@@ -373,18 +440,7 @@ impl Transport for SshTransport {
     }
 
     fn lock(&self, owner: &str) -> Result<()> {
-        let child = runtime().block_on(self.take_lock(owner)).map_err(|e| {
-            // ssh reports a missing `sudo` (exit 127) before our script can say anything.
-            if self.target.ssh.user != "root" && !format!("{e:#}").contains("passwordless sudo") {
-                e.context(format!(
-                    "{}: cannot take the mhactl lock; {} runs commands through `sudo -n`, so it needs \
-                     passwordless sudo (and sudo installed)",
-                    self.target.node, self.target.ssh.user
-                ))
-            } else {
-                e
-            }
-        })?;
+        let child = runtime().block_on(self.take_lock(owner))?;
         *self
             .lock_holder
             .lock()
@@ -407,6 +463,24 @@ impl Transport for SshTransport {
     fn forward(&self, target: &ForwardTarget) -> Result<PathBuf> {
         let n = self.forwards.fetch_add(1, Ordering::Relaxed);
         let local = self.socket_dir.path().join(format!("fwd{n}.sock"));
+        if let (ForwardTarget::UnixSocket(path), false) =
+            (target, matches!(self.privilege, Privilege::Root))
+        {
+            // sshd would connect as the ssh user: relay as root instead (sudo_relay).
+            let relay = super::sudo_relay::start(
+                runtime(),
+                Arc::clone(&self.session),
+                self.privilege.clone(),
+                path,
+                &local,
+                &self.target.node,
+            )?;
+            self.relays
+                .lock()
+                .map_err(|_| anyhow!("relays poisoned"))?
+                .push(relay);
+            return Ok(local);
+        }
         let remote: Socket<'_> = match target {
             ForwardTarget::UnixSocket(path) => Socket::from(path.as_path()),
             ForwardTarget::Tcp(host, port) => Socket::new(host.as_str(), *port),
@@ -437,6 +511,14 @@ impl Transport for SshTransport {
 impl Drop for SshTransport {
     fn drop(&mut self) {
         self.unlock();
+        for relay in self
+            .relays
+            .lock()
+            .map(|mut r| std::mem::take(&mut *r))
+            .unwrap_or_default()
+        {
+            relay.abort();
+        }
         let Some(path) = std::env::var_os("MHACTL_STATS_FILE") else {
             return;
         };

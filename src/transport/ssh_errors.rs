@@ -32,9 +32,15 @@ pub(crate) fn connect_error(target: &SshTarget, err: openssh::Error) -> anyhow::
         .map(|d| d.to_string())
         .unwrap_or_else(|| "~/.ssh/known_hosts".into());
     let host = target.ssh.host.to_string();
+    // Where the inventory sets no port, ssh's own default (a `Port` in the ssh config
+    // is not read here: the messages below would name [host]:22 for it).
+    let port = target
+        .ssh
+        .port
+        .unwrap_or(crate::inventory::DEFAULT_SSH_PORT);
     if all.contains("REMOTE HOST IDENTIFICATION HAS CHANGED")
         || all.contains("Host key verification failed")
-            && known_hosts_has(target.ssh.known_hosts.as_deref(), &host, target.ssh.port)
+            && known_hosts_has(target.ssh.known_hosts.as_deref(), &host, port)
     {
         return anyhow::anyhow!("{}", changed_key_message(target, &known));
     }
@@ -44,15 +50,13 @@ pub(crate) fn connect_error(target: &SshTarget, err: openssh::Error) -> anyhow::
              Compare it with the host's real key (on the host: `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`) \
              and add it to {known}, or pass --accept-new-host-keys to trust a host seen for the first time",
             target.node,
-            offered_fingerprints(&host, target.ssh.port)
+            offered_fingerprints(&host, port)
         );
     }
     anyhow::anyhow!(
-        "{}: cannot connect over SSH to {}@{}:{}: {}",
+        "{}: cannot connect over SSH to {}: {}",
         target.node,
-        target.ssh.user,
-        target.ssh.host,
-        target.ssh.port,
+        destination(target),
         all.trim()
     )
 }
@@ -61,10 +65,14 @@ pub(crate) fn connect_error(target: &SshTarget, err: openssh::Error) -> anyhow::
 /// for the first time). Say how to check the new key and how to drop the old one.
 fn changed_key_message(target: &SshTarget, known: &str) -> String {
     let host = target.ssh.host.to_string();
-    let entry = if target.ssh.port == 22 {
+    let port = target
+        .ssh
+        .port
+        .unwrap_or(crate::inventory::DEFAULT_SSH_PORT);
+    let entry = if port == 22 {
         host.clone()
     } else {
-        format!("[{host}]:{}", target.ssh.port)
+        format!("[{host}]:{port}")
     };
     format!(
         "{}: the host key of {host} has CHANGED since it was recorded in {known}; the host now offers {}. \
@@ -73,7 +81,21 @@ fn changed_key_message(target: &SshTarget, known: &str) -> String {
          only if it matches, remove the old entry with `ssh-keygen -R '{entry}' -f {known}` and connect again \
          (with --accept-new-host-keys to record the new key)",
         target.node,
-        offered_fingerprints(&host, target.ssh.port)
+        offered_fingerprints(&host, port)
+    )
+}
+
+/// `user@host:port` with what the inventory sets (ssh's config decides the rest).
+fn destination(target: &SshTarget) -> String {
+    let ssh = &target.ssh;
+    format!(
+        "{}{}{}",
+        ssh.user
+            .as_deref()
+            .map(|u| format!("{u}@"))
+            .unwrap_or_default(),
+        ssh.host,
+        ssh.port.map(|p| format!(":{p}")).unwrap_or_default()
     )
 }
 
@@ -106,11 +128,16 @@ fn ssh_own_message(target: &SshTarget) -> Option<String> {
             HostKeyCheck::AcceptNew => "StrictHostKeyChecking=accept-new",
         })
         .arg("-o")
-        .arg(format!("ConnectTimeout={}", ssh.connect_timeout.as_secs()))
-        .arg("-p")
-        .arg(ssh.port.to_string())
-        .arg("-l")
-        .arg(&ssh.user);
+        .arg(format!("ConnectTimeout={}", ssh.connect_timeout.as_secs()));
+    if let Some(port) = ssh.port {
+        cmd.arg("-p").arg(port.to_string());
+    }
+    if let Some(user) = &ssh.user {
+        cmd.arg("-l").arg(user);
+    }
+    if let Some(config) = &ssh.config_file {
+        cmd.arg("-F").arg(config);
+    }
     if let Some(key) = &ssh.identity_file {
         cmd.args(["-o", "IdentitiesOnly=yes", "-i"]).arg(key);
     }
@@ -118,7 +145,7 @@ fn ssh_own_message(target: &SshTarget) -> Option<String> {
         cmd.arg("-o")
             .arg(format!("UserKnownHostsFile={}", known.display()));
     }
-    cmd.arg(ssh.host.to_string()).arg("true");
+    cmd.arg(&ssh.host).arg("true");
     let mut child = match cmd
         .stdin(Stdio::null())
         .stdout(Stdio::null())

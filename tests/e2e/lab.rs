@@ -12,14 +12,16 @@ fn target(lab: &Lab, known_hosts: std::path::PathBuf) -> SshTarget {
     SshTarget {
         node: "node-a".into(),
         ssh: ResolvedSsh {
-            host: std::net::Ipv4Addr::new(10, 213, subnet, 11),
-            user: "root".into(),
-            port: 22,
+            host: std::net::Ipv4Addr::new(10, 213, subnet, 11).to_string(),
+            user: Some("root".into()),
+            port: Some(22),
+            config_file: None,
             identity_file: Some(lab.dir.join("id_ed25519")),
             known_hosts: Some(known_hosts),
             host_key_check: HostKeyCheck::Strict,
             connect_timeout: Duration::from_secs(5),
         },
+        become_password: None,
     }
 }
 

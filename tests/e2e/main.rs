@@ -32,6 +32,7 @@ mod safety;
 mod secrets;
 mod semisync;
 mod status;
+mod sudo;
 mod switchover;
 mod verify;
 mod verify_server;
@@ -65,6 +66,7 @@ fn main() {
         secrets::scenarios,
         semisync::scenarios,
         status::scenarios,
+        sudo::scenarios,
         switchover::scenarios,
         verify::scenarios,
         verify_server::scenarios,

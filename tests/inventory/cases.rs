@@ -304,15 +304,16 @@ fn ssh_settings_merge_and_resolve() {
     let inv = inventory::load(&fixture("good.yaml")).unwrap();
     let a = inv.ssh_for(0);
     assert_eq!(a.host.to_string(), "192.168.50.11");
-    assert_eq!(a.user, "deploy");
-    assert_eq!(a.port, 22);
+    assert_eq!(a.user.as_deref(), Some("deploy"));
+    // No port in the inventory: none given to ssh, whose config or default decides.
+    assert_eq!(a.port, None);
     assert_eq!(a.identity_file, Some(fixtures().join("keys/id_ed25519")));
     assert_eq!(a.known_hosts, Some(fixtures().join("keys/known_hosts")));
     assert_eq!(a.host_key_check, HostKeyCheck::Strict);
     assert_eq!(a.connect_timeout, Duration::from_secs(10));
     let b = inv.ssh_for(1);
-    assert_eq!(b.user, "admin");
-    assert_eq!(b.port, 2222);
+    assert_eq!(b.user.as_deref(), Some("admin"));
+    assert_eq!(b.port, Some(2222));
     assert_eq!(b.identity_file, a.identity_file);
 
     // No ssh section at all: pure defaults; absolute paths stay as they are.
@@ -322,7 +323,9 @@ fn ssh_settings_merge_and_resolve() {
     );
     let inv = inventory::parse(&text, "t.yaml").unwrap();
     let a = inv.ssh_for(0);
-    assert_eq!(a.user, "root");
+    // No user in the inventory: none given to ssh (its config's `User`, else the local
+    // user name), no longer `-l root`.
+    assert_eq!(a.user, None);
     assert_eq!(a.identity_file, Some(PathBuf::from("/etc/mhactl/key")));
     assert_eq!(a.known_hosts, None);
     assert_eq!(a.host_key_check, HostKeyCheck::AcceptNew);

@@ -167,6 +167,9 @@ pub(super) fn check_ssh(field: &str, s: &SshSettings, p: &mut Problems) {
     for (f, msg) in crate::inventory::limits::check_ssh_values(field, s) {
         p.add(&f, msg);
     }
+    for (f, msg) in crate::inventory::ssh_access::check_ssh_access(field, s, field == "ssh") {
+        p.add(&f, msg);
+    }
     for (name, path) in [
         ("identity_file", &s.identity_file),
         ("known_hosts", &s.known_hosts),

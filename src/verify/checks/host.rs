@@ -62,7 +62,7 @@ pub fn root_from_uid(n: &str, uid: &str) -> Check {
     } else {
         ROOT.fail(
             n,
-            format!("commands run as uid {} (sudo -n not working?)", uid.trim()),
+            format!("commands run as uid {} (sudo not working?)", uid.trim()),
         )
     }
 }

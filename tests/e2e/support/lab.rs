@@ -24,6 +24,11 @@ pub struct Lab {
 impl Lab {
     /// Bring up a lab with `lab up --flavor FLAVOR` on `claim`'s subnet.
     pub fn up(claim: Subnet, flavor: &str) -> Lab {
+        Lab::up_with(claim, flavor, &[])
+    }
+
+    /// [`Lab::up`] with more `lab up` flags (`--ssh-user NAME`).
+    pub fn up_with(claim: Subnet, flavor: &str, extra: &[&str]) -> Lab {
         let tmp = tempfile::Builder::new()
             .prefix("mhactl-e2e-")
             .tempdir()
@@ -36,16 +41,19 @@ impl Lab {
             _claim: claim,
         };
         let started = Instant::now();
-        mhactl_ok(&[
+        let subnet = lab.subnet.to_string();
+        let mut args = vec![
             "lab",
             "up",
             "--dir",
             lab.dir_str(),
             "--subnet",
-            &lab.subnet.to_string(),
+            &subnet,
             "--flavor",
             flavor,
-        ]);
+        ];
+        args.extend_from_slice(extra);
+        mhactl_ok(&args);
         eprintln!(
             "lab up ({flavor}) on 10.213.{}.0/24 in {:.1} s",
             lab.subnet,
