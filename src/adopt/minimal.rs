@@ -242,6 +242,13 @@ impl MinimalInventory {
             vrrp_password: resolve(SecretName::VrrpPassword)?
                 .unwrap_or_else(|| String::new().into()),
             user_passwords: Vec::new(),
+            // A non-root SSH user's sudo password (`ssh.become_password_*`), by reference.
+            become_passwords: (0..inv.nodes.len())
+                .map(|i| crate::inventory::become_password(&inv, i))
+                .collect::<Result<Vec<_>>>()?
+                .into_iter()
+                .flatten()
+                .collect(),
         })
     }
 }
