@@ -34,6 +34,7 @@ mod status;
 mod switchover;
 mod verify;
 mod verify_server;
+mod vrrp_auth;
 
 fn main() {
     support::scenario::run(&[
@@ -65,5 +66,6 @@ fn main() {
         switchover::scenarios,
         verify::scenarios,
         verify_server::scenarios,
+        vrrp_auth::scenarios,
     ])
 }

@@ -77,14 +77,11 @@ fn install_packages_from_the_missing_packages_fact() {
 
 #[test]
 fn keepalived_from_its_files_service_and_label_facts() {
-    use secrecy::ExposeSecret;
     let ctx = ctx();
     let inv = &ctx.inv;
     let target =
         crate::os::OsTarget::new(OsFamily::Debian, crate::inventory::Flavor::Mariadb).unwrap();
-    let conf =
-        crate::render::render_keepalived_conf(inv, 0, ctx.secrets.vrrp_password.expose_secret())
-            .unwrap();
+    let conf = crate::render::render_keepalived_conf(inv, 0).unwrap();
     let script = crate::render::render_check_script(inv, &target).unwrap();
     let cases: &[(Option<&str>, bool, &str)] = &[
         (
@@ -113,14 +110,11 @@ fn keepalived_from_its_files_service_and_label_facts() {
 /// runs mhactl's unicast one; the two would not hear each other and both take the VIP.
 #[test]
 fn keepalived_of_a_hand_built_pair_starts_after_the_peer_holding_the_vip_is_converted() {
-    use secrecy::ExposeSecret;
     let ctx = ctx();
     let inv = &ctx.inv;
     let target =
         crate::os::OsTarget::new(OsFamily::Debian, crate::inventory::Flavor::Mariadb).unwrap();
-    let mhactls =
-        crate::render::render_keepalived_conf(inv, 1, ctx.secrets.vrrp_password.expose_secret())
-            .unwrap();
+    let mhactls = crate::render::render_keepalived_conf(inv, 1).unwrap();
     let runbook = "vrrp_instance VI_1 {\n    state BACKUP\n    nopreempt\n}\n";
     let script = crate::render::render_check_script(inv, &target).unwrap();
     for (peer_conf, want_wait) in [(runbook, true), (mhactls.as_str(), false)] {
@@ -152,15 +146,12 @@ fn keepalived_of_a_hand_built_pair_starts_after_the_peer_holding_the_vip_is_conv
 /// already held anywhere it starts at once.
 #[test]
 fn keepalived_of_the_lower_node_starts_after_the_first_election() {
-    use secrecy::ExposeSecret;
     let ctx = ctx();
     let inv = &ctx.inv;
     let target =
         crate::os::OsTarget::new(OsFamily::Debian, crate::inventory::Flavor::Mariadb).unwrap();
     let script = crate::render::render_check_script(inv, &target).unwrap();
-    let conf =
-        crate::render::render_keepalived_conf(inv, 1, ctx.secrets.vrrp_password.expose_secret())
-            .unwrap();
+    let conf = crate::render::render_keepalived_conf(inv, 1).unwrap();
     let waits = "start keepalived once node-a holds the VIP (the inventory ranks it first)";
     for (vip_on, node, want_wait) in [
         (None, 1, true),
