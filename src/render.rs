@@ -261,6 +261,16 @@ pub fn render_my_cnf_fenced(
         Vec::new()
     };
     ctx.insert("semi_sync", &semi_sync);
+    let tls = match inv.tls.enabled {
+        true => {
+            let path = |name| crate::os::tls::tls_path(os, name);
+            use crate::os::tls::{CA_FILE, CERT_FILE, KEY_FILE};
+            let (ca, cert, key) = (path(CA_FILE), path(CERT_FILE), path(KEY_FILE));
+            dialect.tls_server_options(&ca, &cert, &key)
+        }
+        false => Vec::new(),
+    };
+    ctx.insert("tls", &tls);
     let path = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string());
     ctx.insert("datadir", &path(&m.datadir));
     ctx.insert("socket", &path(&m.socket));

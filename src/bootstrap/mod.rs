@@ -71,7 +71,7 @@ pub fn run(args: &BootstrapArgs, global: &GlobalArgs) -> Result<ExitCode> {
         for warning in platform::check(&cluster, &inv)? {
             eprintln!("warning: {warning}");
         }
-        let ctx = Arc::new(steps::Ctx { inv, secrets });
+        let ctx = Arc::new(steps::Ctx::new(inv, secrets));
         let ops = steps::all(ctx);
         reports.extend(engine::run(&cluster, &ops, args.dry_run, &progress));
     }

@@ -50,6 +50,7 @@ mod replica_control;
 mod replication;
 mod server_options;
 mod switchover;
+mod tls;
 mod version;
 pub use accounts::{
     account_hosts_sql, alter_own_password_sql, parse_temporary_password, TEMPORARY_PASSWORD_MARKER,
@@ -82,6 +83,7 @@ pub use switchover::{
     parse_pos_wait, probe_writes_by_server_since_sql, tables_in_sql, PosWait, CANARY_TABLE,
     SYSTEM_USERS,
 };
+pub use tls::{days_until_not_after, ReplicaTls};
 pub use version::Version;
 
 /// One result row as (column name, value) pairs.

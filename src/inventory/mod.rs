@@ -29,6 +29,7 @@ mod load;
 mod names;
 mod network;
 mod paths;
+pub(crate) mod tls;
 mod validate;
 
 pub use credentials::{derive_vrrp_password, CredentialRef, SecretName, Secrets};
@@ -39,6 +40,7 @@ pub use load::{load, parse};
 pub use names::{is_reserved_account, is_system_schema};
 pub use network::{parse_network, Network};
 pub use paths::{path_syntax_problem, system_location};
+pub use tls::{NodeCertFiles, TlsSettings, TlsSource};
 pub(crate) use validate::normalize_charset;
 pub use validate::validate;
 
@@ -89,6 +91,9 @@ pub struct Inventory {
     /// Yum repository for MySQL on EL).
     #[serde(default)]
     pub packages: Packages,
+    /// TLS for replication (default: on, with mhactl's own per-cluster CA).
+    #[serde(default)]
+    pub tls: TlsSettings,
     /// Directory the inventory was loaded from; relative paths resolve against it.
     #[serde(skip)]
     pub base_dir: PathBuf,

@@ -49,6 +49,7 @@ pub mod selinux;
 pub mod server_files;
 pub mod services;
 pub mod switchover;
+pub mod tls;
 
 pub use packages::PackageManager;
 pub use release::{OsFamily, OsInfo, OsRelease};

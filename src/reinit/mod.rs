@@ -102,7 +102,7 @@ pub fn run(args: &ReinitArgs, global: &GlobalArgs) -> Result<ExitCode> {
         .map_err(|e| anyhow!(cluster.redact(&format!("{e:#}"))))?;
 
     say("converging the pair with the bootstrap steps");
-    let ctx = Arc::new(crate::bootstrap::steps::Ctx { inv, secrets });
+    let ctx = Arc::new(crate::bootstrap::steps::Ctx::new(inv, secrets));
     let steps = engine::run(
         &cluster,
         &crate::bootstrap::steps::all(ctx),

@@ -15,6 +15,7 @@ pub mod mysqld;
 pub mod pair;
 pub mod replication;
 pub mod switchover;
+pub mod tls;
 
 use super::registry::{self, guarded, NodeCtx, PairCtx};
 use super::Check;
