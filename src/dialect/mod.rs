@@ -83,7 +83,7 @@ pub use switchover::{
     parse_pos_wait, probe_writes_by_server_since_sql, tables_in_sql, PosWait, CANARY_TABLE,
     SYSTEM_USERS,
 };
-pub use tls::{days_until_not_after, ReplicaTls};
+pub use tls::ReplicaTls;
 pub use version::Version;
 
 /// One result row as (column name, value) pairs.

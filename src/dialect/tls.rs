@@ -131,34 +131,6 @@ impl Dialect {
     }
 }
 
-/// Days until an `Ssl_server_not_after` value (`Nov 27 05:40:00 2028 GMT`), from `now`
-/// (Unix seconds); `None` when the value is not in that form.
-pub fn days_until_not_after(value: &str, now: i64) -> Option<i64> {
-    let mut w = value.split_whitespace();
-    let month = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ]
-    .iter()
-    .position(|m| Some(*m) == w.clone().next())? as u8
-        + 1;
-    w.next();
-    let day: u8 = w.next()?.parse().ok()?;
-    let hms: Vec<u8> = w
-        .next()?
-        .split(':')
-        .map(|x| x.parse().ok())
-        .collect::<Option<_>>()?;
-    let year: i32 = w.next()?.parse().ok()?;
-    let date =
-        time::Date::from_calendar_date(year, time::Month::try_from(month).ok()?, day).ok()?;
-    let t = date
-        .with_hms(*hms.first()?, *hms.get(1)?, *hms.get(2)?)
-        .ok()?
-        .assume_utc()
-        .unix_timestamp();
-    Some((t - now).div_euclid(86_400))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,21 +182,5 @@ mod tests {
         ]);
         assert!(ReplicaTls::from_rows(&mysql).unwrap().unwrap().is(None));
         assert_eq!(ReplicaTls::from_rows(&[]).unwrap(), None);
-    }
-
-    #[test]
-    fn days_until_the_certificate_expires() {
-        // 2026-11-27 00:00:00 UTC
-        let now = 1_795_737_600;
-        assert_eq!(
-            days_until_not_after("Dec 27 00:00:00 2026 GMT", now),
-            Some(30)
-        );
-        assert_eq!(
-            days_until_not_after("Nov  1 12:00:00 2026 GMT", now),
-            Some(-26)
-        );
-        assert_eq!(days_until_not_after("", now), None);
-        assert_eq!(days_until_not_after("soon", now), None);
     }
 }

@@ -1,7 +1,7 @@
 //! Facts about TLS for replication (issue 19): the node's TLS files (owner, mode,
 //! SHA-256: never the content) and an account's TLS requirement. The replica's TLS
-//! settings come from the replica status row (`dialect::ReplicaTls`), the certificate's
-//! expiry from `Ssl_server_not_after` ([`super::server::GlobalStatus`]).
+//! settings come from the replica status row (`dialect::ReplicaTls`); the certificate
+//! itself (not a secret) is read as a file.
 
 use super::accounts::Account;
 use super::{get, Fact, FactKind, Lifetime, Raw, Source};
@@ -68,16 +68,5 @@ pub fn account_ssl_type(node: &NodeHandle, user: &str, host: &str) -> Result<Opt
             user: user.into(),
             host: host.into(),
         },
-    )
-}
-
-/// When `node`'s server certificate expires (`Ssl_server_not_after`; `None`: no TLS).
-pub fn ssl_not_after(node: &NodeHandle) -> Result<Option<String>> {
-    Ok(
-        get::<super::server::GlobalStatus>(node, &["Ssl_server_not_after"][..])?
-            .into_iter()
-            .next()
-            .and_then(|(_, v)| v)
-            .filter(|v| !v.trim().is_empty()),
     )
 }

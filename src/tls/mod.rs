@@ -112,6 +112,13 @@ impl Pki {
     }
 }
 
+/// When a certificate (PEM) expires.
+pub fn not_after(cert_pem: &str) -> Result<time::OffsetDateTime> {
+    Ok(rcgen::CertificateParams::from_ca_cert_pem(cert_pem)
+        .map_err(|e| anyhow!("not a PEM certificate: {e}"))?
+        .not_after)
+}
+
 /// The CA file a client of the pair verifies the servers with (mhactl's own replication
 /// logins): `tls.ca_cert`, or `ca.pem` in `tls.dir`. `None`: TLS is off.
 pub fn ca_path(inv: &Inventory) -> Option<PathBuf> {

@@ -80,3 +80,18 @@ fn own_pki_needs_every_node_and_no_dir() {
         .iter()
         .any(|(f, _)| f == "tls.dir"));
 }
+
+#[test]
+fn node_certificates_expire_after_their_validity_and_the_ca_later() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pki = Pki::load(&inventory(tmp.path())).unwrap().unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let node_days = (not_after(&pki.nodes[0].cert_pem).unwrap() - now).whole_days();
+    assert!(
+        (NODE_VALID_DAYS - 1..=NODE_VALID_DAYS).contains(&node_days),
+        "{node_days}"
+    );
+    let ca_days = (not_after(&pki.ca_pem).unwrap() - now).whole_days();
+    assert!(ca_days > node_days, "{ca_days}");
+    assert!(not_after("not a certificate").is_err());
+}

@@ -32,6 +32,7 @@ mod secrets;
 mod semisync;
 mod status;
 mod switchover;
+mod tls;
 mod verify;
 mod verify_server;
 mod vrrp_auth;
@@ -64,6 +65,7 @@ fn main() {
         semisync::scenarios,
         status::scenarios,
         switchover::scenarios,
+        tls::scenarios,
         verify::scenarios,
         verify_server::scenarios,
         vrrp_auth::scenarios,

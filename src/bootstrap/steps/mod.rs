@@ -61,10 +61,17 @@ pub fn all(ctx: Arc<Ctx>) -> Vec<Box<dyn Operation>> {
         Box::new(admin_access::AdminAccess(ctx.clone())),
         Box::new(data_directory::DataDirectory(ctx.clone())),
         Box::new(tls_files::TlsFiles(ctx.clone())),
+        Box::new(replication_tls::ReplicationTls(
+            ctx.clone(),
+            replication_tls::Phase::BeforeServerConfig,
+        )),
         Box::new(server_config::ServerConfig(ctx.clone())),
         Box::new(replication_user::ReplicationUser(ctx.clone())),
         Box::new(replication::Replication(ctx.clone())),
-        Box::new(replication_tls::ReplicationTls(ctx.clone())),
+        Box::new(replication_tls::ReplicationTls(
+            ctx.clone(),
+            replication_tls::Phase::AfterReplication,
+        )),
         Box::new(app_users::AppUsers(ctx.clone())),
         Box::new(fence_agent::FenceAgent(ctx.clone())),
         Box::new(keepalived::Keepalived(ctx.clone())),

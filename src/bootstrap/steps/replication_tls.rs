@@ -4,7 +4,8 @@
 //! account each node holds for its peer requires TLS (`REQUIRE SSL`), so that a login
 //! without TLS is refused. With `tls.enabled: false`, both are undone.
 //!
-//! Runs after `replication` (the replica exists and runs). Changing only the SSL options
+//! Runs after `replication` (the replica exists and runs); turning TLS off also runs
+//! before `server-config` as `replication-tls-off` ([`Phase`]). Changing only the SSL options
 //! names no host, so the replica keeps its position; it is stopped for the change and
 //! started again, then confirmed as after any change. Order on each node: turning TLS
 //! on, the replica first, then the account (a connected replica keeps its connection:
@@ -19,15 +20,35 @@ use crate::replication_confirm::{confirm_replication, SourceEndpoint, CONFIRM_TI
 use anyhow::Result;
 use std::sync::Arc;
 
-/// The `replication-tls` step.
-pub(super) struct ReplicationTls(pub(super) Arc<Ctx>);
+/// The `replication-tls` step, in one of its two places.
+pub(super) struct ReplicationTls(pub(super) Arc<Ctx>, pub(super) Phase);
+
+/// Where the step runs: TLS is turned on once the servers have their certificates
+/// (after `server-config` and `replication`), and off before `server-config` takes the
+/// certificates away (a replica that requires TLS of a server without it stops with
+/// error 2026).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Phase {
+    /// `replication-tls-off`, before `server-config`: only turns TLS off.
+    BeforeServerConfig,
+    /// `replication-tls`, after `replication`: either way.
+    AfterReplication,
+}
 
 impl Operation for ReplicationTls {
     fn name(&self) -> &'static str {
-        "replication-tls"
+        match self.1 {
+            Phase::BeforeServerConfig => "replication-tls-off",
+            Phase::AfterReplication => "replication-tls",
+        }
     }
     fn plan(&self, cluster: &Cluster, i: usize) -> Result<Plan> {
         let inv = &self.0.inv;
+        if self.1 == Phase::BeforeServerConfig && inv.tls.enabled {
+            return Ok(Plan::Noop(
+                "TLS for replication is on (set up after the replication step)".into(),
+            ));
+        }
         let node = &cluster.nodes[i];
         let d = facts::dialect(node)?;
         let (target, _) = facts::os_target(node, inv.mysql.flavor)?;

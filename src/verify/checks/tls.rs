@@ -7,7 +7,7 @@
 //! Together on both nodes, `replication-tls` proves both channels encrypted: a running
 //! IO thread logged in as an account that refuses logins without TLS.
 
-use crate::dialect::{days_until_not_after, quote_account, ReplicaTls};
+use crate::dialect::{quote_account, ReplicaTls};
 use crate::facts;
 use crate::os::tls::{tls_path, CA_FILE, CERT_FILE};
 use crate::verify::registry::{CheckKind, Fact, Run, Scope, SqlCtx, When};
@@ -32,7 +32,7 @@ pub const TLS_CERTIFICATE: CheckKind = CheckKind {
     name: "tls-certificate",
     severity: Severity::Warning,
     scope: Scope::Node,
-    reads: &[Fact::GlobalStatus, Fact::Variables],
+    reads: &[Fact::RenderedFile, Fact::Variables],
     when: When::Always,
     run: Run::Sql {
         check: |c| c.host.inv.tls.enabled.then(|| certificate(c)),
@@ -119,17 +119,16 @@ fn certificate(c: &SqlCtx) -> Result<Check> {
             ),
         ));
     }
-    let Some(not_after) = facts::tls::ssl_not_after(node)? else {
-        return Ok(TLS_CERTIFICATE.fail(n, "the server has no TLS certificate loaded"));
+    let Some(pem) = facts::host::rendered_file(node, &want)? else {
+        return Ok(TLS_CERTIFICATE.fail(n, format!("{want} is missing")));
+    };
+    let not_after = match crate::tls::not_after(&pem) {
+        Ok(t) => t,
+        Err(e) => return Ok(TLS_CERTIFICATE.fail(n, format!("{want}: {e:#}"))),
     };
     // The control host's clock (clock-skew compares the nodes').
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let Some(days) = days_until_not_after(&not_after, now) else {
-        return Ok(TLS_CERTIFICATE.fail(
-            n,
-            format!("cannot read the certificate's expiry {not_after:?}"),
-        ));
-    };
+    let days = (not_after - time::OffsetDateTime::now_utc()).whole_days();
+    let not_after = not_after.date();
     let warn_days = crate::tls::EXPIRY_WARNING_DAYS;
     Ok(if days < 0 {
         TLS_CERTIFICATE.fail(
