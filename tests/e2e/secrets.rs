@@ -68,10 +68,10 @@ fn expect_masked(inv: &str, secrets: &[&str], verify_lines: &[&str], diff_lines:
     }
 }
 
-fn secrets_are_masked_on_both_sides_of_every_diff_and_detail(lab: Lab) {
+/// The lab's inventory with `vip.advert_int_s: 1`: VRRPv2, whole-second adverts (the
+/// only keepalived.conf an older mhactl wrote with `auth_pass`; also vrrp_auth.rs).
+pub(crate) fn use_vrrpv2(lab: &Lab) {
     let inv = lab.inventory();
-    // VRRPv2 (whole-second adverts): the only keepalived.conf an older mhactl wrote
-    // with a password (`auth_pass`; mhactl writes none since issue 19).
     let text = std::fs::read_to_string(&inv).unwrap();
     assert!(text.contains("\nvip:\n"), "{text}");
     std::fs::write(
@@ -79,6 +79,13 @@ fn secrets_are_masked_on_both_sides_of_every_diff_and_detail(lab: Lab) {
         text.replacen("\nvip:\n", "\nvip:\n  advert_int_s: 1\n", 1),
     )
     .unwrap();
+}
+
+fn secrets_are_masked_on_both_sides_of_every_diff_and_detail(lab: Lab) {
+    let inv = lab.inventory();
+    // VRRPv2 (whole-second adverts): the only keepalived.conf an older mhactl wrote
+    // with a password (`auth_pass`; mhactl writes none since issue 19).
+    use_vrrpv2(&lab);
     mhactl_ok(&["-i", &inv, "bootstrap"]);
     let old_vrrp = lab.secret("vrrp_password");
     let old_repl = lab.secret("replication_password");

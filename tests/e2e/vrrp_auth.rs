@@ -14,14 +14,8 @@ const OLD_PASS: &str = "Old7Pass";
 
 fn an_old_auth_pass_block_goes_away_with_a_reload_and_the_vip_stays(lab: Lab) {
     let inv = lab.inventory();
-    let text = std::fs::read_to_string(&inv).unwrap();
-    assert!(text.contains("\nvip:\n"), "{text}");
     // VRRPv2 (whole-second adverts): the only configuration that ever had the block.
-    std::fs::write(
-        &inv,
-        text.replacen("\nvip:\n", "\nvip:\n  advert_int_s: 1\n", 1),
-    )
-    .unwrap();
+    crate::secrets::use_vrrpv2(&lab);
     lab.bootstrap_ok();
     // The older mhactl's file: the PASS block where the comment is now, on both nodes,
     // loaded by both keepalived (reloaded together: a node drops advertisements whose

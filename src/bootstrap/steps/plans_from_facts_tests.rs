@@ -213,3 +213,77 @@ fn keepalived_facts(n: &NodeHandle, conf: Option<&str>, script: &str, running: b
     // In a network namespace of its own (like the lab): no process events.
     facts::remember::<host::TrackProcessFact>(n, &(), None);
 }
+
+/// Issue 19: `replication-tls` from the replica's TLS columns and the account's
+/// `ssl_type`: the replica first, then `REQUIRE SSL`; nothing once both are right; the
+/// `replication-tls-off` place does nothing while TLS is on.
+#[test]
+fn replication_tls_from_the_replica_status_and_the_accounts_ssl_type() {
+    use crate::facts::accounts::Account;
+    let ca = "/etc/mysql/mhactl-tls/ca.pem";
+    let row = |ssl: &str, file: &str, verify: &str| {
+        vec![vec![
+            ("Master_SSL_Allowed".to_string(), Some(ssl.to_string())),
+            ("Master_SSL_CA_File".to_string(), Some(file.to_string())),
+            (
+                "Master_SSL_Verify_Server_Cert".to_string(),
+                Some(verify.to_string()),
+            ),
+        ]]
+    };
+    let cases = [
+        (
+            row("No", "", "No"),
+            "",
+            "change: replicate from node-b over TLS, verifying its certificate, \
+             'repl'@'10.0.0.12' REQUIRE SSL",
+        ),
+        (
+            row("Yes", ca, "Yes"),
+            "",
+            "change: 'repl'@'10.0.0.12' REQUIRE SSL",
+        ),
+        (
+            row("Yes", ca, "No"),
+            "ANY",
+            "change: replicate from node-b over TLS, verifying its certificate",
+        ),
+        (
+            row("Yes", ca, "Yes"),
+            "ANY",
+            "noop: replicating from node-b over TLS, its certificate verified against \
+             /etc/mysql/mhactl-tls/ca.pem; 'repl'@'10.0.0.12' requires TLS",
+        ),
+    ];
+    for (rows, ssl_type, want) in cases {
+        let c = silent_pair();
+        let n = &c.nodes[0];
+        facts::remember::<facts::server::ServerVersion>(
+            n,
+            &(),
+            Some(crate::dialect::Dialect::from_version_string("10.11.6-MariaDB").unwrap()),
+        );
+        facts::remember::<facts::server::ReplicaStatusFact>(
+            n,
+            &(),
+            facts::server::ReplicaState {
+                status: Ok(None),
+                using_gtid: None,
+                rows,
+            },
+        );
+        facts::remember::<facts::tls::AccountSslType>(
+            n,
+            &Account {
+                user: "repl".into(),
+                host: "10.0.0.12".into(),
+            },
+            Some(ssl_type.into()),
+        );
+        assert_eq!(plan(&c, "replication-tls"), want, "ssl_type {ssl_type:?}");
+        assert_eq!(
+            plan(&c, "replication-tls-off"),
+            "noop: TLS for replication is on (set up after the replication step)"
+        );
+    }
+}

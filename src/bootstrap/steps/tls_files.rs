@@ -73,6 +73,14 @@ impl Operation for TlsFiles {
                 Box::new(move |_: &Cluster, _| pki.save()),
             ));
         }
+        if dir_ok && modes_ok && content_changed.is_empty() {
+            // Only the control host's files were missing (e.g. the peer's new certificate).
+            return Ok(Plan::Change(Change {
+                summary: what.join(", "),
+                actions,
+                diff: None,
+            }));
+        }
         actions.push(Action::Run(RemoteCommand::new(
             os_tls::prepare_dir_command(dir),
         )));
