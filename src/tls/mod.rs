@@ -283,5 +283,6 @@ fn check_san(cert_pem: &str, inv: &Inventory, i: usize) -> Result<()> {
     }
 }
 
+pub mod rotate;
 #[cfg(test)]
 mod tests;

@@ -48,6 +48,18 @@ pub use crate::os::selinux::{
     CheckScriptLabel, CHECK_SCRIPT_SELINUX_TYPE,
 };
 
+/// `mhactl rotate-certs`: the node certificates installed (and loaded online), then the
+/// replicas' TLS confirmed.
+pub fn certificate_rotation(ctx: Arc<Ctx>) -> Vec<Box<dyn Operation>> {
+    vec![
+        Box::new(tls_files::TlsFiles(ctx.clone())),
+        Box::new(replication_tls::ReplicationTls(
+            ctx,
+            replication_tls::Phase::AfterReplication,
+        )),
+    ]
+}
+
 /// All bootstrap steps, in the order they run.
 pub fn all(ctx: Arc<Ctx>) -> Vec<Box<dyn Operation>> {
     vec![
