@@ -99,11 +99,15 @@ impl Dialect {
     }
 
     /// Makes the running server read its certificate files again (MariaDB 10.4+
-    /// `FLUSH SSL`, MySQL 8.0.16+ `ALTER INSTANCE RELOAD TLS`; `None` before those).
+    /// `FLUSH LOCAL SSL`, MySQL 8.0.16+ `ALTER INSTANCE RELOAD TLS`; `None` before those).
+    /// `LOCAL`: MariaDB writes a plain `FLUSH SSL` to the binary log, and the peer's
+    /// replica then runs it while its own files are being replaced (its SQL thread
+    /// stopped with 1105 "Failed to refresh SSL ... Unable to get private key" on the
+    /// lab); MySQL does not log `ALTER INSTANCE`.
     pub fn reload_tls_sql(&self) -> Option<String> {
         let v = self.v();
         if v.mariadb_at_least(10, 4, 0) {
-            Some("FLUSH SSL".into())
+            Some("FLUSH LOCAL SSL".into())
         } else if v.mysql_at_least(8, 0, 16) {
             Some("ALTER INSTANCE RELOAD TLS".into())
         } else {
@@ -154,6 +158,15 @@ mod tests {
         );
         assert!(!mysql.contains("HOST"));
         assert!(d("8.4.3").replica_tls_sql(None).contains("SOURCE_SSL=0"));
+        // Never replicated to the peer (see reload_tls_sql).
+        assert_eq!(
+            d("10.11.6-MariaDB").reload_tls_sql().as_deref(),
+            Some("FLUSH LOCAL SSL")
+        );
+        assert_eq!(
+            d("8.4.3").reload_tls_sql().as_deref(),
+            Some("ALTER INSTANCE RELOAD TLS")
+        );
         assert_eq!(
             d("8.4.3").require_ssl_sql("repl", "10.0.0.2", true),
             "ALTER USER 'repl'@'10.0.0.2' REQUIRE SSL"

@@ -1,5 +1,5 @@
 //! `mhactl rotate-certs` (issue 19): new node certificates from the cluster's own CA,
-//! installed and loaded by the running servers (`FLUSH SSL` / `ALTER INSTANCE RELOAD
+//! installed and loaded by the running servers (`FLUSH LOCAL SSL` / `ALTER INSTANCE RELOAD
 //! TLS`): no restart, the VIP stays where it is, connected replicas keep their
 //! connection and verify the new certificate at their next one (the CA is the same).
 //!
