@@ -7,14 +7,11 @@
 //! (`<node>.pem.replaced-<unix time>`). A failed run is finished by running it (or
 //! bootstrap) again: the new certificates are already saved.
 
-use crate::engine::{self, StepStatus};
 use crate::error::UsageError;
-use crate::global::{GlobalArgs, OutputFormat};
+use crate::global::GlobalArgs;
 use crate::inventory::TlsSource;
-use crate::report;
 use anyhow::{Context, Result};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 /// `mhactl rotate-certs` flags.
 #[derive(Debug, clap::Args)]
@@ -48,50 +45,21 @@ pub fn run(args: &RotateCertsArgs, global: &GlobalArgs) -> Result<ExitCode> {
             Some(TlsSource::Managed(dir)) => dir,
         };
     let secrets = crate::session::resolve_secrets(&inv)?;
-    let started = std::time::Instant::now();
-    let crate::session::Session {
-        inv,
-        secrets,
-        connected,
-    } = crate::session::Session::connect(
+    crate::bootstrap::run_steps(
+        crate::bootstrap::StepsRun {
+            command: "rotate-certs",
+            dry_run: false,
+            diffs: false,
+        },
         inv,
         secrets,
         global,
-        &crate::session::Opening {
-            lock_for: Some("rotate-certs"),
-            show_nodes: true,
-            diffs: false,
-            reachable_only: false,
+        |cluster, inv| {
+            preflight(cluster, inv)?;
+            set_aside(inv, &dir)
         },
-    );
-    let (cluster, mut reports, progress) =
-        (connected.cluster, connected.reports, connected.progress);
-    let ok_connect = reports.iter().all(|r| r.status != StepStatus::Failed);
-    if ok_connect && crate::interrupt::requested().is_none() {
-        let cluster = cluster.expect("connected");
-        preflight(&cluster, &inv)?;
-        set_aside(&inv, &dir)?;
-        let ctx = Arc::new(crate::bootstrap::steps::Ctx::new(inv, secrets));
-        let ops = crate::bootstrap::steps::certificate_rotation(ctx);
-        reports.extend(engine::run(&cluster, &ops, false, &progress));
-    }
-    progress.finish();
-    let ok = reports.iter().all(|r| r.status != StepStatus::Failed);
-    let changed = reports
-        .iter()
-        .filter(|r| r.status == StepStatus::Changed)
-        .count();
-    match global.output {
-        OutputFormat::Json => report::print_json(ok, changed, &reports),
-        OutputFormat::Text => {
-            report::print_summary("rotate-certs", false, &reports, started.elapsed())
-        }
-    }
-    Ok(if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+        crate::bootstrap::steps::certificate_rotation,
+    )
 }
 
 /// Refused before anything changes unless both servers already run mhactl's certificate:
