@@ -54,6 +54,9 @@ pub enum Command {
     /// Move the VIP to the peer on purpose: fence, catch up, move, unfence; rolls back on any error.
     #[command(after_help = crate::help::SWITCHOVER)]
     Switchover(crate::switchover::SwitchoverArgs),
+    /// New node certificates from the cluster's CA, loaded by the servers without a restart.
+    #[command(after_help = "Examples:\n  mhactl -i inventory.yaml rotate-certs\n")]
+    RotateCerts(crate::tls::rotate::RotateCertsArgs),
     /// Rebuild one node from its healthy peer (its data directory is moved aside).
     #[command(
         after_help = "Examples:\n  mhactl -i inventory.yaml reinit node-b --yes-destroy-data\n"
@@ -147,6 +150,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::FailoverTest(args) => crate::failover::run(&args, &cli.global),
         Command::Switchover(args) => crate::switchover::run(&args, &cli.global),
         Command::Reinit(args) => crate::reinit::run(&args, &cli.global),
+        Command::RotateCerts(args) => crate::tls::rotate::run(&args, &cli.global),
         Command::Status(args) => crate::status::run(&args, &cli.global),
         Command::Init(args) => crate::init::run(&args, &cli.global),
         Command::Completions(args) => crate::help::completions(Cli::command(), args.shell),

@@ -223,6 +223,7 @@ fn node_handle(inv: &Inventory, secrets: &Secrets, i: usize, t: Arc<dyn Transpor
         let login = crate::sql::Login {
             user: ADMIN_USER.into(),
             password: root_password.clone(),
+            tls_ca: None,
         };
         Ok(Box::new(crate::sql::MysqlConn::connect(
             &connector_transport,

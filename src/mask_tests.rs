@@ -175,3 +175,16 @@ fn a_replication_error_quoting_the_statement() {
     let out = mask(FileKind::Other, maria);
     assert!(!out.contains("94BDCEBE"), "{out}");
 }
+
+/// Issue 19: mhactl no longer writes `auth_pass`, but the keepalived.conf an older
+/// mhactl wrote (VRRPv2) still holds one, so the upgrade's diff removes a secret.
+#[test]
+fn a_removed_auth_pass_is_masked_in_the_upgrade_diff() {
+    let old = "    advert_int 2\n    authentication {\n        auth_type PASS\n        \
+               auth_pass Vr9pQ2xz\n    }\n    unicast_src_ip 10.0.0.1\n";
+    let new = "    advert_int 2\n    ! No authentication block\n    unicast_src_ip 10.0.0.1\n";
+    let diff = crate::engine::file_diff("/etc/keepalived/keepalived.conf", Some(old), new);
+    assert!(!diff.contains("Vr9pQ2xz"), "{diff}");
+    assert!(diff.contains("-        auth_pass ***(old)\n"), "{diff}");
+    assert!(diff.contains("-        auth_type PASS\n"), "{diff}");
+}

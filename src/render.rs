@@ -27,9 +27,6 @@ pub const VIP_REFUSE_TEMPLATE: &str = "vip-refuse.nft.tera";
 /// is still read-only (it keeps waiting: consistency before availability).
 pub const FENCE_CATCH_UP_TIMEOUT_S: u64 = 10;
 
-/// The longest VRRP `auth_pass` keepalived uses (it truncates longer ones).
-pub const VRRP_PASSWORD_MAX: usize = 8;
-
 /// Options for keepalived.conf that the inventory does not (yet) carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeepalivedOptions {
@@ -270,6 +267,16 @@ pub fn render_my_cnf_fenced(
         Vec::new()
     };
     ctx.insert("semi_sync", &semi_sync);
+    let tls = match inv.tls.enabled {
+        true => {
+            let path = |name| crate::os::tls::tls_path(os, name);
+            use crate::os::tls::{CA_FILE, CERT_FILE, KEY_FILE};
+            let (ca, cert, key) = (path(CA_FILE), path(CERT_FILE), path(KEY_FILE));
+            dialect.tls_server_options(&ca, &cert, &key)
+        }
+        false => Vec::new(),
+    };
+    ctx.insert("tls", &tls);
     let path = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string());
     ctx.insert("datadir", &path(&m.datadir));
     ctx.insert("socket", &path(&m.socket));
@@ -346,17 +353,15 @@ fn dedup<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
 }
 
 /// Renders keepalived.conf for node `node` with the default options (unicast to the peer).
-pub fn render_keepalived_conf(inv: &Inventory, node: usize, vrrp_password: &str) -> Result<String> {
-    render_keepalived_conf_with(inv, node, vrrp_password, &KeepalivedOptions::default())
+pub fn render_keepalived_conf(inv: &Inventory, node: usize) -> Result<String> {
+    render_keepalived_conf_with(inv, node, &KeepalivedOptions::default())
 }
 
-/// Renders keepalived.conf for node `node`. The VRRP password must be 1 to
-/// [`VRRP_PASSWORD_MAX`] printable ASCII characters without spaces, quotes, braces or
-/// comment characters (keepalived would silently truncate a longer one).
+/// Renders keepalived.conf for node `node`. It holds no secret: no VRRP authentication
+/// (unicast to the peer is the protection, docs/failover.md).
 pub fn render_keepalived_conf_with(
     inv: &Inventory,
     node: usize,
-    vrrp_password: &str,
     opts: &KeepalivedOptions,
 ) -> Result<String> {
     let n = node_at(inv, node)?;
@@ -364,14 +369,6 @@ pub fn render_keepalived_conf_with(
     check_keepalived_word("cluster name", &inv.cluster)?;
     check_keepalived_word("node name", &n.name)?;
     check_keepalived_word("VIP interface", &inv.vip.interface)?;
-    if !vrrp_password.is_ascii() || vrrp_password.len() > VRRP_PASSWORD_MAX {
-        bail!(
-            "the VRRP password must be at most {VRRP_PASSWORD_MAX} ASCII characters \
-             (keepalived's PASS authentication truncates longer ones)"
-        );
-    }
-    check_keepalived_word("VRRP password", vrrp_password)
-        .map_err(|_| anyhow!("the VRRP password contains a character keepalived.conf cannot hold (space, quote, brace, ! or #)"))?;
     if inv.vip.virtual_router_id == 0 {
         bail!("virtual_router_id must be between 1 and 255");
     }
@@ -397,7 +394,6 @@ pub fn render_keepalived_conf_with(
     );
     insert_detection_timers(&mut ctx, inv, &timers, node);
     ctx.insert("track_process", &opts.track_process.unwrap_or_default());
-    ctx.insert("vrrp_password", vrrp_password);
     ctx.insert("unicast", &opts.unicast);
     ctx.insert(
         "release_file",

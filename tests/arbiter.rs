@@ -31,7 +31,7 @@ fn os() -> OsTarget {
 fn golden_keepalived_with_arbiter() {
     let inv = inventory(&yaml());
     for (i, name) in ["node-a", "node-b"].iter().enumerate() {
-        let conf = render_keepalived_conf(&inv, i, "s3cret").unwrap();
+        let conf = render_keepalived_conf(&inv, i).unwrap();
         let peer = if i == 0 { "10.213.0.12" } else { "10.213.0.11" };
         assert!(
             conf.contains(&format!(
@@ -51,7 +51,7 @@ fn golden_keepalived_with_arbiter() {
 fn without_an_arbiter_nothing_changes() {
     let without = yaml().replace("  arbiter: 10.213.0.1\n", "");
     let inv = inventory(&without);
-    let conf = render_keepalived_conf(&inv, 0, "s3cret").unwrap();
+    let conf = render_keepalived_conf(&inv, 0).unwrap();
     assert!(!conf.contains("arbiter"), "{conf}");
     let script = render_check_script(&inv, &os()).unwrap();
     assert!(!script.contains("arbiter"), "{script}");

@@ -38,7 +38,7 @@ fn os() -> OsTarget {
 
 #[test]
 fn default_is_vrrpv3_every_0_3_s_without_authentication() {
-    let conf = render_keepalived_conf(&inventory(YAML), 1, "s3cret").unwrap();
+    let conf = render_keepalived_conf(&inventory(YAML), 1).unwrap();
     assert!(
         conf.contains("    version 3\n    advert_int 0.3\n"),
         "{conf}"
@@ -71,22 +71,24 @@ fn levels_and_the_older_advert_int_s() {
         "  virtual_router_id: 51\n",
         "  virtual_router_id: 51\n  detection: fast\n",
     );
-    let conf = render_keepalived_conf(&inventory(&fast), 0, "s3cret").unwrap();
+    let conf = render_keepalived_conf(&inventory(&fast), 0).unwrap();
     assert!(conf.contains("    advert_int 0.1\n"), "{conf}");
     let relaxed = YAML.replace(
         "  virtual_router_id: 51\n",
         "  virtual_router_id: 51\n  detection: relaxed\n",
     );
-    let conf = render_keepalived_conf(&inventory(&relaxed), 0, "s3cret").unwrap();
+    let conf = render_keepalived_conf(&inventory(&relaxed), 0).unwrap();
     assert!(conf.contains("    version 3\n    advert_int 1\n"), "{conf}");
-    // vip.advert_int_s keeps working: whole seconds over VRRPv2, with its PASS block.
+    // vip.advert_int_s keeps working: whole seconds over VRRPv2, without authentication
+    // (PASS sends its password in clear; unicast to the peer is the protection).
     let legacy = YAML.replace(
         "  virtual_router_id: 51\n",
         "  virtual_router_id: 51\n  advert_int_s: 2\n",
     );
-    let conf = render_keepalived_conf(&inventory(&legacy), 0, "s3cret").unwrap();
+    let conf = render_keepalived_conf(&inventory(&legacy), 0).unwrap();
     assert!(conf.contains("    version 2\n    advert_int 2\n"), "{conf}");
-    assert!(conf.contains("auth_type PASS"), "{conf}");
+    assert!(!conf.contains("authentication {"), "{conf}");
+    assert!(!conf.contains("auth_"), "{conf}");
     // Both: refused, with the way out.
     let both = legacy.replace(
         "  advert_int_s: 2\n",
@@ -110,7 +112,7 @@ fn levels_and_the_older_advert_int_s() {
 #[test]
 fn track_process_only_with_keepalived_2_0_11_and_process_events() {
     let inv = inventory(YAML);
-    let render = |o: KeepalivedOptions| render_keepalived_conf_with(&inv, 0, "s3cret", &o).unwrap();
+    let render = |o: KeepalivedOptions| render_keepalived_conf_with(&inv, 0, &o).unwrap();
     let v = |a, b, c| Some(KeepalivedVersion::new(a, b, c));
     let with = KeepalivedOptions::for_keepalived(v(2, 2, 8))
         .with_track_process(v(2, 2, 8), Some("mariadbd"));

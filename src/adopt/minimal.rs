@@ -220,6 +220,12 @@ impl MinimalInventory {
             firewall: Default::default(),
             writes: Default::default(),
             packages: Default::default(),
+            // Discovery logs in the way the hand-built pair takes logins: without TLS
+            // (the inventory adopt writes leaves TLS at mhactl's default, on).
+            tls: crate::inventory::TlsSettings {
+                enabled: false,
+                ..Default::default()
+            },
             base_dir: self.base_dir.clone(),
         }
     }

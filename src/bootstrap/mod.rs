@@ -45,6 +45,48 @@ pub fn run(args: &BootstrapArgs, global: &GlobalArgs) -> Result<ExitCode> {
         eprintln!("warning: {warning}");
     }
     let secrets = crate::session::resolve_secrets(&inv)?;
+    run_steps(
+        StepsRun {
+            command: "bootstrap",
+            dry_run: args.dry_run,
+            // A dry run's summary on stdout has the diffs; JSON has them in the report.
+            diffs: args.diff && !args.dry_run && global.output == OutputFormat::Text,
+        },
+        inv,
+        secrets,
+        global,
+        |cluster, inv| {
+            // Refusals that need the nodes' OS: before any step runs.
+            for warning in platform::check(cluster, inv)? {
+                eprintln!("warning: {warning}");
+            }
+            Ok(())
+        },
+        steps::all,
+    )
+}
+
+/// How a command that runs bootstrap steps runs them ([`run_steps`]).
+pub(crate) struct StepsRun {
+    /// The command's name: the node lock's holder, the summary's and messages' word.
+    pub command: &'static str,
+    /// Plan only.
+    pub dry_run: bool,
+    /// Print each file diff as the step runs.
+    pub diffs: bool,
+}
+
+/// Connect to both nodes (locked for `run.command`), check `before` once connected, run
+/// the steps `ops` makes through the engine and report them: bootstrap, and
+/// `rotate-certs` with its two steps.
+pub(crate) fn run_steps(
+    run: StepsRun,
+    inv: crate::inventory::Inventory,
+    secrets: crate::inventory::Secrets,
+    global: &GlobalArgs,
+    before: impl FnOnce(&engine::Cluster, &crate::inventory::Inventory) -> Result<()>,
+    ops: impl FnOnce(Arc<steps::Ctx>) -> Vec<Box<dyn engine::Operation>>,
+) -> Result<ExitCode> {
     let started = Instant::now();
     // Locking makes the run cooperative: a signal stops it between steps (see `engine::run`).
     let crate::session::Session {
@@ -56,10 +98,9 @@ pub fn run(args: &BootstrapArgs, global: &GlobalArgs) -> Result<ExitCode> {
         secrets,
         global,
         &crate::session::Opening {
-            lock_for: Some("bootstrap"),
+            lock_for: Some(run.command),
             show_nodes: true,
-            // A dry run's summary on stdout has the diffs; JSON has them in the report.
-            diffs: args.diff && !args.dry_run && global.output == OutputFormat::Text,
+            diffs: run.diffs,
             reachable_only: false,
         },
     );
@@ -68,13 +109,9 @@ pub fn run(args: &BootstrapArgs, global: &GlobalArgs) -> Result<ExitCode> {
     let ok_connect = reports.iter().all(|r| r.status != StepStatus::Failed);
     if ok_connect && crate::interrupt::requested().is_none() {
         let cluster = cluster.expect("connected");
-        // Refusals that need the nodes' OS: before any step runs.
-        for warning in platform::check(&cluster, &inv)? {
-            eprintln!("warning: {warning}");
-        }
-        let ctx = Arc::new(steps::Ctx { inv, secrets });
-        let ops = steps::all(ctx);
-        reports.extend(engine::run(&cluster, &ops, args.dry_run, &progress));
+        before(&cluster, &inv)?;
+        let ops = ops(Arc::new(steps::Ctx::new(inv, secrets)));
+        reports.extend(engine::run(&cluster, &ops, run.dry_run, &progress));
     }
     progress.finish();
     let ok = reports.iter().all(|r| r.status != StepStatus::Failed);
@@ -90,17 +127,18 @@ pub fn run(args: &BootstrapArgs, global: &GlobalArgs) -> Result<ExitCode> {
             &reports,
         ),
         OutputFormat::Text => {
-            report::print_summary("bootstrap", args.dry_run, &reports, started.elapsed())
+            report::print_summary(run.command, run.dry_run, &reports, started.elapsed())
         }
     }
     if let Some(sig) = crate::interrupt::requested() {
         // The summary above shows what was done; the connections (and with them the
         // node locks and the private socket directories) go when `cluster` is dropped.
         let last = reports.last().map(|r| r.step.as_str()).unwrap_or("connect");
+        let command = run.command;
         return Err(
             anyhow::Error::from(crate::interrupt::Interrupted(sig)).context(format!(
-                "bootstrap stopped after step {last}; every step is either done or not started, \
-                 so running `mhactl bootstrap` again finishes the job"
+                "{command} stopped after step {last}; every step is either done or not started, \
+                 so running `mhactl {command}` again finishes the job"
             )),
         );
     }

@@ -25,7 +25,7 @@ pub(super) fn ctx_with(mysql: &str, credentials: &str) -> Arc<Ctx> {
     let inv = crate::inventory::parse(&text, "inventory.yaml").expect("valid inventory");
     std::env::set_var("MHACTL_TEST_STEPS_PW", PASSWORD);
     let secrets = crate::inventory::Secrets::resolve(&inv, false).expect("secrets");
-    Arc::new(Ctx { inv, secrets })
+    Arc::new(Ctx::new(inv, secrets))
 }
 
 /// Two Debian nodes running MariaDB 10.11 with SysV services; `setup` adds recordings.

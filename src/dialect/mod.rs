@@ -51,6 +51,7 @@ mod replica_control;
 mod replication;
 mod server_options;
 mod switchover;
+mod tls;
 mod version;
 pub use accounts::{
     account_hosts_sql, alter_own_password_sql, parse_temporary_password, TEMPORARY_PASSWORD_MARKER,
@@ -83,6 +84,7 @@ pub use switchover::{
     parse_pos_wait, probe_writes_by_server_since_sql, tables_in_sql, PosWait, CANARY_TABLE,
     SYSTEM_USERS,
 };
+pub use tls::ReplicaTls;
 pub use version::Version;
 
 /// One result row as (column name, value) pairs.

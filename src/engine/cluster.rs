@@ -82,6 +82,7 @@ impl NodeHandle {
         let login = crate::sql::Login {
             user: user.into(),
             password: Some(current.clone()),
+            tls_ca: None,
         };
         f(target, &login, true)?.exec(&crate::sql::alter_own_password_sql(new))
     }

@@ -42,6 +42,7 @@ pub mod scope;
 pub mod security;
 pub mod server;
 pub mod tables;
+pub mod tls;
 
 #[cfg(test)]
 mod fixture_tests;

@@ -63,6 +63,8 @@ pub fn server_id_through_vip(
     let login = crate::sql::Login {
         user: inv.mysql.replication_user.clone(),
         password: Some(replication_password.clone()),
+        // Over TLS once the cluster has its CA (the holder's account requires TLS then).
+        tls_ca: crate::tls::ca_path(inv).filter(|p| p.exists()),
     };
     let target = crate::transport::ForwardTarget::Tcp(inv.vip.address.to_string(), inv.mysql.port);
     let mut conn = cluster.peer(holder).login(&target, &login)?;

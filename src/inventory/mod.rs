@@ -31,6 +31,7 @@ mod names;
 mod network;
 mod paths;
 mod ssh_access;
+pub(crate) mod tls;
 mod validate;
 
 pub use credentials::{derive_vrrp_password, CredentialRef, SecretName, Secrets};
@@ -42,6 +43,7 @@ pub use names::{is_reserved_account, is_system_schema};
 pub use network::{parse_network, Network};
 pub use paths::{path_syntax_problem, system_location};
 pub use ssh_access::become_password;
+pub use tls::{NodeCertFiles, TlsSettings, TlsSource};
 pub(crate) use validate::normalize_charset;
 pub use validate::validate;
 
@@ -92,6 +94,9 @@ pub struct Inventory {
     /// Yum repository for MySQL on EL).
     #[serde(default)]
     pub packages: Packages,
+    /// TLS for replication (default: on, with mhactl's own per-cluster CA).
+    #[serde(default)]
+    pub tls: TlsSettings,
     /// Directory the inventory was loaded from; relative paths resolve against it.
     #[serde(skip)]
     pub base_dir: PathBuf,

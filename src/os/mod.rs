@@ -51,6 +51,7 @@ pub mod selinux;
 pub mod server_files;
 pub mod services;
 pub mod switchover;
+pub mod tls;
 pub mod vip_refuse;
 
 pub use packages::PackageManager;

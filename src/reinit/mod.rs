@@ -102,7 +102,7 @@ pub fn run(args: &ReinitArgs, global: &GlobalArgs) -> Result<ExitCode> {
         .map_err(|e| anyhow!(cluster.redact(&format!("{e:#}"))))?;
 
     say("converging the pair with the bootstrap steps");
-    let ctx = Arc::new(crate::bootstrap::steps::Ctx { inv, secrets });
+    let ctx = Arc::new(crate::bootstrap::steps::Ctx::new(inv, secrets));
     let steps = engine::run(
         &cluster,
         &crate::bootstrap::steps::all(ctx),
@@ -352,9 +352,22 @@ fn replace_data(
                 log_pos: position,
                 connect_retry: 2,
             };
+            // The peer's account requires TLS (issue 19): the replica uses it from the
+            // start, verifying the peer against the CA the node keeps (its TLS files
+            // and option file stay through a reinit).
+            let tls = match inv.tls.enabled {
+                true => {
+                    let (os, _) = facts::os_target(node, inv.mysql.flavor)?;
+                    Some(crate::os::tls::tls_path(&os, crate::os::tls::CA_FILE))
+                }
+                false => None,
+            };
             node.with_sql(|s| {
                 s.exec(&d.stop_replica_sql())?;
                 s.exec(&d.change_source_sql(&change))?;
+                if tls.is_some() {
+                    s.exec(&d.replica_tls_sql(tls.as_deref()))?;
+                }
                 s.exec(&d.start_replica_sql())
             })
         })

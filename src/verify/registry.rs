@@ -6,7 +6,7 @@
 
 use super::checks::{
     access, arbiter, checksum, fencing, host, keepalived, mysqld, pair, replication, switchover,
-    vip_refuse,
+    tls, vip_refuse,
 };
 use super::Check;
 use super::Severity;
@@ -182,6 +182,8 @@ pub const CHECKS: &[&CheckKind] = &[
     &mysqld::SEMI_SYNC,
     &super::durability::DURABILITY,
     &replication::USER,
+    &tls::REPLICATION_TLS,
+    &tls::TLS_CERTIFICATE,
     &super::access_defaults::ACCESS_DEFAULTS,
     &access::ACCESS_USERS,
     &mysqld::MY_CNF,

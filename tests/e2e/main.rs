@@ -34,9 +34,11 @@ mod semisync;
 mod status;
 mod sudo;
 mod switchover;
+mod tls;
 mod verify;
 mod verify_server;
 mod vip_refuse;
+mod vrrp_auth;
 
 fn main() {
     support::scenario::run(&[
@@ -68,8 +70,10 @@ fn main() {
         status::scenarios,
         sudo::scenarios,
         switchover::scenarios,
+        tls::scenarios,
         verify::scenarios,
         verify_server::scenarios,
         vip_refuse::scenarios,
+        vrrp_auth::scenarios,
     ])
 }

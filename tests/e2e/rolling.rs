@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 const APP_PASSWORD: &str = "Rolling-e2e-pw-1";
 
 /// A client writing a numbered row through the VIP every 50 ms, reconnecting as an
-/// application would; counts acknowledged and failed writes.
-struct Writer {
+/// application would; counts acknowledged and failed writes. (Also used by tls.rs.)
+pub(crate) struct Writer {
     stop: Arc<AtomicBool>,
     acked: Arc<AtomicUsize>,
     /// When each acknowledged write came back (for the longest gap between two).
@@ -31,7 +31,7 @@ struct Writer {
 }
 
 impl Writer {
-    fn start(vip: &str) -> Writer {
+    pub(crate) fn start(vip: &str) -> Writer {
         use mysql::prelude::Queryable;
         let stop = Arc::new(AtomicBool::new(false));
         let acked = Arc::new(AtomicUsize::new(0));
@@ -104,7 +104,7 @@ impl Writer {
         longest
     }
 
-    fn stop(self) -> (usize, Vec<String>) {
+    pub(crate) fn stop(self) -> (usize, Vec<String>) {
         self.stop.store(true, Ordering::Relaxed);
         self.handle.join().unwrap();
         let errors = self.errors.lock().unwrap().clone();
@@ -264,7 +264,9 @@ fn settings_change_under_writes_never_restarts_the_vip_holder_mysql(lab: Lab) {
     rolling_change(lab, MYSQL)
 }
 
-fn rolling_change(lab: Lab, f: Flavor) {
+/// The inventory gets the application account [`Writer`] logs in as (`app`, all
+/// privileges on `rolling.*`, from the lab's network), and bootstrap runs.
+pub(crate) fn bootstrap_with_app_user(lab: &Lab) {
     let subnet = lab.subnet;
     // An application account that may write its own database through the VIP.
     let secrets = lab.dir.join("secrets.yaml");
@@ -278,6 +280,11 @@ fn rolling_change(lab: Lab, f: Flavor) {
     ));
     std::fs::write(lab.inventory(), text).unwrap();
     lab.bootstrap_ok();
+}
+
+fn rolling_change(lab: Lab, f: Flavor) {
+    let subnet = lab.subnet;
+    bootstrap_with_app_user(&lab);
     if f.name == "mysql" {
         lab.root_option_file("node-a");
         lab.root_option_file("node-b");

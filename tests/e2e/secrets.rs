@@ -1,6 +1,7 @@
 //! End-to-end on the lab: no secret is ever printed, on either side of a diff. After a
 //! bootstrap the inventory's VRRP and replication passwords change, and a node's files
-//! get secrets by hand (keepalived's `auth_pass`, a `password =` in mhactl's drop-in);
+//! get secrets by hand (keepalived's `auth_pass`, which an older mhactl wrote and mhactl
+//! now removes, a `password =` in mhactl's drop-in);
 //! dry runs, `--diff` runs and verify (text and JSON) must show that those lines differ,
 //! masked, and never the old, the new or the hand-written value.
 
@@ -67,10 +68,10 @@ fn expect_masked(inv: &str, secrets: &[&str], verify_lines: &[&str], diff_lines:
     }
 }
 
-fn secrets_are_masked_on_both_sides_of_every_diff_and_detail(lab: Lab) {
+/// The lab's inventory with `vip.advert_int_s: 1`: VRRPv2, whole-second adverts (the
+/// only keepalived.conf an older mhactl wrote with `auth_pass`; also vrrp_auth.rs).
+pub(crate) fn use_vrrpv2(lab: &Lab) {
     let inv = lab.inventory();
-    // VRRPv2 (whole-second adverts): the only keepalived.conf with a password
-    // (`auth_pass`; VRRPv3, the default `vip.detection`, has no authentication).
     let text = std::fs::read_to_string(&inv).unwrap();
     assert!(text.contains("\nvip:\n"), "{text}");
     std::fs::write(
@@ -78,10 +79,16 @@ fn secrets_are_masked_on_both_sides_of_every_diff_and_detail(lab: Lab) {
         text.replacen("\nvip:\n", "\nvip:\n  advert_int_s: 1\n", 1),
     )
     .unwrap();
+}
+
+fn secrets_are_masked_on_both_sides_of_every_diff_and_detail(lab: Lab) {
+    let inv = lab.inventory();
+    // VRRPv2 (whole-second adverts): the only keepalived.conf an older mhactl wrote
+    // with a password (`auth_pass`; mhactl writes none since issue 19).
+    use_vrrpv2(&lab);
     mhactl_ok(&["-i", &inv, "bootstrap"]);
     let old_vrrp = lab.secret("vrrp_password");
     let old_repl = lab.secret("replication_password");
-    // keepalived uses at most 8 characters of auth_pass.
     let (new_vrrp, new_repl) = ("N3wVrrp8", "N3w-repl-pw-e2e-218");
     // Secrets mhactl never knew, written by hand on the nodes.
     let (hand_vrrp, hand_cnf, hand_script) = ("HandPw77", "Cnf-hand-secret-99", "ScriptPw-42");
@@ -95,12 +102,18 @@ fn secrets_are_masked_on_both_sides_of_every_diff_and_detail(lab: Lab) {
         hand_script,
     ];
 
-    // 1. The VRRP password changes in the inventory, and by hand on node-a; node-b's
-    // health check gets a runbook-style login with a password.
+    // 1. The VRRP password changes in the inventory (no file holds it: nothing to
+    // change), an older mhactl's PASS block appears by hand on node-a; node-b's health
+    // check gets a runbook-style login with a password.
     set_secret(&lab, "vrrp_password", new_vrrp);
     lab.ssh_ok(
         "node-a",
-        &format!("sed -i 's/auth_pass .*/auth_pass {hand_vrrp}/' /etc/keepalived/keepalived.conf"),
+        &format!(
+            "sed -i 's/^    advert_int 1$/    advert_int 1\\n    authentication {{\\n        \
+             auth_type PASS\\n        auth_pass {hand_vrrp}\\n    }}/' \
+             /etc/keepalived/keepalived.conf && grep -q 'auth_pass {hand_vrrp}' \
+             /etc/keepalived/keepalived.conf"
+        ),
     );
     lab.ssh_ok(
         "node-b",
@@ -112,12 +125,11 @@ fn secrets_are_masked_on_both_sides_of_every_diff_and_detail(lab: Lab) {
     expect_masked(
         &inv,
         &secrets,
-        &["auth_pass ***(inventory)", "auth_pass ***(node)"],
-        // A dry run shows both nodes' keepalived.conf and node-b's script: old side
-        // (node) and new side (inventory) masked, the changed lines still visible.
+        &["auth_pass ***(node)"],
+        // A dry run shows node-a's keepalived.conf and node-b's script: the node's
+        // side masked, the removed lines still visible.
         &[
             "-        auth_pass ***(old)",
-            "+        auth_pass ***(new)",
             "-# runbook: mysql -uroot -p***(old) -e",
         ],
     );
@@ -142,8 +154,8 @@ fn secrets_are_masked_on_both_sides_of_every_diff_and_detail(lab: Lab) {
     let (code, text) = run_clean(&["-i", &inv, "bootstrap", "--diff"], &secrets);
     assert_eq!(code, Some(0), "bootstrap --diff failed:\n{text}");
     assert!(
-        text.contains("+        auth_pass ***(new)"),
-        "bootstrap --diff shows no masked auth_pass change:\n{text}"
+        text.contains("-        auth_pass ***(old)"),
+        "bootstrap --diff shows no masked auth_pass removal:\n{text}"
     );
     let (code, text) = run_clean(&["-i", &inv, "verify", "--output", "json"], &secrets);
     assert_eq!(code, Some(0), "verify after the repair:\n{text}");

@@ -162,6 +162,7 @@ fn password_ok(
     let login = crate::sql::Login {
         user: PASSWORD_CHECK_USER.into(),
         password: Some(password.clone()),
+        tls_ca: None,
     };
     let target = ForwardTarget::Tcp(inv.nodes[i].address.to_string(), inv.mysql.port);
     let result = crate::sql::MysqlConn::connect(&cluster.peer(i).transport, &target, &login);

@@ -7,7 +7,6 @@ use crate::os::selinux::{CheckScriptLabel, CHECK_SCRIPT_SELINUX_TYPE};
 use crate::os::KEEPALIVED_SERVICE;
 use crate::transport::RemoteCommand;
 use anyhow::Result;
-use secrecy::ExposeSecret;
 use std::sync::Arc;
 
 /// Step 8 (runbook's keepalived part): keepalived.conf (validated with `keepalived -t`
@@ -26,12 +25,7 @@ impl Operation for Keepalived {
         let script_path = target.check_script_path();
         // The release file switchover drives needs keepalived >= 2.1 (track_file).
         let options = facts::host::keepalived_options(node)?;
-        let conf = crate::render::render_keepalived_conf_with(
-            inv,
-            i,
-            self.0.secrets.vrrp_password.expose_secret(),
-            &options,
-        )?;
+        let conf = crate::render::render_keepalived_conf_with(inv, i, &options)?;
         let script = crate::render::render_check_script(inv, &target)?;
         let current_conf = facts::host::rendered_file(node, conf_path)?;
         let current_script = facts::host::rendered_file(node, script_path)?;

@@ -21,6 +21,7 @@ mod plans_from_facts_tests;
 pub mod replication;
 #[cfg(test)]
 mod replication_tests;
+pub(super) mod replication_tls;
 pub(super) mod replication_user;
 pub(super) mod selinux;
 pub(super) mod server_config;
@@ -29,6 +30,7 @@ mod server_config_tests;
 pub(super) mod server_paths;
 mod shared;
 pub(super) mod start_server;
+pub(super) mod tls_files;
 pub(super) mod vip_check;
 pub(super) mod vip_refuse;
 pub(super) mod write_fencing;
@@ -47,6 +49,18 @@ pub use crate::os::selinux::{
     CheckScriptLabel, CHECK_SCRIPT_SELINUX_TYPE,
 };
 
+/// `mhactl rotate-certs`: the node certificates installed (and loaded online), then the
+/// replicas' TLS confirmed.
+pub fn certificate_rotation(ctx: Arc<Ctx>) -> Vec<Box<dyn Operation>> {
+    vec![
+        Box::new(tls_files::TlsFiles(ctx.clone())),
+        Box::new(replication_tls::ReplicationTls(
+            ctx,
+            replication_tls::Phase::AfterReplication,
+        )),
+    ]
+}
+
 /// All bootstrap steps, in the order they run.
 pub fn all(ctx: Arc<Ctx>) -> Vec<Box<dyn Operation>> {
     vec![
@@ -59,9 +73,18 @@ pub fn all(ctx: Arc<Ctx>) -> Vec<Box<dyn Operation>> {
         Box::new(start_server::StartServer(ctx.clone())),
         Box::new(admin_access::AdminAccess(ctx.clone())),
         Box::new(data_directory::DataDirectory(ctx.clone())),
+        Box::new(tls_files::TlsFiles(ctx.clone())),
+        Box::new(replication_tls::ReplicationTls(
+            ctx.clone(),
+            replication_tls::Phase::BeforeServerConfig,
+        )),
         Box::new(server_config::ServerConfig(ctx.clone())),
         Box::new(replication_user::ReplicationUser(ctx.clone())),
         Box::new(replication::Replication(ctx.clone())),
+        Box::new(replication_tls::ReplicationTls(
+            ctx.clone(),
+            replication_tls::Phase::AfterReplication,
+        )),
         Box::new(app_users::AppUsers(ctx.clone())),
         Box::new(fence_agent::FenceAgent(ctx.clone())),
         Box::new(vip_refuse::VipRefuse(ctx.clone())),

@@ -77,14 +77,11 @@ fn install_packages_from_the_missing_packages_fact() {
 
 #[test]
 fn keepalived_from_its_files_service_and_label_facts() {
-    use secrecy::ExposeSecret;
     let ctx = ctx();
     let inv = &ctx.inv;
     let target =
         crate::os::OsTarget::new(OsFamily::Debian, crate::inventory::Flavor::Mariadb).unwrap();
-    let conf =
-        crate::render::render_keepalived_conf(inv, 0, ctx.secrets.vrrp_password.expose_secret())
-            .unwrap();
+    let conf = crate::render::render_keepalived_conf(inv, 0).unwrap();
     let script = crate::render::render_check_script(inv, &target).unwrap();
     let cases: &[(Option<&str>, bool, &str)] = &[
         (
@@ -113,14 +110,11 @@ fn keepalived_from_its_files_service_and_label_facts() {
 /// runs mhactl's unicast one; the two would not hear each other and both take the VIP.
 #[test]
 fn keepalived_of_a_hand_built_pair_starts_after_the_peer_holding_the_vip_is_converted() {
-    use secrecy::ExposeSecret;
     let ctx = ctx();
     let inv = &ctx.inv;
     let target =
         crate::os::OsTarget::new(OsFamily::Debian, crate::inventory::Flavor::Mariadb).unwrap();
-    let mhactls =
-        crate::render::render_keepalived_conf(inv, 1, ctx.secrets.vrrp_password.expose_secret())
-            .unwrap();
+    let mhactls = crate::render::render_keepalived_conf(inv, 1).unwrap();
     let runbook = "vrrp_instance VI_1 {\n    state BACKUP\n    nopreempt\n}\n";
     let script = crate::render::render_check_script(inv, &target).unwrap();
     for (peer_conf, want_wait) in [(runbook, true), (mhactls.as_str(), false)] {
@@ -152,15 +146,12 @@ fn keepalived_of_a_hand_built_pair_starts_after_the_peer_holding_the_vip_is_conv
 /// already held anywhere it starts at once.
 #[test]
 fn keepalived_of_the_lower_node_starts_after_the_first_election() {
-    use secrecy::ExposeSecret;
     let ctx = ctx();
     let inv = &ctx.inv;
     let target =
         crate::os::OsTarget::new(OsFamily::Debian, crate::inventory::Flavor::Mariadb).unwrap();
     let script = crate::render::render_check_script(inv, &target).unwrap();
-    let conf =
-        crate::render::render_keepalived_conf(inv, 1, ctx.secrets.vrrp_password.expose_secret())
-            .unwrap();
+    let conf = crate::render::render_keepalived_conf(inv, 1).unwrap();
     let waits = "start keepalived once node-a holds the VIP (the inventory ranks it first)";
     for (vip_on, node, want_wait) in [
         (None, 1, true),
@@ -221,4 +212,78 @@ fn keepalived_facts(n: &NodeHandle, conf: Option<&str>, script: &str, running: b
     );
     // In a network namespace of its own (like the lab): no process events.
     facts::remember::<host::TrackProcessFact>(n, &(), None);
+}
+
+/// Issue 19: `replication-tls` from the replica's TLS columns and the account's
+/// `ssl_type`: the replica first, then `REQUIRE SSL`; nothing once both are right; the
+/// `replication-tls-off` place does nothing while TLS is on.
+#[test]
+fn replication_tls_from_the_replica_status_and_the_accounts_ssl_type() {
+    use crate::facts::accounts::Account;
+    let ca = "/etc/mysql/mhactl-tls/ca.pem";
+    let row = |ssl: &str, file: &str, verify: &str| {
+        vec![vec![
+            ("Master_SSL_Allowed".to_string(), Some(ssl.to_string())),
+            ("Master_SSL_CA_File".to_string(), Some(file.to_string())),
+            (
+                "Master_SSL_Verify_Server_Cert".to_string(),
+                Some(verify.to_string()),
+            ),
+        ]]
+    };
+    let cases = [
+        (
+            row("No", "", "No"),
+            "",
+            "change: replicate from node-b over TLS, verifying its certificate, \
+             'repl'@'10.0.0.12' REQUIRE SSL",
+        ),
+        (
+            row("Yes", ca, "Yes"),
+            "",
+            "change: 'repl'@'10.0.0.12' REQUIRE SSL",
+        ),
+        (
+            row("Yes", ca, "No"),
+            "ANY",
+            "change: replicate from node-b over TLS, verifying its certificate",
+        ),
+        (
+            row("Yes", ca, "Yes"),
+            "ANY",
+            "noop: replicating from node-b over TLS, its certificate verified against \
+             /etc/mysql/mhactl-tls/ca.pem; 'repl'@'10.0.0.12' requires TLS",
+        ),
+    ];
+    for (rows, ssl_type, want) in cases {
+        let c = silent_pair();
+        let n = &c.nodes[0];
+        facts::remember::<facts::server::ServerVersion>(
+            n,
+            &(),
+            Some(crate::dialect::Dialect::from_version_string("10.11.6-MariaDB").unwrap()),
+        );
+        facts::remember::<facts::server::ReplicaStatusFact>(
+            n,
+            &(),
+            facts::server::ReplicaState {
+                status: Ok(None),
+                using_gtid: None,
+                rows,
+            },
+        );
+        facts::remember::<facts::tls::AccountSslType>(
+            n,
+            &Account {
+                user: "repl".into(),
+                host: "10.0.0.12".into(),
+            },
+            Some(ssl_type.into()),
+        );
+        assert_eq!(plan(&c, "replication-tls"), want, "ssl_type {ssl_type:?}");
+        assert_eq!(
+            plan(&c, "replication-tls-off"),
+            "noop: TLS for replication is on (set up after the replication step)"
+        );
+    }
 }

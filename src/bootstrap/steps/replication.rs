@@ -89,11 +89,13 @@ impl Operation for Replication {
                 peer.name, coords.file, coords.position
             ),
             actions: vec![
-                Action::Sql(vec![
-                    d.stop_replica_sql(),
-                    d.change_source_sql(&change),
-                    d.start_replica_sql(),
-                ]),
+                Action::Sql(
+                    [d.stop_replica_sql(), d.change_source_sql(&change)]
+                        .into_iter()
+                        .chain(tls_sql(inv, node, &d)?)
+                        .chain([d.start_replica_sql()])
+                        .collect(),
+                ),
                 confirm(source),
             ],
             diff: None,
@@ -180,7 +182,10 @@ impl Replication {
                 "re-point replication from {} ({}) as {} (was {was}), keeping {keeps}",
                 source.peer, source.peer_addr, inv.mysql.replication_user
             ),
-            actions: vec![repoint_action(repoint), confirm(source)],
+            actions: vec![
+                repoint_action(repoint, tls_sql(inv, node, d)?),
+                confirm(source),
+            ],
             diff: None,
         }))
     }
@@ -273,7 +278,7 @@ fn plan_start(
 
 /// Stop the replica, read how far it executed *now* (the plan's reading is stale under
 /// writes), point it at the peer with the new account from exactly there, start it.
-fn repoint_action(template: Repoint) -> Action {
+fn repoint_action(template: Repoint, tls: Option<String>) -> Action {
     Action::Custom(
         "stop replication, read the position it executed up to, CHANGE MASTER with the \
          inventory's account at that position (or its GTID state), start replication"
@@ -302,7 +307,14 @@ fn repoint_action(template: Repoint) -> Action {
                 start,
                 ..template.clone()
             };
-            if let Err(e) = node.with_sql(|sql| sql.exec(&d.repoint_source_sql(&repoint))) {
+            let changed = node.with_sql(|sql| {
+                sql.exec(&d.repoint_source_sql(&repoint))?;
+                match &tls {
+                    Some(statement) => sql.exec(statement),
+                    None => Ok(()),
+                }
+            });
+            if let Err(e) = changed {
                 // The server refused the change (e.g. MySQL's 1802, gaps left by a
                 // multi-threaded replica): leave the replica running as it was.
                 let restarted = node.with_sql(|sql| sql.exec(&d.start_replica_sql()));
@@ -323,6 +335,21 @@ fn repoint_action(template: Repoint) -> Action {
             node.with_sql(|sql| sql.exec(&d.start_replica_sql()))
         }),
     )
+}
+
+/// With TLS on, the replica's TLS settings for a new or re-pointed replica (the peer's
+/// account may already require TLS: `replication-tls` made it so on an earlier run).
+fn tls_sql(
+    inv: &crate::inventory::Inventory,
+    node: &NodeHandle,
+    d: &Dialect,
+) -> Result<Option<String>> {
+    if !inv.tls.enabled {
+        return Ok(None);
+    }
+    let (os, _) = facts::os_target(node, inv.mysql.flavor)?;
+    let ca = crate::os::tls::tls_path(&os, crate::os::tls::CA_FILE);
+    Ok(Some(d.replica_tls_sql(Some(&ca))))
 }
 
 /// The bounded confirmation after every start or change.

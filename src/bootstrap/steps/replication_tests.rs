@@ -225,7 +225,14 @@ fn a_replica_of_the_peer_with_another_account_keeps_its_executed_position() {
          MASTER_PASSWORD='***', MASTER_LOG_FILE='mysql-bin.000002', MASTER_LOG_POS=1094, \
          MASTER_CONNECT_RETRY=2"
     );
-    assert_eq!(ran[3], "START REPLICA", "{ran:?}");
+    // TLS on (the default): the re-pointed replica verifies its source (issue 19).
+    assert_eq!(
+        ran[3],
+        "CHANGE MASTER TO MASTER_SSL=1, MASTER_SSL_CA='/etc/mysql/mhactl-tls/ca.pem', \
+         MASTER_SSL_VERIFY_SERVER_CERT=1",
+        "{ran:?}"
+    );
+    assert_eq!(ran[4], "START REPLICA", "{ran:?}");
     // Then the confirmation: the replica reached node-b's position.
     sql.on(
         "SHOW REPLICA STATUS",

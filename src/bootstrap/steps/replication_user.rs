@@ -80,6 +80,13 @@ fn password_matches(
         let login = crate::sql::Login {
             user: user.clone(),
             password: Some(password.clone()),
+            // As replication logs in: over TLS when the account requires it (an account
+            // of a pair not yet converged to TLS does not, and its server may not have
+            // the cluster's certificate yet).
+            tls_ca: match facts::tls::account_ssl_type(node, user, &host)?.as_deref() {
+                Some("ANY") => crate::tls::ca_path(inv),
+                _ => None,
+            },
         };
         let target = ForwardTarget::Tcp(inv.nodes[i].address.to_string(), inv.mysql.port);
         return match cluster.peer(i).login(&target, &login) {

@@ -15,6 +15,29 @@ pub struct Ctx {
     pub inv: Inventory,
     /// Resolved secrets.
     pub secrets: Secrets,
+    /// The cluster's certificates, loaded (or made in memory) once per run: both nodes'
+    /// plans must see the same CA.
+    pki: std::sync::OnceLock<std::result::Result<Option<crate::tls::Pki>, String>>,
+}
+
+impl Ctx {
+    /// A context for one run.
+    pub fn new(inv: Inventory, secrets: Secrets) -> Ctx {
+        Ctx {
+            inv,
+            secrets,
+            pki: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The cluster's certificates (`None`: TLS is off), [`crate::tls::Pki::load`]ed once.
+    pub fn pki(&self) -> anyhow::Result<Option<&crate::tls::Pki>> {
+        self.pki
+            .get_or_init(|| crate::tls::Pki::load(&self.inv).map_err(|e| format!("{e:#}")))
+            .as_ref()
+            .map(Option::as_ref)
+            .map_err(|e| anyhow!("{e}"))
+    }
 }
 
 /// Error 1819, said plainly: the server's validate_password rejects a password.

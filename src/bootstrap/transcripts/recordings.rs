@@ -110,6 +110,12 @@ pub(super) fn actions_succeed(t: &FakeTransport, sql: &FakeSql) {
     ] {
         sql.on(empty, vec![]);
     }
+    // The replication account requires no TLS (these hosts' inventories turn TLS off:
+    // its own flow is proven by unit tests and the lab's e2e `tls` scenarios).
+    sql.on(
+        "SELECT ssl_type FROM mysql.user",
+        vec![vec![("ssl_type", Some(""))]],
+    );
 }
 
 /// A bare EL host as the scenario recorded it: nothing installed, firewalld running,

@@ -61,6 +61,9 @@ pub(super) fn slave_status_57(peer: &'static str) -> Rows {
         ("Last_SQL_Errno", Some("0")),
         ("Last_SQL_Error", Some("")),
         ("Master_Server_Id", Some("2")),
+        ("Master_SSL_Allowed", Some("No")),
+        ("Master_SSL_CA_File", Some("")),
+        ("Master_SSL_Verify_Server_Cert", Some("No")),
     ]]
 }
 
@@ -86,6 +89,9 @@ pub(super) fn replica_status_8(peer: &'static str) -> Rows {
         ("Last_SQL_Errno", Some("0")),
         ("Last_SQL_Error", Some("")),
         ("Source_Server_Id", Some("2")),
+        ("Source_SSL_Allowed", Some("No")),
+        ("Source_SSL_CA_File", Some("")),
+        ("Source_SSL_Verify_Server_Cert", Some("No")),
     ]]
 }
 
@@ -113,6 +119,9 @@ pub(super) fn replica_status_mariadb(peer: &'static str) -> Rows {
         ("Last_SQL_Errno", Some("0")),
         ("Last_SQL_Error", Some("")),
         ("Master_Server_Id", Some("2")),
+        ("Master_SSL_Allowed", Some("No")),
+        ("Master_SSL_CA_File", Some("")),
+        ("Master_SSL_Verify_Server_Cert", Some("No")),
         ("Using_Gtid", Some("No")),
     ]]
 }
@@ -208,7 +217,8 @@ pub(super) fn ctx(s: &Scenario) -> Arc<Ctx> {
         "cluster: shop\nnodes:\n  - name: db1\n    address: 10.0.0.11\n  - name: db2\n    address: 10.0.0.12\n\
          vip:\n  address: 10.0.0.100\n  interface: eth0\n  virtual_router_id: 51\n\
          mysql:\n  flavor: {}\n  version: \"{}\"\n{}\
-         credentials:\n  replication_password_env: MHACTL_TEST_TRANSCRIPT_REPL\n{}",
+         credentials:\n  replication_password_env: MHACTL_TEST_TRANSCRIPT_REPL\n{}\
+         tls:\n  enabled: false\n",
         s.flavor,
         s.version,
         s.mysql_extra,
@@ -223,7 +233,7 @@ pub(super) fn ctx(s: &Scenario) -> Arc<Ctx> {
     std::env::set_var("MHACTL_TEST_TRANSCRIPT_REPL", REPL_PASSWORD);
     std::env::set_var("MHACTL_TEST_TRANSCRIPT_ROOT", ROOT_PASSWORD);
     let secrets = crate::inventory::Secrets::resolve(&inv, false).expect("secrets");
-    Arc::new(Ctx { inv, secrets })
+    Arc::new(Ctx::new(inv, secrets))
 }
 
 impl Scenario {

@@ -33,6 +33,9 @@ pub fn validate(inv: &Inventory) -> Result<(), String> {
     for (field, msg) in super::access::check_access(inv) {
         p.add(&field, msg);
     }
+    for (field, msg) in super::tls::check_tls(inv) {
+        p.add(&field, msg);
+    }
     p.into_result()
 }
 

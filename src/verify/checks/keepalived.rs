@@ -8,7 +8,6 @@ use crate::verify::keepalived_conf;
 use crate::verify::registry::{CheckKind, Fact, NodeCtx, PairCtx, Run, Scope, When};
 use crate::verify::{Check, Severity};
 use anyhow::{anyhow, Result};
-use secrecy::ExposeSecret;
 
 /// `keepalived`: the service is running.
 pub const KEEPALIVED: CheckKind = CheckKind {
@@ -59,12 +58,7 @@ fn keepalived_config(c: &NodeCtx) -> Result<Check> {
     let (node, n, target, inv) = (c.node, c.node.name.as_str(), c.target, c.inv);
     let name = KEEPALIVED_CONFIG.name;
     let options = facts::host::keepalived_options(node)?;
-    let wanted = crate::render::render_keepalived_conf_with(
-        inv,
-        node.index,
-        c.secrets.vrrp_password.expose_secret(),
-        &options,
-    )?;
+    let wanted = crate::render::render_keepalived_conf_with(inv, node.index, &options)?;
     let conf = super::drift_check(name, node, target.keepalived_conf_path(), &wanted)?;
     if !conf.ok {
         return Ok(conf);

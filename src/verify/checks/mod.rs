@@ -15,6 +15,7 @@ pub mod mysqld;
 pub mod pair;
 pub mod replication;
 pub mod switchover;
+pub mod tls;
 pub mod vip_refuse;
 
 use super::registry::{self, guarded, NodeCtx, PairCtx};
