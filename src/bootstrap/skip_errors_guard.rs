@@ -39,7 +39,15 @@ pub fn check(cluster: &Cluster, node: &NodeHandle, inv: &Inventory, d: &Dialect)
     if matched_this_run(node) {
         return Ok(());
     }
-    let found = crate::adopt::discover::compare_tables(cluster)?;
+    let mut found = crate::adopt::discover::compare_tables(cluster)?;
+    // The peer may be restarting for this very step (rolling: the passive node first):
+    // wait for it to answer and catch up rather than refuse (CI saw the holder's plan
+    // compare while its peer restarted).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    while found.skipped.is_some() && std::time::Instant::now() < deadline {
+        crate::interrupt::sleep(std::time::Duration::from_secs(1))?;
+        found = crate::adopt::discover::compare_tables(cluster)?;
+    }
     if let Some(why) = found.skipped {
         bail!(
             "{}: refusing to remove {option}={running} (mysql.skip_errors does not list {}): \
