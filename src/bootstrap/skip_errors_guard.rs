@@ -12,6 +12,7 @@ use crate::facts;
 use crate::inventory::Inventory;
 use anyhow::{bail, Result};
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 /// The codes the server skips now (`running`: the variable's value, `OFF` for none)
 /// that `wanted` no longer lists, in order.
@@ -39,15 +40,14 @@ pub fn check(cluster: &Cluster, node: &NodeHandle, inv: &Inventory, d: &Dialect)
     if matched_this_run(node) {
         return Ok(());
     }
-    let mut found = crate::adopt::discover::compare_tables(cluster)?;
     // The peer may be restarting for this very step (rolling: the passive node first):
     // wait for it to answer and catch up rather than refuse (CI saw the holder's plan
     // compare while its peer restarted).
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
-    while found.skipped.is_some() && std::time::Instant::now() < deadline {
-        crate::interrupt::sleep(std::time::Duration::from_secs(1))?;
+    let mut found = crate::adopt::discover::TableComparison::default();
+    crate::poll::until_interruptible(Duration::from_secs(90), Duration::from_secs(1), || {
         found = crate::adopt::discover::compare_tables(cluster)?;
-    }
+        Ok(found.skipped.is_none())
+    })?;
     if let Some(why) = found.skipped {
         bail!(
             "{}: refusing to remove {option}={running} (mysql.skip_errors does not list {}): \

@@ -7,6 +7,7 @@
 //! connects again. This module owns the ruleset's path, the commands that load, read
 //! and remove it, where it can run, and the parser of `nft list table`.
 
+use super::firewall::NOT_INSTALLED;
 use super::OsFamily;
 use std::net::Ipv4Addr;
 
@@ -33,10 +34,8 @@ pub fn supported(family: OsFamily) -> bool {
     }
 }
 
-/// Exit status of [`TABLE_COMMAND`] without `nft`.
-pub const NO_NFT: i32 = 100;
-
-/// Lists mhactl's table (exit [`NO_NFT`] without nft; empty output: no table).
+/// Lists mhactl's table (exit [`NOT_INSTALLED`] without nft, like the firewall probes;
+/// empty output: no table).
 pub const TABLE_COMMAND: &str =
     "command -v nft >/dev/null 2>&1 || exit 100; nft list table ip mhactl 2>/dev/null; exit 0";
 
@@ -54,10 +53,17 @@ pub enum Loaded {
     Rules(Vec<String>),
 }
 
+impl Loaded {
+    /// The table holds exactly the refusal rule `wanted` ([`listed_rule`]), nothing else.
+    pub fn refuses_exactly(&self, wanted: &str) -> bool {
+        matches!(self, Loaded::Rules(rules) if rules.len() == 1 && rules[0] == wanted)
+    }
+}
+
 /// Parses [`TABLE_COMMAND`]'s output: the refusal chain's rules, counters removed, so a
 /// loaded rule compares equal whatever it counted.
 pub fn parse_table(status: i32, stdout: &str) -> Loaded {
-    if status == NO_NFT {
+    if status == NOT_INSTALLED {
         return Loaded::NoNft;
     }
     let mut rules = Vec::new();
@@ -118,7 +124,7 @@ mod tests {
     #[test]
     fn no_table_and_no_nft_are_told_apart() {
         assert_eq!(parse_table(0, ""), Loaded::Rules(vec![]));
-        assert_eq!(parse_table(NO_NFT, ""), Loaded::NoNft);
+        assert_eq!(parse_table(NOT_INSTALLED, ""), Loaded::NoNft);
     }
 
     #[test]

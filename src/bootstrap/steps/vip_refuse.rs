@@ -32,18 +32,17 @@ impl Operation for VipRefuse {
             ));
         }
         let loaded = facts::get::<facts::security::VipRefuseTable>(node, &())?;
-        let Loaded::Rules(rules) = loaded else {
+        if loaded == Loaded::NoNft {
             return Ok(Plan::Noop(
                 "the nftables tools are not installed: connections to the VIP that reach this node without \
                  it are dropped, not refused (install nftables to refuse them at once)"
                     .into(),
             ));
-        };
+        }
         let wanted = crate::render::render_vip_refuse(inv)?;
         let current = facts::host::rendered_file(node, RULESET_PATH)?;
-        let rule = listed_rule(inv.vip.address, inv.mysql.port);
         let file_ok = current.as_deref() == Some(wanted.as_str());
-        let loaded_ok = rules == [rule.clone()];
+        let loaded_ok = loaded.refuses_exactly(&listed_rule(inv.vip.address, inv.mysql.port));
         if file_ok && loaded_ok {
             return Ok(Plan::Noop(format!(
                 "nftables table ip {TABLE} refuses {}:{} while this node does not hold it",

@@ -46,7 +46,7 @@ pub fn verdict(node: &str, loaded: &Loaded, wanted: &str) -> Check {
             "the nftables tools are not installed: connections to the VIP reaching this node without it are \
              dropped, not refused (install nftables and re-run bootstrap to refuse them)",
         ),
-        Loaded::Rules(rules) if rules.len() == 1 && rules[0] == wanted => VIP_REFUSE.pass(
+        _ if loaded.refuses_exactly(wanted) => VIP_REFUSE.pass(
             node,
             format!("nftables table ip {TABLE} refuses connections to the VIP while this node does not hold it"),
         ),
