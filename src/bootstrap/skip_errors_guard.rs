@@ -37,12 +37,18 @@ pub fn check(cluster: &Cluster, node: &NodeHandle, inv: &Inventory, d: &Dialect)
     if removed.is_empty() {
         return Ok(());
     }
+    // One comparison at a time, and at most one that matches per run: both nodes plan
+    // this step at once, and the passive node restarts as soon as its own plan is made.
+    // The plan that waits here finds the tables matched by the other and compares
+    // nothing; so the comparison is made while both servers run, before either restarts
+    // (CI saw the VIP holder compare while its peer restarted with stricter durability
+    // settings and fell behind the writer for good).
+    let _one_at_a_time = COMPARING.lock().unwrap_or_else(|e| e.into_inner());
     if matched_this_run(node) {
         return Ok(());
     }
-    // The peer may be restarting for this very step (rolling: the passive node first):
-    // wait for it to answer and catch up rather than refuse (CI saw the holder's plan
-    // compare while its peer restarted).
+    // The peer may be restarting anyway (a re-run after an interrupted one): wait for it
+    // to answer and catch up rather than refuse.
     let mut found = crate::adopt::discover::TableComparison::default();
     crate::poll::until_interruptible(Duration::from_secs(90), Duration::from_secs(1), || {
         found = crate::adopt::discover::compare_tables(cluster)?;
@@ -90,6 +96,9 @@ pub fn check(cluster: &Cluster, node: &NodeHandle, inv: &Inventory, d: &Dialect)
         other_addr = other_address(inv, &other),
     )
 }
+
+/// Held while the tables are compared (see [`check`]).
+static COMPARING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// The tables matched once in this run: the later plans of the step (the other node's,
 /// made while its peer restarts; the VIP holder's after the hand-over) do not compare
@@ -255,6 +264,33 @@ mod tests {
         let d = facts::dialect(&c.nodes[0]).unwrap();
         check(&c, &c.nodes[0], &inv("[]"), &d).unwrap();
         assert_eq!(count(), after_first);
+    }
+
+    #[test]
+    fn both_nodes_planning_at_once_compare_the_tables_once() {
+        // Both plans of the step start together; the passive node restarts as soon as
+        // its plan is made, so the other plan must not compare again meanwhile.
+        for _ in 0..20 {
+            let (c, fakes) = pair("1062", ["111", "111"]);
+            let inv = inv("[]");
+            let start = std::sync::Barrier::new(2);
+            std::thread::scope(|s| {
+                for i in 0..2 {
+                    let (c, inv, start) = (&c, &inv, &start);
+                    s.spawn(move || {
+                        let d = facts::dialect(&c.nodes[i]).unwrap();
+                        start.wait();
+                        check(c, &c.nodes[i], inv, &d).unwrap();
+                    });
+                }
+            });
+            let checksums = fakes
+                .iter()
+                .flat_map(|f| f.statements())
+                .filter(|s| s.contains("CHECKSUM"))
+                .count();
+            assert_eq!(checksums, 2, "one comparison: one checksum per node");
+        }
     }
 
     #[test]

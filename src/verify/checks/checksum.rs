@@ -61,9 +61,29 @@ pub(crate) fn wait_caught_up(cluster: &Cluster) -> Result<()> {
                 break;
             }
             if std::time::Instant::now() > deadline {
+                // Say where it stands: a stopped thread or an error is the usual cause.
+                let threads = match (s.io_running, s.sql_running) {
+                    (true, true) => String::new(),
+                    (io, sql) => format!(
+                        "; replica threads: I/O {}, SQL {}",
+                        if io { "running" } else { "stopped" },
+                        if sql { "running" } else { "stopped" }
+                    ),
+                };
+                let errors = s.last_errors();
                 return Err(anyhow!(
-                    "{} has not caught up with its peer within 10 s",
-                    node.name
+                    "{} has not caught up with its peer within 10 s (executed {}:{} of \
+                     {}:{}{threads}{})",
+                    node.name,
+                    s.relay_source_log_file,
+                    s.exec_source_log_pos,
+                    want.file,
+                    want.position,
+                    if errors.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; {}", errors.join("; "))
+                    }
                 ));
             }
             std::thread::sleep(Duration::from_millis(100));
