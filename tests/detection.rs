@@ -223,19 +223,86 @@ fn the_watcher_fails_at_once_on_a_stale_socket_file() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// A fake `mariadb` client: `answer` is its shell body.
+/// A fake `mariadb` client: `answer` is its shell body. Also fakes of `ip` (this node
+/// does not hold the VIP), `nft` and `ss` (each call noted in `calls.log`): a check
+/// must never touch the test machine's own addresses, firewall or sockets.
 fn fake_client(dir: &Path, answer: &str) -> std::path::PathBuf {
+    fake_tools(dir, answer, "", 0)
+}
+
+/// [`fake_client`] with `ip -4 -o addr show` printing `addresses` and `nft` exiting
+/// with `nft_status`.
+fn fake_tools(dir: &Path, answer: &str, addresses: &str, nft_status: i32) -> std::path::PathBuf {
     let bin = dir.join("bin");
     let _ = std::fs::remove_dir_all(&bin);
+    let _ = std::fs::remove_file(dir.join("calls.log"));
     std::fs::create_dir_all(&bin).unwrap();
-    let client = bin.join("mariadb");
-    std::fs::write(&client, format!("#!/bin/sh\n{answer}\n")).unwrap();
-    Command::new("chmod")
-        .arg("755")
-        .arg(&client)
-        .status()
-        .unwrap();
+    let note = "echo \"$(basename \"$0\") $*\" >> \"$(dirname \"$0\")/../calls.log\"";
+    for (name, body) in [
+        ("mariadb", answer.to_string()),
+        ("ip", format!("printf '%s' '{addresses}'")),
+        ("nft", format!("{note}\nexit {nft_status}")),
+        ("ss", note.to_string()),
+    ] {
+        let tool = bin.join(name);
+        std::fs::write(&tool, format!("#!/bin/sh\n{body}\n")).unwrap();
+        Command::new("chmod")
+            .arg("755")
+            .arg(&tool)
+            .status()
+            .unwrap();
+    }
     bin
+}
+
+fn calls(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("calls.log")).unwrap_or_default()
+}
+
+/// Issue 17: a hung server's clients wait on requests in flight until their own read
+/// timeout, however fast the VIP moves. While the node still holds the VIP, the failing
+/// health check refuses new connections to it for a moment and resets the established
+/// ones (which only works while the VIP is local), then fails.
+#[test]
+fn a_hung_vip_holder_resets_its_clients_before_it_gives_the_vip_up() {
+    let dir = temp_dir("drain");
+    let socket = dir.join("mysqld.sock");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let holder = "2: eth0    inet 10.213.0.11/24 scope global eth0\n\
+                  2: eth0    inet 10.213.0.100/24 scope global secondary eth0\n";
+    let bin = fake_tools(&dir, "exec sleep 5", holder, 0);
+    let check = script(&dir, &socket, Some(&bin));
+    assert_eq!(run(&check, None).0, 1);
+    assert_eq!(
+        calls(&dir),
+        "nft add element ip mhactl draining { 10.213.0.100 timeout 2s }\n\
+         ss -K -tnH state established src 10.213.0.100 sport = :3306\n"
+    );
+    assert!(
+        log(&dir).contains("(connections to the VIP reset)"),
+        "{}",
+        log(&dir)
+    );
+    // Not the VIP holder (the peer, or the VIP already gone): nothing to reset.
+    let _ = std::fs::remove_dir_all(dir.join("run"));
+    let other = "2: eth0    inet 10.213.0.11/24 scope global eth0\n\
+                 2: eth0    inet 10.213.0.1000/24 scope global secondary eth0\n";
+    let bin = fake_tools(&dir, "exec sleep 5", other, 0);
+    let check = script(&dir, &socket, Some(&bin));
+    assert_eq!(run(&check, None).0, 1);
+    assert_eq!(calls(&dir), "");
+    // No refusal possible (no mhactl table, no nft): no reset either, or the clients
+    // would connect again to the hung server while it still holds the VIP.
+    let bin = fake_tools(&dir, "exec sleep 5", holder, 1);
+    let check = script(&dir, &socket, Some(&bin));
+    assert_eq!(run(&check, None).0, 1);
+    assert!(!calls(&dir).contains("ss "), "{}", calls(&dir));
+    // A healthy server: nothing of the kind.
+    let bin = fake_tools(&dir, "echo 1", holder, 0);
+    let check = script(&dir, &socket, Some(&bin));
+    assert_eq!(run(&check, None).0, 0);
+    assert_eq!(calls(&dir), "");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

@@ -99,6 +99,11 @@ fn start(name: &str) -> Agent {
         ("logger", "#!/bin/sh\n"),
         // The agent creates mhactl's runtime directory: not on the machine running tests.
         ("install", "#!/bin/sh\n"),
+        // Never the machine's own nftables: each call is noted.
+        (
+            "nft",
+            "#!/bin/sh\necho \"$*\" >> \"$(dirname \"$0\")/../nft.log\"\n",
+        ),
     ] {
         write(&dir.join("bin").join(file), text);
         let ok = Command::new("chmod")
@@ -196,6 +201,13 @@ fn agent_fences_unfences_in_order_and_reconciles() {
     // Caught up: writable.
     write(&d.join("status"), &status(200, 200));
     wait_for("writable once caught up", 3, || ro(&d) == "0");
+    // Holding the VIP again, it no longer refuses connections to it (the health check
+    // may have drained it when this node's server hung a moment ago).
+    wait_for("the draining set flushed on MASTER", 3, || {
+        fs::read_to_string(d.join("nft.log"))
+            .unwrap_or_default()
+            .contains("flush set ip mhactl draining")
+    });
     // BACKUP fences at once, even while the VIP is still on the interface.
     line(&mut a, "BACKUP");
     wait_for("fenced on BACKUP", 2, || ro(&d) == "1");

@@ -4,8 +4,10 @@
 //! VIP for a few milliseconds, and clients' ARP caches point at the old holder a little
 //! longer: without the rule the old holder drops a new connection's SYN and the client
 //! waits for TCP's retransmission (1 s); with it the client is refused at once and
-//! connects again. This module owns the ruleset's path, the commands that load, read
-//! and remove it, where it can run, and the parser of `nft list table`.
+//! connects again. The same table holds the set a hung server's node puts the VIP in
+//! while it gives the VIP up (the health check), refused at once as well. This module
+//! owns the ruleset's path, the commands that load, read and remove it, where it can
+//! run, and the parser of `nft list table`.
 
 use super::firewall::NOT_INSTALLED;
 use super::OsFamily;
@@ -23,6 +25,21 @@ pub const CHAIN: &str = "refuse_vip_when_not_holder";
 /// The rule's match: TCP to the VIP's server port, on a node where the VIP is not local.
 pub fn rule_match(vip: Ipv4Addr, port: u16) -> String {
     format!("ip daddr {vip} tcp dport {port} fib daddr type != local")
+}
+
+/// The set the health check puts the VIP in, with a timeout, when it finds the server
+/// hung while this node holds the VIP: refused at once although still local, for a
+/// moment ([`DRAIN_SECONDS`]), while the VIP moves to the peer.
+pub const DRAIN_SET: &str = "draining";
+
+/// How long the VIP stays in [`DRAIN_SET`]: keepalived gives the VIP up within
+/// milliseconds of the failed check, after which the first rule refuses by itself; the
+/// timeout only makes sure a refusal nobody removes ends.
+pub const DRAIN_SECONDS: u32 = 2;
+
+/// The second rule's match: TCP to the server port of an address in [`DRAIN_SET`].
+pub fn drain_match(port: u16) -> String {
+    format!("ip daddr @{DRAIN_SET} tcp dport {port}")
 }
 
 /// Whether the family's kernel runs the rule. EL7's 3.10 kernel has no nftables `fib`
@@ -54,9 +71,9 @@ pub enum Loaded {
 }
 
 impl Loaded {
-    /// The table holds exactly the refusal rule `wanted` ([`listed_rule`]), nothing else.
-    pub fn refuses_exactly(&self, wanted: &str) -> bool {
-        matches!(self, Loaded::Rules(rules) if rules.len() == 1 && rules[0] == wanted)
+    /// The refusal chain holds exactly the rules `wanted` ([`listed_rules`]), nothing else.
+    pub fn refuses_exactly(&self, wanted: &[String]) -> bool {
+        matches!(self, Loaded::Rules(rules) if rules == wanted)
     }
 }
 
@@ -97,28 +114,38 @@ fn drop_counter(rule: &str) -> String {
     out.join(" ")
 }
 
-/// The rule as `nft list` prints it once loaded.
-pub fn listed_rule(vip: Ipv4Addr, port: u16) -> String {
-    format!("{} counter reject with tcp reset", rule_match(vip, port))
+/// The refusal chain's rules as `nft list` prints them once loaded (counters dropped).
+pub fn listed_rules(vip: Ipv4Addr, port: u16) -> Vec<String> {
+    [rule_match(vip, port), drain_match(port)]
+        .into_iter()
+        .map(|m| format!("{m} counter reject with tcp reset"))
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// As nft 1.0.6 (bookworm) lists the loaded ruleset, the VIP draining.
     const LISTED: &str = "table ip mhactl {\n\
+        \tset draining {\n\
+        \t\ttype ipv4_addr\n\
+        \t\tflags timeout\n\
+        \t\telements = { 10.213.5.100 timeout 2s expires 1s540ms }\n\
+        \t}\n\n\
         \tchain refuse_vip_when_not_holder {\n\
         \t\ttype filter hook prerouting priority mangle; policy accept;\n\
         \t\tip daddr 10.213.5.100 tcp dport 3306 fib daddr type != local counter packets 2 bytes 120 reject with tcp reset\n\
+        \t\tip daddr @draining tcp dport 3306 counter packets 1 bytes 60 reject with tcp reset\n\
         \t}\n}\n";
 
     #[test]
-    fn a_loaded_rule_compares_equal_whatever_it_counted() {
+    fn loaded_rules_compare_equal_whatever_they_counted() {
         let vip: Ipv4Addr = "10.213.5.100".parse().unwrap();
-        assert_eq!(
-            parse_table(0, LISTED),
-            Loaded::Rules(vec![listed_rule(vip, 3306)])
-        );
+        let loaded = parse_table(0, LISTED);
+        assert_eq!(loaded, Loaded::Rules(listed_rules(vip, 3306)));
+        assert!(loaded.refuses_exactly(&listed_rules(vip, 3306)));
+        assert!(!loaded.refuses_exactly(&listed_rules(vip, 3307)));
     }
 
     #[test]

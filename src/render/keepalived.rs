@@ -228,6 +228,10 @@ pub fn render_check_script(inv: &Inventory, os: &OsTarget) -> Result<String> {
     };
     ctx.insert("socket_newer", &newer.unwrap_or_default());
     ctx.insert("port", &inv.mysql.port);
+    ctx.insert("vip", &inv.vip.address.to_string());
+    ctx.insert("nft_table", crate::os::vip_refuse::TABLE);
+    ctx.insert("drain_set", crate::os::vip_refuse::DRAIN_SET);
+    ctx.insert("drain_s", &crate::os::vip_refuse::DRAIN_SECONDS);
     ctx.insert("release_file", crate::os::switchover::VIP_RELEASE_PATH);
     ctx.insert(
         "arbiter",
@@ -254,6 +258,8 @@ pub fn render_fence_agent(inv: &Inventory, dialect: &Dialect, option_file: &str)
     ctx.insert("takeover_file", crate::os::fence::TAKEOVER_PATH);
     ctx.insert("events_file", crate::os::fence::EVENTS_PATH);
     ctx.insert("vip_refuse_file", crate::os::vip_refuse::RULESET_PATH);
+    ctx.insert("nft_table", crate::os::vip_refuse::TABLE);
+    ctx.insert("drain_set", crate::os::vip_refuse::DRAIN_SET);
     // The agent quotes SQL in single quotes: none of these texts contains one.
     ctx.insert("fence_sql", &dialect.fence_sql());
     ctx.insert("unfence_sql", &dialect.unfence_sql());
@@ -264,13 +270,16 @@ pub fn render_fence_agent(inv: &Inventory, dialect: &Dialect, option_file: &str)
 
 /// Renders the nftables ruleset of bootstrap's `vip-refuse` step ([`crate::os::vip_refuse`]).
 pub fn render_vip_refuse(inv: &Inventory) -> Result<String> {
-    use crate::os::vip_refuse::{rule_match, CHAIN, TABLE};
+    use crate::os::vip_refuse::{drain_match, rule_match, CHAIN, DRAIN_SECONDS, DRAIN_SET, TABLE};
     let mut ctx = Context::new();
     ctx.insert("cluster", &inv.cluster);
     ctx.insert("vip", &inv.vip.address.to_string());
     ctx.insert("table", TABLE);
     ctx.insert("chain", CHAIN);
     ctx.insert("rule", &rule_match(inv.vip.address, inv.mysql.port));
+    ctx.insert("set", DRAIN_SET);
+    ctx.insert("drain_s", &DRAIN_SECONDS);
+    ctx.insert("drain_rule", &drain_match(inv.mysql.port));
     render(VIP_REFUSE_TEMPLATE, &ctx)
 }
 

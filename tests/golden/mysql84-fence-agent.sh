@@ -113,7 +113,12 @@ handle_line() {
     [ "$name" = '"VI_billing"' ] || [ "$name" = 'VI_billing' ] || return 0
     role=$state
     record_event "$state"
-    [ "$state" = MASTER ] && master_since=$SECONDS
+    if [ "$state" = MASTER ]; then
+        master_since=$SECONDS
+        # The health check may have put the VIP in the draining set when this node's
+        # server hung a moment ago (check-mysql.sh); holding the VIP again, it serves.
+        nft flush set ip mhactl draining >/dev/null 2>&1 &
+    fi
     case $state in
         BACKUP|FAULT|STOP) log "$state: fencing"; fence ;;
     esac

@@ -8,7 +8,7 @@
 use super::shared::Ctx;
 use crate::engine::{file_diff, Action, Change, Cluster, Operation, Plan};
 use crate::facts;
-use crate::os::vip_refuse::{listed_rule, load_command, Loaded, RULESET_PATH, TABLE};
+use crate::os::vip_refuse::{listed_rules, load_command, Loaded, RULESET_PATH, TABLE};
 use crate::transport::RemoteCommand;
 use anyhow::Result;
 use std::sync::Arc;
@@ -42,7 +42,7 @@ impl Operation for VipRefuse {
         let wanted = crate::render::render_vip_refuse(inv)?;
         let current = facts::host::rendered_file(node, RULESET_PATH)?;
         let file_ok = current.as_deref() == Some(wanted.as_str());
-        let loaded_ok = loaded.refuses_exactly(&listed_rule(inv.vip.address, inv.mysql.port));
+        let loaded_ok = loaded.refuses_exactly(&listed_rules(inv.vip.address, inv.mysql.port));
         if file_ok && loaded_ok {
             return Ok(Plan::Noop(format!(
                 "nftables table ip {TABLE} refuses {}:{} while this node does not hold it",

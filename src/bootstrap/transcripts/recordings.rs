@@ -486,7 +486,7 @@ pub(super) fn after_planning(s: &Scenario, step: &str, i: usize, t: &FakeTranspo
                 &format!(
                     "table ip mhactl {{\n\tchain {} {{\n\t\ttype filter hook prerouting priority mangle; policy accept;\n\t\t{}\n\t}}\n}}\n",
                     crate::os::vip_refuse::CHAIN,
-                    crate::os::vip_refuse::listed_rule(vip, 3306)
+                    crate::os::vip_refuse::listed_rules(vip, 3306).join("\n\t\t")
                 ),
             );
         }

@@ -5,7 +5,7 @@
 //! `nftables.service` restarted with a `flush ruleset` configuration.
 
 use crate::facts;
-use crate::os::vip_refuse::{listed_rule, supported, Loaded, TABLE};
+use crate::os::vip_refuse::{listed_rules, supported, Loaded, TABLE};
 use crate::verify::registry::{CheckKind, Fact, NodeCtx, Run, Scope, When};
 use crate::verify::{Check, Severity};
 use anyhow::Result;
@@ -34,12 +34,12 @@ fn vip_refuse(c: &NodeCtx) -> Result<Check> {
     Ok(verdict(
         &node.name,
         &loaded,
-        &listed_rule(c.inv.vip.address, c.inv.mysql.port),
+        &listed_rules(c.inv.vip.address, c.inv.mysql.port),
     ))
 }
 
 /// The verdict on what `nft list table ip mhactl` showed (pure, unit-tested).
-pub fn verdict(node: &str, loaded: &Loaded, wanted: &str) -> Check {
+pub fn verdict(node: &str, loaded: &Loaded, wanted: &[String]) -> Check {
     match loaded {
         Loaded::NoNft => VIP_REFUSE.pass(
             node,
@@ -74,14 +74,21 @@ mod tests {
 
     #[test]
     fn loaded_missing_and_stale_rules() {
-        let wanted = listed_rule("10.0.0.100".parse().unwrap(), 3306);
-        let ok = verdict("a", &Loaded::Rules(vec![wanted.clone()]), &wanted);
+        let wanted = listed_rules("10.0.0.100".parse().unwrap(), 3306);
+        let ok = verdict("a", &Loaded::Rules(wanted.clone()), &wanted);
         assert!(ok.ok, "{ok:?}");
         let missing = verdict("a", &Loaded::Rules(vec![]), &wanted);
         assert!(!missing.ok && missing.severity == Severity::Warning);
         assert!(missing.detail.contains("not loaded"), "{missing:?}");
-        let old = listed_rule("10.0.0.99".parse().unwrap(), 3306);
-        let stale = verdict("a", &Loaded::Rules(vec![old]), &wanted);
+        let old = listed_rules("10.0.0.99".parse().unwrap(), 3306);
+        let stale = verdict("a", &Loaded::Rules(old), &wanted);
+        assert!(stale.detail.contains("10.0.0.99"), "{stale:?}");
+        // A table loaded before the draining rule existed (an older mhactl's).
+        let older = verdict("a", &Loaded::Rules(wanted[..1].to_vec()), &wanted);
+        assert!(
+            !older.ok && older.detail.contains("other rules"),
+            "{older:?}"
+        );
         assert!(stale.detail.contains("10.0.0.99"), "{stale:?}");
         assert!(verdict("a", &Loaded::NoNft, &wanted).ok);
     }
