@@ -51,6 +51,14 @@ pub fn supported(family: OsFamily) -> bool {
     }
 }
 
+/// Why nothing is refused on EL7 (bootstrap's step and verify's check say it alike).
+pub const NOT_ON_EL7: &str = "EL7's kernel (3.10) has no nftables fib expression: connections \
+     to the VIP that reach this node without it are dropped, not refused";
+
+/// Why nothing is refused without `nft` (bootstrap's step and verify's check say it alike).
+pub const WITHOUT_NFT: &str = "the nftables tools are not installed: connections to the VIP \
+     that reach this node without it are dropped, not refused";
+
 /// Lists mhactl's table (exit [`NOT_INSTALLED`] without nft, like the firewall probes;
 /// empty output: no table).
 pub const TABLE_COMMAND: &str =

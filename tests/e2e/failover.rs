@@ -105,6 +105,16 @@ fn failover_test_hung_moves_the_vip_and_resumes_the_server_even_when_interrupted
     assert_eq!(r["ok"], lost == 0, "hung: {r}");
     assert_eq!(code, if lost == 0 { 0 } else { 1 }, "hung");
     assert_no_server_stopped(&lab, "after hung");
+    // Issue 17: the old holder's failing health check reset the hung server's clients
+    // while it still held the VIP (nftables set `draining`, `ss -K`), so they connected
+    // again at once instead of waiting for their read timeout.
+    let old = r["old_holder"].as_str().unwrap();
+    let detections = lab.ssh_ok(old, "cat /run/mhactl/detection.log");
+    assert!(
+        detections.contains("health-check no answer within")
+            && detections.contains("(connections to the VIP reset)"),
+        "hung: {old} did not reset the VIP's connections:\n{detections}"
+    );
 
     // SIGINT while the server is stopped: the undo stack sends SIGCONT.
     let inv = lab.inventory();

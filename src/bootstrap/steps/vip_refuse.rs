@@ -25,19 +25,14 @@ impl Operation for VipRefuse {
         let node = &cluster.nodes[i];
         let (target, _) = facts::os_target(node, inv.mysql.flavor)?;
         if !crate::os::vip_refuse::supported(target.family) {
-            return Ok(Plan::Noop(
-                "EL7's kernel (3.10) has no nftables fib expression: connections to the VIP \
-                 that reach this node without it are dropped, not refused"
-                    .into(),
-            ));
+            return Ok(Plan::Noop(crate::os::vip_refuse::NOT_ON_EL7.into()));
         }
         let loaded = facts::get::<facts::security::VipRefuseTable>(node, &())?;
         if loaded == Loaded::NoNft {
-            return Ok(Plan::Noop(
-                "the nftables tools are not installed: connections to the VIP that reach this node without \
-                 it are dropped, not refused (install nftables to refuse them at once)"
-                    .into(),
-            ));
+            return Ok(Plan::Noop(format!(
+                "{} (install nftables to refuse them at once)",
+                crate::os::vip_refuse::WITHOUT_NFT
+            )));
         }
         let wanted = crate::render::render_vip_refuse(inv)?;
         let current = facts::host::rendered_file(node, RULESET_PATH)?;

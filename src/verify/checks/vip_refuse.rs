@@ -5,7 +5,7 @@
 //! `nftables.service` restarted with a `flush ruleset` configuration.
 
 use crate::facts;
-use crate::os::vip_refuse::{listed_rules, supported, Loaded, TABLE};
+use crate::os::vip_refuse::{listed_rules, supported, Loaded, NOT_ON_EL7, TABLE, WITHOUT_NFT};
 use crate::verify::registry::{CheckKind, Fact, NodeCtx, Run, Scope, When};
 use crate::verify::{Check, Severity};
 use anyhow::Result;
@@ -24,11 +24,7 @@ fn vip_refuse(c: &NodeCtx) -> Result<Check> {
     let node = c.node;
     let (target, _) = facts::os_target(node, c.inv.mysql.flavor)?;
     if !supported(target.family) {
-        return Ok(VIP_REFUSE.pass(
-            &node.name,
-            "not available on EL7 (no nftables fib expression): connections to the VIP \
-             reaching this node without it are dropped",
-        ));
+        return Ok(VIP_REFUSE.pass(&node.name, NOT_ON_EL7));
     }
     let loaded = facts::get::<facts::security::VipRefuseTable>(node, &())?;
     Ok(verdict(
@@ -43,8 +39,7 @@ pub fn verdict(node: &str, loaded: &Loaded, wanted: &[String]) -> Check {
     match loaded {
         Loaded::NoNft => VIP_REFUSE.pass(
             node,
-            "the nftables tools are not installed: connections to the VIP reaching this node without it are \
-             dropped, not refused (install nftables and re-run bootstrap to refuse them)",
+            format!("{WITHOUT_NFT} (install nftables and re-run bootstrap to refuse them)"),
         ),
         _ if loaded.refuses_exactly(wanted) => VIP_REFUSE.pass(
             node,
