@@ -46,6 +46,7 @@ pub mod report;
 pub mod schemas;
 pub mod session;
 pub mod sql;
+pub mod sql_error;
 pub mod status;
 pub mod switchover;
 pub mod tls;

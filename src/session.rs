@@ -87,9 +87,17 @@ impl Session {
     }
 }
 
-/// Load and validate the inventory at `path` (errors are usage errors: exit 2).
+/// Load and validate the inventory at `path` for a command that connects to the nodes:
+/// also the control host's files ssh needs must exist (errors are usage errors: exit 2).
 pub fn load(path: &Path) -> Result<Inventory> {
-    inventory::load(path)
+    let inv = inventory::load(path)?;
+    inventory::check_local_files(&inv).map_err(|msg| {
+        anyhow::Error::new(crate::error::UsageError(format!(
+            "{}: {msg}",
+            path.display()
+        )))
+    })?;
+    Ok(inv)
 }
 
 /// Resolve the inventory's secrets, prompting only on a terminal.

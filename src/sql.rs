@@ -6,6 +6,7 @@
 //! forwarded connection coming from sshd, which runs as root, so no root password is
 //! needed at all. For SQL *through the VIP*, a TCP forward from a node is used instead.
 
+use crate::sql_error::SqlError;
 use crate::transport::{ForwardTarget, Transport};
 use anyhow::{Context, Result};
 use mysql::prelude::Queryable;
@@ -86,9 +87,9 @@ impl MysqlConn {
                     .with_danger_skip_domain_validation(true),
             ));
         }
-        let conn = mysql::Conn::new(opts).with_context(|| {
+        let conn = mysql::Conn::new(opts).map_err(SqlError).with_context(|| {
             format!(
-                "{}: cannot log in to the server as {} through {target:?}",
+                "{}: cannot log in to the server as {} through {target}",
                 transport.node(),
                 login.user
             )
@@ -152,14 +153,14 @@ pub fn set_expired_password(
         )
         .read_timeout(Some(Duration::from_secs(60)))
         .tcp_connect_timeout(Some(Duration::from_secs(10)));
-    let mut conn = mysql::Conn::new(opts).with_context(|| {
+    let mut conn = mysql::Conn::new(opts).map_err(SqlError).with_context(|| {
         format!(
             "{}: cannot log in as {user} with the temporary password",
             transport.node()
         )
     })?;
     conn.query_drop(alter_own_password_sql(new))
-        .map_err(anyhow::Error::from)
+        .map_err(|e| anyhow::Error::new(SqlError(e)))
 }
 
 pub use crate::dialect::alter_own_password_sql;
@@ -240,21 +241,26 @@ impl SqlConn for Relifting<'_> {
 /// The server's error number (1045 access denied, 1819 password policy, 1820 expired
 /// password, ...) anywhere in an error's chain.
 pub fn server_error_code(err: &anyhow::Error) -> Option<u16> {
-    err.chain()
-        .find_map(|e| match e.downcast_ref::<mysql::Error>() {
+    err.chain().find_map(|e| {
+        let mysql = match e.downcast_ref::<SqlError>() {
+            Some(clean) => Some(&clean.0),
+            None => e.downcast_ref::<mysql::Error>(),
+        };
+        match mysql {
             Some(mysql::Error::MySqlError(server)) => Some(server.code),
             _ => None,
-        })
+        }
+    })
 }
 
 impl SqlConn for MysqlConn {
     fn query(&mut self, sql: &str) -> Result<Vec<Row>> {
-        let rows: Vec<mysql::Row> = self.conn.query(sql)?;
+        let rows: Vec<mysql::Row> = self.conn.query(sql).map_err(SqlError)?;
         Ok(rows.into_iter().map(row_to_pairs).collect())
     }
 
     fn exec(&mut self, sql: &str) -> Result<()> {
-        self.conn.query_drop(sql)?;
+        self.conn.query_drop(sql).map_err(SqlError)?;
         Ok(())
     }
 }

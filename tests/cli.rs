@@ -274,7 +274,33 @@ fn unreachable_inventory(tmp: &Path) -> PathBuf {
     args.push("inv.yaml");
     let out = mhactl_in(tmp, None, &args);
     assert!(out.status.success(), "{}", stderr(&out));
+    // The key the inventory names exists (a missing one is refused before ssh runs).
+    std::fs::create_dir_all(tmp.join("keys")).unwrap();
+    std::fs::write(tmp.join("keys/id_ed25519"), "").unwrap();
     tmp.join("inv.yaml")
+}
+
+#[test]
+fn a_missing_identity_file_is_refused_before_ssh_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inv = unreachable_inventory(tmp.path());
+    std::fs::remove_file(tmp.path().join("keys/id_ed25519")).unwrap();
+    let path = fake_ssh_path(tmp.path());
+    for args in [&["verify"][..], &["bootstrap", "--dry-run"], &["status"]] {
+        let mut all = vec!["-i", inv.to_str().unwrap()];
+        all.extend_from_slice(args);
+        let out = mhactl_in(tmp.path(), Some(&path), &all);
+        let se = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {se}");
+        assert!(
+            se.contains("ssh.identity_file: ") && se.contains("keys/id_ed25519 does not exist"),
+            "{args:?}: {se}"
+        );
+        assert!(
+            !se.contains("Connection refused"),
+            "{args:?}: ssh ran: {se}"
+        );
+    }
 }
 
 #[test]

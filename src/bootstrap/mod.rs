@@ -23,6 +23,7 @@ pub mod steps;
 mod steps_tests;
 #[cfg(test)]
 mod transcripts;
+mod vip_interface;
 
 use crate::engine::{self, StepStatus};
 use crate::global::{GlobalArgs, OutputFormat};
@@ -56,7 +57,8 @@ pub fn run(args: &BootstrapArgs, global: &GlobalArgs) -> Result<ExitCode> {
         secrets,
         global,
         |cluster, inv| {
-            // Refusals that need the nodes' OS: before any step runs.
+            // Refusals that need the nodes' OS and interfaces: before any step runs.
+            vip_interface::check(cluster, inv)?;
             for warning in platform::check(cluster, inv)? {
                 eprintln!("warning: {warning}");
             }

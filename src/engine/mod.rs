@@ -276,7 +276,13 @@ fn apply_step(
         return Ok((StepStatus::Changed, detail, change.diff));
     }
     for action in &change.actions {
-        execute(cluster, node, action).with_context(|| cluster.redact(&action.describe()))?;
+        let done = execute(cluster, node, action);
+        match action {
+            // The transport's error names the node, the command and its output already:
+            // `run: <script>` before it would say the script twice.
+            Action::Run(_) => done?,
+            _ => done.with_context(|| cluster.redact(&action.describe()))?,
+        }
     }
     observer.applied(&node.name, op.name());
     // The change made the cached volatile facts stale, on this node and its peer.
@@ -409,6 +415,49 @@ mod tests {
             nodes,
             secrets: vec!["secret-pw".into()],
         }
+    }
+
+    /// Always plans one command that fails.
+    struct FailingCommand;
+
+    impl Operation for FailingCommand {
+        fn name(&self) -> &'static str {
+            "failing"
+        }
+        fn plan(&self, _cluster: &Cluster, _index: usize) -> Result<Plan> {
+            Ok(Plan::Change(Change {
+                summary: "start the thing".into(),
+                actions: vec![Action::Run(RemoteCommand::new("service thing start"))],
+                diff: None,
+            }))
+        }
+    }
+
+    #[test]
+    fn a_failed_command_is_named_once_with_its_output() {
+        let nodes = ["node-a", "node-b"]
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let t = FakeTransport::new(n);
+                t.on_full("service thing start", 1, "", "thing: no such service");
+                NodeHandle::new(i, n, Arc::new(t), None)
+            })
+            .collect();
+        let c = Cluster {
+            nodes,
+            secrets: Vec::new(),
+        };
+        let ops: [Box<dyn Operation>; 1] = [Box::new(FailingCommand)];
+        let reports = run(&c, &ops, false, &Silent);
+        let detail = &reports[0].detail;
+        assert_eq!(reports[0].status, StepStatus::Failed);
+        assert_eq!(detail.matches("service thing start").count(), 1, "{detail}");
+        assert!(
+            detail.starts_with("node-a: command failed (exit 1): service thing start")
+                && detail.contains("thing: no such service"),
+            "{detail}"
+        );
     }
 
     #[test]

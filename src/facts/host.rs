@@ -123,6 +123,26 @@ impl Fact for InterfaceAddresses {
     }
 }
 
+/// The names of the node's network interfaces (`ip -o link show`).
+pub struct LinkNames;
+
+impl Fact for LinkNames {
+    type Arg = ();
+    type Value = Vec<String>;
+    const NAME: &'static str = "link-names";
+    const KIND: FactKind = FactKind::Addresses;
+    const LIFETIME: Lifetime = Lifetime::Run;
+    fn source(_: &(), _: Option<&Dialect>) -> Source {
+        Source::Command {
+            script: crate::os::host::LINKS_COMMAND.into(),
+            must_succeed: true,
+        }
+    }
+    fn parse(_: &(), raw: &Raw) -> Result<Self::Value> {
+        Ok(crate::os::host::parse_link_names(&raw.output()?.stdout))
+    }
+}
+
 /// keepalived's release (`Ok(None)`: not installed; `Err`: a banner mhactl cannot read,
 /// kept as text so the caller names the node).
 pub struct KeepalivedVersionFact;

@@ -36,6 +36,29 @@ pub fn load(path: &Path) -> Result<Inventory> {
     Ok(inv)
 }
 
+/// The control host's files ssh needs to start: refused here, naming the field, rather
+/// than by ssh as "Permission denied (publickey)" once per node (ssh only warns that an
+/// identity file is missing, then tries its defaults). `known_hosts` may be missing: with
+/// `host_key_check: accept-new` ssh creates it.
+pub fn check_local_files(inv: &super::Inventory) -> Result<(), String> {
+    for (field, path) in [
+        ("ssh.identity_file", &inv.ssh.identity_file),
+        ("ssh.config_file", &inv.ssh.config_file),
+    ] {
+        let Some(path) = path else { continue };
+        let resolved = inv.resolve_path(path);
+        match std::fs::metadata(&resolved) {
+            Ok(m) if m.is_file() => {}
+            Ok(_) => return Err(format!("{field}: {} is not a file", resolved.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(format!("{field}: {} does not exist", resolved.display()))
+            }
+            Err(e) => return Err(format!("{field}: cannot read {}: {e}", resolved.display())),
+        }
+    }
+    Ok(())
+}
+
 /// Parse and validate inventory `text`; `name` (usually the file name) prefixes every
 /// error message. [`Inventory::base_dir`] is left empty (relative paths then resolve
 /// against the current directory). Never panics, whatever the input.

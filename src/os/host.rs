@@ -40,6 +40,19 @@ pub fn interface_addresses_command(interface: &str) -> String {
     format!("ip -4 -o addr show dev {}", shell_quote(interface))
 }
 
+/// Prints the node's network interfaces, one `ip -o link` line each.
+pub const LINKS_COMMAND: &str = "ip -o link show";
+
+/// The interface names in [`LINKS_COMMAND`]'s output (`2: eth0@if12: <...>` gives
+/// `eth0`: a veth's peer index is not part of its name).
+pub fn parse_link_names(out: &str) -> Vec<String> {
+    out.lines()
+        .filter_map(|l| l.split(": ").nth(1))
+        .map(|name| name.split('@').next().unwrap_or(name).trim().to_string())
+        .filter(|name| !name.is_empty())
+        .collect()
+}
+
 /// Prints the numeric user id commands run as (`0`: root).
 pub const USER_ID_QUERY: &str = "id -u";
 

@@ -210,7 +210,7 @@ impl Transport for FakeTransport {
 
     fn forward(&self, target: &ForwardTarget) -> Result<PathBuf> {
         bail!(
-            "{}: the fake transport cannot forward to {target:?}",
+            "{}: the fake transport cannot forward to {target}",
             self.name
         )
     }
@@ -452,12 +452,12 @@ impl FakeSql {
         let me = self.clone();
         Box::new(move || {
             if let Some((code, message)) = me.refuse.lock().expect("refuse").clone() {
-                return Err(anyhow::Error::new(mysql::Error::MySqlError(
-                    mysql::MySqlError {
+                return Err(anyhow::Error::new(crate::sql_error::SqlError(
+                    mysql::Error::MySqlError(mysql::MySqlError {
                         state: "28000".into(),
                         message,
                         code,
-                    },
+                    }),
                 )));
             }
             Ok(Box::new(me.clone()) as Box<dyn crate::sql::SqlConn>)
@@ -503,12 +503,12 @@ impl crate::sql::SqlConn for FakeSql {
         let failures = self.fail_exec.lock().expect("fail_exec");
         if let Some((_, code, message)) = failures.iter().find(|(p, _, _)| sql.contains(p.as_str()))
         {
-            return Err(anyhow::Error::new(mysql::Error::MySqlError(
-                mysql::MySqlError {
+            return Err(anyhow::Error::new(crate::sql_error::SqlError(
+                mysql::Error::MySqlError(mysql::MySqlError {
                     state: "HY000".into(),
                     message: message.clone(),
                     code: *code,
-                },
+                }),
             )));
         }
         drop(failures);

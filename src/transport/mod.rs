@@ -78,6 +78,17 @@ pub enum ForwardTarget {
     Tcp(String, u16),
 }
 
+/// For messages: `the socket /run/mysqld/mysqld.sock`, `10.0.0.100:3306`, `[::1]:3306`.
+impl std::fmt::Display for ForwardTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ForwardTarget::UnixSocket(p) => write!(f, "the socket {}", p.display()),
+            ForwardTarget::Tcp(host, port) if host.contains(':') => write!(f, "[{host}]:{port}"),
+            ForwardTarget::Tcp(host, port) => write!(f, "{host}:{port}"),
+        }
+    }
+}
+
 /// How mhactl reaches one node.
 pub trait Transport: Send + Sync {
     /// The node's name (for messages).

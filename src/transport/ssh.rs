@@ -493,7 +493,7 @@ impl Transport for SshTransport {
             ))
             .with_context(|| {
                 format!(
-                    "{}: cannot forward a connection to {target:?}",
+                    "{}: cannot forward a connection to {target}",
                     self.target.node
                 )
             })?;

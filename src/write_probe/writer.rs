@@ -122,7 +122,7 @@ impl Writer {
 fn record_failure(log: &Mutex<WriteLog>, e: mysql::Error) {
     if let Ok(mut l) = log.lock() {
         l.failed += 1;
-        l.last_error = Some(e.to_string());
+        l.last_error = Some(crate::sql_error::SqlError(e).to_string());
     }
 }
 

@@ -138,4 +138,20 @@ while [ $i -lt 2 ]; do
     why="ping exit $?"
 done
 [ "$why" != "exit 124: " ] || why="no answer within 0.5 s"
+# This run's failure hands the VIP to the peer, but a hung server's clients would wait on
+# their requests in flight until their own read timeout: their TCP has nothing to resend
+# (this kernel acknowledged the requests), so nothing of theirs reaches the new holder.
+# While this node still holds the VIP: refuse new connections to it for a moment
+# (nftables set draining, 2 s: keepalived removes the VIP within milliseconds
+# of this exit, then the refusal rule for a node without the VIP takes over) and reset
+# the established ones, which works only while the VIP is this node's address. The
+# clients see an error at once, connect again and reach the new holder. A request the
+# server had not answered is not acknowledged: nothing acknowledged is lost. Without
+# mhactl's nftables table (no nft, EL7) nothing is reset: a client connecting again would
+# reach the hung server before the VIP left.
+if ip -4 -o addr show 2>/dev/null | grep -qF " inet 10.213.0.100/" &&
+    nft add element ip mhactl draining "{ 10.213.0.100 timeout 2s }" 2>/dev/null; then
+    ss -K -tnH state established src 10.213.0.100 sport = :3306 >/dev/null 2>&1
+    why="$why (connections to the VIP reset)"
+fi
 failed health-check "$why"
