@@ -14,6 +14,8 @@ fn mhactl_in(dir: &Path, path_env: Option<&str>, args: &[&str]) -> Output {
         .current_dir(dir)
         .env_remove("NO_COLOR")
         .env_remove("MHACTL_INVENTORY")
+        // `init --flavor mysql` names MySQL's root password by this variable.
+        .env("MHACTL_ROOT_PASSWORD", "root-pw")
         .env("TERM", "xterm-256color");
     if let Some(p) = path_env {
         cmd.env("PATH", p);
@@ -314,6 +316,7 @@ fn piped_output_of_a_failing_run_has_no_control_characters() {
         .args(["bootstrap", inv])
         .env("PATH", &path)
         .env("SHOP_REPL_PW", "pw")
+        .env("MHACTL_ROOT_PASSWORD", "root-pw")
         .env_remove("NO_COLOR")
         .env("TERM", "xterm-256color")
         .output()
@@ -337,6 +340,7 @@ fn piped_output_of_a_failing_run_has_no_control_characters() {
         .args(["-q", "bootstrap", inv])
         .env("PATH", &path)
         .env("SHOP_REPL_PW", "pw")
+        .env("MHACTL_ROOT_PASSWORD", "root-pw")
         .output()
         .unwrap();
     assert!(!stderr(&out).contains("connect"), "{}", stderr(&out));

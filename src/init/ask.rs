@@ -14,9 +14,12 @@ pub(super) fn ask(args: &InitArgs) -> Result<Answers> {
     eprintln!("mhactl init: a few questions (Enter keeps the [default]; flags skip questions)");
     let cluster = match &args.cluster {
         Some(c) => c.clone(),
+        // Each answer is checked as it is given (asked again when wrong), not after the
+        // last question.
         None => Input::<String>::new()
             .with_prompt("Cluster name")
             .default("shop-db".into())
+            .validate_with(|s: &String| problem(crate::inventory::cluster_name_problem(s)))
             .interact_text()
             .map_err(term_err)?,
     };
@@ -53,7 +56,10 @@ pub(super) fn ask(args: &InitArgs) -> Result<Answers> {
                     "Virtual IP as ADDRESS/PREFIX (an unused address in the nodes' subnet)",
                 )
                 .default(guess)
-                .validate_with(|s: &String| parse_vip(s).map(|_| ()))
+                .validate_with(|s: &String| {
+                    let (vip, prefix) = parse_vip(s)?;
+                    vip_subnet_problem(vip, prefix, &nodes)
+                })
                 .interact_text()
                 .map_err(term_err)?;
             parse_vip(&answer).map_err(usage)?
@@ -64,6 +70,7 @@ pub(super) fn ask(args: &InitArgs) -> Result<Answers> {
         None => Input::new()
             .with_prompt("Interface carrying the VIP on both nodes")
             .default("eth0".into())
+            .validate_with(|s: &String| problem(crate::inventory::interface_name_problem(s)))
             .interact_text()
             .map_err(term_err)?,
     };
@@ -163,4 +170,61 @@ pub(super) fn ask(args: &InitArgs) -> Result<Answers> {
         known_hosts,
         password,
     })
+}
+
+/// `Err(problem)` for dialoguer's `validate_with`.
+fn problem(p: Option<String>) -> Result<(), String> {
+    p.map_or(Ok(()), Err)
+}
+
+/// The VIP must be in both nodes' subnet (keepalived adds it to their interface).
+fn vip_subnet_problem(
+    vip: std::net::Ipv4Addr,
+    prefix: u8,
+    nodes: &[(String, std::net::Ipv4Addr)],
+) -> Result<(), String> {
+    let mask = u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0);
+    for (name, address) in nodes {
+        if u32::from(*address) & mask != u32::from(vip) & mask {
+            return Err(format!(
+                "{name} ({address}) is not in {vip}/{prefix}: the VIP must be an unused \
+                 address in the nodes' subnet"
+            ));
+        }
+        if *address == vip {
+            return Err(format!(
+                "{vip} is {name}'s own address: the VIP must be unused"
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_vip_answer_must_be_in_the_nodes_subnet() {
+        let nodes = [
+            ("db1".to_string(), "10.0.0.11".parse().unwrap()),
+            ("db2".to_string(), "10.0.0.12".parse().unwrap()),
+        ];
+        assert!(vip_subnet_problem("10.0.0.100".parse().unwrap(), 24, &nodes).is_ok());
+        let err = vip_subnet_problem("10.0.1.100".parse().unwrap(), 24, &nodes).unwrap_err();
+        assert!(
+            err.contains("db1 (10.0.0.11) is not in 10.0.1.100/24"),
+            "{err}"
+        );
+        assert!(vip_subnet_problem("10.0.0.12".parse().unwrap(), 24, &nodes).is_err());
+        assert!(vip_subnet_problem("10.0.1.100".parse().unwrap(), 16, &nodes).is_ok());
+    }
+
+    #[test]
+    fn cluster_and_interface_answers_are_checked_as_the_inventory_would() {
+        assert!(problem(crate::inventory::cluster_name_problem("shop db")).is_err());
+        assert!(problem(crate::inventory::cluster_name_problem("shop-db")).is_ok());
+        assert!(problem(crate::inventory::interface_name_problem("eth0 ")).is_err());
+        assert!(problem(crate::inventory::interface_name_problem("bond0.12")).is_ok());
+    }
 }

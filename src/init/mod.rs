@@ -181,6 +181,13 @@ pub fn run(args: &InitArgs, global: &GlobalArgs) -> Result<ExitCode> {
                         println!("the replication password is asked on the terminal")
                     }
                 }
+                if answers.flavor == InitFlavor::Mysql {
+                    println!(
+                        "MySQL's root password comes from ${ROOT_PASSWORD_ENV}: export it before running \
+                         mhactl (bootstrap gives a new server's root this password; an existing \
+                         server's root must already have it)"
+                    );
+                }
                 println!("next: mhactl bootstrap --dry-run {name}");
             }
         }
@@ -250,6 +257,25 @@ fn scalar(s: &str) -> String {
         s.to_string()
     } else {
         serde_json::to_string(s).expect("a string serializes")
+    }
+}
+
+/// The environment variable `init` names for MySQL's root password.
+pub const ROOT_PASSWORD_ENV: &str = "MHACTL_ROOT_PASSWORD";
+
+/// The inventory's root password lines: MySQL logs root in by password (a new server's
+/// root gets it at bootstrap), MariaDB by the unix socket (none needed).
+fn root_password_lines(flavor: InitFlavor) -> String {
+    match flavor {
+        InitFlavor::Mysql => format!(
+            "  # MySQL's root logs in by password: from the environment variable\n  \
+             # {ROOT_PASSWORD_ENV} (bootstrap gives a new server's root this password;\n  \
+             # an existing server's root must already have it).\n  \
+             root_password_env: {ROOT_PASSWORD_ENV}\n"
+        ),
+        InitFlavor::Mariadb => format!(
+            "  # root_password_env: {ROOT_PASSWORD_ENV}   # not needed for MariaDB (socket login)\n"
+        ),
     }
 }
 
@@ -327,8 +353,9 @@ pub fn render(a: &Answers) -> String {
          # Where the secrets come from, never the secrets.\n\
          credentials:\n\
          {password}\
-         \x20 # root_password_env: MHACTL_ROOT_PASSWORD   # not needed for MariaDB (socket login)\n\
+         {root}\
          \x20 # vrrp_password_env: MHACTL_VRRP_PASSWORD   # default: derived from the cluster\n",
+        root = root_password_lines(a.flavor),
         cluster = scalar(&a.cluster),
         user = scalar(&a.ssh_user),
         identity = path_line(
@@ -436,6 +463,18 @@ mod tests {
             Some("secrets.yaml#repl")
         );
         assert!(text.contains("# known_hosts: known_hosts"));
+        // MySQL's root logs in by password: the reference is there, not commented out.
+        assert_eq!(
+            inv.credentials.root_password_env.as_deref(),
+            Some(ROOT_PASSWORD_ENV)
+        );
+        let mariadb = render(&Answers {
+            flavor: InitFlavor::Mariadb,
+            ..answers()
+        });
+        let inv = crate::inventory::parse(&mariadb, "t.yaml").unwrap();
+        assert_eq!(inv.credentials.root_password_env, None);
+        assert!(mariadb.contains("not needed for MariaDB"), "{mariadb}");
     }
 
     #[test]

@@ -45,7 +45,7 @@ pub use paths::{path_syntax_problem, system_location};
 pub use ssh_access::become_password;
 pub use tls::{NodeCertFiles, TlsSettings, TlsSource};
 pub(crate) use validate::normalize_charset;
-pub use validate::validate;
+pub use validate::{cluster_name_problem, interface_name_problem, validate};
 
 use serde::{Deserialize, Serialize};
 use std::net::Ipv4Addr;

@@ -13,6 +13,7 @@ mod topology;
 mod warnings;
 
 pub(crate) use server::normalize_charset;
+pub use topology::{cluster_name_problem, interface_name_problem};
 
 /// Check `inv` and return every problem found, one per line, each naming its field
 /// (`nodes[1].address: ...`). With one problem the message is just that problem; with

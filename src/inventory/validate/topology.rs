@@ -6,23 +6,51 @@ use crate::inventory::{Inventory, SshSettings};
 use std::net::Ipv4Addr;
 
 pub(super) fn check_cluster(inv: &Inventory, p: &mut Problems) {
-    let c = &inv.cluster;
+    if let Some(problem) = cluster_name_problem(&inv.cluster) {
+        p.add("cluster", problem);
+    }
+}
+
+/// What is wrong with `c` as a cluster name (also `mhactl init`'s check of an answer).
+pub fn cluster_name_problem(c: &str) -> Option<String> {
     if c.is_empty() {
-        p.add("cluster", "must not be empty");
+        Some("must not be empty".into())
     } else if let Some(bad) = c
         .chars()
         .find(|ch| !(ch.is_ascii_alphanumeric() || *ch == '_' || *ch == '-'))
     {
-        p.add(
-            "cluster",
-            format!(
-                "{c:?} contains {}; use only letters, digits, `_` and `-` \
-                 (it becomes part of keepalived's router id)",
-                describe(bad)
-            ),
-        );
+        Some(format!(
+            "{c:?} contains {}; use only letters, digits, `_` and `-` \
+             (it becomes part of keepalived's router id)",
+            describe(bad)
+        ))
     } else if c.len() > 64 {
-        p.add("cluster", "is longer than 64 characters");
+        Some("is longer than 64 characters".into())
+    } else {
+        None
+    }
+}
+
+/// What is wrong with `ifname` as `vip.interface` (also `mhactl init`'s check).
+pub fn interface_name_problem(ifname: &str) -> Option<String> {
+    if ifname.is_empty() {
+        Some("must not be empty (e.g. `eth0`)".into())
+    } else if ifname
+        .chars()
+        .any(|c| !(c.is_ascii_alphanumeric() || "._-:".contains(c)))
+    {
+        // It is pasted into keepalived.conf, where `{`, `}`, `"`, `#` or a space would
+        // end the value or the block.
+        Some(format!(
+            "{ifname:?} is not an interface name (letters, digits, `.`, `_`, `-` and `:` \
+             only; no spaces or `/`)"
+        ))
+    } else if ifname.len() > 15 {
+        Some(format!(
+            "{ifname:?} is longer than 15 characters (Linux's limit)"
+        ))
+    } else {
+        None
     }
 }
 
@@ -234,27 +262,8 @@ pub(super) fn check_vip(inv: &Inventory, p: &mut Problems) {
             }
         }
     }
-    let ifname = &vip.interface;
-    if ifname.is_empty() {
-        p.add("vip.interface", "must not be empty (e.g. `eth0`)");
-    } else if ifname
-        .chars()
-        .any(|c| !(c.is_ascii_alphanumeric() || "._-:".contains(c)))
-    {
-        // It is pasted into keepalived.conf, where `{`, `}`, `"`, `#` or a space would
-        // end the value or the block.
-        p.add(
-            "vip.interface",
-            format!(
-                "{ifname:?} is not an interface name (letters, digits, `.`, `_`, `-` and `:` \
-                 only; no spaces or `/`)"
-            ),
-        );
-    } else if ifname.len() > 15 {
-        p.add(
-            "vip.interface",
-            format!("{ifname:?} is longer than 15 characters (Linux's limit)"),
-        );
+    if let Some(problem) = interface_name_problem(&vip.interface) {
+        p.add("vip.interface", problem);
     }
     if vip.virtual_router_id == 0 {
         p.add(
