@@ -173,18 +173,69 @@ pub fn man(cmd: clap::Command, dir: Option<&Path>) -> Result<ExitCode> {
         Some(dir) => {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
-            clap_mangen::generate_to(cmd, dir)
+            clap_mangen::generate_to(cmd.clone(), dir)
                 .with_context(|| format!("cannot write man pages into {}", dir.display()))?;
+            let top = dir.join("mhactl.1");
+            std::fs::write(&top, top_man_page(cmd)?)
+                .with_context(|| format!("cannot write {}", top.display()))?;
             eprintln!("man pages written to {}", dir.display());
         }
         None => {
             let mut out = std::io::stdout().lock();
-            clap_mangen::Man::new(cmd).render(&mut out)?;
+            out.write_all(&top_man_page(cmd)?)?;
             out.flush()?;
         }
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// mhactl.1: clap's page plus the EXIT STATUS and ENVIRONMENT sections a man page has
+/// (clap knows neither; docs/errors.md is the longer form).
+pub fn top_man_page(cmd: clap::Command) -> Result<Vec<u8>> {
+    let mut page = Vec::new();
+    clap_mangen::Man::new(cmd).render(&mut page)?;
+    page.extend_from_slice(MAN_EXIT_AND_ENVIRONMENT.as_bytes());
+    Ok(page)
+}
+
+/// The sections [`top_man_page`] adds, in roff.
+const MAN_EXIT_AND_ENVIRONMENT: &str = r#".SH "EXIT STATUS"
+.TP
+\fB0\fR
+Success: bootstrap converged, verify found no error, failover\-test and switchover succeeded.
+.TP
+\fB1\fR
+The command ran and something failed: a step, a check, a lost write, a refused or rolled\-back switchover, an unreachable node, a node locked by another run.
+.TP
+\fB2\fR
+Usage or inventory error: nothing was done (a bad flag, an invalid inventory, a secret that cannot be resolved, a missing key file).
+.TP
+\fB130\fR, \fB143\fR
+Stopped by SIGINT or SIGTERM after undoing what the run had changed.
+.PP
+\fBmhactl lab ssh\fR passes the remote command's exit status through.
+.SH ENVIRONMENT
+.TP
+\fBMHACTL_INVENTORY\fR
+The inventory file when neither \fB\-i\fR nor a positional argument names one (default: inventory.yaml).
+.TP
+\fBMHACTL_LOG\fR
+A tracing filter for the log on standard error (e.g. mhactl=debug); \fB\-v\fR and \fB\-q\fR otherwise.
+.TP
+\fBNO_COLOR\fR
+Set: no colours. Output that is not a terminal has none either.
+.TP
+\fBMHACTL_STATS_FILE\fR
+Each SSH connection appends a JSON line with its command and forward counts here when it closes (benchmarks).
+.TP
+\fBMHACTL_CACHE_DIR\fR
+The lab's image cache (default /var/cache/mhactl).
+.TP
+\fBMHACTL_LAB_MIRROR\fR
+A Debian mirror for building the lab's images (default: debootstrap's own).
+.PP
+The inventory's \fB*_env\fR fields name further variables that hold secrets; mhactl never prints them.
+"#;
 
 /// `mhactl adopt` examples.
 pub const ADOPT: &str = "\
@@ -199,3 +250,25 @@ minimal.yaml names only SSH access, the two nodes and the VIP (and where the pas
 Read-only: nothing changes on the nodes. Exit codes: 0 inventory written, 2 bad input or a
 pair mhactl does not adopt (one-way replication, a third node, Galera), 1 replication
 broken (a person repairs it first). docs/adopt.md.";
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_man_page_has_exit_status_and_environment() {
+        use clap::CommandFactory;
+        let page = super::top_man_page(crate::cli::Cli::command()).unwrap();
+        let page = String::from_utf8(page).unwrap();
+        for want in [
+            ".SH \"EXIT STATUS\"",
+            "\\fB130\\fR",
+            ".SH ENVIRONMENT",
+            "MHACTL_INVENTORY",
+            "NO_COLOR",
+        ] {
+            assert!(page.contains(want), "no {want} in mhactl.1");
+        }
+        // After clap's own sections, once.
+        assert_eq!(page.matches(".SH ENVIRONMENT").count(), 1);
+        assert!(page.find(".SH SYNOPSIS") < page.find(".SH \"EXIT STATUS\""));
+    }
+}
