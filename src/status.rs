@@ -18,6 +18,7 @@ use serde::Serialize;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
+mod limited;
 mod text;
 pub use text::render_text;
 
@@ -43,6 +44,9 @@ pub struct StatusReport {
     pub problems: Vec<String>,
     /// Worth attention, but not failing (keepalived stopped, lag, odd source).
     pub warnings: Vec<String>,
+    /// `--limit NODE`: only this node was read and judged (absent without --limit).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<String>,
 }
 
 /// What status found on one node.
@@ -114,9 +118,15 @@ pub struct Replication {
 }
 
 /// Run `mhactl status`.
-pub fn run(_args: &StatusArgs, global: &GlobalArgs) -> Result<ExitCode> {
+pub fn run(args: &StatusArgs, global: &GlobalArgs) -> Result<ExitCode> {
     let inv = crate::session::load(&global.inventory)?;
-    let report = collect(&inv, global);
+    let report = match &args.limit {
+        Some(name) => {
+            let i = crate::limit::node_index(&inv, name, &global.inventory)?;
+            limited::collect(&inv, global, i)
+        }
+        None => collect(&inv, global),
+    };
     match global.output {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         OutputFormat::Text => print!(
@@ -309,69 +319,81 @@ pub fn read_node(cluster: &Cluster, n: &NodeHandle, inv: &Inventory, index: usiz
     s
 }
 
+/// Node `i`'s own problems and warnings (`n` is what status read on it): reachable, its
+/// server answers, it replicates from its peer, keepalived runs. The VIP is the pair's.
+pub(crate) fn node_problems(
+    inv: &Inventory,
+    i: usize,
+    n: &NodeStatus,
+    problems: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) {
+    let peer = &inv.nodes[1 - i.min(1)];
+    if !n.reachable {
+        problems.push(format!("{} is unreachable over SSH", n.name));
+        return;
+    }
+    if !n.server_running {
+        problems.push(format!("the database server on {} does not answer", n.name));
+        return;
+    }
+    match &n.replication {
+        None => problems.push(format!(
+            "{} does not replicate from {} (no replication source configured)",
+            n.name, peer.name
+        )),
+        Some(r) => {
+            let mut threads = Vec::new();
+            if !r.io_running {
+                threads.push("IO");
+            }
+            if !r.sql_running {
+                threads.push("SQL");
+            }
+            if !threads.is_empty() {
+                let err = [&r.last_io_error, &r.last_sql_error]
+                    .into_iter()
+                    .filter(|e| !e.is_empty())
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                problems.push(format!(
+                    "{}: replication {} thread{} not running{}",
+                    n.name,
+                    threads.join(" and "),
+                    if threads.len() > 1 { "s" } else { "" },
+                    if err.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {err}")
+                    }
+                ));
+            }
+            if r.source_host != peer.address.to_string() {
+                warnings.push(format!(
+                    "{} replicates from {}, not from its peer {} ({})",
+                    n.name, r.source_host, peer.name, peer.address
+                ));
+            }
+            if let Some(lag) = r.seconds_behind.filter(|&l| l > LAG_WARNING_S) {
+                warnings.push(format!("{} is {lag} s behind {}", n.name, peer.name));
+            }
+        }
+    }
+    if n.keepalived_running == Some(false) {
+        warnings.push(format!(
+            "keepalived is not running on {}: it cannot take or keep the VIP",
+            n.name
+        ));
+    }
+}
+
 /// Decide `ok`, the problems and the warnings from what was read (pure).
 pub fn assess(inv: &Inventory, nodes: Vec<NodeStatus>) -> StatusReport {
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
     for (i, n) in nodes.iter().enumerate() {
-        let peer = &inv.nodes[1 - i.min(1)];
-        if !n.reachable {
-            problems.push(format!("{} is unreachable over SSH", n.name));
-            continue;
-        }
-        if !n.server_running {
-            problems.push(format!("the database server on {} does not answer", n.name));
-            continue;
-        }
-        match &n.replication {
-            None => problems.push(format!(
-                "{} does not replicate from {} (no replication source configured)",
-                n.name, peer.name
-            )),
-            Some(r) => {
-                let mut threads = Vec::new();
-                if !r.io_running {
-                    threads.push("IO");
-                }
-                if !r.sql_running {
-                    threads.push("SQL");
-                }
-                if !threads.is_empty() {
-                    let err = [&r.last_io_error, &r.last_sql_error]
-                        .into_iter()
-                        .filter(|e| !e.is_empty())
-                        .map(String::as_str)
-                        .collect::<Vec<_>>()
-                        .join("; ");
-                    problems.push(format!(
-                        "{}: replication {} thread{} not running{}",
-                        n.name,
-                        threads.join(" and "),
-                        if threads.len() > 1 { "s" } else { "" },
-                        if err.is_empty() {
-                            String::new()
-                        } else {
-                            format!(": {err}")
-                        }
-                    ));
-                }
-                if r.source_host != peer.address.to_string() {
-                    warnings.push(format!(
-                        "{} replicates from {}, not from its peer {} ({})",
-                        n.name, r.source_host, peer.name, peer.address
-                    ));
-                }
-                if let Some(lag) = r.seconds_behind.filter(|&l| l > LAG_WARNING_S) {
-                    warnings.push(format!("{} is {lag} s behind {}", n.name, peer.name));
-                }
-            }
-        }
-        if n.keepalived_running == Some(false) {
-            warnings.push(format!(
-                "keepalived is not running on {}: it cannot take or keep the VIP",
-                n.name
-            ));
-        }
+        node_problems(inv, i, n, &mut problems, &mut warnings);
     }
     let vip_holders: Vec<String> = nodes
         .iter()
@@ -401,6 +423,7 @@ pub fn assess(inv: &Inventory, nodes: Vec<NodeStatus>) -> StatusReport {
         nodes,
         problems,
         warnings,
+        limit: None,
     }
 }
 
@@ -551,4 +574,9 @@ mod tests {
 
 /// `mhactl status` flags (the inventory and the format are the global `-i` and `--output`).
 #[derive(Debug, clap::Args)]
-pub struct StatusArgs {}
+pub struct StatusArgs {
+    /// Show this node only (its role, its replication from the peer, keepalived); the
+    /// verdict is about it alone, and the peer may be down.
+    #[arg(long, value_name = "NODE")]
+    pub limit: Option<String>,
+}

@@ -11,6 +11,7 @@ mod fake_pair;
 mod golden_tests;
 pub mod keepalived_conf;
 mod leftovers;
+mod limited;
 mod partial;
 pub mod registry;
 mod server_options;
@@ -107,11 +108,25 @@ const RETRY_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
 /// Run `mhactl verify`.
 pub fn run(args: &VerifyArgs, global: &GlobalArgs) -> Result<ExitCode> {
     let inv = crate::session::load(&global.inventory)?;
+    let limit = args
+        .limit
+        .as_deref()
+        .map(|name| crate::limit::node_index(&inv, name, &global.inventory))
+        .transpose()?;
+    if limit.is_some() && args.checksum {
+        return Err(crate::error::UsageError(
+            "--checksum compares the tables of both nodes: it does not run with --limit".into(),
+        )
+        .into());
+    }
     let secrets = crate::session::resolve_secrets(&inv)?;
     let started = Instant::now();
     let deadline = started + std::time::Duration::from_secs(args.wait);
     let (checks, ok) = loop {
-        let checks = collect(&inv, &secrets, args.checksum, global)?;
+        let checks = match limit {
+            Some(i) => limited::collect(&inv, &secrets, global, i),
+            None => collect(&inv, &secrets, args.checksum, global)?,
+        };
         let ok = !checks.iter().any(Check::is_error);
         if ok || Instant::now() + RETRY_INTERVAL > deadline {
             break (checks, ok);
@@ -122,7 +137,7 @@ pub fn run(args: &VerifyArgs, global: &GlobalArgs) -> Result<ExitCode> {
                 .filter(|c| c.is_error())
                 .map(|c| format!("{}/{}", c.name, c.node))
                 .collect();
-            eprintln!(
+            crate::log_eprintln!(
                 "verify: not healthy yet ({}); checking again for up to {} s",
                 failing.join(", "),
                 deadline.saturating_duration_since(Instant::now()).as_secs()
@@ -132,10 +147,18 @@ pub fn run(args: &VerifyArgs, global: &GlobalArgs) -> Result<ExitCode> {
     };
     match global.output {
         OutputFormat::Json => {
-            let value = serde_json::json!({ "ok": ok, "checks": checks });
+            let mut value = serde_json::json!({ "ok": ok, "checks": checks });
+            if let Some(i) = limit {
+                value["limit"] = inv.nodes[i].name.clone().into();
+            }
             println!("{}", serde_json::to_string_pretty(&value)?);
         }
-        OutputFormat::Text => print_table(&checks, ok, started.elapsed(), global.quiet),
+        OutputFormat::Text => {
+            print_table(&checks, ok, started.elapsed(), global.quiet);
+            if let Some(i) = limit {
+                println!("{}", limited::note(&inv, i));
+            }
+        }
     }
     Ok(if ok {
         ExitCode::SUCCESS
@@ -308,4 +331,8 @@ pub struct VerifyArgs {
     /// (a restart, a failover) while replication reconnects.
     #[arg(long, value_name = "SECONDS", default_value_t = 0)]
     pub wait: u64,
+    /// Check this node only: the peer's checks and those about the pair are not run
+    /// (the peer may be down); not with --checksum.
+    #[arg(long, value_name = "NODE")]
+    pub limit: Option<String>,
 }
