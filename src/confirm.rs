@@ -54,13 +54,16 @@ pub fn decide_vip(
     }
     if tty {
         Decision::Ask {
-            question: format!("mhactl {command} {what} of cluster {cluster}. Type yes to go on:"),
+            question: format!(
+                "mhactl {command} on cluster {cluster}, which is not a local lab: it {what}. \
+                 Type yes to go on:"
+            ),
             expect: "yes".into(),
         }
     } else {
         Decision::Refuse(format!(
-            "mhactl {command} {what} of cluster {cluster}, which is not a local lab: pass --yes \
-             to confirm (there is no terminal to ask on); nothing was done"
+            "mhactl {command} on cluster {cluster}, which is not a local lab: it {what}; pass \
+             --yes to confirm (there is no terminal to ask on); nothing was done"
         ))
     }
 }

@@ -330,3 +330,67 @@ fn destructive_commands_without_a_terminal_need_yes() {
         assert_eq!(out.status.code(), Some(1), "{flag}: {}", stderr(&out));
     }
 }
+
+/// On a terminal (util-linux `script` gives mhactl one) the destructive commands ask and
+/// go on only with the word asked for: the node's name for reinit, `yes` otherwise.
+#[test]
+fn on_a_terminal_destructive_commands_ask_first() {
+    if Command::new("script").arg("--version").output().is_err() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but util-linux `script` is missing: this test must run in CI"
+        );
+        eprintln!("SKIPPED: util-linux `script` is not installed (no terminal to test on)");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    inventory(dir, "a.yaml");
+    let bin = fake_ssh_path(dir);
+    // `script` runs the command on a new terminal; the answer goes to it through stdin.
+    let on_terminal = |answer: &str, args: &str| -> (Option<i32>, String) {
+        let command = format!(
+            "env PATH={bin}:/usr/bin:/bin SHOP_REPL_PW=pw {} {args}",
+            env!("CARGO_BIN_EXE_mhactl")
+        );
+        let mut child = Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .current_dir(dir)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        // A command that does not ask may be gone already (a broken pipe then).
+        let _ = writeln!(stdin, "{answer}");
+        let out = child.wait_with_output().unwrap();
+        (out.status.code(), stdout(&out).replace('\r', ""))
+    };
+    let (code, text) = on_terminal("db1", "reinit db2 a.yaml");
+    assert_eq!(code, Some(2), "{text}");
+    assert!(
+        text.contains("Type the node's name (db2) to go on"),
+        "{text}"
+    );
+    assert!(
+        text.contains("not confirmed (answer \"db1\", not \"db2\"); nothing was done"),
+        "{text}"
+    );
+    let (code, text) = on_terminal("db2", "reinit db2 a.yaml");
+    assert_eq!(code, Some(1), "confirmed, then the fake ssh fails: {text}");
+    assert!(text.contains("cannot connect"), "{text}");
+    let (code, text) = on_terminal("no", "failover-test a.yaml");
+    assert_eq!(code, Some(2), "{text}");
+    assert!(
+        text.contains("on cluster shop-db, which is not a local lab"),
+        "{text}"
+    );
+    let (code, text) = on_terminal("yes", "switchover a.yaml");
+    assert_eq!(code, Some(1), "{text}");
+    // --yes: no question at all.
+    let (code, text) = on_terminal("", "switchover a.yaml --yes");
+    assert_eq!(code, Some(1), "{text}");
+    assert!(!text.contains("Type yes"), "{text}");
+}
