@@ -159,73 +159,46 @@ fn command_name(command: &Command) -> &'static str {
 fn apply_grammar(cli: &mut Cli, matches: &clap::ArgMatches) -> Result<()> {
     let given = Given::from_matches(matches);
     let name = command_name(&cli.command);
-    let grammar = |inventory, json, connects| CommandGrammar {
+    // adopt's minimal inventory is a required argument, and init's FILE (the inventory
+    // it writes) has a default: both resolve through this slot, then are written back.
+    let init_file_typed = matches
+        .subcommand_matches("init")
+        .and_then(|m| m.value_source("file"))
+        == Some(clap::parser::ValueSource::CommandLine);
+    let mut other: Option<PathBuf> = None;
+    let (inventory, json, connects) = match &mut cli.command {
+        Command::Bootstrap(a) => (Some(&mut a.inventory_file), true, true),
+        Command::Verify(w) => (Some(&mut w.inventory_file), true, true),
+        Command::Status(w) => (Some(&mut w.inventory_file), true, true),
+        Command::FailoverTest(d) => (Some(&mut d.inventory_file), true, true),
+        Command::Switchover(d) => (Some(&mut d.inventory_file), true, true),
+        // reinit has no JSON report yet (issue 20 item 5).
+        Command::Reinit(d) => (Some(&mut d.inventory_file), false, true),
+        Command::RotateCerts(a) => (Some(&mut a.inventory_file), true, true),
+        Command::Inventory(crate::inventory_check::InventoryCommand::Check(a)) => {
+            (Some(&mut a.file), true, false)
+        }
+        Command::Adopt(a) => {
+            other = Some(a.minimal_inventory.clone());
+            (Some(&mut other), true, true)
+        }
+        Command::Init(a) => {
+            other = init_file_typed.then(|| a.file.clone());
+            (Some(&mut other), true, false)
+        }
+        Command::Completions(_) | Command::Man(_) | Command::Lab(_) => (None, false, false),
+    };
+    let grammar = CommandGrammar {
         name,
         inventory,
         json,
         connects,
     };
-    let global = &mut cli.global;
-    match &mut cli.command {
-        Command::Bootstrap(a) => crate::grammar::resolve(
-            global,
-            &given,
-            grammar(Some(&mut a.inventory_file), true, true),
-        )?,
-        Command::Verify(w) => crate::grammar::resolve(
-            global,
-            &given,
-            grammar(Some(&mut w.inventory_file), true, true),
-        )?,
-        Command::Status(w) => crate::grammar::resolve(
-            global,
-            &given,
-            grammar(Some(&mut w.inventory_file), true, true),
-        )?,
-        Command::FailoverTest(d) => crate::grammar::resolve(
-            global,
-            &given,
-            grammar(Some(&mut d.inventory_file), true, true),
-        )?,
-        Command::Switchover(d) => crate::grammar::resolve(
-            global,
-            &given,
-            grammar(Some(&mut d.inventory_file), true, true),
-        )?,
-        // reinit has no JSON report yet (issue 20 item 5).
-        Command::Reinit(d) => crate::grammar::resolve(
-            global,
-            &given,
-            grammar(Some(&mut d.inventory_file), false, true),
-        )?,
-        Command::RotateCerts(a) => crate::grammar::resolve(
-            global,
-            &given,
-            grammar(Some(&mut a.inventory_file), true, true),
-        )?,
-        Command::Inventory(crate::inventory_check::InventoryCommand::Check(a)) => {
-            crate::grammar::resolve(global, &given, grammar(Some(&mut a.file), true, false))?
-        }
-        Command::Adopt(a) => {
-            // Its minimal inventory is a required argument; `-i` may name the same file.
-            let mut slot = Some(a.minimal_inventory.clone());
-            crate::grammar::resolve(global, &given, grammar(Some(&mut slot), true, true))?;
-        }
-        Command::Init(a) => {
-            // init writes the inventory: `-i FILE init` writes FILE; FILE typed twice
-            // differently is refused like any two inventories.
-            let file_typed = matches
-                .subcommand_matches("init")
-                .and_then(|m| m.value_source("file"))
-                == Some(clap::parser::ValueSource::CommandLine);
-            let mut slot = file_typed.then(|| a.file.clone());
-            crate::grammar::resolve(global, &given, grammar(Some(&mut slot), true, false))?;
-            if file_typed || given.inventory {
-                a.file = slot.expect("resolved");
-            }
-        }
-        Command::Completions(_) | Command::Man(_) | Command::Lab(_) => {
-            crate::grammar::resolve(global, &given, grammar(None, false, false))?
+    crate::grammar::resolve(&mut cli.global, &given, grammar)?;
+    // `-i FILE init` writes FILE.
+    if let (Command::Init(a), Some(file)) = (&mut cli.command, other) {
+        if init_file_typed || given.inventory {
+            a.file = file;
         }
     }
     Ok(())

@@ -175,23 +175,7 @@ pub fn collect(inv: &Inventory, global: &GlobalArgs) -> StatusReport {
     let secrets = secrets_for_status(inv);
     let connected = crate::session::connect(inv, &secrets, global, &Default::default());
     let (cluster, reports, progress) = (connected.cluster, connected.reports, connected.progress);
-    let mut nodes: Vec<NodeStatus> = inv
-        .nodes
-        .iter()
-        .map(|n| NodeStatus {
-            name: n.name.clone(),
-            address: n.address.to_string(),
-            reachable: false,
-            server_running: false,
-            flavor: None,
-            version: None,
-            server_id: None,
-            role: Role::Unknown,
-            keepalived_running: None,
-            replication: None,
-            errors: Vec::new(),
-        })
-        .collect();
+    let mut nodes: Vec<NodeStatus> = inv.nodes.iter().map(NodeStatus::unread).collect();
     match cluster {
         Some(cluster) => {
             let found = read_nodes(&cluster, inv);
@@ -221,17 +205,41 @@ pub fn collect(inv: &Inventory, global: &GlobalArgs) -> StatusReport {
             }
         }
     }
-    let redaction: Vec<String> = secrets.values().into_iter().map(str::to_string).collect();
     for n in &mut nodes {
-        for e in &mut n.errors {
-            *e = crate::engine::redact(e, &redaction);
-        }
-        if let Some(r) = &mut n.replication {
-            r.last_io_error = crate::engine::redact(&r.last_io_error, &redaction);
-            r.last_sql_error = crate::engine::redact(&r.last_sql_error, &redaction);
-        }
+        n.redact(&secrets);
     }
     assess(inv, nodes)
+}
+
+impl NodeStatus {
+    /// A node not read (yet): unreachable, nothing known.
+    fn unread(node: &crate::inventory::Node) -> NodeStatus {
+        NodeStatus {
+            name: node.name.clone(),
+            address: node.address.to_string(),
+            reachable: false,
+            server_running: false,
+            flavor: None,
+            version: None,
+            server_id: None,
+            role: Role::Unknown,
+            keepalived_running: None,
+            replication: None,
+            errors: Vec::new(),
+        }
+    }
+
+    /// Mask the secrets in what the node's errors and replication errors quote.
+    fn redact(&mut self, secrets: &Secrets) {
+        let known: Vec<String> = secrets.values().into_iter().map(str::to_string).collect();
+        for e in &mut self.errors {
+            *e = crate::engine::redact(e, &known);
+        }
+        if let Some(r) = &mut self.replication {
+            r.last_io_error = crate::engine::redact(&r.last_io_error, &known);
+            r.last_sql_error = crate::engine::redact(&r.last_sql_error, &known);
+        }
+    }
 }
 
 fn read_nodes(cluster: &Cluster, inv: &Inventory) -> Vec<NodeStatus> {

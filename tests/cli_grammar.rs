@@ -31,22 +31,9 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-/// A directory whose only program is an `ssh` that fails like an unreachable host.
-fn fake_ssh_path(dir: &Path) -> String {
-    use std::os::unix::fs::PermissionsExt;
-    let bin = dir.join("bin");
-    if !bin.exists() {
-        std::fs::create_dir_all(&bin).unwrap();
-        let ssh = bin.join("ssh");
-        std::fs::write(
-            &ssh,
-            "#!/bin/sh\necho 'ssh: connect to host 192.0.2.11 port 22: Connection refused' >&2\nexit 255\n",
-        )
-        .unwrap();
-        std::fs::set_permissions(&ssh, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    bin.display().to_string()
-}
+#[path = "common/fake_ssh.rs"]
+mod fake_ssh;
+use fake_ssh::fake_ssh_path;
 
 /// `inv.yaml` in `dir`: a valid inventory of two documentation addresses (not a lab).
 fn inventory(dir: &Path, name: &str) -> PathBuf {

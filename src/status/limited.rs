@@ -17,31 +17,14 @@ pub(super) fn collect(inv: &Inventory, global: &GlobalArgs, i: usize) -> StatusR
     let (one, reports) = crate::connect::connect(&single, &secrets, &options, &progress);
     let mut status = match one {
         Some(c) => read_node(&c, &c.nodes[0], inv, i),
-        None => NodeStatus {
-            name: node.name.clone(),
-            address: node.address.to_string(),
-            reachable: false,
-            server_running: false,
-            flavor: None,
-            version: None,
-            server_id: None,
-            role: Role::Unknown,
-            keepalived_running: None,
-            replication: None,
-            errors: vec![format!(
-                "ssh: {}",
-                reports.first().map(|r| r.detail.as_str()).unwrap_or("")
-            )],
-        },
+        None => {
+            let mut unread = NodeStatus::unread(node);
+            let why = reports.first().map(|r| r.detail.as_str()).unwrap_or("");
+            unread.errors.push(format!("ssh: {why}"));
+            unread
+        }
     };
-    let redaction: Vec<String> = secrets.values().into_iter().map(str::to_string).collect();
-    for e in &mut status.errors {
-        *e = crate::engine::redact(e, &redaction);
-    }
-    if let Some(r) = &mut status.replication {
-        r.last_io_error = crate::engine::redact(&r.last_io_error, &redaction);
-        r.last_sql_error = crate::engine::redact(&r.last_sql_error, &redaction);
-    }
+    status.redact(&secrets);
     judge(inv, i, status)
 }
 

@@ -3,7 +3,6 @@
 //! unreachable (it is not reported then: it is not what was asked about).
 
 use super::{checks, Check};
-use crate::engine::StepStatus;
 use crate::global::GlobalArgs;
 use crate::inventory::{Inventory, Secrets};
 
@@ -19,21 +18,7 @@ pub fn collect(inv: &Inventory, secrets: &Secrets, global: &GlobalArgs, i: usize
             ..Default::default()
         },
     );
-    let name = &inv.nodes[i].name;
-    let known: Vec<String> = secrets.values().into_iter().map(str::to_string).collect();
-    let mut out: Vec<Check> = connected
-        .reports
-        .iter()
-        .filter(|r| &r.node == name)
-        .map(|r| {
-            let detail = crate::engine::redact(&r.detail, &known);
-            if r.status == StepStatus::Failed {
-                checks::host::SSH.fail(&r.node, detail)
-            } else {
-                checks::host::SSH.pass(&r.node, detail)
-            }
-        })
-        .collect();
+    let mut out = super::ssh_checks(&connected.reports, secrets, Some(&inv.nodes[i].name));
     if let Some(cluster) = connected
         .cluster
         .filter(|_| !connected.unreachable.contains(&i))

@@ -185,18 +185,7 @@ pub fn collect(
     );
     let (cluster, reports, unreachable) =
         (connected.cluster, connected.reports, connected.unreachable);
-    let known: Vec<String> = secrets.values().into_iter().map(str::to_string).collect();
-    let mut out: Vec<Check> = reports
-        .iter()
-        .map(|r| {
-            let detail = crate::engine::redact(&r.detail, &known);
-            if r.status == StepStatus::Failed {
-                checks::host::SSH.fail(&r.node, detail)
-            } else {
-                checks::host::SSH.pass(&r.node, detail)
-            }
-        })
-        .collect();
+    let mut out = ssh_checks(&reports, secrets, None);
     match cluster {
         Some(cluster) if unreachable.is_empty() => {
             out.extend(check_cluster(&cluster, inv, secrets, checksum));
@@ -214,6 +203,28 @@ pub fn collect(
         None => {}
     }
     Ok(out)
+}
+
+/// The `ssh` check of each node from the connect step's reports (of `only` that node),
+/// details redacted.
+fn ssh_checks(
+    reports: &[crate::engine::StepReport],
+    secrets: &Secrets,
+    only: Option<&str>,
+) -> Vec<Check> {
+    let known: Vec<String> = secrets.values().into_iter().map(str::to_string).collect();
+    reports
+        .iter()
+        .filter(|r| only.is_none_or(|node| r.node == node))
+        .map(|r| {
+            let detail = crate::engine::redact(&r.detail, &known);
+            if r.status == StepStatus::Failed {
+                checks::host::SSH.fail(&r.node, detail)
+            } else {
+                checks::host::SSH.pass(&r.node, detail)
+            }
+        })
+        .collect()
 }
 
 /// Every check on an already connected cluster (details redacted).

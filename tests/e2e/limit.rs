@@ -17,10 +17,14 @@ fn inventory_with(lab: &Lab, name: &str, line: &str) -> String {
     path.display().to_string()
 }
 
+/// mhactl's option file on `node` (MariaDB's `60-mhactl.cnf`, MySQL's `zz-mhactl.cnf`).
+fn cnf(lab: &Lab, node: &str) -> String {
+    lab.ssh_ok(node, "cat /etc/mysql/*.conf.d/*-mhactl.cnf")
+}
+
 /// Does `node`'s mhactl option file say `mysql.durability: relaxed`?
 fn relaxed(lab: &Lab, node: &str) -> bool {
-    lab.ssh_ok(node, "cat /etc/mysql/mariadb.conf.d/60-mhactl.cnf")
-        .contains("mysql.durability: relaxed")
+    cnf(lab, node).contains("mysql.durability: relaxed")
 }
 
 fn check_exit(args: &[&str]) -> i32 {
@@ -114,18 +118,16 @@ fn limit_check_and_verbose_on_a_running_pair(lab: Lab) {
     // at planning, with the holder untouched.
     let (holder, _) = lab.vip_holder();
     let restart = inventory_with(&lab, "restart.yaml", "skip_errors: [1062]");
-    let cnf = |node: &str| lab.ssh_ok(node, "cat /etc/mysql/mariadb.conf.d/60-mhactl.cnf");
-    let before = cnf(holder);
+    let before = cnf(&lab, holder);
     let out = mhactl(&["bootstrap", &restart, "--limit", holder, "--no-progress"]);
     let all = text(&out);
     assert_eq!(out.status.code(), Some(1), "{all}");
     assert!(
-        all.contains(&format!(
-            "{holder} holds the VIP and needs a restart for slave_skip_errors"
-        )) && all.contains("run `mhactl switchover` first"),
+        all.contains(&format!("{holder} holds the VIP and needs a restart for "))
+            && all.contains("run `mhactl switchover` first"),
         "{all}"
     );
-    assert_eq!(cnf(holder), before, "the VIP holder's file changed");
+    assert_eq!(cnf(&lab, holder), before, "the VIP holder's file changed");
     assert_eq!(lab.vip_holder().0, holder, "the VIP moved");
 
     // The whole pair converges on the lab's inventory again; a switchover on a lab needs
@@ -141,7 +143,15 @@ fn limit_check_and_verbose_on_a_running_pair(lab: Lab) {
     );
 }
 
+/// The same on MySQL (its option file, `super_read_only` on the passive node).
+fn limit_check_and_verbose_on_mysql(lab: Lab) {
+    limit_check_and_verbose_on_a_running_pair(lab)
+}
+
 /// This module's scenarios.
 pub fn scenarios() -> Vec<Scenario> {
-    vec![scenario!(limit_check_and_verbose_on_a_running_pair)]
+    vec![
+        scenario!(limit_check_and_verbose_on_a_running_pair),
+        scenario!(limit_check_and_verbose_on_mysql).flavor("mysql"),
+    ]
 }
