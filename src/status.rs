@@ -262,17 +262,8 @@ fn read_nodes(cluster: &Cluster, inv: &Inventory) -> Vec<NodeStatus> {
 pub fn read_node(cluster: &Cluster, n: &NodeHandle, inv: &Inventory, index: usize) -> NodeStatus {
     let node = &inv.nodes[index];
     let mut s = NodeStatus {
-        name: node.name.clone(),
-        address: node.address.to_string(),
         reachable: true,
-        server_running: false,
-        flavor: None,
-        version: None,
-        server_id: None,
-        role: Role::Unknown,
-        keepalived_running: None,
-        replication: None,
-        errors: Vec::new(),
+        ..NodeStatus::unread(node)
     };
     match facts::holds_vip(n, inv) {
         Ok(true) => s.role = Role::VipHolder,

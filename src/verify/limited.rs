@@ -9,15 +9,7 @@ use crate::inventory::{Inventory, Secrets};
 /// Connect (the peer too when it answers: some of NODE's checks read it) and run node
 /// `i`'s checks; its failed connection is its failed `ssh` check.
 pub fn collect(inv: &Inventory, secrets: &Secrets, global: &GlobalArgs, i: usize) -> Vec<Check> {
-    let connected = crate::session::connect(
-        inv,
-        secrets,
-        global,
-        &crate::session::Opening {
-            reachable_only: true,
-            ..Default::default()
-        },
-    );
+    let connected = super::connect_reachable(inv, secrets, global);
     let mut out = super::ssh_checks(&connected.reports, secrets, Some(&inv.nodes[i].name));
     if let Some(cluster) = connected
         .cluster

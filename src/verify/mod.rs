@@ -174,15 +174,7 @@ pub fn collect(
     checksum: bool,
     global: &GlobalArgs,
 ) -> Result<Vec<Check>> {
-    let connected = crate::session::connect(
-        inv,
-        secrets,
-        global,
-        &crate::session::Opening {
-            reachable_only: true,
-            ..Default::default()
-        },
-    );
+    let connected = connect_reachable(inv, secrets, global);
     let (cluster, reports, unreachable) =
         (connected.cluster, connected.reports, connected.unreachable);
     let mut out = ssh_checks(&reports, secrets, None);
@@ -203,6 +195,20 @@ pub fn collect(
         None => {}
     }
     Ok(out)
+}
+
+/// Connect to what answers of the pair: with one node unreachable, the other's checks
+/// still run.
+fn connect_reachable(
+    inv: &inventory::Inventory,
+    secrets: &Secrets,
+    global: &GlobalArgs,
+) -> crate::session::Connected {
+    let opening = crate::session::Opening {
+        reachable_only: true,
+        ..Default::default()
+    };
+    crate::session::connect(inv, secrets, global, &opening)
 }
 
 /// The `ssh` check of each node from the connect step's reports (of `only` that node),
