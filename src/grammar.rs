@@ -135,6 +135,21 @@ pub fn resolve(
     Ok(())
 }
 
+/// `mhactl reinit NODE [INVENTORY]` typed the other way round (`reinit inventory.yaml
+/// node-b`): NODE is an existing file and INVENTORY is not, so say which comes first
+/// rather than report a missing inventory named like a node.
+pub fn node_first(node: &str, inventory: Option<&Path>) -> Result<(), UsageError> {
+    match inventory {
+        Some(inv) if Path::new(node).is_file() && !inv.exists() => Err(UsageError(format!(
+            "`mhactl reinit {node} {}`: the node comes first, then the inventory: \
+             mhactl reinit {} {node}",
+            inv.display(),
+            inv.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// The same path as typed, or the same existing file by another path.
 fn same_file(a: &Path, b: &Path) -> bool {
     a == b

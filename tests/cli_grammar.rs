@@ -304,6 +304,14 @@ fn destructive_commands_without_a_terminal_need_yes() {
     // switchover --dry-run changes nothing, so it does not ask.
     let out = mhactl(dir, &["switchover", "--dry-run", "a.yaml"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    // reinit with its arguments the other way round: which comes first.
+    let out = mhactl(dir, &["reinit", "a.yaml", "db2", "--yes"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the node comes first, then the inventory: mhactl reinit db2 a.yaml"),
+        "{}",
+        stderr(&out)
+    );
     // reinit: refused with a message naming both flags; either goes on.
     let out = mhactl(dir, &["reinit", "db2", "a.yaml"]);
     let err = stderr(&out);
