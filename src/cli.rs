@@ -1,7 +1,9 @@
 //! The command line: argument parsing (clap), dispatch, and exit codes.
 //!
-//! Exit codes are decided in [`crate::error`] (0 success, 1 failure, 2 usage, 130/143
-//! signals); clap's own parse errors exit 2 as well.
+//! Exit codes are decided in [`crate::error`] (0 success, 1 failure, 2 usage, 3
+//! `bootstrap --check` with changes pending, 130/143 signals); clap's own parse errors
+//! exit 2 as well. The grammar every command shares (the inventory as argument or `-i`,
+//! global flags refused where a command ignores them) is [`crate::grammar`]'s.
 
 use crate::error::exit_code_for;
 /// Kept at its old path for code that still names `cli::UsageError` (src/inventory/).
@@ -11,13 +13,14 @@ pub use crate::error::UsageError;
 pub use crate::bootstrap::BootstrapArgs;
 pub use crate::failover::{FailoverArgs, FailoverMode};
 pub use crate::global::{GlobalArgs, OutputFormat};
+use crate::grammar::{CommandGrammar, Destructive, Given, WithInventory};
 pub use crate::init::InitArgs;
 pub use crate::lab::args::{LabCommand, LabDirArg, LabSshArgs, LabUpArgs};
 pub use crate::reinit::ReinitArgs;
 pub use crate::status::StatusArgs;
 pub use crate::verify::VerifyArgs;
 use anyhow::Result;
-use clap::{Args, CommandFactory, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -47,24 +50,24 @@ pub enum Command {
     Bootstrap(BootstrapArgs),
     /// Check that the pair is healthy and consistent (read-only).
     #[command(after_help = crate::help::VERIFY)]
-    Verify(VerifyArgs),
+    Verify(WithInventory<VerifyArgs>),
     /// Break the VIP holder and measure the VIP move and the write gap.
     #[command(after_help = crate::help::FAILOVER_TEST)]
-    FailoverTest(FailoverArgs),
+    FailoverTest(Destructive<FailoverArgs>),
     /// Move the VIP to the peer on purpose: fence, catch up, move, unfence; rolls back on any error.
     #[command(after_help = crate::help::SWITCHOVER)]
-    Switchover(crate::switchover::SwitchoverArgs),
+    Switchover(Destructive<crate::switchover::SwitchoverArgs>),
     /// New node certificates from the cluster's CA, loaded by the servers without a restart.
     #[command(after_help = "Examples:\n  mhactl -i inventory.yaml rotate-certs\n")]
     RotateCerts(crate::tls::rotate::RotateCertsArgs),
     /// Rebuild one node from its healthy peer (its data directory is moved aside).
     #[command(
-        after_help = "Examples:\n  mhactl -i inventory.yaml reinit node-b --yes-destroy-data\n"
+        after_help = "Examples:\n  mhactl reinit node-b inventory.yaml         # asks first on a terminal\n  mhactl -i inventory.yaml reinit node-b --yes\n"
     )]
-    Reinit(ReinitArgs),
+    Reinit(Destructive<ReinitArgs>),
     /// One screen: nodes, server versions, VIP holder, replication both ways, keepalived.
     #[command(after_help = crate::help::STATUS)]
-    Status(StatusArgs),
+    Status(WithInventory<StatusArgs>),
     /// Write a commented inventory, from a few questions or from flags.
     #[command(after_help = crate::help::INIT)]
     Init(InitArgs),
@@ -104,15 +107,20 @@ pub struct ManArgs {
 
 /// Parse the process arguments, run, and turn the outcome into an exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     crate::interrupt::install();
-    init_logging(&cli.global);
+    if let Err(err) = init_logging(&cli.global, &cli.command) {
+        eprintln!("error: {err:#}");
+        return ExitCode::from(exit_code_for(&err));
+    }
     crate::report::configure(&cli.global.report_options());
-    let code = match run(cli) {
+    let resolved = apply_grammar(&mut cli, &matches);
+    let code = match resolved.and_then(|()| run(cli)) {
         Ok(code) => code,
         Err(err) => {
             // `{:#}` prints the whole context chain on one line: "bootstrap: node-a: install packages: ...".
-            eprintln!("error: {err:#}");
+            crate::log_eprintln!("error: {err:#}");
             ExitCode::from(exit_code_for(&err))
         }
     };
@@ -124,38 +132,153 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_logging(global: &GlobalArgs) {
+/// The command as typed after `mhactl`, for messages and the log file's header.
+fn command_name(command: &Command) -> &'static str {
+    match command {
+        Command::Bootstrap(_) => "bootstrap",
+        Command::Verify(_) => "verify",
+        Command::FailoverTest(_) => "failover-test",
+        Command::Switchover(_) => "switchover",
+        Command::RotateCerts(_) => "rotate-certs",
+        Command::Reinit(_) => "reinit",
+        Command::Status(_) => "status",
+        Command::Init(_) => "init",
+        Command::Completions(_) => "completions",
+        Command::Man(_) => "man",
+        Command::Lab(LabCommand::Up(_)) => "lab up",
+        Command::Lab(LabCommand::Down(_)) => "lab down",
+        Command::Lab(LabCommand::Status(_)) => "lab status",
+        Command::Lab(LabCommand::Ssh(_)) => "lab ssh",
+        Command::Inventory(_) => "inventory check",
+        Command::Adopt(_) => "adopt",
+    }
+}
+
+/// [`crate::grammar::resolve`] for the parsed command: its inventory argument and which
+/// global flags it uses.
+fn apply_grammar(cli: &mut Cli, matches: &clap::ArgMatches) -> Result<()> {
+    let given = Given::from_matches(matches);
+    let name = command_name(&cli.command);
+    // adopt's minimal inventory is a required argument, and init's FILE (the inventory
+    // it writes) has a default: both resolve through this slot, then are written back.
+    let init_file_typed = matches
+        .subcommand_matches("init")
+        .and_then(|m| m.value_source("file"))
+        == Some(clap::parser::ValueSource::CommandLine);
+    let mut other: Option<PathBuf> = None;
+    let (inventory, json, connects) = match &mut cli.command {
+        Command::Bootstrap(a) => (Some(&mut a.inventory_file), true, true),
+        Command::Verify(w) => (Some(&mut w.inventory_file), true, true),
+        Command::Status(w) => (Some(&mut w.inventory_file), true, true),
+        Command::FailoverTest(d) => (Some(&mut d.inventory_file), true, true),
+        Command::Switchover(d) => (Some(&mut d.inventory_file), true, true),
+        // reinit has no JSON report yet (issue 20 item 5).
+        Command::Reinit(d) => {
+            crate::grammar::node_first(&d.args.node, d.inventory_file.as_deref())?;
+            (Some(&mut d.inventory_file), false, true)
+        }
+        Command::RotateCerts(a) => (Some(&mut a.inventory_file), true, true),
+        Command::Inventory(crate::inventory_check::InventoryCommand::Check(a)) => {
+            (Some(&mut a.file), true, false)
+        }
+        Command::Adopt(a) => {
+            other = Some(a.minimal_inventory.clone());
+            (Some(&mut other), true, true)
+        }
+        Command::Init(a) => {
+            other = init_file_typed.then(|| a.file.clone());
+            (Some(&mut other), true, false)
+        }
+        Command::Completions(_) | Command::Man(_) | Command::Lab(_) => (None, false, false),
+    };
+    let grammar = CommandGrammar {
+        name,
+        inventory,
+        json,
+        connects,
+    };
+    crate::grammar::resolve(&mut cli.global, &given, grammar)?;
+    // `-i FILE init` writes FILE.
+    if let (Command::Init(a), Some(file)) = (&mut cli.command, other) {
+        if init_file_typed || given.inventory {
+            a.file = file;
+        }
+    }
+    Ok(())
+}
+
+/// The tracing log on stderr (and into `--log-file`), at the level `-q`/`-v` choose.
+fn init_logging(global: &GlobalArgs, command: &Command) -> Result<()> {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let level = match (global.quiet, global.verbose) {
         (true, _) => "error",
         (false, 0) => "warn",
         (false, 1) => "info",
         (false, _) => "debug",
     };
+    if let Some(path) = &global.log_file {
+        let header = format!(
+            "== mhactl {} (pid {}) {}",
+            command_name(command),
+            std::process::id(),
+            crate::log_file::now_utc()
+        );
+        crate::log_file::open(path, &header).map_err(|e| {
+            UsageError(format!(
+                "--log-file {}: cannot open it for appending: {e}",
+                path.display()
+            ))
+        })?;
+    }
     let filter = tracing_subscriber::EnvFilter::try_from_env("MHACTL_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("mhactl={level}")));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let to_stderr = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         // Escape codes only on a terminal: piped stderr (CI logs, `2>file`) stays plain.
         .with_ansi(crate::report::colour_enabled(crate::report::Stream::Stderr))
-        .with_target(false)
+        .with_target(false);
+    let to_file = crate::log_file::enabled().then(|| {
+        tracing_subscriber::fmt::layer()
+            .with_writer(|| crate::log_file::Writer)
+            .with_ansi(false)
+            .with_target(false)
+    });
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(to_stderr)
+        .with(to_file)
         .try_init();
+    Ok(())
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    let global = &cli.global;
     match cli.command {
         Command::Lab(cmd) => crate::lab::run(cmd),
-        Command::Bootstrap(args) => crate::bootstrap::run(&args, &cli.global),
-        Command::Verify(args) => crate::verify::run(&args, &cli.global),
-        Command::FailoverTest(args) => crate::failover::run(&args, &cli.global),
-        Command::Switchover(args) => crate::switchover::run(&args, &cli.global),
-        Command::Reinit(args) => crate::reinit::run(&args, &cli.global),
-        Command::RotateCerts(args) => crate::tls::rotate::run(&args, &cli.global),
-        Command::Status(args) => crate::status::run(&args, &cli.global),
-        Command::Init(args) => crate::init::run(&args, &cli.global),
+        Command::Bootstrap(args) => crate::bootstrap::run(&args, global),
+        Command::Verify(w) => crate::verify::run(&w.args, global),
+        Command::FailoverTest(d) => {
+            crate::confirm::failover_test(global, d.yes)?;
+            crate::failover::run(&d.args, global)
+        }
+        Command::Switchover(d) => {
+            if !d.args.dry_run {
+                crate::confirm::switchover(global, d.yes)?;
+            }
+            crate::switchover::run(&d.args, global)
+        }
+        Command::Reinit(mut d) => {
+            d.args.yes_destroy_data =
+                crate::confirm::reinit(global, &d.args.node, d.yes || d.args.yes_destroy_data)?;
+            crate::reinit::run(&d.args, global)
+        }
+        Command::RotateCerts(args) => crate::tls::rotate::run(&args, global),
+        Command::Status(w) => crate::status::run(&w.args, global),
+        Command::Init(args) => crate::init::run(&args, global),
         Command::Completions(args) => crate::help::completions(Cli::command(), args.shell),
         Command::Man(args) => crate::help::man(Cli::command(), args.dir.as_deref()),
-        Command::Inventory(cmd) => crate::inventory_check::run(&cmd, &cli.global),
-        Command::Adopt(args) => crate::adopt::run(&args, &cli.global),
+        Command::Inventory(cmd) => crate::inventory_check::run(&cmd, global),
+        Command::Adopt(args) => crate::adopt::run(&args, global),
     }
 }

@@ -2,8 +2,13 @@
 //!
 //! Exit codes: 0 success, 1 the command ran and found or caused a failure,
 //! 2 usage or inventory errors (bad flags, unreadable or invalid inventory),
+//! 3 `bootstrap --check` found changes pending ([`EXIT_CHANGES_PENDING`]),
 //! 130 stopped by SIGINT (Ctrl-C), 143 stopped by SIGTERM (see [`crate::interrupt`]).
 //! Any layer may return a [`UsageError`]; only [`crate::cli`] turns errors into a status.
+
+/// `bootstrap --check`: the dry run would change something (drift), nothing failed.
+/// Not 1 or 2, so that CI can tell drift from a failure and from a usage error.
+pub const EXIT_CHANGES_PENDING: u8 = 3;
 
 /// Errors that mean "you asked wrongly" rather than "it failed": exit code 2.
 #[derive(Debug)]

@@ -17,10 +17,11 @@ pub struct GlobalArgs {
         default_value = "inventory.yaml"
     )]
     pub inventory: PathBuf,
-    /// More output: every detail line of every step, and log messages (-v info, -vv debug).
+    /// More output: every detail line of every step and each step's plan (what it will
+    /// run or write) before it is applied; -vv also logs every remote command.
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,
-    /// Only errors and the final verdict (no progress, no tables).
+    /// Quiet: only warnings, errors and the final verdict (no progress, no tables).
     #[arg(short, long, global = true)]
     pub quiet: bool,
     /// Output format of the result.
@@ -33,6 +34,10 @@ pub struct GlobalArgs {
     /// Plain lines instead of progress spinners, even on a terminal.
     #[arg(long, global = true)]
     pub no_progress: bool,
+    /// Also append what goes to stderr at the chosen verbosity (progress lines,
+    /// warnings, log messages, errors; never a secret) to PATH, without colours.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
 }
 
 impl GlobalArgs {

@@ -17,8 +17,13 @@ Examples:
   mhactl -i inventory.yaml failover-test        # break the VIP holder, measure, recover
   sudo mhactl lab up                            # two local test hosts to try all of it
 
+The inventory is the command's argument or -i (never two different ones); -v shows each
+step's plan (-vv every remote command), -q only errors and the verdict, --log-file PATH
+keeps a copy of stderr. reinit, and failover-test or switchover on a pair that is not a
+local lab, ask first on a terminal; --yes answers for scripts.
 Exit codes: 0 success, 1 the command ran and something failed, 2 usage or inventory error,
-130 stopped by SIGINT (Ctrl-C), 143 stopped by SIGTERM.
+3 `bootstrap --check` found changes pending, 130 stopped by SIGINT (Ctrl-C), 143 stopped
+by SIGTERM.
 Docs: README.md, docs/troubleshooting.md, docs/json.md (the --output json schemas).";
 
 /// Examples under `mhactl bootstrap --help`.
@@ -30,8 +35,11 @@ Examples:
   mhactl bootstrap --accept-new-host-keys inv.yaml  # fresh hosts not yet in known_hosts
   mhactl bootstrap --output json inv.yaml > bootstrap.json
   mhactl bootstrap --no-progress inv.yaml           # plain timestamped lines (CI logs)
+  mhactl bootstrap --check inv.yaml                 # CI drift gate: exit 3 when changes pend
+  mhactl bootstrap --limit node-b inv.yaml          # node-b's steps only; node-a unchanged
 
-Exit codes: 0 every step ok or changed, 1 a step failed, 2 inventory error,
+Exit codes: 0 every step ok or changed (--check: nothing would change), 1 a step failed,
+2 usage or inventory error, 3 --check: changes pending,
 130/143 stopped by SIGINT/SIGTERM between two steps (run it again to finish).";
 
 /// Examples under `mhactl verify --help`.
@@ -40,6 +48,7 @@ Examples:
   mhactl -i inventory.yaml verify                   # table of checks; exit 0 when healthy
   mhactl -i inventory.yaml verify --checksum        # also compare table checksums
   mhactl -i inventory.yaml verify --wait 60         # retry until healthy, at most 60 s
+  mhactl verify inventory.yaml --limit node-b       # node-b's checks only (node-a may be down)
   mhactl -i inventory.yaml verify --output json | jq '.checks[] | select(.ok == false)'
 
 Exit codes: 0 no error-level check failed (warnings allowed), 1 unhealthy, 2 inventory error,
@@ -52,8 +61,10 @@ Examples:
   mhactl -i inventory.yaml failover-test --mode kill-mysqld     # a crash
   mhactl -i inventory.yaml failover-test --mode partition --duration 15
   mhactl -i inventory.yaml failover-test --output json > failover.json
+  mhactl failover-test inventory.yaml --yes                     # a script, on a real pair
 
-Refuses an unhealthy pair (see `mhactl verify`) unless --force.
+Refuses an unhealthy pair (see `mhactl verify`) unless --force. On a pair that is not a
+local lab it asks first on a terminal; without one it needs --yes (else exit 2).
 On SIGINT/SIGTERM it undoes the fault and drops its probe account and database first.
 Exit codes: 0 VIP moved, no acknowledged write lost, pair healthy again; 1 otherwise;
 130/143 stopped by SIGINT/SIGTERM.";
@@ -65,6 +76,10 @@ Examples:
   mhactl -i inventory.yaml switchover                  # the VIP to the peer
   mhactl -i inventory.yaml switchover --to node-a      # nothing to do if node-a holds it
   mhactl -i inventory.yaml switchover --measure --output json > switchover.json
+  mhactl switchover inventory.yaml --yes               # a script, on a real pair
+
+On a pair that is not a local lab it asks first on a terminal; without one it needs
+--yes (else exit 2); --dry-run never asks.
 
 Pre-flight refuses (nothing changed) unless both directions replicate (IO and SQL
 threads Yes), lag is at most --max-lag, the holder has no write transaction older than
@@ -83,6 +98,7 @@ Examples:
   mhactl -i inventory.yaml status
   mhactl -i inventory.yaml status --output json | jq '.nodes[] | {name, role}'
   watch -n 2 mhactl -i inventory.yaml status
+  mhactl status inventory.yaml --limit node-b         # node-b alone (node-a may be down)
 
 Read-only. Exit codes: 0 both nodes up, replicating both ways and exactly one VIP holder;
 1 otherwise; 2 inventory error.";
@@ -178,7 +194,9 @@ pub fn man(cmd: clap::Command, dir: Option<&Path>) -> Result<ExitCode> {
             let top = dir.join("mhactl.1");
             std::fs::write(&top, top_man_page(cmd)?)
                 .with_context(|| format!("cannot write {}", top.display()))?;
-            eprintln!("man pages written to {}", dir.display());
+            if !crate::report::quiet() {
+                crate::log_eprintln!("man pages written to {}", dir.display());
+            }
         }
         None => {
             let mut out = std::io::stdout().lock();
@@ -209,6 +227,9 @@ The command ran and something failed: a step, a check, a lost write, a refused o
 .TP
 \fB2\fR
 Usage or inventory error: nothing was done (a bad flag, an invalid inventory, a secret that cannot be resolved, a missing key file).
+.TP
+\fB3\fR
+\fBbootstrap \-\-check\fR: changes are pending (nothing was changed).
 .TP
 \fB130\fR, \fB143\fR
 Stopped by SIGINT or SIGTERM after undoing what the run had changed.

@@ -184,7 +184,7 @@ fn received(sig: Signal) {
     let first = requested().unwrap_or(sig);
     if COOPERATIVE.load(Ordering::SeqCst) == 0 || n >= 3 {
         if n >= 3 {
-            eprintln!(
+            crate::log_eprintln!(
                 "mhactl: {} again: quitting now; what was not undone yet stays as it is",
                 sig.name()
             );
@@ -193,13 +193,13 @@ fn received(sig: Signal) {
         std::process::exit(i32::from(first.exit_code()));
     }
     if n == 1 {
-        eprintln!(
+        crate::log_eprintln!(
             "mhactl: {} received: finishing the current step, then undoing what this run changed \
              (send it twice more to quit at once)",
             sig.name()
         );
     } else {
-        eprintln!(
+        crate::log_eprintln!(
             "mhactl: {} received: still finishing and undoing; once more quits at once, leaving it undone",
             sig.name()
         );
@@ -306,11 +306,11 @@ impl<'a> UndoStack<'a> {
                 break;
             };
             if let Some(sig) = requested() {
-                eprintln!("mhactl: {}: {what}", sig.name());
+                crate::log_eprintln!("mhactl: {}: {what}", sig.name());
             }
             if let Err(e) = undo() {
                 let line = format!("could not {what}: {e:#}");
-                eprintln!("mhactl: {line}");
+                crate::log_eprintln!("mhactl: {line}");
                 failures.push(line);
             }
         }

@@ -61,7 +61,7 @@ pub fn run(cmd: &InventoryCommand, global: &GlobalArgs) -> Result<ExitCode> {
         ),
         OutputFormat::Text => {
             for w in &warnings {
-                eprintln!("warning: {w}");
+                crate::log_eprintln!("warning: {w}");
             }
             if !global.quiet {
                 println!(

@@ -55,6 +55,11 @@ pub fn configure(global: &ReportOptions) {
     });
 }
 
+/// `-q` was given: commands without a [`Progress`] leave out their progress lines too.
+pub fn quiet() -> bool {
+    verbosity().quiet
+}
+
 fn verbosity() -> Verbosity {
     VERBOSITY.get().copied().unwrap_or_default()
 }
@@ -166,13 +171,14 @@ impl Progress {
     }
 
     fn line(&self, text: &str) {
+        let stamped = || format!("[{:>6.1}s] {text}", self.started.elapsed().as_secs_f64());
         match &self.bars {
             Some((mp, _)) => {
                 let _ = mp.println(text);
+                // The spinners' redraws stay on the terminal; the log gets the line.
+                crate::log_file::line(&stamped());
             }
-            None if !self.quiet => {
-                eprintln!("[{:>6.1}s] {text}", self.started.elapsed().as_secs_f64())
-            }
+            None if !self.quiet => crate::log_eprintln!("{}", stamped()),
             None => {}
         }
     }
@@ -184,6 +190,20 @@ impl Observer for Progress {
             if let Some(bar) = bars.get(node) {
                 bar.set_message(step.to_string());
             }
+        }
+    }
+
+    fn plan_detail(&self, node: &str, step: &str, detail: &str) {
+        // `-v`: what a step is about to run or write, before it is applied (a dry run's
+        // report has it already).
+        if self.quiet || !self.verbose {
+            return;
+        }
+        let mut lines = detail.lines();
+        let first = lines.next().unwrap_or("");
+        self.line(&format!("{node:<8} {step:<17} plan      {first}"));
+        for l in lines {
+            self.line(&format!("    {l}"));
         }
     }
 

@@ -18,6 +18,7 @@ use serde::Serialize;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
+mod limited;
 mod text;
 pub use text::render_text;
 
@@ -43,6 +44,9 @@ pub struct StatusReport {
     pub problems: Vec<String>,
     /// Worth attention, but not failing (keepalived stopped, lag, odd source).
     pub warnings: Vec<String>,
+    /// `--limit NODE`: only this node was read and judged (absent without --limit).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<String>,
 }
 
 /// What status found on one node.
@@ -114,9 +118,15 @@ pub struct Replication {
 }
 
 /// Run `mhactl status`.
-pub fn run(_args: &StatusArgs, global: &GlobalArgs) -> Result<ExitCode> {
+pub fn run(args: &StatusArgs, global: &GlobalArgs) -> Result<ExitCode> {
     let inv = crate::session::load(&global.inventory)?;
-    let report = collect(&inv, global);
+    let report = match &args.limit {
+        Some(name) => {
+            let i = crate::limit::node_index(&inv, name, &global.inventory)?;
+            limited::collect(&inv, global, i)
+        }
+        None => collect(&inv, global),
+    };
     match global.output {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         OutputFormat::Text => print!(
@@ -165,23 +175,7 @@ pub fn collect(inv: &Inventory, global: &GlobalArgs) -> StatusReport {
     let secrets = secrets_for_status(inv);
     let connected = crate::session::connect(inv, &secrets, global, &Default::default());
     let (cluster, reports, progress) = (connected.cluster, connected.reports, connected.progress);
-    let mut nodes: Vec<NodeStatus> = inv
-        .nodes
-        .iter()
-        .map(|n| NodeStatus {
-            name: n.name.clone(),
-            address: n.address.to_string(),
-            reachable: false,
-            server_running: false,
-            flavor: None,
-            version: None,
-            server_id: None,
-            role: Role::Unknown,
-            keepalived_running: None,
-            replication: None,
-            errors: Vec::new(),
-        })
-        .collect();
+    let mut nodes: Vec<NodeStatus> = inv.nodes.iter().map(NodeStatus::unread).collect();
     match cluster {
         Some(cluster) => {
             let found = read_nodes(&cluster, inv);
@@ -211,17 +205,41 @@ pub fn collect(inv: &Inventory, global: &GlobalArgs) -> StatusReport {
             }
         }
     }
-    let redaction: Vec<String> = secrets.values().into_iter().map(str::to_string).collect();
     for n in &mut nodes {
-        for e in &mut n.errors {
-            *e = crate::engine::redact(e, &redaction);
-        }
-        if let Some(r) = &mut n.replication {
-            r.last_io_error = crate::engine::redact(&r.last_io_error, &redaction);
-            r.last_sql_error = crate::engine::redact(&r.last_sql_error, &redaction);
-        }
+        n.redact(&secrets);
     }
     assess(inv, nodes)
+}
+
+impl NodeStatus {
+    /// A node not read (yet): unreachable, nothing known.
+    fn unread(node: &crate::inventory::Node) -> NodeStatus {
+        NodeStatus {
+            name: node.name.clone(),
+            address: node.address.to_string(),
+            reachable: false,
+            server_running: false,
+            flavor: None,
+            version: None,
+            server_id: None,
+            role: Role::Unknown,
+            keepalived_running: None,
+            replication: None,
+            errors: Vec::new(),
+        }
+    }
+
+    /// Mask the secrets in what the node's errors and replication errors quote.
+    fn redact(&mut self, secrets: &Secrets) {
+        let known: Vec<String> = secrets.values().into_iter().map(str::to_string).collect();
+        for e in &mut self.errors {
+            *e = crate::engine::redact(e, &known);
+        }
+        if let Some(r) = &mut self.replication {
+            r.last_io_error = crate::engine::redact(&r.last_io_error, &known);
+            r.last_sql_error = crate::engine::redact(&r.last_sql_error, &known);
+        }
+    }
 }
 
 fn read_nodes(cluster: &Cluster, inv: &Inventory) -> Vec<NodeStatus> {
@@ -244,17 +262,8 @@ fn read_nodes(cluster: &Cluster, inv: &Inventory) -> Vec<NodeStatus> {
 pub fn read_node(cluster: &Cluster, n: &NodeHandle, inv: &Inventory, index: usize) -> NodeStatus {
     let node = &inv.nodes[index];
     let mut s = NodeStatus {
-        name: node.name.clone(),
-        address: node.address.to_string(),
         reachable: true,
-        server_running: false,
-        flavor: None,
-        version: None,
-        server_id: None,
-        role: Role::Unknown,
-        keepalived_running: None,
-        replication: None,
-        errors: Vec::new(),
+        ..NodeStatus::unread(node)
     };
     match facts::holds_vip(n, inv) {
         Ok(true) => s.role = Role::VipHolder,
@@ -309,69 +318,81 @@ pub fn read_node(cluster: &Cluster, n: &NodeHandle, inv: &Inventory, index: usiz
     s
 }
 
+/// Node `i`'s own problems and warnings (`n` is what status read on it): reachable, its
+/// server answers, it replicates from its peer, keepalived runs. The VIP is the pair's.
+pub(crate) fn node_problems(
+    inv: &Inventory,
+    i: usize,
+    n: &NodeStatus,
+    problems: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) {
+    let peer = &inv.nodes[1 - i.min(1)];
+    if !n.reachable {
+        problems.push(format!("{} is unreachable over SSH", n.name));
+        return;
+    }
+    if !n.server_running {
+        problems.push(format!("the database server on {} does not answer", n.name));
+        return;
+    }
+    match &n.replication {
+        None => problems.push(format!(
+            "{} does not replicate from {} (no replication source configured)",
+            n.name, peer.name
+        )),
+        Some(r) => {
+            let mut threads = Vec::new();
+            if !r.io_running {
+                threads.push("IO");
+            }
+            if !r.sql_running {
+                threads.push("SQL");
+            }
+            if !threads.is_empty() {
+                let err = [&r.last_io_error, &r.last_sql_error]
+                    .into_iter()
+                    .filter(|e| !e.is_empty())
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                problems.push(format!(
+                    "{}: replication {} thread{} not running{}",
+                    n.name,
+                    threads.join(" and "),
+                    if threads.len() > 1 { "s" } else { "" },
+                    if err.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {err}")
+                    }
+                ));
+            }
+            if r.source_host != peer.address.to_string() {
+                warnings.push(format!(
+                    "{} replicates from {}, not from its peer {} ({})",
+                    n.name, r.source_host, peer.name, peer.address
+                ));
+            }
+            if let Some(lag) = r.seconds_behind.filter(|&l| l > LAG_WARNING_S) {
+                warnings.push(format!("{} is {lag} s behind {}", n.name, peer.name));
+            }
+        }
+    }
+    if n.keepalived_running == Some(false) {
+        warnings.push(format!(
+            "keepalived is not running on {}: it cannot take or keep the VIP",
+            n.name
+        ));
+    }
+}
+
 /// Decide `ok`, the problems and the warnings from what was read (pure).
 pub fn assess(inv: &Inventory, nodes: Vec<NodeStatus>) -> StatusReport {
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
     for (i, n) in nodes.iter().enumerate() {
-        let peer = &inv.nodes[1 - i.min(1)];
-        if !n.reachable {
-            problems.push(format!("{} is unreachable over SSH", n.name));
-            continue;
-        }
-        if !n.server_running {
-            problems.push(format!("the database server on {} does not answer", n.name));
-            continue;
-        }
-        match &n.replication {
-            None => problems.push(format!(
-                "{} does not replicate from {} (no replication source configured)",
-                n.name, peer.name
-            )),
-            Some(r) => {
-                let mut threads = Vec::new();
-                if !r.io_running {
-                    threads.push("IO");
-                }
-                if !r.sql_running {
-                    threads.push("SQL");
-                }
-                if !threads.is_empty() {
-                    let err = [&r.last_io_error, &r.last_sql_error]
-                        .into_iter()
-                        .filter(|e| !e.is_empty())
-                        .map(String::as_str)
-                        .collect::<Vec<_>>()
-                        .join("; ");
-                    problems.push(format!(
-                        "{}: replication {} thread{} not running{}",
-                        n.name,
-                        threads.join(" and "),
-                        if threads.len() > 1 { "s" } else { "" },
-                        if err.is_empty() {
-                            String::new()
-                        } else {
-                            format!(": {err}")
-                        }
-                    ));
-                }
-                if r.source_host != peer.address.to_string() {
-                    warnings.push(format!(
-                        "{} replicates from {}, not from its peer {} ({})",
-                        n.name, r.source_host, peer.name, peer.address
-                    ));
-                }
-                if let Some(lag) = r.seconds_behind.filter(|&l| l > LAG_WARNING_S) {
-                    warnings.push(format!("{} is {lag} s behind {}", n.name, peer.name));
-                }
-            }
-        }
-        if n.keepalived_running == Some(false) {
-            warnings.push(format!(
-                "keepalived is not running on {}: it cannot take or keep the VIP",
-                n.name
-            ));
-        }
+        node_problems(inv, i, n, &mut problems, &mut warnings);
     }
     let vip_holders: Vec<String> = nodes
         .iter()
@@ -401,6 +422,7 @@ pub fn assess(inv: &Inventory, nodes: Vec<NodeStatus>) -> StatusReport {
         nodes,
         problems,
         warnings,
+        limit: None,
     }
 }
 
@@ -551,4 +573,9 @@ mod tests {
 
 /// `mhactl status` flags (the inventory and the format are the global `-i` and `--output`).
 #[derive(Debug, clap::Args)]
-pub struct StatusArgs {}
+pub struct StatusArgs {
+    /// Show this node only (its role, its replication from the peer, keepalived); the
+    /// verdict is about it alone, and the peer may be down.
+    #[arg(long, value_name = "NODE")]
+    pub limit: Option<String>,
+}

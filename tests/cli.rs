@@ -254,21 +254,10 @@ fn init_json_and_stdout() {
     assert!(stdout(&out).starts_with("# mhactl inventory for the cluster shop-db"));
 }
 
-/// A directory with a fake `ssh` that fails like an unreachable host, as the only
-/// thing on PATH: commands that connect fail at once and nothing leaves this machine.
-fn fake_ssh_path(tmp: &Path) -> String {
-    use std::os::unix::fs::PermissionsExt;
-    let bin = tmp.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let ssh = bin.join("ssh");
-    std::fs::write(
-        &ssh,
-        "#!/bin/sh\necho 'ssh: connect to host 192.0.2.11 port 22: Connection refused' >&2\nexit 255\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&ssh, std::fs::Permissions::from_mode(0o755)).unwrap();
-    bin.display().to_string()
-}
+/// The fake `ssh` is the only thing on PATH: commands that connect fail at once.
+#[path = "common/fake_ssh.rs"]
+mod fake_ssh;
+use fake_ssh::fake_ssh_path;
 
 fn unreachable_inventory(tmp: &Path) -> PathBuf {
     let mut args = vec!["init"];

@@ -40,18 +40,25 @@ pub fn run(args: &BootstrapArgs, global: &GlobalArgs) -> Result<ExitCode> {
         .clone()
         .unwrap_or_else(|| global.inventory.clone());
     let inv = crate::session::load(&path)?;
+    let limit = args
+        .limit
+        .as_deref()
+        .map(|name| crate::limit::node_index(&inv, name, &path))
+        .transpose()?;
     for warning in inv.warnings() {
         // Once, plainly (a tracing warning as well would print it twice).
         tracing::debug!("{warning}");
-        eprintln!("warning: {warning}");
+        crate::log_eprintln!("warning: {warning}");
     }
     let secrets = crate::session::resolve_secrets(&inv)?;
     run_steps(
         StepsRun {
             command: "bootstrap",
-            dry_run: args.dry_run,
+            dry_run: args.dry_run || args.check,
+            check: args.check,
+            limit,
             // A dry run's summary on stdout has the diffs; JSON has them in the report.
-            diffs: args.diff && !args.dry_run && global.output == OutputFormat::Text,
+            diffs: args.diff && !args.dry_run && !args.check && global.output == OutputFormat::Text,
         },
         inv,
         secrets,
@@ -60,7 +67,7 @@ pub fn run(args: &BootstrapArgs, global: &GlobalArgs) -> Result<ExitCode> {
             // Refusals that need the nodes' OS and interfaces: before any step runs.
             vip_interface::check(cluster, inv)?;
             for warning in platform::check(cluster, inv)? {
-                eprintln!("warning: {warning}");
+                crate::log_eprintln!("warning: {warning}");
             }
             Ok(())
         },
@@ -76,6 +83,11 @@ pub(crate) struct StepsRun {
     pub dry_run: bool,
     /// Print each file diff as the step runs.
     pub diffs: bool,
+    /// `--check`: a dry run whose exit code says whether anything would change
+    /// ([`crate::error::EXIT_CHANGES_PENDING`]).
+    pub check: bool,
+    /// `--limit`: the one node whose steps run ([`crate::limit`]).
+    pub limit: Option<usize>,
 }
 
 /// Connect to both nodes (locked for `run.command`), check `before` once connected, run
@@ -112,8 +124,16 @@ pub(crate) fn run_steps(
     if ok_connect && crate::interrupt::requested().is_none() {
         let cluster = cluster.expect("connected");
         before(&cluster, &inv)?;
-        let ops = ops(Arc::new(steps::Ctx::new(inv, secrets)));
-        reports.extend(engine::run(&cluster, &ops, run.dry_run, &progress));
+        let mut ctx = steps::Ctx::new(inv, secrets);
+        ctx.limit = run.limit;
+        let ops = ops(Arc::new(ctx));
+        reports.extend(engine::run_limited(
+            &cluster,
+            &ops,
+            run.dry_run,
+            &progress,
+            run.limit,
+        ));
     }
     progress.finish();
     let ok = reports.iter().all(|r| r.status != StepStatus::Failed);
@@ -144,10 +164,14 @@ pub(crate) fn run_steps(
             )),
         );
     }
-    Ok(if ok {
-        ExitCode::SUCCESS
-    } else {
+    // Skipped steps in a dry run follow a pending change on their node, so `changed`
+    // alone tells whether the pair has drifted.
+    Ok(if !ok {
         ExitCode::from(1)
+    } else if run.check && changed > 0 {
+        ExitCode::from(crate::error::EXIT_CHANGES_PENDING)
+    } else {
+        ExitCode::SUCCESS
     })
 }
 
@@ -159,6 +183,14 @@ pub struct BootstrapArgs {
     /// Show what each step would change, with diffs, and change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// A dry run for CI: exit 0 when nothing would change, 3 when changes are pending
+    /// (1 a failure, 2 a usage or inventory error).
+    #[arg(long)]
+    pub check: bool,
+    /// Run the steps on this node only; the peer is read but not changed, steps about
+    /// the pair are skipped, and a restart of the VIP holder is refused (docs/errors.md).
+    #[arg(long, value_name = "NODE")]
+    pub limit: Option<String>,
     /// Print the unified diff of every file a step changes as it runs (a dry run always
     /// shows them; `--output json` always carries them in `steps[].diff`).
     #[arg(long)]

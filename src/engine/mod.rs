@@ -136,6 +136,9 @@ pub trait Observer: Sync {
     fn finished(&self, _report: &StepReport) {}
     /// A step was planned on a node (before anything of the plan is applied).
     fn planned(&self, _node: &str, _step: &str, _plan: &Plan) {}
+    /// What a planned change will do (its summary, then one line per action; secrets
+    /// redacted), before it is applied; not called in a dry run, whose report has it.
+    fn plan_detail(&self, _node: &str, _step: &str, _detail: &str) {}
     /// A step's change was applied on a node (before it is planned again).
     fn applied(&self, _node: &str, _step: &str) {}
     /// A step was planned again after its change was applied.
@@ -160,6 +163,19 @@ pub fn run(
     run_nodes(cluster, ops, dry_run, observer, false)
 }
 
+/// [`run`] on one node only (`--limit`, see [`crate::limit`]): each step on node
+/// `limit`; a step about the pair ([`Operation::cluster_wide`]) is not run and reported
+/// `skipped` with the reason. `None`: [`run`].
+pub fn run_limited(
+    cluster: &Cluster,
+    ops: &[Box<dyn Operation>],
+    dry_run: bool,
+    observer: &dyn Observer,
+    limit: Option<usize>,
+) -> Vec<StepReport> {
+    run_inner(cluster, ops, dry_run, observer, false, limit)
+}
+
 /// [`run`]; with `in_order`, a step's nodes run one after the other, in the cluster's
 /// order (the golden transcripts: their recorded hosts answer one node at a time).
 pub(crate) fn run_nodes(
@@ -168,6 +184,17 @@ pub(crate) fn run_nodes(
     dry_run: bool,
     observer: &dyn Observer,
     in_order: bool,
+) -> Vec<StepReport> {
+    run_inner(cluster, ops, dry_run, observer, in_order, None)
+}
+
+fn run_inner(
+    cluster: &Cluster,
+    ops: &[Box<dyn Operation>],
+    dry_run: bool,
+    observer: &dyn Observer,
+    in_order: bool,
+    limit: Option<usize>,
 ) -> Vec<StepReport> {
     // Whatever changed the nodes since facts were last cached (reinit's own commands,
     // a previous run in this process) did not go through this run's engine.
@@ -179,10 +206,23 @@ pub(crate) fn run_nodes(
         if failed || crate::interrupt::requested().is_some() {
             break;
         }
-        let nodes = if op.cluster_wide() {
-            &cluster.nodes[..1]
-        } else {
-            &cluster.nodes[..]
+        let nodes = match limit {
+            Some(_) if op.cluster_wide() => {
+                let report = StepReport {
+                    node: "cluster".into(),
+                    step: op.name().to_string(),
+                    status: StepStatus::Skipped,
+                    detail: crate::limit::PAIR_STEP_SKIPPED.to_string(),
+                    diff: None,
+                    ms: 0,
+                };
+                observer.finished(&report);
+                reports.push(report);
+                continue;
+            }
+            Some(i) => &cluster.nodes[i..=i],
+            None if op.cluster_wide() => &cluster.nodes[..1],
+            None => &cluster.nodes[..],
         };
         let step = |node: &NodeHandle| {
             let skip = dry_run && pending[node.index];
@@ -268,13 +308,14 @@ fn apply_step(
         Plan::Noop(reason) => return Ok((StepStatus::Unchanged, reason, None)),
         Plan::Change(change) => change,
     };
+    let mut detail = format!("would {}", change.summary);
+    for action in &change.actions {
+        detail.push_str(&format!("\n    {}", action.describe()));
+    }
     if dry_run {
-        let mut detail = format!("would {}", change.summary);
-        for action in &change.actions {
-            detail.push_str(&format!("\n    {}", action.describe()));
-        }
         return Ok((StepStatus::Changed, detail, change.diff));
     }
+    observer.plan_detail(&node.name, op.name(), &cluster.redact(&detail));
     for action in &change.actions {
         let done = execute(cluster, node, action);
         match action {

@@ -107,7 +107,7 @@ pub fn run(args: &FailoverArgs, global: &GlobalArgs) -> Result<ExitCode> {
     };
     let say = |line: &str| {
         if !global.quiet {
-            eprintln!("failover-test: {line}");
+            crate::log_eprintln!("failover-test: {line}");
         }
     };
 

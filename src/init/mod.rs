@@ -33,6 +33,14 @@ pub enum InitFlavor {
 }
 
 impl InitFlavor {
+    /// The inventory's flavor (the dialect decides what differs).
+    fn flavor(self) -> crate::inventory::Flavor {
+        match self {
+            InitFlavor::Mariadb => crate::inventory::Flavor::Mariadb,
+            InitFlavor::Mysql => crate::inventory::Flavor::Mysql,
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             InitFlavor::Mariadb => "mariadb",
@@ -181,7 +189,7 @@ pub fn run(args: &InitArgs, global: &GlobalArgs) -> Result<ExitCode> {
                         println!("the replication password is asked on the terminal")
                     }
                 }
-                if answers.flavor == InitFlavor::Mysql {
+                if answers.flavor.flavor().root_logs_in_with_password() {
                     println!(
                         "MySQL's root password comes from ${ROOT_PASSWORD_ENV}: export it before running \
                          mhactl (bootstrap gives a new server's root this password; an existing \
@@ -266,16 +274,17 @@ pub const ROOT_PASSWORD_ENV: &str = "MHACTL_ROOT_PASSWORD";
 /// The inventory's root password lines: MySQL logs root in by password (a new server's
 /// root gets it at bootstrap), MariaDB by the unix socket (none needed).
 fn root_password_lines(flavor: InitFlavor) -> String {
-    match flavor {
-        InitFlavor::Mysql => format!(
+    if flavor.flavor().root_logs_in_with_password() {
+        format!(
             "  # MySQL's root logs in by password: from the environment variable\n  \
              # {ROOT_PASSWORD_ENV} (bootstrap gives a new server's root this password;\n  \
              # an existing server's root must already have it).\n  \
              root_password_env: {ROOT_PASSWORD_ENV}\n"
-        ),
-        InitFlavor::Mariadb => format!(
+        )
+    } else {
+        format!(
             "  # root_password_env: {ROOT_PASSWORD_ENV}   # not needed for MariaDB (socket login)\n"
-        ),
+        )
     }
 }
 

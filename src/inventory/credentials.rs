@@ -465,7 +465,7 @@ fn warn_if_readable_by_others(path: &Path, field: &str) {
         warned.push(path.to_path_buf());
     }
     tracing::debug!("{text}");
-    eprintln!("warning: {text}");
+    crate::log_eprintln!("warning: {text}");
 }
 
 /// The warning for a secret file with permission bits `mode`, or `None` when only its

@@ -103,6 +103,24 @@ impl LabState {
     }
 }
 
+/// Are `addresses` those of a lab running on this machine (10.213.N.11 and .12, in
+/// that order, with the lab's network namespaces present)? failover-test and switchover
+/// ask before they act on any other pair ([`crate::confirm`]).
+pub fn runs_here(addresses: &[std::net::Ipv4Addr]) -> bool {
+    let [a, b] = addresses else {
+        return false;
+    };
+    let [10, 213, octet, _] = a.octets() else {
+        return false;
+    };
+    let net = network::LabNetwork { octet };
+    *a == net.node_address(0)
+        && *b == net.node_address(1)
+        && NODE_NAMES
+            .iter()
+            .all(|n| Path::new("/run/netns").join(net.netns(n)).exists())
+}
+
 /// Run a `mhactl lab` subcommand.
 pub fn run(cmd: LabCommand) -> Result<ExitCode> {
     match cmd {
@@ -118,7 +136,11 @@ fn absolute(dir: &Path) -> Result<PathBuf> {
 }
 
 fn say(line: &str) {
-    eprintln!("lab: {line}");
+    // `-q`: the lab's progress lines go; its results (stdout) and errors stay.
+    if crate::report::quiet() {
+        return;
+    }
+    crate::log_eprintln!("lab: {line}");
 }
 
 /// Is every node of this lab running and accepting SSH?

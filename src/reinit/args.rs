@@ -6,7 +6,8 @@
 pub struct ReinitArgs {
     /// The node to rebuild (its peer is the source of the data).
     pub node: String,
-    /// Confirm that the node's data is replaced (the old data directory is kept aside).
+    /// Confirm that the node's data is replaced (the old data directory is kept aside);
+    /// the same as --yes.
     #[arg(long)]
     pub yes_destroy_data: bool,
 }

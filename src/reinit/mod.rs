@@ -48,7 +48,8 @@ pub fn run(args: &ReinitArgs, global: &GlobalArgs) -> Result<ExitCode> {
     if !args.yes_destroy_data {
         return Err(UsageError(format!(
             "reinit replaces {}'s data with a copy of {}'s; the old data directory is moved aside, \
-             not deleted. Pass --yes-destroy-data to confirm",
+             not deleted. Pass --yes (or --yes-destroy-data) to confirm; on a terminal, reinit \
+             asks",
             args.node,
             inv.peer(target).name
         ))
@@ -95,7 +96,7 @@ pub fn run(args: &ReinitArgs, global: &GlobalArgs) -> Result<ExitCode> {
     };
     let say = |line: &str| {
         if !global.quiet {
-            eprintln!("reinit: {line}");
+            crate::log_eprintln!("reinit: {line}");
         }
     };
     rebuild(&cluster, &inv, &secrets, target, &say)

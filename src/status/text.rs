@@ -12,11 +12,16 @@ pub fn render_text(r: &StatusReport, quiet: bool, colour: bool) -> String {
     let mut s = String::new();
     if !quiet {
         let holder = match r.vip_holders.len() {
-            0 => "no node".to_string(),
-            1 => r.vip_holders[0].clone(),
-            _ => r.vip_holders.join(" AND "),
+            // --limit: the peer was not read, so "no node" would be a guess.
+            0 if r.limit.is_some() => format!(
+                "not on {} (--limit: the peer was not read)",
+                r.limit.as_deref().unwrap_or_default()
+            ),
+            0 => "on no node".to_string(),
+            1 => format!("on {}", r.vip_holders[0]),
+            _ => format!("on {}", r.vip_holders.join(" AND ")),
         };
-        let _ = writeln!(s, "cluster {}   VIP {} on {holder}", r.cluster, r.vip);
+        let _ = writeln!(s, "cluster {}   VIP {} {holder}", r.cluster, r.vip);
         let _ = writeln!(s);
         let _ = writeln!(
             s,
@@ -99,7 +104,14 @@ pub fn render_text(r: &StatusReport, quiet: bool, colour: bool) -> String {
         }
         let _ = writeln!(s);
     }
-    if r.ok {
+    if let (true, Some(node)) = (r.ok, &r.limit) {
+        let _ = writeln!(
+            s,
+            "status: {} ({node} up and replicating from its peer; --limit {node}: the peer \
+             and the VIP were not judged)",
+            paint("OK", 0).trim_end()
+        );
+    } else if r.ok {
         let _ = writeln!(
             s,
             "status: {} (both nodes up and replicating both ways; VIP on {})",

@@ -393,7 +393,7 @@ pub fn run(args: &SwitchoverArgs, global: &GlobalArgs) -> Result<ExitCode> {
     let quiet = global.quiet || global.output == OutputFormat::Json;
     let say = |line: &str| {
         if !quiet {
-            eprintln!("switchover: {line}");
+            crate::log_eprintln!("switchover: {line}");
         }
     };
     let result = switch_over(cluster, &session.inv, &session.secrets, &opts, &say);

@@ -44,7 +44,7 @@ pub const PAUSE_AT_ENV: &str = "MHACTL_SWITCHOVER_PAUSE_AT";
 
 fn pause_before(step: &str) -> Result<()> {
     if std::env::var(PAUSE_AT_ENV).is_ok_and(|v| v == step) {
-        eprintln!("switchover: paused before {step} ({PAUSE_AT_ENV})");
+        crate::log_eprintln!("switchover: paused before {step} ({PAUSE_AT_ENV})");
         crate::interrupt::sleep(Duration::from_secs(60))?;
     }
     Ok(())

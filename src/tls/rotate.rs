@@ -50,6 +50,8 @@ pub fn run(args: &RotateCertsArgs, global: &GlobalArgs) -> Result<ExitCode> {
             command: "rotate-certs",
             dry_run: false,
             diffs: false,
+            check: false,
+            limit: None,
         },
         inv,
         secrets,

@@ -11,6 +11,7 @@ mod fake_pair;
 mod golden_tests;
 pub mod keepalived_conf;
 mod leftovers;
+mod limited;
 mod partial;
 pub mod registry;
 mod server_options;
@@ -107,11 +108,25 @@ const RETRY_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
 /// Run `mhactl verify`.
 pub fn run(args: &VerifyArgs, global: &GlobalArgs) -> Result<ExitCode> {
     let inv = crate::session::load(&global.inventory)?;
+    let limit = args
+        .limit
+        .as_deref()
+        .map(|name| crate::limit::node_index(&inv, name, &global.inventory))
+        .transpose()?;
+    if limit.is_some() && args.checksum {
+        return Err(crate::error::UsageError(
+            "--checksum compares the tables of both nodes: it does not run with --limit".into(),
+        )
+        .into());
+    }
     let secrets = crate::session::resolve_secrets(&inv)?;
     let started = Instant::now();
     let deadline = started + std::time::Duration::from_secs(args.wait);
     let (checks, ok) = loop {
-        let checks = collect(&inv, &secrets, args.checksum, global)?;
+        let checks = match limit {
+            Some(i) => limited::collect(&inv, &secrets, global, i),
+            None => collect(&inv, &secrets, args.checksum, global)?,
+        };
         let ok = !checks.iter().any(Check::is_error);
         if ok || Instant::now() + RETRY_INTERVAL > deadline {
             break (checks, ok);
@@ -122,7 +137,7 @@ pub fn run(args: &VerifyArgs, global: &GlobalArgs) -> Result<ExitCode> {
                 .filter(|c| c.is_error())
                 .map(|c| format!("{}/{}", c.name, c.node))
                 .collect();
-            eprintln!(
+            crate::log_eprintln!(
                 "verify: not healthy yet ({}); checking again for up to {} s",
                 failing.join(", "),
                 deadline.saturating_duration_since(Instant::now()).as_secs()
@@ -132,10 +147,18 @@ pub fn run(args: &VerifyArgs, global: &GlobalArgs) -> Result<ExitCode> {
     };
     match global.output {
         OutputFormat::Json => {
-            let value = serde_json::json!({ "ok": ok, "checks": checks });
+            let mut value = serde_json::json!({ "ok": ok, "checks": checks });
+            if let Some(i) = limit {
+                value["limit"] = inv.nodes[i].name.clone().into();
+            }
             println!("{}", serde_json::to_string_pretty(&value)?);
         }
-        OutputFormat::Text => print_table(&checks, ok, started.elapsed(), global.quiet),
+        OutputFormat::Text => {
+            print_table(&checks, ok, started.elapsed(), global.quiet);
+            if let Some(i) = limit {
+                println!("{}", limited::note(&inv, i));
+            }
+        }
     }
     Ok(if ok {
         ExitCode::SUCCESS
@@ -151,29 +174,10 @@ pub fn collect(
     checksum: bool,
     global: &GlobalArgs,
 ) -> Result<Vec<Check>> {
-    let connected = crate::session::connect(
-        inv,
-        secrets,
-        global,
-        &crate::session::Opening {
-            reachable_only: true,
-            ..Default::default()
-        },
-    );
+    let connected = connect_reachable(inv, secrets, global);
     let (cluster, reports, unreachable) =
         (connected.cluster, connected.reports, connected.unreachable);
-    let known: Vec<String> = secrets.values().into_iter().map(str::to_string).collect();
-    let mut out: Vec<Check> = reports
-        .iter()
-        .map(|r| {
-            let detail = crate::engine::redact(&r.detail, &known);
-            if r.status == StepStatus::Failed {
-                checks::host::SSH.fail(&r.node, detail)
-            } else {
-                checks::host::SSH.pass(&r.node, detail)
-            }
-        })
-        .collect();
+    let mut out = ssh_checks(&reports, secrets, None);
     match cluster {
         Some(cluster) if unreachable.is_empty() => {
             out.extend(check_cluster(&cluster, inv, secrets, checksum));
@@ -191,6 +195,42 @@ pub fn collect(
         None => {}
     }
     Ok(out)
+}
+
+/// Connect to what answers of the pair: with one node unreachable, the other's checks
+/// still run.
+fn connect_reachable(
+    inv: &inventory::Inventory,
+    secrets: &Secrets,
+    global: &GlobalArgs,
+) -> crate::session::Connected {
+    let opening = crate::session::Opening {
+        reachable_only: true,
+        ..Default::default()
+    };
+    crate::session::connect(inv, secrets, global, &opening)
+}
+
+/// The `ssh` check of each node from the connect step's reports (of `only` that node),
+/// details redacted.
+fn ssh_checks(
+    reports: &[crate::engine::StepReport],
+    secrets: &Secrets,
+    only: Option<&str>,
+) -> Vec<Check> {
+    let known: Vec<String> = secrets.values().into_iter().map(str::to_string).collect();
+    reports
+        .iter()
+        .filter(|r| only.is_none_or(|node| r.node == node))
+        .map(|r| {
+            let detail = crate::engine::redact(&r.detail, &known);
+            if r.status == StepStatus::Failed {
+                checks::host::SSH.fail(&r.node, detail)
+            } else {
+                checks::host::SSH.pass(&r.node, detail)
+            }
+        })
+        .collect()
 }
 
 /// Every check on an already connected cluster (details redacted).
@@ -308,4 +348,8 @@ pub struct VerifyArgs {
     /// (a restart, a failover) while replication reconnects.
     #[arg(long, value_name = "SECONDS", default_value_t = 0)]
     pub wait: u64,
+    /// Check this node only: the peer's checks and those about the pair are not run
+    /// (the peer may be down); not with --checksum.
+    #[arg(long, value_name = "NODE")]
+    pub limit: Option<String>,
 }

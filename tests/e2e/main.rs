@@ -20,6 +20,7 @@ mod interrupt;
 mod inventory;
 mod isolate;
 mod lab;
+mod limit;
 mod mariadb11;
 mod mirror;
 mod mysql;
@@ -56,6 +57,7 @@ fn main() {
         isolate::scenarios,
         inventory::scenarios,
         lab::scenarios,
+        limit::scenarios,
         mariadb11::scenarios,
         mirror::scenarios,
         mysql::scenarios,

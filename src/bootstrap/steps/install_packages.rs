@@ -198,7 +198,7 @@ fn install_action(
             );
             match result {
                 Ok(()) => {
-                    eprintln!(
+                    crate::log_eprintln!(
                         "warning: {}: install-packages: {what}; configured again, it worked",
                         node.name
                     );

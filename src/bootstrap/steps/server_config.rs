@@ -213,6 +213,13 @@ impl Operation for ServerConfig {
                     .collect();
                 actions.push(restart_order::wait_caught_up(self.0.clone()));
             }
+            restart_order::RestartRole::VipHolder { .. } if self.0.limit.is_some() => {
+                anyhow::bail!(crate::limit::holder_restart_refused(
+                    &cluster.nodes[i].name,
+                    &cluster.peer(i).name,
+                    &why
+                ));
+            }
             restart_order::RestartRole::VipHolder { .. } => {
                 let ctx = self.0.clone();
                 let peer_done = move |cluster: &Cluster, peer: usize| {

@@ -18,6 +18,8 @@ pub struct Ctx {
     /// The cluster's certificates, loaded (or made in memory) once per run: both nodes'
     /// plans must see the same CA.
     pki: std::sync::OnceLock<std::result::Result<Option<crate::tls::Pki>, String>>,
+    /// `--limit`: the one node whose steps run ([`crate::limit`]); `None`: both.
+    pub limit: Option<usize>,
 }
 
 impl Ctx {
@@ -27,6 +29,7 @@ impl Ctx {
             inv,
             secrets,
             pki: std::sync::OnceLock::new(),
+            limit: None,
         }
     }
 
