@@ -241,7 +241,7 @@ pub fn read_node(node: &NodeHandle, address: Ipv4Addr) -> Result<NodeFindings> {
     if let Some((files, settings)) = note(
         &mut unread,
         "option files",
-        crate::verify::option_sources(node, &d),
+        crate::facts::option_sources::collect(node, &d),
     ) {
         f.option_files = files;
         f.options = who_sets(&settings);
