@@ -48,6 +48,7 @@ pub mod session;
 pub mod sql;
 pub mod status;
 pub mod switchover;
+pub mod table_compare;
 pub mod tls;
 pub mod transport;
 pub mod verify;

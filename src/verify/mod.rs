@@ -14,8 +14,6 @@ mod leftovers;
 mod partial;
 pub mod registry;
 mod server_options;
-/// Shared with `mhactl adopt`: the table comparison.
-pub(crate) use checks::checksum::{compare_common as compare_tables_on_both, wait_caught_up};
 
 use crate::engine::StepStatus;
 use crate::global::{GlobalArgs, OutputFormat};
