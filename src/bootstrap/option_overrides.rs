@@ -148,3 +148,7 @@ pub(crate) fn rendered_settings(
         })
         .collect()
 }
+
+#[cfg(test)]
+#[path = "option_overrides_tests.rs"]
+mod tests;
