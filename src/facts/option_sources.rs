@@ -20,18 +20,8 @@ pub const PERSISTED_SUFFIX: &str = " (SET PERSIST)";
 /// The option files as the running server read them, then its command line, then MySQL's
 /// `SET PERSIST` file, and every server setting in them, in that order.
 pub fn collect(node: &NodeHandle, d: &Dialect) -> Result<(Vec<String>, Vec<ServerSetting>)> {
-    collect_with(node, d, None)
-}
-
-/// [`collect`] as it will be once the option file `planned.0` holds `planned.1` (an
-/// `!includedir` lists it even before it exists).
-pub fn collect_with(
-    node: &NodeHandle,
-    d: &Dialect,
-    planned: Option<(&str, &str)>,
-) -> Result<(Vec<String>, Vec<ServerSetting>)> {
     let cmdline = server_command_line(node).unwrap_or_default();
-    let (mut files, mut settings) = files_with(node, d, &cmdline, planned)?;
+    let (mut files, mut settings) = files_with(node, d, &cmdline, None)?;
     if !cmdline.settings.is_empty() {
         files.push(COMMAND_LINE.to_string());
         settings.extend(

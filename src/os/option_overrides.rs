@@ -138,13 +138,8 @@ pub fn comment_out(
         let line = raw.trim();
         let body = raw.trim_end_matches(['\n', '\r']);
         let ending = &raw[body.len()..];
-        if let Some(g) = line.strip_prefix('[') {
-            group = g
-                .split(']')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase();
+        if let Some(g) = super::option_files::group_header(line) {
+            group = g;
         } else if !line.is_empty() && !line.starts_with(['#', ';', '!']) && reads_group(&group) {
             // The same parse as the server's reading (option_files::parse) for one line.
             let setting = super::option_files::parse(&format!("[{group}]\n{line}\n"));
