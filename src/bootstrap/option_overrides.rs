@@ -50,10 +50,10 @@ impl FileEdit {
         option_overrides::restore_backup_command(&self.path, &self.backup)
     }
 
-    /// For the step's summary: `comment out binlog_format=mixed, ... in FILE (copy: B)`.
+    /// For the step's summary: `comment out binlog_format=mixed, ... in FILE, ...`.
     pub fn describe(&self) -> String {
         format!(
-            "comment out {} in {} (read after mhactl's drop-in; the original is kept as {})",
+            "comment out {} in {}, which would override mhactl's drop-in (the original is kept as {})",
             self.lines.join(", "),
             self.path,
             self.backup

@@ -50,8 +50,8 @@ fn the_competing_lines_are_commented_out_in_a_rolling_restart_and_then_noop() {
     assert!(
         plan.summary.starts_with(&format!(
             "comment out server_id=2, log_bin=mysql-bin, binlog_format=mixed, \
-             slave_skip_errors=1062 in {RUNBOOK} (read after mhactl's drop-in; the original \
-             is kept as {RUNBOOK}.mhactl-"
+             slave_skip_errors=1062 in {RUNBOOK}, which would override mhactl's drop-in (the \
+             original is kept as {RUNBOOK}.mhactl-"
         )),
         "{}",
         plan.summary
