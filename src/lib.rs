@@ -53,6 +53,7 @@ pub mod sql;
 pub mod sql_error;
 pub mod status;
 pub mod switchover;
+pub mod table_compare;
 pub mod tls;
 pub mod transport;
 pub mod verify;

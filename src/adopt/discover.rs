@@ -5,12 +5,12 @@
 //! SELinux and data size (the tables: `tables.rs`). Every
 //! read goes through a fact; nothing here changes a node.
 
-pub use super::tables::{compare_tables, TableComparison};
 use crate::dialect::Dialect;
 use crate::engine::NodeHandle;
 use crate::facts::{self, adopt as af, security};
 use crate::os::addresses::InterfaceAddress;
 use crate::os::keepalived_conf::{self, KeepalivedConf};
+pub use crate::table_compare::{compare_tables, TableComparison};
 use anyhow::{anyhow, Result};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -241,7 +241,7 @@ pub fn read_node(node: &NodeHandle, address: Ipv4Addr) -> Result<NodeFindings> {
     if let Some((files, settings)) = note(
         &mut unread,
         "option files",
-        crate::verify::option_sources(node, &d),
+        crate::facts::option_sources::collect(node, &d),
     ) {
         f.option_files = files;
         f.options = who_sets(&settings);

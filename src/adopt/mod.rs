@@ -7,7 +7,6 @@
 //! - `minimal.rs`: the minimal inventory (a subset of the inventory's fields);
 //! - `discover.rs`: reading each node and comparing the tables (facts only);
 //! - `risks.rs`: refusals and risks, pure (keepalived's in `keepalived_risks.rs`);
-//! - `tables.rs`: comparing the tables of the two nodes (also bootstrap's skip-errors guard);
 //! - `write.rs`: the adopted inventory's text;
 //! - `report.rs`: the report, text and JSON.
 
@@ -16,7 +15,6 @@ mod keepalived_risks;
 pub mod minimal;
 pub mod report;
 pub mod risks;
-pub mod tables;
 pub mod write;
 
 #[cfg(test)]

@@ -166,7 +166,7 @@ fn adopt_sends_only_reads() {
             "a password hash was kept"
         );
     }
-    let tables = super::tables::compare_tables(&cluster).unwrap();
+    let tables = crate::table_compare::compare_tables(&cluster).unwrap();
     assert_eq!(tables.compared, 1);
     assert!(tables.differing.is_empty());
     for (t, sql) in &fakes {

@@ -294,14 +294,20 @@ fn node_risks(n: &NodeFindings, out: &mut Vec<Risk>) {
             .map(|o| format!("{} = {} ({})", o.key, o.value, o.file))
             .collect();
         if !after.is_empty() {
-            risk(out, "overrides-mhactl", Severity::High, name,
+            risk(
+                out,
+                "overrides-mhactl",
+                Severity::High,
+                name,
                 format!("read after mhactl's {drop_in}: {}", after.join(", ")),
-                "after bootstrap these values stay in force over mhactl's (slave_skip_errors keeps \
-                 hiding divergence, binlog_format stays): bootstrap succeeds and verify's \
-                 server-options check fails naming the file",
-                "not changed by bootstrap yet: move these settings out of that file by hand \
-                 (the inventory holds mhactl's values), then restart the node while it does \
-                 not hold the VIP");
+                "left alone, these values stay in force over mhactl's (slave_skip_errors keeps \
+                 hiding divergence, binlog_format stays) and verify's server-options check \
+                 fails naming the file",
+                "bootstrap comments out exactly these lines (a dated `# mhactl:` note on each, \
+                 the original copied beside the file, owner and mode kept) and applies it with \
+                 its rolling restart, never the VIP holder while it holds the VIP; the \
+                 inventory holds mhactl's values",
+            );
         }
     }
     for o in n.options.iter().filter(|o| !o.overridden.is_empty()) {

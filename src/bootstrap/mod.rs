@@ -4,6 +4,7 @@
 pub mod account_guard;
 pub mod error_log;
 pub mod firewall;
+pub(crate) mod option_overrides;
 pub mod path_safety;
 pub mod paths;
 mod platform;

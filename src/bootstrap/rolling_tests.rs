@@ -14,7 +14,7 @@ use crate::transport::fake::{FakeSql, FakeTransport};
 const MY_CNF: &str = "/etc/mysql/mariadb.conf.d/60-mhactl.cnf";
 const VERSION: &str = "10.11.18-MariaDB-0+deb12u1";
 
-fn rendered(ctx: &Ctx, i: usize) -> String {
+pub(super) fn rendered(ctx: &Ctx, i: usize) -> String {
     let d = Dialect::from_version_string(VERSION).unwrap();
     let t = OsTarget::new(OsFamily::Debian, Flavor::Mariadb).unwrap();
     crate::render::render_my_cnf(&ctx.inv, i, &d, &t).unwrap()
@@ -22,7 +22,7 @@ fn rendered(ctx: &Ctx, i: usize) -> String {
 
 /// A running pair whose option files are `files`, each server running with its
 /// server_id and offset, the VIP on the nodes `vip_on`; `extra` adds recordings.
-fn pair(
+pub(super) fn pair(
     files: [String; 2],
     vip_on: &'static [usize],
     extra: impl Fn(usize, &FakeTransport, &FakeSql),
@@ -69,7 +69,7 @@ fn pair(
     })
 }
 
-fn change(plan: Plan) -> crate::engine::Change {
+pub(super) fn change(plan: Plan) -> crate::engine::Change {
     match plan {
         Plan::Change(c) => c,
         Plan::Noop(why) => panic!("expected a change, got noop: {why}"),

@@ -49,9 +49,9 @@ pub fn check(cluster: &Cluster, node: &NodeHandle, inv: &Inventory, d: &Dialect)
     }
     // The peer may be restarting anyway (a re-run after an interrupted one): wait for it
     // to answer and catch up rather than refuse.
-    let mut found = crate::adopt::discover::TableComparison::default();
+    let mut found = crate::table_compare::TableComparison::default();
     crate::poll::until_interruptible(Duration::from_secs(90), Duration::from_secs(1), || {
-        found = crate::adopt::discover::compare_tables(cluster)?;
+        found = crate::table_compare::compare_tables(cluster)?;
         Ok(found.skipped.is_none())
     })?;
     if let Some(why) = found.skipped {

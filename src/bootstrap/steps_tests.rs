@@ -38,6 +38,7 @@ pub(super) fn cluster(setup: impl Fn(usize, &FakeTransport, &FakeSql)) -> Cluste
             t.on("/etc/os-release", 0, DEBIAN_12);
             t.on("/run/systemd/system", 0, "sysv\n");
             let sql = FakeSql::new();
+            no_other_option_files(&t, &sql);
             sql.on(
                 "SELECT VERSION()",
                 vec![vec![("version", Some("10.11.18-MariaDB-0+deb12u1"))]],
@@ -50,6 +51,16 @@ pub(super) fn cluster(setup: impl Fn(usize, &FakeTransport, &FakeSql)) -> Cluste
         nodes,
         secrets: vec![PASSWORD.into()],
     }
+}
+
+/// The option files server-config reads for settings that override mhactl's drop-in:
+/// the server names none (the fallback list), neither exists, and no pid file is known
+/// (so no command line). A test's own rules, added later, win.
+pub(crate) fn no_other_option_files(t: &FakeTransport, sql: &FakeSql) {
+    t.on("Default options are read from", 0, "");
+    t.on("if [ -e /etc/my.cnf ]", 3, "");
+    t.on("if [ -e /etc/mysql/my.cnf ]", 3, "");
+    sql.on("@@GLOBAL.pid_file", vec![]);
 }
 
 /// A server as packaged, before mhactl configured it: server_id 1, offset 1, utf8mb4.

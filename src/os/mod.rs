@@ -43,6 +43,7 @@ pub mod keepalived;
 pub mod keepalived_conf;
 pub mod mysql_platform;
 pub mod option_files;
+pub mod option_overrides;
 pub mod ownership;
 pub mod packages;
 pub mod release;

@@ -99,13 +99,8 @@ pub fn parse(text: &str) -> Vec<Line> {
             out.push(Line::IncludeDir(rest.trim().to_string()));
         } else if let Some(rest) = line.strip_prefix("!include") {
             out.push(Line::Include(rest.trim().to_string()));
-        } else if let Some(g) = line.strip_prefix('[') {
-            group = g
-                .split(']')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase();
+        } else if let Some(g) = group_header(line) {
+            group = g;
         } else {
             let (key, value) = match line.split_once('=') {
                 Some((k, v)) => (k, Some(unquote(v))),
@@ -119,6 +114,18 @@ pub fn parse(text: &str) -> Vec<Line> {
         }
     }
     out
+}
+
+/// The group a `[group]` line opens (lower case); `None` for any other line.
+pub fn group_header(line: &str) -> Option<String> {
+    let g = line.trim().strip_prefix('[')?;
+    Some(
+        g.split(']')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase(),
+    )
 }
 
 /// An option value without its quotes or trailing comment.

@@ -15,9 +15,6 @@ mod limited;
 mod partial;
 pub mod registry;
 mod server_options;
-/// Shared with `mhactl adopt`: the table comparison and the option files a server reads.
-pub(crate) use checks::checksum::{compare_common as compare_tables_on_both, wait_caught_up};
-pub(crate) use server_options::option_sources;
 
 use crate::engine::StepStatus;
 use crate::global::{GlobalArgs, OutputFormat};

@@ -180,7 +180,7 @@ fn pair_checks_judge_values() {
     );
     let a = vec![("`d`.`t`".to_string(), Some("1".to_string()))];
     let b = vec![("`d`.`t`".to_string(), None)];
-    let problems = checksum::differences(&a, &b, names);
+    let problems = crate::table_compare::differences(&a, &b, names);
     assert_eq!(problems, ["`d`.`t` differs (1 on db1, NULL on db2)"]);
     assert!(!checksum::checksum_from(1, &problems).ok);
     assert_eq!(

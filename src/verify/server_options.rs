@@ -69,8 +69,7 @@ struct Sources {
     error: Option<String>,
 }
 
-/// How a setting on the server's command line is named.
-const COMMAND_LINE: &str = "the server's command line";
+use crate::facts::option_sources::COMMAND_LINE;
 
 impl Sources {
     fn read(node: &NodeHandle, d: &Dialect, target: &OsTarget) -> Sources {
@@ -91,53 +90,8 @@ impl Sources {
         }
     }
 
-    /// The option files as the running server read them, then its command line, then
-    /// MySQL's `SET PERSIST` file: each later source wins over the earlier ones.
     fn collect(node: &NodeHandle, d: &Dialect) -> Result<(Vec<String>, Vec<ServerSetting>)> {
-        let v = d.version();
-        let reads = |g: &str| option_files::server_reads_group(g, v.flavor, v.major, v.minor);
-        let defaults = crate::facts::get::<crate::facts::host::DefaultOptionFiles>(node, &())?;
-        let cmdline = server_command_line(node).unwrap_or_default();
-        let (mut files, mut settings) = option_files::server_settings(
-            &option_files::start_files(defaults, &cmdline),
-            &reads,
-            &mut |p| crate::facts::host::option_file(node, p),
-            &mut |dir| crate::facts::get::<crate::facts::host::OptionDirListing>(node, dir),
-        )?;
-        if !cmdline.settings.is_empty() {
-            files.push(COMMAND_LINE.to_string());
-            settings.extend(
-                cmdline
-                    .settings
-                    .into_iter()
-                    .map(|(key, value)| ServerSetting {
-                        path: COMMAND_LINE.to_string(),
-                        key,
-                        value,
-                    }),
-            );
-        }
-        let persisted = crate::facts::variable(node, "datadir")?.map(|dir| {
-            format!(
-                "{}/{}",
-                dir.trim_end_matches('/'),
-                option_files::PERSISTED_FILE
-            )
-        });
-        if let Some(path) = persisted {
-            if let Some(text) = crate::facts::host::option_file(node, &path)? {
-                let label = format!("{path} (SET PERSIST)");
-                for (key, value) in option_files::parse_persisted(&text) {
-                    settings.push(ServerSetting {
-                        path: label.clone(),
-                        key,
-                        value: Some(value),
-                    });
-                }
-                files.push(label);
-            }
-        }
-        Ok((files, settings))
+        crate::facts::option_sources::collect(node, d)
     }
 
     /// Who sets a single-valued option (the last file that does wins).
@@ -210,29 +164,6 @@ impl Sources {
             (None, _) => "an option file".to_string(),
         }
     }
-}
-
-/// The option files the running server read, in order, and every server setting in them
-/// (then its command line and MySQL's `SET PERSIST` file; a later setting wins): what
-/// `mhactl adopt` reports about a hand-built pair.
-pub(crate) fn option_sources(
-    node: &NodeHandle,
-    d: &Dialect,
-) -> Result<(Vec<String>, Vec<ServerSetting>)> {
-    Sources::collect(node, d)
-}
-
-/// The running server's command line (from its pid file and `/proc`); `None` when it
-/// cannot be read (the check then names option files only).
-fn server_command_line(node: &NodeHandle) -> Option<option_files::CommandLine> {
-    let pid_file = crate::facts::variable(node, "pid_file").ok()??;
-    let pid = crate::facts::host::option_file(node, &pid_file).ok()??;
-    let pid = pid.trim();
-    if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let cmdline = crate::facts::host::option_file(node, &format!("/proc/{pid}/cmdline")).ok()??;
-    Some(option_files::parse_cmdline(&cmdline))
 }
 
 /// Which option file sets the running value of an option mhactl does not render (named
@@ -317,7 +248,7 @@ pub fn check(node: &NodeHandle, inv: &Inventory, d: &Dialect, target: &OsTarget)
     let want_skip: BTreeSet<String> = inv.mysql.skip_errors.iter().map(u32::to_string).collect();
     expected.push((
         skip_option.to_string(),
-        Wanted::ErrorCodes(want_skip),
+        Wanted::ErrorCodes(want_skip.clone()),
         skip_keys.iter().map(|k| k.to_string()).collect(),
     ));
 
@@ -401,6 +332,31 @@ pub fn check(node: &NodeHandle, inv: &Inventory, d: &Dialect, target: &OsTarget)
         }
     }
 
+    // Files that compete with mhactl's drop-in although the running values match today
+    // (the same value, a server not restarted since, SET GLOBAL): the next change to the
+    // inventory, or the next restart, would not take effect. bootstrap comments these
+    // lines out (crate::os::option_overrides).
+    let overriding = competing_lines(sources(), &wanted, &want_skip);
+    if problems.is_empty() && !overriding.is_empty() {
+        return Ok(Check::warn(
+            NAME,
+            n,
+            format!(
+                "the server runs with every value mhactl renders ({compared} settings and \
+                 filters), but other option files set them too and would win: {}; run \
+                 bootstrap (it comments these lines out) or remove them",
+                overriding.join("; ")
+            ),
+        ));
+    }
+    if !overriding.is_empty() {
+        problems.push(format!(
+            "option files that override mhactl's {}: {} (bootstrap comments these lines out)",
+            sources().own,
+            overriding.join("; ")
+        ));
+    }
+
     Ok(if problems.is_empty() {
         Check::pass(
             NAME,
@@ -413,6 +369,41 @@ pub fn check(node: &NodeHandle, inv: &Inventory, d: &Dialect, target: &OsTarget)
     } else {
         Check::fail(NAME, n, problems.join("\n"))
     })
+}
+
+/// The settings of other sources that compete with mhactl's drop-in
+/// ([`crate::os::option_overrides::competing`]), as `FILE: key=value` (none when the
+/// sources could not be read: the differences above say so).
+fn competing_lines(
+    sources: &Sources,
+    wanted: &[(String, Option<String>)],
+    skip: &BTreeSet<String>,
+) -> Vec<String> {
+    if sources.error.is_some() {
+        return Vec::new();
+    }
+    let competing = crate::os::option_overrides::competing(
+        &sources.own,
+        &sources.files,
+        &sources.settings,
+        wanted,
+        skip,
+    );
+    let mut by_file: Vec<(String, Vec<String>)> = Vec::new();
+    for s in competing {
+        let line = match &s.value {
+            Some(v) => format!("{}={v}", s.key),
+            None => s.key.clone(),
+        };
+        match by_file.iter_mut().find(|(f, _)| *f == s.path) {
+            Some((_, lines)) => lines.push(line),
+            None => by_file.push((s.path.clone(), vec![line])),
+        }
+    }
+    by_file
+        .into_iter()
+        .map(|(file, lines)| format!("{file} ({}): {}", sources.position(&file), lines.join(", ")))
+        .collect()
 }
 
 /// A comma-separated list as a set.

@@ -181,3 +181,32 @@ fn values_in_force_from_a_later_file_are_named_with_the_file() {
         assert!(c.detail.contains(&needle), "{needle}\nnot in:\n{}", c.detail);
     }
 }
+
+/// A later file that sets mhactl's options to the values in force today (the server
+/// runs with mhactl's): a warning naming the file and its lines, since the next
+/// inventory change or restart would not take effect (issue 18). The packaged
+/// 50-server.cnf, read before mhactl's, is not named.
+#[test]
+fn a_later_file_with_the_same_values_is_a_warning_naming_it() {
+    let inv = inventory();
+    let (n, d, target) = node(
+        &inv,
+        "[mysqld]\nserver_id = 1\nbinlog_cache_size = 1M\n",
+        &[],
+        "",
+    );
+    let c = check(&n, &inv, &d, &target).unwrap();
+    // Reported, at warning level: verify still passes.
+    assert!(!c.ok, "{c:?}");
+    assert_eq!(c.severity, Severity::Warning, "{c:?}");
+    assert!(
+        c.detail.contains(&format!(
+            "other option files set them too and would win: {DROP_INS}/90-runbook.cnf (read \
+             after mhactl's {DROP_INS}/60-mhactl.cnf): server_id=1;"
+        )),
+        "{}",
+        c.detail
+    );
+    assert!(!c.detail.contains("50-server.cnf"), "{}", c.detail);
+    assert!(!c.detail.contains("binlog_cache_size"), "{}", c.detail);
+}

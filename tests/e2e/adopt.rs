@@ -19,7 +19,7 @@
 //! reload, because the lab's namespaces have no ip_vs; adopt reads the files, which is
 //! what a restart of keepalived would load.
 
-use crate::support::{mhactl, Lab, Scenario};
+use crate::support::{mhactl, mhactl_ok, Lab, Scenario};
 use std::path::PathBuf;
 
 /// The runbook's keepalived pieces the baseline script leaves out (seed guide 2.2.1).
@@ -355,8 +355,59 @@ fn bootstrap_on_an_adopted_runbook_pair_under_writes_loses_nothing(lab: Lab) {
     let out_file = format!("{}/adopted.yaml", lab.dir_str());
     let out = mhactl(&["adopt", &min, "--out", &out_file]);
     assert!(out.status.success(), "{}", text(&out));
-    crate::replication::takes_over_under_writes(&lab, &out_file);
+    let files = ["node-a", "node-b"].map(|n| lab.ssh_ok(n, RUNBOOK_CNF_STAT));
+    let gap = crate::replication::takes_over_under_writes(&lab, &out_file);
+    // verify is healthy and a re-run changes nothing (before, the runbook's file kept
+    // binlog_format=mixed and slave_skip_errors=1062 in force: verify's server-options
+    // failed naming it).
+    let verify = mhactl(&["verify", "-i", &out_file, "--no-progress"]);
+    assert!(verify.status.success(), "verify:\n{}", text(&verify));
+    let again = mhactl_ok(&["bootstrap", "-i", &out_file, "--no-progress"]);
+    assert!(again.contains("bootstrap: 0 changed"), "re-run:\n{again}");
+    // Issue 18: the runbook's own option file, read after mhactl's drop-in, no longer
+    // keeps its values in force: bootstrap commented out exactly the competing lines,
+    // with a backup beside the file, owner and mode unchanged.
+    for (node, before) in ["node-a", "node-b"].iter().zip(&files) {
+        let cnf = lab.ssh_ok(node, &format!("cat {RUNBOOK_CNF}"));
+        for line in [
+            "binlog_format=mixed",
+            "slave_skip_errors=1062",
+            "expire_logs_days=7",
+        ] {
+            assert!(
+                cnf.contains(&format!("# mhactl: {line}  -- commented out ")),
+                "{node}: {line} not commented out:\n{cnf}"
+            );
+        }
+        assert!(cnf.contains("\nbinlog_cache_size=1M\n"), "{node}: {cnf}");
+        assert_eq!(
+            lab.ssh_ok(node, RUNBOOK_CNF_STAT),
+            *before,
+            "{node}: owner/mode"
+        );
+        let backups = lab.ssh_ok(node, &format!("ls {RUNBOOK_CNF}.mhactl-*"));
+        let backup = backups
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        assert!(
+            lab.ssh_ok(node, &format!("cat {backup}"))
+                .contains("\nslave_skip_errors=1062\n"),
+            "{node}: backup {backups}"
+        );
+    }
+    eprintln!(
+        "adopted pair converged; longest write gap {:.2} s",
+        gap.as_secs_f64()
+    );
 }
+
+/// The runbook's option file (scripts/baseline-runbook.sh), read after mhactl's drop-in.
+const RUNBOOK_CNF: &str = "/etc/mysql/mariadb.conf.d/60-runbook.cnf";
+/// Its owner, group and mode.
+const RUNBOOK_CNF_STAT: &str = "stat -c '%U:%G %a' /etc/mysql/mariadb.conf.d/60-runbook.cnf";
 
 /// This module's scenarios.
 pub fn scenarios() -> Vec<Scenario> {

@@ -85,6 +85,8 @@ fn wait_app_table_on_b(lab: &Lab, sql: impl Fn(&Lab, &str, &str) -> String) {
 struct Writer {
     stop: Arc<AtomicBool>,
     acked: Arc<Mutex<Vec<u32>>>,
+    /// When each acknowledgement arrived (for the longest gap between two).
+    acked_at: Arc<Mutex<Vec<Instant>>>,
     errors: Arc<Mutex<Vec<String>>>,
     handle: Option<std::thread::JoinHandle<()>>,
 }
@@ -94,6 +96,7 @@ impl Writer {
         let stop = Arc::new(AtomicBool::new(false));
         let acked = Arc::new(Mutex::new(Vec::new()));
         let errors = Arc::new(Mutex::new(Vec::new()));
+        let acked_at = Arc::new(Mutex::new(Vec::new()));
         let opts = mysql::OptsBuilder::new()
             .ip_or_hostname(Some(vip.to_string()))
             .tcp_port(3306)
@@ -103,7 +106,12 @@ impl Writer {
             .read_timeout(Some(Duration::from_secs(5)))
             .write_timeout(Some(Duration::from_secs(5)))
             .prefer_socket(false);
-        let (s, a, e) = (stop.clone(), acked.clone(), errors.clone());
+        let (s, a, e, at) = (
+            stop.clone(),
+            acked.clone(),
+            errors.clone(),
+            acked_at.clone(),
+        );
         let handle = std::thread::spawn(move || {
             let mut n: u32 = 0;
             let mut conn: Option<mysql::Conn> = None;
@@ -124,7 +132,10 @@ impl Writer {
                     "INSERT INTO app.t (n, server_id) VALUES (?, @@server_id)",
                     (n,),
                 ) {
-                    Ok(()) => a.lock().unwrap().push(n),
+                    Ok(()) => {
+                        a.lock().unwrap().push(n);
+                        at.lock().unwrap().push(Instant::now());
+                    }
                     Err(err) => {
                         e.lock().unwrap().push(format!("insert {n}: {err}"));
                         conn = None;
@@ -136,6 +147,7 @@ impl Writer {
         Writer {
             stop,
             acked,
+            acked_at,
             errors,
             handle: Some(handle),
         }
@@ -143,6 +155,18 @@ impl Writer {
 
     fn acked_count(&self) -> usize {
         self.acked.lock().unwrap().len()
+    }
+
+    /// The longest time between two acknowledgements that arrived after `from` (the
+    /// write gap a client of the VIP sees), and how long after `from` it began.
+    fn longest_gap_since(&self, from: Instant) -> (Duration, Duration) {
+        let at = self.acked_at.lock().unwrap();
+        let after: Vec<Instant> = at.iter().copied().filter(|t| *t >= from).collect();
+        after
+            .windows(2)
+            .map(|w| (w[1] - w[0], w[0] - from))
+            .max()
+            .unwrap_or_default()
     }
 
     fn finish(mut self) -> (Vec<u32>, Vec<String>) {
@@ -242,7 +266,8 @@ fn bootstrap_takes_over_a_runbook_pair_under_writes_without_losing_a_row(lab: La
 /// while a writer inserts through the VIP: no acknowledged row lost, the tables equal,
 /// one VIP move, the replicas on the inventory's account (`repl`), a re-run leaves
 /// replication alone. Also run on the inventory `mhactl adopt` writes (tests/e2e/adopt.rs).
-pub(crate) fn takes_over_under_writes(lab: &Lab, inv: &str) {
+/// Returns the longest write gap seen through the VIP during bootstrap.
+pub(crate) fn takes_over_under_writes(lab: &Lab, inv: &str) -> Duration {
     let inv = inv.to_string();
     // A dry run changes nothing. (It cannot show the re-point yet: the replication step
     // waits for server-config's pending change, as every step after a pending one does.)
@@ -267,11 +292,19 @@ pub(crate) fn takes_over_under_writes(lab: &Lab, inv: &str) {
     // time and never node-a while it holds the VIP: bootstrap hands the VIP to node-b
     // first, by stopping node-a's hand-built keepalived (it tracks no file of mhactl's).
     let watch = crate::rolling::VipWatch::start(lab, "node-a");
+    let started = Instant::now();
     let out = mhactl(&["bootstrap", &inv, "--no-progress"]);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     // Writes go on a little after bootstrap, then stop.
     std::thread::sleep(Duration::from_secs(2));
+    let (gap, gap_at) = writer.longest_gap_since(started);
+    eprintln!(
+        "write gap: longest {:.2} s between two acknowledged writes through the VIP, \
+         {:.1} s into bootstrap",
+        gap.as_secs_f64(),
+        gap_at.as_secs_f64()
+    );
     let (acked, errors) = writer.finish();
     let (samples, both, holders) = watch.stop();
     eprintln!("VIP: holders {holders:?} in {samples} samples");
@@ -297,7 +330,8 @@ pub(crate) fn takes_over_under_writes(lab: &Lab, inv: &str) {
             .map(|e| format!("\n  {e}"))
             .collect::<String>()
     );
-    for line in stdout.lines().filter(|l| l.contains(" replication ")) {
+    // What changed, with the time each step took: where a write gap comes from.
+    for line in stdout.lines().filter(|l| l.contains(" changed ")) {
         eprintln!("{line}");
     }
     assert!(
@@ -353,6 +387,7 @@ pub(crate) fn takes_over_under_writes(lab: &Lab, inv: &str) {
     for line in again.lines().filter(|l| l.contains(" replication ")) {
         assert!(line.contains(" ok "), "{line}");
     }
+    gap
 }
 
 /// Issue 14, class 5. node-b's replica was stopped; meanwhile node-a logged 500 inserts

@@ -84,7 +84,9 @@ impl Operation for ServerConfig {
             services,
             true,
         )?;
-        if file_ok && live_ok && include.is_none() && debian_cnf.is_none() {
+        // Another option file whose settings win over this one's (a hand-built pair's).
+        let overrides = crate::bootstrap::option_overrides::plan(node, inv, &d, path, &wanted)?;
+        if file_ok && live_ok && include.is_none() && debian_cnf.is_none() && overrides.is_empty() {
             return Ok(Plan::Noop(format!(
                 "{path} up to date; running with server_id {server_id}, auto_increment_offset {offset}, character set {charset}"
             )));
@@ -104,8 +106,11 @@ impl Operation for ServerConfig {
             .filter(|c| c.path == OptionPath::Restart)
             .map(rolling::OptionChange::values)
             .collect();
-        let needs_restart =
-            !live_ok || include.is_some() || debian_cnf.is_some() || !restarts.is_empty();
+        let needs_restart = !live_ok
+            || include.is_some()
+            || debian_cnf.is_some()
+            || !restarts.is_empty()
+            || !overrides.is_empty();
         if !needs_restart {
             // Only dynamic options (and lines no running server reads): `SET GLOBAL` and
             // the file, no restart.
@@ -148,7 +153,16 @@ impl Operation for ServerConfig {
             )));
             what.push(format!("add `{line}` to {main}"));
         }
-        if fence_only && live_ok && !debian_cnf_edited {
+        // The other files' competing lines commented out first; the restart below applies
+        // them with mhactl's file, and a server that does not start gets both back.
+        let mut undo = Vec::new();
+        for edit in &overrides {
+            diff.push_str(&edit.diff());
+            actions.push(Action::Run(edit.command()));
+            what.push(edit.describe());
+            undo.push(edit.undo());
+        }
+        if fence_only && live_ok && !debian_cnf_edited && overrides.is_empty() {
             diff.push_str(&file_diff(path, current.as_deref(), &wanted));
             actions.push(Action::WriteFile {
                 path: path.into(),
@@ -158,7 +172,7 @@ impl Operation for ServerConfig {
             what.push(format!(
                 "write {path} (only the start-up write fence changes: no restart)"
             ));
-        } else if file_ok {
+        } else if file_ok && overrides.is_empty() {
             actions.push(restart_server(ServerUnit {
                 services,
                 service,
@@ -182,16 +196,24 @@ impl Operation for ServerConfig {
                     log,
                 },
                 d.supports_validate_config(),
-                debian_cnf_edited.then_some((
-                    crate::bootstrap::paths::DEBIAN_CNF_UNDO,
-                    crate::bootstrap::paths::DEBIAN_CNF_FORGET,
-                )),
+                Companions {
+                    undo: debian_cnf_edited
+                        .then(|| crate::bootstrap::paths::DEBIAN_CNF_UNDO.to_string())
+                        .into_iter()
+                        .chain(undo)
+                        .collect(),
+                    forget: debian_cnf_edited
+                        .then(|| crate::bootstrap::paths::DEBIAN_CNF_FORGET.to_string()),
+                },
             ));
             what.push(format!("write {path} and restart {service}"));
         }
         // Who restarts when: never the VIP holder while it holds the VIP.
         let role = restart_order::restart_role(cluster, &self.0, i)?;
         let mut why = restarts;
+        for edit in &overrides {
+            why.push(format!("{} overrides {path}", edit.path));
+        }
         if !live_ok {
             why.push(format!(
                 "the running server differs from {path} (server_id, binary logging, \
@@ -385,6 +407,14 @@ fn restart_and_wait_quietly(
     })
 }
 
+/// Other files changed together with mhactl's (debian.cnf pointed at a new socket, the
+/// competing lines of another option file commented out): the commands that put them
+/// back with the rollback, and the one run once the server started.
+struct Companions {
+    undo: Vec<String>,
+    forget: Option<String>,
+}
+
 /// Write the server's config and restart it; if it does not come back, put the previous
 /// file back (or remove ours) and restart again, so a bad option never leaves the node
 /// without a database server. Where the server can check its options without starting
@@ -396,9 +426,7 @@ fn write_config_and_restart(
     previous: Option<String>,
     unit: ServerUnit,
     validate: bool,
-    // Commands that undo / keep another file changed together with this one (debian.cnf
-    // pointed at a new socket): run with the rollback / after the server started.
-    companion: Option<(&'static str, &'static str)>,
+    companion: Companions,
 ) -> Action {
     let ServerUnit {
         services,
@@ -416,8 +444,8 @@ fn write_config_and_restart(
             let node = &cluster.nodes[i];
             let restore = || -> Result<()> {
                 restore_file(node, path, previous.as_deref())?;
-                if let Some((undo, _)) = companion {
-                    node.transport.run_ok(&RemoteCommand::new(undo))?;
+                for undo in &companion.undo {
+                    node.transport.run_ok(&RemoteCommand::new(undo.clone()))?;
                 }
                 Ok(())
             };
@@ -436,8 +464,8 @@ fn write_config_and_restart(
                 }
             }
             let Err(failure) = restart_and_wait(node, services, service, &log) else {
-                if let Some((_, forget)) = companion {
-                    node.transport.run_ok(&RemoteCommand::new(forget))?;
+                if let Some(forget) = &companion.forget {
+                    node.transport.run_ok(&RemoteCommand::new(forget.clone()))?;
                 }
                 return Ok(());
             };

@@ -122,6 +122,13 @@ pub(super) fn actions_succeed(t: &FakeTransport, sql: &FakeSql) {
 /// SELinux enforcing, systemd.
 pub(super) fn bare_host(s: &Scenario, i: usize, t: &FakeTransport, sql: &FakeSql) {
     actions_succeed(t, sql);
+    // server-config's look for option files that override mhactl's drop-in: the server
+    // names none (the fallback list: /etc/my.cnf, recorded below, and /etc/mysql/my.cnf,
+    // absent on EL), its drop-in directory holds nothing else, no command line is read.
+    t.on("Default options are read from", 0, "");
+    t.on("if [ -e /etc/mysql/my.cnf ]", 3, "");
+    t.on("ls -1 -- ", 0, "");
+    sql.on("@@GLOBAL.pid_file", vec![]);
     t.on("/etc/os-release", 0, s.os_release);
     t.on("echo systemd; else echo sysv", 0, "systemd\n");
     // firewalld in its default zone, without mhactl's rules yet.
