@@ -115,6 +115,7 @@ pub fn main() -> ExitCode {
         return ExitCode::from(exit_code_for(&err));
     }
     crate::report::configure(&cli.global.report_options());
+    crate::json_out::begin(command_name(&cli.command));
     let resolved = apply_grammar(&mut cli, &matches);
     let code = match resolved.and_then(|()| run(cli)) {
         Ok(code) => code,

@@ -486,6 +486,15 @@ fn json_fields_are_the_documented_ones() {
         assert!(v["steps"][0].get(k).is_some(), "steps[].{k}");
     }
     assert_documented("bootstrap", &v);
+    // The envelope every document starts with, counts included.
+    let doc = mhactl::json_out::render_as(
+        "bootstrap",
+        std::time::Duration::from_millis(1),
+        Some(mhactl::report::step_counts(std::slice::from_ref(&step))),
+        &v,
+    )
+    .unwrap();
+    assert_documented("envelope", &serde_json::from_str(&doc).unwrap());
 
     // verify
     let check = mhactl::verify::Check::warn("gtid", "cluster", "GTID off");
