@@ -173,10 +173,9 @@ fn apply_grammar(cli: &mut Cli, matches: &clap::ArgMatches) -> Result<()> {
         Command::Status(w) => (Some(&mut w.inventory_file), true, true),
         Command::FailoverTest(d) => (Some(&mut d.inventory_file), true, true),
         Command::Switchover(d) => (Some(&mut d.inventory_file), true, true),
-        // reinit has no JSON report yet (issue 20 item 5).
         Command::Reinit(d) => {
             crate::grammar::node_first(&d.args.node, d.inventory_file.as_deref())?;
-            (Some(&mut d.inventory_file), false, true)
+            (Some(&mut d.inventory_file), true, true)
         }
         Command::RotateCerts(a) => (Some(&mut a.inventory_file), true, true),
         Command::Inventory(crate::inventory_check::InventoryCommand::Check(a)) => {

@@ -184,9 +184,9 @@ fn global_flags_a_command_ignores_are_refused_naming_flag_and_command() {
             "lab status",
         ),
         (
-            &["reinit", "db2", "a.yaml", "--yes", "--output", "json"][..],
+            &["lab", "down", "--dir", "x", "--output", "json"][..],
             "--output json",
-            "reinit",
+            "lab down",
         ),
         (&["man", "--no-progress"][..], "--no-progress", "man"),
         (

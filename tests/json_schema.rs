@@ -1,7 +1,8 @@
 //! Real `--output json` documents validate against docs/json-schema/mhactl.schema.json
 //! (issue 20 item 5), without a lab: init and inventory check as run, bootstrap,
 //! rotate-certs, verify and status against nodes a fake `ssh` cannot reach, and the
-//! reports of failover-test, switchover and status built from fake clusters and written
+//! reports of failover-test, switchover, reinit, adopt and status built from fake
+//! clusters (reinit's also when its nodes are unreachable: no document) and written
 //! through the same envelope (`mhactl::json_out`). Each document must also have its
 //! floats rounded to 3 decimals and no field the schema does not list (every
 //! command's definition is exercised here).
@@ -153,6 +154,21 @@ fn commands_against_unreachable_nodes_write_valid_documents() {
     assert_eq!(doc["counts"]["checks"], checks.len());
     assert!(doc["counts"]["failed"].as_u64().unwrap() >= 1, "{doc:#}");
     assert_valid("verify", &doc);
+
+    // reinit takes --output json (it used to be refused, exit 2); its report exists only
+    // once the node is rebuilt, so with the nodes unreachable it is an error, no JSON.
+    let out = mhactl(
+        dir,
+        &["reinit", "db2", "inv.yaml", "--yes", "--output", "json"],
+    );
+    let se = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{se}");
+    assert!(se.contains("cannot connect"), "{se}");
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 
     let doc = json_of(&mhactl(dir, &["status", "inv.yaml", "--output", "json"]), 1);
     assert_eq!(doc["command"], "status");
@@ -306,6 +322,46 @@ fn reports_of_fake_clusters_write_valid_documents() {
     let doc = render("adopt", &report.json_body());
     assert_eq!(doc["ok"], false);
     assert_valid("adopt", &doc);
+
+    // reinit: the rebuild's outcome and the converging bootstrap steps.
+    let step = |name: &str, status| mhactl::engine::StepReport {
+        node: "b".into(),
+        step: name.into(),
+        status,
+        detail: format!("{name} detail"),
+        diff: None,
+        ms: 12,
+    };
+    use mhactl::engine::StepStatus;
+    let report = mhactl::reinit::ReinitReport::new(
+        "b",
+        "a",
+        mhactl::reinit::Rebuilt {
+            databases: vec!["shop".into()],
+            reused_aside: false,
+            previous_datadir: "/var/lib/mysql.mhactl-aside-1".into(),
+            removed_asides: vec![],
+        },
+        vec![
+            step("connect", StepStatus::Unchanged),
+            step("replication", StepStatus::Changed),
+        ],
+    );
+    let steps = report.steps.clone();
+    let text = render_as(
+        "reinit",
+        Duration::from_millis(61_234),
+        Some(mhactl::report::step_counts(&steps)),
+        &report,
+    )
+    .unwrap();
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        (doc["ok"].clone(), doc["changed"].clone()),
+        (true.into(), 1.into())
+    );
+    assert_eq!(doc["counts"]["unchanged"], 1);
+    assert_valid("reinit", &doc);
 
     // verify: counts from the checks, a warning among them.
     let checks = vec![
