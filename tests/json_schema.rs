@@ -13,11 +13,16 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+#[path = "common/fake_reports.rs"]
+mod fake_reports;
 #[path = "common/fake_ssh.rs"]
 mod fake_ssh;
 #[path = "common/json_schema_check.rs"]
 mod json_schema_check;
 use json_schema_check::{floats_rounded, Checker};
+#[path = "common/shop_init.rs"]
+mod shop_init;
+use shop_init::SHOP_INIT;
 
 fn checker() -> Checker {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/json-schema/mhactl.schema.json");
@@ -65,29 +70,9 @@ fn json_of(out: &Output, code: i32) -> Value {
     serde_json::from_str(&so).unwrap_or_else(|e| panic!("not one JSON document ({e}): {so}"))
 }
 
-const INIT: &[&str] = &[
-    "init",
-    "--cluster",
-    "shop-db",
-    "--node",
-    "db1=192.0.2.11",
-    "--node",
-    "db2=192.0.2.12",
-    "--vip",
-    "192.0.2.100/24",
-    "--interface",
-    "ens3",
-    "--identity-file",
-    "keys/id_ed25519",
-    "--known-hosts",
-    "keys/known_hosts",
-    "--replication-password-env",
-    "SHOP_REPL_PW",
-];
-
 /// `inv.yaml` in `dir` (written by init, whose JSON is checked on the way).
 fn inventory(dir: &Path) -> PathBuf {
-    let mut args = INIT.to_vec();
+    let mut args = SHOP_INIT.to_vec();
     args.extend(["inv.yaml", "--output", "json"]);
     let doc = json_of(&mhactl(dir, &args), 0);
     assert_eq!(doc["command"], "init");
@@ -104,7 +89,7 @@ fn commands_without_nodes_write_valid_documents() {
     let dir = tmp.path();
     inventory(dir);
 
-    let mut args = INIT.to_vec();
+    let mut args = SHOP_INIT.to_vec();
     args.extend(["-", "--output", "json"]);
     let doc = json_of(&mhactl(dir, &args), 0);
     assert!(doc["yaml"].is_string());
@@ -186,32 +171,9 @@ fn reports_of_fake_clusters_write_valid_documents() {
 
     // failover-test: an ordinary mode (no isolate fields) and isolate (all of them).
     let report = mhactl::failover::FailoverReport {
-        ok: true,
-        mode: "stop-mysqld".into(),
-        replication: "async".into(),
-        old_holder: "node-a".into(),
-        new_holder: "node-b".into(),
         vip_moved_s: Some(1.574_535_941_999_999_8),
-        write_gap_s: 2.23,
-        writes_acked: 362,
-        writes_failed: 82,
-        writes_lost: 0,
-        writes_missing_after_rejoin: 0,
-        rejoined: true,
-        healthy_after: true,
-        catch_up: mhactl::failover::CatchUp {
-            catch_up_s: Some(0.31),
-            catch_up_backlog_bytes: Some(0),
-        },
-        double_holder_s: None,
-        both_writable_s: None,
-        fenced: None,
-        cut_off_node_writes: None,
-        vip_went_back: None,
-        vip_released_s: None,
-        detection: "process".into(),
         detection_s: Some(0.123_456),
-        problems: vec![],
+        ..fake_reports::failover_report()
     };
     let doc = render("failover-test", &report);
     assert_eq!(doc["vip_moved_s"], 1.575);
@@ -257,41 +219,7 @@ fn reports_of_fake_clusters_write_valid_documents() {
     assert_valid("switchover", &render("switchover", &refused));
 
     // status: a healthy pair read from fake nodes.
-    let inv = mhactl::inventory::parse(
-        "cluster: c\nnodes:\n  - name: a\n    address: 192.0.2.11\n  - name: b\n    address: 192.0.2.12\n\
-         vip:\n  address: 192.0.2.100\n  interface: eth0\n  virtual_router_id: 9\n\
-         credentials:\n  replication_password_env: X\n",
-        "t.yaml",
-    )
-    .unwrap();
-    let node = |name: &str, peer: (&str, &str), role| mhactl::status::NodeStatus {
-        name: name.into(),
-        address: "192.0.2.11".into(),
-        reachable: true,
-        server_running: true,
-        flavor: Some("mariadb".into()),
-        version: Some("10.11.6".into()),
-        server_id: Some(1),
-        role,
-        keepalived_running: Some(true),
-        replication: Some(mhactl::status::Replication {
-            source_host: peer.1.into(),
-            source_node: Some(peer.0.into()),
-            io_running: true,
-            sql_running: true,
-            seconds_behind: Some(0),
-            last_io_error: String::new(),
-            last_sql_error: String::new(),
-        }),
-        errors: vec![],
-    };
-    let report = mhactl::status::assess(
-        &inv,
-        vec![
-            node("a", ("b", "192.0.2.12"), mhactl::status::Role::VipHolder),
-            node("b", ("a", "192.0.2.11"), mhactl::status::Role::Standby),
-        ],
-    );
+    let report = fake_reports::healthy_status();
     let doc = render("status", &report);
     assert_eq!(doc["ok"], true);
     assert_valid("status", &doc);
