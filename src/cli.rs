@@ -189,7 +189,10 @@ fn apply_grammar(cli: &mut Cli, matches: &clap::ArgMatches) -> Result<()> {
             other = init_file_typed.then(|| a.file.clone());
             (Some(&mut other), true, false)
         }
-        Command::Completions(_) | Command::Man(_) | Command::Lab(_) => (None, false, false),
+        // lab ssh hands the terminal to ssh: no report to write.
+        Command::Lab(LabCommand::Ssh(_)) => (None, false, false),
+        Command::Lab(_) => (None, true, false),
+        Command::Completions(_) | Command::Man(_) => (None, false, false),
     };
     let grammar = CommandGrammar {
         name,
@@ -255,7 +258,7 @@ fn init_logging(global: &GlobalArgs, command: &Command) -> Result<()> {
 fn run(cli: Cli) -> Result<ExitCode> {
     let global = &cli.global;
     match cli.command {
-        Command::Lab(cmd) => crate::lab::run(cmd),
+        Command::Lab(cmd) => crate::lab::run(cmd, global.output == OutputFormat::Json),
         Command::Bootstrap(args) => crate::bootstrap::run(&args, global),
         Command::Verify(w) => crate::verify::run(&w.args, global),
         Command::FailoverTest(d) => {

@@ -164,14 +164,14 @@ fn global_flags_a_command_ignores_are_refused_naming_flag_and_command() {
             "completions",
         ),
         (
-            &["--output", "json", "lab", "status"][..],
+            &["--output", "json", "lab", "ssh", "--dir", "x", "node-a"][..],
             "--output json",
-            "lab status",
+            "lab ssh",
         ),
         (
-            &["lab", "down", "--dir", "x", "--output", "json"][..],
+            &["completions", "bash", "--output", "json"][..],
             "--output json",
-            "lab down",
+            "completions",
         ),
         (&["man", "--no-progress"][..], "--no-progress", "man"),
         (

@@ -103,6 +103,20 @@ fn commands_without_nodes_write_valid_documents() {
     assert_eq!(doc["schema"], 1);
     assert_eq!(doc["mhactl_version"], env!("CARGO_PKG_VERSION"));
     assert_valid("inventory-check", &doc);
+
+    // lab status of a directory without a lab (no root needed): exit 1, `exists: false`.
+    let doc = json_of(
+        &mhactl(
+            dir,
+            &["lab", "status", "--dir", "no-lab", "--output", "json"],
+        ),
+        1,
+    );
+    assert_eq!(
+        (doc["command"].as_str(), doc["exists"].as_bool()),
+        (Some("lab status"), Some(false))
+    );
+    assert_valid("lab-status", &doc);
 }
 
 #[test]

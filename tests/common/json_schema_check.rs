@@ -1,6 +1,6 @@
 //! A small JSON Schema checker for tests/json_schema.rs: the subset of draft 2020-12 that
 //! docs/json-schema/mhactl.schema.json uses (`type`, `const`, `enum`, `required`,
-//! `properties`, `items`, `minimum`, `anyOf`, `allOf`, local `$ref`). Hand-written because
+//! `properties`, `items`, `minimum`, `maximum`, `anyOf`, `allOf`, local `$ref`). Hand-written because
 //! no JSON Schema crate is in the offline registry cache this project builds from; a
 //! keyword it does not know fails the test rather than being ignored, so the schema
 //! cannot grow a rule nobody checks. It is stricter than JSON Schema in one way: an
@@ -20,6 +20,7 @@ const CHECKED: &[&str] = &[
     "properties",
     "items",
     "minimum",
+    "maximum",
     "anyOf",
     "allOf",
     "$ref",
@@ -139,6 +140,11 @@ impl Checker {
         if let (Some(min), Some(x)) = (s.get("minimum").and_then(Value::as_f64), value.as_f64()) {
             if x < min {
                 out.push(format!("{path}: {x} is below {min}"));
+            }
+        }
+        if let (Some(max), Some(x)) = (s.get("maximum").and_then(Value::as_f64), value.as_f64()) {
+            if x > max {
+                out.push(format!("{path}: {x} is above {max}"));
             }
         }
         if let Some(obj) = value.as_object() {

@@ -1,5 +1,6 @@
 //! End-to-end on the lab (issue 20 item 5): the `--output json` documents of a real pair
-//! — bootstrap from bare nodes and again, verify, status, switchover and reinit —
+//! — bootstrap from bare nodes and again, verify, status, switchover, reinit, and the
+//! lab's own up (already up), status and down —
 //! validate against docs/json-schema/mhactl.schema.json (the checker tests/json_schema.rs
 //! uses), carry the envelope (schema 1, this mhactl's version, the command, counts that
 //! add up, a duration) and have every float rounded to 3 decimals.
@@ -15,8 +16,13 @@ use json_schema_check::{floats_rounded, Checker};
 /// `args` (with `--output json` added) exit with `code`; the document, checked against
 /// `def` and the root schema, the envelope and the rounding rule.
 fn valid(args: &[&str], code: i32, def: &str) -> Value {
+    let lab_command = args[0] == "lab";
     let mut all = args.to_vec();
-    all.extend(["--output", "json", "--no-progress"]);
+    all.extend(["--output", "json"]);
+    if !lab_command {
+        // lab commands do not connect, so they refuse it.
+        all.push("--no-progress");
+    }
     let out = mhactl(&all);
     let doc = json(&out, &all.join(" "));
     assert_eq!(
@@ -39,8 +45,16 @@ fn valid(args: &[&str], code: i32, def: &str) -> Value {
     assert!(rounding.is_empty(), "{all:?}: {rounding:?}");
     assert_eq!(doc["schema"], 1);
     assert_eq!(doc["mhactl_version"], env!("CARGO_PKG_VERSION"));
-    assert_eq!(doc["command"], args[0]);
-    assert!(doc["duration_s"].as_f64().unwrap() > 0.0, "{doc:#}");
+    let command = match lab_command {
+        true => format!("lab {}", args[1]),
+        false => args[0].to_string(),
+    };
+    assert_eq!(doc["command"], command);
+    // A lab status can take under a millisecond, rounded to 0.
+    assert!(
+        doc["duration_s"].as_f64().unwrap() > 0.0 || lab_command,
+        "{doc:#}"
+    );
     assert_eq!(doc["ok"], code == 0, "{doc:#}");
     eprintln!(
         "{}: duration_s {}, counts {}",
@@ -105,6 +119,28 @@ fn documents_of_a_real_pair(lab: &Lab) {
     assert_step_counts(&doc);
     let doc = valid(&["verify", &inv, "--wait", "60"], 0, "verify");
     assert_eq!(doc["counts"]["failed"], 0, "{doc:#}");
+
+    // The lab's own commands: up again (already up: reused), status, down.
+    let (dir, subnet) = (lab.dir_str(), lab.subnet.to_string());
+    let doc = valid(
+        &[
+            "lab",
+            "up",
+            "--dir",
+            dir,
+            "--subnet",
+            &subnet,
+            "--flavor",
+            lab.flavor(),
+        ],
+        0,
+        "lab-up",
+    );
+    assert_eq!(doc["reused"], true, "{doc:#}");
+    let doc = valid(&["lab", "status", "--dir", dir], 0, "lab-status");
+    assert_eq!(doc["vip_holders"], serde_json::json!([other]), "{doc:#}");
+    let doc = valid(&["lab", "down", "--dir", dir], 0, "lab-down");
+    assert_eq!(doc["removed"], true, "{doc:#}");
 }
 
 fn json_documents_of_a_real_pair_validate_against_the_schema(lab: Lab) {
