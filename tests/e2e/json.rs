@@ -1,6 +1,6 @@
 //! End-to-end on the lab (issue 20 item 5): the `--output json` documents of a real pair
-//! — bootstrap from bare nodes and again, verify, status, switchover, reinit, and the
-//! lab's own up (already up), status and down —
+//! — bootstrap from bare nodes and again, verify, status, switchover, reinit,
+//! failover-test, and the lab's own up (already up), status and down —
 //! validate against docs/json-schema/mhactl.schema.json (the checker tests/json_schema.rs
 //! uses), carry the envelope (schema 1, this mhactl's version, the command, counts that
 //! add up, a duration) and have every float rounded to 3 decimals.
@@ -139,6 +139,22 @@ fn documents_of_a_real_pair(lab: &Lab) {
     assert_eq!(doc["reused"], true, "{doc:#}");
     let doc = valid(&["lab", "status", "--dir", dir], 0, "lab-status");
     assert_eq!(doc["vip_holders"], serde_json::json!([other]), "{doc:#}");
+
+    // A real failover test (a lab: no confirmation asked).
+    let doc = valid(
+        &[
+            "failover-test",
+            &inv,
+            "--mode",
+            "stop-keepalived",
+            "--duration",
+            "6",
+        ],
+        0,
+        "failover-test",
+    );
+    assert_eq!(doc["old_holder"], other, "{doc:#}");
+
     let doc = valid(&["lab", "down", "--dir", dir], 0, "lab-down");
     assert_eq!(doc["removed"], true, "{doc:#}");
 }
