@@ -115,6 +115,7 @@ pub fn main() -> ExitCode {
         return ExitCode::from(exit_code_for(&err));
     }
     crate::report::configure(&cli.global.report_options());
+    crate::json_out::begin(command_name(&cli.command));
     let resolved = apply_grammar(&mut cli, &matches);
     let code = match resolved.and_then(|()| run(cli)) {
         Ok(code) => code,
@@ -172,10 +173,9 @@ fn apply_grammar(cli: &mut Cli, matches: &clap::ArgMatches) -> Result<()> {
         Command::Status(w) => (Some(&mut w.inventory_file), true, true),
         Command::FailoverTest(d) => (Some(&mut d.inventory_file), true, true),
         Command::Switchover(d) => (Some(&mut d.inventory_file), true, true),
-        // reinit has no JSON report yet (issue 20 item 5).
         Command::Reinit(d) => {
             crate::grammar::node_first(&d.args.node, d.inventory_file.as_deref())?;
-            (Some(&mut d.inventory_file), false, true)
+            (Some(&mut d.inventory_file), true, true)
         }
         Command::RotateCerts(a) => (Some(&mut a.inventory_file), true, true),
         Command::Inventory(crate::inventory_check::InventoryCommand::Check(a)) => {
@@ -189,7 +189,10 @@ fn apply_grammar(cli: &mut Cli, matches: &clap::ArgMatches) -> Result<()> {
             other = init_file_typed.then(|| a.file.clone());
             (Some(&mut other), true, false)
         }
-        Command::Completions(_) | Command::Man(_) | Command::Lab(_) => (None, false, false),
+        // lab ssh hands the terminal to ssh: no report to write.
+        Command::Lab(LabCommand::Ssh(_)) => (None, false, false),
+        Command::Lab(_) => (None, true, false),
+        Command::Completions(_) | Command::Man(_) => (None, false, false),
     };
     let grammar = CommandGrammar {
         name,
@@ -255,7 +258,7 @@ fn init_logging(global: &GlobalArgs, command: &Command) -> Result<()> {
 fn run(cli: Cli) -> Result<ExitCode> {
     let global = &cli.global;
     match cli.command {
-        Command::Lab(cmd) => crate::lab::run(cmd),
+        Command::Lab(cmd) => crate::lab::run(cmd, global.output == OutputFormat::Json),
         Command::Bootstrap(args) => crate::bootstrap::run(&args, global),
         Command::Verify(w) => crate::verify::run(&w.args, global),
         Command::FailoverTest(d) => {

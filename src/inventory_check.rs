@@ -48,17 +48,17 @@ pub fn run(cmd: &InventoryCommand, global: &GlobalArgs) -> Result<ExitCode> {
         .map(|n| format!("{} ({})", n.name, n.address))
         .collect();
     match global.output {
-        OutputFormat::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({
+        OutputFormat::Json => crate::json_out::print(
+            None,
+            &serde_json::json!({
                 "ok": true,
                 "file": path.display().to_string(),
                 "cluster": inv.cluster,
                 "nodes": inv.nodes.iter().map(|n| &n.name).collect::<Vec<_>>(),
                 "secrets_checked": args.secrets,
                 "warnings": warnings,
-            }))?
-        ),
+            }),
+        )?,
         OutputFormat::Text => {
             for w in &warnings {
                 crate::log_eprintln!("warning: {w}");

@@ -36,6 +36,7 @@ pub mod init;
 pub mod interrupt;
 pub mod inventory;
 pub mod inventory_check;
+pub mod json_out;
 pub mod lab;
 pub mod limit;
 pub mod log_file;

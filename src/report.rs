@@ -386,13 +386,21 @@ pub fn render_summary(
     s
 }
 
-/// `{"ok":bool,"changed":N,"steps":[...]}` on stdout.
-pub fn print_json(ok: bool, changed: usize, reports: &[StepReport]) {
+/// `{...envelope, "ok":bool,"changed":N,"steps":[...]}` on stdout.
+pub fn print_json(ok: bool, changed: usize, reports: &[StepReport]) -> anyhow::Result<()> {
     let value = serde_json::json!({ "ok": ok, "changed": changed, "steps": reports });
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&value).expect("serializable")
-    );
+    crate::json_out::print(Some(step_counts(reports)), &value)
+}
+
+/// Steps by status, for the JSON envelope's `counts`.
+pub fn step_counts(reports: &[StepReport]) -> crate::json_out::Counts {
+    let count = |s: StepStatus| reports.iter().filter(|r| r.status == s).count();
+    crate::json_out::Counts::Steps {
+        changed: count(StepStatus::Changed),
+        unchanged: count(StepStatus::Unchanged),
+        failed: count(StepStatus::Failed),
+        skipped: count(StepStatus::Skipped),
+    }
 }
 
 #[cfg(test)]

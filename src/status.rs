@@ -128,7 +128,7 @@ pub fn run(args: &StatusArgs, global: &GlobalArgs) -> Result<ExitCode> {
         None => collect(&inv, global),
     };
     match global.output {
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        OutputFormat::Json => crate::json_out::print(None, &report)?,
         OutputFormat::Text => print!(
             "{}",
             render_text(

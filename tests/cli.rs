@@ -254,6 +254,8 @@ fn init_json_and_stdout() {
     assert!(stdout(&out).starts_with("# mhactl inventory for the cluster shop-db"));
 }
 
+#[path = "common/fake_reports.rs"]
+mod fake_reports;
 /// The fake `ssh` is the only thing on PATH: commands that connect fail at once.
 #[path = "common/fake_ssh.rs"]
 mod fake_ssh;
@@ -486,6 +488,15 @@ fn json_fields_are_the_documented_ones() {
         assert!(v["steps"][0].get(k).is_some(), "steps[].{k}");
     }
     assert_documented("bootstrap", &v);
+    // The envelope every document starts with, counts included.
+    let doc = mhactl::json_out::render_as(
+        "bootstrap",
+        std::time::Duration::from_millis(1),
+        Some(mhactl::report::step_counts(std::slice::from_ref(&step))),
+        &v,
+    )
+    .unwrap();
+    assert_documented("envelope", &serde_json::from_str(&doc).unwrap());
 
     // verify
     let check = mhactl::verify::Check::warn("gtid", "cluster", "GTID off");
@@ -498,34 +509,7 @@ fn json_fields_are_the_documented_ones() {
     assert_documented("verify", &v);
 
     // failover-test
-    let report = mhactl::failover::FailoverReport {
-        ok: true,
-        mode: "stop-mysqld".into(),
-        replication: "async".into(),
-        old_holder: "node-a".into(),
-        new_holder: "node-b".into(),
-        vip_moved_s: Some(1.95),
-        write_gap_s: 2.23,
-        writes_acked: 362,
-        writes_failed: 82,
-        writes_lost: 0,
-        writes_missing_after_rejoin: 0,
-        rejoined: true,
-        healthy_after: true,
-        catch_up: mhactl::failover::CatchUp {
-            catch_up_s: Some(0.31),
-            catch_up_backlog_bytes: Some(0),
-        },
-        double_holder_s: None,
-        both_writable_s: None,
-        fenced: None,
-        cut_off_node_writes: None,
-        vip_went_back: None,
-        vip_released_s: None,
-        detection: "process".into(),
-        detection_s: Some(0.12),
-        problems: vec![],
-    };
+    let report = fake_reports::failover_report();
     let v = serde_json::to_value(&report).unwrap();
     // Only isolate reports the split-brain measure.
     assert!(v.get("double_holder_s").is_none(), "{v}");
@@ -574,41 +558,7 @@ fn json_fields_are_the_documented_ones() {
     assert_documented("failover-test", &v);
 
     // status
-    let inv = mhactl::inventory::parse(
-        "cluster: c\nnodes:\n  - name: a\n    address: 192.0.2.11\n  - name: b\n    address: 192.0.2.12\n\
-         vip:\n  address: 192.0.2.100\n  interface: eth0\n  virtual_router_id: 9\n\
-         credentials:\n  replication_password_env: X\n",
-        "t.yaml",
-    )
-    .unwrap();
-    let node = |name: &str, peer: (&str, &str), role| mhactl::status::NodeStatus {
-        name: name.into(),
-        address: "192.0.2.11".into(),
-        reachable: true,
-        server_running: true,
-        flavor: Some("mariadb".into()),
-        version: Some("10.11.6".into()),
-        server_id: Some(1),
-        role,
-        keepalived_running: Some(true),
-        replication: Some(mhactl::status::Replication {
-            source_host: peer.1.into(),
-            source_node: Some(peer.0.into()),
-            io_running: true,
-            sql_running: true,
-            seconds_behind: Some(0),
-            last_io_error: String::new(),
-            last_sql_error: String::new(),
-        }),
-        errors: vec![],
-    };
-    let report = mhactl::status::assess(
-        &inv,
-        vec![
-            node("a", ("b", "192.0.2.12"), mhactl::status::Role::VipHolder),
-            node("b", ("a", "192.0.2.11"), mhactl::status::Role::Standby),
-        ],
-    );
+    let report = fake_reports::healthy_status();
     let v = serde_json::to_value(&report).unwrap();
     assert_eq!(v["vip_holder"], "a");
     assert_documented("status", &v);

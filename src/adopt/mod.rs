@@ -147,7 +147,7 @@ fn print(
     cluster: &crate::engine::Cluster,
 ) -> Result<()> {
     let text = match global.output {
-        OutputFormat::Json => serde_json::to_string_pretty(report)? + "\n",
+        OutputFormat::Json => crate::json_out::render(None, &report.json_body())? + "\n",
         OutputFormat::Text => report::render_text(report),
     };
     // Whatever a node printed (a replica's last error) passes the secrets filter.

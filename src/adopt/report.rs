@@ -53,6 +53,27 @@ impl AdoptReport {
     }
 }
 
+/// The report as its JSON document's body: the envelope's `ok` (every command's
+/// verdict) is `adopted`.
+#[derive(Serialize)]
+pub struct JsonBody<'a> {
+    /// The same as `adopted`.
+    pub ok: bool,
+    /// The report's own fields.
+    #[serde(flatten)]
+    pub report: &'a AdoptReport,
+}
+
+impl AdoptReport {
+    /// The body [`crate::json_out`] writes for `--output json`.
+    pub fn json_body(&self) -> JsonBody<'_> {
+        JsonBody {
+            ok: self.adopted,
+            report: self,
+        }
+    }
+}
+
 /// The VRRP instance of a node that carries the VIP (else its first).
 fn instance<'a>(
     n: &'a NodeFindings,

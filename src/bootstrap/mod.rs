@@ -148,7 +148,7 @@ pub(crate) fn run_steps(
             ok && crate::interrupt::requested().is_none(),
             changed,
             &reports,
-        ),
+        )?,
         OutputFormat::Text => {
             report::print_summary(run.command, run.dry_run, &reports, started.elapsed())
         }

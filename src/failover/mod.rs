@@ -133,7 +133,7 @@ pub fn run(args: &FailoverArgs, global: &GlobalArgs) -> Result<ExitCode> {
         }
     })?;
     match global.output {
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        OutputFormat::Json => crate::json_out::print(None, &report)?,
         OutputFormat::Text => print_summary(&report, global.quiet),
     }
     Ok(if report.ok {

@@ -162,7 +162,7 @@ pub fn run(args: &InitArgs, global: &GlobalArgs) -> Result<ExitCode> {
             if to_stdout {
                 value["yaml"] = serde_json::Value::String(text);
             }
-            println!("{}", serde_json::to_string_pretty(&value)?);
+            crate::json_out::print(None, &value)?;
         }
         OutputFormat::Text if to_stdout => print!("{text}"),
         OutputFormat::Text => {

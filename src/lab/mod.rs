@@ -12,6 +12,7 @@ mod host;
 pub mod image;
 pub mod network;
 mod node;
+mod report;
 pub mod sudo_user;
 
 use anyhow::{bail, Context, Result};
@@ -121,12 +122,26 @@ pub fn runs_here(addresses: &[std::net::Ipv4Addr]) -> bool {
             .all(|n| Path::new("/run/netns").join(net.netns(n)).exists())
 }
 
-/// Run a `mhactl lab` subcommand.
-pub fn run(cmd: LabCommand) -> Result<ExitCode> {
+/// Run a `mhactl lab` subcommand; `json`: `--output json` (up, status, down).
+pub fn run(cmd: LabCommand, json: bool) -> Result<ExitCode> {
     match cmd {
-        LabCommand::Up(args) => up(&args).map(|()| ExitCode::SUCCESS),
-        LabCommand::Down(args) => down(&absolute(&args.dir)?).map(|()| ExitCode::SUCCESS),
-        LabCommand::Status(args) => status(&args),
+        LabCommand::Up(args) => {
+            let (dir, state, reused) = up(&args)?;
+            match json {
+                true => report::print_up(&dir, &state, reused)?,
+                false => print_summary(&dir, &state),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        LabCommand::Down(args) => {
+            let dir = absolute(&args.dir)?;
+            let removed = down(&dir)?;
+            if json {
+                report::print_down(&dir, removed)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        LabCommand::Status(args) => status(&args, json),
         LabCommand::Ssh(args) => ssh(&args),
     }
 }
@@ -155,16 +170,16 @@ fn is_running(state: &LabState) -> bool {
     })
 }
 
-/// `lab up`: build or reuse the base image, then start two bare nodes.
-pub fn up(args: &LabUpArgs) -> Result<()> {
+/// `lab up`: build or reuse the base image, then start two bare nodes; the lab's
+/// directory and state, and whether it was already up (reused).
+pub fn up(args: &LabUpArgs) -> Result<(PathBuf, LabState, bool)> {
     host::require_root()?;
     host::require_prerequisites()?;
     let dir = absolute(&args.dir.dir)?;
     if let Some(state) = LabState::load(&dir)? {
         if is_running(&state) {
             say(&format!("already up in {} (nothing to do)", dir.display()));
-            print_summary(&dir, &state);
-            return Ok(());
+            return Ok((dir, state, true));
         }
         // Half up (a crash, a reboot): clear what is left, then start afresh.
         say("found a lab that is not fully running; removing what is left of it");
@@ -198,8 +213,7 @@ pub fn up(args: &LabUpArgs) -> Result<()> {
         "nodes up in {:.1} s",
         started.elapsed().as_secs_f64()
     ));
-    print_summary(&dir, &state);
-    Ok(())
+    Ok((dir, state, false))
 }
 
 fn start_nodes(dir: &Path, state: &LabState) -> Result<()> {
@@ -266,12 +280,13 @@ fn print_summary(dir: &Path, state: &LabState) {
     );
 }
 
-/// `lab down`: stop the nodes and remove every namespace, link and file the lab created.
-pub fn down(dir: &Path) -> Result<()> {
+/// `lab down`: stop the nodes and remove every namespace, link and file the lab
+/// created; whether there was a lab to remove.
+pub fn down(dir: &Path) -> Result<bool> {
     host::require_root()?;
     let Some(state) = LabState::load(dir)? else {
         say(&format!("no lab in {} (nothing to do)", dir.display()));
-        return Ok(());
+        return Ok(false);
     };
     let net = &state.network;
     for (i, name) in NODE_NAMES.iter().enumerate() {
@@ -281,23 +296,23 @@ pub fn down(dir: &Path) -> Result<()> {
     net.remove_bridge();
     files::remove_all(dir)?;
     say(&format!("down: removed the lab in {}", dir.display()));
-    Ok(())
+    Ok(true)
 }
 
 /// `lab status`: nodes, addresses, whether they run, and which holds the VIP.
-fn status(args: &LabDirArg) -> Result<ExitCode> {
+fn status(args: &LabDirArg, json: bool) -> Result<ExitCode> {
     let dir = absolute(&args.dir)?;
     let Some(state) = LabState::load(&dir)? else {
-        println!("no lab in {}", dir.display());
+        match json {
+            true => report::print_status(&dir, None, &[], &[])?,
+            false => println!("no lab in {}", dir.display()),
+        }
         return Ok(ExitCode::from(1));
     };
     let net = &state.network;
     let mut all_up = true;
     let mut holders = Vec::new();
-    println!(
-        "{:<8} {:<14} {:<8} {:<6}",
-        "NODE", "ADDRESS", "STATE", "VIP"
-    );
+    let mut rows = Vec::new();
     for (i, name) in NODE_NAMES.iter().enumerate() {
         let running = !network::netns_pids(&net.netns(name)).is_empty();
         let ssh = running
@@ -316,8 +331,24 @@ fn status(args: &LabDirArg) -> Result<ExitCode> {
             (true, false) => "no-ssh",
             _ => "down",
         };
+        rows.push((i, state_word, holds_vip));
+    }
+    if json {
+        report::print_status(&dir, Some(&state), &rows, &holders)?;
+        return Ok(if all_up {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
+    }
+    println!(
+        "{:<8} {:<14} {:<8} {:<6}",
+        "NODE", "ADDRESS", "STATE", "VIP"
+    );
+    for (i, state_word, holds_vip) in rows {
         println!(
-            "{name:<8} {:<14} {state_word:<8} {}",
+            "{:<8} {:<14} {state_word:<8} {}",
+            NODE_NAMES[i],
             net.node_address(i).to_string(),
             if holds_vip { "yes" } else { "-" }
         );

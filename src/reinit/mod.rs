@@ -10,7 +10,10 @@
 
 use crate::os::datadir_swap as commands;
 mod preflight;
+mod report;
 mod restore;
+
+pub use report::{Rebuilt, ReinitReport};
 
 pub use restore::{restore_previous, Previous};
 
@@ -20,7 +23,7 @@ pub use args::ReinitArgs;
 use crate::engine::{self, Cluster, NodeHandle, StepStatus};
 use crate::error::UsageError;
 use crate::facts;
-use crate::global::GlobalArgs;
+use crate::global::{GlobalArgs, OutputFormat};
 use crate::inventory::{self, Inventory, Secrets};
 use crate::os::KEEPALIVED_SERVICE;
 use crate::transport::{shell_quote, RemoteCommand};
@@ -99,8 +102,12 @@ pub fn run(args: &ReinitArgs, global: &GlobalArgs) -> Result<ExitCode> {
             crate::log_eprintln!("reinit: {line}");
         }
     };
-    rebuild(&cluster, &inv, &secrets, target, &say)
+    let rebuilt = rebuild(&cluster, &inv, &secrets, target, &say)
         .map_err(|e| anyhow!(cluster.redact(&format!("{e:#}"))))?;
+    let (node, peer) = (
+        inv.nodes[target].name.clone(),
+        inv.peer(target).name.clone(),
+    );
 
     say("converging the pair with the bootstrap steps");
     let ctx = Arc::new(crate::bootstrap::steps::Ctx::new(inv, secrets));
@@ -112,7 +119,15 @@ pub fn run(args: &ReinitArgs, global: &GlobalArgs) -> Result<ExitCode> {
     );
     progress.finish();
     let ok = steps.iter().all(|r| r.status != StepStatus::Failed);
-    crate::report::print_summary("reinit", false, &steps, started.elapsed());
+    match global.output {
+        OutputFormat::Json => crate::json_out::print(
+            Some(crate::report::step_counts(&steps)),
+            &ReinitReport::new(&node, &peer, rebuilt, steps),
+        )?,
+        OutputFormat::Text => {
+            crate::report::print_summary("reinit", false, &steps, started.elapsed())
+        }
+    }
     Ok(if ok {
         ExitCode::SUCCESS
     } else {
@@ -129,7 +144,7 @@ fn rebuild(
     secrets: &Secrets,
     target: usize,
     say: &dyn Fn(&str),
-) -> Result<()> {
+) -> Result<Rebuilt> {
     let node = &cluster.nodes[target];
     say(&format!("pre-flight checks for {}", node.name));
     let plan = preflight::check(
@@ -170,7 +185,7 @@ fn rebuild(
 /// After success: the peer forgets its replication from the node's old binary logs (the
 /// bootstrap steps point it at the new ones), the marker goes, and the aside copies of
 /// earlier runs are removed, so one aside copy (this run's) stays.
-fn finish(node: &NodeHandle, plan: &preflight::Plan, say: &dyn Fn(&str)) -> Result<()> {
+fn finish(node: &NodeHandle, plan: &preflight::Plan, say: &dyn Fn(&str)) -> Result<Rebuilt> {
     node.transport
         .run_ok(&RemoteCommand::new(commands::finish_command(
             &plan.previous.datadir,
@@ -187,7 +202,12 @@ fn finish(node: &NodeHandle, plan: &preflight::Plan, say: &dyn Fn(&str)) -> Resu
         "{}'s previous data directory is kept as {} (remove it when no longer needed)",
         node.name, plan.previous.aside
     ));
-    Ok(())
+    Ok(Rebuilt {
+        databases: plan.databases.clone(),
+        reused_aside: plan.reuse_aside,
+        previous_datadir: plan.previous.aside.clone(),
+        removed_asides: plan.older_asides.clone(),
+    })
 }
 
 /// Run `script` on `node`; on failure the error carries the command's stderr AND stdout

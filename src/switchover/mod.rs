@@ -399,7 +399,7 @@ pub fn run(args: &SwitchoverArgs, global: &GlobalArgs) -> Result<ExitCode> {
     let result = switch_over(cluster, &session.inv, &session.secrets, &opts, &say);
     let print = |r: &SwitchoverReport| -> Result<()> {
         match global.output {
-            OutputFormat::Json => println!("{}", serde_json::to_string_pretty(r)?),
+            OutputFormat::Json => crate::json_out::print(None, r)?,
             OutputFormat::Text => print!("{}", render_text(r)),
         }
         Ok(())

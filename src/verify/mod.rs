@@ -99,6 +99,15 @@ impl Check {
     }
 }
 
+/// Checks run, failed (making verify fail) and warnings, for the JSON envelope's `counts`.
+pub fn check_counts(checks: &[Check]) -> crate::json_out::Counts {
+    crate::json_out::Counts::Checks {
+        checks: checks.len(),
+        failed: checks.iter().filter(|c| c.is_error()).count(),
+        warnings: checks.iter().filter(|c| !c.ok && !c.is_error()).count(),
+    }
+}
+
 /// How long `verify --wait` pauses between two rounds of checks.
 const RETRY_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
 
@@ -148,7 +157,7 @@ pub fn run(args: &VerifyArgs, global: &GlobalArgs) -> Result<ExitCode> {
             if let Some(i) = limit {
                 value["limit"] = inv.nodes[i].name.clone().into();
             }
-            println!("{}", serde_json::to_string_pretty(&value)?);
+            crate::json_out::print(Some(check_counts(&checks)), &value)?;
         }
         OutputFormat::Text => {
             print_table(&checks, ok, started.elapsed(), global.quiet);

@@ -19,6 +19,7 @@ mod install;
 mod interrupt;
 mod inventory;
 mod isolate;
+mod json;
 mod lab;
 mod limit;
 mod mariadb11;
@@ -55,6 +56,7 @@ fn main() {
         install::scenarios,
         interrupt::scenarios,
         isolate::scenarios,
+        json::scenarios,
         inventory::scenarios,
         lab::scenarios,
         limit::scenarios,
