@@ -38,6 +38,7 @@ pub mod lab;
 pub mod mask;
 pub mod os;
 pub mod poll;
+pub mod positioning;
 pub mod quote;
 pub mod reinit;
 pub mod render;
