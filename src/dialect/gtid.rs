@@ -202,20 +202,48 @@ pub fn parse_mariadb_gtid_position(position: &str) -> Option<Vec<MariadbGtid>> {
         .collect()
 }
 
-/// MariaDB: the errant transactions of a node whose own domain is `own_domain`, from its
-/// `gtid_binlog_pos` (`mine`) and its peer's (`peer`): per domain other than its own, the
-/// node's last GTID when the peer has none in that domain or a lower sequence number.
-/// The peer's own domain is written only by the peer, so a node ahead there has
-/// transactions the peer never had; a third domain is a third writer. The node's own
-/// domain is left out: its transactions may be in flight to the peer.
-pub fn mariadb_errant(
-    mine: &[MariadbGtid],
-    peer: &[MariadbGtid],
-    own_domain: u32,
-) -> Vec<MariadbGtid> {
-    mine.iter()
-        .filter(|g| g.domain != own_domain)
-        .filter(|g| !peer.iter().any(|p| p.domain == g.domain && p.seq >= g.seq))
+/// What a MariaDB node has of one domain, as an errant-transaction test compares it.
+fn seq_in(gtids: &[MariadbGtid], domain: u32) -> Option<u64> {
+    gtids.iter().find(|g| g.domain == domain).map(|g| g.seq)
+}
+
+/// The two nodes' MariaDB GTID positions an errant-transaction test compares.
+#[derive(Debug, Clone, Copy)]
+pub struct MariadbPair<'a> {
+    /// This node's `gtid_binlog_pos` (what it logged).
+    pub mine: &'a [MariadbGtid],
+    /// This node's own domain (`gtid_domain_id`).
+    pub own_domain: u32,
+    /// The peer's `gtid_binlog_pos`.
+    pub peer_binlog: &'a [MariadbGtid],
+    /// The peer's `gtid_slave_pos` (what it applied from this node).
+    pub peer_slave: &'a [MariadbGtid],
+    /// The peer's own domain.
+    pub peer_domain: u32,
+}
+
+/// MariaDB: this node's errant transactions: per domain other than its own in its
+/// `gtid_binlog_pos`, its last GTID when the peer has not executed that far. What the
+/// peer executed of a domain: in the peer's own domain, its binary log (only the peer
+/// writes there; its replica skips, yet counts in `gtid_slave_pos`, an event that claims
+/// the peer's server_id), or its `gtid_slave_pos` when its binary log has nothing there
+/// yet (a node just rebuilt by reinit); in any other domain (a third writer) the further
+/// of its binary log and its `gtid_slave_pos`. This node's own domain is left out: its
+/// transactions may be in flight to the peer. docs/verify.md, "Errant transactions".
+pub fn mariadb_errant(p: MariadbPair<'_>) -> Vec<MariadbGtid> {
+    p.mine
+        .iter()
+        .filter(|g| g.domain != p.own_domain)
+        .filter(|g| {
+            let binlog = seq_in(p.peer_binlog, g.domain);
+            let slave = seq_in(p.peer_slave, g.domain);
+            let executed = if g.domain == p.peer_domain {
+                binlog.or(slave)
+            } else {
+                binlog.max(slave)
+            };
+            executed.is_none_or(|seq| seq < g.seq)
+        })
         .copied()
         .collect()
 }
@@ -270,12 +298,32 @@ mod tests {
         assert_eq!(p("1-1-103, 2-2-82").len(), 2);
         assert_eq!(parse_mariadb_gtid_position("1-1"), None);
         assert_eq!(parse_mariadb_gtid_position("1-1-2-3"), None);
+        let errant = |mine: &str, peer_binlog: &str, peer_slave: &str| -> Vec<String> {
+            mariadb_errant(MariadbPair {
+                mine: &p(mine),
+                own_domain: 1,
+                peer_binlog: &p(peer_binlog),
+                peer_slave: &p(peer_slave),
+                peer_domain: 2,
+            })
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+        };
         // node-a (domain 1): in step with node-b; its own domain ahead (in flight): fine.
-        assert!(mariadb_errant(&p("1-1-110,2-2-82"), &p("1-1-103,2-2-82"), 1).is_empty());
-        // Ahead of node-b in node-b's own domain, or a third writer's domain node-b lacks.
-        let errant = mariadb_errant(&p("1-1-110,2-2-90,7-7-3"), &p("1-1-103,2-2-82"), 1);
-        let shown: Vec<String> = errant.iter().map(ToString::to_string).collect();
-        assert_eq!(shown, ["2-2-90", "7-7-3"]);
+        assert!(errant("1-1-110,2-2-82", "1-1-103,2-2-82", "1-1-103").is_empty());
+        // node-b just rebuilt: nothing of its domain in its binary log yet, its slave
+        // position has it.
+        assert!(errant("1-1-110,2-2-82", "", "1-1-103,2-2-82").is_empty());
+        // Ahead of node-b in node-b's own domain (node-b's replica skipped and counted
+        // it: its slave position does not excuse it), or a third writer's domain node-b
+        // lacks.
+        assert_eq!(
+            errant("1-1-110,2-2-90,7-7-3", "1-1-103,2-2-82", "1-1-103,2-2-90"),
+            ["2-2-90", "7-7-3"]
+        );
+        // A third domain node-b applied (slave position) is not errant.
+        assert!(errant("7-7-3", "", "7-7-3").is_empty());
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! one domain per node, MySQL `Auto_Position: 1` with `gtid_mode = ON`), verify says so,
 //! switchover waits and proves by GTID, and reinit rejoins the rebuilt node by GTID; the
 //! rebuilt node then takes writes as the VIP holder and the pair stays healthy (its new
-//! GTIDs do not collide with the ones it had before the rebuild). Writes go to the VIP
-//! holder only.
+//! GTIDs do not collide with the ones it had before the rebuild), and verify reports an
+//! errant transaction. Writes go to the VIP holder only.
 
 use crate::support::{converged_rows, mhactl, mhactl_json, text, Lab, Scenario};
 
@@ -155,6 +155,45 @@ fn gtid_pair_switches_over_and_rebuilds_by_gtid(lab: Lab) {
     write_on_holder(&lab, 101, 50);
     rows(&lab, 150);
     assert_verify_gtid(&lab, "after writes on the rebuilt node");
+
+    // An errant transaction on the holder, one its peer never gets: MySQL a GTID of
+    // another server, committed with the binary log off; MariaDB a transaction logged in
+    // the peer's domain under the peer's server_id (the peer skips its "own" event).
+    // verify's gtid check names it.
+    let (holder, _) = lab.vip_holder();
+    if lab.flavor() == "mysql" {
+        lab.root_sql(
+            holder,
+            "SET SESSION sql_log_bin = 0; \
+             SET gtid_next = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa:1'; BEGIN; COMMIT; \
+             SET gtid_next = 'AUTOMATIC'",
+        );
+    } else {
+        let (id, domain) = if holder == "node-a" { (2, 2) } else { (1, 1) };
+        lab.root_sql(
+            holder,
+            &format!(
+                "SET SESSION server_id = {id}; SET SESSION gtid_domain_id = {domain}; \
+                 CREATE DATABASE e2e_errant"
+            ),
+        );
+    }
+    let (_, report) = mhactl_json(&["-i", &lab.inventory(), "verify", "--output", "json"]);
+    let errant: Vec<&serde_json::Value> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"] == "gtid" && c["node"] == holder)
+        .collect();
+    assert!(
+        errant.len() == 1
+            && errant[0]["ok"] == false
+            && errant[0]["detail"]
+                .as_str()
+                .unwrap()
+                .contains("errant transactions: "),
+        "the errant transaction on {holder} is not reported: {errant:?}"
+    );
 }
 
 fn gtid_pair_switches_over_and_rebuilds_by_gtid_mariadb(lab: Lab) {
