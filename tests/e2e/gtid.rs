@@ -10,14 +10,17 @@ use crate::support::{converged_rows, mhactl, mhactl_json, text, Lab, Scenario};
 
 /// `SHOW REPLICA STATUS` on `node`, one `Column: value` per line.
 fn replica_status(lab: &Lab, node: &str) -> String {
-    // Not `root_sql`: its `-N` drops the column names `\G` prints.
+    // Not `root_sql`: its `-N` drops the column names `--vertical` prints.
     let client = if lab.flavor() == "mysql" {
         lab.root_option_file(node);
         "mysql --defaults-extra-file=/root/e2e.cnf"
     } else {
         "mysql"
     };
-    lab.ssh_ok(node, &format!("{client} -e 'SHOW REPLICA STATUS\\G'"))
+    lab.ssh_ok(
+        node,
+        &format!("{client} --vertical -e 'SHOW REPLICA STATUS'"),
+    )
 }
 
 /// Both nodes' replicas position by GTID.
@@ -157,16 +160,14 @@ fn gtid_pair_switches_over_and_rebuilds_by_gtid(lab: Lab) {
     assert_verify_gtid(&lab, "after writes on the rebuilt node");
 
     // An errant transaction on the holder, one its peer never gets: MySQL a GTID of
-    // another server, committed with the binary log off; MariaDB a transaction logged in
-    // the peer's domain under the peer's server_id (the peer skips its "own" event).
-    // verify's gtid check names it.
+    // another server declared executed (`gtid_purged`, no binary log event); MariaDB a
+    // transaction logged in the peer's domain under the peer's server_id (the peer skips
+    // its "own" event). verify's gtid check names it.
     let (holder, _) = lab.vip_holder();
     if lab.flavor() == "mysql" {
         lab.root_sql(
             holder,
-            "SET SESSION sql_log_bin = 0; \
-             SET gtid_next = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa:1'; BEGIN; COMMIT; \
-             SET gtid_next = 'AUTOMATIC'",
+            "SET @@GLOBAL.gtid_purged = '+aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa:1'",
         );
     } else {
         let (id, domain) = if holder == "node-a" { (2, 2) } else { (1, 1) };
