@@ -81,3 +81,7 @@ pub fn resolve(inv: &mut Inventory, cluster: &Cluster, strict: bool) -> Result<(
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "positioning_tests.rs"]
+mod tests;
