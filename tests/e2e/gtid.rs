@@ -4,7 +4,9 @@
 //! switchover waits and proves by GTID, and reinit rejoins the rebuilt node by GTID; the
 //! rebuilt node then takes writes as the VIP holder and the pair stays healthy (its new
 //! GTIDs do not collide with the ones it had before the rebuild), and verify reports an
-//! errant transaction. Writes go to the VIP holder only.
+//! errant transaction. A pair built by hand by file and position is kept that way, and an
+//! explicit `positioning: gtid` on it is refused before anything changes. Writes go to the
+//! VIP holder only.
 
 use crate::support::{converged_rows, mhactl, mhactl_json, text, Lab, Scenario};
 
@@ -197,6 +199,58 @@ fn gtid_pair_switches_over_and_rebuilds_by_gtid(lab: Lab) {
     );
 }
 
+/// A pair built by hand the runbook's way (file and position) is kept as it is: with
+/// `replication.positioning` unset verify calls GTIDs "not used" and passes; asking for
+/// `gtid` is refused before any step changes anything (online conversion is not
+/// implemented), naming the node and what to do.
+fn a_file_position_pair_is_kept_and_an_explicit_gtid_refused(lab: Lab) {
+    crate::replication::runbook_pair(&lab);
+    let inv = lab.inventory();
+    let original = std::fs::read_to_string(&inv).unwrap();
+    std::fs::write(
+        &inv,
+        format!("{original}replication:\n  positioning: gtid\n"),
+    )
+    .unwrap();
+    let before = lab.ssh_ok("node-a", "ls /etc/mysql/mariadb.conf.d/");
+    let out = mhactl(&["bootstrap", &inv, "--no-progress"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let all = text(&out);
+    assert!(
+        all.contains(
+            "replication.positioning: gtid: node-a replicates by binary log file and position"
+        ),
+        "{all}"
+    );
+    assert_eq!(
+        lab.ssh_ok("node-a", "ls /etc/mysql/mariadb.conf.d/"),
+        before,
+        "bootstrap wrote a file before refusing"
+    );
+    for node in ["node-a", "node-b"] {
+        let status = replica_status(&lab, node);
+        assert!(
+            status.lines().any(|l| l.trim() == "Using_Gtid: No"),
+            "{node} was changed:\n{status}"
+        );
+    }
+    // Unset: the pair is checked as the file/position pair it is.
+    std::fs::write(&inv, &original).unwrap();
+    let (_, report) = mhactl_json(&["-i", &inv, "verify", "--output", "json"]);
+    let gtid: Vec<&serde_json::Value> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"] == "gtid")
+        .collect();
+    assert!(
+        gtid.len() == 2
+            && gtid.iter().all(|c| c["ok"] == true
+                && c["detail"].as_str().unwrap().starts_with("not used: ")),
+        "{gtid:?}"
+    );
+}
+
 fn gtid_pair_switches_over_and_rebuilds_by_gtid_mariadb(lab: Lab) {
     gtid_pair_switches_over_and_rebuilds_by_gtid(lab);
 }
@@ -211,5 +265,6 @@ pub fn scenarios() -> Vec<Scenario> {
     vec![
         scenario!(gtid_pair_switches_over_and_rebuilds_by_gtid_mariadb),
         scenario!(gtid_pair_switches_over_and_rebuilds_by_gtid_mysql).flavor("mysql"),
+        scenario!(a_file_position_pair_is_kept_and_an_explicit_gtid_refused),
     ]
 }
