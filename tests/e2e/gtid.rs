@@ -45,25 +45,31 @@ fn assert_positions_by_gtid(lab: &Lab, when: &str) {
 fn assert_verify_gtid(lab: &Lab, when: &str) {
     let out = mhactl(&["-i", &lab.inventory(), "verify", "--wait", "60"]);
     assert!(out.status.success(), "{when}: verify:\n{}", text(&out));
-    let (_, report) = mhactl_json(&["-i", &lab.inventory(), "verify", "--output", "json"]);
     let want = if lab.flavor() == "mysql" {
         "Auto_Position 1"
     } else {
         "Using_Gtid Slave_Pos"
     };
-    let gtid: Vec<&serde_json::Value> = report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["name"] == "gtid")
-        .collect();
-    assert_eq!(gtid.len(), 2, "{when}: {report}");
+    let gtid = gtid_checks(&lab.inventory());
+    assert_eq!(gtid.len(), 2, "{when}: {gtid:?}");
     for c in gtid {
         assert!(
             c["ok"] == true && c["detail"].as_str().unwrap().contains(want),
             "{when}: {c}"
         );
     }
+}
+
+/// verify's `gtid` checks (one per node) for inventory `inv`.
+fn gtid_checks(inv: &str) -> Vec<serde_json::Value> {
+    let (_, report) = mhactl_json(&["-i", inv, "verify", "--output", "json"]);
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"] == "gtid")
+        .cloned()
+        .collect()
 }
 
 /// `count` rows written on the VIP holder (through its own server: the holder is the
@@ -181,12 +187,9 @@ fn gtid_pair_switches_over_and_rebuilds_by_gtid(lab: Lab) {
             ),
         );
     }
-    let (_, report) = mhactl_json(&["-i", &lab.inventory(), "verify", "--output", "json"]);
-    let errant: Vec<&serde_json::Value> = report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["name"] == "gtid" && c["node"] == holder)
+    let errant: Vec<serde_json::Value> = gtid_checks(&lab.inventory())
+        .into_iter()
+        .filter(|c| c["node"] == holder)
         .collect();
     assert!(
         errant.len() == 1
@@ -236,13 +239,7 @@ fn a_file_position_pair_is_kept_and_an_explicit_gtid_refused(lab: Lab) {
     }
     // Unset: the pair is checked as the file/position pair it is.
     std::fs::write(&inv, &original).unwrap();
-    let (_, report) = mhactl_json(&["-i", &inv, "verify", "--output", "json"]);
-    let gtid: Vec<&serde_json::Value> = report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["name"] == "gtid")
-        .collect();
+    let gtid = gtid_checks(&inv);
     assert!(
         gtid.len() == 2
             && gtid.iter().all(|c| c["ok"] == true
