@@ -43,6 +43,7 @@ pub mod log_file;
 pub mod mask;
 pub mod os;
 pub mod poll;
+pub mod positioning;
 pub mod quote;
 pub mod reinit;
 pub mod render;

@@ -219,6 +219,11 @@ pub fn render_my_cnf_fenced(
         Vec::new()
     };
     ctx.insert("semi_sync", &semi_sync);
+    // GTID positioning (issue 19; MariaDB's domain is the node's server_id).
+    let gtid = crate::positioning::server_options(inv, dialect, id);
+    let domain = gtid.iter().any(|(k, _)| k == "gtid_domain_id");
+    ctx.insert("gtid_domain", &domain);
+    ctx.insert("gtid", &gtid);
     let tls = match inv.tls.enabled {
         true => {
             let path = |name| crate::os::tls::tls_path(os, name);

@@ -226,6 +226,7 @@ impl MinimalInventory {
                 enabled: false,
                 ..Default::default()
             },
+            replication: Default::default(),
             base_dir: self.base_dir.clone(),
         }
     }

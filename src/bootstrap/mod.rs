@@ -124,6 +124,8 @@ pub(crate) fn run_steps(
     let ok_connect = reports.iter().all(|r| r.status != StepStatus::Failed);
     if ok_connect && crate::interrupt::requested().is_none() {
         let cluster = cluster.expect("connected");
+        let mut inv = inv;
+        crate::positioning::resolve(&mut inv, &cluster, true)?;
         before(&cluster, &inv)?;
         let mut ctx = steps::Ctx::new(inv, secrets);
         ctx.limit = run.limit;

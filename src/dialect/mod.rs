@@ -61,7 +61,10 @@ pub use durability::ServerOption;
 pub use fencing::FENCE_USER;
 pub use flavor::GtidModel;
 pub use grants::grant_changes;
-pub use gtid::{gtid_subset_of_executed_sql, set_gtid_purged_sql};
+pub use gtid::{
+    errant_gtids_sql, gtid_subset_of_executed_sql, mariadb_errant, parse_mariadb_gtid_position,
+    set_gtid_purged_sql, MariadbGtid, MariadbPair,
+};
 pub use health::health_check_sql;
 pub use isolate::{local_write_sql, local_writes_per_node_sql, local_writes_table_sql};
 pub use option_changes::{same_running_value, OptionPath};

@@ -26,6 +26,9 @@ pub enum RepointStart {
     Executed(BinlogCoordinates),
     /// Positions by GTID: the server continues from its own GTID state.
     Gtid,
+    /// From now on positions by GTID (MariaDB `MASTER_USE_GTID=slave_pos`, MySQL
+    /// `SOURCE_AUTO_POSITION=1`), from the GTID state set before (a new replica).
+    UseGtid,
 }
 
 /// A replica pointed (again) at its source: the new connection settings and where it
@@ -185,16 +188,32 @@ impl Dialect {
     pub fn repoint_source_sql(&self, r: &Repoint) -> String {
         let coordinates = match &r.start {
             RepointStart::Executed(c) => Some(c),
-            RepointStart::Gtid => None,
+            RepointStart::Gtid | RepointStart::UseGtid => None,
         };
-        self.source_statement(
+        let statement = self.source_statement(
             &r.host,
             r.port,
             &r.user,
             &r.password,
             coordinates,
             r.connect_retry,
-        )
+        );
+        match r.start {
+            RepointStart::UseGtid => format!("{statement}, {}", self.use_gtid_option()),
+            _ => statement,
+        }
+    }
+
+    /// The `CHANGE MASTER` option making a replica position by GTID: MariaDB
+    /// `MASTER_USE_GTID=slave_pos` (not `current_pos`: the position is what it applied
+    /// from its source, never what it wrote itself; MariaDB KB, "GTID"), MySQL
+    /// `SOURCE_AUTO_POSITION=1` (`MASTER_AUTO_POSITION` before 8.0.23).
+    fn use_gtid_option(&self) -> &'static str {
+        match self.family() {
+            ServerFamily::Mariadb => "MASTER_USE_GTID=slave_pos",
+            ServerFamily::Mysql if self.v().mysql_at_least(8, 0, 23) => "SOURCE_AUTO_POSITION=1",
+            ServerFamily::Mysql => "MASTER_AUTO_POSITION=1",
+        }
     }
 
     /// Where this server's replica keeps its source's password.
@@ -340,6 +359,23 @@ mod tests {
                 "{sql}"
             );
         }
+    }
+
+    #[test]
+    fn a_new_gtid_replica_says_so() {
+        let sql = d("10.11.18-MariaDB").repoint_source_sql(&repoint(RepointStart::UseGtid));
+        assert!(
+            sql.ends_with("MASTER_CONNECT_RETRY=2, MASTER_USE_GTID=slave_pos"),
+            "{sql}"
+        );
+        assert!(!sql.contains("LOG_POS"), "{sql}");
+        let sql = d("8.4.3").repoint_source_sql(&repoint(RepointStart::UseGtid));
+        assert!(
+            sql.ends_with("GET_SOURCE_PUBLIC_KEY=1, SOURCE_AUTO_POSITION=1"),
+            "{sql}"
+        );
+        let sql = d("8.0.22").repoint_source_sql(&repoint(RepointStart::UseGtid));
+        assert!(sql.ends_with("MASTER_AUTO_POSITION=1"), "{sql}");
     }
 
     #[test]

@@ -61,28 +61,57 @@ impl Dialect {
 }
 
 impl Dialect {
-    /// MySQL with GTIDs: waits (at most `timeout_s` seconds) until this server executed
-    /// every transaction of `set`; one value `r` (see [`parse_gtid_wait`]). Unlike the
-    /// position wait it does not depend on the multi-threaded applier's checkpoints
+    /// A pair replicating by GTID: waits (at most `timeout_s` seconds) until this server
+    /// executed every transaction of `set`; one value `r` (see [`parse_gtid_wait`]).
+    /// MySQL `WAIT_FOR_EXECUTED_GTID_SET` (`set` a GTID set); unlike the position wait it
+    /// does not depend on the multi-threaded applier's checkpoints
     /// (`replica_checkpoint_period`, 300 ms by default), which delay the executed
-    /// position a position wait reads. `None` on MariaDB (its GTIDs are another model).
-    pub fn gtid_wait_sql(&self, set: &str, timeout_s: u64) -> Option<String> {
+    /// position a position wait reads. MariaDB `MASTER_GTID_WAIT` (`set` a GTID position,
+    /// one GTID per domain: it waits until `gtid_slave_pos` has the same or a higher
+    /// sequence number in each of those domains; MariaDB KB, "MASTER_GTID_WAIT").
+    pub fn gtid_wait_sql(&self, set: &str, timeout_s: u64) -> String {
         match self.family() {
-            ServerFamily::Mysql => Some(format!(
+            ServerFamily::Mysql => format!(
                 "SELECT WAIT_FOR_EXECUTED_GTID_SET({}, {timeout_s}) AS r",
                 quote_string(set)
-            )),
-            ServerFamily::Mariadb => None,
+            ),
+            ServerFamily::Mariadb => format!(
+                "SELECT MASTER_GTID_WAIT({}, {timeout_s}) AS r",
+                quote_string(set)
+            ),
+        }
+    }
+
+    /// The GTID wait's name, for plans and messages.
+    pub fn gtid_wait_name(&self) -> &'static str {
+        match self.family() {
+            ServerFamily::Mysql => "WAIT_FOR_EXECUTED_GTID_SET",
+            ServerFamily::Mariadb => "MASTER_GTID_WAIT",
+        }
+    }
+
+    /// Whether this server already has every transaction of `set` (the proof after the
+    /// wait): one value `s`, `1` when it has. MySQL `GTID_SUBSET` of `gtid_executed`;
+    /// MariaDB has no set function, so the same test as [`Dialect::gtid_wait_sql`] with a
+    /// tenth of a second to answer (0: reached).
+    pub fn gtid_contained_sql(&self, set: &str) -> String {
+        match self.family() {
+            ServerFamily::Mysql => super::gtid_subset_of_executed_sql(set),
+            ServerFamily::Mariadb => format!(
+                "SELECT MASTER_GTID_WAIT({}, 0.1) = 0 AS s",
+                quote_string(set)
+            ),
         }
     }
 }
 
-/// Reads `WAIT_FOR_EXECUTED_GTID_SET`'s value: 0 done, 1 timed out (MySQL manual,
-/// "Functions Used with Global Transaction Identifiers").
+/// Reads a GTID wait's value: 0 done; a timeout is 1 from `WAIT_FOR_EXECUTED_GTID_SET`
+/// (MySQL manual, "Functions Used with Global Transaction Identifiers") and -1 from
+/// `MASTER_GTID_WAIT` (MariaDB KB).
 pub fn parse_gtid_wait(value: Option<&str>) -> PosWait {
     match value.map(str::trim) {
         Some("0") => PosWait::Reached,
-        Some("1") => PosWait::TimedOut,
+        Some("1") | Some("-1") => PosWait::TimedOut,
         _ => PosWait::NotReplicating,
     }
 }
@@ -214,12 +243,23 @@ mod tests {
     }
 
     #[test]
-    fn gtid_wait_on_mysql_only() {
+    fn gtid_wait_per_flavor() {
         assert_eq!(
-            d("8.4.3").gtid_wait_sql("uuid:1-5", 10).as_deref(),
-            Some("SELECT WAIT_FOR_EXECUTED_GTID_SET('uuid:1-5', 10) AS r")
+            d("8.4.3").gtid_wait_sql("uuid:1-5", 10),
+            "SELECT WAIT_FOR_EXECUTED_GTID_SET('uuid:1-5', 10) AS r"
         );
-        assert_eq!(d("10.11.6-MariaDB").gtid_wait_sql("0-1-5", 10), None);
+        assert_eq!(
+            d("10.11.6-MariaDB").gtid_wait_sql("1-1-5,2-2-9", 10),
+            "SELECT MASTER_GTID_WAIT('1-1-5,2-2-9', 10) AS r"
+        );
+        assert_eq!(
+            d("10.11.6-MariaDB").gtid_contained_sql("1-1-5"),
+            "SELECT MASTER_GTID_WAIT('1-1-5', 0.1) = 0 AS s"
+        );
+        assert!(d("8.4.3")
+            .gtid_contained_sql("u:1")
+            .contains("GTID_SUBSET('u:1'"));
+        assert_eq!(parse_gtid_wait(Some("-1")), PosWait::TimedOut);
         assert_eq!(parse_gtid_wait(Some("0")), PosWait::Reached);
         assert_eq!(parse_gtid_wait(Some("1")), PosWait::TimedOut);
         assert_eq!(parse_gtid_wait(None), PosWait::NotReplicating);

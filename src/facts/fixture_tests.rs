@@ -17,7 +17,7 @@ use super::packages::{CheckScriptLabelFact, YumRepos};
 use super::security::{FirewalldRunning, SelinuxMode, UfwStatus, VipRefuseTable};
 use super::server::PidFile;
 use super::server::{
-    BinlogStatus, GlobalStatus, GtidSubset, ReplicaStatusFact, ServerVersion, Variable,
+    BinlogStatus, ErrantGtids, GlobalStatus, GtidSubset, ReplicaStatusFact, ServerVersion, Variable,
 };
 use super::tables::{GlobalVariables, TableChecksums};
 use super::{Fact, Raw};
@@ -91,6 +91,7 @@ fn parse_case(name: &str, arg: &str, raw: &Raw) -> Option<String> {
         ReplicaStatusFact::NAME => show::<ReplicaStatusFact>(&(), raw),
         BinlogStatus::NAME => show::<BinlogStatus>(&(), raw),
         GtidSubset::NAME => show::<GtidSubset>(arg, raw),
+        ErrantGtids::NAME => show::<ErrantGtids>(arg, raw),
         GlobalStatus::NAME => {
             // The argument: names, one per line ('static for the fact's key type).
             let names: Vec<&'static str> = arg

@@ -223,6 +223,28 @@ impl Fact for GtidSubset {
     }
 }
 
+/// MySQL: this node's errant transactions given its peer's `gtid_executed` (see
+/// [`crate::dialect::errant_gtids_sql`]): a GTID set, empty when there are none.
+pub struct ErrantGtids;
+
+impl Fact for ErrantGtids {
+    type Arg = str;
+    type Value = Option<String>;
+    const NAME: &'static str = "errant-gtids";
+    const KIND: FactKind = FactKind::Variables;
+    const LIFETIME: Lifetime = Lifetime::Volatile;
+    fn source(peer_set: &str, _: Option<&Dialect>) -> Source {
+        Source::Query(crate::dialect::errant_gtids_sql(peer_set))
+    }
+    fn parse(_: &str, raw: &Raw) -> Result<Option<String>> {
+        Ok(raw
+            .rows()?
+            .first()
+            .and_then(|r| crate::sql::get(r, "errant"))
+            .map(|s| s.replace('\n', "")))
+    }
+}
+
 /// The server's own pid file, made absolute against `@@datadir` (`None`: it names none).
 pub struct PidFile;
 

@@ -30,6 +30,7 @@ mod load;
 mod names;
 mod network;
 mod paths;
+mod replication;
 mod ssh_access;
 pub(crate) mod tls;
 mod validate;
@@ -42,6 +43,7 @@ pub use load::{check_local_files, load, parse};
 pub use names::{is_reserved_account, is_system_schema};
 pub use network::{parse_network, Network};
 pub use paths::{path_syntax_problem, system_location};
+pub use replication::{Positioning, ReplicationSettings};
 pub use ssh_access::become_password;
 pub use tls::{NodeCertFiles, TlsSettings, TlsSource};
 pub(crate) use validate::normalize_charset;
@@ -97,6 +99,10 @@ pub struct Inventory {
     /// TLS for replication (default: on, with mhactl's own per-cluster CA).
     #[serde(default)]
     pub tls: TlsSettings,
+    /// How replicas position (default: GTIDs for a new pair; an existing pair keeps its
+    /// own way).
+    #[serde(default, skip_serializing_if = "ReplicationSettings::is_default")]
+    pub replication: ReplicationSettings,
     /// Directory the inventory was loaded from; relative paths resolve against it.
     #[serde(skip)]
     pub base_dir: PathBuf,

@@ -10,6 +10,7 @@
 
 use crate::os::datadir_swap as commands;
 mod preflight;
+mod rejoin;
 mod report;
 mod restore;
 
@@ -20,6 +21,7 @@ pub use restore::{restore_previous, Previous};
 mod args;
 pub use args::ReinitArgs;
 
+use crate::dialect::BinlogCoordinates;
 use crate::engine::{self, Cluster, NodeHandle, StepStatus};
 use crate::error::UsageError;
 use crate::facts;
@@ -97,6 +99,9 @@ pub fn run(args: &ReinitArgs, global: &GlobalArgs) -> Result<ExitCode> {
             .collect();
         bail!("cannot connect: {}", why.join("; "));
     };
+    // How the pair positions, read before the node's data (and its replica) is gone.
+    let mut inv = inv;
+    crate::positioning::resolve(&mut inv, &cluster, true)?;
     let say = |line: &str| {
         if !global.quiet {
             crate::log_eprintln!("reinit: {line}");
@@ -352,47 +357,34 @@ fn replace_data(
     // 3. Copy the replicated databases from the peer: one consistent snapshot, and the
     //    peer's binary log position at that snapshot, so nothing is applied twice or lost.
     let (file, position) = at_step(node, "copy", copy(cluster, inv, secrets, plan, say))?;
+    let by_gtid = crate::positioning::by_gtid(inv, &facts::dialect(peer)?);
 
     crate::interrupt::check()?;
     // 4. The node replicates from the peer from exactly the snapshot's position. The
     //    replication account on the peer (for this node's address) is unchanged; the
     //    node's own account for the peer is created by the bootstrap steps that follow.
     say(&format!(
-        "{} replicates from {} starting at {file}:{position}",
-        node.name, peer.name
+        "{} replicates from {} starting at {file}:{position}{}",
+        node.name,
+        peer.name,
+        if by_gtid {
+            " (its GTID position there)"
+        } else {
+            ""
+        }
     ));
-    at_step(node, "replicate", {
-        facts::dialect(node).and_then(|d| {
-            let change = crate::dialect::ChangeSource {
-                host: inv.peer(target).address.to_string(),
-                port: inv.mysql.port,
-                user: inv.mysql.replication_user.clone(),
-                password: secrecy::ExposeSecret::expose_secret(&secrets.replication_password)
-                    .to_string(),
-                log_file: file,
-                log_pos: position,
-                connect_retry: 2,
-            };
-            // The peer's account requires TLS (issue 19): the replica uses it from the
-            // start, verifying the peer against the CA the node keeps (its TLS files
-            // and option file stay through a reinit).
-            let tls = match inv.tls.enabled {
-                true => {
-                    let (os, _) = facts::os_target(node, inv.mysql.flavor)?;
-                    Some(crate::os::tls::tls_path(&os, crate::os::tls::CA_FILE))
-                }
-                false => None,
-            };
-            node.with_sql(|s| {
-                s.exec(&d.stop_replica_sql())?;
-                s.exec(&d.change_source_sql(&change))?;
-                if tls.is_some() {
-                    s.exec(&d.replica_tls_sql(tls.as_deref()))?;
-                }
-                s.exec(&d.start_replica_sql())
-            })
-        })
-    })?;
+    at_step(
+        node,
+        "replicate",
+        rejoin::replicate_from_snapshot(
+            node,
+            peer,
+            inv,
+            secrets,
+            target,
+            BinlogCoordinates { file, position },
+        ),
+    )?;
     // Replication must really run before the point of no return: both threads running
     // and the copy's position executed up to the peer's current one, within a bound;
     // otherwise this is a failure like any other, and the node is restored.

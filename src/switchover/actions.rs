@@ -107,13 +107,12 @@ pub(super) fn pos_wait(
     }
 }
 
-/// Waits on the new holder until it executed every transaction of `set` (MySQL GTIDs).
+/// Waits on the new holder until it executed every transaction of `set` (a MySQL GTID
+/// set, a MariaDB GTID position).
 pub(super) fn gtid_wait(ctx: &Ctx, set: &str, limit: Duration) -> Result<()> {
     let secs = limit.as_secs().max(1);
     let d = &ctx.state.nodes[ctx.new].dialect;
-    let sql = d
-        .gtid_wait_sql(set, secs)
-        .ok_or_else(|| anyhow!("{}: no GTID wait on this server", ctx.node(ctx.new).name))?;
+    let sql = d.gtid_wait_sql(set, secs);
     let value = one_value(ctx.node(ctx.new), &sql)?;
     match crate::dialect::parse_gtid_wait(value.as_deref()) {
         PosWait::Reached => Ok(()),
@@ -123,7 +122,7 @@ pub(super) fn gtid_wait(ctx: &Ctx, set: &str, limit: Duration) -> Result<()> {
             ctx.node(ctx.old).name
         ),
         PosWait::NotReplicating => bail!(
-            "{}: WAIT_FOR_EXECUTED_GTID_SET returned {value:?}",
+            "{}: the GTID wait returned {value:?}",
             ctx.node(ctx.new).name
         ),
     }

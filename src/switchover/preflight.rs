@@ -86,10 +86,18 @@ pub(super) fn read_only(node: &NodeHandle, d: &Dialect) -> Result<bool> {
     Ok(one_value(node, &d.read_only_sql())?.as_deref() == Some("1"))
 }
 
-/// MySQL's `gtid_executed` when `gtid_mode` is ON (`None`: MariaDB, or GTIDs off).
+/// The node's GTID state when the pair replicates by GTID: MySQL's `gtid_executed` when
+/// `gtid_mode` is ON; MariaDB's `gtid_binlog_pos` when its replica positions by GTID
+/// (`Using_Gtid` not `No`). `None`: file and position.
 pub(super) fn gtid_executed(node: &NodeHandle, d: &Dialect) -> Result<Option<String>> {
     let Some(sql) = d.gtid_state_sql() else {
-        return Ok(None);
+        let using = facts::fresh::<facts::server::ReplicaStatusFact>(node, &())?.using_gtid;
+        if !using.is_some_and(|u| !u.is_empty() && !u.eq_ignore_ascii_case("no")) {
+            return Ok(None);
+        }
+        return Ok(Some(
+            one_value(node, &d.gtid_source_state_sql())?.unwrap_or_default(),
+        ));
     };
     let rows = node.with_sql(|s| s.query(&sql))?;
     let row = rows.first();
@@ -356,8 +364,9 @@ pub fn plan(
         if state.nodes.iter().all(|s| s.gtid_on) {
             format!(
                 "{n}: wait up to {} s until it executed {o}'s GTID set read after the fence \
-                 (WAIT_FOR_EXECUTED_GTID_SET)",
-                opts.timeout_s
+                 ({})",
+                opts.timeout_s,
+                state.nodes[1 - old].dialect.gtid_wait_name()
             )
         } else {
             format!(

@@ -204,9 +204,9 @@ pub(super) fn switch<'a>(
     })?;
 
     // Capture after the fence, wait, prove; again if the old holder's log still moved
-    // (an event replicated from the peer may land after the capture). MySQL with GTIDs
-    // waits and proves by GTID set: its executed position lags by the multi-threaded
-    // applier's checkpoint period.
+    // (an event replicated from the peer may land after the capture). A pair replicating
+    // by GTID waits and proves by GTID (MySQL: its executed position lags by the
+    // multi-threaded applier's checkpoint period; MariaDB: MASTER_GTID_WAIT).
     let by_gtid = ctx.state.nodes.iter().all(|s| s.gtid_on);
     let deadline = Instant::now() + ctx.timeout();
     let captured = loop {
@@ -228,16 +228,22 @@ pub(super) fn switch<'a>(
                 bail!("{n} did not execute {o}'s binary log up to {at} within {} s (forced by {FAIL_AT_ENV})", ctx.opts.timeout_s);
             }
             let left = deadline.saturating_duration_since(Instant::now());
-            match &gtid {
-                Some(set) => gtid_wait(ctx, set, left)?,
-                None => pos_wait(ctx.cluster, ctx.state, new, old, &at, left)?,
-            }
-            Ok(((), format!("{n}: executed up to {at}")))
+            let detail = match &gtid {
+                Some(set) => {
+                    gtid_wait(ctx, set, left)?;
+                    format!("{n}: executed {o}'s GTID set {set}")
+                }
+                None => {
+                    pos_wait(ctx.cluster, ctx.state, new, old, &at, left)?;
+                    format!("{n}: executed up to {at}")
+                }
+            };
+            Ok(((), detail))
         })?;
         let (done, exec) = rec.step(ctx, "prove", || {
             let now = facts::binlog_coordinates_fresh(ctx.node(old))?;
             if let Some(set) = &gtid {
-                let sql = crate::dialect::gtid_subset_of_executed_sql(set);
+                let sql = ctx.state.nodes[new].dialect.gtid_contained_sql(set);
                 if one_value(ctx.node(new), &sql)?.as_deref() != Some("1") {
                     bail!("{n} lacks transactions of {o}'s GTID set {set}");
                 }

@@ -192,6 +192,7 @@ pub fn collect(
         }
         // One node down: the other's checks still run (one broken thing hides nothing).
         Some(cluster) => {
+            let inv = &with_positioning(inv, &cluster);
             let mut checks = partial::run(&cluster, inv, secrets, checksum, &unreachable);
             for c in &mut checks {
                 c.detail = cluster.redact(&c.detail);
@@ -246,11 +247,25 @@ pub fn check_cluster(
     secrets: &Secrets,
     checksum: bool,
 ) -> Vec<Check> {
+    let inv = &with_positioning(inv, cluster);
     let mut out = checks::run_all(cluster, inv, secrets, checksum);
     for c in &mut out {
         c.detail = cluster.redact(&c.detail);
     }
     out
+}
+
+/// The inventory with `replication.positioning` as the pair runs it (unset: an existing
+/// file/position pair is checked as one), so that the rendered option file and the `gtid`
+/// check expect what bootstrap keeps.
+fn with_positioning(
+    inv: &inventory::Inventory,
+    cluster: &crate::engine::Cluster,
+) -> inventory::Inventory {
+    let mut inv = inv.clone();
+    // Not strict: verify reports a pair that differs from the inventory, it never refuses.
+    let _ = crate::positioning::resolve(&mut inv, cluster, false);
+    inv
 }
 
 /// The report as a table; with `quiet` (`-q`) only the failing checks and the verdict.

@@ -15,6 +15,7 @@ mod datadir;
 mod durability;
 mod failover;
 mod fencing;
+mod gtid;
 mod install;
 mod interrupt;
 mod inventory;
@@ -53,6 +54,7 @@ fn main() {
         durability::scenarios,
         failover::scenarios,
         fencing::scenarios,
+        gtid::scenarios,
         install::scenarios,
         interrupt::scenarios,
         isolate::scenarios,

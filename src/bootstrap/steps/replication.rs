@@ -67,7 +67,29 @@ impl Operation for Replication {
         if let (Some(s), Some(h)) = (&status, history) {
             return self.plan_repoint(cluster, i, &d, s, h, source);
         }
-        // No replica configured: a new pair starts at the peer's current position.
+        // No replica configured: a new pair starts at the peer's current position, by
+        // GTID (its current GTID state) or by file and position.
+        if crate::positioning::by_gtid(inv, &d) {
+            let repoint = Repoint {
+                host: peer_addr.clone(),
+                port: inv.mysql.port,
+                user: inv.mysql.replication_user.clone(),
+                password: password.to_string(),
+                connect_retry: CONNECT_RETRY_S,
+                start: RepointStart::UseGtid,
+            };
+            return Ok(Plan::Change(Change {
+                summary: format!(
+                    "replicate from {} ({peer_addr}) by GTID, starting at its current GTID state",
+                    peer.name
+                ),
+                actions: vec![
+                    new_gtid_replica(repoint, tls_sql(inv, node, &d)?),
+                    confirm(source),
+                ],
+                diff: None,
+            }));
+        }
         let coords = facts::binlog_coordinates(peer)?;
         let change = crate::dialect::ChangeSource {
             host: peer_addr.clone(),
@@ -323,7 +345,7 @@ fn repoint_action(template: Repoint, tls: Option<String>) -> Action {
                     node.name,
                     match &repoint.start {
                         RepointStart::Executed(at) => at.to_string(),
-                        RepointStart::Gtid => "its GTID position".into(),
+                        RepointStart::Gtid | RepointStart::UseGtid => "its GTID position".into(),
                     },
                     if restarted.is_ok() {
                         "was started again with its previous settings"
@@ -333,6 +355,53 @@ fn repoint_action(template: Repoint, tls: Option<String>) -> Action {
                 )));
             }
             node.with_sql(|sql| sql.exec(&d.start_replica_sql()))
+        }),
+    )
+}
+
+/// A new replica positioning by GTID: stopped, given the peer's GTID state read now (the
+/// plan's reading is stale: the peer's replica may have started meanwhile), pointed at
+/// the peer with GTID positioning, started. The peer's earlier transactions are not
+/// replayed, as a file/position replica starts at the peer's current position.
+fn new_gtid_replica(repoint: Repoint, tls: Option<String>) -> Action {
+    Action::Custom(
+        "stop replication, start the replica at the peer's current GTID state (MariaDB \
+         gtid_slave_pos; MySQL the peer's gtid_executed added to gtid_purged), CHANGE MASTER \
+         with GTID positioning, start replication"
+            .into(),
+        Box::new(move |cluster: &Cluster, i| {
+            let (node, peer) = (&cluster.nodes[i], cluster.peer(i));
+            let (d, pd) = (facts::dialect(node)?, facts::dialect(peer)?);
+            let state = peer
+                .with_sql(|q| q.query(&pd.gtid_source_state_sql()))?
+                .first()
+                .and_then(|r| crate::sql::get(r, "gtid"))
+                .unwrap_or_default()
+                .replace('\n', "");
+            // `gtid_purged` writes mysql.gtid_executed: refused on a fenced MySQL node.
+            node.with_admin_write(|sql| {
+                sql.exec(&d.stop_replica_sql())?;
+                let value = sql
+                    .query(&d.gtid_seed_query(&state))?
+                    .first()
+                    .and_then(|r| crate::sql::get(r, "value"))
+                    .unwrap_or_default()
+                    .replace('\n', "");
+                if let Some(seed) = d.gtid_seed_sql(&state, &value) {
+                    sql.exec(&seed)?;
+                }
+                sql.exec(&d.repoint_source_sql(&repoint))?;
+                if let Some(statement) = &tls {
+                    sql.exec(statement)?;
+                }
+                sql.exec(&d.start_replica_sql())
+            })
+            .map_err(|e| {
+                e.context(format!(
+                    "{}: replication: starting the replica by GTID at {}'s state {state:?}",
+                    node.name, peer.name
+                ))
+            })
         }),
     )
 }

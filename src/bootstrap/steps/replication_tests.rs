@@ -88,9 +88,18 @@ fn pair_full(
                 replica.as_ref().map(Replica::rows).unwrap_or_default(),
             );
             // Re-pointing the replica: each statement succeeds unless a test says not.
-            for statement in ["STOP REPLICA", "CHANGE MASTER TO ", "START REPLICA"] {
+            for statement in [
+                "STOP REPLICA",
+                "CHANGE MASTER TO ",
+                "START REPLICA",
+                "SET GLOBAL gtid_slave_pos",
+            ] {
                 sql.on(statement, vec![]);
             }
+            sql.on(
+                "@@GLOBAL.gtid_binlog_pos AS value",
+                vec![vec![("value", Some("1-1-3"))]],
+            );
             t.on("mhactl-probe", 0, probe);
             t.on("/var/lib/mysql/master.info", 0, &master_info(stored));
             sql.on(
@@ -104,6 +113,10 @@ fn pair_full(
                 ("Position", Some("4242")),
             ]];
             sql.on("SHOW BINLOG STATUS", at);
+            sql.on(
+                "@@GLOBAL.gtid_binlog_pos",
+                vec![vec![("gtid", Some("2-2-17"))]],
+            );
             sql.on(
                 "@@GLOBAL.server_id AS server_id",
                 vec![vec![("server_id", Some("2")), ("server_uuid", Some(""))]],
@@ -173,11 +186,21 @@ fn a_replica_keeping_an_old_password_is_repointed_at_its_executed_position() {
     );
 }
 
-/// Only a node with no replica configured starts at the peer's current position.
+/// The replication step of an inventory with `replication.positioning: file`.
+fn file_positioning_step() -> Box<dyn crate::engine::Operation> {
+    let ctx = crate::bootstrap::steps_tests::ctx_with("replication:\n  positioning: file\n", "");
+    crate::bootstrap::steps::all(ctx)
+        .into_iter()
+        .find(|op| op.name() == "replication")
+        .expect("the replication step")
+}
+
+/// Only a node with no replica configured starts at the peer's current position (by
+/// file and position when the inventory says so).
 #[test]
 fn a_new_replica_starts_at_the_peers_position_and_the_password_is_masked() {
     let (c, _) = pair(None);
-    let actions = change_actions(step("replication").plan(&c, 0).unwrap());
+    let actions = change_actions(file_positioning_step().plan(&c, 0).unwrap());
     let sql = &actions[0];
     assert!(
         sql.contains("MASTER_HOST='10.0.0.12'")
@@ -190,6 +213,42 @@ fn a_new_replica_starts_at_the_peers_position_and_the_password_is_masked() {
     assert!(
         actions[1].starts_with("confirm within 60 s that the IO and SQL threads run"),
         "{actions:?}"
+    );
+}
+
+/// Issue 19: a new pair replicates by GTID by default: the replica starts at the peer's
+/// GTID state read when the action runs (MariaDB: `gtid_slave_pos` = the peer's
+/// `gtid_binlog_pos`), then `MASTER_USE_GTID=slave_pos`, no coordinates.
+#[test]
+fn a_new_replica_positions_by_gtid_from_the_peers_current_state() {
+    let (c, sql) = pair(None);
+    let Plan::Change(change) = step("replication").plan(&c, 0).unwrap() else {
+        panic!("expected a change");
+    };
+    assert_eq!(
+        change.summary,
+        "replicate from node-b (10.0.0.12) by GTID, starting at its current GTID state"
+    );
+    run_action(&c, &change.actions[0]).unwrap();
+    let statements: Vec<String> = sql.statements().iter().map(|s| c.redact(s)).collect();
+    let at = |prefix: &str| {
+        statements
+            .iter()
+            .position(|s| s.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in {statements:?}"))
+    };
+    assert!(at("STOP REPLICA") < at("SET GLOBAL gtid_slave_pos"));
+    assert!(at("SET GLOBAL gtid_slave_pos") < at("CHANGE MASTER"));
+    assert!(at("CHANGE MASTER") < at("START REPLICA"));
+    // The peer's domain from the peer, node-a's own domain from its own binary log.
+    assert_eq!(
+        statements[at("SET GLOBAL")],
+        "SET GLOBAL gtid_slave_pos = '1-1-3,2-2-17'"
+    );
+    assert_eq!(
+        statements[at("CHANGE MASTER")],
+        "CHANGE MASTER TO MASTER_HOST='10.0.0.12', MASTER_PORT=3306, MASTER_USER='repl', \
+         MASTER_PASSWORD='***', MASTER_CONNECT_RETRY=2, MASTER_USE_GTID=slave_pos"
     );
 }
 

@@ -70,7 +70,7 @@ fn el8_mysql80_transcript() {
     assert!(scripts.iter().any(|c| c.contains("--validate-config")));
     assert!(sql.iter().any(|q| q
         .starts_with("CHANGE REPLICATION SOURCE TO SOURCE_HOST='10.0.0.12'")
-        && q.ends_with("GET_SOURCE_PUBLIC_KEY=1")));
+        && q.ends_with("GET_SOURCE_PUBLIC_KEY=1, SOURCE_AUTO_POSITION=1")));
     assert!(
         sql.contains(&"SHOW MASTER STATUS") || sql_of(&entries[1]).contains(&"SHOW MASTER STATUS")
     );

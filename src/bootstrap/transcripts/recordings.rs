@@ -88,6 +88,9 @@ pub(super) fn actions_succeed(t: &FakeTransport, sql: &FakeSql) {
         "START SLAVE",
         "CHANGE REPLICATION SOURCE TO ",
         "CHANGE MASTER TO ",
+        // A new GTID replica's start (issue 19).
+        "SET GLOBAL gtid_slave_pos = ",
+        "SET @@GLOBAL.gtid_purged = ",
         // mhactl's own writes on a fenced node (MySQL), the fence agent's account
         "SET GLOBAL super_read_only = ",
         "CREATE USER 'mhactl_fence'@'localhost'",
@@ -243,6 +246,29 @@ pub(super) fn bare_host(s: &Scenario, i: usize, t: &FakeTransport, sql: &FakeSql
             ("executed", Some("")),
             ("uuid", Some("5a7c0f5e-3b1d-11ef-9a2b-525400c0ffee")),
         ]],
+    );
+    // The peer's GTID state a new GTID replica starts at, and what of it this node lacks.
+    sql.on(
+        "@@GLOBAL.gtid_binlog_pos AS gtid",
+        vec![vec![("gtid", Some("2-2-3"))]],
+    );
+    sql.on(
+        "@@GLOBAL.gtid_executed AS gtid",
+        vec![vec![(
+            "gtid",
+            Some("6b8d1a2f-3b1d-11ef-9a2b-525400c0ffee:1-3"),
+        )]],
+    );
+    sql.on(
+        "GTID_SUBTRACT(",
+        vec![vec![(
+            "value",
+            Some("6b8d1a2f-3b1d-11ef-9a2b-525400c0ffee:1-3"),
+        )]],
+    );
+    sql.on(
+        "@@GLOBAL.gtid_binlog_pos AS value",
+        vec![vec![("value", Some("1-1-2"))]],
     );
     sql.on(
         "@@GLOBAL.auto_increment_offset",

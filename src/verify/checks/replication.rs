@@ -239,41 +239,145 @@ pub fn skip_errors_from(n: &str, option: &str, value: &str) -> Check {
     }
 }
 
-/// GTIDs: reported when not used (mhactl replicates by file and position); when used on
-/// MySQL, this node must contain every transaction its peer executed (after catch-up).
+/// GTIDs (issue 19): the replica positions as `replication.positioning` says (a new pair
+/// by GTID, an existing file/position pair as it is); by GTID on MariaDB with
+/// `Using_Gtid` `Slave_Pos` and strict mode, on MySQL with `Auto_Position` and
+/// `gtid_mode = ON`, where this node must also contain every transaction its peer
+/// executed (after catch-up). Errant transactions fail it (docs/verify.md, "Errant
+/// transactions"): MySQL, GTIDs this node executed, did not originate and its peer lacks
+/// ([`crate::dialect::errant_gtids_sql`]); MariaDB, a GTID in a domain not this node's
+/// own that is ahead of the peer's binary log ([`crate::dialect::mariadb_errant`]).
 fn gtid(c: &SqlCtx) -> Result<Check> {
     let (node, d) = (c.host.node, c.dialect);
     let n = node.name.as_str();
-    if d.flavor().gtid_model() == GtidModel::DomainServerSequence {
-        // The same replica status the other replication checks read (one query).
-        let using = facts::get::<facts::server::ReplicaStatusFact>(node, &())?
-            .using_gtid
-            .unwrap_or_else(|| "No".into());
-        let pos = facts::variable(node, "gtid_slave_pos")?.unwrap_or_default();
-        return Ok(if using == "No" {
-            GTID.pass(n, "not used: replication by binary log file and position")
+    let wanted = crate::positioning::by_gtid(c.host.inv, d);
+    // The same replica status the other replication checks read (one query).
+    let state = facts::get::<facts::server::ReplicaStatusFact>(node, &())?;
+    let history = d.replica_history(&state.rows)?;
+    let positions = history.as_ref().map(|h| h.gtid.clone());
+    let not_gtid = |what: String| {
+        if wanted {
+            GTID.fail(
+                n,
+                format!("{what}, but replication.positioning wants GTIDs for this pair"),
+            )
         } else {
-            GTID.pass(n, format!("Using_Gtid {using}, gtid_slave_pos {pos}"))
+            GTID.pass(n, format!("not used: {what} (replication.positioning: file, or an existing file/position pair)"))
+        }
+    };
+    if d.flavor().gtid_model() == GtidModel::DomainServerSequence {
+        let pos = facts::variable(node, "gtid_slave_pos")?.unwrap_or_default();
+        return Ok(match positions {
+            None => not_gtid("no replica configured".into()),
+            Some(None) => not_gtid("replication by binary log file and position".into()),
+            Some(Some(using)) => {
+                let strict = facts::variable(node, "gtid_strict_mode")?.unwrap_or_default();
+                let domain = facts::variable(node, "gtid_domain_id")?.unwrap_or_default();
+                let peer = c.host.cluster.peer(c.host.i);
+                let mine = facts::variable(node, "gtid_binlog_pos")?.unwrap_or_default();
+                let theirs = facts::variable(peer, "gtid_binlog_pos")?.unwrap_or_default();
+                let detail = format!(
+                    "Using_Gtid {using}, gtid_slave_pos {pos}, gtid_domain_id {domain}, \
+                     gtid_strict_mode {strict}; gtid_binlog_pos {mine}, {}'s {theirs}",
+                    peer.name
+                );
+                let errant = mariadb_errant_of(peer, &mine, &theirs, &domain)?;
+                if !errant.is_empty() {
+                    let list: Vec<String> = errant.iter().map(ToString::to_string).collect();
+                    return Ok(GTID.fail(
+                        n,
+                        format!(
+                            "errant transactions: {} (in a domain not {n}'s own, ahead of {}): \
+                             {detail}",
+                            list.join(","),
+                            peer.name
+                        ),
+                    ));
+                }
+                if wanted
+                    && (!using.eq_ignore_ascii_case("slave_pos")
+                        || !matches!(strict.as_str(), "ON" | "1"))
+                {
+                    GTID.fail(
+                        n,
+                        format!("{detail}: mhactl wants Slave_Pos with strict mode ON"),
+                    )
+                } else {
+                    GTID.pass(n, detail)
+                }
+            }
         });
     }
     let mode = facts::variable(node, "gtid_mode")?.unwrap_or_else(|| "OFF".into());
     if mode != "ON" {
-        return Ok(GTID.pass(
-            n,
-            format!("gtid_mode {mode}: replication by binary log file and position"),
-        ));
+        return Ok(not_gtid(format!(
+            "gtid_mode {mode}: replication by binary log file and position"
+        )));
     }
     let peer = c.host.cluster.peer(c.host.i);
     let peer_set = facts::variable(peer, "gtid_executed")?.unwrap_or_default();
     let subset = facts::get::<facts::server::GtidSubset>(node, &peer_set)?;
-    Ok(if subset.as_deref() == Some("1") {
-        GTID.pass(n, format!("has every transaction {} executed", peer.name))
-    } else {
-        GTID.fail(
+    if subset.as_deref() != Some("1") {
+        return Ok(GTID.fail(
             n,
             format!("lacks transactions {} executed ({peer_set})", peer.name),
-        )
+        ));
+    }
+    let errant = facts::get::<facts::server::ErrantGtids>(node, &peer_set)?.unwrap_or_default();
+    if !errant.trim().is_empty() {
+        return Ok(GTID.fail(
+            n,
+            format!(
+                "errant transactions: {errant} (executed here, not originated here, and {} \
+                 lacks them)",
+                peer.name
+            ),
+        ));
+    }
+    Ok(match positions {
+        Some(Some(_)) => GTID.pass(
+            n,
+            format!("Auto_Position 1; has every transaction {} executed", peer.name),
+        ),
+        Some(None) => not_gtid(format!(
+            "gtid_mode ON and has every transaction {} executed, but the replica positions by file (Auto_Position 0)",
+            peer.name
+        )),
+        None => not_gtid("no replica configured".into()),
     })
+}
+
+/// MariaDB: `node`'s errant transactions against `peer` (see
+/// [`crate::dialect::mariadb_errant`]); none when a position does not parse.
+fn mariadb_errant_of(
+    peer: &crate::engine::NodeHandle,
+    mine: &str,
+    theirs: &str,
+    domain: &str,
+) -> Result<Vec<crate::dialect::MariadbGtid>> {
+    use crate::dialect::parse_mariadb_gtid_position as parse;
+    let peer_slave = facts::variable(peer, "gtid_slave_pos")?.unwrap_or_default();
+    let peer_domain = facts::variable(peer, "gtid_domain_id")?.unwrap_or_default();
+    Ok(
+        match (
+            parse(mine),
+            parse(theirs),
+            parse(&peer_slave),
+            domain.trim().parse::<u32>(),
+            peer_domain.trim().parse::<u32>(),
+        ) {
+            (Some(m), Some(b), Some(s), Ok(own), Ok(peer_domain)) => {
+                crate::dialect::mariadb_errant(crate::dialect::MariadbPair {
+                    mine: &m,
+                    own_domain: own,
+                    peer_binlog: &b,
+                    peer_slave: &s,
+                    peer_domain,
+                })
+            }
+            _ => Vec::new(),
+        },
+    )
 }
 
 fn replication_user(c: &SqlCtx) -> Result<Check> {
