@@ -94,6 +94,9 @@ pub(super) fn actions_succeed(t: &FakeTransport, sql: &FakeSql) {
         "GRANT SYSTEM_VARIABLES_ADMIN, REPLICATION CLIENT ON *.* TO 'mhactl_fence'",
         "GRANT SUPER, REPLICATION CLIENT ON *.* TO 'mhactl_fence'",
         "GRANT READ_ONLY ADMIN, REPLICA MONITOR ON *.* TO 'mhactl_fence'",
+        // semi-sync (on by default): MySQL's plugins, the variables
+        "INSTALL PLUGIN rpl_semi_sync_",
+        "SET GLOBAL rpl_semi_sync_",
     ] {
         sql.on(statement, vec![]);
     }
@@ -110,6 +113,47 @@ pub(super) fn actions_succeed(t: &FakeTransport, sql: &FakeSql) {
     ] {
         sql.on(empty, vec![]);
     }
+    // Semi-sync (on by default) already as the `semi-sync` step wants it, so that step
+    // is a no-op here: the fake's answers do not change after a statement, and its
+    // install / SET GLOBAL / IO-thread path is proven on the lab (e2e `semisync`).
+    let mut variables: Vec<(String, &str)> = Vec::new();
+    for (old, new, value) in [
+        ("master_enabled", "source_enabled", "ON"),
+        ("slave_enabled", "replica_enabled", "ON"),
+        ("master_timeout", "source_timeout", "1000"),
+        ("master_wait_point", "source_wait_point", "AFTER_SYNC"),
+        ("master_wait_no_slave", "source_wait_no_replica", "OFF"),
+    ] {
+        variables.push((format!("rpl_semi_sync_{old}"), value));
+        variables.push((format!("rpl_semi_sync_{new}"), value));
+    }
+    let mut status: Vec<(String, &str)> = Vec::new();
+    for (old, new) in [
+        ("master_status", "source_status"),
+        ("slave_status", "replica_status"),
+    ] {
+        status.push((format!("Rpl_semi_sync_{old}"), "ON"));
+        status.push((format!("Rpl_semi_sync_{new}"), "ON"));
+    }
+    fn rows<'a>(pairs: &'a [(String, &'a str)]) -> Vec<Vec<(&'a str, Option<&'a str>)>> {
+        pairs
+            .iter()
+            .map(|(name, value)| {
+                vec![
+                    ("Variable_name", Some(name.as_str())),
+                    ("Value", Some(*value)),
+                ]
+            })
+            .collect()
+    }
+    sql.on(
+        "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('rpl_semi_sync_",
+        rows(&variables),
+    );
+    sql.on(
+        "SHOW GLOBAL STATUS WHERE Variable_name IN ('Rpl_semi_sync_",
+        rows(&status),
+    );
     // The replication account requires no TLS (these hosts' inventories turn TLS off:
     // its own flow is proven by unit tests and the lab's e2e `tls` scenarios).
     sql.on(
