@@ -118,6 +118,7 @@ fn node_checks_judge_values() {
     let d = crate::dialect::Dialect::from_version_string("10.11.18-MariaDB").unwrap();
     let read = |values: &[(&str, Option<&str>)]| {
         Some(mysqld::SemiSyncRead {
+            io_running: true,
             names: d.semi_sync_names(),
             values: values
                 .iter()
@@ -147,6 +148,12 @@ fn node_checks_judge_values() {
         c.detail
     );
     assert!(c.detail.contains("41 commits"), "{}", c.detail);
+    // No semi-sync replica connected: the next commit does not wait, though the status
+    // still reads ON (no commit switched it yet).
+    let mut no_client = healthy;
+    no_client[4].1 = Some("0");
+    let c = mysqld::semi_sync_from("db1", "db2", read(&no_client));
+    assert_eq!(verdict(&c), ("semi-sync", false, Severity::Warning));
     // Not enabled (a switch OFF, or MySQL without its plugins): an error.
     let mut disabled = healthy;
     disabled[0].1 = Some("OFF");

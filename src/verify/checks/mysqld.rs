@@ -66,7 +66,7 @@ pub const SEMI_SYNC: CheckKind = CheckKind {
     name: "semi-sync",
     severity: Severity::Error,
     scope: Scope::Node,
-    reads: &[Fact::GlobalStatus, Fact::Variables],
+    reads: &[Fact::GlobalStatus, Fact::Variables, Fact::ReplicaStatus],
     when: When::Always,
     run: Run::Sql {
         check: |c| Some(semi_sync(c)),
@@ -203,10 +203,17 @@ fn semi_sync(c: &SqlCtx) -> Result<Check> {
             &names.status(),
         )?);
     }
+    // A replica whose IO thread does not run acknowledges nothing, whatever its status
+    // variable still says (it keeps ON until the thread restarts).
+    let io_running = matches!(c.replica(), Ok(Some(r)) if r.io_running);
     Ok(semi_sync_from(
         n,
         peer,
-        Some(SemiSyncRead { names, values }),
+        Some(SemiSyncRead {
+            names,
+            values,
+            io_running,
+        }),
     ))
 }
 
@@ -216,6 +223,8 @@ pub struct SemiSyncRead {
     pub names: crate::dialect::SemiSyncNames,
     /// (name, value) of the two switches and the four status variables; `None`: absent.
     pub values: Vec<(String, Option<String>)>,
+    /// This node's replica IO thread runs.
+    pub io_running: bool,
 }
 
 /// `semi-sync`: `None` when the inventory turns it off. Not enabled (no plugin, a switch
@@ -223,7 +232,12 @@ pub struct SemiSyncRead {
 /// its replica not connected or not caught up) warns, naming the node whose commits are
 /// unprotected and what to do.
 pub fn semi_sync_from(n: &str, peer: &str, read: Option<SemiSyncRead>) -> Check {
-    let Some(SemiSyncRead { names, values }) = read else {
+    let Some(SemiSyncRead {
+        names,
+        values,
+        io_running,
+    }) = read
+    else {
         return SEMI_SYNC.pass(
             n,
             "off (mysql.semi_sync: false): asynchronous replication (a crash can lose the last acknowledged writes; docs/failover.md)",
@@ -270,7 +284,11 @@ pub fn semi_sync_from(n: &str, peer: &str, read: Option<SemiSyncRead>) -> Check 
     } else {
         String::new()
     };
-    let (source, replica) = (on(names.source_status), on(names.replica_status));
+    // With no semi-sync replica connected the next commit does not wait (wait_no_slave
+    // OFF), even while the status still reads ON: no commit has switched it yet.
+    let clients: u64 = get(names.clients).and_then(|v| v.parse().ok()).unwrap_or(0);
+    let source = on(names.source_status) && clients > 0;
+    let replica = on(names.replica_status) && io_running;
     if source && replica {
         return SEMI_SYNC.pass(
             n,
@@ -286,17 +304,24 @@ pub fn semi_sync_from(n: &str, peer: &str, read: Option<SemiSyncRead>) -> Check 
     let mut what = Vec::new();
     if !source {
         what.push(format!(
-            "commits on {n} do not wait for {peer} ({} OFF, {} {}): a crash of {n} now can \
+            "commits on {n} do not wait for {peer} ({} {}, {} {}): a crash of {n} now can \
              lose acknowledged writes {peer} does not have",
             names.source_status,
+            shown(names.source_status),
             names.clients,
             shown(names.clients)
         ));
     }
     if !replica {
         what.push(format!(
-            "{n}'s replica does not acknowledge {peer}'s commits ({} OFF)",
-            names.replica_status
+            "{n}'s replica does not acknowledge {peer}'s commits ({} {}{})",
+            names.replica_status,
+            shown(names.replica_status),
+            if io_running {
+                ""
+            } else {
+                ", IO thread not running"
+            }
         ));
     }
     SEMI_SYNC.warn(
