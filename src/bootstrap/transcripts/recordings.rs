@@ -116,44 +116,39 @@ pub(super) fn actions_succeed(t: &FakeTransport, sql: &FakeSql) {
     // Semi-sync (on by default) already as the `semi-sync` step wants it, so that step
     // is a no-op here: the fake's answers do not change after a statement, and its
     // install / SET GLOBAL / IO-thread path is proven on the lab (e2e `semisync`).
-    let mut variables: Vec<(String, &str)> = Vec::new();
-    for (old, new, value) in [
-        ("master_enabled", "source_enabled", "ON"),
-        ("slave_enabled", "replica_enabled", "ON"),
-        ("master_timeout", "source_timeout", "1000"),
-        ("master_wait_point", "source_wait_point", "AFTER_SYNC"),
-        ("master_wait_no_slave", "source_wait_no_replica", "OFF"),
-    ] {
-        variables.push((format!("rpl_semi_sync_{old}"), value));
-        variables.push((format!("rpl_semi_sync_{new}"), value));
-    }
-    let mut status: Vec<(String, &str)> = Vec::new();
-    for (old, new) in [
-        ("master_status", "source_status"),
-        ("slave_status", "replica_status"),
-    ] {
-        status.push((format!("Rpl_semi_sync_{old}"), "ON"));
-        status.push((format!("Rpl_semi_sync_{new}"), "ON"));
-    }
-    fn rows<'a>(pairs: &'a [(String, &'a str)]) -> Vec<Vec<(&'a str, Option<&'a str>)>> {
-        pairs
-            .iter()
-            .map(|(name, value)| {
-                vec![
-                    ("Variable_name", Some(name.as_str())),
-                    ("Value", Some(*value)),
-                ]
-            })
+    let names = |prefix: &str, pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        let rename = |n: &str| n.replace("master", "source").replace("slave", "replica");
+        (pairs.iter())
+            .flat_map(|(n, v)| [(n.to_string(), v), (rename(n), v)])
+            .map(|(n, v)| (format!("{prefix}{n}"), v.to_string()))
             .collect()
+    };
+    let variables = names(
+        "rpl_semi_sync_",
+        &[
+            ("master_enabled", "ON"),
+            ("slave_enabled", "ON"),
+            ("master_timeout", "1000"),
+            ("master_wait_point", "AFTER_SYNC"),
+            ("master_wait_no_slave", "OFF"),
+        ],
+    );
+    let status = names(
+        "Rpl_semi_sync_",
+        &[("master_status", "ON"), ("slave_status", "ON")],
+    );
+    for (pattern, pairs) in [
+        ("('rpl_semi_sync_", &variables),
+        ("('Rpl_semi_sync_", &status),
+    ] {
+        let rows = pairs.iter().map(|(n, v)| {
+            vec![
+                ("Variable_name", Some(n.as_str())),
+                ("Value", Some(v.as_str())),
+            ]
+        });
+        sql.on(&format!("WHERE Variable_name IN {pattern}"), rows.collect());
     }
-    sql.on(
-        "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('rpl_semi_sync_",
-        rows(&variables),
-    );
-    sql.on(
-        "SHOW GLOBAL STATUS WHERE Variable_name IN ('Rpl_semi_sync_",
-        rows(&status),
-    );
     // The replication account requires no TLS (these hosts' inventories turn TLS off:
     // its own flow is proven by unit tests and the lab's e2e `tls` scenarios).
     sql.on(
