@@ -154,6 +154,21 @@ fn node_checks_judge_values() {
     no_client[4].1 = Some("0");
     let c = mysqld::semi_sync_from("db1", "db2", read(&no_client));
     assert_eq!(verdict(&c), ("semi-sync", false, Severity::Warning));
+    // MySQL: the peer's server stopped, the source still counts its replica until the
+    // next commit; this node's IO thread no longer runs.
+    let mut stopped = read(&healthy);
+    if let Some(r) = stopped.as_mut() {
+        r.io_running = false;
+    }
+    let c = mysqld::semi_sync_from("db1", "db2", stopped);
+    assert_eq!(verdict(&c), ("semi-sync", false, Severity::Warning));
+    assert!(
+        c.detail.contains("db1's replica is not connected to db2")
+            && c.detail
+                .contains("db1's next commit waits up to the timeout"),
+        "{}",
+        c.detail
+    );
     // Not enabled (a switch OFF, or MySQL without its plugins): an error.
     let mut disabled = healthy;
     disabled[0].1 = Some("OFF");

@@ -312,22 +312,33 @@ pub fn semi_sync_from(n: &str, peer: &str, read: Option<SemiSyncRead>) -> Check 
             shown(names.clients)
         ));
     }
-    if !replica {
+    if !replica && io_running {
         what.push(format!(
-            "{n}'s replica does not acknowledge {peer}'s commits ({} {}{})",
+            "{n}'s replica does not acknowledge {peer}'s commits ({} {})",
             names.replica_status,
-            shown(names.replica_status),
-            if io_running {
-                ""
-            } else {
-                ", IO thread not running"
-            }
+            shown(names.replica_status)
+        ));
+    } else if !replica {
+        // MySQL's source counts a replica whose server stopped until its next commit
+        // finds the connection closed: the status still reads ON meanwhile.
+        let next = if source {
+            format!(
+                "; if {peer}'s server is down, {n}'s next commit waits up to the timeout for \
+                 it, then {n} goes on asynchronously"
+            )
+        } else {
+            String::new()
+        };
+        what.push(format!(
+            "{n}'s replica is not connected to {peer} (IO thread not running), so {peer}'s \
+             commits get no acknowledgement from {n}{next}"
         ));
     }
     SEMI_SYNC.warn(
         n,
         format!(
-            "fell back to asynchronous replication: {}{since}. It returns by itself once the \
+            "not waiting both ways (fell back, or falls back at the next commit, to asynchronous \
+             replication): {}{since}. It returns by itself once the \
              replicas are connected and caught up: check that both servers and both \
              replication threads run (verify's replication-threads); if they do, restart \
              the replica IO thread that does not acknowledge, or run `mhactl bootstrap`",
