@@ -49,6 +49,7 @@ mod probe;
 mod queries;
 mod replica_control;
 mod replication;
+mod semi_sync;
 mod server_options;
 mod switchover;
 mod tls;
@@ -81,6 +82,7 @@ pub use replica_control::{BinlogCoordinates, ChangeSource, ReplicaStatus};
 pub use replication::{
     parse_info_file_password, ReplicaHistory, Repoint, RepointStart, ServerIdentity, StoredPassword,
 };
+pub use semi_sync::SemiSyncNames;
 pub use switchover::{
     canary_read_sql, canary_table_sql, canary_write_sql, client_sessions_sql,
     drop_canary_table_sql, kill_connection_sql, long_write_transactions_sql, parse_gtid_wait,

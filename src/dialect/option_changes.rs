@@ -14,7 +14,6 @@
 //! lives, so a restart keeps it and no `mysqld-auto.cnf` overrides the file later.
 
 use super::Dialect;
-use crate::inventory::ServerFamily;
 
 /// How one changed option reaches the running server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +42,23 @@ impl OptionPath {
 /// bootstrap would fence the VIP holder or unfence the passive node.
 const FENCE_OPTIONS: &[&str] = &["read_only", "super_read_only"];
 
+/// Semi-sync's options (both spellings; `loose-` is gone once normalised): bootstrap's
+/// `semi-sync` step sets their running values with `SET GLOBAL` (and installs MySQL's
+/// plugins) right after `server-config`, so turning semi-sync on or off, or changing its
+/// timeout, never restarts a server (issue 19: no outage on a running pair).
+const SEMI_SYNC_OPTIONS: &[&str] = &[
+    "rpl_semi_sync_master_enabled",
+    "rpl_semi_sync_slave_enabled",
+    "rpl_semi_sync_master_timeout",
+    "rpl_semi_sync_master_wait_point",
+    "rpl_semi_sync_master_wait_no_slave",
+    "rpl_semi_sync_source_enabled",
+    "rpl_semi_sync_replica_enabled",
+    "rpl_semi_sync_source_timeout",
+    "rpl_semi_sync_source_wait_point",
+    "rpl_semi_sync_source_wait_no_replica",
+];
+
 impl Dialect {
     /// How a change of option `key` (normalised: lower case, `_`) in group `group` to
     /// `value` (`None`: the line is removed, or a bare option) takes effect.
@@ -69,6 +85,11 @@ impl Dialect {
                 "the write fence sets the running value on every VIP transition",
             );
         }
+        if SEMI_SYNC_OPTIONS.contains(&key) {
+            return OptionPath::FileOnly(
+                "the semi-sync step sets the running value (SET GLOBAL, no restart)",
+            );
+        }
         // A removed line falls back to the compiled-in default, which only a restart
         // restores exactly; a value with a unit or a word is not compared safely.
         let Some(value) = value else {
@@ -93,14 +114,6 @@ impl Dialect {
             "binlog_expire_logs_seconds" => {
                 v.mysql_at_least(8, 0, 1) || v.mariadb_at_least(10, 6, 1)
             }
-            // Semi-sync's wait: dynamic once semi-sync is there (turning semi-sync on or
-            // off changes other lines, which restart: plugins, `*_enabled`).
-            "rpl_semi_sync_master_timeout" | "rpl_semi_sync_source_timeout" => {
-                match v.flavor.family() {
-                    ServerFamily::Mariadb => v.mariadb_at_least(10, 3, 3),
-                    ServerFamily::Mysql => true,
-                }
-            }
             _ => false,
         }
     }
@@ -110,30 +123,26 @@ impl Dialect {
     /// server already has a wanted value. Not paths (`datadir`, `log_bin`: basenames,
     /// trailing slashes), lists (filters, plugins) or skipped errors (`OFF` vs a list).
     pub fn running_value_reads_as_written(&self, key: &str) -> bool {
-        matches!(
-            key,
-            "server_id"
-                | "report_host"
-                | "bind_address"
-                | "port"
-                | "skip_name_resolve"
-                | "log_slave_updates"
-                | "log_replica_updates"
-                | "binlog_format"
-                | "auto_increment_increment"
-                | "auto_increment_offset"
-                | "character_set_server"
-                | "collation_server"
-                | "relay_log_recovery"
-                | "relay_log_info_repository"
-                | "master_info_repository"
-                | "rpl_semi_sync_master_enabled"
-                | "rpl_semi_sync_slave_enabled"
-                | "rpl_semi_sync_source_enabled"
-                | "rpl_semi_sync_replica_enabled"
-                | "rpl_semi_sync_master_wait_point"
-                | "rpl_semi_sync_source_wait_point"
-        ) || self.dynamic_integer_variable(key)
+        SEMI_SYNC_OPTIONS.contains(&key)
+            || matches!(
+                key,
+                "server_id"
+                    | "report_host"
+                    | "bind_address"
+                    | "port"
+                    | "skip_name_resolve"
+                    | "log_slave_updates"
+                    | "log_replica_updates"
+                    | "binlog_format"
+                    | "auto_increment_increment"
+                    | "auto_increment_offset"
+                    | "character_set_server"
+                    | "collation_server"
+                    | "relay_log_recovery"
+                    | "relay_log_info_repository"
+                    | "master_info_repository"
+            )
+            || self.dynamic_integer_variable(key)
     }
 
     /// `SET GLOBAL variable = value` for an option [`Self::option_change_path`] called
@@ -201,12 +210,6 @@ mod tests {
             ("slave_skip_errors", "1062"),
             ("replica_skip_errors", "1062"),
             ("plugin_load_add", "semisync_source.so"),
-            ("rpl_semi_sync_master_enabled", "ON"),
-            ("rpl_semi_sync_slave_enabled", "ON"),
-            ("rpl_semi_sync_source_enabled", "ON"),
-            ("rpl_semi_sync_replica_enabled", "ON"),
-            ("rpl_semi_sync_master_wait_point", "AFTER_SYNC"),
-            ("rpl_semi_sync_source_wait_point", "AFTER_SYNC"),
             ("character_set_server", "utf8mb4"),
             ("collation_server", "utf8mb4_general_ci"),
         ];
@@ -253,6 +256,22 @@ mod tests {
                     OptionPath::FileOnly(_)
                 ));
             }
+            // Semi-sync: set at runtime by the semi-sync step, whatever the change.
+            for (key, value) in [
+                ("rpl_semi_sync_master_enabled", Some("ON")),
+                ("rpl_semi_sync_replica_enabled", None),
+                ("rpl_semi_sync_source_timeout", Some("500")),
+                ("rpl_semi_sync_source_wait_point", Some("AFTER_SYNC")),
+                ("rpl_semi_sync_master_wait_no_slave", Some("OFF")),
+            ] {
+                assert!(
+                    matches!(
+                        d.option_change_path(true, "mysqld", key, value),
+                        OptionPath::FileOnly(_)
+                    ),
+                    "{v}: {key}"
+                );
+            }
             assert!(matches!(
                 d.option_change_path(false, "client", "default_character_set", Some("utf8")),
                 OptionPath::FileOnly(_)
@@ -273,19 +292,6 @@ mod tests {
         assert_eq!(path("8.0.36"), OptionPath::SetGlobal);
         assert_eq!(path("10.5.2-MariaDB"), OptionPath::Restart);
         assert_eq!(path("5.7.44"), OptionPath::Restart);
-        let timeout = |v: &str, k: &str| d(v).option_change_path(true, "mysqld", k, Some("500"));
-        assert_eq!(
-            timeout("10.11.18-MariaDB", "rpl_semi_sync_master_timeout"),
-            OptionPath::SetGlobal
-        );
-        assert_eq!(
-            timeout("8.4.2", "rpl_semi_sync_source_timeout"),
-            OptionPath::SetGlobal
-        );
-        assert_eq!(
-            timeout("10.2.44-MariaDB", "rpl_semi_sync_master_timeout"),
-            OptionPath::Restart
-        );
     }
 
     #[test]

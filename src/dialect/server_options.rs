@@ -36,51 +36,43 @@ impl Dialect {
 
     /// my.cnf options for semi-synchronous replication in both directions (each node is
     /// a source and a replica), waiting for the peer for at most `timeout_ms`, with the
-    /// lossless `AFTER_SYNC` wait point. MariaDB has it built in since 10.3.3; MySQL
-    /// loads its plugins (renamed `source`/`replica` in 8.0.26).
+    /// lossless `AFTER_SYNC` wait point and no wait while no semi-sync replica is
+    /// connected ([`Self::semi_sync_running_values`]). MariaDB has it built in since
+    /// 10.3.3; on MySQL the names are `loose-` prefixed: its plugins are registered by
+    /// `INSTALL PLUGIN` (bootstrap's `semi-sync` step), not `plugin-load-add`, and a
+    /// server that starts before they are ignores the lines instead of refusing to start
+    /// (`dialect/semi_sync.rs` says why).
     pub fn semi_sync_options(&self, timeout_ms: u32) -> anyhow::Result<Vec<(String, String)>> {
-        let t = timeout_ms.to_string();
-        let o = |k: &str, v: &str| (k.to_string(), v.to_string());
         let v = self.v();
-        Ok(match v.flavor.family() {
-            ServerFamily::Mariadb if v.mariadb_at_least(10, 3, 3) => vec![
-                o("rpl_semi_sync_master_enabled", "ON"),
-                o("rpl_semi_sync_slave_enabled", "ON"),
-                o("rpl_semi_sync_master_timeout", &t),
-                o("rpl_semi_sync_master_wait_point", "AFTER_SYNC"),
-            ],
-            ServerFamily::Mariadb => anyhow::bail!(
-                "semi-synchronous replication needs MariaDB 10.3.3 or later (this is {v})"
-            ),
-            ServerFamily::Mysql if v.mysql_at_least(8, 0, 26) => vec![
-                o("plugin-load-add", "semisync_source.so"),
-                o("plugin-load-add", "semisync_replica.so"),
-                o("rpl_semi_sync_source_enabled", "ON"),
-                o("rpl_semi_sync_replica_enabled", "ON"),
-                o("rpl_semi_sync_source_timeout", &t),
-                o("rpl_semi_sync_source_wait_point", "AFTER_SYNC"),
-            ],
-            ServerFamily::Mysql => vec![
-                o("plugin-load-add", "semisync_master.so"),
-                o("plugin-load-add", "semisync_slave.so"),
-                o("rpl_semi_sync_master_enabled", "ON"),
-                o("rpl_semi_sync_slave_enabled", "ON"),
-                o("rpl_semi_sync_master_timeout", &t),
-                o("rpl_semi_sync_master_wait_point", "AFTER_SYNC"),
-            ],
-        })
-    }
-
-    /// Status variables saying whether semi-sync is active as a source and as a replica.
-    pub fn semi_sync_status_variables(&self) -> (&'static str, &'static str) {
-        if self.v().mysql_at_least(8, 0, 26) {
-            (
-                "Rpl_semi_sync_source_status",
-                "Rpl_semi_sync_replica_status",
-            )
-        } else {
-            ("Rpl_semi_sync_master_status", "Rpl_semi_sync_slave_status")
+        if !self.semi_sync_supported() {
+            anyhow::bail!(
+                "semi-synchronous replication needs MariaDB 10.3.3 or later (this is {v}); \
+                 set mysql.semi_sync: false"
+            );
         }
+        let prefix = match v.flavor.family() {
+            ServerFamily::Mariadb => "",
+            ServerFamily::Mysql => "loose-",
+        };
+        let n = self.semi_sync_names();
+        let values = self.semi_sync_running_values(true, timeout_ms);
+        let value = |name: &str| {
+            values
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        Ok([
+            n.source_enabled,
+            n.replica_enabled,
+            n.timeout,
+            n.wait_point,
+            n.wait_no_replica,
+        ]
+        .iter()
+        .map(|name| (format!("{prefix}{name}"), value(name)))
+        .collect())
     }
 
     /// Server collation matching `character-set-server = utf8mb4`.
@@ -109,17 +101,24 @@ mod tests {
     fn semi_sync_option_names_follow_the_version() {
         let maria = d("10.11.18-MariaDB").semi_sync_options(500).unwrap();
         assert!(maria.contains(&("rpl_semi_sync_master_timeout".into(), "500".into())));
-        assert!(!maria.iter().any(|(k, _)| k == "plugin-load-add"));
+        assert!(maria.contains(&("rpl_semi_sync_master_wait_no_slave".into(), "OFF".into())));
+        assert!(!maria.iter().any(|(k, _)| k.contains("plugin")));
         let my84 = d("8.4.2").semi_sync_options(1000).unwrap();
-        assert!(my84.contains(&("plugin-load-add".into(), "semisync_source.so".into())));
-        assert!(my84.contains(&("rpl_semi_sync_replica_enabled".into(), "ON".into())));
-        let my57 = d("5.7.44-log").semi_sync_options(1000).unwrap();
-        assert!(my57.contains(&("plugin-load-add".into(), "semisync_master.so".into())));
-        assert!(d("10.2.44-MariaDB").semi_sync_options(1000).is_err());
         assert_eq!(
-            d("9.7.4").semi_sync_status_variables().0,
-            "Rpl_semi_sync_source_status"
+            my84[0],
+            ("loose-rpl_semi_sync_source_enabled".into(), "ON".into())
         );
+        assert!(my84.contains(&(
+            "loose-rpl_semi_sync_source_wait_no_replica".into(),
+            "OFF".into()
+        )));
+        assert!(!my84.iter().any(|(k, _)| k.contains("plugin")));
+        let my57 = d("5.7.44-log").semi_sync_options(1000).unwrap();
+        assert!(my57.contains(&(
+            "loose-rpl_semi_sync_master_wait_point".into(),
+            "AFTER_SYNC".into()
+        )));
+        assert!(d("10.2.44-MariaDB").semi_sync_options(1000).is_err());
     }
 
     #[test]

@@ -270,7 +270,8 @@ pub struct MysqlSettings {
     pub skip_errors: Vec<u32>,
     /// Semi-synchronous replication: a commit is acknowledged only once the peer has
     /// its event, which closes asynchronous replication's write-loss window on a crash
-    /// (default off; see docs/failover.md).
+    /// (default on since issue 19; `false` turns it off, also on a running pair without
+    /// a restart; see docs/failover.md).
     pub semi_sync: bool,
     /// `full` (default: every commit is fsynced to the redo and binary logs) or
     /// `relaxed` (flushed about once a second; see docs/inventory.md for the cost).
@@ -315,7 +316,7 @@ impl Default for MysqlSettings {
             replicate_databases: Vec::new(),
             ignore_databases: Vec::new(),
             skip_errors: Vec::new(),
-            semi_sync: false,
+            semi_sync: true,
             durability: Durability::Full,
             semi_sync_timeout_ms: 1000,
             datadir: None,

@@ -114,9 +114,71 @@ fn node_checks_judge_values() {
     let ro = mysqld::read_only_from("db1", "1", || "set by x.cnf".into());
     assert_eq!(verdict(&ro), ("read-only", false, Severity::Warning));
     assert!(ro.detail.ends_with("; set by x.cnf"));
-    assert!(mysqld::semi_sync_from("db1", None).ok);
-    assert!(mysqld::semi_sync_from("db1", Some([("a", "ON"), ("b", "ON")])).ok);
-    assert!(!mysqld::semi_sync_from("db1", Some([("a", "ON"), ("b", "OFF")])).ok);
+    assert!(mysqld::semi_sync_from("db1", "db2", None).ok);
+    let d = crate::dialect::Dialect::from_version_string("10.11.18-MariaDB").unwrap();
+    let read = |values: &[(&str, Option<&str>)]| {
+        Some(mysqld::SemiSyncRead {
+            io_running: true,
+            names: d.semi_sync_names(),
+            values: values
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.map(str::to_string)))
+                .collect(),
+        })
+    };
+    let healthy = [
+        ("rpl_semi_sync_master_enabled", Some("ON")),
+        ("rpl_semi_sync_slave_enabled", Some("ON")),
+        ("Rpl_semi_sync_master_status", Some("ON")),
+        ("Rpl_semi_sync_slave_status", Some("ON")),
+        ("Rpl_semi_sync_master_clients", Some("1")),
+        ("Rpl_semi_sync_master_no_tx", Some("0")),
+    ];
+    assert!(mysqld::semi_sync_from("db1", "db2", read(&healthy)).ok);
+    // Fell back (the peer's replica went away): a warning naming the node and the peer.
+    let mut fell_back = healthy;
+    fell_back[2].1 = Some("OFF");
+    fell_back[4].1 = Some("0");
+    fell_back[5].1 = Some("41");
+    let c = mysqld::semi_sync_from("db1", "db2", read(&fell_back));
+    assert_eq!(verdict(&c), ("semi-sync", false, Severity::Warning));
+    assert!(
+        c.detail.contains("commits on db1 do not wait for db2"),
+        "{}",
+        c.detail
+    );
+    assert!(c.detail.contains("41 commits"), "{}", c.detail);
+    // No semi-sync replica connected: the next commit does not wait, though the status
+    // still reads ON (no commit switched it yet).
+    let mut no_client = healthy;
+    no_client[4].1 = Some("0");
+    let c = mysqld::semi_sync_from("db1", "db2", read(&no_client));
+    assert_eq!(verdict(&c), ("semi-sync", false, Severity::Warning));
+    // MySQL: the peer's server stopped, the source still counts its replica until the
+    // next commit; this node's IO thread no longer runs.
+    let mut stopped = read(&healthy);
+    if let Some(r) = stopped.as_mut() {
+        r.io_running = false;
+    }
+    let c = mysqld::semi_sync_from("db1", "db2", stopped);
+    assert_eq!(verdict(&c), ("semi-sync", false, Severity::Warning));
+    assert!(
+        c.detail.contains("db1's replica is not connected to db2")
+            && c.detail
+                .contains("db1's next commit waits up to the timeout"),
+        "{}",
+        c.detail
+    );
+    // Not enabled (a switch OFF, or MySQL without its plugins): an error.
+    let mut disabled = healthy;
+    disabled[0].1 = Some("OFF");
+    let c = mysqld::semi_sync_from("db1", "db2", read(&disabled));
+    assert_eq!(verdict(&c), ("semi-sync", false, Severity::Error));
+    let mut no_plugin = healthy;
+    no_plugin[0].1 = None;
+    let c = mysqld::semi_sync_from("db1", "db2", read(&no_plugin));
+    assert_eq!(verdict(&c), ("semi-sync", false, Severity::Error));
+    assert!(c.detail.contains("plugins are not loaded"), "{}", c.detail);
     assert!(access::access_users_from("db1", &["'app'@'%'".into()], &[]).ok);
     assert!(!access::access_users_from("db1", &[], &["x".into()]).ok);
 }

@@ -24,6 +24,7 @@ mod replication_tests;
 pub(super) mod replication_tls;
 pub(super) mod replication_user;
 pub(super) mod selinux;
+pub(super) mod semi_sync;
 pub(super) mod server_config;
 #[cfg(test)]
 mod server_config_tests;
@@ -85,6 +86,7 @@ pub fn all(ctx: Arc<Ctx>) -> Vec<Box<dyn Operation>> {
             ctx.clone(),
             replication_tls::Phase::AfterReplication,
         )),
+        Box::new(semi_sync::SemiSync(ctx.clone())),
         Box::new(app_users::AppUsers(ctx.clone())),
         Box::new(fence_agent::FenceAgent(ctx.clone())),
         Box::new(vip_refuse::VipRefuse(ctx.clone())),

@@ -97,6 +97,9 @@ pub(super) fn actions_succeed(t: &FakeTransport, sql: &FakeSql) {
         "GRANT SYSTEM_VARIABLES_ADMIN, REPLICATION CLIENT ON *.* TO 'mhactl_fence'",
         "GRANT SUPER, REPLICATION CLIENT ON *.* TO 'mhactl_fence'",
         "GRANT READ_ONLY ADMIN, REPLICA MONITOR ON *.* TO 'mhactl_fence'",
+        // semi-sync (on by default): MySQL's plugins, the variables
+        "INSTALL PLUGIN rpl_semi_sync_",
+        "SET GLOBAL rpl_semi_sync_",
     ] {
         sql.on(statement, vec![]);
     }
@@ -112,6 +115,42 @@ pub(super) fn actions_succeed(t: &FakeTransport, sql: &FakeSql) {
         "@@GLOBAL.datadir AS datadir",
     ] {
         sql.on(empty, vec![]);
+    }
+    // Semi-sync (on by default) already as the `semi-sync` step wants it, so that step
+    // is a no-op here: the fake's answers do not change after a statement, and its
+    // install / SET GLOBAL / IO-thread path is proven on the lab (e2e `semisync`).
+    let names = |prefix: &str, pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        let rename = |n: &str| n.replace("master", "source").replace("slave", "replica");
+        (pairs.iter())
+            .flat_map(|(n, v)| [(n.to_string(), v), (rename(n), v)])
+            .map(|(n, v)| (format!("{prefix}{n}"), v.to_string()))
+            .collect()
+    };
+    let variables = names(
+        "rpl_semi_sync_",
+        &[
+            ("master_enabled", "ON"),
+            ("slave_enabled", "ON"),
+            ("master_timeout", "1000"),
+            ("master_wait_point", "AFTER_SYNC"),
+            ("master_wait_no_slave", "OFF"),
+        ],
+    );
+    let status = names(
+        "Rpl_semi_sync_",
+        &[("master_status", "ON"), ("slave_status", "ON")],
+    );
+    for (pattern, pairs) in [
+        ("('rpl_semi_sync_", &variables),
+        ("('Rpl_semi_sync_", &status),
+    ] {
+        let rows = pairs.iter().map(|(n, v)| {
+            vec![
+                ("Variable_name", Some(n.as_str())),
+                ("Value", Some(v.as_str())),
+            ]
+        });
+        sql.on(&format!("WHERE Variable_name IN {pattern}"), rows.collect());
     }
     // The replication account requires no TLS (these hosts' inventories turn TLS off:
     // its own flow is proven by unit tests and the lab's e2e `tls` scenarios).

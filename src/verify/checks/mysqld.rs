@@ -60,12 +60,13 @@ pub const READ_ONLY: CheckKind = CheckKind {
     },
 };
 
-/// `semi-sync`: active both ways when the inventory asks for it.
+/// `semi-sync`: enabled and waiting both ways when the inventory asks for it (the
+/// default); a fallback to asynchronous replication is a warning.
 pub const SEMI_SYNC: CheckKind = CheckKind {
     name: "semi-sync",
     severity: Severity::Error,
     scope: Scope::Node,
-    reads: &[Fact::GlobalStatus],
+    reads: &[Fact::GlobalStatus, Fact::Variables, Fact::ReplicaStatus],
     when: When::Always,
     run: Run::Sql {
         check: |c| Some(semi_sync(c)),
@@ -185,33 +186,165 @@ pub fn read_only_from(n: &str, ro: &str, who_sets: impl FnOnce() -> String) -> C
 fn semi_sync(c: &SqlCtx) -> Result<Check> {
     let node = c.host.node;
     let n = node.name.as_str();
+    let peer = c.host.inv.peer(c.host.i).name.as_str();
     if !c.host.inv.mysql.semi_sync {
-        return Ok(semi_sync_from(n, None));
+        return Ok(semi_sync_from(n, peer, None));
     }
-    let (source, replica) = c.dialect.semi_sync_status_variables();
-    let values = facts::get::<facts::server::GlobalStatus>(node, &[source, replica])?;
-    let value = |i: usize| values[i].1.clone().unwrap_or_else(|| "missing".into());
-    let (s, r) = (value(0), value(1));
-    Ok(semi_sync_from(n, Some([(source, &s), (replica, &r)])))
+    let names = c.dialect.semi_sync_names();
+    let vars: Vec<String> = [names.source_enabled, names.replica_enabled]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut values = facts::get::<facts::tables::GlobalVariables>(node, &vars)?;
+    // Without the switches (MySQL without its plugins) there is no status to read.
+    if values.iter().any(|(_, v)| v.is_some()) {
+        values.extend(facts::get::<facts::server::GlobalStatus>(
+            node,
+            &names.status(),
+        )?);
+    }
+    // A replica whose IO thread does not run acknowledges nothing, whatever its status
+    // variable still says (it keeps ON until the thread restarts).
+    let io_running = matches!(c.replica(), Ok(Some(r)) if r.io_running);
+    Ok(semi_sync_from(
+        n,
+        peer,
+        Some(SemiSyncRead {
+            names,
+            values,
+            io_running,
+        }),
+    ))
 }
 
-/// `semi-sync`: `None` when the inventory does not ask for it, else the source and
-/// replica status variables (name, value).
-pub fn semi_sync_from(n: &str, status: Option<[(&str, &str); 2]>) -> Check {
-    let Some([(source, s), (replica, r)]) = status else {
+/// What the `semi-sync` check read: the switches (variables) and the status.
+pub struct SemiSyncRead {
+    /// The names on this server.
+    pub names: crate::dialect::SemiSyncNames,
+    /// (name, value) of the two switches and the four status variables; `None`: absent.
+    pub values: Vec<(String, Option<String>)>,
+    /// This node's replica IO thread runs.
+    pub io_running: bool,
+}
+
+/// `semi-sync`: `None` when the inventory turns it off. Not enabled (no plugin, a switch
+/// OFF) fails; enabled but not waiting (it fell back to asynchronous: the peer is down,
+/// its replica not connected or not caught up) warns, naming the node whose commits are
+/// unprotected and what to do.
+pub fn semi_sync_from(n: &str, peer: &str, read: Option<SemiSyncRead>) -> Check {
+    let Some(SemiSyncRead {
+        names,
+        values,
+        io_running,
+    }) = read
+    else {
         return SEMI_SYNC.pass(
             n,
-            "off: asynchronous replication (a crash can lose the last acknowledged writes; docs/failover.md)",
+            "off (mysql.semi_sync: false): asynchronous replication (a crash can lose the last acknowledged writes; docs/failover.md)",
         );
     };
-    if s == "ON" && r == "ON" {
-        SEMI_SYNC.pass(n, format!("{source} ON, {replica} ON"))
-    } else {
-        SEMI_SYNC.fail(
+    let get = |name: &str| {
+        values
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .and_then(|(_, v)| v.clone())
+    };
+    let on = |name: &str| get(name).is_some_and(|v| v.eq_ignore_ascii_case("ON") || v == "1");
+    let shown = |name: &str| get(name).unwrap_or_else(|| "missing".into());
+    if get(names.source_enabled).is_none() {
+        return SEMI_SYNC.fail(
             n,
-            format!("{source} {s}, {replica} {r}: commits are not waiting for the peer (it fell back to asynchronous after the timeout, or the replica threads need a restart)"),
-        )
+            format!(
+                "the semi-sync plugins are not loaded ({} missing): commits do not wait for {peer}; \
+                 `mhactl bootstrap` installs them without a restart",
+                names.source_enabled
+            ),
+        );
     }
+    let off: Vec<&str> = [names.source_enabled, names.replica_enabled]
+        .into_iter()
+        .filter(|k| !on(k))
+        .collect();
+    if !off.is_empty() {
+        return SEMI_SYNC.fail(
+            n,
+            format!(
+                "{} OFF: semi-sync is not enabled (mysql.semi_sync is on); `mhactl bootstrap` \
+                 sets it without a restart",
+                off.join(", ")
+            ),
+        );
+    }
+    let no_tx: u64 = get(names.no_tx).and_then(|v| v.parse().ok()).unwrap_or(0);
+    let since = if no_tx > 0 {
+        format!(
+            "; {no_tx} commits since the server started were acknowledged without {peer} \
+             (while it was away)"
+        )
+    } else {
+        String::new()
+    };
+    // With no semi-sync replica connected the next commit does not wait (wait_no_slave
+    // OFF), even while the status still reads ON: no commit has switched it yet.
+    let clients: u64 = get(names.clients).and_then(|v| v.parse().ok()).unwrap_or(0);
+    let source = on(names.source_status) && clients > 0;
+    let replica = on(names.replica_status) && io_running;
+    if source && replica {
+        return SEMI_SYNC.pass(
+            n,
+            format!(
+                "{} ON ({} {}), {} ON{since}",
+                names.source_status,
+                names.clients,
+                shown(names.clients),
+                names.replica_status
+            ),
+        );
+    }
+    let mut what = Vec::new();
+    if !source {
+        what.push(format!(
+            "commits on {n} do not wait for {peer} ({} {}, {} {}): a crash of {n} now can \
+             lose acknowledged writes {peer} does not have",
+            names.source_status,
+            shown(names.source_status),
+            names.clients,
+            shown(names.clients)
+        ));
+    }
+    if !replica && io_running {
+        what.push(format!(
+            "{n}'s replica does not acknowledge {peer}'s commits ({} {})",
+            names.replica_status,
+            shown(names.replica_status)
+        ));
+    } else if !replica {
+        // MySQL's source counts a replica whose server stopped until its next commit
+        // finds the connection closed: the status still reads ON meanwhile.
+        let next = if source {
+            format!(
+                "; if {peer}'s server is down, {n}'s next commit waits up to the timeout for \
+                 it, then {n} goes on asynchronously"
+            )
+        } else {
+            String::new()
+        };
+        what.push(format!(
+            "{n}'s replica is not connected to {peer} (IO thread not running), so {peer}'s \
+             commits get no acknowledgement from {n}{next}"
+        ));
+    }
+    SEMI_SYNC.warn(
+        n,
+        format!(
+            "not waiting both ways (fell back, or falls back at the next commit, to asynchronous \
+             replication): {}{since}. It returns by itself once the \
+             replicas are connected and caught up: check that both servers and both \
+             replication threads run (verify's replication-threads); if they do, restart \
+             the replica IO thread that does not acknowledge, or run `mhactl bootstrap`",
+            what.join("; ")
+        ),
+    )
 }
 
 fn my_cnf(c: &SqlCtx) -> Result<Check> {
