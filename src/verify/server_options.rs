@@ -390,7 +390,13 @@ fn competing_lines(
         skip,
     );
     let mut by_file: Vec<(String, Vec<String>)> = Vec::new();
-    for s in competing {
+    // Only option files, which bootstrap can edit: the command line (mysqld_safe passes
+    // its own group's log_error and port from mhactl's file) and the SET PERSIST file
+    // compete only when their value differs, which the comparison above reports.
+    for s in competing
+        .into_iter()
+        .filter(|s| crate::facts::option_sources::is_option_file(&s.path))
+    {
         let line = match &s.value {
             Some(v) => format!("{}={v}", s.key),
             None => s.key.clone(),

@@ -210,3 +210,39 @@ fn a_later_file_with_the_same_values_is_a_warning_naming_it() {
     assert!(!c.detail.contains("50-server.cnf"), "{}", c.detail);
     assert!(!c.detail.contains("binlog_cache_size"), "{}", c.detail);
 }
+
+/// The command line (mysqld_safe passes `--log-error` and `--port` from mhactl's own
+/// `[mysqld_safe]` group) with the values mhactl renders competes with nothing: no
+/// option file to comment out, nothing that would win over the next change (CI: every
+/// node that mysqld_safe started got the warning).
+#[test]
+fn the_command_line_with_the_rendered_values_is_not_a_competing_file() {
+    let own = format!("{DROP_INS}/60-mhactl.cnf");
+    let setting = |path: &str, key: &str, value: &str| crate::os::option_files::ServerSetting {
+        path: path.to_string(),
+        key: key.to_string(),
+        value: Some(value.to_string()),
+    };
+    let sources = Sources {
+        own: own.clone(),
+        files: vec![own.clone(), COMMAND_LINE.to_string()],
+        settings: vec![
+            setting(&own, "port", "3306"),
+            setting(&own, "log_error", "/var/log/mysql/error.log"),
+            setting(COMMAND_LINE, "port", "3306"),
+            setting(COMMAND_LINE, "log_error", "/var/log/mysql/error.log"),
+        ],
+        error: None,
+    };
+    let wanted = vec![
+        ("port".to_string(), Some("3306".to_string())),
+        (
+            "log_error".to_string(),
+            Some("/var/log/mysql/error.log".to_string()),
+        ),
+    ];
+    assert_eq!(
+        competing_lines(&sources, &wanted, &BTreeSet::new()),
+        Vec::<String>::new()
+    );
+}
