@@ -119,34 +119,20 @@ fn man_page_on_stdout_and_per_command_pages_in_a_directory() {
     }
 }
 
-const INIT_FLAGS: &[&str] = &[
-    "--cluster",
-    "shop-db",
-    "--node",
-    "db1=192.0.2.11",
-    "--node",
-    "db2=192.0.2.12",
-    "--vip",
-    "192.0.2.100/24",
-    "--interface",
-    "ens3",
-    "--flavor",
-    "mysql",
-    "--ssh-user",
-    "deploy",
-    "--identity-file",
-    "keys/id_ed25519",
-    "--known-hosts",
-    "keys/known_hosts",
-    "--replication-password-env",
-    "SHOP_REPL_PW",
-];
+#[path = "common/shop_init.rs"]
+mod shop_init;
+
+/// `mhactl init` with the shared test inventory's arguments, for MySQL and a sudo user.
+fn init_args() -> Vec<&'static str> {
+    let mut args = shop_init::SHOP_INIT.to_vec();
+    args.extend_from_slice(&["--flavor", "mysql", "--ssh-user", "deploy"]);
+    args
+}
 
 #[test]
 fn init_writes_a_valid_commented_inventory_without_secrets() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut args = vec!["init"];
-    args.extend_from_slice(INIT_FLAGS);
+    let mut args = init_args();
     args.push("prod.yaml");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_mhactl"));
     // A secret in the environment must never end up in the file.
@@ -234,8 +220,7 @@ fn init_refuses_incomplete_or_invalid_answers_and_writes_nothing() {
 
 #[test]
 fn init_json_and_stdout() {
-    let mut args = vec!["init"];
-    args.extend_from_slice(INIT_FLAGS);
+    let mut args = init_args();
     args.extend_from_slice(&["-", "--output", "json"]);
     let out = mhactl(&args);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -246,8 +231,7 @@ fn init_json_and_stdout() {
     assert_eq!(v["inventory"]["nodes"][1]["address"], "192.0.2.12");
     assert!(v["yaml"].as_str().unwrap().contains("virtual_router_id:"));
 
-    let mut args = vec!["init"];
-    args.extend_from_slice(INIT_FLAGS);
+    let mut args = init_args();
     args.push("-");
     let out = mhactl(&args);
     assert!(out.status.success());
@@ -262,8 +246,7 @@ mod fake_ssh;
 use fake_ssh::fake_ssh_path;
 
 fn unreachable_inventory(tmp: &Path) -> PathBuf {
-    let mut args = vec!["init"];
-    args.extend_from_slice(INIT_FLAGS);
+    let mut args = init_args();
     args.push("inv.yaml");
     let out = mhactl_in(tmp, None, &args);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -564,8 +547,7 @@ fn json_fields_are_the_documented_ones() {
     assert_documented("status", &v);
 
     // init
-    let mut args = vec!["init"];
-    args.extend_from_slice(INIT_FLAGS);
+    let mut args = init_args();
     args.extend_from_slice(&["-", "--output", "json"]);
     let v: Value = serde_json::from_str(&stdout(&mhactl(&args))).unwrap();
     let top =
