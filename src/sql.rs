@@ -241,16 +241,9 @@ impl SqlConn for Relifting<'_> {
 /// The server's error number (1045 access denied, 1819 password policy, 1820 expired
 /// password, ...) anywhere in an error's chain.
 pub fn server_error_code(err: &anyhow::Error) -> Option<u16> {
-    err.chain().find_map(|e| {
-        let mysql = match e.downcast_ref::<SqlError>() {
-            Some(clean) => Some(&clean.0),
-            None => e.downcast_ref::<mysql::Error>(),
-        };
-        match mysql {
-            Some(mysql::Error::MySqlError(server)) => Some(server.code),
-            _ => None,
-        }
-    })
+    // Every `mysql` error mhactl reports is wrapped in SqlError (MysqlConn, the fakes).
+    err.chain()
+        .find_map(|e| e.downcast_ref::<SqlError>()?.server().map(|s| s.code))
 }
 
 impl SqlConn for MysqlConn {

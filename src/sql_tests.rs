@@ -14,11 +14,14 @@ struct Scripted {
 }
 
 fn read_only_error() -> anyhow::Error {
-    anyhow::Error::new(mysql::Error::MySqlError(mysql::error::MySqlError {
-        state: "HY000".into(),
-        message: "The MySQL server is running with the --super-read-only option".into(),
-        code: 1290,
-    }))
+    // As MysqlConn reports it (crate::sql_error::SqlError).
+    anyhow::Error::new(crate::sql_error::SqlError(mysql::Error::MySqlError(
+        mysql::error::MySqlError {
+            state: "HY000".into(),
+            message: "The MySQL server is running with the --super-read-only option".into(),
+            code: 1290,
+        },
+    )))
 }
 
 impl SqlConn for Scripted {
