@@ -251,8 +251,7 @@ fn unreachable_inventory(tmp: &Path) -> PathBuf {
     let out = mhactl_in(tmp, None, &args);
     assert!(out.status.success(), "{}", stderr(&out));
     // The key the inventory names exists (a missing one is refused before ssh runs).
-    std::fs::create_dir_all(tmp.join("keys")).unwrap();
-    std::fs::write(tmp.join("keys/id_ed25519"), "").unwrap();
+    shop_init::make_key(tmp);
     tmp.join("inv.yaml")
 }
 

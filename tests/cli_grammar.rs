@@ -48,8 +48,7 @@ fn inventory(dir: &Path, name: &str) -> PathBuf {
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     // The key it names exists (a missing one is refused before ssh runs).
-    std::fs::create_dir_all(dir.join("keys")).unwrap();
-    std::fs::write(dir.join("keys/id_ed25519"), "").unwrap();
+    shop_init::make_key(dir);
     dir.join(name)
 }
 

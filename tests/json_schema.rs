@@ -78,8 +78,7 @@ fn inventory(dir: &Path) -> PathBuf {
     assert_eq!(doc["command"], "init");
     assert_eq!(doc["file"], "inv.yaml");
     assert_valid("init", &doc);
-    std::fs::create_dir_all(dir.join("keys")).unwrap();
-    std::fs::write(dir.join("keys/id_ed25519"), "").unwrap();
+    shop_init::make_key(dir);
     dir.join("inv.yaml")
 }
 

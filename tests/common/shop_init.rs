@@ -22,3 +22,10 @@ pub const SHOP_INIT: &[&str] = &[
     "--replication-password-env",
     "SHOP_REPL_PW",
 ];
+
+/// The key SHOP_INIT's inventory names, made in `dir` (empty: the fake `ssh` never reads
+/// it, but a missing key is refused before ssh runs).
+pub fn make_key(dir: &std::path::Path) {
+    std::fs::create_dir_all(dir.join("keys")).unwrap();
+    std::fs::write(dir.join("keys/id_ed25519"), "").unwrap();
+}
