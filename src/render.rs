@@ -213,12 +213,14 @@ pub fn render_my_cnf_fenced(
     }
     ctx.insert("character_set", &character_set);
     ctx.insert("collation", &collation);
+    let follows = dialect.semi_sync_source_follows_vip(m.semi_sync, inv.writes);
     let semi_sync = if m.semi_sync {
-        dialect.semi_sync_options(m.semi_sync_timeout_ms)?
+        dialect.semi_sync_options(m.semi_sync_timeout_ms, follows)?
     } else {
         Vec::new()
     };
     ctx.insert("semi_sync", &semi_sync);
+    ctx.insert("semi_sync_follows_vip", &follows);
     // GTID positioning (issue 19; MariaDB's domain is the node's server_id).
     let gtid = crate::positioning::server_options(inv, dialect, id);
     let domain = gtid.iter().any(|(k, _)| k == "gtid_domain_id");

@@ -25,6 +25,16 @@ case "$q" in
         cat "$D/ro" ;;
     "SET GLOBAL read_only = ON") echo 1 > "$D/ro"; echo "$q" >> "$D/log" ;;
     "SET GLOBAL read_only = OFF") echo 0 > "$D/ro"; echo "$q" >> "$D/log" ;;
+    # Semi-sync's source side following the VIP: the dump threads ($D/dumps, `ID HOST`
+    # lines), killing one (noted, it stays listed until a test removes it), the switch.
+    "SELECT ID, HOST FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'")
+        cat "$D/dumps" 2>/dev/null ;;
+    "KILL CONNECTION "*) echo "$q" >> "$D/log" ;;
+    "SELECT @@GLOBAL.rpl_semi_sync_master_enabled") cat "$D/source" 2>/dev/null || echo 0 ;;
+    "SET GLOBAL rpl_semi_sync_master_enabled = ON") echo 1 > "$D/source"; echo "$q" >> "$D/log" ;;
+    "SET GLOBAL rpl_semi_sync_master_enabled = OFF") echo 0 > "$D/source"; echo "$q" >> "$D/log" ;;
+    "SET GLOBAL rpl_semi_sync_master_enabled = ON; SET GLOBAL read_only = OFF")
+        echo 1 > "$D/source"; echo 0 > "$D/ro"; echo "$q" >> "$D/log" ;;
     SHOW*STATUS*)
         # Like the real client: -N drops the column names, even in vertical output.
         case " $* " in
@@ -97,6 +107,11 @@ fn start(name: &str) -> Agent {
         ("mariadb", FAKE_CLIENT),
         ("ip", FAKE_IP),
         ("logger", "#!/bin/sh\n"),
+        // The peer's server answers while $D/peer_up exists (never the network).
+        (
+            "mariadb-admin",
+            "#!/bin/sh\n[ -e \"$(dirname \"$0\")/../peer_up\" ]\n",
+        ),
         // The agent creates mhactl's runtime directory: not on the machine running tests.
         ("install", "#!/bin/sh\n"),
         // Never the machine's own nftables: each call is noted.
@@ -139,6 +154,14 @@ fn start(name: &str) -> Agent {
         &format!("TAKEOVER={}/takeover", dir.display()),
         1,
     );
+    // The semi-sync verdict file, and the passive node's delay before it turns the
+    // source side off (5 s: shortened to 1 s here).
+    let ss_line = format!("SS_FILE={}/semi-sync-verdict", mhactl::os::fence::RUN_DIR);
+    assert!(script.contains(&ss_line), "{script}");
+    let script = script.replacen(&ss_line, &format!("SS_FILE={}/verdict", dir.display()), 1);
+    let delay = "ss_off_due=$((SECONDS + 5))";
+    assert!(script.contains(delay), "{script}");
+    let script = script.replacen(delay, "ss_off_due=$((SECONDS + 1))", 1);
     write(&dir.join("agent"), &script);
     let fifo = dir.join("fifo");
     assert!(Command::new("mkfifo")
@@ -479,4 +502,93 @@ fn a_writable_holder_is_not_fenced_on_a_stale_backup_line() {
     assert_eq!(ro(&d), "0", "the new VIP holder ended read-only");
     let log = fs::read_to_string(d.join("log")).unwrap();
     assert_eq!(fences(), before, "fenced on a stale BACKUP line:\n{log}");
+}
+
+fn log(dir: &Path) -> String {
+    fs::read_to_string(dir.join("log")).unwrap_or_default()
+}
+
+/// Semi-sync's source side follows the VIP. A new holder whose peer answers turns it on
+/// (with its unfence when the verdict is ready by then); one whose peer does not answer
+/// kills that replica's dump thread, becomes writable without it (no commit waits for a
+/// peer that is gone) and turns it on once the thread is gone and the peer answers again.
+/// The passive node turns it off a moment after its fence.
+#[test]
+fn semi_sync_source_side_follows_the_vip() {
+    let mut a = start("semisync");
+    let d = a.dir.clone();
+    wait_for("fenced at start", 3, || ro(&d) == "1");
+    // A takeover while the peer answers: on, with the unfence.
+    write(&d.join("dumps"), "7\t10.0.0.12:40000\n");
+    write(&d.join("peer_up"), "");
+    write(&d.join("vip"), "");
+    line(&mut a, "MASTER");
+    wait_for("writable", 3, || ro(&d) == "0");
+    // With the unfence when the verdict was ready by then, or a moment after it.
+    wait_for("source side on", 3, || {
+        log(&d).contains("SET GLOBAL rpl_semi_sync_master_enabled = ON")
+    });
+    assert!(!log(&d).contains("KILL"), "{}", log(&d));
+    // Passive: off a moment after the fence.
+    line(&mut a, "BACKUP");
+    wait_for("fenced on BACKUP", 2, || ro(&d) == "1");
+    wait_for("source side off on the passive node", 4, || {
+        log(&d).contains("SET GLOBAL rpl_semi_sync_master_enabled = OFF")
+    });
+    // A takeover while the peer does not answer: its dump thread killed, writable at
+    // once, the source side still off.
+    write(&d.join("log"), "");
+    fs::remove_file(d.join("peer_up")).unwrap();
+    line(&mut a, "MASTER");
+    wait_for("writable", 3, || ro(&d) == "0");
+    assert!(log(&d).contains("KILL CONNECTION 7"), "{}", log(&d));
+    assert!(
+        log(&d).contains("SET GLOBAL read_only = OFF"),
+        "{}",
+        log(&d)
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        !log(&d).contains("rpl_semi_sync_master_enabled = ON"),
+        "on while the peer's dead replica was still counted: {}",
+        log(&d)
+    );
+    // The killed thread is gone, the peer's replica is back: on.
+    write(&d.join("dumps"), "9\t10.0.0.12:40002\n");
+    write(&d.join("peer_up"), "");
+    wait_for("source side on once the peer is back", 4, || {
+        log(&d).contains("SET GLOBAL rpl_semi_sync_master_enabled = ON")
+    });
+    assert_eq!(log(&d).matches("KILL CONNECTION").count(), 1, "{}", log(&d));
+}
+
+/// Every rendering of the agent is a valid bash script (`bash -n`): with semi-sync on
+/// and off, for both flavors. A template's whitespace control once glued a `}` to the
+/// next comment when semi-sync was off, and keepalived could not run the agent at all.
+#[test]
+fn every_rendering_is_valid_bash() {
+    for version in ["10.11.18-MariaDB-0+deb12u1", "9.7.4"] {
+        let dialect = Dialect::from_version_string(version).unwrap();
+        for semi_sync in [true, false] {
+            let mut inv = fixture_inventory("good.yaml");
+            inv.mysql.semi_sync = semi_sync;
+            let script = render_fence_agent(&inv, &dialect, "/etc/mysql/mhactl-fence.cnf").unwrap();
+            assert_eq!(
+                script.contains("ss_holder"),
+                semi_sync,
+                "{version} {semi_sync}"
+            );
+            let out = Command::new("bash")
+                .arg("-n")
+                .arg("-c")
+                .arg(&script)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{version}, semi_sync {semi_sync}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
 }

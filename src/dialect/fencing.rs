@@ -102,18 +102,29 @@ impl Dialect {
     /// The least privileges that let the agent set `read_only` (and `super_read_only`)
     /// and read the replica status: MySQL 8.0+ SYSTEM_VARIABLES_ADMIN (5.7: SUPER) and
     /// REPLICATION CLIENT; MariaDB READ_ONLY ADMIN (what `SET GLOBAL read_only` needs
-    /// since 10.5.2) and REPLICA MONITOR (`SHOW SLAVE STATUS` since 10.5.9).
+    /// since 10.5.2) and REPLICA MONITOR (`SHOW SLAVE STATUS` since 10.5.9). Plus, for a
+    /// new VIP holder whose peer died (the agent's `release_dead_replicas`), PROCESS to see
+    /// the replication account's dump threads and CONNECTION_ADMIN (MariaDB `CONNECTION
+    /// ADMIN`; SUPER before) to kill one, and what switches the source side of semi-sync
+    /// with the VIP (MySQL SYSTEM_VARIABLES_ADMIN, MariaDB REPLICATION MASTER ADMIN).
     pub fn fence_privileges(&self) -> Vec<&'static str> {
         match self.family() {
-            ServerFamily::Mysql if self.version().mysql_at_least(8, 0, 0) => {
-                vec!["SYSTEM_VARIABLES_ADMIN", "REPLICATION CLIENT"]
-            }
-            ServerFamily::Mysql => vec!["SUPER", "REPLICATION CLIENT"],
-            ServerFamily::Mariadb if self.version().mariadb_at_least(10, 5, 9) => {
-                vec!["READ_ONLY ADMIN", "REPLICA MONITOR"]
-            }
+            ServerFamily::Mysql if self.version().mysql_at_least(8, 0, 0) => vec![
+                "SYSTEM_VARIABLES_ADMIN",
+                "REPLICATION CLIENT",
+                "PROCESS",
+                "CONNECTION_ADMIN",
+            ],
+            ServerFamily::Mysql => vec!["SUPER", "REPLICATION CLIENT", "PROCESS"],
+            ServerFamily::Mariadb if self.version().mariadb_at_least(10, 5, 9) => vec![
+                "READ_ONLY ADMIN",
+                "REPLICA MONITOR",
+                "PROCESS",
+                "CONNECTION ADMIN",
+                "REPLICATION MASTER ADMIN",
+            ],
             // Before 10.5.2 SUPER sets read_only and REPLICATION CLIENT reads the status.
-            ServerFamily::Mariadb => vec!["SUPER", "REPLICATION CLIENT"],
+            ServerFamily::Mariadb => vec!["SUPER", "REPLICATION CLIENT", "PROCESS"],
         }
     }
 

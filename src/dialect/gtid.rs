@@ -224,10 +224,12 @@ pub struct MariadbPair<'a> {
 
 /// MariaDB: this node's errant transactions: per domain other than its own in its
 /// `gtid_binlog_pos`, its last GTID when the peer has not executed that far. What the
-/// peer executed of a domain: in the peer's own domain, its binary log (only the peer
-/// writes there; its replica skips, yet counts in `gtid_slave_pos`, an event that claims
-/// the peer's server_id), or its `gtid_slave_pos` when its binary log has nothing there
-/// yet (a node just rebuilt by reinit); in any other domain (a third writer) the further
+/// peer executed of a domain: in the peer's own domain, its binary log (whatever the peer
+/// executed there is logged there: its own writes, and an event that reached it by
+/// replication claiming its domain, which MariaDB 10.11 applies and logs, seen on the
+/// lab; `gtid_slave_pos` alone would count such an event even where it was not applied),
+/// or its `gtid_slave_pos` when its binary log has nothing there yet (a node just rebuilt
+/// by reinit); in any other domain (a third writer) the further
 /// of its binary log and its `gtid_slave_pos`. This node's own domain is left out: its
 /// transactions may be in flight to the peer. docs/verify.md, "Errant transactions".
 pub fn mariadb_errant(p: MariadbPair<'_>) -> Vec<MariadbGtid> {

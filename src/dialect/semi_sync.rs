@@ -181,6 +181,69 @@ impl Dialect {
     }
 }
 
+/// What the fence agent runs to make the source side of semi-sync follow the VIP
+/// (templates/fence-agent.sh.tera, `ss_holder`/`ss_passive`; docs/failover.md says why):
+/// on while this node holds the VIP, off on the passive node, and never on while a dump
+/// thread serves a replica whose server does not answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SemiSyncFollow {
+    /// `ID`, `HOST` (`address:port` of the replica's connection) of each binary log
+    /// dump thread.
+    pub dump_threads: &'static str,
+    /// `KILL CONNECTION`: the agent appends the thread's id (digits it checked).
+    pub kill_prefix: &'static str,
+    /// The source switch's value (`1`/`0`).
+    pub source_enabled: String,
+    /// The source switch on (fast: starts the acknowledgement receiver).
+    pub on: String,
+    /// The source switch off. On MySQL this blocks for up to a second while the server
+    /// stops its acknowledgement receiver, and so does every new connection meanwhile
+    /// (measured on 9.7: 0.6 s): only a passive node runs it, a while after its fence.
+    pub off: String,
+}
+
+impl Dialect {
+    /// Whether the source side of semi-sync follows the VIP on this server: semi-sync on
+    /// (`mysql.semi_sync`), supported, and a fence agent to switch it (`writes:
+    /// vip-holder`). Otherwise it is on on both nodes, as the option file says.
+    pub fn semi_sync_source_follows_vip(
+        &self,
+        semi_sync: bool,
+        writes: crate::inventory::WriteMode,
+    ) -> bool {
+        semi_sync
+            && self.semi_sync_supported()
+            && match writes {
+                crate::inventory::WriteMode::VipHolder => true,
+                crate::inventory::WriteMode::Both => false,
+            }
+    }
+
+    /// See [`SemiSyncFollow`]. MySQL 8.0.22+ reads `performance_schema.processlist`
+    /// (`information_schema.PROCESSLIST` is deprecated there); no text holds a quote
+    /// character but single ones (the agent passes them in double quotes).
+    pub fn semi_sync_follow(&self) -> SemiSyncFollow {
+        let n = self.semi_sync_names();
+        let dump_threads = match self.family() {
+            ServerFamily::Mysql if self.v().mysql_at_least(8, 0, 22) => {
+                "SELECT ID, HOST FROM performance_schema.processlist \
+                 WHERE COMMAND LIKE 'Binlog Dump%'"
+            }
+            ServerFamily::Mysql | ServerFamily::Mariadb => {
+                "SELECT ID, HOST FROM information_schema.PROCESSLIST \
+                 WHERE COMMAND LIKE 'Binlog Dump%'"
+            }
+        };
+        SemiSyncFollow {
+            dump_threads,
+            kill_prefix: "KILL CONNECTION",
+            source_enabled: format!("SELECT @@GLOBAL.{}", n.source_enabled),
+            on: format!("SET GLOBAL {} = ON", n.source_enabled),
+            off: format!("SET GLOBAL {} = OFF", n.source_enabled),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,6 +288,25 @@ mod tests {
         let off = d("9.7.4").semi_sync_running_values(false, 1000);
         assert_eq!(off[0], ("rpl_semi_sync_source_enabled", "OFF".into()));
         assert_eq!(off.len(), 2);
+    }
+
+    #[test]
+    fn follow_reads_the_processlist_the_version_has() {
+        let my = d("9.7.4").semi_sync_follow();
+        assert!(my.dump_threads.contains("performance_schema.processlist"));
+        assert_eq!(my.off, "SET GLOBAL rpl_semi_sync_source_enabled = OFF");
+        let old = d("8.0.21").semi_sync_follow();
+        assert!(old.dump_threads.contains("information_schema.PROCESSLIST"));
+        let maria = d("10.11.18-MariaDB").semi_sync_follow();
+        assert!(maria
+            .dump_threads
+            .contains("information_schema.PROCESSLIST"));
+        assert_eq!(maria.on, "SET GLOBAL rpl_semi_sync_master_enabled = ON");
+        for r in [my, old, maria] {
+            for t in [r.dump_threads, &r.source_enabled, &r.on, &r.off] {
+                assert!(!t.contains(['"', '$', '`', '\\']), "{t}");
+            }
+        }
     }
 
     #[test]

@@ -41,8 +41,14 @@ impl Dialect {
     /// 10.3.3; on MySQL the names are `loose-` prefixed: its plugins are registered by
     /// `INSTALL PLUGIN` (bootstrap's `semi-sync` step), not `plugin-load-add`, and a
     /// server that starts before they are ignores the lines instead of refusing to start
-    /// (`dialect/semi_sync.rs` says why).
-    pub fn semi_sync_options(&self, timeout_ms: u32) -> anyhow::Result<Vec<(String, String)>> {
+    /// (`dialect/semi_sync.rs` says why). Where the source side follows the VIP
+    /// ([`Self::semi_sync_source_follows_vip`]) the file turns it off: a server starts
+    /// fenced, as a passive node, and the fence agent turns it on while it holds the VIP.
+    pub fn semi_sync_options(
+        &self,
+        timeout_ms: u32,
+        source_follows_vip: bool,
+    ) -> anyhow::Result<Vec<(String, String)>> {
         let v = self.v();
         if !self.semi_sync_supported() {
             anyhow::bail!(
@@ -57,6 +63,9 @@ impl Dialect {
         let n = self.semi_sync_names();
         let values = self.semi_sync_running_values(true, timeout_ms);
         let value = |name: &str| {
+            if source_follows_vip && name == n.source_enabled {
+                return "OFF".to_string();
+            }
             values
                 .iter()
                 .find(|(k, _)| *k == name)
@@ -99,11 +108,11 @@ mod tests {
 
     #[test]
     fn semi_sync_option_names_follow_the_version() {
-        let maria = d("10.11.18-MariaDB").semi_sync_options(500).unwrap();
+        let maria = d("10.11.18-MariaDB").semi_sync_options(500, false).unwrap();
         assert!(maria.contains(&("rpl_semi_sync_master_timeout".into(), "500".into())));
         assert!(maria.contains(&("rpl_semi_sync_master_wait_no_slave".into(), "OFF".into())));
         assert!(!maria.iter().any(|(k, _)| k.contains("plugin")));
-        let my84 = d("8.4.2").semi_sync_options(1000).unwrap();
+        let my84 = d("8.4.2").semi_sync_options(1000, false).unwrap();
         assert_eq!(
             my84[0],
             ("loose-rpl_semi_sync_source_enabled".into(), "ON".into())
@@ -113,12 +122,23 @@ mod tests {
             "OFF".into()
         )));
         assert!(!my84.iter().any(|(k, _)| k.contains("plugin")));
-        let my57 = d("5.7.44-log").semi_sync_options(1000).unwrap();
+        let my57 = d("5.7.44-log").semi_sync_options(1000, false).unwrap();
         assert!(my57.contains(&(
             "loose-rpl_semi_sync_master_wait_point".into(),
             "AFTER_SYNC".into()
         )));
-        assert!(d("10.2.44-MariaDB").semi_sync_options(1000).is_err());
+        assert!(d("10.2.44-MariaDB").semi_sync_options(1000, false).is_err());
+        // Following the VIP, a (re)starting server's source side is off: the agent turns
+        // it on while the node holds the VIP.
+        let follows = d("9.7.4").semi_sync_options(1000, true).unwrap();
+        assert_eq!(
+            follows[0],
+            ("loose-rpl_semi_sync_source_enabled".into(), "OFF".into())
+        );
+        assert_eq!(
+            follows[1],
+            ("loose-rpl_semi_sync_replica_enabled".into(), "ON".into())
+        );
     }
 
     #[test]

@@ -241,6 +241,19 @@ pub fn render_check_script(inv: &Inventory, os: &OsTarget) -> Result<String> {
     render(CHECK_SCRIPT_TEMPLATE, &ctx)
 }
 
+/// How long the fence agent's verdict waits for the peer's server to answer before it
+/// treats the peer's replica as gone and kills its dump thread (docs/failover.md,
+/// "Semi-synchronous replication"). Off the takeover's path (the new holder is writable,
+/// asynchronously, meanwhile), so it can be generous: a live server on the LAN answers
+/// in milliseconds, but on a host at a load of 30 starting the client alone took longer
+/// than 0.15 s (seen on the lab: a live replica's connection killed).
+pub const PEER_PROBE_S: f64 = 1.0;
+
+/// How long after its fence a passive node turns the source side of semi-sync off (not at
+/// once: on MySQL that statement stalls new connections and global-variable reads for up
+/// to a second, and a planned switchover still reads the old holder just after it).
+pub const PASSIVE_SOURCE_OFF_AFTER_S: u64 = 5;
+
 /// Renders the write fence agent keepalived runs as `vrrp_notify_fifo_script` (the same
 /// on both nodes; its SQL from `dialect`), installed by bootstrap's `fence-agent` step
 /// with `writes: vip-holder`.
@@ -265,6 +278,33 @@ pub fn render_fence_agent(inv: &Inventory, dialect: &Dialect, option_file: &str)
     ctx.insert("unfence_sql", &dialect.unfence_sql());
     ctx.insert("read_only_sql", &dialect.read_only_sql());
     ctx.insert("replica_status_sql", &dialect.replica_status_sql());
+    // The source side of semi-sync follows the VIP (`ss_holder`, `ss_passive`).
+    let semi_sync = dialect.semi_sync_source_follows_vip(inv.mysql.semi_sync, inv.writes);
+    ctx.insert("semi_sync", &semi_sync);
+    let follow = dialect.semi_sync_follow();
+    // The agent passes these (and the unfence, after an optional first statement) in
+    // double quotes.
+    let unfence = dialect.unfence_sql();
+    for text in [
+        follow.dump_threads,
+        follow.kill_prefix,
+        &follow.source_enabled,
+        &follow.on,
+        &follow.off,
+    ]
+    .into_iter()
+    .chain(unfence.iter().map(String::as_str))
+    {
+        check_token("fence agent statement", text, "\"$`\\")?;
+    }
+    ctx.insert("dump_threads_sql", follow.dump_threads);
+    ctx.insert("kill_sql", follow.kill_prefix);
+    ctx.insert("source_enabled_sql", &follow.source_enabled);
+    ctx.insert("semi_sync_on_sql", &follow.on);
+    ctx.insert("semi_sync_off_sql", &follow.off);
+    ctx.insert("port", &inv.mysql.port);
+    ctx.insert("peer_probe_s", &PEER_PROBE_S);
+    ctx.insert("passive_off_after_s", &PASSIVE_SOURCE_OFF_AFTER_S);
     render(FENCE_AGENT_TEMPLATE, &ctx)
 }
 

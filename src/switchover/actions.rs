@@ -44,6 +44,14 @@ pub(super) fn fence(cluster: &Cluster, state: &PairState, i: usize) -> Result<()
 
 pub(super) fn unfence(cluster: &Cluster, state: &PairState, i: usize) -> Result<()> {
     let d = &state.nodes[i].dialect;
+    // Semi-sync's source side first, where it follows the VIP: the peer's server is up
+    // (a switchover's precondition), so the first commit is acknowledged, not async.
+    // Should it fail, the fence agent turns it on at its next reconciliation (1 s).
+    if let Some(on) = &state.nodes[i].semi_sync_on {
+        if let Err(e) = exec_all(&cluster.nodes[i], std::slice::from_ref(on)) {
+            crate::log_eprintln!("{e:#} (the fence agent turns it on within a second)");
+        }
+    }
     exec_all(&cluster.nodes[i], &d.unfence_sql())
 }
 

@@ -48,6 +48,9 @@ pub struct NodeState {
     pub hold_present: bool,
     /// MySQL with `gtid_mode = ON`: the catch-up is waited for and proved by GTID set.
     pub gtid_on: bool,
+    /// The statement that turns the source side of semi-sync on, where it follows the
+    /// VIP (the fence agent keeps it off on the passive node): run before the unfence.
+    pub semi_sync_on: Option<String>,
 }
 
 /// Both nodes, in inventory order.
@@ -145,6 +148,9 @@ fn node_state(node: &NodeHandle, inv: &Inventory) -> Result<NodeState> {
             .is_some_and(|c| c.contains(files::VIP_TAKE_TRACK_NAME)),
         hold_present: run(node, files::HOLD_PROBE)?.trim() == "present",
         gtid_on: gtid_executed(node, &dialect)?.is_some(),
+        semi_sync_on: dialect
+            .semi_sync_source_follows_vip(inv.mysql.semi_sync, inv.writes)
+            .then(|| dialect.semi_sync_follow().on),
         dialect,
     })
 }
@@ -453,6 +459,7 @@ mod tests {
             conf_has_take: true,
             hold_present: false,
             gtid_on: false,
+            semi_sync_on: None,
         }
     }
 

@@ -119,6 +119,7 @@ fn node_checks_judge_values() {
     let read = |values: &[(&str, Option<&str>)]| {
         Some(mysqld::SemiSyncRead {
             io_running: true,
+            source_side: mysqld::SourceSide::Both,
             names: d.semi_sync_names(),
             values: values
                 .iter()
@@ -179,6 +180,28 @@ fn node_checks_judge_values() {
     let c = mysqld::semi_sync_from("db1", "db2", read(&no_plugin));
     assert_eq!(verdict(&c), ("semi-sync", false, Severity::Error));
     assert!(c.detail.contains("plugins are not loaded"), "{}", c.detail);
+    // The source side following the VIP (`writes: vip-holder`): off on the passive node
+    // passes; off on the holder warns and says who turns it on.
+    let side = |side, values: &[(&str, Option<&str>)]| {
+        read(values).map(|mut r| {
+            r.source_side = side;
+            r
+        })
+    };
+    let mut passive = healthy;
+    passive[0].1 = Some("OFF");
+    passive[2].1 = Some("OFF");
+    let c = mysqld::semi_sync_from("db1", "db2", side(mysqld::SourceSide::Passive, &passive));
+    assert!(c.ok, "{}", c.detail);
+    assert!(c.detail.contains("follows the VIP"), "{}", c.detail);
+    let c = mysqld::semi_sync_from("db1", "db2", side(mysqld::SourceSide::Holder, &passive));
+    assert_eq!(verdict(&c), ("semi-sync", false, Severity::Warning));
+    assert!(
+        c.detail.contains("the fence agent turns it on"),
+        "{}",
+        c.detail
+    );
+    assert!(mysqld::semi_sync_from("db1", "db2", side(mysqld::SourceSide::Holder, &healthy)).ok);
     assert!(access::access_users_from("db1", &["'app'@'%'".into()], &[]).ok);
     assert!(!access::access_users_from("db1", &[], &["x".into()]).ok);
 }

@@ -215,11 +215,20 @@ pub fn check(node: &NodeHandle, inv: &Inventory, d: &Dialect, target: &OsTarget)
         .map(|(_, k)| *k)
         .collect();
     let skip_keys = ["slave_skip_errors", "replica_skip_errors"];
+    // Where semi-sync's source side follows the VIP the fence agent sets it at run time
+    // (the file's OFF is for the next start) and `semi-sync` checks it against the VIP.
+    let agent_owned = d
+        .semi_sync_source_follows_vip(inv.mysql.semi_sync, inv.writes)
+        .then(|| d.semi_sync_names().source_enabled);
     // (variable, wanted, the option names that set it), from every rendered setting.
     let mut expected: Vec<(String, Wanted, Vec<String>)> = Vec::new();
     for (key, value) in &wanted {
         let key = key.as_str();
-        if NOT_VARIABLES.contains(&key) || multi.contains(&key) || skip_keys.contains(&key) {
+        if NOT_VARIABLES.contains(&key)
+            || multi.contains(&key)
+            || skip_keys.contains(&key)
+            || agent_owned == Some(key)
+        {
             continue;
         }
         let value = value.clone().unwrap_or_else(|| "ON".into());

@@ -26,6 +26,7 @@ TAKEOVER=/run/mhactl/fence-takeover
 EVENTS=/run/mhactl/fence-events
 events=$(wc -l 2>/dev/null < "$EVENTS") || events=0   # lines in $EVENTS (kept across agent restarts)
 CLIENT=$(command -v mariadb || command -v mysql)
+ADMIN=$(command -v mariadb-admin || command -v mysqladmin)
 role=""            # last keepalived state of our instance ("" until the first line)
 waiting_since=""   # when we started waiting for the SQL thread to catch up
 warned=""
@@ -50,9 +51,9 @@ fence() {
 }
 
 # One client run for all statements: each run costs a process and a login, and this
-# one is on the failover's critical path.
+# one is on the failover's critical path. $1: a statement to run first (or nothing).
 unfence() {
-    sql 'SET GLOBAL super_read_only = OFF; SET GLOBAL read_only = OFF' || { log "unfence failed: SET GLOBAL super_read_only = OFF; SET GLOBAL read_only = OFF"; return 1; }
+    sql "${1:+$1; }SET GLOBAL super_read_only = OFF; SET GLOBAL read_only = OFF" || { log "unfence failed: ${1:+$1; }SET GLOBAL super_read_only = OFF; SET GLOBAL read_only = OFF"; return 1; }
 }
 
 # Wall clock with microseconds in $NOW: bash 5's EPOCHREALTIME costs no process (this is
@@ -104,6 +105,113 @@ caught_up() {
         behind_bytes=$((read_pos - exec_pos))
     [ -n "$read_file" ] && [ "$read_file" = "$exec_file" ] && [ "$read_pos" = "$exec_pos" ]
 }
+# Semi-synchronous replication: the source side follows the VIP. A commit waits for the
+# peer's acknowledgement only where the source side is on: on while this node holds the
+# VIP, off on the passive node. Why: a source keeps counting a replica whose server
+# crashed until its dump thread next sends (a hung or cut-off one much longer), killing
+# that thread takes effect only after about a second (the acknowledgement receiver's
+# poll), and switching the source side off stalls every new connection for as long
+# (measured on MySQL 9.7); a new holder whose source side was on made its first commits
+# wait out the whole timeout (+1 s on the write gap after kill-mysqld). So a new holder
+# starts with it off and becomes writable at once; a background job (the verdict) lists
+# its dump threads and asks each replica's server (up to 1 s): when all
+# answer, the source side goes on (with the unfence when the verdict is ready by then,
+# otherwise as soon as it is); a thread whose server does not answer is killed, and the
+# node stays asynchronous (nobody is there to acknowledge) until the peer's replica is
+# back. `ping` exits 0 when a server answers at all, "Access denied" included (there is
+# no account for this probe: an authentication failure does not count towards the
+# peer's max_connect_errors, a dropped handshake would).
+ss_on=""          # 1 once this agent turned the source side on for the VIP holder
+ss_killed=""      # dump threads this agent killed, until the server dropped them
+ss_off_due=""     # SECONDS when a passive node turns its source side off; "done" after
+ss_pid=""         # the verdict started on MASTER, in the background
+SS_FILE=/run/mhactl/semi-sync-verdict
+
+peer_answers() {
+    [ -n "$ADMIN" ] || return 0
+    timeout 1 "$ADMIN" --no-defaults --connect-timeout=1 --host="$1" \
+        --port=3307 --user=mhactl_probe ping >/dev/null 2>&1
+}
+
+# Prints `killed ID` for each dump thread whose replica's server does not answer (it is
+# killed) or that was killed before and is still there, then `on` when none is left, or
+# `stale`. Nothing when the threads cannot be read.
+ss_verdict() {
+    local threads id host stale=""
+    threads=$(sql "SELECT ID, HOST FROM performance_schema.processlist WHERE COMMAND LIKE 'Binlog Dump%'") || return 0
+    while read -r id host; do
+        case $id in ''|*[!0-9]*) continue ;; esac
+        case " $ss_killed " in
+            *" $id "*) stale=1; echo "killed $id"; continue ;;
+        esac
+        peer_answers "${host%:*}" && continue
+        stale=1
+        echo "killed $id"
+        sql "KILL CONNECTION $id" >/dev/null &&
+            log "VIP holder: the server at ${host%:*} does not answer: its replica's dump thread $id killed, commits asynchronous until it is back"
+    done <<<"$threads"
+    if [ -n "$stale" ]; then echo stale; else echo on; fi
+}
+
+# On MASTER: the verdict in the background, while the takeover checks the catch-up.
+ss_start() {
+    rm -f "$SS_FILE"
+    { ss_verdict > "$SS_FILE.new" && mv -f "$SS_FILE.new" "$SS_FILE"; } &
+    ss_pid=$!
+}
+
+# Takes the verdict of the background job: remembers the killed threads; 0 when the
+# source side may go on, 1 when not, 2 while the job still runs (or was only started
+# now): the reconciliation never waits for a probe.
+ss_take_verdict() {
+    local v="" line
+    if [ -z "$ss_pid" ]; then
+        ss_start
+        return 2
+    fi
+    kill -0 "$ss_pid" 2>/dev/null && return 2
+    wait "$ss_pid" 2>/dev/null
+    ss_pid=""
+    [ -r "$SS_FILE" ] && v=$(<"$SS_FILE")
+    ss_killed=""
+    while read -r line; do
+        case $line in
+            "killed "*) ss_killed="$ss_killed ${line#killed }" ;;
+            on) return 0 ;;
+        esac
+    done <<<"$v"
+    return 1
+}
+
+# A writable VIP holder whose source side is not on yet: on once the verdict allows.
+# Asked every 0.1 s while a probe runs, then at each reconciliation.
+ss_holder() {
+    ss_off_due=""
+    [ -z "$ss_on" ] || return 0
+    ss_take_verdict
+    case $? in
+        0) sql 'SET GLOBAL rpl_semi_sync_source_enabled = ON' && ss_on=1 ;;
+        2) tick=0.1 ;;
+    esac
+}
+
+# The passive node: source side off, 5 s after the fence, in the background.
+ss_passive() {
+    ss_on=""
+    ss_killed=""
+    # A verdict still probing finishes on its own (its kills only make the peer's replica
+    # connect again); one that finished is reaped.
+    if [ -n "$ss_pid" ] && ! kill -0 "$ss_pid" 2>/dev/null; then
+        wait "$ss_pid" 2>/dev/null
+        ss_pid=""
+    fi
+    [ "$ss_off_due" != done ] || return 0
+    [ -n "$ss_off_due" ] || ss_off_due=$((SECONDS + 5))
+    [ "$SECONDS" -ge "$ss_off_due" ] || return 0
+    ss_off_due=done
+    { [ "$(sql "SELECT @@GLOBAL.rpl_semi_sync_source_enabled")" != 1 ] || sql 'SET GLOBAL rpl_semi_sync_source_enabled = OFF'; } >/dev/null 2>&1 &
+}
+
 
 # One keepalived line: our instance's state becomes the role; BACKUP, FAULT and STOP fence.
 handle_line() {
@@ -118,6 +226,7 @@ handle_line() {
         # The health check may have put the VIP in the draining set when this node's
         # server hung a moment ago (check-mysql.sh); holding the VIP again, it serves.
         nft flush set ip mhactl draining >/dev/null 2>&1 &
+        ss_start
     fi
     case $state in
         BACKUP|FAULT|STOP) log "$state: fencing"; fence ;;
@@ -175,11 +284,13 @@ reconcile() {
         warned=""
         takeover_at=""
         [ "$ro" = 1 ] || { log "not the VIP holder: fencing"; fence; }
+        [ "$ro" = 1 ] && ss_passive
         # keepalived said MASTER and the VIP is not up yet: look again soon (for a while).
         [ "$role" = MASTER ] && [ $((SECONDS - master_since)) -lt 3 ] && tick=0.1
         return 0
     fi
-    [ "$ro" = 0 ] && return 0
+    [ "$ro" = 0 ] && { ss_holder; return 0; }
+    ss_on=""
     # A read-only VIP holder: a takeover begins (its first sight of the VIP is its start).
     local first=""
     [ -n "$takeover_at" ] || { stamp; takeover_at=$NOW; first=1; }
@@ -187,7 +298,14 @@ reconcile() {
     caught_up && ok=1
     [ -z "$first" ] || backlog=$behind_bytes
     if [ -n "$ok" ]; then
-        if unfence; then
+        local first=""
+        # The source side on in the same client run as the unfence, when the verdict
+        # allows: the first commit is acknowledged by the peer, or waits for nobody.
+        ss_take_verdict && first='SET GLOBAL rpl_semi_sync_source_enabled = ON'
+        if unfence "$first"; then
+            # Still probing: writable now (the source side is off, no commit waits), on as
+            # soon as the verdict allows.
+            if [ -n "$first" ]; then ss_on=1; else tick=0.1; fi
             stamp
             record_takeover "$NOW"
             log "VIP holder and caught up: writable (held the VIP read-only since $takeover_at)"

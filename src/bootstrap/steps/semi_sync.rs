@@ -11,6 +11,8 @@
 //!
 //! Runs after `replication` (the replica exists) and `replication-tls`; `server-config`
 //! only writes the option file's semi-sync lines (`dialect::OptionPath::FileOnly`).
+//! With `writes: vip-holder` the source side follows the VIP (the fence agent keeps it on
+//! on the holder only; docs/failover.md): this step leaves it alone on the passive node.
 
 use super::shared::Ctx;
 use crate::dialect::Dialect;
@@ -63,12 +65,22 @@ impl Operation for SemiSync {
                 "off (mysql.semi_sync: false); the semi-sync plugins are not loaded".into(),
             ));
         }
-        let sets: Vec<(&'static str, String)> = d
+        // Where the source side follows the VIP, the fence agent switches it (on while
+        // the node holds the VIP, off a moment after its fence): this step sets it only
+        // on the VIP holder, so that the pair is complete when bootstrap ends.
+        let follows = d.semi_sync_source_follows_vip(on, inv.writes);
+        let agent_owns = follows && !facts::holds_vip(node, inv)?;
+        let wanted: Vec<(&'static str, String)> = d
             .semi_sync_running_values(on, timeout)
             .into_iter()
+            .filter(|(k, _)| !(agent_owns && *k == names.source_enabled))
+            .collect();
+        let sets: Vec<(&'static str, String)> = wanted
+            .iter()
             .filter(|(k, want)| {
                 !value(k).is_some_and(|now| crate::dialect::same_running_value(&now, want))
             })
+            .cloned()
             .collect();
         let io_running = replica_io_running(node)?;
         let replica_acks = status_on(node, names.replica_status)?;
@@ -79,7 +91,16 @@ impl Operation for SemiSync {
             return Ok(Plan::Noop(if on {
                 format!(
                     "on: commits wait up to {timeout} ms for the peer (AFTER_SYNC, no wait \
-                     while no semi-sync replica is connected); {}",
+                     while no semi-sync replica is connected){}; {}",
+                    match (follows, agent_owns) {
+                        (false, _) => "",
+                        (true, false) => {
+                            ", the source side on this VIP holder (the fence agent switches it)"
+                        }
+                        (true, true) => {
+                            ", the source side left to the fence agent on this passive node"
+                        }
+                    },
                     if replica_acks {
                         "this node's replica acknowledges"
                     } else {
@@ -122,11 +143,7 @@ impl Operation for SemiSync {
             ));
         }
         // After installing, every wanted value is set (the plugin's defaults are not ours).
-        let sets = if on && plugins_missing {
-            d.semi_sync_running_values(on, timeout)
-        } else {
-            sets
-        };
+        let sets = if on && plugins_missing { wanted } else { sets };
         if !sets.is_empty() {
             let statements = sets
                 .iter()

@@ -94,9 +94,9 @@ pub(super) fn actions_succeed(t: &FakeTransport, sql: &FakeSql) {
         // mhactl's own writes on a fenced node (MySQL), the fence agent's account
         "SET GLOBAL super_read_only = ",
         "CREATE USER 'mhactl_fence'@'localhost'",
-        "GRANT SYSTEM_VARIABLES_ADMIN, REPLICATION CLIENT ON *.* TO 'mhactl_fence'",
-        "GRANT SUPER, REPLICATION CLIENT ON *.* TO 'mhactl_fence'",
-        "GRANT READ_ONLY ADMIN, REPLICA MONITOR ON *.* TO 'mhactl_fence'",
+        "GRANT SYSTEM_VARIABLES_ADMIN, REPLICATION CLIENT, PROCESS, CONNECTION_ADMIN ON *.* TO 'mhactl_fence'",
+        "GRANT SUPER, REPLICATION CLIENT, PROCESS ON *.* TO 'mhactl_fence'",
+        "GRANT READ_ONLY ADMIN, REPLICA MONITOR, PROCESS, CONNECTION ADMIN, REPLICATION MASTER ADMIN ON *.* TO 'mhactl_fence'",
         // semi-sync (on by default): MySQL's plugins, the variables
         "INSTALL PLUGIN rpl_semi_sync_",
         "SET GLOBAL rpl_semi_sync_",
@@ -525,11 +525,11 @@ pub(super) fn after_planning(s: &Scenario, step: &str, i: usize, t: &FakeTranspo
                         Some(leak(&format!(
                             "GRANT {} ON *.* TO `mhactl_fence`@`localhost`",
                             if s.mariadb() {
-                                "READ_ONLY ADMIN, SLAVE MONITOR"
+                                "PROCESS, READ_ONLY ADMIN, SLAVE MONITOR, CONNECTION ADMIN, REPLICATION MASTER ADMIN"
                             } else if s.server_version.starts_with("5.7") {
-                                "SUPER, REPLICATION CLIENT"
+                                "PROCESS, SUPER, REPLICATION CLIENT"
                             } else {
-                                "REPLICATION CLIENT"
+                                "PROCESS, REPLICATION CLIENT"
                             }
                         ))),
                     )],
@@ -539,7 +539,7 @@ pub(super) fn after_planning(s: &Scenario, step: &str, i: usize, t: &FakeTranspo
                         vec![(
                             "Grants",
                             Some(
-                                "GRANT SYSTEM_VARIABLES_ADMIN ON *.* TO `mhactl_fence`@`localhost`",
+                                "GRANT CONNECTION_ADMIN,SYSTEM_VARIABLES_ADMIN ON *.* TO `mhactl_fence`@`localhost`",
                             ),
                         )]
                     },

@@ -66,7 +66,12 @@ pub const SEMI_SYNC: CheckKind = CheckKind {
     name: "semi-sync",
     severity: Severity::Error,
     scope: Scope::Node,
-    reads: &[Fact::GlobalStatus, Fact::Variables, Fact::ReplicaStatus],
+    reads: &[
+        Fact::GlobalStatus,
+        Fact::Variables,
+        Fact::ReplicaStatus,
+        Fact::Addresses,
+    ],
     when: When::Always,
     run: Run::Sql {
         check: |c| Some(semi_sync(c)),
@@ -206,6 +211,18 @@ fn semi_sync(c: &SqlCtx) -> Result<Check> {
     // A replica whose IO thread does not run acknowledges nothing, whatever its status
     // variable still says (it keeps ON until the thread restarts).
     let io_running = matches!(c.replica(), Ok(Some(r)) if r.io_running);
+    let source_side = if c
+        .dialect
+        .semi_sync_source_follows_vip(true, c.host.inv.writes)
+    {
+        if facts::holds_vip(node, c.host.inv)? {
+            SourceSide::Holder
+        } else {
+            SourceSide::Passive
+        }
+    } else {
+        SourceSide::Both
+    };
     Ok(semi_sync_from(
         n,
         peer,
@@ -213,6 +230,7 @@ fn semi_sync(c: &SqlCtx) -> Result<Check> {
             names,
             values,
             io_running,
+            source_side,
         }),
     ))
 }
@@ -225,6 +243,20 @@ pub struct SemiSyncRead {
     pub values: Vec<(String, Option<String>)>,
     /// This node's replica IO thread runs.
     pub io_running: bool,
+    /// Where the source side should be on.
+    pub source_side: SourceSide,
+}
+
+/// Where semi-sync's source side is on (`dialect::Dialect::semi_sync_source_follows_vip`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceSide {
+    /// On both nodes (`writes: both`: no fence agent switches it).
+    Both,
+    /// This node holds the VIP: on (the fence agent turns it on as it takes the VIP).
+    Holder,
+    /// This node is passive: off (the agent turns it off a moment after the fence), and
+    /// its commits (only replicated ones) need no acknowledgement.
+    Passive,
 }
 
 /// `semi-sync`: `None` when the inventory turns it off. Not enabled (no plugin, a switch
@@ -236,6 +268,7 @@ pub fn semi_sync_from(n: &str, peer: &str, read: Option<SemiSyncRead>) -> Check 
         names,
         values,
         io_running,
+        source_side,
     }) = read
     else {
         return SEMI_SYNC.pass(
@@ -261,10 +294,11 @@ pub fn semi_sync_from(n: &str, peer: &str, read: Option<SemiSyncRead>) -> Check 
             ),
         );
     }
-    let off: Vec<&str> = [names.source_enabled, names.replica_enabled]
-        .into_iter()
-        .filter(|k| !on(k))
-        .collect();
+    let required: &[&str] = match source_side {
+        SourceSide::Both => &[names.source_enabled, names.replica_enabled],
+        SourceSide::Holder | SourceSide::Passive => &[names.replica_enabled],
+    };
+    let off: Vec<&str> = required.iter().copied().filter(|k| !on(k)).collect();
     if !off.is_empty() {
         return SEMI_SYNC.fail(
             n,
@@ -287,8 +321,20 @@ pub fn semi_sync_from(n: &str, peer: &str, read: Option<SemiSyncRead>) -> Check 
     // With no semi-sync replica connected the next commit does not wait (wait_no_slave
     // OFF), even while the status still reads ON: no commit has switched it yet.
     let clients: u64 = get(names.clients).and_then(|v| v.parse().ok()).unwrap_or(0);
-    let source = on(names.source_status) && clients > 0;
     let replica = on(names.replica_status) && io_running;
+    if source_side == SourceSide::Passive && replica {
+        return SEMI_SYNC.pass(
+            n,
+            format!(
+                "{} ON; the source side follows the VIP ({} {} on this passive node){since}",
+                names.replica_status,
+                names.source_enabled,
+                shown(names.source_enabled)
+            ),
+        );
+    }
+    let source = source_side == SourceSide::Passive
+        || (on(names.source_enabled) && on(names.source_status) && clients > 0);
     if source && replica {
         return SEMI_SYNC.pass(
             n,
@@ -302,7 +348,16 @@ pub fn semi_sync_from(n: &str, peer: &str, read: Option<SemiSyncRead>) -> Check 
         );
     }
     let mut what = Vec::new();
-    if !source {
+    if !source && !on(names.source_enabled) {
+        // Only where the source side follows the VIP (otherwise an error above).
+        what.push(format!(
+            "commits on {n}, the VIP holder, do not wait for {peer}: {} OFF (the fence agent \
+             turns it on once every replica connected to {n} answers; it keeps it off while \
+             {peer}'s server does not, and kills that replica's stale connection): a crash of \
+             {n} now can lose acknowledged writes {peer} does not have",
+            names.source_enabled
+        ));
+    } else if !source {
         what.push(format!(
             "commits on {n} do not wait for {peer} ({} {}, {} {}): a crash of {n} now can \
              lose acknowledged writes {peer} does not have",
