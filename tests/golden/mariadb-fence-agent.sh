@@ -95,12 +95,18 @@ caught_up() {
     st=$("$CLIENT" --defaults-extra-file=/etc/mysql/mhactl-fence.cnf --connect-timeout=2 --vertical \
         -e 'SHOW REPLICA STATUS') || return 1
     [ -z "$st" ] && { behind_bytes=0; return 0; }
-    val() { printf '%s\n' "$st" | sed -n -E "s/^ *($1): (.*)$/\2/p" | head -n 1; }
-    local read_file read_pos exec_file exec_pos
-    read_file=$(val 'Master_Log_File|Source_Log_File')
-    read_pos=$(val 'Read_Master_Log_Pos|Read_Source_Log_Pos')
-    exec_file=$(val 'Relay_Master_Log_File|Relay_Source_Log_File')
-    exec_pos=$(val 'Exec_Master_Log_Pos|Exec_Source_Log_Pos')
+    # Parsed without a process: this is on the failover's critical path, and a dozen
+    # sed runs cost 0.2 s on a loaded host (seen on the lab).
+    local line read_file="" read_pos="" exec_file="" exec_pos=""
+    while IFS= read -r line; do
+        line=${line#"${line%%[! ]*}"}
+        case $line in
+            "Master_Log_File: "*|"Source_Log_File: "*) : "${read_file:=${line#*: }}" ;;
+            "Read_Master_Log_Pos: "*|"Read_Source_Log_Pos: "*) : "${read_pos:=${line#*: }}" ;;
+            "Relay_Master_Log_File: "*|"Relay_Source_Log_File: "*) : "${exec_file:=${line#*: }}" ;;
+            "Exec_Master_Log_Pos: "*|"Exec_Source_Log_Pos: "*) : "${exec_pos:=${line#*: }}" ;;
+        esac
+    done <<<"$st"
     [ "$read_file" = "$exec_file" ] && [ -n "$read_pos" ] && [ -n "$exec_pos" ] &&
         behind_bytes=$((read_pos - exec_pos))
     [ -n "$read_file" ] && [ "$read_file" = "$exec_file" ] && [ "$read_pos" = "$exec_pos" ]
