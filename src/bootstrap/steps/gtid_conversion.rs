@@ -49,9 +49,15 @@ pub(super) enum Move {
     StrictMode,
 }
 
-/// What is left to do on a node in state `s`, in order (empty: converted).
+/// What is left to do on a node in state `s`, in order (empty: converted, or nothing to
+/// convert). Without a replica there is nothing: in a real run the `replication` step
+/// before this one has configured it, so only a dry run gets here, with the restart
+/// `server-config` plans still to apply the option file's GTID lines.
 pub(super) fn moves(s: &NodeGtid) -> Vec<Move> {
     let mut out = Vec::new();
+    if s.replica.is_none() {
+        return out;
+    }
     if s.domain != Some(s.want_domain) {
         out.push(Move::Domain(s.want_domain));
     }
@@ -95,6 +101,11 @@ impl Operation for GtidConversion {
     fn name(&self) -> &'static str {
         "gtid-conversion"
     }
+    /// A conversion's dry run follows `server-config`'s pending write of the GTID lines
+    /// (file only): the plan reads the running state, which that write leaves as it is.
+    fn plans_past_pending_changes(&self) -> bool {
+        true
+    }
     fn plan(&self, cluster: &Cluster, i: usize) -> Result<Plan> {
         let inv = &self.0.inv;
         let node = &cluster.nodes[i];
@@ -126,6 +137,13 @@ impl Operation for GtidConversion {
             replica: history.map(|h| h.gtid),
         };
         let todo = moves(&s);
+        if s.replica.is_none() {
+            return Ok(Plan::Noop(
+                "no replica configured yet: the replication step starts it by GTID, the option \
+                 file sets the domain and strict mode"
+                    .into(),
+            ));
+        }
         if todo.is_empty() {
             return Ok(Plan::Noop(format!(
                 "by GTID: {}",
@@ -304,6 +322,8 @@ mod tests {
         // The option file written, the server not converted: only what differs.
         assert_eq!(moves(&state(2, file, true)), [Move::ConvertReplica]);
         assert_eq!(moves(&state(0, gtid, true)), [Move::Domain(2)]);
+        // No replica yet (a dry run of a new pair): the option file's restart sets it all.
+        assert!(moves(&state(0, None, false)).is_empty());
         // An unreadable domain is set.
         let mut unknown = state(2, gtid, true);
         unknown.domain = None;
