@@ -17,7 +17,7 @@
 use super::shared::Ctx;
 use crate::engine::{file_diff, Action, Change, Cluster, Operation, Plan};
 use crate::facts;
-use crate::replication_confirm::{confirm_replication, SourceEndpoint, CONFIRM_TIMEOUT};
+use crate::replication_confirm::SourceEndpoint;
 use anyhow::{anyhow, Result};
 use std::sync::Arc;
 
@@ -173,7 +173,10 @@ impl Operation for GtidConversion {
                          executed"
                     ));
                     actions.push(convert_replica());
-                    actions.push(confirm(SourceEndpoint::of_node(inv, i)));
+                    actions.push(super::replication::confirm_as(
+                        SourceEndpoint::of_node(inv, i),
+                        "gtid-conversion",
+                    ));
                 }
                 Move::StrictMode => {
                     let sql = d
@@ -263,21 +266,6 @@ fn convert_replica() -> Action {
                     "{n}: gtid-conversion: the replica positions by GTID but did not start"
                 ))),
             }
-        }),
-    )
-}
-
-/// The bounded confirmation that the converted replica runs and catches up.
-fn confirm(source: SourceEndpoint) -> Action {
-    Action::Custom(
-        format!(
-            "confirm within {} s that the IO and SQL threads run and the replica executed up to \
-             {}'s binary log position read after the start",
-            CONFIRM_TIMEOUT.as_secs(),
-            source.peer
-        ),
-        Box::new(move |cluster: &Cluster, i| {
-            confirm_replication(cluster, i, &source, "gtid-conversion", CONFIRM_TIMEOUT).map(|_| ())
         }),
     )
 }
