@@ -8,7 +8,7 @@
 //! explicit `positioning: gtid` converts it online under a writer through the VIP
 //! (MariaDB). Writes go to the VIP holder only.
 
-use crate::support::{converged_rows, mhactl, mhactl_json, text, Lab, Scenario};
+use crate::support::{converged_rows, mhactl, mhactl_json, mhactl_ok, text, Lab, Scenario};
 
 /// `SHOW REPLICA STATUS` on `node`, one `Column: value` per line.
 fn replica_status(lab: &Lab, node: &str) -> String {
@@ -209,7 +209,8 @@ fn gtid_pair_switches_over_and_rebuilds_by_gtid(lab: Lab) {
 /// A pair built by hand the runbook's way (file and position) is kept as it is while
 /// `replication.positioning` is unset (verify calls GTIDs "not used"); asking for `gtid`
 /// converts it online under a writer through the VIP: a dry run shows the conversion and
-/// changes nothing; bootstrap converts without restarting a server or moving the VIP, no
+/// changes nothing; a run limited to node-a leaves it half-way (verify says what to run
+/// for node-b) and the next run finishes it; without restarting a server or moving the VIP, no
 /// write fails and every acknowledged one is on both nodes; both replicas then position
 /// by GTID (one domain per node, strict mode), verify passes and a re-run changes nothing.
 fn a_file_position_pair_is_kept_then_converted_online_under_a_writer(lab: Lab) {
@@ -269,6 +270,23 @@ fn a_file_position_pair_is_kept_then_converted_online_under_a_writer(lab: Lab) {
     let watch = crate::rolling::VipWatch::start(&lab, holder);
     let writer = crate::rolling::Writer::start(&lab.addr(100));
     std::thread::sleep(std::time::Duration::from_secs(2));
+    // Converted on node-a only first (`--limit`, as a run stopped half-way would leave
+    // it): verify names node-b's file/position replica and what to run.
+    mhactl_ok(&["bootstrap", &inv, "--limit", "node-a", "--no-progress"]);
+    let half: Vec<serde_json::Value> = gtid_checks(&inv)
+        .into_iter()
+        .filter(|c| c["node"] == "node-b")
+        .collect();
+    assert!(
+        half.len() == 1
+            && half[0]["ok"] == false
+            && half[0]["detail"]
+                .as_str()
+                .unwrap()
+                .contains("`mhactl bootstrap` converts it online"),
+        "half-way: {half:?}"
+    );
+    // The whole run finishes the conversion where it stopped.
     let started = std::time::Instant::now();
     let converted = lab.bootstrap_ok();
     let took = started.elapsed();
