@@ -64,8 +64,9 @@ pub enum Resolve {
 /// by file and position (so the rest of the run keeps the pair as it is). Unless `mode`
 /// is [`Resolve::Report`], refuses (exit 2) an explicit `gtid` the pair cannot have: a
 /// server without GTID positioning; a running file/position replica that this command
-/// does not convert (MySQL, or any command but bootstrap); a file/position replica
-/// whose thread stopped on an error (converting it needs the position it executed).
+/// does not convert (MySQL, or any command but bootstrap); a pair with `writes: both`
+/// (see below); a file/position replica whose thread stopped on an error (converting it
+/// needs the position it executed).
 /// Nodes that do not answer SQL are skipped.
 pub fn resolve(inv: &mut Inventory, cluster: &Cluster, mode: Resolve) -> Result<()> {
     let strict = mode != Resolve::Report;
@@ -107,6 +108,17 @@ pub fn resolve(inv: &mut Inventory, cluster: &Cluster, mode: Resolve) -> Result<
                 "replication.positioning: gtid: {n} replicates by binary log file and position; \
                  run `mhactl bootstrap` first, which converts the pair to GTIDs online, or set \
                  replication.positioning: file"
+            )));
+        }
+        // Sessions opened before the conversion keep writing in domain 0 until they
+        // reconnect: with both nodes writable, two of them can log the same sequence
+        // number there, which strict mode then stops replication on.
+        if inv.writes == crate::inventory::WriteMode::Both {
+            return Err(refuse(format!(
+                "replication.positioning: gtid: {n} replicates by binary log file and position \
+                 and the pair takes writes on both nodes (writes: both): sessions opened before \
+                 a conversion keep writing in GTID domain 0 on both nodes, which \
+                 gtid_strict_mode stops replication on; convert with writes: vip-holder"
             )));
         }
         // The conversion positions the replica at what it executed: a replica stopped on

@@ -135,6 +135,19 @@ fn an_explicit_gtid_is_refused_where_the_pair_cannot_have_it() {
         "{e}"
     );
     assert_eq!(exit(&e), 2);
+    // Not with both nodes writable (their old sessions share domain 0).
+    let mut both = inventory(gtid);
+    both.writes = crate::inventory::WriteMode::Both;
+    let e = resolve(
+        &mut both,
+        &pair(MARIADB, Some("No"), true),
+        Resolve::Convert,
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("(writes: both)") && exit(&e) == 2,
+        "{e}"
+    );
     // A broken replica is not converted.
     let e = resolve(&mut inv, &broken_pair(), Resolve::Convert).unwrap_err();
     assert!(
