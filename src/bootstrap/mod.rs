@@ -125,7 +125,12 @@ pub(crate) fn run_steps(
     if ok_connect && crate::interrupt::requested().is_none() {
         let cluster = cluster.expect("connected");
         let mut inv = inv;
-        crate::positioning::resolve(&mut inv, &cluster, true)?;
+        // Only bootstrap converts a file/position pair (its `gtid-conversion` step).
+        let mode = match run.command {
+            "bootstrap" => crate::positioning::Resolve::Convert,
+            _ => crate::positioning::Resolve::Refuse,
+        };
+        crate::positioning::resolve(&mut inv, &cluster, mode)?;
         before(&cluster, &inv)?;
         let mut ctx = steps::Ctx::new(inv, secrets);
         ctx.limit = run.limit;

@@ -23,8 +23,8 @@
 //! `replica_control` (binary log and replica thread statements, status parsing),
 //! `replication` (re-pointing a replica), `accounts` (users, grants, `sql_log_bin` off/on,
 //! the temporary root password), `server_options` (my.cnf option names), `dumps` (the dump
-//! tool's binary log position), `gtid`, `durability`, `fencing` (read_only fence and
-//! unfence), `option_changes` (which changed option needs a restart and which is set with
+//! tool's binary log position), `gtid`, `gtid_conversion` (a running file/position pair
+//! converted to GTIDs online), `durability`, `fencing` (read_only fence and unfence), `option_changes` (which changed option needs a restart and which is set with
 //! `SET GLOBAL`), `switchover` (position wait, long transactions, sessions to end, the
 //! canary row), `isolate` (failover-test's local writers), `insecure_defaults`, `queries` (text
 //! that is the same everywhere) and `probe` (failover's write probe). Callers outside
@@ -41,6 +41,7 @@ mod fencing;
 mod flavor;
 mod grants;
 mod gtid;
+mod gtid_conversion;
 mod health;
 mod insecure_defaults;
 mod isolate;

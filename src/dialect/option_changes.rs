@@ -95,6 +95,11 @@ impl Dialect {
         let Some(value) = value else {
             return OptionPath::Restart;
         };
+        if self.gtid_conversion_option(key) {
+            return OptionPath::FileOnly(
+                "the gtid-conversion step sets the running value (SET GLOBAL, no restart)",
+            );
+        }
         if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
             return OptionPath::Restart;
         }
@@ -102,6 +107,20 @@ impl Dialect {
             OptionPath::SetGlobal
         } else {
             OptionPath::Restart
+        }
+    }
+
+    /// MariaDB's GTID options, which bootstrap's `gtid-conversion` step sets on the running
+    /// server in the order an online conversion needs (the domain before the replica
+    /// switches, strict mode last: src/dialect/gtid_conversion.rs); a restart would apply
+    /// strict mode before the replica positions by GTID. MySQL's `gtid_mode` moves one
+    /// step at a time and is not converted online: it restarts.
+    fn gtid_conversion_option(&self, key: &str) -> bool {
+        match self.family() {
+            crate::inventory::ServerFamily::Mariadb => {
+                matches!(key, "gtid_domain_id" | "gtid_strict_mode")
+            }
+            crate::inventory::ServerFamily::Mysql => false,
         }
     }
 
@@ -279,6 +298,35 @@ mod tests {
             assert_eq!(
                 d.option_change_path(false, "mysqld_safe", "log_error", Some("/x")),
                 OptionPath::Restart
+            );
+        }
+    }
+
+    /// MariaDB's GTID lines are written without a restart (the `gtid-conversion` step sets
+    /// them in order); MySQL's `gtid_mode` still restarts (no online conversion); a removed
+    /// line restarts (the compiled-in default).
+    #[test]
+    fn gtid_options_are_the_conversion_steps_on_mariadb_only() {
+        let maria = d("10.11.18-MariaDB");
+        for (key, value) in [("gtid_domain_id", "2"), ("gtid_strict_mode", "ON")] {
+            assert!(
+                matches!(
+                    maria.option_change_path(true, "mysqld", key, Some(value)),
+                    OptionPath::FileOnly(_)
+                ),
+                "{key}"
+            );
+            assert_eq!(
+                maria.option_change_path(true, "mysqld", key, None),
+                OptionPath::Restart
+            );
+        }
+        let mysql = d("8.4.3");
+        for (key, value) in [("gtid_mode", "ON"), ("enforce_gtid_consistency", "ON")] {
+            assert_eq!(
+                mysql.option_change_path(true, "mysqld", key, Some(value)),
+                OptionPath::Restart,
+                "{key}"
             );
         }
     }

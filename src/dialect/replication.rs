@@ -208,7 +208,7 @@ impl Dialect {
     /// `MASTER_USE_GTID=slave_pos` (not `current_pos`: the position is what it applied
     /// from its source, never what it wrote itself; MariaDB KB, "GTID"), MySQL
     /// `SOURCE_AUTO_POSITION=1` (`MASTER_AUTO_POSITION` before 8.0.23).
-    fn use_gtid_option(&self) -> &'static str {
+    pub(super) fn use_gtid_option(&self) -> &'static str {
         match self.family() {
             ServerFamily::Mariadb => "MASTER_USE_GTID=slave_pos",
             ServerFamily::Mysql if self.v().mysql_at_least(8, 0, 23) => "SOURCE_AUTO_POSITION=1",

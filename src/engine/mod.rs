@@ -94,6 +94,14 @@ pub trait Operation: Send + Sync {
     fn cluster_wide(&self) -> bool {
         false
     }
+    /// `true` for a step whose plan reads only running state that the changes earlier
+    /// steps plan leave as it is (bootstrap's `gtid-conversion`, after `server-config`
+    /// writes option lines without a restart): a dry run plans it even while an earlier
+    /// step has a change pending on the node, so its diff is shown; a plan that fails
+    /// there is reported skipped, as the step would be otherwise.
+    fn plans_past_pending_changes(&self) -> bool {
+        false
+    }
 }
 
 /// What happened to one step on one node.
@@ -225,8 +233,8 @@ fn run_inner(
             None => &cluster.nodes[..],
         };
         let step = |node: &NodeHandle| {
-            let skip = dry_run && pending[node.index];
-            run_step(cluster, op.as_ref(), node, dry_run, skip, observer)
+            let pending_here = dry_run && pending[node.index];
+            run_step(cluster, op.as_ref(), node, dry_run, pending_here, observer)
         };
         let step_reports: Vec<StepReport> = if in_order {
             nodes.iter().map(step).collect()
@@ -259,20 +267,24 @@ fn run_step(
     op: &dyn Operation,
     node: &NodeHandle,
     dry_run: bool,
-    skip: bool,
+    pending: bool,
     observer: &dyn Observer,
 ) -> StepReport {
     let started = Instant::now();
     observer.started(&node.name, op.name());
-    let (status, detail, diff) = if skip {
+    let depends = || {
         (
             StepStatus::Skipped,
             "depends on changes planned by earlier steps".to_string(),
             None,
         )
+    };
+    let (status, detail, diff) = if pending && !op.plans_past_pending_changes() {
+        depends()
     } else {
         match apply_step(cluster, op, node, dry_run, observer) {
             Ok((status, detail, diff)) => (status, detail, diff),
+            Err(_) if pending => depends(),
             Err(err) => (StepStatus::Failed, format!("{err:#}"), None),
         }
     };
@@ -523,6 +535,43 @@ mod tests {
         );
         assert!(reports[0].detail.contains("echo ***"));
         assert_eq!(reports[1].status, StepStatus::Unchanged);
+    }
+
+    /// In a dry run, a step after a pending change is skipped, unless it plans past
+    /// pending changes: then it is planned (or skipped when its plan fails).
+    #[test]
+    fn a_dry_run_plans_past_pending_changes_only_where_the_step_says_so() {
+        struct Past(bool);
+        impl Operation for Past {
+            fn name(&self) -> &'static str {
+                "past"
+            }
+            fn plan(&self, _: &Cluster, _: usize) -> Result<Plan> {
+                match self.0 {
+                    true => Ok(Plan::Noop("planned".into())),
+                    false => Err(anyhow::anyhow!("no server yet")),
+                }
+            }
+            fn plans_past_pending_changes(&self) -> bool {
+                true
+            }
+        }
+        let ops = [
+            counter(0, 1, false),
+            counter(1, 1, false),
+            Box::new(Past(true)),
+        ];
+        let r = run(&cluster(), &ops, true, &Silent);
+        let of = |step: usize, node: usize| &r[step * 2 + node];
+        assert_eq!(of(1, 0).status, StepStatus::Skipped, "{r:?}");
+        assert_eq!(of(1, 1).status, StepStatus::Unchanged, "{r:?}");
+        assert_eq!(of(2, 0).detail, "planned", "{r:?}");
+        let ops = [counter(0, 0, false), Box::new(Past(false))];
+        let r = run(&cluster(), &ops, true, &Silent);
+        assert!(
+            r[2..].iter().all(|x| x.status == StepStatus::Skipped),
+            "{r:?}"
+        );
     }
 
     #[test]

@@ -101,7 +101,7 @@ pub fn run(args: &ReinitArgs, global: &GlobalArgs) -> Result<ExitCode> {
     };
     // How the pair positions, read before the node's data (and its replica) is gone.
     let mut inv = inv;
-    crate::positioning::resolve(&mut inv, &cluster, true)?;
+    crate::positioning::resolve(&mut inv, &cluster, crate::positioning::Resolve::Refuse)?;
     let say = |line: &str| {
         if !global.quiet {
             crate::log_eprintln!("reinit: {line}");

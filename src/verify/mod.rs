@@ -264,7 +264,7 @@ fn with_positioning(
 ) -> inventory::Inventory {
     let mut inv = inv.clone();
     // Not strict: verify reports a pair that differs from the inventory, it never refuses.
-    let _ = crate::positioning::resolve(&mut inv, cluster, false);
+    let _ = crate::positioning::resolve(&mut inv, cluster, crate::positioning::Resolve::Report);
     inv
 }
 

@@ -5,10 +5,10 @@
 //! rebuilt node then takes writes as the VIP holder and the pair stays healthy (its new
 //! GTIDs do not collide with the ones it had before the rebuild), and verify reports an
 //! errant transaction. A pair built by hand by file and position is kept that way, and an
-//! explicit `positioning: gtid` on it is refused before anything changes. Writes go to the
-//! VIP holder only.
+//! explicit `positioning: gtid` converts it online under a writer through the VIP
+//! (MariaDB). Writes go to the VIP holder only.
 
-use crate::support::{converged_rows, mhactl, mhactl_json, text, Lab, Scenario};
+use crate::support::{converged_rows, mhactl, mhactl_json, mhactl_ok, text, Lab, Scenario};
 
 /// `SHOW REPLICA STATUS` on `node`, one `Column: value` per line.
 fn replica_status(lab: &Lab, node: &str) -> String {
@@ -206,43 +206,17 @@ fn gtid_pair_switches_over_and_rebuilds_by_gtid(lab: Lab) {
     );
 }
 
-/// A pair built by hand the runbook's way (file and position) is kept as it is: with
-/// `replication.positioning` unset verify calls GTIDs "not used" and passes; asking for
-/// `gtid` is refused before any step changes anything (online conversion is not
-/// implemented), naming the node and what to do.
-fn a_file_position_pair_is_kept_and_an_explicit_gtid_refused(lab: Lab) {
+/// A pair built by hand the runbook's way (file and position) is kept as it is while
+/// `replication.positioning` is unset (verify calls GTIDs "not used"); asking for `gtid`
+/// converts it online under a writer through the VIP: a dry run shows the conversion and
+/// changes nothing; a run limited to node-a leaves it half-way (verify says what to run
+/// for node-b) and the next run finishes it; without restarting a server or moving the VIP, no
+/// write fails and every acknowledged one is on both nodes; both replicas then position
+/// by GTID (one domain per node, strict mode), verify passes and a re-run changes nothing.
+fn a_file_position_pair_is_kept_then_converted_online_under_a_writer(lab: Lab) {
     crate::replication::runbook_pair(&lab);
     let inv = lab.inventory();
-    let original = std::fs::read_to_string(&inv).unwrap();
-    std::fs::write(
-        &inv,
-        format!("{original}replication:\n  positioning: gtid\n"),
-    )
-    .unwrap();
-    let before = lab.ssh_ok("node-a", "ls /etc/mysql/mariadb.conf.d/");
-    let out = mhactl(&["bootstrap", &inv, "--no-progress"]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    let all = text(&out);
-    assert!(
-        all.contains(
-            "replication.positioning: gtid: node-a replicates by binary log file and position"
-        ),
-        "{all}"
-    );
-    assert_eq!(
-        lab.ssh_ok("node-a", "ls /etc/mysql/mariadb.conf.d/"),
-        before,
-        "bootstrap wrote a file before refusing"
-    );
-    for node in ["node-a", "node-b"] {
-        let status = replica_status(&lab, node);
-        assert!(
-            status.lines().any(|l| l.trim() == "Using_Gtid: No"),
-            "{node} was changed:\n{status}"
-        );
-    }
     // Unset: the pair is checked as the file/position pair it is.
-    std::fs::write(&inv, &original).unwrap();
     let gtid = gtid_checks(&inv);
     assert!(
         gtid.len() == 2
@@ -250,6 +224,109 @@ fn a_file_position_pair_is_kept_and_an_explicit_gtid_refused(lab: Lab) {
                 && c["detail"].as_str().unwrap().starts_with("not used: ")),
         "{gtid:?}"
     );
+    // bootstrap (positioning unset) takes the pair over and keeps it by file and position.
+    crate::rolling::bootstrap_with_app_user(&lab);
+    let by_file = |when: &str| {
+        for node in ["node-a", "node-b"] {
+            let status = replica_status(&lab, node);
+            assert!(
+                status.lines().any(|l| l.trim() == "Using_Gtid: No"),
+                "{when}: {node}:\n{status}"
+            );
+        }
+    };
+    by_file("after the takeover");
+    let (holder, _) = lab.vip_holder();
+    lab.root_sql(
+        holder,
+        "CREATE DATABASE rolling; \
+         CREATE TABLE rolling.t (id INT AUTO_INCREMENT PRIMARY KEY, seq BIGINT NOT NULL)",
+    );
+    let original = std::fs::read_to_string(&inv).unwrap();
+    std::fs::write(
+        &inv,
+        format!("{original}replication:\n  positioning: gtid\n"),
+    )
+    .unwrap();
+
+    // The dry run shows each node's conversion and changes nothing.
+    let out = mhactl(&["bootstrap", &inv, "--dry-run", "--no-progress"]);
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    for want in [
+        "convert to GTID positioning online (no restart)",
+        "+Using_Gtid = Slave_Pos",
+        "+gtid_strict_mode = ON",
+    ] {
+        assert!(all.contains(want), "dry run lacks {want:?}:\n{all}");
+    }
+    by_file("after the dry run");
+
+    let uptime = |n: &str| -> u64 {
+        let out = lab.root_sql(n, "SHOW GLOBAL STATUS LIKE 'Uptime'");
+        out.split_whitespace().last().unwrap().parse().unwrap()
+    };
+    let uptimes = [uptime("node-a"), uptime("node-b")];
+    let watch = crate::rolling::VipWatch::start(&lab, holder);
+    let writer = crate::rolling::Writer::start(&lab.addr(100));
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    // Converted on node-a only first (`--limit`, as a run stopped half-way would leave
+    // it): verify names node-b's file/position replica and what to run.
+    mhactl_ok(&["bootstrap", &inv, "--limit", "node-a", "--no-progress"]);
+    let half: Vec<serde_json::Value> = gtid_checks(&inv)
+        .into_iter()
+        .filter(|c| c["node"] == "node-b")
+        .collect();
+    assert!(
+        half.len() == 1
+            && half[0]["ok"] == false
+            && half[0]["detail"]
+                .as_str()
+                .unwrap()
+                .contains("`mhactl bootstrap` converts it online"),
+        "half-way: {half:?}"
+    );
+    // The whole run finishes the conversion where it stopped.
+    let started = std::time::Instant::now();
+    let converted = lab.bootstrap_ok();
+    let took = started.elapsed();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let (acked, errors) = writer.stop();
+    let (samples, wrong, holders) = watch.stop();
+    eprintln!("conversion bootstrap took {took:?}; {acked} writes acknowledged:\n{converted}");
+    assert!(converted.contains("gtid-conversion"), "{converted}");
+    assert!(
+        errors.is_empty(),
+        "writes failed during the conversion: {errors:?}"
+    );
+    assert!(acked > 20, "only {acked} writes acknowledged");
+    let count = converged_rows(&lab, "SELECT COUNT(*) FROM rolling.t", 1, Lab::root_sql);
+    assert_eq!(count.trim(), acked.to_string(), "acknowledged writes lost");
+    assert!(
+        samples >= 5 && wrong.is_empty(),
+        "{samples} samples, {wrong:?}"
+    );
+    assert_eq!(holders, vec![holder], "the VIP moved");
+    let after = [uptime("node-a"), uptime("node-b")];
+    assert!(
+        after[0] >= uptimes[0] && after[1] >= uptimes[1],
+        "a server restarted: {uptimes:?} → {after:?}"
+    );
+
+    assert_positions_by_gtid(&lab, "after the conversion");
+    for (node, domain) in [("node-a", "1"), ("node-b", "2")] {
+        let v = lab.root_sql(
+            node,
+            "SELECT @@GLOBAL.gtid_domain_id, @@GLOBAL.gtid_strict_mode",
+        );
+        assert_eq!(v.trim(), format!("{domain}\t1"), "{node}");
+    }
+    // Replication by GTID carries new writes both ways' checks: rows written now arrive.
+    write_on_holder(&lab, 1, 20);
+    rows(&lab, 20);
+    assert_verify_gtid(&lab, "after the conversion");
+    let again = lab.bootstrap_ok();
+    assert!(again.contains(" 0 changed"), "{again}");
 }
 
 fn gtid_pair_switches_over_and_rebuilds_by_gtid_mariadb(lab: Lab) {
@@ -266,6 +343,6 @@ pub fn scenarios() -> Vec<Scenario> {
     vec![
         scenario!(gtid_pair_switches_over_and_rebuilds_by_gtid_mariadb),
         scenario!(gtid_pair_switches_over_and_rebuilds_by_gtid_mysql).flavor("mysql"),
-        scenario!(a_file_position_pair_is_kept_and_an_explicit_gtid_refused),
+        scenario!(a_file_position_pair_is_kept_then_converted_online_under_a_writer),
     ]
 }

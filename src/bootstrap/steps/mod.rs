@@ -12,6 +12,7 @@ pub(super) mod data_directory;
 pub(super) mod detect_os;
 pub(super) mod fence_agent;
 pub(super) mod firewall;
+pub(super) mod gtid_conversion;
 pub(super) mod install_packages;
 #[cfg(test)]
 mod install_packages_tests;
@@ -82,6 +83,7 @@ pub fn all(ctx: Arc<Ctx>) -> Vec<Box<dyn Operation>> {
         Box::new(server_config::ServerConfig(ctx.clone())),
         Box::new(replication_user::ReplicationUser(ctx.clone())),
         Box::new(replication::Replication(ctx.clone())),
+        Box::new(gtid_conversion::GtidConversion(ctx.clone())),
         Box::new(replication_tls::ReplicationTls(
             ctx.clone(),
             replication_tls::Phase::AfterReplication,

@@ -423,6 +423,11 @@ fn tls_sql(
 
 /// The bounded confirmation after every start or change.
 fn confirm(source: SourceEndpoint) -> Action {
+    confirm_as(source, "replication")
+}
+
+/// [`confirm`] for step `step` (named in its messages): also `gtid-conversion`'s.
+pub(super) fn confirm_as(source: SourceEndpoint, step: &'static str) -> Action {
     Action::Custom(
         format!(
             "confirm within {} s that the IO and SQL threads run and the replica executed up to \
@@ -431,7 +436,7 @@ fn confirm(source: SourceEndpoint) -> Action {
             source.peer
         ),
         Box::new(move |cluster: &Cluster, i| {
-            confirm_replication(cluster, i, &source, "replication", CONFIRM_TIMEOUT).map(|_| ())
+            confirm_replication(cluster, i, &source, step, CONFIRM_TIMEOUT).map(|_| ())
         }),
     )
 }

@@ -472,6 +472,17 @@ pub(super) fn after_planning(s: &Scenario, step: &str, i: usize, t: &FakeTranspo
                 "@@GLOBAL.character_set_server",
                 vec![vec![("value", Some("utf8mb4"))]],
             );
+            if s.mariadb() {
+                // The restart applied the file's GTID lines (a new pair by GTID).
+                sql.on(
+                    "@@GLOBAL.gtid_domain_id",
+                    vec![vec![("value", Some(leak(&id)))]],
+                );
+                sql.on(
+                    "@@GLOBAL.gtid_strict_mode",
+                    vec![vec![("value", Some("1"))]],
+                );
+            }
             let with = crate::os::with_include_line(s.my_cnf, "!includedir /etc/my.cnf.d");
             t.on("if [ -e /etc/my.cnf ]", 0, &with);
             if s.custom_paths() {

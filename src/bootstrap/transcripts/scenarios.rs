@@ -96,7 +96,7 @@ pub(super) fn replica_status_8(peer: &'static str) -> Rows {
 }
 
 /// MariaDB 10.11's `SHOW REPLICA STATUS`: the statement is new (10.5.1), the columns
-/// keep their old names.
+/// keep their old names. A new pair's replica positions by GTID (`Using_Gtid`).
 pub(super) fn replica_status_mariadb(peer: &'static str) -> Rows {
     vec![vec![
         ("Slave_IO_State", Some("Waiting for master to send event")),
@@ -122,7 +122,7 @@ pub(super) fn replica_status_mariadb(peer: &'static str) -> Rows {
         ("Master_SSL_Allowed", Some("No")),
         ("Master_SSL_CA_File", Some("")),
         ("Master_SSL_Verify_Server_Cert", Some("No")),
-        ("Using_Gtid", Some("No")),
+        ("Using_Gtid", Some("Slave_Pos")),
     ]]
 }
 

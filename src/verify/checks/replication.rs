@@ -257,9 +257,15 @@ fn gtid(c: &SqlCtx) -> Result<Check> {
     let positions = history.as_ref().map(|h| h.gtid.clone());
     let not_gtid = |what: String| {
         if wanted {
+            // What to run: bootstrap converts where the flavor converts online.
+            let fix = if d.converts_to_gtid_online() {
+                "`mhactl bootstrap` converts it online"
+            } else {
+                "mhactl does not convert it online: set replication.positioning: file"
+            };
             GTID.fail(
                 n,
-                format!("{what}, but replication.positioning wants GTIDs for this pair"),
+                format!("{what}, but replication.positioning wants GTIDs for this pair; {fix}"),
             )
         } else {
             GTID.pass(n, format!("not used: {what} (replication.positioning: file, or an existing file/position pair)"))
@@ -300,7 +306,10 @@ fn gtid(c: &SqlCtx) -> Result<Check> {
                 {
                     GTID.fail(
                         n,
-                        format!("{detail}: mhactl wants Slave_Pos with strict mode ON"),
+                        format!(
+                            "{detail}: mhactl wants Slave_Pos with strict mode ON (a conversion \
+                             stopped half-way: `mhactl bootstrap` finishes it online)"
+                        ),
                     )
                 } else {
                     GTID.pass(n, detail)
