@@ -265,6 +265,15 @@ pub fn render_fence_agent(inv: &Inventory, dialect: &Dialect, option_file: &str)
     ctx.insert("unfence_sql", &dialect.unfence_sql());
     ctx.insert("read_only_sql", &dialect.read_only_sql());
     ctx.insert("replica_status_sql", &dialect.replica_status_sql());
+    // Tickle ACKs (issue 17): the peer's client list and the script that ends its wait.
+    ctx.insert("clients_sql", &dialect.client_list_sql());
+    ctx.insert("clients_file", crate::os::client_list::CLIENTS_PATH);
+    ctx.insert("tickle_path", crate::os::client_list::TICKLE_PATH);
+    ctx.insert("mysql_port", &inv.mysql.port);
+    ctx.insert(
+        "clients_cnf",
+        &crate::os::client_list::option_file_beside(option_file),
+    );
     render(FENCE_AGENT_TEMPLATE, &ctx)
 }
 
