@@ -176,6 +176,16 @@ fn start_in(dir: PathBuf) -> Agent {
         &format!("CLIENTS={}/clients", dir.display()),
         1,
     );
+    let record_line = format!(
+        "TICKLE_RECORD={}",
+        mhactl::os::client_list::TICKLE_RECORD_PATH
+    );
+    assert!(script.contains(&record_line), "{script}");
+    let script = script.replacen(
+        &record_line,
+        &format!("TICKLE_RECORD={}/tickle-last", dir.display()),
+        1,
+    );
     write(&dir.join("agent"), &script);
     let fifo = dir.join("fifo");
     assert!(Command::new("mkfifo")
@@ -549,6 +559,13 @@ fn a_takeover_tickles_the_clients_the_peer_had() {
     assert_eq!(
         tickled(),
         "args 192.168.50.100 3306\n10.0.0.5 41000\n10.0.0.6 42000\n"
+    );
+    let record = || fs::read_to_string(d.join("tickle-last")).unwrap_or_default();
+    wait_for("the tickle recorded", 2, || !record().is_empty());
+    assert!(
+        record().ends_with(" 2 connections, 4 segments\n"),
+        "{}",
+        record()
     );
     // Holding the VIP, it polls no more; a MASTER line again tickles nobody.
     std::thread::sleep(Duration::from_millis(1500));

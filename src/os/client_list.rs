@@ -12,6 +12,20 @@ use std::net::Ipv4Addr;
 /// whole (a temporary file renamed) once a second while this node does not hold the VIP.
 pub const CLIENTS_PATH: &str = "/run/mhactl/peer-clients";
 
+/// The fence agent's record of its last tickle: `<epoch seconds> <the script's output>`
+/// (`N connections, M segments`, or its error), overwritten at each takeover.
+pub const TICKLE_RECORD_PATH: &str = "/run/mhactl/tickle-last";
+
+/// Prints [`TICKLE_RECORD_PATH`] and the list it tickled (nothing when no takeover
+/// tickled since boot).
+pub fn read_tickle_command() -> String {
+    format!(
+        "cat {} 2>/dev/null; cat {}.used 2>/dev/null; true",
+        shell_quote(TICKLE_RECORD_PATH),
+        shell_quote(CLIENTS_PATH)
+    )
+}
+
 /// The tickle script (root 0755, beside the fence agent).
 pub const TICKLE_PATH: &str = "/usr/local/libexec/mhactl/tickle";
 

@@ -269,6 +269,7 @@ pub fn render_fence_agent(inv: &Inventory, dialect: &Dialect, option_file: &str)
     ctx.insert("clients_sql", &dialect.client_list_sql());
     ctx.insert("clients_file", crate::os::client_list::CLIENTS_PATH);
     ctx.insert("tickle_path", crate::os::client_list::TICKLE_PATH);
+    ctx.insert("tickle_record", crate::os::client_list::TICKLE_RECORD_PATH);
     ctx.insert("mysql_port", &inv.mysql.port);
     ctx.insert(
         "clients_cnf",

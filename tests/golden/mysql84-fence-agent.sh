@@ -114,6 +114,7 @@ caught_up() {
 # peer never stalls the loop above) with /etc/mysql/mhactl-clients.cnf (the peer's address and a
 # PROCESS-only login) into /run/mhactl/peer-clients (`address port` lines, written whole).
 CLIENTS=/run/mhactl/peer-clients
+TICKLE_RECORD=/run/mhactl/tickle-last
 held_vip_at_start=""
 
 # Called once as the agent starts: notes whether the node holds the VIP already (a
@@ -153,7 +154,8 @@ peer_clients() {
 # ARPs, so the clients' answers reach this node. A tickled client whose connection is
 # already gone, or was never to the VIP, only resets the probe; one still connected to
 # the old holder through the VIP is cut off from it anyway now that the VIP is here.
-# The list is used once (renamed): a later takeover uses a fresh one.
+# The list is used once (renamed to $CLIENTS.used): a later takeover uses a fresh one.
+# /run/mhactl/tickle-last says when the last tickle ran and what it sent.
 tickle_on_takeover() {
     [ "$1" = MASTER ] || return 0
     # No line yet since this agent started (keepalived reloaded): a takeover only if the
@@ -163,8 +165,14 @@ tickle_on_takeover() {
     [ -x /usr/local/libexec/mhactl/tickle ] || { log "no /usr/local/libexec/mhactl/tickle: the old holder's clients are not tickled"; return 0; }
     {
         local out
-        out=$(/usr/local/libexec/mhactl/tickle 192.168.10.20 3307 < "$CLIENTS.used" 2>&1) &&
-            log "tickled the old holder's clients: $out" || log "tickle failed: $out"
+        stamp
+        if out=$(/usr/local/libexec/mhactl/tickle 192.168.10.20 3307 < "$CLIENTS.used" 2>&1); then
+            log "tickled the old holder's clients: $out"
+        else
+            log "tickle failed: $out"
+        fi
+        # The last tickle, for failover-test and its tests: when, and what it said.
+        printf '%s %s\n' "$NOW" "${out//$'\n'/ }" > "$TICKLE_RECORD" 2>/dev/null
     } 3<&- &
 }
 
