@@ -12,8 +12,9 @@ use std::net::Ipv4Addr;
 /// whole (a temporary file renamed) once a second while this node does not hold the VIP.
 pub const CLIENTS_PATH: &str = "/run/mhactl/peer-clients";
 
-/// The fence agent's record of its last tickle: `<epoch seconds> <the script's output>`
-/// (`N connections, M segments`, or its error), overwritten at each takeover.
+/// The fence agent's record of its last tickle: `<start> <end> <the script's output>`
+/// (epoch seconds; `N connections, M segments`, or its error), overwritten at each
+/// takeover.
 pub const TICKLE_RECORD_PATH: &str = "/run/mhactl/tickle-last";
 
 /// Prints [`TICKLE_RECORD_PATH`] and the list it tickled (nothing when no takeover
