@@ -58,8 +58,8 @@ pub fn assert_tickled(lab: &Lab, mode: &str, r: &Value, since: f64) {
     let events = lab.ssh_ok(new, "cat /run/mhactl/fence-events");
     let master: f64 = events
         .lines()
-        .filter_map(|l| l.strip_suffix(" MASTER"))
-        .last()
+        .rev()
+        .find_map(|l| l.strip_suffix(" MASTER"))
         .and_then(|t| t.parse().ok())
         .unwrap_or_else(|| panic!("{mode}: no MASTER line on {new}:\n{events}"));
     assert!(
