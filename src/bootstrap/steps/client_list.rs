@@ -103,12 +103,7 @@ impl Operation for ClientList {
                     peer.name
                 ),
                 Box::new(move |cluster: &Cluster, i| {
-                    cluster.nodes[i].with_admin_write(|sql| {
-                        for s in &statements {
-                            sql.exec(s)?;
-                        }
-                        Ok(())
-                    })?;
+                    run_admin_statements(cluster, i, &statements)?;
                     cluster.nodes[peer_index].transport.write_file(
                         Path::new(&file),
                         content.as_bytes(),
@@ -122,17 +117,9 @@ impl Operation for ClientList {
                 peer.name
             ));
         } else if !grants_ok {
-            let grant = d.client_list_account_grant_sql(&host);
-            actions.push(Action::Custom(
+            actions.push(admin_statements(
                 format!("grant PROCESS to {account} (binary log off)"),
-                Box::new(move |cluster: &Cluster, i| {
-                    cluster.nodes[i].with_admin_write(|sql| {
-                        for s in &grant {
-                            sql.exec(s)?;
-                        }
-                        Ok(())
-                    })
-                }),
+                d.client_list_account_grant_sql(&host),
             ));
             what.push(format!("grant PROCESS to {account}"));
         }
@@ -170,17 +157,9 @@ fn plan_both(
     let mut actions = Vec::new();
     let mut what = Vec::new();
     if exists {
-        let drop = d.drop_client_list_account_sql(host);
-        actions.push(Action::Custom(
+        actions.push(admin_statements(
             format!("drop {account} (binary log off)"),
-            Box::new(move |cluster: &Cluster, i| {
-                cluster.nodes[i].with_admin_write(|sql| {
-                    for s in &drop {
-                        sql.exec(s)?;
-                    }
-                    Ok(())
-                })
-            }),
+            d.drop_client_list_account_sql(host),
         ));
         what.push(format!("drop {account}"));
     }
@@ -205,4 +184,22 @@ fn plan_both(
         actions,
         diff: None,
     })
+}
+
+/// Statements through this node's admin session, which may write on a fenced server.
+fn run_admin_statements(cluster: &Cluster, i: usize, statements: &[String]) -> Result<()> {
+    cluster.nodes[i].with_admin_write(|sql| {
+        for s in statements {
+            sql.exec(s)?;
+        }
+        Ok(())
+    })
+}
+
+/// An action that runs `statements` with [`run_admin_statements`].
+fn admin_statements(what: String, statements: Vec<String>) -> Action {
+    Action::Custom(
+        what,
+        Box::new(move |cluster: &Cluster, i| run_admin_statements(cluster, i, &statements)),
+    )
 }
