@@ -42,8 +42,21 @@ case "$q" in
             *" --vertical "*) cat "$D/status" ;;
             *) echo "fake client: status without --vertical" >&2; exit 1 ;;
         esac ;;
+    "SELECT HOST, COMMAND, ID = CONNECTION_ID() FROM information_schema.PROCESSLIST")
+        # The peer's client list, as a test left it (the real client prints tabs).
+        case " $* " in
+            *"clients.cnf"*) cat "$D/processlist" ;;
+            *) echo "fake client: client list without the peer's option file" >&2; exit 1 ;;
+        esac ;;
     *) echo "fake client: no rule for $q" >&2; exit 1 ;;
 esac
+"#;
+
+/// Stands in for the tickle script: notes its arguments and the list it was given.
+const FAKE_TICKLE: &str = r#"#!/bin/sh
+D=$(dirname "$0")/..
+{ echo "args $*"; cat; } >> "$D/tickled"
+echo "2 connections, 4 segments"
 "#;
 
 const FAKE_IP: &str = r#"#!/bin/sh
@@ -102,6 +115,11 @@ fn wait_for(what: &str, timeout_s: u64, mut f: impl FnMut() -> bool) {
 fn start(name: &str) -> Agent {
     let dir = std::env::temp_dir().join(format!("mhactl-fence-{name}-{}", std::process::id()));
     let _ = fs::remove_dir_all(&dir);
+    start_in(dir)
+}
+
+/// [`start`] in a directory a test prepared (files the agent finds as it starts).
+fn start_in(dir: PathBuf) -> Agent {
     fs::create_dir_all(dir.join("bin")).unwrap();
     for (file, text) in [
         ("mariadb", FAKE_CLIENT),
@@ -112,6 +130,7 @@ fn start(name: &str) -> Agent {
             "mariadb-admin",
             "#!/bin/sh\n[ -e \"$(dirname \"$0\")/../peer_up\" ]\n",
         ),
+        ("tickle", FAKE_TICKLE),
         // The agent creates mhactl's runtime directory: not on the machine running tests.
         ("install", "#!/bin/sh\n"),
         // Never the machine's own nftables: each call is noted.
@@ -162,6 +181,34 @@ fn start(name: &str) -> Agent {
     let delay = "ss_off_due=$((SECONDS + 5))";
     assert!(script.contains(delay), "{script}");
     let script = script.replacen(delay, "ss_off_due=$((SECONDS + 1))", 1);
+    // Tickle ACKs: the peer's option file, the client list and the script, in here too
+    // (the option file exists only where a test writes it: no poll otherwise).
+    let script = script
+        .replace(
+            "/etc/mysql/mhactl-clients.cnf",
+            &format!("{}/clients.cnf", dir.display()),
+        )
+        .replace(
+            mhactl::os::client_list::TICKLE_PATH,
+            &format!("{}/bin/tickle", dir.display()),
+        );
+    let clients_line = format!("CLIENTS={}", mhactl::os::client_list::CLIENTS_PATH);
+    assert!(script.contains(&clients_line), "{script}");
+    let script = script.replacen(
+        &clients_line,
+        &format!("CLIENTS={}/clients", dir.display()),
+        1,
+    );
+    let record_line = format!(
+        "TICKLE_RECORD={}",
+        mhactl::os::client_list::TICKLE_RECORD_PATH
+    );
+    assert!(script.contains(&record_line), "{script}");
+    let script = script.replacen(
+        &record_line,
+        &format!("TICKLE_RECORD={}/tickle-last", dir.display()),
+        1,
+    );
     write(&dir.join("agent"), &script);
     let fifo = dir.join("fifo");
     assert!(Command::new("mkfifo")
@@ -591,4 +638,68 @@ fn every_rendering_is_valid_bash() {
             );
         }
     }
+}
+
+/// Issue 17's tickle ACKs: while it does not hold the VIP the agent keeps the peer's TCP
+/// clients (not its replication, not its own poll, not socket clients); taking the VIP
+/// over from BACKUP it hands them to the tickle script once, with the VIP and the port.
+#[test]
+fn a_takeover_tickles_the_clients_the_peer_had() {
+    let mut a = start("tickle");
+    let d = a.dir.clone();
+    write(
+        &d.join("processlist"),
+        "10.0.0.5:41000\tQuery\t0\n\
+         192.168.50.11:50000\tBinlog Dump GTID\t0\n\
+         localhost\tSleep\t0\n\
+         192.168.50.11:3333\tQuery\t1\n\
+         ::ffff:10.0.0.6:42000\tSleep\t0\n\
+         \tDaemon\t0\n\
+         app.example:43000\tSleep\t0\n",
+    );
+    write(&d.join("clients.cnf"), "[client]\n");
+    let clients = || fs::read_to_string(d.join("clients")).unwrap_or_default();
+    wait_for("the peer's clients listed", 4, || !clients().is_empty());
+    assert_eq!(clients(), "10.0.0.5 41000\n10.0.0.6 42000\n");
+    line(&mut a, "BACKUP");
+    write(&d.join("vip"), "");
+    line(&mut a, "MASTER");
+    let tickled = || fs::read_to_string(d.join("tickled")).unwrap_or_default();
+    wait_for("tickled on the takeover", 3, || {
+        tickled().lines().count() == 3
+    });
+    assert_eq!(
+        tickled(),
+        "args 192.168.50.100 3306\n10.0.0.5 41000\n10.0.0.6 42000\n"
+    );
+    let record = || fs::read_to_string(d.join("tickle-last")).unwrap_or_default();
+    wait_for("the tickle recorded", 2, || !record().is_empty());
+    let r = record();
+    let fields: Vec<&str> = r.splitn(3, ' ').collect();
+    assert_eq!(fields[2], "2 connections, 4 segments\n", "{r}");
+    let (start, end): (f64, f64) = (fields[0].parse().unwrap(), fields[1].parse().unwrap());
+    assert!(start <= end, "{r}");
+    // Holding the VIP, it polls no more; a MASTER line again tickles nobody.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(!d.join("clients").exists(), "polled while holding the VIP");
+    line(&mut a, "MASTER");
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(tickled().lines().count(), 3, "{}", tickled());
+}
+
+/// An agent started while its node holds the VIP (keepalived reloaded) tickles nobody on
+/// its first MASTER line: nothing was taken over.
+#[test]
+fn an_agent_restarted_on_the_vip_holder_tickles_nobody() {
+    let dir = std::env::temp_dir().join(format!("mhactl-fence-reload-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    write(&dir.join("vip"), "");
+    write(&dir.join("clients"), "10.0.0.5 41000\n");
+    let mut a = start_in(dir);
+    let d = a.dir.clone();
+    line(&mut a, "MASTER");
+    wait_for("writable on MASTER", 3, || ro(&d) == "0");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(!d.join("tickled").exists(), "tickled after a reload");
 }

@@ -3,7 +3,7 @@ one section's block in docs/benchmarks.md (the other flavors' numbers are kept).
 
 from . import markers
 from .day2 import render_isolate, render_switchover, run_isolate, run_switchover
-from .detection import render_detection, run_detection
+from .detection import merge_detection, render_detection, run_detection
 from .rolling import render_rolling, run_rolling
 
 # name: (run(bench, runs) -> result, render(data by flavor) -> markdown)
@@ -23,6 +23,8 @@ def update_doc(text, section, flavor, result):
     """text with section's block re-rendered: flavor's numbers replaced by result, the
     other flavors' numbers kept from the block's data line."""
     data = markers.data(text, section)
-    data[flavor] = result
+    # The detection section may measure some modes only: the others keep their rows.
+    data[flavor] = (merge_detection(data.get(flavor), result) if section == "detection"
+                    else result)
     body = DAY2[section][1](data) + "\n\n" + markers.data_line(section, data)
     return markers.replace(text, section, body)

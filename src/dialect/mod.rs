@@ -35,6 +35,7 @@ use anyhow::{bail, Result};
 
 mod accounts;
 pub mod adopt;
+mod client_list;
 mod dumps;
 mod durability;
 mod fencing;
@@ -58,6 +59,7 @@ mod version;
 pub use accounts::{
     account_hosts_sql, alter_own_password_sql, parse_temporary_password, TEMPORARY_PASSWORD_MARKER,
 };
+pub use client_list::CLIENT_LIST_USER;
 pub use dumps::dump_coordinates;
 pub use durability::ServerOption;
 pub use fencing::FENCE_USER;

@@ -28,6 +28,8 @@ pub const RESERVED_ACCOUNTS: &[&str] = &[
     "debian-sys-maint",
     "mhactl_pwcheck",
     "mhactl_probe",
+    // The peer's fence agent's login to this node's client list (issue 17's tickle ACKs).
+    "mhactl_clients",
     "PUBLIC",
 ];
 

@@ -305,6 +305,16 @@ pub fn render_fence_agent(inv: &Inventory, dialect: &Dialect, option_file: &str)
     ctx.insert("port", &inv.mysql.port);
     ctx.insert("peer_probe_s", &PEER_PROBE_S);
     ctx.insert("passive_off_after_s", &PASSIVE_SOURCE_OFF_AFTER_S);
+    // Tickle ACKs (issue 17): the peer's client list and the script that ends its wait.
+    ctx.insert("clients_sql", &dialect.client_list_sql());
+    ctx.insert("clients_file", crate::os::client_list::CLIENTS_PATH);
+    ctx.insert("tickle_path", crate::os::client_list::TICKLE_PATH);
+    ctx.insert("tickle_record", crate::os::client_list::TICKLE_RECORD_PATH);
+    ctx.insert("mysql_port", &inv.mysql.port);
+    ctx.insert(
+        "clients_cnf",
+        &crate::os::client_list::option_file_beside(option_file),
+    );
     render(FENCE_AGENT_TEMPLATE, &ctx)
 }
 

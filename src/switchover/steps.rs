@@ -392,6 +392,8 @@ fn end_sessions(ctx: &Ctx) -> Result<(usize, String)> {
         crate::connect::ADMIN_USER,
         ctx.inv.mysql.replication_user.as_str(),
         crate::dialect::FENCE_USER,
+        // The peer's fence agent reading this node's client list (tickle ACKs).
+        crate::dialect::CLIENT_LIST_USER,
     ];
     let rows = node.with_sql(|s| s.query(&crate::dialect::client_sessions_sql(&kept)))?;
     let mut ended = Vec::new();

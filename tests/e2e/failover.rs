@@ -15,6 +15,7 @@ fn failover_test_moves_the_vip_in_every_mode_and_loses_nothing_on_a_clean_stop(l
     let secret_values = lab.secret_values();
 
     for mode in ["stop-mysqld", "kill-mysqld", "stop-keepalived", "partition"] {
+        let since = crate::tickle::now();
         let (code, r, all_output) = failover(&lab, mode);
         for s in &secret_values {
             assert!(
@@ -46,6 +47,9 @@ fn failover_test_moves_the_vip_in_every_mode_and_loses_nothing_on_a_clean_stop(l
         assert_eq!(code, if lost == 0 { 0 } else { 1 }, "{mode}");
         if mode == "stop-mysqld" {
             assert_eq!(lost, 0, "a clean stop must lose no acknowledged write: {r}");
+        }
+        if mode == "partition" {
+            crate::tickle::assert_tickled(&lab, mode, &r, since);
         }
     }
 

@@ -256,13 +256,14 @@ fn an_unfenced_pair_converges_to_vip_holder_without_a_restart_and_back(lab: Lab)
         );
         let left = lab.ssh(
             node,
-            "test -e /usr/local/libexec/mhactl/fence-agent || test -e /etc/mysql/mhactl-fence.cnf",
+            "test -e /usr/local/libexec/mhactl/fence-agent || test -e /etc/mysql/mhactl-fence.cnf \
+             || test -e /usr/local/libexec/mhactl/tickle || test -e /etc/mysql/mhactl-clients.cnf",
         );
-        assert!(!left.status.success(), "{node}: fence files left");
+        assert!(!left.status.success(), "{node}: fence or tickle files left");
         assert_eq!(
             lab.root_sql(
                 node,
-                "SELECT COUNT(*) FROM mysql.user WHERE User = 'mhactl_fence'"
+                "SELECT COUNT(*) FROM mysql.user WHERE User IN ('mhactl_fence', 'mhactl_clients')"
             )
             .trim(),
             "0"

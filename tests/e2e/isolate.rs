@@ -56,6 +56,7 @@ fn isolate_with_the_arbiter_moves_the_vip_once_and_never_to_both_nodes(lab: Lab)
     lab.bootstrap_ok();
     let before = holder(&lab);
     let inv = lab.inventory();
+    let since = crate::tickle::now();
     let (out, r) = failover_test_json_for(&lab, "isolate", 8);
     eprintln!("isolate: {r}");
     assert_eq!(r["mode"], "isolate", "{}", text(&out));
@@ -88,9 +89,11 @@ fn isolate_with_the_arbiter_moves_the_vip_once_and_never_to_both_nodes(lab: Lab)
     assert_ne!(after, before, "the VIP went back to {before}");
     assert!(!holds_vip(&lab, before), "both nodes hold the VIP");
     assert_no_isolate_rules(&lab, "after a complete run");
+    crate::tickle::assert_tickled(&lab, "isolate", &r, since);
     // The split-brain writers' files are gone (switchover's tracked files, the state of
     // keepalived's checks and the fence agent's records stay: the arbiter probe's last
-    // answer, the detection log and its markers, the agent's transitions and takeover),
+    // answer, the detection log and its markers, the agent's transitions, takeover and
+    // tickle),
     // and (verify's probe-leftovers: any mhactl_probe account, whatever its host) their
     // accounts.
     for node in ["node-a", "node-b"] {
@@ -179,6 +182,12 @@ fn kept_in_run_dir(f: &str) -> bool {
         // reads them: issue 17's catch-up).
         "fence-events",
         "fence-takeover",
+        // The agent's copy of the peer's client list, the one its last takeover
+        // tickled, and that tickle's record (issue 17's tickle ACKs).
+        "peer-clients",
+        "peer-clients.used",
+        "peer-clients.tmp",
+        "tickle-last",
     ]
     .contains(&f)
         || (f.starts_with("detect-") && f.ends_with(".failing"))

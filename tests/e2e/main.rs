@@ -37,6 +37,7 @@ mod semisync;
 mod status;
 mod sudo;
 mod switchover;
+mod tickle;
 mod tls;
 mod verify;
 mod verify_server;

@@ -219,12 +219,87 @@ ss_passive() {
 }
 
 
+# --- Tickle ACKs (issue 17) ---------------------------------------------------------------
+# A holder cut off (partition, isolate) cannot reset its clients, and a client's request
+# in flight to it waits for TCP's retransmission (0.24, 0.72, 1.68 s after it was sent)
+# before it reaches the new holder and is reset. The new holder ends that wait itself: it
+# must know the old holder's connections before the cut, so while this node does not hold
+# the VIP it reads the holder's client list once a second (in the background: a cut-off
+# peer never stalls the loop above) with /etc/mysql/mhactl-clients.cnf (the peer's address and a
+# PROCESS-only login) into /run/mhactl/peer-clients (`address port` lines, written whole).
+CLIENTS=/run/mhactl/peer-clients
+TICKLE_RECORD=/run/mhactl/tickle-last
+held_vip_at_start=""
+
+# Called once as the agent starts: notes whether the node holds the VIP already (a
+# reload), and starts the poller.
+start_tickle() {
+    holds_vip && held_vip_at_start=1
+    poll_peer_clients 3<&- &
+}
+
+poll_peer_clients() {
+    local agent=$$ out
+    # Ends with the agent (a new agent starts its own poller). The option file may come
+    # after the agent (bootstrap writes it in the step after the agent's).
+    while kill -0 "$agent" 2>/dev/null; do
+        if [ -r /etc/mysql/mhactl-clients.cnf ] && ! holds_vip && out=$(timeout 2 "$CLIENT" --defaults-extra-file=/etc/mysql/mhactl-clients.cnf \
+                --connect-timeout=1 -N -B -e 'SELECT HOST, COMMAND, ID = CONNECTION_ID() FROM information_schema.PROCESSLIST' 2>/dev/null); then
+            printf '%s\n' "$out" | peer_clients > "$CLIENTS.tmp" && mv -f "$CLIENTS.tmp" "$CLIENTS"
+        fi
+        sleep 1
+    done
+}
+
+# The client list's rows (HOST, COMMAND, this query's own connection) as `address port`:
+# TCP clients only (a socket's `localhost` and the server's own threads have no port),
+# not the peer's replication (its binlog dump) nor this poll. MySQL may print an IPv4
+# client as an IPv4-mapped IPv6 address.
+peer_clients() {
+    awk -F '\t' '$3 == 0 && $2 !~ /^Binlog Dump/ {
+        h = $1; sub(/^::ffff:/, "", h)
+        if (h ~ /^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+:[0-9]+$/) { sub(/:/, " ", h); print h }
+    }'
+}
+
+# On MASTER after BACKUP or FAULT (a takeover; not an agent started while holding the
+# VIP): tickle the old holder's clients through the VIP, in the background (never delays
+# the unfence). keepalived writes MASTER after it added the VIP and sent its gratuitous
+# ARPs, so the clients' answers reach this node. A tickled client whose connection is
+# already gone, or was never to the VIP, only resets the probe; one still connected to
+# the old holder through the VIP is cut off from it anyway now that the VIP is here.
+# The list is used once (renamed to $CLIENTS.used): a later takeover uses a fresh one.
+# /run/mhactl/tickle-last says when the last tickle ran and what it sent.
+tickle_on_takeover() {
+    [ "$1" = MASTER ] || return 0
+    # No line yet since this agent started (keepalived reloaded): a takeover only if the
+    # node did not hold the VIP when the agent started.
+    case $2 in BACKUP|FAULT) ;; "") [ -z "$held_vip_at_start" ] || return 0 ;; *) return 0 ;; esac
+    [ -s "$CLIENTS" ] && mv -f "$CLIENTS" "$CLIENTS.used" 2>/dev/null || return 0
+    [ -x /usr/local/libexec/mhactl/tickle ] || { log "no /usr/local/libexec/mhactl/tickle: the old holder's clients are not tickled"; return 0; }
+    {
+        local out start
+        stamp
+        start=$NOW
+        if out=$(/usr/local/libexec/mhactl/tickle 192.168.10.20 3307 < "$CLIENTS.used" 2>&1); then
+            log "tickled the old holder's clients: $out"
+        else
+            log "tickle failed: $out"
+        fi
+        stamp
+        # The last tickle, for failover-test's tests: when it started and ended (its second
+        # round is 0.6 s after the first), and what the script said.
+        printf '%s %s %s\n' "$start" "$NOW" "${out//$'\n'/ }" > "$TICKLE_RECORD" 2>/dev/null
+    } 3<&- &
+}
+
 # One keepalived line: our instance's state becomes the role; BACKUP, FAULT and STOP fence.
 handle_line() {
     local kind name state _prio
     read -r kind name state _prio <<<"$1"
     [ "$kind" = INSTANCE ] || return 0
     [ "$name" = '"VI_billing"' ] || [ "$name" = 'VI_billing' ] || return 0
+    tickle_on_takeover "$state" "$role"
     role=$state
     record_event "$state"
     if [ "$state" = MASTER ]; then
@@ -361,6 +436,7 @@ if [ -r /etc/keepalived/mhactl-vip-refuse.nft ] && command -v nft >/dev/null 2>&
 fi
 # Read and write, so the FIFO never reports end-of-file while keepalived reopens it.
 exec 3<>"$FIFO" || { log "cannot open $FIFO"; fence; exit 1; }
+start_tickle
 reconcile
 # What a timed-out read got of a line so far. bash reads a FIFO byte by byte, and when
 # its timer fires in the middle of a line (a loaded host: the line was there, the agent

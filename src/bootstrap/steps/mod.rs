@@ -8,6 +8,7 @@
 pub(super) mod admin_access;
 pub mod app_users;
 pub(super) mod apparmor;
+pub(super) mod client_list;
 pub(super) mod data_directory;
 pub(super) mod detect_os;
 pub(super) mod fence_agent;
@@ -91,6 +92,7 @@ pub fn all(ctx: Arc<Ctx>) -> Vec<Box<dyn Operation>> {
         Box::new(semi_sync::SemiSync(ctx.clone())),
         Box::new(app_users::AppUsers(ctx.clone())),
         Box::new(fence_agent::FenceAgent(ctx.clone())),
+        Box::new(client_list::ClientList(ctx.clone())),
         Box::new(vip_refuse::VipRefuse(ctx.clone())),
         Box::new(keepalived::Keepalived(ctx.clone())),
         Box::new(vip_check::VipCheck(ctx.clone())),

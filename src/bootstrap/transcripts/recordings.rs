@@ -97,6 +97,8 @@ pub(super) fn actions_succeed(t: &FakeTransport, sql: &FakeSql) {
         "GRANT SYSTEM_VARIABLES_ADMIN, REPLICATION CLIENT, PROCESS, CONNECTION_ADMIN ON *.* TO 'mhactl_fence'",
         "GRANT SUPER, REPLICATION CLIENT, PROCESS ON *.* TO 'mhactl_fence'",
         "GRANT READ_ONLY ADMIN, REPLICA MONITOR, PROCESS, CONNECTION ADMIN, REPLICATION MASTER ADMIN ON *.* TO 'mhactl_fence'",
+        "CREATE USER 'mhactl_clients'@",
+        "GRANT PROCESS ON *.* TO 'mhactl_clients'@",
         // semi-sync (on by default): MySQL's plugins, the variables
         "INSTALL PLUGIN rpl_semi_sync_",
         "SET GLOBAL rpl_semi_sync_",
@@ -225,6 +227,8 @@ pub(super) fn bare_host(s: &Scenario, i: usize, t: &FakeTransport, sql: &FakeSql
         crate::bootstrap::paths::TMPFILES_PATH,
         crate::os::fence::AGENT_PATH,
         crate::os::vip_refuse::RULESET_PATH,
+        crate::os::client_list::TICKLE_PATH,
+        "/etc/mhactl-clients.cnf",
     ] {
         t.on(&format!("if [ -e {missing} ]"), 3, "");
     }
@@ -560,6 +564,20 @@ pub(super) fn after_planning(s: &Scenario, step: &str, i: usize, t: &FakeTranspo
                 .collect(),
             );
         }
+        "client-list" => {
+            // The account exists now, with PROCESS (the peer's file is kept by the fake).
+            sql.on("User = 'mhactl_clients'", vec![vec![("n", Some("1"))]]);
+            sql.on(
+                "SHOW GRANTS FOR 'mhactl_clients'",
+                vec![vec![(
+                    "Grants",
+                    Some(leak(&format!(
+                        "GRANT PROCESS ON *.* TO `mhactl_clients`@`{}`",
+                        ADDRESSES[1 - i]
+                    ))),
+                )]],
+            );
+        }
         "vip-refuse" => {
             // `nft -f` loaded the ruleset written a moment before.
             let vip = "10.0.0.100".parse().expect("the scenarios' VIP");
@@ -577,6 +595,7 @@ pub(super) fn after_planning(s: &Scenario, step: &str, i: usize, t: &FakeTranspo
             // The fence agent's account is not there yet (the rule above answers for
             // the replication account).
             sql.on("User = 'mhactl_fence'", vec![vec![("n", Some("0"))]]);
+            sql.on("User = 'mhactl_clients'", vec![vec![("n", Some("0"))]]);
             let rows = (s.replica_status)(ADDRESSES[1 - i]);
             sql.on(s.replica_status_sql(), rows);
         }
