@@ -12,6 +12,7 @@ pub(super) mod data_directory;
 pub(super) mod detect_os;
 pub(super) mod fence_agent;
 pub(super) mod firewall;
+mod gtid_history;
 pub(super) mod install_packages;
 #[cfg(test)]
 mod install_packages_tests;

@@ -52,6 +52,48 @@ fn validate_config_failure_restores_the_previous_file_without_a_restart() {
     );
 }
 
+/// `--validate-config` calls a component's variable in an option file unknown (it loads
+/// no component); when the running server does not know it either (the component is not
+/// installed), the rejection stands: the file goes back, nothing restarts.
+#[test]
+fn an_unknown_component_variable_the_server_lacks_is_still_rejected() {
+    let ctx = ctx_with("mysql:\n  flavor: mysql\n", "");
+    let c = cluster(|_, t, sql| {
+        t.on(NO_VIP.0, NO_VIP.1, NO_VIP.2);
+        sql.on("SELECT VERSION()", vec![vec![("version", Some("9.7.4"))]]);
+        as_installed(sql);
+        sql.on("@@GLOBAL.server_id", vec![vec![("value", Some("7"))]]);
+        // Neither the running values of the changed lines nor the component variable.
+        sql.on("SHOW GLOBAL VARIABLES", vec![]);
+        t.on("[ -f /etc/mysql/debian.cnf ] || exit 100", 100, "");
+        let my_cnf = "/etc/mysql/mysql.conf.d/zz-mhactl.cnf";
+        t.on(&crate::transport::write_file_script(my_cnf, 0o644), 0, "");
+        t.on(
+            "if [ -e /etc/mysql/mysql.conf.d/zz-mhactl.cnf ]",
+            0,
+            "[mysqld]\nserver_id = 7\n",
+        );
+        t.on_full(
+            "--validate-config",
+            1,
+            "",
+            "2026-11-27T10:25:10Z 0 [ERROR] [MY-000067] [Server] unknown variable 'validate_password.policy=0'.\n\
+             2026-11-27T10:25:10Z 0 [ERROR] [MY-010119] [Server] Aborting\n",
+        );
+    });
+    let plan = step_of(ctx, "server-config").plan(&c, 0).unwrap();
+    let Plan::Change(change) = plan else {
+        panic!("expected a change")
+    };
+    let action = change.actions.last().expect("an action");
+    let err = crate::engine::execute(&c, &c.nodes[0], action).unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("rejects the new /etc/mysql/mysql.conf.d/zz-mhactl.cnf (exit 1): [MY-000067] unknown variable 'validate_password.policy=0'.; the previous version was restored and mysql was not restarted"),
+        "{msg}"
+    );
+}
+
 /// The same rejection on the path without a restart (only a comment of mhactl's file
 /// changed, e.g. edited by hand, while another drop-in has an option the server does
 /// not know): the hand-edited file goes back, nothing is set or restarted, and the error
