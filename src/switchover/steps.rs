@@ -281,6 +281,12 @@ pub(super) fn switch<'a>(
         }
     };
     rec.report.captured_position = Some(captured.to_string());
+    if !ctx.opts.before_vip_move.is_empty() {
+        rec.step(ctx, "restore", || {
+            exec_all(ctx.node(new), &ctx.opts.before_vip_move)?;
+            Ok(((), format!("{n}: {}", ctx.opts.before_vip_move.join("; "))))
+        })?;
+    }
 
     // Move the VIP.
     let back = undo.push(format!("move the VIP back to {o}"), move || {
