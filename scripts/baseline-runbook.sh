@@ -25,6 +25,27 @@
 # keepalived `virtual_server` (LVS) block and its `pkill keepalived` notify script are
 # left out: the VIP itself is plain VRRP.
 #
+# MySQL (`flavor: mysql` in the lab's inventory: MySQL 9.x installed the RPM way, see
+# docs/lab.md): the runbook's MySQL 5.7 steps adapted to what 9.x accepts, each listed in
+# docs/adopt.md ("The runbook on MySQL 9.x"): runbook 1.2.2 as written (the temporary
+# password from the error log, `ALTER USER USER()`, then the validate_password policy
+# lowered, now `validate_password.policy`/`.length` of the component, by `SET GLOBAL`:
+# 5.7's `validate_password = off` in my.cnf is an unknown option that stops 9.x from
+# starting); the runbook's my.cnf is `/etc/my.cnf`, as on EL, with `expire_logs_days=7`
+# written `binlog_expire_logs_seconds=604800` (removed in 8.4); Debian's own
+# mysql.conf.d/mysqld.cnf, read after /etc/my.cnf, binds 127.0.0.1: its line is set to
+# 0.0.0.0 (EL's packaged my.cnf has none); `GRANT ... IDENTIFIED BY` is `CREATE USER` +
+# `GRANT`; `CHANGE MASTER`/`START SLAVE`/`SHOW SLAVE STATUS` are `CHANGE REPLICATION
+# SOURCE` (with `GET_SOURCE_PUBLIC_KEY=1`: the account is caching_sha2_password, 9.x has
+# no mysql_native_password)/`START REPLICA`/`SHOW REPLICA STATUS` (removed in 8.4);
+# `systemctl enable --now` instead of `service ... start` (the RPM enables mysqld; the
+# lab's daemonless systemctl reports a unit that is not enabled as neither active nor
+# inactive, where systemd says active); the runbook's `validate_password = off` in my.cnf
+# (5.7's plugin) is the component's `validate_password.policy=0` and `.length=1`, the
+# values runbook 1.2.2 sets with `SET GLOBAL`, which a restart would undo. root logs in with its password from an option file
+# (/root/e2e.cnf, mode 0600, written through stdin). `slave_skip_errors` and
+# `log_slave_updates` are kept as written: 9.x still accepts them (deprecated).
+#
 # Secrets: the passwords are read from LAB_DIR/secrets.yaml into shell variables and
 # sent to the nodes inside SQL or config text on ssh's standard input, so they are in no
 # process's argv on the control host or on the nodes. (The runbook itself types them into
@@ -54,6 +75,7 @@ vip=$(awk '/^vip:/ {v=1} v && /address:/ {sub(/.*address: */, ""); print; exit}'
 prefix=$(inv_value prefix)
 interface=$(inv_value interface)
 vrid=$(inv_value virtual_router_id)
+flavor=$(inv_value flavor)
 repl_user=${REPL_USER:-repl}
 repl_pw=$(secret replication_password)
 vrrp_pw=$(secret vrrp_password)
@@ -76,37 +98,104 @@ t0=$(( $(date +%s%N) / 1000000 ))
 
 declare -A binlog_file binlog_pos
 
+# --- what differs between the flavors (MySQL: see the header) ----------------------------
+if [ "$flavor" = mysql ]; then
+  packages="mysql-server mysql-client"
+  start_server="systemctl enable --now mysql"
+  restart_server="systemctl restart mysql"
+  start_keepalived="systemctl enable --now keepalived"
+  cnf=/etc/my.cnf
+  client="mysql --defaults-extra-file=/root/e2e.cnf"
+  expire="binlog_expire_logs_seconds=604800"
+  flavor_lines="validate_password.policy=0
+validate_password.length=1"
+  create_repl="CREATE USER '$repl_user'@'%' IDENTIFIED BY '$repl_pw';
+GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '$repl_user'@'%';"
+  start_replica="START REPLICA"
+  master_status="SHOW BINARY LOG STATUS"
+  replica_status="SHOW REPLICA STATUS"
+  running="Replica_IO_Running: Yes"
+  sql_running="Replica_SQL_Running: Yes"
+  root_pw=$(secret root_password)
+else
+  packages="mariadb-server mariadb-client"
+  start_server="service mariadb start"
+  restart_server="service mariadb restart"
+  start_keepalived="service keepalived start"
+  cnf=/etc/mysql/mariadb.conf.d/60-runbook.cnf
+  client=mysql
+  expire="expire_logs_days=7"
+  flavor_lines="bind-address=0.0.0.0"
+  create_repl="GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '$repl_user'@'%' IDENTIFIED BY '$repl_pw';"
+  start_replica="START SLAVE"
+  master_status="SHOW MASTER STATUS"
+  replica_status="SHOW SLAVE STATUS"
+  running="Slave_IO_Running: Yes"
+  sql_running="Slave_SQL_Running: Yes"
+fi
+
+# runbook 1.2.2 on MySQL: root's temporary, expired password (from the error log, into a
+# 0600 option file by the node's shell builtins, never an argv) replaced by the lab's root
+# password; then the runbook's lower validate_password policy (the component's names).
+mysql_root_password() {
+  local node=$1
+  on "$node" sh <<'EOF'
+umask 077
+t=$(sed -n 's/.*temporary password is generated for root@localhost: //p' /var/log/mysql/error.log | tail -n 1)
+t=$(printf '%s' "$t" | sed 's/[\\"]/\\&/g')
+printf '[client]\nuser=root\npassword="%s"\n' "$t" > /root/e2e-temporary.cnf
+EOF
+  on "$node" 'mysql --defaults-extra-file=/root/e2e-temporary.cnf --connect-expired-password; rc=$?; rm -f /root/e2e-temporary.cnf; exit $rc' <<EOF
+ALTER USER USER() IDENTIFIED BY '$root_pw';
+EOF
+  on "$node" 'umask 077; cat > /root/e2e.cnf' <<EOF
+[client]
+user=root
+password="$root_pw"
+EOF
+  on "$node" "$client" <<EOF
+SET GLOBAL validate_password.policy = 0;
+SET GLOBAL validate_password.length = 1;
+FLUSH PRIVILEGES;
+EOF
+}
+
 # --- 1. MySQL on each node, one after the other -----------------------------------------
 for node in node-a node-b; do
-  say "$node: install mariadb (runbook 1.1)"
+  say "$node: install $flavor (runbook 1.1)"
   on "$node" apt-get update -q >/dev/null
-  on "$node" DEBIAN_FRONTEND=noninteractive apt-get install -y -q mariadb-server mariadb-client >/dev/null
+  on "$node" DEBIAN_FRONTEND=noninteractive apt-get install -y -q $packages >/dev/null
   say "$node: start (runbook 1.2.1)"
-  on "$node" service mariadb start >/dev/null
+  on "$node" $start_server >/dev/null
+  if [ "$flavor" = mysql ]; then
+    say "$node: root password, validate_password policy (runbook 1.2.2)"
+    mysql_root_password "$node"
+    on "$node" sed -i "'s/^bind-address.*/bind-address = 0.0.0.0/'" /etc/mysql/mysql.conf.d/mysqld.cnf
+  fi
   say "$node: my.cnf (runbook 1.3.1.1 / 1.3.2.1)"
-  on "$node" 'cat > /etc/mysql/mariadb.conf.d/60-runbook.cnf' <<EOF
+  on "$node" "cat > $cnf" <<EOF
 [mysqld]
 server_id=${server_id[$node]}
 log-bin=mysql-bin
 binlog_cache_size=1M
 binlog_format=mixed
-expire_logs_days=7
+$expire
 slave_skip_errors=1062
 relay_log=mysql-relay-bin
 log_slave_updates=1
 auto_increment_increment=2
 auto_increment_offset=${server_id[$node]}
-bind-address=0.0.0.0
+$flavor_lines
 EOF
   say "$node: restart (runbook 1.3.1.2)"
-  on "$node" service mariadb restart >/dev/null
+  on "$node" $restart_server >/dev/null
   say "$node: replication user (runbook 1.3.1.2)"
-  on "$node" mysql <<EOF
-GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '$repl_user'@'%' IDENTIFIED BY '$repl_pw';
+  on "$node" "$client" <<EOF
+$create_repl
 FLUSH PRIVILEGES;
 EOF
   say "$node: show master status (runbook 1.3.1.2)"
-  status=$(on "$node" mysql -N -e "'SHOW MASTER STATUS'")
+  status=$(on "$node" "$client -N -e '$master_status'")
   binlog_file[$node]=$(awk '{print $1}' <<<"$status")
   binlog_pos[$node]=$(awk '{print $2}' <<<"$status")
   [ -n "${binlog_file[$node]}" ] || { echo "baseline: $node: no binary log" >&2; exit 1; }
@@ -116,11 +205,14 @@ done
 for node in node-b node-a; do
   source_node=${peer[$node]}
   say "$node: change master to $source_node"
-  on "$node" mysql <<EOF
-CHANGE MASTER TO MASTER_HOST='${addr[$source_node]}', MASTER_USER='$repl_user', MASTER_PASSWORD='$repl_pw', MASTER_PORT=3306, MASTER_LOG_FILE='${binlog_file[$source_node]}', MASTER_LOG_POS=${binlog_pos[$source_node]}, MASTER_CONNECT_RETRY=30;
-EOF
+  if [ "$flavor" = mysql ]; then
+    change="CHANGE REPLICATION SOURCE TO SOURCE_HOST='${addr[$source_node]}', SOURCE_USER='$repl_user', SOURCE_PASSWORD='$repl_pw', SOURCE_PORT=3306, SOURCE_LOG_FILE='${binlog_file[$source_node]}', SOURCE_LOG_POS=${binlog_pos[$source_node]}, SOURCE_CONNECT_RETRY=30, GET_SOURCE_PUBLIC_KEY=1;"
+  else
+    change="CHANGE MASTER TO MASTER_HOST='${addr[$source_node]}', MASTER_USER='$repl_user', MASTER_PASSWORD='$repl_pw', MASTER_PORT=3306, MASTER_LOG_FILE='${binlog_file[$source_node]}', MASTER_LOG_POS=${binlog_pos[$source_node]}, MASTER_CONNECT_RETRY=30;"
+  fi
+  on "$node" "$client" <<<"$change"
   say "$node: start slave"
-  on "$node" mysql -e "'START SLAVE'"
+  on "$node" "$client -e '$start_replica'"
 done
 
 # --- 3. keepalived on each node (runbook 2.1, 2.2) -------------------------------------
@@ -150,14 +242,14 @@ vrrp_instance VI_1 {
 }
 EOF
   say "$node: start keepalived"
-  on "$node" service keepalived start >/dev/null
+  on "$node" $start_keepalived >/dev/null
 done
 
 # --- 4. check, as the runbook does by looking (1.3.1.4 show slave status, 2.3) ----------
 for node in node-a node-b; do
   for _ in $(seq 60); do
-    st=$(on "$node" mysql -e "'SHOW SLAVE STATUS\\G'")
-    if grep -q 'Slave_IO_Running: Yes' <<<"$st" && grep -q 'Slave_SQL_Running: Yes' <<<"$st"; then
+    st=$(on "$node" "$client -E -e '$replica_status'")
+    if grep -q "$running" <<<"$st" && grep -q "$sql_running" <<<"$st"; then
       say "$node: replicating"; break
     fi
     sleep 1

@@ -246,6 +246,16 @@ pub fn server_error_code(err: &anyhow::Error) -> Option<u16> {
         .find_map(|e| e.downcast_ref::<SqlError>()?.server().map(|s| s.code))
 }
 
+/// The authentication plugin a failed login was asked for that the `mysql` crate does
+/// not speak ([`SqlError::unknown_auth_plugin`]).
+pub fn unknown_auth_plugin(err: &anyhow::Error) -> Option<String> {
+    err.chain().find_map(|e| {
+        e.downcast_ref::<SqlError>()?
+            .unknown_auth_plugin()
+            .map(str::to_string)
+    })
+}
+
 impl SqlConn for MysqlConn {
     fn query(&mut self, sql: &str) -> Result<Vec<Row>> {
         let rows: Vec<mysql::Row> = self.conn.query(sql).map_err(SqlError)?;

@@ -20,6 +20,17 @@ impl SqlError {
     }
 }
 
+impl SqlError {
+    /// The authentication plugin the server asked for that the `mysql` crate does not
+    /// speak (`sha256_password`), if that is what failed the login.
+    pub fn unknown_auth_plugin(&self) -> Option<&str> {
+        match &self.0 {
+            mysql::Error::DriverError(mysql::DriverError::UnknownAuthPlugin(name)) => Some(name),
+            _ => None,
+        }
+    }
+}
+
 impl From<mysql::Error> for SqlError {
     fn from(e: mysql::Error) -> Self {
         SqlError(e)
@@ -52,6 +63,25 @@ impl std::error::Error for SqlError {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A login the server switched to a plugin the crate does not speak (MySQL 9.x's
+    /// decoy plugin for an account it does not have) is told apart from other errors.
+    #[test]
+    fn an_unknown_auth_plugin_is_named() {
+        let decoy = SqlError(mysql::Error::DriverError(
+            mysql::DriverError::UnknownAuthPlugin("sha256_password".into()),
+        ));
+        assert_eq!(decoy.unknown_auth_plugin(), Some("sha256_password"));
+        let wrapped = anyhow::Error::new(decoy).context("node-a: cannot log in");
+        assert_eq!(
+            crate::sql::unknown_auth_plugin(&wrapped).as_deref(),
+            Some("sha256_password")
+        );
+        let io = SqlError(mysql::Error::DriverError(
+            mysql::DriverError::ConnectTimeout,
+        ));
+        assert_eq!(io.unknown_auth_plugin(), None);
+    }
 
     #[test]
     fn server_and_driver_errors_read_like_the_mysql_client() {

@@ -2,6 +2,7 @@
 //! the engine (both nodes in parallel, step by step), and report.
 
 pub mod account_guard;
+pub(crate) mod catch_up;
 pub mod error_log;
 pub mod firewall;
 pub(crate) mod option_overrides;

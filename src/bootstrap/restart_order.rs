@@ -142,22 +142,37 @@ pub(crate) fn hand_over_vip(
     // past the bound the switchover rolls back and nothing restarts). This wait replaces
     // the switchover's own lag refusal (`Seconds_Behind_Master` jumps by a few seconds
     // under load: a 6 s reading right after a 5 s one refused it on the lab).
-    opts.timeout_s = match wait_lag_within(cluster, 1 - holder, opts.max_lag_s)? {
+    // The fence lasts as long as the peer's backlog takes to apply: hand over once it
+    // lags at most about a second, its durability relaxed meanwhile when it lags more
+    // and put back before the VIP moves to it (crate::bootstrap::catch_up).
+    let peer_i = 1 - holder;
+    let catch_up = super::catch_up::relax_if_behind(cluster, peer_i)?;
+    let within = wait_lag_within(cluster, peer_i, super::catch_up::HAND_OVER_LAG_S);
+    let within = match within {
+        Ok(w) => w,
+        Err(e) => {
+            catch_up.restore(cluster, peer_i)?;
+            return Err(e);
+        }
+    };
+    opts.timeout_s = match within {
         None => CATCH_UP_TIMEOUT.as_secs(),
         Some(_) => DRAIN_TIMEOUT.as_secs(),
     };
     opts.max_lag_s = u64::MAX;
+    opts.before_vip_move = catch_up.restore.clone();
     // The engine shows this step's progress; the switchover's own lines would interleave
     // with it, so they are not printed (its report is in the error when it fails).
-    crate::switchover::switch_over(cluster, &ctx.inv, &ctx.secrets, &opts, &|_| {}).with_context(
-        || {
-            format!(
-                "{node} holds the VIP and needs a restart for {options}: the switchover to {peer} \
+    let switched = crate::switchover::switch_over(cluster, &ctx.inv, &ctx.secrets, &opts, &|_| {});
+    // Whatever the switchover did (a refusal, a rollback), the peer gets its values back.
+    catch_up.restore(cluster, peer_i)?;
+    switched.with_context(|| {
+        format!(
+            "{node} holds the VIP and needs a restart for {options}: the switchover to {peer} \
                  did not happen, so {node} was not restarted ({peer}'s settings are applied; \
                  re-run bootstrap once the reason is fixed, or run `mhactl switchover` first)"
-            )
-        },
-    )?;
+        )
+    })?;
     Ok(())
 }
 

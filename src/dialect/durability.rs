@@ -57,6 +57,29 @@ impl Dialect {
         out
     }
 
+    /// The two durability variables a replica's catch-up relaxes (both flavors, dynamic).
+    pub fn durability_variables(&self) -> [&'static str; 2] {
+        ["sync_binlog", "innodb_flush_log_at_trx_commit"]
+    }
+
+    /// `SET GLOBAL` of [`Self::durability_variables`] to `values` (as the server
+    /// reported them: digits only, anything else is refused).
+    pub fn set_durability_sql(&self, values: [&str; 2]) -> Option<Vec<String>> {
+        if values
+            .iter()
+            .any(|v| v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return None;
+        }
+        Some(
+            self.durability_variables()
+                .iter()
+                .zip(values)
+                .map(|(name, value)| format!("SET GLOBAL {name} = {value}"))
+                .collect(),
+        )
+    }
+
     /// MySQL before 8.0.2 keeps replication positions in files unless told otherwise.
     fn applier_repository_options(&self) -> Vec<ServerOption> {
         let v = self.v();
@@ -75,6 +98,22 @@ mod tests {
     use super::*;
     use crate::dialect::Version;
     use crate::inventory::Flavor;
+
+    /// The catch-up before a hand-over sets the two variables and puts back exactly
+    /// what the server reported; a value that is not a number is never sent.
+    #[test]
+    fn durability_is_set_only_to_numbers() {
+        let d = Dialect::new(Version::new(Flavor::Mariadb, 10, 11, 18));
+        assert_eq!(
+            d.set_durability_sql(["0", "2"]).unwrap(),
+            [
+                "SET GLOBAL sync_binlog = 0",
+                "SET GLOBAL innodb_flush_log_at_trx_commit = 2"
+            ]
+        );
+        assert!(d.set_durability_sql(["1; DROP", "1"]).is_none());
+        assert!(d.set_durability_sql(["", "1"]).is_none());
+    }
 
     fn names(d: &Dialect, dur: Durability) -> Vec<String> {
         d.durability_options(dur)

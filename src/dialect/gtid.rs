@@ -250,6 +250,46 @@ pub fn mariadb_errant(p: MariadbPair<'_>) -> Vec<MariadbGtid> {
         .collect()
 }
 
+/// MySQL: the lowest sequence number of `uuid`'s transactions in the GTID set `set`
+/// (`uuid:6-9:12,other:1-3` -> 6 for `uuid`); `None` when the set has none of them.
+pub fn first_gtid_sequence(set: &str, uuid: &str) -> Option<u64> {
+    set.split(',')
+        .filter_map(|part| {
+            let mut fields = part.trim().split(':');
+            let source = fields.next()?.trim();
+            if !source.eq_ignore_ascii_case(uuid) {
+                return None;
+            }
+            fields
+                .filter_map(|interval| interval.split('-').next()?.trim().parse::<u64>().ok())
+                .min()
+        })
+        .min()
+}
+
+/// MySQL: the transactions `peer_uuid` originated before `first` (its first transaction
+/// this server executed through replication) that the peer executed (`peer_set`) and
+/// this server lacks; row `gap`, a GTID set (empty: none). A replica that positions by
+/// file and started at a later position never receives them.
+pub fn pre_replication_gtids_sql(peer_set: &str, peer_uuid: &str, first: u64) -> String {
+    let prior = format!("{peer_uuid}:1-{}", first.saturating_sub(1));
+    format!(
+        "SELECT GTID_SUBTRACT(m.s, GTID_SUBTRACT(m.s, {})) AS gap FROM \
+         (SELECT GTID_SUBTRACT({}, @@GLOBAL.gtid_executed) AS s) AS m",
+        quote_string(&prior),
+        quote_string(peer_set)
+    )
+}
+
+/// MySQL 8.0+: adds `set` to `gtid_purged` (and so to `gtid_executed`): the server
+/// counts those transactions as applied without running them.
+pub fn add_gtid_purged_sql(set: &str) -> String {
+    format!(
+        "SET @@GLOBAL.gtid_purged = {}",
+        quote_string(&format!("+{set}"))
+    )
+}
+
 /// Whether this server executed every transaction of `set` (a MySQL GTID set): row `s`
 /// is `1` when it did.
 pub fn gtid_subset_of_executed_sql(set: &str) -> String {
@@ -262,6 +302,24 @@ pub fn gtid_subset_of_executed_sql(set: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_gtid_sequence_reads_one_sources_intervals() {
+        let set = "aaa:6-9:3,\nbbb:1-10";
+        assert_eq!(first_gtid_sequence(set, "aaa"), Some(3));
+        assert_eq!(first_gtid_sequence(set, "BBB"), Some(1));
+        assert_eq!(first_gtid_sequence(set, "ccc"), None);
+        assert_eq!(first_gtid_sequence("", "aaa"), None);
+        assert_eq!(
+            pre_replication_gtids_sql("aaa:1-9", "aaa", 6),
+            "SELECT GTID_SUBTRACT(m.s, GTID_SUBTRACT(m.s, 'aaa:1-5')) AS gap FROM \
+             (SELECT GTID_SUBTRACT('aaa:1-9', @@GLOBAL.gtid_executed) AS s) AS m"
+        );
+        assert_eq!(
+            add_gtid_purged_sql("aaa:1-5"),
+            "SET @@GLOBAL.gtid_purged = '+aaa:1-5'"
+        );
+    }
 
     fn d(s: &str) -> Dialect {
         Dialect::from_version_string(s).unwrap()

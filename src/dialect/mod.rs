@@ -66,8 +66,9 @@ pub use fencing::FENCE_USER;
 pub use flavor::GtidModel;
 pub use grants::grant_changes;
 pub use gtid::{
-    errant_gtids_sql, gtid_subset_of_executed_sql, mariadb_errant, parse_mariadb_gtid_position,
-    set_gtid_purged_sql, MariadbGtid, MariadbPair,
+    add_gtid_purged_sql, errant_gtids_sql, first_gtid_sequence, gtid_subset_of_executed_sql,
+    mariadb_errant, parse_mariadb_gtid_position, pre_replication_gtids_sql, set_gtid_purged_sql,
+    MariadbGtid, MariadbPair,
 };
 pub use health::health_check_sql;
 pub use isolate::{local_write_sql, local_writes_per_node_sql, local_writes_table_sql};
@@ -79,7 +80,8 @@ pub use probe::{
 };
 pub use queries::{
     base_tables_sql, checksum_table_sql, databases_size_kib_sql, datadir_sql, global_variable_sql,
-    pid_file_sql, ping_sql, server_id_sql, show_databases_sql, show_global_status_sql, version_sql,
+    known_global_variables_sql, pid_file_sql, ping_sql, server_id_sql, show_databases_sql,
+    show_global_status_sql, version_sql,
 };
 pub use replica_control::{BinlogCoordinates, ChangeSource, ReplicaStatus};
 pub use replication::{

@@ -21,6 +21,16 @@ pub fn global_variable_sql(name: &str) -> String {
     format!("SELECT @@GLOBAL.{name} AS value")
 }
 
+/// Which of `names` the running server has as global variables: column `Variable_name`
+/// (a component's variables, `validate_password.policy`, exist only once it is loaded).
+pub fn known_global_variables_sql(names: &[String]) -> String {
+    let list: Vec<String> = names.iter().map(|n| quote_string(n)).collect();
+    format!(
+        "SHOW GLOBAL VARIABLES WHERE Variable_name IN ({})",
+        list.join(", ")
+    )
+}
+
 /// The answering server's `server_id`: row `id`.
 pub fn server_id_sql() -> &'static str {
     "SELECT @@server_id AS id"

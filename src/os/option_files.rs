@@ -22,6 +22,34 @@ pub const FALLBACK_DEFAULT_FILES: &[&str] = &["/etc/my.cnf", "/etc/mysql/my.cnf"
 pub const VALIDATE_CONFIG_COMMAND: &str =
     "\"$(command -v mysqld || echo /usr/sbin/mysqld)\" --validate-config";
 
+/// The component variables (`validate_password.policy`: a dotted name) that
+/// [`VALIDATE_CONFIG_COMMAND`] rejected as unknown, when they are all it rejected
+/// (`None` otherwise, also when it rejected nothing). `--validate-config` loads no
+/// component, so it calls every component variable in an option file unknown, although
+/// the server (which loads its installed components at start) accepts them: the caller
+/// asks the running server whether it knows them.
+pub fn unknown_component_variables(stderr: &str, stdout: &str) -> Option<Vec<String>> {
+    let mut names = Vec::new();
+    for line in stderr.lines().chain(stdout.lines()) {
+        let Some((_, rest)) = line.split_once("[ERROR]") else {
+            continue;
+        };
+        if rest.trim_end().ends_with("Aborting") {
+            continue;
+        }
+        let quoted = rest.split_once("unknown variable '")?.1;
+        let setting = quoted.rsplit_once('\'')?.0;
+        let name = setting.split('=').next().unwrap_or("").trim();
+        let (component, variable) = name.split_once('.')?;
+        if component.is_empty() || variable.is_empty() {
+            return None;
+        }
+        // The server's own spelling: option files allow `-` for `_`.
+        names.push(name.replace('-', "_").to_ascii_lowercase());
+    }
+    (!names.is_empty()).then_some(names)
+}
+
 /// Lists the entries of an `!includedir` directory, one a line (nothing if it is absent).
 pub fn list_dir_command(dir: &str) -> String {
     format!("ls -1 -- {} 2>/dev/null || true", shell_quote(dir))

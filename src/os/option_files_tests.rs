@@ -191,3 +191,30 @@ fn the_servers_command_line_changes_the_files_and_sets_options() {
     assert_eq!(start_files(defaults.clone(), &only), vec!["/etc/only.cnf"]);
     assert!(start_files(defaults, &parse_cmdline("mysqld\0--no-defaults\0")).is_empty());
 }
+
+/// `--validate-config` loads no component: its only complaint about a hand-built MySQL
+/// 9.x pair's `validate_password.policy=0` is an unknown variable, which the caller then
+/// checks against the running server; any other error is not one of those.
+#[test]
+fn unknown_component_variables_are_told_apart() {
+    let component = "2026-11-27T11:55:03Z 0 [ERROR] [MY-000067] [Server] unknown variable \
+                     'validate_password.policy=0'.\n\
+                     2026-11-27T11:55:03Z 0 [ERROR] [MY-000067] [Server] unknown variable \
+                     'validate-password.length=1'.\n\
+                     2026-11-27T11:55:03Z 0 [ERROR] [MY-010119] [Server] Aborting\n";
+    assert_eq!(
+        unknown_component_variables(component, ""),
+        Some(vec![
+            "validate_password.policy".to_string(),
+            "validate_password.length".to_string()
+        ])
+    );
+    let plain = "0 [ERROR] [MY-000067] [Server] unknown variable 'expire_logs_days=7'.\n";
+    assert_eq!(unknown_component_variables(plain, ""), None);
+    let mixed = format!("{component}{plain}");
+    assert_eq!(unknown_component_variables(&mixed, ""), None);
+    let value =
+        "0 [ERROR] [MY-000077] [Server] option 'validate_password.length': value '-1' bad\n";
+    assert_eq!(unknown_component_variables(value, ""), None);
+    assert_eq!(unknown_component_variables("", ""), None);
+}

@@ -48,6 +48,10 @@ pub struct SwitchoverOptions {
     /// How the old holder lets go of the VIP (bootstrap stops a keepalived whose
     /// configuration mhactl did not write; the command always uses the release file).
     pub release: VipRelease,
+    /// Statements run on the new holder once it executed everything the old one took,
+    /// before the VIP moves (bootstrap: the durability its catch-up relaxed, so the new
+    /// holder takes writes only with it back). Empty for the command.
+    pub before_vip_move: Vec<String>,
 }
 
 impl Default for SwitchoverOptions {
@@ -61,6 +65,7 @@ impl Default for SwitchoverOptions {
             measure: false,
             interval_ms: 20,
             release: VipRelease::TrackedFile,
+            before_vip_move: Vec::new(),
         }
     }
 }
@@ -389,6 +394,7 @@ pub fn run(args: &SwitchoverArgs, global: &GlobalArgs) -> Result<ExitCode> {
         measure: args.measure,
         interval_ms: args.interval_ms.max(1),
         release: VipRelease::TrackedFile,
+        before_vip_move: Vec::new(),
     };
     let quiet = global.quiet || global.output == OutputFormat::Json;
     let say = |line: &str| {

@@ -112,6 +112,20 @@ pub(super) fn gtid_executed(node: &NodeHandle, d: &Dialect) -> Result<Option<Str
     }))
 }
 
+/// Whether `node`'s replica positions by file and position although its server logs
+/// GTIDs (MySQL `gtid_mode = ON` with `Auto_Position = 0`, as a pair built by hand on
+/// MySQL 9.x, where `gtid_mode` is ON by default, replicates). Such a node's GTID set
+/// holds the transactions each node ran before replication started (the runbook's
+/// accounts), which the peer never receives: a wait for the whole set would never end,
+/// so the switchover waits and proves by position instead.
+fn replicates_by_file(node: &NodeHandle, d: &Dialect) -> Result<bool> {
+    let state = facts::fresh::<facts::server::ReplicaStatusFact>(node, &())?;
+    Ok(d.replica_history(&state.rows)
+        .ok()
+        .flatten()
+        .is_some_and(|h| h.gtid.is_none()))
+}
+
 /// Whether the running keepalived on `node` watches the release file.
 pub(super) fn tracking(node: &NodeHandle) -> Result<ReleaseTracking> {
     Ok(ReleaseTracking::parse(&run(
@@ -147,7 +161,7 @@ fn node_state(node: &NodeHandle, inv: &Inventory) -> Result<NodeState> {
             .as_deref()
             .is_some_and(|c| c.contains(files::VIP_TAKE_TRACK_NAME)),
         hold_present: run(node, files::HOLD_PROBE)?.trim() == "present",
-        gtid_on: gtid_executed(node, &dialect)?.is_some(),
+        gtid_on: gtid_executed(node, &dialect)?.is_some() && !replicates_by_file(node, &dialect)?,
         semi_sync_on: dialect
             .semi_sync_source_follows_vip(inv.mysql.semi_sync, inv.writes)
             .then(|| dialect.semi_sync_follow().on),

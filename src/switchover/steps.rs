@@ -281,6 +281,12 @@ pub(super) fn switch<'a>(
         }
     };
     rec.report.captured_position = Some(captured.to_string());
+    if !ctx.opts.before_vip_move.is_empty() {
+        rec.step(ctx, "restore", || {
+            exec_all(ctx.node(new), &ctx.opts.before_vip_move)?;
+            Ok(((), format!("{n}: {}", ctx.opts.before_vip_move.join("; "))))
+        })?;
+    }
 
     // Move the VIP.
     let back = undo.push(format!("move the VIP back to {o}"), move || {
@@ -452,9 +458,14 @@ fn canary(ctx: &Ctx) -> Result<(String, String)> {
         // Bootstrap taking over a pair built by hand: the inventory's replication
         // account is made by a later step. The VIP is on the new holder's interface
         // only (move-vip) and bootstrap's vip-check step logs in through it later.
+        // MySQL 8.0+ answers a login of an account it does not have with a decoy
+        // authentication plugin (so that a client cannot tell a missing account from a
+        // wrong password); on 9.x that can be `sha256_password`, which the client here
+        // does not speak, so the login fails before the server's 1045.
         Err(e)
             if ctx.opts.release == VipRelease::StopKeepalived
-                && crate::sql::server_error_code(&e) == Some(1045) =>
+                && (crate::sql::server_error_code(&e) == Some(1045)
+                    || crate::sql::unknown_auth_plugin(&e).is_some()) =>
         {
             vip_note =
                 "no login through the VIP yet: the inventory's replication account comes later";

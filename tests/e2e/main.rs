@@ -31,6 +31,7 @@ mod reinit;
 mod replication;
 mod robustness;
 mod rolling;
+mod runbook_sql;
 mod safety;
 mod secrets;
 mod semisync;

@@ -10,6 +10,7 @@
 //!   bootstrap fails, naming the node, the step and the server's error (class 5: it said
 //!   "changed, 0 failed").
 
+use crate::runbook_sql::{field, mysql_sql, replica_status, root_client, root_sql};
 use crate::support::{mhactl, mhactl_ok, Lab, Scenario};
 use mysql::prelude::Queryable;
 use std::collections::BTreeSet;
@@ -36,7 +37,8 @@ pub(crate) fn runbook_pair(lab: &Lab) {
     );
 }
 
-/// The application's table and the writer's account, created on node-a and replicated.
+/// The application's table and the writer's account, created on node-a and replicated
+/// (either flavor's runbook pair).
 pub(crate) fn app_schema(lab: &Lab) {
     let ddl = format!(
         "CREATE DATABASE app; \
@@ -45,13 +47,13 @@ pub(crate) fn app_schema(lab: &Lab) {
          CREATE USER 'writer'@'%' IDENTIFIED BY '{WRITER_PASSWORD}'; \
          GRANT ALL ON app.* TO 'writer'@'%';"
     );
-    let out = lab.ssh_stdin("node-a", "mysql", &ddl);
+    let out = lab.ssh_stdin("node-a", root_client(lab), &ddl);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    wait_app_table_on_b(lab, Lab::sql);
+    wait_app_table_on_b(lab, root_sql);
 }
 
 /// Wait (up to 30 s) until the `app` schema's table, created on node-a, has replicated to
@@ -192,10 +194,11 @@ fn end_writer_sessions(lab: &Lab) {
     loop {
         let mut left = 0;
         for node in ["node-a", "node-b"] {
-            for id in lab.sql(node, query).split_whitespace() {
+            for id in root_sql(lab, node, query).split_whitespace() {
                 left += 1;
                 // The session may end by itself meanwhile (1094 Unknown thread id).
-                let _ = lab.ssh(node, &format!("mysql -e 'KILL CONNECTION {id}'"));
+                let kill = format!("{} -e 'KILL CONNECTION {id}'", root_client(lab));
+                let _ = lab.ssh(node, &kill);
             }
         }
         if left == 0 {
@@ -217,17 +220,9 @@ fn wait_caught_up(lab: &Lab, secs: u64) {
         let mut done = true;
         let mut seen = String::new();
         for (node, peer) in [("node-a", "node-b"), ("node-b", "node-a")] {
-            let master = lab.sql(peer, "SHOW MASTER STATUS");
-            let mut m = master.split_whitespace();
-            let (file, pos) = (m.next().unwrap_or(""), m.next().unwrap_or(""));
-            let status = lab.ssh_ok(node, "mysql -e 'SHOW SLAVE STATUS\\G'");
-            let field = |name: &str| {
-                status
-                    .lines()
-                    .find_map(|l| l.trim().strip_prefix(&format!("{name}: ")))
-                    .unwrap_or("")
-                    .to_string()
-            };
+            let (file, pos) = crate::runbook_sql::binlog_position(lab, peer);
+            let status = replica_status(lab, node);
+            let field = |name: &str| field(&status, name);
             let ok = field("Slave_IO_Running") == "Yes"
                 && field("Slave_SQL_Running") == "Yes"
                 && field("Relay_Master_Log_File") == file
@@ -247,7 +242,7 @@ fn wait_caught_up(lab: &Lab, secs: u64) {
 }
 
 fn rows(lab: &Lab, node: &str) -> Vec<String> {
-    lab.sql(node, "SELECT id, n, server_id FROM app.t ORDER BY id")
+    root_sql(lab, node, "SELECT id, n, server_id FROM app.t ORDER BY id")
         .lines()
         .map(str::to_string)
         .collect()
@@ -274,9 +269,10 @@ pub(crate) fn takes_over_under_writes(lab: &Lab, inv: &str) -> Duration {
     // (Nor server-config's paths: server-paths creates the error log's directory first.
     // The run's own report names them, checked below.)
     mhactl_ok(&["bootstrap", &inv, "--dry-run", "--no-progress"]);
-    assert!(lab
-        .ssh_ok("node-b", "mysql -e 'SHOW SLAVE STATUS\\G'")
-        .contains("Master_User: hadoop"));
+    assert_eq!(
+        field(&replica_status(lab, "node-b"), "Master_User"),
+        "hadoop"
+    );
     let vip = format!("10.213.{}.100", lab.subnet);
     let writer = Writer::start(&vip);
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -379,8 +375,8 @@ pub(crate) fn takes_over_under_writes(lab: &Lab, inv: &str) -> Duration {
     }
     // The replicas now use the inventory's account.
     for node in ["node-a", "node-b"] {
-        let status = lab.ssh_ok(node, "mysql -e 'SHOW SLAVE STATUS\\G'");
-        assert!(status.contains("Master_User: repl"), "{node}: {status}");
+        let status = replica_status(lab, node);
+        assert_eq!(field(&status, "Master_User"), "repl", "{node}: {status}");
     }
     // A re-run leaves replication alone.
     let again = mhactl_ok(&["bootstrap", &inv, "--no-progress"]);
@@ -434,13 +430,6 @@ fn bootstrap_fails_naming_the_error_when_replication_breaks_after_it_started(lab
         lab.sql("node-b", "SELECT COUNT(*) FROM app.t").trim(),
         "501"
     );
-}
-
-fn mysql_sql(lab: &Lab, node: &str, statement: &str) -> String {
-    lab.ssh_ok(
-        node,
-        &format!("mysql --defaults-extra-file=/root/e2e.cnf -N -B -e \"{statement}\""),
-    )
 }
 
 /// `statement` as root on either MySQL node: the passive node is fenced

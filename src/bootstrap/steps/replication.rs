@@ -41,6 +41,46 @@ impl Operation for Replication {
         "replication"
     }
     fn plan(&self, cluster: &Cluster, i: usize) -> Result<Plan> {
+        let plan = self.plan_replica(cluster, i)?;
+        let (node, peer) = (&cluster.nodes[i], cluster.peer(i));
+        let d = facts::dialect(node)?;
+        let peer_addr = self.0.inv.peer(i).address.to_string();
+        let (status, history) = replica_state(node, &d)?;
+        let by_file_from_peer = status.is_some_and(|s| s.source_host == peer_addr)
+            && history.is_some_and(|h| h.gtid.is_none());
+        let Some(gap) = super::gtid_history::missing_before_replication(
+            node,
+            peer,
+            &d,
+            &self.0.inv,
+            by_file_from_peer,
+        )?
+        else {
+            return Ok(plan);
+        };
+        let what = format!(
+            "record {}'s transactions from before this replica started, which it never \
+             receives, as applied (gtid_purged += {gap})",
+            peer.name
+        );
+        Ok(Plan::Change(match plan {
+            Plan::Noop(_) => Change {
+                summary: what,
+                actions: vec![super::gtid_history::record_action(gap)],
+                diff: None,
+            },
+            Plan::Change(mut change) => {
+                change.summary = format!("{}; {what}", change.summary);
+                change.actions.push(super::gtid_history::record_action(gap));
+                change
+            }
+        }))
+    }
+}
+
+impl Replication {
+    /// The replica itself: started, re-pointed or created (see the module docs).
+    fn plan_replica(&self, cluster: &Cluster, i: usize) -> Result<Plan> {
         let inv = &self.0.inv;
         let node = &cluster.nodes[i];
         let peer = cluster.peer(i);

@@ -6,14 +6,14 @@ use crate::engine::Plan;
 /// Who holds the VIP decides the order of a restart: here nobody does yet.
 pub(super) const NO_VIP: (&str, i32, &str) = ("ip -4 -o addr show dev eth0", 0, "");
 
-/// `mysqld --validate-config` rejects the new file: the previous one goes back, the
-/// server is not restarted, and the error names node, step, file and the server's words.
-#[test]
-fn validate_config_failure_restores_the_previous_file_without_a_restart() {
+/// The error of server-config's restart action on a MySQL `version` node whose
+/// `mysqld --validate-config` exits 1 with `stderr` (the running server knows none of the
+/// variables that change, nor any component variable).
+fn validate_config_rejection(version: &'static str, stderr: &'static str) -> String {
     let ctx = ctx_with("mysql:\n  flavor: mysql\n", "");
-    let c = cluster(|_, t, sql| {
+    let c = cluster(move |_, t, sql| {
         t.on(NO_VIP.0, NO_VIP.1, NO_VIP.2);
-        sql.on("SELECT VERSION()", vec![vec![("version", Some("8.4.3"))]]);
+        sql.on("SELECT VERSION()", vec![vec![("version", Some(version))]]);
         as_installed(sql);
         sql.on("@@GLOBAL.server_id", vec![vec![("value", Some("7"))]]);
         // The running values of the lines that change (none is in force yet).
@@ -26,13 +26,7 @@ fn validate_config_failure_restores_the_previous_file_without_a_restart() {
             0,
             "[mysqld]\nserver_id = 7\n",
         );
-        t.on_full(
-            "--validate-config",
-            1,
-            "",
-            "2024-11-04T10:25:10.113057Z 0 [ERROR] [MY-000067] [Server] unknown variable 'expire_logs_days=7'.\n\
-             2024-11-04T10:25:10.113093Z 0 [ERROR] [MY-010119] [Server] Aborting\n",
-        );
+        t.on_full("--validate-config", 1, "", stderr);
     });
     let plan = step_of(ctx, "server-config").plan(&c, 0).unwrap();
     let Plan::Change(change) = plan else {
@@ -45,9 +39,36 @@ fn validate_config_failure_restores_the_previous_file_without_a_restart() {
         action.describe()
     );
     let err = crate::engine::execute(&c, &c.nodes[0], action).unwrap_err();
-    let msg = format!("{err:#}");
+    format!("{err:#}")
+}
+
+/// `mysqld --validate-config` rejects the new file: the previous one goes back, the
+/// server is not restarted, and the error names node, step, file and the server's words.
+#[test]
+fn validate_config_failure_restores_the_previous_file_without_a_restart() {
+    let msg = validate_config_rejection(
+        "8.4.3",
+        "2024-11-04T10:25:10.113057Z 0 [ERROR] [MY-000067] [Server] unknown variable 'expire_logs_days=7'.\n\
+         2024-11-04T10:25:10.113093Z 0 [ERROR] [MY-010119] [Server] Aborting\n",
+    );
     assert!(
         msg.starts_with("node-a: server-config: mysqld --validate-config rejects the new /etc/mysql/mysql.conf.d/zz-mhactl.cnf (exit 1): [MY-000067] unknown variable 'expire_logs_days=7'.; the previous version was restored and mysql was not restarted"),
+        "{msg}"
+    );
+}
+
+/// `--validate-config` calls a component's variable in an option file unknown (it loads
+/// no component); when the running server does not know it either (the component is not
+/// installed), the rejection stands: the file goes back, nothing restarts.
+#[test]
+fn an_unknown_component_variable_the_server_lacks_is_still_rejected() {
+    let msg = validate_config_rejection(
+        "9.7.4",
+        "2026-11-27T10:25:10Z 0 [ERROR] [MY-000067] [Server] unknown variable 'validate_password.policy=0'.\n\
+         2026-11-27T10:25:10Z 0 [ERROR] [MY-010119] [Server] Aborting\n",
+    );
+    assert!(
+        msg.contains("rejects the new /etc/mysql/mysql.conf.d/zz-mhactl.cnf (exit 1): [MY-000067] unknown variable 'validate_password.policy=0'.; the previous version was restored and mysql was not restarted"),
         "{msg}"
     );
 }
