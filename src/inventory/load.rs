@@ -91,7 +91,7 @@ fn parse_unvalidated(text: &str, name: &str) -> Result<Inventory> {
             "{name}: the inventory is empty (see inventory.example.yaml for a template)"
         )));
     }
-    serde_yaml::from_str::<Inventory>(text).map_err(|e| usage(format_yaml_error(&e, name)))
+    serde_yaml_ng::from_str::<Inventory>(text).map_err(|e| usage(format_yaml_error(&e, name)))
 }
 
 fn is_only_comments(text: &str) -> bool {
@@ -102,7 +102,7 @@ fn is_only_comments(text: &str) -> bool {
 }
 
 /// `file: line L column C: field.path: message[, did you mean `x`?]`.
-fn format_yaml_error(e: &serde_yaml::Error, name: &str) -> String {
+fn format_yaml_error(e: &serde_yaml_ng::Error, name: &str) -> String {
     let mut msg = e.to_string();
     let mut prefix = format!("{name}: ");
     if let Some(loc) = e.location() {
