@@ -80,9 +80,12 @@ impl Action {
 
 // The nodes and the cluster the operations run against live in `cluster.rs`.
 mod cluster;
+// Planning a dry run's later steps after pending changes.
+mod predict;
 pub use cluster::{
     redact, Cluster, FenceLifted, LoginConnector, NodeHandle, Row, SqlConn, SqlConnector,
 };
+pub use predict::predicting;
 
 /// A step of a run: an operation that plans per node.
 pub trait Operation: Send + Sync {
@@ -152,8 +155,11 @@ impl Observer for Silent {}
 /// Run `ops` in order; each on every node in parallel. Stops after the first step that
 /// fails on any node, and between steps once SIGINT/SIGTERM arrived (a step that has
 /// started finishes, so every step is either done or not; see [`crate::interrupt`]).
-/// In a dry run nothing is applied: a node with a pending change skips its later steps,
-/// since their facts would depend on it.
+/// In a dry run nothing is applied: a node with a pending change still plans its later
+/// steps, [`predicting`] (from what the earlier changes say they produce: the packages'
+/// candidate versions, the rendered files); a step whose plan needs what only applying
+/// them makes (a running server, keepalived holding the VIP) is reported skipped, naming
+/// the earlier steps and what it would have read.
 pub fn run(
     cluster: &Cluster,
     ops: &[Box<dyn Operation>],
@@ -200,7 +206,8 @@ fn run_inner(
     // a previous run in this process) did not go through this run's engine.
     crate::facts::changed(cluster);
     let mut reports = Vec::new();
-    let mut pending = vec![false; cluster.nodes.len()];
+    // Per node, the steps whose changes a dry run has planned and not applied.
+    let mut pending: Vec<Vec<&'static str>> = vec![Vec::new(); cluster.nodes.len()];
     let mut failed = false;
     for op in ops {
         if failed || crate::interrupt::requested().is_some() {
@@ -225,8 +232,8 @@ fn run_inner(
             None => &cluster.nodes[..],
         };
         let step = |node: &NodeHandle| {
-            let skip = dry_run && pending[node.index];
-            run_step(cluster, op.as_ref(), node, dry_run, skip, observer)
+            let before: &[&'static str] = if dry_run { &pending[node.index] } else { &[] };
+            run_step(cluster, op.as_ref(), node, dry_run, before, observer)
         };
         let step_reports: Vec<StepReport> = if in_order {
             nodes.iter().map(step).collect()
@@ -245,7 +252,7 @@ fn run_inner(
             }
             if dry_run && report.status == StepStatus::Changed {
                 if let Some(i) = cluster.nodes.iter().position(|n| n.name == report.node) {
-                    pending[i] = true;
+                    pending[i].push(op.name());
                 }
             }
             reports.push(report);
@@ -259,20 +266,36 @@ fn run_step(
     op: &dyn Operation,
     node: &NodeHandle,
     dry_run: bool,
-    skip: bool,
+    pending_before: &[&'static str],
     observer: &dyn Observer,
 ) -> StepReport {
     let started = Instant::now();
     observer.started(&node.name, op.name());
-    let (status, detail, diff) = if skip {
+    let needs = || format!("needs what {} will change first", pending_before.join(", "));
+    let (status, detail, diff) = if !pending_before.is_empty() && op.cluster_wide() {
+        // A check of the running pair (the VIP held by one node): nothing to predict.
         (
             StepStatus::Skipped,
-            "depends on changes planned by earlier steps".to_string(),
+            format!("{}: checks the running pair", needs()),
             None,
         )
     } else {
-        match apply_step(cluster, op, node, dry_run, observer) {
+        let planned = predict::planning(!pending_before.is_empty(), || {
+            apply_step(cluster, op, node, dry_run, observer)
+        });
+        match planned {
             Ok((status, detail, diff)) => (status, detail, diff),
+            // The plan reads what the earlier changes make (a running server): say which
+            // steps, and what it would have read, instead of failing a dry run.
+            Err(err) if !pending_before.is_empty() => (
+                StepStatus::Skipped,
+                format!(
+                    "{}: planning it now: {}",
+                    needs(),
+                    predict::first_cause(&err)
+                ),
+                None,
+            ),
             Err(err) => (StepStatus::Failed, format!("{err:#}"), None),
         }
     };
@@ -395,6 +418,9 @@ pub fn file_diff_labeled(
         )
         .to_string()
 }
+
+#[cfg(test)]
+mod predict_tests;
 
 #[cfg(test)]
 mod tests {
