@@ -289,11 +289,7 @@ fn run_step(
             // steps, and what it would have read, instead of failing a dry run.
             Err(err) if !pending_before.is_empty() => (
                 StepStatus::Skipped,
-                format!(
-                    "{}: planning it now: {}",
-                    needs(),
-                    predict::first_cause(&err)
-                ),
+                format!("{} (now: {})", needs(), predict::first_cause(&err)),
                 None,
             ),
             Err(err) => (StepStatus::Failed, format!("{err:#}"), None),

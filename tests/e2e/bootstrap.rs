@@ -2,7 +2,7 @@
 //! behind a keepalived VIP; a re-run changes nothing; a dry run shows without changing;
 //! drift is repaired; no secret appears in any output.
 
-use crate::support::{changed_steps, mhactl, mhactl_json, Lab, Scenario};
+use crate::support::{changed_steps, mhactl, mhactl_json, text, Lab, Scenario};
 
 fn secrets(lab: &Lab) -> Vec<String> {
     let text = std::fs::read_to_string(lab.dir.join("secrets.yaml")).unwrap();
@@ -64,11 +64,7 @@ pub(crate) fn bare_dry_run_shows_every_file(lab: &Lab, my_cnf: &str) -> String {
         "--output",
         "json",
     ]);
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let all = text(&out);
     assert!(out.status.success(), "{all}");
     for secret in lab.secret_values() {
         assert!(!all.contains(&secret), "a secret leaked into the dry run");

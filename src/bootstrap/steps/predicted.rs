@@ -93,8 +93,8 @@ pub(super) fn fence_agent(ctx: &Ctx, node: &NodeHandle, target: &OsTarget) -> Re
     diff.push_str(&file_diff(AGENT_PATH, current_agent.as_deref(), &agent));
     Ok(Some(Plan::Change(Change {
         summary: format!(
-            "create {account} with a generated password and grant {} (in the server \
-             start-server starts), write {option_file}, write {AGENT_PATH} (for {from})",
+            "create {account} with a generated password and grant {} (once start-server \
+             has started the server), write {option_file}, write {AGENT_PATH} (for {from})",
             d.fence_privileges().join(", ")
         ),
         actions: vec![
