@@ -107,6 +107,39 @@ pub(crate) fn bare_dry_run_shows_every_file(lab: &Lab, my_cnf: &str) -> String {
         .to_string()
 }
 
+/// GNU patch takes a dry run's standard output as it is (issue 20 item 5): unified
+/// diffs with `a/` and `b/` headers of the node's paths (`patch -p1`), the table lines
+/// around them skipped as leading garbage. Checked against an empty directory, where
+/// every file of a bare dry run is new.
+fn patch_accepts(stdout: &str) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let Ok(mut child) = Command::new("patch")
+        .args(["-p1", "--dry-run", "--batch", "-d"])
+        .arg(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    else {
+        panic!("no `patch` on the test host: install it (GNU patch) to run this scenario");
+    };
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdout.as_bytes())
+        .expect("write to patch");
+    let out = child.wait_with_output().expect("patch");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && said.contains("etc/keepalived/keepalived.conf"),
+        "patch does not take the dry run's diffs: {said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// The file a diff from `/dev/null` creates.
 pub(crate) fn created_content(diff: &str) -> String {
     diff.lines()
@@ -122,6 +155,7 @@ fn bootstrap_builds_a_dual_master_pair_and_reruns_change_nothing(lab: Lab) {
     let (ok, plan) = bootstrap(&lab, &["--dry-run"]);
     assert!(ok, "{plan}");
     assert!(plan.contains("would install mariadb-server"), "{plan}");
+    patch_accepts(&plan);
     let my_cnf = "/etc/mysql/mariadb.conf.d/60-mhactl.cnf";
     let predicted = bare_dry_run_shows_every_file(&lab, my_cnf);
     lab.ssh_ok("node-a", "! command -v mariadbd");
