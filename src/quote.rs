@@ -14,3 +14,37 @@ pub fn shell_quote(word: &str) -> String {
         format!("'{}'", word.replace('\'', r"'\''"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::shell_quote;
+
+    /// What `sh` makes of the quoted word is the word itself, whatever it holds.
+    #[test]
+    fn sh_reads_back_every_word() {
+        for word in [
+            "",
+            "plain",
+            "a b",
+            "it's",
+            "'",
+            "''",
+            "$(id)",
+            "`id`",
+            "a\nb",
+            "*",
+            "-n",
+            "é ü",
+            "\\",
+            "\"q\"",
+            "x;rm -rf /",
+        ] {
+            let out = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(format!("printf %s {}", shell_quote(word)))
+                .output()
+                .expect("sh");
+            assert_eq!(String::from_utf8_lossy(&out.stdout), word, "{word:?}");
+        }
+    }
+}

@@ -170,6 +170,13 @@ impl Progress {
         }
     }
 
+    /// A command's own message during the run (`reinit: stopping the server`): above
+    /// the spinners on a terminal, where a direct write to stderr would be drawn over
+    /// by their next redraw; a timestamped line otherwise; nothing with `-q`.
+    pub fn message(&self, text: &str) {
+        self.line(text);
+    }
+
     fn line(&self, text: &str) {
         let stamped = || format!("[{:>6.1}s] {text}", self.started.elapsed().as_secs_f64());
         match &self.bars {

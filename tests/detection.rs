@@ -29,7 +29,7 @@ credentials:
 "#;
 
 fn inventory(yaml: &str) -> Inventory {
-    serde_yaml::from_str(yaml).expect("test inventory parses")
+    serde_yaml_ng::from_str(yaml).expect("test inventory parses")
 }
 
 fn os() -> OsTarget {

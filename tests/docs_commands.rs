@@ -252,3 +252,45 @@ fn the_scan_catches_what_does_not_exist() {
     assert!(invocations("node-a is used by another mhactl run").is_empty());
     assert!(invocations("mhactl verify   # then mhactl would say").len() == 1);
 }
+
+/// docs/ci.md's workflows are meant to be copied as they are: each YAML block parses,
+/// and the drift-gate examples build with a pinned toolchain and the lock file.
+#[test]
+fn ci_examples_are_yaml_with_a_pinned_toolchain() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/ci.md");
+    let text = std::fs::read_to_string(&path).expect("docs/ci.md");
+    let mut blocks: Vec<String> = Vec::new();
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        match (&mut current, line.trim_start()) {
+            (None, l) if l.starts_with("```yaml") => current = Some(String::new()),
+            (Some(_), l) if l.starts_with("```") => blocks.extend(current.take()),
+            (Some(b), _) => {
+                b.push_str(line);
+                b.push('\n');
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        blocks.len() >= 4,
+        "docs/ci.md: {} yaml blocks",
+        blocks.len()
+    );
+    for b in &blocks {
+        if let Err(e) = serde_yaml_ng::from_str::<serde_yaml_ng::Value>(b) {
+            panic!("docs/ci.md: a yaml block does not parse: {e}\n{b}");
+        }
+    }
+    let gates: Vec<&String> = blocks
+        .iter()
+        .filter(|b| b.contains("bootstrap --check") && b.contains("verify --output json"))
+        .collect();
+    assert_eq!(
+        gates.len(),
+        2,
+        "a GitHub Actions and a GitLab CI drift gate"
+    );
+    assert!(gates[0].contains("dtolnay/rust-toolchain@1.") && gates[0].contains("--locked"));
+    assert!(gates[1].contains("image: rust:1.") && gates[1].contains("--locked"));
+}

@@ -103,7 +103,7 @@ const HOSTILE: &[(&str, &[&str])] = &[
     ),
     ("ssh_user_dash.yaml", &["ssh.user", "starts with `-`"]),
     ("ssh_user_option.yaml", &["ssh.user", "starts with `-`"]),
-    ("tab_indent.yaml", &["line 4"]),
+    ("tab_indent.yaml", &["tab_indent.yaml:4:"]),
     ("zero_width_cluster.yaml", &["cluster"]),
 ];
 

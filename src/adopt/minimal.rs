@@ -115,7 +115,7 @@ pub fn parse(text: &str, name: &str) -> Result<MinimalInventory> {
     if let Ok(full) = inventory::parse(text, name) {
         return Ok(from_full(&full));
     }
-    let min: MinimalInventory = serde_yaml::from_str(text).map_err(|e| {
+    let min: MinimalInventory = serde_yaml_ng::from_str(text).map_err(|e| {
         let at = e
             .location()
             .map(|l| format!("line {} column {}: ", l.line(), l.column()))

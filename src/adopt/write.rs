@@ -12,7 +12,7 @@ use std::path::Path;
 
 /// A YAML scalar for `s` (quoted when YAML would read it as something else).
 fn q(s: &str) -> String {
-    serde_yaml::to_string(&s)
+    serde_yaml_ng::to_string(&s)
         .unwrap_or_default()
         .trim_end()
         .to_string()
@@ -69,7 +69,7 @@ fn file_ref(value: &str, min: &MinimalInventory, dir: &Path) -> String {
         None => (value, None),
     };
     let shown = path_for(Path::new(path), min, dir);
-    let shown: String = serde_yaml::from_str(&shown).unwrap_or_else(|_| path.to_string());
+    let shown: String = serde_yaml_ng::from_str(&shown).unwrap_or_else(|_| path.to_string());
     q(&match key {
         Some(k) => format!("{shown}#{k}"),
         None => shown,

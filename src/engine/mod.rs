@@ -80,9 +80,12 @@ impl Action {
 
 // The nodes and the cluster the operations run against live in `cluster.rs`.
 mod cluster;
+// Planning a dry run's later steps after pending changes.
+mod predict;
 pub use cluster::{
     redact, Cluster, FenceLifted, LoginConnector, NodeHandle, Row, SqlConn, SqlConnector,
 };
+pub use predict::predicting;
 
 /// A step of a run: an operation that plans per node.
 pub trait Operation: Send + Sync {
@@ -92,14 +95,6 @@ pub trait Operation: Send + Sync {
     fn plan(&self, cluster: &Cluster, index: usize) -> Result<Plan>;
     /// `true` for checks about the pair as a whole: planned once, reported for the cluster.
     fn cluster_wide(&self) -> bool {
-        false
-    }
-    /// `true` for a step whose plan reads only running state that the changes earlier
-    /// steps plan leave as it is (bootstrap's `gtid-conversion`, after `server-config`
-    /// writes option lines without a restart): a dry run plans it even while an earlier
-    /// step has a change pending on the node, so its diff is shown; a plan that fails
-    /// there is reported skipped, as the step would be otherwise.
-    fn plans_past_pending_changes(&self) -> bool {
         false
     }
 }
@@ -160,8 +155,11 @@ impl Observer for Silent {}
 /// Run `ops` in order; each on every node in parallel. Stops after the first step that
 /// fails on any node, and between steps once SIGINT/SIGTERM arrived (a step that has
 /// started finishes, so every step is either done or not; see [`crate::interrupt`]).
-/// In a dry run nothing is applied: a node with a pending change skips its later steps,
-/// since their facts would depend on it.
+/// In a dry run nothing is applied: a node with a pending change still plans its later
+/// steps, [`predicting`] (from what the earlier changes say they produce: the packages'
+/// candidate versions, the rendered files); a step whose plan needs what only applying
+/// them makes (a running server, keepalived holding the VIP) is reported skipped, naming
+/// the earlier steps and what it would have read.
 pub fn run(
     cluster: &Cluster,
     ops: &[Box<dyn Operation>],
@@ -208,7 +206,8 @@ fn run_inner(
     // a previous run in this process) did not go through this run's engine.
     crate::facts::changed(cluster);
     let mut reports = Vec::new();
-    let mut pending = vec![false; cluster.nodes.len()];
+    // Per node, the steps whose changes a dry run has planned and not applied.
+    let mut pending: Vec<Vec<&'static str>> = vec![Vec::new(); cluster.nodes.len()];
     let mut failed = false;
     for op in ops {
         if failed || crate::interrupt::requested().is_some() {
@@ -233,8 +232,8 @@ fn run_inner(
             None => &cluster.nodes[..],
         };
         let step = |node: &NodeHandle| {
-            let pending_here = dry_run && pending[node.index];
-            run_step(cluster, op.as_ref(), node, dry_run, pending_here, observer)
+            let before: &[&'static str] = if dry_run { &pending[node.index] } else { &[] };
+            run_step(cluster, op.as_ref(), node, dry_run, before, observer)
         };
         let step_reports: Vec<StepReport> = if in_order {
             nodes.iter().map(step).collect()
@@ -253,7 +252,7 @@ fn run_inner(
             }
             if dry_run && report.status == StepStatus::Changed {
                 if let Some(i) = cluster.nodes.iter().position(|n| n.name == report.node) {
-                    pending[i] = true;
+                    pending[i].push(op.name());
                 }
             }
             reports.push(report);
@@ -267,24 +266,32 @@ fn run_step(
     op: &dyn Operation,
     node: &NodeHandle,
     dry_run: bool,
-    pending: bool,
+    pending_before: &[&'static str],
     observer: &dyn Observer,
 ) -> StepReport {
     let started = Instant::now();
     observer.started(&node.name, op.name());
-    let depends = || {
+    let needs = || format!("needs what {} will change first", pending_before.join(", "));
+    let (status, detail, diff) = if !pending_before.is_empty() && op.cluster_wide() {
+        // A check of the running pair (the VIP held by one node): nothing to predict.
         (
             StepStatus::Skipped,
-            "depends on changes planned by earlier steps".to_string(),
+            format!("{}: checks the running pair", needs()),
             None,
         )
-    };
-    let (status, detail, diff) = if pending && !op.plans_past_pending_changes() {
-        depends()
     } else {
-        match apply_step(cluster, op, node, dry_run, observer) {
+        let planned = predict::planning(!pending_before.is_empty(), || {
+            apply_step(cluster, op, node, dry_run, observer)
+        });
+        match planned {
             Ok((status, detail, diff)) => (status, detail, diff),
-            Err(_) if pending => depends(),
+            // The plan reads what the earlier changes make (a running server): say which
+            // steps, and what it would have read, instead of failing a dry run.
+            Err(err) if !pending_before.is_empty() => (
+                StepStatus::Skipped,
+                format!("{} (now: {})", needs(), predict::first_cause(&err)),
+                None,
+            ),
             Err(err) => (StepStatus::Failed, format!("{err:#}"), None),
         }
     };
@@ -407,6 +414,9 @@ pub fn file_diff_labeled(
         )
         .to_string()
 }
+
+#[cfg(test)]
+mod predict_tests;
 
 #[cfg(test)]
 mod tests {
@@ -535,43 +545,6 @@ mod tests {
         );
         assert!(reports[0].detail.contains("echo ***"));
         assert_eq!(reports[1].status, StepStatus::Unchanged);
-    }
-
-    /// In a dry run, a step after a pending change is skipped, unless it plans past
-    /// pending changes: then it is planned (or skipped when its plan fails).
-    #[test]
-    fn a_dry_run_plans_past_pending_changes_only_where_the_step_says_so() {
-        struct Past(bool);
-        impl Operation for Past {
-            fn name(&self) -> &'static str {
-                "past"
-            }
-            fn plan(&self, _: &Cluster, _: usize) -> Result<Plan> {
-                match self.0 {
-                    true => Ok(Plan::Noop("planned".into())),
-                    false => Err(anyhow::anyhow!("no server yet")),
-                }
-            }
-            fn plans_past_pending_changes(&self) -> bool {
-                true
-            }
-        }
-        let ops = [
-            counter(0, 1, false),
-            counter(1, 1, false),
-            Box::new(Past(true)),
-        ];
-        let r = run(&cluster(), &ops, true, &Silent);
-        let of = |step: usize, node: usize| &r[step * 2 + node];
-        assert_eq!(of(1, 0).status, StepStatus::Skipped, "{r:?}");
-        assert_eq!(of(1, 1).status, StepStatus::Unchanged, "{r:?}");
-        assert_eq!(of(2, 0).detail, "planned", "{r:?}");
-        let ops = [counter(0, 0, false), Box::new(Past(false))];
-        let r = run(&cluster(), &ops, true, &Silent);
-        assert!(
-            r[2..].iter().all(|x| x.status == StepStatus::Skipped),
-            "{r:?}"
-        );
     }
 
     #[test]

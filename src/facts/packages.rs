@@ -45,6 +45,56 @@ impl Fact for MissingPackages {
     }
 }
 
+/// The version a package would be installed at (upstream part, `10.11.18`), from the
+/// repositories' metadata; `None` when no repository has it (or, before install-packages
+/// writes it, the mirror the inventory names is not configured yet).
+pub struct CandidateVersion;
+
+impl Fact for CandidateVersion {
+    type Arg = PackagesArg;
+    type Value = Option<String>;
+    const NAME: &'static str = "candidate-version";
+    const KIND: FactKind = FactKind::Service;
+    const LIFETIME: Lifetime = Lifetime::Volatile;
+    fn source(a: &PackagesArg, _: Option<&Dialect>) -> Source {
+        Source::Command {
+            script: a
+                .pm
+                .candidate_version_command(a.wanted.first().copied().unwrap_or_default()),
+            must_succeed: false,
+        }
+    }
+    fn parse(_: &PackagesArg, raw: &Raw) -> Result<Option<String>> {
+        Ok(crate::os::parse_candidate_version(&raw.output()?.stdout))
+    }
+}
+
+/// The server a dry run predicts for a node whose server install-packages has yet to
+/// install: the flavor's server package at its candidate version. `None` when the
+/// repositories do not say.
+pub fn predicted_dialect(
+    node: &NodeHandle,
+    target: &crate::os::OsTarget,
+) -> Result<Option<(Dialect, &'static str, String)>> {
+    let pm = target.package_manager();
+    let Some(&package) = target.server_packages().first() else {
+        return Ok(None);
+    };
+    let Some(candidate) = get::<CandidateVersion>(
+        node,
+        &PackagesArg {
+            pm,
+            wanted: vec![package],
+        },
+    )?
+    else {
+        return Ok(None);
+    };
+    let v = crate::dialect::Version::parse(&candidate)?;
+    let version = crate::dialect::Version::new(target.flavor, v.major, v.minor, v.patch);
+    Ok(Some((Dialect::new(version), package, candidate)))
+}
+
 /// The installed `mysql*-community-release` RPM (`None`: none).
 pub struct MysqlReleaseRpm;
 

@@ -342,7 +342,7 @@ fn from_file(path: &Path, key: Option<&str>, field: &str) -> Result<SecretString
                     super::MAX_NESTING
                 )));
             }
-            let doc: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| {
+            let doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).map_err(|e| {
                 let at = e
                     .location()
                     .map(|l| format!(" (line {} column {})", l.line(), l.column()))
@@ -352,7 +352,7 @@ fn from_file(path: &Path, key: Option<&str>, field: &str) -> Result<SecretString
                      YAML mapping"
                 ))
             })?;
-            let serde_yaml::Value::Mapping(map) = doc else {
+            let serde_yaml_ng::Value::Mapping(map) = doc else {
                 return Err(usage(format!(
                     "{field}: secret file {shown} is not a YAML mapping (`path#{key}` picks \
                      one key of a mapping; drop `#{key}` to use the whole file)"
@@ -364,7 +364,7 @@ fn from_file(path: &Path, key: Option<&str>, field: &str) -> Result<SecretString
                         "{field}: secret file {shown} has no key `{key}`"
                     )))
                 }
-                Some(serde_yaml::Value::String(s)) => s.clone(),
+                Some(serde_yaml_ng::Value::String(s)) => s.clone(),
                 Some(_) => {
                     return Err(usage(format!(
                         "{field}: key `{key}` in secret file {shown} is not a string; quote \

@@ -32,7 +32,7 @@ pub fn load(path: &Path) -> Result<Inventory> {
     let mut inv = parse_unvalidated(&text, &name)?;
     let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     inv.base_dir = abs.parent().map(Path::to_path_buf).unwrap_or_default();
-    super::validate(&inv).map_err(|msg| usage(format!("{name}: {msg}")))?;
+    validate_located(&inv, &text, &name)?;
     Ok(inv)
 }
 
@@ -64,7 +64,7 @@ pub fn check_local_files(inv: &super::Inventory) -> Result<(), String> {
 /// against the current directory). Never panics, whatever the input.
 pub fn parse(text: &str, name: &str) -> Result<Inventory> {
     let inv = parse_unvalidated(text, name)?;
-    super::validate(&inv).map_err(|msg| usage(format!("{name}: {msg}")))?;
+    validate_located(&inv, text, name)?;
     Ok(inv)
 }
 
@@ -91,7 +91,34 @@ fn parse_unvalidated(text: &str, name: &str) -> Result<Inventory> {
             "{name}: the inventory is empty (see inventory.example.yaml for a template)"
         )));
     }
-    serde_yaml::from_str::<Inventory>(text).map_err(|e| usage(format_yaml_error(&e, name)))
+    serde_yaml_ng::from_str::<Inventory>(text).map_err(|first| {
+        let problems =
+            super::diagnostics::schema_errors::<Inventory>(text, &first, format_yaml_error);
+        usage(super::diagnostics::render(name, text, &problems))
+    })
+}
+
+/// The semantic checks, every problem pointed at its place in `text`.
+fn validate_located(inv: &Inventory, text: &str, name: &str) -> Result<()> {
+    let problems = super::validate::problems(inv);
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let text = super::precheck(text).unwrap_or(text);
+    // Each place costs a parse of the file: only the problems listed get one (a hostile
+    // file can hold tens of thousands, which are counted).
+    let mut locator = super::diagnostics::Locator::new(text);
+    let located: Vec<_> = problems
+        .into_iter()
+        .enumerate()
+        .map(|(i, (field, message))| super::diagnostics::Diagnostic {
+            line: (i < super::validate::MAX_SHOWN)
+                .then(|| locator.locate(&field))
+                .flatten(),
+            message,
+        })
+        .collect();
+    Err(usage(super::diagnostics::render(name, text, &located)))
 }
 
 fn is_only_comments(text: &str) -> bool {
@@ -101,19 +128,17 @@ fn is_only_comments(text: &str) -> bool {
     })
 }
 
-/// `file: line L column C: field.path: message[, did you mean `x`?]`.
-fn format_yaml_error(e: &serde_yaml::Error, name: &str) -> String {
+/// `field.path: message[, did you mean `x`?]` (the place is said by the caller).
+fn format_yaml_error(e: &serde_yaml_ng::Error) -> String {
     let mut msg = e.to_string();
-    let mut prefix = format!("{name}: ");
     if let Some(loc) = e.location() {
         let at = format!(" at line {} column {}", loc.line(), loc.column());
         if let Some(pos) = msg.find(&at) {
             msg.replace_range(pos..pos + at.len(), "");
         }
-        prefix.push_str(&format!("line {} column {}: ", loc.line(), loc.column()));
     }
     let text = plain_types(&improve_message(&msg));
-    format!("{prefix}{}", super::ssh_access::node_address_hint(&text))
+    super::ssh_access::node_address_hint(&text)
 }
 
 /// serde's Rust type names mean little to a DBA: `expected u8` becomes a range.
@@ -240,7 +265,7 @@ pub(crate) fn did_you_mean(unknown: &str, expected: &[String]) -> Option<String>
     }
     let mut best: Option<(usize, &String)> = None;
     for cand in expected {
-        let d = levenshtein(&lower, cand);
+        let d = strsim::levenshtein(&lower, cand);
         if best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, cand));
         }
@@ -263,36 +288,12 @@ pub(crate) fn did_you_mean(unknown: &str, expected: &[String]) -> Option<String>
     None
 }
 
-/// Edit distance (insertions, deletions, substitutions) between two strings, by chars.
-pub(crate) fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn v(xs: &[&str]) -> Vec<String> {
         xs.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn levenshtein_basics() {
-        assert_eq!(levenshtein("", ""), 0);
-        assert_eq!(levenshtein("adress", "address"), 1);
-        assert_eq!(levenshtein("kitten", "sitting"), 3);
-        assert_eq!(levenshtein("é", "e"), 1);
     }
 
     #[test]

@@ -23,6 +23,7 @@
 
 mod access;
 mod credentials;
+mod diagnostics;
 mod flavor;
 mod grants;
 mod limits;

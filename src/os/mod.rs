@@ -56,7 +56,7 @@ pub mod switchover;
 pub mod tls;
 pub mod vip_refuse;
 
-pub use packages::PackageManager;
+pub use packages::{parse_candidate_version, PackageManager};
 pub use release::{OsFamily, OsInfo, OsRelease};
 pub use repositories::{
     mariadb_stream_commands, mariadb_stream_query, mirror_repo_file, mirror_repo_path,

@@ -100,11 +100,61 @@ impl PackageManager {
                 .collect(),
         }
     }
+
+    /// Prints the version `pkg` would be installed at, from the repositories' metadata,
+    /// without changing the node: apt reads fresh lists into a temporary directory (its
+    /// own lists may be empty on a bare host, and `apt-get update` is install-packages'
+    /// change, not a dry run's); dnf/yum ask the repositories. Feed its stdout to
+    /// [`parse_candidate_version`]. Prints nothing when no repository has the package.
+    pub fn candidate_version_command(self, pkg: &str) -> String {
+        let pkg = sh_words(&[pkg]);
+        match self {
+            PackageManager::Apt => format!(
+                "d=$(mktemp -d) || exit 0; mkdir -p \"$d/lists/partial\" \"$d/cache/archives/partial\"; \
+                 o=\"-o Dir::State::Lists=$d/lists -o Dir::Cache=$d/cache\"; \
+                 apt-get -q $o update >/dev/null 2>&1; \
+                 apt-cache $o policy {pkg} 2>/dev/null | sed -n 's/^ *Candidate: //p'; rm -rf \"$d\""
+            ),
+            PackageManager::Dnf => format!(
+                "dnf -q repoquery --latest-limit 1 --qf '%{{version}}\\n' {pkg} 2>/dev/null || true"
+            ),
+            PackageManager::Yum => format!(
+                "yum -q list available {pkg} 2>/dev/null | awk 'NR > 1 {{ print $2 }}' | tail -n 1"
+            ),
+        }
+    }
+}
+
+/// The upstream version (`10.11.18`) in [`PackageManager::candidate_version_command`]'s
+/// output (`1:10.11.18-0+deb12u1`, `9.7.4-2`, `8.4.3-1.el9`): no epoch, no packaging
+/// revision; `None` for an empty output or apt's `(none)`.
+pub fn parse_candidate_version(output: &str) -> Option<String> {
+    let line = output.lines().map(str::trim).find(|l| !l.is_empty())?;
+    let no_epoch = line.split_once(':').map_or(line, |(_, v)| v);
+    let upstream = no_epoch.split(['-', '+', '~']).next()?;
+    upstream
+        .starts_with(|c: char| c.is_ascii_digit())
+        .then(|| upstream.to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn candidate_versions() {
+        assert_eq!(
+            parse_candidate_version("1:10.11.18-0+deb12u1\n").as_deref(),
+            Some("10.11.18")
+        );
+        assert_eq!(parse_candidate_version("9.7.4-2").as_deref(), Some("9.7.4"));
+        assert_eq!(parse_candidate_version("8.4.3\n").as_deref(), Some("8.4.3"));
+        assert_eq!(parse_candidate_version("(none)"), None);
+        assert_eq!(parse_candidate_version(""), None);
+        let apt = PackageManager::Apt.candidate_version_command("mariadb-server");
+        assert!(apt.contains("Dir::State::Lists=$d/lists") && apt.contains("rm -rf"));
+        assert!(!apt.contains("/var/lib/apt"));
+    }
 
     #[test]
     fn package_commands() {

@@ -102,11 +102,8 @@ pub fn run(args: &ReinitArgs, global: &GlobalArgs) -> Result<ExitCode> {
     // How the pair positions, read before the node's data (and its replica) is gone.
     let mut inv = inv;
     crate::positioning::resolve(&mut inv, &cluster, crate::positioning::Resolve::Refuse)?;
-    let say = |line: &str| {
-        if !global.quiet {
-            crate::log_eprintln!("reinit: {line}");
-        }
-    };
+    // Through the progress display: a line written past it is erased by the spinners.
+    let say = |line: &str| progress.message(&format!("reinit: {line}"));
     let rebuilt = rebuild(&cluster, &inv, &secrets, target, &say)
         .map_err(|e| anyhow!(cluster.redact(&format!("{e:#}"))))?;
     let (node, peer) = (

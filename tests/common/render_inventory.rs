@@ -29,7 +29,7 @@ pub fn shop_yaml(vip_lines: &str, mysql_lines: &str) -> String {
 /// The inventory as the renderers take it (deserialized, not validated: a render test
 /// may use values validation would refuse).
 pub fn inventory(yaml: &str) -> Inventory {
-    serde_yaml::from_str(yaml).expect("test inventory parses")
+    serde_yaml_ng::from_str(yaml).expect("test inventory parses")
 }
 
 /// tests/fixtures/inventory/NAME loaded and validated, as every command reads one.

@@ -2,7 +2,7 @@
 //! behind a keepalived VIP; a re-run changes nothing; a dry run shows without changing;
 //! drift is repaired; no secret appears in any output.
 
-use crate::support::{changed_steps, mhactl, Lab, Scenario};
+use crate::support::{changed_steps, mhactl, mhactl_json, text, Lab, Scenario};
 
 fn secrets(lab: &Lab) -> Vec<String> {
     let text = std::fs::read_to_string(lab.dir.join("secrets.yaml")).unwrap();
@@ -36,6 +36,118 @@ fn json(stdout: &str) -> serde_json::Value {
     serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}"))
 }
 
+/// The files bootstrap writes on each node, by step (issue 20 item 4: a dry run on bare
+/// nodes shows each in full).
+fn written_files(my_cnf: &str) -> [(&'static str, String); 5] {
+    [
+        ("server-config", my_cnf.to_string()),
+        (
+            "fence-agent",
+            "/usr/local/libexec/mhactl/fence-agent".into(),
+        ),
+        ("vip-refuse", "/etc/keepalived/mhactl-vip-refuse.nft".into()),
+        ("keepalived", "/etc/keepalived/keepalived.conf".into()),
+        ("keepalived", "/etc/keepalived/mhactl-check-mysql.sh".into()),
+    ]
+}
+
+/// `bootstrap --dry-run --output json` on bare nodes: every file bootstrap writes is in
+/// a diff, on both nodes, no step fails, no secret shows. Returns node-a's server-config
+/// diff (its drop-in, rendered for the server package's candidate version).
+pub(crate) fn bare_dry_run_shows_every_file(lab: &Lab, my_cnf: &str) -> String {
+    let inv = lab.inventory();
+    let (out, report) = mhactl_json(&[
+        "bootstrap",
+        &inv,
+        "--dry-run",
+        "--no-progress",
+        "--output",
+        "json",
+    ]);
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    for secret in lab.secret_values() {
+        assert!(!all.contains(&secret), "a secret leaked into the dry run");
+    }
+    let steps = report["steps"].as_array().expect("steps");
+    assert!(
+        steps.iter().all(|s| s["status"] != "failed"),
+        "a step failed in the dry run: {all}"
+    );
+    let step = |node: &str, name: &str| {
+        steps
+            .iter()
+            .find(|s| s["node"] == node && s["step"] == name)
+            .unwrap_or_else(|| panic!("no {name} on {node}: {all}"))
+    };
+    for node in ["node-a", "node-b"] {
+        for (name, path) in written_files(my_cnf) {
+            let s = step(node, name);
+            assert_eq!(s["status"], "changed", "{node} {name}: {s}");
+            let diff = s["diff"].as_str().unwrap_or_default();
+            assert!(
+                diff.contains(&format!("+++ b{path}")),
+                "{node} {name}: no full {path} in the dry run: {s}"
+            );
+        }
+    }
+    // What needs a running server says which earlier steps it waits for.
+    let user = step("node-a", "replication-user");
+    assert_eq!(user["status"], "skipped", "{user}");
+    assert!(
+        user["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("install-packages"),
+        "{user}"
+    );
+    step("node-a", "server-config")["diff"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// GNU patch takes a dry run's standard output as it is (issue 20 item 5): unified
+/// diffs with `a/` and `b/` headers of the node's paths (`patch -p1`), the table lines
+/// around them skipped as leading garbage. Checked against an empty directory, where
+/// every file of a bare dry run is new.
+fn patch_accepts(stdout: &str) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let Ok(mut child) = Command::new("patch")
+        .args(["-p1", "--dry-run", "--batch", "-d"])
+        .arg(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    else {
+        panic!("no `patch` on the test host: install it (GNU patch) to run this scenario");
+    };
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdout.as_bytes())
+        .expect("write to patch");
+    let out = child.wait_with_output().expect("patch");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && said.contains("etc/keepalived/keepalived.conf"),
+        "patch does not take the dry run's diffs: {said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The file a diff from `/dev/null` creates.
+pub(crate) fn created_content(diff: &str) -> String {
+    diff.lines()
+        .filter(|l| l.starts_with('+') && !l.starts_with("+++"))
+        .map(|l| format!("{}\n", &l[1..]))
+        .collect()
+}
+
 fn bootstrap_builds_a_dual_master_pair_and_reruns_change_nothing(lab: Lab) {
     let subnet = lab.subnet;
 
@@ -43,6 +155,9 @@ fn bootstrap_builds_a_dual_master_pair_and_reruns_change_nothing(lab: Lab) {
     let (ok, plan) = bootstrap(&lab, &["--dry-run"]);
     assert!(ok, "{plan}");
     assert!(plan.contains("would install mariadb-server"), "{plan}");
+    patch_accepts(&plan);
+    let my_cnf = "/etc/mysql/mariadb.conf.d/60-mhactl.cnf";
+    let predicted = bare_dry_run_shows_every_file(&lab, my_cnf);
     lab.ssh_ok("node-a", "! command -v mariadbd");
 
     // Bootstrap from bare.
@@ -66,6 +181,13 @@ fn bootstrap_builds_a_dual_master_pair_and_reruns_change_nothing(lab: Lab) {
             "no {step} step in {out}"
         );
     }
+
+    // The dry run's drop-in, planned before the server was installed, is the one written.
+    assert_eq!(
+        created_content(&predicted),
+        lab.ssh_ok("node-a", &format!("cat {my_cnf}")),
+        "the bare dry run predicted another {my_cnf}"
+    );
 
     // A row written on either node appears on the other; auto-increment ids interleave.
     lab.sql("node-a", "CREATE DATABASE e2e; CREATE TABLE e2e.t (id INT AUTO_INCREMENT PRIMARY KEY, origin VARCHAR(10))");

@@ -71,8 +71,18 @@ fn mysql_lab_bootstrap_from_rpm_style_first_start(lab: Lab) {
         "! command -v mysqld && systemctl list-units >/dev/null",
     );
 
+    // A dry run on the bare nodes shows every file, the drop-in for the candidate
+    // mysql-server; it is the one the real run writes.
+    let my_cnf = "/etc/mysql/mysql.conf.d/zz-mhactl.cnf";
+    let predicted = crate::bootstrap::bare_dry_run_shows_every_file(&lab, my_cnf);
+
     let t1 = Instant::now();
     let report = bootstrap_json(&lab);
+    assert_eq!(
+        crate::bootstrap::created_content(&predicted),
+        lab.ssh_ok("node-a", &format!("cat {my_cnf}")),
+        "the bare dry run predicted another {my_cnf}"
+    );
     eprintln!(
         "mysql: bootstrap from bare in {:.1} s",
         t1.elapsed().as_secs_f64()

@@ -10,7 +10,7 @@ const BAD_CASES: &[(&str, &[&str])] = &[
     ),
     (
         "bad_packages_unknown_field.yaml",
-        &["line 26 column 3: packages.respository: unknown field `respository`, did you mean `repository`?"],
+        &[":26:3: packages.respository: unknown field `respository`, did you mean `repository`?"],
     ),
     (
         "bad_packages_release_rpm.yaml",
@@ -63,7 +63,7 @@ const BAD_CASES: &[(&str, &[&str])] = &[
     (
         "bad_vrid_too_big.yaml",
         &[
-            "line 10 column 22",
+            ":10:22",
             "vip.virtual_router_id",
             "256",
             "0 to 255",
@@ -125,7 +125,7 @@ const BAD_CASES: &[(&str, &[&str])] = &[
     (
         "bad_inline_secret.yaml",
         &[
-            "line 12 column 3",
+            ":12:3",
             "credentials.replication_password:",
             "references",
             "`replication_password_file` or",
@@ -134,25 +134,25 @@ const BAD_CASES: &[(&str, &[&str])] = &[
     (
         "bad_unknown_field.yaml",
         &[
-            "line 6 column 5",
+            ":6:5",
             "nodes[1].adress: unknown field `adress`, did you mean `address`?",
         ],
     ),
     (
         "bad_unknown_flavor.yaml",
-        &["line 12 column 11", "mysql.flavor", "did you mean `mysql`?"],
+        &[":12:11", "mysql.flavor", "did you mean `mysql`?"],
     ),
     (
         "bad_unknown_writes.yaml",
-        &["line 11 column 9", "writes", "did you mean `vip-holder`?"],
+        &[":11:9", "writes", "did you mean `vip-holder`?"],
     ),
     (
         "bad_syntax.yaml",
-        &["line 6 column 13", "mapping values are not allowed"],
+        &[":6:13", "mapping values are not allowed"],
     ),
     (
         "bad_address.yaml",
-        &["line 4 column 14", "nodes[0].address"],
+        &[":4:14", "nodes[0].address"],
     ),
     ("bad_missing_vip.yaml", &["missing field `vip`"]),
     ("bad_empty.yaml", &["the inventory is empty"]),
@@ -161,13 +161,25 @@ const BAD_CASES: &[(&str, &[&str])] = &[
         &["mysql.bind_address", "loopback"],
     ),
     (
+        "bad_several_type_errors.yaml",
+        &[
+            "4 problems:",
+            "bad_several_type_errors.yaml:4:5: nodes[0].adress: unknown field `adress`, did you mean `address`?",
+            "bad_several_type_errors.yaml:7:15: nodes[1].priority: invalid type",
+            "bad_several_type_errors.yaml:11:22: vip.virtual_router_id: invalid value: integer `300`",
+            "bad_several_type_errors.yaml:13:11: mysql.flavor: unknown variant `mysq`, did you mean `mysql`?",
+            "13 |   flavor: mysq\n   |           ^",
+        ],
+    ),
+    (
         "bad_many_problems.yaml",
         &[
             "problems:",
-            "cluster: must not be empty",
-            "nodes[1].address",
-            "vip.interface",
-            "vip.virtual_router_id",
+            "bad_many_problems.yaml:1:10: cluster: must not be empty",
+            "1 | cluster: \"\"\n  |          ^",
+            "bad_many_problems.yaml:6:14: nodes[1].address",
+            "bad_many_problems.yaml:9:14: vip.interface",
+            "bad_many_problems.yaml:10:22: vip.virtual_router_id",
         ],
     ),
 ];
@@ -259,10 +271,7 @@ fn missing_file_names_the_path() {
 fn parse_prefixes_the_given_name() {
     let err = inventory::parse("cluster: [", "my-inv.yaml").unwrap_err();
     assert!(is_usage(&err));
-    assert!(
-        format!("{err:#}").starts_with("my-inv.yaml: line "),
-        "{err:#}"
-    );
+    assert!(format!("{err:#}").starts_with("my-inv.yaml:1:"), "{err:#}");
 }
 
 #[test]

@@ -112,7 +112,7 @@ proptest! {
             Err(e) => {
                 prop_assert!(is_usage(&e));
                 let msg = format!("{e:#}");
-                prop_assert!(msg.starts_with("fuzz.yaml: "), "{}", msg);
+                prop_assert!(msg.starts_with("fuzz.yaml:"), "{}", msg);
             }
         }
     }

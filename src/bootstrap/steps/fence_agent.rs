@@ -35,8 +35,12 @@ impl Operation for FenceAgent {
             ));
         }
         let node = &cluster.nodes[i];
-        let d = facts::dialect(node)?;
         let (target, services) = facts::os_target(node, inv.mysql.flavor)?;
+        // A dry run on a node the server is yet to be installed on.
+        if let Some(plan) = super::predicted::fence_agent(&self.0, node, &target)? {
+            return Ok(plan);
+        }
+        let d = facts::dialect(node)?;
         let option_file = crate::os::fence::option_file_path(&target);
         let agent = crate::render::render_fence_agent(inv, &d, option_file)?;
         let current_agent = facts::host::rendered_file(node, AGENT_PATH)?;

@@ -101,11 +101,6 @@ impl Operation for GtidConversion {
     fn name(&self) -> &'static str {
         "gtid-conversion"
     }
-    /// A conversion's dry run follows `server-config`'s pending write of the GTID lines
-    /// (file only): the plan reads the running state, which that write leaves as it is.
-    fn plans_past_pending_changes(&self) -> bool {
-        true
-    }
     fn plan(&self, cluster: &Cluster, i: usize) -> Result<Plan> {
         let inv = &self.0.inv;
         let node = &cluster.nodes[i];

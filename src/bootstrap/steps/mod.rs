@@ -21,6 +21,7 @@ mod install_packages_tests;
 pub(super) mod keepalived;
 #[cfg(test)]
 mod plans_from_facts_tests;
+mod predicted;
 pub mod replication;
 #[cfg(test)]
 mod replication_tests;

@@ -27,6 +27,10 @@ impl Operation for ServerConfig {
         let inv = &self.0.inv;
         let node = &cluster.nodes[i];
         let (target, services) = facts::os_target(node, inv.mysql.flavor)?;
+        // A dry run on a node the server is yet to be installed on.
+        if let Some(plan) = super::predicted::server_config(&self.0, node, i, &target)? {
+            return Ok(plan);
+        }
         let d = facts::dialect(node)?;
         let wanted = crate::render::render_my_cnf(inv, i, &d, &target)?;
         let path = target.config_path();

@@ -19,6 +19,16 @@ pub use topology::{cluster_name_problem, interface_name_problem};
 /// (`nodes[1].address: ...`). With one problem the message is just that problem; with
 /// several it starts with "N problems:". Never panics.
 pub fn validate(inv: &Inventory) -> Result<(), String> {
+    collect(inv).into_result()
+}
+
+/// Every problem of `inv` as (field path, `field: message` line), in the order found:
+/// [`super::diagnostics`] points each at its place in the file.
+pub(crate) fn problems(inv: &Inventory) -> Vec<(String, String)> {
+    collect(inv).0
+}
+
+fn collect(inv: &Inventory) -> Problems {
     let mut p = Problems::default();
     check_cluster(inv, &mut p);
     check_nodes(inv, &mut p);
@@ -37,14 +47,15 @@ pub fn validate(inv: &Inventory) -> Result<(), String> {
     for (field, msg) in super::tls::check_tls(inv) {
         p.add(&field, msg);
     }
-    p.into_result()
+    p
 }
 
+/// (field path, `field: message`) per problem.
 #[derive(Default)]
-struct Problems(Vec<String>);
+struct Problems(Vec<(String, String)>);
 
 /// Problems listed in one message; the rest are counted.
-const MAX_SHOWN: usize = 30;
+pub(crate) const MAX_SHOWN: usize = 30;
 /// Longest problem shown, in bytes.
 const MAX_PROBLEM_BYTES: usize = 600;
 
@@ -60,17 +71,17 @@ impl Problems {
             line.truncate(end);
             line.push_str("... (cut)");
         }
-        self.0.push(line);
+        self.0.push((field.to_string(), line));
     }
 
     fn into_result(self) -> Result<(), String> {
         match self.0.len() {
             0 => Ok(()),
-            1 => Err(self.0.into_iter().next().unwrap_or_default()),
+            1 => Err(self.0.into_iter().next().unwrap_or_default().1),
             n => {
                 // A hostile file can hold thousands of bad entries: the first ones say enough.
                 let mut s = format!("{n} problems:");
-                for m in self.0.iter().take(MAX_SHOWN) {
+                for (_, m) in self.0.iter().take(MAX_SHOWN) {
                     s.push_str("\n  - ");
                     s.push_str(m);
                 }
