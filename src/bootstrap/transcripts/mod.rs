@@ -22,6 +22,7 @@
 //! answer, [`driver`] runs the bootstrap and writes the transcript; the tests below check
 //! each transcript against its golden file and what it must (and must not) contain.
 
+mod bare_host;
 mod driver;
 mod recordings;
 mod scenarios;
