@@ -115,14 +115,11 @@ pub fn parse(text: &str, name: &str) -> Result<MinimalInventory> {
     if let Ok(full) = inventory::parse(text, name) {
         return Ok(from_full(&full));
     }
-    let min: MinimalInventory = serde_yaml_ng::from_str(text).map_err(|e| {
-        let at = e
-            .location()
-            .map(|l| format!("line {} column {}: ", l.line(), l.column()))
-            .unwrap_or_default();
-        let msg = e.to_string();
-        let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-        usage(format!("{name}: {at}{msg}"))
+    // Every type error at once, placed and quoted as the full inventory's are.
+    let min: MinimalInventory = serde_yaml_ng::from_str(text).map_err(|first| {
+        usage(inventory::schema_error_report::<MinimalInventory>(
+            text, name, &first,
+        ))
     })?;
     // The rules of the full inventory hold for the fields both have (two nodes,
     // distinct names and addresses, the VIP in their subnet, SSH settings).
@@ -319,9 +316,23 @@ mod tests {
         ] {
             let err = parse(text, "min.yaml").unwrap_err();
             let msg = format!("{err:#}");
-            assert!(msg.starts_with("min.yaml: "), "{msg}");
+            assert!(msg.starts_with("min.yaml:"), "{msg}");
             assert!(msg.contains(wanted), "{msg}");
             assert_eq!(crate::error::exit_code_for(&err), 2);
         }
+    }
+
+    /// Every type error at once, each at its line and column with the line quoted (as
+    /// the full inventory's: issue 20 item 8), not only serde's first.
+    #[test]
+    fn every_type_error_is_reported_with_its_place() {
+        let text = "nodes:\n  - name: db1\n    address: 10.0.0.11\n    adress: 1\n  - name: db2\n    address: 10.0.0.12\nvip:\n  address: 10.0.0.100\n  virtual_router_id: many\n";
+        let err = parse(text, "min.yaml").unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(msg.contains("min.yaml:4:5:"), "{msg}");
+        assert!(msg.contains("unknown field `adress`"), "{msg}");
+        assert!(msg.contains("min.yaml:9:"), "{msg}");
+        assert!(msg.contains("    adress: 1"), "{msg}");
+        assert_eq!(crate::error::exit_code_for(&err), 2);
     }
 }

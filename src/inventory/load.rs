@@ -98,6 +98,18 @@ fn parse_unvalidated(text: &str, name: &str) -> Result<Inventory> {
     })
 }
 
+/// Every type error of `text` read as `T` (also `mhactl adopt`'s minimal inventory), placed
+/// and quoted as the inventory's own are (`name:L:C: message`, the line, a caret); `first`
+/// is serde's first error.
+pub fn schema_error_report<T: serde::de::DeserializeOwned>(
+    text: &str,
+    name: &str,
+    first: &serde_yaml_ng::Error,
+) -> String {
+    let problems = super::diagnostics::schema_errors::<T>(text, first, format_yaml_error);
+    super::diagnostics::render(name, text, &problems)
+}
+
 /// The semantic checks, every problem pointed at its place in `text`.
 fn validate_located(inv: &Inventory, text: &str, name: &str) -> Result<()> {
     let problems = super::validate::problems(inv);

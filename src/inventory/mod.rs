@@ -40,7 +40,7 @@ pub use credentials::{derive_vrrp_password, CredentialRef, SecretName, Secrets};
 pub use flavor::{Flavor, ServerFamily};
 pub use grants::{admin_reason, parse_grant, parse_show_grants, wanted_grants, Grant, GrantObject};
 pub use limits::{precheck, MAX_INVENTORY_BYTES, MAX_NESTING, MAX_SECRET_FILE_BYTES};
-pub use load::{check_local_files, load, parse};
+pub use load::{check_local_files, load, parse, schema_error_report};
 pub use names::{is_reserved_account, is_system_schema};
 pub use network::{parse_network, Network};
 pub use paths::{path_syntax_problem, system_location};
