@@ -188,6 +188,10 @@ fn kept_in_run_dir(f: &str) -> bool {
         "peer-clients.used",
         "peer-clients.tmp",
         "tickle-last",
+        // The agent's last verdict on semi-sync's source side (its dump threads' replicas
+        // answering or not), and one being written.
+        "semi-sync-verdict",
+        "semi-sync-verdict.new",
     ]
     .contains(&f)
         || (f.starts_with("detect-") && f.ends_with(".failing"))
