@@ -99,8 +99,10 @@ fn md5(lab: &Lab, node: &str, path: &str) -> String {
     lab.ssh_ok(node, &format!("md5sum {path}"))
 }
 
+/// The oldest process of that name (keepalived's daemon, not a child it forked a moment
+/// ago to run a check script: `pidof` once listed one, and the comparison failed).
 fn pid(lab: &Lab, node: &str, process: &str) -> String {
-    lab.ssh_ok(node, &format!("pidof {process}"))
+    lab.ssh_ok(node, &format!("pgrep -o -x {process}"))
         .trim()
         .to_string()
 }
