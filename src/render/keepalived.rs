@@ -302,7 +302,6 @@ pub fn render_fence_agent(inv: &Inventory, dialect: &Dialect, option_file: &str)
     ctx.insert("source_enabled_sql", &follow.source_enabled);
     ctx.insert("semi_sync_on_sql", &follow.on);
     ctx.insert("semi_sync_off_sql", &follow.off);
-    ctx.insert("port", &inv.mysql.port);
     ctx.insert("peer_probe_s", &PEER_PROBE_S);
     ctx.insert("passive_off_after_s", &PASSIVE_SOURCE_OFF_AFTER_S);
     // Tickle ACKs (issue 17): the peer's client list and the script that ends its wait.

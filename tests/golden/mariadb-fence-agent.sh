@@ -379,14 +379,14 @@ reconcile() {
     caught_up && ok=1
     [ -z "$first" ] || backlog=$behind_bytes
     if [ -n "$ok" ]; then
-        local first=""
+        local first_sql=""
         # The source side on in the same client run as the unfence, when the verdict
         # allows: the first commit is acknowledged by the peer, or waits for nobody.
-        ss_take_verdict && first='SET GLOBAL rpl_semi_sync_master_enabled = ON'
-        if unfence "$first"; then
+        ss_take_verdict && first_sql='SET GLOBAL rpl_semi_sync_master_enabled = ON'
+        if unfence "$first_sql"; then
             # Still probing: writable now (the source side is off, no commit waits), on as
             # soon as the verdict allows.
-            if [ -n "$first" ]; then ss_on=1; else tick=0.1; fi
+            if [ -n "$first_sql" ]; then ss_on=1; else tick=0.1; fi
             stamp
             record_takeover "$NOW"
             log "VIP holder and caught up: writable (held the VIP read-only since $takeover_at)"

@@ -213,7 +213,7 @@ fn semi_sync(c: &SqlCtx) -> Result<Check> {
     let io_running = matches!(c.replica(), Ok(Some(r)) if r.io_running);
     let source_side = if c
         .dialect
-        .semi_sync_source_follows_vip(true, c.host.inv.writes)
+        .semi_sync_source_follows_vip(c.host.inv.mysql.semi_sync, c.host.inv.writes)
     {
         if facts::holds_vip(node, c.host.inv)? {
             SourceSide::Holder
