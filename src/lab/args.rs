@@ -55,6 +55,15 @@ pub struct LabUpArgs {
     /// fleet's inventory (docs/fleet.md) to DIR/inventory.yaml.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=20))]
     pub pairs: u8,
+    /// With --pairs: the subnet of each pair, one per pair (default: --subnet, then the
+    /// next ones).
+    #[arg(
+        long,
+        value_name = "N,N,...",
+        value_delimiter = ',',
+        requires = "pairs"
+    )]
+    pub pair_subnets: Vec<u8>,
 }
 
 /// `mhactl lab ssh` arguments.

@@ -42,7 +42,20 @@ impl PairsState {
 pub fn up(args: &LabUpArgs, json: bool) -> Result<ExitCode> {
     let dir = std::path::absolute(&args.dir.dir)?;
     let n = usize::from(args.pairs);
-    if usize::from(args.subnet) + n - 1 > 255 {
+    let subnets: Vec<u8> = match args.pair_subnets.as_slice() {
+        [] => (0..n)
+            .filter_map(|i| u8::try_from(usize::from(args.subnet) + i).ok())
+            .collect(),
+        given if given.len() == n => given.to_vec(),
+        given => {
+            return Err(crate::error::UsageError(format!(
+                "--pair-subnets names {} subnets for --pairs {n}; give one per pair",
+                given.len()
+            ))
+            .into())
+        }
+    };
+    if subnets.len() < n {
         return Err(crate::error::UsageError(format!(
             "--pairs {n} --subnet {}: the pairs use subnets {} to {}, past 255; pick a lower --subnet",
             args.subnet,
@@ -88,8 +101,9 @@ pub fn up(args: &LabUpArgs, json: bool) -> Result<ExitCode> {
             dir: LabDirArg {
                 dir: dir.join(name),
             },
-            subnet: args.subnet + i as u8,
+            subnet: subnets[i],
             pairs: 1,
+            pair_subnets: Vec::new(),
             flavor: args.flavor,
             ssh_user: args.ssh_user.clone(),
             sudo_password: args.sudo_password,
