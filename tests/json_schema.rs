@@ -201,7 +201,10 @@ fn fleet_runs_write_valid_documents() {
     let dir = tmp.path();
     fleet(dir);
     let doc = json_of(
-        &mhactl(dir, &["inventory", "check", "fleet.yaml", "--output", "json"]),
+        &mhactl(
+            dir,
+            &["inventory", "check", "fleet.yaml", "--output", "json"],
+        ),
         0,
     );
     assert_eq!(doc["clusters"].as_array().map(Vec::len), Some(2), "{doc:#}");

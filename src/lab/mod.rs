@@ -340,8 +340,11 @@ fn status(args: &LabDirArg, json: bool) -> Result<ExitCode> {
     })
 }
 
-/// Per node (index, `up`/`no-ssh`/`down`, holds the VIP), the VIP holders, all up?
-fn status_rows(state: &LabState) -> (Vec<(usize, &'static str, bool)>, Vec<&'static str>, bool) {
+/// Per node: its index, `up`/`no-ssh`/`down`, and whether it holds the VIP.
+type StatusRow = (usize, &'static str, bool);
+
+/// Per node a [`StatusRow`], the VIP holders, and whether every node is up.
+fn status_rows(state: &LabState) -> (Vec<StatusRow>, Vec<&'static str>, bool) {
     let net = &state.network;
     let mut all_up = true;
     let mut holders = Vec::new();

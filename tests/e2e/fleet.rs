@@ -24,6 +24,17 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// Run `args` (exit 0): each cluster's summary line holds every one of `words`.
+fn every_line_says(args: &[&str], clusters: &[&str], words: &[&str]) {
+    let out = mhactl(args);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    for name in clusters {
+        let line = all.lines().find(|l| l.starts_with(name)).unwrap_or("");
+        assert!(words.iter().all(|w| line.contains(w)), "{words:?}: {all}");
+    }
+}
+
 fn fleet_of_two_pairs(subnets: Vec<Subnet>) {
     let tmp = tempfile::Builder::new()
         .prefix("mhactl-e2e-")
@@ -88,36 +99,16 @@ fn fleet_of_two_pairs(subnets: Vec<Subnet>) {
     }
 
     // A re-run reports 0 changed on each line.
-    let out = mhactl(&["bootstrap", &inv]);
-    let all = text(&out);
-    assert_eq!(out.status.code(), Some(0), "{all}");
-    for name in [&a, &b] {
-        let line = all
-            .lines()
-            .find(|l| l.starts_with(name.as_str()))
-            .unwrap_or("");
-        assert!(
-            line.contains(" ok ") && line.contains("changed=0 "),
-            "{all}"
-        );
-    }
+    every_line_says(&["bootstrap", &inv], &[&a, &b], &[" ok ", "changed=0 "]);
 
     // verify and status of the fleet: one line per cluster.
     let out = mhactl(&["verify", &inv]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let out = mhactl(&["status", &inv]);
-    let all = text(&out);
-    assert_eq!(out.status.code(), Some(0), "{all}");
-    for name in [&a, &b] {
-        let line = all
-            .lines()
-            .find(|l| l.starts_with(name.as_str()))
-            .unwrap_or("");
-        assert!(
-            line.contains("holder=node-") && line.contains("running lag"),
-            "{all}"
-        );
-    }
+    every_line_says(
+        &["status", &inv],
+        &[&a, &b],
+        &["holder=node-", "running lag"],
+    );
 
     // --limit one cluster, and CLUSTER/NODE.
     let out = mhactl(&["verify", &inv, "--limit", &b, "--output", "json"]);
