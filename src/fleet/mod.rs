@@ -12,7 +12,10 @@
 //!   to select exactly one cluster of a fleet, which [`crate::inventory::load`] then
 //!   returns; it runs in this process as with one cluster's inventory;
 //! - with one cluster's inventory, `--limit` selects a node (as before fleets) or the
-//!   cluster itself.
+//!   cluster itself;
+//! - a fleet command that selects one cluster, with text output, runs in this process
+//!   too: the cluster's own full output (a dry run's diffs included); its JSON stays the
+//!   fleet's document.
 
 pub mod runner;
 pub mod summary;
@@ -164,6 +167,12 @@ pub fn plan(global: &GlobalArgs, typed: Typed, name: &str, reach: Reach) -> Resu
                 inv_fleet::short_list(&many.iter().map(|s| s.cluster.clone()).collect::<Vec<_>>())
             ))),
         };
+    }
+    // One cluster as text: its own full output (tables, diffs of a dry run, verdict), as
+    // with its own inventory; JSON keeps the fleet's document, for scripts.
+    if let ([one], crate::global::OutputFormat::Text) = (selected.as_slice(), global.output) {
+        inv_fleet::select(&one.cluster);
+        return Ok(single(one.node.clone()));
     }
     let jobs = selected
         .into_iter()
