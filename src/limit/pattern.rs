@@ -1,6 +1,7 @@
 //! `--limit` patterns (issue 21), as Ansible's: comma-separated, each `CLUSTER` or
 //! `CLUSTER/NODE`, with shell globs (`*`, `?`, `[abc]`, `[a-z]`, `[!x]`) and `!PATTERN`
-//! to exclude. Pure: names in, selection out (docs/fleet.md "Limits").
+//! to exclude (exclusions apply after the union of the others, whatever their order, as
+//! Ansible's). Pure: names in, selection out (docs/fleet.md "Limits").
 //!
 //! - In a fleet, `pair*` selects whole clusters; `pair1/node-a` one node of `pair1`.
 //! - With one cluster's inventory, a bare name is a node when it matches one (the
@@ -90,7 +91,13 @@ pub fn select(
         .iter()
         .map(|c| vec![!any_positive; c.nodes.len()])
         .collect();
-    for p in patterns {
+    // As Ansible's: the union of the positive patterns, then the exclusions, whatever
+    // their order on the command line.
+    let ordered = patterns
+        .iter()
+        .filter(|p| !p.exclude)
+        .chain(patterns.iter().filter(|p| p.exclude));
+    for p in ordered {
         let mut matched = false;
         for (c, nodes) in clusters.iter().zip(chosen.iter_mut()) {
             if !glob_match(&p.cluster, c.name) {

@@ -41,6 +41,8 @@ fn clusters_nodes_exclusions_in_fleet_order() {
     assert_eq!(sel("pair2,pair1").unwrap(), whole(&["pair1", "pair2"]));
     assert_eq!(sel("pair*,!pair10").unwrap(), whole(&["pair1", "pair2"]));
     assert_eq!(sel("!pair*").unwrap(), whole(&["db-eu"]));
+    // Exclusions apply last, whatever their place.
+    assert_eq!(sel("!pair10,pair*").unwrap(), whole(&["pair1", "pair2"]));
     assert_eq!(
         sel("pair1/node-b,db-eu").unwrap(),
         vec![
