@@ -426,3 +426,7 @@ pub fn deep_merge(base: &Value, own: &Value) -> Value {
         _ => own.clone(),
     }
 }
+
+#[cfg(test)]
+#[path = "fleet_tests.rs"]
+mod tests;

@@ -1,7 +1,7 @@
 //! The fleet loader: both layouts, the merge of shared variables, and problems named by
 //! cluster, file, line and column.
 
-use super::fleet::{deep_merge, is_fleet, load_fleet};
+use super::{deep_merge, is_fleet, load_fleet};
 use std::path::Path;
 
 const FLEET: &str = "\

@@ -603,6 +603,3 @@ impl Inventory {
         std::path::absolute(&joined).unwrap_or(joined)
     }
 }
-
-#[cfg(test)]
-mod fleet_tests;
