@@ -74,8 +74,11 @@ pub fn selected() -> Option<&'static str> {
     SELECTED.get().map(String::as_str)
 }
 
-/// Is `path` a fleet (a directory, or a file whose top level has `clusters:`)? A file
-/// that does not parse is no fleet: loading it as one cluster reports its errors.
+/// Is `path` a fleet (a directory, or a file with a top-level `clusters:` key)? Decided
+/// from the text, without parsing it: a single cluster's inventory is parsed once, as
+/// before fleets (a hostile file costs no second parse), and one that is not a fleet
+/// reports its own errors. A single inventory has no `clusters` field, so a top-level
+/// `clusters:` line can only mean a fleet.
 pub fn is_fleet(path: &Path) -> bool {
     if path.is_dir() {
         return true;
@@ -83,10 +86,18 @@ pub fn is_fleet(path: &Path) -> bool {
     let Ok(text) = read_text(path) else {
         return false;
     };
-    let Ok(text) = super::precheck(&text) else {
-        return false;
-    };
-    matches!(serde_yaml_ng::from_str::<Value>(text), Ok(Value::Mapping(m)) if m.contains_key("clusters"))
+    text.lines().any(|l| {
+        let key = l
+            .strip_prefix('\u{feff}')
+            .unwrap_or(l)
+            .trim_start_matches(['"', '\''])
+            .strip_prefix("clusters");
+        key.is_some_and(|rest| {
+            rest.trim_start_matches(['"', '\''])
+                .trim_start()
+                .starts_with(':')
+        })
+    })
 }
 
 /// The selected cluster of the fleet at `path` ([`super::load`] for a fleet path).
