@@ -116,8 +116,14 @@ pub fn main() -> ExitCode {
     }
     crate::report::configure(&cli.global.report_options());
     crate::json_out::begin(command_name(&cli.command));
-    let resolved = apply_grammar(&mut cli, &matches);
-    let code = match resolved.and_then(|()| run(cli)) {
+    let resolved = apply_grammar(&mut cli, &matches).and_then(|()| plan_fleet(&mut cli, &matches));
+    let outcome = resolved.and_then(|plan| match plan {
+        crate::fleet::Plan::Fleet { fleet, jobs } => {
+            crate::fleet::summary::run(&fleet, jobs, &cli.global, command_name(&cli.command))
+        }
+        crate::fleet::Plan::Single { .. } => run(cli),
+    });
+    let code = match outcome {
         Ok(code) => code,
         Err(err) => {
             // `{:#}` prints the whole context chain on one line: "bootstrap: node-a: install packages: ...".
@@ -208,6 +214,42 @@ fn apply_grammar(cli: &mut Cli, matches: &clap::ArgMatches) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// What `--limit` and a fleet inventory mean for the parsed command
+/// ([`crate::fleet::plan`]); for one cluster, its node limit is set in the command's
+/// flags, and a per-cluster run of a fleet run writes JSON.
+fn plan_fleet(cli: &mut Cli, matches: &clap::ArgMatches) -> Result<crate::fleet::Plan> {
+    use crate::fleet::Reach;
+    let reach = match &cli.command {
+        Command::Bootstrap(_) | Command::Verify(_) | Command::Status(_) => {
+            Reach::EachCluster { node_limit: true }
+        }
+        Command::RotateCerts(_) | Command::Inventory(_) => Reach::EachCluster { node_limit: false },
+        Command::Switchover(_) | Command::FailoverTest(_) | Command::Reinit(_) => Reach::OnePair,
+        Command::Adopt(_) => Reach::Adopt,
+        Command::Init(_) | Command::Completions(_) | Command::Man(_) | Command::Lab(_) => {
+            Reach::NoInventory
+        }
+    };
+    let typed = |id: &str| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+    let typed = crate::fleet::Typed {
+        limit: typed("limit"),
+        forks: typed("forks"),
+    };
+    let plan = crate::fleet::plan(&cli.global, typed, command_name(&cli.command), reach)?;
+    if let crate::fleet::Plan::Single { node, child } = &plan {
+        if *child {
+            cli.global.output = OutputFormat::Json;
+        }
+        match &mut cli.command {
+            Command::Bootstrap(a) => a.limit = node.clone(),
+            Command::Verify(w) => w.args.limit = node.clone(),
+            Command::Status(w) => w.args.limit = node.clone(),
+            _ => {}
+        }
+    }
+    Ok(plan)
 }
 
 /// The tracing log on stderr (and into `--log-file`), at the level `-q`/`-v` choose.

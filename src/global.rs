@@ -38,6 +38,23 @@ pub struct GlobalArgs {
     /// warnings, log messages, errors; never a secret) to PATH, without colours.
     #[arg(long, global = true, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
+    /// Act on part of the inventory: comma-separated patterns CLUSTER or CLUSTER/NODE
+    /// (globs `*`, `?`, `[..]`; `!PATTERN` excludes). With one cluster's inventory, NODE
+    /// alone: bootstrap, verify and status then run that node's steps or checks only
+    /// (the peer is read, not changed). docs/fleet.md.
+    #[arg(long, global = true, value_name = "PATTERN")]
+    pub limit: Option<String>,
+    /// Clusters of a fleet run at most N at a time (1-256).
+    #[arg(long, global = true, value_name = "N", default_value_t = 5, value_parser = parse_forks)]
+    pub forks: usize,
+}
+
+/// `--forks N`: 1 to 256.
+fn parse_forks(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=256).contains(&n) => Ok(n),
+        _ => Err(format!("`{s}` is not a whole number from 1 to 256")),
+    }
 }
 
 impl GlobalArgs {

@@ -172,6 +172,8 @@ mod tests {
             accept_new_host_keys: false,
             no_progress: false,
             log_file: None,
+            limit: None,
+            forks: 5,
         }
     }
 

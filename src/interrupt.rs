@@ -211,6 +211,11 @@ pub fn requested() -> Option<Signal> {
     Signal::from_code(RECEIVED.load(Ordering::SeqCst))
 }
 
+/// How many signals arrived (a fleet run passes each on to its per-cluster runs).
+pub fn received_count() -> usize {
+    COUNT.load(Ordering::SeqCst)
+}
+
 /// `Err(Interrupted)` once a signal arrived: call between steps and in wait loops.
 pub fn check() -> Result<()> {
     match requested() {

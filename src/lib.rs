@@ -29,6 +29,7 @@ pub mod engine;
 pub mod error;
 pub mod facts;
 pub mod failover;
+pub mod fleet;
 pub mod global;
 pub mod grammar;
 pub mod help;

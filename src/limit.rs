@@ -11,6 +11,10 @@
 //!   not run and do not count (the verdict says so); the peer may be down.
 //! - status shows NODE only (its role, its replication from the peer, keepalived); the
 //!   verdict is about that node; the peer may be down.
+//!
+//! `pattern.rs`: the `--limit` patterns of a fleet (`CLUSTER[/NODE]`, globs, `!`).
+
+pub mod pattern;
 
 use crate::error::UsageError;
 use crate::inventory::Inventory;

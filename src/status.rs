@@ -575,7 +575,8 @@ mod tests {
 #[derive(Debug, clap::Args)]
 pub struct StatusArgs {
     /// Show this node only (its role, its replication from the peer, keepalived); the
-    /// verdict is about it alone, and the peer may be down.
-    #[arg(long, value_name = "NODE")]
+    /// verdict is about it alone, and the peer may be down. Set from the global
+    /// `--limit` (crate::fleet::plan).
+    #[arg(skip)]
     pub limit: Option<String>,
 }

@@ -174,6 +174,60 @@ fn commands_against_unreachable_nodes_write_valid_documents() {
     assert_valid("status", &doc);
 }
 
+/// A fleet of two copies of `inv.yaml` (issue 21): `fleet.yaml` in `dir`.
+fn fleet(dir: &Path) -> PathBuf {
+    let inv = inventory(dir);
+    let text = std::fs::read_to_string(&inv).unwrap();
+    let name = text
+        .lines()
+        .find_map(|l| l.strip_prefix("cluster: "))
+        .expect("cluster: in the inventory")
+        .trim()
+        .to_string();
+    let second = text.replacen(&format!("cluster: {name}"), "cluster: second", 1);
+    std::fs::write(dir.join("second.yaml"), second).unwrap();
+    let path = dir.join("fleet.yaml");
+    std::fs::write(
+        &path,
+        format!("clusters:\n  {name}: inv.yaml\n  second: second.yaml\n"),
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn fleet_runs_write_valid_documents() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    fleet(dir);
+    let doc = json_of(
+        &mhactl(
+            dir,
+            &["inventory", "check", "fleet.yaml", "--output", "json"],
+        ),
+        0,
+    );
+    assert_eq!(doc["clusters"].as_array().map(Vec::len), Some(2), "{doc:#}");
+    assert_eq!(doc["clusters"][1]["result"]["cluster"], "second");
+    assert_valid("fleet", &doc);
+    for (args, code) in [
+        (&["verify", "fleet.yaml"][..], 1),
+        (&["status", "fleet.yaml", "--limit", "second"], 1),
+        (&["bootstrap", "fleet.yaml", "--forks", "1"], 1),
+    ] {
+        let mut args = args.to_vec();
+        args.extend(["--output", "json"]);
+        let doc = json_of(&mhactl(dir, &args), code);
+        assert_eq!(doc["command"], args[0]);
+        assert_eq!(doc["exit_code"], code);
+        for c in doc["clusters"].as_array().unwrap() {
+            assert_eq!(c["ok"], false, "{c:#}");
+            assert_eq!(c["result"]["command"], args[0], "{c:#}");
+        }
+        assert_valid("fleet", &doc);
+    }
+}
+
 #[test]
 fn reports_of_fake_clusters_write_valid_documents() {
     use mhactl::json_out::render_as;

@@ -198,7 +198,8 @@ pub struct BootstrapArgs {
     pub check: bool,
     /// Run the steps on this node only; the peer is read but not changed, steps about
     /// the pair are skipped, and a restart of the VIP holder is refused (docs/errors.md).
-    #[arg(long, value_name = "NODE")]
+    // Set from the global `--limit` (crate::fleet::plan), which selects the node.
+    #[arg(skip)]
     pub limit: Option<String>,
     /// Print the unified diff of every file a step changes as it runs (a dry run always
     /// shows them; `--output json` always carries them in `steps[].diff`).

@@ -7,10 +7,14 @@ use crate::error::UsageError;
 use anyhow::Result;
 use std::path::Path;
 
-/// Load and validate the inventory at `path`, and set [`Inventory::base_dir`] to the
+/// Load and validate the inventory at `path` (of a fleet: the selected cluster), and set [`Inventory::base_dir`] to the
 /// (absolute) directory holding it. Every error is a [`UsageError`] whose message
 /// starts with the path.
 pub fn load(path: &Path) -> Result<Inventory> {
+    // A fleet (issue 21): the cluster `--limit` selected, merged with the shared variables.
+    if super::fleet::is_fleet(path) {
+        return super::fleet::load_selected(path);
+    }
     let name = path.display().to_string();
     let text = match read_bounded(path) {
         Ok(bytes) if bytes.len() > super::MAX_INVENTORY_BYTES => {
@@ -141,7 +145,7 @@ fn is_only_comments(text: &str) -> bool {
 }
 
 /// `field.path: message[, did you mean `x`?]` (the place is said by the caller).
-fn format_yaml_error(e: &serde_yaml_ng::Error) -> String {
+pub(super) fn format_yaml_error(e: &serde_yaml_ng::Error) -> String {
     let mut msg = e.to_string();
     if let Some(loc) = e.location() {
         let at = format!(" at line {} column {}", loc.line(), loc.column());

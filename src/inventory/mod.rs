@@ -17,6 +17,8 @@
 //! - `limits.rs`: size and nesting bounds before parsing, number ranges, and values
 //!   pasted into ssh options and repository lines;
 //! - `ssh_access.rs`: `ssh.host`, `ssh.config_file` and the sudo password reference;
+//! - `fleet.rs`: many clusters in one inventory (a fleet file or directory), merged
+//!   with shared variables; `fleet_place.rs` places their problems in their files;
 //! - `names.rs`: system schemas and reserved accounts (one definition for all users).
 //!
 //! Every error this module returns carries a [`crate::error::UsageError`] (exit code 2).
@@ -25,6 +27,8 @@ mod access;
 mod credentials;
 mod diagnostics;
 mod flavor;
+pub mod fleet;
+mod fleet_place;
 mod grants;
 mod limits;
 mod load;

@@ -51,6 +51,19 @@ pub struct LabUpArgs {
     /// and referenced by the inventory (`ssh.become_password_file`).
     #[arg(long, requires = "ssh_user")]
     pub sudo_password: bool,
+    /// Start N pairs (1-20), in DIR/pair1 ... on subnets N, N+1, ..., and write the
+    /// fleet's inventory (docs/fleet.md) to DIR/inventory.yaml.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=20))]
+    pub pairs: u8,
+    /// With --pairs: the subnet of each pair, one per pair (default: --subnet, then the
+    /// next ones).
+    #[arg(
+        long,
+        value_name = "N,N,...",
+        value_delimiter = ',',
+        requires = "pairs"
+    )]
+    pub pair_subnets: Vec<u8>,
 }
 
 /// `mhactl lab ssh` arguments.

@@ -12,6 +12,7 @@ mod host;
 pub mod image;
 pub mod network;
 mod node;
+mod pairs;
 mod report;
 pub mod sudo_user;
 
@@ -125,6 +126,7 @@ pub fn runs_here(addresses: &[std::net::Ipv4Addr]) -> bool {
 /// Run a `mhactl lab` subcommand; `json`: `--output json` (up, status, down).
 pub fn run(cmd: LabCommand, json: bool) -> Result<ExitCode> {
     match cmd {
+        LabCommand::Up(args) if args.pairs > 1 => pairs::up(&args, json),
         LabCommand::Up(args) => {
             let (dir, state, reused) = up(&args)?;
             match json {
@@ -135,7 +137,11 @@ pub fn run(cmd: LabCommand, json: bool) -> Result<ExitCode> {
         }
         LabCommand::Down(args) => {
             let dir = absolute(&args.dir)?;
-            let removed = down(&dir)?;
+            host::require_root()?;
+            let removed = match pairs::PairsState::load(&dir)? {
+                Some(_) => pairs::down(&dir)?,
+                None => down(&dir)?,
+            };
             if json {
                 report::print_down(&dir, removed)?;
             }
@@ -176,6 +182,15 @@ pub fn up(args: &LabUpArgs) -> Result<(PathBuf, LabState, bool)> {
     host::require_root()?;
     host::require_prerequisites()?;
     let dir = absolute(&args.dir.dir)?;
+    if pairs::PairsState::load(&dir)?.is_some() {
+        return Err(crate::error::UsageError(format!(
+            "{} holds a lab of several pairs (`lab up --pairs`); give the same --pairs, or \
+             bring it down first (`mhactl lab down --dir {}`)",
+            dir.display(),
+            dir.display()
+        ))
+        .into());
+    }
     if let Some(state) = LabState::load(&dir)? {
         if is_running(&state) {
             say(&format!("already up in {} (nothing to do)", dir.display()));
@@ -302,6 +317,9 @@ pub fn down(dir: &Path) -> Result<bool> {
 /// `lab status`: nodes, addresses, whether they run, and which holds the VIP.
 fn status(args: &LabDirArg, json: bool) -> Result<ExitCode> {
     let dir = absolute(&args.dir)?;
+    if let Some(p) = pairs::PairsState::load(&dir)? {
+        return pairs::status(&dir, &p, json);
+    }
     let Some(state) = LabState::load(&dir)? else {
         match json {
             true => report::print_status(&dir, None, &[], &[])?,
@@ -309,6 +327,24 @@ fn status(args: &LabDirArg, json: bool) -> Result<ExitCode> {
         }
         return Ok(ExitCode::from(1));
     };
+    let (rows, holders, all_up) = status_rows(&state);
+    if json {
+        report::print_status(&dir, Some(&state), &rows, &holders)?;
+    } else {
+        print_status_rows(&state, &rows, &holders);
+    }
+    Ok(if all_up {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Per node: its index, `up`/`no-ssh`/`down`, and whether it holds the VIP.
+type StatusRow = (usize, &'static str, bool);
+
+/// Per node a [`StatusRow`], the VIP holders, and whether every node is up.
+fn status_rows(state: &LabState) -> (Vec<StatusRow>, Vec<&'static str>, bool) {
     let net = &state.network;
     let mut all_up = true;
     let mut holders = Vec::new();
@@ -333,14 +369,12 @@ fn status(args: &LabDirArg, json: bool) -> Result<ExitCode> {
         };
         rows.push((i, state_word, holds_vip));
     }
-    if json {
-        report::print_status(&dir, Some(&state), &rows, &holders)?;
-        return Ok(if all_up {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(1)
-        });
-    }
+    (rows, holders, all_up)
+}
+
+/// The text table of [`status_rows`] and the VIP line.
+fn print_status_rows(state: &LabState, rows: &[(usize, &str, bool)], holders: &[&str]) {
+    let net = &state.network;
     println!(
         "{:<8} {:<14} {:<8} {:<6}",
         "NODE", "ADDRESS", "STATE", "VIP"
@@ -348,13 +382,13 @@ fn status(args: &LabDirArg, json: bool) -> Result<ExitCode> {
     for (i, state_word, holds_vip) in rows {
         println!(
             "{:<8} {:<14} {state_word:<8} {}",
-            NODE_NAMES[i],
-            net.node_address(i).to_string(),
-            if holds_vip { "yes" } else { "-" }
+            NODE_NAMES[*i],
+            net.node_address(*i).to_string(),
+            if *holds_vip { "yes" } else { "-" }
         );
     }
     let vip = net.vip();
-    match holders.as_slice() {
+    match holders {
         [] => println!("vip {vip}: held by no node"),
         [one] => println!("vip {vip}: held by {one}"),
         many => println!(
@@ -362,11 +396,6 @@ fn status(args: &LabDirArg, json: bool) -> Result<ExitCode> {
             many.len()
         ),
     }
-    Ok(if all_up {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
 }
 
 /// `lab ssh NODE [-- CMD...]`: the system ssh with the lab's key and strict host keys.

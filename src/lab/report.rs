@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use std::path::Path;
 
 /// The nodes' names, addresses and namespaces.
-fn nodes(state: &LabState) -> Vec<Value> {
+pub(super) fn nodes(state: &LabState) -> Vec<Value> {
     let net = &state.network;
     NODE_NAMES
         .iter()

@@ -42,6 +42,7 @@ pub mod host;
 pub mod isolate;
 pub mod keepalived;
 pub mod keepalived_conf;
+pub mod local_signal;
 pub mod mysql_platform;
 pub mod option_files;
 pub mod option_overrides;

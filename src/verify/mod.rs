@@ -371,6 +371,7 @@ pub struct VerifyArgs {
     pub wait: u64,
     /// Check this node only: the peer's checks and those about the pair are not run
     /// (the peer may be down); not with --checksum.
-    #[arg(long, value_name = "NODE")]
+    // Set from the global `--limit` (crate::fleet::plan), which selects the node.
+    #[arg(skip)]
     pub limit: Option<String>,
 }

@@ -15,6 +15,7 @@ mod datadir;
 mod durability;
 mod failover;
 mod fencing;
+mod fleet;
 mod gtid;
 mod install;
 mod interrupt;
@@ -56,6 +57,7 @@ fn main() {
         durability::scenarios,
         failover::scenarios,
         fencing::scenarios,
+        fleet::scenarios,
         gtid::scenarios,
         install::scenarios,
         interrupt::scenarios,
