@@ -7,12 +7,15 @@
 //! - `-q`: no progress and no tables, only the verdict line and failures;
 //! - `-v`: every detail line of every step (normally only failed steps show theirs).
 
-use crate::engine::{Observer, StepReport, StepStatus};
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::collections::HashMap;
+use crate::engine::{StepReport, StepStatus};
 use std::io::IsTerminal;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+mod progress;
+#[cfg(test)]
+mod progress_tests;
+pub use progress::Progress;
 
 /// What the global flags say about showing a run (the command line builds it; the
 /// report does not depend on the command line).
@@ -111,132 +114,6 @@ pub fn paint_status(word: &str, width: usize, colour: bool) -> String {
     };
     let trailing = padded.len() - word.len();
     format!("\x1b[{code}m{word}\x1b[0m{}", " ".repeat(trailing))
-}
-
-/// Progress for a run over some nodes.
-pub struct Progress {
-    bars: Option<(MultiProgress, HashMap<String, ProgressBar>)>,
-    quiet: bool,
-    verbose: bool,
-    /// Print the diff of each changed step as it finishes (bootstrap `--diff`).
-    diffs: bool,
-    colour: bool,
-    started: Instant,
-}
-
-impl Progress {
-    /// Spinners when stderr is a terminal (and progress is not turned off), else lines.
-    pub fn new(global: &ReportOptions, nodes: &[String]) -> Progress {
-        let tty = std::io::stderr().is_terminal() && !global.no_progress && !global.quiet;
-        let bars = tty.then(|| {
-            let mp = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
-            let style = ProgressStyle::with_template("{spinner} {prefix:<8} {elapsed:>4} {msg}")
-                .expect("valid template");
-            let mut map = HashMap::new();
-            for node in nodes.iter().map(String::as_str).chain(["cluster"]) {
-                let bar = mp.add(
-                    ProgressBar::new_spinner()
-                        .with_style(style.clone())
-                        .with_prefix(node.to_string()),
-                );
-                bar.enable_steady_tick(Duration::from_millis(120));
-                map.insert(node.to_string(), bar);
-            }
-            (mp, map)
-        });
-        Progress {
-            bars,
-            quiet: global.quiet,
-            verbose: global.verbose > 0,
-            diffs: false,
-            colour: colour_enabled(Stream::Stderr),
-            started: Instant::now(),
-        }
-    }
-
-    /// Also print each changed step's file diff as the step finishes. Off by default:
-    /// a first bootstrap writes whole files, and their diffs would bury the progress.
-    pub fn with_diffs(mut self, diffs: bool) -> Progress {
-        self.diffs = diffs;
-        self
-    }
-
-    /// Clear the spinners.
-    pub fn finish(&self) {
-        if let Some((_, bars)) = &self.bars {
-            for bar in bars.values() {
-                bar.finish_and_clear();
-            }
-        }
-    }
-
-    /// A command's own message during the run (`reinit: stopping the server`): above
-    /// the spinners on a terminal, where a direct write to stderr would be drawn over
-    /// by their next redraw; a timestamped line otherwise; nothing with `-q`.
-    pub fn message(&self, text: &str) {
-        self.line(text);
-    }
-
-    fn line(&self, text: &str) {
-        let stamped = || format!("[{:>6.1}s] {text}", self.started.elapsed().as_secs_f64());
-        match &self.bars {
-            Some((mp, _)) => {
-                let _ = mp.println(text);
-                // The spinners' redraws stay on the terminal; the log gets the line.
-                crate::log_file::line(&stamped());
-            }
-            None if !self.quiet => crate::log_eprintln!("{}", stamped()),
-            None => {}
-        }
-    }
-}
-
-impl Observer for Progress {
-    fn started(&self, node: &str, step: &str) {
-        if let Some((_, bars)) = &self.bars {
-            if let Some(bar) = bars.get(node) {
-                bar.set_message(step.to_string());
-            }
-        }
-    }
-
-    fn plan_detail(&self, node: &str, step: &str, detail: &str) {
-        // `-v`: what a step is about to run or write, before it is applied (a dry run's
-        // report has it already).
-        if self.quiet || !self.verbose {
-            return;
-        }
-        let mut lines = detail.lines();
-        let first = lines.next().unwrap_or("");
-        self.line(&format!("{node:<8} {step:<17} plan      {first}"));
-        for l in lines {
-            self.line(&format!("    {l}"));
-        }
-    }
-
-    fn finished(&self, r: &StepReport) {
-        if self.quiet {
-            return;
-        }
-        let first = r.detail.lines().next().unwrap_or("");
-        self.line(&format!(
-            "{:<8} {:<17} {} {}",
-            r.node,
-            r.step,
-            paint_status(status_word(r.status), 9, self.colour),
-            first
-        ));
-        if let Some(diff) = r.diff.as_ref().filter(|_| self.diffs) {
-            for l in diff.lines() {
-                self.line(&format!("    {l}"));
-            }
-        }
-        if r.status == StepStatus::Failed || self.verbose {
-            for l in r.detail.lines().skip(1) {
-                self.line(&format!("    {l}"));
-            }
-        }
-    }
 }
 
 /// The word a step status is shown as (`ok`, `changed`, `FAILED`, `skipped`).
