@@ -169,13 +169,21 @@ pub fn node_totals(reports: &[StepReport]) -> Vec<NodeTotals> {
     out
 }
 
-/// The final table, the per-node totals and the one-line verdict, on stdout.
-pub fn print_summary(command: &str, dry_run: bool, reports: &[StepReport], elapsed: Duration) {
+/// The final table, the per-node totals and the one-line verdict, on stdout; with
+/// `diffs` (bootstrap `--diff`; a dry run always) each changed file's unified diff too.
+pub fn print_summary(
+    command: &str,
+    dry_run: bool,
+    diffs: bool,
+    reports: &[StepReport],
+    elapsed: Duration,
+) {
     print!(
         "{}",
         render_summary(
             command,
             dry_run,
+            diffs,
             reports,
             elapsed,
             verbosity(),
@@ -188,6 +196,7 @@ pub fn print_summary(command: &str, dry_run: bool, reports: &[StepReport], elaps
 pub fn render_summary(
     command: &str,
     dry_run: bool,
+    diffs: bool,
     reports: &[StepReport],
     elapsed: Duration,
     v: Verbosity,
@@ -216,7 +225,7 @@ pub fn render_summary(
                     let _ = writeln!(s, "{:>46}{l}", "");
                 }
             }
-            if dry_run {
+            if dry_run || diffs {
                 if let Some(diff) = &r.diff {
                     for l in diff.lines() {
                         let _ = writeln!(s, "    {l}");
@@ -339,6 +348,7 @@ mod tests {
         let text = render_summary(
             "bootstrap",
             false,
+            false,
             &sample(),
             Duration::from_millis(12_400),
             Verbosity::default(),
@@ -365,7 +375,15 @@ mod tests {
             quiet: true,
             verbose: false,
         };
-        let text = render_summary("bootstrap", false, &sample(), Duration::ZERO, quiet, false);
+        let text = render_summary(
+            "bootstrap",
+            false,
+            false,
+            &sample(),
+            Duration::ZERO,
+            quiet,
+            false,
+        );
         // The verdict, then the failure (whose detail has two lines).
         assert_eq!(text.lines().count(), 3, "{text}");
         assert!(text.starts_with("bootstrap: 1 changed"), "{text}");
@@ -376,6 +394,7 @@ mod tests {
         let text = render_summary(
             "bootstrap",
             false,
+            false,
             &sample(),
             Duration::ZERO,
             verbose,
@@ -383,6 +402,79 @@ mod tests {
         );
         // Five steps' continuation lines, and the failure line's.
         assert_eq!(text.matches("second line").count(), 6, "{text}");
+    }
+
+    /// `bootstrap --diff` (a real run) prints what it changed in the dry run's form, which
+    /// GNU patch applies to the old files as they are (`-p1`), no secret on either side.
+    #[test]
+    fn a_real_run_s_diffs_are_a_patch_of_what_it_changed() {
+        let path = "/etc/mysql/mariadb.conf.d/60-mhactl.cnf";
+        let old = "[mysqld]\nserver_id = 1\nauto_increment_offset = 1\npassword = 0ld-S3cret\n";
+        let new = "[mysqld]\nserver_id = 1\nauto_increment_offset = 2\npassword = n3w-S3cret\n";
+        let mut reports = sample();
+        reports[2].step = "server-config".into();
+        reports[2].diff = Some(crate::engine::file_diff(path, Some(old), new));
+        let text = |diffs| {
+            let v = Verbosity::default();
+            render_summary(
+                "bootstrap",
+                false,
+                diffs,
+                &reports,
+                Duration::ZERO,
+                v,
+                false,
+            )
+        };
+        assert!(!text(false).contains("+++"), "diffs only with --diff");
+        let text = text(true);
+        assert!(
+            !text.contains("S3cret") && text.contains("***(old)") && text.contains("***(new)"),
+            "{text}"
+        );
+        let Some(patched) = patch_p1(&text, path, old) else {
+            eprintln!("ignored: no GNU patch on this host");
+            return;
+        };
+        assert_eq!(
+            patched,
+            new.replace("n3w-S3cret", "***(new)"),
+            "patch did not turn the old file into the new one (but for the masked password)"
+        );
+    }
+
+    /// `patch -p1` with `text` on stdin in a directory holding `old` at `path`: the patched
+    /// file, or `None` when there is no `patch` to run. Panics when patch refuses the text.
+    fn patch_p1(text: &str, path: &str, old: &str) -> Option<String> {
+        use std::io::Write;
+        use std::process::{Command, Stdio};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join(path.trim_start_matches('/'));
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        // The old side as the diff shows it: its password masked.
+        std::fs::write(&file, old.replace("0ld-S3cret", "***(old)")).unwrap();
+        let mut child = Command::new("patch")
+            .args(["-p1", "--batch", "-d"])
+            .arg(dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .ok()?;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "patch refused the summary: {}{}\n{text}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Some(std::fs::read_to_string(&file).unwrap())
     }
 
     #[test]
@@ -395,6 +487,7 @@ mod tests {
         assert!(paint_status("changed", 9, true).starts_with("\x1b[33m"));
         let text = render_summary(
             "bootstrap",
+            false,
             false,
             &sample(),
             Duration::ZERO,

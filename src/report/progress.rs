@@ -14,8 +14,6 @@ use std::time::{Duration, Instant};
 /// Progress for a run over some nodes.
 pub struct Progress {
     display: Arc<Display>,
-    /// Print the diff of each changed step as it finishes (bootstrap `--diff`).
-    diffs: bool,
     colour: bool,
 }
 
@@ -81,16 +79,8 @@ impl Progress {
                 started: Instant::now(),
                 last_activity: Mutex::default(),
             }),
-            diffs: false,
             colour,
         }
-    }
-
-    /// Also print each changed step's file diff as the step finishes. Off by default:
-    /// a first bootstrap writes whole files, and their diffs would bury the progress.
-    pub fn with_diffs(mut self, diffs: bool) -> Progress {
-        self.diffs = diffs;
-        self
     }
 
     /// Clear the spinners.
@@ -197,11 +187,6 @@ impl Observer for Progress {
             paint_status(status_word(r.status), 9, self.colour),
             first
         ));
-        if let Some(diff) = r.diff.as_ref().filter(|_| self.diffs) {
-            for l in diff.lines() {
-                self.line(&format!("    {l}"));
-            }
-        }
         if r.status == StepStatus::Failed || self.display.verbose {
             for l in r.detail.lines().skip(1) {
                 self.line(&format!("    {l}"));

@@ -140,6 +140,39 @@ fn patch_accepts(stdout: &str) {
     );
 }
 
+/// `patch -p1` fed `stdout` in a directory holding `old` at `path`: the patched file
+/// (GNU patch takes a real run's `--diff` output as it is; issue 20).
+fn patch_applied(stdout: &str, path: &str, old: &str) -> String {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join(path.trim_start_matches('/'));
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, old).unwrap();
+    let mut child = Command::new("patch")
+        .args(["-p1", "--batch", "-d"])
+        .arg(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("no `patch` on the test host: install it (GNU patch) to run this scenario");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdout.as_bytes())
+        .expect("write to patch");
+    let out = child.wait_with_output().expect("patch");
+    assert!(
+        out.status.success(),
+        "patch does not take the --diff output: {}{}\n{stdout}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read_to_string(&file).unwrap()
+}
+
 /// The file a diff from `/dev/null` creates.
 pub(crate) fn created_content(diff: &str) -> String {
     diff.lines()
@@ -272,24 +305,37 @@ fn bootstrap_builds_a_dual_master_pair_and_reruns_change_nothing(lab: Lab) {
     std::thread::sleep(std::time::Duration::from_millis(500));
     assert!(lab.sql("node-a", "SELECT origin FROM e2e.t").contains("b2"));
 
-    // A real run shows file diffs as it goes only with `--diff`.
+    // A real run prints the diffs of what it changed only with `--diff`, on standard
+    // output in the dry run's form: GNU patch turns the old file into the new one.
     let cnf_b = "/etc/mysql/mariadb.conf.d/60-mhactl.cnf";
     for (flag, shown) in [(None, false), (Some("--diff"), true)] {
         lab.ssh_ok(
             "node-b",
             &format!("sed -i 's/^auto_increment_offset = 2/auto_increment_offset = 1/' {cnf_b}"),
         );
+        let before = lab.ssh_ok("node-b", &format!("cat {cnf_b}"));
         let inv = lab.inventory();
         let mut args = vec!["bootstrap", inv.as_str(), "--no-progress"];
         args.extend(flag);
         let out = mhactl(&args);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "{stderr}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{}", text(&out));
+        for secret in lab.secret_values() {
+            assert!(!text(&out).contains(&secret), "a secret leaked into --diff");
+        }
         assert_eq!(
-            stderr.contains("+auto_increment_offset = 2"),
+            stdout.contains("+auto_increment_offset = 2"),
             shown,
-            "{flag:?}:\n{stderr}"
+            "{flag:?}:\n{stdout}"
         );
+        if shown {
+            let after = lab.ssh_ok("node-b", &format!("cat {cnf_b}"));
+            assert_eq!(
+                patch_applied(&stdout, cnf_b, &before),
+                after,
+                "patch -p1 with the --diff output does not make the file the run wrote"
+            );
+        }
     }
 
     // A server that does not start with the new my.cnf gets the previous one back and
