@@ -119,8 +119,11 @@ pub(crate) fn run_steps(
             reachable_only: false,
         },
     );
-    let (cluster, mut reports, progress) =
-        (connected.cluster, connected.reports, connected.progress);
+    let (cluster, mut reports, progress) = (
+        connected.cluster,
+        connected.reports,
+        connected.progress.with_plans(run.dry_run),
+    );
     let ok_connect = reports.iter().all(|r| r.status != StepStatus::Failed);
     if ok_connect && crate::interrupt::requested().is_none() {
         let cluster = cluster.expect("connected");

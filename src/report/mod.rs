@@ -169,8 +169,10 @@ pub fn node_totals(reports: &[StepReport]) -> Vec<NodeTotals> {
     out
 }
 
-/// The final table, the per-node totals and the one-line verdict, on stdout; with
-/// `diffs` (bootstrap `--diff`; a dry run always) each changed file's unified diff too.
+/// The end of a run on stdout: with `diffs` (bootstrap `--diff`; a dry run always) each
+/// changed file's unified diff, then the per-node totals and the one-line verdict. The
+/// steps themselves were shown once, as they finished ([`Progress`]), so they are not
+/// repeated here; the verdict names a failed step again (the cause of the exit status).
 pub fn print_summary(
     command: &str,
     dry_run: bool,
@@ -205,37 +207,26 @@ pub fn render_summary(
     use std::fmt::Write;
     let mut s = String::new();
     if !v.quiet {
-        let _ = writeln!(
-            s,
-            "{:<8} {:<17} {:<9} {:>8}  DETAIL",
-            "NODE", "STEP", "STATUS", "TIME"
-        );
-        for r in reports {
-            let first = r.detail.lines().next().unwrap_or("");
-            let _ = writeln!(
-                s,
-                "{:<8} {:<17} {} {:>7.1}s  {first}",
-                r.node,
-                r.step,
-                paint_status(status_word(r.status), 9, colour),
-                r.ms as f64 / 1000.0
-            );
-            if dry_run || v.verbose {
-                for l in r.detail.lines().skip(1) {
-                    let _ = writeln!(s, "{:>46}{l}", "");
-                }
-            }
-            if dry_run || diffs {
-                if let Some(diff) = &r.diff {
-                    for l in diff.lines() {
-                        let _ = writeln!(s, "    {l}");
+        if dry_run || diffs {
+            // Unified diffs as they are, each after a line naming its node and step
+            // (which `patch` skips as it skips any text between diffs).
+            for r in reports {
+                if let Some(diff) = r.diff.as_deref().filter(|d| !d.is_empty()) {
+                    let _ = writeln!(s, "{} {}:", r.node, r.step);
+                    s.push_str(diff);
+                    if !diff.ends_with('\n') {
+                        s.push('\n');
                     }
+                    let _ = writeln!(s);
                 }
             }
         }
         let totals = node_totals(reports);
         if !totals.is_empty() {
-            let _ = writeln!(s);
+            if s.is_empty() {
+                // Apart from the step lines above it (or the cleared spinners).
+                let _ = writeln!(s);
+            }
             let _ = writeln!(
                 s,
                 "{:<8} {:>7} {:>9} {:>6} {:>7} {:>8}",
@@ -365,12 +356,20 @@ mod tests {
         assert!(text.contains("bootstrap: 1 changed, 2 unchanged, 1 failed, 1 skipped in 12.4 s"));
         assert!(text.contains("FAILED node-b at step install-packages"));
         assert!(!text.contains('\x1b') && !text.contains('\r'));
-        let continuation = format!("{:>46}second line", "");
-        assert!(!text.contains(&continuation), "details only with -v");
+        // Issue 20: the steps were shown as they finished; the summary does not repeat
+        // them (the failed one is named again, with its cause, in the verdict).
+        for step in ["connect detail", "vip detail"] {
+            assert!(
+                !text.contains(step),
+                "a step repeated in the summary:\n{text}"
+            );
+        }
+        assert_eq!(text.matches("install-packages detail").count(), 1, "{text}");
+        assert!(!text.contains("STEP"), "{text}");
     }
 
     #[test]
-    fn quiet_prints_only_the_verdict_and_verbose_every_detail() {
+    fn quiet_prints_only_the_verdict_and_verbose_no_step_either() {
         let quiet = Verbosity {
             quiet: true,
             verbose: false,
@@ -400,8 +399,33 @@ mod tests {
             verbose,
             false,
         );
-        // Five steps' continuation lines, and the failure line's.
-        assert_eq!(text.matches("second line").count(), 6, "{text}");
+        // `-v` details go with the steps as they finish: here only the failure's.
+        assert_eq!(text.matches("second line").count(), 1, "{text}");
+    }
+
+    /// A dry run's summary: each diff as it is (unindented), after a line naming its
+    /// node and step, then the totals; no step line.
+    #[test]
+    fn a_dry_run_s_summary_is_its_diffs_and_totals() {
+        let mut reports = sample();
+        reports[2].diff = Some(crate::engine::file_diff("/etc/x.conf", None, "a = 1\n"));
+        let text = render_summary(
+            "bootstrap",
+            true,
+            false,
+            &reports,
+            Duration::ZERO,
+            Verbosity::default(),
+            false,
+        );
+        assert!(
+            text.starts_with(
+                "node-a install-packages:\n--- /dev/null\n+++ b/etc/x.conf\n@@ -0,0 +1 @@\n+a = 1\n\nNODE "
+            ),
+            "{text}"
+        );
+        assert!(text.contains("bootstrap: 1 would change"), "{text}");
+        assert!(!text.contains("connect detail"), "{text}");
     }
 
     /// `bootstrap --diff` (a real run) prints what it changed in the dry run's form, which
@@ -494,7 +518,7 @@ mod tests {
             Verbosity::default(),
             true,
         );
-        assert!(text.contains("\x1b[33mchanged\x1b[0m"));
+        assert!(text.contains("\x1b[1;31mFAILED\x1b[0m node-b"), "{text}");
     }
 
     #[test]

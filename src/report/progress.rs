@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 /// Progress for a run over some nodes.
 pub struct Progress {
     display: Arc<Display>,
+    /// A dry run: each step's whole plan under its line (it is the run's result).
+    plans: bool,
     colour: bool,
 }
 
@@ -79,8 +81,17 @@ impl Progress {
                 started: Instant::now(),
                 last_activity: Mutex::default(),
             }),
+            plans: false,
             colour,
         }
+    }
+
+    /// A dry run's progress: each changed step's plan (what it would run or write) in
+    /// full under its line, as `-v` shows every detail; its diffs come at the end, on
+    /// stdout ([`super::print_summary`]).
+    pub fn with_plans(mut self, dry_run: bool) -> Progress {
+        self.plans = dry_run;
+        self
     }
 
     /// Clear the spinners.
@@ -187,7 +198,8 @@ impl Observer for Progress {
             paint_status(status_word(r.status), 9, self.colour),
             first
         ));
-        if r.status == StepStatus::Failed || self.display.verbose {
+        let plan = self.plans && r.status == StepStatus::Changed;
+        if r.status == StepStatus::Failed || self.display.verbose || plan {
             for l in r.detail.lines().skip(1) {
                 self.line(&format!("    {l}"));
             }

@@ -196,3 +196,45 @@ fn verbose_prints_each_activity_as_a_line() {
     }
     progress.finish();
 }
+
+/// A dry run shows each changed step's whole plan under its line (it is the result);
+/// a real run only the first line, unless `-v`.
+#[test]
+fn a_dry_run_shows_each_changed_step_s_plan() {
+    let report = |node: &str| {
+        crate::engine::StepReport {
+        node: node.into(),
+        step: "keepalived".into(),
+        status: crate::engine::StepStatus::Changed,
+        detail: "would write /etc/keepalived/keepalived.conf\n    write /etc/keepalived/keepalived.conf (mode 600)".into(),
+        diff: None,
+        ms: 10,
+    }
+    };
+    let (screen, progress) = on_screen(ReportOptions::default());
+    let progress = progress.with_plans(true);
+    progress.finished(&report("node-a"));
+    let_it_redraw();
+    let rows = screen.rows();
+    assert!(
+        rows.iter()
+            .any(|r| r.starts_with("node-a   keepalived        changed   would write")),
+        "{rows:#?}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("write /etc/keepalived/keepalived.conf (mode 600)")),
+        "{rows:#?}"
+    );
+    progress.finish();
+    let (screen, progress) = on_screen(ReportOptions::default());
+    progress.finished(&report("node-b"));
+    let_it_redraw();
+    let rows = screen.rows();
+    assert!(
+        rows.iter().any(|r| r.starts_with("node-b   keepalived")),
+        "{rows:#?}"
+    );
+    assert!(!rows.iter().any(|r| r.contains("(mode 600)")), "{rows:#?}");
+    progress.finish();
+}

@@ -2,7 +2,7 @@
 //! behind a keepalived VIP; a re-run changes nothing; a dry run shows without changing;
 //! drift is repaired; no secret appears in any output.
 
-use crate::support::{changed_steps, mhactl, mhactl_json, text, Lab, Scenario};
+use crate::support::{changed_steps, mhactl, mhactl_json, step_lines, text, Lab, Scenario};
 
 fn secrets(lab: &Lab) -> Vec<String> {
     let text = std::fs::read_to_string(lab.dir.join("secrets.yaml")).unwrap();
@@ -14,6 +14,12 @@ fn secrets(lab: &Lab) -> Vec<String> {
 
 /// Run bootstrap, check that no secret leaks into its output, return (exit ok, stdout).
 fn bootstrap(lab: &Lab, extra: &[&str]) -> (bool, String) {
+    let (ok, stdout, _) = bootstrap_showing_steps(lab, extra);
+    (ok, stdout)
+}
+
+/// [`bootstrap`], also returning the step lines it showed ([`step_lines`]).
+fn bootstrap_showing_steps(lab: &Lab, extra: &[&str]) -> (bool, String, Vec<String>) {
     let inv = lab.inventory();
     let mut args = vec!["bootstrap", inv.as_str(), "--no-progress"];
     args.extend_from_slice(extra);
@@ -29,7 +35,7 @@ fn bootstrap(lab: &Lab, extra: &[&str]) -> (bool, String) {
     if !out.status.success() {
         eprintln!("bootstrap {extra:?} failed:\n{stdout}\n{stderr}");
     }
-    (out.status.success(), stdout)
+    (out.status.success(), stdout, step_lines(&out))
 }
 
 fn json(stdout: &str) -> serde_json::Value {
@@ -184,10 +190,23 @@ pub(crate) fn created_content(diff: &str) -> String {
 fn bootstrap_builds_a_dual_master_pair_and_reruns_change_nothing(lab: Lab) {
     let subnet = lab.subnet;
 
-    // A dry run on bare nodes shows the plan and changes nothing.
-    let (ok, plan) = bootstrap(&lab, &["--dry-run"]);
+    // A dry run on bare nodes shows the plan and changes nothing. Each step is shown
+    // once, as it finishes (issue 20): standard output has the diffs and the totals.
+    let (ok, plan, steps) = bootstrap_showing_steps(&lab, &["--dry-run"]);
     assert!(ok, "{plan}");
-    assert!(plan.contains("would install mariadb-server"), "{plan}");
+    let installs: Vec<&String> = steps
+        .iter()
+        .filter(|l| {
+            l.starts_with("node-a   install-packages  changed   would install mariadb-server")
+        })
+        .collect();
+    assert_eq!(installs.len(), 1, "{steps:#?}");
+    assert!(
+        !plan.contains("would install")
+            && plan.contains("node-a   ")
+            && plan.contains("\nbootstrap: "),
+        "standard output repeats the steps, or lacks the totals:\n{plan}"
+    );
     patch_accepts(&plan);
     let my_cnf = "/etc/mysql/mariadb.conf.d/60-mhactl.cnf";
     let predicted = bare_dry_run_shows_every_file(&lab, my_cnf);
