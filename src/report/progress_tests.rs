@@ -132,6 +132,35 @@ fn let_it_redraw() {
     std::thread::sleep(Duration::from_millis(600));
 }
 
+/// Issue 20: reinit's messages ("reinit: stopping the server") were written to stderr
+/// and erased by the spinners' next redraw. Through [`Progress::message`] they stay,
+/// above the spinners; a direct write at the same moment (the old way) is gone.
+#[test]
+fn a_command_s_message_stays_above_the_spinners() {
+    let (screen, progress) = on_screen(ReportOptions::default());
+    progress.started("node-a", "connect");
+    let_it_redraw();
+    screen.write_directly("reinit: written past the display");
+    progress.message("reinit: stopping the server on node-a");
+    let_it_redraw();
+    progress.message("reinit: copying the data from node-b");
+    let_it_redraw();
+    let rows = screen.rows();
+    let row_of = |text: &str| rows.iter().position(|r| r.contains(text));
+    let first = row_of("reinit: stopping the server on node-a");
+    let second = row_of("reinit: copying the data from node-b");
+    // (The write past the display left a stale spinner row above, as on a real terminal.)
+    let spinner = rows.iter().rposition(|r| r.contains("node-a"));
+    assert!(
+        first.is_some() && second.is_some() && first < second && second < spinner,
+        "the messages are not on the screen, in order, above the spinners: {rows:#?}"
+    );
+    assert!(rows[spinner.unwrap()].ends_with("connect"), "{rows:#?}");
+    // The control: what bypassed the display was drawn over.
+    assert_eq!(row_of("written past the display"), None, "{rows:#?}");
+    progress.finish();
+}
+
 /// A long step's activity is shown on its node's spinner line, not as lines (without
 /// `-v`), and replaced by the next.
 #[test]
