@@ -302,6 +302,18 @@ mod tests {
         }
     }
 
+    /// bootstrap's summary of `reports`.
+    fn summary(
+        dry_run: bool,
+        diffs: bool,
+        reports: &[StepReport],
+        elapsed: Duration,
+        v: Verbosity,
+        colour: bool,
+    ) -> String {
+        render_summary("bootstrap", dry_run, diffs, reports, elapsed, v, colour)
+    }
+
     fn sample() -> Vec<StepReport> {
         vec![
             step("node-a", "connect", StepStatus::Unchanged, 300),
@@ -336,8 +348,7 @@ mod tests {
 
     #[test]
     fn summary_shows_per_node_totals_and_no_escapes_without_colour() {
-        let text = render_summary(
-            "bootstrap",
+        let text = summary(
             false,
             false,
             &sample(),
@@ -374,15 +385,7 @@ mod tests {
             quiet: true,
             verbose: false,
         };
-        let text = render_summary(
-            "bootstrap",
-            false,
-            false,
-            &sample(),
-            Duration::ZERO,
-            quiet,
-            false,
-        );
+        let text = summary(false, false, &sample(), Duration::ZERO, quiet, false);
         // The verdict, then the failure (whose detail has two lines).
         assert_eq!(text.lines().count(), 3, "{text}");
         assert!(text.starts_with("bootstrap: 1 changed"), "{text}");
@@ -390,15 +393,7 @@ mod tests {
             quiet: false,
             verbose: true,
         };
-        let text = render_summary(
-            "bootstrap",
-            false,
-            false,
-            &sample(),
-            Duration::ZERO,
-            verbose,
-            false,
-        );
+        let text = summary(false, false, &sample(), Duration::ZERO, verbose, false);
         // `-v` details go with the steps as they finish: here only the failure's.
         assert_eq!(text.matches("second line").count(), 1, "{text}");
     }
@@ -409,8 +404,7 @@ mod tests {
     fn a_dry_run_s_summary_is_its_diffs_and_totals() {
         let mut reports = sample();
         reports[2].diff = Some(crate::engine::file_diff("/etc/x.conf", None, "a = 1\n"));
-        let text = render_summary(
-            "bootstrap",
+        let text = summary(
             true,
             false,
             &reports,
@@ -440,15 +434,7 @@ mod tests {
         reports[2].diff = Some(crate::engine::file_diff(path, Some(old), new));
         let text = |diffs| {
             let v = Verbosity::default();
-            render_summary(
-                "bootstrap",
-                false,
-                diffs,
-                &reports,
-                Duration::ZERO,
-                v,
-                false,
-            )
+            summary(false, diffs, &reports, Duration::ZERO, v, false)
         };
         assert!(!text(false).contains("+++"), "diffs only with --diff");
         let text = text(true);
@@ -509,8 +495,7 @@ mod tests {
         assert_eq!(painted, "\x1b[32mok\x1b[0m       ");
         assert!(paint_status("FAILED", 9, true).starts_with("\x1b[1;31mFAILED\x1b[0m"));
         assert!(paint_status("changed", 9, true).starts_with("\x1b[33m"));
-        let text = render_summary(
-            "bootstrap",
+        let text = summary(
             false,
             false,
             &sample(),

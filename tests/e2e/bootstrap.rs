@@ -118,26 +118,8 @@ pub(crate) fn bare_dry_run_shows_every_file(lab: &Lab, my_cnf: &str) -> String {
 /// around them skipped as leading garbage. Checked against an empty directory, where
 /// every file of a bare dry run is new.
 fn patch_accepts(stdout: &str) {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
     let dir = tempfile::tempdir().expect("tempdir");
-    let Ok(mut child) = Command::new("patch")
-        .args(["-p1", "--dry-run", "--batch", "-d"])
-        .arg(dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-    else {
-        panic!("no `patch` on the test host: install it (GNU patch) to run this scenario");
-    };
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdout.as_bytes())
-        .expect("write to patch");
-    let out = child.wait_with_output().expect("patch");
+    let out = patch(&["-p1", "--dry-run"], dir.path(), stdout);
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success() && said.contains("etc/keepalived/keepalived.conf"),
@@ -149,27 +131,11 @@ fn patch_accepts(stdout: &str) {
 /// `patch -p1` fed `stdout` in a directory holding `old` at `path`: the patched file
 /// (GNU patch takes a real run's `--diff` output as it is; issue 20).
 fn patch_applied(stdout: &str, path: &str, old: &str) -> String {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join(path.trim_start_matches('/'));
     std::fs::create_dir_all(file.parent().unwrap()).unwrap();
     std::fs::write(&file, old).unwrap();
-    let mut child = Command::new("patch")
-        .args(["-p1", "--batch", "-d"])
-        .arg(dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("no `patch` on the test host: install it (GNU patch) to run this scenario");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdout.as_bytes())
-        .expect("write to patch");
-    let out = child.wait_with_output().expect("patch");
+    let out = patch(&["-p1"], dir.path(), stdout);
     assert!(
         out.status.success(),
         "patch does not take the --diff output: {}{}\n{stdout}",
@@ -177,6 +143,30 @@ fn patch_applied(stdout: &str, path: &str, old: &str) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     std::fs::read_to_string(&file).unwrap()
+}
+
+/// GNU patch with `args` in `dir`, `input` on its standard input.
+fn patch(args: &[&str], dir: &std::path::Path, input: &str) -> std::process::Output {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let Ok(mut child) = Command::new("patch")
+        .args(args)
+        .args(["--batch", "-d"])
+        .arg(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    else {
+        panic!("no `patch` on the test host: install it (GNU patch) to run this scenario");
+    };
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write to patch");
+    child.wait_with_output().expect("patch")
 }
 
 /// The file a diff from `/dev/null` creates.
