@@ -34,6 +34,7 @@ mod rolling;
 mod runbook_sql;
 mod safety;
 mod secrets;
+mod secure_transport;
 mod semisync;
 mod status;
 mod sudo;
@@ -74,6 +75,7 @@ fn main() {
         rolling::scenarios,
         safety::scenarios,
         secrets::scenarios,
+        secure_transport::scenarios,
         semisync::scenarios,
         status::scenarios,
         sudo::scenarios,
