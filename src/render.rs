@@ -231,11 +231,16 @@ pub fn render_my_cnf_fenced(
             let path = |name| crate::os::tls::tls_path(os, name);
             use crate::os::tls::{CA_FILE, CERT_FILE, KEY_FILE};
             let (ca, cert, key) = (path(CA_FILE), path(CERT_FILE), path(KEY_FILE));
-            dialect.tls_server_options(&ca, &cert, &key)
+            let mut options = dialect.tls_server_options(&ca, &cert, &key);
+            if m.require_secure_transport {
+                options.push(dialect.require_secure_transport_option()?);
+            }
+            options
         }
         false => Vec::new(),
     };
     ctx.insert("tls", &tls);
+    ctx.insert("require_secure_transport", &m.require_secure_transport);
     let path = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string());
     ctx.insert("datadir", &path(&m.datadir));
     ctx.insert("socket", &path(&m.socket));

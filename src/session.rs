@@ -28,8 +28,6 @@ pub struct Opening {
     /// Show progress per node (a command that runs steps); otherwise the connect step
     /// is not shown.
     pub show_nodes: bool,
-    /// Print each changed step's diff as it finishes (bootstrap `--diff`).
-    pub diffs: bool,
     /// With one node unreachable, connect the other anyway (its checks still run):
     /// [`crate::connect::connect_reachable`].
     pub reachable_only: bool,
@@ -127,8 +125,7 @@ pub fn connect(
         Progress::new(&global.report_options(), &names)
     } else {
         Progress::new(&global.report_options().quiet(), &[])
-    }
-    .with_diffs(opening.diffs);
+    };
     let options = connect_options(global, opening.lock_for);
     let (cluster, reports, unreachable) = if opening.reachable_only {
         crate::connect::connect_reachable(inv, secrets, &options, &progress)

@@ -59,8 +59,8 @@ pub fn run(args: &BootstrapArgs, global: &GlobalArgs) -> Result<ExitCode> {
             dry_run: args.dry_run || args.check,
             check: args.check,
             limit,
-            // A dry run's summary on stdout has the diffs; JSON has them in the report.
-            diffs: args.diff && !args.dry_run && !args.check && global.output == OutputFormat::Text,
+            // A dry run's summary on stdout always has the diffs; JSON has them in the report.
+            diffs: args.diff,
         },
         inv,
         secrets,
@@ -83,7 +83,7 @@ pub(crate) struct StepsRun {
     pub command: &'static str,
     /// Plan only.
     pub dry_run: bool,
-    /// Print each file diff as the step runs.
+    /// Print the diff of every file a step changed in the summary (a dry run always does).
     pub diffs: bool,
     /// `--check`: a dry run whose exit code says whether anything would change
     /// ([`crate::error::EXIT_CHANGES_PENDING`]).
@@ -116,12 +116,14 @@ pub(crate) fn run_steps(
         &crate::session::Opening {
             lock_for: Some(run.command),
             show_nodes: true,
-            diffs: run.diffs,
             reachable_only: false,
         },
     );
-    let (cluster, mut reports, progress) =
-        (connected.cluster, connected.reports, connected.progress);
+    let (cluster, mut reports, progress) = (
+        connected.cluster,
+        connected.reports,
+        connected.progress.with_plans(run.dry_run),
+    );
     let ok_connect = reports.iter().all(|r| r.status != StepStatus::Failed);
     if ok_connect && crate::interrupt::requested().is_none() {
         let cluster = cluster.expect("connected");
@@ -157,9 +159,13 @@ pub(crate) fn run_steps(
             changed,
             &reports,
         )?,
-        OutputFormat::Text => {
-            report::print_summary(run.command, run.dry_run, &reports, started.elapsed())
-        }
+        OutputFormat::Text => report::print_summary(
+            run.command,
+            run.dry_run,
+            run.diffs,
+            &reports,
+            started.elapsed(),
+        ),
     }
     if let Some(sig) = crate::interrupt::requested() {
         // The summary above shows what was done; the connections (and with them the
@@ -201,8 +207,9 @@ pub struct BootstrapArgs {
     // Set from the global `--limit` (crate::fleet::plan), which selects the node.
     #[arg(skip)]
     pub limit: Option<String>,
-    /// Print the unified diff of every file a step changes as it runs (a dry run always
-    /// shows them; `--output json` always carries them in `steps[].diff`).
+    /// Print the unified diff of every file a step changed on standard output after the
+    /// run, in the form `patch -p1` takes (a dry run always shows them; `--output json`
+    /// always carries them in `steps[].diff`).
     #[arg(long)]
     pub diff: bool,
 }

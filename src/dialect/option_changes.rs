@@ -133,6 +133,8 @@ impl Dialect {
             "binlog_expire_logs_seconds" => {
                 v.mysql_at_least(8, 0, 1) || v.mariadb_at_least(10, 6, 1)
             }
+            // A boolean, written 1 (`require_secure_transport_option`).
+            "require_secure_transport" => self.has_require_secure_transport(),
             _ => false,
         }
     }

@@ -71,6 +71,27 @@ impl Dialect {
         ]
     }
 
+    /// The option that makes the server refuse TCP logins without TLS
+    /// (`mysql.require_secure_transport`), written `1` so that turning it on is a `SET
+    /// GLOBAL` ([`super::option_changes`]); unix socket logins stay allowed. MySQL 5.7.8+
+    /// and MariaDB 10.5.2+ have it (both reference manuals: dynamic, global).
+    pub fn require_secure_transport_option(&self) -> anyhow::Result<(&'static str, String)> {
+        if !self.has_require_secure_transport() {
+            anyhow::bail!(
+                "mysql.require_secure_transport: {} has no require_secure_transport \
+                 (MySQL 5.7.8 and MariaDB 10.5.2 brought it)",
+                self.version()
+            );
+        }
+        Ok(("require_secure_transport", "1".into()))
+    }
+
+    /// Does this server have `require_secure_transport`?
+    pub(super) fn has_require_secure_transport(&self) -> bool {
+        let v = self.v();
+        v.mysql_at_least(5, 7, 8) || v.mariadb_at_least(10, 5, 2)
+    }
+
     /// The replica's TLS settings only (no host: the position stays): TLS with the
     /// source's certificate verified against `ca_file`, or (`None`) none.
     pub fn replica_tls_sql(&self, ca_file: Option<&str>) -> String {
@@ -141,6 +162,30 @@ mod tests {
 
     fn d(s: &str) -> Dialect {
         Dialect::new(crate::dialect::Version::parse(s).unwrap())
+    }
+
+    /// `mysql.require_secure_transport`: rendered `1` where the server has it (so that
+    /// turning it on is a `SET GLOBAL`, no restart), refused naming the field where not.
+    #[test]
+    fn require_secure_transport_where_the_server_has_it() {
+        use crate::dialect::OptionPath;
+        for v in ["10.11.6-MariaDB", "10.5.2-MariaDB", "8.0.36", "9.7.0"] {
+            assert_eq!(
+                d(v).require_secure_transport_option().unwrap(),
+                ("require_secure_transport", "1".to_string()),
+                "{v}"
+            );
+            assert_eq!(
+                d(v).option_change_path(true, "mysqld", "require_secure_transport", Some("1")),
+                OptionPath::SetGlobal,
+                "{v}"
+            );
+        }
+        let old = d("10.4.32-MariaDB").require_secure_transport_option();
+        assert!(old.is_err_and(|e| e
+            .to_string()
+            .starts_with("mysql.require_secure_transport: ")),);
+        assert!(d("5.7.7").require_secure_transport_option().is_err());
     }
 
     #[test]

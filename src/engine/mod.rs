@@ -82,6 +82,8 @@ impl Action {
 mod cluster;
 // Planning a dry run's later steps after pending changes.
 mod predict;
+// What a running action is doing, for the step's progress line.
+pub mod activity;
 pub use cluster::{
     redact, Cluster, FenceLifted, LoginConnector, NodeHandle, Row, SqlConn, SqlConnector,
 };
@@ -146,6 +148,11 @@ pub trait Observer: Sync {
     fn applied(&self, _node: &str, _step: &str) {}
     /// A step was planned again after its change was applied.
     fn replanned(&self, _node: &str, _step: &str, _plan: &Plan) {}
+    /// Where a step's actions say what they are doing while they run ([`activity`]);
+    /// `None` (the default) leaves such reports unshown.
+    fn activity_sink(&self) -> Option<std::sync::Arc<dyn activity::ActivitySink>> {
+        None
+    }
 }
 
 /// An observer that shows nothing.
@@ -335,15 +342,18 @@ fn apply_step(
         return Ok((StepStatus::Changed, detail, change.diff));
     }
     observer.plan_detail(&node.name, op.name(), &cluster.redact(&detail));
-    for action in &change.actions {
-        let done = execute(cluster, node, action);
-        match action {
-            // The transport's error names the node, the command and its output already:
-            // `run: <script>` before it would say the script twice.
-            Action::Run(_) => done?,
-            _ => done.with_context(|| cluster.redact(&action.describe()))?,
+    activity::during(observer.activity_sink(), &node.name, op.name(), || {
+        for action in &change.actions {
+            let done = execute(cluster, node, action);
+            match action {
+                // The transport's error names the node, the command and its output
+                // already: `run: <script>` before it would say the script twice.
+                Action::Run(_) => done?,
+                _ => done.with_context(|| cluster.redact(&action.describe()))?,
+            }
         }
-    }
+        anyhow::Ok(())
+    })?;
     observer.applied(&node.name, op.name());
     // The change made the cached volatile facts stale, on this node and its peer.
     crate::facts::changed(cluster);

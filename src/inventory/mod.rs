@@ -299,6 +299,9 @@ pub struct MysqlSettings {
     /// asynchronous replication (default 1000 ms; it is also the extra write pause
     /// right after a failover, while the dead peer cannot acknowledge).
     pub semi_sync_timeout_ms: u32,
+    /// `require_secure_transport`: the servers refuse TCP logins without TLS (unix
+    /// socket logins stay allowed); off by default, needs `tls.enabled` (docs/inventory.md).
+    pub require_secure_transport: bool,
     /// Server character set (`character-set-server`, and the clients' default);
     /// default `utf8mb4`.
     pub character_set: String,
@@ -330,6 +333,7 @@ impl Default for MysqlSettings {
             pid_file: None,
             character_set: DEFAULT_CHARACTER_SET.into(),
             collation: None,
+            require_secure_transport: false,
         }
     }
 }

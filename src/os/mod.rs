@@ -8,7 +8,8 @@
 //!
 //! Grouped by tool, not by OS:
 //! - which system: `release` (the family, from `/etc/os-release`);
-//! - software: `packages` (apt, yum, dnf), `repositories` (MySQL Yum series, dnf
+//! - software: `packages` (apt, yum, dnf), `package_progress` (what they say while
+//!   installing), `repositories` (MySQL Yum series, dnf
 //!   modules, the inventory's mirror), `mysql_platform` (series per EL release, signing
 //!   keys), `keepalived` (versions and capabilities, checking a configuration);
 //! - running things: `services` (systemd, SysV; killing the server on purpose), `host`
@@ -47,6 +48,7 @@ pub mod mysql_platform;
 pub mod option_files;
 pub mod option_overrides;
 pub mod ownership;
+pub mod package_progress;
 pub mod packages;
 pub mod release;
 pub mod repositories;

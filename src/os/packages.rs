@@ -43,12 +43,14 @@ impl PackageManager {
             // `dpkg --configure -a` finishes packages an interrupted install left unpacked,
             // so a re-run after an interruption converges instead of failing.
             // It waits (up to 5 minutes) while another dpkg holds the lock.
+            // `APT::Status-Fd=1`: apt's machine-readable progress lines on stdout, among
+            // its own (`package_progress` reads them while the install runs).
             PackageManager::Apt => format!(
                 "export DEBIAN_FRONTEND=noninteractive; i=0; \
                  until out=$(dpkg --configure -a 2>&1); do \
                  case \"$out\" in *lock*) i=$((i+1)); [ $i -lt 300 ] || {{ echo \"$out\" >&2; exit 1; }}; sleep 1;; \
                  *) echo \"$out\" >&2; exit 1;; esac; done; \
-                 apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends {pkgs}"
+                 apt-get -o DPkg::Lock::Timeout=300 -o APT::Status-Fd=1 install -y -q --no-install-recommends {pkgs}"
             ),
             PackageManager::Yum => format!("yum -y install {pkgs}"),
             PackageManager::Dnf => format!("dnf -y install {pkgs}"),
@@ -173,7 +175,7 @@ mod tests {
             "{install}"
         );
         assert!(
-            install.ends_with("install -y -q --no-install-recommends mariadb-server keepalived"),
+            install.ends_with("-o APT::Status-Fd=1 install -y -q --no-install-recommends mariadb-server keepalived"),
             "{install}"
         );
         assert_eq!(

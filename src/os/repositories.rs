@@ -543,7 +543,7 @@ mod tests {
             "yum -y -q --disablerepo='*' --enablerepo=mhactl makecache"
         );
         let apt_install = PackageManager::Apt.mirror_install_command(&["keepalived"]);
-        assert!(apt_install.contains("apt-get -o Dir::Etc::SourceList=/etc/apt/sources.list.d/mhactl.list -o Dir::Etc::SourceParts=- -o APT::Get::List-Cleanup=0 -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends keepalived"), "{apt_install}");
+        assert!(apt_install.contains("apt-get -o Dir::Etc::SourceList=/etc/apt/sources.list.d/mhactl.list -o Dir::Etc::SourceParts=- -o APT::Get::List-Cleanup=0 -o DPkg::Lock::Timeout=300 -o APT::Status-Fd=1 install -y -q --no-install-recommends keepalived"), "{apt_install}");
         assert_eq!(
             PackageManager::Apt.mirror_refresh_command(),
             "apt-get -o Dir::Etc::SourceList=/etc/apt/sources.list.d/mhactl.list -o Dir::Etc::SourceParts=- -o APT::Get::List-Cleanup=0 update -q"

@@ -127,7 +127,7 @@ pub fn run(args: &ReinitArgs, global: &GlobalArgs) -> Result<ExitCode> {
             &ReinitReport::new(&node, &peer, rebuilt, steps),
         )?,
         OutputFormat::Text => {
-            crate::report::print_summary("reinit", false, &steps, started.elapsed())
+            crate::report::print_summary("reinit", false, false, &steps, started.elapsed())
         }
     }
     Ok(if ok {

@@ -128,6 +128,16 @@ pub fn ca_path(inv: &Inventory) -> Option<PathBuf> {
     }
 }
 
+/// The CA mhactl's own TCP clients of the servers (failover-test's writer through the
+/// VIP, bootstrap's password checks) verify them with when the servers refuse TCP logins
+/// without TLS (`mysql.require_secure_transport`); `None`: they log in without TLS.
+pub fn client_ca_path(inv: &Inventory) -> Option<PathBuf> {
+    inv.mysql
+        .require_secure_transport
+        .then(|| ca_path(inv))
+        .flatten()
+}
+
 /// mhactl's own CA in `dir`: read what exists, make what is missing (in memory).
 fn managed(inv: &Inventory, dir: &Path) -> Result<Pki> {
     let (ca_path, ca_key_path) = (dir.join("ca.pem"), dir.join("ca-key.pem"));

@@ -139,6 +139,19 @@ pub trait Transport: Send + Sync {
             .with_context(|| format!("{}: writing to the receiving command", self.node()))
     }
 
+    /// [`Transport::run`], handing each line of the command's standard output to
+    /// `on_line` as it arrives (a package manager's progress), and returning the whole
+    /// output at the end. The default (fakes) hands the lines over once the command is done.
+    fn run_watching(
+        &self,
+        cmd: &RemoteCommand,
+        on_line: &mut dyn FnMut(&str),
+    ) -> Result<CommandOutput> {
+        let out = self.run(cmd)?;
+        out.stdout.lines().for_each(&mut *on_line);
+        Ok(out)
+    }
+
     /// Run a command and fail, naming the node, the script and its stderr, unless it exits 0.
     fn run_ok(&self, cmd: &RemoteCommand) -> Result<String> {
         let out = self.run(cmd)?;

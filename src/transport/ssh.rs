@@ -439,6 +439,52 @@ impl Transport for SshTransport {
         })
     }
 
+    fn run_watching(
+        &self,
+        cmd: &RemoteCommand,
+        on_line: &mut dyn FnMut(&str),
+    ) -> Result<CommandOutput> {
+        use tokio::io::{AsyncBufReadExt, AsyncReadExt};
+        let mut child = self.spawn(cmd, self.stdin_for(cmd), Stdio::piped())?;
+        let stdin = child.stdin().take();
+        let stdout = child.stdout().take().ok_or_else(|| anyhow!("no stdout"))?;
+        let mut stderr = child.stderr().take().ok_or_else(|| anyhow!("no stderr"))?;
+        let prefix = self.privilege.stdin_prefix().unwrap_or_default();
+        let input = cmd.stdin.as_deref().unwrap_or_default();
+        let read = runtime().block_on(async move {
+            if let Some(mut stdin) = stdin {
+                stdin.write_all(&prefix).await?;
+                stdin.write_all(input).await?;
+                stdin.shutdown().await?;
+            }
+            // Both pipes at once: a command that fills stderr must not stall its stdout.
+            let lines = async {
+                let (mut reader, mut all, mut line) =
+                    (tokio::io::BufReader::new(stdout), Vec::new(), Vec::new());
+                while reader.read_until(b'\n', &mut line).await? > 0 {
+                    on_line(String::from_utf8_lossy(&line).trim_end_matches(['\n', '\r']));
+                    all.append(&mut line);
+                }
+                Ok::<_, std::io::Error>(all)
+            };
+            let mut err = Vec::new();
+            let (out, read_err) = tokio::join!(lines, stderr.read_to_end(&mut err));
+            read_err?;
+            Ok::<_, std::io::Error>((out?, err))
+        });
+        let status = runtime().block_on(child.wait());
+        let context = || {
+            let script = super::first_line(&cmd.script);
+            format!("{}: ssh: cannot run `{script}`", self.target.node)
+        };
+        let (stdout, stderr) = read.with_context(context)?;
+        Ok(CommandOutput {
+            status: status.with_context(context)?.code().unwrap_or(255),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        })
+    }
+
     fn lock(&self, owner: &str) -> Result<()> {
         let child = runtime().block_on(self.take_lock(owner))?;
         *self

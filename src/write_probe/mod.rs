@@ -23,6 +23,7 @@ pub fn start_writing(
         inv.mysql.port,
         PROBE_USER,
         password,
+        crate::tls::client_ca_path(inv).as_deref(),
         interval,
     );
     if let Err(e) = crate::interrupt::sleep(std::time::Duration::from_secs(2)) {

@@ -30,28 +30,35 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Start writing to `host:port` every `interval`.
+    /// Start writing to `host:port` every `interval`; with `tls_ca`, over TLS, the
+    /// server's certificate verified against that CA for `host` (the node certificates
+    /// name the VIP), as an application must when the servers require TLS.
     pub fn start(
         host: Ipv4Addr,
         port: u16,
         user: &str,
         password: &str,
+        tls_ca: Option<&std::path::Path>,
         interval: Duration,
     ) -> Writer {
         let stop = Arc::new(AtomicBool::new(false));
         let log = Arc::new(Mutex::new(WriteLog::default()));
         let started = Instant::now();
-        let opts = mysql::OptsBuilder::new()
-            .ip_or_hostname(Some(host.to_string()))
-            .tcp_port(port)
-            .user(Some(user))
-            .pass(Some(password))
-            // A loopback-looking trap does not apply here, but never silently switch to a
-            // local socket: the point is to go through the VIP.
-            .prefer_socket(false)
-            .tcp_connect_timeout(Some(Duration::from_secs(1)))
-            .read_timeout(Some(Duration::from_secs(2)))
-            .write_timeout(Some(Duration::from_secs(2)));
+        let opts =
+            mysql::OptsBuilder::new()
+                .ip_or_hostname(Some(host.to_string()))
+                .tcp_port(port)
+                .user(Some(user))
+                .pass(Some(password))
+                // A loopback-looking trap does not apply here, but never silently switch to a
+                // local socket: the point is to go through the VIP.
+                .prefer_socket(false)
+                .tcp_connect_timeout(Some(Duration::from_secs(1)))
+                .read_timeout(Some(Duration::from_secs(2)))
+                .write_timeout(Some(Duration::from_secs(2)))
+                .ssl_opts(tls_ca.map(|ca| {
+                    mysql::SslOpts::default().with_root_cert_path(Some(ca.to_path_buf()))
+                }));
         let (stop2, log2) = (Arc::clone(&stop), Arc::clone(&log));
         let handle = std::thread::spawn(move || {
             let mut conn: Option<mysql::Conn> = None;

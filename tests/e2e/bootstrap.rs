@@ -2,7 +2,7 @@
 //! behind a keepalived VIP; a re-run changes nothing; a dry run shows without changing;
 //! drift is repaired; no secret appears in any output.
 
-use crate::support::{changed_steps, mhactl, mhactl_json, text, Lab, Scenario};
+use crate::support::{changed_steps, mhactl, mhactl_json, step_lines, text, Lab, Scenario};
 
 fn secrets(lab: &Lab) -> Vec<String> {
     let text = std::fs::read_to_string(lab.dir.join("secrets.yaml")).unwrap();
@@ -14,6 +14,12 @@ fn secrets(lab: &Lab) -> Vec<String> {
 
 /// Run bootstrap, check that no secret leaks into its output, return (exit ok, stdout).
 fn bootstrap(lab: &Lab, extra: &[&str]) -> (bool, String) {
+    let (ok, stdout, _) = bootstrap_showing_steps(lab, extra);
+    (ok, stdout)
+}
+
+/// [`bootstrap`], also returning the step lines it showed ([`step_lines`]).
+fn bootstrap_showing_steps(lab: &Lab, extra: &[&str]) -> (bool, String, Vec<String>) {
     let inv = lab.inventory();
     let mut args = vec!["bootstrap", inv.as_str(), "--no-progress"];
     args.extend_from_slice(extra);
@@ -29,7 +35,7 @@ fn bootstrap(lab: &Lab, extra: &[&str]) -> (bool, String) {
     if !out.status.success() {
         eprintln!("bootstrap {extra:?} failed:\n{stdout}\n{stderr}");
     }
-    (out.status.success(), stdout)
+    (out.status.success(), stdout, step_lines(&out))
 }
 
 fn json(stdout: &str) -> serde_json::Value {
@@ -112,12 +118,41 @@ pub(crate) fn bare_dry_run_shows_every_file(lab: &Lab, my_cnf: &str) -> String {
 /// around them skipped as leading garbage. Checked against an empty directory, where
 /// every file of a bare dry run is new.
 fn patch_accepts(stdout: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = patch(&["-p1", "--dry-run"], dir.path(), stdout);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && said.contains("etc/keepalived/keepalived.conf"),
+        "patch does not take the dry run's diffs: {said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `patch -p1` fed `stdout` in a directory holding `old` at `path`: the patched file
+/// (GNU patch takes a real run's `--diff` output as it is; issue 20).
+fn patch_applied(stdout: &str, path: &str, old: &str) -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join(path.trim_start_matches('/'));
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, old).unwrap();
+    let out = patch(&["-p1"], dir.path(), stdout);
+    assert!(
+        out.status.success(),
+        "patch does not take the --diff output: {}{}\n{stdout}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read_to_string(&file).unwrap()
+}
+
+/// GNU patch with `args` in `dir`, `input` on its standard input.
+fn patch(args: &[&str], dir: &std::path::Path, input: &str) -> std::process::Output {
     use std::io::Write;
     use std::process::{Command, Stdio};
-    let dir = tempfile::tempdir().expect("tempdir");
     let Ok(mut child) = Command::new("patch")
-        .args(["-p1", "--dry-run", "--batch", "-d"])
-        .arg(dir.path())
+        .args(args)
+        .args(["--batch", "-d"])
+        .arg(dir)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -129,15 +164,9 @@ fn patch_accepts(stdout: &str) {
         .stdin
         .take()
         .expect("stdin")
-        .write_all(stdout.as_bytes())
+        .write_all(input.as_bytes())
         .expect("write to patch");
-    let out = child.wait_with_output().expect("patch");
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && said.contains("etc/keepalived/keepalived.conf"),
-        "patch does not take the dry run's diffs: {said}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    child.wait_with_output().expect("patch")
 }
 
 /// The file a diff from `/dev/null` creates.
@@ -151,10 +180,23 @@ pub(crate) fn created_content(diff: &str) -> String {
 fn bootstrap_builds_a_dual_master_pair_and_reruns_change_nothing(lab: Lab) {
     let subnet = lab.subnet;
 
-    // A dry run on bare nodes shows the plan and changes nothing.
-    let (ok, plan) = bootstrap(&lab, &["--dry-run"]);
+    // A dry run on bare nodes shows the plan and changes nothing. Each step is shown
+    // once, as it finishes (issue 20): standard output has the diffs and the totals.
+    let (ok, plan, steps) = bootstrap_showing_steps(&lab, &["--dry-run"]);
     assert!(ok, "{plan}");
-    assert!(plan.contains("would install mariadb-server"), "{plan}");
+    let installs: Vec<&String> = steps
+        .iter()
+        .filter(|l| {
+            l.starts_with("node-a   install-packages  changed   would install mariadb-server")
+        })
+        .collect();
+    assert_eq!(installs.len(), 1, "{steps:#?}");
+    assert!(
+        !plan.contains("would install")
+            && plan.contains("node-a   ")
+            && plan.contains("\nbootstrap: "),
+        "standard output repeats the steps, or lacks the totals:\n{plan}"
+    );
     patch_accepts(&plan);
     let my_cnf = "/etc/mysql/mariadb.conf.d/60-mhactl.cnf";
     let predicted = bare_dry_run_shows_every_file(&lab, my_cnf);
@@ -272,24 +314,37 @@ fn bootstrap_builds_a_dual_master_pair_and_reruns_change_nothing(lab: Lab) {
     std::thread::sleep(std::time::Duration::from_millis(500));
     assert!(lab.sql("node-a", "SELECT origin FROM e2e.t").contains("b2"));
 
-    // A real run shows file diffs as it goes only with `--diff`.
+    // A real run prints the diffs of what it changed only with `--diff`, on standard
+    // output in the dry run's form: GNU patch turns the old file into the new one.
     let cnf_b = "/etc/mysql/mariadb.conf.d/60-mhactl.cnf";
     for (flag, shown) in [(None, false), (Some("--diff"), true)] {
         lab.ssh_ok(
             "node-b",
             &format!("sed -i 's/^auto_increment_offset = 2/auto_increment_offset = 1/' {cnf_b}"),
         );
+        let before = lab.ssh_ok("node-b", &format!("cat {cnf_b}"));
         let inv = lab.inventory();
         let mut args = vec!["bootstrap", inv.as_str(), "--no-progress"];
         args.extend(flag);
         let out = mhactl(&args);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "{stderr}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{}", text(&out));
+        for secret in lab.secret_values() {
+            assert!(!text(&out).contains(&secret), "a secret leaked into --diff");
+        }
         assert_eq!(
-            stderr.contains("+auto_increment_offset = 2"),
+            stdout.contains("+auto_increment_offset = 2"),
             shown,
-            "{flag:?}:\n{stderr}"
+            "{flag:?}:\n{stdout}"
         );
+        if shown {
+            let after = lab.ssh_ok("node-b", &format!("cat {cnf_b}"));
+            assert_eq!(
+                patch_applied(&stdout, cnf_b, &before),
+                after,
+                "patch -p1 with the --diff output does not make the file the run wrote"
+            );
+        }
     }
 
     // A server that does not start with the new my.cnf gets the previous one back and

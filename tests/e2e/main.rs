@@ -35,6 +35,7 @@ mod rolling;
 mod runbook_sql;
 mod safety;
 mod secrets;
+mod secure_transport;
 mod semisync;
 mod status;
 mod sudo;
@@ -76,6 +77,7 @@ fn main() {
         rolling::scenarios,
         safety::scenarios,
         secrets::scenarios,
+        secure_transport::scenarios,
         semisync::scenarios,
         status::scenarios,
         sudo::scenarios,

@@ -4,7 +4,7 @@
 //! converges (a re-run changes nothing), and replication survives a restart of both
 //! servers (the caching_sha2_password cache is flushed then).
 
-use crate::support::{converged_rows, json, mhactl, mhactl_json, Lab, Scenario};
+use crate::support::{converged_rows, json, mhactl, mhactl_json, text, Lab, Scenario};
 use std::time::Instant;
 
 fn bootstrap_json(lab: &Lab) -> serde_json::Value {
@@ -210,7 +210,7 @@ fn mysql_lab_bootstrap_from_rpm_style_first_start(lab: Lab) {
     let pid = lab.ssh_ok("node-a", "pidof mysqld");
     // The dry run names the path: a comment is written without a restart.
     let dry = mhactl(&["bootstrap", &lab.inventory(), "--dry-run", "--no-progress"]);
-    let dry = String::from_utf8_lossy(&dry.stdout).into_owned();
+    let dry = text(&dry);
     assert!(
         dry.lines().any(|l| l.contains("node-a")
             && l.contains("server-config")

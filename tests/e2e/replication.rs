@@ -11,7 +11,7 @@
 //!   "changed, 0 failed").
 
 use crate::runbook_sql::{field, mysql_sql, replica_status, root_client, root_sql};
-use crate::support::{mhactl, mhactl_ok, Lab, Scenario};
+use crate::support::{mhactl, mhactl_ok, step_lines, text, Lab, Scenario};
 use mysql::prelude::Queryable;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -290,8 +290,8 @@ pub(crate) fn takes_over_under_writes(lab: &Lab, inv: &str) -> Duration {
     let watch = crate::rolling::VipWatch::start(lab, "node-a");
     let started = Instant::now();
     let out = mhactl(&["bootstrap", &inv, "--no-progress"]);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    // What it said: the step lines (stderr) and the totals (stdout).
+    let said = text(&out);
     // Writes go on a little after bootstrap, then stop.
     std::thread::sleep(Duration::from_secs(2));
     let (gap, gap_at) = writer.longest_gap_since(started);
@@ -306,15 +306,15 @@ pub(crate) fn takes_over_under_writes(lab: &Lab, inv: &str) -> Duration {
     eprintln!("VIP: holders {holders:?} in {samples} samples");
     assert!(
         both.is_empty(),
-        "the VIP was on both nodes: {both:?}\n{stdout}"
+        "the VIP was on both nodes: {both:?}\n{said}"
     );
     // Exactly one move: keepalived's conversion to mhactl's configuration afterwards
     // keeps the VIP on node-b (node-a's keepalived starts after node-b's).
-    assert_eq!(holders, ["node-a", "node-b"], "{stdout}");
+    assert_eq!(holders, ["node-a", "node-b"], "{said}");
     assert!(
-        stdout.contains("restart (passive first: node-a holds the VIP)")
-            && stdout.contains("restart after switchover by stopping its keepalived"),
-        "{stdout}"
+        said.contains("restart (passive first: node-a holds the VIP)")
+            && said.contains("restart after switchover by stopping its keepalived"),
+        "{said}"
     );
     eprintln!(
         "writer: {} acknowledged ({before} before bootstrap), {} errors{}",
@@ -327,16 +327,13 @@ pub(crate) fn takes_over_under_writes(lab: &Lab, inv: &str) -> Duration {
             .collect::<String>()
     );
     // What changed, with the time each step took: where a write gap comes from.
-    for line in stdout.lines().filter(|l| l.contains(" changed ")) {
+    for line in said.lines().filter(|l| l.contains(" changed ")) {
         eprintln!("{line}");
     }
+    assert!(out.status.success(), "bootstrap failed:\n{said}");
     assert!(
-        out.status.success(),
-        "bootstrap failed:\n{stdout}\n{stderr}"
-    );
-    assert!(
-        stdout.contains("replicate from node-b") || stdout.contains("re-point"),
-        "{stdout}"
+        said.contains("replicate from node-b") || said.contains("re-point"),
+        "{said}"
     );
     // No write may land after this point, so "caught up" means the tables are final.
     end_writer_sessions(lab);
@@ -355,7 +352,7 @@ pub(crate) fn takes_over_under_writes(lab: &Lab, inv: &str) -> Duration {
             .collect();
         assert!(
             missing.is_empty(),
-            "{node} lacks {} acknowledged rows (of {}), e.g. n = {:?}\nbootstrap said:\n{stdout}",
+            "{node} lacks {} acknowledged rows (of {}), e.g. n = {:?}\nbootstrap said:\n{said}",
             missing.len(),
             acked.len(),
             &missing[..missing.len().min(20)]
@@ -368,7 +365,7 @@ pub(crate) fn takes_over_under_writes(lab: &Lab, inv: &str) -> Duration {
         let only_b: Vec<&String> = b.iter().filter(|r| !a.contains(r)).take(20).collect();
         panic!(
             "the nodes' app.t differ: {} vs {} rows\nonly on node-a (id, n, server_id): {only_a:?}\n\
-             only on node-b: {only_b:?}\nwriter errors: {errors:?}\nbootstrap said:\n{stdout}",
+             only on node-b: {only_b:?}\nwriter errors: {errors:?}\nbootstrap said:\n{said}",
             a.len(),
             b.len()
         );
@@ -412,13 +409,13 @@ fn bootstrap_fails_naming_the_error_when_replication_breaks_after_it_started(lab
          mysql -e 'INSERT INTO app.t VALUES (501), (502)'",
     );
     let out = mhactl(&["bootstrap", &inv, "--no-progress"]);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    eprintln!("{stdout}");
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
-    let line = stdout
-        .lines()
+    let said = text(&out);
+    eprintln!("{said}");
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    let line = step_lines(&out)
+        .into_iter()
         .find(|l| l.starts_with("node-b") && l.contains(" replication ") && l.contains("FAILED"))
-        .unwrap_or_else(|| panic!("no failed replication step on node-b:\n{stdout}"));
+        .unwrap_or_else(|| panic!("no failed replication step on node-b:\n{said}"));
     assert!(
         line.contains("node-b: replication: replication from node-a broke after it started: its SQL thread stopped with error 1062")
             && line.contains("Duplicate entry '501'"),
@@ -487,16 +484,19 @@ fn bootstrap_on_mysql_repoints_a_lagging_replica_at_what_it_executed(lab: Lab) {
          mysql --defaults-extra-file=/root/e2e.cnf",
     );
     let out = mhactl(&["bootstrap", &inv, "--no-progress"]);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    for line in stdout.lines().filter(|l| l.contains(" replication ")) {
+    for line in step_lines(&out)
+        .iter()
+        .filter(|l| l.contains(" replication "))
+    {
         eprintln!("{line}");
     }
-    assert!(out.status.success(), "{stdout}");
+    assert!(out.status.success(), "{}", text(&out));
     for node in ["node-a", "node-b"] {
         assert_eq!(
             mysql_sql(&lab, node, "SELECT COUNT(*) FROM app.t").trim(),
             "1000",
-            "{node} lacks rows node-a committed\n{stdout}"
+            "{node} lacks rows node-a committed\n{}",
+            text(&out)
         );
     }
     assert_eq!(

@@ -162,7 +162,8 @@ fn password_ok(
     let login = crate::sql::Login {
         user: PASSWORD_CHECK_USER.into(),
         password: Some(password.clone()),
-        tls_ca: None,
+        // Over TLS when the servers refuse TCP logins without it.
+        tls_ca: crate::tls::client_ca_path(inv),
     };
     let target = ForwardTarget::Tcp(inv.nodes[i].address.to_string(), inv.mysql.port);
     let result = crate::sql::MysqlConn::connect(&cluster.peer(i).transport, &target, &login);

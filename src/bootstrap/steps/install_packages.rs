@@ -121,6 +121,7 @@ impl Operation for InstallPackages {
             )));
         }
         actions.push(install_action(
+            pm,
             install,
             target.error_log_path(),
             retry_failed_init,
@@ -142,13 +143,15 @@ impl Operation for InstallPackages {
     }
 }
 
-/// Run the install command; a failure quotes what the server wrote to its default
-/// error log meanwhile (a package's configure script that starts the server hides
+/// Run the install command, saying on the step's progress line what the package
+/// manager is doing ([`crate::os::package_progress`]); a failure quotes what the server
+/// wrote to its default error log meanwhile (a package's configure script that starts the server hides
 /// the server's own words). With `retry_failed_init`, a failure that left files in a
 /// data directory mhactl saw empty before is set aside and the install run again (up
 /// to [`failed_init::RETRIES`] times; see [`crate::os::failed_init`]). Described like a
 /// plain command in dry runs.
 fn install_action(
+    pm: crate::os::PackageManager,
     install: String,
     error_log: Option<&'static str>,
     retry_failed_init: bool,
@@ -159,11 +162,7 @@ fn install_action(
         Box::new(move |cluster: &Cluster, i: usize| {
             let node = &cluster.nodes[i];
             let run_once = || {
-                let run = || {
-                    node.transport
-                        .run_ok(&RemoteCommand::new(install.clone()))
-                        .map(|_| ())
-                };
+                let run = || watched_install(node, pm, &install);
                 match error_log {
                     Some(log) => {
                         crate::bootstrap::error_log::quoting_new_server_errors(node, log, run)
@@ -208,6 +207,34 @@ fn install_action(
             }
         }),
     )
+}
+
+/// Run `install` on `node`, reporting each progress line of its output as the step's
+/// activity; fails like [`crate::transport::Transport::run_ok`], without apt's status
+/// lines in the quoted output (dpkg's own lines say what failed).
+fn watched_install(node: &NodeHandle, pm: crate::os::PackageManager, install: &str) -> Result<()> {
+    use crate::os::package_progress::{is_status_line, parse_progress_line};
+    let cmd = RemoteCommand::new(install);
+    let out = node.transport.run_watching(&cmd, &mut |line| {
+        if let Some(text) = parse_progress_line(pm, line) {
+            crate::engine::activity::report(&text);
+        }
+    })?;
+    if out.success() {
+        return Ok(());
+    }
+    let stdout: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| !is_status_line(pm, l))
+        .collect();
+    Err(crate::transport::command_failed(
+        &node.name,
+        &cmd.script,
+        out.status,
+        &out.stderr,
+        &stdout.join("\n"),
+    ))
 }
 
 /// The MySQL Yum repository on an EL node, as its quick guide sets it up: the setup RPM

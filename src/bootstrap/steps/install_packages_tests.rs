@@ -381,3 +381,97 @@ fn a_datadir_initialisation_that_always_fails_stops_after_the_retries() {
     );
     assert_eq!(count(&journal, "--no-install-recommends"), 4);
 }
+
+/// Apply `plan`'s actions on node-a as the engine does during a step, and return what
+/// they reported as the step's activity (the progress line) and the result.
+fn apply_watching(c: &crate::engine::Cluster, plan: Plan) -> (Vec<String>, anyhow::Result<()>) {
+    use crate::engine::activity::{during, ActivitySink};
+    #[derive(Default)]
+    struct Seen(std::sync::Mutex<Vec<String>>);
+    impl ActivitySink for Seen {
+        fn activity(&self, node: &str, step: &str, text: &str) {
+            self.0
+                .lock()
+                .unwrap()
+                .push(format!("{node} {step}: {text}"));
+        }
+    }
+    let Plan::Change(change) = plan else {
+        panic!("expected a change")
+    };
+    let seen = std::sync::Arc::new(Seen::default());
+    let result = during(Some(seen.clone()), "node-a", "install-packages", || {
+        change
+            .actions
+            .iter()
+            .try_for_each(|a| crate::engine::execute(c, &c.nodes[0], a))
+    });
+    let seen = seen.0.lock().unwrap().clone();
+    (seen, result)
+}
+
+/// What apt says while it installs (its status lines) reaches the step's progress
+/// line; its ordinary output does not, and a failure's quoted output leaves the status
+/// lines out but keeps dpkg's own words.
+#[test]
+fn the_package_manager_s_progress_reaches_the_step_s_progress_line() {
+    let apt_said = "Reading package lists...\n\
+        dlstatus:1:0:Retrieving file 1 of 2\n\
+        pmstatus:dpkg-exec:0:Running dpkg\n\
+        pmstatus:keepalived:50:Unpacking keepalived (amd64)\n\
+        Setting up keepalived (1:2.2.7-1+b2) ...\n\
+        pmstatus:keepalived:75:Configuring keepalived (amd64)\n";
+    let installed_but_keepalived = "mariadb-server installed\nmariadb-client installed\n";
+    let c = cluster(|_, t, _| {
+        t.on("dpkg-query", 0, installed_but_keepalived);
+        t.on("apt-get -o DPkg::Lock::Timeout=300 update", 0, "");
+        // The server's error log before and after (quoted when the install fails).
+        t.on("stat -c %s /var/log/mysql/error.log", 0, "0\n1700000000\n");
+        t.on("/var/log/mysql/error.log", 0, "mhactl: no such file\n");
+        t.on("APT::Status-Fd=1 install", 0, apt_said);
+    });
+    let (seen, result) = apply_watching(&c, step("install-packages").plan(&c, 0).unwrap());
+    result.expect("installed");
+    assert_eq!(
+        seen,
+        [
+            "node-a install-packages: apt: retrieving file 1 of 2 (0%)",
+            "node-a install-packages: apt: running dpkg (0%)",
+            "node-a install-packages: apt: unpacking keepalived (50%)",
+            "node-a install-packages: apt: configuring keepalived (75%)",
+        ]
+    );
+
+    let failed = "pmstatus:keepalived:50:Unpacking keepalived (amd64)\n\
+        dpkg: error processing package keepalived (--configure):\n\
+        pmerror:keepalived:75:installed keepalived package post-installation script subprocess returned error exit status 1\n";
+    let c = cluster(|_, t, _| {
+        t.on("dpkg-query", 0, installed_but_keepalived);
+        t.on("apt-get -o DPkg::Lock::Timeout=300 update", 0, "");
+        // The server's error log before and after (quoted when the install fails).
+        t.on("stat -c %s /var/log/mysql/error.log", 0, "0\n1700000000\n");
+        t.on("/var/log/mysql/error.log", 0, "mhactl: no such file\n");
+        t.on_full(
+            "APT::Status-Fd=1 install",
+            100,
+            failed,
+            "E: Sub-process /usr/bin/dpkg returned an error code (1)",
+        );
+    });
+    let (seen, result) = apply_watching(&c, step("install-packages").plan(&c, 0).unwrap());
+    assert_eq!(
+        seen,
+        ["node-a install-packages: apt: unpacking keepalived (50%)"]
+    );
+    let msg = format!("{:#}", result.unwrap_err());
+    assert!(
+        msg.contains("node-a: command failed (exit 100)")
+            && msg.contains("dpkg: error processing package keepalived")
+            && msg.contains("E: Sub-process /usr/bin/dpkg"),
+        "{msg}"
+    );
+    assert!(
+        !msg.contains("pmstatus") && !msg.contains("pmerror"),
+        "{msg}"
+    );
+}

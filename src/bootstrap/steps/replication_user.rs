@@ -82,10 +82,11 @@ fn password_matches(
             password: Some(password.clone()),
             // As replication logs in: over TLS when the account requires it (an account
             // of a pair not yet converged to TLS does not, and its server may not have
-            // the cluster's certificate yet).
+            // the cluster's certificate yet), or when the server requires it of every
+            // TCP login (`mysql.require_secure_transport`: its certificate came first).
             tls_ca: match facts::tls::account_ssl_type(node, user, &host)?.as_deref() {
                 Some("ANY") => crate::tls::ca_path(inv),
-                _ => None,
+                _ => crate::tls::client_ca_path(inv),
             },
         };
         let target = ForwardTarget::Tcp(inv.nodes[i].address.to_string(), inv.mysql.port);

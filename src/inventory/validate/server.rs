@@ -112,6 +112,12 @@ pub(super) fn check_mysql(inv: &Inventory, p: &mut Problems) {
             ),
         );
     }
+    if m.require_secure_transport && !inv.tls.enabled {
+        p.add(
+            "mysql.require_secure_transport",
+            "needs tls.enabled: without certificates the servers could take no TCP login at all",
+        );
+    }
     if let Some(msg) = user_problem(&m.replication_user) {
         p.add("mysql.replication_user", msg);
     } else if crate::inventory::names::is_reserved_account(&m.replication_user) {
@@ -310,6 +316,27 @@ mod tests {
         assert!(version_problem(Flavor::Mysql, "5.6").is_some());
         assert!(version_problem(Flavor::Mysql, "8.0.36").is_some_and(|m| m.contains("\"8.0\"")));
         assert!(version_problem(Flavor::Mysql, "eight").is_some());
+    }
+
+    /// `mysql.require_secure_transport` needs certificates on the servers.
+    #[test]
+    fn require_secure_transport_needs_tls() {
+        let text = |extra: &str| {
+            format!(
+                "cluster: t\nnodes:\n  - name: a\n    address: 10.0.0.11\n  - name: b\n    \
+                 address: 10.0.0.12\nvip:\n  address: 10.0.0.100\n  interface: eth0\n  \
+                 virtual_router_id: 51\nmysql:\n  require_secure_transport: true\n{extra}\
+                 credentials:\n  replication_password_env: X\n"
+            )
+        };
+        assert!(crate::inventory::parse(&text(""), "i.yaml").is_ok());
+        let err = crate::inventory::parse(&text("tls:\n  enabled: false\n"), "i.yaml")
+            .expect_err("refused");
+        let msg = format!("{err:#}");
+        assert!(
+            msg.contains("mysql.require_secure_transport") && msg.contains("tls.enabled"),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -35,6 +35,21 @@ pub fn text(out: &Output) -> String {
     )
 }
 
+/// The step lines a text-mode run showed as its steps finished (issue 20: once each, on
+/// standard error, not again on standard output), without their `[  12.3s] ` stamps:
+/// `node-a   install-packages  changed   install ...` and their continuation lines.
+pub fn step_lines(out: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .map(
+            |l| match l.strip_prefix('[').and_then(|r| r.split_once("s] ")) {
+                Some((stamp, rest)) if stamp.trim().parse::<f64>().is_ok() => rest.to_string(),
+                _ => l.to_string(),
+            },
+        )
+        .collect()
+}
+
 /// Standard output parsed as JSON; `what` names the command in the failure, which
 /// shows both streams.
 pub fn json(out: &Output, what: &str) -> serde_json::Value {

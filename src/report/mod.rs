@@ -7,12 +7,15 @@
 //! - `-q`: no progress and no tables, only the verdict line and failures;
 //! - `-v`: every detail line of every step (normally only failed steps show theirs).
 
-use crate::engine::{Observer, StepReport, StepStatus};
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::collections::HashMap;
+use crate::engine::{StepReport, StepStatus};
 use std::io::IsTerminal;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+mod progress;
+#[cfg(test)]
+mod progress_tests;
+pub use progress::Progress;
 
 /// What the global flags say about showing a run (the command line builds it; the
 /// report does not depend on the command line).
@@ -113,132 +116,6 @@ pub fn paint_status(word: &str, width: usize, colour: bool) -> String {
     format!("\x1b[{code}m{word}\x1b[0m{}", " ".repeat(trailing))
 }
 
-/// Progress for a run over some nodes.
-pub struct Progress {
-    bars: Option<(MultiProgress, HashMap<String, ProgressBar>)>,
-    quiet: bool,
-    verbose: bool,
-    /// Print the diff of each changed step as it finishes (bootstrap `--diff`).
-    diffs: bool,
-    colour: bool,
-    started: Instant,
-}
-
-impl Progress {
-    /// Spinners when stderr is a terminal (and progress is not turned off), else lines.
-    pub fn new(global: &ReportOptions, nodes: &[String]) -> Progress {
-        let tty = std::io::stderr().is_terminal() && !global.no_progress && !global.quiet;
-        let bars = tty.then(|| {
-            let mp = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
-            let style = ProgressStyle::with_template("{spinner} {prefix:<8} {elapsed:>4} {msg}")
-                .expect("valid template");
-            let mut map = HashMap::new();
-            for node in nodes.iter().map(String::as_str).chain(["cluster"]) {
-                let bar = mp.add(
-                    ProgressBar::new_spinner()
-                        .with_style(style.clone())
-                        .with_prefix(node.to_string()),
-                );
-                bar.enable_steady_tick(Duration::from_millis(120));
-                map.insert(node.to_string(), bar);
-            }
-            (mp, map)
-        });
-        Progress {
-            bars,
-            quiet: global.quiet,
-            verbose: global.verbose > 0,
-            diffs: false,
-            colour: colour_enabled(Stream::Stderr),
-            started: Instant::now(),
-        }
-    }
-
-    /// Also print each changed step's file diff as the step finishes. Off by default:
-    /// a first bootstrap writes whole files, and their diffs would bury the progress.
-    pub fn with_diffs(mut self, diffs: bool) -> Progress {
-        self.diffs = diffs;
-        self
-    }
-
-    /// Clear the spinners.
-    pub fn finish(&self) {
-        if let Some((_, bars)) = &self.bars {
-            for bar in bars.values() {
-                bar.finish_and_clear();
-            }
-        }
-    }
-
-    /// A command's own message during the run (`reinit: stopping the server`): above
-    /// the spinners on a terminal, where a direct write to stderr would be drawn over
-    /// by their next redraw; a timestamped line otherwise; nothing with `-q`.
-    pub fn message(&self, text: &str) {
-        self.line(text);
-    }
-
-    fn line(&self, text: &str) {
-        let stamped = || format!("[{:>6.1}s] {text}", self.started.elapsed().as_secs_f64());
-        match &self.bars {
-            Some((mp, _)) => {
-                let _ = mp.println(text);
-                // The spinners' redraws stay on the terminal; the log gets the line.
-                crate::log_file::line(&stamped());
-            }
-            None if !self.quiet => crate::log_eprintln!("{}", stamped()),
-            None => {}
-        }
-    }
-}
-
-impl Observer for Progress {
-    fn started(&self, node: &str, step: &str) {
-        if let Some((_, bars)) = &self.bars {
-            if let Some(bar) = bars.get(node) {
-                bar.set_message(step.to_string());
-            }
-        }
-    }
-
-    fn plan_detail(&self, node: &str, step: &str, detail: &str) {
-        // `-v`: what a step is about to run or write, before it is applied (a dry run's
-        // report has it already).
-        if self.quiet || !self.verbose {
-            return;
-        }
-        let mut lines = detail.lines();
-        let first = lines.next().unwrap_or("");
-        self.line(&format!("{node:<8} {step:<17} plan      {first}"));
-        for l in lines {
-            self.line(&format!("    {l}"));
-        }
-    }
-
-    fn finished(&self, r: &StepReport) {
-        if self.quiet {
-            return;
-        }
-        let first = r.detail.lines().next().unwrap_or("");
-        self.line(&format!(
-            "{:<8} {:<17} {} {}",
-            r.node,
-            r.step,
-            paint_status(status_word(r.status), 9, self.colour),
-            first
-        ));
-        if let Some(diff) = r.diff.as_ref().filter(|_| self.diffs) {
-            for l in diff.lines() {
-                self.line(&format!("    {l}"));
-            }
-        }
-        if r.status == StepStatus::Failed || self.verbose {
-            for l in r.detail.lines().skip(1) {
-                self.line(&format!("    {l}"));
-            }
-        }
-    }
-}
-
 /// The word a step status is shown as (`ok`, `changed`, `FAILED`, `skipped`).
 pub fn status_word(s: StepStatus) -> &'static str {
     match s {
@@ -292,13 +169,23 @@ pub fn node_totals(reports: &[StepReport]) -> Vec<NodeTotals> {
     out
 }
 
-/// The final table, the per-node totals and the one-line verdict, on stdout.
-pub fn print_summary(command: &str, dry_run: bool, reports: &[StepReport], elapsed: Duration) {
+/// The end of a run on stdout: with `diffs` (bootstrap `--diff`; a dry run always) each
+/// changed file's unified diff, then the per-node totals and the one-line verdict. The
+/// steps themselves were shown once, as they finished ([`Progress`]), so they are not
+/// repeated here; the verdict names a failed step again (the cause of the exit status).
+pub fn print_summary(
+    command: &str,
+    dry_run: bool,
+    diffs: bool,
+    reports: &[StepReport],
+    elapsed: Duration,
+) {
     print!(
         "{}",
         render_summary(
             command,
             dry_run,
+            diffs,
             reports,
             elapsed,
             verbosity(),
@@ -311,6 +198,7 @@ pub fn print_summary(command: &str, dry_run: bool, reports: &[StepReport], elaps
 pub fn render_summary(
     command: &str,
     dry_run: bool,
+    diffs: bool,
     reports: &[StepReport],
     elapsed: Duration,
     v: Verbosity,
@@ -319,37 +207,26 @@ pub fn render_summary(
     use std::fmt::Write;
     let mut s = String::new();
     if !v.quiet {
-        let _ = writeln!(
-            s,
-            "{:<8} {:<17} {:<9} {:>8}  DETAIL",
-            "NODE", "STEP", "STATUS", "TIME"
-        );
-        for r in reports {
-            let first = r.detail.lines().next().unwrap_or("");
-            let _ = writeln!(
-                s,
-                "{:<8} {:<17} {} {:>7.1}s  {first}",
-                r.node,
-                r.step,
-                paint_status(status_word(r.status), 9, colour),
-                r.ms as f64 / 1000.0
-            );
-            if dry_run || v.verbose {
-                for l in r.detail.lines().skip(1) {
-                    let _ = writeln!(s, "{:>46}{l}", "");
-                }
-            }
-            if dry_run {
-                if let Some(diff) = &r.diff {
-                    for l in diff.lines() {
-                        let _ = writeln!(s, "    {l}");
+        if dry_run || diffs {
+            // Unified diffs as they are, each after a line naming its node and step
+            // (which `patch` skips as it skips any text between diffs).
+            for r in reports {
+                if let Some(diff) = r.diff.as_deref().filter(|d| !d.is_empty()) {
+                    let _ = writeln!(s, "{} {}:", r.node, r.step);
+                    s.push_str(diff);
+                    if !diff.ends_with('\n') {
+                        s.push('\n');
                     }
+                    let _ = writeln!(s);
                 }
             }
         }
         let totals = node_totals(reports);
         if !totals.is_empty() {
-            let _ = writeln!(s);
+            if s.is_empty() {
+                // Apart from the step lines above it (or the cleared spinners).
+                let _ = writeln!(s);
+            }
             let _ = writeln!(
                 s,
                 "{:<8} {:>7} {:>9} {:>6} {:>7} {:>8}",
@@ -425,6 +302,18 @@ mod tests {
         }
     }
 
+    /// bootstrap's summary of `reports`.
+    fn summary(
+        dry_run: bool,
+        diffs: bool,
+        reports: &[StepReport],
+        elapsed: Duration,
+        v: Verbosity,
+        colour: bool,
+    ) -> String {
+        render_summary("bootstrap", dry_run, diffs, reports, elapsed, v, colour)
+    }
+
     fn sample() -> Vec<StepReport> {
         vec![
             step("node-a", "connect", StepStatus::Unchanged, 300),
@@ -459,8 +348,8 @@ mod tests {
 
     #[test]
     fn summary_shows_per_node_totals_and_no_escapes_without_colour() {
-        let text = render_summary(
-            "bootstrap",
+        let text = summary(
+            false,
             false,
             &sample(),
             Duration::from_millis(12_400),
@@ -478,17 +367,25 @@ mod tests {
         assert!(text.contains("bootstrap: 1 changed, 2 unchanged, 1 failed, 1 skipped in 12.4 s"));
         assert!(text.contains("FAILED node-b at step install-packages"));
         assert!(!text.contains('\x1b') && !text.contains('\r'));
-        let continuation = format!("{:>46}second line", "");
-        assert!(!text.contains(&continuation), "details only with -v");
+        // Issue 20: the steps were shown as they finished; the summary does not repeat
+        // them (the failed one is named again, with its cause, in the verdict).
+        for step in ["connect detail", "vip detail"] {
+            assert!(
+                !text.contains(step),
+                "a step repeated in the summary:\n{text}"
+            );
+        }
+        assert_eq!(text.matches("install-packages detail").count(), 1, "{text}");
+        assert!(!text.contains("STEP"), "{text}");
     }
 
     #[test]
-    fn quiet_prints_only_the_verdict_and_verbose_every_detail() {
+    fn quiet_prints_only_the_verdict_and_verbose_no_step_either() {
         let quiet = Verbosity {
             quiet: true,
             verbose: false,
         };
-        let text = render_summary("bootstrap", false, &sample(), Duration::ZERO, quiet, false);
+        let text = summary(false, false, &sample(), Duration::ZERO, quiet, false);
         // The verdict, then the failure (whose detail has two lines).
         assert_eq!(text.lines().count(), 3, "{text}");
         assert!(text.starts_with("bootstrap: 1 changed"), "{text}");
@@ -496,16 +393,98 @@ mod tests {
             quiet: false,
             verbose: true,
         };
-        let text = render_summary(
-            "bootstrap",
+        let text = summary(false, false, &sample(), Duration::ZERO, verbose, false);
+        // `-v` details go with the steps as they finish: here only the failure's.
+        assert_eq!(text.matches("second line").count(), 1, "{text}");
+    }
+
+    /// A dry run's summary: each diff as it is (unindented), after a line naming its
+    /// node and step, then the totals; no step line.
+    #[test]
+    fn a_dry_run_s_summary_is_its_diffs_and_totals() {
+        let mut reports = sample();
+        reports[2].diff = Some(crate::engine::file_diff("/etc/x.conf", None, "a = 1\n"));
+        let text = summary(
+            true,
             false,
-            &sample(),
+            &reports,
             Duration::ZERO,
-            verbose,
+            Verbosity::default(),
             false,
         );
-        // Five steps' continuation lines, and the failure line's.
-        assert_eq!(text.matches("second line").count(), 6, "{text}");
+        assert!(
+            text.starts_with(
+                "node-a install-packages:\n--- /dev/null\n+++ b/etc/x.conf\n@@ -0,0 +1 @@\n+a = 1\n\nNODE "
+            ),
+            "{text}"
+        );
+        assert!(text.contains("bootstrap: 1 would change"), "{text}");
+        assert!(!text.contains("connect detail"), "{text}");
+    }
+
+    /// `bootstrap --diff` (a real run) prints what it changed in the dry run's form, which
+    /// GNU patch applies to the old files as they are (`-p1`), no secret on either side.
+    #[test]
+    fn a_real_run_s_diffs_are_a_patch_of_what_it_changed() {
+        let path = "/etc/mysql/mariadb.conf.d/60-mhactl.cnf";
+        let old = "[mysqld]\nserver_id = 1\nauto_increment_offset = 1\npassword = 0ld-S3cret\n";
+        let new = "[mysqld]\nserver_id = 1\nauto_increment_offset = 2\npassword = n3w-S3cret\n";
+        let mut reports = sample();
+        reports[2].step = "server-config".into();
+        reports[2].diff = Some(crate::engine::file_diff(path, Some(old), new));
+        let text = |diffs| {
+            let v = Verbosity::default();
+            summary(false, diffs, &reports, Duration::ZERO, v, false)
+        };
+        assert!(!text(false).contains("+++"), "diffs only with --diff");
+        let text = text(true);
+        assert!(
+            !text.contains("S3cret") && text.contains("***(old)") && text.contains("***(new)"),
+            "{text}"
+        );
+        let Some(patched) = patch_p1(&text, path, old) else {
+            eprintln!("ignored: no GNU patch on this host");
+            return;
+        };
+        assert_eq!(
+            patched,
+            new.replace("n3w-S3cret", "***(new)"),
+            "patch did not turn the old file into the new one (but for the masked password)"
+        );
+    }
+
+    /// `patch -p1` with `text` on stdin in a directory holding `old` at `path`: the patched
+    /// file, or `None` when there is no `patch` to run. Panics when patch refuses the text.
+    fn patch_p1(text: &str, path: &str, old: &str) -> Option<String> {
+        use std::io::Write;
+        use std::process::{Command, Stdio};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join(path.trim_start_matches('/'));
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        // The old side as the diff shows it: its password masked.
+        std::fs::write(&file, old.replace("0ld-S3cret", "***(old)")).unwrap();
+        let mut child = Command::new("patch")
+            .args(["-p1", "--batch", "-d"])
+            .arg(dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .ok()?;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "patch refused the summary: {}{}\n{text}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Some(std::fs::read_to_string(&file).unwrap())
     }
 
     #[test]
@@ -516,15 +495,15 @@ mod tests {
         assert_eq!(painted, "\x1b[32mok\x1b[0m       ");
         assert!(paint_status("FAILED", 9, true).starts_with("\x1b[1;31mFAILED\x1b[0m"));
         assert!(paint_status("changed", 9, true).starts_with("\x1b[33m"));
-        let text = render_summary(
-            "bootstrap",
+        let text = summary(
+            false,
             false,
             &sample(),
             Duration::ZERO,
             Verbosity::default(),
             true,
         );
-        assert!(text.contains("\x1b[33mchanged\x1b[0m"));
+        assert!(text.contains("\x1b[1;31mFAILED\x1b[0m node-b"), "{text}");
     }
 
     #[test]
