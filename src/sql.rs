@@ -7,6 +7,7 @@
 //! needed at all. For SQL *through the VIP*, a TCP forward from a node is used instead.
 
 use crate::sql_error::SqlError;
+use crate::transport::stats::Event;
 use crate::transport::{ForwardTarget, Transport};
 use anyhow::{Context, Result};
 use mysql::prelude::Queryable;
@@ -50,7 +51,14 @@ pub struct Login {
 /// An open connection to one server.
 pub struct MysqlConn {
     conn: mysql::Conn,
+    /// Its node's transport, whose counters count its round trips (issue 21).
+    transport: Arc<dyn Transport>,
 }
+
+/// The `max_allowed_packet` the client assumes (the protocol's largest, 1 GiB): given,
+/// the `mysql` crate does not ask the server for it at every login (a round trip); the
+/// server still enforces its own limit on what it receives.
+const CLIENT_MAX_PACKET: usize = 1024 * 1024 * 1024;
 
 impl MysqlConn {
     /// Connect to `target` on the node behind `transport`, as `login`.
@@ -65,6 +73,7 @@ impl MysqlConn {
             // *this* machine: wrong server, or none (see shared crate notes).
             .prefer_socket(false)
             .user(Some(login.user.clone()))
+            .max_allowed_packet(Some(CLIENT_MAX_PACKET))
             .read_timeout(Some(Duration::from_secs(60)))
             .tcp_connect_timeout(Some(Duration::from_secs(10)));
         opts = match target {
@@ -94,7 +103,11 @@ impl MysqlConn {
                 login.user
             )
         })?;
-        Ok(MysqlConn { conn })
+        transport.note(Event::SqlConnection);
+        Ok(MysqlConn {
+            conn,
+            transport: Arc::clone(transport),
+        })
     }
 }
 
@@ -159,6 +172,8 @@ pub fn set_expired_password(
             transport.node()
         )
     })?;
+    transport.note(Event::SqlConnection);
+    transport.note(Event::SqlRoundTrip);
     conn.query_drop(alter_own_password_sql(new))
         .map_err(|e| anyhow::Error::new(SqlError(e)))
 }
@@ -258,11 +273,13 @@ pub fn unknown_auth_plugin(err: &anyhow::Error) -> Option<String> {
 
 impl SqlConn for MysqlConn {
     fn query(&mut self, sql: &str) -> Result<Vec<Row>> {
+        self.transport.note(Event::SqlRoundTrip);
         let rows: Vec<mysql::Row> = self.conn.query(sql).map_err(SqlError)?;
         Ok(rows.into_iter().map(row_to_pairs).collect())
     }
 
     fn exec(&mut self, sql: &str) -> Result<()> {
+        self.transport.note(Event::SqlRoundTrip);
         self.conn.query_drop(sql).map_err(SqlError)?;
         Ok(())
     }

@@ -9,6 +9,7 @@ pub mod fake;
 pub mod privilege;
 pub mod ssh;
 mod ssh_errors;
+pub mod stats;
 mod sudo_relay;
 
 use anyhow::{bail, Context, Result};
@@ -137,6 +138,19 @@ pub trait Transport: Send + Sync {
         head.extend_from_slice(&bytes[..bytes.len().min(head_limit)]);
         sink.write_all(bytes)
             .with_context(|| format!("{}: writing to the receiving command", self.node()))
+    }
+
+    /// This connection's counters ([`stats`]); `None` for transports that keep none.
+    fn stats(&self) -> Option<&stats::TransportStats> {
+        None
+    }
+
+    /// Count `event` in [`Transport::stats`] (SQL connections and round trips are counted
+    /// by the SQL layer, which knows them, on its node's transport).
+    fn note(&self, event: stats::Event) {
+        if let Some(s) = self.stats() {
+            s.note(event);
+        }
     }
 
     /// Run a command and fail, naming the node, the script and its stderr, unless it exits 0.
