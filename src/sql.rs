@@ -21,6 +21,11 @@ pub trait SqlConn: Send {
     fn query(&mut self, sql: &str) -> Result<Vec<Row>>;
     /// Run a statement that returns no rows.
     fn exec(&mut self, sql: &str) -> Result<()>;
+    /// Run several queries, each one's rows or error in order: sent at once (one round
+    /// trip) where the connection can, else one after the other (the default).
+    fn query_batch(&mut self, queries: &[String]) -> Vec<Result<Vec<Row>>> {
+        queries.iter().map(|q| self.query(q)).collect()
+    }
 }
 
 /// One result row: column names with their values (NULL as `None`), in order.
@@ -282,6 +287,53 @@ impl SqlConn for MysqlConn {
         self.transport.note(Event::SqlRoundTrip);
         self.conn.query_drop(sql).map_err(SqlError)?;
         Ok(())
+    }
+
+    /// The queries as one multi-statement text (the crate announces
+    /// CLIENT_MULTI_STATEMENTS): one round trip, one result set each. A query that holds
+    /// a `;` itself (it could return several sets) is run on its own. The server stops at
+    /// the first failing statement: that one and the rest get its error.
+    fn query_batch(&mut self, queries: &[String]) -> Vec<Result<Vec<Row>>> {
+        let simple: Vec<&str> = queries
+            .iter()
+            .map(|q| q.trim().trim_end_matches(';').trim())
+            .collect();
+        if queries.len() < 2 || simple.iter().any(|q| q.contains(';') || q.is_empty()) {
+            return queries.iter().map(|q| self.query(q)).collect();
+        }
+        self.transport.note(Event::SqlRoundTrip);
+        let mut out: Vec<Result<Vec<Row>>> = Vec::with_capacity(queries.len());
+        let failed = |e: mysql::Error| anyhow::Error::new(SqlError(e));
+        match self.conn.query_iter(simple.join(";\n")) {
+            Err(e) => {
+                let e = failed(e);
+                return queries
+                    .iter()
+                    .map(|_| Err(anyhow::anyhow!("{e:#}")))
+                    .collect();
+            }
+            Ok(mut result) => {
+                while let Some(set) = result.iter() {
+                    let rows: std::result::Result<Vec<mysql::Row>, mysql::Error> = set.collect();
+                    match rows {
+                        Ok(rows) => out.push(Ok(rows.into_iter().map(row_to_pairs).collect())),
+                        Err(e) => {
+                            out.push(Err(failed(e)));
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        while out.len() < queries.len() {
+            let e = match out.last() {
+                Some(Err(e)) => anyhow::anyhow!("{e:#}"),
+                _ => anyhow::anyhow!("no result for this query in the batch"),
+            };
+            out.push(Err(e));
+        }
+        out.truncate(queries.len());
+        out
     }
 }
 

@@ -38,6 +38,7 @@ pub mod fence;
 pub mod host;
 pub mod option_sources;
 pub mod packages;
+pub mod prefetch;
 pub mod probes;
 pub mod scope;
 pub mod security;
@@ -207,7 +208,7 @@ impl Raw {
 /// One thing read from a node: a source and a pure parser.
 pub trait Fact: 'static {
     /// What selects one instance (a variable's name, an interface); `()` for most.
-    type Arg: ?Sized + cache::FactArg;
+    type Arg: ?Sized + cache::FactArg + ToOwned<Owned: Send + 'static>;
     /// The typed value.
     type Value: Clone + Send + 'static;
     /// Stable name, the cache key's first half and the fixture directory's name
@@ -233,15 +234,20 @@ pub trait Fact: 'static {
 pub fn get<F: Fact>(node: &NodeHandle, arg: &F::Arg) -> Result<F::Value> {
     scope::check_declared::<F>();
     let key = cache::key::<F>(arg);
+    let speculating = node.transport.is_speculating();
     let reusable = match F::LIFETIME {
         Lifetime::Run => true,
-        Lifetime::Volatile => scope::caching(),
+        Lifetime::Volatile => scope::caching() || speculating,
         Lifetime::Never => false,
     };
     if reusable {
         if let Some(v) = node.facts.lock().ok().and_then(|c| c.get::<F>(&key)) {
             return Ok(v);
         }
+    }
+    if speculating {
+        // Planning ahead: note it for the next batch instead of reading it.
+        return Err(prefetch::want::<F>(node, arg, key));
     }
     read::<F>(node, arg, key)
 }

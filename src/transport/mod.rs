@@ -140,6 +140,29 @@ pub trait Transport: Send + Sync {
             .with_context(|| format!("{}: writing to the receiving command", self.node()))
     }
 
+    /// Is this node being planned for speculatively ([`crate::facts::prefetch`])? Then
+    /// nothing may run on it, from any thread. The default (no flag) never is.
+    fn speculation(&self) -> Option<&std::sync::atomic::AtomicBool> {
+        None
+    }
+
+    /// [`Transport::speculation`] is set, or this thread speculates ([`speculating`]).
+    fn is_speculating(&self) -> bool {
+        speculating()
+            || self
+                .speculation()
+                .is_some_and(|f| f.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
+    /// `Err(Speculated)` while [`Transport::is_speculating`]: the first line of every
+    /// method that reaches the node.
+    fn refuse_if_speculating(&self) -> Result<()> {
+        if self.is_speculating() {
+            return Err(Speculated.into());
+        }
+        Ok(())
+    }
+
     /// This connection's counters ([`stats`]); `None` for transports that keep none.
     fn stats(&self) -> Option<&stats::TransportStats> {
         None
@@ -352,6 +375,47 @@ pub fn first_line(script: &str) -> String {
     } else {
         line.to_string()
     }
+}
+
+thread_local! {
+    static SPECULATING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Is this thread planning speculatively ([`crate::facts::prefetch`]): reads are
+/// collected to be batched, and no transport may do anything on a node?
+pub fn speculating() -> bool {
+    SPECULATING.with(std::cell::Cell::get)
+}
+
+/// While this guard lives, this thread speculates (see [`speculating`]).
+pub struct Speculation(bool);
+
+/// Start speculating on this thread until the guard is dropped.
+pub fn speculate() -> Speculation {
+    Speculation(SPECULATING.with(|s| s.replace(true)))
+}
+
+impl Drop for Speculation {
+    fn drop(&mut self) {
+        SPECULATING.with(|s| s.set(self.0));
+    }
+}
+
+/// What a read attempted while speculating fails with: nothing ran.
+#[derive(Debug)]
+pub struct Speculated;
+
+impl std::fmt::Display for Speculated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("not read yet (planning ahead to batch the reads)")
+    }
+}
+
+impl std::error::Error for Speculated {}
+
+/// Is `err` (or its cause) a read refused while speculating?
+pub fn is_speculated(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| e.is::<Speculated>())
 }
 
 /// Quoting a word for a POSIX shell; defined in the leaf module `quote` so that

@@ -48,6 +48,8 @@ pub struct SshTransport {
     forwards: AtomicU32,
     /// What this connection cost (benchmarks, `-vv`: [`super::stats`]).
     stats: super::stats::TransportStats,
+    /// Set while the run plans ahead ([`Transport::speculation`]).
+    speculation: std::sync::atomic::AtomicBool,
 }
 
 /// The runtime every SSH call blocks on.
@@ -85,6 +87,7 @@ impl SshTransport {
             socket_dir,
             forwards: AtomicU32::new(0),
             stats: Default::default(),
+            speculation: Default::default(),
         }))
     }
 
@@ -240,6 +243,7 @@ impl SshTransport {
         stdin: Stdio,
         stdout: Stdio,
     ) -> Result<openssh::Child<Arc<Session>>> {
+        self.refuse_if_speculating()?;
         self.stats.note(Event::Exec(true));
         tracing::debug!(node = %self.target.node, script = %cmd.script, "spawn");
         let mut command = self.owned_command(&cmd.script, &[]);
@@ -376,6 +380,7 @@ impl Transport for SshTransport {
     }
 
     fn open_sink<'a>(&'a self, cmd: &RemoteCommand) -> Result<Box<dyn super::Sink + 'a>> {
+        self.refuse_if_speculating()?;
         let mut child = self.spawn(cmd, Stdio::piped(), Stdio::null())?;
         let mut stdin = child.stdin().take().ok_or_else(|| anyhow!("no stdin"))?;
         self.send_prefix(&mut stdin)?;
@@ -448,6 +453,7 @@ impl Transport for SshTransport {
     }
 
     fn lock(&self, owner: &str) -> Result<()> {
+        self.refuse_if_speculating()?;
         let child = runtime().block_on(self.take_lock(owner))?;
         *self
             .lock_holder
@@ -457,6 +463,7 @@ impl Transport for SshTransport {
     }
 
     fn run(&self, cmd: &RemoteCommand) -> Result<CommandOutput> {
+        self.refuse_if_speculating()?;
         self.stats.note(Event::Exec(true));
         tracing::debug!(node = %self.target.node, script = %cmd.script, "run");
         runtime().block_on(self.run_async(cmd)).with_context(|| {
@@ -472,7 +479,12 @@ impl Transport for SshTransport {
         Some(&self.stats)
     }
 
+    fn speculation(&self) -> Option<&std::sync::atomic::AtomicBool> {
+        Some(&self.speculation)
+    }
+
     fn forward(&self, target: &ForwardTarget) -> Result<PathBuf> {
+        self.refuse_if_speculating()?;
         let n = self.forwards.fetch_add(1, Ordering::Relaxed);
         self.stats.note(Event::Forward);
         let local = self.socket_dir.path().join(format!("fwd{n}.sock"));
