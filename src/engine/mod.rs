@@ -273,6 +273,7 @@ fn run_inner(
             reports.push(report);
         }
     }
+    crate::facts::prefetch::forget_read_ahead(cluster);
     reports
 }
 
@@ -366,6 +367,8 @@ fn apply_step(
         return Ok((StepStatus::Changed, detail, change.diff));
     }
     observer.plan_detail(&node.name, op.name(), &cluster.redact(&detail));
+    // Commands read ahead answer reads only: never an action's command.
+    crate::facts::prefetch::forget_read_ahead(cluster);
     for action in &change.actions {
         let done = execute(cluster, node, action);
         match action {

@@ -252,6 +252,24 @@ pub fn get<F: Fact>(node: &NodeHandle, arg: &F::Arg) -> Result<F::Value> {
     read::<F>(node, arg, key)
 }
 
+/// [`get`], except that while planning ahead ([`prefetch`]) a value not read yet is
+/// noted for the next batch and `placeholder` stands in for it, so that the plan goes
+/// on to the reads that do not depend on it (a list of option files: all of them in one
+/// batch, not one per pass). Only for reads whose value decides nothing about which
+/// other facts are wanted, beyond what a placeholder makes the plan read anyway.
+pub fn get_or_placeholder<F: Fact>(
+    node: &NodeHandle,
+    arg: &F::Arg,
+    placeholder: F::Value,
+) -> Result<F::Value> {
+    match get::<F>(node, arg) {
+        Err(e) if node.transport.is_speculating() && crate::transport::is_speculated(&e) => {
+            Ok(placeholder)
+        }
+        other => other,
+    }
+}
+
 /// `F` for `arg` read from the node now, whatever the cache holds (wait loops); the
 /// cache keeps the new value.
 pub fn fresh<F: Fact>(node: &NodeHandle, arg: &F::Arg) -> Result<F::Value> {
@@ -339,6 +357,9 @@ pub fn cached<T>(f: impl FnOnce() -> T) -> T {
 /// A change was applied (on any node of `cluster`): drop every node's volatile facts.
 pub fn changed(cluster: &Cluster) {
     for node in &cluster.nodes {
+        if let Some(r) = node.transport.read_ahead() {
+            r.forget();
+        }
         if let Ok(mut c) = node.facts.lock() {
             c.forget_volatile();
         }

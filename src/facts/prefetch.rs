@@ -98,7 +98,8 @@ pub(super) fn want<F: Fact>(node: &NodeHandle, arg: &F::Arg, key: String) -> any
 /// return) and read what it wanted in batches, until a pass wants nothing new.
 pub fn warm(cluster: &Cluster, speculate: impl Fn()) {
     let mut tried: HashSet<(usize, String)> = HashSet::new();
-    for _ in 0..MAX_PASSES {
+    for pass in 0..MAX_PASSES {
+        let started = std::time::Instant::now();
         let wanted = {
             let _speculating = crate::transport::speculate();
             let _nodes = SpeculatingNodes::new(cluster);
@@ -109,10 +110,41 @@ pub fn warm(cluster: &Cluster, speculate: impl Fn()) {
             }));
             WANTS.with(|w| w.borrow_mut().take()).unwrap_or_default()
         };
+        // The commands the plans ran themselves (not facts): read ahead too.
+        let mut wanted = wanted;
+        for node in &cluster.nodes {
+            let Some(r) = node.transport.read_ahead() else {
+                continue;
+            };
+            for script in r.take_wanted() {
+                wanted.push(Want {
+                    node: node.index,
+                    key: format!("read-ahead:{script}"),
+                    source: Source::Command {
+                        script: script.clone(),
+                        must_succeed: false,
+                    },
+                    store: Box::new(move |n: &NodeHandle, raw: &Raw| {
+                        if let (Some(r), Ok(out)) = (n.transport.read_ahead(), raw.output()) {
+                            r.keep(script, out.clone());
+                        }
+                    }),
+                });
+            }
+        }
         let new: Vec<Want> = wanted
             .into_iter()
             .filter(|w| tried.insert((w.node, w.key.clone())))
             .collect();
+        tracing::debug!(
+            "prefetch pass {pass}: {} new facts wanted (planned ahead in {:.0} ms): {}",
+            new.len(),
+            started.elapsed().as_secs_f64() * 1000.0,
+            new.iter()
+                .map(|w| format!("{}#{}", w.key, w.node))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
         if new.is_empty() {
             return;
         }
@@ -129,6 +161,17 @@ pub fn warm(cluster: &Cluster, speculate: impl Fn()) {
                 }
             }
         });
+    }
+}
+
+/// Forget what was read ahead on every node ([`crate::transport::ReadAhead`]): when a
+/// run is done with its reads (the end of a verify round, before a change is applied),
+/// so that no later command is answered from there.
+pub fn forget_read_ahead(cluster: &Cluster) {
+    for node in &cluster.nodes {
+        if let Some(r) = node.transport.read_ahead() {
+            r.forget();
+        }
     }
 }
 

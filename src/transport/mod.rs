@@ -163,6 +163,12 @@ pub trait Transport: Send + Sync {
         Ok(())
     }
 
+    /// The commands read ahead for this run ([`ReadAhead`]); `None` for transports that
+    /// keep none (fakes: every command runs when asked).
+    fn read_ahead(&self) -> Option<&ReadAhead> {
+        None
+    }
+
     /// This connection's counters ([`stats`]); `None` for transports that keep none.
     fn stats(&self) -> Option<&stats::TransportStats> {
         None
@@ -412,6 +418,74 @@ impl std::fmt::Display for Speculated {
 }
 
 impl std::error::Error for Speculated {}
+
+/// Commands a speculative plan ran directly (not through a fact: a step's own read),
+/// read ahead in the next batch ([`crate::facts::prefetch`]) and answered from here:
+/// while speculating as often as asked, so the plan gets further; in the real run once
+/// (then the command runs again). Only commands without input. Dropped with the facts
+/// whenever anything changed ([`crate::facts::changed`]) and before the engine applies
+/// a change, so an action never finds a read's answer here.
+#[derive(Debug, Default)]
+pub struct ReadAhead {
+    wanted: std::sync::Mutex<Vec<String>>,
+    ready: std::sync::Mutex<std::collections::HashMap<String, CommandOutput>>,
+}
+
+impl ReadAhead {
+    /// The answer for `cmd` if it was read ahead (see the type's doc), else while
+    /// speculating note it as wanted and refuse; `Ok(None)`: run it.
+    pub fn answer(&self, cmd: &RemoteCommand, speculating: bool) -> Result<Option<CommandOutput>> {
+        if cmd.stdin.is_some() {
+            return match speculating {
+                true => Err(Speculated.into()),
+                false => Ok(None),
+            };
+        }
+        let mut ready = self
+            .ready
+            .lock()
+            .map_err(|_| anyhow::anyhow!("read-ahead poisoned"))?;
+        if speculating {
+            if let Some(out) = ready.get(&cmd.script) {
+                return Ok(Some(out.clone()));
+            }
+            let mut wanted = self
+                .wanted
+                .lock()
+                .map_err(|_| anyhow::anyhow!("read-ahead poisoned"))?;
+            if !wanted.contains(&cmd.script) {
+                wanted.push(cmd.script.clone());
+            }
+            return Err(Speculated.into());
+        }
+        Ok(ready.remove(&cmd.script))
+    }
+
+    /// The commands wanted since the last call.
+    pub fn take_wanted(&self) -> Vec<String> {
+        self.wanted
+            .lock()
+            .map(|mut w| std::mem::take(&mut *w))
+            .unwrap_or_default()
+    }
+
+    /// Keep `out` as the answer for `script`.
+    pub fn keep(&self, script: String, out: CommandOutput) {
+        if let Ok(mut ready) = self.ready.lock() {
+            ready.insert(script, out);
+        }
+    }
+
+    /// Forget every answer and want.
+    pub fn forget(&self) {
+        if let Ok(mut ready) = self.ready.lock() {
+            ready.clear();
+        }
+        if let Ok(mut wanted) = self.wanted.lock() {
+            wanted.clear();
+        }
+    }
+}
 
 /// Is `err` (or its cause) a read refused while speculating?
 pub fn is_speculated(err: &anyhow::Error) -> bool {

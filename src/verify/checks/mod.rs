@@ -69,6 +69,7 @@ pub fn run_all(
         holders: OnceCell::new(),
     };
     facts::cached(|| registry::run_pair(&ctx, checksum, &mut out));
+    facts::prefetch::forget_read_ahead(cluster);
     out
 }
 
