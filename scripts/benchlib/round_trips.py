@@ -151,7 +151,7 @@ def render_round_trips(data):
                 nodes = sorted(c)
                 cmds = " / ".join(str(c[n]["remote_commands"]) for n in nodes)
                 batched = " / ".join(str(c[n]["batched_facts"]) for n in nodes)
-                sql = " / ".join(f"{c[n]['sql_connections']} / {c[n]['sql_round_trips']}"
+                sql = " / ".join(f"{c[n]['sql_connections']}, {c[n]['sql_round_trips']}"
                                  for n in nodes)
                 turns = " / ".join(str(med([r["turns"].get(n, 0) for r in runs])) for n in nodes)
                 target_rt, target_s = TARGETS[what]

@@ -205,10 +205,19 @@ fn fetch(node: &NodeHandle, wants: Vec<Want>) {
     let (queries, commands): (Vec<Want>, Vec<Want>) = wants
         .into_iter()
         .partition(|w| matches!(w.source, Source::Query(_)));
-    if !commands.is_empty() {
-        fetch_commands(node, commands);
-    }
-    if !queries.is_empty() {
+    // Both at once: the batched command and the SQL round trip overlap.
+    std::thread::scope(|scope| {
+        if !commands.is_empty() {
+            scope.spawn(|| fetch_commands(node, commands));
+        }
+        if !queries.is_empty() {
+            fetch_queries(node, queries);
+        }
+    });
+}
+
+fn fetch_queries(node: &NodeHandle, queries: Vec<Want>) {
+    {
         let sql: Vec<String> = queries
             .iter()
             .map(|w| match &w.source {
