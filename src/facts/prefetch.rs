@@ -33,8 +33,9 @@ use std::borrow::Borrow;
 use std::cell::RefCell;
 use std::collections::HashSet;
 
-/// At most this many speculative passes (each costs a round trip or two per node).
-const MAX_PASSES: usize = 8;
+/// At most this many speculative passes (each costs a round trip or two per node, and
+/// saves at least as many: every want it reads would be a command of its own).
+const MAX_PASSES: usize = 16;
 
 /// Parses a batched section and keeps the value in a node's cache.
 type Store = Box<dyn FnOnce(&NodeHandle, &Raw) + Send>;
