@@ -274,6 +274,11 @@ pub fn get_or_placeholder<F: Fact>(
 /// cache keeps the new value.
 pub fn fresh<F: Fact>(node: &NodeHandle, arg: &F::Arg) -> Result<F::Value> {
     scope::check_declared::<F>();
+    // Planning ahead: a read that must be of the moment is neither batched nor read
+    // ahead (the transport would note its command).
+    if node.transport.is_speculating() {
+        return Err(crate::transport::Speculated.into());
+    }
     read::<F>(node, arg, cache::key::<F>(arg))
 }
 
@@ -302,6 +307,9 @@ fn read<F: Fact>(node: &NodeHandle, arg: &F::Arg, key: String) -> Result<F::Valu
 /// file facts only (a query needs the node's SQL connection).
 pub fn read_on<F: Fact>(t: &dyn crate::transport::Transport, arg: &F::Arg) -> Result<F::Value> {
     scope::check_declared::<F>();
+    if F::LIFETIME == Lifetime::Never && t.is_speculating() {
+        return Err(crate::transport::Speculated.into());
+    }
     let _inside = scope::inside_fact();
     let raw = match F::source(arg, None) {
         Source::Query(_) => return Err(anyhow!("{}: {} needs SQL", t.node(), F::NAME)),

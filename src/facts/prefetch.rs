@@ -286,3 +286,70 @@ fn raw_of(node: &str, source: &Source, output: CommandOutput) -> Option<Raw> {
         Source::Query(_) => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::{Cluster, NodeHandle};
+    use crate::facts::{cached, get, host::InterfaceAddresses, os_target};
+    use crate::transport::fake::FakeTransport;
+    use std::sync::Arc;
+
+    fn cluster() -> (Arc<FakeTransport>, Cluster) {
+        let t = Arc::new(FakeTransport::new("db1"));
+        t.on("ip -4 -o addr show dev eth0", 0, "");
+        t.on("/etc/os-release", 0, "ID=debian\nVERSION_ID=\"12\"\n");
+        t.on("echo systemd; else echo sysv", 0, "sysv\n");
+        let handle = NodeHandle::new(0, "db1", t.clone(), None);
+        let c = Cluster {
+            nodes: vec![handle],
+            secrets: vec![],
+        };
+        (t, c)
+    }
+
+    /// What a plan reads comes in one batched command per pass, and the plan then runs
+    /// from the cache without a command of its own.
+    #[test]
+    fn a_plan_s_reads_come_in_batches_and_the_run_reads_none_itself() {
+        let (t, c) = cluster();
+        let plan = |c: &Cluster| -> anyhow::Result<()> {
+            let n = &c.nodes[0];
+            get::<InterfaceAddresses>(n, "eth0")?;
+            os_target(n, crate::inventory::Flavor::Mariadb)?;
+            Ok(())
+        };
+        super::warm(&c, || {
+            let _ = plan(&c);
+        });
+        let batches = t.commands().len();
+        // A plan stops at its first read not cached yet: one pass per read in a row here
+        // (the addresses, the OS release, then the service manager os_target reads after
+        // it). What batches is the reads of every step and node at one depth.
+        assert_eq!(batches, 3, "{:?}", t.commands());
+        assert!(t
+            .commands()
+            .iter()
+            .all(|cmd| crate::os::batch::scripts_of(&cmd.script).is_some()));
+        cached(|| plan(&c)).unwrap();
+        assert_eq!(t.commands().len(), batches, "the plan ran nothing itself");
+    }
+
+    /// While speculating nothing runs on the node, from any thread.
+    #[test]
+    fn speculating_runs_nothing() {
+        let (t, c) = cluster();
+        super::warm(&c, || {
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    let r = c.nodes[0]
+                        .transport
+                        .run(&crate::transport::RemoteCommand::new(
+                            "ip -4 -o addr show dev eth0",
+                        ));
+                    assert!(crate::transport::is_speculated(&r.unwrap_err()));
+                });
+            });
+        });
+        assert!(t.commands().is_empty());
+    }
+}
