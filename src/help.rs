@@ -247,7 +247,7 @@ A tracing filter for the log on standard error (e.g. mhactl=debug); \fB\-v\fR an
 Set: no colours. Output that is not a terminal has none either.
 .TP
 \fBMHACTL_STATS_FILE\fR
-Each SSH connection appends a JSON line with its command and forward counts here when it closes (benchmarks).
+Each SSH connection appends a JSON line with its counters here when it closes (benchmarks): remote commands, exec channels, facts read in batches, forwards, SQL logins and round trips, bytes, estimated round trips.
 .TP
 \fBMHACTL_CACHE_DIR\fR
 The lab's image cache (default /var/cache/mhactl).

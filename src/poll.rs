@@ -11,12 +11,21 @@ const INTERVAL: Duration = Duration::from_millis(200);
 /// `ready` counts as "not yet" (the thing waited for may not answer yet), and the last
 /// one is part of the timeout message.
 pub fn until(limit: Duration, mut ready: impl FnMut() -> Result<bool>) -> Result<()> {
+    // Planning ahead (facts::prefetch) reads nothing and must not wait: one look.
+    if crate::transport::speculating() {
+        return match ready()? {
+            true => Ok(()),
+            false => Err(crate::transport::Speculated.into()),
+        };
+    }
     let deadline = Instant::now() + limit;
     let mut last_error = None;
     loop {
         match ready() {
             Ok(true) => return Ok(()),
             Ok(false) => {}
+            // Planning ahead from another thread: nothing can be read, do not wait.
+            Err(e) if crate::transport::is_speculated(&e) => return Err(e),
             Err(e) => last_error = Some(format!("{e:#}")),
         }
         if Instant::now() >= deadline {
@@ -42,6 +51,9 @@ pub fn until_interruptible(
     interval: Duration,
     mut ready: impl FnMut() -> Result<bool>,
 ) -> Result<bool> {
+    if crate::transport::speculating() {
+        return ready();
+    }
     let deadline = Instant::now() + limit;
     loop {
         crate::interrupt::check()?;

@@ -7,6 +7,7 @@
 //! needed at all. For SQL *through the VIP*, a TCP forward from a node is used instead.
 
 use crate::sql_error::SqlError;
+use crate::transport::stats::Event;
 use crate::transport::{ForwardTarget, Transport};
 use anyhow::{Context, Result};
 use mysql::prelude::Queryable;
@@ -20,6 +21,11 @@ pub trait SqlConn: Send {
     fn query(&mut self, sql: &str) -> Result<Vec<Row>>;
     /// Run a statement that returns no rows.
     fn exec(&mut self, sql: &str) -> Result<()>;
+    /// Run several queries, each one's rows or error in order: sent at once (one round
+    /// trip) where the connection can, else one after the other (the default).
+    fn query_batch(&mut self, queries: &[String]) -> Vec<Result<Vec<Row>>> {
+        queries.iter().map(|q| self.query(q)).collect()
+    }
 }
 
 /// One result row: column names with their values (NULL as `None`), in order.
@@ -50,7 +56,14 @@ pub struct Login {
 /// An open connection to one server.
 pub struct MysqlConn {
     conn: mysql::Conn,
+    /// Its node's transport, whose counters count its round trips (issue 21).
+    transport: Arc<dyn Transport>,
 }
+
+/// The `max_allowed_packet` the client assumes (the protocol's largest, 1 GiB): given,
+/// the `mysql` crate does not ask the server for it at every login (a round trip); the
+/// server still enforces its own limit on what it receives.
+const CLIENT_MAX_PACKET: usize = 1024 * 1024 * 1024;
 
 impl MysqlConn {
     /// Connect to `target` on the node behind `transport`, as `login`.
@@ -65,6 +78,7 @@ impl MysqlConn {
             // *this* machine: wrong server, or none (see shared crate notes).
             .prefer_socket(false)
             .user(Some(login.user.clone()))
+            .max_allowed_packet(Some(CLIENT_MAX_PACKET))
             .read_timeout(Some(Duration::from_secs(60)))
             .tcp_connect_timeout(Some(Duration::from_secs(10)));
         opts = match target {
@@ -94,7 +108,11 @@ impl MysqlConn {
                 login.user
             )
         })?;
-        Ok(MysqlConn { conn })
+        transport.note(Event::SqlConnection);
+        Ok(MysqlConn {
+            conn,
+            transport: Arc::clone(transport),
+        })
     }
 }
 
@@ -159,6 +177,8 @@ pub fn set_expired_password(
             transport.node()
         )
     })?;
+    transport.note(Event::SqlConnection);
+    transport.note(Event::SqlRoundTrip);
     conn.query_drop(alter_own_password_sql(new))
         .map_err(|e| anyhow::Error::new(SqlError(e)))
 }
@@ -258,13 +278,62 @@ pub fn unknown_auth_plugin(err: &anyhow::Error) -> Option<String> {
 
 impl SqlConn for MysqlConn {
     fn query(&mut self, sql: &str) -> Result<Vec<Row>> {
+        self.transport.note(Event::SqlRoundTrip);
         let rows: Vec<mysql::Row> = self.conn.query(sql).map_err(SqlError)?;
         Ok(rows.into_iter().map(row_to_pairs).collect())
     }
 
     fn exec(&mut self, sql: &str) -> Result<()> {
+        self.transport.note(Event::SqlRoundTrip);
         self.conn.query_drop(sql).map_err(SqlError)?;
         Ok(())
+    }
+
+    /// The queries as one multi-statement text (the crate announces
+    /// CLIENT_MULTI_STATEMENTS): one round trip, one result set each. A query that holds
+    /// a `;` itself (it could return several sets) is run on its own. The server stops at
+    /// the first failing statement: that one and the rest get its error.
+    fn query_batch(&mut self, queries: &[String]) -> Vec<Result<Vec<Row>>> {
+        let simple: Vec<&str> = queries
+            .iter()
+            .map(|q| q.trim().trim_end_matches(';').trim())
+            .collect();
+        if queries.len() < 2 || simple.iter().any(|q| q.contains(';') || q.is_empty()) {
+            return queries.iter().map(|q| self.query(q)).collect();
+        }
+        self.transport.note(Event::SqlRoundTrip);
+        let mut out: Vec<Result<Vec<Row>>> = Vec::with_capacity(queries.len());
+        let failed = |e: mysql::Error| anyhow::Error::new(SqlError(e));
+        match self.conn.query_iter(simple.join(";\n")) {
+            Err(e) => {
+                let e = failed(e);
+                return queries
+                    .iter()
+                    .map(|_| Err(anyhow::anyhow!("{e:#}")))
+                    .collect();
+            }
+            Ok(mut result) => {
+                while let Some(set) = result.iter() {
+                    let rows: std::result::Result<Vec<mysql::Row>, mysql::Error> = set.collect();
+                    match rows {
+                        Ok(rows) => out.push(Ok(rows.into_iter().map(row_to_pairs).collect())),
+                        Err(e) => {
+                            out.push(Err(failed(e)));
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        while out.len() < queries.len() {
+            let e = match out.last() {
+                Some(Err(e)) => anyhow::anyhow!("{e:#}"),
+                _ => anyhow::anyhow!("no result for this query in the batch"),
+            };
+            out.push(Err(e));
+        }
+        out.truncate(queries.len());
+        out
     }
 }
 

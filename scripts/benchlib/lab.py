@@ -38,6 +38,9 @@ class Bench:
             log(" ".join(cmd))
             run(cmd, capture=False)
         self.mhactl = os.path.join(target, self.profile, "mhactl")
+        if getattr(self.args, "binary", None):
+            # --binary: measure that build (a before/after comparison), not this tree's.
+            self.mhactl = os.path.abspath(self.args.binary)
         if not os.access(self.mhactl, os.X_OK):
             raise RuntimeError(f"{self.mhactl} is missing (build failed?)")
 
@@ -130,7 +133,7 @@ class Bench:
         ssh["per_node"] = per_node
         return {"wall_s": wall, "rc": proc.returncode, "stdout": stdout,
                 "stderr": stderr, "rss_kb": rss, "hwm_kb": hwm, "ssh": ssh,
-                "load": load_average()}
+                "stats_lines": lines, "load": load_average()}
 
     def mh(self, name, *args, timeout=900):
         return self.measured(name, [self.mhactl, "--no-progress", *args], timeout=timeout)

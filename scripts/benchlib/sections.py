@@ -5,6 +5,7 @@ from . import markers
 from .day2 import render_isolate, render_switchover, run_isolate, run_switchover
 from .detection import merge_detection, render_detection, run_detection
 from .rolling import render_rolling, run_rolling
+from .round_trips import render_round_trips, run_round_trips
 
 # name: (run(bench, runs) -> result, render(data by flavor) -> markdown)
 DAY2 = {
@@ -12,11 +13,12 @@ DAY2 = {
     "isolate": (run_isolate, render_isolate),
     "rolling": (run_rolling, render_rolling),
     "detection": (run_detection, render_detection),
+    "round-trips": (run_round_trips, render_round_trips),
 }
 # "suite" is the original benchmark (issue 9); "stress" is scripts/bench-stress.
 # "detection" (issue 17) takes a while (6 modes x N runs x settings): not run by default.
 ALL = ["suite", *DAY2, "stress"]
-NOT_BY_DEFAULT = ["stress", "detection"]
+NOT_BY_DEFAULT = ["stress", "detection", "round-trips"]
 
 
 def update_doc(text, section, flavor, result):

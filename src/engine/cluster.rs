@@ -57,6 +57,7 @@ impl NodeHandle {
         target: &crate::transport::ForwardTarget,
         login: &crate::sql::Login,
     ) -> Result<Box<dyn SqlConn>> {
+        self.transport.refuse_if_speculating()?;
         match &self.login_connector {
             Some(f) => f(target, login, false),
             None => Ok(Box::new(crate::sql::MysqlConn::connect(
@@ -92,6 +93,7 @@ impl NodeHandle {
     pub fn with_sql<T>(&self, f: impl FnOnce(&mut dyn SqlConn) -> Result<T>) -> Result<T> {
         // A verify check reads SQL only through a fact (caught in debug builds).
         crate::facts::scope::raw_read("SQL on the admin connection");
+        self.transport.refuse_if_speculating()?;
         let mut guard = self
             .sql
             .lock()

@@ -212,11 +212,19 @@ fn run_inner(
     // Whatever changed the nodes since facts were last cached (reinit's own commands,
     // a previous run in this process) did not go through this run's engine.
     crate::facts::changed(cluster);
+    // Read what the steps will need in a few batches (facts::prefetch); not for the
+    // golden transcripts (`in_order`), whose recorded hosts answer one command at a time.
+    let warm = |from: usize| {
+        if !in_order {
+            crate::facts::prefetch::warm(cluster, || speculate(cluster, &ops[from..], limit));
+        }
+    };
+    warm(0);
     let mut reports = Vec::new();
     // Per node, the steps whose changes a dry run has planned and not applied.
     let mut pending: Vec<Vec<&'static str>> = vec![Vec::new(); cluster.nodes.len()];
     let mut failed = false;
-    for op in ops {
+    for (k, op) in ops.iter().enumerate() {
         if failed || crate::interrupt::requested().is_some() {
             break;
         }
@@ -253,6 +261,13 @@ fn run_inner(
                     .collect()
             })
         };
+        // A change dropped the volatile facts: batch the later steps' reads again.
+        if !dry_run
+            && !step_reports.iter().any(|r| r.status == StepStatus::Failed)
+            && step_reports.iter().any(|r| r.status == StepStatus::Changed)
+        {
+            warm(k + 1);
+        }
         for report in step_reports {
             if report.status == StepStatus::Failed {
                 failed = true;
@@ -265,7 +280,24 @@ fn run_inner(
             reports.push(report);
         }
     }
+    crate::facts::prefetch::forget_read_ahead(cluster);
     reports
+}
+
+/// Plan `ops` as the run would, for [`crate::facts::prefetch::warm`]: what they return
+/// is thrown away; what matters is what they read.
+fn speculate(cluster: &Cluster, ops: &[Box<dyn Operation>], limit: Option<usize>) {
+    for op in ops {
+        let nodes = match limit {
+            Some(_) if op.cluster_wide() => continue,
+            Some(i) => &cluster.nodes[i..=i],
+            None if op.cluster_wide() => &cluster.nodes[..1],
+            None => &cluster.nodes[..],
+        };
+        for node in nodes {
+            let _ = op.plan(cluster, node.index);
+        }
+    }
 }
 
 fn run_step(
@@ -342,6 +374,8 @@ fn apply_step(
         return Ok((StepStatus::Changed, detail, change.diff));
     }
     observer.plan_detail(&node.name, op.name(), &cluster.redact(&detail));
+    // Commands read ahead answer reads only: never an action's command.
+    crate::facts::prefetch::forget_read_ahead(cluster);
     activity::during(observer.activity_sink(), &node.name, op.name(), || {
         for action in &change.actions {
             let done = execute(cluster, node, action);

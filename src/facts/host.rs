@@ -70,6 +70,7 @@ impl Fact for UserId {
 }
 
 /// Which service under which service manager ([`ServiceActive`]'s argument).
+#[derive(Clone)]
 pub struct ServiceArg {
     /// systemd or SysV.
     pub services: ServiceManager,

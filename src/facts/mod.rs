@@ -38,6 +38,7 @@ pub mod fence;
 pub mod host;
 pub mod option_sources;
 pub mod packages;
+pub mod prefetch;
 pub mod probes;
 pub mod scope;
 pub mod security;
@@ -207,7 +208,7 @@ impl Raw {
 /// One thing read from a node: a source and a pure parser.
 pub trait Fact: 'static {
     /// What selects one instance (a variable's name, an interface); `()` for most.
-    type Arg: ?Sized + cache::FactArg;
+    type Arg: ?Sized + cache::FactArg + ToOwned<Owned: Send + 'static>;
     /// The typed value.
     type Value: Clone + Send + 'static;
     /// Stable name, the cache key's first half and the fixture directory's name
@@ -233,9 +234,10 @@ pub trait Fact: 'static {
 pub fn get<F: Fact>(node: &NodeHandle, arg: &F::Arg) -> Result<F::Value> {
     scope::check_declared::<F>();
     let key = cache::key::<F>(arg);
+    let speculating = node.transport.is_speculating();
     let reusable = match F::LIFETIME {
         Lifetime::Run => true,
-        Lifetime::Volatile => scope::caching(),
+        Lifetime::Volatile => scope::caching() || speculating,
         Lifetime::Never => false,
     };
     if reusable {
@@ -243,13 +245,40 @@ pub fn get<F: Fact>(node: &NodeHandle, arg: &F::Arg) -> Result<F::Value> {
             return Ok(v);
         }
     }
+    if speculating {
+        // Planning ahead: note it for the next batch instead of reading it.
+        return Err(prefetch::want::<F>(node, arg, key));
+    }
     read::<F>(node, arg, key)
+}
+
+/// [`get`], except that while planning ahead ([`prefetch`]) a value not read yet is
+/// noted for the next batch and `placeholder` stands in for it, so that the plan goes
+/// on to the reads that do not depend on it (a list of option files: all of them in one
+/// batch, not one per pass). Only for reads whose value decides nothing about which
+/// other facts are wanted, beyond what a placeholder makes the plan read anyway.
+pub fn get_or_placeholder<F: Fact>(
+    node: &NodeHandle,
+    arg: &F::Arg,
+    placeholder: F::Value,
+) -> Result<F::Value> {
+    match get::<F>(node, arg) {
+        Err(e) if node.transport.is_speculating() && crate::transport::is_speculated(&e) => {
+            Ok(placeholder)
+        }
+        other => other,
+    }
 }
 
 /// `F` for `arg` read from the node now, whatever the cache holds (wait loops); the
 /// cache keeps the new value.
 pub fn fresh<F: Fact>(node: &NodeHandle, arg: &F::Arg) -> Result<F::Value> {
     scope::check_declared::<F>();
+    // Planning ahead: a read that must be of the moment is neither batched nor read
+    // ahead (the transport would note its command).
+    if node.transport.is_speculating() {
+        return Err(crate::transport::Speculated.into());
+    }
     read::<F>(node, arg, cache::key::<F>(arg))
 }
 
@@ -278,6 +307,9 @@ fn read<F: Fact>(node: &NodeHandle, arg: &F::Arg, key: String) -> Result<F::Valu
 /// file facts only (a query needs the node's SQL connection).
 pub fn read_on<F: Fact>(t: &dyn crate::transport::Transport, arg: &F::Arg) -> Result<F::Value> {
     scope::check_declared::<F>();
+    if F::LIFETIME == Lifetime::Never && t.is_speculating() {
+        return Err(crate::transport::Speculated.into());
+    }
     let _inside = scope::inside_fact();
     let raw = match F::source(arg, None) {
         Source::Query(_) => return Err(anyhow!("{}: {} needs SQL", t.node(), F::NAME)),
@@ -333,6 +365,9 @@ pub fn cached<T>(f: impl FnOnce() -> T) -> T {
 /// A change was applied (on any node of `cluster`): drop every node's volatile facts.
 pub fn changed(cluster: &Cluster) {
     for node in &cluster.nodes {
+        if let Some(r) = node.transport.read_ahead() {
+            r.forget();
+        }
         if let Ok(mut c) = node.facts.lock() {
             c.forget_volatile();
         }

@@ -10,6 +10,7 @@ use crate::dialect::Dialect;
 use crate::engine::NodeHandle;
 use crate::os::option_files::{self, ServerSetting};
 use anyhow::Result;
+use std::path::Path;
 
 /// How a setting on the server's command line is named (it is no file: nothing to edit).
 pub const COMMAND_LINE: &str = "the server's command line";
@@ -84,10 +85,15 @@ fn files_with(
         &reads,
         &mut |p| match planned {
             Some((path, text)) if path == p => Ok(Some(text.to_string())),
-            _ => super::host::option_file(node, p),
+            // Planning ahead: every file of the list in one batch (facts::prefetch).
+            _ => super::get_or_placeholder::<super::host::OptionFile>(node, Path::new(p), None),
         },
         &mut |dir| {
-            let listing = super::get::<super::host::OptionDirListing>(node, dir)?;
+            let listing = super::get_or_placeholder::<super::host::OptionDirListing>(
+                node,
+                dir,
+                String::new(),
+            )?;
             Ok(match planned.and_then(|(path, _)| path.rsplit_once('/')) {
                 Some((parent, name))
                     if parent == dir.trim_end_matches('/')

@@ -12,6 +12,7 @@ use crate::os::PackageManager;
 use anyhow::Result;
 
 /// Which packages, asked of which package manager ([`MissingPackages`]'s argument).
+#[derive(Clone)]
 pub struct PackagesArg {
     /// apt, yum or dnf.
     pub pm: PackageManager,

@@ -139,6 +139,7 @@ impl Fact for FirewalldTarget {
 }
 
 /// A firewalld rich rule in a zone, runtime or permanent ([`FirewalldRule`]).
+#[derive(Clone)]
 pub struct RuleArg {
     /// The zone.
     pub zone: String,

@@ -168,7 +168,9 @@ pub fn forget_server(node: &NodeHandle) {
 
 /// A global variable's value (`SELECT @@name`).
 pub fn variable(node: &NodeHandle, name: &str) -> Result<Option<String>> {
-    get::<Variable>(node, name)
+    // Planning ahead (facts::prefetch): a plan reads variables one after the other;
+    // with a placeholder it goes on, and all of them come in one SQL round trip.
+    super::get_or_placeholder::<Variable>(node, name, None)
 }
 
 /// The replica threads' state; `None` when no replication source is configured.

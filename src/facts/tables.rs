@@ -7,6 +7,7 @@ use crate::dialect::Dialect;
 use anyhow::Result;
 
 /// Which databases' base tables ([`BaseTables`]'s argument).
+#[derive(Clone)]
 pub struct TablesArg {
     /// Databases left out (system schemas, the inventory's ignored ones).
     pub excluded: Vec<String>,

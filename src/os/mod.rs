@@ -28,6 +28,7 @@
 pub mod addresses;
 pub mod apparmor;
 pub mod arbiter;
+pub mod batch;
 pub mod client_list;
 pub mod client_login;
 pub mod datadir;

@@ -50,6 +50,10 @@ pub struct FakeTransport {
     log: Mutex<Vec<RemoteCommand>>,
     journal: Mutex<Option<Journal>>,
     files: Mutex<Option<std::collections::BTreeMap<PathBuf, String>>>,
+    /// Set while a run plans ahead ([`Transport::speculation`]).
+    speculation: std::sync::atomic::AtomicBool,
+    /// What it ran, counted as the SSH transport counts (round-trip budgets in tests).
+    stats: super::stats::TransportStats,
 }
 
 impl FakeTransport {
@@ -157,8 +161,37 @@ impl Transport for FakeTransport {
         &self.name
     }
 
+    fn speculation(&self) -> Option<&std::sync::atomic::AtomicBool> {
+        Some(&self.speculation)
+    }
+
+    fn stats(&self) -> Option<&super::stats::TransportStats> {
+        Some(&self.stats)
+    }
+
     fn run(&self, cmd: &RemoteCommand) -> Result<CommandOutput> {
+        self.refuse_if_speculating()?;
         self.record(cmd);
+        // A batch of reads (facts::prefetch): each command answered as if it ran alone;
+        // one with no rule is reported lost (255), which the batch never caches, so the
+        // fact's own read later fails the test as an unmatched command would.
+        if let Some(inner) = crate::os::batch::scripts_of(&cmd.script) {
+            let outputs: Vec<CommandOutput> = inner
+                .iter()
+                .map(|script| {
+                    self.answer_alone(script).unwrap_or(CommandOutput {
+                        status: 255,
+                        stdout: String::new(),
+                        stderr: "fake: no rule for this command".into(),
+                    })
+                })
+                .collect();
+            return Ok(CommandOutput {
+                status: 0,
+                stdout: crate::os::batch::render_output(&outputs),
+                stderr: String::new(),
+            });
+        }
         match self.answer(&cmd.script) {
             Some(out) => Ok(out),
             None => panic!("{}", self.unmatched(&cmd.script)),
@@ -193,6 +226,7 @@ impl Transport for FakeTransport {
     }
 
     fn read_file(&self, path: &std::path::Path) -> Result<Option<String>> {
+        self.refuse_if_speculating()?;
         let cmd = super::read_file_command(path);
         let kept = self
             .files
@@ -209,6 +243,7 @@ impl Transport for FakeTransport {
     }
 
     fn forward(&self, target: &ForwardTarget) -> Result<PathBuf> {
+        self.refuse_if_speculating()?;
         bail!(
             "{}: the fake transport cannot forward to {target}",
             self.name
@@ -217,8 +252,33 @@ impl Transport for FakeTransport {
 }
 
 impl FakeTransport {
+    /// What `script` would answer run alone: a kept file's content for its read, else
+    /// the newest matching rule.
+    fn answer_alone(&self, script: &str) -> Option<CommandOutput> {
+        let kept = self
+            .files
+            .lock()
+            .expect("files")
+            .as_ref()
+            .and_then(|files| {
+                files
+                    .iter()
+                    .find(|(path, _)| super::read_file_command(path).script == script)
+                    .map(|(_, content)| content.clone())
+            });
+        match kept {
+            Some(content) => Some(CommandOutput {
+                status: 0,
+                stdout: content,
+                stderr: String::new(),
+            }),
+            None => self.answer(script),
+        }
+    }
+
     /// Append `cmd` to the log and the journal.
     fn record(&self, cmd: &RemoteCommand) {
+        self.stats.note(super::stats::Event::Exec(true));
         self.log.lock().expect("log").push(cmd.clone());
         if let Some(j) = self.journal.lock().expect("journal").as_ref() {
             j.lock().expect("journal").push((

@@ -7,8 +7,10 @@
 
 pub mod fake;
 pub mod privilege;
+mod speculation;
 pub mod ssh;
 mod ssh_errors;
+pub mod stats;
 mod sudo_relay;
 
 use anyhow::{bail, Context, Result};
@@ -150,6 +152,48 @@ pub trait Transport: Send + Sync {
         let out = self.run(cmd)?;
         out.stdout.lines().for_each(&mut *on_line);
         Ok(out)
+    }
+
+    /// Is this node being planned for speculatively ([`crate::facts::prefetch`])? Then
+    /// nothing may run on it, from any thread. The default (no flag) never is.
+    fn speculation(&self) -> Option<&std::sync::atomic::AtomicBool> {
+        None
+    }
+
+    /// [`Transport::speculation`] is set, or this thread speculates ([`speculating`]).
+    fn is_speculating(&self) -> bool {
+        speculating()
+            || self
+                .speculation()
+                .is_some_and(|f| f.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
+    /// `Err(Speculated)` while [`Transport::is_speculating`]: the first line of every
+    /// method that reaches the node.
+    fn refuse_if_speculating(&self) -> Result<()> {
+        if self.is_speculating() {
+            return Err(Speculated.into());
+        }
+        Ok(())
+    }
+
+    /// The commands read ahead for this run ([`ReadAhead`]); `None` for transports that
+    /// keep none (fakes: every command runs when asked).
+    fn read_ahead(&self) -> Option<&ReadAhead> {
+        None
+    }
+
+    /// This connection's counters ([`stats`]); `None` for transports that keep none.
+    fn stats(&self) -> Option<&stats::TransportStats> {
+        None
+    }
+
+    /// Count `event` in [`Transport::stats`] (SQL connections and round trips are counted
+    /// by the SQL layer, which knows them, on its node's transport).
+    fn note(&self, event: stats::Event) {
+        if let Some(s) = self.stats() {
+            s.note(event);
+        }
     }
 
     /// Run a command and fail, naming the node, the script and its stderr, unless it exits 0.
@@ -352,6 +396,8 @@ pub fn first_line(script: &str) -> String {
         line.to_string()
     }
 }
+
+pub use speculation::{is_speculated, speculate, speculating, ReadAhead, Speculated, Speculation};
 
 /// Quoting a word for a POSIX shell; defined in the leaf module `quote` so that
 /// inventory's messages can quote a path too (inventory sits below transport).

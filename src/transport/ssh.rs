@@ -6,6 +6,7 @@
 //! on its own thread and a node's commands are sequential anyway.
 
 use super::privilege::{self, Privilege};
+use super::stats::Event;
 use super::{CommandOutput, ForwardTarget, RemoteCommand, Transport};
 use crate::inventory::{HostKeyCheck, ResolvedSsh};
 use anyhow::{anyhow, Context, Result};
@@ -43,9 +44,14 @@ pub struct SshTransport {
     lock_holder: std::sync::Mutex<Option<openssh::Child<Arc<Session>>>>,
     /// Private directory (mode 0700) for the control socket and forwarded sockets.
     socket_dir: crate::interrupt::PrivateDir,
+    /// Names the forwarded sockets (`fwd0.sock`, ...).
     forwards: AtomicU32,
-    /// Commands run on this node (for benchmarks: round trips per run).
-    commands: AtomicU32,
+    /// What this connection cost (benchmarks, `-vv`: [`super::stats`]).
+    stats: super::stats::TransportStats,
+    /// Set while the run plans ahead ([`Transport::speculation`]).
+    speculation: std::sync::atomic::AtomicBool,
+    /// Commands read ahead ([`super::ReadAhead`]).
+    read_ahead: super::ReadAhead,
 }
 
 /// The runtime every SSH call blocks on.
@@ -82,7 +88,9 @@ impl SshTransport {
             lock_holder: std::sync::Mutex::new(None),
             socket_dir,
             forwards: AtomicU32::new(0),
-            commands: AtomicU32::new(0),
+            stats: Default::default(),
+            speculation: Default::default(),
+            read_ahead: Default::default(),
         }))
     }
 
@@ -146,8 +154,8 @@ pub fn session_builder(ssh: &ResolvedSsh, control_dir: &std::path::Path) -> Sess
 
 impl SshTransport {
     /// How many commands this connection has run.
-    pub fn commands_run(&self) -> u32 {
-        self.commands.load(Ordering::Relaxed)
+    pub fn commands_run(&self) -> u64 {
+        self.stats.remote_commands()
     }
 
     async fn run_async(&self, cmd: &RemoteCommand) -> Result<CommandOutput> {
@@ -168,6 +176,11 @@ impl SshTransport {
             // dropped here: the remote side sees EOF
         }
         let out = child.wait_with_output().await?;
+        self.stats.note(Event::BytesOut(
+            cmd.stdin.as_ref().map_or(0, |i| i.len() as u64),
+        ));
+        self.stats
+            .note(Event::BytesIn((out.stdout.len() + out.stderr.len()) as u64));
         Ok(CommandOutput {
             status: out.status.code().unwrap_or(255),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -233,7 +246,8 @@ impl SshTransport {
         stdin: Stdio,
         stdout: Stdio,
     ) -> Result<openssh::Child<Arc<Session>>> {
-        self.commands.fetch_add(1, Ordering::Relaxed);
+        self.refuse_if_speculating()?;
+        self.stats.note(Event::Exec(true));
         tracing::debug!(node = %self.target.node, script = %cmd.script, "spawn");
         let mut command = self.owned_command(&cmd.script, &[]);
         command.stdin(stdin).stdout(stdout).stderr(Stdio::piped());
@@ -248,6 +262,7 @@ impl SshTransport {
 
     async fn take_lock(&self, owner: &str) -> Result<openssh::Child<Arc<Session>>> {
         use tokio::io::AsyncBufReadExt;
+        self.stats.note(Event::Exec(false));
         let mut command = self.owned_command(LOCK_SCRIPT, &["mhactl-lock", owner]);
         command
             .stdin(Stdio::piped())
@@ -368,6 +383,7 @@ impl Transport for SshTransport {
     }
 
     fn open_sink<'a>(&'a self, cmd: &RemoteCommand) -> Result<Box<dyn super::Sink + 'a>> {
+        self.refuse_if_speculating()?;
         let mut child = self.spawn(cmd, Stdio::piped(), Stdio::null())?;
         let mut stdin = child.stdin().take().ok_or_else(|| anyhow!("no stdin"))?;
         self.send_prefix(&mut stdin)?;
@@ -486,6 +502,7 @@ impl Transport for SshTransport {
     }
 
     fn lock(&self, owner: &str) -> Result<()> {
+        self.refuse_if_speculating()?;
         let child = runtime().block_on(self.take_lock(owner))?;
         *self
             .lock_holder
@@ -495,7 +512,11 @@ impl Transport for SshTransport {
     }
 
     fn run(&self, cmd: &RemoteCommand) -> Result<CommandOutput> {
-        self.commands.fetch_add(1, Ordering::Relaxed);
+        if let Some(out) = self.read_ahead.answer(cmd, self.is_speculating())? {
+            tracing::debug!(node = %self.target.node, script = %cmd.script, "read ahead");
+            return Ok(out);
+        }
+        self.stats.note(Event::Exec(true));
         tracing::debug!(node = %self.target.node, script = %cmd.script, "run");
         runtime().block_on(self.run_async(cmd)).with_context(|| {
             format!(
@@ -506,8 +527,22 @@ impl Transport for SshTransport {
         })
     }
 
+    fn stats(&self) -> Option<&super::stats::TransportStats> {
+        Some(&self.stats)
+    }
+
+    fn speculation(&self) -> Option<&std::sync::atomic::AtomicBool> {
+        Some(&self.speculation)
+    }
+
+    fn read_ahead(&self) -> Option<&super::ReadAhead> {
+        Some(&self.read_ahead)
+    }
+
     fn forward(&self, target: &ForwardTarget) -> Result<PathBuf> {
+        self.refuse_if_speculating()?;
         let n = self.forwards.fetch_add(1, Ordering::Relaxed);
+        self.stats.note(Event::Forward);
         let local = self.socket_dir.path().join(format!("fwd{n}.sock"));
         if let (ForwardTarget::UnixSocket(path), false) =
             (target, matches!(self.privilege, Privilege::Root))
@@ -550,10 +585,7 @@ impl Transport for SshTransport {
 /// Benchmark hook (scripts/bench, docs/benchmarks.md): when the environment variable
 /// `MHACTL_STATS_FILE` names a file, each SSH connection appends one JSON line to it when
 /// it closes, which is when mhactl exits (the cluster holds the transports for the whole
-/// run): `{"node":..,"ssh_connections":1,"remote_commands":N,"forwards":M}`, where N is
-/// the commands run through [`Transport::run`] (the node lock's long-lived channel is not
-/// one of them) and M the forwarded sockets (SQL connections). A run that connects twice
-/// writes two lines. Best effort: a file that cannot be written is ignored.
+/// run): its counters ([`super::stats`]). A run that connects twice writes two lines.
 impl Drop for SshTransport {
     fn drop(&mut self) {
         self.unlock();
@@ -565,21 +597,6 @@ impl Drop for SshTransport {
         {
             relay.abort();
         }
-        let Some(path) = std::env::var_os("MHACTL_STATS_FILE") else {
-            return;
-        };
-        let line = serde_json::json!({
-            "node": self.target.node,
-            "ssh_connections": 1,
-            "remote_commands": self.commands_run(),
-            "forwards": self.forwards.load(Ordering::Relaxed),
-        });
-        if let Ok(mut file) = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-        {
-            let _ = std::io::Write::write_all(&mut file, format!("{line}\n").as_bytes());
-        }
+        self.stats.report(&self.target.node);
     }
 }

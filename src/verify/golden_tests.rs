@@ -124,6 +124,36 @@ impl crate::transport::Transport for OnlyThroughFacts {
     ) -> anyhow::Result<std::path::PathBuf> {
         self.0.forward(target)
     }
+    fn speculation(&self) -> Option<&std::sync::atomic::AtomicBool> {
+        self.0.speculation()
+    }
+    fn stats(&self) -> Option<&crate::transport::stats::TransportStats> {
+        self.0.stats()
+    }
+}
+
+/// Issue 21's budget: verify's remote commands per node (the target is 4 round trips per
+/// node; batched reads bring it here today). A change that adds a command to verify's
+/// read path fails this test: batch the new read (facts::prefetch) or raise the budget
+/// deliberately, with docs/benchmarks.md's numbers.
+const VERIFY_COMMANDS_PER_NODE: u64 = 12;
+
+#[test]
+fn verify_stays_within_its_round_trip_budget() {
+    let inv = inventory();
+    std::env::set_var("MHACTL_TEST_GOLDEN_PW", "Golden-pw-4-verify!");
+    let secrets = crate::inventory::Secrets::resolve(&inv, false).unwrap();
+    let c = cluster(&inv, true);
+    let _ = super::check_cluster(&c, &inv, &secrets, false);
+    for node in &c.nodes {
+        let ran = node.transport.stats().unwrap().remote_commands();
+        eprintln!("{}: {ran} remote commands", node.name);
+        assert!(
+            ran <= VERIFY_COMMANDS_PER_NODE,
+            "{}: verify ran {ran} remote commands, over its budget of {VERIFY_COMMANDS_PER_NODE}",
+            node.name
+        );
+    }
 }
 
 fn render(section: &str, checks: &[Check], out: &mut String) {

@@ -35,6 +35,21 @@ pub fn run_all(
 ) -> Vec<Check> {
     // A new round (verify --wait, failover-test's pre-check) reads the nodes afresh.
     facts::changed(cluster);
+    // Read what the checks will need in a few batches (facts::prefetch).
+    facts::prefetch::warm(cluster, || {
+        for node in &cluster.nodes {
+            let _ = node_checks_cached(cluster, inv, secrets, node.index);
+        }
+        // Per pass: what a pass read lets the next one get further.
+        let ctx = PairCtx {
+            cluster,
+            inv,
+            secrets,
+            holders: OnceCell::new(),
+        };
+        let mut ignored = Vec::new();
+        registry::run_pair(&ctx, checksum, &mut ignored);
+    });
     let per_node: Vec<Vec<Check>> = std::thread::scope(|scope| {
         let handles: Vec<_> = cluster
             .nodes
@@ -54,6 +69,7 @@ pub fn run_all(
         holders: OnceCell::new(),
     };
     facts::cached(|| registry::run_pair(&ctx, checksum, &mut out));
+    facts::prefetch::forget_read_ahead(cluster);
     out
 }
 

@@ -1,0 +1,355 @@
+//! Prefetch (issue 21): read the facts a run will need in a few batches instead of one
+//! round trip each, so a far-away control host waits for a handful of round trips per
+//! node, not dozens.
+//!
+//! How: before the engine runs its steps (and before each verify round), [`warm`] plans
+//! them *speculatively*: every step on every node, on this thread, with the transport
+//! refusing to run anything ([`crate::transport::speculate`]). A fact read that the cache
+//! cannot answer records what it wants (its [`Source`] and its pure parser) and fails
+//! with [`Speculated`]; the plan stops there, as it would on any read error, and its
+//! result is thrown away. Then every wanted command and file of a node goes to the node
+//! as ONE remote command ([`crate::os::batch`]), every wanted query as one
+//! multi-statement round trip on the node's SQL connection ([`SqlConn::query_batch`]),
+//! both nodes in parallel, and each section goes to its fact's own parser and into the
+//! cache, as if read alone. The next pass gets further (a query needs the server's
+//! version first; a file's path comes from another file); it stops when a pass wants
+//! nothing new.
+//!
+//! Nothing about what a run decides changes: the steps then plan for real, reading the
+//! cache inside the engine's caching scope exactly as they did when an earlier step had
+//! read the same fact; a change drops the volatile facts as before (and the engine warms
+//! the remaining steps again); a fact whose batched read failed is not cached and is
+//! read on its own, with its own error. Facts that must be read at the moment
+//! ([`Lifetime::Never`]), `fresh` reads (waits) and reads outside facts are never
+//! prefetched.
+//!
+//! [`SqlConn::query_batch`]: crate::sql::SqlConn::query_batch
+
+use super::{Fact, Lifetime, Raw, Source};
+use crate::engine::{Cluster, NodeHandle};
+use crate::transport::stats::Event;
+use crate::transport::{CommandOutput, RemoteCommand, Speculated};
+use std::borrow::Borrow;
+use std::cell::RefCell;
+use std::collections::HashSet;
+
+/// At most this many speculative passes (each costs a round trip or two per node, and
+/// saves at least as many: every want it reads would be a command of its own).
+const MAX_PASSES: usize = 16;
+
+/// Parses a batched section and keeps the value in a node's cache.
+type Store = Box<dyn FnOnce(&NodeHandle, &Raw) + Send>;
+
+/// One fact wanted on one node, its parser and where to keep its value.
+struct Want {
+    node: usize,
+    key: String,
+    source: Source,
+    store: Store,
+}
+
+thread_local! {
+    static WANTS: RefCell<Option<Vec<Want>>> = const { RefCell::new(None) };
+}
+
+/// While speculating: record `F` for `arg` on `node` as wanted (unless it must be read
+/// at the moment) and return the error the read fails with.
+pub(super) fn want<F: Fact>(node: &NodeHandle, arg: &F::Arg, key: String) -> anyhow::Error {
+    if F::LIFETIME == Lifetime::Never {
+        return Speculated.into();
+    }
+    // A query whose text needs the server's version wants the version first (the
+    // fact's business, not a verify check's declared reads).
+    let _inside = super::scope::inside_fact();
+    let server = if F::NEEDS_SERVER {
+        match super::dialect(node) {
+            Ok(d) => Some(d),
+            Err(e) => return e,
+        }
+    } else {
+        None
+    };
+    let source = F::source(arg, server.as_ref());
+    let owned = arg.to_owned();
+    WANTS.with(|w| {
+        let mut w = w.borrow_mut();
+        let Some(list) = w.as_mut() else { return };
+        if list.iter().any(|x| x.node == node.index && x.key == key) {
+            return;
+        }
+        let store_key = key.clone();
+        list.push(Want {
+            node: node.index,
+            key,
+            source,
+            store: Box::new(move |n: &NodeHandle, raw: &Raw| {
+                // A parse error is not cached: the fact's own read reports it.
+                if let Ok(value) = F::parse(owned.borrow(), raw) {
+                    if let Ok(mut c) = n.facts.lock() {
+                        c.put::<F>(store_key, value);
+                    }
+                }
+            }),
+        });
+    });
+    Speculated.into()
+}
+
+/// Plan ahead with `speculate` (which plans steps or runs checks, discarding what they
+/// return) and read what it wanted in batches, until a pass wants nothing new.
+pub fn warm(cluster: &Cluster, speculate: impl Fn()) {
+    let mut tried: HashSet<(usize, String)> = HashSet::new();
+    for pass in 0..MAX_PASSES {
+        let started = std::time::Instant::now();
+        let wanted = {
+            let _speculating = crate::transport::speculate();
+            let _nodes = SpeculatingNodes::new(cluster);
+            WANTS.with(|w| *w.borrow_mut() = Some(Vec::new()));
+            // A plan that trips over a value it could not read is thrown away like any.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                super::cached(&speculate)
+            }));
+            WANTS.with(|w| w.borrow_mut().take()).unwrap_or_default()
+        };
+        // The commands the plans ran themselves (not facts): read ahead too.
+        let mut wanted = wanted;
+        for node in &cluster.nodes {
+            let Some(r) = node.transport.read_ahead() else {
+                continue;
+            };
+            for script in r.take_wanted() {
+                wanted.push(Want {
+                    node: node.index,
+                    key: format!("read-ahead:{script}"),
+                    source: Source::Command {
+                        script: script.clone(),
+                        must_succeed: false,
+                    },
+                    store: Box::new(move |n: &NodeHandle, raw: &Raw| {
+                        if let (Some(r), Ok(out)) = (n.transport.read_ahead(), raw.output()) {
+                            r.keep(script, out.clone());
+                        }
+                    }),
+                });
+            }
+        }
+        let new: Vec<Want> = wanted
+            .into_iter()
+            .filter(|w| tried.insert((w.node, w.key.clone())))
+            .collect();
+        tracing::debug!(
+            "prefetch pass {pass}: {} new facts wanted (planned ahead in {:.0} ms): {}",
+            new.len(),
+            started.elapsed().as_secs_f64() * 1000.0,
+            new.iter()
+                .map(|w| format!("{}#{}", w.key, w.node))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        if new.is_empty() {
+            return;
+        }
+        let mut per_node: Vec<Vec<Want>> = cluster.nodes.iter().map(|_| Vec::new()).collect();
+        for w in new {
+            if let Some(list) = per_node.get_mut(w.node) {
+                list.push(w);
+            }
+        }
+        std::thread::scope(|scope| {
+            for (node, wants) in cluster.nodes.iter().zip(per_node) {
+                if !wants.is_empty() {
+                    scope.spawn(move || fetch(node, wants));
+                }
+            }
+        });
+    }
+}
+
+/// Forget what was read ahead on every node ([`crate::transport::ReadAhead`]): when a
+/// run is done with its reads (the end of a verify round, before a change is applied),
+/// so that no later command is answered from there.
+pub fn forget_read_ahead(cluster: &Cluster) {
+    for node in &cluster.nodes {
+        if let Some(r) = node.transport.read_ahead() {
+            r.forget();
+        }
+    }
+}
+
+/// Sets every node's [`crate::transport::Transport::speculation`] flag while it lives
+/// (threads a check starts do not inherit this thread's), clears them when dropped.
+struct SpeculatingNodes<'a>(&'a Cluster);
+
+impl<'a> SpeculatingNodes<'a> {
+    fn new(cluster: &'a Cluster) -> Self {
+        Self::set(cluster, true);
+        SpeculatingNodes(cluster)
+    }
+    fn set(cluster: &Cluster, on: bool) {
+        for node in &cluster.nodes {
+            if let Some(flag) = node.transport.speculation() {
+                flag.store(on, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+    }
+}
+
+impl Drop for SpeculatingNodes<'_> {
+    fn drop(&mut self) {
+        Self::set(self.0, false);
+    }
+}
+
+/// Read `wants` on `node`: the commands and files as one batched command, the queries
+/// as one batch on the SQL connection; keep what was read.
+fn fetch(node: &NodeHandle, wants: Vec<Want>) {
+    let (queries, commands): (Vec<Want>, Vec<Want>) = wants
+        .into_iter()
+        .partition(|w| matches!(w.source, Source::Query(_)));
+    // Both at once: the batched command and the SQL round trip overlap.
+    std::thread::scope(|scope| {
+        if !commands.is_empty() {
+            scope.spawn(|| fetch_commands(node, commands));
+        }
+        if !queries.is_empty() {
+            fetch_queries(node, queries);
+        }
+    });
+}
+
+fn fetch_queries(node: &NodeHandle, queries: Vec<Want>) {
+    {
+        let sql: Vec<String> = queries
+            .iter()
+            .map(|w| match &w.source {
+                Source::Query(q) => q.clone(),
+                _ => unreachable!("partitioned"),
+            })
+            .collect();
+        // No server yet (a bare node): the steps read, and report, on their own.
+        if let Ok(results) = node.with_sql(|c| Ok(c.query_batch(&sql))) {
+            for (w, rows) in queries.into_iter().zip(results) {
+                if let Ok(rows) = rows {
+                    (w.store)(node, &Raw::Rows(rows));
+                }
+            }
+        }
+    }
+}
+
+fn fetch_commands(node: &NodeHandle, commands: Vec<Want>) {
+    let scripts: Vec<String> = commands
+        .iter()
+        .map(|w| match &w.source {
+            Source::Command { script, .. } => script.clone(),
+            Source::File(path) => crate::transport::read_file_command(path).script,
+            Source::Query(_) => unreachable!("partitioned"),
+        })
+        .collect();
+    let batch = RemoteCommand::new(crate::os::batch::script(&scripts));
+    let Ok(out) = node.transport.run(&batch) else {
+        return;
+    };
+    let Ok(outputs) = crate::os::batch::parse_output(&out.stdout, scripts.len()) else {
+        return;
+    };
+    node.transport
+        .note(Event::BatchedFacts(scripts.len() as u64));
+    for (w, output) in commands.into_iter().zip(outputs) {
+        if let Some(raw) = raw_of(&node.name, &w.source, output) {
+            (w.store)(node, &raw);
+        }
+    }
+}
+
+/// What a fact's parser gets from its section, as [`super::read_raw_on`] would give it;
+/// `None` when the fact is better read on its own (a command that must succeed and did
+/// not: its own read makes the error; a lost command, 255).
+fn raw_of(node: &str, source: &Source, output: CommandOutput) -> Option<Raw> {
+    if output.status == 255 {
+        return None;
+    }
+    match source {
+        Source::Command {
+            must_succeed: true, ..
+        } if !output.success() => None,
+        Source::Command {
+            must_succeed: true, ..
+        } => Some(Raw::Output(CommandOutput {
+            stderr: String::new(),
+            ..output
+        })),
+        Source::Command { .. } => Some(Raw::Output(output)),
+        Source::File(path) => crate::transport::read_file_result(node, path, output)
+            .ok()
+            .map(Raw::File),
+        Source::Query(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::{Cluster, NodeHandle};
+    use crate::facts::{cached, get, host::InterfaceAddresses, os_target};
+    use crate::transport::fake::FakeTransport;
+    use std::sync::Arc;
+
+    fn cluster() -> (Arc<FakeTransport>, Cluster) {
+        let t = Arc::new(FakeTransport::new("db1"));
+        t.on("ip -4 -o addr show dev eth0", 0, "");
+        t.on("/etc/os-release", 0, "ID=debian\nVERSION_ID=\"12\"\n");
+        t.on("echo systemd; else echo sysv", 0, "sysv\n");
+        let handle = NodeHandle::new(0, "db1", t.clone(), None);
+        let c = Cluster {
+            nodes: vec![handle],
+            secrets: vec![],
+        };
+        (t, c)
+    }
+
+    /// What a plan reads comes in one batched command per pass, and the plan then runs
+    /// from the cache without a command of its own.
+    #[test]
+    fn a_plan_s_reads_come_in_batches_and_the_run_reads_none_itself() {
+        let (t, c) = cluster();
+        let plan = |c: &Cluster| -> anyhow::Result<()> {
+            let n = &c.nodes[0];
+            get::<InterfaceAddresses>(n, "eth0")?;
+            os_target(n, crate::inventory::Flavor::Mariadb)?;
+            Ok(())
+        };
+        super::warm(&c, || {
+            let _ = plan(&c);
+        });
+        let batches = t.commands().len();
+        // A plan stops at its first read not cached yet: one pass per read in a row here
+        // (the addresses, the OS release, then the service manager os_target reads after
+        // it). What batches is the reads of every step and node at one depth.
+        assert_eq!(batches, 3, "{:?}", t.commands());
+        assert!(t
+            .commands()
+            .iter()
+            .all(|cmd| crate::os::batch::scripts_of(&cmd.script).is_some()));
+        cached(|| plan(&c)).unwrap();
+        assert_eq!(t.commands().len(), batches, "the plan ran nothing itself");
+    }
+
+    /// While speculating nothing runs on the node, from any thread.
+    #[test]
+    fn speculating_runs_nothing() {
+        let (t, c) = cluster();
+        super::warm(&c, || {
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    let r = c.nodes[0]
+                        .transport
+                        .run(&crate::transport::RemoteCommand::new(
+                            "ip -4 -o addr show dev eth0",
+                        ));
+                    assert!(crate::transport::is_speculated(&r.unwrap_err()));
+                });
+            });
+        });
+        assert!(t.commands().is_empty());
+    }
+}
