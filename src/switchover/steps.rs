@@ -16,7 +16,7 @@
 
 use super::actions::{
     exec_all, executed, fence, gtid_wait, holds_vip_now, move_back, pos_wait, run, unfence,
-    wait_vip_on,
+    wait_vip_on_unless,
 };
 use super::preflight::{gtid_executed, one_value, read_only, tracking, PairState};
 use super::report::{StepRecord, SwitchoverReport};
@@ -312,52 +312,95 @@ pub(super) fn switch<'a>(
         })?;
     }
     let t_release = Instant::now();
-    rec.step(ctx, "release", || Ok(((), super::release::release(ctx)?)))?;
-    rec.step(ctx, "move-vip", || {
-        let s = wait_vip_on(ctx.cluster, ctx.inv, new, old, ctx.timeout())?;
-        Ok(((), format!("{n} holds the VIP after {s:.3} s")))
-    })?;
-    rec.report.vip_moved_s = Some(t_release.elapsed().as_secs_f64());
     let stopped = ctx.opts.release == VipRelease::StopKeepalived;
-    rec.step(ctx, "settle", || {
-        // A stopped keepalived has no release file to reset: it stays stopped.
-        if !stopped {
-            run(ctx.node(old), &files::set_release_command(0))?;
+    // A stopped keepalived: its stop runs in the background (the peer takes the VIP at
+    // its SIGTERM, long before the stop command returns), joined after the unfence.
+    let stop_command = if stopped {
+        Some(super::release::stop_keepalived_command(ctx)?)
+    } else {
+        None
+    };
+    std::thread::scope(|scope| -> Result<()> {
+        let old_node = ctx.node(old);
+        let mut stop_thread = stop_command.map(|command| {
+            scope.spawn(move || {
+                run(old_node, &command)?;
+                Ok::<f64, anyhow::Error>(t_release.elapsed().as_secs_f64())
+            })
+        });
+        if stop_thread.is_none() {
+            rec.step(ctx, "release", || {
+                Ok(((), super::release::release_tracked(ctx)?))
+            })?;
         }
-        if boost {
-            run(ctx.node(new), &files::set_take_command(0))?;
-        }
-        Ok((
-            (),
-            format!(
-                "{o}: {}{} ({})",
-                if stopped {
-                    "keepalived stays stopped".to_string()
-                } else {
-                    format!("0 > {}", files::VIP_RELEASE_PATH)
-                },
-                if boost {
-                    format!(", {n}: 0 > {}", files::VIP_TAKE_PATH)
-                } else {
-                    String::new()
-                },
-                if stopped {
-                    format!("bootstrap starts it with mhactl's configuration after {o}'s restart")
-                } else {
-                    format!("BACKUP; nopreempt keeps the VIP on {n}")
+        // The seconds keepalived's stop took, once it returned (`wait`: wait for it);
+        // its error ends the VIP's wait at once.
+        let mut stop_returned: Option<f64> = None;
+        let mut poll_stop = |wait: bool| -> Result<Option<f64>> {
+            match stop_thread.take() {
+                Some(h) if wait || h.is_finished() => {
+                    stop_returned = Some(h.join().expect("keepalived stop thread panicked")?);
                 }
-            ),
-        ))
-    })?;
-    rec.step(ctx, "unfence", || {
-        unfence(ctx.cluster, ctx.state, new)?;
-        if read_only(ctx.node(new), &ctx.state.nodes[new].dialect)? {
-            bail!(
-                "{n}: still read-only after {}",
-                ctx.state.nodes[new].dialect.unfence_sql().join("; ")
-            );
+                other => stop_thread = other,
+            }
+            Ok(stop_returned)
+        };
+        rec.step(ctx, "move-vip", || {
+            let s = wait_vip_on_unless(ctx.cluster, ctx.inv, new, old, ctx.timeout(), &mut || {
+                poll_stop(false).map(|_| ())
+            })?;
+            Ok(((), format!("{n} holds the VIP after {s:.3} s")))
+        })?;
+        rec.report.vip_moved_s = Some(t_release.elapsed().as_secs_f64());
+        rec.step(ctx, "settle", || {
+            // A stopped keepalived has no release file to reset: it stays stopped.
+            if !stopped {
+                run(ctx.node(old), &files::set_release_command(0))?;
+            }
+            if boost {
+                run(ctx.node(new), &files::set_take_command(0))?;
+            }
+            Ok((
+                (),
+                format!(
+                    "{o}: {}{} ({})",
+                    if stopped {
+                        "keepalived stays stopped".to_string()
+                    } else {
+                        format!("0 > {}", files::VIP_RELEASE_PATH)
+                    },
+                    if boost {
+                        format!(", {n}: 0 > {}", files::VIP_TAKE_PATH)
+                    } else {
+                        String::new()
+                    },
+                    if stopped {
+                        format!(
+                            "bootstrap starts it with mhactl's configuration after {o}'s restart"
+                        )
+                    } else {
+                        format!("BACKUP; nopreempt keeps the VIP on {n}")
+                    }
+                ),
+            ))
+        })?;
+        rec.step(ctx, "unfence", || {
+            unfence(ctx.cluster, ctx.state, new)?;
+            if read_only(ctx.node(new), &ctx.state.nodes[new].dialect)? {
+                bail!(
+                    "{n}: still read-only after {}",
+                    ctx.state.nodes[new].dialect.unfence_sql().join("; ")
+                );
+            }
+            Ok(((), format!("{n}: writable")))
+        })?;
+        if stopped {
+            rec.step(ctx, "release", || {
+                let s = poll_stop(true)?.unwrap_or_default();
+                Ok(((), super::release::stopped_detail(&o, s)))
+            })?;
         }
-        Ok(((), format!("{n}: writable")))
+        Ok(())
     })?;
     rec.report.writes_blocked_s = Some(fenced_at.elapsed().as_secs_f64());
     rec.report.new_holder = n.clone();
