@@ -18,6 +18,7 @@ use super::actions::{
     exec_all, executed, fence, gtid_wait, holds_vip_now, move_back, pos_wait, run, unfence,
     wait_vip_on_unless,
 };
+use super::gtid_gap;
 use super::preflight::{gtid_executed, one_value, read_only, tracking, PairState};
 use super::report::{StepRecord, SwitchoverReport};
 use super::{SwitchoverOptions, VipRelease};
@@ -207,16 +208,26 @@ pub(super) fn switch<'a>(
     // (an event replicated from the peer may land after the capture). A pair replicating
     // by GTID waits and proves by GTID (MySQL: its executed position lags by the
     // multi-threaded applier's checkpoint period; MariaDB: MASTER_GTID_WAIT).
+    // MySQL logging GTIDs but replicating by file waits by GTID too, without the
+    // holder's transactions the peer never receives (read before the fence: gtid_gap.rs).
     let by_gtid = ctx.state.nodes.iter().all(|s| s.gtid_on);
+    let gap = if by_gtid {
+        None
+    } else {
+        gtid_gap::file_replica_gap(ctx)?
+    };
+    let holder_set = || -> Result<Option<String>> {
+        match &gap {
+            Some(gap) => Ok(Some(gtid_gap::holder_set_without(ctx, gap)?)),
+            None if by_gtid => gtid_executed(ctx.node(old), &ctx.state.nodes[old].dialect),
+            None => Ok(None),
+        }
+    };
     let deadline = Instant::now() + ctx.timeout();
     let captured = loop {
         let (at, gtid) = rec.step(ctx, "capture", || {
             let at = facts::binlog_coordinates_fresh(ctx.node(old))?;
-            let gtid = if by_gtid {
-                gtid_executed(ctx.node(old), &ctx.state.nodes[old].dialect)?
-            } else {
-                None
-            };
+            let gtid = holder_set()?;
             let text = match &gtid {
                 Some(g) => format!("{o}: {at}, GTID set {g}"),
                 None => format!("{o}: {at}"),
@@ -247,9 +258,12 @@ pub(super) fn switch<'a>(
                 if one_value(ctx.node(new), &sql)?.as_deref() != Some("1") {
                     bail!("{n} lacks transactions of {o}'s GTID set {set}");
                 }
-                let now_set = gtid_executed(ctx.node(old), &ctx.state.nodes[old].dialect)?;
+                let now_set = holder_set()?;
                 let done = now == at && now_set.as_deref() == Some(set.as_str());
-                let exec = format!("{o}'s GTID set {set} (all executed on {n})");
+                let exec = format!(
+                    "{o}'s GTID set {set} (all executed on {n}){}",
+                    left_out(&gap)
+                );
                 let detail = if done {
                     format!("{n} executed {o}'s whole GTID set; {o} still at {at}: nothing missing")
                 } else {
@@ -430,6 +444,16 @@ pub(super) fn switch<'a>(
     undo.done(back);
     undo.done(restore_old);
     Ok(Fenced { at: fenced_at })
+}
+
+/// The report's note on what the GTID wait left out (`gtid_gap.rs`).
+fn left_out(gap: &Option<String>) -> String {
+    match gap.as_deref() {
+        Some(g) if !g.is_empty() => format!(
+            "; left out: {g}, which ran before the peer's replica started and never reaches it"
+        ),
+        _ => String::new(),
+    }
 }
 
 /// Ends the old holder's client sessions but mhactl's, replication's and the server's own.
