@@ -138,9 +138,9 @@ pub(super) fn gtid_risks(nodes: &[NodeFindings], out: &mut Vec<Risk>) {
             "verify's gtid check fails on both nodes (\"lacks transactions\"), and a switch to \
              GTID auto-positioning (or a tool that positions by GTID) would fetch and re-run \
              them: a CREATE USER of an account that exists stops replication",
-            "bootstrap's replication step records them on this node as applied \
-             (SET GLOBAL gtid_purged = '+...'), without running them; the replica keeps \
-             positioning by file",
+            "bootstrap's replication step records them on this node as applied (adds \
+             them to gtid_purged), without running them; the replica keeps positioning by \
+             file",
         );
     }
 }

@@ -265,7 +265,10 @@ pub(super) fn switch<'a>(
                     left_out(&gap)
                 );
                 let detail = if done {
-                    format!("{n} executed {o}'s whole GTID set; {o} still at {at}: nothing missing")
+                    format!(
+                        "{n} executed {o}'s whole GTID set{}; {o} still at {at}: nothing missing",
+                        left_out(&gap)
+                    )
                 } else {
                     format!("{o} moved from {at} to {now} (replicated events): capture again")
                 };
