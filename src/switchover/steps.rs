@@ -168,6 +168,15 @@ pub(super) fn switch<'a>(
     let old_ro_start = ctx.state.nodes[old].read_only;
     let new_ro_start = ctx.state.nodes[new].read_only;
 
+    // MySQL logging GTIDs but replicating by file waits by GTID too, without the
+    // holder's transactions the peer never receives (read before the fence: gtid_gap.rs).
+    let by_gtid = ctx.state.nodes.iter().all(|s| s.gtid_on);
+    let gap = if by_gtid {
+        None
+    } else {
+        gtid_gap::file_replica_gap(ctx)?
+    };
+
     // The old holder gives back its own starting state unless the VIP ended elsewhere.
     let restore_old = undo.push(
         format!(
@@ -208,14 +217,6 @@ pub(super) fn switch<'a>(
     // (an event replicated from the peer may land after the capture). A pair replicating
     // by GTID waits and proves by GTID (MySQL: its executed position lags by the
     // multi-threaded applier's checkpoint period; MariaDB: MASTER_GTID_WAIT).
-    // MySQL logging GTIDs but replicating by file waits by GTID too, without the
-    // holder's transactions the peer never receives (read before the fence: gtid_gap.rs).
-    let by_gtid = ctx.state.nodes.iter().all(|s| s.gtid_on);
-    let gap = if by_gtid {
-        None
-    } else {
-        gtid_gap::file_replica_gap(ctx)?
-    };
     let holder_set = || -> Result<Option<String>> {
         match &gap {
             Some(gap) => Ok(Some(gtid_gap::holder_set_without(ctx, gap)?)),
