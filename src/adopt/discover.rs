@@ -217,9 +217,15 @@ pub fn read_node(node: &NodeHandle, address: Ipv4Addr) -> Result<NodeFindings> {
         last_sql_errno: s.last_sql_errno,
         last_sql_error: s.last_sql_error.clone(),
         seconds_behind: s.seconds_behind,
-        positioning: match state.using_gtid.as_deref() {
-            Some(g) if !g.eq_ignore_ascii_case("no") => format!("GTID ({g})"),
-            _ => "file/position".into(),
+        // MariaDB's `Using_Gtid`, MySQL's `Auto_Position`.
+        positioning: match d
+            .replica_history(&state.rows)
+            .ok()
+            .flatten()
+            .and_then(|h| h.gtid)
+        {
+            Some(g) => format!("GTID ({g})"),
+            None => "file/position".into(),
         },
     });
     f.sources = facts::get::<af::AllSources>(node, &())?;

@@ -6,11 +6,13 @@
 //!
 //! - `minimal.rs`: the minimal inventory (a subset of the inventory's fields);
 //! - `discover.rs`: reading each node and comparing the tables (facts only);
-//! - `risks.rs`: refusals and risks, pure (keepalived's in `keepalived_risks.rs`);
+//! - `risks.rs`: refusals and risks, pure (keepalived's in `keepalived_risks.rs`, the
+//!   GTID history of a MySQL pair replicating by file in `gtid_risks.rs`);
 //! - `write.rs`: the adopted inventory's text;
 //! - `report.rs`: the report, text and JSON.
 
 pub mod discover;
+mod gtid_risks;
 mod keepalived_risks;
 pub mod minimal;
 pub mod report;

@@ -180,6 +180,7 @@ pub fn risks(nodes: &[NodeFindings], vip: Ipv4Addr, tables: &TableComparison) ->
         node_risks(n, &mut out);
     }
     pair_risks(nodes, vip, tables, &mut out);
+    super::gtid_risks::gtid_risks(nodes, &mut out);
     out.sort_by_key(|r| r.severity);
     out
 }

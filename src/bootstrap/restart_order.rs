@@ -146,8 +146,29 @@ pub(crate) fn hand_over_vip(
     // lags at most about a second, its durability relaxed meanwhile when it lags more
     // and put back before the VIP moves to it (crate::bootstrap::catch_up).
     let peer_i = 1 - holder;
+    let began = std::time::Instant::now();
+    let verbose = crate::report::verbose();
+    let say = |line: &str| {
+        if verbose {
+            crate::log_eprintln!(
+                "{node}: hand-over at {:>7.3} s: {line}",
+                began.elapsed().as_secs_f64()
+            );
+        }
+    };
     let catch_up = super::catch_up::relax_if_behind(cluster, peer_i)?;
+    if !catch_up.restore.is_empty() {
+        say(&format!("{peer}: durability relaxed for its catch-up"));
+    }
     let within = wait_lag_within(cluster, peer_i, super::catch_up::HAND_OVER_LAG_S);
+    say(&format!(
+        "{peer}: {}",
+        match &within {
+            Ok(None) => format!("lags at most {} s", super::catch_up::HAND_OVER_LAG_S),
+            Ok(Some(lag)) => format!("still lags {lag} s: hand over anyway (longer drain)"),
+            Err(e) => format!("lag wait failed: {e:#}"),
+        }
+    ));
     let within = match within {
         Ok(w) => w,
         Err(e) => {
@@ -162,8 +183,10 @@ pub(crate) fn hand_over_vip(
     opts.max_lag_s = u64::MAX;
     opts.before_vip_move = catch_up.restore.clone();
     // The engine shows this step's progress; the switchover's own lines would interleave
-    // with it, so they are not printed (its report is in the error when it fails).
-    let switched = crate::switchover::switch_over(cluster, &ctx.inv, &ctx.secrets, &opts, &|_| {});
+    // with it, so they are printed only at -v (each step with its duration and the time
+    // since the hand-over began: where a write gap comes from); its report is in the
+    // error when it fails.
+    let switched = crate::switchover::switch_over(cluster, &ctx.inv, &ctx.secrets, &opts, &say);
     // Whatever the switchover did (a refusal, a rollback), the peer gets its values back.
     catch_up.restore(cluster, peer_i)?;
     switched.with_context(|| {

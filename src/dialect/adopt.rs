@@ -49,6 +49,10 @@ pub const ADOPT_VARIABLES: &[&str] = &[
     "binlog_expire_logs_seconds",
     "gtid_mode",
     "gtid_strict_mode",
+    // MySQL: which of the peer's transactions never reach a replica that positions by
+    // file (adopt's `gtid-pre-replication` risk).
+    "server_uuid",
+    "gtid_executed",
     "read_only",
     "super_read_only",
     "wsrep_on",

@@ -90,9 +90,9 @@ pub use replication::{
 pub use semi_sync::SemiSyncNames;
 pub use switchover::{
     canary_read_sql, canary_table_sql, canary_write_sql, client_sessions_sql,
-    drop_canary_table_sql, kill_connection_sql, long_write_transactions_sql, parse_gtid_wait,
-    parse_pos_wait, probe_writes_by_server_since_sql, tables_in_sql, PosWait, CANARY_TABLE,
-    SYSTEM_USERS,
+    drop_canary_table_sql, gtid_executed_without_sql, kill_connection_sql,
+    long_write_transactions_sql, parse_gtid_wait, parse_pos_wait, probe_writes_by_server_since_sql,
+    tables_in_sql, PosWait, CANARY_TABLE, SYSTEM_USERS,
 };
 pub use tls::ReplicaTls;
 pub use version::Version;

@@ -208,8 +208,26 @@ pub fn probe_writes_by_server_since_sql(db: &str, server_id: u64, since_ms: u64)
     )
 }
 
+/// MySQL: this server's `gtid_executed` without `excluded` (a GTID set), row
+/// `executed`: what a peer that positions by file must execute before a hand-over, the
+/// transactions it never receives (ran before its replica started) left out.
+pub fn gtid_executed_without_sql(excluded: &str) -> String {
+    format!(
+        "SELECT GTID_SUBTRACT(@@GLOBAL.gtid_executed, {}) AS executed",
+        quote_string(excluded)
+    )
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn gtid_executed_without_quotes_the_set() {
+        assert_eq!(
+            super::gtid_executed_without_sql("u:1-5"),
+            "SELECT GTID_SUBTRACT(@@GLOBAL.gtid_executed, 'u:1-5') AS executed"
+        );
+    }
+
     use super::*;
 
     fn d(v: &str) -> Dialect {

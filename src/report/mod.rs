@@ -63,6 +63,12 @@ pub fn quiet() -> bool {
     verbosity().quiet
 }
 
+/// `-v` was given: commands may print their detail lines (e.g. bootstrap's hand-over of
+/// the VIP prints each switchover step with its duration).
+pub fn verbose() -> bool {
+    verbosity().verbose
+}
+
 fn verbosity() -> Verbosity {
     VERBOSITY.get().copied().unwrap_or_default()
 }

@@ -72,8 +72,22 @@ pub(super) fn wait_vip_on(
     from: usize,
     limit: Duration,
 ) -> Result<f64> {
+    wait_vip_on_unless(cluster, inv, to, from, limit, &mut || Ok(()))
+}
+
+/// [`wait_vip_on`], ending early with the error of `check` (polled at each round: the
+/// release running in the background failed).
+pub(super) fn wait_vip_on_unless(
+    cluster: &Cluster,
+    inv: &Inventory,
+    to: usize,
+    from: usize,
+    limit: Duration,
+    check: &mut dyn FnMut() -> Result<()>,
+) -> Result<f64> {
     let t = Instant::now();
     loop {
+        check()?;
         let on_to = holds_vip_now(&cluster.nodes[to], inv).unwrap_or(false);
         if on_to && !holds_vip_now(&cluster.nodes[from], inv).unwrap_or(true) {
             return Ok(t.elapsed().as_secs_f64());

@@ -9,6 +9,7 @@
 //! that bootstrap can move the VIP away from a node it must restart.
 
 mod actions;
+mod gtid_gap;
 mod measure;
 mod preflight;
 mod release;

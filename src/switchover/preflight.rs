@@ -390,7 +390,9 @@ pub fn plan(
             )
         } else {
             format!(
-                "{n}: wait up to {} s until it executed up to that position",
+                "{n}: wait up to {} s until it executed up to that position (MySQL with \
+                 gtid_mode ON: by GTID, without {o}'s transactions from before {n}'s replica \
+                 started, which never reach it)",
                 opts.timeout_s
             )
         },

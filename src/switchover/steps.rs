@@ -16,8 +16,9 @@
 
 use super::actions::{
     exec_all, executed, fence, gtid_wait, holds_vip_now, move_back, pos_wait, run, unfence,
-    wait_vip_on,
+    wait_vip_on_unless,
 };
+use super::gtid_gap;
 use super::preflight::{gtid_executed, one_value, read_only, tracking, PairState};
 use super::report::{StepRecord, SwitchoverReport};
 use super::{SwitchoverOptions, VipRelease};
@@ -167,6 +168,15 @@ pub(super) fn switch<'a>(
     let old_ro_start = ctx.state.nodes[old].read_only;
     let new_ro_start = ctx.state.nodes[new].read_only;
 
+    // MySQL logging GTIDs but replicating by file waits by GTID too, without the
+    // holder's transactions the peer never receives (read before the fence: gtid_gap.rs).
+    let by_gtid = ctx.state.nodes.iter().all(|s| s.gtid_on);
+    let gap = if by_gtid {
+        None
+    } else {
+        gtid_gap::file_replica_gap(ctx)?
+    };
+
     // The old holder gives back its own starting state unless the VIP ended elsewhere.
     let restore_old = undo.push(
         format!(
@@ -207,16 +217,18 @@ pub(super) fn switch<'a>(
     // (an event replicated from the peer may land after the capture). A pair replicating
     // by GTID waits and proves by GTID (MySQL: its executed position lags by the
     // multi-threaded applier's checkpoint period; MariaDB: MASTER_GTID_WAIT).
-    let by_gtid = ctx.state.nodes.iter().all(|s| s.gtid_on);
+    let holder_set = || -> Result<Option<String>> {
+        match &gap {
+            Some(gap) => Ok(Some(gtid_gap::holder_set_without(ctx, gap)?)),
+            None if by_gtid => gtid_executed(ctx.node(old), &ctx.state.nodes[old].dialect),
+            None => Ok(None),
+        }
+    };
     let deadline = Instant::now() + ctx.timeout();
     let captured = loop {
         let (at, gtid) = rec.step(ctx, "capture", || {
             let at = facts::binlog_coordinates_fresh(ctx.node(old))?;
-            let gtid = if by_gtid {
-                gtid_executed(ctx.node(old), &ctx.state.nodes[old].dialect)?
-            } else {
-                None
-            };
+            let gtid = holder_set()?;
             let text = match &gtid {
                 Some(g) => format!("{o}: {at}, GTID set {g}"),
                 None => format!("{o}: {at}"),
@@ -247,11 +259,17 @@ pub(super) fn switch<'a>(
                 if one_value(ctx.node(new), &sql)?.as_deref() != Some("1") {
                     bail!("{n} lacks transactions of {o}'s GTID set {set}");
                 }
-                let now_set = gtid_executed(ctx.node(old), &ctx.state.nodes[old].dialect)?;
+                let now_set = holder_set()?;
                 let done = now == at && now_set.as_deref() == Some(set.as_str());
-                let exec = format!("{o}'s GTID set {set} (all executed on {n})");
+                let exec = format!(
+                    "{o}'s GTID set {set} (all executed on {n}){}",
+                    left_out(&gap)
+                );
                 let detail = if done {
-                    format!("{n} executed {o}'s whole GTID set; {o} still at {at}: nothing missing")
+                    format!(
+                        "{n} executed {o}'s whole GTID set{}; {o} still at {at}: nothing missing",
+                        left_out(&gap)
+                    )
                 } else {
                     format!("{o} moved from {at} to {now} (replicated events): capture again")
                 };
@@ -312,52 +330,95 @@ pub(super) fn switch<'a>(
         })?;
     }
     let t_release = Instant::now();
-    rec.step(ctx, "release", || Ok(((), super::release::release(ctx)?)))?;
-    rec.step(ctx, "move-vip", || {
-        let s = wait_vip_on(ctx.cluster, ctx.inv, new, old, ctx.timeout())?;
-        Ok(((), format!("{n} holds the VIP after {s:.3} s")))
-    })?;
-    rec.report.vip_moved_s = Some(t_release.elapsed().as_secs_f64());
     let stopped = ctx.opts.release == VipRelease::StopKeepalived;
-    rec.step(ctx, "settle", || {
-        // A stopped keepalived has no release file to reset: it stays stopped.
-        if !stopped {
-            run(ctx.node(old), &files::set_release_command(0))?;
+    // A stopped keepalived: its stop runs in the background (the peer takes the VIP at
+    // its SIGTERM, long before the stop command returns), joined after the unfence.
+    let stop_command = if stopped {
+        Some(super::release::stop_keepalived_command(ctx)?)
+    } else {
+        None
+    };
+    std::thread::scope(|scope| -> Result<()> {
+        let old_node = ctx.node(old);
+        let mut stop_thread = stop_command.map(|command| {
+            scope.spawn(move || {
+                run(old_node, &command)?;
+                Ok::<f64, anyhow::Error>(t_release.elapsed().as_secs_f64())
+            })
+        });
+        if stop_thread.is_none() {
+            rec.step(ctx, "release", || {
+                Ok(((), super::release::release_tracked(ctx)?))
+            })?;
         }
-        if boost {
-            run(ctx.node(new), &files::set_take_command(0))?;
-        }
-        Ok((
-            (),
-            format!(
-                "{o}: {}{} ({})",
-                if stopped {
-                    "keepalived stays stopped".to_string()
-                } else {
-                    format!("0 > {}", files::VIP_RELEASE_PATH)
-                },
-                if boost {
-                    format!(", {n}: 0 > {}", files::VIP_TAKE_PATH)
-                } else {
-                    String::new()
-                },
-                if stopped {
-                    format!("bootstrap starts it with mhactl's configuration after {o}'s restart")
-                } else {
-                    format!("BACKUP; nopreempt keeps the VIP on {n}")
+        // The seconds keepalived's stop took, once it returned (`wait`: wait for it);
+        // its error ends the VIP's wait at once.
+        let mut stop_returned: Option<f64> = None;
+        let mut poll_stop = |wait: bool| -> Result<Option<f64>> {
+            match stop_thread.take() {
+                Some(h) if wait || h.is_finished() => {
+                    stop_returned = Some(h.join().expect("keepalived stop thread panicked")?);
                 }
-            ),
-        ))
-    })?;
-    rec.step(ctx, "unfence", || {
-        unfence(ctx.cluster, ctx.state, new)?;
-        if read_only(ctx.node(new), &ctx.state.nodes[new].dialect)? {
-            bail!(
-                "{n}: still read-only after {}",
-                ctx.state.nodes[new].dialect.unfence_sql().join("; ")
-            );
+                other => stop_thread = other,
+            }
+            Ok(stop_returned)
+        };
+        rec.step(ctx, "move-vip", || {
+            let s = wait_vip_on_unless(ctx.cluster, ctx.inv, new, old, ctx.timeout(), &mut || {
+                poll_stop(false).map(|_| ())
+            })?;
+            Ok(((), format!("{n} holds the VIP after {s:.3} s")))
+        })?;
+        rec.report.vip_moved_s = Some(t_release.elapsed().as_secs_f64());
+        rec.step(ctx, "settle", || {
+            // A stopped keepalived has no release file to reset: it stays stopped.
+            if !stopped {
+                run(ctx.node(old), &files::set_release_command(0))?;
+            }
+            if boost {
+                run(ctx.node(new), &files::set_take_command(0))?;
+            }
+            Ok((
+                (),
+                format!(
+                    "{o}: {}{} ({})",
+                    if stopped {
+                        "keepalived stays stopped".to_string()
+                    } else {
+                        format!("0 > {}", files::VIP_RELEASE_PATH)
+                    },
+                    if boost {
+                        format!(", {n}: 0 > {}", files::VIP_TAKE_PATH)
+                    } else {
+                        String::new()
+                    },
+                    if stopped {
+                        format!(
+                            "bootstrap starts it with mhactl's configuration after {o}'s restart"
+                        )
+                    } else {
+                        format!("BACKUP; nopreempt keeps the VIP on {n}")
+                    }
+                ),
+            ))
+        })?;
+        rec.step(ctx, "unfence", || {
+            unfence(ctx.cluster, ctx.state, new)?;
+            if read_only(ctx.node(new), &ctx.state.nodes[new].dialect)? {
+                bail!(
+                    "{n}: still read-only after {}",
+                    ctx.state.nodes[new].dialect.unfence_sql().join("; ")
+                );
+            }
+            Ok(((), format!("{n}: writable")))
+        })?;
+        if stopped {
+            rec.step(ctx, "release", || {
+                let s = poll_stop(true)?.unwrap_or_default();
+                Ok(((), super::release::stopped_detail(&o, s)))
+            })?;
         }
-        Ok(((), format!("{n}: writable")))
+        Ok(())
     })?;
     rec.report.writes_blocked_s = Some(fenced_at.elapsed().as_secs_f64());
     rec.report.new_holder = n.clone();
@@ -387,6 +448,16 @@ pub(super) fn switch<'a>(
     undo.done(back);
     undo.done(restore_old);
     Ok(Fenced { at: fenced_at })
+}
+
+/// The report's note on what the GTID wait left out (`gtid_gap.rs`).
+fn left_out(gap: &Option<String>) -> String {
+    match gap.as_deref() {
+        Some(g) if !g.is_empty() => format!(
+            "; left out: {g}, which ran before the peer's replica started and never reaches it"
+        ),
+        _ => String::new(),
+    }
 }
 
 /// Ends the old holder's client sessions but mhactl's, replication's and the server's own.

@@ -289,9 +289,13 @@ pub(crate) fn takes_over_under_writes(lab: &Lab, inv: &str) -> Duration {
     // first, by stopping node-a's hand-built keepalived (it tracks no file of mhactl's).
     let watch = crate::rolling::VipWatch::start(lab, "node-a");
     let started = Instant::now();
-    let out = mhactl(&["bootstrap", &inv, "--no-progress"]);
+    // -v: the hand-over's switchover steps with their times (where the gap comes from).
+    let out = mhactl(&["bootstrap", &inv, "--no-progress", "-v"]);
     // What it said: the step lines (stderr) and the totals (stdout).
     let said = text(&out);
+    for line in said.lines().filter(|l| l.contains("hand-over at")) {
+        eprintln!("{line}");
+    }
     // Writes go on a little after bootstrap, then stop.
     std::thread::sleep(Duration::from_secs(2));
     let (gap, gap_at) = writer.longest_gap_since(started);
