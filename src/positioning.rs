@@ -5,8 +5,8 @@
 //! MySQL node restarted with `gtid_mode = ON` next to a peer without it stops
 //! replicating, and a MariaDB pair's binary logs hold both nodes' transactions in one
 //! GTID domain, which strict mode refuses. An explicit `gtid` on such a pair is converted
-//! online by bootstrap's `gtid-conversion` step on MariaDB, in the order that avoids
-//! both (src/dialect/gtid_conversion.rs), and refused on MySQL.
+//! online by bootstrap's `gtid-conversion` step, in the order that avoids both
+//! (src/dialect/gtid_conversion.rs, src/dialect/gtid_conversion_mysql.rs).
 
 use crate::dialect::Dialect;
 use crate::engine::{Cluster, NodeHandle};
@@ -113,7 +113,9 @@ pub fn resolve(inv: &mut Inventory, cluster: &Cluster, mode: Resolve) -> Result<
         // Sessions opened before the conversion keep writing in domain 0 until they
         // reconnect: with both nodes writable, two of them can log the same sequence
         // number there, which strict mode then stops replication on.
-        if inv.writes == crate::inventory::WriteMode::Both {
+        if inv.writes == crate::inventory::WriteMode::Both
+            && d.family() == crate::inventory::ServerFamily::Mariadb
+        {
             return Err(refuse(format!(
                 "replication.positioning: gtid: {n} replicates by binary log file and position \
                  and the pair takes writes on both nodes (writes: both): sessions opened before \
