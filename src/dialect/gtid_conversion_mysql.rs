@@ -198,7 +198,10 @@ impl Dialect {
     /// Run on a stopped file/position replica: what it lacks of its source's executed
     /// set `source_set` less `after` (the GTIDs logged after its coordinates), row
     /// `missing`, and of that what is not in `prior` (the source's transactions from
-    /// before the replica started, which it may record as applied), row `holes`.
+    /// before the replica started, which it may record as applied), row `holes`. Its own
+    /// transactions are left out: the source may have executed one the replica has not
+    /// committed yet itself (semi-sync `AFTER_SYNC`: the commit waits for the peer),
+    /// seen on the lab under a writer.
     /// `None` on MariaDB (`BINLOG_GTID_POS` instead).
     pub fn gtid_conversion_gap_sql(
         &self,
@@ -209,7 +212,9 @@ impl Dialect {
         match self.family() {
             ServerFamily::Mysql => Some(format!(
                 "SELECT m.s AS missing, GTID_SUBTRACT(m.s, {}) AS holes FROM \
-                 (SELECT GTID_SUBTRACT(GTID_SUBTRACT({}, {}), @@GLOBAL.gtid_executed) AS s) AS m",
+                 (SELECT GTID_SUBTRACT(GTID_SUBTRACT(GTID_SUBTRACT({}, {}), \
+                 @@GLOBAL.gtid_executed), CONCAT(@@GLOBAL.server_uuid, \
+                 ':1-9223372036854775806')) AS s) AS m",
                 quote_string(prior),
                 quote_string(source_set),
                 quote_string(after)

@@ -107,6 +107,11 @@ impl Operation for GtidConversion {
     fn cluster_wide(&self) -> bool {
         self.0.inv.mysql.flavor.family() == crate::inventory::ServerFamily::Mysql
     }
+    /// A dry run shows the conversion after server-config's pending option-file lines
+    /// (which change no running value).
+    fn plans_after_pending(&self) -> bool {
+        true
+    }
     fn plan(&self, cluster: &Cluster, i: usize) -> Result<Plan> {
         let inv = &self.0.inv;
         let node = &cluster.nodes[i];
