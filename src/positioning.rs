@@ -64,7 +64,7 @@ pub enum Resolve {
 /// by file and position (so the rest of the run keeps the pair as it is). Unless `mode`
 /// is [`Resolve::Report`], refuses (exit 2) an explicit `gtid` the pair cannot have: a
 /// server without GTID positioning; a running file/position replica that this command
-/// does not convert (MySQL, or any command but bootstrap); a pair with `writes: both`
+/// does not convert (any command but bootstrap); a MariaDB pair with `writes: both`
 /// (see below); a file/position replica whose thread stopped on an error (converting it
 /// needs the position it executed).
 /// Nodes that do not answer SQL are skipped.
@@ -96,8 +96,7 @@ pub fn resolve(inv: &mut Inventory, cluster: &Cluster, mode: Resolve) -> Result<
         if !d.converts_to_gtid_online() {
             return Err(refuse(format!(
                 "replication.positioning: gtid: {n} replicates by binary log file and position, \
-                 and mhactl does not convert a running {} pair to GTIDs (the manual's online \
-                 procedure steps gtid_mode on both servers; not implemented): leave \
+                 and mhactl does not convert a running {} pair to GTIDs online: leave \
                  replication.positioning unset (the pair keeps file and position) or set it to \
                  file",
                 d.version()

@@ -148,17 +148,35 @@ fn describe(m: PairMove, names: &[String]) -> String {
 
 /// The plan for the whole pair (the step is cluster-wide on MySQL).
 pub(super) fn plan(ctx: &super::shared::Ctx, cluster: &Cluster) -> Result<Plan> {
-    let mut nodes = Vec::new();
     let names: Vec<String> = cluster.nodes.iter().map(|n| n.name.clone()).collect();
+    // The replicas first (the replication step read them already): a new or converted
+    // pair needs nothing else.
+    let mut replicas = Vec::new();
     for node in &cluster.nodes {
         let d = facts::dialect(node)?;
+        let state = facts::get::<facts::server::ReplicaStatusFact>(node, &())?;
+        replicas.push(d.replica_history(&state.rows)?.map(|h| h.gtid.is_some()));
+    }
+    if replicas.iter().any(Option::is_none) {
+        return Ok(Plan::Noop(
+            "no replica configured yet on both nodes: the replication step starts them by \
+             GTID, the option file turns GTIDs on"
+                .into(),
+        ));
+    }
+    if replicas.iter().all(|r| *r == Some(true)) {
+        return Ok(Plan::Noop(
+            "both replicas position by GTID (SOURCE_AUTO_POSITION=1)".into(),
+        ));
+    }
+    let mut nodes = Vec::new();
+    for (node, replica) in cluster.nodes.iter().zip(replicas) {
         let read = |name: &str| -> Result<String> {
             facts::variable(node, name)?
                 .ok_or_else(|| anyhow!("{}: gtid-conversion: no @@{name}", node.name))
         };
         let mode = read("gtid_mode")?;
         let consistency = read("enforce_gtid_consistency")?;
-        let state = facts::get::<facts::server::ReplicaStatusFact>(node, &())?;
         nodes.push(MysqlNode {
             mode: GtidMode::parse(&mode)
                 .ok_or_else(|| anyhow!("{}: unknown gtid_mode {mode:?}", node.name))?,
@@ -168,15 +186,8 @@ pub(super) fn plan(ctx: &super::shared::Ctx, cluster: &Cluster) -> Result<Plan> 
                     node.name
                 )
             })?,
-            replica: d.replica_history(&state.rows)?.map(|h| h.gtid.is_some()),
+            replica,
         });
-    }
-    if nodes.iter().any(|n| n.replica.is_none()) {
-        return Ok(Plan::Noop(
-            "no replica configured yet on both nodes: the replication step starts them by \
-             GTID, the option file turns GTIDs on"
-                .into(),
-        ));
     }
     let moves = pair_moves(&nodes);
     if moves.is_empty() {
