@@ -317,12 +317,17 @@ fn a_file_position_pair_is_kept_then_converted_online_under_a_writer(lab: Lab) {
 fn mysql_file_position_pair_converted_online(lab: &Lab, gtids_off: bool) {
     crate::replication::runbook_pair(lab);
     if gtids_off {
+        // Both restarted first (a replica at OFF refuses a source at ON, 13117), then
+        // both receivers started again.
         for node in ["node-a", "node-b"] {
             lab.ssh_ok(
                 node,
                 "printf '[mysqld]\\ngtid_mode=OFF\\nenforce_gtid_consistency=OFF\\n' >> /etc/my.cnf \
                  && systemctl restart mysql",
             );
+        }
+        for node in ["node-a", "node-b"] {
+            lab.root_sql(node, "STOP REPLICA; START REPLICA");
         }
     }
     let inv = lab.inventory();

@@ -20,7 +20,10 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// When this run set `WARN` on each node (its own `NOW(6)`), to read its violations since.
 #[derive(Clone, Default)]
-pub(super) struct Watch(Arc<Mutex<Vec<Option<(String, Instant)>>>>);
+pub(super) struct Watch(Arc<Mutex<Vec<Option<WarnSet>>>>);
+
+/// When `WARN` was set on a node: the server's `NOW(6)` and the control host's instant.
+type WarnSet = (String, Instant);
 
 /// One node's running GTID state, read now.
 struct Running {
