@@ -208,6 +208,32 @@ fn gtid_pair_switches_over_and_rebuilds_by_gtid(lab: Lab) {
     );
 }
 
+/// The writer's table created on the VIP holder (returned), and `positioning: gtid`
+/// added to inventory `inv`.
+fn ask_for_gtids(lab: &Lab, inv: &str) -> &'static str {
+    let (holder, _) = lab.vip_holder();
+    lab.root_sql(
+        holder,
+        "CREATE DATABASE rolling; \
+         CREATE TABLE rolling.t (id INT AUTO_INCREMENT PRIMARY KEY, seq BIGINT NOT NULL)",
+    );
+    let original = std::fs::read_to_string(inv).unwrap();
+    std::fs::write(
+        inv,
+        format!("{original}replication:\n  positioning: gtid\n"),
+    )
+    .unwrap();
+    holder
+}
+
+/// `bootstrap --dry-run` on `inv`, which succeeds; its output.
+fn dry_run(inv: &str) -> String {
+    let out = mhactl(&["bootstrap", inv, "--dry-run", "--no-progress"]);
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    all
+}
+
 /// A pair built by hand the runbook's way (file and position) is kept as it is while
 /// `replication.positioning` is unset (verify calls GTIDs "not used"); asking for `gtid`
 /// converts it online under a writer through the VIP: a dry run shows the conversion and
@@ -238,23 +264,10 @@ fn a_file_position_pair_is_kept_then_converted_online_under_a_writer(lab: Lab) {
         }
     };
     by_file("after the takeover");
-    let (holder, _) = lab.vip_holder();
-    lab.root_sql(
-        holder,
-        "CREATE DATABASE rolling; \
-         CREATE TABLE rolling.t (id INT AUTO_INCREMENT PRIMARY KEY, seq BIGINT NOT NULL)",
-    );
-    let original = std::fs::read_to_string(&inv).unwrap();
-    std::fs::write(
-        &inv,
-        format!("{original}replication:\n  positioning: gtid\n"),
-    )
-    .unwrap();
+    let holder = ask_for_gtids(&lab, &inv);
 
     // The dry run shows each node's conversion and changes nothing.
-    let out = mhactl(&["bootstrap", &inv, "--dry-run", "--no-progress"]);
-    let all = text(&out);
-    assert!(out.status.success(), "{all}");
+    let all = dry_run(&inv);
     for want in [
         "convert to GTID positioning online (no restart)",
         "+Using_Gtid = Slave_Pos",
@@ -352,22 +365,9 @@ fn mysql_file_position_pair_converted_online(lab: &Lab, gtids_off: bool) {
         }
     };
     by_file("after the takeover");
-    let (holder, _) = lab.vip_holder();
-    lab.root_sql(
-        holder,
-        "CREATE DATABASE rolling; \
-         CREATE TABLE rolling.t (id INT AUTO_INCREMENT PRIMARY KEY, seq BIGINT NOT NULL)",
-    );
-    let original = std::fs::read_to_string(&inv).unwrap();
-    std::fs::write(
-        &inv,
-        format!("{original}replication:\n  positioning: gtid\n"),
-    )
-    .unwrap();
+    let holder = ask_for_gtids(lab, &inv);
 
-    let out = mhactl(&["bootstrap", &inv, "--dry-run", "--no-progress"]);
-    let all = text(&out);
-    assert!(out.status.success(), "{all}");
+    let all = dry_run(&inv);
     let mut wants = vec![
         "convert the pair to GTID positioning online (no restart, the VIP stays)",
         "node-a's replica positions by GTID (SOURCE_AUTO_POSITION=1)",

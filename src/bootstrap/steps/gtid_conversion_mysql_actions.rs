@@ -268,7 +268,7 @@ fn convert_replica(i: usize, names: &[String]) -> Action {
         format!(
             "{}: stop replication; compute the GTID set it executed by file and position; \
              refuse errant transactions or holes; record its source's transactions from \
-             before it started as applied (gtid_purged += ...); CHANGE REPLICATION SOURCE TO \
+             before it started as applied (gtid_purged += ...); switch it to \
              SOURCE_AUTO_POSITION=1; start replication",
             names[i]
         ),
