@@ -5,8 +5,8 @@
 //! MySQL node restarted with `gtid_mode = ON` next to a peer without it stops
 //! replicating, and a MariaDB pair's binary logs hold both nodes' transactions in one
 //! GTID domain, which strict mode refuses. An explicit `gtid` on such a pair is converted
-//! online by bootstrap's `gtid-conversion` step on MariaDB, in the order that avoids
-//! both (src/dialect/gtid_conversion.rs), and refused on MySQL.
+//! online by bootstrap's `gtid-conversion` step, in the order that avoids both
+//! (src/dialect/gtid_conversion.rs, src/dialect/gtid_conversion_mysql.rs).
 
 use crate::dialect::Dialect;
 use crate::engine::{Cluster, NodeHandle};
@@ -64,7 +64,7 @@ pub enum Resolve {
 /// by file and position (so the rest of the run keeps the pair as it is). Unless `mode`
 /// is [`Resolve::Report`], refuses (exit 2) an explicit `gtid` the pair cannot have: a
 /// server without GTID positioning; a running file/position replica that this command
-/// does not convert (MySQL, or any command but bootstrap); a pair with `writes: both`
+/// does not convert (any command but bootstrap); a MariaDB pair with `writes: both`
 /// (see below); a file/position replica whose thread stopped on an error (converting it
 /// needs the position it executed).
 /// Nodes that do not answer SQL are skipped.
@@ -96,8 +96,7 @@ pub fn resolve(inv: &mut Inventory, cluster: &Cluster, mode: Resolve) -> Result<
         if !d.converts_to_gtid_online() {
             return Err(refuse(format!(
                 "replication.positioning: gtid: {n} replicates by binary log file and position, \
-                 and mhactl does not convert a running {} pair to GTIDs (the manual's online \
-                 procedure steps gtid_mode on both servers; not implemented): leave \
+                 and mhactl does not convert a running {} pair to GTIDs online: leave \
                  replication.positioning unset (the pair keeps file and position) or set it to \
                  file",
                 d.version()
@@ -113,7 +112,9 @@ pub fn resolve(inv: &mut Inventory, cluster: &Cluster, mode: Resolve) -> Result<
         // Sessions opened before the conversion keep writing in domain 0 until they
         // reconnect: with both nodes writable, two of them can log the same sequence
         // number there, which strict mode then stops replication on.
-        if inv.writes == crate::inventory::WriteMode::Both {
+        if inv.writes == crate::inventory::WriteMode::Both
+            && d.family() == crate::inventory::ServerFamily::Mariadb
+        {
             return Err(refuse(format!(
                 "replication.positioning: gtid: {n} replicates by binary log file and position \
                  and the pair takes writes on both nodes (writes: both): sessions opened before \

@@ -1,6 +1,6 @@
 //! `positioning::resolve` on fake nodes: an unset positioning becomes `file` exactly when
 //! a node already replicates by file and position; an explicit `gtid` on such a pair is
-//! converted by bootstrap on MariaDB (a healthy replica) and refused otherwise (exit 2),
+//! converted by bootstrap (a healthy replica) and refused otherwise (exit 2),
 //! as on a server without GTID positioning; nodes that do not answer are skipped.
 
 use super::{resolve, Resolve};
@@ -156,16 +156,19 @@ fn an_explicit_gtid_is_refused_where_the_pair_cannot_have_it() {
         "{e}"
     );
     assert_eq!(exit(&e), 2);
-    // MySQL: not converted online.
-    let e = resolve(&mut inv, &pair("8.4.3", Some("No"), true), Resolve::Convert).unwrap_err();
-    assert!(
-        e.to_string().contains(
-            "node-a replicates by binary log file and position, and mhactl does not convert a \
-             running MySQL 8.4.3 pair"
-        ),
-        "{e}"
-    );
-    assert_eq!(exit(&e), 2);
+    // MySQL: bootstrap converts it too (gtid_mode stepped online), with both nodes
+    // writable as well (no domains); other commands refuse it.
+    resolve(&mut inv, &pair("8.4.3", Some("No"), true), Resolve::Convert).unwrap();
+    let mut both = inventory(gtid);
+    both.writes = crate::inventory::WriteMode::Both;
+    resolve(
+        &mut both,
+        &pair("9.7.0", Some("No"), true),
+        Resolve::Convert,
+    )
+    .unwrap();
+    let e = resolve(&mut inv, &pair("8.4.3", Some("No"), true), Resolve::Refuse).unwrap_err();
+    assert_eq!(exit(&e), 2, "{e}");
     // verify reports instead of refusing.
     resolve(&mut inv, &pair("8.4.3", Some("No"), true), Resolve::Report).unwrap();
     assert_eq!(inv.replication.positioning, Some(Positioning::Gtid));

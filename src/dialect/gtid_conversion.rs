@@ -17,22 +17,19 @@
 //! `gtid_strict_mode` comes last: it refuses an out-of-order sequence number, which the
 //! shared domain 0 of a pair where both nodes once wrote may hold.
 //!
-//! MySQL's documented online procedure ("Enabling GTID Transactions Online":
-//! `enforce_gtid_consistency` WARN then ON, `gtid_mode` one step at a time, anonymous
-//! transactions drained on both nodes) is not implemented: such a pair is refused before
-//! anything runs.
+//! MySQL (8.0+): the manual's online procedure and the switch of each replica to
+//! `SOURCE_AUTO_POSITION`, src/dialect/gtid_conversion_mysql.rs.
 
 use super::{quote_string, Dialect};
 use crate::inventory::ServerFamily;
 
 impl Dialect {
     /// Whether mhactl converts a running file/position replica of this server to GTID
-    /// positioning without a restart: MariaDB (wherever it positions by GTID at all,
-    /// [`Dialect::gtid_positioning_supported`]); not MySQL (see the module docs).
+    /// positioning without a restart: wherever it positions by GTID at all
+    /// ([`Dialect::gtid_positioning_supported`]: MariaDB 10.0.9+, MySQL 8.0+).
     pub fn converts_to_gtid_online(&self) -> bool {
         match self.family() {
-            ServerFamily::Mariadb => self.gtid_positioning_supported(),
-            ServerFamily::Mysql => false,
+            ServerFamily::Mariadb | ServerFamily::Mysql => self.gtid_positioning_supported(),
         }
     }
 
@@ -81,7 +78,7 @@ mod tests {
     }
 
     #[test]
-    fn mariadb_converts_online_and_mysql_does_not() {
+    fn both_flavors_convert_online_with_their_own_statements() {
         let maria = d("10.11.18-MariaDB");
         assert!(maria.converts_to_gtid_online());
         assert!(!d("10.0.5-MariaDB").converts_to_gtid_online());
@@ -103,7 +100,8 @@ mod tests {
             ]
         );
         let mysql = d("8.4.3");
-        assert!(!mysql.converts_to_gtid_online());
+        assert!(mysql.converts_to_gtid_online());
+        assert!(!d("5.7.44-log").converts_to_gtid_online());
         assert_eq!(mysql.set_gtid_domain_sql(2), None);
         assert_eq!(mysql.set_gtid_strict_mode_sql(), None);
         assert_eq!(mysql.convert_replica_to_gtid_sql("x"), None);

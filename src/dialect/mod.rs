@@ -43,6 +43,7 @@ mod flavor;
 mod grants;
 mod gtid;
 mod gtid_conversion;
+mod gtid_conversion_mysql;
 mod health;
 mod insecure_defaults;
 mod isolate;
@@ -70,6 +71,7 @@ pub use gtid::{
     mariadb_errant, parse_mariadb_gtid_position, pre_replication_gtids_sql, set_gtid_purged_sql,
     MariadbGtid, MariadbPair,
 };
+pub use gtid_conversion_mysql::{binlog_files_from, GtidConsistency, GtidMode, LoggedAfter};
 pub use health::health_check_sql;
 pub use isolate::{local_write_sql, local_writes_per_node_sql, local_writes_table_sql};
 pub use option_changes::{same_running_value, OptionPath};

@@ -114,13 +114,16 @@ impl Dialect {
     /// server in the order an online conversion needs (the domain before the replica
     /// switches, strict mode last: src/dialect/gtid_conversion.rs); a restart would apply
     /// strict mode before the replica positions by GTID. MySQL's `gtid_mode` moves one
-    /// step at a time and is not converted online: it restarts.
+    /// step at a time on both servers together, which the same step does online (a
+    /// restart would jump one node to ON next to a peer at OFF: replication stops).
     fn gtid_conversion_option(&self, key: &str) -> bool {
         match self.family() {
             crate::inventory::ServerFamily::Mariadb => {
                 matches!(key, "gtid_domain_id" | "gtid_strict_mode")
             }
-            crate::inventory::ServerFamily::Mysql => false,
+            crate::inventory::ServerFamily::Mysql => {
+                matches!(key, "gtid_mode" | "enforce_gtid_consistency")
+            }
         }
     }
 
@@ -304,11 +307,11 @@ mod tests {
         }
     }
 
-    /// MariaDB's GTID lines are written without a restart (the `gtid-conversion` step sets
-    /// them in order); MySQL's `gtid_mode` still restarts (no online conversion); a removed
-    /// line restarts (the compiled-in default).
+    /// The GTID lines are written without a restart (the `gtid-conversion` step sets them
+    /// in order, on MySQL both servers a step at a time); a removed line restarts (the
+    /// compiled-in default).
     #[test]
-    fn gtid_options_are_the_conversion_steps_on_mariadb_only() {
+    fn gtid_options_are_the_conversion_steps() {
         let maria = d("10.11.18-MariaDB");
         for (key, value) in [("gtid_domain_id", "2"), ("gtid_strict_mode", "ON")] {
             assert!(
@@ -325,10 +328,16 @@ mod tests {
         }
         let mysql = d("8.4.3");
         for (key, value) in [("gtid_mode", "ON"), ("enforce_gtid_consistency", "ON")] {
-            assert_eq!(
-                mysql.option_change_path(true, "mysqld", key, Some(value)),
-                OptionPath::Restart,
+            assert!(
+                matches!(
+                    mysql.option_change_path(true, "mysqld", key, Some(value)),
+                    OptionPath::FileOnly(_)
+                ),
                 "{key}"
+            );
+            assert_eq!(
+                mysql.option_change_path(true, "mysqld", key, None),
+                OptionPath::Restart
             );
         }
     }

@@ -99,6 +99,12 @@ pub trait Operation: Send + Sync {
     fn cluster_wide(&self) -> bool {
         false
     }
+    /// `true` for a cluster-wide step that changes the pair rather than checks it (MySQL's
+    /// GTID conversion): a dry run plans it after earlier pending changes like a node's
+    /// step (predicted; skipped when its plan needs them) instead of skipping it.
+    fn plans_after_pending(&self) -> bool {
+        false
+    }
 }
 
 /// What happened to one step on one node.
@@ -311,29 +317,30 @@ fn run_step(
     let started = Instant::now();
     observer.started(&node.name, op.name());
     let needs = || format!("needs what {} will change first", pending_before.join(", "));
-    let (status, detail, diff) = if !pending_before.is_empty() && op.cluster_wide() {
-        // A check of the running pair (the VIP held by one node): nothing to predict.
-        (
-            StepStatus::Skipped,
-            format!("{}: checks the running pair", needs()),
-            None,
-        )
-    } else {
-        let planned = predict::planning(!pending_before.is_empty(), || {
-            apply_step(cluster, op, node, dry_run, observer)
-        });
-        match planned {
-            Ok((status, detail, diff)) => (status, detail, diff),
-            // The plan reads what the earlier changes make (a running server): say which
-            // steps, and what it would have read, instead of failing a dry run.
-            Err(err) if !pending_before.is_empty() => (
+    let (status, detail, diff) =
+        if !pending_before.is_empty() && op.cluster_wide() && !op.plans_after_pending() {
+            // A check of the running pair (the VIP held by one node): nothing to predict.
+            (
                 StepStatus::Skipped,
-                format!("{} (now: {})", needs(), predict::first_cause(&err)),
+                format!("{}: checks the running pair", needs()),
                 None,
-            ),
-            Err(err) => (StepStatus::Failed, format!("{err:#}"), None),
-        }
-    };
+            )
+        } else {
+            let planned = predict::planning(!pending_before.is_empty(), || {
+                apply_step(cluster, op, node, dry_run, observer)
+            });
+            match planned {
+                Ok((status, detail, diff)) => (status, detail, diff),
+                // The plan reads what the earlier changes make (a running server): say which
+                // steps, and what it would have read, instead of failing a dry run.
+                Err(err) if !pending_before.is_empty() => (
+                    StepStatus::Skipped,
+                    format!("{} (now: {})", needs(), predict::first_cause(&err)),
+                    None,
+                ),
+                Err(err) => (StepStatus::Failed, format!("{err:#}"), None),
+            }
+        };
     let report = StepReport {
         node: if op.cluster_wide() {
             "cluster".into()

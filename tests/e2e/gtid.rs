@@ -8,7 +8,9 @@
 //! explicit `positioning: gtid` converts it online under a writer through the VIP
 //! (MariaDB). Writes go to the VIP holder only.
 
-use crate::support::{converged_rows, mhactl, mhactl_json, mhactl_ok, text, Lab, Scenario};
+use crate::support::{
+    converged_rows, mhactl, mhactl_json, mhactl_ok, text, Lab, Scenario, UnderWriter,
+};
 
 /// `SHOW REPLICA STATUS` on `node`, one `Column: value` per line.
 fn replica_status(lab: &Lab, node: &str) -> String {
@@ -206,6 +208,32 @@ fn gtid_pair_switches_over_and_rebuilds_by_gtid(lab: Lab) {
     );
 }
 
+/// The writer's table created on the VIP holder (returned), and `positioning: gtid`
+/// added to inventory `inv`.
+fn ask_for_gtids(lab: &Lab, inv: &str) -> &'static str {
+    let (holder, _) = lab.vip_holder();
+    lab.root_sql(
+        holder,
+        "CREATE DATABASE rolling; \
+         CREATE TABLE rolling.t (id INT AUTO_INCREMENT PRIMARY KEY, seq BIGINT NOT NULL)",
+    );
+    let original = std::fs::read_to_string(inv).unwrap();
+    std::fs::write(
+        inv,
+        format!("{original}replication:\n  positioning: gtid\n"),
+    )
+    .unwrap();
+    holder
+}
+
+/// `bootstrap --dry-run` on `inv`, which succeeds; its output.
+fn dry_run(inv: &str) -> String {
+    let out = mhactl(&["bootstrap", inv, "--dry-run", "--no-progress"]);
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    all
+}
+
 /// A pair built by hand the runbook's way (file and position) is kept as it is while
 /// `replication.positioning` is unset (verify calls GTIDs "not used"); asking for `gtid`
 /// converts it online under a writer through the VIP: a dry run shows the conversion and
@@ -236,23 +264,10 @@ fn a_file_position_pair_is_kept_then_converted_online_under_a_writer(lab: Lab) {
         }
     };
     by_file("after the takeover");
-    let (holder, _) = lab.vip_holder();
-    lab.root_sql(
-        holder,
-        "CREATE DATABASE rolling; \
-         CREATE TABLE rolling.t (id INT AUTO_INCREMENT PRIMARY KEY, seq BIGINT NOT NULL)",
-    );
-    let original = std::fs::read_to_string(&inv).unwrap();
-    std::fs::write(
-        &inv,
-        format!("{original}replication:\n  positioning: gtid\n"),
-    )
-    .unwrap();
+    let holder = ask_for_gtids(&lab, &inv);
 
     // The dry run shows each node's conversion and changes nothing.
-    let out = mhactl(&["bootstrap", &inv, "--dry-run", "--no-progress"]);
-    let all = text(&out);
-    assert!(out.status.success(), "{all}");
+    let all = dry_run(&inv);
     for want in [
         "convert to GTID positioning online (no restart)",
         "+Using_Gtid = Slave_Pos",
@@ -262,14 +277,7 @@ fn a_file_position_pair_is_kept_then_converted_online_under_a_writer(lab: Lab) {
     }
     by_file("after the dry run");
 
-    let uptime = |n: &str| -> u64 {
-        let out = lab.root_sql(n, "SHOW GLOBAL STATUS LIKE 'Uptime'");
-        out.split_whitespace().last().unwrap().parse().unwrap()
-    };
-    let uptimes = [uptime("node-a"), uptime("node-b")];
-    let watch = crate::rolling::VipWatch::start(&lab, holder);
-    let writer = crate::rolling::Writer::start(&lab.addr(100));
-    std::thread::sleep(std::time::Duration::from_secs(2));
+    let under = UnderWriter::start(&lab, holder);
     // Converted on node-a only first (`--limit`, as a run stopped half-way would leave
     // it): verify names node-b's file/position replica and what to run.
     mhactl_ok(&["bootstrap", &inv, "--limit", "node-a", "--no-progress"]);
@@ -290,28 +298,9 @@ fn a_file_position_pair_is_kept_then_converted_online_under_a_writer(lab: Lab) {
     let started = std::time::Instant::now();
     let converted = lab.bootstrap_ok();
     let took = started.elapsed();
-    std::thread::sleep(std::time::Duration::from_secs(2));
-    let (acked, errors) = writer.stop();
-    let (samples, wrong, holders) = watch.stop();
+    let acked = under.finish("the conversion");
     eprintln!("conversion bootstrap took {took:?}; {acked} writes acknowledged:\n{converted}");
     assert!(converted.contains("gtid-conversion"), "{converted}");
-    assert!(
-        errors.is_empty(),
-        "writes failed during the conversion: {errors:?}"
-    );
-    assert!(acked > 20, "only {acked} writes acknowledged");
-    let count = converged_rows(&lab, "SELECT COUNT(*) FROM rolling.t", 1, Lab::root_sql);
-    assert_eq!(count.trim(), acked.to_string(), "acknowledged writes lost");
-    assert!(
-        samples >= 5 && wrong.is_empty(),
-        "{samples} samples, {wrong:?}"
-    );
-    assert_eq!(holders, vec![holder], "the VIP moved");
-    let after = [uptime("node-a"), uptime("node-b")];
-    assert!(
-        after[0] >= uptimes[0] && after[1] >= uptimes[1],
-        "a server restarted: {uptimes:?} → {after:?}"
-    );
 
     assert_positions_by_gtid(&lab, "after the conversion");
     for (node, domain) in [("node-a", "1"), ("node-b", "2")] {
@@ -329,6 +318,125 @@ fn a_file_position_pair_is_kept_then_converted_online_under_a_writer(lab: Lab) {
     assert!(again.contains(" 0 changed"), "{again}");
 }
 
+/// MySQL: the runbook's pair on MySQL 9.7 (gtid_mode ON by default, replicas by file and
+/// position; with `gtids_off` its option files set gtid_mode and enforce_gtid_consistency
+/// OFF, as on 8.0/8.4) taken over by bootstrap as it is, then converted with
+/// `positioning: gtid` under a writer through the VIP: the dry run shows the pair-wide
+/// steps and changes nothing; no write fails or is lost, no server restarts, the VIP
+/// stays; both replicas then position by GTID with gtid_mode ON (in the option files
+/// too), verify passes and a re-run changes nothing. With `gtids_off` node-a is left at
+/// the levels a run stopped half-way leaves (consistency ON, gtid_mode OFF_PERMISSIVE)
+/// and the run goes on from there.
+fn mysql_file_position_pair_converted_online(lab: &Lab, gtids_off: bool) {
+    crate::replication::runbook_pair(lab);
+    if gtids_off {
+        // Both restarted first (a replica at OFF refuses a source at ON, 13117), then
+        // both receivers started again.
+        for node in ["node-a", "node-b"] {
+            lab.ssh_ok(
+                node,
+                "printf '[mysqld]\\ngtid_mode=OFF\\nenforce_gtid_consistency=OFF\\n' >> /etc/my.cnf \
+                 && systemctl restart mysql",
+            );
+        }
+        for node in ["node-a", "node-b"] {
+            lab.root_sql(node, "STOP REPLICA; START REPLICA");
+        }
+    }
+    let inv = lab.inventory();
+    crate::rolling::bootstrap_with_app_user(lab);
+    let modes = |node: &str| {
+        lab.root_sql(
+            node,
+            "SELECT @@GLOBAL.gtid_mode, @@GLOBAL.enforce_gtid_consistency",
+        )
+        .trim()
+        .to_string()
+    };
+    let by_file = |when: &str| {
+        for node in ["node-a", "node-b"] {
+            let status = replica_status(lab, node);
+            assert!(
+                status.lines().any(|l| l.trim() == "Auto_Position: 0"),
+                "{when}: {node}:\n{status}"
+            );
+            let want = if gtids_off { "OFF\tOFF" } else { "ON\tON" };
+            assert_eq!(modes(node), want, "{when}: {node}");
+        }
+    };
+    by_file("after the takeover");
+    let holder = ask_for_gtids(lab, &inv);
+
+    let all = dry_run(&inv);
+    let mut wants = vec![
+        "convert the pair to GTID positioning online (no restart, the VIP stays)",
+        "node-a's replica positions by GTID (SOURCE_AUTO_POSITION=1)",
+        "+node-b: replica positions by GTID (SOURCE_AUTO_POSITION=1)",
+    ];
+    if gtids_off {
+        wants.extend([
+            "enforce_gtid_consistency WARN on both",
+            "gtid_mode OFF_PERMISSIVE on both",
+            "gtid_mode ON_PERMISSIVE on both",
+            "+node-a: gtid_mode = ON",
+        ]);
+    }
+    for want in wants {
+        assert!(all.contains(want), "dry run lacks {want:?}:\n{all}");
+    }
+    by_file("after the dry run");
+    if gtids_off {
+        lab.root_sql(
+            "node-a",
+            "SET GLOBAL enforce_gtid_consistency = WARN; SET GLOBAL enforce_gtid_consistency = ON; \
+             SET GLOBAL gtid_mode = OFF_PERMISSIVE",
+        );
+    }
+
+    let under = UnderWriter::start(lab, holder);
+    let started = std::time::Instant::now();
+    let converted = lab.bootstrap_ok();
+    let took = started.elapsed();
+    let acked = under.finish("the conversion");
+    eprintln!("conversion bootstrap took {took:?}; {acked} writes acknowledged:\n{converted}");
+    assert!(converted.contains("gtid-conversion"), "{converted}");
+
+    assert_positions_by_gtid(lab, "after the conversion");
+    for node in ["node-a", "node-b"] {
+        assert_eq!(modes(node), "ON\tON", "{node}");
+        let file = lab.ssh_ok(node, "my_print_defaults mysqld");
+        let lines: Vec<&str> = file
+            .lines()
+            .filter(|l| l.contains("gtid_mode") || l.contains("enforce_gtid_consistency"))
+            .collect();
+        // The last occurrence wins.
+        let last = |k: &str| lines.iter().rev().find(|l| l.contains(k)).copied();
+        assert_eq!(
+            last("gtid_mode"),
+            Some("--gtid_mode=ON"),
+            "{node}: {lines:?}"
+        );
+        assert_eq!(
+            last("enforce_gtid_consistency"),
+            Some("--enforce_gtid_consistency=ON"),
+            "{node}: {lines:?}"
+        );
+    }
+    write_on_holder(lab, 1, 20);
+    rows(lab, 20);
+    assert_verify_gtid(lab, "after the conversion");
+    let again = lab.bootstrap_ok();
+    assert!(again.contains(" 0 changed"), "{again}");
+}
+
+fn a_mysql_pair_with_gtids_on_positioned_by_file_is_converted_online(lab: Lab) {
+    mysql_file_position_pair_converted_online(&lab, false);
+}
+
+fn a_mysql_pair_with_gtids_off_is_converted_online_resuming_half_way(lab: Lab) {
+    mysql_file_position_pair_converted_online(&lab, true);
+}
+
 fn gtid_pair_switches_over_and_rebuilds_by_gtid_mariadb(lab: Lab) {
     gtid_pair_switches_over_and_rebuilds_by_gtid(lab);
 }
@@ -344,5 +452,9 @@ pub fn scenarios() -> Vec<Scenario> {
         scenario!(gtid_pair_switches_over_and_rebuilds_by_gtid_mariadb),
         scenario!(gtid_pair_switches_over_and_rebuilds_by_gtid_mysql).flavor("mysql"),
         scenario!(a_file_position_pair_is_kept_then_converted_online_under_a_writer),
+        scenario!(a_mysql_pair_with_gtids_on_positioned_by_file_is_converted_online)
+            .flavor("mysql"),
+        scenario!(a_mysql_pair_with_gtids_off_is_converted_online_resuming_half_way)
+            .flavor("mysql"),
     ]
 }

@@ -1,4 +1,5 @@
-//! Step `gtid-conversion` (issue 19 item 2): a running MariaDB pair that replicates by
+//! Step `gtid-conversion` (issue 19 item 2; MySQL: gtid_conversion_mysql.rs, the step
+//! planned once for the pair): a running MariaDB pair that replicates by
 //! binary log file and position, with `replication.positioning: gtid` asked explicitly,
 //! converted to GTID positioning online: no restart, the VIP untouched, each replica
 //! continuing exactly after what it executed. Per node, in this order (why:
@@ -101,6 +102,16 @@ impl Operation for GtidConversion {
     fn name(&self) -> &'static str {
         "gtid-conversion"
     }
+    /// MySQL's conversion steps both servers together (`gtid_mode` one level at a time on
+    /// the pair): planned once for the pair (src/bootstrap/steps/gtid_conversion_mysql.rs).
+    fn cluster_wide(&self) -> bool {
+        self.0.inv.mysql.flavor.family() == crate::inventory::ServerFamily::Mysql
+    }
+    /// A dry run shows the conversion after server-config's pending option-file lines
+    /// (which change no running value).
+    fn plans_after_pending(&self) -> bool {
+        true
+    }
     fn plan(&self, cluster: &Cluster, i: usize) -> Result<Plan> {
         let inv = &self.0.inv;
         let node = &cluster.nodes[i];
@@ -111,6 +122,9 @@ impl Operation for GtidConversion {
                  file, or an existing file/position pair)"
                     .into(),
             ));
+        }
+        if d.family() == crate::inventory::ServerFamily::Mysql {
+            return super::gtid_conversion_mysql::plan(&self.0, cluster);
         }
         if !d.converts_to_gtid_online() {
             // A file/position pair was refused before any step ran.

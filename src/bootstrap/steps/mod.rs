@@ -14,6 +14,8 @@ pub(super) mod detect_os;
 pub(super) mod fence_agent;
 pub(super) mod firewall;
 pub(super) mod gtid_conversion;
+mod gtid_conversion_mysql;
+mod gtid_conversion_mysql_actions;
 mod gtid_history;
 pub(super) mod install_packages;
 #[cfg(test)]

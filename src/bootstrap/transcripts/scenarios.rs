@@ -92,6 +92,8 @@ pub(super) fn replica_status_8(peer: &'static str) -> Rows {
         ("Source_SSL_Allowed", Some("No")),
         ("Source_SSL_CA_File", Some("")),
         ("Source_SSL_Verify_Server_Cert", Some("No")),
+        // A new pair's replica positions by GTID (SOURCE_AUTO_POSITION=1).
+        ("Auto_Position", Some("1")),
     ]]
 }
 

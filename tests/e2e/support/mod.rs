@@ -2,6 +2,7 @@
 //! subnet pool, the lab, running mhactl (plain, in the background, under a deadline).
 
 pub mod lab;
+pub mod online;
 pub mod process;
 pub mod run;
 #[macro_use]
@@ -9,6 +10,7 @@ pub mod scenario;
 pub mod subnets;
 
 pub use lab::{converged_rows, Lab};
+pub use online::UnderWriter;
 pub use process::{mhactl_within, Run};
 pub use run::{
     changed_steps, failover_test_json, failover_test_json_for, json, mhactl, mhactl_json,
