@@ -18,6 +18,8 @@ use std::time::Duration;
 /// Seconds the split-brain writers run past the fault's end: the cut-off node's return
 /// (keepalived's `rise`), the rejoin and the check that the VIP did not go back.
 pub(super) const WRITERS_AFTER_S: u64 = 20;
+/// How long the split-brain writers may take to log their first attempt.
+const WRITERS_START_S: u64 = 15;
 
 /// One isolate run's rules on the cut-off node.
 #[derive(Debug, Clone)]
@@ -131,6 +133,25 @@ pub(super) fn start_local_writers(cluster: &Cluster, inv: &Inventory, seconds: u
             .with_context(|| format!("{}: starting the split-brain writer", node.name))?;
     }
     Ok(())
+}
+
+/// Waits until each node's split-brain writer has logged a finished attempt: the
+/// measure needs the cut-off node's last attempt before the fault (did it hold the VIP
+/// then?), which a writer still starting on a loaded node has not made yet (the release
+/// time is then unknown, not zero).
+pub(super) fn wait_local_writers_started(cluster: &Cluster) -> Result<()> {
+    crate::poll::until(Duration::from_secs(WRITERS_START_S), || {
+        for node in &cluster.nodes {
+            let log = node.transport.read_file(Path::new(sh::LOCAL_WRITER_LOG))?;
+            if log.is_none_or(|text| sh::parse_local_writer_log(&text).is_empty()) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    })
+    .with_context(|| {
+        format!("the split-brain writers logged no attempt within {WRITERS_START_S} s")
+    })
 }
 
 /// Stops the writers and drops their accounts and files (the table goes with the probe

@@ -197,6 +197,7 @@ fn run_test(
             isolate::setup_local_writers(cluster, inv, &probe_password)?;
             let seconds = 2 + args.duration_s + isolate::WRITERS_AFTER_S;
             isolate::start_local_writers(cluster, inv, seconds)?;
+            isolate::wait_local_writers_started(cluster)?;
             Some(u)
         }
         None => None,
