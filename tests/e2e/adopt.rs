@@ -342,6 +342,16 @@ fn bootstrap_on_an_adopted_runbook_pair_under_writes_loses_nothing_mysql(lab: La
 fn converges_the_adopted_runbook_pair(lab: &Lab, root: &str) {
     crate::replication::runbook_pair(lab);
     crate::replication::app_schema(lab);
+    // Runbook 1.2.5's `root@'%'` (in either flavor's syntax), replicated to node-b.
+    let out = lab.ssh_stdin(
+        "node-a",
+        crate::runbook_sql::root_client(lab),
+        "CREATE USER 'root'@'%' IDENTIFIED BY '123456'; \
+         GRANT ALL PRIVILEGES ON *.* TO 'root'@'%' WITH GRANT OPTION;",
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    wait_same_accounts(lab);
+    let accounts_before = ["node-a", "node-b"].map(|n| account_grants(lab, n));
     let min = minimal(
         lab,
         &format!(
@@ -352,10 +362,12 @@ fn converges_the_adopted_runbook_pair(lab: &Lab, root: &str) {
     let out = mhactl(&["adopt", &min, "--out", &out_file, "--output", "json"]);
     assert!(out.status.success(), "{}", text(&out));
     adopted_as_reported(lab, &out, &out_file);
+    accounts_as_reported(&out, &out_file);
     let (cnf, competing) = runbook_cnf(lab);
     let stat = format!("stat -c '%U:%G %a' {cnf}");
     let files = ["node-a", "node-b"].map(|n| lab.ssh_ok(n, &stat));
     let gap = crate::replication::takes_over_under_writes(lab, &out_file);
+    accounts_kept(lab, &accounts_before);
     // verify is healthy and a re-run changes nothing (before, the runbook's file kept
     // binlog_format=mixed and slave_skip_errors=1062 in force: verify's server-options
     // failed naming it).
@@ -447,6 +459,115 @@ fn adopted_as_reported(lab: &Lab, out: &std::process::Output, out_file: &str) {
         .trim()
         .to_string();
     assert!(found.contains(&format!("{uuid}:1-")), "{found} ({uuid})");
+}
+
+/// Every account of `node` (user@host) with its grants (`SHOW GRANTS`, one a line).
+fn account_grants(lab: &Lab, node: &str) -> std::collections::BTreeMap<String, String> {
+    let client = crate::runbook_sql::root_client(lab);
+    let list = crate::runbook_sql::root_sql(
+        lab,
+        node,
+        "SELECT CONCAT(QUOTE(User), '@', QUOTE(Host)) FROM mysql.user",
+    );
+    let mut grants = std::collections::BTreeMap::new();
+    for account in list.lines().filter(|l| !l.is_empty()) {
+        let shown = lab.ssh_stdin(
+            node,
+            &format!("{client} -N -B"),
+            &format!("SHOW GRANTS FOR {account};"),
+        );
+        assert!(
+            shown.status.success(),
+            "{node}: SHOW GRANTS FOR {account}: {}",
+            text(&shown)
+        );
+        grants.insert(
+            account.to_string(),
+            String::from_utf8_lossy(&shown.stdout).into_owned(),
+        );
+    }
+    grants
+}
+
+/// Wait (up to 30 s) until node-b has node-a's accounts.
+fn wait_same_accounts(lab: &Lab) {
+    let query = "SELECT COUNT(*) FROM mysql.user";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while crate::runbook_sql::root_sql(lab, "node-a", query)
+        != crate::runbook_sql::root_sql(lab, "node-b", query)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "accounts did not replicate"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+/// Issue 18 item 2, what adopt says about the accounts: `root@'%'` is a risk whose change
+/// is that bootstrap does not drop it; the application account (`writer@'%'`) is named in
+/// the written inventory as one bootstrap keeps; the runbook's replication account
+/// (`hadoop`) is not taken over (mhactl's own is `repl`).
+fn accounts_as_reported(out: &std::process::Output, out_file: &str) {
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let root: Vec<&serde_json::Value> = v["risks"]
+        .as_array()
+        .expect("risks")
+        .iter()
+        .filter(|r| r["id"] == "root-remote")
+        .collect();
+    assert!(!root.is_empty(), "no root-remote risk: {v:#}");
+    for r in root {
+        assert!(
+            r["change"]
+                .as_str()
+                .is_some_and(|c| c.contains("bootstrap does not drop accounts")),
+            "{r:#}"
+        );
+    }
+    let written = std::fs::read_to_string(out_file).unwrap();
+    let kept = written
+        .lines()
+        .find(|l| l.starts_with("# Accounts found on "))
+        .unwrap_or_else(|| panic!("no kept accounts listed:\n{written}"));
+    assert!(kept.contains("writer@'%'"), "{kept}");
+    assert!(
+        written.contains("bootstrap keeps every account"),
+        "{written}"
+    );
+    assert!(written.contains("replication_user: repl\n"), "{written}");
+}
+
+/// Issue 18 item 2, what bootstrap did: every account the pair had before (the runbook's
+/// `hadoop`, its `root@'%'`, the application's `writer`, the packaged ones) is still there
+/// with the same grants on both nodes, as adopt's report said; the accounts added are
+/// mhactl's own (its replication account per peer address, its fence and check accounts).
+fn accounts_kept(lab: &Lab, before: &[std::collections::BTreeMap<String, String>; 2]) {
+    for (node, before) in ["node-a", "node-b"].iter().zip(before) {
+        let after = account_grants(lab, node);
+        for (account, grants) in before {
+            let now = after.get(account);
+            assert_eq!(
+                now,
+                Some(grants),
+                "{node}: {account} was changed or dropped by bootstrap"
+            );
+        }
+        for account in ["'hadoop'@'%'", "'root'@'%'", "'writer'@'%'"] {
+            assert!(
+                before.contains_key(account),
+                "{node}: no {account} before: {before:?}"
+            );
+        }
+        let added: Vec<&String> = after.keys().filter(|a| !before.contains_key(*a)).collect();
+        eprintln!("{node}: accounts added by bootstrap: {added:?}");
+        for account in added {
+            assert!(
+                account.starts_with("'repl'@") || account.starts_with("'mhactl"),
+                "{node}: bootstrap added {account}, not one of mhactl's own"
+            );
+        }
+    }
 }
 
 /// The runbook's option file (scripts/baseline-runbook.sh) and the lines bootstrap
