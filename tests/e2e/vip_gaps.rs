@@ -166,8 +166,10 @@ fn off_periods(samples: &[Sample], started_ns: u128) -> Vec<OffPeriod> {
 /// hand-over (the runbook's keepalived stopped: its peer's skew time, 0.65 s at priority
 /// 90) or at the conversion of the holder's keepalived to mhactl's (reloaded into a new
 /// instance: mhactl's master-down interval, 3 x 0.3 s + skew at `vip.detection: default`):
-/// a switchover's gap, with margin for sampling (100 ms a side) and a loaded machine.
-pub(crate) const TAKEOVER_OFF_BOUND: Duration = Duration::from_millis(1500);
+/// a switchover's gap, with margin for sampling (100 ms a side) and a loaded machine
+/// (measured: 0.87-1.09 s at load averages 5-21, 1.61 s at 55; docs/switchover.md). The
+/// issue's bound for the write gap, 2 s.
+pub(crate) const TAKEOVER_OFF_BOUND: Duration = Duration::from_millis(2000);
 
 /// Prints every period in `off` and asserts none was longer than [`TAKEOVER_OFF_BOUND`]
 /// (issue 18: keepalived's conversion takes the VIP away no longer than a switchover).
