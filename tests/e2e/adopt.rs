@@ -22,7 +22,10 @@
 //! what a restart of keepalived would load.
 
 use crate::support::{mhactl, mhactl_ok, Lab, Scenario};
+use accounts::{account_grants, accounts_as_reported, accounts_kept, wait_same_accounts};
 use std::path::PathBuf;
+
+mod accounts;
 
 /// The runbook's keepalived pieces the baseline script leaves out (seed guide 2.2.1).
 fn runbook_ipvs_block(lab: &Lab, node: &str, address: &str) {
@@ -342,6 +345,16 @@ fn bootstrap_on_an_adopted_runbook_pair_under_writes_loses_nothing_mysql(lab: La
 fn converges_the_adopted_runbook_pair(lab: &Lab, root: &str) {
     crate::replication::runbook_pair(lab);
     crate::replication::app_schema(lab);
+    // Runbook 1.2.5's `root@'%'` (in either flavor's syntax), replicated to node-b.
+    let out = lab.ssh_stdin(
+        "node-a",
+        crate::runbook_sql::root_client(lab),
+        "CREATE USER 'root'@'%' IDENTIFIED BY '123456'; \
+         GRANT ALL PRIVILEGES ON *.* TO 'root'@'%' WITH GRANT OPTION;",
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    wait_same_accounts(lab);
+    let accounts_before = ["node-a", "node-b"].map(|n| account_grants(lab, n));
     let min = minimal(
         lab,
         &format!(
@@ -352,10 +365,12 @@ fn converges_the_adopted_runbook_pair(lab: &Lab, root: &str) {
     let out = mhactl(&["adopt", &min, "--out", &out_file, "--output", "json"]);
     assert!(out.status.success(), "{}", text(&out));
     adopted_as_reported(lab, &out, &out_file);
+    accounts_as_reported(&out, &out_file);
     let (cnf, competing) = runbook_cnf(lab);
     let stat = format!("stat -c '%U:%G %a' {cnf}");
     let files = ["node-a", "node-b"].map(|n| lab.ssh_ok(n, &stat));
     let gap = crate::replication::takes_over_under_writes(lab, &out_file);
+    accounts_kept(lab, &accounts_before);
     // verify is healthy and a re-run changes nothing (before, the runbook's file kept
     // binlog_format=mixed and slave_skip_errors=1062 in force: verify's server-options
     // failed naming it).

@@ -44,6 +44,7 @@ mod tickle;
 mod tls;
 mod verify;
 mod verify_server;
+mod vip_gaps;
 mod vip_refuse;
 mod vrrp_auth;
 

@@ -264,11 +264,24 @@ fn bootstrap_takes_over_a_runbook_pair_under_writes_without_losing_a_row(lab: La
 /// Returns the longest write gap seen through the VIP during bootstrap.
 pub(crate) fn takes_over_under_writes(lab: &Lab, inv: &str) -> Duration {
     let inv = inv.to_string();
-    // A dry run changes nothing. (It cannot show the re-point yet: the replication step
-    // waits for server-config's pending change, as every step after a pending one does.)
-    // (Nor server-config's paths: server-paths creates the error log's directory first.
-    // The run's own report names them, checked below.)
-    mhactl_ok(&["bootstrap", &inv, "--dry-run", "--no-progress"]);
+    // A dry run changes nothing and shows every change, the replicas' re-point too
+    // (planned past server-config's pending restart from the replicas as they are).
+    let dry = mhactl(&["bootstrap", &inv, "--dry-run", "--no-progress"]);
+    assert!(dry.status.success(), "{}", text(&dry));
+    let dry = text(&dry);
+    for (node, peer) in [("node-a", "node-b"), ("node-b", "node-a")] {
+        let shown = dry.lines().any(|l| {
+            l.contains(&format!(" {node} "))
+                && l.contains(" replication  ")
+                && l.contains(&format!("would re-point replication from {peer}"))
+                && l.contains("as repl (was hadoop@")
+                && l.contains("keeping the position it executed up to")
+        });
+        assert!(
+            shown,
+            "{node}: the dry run does not show the re-point:\n{dry}"
+        );
+    }
     assert_eq!(
         field(&replica_status(lab, "node-b"), "Master_User"),
         "hadoop"
@@ -288,6 +301,7 @@ pub(crate) fn takes_over_under_writes(lab: &Lab, inv: &str) -> Duration {
     // time and never node-a while it holds the VIP: bootstrap hands the VIP to node-b
     // first, by stopping node-a's hand-built keepalived (it tracks no file of mhactl's).
     let watch = crate::rolling::VipWatch::start(lab, "node-a");
+    let timeline = crate::vip_gaps::VipTimeline::start(lab);
     let started = Instant::now();
     // -v: the hand-over's switchover steps with their times (where the gap comes from).
     let out = mhactl(&["bootstrap", &inv, "--no-progress", "-v"]);
@@ -308,6 +322,7 @@ pub(crate) fn takes_over_under_writes(lab: &Lab, inv: &str) -> Duration {
     let (acked, errors) = writer.finish();
     let (samples, both, holders) = watch.stop();
     eprintln!("VIP: holders {holders:?} in {samples} samples");
+    crate::vip_gaps::assert_off_within(&timeline.stop(), &said);
     assert!(
         both.is_empty(),
         "the VIP was on both nodes: {both:?}\n{said}"

@@ -155,7 +155,8 @@ impl Operation for Keepalived {
 }
 
 /// How long a node waits for its peer's keepalived to be converted ([`wait_peer_converted`]):
-/// the peer's reload drops the VIP for its master-down interval (about 3.6 s).
+/// the peer's reload drops the VIP for its master-down interval (0.9 s at `vip.detection:
+/// default`, 3 s + skew at `relaxed`).
 const PEER_CONVERTED_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// How long the node the inventory ranks lower waits for its peer to win the first
