@@ -263,7 +263,10 @@ pub fn render_summary(
         count(StepStatus::Skipped),
         elapsed.as_secs_f64()
     );
-    if let Some(f) = reports.iter().find(|r| r.status == StepStatus::Failed) {
+    // Every failure (both nodes can fail, for different reasons: a refused lock names
+    // the holder on one node and "not locked" on the other; streamed step lines may
+    // have shown a step before its failure was known, e.g. connect before the lock).
+    for f in reports.iter().filter(|r| r.status == StepStatus::Failed) {
         let _ = writeln!(
             s,
             "{} {} at step {}: {}",

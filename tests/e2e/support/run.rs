@@ -12,7 +12,9 @@ pub fn mhactl(args: &[&str]) -> Output {
         .expect("cannot run mhactl")
 }
 
-/// Run mhactl and require success; return stdout.
+/// Run mhactl and require success; return what it printed, standard output then standard
+/// error (issue 20: step lines go to standard error as they finish, the totals and the
+/// verdict to standard output; callers look for either).
 pub fn mhactl_ok(args: &[&str]) -> String {
     let out = mhactl(args);
     assert!(
@@ -23,7 +25,7 @@ pub fn mhactl_ok(args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    text(&out)
 }
 
 /// Standard output then standard error, as one text (what a user sees in a terminal).
