@@ -390,12 +390,21 @@ pub fn holds_vip(node: &NodeHandle, inv: &Inventory) -> Result<bool> {
 /// cannot be asked makes it an error. Always read fresh: callers wait on it.
 pub fn vip_holders(cluster: &Cluster, inv: &Inventory) -> Result<Vec<usize>> {
     let mut holders = Vec::new();
+    // Planning ahead (prefetch): every node's read is wanted in the same batch, not one
+    // node's per pass.
+    let mut not_read_yet = None;
     for node in &cluster.nodes {
-        if fresh::<InterfaceAddresses>(node, &inv.vip.interface)?.contains(&inv.vip.address) {
-            holders.push(node.index);
+        match fresh::<InterfaceAddresses>(node, &inv.vip.interface) {
+            Ok(addresses) if addresses.contains(&inv.vip.address) => holders.push(node.index),
+            Ok(_) => {}
+            Err(e) if crate::transport::is_speculated(&e) => not_read_yet = Some(e),
+            Err(e) => return Err(e),
         }
     }
-    Ok(holders)
+    match not_read_yet {
+        Some(e) => Err(e),
+        None => Ok(holders),
+    }
 }
 
 /// Can `node` open a TCP connection to `host:port`? Asked on the node itself (the path

@@ -95,6 +95,62 @@ pub(super) fn want<F: Fact>(node: &NodeHandle, arg: &F::Arg, key: String) -> any
     Speculated.into()
 }
 
+/// [`warm`] for a verify round: the reads that must be of the moment (facts never
+/// cached, `fresh` reads: the VIP's holders, keepalived's inotify watch, the arbiter's
+/// reach) are read ahead too, through each node's [`crate::transport::ReadAhead`], and
+/// answered once in the round (a second read runs on the node). A verify round is a
+/// snapshot of a few hundred milliseconds either way; what changes is that such a read
+/// shares a batch with the others instead of costing a command of its own. Not the
+/// clock (`clock-skew` times its own read) nor SQL.
+pub fn warm_with_moment_reads(cluster: &Cluster, speculate: impl Fn()) {
+    let _moment = MomentReads::new(cluster);
+    warm(cluster, speculate);
+}
+
+/// While speculating in [`warm_with_moment_reads`]: `F` for `arg` read through the
+/// transport, which answers what was read ahead and notes the rest for the next batch;
+/// `None` when `F` is not read that way (its caller refuses as usual).
+pub(super) fn moment_read<F: Fact>(
+    node: &NodeHandle,
+    arg: &F::Arg,
+) -> Option<anyhow::Result<F::Value>> {
+    if F::NEEDS_SERVER || F::KIND == super::FactKind::Clock {
+        return None;
+    }
+    if !node.transport.read_ahead()?.moment_reads() {
+        return None;
+    }
+    let source = F::source(arg, None);
+    if matches!(source, Source::Query(_)) {
+        return None;
+    }
+    let _inside = super::scope::inside_fact();
+    Some(super::read_raw_on(node.transport.as_ref(), &source).and_then(|raw| F::parse(arg, &raw)))
+}
+
+/// Sets every node's moment-reads flag while it lives.
+struct MomentReads<'a>(&'a Cluster);
+
+impl<'a> MomentReads<'a> {
+    fn new(cluster: &'a Cluster) -> Self {
+        Self::set(cluster, true);
+        MomentReads(cluster)
+    }
+    fn set(cluster: &Cluster, on: bool) {
+        for node in &cluster.nodes {
+            if let Some(r) = node.transport.read_ahead() {
+                r.set_moment_reads(on);
+            }
+        }
+    }
+}
+
+impl Drop for MomentReads<'_> {
+    fn drop(&mut self) {
+        Self::set(self.0, false);
+    }
+}
+
 /// Plan ahead with `speculate` (which plans steps or runs checks, discarding what they
 /// return) and read what it wanted in batches, until a pass wants nothing new.
 pub fn warm(cluster: &Cluster, speculate: impl Fn()) {

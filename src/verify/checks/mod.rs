@@ -35,8 +35,9 @@ pub fn run_all(
 ) -> Vec<Check> {
     // A new round (verify --wait, failover-test's pre-check) reads the nodes afresh.
     facts::changed(cluster);
-    // Read what the checks will need in a few batches (facts::prefetch).
-    facts::prefetch::warm(cluster, || {
+    // Read what the checks will need in a few batches (facts::prefetch), the reads of
+    // the moment included.
+    facts::prefetch::warm_with_moment_reads(cluster, || {
         for node in &cluster.nodes {
             let _ = node_checks_cached(cluster, inv, secrets, node.index);
         }
