@@ -53,7 +53,7 @@ pub struct ReadAhead {
     wanted: std::sync::Mutex<Vec<String>>,
     ready: std::sync::Mutex<std::collections::HashMap<String, CommandOutput>>,
     /// Set while verify plans its round ahead: reads that must be of the moment (facts
-    /// never cached, `fresh` reads) are read ahead too, in the round's last batch, and
+    /// never cached, `fresh` reads) are read ahead too, in the round's batches, and
     /// answered once ([`crate::facts::prefetch::warm_with_moment_reads`]).
     moment: std::sync::atomic::AtomicBool,
 }
