@@ -301,7 +301,13 @@ impl Fact for OptionFile {
 
 /// The node's OS family with the inventory's flavor: package and service names, paths.
 pub fn os_target(node: &NodeHandle, flavor: Flavor) -> Result<(OsTarget, ServiceManager)> {
-    let os = get::<OsReleaseFact>(node, &())?.ok_or_else(|| {
+    let os = get::<OsReleaseFact>(node, &());
+    if os.is_err() && node.transport.is_speculating() {
+        // Planning ahead (prefetch): the service manager in the same batch as the OS
+        // release, not a pass later (nothing of it depends on the release).
+        let _ = get::<ServiceManagerFact>(node, &());
+    }
+    let os = os?.ok_or_else(|| {
         anyhow!(
             "{}: /etc/os-release is missing: cannot tell the OS family",
             node.name

@@ -143,7 +143,7 @@ impl crate::transport::Transport for OnlyThroughFacts {
 /// node; batched reads bring it here today). A change that adds a command to verify's
 /// read path fails this test: batch the new read (facts::prefetch) or raise the budget
 /// deliberately, with docs/benchmarks.md's numbers.
-const VERIFY_COMMANDS_PER_NODE: u64 = 9;
+const VERIFY_COMMANDS_PER_NODE: u64 = 6;
 
 #[test]
 fn verify_stays_within_its_round_trip_budget() {
