@@ -103,7 +103,11 @@ pub(super) fn want<F: Fact>(node: &NodeHandle, arg: &F::Arg, key: String) -> any
 /// shares a batch with the others instead of costing a command of its own. Not the
 /// clock (`clock-skew` times its own read) nor SQL.
 pub fn warm_with_moment_reads(cluster: &Cluster, speculate: impl Fn()) {
-    let _moment = MomentReads::new(cluster);
+    let _moment = NodeFlag::new(cluster, |node, on| {
+        if let Some(r) = node.transport.read_ahead() {
+            r.set_moment_reads(on);
+        }
+    });
     warm(cluster, speculate);
 }
 
@@ -128,29 +132,6 @@ pub(super) fn moment_read<F: Fact>(
     Some(super::read_raw_on(node.transport.as_ref(), &source).and_then(|raw| F::parse(arg, &raw)))
 }
 
-/// Sets every node's moment-reads flag while it lives.
-struct MomentReads<'a>(&'a Cluster);
-
-impl<'a> MomentReads<'a> {
-    fn new(cluster: &'a Cluster) -> Self {
-        Self::set(cluster, true);
-        MomentReads(cluster)
-    }
-    fn set(cluster: &Cluster, on: bool) {
-        for node in &cluster.nodes {
-            if let Some(r) = node.transport.read_ahead() {
-                r.set_moment_reads(on);
-            }
-        }
-    }
-}
-
-impl Drop for MomentReads<'_> {
-    fn drop(&mut self) {
-        Self::set(self.0, false);
-    }
-}
-
 /// Plan ahead with `speculate` (which plans steps or runs checks, discarding what they
 /// return) and read what it wanted in batches, until a pass wants nothing new.
 pub fn warm(cluster: &Cluster, speculate: impl Fn()) {
@@ -159,7 +140,11 @@ pub fn warm(cluster: &Cluster, speculate: impl Fn()) {
         let started = std::time::Instant::now();
         let wanted = {
             let _speculating = crate::transport::speculate();
-            let _nodes = SpeculatingNodes::new(cluster);
+            let _nodes = NodeFlag::new(cluster, |node, on| {
+                if let Some(flag) = node.transport.speculation() {
+                    flag.store(on, std::sync::atomic::Ordering::SeqCst);
+                }
+            });
             WANTS.with(|w| *w.borrow_mut() = Some(Vec::new()));
             // A plan that trips over a value it could not read is thrown away like any.
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -232,27 +217,28 @@ pub fn forget_read_ahead(cluster: &Cluster) {
     }
 }
 
-/// Sets every node's [`crate::transport::Transport::speculation`] flag while it lives
-/// (threads a check starts do not inherit this thread's), clears them when dropped.
-struct SpeculatingNodes<'a>(&'a Cluster);
+/// Sets a flag on every node while it lives (`set(node, true)`), clears it when dropped:
+/// each transport's [`crate::transport::Transport::speculation`] (threads a check starts
+/// do not inherit this thread's), the moment reads of [`warm_with_moment_reads`].
+struct NodeFlag<'a> {
+    cluster: &'a Cluster,
+    set: fn(&NodeHandle, bool),
+}
 
-impl<'a> SpeculatingNodes<'a> {
-    fn new(cluster: &'a Cluster) -> Self {
-        Self::set(cluster, true);
-        SpeculatingNodes(cluster)
-    }
-    fn set(cluster: &Cluster, on: bool) {
+impl<'a> NodeFlag<'a> {
+    fn new(cluster: &'a Cluster, set: fn(&NodeHandle, bool)) -> Self {
         for node in &cluster.nodes {
-            if let Some(flag) = node.transport.speculation() {
-                flag.store(on, std::sync::atomic::Ordering::SeqCst);
-            }
+            set(node, true);
         }
+        NodeFlag { cluster, set }
     }
 }
 
-impl Drop for SpeculatingNodes<'_> {
+impl Drop for NodeFlag<'_> {
     fn drop(&mut self) {
-        Self::set(self.0, false);
+        for node in &self.cluster.nodes {
+            (self.set)(node, false);
+        }
     }
 }
 
