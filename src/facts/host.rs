@@ -301,7 +301,13 @@ impl Fact for OptionFile {
 
 /// The node's OS family with the inventory's flavor: package and service names, paths.
 pub fn os_target(node: &NodeHandle, flavor: Flavor) -> Result<(OsTarget, ServiceManager)> {
-    let os = get::<OsReleaseFact>(node, &())?.ok_or_else(|| {
+    let os = get::<OsReleaseFact>(node, &());
+    if os.is_err() && node.transport.is_speculating() {
+        // Planning ahead (prefetch): the service manager in the same batch as the OS
+        // release, not a pass later (nothing of it depends on the release).
+        let _ = get::<ServiceManagerFact>(node, &());
+    }
+    let os = os?.ok_or_else(|| {
         anyhow!(
             "{}: /etc/os-release is missing: cannot tell the OS family",
             node.name
@@ -390,12 +396,21 @@ pub fn holds_vip(node: &NodeHandle, inv: &Inventory) -> Result<bool> {
 /// cannot be asked makes it an error. Always read fresh: callers wait on it.
 pub fn vip_holders(cluster: &Cluster, inv: &Inventory) -> Result<Vec<usize>> {
     let mut holders = Vec::new();
+    // Planning ahead (prefetch): every node's read is wanted in the same batch, not one
+    // node's per pass.
+    let mut not_read_yet = None;
     for node in &cluster.nodes {
-        if fresh::<InterfaceAddresses>(node, &inv.vip.interface)?.contains(&inv.vip.address) {
-            holders.push(node.index);
+        match fresh::<InterfaceAddresses>(node, &inv.vip.interface) {
+            Ok(addresses) if addresses.contains(&inv.vip.address) => holders.push(node.index),
+            Ok(_) => {}
+            Err(e) if crate::transport::is_speculated(&e) => not_read_yet = Some(e),
+            Err(e) => return Err(e),
         }
     }
-    Ok(holders)
+    match not_read_yet {
+        Some(e) => Err(e),
+        None => Ok(holders),
+    }
 }
 
 /// Can `node` open a TCP connection to `host:port`? Asked on the node itself (the path

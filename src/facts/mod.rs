@@ -246,6 +246,11 @@ pub fn get<F: Fact>(node: &NodeHandle, arg: &F::Arg) -> Result<F::Value> {
         }
     }
     if speculating {
+        if F::LIFETIME == Lifetime::Never {
+            if let Some(value) = prefetch::moment_read::<F>(node, arg) {
+                return value;
+            }
+        }
         // Planning ahead: note it for the next batch instead of reading it.
         return Err(prefetch::want::<F>(node, arg, key));
     }
@@ -277,6 +282,10 @@ pub fn fresh<F: Fact>(node: &NodeHandle, arg: &F::Arg) -> Result<F::Value> {
     // Planning ahead: a read that must be of the moment is neither batched nor read
     // ahead (the transport would note its command).
     if node.transport.is_speculating() {
+        // Except in verify's round, whose reads of the moment come in its last batch.
+        if let Some(value) = prefetch::moment_read::<F>(node, arg) {
+            return value;
+        }
         return Err(crate::transport::Speculated.into());
     }
     read::<F>(node, arg, cache::key::<F>(arg))
@@ -327,7 +336,7 @@ fn read_raw(node: &NodeHandle, source: &Source) -> Result<Raw> {
 }
 
 /// Run a command or file [`Source`] through a transport.
-fn read_raw_on(t: &dyn crate::transport::Transport, source: &Source) -> Result<Raw> {
+pub(super) fn read_raw_on(t: &dyn crate::transport::Transport, source: &Source) -> Result<Raw> {
     Ok(match source {
         Source::Command {
             script,

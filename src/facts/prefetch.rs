@@ -95,6 +95,43 @@ pub(super) fn want<F: Fact>(node: &NodeHandle, arg: &F::Arg, key: String) -> any
     Speculated.into()
 }
 
+/// [`warm`] for a verify round: the reads that must be of the moment (facts never
+/// cached, `fresh` reads: the VIP's holders, keepalived's inotify watch, the arbiter's
+/// reach) are read ahead too, through each node's [`crate::transport::ReadAhead`], and
+/// answered once in the round (a second read runs on the node). A verify round is a
+/// snapshot of a few hundred milliseconds either way; what changes is that such a read
+/// shares a batch with the others instead of costing a command of its own. Not the
+/// clock (`clock-skew` times its own read) nor SQL.
+pub fn warm_with_moment_reads(cluster: &Cluster, speculate: impl Fn()) {
+    let _moment = NodeFlag::new(cluster, |node, on| {
+        if let Some(r) = node.transport.read_ahead() {
+            r.set_moment_reads(on);
+        }
+    });
+    warm(cluster, speculate);
+}
+
+/// While speculating in [`warm_with_moment_reads`]: `F` for `arg` read through the
+/// transport, which answers what was read ahead and notes the rest for the next batch;
+/// `None` when `F` is not read that way (its caller refuses as usual).
+pub(super) fn moment_read<F: Fact>(
+    node: &NodeHandle,
+    arg: &F::Arg,
+) -> Option<anyhow::Result<F::Value>> {
+    if F::NEEDS_SERVER || F::KIND == super::FactKind::Clock {
+        return None;
+    }
+    if !node.transport.read_ahead()?.moment_reads() {
+        return None;
+    }
+    let source = F::source(arg, None);
+    if matches!(source, Source::Query(_)) {
+        return None;
+    }
+    let _inside = super::scope::inside_fact();
+    Some(super::read_raw_on(node.transport.as_ref(), &source).and_then(|raw| F::parse(arg, &raw)))
+}
+
 /// Plan ahead with `speculate` (which plans steps or runs checks, discarding what they
 /// return) and read what it wanted in batches, until a pass wants nothing new.
 pub fn warm(cluster: &Cluster, speculate: impl Fn()) {
@@ -103,7 +140,11 @@ pub fn warm(cluster: &Cluster, speculate: impl Fn()) {
         let started = std::time::Instant::now();
         let wanted = {
             let _speculating = crate::transport::speculate();
-            let _nodes = SpeculatingNodes::new(cluster);
+            let _nodes = NodeFlag::new(cluster, |node, on| {
+                if let Some(flag) = node.transport.speculation() {
+                    flag.store(on, std::sync::atomic::Ordering::SeqCst);
+                }
+            });
             WANTS.with(|w| *w.borrow_mut() = Some(Vec::new()));
             // A plan that trips over a value it could not read is thrown away like any.
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -176,27 +217,28 @@ pub fn forget_read_ahead(cluster: &Cluster) {
     }
 }
 
-/// Sets every node's [`crate::transport::Transport::speculation`] flag while it lives
-/// (threads a check starts do not inherit this thread's), clears them when dropped.
-struct SpeculatingNodes<'a>(&'a Cluster);
+/// Sets a flag on every node while it lives (`set(node, true)`), clears it when dropped:
+/// each transport's [`crate::transport::Transport::speculation`] (threads a check starts
+/// do not inherit this thread's), the moment reads of [`warm_with_moment_reads`].
+struct NodeFlag<'a> {
+    cluster: &'a Cluster,
+    set: fn(&NodeHandle, bool),
+}
 
-impl<'a> SpeculatingNodes<'a> {
-    fn new(cluster: &'a Cluster) -> Self {
-        Self::set(cluster, true);
-        SpeculatingNodes(cluster)
-    }
-    fn set(cluster: &Cluster, on: bool) {
+impl<'a> NodeFlag<'a> {
+    fn new(cluster: &'a Cluster, set: fn(&NodeHandle, bool)) -> Self {
         for node in &cluster.nodes {
-            if let Some(flag) = node.transport.speculation() {
-                flag.store(on, std::sync::atomic::Ordering::SeqCst);
-            }
+            set(node, true);
         }
+        NodeFlag { cluster, set }
     }
 }
 
-impl Drop for SpeculatingNodes<'_> {
+impl Drop for NodeFlag<'_> {
     fn drop(&mut self) {
-        Self::set(self.0, false);
+        for node in &self.cluster.nodes {
+            (self.set)(node, false);
+        }
     }
 }
 
@@ -323,9 +365,10 @@ mod tests {
         });
         let batches = t.commands().len();
         // A plan stops at its first read not cached yet: one pass per read in a row here
-        // (the addresses, the OS release, then the service manager os_target reads after
-        // it). What batches is the reads of every step and node at one depth.
-        assert_eq!(batches, 3, "{:?}", t.commands());
+        // (the addresses, then the OS release with the service manager, which os_target
+        // wants in the same pass). What batches is the reads of every step and node at
+        // one depth.
+        assert_eq!(batches, 2, "{:?}", t.commands());
         assert!(t
             .commands()
             .iter()

@@ -52,6 +52,10 @@ impl std::error::Error for Speculated {}
 pub struct ReadAhead {
     wanted: std::sync::Mutex<Vec<String>>,
     ready: std::sync::Mutex<std::collections::HashMap<String, CommandOutput>>,
+    /// Set while verify plans its round ahead: reads that must be of the moment (facts
+    /// never cached, `fresh` reads) are read ahead too, in the round's batches, and
+    /// answered once ([`crate::facts::prefetch::warm_with_moment_reads`]).
+    moment: std::sync::atomic::AtomicBool,
 }
 
 impl ReadAhead {
@@ -82,6 +86,16 @@ impl ReadAhead {
             return Err(Speculated.into());
         }
         Ok(ready.remove(&cmd.script))
+    }
+
+    /// Are reads of the moment read ahead too (see the field's doc)?
+    pub fn moment_reads(&self) -> bool {
+        self.moment.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Read the reads of the moment ahead too (`true`), or not.
+    pub fn set_moment_reads(&self, on: bool) {
+        self.moment.store(on, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// The commands wanted since the last call.

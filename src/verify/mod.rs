@@ -247,7 +247,9 @@ pub fn check_cluster(
     secrets: &Secrets,
     checksum: bool,
 ) -> Vec<Check> {
-    let inv = &with_positioning(inv, cluster);
+    checks::prefetch(cluster, inv, secrets, checksum, with_positioning);
+    // From what was read (volatile facts too: one round is one snapshot).
+    let inv = &crate::facts::cached(|| with_positioning(inv, cluster));
     let mut out = checks::run_all(cluster, inv, secrets, checksum);
     for c in &mut out {
         c.detail = cluster.redact(&c.detail);

@@ -206,6 +206,12 @@ pub fn check(node: &NodeHandle, inv: &Inventory, d: &Dialect, target: &OsTarget)
     // trips and `mysqld --verbose --help`; a healthy verify stays fast).
     let sources_cell = std::cell::OnceCell::new();
     let sources = || sources_cell.get_or_init(|| Sources::read(node, d, target));
+    if node.transport.is_speculating() {
+        // Planning ahead (prefetch): the option-file chain (the default list, the files,
+        // their includes) is several reads deep; start it in the first pass that knows
+        // the server rather than after the values below.
+        let _ = sources();
+    }
     let mut problems = Vec::new();
     let mut compared = 0;
 

@@ -26,17 +26,23 @@ use crate::inventory::{Inventory, Secrets};
 use anyhow::Result;
 use std::cell::OnceCell;
 
-/// Every check: both nodes in parallel, then the checks about the pair.
-pub fn run_all(
+/// Start a round: forget what an earlier round read, then read what `resolve` (the
+/// inventory as the pair runs it, [`super::with_positioning`]) and every check will need
+/// in a few batches (facts::prefetch), the reads of the moment included. [`run_all`] then
+/// runs from what was read.
+pub fn prefetch(
     cluster: &Cluster,
     inv: &Inventory,
     secrets: &Secrets,
     checksum: bool,
-) -> Vec<Check> {
+    resolve: impl Fn(&Inventory, &Cluster) -> Inventory,
+) {
     // A new round (verify --wait, failover-test's pre-check) reads the nodes afresh.
     facts::changed(cluster);
-    // Read what the checks will need in a few batches (facts::prefetch).
-    facts::prefetch::warm(cluster, || {
+    facts::prefetch::warm_with_moment_reads(cluster, || {
+        // Its reads come in the first passes, with the checks' (planned with the
+        // inventory as resolved so far: what the resolved one reads more comes later).
+        let inv = &resolve(inv, cluster);
         for node in &cluster.nodes {
             let _ = node_checks_cached(cluster, inv, secrets, node.index);
         }
@@ -50,6 +56,16 @@ pub fn run_all(
         let mut ignored = Vec::new();
         registry::run_pair(&ctx, checksum, &mut ignored);
     });
+}
+
+/// Every check: both nodes in parallel, then the checks about the pair (after
+/// [`prefetch`]).
+pub fn run_all(
+    cluster: &Cluster,
+    inv: &Inventory,
+    secrets: &Secrets,
+    checksum: bool,
+) -> Vec<Check> {
     let per_node: Vec<Vec<Check>> = std::thread::scope(|scope| {
         let handles: Vec<_> = cluster
             .nodes
