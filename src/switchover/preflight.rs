@@ -170,10 +170,25 @@ fn node_state(node: &NodeHandle, inv: &Inventory) -> Result<NodeState> {
 }
 
 /// Read both nodes' state; a node that cannot be read refuses the switch.
+///
+/// A read whose SSH session ended without an exit status (a remote process killed, a
+/// channel dropped: [`crate::transport::session_ended_without_status`]) is read once
+/// more: every read here is read-only, so a transient loss costs a second look instead
+/// of a refused switch (issue 18: a CI run under load refused bootstrap's hand-over with
+/// "cannot read its state: ... the remote process has terminated"). A connection that
+/// is gone fails the second read too and refuses as before.
 pub fn read_state(cluster: &Cluster, inv: &Inventory) -> Result<PairState> {
     let mut nodes = Vec::new();
     for node in &cluster.nodes {
-        nodes.push(node_state(node, inv).map_err(|e| {
+        let state = match node_state(node, inv) {
+            Err(e) if crate::transport::session_ended_without_status(&e) => {
+                tracing::warn!(node = %node.name, "reading its state again: {e:#}");
+                std::thread::sleep(std::time::Duration::from_millis(200));
+                node_state(node, inv)
+            }
+            other => other,
+        };
+        nodes.push(state.map_err(|e| {
             anyhow!(Refused {
                 node: node.name.clone(),
                 reason: format!("cannot read its state: {e:#}"),

@@ -232,6 +232,20 @@ pub trait Transport: Send + Sync {
     }
 }
 
+/// Whether `err` is a remote command whose SSH session ended without an exit status
+/// (openssh's `RemoteProcessTerminated`): the remote process was killed by a signal, or
+/// the session's channel or the connection dropped while it ran. The multiplexing
+/// protocol cannot tell these apart (openssh's docs), so a caller may retry a read-only,
+/// idempotent command once; with the master gone for good the retry fails the same way.
+pub fn session_ended_without_status(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<openssh::Error>(),
+            Some(openssh::Error::RemoteProcessTerminated)
+        )
+    })
+}
+
 /// The error for a command that exited non-zero: the node, the exit status, the script's
 /// first line and its stderr.
 ///
@@ -405,6 +419,17 @@ pub use crate::quote::shell_quote;
 
 #[cfg(test)]
 mod tests {
+
+    /// A session that ended without an exit status is told apart from a command that
+    /// failed, through the context the transport adds.
+    #[test]
+    fn session_ended_without_status_is_found_through_context() {
+        let ended = anyhow::Error::from(openssh::Error::RemoteProcessTerminated)
+            .context("node-a: ssh: cannot run `cat /run/mhactl/vip-release`");
+        assert!(super::session_ended_without_status(&ended));
+        let failed = super::command_failed("node-a", "false", 1, "", "");
+        assert!(!super::session_ended_without_status(&failed));
+    }
     use super::{shell_quote, write_failure, write_file_script, RemoteCommand, Transport};
     use crate::transport::fake::FakeTransport;
 
