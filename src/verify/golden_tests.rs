@@ -120,6 +120,9 @@ impl crate::transport::Transport for OnlyThroughFacts {
             return Ok(out);
         }
         crate::facts::scope::raw_read(&cmd.script);
+        if std::env::var_os("DEBUG_BUDGET").is_some() && crate::os::batch::scripts_of(&cmd.script).is_none() {
+            eprintln!("RAN ALONE {}: {}", self.0.node(), &cmd.script[..cmd.script.len().min(200)]);
+        }
         self.0.run(cmd)
     }
     fn read_ahead(&self) -> Option<&crate::transport::ReadAhead> {
@@ -147,6 +150,7 @@ const VERIFY_COMMANDS_PER_NODE: u64 = 6;
 
 #[test]
 fn verify_stays_within_its_round_trip_budget() {
+    let _ = tracing_subscriber::fmt().with_max_level(tracing::Level::DEBUG).with_test_writer().try_init();
     let inv = inventory();
     std::env::set_var("MHACTL_TEST_GOLDEN_PW", "Golden-pw-4-verify!");
     let secrets = crate::inventory::Secrets::resolve(&inv, false).unwrap();
