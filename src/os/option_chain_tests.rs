@@ -7,7 +7,11 @@ fn sh(script: &str) -> String {
         .arg(script)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -51,9 +55,14 @@ fn the_chain_script_reads_every_level_in_one_run() {
     };
     w(
         "my.cnf",
-        &format!("[mysqld]\nport=3306\n  !includedir {root}/conf.d/  \n!include {root}/extra.cnf\n"),
+        &format!(
+            "[mysqld]\nport=3306\n  !includedir {root}/conf.d/  \n!include {root}/extra.cnf\n"
+        ),
     );
-    w("conf.d/50-server.cnf", "[mysqld]\nserver_id=1\n# !include /nowhere\n");
+    w(
+        "conf.d/50-server.cnf",
+        "[mysqld]\nserver_id=1\n# !include /nowhere\n",
+    );
     w(
         "conf.d/zz-mhactl.cnf",
         &format!("[mysqld]\nserver_id=2\n!includedir {root}/deeper\n"),
@@ -117,7 +126,9 @@ fn the_process_command_reads_the_pid_file_and_the_command_line() {
     std::fs::write(&pid_file, format!("{pid}\n")).unwrap();
     let reads = parse(&sh(&process_command(&pid_file)));
     assert_eq!(reads.files[&pid_file], Some(format!("{pid}\n")));
-    let cmdline = reads.files[&format!("/proc/{pid}/cmdline")].clone().unwrap();
+    let cmdline = reads.files[&format!("/proc/{pid}/cmdline")]
+        .clone()
+        .unwrap();
     assert_eq!(
         cmdline,
         std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap()
@@ -134,9 +145,10 @@ fn records_come_back_as_rendered_and_a_cut_record_is_dropped() {
         defaults: Some("/etc/my.cnf ~/.my.cnf\n".into()),
         ..Default::default()
     };
-    reads
-        .files
-        .insert("/etc/my.cnf".into(), Some("[mysqld]\né=1\n@mhactl-cnf x\n".into()));
+    reads.files.insert(
+        "/etc/my.cnf".into(),
+        Some("[mysqld]\né=1\n@mhactl-cnf x\n".into()),
+    );
     reads.files.insert("/etc/a b.cnf".into(), None);
     reads
         .listings
@@ -153,7 +165,11 @@ fn records_come_back_as_rendered_and_a_cut_record_is_dropped() {
 /// command by command), and neither looks like a batch itself.
 #[test]
 fn the_commands_batch_like_any_other() {
-    let scripts = vec![chain_command(), process_command("/run/mysqld/mysqld.pid"), "id -u".into()];
+    let scripts = vec![
+        chain_command(),
+        process_command("/run/mysqld/mysqld.pid"),
+        "id -u".into(),
+    ];
     let batch = crate::os::batch::script(&scripts);
     assert_eq!(crate::os::batch::scripts_of(&batch).unwrap(), scripts);
     assert!(crate::os::batch::scripts_of(&scripts[0]).is_none());
