@@ -13,6 +13,7 @@ use super::host::{
     InterfaceAddresses, KeepalivedVersionFact, OsReleaseFact, ServiceManagerFact, TcpProbeFact,
     UserId,
 };
+use super::option_chain::{OptionFileChain, ServerProcessFiles};
 use super::packages::{CheckScriptLabelFact, YumRepos};
 use super::security::{FirewalldRunning, SelinuxMode, UfwStatus, VipRefuseTable};
 use super::server::PidFile;
@@ -122,6 +123,8 @@ fn parse_case(name: &str, arg: &str, raw: &Raw) -> Option<String> {
         VipRefuseTable::NAME => show::<VipRefuseTable>(&(), raw),
         YumRepos::NAME => show::<YumRepos>(&(), raw),
         CheckScriptLabelFact::NAME => show::<CheckScriptLabelFact>(arg, raw),
+        OptionFileChain::NAME => show::<OptionFileChain>(&(), raw),
+        ServerProcessFiles::NAME => show::<ServerProcessFiles>(arg, raw),
         _ => return None,
     })
 }

@@ -36,6 +36,7 @@ pub mod adopt;
 pub mod cache;
 pub mod fence;
 pub mod host;
+pub mod option_chain;
 pub mod option_sources;
 pub mod packages;
 pub mod prefetch;

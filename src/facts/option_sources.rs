@@ -4,7 +4,8 @@
 //! from facts (the default file list, the files, `!includedir` listings, the pid file,
 //! `/proc/PID/cmdline`) with the pure parsers of [`crate::os::option_files`]. Shared by
 //! verify's `server-options` check, adopt's report and bootstrap's `server-config` step
-//! (which comments out what overrides mhactl's drop-in).
+//! (which comments out what overrides mhactl's drop-in). While planning ahead the chain
+//! and the server's command line are read in one command each ([`super::option_chain`]).
 
 use crate::dialect::Dialect;
 use crate::engine::NodeHandle;
@@ -21,6 +22,11 @@ pub const PERSISTED_SUFFIX: &str = " (SET PERSIST)";
 /// The option files as the running server read them, then its command line, then MySQL's
 /// `SET PERSIST` file, and every server setting in them, in that order.
 pub fn collect(node: &NodeHandle, d: &Dialect) -> Result<(Vec<String>, Vec<ServerSetting>)> {
+    if node.transport.is_speculating() {
+        // Planning ahead: the data directory (for the `SET PERSIST` file) in the same
+        // pass as the pid file, not after the walk.
+        let _ = super::variable(node, "datadir");
+    }
     let cmdline = server_command_line(node).unwrap_or_default();
     let (mut files, mut settings) = files_with(node, d, &cmdline, None)?;
     if !cmdline.settings.is_empty() {
@@ -79,6 +85,8 @@ fn files_with(
 ) -> Result<(Vec<String>, Vec<ServerSetting>)> {
     let v = d.version();
     let reads = |g: &str| option_files::server_reads_group(g, v.flavor, v.major, v.minor);
+    // Planning ahead: every level of the chain in one read (facts::option_chain).
+    super::option_chain::read_ahead_chain(node)?;
     let defaults = super::get::<super::host::DefaultOptionFiles>(node, &())?;
     option_files::server_settings(
         &option_files::start_files(defaults, cmdline),
@@ -117,6 +125,8 @@ pub fn is_option_file(source: &str) -> bool {
 /// cannot be read (then only option files are named).
 fn server_command_line(node: &NodeHandle) -> Option<option_files::CommandLine> {
     let pid_file = super::variable(node, "pid_file").ok()??;
+    // Planning ahead: the pid file and the command line it names in one read.
+    super::option_chain::read_ahead_process(node, &pid_file).ok()?;
     let pid = super::host::option_file(node, &pid_file).ok()??;
     let pid = pid.trim();
     if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {

@@ -37,8 +37,9 @@ use std::collections::HashSet;
 /// saves at least as many: every want it reads would be a command of its own).
 const MAX_PASSES: usize = 16;
 
-/// Parses a batched section and keeps the value in a node's cache.
-type Store = Box<dyn FnOnce(&NodeHandle, &Raw) + Send>;
+/// Parses a batched section and keeps the value in a node's cache (with how long the
+/// batch took, in seconds: what a clock read ahead is bounded by).
+type Store = Box<dyn FnOnce(&NodeHandle, &Raw, f64) + Send>;
 
 /// One fact wanted on one node, its parser and where to keep its value.
 struct Want {
@@ -82,7 +83,7 @@ pub(super) fn want<F: Fact>(node: &NodeHandle, arg: &F::Arg, key: String) -> any
             node: node.index,
             key,
             source,
-            store: Box::new(move |n: &NodeHandle, raw: &Raw| {
+            store: Box::new(move |n: &NodeHandle, raw: &Raw, _| {
                 // A parse error is not cached: the fact's own read reports it.
                 if let Ok(value) = F::parse(owned.borrow(), raw) {
                     if let Ok(mut c) = n.facts.lock() {
@@ -100,8 +101,10 @@ pub(super) fn want<F: Fact>(node: &NodeHandle, arg: &F::Arg, key: String) -> any
 /// reach) are read ahead too, through each node's [`crate::transport::ReadAhead`], and
 /// answered once in the round (a second read runs on the node). A verify round is a
 /// snapshot of a few hundred milliseconds either way; what changes is that such a read
-/// shares a batch with the others instead of costing a command of its own. Not the
-/// clock (`clock-skew` times its own read) nor SQL.
+/// shares a batch with the others instead of costing a command of its own. The clock
+/// too: `clock-skew` bounds its error by the batch's round trip
+/// ([`crate::transport::ReadAhead::round_trip_of`]) as it does by its own `date`'s. Not
+/// SQL.
 pub fn warm_with_moment_reads(cluster: &Cluster, speculate: impl Fn()) {
     let _moment = NodeFlag::new(cluster, |node, on| {
         if let Some(r) = node.transport.read_ahead() {
@@ -118,7 +121,7 @@ pub(super) fn moment_read<F: Fact>(
     node: &NodeHandle,
     arg: &F::Arg,
 ) -> Option<anyhow::Result<F::Value>> {
-    if F::NEEDS_SERVER || F::KIND == super::FactKind::Clock {
+    if F::NEEDS_SERVER {
         return None;
     }
     if !node.transport.read_ahead()?.moment_reads() {
@@ -166,9 +169,9 @@ pub fn warm(cluster: &Cluster, speculate: impl Fn()) {
                         script: script.clone(),
                         must_succeed: false,
                     },
-                    store: Box::new(move |n: &NodeHandle, raw: &Raw| {
+                    store: Box::new(move |n: &NodeHandle, raw: &Raw, round_trip_s| {
                         if let (Some(r), Ok(out)) = (n.transport.read_ahead(), raw.output()) {
-                            r.keep(script, out.clone());
+                            r.keep(script, out.clone(), round_trip_s);
                         }
                     }),
                 });
@@ -272,7 +275,7 @@ fn fetch_queries(node: &NodeHandle, queries: Vec<Want>) {
         if let Ok(results) = node.with_sql(|c| Ok(c.query_batch(&sql))) {
             for (w, rows) in queries.into_iter().zip(results) {
                 if let Ok(rows) = rows {
-                    (w.store)(node, &Raw::Rows(rows));
+                    (w.store)(node, &Raw::Rows(rows), 0.0);
                 }
             }
         }
@@ -289,9 +292,11 @@ fn fetch_commands(node: &NodeHandle, commands: Vec<Want>) {
         })
         .collect();
     let batch = RemoteCommand::new(crate::os::batch::script(&scripts));
+    let started = std::time::Instant::now();
     let Ok(out) = node.transport.run(&batch) else {
         return;
     };
+    let round_trip_s = started.elapsed().as_secs_f64();
     let Ok(outputs) = crate::os::batch::parse_output(&out.stdout, scripts.len()) else {
         return;
     };
@@ -299,7 +304,7 @@ fn fetch_commands(node: &NodeHandle, commands: Vec<Want>) {
         .note(Event::BatchedFacts(scripts.len() as u64));
     for (w, output) in commands.into_iter().zip(outputs) {
         if let Some(raw) = raw_of(&node.name, &w.source, output) {
-            (w.store)(node, &raw);
+            (w.store)(node, &raw, round_trip_s);
         }
     }
 }

@@ -18,7 +18,7 @@
 //!   its timers), `isolate` (failover-test's firewall cut-off);
 //! - confinement: `selinux`, `apparmor`, `firewall` (firewalld, ufw, nftables, iptables);
 //! - the server's files: `server_files` (paths, sockets, package and service names of a
-//!   flavor), `option_files`, `debian_cnf`, `error_log`, `ownership` (probing paths,
+//!   flavor), `option_files` (and `option_chain`: the whole chain in one read), `debian_cnf`, `error_log`, `ownership` (probing paths,
 //!   creating them for mysql), `datadir` (state, initialising), `datadir_swap` (reinit's
 //!   moves), `client_login` (a client's login on stdin), `files`.
 //!
@@ -46,6 +46,7 @@ pub mod keepalived;
 pub mod keepalived_conf;
 pub mod local_signal;
 pub mod mysql_platform;
+pub mod option_chain;
 pub mod option_files;
 pub mod option_overrides;
 pub mod ownership;

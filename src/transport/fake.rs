@@ -179,11 +179,23 @@ impl Transport for FakeTransport {
             let outputs: Vec<CommandOutput> = inner
                 .iter()
                 .map(|script| {
-                    self.answer_alone(script).unwrap_or(CommandOutput {
-                        status: 255,
-                        stdout: String::new(),
-                        stderr: "fake: no rule for this command".into(),
-                    })
+                    // The option-file chain in one read: answered from the rules of
+                    // its separate reads (os::option_chain).
+                    let chain =
+                        crate::os::option_chain::simulate(script, &|s| self.answer_alone(s)).map(
+                            |stdout| CommandOutput {
+                                status: 0,
+                                stdout,
+                                stderr: String::new(),
+                            },
+                        );
+                    chain
+                        .or_else(|| self.answer_alone(script))
+                        .unwrap_or(CommandOutput {
+                            status: 255,
+                            stdout: String::new(),
+                            stderr: "fake: no rule for this command".into(),
+                        })
                 })
                 .collect();
             return Ok(CommandOutput {

@@ -52,6 +52,8 @@ impl std::error::Error for Speculated {}
 pub struct ReadAhead {
     wanted: std::sync::Mutex<Vec<String>>,
     ready: std::sync::Mutex<std::collections::HashMap<String, CommandOutput>>,
+    /// How long the batch that read each answer took (a clock read's error bound).
+    round_trips: std::sync::Mutex<std::collections::HashMap<String, f64>>,
     /// Set while verify plans its round ahead: reads that must be of the moment (facts
     /// never cached, `fresh` reads) are read ahead too, in the round's batches, and
     /// answered once ([`crate::facts::prefetch::warm_with_moment_reads`]).
@@ -106,11 +108,20 @@ impl ReadAhead {
             .unwrap_or_default()
     }
 
-    /// Keep `out` as the answer for `script`.
-    pub fn keep(&self, script: String, out: CommandOutput) {
+    /// Keep `out` as the answer for `script`, read by a batch that took `round_trip_s`.
+    pub fn keep(&self, script: String, out: CommandOutput, round_trip_s: f64) {
+        if let Ok(mut rtts) = self.round_trips.lock() {
+            rtts.insert(script.clone(), round_trip_s);
+        }
         if let Ok(mut ready) = self.ready.lock() {
             ready.insert(script, out);
         }
+    }
+
+    /// How long the batch that read `script` ahead took (seconds), once; `None` when it
+    /// was not read ahead. `clock-skew` bounds its error by it.
+    pub fn round_trip_of(&self, script: &str) -> Option<f64> {
+        self.round_trips.lock().ok()?.remove(script)
     }
 
     /// Forget every answer and want.
@@ -120,6 +131,9 @@ impl ReadAhead {
         }
         if let Ok(mut wanted) = self.wanted.lock() {
             wanted.clear();
+        }
+        if let Ok(mut rtts) = self.round_trips.lock() {
+            rtts.clear();
         }
     }
 }

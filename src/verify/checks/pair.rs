@@ -134,7 +134,8 @@ fn vip_sql(c: &PairCtx, holder: usize) -> Result<Check> {
     })
 }
 
-/// Clock skew: read both clocks at once and subtract, less half of the slower round trip.
+/// Clock skew: read both clocks at once (in the round's batches, or each its own `date`)
+/// and subtract, less half of the slower round trip.
 fn clock_skew(c: &PairCtx) -> Result<Check> {
     let readings: Vec<Result<(f64, f64)>> = std::thread::scope(|scope| {
         let handles: Vec<_> = c
@@ -147,7 +148,13 @@ fn clock_skew(c: &PairCtx) -> Result<Check> {
                     // Its own thread (both clocks at once), so it declares again.
                     let clock = CLOCK_SKEW
                         .declared(|| crate::facts::get::<crate::facts::host::Clock>(node, &()))?;
-                    let rtt = t0.elapsed().as_secs_f64();
+                    // Read ahead in the round's batch (facts::prefetch): that batch's
+                    // round trip bounds the error, as a lone `date`'s does.
+                    let batched = node
+                        .transport
+                        .read_ahead()
+                        .and_then(|r| r.round_trip_of(crate::os::host::CLOCK_QUERY));
+                    let rtt = t0.elapsed().as_secs_f64().max(batched.unwrap_or(0.0));
                     let t = clock.map_err(|e| anyhow!("{}: {e}", node.name))?;
                     Ok((t, rtt))
                 })
