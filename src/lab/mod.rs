@@ -303,6 +303,7 @@ pub fn down(dir: &Path) -> Result<bool> {
         say(&format!("no lab in {} (nothing to do)", dir.display()));
         return Ok(false);
     };
+    close_ssh_masters(dir);
     let net = &state.network;
     for (i, name) in NODE_NAMES.iter().enumerate() {
         node::stop(net, name)?;
@@ -312,6 +313,19 @@ pub fn down(dir: &Path) -> Result<bool> {
     files::remove_all(dir)?;
     say(&format!("down: removed the lab in {}", dir.display()));
     Ok(true)
+}
+
+/// End the ssh master connections runs against this lab left for the next run
+/// (`ssh.persist_s`): their nodes are about to go. Best effort (an inventory edited
+/// past loading leaves them to idle out).
+fn close_ssh_masters(dir: &Path) {
+    let Ok(inv) = crate::inventory::load(&dir.join(files::INVENTORY)) else {
+        return;
+    };
+    for i in 0..inv.nodes.len() {
+        let ssh = inv.ssh_for(i);
+        crate::transport::ssh::runtime().block_on(crate::transport::ssh::master::close_persisted(&ssh));
+    }
 }
 
 /// `lab status`: nodes, addresses, whether they run, and which holds the VIP.
