@@ -50,7 +50,16 @@ pub enum Opened {
 }
 
 impl Opened {
-    /// For the connect step's message.
+    /// For the counters (`MHACTL_STATS_FILE`'s `ssh_master`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Opened::ForThisRun => "this-run",
+            Opened::Launched => "launched",
+            Opened::Reused => "reused",
+        }
+    }
+
+    /// For messages.
     pub fn describe(self) -> &'static str {
         match self {
             Opened::ForThisRun => "new connection",

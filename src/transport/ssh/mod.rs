@@ -93,6 +93,8 @@ impl SshTransport {
         tracing::debug!(node = %target.node, "ssh master: {}", opened.describe());
         let session = Arc::new(session);
         let (privilege, login) = runtime().block_on(privilege::probe(&session, &target))?;
+        let stats = super::stats::TransportStats::default();
+        stats.set_ssh_master(opened.name());
         Ok(Arc::new(SshTransport {
             target,
             session,
@@ -104,7 +106,7 @@ impl SshTransport {
             lock_holder: std::sync::Mutex::new(None),
             socket_dir,
             forwards: AtomicU32::new(0),
-            stats: Default::default(),
+            stats,
             speculation: Default::default(),
             read_ahead: Default::default(),
         }))
