@@ -316,15 +316,13 @@ pub fn down(dir: &Path) -> Result<bool> {
 }
 
 /// End the ssh master connections runs against this lab left for the next run
-/// (`ssh.persist_s`): their nodes are about to go. Best effort (an inventory edited
-/// past loading leaves them to idle out).
+/// (`ssh.persist_s`): its nodes are about to go. Those whose key or known_hosts file is
+/// in the lab's directory, whichever inventory launched them.
 fn close_ssh_masters(dir: &Path) {
-    let Ok(inv) = crate::inventory::load(&dir.join(files::INVENTORY)) else {
-        return;
-    };
-    for i in 0..inv.nodes.len() {
-        let ssh = inv.ssh_for(i);
-        crate::transport::ssh::runtime().block_on(crate::transport::ssh::master::close_persisted(&ssh));
+    use crate::transport::ssh;
+    let ended = ssh::runtime().block_on(ssh::master::close_masters_using(dir));
+    if ended > 0 {
+        tracing::debug!("lab down: ended {ended} ssh master connections");
     }
 }
 

@@ -20,7 +20,7 @@
 //!
 //! A persisted master is a process on the control host, not something mhactl injected on
 //! a node: SIGINT/SIGTERM leave it (it ends by itself when idle); `lab down` ends the
-//! lab's masters ([`close_persisted`]).
+//! lab's masters ([`close_masters_using`]).
 
 use crate::inventory::{HostKeyCheck, ResolvedSsh};
 use anyhow::{bail, Context, Result};
@@ -269,6 +269,7 @@ pub async fn open(
             return Err(openssh::Error::Master(std::io::Error::other(format!("{e:#}"))));
         }
     }
+    let _ = std::fs::write(dir.join(SETTINGS_FILE), describe_settings(ssh));
     if let Some(session) = live_master(&dir).await {
         return Ok((session, Opened::Reused));
     }
@@ -281,25 +282,85 @@ pub async fn open(
     Ok((Session::resume_mux(socket, log), Opened::Launched))
 }
 
-/// End the persisted masters for `ssh` (`lab down`, before its nodes go). Best effort.
-pub async fn close_persisted(ssh: &ResolvedSsh) {
-    let Some(dir) = control_base().and_then(|b| persisted_dir(&b, ssh)) else {
-        return;
+/// The file in `BASE/HASH` saying what the masters there reach and with which files
+/// (no secret: the host, the port and paths), so that `lab down` can end the masters
+/// that use a lab's key or known_hosts, whatever inventory launched them.
+const SETTINGS_FILE: &str = "settings";
+
+fn describe_settings(ssh: &ResolvedSsh) -> String {
+    let path = |p: &Option<PathBuf>| {
+        p.as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
     };
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return;
+    format!(
+        "host: {}\nport: {}\nuser: {}\nconfig_file: {}\nidentity_file: {}\nknown_hosts: {}\n",
+        ssh.host,
+        ssh.port.map(|p| p.to_string()).unwrap_or_default(),
+        ssh.user.clone().unwrap_or_default(),
+        path(&ssh.config_file),
+        path(&ssh.identity_file),
+        path(&ssh.known_hosts),
+    )
+}
+
+/// End every persisted master whose settings name a file under `dir` (`lab down`,
+/// before its nodes go: a lab's key and known_hosts are in its directory), and wait
+/// (a few seconds at most) for each to exit. Returns how many were ended. Best effort.
+pub async fn close_masters_using(dir: &Path) -> usize {
+    let Some(base) = control_base() else {
+        return 0;
     };
-    for entry in entries.flatten() {
-        let socket = entry.path().join("master");
-        if socket.exists() {
-            // `ssh -O stop`: the master stops listening and exits once its sessions end.
-            let _ = Session::resume_mux(socket.into_boxed_path(), None)
-                .close()
-                .await;
+    let Ok(hashes) = std::fs::read_dir(&base) else {
+        return 0;
+    };
+    let needle = dir.display().to_string();
+    let mut ended = 0;
+    for hash in hashes.flatten() {
+        let settings = std::fs::read_to_string(hash.path().join(SETTINGS_FILE)).unwrap_or_default();
+        if !settings.lines().any(|l| l.contains(&needle)) {
+            continue;
         }
-        let _ = std::fs::remove_dir_all(entry.path());
+        for entry in std::fs::read_dir(hash.path()).into_iter().flatten().flatten() {
+            let socket = entry.path().join("master");
+            if socket.exists() {
+                let pid = master_pid(&socket);
+                // `ssh -O stop`: the master stops listening and exits, having no session.
+                let _ = Session::resume_mux(socket.clone().into_boxed_path(), None)
+                    .close()
+                    .await;
+                if let Some(pid) = pid {
+                    let proc_dir = PathBuf::from(format!("/proc/{pid}"));
+                    for _ in 0..80 {
+                        if !proc_dir.exists() {
+                            break;
+                        }
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                }
+                ended += 1;
+            }
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+        let _ = std::fs::remove_dir_all(hash.path());
     }
-    let _ = std::fs::remove_dir(&dir);
+    ended
+}
+
+/// The process id of the ssh master listening on `socket`: the `ssh` whose command
+/// line names it (`-S SOCKET`).
+fn master_pid(socket: &Path) -> Option<u32> {
+    let want = socket.as_os_str().as_encoded_bytes();
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+        let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
+        cmdline
+            .split(|&b| b == 0)
+            .any(|arg| arg == want)
+            .then_some(pid)
+    })
 }
 
 #[cfg(test)]
