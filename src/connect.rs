@@ -240,7 +240,10 @@ fn node_handle(inv: &Inventory, secrets: &Secrets, i: usize, t: Arc<dyn Transpor
     let connector_transport = Arc::clone(&t);
     let connector: engine::SqlConnector = Box::new(move || {
         let first = early.lock().ok().and_then(|mut e| e.take());
-        if let Some(Ok(conn)) = first.map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("panicked")))) {
+        if let Some(Ok(conn)) = first.map(|h| {
+            h.join()
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("panicked")))
+        }) {
             return Ok(conn);
         }
         login(&connector_transport)
@@ -353,7 +356,8 @@ mod tests {
             .store(true, Ordering::SeqCst);
         let t: Arc<dyn Transport> = fake.clone();
         assert!(
-            t.run(&RemoteCommand::new("mysqld --print-defaults")).is_err(),
+            t.run(&RemoteCommand::new("mysqld --print-defaults"))
+                .is_err(),
             "another thread is refused while speculating"
         );
         let early = early_login(Arc::clone(&t), |t: &Arc<dyn Transport>| {

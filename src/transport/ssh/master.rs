@@ -158,8 +158,8 @@ pub fn private_dir(dir: &Path) -> Result<()> {
             .create(dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    let meta = std::fs::symlink_metadata(dir)
-        .with_context(|| format!("cannot read {}", dir.display()))?;
+    let meta =
+        std::fs::symlink_metadata(dir).with_context(|| format!("cannot read {}", dir.display()))?;
     // /proc/self belongs to the process's effective user.
     let me = std::fs::metadata("/proc/self")
         .map(|m| m.uid())
@@ -215,7 +215,11 @@ async fn live_master(dir: &Path) -> Option<Session> {
     let mut found: Vec<(Duration, PathBuf)> = std::fs::read_dir(dir)
         .ok()?
         .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with(MASTER_DIR_PREFIX))
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(MASTER_DIR_PREFIX)
+        })
         .map(|e| (age(&e.path()), e.path()))
         .collect();
     found.sort();
@@ -250,10 +254,7 @@ async fn live_master(dir: &Path) -> Option<Session> {
 /// Open the master for `ssh`: reuse a live persisted one, or launch one (persisted when
 /// `ssh.persist` is above 0 and `~/.mhactl/cp` is usable, else in `run_dir`, ended with
 /// the run).
-pub async fn open(
-    ssh: &ResolvedSsh,
-    run_dir: &Path,
-) -> Result<(Session, Opened), openssh::Error> {
+pub async fn open(ssh: &ResolvedSsh, run_dir: &Path) -> Result<(Session, Opened), openssh::Error> {
     let persisted = match (ssh.persist.is_zero(), control_base()) {
         (false, Some(base)) => persisted_dir(&base, ssh),
         _ => None,
@@ -266,7 +267,9 @@ pub async fn open(
     };
     if let Some(base) = dir.parent() {
         if let Err(e) = private_dir(base).and_then(|()| private_dir(&dir)) {
-            return Err(openssh::Error::Master(std::io::Error::other(format!("{e:#}"))));
+            return Err(openssh::Error::Master(std::io::Error::other(format!(
+                "{e:#}"
+            ))));
         }
     }
     let _ = std::fs::write(dir.join(SETTINGS_FILE), describe_settings(ssh));
@@ -321,7 +324,11 @@ pub async fn close_masters_using(dir: &Path) -> usize {
         if !settings.lines().any(|l| l.contains(&needle)) {
             continue;
         }
-        for entry in std::fs::read_dir(hash.path()).into_iter().flatten().flatten() {
+        for entry in std::fs::read_dir(hash.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             let socket = entry.path().join("master");
             if socket.exists() {
                 let pid = master_pid(&socket);

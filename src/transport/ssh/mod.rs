@@ -234,7 +234,6 @@ impl SshTransport {
             )
         })
     }
-
 }
 
 impl Transport for SshTransport {

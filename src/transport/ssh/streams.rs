@@ -63,7 +63,10 @@ impl crate::transport::Sink for SshSink {
 }
 
 impl SshTransport {
-    pub(super) fn sink<'a>(&'a self, cmd: &RemoteCommand) -> Result<Box<dyn crate::transport::Sink + 'a>> {
+    pub(super) fn sink<'a>(
+        &'a self,
+        cmd: &RemoteCommand,
+    ) -> Result<Box<dyn crate::transport::Sink + 'a>> {
         self.refuse_if_speculating()?;
         let mut child = self.spawn(cmd, Stdio::piped(), Stdio::null())?;
         let mut stdin = child.stdin().take().ok_or_else(|| anyhow!("no stdin"))?;
