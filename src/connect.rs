@@ -236,10 +236,13 @@ fn node_handle(inv: &Inventory, secrets: &Secrets, i: usize, t: Arc<dyn Transpor
             &login,
         )?) as Box<dyn engine::SqlConn>)
     };
-    let early = std::sync::Mutex::new(Some(early_login(Arc::clone(&t), login.clone())));
+    let early = EarlyLogin(std::sync::Mutex::new(Some(early_login(
+        Arc::clone(&t),
+        login.clone(),
+    ))));
     let connector_transport = Arc::clone(&t);
     let connector: engine::SqlConnector = Box::new(move || {
-        let first = early.lock().ok().and_then(|mut e| e.take());
+        let first = early.0.lock().ok().and_then(|mut e| e.take());
         if let Some(Ok(conn)) = first.map(|h| {
             h.join()
                 .unwrap_or_else(|_| Err(anyhow::anyhow!("panicked")))
@@ -251,12 +254,24 @@ fn node_handle(inv: &Inventory, secrets: &Secrets, i: usize, t: Arc<dyn Transpor
     NodeHandle::new(i, &inv.nodes[i].name, t, Some(connector))
 }
 
+/// The early login's thread, joined when the connector goes (if nothing took it): the
+/// thread holds the node's transport, which must end with the run (it removes the run's
+/// private directory and writes the counters when dropped).
+struct EarlyLogin(std::sync::Mutex<Option<EarlyHandle>>);
+
+type EarlyHandle = std::thread::JoinHandle<Result<Box<dyn engine::SqlConn>>>;
+
+impl Drop for EarlyLogin {
+    fn drop(&mut self) {
+        if let Some(handle) = self.0.lock().ok().and_then(|mut h| h.take()) {
+            let _ = handle.join();
+        }
+    }
+}
+
 /// Log in on a thread of its own, exempt from the run's planning ahead (its socket probe
 /// and forward are real even while a plan speculates: [`crate::transport::exempt`]).
-fn early_login<F>(
-    t: Arc<dyn Transport>,
-    login: F,
-) -> std::thread::JoinHandle<Result<Box<dyn engine::SqlConn>>>
+fn early_login<F>(t: Arc<dyn Transport>, login: F) -> EarlyHandle
 where
     F: Fn(&Arc<dyn Transport>) -> Result<Box<dyn engine::SqlConn>> + Send + 'static,
 {
