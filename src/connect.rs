@@ -210,28 +210,75 @@ fn cluster_of(nodes: Vec<NodeHandle>, secrets: &Secrets) -> Cluster {
 pub const ADMIN_USER: &str = "root";
 
 /// A node with its SQL connector: the server's unix socket through the SSH connection.
+///
+/// The first login starts at once, on a thread of its own ([`early_login`]), so its
+/// round trips (the socket probe, the forward's channel, the handshake: about 7 at a
+/// distance) overlap the run's first batch of reads instead of following it; the first
+/// connector call takes that connection (waiting for it if need be), or logs in again
+/// when it failed (no server yet on a bare node). Every later call logs in anew.
 fn node_handle(inv: &Inventory, secrets: &Secrets, i: usize, t: Arc<dyn Transport>) -> NodeHandle {
-    let connector_transport = Arc::clone(&t);
     // MariaDB's root uses socket authentication; MySQL's the inventory's root
     // password when it gives one (else `auth_socket`, as Debian packages it).
     let root_password = match inv.mysql.flavor.family() {
         crate::inventory::ServerFamily::Mysql => secrets.root_password.clone(),
         crate::inventory::ServerFamily::Mariadb => None,
     };
-    let connector: engine::SqlConnector = Box::new(move || {
-        let socket = find_server_socket(connector_transport.as_ref())?;
+    let login = move |t: &Arc<dyn Transport>| -> Result<Box<dyn engine::SqlConn>> {
+        let socket = find_server_socket(t.as_ref())?;
         let login = crate::sql::Login {
             user: ADMIN_USER.into(),
             password: root_password.clone(),
             tls_ca: None,
         };
         Ok(Box::new(crate::sql::MysqlConn::connect(
-            &connector_transport,
+            t,
             &ForwardTarget::UnixSocket(socket.into()),
             &login,
         )?) as Box<dyn engine::SqlConn>)
+    };
+    let early = EarlyLogin(std::sync::Mutex::new(Some(early_login(
+        Arc::clone(&t),
+        login.clone(),
+    ))));
+    let connector_transport = Arc::clone(&t);
+    let connector: engine::SqlConnector = Box::new(move || {
+        let first = early.0.lock().ok().and_then(|mut e| e.take());
+        if let Some(Ok(conn)) = first.map(|h| {
+            h.join()
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("panicked")))
+        }) {
+            return Ok(conn);
+        }
+        login(&connector_transport)
     });
     NodeHandle::new(i, &inv.nodes[i].name, t, Some(connector))
+}
+
+/// The early login's thread, joined when the connector goes (if nothing took it): the
+/// thread holds the node's transport, which must end with the run (it removes the run's
+/// private directory and writes the counters when dropped).
+struct EarlyLogin(std::sync::Mutex<Option<EarlyHandle>>);
+
+type EarlyHandle = std::thread::JoinHandle<Result<Box<dyn engine::SqlConn>>>;
+
+impl Drop for EarlyLogin {
+    fn drop(&mut self) {
+        if let Some(handle) = self.0.lock().ok().and_then(|mut h| h.take()) {
+            let _ = handle.join();
+        }
+    }
+}
+
+/// Log in on a thread of its own, exempt from the run's planning ahead (its socket probe
+/// and forward are real even while a plan speculates: [`crate::transport::exempt`]).
+fn early_login<F>(t: Arc<dyn Transport>, login: F) -> EarlyHandle
+where
+    F: Fn(&Arc<dyn Transport>) -> Result<Box<dyn engine::SqlConn>> + Send + 'static,
+{
+    std::thread::spawn(move || {
+        crate::transport::exempt();
+        login(&t)
+    })
 }
 
 /// A node that could not be reached: every command fails, saying why.
@@ -305,4 +352,38 @@ pub(crate) fn find_server_socket(t: &dyn Transport) -> Result<String> {
         .context("looking for the server socket");
     }
     Ok(socket)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::fake::FakeTransport;
+    use std::sync::atomic::Ordering;
+
+    /// The early login's reads are real even while the run plans ahead on that node
+    /// (its flag refuses every other thread's), and its result is what it logged in with.
+    #[test]
+    fn the_early_login_runs_while_a_plan_speculates() {
+        let fake = Arc::new(FakeTransport::new("node-a"));
+        fake.on("mysqld", 0, "/run/mysqld/mysqld.sock\n");
+        fake.speculation()
+            .expect("the fake has a flag")
+            .store(true, Ordering::SeqCst);
+        let t: Arc<dyn Transport> = fake.clone();
+        assert!(
+            t.run(&RemoteCommand::new("mysqld --print-defaults"))
+                .is_err(),
+            "another thread is refused while speculating"
+        );
+        let early = early_login(Arc::clone(&t), |t: &Arc<dyn Transport>| {
+            let socket = find_server_socket(t.as_ref())?;
+            anyhow::bail!("logged in to {socket}")
+        });
+        let err = match early.join().unwrap() {
+            Ok(_) => panic!("the stand-in login fails on purpose"),
+            Err(e) => format!("{e:#}"),
+        };
+        assert_eq!(err, "logged in to /run/mysqld/mysqld.sock");
+        assert!(!fake.commands().is_empty(), "the socket probe ran");
+    }
 }

@@ -157,6 +157,7 @@ fn an_ssh_failure_shows_ssh_s_own_message_and_the_node() {
             known_hosts: None,
             host_key_check: HostKeyCheck::Strict,
             connect_timeout: Duration::from_secs(2),
+            persist: Duration::ZERO,
         },
         become_password: None,
     };

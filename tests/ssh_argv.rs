@@ -35,6 +35,7 @@ fn resolved(user: Option<&str>, port: Option<u16>, config: Option<&str>) -> Reso
         known_hosts: None,
         host_key_check: HostKeyCheck::Strict,
         connect_timeout: Duration::from_secs(2),
+        persist: Duration::ZERO,
     }
 }
 

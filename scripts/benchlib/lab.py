@@ -93,13 +93,13 @@ class Bench:
                    check=check, timeout=timeout, input_text=input_text)
 
     # ---------------------------------------------------------------- measuring
-    def measured(self, name, cmd, timeout=900):
-        """Run cmd under /usr/bin/time -v with MHACTL_STATS_FILE; wall time, rc,
-        stdout, peak RSS (kB) and the SSH statistics."""
+    def measured(self, name, cmd, timeout=900, env=None):
+        """Run cmd under /usr/bin/time -v with MHACTL_STATS_FILE (and `env` added to the
+        environment); wall time, rc, stdout, peak RSS (kB) and the SSH statistics."""
         self.seq += 1
         stats = os.path.join(self.work, f"{self.seq:03d}-{name}.stats.jsonl")
         timef = os.path.join(self.work, f"{self.seq:03d}-{name}.time")
-        env = dict(os.environ, MHACTL_STATS_FILE=stats)
+        env = dict(os.environ, **(env or {}), MHACTL_STATS_FILE=stats)
         out_path = os.path.join(self.work, f"{self.seq:03d}-{name}.stdout")
         err_path = os.path.join(self.work, f"{self.seq:03d}-{name}.stderr")
         with open(out_path, "w") as out, open(err_path, "w") as err:
@@ -135,8 +135,9 @@ class Bench:
                 "stderr": stderr, "rss_kb": rss, "hwm_kb": hwm, "ssh": ssh,
                 "stats_lines": lines, "load": load_average()}
 
-    def mh(self, name, *args, timeout=900):
-        return self.measured(name, [self.mhactl, "--no-progress", *args], timeout=timeout)
+    def mh(self, name, *args, timeout=900, env=None):
+        return self.measured(name, [self.mhactl, "--no-progress", *args], timeout=timeout,
+                             env=env)
 
     def bootstrap(self, name):
         r = self.mh(name, "bootstrap", self.inventory(), "--output", "json")

@@ -174,6 +174,14 @@ pub fn check_ssh_values(field: &str, s: &SshSettings) -> Vec<(String, String)> {
             ));
         }
     }
+    if let Some(t) = s.persist_s {
+        if t > 86_400 {
+            p.push((
+                format!("{field}.persist_s"),
+                format!("{t} is out of range; use 0-86400 seconds (0: the connection ends with the run)"),
+            ));
+        }
+    }
     if let Some(t) = s.connect_timeout_s {
         if t > 3600 {
             p.push((

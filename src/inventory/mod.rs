@@ -68,6 +68,9 @@ use std::time::Duration;
 pub const DEFAULT_SSH_PORT: u16 = 22;
 /// Default SSH connect timeout, in seconds.
 pub const DEFAULT_SSH_CONNECT_TIMEOUT_S: u64 = 10;
+/// Seconds an ssh master stays up, idle, for the next run (`ssh.persist_s`): Ansible's
+/// `ControlPersist=60s`.
+pub const DEFAULT_SSH_PERSIST_S: u64 = 60;
 /// Default server character set (4-byte UTF-8, unlike the 3-byte `utf8`).
 pub const DEFAULT_CHARACTER_SET: &str = "utf8mb4";
 /// Default keepalived priorities of the first and the second node.
@@ -144,6 +147,9 @@ pub struct SshSettings {
     pub host_key_check: Option<HostKeyCheck>,
     /// Seconds to wait for the TCP connection (default 10).
     pub connect_timeout_s: Option<u64>,
+    /// Seconds the ssh master connection stays up, idle, after a run, for the next run
+    /// to reuse (default 60, as Ansible's `ControlPersist=60s`; 0: it ends with the run).
+    pub persist_s: Option<u64>,
 }
 
 /// Host key policy, as in ssh's `StrictHostKeyChecking`.
@@ -396,6 +402,9 @@ pub struct ResolvedSsh {
     pub host_key_check: HostKeyCheck,
     /// TCP connect timeout (default 10 s).
     pub connect_timeout: Duration,
+    /// How long the master connection stays up, idle, for the next run (default 60 s;
+    /// zero: it ends with the run). See `transport::ssh::master`.
+    pub persist: Duration,
 }
 
 impl Inventory {
@@ -469,6 +478,7 @@ impl Inventory {
             connect_timeout: Duration::from_secs(
                 s.connect_timeout_s.unwrap_or(DEFAULT_SSH_CONNECT_TIMEOUT_S),
             ),
+            persist: Duration::from_secs(s.persist_s.unwrap_or(DEFAULT_SSH_PERSIST_S)),
         }
     }
 

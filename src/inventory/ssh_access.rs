@@ -40,6 +40,7 @@ impl SshSettings {
                 .or_else(|| fallback.known_hosts.clone()),
             host_key_check: self.host_key_check.or(fallback.host_key_check),
             connect_timeout_s: self.connect_timeout_s.or(fallback.connect_timeout_s),
+            persist_s: self.persist_s.or(fallback.persist_s),
         }
     }
 }

@@ -303,6 +303,7 @@ pub fn down(dir: &Path) -> Result<bool> {
         say(&format!("no lab in {} (nothing to do)", dir.display()));
         return Ok(false);
     };
+    close_ssh_masters(dir);
     let net = &state.network;
     for (i, name) in NODE_NAMES.iter().enumerate() {
         node::stop(net, name)?;
@@ -312,6 +313,17 @@ pub fn down(dir: &Path) -> Result<bool> {
     files::remove_all(dir)?;
     say(&format!("down: removed the lab in {}", dir.display()));
     Ok(true)
+}
+
+/// End the ssh master connections runs against this lab left for the next run
+/// (`ssh.persist_s`): its nodes are about to go. Those whose key or known_hosts file is
+/// in the lab's directory, whichever inventory launched them.
+fn close_ssh_masters(dir: &Path) {
+    use crate::transport::ssh;
+    let ended = ssh::runtime().block_on(ssh::master::close_masters_using(dir));
+    if ended > 0 {
+        tracing::debug!("lab down: ended {ended} ssh master connections");
+    }
 }
 
 /// `lab status`: nodes, addresses, whether they run, and which holds the VIP.

@@ -162,6 +162,9 @@ pub trait Transport: Send + Sync {
 
     /// [`Transport::speculation`] is set, or this thread speculates ([`speculating`]).
     fn is_speculating(&self) -> bool {
+        if speculation::exempt_from_speculation() {
+            return false;
+        }
         speculating()
             || self
                 .speculation()
@@ -411,7 +414,10 @@ pub fn first_line(script: &str) -> String {
     }
 }
 
-pub use speculation::{is_speculated, speculate, speculating, ReadAhead, Speculated, Speculation};
+pub use speculation::{
+    exempt, exempt_from_speculation, is_speculated, speculate, speculating, ReadAhead, Speculated,
+    Speculation,
+};
 
 /// Quoting a word for a POSIX shell; defined in the leaf module `quote` so that
 /// inventory's messages can quote a path too (inventory sits below transport).

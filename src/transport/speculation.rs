@@ -8,6 +8,19 @@ use anyhow::Result;
 
 thread_local! {
     static SPECULATING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    static EXEMPT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Is this thread exempt from the transports' speculation flags ([`exempt`])?
+pub fn exempt_from_speculation() -> bool {
+    EXEMPT.with(std::cell::Cell::get)
+}
+
+/// Make this thread's reads real whatever the transports' speculation flags say: for
+/// a thread that works ahead on its own (the SQL login made while the first batch runs,
+/// `connect`), which no plan started and whose reads no plan wants batched.
+pub fn exempt() {
+    EXEMPT.with(|e| e.set(true));
 }
 
 /// Is this thread planning speculatively ([`crate::facts::prefetch`]): reads are

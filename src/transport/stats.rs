@@ -13,7 +13,10 @@
 //! - `sql_connections`: SQL logins (a handshake: several round trips each);
 //! - `sql_round_trips`: queries and statements sent on those connections (a batch of
 //!   statements sent at once is one);
-//! - `bytes_out` / `bytes_in`: the commands' input, and output (stdout and stderr).
+//! - `bytes_out` / `bytes_in`: the commands' input, and output (stdout and stderr);
+//! - `ssh_master`: how the connection was opened: `this-run` (a master ended with the
+//!   run), `launched` (a new master kept for the next run) or `reused` (an earlier run's
+//!   master: no TCP connection, key exchange or authentication this run).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -28,6 +31,7 @@ pub struct TransportStats {
     sql_round_trips: AtomicU64,
     bytes_out: AtomicU64,
     bytes_in: AtomicU64,
+    ssh_master: std::sync::OnceLock<&'static str>,
 }
 
 /// Something worth counting.
@@ -69,6 +73,11 @@ impl TransportStats {
         counter.fetch_add(n, Ordering::Relaxed);
     }
 
+    /// Say how the connection was opened (see the module's doc): once.
+    pub fn set_ssh_master(&self, how: &'static str) {
+        let _ = self.ssh_master.set(how);
+    }
+
     /// Remote commands run so far.
     pub fn remote_commands(&self) -> u64 {
         self.remote_commands.load(Ordering::Relaxed)
@@ -104,6 +113,7 @@ impl TransportStats {
             "bytes_out": get(&self.bytes_out),
             "bytes_in": get(&self.bytes_in),
             "round_trips": self.round_trips(),
+            "ssh_master": self.ssh_master.get().copied().unwrap_or("this-run"),
         })
     }
 

@@ -20,6 +20,7 @@ fn target(lab: &Lab, known_hosts: std::path::PathBuf) -> SshTarget {
             known_hosts: Some(known_hosts),
             host_key_check: HostKeyCheck::Strict,
             connect_timeout: Duration::from_secs(5),
+            persist: Duration::ZERO,
         },
         become_password: None,
     }
