@@ -154,7 +154,7 @@ fn fleet_ctrl_c_and_overlapping_runs(subnets: Vec<Subnet>) {
 
     // 2. A fleet run on cluster A holds its locks; a second fleet run over both fails A
     //    (locked, naming the holder) and converges B.
-    let mut first = Run::start(&["bootstrap", &inv, "--limit", &a, "--output", "json"]);
+    let first = Run::start(&["bootstrap", &inv, "--limit", &a, "--output", "json"]);
     assert!(
         wait_locked(&lab.dir, &[1], Duration::from_secs(180)),
         "the first run never locked {a}:\n{}",
@@ -167,16 +167,22 @@ fn fleet_ctrl_c_and_overlapping_runs(subnets: Vec<Subnet>) {
     assert_eq!(doc["exit_code"], 1);
     let (ca, cb) = (&doc["clusters"][0], &doc["clusters"][1]);
     assert_eq!(ca["cluster"], a.as_str());
-    let error = ca["error"].as_str().unwrap_or_default();
     assert!(
         ca["ok"] == false && ca["exit_code"] == 1,
         "{a} ran although the first run held it (it ended too early? the test proved \
          nothing): {ca:#}"
     );
-    assert!(
-        error.contains("is in use by another mhactl run") && error.contains("mhactl bootstrap by "),
-        "{a}'s refusal does not name the holder: {ca:#}"
-    );
+    // The refusal is its `connect` step's failure (a failed step, not an `error:` line).
+    let refused = ca["result"]["steps"].as_array().is_some_and(|steps| {
+        steps.iter().any(|s| {
+            let detail = s["detail"].as_str().unwrap_or_default();
+            s["step"] == "connect"
+                && s["status"] == "failed"
+                && detail.contains("is in use by another mhactl run")
+                && detail.contains("mhactl bootstrap by ")
+        })
+    });
+    assert!(refused, "{a}'s refusal does not name the holder: {ca:#}");
     assert_eq!(cb["cluster"], b.as_str());
     assert_eq!(cb["ok"], true, "{b} did not converge: {cb:#}");
     let (status, out) = first.finish(Duration::from_secs(600));
