@@ -14,18 +14,6 @@ use crate::support::{json, mhactl, text, Run, Scenario, Subnet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// A lab of pairs, brought down on drop (also when the scenario panics).
-struct Pairs {
-    dir: PathBuf,
-    _tmp: tempfile::TempDir,
-}
-
-impl Drop for Pairs {
-    fn drop(&mut self) {
-        let _ = mhactl(&["lab", "down", "--dir", self.dir.to_str().unwrap()]);
-    }
-}
-
 /// The holder line of node `node`'s lock in pair `pair` (`mhactl bootstrap by ...`), or
 /// "" when no run holds it.
 fn lock_owner(lab: &Path, pair: usize, node: &str) -> String {
@@ -78,29 +66,8 @@ fn processes_with_tmp(tmp: &Path) -> Vec<u32> {
 
 fn fleet_ctrl_c_and_overlapping_runs(subnets: Vec<Subnet>) {
     crate::interrupt::require_sigint_not_ignored();
-    let tmp = tempfile::Builder::new()
-        .prefix("mhactl-e2e-")
-        .tempdir()
-        .unwrap();
-    let lab = Pairs {
-        dir: tmp.path().join("lab"),
-        _tmp: tmp,
-    };
-    let dir = lab.dir.to_str().unwrap().to_string();
-    let nets: Vec<String> = subnets.iter().map(|n| n.number.to_string()).collect();
+    let (lab, nets, inv) = crate::fleet::pairs_up(&subnets);
     let (a, b) = (format!("lab{}", nets[0]), format!("lab{}", nets[1]));
-    let out = mhactl(&[
-        "lab",
-        "up",
-        "--pairs",
-        "2",
-        "--pair-subnets",
-        &nets.join(","),
-        "--dir",
-        &dir,
-    ]);
-    assert!(out.status.success(), "{}", text(&out));
-    let inv = lab.dir.join("inventory.yaml").display().to_string();
 
     // 1. Ctrl-C of a fleet bootstrap once both clusters' runs hold their locks.
     let scratch = PathBuf::from(format!("/tmp/mhactl-fs{}", nets[0]));
