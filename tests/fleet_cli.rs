@@ -125,3 +125,65 @@ fn inventory_check_of_a_fleet_reports_each_cluster() {
     );
     assert!(text.contains("2 clusters: 2 ok, 0 not ok"), "{text}");
 }
+
+/// Each cluster's run starts with glibc's malloc arenas bounded (`MALLOC_ARENA_MAX=1`,
+/// docs/benchmarks.md "Fleet memory"), unless the user set the variable: a fake `ssh`
+/// (unreachable, as the others here) writes down what it inherited from the run.
+#[test]
+fn each_cluster_runs_with_one_malloc_arena_unless_the_user_says() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(dir.join("fleet.yaml"), FLEET).unwrap();
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let log = dir.join("env.log");
+    std::fs::write(
+        bin.join("ssh"),
+        format!(
+            "#!/bin/sh\necho \"$MHACTL_FLEET_CHILD ${{MALLOC_ARENA_MAX:-unset}}\" >> '{}'\n\
+             echo 'ssh: connect to host 192.0.2.11 port 22: Connection refused' >&2\nexit 255\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(bin.join("ssh"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    for (given, expected) in [(None, "1"), (Some("4"), "4")] {
+        let _ = std::fs::remove_file(&log);
+        let mut command = Command::new(env!("CARGO_BIN_EXE_mhactl"));
+        command
+            .args(["verify", "fleet.yaml", "--output", "json"])
+            .current_dir(dir)
+            .env("PATH", &path)
+            .env("FLEET_CLI_PW", "not-a-real-pw")
+            .env_remove("MHACTL_INVENTORY")
+            .env_remove("MHACTL_FLEET_CHILD")
+            .env_remove("MALLOC_ARENA_MAX");
+        if let Some(v) = given {
+            command.env("MALLOC_ARENA_MAX", v);
+        }
+        let out = command.output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let seen = std::fs::read_to_string(&log).unwrap_or_default();
+        for cluster in ["shop", "billing"] {
+            assert!(
+                seen.lines().any(|l| l == format!("{cluster} {expected}")),
+                "MALLOC_ARENA_MAX given {given:?}: {seen}"
+            );
+        }
+        assert!(
+            seen.lines().all(|l| l.ends_with(&format!(" {expected}"))),
+            "{seen}"
+        );
+    }
+}

@@ -380,6 +380,40 @@ fn reports_of_fake_clusters_write_valid_documents() {
     assert_valid("verify", &doc);
 }
 
+#[test]
+fn lab_up_of_pairs_writes_a_valid_document() {
+    // `lab up --pairs 2` needs root and namespaces: its document is built from two pairs'
+    // states, by the function `lab up --pairs` prints (src/lab/pairs.rs).
+    use mhactl::lab::network::LabNetwork;
+    use mhactl::lab::{LabFlavor, LabState};
+    let dir = PathBuf::from("/tmp/lab");
+    let labs: Vec<(PathBuf, LabState, bool)> = [(179u8, false), (180, true)]
+        .into_iter()
+        .enumerate()
+        .map(|(i, (octet, reused))| {
+            let state = LabState {
+                network: LabNetwork { octet },
+                flavor: LabFlavor::Mariadb,
+                image: PathBuf::from("/var/cache/mhactl/images/mariadb"),
+                ssh_user: None,
+                sudo_password: false,
+            };
+            (dir.join(format!("pair{}", i + 1)), state, reused)
+        })
+        .collect();
+    let body = mhactl::lab::pairs::up_document(&dir, &dir.join("inventory.yaml"), &labs);
+    let text = mhactl::json_out::render_as("lab up", Duration::from_millis(2500), None, &body)
+        .expect("renders");
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc["command"], "lab up");
+    let pairs = doc["pairs"].as_array().unwrap();
+    assert_eq!(pairs.len(), 2, "{doc:#}");
+    assert_eq!(pairs[1]["cluster"], "lab180");
+    assert_eq!(pairs[1]["vip"], "10.213.180.100");
+    assert_eq!(pairs[0]["inventory"], "/tmp/lab/pair1/inventory.yaml");
+    assert_valid("lab-pairs", &doc);
+}
+
 /// A report as a trait object, so the test can loop over different report types.
 mod erased {
     use std::time::Duration;

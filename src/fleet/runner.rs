@@ -14,6 +14,9 @@ use std::time::{Duration, Instant};
 /// run acts on; internal to a fleet run (its output is JSON on stdout).
 pub const CHILD_ENV: &str = "MHACTL_FLEET_CHILD";
 
+/// glibc's tunable bounding the number of malloc arenas, read when a process starts.
+const MALLOC_ARENA_MAX: &str = "MALLOC_ARENA_MAX";
+
 /// One cluster's run to start.
 #[derive(Debug, Clone)]
 pub struct Job {
@@ -118,9 +121,16 @@ fn run_one(
         Some(n) => format!("{}/{n}", job.cluster),
         None => job.cluster.clone(),
     };
-    let child = Command::new(exe)
-        .args(args)
-        .env(CHILD_ENV, &spec)
+    let mut command = Command::new(exe);
+    command.args(args).env(CHILD_ENV, &spec);
+    // One malloc arena per cluster's run instead of one per thread that allocates (glibc
+    // makes up to 8 per core): a run waits on the network, never on malloc, and each
+    // arena costs resident memory in every one of `forks` processes (docs/benchmarks.md,
+    // fleet memory). A value the user set is inherited unchanged.
+    if std::env::var_os(MALLOC_ARENA_MAX).is_none() {
+        command.env(MALLOC_ARENA_MAX, "1");
+    }
+    let child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -78,7 +78,9 @@ pub fn selected() -> Option<&'static str> {
 /// from the text, without parsing it: a single cluster's inventory is parsed once, as
 /// before fleets (a hostile file costs no second parse), and one that is not a fleet
 /// reports its own errors. A single inventory has no `clusters` field, so a top-level
-/// `clusters:` line can only mean a fleet.
+/// `clusters:` line can only mean a fleet. A file in YAML's flow style (`{clusters:
+/// {...}, vars: {...}}`, as JSON writers produce) has no such line: its top-level keys
+/// are read by parsing it ([`flow_mapping_has_clusters`]).
 pub fn is_fleet(path: &Path) -> bool {
     if path.is_dir() {
         return true;
@@ -86,6 +88,11 @@ pub fn is_fleet(path: &Path) -> bool {
     let Ok(text) = read_text(path) else {
         return false;
     };
+    block_key_clusters(&text) || flow_mapping_has_clusters(&text)
+}
+
+/// A line of block-style YAML starting with the key `clusters:` (at column 0).
+fn block_key_clusters(text: &str) -> bool {
     text.lines().any(|l| {
         let key = l
             .strip_prefix('\u{feff}')
@@ -98,6 +105,28 @@ pub fn is_fleet(path: &Path) -> bool {
                 .starts_with(':')
         })
     })
+}
+
+/// A document whose first content (after comments, `%` directives and `---`) opens a
+/// flow mapping, and whose top-level mapping has the key `clusters`. Only such a file
+/// is parsed here (a block-style single inventory still is parsed once); one that does
+/// not parse is no fleet, and loading it as one cluster reports its error.
+fn flow_mapping_has_clusters(text: &str) -> bool {
+    let first = text
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .map(str::trim)
+        .find(|l| !(l.is_empty() || l.starts_with('#') || l.starts_with('%') || *l == "---"));
+    let flow = first.is_some_and(|l| {
+        l.strip_prefix("---")
+            .unwrap_or(l)
+            .trim_start()
+            .starts_with('{')
+    });
+    flow && serde_yaml_ng::from_str::<Value>(text)
+        .ok()
+        .and_then(|v| v.as_mapping().map(|m| m.contains_key("clusters")))
+        .unwrap_or(false)
 }
 
 /// The selected cluster of the fleet at `path` ([`super::load`] for a fleet path).

@@ -65,6 +65,42 @@ fn a_fleet_file_merges_vars_under_each_cluster() {
 }
 
 #[test]
+fn a_fleet_file_in_flow_style_is_a_fleet() {
+    // The same fleet as FLEET, written on one line as a JSON writer would (`{...}`), after
+    // a comment and a document marker: no line starts with `clusters:`.
+    let flow = "# written by a script\n---\n{vars: {ssh: {user: dba, connect_timeout_s: 7}, \
+        vip: {interface: eth0, prefix: 24}, credentials: {replication_password_env: PW}}, \
+        clusters: {pair1: {nodes: [{name: node-a, address: 10.1.1.11}, {name: node-b, \
+        address: 10.1.1.12}], vip: {address: 10.1.1.100, virtual_router_id: 51}}, \
+        pair2: {ssh: {user: root}, nodes: [{name: node-a, address: 10.1.2.11}, \
+        {name: node-b, address: 10.1.2.12}], vip: {address: 10.1.2.100, \
+        virtual_router_id: 52}}}}\n";
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "fleet.yaml", flow);
+    assert!(is_fleet(&path));
+    let fleet = load_fleet(&path).unwrap();
+    assert_eq!(fleet.names(), ["pair1", "pair2"]);
+    let p2 = &fleet.cluster("pair2").unwrap().inventory;
+    assert_eq!(p2.ssh.user.as_deref(), Some("root"));
+    assert_eq!(p2.ssh.connect_timeout_s, Some(7));
+    // JSON is YAML's flow style too.
+    let json = write(
+        dir.path(),
+        "fleet.json",
+        r#"{"clusters": {"pair1": "pair1.yaml"}}"#,
+    );
+    assert!(is_fleet(&json));
+    // A single cluster in flow style, and a key `clusters` nested in one, are no fleet.
+    let one = write(
+        dir.path(),
+        "one.yaml",
+        "{cluster: x, nodes: [], vip: {address: 10.0.0.1}, credentials: {}, \
+         labels: {clusters: 2}}\n",
+    );
+    assert!(!is_fleet(&one));
+}
+
+#[test]
 fn a_single_cluster_file_is_no_fleet() {
     let dir = tempfile::tempdir().unwrap();
     let one = write(

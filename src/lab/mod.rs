@@ -12,7 +12,7 @@ mod host;
 pub mod image;
 pub mod network;
 mod node;
-mod pairs;
+pub mod pairs;
 mod report;
 pub mod sudo_user;
 

@@ -120,19 +120,7 @@ pub fn up(args: &LabUpArgs, json: bool) -> Result<ExitCode> {
     }
     let inventory = write_fleet_inventory(&dir, &state, &labs)?;
     if json {
-        let pairs: Vec<serde_json::Value> = labs
-            .iter()
-            .map(|(d, s, reused)| pair_json(d, s, *reused))
-            .collect();
-        crate::json_out::print(
-            None,
-            &json!({
-                "ok": true,
-                "dir": dir.display().to_string(),
-                "inventory": inventory.display().to_string(),
-                "pairs": pairs,
-            }),
-        )?;
+        crate::json_out::print(None, &up_document(&dir, &inventory, &labs))?;
     } else {
         println!("lab directory   {}", dir.display());
         for (name, (d, s, _)) in state.pairs.iter().zip(&labs) {
@@ -149,6 +137,26 @@ pub fn up(args: &LabUpArgs, json: bool) -> Result<ExitCode> {
         println!("next            mhactl bootstrap {}", inventory.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The body of `lab up --pairs`'s JSON document (the envelope is [`crate::json_out`]'s):
+/// the lab directory, the fleet inventory, and each pair's directory, cluster, subnet,
+/// VIP and inventory, in order. Public for tests/json_schema.rs.
+pub fn up_document(
+    dir: &Path,
+    inventory: &Path,
+    labs: &[(PathBuf, LabState, bool)],
+) -> serde_json::Value {
+    let pairs: Vec<serde_json::Value> = labs
+        .iter()
+        .map(|(d, s, reused)| pair_json(d, s, *reused))
+        .collect();
+    json!({
+        "ok": true,
+        "dir": dir.display().to_string(),
+        "inventory": inventory.display().to_string(),
+        "pairs": pairs,
+    })
 }
 
 fn pair_json(dir: &Path, s: &LabState, reused: bool) -> serde_json::Value {

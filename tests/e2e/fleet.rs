@@ -9,9 +9,36 @@ use crate::support::{json, mhactl, text, Scenario, Subnet};
 use std::path::{Path, PathBuf};
 
 /// A lab of pairs, brought down on drop (also when the scenario panics).
-struct Pairs {
-    dir: PathBuf,
+pub(crate) struct Pairs {
+    pub(crate) dir: PathBuf,
     _tmp: tempfile::TempDir,
+}
+
+/// `lab up --pairs N` on `subnets` (one pair each) in a private directory: the lab, the
+/// subnets' numbers, and the fleet inventory's path.
+pub(crate) fn pairs_up(subnets: &[Subnet]) -> (Pairs, Vec<String>, String) {
+    let tmp = tempfile::Builder::new()
+        .prefix("mhactl-e2e-")
+        .tempdir()
+        .unwrap();
+    let lab = Pairs {
+        dir: tmp.path().join("lab"),
+        _tmp: tmp,
+    };
+    let nets: Vec<String> = subnets.iter().map(|n| n.number.to_string()).collect();
+    let out = mhactl(&[
+        "lab",
+        "up",
+        "--pairs",
+        &nets.len().to_string(),
+        "--pair-subnets",
+        &nets.join(","),
+        "--dir",
+        s(&lab.dir),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let inv = lab.dir.join("inventory.yaml").display().to_string();
+    (lab, nets, inv)
 }
 
 impl Drop for Pairs {
@@ -36,29 +63,9 @@ fn every_line_says(args: &[&str], clusters: &[&str], words: &[&str]) {
 }
 
 fn fleet_of_two_pairs(subnets: Vec<Subnet>) {
-    let tmp = tempfile::Builder::new()
-        .prefix("mhactl-e2e-")
-        .tempdir()
-        .unwrap();
-    let lab = Pairs {
-        dir: tmp.path().join("lab"),
-        _tmp: tmp,
-    };
+    let (lab, nets, inv) = pairs_up(&subnets);
     let dir = s(&lab.dir).to_string();
-    let nets: Vec<String> = subnets.iter().map(|n| n.number.to_string()).collect();
     let (a, b) = (format!("lab{}", nets[0]), format!("lab{}", nets[1]));
-    let out = mhactl(&[
-        "lab",
-        "up",
-        "--pairs",
-        "2",
-        "--pair-subnets",
-        &nets.join(","),
-        "--dir",
-        &dir,
-    ]);
-    assert!(out.status.success(), "{}", text(&out));
-    let inv = lab.dir.join("inventory.yaml").display().to_string();
 
     // lab status shows both pairs; its VIPs and router ids differ.
     let out = mhactl(&["lab", "status", "--dir", &dir, "--output", "json"]);

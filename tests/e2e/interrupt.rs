@@ -31,7 +31,7 @@ fn entries(dir: &Path) -> Vec<String> {
 
 /// mhactl keeps a signal ignored that it inherited ignored (as a script's background job
 /// does); the SIGINT cases need it delivered.
-fn require_sigint_not_ignored() {
+pub(crate) fn require_sigint_not_ignored() {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
     let mask = status
         .lines()

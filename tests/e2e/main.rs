@@ -16,6 +16,7 @@ mod durability;
 mod failover;
 mod fencing;
 mod fleet;
+mod fleet_signals;
 mod gtid;
 mod install;
 mod interrupt;
@@ -60,6 +61,7 @@ fn main() {
         failover::scenarios,
         fencing::scenarios,
         fleet::scenarios,
+        fleet_signals::scenarios,
         gtid::scenarios,
         install::scenarios,
         interrupt::scenarios,
