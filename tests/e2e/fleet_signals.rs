@@ -49,7 +49,10 @@ fn wait_locked(lab: &Path, pairs: &[usize], limit: Duration) -> bool {
     false
 }
 
-/// Processes still running with `TMPDIR=tmp` in their environment (a run's leftovers).
+/// Processes still running with `TMPDIR=tmp` in their environment (a run's leftovers),
+/// except the ssh masters kept for the next run (`ssh.persist_s`, docs/inventory.md
+/// "Reusing the SSH connection"): an `ssh -M` whose control socket is under
+/// `~/.mhactl/cp/`, which ends by itself when idle and is no run of mhactl.
 fn processes_with_tmp(tmp: &Path) -> Vec<u32> {
     let needle = format!("TMPDIR={}", tmp.display());
     std::fs::read_dir("/proc")
@@ -61,7 +64,28 @@ fn processes_with_tmp(tmp: &Path) -> Vec<u32> {
                 .map(|env| env.split(|b| *b == 0).any(|v| v == needle.as_bytes()))
                 .unwrap_or(false)
         })
+        .filter(|pid| !is_kept_ssh_master(*pid))
         .collect()
+}
+
+/// `pid` is an ssh master kept for the next run: `ssh ... -M ...` with its control
+/// socket (`-S`) under `/.mhactl/cp/`.
+fn is_kept_ssh_master(pid: u32) -> bool {
+    let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+        return false;
+    };
+    let args: Vec<String> = cmdline
+        .split(|b| *b == 0)
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect();
+    let is_ssh = args
+        .first()
+        .is_some_and(|a| a == "ssh" || a.ends_with("/ssh"));
+    let socket = args
+        .iter()
+        .position(|a| a == "-S")
+        .and_then(|i| args.get(i + 1));
+    is_ssh && args.iter().any(|a| a == "-M") && socket.is_some_and(|s| s.contains("/.mhactl/cp/"))
 }
 
 fn fleet_ctrl_c_and_overlapping_runs(subnets: Vec<Subnet>) {
