@@ -92,6 +92,13 @@ impl FactCache {
         );
     }
 
+    /// Keep `value()` under `key` unless a value is kept there already (which stays).
+    pub fn put_if_absent<F: Fact>(&mut self, key: String, value: impl FnOnce() -> F::Value) {
+        if !self.entries.contains_key(&key) {
+            self.put::<F>(key, value());
+        }
+    }
+
     /// Drop `F` (every argument).
     pub fn forget<F: Fact>(&mut self) {
         let prefix = format!("{}:", F::NAME);

@@ -87,21 +87,16 @@ fn seed(node: &NodeHandle, reads: &OptionFileReads) {
         return;
     };
     if let Some(list) = &reads.defaults {
-        let key = cache::key::<DefaultOptionFiles>(&());
-        if c.get::<DefaultOptionFiles>(&key).is_none() {
-            c.put::<DefaultOptionFiles>(key, crate::os::option_files::parse_default_files(list));
-        }
+        c.put_if_absent::<DefaultOptionFiles>(cache::key::<DefaultOptionFiles>(&()), || {
+            crate::os::option_files::parse_default_files(list)
+        });
     }
     for (path, text) in &reads.files {
-        let key = cache::key::<OptionFile>(Path::new(path));
-        if c.get::<OptionFile>(&key).is_none() {
-            c.put::<OptionFile>(key, text.clone());
-        }
+        c.put_if_absent::<OptionFile>(cache::key::<OptionFile>(Path::new(path)), || text.clone());
     }
     for (dir, listing) in &reads.listings {
-        let key = cache::key::<OptionDirListing>(dir.as_str());
-        if c.get::<OptionDirListing>(&key).is_none() {
-            c.put::<OptionDirListing>(key, listing.clone());
-        }
+        c.put_if_absent::<OptionDirListing>(cache::key::<OptionDirListing>(dir.as_str()), || {
+            listing.clone()
+        });
     }
 }
