@@ -12,7 +12,6 @@ use crate::engine::{Action, Cluster};
 use crate::facts;
 use crate::replication_confirm::{confirm_replication, SourceEndpoint, CONFIRM_TIMEOUT};
 use anyhow::{anyhow, bail, Context, Result};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -324,11 +323,10 @@ pub(crate) fn peer_change(
 }
 
 /// Where the passive node's restart of this run stands, as its VIP holder waits for it.
-/// Kept in this process, keyed by the run's [`Ctx`] and the node: the holder cannot
-/// read it from the peer, whose file is already written (its plan `Noop`) while its
-/// server is still restarting.
+/// Kept in this process, in the run's [`Ctx`]: the holder cannot read it from the peer,
+/// whose file is already written (its plan `Noop`) while its server is still restarting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum PassiveRestart {
+pub(crate) enum PassiveRestart {
     /// Planned: the passive node restarts in this run; its holder must wait.
     Pending,
     /// Restarted, replicating both ways and caught up.
@@ -337,24 +335,17 @@ enum PassiveRestart {
     Failed,
 }
 
-static PASSIVE_RESTARTS: std::sync::Mutex<BTreeMap<(usize, usize), PassiveRestart>> =
-    std::sync::Mutex::new(BTreeMap::new());
-
-fn run_key(ctx: &Arc<Ctx>, node: usize) -> (usize, usize) {
-    (Arc::as_ptr(ctx) as usize, node)
-}
-
-fn set_passive_restart(ctx: &Arc<Ctx>, node: usize, state: PassiveRestart) {
-    if let Ok(mut map) = PASSIVE_RESTARTS.lock() {
-        map.insert(run_key(ctx, node), state);
+fn set_passive_restart(ctx: &Ctx, node: usize, state: PassiveRestart) {
+    if let Ok(mut states) = ctx.passive_restarts.lock() {
+        states[node] = Some(state);
     }
 }
 
-fn passive_restart(ctx: &Arc<Ctx>, node: usize) -> Option<PassiveRestart> {
-    PASSIVE_RESTARTS
+fn passive_restart(ctx: &Ctx, node: usize) -> Option<PassiveRestart> {
+    ctx.passive_restarts
         .lock()
         .ok()
-        .and_then(|map| map.get(&run_key(ctx, node)).copied())
+        .and_then(|states| states[node])
 }
 
 /// Called when the passive node's plan restarts it: from then on its VIP holder waits

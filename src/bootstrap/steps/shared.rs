@@ -20,6 +20,12 @@ pub struct Ctx {
     pki: std::sync::OnceLock<std::result::Result<Option<crate::tls::Pki>, String>>,
     /// `--limit`: the one node whose steps run ([`crate::limit`]); `None`: both.
     pub limit: Option<usize>,
+    /// Each node's passive restart in this run, as its VIP holder waits for it
+    /// ([`crate::bootstrap::restart_order`]). Kept in the run's context rather than in a
+    /// process-wide map keyed by the context's address: a freed context's address is
+    /// reused by the next one (tests running in parallel read each other's state).
+    pub(crate) passive_restarts:
+        std::sync::Mutex<[Option<crate::bootstrap::restart_order::PassiveRestart>; 2]>,
 }
 
 impl Ctx {
@@ -30,6 +36,7 @@ impl Ctx {
             secrets,
             pki: std::sync::OnceLock::new(),
             limit: None,
+            passive_restarts: std::sync::Mutex::new([None; 2]),
         }
     }
 
