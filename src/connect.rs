@@ -112,6 +112,16 @@ pub fn connect(
     if transports.iter().any(Option::is_none) {
         return (None, reports);
     }
+    // The nodes (and their first SQL logins, read-only) before the locks: the logins'
+    // round trips overlap the locks'. A refused lock drops them (joined, not left behind).
+    let nodes: Vec<NodeHandle> = transports
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let t: Arc<dyn Transport> = Arc::clone(t.as_ref().expect("checked")) as _;
+            node_handle(inv, secrets, i, t)
+        })
+        .collect();
     if let Some(command) = options.lock_for {
         let connected: Vec<&SshTransport> = transports.iter().flatten().map(|t| &**t).collect();
         let order = lock_order(inv);
@@ -131,11 +141,6 @@ pub fn connect(
             return (None, reports);
         }
     }
-    let nodes = transports
-        .into_iter()
-        .enumerate()
-        .map(|(i, t)| node_handle(inv, secrets, i, t.expect("checked")))
-        .collect();
     (Some(cluster_of(nodes, secrets)), reports)
 }
 
@@ -223,18 +228,39 @@ fn node_handle(inv: &Inventory, secrets: &Secrets, i: usize, t: Arc<dyn Transpor
         crate::inventory::ServerFamily::Mysql => secrets.root_password.clone(),
         crate::inventory::ServerFamily::Mariadb => None,
     };
+    let place = format!("{} socket", inv.nodes[i].name);
     let login = move |t: &Arc<dyn Transport>| -> Result<Box<dyn engine::SqlConn>> {
-        let socket = find_server_socket(t.as_ref())?;
         let login = crate::sql::Login {
             user: ADMIN_USER.into(),
             password: root_password.clone(),
             tls_ca: None,
         };
-        Ok(Box::new(crate::sql::MysqlConn::connect(
-            t,
-            &ForwardTarget::UnixSocket(socket.into()),
-            &login,
-        )?) as Box<dyn engine::SqlConn>)
+        let connect = |socket: &str| {
+            crate::sql::MysqlConn::connect(t, &ForwardTarget::UnixSocket(socket.into()), &login)
+                .map(|c| Box::new(c) as Box<dyn engine::SqlConn>)
+        };
+        let remembered = crate::facts::remembered::current();
+        let last = remembered.and_then(|r| r.place(&place));
+        // The socket the last run found, logged in to while the probe runs; kept only
+        // when the probe finds the same (another server may listen there now).
+        let (found, early) = std::thread::scope(|s| {
+            let early = last.as_deref().map(|socket| {
+                s.spawn(move || {
+                    crate::transport::exempt();
+                    connect(socket)
+                })
+            });
+            let found = find_server_socket(t.as_ref());
+            (found, early.map(|h| h.join()))
+        });
+        let socket = found?;
+        if let Some(r) = remembered {
+            r.note_place(&place, &socket);
+        }
+        match early {
+            Some(Ok(Ok(conn))) if last.as_deref() == Some(socket.as_str()) => Ok(conn),
+            _ => connect(&socket),
+        }
     };
     let early = EarlyLogin(std::sync::Mutex::new(Some(early_login(
         Arc::clone(&t),
@@ -317,9 +343,40 @@ fn lock_order(inv: &Inventory) -> Vec<usize> {
     order
 }
 
-/// Lock `nodes` in `order`; on the first failure give back the locks already taken and
-/// return that node's index and error (which names the run holding it).
+/// Lock every node, or none: all at once first (one lock's round trips, not one per
+/// node); when one is refused, give back those taken and lock them one by one in
+/// `order`, so that of two runs that each took one node at once, one wins (both give
+/// back, then the first to take the first node in the order gets both). Returns the
+/// refusing node's index and error (which names the run holding it).
 fn lock_all(
+    nodes: &[&SshTransport],
+    order: &[usize],
+    owner: &str,
+) -> Result<(), (usize, anyhow::Error)> {
+    let at_once: Vec<Result<()>> = std::thread::scope(|s| {
+        let handles: Vec<_> = nodes.iter().map(|n| s.spawn(|| n.lock(owner))).collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("lock thread panicked")))
+            })
+            .collect()
+    });
+    if at_once.iter().all(Result::is_ok) {
+        return Ok(());
+    }
+    for (i, taken) in at_once.iter().enumerate() {
+        if taken.is_ok() {
+            nodes[i].unlock();
+        }
+    }
+    lock_in_order(nodes, order, owner)
+}
+
+/// Lock `nodes` in `order`; on the first failure give back the locks already taken and
+/// return that node's index and error.
+fn lock_in_order(
     nodes: &[&SshTransport],
     order: &[usize],
     owner: &str,

@@ -29,6 +29,11 @@ pub fn begin(command: &'static str) {
     let _ = RUN.set((command, Instant::now()));
 }
 
+/// The command [`begin`] noted (`None` before, as in unit tests).
+pub fn command() -> Option<&'static str> {
+    RUN.get().map(|(command, _)| *command)
+}
+
 /// The counts of a command that has them (`null` for the others).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(untagged)]

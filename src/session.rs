@@ -126,6 +126,8 @@ pub fn connect(
     } else {
         Progress::new(&global.report_options().quiet(), &[])
     };
+    // Before connecting: the first login tries the server's socket of the last run.
+    remember_reads(inv, secrets);
     let options = connect_options(global, opening.lock_for);
     let (cluster, reports, unreachable) = if opening.reachable_only {
         crate::connect::connect_reachable(inv, secrets, &options, &progress)
@@ -140,4 +142,41 @@ pub fn connect(
         progress,
         _cooperative: cooperative,
     }
+}
+
+/// Keep the list of what this command reads on the nodes for its next run
+/// ([`crate::facts::remembered`]), in `~/.mhactl/reads`, unless every node's
+/// `ssh.persist_s` is 0 (nothing kept between runs) or the directory is not the user's.
+fn remember_reads(inv: &Inventory, secrets: &Secrets) {
+    let Some(command) = crate::json_out::command() else {
+        return;
+    };
+    let ssh: Vec<_> = (0..inv.nodes.len()).map(|i| inv.ssh_for(i)).collect();
+    if ssh.iter().all(|s| s.persist.is_zero()) {
+        return;
+    }
+    let Some(dir) = crate::transport::ssh::master::control_base()
+        .and_then(|cp| cp.parent().map(|p| p.join("reads")))
+    else {
+        return;
+    };
+    if let Err(e) = crate::transport::ssh::master::private_dir(&dir) {
+        tracing::debug!("not remembering this run's reads: {e:#}");
+        return;
+    }
+    let key = std::iter::once(inv.cluster.clone())
+        .chain(inv.nodes.iter().zip(&ssh).map(|(n, s)| {
+            format!(
+                "{} {} {}@{}:{}",
+                n.name,
+                n.address,
+                s.user.as_deref().unwrap_or(""),
+                s.host,
+                s.port.unwrap_or(22)
+            )
+        }))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let secrets: Vec<String> = secrets.values().into_iter().map(str::to_string).collect();
+    crate::facts::remembered::enable(&dir, command, &key, &secrets);
 }

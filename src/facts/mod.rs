@@ -41,6 +41,7 @@ pub mod option_sources;
 pub mod packages;
 pub mod prefetch;
 pub mod probes;
+pub mod remembered;
 pub mod scope;
 pub mod security;
 pub mod server;
@@ -61,8 +62,9 @@ pub use host::{
     service_active_fresh, tcp_probe, vip_holders,
 };
 pub use probes::{
-    io_error_may_be_network, parse_tcp_probe, peer_unreachable_message, server_id_through_vip,
-    tcp_probe_script, temporary_root_password, TcpProbe, TCP_PROBE_TIMEOUT_S,
+    io_error_may_be_network, login_through_vip_ahead, parse_tcp_probe, peer_unreachable_message,
+    server_id_through_vip, tcp_probe_script, temporary_root_password, TcpProbe,
+    TCP_PROBE_TIMEOUT_S,
 };
 pub use server::{
     binlog_coordinates, binlog_coordinates_fresh, dialect, forget_server, replica_status,
@@ -155,7 +157,7 @@ pub enum Lifetime {
 }
 
 /// Where a fact's raw text comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Source {
     /// A shell command (from `os/`); with `must_succeed`, a non-zero exit is an error
     /// naming the node, the command and its stderr (else the parser sees the status).
@@ -381,6 +383,9 @@ pub fn changed(cluster: &Cluster) {
         if let Ok(mut c) = node.facts.lock() {
             c.forget_volatile();
         }
+        // A login made before a change may reach what no longer answers there (the VIP
+        // moved in a rolling restart).
+        node.forget_logins_ahead();
     }
 }
 

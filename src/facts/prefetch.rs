@@ -31,7 +31,7 @@ use crate::transport::stats::Event;
 use crate::transport::{CommandOutput, RemoteCommand, Speculated};
 use std::borrow::Borrow;
 use std::cell::RefCell;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// At most this many speculative passes (each costs a round trip or two per node, and
 /// saves at least as many: every want it reads would be a command of its own).
@@ -136,64 +136,85 @@ pub(super) fn moment_read<F: Fact>(
 }
 
 /// Plan ahead with `speculate` (which plans steps or runs checks, discarding what they
-/// return) and read what it wanted in batches, until a pass wants nothing new.
+/// return) and read what it wanted in batches, until a pass wants nothing new. With a
+/// list of the reads this command made last time ([`super::remembered`]), the first
+/// batch reads those too, and a later pass that wants one takes it from there instead of
+/// from the node: a converged pair's reads all come in one batch.
 pub fn warm(cluster: &Cluster, speculate: impl Fn()) {
+    warm_remembering(cluster, super::remembered::current(), speculate);
+}
+
+/// Sections read ahead from the remembered list in this prefetch, per node and source,
+/// with the batch's round trip: answered to the plan's wants in the later passes, and
+/// dropped when the prefetch ends (a later prefetch, after a change, reads again).
+type ReadEarly = std::sync::Arc<std::sync::Mutex<HashMap<(usize, Source), (Raw, f64)>>>;
+
+fn warm_remembering(
+    cluster: &Cluster,
+    remembered: Option<&super::remembered::Remembered>,
+    speculate: impl Fn(),
+) {
     let mut tried: HashSet<(usize, String)> = HashSet::new();
+    let early: ReadEarly = Default::default();
+    let mut list_read = remembered.is_none();
     for pass in 0..MAX_PASSES {
         let started = std::time::Instant::now();
-        let wanted = {
-            let _speculating = crate::transport::speculate();
-            let _nodes = NodeFlag::new(cluster, |node, on| {
-                if let Some(flag) = node.transport.speculation() {
-                    flag.store(on, std::sync::atomic::Ordering::SeqCst);
-                }
-            });
-            WANTS.with(|w| *w.borrow_mut() = Some(Vec::new()));
-            // A plan that trips over a value it could not read is thrown away like any.
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                super::cached(&speculate)
-            }));
-            WANTS.with(|w| w.borrow_mut().take()).unwrap_or_default()
-        };
-        // The commands the plans ran themselves (not facts): read ahead too.
-        let mut wanted = wanted;
-        for node in &cluster.nodes {
-            let Some(r) = node.transport.read_ahead() else {
-                continue;
-            };
-            for script in r.take_wanted() {
-                wanted.push(Want {
-                    node: node.index,
-                    key: format!("read-ahead:{script}"),
-                    source: Source::Command {
-                        script: script.clone(),
-                        must_succeed: false,
-                    },
-                    store: Box::new(move |n: &NodeHandle, raw: &Raw, round_trip_s| {
-                        if let (Some(r), Ok(out)) = (n.transport.read_ahead(), raw.output()) {
-                            r.keep(script, out.clone(), round_trip_s);
-                        }
-                    }),
-                });
-            }
-        }
+        let wanted = plan_ahead(cluster, &speculate);
         let new: Vec<Want> = wanted
             .into_iter()
             .filter(|w| tried.insert((w.node, w.key.clone())))
             .collect();
+        if let Some(r) = remembered {
+            for w in &new {
+                r.wanted(&cluster.nodes[w.node].name, &w.source);
+            }
+        }
+        // What the remembered list already read: to the wants' own parsers.
+        let (answered, new): (Vec<Want>, Vec<Want>) = {
+            let early = early.lock().unwrap_or_else(|e| e.into_inner());
+            new.into_iter()
+                .partition(|w| early.contains_key(&(w.node, w.source.clone())))
+        };
         tracing::debug!(
-            "prefetch pass {pass}: {} new facts wanted (planned ahead in {:.0} ms): {}",
-            new.len(),
+            "prefetch pass {pass}: {} new facts wanted, {} of them read ahead from the \
+             remembered list (planned ahead in {:.0} ms): {}",
+            new.len() + answered.len(),
+            answered.len(),
             started.elapsed().as_secs_f64() * 1000.0,
             new.iter()
                 .map(|w| format!("{}#{}", w.key, w.node))
                 .collect::<Vec<_>>()
                 .join(" ")
         );
-        if new.is_empty() {
-            return;
+        if new.is_empty() && answered.is_empty() {
+            break;
+        }
+        for w in answered {
+            let found = early
+                .lock()
+                .ok()
+                .and_then(|e| e.get(&(w.node, w.source.clone())).cloned());
+            if let Some((raw, round_trip_s)) = found {
+                (w.store)(&cluster.nodes[w.node], &raw, round_trip_s);
+            }
         }
         let mut per_node: Vec<Vec<Want>> = cluster.nodes.iter().map(|_| Vec::new()).collect();
+        if !new.is_empty() && !list_read {
+            // The first batch that goes to the nodes also reads last run's list.
+            list_read = true;
+            if let Some(r) = remembered {
+                for (i, node) in cluster.nodes.iter().enumerate() {
+                    let have: HashSet<&Source> = new
+                        .iter()
+                        .filter(|w| w.node == i)
+                        .map(|w| &w.source)
+                        .collect();
+                    for source in super::remembered::missing(r.last_run(&node.name), &have) {
+                        per_node[i].push(read_early(i, source, &early));
+                    }
+                }
+            }
+        }
         for w in new {
             if let Some(list) = per_node.get_mut(w.node) {
                 list.push(w);
@@ -207,6 +228,64 @@ pub fn warm(cluster: &Cluster, speculate: impl Fn()) {
             }
         });
     }
+    if let Some(r) = remembered {
+        r.save();
+    }
+}
+
+/// A remembered read on node `i`, kept in `early` for the plan's later passes.
+fn read_early(i: usize, source: Source, early: &ReadEarly) -> Want {
+    let early = std::sync::Arc::clone(early);
+    let kept = source.clone();
+    Want {
+        node: i,
+        key: format!("remembered:{source:?}"),
+        source,
+        store: Box::new(move |_: &NodeHandle, raw: &Raw, round_trip_s| {
+            if let Ok(mut e) = early.lock() {
+                e.insert((i, kept), (raw.clone(), round_trip_s));
+            }
+        }),
+    }
+}
+
+/// One speculative pass: plan with `speculate`, the transports refusing to run anything,
+/// and return what the plans wanted: the facts, and the commands they ran themselves
+/// (read ahead through each node's [`crate::transport::ReadAhead`]).
+fn plan_ahead(cluster: &Cluster, speculate: &impl Fn()) -> Vec<Want> {
+    let mut wanted = {
+        let _speculating = crate::transport::speculate();
+        let _nodes = NodeFlag::new(cluster, |node, on| {
+            if let Some(flag) = node.transport.speculation() {
+                flag.store(on, std::sync::atomic::Ordering::SeqCst);
+            }
+        });
+        WANTS.with(|w| *w.borrow_mut() = Some(Vec::new()));
+        // A plan that trips over a value it could not read is thrown away like any.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| super::cached(speculate)));
+        WANTS.with(|w| w.borrow_mut().take()).unwrap_or_default()
+    };
+    for node in &cluster.nodes {
+        let Some(r) = node.transport.read_ahead() else {
+            continue;
+        };
+        for script in r.take_wanted() {
+            wanted.push(Want {
+                node: node.index,
+                key: format!("read-ahead:{script}"),
+                source: Source::Command {
+                    script: script.clone(),
+                    must_succeed: false,
+                },
+                store: Box::new(move |n: &NodeHandle, raw: &Raw, round_trip_s| {
+                    if let (Some(r), Ok(out)) = (n.transport.read_ahead(), raw.output()) {
+                        r.keep(script, out.clone(), round_trip_s);
+                    }
+                }),
+            });
+        }
+    }
+    wanted
 }
 
 /// Forget what was read ahead on every node ([`crate::transport::ReadAhead`]): when a
@@ -380,6 +459,38 @@ mod tests {
             .all(|cmd| crate::os::batch::scripts_of(&cmd.script).is_some()));
         cached(|| plan(&c)).unwrap();
         assert_eq!(t.commands().len(), batches, "the plan ran nothing itself");
+    }
+
+    /// With the list of the last run's reads, the first batch reads them all: the plan's
+    /// later passes find their reads done, and the run reads nothing itself. The values
+    /// are still this run's (the list holds no value).
+    #[test]
+    fn the_last_run_s_list_brings_every_read_into_the_first_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("verify.json");
+        let plan = |c: &Cluster| -> anyhow::Result<()> {
+            let n = &c.nodes[0];
+            get::<InterfaceAddresses>(n, "eth0")?;
+            os_target(n, crate::inventory::Flavor::Mariadb)?;
+            Ok(())
+        };
+        let first = super::super::remembered::Remembered::load(path.clone(), &[]);
+        let (t, c) = cluster();
+        super::warm_remembering(&c, Some(&first), || {
+            let _ = plan(&c);
+        });
+        assert_eq!(t.commands().len(), 2, "no list yet: one batch per depth");
+        let second = super::super::remembered::Remembered::load(path, &[]);
+        let (t, c) = cluster();
+        t.on("ip -4 -o addr show dev eth0", 0, "2: eth0    inet 10.0.0.9/24 scope global eth0\n");
+        super::warm_remembering(&c, Some(&second), || {
+            let _ = plan(&c);
+        });
+        assert_eq!(t.commands().len(), 1, "{:?}", t.commands());
+        let addresses = cached(|| get::<InterfaceAddresses>(&c.nodes[0], "eth0")).unwrap();
+        assert!(format!("{addresses:?}").contains("10.0.0.9"), "{addresses:?}");
+        cached(|| plan(&c)).unwrap();
+        assert_eq!(t.commands().len(), 1, "the plan ran nothing itself");
     }
 
     /// While speculating nothing runs on the node, from any thread.

@@ -60,6 +60,45 @@ pub fn server_id_through_vip(
     replication_password: &secrecy::SecretString,
     holder: usize,
 ) -> Result<String> {
+    let (target, login) = vip_login(inv, replication_password);
+    let from = cluster.peer(holder);
+    let mut conn = from.login(&target, &login)?;
+    if let Some(r) = super::remembered::current() {
+        r.note_place(VIP_FROM, &from.name);
+    }
+    let rows = conn.query(crate::dialect::server_id_sql())?;
+    Ok(rows
+        .first()
+        .and_then(|r| crate::sql::get(r, "id"))
+        .unwrap_or("?")
+        .to_string())
+}
+
+/// Where [`server_id_through_vip`] asked from last time ([`super::remembered`]).
+const VIP_FROM: &str = "vip from";
+
+/// Start [`server_id_through_vip`]'s login from the node it asked from last time (the
+/// holder's peer then), so that its round trips (the forward, TCP to the VIP, TLS, the
+/// handshake: 3 or 4 at a distance) overlap the run's reads; when the VIP has moved
+/// since, the other node logs in as before and this login is dropped unused.
+pub fn login_through_vip_ahead(
+    cluster: &Cluster,
+    inv: &Inventory,
+    replication_password: &secrecy::SecretString,
+) {
+    let Some(from) = super::remembered::current().and_then(|r| r.place(VIP_FROM)) else {
+        return;
+    };
+    if let Some(node) = cluster.nodes.iter().find(|n| n.name == from) {
+        let (target, login) = vip_login(inv, replication_password);
+        node.login_ahead(&target, &login);
+    }
+}
+
+fn vip_login(
+    inv: &Inventory,
+    replication_password: &secrecy::SecretString,
+) -> (crate::transport::ForwardTarget, crate::sql::Login) {
     let login = crate::sql::Login {
         user: inv.mysql.replication_user.clone(),
         password: Some(replication_password.clone()),
@@ -67,13 +106,7 @@ pub fn server_id_through_vip(
         tls_ca: crate::tls::ca_path(inv).filter(|p| p.exists()),
     };
     let target = crate::transport::ForwardTarget::Tcp(inv.vip.address.to_string(), inv.mysql.port);
-    let mut conn = cluster.peer(holder).login(&target, &login)?;
-    let rows = conn.query(crate::dialect::server_id_sql())?;
-    Ok(rows
-        .first()
-        .and_then(|r| crate::sql::get(r, "id"))
-        .unwrap_or("?")
-        .to_string())
+    (target, login)
 }
 
 /// Seconds a [`tcp_probe`] waits for a TCP connection before calling the port filtered.
