@@ -53,15 +53,6 @@ pub struct Login {
     pub tls_ca: Option<PathBuf>,
 }
 
-impl Login {
-    /// The same user, password and CA.
-    pub fn same_as(&self, other: &Login) -> bool {
-        use secrecy::ExposeSecret;
-        let pw = |l: &Login| l.password.as_ref().map(|p| p.expose_secret().to_string());
-        self.user == other.user && self.tls_ca == other.tls_ca && pw(self) == pw(other)
-    }
-}
-
 /// An open connection to one server.
 pub struct MysqlConn {
     conn: mysql::Conn,

@@ -128,9 +128,6 @@ pub(crate) fn run_steps(
     if ok_connect && crate::interrupt::requested().is_none() {
         let cluster = cluster.expect("connected");
         let mut inv = inv;
-        // The vip step's login, started now: its round trips overlap the steps' reads
-        // (dropped unused if a step changes something: facts::changed).
-        crate::facts::login_through_vip_ahead(&cluster, &inv, &secrets.replication_password);
         // Only bootstrap converts a file/position pair (its `gtid-conversion` step).
         let mode = match run.command {
             "bootstrap" => crate::positioning::Resolve::Convert,

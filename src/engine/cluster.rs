@@ -23,30 +23,6 @@ pub struct NodeHandle {
     sql: Mutex<Option<Box<dyn SqlConn>>>,
     connector: Option<SqlConnector>,
     login_connector: Option<LoginConnector>,
-    /// Logins started ahead ([`NodeHandle::login_ahead`]), taken by [`NodeHandle::login`].
-    ahead: LoginsAhead,
-}
-
-/// A login started ahead: where to, as whom, and its thread.
-type LoginAhead = (
-    crate::transport::ForwardTarget,
-    crate::sql::Login,
-    std::thread::JoinHandle<Result<Box<dyn SqlConn>>>,
-);
-
-/// The logins started ahead, joined when the node goes if nothing took them: each thread
-/// holds the node's transport, which must end with the run (it removes the run's private
-/// directory and writes the counters when dropped).
-#[derive(Default)]
-struct LoginsAhead(Mutex<Vec<LoginAhead>>);
-
-impl Drop for LoginsAhead {
-    fn drop(&mut self) {
-        let pending = self.0.lock().map(|mut p| std::mem::take(&mut *p));
-        for (_, _, handle) in pending.unwrap_or_default() {
-            let _ = handle.join();
-        }
-    }
 }
 
 impl NodeHandle {
@@ -65,7 +41,6 @@ impl NodeHandle {
             sql: Mutex::new(None),
             connector,
             login_connector: None,
-            ahead: LoginsAhead::default(),
         }
     }
 
@@ -83,16 +58,6 @@ impl NodeHandle {
         login: &crate::sql::Login,
     ) -> Result<Box<dyn SqlConn>> {
         self.transport.refuse_if_speculating()?;
-        let ahead = self.ahead.0.lock().ok().and_then(|mut a| {
-            // The same password too: a login may be there to check one.
-            let i = a
-                .iter()
-                .position(|(t, l, _)| t == target && l.same_as(login))?;
-            Some(a.swap_remove(i).2)
-        });
-        if let Some(Ok(Ok(conn))) = ahead.map(|h| h.join()) {
-            return Ok(conn);
-        }
         match &self.login_connector {
             Some(f) => f(target, login, false),
             None => Ok(Box::new(crate::sql::MysqlConn::connect(
@@ -100,46 +65,6 @@ impl NodeHandle {
                 target,
                 login,
             )?)),
-        }
-    }
-
-    /// Start logging in to `target` as `login` on a thread of its own, for a
-    /// [`Self::login`] to the same place as the same user to take (it logs in anew if
-    /// this one failed): its round trips (the forward's channel, the handshake, TLS)
-    /// then overlap the run's reads. Real connections only (a test's connector is not
-    /// started ahead).
-    pub fn login_ahead(&self, target: &crate::transport::ForwardTarget, login: &crate::sql::Login) {
-        if self.login_connector.is_some() {
-            return;
-        }
-        let (transport, t, l) = (Arc::clone(&self.transport), target.clone(), login.clone());
-        let handle = std::thread::spawn(move || {
-            crate::transport::exempt();
-            crate::sql::MysqlConn::connect(&transport, &t, &l)
-                .map(|c| Box::new(c) as Box<dyn SqlConn>)
-        });
-        let older: Vec<LoginAhead> = match self.ahead.0.lock() {
-            Ok(mut a) => {
-                // A newer round's login replaces an older one to the same place.
-                let (older, kept) = std::mem::take(&mut *a)
-                    .into_iter()
-                    .partition(|(t, _, _)| t == target);
-                *a = kept;
-                a.push((target.clone(), login.clone(), handle));
-                older
-            }
-            Err(_) => Vec::new(),
-        };
-        for (_, _, h) in older {
-            let _ = h.join();
-        }
-    }
-
-    /// Drop the logins started ahead (their threads joined): after a change.
-    pub fn forget_logins_ahead(&self) {
-        let pending = self.ahead.0.lock().map(|mut p| std::mem::take(&mut *p));
-        for (_, _, handle) in pending.unwrap_or_default() {
-            let _ = handle.join();
         }
     }
 

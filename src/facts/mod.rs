@@ -62,9 +62,8 @@ pub use host::{
     service_active_fresh, tcp_probe, vip_holders,
 };
 pub use probes::{
-    io_error_may_be_network, login_through_vip_ahead, parse_tcp_probe, peer_unreachable_message,
-    server_id_through_vip, tcp_probe_script, temporary_root_password, TcpProbe,
-    TCP_PROBE_TIMEOUT_S,
+    io_error_may_be_network, parse_tcp_probe, peer_unreachable_message, server_id_through_vip,
+    tcp_probe_script, temporary_root_password, TcpProbe, TCP_PROBE_TIMEOUT_S,
 };
 pub use server::{
     binlog_coordinates, binlog_coordinates_fresh, dialect, forget_server, replica_status,
@@ -383,9 +382,6 @@ pub fn changed(cluster: &Cluster) {
         if let Ok(mut c) = node.facts.lock() {
             c.forget_volatile();
         }
-        // A login made before a change may reach what no longer answers there (the VIP
-        // moved in a rolling restart).
-        node.forget_logins_ahead();
     }
 }
 

@@ -482,13 +482,20 @@ mod tests {
         assert_eq!(t.commands().len(), 2, "no list yet: one batch per depth");
         let second = super::super::remembered::Remembered::load(path, &[]);
         let (t, c) = cluster();
-        t.on("ip -4 -o addr show dev eth0", 0, "2: eth0    inet 10.0.0.9/24 scope global eth0\n");
+        t.on(
+            "ip -4 -o addr show dev eth0",
+            0,
+            "2: eth0    inet 10.0.0.9/24 scope global eth0\n",
+        );
         super::warm_remembering(&c, Some(&second), || {
             let _ = plan(&c);
         });
         assert_eq!(t.commands().len(), 1, "{:?}", t.commands());
         let addresses = cached(|| get::<InterfaceAddresses>(&c.nodes[0], "eth0")).unwrap();
-        assert!(format!("{addresses:?}").contains("10.0.0.9"), "{addresses:?}");
+        assert!(
+            format!("{addresses:?}").contains("10.0.0.9"),
+            "{addresses:?}"
+        );
         cached(|| plan(&c)).unwrap();
         assert_eq!(t.commands().len(), 1, "the plan ran nothing itself");
     }

@@ -52,53 +52,27 @@ pub fn temporary_root_password(
 }
 
 /// `@@server_id` of whichever server answers on the VIP, asked from the node that does
-/// *not* hold it (`holder`'s peer), logging in with the replication account: the holder
-/// allows exactly that account from exactly that address, so no extra account is needed.
+/// *not* hold it (`holder`'s peer): by that node's own client with its client-list login
+/// (a command: in verify it shares the round's batch), else logging in with the
+/// replication account, which the holder allows from exactly there (a pair mhactl has
+/// not set up yet has no client-list login).
 pub fn server_id_through_vip(
     cluster: &Cluster,
     inv: &Inventory,
     replication_password: &secrecy::SecretString,
     holder: usize,
 ) -> Result<String> {
-    let (target, login) = vip_login(inv, replication_password);
     let from = cluster.peer(holder);
-    let mut conn = from.login(&target, &login)?;
-    if let Some(r) = super::remembered::current() {
-        r.note_place(VIP_FROM, &from.name);
+    if let Ok((target, _)) = super::os_target(from, inv.mysql.flavor) {
+        let arg = [
+            crate::os::client_list::option_file_path(&target),
+            inv.vip.address.to_string(),
+            inv.mysql.port.to_string(),
+        ];
+        if let Ok(Some(id)) = super::get::<super::host::ServerIdByClient>(from, &arg[..]) {
+            return Ok(id);
+        }
     }
-    let rows = conn.query(crate::dialect::server_id_sql())?;
-    Ok(rows
-        .first()
-        .and_then(|r| crate::sql::get(r, "id"))
-        .unwrap_or("?")
-        .to_string())
-}
-
-/// Where [`server_id_through_vip`] asked from last time ([`super::remembered`]).
-const VIP_FROM: &str = "vip from";
-
-/// Start [`server_id_through_vip`]'s login from the node it asked from last time (the
-/// holder's peer then), so that its round trips (the forward, TCP to the VIP, TLS, the
-/// handshake: 3 or 4 at a distance) overlap the run's reads; when the VIP has moved
-/// since, the other node logs in as before and this login is dropped unused.
-pub fn login_through_vip_ahead(
-    cluster: &Cluster,
-    inv: &Inventory,
-    replication_password: &secrecy::SecretString,
-) {
-    let Some(from) = super::remembered::current().and_then(|r| r.place(VIP_FROM)) else {
-        return;
-    };
-    if let Some(node) = cluster.nodes.iter().find(|n| n.name == from) {
-        let (target, login) = vip_login(inv, replication_password);
-        node.login_ahead(&target, &login);
-    }
-}
-
-fn vip_login(
-    inv: &Inventory,
-    replication_password: &secrecy::SecretString,
-) -> (crate::transport::ForwardTarget, crate::sql::Login) {
     let login = crate::sql::Login {
         user: inv.mysql.replication_user.clone(),
         password: Some(replication_password.clone()),
@@ -106,7 +80,13 @@ fn vip_login(
         tls_ca: crate::tls::ca_path(inv).filter(|p| p.exists()),
     };
     let target = crate::transport::ForwardTarget::Tcp(inv.vip.address.to_string(), inv.mysql.port);
-    (target, login)
+    let mut conn = from.login(&target, &login)?;
+    let rows = conn.query(crate::dialect::server_id_sql())?;
+    Ok(rows
+        .first()
+        .and_then(|r| crate::sql::get(r, "id"))
+        .unwrap_or("?")
+        .to_string())
 }
 
 /// Seconds a [`tcp_probe`] waits for a TCP connection before calling the port filtered.

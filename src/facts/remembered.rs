@@ -87,7 +87,7 @@ struct ListFile {
     /// Node name → its reads, in the order first wanted.
     nodes: BTreeMap<String, Vec<Read>>,
     /// Where the run logged in ([`Remembered::place`]): `NODE socket` → the server's
-    /// socket, `vip from` → the node that asked through the VIP.
+    /// socket.
     #[serde(default)]
     places: BTreeMap<String, String>,
 }

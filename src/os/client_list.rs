@@ -4,6 +4,7 @@
 //! keeps (`address port` lines, tmpfs) and the script that sends the tickles (Perl core,
 //! [`TICKLE_SCRIPT`]). The account and its query are in [`crate::dialect`].
 
+use super::client_login::CLIENT;
 use super::OsTarget;
 use crate::transport::shell_quote;
 use std::net::Ipv4Addr;
@@ -67,6 +68,21 @@ pub fn option_file_content(
     )?);
     text.push_str(&format!("host={peer}\nport={port}\nprotocol=TCP\n"));
     Ok(text)
+}
+
+/// Asks `sql` (one value) of whichever server answers on `host:port`, with the node's own
+/// client and the client-list login in `option_file` (its host and port overridden):
+/// the value alone on stdout. Exit 3 without the option file (a pair mhactl did not
+/// set up yet), the client's status when it cannot connect or log in.
+pub fn ask_through_command(option_file: &str, host: &str, port: u16, sql: &str) -> String {
+    format!(
+        "f={f}; [ -r \"$f\" ] || exit 3; c={CLIENT}; [ -n \"$c\" ] || exit 3; \
+         \"$c\" --defaults-extra-file=\"$f\" --host={h} --port={port} --protocol=TCP \
+         --connect-timeout=5 -N -B -e {q}",
+        f = shell_quote(option_file),
+        h = shell_quote(host),
+        q = shell_quote(sql),
+    )
 }
 
 /// Removes the option file, the tickle script and the last list (`writes: both`).

@@ -48,6 +48,8 @@ pub(super) fn el9_mysql84_node(
     t.on("date +%s.%N", 0, "");
     // nftables without mhactl's table (the VIP refusal not loaded).
     t.on(crate::os::vip_refuse::TABLE_COMMAND, 0, "");
+    // The node's own client cannot ask through the VIP (refused): vip-sql logs in itself.
+    t.on("--protocol=TCP --connect-timeout=5 -N -B -e", 1, "");
     // keepalived runs the fence agent.
     t.on(&crate::os::fence::agent_running_command(), 0, "4242\n");
     (t, sql)

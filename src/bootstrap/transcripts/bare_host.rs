@@ -198,6 +198,8 @@ pub(super) fn bare_host(s: &Scenario, i: usize, t: &FakeTransport, sql: &FakeSql
         ]],
     );
     sql.on("@@server_id", vec![vec![("id", Some("1"))]]);
+    // The vip step asks through the VIP with the node's own client (its client-list login).
+    t.on("--protocol=TCP --connect-timeout=5 -N -B -e", 0, "1\n");
     if s.custom_paths() {
         // No local file-context rules yet; /data holds nothing of mysqld's.
         t.on(crate::bootstrap::firewall::SEMANAGE_FCONTEXT_LOCAL, 0, "");

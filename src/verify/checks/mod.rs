@@ -39,7 +39,6 @@ pub fn prefetch(
 ) {
     // A new round (verify --wait, failover-test's pre-check) reads the nodes afresh.
     facts::changed(cluster);
-    facts::login_through_vip_ahead(cluster, inv, &secrets.replication_password);
     facts::prefetch::warm_with_moment_reads(cluster, || {
         // Its reads come in the first passes, with the checks' (planned with the
         // inventory as resolved so far: what the resolved one reads more comes later).
