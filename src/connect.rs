@@ -237,30 +237,32 @@ fn node_handle(inv: &Inventory, secrets: &Secrets, i: usize, t: Arc<dyn Transpor
         };
         let connect = |socket: &str| {
             crate::sql::MysqlConn::connect(t, &ForwardTarget::UnixSocket(socket.into()), &login)
-                .map(|c| Box::new(c) as Box<dyn engine::SqlConn>)
         };
         let remembered = crate::facts::remembered::current();
-        let last = remembered.and_then(|r| r.place(&place));
-        // The socket the last run found, logged in to while the probe runs; kept only
-        // when the probe finds the same (another server may listen there now).
-        let (found, early) = std::thread::scope(|s| {
-            let early = last.as_deref().map(|socket| {
-                s.spawn(move || {
-                    crate::transport::exempt();
-                    connect(socket)
-                })
-            });
-            let found = find_server_socket(t.as_ref());
-            (found, early.map(|h| h.join()))
-        });
-        let socket = found?;
+        // The socket the last run found: logged in to at once, no probe; the server's
+        // own @@socket is checked with the first batch of queries (another server may
+        // listen on an old path), and a mismatch forgets it (the next login probes).
+        if let Some(socket) = remembered.and_then(|r| r.place(&place)) {
+            if let Ok(conn) = connect(&socket) {
+                let place = place.clone();
+                let stale = Box::new(move || {
+                    if let Some(r) = crate::facts::remembered::current() {
+                        r.note_place(&place, "");
+                    }
+                });
+                let check = crate::sql::SocketCheck {
+                    path: socket,
+                    stale,
+                };
+                return Ok(Box::new(conn.expecting_socket(check)) as Box<dyn engine::SqlConn>);
+            }
+        }
+        let socket = find_server_socket(t.as_ref())?;
+        let conn = connect(&socket)?;
         if let Some(r) = remembered {
             r.note_place(&place, &socket);
         }
-        match early {
-            Some(Ok(Ok(conn))) if last.as_deref() == Some(socket.as_str()) => Ok(conn),
-            _ => connect(&socket),
-        }
+        Ok(Box::new(conn) as Box<dyn engine::SqlConn>)
     };
     let early = EarlyLogin(std::sync::Mutex::new(Some(early_login(
         Arc::clone(&t),

@@ -26,6 +26,11 @@ pub trait SqlConn: Send {
     fn query_batch(&mut self, queries: &[String]) -> Vec<Result<Vec<Row>>> {
         queries.iter().map(|q| self.query(q)).collect()
     }
+    /// Must not be used again (it reached another server than meant): the holder drops
+    /// it and logs in anew.
+    fn broken(&self) -> bool {
+        false
+    }
 }
 
 /// One result row: column names with their values (NULL as `None`), in order.
@@ -58,6 +63,21 @@ pub struct MysqlConn {
     conn: mysql::Conn,
     /// Its node's transport, whose counters count its round trips (issue 21).
     transport: Arc<dyn Transport>,
+    /// Checked with the first round trip ([`MysqlConn::expecting_socket`]).
+    expect: Option<SocketCheck>,
+    /// Why it must not be used again (the socket check failed).
+    broken: Option<String>,
+}
+
+/// What a connection made through a remembered socket checks with its first round trip:
+/// the server's own `@@socket` is `path` (it is the server configured there, not another
+/// one listening on an old path). When it is not, `stale` is called and that round trip's
+/// queries all fail (the caller drops the connection and logs in anew).
+pub struct SocketCheck {
+    /// The socket the connection went through.
+    pub path: String,
+    /// Called once when the server says another socket.
+    pub stale: Box<dyn FnOnce() + Send>,
 }
 
 /// The `max_allowed_packet` the client assumes (the protocol's largest, 1 GiB): given,
@@ -66,6 +86,48 @@ pub struct MysqlConn {
 const CLIENT_MAX_PACKET: usize = 1024 * 1024 * 1024;
 
 impl MysqlConn {
+    /// Check `check` with the first round trip (its query rides with the first batch:
+    /// no round trip of its own).
+    pub fn expecting_socket(mut self, check: SocketCheck) -> MysqlConn {
+        self.expect = Some(check);
+        self
+    }
+
+    /// `queries` in one round trip, with the pending socket check's query first if any:
+    /// `Err` when the server answered with another socket (then nothing else counts).
+    fn checked(&mut self, queries: &[String]) -> Result<Vec<Result<Vec<Row>>>> {
+        if let Some(why) = &self.broken {
+            anyhow::bail!("{why}");
+        }
+        let Some(check) = self.expect.take() else {
+            return Ok(self.batch(queries));
+        };
+        let mut all = vec![crate::dialect::server_socket_sql().to_string()];
+        all.extend(queries.iter().cloned());
+        let mut results = self.batch(&all);
+        let answer = match results.first() {
+            Some(Ok(rows)) => rows
+                .first()
+                .and_then(|r| get(r, "socket"))
+                .map(str::to_string),
+            _ => None,
+        };
+        if answer.as_deref() == Some(check.path.as_str()) {
+            let _checked = results.remove(0);
+            return Ok(results);
+        }
+        (check.stale)();
+        let why = format!(
+            "{}: the server on {} says its socket is {}: logging in again",
+            self.transport.node(),
+            check.path,
+            answer.unwrap_or_else(|| "nothing".into())
+        );
+        tracing::debug!("{why}");
+        self.broken = Some(why.clone());
+        anyhow::bail!(why)
+    }
+
     /// Connect to `target` on the node behind `transport`, as `login`.
     pub fn connect(
         transport: &Arc<dyn Transport>,
@@ -112,6 +174,8 @@ impl MysqlConn {
         Ok(MysqlConn {
             conn,
             transport: Arc::clone(transport),
+            expect: None,
+            broken: None,
         })
     }
 }
@@ -278,22 +342,47 @@ pub fn unknown_auth_plugin(err: &anyhow::Error) -> Option<String> {
 
 impl SqlConn for MysqlConn {
     fn query(&mut self, sql: &str) -> Result<Vec<Row>> {
+        if self.expect.is_some() || self.broken.is_some() {
+            return self
+                .checked(&[sql.to_string()])?
+                .pop()
+                .unwrap_or_else(|| Err(anyhow::anyhow!("no result")));
+        }
         self.transport.note(Event::SqlRoundTrip);
         let rows: Vec<mysql::Row> = self.conn.query(sql).map_err(SqlError)?;
         Ok(rows.into_iter().map(row_to_pairs).collect())
     }
 
     fn exec(&mut self, sql: &str) -> Result<()> {
+        if self.expect.is_some() || self.broken.is_some() {
+            // A statement first (rare): the check gets a round trip of its own.
+            self.checked(&[])?;
+        }
         self.transport.note(Event::SqlRoundTrip);
         self.conn.query_drop(sql).map_err(SqlError)?;
         Ok(())
     }
 
+    fn broken(&self) -> bool {
+        self.broken.is_some()
+    }
+
+    fn query_batch(&mut self, queries: &[String]) -> Vec<Result<Vec<Row>>> {
+        self.checked(queries).unwrap_or_else(|e| {
+            queries
+                .iter()
+                .map(|_| Err(anyhow::anyhow!("{e:#}")))
+                .collect()
+        })
+    }
+}
+
+impl MysqlConn {
     /// The queries as one multi-statement text (the crate announces
     /// CLIENT_MULTI_STATEMENTS): one round trip, one result set each. A query that holds
     /// a `;` itself (it could return several sets) is run on its own. The server stops at
     /// the first failing statement: that one and the rest get its error.
-    fn query_batch(&mut self, queries: &[String]) -> Vec<Result<Vec<Row>>> {
+    fn batch(&mut self, queries: &[String]) -> Vec<Result<Vec<Row>>> {
         let simple: Vec<&str> = queries
             .iter()
             .map(|q| q.trim().trim_end_matches(';').trim())

@@ -82,8 +82,8 @@ pub use probe::{
 };
 pub use queries::{
     base_tables_sql, checksum_table_sql, databases_size_kib_sql, datadir_sql, global_variable_sql,
-    known_global_variables_sql, pid_file_sql, ping_sql, server_id_sql, show_databases_sql,
-    show_global_status_sql, version_sql,
+    known_global_variables_sql, pid_file_sql, ping_sql, server_id_sql, server_socket_sql,
+    show_databases_sql, show_global_status_sql, version_sql,
 };
 pub use replica_control::{BinlogCoordinates, ChangeSource, ReplicaStatus};
 pub use replication::{

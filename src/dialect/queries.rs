@@ -31,6 +31,11 @@ pub fn known_global_variables_sql(names: &[String]) -> String {
     )
 }
 
+/// The socket the server listens on: row `socket`.
+pub fn server_socket_sql() -> &'static str {
+    "SELECT @@socket AS socket"
+}
+
 /// The answering server's `server_id`: row `id`.
 pub fn server_id_sql() -> &'static str {
     "SELECT @@server_id AS id"

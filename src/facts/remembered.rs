@@ -148,7 +148,12 @@ impl Remembered {
     /// Where the last run did `what` (see [`ListFile::places`]): a place to try first,
     /// the caller falling back to finding it when it is wrong.
     pub fn place(&self, what: &str) -> Option<String> {
-        self.places.lock().ok()?.get(what).cloned()
+        self.places
+            .lock()
+            .ok()?
+            .get(what)
+            .filter(|p| !p.is_empty())
+            .cloned()
     }
 
     /// Note where this run did `what`, and keep it at once.
