@@ -71,13 +71,20 @@ impl ServiceManager {
     /// Exits 0 when the service is running (no output).
     pub fn is_active_command(self, service: &str) -> String {
         let s = sh_quote(service);
+        // The database server's init scripts write no /run/SERVICE.pid: its own pid file
+        // is the packaged one (Debian's and EL's). Without it the check falls to the init
+        // script's `status`, which on Debian pings the server with mysqladmin (~0.5 s).
+        let server_pid = match service {
+            "mariadb" | "mysql" | "mysqld" => " /run/mysqld/mysqld.pid /var/run/mysqld/mysqld.pid",
+            _ => "",
+        };
         match self {
             ServiceManager::Systemd => format!("systemctl is-active --quiet {s}"),
             // The daemon's live pid file is the best witness. Without one, ask the init
             // script, but only if it has a `status` action: Debian's keepalived script has
             // none and exits 0 for anything when its config file is missing.
             ServiceManager::SysV => format!(
-                "for f in /run/{service}.pid /var/run/{service}.pid; do \
+                "for f in /run/{service}.pid /var/run/{service}.pid{server_pid}; do \
                  [ -f \"$f\" ] && kill -0 \"$(cat \"$f\")\" 2>/dev/null && exit 0; done; \
                  grep -Eq \"status'?\\)\" /etc/init.d/{s} 2>/dev/null && service {s} status >/dev/null 2>&1"
             ),
@@ -206,6 +213,9 @@ mod tests {
         );
         assert!(active.contains("service keepalived status"), "{active}");
         assert!(active.contains("/run/keepalived.pid"), "{active}");
+        assert!(!active.contains("mysqld.pid"), "{active}");
+        let server = sv.is_active_command("mariadb");
+        assert!(server.contains(" /run/mysqld/mysqld.pid "), "{server}");
         assert!(sv
             .enable_command("mariadb")
             .contains("update-rc.d mariadb defaults"));
