@@ -241,18 +241,24 @@ fn node_handle(inv: &Inventory, secrets: &Secrets, i: usize, t: Arc<dyn Transpor
         let remembered = crate::facts::remembered::current();
         // The socket the last run found: logged in to at once, no probe; the server's
         // own @@socket is checked with the first batch of queries (another server may
-        // listen on an old path), and a mismatch forgets it (the next login probes).
+        // listen on an old path), and a mismatch looks the socket up and logs in there.
         if let Some(socket) = remembered.and_then(|r| r.place(&place)) {
             if let Ok(conn) = connect(&socket) {
-                let place = place.clone();
-                let stale = Box::new(move || {
+                let (t, login, place) = (Arc::clone(t), login.clone(), place.clone());
+                let relogin = Box::new(move || {
+                    let socket = find_server_socket(t.as_ref())?;
                     if let Some(r) = crate::facts::remembered::current() {
-                        r.note_place(&place, "");
+                        r.note_place(&place, &socket);
                     }
+                    crate::sql::MysqlConn::connect(
+                        &t,
+                        &ForwardTarget::UnixSocket(socket.into()),
+                        &login,
+                    )
                 });
                 let check = crate::sql::SocketCheck {
                     path: socket,
-                    stale,
+                    relogin,
                 };
                 return Ok(Box::new(conn.expecting_socket(check)) as Box<dyn engine::SqlConn>);
             }

@@ -26,11 +26,6 @@ pub trait SqlConn: Send {
     fn query_batch(&mut self, queries: &[String]) -> Vec<Result<Vec<Row>>> {
         queries.iter().map(|q| self.query(q)).collect()
     }
-    /// Must not be used again (it reached another server than meant): the holder drops
-    /// it and logs in anew.
-    fn broken(&self) -> bool {
-        false
-    }
 }
 
 /// One result row: column names with their values (NULL as `None`), in order.
@@ -65,19 +60,29 @@ pub struct MysqlConn {
     transport: Arc<dyn Transport>,
     /// Checked with the first round trip ([`MysqlConn::expecting_socket`]).
     expect: Option<SocketCheck>,
-    /// Why it must not be used again (the socket check failed).
-    broken: Option<String>,
 }
 
 /// What a connection made through a remembered socket checks with its first round trip:
 /// the server's own `@@socket` is `path` (it is the server configured there, not another
-/// one listening on an old path). When it is not, `stale` is called and that round trip's
-/// queries all fail (the caller drops the connection and logs in anew).
+/// one listening on an old path; `/var/run/X` and `/run/X` are the same). When it is
+/// not, that round trip's answers are thrown away, `relogin` gives the connection it
+/// should have been, and the queries run again there: the caller sees nothing of it.
 pub struct SocketCheck {
     /// The socket the connection went through.
     pub path: String,
-    /// Called once when the server says another socket.
-    pub stale: Box<dyn FnOnce() + Send>,
+    /// Looks the socket up and logs in there.
+    pub relogin: Box<dyn FnOnce() -> Result<MysqlConn> + Send>,
+}
+
+/// `/var/run/X` as `/run/X` (one directory on every current distribution).
+fn same_socket(a: &str, b: &str) -> bool {
+    let plain = |p: &str| {
+        p.strip_prefix("/var")
+            .filter(|r| r.starts_with("/run/"))
+            .unwrap_or(p)
+            .to_string()
+    };
+    plain(a) == plain(b)
 }
 
 /// The `max_allowed_packet` the client assumes (the protocol's largest, 1 GiB): given,
@@ -93,12 +98,9 @@ impl MysqlConn {
         self
     }
 
-    /// `queries` in one round trip, with the pending socket check's query first if any:
-    /// `Err` when the server answered with another socket (then nothing else counts).
+    /// `queries` in one round trip, with the pending socket check's query first if any;
+    /// on a mismatch, again on the connection the check's `relogin` gives.
     fn checked(&mut self, queries: &[String]) -> Result<Vec<Result<Vec<Row>>>> {
-        if let Some(why) = &self.broken {
-            anyhow::bail!("{why}");
-        }
         let Some(check) = self.expect.take() else {
             return Ok(self.batch(queries));
         };
@@ -112,20 +114,22 @@ impl MysqlConn {
                 .map(str::to_string),
             _ => None,
         };
-        if answer.as_deref() == Some(check.path.as_str()) {
-            let _checked = results.remove(0);
+        if answer
+            .as_deref()
+            .is_some_and(|a| same_socket(a, &check.path))
+        {
+            let _check = results.remove(0);
             return Ok(results);
         }
-        (check.stale)();
-        let why = format!(
+        tracing::debug!(
             "{}: the server on {} says its socket is {}: logging in again",
             self.transport.node(),
             check.path,
-            answer.unwrap_or_else(|| "nothing".into())
+            answer.as_deref().unwrap_or("nothing")
         );
-        tracing::debug!("{why}");
-        self.broken = Some(why.clone());
-        anyhow::bail!(why)
+        let fresh = (check.relogin)()?;
+        self.conn = fresh.conn;
+        Ok(self.batch(queries))
     }
 
     /// Connect to `target` on the node behind `transport`, as `login`.
@@ -175,7 +179,6 @@ impl MysqlConn {
             conn,
             transport: Arc::clone(transport),
             expect: None,
-            broken: None,
         })
     }
 }
@@ -342,7 +345,7 @@ pub fn unknown_auth_plugin(err: &anyhow::Error) -> Option<String> {
 
 impl SqlConn for MysqlConn {
     fn query(&mut self, sql: &str) -> Result<Vec<Row>> {
-        if self.expect.is_some() || self.broken.is_some() {
+        if self.expect.is_some() {
             return self
                 .checked(&[sql.to_string()])?
                 .pop()
@@ -354,17 +357,13 @@ impl SqlConn for MysqlConn {
     }
 
     fn exec(&mut self, sql: &str) -> Result<()> {
-        if self.expect.is_some() || self.broken.is_some() {
+        if self.expect.is_some() {
             // A statement first (rare): the check gets a round trip of its own.
             self.checked(&[])?;
         }
         self.transport.note(Event::SqlRoundTrip);
         self.conn.query_drop(sql).map_err(SqlError)?;
         Ok(())
-    }
-
-    fn broken(&self) -> bool {
-        self.broken.is_some()
     }
 
     fn query_batch(&mut self, queries: &[String]) -> Vec<Result<Vec<Row>>> {

@@ -97,3 +97,20 @@ fn mariadb_refusals_are_not_retried() {
     assert_eq!(server_error_code(&err), Some(1290));
     assert_eq!(c.log, ["CREATE USER 'app'@'%'"]);
 }
+
+/// A server that says `/var/run/mysqld/mysqld.sock` listens on the remembered
+/// `/run/mysqld/mysqld.sock` (one directory on current distributions); another path is
+/// another socket.
+#[test]
+fn var_run_and_run_are_the_same_socket() {
+    assert!(super::same_socket(
+        "/var/run/mysqld/mysqld.sock",
+        "/run/mysqld/mysqld.sock"
+    ));
+    assert!(super::same_socket("/tmp/mysql.sock", "/tmp/mysql.sock"));
+    assert!(!super::same_socket(
+        "/run/mysqld/mysqld.sock",
+        "/run/mysqld/mysqld2.sock"
+    ));
+    assert!(!super::same_socket("/var/runx/a", "/runx/a"));
+}

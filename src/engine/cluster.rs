@@ -109,7 +109,7 @@ impl NodeHandle {
         }
         let conn = guard.as_mut().expect("connection just set");
         let result = f(conn.as_mut());
-        if result.is_err() || conn.broken() {
+        if result.is_err() {
             *guard = None;
         }
         result
