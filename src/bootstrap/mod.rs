@@ -61,6 +61,10 @@ pub fn run(args: &BootstrapArgs, global: &GlobalArgs) -> Result<ExitCode> {
             limit,
             // A dry run's summary on stdout always has the diffs; JSON has them in the report.
             diffs: args.diff,
+            reads_before: Some(|cluster, inv| {
+                let _ = vip_interface::check(cluster, inv);
+                let _ = platform::check(cluster, inv);
+            }),
         },
         inv,
         secrets,
@@ -90,6 +94,11 @@ pub(crate) struct StepsRun {
     pub check: bool,
     /// `--limit`: the one node whose steps run ([`crate::limit`]).
     pub limit: Option<usize>,
+    /// What the `before` check of [`run_steps`] reads, made without printing or changing
+    /// anything (its results are thrown away): planned ahead with the positioning's reads
+    /// so that they come in batches, both nodes at once ([`crate::facts::prefetch`]).
+    /// `None`: `before`'s reads are made one by one.
+    pub reads_before: Option<fn(&engine::Cluster, &crate::inventory::Inventory)>,
 }
 
 /// Connect to both nodes (locked for `run.command`), check `before` once connected, run
@@ -133,7 +142,20 @@ pub(crate) fn run_steps(
             "bootstrap" => crate::positioning::Resolve::Convert,
             _ => crate::positioning::Resolve::Refuse,
         };
-        crate::positioning::resolve(&mut inv, &cluster, mode)?;
+        // Issue 21: what the positioning and `before` read (each node's server version,
+        // replica status, interfaces, OS), planned ahead and read in batches, both nodes
+        // at once, instead of one read after another, node after node. Then decided on
+        // exactly as before, from those values (inside a caching scope: the replica
+        // status is volatile), read a few hundred milliseconds earlier in the same run
+        // and before anything changed; the engine drops the volatile ones when it starts.
+        crate::facts::prefetch::warm(&cluster, || {
+            let mut ahead = inv.clone();
+            let _ = crate::positioning::resolve(&mut ahead, &cluster, mode);
+            if let Some(reads) = run.reads_before {
+                reads(&cluster, &inv);
+            }
+        });
+        crate::facts::cached(|| crate::positioning::resolve(&mut inv, &cluster, mode))?;
         before(&cluster, &inv)?;
         let mut ctx = steps::Ctx::new(inv, secrets);
         ctx.limit = run.limit;

@@ -41,6 +41,7 @@ pub mod option_sources;
 pub mod packages;
 pub mod prefetch;
 pub mod probes;
+pub mod replica_source;
 pub mod scope;
 pub mod security;
 pub mod server;

@@ -27,6 +27,11 @@ impl Operation for ReplicationUser {
         let account = crate::dialect::quote_account(user, &host);
         crate::bootstrap::account_guard::refuse_foreign_hosts(node, user, &host)?;
         let exists = facts::accounts::account_exists(node, user, &host)?;
+        // Asked before the password's check (which, on MySQL, logs in): planned ahead,
+        // the grants come in the run's batches instead of a query of their own after it.
+        // The same grants either way: only this step's change alters them, and the
+        // engine drops them after it.
+        let grants = exists.then(|| facts::accounts::grant_lines(node, user, &host));
         let mut statements = vec![d.session_no_binlog_sql()];
         let mut what = Vec::new();
         if !exists {
@@ -36,8 +41,10 @@ impl Operation for ReplicationUser {
             statements.push(d.alter_user_password_sql(user, &host, password));
             what.push(format!("set the password of {account}"));
         }
-        let grants_ok =
-            exists && d.grants_cover_replication(&facts::accounts::grant_lines(node, user, &host)?);
+        let grants_ok = match grants {
+            Some(grants) => d.grants_cover_replication(&grants?),
+            None => false,
+        };
         if !grants_ok {
             statements.push(d.grant_replication_sql(user, &host));
             what.push(format!("grant replication privileges to {account}"));
