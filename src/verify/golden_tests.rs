@@ -6,7 +6,7 @@
 
 use super::Check;
 use crate::engine::{Cluster, NodeHandle};
-use crate::transport::fake::FakeTransport;
+use crate::transport::fake::{FakeSql, FakeTransport};
 use std::sync::Arc;
 
 const GOLDEN: &str = concat!(
@@ -30,6 +30,15 @@ fn inventory() -> crate::inventory::Inventory {
 /// With `replicating`, db1 replicates from db2 and holds the VIP, and db2's IO thread
 /// stopped on an error.
 fn cluster(inv: &crate::inventory::Inventory, replicating: bool) -> Cluster {
+    cluster_and_sql(inv, replicating).0
+}
+
+/// [`cluster`] with each node's fake server (their round trips: the budget below).
+fn cluster_and_sql(
+    inv: &crate::inventory::Inventory,
+    replicating: bool,
+) -> (Cluster, Vec<FakeSql>) {
+    let mut servers = Vec::new();
     let nodes = ["db1", "db2"]
         .iter()
         .enumerate()
@@ -88,6 +97,7 @@ fn cluster(inv: &crate::inventory::Inventory, replicating: bool) -> Cluster {
                 ""
             };
             t.on("ip -4 -o addr show dev eth0", 0, addresses);
+            servers.push(sql.clone());
             NodeHandle::new(
                 i,
                 name,
@@ -96,10 +106,11 @@ fn cluster(inv: &crate::inventory::Inventory, replicating: bool) -> Cluster {
             )
         })
         .collect();
-    Cluster {
+    let cluster = Cluster {
         nodes,
         secrets: vec![],
-    }
+    };
+    (cluster, servers)
 }
 
 /// The fake node, failing any check that runs a command or reads a file itself instead
@@ -149,19 +160,35 @@ impl crate::transport::Transport for OnlyThroughFacts {
 /// docs/benchmarks.md's numbers.
 const VERIFY_COMMANDS_PER_NODE: u64 = 3;
 
+/// Issue 21's budget: verify's SQL round trips per node on its admin connection (a batch
+/// of queries is one, [`FakeSql::round_trips`]): one batch per prefetch pass that wants
+/// SQL, and nothing after them (`probe-leftovers` reads in the round's batches). Asserted
+/// exactly, like the commands.
+const VERIFY_SQL_ROUND_TRIPS_PER_NODE: u64 = 4;
+
 #[test]
 fn verify_stays_within_its_round_trip_budget() {
     let inv = inventory();
     std::env::set_var("MHACTL_TEST_GOLDEN_PW", "Golden-pw-4-verify!");
     let secrets = crate::inventory::Secrets::resolve(&inv, false).unwrap();
-    let c = cluster(&inv, true);
-    let _ = super::check_cluster(&c, &inv, &secrets, false);
-    for node in &c.nodes {
+    let (c, servers) = cluster_and_sql(&inv, true);
+    // What `verify` runs: the round with `probe-leftovers`.
+    let _ = super::check_round(&c, &inv, &secrets, false, true);
+    for (node, sql) in c.nodes.iter().zip(&servers) {
         let ran = node.transport.stats().unwrap().remote_commands();
         assert_eq!(
             ran, VERIFY_COMMANDS_PER_NODE,
             "{}: verify ran {ran} remote commands; its budget is exactly {VERIFY_COMMANDS_PER_NODE}",
             node.name
+        );
+        let round_trips = sql.round_trips();
+        assert_eq!(
+            round_trips,
+            VERIFY_SQL_ROUND_TRIPS_PER_NODE,
+            "{}: verify made {round_trips} SQL round trips; its budget is exactly \
+             {VERIFY_SQL_ROUND_TRIPS_PER_NODE}: {:#?}",
+            node.name,
+            sql.statements()
         );
     }
 }
