@@ -6,7 +6,7 @@
 
 use super::Check;
 use crate::engine::{Cluster, NodeHandle};
-use crate::transport::fake::{FakeSql, FakeTransport};
+use crate::transport::fake::FakeSql;
 use std::sync::Arc;
 
 const GOLDEN: &str = concat!(
@@ -101,7 +101,9 @@ fn cluster_and_sql(
             NodeHandle::new(
                 i,
                 name,
-                Arc::new(OnlyThroughFacts(t, Default::default())),
+                Arc::new(super::fake_pair::ReadingAhead::only_through_facts(
+                    Arc::new(t),
+                )),
                 Some(sql.connector()),
             )
         })
@@ -111,43 +113,6 @@ fn cluster_and_sql(
         secrets: vec![],
     };
     (cluster, servers)
-}
-
-/// The fake node, failing any check that runs a command or reads a file itself instead
-/// of through a fact (SQL is caught by `NodeHandle::with_sql`); undeclared facts fail
-/// in `facts::scope` already. Every check runs here, so every check is held to it. It
-/// reads ahead like the SSH transport (verify's reads of the moment come in batches).
-struct OnlyThroughFacts(FakeTransport, crate::transport::ReadAhead);
-
-impl crate::transport::Transport for OnlyThroughFacts {
-    fn node(&self) -> &str {
-        self.0.node()
-    }
-    fn run(
-        &self,
-        cmd: &crate::transport::RemoteCommand,
-    ) -> anyhow::Result<crate::transport::CommandOutput> {
-        if let Some(out) = self.1.answer(cmd, self.is_speculating())? {
-            return Ok(out);
-        }
-        crate::facts::scope::raw_read(&cmd.script);
-        self.0.run(cmd)
-    }
-    fn read_ahead(&self) -> Option<&crate::transport::ReadAhead> {
-        Some(&self.1)
-    }
-    fn forward(
-        &self,
-        target: &crate::transport::ForwardTarget,
-    ) -> anyhow::Result<std::path::PathBuf> {
-        self.0.forward(target)
-    }
-    fn speculation(&self) -> Option<&std::sync::atomic::AtomicBool> {
-        self.0.speculation()
-    }
-    fn stats(&self) -> Option<&crate::transport::stats::TransportStats> {
-        self.0.stats()
-    }
 }
 
 /// Issue 21's budget: verify's remote commands per node (the target is 4 round trips per

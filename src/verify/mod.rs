@@ -6,7 +6,7 @@ mod access_defaults;
 mod checks;
 mod durability;
 #[cfg(test)]
-mod fake_pair;
+pub(crate) mod fake_pair;
 #[cfg(test)]
 mod golden_tests;
 pub mod keepalived_conf;

@@ -11,8 +11,8 @@
 use super::driver::bootstrapped;
 use super::scenarios::{ctx, scenario};
 use crate::engine::{Cluster, NodeHandle, StepStatus};
-use crate::transport::fake::FakeTransport;
-use crate::transport::{ReadAhead, Transport};
+use crate::transport::Transport;
+use crate::verify::fake_pair::ReadingAhead;
 use std::sync::Arc;
 
 /// Remote commands per node of a converged re-run on the EL9 + MariaDB 10.11 pair: one
@@ -55,7 +55,7 @@ fn a_converged_rerun_stays_within_its_round_trip_budget() {
         .iter()
         .enumerate()
         .map(|(i, (t, sql))| {
-            let t: Arc<dyn Transport> = Arc::new(ReadingAhead(t.clone(), Default::default()));
+            let t: Arc<dyn Transport> = Arc::new(ReadingAhead::new(t.clone()));
             NodeHandle::new(i, ["db1", "db2"][i], t, Some(sql.connector()))
                 .with_login_connector(sql.login_connector())
         })
@@ -112,39 +112,5 @@ fn a_converged_rerun_stays_within_its_round_trip_budget() {
             node.name,
             sql.statements().iter().rev().take(60).collect::<Vec<_>>()
         );
-    }
-}
-
-/// A fake node that reads ahead like the SSH transport (the commands plans run
-/// themselves come in the prefetch's batches, [`ReadAhead`]).
-struct ReadingAhead(Arc<FakeTransport>, ReadAhead);
-
-impl Transport for ReadingAhead {
-    fn node(&self) -> &str {
-        self.0.node()
-    }
-    fn run(
-        &self,
-        cmd: &crate::transport::RemoteCommand,
-    ) -> anyhow::Result<crate::transport::CommandOutput> {
-        if let Some(out) = self.1.answer(cmd, self.is_speculating())? {
-            return Ok(out);
-        }
-        self.0.run(cmd)
-    }
-    fn read_ahead(&self) -> Option<&ReadAhead> {
-        Some(&self.1)
-    }
-    fn forward(
-        &self,
-        target: &crate::transport::ForwardTarget,
-    ) -> anyhow::Result<std::path::PathBuf> {
-        self.0.forward(target)
-    }
-    fn speculation(&self) -> Option<&std::sync::atomic::AtomicBool> {
-        self.0.speculation()
-    }
-    fn stats(&self) -> Option<&crate::transport::stats::TransportStats> {
-        self.0.stats()
     }
 }
