@@ -61,6 +61,7 @@ pub fn run(args: &BootstrapArgs, global: &GlobalArgs) -> Result<ExitCode> {
             limit,
             // A dry run's summary on stdout always has the diffs; JSON has them in the report.
             diffs: args.diff,
+            reads_before: Some(reads_before),
         },
         inv,
         secrets,
@@ -77,6 +78,37 @@ pub fn run(args: &BootstrapArgs, global: &GlobalArgs) -> Result<ExitCode> {
     )
 }
 
+/// What bootstrap's checks before the steps read (the `before` of [`run`]), results
+/// thrown away: [`StepsRun::reads_before`].
+pub(crate) fn reads_before(cluster: &engine::Cluster, inv: &crate::inventory::Inventory) {
+    let _ = vip_interface::check(cluster, inv);
+    let _ = platform::check(cluster, inv);
+}
+
+/// Before the steps: `replication.positioning` as the pair runs it
+/// ([`crate::positioning::resolve`] in `mode`). Issue 21: what it and `reads_before`
+/// read (each node's server version, replica status, interfaces, OS) is planned ahead
+/// and read in batches, both nodes at once ([`crate::facts::prefetch::warm`]), instead
+/// of one read after another, node after node. The positioning then decides exactly as
+/// before, from those values (inside a caching scope: the replica status is volatile),
+/// read a few hundred milliseconds earlier in the same run and before anything changed;
+/// the engine drops the volatile ones when it starts.
+pub(crate) fn resolve_before_steps(
+    cluster: &engine::Cluster,
+    inv: &mut crate::inventory::Inventory,
+    mode: crate::positioning::Resolve,
+    reads_before: Option<fn(&engine::Cluster, &crate::inventory::Inventory)>,
+) -> Result<()> {
+    crate::facts::prefetch::warm(cluster, || {
+        let mut ahead = inv.clone();
+        let _ = crate::positioning::resolve(&mut ahead, cluster, mode);
+        if let Some(reads) = reads_before {
+            reads(cluster, inv);
+        }
+    });
+    crate::facts::cached(|| crate::positioning::resolve(inv, cluster, mode))
+}
+
 /// How a command that runs bootstrap steps runs them ([`run_steps`]).
 pub(crate) struct StepsRun {
     /// The command's name: the node lock's holder, the summary's and messages' word.
@@ -90,6 +122,11 @@ pub(crate) struct StepsRun {
     pub check: bool,
     /// `--limit`: the one node whose steps run ([`crate::limit`]).
     pub limit: Option<usize>,
+    /// What the `before` check of [`run_steps`] reads, made without printing or changing
+    /// anything (its results are thrown away): planned ahead with the positioning's reads
+    /// so that they come in batches, both nodes at once ([`crate::facts::prefetch`]).
+    /// `None`: `before`'s reads are made one by one.
+    pub reads_before: Option<fn(&engine::Cluster, &crate::inventory::Inventory)>,
 }
 
 /// Connect to both nodes (locked for `run.command`), check `before` once connected, run
@@ -133,7 +170,7 @@ pub(crate) fn run_steps(
             "bootstrap" => crate::positioning::Resolve::Convert,
             _ => crate::positioning::Resolve::Refuse,
         };
-        crate::positioning::resolve(&mut inv, &cluster, mode)?;
+        resolve_before_steps(&cluster, &mut inv, mode, run.reads_before)?;
         before(&cluster, &inv)?;
         let mut ctx = steps::Ctx::new(inv, secrets);
         ctx.limit = run.limit;

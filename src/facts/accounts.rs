@@ -23,7 +23,8 @@ impl super::cache::FactArg for Account {
     }
 }
 
-fn account(user: &str, host: &str) -> Account {
+/// The account `user@host`.
+pub fn account(user: &str, host: &str) -> Account {
     Account {
         user: user.into(),
         host: host.into(),

@@ -448,6 +448,25 @@ pub fn vip_holders(cluster: &Cluster, inv: &Inventory) -> Result<Vec<usize>> {
     }
 }
 
+/// [`vip_holders`] from the addresses this run's batches read (inside a caching scope,
+/// as the engine plans; outside one, read now), every node's read wanted at once when
+/// planning ahead. For a first look that a fresh [`vip_holders`] follows whenever it
+/// does not settle the question (the `vip` step).
+pub fn vip_holders_cached(cluster: &Cluster, inv: &Inventory) -> Result<Vec<usize>> {
+    let all: Vec<Result<Vec<std::net::Ipv4Addr>>> = cluster
+        .nodes
+        .iter()
+        .map(|node| get::<InterfaceAddresses>(node, &inv.vip.interface))
+        .collect();
+    let mut holders = Vec::new();
+    for (node, addresses) in cluster.nodes.iter().zip(all) {
+        if addresses?.contains(&inv.vip.address) {
+            holders.push(node.index);
+        }
+    }
+    Ok(holders)
+}
+
 /// Can `node` open a TCP connection to `host:port`? Asked on the node itself (the path
 /// replication takes), waiting at most [`super::TCP_PROBE_TIMEOUT_S`].
 pub fn tcp_probe(node: &NodeHandle, host: &str, port: u16) -> Result<super::TcpProbe> {

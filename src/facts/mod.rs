@@ -31,6 +31,7 @@
 //! declare is a bug (a panic in debug builds, so the golden tests fail). See
 //! docs/architecture.md, "Facts".
 
+pub mod account_password;
 pub mod accounts;
 pub mod adopt;
 pub mod cache;
@@ -42,6 +43,7 @@ pub mod packages;
 pub mod prefetch;
 pub mod probes;
 pub mod remembered;
+pub mod replica_source;
 pub mod scope;
 pub mod security;
 pub mod server;
@@ -226,6 +228,10 @@ pub trait Fact: 'static {
     fn source(arg: &Self::Arg, server: Option<&crate::dialect::Dialect>) -> Source;
     /// Whether [`Fact::source`] needs the server's dialect.
     const NEEDS_SERVER: bool = false;
+    /// Whether [`Fact::source`] carries a secret (a password in its SQL text): then the
+    /// source goes only to the node, and is never logged, written down or kept past the
+    /// run (the cache key never holds the secret).
+    const SOURCE_HAS_SECRET: bool = false;
     /// The typed value from the raw output. Pure: no I/O, the same input gives the same
     /// value (unit-tested on recorded outputs in `tests/fixtures/facts/`).
     fn parse(arg: &Self::Arg, raw: &Raw) -> Result<Self::Value>;

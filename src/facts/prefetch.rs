@@ -47,6 +47,8 @@ struct Want {
     key: String,
     source: Source,
     store: Store,
+    /// Its source holds a secret ([`super::Fact::SOURCE_HAS_SECRET`]): never remembered.
+    secret: bool,
 }
 
 thread_local! {
@@ -83,6 +85,7 @@ pub(super) fn want<F: Fact>(node: &NodeHandle, arg: &F::Arg, key: String) -> any
             node: node.index,
             key,
             source,
+            secret: F::SOURCE_HAS_SECRET,
             store: Box::new(move |n: &NodeHandle, raw: &Raw, _| {
                 // A parse error is not cached: the fact's own read reports it.
                 if let Ok(value) = F::parse(owned.borrow(), raw) {
@@ -165,7 +168,7 @@ fn warm_remembering(
             .filter(|w| tried.insert((w.node, w.key.clone())))
             .collect();
         if let Some(r) = remembered {
-            for w in &new {
+            for w in new.iter().filter(|w| !w.secret) {
                 r.wanted(&cluster.nodes[w.node].name, &w.source);
             }
         }
@@ -241,6 +244,7 @@ fn read_early(i: usize, source: Source, early: &ReadEarly) -> Want {
         node: i,
         key: format!("remembered:{source:?}"),
         source,
+        secret: false,
         store: Box::new(move |_: &NodeHandle, raw: &Raw, round_trip_s| {
             if let Ok(mut e) = early.lock() {
                 e.insert((i, kept), (raw.clone(), round_trip_s));
@@ -277,6 +281,7 @@ fn plan_ahead(cluster: &Cluster, speculate: &impl Fn()) -> Vec<Want> {
                     script: script.clone(),
                     must_succeed: false,
                 },
+                secret: false,
                 store: Box::new(move |n: &NodeHandle, raw: &Raw, round_trip_s| {
                     if let (Some(r), Ok(out)) = (n.transport.read_ahead(), raw.output()) {
                         r.keep(script, out.clone(), round_trip_s);

@@ -52,6 +52,7 @@ pub fn run(args: &RotateCertsArgs, global: &GlobalArgs) -> Result<ExitCode> {
             diffs: false,
             check: false,
             limit: None,
+            reads_before: None,
         },
         inv,
         secrets,

@@ -9,6 +9,7 @@
 use super::{CommandOutput, ForwardTarget, RemoteCommand, Transport};
 use anyhow::{bail, Result};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::sync::Mutex;
 
 /// One ordered record of what fake nodes were asked to do, shared by their
@@ -346,88 +347,8 @@ fn unmatched_message(what: &str, name: &str, kind: &str, text: &str, patterns: &
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn records_and_answers() {
-        let fake = FakeTransport::new("node-a");
-        fake.on("cat /etc/os-release", 0, "ID=debian\n");
-        let out = fake
-            .run(&RemoteCommand::new("cat /etc/os-release"))
-            .unwrap();
-        assert_eq!(out.stdout, "ID=debian\n");
-        fake.on("true", 0, "");
-        assert!(fake.run_ok(&RemoteCommand::new("true")).is_ok());
-        assert_eq!(fake.commands().len(), 2);
-    }
-
-    /// A command or query without a rule fails the test, naming it and the rules.
-    #[test]
-    fn a_command_without_a_rule_panics_naming_it_and_the_rules() {
-        let fake = FakeTransport::new("node-a");
-        fake.on("cat /etc/os-release", 0, "ID=debian\n");
-        let panic = std::panic::catch_unwind(|| fake.run(&RemoteCommand::new("systemctl stop x")))
-            .expect_err("an unmatched command panics");
-        let msg = panic.downcast_ref::<String>().expect("a message");
-        assert!(
-            msg.contains("node-a: no rule for command:\n    systemctl stop x")
-                && msg.contains("\"cat /etc/os-release\""),
-            "{msg}"
-        );
-        // A write no rule matches panics too, unless the fake keeps files.
-        let write = || fake.write_file(std::path::Path::new("/etc/x"), b"x", 0o644);
-        assert!(std::panic::catch_unwind(write).is_err());
-        fake.keep_files();
-        write().unwrap();
-        assert_eq!(
-            fake.read_file(std::path::Path::new("/etc/x"))
-                .unwrap()
-                .as_deref(),
-            Some("x")
-        );
-        let sql = FakeSql::new();
-        sql.journal(&Journal::default(), "node-a");
-        sql.on("SELECT VERSION()", vec![]);
-        let mut conn = sql.clone();
-        let panic = std::panic::catch_unwind(move || {
-            crate::sql::SqlConn::query(&mut conn, "SHOW REPLICA STATUS")
-        })
-        .expect_err("an unmatched query panics");
-        let msg = panic.downcast_ref::<String>().expect("a message");
-        assert!(
-            msg.contains("fake server node-a: no rule for query:\n    SHOW REPLICA STATUS"),
-            "{msg}"
-        );
-    }
-
-    #[test]
-    fn write_file_sends_content_on_stdin_not_argv() {
-        let fake = FakeTransport::new("node-a");
-        fake.on("mv -f \"$tmp\" /etc/x.cnf", 0, "");
-        fake.write_file(
-            std::path::Path::new("/etc/x.cnf"),
-            b"password=s3cret",
-            0o600,
-        )
-        .unwrap();
-        let cmd = &fake.commands()[0];
-        assert!(!cmd.script.contains("s3cret"));
-        assert_eq!(cmd.stdin.as_deref(), Some(&b"password=s3cret"[..]));
-        assert!(cmd.script.contains("chmod 600"));
-    }
-
-    #[test]
-    fn failing_command_names_node_and_stderr() {
-        let fake = FakeTransport::new("node-b");
-        fake.on("apt-get", 100, "");
-        let err = fake
-            .run_ok(&RemoteCommand::new("apt-get install x"))
-            .unwrap_err();
-        let msg = format!("{err:#}");
-        assert!(msg.contains("node-b") && msg.contains("exit 100"), "{msg}");
-    }
-}
+#[path = "fake_tests.rs"]
+mod tests;
 
 /// A recorded answer: queries containing the pattern get these rows.
 type SqlRule = (String, Vec<crate::sql::Row>);
@@ -441,6 +362,9 @@ pub struct FakeSql {
     refuse: std::sync::Arc<Mutex<Option<(u16, String)>>>,
     journal: std::sync::Arc<Mutex<Option<(Journal, String)>>>,
     fail_exec: std::sync::Arc<Mutex<Vec<(String, u16, String)>>>,
+    /// Round trips on its connections, as the real one counts them (issue 21's budgets):
+    /// each query or statement one, a batch of queries one.
+    round_trips: std::sync::Arc<AtomicU64>,
 }
 
 impl FakeSql {
@@ -468,6 +392,11 @@ impl FakeSql {
             .expect("rules")
             .insert(0, (pattern.into(), rows));
         self
+    }
+
+    /// SQL round trips so far, on every connection it handed out (see the field).
+    pub fn round_trips(&self) -> u64 {
+        self.round_trips.load(SeqCst)
     }
 
     /// Every query and statement so far.
@@ -552,10 +481,9 @@ impl FakeSql {
             Ok(Box::new(me.clone()) as Box<dyn crate::sql::SqlConn>)
         })
     }
-}
 
-impl crate::sql::SqlConn for FakeSql {
-    fn query(&mut self, sql: &str) -> Result<Vec<crate::sql::Row>> {
+    /// A query's answer, not counted (a batch counts itself once).
+    fn answer(&self, sql: &str) -> Result<Vec<crate::sql::Row>> {
         self.record(JournalEntry::Sql(sql.to_string()));
         let rules = self.rules.lock().expect("rules");
         match rules.iter().find(|(p, _)| sql.contains(p.as_str())) {
@@ -569,8 +497,24 @@ impl crate::sql::SqlConn for FakeSql {
             }
         }
     }
+}
+
+impl crate::sql::SqlConn for FakeSql {
+    fn query(&mut self, sql: &str) -> Result<Vec<crate::sql::Row>> {
+        self.round_trips.fetch_add(1, SeqCst);
+        self.answer(sql)
+    }
+
+    /// One round trip, as the real connection sends it; each answered as if alone.
+    fn query_batch(&mut self, queries: &[String]) -> Vec<Result<Vec<crate::sql::Row>>> {
+        if !queries.is_empty() {
+            self.round_trips.fetch_add(1, SeqCst);
+        }
+        queries.iter().map(|q| self.answer(q)).collect()
+    }
 
     fn exec(&mut self, sql: &str) -> Result<()> {
+        self.round_trips.fetch_add(1, SeqCst);
         self.record(JournalEntry::Sql(sql.to_string()));
         let failures = self.fail_exec.lock().expect("fail_exec");
         if let Some((_, code, message)) = failures.iter().find(|(p, _, _)| sql.contains(p.as_str()))

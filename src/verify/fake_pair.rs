@@ -3,6 +3,8 @@
 //! renders; callers add the rules their test is about (queries, keepalived, the VIP).
 
 use crate::transport::fake::{FakeSql, FakeTransport};
+use crate::transport::{CommandOutput, ForwardTarget, ReadAhead, RemoteCommand, Transport};
+use std::sync::Arc;
 
 const EL9: &str =
     "NAME=\"Rocky Linux\"\nVERSION_ID=\"9.4\"\nID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\n";
@@ -53,4 +55,63 @@ pub(super) fn el9_mysql84_node(
     // keepalived runs the fence agent.
     t.on(&crate::os::fence::agent_running_command(), 0, "4242\n");
     (t, sql)
+}
+
+/// A fake node that reads ahead like the SSH transport ([`ReadAhead`]: the commands a
+/// plan or a check runs itself come in the prefetch's batches, verify's reads of the
+/// moment too). With `only_through_facts`, it fails any check that runs a command or
+/// reads a file itself instead of through a fact (SQL is caught by
+/// `NodeHandle::with_sql`; undeclared facts fail in `facts::scope` already): verify's
+/// golden test holds every check to it. Also the converged re-run's budget
+/// (`bootstrap::transcripts::rerun_budget`).
+pub(crate) struct ReadingAhead {
+    fake: Arc<FakeTransport>,
+    ahead: ReadAhead,
+    only_through_facts: bool,
+}
+
+impl ReadingAhead {
+    /// `fake`, reading ahead.
+    pub(crate) fn new(fake: Arc<FakeTransport>) -> Self {
+        ReadingAhead {
+            fake,
+            ahead: ReadAhead::default(),
+            only_through_facts: false,
+        }
+    }
+
+    /// `fake`, reading ahead, and refusing reads made outside a fact.
+    pub(crate) fn only_through_facts(fake: Arc<FakeTransport>) -> Self {
+        ReadingAhead {
+            only_through_facts: true,
+            ..Self::new(fake)
+        }
+    }
+}
+
+impl Transport for ReadingAhead {
+    fn node(&self) -> &str {
+        self.fake.node()
+    }
+    fn run(&self, cmd: &RemoteCommand) -> anyhow::Result<CommandOutput> {
+        if let Some(out) = self.ahead.answer(cmd, self.is_speculating())? {
+            return Ok(out);
+        }
+        if self.only_through_facts {
+            crate::facts::scope::raw_read(&cmd.script);
+        }
+        self.fake.run(cmd)
+    }
+    fn read_ahead(&self) -> Option<&ReadAhead> {
+        Some(&self.ahead)
+    }
+    fn forward(&self, target: &ForwardTarget) -> anyhow::Result<std::path::PathBuf> {
+        self.fake.forward(target)
+    }
+    fn speculation(&self) -> Option<&std::sync::atomic::AtomicBool> {
+        self.fake.speculation()
+    }
+    fn stats(&self) -> Option<&crate::transport::stats::TransportStats> {
+        self.fake.stats()
+    }
 }

@@ -6,7 +6,7 @@
 
 use super::Check;
 use crate::engine::{Cluster, NodeHandle};
-use crate::transport::fake::FakeTransport;
+use crate::transport::fake::FakeSql;
 use std::sync::Arc;
 
 const GOLDEN: &str = concat!(
@@ -30,6 +30,15 @@ fn inventory() -> crate::inventory::Inventory {
 /// With `replicating`, db1 replicates from db2 and holds the VIP, and db2's IO thread
 /// stopped on an error.
 fn cluster(inv: &crate::inventory::Inventory, replicating: bool) -> Cluster {
+    cluster_and_sql(inv, replicating).0
+}
+
+/// [`cluster`] with each node's fake server (their round trips: the budget below).
+fn cluster_and_sql(
+    inv: &crate::inventory::Inventory,
+    replicating: bool,
+) -> (Cluster, Vec<FakeSql>) {
+    let mut servers = Vec::new();
     let nodes = ["db1", "db2"]
         .iter()
         .enumerate()
@@ -92,55 +101,22 @@ fn cluster(inv: &crate::inventory::Inventory, replicating: bool) -> Cluster {
                 // db2 asks through the VIP with its own client: db1 answers.
                 t.on("--protocol=TCP --connect-timeout=5 -N -B -e", 0, "1\n");
             }
+            servers.push(sql.clone());
             NodeHandle::new(
                 i,
                 name,
-                Arc::new(OnlyThroughFacts(t, Default::default())),
+                Arc::new(super::fake_pair::ReadingAhead::only_through_facts(
+                    Arc::new(t),
+                )),
                 Some(sql.connector()),
             )
         })
         .collect();
-    Cluster {
+    let cluster = Cluster {
         nodes,
         secrets: vec![],
-    }
-}
-
-/// The fake node, failing any check that runs a command or reads a file itself instead
-/// of through a fact (SQL is caught by `NodeHandle::with_sql`); undeclared facts fail
-/// in `facts::scope` already. Every check runs here, so every check is held to it. It
-/// reads ahead like the SSH transport (verify's reads of the moment come in batches).
-struct OnlyThroughFacts(FakeTransport, crate::transport::ReadAhead);
-
-impl crate::transport::Transport for OnlyThroughFacts {
-    fn node(&self) -> &str {
-        self.0.node()
-    }
-    fn run(
-        &self,
-        cmd: &crate::transport::RemoteCommand,
-    ) -> anyhow::Result<crate::transport::CommandOutput> {
-        if let Some(out) = self.1.answer(cmd, self.is_speculating())? {
-            return Ok(out);
-        }
-        crate::facts::scope::raw_read(&cmd.script);
-        self.0.run(cmd)
-    }
-    fn read_ahead(&self) -> Option<&crate::transport::ReadAhead> {
-        Some(&self.1)
-    }
-    fn forward(
-        &self,
-        target: &crate::transport::ForwardTarget,
-    ) -> anyhow::Result<std::path::PathBuf> {
-        self.0.forward(target)
-    }
-    fn speculation(&self) -> Option<&std::sync::atomic::AtomicBool> {
-        self.0.speculation()
-    }
-    fn stats(&self) -> Option<&crate::transport::stats::TransportStats> {
-        self.0.stats()
-    }
+    };
+    (cluster, servers)
 }
 
 /// Issue 21's budget: verify's remote commands per node (the target is 4 round trips per
@@ -153,19 +129,35 @@ impl crate::transport::Transport for OnlyThroughFacts {
 /// docs/benchmarks.md's numbers.
 const VERIFY_COMMANDS_PER_NODE: u64 = 3;
 
+/// Issue 21's budget: verify's SQL round trips per node on its admin connection (a batch
+/// of queries is one, [`FakeSql::round_trips`]): one batch per prefetch pass that wants
+/// SQL, and nothing after them (`probe-leftovers` reads in the round's batches). Asserted
+/// exactly, like the commands.
+const VERIFY_SQL_ROUND_TRIPS_PER_NODE: u64 = 4;
+
 #[test]
 fn verify_stays_within_its_round_trip_budget() {
     let inv = inventory();
     std::env::set_var("MHACTL_TEST_GOLDEN_PW", "Golden-pw-4-verify!");
     let secrets = crate::inventory::Secrets::resolve(&inv, false).unwrap();
-    let c = cluster(&inv, true);
-    let _ = super::check_cluster(&c, &inv, &secrets, false);
-    for node in &c.nodes {
+    let (c, servers) = cluster_and_sql(&inv, true);
+    // What `verify` runs: the round with `probe-leftovers`.
+    let _ = super::check_round(&c, &inv, &secrets, false, true);
+    for (node, sql) in c.nodes.iter().zip(&servers) {
         let ran = node.transport.stats().unwrap().remote_commands();
         assert_eq!(
             ran, VERIFY_COMMANDS_PER_NODE,
             "{}: verify ran {ran} remote commands; its budget is exactly {VERIFY_COMMANDS_PER_NODE}",
             node.name
+        );
+        let round_trips = sql.round_trips();
+        assert_eq!(
+            round_trips,
+            VERIFY_SQL_ROUND_TRIPS_PER_NODE,
+            "{}: verify made {round_trips} SQL round trips; its budget is exactly \
+             {VERIFY_SQL_ROUND_TRIPS_PER_NODE}: {:#?}",
+            node.name,
+            sql.statements()
         );
     }
 }

@@ -12,7 +12,8 @@ use crate::schemas::{PROBE_DB, PROBE_USER};
 const NAME: &str = PROBE_LEFTOVERS.name;
 
 /// `probe-leftovers`: no `mhactl_probe` account (an error) or database (a warning). Run by
-/// `verify::collect` after `check_cluster`, which failover-test runs while its probe exists.
+/// `verify::collect` after the other checks, in the same round (its reads in the round's
+/// batches), but not by `check_cluster`, which failover-test runs while its probe exists.
 pub const PROBE_LEFTOVERS: CheckKind = CheckKind {
     name: "probe-leftovers",
     severity: Severity::Error,
@@ -30,8 +31,9 @@ pub fn check(cluster: &Cluster) -> Vec<Check> {
         .map(|node| {
             use crate::facts::accounts::{DatabaseExists, UserAccounts};
             let found = PROBE_LEFTOVERS.declared(|| -> anyhow::Result<_> {
-                let accounts = crate::facts::fresh::<UserAccounts>(node, PROBE_USER)?;
-                let database = crate::facts::fresh::<DatabaseExists>(node, PROBE_DB)?;
+                // Inside verify's round (`check_round`): the values its batches read.
+                let accounts = crate::facts::get::<UserAccounts>(node, PROBE_USER)?;
+                let database = crate::facts::get::<DatabaseExists>(node, PROBE_DB)?;
                 Ok((accounts, database))
             });
             let (accounts, database) = match found {

@@ -6,7 +6,7 @@ mod access_defaults;
 mod checks;
 mod durability;
 #[cfg(test)]
-mod fake_pair;
+pub(crate) mod fake_pair;
 #[cfg(test)]
 mod golden_tests;
 pub mod keepalived_conf;
@@ -186,9 +186,9 @@ pub fn collect(
     let mut out = ssh_checks(&reports, secrets, None);
     match cluster {
         Some(cluster) if unreachable.is_empty() => {
-            out.extend(check_cluster(&cluster, inv, secrets, checksum));
-            // Not in `check_cluster`: failover-test runs that while its probe exists.
-            out.extend(leftovers::check(&cluster));
+            // `probe-leftovers` too, read in the round's batches (not in `check_cluster`:
+            // failover-test runs that while its probe exists).
+            out.extend(check_round(&cluster, inv, secrets, checksum, true));
         }
         // One node down: the other's checks still run (one broken thing hides nothing).
         Some(cluster) => {
@@ -247,10 +247,30 @@ pub fn check_cluster(
     secrets: &Secrets,
     checksum: bool,
 ) -> Vec<Check> {
-    checks::prefetch(cluster, inv, secrets, checksum, with_positioning);
+    check_round(cluster, inv, secrets, checksum, false)
+}
+
+/// [`check_cluster`]; with `leftovers`, then `probe-leftovers` ([`leftovers::check`]),
+/// whose reads come in the round's batches (issue 21: before, its two queries per node
+/// ran one after the other after the round, four round trips). Its answer is of the
+/// round's moment, a few hundred milliseconds earlier than when it was read after the
+/// checks: what it looks for (failover-test's probe account and database) is created
+/// and dropped only by a failover-test run, never by verify, so the round's snapshot
+/// sees the same thing.
+fn check_round(
+    cluster: &crate::engine::Cluster,
+    inv: &inventory::Inventory,
+    secrets: &Secrets,
+    checksum: bool,
+    leftovers: bool,
+) -> Vec<Check> {
+    checks::prefetch(cluster, inv, secrets, checksum, leftovers, with_positioning);
     // From what was read (volatile facts too: one round is one snapshot).
-    let inv = &crate::facts::cached(|| with_positioning(inv, cluster));
-    let mut out = checks::run_all(cluster, inv, secrets, checksum);
+    let round_inv = crate::facts::cached(|| with_positioning(inv, cluster));
+    let mut out = checks::run_all(cluster, &round_inv, secrets, checksum);
+    if leftovers {
+        out.extend(crate::facts::cached(|| leftovers::check(cluster)));
+    }
     for c in &mut out {
         c.detail = cluster.redact(&c.detail);
     }

@@ -19,8 +19,7 @@
 use super::shared::Ctx;
 use crate::bootstrap::replication_confirm::{confirm_replication, SourceEndpoint, CONFIRM_TIMEOUT};
 use crate::dialect::{
-    parse_info_file_password, Dialect, ReplicaHistory, ReplicaStatus, Repoint, RepointStart,
-    StoredPassword,
+    Dialect, ReplicaHistory, ReplicaStatus, Repoint, RepointStart, StoredPassword,
 };
 use crate::engine::{Action, Change, Cluster, NodeHandle, Operation, Plan};
 use crate::facts;
@@ -258,30 +257,23 @@ impl Replication {
 /// then a wrong password shows as the confirmation's IO error 1045). The stored password is
 /// compared in memory and never shown.
 fn stored_password_differs(node: &NodeHandle, d: &Dialect, password: &str) -> Result<bool> {
+    // Issue 21: facts, read in the run's batches (before: a query, then the file, after
+    // them). The kept password changes only with a `CHANGE MASTER`, after which the
+    // engine drops them: the value read a few hundred milliseconds earlier in this run is
+    // the one a read of its own would get.
     let stored = match d.stored_source_password() {
-        StoredPassword::Query(sql) => node
-            .with_sql(|q| q.query(&sql))?
-            .first()
-            .and_then(|r| crate::sql::get(r, "password"))
-            .map(str::to_string),
-        StoredPassword::DataDirFile { datadir_sql, file } => {
-            let datadir = node
-                .with_sql(|q| q.query(&datadir_sql))?
-                .first()
-                .and_then(|r| crate::sql::get(r, "datadir"))
-                .map(str::to_string);
-            match datadir {
-                Some(dir) if !dir.is_empty() => {
-                    let path = std::path::Path::new(&dir).join(file);
-                    node.transport
-                        .read_file(&path)?
-                        .and_then(|content| parse_info_file_password(&content))
-                }
-                _ => None,
-            }
+        StoredPassword::Query(_) => {
+            facts::get::<facts::replica_source::StoredSourcePassword>(node, &())?
         }
+        StoredPassword::DataDirFile { file, .. } => match facts::variable(node, "datadir")? {
+            Some(dir) if !dir.is_empty() => {
+                let path = std::path::Path::new(&dir).join(file);
+                facts::get::<facts::replica_source::InfoFilePassword>(node, &path)?
+            }
+            _ => None,
+        },
     };
-    Ok(stored.is_some_and(|stored| stored != password))
+    Ok(stored.is_some_and(|stored| stored.expose_secret() != password))
 }
 
 /// The replica status and history of `node`, from one status query.

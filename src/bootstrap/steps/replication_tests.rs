@@ -104,7 +104,7 @@ fn pair_full(
             t.on("/var/lib/mysql/master.info", 0, &master_info(stored));
             sql.on(
                 "@@GLOBAL.datadir",
-                vec![vec![("datadir", Some("/var/lib/mysql/"))]],
+                vec![vec![("value", Some("/var/lib/mysql/"))]],
             );
             *seen.lock().unwrap() = Some(sql.clone());
         } else {

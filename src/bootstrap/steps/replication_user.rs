@@ -27,6 +27,11 @@ impl Operation for ReplicationUser {
         let account = crate::dialect::quote_account(user, &host);
         crate::bootstrap::account_guard::refuse_foreign_hosts(node, user, &host)?;
         let exists = facts::accounts::account_exists(node, user, &host)?;
+        // Asked before the password's check (which, on MySQL, logs in): planned ahead,
+        // the grants come in the run's batches instead of a query of their own after it.
+        // The same grants either way: only this step's change alters them, and the
+        // engine drops them after it.
+        let grants = exists.then(|| facts::accounts::grant_lines(node, user, &host));
         let mut statements = vec![d.session_no_binlog_sql()];
         let mut what = Vec::new();
         if !exists {
@@ -36,8 +41,10 @@ impl Operation for ReplicationUser {
             statements.push(d.alter_user_password_sql(user, &host, password));
             what.push(format!("set the password of {account}"));
         }
-        let grants_ok =
-            exists && d.grants_cover_replication(&facts::accounts::grant_lines(node, user, &host)?);
+        let grants_ok = match grants {
+            Some(grants) => d.grants_cover_replication(&grants?),
+            None => false,
+        };
         if !grants_ok {
             statements.push(d.grant_replication_sql(user, &host));
             what.push(format!("grant replication privileges to {account}"));
@@ -76,33 +83,39 @@ fn password_matches(
     let user = &inv.mysql.replication_user;
     let host = inv.peer(i).address.to_string();
     let password = &ctx.secrets.replication_password;
-    let Some(sql) = d.password_matches_sql(user, &host, password.expose_secret()) else {
-        let login = crate::sql::Login {
-            user: user.clone(),
-            password: Some(password.clone()),
-            // As replication logs in: over TLS when the account requires it (an account
-            // of a pair not yet converged to TLS does not, and its server may not have
-            // the cluster's certificate yet), or when the server requires it of every
-            // TCP login (`mysql.require_secure_transport`: its certificate came first).
-            tls_ca: match facts::tls::account_ssl_type(node, user, &host)?.as_deref() {
-                Some("ANY") => crate::tls::ca_path(inv),
-                _ => crate::tls::client_ca_path(inv),
+    if d.password_matches_sql(user, &host, password.expose_secret())
+        .is_some()
+    {
+        // Issue 21: a fact, read in the run's batches (the same query, a few hundred
+        // milliseconds earlier in the run; the engine drops it after this step's change).
+        return facts::get::<facts::account_password::PasswordMatches>(
+            node,
+            &facts::account_password::AccountPassword {
+                account: facts::accounts::account(user, &host),
+                password: password.clone(),
             },
-        };
-        let target = ForwardTarget::Tcp(inv.nodes[i].address.to_string(), inv.mysql.port);
-        return match cluster.peer(i).login(&target, &login) {
-            Ok(_) => Ok(true),
-            Err(e) if crate::sql::server_error_code(&e) == Some(1045) => Ok(false),
-            Err(e) => Err(e.context(format!(
-                "checking the password of {} by logging in from {}",
-                crate::dialect::quote_account(user, &host),
-                cluster.peer(i).name
-            ))),
-        };
+        );
+    }
+    let login = crate::sql::Login {
+        user: user.clone(),
+        password: Some(password.clone()),
+        // As replication logs in: over TLS when the account requires it (an account
+        // of a pair not yet converged to TLS does not, and its server may not have
+        // the cluster's certificate yet), or when the server requires it of every
+        // TCP login (`mysql.require_secure_transport`: its certificate came first).
+        tls_ca: match facts::tls::account_ssl_type(node, user, &host)?.as_deref() {
+            Some("ANY") => crate::tls::ca_path(inv),
+            _ => crate::tls::client_ca_path(inv),
+        },
     };
-    Ok(node
-        .with_sql(|s| s.query(&sql))?
-        .first()
-        .and_then(|r| crate::sql::get(r, "n"))
-        == Some("1"))
+    let target = ForwardTarget::Tcp(inv.nodes[i].address.to_string(), inv.mysql.port);
+    match cluster.peer(i).login(&target, &login) {
+        Ok(_) => Ok(true),
+        Err(e) if crate::sql::server_error_code(&e) == Some(1045) => Ok(false),
+        Err(e) => Err(e.context(format!(
+            "checking the password of {} by logging in from {}",
+            crate::dialect::quote_account(user, &host),
+            cluster.peer(i).name
+        ))),
+    }
 }

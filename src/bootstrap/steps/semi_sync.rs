@@ -82,8 +82,16 @@ impl Operation for SemiSync {
             })
             .cloned()
             .collect();
-        let io_running = replica_io_running(node)?;
-        let replica_acks = status_on(node, names.replica_status)?;
+        // Issue 21: as this run's batches read them (not a status query and a replica
+        // status of their own after them): the plan decides from one snapshot, like the
+        // replication step's, and a change (this run's `replication`, say) drops them, so
+        // what the next batch reads is after it. The wait below reads them fresh.
+        // Both asked before either answers: planned ahead, they come in one batch.
+        let (io_running, replica_acks) = (
+            replica_io_running(node, false),
+            status_on(node, names.replica_status, false),
+        );
+        let (io_running, replica_acks) = (io_running?, replica_acks?);
         // A running IO thread takes the switch only when it starts again; a stopped one
         // (the peer down, replication not set up) takes it when it starts.
         let restart_io = io_running && replica_acks != on;
@@ -192,18 +200,26 @@ fn variables(node: &NodeHandle, d: &Dialect, fresh: bool) -> Result<Vec<(String,
     }
 }
 
-/// A status variable reads `ON`.
-fn status_on(node: &NodeHandle, name: &'static str) -> Result<bool> {
-    let values = facts::fresh::<GlobalStatus>(node, &[name])?;
+/// A status variable reads `ON` (`fresh`: read now, for waits; else as cached).
+fn status_on(node: &NodeHandle, name: &'static str, fresh: bool) -> Result<bool> {
+    let values = if fresh {
+        facts::fresh::<GlobalStatus>(node, &[name])?
+    } else {
+        facts::get::<GlobalStatus>(node, &[name])?
+    };
     Ok(values
         .first()
         .and_then(|(_, v)| v.as_deref())
         .is_some_and(|v| v.eq_ignore_ascii_case("ON")))
 }
 
-/// This node's replica IO thread runs.
-fn replica_io_running(node: &NodeHandle) -> Result<bool> {
-    let state = facts::fresh::<facts::server::ReplicaStatusFact>(node, &())?;
+/// This node's replica IO thread runs (`fresh`: read now, for waits; else as cached).
+fn replica_io_running(node: &NodeHandle, fresh: bool) -> Result<bool> {
+    let state = if fresh {
+        facts::fresh::<facts::server::ReplicaStatusFact>(node, &())?
+    } else {
+        facts::get::<facts::server::ReplicaStatusFact>(node, &())?
+    };
     Ok(state
         .status
         .map_err(|e| anyhow!("{}: replica status: {e}", node.name))?
@@ -257,7 +273,8 @@ fn restart_io_thread(on: bool) -> Action {
             crate::poll::until(PEER_WAIT, || {
                 // A replica whose IO thread cannot connect (the peer down meanwhile)
                 // acknowledges once it does: nothing to wait for.
-                Ok(status_on(node, names.replica_status)? == on || !replica_io_running(node)?)
+                Ok(status_on(node, names.replica_status, true)? == on
+                    || !replica_io_running(node, true)?)
             })
             .map_err(|_| {
                 anyhow!(

@@ -18,6 +18,19 @@ use std::sync::{Arc, Mutex};
 /// node after node so the recorded hosts answer one step at a time; [`Recorder`] hears
 /// each phase and writes down what it asked of the nodes.
 pub(super) fn run_scenario(s: &Scenario) -> (String, Vec<String>, Vec<Vec<JournalEntry>>) {
+    let (out, secrets, entries, _) = bootstrapped(s);
+    (out, secrets, entries)
+}
+
+/// The pair a scenario's whole bootstrap left (its fakes answering as the converged
+/// hosts), with its fakes: [`run_scenario`]'s, and what a re-run runs on
+/// (`rerun_budget`).
+pub(super) type Bootstrapped = (Cluster, Vec<(Arc<FakeTransport>, FakeSql)>);
+
+/// [`run_scenario`], and the pair it left.
+pub(super) fn bootstrapped(
+    s: &Scenario,
+) -> (String, Vec<String>, Vec<Vec<JournalEntry>>, Bootstrapped) {
     let ctx = ctx(s);
     let journal = Journal::default();
     let fakes: Vec<(Arc<FakeTransport>, FakeSql)> = ["db1", "db2"]
@@ -75,7 +88,8 @@ pub(super) fn run_scenario(s: &Scenario) -> (String, Vec<String>, Vec<Vec<Journa
         );
     }
     let state = recorder.state.into_inner().expect("recorder");
-    (state.out, cluster.secrets.clone(), state.entries)
+    let secrets = cluster.secrets.clone();
+    (state.out, secrets, state.entries, (cluster, fakes))
 }
 
 /// Hears the engine's phases of each step on each node: takes what the phase asked of

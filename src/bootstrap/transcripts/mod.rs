@@ -25,6 +25,7 @@
 mod bare_host;
 mod driver;
 mod recordings;
+mod rerun_budget;
 mod scenarios;
 
 use crate::transport::fake::JournalEntry;

@@ -116,7 +116,7 @@ pub(super) fn actions_succeed(t: &FakeTransport, sql: &FakeSql) {
         "SHOW SLAVE STATUS",
         "FROM mysql.slave_master_info",
         "SELECT 1",
-        "@@GLOBAL.datadir AS datadir",
+        "@@GLOBAL.datadir AS value",
     ] {
         sql.on(empty, vec![]);
     }

@@ -35,6 +35,7 @@ pub fn prefetch(
     inv: &Inventory,
     secrets: &Secrets,
     checksum: bool,
+    leftovers: bool,
     resolve: impl Fn(&Inventory, &Cluster) -> Inventory,
 ) {
     // A new round (verify --wait, failover-test's pre-check) reads the nodes afresh.
@@ -55,6 +56,9 @@ pub fn prefetch(
         };
         let mut ignored = Vec::new();
         registry::run_pair(&ctx, checksum, &mut ignored);
+        if leftovers {
+            let _ = super::leftovers::check(cluster);
+        }
     });
 }
 
