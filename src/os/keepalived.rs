@@ -112,6 +112,27 @@ pub fn install_checked_config_command(candidate: &str, conf: &str) -> String {
     )
 }
 
+/// The file the address-owner configuration of keepalived's conversion
+/// ([`OWNER_MARKER_NOTIFY`]) creates when its instance enters MASTER: the witness that
+/// keepalived loaded it (a reload is a signal, processed later) before the node's own
+/// configuration replaces it.
+pub const OWNER_MARKER_PATH: &str = "/run/mhactl/keepalived-owner";
+
+/// keepalived's `notify_master` in that configuration (a program and its argument, run
+/// by keepalived without a shell; `/bin/touch` exists on Debian and on EL, /bin being a
+/// link to /usr/bin).
+pub const OWNER_MARKER_NOTIFY: &str = "/bin/touch /run/mhactl/keepalived-owner";
+
+/// Removes [`OWNER_MARKER_PATH`] (before the reload that should create it, and after).
+pub fn clear_owner_marker_command() -> String {
+    format!("rm -f {}", shell_quote(OWNER_MARKER_PATH))
+}
+
+/// Exits 0 when [`OWNER_MARKER_PATH`] exists.
+pub fn owner_marker_probe() -> String {
+    format!("test -e {}", shell_quote(OWNER_MARKER_PATH))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

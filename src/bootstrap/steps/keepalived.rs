@@ -54,6 +54,13 @@ impl Operation for Keepalived {
             !label_ok,
             (&mut actions, &mut diff, &mut what),
         );
+        // This node's keepalived.conf is not mhactl's (a pair built by hand).
+        let own_foreign = current_conf.is_some() && !names_release_track(current_conf.as_deref());
+        // The VIP holder's conversion, its peer's keepalived stopped: through the
+        // address owner's configuration, so that the VIP stays (keepalived_owner.rs).
+        let owner_first = running
+            && !conf_ok
+            && super::keepalived_owner::applies(cluster, inv, i, own_foreign, &options)?;
         if !conf_ok {
             diff.push_str(&file_diff(conf_path, current_conf.as_deref(), &conf));
             // keepalived -t rejects a track_file that does not exist: switchover's
@@ -62,6 +69,20 @@ impl Operation for Keepalived {
                 actions.push(Action::Run(RemoteCommand::new(
                     crate::os::switchover::ensure_release_file_command(),
                 )));
+            }
+            if owner_first {
+                let owner = crate::render::KeepalivedOptions {
+                    address_owner: true,
+                    ..options
+                };
+                let owner_conf = crate::render::render_keepalived_conf_with(inv, i, &owner)?;
+                actions.extend(super::keepalived_owner::load_owner_first(
+                    conf_path, owner_conf, services,
+                ));
+                what.push(format!(
+                    "load {conf_path} as the VIP's owner first (keeps the VIP through the \
+                     conversion)"
+                ));
             }
             // Validate the candidate with keepalived itself before it replaces the live file.
             let candidate = format!("{conf_path}.mhactl-new");
@@ -85,6 +106,9 @@ impl Operation for Keepalived {
             actions.push(Action::Run(RemoteCommand::new(
                 services.reload_command(KEEPALIVED_SERVICE),
             )));
+            if owner_first {
+                actions.push(super::keepalived_owner::clear_marker());
+            }
             what.push("reload keepalived".into());
         } else {
             // The peer holds the VIP under a keepalived.conf mhactl did not write (a pair
@@ -96,11 +120,9 @@ impl Operation for Keepalived {
             // (Only where this node's own keepalived.conf is not mhactl's either: a
             // first bootstrap has none, and a pair mhactl built speaks unicast on both.)
             let peer = cluster.peer(i);
-            let own_foreign =
-                current_conf.is_some() && !names_release_track(current_conf.as_deref());
             let peer_conf = |peer| -> Result<bool> {
                 let (t, _) = facts::os_target(peer, inv.mysql.flavor)?;
-                Ok(names_release_track(
+                Ok(is_mhactls_final(
                     facts::host::rendered_file(peer, t.keepalived_conf_path())?.as_deref(),
                 ))
             };
@@ -190,6 +212,12 @@ fn names_release_track(conf: Option<&str>) -> bool {
     conf.is_some_and(|c| c.contains(crate::os::switchover::VIP_RELEASE_TRACK_NAME))
 }
 
+/// Whether a keepalived.conf is mhactl's final one for its node: [`names_release_track`],
+/// and not the address owner's of an unfinished conversion (keepalived_owner.rs).
+fn is_mhactls_final(conf: Option<&str>) -> bool {
+    names_release_track(conf) && conf.is_some_and(super::keepalived_owner::is_final)
+}
+
 /// [`names_release_track`] of `node`'s keepalived.conf, read now.
 fn conf_is_mhactls(
     node: &crate::engine::NodeHandle,
@@ -197,7 +225,7 @@ fn conf_is_mhactls(
 ) -> Result<bool> {
     let (target, _) = facts::os_target(node, inv.mysql.flavor)?;
     let path = std::path::Path::new(target.keepalived_conf_path());
-    Ok(names_release_track(
+    Ok(is_mhactls_final(
         facts::fresh::<facts::host::RenderedFile>(node, path)?.as_deref(),
     ))
 }

@@ -21,6 +21,7 @@ pub(super) mod install_packages;
 #[cfg(test)]
 mod install_packages_tests;
 pub(super) mod keepalived;
+mod keepalived_owner;
 #[cfg(test)]
 mod plans_from_facts_tests;
 mod predicted;
