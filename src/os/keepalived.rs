@@ -112,6 +112,27 @@ pub fn install_checked_config_command(candidate: &str, conf: &str) -> String {
     )
 }
 
+/// [`install_checked_config_command`], then `reload` (the service manager's keepalived
+/// reload), in one remote command, with `loaded_witness` removed between the check and
+/// the move: keepalived's `init_file` writes that track file again when it parses the
+/// new configuration (it exists only if missing), so its return proves the running
+/// keepalived loaded what is on disk (a reload is a signal, processed later), and an
+/// interrupted run never leaves the new file on disk unloaded with the witness present.
+pub fn install_checked_and_reload_command(
+    candidate: &str,
+    conf: &str,
+    loaded_witness: &str,
+    reload: &str,
+) -> String {
+    format!(
+        "out=$(keepalived -t -f {c} 2>&1) || {{ echo \"$out\" >&2; rm -f {c}; exit 1; }}; \
+         rm -f {w} && mv -f {c} {f} && {reload}",
+        c = shell_quote(candidate),
+        f = shell_quote(conf),
+        w = shell_quote(loaded_witness),
+    )
+}
+
 /// The file the address-owner configuration of keepalived's conversion
 /// ([`OWNER_MARKER_NOTIFY`]) creates when its instance enters MASTER: the witness that
 /// keepalived loaded it (a reload is a signal, processed later) before the node's own

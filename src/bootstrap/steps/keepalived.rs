@@ -4,6 +4,7 @@ use super::shared::{start_service, Ctx};
 use crate::engine::{file_diff, Action, Change, Cluster, Operation, Plan};
 use crate::facts;
 use crate::os::selinux::{CheckScriptLabel, CHECK_SCRIPT_SELINUX_TYPE};
+use crate::os::switchover::VIP_TAKE_PATH;
 use crate::os::KEEPALIVED_SERVICE;
 use crate::transport::RemoteCommand;
 use anyhow::Result;
@@ -61,6 +62,14 @@ impl Operation for Keepalived {
         let owner_first = running
             && !conf_ok
             && super::keepalived_owner::applies(cluster, inv, i, own_foreign, &options)?;
+        // A running keepalived whose file is not mhactl's final one (the hand-built one,
+        // or the owner's of a conversion interrupted half-way): its reload is waited for,
+        // because the peer's start waits for it.
+        let converting = running
+            && !conf_ok
+            && options.release_file
+            && current_conf.is_some()
+            && !is_mhactls_final(current_conf.as_deref(), true);
         if !conf_ok {
             diff.push_str(&file_diff(conf_path, current_conf.as_deref(), &conf));
             // keepalived -t rejects a track_file that does not exist: switchover's
@@ -84,17 +93,31 @@ impl Operation for Keepalived {
                      conversion)"
                 ));
             }
-            // Validate the candidate with keepalived itself before it replaces the live file.
-            let candidate = format!("{conf_path}.mhactl-new");
-            actions.push(Action::WriteFile {
-                path: candidate.clone().into(),
-                content: conf,
-                mode: 0o600,
-            });
-            actions.push(Action::Run(RemoteCommand::new(
-                crate::os::keepalived::install_checked_config_command(&candidate, conf_path),
-            )));
-            what.push(format!("write {conf_path}"));
+            if converting {
+                // The node's own configuration, checked, moved and reloaded at once, and
+                // waited for (the peer's start waits for the same witness).
+                actions.extend(super::keepalived_owner::load_final(
+                    conf_path, conf, services,
+                ));
+                what.push(if owner_first {
+                    format!("then its own {conf_path} (the VIP stays)")
+                } else {
+                    format!("write {conf_path} and reload keepalived, waiting until it loaded it")
+                });
+            } else {
+                // Validate the candidate with keepalived itself before it replaces the
+                // live file.
+                let candidate = format!("{conf_path}.mhactl-new");
+                actions.push(Action::WriteFile {
+                    path: candidate.clone().into(),
+                    content: conf,
+                    mode: 0o600,
+                });
+                actions.push(Action::Run(RemoteCommand::new(
+                    crate::os::keepalived::install_checked_config_command(&candidate, conf_path),
+                )));
+                what.push(format!("write {conf_path}"));
+            }
         }
         actions.push(Action::Run(RemoteCommand::new(
             services.enable_command(KEEPALIVED_SERVICE),
@@ -102,13 +125,12 @@ impl Operation for Keepalived {
         // A running keepalived re-reads its files on reload (SIGHUP) and keeps its VRRP
         // state; a restart would drop the VIP and, with SysV scripts that do not wait for
         // the old daemon to exit, could even leave the old configuration running.
-        if running {
+        if converting {
+            // Reloaded above.
+        } else if running {
             actions.push(Action::Run(RemoteCommand::new(
                 services.reload_command(KEEPALIVED_SERVICE),
             )));
-            if owner_first {
-                actions.push(super::keepalived_owner::clear_marker());
-            }
             what.push("reload keepalived".into());
         } else {
             // The peer holds the VIP under a keepalived.conf mhactl did not write (a pair
@@ -116,17 +138,27 @@ impl Operation for Keepalived {
             // in server-config): that keepalived speaks multicast VRRP, which this
             // node's (unicast to the peer) does not hear, so starting now could put the
             // VIP on both nodes. Start once the peer runs mhactl's configuration and
-            // holds the VIP again; then this node stays BACKUP (nopreempt).
-            // (Only where this node's own keepalived.conf is not mhactl's either: a
-            // first bootstrap has none, and a pair mhactl built speaks unicast on both.)
+            // holds the VIP again; then this node stays BACKUP (nopreempt). Whatever this
+            // node's own file is: a re-run after a conversion that failed half-way finds
+            // mhactl's file here already. (A first bootstrap's peer has no file, a pair
+            // mhactl built runs mhactl's on both.)
             let peer = cluster.peer(i);
-            let peer_conf = |peer| -> Result<bool> {
+            let peer_unconverted = |peer| -> Result<bool> {
                 let (t, _) = facts::os_target(peer, inv.mysql.flavor)?;
-                Ok(is_mhactls_final(
-                    facts::host::rendered_file(peer, t.keepalived_conf_path())?.as_deref(),
-                ))
+                let Some(conf) = facts::host::rendered_file(peer, t.keepalived_conf_path())? else {
+                    return Ok(false);
+                };
+                if !is_mhactls_final(Some(&conf), true) {
+                    return Ok(true);
+                }
+                let take = || {
+                    Ok::<_, anyhow::Error>(
+                        facts::host::rendered_file(peer, VIP_TAKE_PATH)?.is_some(),
+                    )
+                };
+                Ok(!super::keepalived_owner::final_loaded(&conf, take()?))
             };
-            if own_foreign && facts::holds_vip(peer, inv)? && !peer_conf(peer)? {
+            if peer_unconverted(peer)? && facts::holds_vip(peer, inv)? {
                 let ctx = self.0.clone();
                 actions.push(Action::Custom(
                     format!(
@@ -138,8 +170,8 @@ impl Operation for Keepalived {
                     Box::new(move |cluster: &Cluster, i| wait_peer_converted(cluster, &ctx, i)),
                 ));
                 what.push(format!(
-                    "start keepalived once {} runs mhactl's keepalived.conf (its own is not \
-                     mhactl's: the two would not hear each other)",
+                    "start keepalived once {} runs mhactl's keepalived.conf (it still runs one \
+                     mhactl did not write: the two would not hear each other)",
                     peer.name
                 ));
             } else if inv.priority(i) < inv.priority(1 - i)
@@ -214,8 +246,9 @@ fn names_release_track(conf: Option<&str>) -> bool {
 
 /// Whether a keepalived.conf is mhactl's final one for its node: [`names_release_track`],
 /// and not the address owner's of an unfinished conversion (keepalived_owner.rs).
-fn is_mhactls_final(conf: Option<&str>) -> bool {
-    names_release_track(conf) && conf.is_some_and(super::keepalived_owner::is_final)
+fn is_mhactls_final(conf: Option<&str>, take_file_exists: bool) -> bool {
+    names_release_track(conf)
+        && conf.is_some_and(|c| super::keepalived_owner::final_loaded(c, take_file_exists))
 }
 
 /// [`names_release_track`] of `node`'s keepalived.conf, read now.
@@ -225,8 +258,10 @@ fn conf_is_mhactls(
 ) -> Result<bool> {
     let (target, _) = facts::os_target(node, inv.mysql.flavor)?;
     let path = std::path::Path::new(target.keepalived_conf_path());
+    let take = std::path::Path::new(VIP_TAKE_PATH);
     Ok(is_mhactls_final(
         facts::fresh::<facts::host::RenderedFile>(node, path)?.as_deref(),
+        facts::fresh::<facts::host::RenderedFile>(node, take)?.is_some(),
     ))
 }
 

@@ -95,6 +95,12 @@ fn keepalived_from_its_files_service_and_label_facts() {
     for (current, running, want) in cases {
         let c = silent_pair();
         keepalived_facts(&c.nodes[0], *current, &script, *running);
+        // A peer without keepalived.conf (bare): nothing to wait for.
+        facts::remember::<host::RenderedFile>(
+            &c.nodes[1],
+            std::path::Path::new(target.keepalived_conf_path()),
+            None,
+        );
         let got = plan(&c, "keepalived");
         assert!(
             got.starts_with(want),
@@ -117,13 +123,28 @@ fn keepalived_of_a_hand_built_pair_starts_after_the_peer_holding_the_vip_is_conv
     let mhactls = crate::render::render_keepalived_conf(inv, 1).unwrap();
     let runbook = "vrrp_instance VI_1 {\n    state BACKUP\n    nopreempt\n}\n";
     let script = crate::render::render_check_script(inv, &target).unwrap();
-    for (peer_conf, want_wait) in [(runbook, true), (mhactls.as_str(), false)] {
+    // (this node's file, the peer's file, the peer's take file exists, waits): a re-run
+    // after a conversion that failed half-way finds mhactl's file here already; the
+    // peer's own file on disk counts only once its keepalived loaded it (keepalived
+    // wrote the take file again, which the conversion removed before the reload).
+    let cases = [
+        (runbook, runbook, true, true),
+        (runbook, mhactls.as_str(), true, false),
+        (mhactls.as_str(), runbook, true, true),
+        (runbook, mhactls.as_str(), false, true),
+    ];
+    for (own, peer_conf, take, want_wait) in cases {
         let c = silent_pair();
-        keepalived_facts(&c.nodes[0], Some(runbook), &script, false);
+        keepalived_facts(&c.nodes[0], Some(own), &script, false);
         facts::remember::<host::RenderedFile>(
             &c.nodes[1],
             std::path::Path::new(target.keepalived_conf_path()),
             Some(peer_conf.to_string()),
+        );
+        facts::remember::<host::RenderedFile>(
+            &c.nodes[1],
+            std::path::Path::new(crate::os::switchover::VIP_TAKE_PATH),
+            take.then(|| "0\n".to_string()),
         );
         facts::remember::<host::InterfaceAddresses>(
             &c.nodes[1],
@@ -134,7 +155,8 @@ fn keepalived_of_a_hand_built_pair_starts_after_the_peer_holding_the_vip_is_conv
         let waits = "start keepalived once node-b runs mhactl's keepalived.conf";
         assert_eq!(got.contains(waits), want_wait, "{got}");
         assert!(
-            got.starts_with("change: write /etc/keepalived/keepalived.conf, "),
+            got.starts_with("change: write /etc/keepalived/keepalived.conf, ")
+                || (own == mhactls && got.starts_with("change: start keepalived")),
             "{got}"
         );
     }
@@ -192,6 +214,7 @@ fn keepalived_facts(n: &NodeHandle, conf: Option<&str>, script: &str, running: b
     };
     file(target.keepalived_conf_path(), conf);
     file(target.check_script_path(), Some(script));
+    file(crate::os::switchover::VIP_TAKE_PATH, Some("0\n"));
     facts::remember::<host::ServiceActive>(
         n,
         &host::ServiceArg {
