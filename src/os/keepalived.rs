@@ -226,6 +226,31 @@ pub fn parse_version_probe(status: i32, stdout: &str) -> Result<Option<Keepalive
 mod probe_tests {
     use super::*;
 
+    /// The witness goes only once the candidate passed `keepalived -t`, right before the
+    /// move and the reload; a rejected candidate leaves the live file and the witness.
+    #[test]
+    fn install_and_reload_removes_the_witness_after_the_check_only() {
+        let cmd = install_checked_and_reload_command(
+            "/etc/keepalived/k.conf.new",
+            "/etc/keepalived/k.conf",
+            "/run/mhactl/vip-take",
+            "service keepalived reload",
+        );
+        let check = cmd
+            .find("keepalived -t -f /etc/keepalived/k.conf.new")
+            .unwrap();
+        let rm = cmd.find("rm -f /run/mhactl/vip-take && mv -f").unwrap();
+        assert!(check < rm, "{cmd}");
+        assert!(
+            cmd.contains("exit 1; }; rm -f /run/mhactl/vip-take"),
+            "{cmd}"
+        );
+        assert!(
+            cmd.ends_with("/etc/keepalived/k.conf && service keepalived reload"),
+            "{cmd}"
+        );
+    }
+
     #[test]
     fn reads_the_version_probe() {
         let v = parse_version_probe(

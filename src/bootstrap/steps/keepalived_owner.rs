@@ -18,13 +18,27 @@
 //! same pass. Once the marker says keepalived loaded it, the second loads the node's own
 //! configuration: the same instance for keepalived (same router id, interface, unicast
 //! source), so it stays MASTER and keeps the VIP (no state line for the fence agent).
+//! Both files track the same scripts (a script keepalived meets first at a reload starts
+//! as "init after reload", which neither faults the instance nor keeps its state from
+//! being carried over: keepalived 2.2.7 and 2.3.4, vrrp_track.c); they differ only in the
+//! instance's state, priority, notify and the take file, which the owner cannot track
+//! with a weight.
+//!
+//! The peer's keepalived starts only once the node's keepalived *loaded* the final file,
+//! not once the file is on disk (a reload is a signal, processed later; the peer's
+//! unicast configuration started next to the owner's or the runbook's could take the VIP
+//! too): the final file is checked, moved and reloaded in one remote command that first
+//! removes the take file ([`VIP_TAKE_PATH`]); keepalived's `init_file` writes it again
+//! when it parses the final file (it writes only a missing file), and the peer waits for
+//! it ([`final_loaded`]).
+//!
 //! Safe because the peer's keepalived is stopped (checked when planning, read fresh):
 //! nobody else can hold or claim the VIP while this node is the owner, and no address is
 //! ever configured by hand, so an interrupted or failed conversion leaves nothing for
 //! anyone to remove: the node keeps the VIP under keepalived, with the owner's
 //! configuration until a re-run of bootstrap (or a failure's rollback of the file) loads
 //! the final one, and the peer's keepalived does not start before that (its wait checks
-//! for the final configuration, [`is_final`]).
+//! for the final configuration loaded, whatever the peer's own file is).
 
 use crate::engine::{Action, Cluster, NodeHandle};
 use crate::facts;

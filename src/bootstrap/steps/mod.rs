@@ -23,6 +23,8 @@ mod install_packages_tests;
 pub(super) mod keepalived;
 mod keepalived_owner;
 #[cfg(test)]
+mod keepalived_owner_tests;
+#[cfg(test)]
 mod plans_from_facts_tests;
 mod predicted;
 pub mod replication;

@@ -206,7 +206,7 @@ fn keepalived_of_the_lower_node_starts_after_the_first_election() {
 
 /// What the `keepalived` step reads on node `n` (Debian, MariaDB, keepalived 2.2.7, no
 /// SELinux): its keepalived.conf `conf`, the check script `script`, keepalived `running`.
-fn keepalived_facts(n: &NodeHandle, conf: Option<&str>, script: &str, running: bool) {
+pub(super) fn keepalived_facts(n: &NodeHandle, conf: Option<&str>, script: &str, running: bool) {
     let target =
         crate::os::OsTarget::new(OsFamily::Debian, crate::inventory::Flavor::Mariadb).unwrap();
     let file = |path: &str, v: Option<&str>| {

@@ -1,0 +1,125 @@
+//! The `keepalived` step's conversion on the VIP holder (keepalived_owner.rs), planned
+//! from facts and the fresh reads it makes: the address owner's file first, then the
+//! node's own in one command that removes the take file before the reload, then the wait
+//! for keepalived to write it again; only while the peer's keepalived is stopped.
+
+use super::plans_from_facts_tests::keepalived_facts;
+use crate::bootstrap::steps_tests::{ctx, step_of};
+use crate::engine::{Cluster, NodeHandle, Plan};
+use crate::facts::{self, host};
+use crate::os::{OsFamily, OsInfo, ServiceManager};
+use crate::transport::fake::{FakeSql, FakeTransport};
+use std::sync::Arc;
+
+/// node-b holds the VIP under the runbook's keepalived (running); node-a's keepalived is
+/// `peer_running`. The plan of node-b's `keepalived` step, one line per action.
+fn holder_plan(peer_running: bool) -> (String, Vec<String>) {
+    let ctx = ctx();
+    let inv = &ctx.inv;
+    let fakes = [FakeTransport::new("node-a"), FakeTransport::new("node-b")];
+    let vip_line = format!("2: eth0    inet {}/24 scope global eth0\n", inv.vip.address);
+    fakes[1].on("ip -4 -o addr show dev eth0", 0, &vip_line);
+    fakes[0].on("keepalived", if peer_running { 0 } else { 3 }, "");
+    let nodes = fakes
+        .into_iter()
+        .enumerate()
+        .map(|(i, fake)| {
+            let node = NodeHandle::new(
+                i,
+                if i == 0 { "node-a" } else { "node-b" },
+                Arc::new(fake),
+                Some(FakeSql::new().connector()),
+            );
+            let debian = OsInfo {
+                family: OsFamily::Debian,
+                id: "debian".into(),
+                version_id: "12".into(),
+                pretty_name: "Debian GNU/Linux 12 (bookworm)".into(),
+            };
+            facts::remember::<host::OsReleaseFact>(&node, &(), Some(debian));
+            facts::remember::<host::ServiceManagerFact>(&node, &(), ServiceManager::SysV);
+            node
+        })
+        .collect();
+    let c = Cluster {
+        nodes,
+        secrets: vec![],
+    };
+    let target =
+        crate::os::OsTarget::new(OsFamily::Debian, crate::inventory::Flavor::Mariadb).unwrap();
+    let script = crate::render::render_check_script(inv, &target).unwrap();
+    let runbook = "vrrp_instance VI_1 {\n    state BACKUP\n    interface eth0\n}\n";
+    keepalived_facts(&c.nodes[1], Some(runbook), &script, true);
+    let op = step_of(ctx.clone(), "keepalived");
+    match facts::cached(|| op.plan(&c, 1)).expect("plans") {
+        Plan::Change(ch) => (
+            ch.summary,
+            ch.actions.iter().map(|a| a.describe()).collect(),
+        ),
+        Plan::Noop(why) => panic!("noop: {why}"),
+    }
+}
+
+#[test]
+fn the_holder_loads_the_owners_file_then_its_own_and_waits_until_keepalived_loaded_it() {
+    let (summary, actions) = holder_plan(false);
+    assert!(
+        summary.contains("as the VIP's owner first")
+            && summary.contains("then its own /etc/keepalived/keepalived.conf (the VIP stays)"),
+        "{summary}"
+    );
+    let at = |needle: &str| {
+        actions
+            .iter()
+            .position(|a| a.contains(needle))
+            .unwrap_or_else(|| panic!("no `{needle}` in {actions:#?}"))
+    };
+    let owner = at("write /etc/keepalived/keepalived.conf.mhactl-owner");
+    let owner_loaded = at("wait until keepalived took the VIP as its owner");
+    let last = at("rm -f /run/mhactl/vip-take && mv -f /etc/keepalived/keepalived.conf.mhactl-new");
+    let loaded = at("wait until keepalived loaded /etc/keepalived/keepalived.conf");
+    assert!(
+        owner < owner_loaded && owner_loaded < last && last < loaded,
+        "{actions:#?}"
+    );
+    // The final file is checked, moved and reloaded in one command.
+    assert!(
+        actions[last].contains("keepalived -t -f")
+            && actions[last].ends_with("service keepalived reload")
+    );
+    // No reload of its own besides the two.
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| a.contains("service keepalived reload"))
+            .count(),
+        2,
+        "{actions:#?}"
+    );
+}
+
+#[test]
+fn with_the_peers_keepalived_running_the_holder_reloads_once_and_waits_for_it() {
+    let (summary, actions) = holder_plan(true);
+    assert!(!summary.contains("owner"), "{summary}");
+    assert!(
+        actions
+            .iter()
+            .any(|a| a.contains("rm -f /run/mhactl/vip-take && mv -f")),
+        "{actions:#?}"
+    );
+    assert!(
+        actions
+            .iter()
+            .any(|a| a.contains("wait until keepalived loaded")),
+        "{actions:#?}"
+    );
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| a.contains("service keepalived reload"))
+            .count(),
+        1,
+        "{actions:#?}"
+    );
+}
