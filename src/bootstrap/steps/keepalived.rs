@@ -102,7 +102,15 @@ impl Operation for Keepalived {
                 what.push(if owner_first {
                     format!("then its own {conf_path} (the VIP stays)")
                 } else {
-                    format!("write {conf_path} and reload keepalived, waiting until it loaded it")
+                    // What a dry run on a hand-built pair shows before server-config's
+                    // hand-over (which stops the holder's keepalived) changes the picture.
+                    format!(
+                        "write {conf_path} and reload keepalived, waiting until it loaded it \
+                         (if server-config hands the VIP over by stopping a node's keepalived, \
+                         the node then holding the VIP loads this file as the VIP's owner \
+                         first and then its own, keeping the VIP, and the other node starts \
+                         keepalived only once that is loaded)"
+                    )
                 });
             } else {
                 // Validate the candidate with keepalived itself before it replaces the
