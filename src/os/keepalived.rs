@@ -113,24 +113,47 @@ pub fn install_checked_config_command(candidate: &str, conf: &str) -> String {
 }
 
 /// [`install_checked_config_command`], then `reload` (the service manager's keepalived
-/// reload), in one remote command, with `loaded_witness` removed between the check and
-/// the move: keepalived's `init_file` writes that track file again when it parses the
-/// new configuration (it exists only if missing), so its return proves the running
-/// keepalived loaded what is on disk (a reload is a signal, processed later), and an
-/// interrupted run never leaves the new file on disk unloaded with the witness present.
-pub fn install_checked_and_reload_command(
-    candidate: &str,
-    conf: &str,
-    loaded_witness: &str,
-    reload: &str,
-) -> String {
+/// reload), in one remote command: an interrupted run does not leave the new file on disk
+/// with the old configuration still running (a re-run would find the file up to date and
+/// not reload).
+pub fn install_checked_and_reload_command(candidate: &str, conf: &str, reload: &str) -> String {
     format!(
-        "out=$(keepalived -t -f {c} 2>&1) || {{ echo \"$out\" >&2; rm -f {c}; exit 1; }}; \
-         rm -f {w} && mv -f {c} {f} && {reload}",
-        c = shell_quote(candidate),
-        f = shell_quote(conf),
-        w = shell_quote(loaded_witness),
+        "{} && {reload}",
+        install_checked_config_command(candidate, conf)
     )
+}
+
+/// Lists the IPv4 multicast groups each interface is a member of (the kernel's
+/// `/proc/net/igmp`, of the node's network namespace): read by
+/// [`speaks_multicast_vrrp`].
+pub const MULTICAST_GROUPS_COMMAND: &str = "cat /proc/net/igmp";
+
+/// VRRP's IPv4 multicast group 224.0.0.18 as `/proc/net/igmp` prints it (the address in
+/// the host's byte order, hexadecimal: little- and big-endian).
+const VRRP_GROUP_HEX: [&str; 2] = ["120000E0", "E0000012"];
+
+/// Whether `interface` is a member of VRRP's multicast group in `igmp` (the output of
+/// [`MULTICAST_GROUPS_COMMAND`]): a keepalived with a multicast instance there joined it
+/// (the runbook's); one with only unicast instances (mhactl's) is not a member (it leaves
+/// the group when a reload removes its last multicast instance: keepalived 2.2.7 and
+/// 2.3.4 on the lab).
+pub fn speaks_multicast_vrrp(igmp: &str, interface: &str) -> bool {
+    let mut on_interface = false;
+    for line in igmp.lines() {
+        if !line.starts_with(char::is_whitespace) {
+            // "2\teth0      :     2      V3": an interface's header.
+            on_interface = line
+                .split_whitespace()
+                .nth(1)
+                .is_some_and(|dev| dev == interface);
+        } else if on_interface {
+            let group = line.split_whitespace().next().unwrap_or_default();
+            if VRRP_GROUP_HEX.iter().any(|g| g.eq_ignore_ascii_case(group)) {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// The file the address-owner configuration of keepalived's conversion
@@ -226,29 +249,43 @@ pub fn parse_version_probe(status: i32, stdout: &str) -> Result<Option<Keepalive
 mod probe_tests {
     use super::*;
 
-    /// The witness goes only once the candidate passed `keepalived -t`, right before the
-    /// move and the reload; a rejected candidate leaves the live file and the witness.
+    /// The candidate is checked, moved and reloaded in one command; a rejected candidate
+    /// stops it before the move.
     #[test]
-    fn install_and_reload_removes_the_witness_after_the_check_only() {
+    fn install_and_reload_checks_before_it_moves_and_reloads() {
         let cmd = install_checked_and_reload_command(
             "/etc/keepalived/k.conf.new",
             "/etc/keepalived/k.conf",
-            "/run/mhactl/vip-take",
             "service keepalived reload",
         );
         let check = cmd
             .find("keepalived -t -f /etc/keepalived/k.conf.new")
             .unwrap();
-        let rm = cmd.find("rm -f /run/mhactl/vip-take && mv -f").unwrap();
-        assert!(check < rm, "{cmd}");
-        assert!(
-            cmd.contains("exit 1; }; rm -f /run/mhactl/vip-take"),
-            "{cmd}"
-        );
+        let mv = cmd.find("mv -f /etc/keepalived/k.conf.new").unwrap();
+        assert!(check < mv, "{cmd}");
+        assert!(cmd.contains("exit 1; }; mv -f"), "{cmd}");
         assert!(
             cmd.ends_with("/etc/keepalived/k.conf && service keepalived reload"),
             "{cmd}"
         );
+    }
+
+    /// `/proc/net/igmp` as the lab's nodes showed it with the runbook's multicast
+    /// keepalived, then after a reload into a unicast configuration (2.2.7 and 2.3.4).
+    #[test]
+    fn reads_the_vrrp_multicast_membership_per_interface() {
+        let multicast = "Idx\tDevice    : Count Querier\tGroup    Users Timer\tReporter\n\
+            1\tlo        :     1      V3\n\t\t\t\t010000E0     1 0:00000000\t\t0\n\
+            2\teth0      :     2      V3\n\t\t\t\t120000E0     1 0:00000000\t\t0\n\
+            \t\t\t\t010000E0     1 0:00000000\t\t0\n";
+        let unicast = "Idx\tDevice    : Count Querier\tGroup    Users Timer\tReporter\n\
+            1\tlo        :     1      V3\n\t\t\t\t010000E0     1 0:00000000\t\t0\n\
+            2\teth0      :     1      V3\n\t\t\t\t010000E0     1 0:00000000\t\t0\n";
+        assert!(speaks_multicast_vrrp(multicast, "eth0"));
+        assert!(!speaks_multicast_vrrp(multicast, "lo"));
+        assert!(!speaks_multicast_vrrp(multicast, "eth1"));
+        assert!(!speaks_multicast_vrrp(unicast, "eth0"));
+        assert!(!speaks_multicast_vrrp("", "eth0"));
     }
 
     #[test]

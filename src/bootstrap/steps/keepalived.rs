@@ -4,7 +4,6 @@ use super::shared::{start_service, Ctx};
 use crate::engine::{file_diff, Action, Change, Cluster, Operation, Plan};
 use crate::facts;
 use crate::os::selinux::{CheckScriptLabel, CHECK_SCRIPT_SELINUX_TYPE};
-use crate::os::switchover::VIP_TAKE_PATH;
 use crate::os::KEEPALIVED_SERVICE;
 use crate::transport::RemoteCommand;
 use anyhow::Result;
@@ -69,7 +68,7 @@ impl Operation for Keepalived {
             && !conf_ok
             && options.release_file
             && current_conf.is_some()
-            && !is_mhactls_final(current_conf.as_deref(), true);
+            && !is_mhactls_final(current_conf.as_deref());
         if !conf_ok {
             diff.push_str(&file_diff(conf_path, current_conf.as_deref(), &conf));
             // keepalived -t rejects a track_file that does not exist: switchover's
@@ -105,11 +104,11 @@ impl Operation for Keepalived {
                     // What a dry run on a hand-built pair shows before server-config's
                     // hand-over (which stops the holder's keepalived) changes the picture.
                     format!(
-                        "write {conf_path} and reload keepalived, waiting until it loaded it \
-                         (if server-config hands the VIP over by stopping a node's keepalived, \
-                         the node then holding the VIP loads this file as the VIP's owner \
-                         first and then its own, keeping the VIP, and the other node starts \
-                         keepalived only once that is loaded)"
+                        "write {conf_path} and reload keepalived (if server-config hands the \
+                         VIP over by stopping a node's keepalived, the node then holding the \
+                         VIP loads this file as the VIP's owner first and then its own, \
+                         keeping the VIP, and the other node starts keepalived only once that \
+                         is loaded)"
                     )
                 });
             } else {
@@ -153,18 +152,8 @@ impl Operation for Keepalived {
             let peer = cluster.peer(i);
             let peer_unconverted = |peer| -> Result<bool> {
                 let (t, _) = facts::os_target(peer, inv.mysql.flavor)?;
-                let Some(conf) = facts::host::rendered_file(peer, t.keepalived_conf_path())? else {
-                    return Ok(false);
-                };
-                if !is_mhactls_final(Some(&conf), true) {
-                    return Ok(true);
-                }
-                let take = || {
-                    Ok::<_, anyhow::Error>(
-                        facts::host::rendered_file(peer, VIP_TAKE_PATH)?.is_some(),
-                    )
-                };
-                Ok(!super::keepalived_owner::final_loaded(&conf, take()?))
+                let conf = facts::host::rendered_file(peer, t.keepalived_conf_path())?;
+                Ok(conf.is_some() && !is_mhactls_final(conf.as_deref()))
             };
             if peer_unconverted(peer)? && facts::holds_vip(peer, inv)? {
                 let ctx = self.0.clone();
@@ -254,23 +243,29 @@ fn names_release_track(conf: Option<&str>) -> bool {
 
 /// Whether a keepalived.conf is mhactl's final one for its node: [`names_release_track`],
 /// and not the address owner's of an unfinished conversion (keepalived_owner.rs).
-fn is_mhactls_final(conf: Option<&str>, take_file_exists: bool) -> bool {
-    names_release_track(conf)
-        && conf.is_some_and(|c| super::keepalived_owner::final_loaded(c, take_file_exists))
+fn is_mhactls_final(conf: Option<&str>) -> bool {
+    names_release_track(conf) && conf.is_some_and(super::keepalived_owner::is_final)
 }
 
-/// [`names_release_track`] of `node`'s keepalived.conf, read now.
-fn conf_is_mhactls(
+/// Whether `node` runs mhactl's keepalived configuration, read now: its keepalived.conf
+/// is mhactl's (its own, or the address owner's of the conversion, both unicast) and its
+/// keepalived no longer speaks multicast VRRP on the VIP's interface (a reload is
+/// processed after the file is on disk; the runbook's keepalived is a member of VRRP's
+/// multicast group, mhactl's is not).
+fn runs_mhactls(
     node: &crate::engine::NodeHandle,
     inv: &crate::inventory::Inventory,
 ) -> Result<bool> {
     let (target, _) = facts::os_target(node, inv.mysql.flavor)?;
     let path = std::path::Path::new(target.keepalived_conf_path());
-    let take = std::path::Path::new(VIP_TAKE_PATH);
-    Ok(is_mhactls_final(
-        facts::fresh::<facts::host::RenderedFile>(node, path)?.as_deref(),
-        facts::fresh::<facts::host::RenderedFile>(node, take)?.is_some(),
-    ))
+    if !names_release_track(facts::fresh::<facts::host::RenderedFile>(node, path)?.as_deref()) {
+        return Ok(false);
+    }
+    let groups = node.transport.run(&RemoteCommand::new(
+        crate::os::keepalived::MULTICAST_GROUPS_COMMAND,
+    ))?;
+    Ok(groups.success()
+        && !crate::os::keepalived::speaks_multicast_vrrp(&groups.stdout, &inv.vip.interface))
 }
 
 /// Waits until node `i`'s peer runs mhactl's keepalived.conf (its own `keepalived`
@@ -278,7 +273,7 @@ fn conf_is_mhactls(
 fn wait_peer_converted(cluster: &Cluster, ctx: &Ctx, i: usize) -> Result<()> {
     let peer = cluster.peer(i);
     crate::poll::until(PEER_CONVERTED_WAIT, || {
-        Ok(conf_is_mhactls(peer, &ctx.inv)?
+        Ok(runs_mhactls(peer, &ctx.inv)?
             && facts::service_active_fresh(
                 peer,
                 facts::os_target(peer, ctx.inv.mysql.flavor)?.1,
@@ -290,9 +285,12 @@ fn wait_peer_converted(cluster: &Cluster, ctx: &Ctx, i: usize) -> Result<()> {
     .map_err(|e| {
         anyhow::anyhow!(
             "{}: keepalived: not started: {} does not run mhactl's keepalived.conf with the VIP \
-             ({e:#}); re-run bootstrap once its keepalived step succeeded",
+             (its keepalived.conf, its keepalived running, no longer a member of VRRP's \
+             multicast group 224.0.0.18 on {}, holding the VIP: {e:#}); re-run bootstrap once \
+             its keepalived step succeeded",
             cluster.nodes[i].name,
-            peer.name
+            peer.name,
+            ctx.inv.vip.interface
         )
     })
 }

@@ -24,13 +24,13 @@
 //! instance's state, priority, notify and the take file, which the owner cannot track
 //! with a weight.
 //!
-//! The peer's keepalived starts only once the node's keepalived *loaded* the final file,
-//! not once the file is on disk (a reload is a signal, processed later; the peer's
-//! unicast configuration started next to the owner's or the runbook's could take the VIP
-//! too): the final file is checked, moved and reloaded in one remote command that first
-//! removes the take file ([`VIP_TAKE_PATH`]); keepalived's `init_file` writes it again
-//! when it parses the final file (it writes only a missing file), and the peer waits for
-//! it ([`final_loaded`]).
+//! The peer's keepalived starts only once this node's keepalived no longer speaks
+//! multicast VRRP (it left VRRP's multicast group 224.0.0.18 on the VIP's interface, which
+//! the peer reads in the kernel's `/proc/net/igmp`): the file on disk is not enough, a
+//! reload is a signal keepalived processes later, and the peer's unicast configuration
+//! started next to the runbook's would take the VIP too. The owner's configuration is
+//! unicast already, so the peer may start while the final reload is still pending. The
+//! final file is checked, moved and reloaded in one remote command.
 //!
 //! Safe because the peer's keepalived is stopped (checked when planning, read fresh):
 //! nobody else can hold or claim the VIP while this node is the owner, and no address is
@@ -47,12 +47,10 @@ use crate::os::keepalived::{
     clear_owner_marker_command, install_checked_and_reload_command, owner_marker_probe,
     OWNER_MARKER_PATH,
 };
-use crate::os::switchover::VIP_TAKE_PATH;
 use crate::os::{ServiceManager, KEEPALIVED_SERVICE};
 use crate::render::KeepalivedOptions;
 use crate::transport::RemoteCommand;
 use anyhow::Result;
-use std::path::Path;
 use std::time::Duration;
 
 /// How long the conversion waits for keepalived to load the owner's configuration (a
@@ -126,11 +124,8 @@ pub(super) fn load_owner_first(
 }
 
 /// The actions that load the node's own configuration `conf` over the owner's: written
-/// beside it, checked, moved over it and reloaded in one remote command that first
-/// removes the take file ([`VIP_TAKE_PATH`], which both configurations track with
-/// `init_file`), then a wait until keepalived wrote that file again: the witness that it
-/// parsed the final configuration, which the peer's start waits for
-/// ([`final_loaded`]); then the marker goes.
+/// beside it, then checked, moved over it and reloaded in one remote command (an
+/// interrupted run does not leave it on disk unloaded); then the marker goes.
 pub(super) fn load_final(conf_path: &str, conf: String, services: ServiceManager) -> Vec<Action> {
     let candidate = format!("{conf_path}.mhactl-new");
     vec![
@@ -142,54 +137,10 @@ pub(super) fn load_final(conf_path: &str, conf: String, services: ServiceManager
         Action::Run(RemoteCommand::new(install_checked_and_reload_command(
             &candidate,
             conf_path,
-            VIP_TAKE_PATH,
             &services.reload_command(KEEPALIVED_SERVICE),
         ))),
-        Action::Custom(
-            format!(
-                "wait until keepalived loaded {conf_path} (it writes {VIP_TAKE_PATH} again; at \
-                 most {} s)",
-                FINAL_LOADED_WAIT.as_secs()
-            ),
-            Box::new(|cluster: &Cluster, i| wait_final_loaded(&cluster.nodes[i])),
-        ),
         Action::Run(RemoteCommand::new(clear_owner_marker_command())),
     ]
-}
-
-/// How long the conversion waits for keepalived to load the node's own configuration
-/// after the owner's (a reload on a loaded 2-core machine took up to 0.7 s on the lab).
-const FINAL_LOADED_WAIT: Duration = Duration::from_secs(30);
-
-/// Waits until keepalived wrote the take file again after the final reload; past
-/// [`FINAL_LOADED_WAIT`] the step fails naming the node (the peer's keepalived then does
-/// not start: its wait needs the same witness).
-fn wait_final_loaded(node: &NodeHandle) -> Result<()> {
-    let loaded =
-        crate::poll::until_interruptible(FINAL_LOADED_WAIT, Duration::from_millis(100), || {
-            Ok(
-                facts::fresh::<facts::host::RenderedFile>(node, Path::new(VIP_TAKE_PATH))?
-                    .is_some(),
-            )
-        })?;
-    if !loaded {
-        anyhow::bail!(
-            "{}: keepalived did not load its new configuration within {} s ({VIP_TAKE_PATH} \
-             not written again after the reload); see keepalived's log, then re-run bootstrap",
-            node.name,
-            FINAL_LOADED_WAIT.as_secs()
-        );
-    }
-    Ok(())
-}
-
-/// Whether a node's keepalived runs mhactl's final configuration `conf` (read from the
-/// node) for sure: [`is_final`], and where it tracks the take file, that file exists
-/// (`take_file_exists`): [`load_final`] removes it before the reload and keepalived
-/// writes it again when it parses the new file.
-pub(super) fn final_loaded(conf: &str, take_file_exists: bool) -> bool {
-    is_final(conf)
-        && (!conf.contains(crate::os::switchover::VIP_TAKE_TRACK_NAME) || take_file_exists)
 }
 
 /// Waits (bounded) until the owner's `notify_master` created the marker. A timeout is

@@ -123,28 +123,31 @@ fn keepalived_of_a_hand_built_pair_starts_after_the_peer_holding_the_vip_is_conv
     let mhactls = crate::render::render_keepalived_conf(inv, 1).unwrap();
     let runbook = "vrrp_instance VI_1 {\n    state BACKUP\n    nopreempt\n}\n";
     let script = crate::render::render_check_script(inv, &target).unwrap();
-    // (this node's file, the peer's file, the peer's take file exists, waits): a re-run
-    // after a conversion that failed half-way finds mhactl's file here already; the
-    // peer's own file on disk counts only once its keepalived loaded it (keepalived
-    // wrote the take file again, which the conversion removed before the reload).
+    // (this node's file, the peer's file, waits): a re-run after a conversion that failed
+    // half-way finds mhactl's file here already; the peer's address owner's file (a
+    // conversion interrupted half-way) is not its final one.
+    let owner = crate::render::render_keepalived_conf_with(
+        inv,
+        1,
+        &crate::render::KeepalivedOptions {
+            address_owner: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let cases = [
-        (runbook, runbook, true, true),
-        (runbook, mhactls.as_str(), true, false),
-        (mhactls.as_str(), runbook, true, true),
-        (runbook, mhactls.as_str(), false, true),
+        (runbook, runbook, true),
+        (runbook, mhactls.as_str(), false),
+        (mhactls.as_str(), runbook, true),
+        (runbook, owner.as_str(), true),
     ];
-    for (own, peer_conf, take, want_wait) in cases {
+    for (own, peer_conf, want_wait) in cases {
         let c = silent_pair();
         keepalived_facts(&c.nodes[0], Some(own), &script, false);
         facts::remember::<host::RenderedFile>(
             &c.nodes[1],
             std::path::Path::new(target.keepalived_conf_path()),
             Some(peer_conf.to_string()),
-        );
-        facts::remember::<host::RenderedFile>(
-            &c.nodes[1],
-            std::path::Path::new(crate::os::switchover::VIP_TAKE_PATH),
-            take.then(|| "0\n".to_string()),
         );
         facts::remember::<host::InterfaceAddresses>(
             &c.nodes[1],
@@ -214,7 +217,6 @@ pub(super) fn keepalived_facts(n: &NodeHandle, conf: Option<&str>, script: &str,
     };
     file(target.keepalived_conf_path(), conf);
     file(target.check_script_path(), Some(script));
-    file(crate::os::switchover::VIP_TAKE_PATH, Some("0\n"));
     facts::remember::<host::ServiceActive>(
         n,
         &host::ServiceArg {
