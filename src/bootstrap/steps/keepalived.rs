@@ -54,8 +54,10 @@ impl Operation for Keepalived {
             !label_ok,
             (&mut actions, &mut diff, &mut what),
         );
-        // This node's keepalived.conf is not mhactl's (a pair built by hand).
-        let own_foreign = current_conf.is_some() && !names_release_track(current_conf.as_deref());
+        // This node's keepalived.conf is not mhactl's final one: a pair built by hand, or
+        // the owner's file of a conversion interrupted before its reload (keepalived may
+        // still run the hand-built one: loading the owner's again keeps the VIP either way).
+        let own_foreign = current_conf.is_some() && !is_mhactls_final(current_conf.as_deref());
         // The VIP holder's conversion, its peer's keepalived stopped: through the
         // address owner's configuration, so that the VIP stays (keepalived_owner.rs).
         let owner_first = running

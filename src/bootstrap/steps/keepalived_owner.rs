@@ -60,7 +60,8 @@ use std::time::Duration;
 const OWNER_LOADED_WAIT: Duration = Duration::from_secs(10);
 
 /// Whether node `i`'s conversion can keep the VIP: its keepalived runs a configuration
-/// mhactl did not write (`own_foreign`) and tracks the release file (keepalived >= 2.1:
+/// mhactl did not write, or the owner's of a conversion interrupted before its reload
+/// (`own_foreign`), and tracks the release file (keepalived >= 2.1:
 /// the address owner's behaviour at a reload was measured on 2.2.7 and 2.3.4), it holds
 /// the VIP, and its peer's keepalived is stopped (read now: bootstrap's hand-over stopped
 /// it earlier in this run).

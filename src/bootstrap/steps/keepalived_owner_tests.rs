@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 /// node-b holds the VIP under the runbook's keepalived (running); node-a's keepalived is
 /// `peer_running`. The plan of node-b's `keepalived` step, one line per action.
-fn holder_plan(peer_running: bool) -> (String, Vec<String>) {
+fn holder_plan(peer_running: bool, owner_on_disk: bool) -> (String, Vec<String>) {
     let ctx = ctx();
     let inv = &ctx.inv;
     let fakes = [FakeTransport::new("node-a"), FakeTransport::new("node-b")];
@@ -48,8 +48,18 @@ fn holder_plan(peer_running: bool) -> (String, Vec<String>) {
     let target =
         crate::os::OsTarget::new(OsFamily::Debian, crate::inventory::Flavor::Mariadb).unwrap();
     let script = crate::render::render_check_script(inv, &target).unwrap();
-    let runbook = "vrrp_instance VI_1 {\n    state BACKUP\n    interface eth0\n}\n";
-    keepalived_facts(&c.nodes[1], Some(runbook), &script, true);
+    let runbook = "vrrp_instance VI_1 {\n    state BACKUP\n    interface eth0\n}\n".to_string();
+    let owner = crate::render::render_keepalived_conf_with(
+        inv,
+        1,
+        &crate::render::KeepalivedOptions {
+            address_owner: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let current = if owner_on_disk { owner } else { runbook };
+    keepalived_facts(&c.nodes[1], Some(&current), &script, true);
     let op = step_of(ctx.clone(), "keepalived");
     match facts::cached(|| op.plan(&c, 1)).expect("plans") {
         Plan::Change(ch) => (
@@ -62,7 +72,14 @@ fn holder_plan(peer_running: bool) -> (String, Vec<String>) {
 
 #[test]
 fn the_holder_loads_the_owners_file_then_its_own() {
-    let (summary, actions) = holder_plan(false);
+    // Also where a run interrupted before the owner's reload left the owner's file.
+    for owner_on_disk in [false, true] {
+        holder_loads_the_owners_file_then_its_own(owner_on_disk);
+    }
+}
+
+fn holder_loads_the_owners_file_then_its_own(owner_on_disk: bool) {
+    let (summary, actions) = holder_plan(false, owner_on_disk);
     assert!(
         summary.contains("as the VIP's owner first")
             && summary.contains("then its own /etc/keepalived/keepalived.conf (the VIP stays)"),
@@ -96,7 +113,7 @@ fn the_holder_loads_the_owners_file_then_its_own() {
 
 #[test]
 fn with_the_peers_keepalived_running_the_holder_reloads_once() {
-    let (summary, actions) = holder_plan(true);
+    let (summary, actions) = holder_plan(true, false);
     // A dry run before the hand-over: this, and what the hand-over would change.
     assert!(
         summary.starts_with(
