@@ -163,9 +163,11 @@ pub fn speaks_multicast_vrrp(igmp: &str, interface: &str) -> bool {
 pub const OWNER_MARKER_PATH: &str = "/run/mhactl/keepalived-owner";
 
 /// keepalived's `notify_master` in that configuration (a program and its argument, run
-/// by keepalived without a shell; `/bin/touch` exists on Debian and on EL, /bin being a
-/// link to /usr/bin).
-pub const OWNER_MARKER_NOTIFY: &str = "/bin/touch /run/mhactl/keepalived-owner";
+/// by keepalived without a shell). `/usr/bin/touch`, not `/bin/touch`: keepalived 2.3's
+/// script security refuses a path through a symbolic link ("Wrong file type found in
+/// script path '/bin/touch'", /bin being a link to usr/bin on Debian 12 and sid and on EL;
+/// seen on the lab, keepalived 2.3.4; 2.2.7 ran it).
+pub const OWNER_MARKER_NOTIFY: &str = "/usr/bin/touch /run/mhactl/keepalived-owner";
 
 /// Removes [`OWNER_MARKER_PATH`] (before the reload that should create it, and after).
 pub fn clear_owner_marker_command() -> String {
