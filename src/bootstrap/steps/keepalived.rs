@@ -149,15 +149,15 @@ impl Operation for Keepalived {
             // VIP on both nodes. Start once the peer runs mhactl's configuration and
             // holds the VIP again; then this node stays BACKUP (nopreempt). Whatever this
             // node's own file is: a re-run after a conversion that failed half-way finds
-            // mhactl's file here already. (A first bootstrap's peer has no file, a pair
-            // mhactl built runs mhactl's on both.)
+            // mhactl's file here already. (A pair mhactl built runs mhactl's on both.)
             let peer = cluster.peer(i);
             let peer_unconverted = |peer| -> Result<bool> {
                 let (t, _) = facts::os_target(peer, inv.mysql.flavor)?;
                 let conf = facts::host::rendered_file(peer, t.keepalived_conf_path())?;
                 Ok(conf.is_some() && !is_mhactls_final(conf.as_deref()))
             };
-            if peer_unconverted(peer)? && facts::holds_vip(peer, inv)? {
+            // (A node without keepalived.conf is a first bootstrap: no conversion.)
+            if current_conf.is_some() && peer_unconverted(peer)? && facts::holds_vip(peer, inv)? {
                 let ctx = self.0.clone();
                 actions.push(Action::Custom(
                     format!(
