@@ -64,8 +64,9 @@ impl Operation for Keepalived {
             && !conf_ok
             && super::keepalived_owner::applies(cluster, inv, i, own_foreign, &options)?;
         // A running keepalived whose file is not mhactl's final one (the hand-built one,
-        // or the owner's of a conversion interrupted half-way): its reload is waited for,
-        // because the peer's start waits for it.
+        // or the owner's of a conversion interrupted half-way): the new file is checked,
+        // moved and reloaded in one command, so that no interruption leaves it on disk
+        // unloaded (a re-run would find it up to date and not reload).
         let converting = running
             && !conf_ok
             && options.release_file
@@ -95,8 +96,7 @@ impl Operation for Keepalived {
                 ));
             }
             if converting {
-                // The node's own configuration, checked, moved and reloaded at once, and
-                // waited for (the peer's start waits for the same witness).
+                // The node's own configuration, checked, moved and reloaded at once.
                 actions.extend(super::keepalived_owner::load_final(
                     conf_path, conf, services,
                 ));
