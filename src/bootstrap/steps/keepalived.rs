@@ -274,25 +274,46 @@ fn runs_mhactls(
 /// step reloaded it) and holds the VIP again.
 fn wait_peer_converted(cluster: &Cluster, ctx: &Ctx, i: usize) -> Result<()> {
     let peer = cluster.peer(i);
-    crate::poll::until(PEER_CONVERTED_WAIT, || {
-        Ok(runs_mhactls(peer, &ctx.inv)?
-            && facts::service_active_fresh(
-                peer,
-                facts::os_target(peer, ctx.inv.mysql.flavor)?.1,
-                KEEPALIVED_SERVICE,
-            )?
-            && facts::fresh::<facts::host::InterfaceAddresses>(peer, &ctx.inv.vip.interface)?
-                .contains(&ctx.inv.vip.address))
-    })
-    .map_err(|e| {
-        anyhow::anyhow!(
-            "{}: keepalived: not started: {} does not run mhactl's keepalived.conf with the VIP \
-             (its keepalived.conf, its keepalived running, no longer a member of VRRP's \
-             multicast group 224.0.0.18 on {}, holding the VIP: {e:#}); re-run bootstrap once \
-             its keepalived step succeeded",
-            cluster.nodes[i].name,
-            peer.name,
-            ctx.inv.vip.interface
-        )
-    })
+    // A signal ends the wait before this node's keepalived starts (interrupted
+    // half-way, the re-run finds the same wait). A failed look is "not yet".
+    let mut last_error = None;
+    let converted = crate::poll::until_interruptible(
+        PEER_CONVERTED_WAIT,
+        std::time::Duration::from_millis(200),
+        || {
+            let look = || -> Result<bool> {
+                Ok(runs_mhactls(peer, &ctx.inv)?
+                    && facts::service_active_fresh(
+                        peer,
+                        facts::os_target(peer, ctx.inv.mysql.flavor)?.1,
+                        KEEPALIVED_SERVICE,
+                    )?
+                    && facts::fresh::<facts::host::InterfaceAddresses>(
+                        peer,
+                        &ctx.inv.vip.interface,
+                    )?
+                    .contains(&ctx.inv.vip.address))
+            };
+            Ok(look().unwrap_or_else(|e| {
+                last_error = Some(format!("{e:#}"));
+                false
+            }))
+        },
+    )?;
+    if converted {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "{}: keepalived: not started: {} does not run mhactl's keepalived.conf with the VIP \
+         (its keepalived.conf, its keepalived running, no longer a member of VRRP's multicast \
+         group 224.0.0.18 on {}, holding the VIP) after {} s{}; re-run bootstrap once its \
+         keepalived step succeeded",
+        cluster.nodes[i].name,
+        peer.name,
+        ctx.inv.vip.interface,
+        PEER_CONVERTED_WAIT.as_secs(),
+        last_error
+            .map(|e| format!(" (last error: {e})"))
+            .unwrap_or_default()
+    )
 }
