@@ -176,7 +176,9 @@ pub(crate) const TAKEOVER_OFF_BOUND: Duration = Duration::from_millis(2000);
 /// replaced by mhactl's without the VIP disappearing longer than a switchover". Before
 /// bootstrap loaded the address owner's configuration first (src/bootstrap/steps/
 /// keepalived_owner.rs), the reload into a new instance took the VIP away for the
-/// master-down interval: 0.87-1.61 s measured, which this bound fails.
+/// master-down interval: 0.87-1.61 s measured, which this bound fails; with it no 100 ms
+/// sample saw the VIP gone at the conversion (MariaDB and MySQL, load averages 10-30),
+/// and a hand-run at 20 ms saw 0.08-0.15 s at most (docs/switchover.md).
 pub(crate) const CONVERSION_OFF_BOUND: Duration = Duration::from_millis(500);
 
 /// Prints every period in `off` and asserts none was longer than its bound: a hand-over's
