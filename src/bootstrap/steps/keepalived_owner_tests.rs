@@ -3,13 +3,12 @@
 //! node's own, checked, moved and reloaded in one command; only while the peer's
 //! keepalived is stopped.
 
-use super::plans_from_facts_tests::keepalived_facts;
+use super::plans_from_facts_tests::{keepalived_facts, owner_conf, pair_of};
 use crate::bootstrap::steps_tests::{ctx, step_of};
-use crate::engine::{Cluster, NodeHandle, Plan};
-use crate::facts::{self, host};
-use crate::os::{OsFamily, OsInfo, ServiceManager};
-use crate::transport::fake::{FakeSql, FakeTransport};
-use std::sync::Arc;
+use crate::engine::Plan;
+use crate::facts;
+use crate::os::OsFamily;
+use crate::transport::fake::FakeTransport;
 
 /// node-b holds the VIP under the runbook's keepalived (running); node-a's keepalived is
 /// `peer_running`. The plan of node-b's `keepalived` step, one line per action.
@@ -20,44 +19,12 @@ fn holder_plan(peer_running: bool, owner_on_disk: bool) -> (String, Vec<String>)
     let vip_line = format!("2: eth0    inet {}/24 scope global eth0\n", inv.vip.address);
     fakes[1].on("ip -4 -o addr show dev eth0", 0, &vip_line);
     fakes[0].on("keepalived", if peer_running { 0 } else { 3 }, "");
-    let nodes = fakes
-        .into_iter()
-        .enumerate()
-        .map(|(i, fake)| {
-            let node = NodeHandle::new(
-                i,
-                if i == 0 { "node-a" } else { "node-b" },
-                Arc::new(fake),
-                Some(FakeSql::new().connector()),
-            );
-            let debian = OsInfo {
-                family: OsFamily::Debian,
-                id: "debian".into(),
-                version_id: "12".into(),
-                pretty_name: "Debian GNU/Linux 12 (bookworm)".into(),
-            };
-            facts::remember::<host::OsReleaseFact>(&node, &(), Some(debian));
-            facts::remember::<host::ServiceManagerFact>(&node, &(), ServiceManager::SysV);
-            node
-        })
-        .collect();
-    let c = Cluster {
-        nodes,
-        secrets: vec![],
-    };
+    let c = pair_of(fakes);
     let target =
         crate::os::OsTarget::new(OsFamily::Debian, crate::inventory::Flavor::Mariadb).unwrap();
     let script = crate::render::render_check_script(inv, &target).unwrap();
     let runbook = "vrrp_instance VI_1 {\n    state BACKUP\n    interface eth0\n}\n".to_string();
-    let owner = crate::render::render_keepalived_conf_with(
-        inv,
-        1,
-        &crate::render::KeepalivedOptions {
-            address_owner: true,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let owner = owner_conf(inv);
     let current = if owner_on_disk { owner } else { runbook };
     keepalived_facts(&c.nodes[1], Some(&current), &script, true);
     let op = step_of(ctx.clone(), "keepalived");
@@ -101,14 +68,7 @@ fn holder_loads_the_owners_file_then_its_own(owner_on_disk: bool) {
             && actions[last].ends_with("service keepalived reload")
     );
     // No reload of its own besides the two.
-    assert_eq!(
-        actions
-            .iter()
-            .filter(|a| a.contains("service keepalived reload"))
-            .count(),
-        2,
-        "{actions:#?}"
-    );
+    assert_eq!(reloads(&actions), 2, "{actions:#?}");
 }
 
 #[test]
@@ -128,12 +88,13 @@ fn with_the_peers_keepalived_running_the_holder_reloads_once() {
             .any(|a| a.contains("mv -f") && a.ends_with("&& service keepalived reload")),
         "{actions:#?}"
     );
-    assert_eq!(
-        actions
-            .iter()
-            .filter(|a| a.contains("service keepalived reload"))
-            .count(),
-        1,
-        "{actions:#?}"
-    );
+    assert_eq!(reloads(&actions), 1, "{actions:#?}");
+}
+
+/// How many of the actions reload keepalived.
+fn reloads(actions: &[String]) -> usize {
+    actions
+        .iter()
+        .filter(|a| a.contains("service keepalived reload"))
+        .count()
 }

@@ -14,16 +14,18 @@ use std::sync::Arc;
 
 /// Two nodes that answer nothing, with Debian 12 and SysV already known.
 fn silent_pair() -> Cluster {
-    let nodes = ["node-a", "node-b"]
-        .iter()
+    pair_of([FakeTransport::new("node-a"), FakeTransport::new("node-b")])
+}
+
+/// Two nodes (node-a, node-b) answering through `fakes`, with Debian 12 and SysV already
+/// known.
+pub(super) fn pair_of(fakes: [FakeTransport; 2]) -> Cluster {
+    let nodes = fakes
+        .into_iter()
+        .zip(["node-a", "node-b"])
         .enumerate()
-        .map(|(i, name)| {
-            let node = NodeHandle::new(
-                i,
-                name,
-                Arc::new(FakeTransport::new(name)),
-                Some(FakeSql::new().connector()),
-            );
+        .map(|(i, (fake, name))| {
+            let node = NodeHandle::new(i, name, Arc::new(fake), Some(FakeSql::new().connector()));
             let debian = OsInfo {
                 family: OsFamily::Debian,
                 id: "debian".into(),
@@ -126,15 +128,7 @@ fn keepalived_of_a_hand_built_pair_starts_after_the_peer_holding_the_vip_is_conv
     // (this node's file, the peer's file, waits): a re-run after a conversion that failed
     // half-way finds mhactl's file here already; the peer's address owner's file (a
     // conversion interrupted half-way) is not its final one.
-    let owner = crate::render::render_keepalived_conf_with(
-        inv,
-        1,
-        &crate::render::KeepalivedOptions {
-            address_owner: true,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let owner = owner_conf(inv);
     let cases = [
         (runbook, runbook, true),
         (runbook, mhactls.as_str(), false),
@@ -311,4 +305,17 @@ fn replication_tls_from_the_replica_status_and_the_accounts_ssl_type() {
             "noop: TLS for replication is on (set up after the replication step)"
         );
     }
+}
+
+/// node-b's keepalived.conf as the address owner's of keepalived's conversion.
+pub(super) fn owner_conf(inv: &crate::inventory::Inventory) -> String {
+    crate::render::render_keepalived_conf_with(
+        inv,
+        1,
+        &crate::render::KeepalivedOptions {
+            address_owner: true,
+            ..Default::default()
+        },
+    )
+    .unwrap()
 }
