@@ -112,6 +112,73 @@ pub fn install_checked_config_command(candidate: &str, conf: &str) -> String {
     )
 }
 
+/// [`install_checked_config_command`], then `reload` (the service manager's keepalived
+/// reload), in one remote command: an interrupted run does not leave the new file on disk
+/// with the old configuration still running (a re-run would find the file up to date and
+/// not reload).
+pub fn install_checked_and_reload_command(candidate: &str, conf: &str, reload: &str) -> String {
+    format!(
+        "{} && {reload}",
+        install_checked_config_command(candidate, conf)
+    )
+}
+
+/// Lists the IPv4 multicast groups each interface is a member of (the kernel's
+/// `/proc/net/igmp`, of the node's network namespace): read by
+/// [`speaks_multicast_vrrp`].
+pub const MULTICAST_GROUPS_COMMAND: &str = "cat /proc/net/igmp";
+
+/// VRRP's IPv4 multicast group 224.0.0.18 as `/proc/net/igmp` prints it (the address in
+/// the host's byte order, hexadecimal: little- and big-endian).
+const VRRP_GROUP_HEX: [&str; 2] = ["120000E0", "E0000012"];
+
+/// Whether `interface` is a member of VRRP's multicast group in `igmp` (the output of
+/// [`MULTICAST_GROUPS_COMMAND`]): a keepalived with a multicast instance there joined it
+/// (the runbook's); one with only unicast instances (mhactl's) is not a member (it leaves
+/// the group when a reload removes its last multicast instance: keepalived 2.2.7 and
+/// 2.3.4 on the lab).
+pub fn speaks_multicast_vrrp(igmp: &str, interface: &str) -> bool {
+    let mut on_interface = false;
+    for line in igmp.lines() {
+        if !line.starts_with(char::is_whitespace) {
+            // "2\teth0      :     2      V3": an interface's header.
+            on_interface = line
+                .split_whitespace()
+                .nth(1)
+                .is_some_and(|dev| dev == interface);
+        } else if on_interface {
+            let group = line.split_whitespace().next().unwrap_or_default();
+            if VRRP_GROUP_HEX.iter().any(|g| g.eq_ignore_ascii_case(group)) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// The file the address-owner configuration of keepalived's conversion
+/// ([`OWNER_MARKER_NOTIFY`]) creates when its instance enters MASTER: the witness that
+/// keepalived loaded it (a reload is a signal, processed later) before the node's own
+/// configuration replaces it.
+pub const OWNER_MARKER_PATH: &str = "/run/mhactl/keepalived-owner";
+
+/// keepalived's `notify_master` in that configuration (a program and its argument, run
+/// by keepalived without a shell). `/usr/bin/touch`, not `/bin/touch`: keepalived 2.3's
+/// script security refuses a path through a symbolic link ("Wrong file type found in
+/// script path '/bin/touch'", /bin being a link to usr/bin on Debian 12 and sid and on EL;
+/// seen on the lab, keepalived 2.3.4; 2.2.7 ran it).
+pub const OWNER_MARKER_NOTIFY: &str = "/usr/bin/touch /run/mhactl/keepalived-owner";
+
+/// Removes [`OWNER_MARKER_PATH`] (before the reload that should create it, and after).
+pub fn clear_owner_marker_command() -> String {
+    format!("rm -f {}", shell_quote(OWNER_MARKER_PATH))
+}
+
+/// Exits 0 when [`OWNER_MARKER_PATH`] exists.
+pub fn owner_marker_probe() -> String {
+    format!("test -e {}", shell_quote(OWNER_MARKER_PATH))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,6 +250,45 @@ pub fn parse_version_probe(status: i32, stdout: &str) -> Result<Option<Keepalive
 #[cfg(test)]
 mod probe_tests {
     use super::*;
+
+    /// The candidate is checked, moved and reloaded in one command; a rejected candidate
+    /// stops it before the move.
+    #[test]
+    fn install_and_reload_checks_before_it_moves_and_reloads() {
+        let cmd = install_checked_and_reload_command(
+            "/etc/keepalived/k.conf.new",
+            "/etc/keepalived/k.conf",
+            "service keepalived reload",
+        );
+        let check = cmd
+            .find("keepalived -t -f /etc/keepalived/k.conf.new")
+            .unwrap();
+        let mv = cmd.find("mv -f /etc/keepalived/k.conf.new").unwrap();
+        assert!(check < mv, "{cmd}");
+        assert!(cmd.contains("exit 1; }; mv -f"), "{cmd}");
+        assert!(
+            cmd.ends_with("/etc/keepalived/k.conf && service keepalived reload"),
+            "{cmd}"
+        );
+    }
+
+    /// `/proc/net/igmp` as the lab's nodes showed it with the runbook's multicast
+    /// keepalived, then after a reload into a unicast configuration (2.2.7 and 2.3.4).
+    #[test]
+    fn reads_the_vrrp_multicast_membership_per_interface() {
+        let multicast = "Idx\tDevice    : Count Querier\tGroup    Users Timer\tReporter\n\
+            1\tlo        :     1      V3\n\t\t\t\t010000E0     1 0:00000000\t\t0\n\
+            2\teth0      :     2      V3\n\t\t\t\t120000E0     1 0:00000000\t\t0\n\
+            \t\t\t\t010000E0     1 0:00000000\t\t0\n";
+        let unicast = "Idx\tDevice    : Count Querier\tGroup    Users Timer\tReporter\n\
+            1\tlo        :     1      V3\n\t\t\t\t010000E0     1 0:00000000\t\t0\n\
+            2\teth0      :     1      V3\n\t\t\t\t010000E0     1 0:00000000\t\t0\n";
+        assert!(speaks_multicast_vrrp(multicast, "eth0"));
+        assert!(!speaks_multicast_vrrp(multicast, "lo"));
+        assert!(!speaks_multicast_vrrp(multicast, "eth1"));
+        assert!(!speaks_multicast_vrrp(unicast, "eth0"));
+        assert!(!speaks_multicast_vrrp("", "eth0"));
+    }
 
     #[test]
     fn reads_the_version_probe() {

@@ -26,6 +26,12 @@ pub struct KeepalivedOptions {
     /// (process events: keepalived >= 2.0.11 in the initial network namespace), beside
     /// the check script's socket watcher; `None` where that cannot work.
     pub track_process: Option<&'static str>,
+    /// The address owner's configuration (`state MASTER`, priority 255, no take file,
+    /// a `notify_master` that creates [`crate::os::keepalived::OWNER_MARKER_PATH`]):
+    /// loaded for a moment on the VIP holder by keepalived's conversion from a
+    /// keepalived.conf mhactl did not write, so that the new instance takes MASTER at the
+    /// reload instead of after its master-down interval (bootstrap's `keepalived` step).
+    pub address_owner: bool,
 }
 
 impl Default for KeepalivedOptions {
@@ -35,6 +41,7 @@ impl Default for KeepalivedOptions {
             release_file: true,
             release_script: false,
             track_process: None,
+            address_owner: false,
         }
     }
 }
@@ -109,6 +116,11 @@ pub fn render_keepalived_conf_with(
     insert_detection_timers(&mut ctx, inv, &timers, node);
     ctx.insert("track_process", &opts.track_process.unwrap_or_default());
     ctx.insert("unicast", &opts.unicast);
+    ctx.insert("address_owner", &opts.address_owner);
+    ctx.insert(
+        "owner_marker_command",
+        crate::os::keepalived::OWNER_MARKER_NOTIFY,
+    );
     ctx.insert(
         "release_file",
         &opts

@@ -162,18 +162,29 @@ fn off_periods(samples: &[Sample], started_ns: u128) -> Vec<OffPeriod> {
     periods
 }
 
-/// The longest the VIP may be on no node in a takeover of the runbook pair, whether at the
-/// hand-over (the runbook's keepalived stopped: its peer's skew time, 0.65 s at priority
-/// 90) or at the conversion of the holder's keepalived to mhactl's (reloaded into a new
-/// instance: mhactl's master-down interval, 3 x 0.3 s + skew at `vip.detection: default`):
-/// a switchover's gap, with margin for sampling (100 ms a side) and a loaded machine
-/// (measured: 0.87-1.09 s at load averages 5-21, 1.61 s at 55; docs/switchover.md). The
+/// The longest the VIP may be on no node at the hand-over of a takeover of the runbook
+/// pair (the runbook's keepalived stopped on the holder: its peer takes the VIP after its
+/// skew time, 0.65 s at priority 90), with margin for sampling (100 ms a side) and a
+/// loaded machine (measured: 0.60-0.83 s at load averages 5-55; docs/switchover.md). The
 /// issue's bound for the write gap, 2 s.
 pub(crate) const TAKEOVER_OFF_BOUND: Duration = Duration::from_millis(2000);
 
-/// Prints every period in `off` and asserts none was longer than [`TAKEOVER_OFF_BOUND`]
-/// (issue 18: keepalived's conversion takes the VIP away no longer than a switchover).
-/// `said`: what bootstrap printed, for the failure message.
+/// The longest the VIP may be on no node at the conversion of the holder's keepalived to
+/// mhactl's (a period whose holder is the same before and after): a planned switchover's
+/// move (0.07 s measured; docs/switchover.md), with margin for the 100 ms sampling on each
+/// side and a loaded 2-core machine. Issue 18: "the runbook's keepalived configuration is
+/// replaced by mhactl's without the VIP disappearing longer than a switchover". Before
+/// bootstrap loaded the address owner's configuration first (src/bootstrap/steps/
+/// keepalived_owner.rs), the reload into a new instance took the VIP away for the
+/// master-down interval: 0.87-1.61 s measured, which this bound fails; with it no 100 ms
+/// sample saw the VIP gone at the conversion (MariaDB and MySQL, load averages 10-30),
+/// and a hand-run at 20 ms saw 0.08-0.15 s at most (docs/switchover.md).
+pub(crate) const CONVERSION_OFF_BOUND: Duration = Duration::from_millis(500);
+
+/// Prints every period in `off` and asserts none was longer than its bound: a hand-over's
+/// [`TAKEOVER_OFF_BOUND`], a keepalived conversion's [`CONVERSION_OFF_BOUND`] (issue 18:
+/// keepalived's conversion takes the VIP away no longer than a switchover). `said`: what
+/// bootstrap printed, for the failure message.
 pub(crate) fn assert_off_within(off: &[OffPeriod], said: &str) {
     for period in off {
         eprintln!("VIP on no node: {period}");
@@ -181,10 +192,15 @@ pub(crate) fn assert_off_within(off: &[OffPeriod], said: &str) {
     let conversions = off.iter().filter(|p| p.same_node()).count();
     eprintln!("VIP: {conversions} keepalived conversion gap(s)");
     for period in off {
+        let (bound, what) = if period.same_node() {
+            (CONVERSION_OFF_BOUND, "a switchover's move")
+        } else {
+            (TAKEOVER_OFF_BOUND, "a switchover's gap")
+        };
         assert!(
-            period.length <= TAKEOVER_OFF_BOUND,
-            "the VIP was on no node longer than a switchover's gap ({:.1} s): {period}\n{said}",
-            TAKEOVER_OFF_BOUND.as_secs_f64()
+            period.length <= bound,
+            "the VIP was on no node longer than {what} ({:.1} s): {period}\n{said}",
+            bound.as_secs_f64()
         );
     }
 }

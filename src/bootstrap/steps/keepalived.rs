@@ -54,6 +54,24 @@ impl Operation for Keepalived {
             !label_ok,
             (&mut actions, &mut diff, &mut what),
         );
+        // This node's keepalived.conf is not mhactl's final one: a pair built by hand, or
+        // the owner's file of a conversion interrupted before its reload (keepalived may
+        // still run the hand-built one: loading the owner's again keeps the VIP either way).
+        let own_foreign = current_conf.is_some() && !is_mhactls_final(current_conf.as_deref());
+        // The VIP holder's conversion, its peer's keepalived stopped: through the
+        // address owner's configuration, so that the VIP stays (keepalived_owner.rs).
+        let owner_first = running
+            && !conf_ok
+            && super::keepalived_owner::applies(cluster, inv, i, own_foreign, &options)?;
+        // A running keepalived whose file is not mhactl's final one (the hand-built one,
+        // or the owner's of a conversion interrupted half-way): the new file is checked,
+        // moved and reloaded in one command, so that no interruption leaves it on disk
+        // unloaded (a re-run would find it up to date and not reload).
+        let converting = running
+            && !conf_ok
+            && options.release_file
+            && current_conf.is_some()
+            && !is_mhactls_final(current_conf.as_deref());
         if !conf_ok {
             diff.push_str(&file_diff(conf_path, current_conf.as_deref(), &conf));
             // keepalived -t rejects a track_file that does not exist: switchover's
@@ -63,17 +81,52 @@ impl Operation for Keepalived {
                     crate::os::switchover::ensure_release_file_command(),
                 )));
             }
-            // Validate the candidate with keepalived itself before it replaces the live file.
-            let candidate = format!("{conf_path}.mhactl-new");
-            actions.push(Action::WriteFile {
-                path: candidate.clone().into(),
-                content: conf,
-                mode: 0o600,
-            });
-            actions.push(Action::Run(RemoteCommand::new(
-                crate::os::keepalived::install_checked_config_command(&candidate, conf_path),
-            )));
-            what.push(format!("write {conf_path}"));
+            if owner_first {
+                let owner = crate::render::KeepalivedOptions {
+                    address_owner: true,
+                    ..options
+                };
+                let owner_conf = crate::render::render_keepalived_conf_with(inv, i, &owner)?;
+                actions.extend(super::keepalived_owner::load_owner_first(
+                    conf_path, owner_conf, services,
+                ));
+                what.push(format!(
+                    "load {conf_path} as the VIP's owner first (keeps the VIP through the \
+                     conversion)"
+                ));
+            }
+            if converting {
+                // The node's own configuration, checked, moved and reloaded at once.
+                actions.extend(super::keepalived_owner::load_final(
+                    conf_path, conf, services,
+                ));
+                what.push(if owner_first {
+                    format!("then its own {conf_path} (the VIP stays)")
+                } else {
+                    // What a dry run on a hand-built pair shows before server-config's
+                    // hand-over (which stops the holder's keepalived) changes the picture.
+                    format!(
+                        "write {conf_path} and reload keepalived (if server-config hands the \
+                         VIP over by stopping a node's keepalived, the node then holding the \
+                         VIP loads this file as the VIP's owner first and then its own, \
+                         keeping the VIP, and the other node starts keepalived only once that \
+                         is loaded)"
+                    )
+                });
+            } else {
+                // Validate the candidate with keepalived itself before it replaces the
+                // live file.
+                let candidate = format!("{conf_path}.mhactl-new");
+                actions.push(Action::WriteFile {
+                    path: candidate.clone().into(),
+                    content: conf,
+                    mode: 0o600,
+                });
+                actions.push(Action::Run(RemoteCommand::new(
+                    crate::os::keepalived::install_checked_config_command(&candidate, conf_path),
+                )));
+                what.push(format!("write {conf_path}"));
+            }
         }
         actions.push(Action::Run(RemoteCommand::new(
             services.enable_command(KEEPALIVED_SERVICE),
@@ -81,7 +134,9 @@ impl Operation for Keepalived {
         // A running keepalived re-reads its files on reload (SIGHUP) and keeps its VRRP
         // state; a restart would drop the VIP and, with SysV scripts that do not wait for
         // the old daemon to exit, could even leave the old configuration running.
-        if running {
+        if converting {
+            // Reloaded above.
+        } else if running {
             actions.push(Action::Run(RemoteCommand::new(
                 services.reload_command(KEEPALIVED_SERVICE),
             )));
@@ -92,19 +147,17 @@ impl Operation for Keepalived {
             // in server-config): that keepalived speaks multicast VRRP, which this
             // node's (unicast to the peer) does not hear, so starting now could put the
             // VIP on both nodes. Start once the peer runs mhactl's configuration and
-            // holds the VIP again; then this node stays BACKUP (nopreempt).
-            // (Only where this node's own keepalived.conf is not mhactl's either: a
-            // first bootstrap has none, and a pair mhactl built speaks unicast on both.)
+            // holds the VIP again; then this node stays BACKUP (nopreempt). Whatever this
+            // node's own file is: a re-run after a conversion that failed half-way finds
+            // mhactl's file here already. (A pair mhactl built runs mhactl's on both.)
             let peer = cluster.peer(i);
-            let own_foreign =
-                current_conf.is_some() && !names_release_track(current_conf.as_deref());
-            let peer_conf = |peer| -> Result<bool> {
+            let peer_unconverted = |peer| -> Result<bool> {
                 let (t, _) = facts::os_target(peer, inv.mysql.flavor)?;
-                Ok(names_release_track(
-                    facts::host::rendered_file(peer, t.keepalived_conf_path())?.as_deref(),
-                ))
+                let conf = facts::host::rendered_file(peer, t.keepalived_conf_path())?;
+                Ok(conf.is_some() && !is_mhactls_final(conf.as_deref()))
             };
-            if own_foreign && facts::holds_vip(peer, inv)? && !peer_conf(peer)? {
+            // (A node without keepalived.conf is a first bootstrap: no conversion.)
+            if current_conf.is_some() && peer_unconverted(peer)? && facts::holds_vip(peer, inv)? {
                 let ctx = self.0.clone();
                 actions.push(Action::Custom(
                     format!(
@@ -116,8 +169,8 @@ impl Operation for Keepalived {
                     Box::new(move |cluster: &Cluster, i| wait_peer_converted(cluster, &ctx, i)),
                 ));
                 what.push(format!(
-                    "start keepalived once {} runs mhactl's keepalived.conf (its own is not \
-                     mhactl's: the two would not hear each other)",
+                    "start keepalived once {} runs mhactl's keepalived.conf (it still runs one \
+                     mhactl did not write: the two would not hear each other)",
                     peer.name
                 ));
             } else if inv.priority(i) < inv.priority(1 - i)
@@ -190,38 +243,77 @@ fn names_release_track(conf: Option<&str>) -> bool {
     conf.is_some_and(|c| c.contains(crate::os::switchover::VIP_RELEASE_TRACK_NAME))
 }
 
-/// [`names_release_track`] of `node`'s keepalived.conf, read now.
-fn conf_is_mhactls(
+/// Whether a keepalived.conf is mhactl's final one for its node: [`names_release_track`],
+/// and not the address owner's of an unfinished conversion (keepalived_owner.rs).
+fn is_mhactls_final(conf: Option<&str>) -> bool {
+    names_release_track(conf) && conf.is_some_and(super::keepalived_owner::is_final)
+}
+
+/// Whether `node` runs mhactl's keepalived configuration, read now: its keepalived.conf
+/// is mhactl's (its own, or the address owner's of the conversion, both unicast) and its
+/// keepalived no longer speaks multicast VRRP on the VIP's interface (a reload is
+/// processed after the file is on disk; the runbook's keepalived is a member of VRRP's
+/// multicast group, mhactl's is not).
+fn runs_mhactls(
     node: &crate::engine::NodeHandle,
     inv: &crate::inventory::Inventory,
 ) -> Result<bool> {
     let (target, _) = facts::os_target(node, inv.mysql.flavor)?;
     let path = std::path::Path::new(target.keepalived_conf_path());
-    Ok(names_release_track(
-        facts::fresh::<facts::host::RenderedFile>(node, path)?.as_deref(),
-    ))
+    if !names_release_track(facts::fresh::<facts::host::RenderedFile>(node, path)?.as_deref()) {
+        return Ok(false);
+    }
+    let groups = node.transport.run(&RemoteCommand::new(
+        crate::os::keepalived::MULTICAST_GROUPS_COMMAND,
+    ))?;
+    Ok(groups.success()
+        && !crate::os::keepalived::speaks_multicast_vrrp(&groups.stdout, &inv.vip.interface))
 }
 
 /// Waits until node `i`'s peer runs mhactl's keepalived.conf (its own `keepalived`
 /// step reloaded it) and holds the VIP again.
 fn wait_peer_converted(cluster: &Cluster, ctx: &Ctx, i: usize) -> Result<()> {
     let peer = cluster.peer(i);
-    crate::poll::until(PEER_CONVERTED_WAIT, || {
-        Ok(conf_is_mhactls(peer, &ctx.inv)?
-            && facts::service_active_fresh(
-                peer,
-                facts::os_target(peer, ctx.inv.mysql.flavor)?.1,
-                KEEPALIVED_SERVICE,
-            )?
-            && facts::fresh::<facts::host::InterfaceAddresses>(peer, &ctx.inv.vip.interface)?
-                .contains(&ctx.inv.vip.address))
-    })
-    .map_err(|e| {
-        anyhow::anyhow!(
-            "{}: keepalived: not started: {} does not run mhactl's keepalived.conf with the VIP \
-             ({e:#}); re-run bootstrap once its keepalived step succeeded",
-            cluster.nodes[i].name,
-            peer.name
-        )
-    })
+    // A signal ends the wait before this node's keepalived starts (interrupted
+    // half-way, the re-run finds the same wait). A failed look is "not yet".
+    let mut last_error = None;
+    let converted = crate::poll::until_interruptible(
+        PEER_CONVERTED_WAIT,
+        std::time::Duration::from_millis(200),
+        || {
+            let look = || -> Result<bool> {
+                Ok(runs_mhactls(peer, &ctx.inv)?
+                    && facts::service_active_fresh(
+                        peer,
+                        facts::os_target(peer, ctx.inv.mysql.flavor)?.1,
+                        KEEPALIVED_SERVICE,
+                    )?
+                    && facts::fresh::<facts::host::InterfaceAddresses>(
+                        peer,
+                        &ctx.inv.vip.interface,
+                    )?
+                    .contains(&ctx.inv.vip.address))
+            };
+            Ok(look().unwrap_or_else(|e| {
+                last_error = Some(format!("{e:#}"));
+                false
+            }))
+        },
+    )?;
+    if converted {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "{}: keepalived: not started: {} does not run mhactl's keepalived.conf with the VIP \
+         (its keepalived.conf, its keepalived running, no longer a member of VRRP's multicast \
+         group 224.0.0.18 on {}, holding the VIP) after {} s{}; re-run bootstrap once its \
+         keepalived step succeeded",
+        cluster.nodes[i].name,
+        peer.name,
+        ctx.inv.vip.interface,
+        PEER_CONVERTED_WAIT.as_secs(),
+        last_error
+            .map(|e| format!(" (last error: {e})"))
+            .unwrap_or_default()
+    )
 }

@@ -21,6 +21,9 @@ pub(super) mod install_packages;
 #[cfg(test)]
 mod install_packages_tests;
 pub(super) mod keepalived;
+mod keepalived_owner;
+#[cfg(test)]
+mod keepalived_owner_tests;
 #[cfg(test)]
 mod plans_from_facts_tests;
 mod predicted;
