@@ -93,17 +93,25 @@ pub(crate) fn reads_before(cluster: &engine::Cluster, inv: &crate::inventory::In
 /// before, from those values (inside a caching scope: the replica status is volatile),
 /// read a few hundred milliseconds earlier in the same run and before anything changed;
 /// the engine drops the volatile ones when it starts.
+///
+/// With `steps` (it plans the steps speculatively for an inventory, `engine::speculate`),
+/// the same prefetch also reads what the steps will: the engine then starts from those
+/// reads (`engine::run_limited`'s `read_just_now`) instead of one more batch per node.
 pub(crate) fn resolve_before_steps(
     cluster: &engine::Cluster,
     inv: &mut crate::inventory::Inventory,
     mode: crate::positioning::Resolve,
     reads_before: Option<fn(&engine::Cluster, &crate::inventory::Inventory)>,
+    steps: Option<&dyn Fn(&crate::inventory::Inventory)>,
 ) -> Result<()> {
     crate::facts::prefetch::warm(cluster, || {
         let mut ahead = inv.clone();
         let _ = crate::positioning::resolve(&mut ahead, cluster, mode);
         if let Some(reads) = reads_before {
             reads(cluster, inv);
+        }
+        if let Some(steps) = steps {
+            steps(&ahead);
         }
     });
     crate::facts::cached(|| crate::positioning::resolve(inv, cluster, mode))
@@ -138,7 +146,7 @@ pub(crate) fn run_steps(
     secrets: crate::inventory::Secrets,
     global: &GlobalArgs,
     before: impl FnOnce(&engine::Cluster, &crate::inventory::Inventory) -> Result<()>,
-    ops: impl FnOnce(Arc<steps::Ctx>) -> Vec<Box<dyn engine::Operation>>,
+    ops: fn(Arc<steps::Ctx>) -> Vec<Box<dyn engine::Operation>>,
 ) -> Result<ExitCode> {
     let started = Instant::now();
     // Locking makes the run cooperative: a signal stops it between steps (see `engine::run`).
@@ -170,7 +178,21 @@ pub(crate) fn run_steps(
             "bootstrap" => crate::positioning::Resolve::Convert,
             _ => crate::positioning::Resolve::Refuse,
         };
-        resolve_before_steps(&cluster, &mut inv, mode, run.reads_before)?;
+        // The steps planned ahead with the positioning's reads (one prefetch for both);
+        // `before` is a check and changes nothing on the nodes, so the engine starts from
+        // those reads.
+        let plan_steps = |ahead: &crate::inventory::Inventory| {
+            let mut ctx = steps::Ctx::new(ahead.clone(), secrets.clone());
+            ctx.limit = run.limit;
+            engine::speculate(&cluster, &ops(Arc::new(ctx)), run.limit);
+        };
+        resolve_before_steps(
+            &cluster,
+            &mut inv,
+            mode,
+            run.reads_before,
+            Some(&plan_steps),
+        )?;
         before(&cluster, &inv)?;
         let mut ctx = steps::Ctx::new(inv, secrets);
         ctx.limit = run.limit;
@@ -181,6 +203,7 @@ pub(crate) fn run_steps(
             run.dry_run,
             &progress,
             run.limit,
+            true,
         ));
     }
     progress.finish();

@@ -185,14 +185,20 @@ pub fn run(
 /// [`run`] on one node only (`--limit`, see [`crate::limit`]): each step on node
 /// `limit`; a step about the pair ([`Operation::cluster_wide`]) is not run and reported
 /// `skipped` with the reason. `None`: [`run`].
+///
+/// With `read_just_now`, the caller has just read what the steps need (a prefetch that
+/// planned them, [`speculate`]) and changed nothing on the nodes since: those reads are
+/// kept instead of being dropped first (they are a few hundred milliseconds old, as any
+/// prefetch's are when its steps plan), so the run does not read them all again.
 pub fn run_limited(
     cluster: &Cluster,
     ops: &[Box<dyn Operation>],
     dry_run: bool,
     observer: &dyn Observer,
     limit: Option<usize>,
+    read_just_now: bool,
 ) -> Vec<StepReport> {
-    run_inner(cluster, ops, dry_run, observer, false, limit)
+    run_inner(cluster, ops, dry_run, observer, false, limit, read_just_now)
 }
 
 /// [`run`]; with `in_order`, a step's nodes run one after the other, in the cluster's
@@ -204,7 +210,7 @@ pub(crate) fn run_nodes(
     observer: &dyn Observer,
     in_order: bool,
 ) -> Vec<StepReport> {
-    run_inner(cluster, ops, dry_run, observer, in_order, None)
+    run_inner(cluster, ops, dry_run, observer, in_order, None, false)
 }
 
 fn run_inner(
@@ -214,10 +220,13 @@ fn run_inner(
     observer: &dyn Observer,
     in_order: bool,
     limit: Option<usize>,
+    read_just_now: bool,
 ) -> Vec<StepReport> {
     // Whatever changed the nodes since facts were last cached (reinit's own commands,
     // a previous run in this process) did not go through this run's engine.
-    crate::facts::changed(cluster);
+    if !read_just_now {
+        crate::facts::changed(cluster);
+    }
     // Read what the steps will need in a few batches (facts::prefetch); not for the
     // golden transcripts (`in_order`), whose recorded hosts answer one command at a time.
     let warm = |from: usize| {
@@ -292,7 +301,7 @@ fn run_inner(
 
 /// Plan `ops` as the run would, for [`crate::facts::prefetch::warm`]: what they return
 /// is thrown away; what matters is what they read.
-fn speculate(cluster: &Cluster, ops: &[Box<dyn Operation>], limit: Option<usize>) {
+pub(crate) fn speculate(cluster: &Cluster, ops: &[Box<dyn Operation>], limit: Option<usize>) {
     for op in ops {
         let nodes = match limit {
             Some(_) if op.cluster_wide() => continue,

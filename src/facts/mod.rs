@@ -65,7 +65,8 @@ pub use host::{
 };
 pub use probes::{
     io_error_may_be_network, parse_tcp_probe, peer_unreachable_message, server_id_through_vip,
-    tcp_probe_script, temporary_root_password, TcpProbe, TCP_PROBE_TIMEOUT_S,
+    server_id_through_vip_ahead, tcp_probe_script, temporary_root_password, TcpProbe,
+    TCP_PROBE_TIMEOUT_S,
 };
 pub use server::{
     binlog_coordinates, binlog_coordinates_fresh, dialect, forget_server, replica_status,

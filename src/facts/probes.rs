@@ -63,12 +63,7 @@ pub fn server_id_through_vip(
     holder: usize,
 ) -> Result<String> {
     let from = cluster.peer(holder);
-    if let Ok((target, _)) = super::os_target(from, inv.mysql.flavor) {
-        let arg = [
-            crate::os::client_list::option_file_path(&target),
-            inv.vip.address.to_string(),
-            inv.mysql.port.to_string(),
-        ];
+    if let Some(arg) = by_client_arg(from, inv) {
         if let Ok(Some(id)) = super::get::<super::host::ServerIdByClient>(from, &arg[..]) {
             return Ok(id);
         }
@@ -87,6 +82,31 @@ pub fn server_id_through_vip(
         .and_then(|r| crate::sql::get(r, "id"))
         .unwrap_or("?")
         .to_string())
+}
+
+/// [`server_id_through_vip`] by the peer's own client as this run read it ahead (a
+/// volatile fact: from the run's batch while nothing changed, else asked now); `None`
+/// when the peer cannot ask that way. For a step that only confirms what it sees (`vip`).
+pub fn server_id_through_vip_ahead(
+    cluster: &Cluster,
+    inv: &Inventory,
+    holder: usize,
+) -> Result<Option<String>> {
+    let from = cluster.peer(holder);
+    match by_client_arg(from, inv) {
+        Some(arg) => super::get::<super::host::ServerIdByClientAhead>(from, &arg[..]),
+        None => Ok(None),
+    }
+}
+
+/// The peer's client-list option file, the VIP and the port.
+fn by_client_arg(from: &crate::engine::NodeHandle, inv: &Inventory) -> Option<[String; 3]> {
+    let (target, _) = super::os_target(from, inv.mysql.flavor).ok()?;
+    Some([
+        crate::os::client_list::option_file_path(&target),
+        inv.vip.address.to_string(),
+        inv.mysql.port.to_string(),
+    ])
 }
 
 /// Seconds a [`tcp_probe`] waits for a TCP connection before calling the port filtered.

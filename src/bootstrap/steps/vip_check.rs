@@ -59,26 +59,32 @@ impl Operation for VipCheck {
 }
 
 impl VipCheck {
-    /// Issue 21: the answer from the VIP's addresses this run's batches read (a
-    /// converged re-run: no `ip addr` of its own, node after node), when they show one
-    /// holder and MySQL through the VIP answers with that holder's server_id. The login
-    /// through the VIP is made now, so a holder read a few hundred milliseconds earlier
-    /// is confirmed by the server that answers on the VIP at this moment: the same Noop
-    /// the fresh reads below would give. Anything else (no holder or two in those reads,
-    /// another server_id, a failed login: keepalived still electing after a change) is
-    /// `None`: the fresh reads and the wait below decide, and report, as before.
+    /// Issue 21: the answer from what this run's batches read (a converged re-run: no
+    /// `ip addr` of its own, node after node, no question through the VIP of its own),
+    /// when the VIP's addresses show one holder and MySQL through the VIP answered with
+    /// that holder's server_id. Both are volatile reads: dropped on every change, so they
+    /// are from this run and nothing changed since (a snapshot, as a verify round's).
+    /// When the peer could not ask with its own client, the login through the VIP is made
+    /// now. Anything else (no holder or two in those reads, another server_id, a failed
+    /// login: keepalived still electing after a change) is `None`: the fresh reads and the
+    /// wait below decide, and report, as before.
     fn settled_by_batched_reads(&self, cluster: &Cluster) -> Result<Option<Plan>> {
         let inv = &self.0.inv;
         let holders = facts::host::vip_holders_cached(cluster, inv)?;
         let [holder] = holders[..] else {
             return Ok(None);
         };
-        let id = match facts::server_id_through_vip(
-            cluster,
-            inv,
-            &self.0.secrets.replication_password,
-            holder,
-        ) {
+        let asked = match facts::server_id_through_vip_ahead(cluster, inv, holder) {
+            Ok(Some(id)) => Ok(id),
+            Ok(None) => facts::server_id_through_vip(
+                cluster,
+                inv,
+                &self.0.secrets.replication_password,
+                holder,
+            ),
+            Err(e) => Err(e),
+        };
+        let id = match asked {
             Ok(id) => id,
             Err(e) if crate::transport::is_speculated(&e) => return Err(e),
             Err(_) => return Ok(None),
