@@ -225,6 +225,21 @@ fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
         None
     }
 }
+/// Whether an account's stored hash ([`Dialect::account_auth_sql`]'s `plugin` and hex
+/// `auth`) is `password`'s `mysql_native_password` hash (`*` + SHA1(SHA1(pw)) in upper-case
+/// hex): what [`Dialect::password_matches_sql`] asks MariaDB's server
+/// (`authentication_string = PASSWORD(pw)`), compared here so that the password is never
+/// in a query. Another plugin's hash never matches (as there).
+pub fn native_password_hash_matches(plugin: &str, auth_hex: &str, password: &str) -> bool {
+    use sha1::{Digest, Sha1};
+    let twice = Sha1::digest(Sha1::digest(password.as_bytes()));
+    let text: String = std::iter::once("*".to_string())
+        .chain(twice.iter().map(|b| format!("{b:02X}")))
+        .collect();
+    let hex: String = text.bytes().map(|b| format!("{b:02X}")).collect();
+    (plugin.is_empty() || plugin == "mysql_native_password") && auth_hex.eq_ignore_ascii_case(&hex)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,10 +3,11 @@
 //! password when it is not the inventory's. A fact (issue 21) so that it comes in the
 //! run's batches instead of a query of its own after them.
 //!
-//! Its query carries the password, as the query it replaces did ([`Fact::SOURCE_HAS_SECRET`]):
-//! it goes only to the node's SQL connection (a forwarded socket, never an argv); the
-//! cache key is the account alone (`account-password:repl@10.0.0.12`), which is what the
-//! prefetch's debug log shows. One password per account per run (the inventory's).
+//! Its query reads the account's plugin and stored hash only; the password is compared
+//! with it here ([`crate::dialect::native_password_hash_matches`]), never sent in a query (so the read
+//! can be remembered and batched like any). The cache key is the account alone
+//! (`account-password:repl@10.0.0.12`), which is what the prefetch's debug log shows.
+//! One password per account per run (the inventory's).
 
 use super::accounts::Account;
 use super::{Fact, FactKind, Lifetime, Raw, Source};
@@ -42,17 +43,22 @@ impl Fact for PasswordMatches {
     // Volatile: the account steps change it (the engine drops it after).
     const LIFETIME: Lifetime = Lifetime::Volatile;
     const NEEDS_SERVER: bool = true;
-    const SOURCE_HAS_SECRET: bool = true;
     fn source(a: &AccountPassword, d: Option<&Dialect>) -> Source {
         let (user, host) = (&a.account.user, &a.account.host);
-        Source::Query(
-            d.expect("NEEDS_SERVER")
-                .password_matches_sql(user, host, a.password.expose_secret())
-                .expect("asked only where the server compares passwords (MariaDB)"),
-        )
+        Source::Query(d.expect("NEEDS_SERVER").account_auth_sql(user, host))
     }
-    fn parse(_: &AccountPassword, raw: &Raw) -> Result<bool> {
-        Ok(raw.rows()?.first().and_then(|r| crate::sql::get(r, "n")) == Some("1"))
+    fn parse(a: &AccountPassword, raw: &Raw) -> Result<bool> {
+        let Some(row) = raw.rows()?.first().cloned() else {
+            return Ok(false);
+        };
+        let plugin = crate::sql::get(&row, "plugin").unwrap_or("");
+        let auth = crate::sql::get(&row, "auth").unwrap_or("");
+        // Asked only where the server's own comparison is `PASSWORD()`'s (MariaDB).
+        Ok(crate::dialect::native_password_hash_matches(
+            plugin,
+            auth,
+            a.password.expose_secret(),
+        ))
     }
 }
 
@@ -75,9 +81,31 @@ mod tests {
         let Source::Query(sql) = PasswordMatches::source(&arg, Some(&d)) else {
             panic!("a query");
         };
-        assert!(sql.contains("PASSWORD('s3cret')"), "{sql}");
-        let row = vec![("n".to_string(), Some("1".to_string()))];
-        assert!(PasswordMatches::parse(&arg, &Raw::Rows(vec![row])).unwrap());
+        assert!(!sql.contains("s3cret"), "{sql}");
+        // MariaDB's PASSWORD('password'), as `HEX(authentication_string)` reads it.
+        let stored: String = "*2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19"
+            .bytes()
+            .map(|b| format!("{b:02X}"))
+            .collect();
+        let row = |plugin: &str| {
+            vec![
+                ("plugin".to_string(), Some(plugin.to_string())),
+                ("auth".to_string(), Some(stored.clone())),
+            ]
+        };
+        let password = |pw: &str| AccountPassword {
+            password: SecretString::from(pw.to_string()),
+            ..arg.clone()
+        };
+        let rows = |plugin: &str| Raw::Rows(vec![row(plugin)]);
+        assert!(
+            PasswordMatches::parse(&password("password"), &rows("mysql_native_password")).unwrap()
+        );
+        assert!(PasswordMatches::parse(&password("password"), &rows("")).unwrap());
+        assert!(
+            !PasswordMatches::parse(&password("Password"), &rows("mysql_native_password")).unwrap()
+        );
+        assert!(!PasswordMatches::parse(&password("password"), &rows("ed25519")).unwrap());
         assert!(!PasswordMatches::parse(&arg, &Raw::Rows(vec![])).unwrap());
     }
 }

@@ -301,6 +301,14 @@ pub(super) fn after_planning(s: &Scenario, step: &str, i: usize, t: &FakeTranspo
         "replication-user" => {
             let peer = ADDRESSES[1 - i];
             sql.on("FROM mysql.user", vec![vec![("n", Some("1"))]]);
+            // MariaDB's stored hash of the password just set (what PASSWORD() gives).
+            sql.on(
+                "HEX(authentication_string) AS auth FROM mysql.user",
+                vec![vec![
+                    ("plugin", Some("mysql_native_password")),
+                    ("auth", Some(leak(&native_hash_hex(REPL_PASSWORD)))),
+                ]],
+            );
             sql.on(
                 "SHOW GRANTS FOR",
                 vec![vec![(
@@ -452,4 +460,14 @@ const FENCE_AGENT_RUNNING: &str = "pgrep -f '^/bin/bash /usr/local/libexec/mhact
 
 pub(super) fn leak(s: &str) -> &'static str {
     Box::leak(s.to_string().into_boxed_str())
+}
+
+/// `HEX(authentication_string)` of a `mysql_native_password` account with `password`.
+fn native_hash_hex(password: &str) -> String {
+    use sha1::{Digest, Sha1};
+    let twice = Sha1::digest(Sha1::digest(password.as_bytes()));
+    let text: String = std::iter::once("*".to_string())
+        .chain(twice.iter().map(|b| format!("{b:02X}")))
+        .collect();
+    text.bytes().map(|b| format!("{b:02X}")).collect()
 }
