@@ -48,6 +48,7 @@ pub mod scope;
 pub mod security;
 pub mod server;
 pub mod tables;
+pub mod through_vip;
 pub mod tls;
 
 #[cfg(test)]

@@ -64,7 +64,7 @@ pub fn server_id_through_vip(
 ) -> Result<String> {
     let from = cluster.peer(holder);
     if let Some(arg) = by_client_arg(from, inv) {
-        if let Ok(Some(id)) = super::get::<super::host::ServerIdByClient>(from, &arg[..]) {
+        if let Ok(Some(id)) = super::get::<super::through_vip::ServerIdByClient>(from, &arg[..]) {
             return Ok(id);
         }
     }
@@ -94,7 +94,7 @@ pub fn server_id_through_vip_ahead(
 ) -> Result<Option<String>> {
     let from = cluster.peer(holder);
     match by_client_arg(from, inv) {
-        Some(arg) => super::get::<super::host::ServerIdByClientAhead>(from, &arg[..]),
+        Some(arg) => super::get::<super::through_vip::ServerIdByClientAhead>(from, &arg[..]),
         None => Ok(None),
     }
 }
