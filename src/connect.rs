@@ -235,27 +235,15 @@ fn node_handle(inv: &Inventory, secrets: &Secrets, i: usize, t: Arc<dyn Transpor
             password: root_password.clone(),
             tls_ca: None,
         };
-        let connect = |socket: &str| {
-            crate::sql::MysqlConn::connect(t, &ForwardTarget::UnixSocket(socket.into()), &login)
-        };
-        let remembered = crate::facts::remembered::current();
         // The socket the last run found: logged in to at once, no probe; the server's
         // own @@socket is checked with the first batch of queries (another server may
         // listen on an old path), and a mismatch looks the socket up and logs in there.
-        if let Some(socket) = remembered.and_then(|r| r.place(&place)) {
-            if let Ok(conn) = connect(&socket) {
+        let last = crate::facts::remembered::current().and_then(|r| r.place(&place));
+        if let Some(socket) = last {
+            let target = ForwardTarget::UnixSocket(socket.clone().into());
+            if let Ok(conn) = crate::sql::MysqlConn::connect(t, &target, &login) {
                 let (t, login, place) = (Arc::clone(t), login.clone(), place.clone());
-                let relogin = Box::new(move || {
-                    let socket = find_server_socket(t.as_ref())?;
-                    if let Some(r) = crate::facts::remembered::current() {
-                        r.note_place(&place, &socket);
-                    }
-                    crate::sql::MysqlConn::connect(
-                        &t,
-                        &ForwardTarget::UnixSocket(socket.into()),
-                        &login,
-                    )
-                });
+                let relogin = Box::new(move || login_where_probed(&t, &login, &place));
                 let check = crate::sql::SocketCheck {
                     path: socket,
                     relogin,
@@ -263,12 +251,7 @@ fn node_handle(inv: &Inventory, secrets: &Secrets, i: usize, t: Arc<dyn Transpor
                 return Ok(Box::new(conn.expecting_socket(check)) as Box<dyn engine::SqlConn>);
             }
         }
-        let socket = find_server_socket(t.as_ref())?;
-        let conn = connect(&socket)?;
-        if let Some(r) = remembered {
-            r.note_place(&place, &socket);
-        }
-        Ok(Box::new(conn) as Box<dyn engine::SqlConn>)
+        Ok(Box::new(login_where_probed(t, &login, &place)?) as Box<dyn engine::SqlConn>)
     };
     let early = EarlyLogin(std::sync::Mutex::new(Some(early_login(
         Arc::clone(&t),
@@ -286,6 +269,20 @@ fn node_handle(inv: &Inventory, secrets: &Secrets, i: usize, t: Arc<dyn Transpor
         login(&connector_transport)
     });
     NodeHandle::new(i, &inv.nodes[i].name, t, Some(connector))
+}
+
+/// Look the server's socket up on the node, remember it as `place` for the next run
+/// ([`crate::facts::remembered`]) and log in there.
+fn login_where_probed(
+    t: &Arc<dyn Transport>,
+    login: &crate::sql::Login,
+    place: &str,
+) -> Result<crate::sql::MysqlConn> {
+    let socket = find_server_socket(t.as_ref())?;
+    if let Some(r) = crate::facts::remembered::current() {
+        r.note_place(place, &socket);
+    }
+    crate::sql::MysqlConn::connect(t, &ForwardTarget::UnixSocket(socket.into()), login)
 }
 
 /// The early login's thread, joined when the connector goes (if nothing took it): the

@@ -159,8 +159,10 @@ pub enum Lifetime {
     Never,
 }
 
-/// Where a fact's raw text comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// Where a fact's raw text comes from (serialised in the remembered lists of reads,
+/// [`remembered`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Source {
     /// A shell command (from `os/`); with `must_succeed`, a non-zero exit is an error
     /// naming the node, the command and its stderr (else the parser sees the status).

@@ -172,11 +172,19 @@ fn warm_remembering(
                 r.wanted(&cluster.nodes[w.node].name, &w.source);
             }
         }
-        // What the remembered list already read: to the wants' own parsers.
-        let (answered, new): (Vec<Want>, Vec<Want>) = {
+        // What the remembered list already read goes to the wants' own parsers.
+        let mut answered: Vec<(Want, Raw, f64)> = Vec::new();
+        let new: Vec<Want> = {
             let early = early.lock().unwrap_or_else(|e| e.into_inner());
             new.into_iter()
-                .partition(|w| early.contains_key(&(w.node, w.source.clone())))
+                .filter_map(|w| match early.get(&(w.node, w.source.clone())) {
+                    Some((raw, round_trip_s)) => {
+                        answered.push((w, raw.clone(), *round_trip_s));
+                        None
+                    }
+                    None => Some(w),
+                })
+                .collect()
         };
         tracing::debug!(
             "prefetch pass {pass}: {} new facts wanted, {} of them read ahead from the \
@@ -192,14 +200,8 @@ fn warm_remembering(
         if new.is_empty() && answered.is_empty() {
             break;
         }
-        for w in answered {
-            let found = early
-                .lock()
-                .ok()
-                .and_then(|e| e.get(&(w.node, w.source.clone())).cloned());
-            if let Some((raw, round_trip_s)) = found {
-                (w.store)(&cluster.nodes[w.node], &raw, round_trip_s);
-            }
+        for (w, raw, round_trip_s) in answered {
+            (w.store)(&cluster.nodes[w.node], &raw, round_trip_s);
         }
         let mut per_node: Vec<Vec<Want>> = cluster.nodes.iter().map(|_| Vec::new()).collect();
         if !new.is_empty() && !list_read {

@@ -34,50 +34,12 @@ const MAX_READS_PER_NODE: usize = 400;
 /// What names a list: mhactl's version (a list from another version is ignored).
 const VERSION: &str = concat!("mhactl-reads-v1 ", env!("CARGO_PKG_VERSION"));
 
-/// One remembered read, as kept in the file.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Hash)]
-#[serde(rename_all = "snake_case")]
-enum Read {
-    Command { script: String, must_succeed: bool },
-    File(PathBuf),
-    Query(String),
-}
-
-impl Read {
-    fn of(source: &Source) -> Read {
-        match source {
-            Source::Command {
-                script,
-                must_succeed,
-            } => Read::Command {
-                script: script.clone(),
-                must_succeed: *must_succeed,
-            },
-            Source::File(path) => Read::File(path.clone()),
-            Source::Query(q) => Read::Query(q.clone()),
-        }
-    }
-
-    fn source(self) -> Source {
-        match self {
-            Read::Command {
-                script,
-                must_succeed,
-            } => Source::Command {
-                script,
-                must_succeed,
-            },
-            Read::File(path) => Source::File(path),
-            Read::Query(q) => Source::Query(q),
-        }
-    }
-
-    fn text(&self) -> std::borrow::Cow<'_, str> {
-        match self {
-            Read::Command { script, .. } => script.into(),
-            Read::File(path) => path.to_string_lossy(),
-            Read::Query(q) => q.into(),
-        }
+/// The text of a read (to keep any read that holds a secret off the list).
+fn text(source: &Source) -> std::borrow::Cow<'_, str> {
+    match source {
+        Source::Command { script, .. } => script.into(),
+        Source::File(path) => path.to_string_lossy(),
+        Source::Query(q) => q.into(),
     }
 }
 
@@ -85,7 +47,7 @@ impl Read {
 struct ListFile {
     version: String,
     /// Node name → its reads, in the order first wanted.
-    nodes: BTreeMap<String, Vec<Read>>,
+    nodes: BTreeMap<String, Vec<Source>>,
     /// Where the run logged in ([`Remembered::place`]): `NODE socket` → the server's
     /// socket.
     #[serde(default)]
@@ -95,8 +57,8 @@ struct ListFile {
 /// The reads remembered for one command and cluster: last run's, and this run's so far.
 pub struct Remembered {
     path: PathBuf,
-    last_run: BTreeMap<String, Vec<Read>>,
-    this_run: Mutex<BTreeMap<String, Vec<Read>>>,
+    last_run: BTreeMap<String, Vec<Source>>,
+    this_run: Mutex<BTreeMap<String, Vec<Source>>>,
     places: Mutex<BTreeMap<String, String>>,
     secrets: Vec<String>,
 }
@@ -121,26 +83,22 @@ impl Remembered {
 
     /// What `node` read in the last run.
     pub(super) fn last_run(&self, node: &str) -> Vec<Source> {
-        self.last_run
-            .get(node)
-            .map(|reads| reads.iter().cloned().map(Read::source).collect())
-            .unwrap_or_default()
+        self.last_run.get(node).cloned().unwrap_or_default()
     }
 
     /// Note that this run wanted `source` on `node`.
     pub(super) fn wanted(&self, node: &str, source: &Source) {
-        let read = Read::of(source);
         if self
             .secrets
             .iter()
-            .any(|s| read.text().contains(s.as_str()))
+            .any(|s| text(source).contains(s.as_str()))
         {
             return;
         }
         if let Ok(mut this) = self.this_run.lock() {
             let reads = this.entry(node.to_string()).or_default();
-            if reads.len() < MAX_READS_PER_NODE && !reads.contains(&read) {
-                reads.push(read);
+            if reads.len() < MAX_READS_PER_NODE && !reads.contains(source) {
+                reads.push(source.clone());
             }
         }
     }
