@@ -4,7 +4,7 @@
 //! and the returning old holder read-only; a re-run changes nothing; a pair built with
 //! `writes: both` converges to `vip-holder` without a restart (and back).
 
-use crate::support::{changed_steps, failover_test_json, mhactl, mhactl_json, Lab, Scenario};
+use crate::support::{changed_with_detail, failover_test_json, mhactl, mhactl_json, Lab, Scenario};
 use mysql::prelude::Queryable;
 use std::time::{Duration, Instant};
 
@@ -185,7 +185,7 @@ fn fencing_refuses_direct_writes_to_the_passive_node_and_follows_the_vip(lab: La
 
     // A re-run changes nothing.
     let again = bootstrap(&lab);
-    assert_eq!(again["changed"], 0, "{:?}", changed_steps(&again));
+    assert_eq!(again["changed"], 0, "{:#?}", changed_with_detail(&again));
 }
 
 fn an_unfenced_pair_converges_to_vip_holder_without_a_restart_and_back(lab: Lab) {
@@ -244,7 +244,7 @@ fn an_unfenced_pair_converges_to_vip_holder_without_a_restart_and_back(lab: Lab)
     assert_eq!(app_insert(&lab, host_of(holder)), Ok(()));
     assert_eq!(write_fencing_check(&lab)["ok"], true);
     let again = bootstrap(&lab);
-    assert_eq!(again["changed"], 0, "{:?}", changed_steps(&again));
+    assert_eq!(again["changed"], 0, "{:#?}", changed_with_detail(&again));
 
     // And back to both: the agent, its login and the fence go.
     configure(&lab, Some("both"));
@@ -271,7 +271,7 @@ fn an_unfenced_pair_converges_to_vip_holder_without_a_restart_and_back(lab: Lab)
     }
     assert_eq!(app_insert(&lab, host_of(passive)), Ok(()));
     let again = bootstrap(&lab);
-    assert_eq!(again["changed"], 0, "{:?}", changed_steps(&again));
+    assert_eq!(again["changed"], 0, "{:#?}", changed_with_detail(&again));
     let _ = mhactl(&["-i", &lab.inventory(), "verify"]);
 }
 

@@ -319,3 +319,75 @@ pub(super) fn owner_conf(inv: &crate::inventory::Inventory) -> String {
     )
     .unwrap()
 }
+
+#[test]
+fn write_fencing_back_to_both_switches_the_semi_sync_source_on_after_the_agent() {
+    use crate::bootstrap::steps_tests::ctx_with;
+    use crate::engine::{Action, Change};
+    // (agent running, read_only, source side now) -> does the plan switch it on?
+    for (agent_running, read_only, source_now, source_on) in [
+        (true, true, "1", true),
+        (false, true, "1", false),
+        (false, true, "0", true),
+        (false, false, "0", true),
+        (false, false, "1", false),
+    ] {
+        let c = silent_pair();
+        let n = &c.nodes[0];
+        facts::remember::<facts::server::ServerVersion>(
+            n,
+            &(),
+            Some(crate::dialect::Dialect::from_version_string("10.11.6-MariaDB").unwrap()),
+        );
+        let agent = agent_running.then(|| "#!/bin/bash\n".to_string());
+        facts::remember::<host::RenderedFile>(
+            n,
+            std::path::Path::new(crate::os::fence::AGENT_PATH),
+            agent,
+        );
+        facts::remember::<facts::fence::LoginWorks>(
+            n,
+            "/etc/mysql/mhactl-fence.cnf",
+            facts::fence::FenceLogin::NoFile,
+        );
+        facts::remember::<facts::accounts::AccountExists>(
+            n,
+            &facts::accounts::account(crate::dialect::FENCE_USER, "localhost"),
+            false,
+        );
+        let ro = Some(if read_only { "1" } else { "0" }.to_string());
+        facts::remember::<facts::server::Variable>(n, "read_only", ro);
+        facts::remember::<facts::server::Variable>(
+            n,
+            "rpl_semi_sync_master_enabled",
+            Some(source_now.to_string()),
+        );
+        facts::remember::<host::InterfaceAddresses>(n, "eth0", vec![]);
+        facts::remember::<facts::fence::AgentRunning>(n, &(), agent_running);
+        let op = step_of(ctx_with("writes: both\n", ""), "write-fencing");
+        let plan = facts::cached(|| op.plan(&c, 0)).expect("plans");
+        let sql: Vec<String> = match &plan {
+            Plan::Change(Change { actions, .. }) => actions
+                .iter()
+                .filter_map(|a| match a {
+                    Action::Sql(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .flatten()
+                .collect(),
+            Plan::Noop(_) => vec![],
+        };
+        assert_eq!(
+            sql.iter()
+                .any(|s| s == "SET GLOBAL rpl_semi_sync_master_enabled = ON"),
+            source_on,
+            "agent running {agent_running}, read_only {read_only}, source {source_now}: {sql:?}"
+        );
+        if read_only {
+            assert!(
+                sql.contains(&"SET GLOBAL read_only = OFF".to_string()),
+                "{sql:?}"
+            );
+        }
+    }
+}

@@ -222,9 +222,28 @@ fn plan_both(inv: &Inventory, cluster: &Cluster, i: usize) -> Result<Plan> {
         ));
         what.push("wait for the fence agent to stop".to_string());
     }
+    // Until keepalived's reload ends it, the agent of a passive node switches its
+    // semi-sync source side off a few seconds after its fence (its own timer), which can
+    // land after step `semi-sync` switched it on (seen at load 30: the next run changed
+    // it again). Once the agent is gone (waited for above), on for good.
+    let source_off = match d.semi_sync_source_follows_vip(inv.mysql.semi_sync, WriteMode::VipHolder)
+    {
+        true => {
+            let name = d.semi_sync_names().source_enabled;
+            let on = matches!(facts::variable(node, name)?.as_deref(), Some("1" | "ON"));
+            (s.agent_running || !on).then_some(name)
+        }
+        false => None,
+    };
     if s.read_only || s.fully_fenced || s.agent_running {
         actions.push(Action::Sql(d.unfence_sql()));
         what.push("make the server writable (writes: both)".into());
+    }
+    if let Some(name) = source_off {
+        actions.push(Action::Sql(vec![d.set_semi_sync_sql(name, "ON")?]));
+        what.push(format!(
+            "{name} = ON (the fence agent switched it until it stopped)"
+        ));
     }
     if account {
         actions.push(Action::Sql(d.drop_fence_account_sql()));

@@ -13,8 +13,8 @@ pub use lab::{converged_rows, Lab};
 pub use online::UnderWriter;
 pub use process::{mhactl_within, Run};
 pub use run::{
-    changed_steps, failover_test_json, failover_test_json_for, json, mhactl, mhactl_json,
-    mhactl_ok, step_lines, text,
+    changed_steps, changed_with_detail, failover_test_json, failover_test_json_for, json, mhactl,
+    mhactl_json, mhactl_ok, step_lines, text,
 };
 pub use scenario::{Needs, Scenario};
 pub use subnets::Subnet;
