@@ -3,7 +3,6 @@
 //! error log.
 
 use super::{quote_account, quote_string, Dialect};
-use crate::inventory::ServerFamily;
 
 /// Binary logging off and on for one session (the same on every flavor and version).
 pub(super) const SESSION_BINLOG_OFF: &str = "SET SESSION sql_log_bin = 0";
@@ -59,22 +58,6 @@ impl Dialect {
             quote_string(user),
             quote_string(host)
         )
-    }
-
-    /// A query answering whether `user@host`'s stored hash is `password`'s (row `n` is
-    /// `1`), where the server can tell: MariaDB still has `PASSWORD()`. `None` on MySQL,
-    /// whose caching_sha2_password hashes are salted and where `PASSWORD()` is gone: the
-    /// caller logs in with the password instead.
-    pub fn password_matches_sql(&self, user: &str, host: &str, password: &str) -> Option<String> {
-        match self.family() {
-            ServerFamily::Mariadb => Some(format!(
-                "SELECT COUNT(*) AS n FROM mysql.user WHERE User = {} AND Host = {} AND authentication_string = PASSWORD({})",
-                quote_string(user),
-                quote_string(host),
-                quote_string(password)
-            )),
-            ServerFamily::Mysql => None,
-        }
     }
 
     /// An account's authentication plugin and stored hash (hex): rows `plugin`, `auth`.
@@ -225,21 +208,6 @@ fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
         None
     }
 }
-/// Whether an account's stored hash ([`Dialect::account_auth_sql`]'s `plugin` and hex
-/// `auth`) is `password`'s `mysql_native_password` hash (`*` + SHA1(SHA1(pw)) in upper-case
-/// hex): what [`Dialect::password_matches_sql`] asks MariaDB's server
-/// (`authentication_string = PASSWORD(pw)`), compared here so that the password is never
-/// in a query. Another plugin's hash never matches (as there).
-pub fn native_password_hash_matches(plugin: &str, auth_hex: &str, password: &str) -> bool {
-    use sha1::{Digest, Sha1};
-    let twice = Sha1::digest(Sha1::digest(password.as_bytes()));
-    let text: String = std::iter::once("*".to_string())
-        .chain(twice.iter().map(|b| format!("{b:02X}")))
-        .collect();
-    let hex: String = text.bytes().map(|b| format!("{b:02X}")).collect();
-    (plugin.is_empty() || plugin == "mysql_native_password") && auth_hex.eq_ignore_ascii_case(&hex)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -54,12 +54,12 @@ mod replica_control;
 mod replication;
 mod semi_sync;
 mod server_options;
+mod stored_password;
 mod switchover;
 mod tls;
 mod version;
 pub use accounts::{
-    account_hosts_sql, alter_own_password_sql, native_password_hash_matches,
-    parse_temporary_password, TEMPORARY_PASSWORD_MARKER,
+    account_hosts_sql, alter_own_password_sql, parse_temporary_password, TEMPORARY_PASSWORD_MARKER,
 };
 pub use client_list::CLIENT_LIST_USER;
 pub use dumps::dump_coordinates;

@@ -31,7 +31,6 @@
 //! declare is a bug (a panic in debug builds, so the golden tests fail). See
 //! docs/architecture.md, "Facts".
 
-pub mod account_password;
 pub mod accounts;
 pub mod adopt;
 pub mod cache;
@@ -47,6 +46,7 @@ pub mod replica_source;
 pub mod scope;
 pub mod security;
 pub mod server;
+pub mod stored_hash;
 pub mod tables;
 pub mod through_vip;
 pub mod tls;

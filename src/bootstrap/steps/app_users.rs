@@ -106,9 +106,10 @@ pub use crate::accounts::{account_hosts, grant_lines, wanted_account, Grants};
 
 /// Does `user@host` on node `i` accept `password`?
 ///
-/// MariaDB compares the stored hash with `PASSWORD()`. MySQL's hashes are salted and
-/// `PASSWORD()` is gone, and the account only admits its client networks, so mhactl
-/// copies the stored hash to a short-lived account for the peer's address
+/// Told from the stored hash where its plugin's is comparable here (native and
+/// caching_sha2_password: [`Dialect::stored_password_matches`]). Any other plugin on
+/// MySQL: the account only admits its client networks, so mhactl copies the stored hash
+/// to a short-lived account for the peer's address
 /// ([`PASSWORD_CHECK_USER`], no privileges, binary log off), logs in as it from the
 /// peer over TCP with the inventory's password, and drops it again.
 fn password_ok(
@@ -121,12 +122,9 @@ fn password_ok(
     password: &SecretString,
 ) -> Result<bool> {
     let node = &cluster.nodes[i];
-    if let Some(sql) = d.password_matches_sql(user, host, password.expose_secret()) {
-        return Ok(node
-            .with_sql(|s| s.query(&sql))?
-            .first()
-            .and_then(|r| crate::sql::get(r, "n"))
-            == Some("1"));
+    let account = crate::facts::accounts::account(user, host);
+    if let Some(matches) = crate::facts::stored_hash::password_matches(node, &account, password)? {
+        return Ok(matches);
     }
     let rows = node.with_sql(|s| s.query(&d.account_auth_sql(user, host)))?;
     let row = rows

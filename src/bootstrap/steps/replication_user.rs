@@ -27,7 +27,7 @@ impl Operation for ReplicationUser {
         let account = crate::dialect::quote_account(user, &host);
         crate::bootstrap::account_guard::refuse_foreign_hosts(node, user, &host)?;
         let exists = facts::accounts::account_exists(node, user, &host)?;
-        // Asked before the password's check (which, on MySQL, logs in): planned ahead,
+        // Asked before the password's check (which may log in): planned ahead,
         // the grants come in the run's batches instead of a query of their own after it.
         // The same grants either way: only this step's change alters them, and the
         // engine drops them after it.
@@ -37,7 +37,7 @@ impl Operation for ReplicationUser {
         if !exists {
             statements.push(d.create_replication_user_sql(user, &host, password));
             what.push(format!("create {account}"));
-        } else if !password_matches(cluster, i, &self.0, &d)? {
+        } else if !password_matches(cluster, i, &self.0)? {
             statements.push(d.alter_user_password_sql(user, &host, password));
             what.push(format!("set the password of {account}"));
         }
@@ -68,33 +68,21 @@ impl Operation for ReplicationUser {
 
 /// Does the replication account on node `i` accept the inventory's password?
 ///
-/// MariaDB can tell from the stored hash (`PASSWORD()`). MySQL's caching_sha2_password
-/// hashes are salted and `PASSWORD()` is gone, so mhactl logs in as the account, from
-/// the peer (the only address the account allows) to this node's server over TCP: the
-/// way replication itself will log in. Access denied (1045) means the password differs.
-fn password_matches(
-    cluster: &Cluster,
-    i: usize,
-    ctx: &Ctx,
-    d: &crate::dialect::Dialect,
-) -> Result<bool> {
+/// Told from the stored hash where its plugin's is comparable here (native and
+/// caching_sha2_password: [`crate::dialect::Dialect::stored_password_matches`]). Any
+/// other plugin on MySQL: mhactl logs in as the account, from the peer (the only address
+/// the account allows) to this node's server over TCP, the way replication itself will
+/// log in; access denied (1045) means the password differs.
+fn password_matches(cluster: &Cluster, i: usize, ctx: &Ctx) -> Result<bool> {
     let inv = &ctx.inv;
     let node = &cluster.nodes[i];
     let user = &inv.mysql.replication_user;
     let host = inv.peer(i).address.to_string();
     let password = &ctx.secrets.replication_password;
-    if d.password_matches_sql(user, &host, password.expose_secret())
-        .is_some()
-    {
-        // Issue 21: a fact, read in the run's batches (the same query, a few hundred
-        // milliseconds earlier in the run; the engine drops it after this step's change).
-        return facts::get::<facts::account_password::PasswordMatches>(
-            node,
-            &facts::account_password::AccountPassword {
-                account: facts::accounts::account(user, &host),
-                password: password.clone(),
-            },
-        );
+    // Issue 21: compared with the stored hash, read in the run's batches (no login).
+    let account = facts::accounts::account(user, &host);
+    if let Some(matches) = facts::stored_hash::password_matches(node, &account, password)? {
+        return Ok(matches);
     }
     let login = crate::sql::Login {
         user: user.clone(),
