@@ -204,6 +204,23 @@ fn fault_and_stop_fence_too() {
     }
 }
 
+/// keepalived writes `MASTER_RX_LOWER_PRI` to the FIFO when the MASTER receives a lower
+/// priority's advert (a loaded peer that missed adverts): not a state. The VIP holder
+/// stays writable; a real state after it still counts.
+#[test]
+fn a_lower_priority_advert_does_not_fence_the_vip_holder() {
+    let mut a = start("rxlower");
+    let d = a.dir.clone();
+    write(&d.join("vip"), "");
+    line(&mut a, "MASTER");
+    wait_for("writable on MASTER", 3, || ro(&d) == "0");
+    line(&mut a, "MASTER_RX_LOWER_PRI");
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(ro(&d), "0", "the VIP holder was fenced by MASTER_RX_LOWER_PRI");
+    line(&mut a, "DELETED");
+    wait_for("fenced when the instance is deleted", 3, || ro(&d) == "1");
+}
+
 #[test]
 fn a_fence_hold_keeps_even_the_vip_holder_fenced_until_it_is_removed() {
     let mut a = start("hold");

@@ -293,12 +293,21 @@ tickle_on_takeover() {
     } 3<&- &
 }
 
-# One keepalived line: our instance's state becomes the role; BACKUP, FAULT and STOP fence.
+# One keepalived line: our instance's state becomes the role; BACKUP, FAULT, STOP and
+# DELETED (the instance gone at a reload) fence.
 handle_line() {
     local kind name state _prio
     read -r kind name state _prio <<<"$1"
     [ "$kind" = INSTANCE ] || return 0
     [ "$name" = '"VI_shop"' ] || [ "$name" = 'VI_shop' ] || return 0
+    case $state in
+        MASTER|BACKUP|FAULT|STOP|DELETED) ;;
+        # Not a state: keepalived tells a MASTER that it received the advert of a lower
+        # priority (MASTER_RX_LOWER_PRI: the peer missed ours and thinks it is MASTER
+        # too; ours send it back to BACKUP). Taken as a role it fenced the VIP holder for
+        # good (seen on a loaded lab: writes through the VIP refused until the next MASTER).
+        *) log "keepalived says $state: not a state change"; return 0 ;;
+    esac
     tickle_on_takeover "$state" "$role"
     role=$state
     record_event "$state"
@@ -310,7 +319,7 @@ handle_line() {
         ss_start
     fi
     case $state in
-        BACKUP|FAULT|STOP) log "$state: fencing"; fence ;;
+        BACKUP|FAULT|STOP|DELETED) log "$state: fencing"; fence ;;
     esac
 }
 
