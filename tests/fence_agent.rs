@@ -216,7 +216,11 @@ fn a_lower_priority_advert_does_not_fence_the_vip_holder() {
     wait_for("writable on MASTER", 3, || ro(&d) == "0");
     line(&mut a, "MASTER_RX_LOWER_PRI");
     std::thread::sleep(Duration::from_millis(2500));
-    assert_eq!(ro(&d), "0", "the VIP holder was fenced by MASTER_RX_LOWER_PRI");
+    assert_eq!(
+        ro(&d),
+        "0",
+        "the VIP holder was fenced by MASTER_RX_LOWER_PRI"
+    );
     line(&mut a, "DELETED");
     wait_for("fenced when the instance is deleted", 3, || ro(&d) == "1");
 }
