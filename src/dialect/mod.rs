@@ -55,6 +55,8 @@ mod replication;
 mod semi_sync;
 mod server_options;
 mod stored_password;
+#[cfg(test)]
+pub(crate) use stored_password::native_hash;
 mod switchover;
 mod tls;
 mod version;

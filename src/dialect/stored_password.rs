@@ -45,7 +45,7 @@ impl Dialect {
 }
 
 /// `mysql_native_password`'s stored text: `*` + SHA1(SHA1(pw)) in upper-case hex.
-fn native_hash(password: &str) -> Vec<u8> {
+pub(crate) fn native_hash(password: &str) -> Vec<u8> {
     use sha1::{Digest, Sha1};
     let twice = Sha1::digest(Sha1::digest(password.as_bytes()));
     std::iter::once("*".to_string())

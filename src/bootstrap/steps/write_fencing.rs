@@ -226,14 +226,12 @@ fn plan_both(inv: &Inventory, cluster: &Cluster, i: usize) -> Result<Plan> {
     // semi-sync source side off a few seconds after its fence (its own timer), which can
     // land after step `semi-sync` switched it on (seen at load 30: the next run changed
     // it again). Once the agent is gone (waited for above), on for good.
-    let source_off = match d.semi_sync_source_follows_vip(inv.mysql.semi_sync, WriteMode::VipHolder)
-    {
-        true => {
-            let name = d.semi_sync_names().source_enabled;
-            let on = matches!(facts::variable(node, name)?.as_deref(), Some("1" | "ON"));
-            (s.agent_running || !on).then_some(name)
-        }
-        false => None,
+    let source_off = if d.semi_sync_source_follows_vip(inv.mysql.semi_sync, WriteMode::VipHolder) {
+        let name = d.semi_sync_names().source_enabled;
+        let on = matches!(facts::variable(node, name)?.as_deref(), Some("1" | "ON"));
+        (s.agent_running || !on).then_some(name)
+    } else {
+        None
     };
     if s.read_only || s.fully_fenced || s.agent_running {
         actions.push(Action::Sql(d.unfence_sql()));

@@ -464,10 +464,8 @@ pub(super) fn leak(s: &str) -> &'static str {
 
 /// `HEX(authentication_string)` of a `mysql_native_password` account with `password`.
 fn native_hash_hex(password: &str) -> String {
-    use sha1::{Digest, Sha1};
-    let twice = Sha1::digest(Sha1::digest(password.as_bytes()));
-    let text: String = std::iter::once("*".to_string())
-        .chain(twice.iter().map(|b| format!("{b:02X}")))
-        .collect();
-    text.bytes().map(|b| format!("{b:02X}")).collect()
+    crate::dialect::native_hash(password)
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect()
 }

@@ -71,24 +71,25 @@ pub fn mhactl_json(args: &[&str]) -> (Output, serde_json::Value) {
     (out, report)
 }
 
-/// The changed steps with their details, for a failure's message.
-pub fn changed_with_detail(report: &serde_json::Value) -> Vec<String> {
+/// The entries of a bootstrap JSON report's steps that say "changed".
+fn changed(report: &serde_json::Value) -> impl Iterator<Item = &serde_json::Value> {
     report["steps"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|s| s["status"] == "changed")
+}
+
+/// The changed steps with their details, for a failure's message.
+pub fn changed_with_detail(report: &serde_json::Value) -> Vec<String> {
+    changed(report)
         .map(|s| format!("{}/{}: {}", s["node"], s["step"], s["detail"]))
         .collect()
 }
 
 /// The steps a bootstrap JSON report says it changed, as "node/step".
 pub fn changed_steps(report: &serde_json::Value) -> Vec<String> {
-    report["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| s["status"] == "changed")
+    changed(report)
         .map(|s| {
             format!(
                 "{}/{}",
