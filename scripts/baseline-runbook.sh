@@ -160,11 +160,33 @@ FLUSH PRIVILEGES;
 EOF
 }
 
+# runbook 1.1: the server packages. MySQL 9.7's Debian postinst sometimes fails to
+# initialize the empty /var/lib/mysql (MY-010943, then MY-013236 "the designated data
+# directory is unusable"; about once in 10 to 60 installs, see src/os/failed_init.rs) and
+# leaves the package half-configured. A DBA building the pair by hand sets the broken
+# directory's contents aside and configures the package again; so does this script, up to
+# twice, and only for that failure. apt's output is shown when the install fails for good.
+install_server() {
+  local node=$1 try out
+  local attempt="DEBIAN_FRONTEND=noninteractive apt-get install -y -q $packages"
+  for try in 1 2 3; do
+    if out=$(on "$node" "$attempt" 2>&1); then return 0; fi
+    if [ "$flavor" != mysql ] || [ "$try" = 3 ] || ! grep -q "mysql-server.*post-installation script" <<<"$out"; then
+      printf '%s\n' "$out" >&2
+      return 1
+    fi
+    say "$node: mysql-server's postinst could not initialize /var/lib/mysql: set aside, configure again"
+    on "$node" 'pgrep -x mysqld >/dev/null && exit 1; t=/var/lib/mysql.failed-init-$(date -u +%Y%m%dT%H%M%SZ)
+      mkdir -m 700 "$t" && find /var/lib/mysql -mindepth 1 -maxdepth 1 -exec mv -t "$t" {} +'
+    attempt="DEBIAN_FRONTEND=noninteractive dpkg --configure -a"
+  done
+}
+
 # --- 1. MySQL on each node, one after the other -----------------------------------------
 for node in node-a node-b; do
   say "$node: install $flavor (runbook 1.1)"
   on "$node" apt-get update -q >/dev/null
-  on "$node" DEBIAN_FRONTEND=noninteractive apt-get install -y -q $packages >/dev/null
+  install_server "$node"
   say "$node: start (runbook 1.2.1)"
   on "$node" $start_server >/dev/null
   if [ "$flavor" = mysql ]; then
