@@ -1,5 +1,5 @@
 //! `vip.arbiter`: validation, keepalived.conf's `chk_arbiter` (golden files) and the
-//! check script's `arbiter` branch, run with sh against a fake `ping`.
+//! check script's `arbiter` branch, run with bash against a fake `ping`.
 //!
 //! Run with `UPDATE_GOLDEN=1` to rewrite the golden files after an intended change.
 
@@ -89,9 +89,13 @@ fn run_check(dir: &Path, up: Option<&[&str]>, peer: &str) -> i32 {
     let _ = std::fs::remove_dir_all(&bin);
     std::fs::create_dir_all(&bin).unwrap();
     if let Some(up) = up {
-        // The address is the last argument; an unreachable one takes a moment, like ping.
+        // The address is the last argument. Like `ping -i 0.1`: a line per answer every
+        // 0.1 s until it is killed (the script's `timeout`); silence for an unreachable one.
         let fake = format!(
-            "#!/bin/sh\nfor a; do last=$a; done\ncase \" {} \" in *\" $last \"*) exit 0;; esac\nsleep 0.3\nexit 1\n",
+            "#!/bin/sh\nfor a; do last=$a; done\ncase \" {} \" in *\" $last \"*)\n\
+             echo \"PING $last ($last) 56(84) bytes of data.\"\n\
+             i=1; while :; do echo \"64 bytes from $last: icmp_seq=$i ttl=64 time=0.05 ms\"; i=$((i + 1)); sleep 0.1; done;;\n\
+             esac\necho \"PING $last ($last) 56(84) bytes of data.\"\nexec sleep 5\n",
             up.join(" ")
         );
         let ping = bin.join("ping");
@@ -124,7 +128,7 @@ fn run_check(dir: &Path, up: Option<&[&str]>, peer: &str) -> i32 {
         .join("\n");
     let path = dir.join("check.sh");
     std::fs::write(&path, script).unwrap();
-    let status = Command::new("sh")
+    let status = Command::new("bash")
         .arg(&path)
         .arg("arbiter")
         .arg(peer)

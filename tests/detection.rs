@@ -171,7 +171,7 @@ fn script(dir: &Path, socket: &Path, bin: Option<&Path>) -> std::path::PathBuf {
 
 fn run(script: &Path, arg: Option<&str>) -> (i32, f64) {
     let started = Instant::now();
-    let mut c = Command::new("sh");
+    let mut c = Command::new("bash");
     c.arg(script);
     if let Some(a) = arg {
         c.arg(a);

@@ -374,7 +374,7 @@ fn check_script_release_mode_fails_only_on_a_nonzero_release_file() {
                 let _ = std::fs::remove_file(&file);
             }
         }
-        std::process::Command::new("sh")
+        std::process::Command::new("bash")
             .args(["-c", &script, "check", "release"])
             .status()
             .unwrap()

@@ -31,12 +31,17 @@ pub fn ping_command() -> String {
     format!("ping -n -q -c {PROBES} -i {PROBE_GAP_S} -W {WAIT_S}")
 }
 
-/// One echo request of keepalived's polling probe, cut off after the detection level's
-/// probe time (`timeout(1)` takes fractions of a second; `-W` only whole ones on EL7).
-pub fn poll_command(t: &crate::os::detection::Timers) -> String {
+/// keepalived's probe of one target (the address follows as the last word): echo
+/// requests every [`crate::os::detection::ARBITER_REQUEST_GAP_MS`] until the run's window
+/// (`window_ms`) ends, one line per answer. One process per target and run, not one per
+/// request: the probe runs every second on every node (`-i` below 0.2 s needs root,
+/// which keepalived's scripts are; `timeout(1)` takes fractions of a second).
+pub fn stream_command(window_ms: u32) -> String {
+    use crate::os::detection::{seconds_text, ARBITER_REQUEST_GAP_MS};
     format!(
-        "timeout {} ping -n -q -c 1 -W 1",
-        crate::os::detection::seconds_text(t.arbiter_probe_ms)
+        "timeout {} ping -n -i {}",
+        seconds_text(window_ms),
+        seconds_text(ARBITER_REQUEST_GAP_MS)
     )
 }
 
@@ -84,7 +89,8 @@ mod tests {
     fn probes() {
         assert_eq!(ping_command(), "ping -n -q -c 2 -i 0.2 -W 1");
         let t = crate::os::detection::timers(None, None, Some(254));
-        assert_eq!(poll_command(&t), "timeout 0.2 ping -n -q -c 1 -W 1");
+        let window = crate::os::detection::Timers::window_ms(t.arbiter_poll_ms());
+        assert_eq!(stream_command(window), "timeout 0.55 ping -n -i 0.1");
     }
 
     #[test]

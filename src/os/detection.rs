@@ -28,9 +28,8 @@ pub const RUN_SLACK_MS: u32 = 150;
 pub const SCHED_SLACK_MS: u32 = 50;
 /// The process watcher polls the server's listening socket this often.
 pub const WATCH_POLL_MS: u32 = 100;
-/// The arbiter probe's pause after a round that was answered (fewer forks; it adds
-/// nothing to the detection time, which counts from the last answer).
-pub const ARBITER_PAUSE_MS: u32 = 100;
+/// The arbiter probe's echo requests to each target go this far apart.
+pub const ARBITER_REQUEST_GAP_MS: u32 = 100;
 /// The health check's attempts per run: one slow answer is not a failure, two are.
 pub const SQL_ATTEMPTS: u32 = 2;
 /// Priority a switchover gives the node about to take the VIP (`vip-take` file): the
@@ -180,9 +179,10 @@ impl Timers {
         CHECK_INTERVAL_S * 1000 - poll_ms - RUN_SLACK_MS
     }
 
-    /// The arbiter probe's poll: the pause after an answer plus one round of echo requests.
+    /// The arbiter probe's poll: the gap between two echo requests plus the wait for an
+    /// answer.
     pub fn arbiter_poll_ms(&self) -> u32 {
-        ARBITER_PAUSE_MS + self.arbiter_probe_ms
+        ARBITER_REQUEST_GAP_MS + self.arbiter_probe_ms
     }
 
     /// Worst time from a hang of the server to this node's FAULT: the hang comes just

@@ -353,19 +353,25 @@ fn insert_check_timers(ctx: &mut Context, inv: &Inventory) {
         inv.vip.advert_int_s,
         arbiter_peer_priority(inv),
     );
-    ctx.insert("arbiter_poll", &crate::os::arbiter::poll_command(&t));
-    ctx.insert("arbiter_silence_cs", &t.arbiter_silence_ms.div_ceil(10));
+    let arbiter_window_ms = Timers::window_ms(t.arbiter_poll_ms());
     ctx.insert(
-        "arbiter_window_cs",
-        &(Timers::window_ms(t.arbiter_poll_ms()) / 10),
+        "arbiter_stream",
+        &crate::os::arbiter::stream_command(arbiter_window_ms),
+    );
+    ctx.insert("arbiter_silence_cs", &t.arbiter_silence_ms.div_ceil(10));
+    ctx.insert("arbiter_window_cs", &(arbiter_window_ms / 10));
+    ctx.insert("arbiter_probe_cs", &t.arbiter_probe_ms.div_ceil(10));
+    ctx.insert(
+        "arbiter_probe",
+        &detection::seconds_text(t.arbiter_probe_ms),
+    );
+    ctx.insert(
+        "arbiter_gap",
+        &detection::seconds_text(detection::ARBITER_REQUEST_GAP_MS),
     );
     ctx.insert(
         "watch_poll",
         &detection::seconds_text(detection::WATCH_POLL_MS),
-    );
-    ctx.insert(
-        "arbiter_pause",
-        &detection::seconds_text(detection::ARBITER_PAUSE_MS),
     );
     ctx.insert(
         "watch_window_cs",

@@ -178,6 +178,8 @@ fn kept_in_run_dir(f: &str) -> bool {
         "vip-take",
         "arbiter-answered",
         "detection.log",
+        // The FIFO the checks sleep on without a process (nobody writes it).
+        "nap.fifo",
         // The fence agent's transitions log and last takeover record (failover-test
         // reads them: issue 17's catch-up).
         "fence-events",
