@@ -350,3 +350,34 @@ fn a_writable_holder_is_not_fenced_on_a_stale_backup_line() {
     let log = fs::read_to_string(d.join("log")).unwrap();
     assert_eq!(fences(), before, "fenced on a stale BACKUP line:\n{log}");
 }
+
+/// The reconciliation asks its question every second through one long-lived client, not
+/// a client process per question (each cost 8 ms of CPU on every node, every second). A
+/// client that ends (its session killed) is replaced; meanwhile the question goes
+/// through a one-off client, so the node is still reconciled.
+#[test]
+fn the_reconciliation_keeps_one_client_and_replaces_it_when_it_ends() {
+    let mut a = start("one-client");
+    let d = a.dir.clone();
+    line(&mut a, "BACKUP");
+    wait_for("fenced on BACKUP", 3, || ro(&d) == "1");
+    let starts = || {
+        fs::read_to_string(d.join("client-starts"))
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(starts(), 1, "a new client for each reconciliation");
+    let pid = fs::read_to_string(d.join("client-pid")).unwrap();
+    assert!(Command::new("kill")
+        .arg(pid.trim())
+        .status()
+        .unwrap()
+        .success());
+    // Unfenced behind the agent's back: the next reconciliation fences again.
+    write(&d.join("ro"), "0\n");
+    wait_for("fenced again after the client ended", 3, || ro(&d) == "1");
+    wait_for("a new long-lived client", 3, || starts() == 2);
+    terminate(&mut a);
+}

@@ -16,7 +16,9 @@ pub use crate::render_inventory::fixture_inventory;
 
 pub const FAKE_CLIENT: &str = r#"#!/bin/sh
 D=$(dirname "$0")/..
-for a in "$@"; do q=$a; done
+ARGS=" $* "
+answer() {
+q=$1
 [ -e "$D/down" ] && { echo "$q" >> "$D/down"; echo "ERROR 2002 (HY000): Can't connect to local server" >&2; exit 1; }
 case "$q" in
     "SELECT @@GLOBAL.read_only")
@@ -37,18 +39,35 @@ case "$q" in
         echo 1 > "$D/source"; echo 0 > "$D/ro"; echo "$q" >> "$D/log" ;;
     SHOW*STATUS*)
         # Like the real client: -N drops the column names, even in vertical output.
-        case " $* " in
+        case "$ARGS" in
             *" -N "*) sed 's/^ *[A-Za-z_]*: //' "$D/status" ;;
             *" --vertical "*) cat "$D/status" ;;
             *) echo "fake client: status without --vertical" >&2; exit 1 ;;
         esac ;;
     "SELECT HOST, COMMAND, ID = CONNECTION_ID() FROM information_schema.PROCESSLIST")
         # The peer's client list, as a test left it (the real client prints tabs).
-        case " $* " in
+        case "$ARGS" in
             *"clients.cnf"*) cat "$D/processlist" ;;
             *) echo "fake client: client list without the peer's option file" >&2; exit 1 ;;
         esac ;;
     *) echo "fake client: no rule for $q" >&2; exit 1 ;;
+esac
+}
+case "$ARGS" in
+    *" -e "*) for a in "$@"; do q=$a; done; answer "$q" ;;
+    *)
+        # A long-lived client (the agent's reconciliation): a statement per line on
+        # stdin; like the real one in batch mode, it ends at the first error. Each start
+        # is noted in $D/client-starts, its pid in $D/client-pid.
+        echo started >> "$D/client-starts"
+        echo $$ > "$D/client-pid"
+        [ -e "$D/down" ] && { echo "(long-lived client)" >> "$D/down"; echo "ERROR 2002 (HY000): Can't connect to local server" >&2; exit 1; }
+        while IFS= read -r line; do
+            case "$line" in
+                "SELECT 'mhactl-end';") echo mhactl-end ;;
+                *) answer "${line%;}" ;;
+            esac
+        done ;;
 esac
 "#;
 

@@ -46,6 +46,61 @@ sql() {
     "$CLIENT" --defaults-extra-file=/etc/mysql/mhactl-fence.cnf --connect-timeout=2 -N -B -e "$1"
 }
 
+# ask OPTION_FILE CONNECT_TIMEOUT SQL: SQL's rows in ANSWER, through this shell's own
+# long-lived client (a coprocess reading statements on its standard input and answering
+# each, then `mhactl-end`), started at the first question: the agent asks every second on
+# every node, and a client process per question cost 8 ms of CPU each (lab). Returns 1 when
+# no answer came (an error, which also ends the client; nothing within 2 s): that client
+# is ended and the next question starts a new one. ASK_FRESH is 1 when this question
+# started the client. The agent and its client-list poller each have their own.
+ask_pid=""
+ask() {
+    local line sent
+    ANSWER=""
+    ASK_FRESH=""
+    if [ -z "$ask_pid" ]; then
+        ASK_FRESH=1
+        coproc ASKER { exec "$CLIENT" --defaults-extra-file="$1" --connect-timeout="$2" -N -B --unbuffered 2>&1; }
+        ask_pid=$ASKER_PID
+        ask_in=${ASKER[0]}
+        ask_out=${ASKER[1]}
+    fi
+    # A client that ended closed its end: the write fails instead of killing the agent.
+    trap '' PIPE
+    printf '%s;\nSELECT '"'"'mhactl-end'"'"';\n' "$3" >&"$ask_out" 2>/dev/null
+    sent=$?
+    trap - PIPE
+    if [ "$sent" = 0 ]; then
+        while IFS= read -r -t 2 -u "$ask_in" line 2>/dev/null; do
+            [ "$line" = mhactl-end ] && return 0
+            ANSWER=${ANSWER:+$ANSWER$'\n'}$line
+        done
+    fi
+    end_ask
+    return 1
+}
+
+end_ask() {
+    [ -n "$ask_pid" ] || return 0
+    kill "$ask_pid" 2>/dev/null
+    wait "$ask_pid" 2>/dev/null
+    ask_pid=""
+}
+
+# The reconciliation's question (is the server read-only?) in RO, through `ask`. An
+# answer other than 0 or 1 ends that client. A client that had answered before and fails
+# now is asked once more through `sql`, so a killed session is not taken for a server
+# that does not answer; one started just now that got no answer means the server does not
+# answer (asking again would only double the client runs while it is down).
+read_only_now() {
+    if ask /etc/mysql/mhactl-fence.cnf 2 'SELECT @@GLOBAL.read_only'; then
+        case $ANSWER in 0|1) RO=$ANSWER; return 0 ;; esac
+        end_ask
+    fi
+    [ -z "$ASK_FRESH" ] || return 1
+    RO=$(sql 'SELECT @@GLOBAL.read_only')
+}
+
 fence() {
     sql 'SET GLOBAL super_read_only = ON' || { log "fence failed: SET GLOBAL super_read_only = ON"; return 1; }
 }
@@ -239,16 +294,20 @@ start_tickle() {
 }
 
 poll_peer_clients() {
-    local agent=$$ out
+    local agent=$$
     # Ends with the agent (a new agent starts its own poller). The option file may come
-    # after the agent (bootstrap writes it in the step after the agent's).
+    # after the agent (bootstrap writes it in the step after the agent's). Asked through
+    # the poller's own long-lived client (`ask`), closed while this node holds the VIP.
     while kill -0 "$agent" 2>/dev/null; do
-        if [ -r /etc/mysql/mhactl-clients.cnf ] && ! holds_vip && out=$(timeout 2 "$CLIENT" --defaults-extra-file=/etc/mysql/mhactl-clients.cnf \
-                --connect-timeout=1 -N -B -e 'SELECT HOST, COMMAND, ID = CONNECTION_ID() FROM information_schema.PROCESSLIST' 2>/dev/null); then
-            printf '%s\n' "$out" | peer_clients > "$CLIENTS.tmp" && mv -f "$CLIENTS.tmp" "$CLIENTS"
+        if [ -r /etc/mysql/mhactl-clients.cnf ] && ! holds_vip; then
+            ask /etc/mysql/mhactl-clients.cnf 1 'SELECT HOST, COMMAND, ID = CONNECTION_ID() FROM information_schema.PROCESSLIST' &&
+                peer_clients "$ANSWER" > "$CLIENTS.tmp" && mv -f "$CLIENTS.tmp" "$CLIENTS"
+        else
+            end_ask
         fi
         sleep 1
     done
+    end_ask
 }
 
 # The client list's rows (HOST, COMMAND, this query's own connection) as `address port`:
@@ -256,10 +315,15 @@ poll_peer_clients() {
 # not the peer's replication (its binlog dump) nor this poll. MySQL may print an IPv4
 # client as an IPv4-mapped IPv6 address.
 peer_clients() {
-    awk -F '\t' '$3 == 0 && $2 !~ /^Binlog Dump/ {
-        h = $1; sub(/^::ffff:/, "", h)
-        if (h ~ /^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+:[0-9]+$/) { sub(/:/, " ", h); print h }
-    }'
+    local host command self
+    while IFS=$'\t' read -r host command self; do
+        [ "$self" = 0 ] || continue
+        case $command in "Binlog Dump"*) continue ;; esac
+        host=${host#::ffff:}
+        if [[ $host =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+:[0-9]+$ ]]; then
+            echo "${host%%:*} ${host#*:}"
+        fi
+    done <<<"$1"
 }
 
 # On MASTER after BACKUP or FAULT (a takeover; not an agent started while holding the
@@ -343,7 +407,7 @@ read_waiting_lines() {
 reconcile() {
     local ro
     tick=1
-    if ! ro=$(sql 'SELECT @@GLOBAL.read_only'); then
+    if read_only_now; then ro=$RO; else
         # The server does not answer. One that restarts comes up fenced (its option file);
         # one that was hung (SIGSTOP, a stalled disk) resumes as it was, writable if it held
         # the VIP: a node that must be fenced asks again every 0.1 s, so that it is fenced
