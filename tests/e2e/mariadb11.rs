@@ -70,7 +70,10 @@ fn mariadb11_lab_bootstrap_verify_failover(lab: Lab) {
         lab.sql("node-a", "SELECT @@socket").trim(),
         "/run/mariadbd/mysqld.sock"
     );
-    let check = lab.ssh("node-a", "bash -x /etc/keepalived/mhactl-check-mysql.sh 2>&1");
+    let check = lab.ssh(
+        "node-a",
+        "bash -x /etc/keepalived/mhactl-check-mysql.sh 2>&1",
+    );
     let trace = String::from_utf8_lossy(&check.stdout);
     assert!(check.status.success(), "{trace}");
     assert!(
