@@ -95,12 +95,17 @@ fn run_check_slow(dir: &Path, up: Option<&[&str]>, peer: &str, start_s: f64) -> 
     std::fs::create_dir_all(&bin).unwrap();
     if let Some(up) = up {
         // The address is the last argument. Like `ping -i 0.1`: a line per answer every
-        // 0.1 s until it is killed (the script's `timeout`); silence for an unreachable one.
+        // 0.1 s until it is killed (the script's `timeout`). For an unreachable one, like
+        // iputils: nothing at all (stdio holds even the header back), and with -O a "no
+        // answer yet" line for each request when the next is sent.
         let fake = format!(
             "#!/bin/sh\nsleep {start_s}\nfor a; do last=$a; done\ncase \" {} \" in *\" $last \"*)\n\
              echo \"PING $last ($last) 56(84) bytes of data.\"\n\
              i=1; while :; do echo \"64 bytes from $last: icmp_seq=$i ttl=64 time=0.05 ms\"; i=$((i + 1)); sleep 0.1; done;;\n\
-             esac\necho \"PING $last ($last) 56(84) bytes of data.\"\nexec sleep 5\n",
+             esac\n\
+             case \" $* \" in *\" -O \"*) ;; *) exec sleep 5;; esac\n\
+             sleep 0.1; echo \"PING $last ($last) 56(84) bytes of data.\"\n\
+             i=1; while :; do echo \"no answer yet for icmp_seq=$i\"; i=$((i + 1)); sleep 0.1; done\n",
             up.join(" ")
         );
         let ping = bin.join("ping");

@@ -33,13 +33,15 @@ pub fn ping_command() -> String {
 
 /// keepalived's probe of one target (the address follows as the last word): echo
 /// requests every [`crate::os::detection::ARBITER_REQUEST_GAP_MS`] until the run's window
-/// (`window_ms`) ends, one line per answer. One process per target and run, not one per
+/// (`window_ms`) ends, one line per answer and, with `-O`, a `no answer yet` line for each
+/// request unanswered when the next is sent (without it ping prints nothing at all, not even
+/// its header, which stdio holds back until the first answer). One process per target and run, not one per
 /// request: the probe runs every second on every node (`-i` below 0.2 s needs root,
 /// which keepalived's scripts are; `timeout(1)` takes fractions of a second).
 pub fn stream_command(window_ms: u32) -> String {
     use crate::os::detection::{seconds_text, ARBITER_REQUEST_GAP_MS};
     format!(
-        "timeout {} ping -n -i {}",
+        "timeout {} ping -n -O -i {}",
         seconds_text(window_ms),
         seconds_text(ARBITER_REQUEST_GAP_MS)
     )
@@ -90,7 +92,7 @@ mod tests {
         assert_eq!(ping_command(), "ping -n -q -c 2 -i 0.2 -W 1");
         let t = crate::os::detection::timers(None, None, Some(254));
         let window = crate::os::detection::Timers::window_ms(t.arbiter_poll_ms());
-        assert_eq!(stream_command(window), "timeout 0.55 ping -n -i 0.1");
+        assert_eq!(stream_command(window), "timeout 0.55 ping -n -O -i 0.1");
     }
 
     #[test]

@@ -370,6 +370,10 @@ fn insert_check_timers(ctx: &mut Context, inv: &Inventory) {
         &detection::seconds_text(detection::ARBITER_REQUEST_GAP_MS),
     );
     ctx.insert(
+        "arbiter_gap_cs",
+        &detection::ARBITER_REQUEST_GAP_MS.div_ceil(10),
+    );
+    ctx.insert(
         "watch_poll",
         &detection::seconds_text(detection::WATCH_POLL_MS),
     );

@@ -67,7 +67,7 @@ if [ "${1:-}" = arbiter ]; then
     # chk_arbiter: this node is cut off when neither the arbiter 10.213.0.1 nor its
     # peer ($2) answered an echo request for 45/100 s; then it must not hold the VIP.
     # One that still reaches either keeps it (an arbiter that is down alone must not take
-    # the VIP off both nodes). Each run starts one ping per target (`timeout 0.55 ping -n -i 0.1`:
+    # the VIP off both nodes). Each run starts one ping per target (`timeout 0.55 ping -n -O -i 0.1`:
     # an echo request every 0.1 s until the run's window ends) and reads their answers.
     # The time of the last answer survives between runs in $RUN_DIR, so the gap between
     # two runs does not reset the count; a failure needs 0.2 s of asking without an
@@ -84,10 +84,10 @@ if [ "${1:-}" = arbiter ]; then
     case "$last" in ''|*[!0-9]*) last=$start;; esac
     [ "$last" -le "$start" ] || last=$start   # after a reboot
     [ -d "$RUN_DIR" ] || mkdir -p -m 0755 "$RUN_DIR"
-    exec {answers}< <(timeout 0.55 ping -n -i 0.1 "${2:-10.213.0.1}" 2>&1 & timeout 0.55 ping -n -i 0.1 10.213.0.1 2>&1 & wait)
-    # The asking counts from ping's first line (it prints a header, then sends): on a loaded
-    # host starting the two processes can take longer than the probe's wait, and the last
-    # answer is already the gap between two runs old.
+    exec {answers}< <(timeout 0.55 ping -n -O -i 0.1 "${2:-10.213.0.1}" 2>&1 & timeout 0.55 ping -n -O -i 0.1 10.213.0.1 2>&1 & wait)
+    # The asking counts from ping's first line, an answer or (-O) "no answer yet" for a
+    # request sent 0.1 s before: on a loaded host starting the two processes can take
+    # longer than the probe's wait, and the last answer is already the gap between two runs old.
     asking=""
     while :; do
         now_cs
@@ -97,7 +97,7 @@ if [ "${1:-}" = arbiter ]; then
         cs_text "$left"
         if IFS= read -r -t "$CS_TEXT" -u "$answers" line; then
             now_cs
-            [ -n "$asking" ] || asking=$NOW
+            [ -n "$asking" ] || asking=$((NOW - 10))
             case $line in
                 *" bytes from "*)
                     last=$NOW
