@@ -34,10 +34,11 @@ pub fn ping_command() -> String {
 /// keepalived's probe of one target (the address follows as the last word): echo
 /// requests every [`crate::os::detection::ARBITER_REQUEST_GAP_MS`] until the run's window
 /// (`window_ms`) ends, one line per answer and, with `-O`, a `no answer yet` line for each
-/// request unanswered when the next is sent (without it ping prints nothing at all, not even
-/// its header, which stdio holds back until the first answer). One process per target and run, not one per
-/// request: the probe runs every second on every node (`-i` below 0.2 s needs root,
-/// which keepalived's scripts are; `timeout(1)` takes fractions of a second).
+/// request unanswered when the next is sent (without it ping prints nothing at all, not
+/// even its header, which stdio holds back until the first answer). One process per
+/// target and run, not one per request: the probe runs every second on every node (`-i`
+/// below 0.2 s needs root, which keepalived's scripts are; `timeout(1)` takes fractions
+/// of a second).
 pub fn stream_command(window_ms: u32) -> String {
     use crate::os::detection::{seconds_text, ARBITER_REQUEST_GAP_MS};
     format!(

@@ -72,9 +72,8 @@ if [ "${1:-}" = arbiter ]; then
     # The time of the last answer survives between runs in $RUN_DIR, so the gap between
     # two runs does not reset the count; a failure needs 0.2 s of asking without an
     # answer in this run, counted from ping's first line (a node that stalled asks again
-    # before it gives up). Without ping the check
-    # passes: verify's `arbiter` check fails instead, a missing tool must not drop the VIP
-    # on both nodes.
+    # before it gives up). Without ping the check passes: verify's `arbiter` check fails
+    # instead, a missing tool must not drop the VIP on both nodes.
     command -v ping >/dev/null 2>&1 || exit 0
     state=$RUN_DIR/arbiter-answered
     now_cs
