@@ -1,9 +1,12 @@
 //! Batched reads (issue 21): several facts' commands as ONE remote command, so a run pays
 //! one round trip for all of them instead of one each. Each command runs in its own
 //! `sh -c` exactly as the transport would run it alone (same script, no stdin, its own
-//! exit status), its stdout and stderr kept in a private temporary directory; then a
-//! header line with its index, exit status and the byte lengths of both, and the bytes
-//! themselves. [`parse_output`] splits that back into one [`CommandOutput`] per command
+//! exit status), its stdout and stderr kept in a private temporary directory. Then the
+//! batch prints a header line with the number of commands, ONE `wc -c` of all the output
+//! files (their byte lengths), and ONE `cat` of the status files and the outputs: a
+//! constant number of processes whatever the number of commands (on a node where a
+//! process costs milliseconds of CPU, per-command `wc` and `cat` were most of a verify's
+//! remote work). [`parse_output`] splits that back into one [`CommandOutput`] per command
 //! (pure, so each section goes to its fact's own pure parser unchanged).
 
 use crate::quote::shell_quote;
@@ -14,10 +17,10 @@ use anyhow::{anyhow, bail, Result};
 const HEADER: &str = "@mhactl-batch";
 
 /// The remote script that runs `scripts` all at once (each in the background, then
-/// `wait`) and prints each one's section, in order (see the module doc). At once: the
-/// batch then takes as long as its slowest read (the arbiter's two pings, ~0.2 s), not
-/// the sum of all (~0.55 s for verify's); they are reads, none depends on another. A
-/// command that fails does not stop the others.
+/// `wait`) and prints what they printed (see the module doc). At once: the batch then
+/// takes as long as its slowest read (the arbiter's two pings, ~0.2 s), not the sum of
+/// all (~0.55 s for verify's); they are reads, none depends on another. A command that
+/// fails does not stop the others.
 pub fn script(scripts: &[String]) -> String {
     let mut s = String::from("d=$(mktemp -d) || exit 70; trap 'rm -rf \"$d\"' EXIT\n");
     for (i, inner) in scripts.iter().enumerate() {
@@ -26,11 +29,17 @@ pub fn script(scripts: &[String]) -> String {
             shell_quote(inner)
         ));
     }
-    s.push_str("wait\n");
-    for i in 0..scripts.len() {
+    s.push_str(&format!(
+        "wait\nprintf '{HEADER} %s\\n' {}\n",
+        scripts.len()
+    ));
+    if !scripts.is_empty() {
+        let outputs: Vec<String> = (0..scripts.len()).map(|i| format!("{i}o {i}e")).collect();
+        let statuses: Vec<String> = (0..scripts.len()).map(|i| format!("{i}s")).collect();
+        let outputs = outputs.join(" ");
         s.push_str(&format!(
-            "printf '{HEADER} {i} %s %s %s\\n' \"$(cat \"$d/{i}s\")\" \
-             $(wc -c <\"$d/{i}o\") $(wc -c <\"$d/{i}e\"); cat \"$d/{i}o\" \"$d/{i}e\"\n"
+            "cd \"$d\" || exit 70\nwc -c {outputs}\ncat {} {outputs}\n",
+            statuses.join(" ")
         ));
     }
     s
@@ -60,60 +69,105 @@ fn unquote(word: &str) -> Option<String> {
     }
 }
 
-/// What a [`script`] of `n` commands printed, as each command's own output. An error
-/// when the output does not have the expected shape (the batch itself failed, or its
-/// output was not valid UTF-8 and so changed length when decoded): the caller then reads
-/// each fact on its own.
+/// What a [`script`] of `n` commands printed, as each command's own output: the header
+/// line, `wc -c`'s line for each output file (`LENGTH NAME`, stdout and stderr of each
+/// command in order) and its total, each command's exit status on a line, then the
+/// outputs' bytes back to back. An error when the output does not have that shape (the
+/// batch itself failed, or its output was not valid UTF-8 and so changed length when
+/// decoded): the caller then reads each fact on its own.
 pub fn parse_output(stdout: &str, n: usize) -> Result<Vec<CommandOutput>> {
     let mut rest = stdout;
-    let mut out = Vec::with_capacity(n);
-    for i in 0..n {
+    let mut line = |what: &str| -> Result<&str> {
         let (line, after) = rest
             .split_once('\n')
-            .ok_or_else(|| anyhow!("batched read: section {i} is missing"))?;
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        let [HEADER, index, status, out_len, err_len] = fields[..] else {
-            bail!("batched read: section {i}: unexpected header {line:?}");
-        };
-        let number = |s: &str| {
-            s.parse::<usize>()
-                .map_err(|_| anyhow!("batched read: section {i}: bad number {s:?}"))
-        };
-        if number(index)? != i {
-            bail!("batched read: section {i} comes out of order ({line:?})");
+            .ok_or_else(|| anyhow!("batched read: {what} is missing"))?;
+        rest = after;
+        Ok(line)
+    };
+    let header = line("the header")?;
+    if header != format!("{HEADER} {n}") {
+        bail!("batched read: unexpected header {header:?} for {n} commands");
+    }
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let number = |s: &str, what: &str| {
+        s.parse::<usize>()
+            .map_err(|_| anyhow!("batched read: {what}: bad number {s:?}"))
+    };
+    let mut lengths = Vec::with_capacity(2 * n);
+    for i in 0..n {
+        for stream in ["o", "e"] {
+            let name = format!("{i}{stream}");
+            let l = line(&format!("the length of {name}"))?;
+            let mut fields = l.split_whitespace();
+            let (Some(len), Some(file), None) = (fields.next(), fields.next(), fields.next())
+            else {
+                bail!("batched read: unexpected length line {l:?} for {name}");
+            };
+            if file != name {
+                bail!("batched read: length line {l:?} where {name} was expected");
+            }
+            lengths.push(number(len, &name)?);
         }
-        let (out_len, err_len) = (number(out_len)?, number(err_len)?);
-        let status: i32 = status
-            .parse()
-            .map_err(|_| anyhow!("batched read: section {i}: bad status {status:?}"))?;
-        if after.len() < out_len + err_len
-            || !after.is_char_boundary(out_len)
-            || !after.is_char_boundary(out_len + err_len)
-        {
-            bail!("batched read: section {i} is shorter than announced");
+    }
+    let total = line("the total length")?;
+    if total.split_whitespace().nth(1) != Some("total") {
+        bail!("batched read: unexpected total line {total:?}");
+    }
+    let mut statuses = Vec::with_capacity(n);
+    for i in 0..n {
+        let s = line(&format!("the status of command {i}"))?;
+        statuses.push(
+            s.trim()
+                .parse::<i32>()
+                .map_err(|_| anyhow!("batched read: command {i}: bad status {s:?}"))?,
+        );
+    }
+    let mut take = |len: usize, what: &str| -> Result<String> {
+        if rest.len() < len || !rest.is_char_boundary(len) {
+            bail!("batched read: {what} is shorter than announced");
         }
+        let (body, after) = rest.split_at(len);
+        rest = after;
+        Ok(body.to_string())
+    };
+    let mut out = Vec::with_capacity(n);
+    for (i, status) in statuses.into_iter().enumerate() {
+        let stdout = take(lengths[2 * i], &format!("{i}o"))?;
+        let stderr = take(lengths[2 * i + 1], &format!("{i}e"))?;
         out.push(CommandOutput {
             status,
-            stdout: after[..out_len].to_string(),
-            stderr: after[out_len..out_len + err_len].to_string(),
+            stdout,
+            stderr,
         });
-        rest = &after[out_len + err_len..];
     }
     Ok(out)
 }
 
-/// What a [`script`] prints for these outputs (the fake transport answers a batch with it).
+/// What a [`script`] prints for these outputs (the fake transport answers a batch with
+/// it), `wc -c`'s lines as GNU wc pads them.
 pub fn render_output(outputs: &[CommandOutput]) -> String {
-    let mut s = String::new();
+    let mut s = format!("{HEADER} {}\n", outputs.len());
+    if outputs.is_empty() {
+        return s;
+    }
+    let total: usize = outputs
+        .iter()
+        .map(|o| o.stdout.len() + o.stderr.len())
+        .sum();
+    let width = total.to_string().len();
     for (i, o) in outputs.iter().enumerate() {
-        s.push_str(&format!(
-            "{HEADER} {i} {} {} {}\n{}{}",
-            o.status,
-            o.stdout.len(),
-            o.stderr.len(),
-            o.stdout,
-            o.stderr
-        ));
+        s.push_str(&format!("{:>width$} {i}o\n", o.stdout.len()));
+        s.push_str(&format!("{:>width$} {i}e\n", o.stderr.len()));
+    }
+    s.push_str(&format!("{total} total\n"));
+    for o in outputs {
+        s.push_str(&format!("{}\n", o.status));
+    }
+    for o in outputs {
+        s.push_str(&o.stdout);
+        s.push_str(&o.stderr);
     }
     s
 }
@@ -143,7 +197,7 @@ mod tests {
         assert_eq!(parse_output(&text, outputs.len()).unwrap(), outputs);
         assert!(parse_output(&text, outputs.len() + 1).is_err());
         assert!(parse_output("garbage\n", 1).is_err());
-        assert!(parse_output(&text[..text.len() - 2], outputs.len()).is_err());
+        assert!(parse_output(&text[..text.len() - 1], outputs.len()).is_err());
     }
 
     #[test]
@@ -155,6 +209,22 @@ mod tests {
         let s = script(&scripts);
         assert_eq!(scripts_of(&s).unwrap(), scripts);
         assert!(scripts_of("ip -o link show").is_none());
+    }
+
+    /// The framing costs two processes (`wc`, `cat`) whatever the number of commands:
+    /// on the lab's nodes a process costs milliseconds of CPU, and a `wc` and two `cat`s
+    /// per command were most of a verify's remote work (docs/benchmarks.md).
+    #[test]
+    fn the_framing_does_not_grow_with_the_commands() {
+        let scripts: Vec<String> = (0..20).map(|i| format!("echo {i}")).collect();
+        let s = script(&scripts);
+        let after_wait = s.split_once("\nwait\n").unwrap().1;
+        assert_eq!(after_wait.matches("wc ").count(), 1, "{after_wait}");
+        assert_eq!(after_wait.matches("cat ").count(), 1, "{after_wait}");
+        assert!(
+            !after_wait.contains("$("),
+            "no subshell per command: {after_wait}"
+        );
     }
 
     /// The real thing, on this machine's sh: outputs, statuses and lengths as announced.

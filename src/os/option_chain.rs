@@ -12,9 +12,15 @@
 //! file it could not read) is read on its own as before, so what the chain's shell
 //! follows is an optimisation, never a meaning.
 //!
-//! Output: one record per read, `@mhactl-cnf KIND STATUS LENGTH PATH`, then LENGTH bytes.
-//! KIND is `defaults` (the list command's stdout; PATH `-`), `file` (STATUS 0: the
-//! content; 3: missing) or `dir` (an `ls -1` listing). [`parse`] is pure.
+//! Output: `@mhactl-cnf N`, then `wc -c`'s line for each of the N records' bodies (and
+//! its total when N > 1), then one line per record, `KIND STATUS PATH`, then the bodies
+//! back to back. KIND is `defaults` (the list command's stdout; PATH `-`), `file`
+//! (STATUS 0: the content; 3: missing) or `dir` (an `ls -1` listing). [`parse`] is pure.
+//!
+//! The scripts run few processes: the includes are found, the seen paths remembered and
+//! the listings filtered by the shell's own `read` and `case`, each file is copied once
+//! (`cat`), and one `wc` and one `cat` print everything at the end. On the lab's nodes a
+//! process costs milliseconds of CPU; the first version ran about fifteen per file.
 
 use crate::quote::shell_quote;
 use std::collections::BTreeMap;
@@ -26,14 +32,16 @@ const HEADER: &str = "@mhactl-cnf";
 /// Deeper than this is a loop (the server itself stops at 10).
 const MAX_LEVELS: usize = 10;
 
-/// What both scripts start with: a private directory, `emit KIND STATUS PATH` (the
-/// record of `$d/o`), `rd PATH` (read a file as `transport::read_file_command` would:
-/// 3 when it is missing) and `$nl`, a newline. One line, as every script of a batch
-/// (`os::batch::scripts_of` reads a batch line by line).
+/// What both scripts start with: a private directory, `$nl` (a newline), `rd PATH` (read
+/// a file as `transport::read_file_command` would, into the next record's body `$d/$n`:
+/// status 3 when it is missing, in `$s`), `rec KIND STATUS PATH` (note record `$n`) and
+/// `out` (print the records, as the module doc says). One line, as every script of a
+/// batch (`os::batch::scripts_of` reads a batch line by line).
 const PREAMBLE: &str = "set -f; d=$(mktemp -d) || exit 70; trap 'rm -rf \"$d\"' EXIT; \
-nl=$(printf '\\n.'); nl=${nl%.}; \
-emit() { printf '@mhactl-cnf %s %s %s %s\\n' \"$1\" \"$2\" $(wc -c <\"$d/o\") \"$3\"; cat \"$d/o\"; }; \
-rd() { if [ -e \"$1\" ]; then cat -- \"$1\" >\"$d/o\" 2>/dev/null; s=$?; else : >\"$d/o\"; s=3; fi; emit file $s \"$1\"; }; ";
+nl=$(printf '\\n.'); nl=${nl%.}; n=0; files=; \
+rec() { printf '%s %s %s\\n' \"$1\" \"$2\" \"$3\" >>\"$d/index\"; files=\"$files $n\"; }; \
+rd() { n=$((n+1)); if [ -e \"$1\" ]; then cat -- \"$1\" >\"$d/$n\" 2>/dev/null; s=$?; else : >\"$d/$n\"; s=3; fi; rec file $s \"$1\"; }; \
+out() { IFS=' '; cd \"$d\" || exit 70; printf '@mhactl-cnf %s\\n' $n; [ $n = 0 ] && return; wc -c$files; cat index$files; }; ";
 
 /// The chain command: [`crate::os::option_files::DEFAULT_FILES_COMMAND`]'s list (or its
 /// fallback), then each level of includes.
@@ -42,7 +50,8 @@ pub fn chain_command() -> String {
 }
 
 /// [`chain_command`] with another command printing the list (tests run it on this
-/// machine's shell against files of their own).
+/// machine's shell against files of their own). `strip` trims the blanks around `$v`;
+/// `$seen` holds every path read or listed, a line each.
 pub fn chain_script(defaults_command: &str) -> String {
     let fallback: Vec<String> = crate::os::option_files::FALLBACK_DEFAULT_FILES
         .iter()
@@ -50,26 +59,28 @@ pub fn chain_script(defaults_command: &str) -> String {
         .collect();
     format!(
         "{PREAMBLE}\
-sh -c {defaults} >\"$d/o\" 2>/dev/null </dev/null; emit defaults $? -; \
-q=$(for f in $(cat \"$d/o\"); do case $f in /*) echo \"$f\";; '~/'*) echo \"/root/${{f#??}}\";; esac; done); \
+strip() {{ v=${{v#\"${{v%%[![:space:]]*}}\"}}; v=${{v%\"${{v##*[![:space:]]}}\"}}; }}; \
+n=1; sh -c {defaults} >\"$d/1\" 2>/dev/null </dev/null; rec defaults $? -; \
+q=; while read -r l || [ -n \"$l\" ]; do for f in $l; do case $f in /*) q=\"$q$nl$f\";; '~/'*) q=\"$q$nl/root/${{f#??}}\";; esac; done; done <\"$d/1\"; \
 [ -n \"$q\" ] || q={fallback}; \
-IFS=$nl; : >\"$d/seen\"; n=0; \
-while [ -n \"$q\" ] && [ $n -le {MAX_LEVELS} ]; do n=$((n+1)); next=; \
+IFS=$nl; seen=$nl; lv=0; \
+while [ -n \"$q\" ] && [ $lv -le {MAX_LEVELS} ]; do lv=$((lv+1)); next=; \
 for f in $q; do \
-grep -qxF -e \"f:$f\" \"$d/seen\" && continue; echo \"f:$f\" >>\"$d/seen\"; \
+case $seen in *\"${{nl}}f:$f$nl\"*) continue;; esac; seen=\"${{seen}}f:$f$nl\"; \
 rd \"$f\"; [ $s = 0 ] || continue; \
-inc=$(sed -n -e '/^[[:space:]]*!includedir/d' -e 's/^[[:space:]]*!include[[:space:]]*//p' \"$d/o\" | sed 's/[[:space:]]*$//'); \
-dirs=$(sed -n 's/^[[:space:]]*!includedir[[:space:]]*//p' \"$d/o\" | sed 's/[[:space:]]*$//'); \
-next=\"$next$nl$inc\"; \
-for dir in $dirs; do \
-grep -qxF -e \"d:$dir\" \"$d/seen\" && continue; echo \"d:$dir\" >>\"$d/seen\"; \
-{{ ls -1 -- \"$dir\" 2>/dev/null || true; }} >\"$d/o\"; emit dir 0 \"$dir\"; \
-base=$(printf '%s' \"$dir\" | sed 's:/*$::'); \
-for e in $(grep '[.]cnf$' \"$d/o\" | grep -v /); do next=\"$next$nl$base/$e\"; done; \
-done; \
+while IFS= read -r l || [ -n \"$l\" ]; do \
+case $l in \
+*'!includedir'*) v=$l; strip; case $v in '!includedir'*) ;; *) continue;; esac; v=${{v#!includedir}}; strip; \
+case $seen in *\"${{nl}}d:$v$nl\"*) continue;; esac; seen=\"${{seen}}d:$v$nl\"; \
+n=$((n+1)); {{ ls -1 -- \"$v\" 2>/dev/null || true; }} >\"$d/$n\"; rec dir 0 \"$v\"; \
+base=$v; while case $base in */) true;; *) false;; esac; do base=${{base%/}}; done; \
+while IFS= read -r e; do case $e in */*) ;; *.cnf) next=\"$next$nl$base/$e\";; esac; done <\"$d/$n\";; \
+*'!include'*) v=$l; strip; case $v in '!include'*) ;; *) continue;; esac; v=${{v#!include}}; strip; next=\"$next$nl$v\";; \
+esac; \
+done <\"$d/$n\"; \
 done; \
 q=$next; \
-done",
+done; out",
         defaults = shell_quote(defaults_command),
         fallback = fallback.join("\"$nl\""),
     )
@@ -78,9 +89,8 @@ done",
 /// The running server's pid file and, when it holds a pid, `/proc/PID/cmdline`.
 pub fn process_command(pid_file: &str) -> String {
     format!(
-        "{PREAMBLE}rd {}; [ $s = 0 ] || exit 0; \
-pid=$(tr -d '[:space:]' <\"$d/o\"); case $pid in ''|*[!0-9]*) exit 0;; esac; \
-rd /proc/$pid/cmdline",
+        "{PREAMBLE}rd {}; [ $s = 0 ] && {{ read -r pid <\"$d/$n\" || :; \
+case $pid in ''|*[!0-9]*) ;; *) rd /proc/$pid/cmdline;; esac; }}; out",
         shell_quote(pid_file)
     )
 }
@@ -97,40 +107,67 @@ pub struct OptionFileReads {
     pub listings: BTreeMap<String, String>,
 }
 
-/// The records of a [`chain_command`] or [`process_command`] output. Stops at the first
-/// record that is not whole (a cut-off output): what came before is kept.
+/// The records of a [`chain_command`] or [`process_command`] output. Keeps the records
+/// whose bodies came whole, in order, and stops at the first that did not (a cut-off
+/// output): what came before is kept. Nothing when the index itself is not whole.
 pub fn parse(stdout: &str) -> OptionFileReads {
     let mut reads = OptionFileReads::default();
-    let mut rest = stdout;
-    while let Some((line, after)) = rest.split_once('\n') {
-        let mut fields = line.splitn(5, ' ');
-        let (Some(HEADER), Some(kind), Some(status), Some(len), Some(path)) = (
-            fields.next(),
-            fields.next(),
-            fields.next(),
-            fields.next(),
-            fields.next(),
-        ) else {
-            break;
+    let mut lines = stdout.split_inclusive('\n');
+    let Some(n) = lines
+        .next()
+        .and_then(|l| l.strip_prefix(HEADER))
+        .and_then(|l| l.trim().parse::<usize>().ok())
+    else {
+        return reads;
+    };
+    let mut consumed = stdout.find('\n').map_or(0, |i| i + 1);
+    let mut next_line = || -> Option<&str> {
+        let l = lines.next()?;
+        consumed += l.len();
+        l.strip_suffix('\n')
+    };
+    let mut lengths = Vec::with_capacity(n);
+    for _ in 0..n {
+        let Some(len) = next_line().and_then(|l| l.split_whitespace().next()?.parse().ok()) else {
+            return reads;
         };
-        let (Ok(status), Ok(len)) = (status.parse::<i32>(), len.parse::<usize>()) else {
-            break;
+        lengths.push(len);
+    }
+    if n > 1 && next_line().is_none() {
+        return reads;
+    }
+    let mut index = Vec::with_capacity(n);
+    for _ in 0..n {
+        let Some(line) = next_line() else {
+            return reads;
         };
-        if after.len() < len || !after.is_char_boundary(len) {
+        let mut fields = line.splitn(3, ' ');
+        let (Some(kind), Some(status), Some(path)) = (fields.next(), fields.next(), fields.next())
+        else {
+            return reads;
+        };
+        let Ok(status) = status.parse::<i32>() else {
+            return reads;
+        };
+        index.push((kind.to_string(), status, path.to_string()));
+    }
+    let mut rest = &stdout[consumed..];
+    for ((kind, status, path), len) in index.into_iter().zip(lengths) {
+        if rest.len() < len || !rest.is_char_boundary(len) {
             break;
         }
-        let body = after[..len].to_string();
-        rest = &after[len..];
-        match (kind, status) {
+        let body = rest[..len].to_string();
+        rest = &rest[len..];
+        match (kind.as_str(), status) {
             ("defaults", 0) => reads.defaults = Some(body),
             ("file", 0) => {
-                reads.files.insert(path.to_string(), Some(body));
+                reads.files.insert(path, Some(body));
             }
             ("file", 3) => {
-                reads.files.insert(path.to_string(), None);
+                reads.files.insert(path, None);
             }
             ("dir", 0) => {
-                reads.listings.insert(path.to_string(), body);
+                reads.listings.insert(path, body);
             }
             _ => {}
         }
@@ -138,26 +175,40 @@ pub fn parse(stdout: &str) -> OptionFileReads {
     reads
 }
 
-/// What the commands print for `reads` (fakes answer with it; fixtures are made with it).
+/// What the commands print for `reads` (fakes answer with it; fixtures are made with it),
+/// `wc -c`'s lines as GNU wc pads them and named as the scripts name the bodies.
 pub fn render(reads: &OptionFileReads) -> String {
-    let mut s = String::new();
-    let mut record = |kind: &str, status: i32, path: &str, body: &str| {
-        s.push_str(&format!(
-            "{HEADER} {kind} {status} {} {path}\n{body}",
-            body.len()
-        ));
-    };
+    let mut records: Vec<(&str, i32, &str, &str)> = Vec::new();
     if let Some(d) = &reads.defaults {
-        record("defaults", 0, "-", d);
+        records.push(("defaults", 0, "-", d));
     }
     for (path, text) in &reads.files {
         match text {
-            Some(t) => record("file", 0, path, t),
-            None => record("file", 3, path, ""),
+            Some(t) => records.push(("file", 0, path, t)),
+            None => records.push(("file", 3, path, "")),
         }
     }
     for (dir, listing) in &reads.listings {
-        record("dir", 0, dir, listing);
+        records.push(("dir", 0, dir, listing));
+    }
+    let mut s = format!("{HEADER} {}\n", records.len());
+    let total: usize = records.iter().map(|r| r.3.len()).sum();
+    let width = if records.len() > 1 {
+        total.to_string().len()
+    } else {
+        0
+    };
+    for (i, r) in records.iter().enumerate() {
+        s.push_str(&format!("{:>width$} {}\n", r.3.len(), i + 1));
+    }
+    if records.len() > 1 {
+        s.push_str(&format!("{total} total\n"));
+    }
+    for (kind, status, path, _) in &records {
+        s.push_str(&format!("{kind} {status} {path}\n"));
+    }
+    for r in &records {
+        s.push_str(r.3);
     }
     s
 }
