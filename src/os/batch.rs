@@ -24,21 +24,31 @@ const HEADER: &str = "@mhactl-batch";
 pub fn script(scripts: &[String]) -> String {
     let mut s = String::from("d=$(mktemp -d) || exit 70; trap 'rm -rf \"$d\"' EXIT\n");
     for (i, inner) in scripts.iter().enumerate() {
+        // `sh` started straight in the background (no subshell around it: one process per
+        // command), its status collected by `wait` below.
         s.push_str(&format!(
-            "(sh -c {} </dev/null >\"$d/{i}o\" 2>\"$d/{i}e\"; echo $? >\"$d/{i}s\") &\n",
+            "sh -c {} </dev/null >\"$d/{i}o\" 2>\"$d/{i}e\" & p{i}=$!\n",
             shell_quote(inner)
         ));
     }
+    let waits: Vec<String> = (0..scripts.len())
+        .map(|i| format!("wait $p{i}; s{i}=$?"))
+        .collect();
     s.push_str(&format!(
-        "wait\nprintf '{HEADER} %s\\n' {}\n",
+        "{}\nprintf '{HEADER} %s\\n' {}\n",
+        if waits.is_empty() {
+            "wait".to_string()
+        } else {
+            waits.join("; ")
+        },
         scripts.len()
     ));
     if !scripts.is_empty() {
         let outputs: Vec<String> = (0..scripts.len()).map(|i| format!("{i}o {i}e")).collect();
-        let statuses: Vec<String> = (0..scripts.len()).map(|i| format!("{i}s")).collect();
+        let statuses: Vec<String> = (0..scripts.len()).map(|i| format!("$s{i}")).collect();
         let outputs = outputs.join(" ");
         s.push_str(&format!(
-            "cd \"$d\" || exit 70\nwc -c {outputs}\ncat {} {outputs}\n",
+            "cd \"$d\" || exit 70\nwc -c {outputs}\nprintf '%s\\n' {}\ncat {outputs}\n",
             statuses.join(" ")
         ));
     }
@@ -53,7 +63,7 @@ pub fn scripts_of(batch: &str) -> Option<Vec<String>> {
         return None;
     }
     lines
-        .filter_map(|l| l.strip_prefix("(sh -c "))
+        .filter_map(|l| l.strip_prefix("sh -c "))
         .map(|rest| {
             let end = rest.find(" </dev/null >\"$d/")?;
             unquote(&rest[..end])
@@ -218,7 +228,7 @@ mod tests {
     fn the_framing_does_not_grow_with_the_commands() {
         let scripts: Vec<String> = (0..20).map(|i| format!("echo {i}")).collect();
         let s = script(&scripts);
-        let after_wait = s.split_once("\nwait\n").unwrap().1;
+        let after_wait = s.split_once("\nwait $p0;").unwrap().1;
         assert_eq!(after_wait.matches("wc ").count(), 1, "{after_wait}");
         assert_eq!(after_wait.matches("cat ").count(), 1, "{after_wait}");
         assert!(
