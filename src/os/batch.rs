@@ -22,17 +22,27 @@ const HEADER: &str = "@mhactl-batch";
 /// all (~0.55 s for verify's); they are reads, none depends on another. A command that
 /// fails does not stop the others.
 pub fn script(scripts: &[String]) -> String {
-    let mut s = String::from("d=$(mktemp -d) || exit 70; trap 'rm -rf \"$d\"' EXIT\n");
+    // `w PID`: the status of a command started below, 3 (missing) for a file read that
+    // started nothing.
+    let mut s = String::from(
+        "d=$(mktemp -d) || exit 70; trap 'rm -rf \"$d\"' EXIT; \
+         w() { [ -n \"$1\" ] || return 3; wait \"$1\"; }\n",
+    );
     for (i, inner) in scripts.iter().enumerate() {
-        // `sh` started straight in the background (no subshell around it: one process per
-        // command), its status collected by `wait` below.
-        s.push_str(&format!(
-            "sh -c {} </dev/null >\"$d/{i}o\" 2>\"$d/{i}e\" & p{i}=$!\n",
-            shell_quote(inner)
-        ));
+        let to = format!("</dev/null >\"$d/{i}o\" 2>\"$d/{i}e\" & p{i}=$!");
+        match file_read(inner) {
+            // A file read (most of a batch): its `cat` alone, no shell around it.
+            Some(quoted) => s.push_str(&format!(
+                "if [ -e {quoted} ]; then cat {quoted} {to}; \
+                 else : >\"$d/{i}o\"; : >\"$d/{i}e\"; p{i}=; fi\n"
+            )),
+            // `sh` started straight in the background (no subshell around it: one
+            // process per command).
+            None => s.push_str(&format!("sh -c {} {to}\n", shell_quote(inner))),
+        }
     }
     let waits: Vec<String> = (0..scripts.len())
-        .map(|i| format!("wait $p{i}; s{i}=$?"))
+        .map(|i| format!("w \"$p{i}\"; s{i}=$?"))
         .collect();
     s.push_str(&format!(
         "{}\nprintf '{HEADER} %s\\n' {}\n",
@@ -55,6 +65,17 @@ pub fn script(scripts: &[String]) -> String {
     s
 }
 
+/// The quoted path when `script` is `transport::read_file_command`'s script for it.
+fn file_read(script: &str) -> Option<&str> {
+    let quoted = script
+        .strip_prefix("if [ -e ")?
+        .split_once(" ]; then cat ")?
+        .0;
+    let path = unquote(quoted)?;
+    (crate::transport::read_file_command(std::path::Path::new(&path)).script == script)
+        .then_some(quoted)
+}
+
 /// The commands a [`script`] runs, in order, or `None` when `batch` is not one (fakes
 /// answer each command of a batch as if it ran alone).
 pub fn scripts_of(batch: &str) -> Option<Vec<String>> {
@@ -63,10 +84,15 @@ pub fn scripts_of(batch: &str) -> Option<Vec<String>> {
         return None;
     }
     lines
-        .filter_map(|l| l.strip_prefix("sh -c "))
-        .map(|rest| {
-            let end = rest.find(" </dev/null >\"$d/")?;
-            unquote(&rest[..end])
+        .filter_map(|l| {
+            if let Some(rest) = l.strip_prefix("sh -c ") {
+                let end = rest.find(" </dev/null >\"$d/")?;
+                return Some(unquote(&rest[..end]));
+            }
+            let quoted = l.strip_prefix("if [ -e ")?.split_once(" ]; then cat ")?.0;
+            Some(unquote(quoted).map(|path| {
+                crate::transport::read_file_command(std::path::Path::new(&path)).script
+            }))
         })
         .collect()
 }
@@ -215,6 +241,8 @@ mod tests {
         let scripts = vec![
             "cat /etc/os-release".to_string(),
             "if [ -e '/x y' ]; then cat '/x y'; else exit 3; fi".to_string(),
+            crate::transport::read_file_command(std::path::Path::new("/etc/it's here")).script,
+            "if [ -e /x ]; then cat /x; else exit 4; fi".to_string(),
         ];
         let s = script(&scripts);
         assert_eq!(scripts_of(&s).unwrap(), scripts);
@@ -228,7 +256,7 @@ mod tests {
     fn the_framing_does_not_grow_with_the_commands() {
         let scripts: Vec<String> = (0..20).map(|i| format!("echo {i}")).collect();
         let s = script(&scripts);
-        let after_wait = s.split_once("\nwait $p0;").unwrap().1;
+        let after_wait = s.split_once("\nw \"$p0\";").unwrap().1;
         assert_eq!(after_wait.matches("wc ").count(), 1, "{after_wait}");
         assert_eq!(after_wait.matches("cat ").count(), 1, "{after_wait}");
         assert!(
@@ -240,21 +268,52 @@ mod tests {
     /// The real thing, on this machine's sh: outputs, statuses and lengths as announced.
     #[test]
     fn runs_in_a_real_shell() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("it's here.cnf");
+        std::fs::write(&file, "[mysqld]\nport=3306").unwrap();
+        let read = |p: &std::path::Path| crate::transport::read_file_command(p).script;
         let scripts = vec![
             "printf 'a\\nb'".to_string(),
             "echo err >&2; exit 3".to_string(),
             "exit 0".to_string(),
+            read(&file),
+            read(&dir.path().join("missing")),
+            read(dir.path()),
         ];
+        let batch = script(&scripts);
+        assert_eq!(
+            batch.matches("sh -c ").count(),
+            3,
+            "file reads inline: {batch}"
+        );
         let got = std::process::Command::new("sh")
             .arg("-c")
-            .arg(script(&scripts))
+            .arg(&batch)
             .output()
             .unwrap();
-        let parsed = parse_output(&String::from_utf8_lossy(&got.stdout), 3).unwrap();
-        assert_eq!(
-            parsed,
-            vec![out(0, "a\nb", ""), out(3, "", "err\n"), out(0, "", "")]
-        );
+        let parsed = parse_output(&String::from_utf8_lossy(&got.stdout), scripts.len()).unwrap();
+        // Each section is what the command prints and returns run alone.
+        for (inner, section) in scripts.iter().zip(&parsed) {
+            let alone = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(inner)
+                .stdin(std::process::Stdio::null())
+                .output()
+                .unwrap();
+            assert_eq!(
+                *section,
+                out(
+                    alone.status.code().unwrap(),
+                    &String::from_utf8_lossy(&alone.stdout),
+                    &String::from_utf8_lossy(&alone.stderr)
+                ),
+                "{inner}"
+            );
+        }
+        assert_eq!(parsed[0], out(0, "a\nb", ""));
+        assert_eq!(parsed[3], out(0, "[mysqld]\nport=3306", ""));
+        assert_eq!(parsed[4].status, 3);
+        assert_ne!(parsed[5].status, 0);
     }
 
     /// The sections run at once: the first waits for a file the second creates (one
