@@ -1,7 +1,8 @@
 //! Batched reads (issue 21): several facts' commands as ONE remote command, so a run pays
 //! one round trip for all of them instead of one each. Each command runs in its own
 //! `sh -c` exactly as the transport would run it alone (same script, no stdin, its own
-//! exit status), its stdout and stderr kept in a private temporary directory. Then the
+//! exit status; a file read, `transport::read_file_command`, as its `cat` alone), its
+//! stdout and stderr kept in a private temporary directory. Then the
 //! batch prints a header line with the number of commands, ONE `wc -c` of all the output
 //! files (their byte lengths), and ONE `cat` of the status files and the outputs: a
 //! constant number of processes whatever the number of commands (on a node where a
@@ -86,8 +87,8 @@ pub fn scripts_of(batch: &str) -> Option<Vec<String>> {
     lines
         .filter_map(|l| {
             if let Some(rest) = l.strip_prefix("sh -c ") {
-                let end = rest.find(" </dev/null >\"$d/")?;
-                return Some(unquote(&rest[..end]));
+                let end = rest.find(" </dev/null >\"$d/");
+                return Some(end.and_then(|end| unquote(&rest[..end])));
             }
             let quoted = l.strip_prefix("if [ -e ")?.split_once(" ]; then cat ")?.0;
             Some(unquote(quoted).map(|path| {
