@@ -68,13 +68,20 @@ pub fn script(scripts: &[String]) -> String {
 
 /// The quoted path when `script` is `transport::read_file_command`'s script for it.
 fn file_read(script: &str) -> Option<&str> {
-    let quoted = script
-        .strip_prefix("if [ -e ")?
-        .split_once(" ]; then cat ")?
-        .0;
+    let quoted = tested_path(script)?;
     let path = unquote(quoted)?;
     (crate::transport::read_file_command(std::path::Path::new(&path)).script == script)
         .then_some(quoted)
+}
+
+/// The quoted path of a line that starts as a file read does (`if [ -e PATH ]; then cat
+/// PATH...`): `transport::read_file_command`'s script, or [`script`]'s line for one.
+fn tested_path(line: &str) -> Option<&str> {
+    Some(
+        line.strip_prefix("if [ -e ")?
+            .split_once(" ]; then cat ")?
+            .0,
+    )
 }
 
 /// The commands a [`script`] runs, in order, or `None` when `batch` is not one (fakes
@@ -90,8 +97,7 @@ pub fn scripts_of(batch: &str) -> Option<Vec<String>> {
                 let end = rest.find(" </dev/null >\"$d/");
                 return Some(end.and_then(|end| unquote(&rest[..end])));
             }
-            let quoted = l.strip_prefix("if [ -e ")?.split_once(" ]; then cat ")?.0;
-            Some(unquote(quoted).map(|path| {
+            Some(unquote(tested_path(l)?).map(|path| {
                 crate::transport::read_file_command(std::path::Path::new(&path)).script
             }))
         })
@@ -189,22 +195,43 @@ pub fn render_output(outputs: &[CommandOutput]) -> String {
     if outputs.is_empty() {
         return s;
     }
-    let total: usize = outputs
+    let files: Vec<(usize, String)> = outputs
         .iter()
-        .map(|o| o.stdout.len() + o.stderr.len())
-        .sum();
-    let width = total.to_string().len();
-    for (i, o) in outputs.iter().enumerate() {
-        s.push_str(&format!("{:>width$} {i}o\n", o.stdout.len()));
-        s.push_str(&format!("{:>width$} {i}e\n", o.stderr.len()));
-    }
-    s.push_str(&format!("{total} total\n"));
+        .enumerate()
+        .flat_map(|(i, o)| {
+            [
+                (o.stdout.len(), format!("{i}o")),
+                (o.stderr.len(), format!("{i}e")),
+            ]
+        })
+        .collect();
+    s.push_str(&wc_lines(&files));
     for o in outputs {
         s.push_str(&format!("{}\n", o.status));
     }
     for o in outputs {
         s.push_str(&o.stdout);
         s.push_str(&o.stderr);
+    }
+    s
+}
+
+/// What `wc -c FILE...` prints for files of these lengths and names, as GNU wc prints it:
+/// with several files, the lengths padded to the total's width and a `total` line after
+/// them. The batch's and the option-file chain's framings both end with such a `wc`.
+pub(crate) fn wc_lines(files: &[(usize, String)]) -> String {
+    let total: usize = files.iter().map(|(len, _)| len).sum();
+    let width = if files.len() > 1 {
+        total.to_string().len()
+    } else {
+        0
+    };
+    let mut s = String::new();
+    for (len, name) in files {
+        s.push_str(&format!("{len:>width$} {name}\n"));
+    }
+    if files.len() > 1 {
+        s.push_str(&format!("{total} total\n"));
     }
     s
 }

@@ -112,19 +112,17 @@ pub struct OptionFileReads {
 /// output): what came before is kept. Nothing when the index itself is not whole.
 pub fn parse(stdout: &str) -> OptionFileReads {
     let mut reads = OptionFileReads::default();
-    let mut lines = stdout.split_inclusive('\n');
-    let Some(n) = lines
-        .next()
+    let mut rest = stdout;
+    let mut next_line = || -> Option<&str> {
+        let (line, after) = rest.split_once('\n')?;
+        rest = after;
+        Some(line)
+    };
+    let Some(n) = next_line()
         .and_then(|l| l.strip_prefix(HEADER))
         .and_then(|l| l.trim().parse::<usize>().ok())
     else {
         return reads;
-    };
-    let mut consumed = stdout.find('\n').map_or(0, |i| i + 1);
-    let mut next_line = || -> Option<&str> {
-        let l = lines.next()?;
-        consumed += l.len();
-        l.strip_suffix('\n')
     };
     let mut lengths = Vec::with_capacity(n);
     for _ in 0..n {
@@ -151,7 +149,6 @@ pub fn parse(stdout: &str) -> OptionFileReads {
         };
         index.push((kind.to_string(), status, path.to_string()));
     }
-    let mut rest = &stdout[consumed..];
     for ((kind, status, path), len) in index.into_iter().zip(lengths) {
         if rest.len() < len || !rest.is_char_boundary(len) {
             break;
@@ -192,18 +189,12 @@ pub fn render(reads: &OptionFileReads) -> String {
         records.push(("dir", 0, dir, listing));
     }
     let mut s = format!("{HEADER} {}\n", records.len());
-    let total: usize = records.iter().map(|r| r.3.len()).sum();
-    let width = if records.len() > 1 {
-        total.to_string().len()
-    } else {
-        0
-    };
-    for (i, r) in records.iter().enumerate() {
-        s.push_str(&format!("{:>width$} {}\n", r.3.len(), i + 1));
-    }
-    if records.len() > 1 {
-        s.push_str(&format!("{total} total\n"));
-    }
+    let bodies: Vec<(usize, String)> = records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.3.len(), (i + 1).to_string()))
+        .collect();
+    s.push_str(&crate::os::batch::wc_lines(&bodies));
     for (kind, status, path, _) in &records {
         s.push_str(&format!("{kind} {status} {path}\n"));
     }
